@@ -1,0 +1,118 @@
+/* conf.h - the one typed configuration struct, filled from a
+ * miniupnpd.conf-compatible file and the command line. */
+#ifndef IGDD_CONF_H
+#define IGDD_CONF_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <regex.h>
+
+#define CFG_MAX_LISTEN	16
+#define CFG_NAME_MAX	64	/* nftables table/chain names */
+#define CFG_STR_MAX	256
+
+struct cfg_listen {
+	char ifname[IF_NAMESIZE];	/* given by name, or resolved from addr */
+	struct in_addr addr;		/* 0 until resolved when given by name */
+	uint8_t prefix;			/* 0..32; 0 = take it from the interface */
+	bool by_name;
+};
+
+struct perm_rule {
+	bool allow;
+	uint16_t eport_min, eport_max;
+	struct in_addr addr, mask;
+	uint16_t iport_min, iport_max;
+	bool has_regex;
+	regex_t regex;			/* POSIX extended, matched against the description */
+};
+
+struct config {
+	/* network */
+	char ext_ifname[IF_NAMESIZE];
+	char ext_ifname6[IF_NAMESIZE];
+	bool has_ext_ip;
+	struct in_addr ext_ip;
+	bool ext_perform_stun;
+	char ext_stun_host[CFG_STR_MAX];
+	uint16_t ext_stun_port;
+	bool ext_allow_private_ipv4;
+	struct cfg_listen listen[CFG_MAX_LISTEN];
+	unsigned n_listen;
+	uint16_t http_port;		/* 0 = pick one */
+	uint16_t https_port;
+	bool ipv6_disable;
+
+	/* protocols */
+	bool enable_upnp;
+	bool enable_natpmp;		/* NAT-PMP and PCP (enable_natpmp / enable_pcp_pmp) */
+	uint32_t min_lifetime, max_lifetime;	/* NAT-PMP/PCP lifetime bounds, s */
+	bool pcp_allow_thirdparty;
+	bool secure_mode;
+	bool force_igd_desc_v1;
+	uint32_t notify_interval;	/* s */
+	bool system_uptime;
+	uint32_t bitrate_up, bitrate_down;	/* bit/s */
+
+	/* firewall */
+	char upnp_table_name[CFG_NAME_MAX];
+	char upnp_nat_table_name[CFG_NAME_MAX];
+	char upnp_forward_chain[CFG_NAME_MAX];
+	char upnp_nat_chain[CFG_NAME_MAX];
+	char upnp_nat_postrouting_chain[CFG_NAME_MAX];
+	bool upnp_nftables_family_split;
+	bool fw_integrate;		/* any of the five names above was given */
+	uint32_t clean_ruleset_threshold;
+	uint32_t clean_ruleset_interval;	/* s, 0 = off */
+
+	/* leases and limits */
+	char lease_file[CFG_STR_MAX];
+	uint32_t max_mappings;		/* total */
+	uint32_t max_mappings_per_client;
+
+	/* device description */
+	char friendly_name[CFG_STR_MAX];
+	char manufacturer_name[CFG_STR_MAX];
+	char manufacturer_url[CFG_STR_MAX];
+	char model_name[CFG_STR_MAX];
+	char model_description[CFG_STR_MAX];
+	char model_url[CFG_STR_MAX];
+	char model_number[CFG_STR_MAX];
+	char serial[CFG_STR_MAX];
+	char presentation_url[CFG_STR_MAX];
+	char uuid[37];			/* empty = generate (see uuid.c) */
+
+	/* permission rules, in file order */
+	struct perm_rule *perms;
+	unsigned n_perms;
+
+	/* command line only */
+	char config_file[CFG_STR_MAX];
+	char pidfile[CFG_STR_MAX];
+	bool foreground;		/* -d */
+	int verbosity;			/* -v count */
+	bool check_only;		/* -n / --check */
+};
+
+/* Set every field to its default. */
+void conf_defaults(struct config *cfg);
+/* Parse a file into cfg (on top of what is there).  On error, writes
+ * "file:line: message" to err and returns -1. Warnings go to the log. */
+int conf_parse_file(struct config *cfg, const char *path, FILE *err);
+/* Parse one "key=value" / "allow ..." line; for tests and -A.
+ * Returns 0, or -1 with a message (no file:line prefix) in msg. */
+int conf_parse_line(struct config *cfg, const char *line, char *msg, size_t msgsize);
+/* Parse one permission rule ("allow 1024-65535 192.168.0.0/24 1024-65535 [regex]"). */
+int conf_parse_perm(struct perm_rule *r, const char *text, char *msg, size_t msgsize);
+/* Command line (miniupnpd-compatible options).  Two passes: the caller
+ * first finds -f, parses the file, then applies the options on top. */
+enum cli_result { CLI_OK, CLI_EXIT_OK, CLI_ERROR };
+enum cli_result conf_parse_args(struct config *cfg, int argc, char **argv, bool apply, FILE *out);
+/* Checks that need the whole config (ranges between keys, required keys). */
+int conf_validate(const struct config *cfg, FILE *err);
+void conf_free(struct config *cfg);
+
+#endif

@@ -1,0 +1,67 @@
+/* ctx.h - the one context struct passed to every module. */
+#ifndef IGDD_CTX_H
+#define IGDD_CTX_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <netinet/in.h>
+#include "conf.h"
+#include "loop.h"
+
+struct store;
+struct fw;
+struct fw_ops;
+struct ssdp;
+struct http;
+struct events;
+struct pmp;
+
+/* A LAN interface we serve (resolved from listening_ip). */
+struct lan_iface {
+	char name[IF_NAMESIZE];
+	unsigned ifindex;
+	struct in_addr addr, mask;
+};
+
+struct igdd_stats {
+	uint64_t dropped_malformed;	/* datagrams/requests dropped as malformed */
+	uint64_t dropped_wan;		/* requests that arrived from outside our LANs */
+	uint64_t dropped_ratelimit;
+};
+
+struct igdd_ctx {
+	struct config cfg;
+	struct loop loop;
+
+	struct lan_iface lan[CFG_MAX_LISTEN];
+	unsigned n_lan;
+	unsigned ext_ifindex;
+	struct in_addr ext_addr;	/* what we report; 0 = unknown */
+	bool ext_up;
+
+	char uuid[37];			/* root device; embedded ones derive from it */
+	uint32_t bootid;		/* BOOTID.UPNP.ORG, changes each start */
+	uint32_t configid;
+	uint32_t system_update_id;
+	int64_t start_wall;		/* for uptime, NAT-PMP epoch */
+	uint64_t start_mono;
+
+	const struct fw_ops *fw_ops;
+	struct fw *fw;
+	struct store *store;
+
+	/* protocol modules' private state */
+	struct ssdp *ssdp;
+	struct http *http;
+	struct events *events;
+	struct pmp *pmp;
+
+	struct igdd_stats stats;
+};
+
+/* Is this source address on one of our LAN networks?  (Nothing is ever
+ * answered to the WAN side.)  Returns the matching interface or NULL. */
+const struct lan_iface *ctx_lan_for_addr(const struct igdd_ctx *ctx, struct in_addr a);
+const struct lan_iface *ctx_lan_by_ifindex(const struct igdd_ctx *ctx, unsigned ifindex);
+
+#endif

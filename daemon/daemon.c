@@ -1,0 +1,219 @@
+/* daemon.c - configure, start, run and stop the daemon. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "ctx.h"
+#include "daemon.h"
+#include "events.h"
+#include "fw.h"
+#include "http.h"
+#include "iface.h"
+#include "log.h"
+#include "pmp.h"
+#include "ssdp.h"
+#include "store.h"
+#include "uuid.h"
+
+/* The signal descriptor lives in the loop like any other. */
+struct sigwatch {
+	struct loop_fd lfd;
+	struct igdd_ctx *ctx;
+	int stop;
+	int reload;
+};
+static struct sigwatch sigwatch = { .lfd = { .fd = -1 } };
+
+int
+daemon_configure(struct igdd_ctx *ctx, int argc, char **argv, FILE *out, FILE *err)
+{
+	struct config *cfg = &ctx->cfg;
+	enum cli_result r;
+	struct stat st;
+
+	memset(ctx, 0, sizeof(*ctx));
+	conf_defaults(cfg);
+	/* First pass: -f, --help, --version; the file; then the options on top. */
+	r = conf_parse_args(cfg, argc, argv, false, out);
+	if (r != CLI_OK)
+		return r == CLI_EXIT_OK ? 0 : 1;
+	if (cfg->config_file[0] == '\0' && stat(IGDD_DEFAULT_CONFIG, &st) == 0 &&
+	    str_copy(cfg->config_file, sizeof(cfg->config_file), IGDD_DEFAULT_CONFIG) < 0)
+		return 1;
+	if (cfg->config_file[0] != '\0' && conf_parse_file(cfg, cfg->config_file, err) < 0)
+		return 1;
+	r = conf_parse_args(cfg, argc, argv, true, out);
+	if (r != CLI_OK)
+		return r == CLI_EXIT_OK ? 0 : 1;
+	if (conf_validate(cfg, err) < 0)
+		return 1;
+	if (cfg->check_only) {
+		fprintf(out, "%s: configuration OK\n",
+			cfg->config_file[0] ? cfg->config_file : "(command line)");
+		return 0;
+	}
+	return -1;
+}
+
+static void
+sig_readable(struct loop_fd *lfd, uint32_t events)
+{
+	struct sigwatch *sw = container_of(lfd, struct sigwatch, lfd);
+	struct signalfd_siginfo si;
+
+	(void)events;
+	while (read(lfd->fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			sw->reload = 1;
+			log_info("SIGHUP: reload is not supported yet; ignored");
+		} else {
+			log_info("signal %u: stopping", si.ssi_signo);
+			sw->stop = 1;
+		}
+	}
+}
+
+static int
+signals_init(struct igdd_ctx *ctx)
+{
+	sigset_t set;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -1;
+	sigwatch.lfd.fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (sigwatch.lfd.fd < 0)
+		return -1;
+	sigwatch.lfd.cb = sig_readable;
+	sigwatch.ctx = ctx;
+	return loop_fd_add(&ctx->loop, &sigwatch.lfd, EPOLLIN);
+}
+
+static int
+write_pidfile(const char *path)
+{
+	char buf[32];
+	int fd;
+
+	if (path[0] == '\0')
+		return 0;
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -1;
+	if (str_printf(buf, sizeof(buf), "%ld\n", (long)getpid()) < 0 ||
+	    write(fd, buf, strlen(buf)) != (ssize_t)strlen(buf)) {
+		close(fd);
+		return -1;
+	}
+	return close(fd);
+}
+
+static uint32_t
+random_u32(void)
+{
+	uint32_t v = 0;
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		if (read(fd, &v, sizeof(v)) != (ssize_t)sizeof(v))
+			v = 0;
+		close(fd);
+	}
+	return v != 0 ? v : (uint32_t)time_wall() ^ (uint32_t)getpid();
+}
+
+int
+daemon_start(struct igdd_ctx *ctx)
+{
+	struct config *cfg = &ctx->cfg;
+
+	log_init("igdd", cfg->foreground, cfg->verbosity);
+	if (!cfg->foreground && daemon(0, 0) < 0)
+		fatal("daemon");
+	if (write_pidfile(cfg->pidfile) < 0)
+		fatal("pidfile %s", cfg->pidfile);
+	if (loop_init(&ctx->loop) < 0)
+		fatal("epoll");
+	if (signals_init(ctx) < 0)
+		fatal("signals");
+	ctx->start_wall = time_wall();
+	ctx->start_mono = time_mono_ms();
+	/* BOOTID.UPNP.ORG must change on every start (UDA 1.1 1.2.2); the
+	 * wall clock in seconds does, and stays within 2^31. */
+	ctx->bootid = (uint32_t)(ctx->start_wall & 0x7fffffff);
+	ctx->configid = 1;
+	ctx->system_update_id = random_u32() & 0xffff;
+	if (iface_init(ctx) < 0)
+		fatalx("cannot resolve the interfaces of the configuration");
+	if (uuid_init(ctx) < 0)
+		fatalx("cannot set up the device UUID");
+
+	ctx->fw_ops = &nft_ops;
+	ctx->fw = ctx->fw_ops->init(cfg);
+	if (ctx->fw == NULL)
+		fatalx("cannot set up the nftables state");
+	ctx->store = store_new(ctx, ctx->fw_ops, ctx->fw);
+	if (ctx->store == NULL)
+		fatalx("cannot create the mapping store");
+	if (store_restore(ctx->store) < 0)
+		log_warnx("lease file %s could not be restored", cfg->lease_file);
+
+	if (cfg->enable_upnp) {
+		if (http_init(ctx) < 0 || events_init(ctx) < 0 || ssdp_init(ctx) < 0)
+			fatalx("cannot start UPnP");
+	}
+	if (cfg->enable_natpmp && pmp_init(ctx) < 0)
+		fatalx("cannot start NAT-PMP/PCP");
+	log_info("igdd %s started: uuid %s, %u LAN interface(s), external %s%s",
+		 IGDD_VERSION, ctx->uuid, ctx->n_lan,
+		 cfg->ext_ifname[0] ? cfg->ext_ifname : "(none)",
+		 ctx->ext_addr.s_addr ? "" : " (no address yet)");
+	return 0;
+}
+
+void
+daemon_run(struct igdd_ctx *ctx)
+{
+	loop_run(&ctx->loop, &sigwatch.stop);
+}
+
+void
+daemon_stop(struct igdd_ctx *ctx)
+{
+	struct config *cfg = &ctx->cfg;
+
+	if (cfg->enable_natpmp)
+		pmp_shutdown(ctx);
+	if (cfg->enable_upnp) {
+		ssdp_shutdown(ctx);
+		events_shutdown(ctx);
+		http_shutdown(ctx);
+	}
+	/* The lease file keeps the mappings; the kernel forgets them, so no
+	 * port stays open without a daemon managing it. */
+	store_free(ctx->store);
+	ctx->store = NULL;
+	if (ctx->fw != NULL)
+		ctx->fw_ops->shutdown(ctx->fw, 1);
+	ctx->fw = NULL;
+	iface_shutdown(ctx);
+	loop_fd_del(&ctx->loop, &sigwatch.lfd);
+	close(sigwatch.lfd.fd);
+	loop_free(&ctx->loop);
+	if (cfg->pidfile[0] != '\0')
+		unlink(cfg->pidfile);
+	conf_free(cfg);
+	log_info("stopped");
+}

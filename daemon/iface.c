@@ -1,0 +1,168 @@
+/* iface.c - LAN interfaces from listening_ip, and the external address. */
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <string.h>
+
+#include "ctx.h"
+#include "iface.h"
+#include "log.h"
+#include "util.h"
+
+static struct in_addr
+prefix_mask(unsigned prefix)
+{
+	struct in_addr m;
+
+	m.s_addr = prefix == 0 ? 0 : htonl(~0u << (32 - prefix));
+	return m;
+}
+
+/* Fill lan from the interface that matches l (by name or by address). */
+static int
+resolve_listen(const struct cfg_listen *l, struct ifaddrs *ifs, struct lan_iface *lan)
+{
+	struct ifaddrs *i;
+
+	for (i = ifs; i != NULL; i = i->ifa_next) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)(void *)i->ifa_addr;
+		struct sockaddr_in *msk = (struct sockaddr_in *)(void *)i->ifa_netmask;
+
+		if (sin == NULL || sin->sin_family != AF_INET)
+			continue;
+		if (l->by_name ? strcmp(i->ifa_name, l->ifname) != 0
+			       : sin->sin_addr.s_addr != l->addr.s_addr)
+			continue;
+		memset(lan, 0, sizeof(*lan));
+		if (str_copy(lan->name, sizeof(lan->name), i->ifa_name) < 0)
+			return -1;
+		lan->ifindex = if_nametoindex(i->ifa_name);
+		lan->addr = sin->sin_addr;
+		if (l->prefix != 0)
+			lan->mask = prefix_mask(l->prefix);
+		else if (msk != NULL)
+			lan->mask = msk->sin_addr;
+		else
+			lan->mask = prefix_mask(24);
+		return 0;
+	}
+	return -1;
+}
+
+int
+iface_init(struct igdd_ctx *ctx)
+{
+	struct ifaddrs *ifs;
+	unsigned k;
+
+	if (getifaddrs(&ifs) < 0) {
+		log_warn("getifaddrs");
+		return -1;
+	}
+	ctx->n_lan = 0;
+	for (k = 0; k < ctx->cfg.n_listen; k++) {
+		const struct cfg_listen *l = &ctx->cfg.listen[k];
+		struct lan_iface *lan = &ctx->lan[ctx->n_lan];
+		char a[INET_ADDRSTRLEN];
+
+		if (resolve_listen(l, ifs, lan) < 0) {
+			log_warnx("listening_ip %s: no such interface or address",
+				  l->by_name ? l->ifname : inet_ntop(AF_INET, &l->addr, a, sizeof(a)));
+			freeifaddrs(ifs);
+			return -1;
+		}
+		if (strcmp(lan->name, ctx->cfg.ext_ifname) == 0)
+			log_warnx("listening_ip %s is the external interface", lan->name);
+		ctx->n_lan++;
+	}
+	freeifaddrs(ifs);
+	if (ctx->cfg.ext_ifname[0] != '\0') {
+		ctx->ext_ifindex = if_nametoindex(ctx->cfg.ext_ifname);
+		if (ctx->ext_ifindex == 0)
+			log_warnx("ext_ifname %s does not exist (yet)", ctx->cfg.ext_ifname);
+	}
+	iface_refresh_ext(ctx);
+	return 0;
+}
+
+bool
+iface_refresh_ext(struct igdd_ctx *ctx)
+{
+	struct in_addr old = ctx->ext_addr, found = { 0 };
+	bool old_up = ctx->ext_up;
+	struct ifaddrs *ifs, *i;
+
+	if (ctx->cfg.has_ext_ip) {
+		found = ctx->cfg.ext_ip;
+		ctx->ext_up = true;
+	} else if (getifaddrs(&ifs) == 0) {
+		ctx->ext_up = false;
+		for (i = ifs; i != NULL; i = i->ifa_next) {
+			struct sockaddr_in *sin = (struct sockaddr_in *)(void *)i->ifa_addr;
+			if (strcmp(i->ifa_name, ctx->cfg.ext_ifname) != 0)
+				continue;
+			if (i->ifa_flags & IFF_UP)
+				ctx->ext_up = true;
+			if (sin != NULL && sin->sin_family == AF_INET && found.s_addr == 0)
+				found = sin->sin_addr;
+		}
+		freeifaddrs(ifs);
+	}
+	if (found.s_addr != 0 && iface_addr_is_private(found) && !ctx->cfg.ext_allow_private_ipv4 &&
+	    found.s_addr != old.s_addr)
+		log_warnx("external address %s is private or reserved; reporting it anyway "
+			  "(set ext_allow_private_ipv4=yes to silence this)", inet_ntoa(found));
+	ctx->ext_addr = found;
+	return old.s_addr != found.s_addr || old_up != ctx->ext_up;
+}
+
+void
+iface_shutdown(struct igdd_ctx *ctx)
+{
+	ctx->n_lan = 0;
+}
+
+bool
+iface_addr_is_private(struct in_addr a)
+{
+	static const struct { const char *net; unsigned prefix; } reserved[] = {
+		{ "0.0.0.0", 8 }, { "10.0.0.0", 8 }, { "100.64.0.0", 10 },
+		{ "127.0.0.0", 8 }, { "169.254.0.0", 16 }, { "172.16.0.0", 12 },
+		{ "192.0.0.0", 24 }, { "192.0.2.0", 24 }, { "192.168.0.0", 16 },
+		{ "198.18.0.0", 15 }, { "198.51.100.0", 24 }, { "203.0.113.0", 24 },
+		{ "224.0.0.0", 3 },
+	};
+	size_t k;
+
+	for (k = 0; k < ARRAY_SIZE(reserved); k++) {
+		struct in_addr net, mask = prefix_mask(reserved[k].prefix);
+		inet_pton(AF_INET, reserved[k].net, &net);
+		if ((a.s_addr & mask.s_addr) == net.s_addr)
+			return true;
+	}
+	return false;
+}
+
+const struct lan_iface *
+ctx_lan_for_addr(const struct igdd_ctx *ctx, struct in_addr a)
+{
+	unsigned k;
+
+	for (k = 0; k < ctx->n_lan; k++) {
+		const struct lan_iface *l = &ctx->lan[k];
+		if ((a.s_addr & l->mask.s_addr) == (l->addr.s_addr & l->mask.s_addr))
+			return l;
+	}
+	return NULL;
+}
+
+const struct lan_iface *
+ctx_lan_by_ifindex(const struct igdd_ctx *ctx, unsigned ifindex)
+{
+	unsigned k;
+
+	for (k = 0; k < ctx->n_lan; k++)
+		if (ctx->lan[k].ifindex == ifindex)
+			return &ctx->lan[k];
+	return NULL;
+}

@@ -1,0 +1,23 @@
+/* log.h - one small logging module (syslog, or stderr in foreground). */
+#ifndef IGDD_LOG_H
+#define IGDD_LOG_H
+
+#include <stdbool.h>
+#include "util.h"
+
+/* to_stderr: log to stderr instead of syslog. verbosity: 0 = info and up,
+ * 1+ = debug. */
+void log_init(const char *ident, bool to_stderr, int verbosity);
+int log_verbosity(void);
+
+void log_warn(const char *fmt, ...) ATTR_PRINTF(1, 2);   /* appends strerror(errno) */
+void log_warnx(const char *fmt, ...) ATTR_PRINTF(1, 2);
+void log_info(const char *fmt, ...) ATTR_PRINTF(1, 2);
+void log_debug(const char *fmt, ...) ATTR_PRINTF(1, 2);  /* only at -v */
+__attribute__((noreturn)) void fatal(const char *fmt, ...) ATTR_PRINTF(1, 2);
+__attribute__((noreturn)) void fatalx(const char *fmt, ...) ATTR_PRINTF(1, 2);
+
+/* Cheap test to skip building debug-only strings. */
+#define log_debug_on() (log_verbosity() > 0)
+
+#endif

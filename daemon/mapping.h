@@ -1,0 +1,44 @@
+/* mapping.h - one port mapping, as every protocol and the backend see it. */
+#ifndef IGDD_MAPPING_H
+#define IGDD_MAPPING_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <netinet/in.h>
+
+#define MAPPING_DESC_MAX 256	/* bytes, including the NUL */
+
+enum owner_proto {
+	OWNER_STATIC = 0,	/* admin / config */
+	OWNER_UPNP = 1,
+	OWNER_NATPMP = 2,
+	OWNER_PCP = 3,
+};
+
+struct mapping_owner {
+	enum owner_proto proto;
+	struct in6_addr addr;	/* the address that asked (v4-mapped for IPv4) */
+	uint8_t nonce[12];	/* PCP mapping nonce; zero otherwise */
+};
+
+/* Addresses are IPv6 or v4-mapped IPv6 so that IPv6 pinholes fit in the
+ * same store.  rhost all-zero = any remote host. */
+struct mapping {
+	uint8_t proto;			/* IPPROTO_TCP, IPPROTO_UDP (room for others) */
+	uint16_t eport;			/* external port, host order */
+	struct in6_addr rhost;		/* remote host restriction or :: */
+	struct in6_addr iaddr;		/* internal client */
+	uint16_t iport;			/* internal port, host order */
+	bool enabled;
+	char desc[MAPPING_DESC_MAX];	/* sanitized, printable */
+	struct mapping_owner owner;
+	uint64_t expires;		/* monotonic ms; 0 = no expiry */
+	int64_t created;		/* wall-clock seconds */
+	uint64_t fw_packets;		/* last counter seen (idle cleanup) */
+};
+
+const char *proto_name(uint8_t proto);	/* "TCP", "UDP", or "?" */
+/* Accepts TCP/UDP in any case; returns 0 and the IPPROTO number, -1 otherwise. */
+int proto_parse(const char *s, uint8_t *out);
+
+#endif

@@ -1,0 +1,116 @@
+/* store.h - the one table of port mappings shared by UPnP, NAT-PMP and PCP.
+ *
+ * The store is the only way to create, refresh, find, list or delete a
+ * mapping, and the only place where policy is decided (permission rules,
+ * secure mode, lifetime bounds, conflicts, port in use, quotas).  Every
+ * change goes to the firewall backend first, then the lease file; a kernel
+ * refusal leaves the store unchanged.
+ *
+ * Complexity: add/find/delete O(log n); nth entry O(log n); range queries
+ * O(log n + k); free-port search O(k) in the ports tried. */
+#ifndef IGDD_STORE_H
+#define IGDD_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "mapping.h"
+
+struct igdd_ctx;
+struct store;
+struct fw;
+struct fw_ops;
+struct config;
+struct loop;
+
+enum store_result {
+	ST_OK = 0,
+	ST_E_INVAL,		/* malformed request (port 0 where not allowed, ...) */
+	ST_E_NOT_FOUND,		/* no such mapping */
+	ST_E_CONFLICT,		/* key held by another client (UPnP 718) */
+	ST_E_NONCE,		/* PCP: same mapping, other nonce (NOT_AUTHORIZED) */
+	ST_E_PERMISSION,	/* permission rules deny (UPnP 606/718 per miniupnpd, NAT-PMP 2) */
+	ST_E_SECURE,		/* secure mode: internal client != requester (606) */
+	ST_E_PORT_IN_USE,	/* a socket on the gateway uses this external port */
+	ST_E_QUOTA_CLIENT,	/* per-client mapping limit reached */
+	ST_E_QUOTA_TOTAL,	/* total mapping limit reached */
+	ST_E_NO_PORT,		/* free-port search found nothing allowed */
+	ST_E_FIREWALL,		/* the kernel refused the change */
+	ST_E_NOMEM,
+	ST_E_NOT_OWNER,		/* delete/modify by someone who may not (secure mode) */
+};
+const char *store_strerror(enum store_result r);
+
+/* Flags for store_add(). */
+#define STORE_F_ANY_PORT	0x01	/* eport is a suggestion: pick a free allowed port near it */
+#define STORE_F_CHECK_NONCE	0x02	/* PCP: refresh only with the same nonce */
+#define STORE_F_NO_REFRESH	0x04	/* an existing mapping is a conflict even for its owner */
+
+struct store_stats {
+	size_t count;
+	uint64_t added, deleted, expired, idle_removed, fw_errors;
+};
+
+/* Create the store.  fw may be NULL (unit tests of pure policy). */
+struct store *store_new(struct igdd_ctx *ctx, const struct fw_ops *ops, struct fw *fw);
+void store_free(struct store *s);
+
+/* Restore unexpired leases from the lease file and install them in the
+ * kernel in one transaction.  Returns the number restored, -1 on error. */
+int store_restore(struct store *s);
+
+/* Add or refresh.  req carries proto, eport (wanted), rhost, iaddr, iport,
+ * desc, enabled, owner; lifetime is seconds (0 = permanent where the caller
+ * allows it; the caller has applied its protocol's meaning of 0).  The store
+ * clamps lifetimes to [min_lifetime, max_lifetime] only when clamp is set.
+ * On success *out (if not NULL) points to the stored mapping. */
+enum store_result store_add(struct store *s, const struct mapping *req,
+			    uint32_t lifetime, unsigned flags,
+			    struct mapping **out);
+/* Would store_add() allow this request?  Same answers, no change. */
+enum store_result store_check(struct store *s, const struct mapping *req, unsigned flags);
+/* Delete the mapping with this key.  requester (may be NULL = admin) is
+ * checked against the owner in secure mode. */
+enum store_result store_del(struct store *s, uint8_t proto, uint16_t eport,
+			    const struct in6_addr *rhost, const struct in6_addr *requester);
+enum store_result store_del_mapping(struct store *s, struct mapping *m);
+
+/* Find by key (proto, eport, rhost).  rhost NULL or :: = the wildcard one. */
+struct mapping *store_find(struct store *s, uint8_t proto, uint16_t eport,
+			   const struct in6_addr *rhost);
+/* Find by internal side (proto, iaddr, iport); NAT-PMP/PCP identify
+ * mappings this way.  Returns the first in key order. */
+struct mapping *store_find_internal(struct store *s, uint8_t proto,
+				    const struct in6_addr *iaddr, uint16_t iport);
+/* nth mapping in the stable order (proto, eport, rhost); NULL past the end. */
+struct mapping *store_nth(struct store *s, size_t n);
+size_t store_count(const struct store *s);
+size_t store_count_client(struct store *s, const struct in6_addr *iaddr);
+
+/* Visit mappings with eport in [lo, hi] (proto 0 = any protocol) in key
+ * order; stop when cb returns nonzero.  Returns the number visited. */
+typedef int (*store_visit_cb)(struct mapping *m, void *arg);
+size_t store_range(struct store *s, uint8_t proto, uint16_t lo, uint16_t hi,
+		   store_visit_cb cb, void *arg);
+/* Delete every mapping of this owner address (and proto, 0 = any) made
+ * through owner_proto (OWNER_NATPMP "delete all").  Returns count deleted. */
+size_t store_del_owner(struct store *s, enum owner_proto op,
+		       const struct in6_addr *addr, uint8_t proto);
+
+/* Seconds of lease left (0 = permanent). */
+uint32_t store_lease_left(const struct store *s, const struct mapping *m);
+
+/* Permission check alone (miniupnpd semantics, first match wins). */
+bool store_permitted(const struct store *s, uint16_t eport, const struct in6_addr *iaddr,
+		     uint16_t iport, const char *desc);
+
+/* Re-install everything the store holds (firewall reload).  0 / -1. */
+int store_reinstall(struct store *s);
+
+/* Called when the set of mappings changes (for GENA, SystemUpdateID...). */
+typedef void (*store_change_cb)(struct igdd_ctx *ctx, const struct mapping *m, bool added);
+void store_set_change_cb(struct store *s, store_change_cb cb);
+
+const struct store_stats *store_get_stats(const struct store *s);
+
+#endif

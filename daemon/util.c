@@ -1,0 +1,239 @@
+/* util.c - checked numbers, strings, addresses and clocks. */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "util.h"
+
+int
+parse_uint_n(const char *s, size_t len, unsigned long long min,
+	     unsigned long long max, unsigned long long *out)
+{
+	unsigned long long v = 0;
+	size_t i;
+
+	if (len == 0 || len > 20) {
+		errno = len == 0 ? EINVAL : ERANGE;
+		return -1;
+	}
+	for (i = 0; i < len; i++) {
+		unsigned d;
+		if (s[i] < '0' || s[i] > '9') {
+			errno = EINVAL;
+			return -1;
+		}
+		d = (unsigned)(s[i] - '0');
+		if (v > (~0ULL - d) / 10) {
+			errno = ERANGE;
+			return -1;
+		}
+		v = v * 10 + d;
+	}
+	if (v < min || v > max) {
+		errno = ERANGE;
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+int
+parse_uint(const char *s, unsigned long long min, unsigned long long max,
+	   unsigned long long *out)
+{
+	if (s == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	return parse_uint_n(s, strlen(s), min, max, out);
+}
+
+int
+parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
+{
+	unsigned long long v;
+
+	if (parse_uint(s, min, max, &v) < 0)
+		return -1;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+int
+parse_u16(const char *s, uint16_t min, uint16_t max, uint16_t *out)
+{
+	unsigned long long v;
+
+	if (parse_uint(s, min, max, &v) < 0)
+		return -1;
+	*out = (uint16_t)v;
+	return 0;
+}
+
+int
+parse_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = { "yes", "on", "true", "1" };
+	static const char *const no[] = { "no", "off", "false", "0" };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(yes); i++) {
+		if (strcasecmp(s, yes[i]) == 0) {
+			*out = true;
+			return 0;
+		}
+		if (strcasecmp(s, no[i]) == 0) {
+			*out = false;
+			return 0;
+		}
+	}
+	errno = EINVAL;
+	return -1;
+}
+
+int
+str_copy(char *dst, size_t size, const char *src)
+{
+	return str_copy_n(dst, size, src, strlen(src));
+}
+
+int
+str_copy_n(char *dst, size_t size, const char *src, size_t n)
+{
+	const char *nul;
+
+	if (size == 0)
+		return -1;
+	nul = memchr(src, '\0', n);
+	if (nul != NULL)
+		n = (size_t)(nul - src);
+	if (n >= size) {
+		memcpy(dst, src, size - 1);
+		dst[size - 1] = '\0';
+		return -1;
+	}
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+	return 0;
+}
+
+int
+str_printf(char *dst, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(dst, size, fmt, ap);
+	va_end(ap);
+	return (n < 0 || (size_t)n >= size) ? -1 : 0;
+}
+
+int
+str_appendf(char *dst, size_t size, const char *fmt, ...)
+{
+	size_t used = strnlen(dst, size);
+	va_list ap;
+	int n;
+
+	if (used >= size)
+		return -1;
+	va_start(ap, fmt);
+	n = vsnprintf(dst + used, size - used, fmt, ap);
+	va_end(ap);
+	return (n < 0 || (size_t)n >= size - used) ? -1 : 0;
+}
+
+bool
+mem_ieq(const char *s, size_t len, const char *word)
+{
+	return strlen(word) == len && strncasecmp(s, word, len) == 0;
+}
+
+void
+addr_from_v4(struct in6_addr *out, struct in_addr v4)
+{
+	memset(out, 0, sizeof(*out));
+	out->s6_addr[10] = 0xff;
+	out->s6_addr[11] = 0xff;
+	memcpy(&out->s6_addr[12], &v4.s_addr, 4);
+}
+
+bool
+addr_is_v4(const struct in6_addr *a)
+{
+	return IN6_IS_ADDR_V4MAPPED(a);
+}
+
+struct in_addr
+addr_to_v4(const struct in6_addr *a)
+{
+	struct in_addr v4;
+
+	memcpy(&v4.s_addr, &a->s6_addr[12], 4);
+	return v4;
+}
+
+bool
+addr_is_any(const struct in6_addr *a)
+{
+	static const struct in6_addr zero;
+	struct in_addr v4;
+
+	if (memcmp(a, &zero, sizeof(zero)) == 0)
+		return true;
+	if (!addr_is_v4(a))
+		return false;
+	v4 = addr_to_v4(a);
+	return v4.s_addr == 0;
+}
+
+const char *
+addr_str(const struct in6_addr *a, char *buf, size_t size)
+{
+	struct in_addr v4;
+
+	if (addr_is_v4(a)) {
+		v4 = addr_to_v4(a);
+		if (inet_ntop(AF_INET, &v4, buf, (socklen_t)size) == NULL)
+			return "?";
+	} else if (inet_ntop(AF_INET6, a, buf, (socklen_t)size) == NULL) {
+		return "?";
+	}
+	return buf;
+}
+
+int
+addr_parse(const char *s, struct in6_addr *out)
+{
+	struct in_addr v4;
+
+	if (inet_pton(AF_INET, s, &v4) == 1) {
+		addr_from_v4(out, v4);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, out) == 1)
+		return 0;
+	return -1;
+}
+
+uint64_t
+time_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+int64_t
+time_wall(void)
+{
+	return (int64_t)time(NULL);
+}

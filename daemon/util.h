@@ -1,0 +1,58 @@
+/* util.h - small helpers shared by every module: checked numbers and strings. */
+#ifndef IGDD_UTIL_H
+#define IGDD_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+#include <netinet/in.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define container_of(ptr, type, member) \
+	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+#define ATTR_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define UNUSED __attribute__((unused))
+
+/* Parse a whole string as an unsigned decimal number in [min, max].
+ * Leading/trailing blanks, signs, hex and empty strings are rejected.
+ * Returns 0 and sets *out, or -1 (errno EINVAL or ERANGE). */
+int parse_uint(const char *s, unsigned long long min, unsigned long long max,
+	       unsigned long long *out);
+/* Same, straight into the common widths. */
+int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out);
+int parse_u16(const char *s, uint16_t min, uint16_t max, uint16_t *out);
+/* Same for a buffer that is not NUL-terminated (network input). */
+int parse_uint_n(const char *s, size_t len, unsigned long long min,
+		 unsigned long long max, unsigned long long *out);
+
+/* "yes"/"no" (also on/off, true/false, 1/0, any case). 0 ok, -1 error. */
+int parse_bool(const char *s, bool *out);
+
+/* Copy src into dst[size]; returns 0, or -1 when it did not fit
+ * (dst is then truncated but NUL-terminated). */
+int str_copy(char *dst, size_t size, const char *src);
+/* Copy at most n bytes of src (not necessarily NUL-terminated). */
+int str_copy_n(char *dst, size_t size, const char *src, size_t n);
+/* snprintf that treats truncation or an encoding error as failure (-1). */
+int str_printf(char *dst, size_t size, const char *fmt, ...) ATTR_PRINTF(3, 4);
+/* Append to a NUL-terminated buffer; -1 on truncation. */
+int str_appendf(char *dst, size_t size, const char *fmt, ...) ATTR_PRINTF(3, 4);
+
+/* Case-insensitive compare of a counted buffer with a NUL-terminated word. */
+bool mem_ieq(const char *s, size_t len, const char *word);
+
+/* IPv4 helpers on the v4-mapped IPv6 form the store uses everywhere. */
+void addr_from_v4(struct in6_addr *out, struct in_addr v4);
+bool addr_is_v4(const struct in6_addr *a);
+struct in_addr addr_to_v4(const struct in6_addr *a);
+bool addr_is_any(const struct in6_addr *a);
+/* Text form: dotted quad for v4-mapped, RFC 5952 otherwise. */
+const char *addr_str(const struct in6_addr *a, char *buf, size_t size);
+/* Parse dotted quad or IPv6 text into the v4-mapped/IPv6 form. 0 / -1. */
+int addr_parse(const char *s, struct in6_addr *out);
+
+/* Monotonic milliseconds, and wall-clock seconds. */
+uint64_t time_mono_ms(void);
+int64_t time_wall(void);
+
+#endif
