@@ -1,0 +1,160 @@
+# lib.sh - the lab: a gateway built out of network namespaces.
+#
+#   c1, c2 (LAN clients) --- lan0 (bridge) [gw: igdd, nftables] wan0 --- out
+#
+# Source it, call lab_up, and everything is torn down on exit, error or
+# Ctrl-C.  Names are unique per run; traffic stays inside these namespaces.
+# Test results are lines "PASS|FAIL|SKIP lab/<test>: <what>" that
+# tests/run.sh counts.
+
+LAB_TOP=${LAB_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+IGDD=${IGDD:-$LAB_TOP/igdd}
+PROBE=${PROBE:-$LAB_TOP/build/tools/probe}
+LAB_LAN=${LAB_LAN:-192.168.77}		# LAN /24: gw .$LAB_GW_HOST, c1 .10, c2 .11
+LAB_GW_HOST=${LAB_GW_HOST:-1}
+LAB_WAN=${LAB_WAN:-198.51.100}		# WAN /24: gw .1, out .2
+LAB_TEST=${LAB_TEST:-$(basename "$0" .sh)}
+LAB_ID=${LAB_ID:-$(printf '%04x%04x' $$ "$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')" | cut -c1-8)}
+NS_GW=igdd-$LAB_ID-gw
+NS_C1=igdd-$LAB_ID-c1
+NS_C2=igdd-$LAB_ID-c2
+NS_OUT=igdd-$LAB_ID-out
+GW_LAN=$LAB_LAN.$LAB_GW_HOST
+GW_WAN=$LAB_WAN.1
+C1=$LAB_LAN.10
+C2=$LAB_LAN.11
+OUT=$LAB_WAN.2
+LAB_DIR=$(mktemp -d /tmp/igdd-lab.XXXXXX)
+LAB_PIDS=
+LAB_FAILED=0
+IGDD_PID=
+
+gw() { ip netns exec "$NS_GW" "$@"; }
+c1() { ip netns exec "$NS_C1" "$@"; }
+c2() { ip netns exec "$NS_C2" "$@"; }
+out() { ip netns exec "$NS_OUT" "$@"; }
+
+pass() { echo "PASS lab/$LAB_TEST: $*"; }
+fail() { echo "FAIL lab/$LAB_TEST: $*"; LAB_FAILED=1; }
+skip() { echo "SKIP lab/$LAB_TEST: $*"; }
+# check "what" cmd...: PASS if cmd succeeds.
+check() { _w=$1; shift; if "$@" >"$LAB_DIR/check.out" 2>&1; then pass "$_w"; else fail "$_w"; sed 's/^/    /' "$LAB_DIR/check.out" | head -20; fi; }
+# check_not "what" cmd...: PASS if cmd fails.
+check_not() { _w=$1; shift; if "$@" >"$LAB_DIR/check.out" 2>&1; then fail "$_w"; sed 's/^/    /' "$LAB_DIR/check.out" | head -20; else pass "$_w"; fi; }
+
+lab_require_root() {
+	if [ "$(id -u)" != 0 ]; then
+		skip "needs root for network namespaces"
+		exit 0
+	fi
+	for t in ip nft; do
+		command -v $t >/dev/null 2>&1 || { skip "needs '$t' (make deps)"; exit 0; }
+	done
+}
+
+lab_down() {
+	for p in $LAB_PIDS $IGDD_PID; do kill "$p" 2>/dev/null; done
+	sleep 0.1
+	for p in $LAB_PIDS $IGDD_PID; do kill -9 "$p" 2>/dev/null; done
+	for ns in $NS_GW $NS_C1 $NS_C2 $NS_OUT; do
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
+		ip netns del "$ns" 2>/dev/null
+	done
+	if [ "$LAB_FAILED" = 1 ] && [ -f "$LAB_DIR/igdd.log" ]; then
+		echo "    --- igdd log (last 30 lines) ---"
+		tail -30 "$LAB_DIR/igdd.log" | sed 's/^/    /'
+	fi
+	rm -rf "$LAB_DIR"
+}
+
+lab_up() {
+	lab_require_root
+	trap 'lab_down' EXIT
+	trap 'exit 130' INT TERM
+	for ns in $NS_GW $NS_C1 $NS_C2 $NS_OUT; do
+		ip netns add "$ns" || return 1
+		ip -n "$ns" link set lo up
+	done
+	# veths are born in the gateway namespace and one end is moved, so no
+	# name is ever visible in the host namespace.
+	gw ip link add lan0 type bridge
+	gw ip link set lan0 up
+	gw ip link add c1p type veth peer name eth0 netns "$NS_C1"
+	gw ip link add c2p type veth peer name eth0 netns "$NS_C2"
+	gw ip link add wan0 type veth peer name eth0 netns "$NS_OUT"
+	for p in c1p c2p; do gw ip link set $p master lan0 up; done
+	gw ip addr add "$GW_LAN/24" dev lan0
+	gw ip addr add "$GW_WAN/24" dev wan0
+	gw ip link set wan0 up
+	gw sysctl -qw net.ipv4.ip_forward=1
+	c1 ip addr add "$C1/24" dev eth0
+	c2 ip addr add "$C2/24" dev eth0
+	out ip addr add "$OUT/24" dev eth0
+	for f in c1 c2 out; do $f ip link set eth0 up; done
+	c1 ip route add default via "$GW_LAN"
+	c2 ip route add default via "$GW_LAN"
+	# The outside host knows no route to the LAN: only mappings reach it.
+	# Let the bridge settle (no STP, but the ports need a moment).
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		c1 ping -c1 -W1 "$GW_LAN" >/dev/null 2>&1 && break
+	done
+}
+
+# lab_conf FILE [extra lines on stdin]: a config for the gateway.
+lab_conf() {
+	{
+		echo "ext_ifname=wan0"
+		echo "listening_ip=lan0"
+		echo "enable_upnp=yes"
+		echo "enable_natpmp=yes"
+		echo "lease_file=$LAB_DIR/igdd.leases"
+		echo "ext_allow_private_ipv4=yes"
+		cat
+	} >"$1"
+}
+
+# lab_start_igdd CONF [ARGS...]: start igdd in the gateway, wait until it
+# says it started (5 s at most).
+lab_start_igdd() {
+	_conf=$1; shift
+	gw "$IGDD" -d -f "$_conf" -P "$LAB_DIR/igdd.pid" "$@" >>"$LAB_DIR/igdd.log" 2>&1 &
+	IGDD_PID=$!
+	for i in $(seq 1 50); do
+		grep -q "started" "$LAB_DIR/igdd.log" 2>/dev/null && return 0
+		kill -0 "$IGDD_PID" 2>/dev/null || { wait "$IGDD_PID"; return 1; }
+		sleep 0.1
+	done
+	return 1
+}
+
+# lab_stop_igdd [SIGNAL]: stop it and wait (5 s at most); returns its status.
+lab_stop_igdd() {
+	[ -n "$IGDD_PID" ] || return 0
+	kill -"${1:-TERM}" "$IGDD_PID" 2>/dev/null
+	for i in $(seq 1 50); do
+		kill -0 "$IGDD_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	wait "$IGDD_PID"; _rc=$?
+	IGDD_PID=
+	return $_rc
+}
+
+# lab_listen NS_FN tcp|udp PORT TOKEN: a listener on a LAN client.
+lab_listen() {
+	_ns=$1; shift
+	$_ns "$PROBE" listen "$@" 120 >/dev/null 2>&1 &
+	LAB_PIDS="$LAB_PIDS $!"
+	sleep 0.2
+}
+
+# reach tcp|udp PORT TOKEN: from the outside host to the gateway's WAN
+# address; succeeds when TOKEN comes back.
+reach() {
+	_got=$(out "$PROBE" connect "$1" "$GW_WAN" "$2" 1500 2>/dev/null)
+	[ "$_got" = "$3" ]
+}
+
+lab_finish() {
+	exit $LAB_FAILED
+}

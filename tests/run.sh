@@ -1,0 +1,66 @@
+#!/bin/sh
+# run.sh - every test of the project: unit tests (plain and under
+# ASan/UBSan), lab tests (network namespaces, real nftables and clients),
+# and a short run of each fuzz harness.  Ends with "N passed, N failed".
+#   TESTS="unit lab" sh tests/run.sh  runs some groups; LAB=t_smoke runs one lab test.
+set -u
+cd "$(dirname "$0")/.." || exit 1
+TESTS=${TESTS:-unit san lab fuzz}
+LAB=${LAB:-}
+FUZZ_CHECK_SECONDS=${FUZZ_CHECK_SECONDS:-20}
+LAB_TIMEOUT=${LAB_TIMEOUT:-300}
+log=$(mktemp /tmp/igdd-tests.XXXXXX)
+trap 'rm -f "$log"' EXIT
+
+# run NAME CMD...: run a group, keep its PASS/FAIL/SKIP lines; a group that
+# dies without saying so counts as one failure.
+run() {
+	_name=$1; shift
+	echo "== $_name"
+	"$@" >"$log.out" 2>&1
+	_rc=$?
+	cat "$log.out"
+	grep -E '^(PASS|FAIL|SKIP) ' "$log.out" >>"$log"
+	if [ $_rc -ne 0 ] && ! grep -q '^FAIL ' "$log.out"; then
+		echo "FAIL $_name: exited with status $_rc" | tee -a "$log"
+	fi
+	rm -f "$log.out"
+}
+
+for group in $TESTS; do
+	case $group in
+	unit)
+		run unit ./build/unit ;;
+	san)
+		run "unit (ASan+UBSan)" sh -c './build-san/unit | sed "s,^\(PASS\|FAIL\) unit/,\1 san/,"' ;;
+	lab)
+		for t in tests/lab/t_*.sh; do
+			n=$(basename "$t" .sh)
+			[ -z "$LAB" ] || [ "$LAB" = "$n" ] || continue
+			run "lab $n" timeout -k 5 "$LAB_TIMEOUT" sh "$t"
+		done ;;
+	fuzz)
+		if ls tests/fuzz/fuzz_*.c >/dev/null 2>&1; then
+			if make -s fuzz-build >"$log.fz" 2>&1; then
+				run fuzz sh tests/fuzz/run.sh build-fuzz/fuzz "$FUZZ_CHECK_SECONDS"
+			else
+				cat "$log.fz"
+				echo "FAIL fuzz: harnesses did not build" | tee -a "$log"
+			fi
+			rm -f "$log.fz"
+		fi ;;
+	*)
+		echo "unknown test group $group" >&2; exit 2 ;;
+	esac
+done
+
+passed=$(grep -c '^PASS ' "$log")
+failed=$(grep -c '^FAIL ' "$log")
+skipped=$(grep -c '^SKIP ' "$log")
+if [ "$failed" -gt 0 ]; then
+	echo "Failures:"
+	grep '^FAIL ' "$log" | sed 's/^/  /'
+fi
+[ "$skipped" -gt 0 ] && grep '^SKIP ' "$log" | sed 's/^/  /'
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
