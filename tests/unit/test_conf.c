@@ -948,3 +948,68 @@ TEST(conf_sample_file_is_valid)
 	free(errs);
 	conf_free(&cfg);
 }
+
+static char *
+slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+	long n;
+
+	if (f == NULL)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) < 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) < 0 ||
+	    (buf = malloc((size_t)n + 1)) == NULL) {
+		fclose(f);
+		return NULL;
+	}
+	if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		free(buf);
+		fclose(f);
+		return NULL;
+	}
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/* The sample and the manual document every key the parser knows. */
+TEST(conf_every_key_documented)
+{
+	char *sample = slurp("conf/igdd.conf"), *man = slurp("man/igdd.conf.5");
+	char want[128];
+	size_t i;
+
+	if (sample == NULL || man == NULL) {
+		printf("    skipped: run from the source tree (conf/igdd.conf, man/igdd.conf.5)\n");
+		free(sample);
+		free(man);
+		return;
+	}
+	for (i = 0; i < ARRAY_SIZE(key_cases); i++) {
+		const char *k = key_cases[i].key;
+		char b[80], br[80], bi[80];
+
+		if (!key_cases[i].ignored) {
+			snprintf(want, sizeof(want), "\n#%s=", k);
+			snprintf(b, sizeof(b), "\n%s=", k);
+			if (!contains(sample, want) && !contains(sample, b)) {
+				printf("    sample lacks %s=\n", k);
+				CHECK(!"sample documents the key");
+			}
+		} else {
+			CHECK(contains(sample, k));
+		}
+		snprintf(b, sizeof(b), "\n.B %s\n", k);
+		snprintf(br, sizeof(br), "\n.BR %s ", k);
+		snprintf(bi, sizeof(bi), "\n.BI %s= ", k);
+		snprintf(want, sizeof(want), "\n.BR %s= ", k);
+		if (!contains(man, b) && !contains(man, br) && !contains(man, bi) &&
+		    !contains(man, want)) {
+			printf("    man page lacks %s\n", k);
+			CHECK(!"man page documents the key");
+		}
+	}
+	free(sample);
+	free(man);
+}
