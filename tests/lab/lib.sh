@@ -117,12 +117,13 @@ lab_conf() {
 # says it started (5 s at most).
 lab_start_igdd() {
 	_conf=$1; shift
+	_from=$(($(cat "$LAB_DIR/igdd.log" 2>/dev/null | wc -l) + 1))
 	# ip netns exec execs igdd, so $! is igdd itself (not a subshell).
 	ip netns exec "$NS_GW" "$IGDD" -d -f "$_conf" -P "$LAB_DIR/igdd.pid" "$@" \
 		>>"$LAB_DIR/igdd.log" 2>&1 &
 	IGDD_PID=$!
 	for i in $(seq 1 50); do
-		grep -q "started" "$LAB_DIR/igdd.log" 2>/dev/null && return 0
+		tail -n +"$_from" "$LAB_DIR/igdd.log" 2>/dev/null | grep -q " started" && return 0
 		kill -0 "$IGDD_PID" 2>/dev/null || { wait "$IGDD_PID"; return 1; }
 		sleep 0.1
 	done
