@@ -376,7 +376,8 @@ events_handle(struct http_conn *c, const struct http_request *req, const struct 
 		http_reply_error(c, 412, NULL);
 		return;
 	}
-	if (ev->n_subs >= EVENTS_MAX_SUBSCRIBERS) {
+	if (ev->n_subs >= (ctx->cfg.max_subscribers ? ctx->cfg.max_subscribers
+						    : EVENTS_MAX_SUBSCRIBERS)) {
 		free(s);
 		http_reply_error(c, 503, NULL);
 		return;

@@ -11,7 +11,7 @@ struct igdd_ctx;
 struct http_conn;
 struct http_request;
 
-#define EVENTS_MAX_SUBSCRIBERS	128	/* beyond: 503 */
+#define EVENTS_MAX_SUBSCRIBERS	64	/* beyond: 503 (config max_subscribers) */
 #define EVENTS_TIMEOUT_MIN	1800	/* s; UDA 1.1 4.1.2 recommends >= 1800 */
 #define EVENTS_TIMEOUT_MAX	86400
 #define EVENTS_MAX_NOTIFY	256	/* NOTIFY connections in flight */

@@ -122,10 +122,11 @@ method_of(const char *m, size_t n)
 }
 
 int
-http_parse_request(const char *buf, size_t len, size_t body_max, struct http_request *req)
+http_parse_request(const char *buf, size_t len, size_t header_max, size_t body_max,
+		   struct http_request *req)
 {
 	const char *end = buf + len, *p = buf, *e, *sp1, *sp2, *hdr_end = NULL;
-	size_t scan = len < HTTP_HEADER_MAX ? len : HTTP_HEADER_MAX;
+	size_t scan = len < header_max ? len : header_max;
 	int r;
 
 	memset(req, 0, sizeof(*req));
@@ -143,8 +144,8 @@ http_parse_request(const char *buf, size_t len, size_t body_max, struct http_req
 		}
 	}
 	if (hdr_end == NULL)
-		return len >= HTTP_HEADER_MAX ? 431 : HTTP_PARSE_MORE;
-	if ((size_t)(hdr_end - buf) > HTTP_HEADER_MAX)
+		return len >= header_max ? 431 : HTTP_PARSE_MORE;
+	if ((size_t)(hdr_end - buf) > header_max)
 		return 431;
 
 	/* Request line: METHOD SP target SP HTTP/1.x */
@@ -290,12 +291,13 @@ struct http {
 	struct http_listener ls[CFG_MAX_LISTEN];
 	unsigned n_ls;
 	uint16_t port;
+	size_t header_max, body_max, in_max;
+	unsigned max_conns;
+	uint64_t idle_ms;
 	struct http_conn *head, *tail;
 	unsigned n_conns;
 	uint64_t evicted, timeouts, rejected;
 };
-
-#define IN_MAX (HTTP_HEADER_MAX + HTTP_BODY_MAX)
 
 static void conn_close(struct http_conn *c);
 
@@ -388,7 +390,7 @@ http_reply(struct http_conn *c, int status, const char *extra_headers,
 	c->out_off = 0;
 	c->state = C_WRITE;
 	loop_fd_mod(&c->srv->ctx->loop, &c->lfd, EPOLLOUT);
-	conn_arm(c, HTTP_IDLE_TIMEOUT_MS);
+	conn_arm(c, c->srv->idle_ms);
 	conn_write(c);
 }
 
@@ -507,9 +509,9 @@ conn_readable(struct http_conn *c)
 	for (;;) {
 		ssize_t n;
 
-		if (c->in_len >= IN_MAX)
+		if (c->in_len >= c->srv->in_max)
 			break;
-		n = recv(c->lfd.fd, c->in + c->in_len, IN_MAX - c->in_len, 0);
+		n = recv(c->lfd.fd, c->in + c->in_len, c->srv->in_max - c->in_len, 0);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -520,9 +522,9 @@ conn_readable(struct http_conn *c)
 		}
 		c->in_len += (size_t)n;
 	}
-	r = http_parse_request(c->in, c->in_len, HTTP_BODY_MAX, &req);
+	r = http_parse_request(c->in, c->in_len, c->srv->header_max, c->srv->body_max, &req);
 	if (r == HTTP_PARSE_MORE) {
-		conn_arm(c, HTTP_IDLE_TIMEOUT_MS);
+		conn_arm(c, c->srv->idle_ms);
 		return;
 	}
 	c->state = C_BUSY;
@@ -608,13 +610,13 @@ listener_event(struct loop_fd *lfd, uint32_t events)
 			close(fd);
 			continue;
 		}
-		if (h->n_conns >= HTTP_MAX_CONNECTIONS && !evict_one(h)) {
+		if (h->n_conns >= h->max_conns && !evict_one(h)) {
 			h->rejected++;
 			close(fd);
 			continue;
 		}
 		c = calloc(1, sizeof(*c));
-		if (c == NULL || (c->in = malloc(IN_MAX)) == NULL) {
+		if (c == NULL || (c->in = malloc(h->in_max)) == NULL) {
 			free(c);
 			close(fd);
 			continue;
@@ -641,7 +643,7 @@ listener_event(struct loop_fd *lfd, uint32_t events)
 			h->head = c;
 		h->tail = c;
 		h->n_conns++;
-		conn_arm(c, HTTP_IDLE_TIMEOUT_MS);
+		conn_arm(c, c->srv->idle_ms);
 	}
 }
 
@@ -675,6 +677,13 @@ http_init(struct igdd_ctx *ctx)
 		return -1;
 	h->ctx = ctx;
 	h->port = ctx->cfg.http_port;
+	h->header_max = ctx->cfg.http_header_max ? ctx->cfg.http_header_max : HTTP_HEADER_MAX;
+	h->body_max = ctx->cfg.http_body_max ? ctx->cfg.http_body_max : HTTP_BODY_MAX;
+	h->in_max = h->header_max + h->body_max;
+	h->max_conns = ctx->cfg.http_max_connections ? ctx->cfg.http_max_connections
+						     : HTTP_MAX_CONNECTIONS;
+	h->idle_ms = ctx->cfg.http_idle_timeout ? (uint64_t)ctx->cfg.http_idle_timeout * 1000
+						: HTTP_IDLE_TIMEOUT_MS;
 	ctx->http = h;
 	for (k = 0; k < ctx->n_lan; k++) {
 		struct http_listener *ls = &h->ls[h->n_ls];

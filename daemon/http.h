@@ -11,7 +11,8 @@
 struct igdd_ctx;
 struct http_conn;
 
-/* Limits (defaults; the config may override them one day). */
+/* Limits: defaults for the config keys http_header_max, http_body_max,
+ * http_max_connections, http_idle_timeout (used when a key is 0). */
 #define HTTP_HEADER_MAX		8192	/* request line + headers */
 #define HTTP_BODY_MAX		16384
 #define HTTP_MAX_CONNECTIONS	256	/* at once; the oldest idle one is evicted */
@@ -50,7 +51,8 @@ struct http_request {
 /* Parse one request from buf[0..len).  Returns HTTP_PARSE_MORE,
  * HTTP_PARSE_DONE, or the HTTP status to answer with before closing (400,
  * 405, 411, 413, 431, 501, 505).  Never reads past len. */
-int http_parse_request(const char *buf, size_t len, size_t body_max, struct http_request *req);
+int http_parse_request(const char *buf, size_t len, size_t header_max, size_t body_max,
+		       struct http_request *req);
 
 /* Does a Host header name us: one of our LAN addresses, with our port (or
  * no port)?  A DNS-rebinding page names another host. */

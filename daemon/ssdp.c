@@ -224,6 +224,7 @@ struct ssdp {
 	int tx[CFG_MAX_LISTEN];		/* per LAN interface */
 	struct loop_timer notify_timer, answer_timer;
 	uint32_t interval;
+	uint32_t rate_limit;		/* answered M-SEARCHes per source per second, 0 = off */
 	struct pending pending[SSDP_MAX_PENDING];
 	unsigned n_pending;
 	struct ratelimit rl[64];
@@ -368,7 +369,7 @@ rate_ok(struct ssdp *s, struct in_addr from)
 		r->window = sec;
 		r->count = 0;
 	}
-	return ++r->count <= SSDP_RATE_LIMIT;
+	return s->rate_limit == 0 || ++r->count <= s->rate_limit;
 }
 
 static void
@@ -571,6 +572,7 @@ ssdp_init(struct igdd_ctx *ctx)
 	for (k = 0; k < CFG_MAX_LISTEN; k++)
 		s->tx[k] = -1;
 	s->interval = ctx->cfg.notify_interval ? ctx->cfg.notify_interval : SSDP_DEFAULT_INTERVAL;
+	s->rate_limit = ctx->cfg.ssdp_rate_limit;
 	s->rand_state = (uint32_t)time_mono_ms() ^ ((uint32_t)getpid() << 16) ^ 0x9e3779b9u;
 	if (s->rand_state == 0)
 		s->rand_state = 1;

@@ -13,7 +13,7 @@
 static int
 parse(const char *s, struct http_request *r)
 {
-	return http_parse_request(s, strlen(s), HTTP_BODY_MAX, r);
+	return http_parse_request(s, strlen(s), HTTP_HEADER_MAX, HTTP_BODY_MAX, r);
 }
 
 TEST(http_parse_get)
@@ -69,7 +69,7 @@ TEST(http_parse_limits_and_errors)
 	memcpy(big, "GET / HTTP/1.1\r\nX: ", 19);
 	CHECK_RC(parse(big, &r), 431);
 	/* NUL bytes are not a crash */
-	CHECK_RC(http_parse_request("GET /\0 HTTP/1.1\r\n\r\n", 20, HTTP_BODY_MAX, &r), 400);
+	CHECK_RC(http_parse_request("GET /\0 HTTP/1.1\r\n\r\n", 20, HTTP_HEADER_MAX, HTTP_BODY_MAX, &r), 400);
 }
 
 TEST(http_host_check)
