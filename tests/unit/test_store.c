@@ -3,6 +3,8 @@
 #include <netinet/in.h>
 #include <regex.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "fake_fw.h"
 #include "ostree.h"
@@ -758,4 +760,64 @@ TEST(ostree_random_against_reference)
 		CHECK(ost_find(&t, &dup.key, okeycmp) == &nodes[0].tn);
 	}
 	CHECK_EQ(ost_verify(&t), 0);
+}
+
+static int
+bound_socket(int type, bool listening, bool v6, uint16_t *port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd = socket(v6 ? AF_INET6 : AF_INET, type | SOCK_CLOEXEC, 0);
+
+	memset(&ss, 0, sizeof(ss));
+	ss.ss_family = v6 ? AF_INET6 : AF_INET;	/* wildcard address, port 0 */
+	len = v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&ss, len) < 0 ||
+	    (listening && listen(fd, 1) < 0) || getsockname(fd, (struct sockaddr *)&ss, &len) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	*port = ntohs(v6 ? ((struct sockaddr_in6 *)&ss)->sin6_port : ((struct sockaddr_in *)&ss)->sin_port);
+	return fd;
+}
+
+TEST(store_port_in_use_live_sockets)
+{
+	static uint8_t bits[PORTINUSE_BITMAP_BYTES];
+	struct in_addr none = { 0 };
+	uint16_t tp = 0, up = 0, t6 = 0, cp = 0;
+	int lt = bound_socket(SOCK_STREAM, true, false, &tp);
+	int lu = bound_socket(SOCK_DGRAM, false, false, &up);
+	int l6 = bound_socket(SOCK_STREAM, true, true, &t6);
+	int bt = bound_socket(SOCK_STREAM, false, false, &cp);	/* bound, not listening */
+
+	CHECK(lt >= 0 && lu >= 0 && bt >= 0);
+	CHECK_EQ(portinuse_scan(IPPROTO_TCP, none, bits), 0);
+	CHECK(portinuse_bit(bits, tp));
+	CHECK(!portinuse_bit(bits, up) || up == tp);
+	CHECK(!portinuse_bit(bits, cp));
+	if (l6 >= 0)
+		CHECK(portinuse_bit(bits, t6));
+	CHECK_EQ(portinuse_scan(IPPROTO_UDP, none, bits), 0);
+	CHECK(portinuse_bit(bits, up));
+	/* and through the store's default check */
+	{
+		struct fake_env *e = env();
+		struct mapping r = fake_req(TCP, tp, "192.168.1.10", 80, "x", OWNER_UPNP), *m;
+		store_set_port_in_use_cb(e->s, NULL, NULL);
+		CHECK_EQ(store_check(e->s, &r, 0), ST_OK);	/* check off */
+		fake_env_restart(e);
+		store_free(e->s);
+		e->s = store_new(&e->ctx, &fake_fw_ops, fake_fw_handle(&e->fw));	/* default check */
+		CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_E_PORT_IN_USE);
+		CHECK_EQ(store_add(e->s, &r, 0, STORE_F_ANY_PORT, &m), ST_OK);
+		CHECK(m != NULL && m->eport != tp);
+		fake_env_free(e);
+	}
+	close(lt);
+	close(lu);
+	close(bt);
+	if (l6 >= 0)
+		close(l6);
 }
