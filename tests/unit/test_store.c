@@ -352,6 +352,7 @@ TEST(store_free_port_search)
 	r.iport = 7000;
 	CHECK_EQ(store_add(e->s, &r, 0, STORE_F_ANY_PORT, &m), ST_OK);
 	CHECK_EQ(m->eport, 7000);
+	free(e->ctx.cfg.perms);
 	fake_env_free(e);
 }
 
