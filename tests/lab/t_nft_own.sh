@@ -62,10 +62,10 @@ check "restricted and unrestricted on the same port coexist" fwctl $F add tcp 80
 check "$OUT gets the unrestricted target" reach_from "$OUT" tcp 8002 tok-tcp
 check "$OUT2 still gets its restricted target" reach_from "$OUT2" tcp 8002 tok-rh
 
-# install_all: replaces exactly (1000 mappings, then 3).
-seq 10000 10999 | awk -v c="$C1" '{ print "tcp", $1, c, $1 }' >"$LAB_DIR/big"
-check "install_all of 1000 mappings in the gateway" sh -c "ip netns exec $NS_GW '$FWCTL' $F install <'$LAB_DIR/big'"
-check "dnat4 holds exactly 1000 elements" test "$(nmapelems dnat4)" = 1000
+# install_all: replaces exactly (10,000 mappings in one transaction, then 3).
+seq 10000 19999 | awk -v c="$C1" '{ print "tcp", $1, c, $1 }' >"$LAB_DIR/big"
+check "install_all of 10000 mappings in the gateway" sh -c "ip netns exec $NS_GW '$FWCTL' $F install <'$LAB_DIR/big'"
+check "dnat4 holds exactly 10000 elements" test "$(nmapelems dnat4)" = 10000
 check "dnat4_rh flushed by install_all" test "$(nmapelems dnat4_rh)" = 0
 printf 'tcp 8000 %s 9000\nudp 8001 %s 9001\ntcp 8002 %s 9002 %s\n' "$C1" "$C1" "$C2" "$OUT2" >"$LAB_DIR/small"
 check "install_all of 3 mappings" sh -c "ip netns exec $NS_GW '$FWCTL' $F install <'$LAB_DIR/small'"
