@@ -165,3 +165,14 @@ reach() {
 lab_finish() {
 	exit $LAB_FAILED
 }
+
+# reach_from SRC tcp|udp PORT TOKEN: like reach, from source address SRC
+# of the outside host (add it first: out ip addr add SRC/24 dev eth0).
+reach_from() {
+	_got=$(out "$PROBE" connect -s "$1" "$2" "$GW_WAN" "$3" 1500 2>/dev/null)
+	[ "$_got" = "$4" ]
+}
+
+# fwctl ARGS...: the firewall backend driven directly, in the gateway.
+FWCTL=${FWCTL:-$LAB_TOP/build/tools/fwctl}
+fwctl() { gw "$FWCTL" "$@"; }
