@@ -24,6 +24,10 @@ struct fw_ops {
 	int (*counters)(struct fw *fw, const struct mapping *m, uint64_t *packets);
 	/* Are igdd's kernel objects still there?  1 yes, 0 gone, -1 error. */
 	int (*check)(struct fw *fw);
+	/* Re-create igdd's table/chains/sets/rules after they vanished (a
+	 * firewall reload), idempotently; the caller then re-installs the
+	 * mappings with install_all.  0 / -1. */
+	int (*restore)(struct fw *fw);
 	/* Remove igdd's kernel state (clean stop) and free fw. */
 	void (*shutdown)(struct fw *fw, int remove_state);
 };

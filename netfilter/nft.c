@@ -935,6 +935,12 @@ nomem:
 	return -1;
 }
 
+static int
+nft_restore(struct fw *fw)
+{
+	return fw->l.own ? init_own(fw) : init_integrate(fw);
+}
+
 static void
 nft_shutdown(struct fw *fw, int remove)
 {
@@ -952,5 +958,6 @@ const struct fw_ops nft_ops = {
 	.install_all = nft_install_all,
 	.counters = nft_counters,
 	.check = nft_check,
+	.restore = nft_restore,
 	.shutdown = nft_shutdown,
 };
