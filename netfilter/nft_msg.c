@@ -318,8 +318,11 @@ elem_add(struct nftnl_set *s, const struct nft_layout *l, enum nft_set_id id, ui
 			nftnl_set_elem_set(e, NFTNL_SET_ELEM_DATA, data, (uint32_t)dl);
 		}
 		/* Nothing outlives its lease by more than the grace, even
-		 * when igdd is killed. */
-		if (l->timeouts && m->expires != 0) {
+		 * when igdd is killed: the DNAT element is what lets a flow
+		 * in.  Forward elements carry no timeout because several
+		 * mappings may share one (same internal side); igdd removes
+		 * them when the last user goes, and a start flushes them. */
+		if (l->timeouts && set_is_map(id) && m->expires != 0) {
 			uint64_t left = m->expires > now_ms ? m->expires - now_ms : 0;
 
 			nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_TIMEOUT, left + NFT_GRACE_MS);
@@ -524,7 +527,7 @@ nft_msg_set(struct nft_batch *bt, const struct nft_layout *l, enum nft_set_id id
 		nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, DT_IPADDR << DT_BITS | DT_INET_SERVICE);
 		nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, 8);
 	}
-	if (l->timeouts)
+	if (l->timeouts && set_is_map(id))
 		flags |= NFT_SET_TIMEOUT;
 	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, flags);
 	nftnl_set_set_u32(s, NFTNL_SET_ID, (uint32_t)id + 1);
