@@ -452,31 +452,14 @@ nft_msg_chains(struct nft_batch *bt, const struct nft_layout *l)
 			 NF_INET_FORWARD, 0);			/* filter */
 }
 
-static int
-flush_chain(struct nft_batch *bt, uint16_t family, const char *table, const char *chain)
-{
-	struct nftnl_rule *r = nftnl_rule_alloc();
-	struct nlmsghdr *nlh;
-
-	if (r == NULL)
-		return -1;
-	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
-	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
-	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, family);
-	nlh = msg_hdr(bt, NFT_MSG_DELRULE, family, 0);
-	nftnl_rule_nlmsg_build_payload(nlh, r);
-	nftnl_rule_free(r);
-	return msg_done(bt);
-}
-
 /* Own layout: igdd owns these chains, so flushing them and re-adding the
  * rules in the same transaction is the idempotent init. */
 int
 nft_msg_flush_chains(struct nft_batch *bt, const struct nft_layout *l)
 {
-	if (flush_chain(bt, l->nat_family, l->nat_table, l->nat_chain) < 0)
+	if (nft_msg_rule_del(bt, l->nat_family, l->nat_table, l->nat_chain, 0) < 0)
 		return -1;
-	return flush_chain(bt, l->filter_family, l->filter_table, l->forward_chain);
+	return nft_msg_rule_del(bt, l->filter_family, l->filter_table, l->forward_chain, 0);
 }
 
 int
@@ -491,7 +474,8 @@ nft_msg_rule_del(struct nft_batch *bt, uint16_t family, const char *table,
 	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
 	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, family);
-	nftnl_rule_set_u64(r, NFTNL_RULE_HANDLE, handle);
+	if (handle != 0)	/* no handle: every rule of the chain (a flush) */
+		nftnl_rule_set_u64(r, NFTNL_RULE_HANDLE, handle);
 	nlh = msg_hdr(bt, NFT_MSG_DELRULE, family, 0);
 	nftnl_rule_nlmsg_build_payload(nlh, r);
 	nftnl_rule_free(r);
