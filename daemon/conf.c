@@ -1,12 +1,1151 @@
-/* conf.c - stub until the configuration parser lands. */
+/* conf.c - igdd.conf (miniupnpd.conf syntax) and the command line into
+ * the one typed struct config, through a sorted, declarative key table.
+ *
+ * The file is "key=value" lines, '#' comments, blank lines, and
+ * "allow|deny eports addr[/mask] iports ["regex"]" permission rules, as
+ * miniupnpd reads them; every miniupnpd key is accepted (keys for other
+ * firewalls with a warning).  Every number goes through parse_u16/u32
+ * with its range; every error is "file:line: message" and parsing goes on
+ * so that one run reports all of a file's mistakes. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+#include "config.h"
 #include "conf.h"
+#include "iface.h"
+#include "log.h"
 #include "util.h"
 
-void conf_defaults(struct config *cfg) { memset(cfg, 0, sizeof(*cfg)); cfg->enable_upnp = true; }
-int conf_parse_file(struct config *cfg, const char *path, FILE *err) { (void)cfg; (void)path; (void)err; return 0; }
-int conf_parse_line(struct config *cfg, const char *line, char *msg, size_t msgsize) { (void)cfg; (void)line; (void)msg; (void)msgsize; return 0; }
-int conf_parse_perm(struct perm_rule *r, const char *text, char *msg, size_t msgsize) { (void)r; (void)text; (void)msg; (void)msgsize; return 0; }
-enum cli_result conf_parse_args(struct config *cfg, int argc, char **argv, bool apply, FILE *out) { (void)cfg; (void)argc; (void)argv; (void)apply; (void)out; return CLI_OK; }
-int conf_validate(const struct config *cfg, FILE *err) { (void)cfg; (void)err; return 0; }
-void conf_free(struct config *cfg) { (void)cfg; }
+#define CONF_LINE_MAX	4096	/* longer lines are an error, not a split */
+#define CONF_ERRORS_MAX	50	/* stop reporting after this many (binary file?) */
+
+/* miniupnpd-nftables' own names, used for the ones a firmware that
+ * integrates igdd (any upnp_*table/chain key given) leaves out. */
+#define FW_DEFAULT_TABLE	"filter"
+#define FW_DEFAULT_NAT_TABLE	"filter"
+#define FW_DEFAULT_FORWARD	"miniupnpd"
+#define FW_DEFAULT_PREROUTING	"prerouting_miniupnpd"
+#define FW_DEFAULT_POSTROUTING	"postrouting_miniupnpd"
+
+enum key_type {
+	KEY_BOOL,
+	KEY_U16,
+	KEY_U32,
+	KEY_STRING,
+	KEY_IFNAME,
+	KEY_CUSTOM,
+	KEY_IGNORED,		/* pf/ipfw/iptables-only: accepted, warned, unused */
+};
+
+/* flags */
+#define KF_FW		0x01	/* an nftables table/chain name: sets fw_integrate */
+#define KF_NAME		0x02	/* nftables identifier syntax */
+#define KF_UUID		0x04	/* 8-4-4-4-12 hex, or empty */
+#define KF_URL		0x08	/* no blanks */
+#define KF_ABSPATH	0x10	/* empty or an absolute path (we chdir("/")) */
+#define KF_USER		0x20	/* a user name, or empty */
+
+struct conf_key;
+typedef int (*conf_custom_fn)(struct config *cfg, const struct conf_key *k,
+			      const char *value, char *msg, size_t msgsize);
+
+struct conf_key {
+	const char *name;
+	enum key_type type;
+	size_t off;		/* offsetof(struct config, field) */
+	size_t size;		/* sizeof the field (strings) */
+	uint32_t min, max;	/* numbers */
+	unsigned flags;
+	conf_custom_fn custom;
+};
+
+static int set_ext_ip(struct config *, const struct conf_key *, const char *, char *, size_t);
+static int set_listen(struct config *, const struct conf_key *, const char *, char *, size_t);
+static int set_ipv6_listen(struct config *, const struct conf_key *, const char *, char *, size_t);
+static int set_presentation_url(struct config *, const struct conf_key *, const char *, char *,
+				size_t);
+
+#define FIELD(f)	.off = offsetof(struct config, f), .size = sizeof(((struct config *)0)->f)
+#define K_BOOL(n, f)	{ .name = n, .type = KEY_BOOL, FIELD(f) }
+#define K_U16(n, f, lo, hi) { .name = n, .type = KEY_U16, FIELD(f), .min = lo, .max = hi }
+#define K_U32(n, f, lo, hi) { .name = n, .type = KEY_U32, FIELD(f), .min = lo, .max = hi }
+#define K_STR(n, f, fl)	{ .name = n, .type = KEY_STRING, FIELD(f), .flags = fl }
+#define K_IFNAME(n, f)	{ .name = n, .type = KEY_IFNAME, FIELD(f) }
+#define K_CUSTOM(n, fn)	{ .name = n, .type = KEY_CUSTOM, .custom = fn }
+#define K_IGNORED(n)	{ .name = n, .type = KEY_IGNORED }
+
+/* Sorted by strcmp() for bsearch(); test_conf.c looks every key up. */
+static const struct conf_key conf_keys[] = {
+	K_IGNORED("anchor"),
+	K_U32("bitrate_down", bitrate_down, 0, UINT32_MAX),
+	K_U32("bitrate_up", bitrate_up, 0, UINT32_MAX),
+	K_U32("clean_ruleset_interval", clean_ruleset_interval, 0, 604800),
+	K_U32("clean_ruleset_threshold", clean_ruleset_threshold, 0, 1000000),
+	K_BOOL("enable_natpmp", enable_natpmp),
+	K_BOOL("enable_pcp_pmp", enable_natpmp),
+	K_BOOL("enable_upnp", enable_upnp),
+	K_BOOL("ext_allow_private_ipv4", ext_allow_private_ipv4),
+	K_IFNAME("ext_ifname", ext_ifname),
+	K_IFNAME("ext_ifname6", ext_ifname6),
+	K_CUSTOM("ext_ip", set_ext_ip),
+	K_BOOL("ext_perform_stun", ext_perform_stun),
+	K_STR("ext_stun_host", ext_stun_host, KF_URL),
+	K_U16("ext_stun_port", ext_stun_port, 1, 65535),
+	K_IGNORED("external_script_path"),
+	K_BOOL("force_igd_desc_v1", force_igd_desc_v1),
+	K_STR("friendly_name", friendly_name, 0),
+	K_U32("http_body_max", http_body_max, 1024, 1048576),
+	K_U32("http_header_max", http_header_max, 1024, 65536),
+	K_U32("http_idle_timeout", http_idle_timeout, 1, 3600),
+	K_U32("http_max_connections", http_max_connections, 1, 65536),
+	K_U16("http_port", http_port, 0, 65535),
+	K_U16("https_port", https_port, 0, 65535),
+	K_BOOL("ipv6_disable", ipv6_disable),
+	K_CUSTOM("ipv6_listening_ip", set_ipv6_listen),
+	K_STR("lease_file", lease_file, KF_ABSPATH),
+	K_STR("lease_file6", lease_file6, KF_ABSPATH),
+	K_CUSTOM("listening_ip", set_listen),
+	K_STR("manufacturer_name", manufacturer_name, 0),
+	K_STR("manufacturer_url", manufacturer_url, KF_URL),
+	K_U32("max_lifetime", max_lifetime, 1, 31536000),
+	K_U32("max_mappings", max_mappings, 1, 1000000),
+	K_U32("max_mappings_per_client", max_mappings_per_client, 1, 1000000),
+	K_U32("max_subscribers", max_subscribers, 1, 100000),
+	K_U32("min_lifetime", min_lifetime, 1, 86400),
+	K_IGNORED("minissdpdsocket"),
+	K_STR("model_description", model_description, 0),
+	K_STR("model_name", model_name, 0),
+	K_STR("model_number", model_number, 0),
+	K_STR("model_url", model_url, KF_URL),
+	K_U32("notify_interval", notify_interval, 1, 86400),
+	K_IGNORED("packet_log"),
+	K_BOOL("pcp_allow_thirdparty", pcp_allow_thirdparty),
+	K_U16("port", http_port, 0, 65535),
+	K_CUSTOM("presentation_url", set_presentation_url),
+	K_IGNORED("queue"),
+	K_IGNORED("quickrules"),
+	K_BOOL("secure_mode", secure_mode),
+	K_STR("serial", serial, 0),
+	K_U32("ssdp_rate_limit", ssdp_rate_limit, 0, 1000000),
+	K_BOOL("system_uptime", system_uptime),
+	K_IGNORED("tag"),
+	K_STR("upnp_forward_chain", upnp_forward_chain, KF_FW | KF_NAME),
+	K_STR("upnp_nat_chain", upnp_nat_chain, KF_FW | KF_NAME),
+	K_STR("upnp_nat_postrouting_chain", upnp_nat_postrouting_chain, KF_FW | KF_NAME),
+	K_STR("upnp_nat_table_name", upnp_nat_table_name, KF_FW | KF_NAME),
+	K_BOOL("upnp_nftables_family_split", upnp_nftables_family_split),
+	K_STR("upnp_table_name", upnp_table_name, KF_FW | KF_NAME),
+	K_IGNORED("use_external_script"),
+	K_STR("user", user, KF_USER),
+	K_STR("uuid", uuid, KF_UUID),
+};
+
+static int
+key_cmp(const void *name, const void *elem)
+{
+	return strcmp(name, ((const struct conf_key *)elem)->name);
+}
+
+static const struct conf_key *
+key_find(const char *name)
+{
+	return bsearch(name, conf_keys, ARRAY_SIZE(conf_keys), sizeof(conf_keys[0]), key_cmp);
+}
+
+void
+conf_defaults(struct config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	/* miniupnpd's defaults where it has one. */
+	cfg->ext_stun_port = 3478;
+	cfg->enable_upnp = true;
+	cfg->enable_natpmp = false;
+	cfg->secure_mode = true;
+	cfg->min_lifetime = 120;	/* RFC 6887 15: at least 120 s */
+	cfg->max_lifetime = 86400;	/* RFC 6887 15: 24 h suggested */
+	cfg->notify_interval = 30;
+	cfg->clean_ruleset_threshold = 20;
+	cfg->clean_ruleset_interval = 0;
+	/* igdd's own. */
+	cfg->max_mappings = 16384;
+	cfg->max_mappings_per_client = 256;
+	cfg->http_max_connections = 128;
+	cfg->http_header_max = 8192;
+	cfg->http_body_max = 16384;
+	cfg->http_idle_timeout = 10;
+	cfg->max_subscribers = 64;
+	cfg->ssdp_rate_limit = 10;
+	/* The literals fit their fields; str_copy cannot fail here. */
+	(void)str_copy(cfg->friendly_name, sizeof(cfg->friendly_name),
+		       "igdd Internet Gateway Device");
+	(void)str_copy(cfg->manufacturer_name, sizeof(cfg->manufacturer_name), "igdd");
+	(void)str_copy(cfg->model_name, sizeof(cfg->model_name), "igdd");
+	(void)str_copy(cfg->model_description, sizeof(cfg->model_description),
+		       "igdd UPnP IGD, NAT-PMP and PCP gateway");
+	(void)str_copy(cfg->model_number, sizeof(cfg->model_number), IGDD_VERSION);
+	(void)str_copy(cfg->serial, sizeof(cfg->serial), "00000000");
+}
+
+/* ---- value syntax ---- */
+
+static bool
+is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+}
+
+static bool
+is_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+static bool
+is_hex(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+static bool
+valid_uuid(const char *s)
+{
+	size_t i;
+
+	if (strlen(s) != 36)
+		return false;
+	for (i = 0; i < 36; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return false;
+		} else if (!is_hex(s[i])) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* nftables names as nft(8) accepts them unquoted. */
+static bool
+valid_nft_name(const char *s)
+{
+	size_t i;
+
+	if (!(s[0] == '_' || (s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z')))
+		return false;
+	for (i = 1; s[i] != '\0'; i++)
+		if (!is_alnum(s[i]) && s[i] != '_' && s[i] != '-' && s[i] != '.')
+			return false;
+	return true;
+}
+
+static bool
+valid_user(const char *s)
+{
+	size_t i;
+
+	if (s[0] == '-')
+		return false;
+	for (i = 0; s[i] != '\0'; i++)
+		if (!is_alnum(s[i]) && s[i] != '_' && s[i] != '-' && s[i] != '.')
+			return false;
+	return true;
+}
+
+static bool
+valid_ifname(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n >= IF_NAMESIZE || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+		return false;
+	for (i = 0; i < n; i++)
+		if (s[i] == '/' || s[i] == ':' || is_blank(s[i]) || (unsigned char)s[i] < 0x20 ||
+		    (unsigned char)s[i] == 0x7f)
+			return false;
+	return true;
+}
+
+static bool
+has_control(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f)
+			return true;
+	return false;
+}
+
+static bool
+has_blank(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (is_blank(*s))
+			return true;
+	return false;
+}
+
+static int
+set_string(struct config *cfg, const struct conf_key *k, const char *v, char *msg, size_t msgsize)
+{
+	char *dst = (char *)cfg + k->off;
+
+	if (strlen(v) >= k->size) {
+		str_printf(msg, msgsize, "%s: value is too long (%zu characters, at most %zu)",
+			   k->name, strlen(v), k->size - 1);
+		return -1;
+	}
+	if (has_control(v)) {
+		str_printf(msg, msgsize, "%s: control characters are not allowed", k->name);
+		return -1;
+	}
+	if ((k->flags & KF_UUID) && v[0] != '\0' && !valid_uuid(v)) {
+		str_printf(msg, msgsize,
+			   "%s: '%s' is not a UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx, hex)",
+			   k->name, v);
+		return -1;
+	}
+	if ((k->flags & KF_NAME) && !valid_nft_name(v)) {
+		str_printf(msg, msgsize,
+			   "%s: '%s' is not an nftables name (a letter or '_', then letters, "
+			   "digits, '_', '-', '.')", k->name, v);
+		return -1;
+	}
+	if ((k->flags & KF_URL) && has_blank(v)) {
+		str_printf(msg, msgsize, "%s: '%s' must not contain blanks", k->name, v);
+		return -1;
+	}
+	if ((k->flags & KF_ABSPATH) && v[0] != '\0' && v[0] != '/') {
+		str_printf(msg, msgsize, "%s: '%s' is not an absolute path", k->name, v);
+		return -1;
+	}
+	if ((k->flags & KF_USER) && !valid_user(v)) {
+		str_printf(msg, msgsize, "%s: '%s' is not a user name", k->name, v);
+		return -1;
+	}
+	if (k->flags & KF_FW) {
+		/* Integration with a firmware's firewall: the names it does not
+		 * give are miniupnpd-nftables' ones, whatever the key order. */
+		if (!cfg->fw_integrate) {
+			static const struct { size_t off; const char *name; } fw_defaults[] = {
+				{ offsetof(struct config, upnp_table_name), FW_DEFAULT_TABLE },
+				{ offsetof(struct config, upnp_nat_table_name), FW_DEFAULT_NAT_TABLE },
+				{ offsetof(struct config, upnp_forward_chain), FW_DEFAULT_FORWARD },
+				{ offsetof(struct config, upnp_nat_chain), FW_DEFAULT_PREROUTING },
+				{ offsetof(struct config, upnp_nat_postrouting_chain),
+				  FW_DEFAULT_POSTROUTING },
+			};
+			size_t i;
+
+			for (i = 0; i < ARRAY_SIZE(fw_defaults); i++) {
+				char *name = (char *)cfg + fw_defaults[i].off;
+				if (name[0] == '\0')
+					(void)str_copy(name, CFG_NAME_MAX, fw_defaults[i].name);
+			}
+		}
+		cfg->fw_integrate = true;
+	}
+	(void)str_copy(dst, k->size, v);
+	return 0;
+}
+
+static int
+set_presentation_url(struct config *cfg, const struct conf_key *k, const char *v, char *msg,
+		     size_t msgsize)
+{
+	static const struct conf_key url = {
+		.name = "presentation_url", .type = KEY_STRING, FIELD(presentation_url),
+		.flags = KF_URL,
+	};
+
+	(void)k;
+	if (set_string(cfg, &url, v, msg, msgsize) < 0)
+		return -1;
+	cfg->has_presentation_url = true;
+	return 0;
+}
+
+static int
+parse_ipv4(const char *s, struct in_addr *out)
+{
+	return inet_pton(AF_INET, s, out) == 1 ? 0 : -1;
+}
+
+static int
+set_ext_ip(struct config *cfg, const struct conf_key *k, const char *v, char *msg, size_t msgsize)
+{
+	struct in_addr a;
+
+	if (v[0] == '\0') {
+		cfg->has_ext_ip = false;
+		cfg->ext_ip.s_addr = 0;
+		return 0;
+	}
+	if (parse_ipv4(v, &a) < 0) {
+		str_printf(msg, msgsize, "%s: '%s' is not an IPv4 address", k->name, v);
+		return -1;
+	}
+	cfg->has_ext_ip = true;
+	cfg->ext_ip = a;
+	return 0;
+}
+
+static int
+set_ipv6_listen(struct config *cfg, const struct conf_key *k, const char *v, char *msg,
+		size_t msgsize)
+{
+	struct in6_addr a;
+
+	if (v[0] == '\0') {
+		cfg->has_ipv6_listening_ip = false;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, v, &a) != 1) {
+		str_printf(msg, msgsize, "%s: '%s' is not an IPv6 address", k->name, v);
+		return -1;
+	}
+	cfg->has_ipv6_listening_ip = true;
+	cfg->ipv6_listening_ip = a;
+	return 0;
+}
+
+/* "a.b.c.d", "a.b.c.d/len" or "a.b.c.d/m.m.m.m" (contiguous).  *prefix is
+ * -1 when no mask was given. */
+static int
+parse_addr_mask(const char *s, struct in_addr *addr, int *prefix)
+{
+	char buf[INET_ADDRSTRLEN * 2 + 2];
+	char *slash;
+	uint16_t len;
+
+	if (str_copy(buf, sizeof(buf), s) < 0)
+		return -1;
+	*prefix = -1;
+	slash = strchr(buf, '/');
+	if (slash != NULL)
+		*slash++ = '\0';
+	if (parse_ipv4(buf, addr) < 0)
+		return -1;
+	if (slash == NULL)
+		return 0;
+	if (strchr(slash, '.') != NULL) {
+		struct in_addr m;
+		uint32_t inv;
+
+		if (parse_ipv4(slash, &m) < 0)
+			return -1;
+		inv = ~ntohl(m.s_addr);
+		if ((inv & (inv + 1)) != 0)	/* not 1...10...0 */
+			return -1;
+		*prefix = 32 - __builtin_popcount(inv);
+		return 0;
+	}
+	if (parse_u16(slash, 0, 32, &len) < 0)
+		return -1;
+	*prefix = len;
+	return 0;
+}
+
+static struct in_addr
+mask_of(int prefix)
+{
+	struct in_addr m;
+
+	m.s_addr = prefix <= 0 ? 0 : htonl(~0u << (32 - prefix));
+	return m;
+}
+
+static int
+add_listen(struct config *cfg, const struct cfg_listen *l, char *msg, size_t msgsize)
+{
+	unsigned i;
+
+	for (i = 0; i < cfg->n_listen; i++) {
+		const struct cfg_listen *o = &cfg->listen[i];
+		if (o->by_name == l->by_name &&
+		    (l->by_name ? strcmp(o->ifname, l->ifname) == 0
+				: o->addr.s_addr == l->addr.s_addr))
+			return 0;	/* the same LAN twice: once is enough */
+	}
+	if (cfg->n_listen >= CFG_MAX_LISTEN) {
+		str_printf(msg, msgsize, "listening_ip: too many LAN interfaces (at most %d)",
+			   CFG_MAX_LISTEN);
+		return -1;
+	}
+	cfg->listen[cfg->n_listen++] = *l;
+	return 0;
+}
+
+/* miniupnpd's forms: an address, address/prefix, address/netmask or an
+ * interface name; then, for bridges, more interface names.  All or
+ * nothing: a bad token adds none of the line's entries. */
+static int
+set_listen(struct config *cfg, const struct conf_key *k, const char *v, char *msg, size_t msgsize)
+{
+	struct cfg_listen found[CFG_MAX_LISTEN];
+	unsigned n_found = 0, i, n_before = cfg->n_listen;
+	char tok[64];
+	const char *p = v;
+
+	(void)k;
+	for (;;) {
+		struct cfg_listen *l = &found[n_found];
+		const char *start;
+		size_t n;
+
+		while (is_blank(*p))
+			p++;
+		if (*p == '\0')
+			break;
+		if (n_found == CFG_MAX_LISTEN) {
+			str_printf(msg, msgsize, "listening_ip: too many LAN interfaces (at most %d)",
+				   CFG_MAX_LISTEN);
+			return -1;
+		}
+		start = p;
+		while (*p != '\0' && !is_blank(*p))
+			p++;
+		n = (size_t)(p - start);
+		if (str_copy_n(tok, sizeof(tok), start, n) < 0) {
+			str_printf(msg, msgsize, "listening_ip: '%.*s' is too long", (int)n, start);
+			return -1;
+		}
+		memset(l, 0, sizeof(*l));
+		if (tok[0] >= '0' && tok[0] <= '9') {
+			int prefix;
+
+			if (n_found > 0) {
+				str_printf(msg, msgsize, "listening_ip: '%s': only interface names may "
+					   "follow the first value", tok);
+				return -1;
+			}
+			if (parse_addr_mask(tok, &l->addr, &prefix) < 0) {
+				str_printf(msg, msgsize, "listening_ip: '%s' is not an address, "
+					   "address/prefix or address/netmask", tok);
+				return -1;
+			}
+			if (l->addr.s_addr == INADDR_ANY || l->addr.s_addr == INADDR_BROADCAST ||
+			    IN_MULTICAST(ntohl(l->addr.s_addr))) {
+				str_printf(msg, msgsize, "listening_ip: '%s' is not a unicast address",
+					   tok);
+				return -1;
+			}
+			if (prefix == 0) {
+				str_printf(msg, msgsize, "listening_ip: '%s': a /0 LAN is not a LAN",
+					   tok);
+				return -1;
+			}
+			l->prefix = (uint8_t)(prefix < 0 ? 0 : prefix);
+		} else {
+			if (!valid_ifname(tok)) {
+				str_printf(msg, msgsize,
+					   "listening_ip: '%s' is not an interface name (1..%d characters)",
+					   tok, IF_NAMESIZE - 1);
+				return -1;
+			}
+			(void)str_copy(l->ifname, sizeof(l->ifname), tok);
+			l->by_name = true;
+		}
+		n_found++;
+	}
+	if (n_found == 0) {
+		str_printf(msg, msgsize, "listening_ip: empty value");
+		return -1;
+	}
+	for (i = 0; i < n_found; i++) {
+		if (add_listen(cfg, &found[i], msg, msgsize) < 0) {
+			cfg->n_listen = n_before;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Apply one key=value through the table.  where: "file:line" for warnings. */
+static int
+conf_set(struct config *cfg, const char *key, const char *v, const char *where, char *msg,
+	 size_t msgsize)
+{
+	const struct conf_key *k = key_find(key);
+	void *field;
+
+	if (k == NULL) {
+		str_printf(msg, msgsize, "unknown key '%s'", key);
+		return -1;
+	}
+	field = (char *)cfg + k->off;
+	switch (k->type) {
+	case KEY_BOOL:
+		if (parse_bool(v, field) < 0) {
+			str_printf(msg, msgsize, "%s: '%s' is not yes or no", k->name, v);
+			return -1;
+		}
+		return 0;
+	case KEY_U16:
+		if (parse_u16(v, (uint16_t)k->min, (uint16_t)k->max, field) < 0)
+			goto bad_number;
+		return 0;
+	case KEY_U32:
+		if (parse_u32(v, k->min, k->max, field) < 0)
+			goto bad_number;
+		return 0;
+	case KEY_STRING:
+		return set_string(cfg, k, v, msg, msgsize);
+	case KEY_IFNAME:
+		if (v[0] != '\0' && !valid_ifname(v)) {
+			str_printf(msg, msgsize, "%s: '%s' is not an interface name (1..%d characters)",
+				   k->name, v, IF_NAMESIZE - 1);
+			return -1;
+		}
+		(void)str_copy(field, k->size, v);
+		return 0;
+	case KEY_CUSTOM:
+		return k->custom(cfg, k, v, msg, msgsize);
+	case KEY_IGNORED:
+		log_warnx("%s: key '%s' has no effect on Linux/nftables; ignored", where, k->name);
+		return 0;
+	}
+	str_printf(msg, msgsize, "%s: internal error", k->name);
+	return -1;
+bad_number:
+	str_printf(msg, msgsize, "%s: '%s' is not a number in %u..%u", k->name, v,
+		   (unsigned)k->min, (unsigned)k->max);
+	return -1;
+}
+
+static int
+add_perm(struct config *cfg, const char *text, char *msg, size_t msgsize)
+{
+	struct perm_rule r, *n;
+
+	if (conf_parse_perm(&r, text, msg, msgsize) < 0)
+		return -1;
+	n = realloc(cfg->perms, sizeof(*n) * (cfg->n_perms + 1));
+	if (n == NULL) {
+		if (r.has_regex)
+			regfree(&r.regex);
+		str_printf(msg, msgsize, "out of memory");
+		return -1;
+	}
+	cfg->perms = n;
+	cfg->perms[cfg->n_perms++] = r;
+	return 0;
+}
+
+/* True when s starts with word followed by a blank (or its end). */
+static bool
+starts_with_word(const char *s, const char *word)
+{
+	size_t n = strlen(word);
+
+	return strncmp(s, word, n) == 0 && (s[n] == '\0' || is_blank(s[n]));
+}
+
+static int
+parse_line(struct config *cfg, const char *line, const char *where, char *msg, size_t msgsize)
+{
+	char key[64], value[CONF_LINE_MAX];
+	const char *p = line, *eq, *end, *kend;
+
+	msg[0] = '\0';
+	while (is_blank(*p))
+		p++;
+	end = p + strlen(p);
+	while (end > p && is_blank(end[-1]))
+		end--;
+	if (p == end || *p == '#')
+		return 0;
+	if (starts_with_word(p, "allow") || starts_with_word(p, "deny")) {
+		if (str_copy_n(value, sizeof(value), p, (size_t)(end - p)) < 0) {
+			str_printf(msg, msgsize, "line too long");
+			return -1;
+		}
+		return add_perm(cfg, value, msg, msgsize);
+	}
+	if (starts_with_word(p, "set_learn_dscp") || strncmp(p, "set_learn_dscp=", 15) == 0) {
+		/* miniupnpd's PCP_SADSCP extension: no DSCP learning here. */
+		log_warnx("%s: key 'set_learn_dscp' has no effect in igdd; ignored", where);
+		return 0;
+	}
+	eq = memchr(p, '=', (size_t)(end - p));
+	if (eq == NULL) {
+		str_printf(msg, msgsize, "expected 'key=value' or an allow/deny rule");
+		return -1;
+	}
+	kend = eq;
+	while (kend > p && is_blank(kend[-1]))
+		kend--;
+	if (kend == p) {
+		str_printf(msg, msgsize, "missing key before '='");
+		return -1;
+	}
+	if (str_copy_n(key, sizeof(key), p, (size_t)(kend - p)) < 0) {
+		str_printf(msg, msgsize, "unknown key '%.*s'", (int)(kend - p), p);
+		return -1;
+	}
+	eq++;
+	while (eq < end && is_blank(*eq))
+		eq++;
+	if (str_copy_n(value, sizeof(value), eq, (size_t)(end - eq)) < 0) {
+		str_printf(msg, msgsize, "line too long");
+		return -1;
+	}
+	return conf_set(cfg, key, value, where, msg, msgsize);
+}
+
+int
+conf_parse_line(struct config *cfg, const char *line, char *msg, size_t msgsize)
+{
+	return parse_line(cfg, line, "configuration", msg, msgsize);
+}
+
+int
+conf_parse_file(struct config *cfg, const char *path, FILE *err)
+{
+	char msg[512], where[CFG_STR_MAX + 16];
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	unsigned lineno = 0, errors = 0;
+	FILE *f;
+
+	f = fopen(path, "r");
+	if (f == NULL) {
+		fprintf(err, "%s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	while ((n = getline(&line, &cap, f)) >= 0) {
+		int rc;
+
+		lineno++;
+		if (str_printf(where, sizeof(where), "%s:%u", path, lineno) < 0)
+			(void)str_printf(where, sizeof(where), "line %u", lineno);
+		if ((size_t)n != strlen(line)) {
+			(void)str_printf(msg, sizeof(msg), "NUL byte in line");
+			rc = -1;
+		} else if (n > CONF_LINE_MAX) {
+			(void)str_printf(msg, sizeof(msg), "line too long (more than %d bytes)",
+					 CONF_LINE_MAX);
+			rc = -1;
+		} else {
+			rc = parse_line(cfg, line, where, msg, sizeof(msg));
+		}
+		if (rc < 0) {
+			if (++errors <= CONF_ERRORS_MAX)
+				fprintf(err, "%s: %s\n", where, msg);
+			else if (errors == CONF_ERRORS_MAX + 1)
+				fprintf(err, "%s: too many errors, not reporting more\n", path);
+		}
+	}
+	if (ferror(f)) {
+		fprintf(err, "%s: %s\n", path, strerror(errno));
+		errors++;
+	}
+	free(line);
+	fclose(f);
+	return errors == 0 ? 0 : -1;
+}
+
+/* ---- permission rules ---- */
+
+static int
+perm_token(const char **p, char *buf, size_t size)
+{
+	const char *s = *p, *start;
+
+	while (is_blank(*s))
+		s++;
+	start = s;
+	while (*s != '\0' && !is_blank(*s))
+		s++;
+	*p = s;
+	if (s == start) {
+		(void)str_copy(buf, size, "(missing)");
+		return -1;
+	}
+	return str_copy_n(buf, size, start, (size_t)(s - start));
+}
+
+/* "N" or "N-M", 0..65535, N <= M. */
+static int
+parse_port_range(const char *s, uint16_t *lo, uint16_t *hi)
+{
+	char buf[16];
+	char *dash;
+
+	if (str_copy(buf, sizeof(buf), s) < 0)
+		return -1;
+	dash = strchr(buf, '-');
+	if (dash != NULL)
+		*dash++ = '\0';
+	if (parse_u16(buf, 0, 65535, lo) < 0)
+		return -1;
+	if (dash == NULL) {
+		*hi = *lo;
+		return 0;
+	}
+	if (parse_u16(dash, 0, 65535, hi) < 0 || *hi < *lo)
+		return -1;
+	return 0;
+}
+
+int
+conf_parse_perm(struct perm_rule *r, const char *text, char *msg, size_t msgsize)
+{
+	char tok[64];
+	const char *p = text, *end, *q1, *q2;
+	int prefix, rc;
+
+	memset(r, 0, sizeof(*r));
+	msg[0] = '\0';
+	if (perm_token(&p, tok, sizeof(tok)) < 0 ||
+	    (strcmp(tok, "allow") != 0 && strcmp(tok, "deny") != 0)) {
+		str_printf(msg, msgsize, "permission rule must start with 'allow' or 'deny'");
+		return -1;
+	}
+	r->allow = strcmp(tok, "allow") == 0;
+	if (perm_token(&p, tok, sizeof(tok)) < 0 ||
+	    parse_port_range(tok, &r->eport_min, &r->eport_max) < 0) {
+		str_printf(msg, msgsize, "permission rule: external ports '%s' are not N or N-M "
+			   "(0..65535, N <= M)", tok);
+		return -1;
+	}
+	if (perm_token(&p, tok, sizeof(tok)) < 0 ||
+	    parse_addr_mask(tok, &r->addr, &prefix) < 0) {
+		str_printf(msg, msgsize, "permission rule: '%s' is not a.b.c.d, a.b.c.d/len "
+			   "or a.b.c.d/m.m.m.m", tok);
+		return -1;
+	}
+	r->mask = mask_of(prefix < 0 ? 32 : prefix);
+	r->addr.s_addr &= r->mask.s_addr;
+	if (perm_token(&p, tok, sizeof(tok)) < 0 ||
+	    parse_port_range(tok, &r->iport_min, &r->iport_max) < 0) {
+		str_printf(msg, msgsize, "permission rule: internal ports '%s' are not N or N-M "
+			   "(0..65535, N <= M)", tok);
+		return -1;
+	}
+	/* Optional regex on the mapping's description, in double quotes. */
+	while (is_blank(*p))
+		p++;
+	if (*p == '\0')
+		return 0;
+	end = p + strlen(p);
+	while (end > p && is_blank(end[-1]))
+		end--;
+	q1 = p;
+	q2 = end - 1;
+	if (*q1 != '"' || q2 == q1 || *q2 != '"') {
+		str_printf(msg, msgsize, "permission rule: the description regex must be in "
+			   "double quotes");
+		return -1;
+	}
+	if (q2 - q1 == 1) {
+		str_printf(msg, msgsize, "permission rule: empty regex");
+		return -1;
+	}
+	{
+		char re[CONF_LINE_MAX];
+
+		if (str_copy_n(re, sizeof(re), q1 + 1, (size_t)(q2 - q1 - 1)) < 0) {
+			str_printf(msg, msgsize, "permission rule: regex too long");
+			return -1;
+		}
+		rc = regcomp(&r->regex, re, REG_EXTENDED | REG_NOSUB);
+		if (rc != 0) {
+			char why[128];
+
+			regerror(rc, &r->regex, why, sizeof(why));
+			regfree(&r->regex);
+			str_printf(msg, msgsize, "permission rule: bad regex \"%s\": %s", re, why);
+			return -1;
+		}
+	}
+	r->has_regex = true;
+	return 0;
+}
+
+/* ---- command line ---- */
+
+enum cli_kind {
+	CLI_KEY,	/* sets a configuration key from its argument */
+	CLI_FLAG,	/* no argument */
+	CLI_SPECIAL,	/* an argument handled by name */
+};
+
+struct cli_opt {
+	char opt;
+	enum cli_kind kind;
+	unsigned nargs;
+	const char *key;	/* CLI_KEY */
+};
+
+static const struct cli_opt cli_opts[] = {
+	{ '1', CLI_FLAG, 0, NULL },		/* force_igd_desc_v1 */
+	{ '4', CLI_FLAG, 0, NULL },		/* ipv6_disable */
+	{ 'A', CLI_SPECIAL, 1, NULL },		/* permission rule */
+	{ 'B', CLI_SPECIAL, 2, NULL },		/* bitrates down up */
+	{ 'H', CLI_KEY, 1, "https_port" },
+	{ 'I', CLI_KEY, 1, "ext_ifname6" },
+	{ 'N', CLI_FLAG, 0, NULL },		/* enable_natpmp */
+	{ 'P', CLI_SPECIAL, 1, NULL },		/* pid file */
+	{ 'S', CLI_FLAG, 0, NULL },		/* secure mode; -S0 off */
+	{ 'U', CLI_FLAG, 0, NULL },		/* system_uptime */
+	{ 'a', CLI_KEY, 1, "listening_ip" },
+	{ 'b', CLI_SPECIAL, 1, NULL },		/* BOOTID: ignored */
+	{ 'd', CLI_FLAG, 0, NULL },		/* foreground, log to stderr */
+	{ 'f', CLI_SPECIAL, 1, NULL },		/* config file */
+	{ 'h', CLI_FLAG, 0, NULL },
+	{ 'i', CLI_KEY, 1, "ext_ifname" },
+	{ 'm', CLI_KEY, 1, "model_number" },
+	{ 'n', CLI_FLAG, 0, NULL },		/* check only */
+	{ 'o', CLI_SPECIAL, 1, NULL },		/* ext_ip or STUN:host[:port] */
+	{ 'p', CLI_KEY, 1, "http_port" },
+	{ 'r', CLI_KEY, 1, "clean_ruleset_interval" },
+	{ 's', CLI_KEY, 1, "serial" },
+	{ 't', CLI_KEY, 1, "notify_interval" },
+	{ 'u', CLI_KEY, 1, "uuid" },
+	{ 'v', CLI_FLAG, 0, NULL },
+	{ 'w', CLI_KEY, 1, "presentation_url" },
+	{ 'z', CLI_KEY, 1, "friendly_name" },
+};
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+		"usage: igdd [-dnv] [-f config_file] [-P pid_file] [-i ext_ifname] [-I ext_ifname6]\n"
+		"            [-o ext_ip | -o STUN:host[:port]] [-a listening_ip]... [-p port]\n"
+		"            [-H https_port] [-N] [-U] [-S | -S0] [-4] [-1] [-u uuid] [-s serial]\n"
+		"            [-m model_number] [-z friendly_name] [-t notify_interval]\n"
+		"            [-B down up] [-w url] [-r clean_ruleset_interval] [-A \"rule\"]...\n"
+		"       igdd --check [-f config_file]     (also -n)\n"
+		"       igdd --version | --help\n"
+		"Command-line options override the configuration file (default %s).\n"
+		"See igdd(8) and igdd.conf(5).\n", IGDD_DEFAULT_CONFIG);
+}
+
+static const struct cli_opt *
+cli_find(char c)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cli_opts); i++)
+		if (cli_opts[i].opt == c)
+			return &cli_opts[i];
+	return NULL;
+}
+
+/* -o STUN:host[:port] as miniupnpd, or an address. */
+static int
+cli_ext_ip(struct config *cfg, const char *arg, char *msg, size_t msgsize)
+{
+	char host[CFG_STR_MAX];
+	const char *colon;
+
+	if (strncasecmp(arg, "STUN:", 5) != 0)
+		return conf_set(cfg, "ext_ip", arg, "-o", msg, msgsize);
+	arg += 5;
+	colon = strchr(arg, ':');
+	if (str_copy_n(host, sizeof(host), arg, colon ? (size_t)(colon - arg) : strlen(arg)) < 0 ||
+	    host[0] == '\0') {
+		str_printf(msg, msgsize, "STUN:host[:port] needs a host");
+		return -1;
+	}
+	if (conf_set(cfg, "ext_stun_host", host, "-o", msg, msgsize) < 0)
+		return -1;
+	if (colon != NULL && conf_set(cfg, "ext_stun_port", colon + 1, "-o", msg, msgsize) < 0)
+		return -1;
+	cfg->ext_perform_stun = true;
+	return 0;
+}
+
+static enum cli_result
+cli_apply(struct config *cfg, const struct cli_opt *o, const char *arg, char **args,
+	  bool *pidfile_given, FILE *out, char *msg, size_t msgsize)
+{
+	char where[4] = { '-', o->opt, '\0', '\0' };
+
+	switch (o->opt) {
+	case '1': cfg->force_igd_desc_v1 = true; return CLI_OK;
+	case '4': cfg->ipv6_disable = true; return CLI_OK;
+	case 'N': cfg->enable_natpmp = true; return CLI_OK;
+	case 'U': cfg->system_uptime = true; return CLI_OK;
+	case 'd': cfg->foreground = true; return CLI_OK;
+	case 'n': cfg->check_only = true; return CLI_OK;
+	case 'h': usage(out); return CLI_EXIT_OK;
+	case 'S':
+		/* -S0 (miniupnpd) turns secure mode off, -S on. */
+		cfg->secure_mode = arg == NULL;
+		return CLI_OK;
+	case 'v':
+		cfg->verbosity += (int)strlen(arg);
+		return CLI_OK;
+	case 'A':
+		return add_perm(cfg, args[0], msg, msgsize) < 0 ? CLI_ERROR : CLI_OK;
+	case 'B':
+		if (conf_set(cfg, "bitrate_down", args[0], where, msg, msgsize) < 0 ||
+		    conf_set(cfg, "bitrate_up", args[1], where, msg, msgsize) < 0)
+			return CLI_ERROR;
+		return CLI_OK;
+	case 'P':
+		if (args[0][0] == '\0' || str_copy(cfg->pidfile, sizeof(cfg->pidfile), args[0]) < 0) {
+			str_printf(msg, msgsize, "pid file name empty or too long");
+			return CLI_ERROR;
+		}
+		*pidfile_given = true;
+		return CLI_OK;
+	case 'b':
+		log_warnx("-b: igdd chooses BOOTID.UPNP.ORG itself; ignored");
+		return CLI_OK;
+	case 'f':
+		if (args[0][0] == '\0' ||
+		    str_copy(cfg->config_file, sizeof(cfg->config_file), args[0]) < 0) {
+			str_printf(msg, msgsize, "config file name empty or too long");
+			return CLI_ERROR;
+		}
+		return CLI_OK;
+	case 'o':
+		return cli_ext_ip(cfg, args[0], msg, msgsize) < 0 ? CLI_ERROR : CLI_OK;
+	default:
+		break;
+	}
+	if (o->kind == CLI_KEY)
+		return conf_set(cfg, o->key, args[0], where, msg, msgsize) < 0 ? CLI_ERROR : CLI_OK;
+	str_printf(msg, msgsize, "internal error");
+	return CLI_ERROR;
+}
+
+enum cli_result
+conf_parse_args(struct config *cfg, int argc, char **argv, bool apply, FILE *out)
+{
+	bool pidfile_given = false;
+	char msg[512];
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const struct cli_opt *o;
+		const char *suffix = NULL;	/* -S0, -vvv */
+		enum cli_result r;
+
+		if (strcmp(a, "--version") == 0) {
+			if (!apply)
+				fprintf(out, "igdd %s\n", IGDD_VERSION);
+			return CLI_EXIT_OK;
+		}
+		if (strcmp(a, "--help") == 0) {
+			if (!apply)
+				usage(out);
+			return CLI_EXIT_OK;
+		}
+		if (strcmp(a, "--check") == 0)
+			a = "-n";
+		if (a[0] != '-' || a[1] == '\0' || a[1] == '-' || (o = cli_find(a[1])) == NULL)
+			goto unknown;
+		if (a[2] != '\0') {
+			if (o->opt == 'S' && strcmp(a + 2, "0") == 0)
+				suffix = a + 2;
+			else if (o->opt == 'v' && strspn(a + 2, "v") == strlen(a + 2))
+				suffix = a + 1;
+			else
+				goto unknown;
+		} else if (o->opt == 'v') {
+			suffix = "v";
+		}
+		if (argc - 1 - i < (int)o->nargs) {
+			fprintf(stderr, "igdd: option -%c needs %u argument%s\n", o->opt, o->nargs,
+				o->nargs > 1 ? "s" : "");
+			return CLI_ERROR;
+		}
+		/* Pass 1: only the file, help and version; pass 2: everything. */
+		if (apply || o->opt == 'f' || o->opt == 'h') {
+			r = cli_apply(cfg, o, suffix, argv + i + 1, &pidfile_given, out, msg,
+				      sizeof(msg));
+			if (r == CLI_ERROR) {
+				fprintf(stderr, "igdd: -%c: %s\n", o->opt, msg);
+				return CLI_ERROR;
+			}
+			if (r == CLI_EXIT_OK)
+				return r;
+		}
+		i += (int)o->nargs;
+		continue;
+unknown:
+		fprintf(stderr, "igdd: unknown option '%s' (igdd --help lists them)\n", argv[i]);
+		return CLI_ERROR;
+	}
+	/* A daemon writes a pid file unless told where (-P) or in the
+	 * foreground, where a supervisor already knows the pid. */
+	if (apply && !pidfile_given && !cfg->foreground && cfg->pidfile[0] == '\0')
+		(void)str_copy(cfg->pidfile, sizeof(cfg->pidfile), IGDD_DEFAULT_PIDFILE);
+	return CLI_OK;
+}
+
+/* ---- whole-configuration checks ---- */
+
+int
+conf_validate(const struct config *cfg, FILE *err)
+{
+	const char *src = cfg->config_file[0] ? cfg->config_file : "igdd";
+	unsigned errors = 0, i;
+	char a[INET_ADDRSTRLEN];
+
+#define CONF_ERR(...) do { fprintf(err, "%s: ", src); fprintf(err, __VA_ARGS__); \
+			   fputc('\n', err); errors++; } while (0)
+
+	if (cfg->ext_ifname[0] == '\0')
+		CONF_ERR("ext_ifname is not set (ext_ifname= in the file or -i)");
+	if ((cfg->enable_upnp || cfg->enable_natpmp) && cfg->n_listen == 0)
+		CONF_ERR("listening_ip is not set (listening_ip= in the file or -a)");
+	if (!cfg->enable_upnp && !cfg->enable_natpmp)
+		CONF_ERR("enable_upnp=no and enable_natpmp=no: nothing to serve");
+	if (cfg->min_lifetime > cfg->max_lifetime)
+		CONF_ERR("min_lifetime (%u) is greater than max_lifetime (%u)",
+			 (unsigned)cfg->min_lifetime, (unsigned)cfg->max_lifetime);
+	if (cfg->max_mappings_per_client > cfg->max_mappings)
+		CONF_ERR("max_mappings_per_client (%u) is greater than max_mappings (%u)",
+			 (unsigned)cfg->max_mappings_per_client, (unsigned)cfg->max_mappings);
+	if (cfg->ext_perform_stun && cfg->has_ext_ip)
+		CONF_ERR("ext_ip and ext_perform_stun=yes cannot be used together");
+	if (cfg->ext_perform_stun && cfg->ext_stun_host[0] == '\0')
+		CONF_ERR("ext_perform_stun=yes needs ext_stun_host");
+	if (cfg->http_port != 0 && cfg->http_port == cfg->https_port)
+		CONF_ERR("http_port and https_port are both %u", cfg->http_port);
+	for (i = 0; i < cfg->n_listen; i++)
+		if (cfg->listen[i].by_name && strcmp(cfg->listen[i].ifname, cfg->ext_ifname) == 0)
+			CONF_ERR("listening_ip %s is the external interface (ext_ifname)",
+				 cfg->ext_ifname);
+	if (cfg->has_ext_ip) {
+		uint32_t h = ntohl(cfg->ext_ip.s_addr);
+
+		inet_ntop(AF_INET, &cfg->ext_ip, a, sizeof(a));
+		if (h == 0 || h == 0xffffffffu || IN_MULTICAST(h) || (h >> 24) == 127)
+			CONF_ERR("ext_ip %s cannot be an external address", a);
+		else if (iface_addr_is_private(cfg->ext_ip) && !cfg->ext_allow_private_ipv4)
+			log_warnx("%s: ext_ip %s is private or reserved; reporting it anyway "
+				  "(ext_allow_private_ipv4=yes silences this)", src, a);
+	}
+	if (cfg->https_port != 0)
+		log_warnx("%s: igdd has no HTTPS; https_port=%u is ignored", src, cfg->https_port);
+	if (cfg->min_lifetime < 120)
+		log_warnx("%s: min_lifetime %u is below the 120 s RFC 6887 recommends",
+			  src, (unsigned)cfg->min_lifetime);
+#undef CONF_ERR
+	return errors == 0 ? 0 : -1;
+}
+
+void
+conf_free(struct config *cfg)
+{
+	unsigned i;
+
+	for (i = 0; i < cfg->n_perms; i++)
+		if (cfg->perms[i].has_regex)
+			regfree(&cfg->perms[i].regex);
+	free(cfg->perms);
+	cfg->perms = NULL;
+	cfg->n_perms = 0;
+}

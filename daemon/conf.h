@@ -45,6 +45,8 @@ struct config {
 	uint16_t http_port;		/* 0 = pick one */
 	uint16_t https_port;
 	bool ipv6_disable;
+	bool has_ipv6_listening_ip;
+	struct in6_addr ipv6_listening_ip;	/* ipv6_listening_ip (kept for IPv6 work) */
 
 	/* protocols */
 	bool enable_upnp;
@@ -72,6 +74,14 @@ struct config {
 	char lease_file[CFG_STR_MAX];
 	uint32_t max_mappings;		/* total */
 	uint32_t max_mappings_per_client;
+	char lease_file6[CFG_STR_MAX];	/* IPv6 pinholes (kept for IPv6 work) */
+	uint32_t http_max_connections;	/* open HTTP connections; the idlest go first */
+	uint32_t http_header_max;	/* bytes of request line + headers */
+	uint32_t http_body_max;		/* bytes of a SOAP body */
+	uint32_t http_idle_timeout;	/* s without progress before a close */
+	uint32_t max_subscribers;	/* GENA subscriptions, all services */
+	uint32_t ssdp_rate_limit;	/* M-SEARCH answers per source per s, 0 = no limit */
+	char user[CFG_NAME_MAX];	/* drop to this user after start-up; "" = stay */
 
 	/* device description */
 	char friendly_name[CFG_STR_MAX];
@@ -83,6 +93,7 @@ struct config {
 	char model_number[CFG_STR_MAX];
 	char serial[CFG_STR_MAX];
 	char presentation_url[CFG_STR_MAX];
+	bool has_presentation_url;	/* given (even empty = no presentationURL) */
 	char uuid[37];			/* empty = generate (see uuid.c) */
 
 	/* permission rules, in file order */

@@ -29,6 +29,10 @@ struct igdd_stats {
 	uint64_t dropped_ratelimit;
 };
 
+#define CTX_MAX_HOOKS 8
+struct igdd_ctx;
+typedef void (*ctx_hook)(struct igdd_ctx *ctx);
+
 struct igdd_ctx {
 	struct config cfg;
 	struct loop loop;
@@ -57,7 +61,14 @@ struct igdd_ctx {
 	struct pmp *pmp;
 
 	struct igdd_stats stats;
+
+	/* called after the external address or link state changed */
+	ctx_hook ext_hooks[CTX_MAX_HOOKS];
+	unsigned n_ext_hooks;
 };
+
+/* Register fn to run when the external address or link changes. */
+void ctx_add_ext_hook(struct igdd_ctx *ctx, ctx_hook fn);
 
 /* Is this source address on one of our LAN networks?  (Nothing is ever
  * answered to the WAN side.)  Returns the matching interface or NULL. */

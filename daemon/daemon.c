@@ -157,6 +157,8 @@ daemon_start(struct igdd_ctx *ctx)
 	ctx->system_update_id = random_u32() & 0xffff;
 	if (iface_init(ctx) < 0)
 		fatalx("cannot resolve the interfaces of the configuration");
+	if (iface_watch_init(ctx) < 0)
+		log_warnx("external address changes will not be followed");
 	if (uuid_init(ctx) < 0)
 		fatalx("cannot set up the device UUID");
 

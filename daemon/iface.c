@@ -1,8 +1,14 @@
 /* iface.c - LAN interfaces from listening_ip, and the external address. */
 #include <arpa/inet.h>
 #include <ifaddrs.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <net/if.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "ctx.h"
 #include "iface.h"
@@ -116,10 +122,106 @@ iface_refresh_ext(struct igdd_ctx *ctx)
 	return old.s_addr != found.s_addr || old_up != ctx->ext_up;
 }
 
+/* rtnetlink watcher: any link or IPv4 address message starts a short
+ * debounce timer (a change usually comes as several messages), after
+ * which the external address is re-read and the hooks run if it moved. */
+struct iface_watch {
+	struct loop_fd lfd;
+	struct loop_timer debounce;
+	struct igdd_ctx *ctx;
+};
+static struct iface_watch *watch;
+
+#define IFACE_DEBOUNCE_MS 200
+
+static void
+watch_fire(struct loop_timer *t)
+{
+	struct iface_watch *w = container_of(t, struct iface_watch, debounce);
+	struct igdd_ctx *ctx = w->ctx;
+	unsigned k;
+
+	if (ctx->cfg.ext_ifname[0] != '\0')
+		ctx->ext_ifindex = if_nametoindex(ctx->cfg.ext_ifname);
+	if (!iface_refresh_ext(ctx))
+		return;
+	log_info("external interface %s: %s, address %s", ctx->cfg.ext_ifname,
+		 ctx->ext_up ? "up" : "down",
+		 ctx->ext_addr.s_addr ? inet_ntoa(ctx->ext_addr) : "none");
+	for (k = 0; k < ctx->n_ext_hooks; k++)
+		ctx->ext_hooks[k](ctx);
+}
+
+static void
+watch_readable(struct loop_fd *lfd, uint32_t events)
+{
+	struct iface_watch *w = container_of(lfd, struct iface_watch, lfd);
+	char buf[8192];
+	ssize_t n;
+	bool seen = false;
+
+	(void)events;
+	while ((n = recv(lfd->fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+		seen = true;
+	if (seen && !loop_timer_pending(&w->debounce))
+		loop_timer_set(&w->ctx->loop, &w->debounce, IFACE_DEBOUNCE_MS);
+}
+
+int
+iface_watch_init(struct igdd_ctx *ctx)
+{
+	struct sockaddr_nl snl = {
+		.nl_family = AF_NETLINK,
+		.nl_groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR,
+	};
+	int fd;
+
+	if (ctx->cfg.has_ext_ip)
+		return 0;	/* the reported address is fixed */
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&snl, sizeof(snl)) < 0) {
+		log_warn("rtnetlink");
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	watch = calloc(1, sizeof(*watch));
+	if (watch == NULL) {
+		close(fd);
+		return -1;
+	}
+	watch->ctx = ctx;
+	watch->lfd.fd = fd;
+	watch->lfd.cb = watch_readable;
+	watch->debounce.cb = watch_fire;
+	if (loop_fd_add(&ctx->loop, &watch->lfd, EPOLLIN) < 0) {
+		close(fd);
+		free(watch);
+		watch = NULL;
+		return -1;
+	}
+	return 0;
+}
+
 void
 iface_shutdown(struct igdd_ctx *ctx)
 {
+	if (watch != NULL) {
+		loop_fd_del(&ctx->loop, &watch->lfd);
+		loop_timer_cancel(&ctx->loop, &watch->debounce);
+		close(watch->lfd.fd);
+		free(watch);
+		watch = NULL;
+	}
 	ctx->n_lan = 0;
+}
+
+void
+ctx_add_ext_hook(struct igdd_ctx *ctx, ctx_hook fn)
+{
+	if (ctx->n_ext_hooks >= CTX_MAX_HOOKS)
+		fatalx("too many external-address hooks");
+	ctx->ext_hooks[ctx->n_ext_hooks++] = fn;
 }
 
 bool

@@ -10,6 +10,9 @@ struct igdd_ctx;
 /* Resolve listening_ip entries to interfaces and addresses, find the
  * external interface and address.  0 ok, -1 with a logged reason. */
 int iface_init(struct igdd_ctx *ctx);
+/* Watch rtnetlink for address and link changes of the external
+ * interface; on a change, run the ctx ext hooks. */
+int iface_watch_init(struct igdd_ctx *ctx);
 /* Re-read the external address (ext_ip wins when configured).
  * Returns true when it changed. */
 bool iface_refresh_ext(struct igdd_ctx *ctx);
