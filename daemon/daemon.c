@@ -19,6 +19,7 @@
 #include "iface.h"
 #include "log.h"
 #include "pmp.h"
+#include "priv.h"
 #include "ssdp.h"
 #include "store.h"
 #include "uuid.h"
@@ -134,6 +135,23 @@ random_u32(void)
 	return v != 0 ? v : (uint32_t)time_wall() ^ (uint32_t)getpid();
 }
 
+/* Everything is open: keep CAP_NET_ADMIN (and the right to bind a low
+ * HTTP port again), lose the rest.  Not being able to is fatal. */
+static void
+drop_privileges(struct igdd_ctx *ctx)
+{
+	const struct config *cfg = &ctx->cfg;
+	char dir[sizeof(cfg->lease_file)];
+	char *slash;
+
+	dir[0] = '\0';
+	if (cfg->lease_file[0] != '\0' && str_copy(dir, sizeof(dir), cfg->lease_file) == 0 &&
+	    (slash = strrchr(dir, '/')) != NULL)
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	if (priv_drop(cfg->user, cfg->http_port != 0 && cfg->http_port < 1024, dir) < 0)
+		fatalx("cannot drop privileges");
+}
+
 int
 daemon_start(struct igdd_ctx *ctx)
 {
@@ -178,6 +196,7 @@ daemon_start(struct igdd_ctx *ctx)
 	}
 	if (cfg->enable_natpmp && pmp_init(ctx) < 0)
 		fatalx("cannot start NAT-PMP/PCP");
+	drop_privileges(ctx);
 	log_info("igdd %s started: uuid %s, %u LAN interface(s), external %s%s",
 		 IGDD_VERSION, ctx->uuid, ctx->n_lan,
 		 cfg->ext_ifname[0] ? cfg->ext_ifname : "(none)",

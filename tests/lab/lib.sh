@@ -117,10 +117,13 @@ lab_conf() {
 # says it started (5 s at most).
 lab_start_igdd() {
 	_conf=$1; shift
-	gw "$IGDD" -d -f "$_conf" -P "$LAB_DIR/igdd.pid" "$@" >>"$LAB_DIR/igdd.log" 2>&1 &
+	_from=$(($(cat "$LAB_DIR/igdd.log" 2>/dev/null | wc -l) + 1))
+	# ip netns exec execs igdd, so $! is igdd itself (not a subshell).
+	ip netns exec "$NS_GW" "$IGDD" -d -f "$_conf" -P "$LAB_DIR/igdd.pid" "$@" \
+		>>"$LAB_DIR/igdd.log" 2>&1 &
 	IGDD_PID=$!
 	for i in $(seq 1 50); do
-		grep -q "started" "$LAB_DIR/igdd.log" 2>/dev/null && return 0
+		tail -n +"$_from" "$LAB_DIR/igdd.log" 2>/dev/null | grep -q " started" && return 0
 		kill -0 "$IGDD_PID" 2>/dev/null || { wait "$IGDD_PID"; return 1; }
 		sleep 0.1
 	done
@@ -140,10 +143,14 @@ lab_stop_igdd() {
 	return $_rc
 }
 
-# lab_listen NS_FN tcp|udp PORT TOKEN: a listener on a LAN client.
+# lab_listen c1|c2|out tcp|udp PORT TOKEN: a listener in that namespace.
 lab_listen() {
-	_ns=$1; shift
-	$_ns "$PROBE" listen "$@" 120 >/dev/null 2>&1 &
+	case $1 in
+	c1) _ns=$NS_C1 ;; c2) _ns=$NS_C2 ;; out) _ns=$NS_OUT ;; gw) _ns=$NS_GW ;;
+	*) echo "lab_listen: no namespace $1" >&2; return 1 ;;
+	esac
+	shift
+	ip netns exec "$_ns" "$PROBE" listen "$@" 120 >/dev/null 2>&1 &
 	LAB_PIDS="$LAB_PIDS $!"
 	sleep 0.2
 }

@@ -41,6 +41,23 @@ check "igdd starts in the gateway namespace with the CGN config" \
 	lab_start_igdd "$LAB_DIR/cgn.conf" -v
 check "its log names the configured UUID" grep -q "3d3cec3a-8cf0-11e0-98ee-001a6bd2d07b" "$LAB_DIR/igdd.log"
 check "pidfile written" test -s "$LAB_DIR/igdd.pid"
+# Least privilege: after start-up only CAP_NET_ADMIN (bit 12) is left.
+capeff() { awk '/^CapEff/ {print $2}' "/proc/$IGDD_PID/status"; }
+check "only CAP_NET_ADMIN is effective after start-up" test "$(capeff)" = 0000000000001000
+check "the bounding set is CAP_NET_ADMIN alone" \
+	test "$(awk '/^CapBnd/ {print $2}' "/proc/$IGDD_PID/status")" = 0000000000001000
+check "no_new_privs is set" test "$(awk '/^NoNewPrivs/ {print $2}' "/proc/$IGDD_PID/status")" = 1
 check "igdd stops with status 0 on SIGTERM" lab_stop_igdd TERM
 check "pidfile removed on stop" test ! -e "$LAB_DIR/igdd.pid"
+
+# With user=nobody it runs as nobody, still with CAP_NET_ADMIN only.
+sed '/^uuid=/d' "$LAB_DIR/cgn.conf" >"$LAB_DIR/user.conf"
+echo "user=nobody" >>"$LAB_DIR/user.conf"
+check "igdd starts with user=nobody" lab_start_igdd "$LAB_DIR/user.conf"
+check "it runs as nobody" test "$(awk '/^Uid/ {print $2 $3 $4}' "/proc/$IGDD_PID/status")" = 655346553465534
+check "as nobody it keeps CAP_NET_ADMIN only" test "$(capeff)" = 0000000000001000
+check "it stops on SIGTERM" lab_stop_igdd TERM
+printf 'user=no-such-user-here\n' >>"$LAB_DIR/user.conf"
+check_not "an unknown user stops start-up" lab_start_igdd "$LAB_DIR/user.conf"
+check "the reason is logged" grep -q "no-such-user-here does not exist" "$LAB_DIR/igdd.log"
 lab_finish
