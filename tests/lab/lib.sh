@@ -165,3 +165,18 @@ reach() {
 lab_finish() {
 	exit $LAB_FAILED
 }
+
+# --- NAT-PMP / PCP helpers (t_natpmp, t_pcp) ---
+PCPC=${PCPC:-$LAB_TOP/build/tools/pcpc}
+PMPQ=${PMPQ:-$LAB_TOP/build/tools/pmpq}
+# pcp_field FILE KEY: the value of KEY=... in pcpc's output.
+pcp_field() { sed -n "s/^$2=//p" "$1" | head -1; }
+# lab_wait_until SECONDS CMD...: retry CMD every 0.2 s until it succeeds.
+lab_wait_until() {
+	_t=$(($1 * 5)); shift
+	while [ "$_t" -gt 0 ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.2; _t=$((_t - 1))
+	done
+	return 1
+}
