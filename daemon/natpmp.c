@@ -109,7 +109,7 @@ map_add(struct igdd_ctx *ctx, const struct in6_addr *from, uint8_t proto, uint16
 	if (str_printf(req.desc, sizeof(req.desc), "NAT-PMP %u %s", (unsigned)iport,
 		       proto == IPPROTO_TCP ? "tcp" : "udp") < 0)
 		return NATPMP_NO_RESOURCES;
-	lifetime = pmp_clamp_lifetime(ctx, lifetime);
+	lifetime = store_clamp_lifetime(ctx->store, lifetime);
 	r = store_add(ctx->store, &req, lifetime, flags, &m);
 	if (r != ST_OK || m == NULL)
 		return r == ST_OK ? NATPMP_NO_RESOURCES : result_from_store(r);

@@ -111,18 +111,6 @@ is_v4mapped_any(const struct in6_addr *a)
 	return addr_is_any(a);
 }
 
-/* RFC 7220 §3: UTF-8 text, not NUL-terminated.  The store keeps printable
- * text only; anything else becomes '?'. */
-static void
-desc_sanitize(char *dst, size_t size, const uint8_t *src, size_t n)
-{
-	size_t k, o = 0;
-
-	for (k = 0; k < n && o + 1 < size; k++)
-		dst[o++] = src[k] >= 0x20 && src[k] < 0x7f ? (char)src[k] : '?';
-	dst[o] = '\0';
-}
-
 /* FILTER (§13.3): reserved, prefix length, remote peer port, remote peer
  * address.  The nftables back end restricts a mapping to one remote host,
  * so /128 (a v4-mapped host) is honoured and /0 means "no filter"; other
@@ -216,7 +204,9 @@ parse_options(struct pcp_req *q, struct rd *r)
 				return PCP_MALFORMED_OPTION;
 			q->opt_desc = start;
 			q->len_desc = 4 + padded;
-			desc_sanitize(q->desc, sizeof(q->desc), data, olen);
+			/* RFC 7220 §3: UTF-8 text, not NUL-terminated;
+			 * the store's sanitizer keeps valid printable text. */
+			store_sanitize_desc(q->desc, sizeof(q->desc), (const char *)data, olen);
 			break;
 		default:
 			if (code < 128)
@@ -379,6 +369,11 @@ map_add(struct igdd_ctx *ctx, const struct pcp_req *q, const struct in6_addr *ia
 	req.eport = q->eport != 0 ? q->eport : q->iport;
 	if (!prefer_failure || q->eport == 0)
 		flags |= STORE_F_ANY_PORT;
+	/* An allowed THIRD_PARTY request maps for another host: the store
+	 * then skips secure mode's "internal client = requester" check
+	 * (permission rules still apply). */
+	if (q->opt_third_party != NULL)
+		flags |= STORE_F_THIRD_PARTY;
 
 	/* §11.3: a mapping for this internal address, port and protocol
 	 * already exists: same nonce = refresh it (its external port stays);
@@ -402,7 +397,7 @@ map_add(struct igdd_ctx *ctx, const struct pcp_req *q, const struct in6_addr *ia
 			flags |= STORE_F_ANY_PORT;
 		}
 	}
-	lifetime = pmp_clamp_lifetime(ctx, q->lifetime);
+	lifetime = store_clamp_lifetime(ctx->store, q->lifetime);
 	r = store_add(ctx->store, &req, lifetime, flags, &m);
 	a->result = result_from_store(r, prefer_failure);
 	if (a->result != PCP_SUCCESS || m == NULL) {

@@ -51,18 +51,6 @@ pmp_epoch(const struct igdd_ctx *ctx)
 	return now > ctx->start_mono ? (uint32_t)((now - ctx->start_mono) / 1000) : 0;
 }
 
-uint32_t
-pmp_clamp_lifetime(const struct igdd_ctx *ctx, uint32_t lifetime)
-{
-	const struct config *cfg = &ctx->cfg;
-
-	if (cfg->max_lifetime != 0 && lifetime > cfg->max_lifetime)
-		lifetime = cfg->max_lifetime;
-	if (lifetime < cfg->min_lifetime)
-		lifetime = cfg->min_lifetime;
-	return lifetime;
-}
-
 int
 pmp_handle(struct igdd_ctx *ctx, const struct in6_addr *from,
 	   const uint8_t *req, size_t len, uint8_t *resp, size_t *resplen)

@@ -31,7 +31,5 @@ int pmp_handle(struct igdd_ctx *ctx, const struct in6_addr *from,
 /* Seconds since the start of the epoch (RFC 6886 §3.6, RFC 6887 §8.5):
  * since igdd started, on the monotonic clock. */
 uint32_t pmp_epoch(const struct igdd_ctx *ctx);
-/* Clamp a requested lifetime to [min_lifetime, max_lifetime]. */
-uint32_t pmp_clamp_lifetime(const struct igdd_ctx *ctx, uint32_t lifetime);
 
 #endif

@@ -109,4 +109,18 @@ check_not "PCP from outside to the LAN address (routed via WAN): no answer" \
 out ip route del "$LAB_LAN.0/24" via "$GW_WAN"
 
 check "igdd stops with status 0" lab_stop_igdd TERM
+
+# With pcp_allow_thirdparty=yes (and secure mode on), c1 maps for c2.
+lab_conf "$LAB_DIR/igdd3.conf" <<CONF
+pcp_allow_thirdparty=yes
+secure_mode=yes
+CONF
+check "igdd restarts with pcp_allow_thirdparty=yes" lab_start_igdd "$LAB_DIR/igdd3.conf" -v
+lab_listen c2 tcp 9400 TOK3RD
+pcp t2 -n $N1 "$GW_LAN" map tcp 9400 8400 3600 --third-party "$C2"
+check "THIRD_PARTY allowed: SUCCESS" is t2 result 0
+check "THIRD_PARTY: traffic through 8400 reaches c2" reach tcp 8400 TOK3RD
+pcp t3 -n $N1 "$GW_LAN" map tcp 9401 8401 3600 --third-party "$OUT"
+check "THIRD_PARTY for a host outside the LANs: NOT_AUTHORIZED" is t3 result 2
+check "igdd stops with status 0 (second run)" lab_stop_igdd TERM
 lab_finish

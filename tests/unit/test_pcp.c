@@ -472,8 +472,9 @@ TEST(pcp_third_party)
 	n = opt(req, n, PCP_OPT_THIRD_PARTY, &c2, 16);
 	CHECK_EQ(result(e, C1, req, n, resp, &rl), PCP_NOT_AUTHORIZED);
 	CHECK_EQ(store_count(e->s), 0);
-	/* allowed: the mapping is for C2 */
+	/* allowed: the mapping is for C2, even in secure mode */
 	e->ctx.cfg.pcp_allow_thirdparty = true;
+	e->ctx.cfg.secure_mode = true;
 	CHECK_EQ(result(e, C1, req, n, resp, &rl), PCP_SUCCESS);
 	CHECK_EQ(rl, 60 + 20);
 	CHECK_EQ(resp[60], PCP_OPT_THIRD_PARTY);
