@@ -166,17 +166,19 @@ lab_finish() {
 	exit $LAB_FAILED
 }
 
+# reach_from SRC tcp|udp PORT TOKEN: like reach, from source address SRC
+# of the outside host (add it first: out ip addr add SRC/24 dev eth0).
+reach_from() {
+	_got=$(out "$PROBE" connect -s "$1" "$2" "$GW_WAN" "$3" 1500 2>/dev/null)
+	[ "$_got" = "$4" ]
+}
+
+# fwctl ARGS...: the firewall backend driven directly, in the gateway.
+FWCTL=${FWCTL:-$LAB_TOP/build/tools/fwctl}
+fwctl() { gw "$FWCTL" "$@"; }
+
 # --- NAT-PMP / PCP helpers (t_natpmp, t_pcp) ---
 PCPC=${PCPC:-$LAB_TOP/build/tools/pcpc}
 PMPQ=${PMPQ:-$LAB_TOP/build/tools/pmpq}
 # pcp_field FILE KEY: the value of KEY=... in pcpc's output.
 pcp_field() { sed -n "s/^$2=//p" "$1" | head -1; }
-# lab_wait_until SECONDS CMD...: retry CMD every 0.2 s until it succeeds.
-lab_wait_until() {
-	_t=$(($1 * 5)); shift
-	while [ "$_t" -gt 0 ]; do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.2; _t=$((_t - 1))
-	done
-	return 1
-}
