@@ -833,17 +833,38 @@ nomem:
 	return ST_E_NOMEM;
 }
 
-/* Change the kernel from old to upd.  0, or -1 with the kernel as before. */
-static int
-fw_replace(struct store *s, const struct mapping *old, const struct mapping *upd)
+/* Does another enabled mapping need the same forward element as n (same
+ * protocol, internal side and remote host)?  Walks one hash chain: the
+ * mappings to that internal address and port. */
+static bool
+forward_shared(const struct store *s, const struct st_node *n)
 {
+	const struct mapping *m = &n->m;
+	size_t b = ihash_of(s, m->proto, &m->iaddr, m->iport) & (s->ihash_size - 1);
+	const struct st_node *o;
+
+	for (o = s->ihash[b]; o != NULL; o = o->ihnext) {
+		if (o != n && o->m.enabled && o->m.proto == m->proto && o->m.iport == m->iport &&
+		    addr_eq(&o->m.iaddr, &m->iaddr) && addr_eq(&o->m.rhost, &m->rhost))
+			return true;
+	}
+	return false;
+}
+
+/* Change the kernel from n's mapping to upd.  0, or -1 with the kernel as
+ * before.  Every refresh goes to the backend: it renews the kernel
+ * element's timeout. */
+static int
+fw_replace(struct store *s, const struct st_node *n, const struct mapping *upd)
+{
+	const struct mapping *old = &n->m;
 	bool changed = !addr_eq(&old->iaddr, &upd->iaddr) || old->iport != upd->iport;
 
 	if (!has_fw(s))
 		return 0;
 	if (old->enabled && upd->enabled && !changed)
-		return 0;
-	if (old->enabled && s->ops->del(s->fw, old) < 0)
+		return s->ops->add(s->fw, upd);
+	if (old->enabled && s->ops->del(s->fw, old, forward_shared(s, n)) < 0)
 		return -1;
 	if (upd->enabled && s->ops->add(s->fw, upd) < 0) {
 		if (old->enabled && s->ops->add(s->fw, old) < 0)
@@ -875,7 +896,7 @@ refresh(struct store *s, struct st_node *n, const struct mapping *cand, struct m
 		client_put(s, ocl);
 		return ST_E_NOMEM;
 	}
-	if (fw_replace(s, &n->m, &upd) < 0) {
+	if (fw_replace(s, n, &upd) < 0) {
 		log_warn("firewall refused to update %s %u", proto_name(upd.proto), upd.eport);
 		s->stats.fw_errors++;
 		if (ocl != n->ocl)
@@ -910,7 +931,7 @@ enum store_del_why { DEL_ASKED, DEL_EXPIRED, DEL_IDLE };
 static enum store_result
 delete_node(struct store *s, struct st_node *n, enum store_del_why why)
 {
-	if (has_fw(s) && n->m.enabled && s->ops->del(s->fw, &n->m) < 0) {
+	if (has_fw(s) && n->m.enabled && s->ops->del(s->fw, &n->m, forward_shared(s, n)) < 0) {
 		s->stats.fw_errors++;
 		log_warn("firewall refused to delete %s %u", proto_name(n->m.proto), n->m.eport);
 		/* A lease that is over goes anyway: the kernel most likely

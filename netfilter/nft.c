@@ -785,7 +785,7 @@ del_one(struct fw *fw, enum nft_set_id id, const struct mapping *m)
 
 /* Delete; an element already gone (timed out, flushed) is not an error. */
 static int
-nft_del(struct fw *fw, const struct mapping *m)
+nft_del(struct fw *fw, const struct mapping *m, bool keep_forward)
 {
 	const struct mapping *one[1] = { m };
 	enum nft_set_id dnat, fwd;
@@ -797,7 +797,7 @@ nft_del(struct fw *fw, const struct mapping *m)
 	if (batch_start(fw, &bt) < 0)
 		return -1;
 	if (nft_msg_elems(&bt, &fw->l, dnat, del_type(fw), one, 1, 0) < 0 ||
-	    nft_msg_elems(&bt, &fw->l, fwd, del_type(fw), one, 1, 0) < 0) {
+	    (!keep_forward && nft_msg_elems(&bt, &fw->l, fwd, del_type(fw), one, 1, 0) < 0)) {
 		nft_batch_free(&bt);
 		errno = ENOMEM;
 		return -1;
@@ -806,7 +806,7 @@ nft_del(struct fw *fw, const struct mapping *m)
 		return 0;
 	/* Kernels without DESTROY: one of the two may be missing. */
 	if (!fw->has_destroy && errno == ENOENT &&
-	    del_one(fw, dnat, m) == 0 && del_one(fw, fwd, m) == 0)
+	    del_one(fw, dnat, m) == 0 && (keep_forward || del_one(fw, fwd, m) == 0))
 		return 0;
 	log_warn("nftables: delete %s %u", proto_name(m->proto), m->eport);
 	return -1;
@@ -935,6 +935,12 @@ nomem:
 	return -1;
 }
 
+static int
+nft_restore(struct fw *fw)
+{
+	return fw->l.own ? init_own(fw) : init_integrate(fw);
+}
+
 static void
 nft_shutdown(struct fw *fw, int remove)
 {
@@ -952,5 +958,6 @@ const struct fw_ops nft_ops = {
 	.install_all = nft_install_all,
 	.counters = nft_counters,
 	.check = nft_check,
+	.restore = nft_restore,
 	.shutdown = nft_shutdown,
 };

@@ -318,8 +318,11 @@ elem_add(struct nftnl_set *s, const struct nft_layout *l, enum nft_set_id id, ui
 			nftnl_set_elem_set(e, NFTNL_SET_ELEM_DATA, data, (uint32_t)dl);
 		}
 		/* Nothing outlives its lease by more than the grace, even
-		 * when igdd is killed. */
-		if (l->timeouts && m->expires != 0) {
+		 * when igdd is killed: the DNAT element is what lets a flow
+		 * in.  Forward elements carry no timeout because several
+		 * mappings may share one (same internal side); igdd removes
+		 * them when the last user goes, and a start flushes them. */
+		if (l->timeouts && set_is_map(id) && m->expires != 0) {
 			uint64_t left = m->expires > now_ms ? m->expires - now_ms : 0;
 
 			nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_TIMEOUT, left + NFT_GRACE_MS);
@@ -449,31 +452,14 @@ nft_msg_chains(struct nft_batch *bt, const struct nft_layout *l)
 			 NF_INET_FORWARD, 0);			/* filter */
 }
 
-static int
-flush_chain(struct nft_batch *bt, uint16_t family, const char *table, const char *chain)
-{
-	struct nftnl_rule *r = nftnl_rule_alloc();
-	struct nlmsghdr *nlh;
-
-	if (r == NULL)
-		return -1;
-	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
-	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
-	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, family);
-	nlh = msg_hdr(bt, NFT_MSG_DELRULE, family, 0);
-	nftnl_rule_nlmsg_build_payload(nlh, r);
-	nftnl_rule_free(r);
-	return msg_done(bt);
-}
-
 /* Own layout: igdd owns these chains, so flushing them and re-adding the
  * rules in the same transaction is the idempotent init. */
 int
 nft_msg_flush_chains(struct nft_batch *bt, const struct nft_layout *l)
 {
-	if (flush_chain(bt, l->nat_family, l->nat_table, l->nat_chain) < 0)
+	if (nft_msg_rule_del(bt, l->nat_family, l->nat_table, l->nat_chain, 0) < 0)
 		return -1;
-	return flush_chain(bt, l->filter_family, l->filter_table, l->forward_chain);
+	return nft_msg_rule_del(bt, l->filter_family, l->filter_table, l->forward_chain, 0);
 }
 
 int
@@ -488,7 +474,8 @@ nft_msg_rule_del(struct nft_batch *bt, uint16_t family, const char *table,
 	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
 	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, family);
-	nftnl_rule_set_u64(r, NFTNL_RULE_HANDLE, handle);
+	if (handle != 0)	/* no handle: every rule of the chain (a flush) */
+		nftnl_rule_set_u64(r, NFTNL_RULE_HANDLE, handle);
 	nlh = msg_hdr(bt, NFT_MSG_DELRULE, family, 0);
 	nftnl_rule_nlmsg_build_payload(nlh, r);
 	nftnl_rule_free(r);
@@ -524,7 +511,7 @@ nft_msg_set(struct nft_batch *bt, const struct nft_layout *l, enum nft_set_id id
 		nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, DT_IPADDR << DT_BITS | DT_INET_SERVICE);
 		nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, 8);
 	}
-	if (l->timeouts)
+	if (l->timeouts && set_is_map(id))
 		flags |= NFT_SET_TIMEOUT;
 	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, flags);
 	nftnl_set_set_u32(s, NFTNL_SET_ID, (uint32_t)id + 1);

@@ -122,6 +122,7 @@ int nft_msg_flush_chains(struct nft_batch *bt, const struct nft_layout *l);
 int nft_msg_set(struct nft_batch *bt, const struct nft_layout *l, enum nft_set_id id,
 		uint16_t type);
 int nft_msg_rule(struct nft_batch *bt, const struct nft_layout *l, enum nft_rule_id id);
+/* Delete the rule with this handle; handle 0 = every rule of the chain. */
 int nft_msg_rule_del(struct nft_batch *bt, uint16_t family, const char *table,
 		     const char *chain, uint64_t handle);
 

@@ -11,12 +11,6 @@ F="--ext-if wan0"
 OUT2=$LAB_WAN.3
 out ip addr add "$OUT2/24" dev eth0
 
-nelems() {	# nelems SET: elements in inet igdd SET
-	gw nft -j list set inet igdd "$1" 2>/dev/null | grep -o '"val"' | wc -l
-}
-nmapelems() {	# elements of a map (one "val" per element)
-	gw nft -j list map inet igdd "$1" 2>/dev/null | grep -o '"val"' | wc -l
-}
 
 check "init creates table inet igdd" fwctl $F init
 check "init twice is idempotent" fwctl $F init

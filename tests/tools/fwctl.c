@@ -187,7 +187,7 @@ main(int argc, char **argv)
 	} else if (strcmp(cmd, "add") == 0) {
 		rc = ops->add(fw, &m) < 0;
 	} else if (strcmp(cmd, "del") == 0) {
-		rc = ops->del(fw, &m) < 0;
+		rc = ops->del(fw, &m, false) < 0;
 	} else if (strcmp(cmd, "counters") == 0) {
 		uint64_t packets;
 

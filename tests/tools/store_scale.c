@@ -2,7 +2,11 @@
  * range and delete at 100, 1,000 and 10,000 existing mappings, with no
  * backend and no lease file (the store alone), then the cost of the
  * journal (write + fdatasync per change) and of the /proc/net port-in-use
- * check.  Usage: store_scale [tmpdir]. */
+ * check.  Usage: store_scale [tmpdir]
+ *
+ * store_scale --nft EXT_IF: the same with the real nftables backend, each
+ * change one netlink transaction acknowledged by the kernel (run it as
+ * root in a scratch network namespace: it creates table inet igdd). */
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +15,7 @@
 #include <unistd.h>
 
 #include "ctx.h"
+#include "fw.h"
 #include "log.h"
 #include "store.h"
 #include "util.h"
@@ -78,6 +83,10 @@ count_cb(struct mapping *m, void *arg)
 	return 0;
 }
 
+/* The backend under test: none, or nftables with --nft. */
+static const struct fw_ops *ops;
+static struct fw *fw;
+
 struct result {
 	double add, find, nth, range, del, list;
 };
@@ -130,11 +139,14 @@ static struct result
 measure(struct igdd_ctx *ctx, unsigned n)
 {
 	struct result res;
-	struct store *s = store_new(ctx, NULL, NULL);
+	struct store *s;
 	uint64_t t;
 	unsigned i;
 	size_t hits = 0, seen = 0;
 
+	if (ops != NULL && ops->install_all(fw, NULL, 0) < 0)	/* start empty */
+		exit(1);
+	s = store_new(ctx, ops, fw);
 	if (s == NULL)
 		exit(1);
 	store_set_port_in_use_cb(s, NULL, NULL);
@@ -190,7 +202,19 @@ main(int argc, char **argv)
 	log_init("store_scale", true, 0);
 	if (ctx == NULL || loop_init(&ctx->loop) < 0)
 		return 1;
-	printf("store alone (no backend, no lease file, port-in-use check off)\n");
+	if (argc > 2 && strcmp(argv[1], "--nft") == 0) {
+		conf_defaults(&ctx->cfg);
+		if (str_copy(ctx->cfg.ext_ifname, sizeof(ctx->cfg.ext_ifname), argv[2]) < 0)
+			return 2;
+		ops = &nft_ops;
+		fw = ops->init(&ctx->cfg);
+		if (fw == NULL)
+			return 1;
+		printf("store + nftables backend (one acknowledged transaction per change, "
+		       "no lease file, port-in-use check off)\n");
+	} else {
+		printf("store alone (no backend, no lease file, port-in-use check off)\n");
+	}
 	printf("%7s %10s %10s %10s %12s %10s %14s\n", "n", "add us/op", "find us/op",
 	       "nth us/op", "range100 us", "del us/op", "list us/entry");
 	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
@@ -200,6 +224,12 @@ main(int argc, char **argv)
 	}
 	printf("add ratio 10000/100 = %.2f\n", r[2].add / r[0].add);
 	printf("del ratio 10000/100 = %.2f\n", r[2].del / r[0].del);
+	if (ops != NULL) {
+		ops->shutdown(fw, 1);
+		loop_free(&ctx->loop);
+		free(ctx);
+		return 0;
+	}
 
 	/* the journal: one write() + fdatasync() per change */
 	if (str_printf(dir, sizeof(dir), "%s/store_scale-XXXXXX", tmpbase) < 0 ||

@@ -46,6 +46,7 @@ static int
 fake_add(struct fw *fw, const struct mapping *m)
 {
 	struct fake_fw *f = F(fw);
+	int i;
 
 	f->n_add++;
 	note(f, 'a', m);
@@ -54,8 +55,13 @@ fake_add(struct fw *fw, const struct mapping *m)
 		errno = EPERM;
 		return -1;
 	}
-	if (find(f, m) >= 0 || f->n_kernel == FAKE_FW_MAX) {
-		errno = EEXIST;
+	i = find(f, m);
+	if (i >= 0) {		/* a refresh, or a new target: nftables replaces */
+		f->kernel[i] = *m;
+		return 0;
+	}
+	if (f->n_kernel == FAKE_FW_MAX) {
+		errno = ENOSPC;
 		return -1;
 	}
 	f->kernel[f->n_kernel++] = *m;
@@ -63,12 +69,13 @@ fake_add(struct fw *fw, const struct mapping *m)
 }
 
 static int
-fake_del(struct fw *fw, const struct mapping *m)
+fake_del(struct fw *fw, const struct mapping *m, bool keep_forward)
 {
 	struct fake_fw *f = F(fw);
 	int i;
 
 	f->n_del++;
+	f->last_keep_forward = keep_forward;
 	note(f, 'd', m);
 	if (f->fail_del > 0) {
 		f->fail_del--;

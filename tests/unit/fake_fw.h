@@ -16,6 +16,7 @@ struct fake_fw {
 	unsigned n_add, n_del, n_install, n_counters;
 	unsigned fail_add, fail_del, fail_install;	/* fail the next N calls */
 	size_t last_install_n;
+	bool last_keep_forward;			/* of the last del */
 	char log[2048];				/* "a TCP 80>81;d ...;" */
 	struct { uint8_t proto; uint16_t eport; uint64_t packets; } pk[64];
 	size_t n_pk;

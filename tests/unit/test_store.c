@@ -52,11 +52,13 @@ TEST(store_add_find_conflict_refresh)
 	CHECK_EQ(store_add(e->s, &other, 3600, 0, NULL), ST_E_CONFLICT);
 	CHECK_EQ(store_check(e->s, &other, 0), ST_E_CONFLICT);
 	CHECK(fake_fw_has(&e->fw, TCP, 8080, 80));
-	/* same client: refresh in place; same iport = no backend call */
+	/* same client: refresh in place; the backend is told, so that the
+	 * kernel element's timeout follows the new lease */
 	CHECK_EQ(e->fw.n_add, 1);
 	str_copy(r.desc, sizeof(r.desc), "web v2");
 	CHECK_EQ(store_add(e->s, &r, 7200, 0, &m), ST_OK);
-	CHECK_EQ(e->fw.n_add, 1);
+	CHECK_EQ(e->fw.n_add, 2);
+	CHECK_EQ(e->fw.n_del, 0);
 	CHECK_STR(m->desc, "web v2");
 	CHECK(store_lease_left(e->s, m) > 3600);
 	/* new iport: kernel element replaced (del + add) */
@@ -77,6 +79,35 @@ TEST(store_add_find_conflict_refresh)
 	r.iport = 80;
 	r.eport = 0;
 	CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_E_INVAL);
+	fake_env_free(e);
+}
+
+/* Two mappings to the same internal side share one forward element: it
+ * stays until the last of them goes. */
+TEST(store_shared_forward_element)
+{
+	struct fake_env *e = env();
+	struct mapping a = fake_req(TCP, 8080, "192.168.1.10", 80, "a", OWNER_UPNP);
+	struct mapping b = fake_req(TCP, 8081, "192.168.1.10", 80, "b", OWNER_UPNP);
+	struct mapping c = fake_req(TCP, 8082, "192.168.1.10", 80, "c", OWNER_UPNP);
+
+	c.rhost = A("198.51.100.3");	/* a restricted one has its own element */
+	CHECK_EQ(store_add(e->s, &a, 3600, 0, NULL), ST_OK);
+	CHECK_EQ(store_add(e->s, &b, 3600, 0, NULL), ST_OK);
+	CHECK_EQ(store_add(e->s, &c, 3600, 0, NULL), ST_OK);
+	CHECK_EQ(store_del(e->s, TCP, 8082, &c.rhost, NULL), ST_OK);
+	CHECK(!e->fw.last_keep_forward);
+	CHECK_EQ(store_del(e->s, TCP, 8080, NULL, NULL), ST_OK);
+	CHECK(e->fw.last_keep_forward);
+	CHECK_EQ(store_del(e->s, TCP, 8081, NULL, NULL), ST_OK);
+	CHECK(!e->fw.last_keep_forward);
+	/* a target change away from a shared internal side keeps it too */
+	CHECK_EQ(store_add(e->s, &a, 3600, 0, NULL), ST_OK);
+	CHECK_EQ(store_add(e->s, &b, 3600, 0, NULL), ST_OK);
+	b.iport = 81;
+	CHECK_EQ(store_add(e->s, &b, 3600, 0, NULL), ST_OK);
+	CHECK(e->fw.last_keep_forward);
+	CHECK(fake_fw_has(&e->fw, TCP, 8081, 81));
 	fake_env_free(e);
 }
 
