@@ -279,6 +279,7 @@ pmp_init(struct igdd_ctx *ctx)
 	log_info("NAT-PMP/PCP listening on %u LAN address(es), port %d", p->n_socks,
 		 PMP_SERVER_PORT);
 	announce_start(p, true);
+	ctx_add_ext_hook(ctx, pmp_ext_addr_changed);
 	return 0;
 }
 
