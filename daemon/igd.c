@@ -301,8 +301,10 @@ add_mapping(struct igd_call *call, bool any)
 	req.owner.proto = OWNER_UPNP;
 	req.owner.addr = call->requester;
 	r = store_add(call->ctx->store, &req, lease, any ? STORE_F_ANY_PORT : 0, &m);
-	if (r != ST_OK)
+	if (r != ST_OK) {
+		log_debug("upnp: %s %u: %s", proto_name(req.proto), req.eport, store_strerror(r));
 		return igd_error_from_store(r, is_v2(call));
+	}
 	if (any)
 		out_u64(call, "NewReservedPort", m != NULL ? m->eport : req.eport);
 	return 0;
