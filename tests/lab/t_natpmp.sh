@@ -14,7 +14,7 @@ secure_mode=yes
 CONF
 
 # Announcements (RFC 6886 §3.2.1): listen in c1 before igdd starts.
-c1 "$PMPQ" listen "$C1" 3 >"$LAB_DIR/announce.out" 2>&1 &
+c1 "$PMPQ" listen "$C1" 5 >"$LAB_DIR/announce.out" 2>&1 &
 ANN_PID=$!
 LAB_PIDS="$LAB_PIDS $ANN_PID"
 sleep 0.3

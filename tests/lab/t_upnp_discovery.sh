@@ -147,7 +147,7 @@ check "the idle connections were accepted then evicted ($(cat "$LAB_DIR/flood"))
 check "igdd survived the HTTP abuse" kill -0 "$IGDD_PID"
 
 # --- GENA ---
-c1 "$SOAPC" catch 5555 5 >"$LAB_DIR/notify" 2>&1 &
+c1 "$SOAPC" catch 5555 10 >"$LAB_DIR/notify" 2>&1 &
 CATCH=$!
 sleep 0.3
 printf 'SUBSCRIBE /evt/IPConn HTTP/1.1\r\nHost: %s:%s\r\nCALLBACK: <http://%s:5555/evt>\r\nNT: upnp:event\r\nTIMEOUT: Second-300\r\n\r\n' \

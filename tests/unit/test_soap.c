@@ -3,6 +3,7 @@
 
 #include "soap.h"
 #include "unit.h"
+#include "util.h"
 
 /* CHECK_EQ on a long expression, without quoting all of it. */
 #define CHECK_RC(expr, want) do { long long rc_ = (long long)(expr); CHECK_EQ(rc_, want); } while (0)
@@ -76,17 +77,21 @@ TEST(soap_parse_rejects)
 	CHECK_RC(parse("<Envelope><Body><A><B>1</B><B>2</B></A></Body></Envelope>", &e), SOAP_E_ARGS);
 	CHECK_RC(parse("<Envelope><Body><A><B>1</B>", &e), SOAP_E_ARGS);	/* truncated */
 	/* bounded nesting */
-	strcpy(deep, "<Envelope><Body><A><B>");
+	str_copy(deep, sizeof(deep), "<Envelope><Body><A><B>");
 	for (i = 0; i < 40; i++)
-		strcat(deep, "<x>");
+		CHECK(str_appendf(deep, sizeof(deep), "<x>") == 0);
 	CHECK(parse(deep, &e) < 0);
 	/* a value longer than the limit */
 	{
 		static char longv[SOAP_VALUE_MAX + 200];
 
-		strcpy(longv, "<Envelope><Body><A><B>");
-		memset(longv + strlen(longv), 'v', SOAP_VALUE_MAX + 10);
-		strcat(longv + SOAP_VALUE_MAX, "</B></A></Body></Envelope>");
+		size_t at;
+
+		str_copy(longv, sizeof(longv), "<Envelope><Body><A><B>");
+		at = strlen(longv);
+		memset(longv + at, 'v', SOAP_VALUE_MAX + 10);
+		longv[at + SOAP_VALUE_MAX + 10] = '\0';
+		CHECK(str_appendf(longv, sizeof(longv), "</B></A></Body></Envelope>") == 0);
 		CHECK_RC(parse(longv, &e), SOAP_E_ARGS);
 	}
 }
