@@ -94,9 +94,12 @@ lab_up() {
 	c1 ip route add default via "$GW_LAN"
 	c2 ip route add default via "$GW_LAN"
 	# The outside host knows no route to the LAN: only mappings reach it.
-	# Let the bridge settle (no STP, but the ports need a moment).
-	for i in 1 2 3 4 5 6 7 8 9 10; do
-		c1 ping -c1 -W1 "$GW_LAN" >/dev/null 2>&1 && break
+	# The bridge has no STP, so its ports forward at once; wait for the
+	# state (3 = forwarding) rather than trust it, 2 s at most.
+	for i in $(seq 1 20); do
+		[ "$(gw cat /sys/class/net/c1p/brport/state)" = 3 ] &&
+			[ "$(gw cat /sys/class/net/c2p/brport/state)" = 3 ] && break
+		sleep 0.1
 	done
 }
 
