@@ -33,6 +33,37 @@ struct sigwatch {
 };
 static struct sigwatch sigwatch = { .lfd = { .fd = -1 } };
 
+/* Firewall watchdog: a reload of the firewall (nft flush ruleset, a table
+ * deleted, a chain emptied) must not silently lose the mappings.  A check
+ * of igdd's own objects costs a few small netlink queries, independent of
+ * the number of mappings, so a short period is cheap. */
+#define FW_CHECK_MS 2000
+struct fwwatch {
+	struct loop_timer timer;
+	struct igdd_ctx *ctx;
+};
+static struct fwwatch fwwatch;
+
+static void
+fwwatch_fire(struct loop_timer *t)
+{
+	struct fwwatch *w = container_of(t, struct fwwatch, timer);
+	struct igdd_ctx *ctx = w->ctx;
+	int r = ctx->fw_ops->check(ctx->fw);
+
+	if (r == 0) {
+		log_warnx("nftables: igdd's objects vanished (firewall reload?): restoring %zu mappings",
+			  store_count(ctx->store));
+		if (ctx->fw_ops->restore(ctx->fw) < 0 || store_reinstall(ctx->store) < 0)
+			log_warnx("nftables: restore failed; trying again in %d ms", FW_CHECK_MS);
+		else
+			log_info("nftables: restored");
+	} else if (r < 0) {
+		log_warn("nftables: checking igdd's objects");
+	}
+	loop_timer_set(&ctx->loop, t, FW_CHECK_MS);
+}
+
 int
 daemon_configure(struct igdd_ctx *ctx, int argc, char **argv, FILE *out, FILE *err)
 {
@@ -189,6 +220,9 @@ daemon_start(struct igdd_ctx *ctx)
 		fatalx("cannot create the mapping store");
 	if (store_restore(ctx->store) < 0)
 		log_warnx("lease file %s could not be restored", cfg->lease_file);
+	fwwatch.ctx = ctx;
+	fwwatch.timer.cb = fwwatch_fire;
+	loop_timer_set(&ctx->loop, &fwwatch.timer, FW_CHECK_MS);
 
 	if (cfg->enable_upnp) {
 		if (http_init(ctx) < 0 || events_init(ctx) < 0 || ssdp_init(ctx) < 0)
@@ -222,6 +256,7 @@ daemon_stop(struct igdd_ctx *ctx)
 		events_shutdown(ctx);
 		http_shutdown(ctx);
 	}
+	loop_timer_cancel(&ctx->loop, &fwwatch.timer);
 	/* The lease file keeps the mappings; the kernel forgets them, so no
 	 * port stays open without a daemon managing it. */
 	store_free(ctx->store);

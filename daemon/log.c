@@ -27,11 +27,13 @@ log_verbosity(void)
 	return log_level;
 }
 
-static void
+static void ATTR_PRINTF(2, 0)
 log_vwrite(int pri, const char *fmt, va_list ap, int err)
 {
 	char msg[1024];
 
+	if (log_level < 0 && pri != LOG_ERR)
+		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);	/* truncation is fine for a log line */
 	if (err != 0) {
 		size_t n = strlen(msg);

@@ -5,8 +5,8 @@
 #include <stdbool.h>
 #include "util.h"
 
-/* to_stderr: log to stderr instead of syslog. verbosity: 0 = info and up,
- * 1+ = debug. */
+/* to_stderr: log to stderr instead of syslog. verbosity: -1 = errors
+ * only (fuzzers), 0 = info and up, 1+ = debug. */
 void log_init(const char *ident, bool to_stderr, int verbosity);
 int log_verbosity(void);
 

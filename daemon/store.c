@@ -1,8 +1,1431 @@
-/* store.c - stub until the store lands. */
+/* store.c - the table of port mappings and the one place where policy is
+ * decided.
+ *
+ * Indexes, all maintained on every change:
+ *   - an order-statistic AVL tree keyed (proto, eport, rhost): find, nth,
+ *     range, free-port search (ostree.c);
+ *   - a hash on (proto, iaddr, iport): store_find_internal();
+ *   - a hash of clients by address: mapping count as internal client
+ *     (quotas) and the list of mappings it owns (store_del_owner());
+ *   - a binary min-heap on lease expiry, driving one loop timer.
+ * Every change goes to the backend first, then the indexes, then the
+ * lease journal (lease.c). */
+#include <errno.h>
 #include <stdlib.h>
-#include "store.h"
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
 
-struct store { int dummy; };
-struct store *store_new(struct igdd_ctx *ctx, const struct fw_ops *ops, struct fw *fw) { (void)ctx; (void)ops; (void)fw; return calloc(1, sizeof(struct store)); }
-void store_free(struct store *s) { free(s); }
-int store_restore(struct store *s) { (void)s; return 0; }
+#include "conf.h"
+#include "ctx.h"
+#include "fw.h"
+#include "lease.h"
+#include "log.h"
+#include "ostree.h"
+#include "perm.h"
+#include "portinuse.h"
+#include "store.h"
+#include "util.h"
+
+struct st_client;
+
+struct st_node {
+	struct mapping m;
+	struct ost_node tn;		/* key tree */
+	struct st_node *ihnext;		/* internal-side hash chain */
+	struct st_client *icl;		/* client entry of m.iaddr */
+	struct st_client *ocl;		/* client entry of m.owner.addr */
+	struct st_node *oprev, *onext;	/* that owner's list */
+	size_t heap_idx;		/* position + 1 in the expiry heap; 0 = none */
+	bool idle_seen;			/* fw_packets holds a counter from a pass */
+};
+
+struct st_client {
+	struct in6_addr addr;
+	struct st_client *hnext;
+	size_t icount;			/* mappings with this internal client */
+	struct st_node *owned;		/* mappings owned (owner.addr) */
+};
+
+struct st_key {
+	uint8_t proto;
+	uint16_t eport;
+	struct in6_addr rhost;
+};
+
+struct store {
+	struct igdd_ctx *ctx;
+	const struct config *cfg;
+	const struct fw_ops *ops;
+	struct fw *fw;
+	uint64_t seed;
+
+	struct ost tree;
+
+	struct st_node **ihash;
+	size_t ihash_size, ihash_count;
+
+	struct st_client **chash;
+	size_t chash_size, chash_count;
+
+	struct st_node **heap;
+	size_t heap_n, heap_cap;
+	struct loop_timer expiry_timer;
+	struct loop_timer idle_timer;
+
+	struct lease *lease;
+	store_change_cb change_cb;
+	store_port_in_use_cb inuse_cb;
+	void *inuse_arg;
+	unsigned search_limit;
+
+	/* /proc/net snapshot for the default port-in-use check, taken at
+	 * most once per request (TCP, UDP). */
+	bool inuse_valid[2];
+	uint8_t inuse_bits[2][PORTINUSE_BITMAP_BYTES];
+
+	struct store_stats stats;
+};
+
+#define NODE(mp) container_of((mp), struct st_node, m)
+#define TNODE(tp) container_of((tp), struct st_node, tn)
+
+static const struct in6_addr zero_addr;
+
+/* --- small helpers --------------------------------------------------- */
+
+static bool
+addr_eq(const struct in6_addr *a, const struct in6_addr *b)
+{
+	return memcmp(a, b, sizeof(*a)) == 0;
+}
+
+static int
+key_cmp(const struct st_key *k, const struct mapping *m)
+{
+	if (k->proto != m->proto)
+		return k->proto < m->proto ? -1 : 1;
+	if (k->eport != m->eport)
+		return k->eport < m->eport ? -1 : 1;
+	return memcmp(&k->rhost, &m->rhost, sizeof(k->rhost));
+}
+
+static int
+tree_cmp(const struct ost_node *a, const struct ost_node *b)
+{
+	const struct mapping *ma = &TNODE(a)->m;
+	struct st_key k = { ma->proto, ma->eport, ma->rhost };
+
+	return key_cmp(&k, &TNODE(b)->m);
+}
+
+static int
+tree_keycmp(const void *key, const struct ost_node *n)
+{
+	return key_cmp(key, &TNODE(n)->m);
+}
+
+static uint64_t
+mix64(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
+}
+
+/* Keyed with a random seed so that LAN clients cannot aim at one bucket. */
+static uint64_t
+hash_addr(uint64_t seed, const struct in6_addr *a, uint64_t extra)
+{
+	uint64_t w0, w1;
+
+	memcpy(&w0, &a->s6_addr[0], 8);
+	memcpy(&w1, &a->s6_addr[8], 8);
+	return mix64(mix64(seed ^ w0) ^ w1 ^ (extra << 1));
+}
+
+static uint64_t
+ihash_of(const struct store *s, uint8_t proto, const struct in6_addr *iaddr, uint16_t iport)
+{
+	return hash_addr(s->seed, iaddr, (uint64_t)proto << 16 | iport);
+}
+
+/* --- internal-side hash ---------------------------------------------- */
+
+static void
+ihash_grow(struct store *s)
+{
+	size_t nsize = s->ihash_size * 2, i;
+	struct st_node **nb = calloc(nsize, sizeof(*nb));
+
+	if (nb == NULL)
+		return;		/* longer chains, still correct */
+	for (i = 0; i < s->ihash_size; i++) {
+		struct st_node *n = s->ihash[i], *next;
+		for (; n != NULL; n = next) {
+			size_t b = ihash_of(s, n->m.proto, &n->m.iaddr, n->m.iport) & (nsize - 1);
+			next = n->ihnext;
+			n->ihnext = nb[b];
+			nb[b] = n;
+		}
+	}
+	free(s->ihash);
+	s->ihash = nb;
+	s->ihash_size = nsize;
+}
+
+static void
+ihash_add(struct store *s, struct st_node *n)
+{
+	size_t b;
+
+	if (s->ihash_count >= s->ihash_size)
+		ihash_grow(s);
+	b = ihash_of(s, n->m.proto, &n->m.iaddr, n->m.iport) & (s->ihash_size - 1);
+	n->ihnext = s->ihash[b];
+	s->ihash[b] = n;
+	s->ihash_count++;
+}
+
+static void
+ihash_del(struct store *s, struct st_node *n)
+{
+	size_t b = ihash_of(s, n->m.proto, &n->m.iaddr, n->m.iport) & (s->ihash_size - 1);
+	struct st_node **pp;
+
+	for (pp = &s->ihash[b]; *pp != NULL; pp = &(*pp)->ihnext) {
+		if (*pp == n) {
+			*pp = n->ihnext;
+			n->ihnext = NULL;
+			s->ihash_count--;
+			return;
+		}
+	}
+}
+
+/* --- clients --------------------------------------------------------- */
+
+static struct st_client *
+client_find(const struct store *s, const struct in6_addr *a)
+{
+	struct st_client *c = s->chash[hash_addr(s->seed, a, 0) & (s->chash_size - 1)];
+
+	for (; c != NULL; c = c->hnext)
+		if (addr_eq(&c->addr, a))
+			return c;
+	return NULL;
+}
+
+static void
+chash_grow(struct store *s)
+{
+	size_t nsize = s->chash_size * 2, i;
+	struct st_client **nb = calloc(nsize, sizeof(*nb));
+
+	if (nb == NULL)
+		return;
+	for (i = 0; i < s->chash_size; i++) {
+		struct st_client *c = s->chash[i], *next;
+		for (; c != NULL; c = next) {
+			size_t b = hash_addr(s->seed, &c->addr, 0) & (nsize - 1);
+			next = c->hnext;
+			c->hnext = nb[b];
+			nb[b] = c;
+		}
+	}
+	free(s->chash);
+	s->chash = nb;
+	s->chash_size = nsize;
+}
+
+static struct st_client *
+client_get(struct store *s, const struct in6_addr *a)
+{
+	struct st_client *c = client_find(s, a);
+	size_t b;
+
+	if (c != NULL)
+		return c;
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return NULL;
+	c->addr = *a;
+	if (s->chash_count >= s->chash_size)
+		chash_grow(s);
+	b = hash_addr(s->seed, a, 0) & (s->chash_size - 1);
+	c->hnext = s->chash[b];
+	s->chash[b] = c;
+	s->chash_count++;
+	return c;
+}
+
+/* Free the entry once nothing refers to it. */
+static void
+client_put(struct store *s, struct st_client *c)
+{
+	struct st_client **pp;
+
+	if (c == NULL || c->icount > 0 || c->owned != NULL)
+		return;
+	pp = &s->chash[hash_addr(s->seed, &c->addr, 0) & (s->chash_size - 1)];
+	for (; *pp != NULL; pp = &(*pp)->hnext) {
+		if (*pp == c) {
+			*pp = c->hnext;
+			s->chash_count--;
+			free(c);
+			return;
+		}
+	}
+}
+
+static void
+owner_link(struct st_node *n, struct st_client *c)
+{
+	n->ocl = c;
+	n->oprev = NULL;
+	n->onext = c->owned;
+	if (c->owned != NULL)
+		c->owned->oprev = n;
+	c->owned = n;
+}
+
+static void
+owner_unlink(struct st_node *n)
+{
+	if (n->oprev != NULL)
+		n->oprev->onext = n->onext;
+	else
+		n->ocl->owned = n->onext;
+	if (n->onext != NULL)
+		n->onext->oprev = n->oprev;
+	n->oprev = n->onext = NULL;
+}
+
+/* --- expiry heap ----------------------------------------------------- */
+
+static void
+heap_place(struct store *s, struct st_node *n, size_t i)
+{
+	s->heap[i] = n;
+	n->heap_idx = i + 1;
+}
+
+static void
+heap_up(struct store *s, size_t i)
+{
+	struct st_node *n = s->heap[i];
+
+	while (i > 0) {
+		size_t p = (i - 1) / 2;
+		if (s->heap[p]->m.expires <= n->m.expires)
+			break;
+		heap_place(s, s->heap[p], i);
+		i = p;
+	}
+	heap_place(s, n, i);
+}
+
+static void
+heap_down(struct store *s, size_t i)
+{
+	struct st_node *n = s->heap[i];
+
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= s->heap_n)
+			break;
+		if (c + 1 < s->heap_n && s->heap[c + 1]->m.expires < s->heap[c]->m.expires)
+			c++;
+		if (n->m.expires <= s->heap[c]->m.expires)
+			break;
+		heap_place(s, s->heap[c], i);
+		i = c;
+	}
+	heap_place(s, n, i);
+}
+
+static int
+heap_reserve(struct store *s)
+{
+	size_t cap;
+	struct st_node **h;
+
+	if (s->heap_n < s->heap_cap)
+		return 0;
+	cap = s->heap_cap ? s->heap_cap * 2 : 64;
+	h = realloc(s->heap, cap * sizeof(*h));
+	if (h == NULL)
+		return -1;
+	s->heap = h;
+	s->heap_cap = cap;
+	return 0;
+}
+
+static void
+heap_remove(struct store *s, struct st_node *n)
+{
+	size_t i;
+	struct st_node *moved;
+
+	if (n->heap_idx == 0)
+		return;
+	i = n->heap_idx - 1;
+	n->heap_idx = 0;
+	s->heap_n--;
+	if (i == s->heap_n)
+		return;
+	moved = s->heap[s->heap_n];
+	heap_place(s, moved, i);
+	heap_down(s, i);
+	heap_up(s, moved->heap_idx - 1);
+}
+
+/* Space was reserved with heap_reserve(). */
+static void
+heap_insert(struct store *s, struct st_node *n)
+{
+	if (n->m.expires == 0)
+		return;
+	heap_place(s, n, s->heap_n++);
+	heap_up(s, s->heap_n - 1);
+}
+
+static void
+arm_expiry(struct store *s)
+{
+	struct loop *l = &s->ctx->loop;
+
+	if (s->heap_n == 0) {
+		loop_timer_cancel(l, &s->expiry_timer);
+		return;
+	}
+	if (!loop_timer_pending(&s->expiry_timer) ||
+	    s->expiry_timer.deadline != s->heap[0]->m.expires)
+		loop_timer_set_at(l, &s->expiry_timer, s->heap[0]->m.expires);
+}
+
+/* --- linking a node into every index --------------------------------- */
+
+/* Clients must exist (client_get) and heap space be reserved. */
+static void
+link_node(struct store *s, struct st_node *n, struct st_client *icl, struct st_client *ocl)
+{
+	ost_insert(&s->tree, &n->tn);
+	ihash_add(s, n);
+	n->icl = icl;
+	icl->icount++;
+	owner_link(n, ocl);
+	heap_insert(s, n);
+}
+
+static void
+unlink_node(struct store *s, struct st_node *n)
+{
+	ost_remove(&s->tree, &n->tn);
+	ihash_del(s, n);
+	heap_remove(s, n);
+	owner_unlink(n);
+	n->icl->icount--;
+	client_put(s, n->icl);
+	if (n->ocl != n->icl)
+		client_put(s, n->ocl);
+}
+
+/* --- lease journal --------------------------------------------------- */
+
+struct collect {
+	const struct mapping **ms;
+	size_t n;
+	bool enabled_only;
+};
+
+static void
+collect_one(struct ost_node *tn, void *arg)
+{
+	struct collect *c = arg;
+	struct st_node *n = TNODE(tn);
+
+	if (!c->enabled_only || n->m.enabled)
+		c->ms[c->n++] = &n->m;
+}
+
+/* Every mapping (or every enabled one) in key order into *out (NULL when
+ * there are none).  0, or -1 on ENOMEM. */
+static int
+collect_all(struct store *s, bool enabled_only, const struct mapping ***out, size_t *n)
+{
+	struct collect c = { NULL, 0, enabled_only };
+	size_t count = ost_count(&s->tree);
+
+	*out = NULL;
+	*n = 0;
+	if (count == 0)
+		return 0;
+	c.ms = malloc(count * sizeof(*c.ms));
+	if (c.ms == NULL)
+		return -1;
+	ost_foreach(&s->tree, collect_one, &c);
+	*out = c.ms;
+	*n = c.n;
+	return 0;
+}
+
+static void
+journal_compact(struct store *s)
+{
+	const struct mapping **ms;
+	size_t n;
+
+	if (collect_all(s, false, &ms, &n) < 0) {
+		s->stats.lease_errors++;
+		return;
+	}
+	if (lease_compact(s->lease, ms, n, time_mono_ms(), time_wall()) < 0)
+		s->stats.lease_errors++;
+	free(ms);
+}
+
+static void
+journal(struct store *s, char op, const struct mapping *m)
+{
+	struct lease_record r;
+
+	if (s->lease == NULL)
+		return;
+	if (!lease_broken(s->lease)) {
+		memset(&r, 0, sizeof(r));
+		r.op = op;
+		if (op == '-') {
+			r.m.proto = m->proto;
+			r.m.eport = m->eport;
+			r.m.rhost = m->rhost;
+		} else {
+			r.m = *m;
+			r.expiry_wall = lease_wall_from_mono(m->expires, time_mono_ms(), time_wall());
+		}
+		if (lease_append(s->lease, &r) < 0)
+			s->stats.lease_errors++;
+	}
+	/* Also repairs a journal whose last append failed. */
+	if (lease_should_compact(s->lease, ost_count(&s->tree)))
+		journal_compact(s);
+}
+
+/* --- descriptions ----------------------------------------------------- */
+
+/* Length of the valid UTF-8 sequence at p (RFC 3629: no overlongs, no
+ * surrogates, nothing above U+10FFFF), 0 if invalid. */
+static size_t
+utf8_len(const unsigned char *p, size_t left)
+{
+	unsigned char c = p[0];
+	size_t len, i;
+	uint32_t cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2;
+		cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		cp = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (left < len)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return len;
+}
+
+void
+store_sanitize_desc(char *dst, size_t size, const char *src, size_t srclen)
+{
+	const unsigned char *p = (const unsigned char *)src;
+	size_t i = 0, o = 0, len;
+
+	if (size == 0)
+		return;
+	while (i < srclen && p[i] != '\0') {
+		len = utf8_len(p + i, srclen - i);
+		if (len == 0 || p[i] < 0x20 || p[i] == 0x7f) {
+			if (o + 1 >= size)
+				break;
+			dst[o++] = '?';
+			i++;
+			continue;
+		}
+		if (o + len >= size)
+			break;	/* never cut a character in half */
+		memcpy(dst + o, p + i, len);
+		o += len;
+		i += len;
+	}
+	dst[o] = '\0';
+}
+
+/* --- policy ---------------------------------------------------------- */
+
+static bool
+is_static(const struct mapping *m)
+{
+	return m->owner.proto == OWNER_STATIC;
+}
+
+static bool
+default_in_use(void *arg, uint8_t proto, uint16_t eport)
+{
+	struct store *s = arg;
+	int i = proto == IPPROTO_TCP ? 0 : proto == IPPROTO_UDP ? 1 : -1;
+
+	if (i < 0)
+		return false;
+	if (!s->inuse_valid[i]) {
+		if (portinuse_scan(proto, s->ctx->ext_addr, s->inuse_bits[i]) < 0)
+			log_warn("cannot read /proc/net to check ports in use");
+		s->inuse_valid[i] = true;
+	}
+	return portinuse_bit(s->inuse_bits[i], eport);
+}
+
+static bool
+port_in_use(struct store *s, const struct mapping *m, uint16_t eport)
+{
+	return s->inuse_cb != NULL && !is_static(m) && s->inuse_cb(s->inuse_arg, m->proto, eport);
+}
+
+static bool
+permitted(const struct store *s, const struct mapping *m, uint16_t eport)
+{
+	return is_static(m) ||
+	       perm_allowed(s->cfg->perms, s->cfg->n_perms, eport, &m->iaddr, m->iport, m->desc);
+}
+
+static struct st_node *
+find_node(const struct store *s, uint8_t proto, uint16_t eport, const struct in6_addr *rhost)
+{
+	struct st_key k = { proto, eport, zero_addr };
+	struct ost_node *tn;
+
+	if (rhost != NULL && !addr_is_any(rhost))
+		k.rhost = *rhost;
+	tn = ost_find(&s->tree, &k, tree_keycmp);
+	return tn != NULL ? TNODE(tn) : NULL;
+}
+
+/* Any mapping at all on (proto, eport), whatever its remote host. */
+static bool
+port_taken(const struct store *s, uint8_t proto, uint16_t eport)
+{
+	struct st_key k = { proto, eport, zero_addr };
+	struct ost_node *tn = ost_bound(&s->tree, &k, tree_keycmp, false, NULL);
+
+	return tn != NULL && TNODE(tn)->m.proto == proto && TNODE(tn)->m.eport == eport;
+}
+
+/* May the requester refresh the existing mapping ex with cand? */
+static enum store_result
+refresh_verdict(const struct st_node *ex, const struct mapping *cand, unsigned flags)
+{
+	if (is_static(&ex->m) && !is_static(cand))
+		return ST_E_CONFLICT;
+	if (!addr_eq(&ex->m.iaddr, &cand->iaddr))
+		return ST_E_CONFLICT;
+	if (flags & STORE_F_NO_REFRESH)
+		return ST_E_CONFLICT;
+	/* A port suggestion must not take over another of the client's own
+	 * mappings: only the same internal port counts as "this one". */
+	if ((flags & STORE_F_ANY_PORT) && ex->m.iport != cand->iport)
+		return ST_E_CONFLICT;
+	if ((flags & STORE_F_CHECK_NONCE) && ex->m.owner.proto == OWNER_PCP &&
+	    memcmp(ex->m.owner.nonce, cand->owner.nonce, sizeof(cand->owner.nonce)) != 0)
+		return ST_E_NONCE;
+	return ST_OK;
+}
+
+static enum store_result
+quota(const struct store *s, const struct mapping *cand)
+{
+	const struct config *cfg = s->cfg;
+	struct st_client *c;
+
+	if (is_static(cand))
+		return ST_OK;
+	if (cfg->max_mappings != 0 && ost_count(&s->tree) >= cfg->max_mappings)
+		return ST_E_QUOTA_TOTAL;
+	if (cfg->max_mappings_per_client != 0) {
+		c = client_find(s, &cand->iaddr);
+		if (c != NULL && c->icount >= cfg->max_mappings_per_client)
+			return ST_E_QUOTA_CLIENT;
+	}
+	return ST_OK;
+}
+
+/* Free-port search: wanted, wanted+1 .. 65535, then 1024 .. wanted-1.
+ * Ranges denied by permission rules are jumped over; at most
+ * search_limit candidates are looked up. */
+static enum store_result
+search_port(struct store *s, struct mapping *cand)
+{
+	const struct config *cfg = s->cfg;
+	uint32_t start = cand->eport, p, end = 65535;
+	unsigned tries = 0;
+	bool wrapped = false, any_allowed = false;
+
+	if (start == 0)
+		start = cand->iport >= 1024 ? cand->iport : 1024;
+	p = start;
+	for (;;) {
+		if (p > end) {
+			if (wrapped || start <= 1024)
+				break;
+			wrapped = true;
+			p = 1024;
+			end = start - 1;
+			continue;
+		}
+		if (!permitted(s, cand, (uint16_t)p)) {
+			p = perm_next_boundary(cfg->perms, cfg->n_perms, (uint16_t)p);
+			continue;
+		}
+		any_allowed = true;
+		if (tries++ >= s->search_limit)
+			break;
+		if (!port_taken(s, cand->proto, (uint16_t)p) &&
+		    !port_in_use(s, cand, (uint16_t)p)) {
+			cand->eport = (uint16_t)p;
+			return ST_OK;
+		}
+		p++;
+	}
+	return any_allowed ? ST_E_NO_PORT : ST_E_PERMISSION;
+}
+
+/* Validate and normalize a request into cand. */
+static enum store_result
+prepare(const struct mapping *req, unsigned flags, struct mapping *cand)
+{
+	if (req->proto == 0 || req->iport == 0 || addr_is_any(&req->iaddr) ||
+	    (req->eport == 0 && !(flags & STORE_F_ANY_PORT)) ||
+	    (unsigned)req->owner.proto > OWNER_PCP)
+		return ST_E_INVAL;
+	memset(cand, 0, sizeof(*cand));
+	cand->proto = req->proto;
+	cand->eport = req->eport;
+	if (!addr_is_any(&req->rhost))
+		cand->rhost = req->rhost;
+	cand->iaddr = req->iaddr;
+	cand->iport = req->iport;
+	cand->enabled = req->enabled;
+	store_sanitize_desc(cand->desc, sizeof(cand->desc), req->desc, sizeof(req->desc));
+	cand->owner = req->owner;
+	return ST_OK;
+}
+
+/* Decide on a request; cand->eport may change (search).  *ex is the
+ * mapping to refresh, or NULL for a new one. */
+static enum store_result
+decide(struct store *s, struct mapping *cand, unsigned flags, struct st_node **ex)
+{
+	enum store_result r;
+	struct st_node *old;
+
+	*ex = NULL;
+	s->inuse_valid[0] = s->inuse_valid[1] = false;
+	if (s->cfg->secure_mode && !is_static(cand) && !(flags & STORE_F_THIRD_PARTY) &&
+	    !addr_eq(&cand->iaddr, &cand->owner.addr))
+		return ST_E_SECURE;
+	old = cand->eport != 0 ? find_node(s, cand->proto, cand->eport, &cand->rhost) : NULL;
+	if (old != NULL) {
+		r = refresh_verdict(old, cand, flags);
+		if (r == ST_OK && !permitted(s, cand, cand->eport))
+			r = ST_E_PERMISSION;
+		if (r == ST_OK) {
+			*ex = old;
+			return ST_OK;
+		}
+		if (!(flags & STORE_F_ANY_PORT))
+			return r;
+		if ((r = quota(s, cand)) != ST_OK)
+			return r;
+		return search_port(s, cand);
+	}
+	if ((r = quota(s, cand)) != ST_OK)
+		return r;
+	if (cand->eport != 0) {
+		if (!permitted(s, cand, cand->eport))
+			r = ST_E_PERMISSION;
+		else if (port_in_use(s, cand, cand->eport))
+			r = ST_E_PORT_IN_USE;
+		else
+			return ST_OK;
+		if (!(flags & STORE_F_ANY_PORT))
+			return r;
+	}
+	return search_port(s, cand);
+}
+
+/* --- applying changes ------------------------------------------------ */
+
+static void
+notify(struct store *s, const struct mapping *m, bool added)
+{
+	if (s->change_cb != NULL)
+		s->change_cb(s->ctx, m, added);
+}
+
+static bool
+has_fw(const struct store *s)
+{
+	return s->fw != NULL && s->ops != NULL;
+}
+
+static enum store_result
+insert_new(struct store *s, const struct mapping *cand, struct mapping **out)
+{
+	struct st_client *icl, *ocl;
+	struct st_node *n;
+
+	n = calloc(1, sizeof(*n));
+	icl = client_get(s, &cand->iaddr);
+	ocl = client_get(s, &cand->owner.addr);
+	if (n == NULL || icl == NULL || ocl == NULL || heap_reserve(s) < 0)
+		goto nomem;
+	n->m = *cand;
+	n->m.created = time_wall();
+	n->m.fw_packets = 0;
+	if (has_fw(s) && n->m.enabled && s->ops->add(s->fw, &n->m) < 0) {
+		log_warn("firewall refused %s %u", proto_name(n->m.proto), n->m.eport);
+		s->stats.fw_errors++;
+		free(n);
+		client_put(s, icl);
+		client_put(s, ocl);
+		return ST_E_FIREWALL;
+	}
+	link_node(s, n, icl, ocl);
+	journal(s, '+', &n->m);
+	arm_expiry(s);
+	s->stats.added++;
+	if (out != NULL)
+		*out = &n->m;
+	notify(s, &n->m, true);
+	return ST_OK;
+nomem:
+	free(n);
+	if (icl != NULL)
+		client_put(s, icl);
+	if (ocl != NULL)
+		client_put(s, ocl);
+	return ST_E_NOMEM;
+}
+
+/* Does another enabled mapping need the same forward element as n (same
+ * protocol, internal side and remote host)?  Walks one hash chain: the
+ * mappings to that internal address and port. */
+static bool
+forward_shared(const struct store *s, const struct st_node *n)
+{
+	const struct mapping *m = &n->m;
+	size_t b = ihash_of(s, m->proto, &m->iaddr, m->iport) & (s->ihash_size - 1);
+	const struct st_node *o;
+
+	for (o = s->ihash[b]; o != NULL; o = o->ihnext) {
+		if (o != n && o->m.enabled && o->m.proto == m->proto && o->m.iport == m->iport &&
+		    addr_eq(&o->m.iaddr, &m->iaddr) && addr_eq(&o->m.rhost, &m->rhost))
+			return true;
+	}
+	return false;
+}
+
+/* Change the kernel from n's mapping to upd.  0, or -1 with the kernel as
+ * before.  Every refresh goes to the backend: it renews the kernel
+ * element's timeout. */
+static int
+fw_replace(struct store *s, const struct st_node *n, const struct mapping *upd)
+{
+	const struct mapping *old = &n->m;
+	bool changed = !addr_eq(&old->iaddr, &upd->iaddr) || old->iport != upd->iport;
+
+	if (!has_fw(s))
+		return 0;
+	if (old->enabled && upd->enabled && !changed)
+		return s->ops->add(s->fw, upd);
+	if (old->enabled && s->ops->del(s->fw, old, forward_shared(s, n)) < 0)
+		return -1;
+	if (upd->enabled && s->ops->add(s->fw, upd) < 0) {
+		if (old->enabled && s->ops->add(s->fw, old) < 0)
+			log_warn("firewall: could not restore %s %u after a failed replace",
+				 proto_name(old->proto), old->eport);
+		return -1;
+	}
+	return 0;
+}
+
+static enum store_result
+refresh(struct store *s, struct st_node *n, const struct mapping *cand, struct mapping **out)
+{
+	struct mapping upd = n->m;
+	struct st_client *ocl = n->ocl;
+	bool rehash = upd.iport != cand->iport;
+
+	upd.iport = cand->iport;
+	upd.enabled = cand->enabled;
+	upd.owner = cand->owner;
+	upd.expires = cand->expires;
+	memcpy(upd.desc, cand->desc, sizeof(upd.desc));
+	if (!addr_eq(&upd.owner.addr, &n->m.owner.addr)) {
+		ocl = client_get(s, &upd.owner.addr);
+		if (ocl == NULL)
+			return ST_E_NOMEM;
+	}
+	if (n->heap_idx == 0 && upd.expires != 0 && heap_reserve(s) < 0) {
+		client_put(s, ocl);
+		return ST_E_NOMEM;
+	}
+	if (fw_replace(s, n, &upd) < 0) {
+		log_warn("firewall refused to update %s %u", proto_name(upd.proto), upd.eport);
+		s->stats.fw_errors++;
+		if (ocl != n->ocl)
+			client_put(s, ocl);
+		return ST_E_FIREWALL;
+	}
+	if (rehash)
+		ihash_del(s, n);
+	if (ocl != n->ocl) {
+		struct st_client *prev = n->ocl;
+		owner_unlink(n);
+		owner_link(n, ocl);
+		client_put(s, prev);
+	}
+	heap_remove(s, n);
+	n->m = upd;
+	n->idle_seen = false;	/* in use again: a fresh idle interval */
+	heap_insert(s, n);
+	if (rehash)
+		ihash_add(s, n);
+	journal(s, '+', &n->m);
+	arm_expiry(s);
+	s->stats.refreshed++;
+	if (out != NULL)
+		*out = &n->m;
+	notify(s, &n->m, true);
+	return ST_OK;
+}
+
+enum store_del_why { DEL_ASKED, DEL_EXPIRED, DEL_IDLE };
+
+static enum store_result
+delete_node(struct store *s, struct st_node *n, enum store_del_why why)
+{
+	if (has_fw(s) && n->m.enabled && s->ops->del(s->fw, &n->m, forward_shared(s, n)) < 0) {
+		s->stats.fw_errors++;
+		log_warn("firewall refused to delete %s %u", proto_name(n->m.proto), n->m.eport);
+		/* A lease that is over goes anyway: the kernel most likely
+		 * lost it already, and keeping it would retry forever. */
+		if (why == DEL_ASKED)
+			return ST_E_FIREWALL;
+	}
+	unlink_node(s, n);
+	journal(s, '-', &n->m);
+	arm_expiry(s);
+	switch (why) {
+	case DEL_ASKED: s->stats.deleted++; break;
+	case DEL_EXPIRED: s->stats.expired++; break;
+	case DEL_IDLE: s->stats.idle_removed++; break;
+	}
+	notify(s, &n->m, false);
+	free(n);
+	return ST_OK;
+}
+
+/* --- public API ------------------------------------------------------ */
+
+const char *
+store_strerror(enum store_result r)
+{
+	switch (r) {
+	case ST_OK: return "success";
+	case ST_E_INVAL: return "invalid request";
+	case ST_E_NOT_FOUND: return "no such mapping";
+	case ST_E_CONFLICT: return "mapping held by another client";
+	case ST_E_NONCE: return "mapping held with another nonce";
+	case ST_E_PERMISSION: return "denied by permission rules";
+	case ST_E_SECURE: return "secure mode: internal client is not the requester";
+	case ST_E_PORT_IN_USE: return "external port in use on the gateway";
+	case ST_E_QUOTA_CLIENT: return "too many mappings for this client";
+	case ST_E_QUOTA_TOTAL: return "too many mappings";
+	case ST_E_NO_PORT: return "no free external port";
+	case ST_E_FIREWALL: return "firewall refused the change";
+	case ST_E_NOMEM: return "out of memory";
+	case ST_E_NOT_OWNER: return "not the owner of this mapping";
+	}
+	return "unknown error";
+}
+
+static void
+expiry_fire(struct loop_timer *t)
+{
+	struct store *s = container_of(t, struct store, expiry_timer);
+
+	store_expire_now(s, time_mono_ms());
+}
+
+static void
+idle_fire(struct loop_timer *t)
+{
+	struct store *s = container_of(t, struct store, idle_timer);
+
+	store_idle_pass(s);
+	loop_timer_set(&s->ctx->loop, &s->idle_timer, (uint64_t)s->cfg->clean_ruleset_interval * 1000u);
+}
+
+struct store *
+store_new(struct igdd_ctx *ctx, const struct fw_ops *ops, struct fw *fw)
+{
+	struct store *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return NULL;
+	s->ctx = ctx;
+	s->cfg = &ctx->cfg;
+	s->ops = ops;
+	s->fw = fw;
+	if (getrandom(&s->seed, sizeof(s->seed), GRND_NONBLOCK) != (ssize_t)sizeof(s->seed))
+		s->seed = (uint64_t)time_mono_ms() ^ (uint64_t)(uintptr_t)s ^ (uint64_t)getpid();
+	ost_init(&s->tree, tree_cmp);
+	s->ihash_size = s->chash_size = 64;
+	s->ihash = calloc(s->ihash_size, sizeof(*s->ihash));
+	s->chash = calloc(s->chash_size, sizeof(*s->chash));
+	if (s->ihash == NULL || s->chash == NULL) {
+		store_free(s);
+		return NULL;
+	}
+	s->expiry_timer.cb = expiry_fire;
+	s->idle_timer.cb = idle_fire;
+	s->inuse_cb = default_in_use;
+	s->inuse_arg = s;
+	s->search_limit = STORE_SEARCH_LIMIT;
+	if (s->cfg->lease_file[0] != '\0') {
+		s->lease = lease_open(s->cfg->lease_file);
+		if (s->lease == NULL)
+			log_warnx("mappings will not be kept across restarts");
+	}
+	if (s->cfg->clean_ruleset_interval > 0)
+		loop_timer_set(&ctx->loop, &s->idle_timer,
+			       (uint64_t)s->cfg->clean_ruleset_interval * 1000u);
+	return s;
+}
+
+static void
+free_node(struct ost_node *tn, void *arg)
+{
+	(void)arg;
+	free(TNODE(tn));
+}
+
+static void
+drop_all(struct store *s)
+{
+	size_t i;
+
+	ost_clear(&s->tree, free_node, NULL);
+	for (i = 0; i < s->chash_size; i++) {
+		struct st_client *c = s->chash[i], *next;
+		for (; c != NULL; c = next) {
+			next = c->hnext;
+			free(c);
+		}
+		s->chash[i] = NULL;
+	}
+	if (s->ihash != NULL)
+		memset(s->ihash, 0, s->ihash_size * sizeof(*s->ihash));
+	s->chash_count = s->ihash_count = 0;
+	s->heap_n = 0;
+	loop_timer_cancel(&s->ctx->loop, &s->expiry_timer);
+}
+
+void
+store_free(struct store *s)
+{
+	if (s == NULL)
+		return;
+	loop_timer_cancel(&s->ctx->loop, &s->idle_timer);
+	if (s->chash != NULL)
+		drop_all(s);
+	loop_timer_cancel(&s->ctx->loop, &s->expiry_timer);
+	lease_close(s->lease);
+	free(s->ihash);
+	free(s->chash);
+	free(s->heap);
+	free(s);
+}
+
+/* Replay one journal record into the indexes (no backend, no journal). */
+static void
+restore_record(void *arg, const struct lease_record *r)
+{
+	struct store *s = arg;
+	struct st_node *old = find_node(s, r->m.proto, r->m.eport, &r->m.rhost), *n;
+	struct st_client *icl, *ocl;
+	struct mapping cand;
+	char a[INET6_ADDRSTRLEN];
+
+	if (old != NULL) {
+		unlink_node(s, old);
+		free(old);
+	}
+	if (r->op != '+')
+		return;
+	/* Expired, or no longer allowed by the rules: the last word on
+	 * this key is "gone". */
+	if (r->expiry_wall != 0 && r->expiry_wall <= time_wall())
+		return;
+	if (prepare(&r->m, 0, &cand) != ST_OK)
+		return;
+	if (!permitted(s, &cand, cand.eport)) {
+		log_info("lease %s %u -> %s:%u no longer permitted, dropped",
+			 proto_name(cand.proto), cand.eport,
+			 addr_str(&cand.iaddr, a, sizeof(a)), cand.iport);
+		return;
+	}
+	cand.created = r->m.created;
+	cand.expires = lease_mono_from_wall(r->expiry_wall, time_mono_ms(), time_wall());
+	n = calloc(1, sizeof(*n));
+	icl = client_get(s, &cand.iaddr);
+	ocl = client_get(s, &cand.owner.addr);
+	if (n == NULL || icl == NULL || ocl == NULL || heap_reserve(s) < 0) {
+		free(n);
+		client_put(s, icl);
+		client_put(s, ocl);
+		s->stats.lease_errors++;
+		return;
+	}
+	n->m = cand;
+	link_node(s, n, icl, ocl);
+}
+
+int
+store_restore(struct store *s)
+{
+	const struct mapping **ms;
+	size_t n;
+	int r;
+
+	if (s->cfg->lease_file[0] != '\0' &&
+	    lease_replay(s->cfg->lease_file, restore_record, s) < 0)
+		return -1;
+	/* One transaction replaces whatever igdd left in the kernel (a
+	 * kill -9, a crash) with exactly what the lease file says. */
+	if (has_fw(s) && s->ops->install_all != NULL) {
+		if (collect_all(s, true, &ms, &n) < 0) {
+			drop_all(s);
+			return -1;
+		}
+		r = s->ops->install_all(s->fw, ms, n);
+		free(ms);
+		if (r < 0) {
+			log_warn("firewall refused to install %zu restored mappings", n);
+			s->stats.fw_errors++;
+			drop_all(s);
+			return -1;
+		}
+	}
+	if (s->lease != NULL)
+		journal_compact(s);
+	arm_expiry(s);
+	n = ost_count(&s->tree);
+	if (n > 0)
+		log_info("restored %zu mappings from %s", n, s->cfg->lease_file);
+	return (int)n;
+}
+
+enum store_result
+store_check(struct store *s, const struct mapping *req, unsigned flags)
+{
+	struct mapping cand;
+	struct st_node *ex;
+	enum store_result r = prepare(req, flags, &cand);
+
+	return r != ST_OK ? r : decide(s, &cand, flags, &ex);
+}
+
+enum store_result
+store_add(struct store *s, const struct mapping *req, uint32_t lifetime, unsigned flags,
+	  struct mapping **out)
+{
+	struct mapping cand;
+	struct st_node *ex;
+	enum store_result r = prepare(req, flags, &cand);
+
+	if (r == ST_OK)
+		r = decide(s, &cand, flags, &ex);
+	if (r != ST_OK)
+		return r;
+	cand.expires = lifetime != 0 ? time_mono_ms() + (uint64_t)lifetime * 1000u : 0;
+	if (ex != NULL)
+		return refresh(s, ex, &cand, out);
+	return insert_new(s, &cand, out);
+}
+
+enum store_result
+store_del(struct store *s, uint8_t proto, uint16_t eport, const struct in6_addr *rhost,
+	  const struct in6_addr *requester)
+{
+	struct st_node *n = find_node(s, proto, eport, rhost);
+
+	if (n == NULL)
+		return ST_E_NOT_FOUND;
+	if (requester != NULL) {
+		if (is_static(&n->m))
+			return ST_E_NOT_OWNER;
+		if (s->cfg->secure_mode && !addr_eq(requester, &n->m.iaddr) &&
+		    !addr_eq(requester, &n->m.owner.addr))
+			return ST_E_NOT_OWNER;
+	}
+	return delete_node(s, n, DEL_ASKED);
+}
+
+enum store_result
+store_del_mapping(struct store *s, struct mapping *m)
+{
+	return delete_node(s, NODE(m), DEL_ASKED);
+}
+
+struct mapping *
+store_find(struct store *s, uint8_t proto, uint16_t eport, const struct in6_addr *rhost)
+{
+	struct st_node *n = find_node(s, proto, eport, rhost);
+
+	return n != NULL ? &n->m : NULL;
+}
+
+struct mapping *
+store_find_internal(struct store *s, uint8_t proto, const struct in6_addr *iaddr, uint16_t iport)
+{
+	size_t b = ihash_of(s, proto, iaddr, iport) & (s->ihash_size - 1);
+	struct st_node *n, *best = NULL;
+
+	/* The chain holds this key's mappings (a few) plus collisions. */
+	for (n = s->ihash[b]; n != NULL; n = n->ihnext) {
+		if (n->m.proto != proto || n->m.iport != iport || !addr_eq(&n->m.iaddr, iaddr))
+			continue;
+		if (best == NULL || tree_cmp(&n->tn, &best->tn) < 0)
+			best = n;
+	}
+	return best != NULL ? &best->m : NULL;
+}
+
+struct mapping *
+store_nth(struct store *s, size_t n)
+{
+	struct ost_node *tn = ost_nth(&s->tree, n);
+
+	return tn != NULL ? &TNODE(tn)->m : NULL;
+}
+
+size_t
+store_count(const struct store *s)
+{
+	return ost_count(&s->tree);
+}
+
+size_t
+store_count_client(struct store *s, const struct in6_addr *iaddr)
+{
+	struct st_client *c = client_find(s, iaddr);
+
+	return c != NULL ? c->icount : 0;
+}
+
+size_t
+store_range(struct store *s, uint8_t proto, uint16_t lo, uint16_t hi, store_visit_cb cb,
+	    void *arg)
+{
+	struct st_key k = { proto, lo, zero_addr };
+	struct ost_node *tn;
+	size_t visited = 0;
+
+	if (lo > hi)
+		return 0;
+	tn = ost_bound(&s->tree, &k, tree_keycmp, false, NULL);
+	while (tn != NULL) {
+		struct mapping *m = &TNODE(tn)->m;
+		if (proto != 0 && m->proto != proto)
+			break;
+		if (m->eport < lo || m->eport > hi) {
+			/* proto 0: hop to the next protocol's part of the range */
+			if (proto != 0 || (m->eport > hi && m->proto == 255))
+				break;
+			k.proto = m->eport < lo ? m->proto : (uint8_t)(m->proto + 1);
+			k.eport = lo;
+			k.rhost = zero_addr;
+			tn = ost_bound(&s->tree, &k, tree_keycmp, false, NULL);
+			continue;
+		}
+		k.proto = m->proto;
+		k.eport = m->eport;
+		k.rhost = m->rhost;
+		visited++;
+		if (cb(m, arg) != 0)
+			break;
+		/* Search again from the key: cb may have deleted m. */
+		tn = ost_bound(&s->tree, &k, tree_keycmp, true, NULL);
+	}
+	return visited;
+}
+
+size_t
+store_del_owner(struct store *s, enum owner_proto op, const struct in6_addr *addr, uint8_t proto)
+{
+	struct st_client *c = client_find(s, addr);
+	struct st_node *n, *next;
+	size_t count = 0;
+
+	if (c == NULL)
+		return 0;
+	/* Keep the entry alive while walking: a count of one more. */
+	c->icount++;
+	for (n = c->owned; n != NULL; n = next) {
+		next = n->onext;
+		if (n->m.owner.proto != op || (proto != 0 && n->m.proto != proto))
+			continue;
+		if (delete_node(s, n, DEL_ASKED) == ST_OK)
+			count++;
+	}
+	c->icount--;
+	client_put(s, c);
+	return count;
+}
+
+uint32_t
+store_lease_left(const struct store *s, const struct mapping *m)
+{
+	uint64_t now = time_mono_ms(), left;
+
+	(void)s;
+	if (m->expires == 0)
+		return 0;
+	left = m->expires > now ? (m->expires - now + 999) / 1000 : 0;
+	/* 0 would read as "permanent": an expired lease not yet reaped has 1 s. */
+	if (left == 0)
+		return 1;
+	return left > UINT32_MAX ? UINT32_MAX : (uint32_t)left;
+}
+
+bool
+store_permitted(const struct store *s, uint16_t eport, const struct in6_addr *iaddr,
+		uint16_t iport, const char *desc)
+{
+	return perm_allowed(s->cfg->perms, s->cfg->n_perms, eport, iaddr, iport, desc);
+}
+
+int
+store_reinstall(struct store *s)
+{
+	const struct mapping **ms;
+	size_t n;
+	int r;
+
+	if (!has_fw(s) || s->ops->install_all == NULL)
+		return 0;
+	if (collect_all(s, true, &ms, &n) < 0)
+		return -1;
+	r = s->ops->install_all(s->fw, ms, n);
+	free(ms);
+	if (r < 0)
+		s->stats.fw_errors++;
+	return r < 0 ? -1 : 0;
+}
+
+void
+store_set_change_cb(struct store *s, store_change_cb cb)
+{
+	s->change_cb = cb;
+}
+
+const struct store_stats *
+store_get_stats(const struct store *s)
+{
+	((struct store *)s)->stats.count = ost_count(&s->tree);
+	return &s->stats;
+}
+
+uint32_t
+store_clamp_lifetime(const struct store *s, uint32_t lifetime)
+{
+	if (s->cfg->min_lifetime != 0 && lifetime < s->cfg->min_lifetime)
+		return s->cfg->min_lifetime;
+	if (s->cfg->max_lifetime != 0 && lifetime > s->cfg->max_lifetime)
+		return s->cfg->max_lifetime;
+	return lifetime;
+}
+
+void
+store_expire_now(struct store *s, uint64_t now_ms)
+{
+	while (s->heap_n > 0 && s->heap[0]->m.expires <= now_ms)
+		delete_node(s, s->heap[0], DEL_EXPIRED);
+	arm_expiry(s);
+}
+
+void
+store_set_port_in_use_cb(struct store *s, store_port_in_use_cb cb, void *arg)
+{
+	s->inuse_cb = cb;
+	s->inuse_arg = arg;
+}
+
+void
+store_set_search_limit(struct store *s, unsigned limit)
+{
+	s->search_limit = limit;
+}
+
+size_t
+store_idle_pass(struct store *s)
+{
+	const struct mapping **ms;
+	size_t n, i, removed = 0;
+	uint64_t packets;
+
+	if (!has_fw(s) || s->ops->counters == NULL)
+		return 0;
+	if (ost_count(&s->tree) <= s->cfg->clean_ruleset_threshold)
+		return 0;
+	/* A snapshot: deleting while walking the tree is not safe.  Once
+	 * per interval, never per request. */
+	if (collect_all(s, true, &ms, &n) < 0)
+		return 0;
+	for (i = 0; i < n; i++) {
+		struct st_node *nd = NODE((struct mapping *)(uintptr_t)ms[i]);
+		if (is_static(&nd->m))
+			continue;
+		if (s->ops->counters(s->fw, &nd->m, &packets) < 0)
+			continue;
+		if (nd->idle_seen && packets == nd->m.fw_packets) {
+			if (delete_node(s, nd, DEL_IDLE) == ST_OK)
+				removed++;
+			continue;
+		}
+		nd->m.fw_packets = packets;
+		nd->idle_seen = true;
+	}
+	free(ms);
+	if (removed > 0)
+		log_info("idle cleanup: %zu unused mappings removed", removed);
+	return removed;
+}

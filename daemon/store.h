@@ -7,7 +7,17 @@
  * refusal leaves the store unchanged.
  *
  * Complexity: add/find/delete O(log n); nth entry O(log n); range queries
- * O(log n + k); free-port search O(k) in the ports tried. */
+ * O((k + 1) log n) for k visited (each step re-searches by key, so the
+ * callback may delete); free-port search O(k log n) in the ports tried,
+ * k <= the search limit (denied port ranges are skipped in O(rules)).
+ * Nothing on a request path scans all mappings.
+ *
+ * Kernel view: only enabled mappings are given to the backend.  A refresh
+ * that keeps (iaddr, iport, enabled) does not call the backend; one that
+ * changes them replaces the kernel element (del + add, the old one put
+ * back if the add fails).  Mappings returned by the store are owned by
+ * it: read them, never change them, and do not keep them across calls
+ * that may delete. */
 #ifndef IGDD_STORE_H
 #define IGDD_STORE_H
 
@@ -45,10 +55,17 @@ const char *store_strerror(enum store_result r);
 #define STORE_F_ANY_PORT	0x01	/* eport is a suggestion: pick a free allowed port near it */
 #define STORE_F_CHECK_NONCE	0x02	/* PCP: refresh only with the same nonce */
 #define STORE_F_NO_REFRESH	0x04	/* an existing mapping is a conflict even for its owner */
+#define STORE_F_THIRD_PARTY	0x08	/* PCP THIRD_PARTY allowed (pcp_allow_thirdparty):
+					 * no secure-mode check of iaddr against the requester */
+
+/* Free-port search: at most this many candidate ports are looked up
+ * (ranges denied by permission rules are skipped without counting). */
+#define STORE_SEARCH_LIMIT	4096
 
 struct store_stats {
 	size_t count;
 	uint64_t added, deleted, expired, idle_removed, fw_errors;
+	uint64_t refreshed, lease_errors;
 };
 
 /* Create the store.  fw may be NULL (unit tests of pure policy). */
@@ -112,5 +129,34 @@ typedef void (*store_change_cb)(struct igdd_ctx *ctx, const struct mapping *m, b
 void store_set_change_cb(struct store *s, store_change_cb cb);
 
 const struct store_stats *store_get_stats(const struct store *s);
+
+/* NAT-PMP/PCP: bound a requested lifetime (seconds) by min_lifetime and
+ * max_lifetime (0 = no bound).  UPnP does not use it. */
+uint32_t store_clamp_lifetime(const struct store *s, uint32_t lifetime);
+
+/* Remove every mapping whose lease ended at or before now_ms (monotonic
+ * ms) and re-arm the timer.  The store's timer calls it; tests call it
+ * with a time of their choosing. */
+void store_expire_now(struct store *s, uint64_t now_ms);
+
+/* Is this external port used by a socket of the gateway itself?  The
+ * default reads /proc/net (portinuse.c) at most once per request; cb NULL
+ * turns the check off (unit tests install a fake). */
+typedef bool (*store_port_in_use_cb)(void *arg, uint8_t proto, uint16_t eport);
+void store_set_port_in_use_cb(struct store *s, store_port_in_use_cb cb, void *arg);
+
+/* Candidate ports a free-port search may look up (default STORE_SEARCH_LIMIT). */
+void store_set_search_limit(struct store *s, unsigned limit);
+
+/* One idle-cleanup pass now (clean_ruleset_threshold semantics): when more
+ * than the threshold exist, remove non-static mappings whose backend packet
+ * counter did not change since the previous pass.  Returns the number
+ * removed.  The store runs it every clean_ruleset_interval seconds. */
+size_t store_idle_pass(struct store *s);
+
+/* Copy a description into dst[size]: control characters and bytes that
+ * are not valid UTF-8 become '?', and it is cut (on a character boundary)
+ * to fit.  store_add() applies it to every description. */
+void store_sanitize_desc(char *dst, size_t size, const char *src, size_t srclen);
 
 #endif

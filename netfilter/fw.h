@@ -3,6 +3,7 @@
 #ifndef IGDD_FW_H
 #define IGDD_FW_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
 #include "../daemon/mapping.h"
@@ -16,7 +17,10 @@ struct fw_ops {
 	/* Each call is one netlink transaction, acknowledged by the kernel.
 	 * 0 on success, -1 when the kernel refused (errno set; nothing changed). */
 	int (*add)(struct fw *fw, const struct mapping *m);
-	int (*del)(struct fw *fw, const struct mapping *m);
+	/* keep_forward: another mapping with the same internal side (and
+	 * remote host) still needs the forward element, delete only the
+	 * DNAT element. */
+	int (*del)(struct fw *fw, const struct mapping *m, bool keep_forward);
 	/* Replace every element igdd owns in the kernel with exactly these
 	 * mappings, atomically (start-up reconcile, firewall reload). */
 	int (*install_all)(struct fw *fw, const struct mapping *const *ms, size_t n);
@@ -24,6 +28,10 @@ struct fw_ops {
 	int (*counters)(struct fw *fw, const struct mapping *m, uint64_t *packets);
 	/* Are igdd's kernel objects still there?  1 yes, 0 gone, -1 error. */
 	int (*check)(struct fw *fw);
+	/* Re-create igdd's table/chains/sets/rules after they vanished (a
+	 * firewall reload), idempotently; the caller then re-installs the
+	 * mappings with install_all.  0 / -1. */
+	int (*restore)(struct fw *fw);
 	/* Remove igdd's kernel state (clean stop) and free fw. */
 	void (*shutdown)(struct fw *fw, int remove_state);
 };

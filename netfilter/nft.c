@@ -1,8 +1,963 @@
-/* nft.c - stub until the nftables backend lands. */
+/* nft.c - the nftables backend: mappings are elements of a few maps and
+ * sets looked up by four fixed rules (see nft_msg.h for the layout), so a
+ * mapping costs O(1) in the kernel and here.  Each operation is one
+ * netlink transaction on one socket kept for the daemon's life; every
+ * message asks for an ack and every ack is read and matched to its
+ * sequence number, so a refusal is reported and nothing changed.
+ *
+ * Kernel features used when present (decided once from uname):
+ *  - 6.3+: DESTROYSETELEM/DESTROYSET/DESTROYTABLE, deletes that do not
+ *    fail on a missing object (a mapping whose element already timed out
+ *    is deleted without aborting the transaction).  Older kernels: DEL,
+ *    and on ENOENT each element alone.
+ *  - 6.12+: re-adding an existing element updates its timeout (and keeps
+ *    its counter), which makes lease refresh one NEWSETELEM.  Only then do
+ *    elements get a timeout (remaining lease + NFT_GRACE_MS); before, a
+ *    refresh could not extend it and the mapping would die early. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <poll.h>
 #include <stdlib.h>
-#include "fw.h"
+#include <string.h>
+#include <time.h>
+#include <sys/socket.h>
+#include <sys/utsname.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netlink.h>
 
-struct fw { int dummy; };
-static struct fw *stub_init(const struct config *cfg) { (void)cfg; return calloc(1, sizeof(struct fw)); }
-static void stub_shutdown(struct fw *fw, int remove_state) { (void)remove_state; free(fw); }
-const struct fw_ops nft_ops = { .init = stub_init, .shutdown = stub_shutdown };
+#include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/common.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+
+#include "conf.h"
+#include "fw.h"
+#include "log.h"
+#include "nft_msg.h"
+#include "util.h"
+
+#define ACK_TIMEOUT_MS	5000
+#define RCVBUF_BYTES	(4 * 1024 * 1024)	/* room for a big batch's acks */
+#define RECV_BUF	(64 * 1024)
+#define REQ_BUF		1024		/* one get request */
+#define MAX_TAGGED	64
+
+struct fw {
+	struct mnl_socket *nl;
+	uint32_t portid;
+	uint32_t seq;		/* transactions */
+	uint32_t qseq;		/* gets and dumps, in their own range */
+	int sndbuf;
+	bool has_destroy;
+	struct nft_layout l;
+};
+
+/* ---- kernel features ---- */
+
+static int
+kernel_version(unsigned *major, unsigned *minor)
+{
+	unsigned long long v[2];
+	struct utsname u;
+	const char *p, *s;
+	int i;
+
+	if (uname(&u) < 0)
+		return -1;
+	p = u.release;
+	for (i = 0; i < 2; i++) {
+		s = p;
+		while (*p >= '0' && *p <= '9')
+			p++;
+		if (parse_uint_n(s, (size_t)(p - s), 0, 1000, &v[i]) < 0)
+			return -1;
+		if (i == 0 && *p++ != '.')
+			return -1;
+	}
+	*major = (unsigned)v[0];
+	*minor = (unsigned)v[1];
+	return 0;
+}
+
+static bool
+kernel_at_least(unsigned maj, unsigned min)
+{
+	unsigned a, b;
+
+	if (kernel_version(&a, &b) < 0)
+		return false;
+	return a > maj || (a == maj && b >= min);
+}
+
+/* ---- transport ---- */
+
+static uint32_t
+next_seq(struct fw *fw, unsigned n)
+{
+	uint32_t s = fw->qseq;
+
+	fw->qseq += n;
+	return s;
+}
+
+static int
+batch_start(struct fw *fw, struct nft_batch *bt)
+{
+	if (nft_batch_start(bt, fw->seq) < 0) {
+		errno = ENOMEM;
+		return -1;
+	}
+	return 0;
+}
+
+static void
+grow_sndbuf(struct fw *fw, size_t len)
+{
+	int want;
+
+	if (len + 4096 <= (size_t)fw->sndbuf || len > (size_t)(1 << 30))
+		return;
+	want = (int)len + 4096;
+	/* FORCE needs CAP_NET_ADMIN, which a process talking to nftables has. */
+	if (setsockopt(mnl_socket_get_fd(fw->nl), SOL_SOCKET, SO_SNDBUFFORCE,
+		       &want, sizeof(want)) < 0)
+		setsockopt(mnl_socket_get_fd(fw->nl), SOL_SOCKET, SO_SNDBUF,
+			   &want, sizeof(want));
+	fw->sndbuf = want;
+}
+
+/* Read the acks of the batch [seq_begin, seq_end): one per message that
+ * asked for one.  Returns 0, or -1 with errno of the first refusal. */
+static int
+read_acks(struct fw *fw, uint32_t seq_begin, uint32_t seq_end, unsigned expect,
+	  uint32_t *bad_seq)
+{
+	static char buf[RECV_BUF];
+	unsigned acks = 0;
+	int err = 0;
+
+	while (acks < expect) {
+		struct pollfd p = { .fd = mnl_socket_get_fd(fw->nl), .events = POLLIN };
+		struct nlmsghdr *nlh;
+		ssize_t n;
+		int left;
+
+		/* The kernel handles the whole batch inside sendmsg(), so once
+		 * a refusal is seen only what is already queued matters. */
+		if (poll(&p, 1, err != 0 ? 0 : ACK_TIMEOUT_MS) <= 0) {
+			if (err == 0) {
+				log_warnx("nftables: %u of %u acks missing", expect - acks, expect);
+				err = ETIMEDOUT;
+			}
+			break;
+		}
+		n = mnl_socket_recvfrom(fw->nl, buf, sizeof(buf));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (err == 0)
+				err = errno;	/* ENOBUFS: acks lost, outcome unknown */
+			break;
+		}
+		left = (int)n;
+		for (nlh = (struct nlmsghdr *)buf; mnl_nlmsg_ok(nlh, left);
+		     nlh = mnl_nlmsg_next(nlh, &left)) {
+			const struct nlmsgerr *e;
+
+			if (!mnl_nlmsg_portid_ok(nlh, fw->portid) ||
+			    nlh->nlmsg_seq < seq_begin || nlh->nlmsg_seq >= seq_end) {
+				log_debug("nftables: stray message seq %u", nlh->nlmsg_seq);
+				continue;
+			}
+			if (nlh->nlmsg_type != NLMSG_ERROR)
+				continue;
+			if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e)))
+				continue;
+			e = mnl_nlmsg_get_payload(nlh);
+			acks++;
+			if (e->error != 0 && err == 0) {
+				err = -e->error;
+				if (bad_seq != NULL)
+					*bad_seq = nlh->nlmsg_seq;
+			}
+		}
+	}
+	if (err != 0) {
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
+/* Send a finished batch as one sendmsg (one transaction, however many
+ * pages) and read every ack.  Frees the batch. */
+static int
+commit(struct fw *fw, struct nft_batch *bt)
+{
+	struct sockaddr_nl snl = { .nl_family = AF_NETLINK };
+	struct msghdr msg = { .msg_name = &snl, .msg_namelen = sizeof(snl) };
+	struct iovec *iov;
+	uint32_t bad = 0;
+	size_t len = 0;
+	int i, n, rc, saved;
+
+	nft_batch_finish(bt);
+	fw->seq = bt->seq_next;
+	if (nft_batch_iov(bt, &iov, &n) < 0) {
+		nft_batch_free(bt);
+		errno = ENOMEM;
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		len += iov[i].iov_len;
+	grow_sndbuf(fw, len);
+	msg.msg_iov = iov;
+	msg.msg_iovlen = (size_t)n;
+	if (sendmsg(mnl_socket_get_fd(fw->nl), &msg, 0) < 0) {
+		saved = errno;
+		log_warn("nftables: sendmsg (%zu bytes)", len);
+		free(iov);
+		nft_batch_free(bt);
+		errno = saved;
+		return -1;
+	}
+	free(iov);
+	rc = read_acks(fw, bt->seq_begin, bt->seq_next, bt->n_ack, &bad);
+	saved = errno;
+	if (rc < 0)
+		log_debug("nftables: transaction refused at seq %u (message %u): %s",
+			  bad, bad - bt->seq_begin, strerror(saved));
+	nft_batch_free(bt);
+	errno = saved;
+	return rc;
+}
+
+/* One request that is not part of a transaction (a get or a dump):
+ * replies go to cb until the ack / NLMSG_DONE. */
+static int
+query(struct fw *fw, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
+{
+	static char buf[RECV_BUF];
+	uint32_t seq = nlh->nlmsg_seq;
+	ssize_t n;
+	int ret;
+
+	if (mnl_socket_sendto(fw->nl, nlh, nlh->nlmsg_len) < 0)
+		return -1;
+	for (;;) {
+		struct pollfd p = { .fd = mnl_socket_get_fd(fw->nl), .events = POLLIN };
+
+		if (poll(&p, 1, ACK_TIMEOUT_MS) <= 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		n = mnl_socket_recvfrom(fw->nl, buf, sizeof(buf));
+		if (n < 0)
+			return -1;
+		ret = mnl_cb_run(buf, (size_t)n, seq, fw->portid, cb, data);
+		if (ret < 0) {
+			if (errno == ESRCH)	/* stale reply of an older request */
+				continue;
+			return -1;
+		}
+		if (ret == MNL_CB_STOP)
+			return 0;
+	}
+}
+
+/* ---- gets ---- */
+
+static int
+get_chain(struct fw *fw, uint16_t family, const char *table, const char *chain)
+{
+	char buf[REQ_BUF];
+	struct nftnl_chain *c = nftnl_chain_alloc();
+	struct nlmsghdr *nlh;
+
+	if (c == NULL)
+		return -1;
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETCHAIN, family, NLM_F_ACK, next_seq(fw, 1));
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, table);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, chain);
+	nftnl_chain_nlmsg_build_payload(nlh, c);
+	nftnl_chain_free(c);
+	return query(fw, nlh, NULL, NULL);
+}
+
+static int
+get_table(struct fw *fw, uint16_t family, const char *table)
+{
+	char buf[REQ_BUF];
+	struct nftnl_table *t = nftnl_table_alloc();
+	struct nlmsghdr *nlh;
+
+	if (t == NULL)
+		return -1;
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, family, NLM_F_ACK, next_seq(fw, 1));
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, table);
+	nftnl_table_nlmsg_build_payload(nlh, t);
+	nftnl_table_free(t);
+	return query(fw, nlh, NULL, NULL);
+}
+
+static int
+get_set(struct fw *fw, enum nft_set_id id)
+{
+	char buf[REQ_BUF];
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nlmsghdr *nlh;
+	uint16_t family;
+
+	if (s == NULL)
+		return -1;
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, nft_set_table(&fw->l, id, &family));
+	nftnl_set_set_str(s, NFTNL_SET_NAME, fw->l.set_name[id]);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSET, family, NLM_F_ACK, next_seq(fw, 1));
+	nftnl_set_nlmsg_build_payload(nlh, s);
+	nftnl_set_free(s);
+	return query(fw, nlh, NULL, NULL);
+}
+
+struct tagged {
+	uint64_t handle[MAX_TAGGED];
+	unsigned n;
+	bool overflow;
+};
+
+static int
+rule_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct tagged *t = data;
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	const void *ud;
+	uint32_t len = 0;
+
+	if (r == NULL)
+		return MNL_CB_ERROR;
+	if (nftnl_rule_nlmsg_parse(nlh, r) == 0 &&
+	    nftnl_rule_is_set(r, NFTNL_RULE_USERDATA)) {
+		ud = nftnl_rule_get_data(r, NFTNL_RULE_USERDATA, &len);
+		if (nft_udata_is_tagged(ud, len)) {
+			if (t->n < MAX_TAGGED)
+				t->handle[t->n++] = nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE);
+			else
+				t->overflow = true;
+		}
+	}
+	nftnl_rule_free(r);
+	return MNL_CB_OK;
+}
+
+/* Handles of the rules tagged "igdd" in one chain (a dump of that chain
+ * only: done at init, check and shutdown, never per mapping). */
+static int
+tagged_rules(struct fw *fw, uint16_t family, const char *table, const char *chain,
+	     struct tagged *t)
+{
+	char buf[REQ_BUF];
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nlmsghdr *nlh;
+
+	memset(t, 0, sizeof(*t));
+	if (r == NULL)
+		return -1;
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, family, NLM_F_DUMP, next_seq(fw, 1));
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
+	nftnl_rule_nlmsg_build_payload(nlh, r);
+	nftnl_rule_free(r);
+	return query(fw, nlh, rule_cb, t);
+}
+
+struct elem_reply {
+	bool found;
+	uint64_t packets;
+	uint8_t data[NFT_KEY_MAX];
+	uint32_t datalen;
+};
+
+static int
+elem_expr_cb(struct nftnl_expr *e, void *data)
+{
+	struct elem_reply *er = data;
+	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+
+	if (name != NULL && strcmp(name, "counter") == 0)
+		er->packets += nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
+	return 0;
+}
+
+static int
+elem_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct elem_reply *er = data;
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nftnl_set_elems_iter *it;
+	struct nftnl_set_elem *e;
+	const void *d;
+	uint32_t len;
+
+	if (s == NULL)
+		return MNL_CB_ERROR;
+	if (nftnl_set_elems_nlmsg_parse(nlh, s) < 0) {
+		nftnl_set_free(s);
+		return MNL_CB_OK;
+	}
+	it = nftnl_set_elems_iter_create(s);
+	for (e = it != NULL ? nftnl_set_elems_iter_next(it) : NULL; e != NULL;
+	     e = nftnl_set_elems_iter_next(it)) {
+		er->found = true;
+		d = nftnl_set_elem_get(e, NFTNL_SET_ELEM_DATA, &len);
+		if (d != NULL && len <= sizeof(er->data)) {
+			memcpy(er->data, d, len);
+			er->datalen = len;
+		}
+		nftnl_set_elem_expr_foreach(e, elem_expr_cb, er);
+	}
+	if (it != NULL)
+		nftnl_set_elems_iter_destroy(it);
+	nftnl_set_free(s);
+	return MNL_CB_OK;
+}
+
+/* One element by key (GETSETELEM without the dump flag). */
+static int
+get_elem(struct fw *fw, enum nft_set_id id, const struct mapping *m, struct elem_reply *er)
+{
+	char buf[REQ_BUF];
+	uint8_t key[NFT_KEY_MAX];
+	struct nftnl_set_elem *e;
+	struct nftnl_set *s;
+	struct nlmsghdr *nlh;
+	uint16_t family;
+	size_t kl;
+	int rc;
+
+	memset(er, 0, sizeof(*er));
+	kl = nft_elem_key(id, m, key);
+	if (kl == 0) {
+		errno = EAFNOSUPPORT;
+		return -1;
+	}
+	s = nftnl_set_alloc();
+	e = nftnl_set_elem_alloc();
+	if (s == NULL || e == NULL) {
+		if (s != NULL)
+			nftnl_set_free(s);
+		if (e != NULL)
+			nftnl_set_elem_free(e);
+		errno = ENOMEM;
+		return -1;
+	}
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, nft_set_table(&fw->l, id, &family));
+	nftnl_set_set_str(s, NFTNL_SET_NAME, fw->l.set_name[id]);
+	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, (uint32_t)kl);
+	nftnl_set_elem_add(s, e);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, family, NLM_F_ACK, next_seq(fw, 1));
+	nftnl_set_elems_nlmsg_build_payload(nlh, s);
+	nftnl_set_free(s);
+	rc = query(fw, nlh, elem_cb, er);
+	if (rc < 0 && errno == ENOENT) {
+		er->found = false;
+		return 0;
+	}
+	return rc;
+}
+
+/* ---- init ---- */
+
+static struct fw *
+fw_open(void)
+{
+	struct fw *fw = calloc(1, sizeof(*fw));
+	int one = 1, rcv = RCVBUF_BYTES;
+	socklen_t sl = sizeof(fw->sndbuf);
+
+	if (fw == NULL)
+		return NULL;
+	fw->nl = mnl_socket_open(NETLINK_NETFILTER);
+	if (fw->nl == NULL || mnl_socket_bind(fw->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		log_warn("nftables: netlink socket");
+		if (fw->nl != NULL)
+			mnl_socket_close(fw->nl);
+		free(fw);
+		return NULL;
+	}
+	fw->portid = mnl_socket_get_portid(fw->nl);
+	fw->seq = (uint32_t)time(NULL);
+	fw->qseq = fw->seq ^ 0x80000000u;
+	/* Refusals of big element messages need not be echoed back whole. */
+	setsockopt(mnl_socket_get_fd(fw->nl), SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
+	if (setsockopt(mnl_socket_get_fd(fw->nl), SOL_SOCKET, SO_RCVBUFFORCE,
+		       &rcv, sizeof(rcv)) < 0)
+		setsockopt(mnl_socket_get_fd(fw->nl), SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+	if (getsockopt(mnl_socket_get_fd(fw->nl), SOL_SOCKET, SO_SNDBUF, &fw->sndbuf, &sl) < 0)
+		fw->sndbuf = 0;
+	return fw;
+}
+
+static void
+fw_close(struct fw *fw)
+{
+	mnl_socket_close(fw->nl);
+	free(fw);
+}
+
+static int
+add_sets_and_rules(struct fw *fw, struct nft_batch *bt)
+{
+	int i;
+
+	for (i = 0; i < NFT_SET_COUNT; i++)
+		if (nft_msg_set(bt, &fw->l, (enum nft_set_id)i, NFT_MSG_NEWSET) < 0)
+			return -1;
+	for (i = 0; i < NFT_RULE_COUNT; i++)
+		if (nft_msg_rule(bt, &fw->l, (enum nft_rule_id)i) < 0)
+			return -1;
+	return 0;
+}
+
+/* Own table: create what is missing, flush igdd's chains and put the
+ * rules back, all in one transaction.  Sets keep their elements (the
+ * daemon reconciles them with install_all).  If an existing object does
+ * not match (an older igdd's layout), start from a fresh table. */
+static int
+init_own(struct fw *fw)
+{
+	struct nft_batch bt;
+	int attempt;
+
+	for (attempt = 0; attempt < 2; attempt++) {
+		if (batch_start(fw, &bt) < 0)
+			return -1;
+		if ((attempt == 1 && nft_msg_table(&bt, &fw->l, fw->has_destroy ?
+						   NFT_MSG_DESTROYTABLE_ : NFT_MSG_DELTABLE) < 0) ||
+		    nft_msg_table(&bt, &fw->l, NFT_MSG_NEWTABLE) < 0 ||
+		    nft_msg_chains(&bt, &fw->l) < 0 ||
+		    nft_msg_flush_chains(&bt, &fw->l) < 0 ||
+		    add_sets_and_rules(fw, &bt) < 0) {
+			nft_batch_free(&bt);
+			errno = ENOMEM;
+			return -1;
+		}
+		if (commit(fw, &bt) == 0)
+			return 0;
+		if (errno != EEXIST && errno != EBUSY && errno != EINVAL)
+			break;
+		log_warnx("nftables: table inet %s does not match igdd's layout (%s); recreating it",
+			  fw->l.filter_table, strerror(errno));
+	}
+	log_warn("nftables: cannot create table inet %s", fw->l.filter_table);
+	return -1;
+}
+
+static int
+del_tagged(struct fw *fw, struct nft_batch *bt, uint16_t family, const char *table,
+	   const char *chain, unsigned *found)
+{
+	struct tagged t;
+	unsigned i;
+
+	if (tagged_rules(fw, family, table, chain, &t) < 0) {
+		log_warn("nftables: listing chain %s %s %s", nft_family_name(family), table, chain);
+		return -1;
+	}
+	if (t.overflow)
+		log_warnx("nftables: more than %d igdd rules in %s; run init again", MAX_TAGGED,
+			  chain);
+	for (i = 0; i < t.n; i++)
+		if (nft_msg_rule_del(bt, family, table, chain, t.handle[i]) < 0)
+			return -1;
+	if (found != NULL)
+		*found = t.n;
+	return 0;
+}
+
+static int
+require_chain(struct fw *fw, uint16_t family, const char *table, const char *chain,
+	      const char *key)
+{
+	if (get_table(fw, family, table) < 0) {
+		log_warnx("nftables table %s %s not found (%s): create it or unset "
+			  "upnp_table_name/upnp_nat_table_name", nft_family_name(family), table,
+			  strerror(errno));
+		return -1;
+	}
+	if (get_chain(fw, family, table, chain) < 0) {
+		log_warnx("nftables chain %s %s %s not found (%s): create it or unset %s",
+			  nft_family_name(family), table, chain, strerror(errno), key);
+		return -1;
+	}
+	return 0;
+}
+
+/* Integration: the firewall owns table and chains; igdd adds its sets and
+ * its tagged rules, first removing tagged rules a crashed igdd left. */
+static int
+init_integrate(struct fw *fw)
+{
+	const struct nft_layout *l = &fw->l;
+	struct nft_batch bt;
+	int attempt, i;
+
+	if (require_chain(fw, l->filter_family, l->filter_table, l->forward_chain,
+			  "upnp_forward_chain") < 0 ||
+	    require_chain(fw, l->nat_family, l->nat_table, l->nat_chain, "upnp_nat_chain") < 0)
+		return -1;
+	for (attempt = 0; attempt < 2; attempt++) {
+		if (batch_start(fw, &bt) < 0)
+			return -1;
+		if (del_tagged(fw, &bt, l->nat_family, l->nat_table, l->nat_chain, NULL) < 0 ||
+		    del_tagged(fw, &bt, l->filter_family, l->filter_table, l->forward_chain,
+			       NULL) < 0) {
+			nft_batch_free(&bt);
+			return -1;
+		}
+		/* Second attempt: sets of an incompatible older layout go. */
+		for (i = 0; attempt == 1 && i < NFT_SET_COUNT; i++)
+			if (get_set(fw, (enum nft_set_id)i) == 0 &&
+			    nft_msg_set(&bt, l, (enum nft_set_id)i, NFT_MSG_DELSET) < 0)
+				goto nomem;
+		if (add_sets_and_rules(fw, &bt) < 0)
+			goto nomem;
+		if (commit(fw, &bt) == 0)
+			return 0;
+		if (errno != EEXIST && errno != EBUSY && errno != EINVAL)
+			break;
+		log_warnx("nftables: igdd's sets in %s do not match (%s); recreating them",
+			  l->filter_table, strerror(errno));
+	}
+	log_warn("nftables: cannot add igdd's sets and rules to %s %s", nft_family_name(l->filter_family),
+		 l->filter_table);
+	return -1;
+nomem:
+	nft_batch_free(&bt);
+	errno = ENOMEM;
+	return -1;
+}
+
+struct fw *
+nft_attach(const struct config *cfg)
+{
+	struct fw *fw = fw_open();
+
+	if (fw == NULL)
+		return NULL;
+	fw->has_destroy = kernel_at_least(6, 3);
+	if (nft_layout_init(&fw->l, cfg, kernel_at_least(6, 12)) < 0) {
+		fw_close(fw);
+		return NULL;
+	}
+	return fw;
+}
+
+static struct fw *
+nft_init(const struct config *cfg)
+{
+	struct fw *fw = nft_attach(cfg);
+	int rc;
+
+	if (fw == NULL)
+		return NULL;
+	rc = fw->l.own ? init_own(fw) : init_integrate(fw);
+	if (rc < 0) {
+		fw_close(fw);
+		return NULL;
+	}
+	log_info("nftables: %s %s: chains %s, %s; element timeouts %s",
+		 fw->l.own ? "own table" : "integrated in", fw->l.filter_table,
+		 fw->l.nat_chain, fw->l.forward_chain, fw->l.timeouts ? "on" : "off");
+	return fw;
+}
+
+/* ---- mappings ---- */
+
+static int
+check_mapping(const struct mapping *m)
+{
+	uint8_t key[NFT_KEY_MAX];
+
+	if (nft_elem_key(NFT_SET_DNAT4, m, key) == 0 && nft_elem_key(NFT_SET_DNAT4_RH, m, key) == 0) {
+		errno = EAFNOSUPPORT;	/* IPv6 pinholes: dnat6/fwd6 later */
+		return -1;
+	}
+	return 0;
+}
+
+static uint16_t
+del_type(const struct fw *fw)
+{
+	return fw->has_destroy ? NFT_MSG_DESTROYSETELEM_ : NFT_MSG_DELSETELEM;
+}
+
+/* The dnat map already holds this key with another target: learn the old
+ * target (to remove its forward element too) and replace both. */
+static int
+replace_mapping(struct fw *fw, const struct mapping *m, enum nft_set_id dnat,
+		enum nft_set_id fwd, uint64_t now)
+{
+	const struct mapping *one[1] = { m };
+	struct elem_reply er;
+	struct mapping old = *m;
+	struct nft_batch bt;
+
+	if (get_elem(fw, dnat, m, &er) < 0)
+		return -1;
+	if (er.found && er.datalen == 8) {
+		struct in_addr a;
+		uint16_t p;
+
+		memcpy(&a.s_addr, er.data, 4);
+		memcpy(&p, er.data + 4, 2);
+		addr_from_v4(&old.iaddr, a);
+		old.iport = ntohs(p);
+	}
+	if (batch_start(fw, &bt) < 0)
+		return -1;
+	if (nft_msg_elems(&bt, &fw->l, dnat, NFT_MSG_DELSETELEM, one, 1, now) < 0 ||
+	    (fw->has_destroy && nft_msg_elems(&bt, &fw->l, fwd, NFT_MSG_DESTROYSETELEM_,
+					      (const struct mapping *const[]){ &old }, 1, now) < 0) ||
+	    nft_msg_elems(&bt, &fw->l, dnat, NFT_MSG_NEWSETELEM, one, 1, now) < 0 ||
+	    nft_msg_elems(&bt, &fw->l, fwd, NFT_MSG_NEWSETELEM, one, 1, now) < 0) {
+		nft_batch_free(&bt);
+		errno = ENOMEM;
+		return -1;
+	}
+	return commit(fw, &bt);
+}
+
+/* Add, or refresh (same target: the timeout is renewed, the counter
+ * kept).  One transaction: the dnat element and the forward element. */
+static int
+nft_add(struct fw *fw, const struct mapping *m)
+{
+	const struct mapping *one[1] = { m };
+	enum nft_set_id dnat, fwd;
+	uint64_t now = time_mono_ms();
+	struct nft_batch bt;
+	char a[64];
+
+	if (check_mapping(m) < 0)
+		return -1;
+	nft_mapping_sets(m, &dnat, &fwd);
+	if (batch_start(fw, &bt) < 0)
+		return -1;
+	if (nft_msg_elems(&bt, &fw->l, dnat, NFT_MSG_NEWSETELEM, one, 1, now) < 0 ||
+	    nft_msg_elems(&bt, &fw->l, fwd, NFT_MSG_NEWSETELEM, one, 1, now) < 0) {
+		nft_batch_free(&bt);
+		errno = ENOMEM;
+		return -1;
+	}
+	if (commit(fw, &bt) == 0 ||
+	    (errno == EEXIST && replace_mapping(fw, m, dnat, fwd, now) == 0)) {
+		if (log_debug_on())
+			log_debug("nftables: add %s %u -> %s:%u", proto_name(m->proto), m->eport,
+				  addr_str(&m->iaddr, a, sizeof(a)), m->iport);
+		return 0;
+	}
+	log_warn("nftables: add %s %u", proto_name(m->proto), m->eport);
+	return -1;
+}
+
+static int
+del_one(struct fw *fw, enum nft_set_id id, const struct mapping *m)
+{
+	const struct mapping *one[1] = { m };
+	struct nft_batch bt;
+
+	if (batch_start(fw, &bt) < 0)
+		return -1;
+	if (nft_msg_elems(&bt, &fw->l, id, NFT_MSG_DELSETELEM, one, 1, 0) < 0) {
+		nft_batch_free(&bt);
+		errno = ENOMEM;
+		return -1;
+	}
+	if (commit(fw, &bt) < 0 && errno != ENOENT)
+		return -1;
+	return 0;
+}
+
+/* Delete; an element already gone (timed out, flushed) is not an error. */
+static int
+nft_del(struct fw *fw, const struct mapping *m, bool keep_forward)
+{
+	const struct mapping *one[1] = { m };
+	enum nft_set_id dnat, fwd;
+	struct nft_batch bt;
+
+	if (check_mapping(m) < 0)
+		return -1;
+	nft_mapping_sets(m, &dnat, &fwd);
+	if (batch_start(fw, &bt) < 0)
+		return -1;
+	if (nft_msg_elems(&bt, &fw->l, dnat, del_type(fw), one, 1, 0) < 0 ||
+	    (!keep_forward && nft_msg_elems(&bt, &fw->l, fwd, del_type(fw), one, 1, 0) < 0)) {
+		nft_batch_free(&bt);
+		errno = ENOMEM;
+		return -1;
+	}
+	if (commit(fw, &bt) == 0)
+		return 0;
+	/* Kernels without DESTROY: one of the two may be missing. */
+	if (!fw->has_destroy && errno == ENOENT &&
+	    del_one(fw, dnat, m) == 0 && (keep_forward || del_one(fw, fwd, m) == 0))
+		return 0;
+	log_warn("nftables: delete %s %u", proto_name(m->proto), m->eport);
+	return -1;
+}
+
+/* Flush igdd's four sets and add every mapping, in one transaction
+ * however many messages and pages it takes. */
+static int
+nft_install_all(struct fw *fw, const struct mapping *const *ms, size_t n)
+{
+	const struct mapping **any = NULL, **rh = NULL;
+	uint64_t now = time_mono_ms();
+	size_t i, nany = 0, nrh = 0, skipped = 0;
+	struct nft_batch bt;
+	int rc = -1, k;
+
+	if (n > 0) {
+		any = calloc(n, sizeof(*any));
+		rh = calloc(n, sizeof(*rh));
+		if (any == NULL || rh == NULL)
+			goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if (check_mapping(ms[i]) < 0)
+			skipped++;
+		else if (addr_is_any(&ms[i]->rhost))
+			any[nany++] = ms[i];
+		else
+			rh[nrh++] = ms[i];
+	}
+	if (skipped > 0)
+		log_warnx("nftables: %zu non-IPv4 mappings not installed", skipped);
+	if (batch_start(fw, &bt) < 0)
+		goto out;
+	for (k = 0; k < NFT_SET_COUNT; k++)
+		if (nft_msg_elems(&bt, &fw->l, (enum nft_set_id)k, NFT_MSG_DELSETELEM, NULL, 0, 0) < 0)
+			goto nomem;
+	if ((nany > 0 && (nft_msg_elems(&bt, &fw->l, NFT_SET_DNAT4, NFT_MSG_NEWSETELEM, any, nany, now) < 0 ||
+			  nft_msg_elems(&bt, &fw->l, NFT_SET_FWD4, NFT_MSG_NEWSETELEM, any, nany, now) < 0)) ||
+	    (nrh > 0 && (nft_msg_elems(&bt, &fw->l, NFT_SET_DNAT4_RH, NFT_MSG_NEWSETELEM, rh, nrh, now) < 0 ||
+			 nft_msg_elems(&bt, &fw->l, NFT_SET_FWD4_RH, NFT_MSG_NEWSETELEM, rh, nrh, now) < 0)))
+		goto nomem;
+	rc = commit(fw, &bt);
+	if (rc < 0)
+		log_warn("nftables: installing %zu mappings", nany + nrh);
+	else
+		log_debug("nftables: installed %zu mappings", nany + nrh);
+	goto out;
+nomem:
+	nft_batch_free(&bt);
+	errno = ENOMEM;
+out:
+	free(any);
+	free(rh);
+	return rc;
+}
+
+/* Packets of the mapping's forward element: the forward chain sees every
+ * packet of a flow that reaches igdd's rule (the nat chain only the first).
+ * In a firewall that accepts established flows before jumping to igdd's
+ * chain, that is one packet per new flow: still a growing count while the
+ * mapping is in use, which is what idle cleanup needs. */
+static int
+nft_counters(struct fw *fw, const struct mapping *m, uint64_t *packets)
+{
+	enum nft_set_id dnat, fwd;
+	struct elem_reply er;
+
+	*packets = 0;
+	if (check_mapping(m) < 0)
+		return -1;
+	nft_mapping_sets(m, &dnat, &fwd);
+	if (get_elem(fw, fwd, m, &er) < 0)
+		return -1;
+	*packets = er.packets;
+	return 0;
+}
+
+static int
+nft_check(struct fw *fw)
+{
+	const struct nft_layout *l = &fw->l;
+	struct tagged t;
+	int i;
+
+	for (i = 0; i < NFT_SET_COUNT; i++)
+		if (get_set(fw, (enum nft_set_id)i) < 0)
+			return errno == ENOENT ? 0 : -1;
+	if (tagged_rules(fw, l->nat_family, l->nat_table, l->nat_chain, &t) < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (t.n != 2)
+		return 0;
+	if (tagged_rules(fw, l->filter_family, l->filter_table, l->forward_chain, &t) < 0)
+		return errno == ENOENT ? 0 : -1;
+	return t.n == 2 ? 1 : 0;
+}
+
+static int
+remove_state(struct fw *fw)
+{
+	const struct nft_layout *l = &fw->l;
+	struct nft_batch bt;
+	int i;
+
+	if (batch_start(fw, &bt) < 0)
+		return -1;
+	if (l->own) {
+		if (nft_msg_table(&bt, l, fw->has_destroy ? NFT_MSG_DESTROYTABLE_ : NFT_MSG_DELTABLE) < 0)
+			goto nomem;
+		return commit(fw, &bt);
+	}
+	if (del_tagged(fw, &bt, l->nat_family, l->nat_table, l->nat_chain, NULL) < 0 ||
+	    del_tagged(fw, &bt, l->filter_family, l->filter_table, l->forward_chain, NULL) < 0) {
+		nft_batch_free(&bt);
+		return -1;
+	}
+	for (i = 0; i < NFT_SET_COUNT; i++)
+		if ((fw->has_destroy || get_set(fw, (enum nft_set_id)i) == 0) &&
+		    nft_msg_set(&bt, l, (enum nft_set_id)i,
+				fw->has_destroy ? NFT_MSG_DESTROYSET_ : NFT_MSG_DELSET) < 0)
+			goto nomem;
+	return commit(fw, &bt);
+nomem:
+	nft_batch_free(&bt);
+	errno = ENOMEM;
+	return -1;
+}
+
+static int
+nft_restore(struct fw *fw)
+{
+	return fw->l.own ? init_own(fw) : init_integrate(fw);
+}
+
+static void
+nft_shutdown(struct fw *fw, int remove)
+{
+	if (fw == NULL)
+		return;
+	if (remove && remove_state(fw) < 0)
+		log_warn("nftables: removing igdd's objects from %s", fw->l.filter_table);
+	fw_close(fw);
+}
+
+const struct fw_ops nft_ops = {
+	.init = nft_init,
+	.add = nft_add,
+	.del = nft_del,
+	.install_all = nft_install_all,
+	.counters = nft_counters,
+	.check = nft_check,
+	.restore = nft_restore,
+	.shutdown = nft_shutdown,
+};

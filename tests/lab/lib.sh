@@ -165,3 +165,40 @@ reach() {
 lab_finish() {
 	exit $LAB_FAILED
 }
+
+# reach_from SRC tcp|udp PORT TOKEN: like reach, from source address SRC
+# of the outside host (add it first: out ip addr add SRC/24 dev eth0).
+reach_from() {
+	_got=$(out "$PROBE" connect -s "$1" "$2" "$GW_WAN" "$3" 1500 2>/dev/null)
+	[ "$_got" = "$4" ]
+}
+
+# fwctl ARGS...: the firewall backend driven directly, in the gateway.
+FWCTL=${FWCTL:-$LAB_TOP/build/tools/fwctl}
+fwctl() { gw "$FWCTL" "$@"; }
+
+# nelems SET / nmapelems MAP: elements in igdd's own table (one "val" each).
+nelems() {
+	gw nft -j list set inet igdd "$1" 2>/dev/null | grep -o '"val"' | wc -l
+}
+nmapelems() {
+	gw nft -j list map inet igdd "$1" 2>/dev/null | grep -o '"val"' | wc -l
+}
+
+# lease_line PROTO EPORT IADDR IPORT SECONDS [RHOST]: a lease file record
+# for a mapping that ends SECONDS from now (0 = no expiry).
+lease_line() {
+	_now=$(date +%s)
+	_exp=0; [ "$5" = 0 ] || _exp=$((_now + $5))
+	echo "+ $1 $2 ${6:-::} $3 $4 $_exp $_now UPNP $3 000000000000000000000000 1 lab $1 $2"
+}
+
+# wait_for SECONDS CMD...: retry CMD every 0.2 s until it succeeds.
+wait_for() {
+	_n=$(($1 * 5)); shift
+	while [ $_n -gt 0 ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.2; _n=$((_n - 1))
+	done
+	return 1
+}

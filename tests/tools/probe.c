@@ -2,8 +2,9 @@
  *
  *   probe listen tcp|udp PORT TOKEN [SECONDS]   answer TOKEN to every TCP
  *        connection / UDP datagram on PORT, for at most SECONDS (default 60)
- *   probe connect tcp|udp HOST PORT [MS]       connect (TCP) or send (UDP),
- *        print what came back, exit 0 if anything did within MS (default 2000)
+ *   probe connect [-s SRC] tcp|udp HOST PORT [MS]  connect (TCP) or send
+ *        (UDP), from source address SRC if given, print what came back,
+ *        exit 0 if anything did within MS (default 2000)
  *
  * Bounded in time on both sides, so a test can never hang on it. */
 #include <arpa/inet.h>
@@ -22,7 +23,7 @@ static int
 usage(void)
 {
 	fprintf(stderr, "usage: probe listen tcp|udp PORT TOKEN [SECONDS]\n"
-			"       probe connect tcp|udp HOST PORT [MS]\n");
+			"       probe connect [-s SRC] tcp|udp HOST PORT [MS]\n");
 	return 2;
 }
 
@@ -67,19 +68,25 @@ do_listen(int tcp, uint16_t port, const char *token, uint32_t seconds)
 }
 
 static int
-do_connect(int tcp, const char *host, uint16_t port, uint32_t ms)
+do_connect(int tcp, const char *src, const char *host, uint16_t port, uint32_t ms)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
+	struct sockaddr_in ssin = { .sin_family = AF_INET };
 	struct pollfd p;
 	char buf[512];
 	ssize_t n;
 	int s;
 
-	if (inet_pton(AF_INET, host, &sin.sin_addr) != 1)
+	if (inet_pton(AF_INET, host, &sin.sin_addr) != 1 ||
+	    (src != NULL && inet_pton(AF_INET, src, &ssin.sin_addr) != 1))
 		return usage();
 	s = socket(AF_INET, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK, 0);
 	if (s < 0)
 		return 1;
+	if (src != NULL && bind(s, (struct sockaddr *)&ssin, sizeof(ssin)) < 0) {
+		perror("probe bind");
+		return 1;
+	}
 	if (connect(s, (struct sockaddr *)&sin, sizeof(sin)) < 0 && errno != EINPROGRESS)
 		return 1;
 	if (!tcp && send(s, "ping", 4, 0) < 0)
@@ -100,10 +107,18 @@ do_connect(int tcp, const char *host, uint16_t port, uint32_t ms)
 int
 main(int argc, char **argv)
 {
+	const char *src = NULL;
 	uint32_t num = 0;
 	uint16_t port;
 	int tcp;
 
+	/* connect -s SRC ...: drop the option, keep the positions. */
+	if (argc > 3 && strcmp(argv[1], "connect") == 0 && strcmp(argv[2], "-s") == 0) {
+		src = argv[3];
+		argv[3] = argv[1];
+		argv += 2;
+		argc -= 2;
+	}
 	if (argc < 5)
 		return usage();
 	if (strcmp(argv[2], "tcp") != 0 && strcmp(argv[2], "udp") != 0)
@@ -119,7 +134,7 @@ main(int argc, char **argv)
 		if (parse_u16(argv[4], 1, 65535, &port) < 0 ||
 		    (argc > 5 && parse_u32(argv[5], 1, 60000, &num) < 0))
 			return usage();
-		return do_connect(tcp, argv[3], port, argc > 5 ? num : 2000);
+		return do_connect(tcp, src, argv[3], port, argc > 5 ? num : 2000);
 	}
 	return usage();
 }

@@ -1,0 +1,565 @@
+/* lease.c - the lease file.
+ *
+ * Format (version 1).  A text file of records, one per line, each line
+ * ending with "\n".  Lines that are empty or start with '#' are comments.
+ * Fields are separated by exactly one space:
+ *
+ *   + PROTO EPORT RHOST IADDR IPORT EXPIRY CREATED OWNER OWNERADDR NONCE ENABLED DESC
+ *   - PROTO EPORT RHOST
+ *
+ *   +/-        add (or refresh) / delete the mapping with key (PROTO, EPORT, RHOST)
+ *   PROTO      TCP or UDP (another protocol as its decimal number)
+ *   EPORT      external port, 1-65535
+ *   RHOST      remote host, IPv4 dotted quad or IPv6; "::" = any
+ *   IADDR      internal client address; IPORT its port, 1-65535
+ *   EXPIRY     end of the lease, UNIX time in seconds; 0 = no expiry
+ *   CREATED    creation time, UNIX time in seconds
+ *   OWNER      STATIC, UPNP, NATPMP or PCP: the protocol that made it
+ *   OWNERADDR  the address that asked for it
+ *   NONCE      PCP mapping nonce, 24 hex digits (zeros otherwise)
+ *   ENABLED    1 or 0
+ *   DESC       the description, to the end of the line (it may contain
+ *              spaces and may be empty); '%', bytes below 0x20 and 0x7f
+ *              are written as %XX (two hex digits); other bytes as they
+ *              are.  Decoded control characters are read back as '?'.
+ *
+ * The file is a journal: each change appends one record, written with a
+ * single write() and made durable with fdatasync().  When it is read, the
+ * last record for a key wins; leases that have expired are dropped; lines
+ * that do not parse are skipped with a warning naming file:line; a last
+ * line without its newline (a crash in the middle of a write) is ignored.
+ * When the journal holds more than 2 x (live mappings) + 64 records it is
+ * rewritten with only the live ones ("+" records): written to FILE.tmp,
+ * fsync()ed, renamed over FILE, and the directory fsync()ed, so that a
+ * crash at any moment leaves either the old or the new file. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lease.h"
+#include "log.h"
+#include "util.h"
+
+struct lease {
+	char path[PATH_MAX];
+	int fd;
+	size_t records;
+	bool broken;
+};
+
+static const char *const owner_names[] = {
+	[OWNER_STATIC] = "STATIC",
+	[OWNER_UPNP] = "UPNP",
+	[OWNER_NATPMP] = "NATPMP",
+	[OWNER_PCP] = "PCP",
+};
+
+static int
+write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t w = write(fd, buf, len);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		buf += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Count the records and cut off a torn tail. */
+static int
+scan_journal(struct lease *l)
+{
+	char buf[65536];
+	off_t off = 0, last_nl = 0;
+	ssize_t r;
+
+	for (;;) {
+		r = pread(l->fd, buf, sizeof(buf), off);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (r == 0)
+			break;
+		for (ssize_t i = 0; i < r; i++) {
+			if (buf[i] == '\n') {
+				l->records++;
+				last_nl = off + i + 1;
+			}
+		}
+		off += r;
+	}
+	if (last_nl != off) {
+		log_warnx("%s: torn last record (%lld bytes) cut off", l->path,
+			  (long long)(off - last_nl));
+		if (ftruncate(l->fd, last_nl) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+struct lease *
+lease_open(const char *path)
+{
+	struct lease *l = calloc(1, sizeof(*l));
+
+	if (l == NULL)
+		return NULL;
+	if (str_copy(l->path, sizeof(l->path), path) < 0) {
+		log_warnx("lease file name too long");
+		free(l);
+		return NULL;
+	}
+	l->fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (l->fd < 0) {
+		log_warn("lease file %s", path);
+		free(l);
+		return NULL;
+	}
+	if (scan_journal(l) < 0) {
+		log_warn("lease file %s", path);
+		close(l->fd);
+		free(l);
+		return NULL;
+	}
+	return l;
+}
+
+void
+lease_close(struct lease *l)
+{
+	if (l == NULL)
+		return;
+	if (l->fd >= 0)
+		close(l->fd);
+	free(l);
+}
+
+bool
+lease_broken(const struct lease *l)
+{
+	return l->broken;
+}
+
+size_t
+lease_records(const struct lease *l)
+{
+	return l->records;
+}
+
+bool
+lease_should_compact(const struct lease *l, size_t live)
+{
+	return l->broken || l->records > 2 * live + 64;
+}
+
+int
+lease_append(struct lease *l, const struct lease_record *r)
+{
+	char line[LEASE_LINE_MAX];
+	struct stat st;
+	int len = lease_format(line, sizeof(line), r);
+
+	if (len < 0 || fstat(l->fd, &st) < 0)
+		goto fail;
+	/* One write() per record: a crash leaves at most one torn line. */
+	if (write_all(l->fd, line, (size_t)len) < 0 || fdatasync(l->fd) < 0) {
+		int e = errno;
+		if (ftruncate(l->fd, st.st_size) < 0)
+			log_warn("lease file %s: truncate after failed write", l->path);
+		errno = e;
+		goto fail;
+	}
+	l->records++;
+	return 0;
+fail:
+	log_warn("lease file %s: cannot append", l->path);
+	l->broken = true;
+	return -1;
+}
+
+static int
+fsync_dir(const char *path)
+{
+	char dir[PATH_MAX];
+	char *slash;
+	int fd, r;
+
+	if (str_copy(dir, sizeof(dir), path) < 0)
+		return -1;
+	slash = strrchr(dir, '/');
+	if (slash == NULL)
+		str_copy(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	r = fsync(fd);
+	close(fd);
+	return r;
+}
+
+int
+lease_compact(struct lease *l, const struct mapping *const *ms, size_t n,
+	      uint64_t now_mono, int64_t now_wall)
+{
+	static const char header[] = "# igdd lease journal v1 (see igdd.8)\n";
+	char tmp[PATH_MAX];
+	char *buf;
+	size_t used = 0, cap = 65536, i;
+	int fd;
+
+	if (str_printf(tmp, sizeof(tmp), "%s.tmp", l->path) < 0)
+		return -1;
+	buf = malloc(cap);
+	if (buf == NULL)
+		return -1;
+	fd = open(tmp, O_RDWR | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		goto fail_free;
+	memcpy(buf, header, sizeof(header) - 1);
+	used = sizeof(header) - 1;
+	for (i = 0; i < n; i++) {
+		struct lease_record r = { .op = '+', .m = *ms[i] };
+		int len;
+
+		if (cap - used < LEASE_LINE_MAX) {
+			if (write_all(fd, buf, used) < 0)
+				goto fail_close;
+			used = 0;
+		}
+		r.expiry_wall = lease_wall_from_mono(ms[i]->expires, now_mono, now_wall);
+		len = lease_format(buf + used, cap - used, &r);
+		if (len < 0)
+			goto fail_close;
+		used += (size_t)len;
+	}
+	if (write_all(fd, buf, used) < 0 || fsync(fd) < 0)
+		goto fail_close;
+	if (rename(tmp, l->path) < 0)
+		goto fail_close;
+	if (fsync_dir(l->path) < 0)
+		log_warn("lease file %s: fsync of its directory", l->path);
+	free(buf);
+	close(l->fd);
+	l->fd = fd;
+	l->records = n + 1;	/* the header line counts: keeps the arithmetic simple */
+	l->broken = false;
+	return 0;
+fail_close:
+	log_warn("lease file %s: compaction failed", l->path);
+	close(fd);
+	unlink(tmp);
+fail_free:
+	free(buf);
+	return -1;
+}
+
+int64_t
+lease_wall_from_mono(uint64_t expires, uint64_t now_mono, int64_t now_wall)
+{
+	uint64_t left;
+
+	if (expires == 0)
+		return 0;
+	left = expires > now_mono ? (expires - now_mono + 999) / 1000 : 0;
+	return now_wall + (int64_t)(left > 0 ? left : 1);
+}
+
+uint64_t
+lease_mono_from_wall(int64_t wall, uint64_t now_mono, int64_t now_wall)
+{
+	if (wall == 0)
+		return 0;
+	if (wall <= now_wall)
+		return now_mono > 0 ? now_mono : 1;	/* already over */
+	return now_mono + (uint64_t)(wall - now_wall) * 1000u;
+}
+
+/* --- formatting ------------------------------------------------------ */
+
+static const char hexdigits[] = "0123456789abcdef";
+
+static const char *
+proto_text(uint8_t proto, char *buf, size_t size)
+{
+	const char *n = proto_name(proto);
+
+	if (n[0] != '?')
+		return n;
+	if (str_printf(buf, size, "%u", proto) < 0)
+		return "?";
+	return buf;
+}
+
+int
+lease_format(char *buf, size_t size, const struct lease_record *r)
+{
+	const struct mapping *m = &r->m;
+	char pbuf[8], rh[INET6_ADDRSTRLEN], ia[INET6_ADDRSTRLEN], oa[INET6_ADDRSTRLEN];
+	char nonce[2 * sizeof(m->owner.nonce) + 1];
+	size_t len, i;
+	unsigned op = (unsigned)m->owner.proto;
+
+	if (r->op == '-') {
+		if (str_printf(buf, size, "- %s %u %s\n", proto_text(m->proto, pbuf, sizeof(pbuf)),
+			       m->eport, addr_str(&m->rhost, rh, sizeof(rh))) < 0)
+			return -1;
+		return (int)strlen(buf);
+	}
+	if (op >= ARRAY_SIZE(owner_names))
+		return -1;
+	for (i = 0; i < sizeof(m->owner.nonce); i++) {
+		nonce[2 * i] = hexdigits[m->owner.nonce[i] >> 4];
+		nonce[2 * i + 1] = hexdigits[m->owner.nonce[i] & 15];
+	}
+	nonce[2 * i] = '\0';
+	if (str_printf(buf, size, "+ %s %u %s %s %u %lld %lld %s %s %s %d ",
+		       proto_text(m->proto, pbuf, sizeof(pbuf)), m->eport,
+		       addr_str(&m->rhost, rh, sizeof(rh)), addr_str(&m->iaddr, ia, sizeof(ia)),
+		       m->iport, (long long)r->expiry_wall, (long long)m->created,
+		       owner_names[op], addr_str(&m->owner.addr, oa, sizeof(oa)), nonce,
+		       m->enabled ? 1 : 0) < 0)
+		return -1;
+	len = strlen(buf);
+	for (i = 0; i < sizeof(m->desc) && m->desc[i] != '\0'; i++) {
+		unsigned char c = (unsigned char)m->desc[i];
+		if (len + 4 >= size)
+			return -1;
+		if (c < 0x20 || c == 0x7f || c == '%') {
+			buf[len++] = '%';
+			buf[len++] = hexdigits[c >> 4];
+			buf[len++] = hexdigits[c & 15];
+		} else {
+			buf[len++] = (char)c;
+		}
+	}
+	buf[len++] = '\n';
+	buf[len] = '\0';
+	return (int)len;
+}
+
+/* --- parsing: a cursor over the line, one space between fields -------- */
+
+struct cur {
+	const char *p;
+	size_t left;
+};
+
+/* Next space-terminated field (not the last one). */
+static int
+field(struct cur *c, const char **f, size_t *flen)
+{
+	size_t i;
+
+	for (i = 0; i < c->left && c->p[i] != ' '; i++)
+		;
+	if (i == 0 || i == c->left)
+		return -1;	/* empty field, or no separator after it */
+	*f = c->p;
+	*flen = i;
+	c->p += i + 1;
+	c->left -= i + 1;
+	return 0;
+}
+
+/* The last field: the rest of the line, must be a single token. */
+static int
+last_field(struct cur *c, const char **f, size_t *flen)
+{
+	if (c->left == 0 || memchr(c->p, ' ', c->left) != NULL)
+		return -1;
+	*f = c->p;
+	*flen = c->left;
+	c->left = 0;
+	return 0;
+}
+
+static int
+parse_num(const char *f, size_t len, unsigned long long min, unsigned long long max,
+	  unsigned long long *out)
+{
+	return parse_uint_n(f, len, min, max, out);
+}
+
+static int
+parse_proto(const char *f, size_t len, uint8_t *out)
+{
+	unsigned long long v;
+
+	if (mem_ieq(f, len, "TCP")) {
+		*out = IPPROTO_TCP;
+		return 0;
+	}
+	if (mem_ieq(f, len, "UDP")) {
+		*out = IPPROTO_UDP;
+		return 0;
+	}
+	if (parse_num(f, len, 1, 255, &v) < 0)
+		return -1;
+	*out = (uint8_t)v;
+	return 0;
+}
+
+static int
+parse_addr(const char *f, size_t len, struct in6_addr *out)
+{
+	char tmp[INET6_ADDRSTRLEN];
+
+	if (len >= sizeof(tmp))
+		return -1;
+	memcpy(tmp, f, len);
+	tmp[len] = '\0';
+	return addr_parse(tmp, out);
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Decode %XX; control characters come back as '?'; too long is cut. */
+static int
+decode_desc(const char *f, size_t len, char *out, size_t size)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)f[i];
+		if (c == '%') {
+			int hi, lo;
+			if (i + 2 >= len)
+				return -1;
+			hi = hexval(f[i + 1]);
+			lo = hexval(f[i + 2]);
+			if (hi < 0 || lo < 0)
+				return -1;
+			c = (unsigned char)(hi << 4 | lo);
+			i += 2;
+		}
+		if (c < 0x20 || c == 0x7f)
+			c = '?';
+		if (o + 1 < size)
+			out[o++] = (char)c;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+int
+lease_parse(const char *line, size_t len, struct lease_record *r)
+{
+	struct cur c = { line, len };
+	const char *f;
+	size_t fl, i;
+	unsigned long long v;
+
+	memset(r, 0, sizeof(*r));
+	if (len < 2 || (line[0] != '+' && line[0] != '-') || line[1] != ' ')
+		return -1;
+	r->op = line[0];
+	c.p += 2;
+	c.left -= 2;
+	if (field(&c, &f, &fl) < 0 || parse_proto(f, fl, &r->m.proto) < 0)
+		return -1;
+	if (field(&c, &f, &fl) < 0 || parse_num(f, fl, 1, 65535, &v) < 0)
+		return -1;
+	r->m.eport = (uint16_t)v;
+	if (r->op == '-')
+		return last_field(&c, &f, &fl) < 0 || parse_addr(f, fl, &r->m.rhost) < 0 ? -1 : 0;
+	if (field(&c, &f, &fl) < 0 || parse_addr(f, fl, &r->m.rhost) < 0)
+		return -1;
+	if (field(&c, &f, &fl) < 0 || parse_addr(f, fl, &r->m.iaddr) < 0)
+		return -1;
+	if (field(&c, &f, &fl) < 0 || parse_num(f, fl, 1, 65535, &v) < 0)
+		return -1;
+	r->m.iport = (uint16_t)v;
+	if (field(&c, &f, &fl) < 0 || parse_num(f, fl, 0, INT64_MAX, &v) < 0)
+		return -1;
+	r->expiry_wall = (int64_t)v;
+	if (field(&c, &f, &fl) < 0 || parse_num(f, fl, 0, INT64_MAX, &v) < 0)
+		return -1;
+	r->m.created = (int64_t)v;
+	if (field(&c, &f, &fl) < 0)
+		return -1;
+	for (i = 0; i < ARRAY_SIZE(owner_names); i++)
+		if (strlen(owner_names[i]) == fl && memcmp(owner_names[i], f, fl) == 0)
+			break;
+	if (i == ARRAY_SIZE(owner_names))
+		return -1;
+	r->m.owner.proto = (enum owner_proto)i;
+	if (field(&c, &f, &fl) < 0 || parse_addr(f, fl, &r->m.owner.addr) < 0)
+		return -1;
+	if (field(&c, &f, &fl) < 0 || fl != 2 * sizeof(r->m.owner.nonce))
+		return -1;
+	for (i = 0; i < sizeof(r->m.owner.nonce); i++) {
+		int hi = hexval(f[2 * i]), lo = hexval(f[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return -1;
+		r->m.owner.nonce[i] = (uint8_t)(hi << 4 | lo);
+	}
+	/* ENABLED is followed by a space even when DESC is empty. */
+	if (field(&c, &f, &fl) < 0 || fl != 1 || (f[0] != '0' && f[0] != '1'))
+		return -1;
+	r->m.enabled = f[0] == '1';
+	return decode_desc(c.p, c.left, r->m.desc, sizeof(r->m.desc));
+}
+
+int
+lease_replay(const char *path, lease_replay_cb cb, void *arg)
+{
+	struct lease_record r;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	unsigned lineno = 0;
+	int good = 0;
+	FILE *f = fopen(path, "re");
+
+	if (f == NULL) {
+		if (errno == ENOENT)
+			return 0;
+		log_warn("lease file %s", path);
+		return -1;
+	}
+	while ((len = getline(&line, &cap, f)) > 0) {
+		lineno++;
+		if (line[len - 1] != '\n') {
+			log_warnx("%s:%u: torn last record ignored", path, lineno);
+			break;
+		}
+		len--;
+		if (len == 0 || line[0] == '#')
+			continue;
+		if (lease_parse(line, (size_t)len, &r) < 0) {
+			log_warnx("%s:%u: malformed lease record skipped", path, lineno);
+			continue;
+		}
+		cb(arg, &r);
+		good++;
+	}
+	free(line);
+	fclose(f);
+	return good;
+}

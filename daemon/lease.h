@@ -1,0 +1,59 @@
+/* lease.h - the lease file: an append-only journal of mapping records,
+ * made durable per change and compacted now and then (format in lease.c). */
+#ifndef IGDD_LEASE_H
+#define IGDD_LEASE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "mapping.h"
+
+#define LEASE_LINE_MAX 2048	/* a formatted record always fits */
+
+struct lease;
+
+struct lease_record {
+	char op;			/* '+' add/refresh, '-' delete */
+	struct mapping m;		/* '-' fills only proto, eport, rhost */
+	int64_t expiry_wall;		/* UNIX seconds, 0 = none */
+};
+
+/* Open (creating it, mode 0600) the journal for appending.  A torn last
+ * record (no newline: crash mid-write) is cut off.  NULL on error. */
+struct lease *lease_open(const char *path);
+void lease_close(struct lease *l);
+
+/* Append one record and fdatasync() it.  0, or -1: the record is not in
+ * the file (a partial write is truncated away) and lease_broken() holds
+ * until the next successful lease_compact(). */
+int lease_append(struct lease *l, const struct lease_record *r);
+bool lease_broken(const struct lease *l);
+/* Records in the journal (live or superseded). */
+size_t lease_records(const struct lease *l);
+/* More than 2 x live + 64 records: time to compact. */
+bool lease_should_compact(const struct lease *l, size_t live);
+/* Replace the file with exactly these mappings: temp file, fsync, rename,
+ * fsync of the directory.  Expiries are converted with now_mono/now_wall.
+ * 0 / -1 (the old journal then stays in place). */
+int lease_compact(struct lease *l, const struct mapping *const *ms, size_t n,
+		  uint64_t now_mono, int64_t now_wall);
+
+/* Replay a journal: cb is called for every good record in file order;
+ * bad lines are skipped with a "file:line" warning each, a torn last line
+ * is ignored.  Returns the number of good records, 0 when the file does
+ * not exist, -1 when it cannot be read. */
+typedef void (*lease_replay_cb)(void *arg, const struct lease_record *r);
+int lease_replay(const char *path, lease_replay_cb cb, void *arg);
+
+/* One record as a line with its newline.  Returns the length, -1 if it
+ * did not fit. */
+int lease_format(char *buf, size_t size, const struct lease_record *r);
+/* Parse one line (without its newline).  Pure; 0 ok, -1 malformed. */
+int lease_parse(const char *line, size_t len, struct lease_record *r);
+
+/* Monotonic ms <-> wall-clock seconds for expiries (0 stays 0; a lease
+ * converts to at least 1 s in the future so it is never lost early). */
+int64_t lease_wall_from_mono(uint64_t expires, uint64_t now_mono, int64_t now_wall);
+uint64_t lease_mono_from_wall(int64_t wall, uint64_t now_mono, int64_t now_wall);
+
+#endif

@@ -1,0 +1,775 @@
+/* nft_msg.c - builds the nftables netlink messages of the backend (no
+ * socket here: see nft.c for the transport). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/uio.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nf_tables.h>
+
+#include <libmnl/libmnl.h>
+#include <libnftnl/batch.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/common.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+#include <libnftnl/udata.h>
+
+#include "log.h"
+#include "nft_msg.h"
+#include "util.h"
+
+/* nft's datatype numbers (src/datatype.h); a concatenation's type is the
+ * member types shifted in 6 bits at a time, so `nft list` shows ours as
+ * "ipv4_addr . inet_proto . inet_service". */
+#define DT_IPADDR	7
+#define DT_INET_PROTO	12
+#define DT_INET_SERVICE	13
+#define DT_BITS		6
+
+/* From linux/netfilter/nf_conntrack_common.h, which clashes with
+ * netinet/in.h. */
+#define CT_STATUS_DST_NAT	(1u << 5)	/* IPS_DST_NAT */
+
+#define PAGE_SZ		(64 * 1024)
+#define PAGE_OVERRUN	(64 * 1024)
+
+/* Members of each set's key, in order. */
+static const uint8_t set_fields[NFT_SET_COUNT][4] = {
+	[NFT_SET_DNAT4_RH] = { DT_IPADDR, DT_INET_PROTO, DT_INET_SERVICE, 0 },
+	[NFT_SET_DNAT4] = { DT_INET_PROTO, DT_INET_SERVICE, 0, 0 },
+	[NFT_SET_FWD4_RH] = { DT_IPADDR, DT_IPADDR, DT_INET_PROTO, DT_INET_SERVICE },
+	[NFT_SET_FWD4] = { DT_IPADDR, DT_INET_PROTO, DT_INET_SERVICE, 0 },
+};
+static const char *const set_base_name[NFT_SET_COUNT] = {
+	"dnat4_rh", "dnat4", "fwd4_rh", "fwd4",
+};
+
+static bool
+set_is_map(enum nft_set_id id)
+{
+	return id == NFT_SET_DNAT4_RH || id == NFT_SET_DNAT4;
+}
+
+const char *
+nft_family_name(uint16_t family)
+{
+	switch (family) {
+	case NFPROTO_INET: return "inet";
+	case NFPROTO_IPV4: return "ip";
+	case NFPROTO_IPV6: return "ip6";
+	default: return "?";
+	}
+}
+
+static int
+name_or(char *dst, const char *given, const char *dflt)
+{
+	return str_copy(dst, CFG_NAME_MAX, given[0] != '\0' ? given : dflt);
+}
+
+int
+nft_layout_init(struct nft_layout *l, const struct config *cfg, bool timeouts)
+{
+	int i, rc = 0;
+
+	memset(l, 0, sizeof(*l));
+	if (cfg->ext_ifname[0] == '\0') {
+		log_warnx("nftables: ext_ifname is not set");
+		return -1;
+	}
+	if (str_copy(l->ext_ifname, sizeof(l->ext_ifname), cfg->ext_ifname) < 0)
+		return -1;
+	l->timeouts = timeouts;
+	l->own = !cfg->fw_integrate;
+	if (l->own) {
+		/* The config names only matter when integrating (conf.c sets
+		 * fw_integrate when any is given). */
+		l->filter_family = l->nat_family = NFPROTO_INET;
+		rc |= str_copy(l->filter_table, CFG_NAME_MAX, "igdd");
+		rc |= str_copy(l->nat_table, CFG_NAME_MAX, "igdd");
+		rc |= str_copy(l->forward_chain, CFG_NAME_MAX, "forward");
+		rc |= str_copy(l->nat_chain, CFG_NAME_MAX, "prerouting");
+	} else {
+		/* miniupnpd's defaults for whatever was left unset. */
+		l->filter_family = l->nat_family =
+			cfg->upnp_nftables_family_split ? NFPROTO_IPV4 : NFPROTO_INET;
+		rc |= name_or(l->filter_table, cfg->upnp_table_name, "filter");
+		rc |= name_or(l->nat_table, cfg->upnp_nat_table_name, "filter");
+		rc |= name_or(l->forward_chain, cfg->upnp_forward_chain, "miniupnpd");
+		rc |= name_or(l->nat_chain, cfg->upnp_nat_chain, "prerouting_miniupnpd");
+	}
+	for (i = 0; i < NFT_SET_COUNT; i++)
+		rc |= str_printf(l->set_name[i], CFG_NAME_MAX, "%s%s",
+				 l->own ? "" : "igdd_", set_base_name[i]);
+	return rc < 0 ? -1 : 0;
+}
+
+const char *
+nft_set_table(const struct nft_layout *l, enum nft_set_id id, uint16_t *family)
+{
+	if (set_is_map(id)) {
+		*family = l->nat_family;
+		return l->nat_table;
+	}
+	*family = l->filter_family;
+	return l->filter_table;
+}
+
+void
+nft_mapping_sets(const struct mapping *m, enum nft_set_id *dnat, enum nft_set_id *fwd)
+{
+	bool rh = !addr_is_any(&m->rhost);
+
+	*dnat = rh ? NFT_SET_DNAT4_RH : NFT_SET_DNAT4;
+	*fwd = rh ? NFT_SET_FWD4_RH : NFT_SET_FWD4;
+}
+
+/* Append a v4 address / protocol / port, each in its own 4-byte register. */
+static size_t
+put_addr(uint8_t *p, const struct in6_addr *a)
+{
+	struct in_addr v4 = addr_to_v4(a);
+
+	memcpy(p, &v4.s_addr, 4);
+	return 4;
+}
+
+static size_t
+put_proto(uint8_t *p, uint8_t proto)
+{
+	memset(p, 0, 4);
+	p[0] = proto;
+	return 4;
+}
+
+static size_t
+put_port(uint8_t *p, uint16_t port)
+{
+	uint16_t n = htons(port);
+
+	memset(p, 0, 4);
+	memcpy(p, &n, 2);
+	return 4;
+}
+
+size_t
+nft_elem_key(enum nft_set_id id, const struct mapping *m, uint8_t key[NFT_KEY_MAX])
+{
+	bool rh = !addr_is_any(&m->rhost);
+	size_t n = 0;
+
+	if (!addr_is_v4(&m->iaddr) || (rh && !addr_is_v4(&m->rhost)))
+		return 0;
+	switch (id) {
+	case NFT_SET_DNAT4_RH:
+		if (!rh)
+			return 0;
+		n += put_addr(key + n, &m->rhost);
+		/* fall through */
+	case NFT_SET_DNAT4:
+		if (id == NFT_SET_DNAT4 && rh)
+			return 0;
+		n += put_proto(key + n, m->proto);
+		n += put_port(key + n, m->eport);
+		return n;
+	case NFT_SET_FWD4_RH:
+		if (!rh)
+			return 0;
+		n += put_addr(key + n, &m->rhost);
+		/* fall through */
+	case NFT_SET_FWD4:
+		if (id == NFT_SET_FWD4 && rh)
+			return 0;
+		n += put_addr(key + n, &m->iaddr);
+		n += put_proto(key + n, m->proto);
+		n += put_port(key + n, m->iport);	/* th dport after DNAT */
+		return n;
+	default:
+		return 0;
+	}
+}
+
+size_t
+nft_elem_data(const struct mapping *m, uint8_t data[NFT_KEY_MAX])
+{
+	size_t n = 0;
+
+	if (!addr_is_v4(&m->iaddr))
+		return 0;
+	n += put_addr(data + n, &m->iaddr);
+	n += put_port(data + n, m->iport);
+	return n;
+}
+
+/* ---- batch ---- */
+
+int
+nft_batch_start(struct nft_batch *bt, uint32_t seq)
+{
+	memset(bt, 0, sizeof(*bt));
+	bt->b = nftnl_batch_alloc(PAGE_SZ, PAGE_OVERRUN);
+	if (bt->b == NULL)
+		return -1;
+	bt->seq_begin = seq;
+	nftnl_batch_begin(nftnl_batch_buffer(bt->b), bt->seq_begin);
+	bt->seq_next = seq + 1;
+	return nftnl_batch_update(bt->b);
+}
+
+void
+nft_batch_finish(struct nft_batch *bt)
+{
+	nftnl_batch_end(nftnl_batch_buffer(bt->b), bt->seq_next++);
+	nftnl_batch_update(bt->b);
+}
+
+void
+nft_batch_free(struct nft_batch *bt)
+{
+	if (bt->b != NULL)
+		nftnl_batch_free(bt->b);
+	bt->b = NULL;
+}
+
+int
+nft_batch_iov(struct nft_batch *bt, struct iovec **iov, int *n)
+{
+	*n = nftnl_batch_iovec_len(bt->b);
+	*iov = calloc((size_t)*n, sizeof(**iov));
+	if (*iov == NULL)
+		return -1;
+	nftnl_batch_iovec(bt->b, *iov, (uint32_t)*n);
+	return 0;
+}
+
+size_t
+nft_batch_len(struct nft_batch *bt)
+{
+	struct iovec *iov;
+	size_t len = 0;
+	int i, n;
+
+	if (nft_batch_iov(bt, &iov, &n) < 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		len += iov[i].iov_len;
+	free(iov);
+	return len;
+}
+
+/* Header of the next message; every message asks for an ack so that a
+ * refusal is reported against its own sequence number. */
+static struct nlmsghdr *
+msg_hdr(struct nft_batch *bt, uint16_t type, uint16_t family, uint16_t flags)
+{
+	bt->n_ack++;
+	bt->n_msg++;
+	return nftnl_nlmsg_build_hdr(nftnl_batch_buffer(bt->b), type, family,
+				     flags | NLM_F_ACK, bt->seq_next++);
+}
+
+static int
+msg_done(struct nft_batch *bt)
+{
+	return nftnl_batch_update(bt->b);
+}
+
+/* ---- elements ---- */
+
+static struct nftnl_set *
+set_ref(const struct nft_layout *l, enum nft_set_id id, uint16_t *family)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+
+	if (s == NULL)
+		return NULL;
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, nft_set_table(l, id, family));
+	nftnl_set_set_str(s, NFTNL_SET_NAME, l->set_name[id]);
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, *family);
+	return s;
+}
+
+static int
+elem_add(struct nftnl_set *s, const struct nft_layout *l, enum nft_set_id id, uint16_t type,
+	 const struct mapping *m, uint64_t now_ms)
+{
+	uint8_t key[NFT_KEY_MAX], data[NFT_KEY_MAX];
+	struct nftnl_set_elem *e;
+	size_t kl, dl;
+
+	kl = nft_elem_key(id, m, key);
+	if (kl == 0) {
+		errno = EAFNOSUPPORT;
+		return -1;
+	}
+	e = nftnl_set_elem_alloc();
+	if (e == NULL)
+		return -1;
+	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, (uint32_t)kl);
+	if (type == NFT_MSG_NEWSETELEM) {
+		if (set_is_map(id)) {
+			dl = nft_elem_data(m, data);
+			nftnl_set_elem_set(e, NFTNL_SET_ELEM_DATA, data, (uint32_t)dl);
+		}
+		/* Nothing outlives its lease by more than the grace, even
+		 * when igdd is killed: the DNAT element is what lets a flow
+		 * in.  Forward elements carry no timeout because several
+		 * mappings may share one (same internal side); igdd removes
+		 * them when the last user goes, and a start flushes them. */
+		if (l->timeouts && set_is_map(id) && m->expires != 0) {
+			uint64_t left = m->expires > now_ms ? m->expires - now_ms : 0;
+
+			nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_TIMEOUT, left + NFT_GRACE_MS);
+		}
+	}
+	nftnl_set_elem_add(s, e);
+	return 0;
+}
+
+static int
+elems_flush_msg(struct nft_batch *bt, struct nftnl_set *s, uint16_t type, uint16_t family)
+{
+	struct nlmsghdr *nlh;
+
+	nlh = msg_hdr(bt, type, family, type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0);
+	nftnl_set_elems_nlmsg_build_payload(nlh, s);
+	return msg_done(bt);
+}
+
+int
+nft_msg_elems(struct nft_batch *bt, const struct nft_layout *l, enum nft_set_id id,
+	      uint16_t type, const struct mapping *const *ms, size_t n, uint64_t now_ms)
+{
+	struct nftnl_set *s = NULL;
+	uint16_t family;
+	size_t i, in_msg = 0;
+	int rc = 0;
+
+	if (n == 0) {		/* DELSETELEM without elements flushes the set */
+		s = set_ref(l, id, &family);
+		if (s == NULL)
+			return -1;
+		rc = elems_flush_msg(bt, s, type, family);
+		nftnl_set_free(s);
+		return rc;
+	}
+	for (i = 0; i < n && rc == 0; i++) {
+		if (s == NULL && (s = set_ref(l, id, &family)) == NULL)
+			return -1;
+		rc = elem_add(s, l, id, type, ms[i], now_ms);
+		if (rc == 0 && (++in_msg == NFT_ELEMS_PER_MSG || i + 1 == n)) {
+			rc = elems_flush_msg(bt, s, type, family);
+			nftnl_set_free(s);
+			s = NULL;
+			in_msg = 0;
+		}
+	}
+	if (s != NULL)
+		nftnl_set_free(s);
+	return rc;
+}
+
+int
+nft_msg_elem_key(struct nft_batch *bt, const struct nft_layout *l, enum nft_set_id id,
+		 uint16_t type, const uint8_t *key, size_t keylen)
+{
+	struct nftnl_set_elem *e;
+	struct nftnl_set *s;
+	uint16_t family;
+	int rc;
+
+	s = set_ref(l, id, &family);
+	if (s == NULL)
+		return -1;
+	e = nftnl_set_elem_alloc();
+	if (e == NULL) {
+		nftnl_set_free(s);
+		return -1;
+	}
+	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, (uint32_t)keylen);
+	nftnl_set_elem_add(s, e);
+	rc = elems_flush_msg(bt, s, type, family);
+	nftnl_set_free(s);
+	return rc;
+}
+
+/* ---- table, chains, sets ---- */
+
+int
+nft_msg_table(struct nft_batch *bt, const struct nft_layout *l, uint16_t type)
+{
+	struct nftnl_table *t = nftnl_table_alloc();
+	struct nlmsghdr *nlh;
+
+	if (t == NULL)
+		return -1;
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, l->filter_table);
+	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, l->filter_family);
+	nlh = msg_hdr(bt, type, l->filter_family, type == NFT_MSG_NEWTABLE ? NLM_F_CREATE : 0);
+	nftnl_table_nlmsg_build_payload(nlh, t);
+	nftnl_table_free(t);
+	return msg_done(bt);
+}
+
+static int
+chain_msg(struct nft_batch *bt, uint16_t family, const char *table, const char *name,
+	  const char *type, uint32_t hook, int32_t prio)
+{
+	struct nftnl_chain *c = nftnl_chain_alloc();
+	struct nlmsghdr *nlh;
+
+	if (c == NULL)
+		return -1;
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, table);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, family);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, type);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, hook);
+	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, prio);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+	nlh = msg_hdr(bt, NFT_MSG_NEWCHAIN, family, NLM_F_CREATE);
+	nftnl_chain_nlmsg_build_payload(nlh, c);
+	nftnl_chain_free(c);
+	return msg_done(bt);
+}
+
+/* Own layout only.  No postrouting chain: inbound mappings need no SNAT
+ * (conntrack un-DNATs the replies); PCP PEER or hairpinning will add one
+ * when they come. */
+int
+nft_msg_chains(struct nft_batch *bt, const struct nft_layout *l)
+{
+	if (chain_msg(bt, l->nat_family, l->nat_table, l->nat_chain, "nat",
+		      NF_INET_PRE_ROUTING, -100) < 0)		/* dstnat */
+		return -1;
+	return chain_msg(bt, l->filter_family, l->filter_table, l->forward_chain, "filter",
+			 NF_INET_FORWARD, 0);			/* filter */
+}
+
+/* Own layout: igdd owns these chains, so flushing them and re-adding the
+ * rules in the same transaction is the idempotent init. */
+int
+nft_msg_flush_chains(struct nft_batch *bt, const struct nft_layout *l)
+{
+	if (nft_msg_rule_del(bt, l->nat_family, l->nat_table, l->nat_chain, 0) < 0)
+		return -1;
+	return nft_msg_rule_del(bt, l->filter_family, l->filter_table, l->forward_chain, 0);
+}
+
+int
+nft_msg_rule_del(struct nft_batch *bt, uint16_t family, const char *table,
+		 const char *chain, uint64_t handle)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nlmsghdr *nlh;
+
+	if (r == NULL)
+		return -1;
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
+	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, family);
+	if (handle != 0)	/* no handle: every rule of the chain (a flush) */
+		nftnl_rule_set_u64(r, NFTNL_RULE_HANDLE, handle);
+	nlh = msg_hdr(bt, NFT_MSG_DELRULE, family, 0);
+	nftnl_rule_nlmsg_build_payload(nlh, r);
+	nftnl_rule_free(r);
+	return msg_done(bt);
+}
+
+int
+nft_msg_set(struct nft_batch *bt, const struct nft_layout *l, enum nft_set_id id,
+	    uint16_t type)
+{
+	uint32_t keytype = 0, keylen = 0, flags = 0;
+	struct nftnl_expr *ctr;
+	struct nlmsghdr *nlh;
+	struct nftnl_set *s;
+	uint16_t family;
+	unsigned i;
+
+	s = set_ref(l, id, &family);
+	if (s == NULL)
+		return -1;
+	if (type != NFT_MSG_NEWSET)
+		goto build;
+	for (i = 0; i < 4 && set_fields[id][i] != 0; i++) {
+		keytype = keytype << DT_BITS | set_fields[id][i];
+		keylen += 4;	/* each member padded to a register */
+	}
+	/* No NFTA_SET_DESC concat field lengths: a hash set does not need
+	 * them (only interval concatenations do). */
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, keytype);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, keylen);
+	if (set_is_map(id)) {
+		flags |= NFT_SET_MAP;
+		nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, DT_IPADDR << DT_BITS | DT_INET_SERVICE);
+		nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, 8);
+	}
+	if (l->timeouts && set_is_map(id))
+		flags |= NFT_SET_TIMEOUT;
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, flags);
+	nftnl_set_set_u32(s, NFTNL_SET_ID, (uint32_t)id + 1);
+	/* Per-element counters: the set's counter expression is cloned into
+	 * every element the kernel creates. */
+	ctr = nftnl_expr_alloc("counter");
+	if (ctr == NULL) {
+		nftnl_set_free(s);
+		return -1;
+	}
+	nftnl_set_add_expr(s, ctr);
+build:
+	nlh = msg_hdr(bt, type, family, type == NFT_MSG_NEWSET ? NLM_F_CREATE : 0);
+	nftnl_set_nlmsg_build_payload(nlh, s);
+	nftnl_set_free(s);
+	return msg_done(bt);
+}
+
+/* ---- rules ---- */
+
+static int
+add_expr(struct nftnl_rule *r, struct nftnl_expr *e)
+{
+	if (e == NULL)
+		return -1;
+	nftnl_rule_add_expr(r, e);
+	return 0;
+}
+
+static int
+e_meta(struct nftnl_rule *r, uint32_t key, uint32_t dreg)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("meta");
+
+	if (e != NULL) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, dreg);
+	}
+	return add_expr(r, e);
+}
+
+static int
+e_cmp(struct nftnl_rule *r, uint32_t op, const void *data, uint32_t len)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("cmp");
+
+	if (e != NULL) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
+		nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
+	}
+	return add_expr(r, e);
+}
+
+static int
+e_payload(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t len, uint32_t dreg)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("payload");
+
+	if (e != NULL) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, off);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, dreg);
+	}
+	return add_expr(r, e);
+}
+
+/* iifname "<ext>": compare the whole IFNAMSIZ buffer for an exact match. */
+static int
+e_iifname(struct nftnl_rule *r, const char *ifname)
+{
+	char name[IFNAMSIZ];
+
+	memset(name, 0, sizeof(name));
+	str_copy(name, sizeof(name), ifname);
+	if (e_meta(r, NFT_META_IIFNAME, NFT_REG_1) < 0)
+		return -1;
+	return e_cmp(r, NFT_CMP_EQ, name, sizeof(name));
+}
+
+static int
+e_nfproto_ipv4(struct nftnl_rule *r)
+{
+	uint8_t v = NFPROTO_IPV4;
+
+	if (e_meta(r, NFT_META_NFPROTO, NFT_REG_1) < 0)
+		return -1;
+	return e_cmp(r, NFT_CMP_EQ, &v, sizeof(v));
+}
+
+/* ct status dnat: only flows our (or any) DNAT rewrote. */
+static int
+e_ct_dnat(struct nftnl_rule *r)
+{
+	uint32_t mask = CT_STATUS_DST_NAT, zero = 0;
+	struct nftnl_expr *e;
+
+	e = nftnl_expr_alloc("ct");
+	if (e != NULL) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_STATUS);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+	}
+	if (add_expr(r, e) < 0)
+		return -1;
+	e = nftnl_expr_alloc("bitwise");
+	if (e != NULL) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, 4);
+		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, 4);
+		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, 4);
+	}
+	if (add_expr(r, e) < 0)
+		return -1;
+	return e_cmp(r, NFT_CMP_NEQ, &zero, 4);
+}
+
+static int
+e_lookup(struct nftnl_rule *r, const struct nft_layout *l, enum nft_set_id id, bool map)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("lookup");
+
+	if (e != NULL) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG32_00);
+		nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, l->set_name[id]);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, (uint32_t)id + 1);
+		if (map)
+			nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, NFT_REG32_00);
+	}
+	return add_expr(r, e);
+}
+
+static int
+e_dnat4(struct nftnl_rule *r)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("nat");
+
+	if (e != NULL) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY, NFPROTO_IPV4);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG32_00);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MIN, NFT_REG32_01);
+	}
+	return add_expr(r, e);
+}
+
+static int
+e_accept(struct nftnl_rule *r)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("immediate");
+
+	if (e != NULL) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, NF_ACCEPT);
+	}
+	return add_expr(r, e);
+}
+
+#define IPV4_SADDR_OFF	12
+#define IPV4_DADDR_OFF	16
+#define TH_DPORT_OFF	2
+
+/* The expressions of one rule, as `nft --debug=netlink` prints them:
+ *  nat:     iifname . nfproto ipv4 . [ip saddr .] l4proto . th dport
+ *           -> lookup map -> dnat ip addr reg 1 proto reg 9
+ *  forward: iifname . ct status dnat . nfproto ipv4 . [ip saddr .] ip daddr
+ *           . l4proto . th dport -> lookup set -> accept */
+static int
+rule_exprs(struct nftnl_rule *r, const struct nft_layout *l, enum nft_rule_id id)
+{
+	uint32_t reg = NFT_REG32_00;
+	bool rh = id == NFT_RULE_DNAT4_RH || id == NFT_RULE_FWD4_RH;
+	bool nat = id == NFT_RULE_DNAT4_RH || id == NFT_RULE_DNAT4;
+	enum nft_set_id set = id == NFT_RULE_DNAT4_RH ? NFT_SET_DNAT4_RH :
+			      id == NFT_RULE_DNAT4 ? NFT_SET_DNAT4 :
+			      id == NFT_RULE_FWD4_RH ? NFT_SET_FWD4_RH : NFT_SET_FWD4;
+
+	if (e_iifname(r, l->ext_ifname) < 0)
+		return -1;
+	if (!nat && e_ct_dnat(r) < 0)
+		return -1;
+	if (e_nfproto_ipv4(r) < 0)
+		return -1;
+	if (rh && e_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IPV4_SADDR_OFF, 4, reg++) < 0)
+		return -1;
+	if (!nat && e_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IPV4_DADDR_OFF, 4, reg++) < 0)
+		return -1;
+	if (e_meta(r, NFT_META_L4PROTO, reg++) < 0)
+		return -1;
+	if (nat) {
+		if (e_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, TH_DPORT_OFF, 2, reg) < 0 ||
+		    e_lookup(r, l, set, true) < 0)
+			return -1;
+		return e_dnat4(r);
+	}
+	if (e_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, TH_DPORT_OFF, 2, reg) < 0 ||
+	    e_lookup(r, l, set, false) < 0)
+		return -1;
+	return e_accept(r);
+}
+
+int
+nft_msg_rule(struct nft_batch *bt, const struct nft_layout *l, enum nft_rule_id id)
+{
+	bool nat = id == NFT_RULE_DNAT4_RH || id == NFT_RULE_DNAT4;
+	uint16_t family = nat ? l->nat_family : l->filter_family;
+	struct nftnl_udata_buf *ud;
+	struct nftnl_rule *r;
+	struct nlmsghdr *nlh;
+	int rc = -1;
+
+	r = nftnl_rule_alloc();
+	ud = nftnl_udata_buf_alloc(64);
+	if (r == NULL || ud == NULL)
+		goto out;
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, nat ? l->nat_table : l->filter_table);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, nat ? l->nat_chain : l->forward_chain);
+	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, family);
+	/* nft's comment TLV, so `nft list` shows comment "igdd" and igdd can
+	 * find its own rules in a shared chain. */
+	if (!nftnl_udata_put_strz(ud, NFTNL_UDATA_RULE_COMMENT, NFT_TAG))
+		goto out;
+	nftnl_rule_set_data(r, NFTNL_RULE_USERDATA, nftnl_udata_buf_data(ud),
+			    nftnl_udata_buf_len(ud));
+	if (rule_exprs(r, l, id) < 0)
+		goto out;
+	nlh = msg_hdr(bt, NFT_MSG_NEWRULE, family, NLM_F_CREATE | NLM_F_APPEND);
+	nftnl_rule_nlmsg_build_payload(nlh, r);
+	rc = msg_done(bt);
+out:
+	if (ud != NULL)
+		nftnl_udata_buf_free(ud);
+	if (r != NULL)
+		nftnl_rule_free(r);
+	return rc;
+}
+
+static int
+udata_cb(const struct nftnl_udata *attr, void *data)
+{
+	bool *tagged = data;
+	const char *v = nftnl_udata_get(attr);
+	uint8_t len = nftnl_udata_len(attr);
+
+	if (nftnl_udata_type(attr) == NFTNL_UDATA_RULE_COMMENT &&
+	    len == sizeof(NFT_TAG) && memcmp(v, NFT_TAG, sizeof(NFT_TAG)) == 0)
+		*tagged = true;
+	return 0;
+}
+
+bool
+nft_udata_is_tagged(const void *data, uint32_t len)
+{
+	bool tagged = false;
+
+	if (data == NULL || len == 0)
+		return false;
+	nftnl_udata_parse(data, len, udata_cb, &tagged);
+	return tagged;
+}

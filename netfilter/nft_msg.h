@@ -1,0 +1,138 @@
+/* nft_msg.h - netlink messages of the nftables backend, built without a
+ * kernel so that unit tests can build them and parse them back.
+ *
+ * Layout (own table, the default):
+ *   table inet igdd
+ *     map dnat4_rh  ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service
+ *     map dnat4     inet_proto . inet_service : ipv4_addr . inet_service
+ *     set fwd4_rh   ipv4_addr . ipv4_addr . inet_proto . inet_service
+ *     set fwd4      ipv4_addr . inet_proto . inet_service
+ *     chain prerouting (nat, dstnat): two dnat lookups, restricted first
+ *     chain forward (filter, policy accept): two set lookups, accept
+ * Integration: the same maps/sets (prefixed igdd_) in the configured
+ * tables, the same rules in the configured chains, tagged comment "igdd".
+ *
+ * The forward sets are keyed on what the forward hook sees after DNAT:
+ * the internal address and port.  `ct original proto-dst` (the external
+ * port) would make the key unique per mapping, but nft 1.0.x cannot parse
+ * it back inside a concatenation, so a saved `nft list ruleset` would no
+ * longer load -- worse than the cost here: two mappings with the same
+ * internal target share one forward element and its counter.  KNOWN GAP:
+ * deleting one of them removes the shared element; in the own table
+ * (policy accept) that changes nothing, in a drop-policy integration the
+ * other mapping loses its accept until refreshed (add re-adds it). */
+#ifndef IGDD_NFT_MSG_H
+#define IGDD_NFT_MSG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <net/if.h>
+#include <sys/uio.h>
+
+#include "../daemon/conf.h"
+#include "../daemon/mapping.h"
+
+struct nftnl_batch;
+
+/* Message types the 6.1 uapi headers lack (kernel 6.3+: delete without
+ * ENOENT when the object is missing). */
+#define NFT_MSG_DESTROYTABLE_	26
+#define NFT_MSG_DESTROYRULE_	28
+#define NFT_MSG_DESTROYSET_	29
+#define NFT_MSG_DESTROYSETELEM_	30
+
+#define NFT_TAG		"igdd"		/* rule comment marking igdd's rules */
+#define NFT_GRACE_MS	60000		/* element timeout beyond the lease */
+#define NFT_KEY_MAX	16		/* 4 registers */
+#define NFT_ELEMS_PER_MSG 64		/* keeps each message far below 64 KiB */
+
+enum nft_set_id {
+	NFT_SET_DNAT4_RH,
+	NFT_SET_DNAT4,
+	NFT_SET_FWD4_RH,
+	NFT_SET_FWD4,
+	NFT_SET_COUNT,			/* room for dnat6/fwd6 */
+};
+
+enum nft_rule_id {
+	NFT_RULE_DNAT4_RH,		/* nat chain, restricted map first */
+	NFT_RULE_DNAT4,
+	NFT_RULE_FWD4_RH,		/* filter chain */
+	NFT_RULE_FWD4,
+	NFT_RULE_COUNT,
+};
+
+/* Where igdd's objects live: one struct, filled from the config. */
+struct nft_layout {
+	bool own;			/* igdd creates and owns its table */
+	bool timeouts;			/* kernel element timeouts (see nft.c) */
+	uint16_t filter_family, nat_family;	/* NFPROTO_INET or NFPROTO_IPV4 */
+	char filter_table[CFG_NAME_MAX], nat_table[CFG_NAME_MAX];
+	char forward_chain[CFG_NAME_MAX], nat_chain[CFG_NAME_MAX];
+	char set_name[NFT_SET_COUNT][CFG_NAME_MAX];
+	char ext_ifname[IF_NAMESIZE];
+};
+
+/* A transaction being built: BATCH_BEGIN, messages, BATCH_END. */
+struct nft_batch {
+	struct nftnl_batch *b;
+	uint32_t seq_begin;		/* seq of BATCH_BEGIN */
+	uint32_t seq_next;		/* next seq to use */
+	unsigned n_ack;			/* messages that asked for an ack */
+	unsigned n_msg;
+};
+
+/* Fill l from cfg; -1 with a log line when something is missing. */
+int nft_layout_init(struct nft_layout *l, const struct config *cfg, bool timeouts);
+/* "inet", "ip", ... for log lines. */
+const char *nft_family_name(uint16_t family);
+/* The table (and its family) set id lives in. */
+const char *nft_set_table(const struct nft_layout *l, enum nft_set_id id, uint16_t *family);
+
+/* Element encoding: concatenations are padded to 4-byte registers, port
+ * and address in network order, protocol one byte.  Returns the length,
+ * 0 if the mapping does not belong in that set (wrong family/rhost). */
+size_t nft_elem_key(enum nft_set_id id, const struct mapping *m, uint8_t key[NFT_KEY_MAX]);
+size_t nft_elem_data(const struct mapping *m, uint8_t data[NFT_KEY_MAX]);
+/* The two sets a mapping belongs in: its dnat map and its forward set. */
+void nft_mapping_sets(const struct mapping *m, enum nft_set_id *dnat, enum nft_set_id *fwd);
+
+int nft_batch_start(struct nft_batch *bt, uint32_t seq);
+void nft_batch_finish(struct nft_batch *bt);	/* appends BATCH_END */
+void nft_batch_free(struct nft_batch *bt);
+/* Messages' total size and a contiguous copy for tests. */
+size_t nft_batch_len(struct nft_batch *bt);
+int nft_batch_iov(struct nft_batch *bt, struct iovec **iov, int *n);
+
+/* Element messages: type NFT_MSG_NEWSETELEM / DELSETELEM / DESTROYSETELEM_
+ * for ms[0..n) in set id (split into several messages as needed); now_ms
+ * and the layout decide the element timeout. n == 0 with DELSETELEM
+ * flushes the set. */
+int nft_msg_elems(struct nft_batch *bt, const struct nft_layout *l, enum nft_set_id id,
+		  uint16_t type, const struct mapping *const *ms, size_t n, uint64_t now_ms);
+/* The same for one raw key (used to remove a stale element). */
+int nft_msg_elem_key(struct nft_batch *bt, const struct nft_layout *l, enum nft_set_id id,
+		     uint16_t type, const uint8_t *key, size_t keylen);
+
+/* Init objects. */
+int nft_msg_table(struct nft_batch *bt, const struct nft_layout *l, uint16_t type);
+int nft_msg_chains(struct nft_batch *bt, const struct nft_layout *l);
+int nft_msg_flush_chains(struct nft_batch *bt, const struct nft_layout *l);
+int nft_msg_set(struct nft_batch *bt, const struct nft_layout *l, enum nft_set_id id,
+		uint16_t type);
+int nft_msg_rule(struct nft_batch *bt, const struct nft_layout *l, enum nft_rule_id id);
+/* Delete the rule with this handle; handle 0 = every rule of the chain. */
+int nft_msg_rule_del(struct nft_batch *bt, uint16_t family, const char *table,
+		     const char *chain, uint64_t handle);
+
+/* The backend's handle without touching the kernel: for tools (fwctl
+ * check/del/shutdown of what an earlier process set up).  nft_ops.init
+ * is the daemon's constructor. */
+struct fw;
+struct fw *nft_attach(const struct config *cfg);
+
+/* Does this rule userdata carry igdd's comment tag? */
+bool nft_udata_is_tagged(const void *data, uint32_t len);
+
+#endif

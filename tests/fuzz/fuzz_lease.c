@@ -1,0 +1,34 @@
+/* fuzz_lease.c - the lease file line parser: no crash, and every line it
+ * accepts formats back into a line that parses to the same record. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lease.h"
+#include "log.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct lease_record r, back;
+	char line[LEASE_LINE_MAX];
+	int n;
+
+	log_init("fuzz", true, -1);
+	if (lease_parse((const char *)data, size, &r) < 0)
+		return 0;
+	n = lease_format(line, sizeof(line), &r);
+	if (n <= 0)
+		abort();	/* a parsed record must always format */
+	if (lease_parse(line, (size_t)n - 1, &back) < 0)
+		abort();
+	if (back.op != r.op || back.m.proto != r.m.proto || back.m.eport != r.m.eport ||
+	    memcmp(&back.m.rhost, &r.m.rhost, sizeof(r.m.rhost)) != 0)
+		abort();
+	if (r.op == '+' && (back.m.iport != r.m.iport || back.expiry_wall != r.expiry_wall ||
+			    strcmp(back.m.desc, r.m.desc) != 0))
+		abort();
+	return 0;
+}

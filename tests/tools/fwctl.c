@@ -1,0 +1,215 @@
+/* fwctl.c - drives the firewall backend (nft_ops) directly, for lab tests
+ * that run before the protocols exist.
+ *
+ *   fwctl [CONF] [options] COMMAND ...
+ *   options: --table T --nat-table T --forward-chain C --nat-chain C
+ *            --postrouting-chain C --family-split --ext-if IF --lease S -v
+ *   commands (init/add/install start with the backend's init, which is
+ *   idempotent; the others attach to the existing state):
+ *     init                                  init only
+ *     add PROTO EPORT IADDR IPORT [RHOST]   add (or refresh) a mapping
+ *     del PROTO EPORT IADDR IPORT [RHOST]   delete it
+ *     counters PROTO EPORT IADDR IPORT [RHOST]   print its packet count
+ *     install                               install_all of the mappings
+ *                                           on stdin, one per line as for add
+ *     check                                 print 1 (and exit 0) or 0 (exit 1)
+ *     shutdown                              remove igdd's kernel state
+ *
+ * Options name the integration tables/chains as the config keys would
+ * (upnp_table_name, ...); giving any turns integration on.  A CONF file is
+ * read with conf_parse_file first, options apply on top. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "fw.h"
+#include "log.h"
+#include "mapping.h"
+#include "nft_msg.h"
+#include "util.h"
+
+static int
+usage(void)
+{
+	fprintf(stderr,
+		"usage: fwctl [CONF] [--table T] [--nat-table T] [--forward-chain C]\n"
+		"             [--nat-chain C] [--postrouting-chain C] [--family-split]\n"
+		"             [--ext-if IF] [--lease SECONDS] [-v] COMMAND ...\n"
+		"commands: init | add|del|counters PROTO EPORT IADDR IPORT [RHOST] |\n"
+		"          install (mappings on stdin) | check | shutdown\n");
+	return 2;
+}
+
+static int
+parse_mapping(struct mapping *m, int argc, char **argv, uint32_t lease)
+{
+	memset(m, 0, sizeof(*m));
+	if (argc < 4 || argc > 5)
+		return -1;
+	if (proto_parse(argv[0], &m->proto) < 0 ||
+	    parse_u16(argv[1], 1, 65535, &m->eport) < 0 ||
+	    addr_parse(argv[2], &m->iaddr) < 0 ||
+	    parse_u16(argv[3], 1, 65535, &m->iport) < 0 ||
+	    (argc == 5 && addr_parse(argv[4], &m->rhost) < 0))
+		return -1;
+	m->enabled = true;
+	m->expires = lease != 0 ? time_mono_ms() + (uint64_t)lease * 1000 : 0;
+	return 0;
+}
+
+static int
+name_opt(char *dst, const char *v, struct config *cfg)
+{
+	cfg->fw_integrate = true;
+	return str_copy(dst, CFG_NAME_MAX, v);
+}
+
+/* install: mappings from stdin, one per line, as add's arguments. */
+static int
+do_install(const struct fw_ops *ops, struct fw *fw, uint32_t lease)
+{
+	struct mapping *ms = NULL;
+	const struct mapping **ptrs = NULL;
+	size_t n = 0, cap = 0, i;
+	char line[512];
+	int rc;
+
+	while (fgets(line, sizeof(line), stdin) != NULL) {
+		char *argv[6], *save = NULL, *tok;
+		int argc = 0;
+
+		for (tok = strtok_r(line, " \t\r\n", &save); tok != NULL && argc < 6;
+		     tok = strtok_r(NULL, " \t\r\n", &save))
+			argv[argc++] = tok;
+		if (argc == 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 256;
+			ms = realloc(ms, cap * sizeof(*ms));
+			if (ms == NULL)
+				return 1;
+		}
+		if (parse_mapping(&ms[n], argc, argv, lease) < 0) {
+			fprintf(stderr, "fwctl: bad mapping line %zu\n", n + 1);
+			free(ms);
+			return 2;
+		}
+		n++;
+	}
+	ptrs = calloc(n ? n : 1, sizeof(*ptrs));
+	if (ptrs == NULL)
+		return 1;
+	for (i = 0; i < n; i++)
+		ptrs[i] = &ms[i];
+	rc = ops->install_all(fw, ptrs, n);
+	if (rc < 0)
+		fprintf(stderr, "fwctl: install_all: %s\n", strerror(errno));
+	free(ptrs);
+	free(ms);
+	return rc < 0 ? 1 : 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct fw_ops *ops = &nft_ops;
+	struct config cfg;
+	struct mapping m;
+	struct fw *fw;
+	uint32_t lease = 0;
+	const char *cmd;
+	int i = 1, verbose = 0, rc = 0;
+
+	conf_defaults(&cfg);
+	if (i < argc && argv[i][0] != '-' && strchr(argv[i], '/') != NULL) {
+		if (conf_parse_file(&cfg, argv[i], stderr) < 0)
+			return 2;
+		i++;
+	}
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		int r = 0;
+
+		if (strcmp(o, "-v") == 0) {
+			verbose = 1;
+			continue;
+		}
+		if (strcmp(o, "--family-split") == 0) {
+			cfg.upnp_nftables_family_split = true;
+			continue;
+		}
+		if (v == NULL)
+			return usage();
+		i++;
+		if (strcmp(o, "--table") == 0)
+			r = name_opt(cfg.upnp_table_name, v, &cfg);
+		else if (strcmp(o, "--nat-table") == 0)
+			r = name_opt(cfg.upnp_nat_table_name, v, &cfg);
+		else if (strcmp(o, "--forward-chain") == 0)
+			r = name_opt(cfg.upnp_forward_chain, v, &cfg);
+		else if (strcmp(o, "--nat-chain") == 0)
+			r = name_opt(cfg.upnp_nat_chain, v, &cfg);
+		else if (strcmp(o, "--postrouting-chain") == 0)
+			r = name_opt(cfg.upnp_nat_postrouting_chain, v, &cfg);
+		else if (strcmp(o, "--ext-if") == 0)
+			r = str_copy(cfg.ext_ifname, sizeof(cfg.ext_ifname), v);
+		else if (strcmp(o, "--lease") == 0)
+			r = parse_u32(v, 0, 1u << 30, &lease);
+		else
+			return usage();
+		if (r < 0)
+			return usage();
+	}
+	if (i >= argc)
+		return usage();
+	cmd = argv[i++];
+	log_init("fwctl", true, verbose);
+
+	if ((strcmp(cmd, "add") == 0 || strcmp(cmd, "del") == 0 ||
+	     strcmp(cmd, "counters") == 0) &&
+	    parse_mapping(&m, argc - i, argv + i, lease) < 0)
+		return usage();
+
+	/* init/add/install go through init (idempotent, as the daemon starts);
+	 * the others attach to what is there, so check can see it gone. */
+	if (strcmp(cmd, "init") == 0 || strcmp(cmd, "add") == 0 || strcmp(cmd, "install") == 0)
+		fw = ops->init(&cfg);
+	else
+		fw = nft_attach(&cfg);
+	if (fw == NULL) {
+		fprintf(stderr, "fwctl: init failed\n");
+		return 1;
+	}
+	if (strcmp(cmd, "init") == 0) {
+		rc = 0;
+	} else if (strcmp(cmd, "add") == 0) {
+		rc = ops->add(fw, &m) < 0;
+	} else if (strcmp(cmd, "del") == 0) {
+		rc = ops->del(fw, &m, false) < 0;
+	} else if (strcmp(cmd, "counters") == 0) {
+		uint64_t packets;
+
+		rc = ops->counters(fw, &m, &packets) < 0;
+		if (rc == 0)
+			printf("%llu\n", (unsigned long long)packets);
+	} else if (strcmp(cmd, "install") == 0) {
+		rc = do_install(ops, fw, lease);
+	} else if (strcmp(cmd, "check") == 0) {
+		int c = ops->check(fw);
+
+		printf("%d\n", c);
+		rc = c == 1 ? 0 : 1;
+	} else if (strcmp(cmd, "shutdown") == 0) {
+		ops->shutdown(fw, 1);
+		return 0;
+	} else {
+		ops->shutdown(fw, 0);
+		return usage();
+	}
+	if (rc != 0 && strcmp(cmd, "check") != 0)
+		fprintf(stderr, "fwctl: %s failed: %s\n", cmd, strerror(errno));
+	ops->shutdown(fw, 0);
+	return rc;
+}

@@ -1,0 +1,266 @@
+/* store_scale.c - does the store stay O(log n)?  Times add, find, nth,
+ * range and delete at 100, 1,000 and 10,000 existing mappings, with no
+ * backend and no lease file (the store alone), then the cost of the
+ * journal (write + fdatasync per change) and of the /proc/net port-in-use
+ * check.  Usage: store_scale [tmpdir]
+ *
+ * store_scale --nft EXT_IF: the same with the real nftables backend, each
+ * change one netlink transaction acknowledged by the kernel (run it as
+ * root in a scratch network namespace: it creates table inet igdd). */
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctx.h"
+#include "fw.h"
+#include "log.h"
+#include "store.h"
+#include "util.h"
+
+#define EXTRA 100	/* mappings added and deleted per round */
+#define ROUNDS 30
+#define LOOKUPS 200000
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint32_t rng = 2463534242u;
+
+static uint32_t
+xorshift(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 17;
+	rng ^= rng << 5;
+	return rng;
+}
+
+static struct mapping
+req(unsigned i, uint16_t eport)
+{
+	struct mapping m;
+	struct in_addr a;
+
+	memset(&m, 0, sizeof(m));
+	m.proto = i % 2 ? IPPROTO_UDP : IPPROTO_TCP;
+	m.eport = eport;
+	a.s_addr = htonl(0x0a000000u | ((i % 250) + 1) << 8 | ((i / 250) % 250 + 1));
+	addr_from_v4(&m.iaddr, a);
+	m.iport = (uint16_t)(1024 + i % 60000);
+	m.enabled = true;
+	str_printf(m.desc, sizeof(m.desc), "scale %u", i);
+	m.owner.proto = OWNER_UPNP;
+	m.owner.addr = m.iaddr;
+	return m;
+}
+
+static uint16_t
+base_port(unsigned i)
+{
+	return (uint16_t)(1024 + i / 2);
+}
+
+static uint16_t
+extra_port(unsigned j)
+{
+	return (uint16_t)(40000 + j / 2);
+}
+
+static int
+count_cb(struct mapping *m, void *arg)
+{
+	(void)m;
+	(*(size_t *)arg)++;
+	return 0;
+}
+
+/* The backend under test: none, or nftables with --nft. */
+static const struct fw_ops *ops;
+static struct fw *fw;
+
+struct result {
+	double add, find, nth, range, del, list;
+};
+
+static void
+fill(struct store *s, unsigned n)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		struct mapping m = req(i, base_port(i));
+		if (store_add(s, &m, 3600, 0, NULL) != ST_OK) {
+			fprintf(stderr, "fill: add %u failed\n", i);
+			exit(1);
+		}
+	}
+}
+
+/* add EXTRA then delete them, ROUNDS times: the size stays n..n+EXTRA */
+static void
+add_del(struct store *s, unsigned rounds, double *add_us, double *del_us)
+{
+	uint64_t t_add = 0, t_del = 0, t;
+	unsigned r, j;
+
+	for (r = 0; r < rounds; r++) {
+		t = now_ns();
+		for (j = 0; j < EXTRA; j++) {
+			struct mapping m = req(j, extra_port(j));
+			if (store_add(s, &m, 3600, 0, NULL) != ST_OK) {
+				fprintf(stderr, "add failed\n");
+				exit(1);
+			}
+		}
+		t_add += now_ns() - t;
+		t = now_ns();
+		for (j = 0; j < EXTRA; j++)
+			if (store_del(s, j % 2 ? IPPROTO_UDP : IPPROTO_TCP, extra_port(j), NULL,
+				      NULL) != ST_OK) {
+				fprintf(stderr, "del failed\n");
+				exit(1);
+			}
+		t_del += now_ns() - t;
+	}
+	*add_us = (double)t_add / 1000.0 / (rounds * EXTRA);
+	*del_us = (double)t_del / 1000.0 / (rounds * EXTRA);
+}
+
+static struct result
+measure(struct igdd_ctx *ctx, unsigned n)
+{
+	struct result res;
+	struct store *s;
+	uint64_t t;
+	unsigned i;
+	size_t hits = 0, seen = 0;
+
+	if (ops != NULL && ops->install_all(fw, NULL, 0) < 0)	/* start empty */
+		exit(1);
+	s = store_new(ctx, ops, fw);
+	if (s == NULL)
+		exit(1);
+	store_set_port_in_use_cb(s, NULL, NULL);
+	fill(s, n);
+	add_del(s, ROUNDS, &res.add, &res.del);
+
+	t = now_ns();
+	for (i = 0; i < LOOKUPS; i++) {
+		unsigned k = xorshift() % n;
+		hits += store_find(s, k % 2 ? IPPROTO_UDP : IPPROTO_TCP, base_port(k), NULL) != NULL;
+	}
+	res.find = (double)(now_ns() - t) / 1000.0 / LOOKUPS;
+
+	t = now_ns();
+	for (i = 0; i < LOOKUPS; i++)
+		hits += store_nth(s, xorshift() % n) != NULL;
+	res.nth = (double)(now_ns() - t) / 1000.0 / LOOKUPS;
+
+	/* GetListOfPortMappings-like: 100 ports of one protocol */
+	t = now_ns();
+	for (i = 0; i < LOOKUPS / 100; i++) {
+		uint16_t lo = base_port(xorshift() % n);
+		store_range(s, IPPROTO_TCP, lo, (uint16_t)(lo + 99), count_cb, &seen);
+	}
+	res.range = (double)(now_ns() - t) / 1000.0 / (LOOKUPS / 100);
+
+	/* a whole GetGenericPortMappingEntry walk, per entry */
+	t = now_ns();
+	for (i = 0; store_nth(s, i) != NULL; i++)
+		;
+	res.list = (double)(now_ns() - t) / 1000.0 / (i ? i : 1);
+
+	if (hits != 2 * LOOKUPS || i != n) {
+		fprintf(stderr, "lookups missed (%zu/%d, listed %u of %u)\n", hits, 2 * LOOKUPS, i, n);
+		exit(1);
+	}
+	store_free(s);
+	return res;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const unsigned sizes[] = { 100, 1000, 10000 };
+	struct igdd_ctx *ctx = calloc(1, sizeof(*ctx));
+	struct result r[ARRAY_SIZE(sizes)];
+	const char *tmpbase = argc > 1 ? argv[1] : "/tmp";
+	char dir[256];
+	struct store *s;
+	double add_us, del_us;
+	size_t i;
+
+	log_init("store_scale", true, 0);
+	if (ctx == NULL || loop_init(&ctx->loop) < 0)
+		return 1;
+	if (argc > 2 && strcmp(argv[1], "--nft") == 0) {
+		conf_defaults(&ctx->cfg);
+		if (str_copy(ctx->cfg.ext_ifname, sizeof(ctx->cfg.ext_ifname), argv[2]) < 0)
+			return 2;
+		ops = &nft_ops;
+		fw = ops->init(&ctx->cfg);
+		if (fw == NULL)
+			return 1;
+		printf("store + nftables backend (one acknowledged transaction per change, "
+		       "no lease file, port-in-use check off)\n");
+	} else {
+		printf("store alone (no backend, no lease file, port-in-use check off)\n");
+	}
+	printf("%7s %10s %10s %10s %12s %10s %14s\n", "n", "add us/op", "find us/op",
+	       "nth us/op", "range100 us", "del us/op", "list us/entry");
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		r[i] = measure(ctx, sizes[i]);
+		printf("%7u %10.3f %10.3f %10.3f %12.3f %10.3f %14.3f\n", sizes[i], r[i].add,
+		       r[i].find, r[i].nth, r[i].range, r[i].del, r[i].list);
+	}
+	printf("add ratio 10000/100 = %.2f\n", r[2].add / r[0].add);
+	printf("del ratio 10000/100 = %.2f\n", r[2].del / r[0].del);
+	if (ops != NULL) {
+		ops->shutdown(fw, 1);
+		loop_free(&ctx->loop);
+		free(ctx);
+		return 0;
+	}
+
+	/* the journal: one write() + fdatasync() per change */
+	if (str_printf(dir, sizeof(dir), "%s/store_scale-XXXXXX", tmpbase) < 0 ||
+	    mkdtemp(dir) == NULL) {
+		perror("mkdtemp");
+		return 1;
+	}
+	str_printf(ctx->cfg.lease_file, sizeof(ctx->cfg.lease_file), "%s/leases", dir);
+	s = store_new(ctx, NULL, NULL);
+	if (s == NULL)
+		return 1;
+	store_set_port_in_use_cb(s, NULL, NULL);
+	fill(s, 1000);
+	add_del(s, 3, &add_us, &del_us);
+	printf("with lease file %s, n = 1000: add %.1f us/op, del %.1f us/op "
+	       "(write + fdatasync each; compaction amortized)\n",
+	       ctx->cfg.lease_file, add_us, del_us);
+	store_free(s);
+	unlink(ctx->cfg.lease_file);
+	rmdir(dir);
+	ctx->cfg.lease_file[0] = '\0';
+
+	/* the default port-in-use check: /proc/net/{tcp,tcp6} or udp per request */
+	s = store_new(ctx, NULL, NULL);
+	if (s == NULL)
+		return 1;
+	fill(s, 1000);
+	add_del(s, 3, &add_us, &del_us);
+	printf("with the default port-in-use check (sock_diag, /proc/net fallback), n = 1000: add %.1f us/op\n", add_us);
+	store_free(s);
+	loop_free(&ctx->loop);
+	free(ctx);
+	return 0;
+}

@@ -1,0 +1,276 @@
+/* fake_fw.c - see fake_fw.h. */
+#include <errno.h>
+#include <string.h>
+
+#include "fake_fw.h"
+#include "util.h"
+
+static struct fake_fw *
+F(struct fw *fw)
+{
+	return (struct fake_fw *)(void *)fw;
+}
+
+struct fw *
+fake_fw_handle(struct fake_fw *f)
+{
+	return (struct fw *)(void *)f;
+}
+
+void
+fake_fw_reset(struct fake_fw *f)
+{
+	memset(f, 0, sizeof(*f));
+}
+
+static void
+note(struct fake_fw *f, char op, const struct mapping *m)
+{
+	str_appendf(f->log, sizeof(f->log), "%c %s %u>%u;", op, proto_name(m->proto),
+		    m->eport, m->iport);
+}
+
+static int
+find(const struct fake_fw *f, const struct mapping *m)
+{
+	size_t i;
+
+	for (i = 0; i < f->n_kernel; i++)
+		if (f->kernel[i].proto == m->proto && f->kernel[i].eport == m->eport &&
+		    memcmp(&f->kernel[i].rhost, &m->rhost, sizeof(m->rhost)) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int
+fake_add(struct fw *fw, const struct mapping *m)
+{
+	struct fake_fw *f = F(fw);
+	int i;
+
+	f->n_add++;
+	note(f, 'a', m);
+	if (f->fail_add > 0) {
+		f->fail_add--;
+		errno = EPERM;
+		return -1;
+	}
+	i = find(f, m);
+	if (i >= 0) {		/* a refresh, or a new target: nftables replaces */
+		f->kernel[i] = *m;
+		return 0;
+	}
+	if (f->n_kernel == FAKE_FW_MAX) {
+		errno = ENOSPC;
+		return -1;
+	}
+	f->kernel[f->n_kernel++] = *m;
+	return 0;
+}
+
+static int
+fake_del(struct fw *fw, const struct mapping *m, bool keep_forward)
+{
+	struct fake_fw *f = F(fw);
+	int i;
+
+	f->n_del++;
+	f->last_keep_forward = keep_forward;
+	note(f, 'd', m);
+	if (f->fail_del > 0) {
+		f->fail_del--;
+		errno = EPERM;
+		return -1;
+	}
+	i = find(f, m);
+	if (i < 0) {
+		errno = ENOENT;
+		return -1;
+	}
+	f->kernel[i] = f->kernel[--f->n_kernel];
+	return 0;
+}
+
+static int
+fake_install_all(struct fw *fw, const struct mapping *const *ms, size_t n)
+{
+	struct fake_fw *f = F(fw);
+	size_t i;
+
+	f->n_install++;
+	str_appendf(f->log, sizeof(f->log), "i %zu;", n);
+	if (f->fail_install > 0) {
+		f->fail_install--;
+		errno = EPERM;
+		return -1;
+	}
+	if (n > FAKE_FW_MAX) {
+		errno = ENOSPC;
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		f->kernel[i] = *ms[i];
+	f->n_kernel = n;
+	f->last_install_n = n;
+	return 0;
+}
+
+static int
+fake_counters(struct fw *fw, const struct mapping *m, uint64_t *packets)
+{
+	struct fake_fw *f = F(fw);
+	size_t i;
+
+	f->n_counters++;
+	*packets = 0;
+	for (i = 0; i < f->n_pk; i++)
+		if (f->pk[i].proto == m->proto && f->pk[i].eport == m->eport)
+			*packets = f->pk[i].packets;
+	return 0;
+}
+
+void
+fake_fw_set_packets(struct fake_fw *f, uint8_t proto, uint16_t eport, uint64_t packets)
+{
+	size_t i;
+
+	for (i = 0; i < f->n_pk; i++) {
+		if (f->pk[i].proto == proto && f->pk[i].eport == eport) {
+			f->pk[i].packets = packets;
+			return;
+		}
+	}
+	if (f->n_pk < ARRAY_SIZE(f->pk)) {
+		f->pk[f->n_pk].proto = proto;
+		f->pk[f->n_pk].eport = eport;
+		f->pk[f->n_pk].packets = packets;
+		f->n_pk++;
+	}
+}
+
+bool
+fake_fw_has(const struct fake_fw *f, uint8_t proto, uint16_t eport, uint16_t iport)
+{
+	size_t i;
+
+	for (i = 0; i < f->n_kernel; i++)
+		if (f->kernel[i].proto == proto && f->kernel[i].eport == eport)
+			return f->kernel[i].iport == iport;
+	return false;
+}
+
+static int
+fake_check(struct fw *fw)
+{
+	(void)fw;
+	return 1;
+}
+
+const struct fw_ops fake_fw_ops = {
+	.add = fake_add,
+	.del = fake_del,
+	.install_all = fake_install_all,
+	.counters = fake_counters,
+	.check = fake_check,
+};
+
+/* --- the store fixture ------------------------------------------------ */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include "store.h"
+
+static bool
+fake_in_use(void *arg, uint8_t proto, uint16_t eport)
+{
+	struct fake_env *e = arg;
+	size_t i;
+
+	(void)proto;
+	for (i = 0; i < e->n_inuse; i++)
+		if (e->inuse[i] == eport)
+			return true;
+	return false;
+}
+
+struct fake_env *
+fake_env_new(bool with_lease)
+{
+	struct fake_env *e = calloc(1, sizeof(*e));
+
+	if (e == NULL || loop_init(&e->ctx.loop) < 0)
+		abort();
+	if (with_lease) {
+		str_copy(e->dir, sizeof(e->dir), "/tmp/igdd-unit-XXXXXX");
+		if (mkdtemp(e->dir) == NULL)
+			abort();
+		str_printf(e->ctx.cfg.lease_file, sizeof(e->ctx.cfg.lease_file), "%s/leases", e->dir);
+	}
+	return e;
+}
+
+void
+fake_env_start(struct fake_env *e)
+{
+	e->s = store_new(&e->ctx, &fake_fw_ops, fake_fw_handle(&e->fw));
+	if (e->s == NULL)
+		abort();
+	store_set_port_in_use_cb(e->s, fake_in_use, e);
+}
+
+void
+fake_env_restart(struct fake_env *e)
+{
+	store_free(e->s);
+	fake_env_start(e);
+}
+
+void
+fake_env_free(struct fake_env *e)
+{
+	char p[160];
+
+	store_free(e->s);
+	loop_free(&e->ctx.loop);
+	if (e->dir[0] != '\0') {
+		unlink(e->ctx.cfg.lease_file);
+		str_printf(p, sizeof(p), "%s.tmp", e->ctx.cfg.lease_file);
+		unlink(p);
+		rmdir(e->dir);
+	}
+	free(e);
+}
+
+struct mapping
+fake_req(uint8_t proto, uint16_t eport, const char *iaddr, uint16_t iport, const char *desc,
+	 enum owner_proto op)
+{
+	struct mapping m;
+
+	memset(&m, 0, sizeof(m));
+	m.proto = proto;
+	m.eport = eport;
+	if (addr_parse(iaddr, &m.iaddr) < 0)
+		abort();
+	m.iport = iport;
+	m.enabled = true;
+	str_copy(m.desc, sizeof(m.desc), desc);
+	m.owner.proto = op;
+	m.owner.addr = m.iaddr;
+	return m;
+}
+
+long
+fake_env_read_lease(const struct fake_env *e, char *buf, size_t size)
+{
+	FILE *f = fopen(e->ctx.cfg.lease_file, "r");
+	size_t n;
+
+	if (f == NULL)
+		return -1;
+	n = fread(buf, 1, size - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return (long)n;
+}

@@ -1,0 +1,58 @@
+/* fake_fw.h - a firewall backend for unit tests: keeps a "kernel" table,
+ * records every call, and fails on demand. */
+#ifndef IGDD_FAKE_FW_H
+#define IGDD_FAKE_FW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "fw.h"
+
+#define FAKE_FW_MAX 256
+
+struct fake_fw {
+	struct mapping kernel[FAKE_FW_MAX];	/* what the kernel holds */
+	size_t n_kernel;
+	unsigned n_add, n_del, n_install, n_counters;
+	unsigned fail_add, fail_del, fail_install;	/* fail the next N calls */
+	size_t last_install_n;
+	bool last_keep_forward;			/* of the last del */
+	char log[2048];				/* "a TCP 80>81;d ...;" */
+	struct { uint8_t proto; uint16_t eport; uint64_t packets; } pk[64];
+	size_t n_pk;
+};
+
+extern const struct fw_ops fake_fw_ops;
+void fake_fw_reset(struct fake_fw *f);
+struct fw *fake_fw_handle(struct fake_fw *f);
+/* Does the kernel hold (proto, eport) -> iport? */
+bool fake_fw_has(const struct fake_fw *f, uint8_t proto, uint16_t eport, uint16_t iport);
+void fake_fw_set_packets(struct fake_fw *f, uint8_t proto, uint16_t eport, uint64_t packets);
+
+
+
+/* A store on the fake backend, for the store and lease tests. */
+#include "ctx.h"
+struct store;
+
+struct fake_env {
+	struct igdd_ctx ctx;		/* cfg zeroed: tests set what they need */
+	struct fake_fw fw;
+	struct store *s;
+	char dir[64];			/* temporary directory for the lease file */
+	uint16_t inuse[16];		/* ports the fake "gateway" listens on */
+	size_t n_inuse;
+};
+
+/* with_lease: cfg.lease_file = <tmpdir>/leases.  Call fake_env_start()
+ * after adjusting cfg. */
+struct fake_env *fake_env_new(bool with_lease);
+void fake_env_start(struct fake_env *e);
+/* store_free() + store_new() on the same config and fake kernel. */
+void fake_env_restart(struct fake_env *e);
+void fake_env_free(struct fake_env *e);
+struct mapping fake_req(uint8_t proto, uint16_t eport, const char *iaddr, uint16_t iport,
+			const char *desc, enum owner_proto op);
+/* Read the whole lease file into buf (NUL-terminated); length or -1. */
+long fake_env_read_lease(const struct fake_env *e, char *buf, size_t size);
+#endif

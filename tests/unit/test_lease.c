@@ -1,0 +1,414 @@
+/* test_lease.c - the lease journal: format, replay, compaction, restore. */
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "fake_fw.h"
+#include "lease.h"
+#include "store.h"
+#include "unit.h"
+#include "util.h"
+
+#define TCP IPPROTO_TCP
+#define UDP IPPROTO_UDP
+
+static struct lease_record
+rec(const char *desc)
+{
+	struct lease_record r;
+
+	memset(&r, 0, sizeof(r));
+	r.op = '+';
+	r.m.proto = UDP;
+	r.m.eport = 51413;
+	addr_parse("203.0.113.9", &r.m.rhost);
+	addr_parse("192.168.1.10", &r.m.iaddr);
+	r.m.iport = 51414;
+	r.m.enabled = true;
+	r.m.created = 1700000000;
+	r.m.owner.proto = OWNER_PCP;
+	addr_parse("fd00::1", &r.m.owner.addr);
+	memcpy(r.m.owner.nonce, "\x01\x23\x45\x67\x89\xab\xcd\xef\x00\xff\x10\x20", 12);
+	r.expiry_wall = 1800000000;
+	str_copy(r.m.desc, sizeof(r.m.desc), desc);
+	return r;
+}
+
+static bool
+same_record(const struct lease_record *a, const struct lease_record *b)
+{
+	return a->op == b->op && a->m.proto == b->m.proto && a->m.eport == b->m.eport &&
+	       memcmp(&a->m.rhost, &b->m.rhost, 16) == 0 &&
+	       memcmp(&a->m.iaddr, &b->m.iaddr, 16) == 0 && a->m.iport == b->m.iport &&
+	       a->m.enabled == b->m.enabled && a->m.created == b->m.created &&
+	       a->m.owner.proto == b->m.owner.proto &&
+	       memcmp(&a->m.owner, &b->m.owner, sizeof(a->m.owner)) == 0 &&
+	       a->expiry_wall == b->expiry_wall && strcmp(a->m.desc, b->m.desc) == 0;
+}
+
+TEST(lease_format_parse_round_trip)
+{
+	static const char *const descs[] = {
+		"plain", "", " lead and trail ", "100% sure %41", "caf\xc3\xa9 \xff\xfe raw",
+		"two  spaces", "#not a comment",
+	};
+	char line[LEASE_LINE_MAX];
+	struct lease_record a, b;
+	size_t i;
+	int len;
+
+	for (i = 0; i < ARRAY_SIZE(descs); i++) {
+		a = rec(descs[i]);
+		len = lease_format(line, sizeof(line), &a);
+		CHECK(len > 0 && line[len - 1] == '\n');
+		CHECK(memchr(line, '\n', (size_t)len - 1) == NULL);
+		CHECK_EQ(lease_parse(line, (size_t)len - 1, &b), 0);
+		CHECK(same_record(&a, &b));
+	}
+	/* the whole description buffer of '%' (worst case: 3 bytes each) */
+	memset(a.m.desc, '%', sizeof(a.m.desc) - 1);
+	a.m.desc[sizeof(a.m.desc) - 1] = '\0';
+	len = lease_format(line, sizeof(line), &a);
+	CHECK(len > 0);
+	CHECK_EQ(lease_parse(line, (size_t)len - 1, &b), 0);
+	CHECK(same_record(&a, &b));
+	/* delete records carry the key only */
+	a = rec("x");
+	a.op = '-';
+	len = lease_format(line, sizeof(line), &a);
+	CHECK(strcmp(line, "- UDP 51413 203.0.113.9\n") == 0);
+	CHECK_EQ(lease_parse(line, (size_t)len - 1, &b), 0);
+	CHECK_EQ(b.op, '-');
+	CHECK_EQ(b.m.eport, 51413);
+}
+
+TEST(lease_control_characters_never_reach_the_file)
+{
+	char line[LEASE_LINE_MAX];
+	struct lease_record a = rec(""), b;
+	int len;
+
+	/* a description that bypassed the store's sanitizer */
+	memcpy(a.m.desc, "a\r\nb\tc\x7f" "d\x01", 10);
+	len = lease_format(line, sizeof(line), &a);
+	CHECK(len > 0);
+	CHECK(strstr(line, "a%0d%0ab%09c%7fd%01\n") != NULL);
+	CHECK_EQ(lease_parse(line, (size_t)len - 1, &b), 0);
+	CHECK_STR(b.m.desc, "a??b?c?d?");	/* read back printable */
+}
+
+TEST(lease_parse_rejects_malformed)
+{
+	static const char *const bad[] = {
+		"",
+		"+",
+		"* TCP 80 :: 192.168.1.10 80 0 0 UPNP 192.168.1.10 000000000000000000000000 1 x",
+		"+ TCP 0 :: 192.168.1.10 80 0 0 UPNP 192.168.1.10 000000000000000000000000 1 x",
+		"+ TCP 80 :: 192.168.1.10 65536 0 0 UPNP 192.168.1.10 000000000000000000000000 1 x",
+		"+ XTP 80 :: 192.168.1.10 80 0 0 UPNP 192.168.1.10 000000000000000000000000 1 x",
+		"+ TCP 80 nohost 192.168.1.10 80 0 0 UPNP 192.168.1.10 000000000000000000000000 1 x",
+		"+ TCP 80 :: 192.168.1.10 80 -5 0 UPNP 192.168.1.10 000000000000000000000000 1 x",
+		"+ TCP 80 :: 192.168.1.10 80 0 0 SOAP 192.168.1.10 000000000000000000000000 1 x",
+		"+ TCP 80 :: 192.168.1.10 80 0 0 UPNP 192.168.1.10 00000000000000000000000 1 x",
+		"+ TCP 80 :: 192.168.1.10 80 0 0 UPNP 192.168.1.10 00000000000000000000000g 1 x",
+		"+ TCP 80 :: 192.168.1.10 80 0 0 UPNP 192.168.1.10 000000000000000000000000 2 x",
+		"+ TCP 80 :: 192.168.1.10 80 0 0 UPNP 192.168.1.10 000000000000000000000000 1",
+		"+ TCP 80 :: 192.168.1.10 80 0 0 UPNP 192.168.1.10 000000000000000000000000 1 bad%4",
+		"+ TCP 80 :: 192.168.1.10 80 0 0 UPNP 192.168.1.10 000000000000000000000000 1 bad%zz",
+		"+ TCP  80 :: 192.168.1.10 80 0 0 UPNP 192.168.1.10 000000000000000000000000 1 x",
+		"- TCP 80",
+		"- TCP 80 :: extra",
+	};
+	struct lease_record r;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		if (lease_parse(bad[i], strlen(bad[i]), &r) != -1)
+			printf("    accepted: %s\n", bad[i]);
+		CHECK_EQ(lease_parse(bad[i], strlen(bad[i]), &r), -1);
+	}
+	/* the good version of the lines above */
+	CHECK_EQ(lease_parse(bad[2] + 0, 0, &r), -1);
+	{
+		const char *ok = "+ TCP 80 :: 192.168.1.10 80 0 0 UPNP 192.168.1.10 000000000000000000000000 1 x";
+		CHECK_EQ(lease_parse(ok, strlen(ok), &r), 0);
+		CHECK_STR(r.m.desc, "x");
+	}
+}
+
+TEST(lease_parse_long_description_is_cut)
+{
+	char *line = malloc(5000);
+	struct lease_record r;
+	size_t n;
+
+	str_copy(line, 5000, "+ TCP 80 :: 192.168.1.10 80 0 0 UPNP 192.168.1.10 000000000000000000000000 1 ");
+	n = strlen(line);
+	memset(line + n, 'A', 4096);
+	n += 4096;
+	CHECK_EQ(lease_parse(line, n, &r), 0);
+	CHECK_EQ(strlen(r.m.desc), MAPPING_DESC_MAX - 1);
+	free(line);
+}
+
+static void
+write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL)
+		abort();
+	fputs(text, f);
+	fclose(f);
+}
+
+static size_t
+count_lines(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+TEST(lease_store_round_trip_hostile_descriptions)
+{
+	static const char *const descs[] = {
+		"CR\rLF\nend", "percent %25 %", "non-utf8 \xff\xfe\xc3", "", "tail space ",
+	};
+	struct fake_env *e = fake_env_new(true);
+	struct mapping r, *m;
+	char want[ARRAY_SIZE(descs)][MAPPING_DESC_MAX];
+	uint32_t left;
+	size_t i;
+
+	fake_env_start(e);
+	for (i = 0; i < ARRAY_SIZE(descs); i++) {
+		r = fake_req(i % 2 ? UDP : TCP, (uint16_t)(1000 + i), "192.168.1.10",
+			     (uint16_t)(2000 + i), descs[i], OWNER_UPNP);
+		r.enabled = i != 3;
+		CHECK_EQ(store_add(e->s, &r, i == 4 ? 0 : 3600, 0, &m), ST_OK);
+		str_copy(want[i], sizeof(want[i]), m->desc);
+	}
+	/* a 4 KiB description cannot get in: the request holds 255 bytes */
+	fake_env_restart(e);
+	fake_fw_reset(&e->fw);
+	CHECK_EQ(store_count(e->s), 0);
+	CHECK_EQ(store_restore(e->s), (int)ARRAY_SIZE(descs));
+	for (i = 0; i < ARRAY_SIZE(descs); i++) {
+		m = store_find(e->s, i % 2 ? UDP : TCP, (uint16_t)(1000 + i), NULL);
+		CHECK(m != NULL);
+		if (m == NULL)
+			continue;
+		CHECK_STR(m->desc, want[i]);
+		CHECK_EQ(m->iport, 2000 + i);
+		CHECK_EQ(m->enabled, i != 3);
+		CHECK_EQ(m->owner.proto, OWNER_UPNP);
+		left = store_lease_left(e->s, m);
+		if (i == 4)
+			CHECK_EQ(left, 0);
+		else
+			CHECK(left > 3590 && left <= 3601);
+	}
+	CHECK_STR(want[0], "CR?LF?end");
+	/* one install, with the enabled survivors only */
+	CHECK_EQ(e->fw.n_install, 1);
+	CHECK_EQ(e->fw.last_install_n, ARRAY_SIZE(descs) - 1);
+	CHECK_EQ(e->fw.n_add, 0);
+	fake_env_free(e);
+}
+
+TEST(lease_journal_replay_with_deletes)
+{
+	struct fake_env *e = fake_env_new(true);
+	struct mapping a = fake_req(TCP, 100, "192.168.1.10", 100, "a", OWNER_UPNP);
+	struct mapping b = fake_req(TCP, 200, "192.168.1.10", 200, "b", OWNER_UPNP);
+	struct mapping c = fake_req(UDP, 300, "192.168.1.11", 300, "c", OWNER_NATPMP);
+	char buf[4096];
+
+	fake_env_start(e);
+	CHECK_EQ(store_add(e->s, &a, 0, 0, NULL), ST_OK);
+	CHECK_EQ(store_add(e->s, &b, 0, 0, NULL), ST_OK);
+	CHECK_EQ(store_add(e->s, &c, 600, 0, NULL), ST_OK);
+	CHECK_EQ(store_del(e->s, TCP, 200, NULL, NULL), ST_OK);
+	a.iport = 101;
+	str_copy(a.desc, sizeof(a.desc), "a2");
+	CHECK_EQ(store_add(e->s, &a, 0, 0, NULL), ST_OK);
+	CHECK(fake_env_read_lease(e, buf, sizeof(buf)) > 0);
+	CHECK_EQ(count_lines(buf), 5);		/* 4 adds/refreshes + 1 delete */
+	CHECK(strstr(buf, "- TCP 200 ::\n") != NULL);
+	/* kill -9: the kernel still holds a stale element igdd forgot */
+	fake_env_restart(e);
+	CHECK_EQ(store_restore(e->s), 2);
+	CHECK(store_find(e->s, TCP, 200, NULL) == NULL);
+	CHECK_EQ(store_find(e->s, TCP, 100, NULL)->iport, 101);
+	CHECK_STR(store_find(e->s, TCP, 100, NULL)->desc, "a2");
+	CHECK(store_find(e->s, UDP, 300, NULL) != NULL);
+	CHECK_EQ(e->fw.n_install, 1);
+	CHECK_EQ(e->fw.n_kernel, 2);		/* exactly the survivors */
+	CHECK(fake_fw_has(&e->fw, TCP, 100, 101));
+	CHECK(fake_fw_has(&e->fw, UDP, 300, 300));
+	/* compacted on restore: header + 2 */
+	CHECK(fake_env_read_lease(e, buf, sizeof(buf)) > 0);
+	CHECK_EQ(count_lines(buf), 3);
+	CHECK(buf[0] == '#');
+	fake_env_free(e);
+}
+
+TEST(lease_torn_and_bad_lines)
+{
+	struct fake_env *e = fake_env_new(true);
+	char text[2048];
+	int64_t now = time_wall();
+
+	str_printf(text, sizeof(text),
+		   "# comment\n"
+		   "\n"
+		   "+ TCP 100 :: 192.168.1.10 100 0 1 UPNP 192.168.1.10 000000000000000000000000 1 good one\n"
+		   "this is not a record\n"
+		   "+ TCP 101 :: 192.168.1.10 101 0 1 UPNP 192.168.1.10 000000000000000000000000 7 bad enabled\n"
+		   "+ UDP 102 :: 192.168.1.10 102 %lld 1 NATPMP 192.168.1.10 000000000000000000000000 1 leased\n"
+		   "+ UDP 103 :: 192.168.1.10 103 %lld 1 NATPMP 192.168.1.10 000000000000000000000000 1 expired\n"
+		   "+ TCP 104 :: 192.168.1.10 104 0 1 UPNP 192.168.1.10 000000000000000000000000 1 torn",
+		   (long long)(now + 500), (long long)(now - 10));
+	write_file(e->ctx.cfg.lease_file, text);
+	fake_env_start(e);
+	CHECK_EQ(store_restore(e->s), 2);
+	CHECK(store_find(e->s, TCP, 100, NULL) != NULL);
+	CHECK(store_find(e->s, TCP, 101, NULL) == NULL);
+	CHECK(store_find(e->s, UDP, 102, NULL) != NULL);
+	CHECK(store_find(e->s, UDP, 103, NULL) == NULL);	/* expired: dropped */
+	CHECK(store_find(e->s, TCP, 104, NULL) == NULL);	/* torn: ignored */
+	CHECK(store_lease_left(e->s, store_find(e->s, UDP, 102, NULL)) > 490);
+	CHECK_EQ(e->fw.n_install, 1);
+	CHECK_EQ(e->fw.last_install_n, 2);
+	/* appending after a torn line starts on a line of its own */
+	{
+		struct mapping r = fake_req(TCP, 105, "192.168.1.10", 105, "after", OWNER_UPNP);
+		CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_OK);
+	}
+	fake_env_restart(e);
+	CHECK_EQ(store_restore(e->s), 3);
+	fake_env_free(e);
+}
+
+TEST(lease_torn_tail_cut_on_open)
+{
+	struct fake_env *e = fake_env_new(true);
+	char buf[1024];
+
+	write_file(e->ctx.cfg.lease_file,
+		   "+ TCP 100 :: 192.168.1.10 100 0 1 UPNP 192.168.1.10 000000000000000000000000 1 ok\n"
+		   "+ TCP 104 :: 192.168.1.10 10");
+	fake_env_start(e);	/* no restore: the journal is appended to as it is */
+	{
+		struct mapping r = fake_req(TCP, 105, "192.168.1.10", 105, "new", OWNER_UPNP);
+		CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_OK);
+	}
+	CHECK(fake_env_read_lease(e, buf, sizeof(buf)) > 0);
+	CHECK_EQ(count_lines(buf), 2);
+	CHECK(strstr(buf, "TCP 104") == NULL);
+	fake_env_free(e);
+}
+
+TEST(lease_compaction)
+{
+	struct fake_env *e = fake_env_new(true);
+	struct mapping r;
+	char *buf = malloc(65536);
+	unsigned i;
+
+	fake_env_start(e);
+	for (i = 0; i < 3; i++) {
+		r = fake_req(TCP, (uint16_t)(100 + i), "192.168.1.10", 100, "c", OWNER_UPNP);
+		CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_OK);
+	}
+	/* 200 refreshes of one mapping: the journal may never exceed
+	 * 2 x 3 + 64 records */
+	for (i = 0; i < 200; i++) {
+		r = fake_req(TCP, 100, "192.168.1.10", 100, "c", OWNER_UPNP);
+		str_printf(r.desc, sizeof(r.desc), "refresh %u", i);
+		CHECK_EQ(store_add(e->s, &r, 3600, 0, NULL), ST_OK);
+		if (i % 50 == 0) {
+			CHECK(fake_env_read_lease(e, buf, 65536) > 0);
+			CHECK(count_lines(buf) <= 2 * 3 + 64 + 1);
+		}
+	}
+	CHECK(fake_env_read_lease(e, buf, 65536) > 0);
+	CHECK(count_lines(buf) <= 2 * 3 + 64 + 1);
+	CHECK(buf[0] == '#' || count_lines(buf) > 3);
+	fake_env_restart(e);
+	CHECK_EQ(store_restore(e->s), 3);
+	CHECK_STR(store_find(e->s, TCP, 100, NULL)->desc, "refresh 199");
+	free(buf);
+	fake_env_free(e);
+}
+
+TEST(lease_restore_install_failure)
+{
+	struct fake_env *e = fake_env_new(true);
+
+	write_file(e->ctx.cfg.lease_file,
+		   "+ TCP 100 :: 192.168.1.10 100 0 1 UPNP 192.168.1.10 000000000000000000000000 1 ok\n");
+	fake_env_start(e);
+	e->fw.fail_install = 1;
+	CHECK_EQ(store_restore(e->s), -1);
+	CHECK_EQ(store_count(e->s), 0);
+	/* the file keeps the lease for the next start */
+	fake_env_restart(e);
+	CHECK_EQ(store_restore(e->s), 1);
+	fake_env_free(e);
+}
+
+TEST(lease_no_file_configured)
+{
+	struct fake_env *e = fake_env_new(false);
+
+	fake_env_start(e);
+	/* still reconciles the kernel: stale elements go */
+	e->fw.n_kernel = 1;
+	e->fw.kernel[0] = fake_req(TCP, 9, "192.168.1.10", 9, "stale", OWNER_UPNP);
+	CHECK_EQ(store_restore(e->s), 0);
+	CHECK_EQ(e->fw.n_install, 1);
+	CHECK_EQ(e->fw.n_kernel, 0);
+	fake_env_free(e);
+}
+
+TEST(lease_wall_mono_conversions)
+{
+	CHECK_EQ(lease_wall_from_mono(0, 5000, 1000), 0);
+	CHECK_EQ(lease_wall_from_mono(15000, 5000, 1000), 1010);
+	CHECK_EQ(lease_wall_from_mono(15001, 5000, 1000), 1011);	/* rounds up */
+	CHECK_EQ(lease_wall_from_mono(4000, 5000, 1000), 1001);	/* never in the past */
+	CHECK_EQ(lease_mono_from_wall(0, 5000, 1000), 0);
+	CHECK_EQ(lease_mono_from_wall(1010, 5000, 1000), 15000);
+	CHECK(lease_mono_from_wall(900, 5000, 1000) <= 5000);
+}
+
+static void
+count_cb(void *arg, const struct lease_record *r)
+{
+	(void)r;
+	(*(int *)arg)++;
+}
+
+TEST(lease_replay_ignores_torn_last_line)
+{
+	char dir[] = "/tmp/igdd-unit-XXXXXX", path[64];
+	int n = 0;
+
+	CHECK(mkdtemp(dir) != NULL);
+	str_printf(path, sizeof(path), "%s/l", dir);
+	write_file(path,
+		   "+ TCP 100 :: 192.168.1.10 100 0 1 UPNP 192.168.1.10 000000000000000000000000 1 ok\n"
+		   "- TCP 100 ::\n"
+		   "+ TCP 104 :: 192.168.1.10 104 0 1 UPNP 192.168.1.10 000000000000000000000000 1 tor");
+	CHECK_EQ(lease_replay(path, count_cb, &n), 2);
+	CHECK_EQ(n, 2);
+	unlink(path);
+	rmdir(dir);
+	str_printf(path, sizeof(path), "%s/none", dir);
+	CHECK_EQ(lease_replay(path, count_cb, &n), 0);	/* no file: nothing, no error */
+}

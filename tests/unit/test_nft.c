@@ -1,0 +1,462 @@
+/* test_nft.c - the nftables backend's messages, built without a kernel and
+ * parsed back with libnftnl: element keys and data (register padding,
+ * network order), batch framing and sequence numbers, rules' tags. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nf_tables.h>
+
+#include <libmnl/libmnl.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+
+#include "conf.h"
+#include "mapping.h"
+#include "nft_msg.h"
+#include "unit.h"
+#include "util.h"
+
+static void
+mk_mapping(struct mapping *m, uint8_t proto, uint16_t eport, const char *iaddr,
+	   uint16_t iport, const char *rhost)
+{
+	memset(m, 0, sizeof(*m));
+	m->proto = proto;
+	m->eport = eport;
+	m->iport = iport;
+	addr_parse(iaddr, &m->iaddr);
+	if (rhost != NULL)
+		addr_parse(rhost, &m->rhost);
+}
+
+static void
+mk_layout(struct nft_layout *l, bool integrate, bool timeouts)
+{
+	struct config cfg;
+
+	conf_defaults(&cfg);
+	str_copy(cfg.ext_ifname, sizeof(cfg.ext_ifname), "wan0");
+	cfg.fw_integrate = integrate;
+	if (integrate)
+		str_copy(cfg.upnp_table_name, sizeof(cfg.upnp_table_name), "fw4");
+	CHECK_EQ(nft_layout_init(l, &cfg, timeouts), 0);
+}
+
+/* A batch flattened into one buffer, for walking it. */
+struct flat {
+	uint8_t *buf;
+	size_t len;
+};
+
+static void
+flatten(struct nft_batch *bt, struct flat *f)
+{
+	struct iovec *iov;
+	int i, n;
+
+	f->len = 0;
+	f->buf = NULL;
+	if (nft_batch_iov(bt, &iov, &n) < 0)
+		return;
+	for (i = 0; i < n; i++)
+		f->len += iov[i].iov_len;
+	f->buf = malloc(f->len ? f->len : 1);
+	f->len = 0;
+	for (i = 0; i < n; i++) {
+		memcpy(f->buf + f->len, iov[i].iov_base, iov[i].iov_len);
+		f->len += iov[i].iov_len;
+	}
+	free(iov);
+}
+
+static const struct nlmsghdr *
+nth_msg(const struct flat *f, int idx)
+{
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)f->buf;
+	int left = (int)f->len;
+
+	while (mnl_nlmsg_ok(nlh, left)) {
+		if (idx-- == 0)
+			return nlh;
+		nlh = mnl_nlmsg_next(nlh, &left);
+	}
+	return NULL;
+}
+
+static int
+count_msgs(const struct flat *f)
+{
+	int n = 0;
+
+	while (nth_msg(f, n) != NULL)
+		n++;
+	return n;
+}
+
+#define MSG(t) ((NFNL_SUBSYS_NFTABLES << 8) | (t))
+
+/* Parse one element message back: set name, first element's key/data. */
+struct parsed {
+	char set[CFG_NAME_MAX];
+	char table[CFG_NAME_MAX];
+	int nelems;
+	uint8_t key[NFT_KEY_MAX], data[NFT_KEY_MAX];
+	uint32_t keylen, datalen;
+	uint64_t timeout;
+	bool has_data;
+};
+
+static int
+parse_elems(const struct nlmsghdr *nlh, struct parsed *p)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nftnl_set_elems_iter *it;
+	struct nftnl_set_elem *e;
+	const void *v;
+	uint32_t len;
+	int rc = -1;
+
+	memset(p, 0, sizeof(*p));
+	if (s == NULL || nftnl_set_elems_nlmsg_parse(nlh, s) < 0)
+		goto out;
+	str_copy(p->set, sizeof(p->set), nftnl_set_get_str(s, NFTNL_SET_NAME));
+	str_copy(p->table, sizeof(p->table), nftnl_set_get_str(s, NFTNL_SET_TABLE));
+	it = nftnl_set_elems_iter_create(s);
+	for (e = nftnl_set_elems_iter_next(it); e != NULL; e = nftnl_set_elems_iter_next(it)) {
+		if (p->nelems++ > 0)
+			continue;
+		v = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
+		if (v != NULL && len <= NFT_KEY_MAX) {
+			memcpy(p->key, v, len);
+			p->keylen = len;
+		}
+		v = nftnl_set_elem_get(e, NFTNL_SET_ELEM_DATA, &len);
+		if (v != NULL && len <= NFT_KEY_MAX) {
+			memcpy(p->data, v, len);
+			p->datalen = len;
+			p->has_data = true;
+		}
+		if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_TIMEOUT))
+			p->timeout = nftnl_set_elem_get_u64(e, NFTNL_SET_ELEM_TIMEOUT);
+	}
+	nftnl_set_elems_iter_destroy(it);
+	rc = 0;
+out:
+	if (s != NULL)
+		nftnl_set_free(s);
+	return rc;
+}
+
+TEST(nft_elem_keys_padding_and_order)
+{
+	struct mapping m;
+	uint8_t key[NFT_KEY_MAX], data[NFT_KEY_MAX];
+	static const uint8_t dnat4[] = { 6, 0, 0, 0, 0x1f, 0x40, 0, 0 };
+	static const uint8_t fwd4[] = { 192, 168, 77, 10, 6, 0, 0, 0, 0x23, 0x28, 0, 0 };
+	static const uint8_t data4[] = { 192, 168, 77, 10, 0x23, 0x28, 0, 0 };
+	static const uint8_t dnat4_rh[] = { 198, 51, 100, 3, 17, 0, 0, 0, 0x1f, 0x41, 0, 0 };
+	static const uint8_t fwd4_rh[] = { 198, 51, 100, 3, 192, 168, 77, 11, 17, 0, 0, 0,
+					   0x23, 0x29, 0, 0 };
+	enum nft_set_id d, f;
+
+	mk_mapping(&m, IPPROTO_TCP, 8000, "192.168.77.10", 9000, NULL);
+	CHECK_EQ(nft_elem_key(NFT_SET_DNAT4, &m, key), sizeof(dnat4));
+	CHECK(memcmp(key, dnat4, sizeof(dnat4)) == 0);
+	CHECK_EQ(nft_elem_key(NFT_SET_FWD4, &m, key), sizeof(fwd4));
+	CHECK(memcmp(key, fwd4, sizeof(fwd4)) == 0);
+	CHECK_EQ(nft_elem_data(&m, data), sizeof(data4));
+	CHECK(memcmp(data, data4, sizeof(data4)) == 0);
+	/* An unrestricted mapping does not belong in the _rh sets. */
+	CHECK_EQ(nft_elem_key(NFT_SET_DNAT4_RH, &m, key), 0);
+	CHECK_EQ(nft_elem_key(NFT_SET_FWD4_RH, &m, key), 0);
+	nft_mapping_sets(&m, &d, &f);
+	CHECK_EQ(d, NFT_SET_DNAT4);
+	CHECK_EQ(f, NFT_SET_FWD4);
+
+	mk_mapping(&m, IPPROTO_UDP, 8001, "192.168.77.11", 9001, "198.51.100.3");
+	CHECK_EQ(nft_elem_key(NFT_SET_DNAT4_RH, &m, key), sizeof(dnat4_rh));
+	CHECK(memcmp(key, dnat4_rh, sizeof(dnat4_rh)) == 0);
+	CHECK_EQ(nft_elem_key(NFT_SET_FWD4_RH, &m, key), sizeof(fwd4_rh));
+	CHECK(memcmp(key, fwd4_rh, sizeof(fwd4_rh)) == 0);
+	CHECK_EQ(nft_elem_key(NFT_SET_DNAT4, &m, key), 0);
+	nft_mapping_sets(&m, &d, &f);
+	CHECK_EQ(d, NFT_SET_DNAT4_RH);
+	CHECK_EQ(f, NFT_SET_FWD4_RH);
+
+	/* IPv6 internal addresses have no v4 set (dnat6/fwd6 later). */
+	mk_mapping(&m, IPPROTO_TCP, 8000, "2001:db8::1", 9000, NULL);
+	CHECK_EQ(nft_elem_key(NFT_SET_DNAT4, &m, key), 0);
+	CHECK_EQ(nft_elem_data(&m, data), 0);
+}
+
+TEST(nft_add_batch_framing_and_roundtrip)
+{
+	struct nft_layout l;
+	struct nft_batch bt;
+	struct mapping m;
+	const struct mapping *one[1] = { &m };
+	const struct nlmsghdr *nlh;
+	struct parsed p;
+	struct flat f;
+	uint64_t now = 1000000;
+	int i;
+
+	mk_layout(&l, false, true);
+	mk_mapping(&m, IPPROTO_TCP, 8000, "192.168.77.10", 9000, NULL);
+	m.expires = now + 30000;
+	CHECK_EQ(nft_batch_start(&bt, 100), 0);
+	CHECK_EQ(nft_msg_elems(&bt, &l, NFT_SET_DNAT4, NFT_MSG_NEWSETELEM, one, 1, now), 0);
+	CHECK_EQ(nft_msg_elems(&bt, &l, NFT_SET_FWD4, NFT_MSG_NEWSETELEM, one, 1, now), 0);
+	nft_batch_finish(&bt);
+	CHECK_EQ(bt.n_ack, 2);
+	flatten(&bt, &f);
+	CHECK_EQ(count_msgs(&f), 4);
+	/* begin, two elements, end; sequence numbers increase by one */
+	for (i = 0; i < 4; i++) {
+		nlh = nth_msg(&f, i);
+		CHECK(nlh != NULL);
+		if (nlh == NULL)
+			break;
+		CHECK_EQ(nlh->nlmsg_seq, 100 + i);
+		if (i == 1 || i == 2)
+			CHECK((nlh->nlmsg_flags & (NLM_F_ACK | NLM_F_CREATE)) == (NLM_F_ACK | NLM_F_CREATE));
+	}
+	CHECK_EQ(nth_msg(&f, 0)->nlmsg_type, NFNL_MSG_BATCH_BEGIN);
+	CHECK_EQ(nth_msg(&f, 3)->nlmsg_type, NFNL_MSG_BATCH_END);
+	CHECK_EQ(nth_msg(&f, 1)->nlmsg_type, MSG(NFT_MSG_NEWSETELEM));
+	CHECK_EQ(bt.seq_next, 104);
+
+	CHECK_EQ(parse_elems(nth_msg(&f, 1), &p), 0);
+	CHECK_STR(p.set, "dnat4");
+	CHECK_STR(p.table, "igdd");
+	CHECK_EQ(p.nelems, 1);
+	CHECK_EQ(p.keylen, 8);
+	CHECK_EQ(p.key[0], IPPROTO_TCP);
+	CHECK_EQ(p.key[4], 8000 >> 8);
+	CHECK_EQ(p.key[5], 8000 & 0xff);
+	CHECK(p.has_data);
+	CHECK_EQ(p.datalen, 8);
+	CHECK_EQ(p.data[0], 192);
+	CHECK_EQ(p.data[3], 10);
+	CHECK_EQ(p.data[4], 9000 >> 8);
+	CHECK_EQ(p.data[5], 9000 & 0xff);
+	CHECK_EQ(p.timeout, 30000 + NFT_GRACE_MS);
+
+	CHECK_EQ(parse_elems(nth_msg(&f, 2), &p), 0);
+	CHECK_STR(p.set, "fwd4");
+	CHECK_EQ(p.keylen, 12);
+	CHECK(!p.has_data);
+	CHECK_EQ(p.key[4], IPPROTO_TCP);
+	CHECK_EQ(p.key[8], 9000 >> 8);
+	free(f.buf);
+	nft_batch_free(&bt);
+}
+
+TEST(nft_del_restricted_integrated)
+{
+	struct nft_layout l;
+	struct nft_batch bt;
+	struct mapping m;
+	const struct mapping *one[1] = { &m };
+	struct parsed p;
+	struct flat f;
+
+	mk_layout(&l, true, false);
+	CHECK_STR(l.filter_table, "fw4");
+	CHECK_STR(l.nat_table, "filter");	/* miniupnpd's default */
+	CHECK_STR(l.forward_chain, "miniupnpd");
+	CHECK_STR(l.set_name[NFT_SET_DNAT4_RH], "igdd_dnat4_rh");
+	mk_mapping(&m, IPPROTO_UDP, 8001, "192.168.77.11", 9001, "198.51.100.3");
+	m.expires = 5;	/* ignored: timeouts off and deletes carry none */
+	CHECK_EQ(nft_batch_start(&bt, 7), 0);
+	CHECK_EQ(nft_msg_elems(&bt, &l, NFT_SET_DNAT4_RH, NFT_MSG_DESTROYSETELEM_, one, 1, 0), 0);
+	CHECK_EQ(nft_msg_elems(&bt, &l, NFT_SET_FWD4_RH, NFT_MSG_DESTROYSETELEM_, one, 1, 0), 0);
+	nft_batch_finish(&bt);
+	flatten(&bt, &f);
+	CHECK_EQ(count_msgs(&f), 4);
+	CHECK_EQ(nth_msg(&f, 1)->nlmsg_type, MSG(NFT_MSG_DESTROYSETELEM_));
+	CHECK_EQ(parse_elems(nth_msg(&f, 1), &p), 0);
+	CHECK_STR(p.set, "igdd_dnat4_rh");
+	CHECK_STR(p.table, "filter");
+	CHECK_EQ(p.keylen, 12);
+	CHECK_EQ(p.key[0], 198);
+	CHECK_EQ(p.key[3], 3);
+	CHECK_EQ(p.key[4], IPPROTO_UDP);
+	CHECK(!p.has_data);		/* a delete names the key only */
+	CHECK_EQ(p.timeout, 0);
+	CHECK_EQ(parse_elems(nth_msg(&f, 2), &p), 0);
+	CHECK_STR(p.set, "igdd_fwd4_rh");
+	CHECK_STR(p.table, "fw4");
+	CHECK_EQ(p.keylen, 16);
+	CHECK_EQ(p.key[4], 192);
+	CHECK_EQ(p.key[7], 11);
+	CHECK_EQ(p.key[12], 9001 >> 8);
+	free(f.buf);
+	nft_batch_free(&bt);
+}
+
+/* Elements in a set-element message, counted on the wire: libnftnl 1.2.4
+ * numbers the nested elements 1, 2, 3... when building but accepts only
+ * NFTA_LIST_ELEM when parsing (the kernel ignores the nest type), so its
+ * parser cannot read back a message holding more than one element. */
+static int
+count_elems(const struct nlmsghdr *nlh)
+{
+	const struct nlattr *a, *e;
+	int n = 0;
+
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg))
+		if (mnl_attr_get_type(a) == NFTA_SET_ELEM_LIST_ELEMENTS)
+			mnl_attr_for_each_nested(e, a)
+				n++;
+	return n;
+}
+
+/* install_all of many mappings: a flush, then elements split over several
+ * messages and pages, all in one begin/end pair. */
+TEST(nft_install_many_one_transaction)
+{
+	enum { N = 3000 };
+	struct nft_layout l;
+	struct nft_batch bt;
+	struct mapping *ms = calloc(N, sizeof(*ms));
+	const struct mapping **ptrs = calloc(N, sizeof(*ptrs));
+	const struct nlmsghdr *nlh;
+	struct parsed p;
+	struct flat f;
+	int i, n, total = 0, begins = 0, ends = 0;
+	uint32_t last_seq = 0;
+
+	CHECK(ms != NULL && ptrs != NULL);
+	if (ms == NULL || ptrs == NULL)
+		return;
+	mk_layout(&l, false, false);
+	for (i = 0; i < N; i++) {
+		mk_mapping(&ms[i], IPPROTO_TCP, (uint16_t)(10000 + i), "192.168.77.10",
+			   (uint16_t)(10000 + i), NULL);
+		ptrs[i] = &ms[i];
+	}
+	CHECK_EQ(nft_batch_start(&bt, 1), 0);
+	CHECK_EQ(nft_msg_elems(&bt, &l, NFT_SET_DNAT4, NFT_MSG_DELSETELEM, NULL, 0, 0), 0);
+	CHECK_EQ(nft_msg_elems(&bt, &l, NFT_SET_DNAT4, NFT_MSG_NEWSETELEM, ptrs, N, 0), 0);
+	nft_batch_finish(&bt);
+	flatten(&bt, &f);
+	n = count_msgs(&f);
+	CHECK_EQ(n, 2 + 1 + (N + NFT_ELEMS_PER_MSG - 1) / NFT_ELEMS_PER_MSG);
+	CHECK(f.len > 64 * 1024);	/* more than one page */
+	for (i = 0; i < n; i++) {
+		nlh = nth_msg(&f, i);
+		if (i > 0)
+			CHECK_EQ(nlh->nlmsg_seq, last_seq + 1);
+		last_seq = nlh->nlmsg_seq;
+		if (nlh->nlmsg_type == NFNL_MSG_BATCH_BEGIN)
+			begins++;
+		else if (nlh->nlmsg_type == NFNL_MSG_BATCH_END)
+			ends++;
+		else if (nlh->nlmsg_type == MSG(NFT_MSG_NEWSETELEM))
+			total += count_elems(nlh);
+	}
+	CHECK_EQ(begins, 1);
+	CHECK_EQ(ends, 1);
+	CHECK_EQ(total, N);
+	/* The flush is an element message without elements. */
+	nlh = nth_msg(&f, 1);
+	CHECK_EQ(nlh->nlmsg_type, MSG(NFT_MSG_DELSETELEM));
+	CHECK_EQ(parse_elems(nlh, &p), 0);
+	CHECK_EQ(p.nelems, 0);
+	free(f.buf);
+	nft_batch_free(&bt);
+	free(ptrs);
+	free(ms);
+}
+
+struct rule_seen {
+	int lookups, nats, immediates, cts;
+	char set[CFG_NAME_MAX];
+};
+
+static int
+expr_cb(struct nftnl_expr *e, void *data)
+{
+	struct rule_seen *rs = data;
+	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+
+	if (strcmp(name, "lookup") == 0) {
+		rs->lookups++;
+		str_copy(rs->set, sizeof(rs->set), nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET));
+	} else if (strcmp(name, "nat") == 0) {
+		rs->nats++;
+	} else if (strcmp(name, "immediate") == 0) {
+		rs->immediates++;
+	} else if (strcmp(name, "ct") == 0) {
+		rs->cts++;
+	}
+	return 0;
+}
+
+TEST(nft_rules_tagged_and_shaped)
+{
+	struct nft_layout l;
+	struct nft_batch bt;
+	struct flat f;
+	int i;
+	static const char *const sets[] = { "igdd_dnat4_rh", "igdd_dnat4", "igdd_fwd4_rh",
+					    "igdd_fwd4" };
+
+	mk_layout(&l, true, false);
+	CHECK_EQ(nft_batch_start(&bt, 1), 0);
+	for (i = 0; i < NFT_RULE_COUNT; i++)
+		CHECK_EQ(nft_msg_rule(&bt, &l, (enum nft_rule_id)i), 0);
+	nft_batch_finish(&bt);
+	flatten(&bt, &f);
+	for (i = 0; i < NFT_RULE_COUNT; i++) {
+		const struct nlmsghdr *nlh = nth_msg(&f, i + 1);
+		struct nftnl_rule *r = nftnl_rule_alloc();
+		struct rule_seen rs;
+		const void *ud;
+		uint32_t len = 0;
+
+		memset(&rs, 0, sizeof(rs));
+		CHECK(nlh != NULL && r != NULL);
+		if (nlh == NULL || r == NULL)
+			break;
+		CHECK_EQ(nlh->nlmsg_type, MSG(NFT_MSG_NEWRULE));
+		CHECK_EQ(nftnl_rule_nlmsg_parse(nlh, r), 0);
+		ud = nftnl_rule_get_data(r, NFTNL_RULE_USERDATA, &len);
+		CHECK(nft_udata_is_tagged(ud, len));
+		CHECK_STR(nftnl_rule_get_str(r, NFTNL_RULE_CHAIN),
+			  i < 2 ? "prerouting_miniupnpd" : "miniupnpd");
+		nftnl_expr_foreach(r, expr_cb, &rs);
+		CHECK_EQ(rs.lookups, 1);
+		CHECK_STR(rs.set, sets[i]);
+		CHECK_EQ(rs.nats, i < 2 ? 1 : 0);
+		CHECK_EQ(rs.immediates, i < 2 ? 0 : 1);
+		CHECK_EQ(rs.cts, i < 2 ? 0 : 1);	/* ct status dnat */
+		nftnl_rule_free(r);
+	}
+	/* Someone else's comment is not igdd's tag. */
+	CHECK(!nft_udata_is_tagged("\x00\x05igdx", 7));
+	CHECK(!nft_udata_is_tagged(NULL, 0));
+	free(f.buf);
+	nft_batch_free(&bt);
+}
+
+TEST(nft_layout_needs_ext_if)
+{
+	struct nft_layout l;
+	struct config cfg;
+
+	conf_defaults(&cfg);
+	CHECK_EQ(nft_layout_init(&l, &cfg, false), -1);
+	str_copy(cfg.ext_ifname, sizeof(cfg.ext_ifname), "wan0");
+	cfg.fw_integrate = true;
+	cfg.upnp_nftables_family_split = true;
+	CHECK_EQ(nft_layout_init(&l, &cfg, false), 0);
+	CHECK_EQ(l.filter_family, NFPROTO_IPV4);
+	CHECK_STR(l.nat_chain, "prerouting_miniupnpd");
+	CHECK(!l.own);
+}

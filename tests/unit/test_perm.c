@@ -1,0 +1,160 @@
+/* test_perm.c - permission rules, miniupnpd semantics. */
+#include <arpa/inet.h>
+#include <regex.h>
+#include <stdlib.h>
+
+#include "conf.h"
+#include "perm.h"
+#include "unit.h"
+#include "util.h"
+
+/* Build "allow|deny emin-emax addr/bits imin-imax [regex]" by hand, the
+ * way conf.c will (regex compiled as miniupnpd does). */
+static void
+rule(struct perm_rule *r, bool allow, uint16_t emin, uint16_t emax, const char *addr,
+     unsigned bits, uint16_t imin, uint16_t imax, const char *re)
+{
+	memset(r, 0, sizeof(*r));
+	r->allow = allow;
+	r->eport_min = emin;
+	r->eport_max = emax;
+	inet_pton(AF_INET, addr, &r->addr);
+	r->mask.s_addr = htonl(bits ? 0xffffffffu << (32 - bits) : 0);
+	r->iport_min = imin;
+	r->iport_max = imax;
+	if (re != NULL) {
+		r->has_regex = true;
+		if (regcomp(&r->regex, re, REG_EXTENDED | REG_ICASE | REG_NOSUB) != 0)
+			abort();
+	}
+}
+
+static void
+free_rules(struct perm_rule *r, unsigned n)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		if (r[i].has_regex)
+			regfree(&r[i].regex);
+}
+
+static struct in6_addr
+A(const char *s)
+{
+	struct in6_addr a;
+
+	if (addr_parse(s, &a) < 0)
+		abort();
+	return a;
+}
+
+TEST(perm_no_rules_allow)
+{
+	struct in6_addr a = A("192.168.1.10");
+
+	CHECK(perm_allowed(NULL, 0, 80, &a, 80, "x"));
+	CHECK_EQ(perm_match(NULL, 0, 80, &a, 80, "x"), -1);
+}
+
+TEST(perm_first_match_wins)
+{
+	struct perm_rule r[3];
+	struct in6_addr a = A("192.168.1.10"), b = A("192.168.2.10");
+
+	rule(&r[0], false, 22, 22, "0.0.0.0", 0, 0, 65535, NULL);
+	rule(&r[1], true, 1024, 65535, "192.168.1.0", 24, 1024, 65535, NULL);
+	rule(&r[2], true, 0, 65535, "0.0.0.0", 0, 0, 65535, NULL);
+	/* deny 22 comes first, even though rule 2 would allow it */
+	CHECK(!perm_allowed(r, 3, 22, &a, 2222, "ssh"));
+	CHECK_EQ(perm_match(r, 3, 22, &a, 2222, "ssh"), 0);
+	CHECK(perm_allowed(r, 3, 8080, &a, 8080, "web"));
+	CHECK_EQ(perm_match(r, 3, 8080, &a, 8080, "web"), 1);
+	CHECK_EQ(perm_match(r, 3, 8080, &b, 8080, "web"), 2);
+	/* reversed: the allow-all shadows the deny */
+	{
+		struct perm_rule rr[2] = { r[2], r[0] };
+		CHECK(perm_allowed(rr, 2, 22, &a, 22, "ssh"));
+	}
+	free_rules(r, 3);
+}
+
+TEST(perm_default_deny_with_rules)
+{
+	struct perm_rule r[1];
+	struct in6_addr a = A("192.168.1.10"), b = A("10.0.0.5");
+
+	rule(&r[0], true, 1024, 65535, "192.168.1.0", 24, 1024, 65535, NULL);
+	CHECK(perm_allowed(r, 1, 1024, &a, 1024, ""));
+	CHECK(!perm_allowed(r, 1, 1023, &a, 1024, ""));	/* eport below */
+	CHECK(!perm_allowed(r, 1, 2000, &a, 80, ""));	/* iport below */
+	CHECK(!perm_allowed(r, 1, 2000, &b, 2000, ""));	/* other network */
+	CHECK_EQ(perm_match(r, 1, 2000, &b, 2000, ""), -1);
+	free_rules(r, 1);
+}
+
+TEST(perm_masks_and_single_hosts)
+{
+	struct perm_rule r[3];
+	struct in6_addr h = A("192.168.1.77"), n = A("192.168.1.78"), w = A("172.16.9.1");
+
+	rule(&r[0], true, 5000, 5000, "192.168.1.77", 32, 5000, 5000, NULL);
+	rule(&r[1], true, 6000, 6999, "172.16.0.0", 12, 0, 65535, NULL);
+	rule(&r[2], false, 0, 65535, "0.0.0.0", 0, 0, 65535, NULL);
+	CHECK(perm_allowed(r, 3, 5000, &h, 5000, ""));
+	CHECK(!perm_allowed(r, 3, 5000, &n, 5000, ""));
+	CHECK(!perm_allowed(r, 3, 5001, &h, 5000, ""));
+	CHECK(perm_allowed(r, 3, 6999, &w, 1, ""));
+	CHECK(!perm_allowed(r, 3, 7000, &w, 1, ""));
+	/* The mask applies to both sides: 192.168.1.77/24 covers the /24. */
+	rule(&r[0], true, 5000, 5000, "192.168.1.77", 24, 5000, 5000, NULL);
+	CHECK(perm_allowed(r, 3, 5000, &n, 5000, ""));
+	free_rules(r, 3);
+}
+
+TEST(perm_regex_on_description)
+{
+	struct perm_rule r[2];
+	struct in6_addr a = A("192.168.1.10");
+
+	rule(&r[0], true, 0, 65535, "0.0.0.0", 0, 0, 65535, "^(Skype|BitTorrent)");
+	rule(&r[1], false, 0, 65535, "0.0.0.0", 0, 0, 65535, NULL);
+	CHECK(perm_allowed(r, 2, 4000, &a, 4000, "Skype call"));
+	CHECK(perm_allowed(r, 2, 4000, &a, 4000, "bittorrent dht"));	/* REG_ICASE */
+	CHECK(!perm_allowed(r, 2, 4000, &a, 4000, "my Skype"));	/* anchored by the regex */
+	CHECK(!perm_allowed(r, 2, 4000, &a, 4000, ""));
+	/* unanchored regexes search anywhere */
+	free_rules(r, 1);
+	rule(&r[0], false, 0, 65535, "0.0.0.0", 0, 0, 65535, "evil");
+	r[1].allow = true;
+	CHECK(!perm_allowed(r, 2, 4000, &a, 4000, "not so EVIL app"));
+	CHECK(perm_allowed(r, 2, 4000, &a, 4000, "good app"));
+	/* desc NULL skips the regex (miniupnpd) */
+	CHECK(!perm_allowed(r, 2, 4000, &a, 4000, NULL));
+	free_rules(r, 2);
+}
+
+TEST(perm_ipv6_clients)
+{
+	struct perm_rule r[2];
+	struct in6_addr v6 = A("2001:db8::5");
+
+	rule(&r[0], true, 0, 65535, "192.168.0.0", 16, 0, 65535, NULL);
+	rule(&r[1], true, 80, 80, "0.0.0.0", 0, 0, 65535, NULL);
+	CHECK(!perm_allowed(r, 2, 1000, &v6, 1000, ""));
+	CHECK(perm_allowed(r, 2, 80, &v6, 1000, ""));
+	free_rules(r, 2);
+}
+
+TEST(perm_next_boundary)
+{
+	struct perm_rule r[2];
+
+	rule(&r[0], false, 1000, 1999, "0.0.0.0", 0, 0, 65535, NULL);
+	rule(&r[1], true, 1500, 65535, "0.0.0.0", 0, 0, 65535, NULL);
+	CHECK_EQ(perm_next_boundary(r, 2, 10), 1000);
+	CHECK_EQ(perm_next_boundary(r, 2, 1000), 1500);
+	CHECK_EQ(perm_next_boundary(r, 2, 1500), 2000);
+	CHECK_EQ(perm_next_boundary(r, 2, 2000), 65536);
+	CHECK_EQ(perm_next_boundary(NULL, 0, 5), 65536);
+}

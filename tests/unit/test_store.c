@@ -1,0 +1,855 @@
+/* test_store.c - the mapping store on the fake backend. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <regex.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "fake_fw.h"
+#include "ostree.h"
+#include "portinuse.h"
+#include "store.h"
+#include "unit.h"
+#include "util.h"
+
+#define TCP IPPROTO_TCP
+#define UDP IPPROTO_UDP
+
+static struct in6_addr
+A(const char *s)
+{
+	struct in6_addr a;
+
+	if (addr_parse(s, &a) < 0)
+		abort();
+	return a;
+}
+
+static struct fake_env *
+env(void)
+{
+	struct fake_env *e = fake_env_new(false);
+
+	fake_env_start(e);
+	return e;
+}
+
+TEST(store_add_find_conflict_refresh)
+{
+	struct fake_env *e = env();
+	struct mapping r = fake_req(TCP, 8080, "192.168.1.10", 80, "web", OWNER_UPNP), *m;
+	struct mapping other = fake_req(TCP, 8080, "192.168.1.11", 80, "web2", OWNER_UPNP);
+	struct in6_addr any = A("0.0.0.0");
+
+	CHECK_EQ(store_add(e->s, &r, 3600, 0, &m), ST_OK);
+	CHECK(m != NULL && m->eport == 8080 && m->iport == 80);
+	CHECK(store_find(e->s, TCP, 8080, NULL) == m);
+	CHECK(store_find(e->s, TCP, 8080, &any) == m);	/* v4-mapped 0.0.0.0 is "any" */
+	CHECK(store_find(e->s, UDP, 8080, NULL) == NULL);
+	CHECK(fake_fw_has(&e->fw, TCP, 8080, 80));
+	/* another client: conflict, nothing changes */
+	CHECK_EQ(store_add(e->s, &other, 3600, 0, NULL), ST_E_CONFLICT);
+	CHECK_EQ(store_check(e->s, &other, 0), ST_E_CONFLICT);
+	CHECK(fake_fw_has(&e->fw, TCP, 8080, 80));
+	/* same client: refresh in place; the backend is told, so that the
+	 * kernel element's timeout follows the new lease */
+	CHECK_EQ(e->fw.n_add, 1);
+	str_copy(r.desc, sizeof(r.desc), "web v2");
+	CHECK_EQ(store_add(e->s, &r, 7200, 0, &m), ST_OK);
+	CHECK_EQ(e->fw.n_add, 2);
+	CHECK_EQ(e->fw.n_del, 0);
+	CHECK_STR(m->desc, "web v2");
+	CHECK(store_lease_left(e->s, m) > 3600);
+	/* new iport: kernel element replaced (del + add) */
+	r.iport = 81;
+	CHECK_EQ(store_add(e->s, &r, 7200, 0, &m), ST_OK);
+	CHECK_EQ(m->iport, 81);
+	CHECK(fake_fw_has(&e->fw, TCP, 8080, 81));
+	CHECK_EQ(e->fw.n_del, 1);
+	CHECK(store_find_internal(e->s, TCP, &r.iaddr, 81) == m);
+	CHECK(store_find_internal(e->s, TCP, &r.iaddr, 80) == NULL);
+	/* NO_REFRESH: even the owner gets a conflict */
+	CHECK_EQ(store_add(e->s, &r, 7200, STORE_F_NO_REFRESH, NULL), ST_E_CONFLICT);
+	CHECK_EQ(store_count(e->s), 1);
+	CHECK_EQ(store_get_stats(e->s)->refreshed, 2);
+	/* invalid requests */
+	r.iport = 0;
+	CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_E_INVAL);
+	r.iport = 80;
+	r.eport = 0;
+	CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_E_INVAL);
+	fake_env_free(e);
+}
+
+/* Two mappings to the same internal side share one forward element: it
+ * stays until the last of them goes. */
+TEST(store_shared_forward_element)
+{
+	struct fake_env *e = env();
+	struct mapping a = fake_req(TCP, 8080, "192.168.1.10", 80, "a", OWNER_UPNP);
+	struct mapping b = fake_req(TCP, 8081, "192.168.1.10", 80, "b", OWNER_UPNP);
+	struct mapping c = fake_req(TCP, 8082, "192.168.1.10", 80, "c", OWNER_UPNP);
+
+	c.rhost = A("198.51.100.3");	/* a restricted one has its own element */
+	CHECK_EQ(store_add(e->s, &a, 3600, 0, NULL), ST_OK);
+	CHECK_EQ(store_add(e->s, &b, 3600, 0, NULL), ST_OK);
+	CHECK_EQ(store_add(e->s, &c, 3600, 0, NULL), ST_OK);
+	CHECK_EQ(store_del(e->s, TCP, 8082, &c.rhost, NULL), ST_OK);
+	CHECK(!e->fw.last_keep_forward);
+	CHECK_EQ(store_del(e->s, TCP, 8080, NULL, NULL), ST_OK);
+	CHECK(e->fw.last_keep_forward);
+	CHECK_EQ(store_del(e->s, TCP, 8081, NULL, NULL), ST_OK);
+	CHECK(!e->fw.last_keep_forward);
+	/* a target change away from a shared internal side keeps it too */
+	CHECK_EQ(store_add(e->s, &a, 3600, 0, NULL), ST_OK);
+	CHECK_EQ(store_add(e->s, &b, 3600, 0, NULL), ST_OK);
+	b.iport = 81;
+	CHECK_EQ(store_add(e->s, &b, 3600, 0, NULL), ST_OK);
+	CHECK(e->fw.last_keep_forward);
+	CHECK(fake_fw_has(&e->fw, TCP, 8081, 81));
+	fake_env_free(e);
+}
+
+TEST(store_remote_host_is_part_of_the_key)
+{
+	struct fake_env *e = env();
+	struct mapping a = fake_req(TCP, 5000, "192.168.1.10", 5000, "a", OWNER_UPNP);
+	struct mapping b = fake_req(TCP, 5000, "192.168.1.11", 5000, "b", OWNER_UPNP);
+	struct in6_addr rh = A("203.0.113.7");
+
+	b.rhost = rh;
+	CHECK_EQ(store_add(e->s, &a, 0, 0, NULL), ST_OK);
+	CHECK_EQ(store_add(e->s, &b, 0, 0, NULL), ST_OK);
+	CHECK_EQ(store_count(e->s), 2);
+	CHECK(store_find(e->s, TCP, 5000, &rh) != NULL);
+	CHECK_STR(store_find(e->s, TCP, 5000, &rh)->desc, "b");
+	CHECK_STR(store_find(e->s, TCP, 5000, NULL)->desc, "a");
+	/* order: (proto, eport, rhost), :: first */
+	CHECK_STR(store_nth(e->s, 0)->desc, "a");
+	CHECK_STR(store_nth(e->s, 1)->desc, "b");
+	CHECK_EQ(store_del(e->s, TCP, 5000, &rh, NULL), ST_OK);
+	CHECK(store_find(e->s, TCP, 5000, NULL) != NULL);
+	fake_env_free(e);
+}
+
+TEST(store_expiry_order)
+{
+	struct fake_env *e = env();
+	static const uint32_t life[] = { 30, 10, 0, 20, 5 };
+	uint64_t now = time_mono_ms();
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(life); i++) {
+		struct mapping r = fake_req(UDP, (uint16_t)(4000 + i), "192.168.1.10",
+					    (uint16_t)(4000 + i), "x", OWNER_NATPMP);
+		CHECK_EQ(store_add(e->s, &r, life[i], 0, NULL), ST_OK);
+	}
+	store_expire_now(e->s, now + 6000);	/* 5 s lease gone */
+	CHECK_EQ(store_count(e->s), 4);
+	CHECK(store_find(e->s, UDP, 4004, NULL) == NULL);
+	CHECK(!fake_fw_has(&e->fw, UDP, 4004, 4004));
+	store_expire_now(e->s, now + 10500);	/* 10 s */
+	CHECK(store_find(e->s, UDP, 4001, NULL) == NULL);
+	CHECK(store_find(e->s, UDP, 4003, NULL) != NULL);
+	store_expire_now(e->s, now + 25000);	/* 20 s */
+	CHECK(store_find(e->s, UDP, 4003, NULL) == NULL);
+	CHECK(store_find(e->s, UDP, 4000, NULL) != NULL);
+	store_expire_now(e->s, now + 1000000);	/* all leases; the permanent one stays */
+	CHECK_EQ(store_count(e->s), 1);
+	CHECK(store_find(e->s, UDP, 4002, NULL) != NULL);
+	CHECK_EQ(store_lease_left(e->s, store_find(e->s, UDP, 4002, NULL)), 0);
+	CHECK_EQ(store_get_stats(e->s)->expired, 4);
+	CHECK_EQ(e->fw.n_kernel, 1);
+	fake_env_free(e);
+}
+
+TEST(store_expiry_refresh_moves_deadline)
+{
+	struct fake_env *e = env();
+	struct mapping r = fake_req(TCP, 6000, "192.168.1.10", 6000, "x", OWNER_NATPMP);
+	uint64_t now = time_mono_ms();
+
+	CHECK_EQ(store_add(e->s, &r, 5, 0, NULL), ST_OK);
+	CHECK_EQ(store_add(e->s, &r, 100, 0, NULL), ST_OK);	/* refresh: longer */
+	store_expire_now(e->s, now + 10000);
+	CHECK_EQ(store_count(e->s), 1);
+	CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_OK);	/* now permanent */
+	store_expire_now(e->s, now + 1000000);
+	CHECK_EQ(store_count(e->s), 1);
+	fake_env_free(e);
+}
+
+static void
+change_counter(struct igdd_ctx *ctx, const struct mapping *m, bool added)
+{
+	(void)m;
+	ctx->system_update_id += added ? 1 : 100;
+}
+
+TEST(store_expiry_by_loop_timer)
+{
+	struct fake_env *e = env();
+	struct mapping r = fake_req(TCP, 6001, "192.168.1.10", 6001, "x", OWNER_PCP);
+	int i;
+
+	store_set_change_cb(e->s, change_counter);
+	CHECK_EQ(store_add(e->s, &r, 1, 0, NULL), ST_OK);
+	CHECK_EQ(e->ctx.system_update_id, 1);
+	for (i = 0; i < 40 && store_count(e->s) > 0; i++)
+		loop_once(&e->ctx.loop, 100);
+	CHECK_EQ(store_count(e->s), 0);
+	CHECK_EQ(e->ctx.system_update_id, 101);
+	fake_env_free(e);
+}
+
+TEST(store_nth_stable_order_after_deletes)
+{
+	struct fake_env *e = env();
+	unsigned i, ports[] = { 9000, 22, 65535, 1024, 443, 8080, 3000, 1 };
+	struct mapping *m;
+
+	for (i = 0; i < ARRAY_SIZE(ports); i++) {
+		struct mapping r = fake_req(i % 2 ? UDP : TCP, (uint16_t)ports[i], "192.168.1.10",
+					    (uint16_t)ports[i], "n", OWNER_UPNP);
+		CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_OK);
+	}
+	/* TCP (6) before UDP (17), each by port */
+	{
+		static const unsigned want[] = { 443, 3000, 9000, 65535, 1, 22, 1024, 8080 };
+		for (i = 0; i < ARRAY_SIZE(want); i++) {
+			m = store_nth(e->s, i);
+			CHECK(m != NULL && m->eport == want[i]);
+			CHECK_EQ(m->proto, i < 4 ? TCP : UDP);
+		}
+	}
+	CHECK(store_nth(e->s, 8) == NULL);
+	CHECK_EQ(store_del(e->s, TCP, 3000, NULL, NULL), ST_OK);
+	CHECK_EQ(store_del(e->s, UDP, 1, NULL, NULL), ST_OK);
+	CHECK_EQ(store_del(e->s, UDP, 1, NULL, NULL), ST_E_NOT_FOUND);
+	{
+		static const unsigned want[] = { 443, 9000, 65535, 22, 1024, 8080 };
+		for (i = 0; i < ARRAY_SIZE(want); i++)
+			CHECK(store_nth(e->s, i) != NULL && store_nth(e->s, i)->eport == want[i]);
+	}
+	CHECK(store_nth(e->s, 6) == NULL);
+	CHECK_EQ(store_count(e->s), 6);
+	fake_env_free(e);
+}
+
+struct rangelog {
+	char buf[256];
+	struct store *s;
+	int stop_after;
+	bool del;
+};
+
+static int
+range_cb(struct mapping *m, void *arg)
+{
+	struct rangelog *l = arg;
+
+	str_appendf(l->buf, sizeof(l->buf), "%s%u ", m->proto == TCP ? "t" : "u", m->eport);
+	if (l->del)
+		store_del_mapping(l->s, m);
+	return --l->stop_after == 0;
+}
+
+TEST(store_range_queries)
+{
+	struct fake_env *e = env();
+	struct rangelog l;
+	unsigned p;
+
+	for (p = 100; p <= 110; p++) {
+		struct mapping r = fake_req(TCP, (uint16_t)p, "192.168.1.10", (uint16_t)p, "r",
+					    OWNER_UPNP);
+		CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_OK);
+		if (p % 5 == 0) {
+			r.proto = UDP;
+			CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_OK);
+		}
+	}
+	memset(&l, 0, sizeof(l));
+	l.stop_after = -1;
+	CHECK_EQ(store_range(e->s, TCP, 103, 106, range_cb, &l), 4);
+	CHECK_STR(l.buf, "t103 t104 t105 t106 ");
+	memset(&l, 0, sizeof(l));
+	l.stop_after = -1;
+	/* proto 0: both protocols, key order */
+	CHECK_EQ(store_range(e->s, 0, 104, 106, range_cb, &l), 4);
+	CHECK_STR(l.buf, "t104 t105 t106 u105 ");
+	memset(&l, 0, sizeof(l));
+	l.stop_after = -1;
+	CHECK_EQ(store_range(e->s, 0, 0, 65535, range_cb, &l), 14);
+	memset(&l, 0, sizeof(l));
+	l.stop_after = 2;	/* callback stops early */
+	CHECK_EQ(store_range(e->s, UDP, 0, 65535, range_cb, &l), 2);
+	CHECK_STR(l.buf, "u100 u105 ");
+	memset(&l, 0, sizeof(l));
+	l.stop_after = -1;
+	CHECK_EQ(store_range(e->s, TCP, 200, 300, range_cb, &l), 0);
+	CHECK_EQ(store_range(e->s, TCP, 106, 105, range_cb, &l), 0);
+	/* DeletePortMappingRange: deleting from the callback is safe */
+	memset(&l, 0, sizeof(l));
+	l.stop_after = -1;
+	l.del = true;
+	l.s = e->s;
+	CHECK_EQ(store_range(e->s, TCP, 101, 109, range_cb, &l), 9);
+	CHECK_EQ(store_count(e->s), 5);
+	CHECK(store_find(e->s, TCP, 100, NULL) != NULL);
+	CHECK(store_find(e->s, TCP, 110, NULL) != NULL);
+	CHECK(store_find(e->s, TCP, 105, NULL) == NULL);
+	fake_env_free(e);
+}
+
+static struct perm_rule *
+rules_new(unsigned n)
+{
+	struct perm_rule *r = calloc(n, sizeof(*r));
+
+	if (r == NULL)
+		abort();
+	return r;
+}
+
+static void
+rule_set(struct perm_rule *r, bool allow, uint16_t emin, uint16_t emax, const char *net,
+	 unsigned bits)
+{
+	memset(r, 0, sizeof(*r));
+	r->allow = allow;
+	r->eport_min = emin;
+	r->eport_max = emax;
+	inet_pton(AF_INET, net, &r->addr);
+	r->mask.s_addr = htonl(bits ? 0xffffffffu << (32 - bits) : 0);
+	r->iport_min = 0;
+	r->iport_max = 65535;
+}
+
+TEST(store_free_port_search)
+{
+	struct fake_env *e = fake_env_new(false);
+	struct mapping r, *m;
+	unsigned p;
+
+	/* deny 5005-5009, allow the rest */
+	e->ctx.cfg.perms = rules_new(2);
+	e->ctx.cfg.n_perms = 2;
+	rule_set(&e->ctx.cfg.perms[0], false, 5005, 5009, "0.0.0.0", 0);
+	rule_set(&e->ctx.cfg.perms[1], true, 1024, 65535, "0.0.0.0", 0);
+	fake_env_start(e);
+	for (p = 5000; p < 5003; p++) {
+		r = fake_req(TCP, (uint16_t)p, "192.168.1.20", (uint16_t)p, "taken", OWNER_UPNP);
+		CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_OK);
+	}
+	e->inuse[e->n_inuse++] = 5003;	/* the gateway listens there */
+	r = fake_req(TCP, 5003, "192.168.1.10", 80, "want", OWNER_NATPMP);
+	CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_E_PORT_IN_USE);
+	r.eport = 5000;
+	CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_E_CONFLICT);
+	/* search: 5000-5002 taken, 5003 in use, 5004 free */
+	CHECK_EQ(store_add(e->s, &r, 0, STORE_F_ANY_PORT, &m), ST_OK);
+	CHECK_EQ(m->eport, 5004);
+	/* next: 5005-5009 denied by the rules, 5010 */
+	CHECK_EQ(store_check(e->s, &r, STORE_F_ANY_PORT), ST_OK);
+	r.iport = 81;
+	CHECK_EQ(store_add(e->s, &r, 0, STORE_F_ANY_PORT, &m), ST_OK);
+	CHECK_EQ(m->eport, 5010);
+	/* a denied wanted port is a permission error without ANY_PORT */
+	r.eport = 5006;
+	r.iport = 82;
+	CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_E_PERMISSION);
+	CHECK_EQ(store_add(e->s, &r, 0, STORE_F_ANY_PORT, &m), ST_OK);
+	CHECK_EQ(m->eport, 5011);
+	/* wraps from 65535 to 1024 */
+	r = fake_req(TCP, 65535, "192.168.1.30", 9, "top", OWNER_UPNP);
+	CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_OK);
+	r.iport = 10;
+	CHECK_EQ(store_add(e->s, &r, 0, STORE_F_ANY_PORT, &m), ST_OK);
+	CHECK_EQ(m->eport, 1024);
+	/* the same client asking again for its own mapping: refreshed */
+	r.iport = 9;
+	r.eport = 65535;
+	CHECK_EQ(store_add(e->s, &r, 60, STORE_F_ANY_PORT, &m), ST_OK);
+	CHECK_EQ(m->eport, 65535);
+	/* bounded effort */
+	store_set_search_limit(e->s, 2);
+	r = fake_req(TCP, 5000, "192.168.1.40", 1, "bounded", OWNER_UPNP);
+	CHECK_EQ(store_add(e->s, &r, 0, STORE_F_ANY_PORT, NULL), ST_E_NO_PORT);
+	store_set_search_limit(e->s, STORE_SEARCH_LIMIT);
+	/* eport 0 = "anything": starts from the internal port */
+	r.eport = 0;
+	r.iport = 7000;
+	CHECK_EQ(store_add(e->s, &r, 0, STORE_F_ANY_PORT, &m), ST_OK);
+	CHECK_EQ(m->eport, 7000);
+	free(e->ctx.cfg.perms);
+	fake_env_free(e);
+}
+
+TEST(store_free_port_search_permission_only)
+{
+	struct fake_env *e = fake_env_new(false);
+	struct perm_rule *rules = rules_new(2);
+	struct mapping r, *m;
+
+	/* only 40000-40001 allowed for this client */
+	e->ctx.cfg.perms = rules;
+	e->ctx.cfg.n_perms = 2;
+	rule_set(&rules[0], true, 40000, 40001, "192.168.1.0", 24);
+	rule_set(&rules[1], false, 0, 65535, "0.0.0.0", 0);
+	fake_env_start(e);
+	store_set_search_limit(e->s, 4);	/* denied ranges do not count */
+	r = fake_req(UDP, 1500, "192.168.1.10", 1500, "p", OWNER_NATPMP);
+	CHECK_EQ(store_add(e->s, &r, 0, STORE_F_ANY_PORT, &m), ST_OK);
+	CHECK_EQ(m->eport, 40000);
+	r.iport = 1501;
+	CHECK_EQ(store_add(e->s, &r, 0, STORE_F_ANY_PORT, &m), ST_OK);
+	CHECK_EQ(m->eport, 40001);
+	r.iport = 1502;
+	CHECK_EQ(store_add(e->s, &r, 0, STORE_F_ANY_PORT, NULL), ST_E_NO_PORT);
+	/* another network: nothing allowed at all */
+	r = fake_req(UDP, 1500, "10.1.1.1", 1500, "p", OWNER_NATPMP);
+	CHECK_EQ(store_add(e->s, &r, 0, STORE_F_ANY_PORT, NULL), ST_E_PERMISSION);
+	fake_env_free(e);
+	free(rules);
+}
+
+TEST(store_quotas)
+{
+	struct fake_env *e = fake_env_new(false);
+	struct mapping r;
+	struct in6_addr a = A("192.168.1.10");
+	unsigned i;
+
+	e->ctx.cfg.max_mappings_per_client = 3;
+	e->ctx.cfg.max_mappings = 5;
+	fake_env_start(e);
+	for (i = 0; i < 3; i++) {
+		r = fake_req(TCP, (uint16_t)(2000 + i), "192.168.1.10", 80, "q", OWNER_UPNP);
+		CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_OK);
+	}
+	CHECK_EQ(store_count_client(e->s, &a), 3);
+	r = fake_req(TCP, 2003, "192.168.1.10", 80, "q", OWNER_UPNP);
+	CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_E_QUOTA_CLIENT);
+	CHECK_EQ(store_add(e->s, &r, 0, STORE_F_ANY_PORT, NULL), ST_E_QUOTA_CLIENT);
+	/* a refresh is not a new mapping */
+	r.eport = 2000;
+	CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_OK);
+	for (i = 0; i < 2; i++) {
+		r = fake_req(TCP, (uint16_t)(3000 + i), "192.168.1.11", 80, "q", OWNER_UPNP);
+		CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_OK);
+	}
+	r = fake_req(TCP, 3002, "192.168.1.12", 80, "q", OWNER_UPNP);
+	CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_E_QUOTA_TOTAL);
+	/* static (admin) mappings are not limited */
+	r.owner.proto = OWNER_STATIC;
+	CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_OK);
+	CHECK_EQ(store_del(e->s, TCP, 2001, NULL, NULL), ST_OK);
+	CHECK_EQ(store_count_client(e->s, &a), 2);
+	r = fake_req(TCP, 2003, "192.168.1.10", 80, "q", OWNER_UPNP);
+	CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_E_QUOTA_TOTAL);	/* 6 > 5 */
+	CHECK_EQ(store_del(e->s, TCP, 3002, NULL, NULL), ST_OK);
+	CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_OK);
+	fake_env_free(e);
+}
+
+TEST(store_secure_mode)
+{
+	struct fake_env *e = fake_env_new(false);
+	struct mapping r = fake_req(TCP, 4444, "192.168.1.10", 4444, "s", OWNER_UPNP);
+	struct in6_addr me = A("192.168.1.10"), other = A("192.168.1.99");
+
+	e->ctx.cfg.secure_mode = true;
+	fake_env_start(e);
+	r.owner.addr = other;	/* .99 asks for a mapping to .10 */
+	CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_E_SECURE);
+	CHECK_EQ(store_check(e->s, &r, 0), ST_E_SECURE);
+	CHECK_EQ(store_add(e->s, &r, 0, STORE_F_THIRD_PARTY, NULL), ST_OK);	/* PCP third party */
+	CHECK_EQ(store_del(e->s, TCP, 4444, NULL, NULL), ST_OK);
+	r.owner.addr = me;
+	CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_OK);
+	CHECK_EQ(store_del(e->s, TCP, 4444, NULL, &other), ST_E_NOT_OWNER);
+	CHECK(store_find(e->s, TCP, 4444, NULL) != NULL);
+	CHECK_EQ(store_del(e->s, TCP, 4444, NULL, &me), ST_OK);
+	/* not secure: anyone may delete (but never a static mapping) */
+	e->ctx.cfg.secure_mode = false;
+	CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_OK);
+	CHECK_EQ(store_del(e->s, TCP, 4444, NULL, &other), ST_OK);
+	r.owner.proto = OWNER_STATIC;
+	CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_OK);
+	CHECK_EQ(store_del(e->s, TCP, 4444, NULL, &me), ST_E_NOT_OWNER);
+	/* nor take it over */
+	r.owner.proto = OWNER_UPNP;
+	CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_E_CONFLICT);
+	CHECK_EQ(store_del(e->s, TCP, 4444, NULL, NULL), ST_OK);	/* admin */
+	fake_env_free(e);
+}
+
+TEST(store_pcp_nonce)
+{
+	struct fake_env *e = env();
+	struct mapping r = fake_req(UDP, 7777, "192.168.1.10", 7777, "pcp", OWNER_PCP);
+
+	memset(r.owner.nonce, 0xaa, sizeof(r.owner.nonce));
+	CHECK_EQ(store_add(e->s, &r, 60, STORE_F_CHECK_NONCE, NULL), ST_OK);
+	CHECK_EQ(store_add(e->s, &r, 120, STORE_F_CHECK_NONCE, NULL), ST_OK);
+	r.owner.nonce[0] = 0xbb;
+	CHECK_EQ(store_add(e->s, &r, 120, STORE_F_CHECK_NONCE, NULL), ST_E_NONCE);
+	CHECK_EQ(store_check(e->s, &r, STORE_F_CHECK_NONCE), ST_E_NONCE);
+	CHECK_EQ(store_add(e->s, &r, 120, 0, NULL), ST_OK);	/* without the flag: refresh */
+	CHECK_EQ(store_find(e->s, UDP, 7777, NULL)->owner.nonce[0], 0xbb);
+	fake_env_free(e);
+}
+
+TEST(store_permission_rules_apply)
+{
+	struct fake_env *e = fake_env_new(false);
+	struct perm_rule *rules = rules_new(2);
+	struct mapping r = fake_req(TCP, 80, "192.168.1.10", 80, "web", OWNER_UPNP);
+
+	e->ctx.cfg.perms = rules;
+	e->ctx.cfg.n_perms = 2;
+	rule_set(&rules[0], true, 1024, 65535, "192.168.1.0", 24);
+	rules[0].iport_min = 1024;
+	rule_set(&rules[1], true, 0, 65535, "192.168.1.0", 24);
+	rules[1].has_regex = true;
+	regcomp(&rules[1].regex, "^admin", REG_EXTENDED | REG_ICASE | REG_NOSUB);
+	fake_env_start(e);
+	CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_E_PERMISSION);	/* iport < 1024 */
+	CHECK(!store_permitted(e->s, 80, &r.iaddr, 80, "web"));
+	str_copy(r.desc, sizeof(r.desc), "ADMIN web");
+	CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_OK);		/* regex rule */
+	/* a refresh with a description the rules refuse is refused */
+	str_copy(r.desc, sizeof(r.desc), "web");
+	CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_E_PERMISSION);
+	CHECK_STR(store_find(e->s, TCP, 80, NULL)->desc, "ADMIN web");
+	r = fake_req(TCP, 2000, "192.168.1.10", 2000, "x", OWNER_UPNP);
+	CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_OK);
+	r = fake_req(TCP, 2001, "192.168.2.10", 2000, "x", OWNER_UPNP);
+	CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_E_PERMISSION);	/* default deny */
+	fake_env_free(e);
+	regfree(&rules[1].regex);
+	free(rules);
+}
+
+TEST(store_backend_refusal_changes_nothing)
+{
+	struct fake_env *e = fake_env_new(true);
+	struct mapping r = fake_req(TCP, 8000, "192.168.1.10", 8000, "fw", OWNER_UPNP), *m;
+	char before[4096], after[4096];
+
+	fake_env_start(e);
+	CHECK_EQ(store_add(e->s, &r, 100, 0, NULL), ST_OK);
+	CHECK(fake_env_read_lease(e, before, sizeof(before)) > 0);
+	/* a new mapping the kernel refuses */
+	e->fw.fail_add = 1;
+	r.eport = 8001;
+	CHECK_EQ(store_add(e->s, &r, 100, 0, NULL), ST_E_FIREWALL);
+	CHECK(store_find(e->s, TCP, 8001, NULL) == NULL);
+	CHECK_EQ(store_count(e->s), 1);
+	/* a refresh that changes the internal port: del ok, add refused,
+	 * the old element is put back */
+	r.eport = 8000;
+	r.iport = 9000;
+	e->fw.fail_add = 1;
+	CHECK_EQ(store_add(e->s, &r, 100, 0, NULL), ST_E_FIREWALL);
+	m = store_find(e->s, TCP, 8000, NULL);
+	CHECK(m != NULL && m->iport == 8000);
+	CHECK(fake_fw_has(&e->fw, TCP, 8000, 8000));
+	CHECK(store_find_internal(e->s, TCP, &r.iaddr, 8000) == m);
+	/* a delete the kernel refuses */
+	e->fw.fail_del = 1;
+	CHECK_EQ(store_del(e->s, TCP, 8000, NULL, NULL), ST_E_FIREWALL);
+	CHECK(store_find(e->s, TCP, 8000, NULL) != NULL);
+	CHECK(fake_env_read_lease(e, after, sizeof(after)) > 0);
+	CHECK(strcmp(after, before) == 0);
+	CHECK_EQ(store_get_stats(e->s)->fw_errors, 3);
+	fake_env_free(e);
+}
+
+TEST(store_disabled_mappings_stay_out_of_the_kernel)
+{
+	struct fake_env *e = env();
+	struct mapping r = fake_req(TCP, 8100, "192.168.1.10", 8100, "d", OWNER_UPNP);
+
+	r.enabled = false;
+	CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_OK);
+	CHECK_EQ(e->fw.n_kernel, 0);
+	r.enabled = true;
+	CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_OK);
+	CHECK(fake_fw_has(&e->fw, TCP, 8100, 8100));
+	r.enabled = false;
+	CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_OK);
+	CHECK_EQ(e->fw.n_kernel, 0);
+	CHECK_EQ(store_count(e->s), 1);
+	CHECK_EQ(store_reinstall(e->s), 0);
+	CHECK_EQ(e->fw.last_install_n, 0);
+	fake_env_free(e);
+}
+
+TEST(store_del_owner_and_find_internal)
+{
+	struct fake_env *e = env();
+	struct in6_addr a = A("192.168.1.10"), b = A("192.168.1.11");
+	struct mapping r;
+	unsigned i;
+
+	for (i = 0; i < 4; i++) {
+		r = fake_req(i % 2 ? UDP : TCP, (uint16_t)(6000 + i), "192.168.1.10", 500,
+			     "pmp", OWNER_NATPMP);
+		CHECK_EQ(store_add(e->s, &r, 60, 0, NULL), ST_OK);
+	}
+	r = fake_req(TCP, 6100, "192.168.1.10", 501, "upnp", OWNER_UPNP);
+	CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_OK);
+	r = fake_req(TCP, 6200, "192.168.1.11", 500, "other", OWNER_NATPMP);
+	CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_OK);
+	/* first in key order among the internal matches */
+	CHECK(store_find_internal(e->s, TCP, &a, 500) != NULL);
+	CHECK_EQ(store_find_internal(e->s, TCP, &a, 500)->eport, 6000);
+	CHECK_EQ(store_find_internal(e->s, UDP, &a, 500)->eport, 6001);
+	CHECK_EQ(store_find_internal(e->s, TCP, &b, 500)->eport, 6200);
+	CHECK(store_find_internal(e->s, TCP, &a, 502) == NULL);
+	/* NAT-PMP "delete all UDP" then "all" */
+	CHECK_EQ(store_del_owner(e->s, OWNER_NATPMP, &a, UDP), 2);
+	CHECK(store_find_internal(e->s, UDP, &a, 500) == NULL);
+	CHECK_EQ(store_del_owner(e->s, OWNER_NATPMP, &a, 0), 2);
+	CHECK_EQ(store_count(e->s), 2);		/* the UPnP one and .11's stay */
+	CHECK(store_find(e->s, TCP, 6100, NULL) != NULL);
+	CHECK_EQ(store_count_client(e->s, &a), 1);
+	CHECK_EQ(store_del_owner(e->s, OWNER_NATPMP, &a, 0), 0);
+	CHECK_EQ(store_del_owner(e->s, OWNER_UPNP, &a, 0), 1);
+	CHECK_EQ(store_count_client(e->s, &a), 0);
+	fake_env_free(e);
+}
+
+TEST(store_idle_cleanup)
+{
+	struct fake_env *e = fake_env_new(false);
+	struct mapping r;
+	unsigned i;
+
+	e->ctx.cfg.clean_ruleset_threshold = 2;
+	e->ctx.cfg.clean_ruleset_interval = 600;
+	fake_env_start(e);
+	for (i = 0; i < 4; i++) {
+		r = fake_req(TCP, (uint16_t)(7000 + i), "192.168.1.10", (uint16_t)(7000 + i), "i",
+			     i == 3 ? OWNER_STATIC : OWNER_UPNP);
+		CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_OK);
+	}
+	CHECK_EQ(store_idle_pass(e->s), 0);		/* first pass records */
+	fake_fw_set_packets(&e->fw, TCP, 7000, 10);	/* 7000 saw traffic */
+	CHECK_EQ(store_idle_pass(e->s), 2);		/* 7001, 7002 idle; static stays */
+	CHECK(store_find(e->s, TCP, 7000, NULL) != NULL);
+	CHECK(store_find(e->s, TCP, 7003, NULL) != NULL);
+	CHECK_EQ(store_get_stats(e->s)->idle_removed, 2);
+	/* two left: not above the threshold, nothing done */
+	CHECK_EQ(store_idle_pass(e->s), 0);
+	CHECK_EQ(store_count(e->s), 2);
+	fake_env_free(e);
+}
+
+TEST(store_sanitize_descriptions)
+{
+	char out[16];
+	struct fake_env *e = env();
+	struct mapping r = fake_req(TCP, 1234, "192.168.1.10", 1234, "", OWNER_UPNP), *m;
+
+	store_sanitize_desc(out, sizeof(out), "a\r\nb\x7f", 6);
+	CHECK_STR(out, "a??b?");
+	store_sanitize_desc(out, sizeof(out), "caf\xc3\xa9 \xff\xc3", 9);
+	CHECK_STR(out, "caf\xc3\xa9 ??");
+	store_sanitize_desc(out, sizeof(out), "\xed\xa0\x80", 3);	/* surrogate */
+	CHECK_STR(out, "???");
+	store_sanitize_desc(out, 6, "abcd\xc3\xa9", 6);	/* no half characters */
+	CHECK_STR(out, "abcd");
+	memcpy(r.desc, "x\ny%z\t", 7);
+	CHECK_EQ(store_add(e->s, &r, 0, 0, &m), ST_OK);
+	CHECK_STR(m->desc, "x?y%z?");
+	fake_env_free(e);
+}
+
+TEST(store_clamp_lifetime)
+{
+	struct fake_env *e = fake_env_new(false);
+
+	e->ctx.cfg.min_lifetime = 120;
+	e->ctx.cfg.max_lifetime = 86400;
+	fake_env_start(e);
+	CHECK_EQ(store_clamp_lifetime(e->s, 10), 120);
+	CHECK_EQ(store_clamp_lifetime(e->s, 3600), 3600);
+	CHECK_EQ(store_clamp_lifetime(e->s, 1000000), 86400);
+	e->ctx.cfg.min_lifetime = e->ctx.cfg.max_lifetime = 0;
+	CHECK_EQ(store_clamp_lifetime(e->s, 7), 7);
+	CHECK(strcmp(store_strerror(ST_E_QUOTA_CLIENT), "unknown error") != 0);
+	fake_env_free(e);
+}
+
+TEST(store_port_in_use_proc_lines)
+{
+	struct in_addr ext;
+
+	inet_pton(AF_INET, "203.0.113.1", &ext);
+	CHECK_EQ(portinuse_parse_line("  sl  local_address rem_address   st tx_queue", false, TCP, ext), -1);
+	CHECK_EQ(portinuse_parse_line("   0: 00000000:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 636 1", false, TCP, ext), 22);
+	/* 127.0.0.1 listener: not reachable from outside */
+	CHECK_EQ(portinuse_parse_line("   1: 0100007F:0035 00000000:0000 0A 00000000:00000000", false, TCP, ext), -1);
+	/* established connection: not a listener */
+	CHECK_EQ(portinuse_parse_line("   2: 00000000:1F90 0A000001:D431 01 00000000:00000000", false, TCP, ext), -1);
+	/* bound on the external address 203.0.113.1 (kernel prints 017100CB on little endian) */
+	{
+		char line[128];
+		str_printf(line, sizeof(line), "   3: %08X:0050 00000000:0000 0A 0", ext.s_addr);
+		CHECK_EQ(portinuse_parse_line(line, false, TCP, ext), 80);
+	}
+	/* UDP: unconnected sockets only */
+	CHECK_EQ(portinuse_parse_line("   4: 00000000:14E9 00000000:0000 07 0", false, UDP, ext), 5353);
+	CHECK_EQ(portinuse_parse_line("   4: 00000000:14E9 00000000:0000 0A 0", false, UDP, ext), -1);
+	/* tcp6 wildcard */
+	CHECK_EQ(portinuse_parse_line("   0: 00000000000000000000000000000000:0016 00000000000000000000000000000000:0000 0A 0", true, TCP, ext), 22);
+	CHECK_EQ(portinuse_parse_line("   0: 0000000000000000000000000000000:0016", true, TCP, ext), -1);
+	CHECK_EQ(portinuse_parse_line("garbage", false, TCP, ext), -1);
+	CHECK_EQ(portinuse_parse_line("", false, TCP, ext), -1);
+}
+
+/* --- the order-statistic tree against a reference --------------------- */
+
+struct onode {
+	struct ost_node tn;
+	unsigned key;
+};
+
+static int
+ocmp(const struct ost_node *a, const struct ost_node *b)
+{
+	unsigned x = container_of(a, struct onode, tn)->key, y = container_of(b, struct onode, tn)->key;
+
+	return x < y ? -1 : x > y;
+}
+
+static int
+okeycmp(const void *k, const struct ost_node *b)
+{
+	unsigned x = *(const unsigned *)k, y = container_of(b, struct onode, tn)->key;
+
+	return x < y ? -1 : x > y;
+}
+
+TEST(ostree_random_against_reference)
+{
+	enum { N = 2000 };
+	static struct onode nodes[N];
+	static bool in[N];
+	struct ost t;
+	unsigned i, step, seed = 12345;
+	bool ok = true;
+
+	ost_init(&t, ocmp);
+	memset(in, 0, sizeof(in));
+	for (i = 0; i < N; i++)
+		nodes[i].key = i * 2;
+	for (step = 0; step < 20000 && ok; step++) {
+		seed = seed * 1103515245u + 12345u;
+		i = (seed >> 8) % N;
+		if (in[i]) {
+			ost_remove(&t, &nodes[i].tn);
+			in[i] = false;
+		} else {
+			CHECK_EQ(ost_insert(&t, &nodes[i].tn), 0);
+			in[i] = true;
+		}
+		if (step % 997 == 0) {
+			size_t rank = 0, j, cnt = 0;
+			ok = ost_verify(&t) == 0;
+			CHECK(ok);
+			for (j = 0; j < N; j++) {
+				if (!in[j])
+					continue;
+				if (ost_nth(&t, cnt) != &nodes[j].tn)
+					ok = false;
+				cnt++;
+			}
+			CHECK(ok);
+			CHECK_EQ(ost_count(&t), cnt);
+			/* bound: odd keys fall between nodes */
+			{
+				unsigned k = 2 * (N / 2) + 1;
+				struct ost_node *b = ost_bound(&t, &k, okeycmp, false, &rank);
+				for (j = N / 2 + 1; j < N && !in[j]; j++)
+					;
+				CHECK(b == (j < N ? &nodes[j].tn : NULL));
+			}
+		}
+	}
+	/* duplicates are refused */
+	{
+		struct onode dup = { .key = nodes[0].key };
+		if (!in[0]) {
+			ost_insert(&t, &nodes[0].tn);
+			in[0] = true;
+		}
+		CHECK_EQ(ost_insert(&t, &dup.tn), -1);
+		CHECK(ost_find(&t, &dup.key, okeycmp) == &nodes[0].tn);
+	}
+	CHECK_EQ(ost_verify(&t), 0);
+}
+
+static int
+bound_socket(int type, bool listening, bool v6, uint16_t *port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd = socket(v6 ? AF_INET6 : AF_INET, type | SOCK_CLOEXEC, 0);
+
+	memset(&ss, 0, sizeof(ss));
+	ss.ss_family = v6 ? AF_INET6 : AF_INET;	/* wildcard address, port 0 */
+	len = v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&ss, len) < 0 ||
+	    (listening && listen(fd, 1) < 0) || getsockname(fd, (struct sockaddr *)&ss, &len) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	*port = ntohs(v6 ? ((struct sockaddr_in6 *)&ss)->sin6_port : ((struct sockaddr_in *)&ss)->sin_port);
+	return fd;
+}
+
+TEST(store_port_in_use_live_sockets)
+{
+	static uint8_t bits[PORTINUSE_BITMAP_BYTES];
+	struct in_addr none = { 0 };
+	uint16_t tp = 0, up = 0, t6 = 0, cp = 0;
+	int lt = bound_socket(SOCK_STREAM, true, false, &tp);
+	int lu = bound_socket(SOCK_DGRAM, false, false, &up);
+	int l6 = bound_socket(SOCK_STREAM, true, true, &t6);
+	int bt = bound_socket(SOCK_STREAM, false, false, &cp);	/* bound, not listening */
+
+	CHECK(lt >= 0 && lu >= 0 && bt >= 0);
+	CHECK_EQ(portinuse_scan(IPPROTO_TCP, none, bits), 0);
+	CHECK(portinuse_bit(bits, tp));
+	CHECK(!portinuse_bit(bits, up) || up == tp);
+	CHECK(!portinuse_bit(bits, cp));
+	if (l6 >= 0)
+		CHECK(portinuse_bit(bits, t6));
+	CHECK_EQ(portinuse_scan(IPPROTO_UDP, none, bits), 0);
+	CHECK(portinuse_bit(bits, up));
+	/* and through the store's default check */
+	{
+		struct fake_env *e = env();
+		struct mapping r = fake_req(TCP, tp, "192.168.1.10", 80, "x", OWNER_UPNP), *m;
+		store_set_port_in_use_cb(e->s, NULL, NULL);
+		CHECK_EQ(store_check(e->s, &r, 0), ST_OK);	/* check off */
+		fake_env_restart(e);
+		store_free(e->s);
+		e->s = store_new(&e->ctx, &fake_fw_ops, fake_fw_handle(&e->fw));	/* default check */
+		CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_E_PORT_IN_USE);
+		CHECK_EQ(store_add(e->s, &r, 0, STORE_F_ANY_PORT, &m), ST_OK);
+		CHECK(m != NULL && m->eport != tp);
+		fake_env_free(e);
+	}
+	close(lt);
+	close(lu);
+	close(bt);
+	if (l6 >= 0)
+		close(l6);
+}
