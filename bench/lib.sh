@@ -176,22 +176,23 @@ pmp_tests() {
 		for i in 1 16; do
 			pt_b=$(budget "$PHASE_BUDGET")
 			if [ $proto = pmp ]; then
-				pt_l=$(c1 "$BB/pmpload" -i $i -n "$PMP_N" -d "$pt_b" "$GW_LAN" map $pt_p)
+				pt_l=$(c1 "$BB/pmpload" -i $i -t 5000 -n "$PMP_N" -d "$pt_b" "$GW_LAN" map $pt_p)
 			else
-				pt_l=$(c1 "$BB/pmpload" -i $i -n "$PMP_N" -d "$pt_b" "$GW_LAN" pcpmap $pt_p "$C1")
+				pt_l=$(c1 "$BB/pmpload" -i $i -t 5000 -n "$PMP_N" -d "$pt_b" "$GW_LAN" pcpmap $pt_p "$C1")
 			fi
 			kv "${proto}_map_med_us_${i}_$1" "$(field med_us "$pt_l")"
 			kv "${proto}_map_p99_us_${i}_$1" "$(field p99_us "$pt_l")"
 			kv "${proto}_map_rps_${i}_$1" "$(field rps "$pt_l")"
 			kv "${proto}_map_ok_${i}_$1" "$(field ok "$pt_l")"
 			kv "${proto}_map_err_${i}_$1" "$(field first_err "$pt_l")"
+			kv "${proto}_map_lost_${i}_$1" "$(field lost "$pt_l")"
 			pt_n=$(field n "$pt_l")
 			# take them away again (untimed), so the SOAP count stays
 			pt_b=$(budget "$PHASE_BUDGET")
 			if [ $proto = pmp ]; then
-				c1 "$BB/pmpload" -i 16 -n "${pt_n:-0}" -d "$pt_b" "$GW_LAN" unmap $pt_p >/dev/null
+				c1 "$BB/pmpload" -i 16 -t 5000 -n "${pt_n:-0}" -d "$pt_b" "$GW_LAN" unmap $pt_p >/dev/null
 			else
-				c1 "$BB/pmpload" -i 16 -n "${pt_n:-0}" -d "$pt_b" "$GW_LAN" pcpunmap $pt_p "$C1" >/dev/null
+				c1 "$BB/pmpload" -i 16 -t 5000 -n "${pt_n:-0}" -d "$pt_b" "$GW_LAN" pcpunmap $pt_p "$C1" >/dev/null
 			fi
 			pt_p=$((pt_p + 1000))
 		done
