@@ -1,16 +1,301 @@
-/* pmp.c - UDP 5351 server: NAT-PMP (RFC 6886) and PCP (RFC 6887).  (stub: not built yet) */
+/* pmp.c - the UDP 5351 server shared by NAT-PMP (RFC 6886) and PCP
+ * (RFC 6887): one socket per LAN address, dispatch on the version byte,
+ * unsolicited announcements to 224.0.0.1:5350.
+ *
+ * Nothing is answered to the WAN side: each socket is bound to one LAN
+ * address, and a datagram is served only if it arrived on that LAN's
+ * interface (IP_PKTINFO) from an address of that LAN.  The protocol
+ * handlers are pure functions (natpmp.c, pcp.c); this file does the I/O. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "ctx.h"
+#include "log.h"
+#include "natpmp.h"
+#include "pcp.h"
 #include "pmp.h"
+#include "util.h"
+
+#define PMP_ANNOUNCE_COUNT	10	/* RFC 6886 §3.2.1, RFC 6887 §14.1.1 */
+#define PMP_ANNOUNCE_FIRST_MS	250	/* then doubling */
+#define PMP_READ_BUDGET		64	/* datagrams per wake-up per socket */
+
+struct pmp_sock {
+	struct loop_fd lfd;
+	struct pmp *pmp;
+	unsigned ifindex;
+	struct in_addr addr;
+	char name[IF_NAMESIZE];
+};
+
+struct pmp {
+	struct igdd_ctx *ctx;
+	struct pmp_sock socks[CFG_MAX_LISTEN];
+	unsigned n_socks;
+	struct loop_timer announce;
+	unsigned announce_left;
+	uint64_t announce_next_ms;
+	bool announce_pcp;		/* PCP ANNOUNCE too (restart), not only NAT-PMP */
+};
+
+uint32_t
+pmp_epoch(const struct igdd_ctx *ctx)
+{
+	uint64_t now = time_mono_ms();
+
+	return now > ctx->start_mono ? (uint32_t)((now - ctx->start_mono) / 1000) : 0;
+}
+
+int
+pmp_handle(struct igdd_ctx *ctx, const struct in6_addr *from,
+	   const uint8_t *req, size_t len, uint8_t *resp, size_t *resplen)
+{
+	int rc;
+
+	*resplen = 0;
+	if (len < 1) {
+		ctx->stats.dropped_malformed++;
+		return -1;
+	}
+	/* RFC 6887 §9: a server that speaks both protocols answers version
+	 * 0 as NAT-PMP and every other version as PCP (UNSUPP_VERSION with
+	 * version 2 for 1 and > 2).  So NAT-PMP's own "unsupported version"
+	 * answer of RFC 6886 §3.5 is never needed on this port. */
+	if (req[0] == NATPMP_VERSION)
+		rc = natpmp_handle(ctx, from, req, len, resp, resplen);
+	else
+		rc = pcp_handle(ctx, from, req, len, resp, resplen);
+	if (rc < 0)
+		ctx->stats.dropped_malformed++;
+	return rc;
+}
+
+static void
+pmp_readable(struct loop_fd *lfd, uint32_t events)
+{
+	struct pmp_sock *ps = container_of(lfd, struct pmp_sock, lfd);
+	struct igdd_ctx *ctx = ps->pmp->ctx;
+	uint8_t buf[PMP_MAX_DATAGRAM + 4], resp[PMP_MAX_DATAGRAM];
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+	} cbuf;
+	int budget;
+
+	(void)events;
+	for (budget = 0; budget < PMP_READ_BUDGET; budget++) {
+		struct sockaddr_in src;
+		struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+		struct msghdr msg = {
+			.msg_name = &src, .msg_namelen = sizeof(src),
+			.msg_iov = &iov, .msg_iovlen = 1,
+			.msg_control = cbuf.buf, .msg_controllen = sizeof(cbuf.buf),
+		};
+		struct cmsghdr *c;
+		unsigned ifindex = 0;
+		const struct lan_iface *lan;
+		struct in6_addr from;
+		size_t resplen, len;
+		ssize_t n;
+
+		n = recvmsg(lfd->fd, &msg, MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				log_warn("NAT-PMP/PCP recvmsg on %s", ps->name);
+			return;
+		}
+		for (c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
+			if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+				struct in_pktinfo pi;
+				memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+				ifindex = (unsigned)pi.ipi_ifindex;
+			}
+		}
+		if (msg.msg_namelen < sizeof(src) || src.sin_family != AF_INET)
+			continue;
+		lan = ctx_lan_for_addr(ctx, src.sin_addr);
+		if (lan == NULL || ifindex != ps->ifindex || lan->ifindex != ps->ifindex ||
+		    src.sin_port == 0) {
+			ctx->stats.dropped_wan++;
+			continue;
+		}
+		/* A datagram longer than PCP's maximum: PCP answers
+		 * MALFORMED_REQUEST on the first 1100 bytes (RFC 6887 §8.3);
+		 * pass 1101 so the length check sees it. */
+		len = (size_t)n;
+		if (len > PMP_MAX_DATAGRAM + 1 || (msg.msg_flags & MSG_TRUNC))
+			len = PMP_MAX_DATAGRAM + 1;
+		addr_from_v4(&from, src.sin_addr);
+		if (pmp_handle(ctx, &from, buf, len, resp, &resplen) != 1 || resplen == 0)
+			continue;
+		if (sendto(lfd->fd, resp, resplen, 0, (struct sockaddr *)&src, sizeof(src)) < 0)
+			log_warn("NAT-PMP/PCP sendto %s", inet_ntoa(src.sin_addr));
+	}
+}
+
+static void
+announce_send(struct pmp *p)
+{
+	struct sockaddr_in dst;
+	uint8_t buf[PCP_HDR_LEN];
+	size_t n;
+	unsigned k;
+
+	memset(&dst, 0, sizeof(dst));
+	dst.sin_family = AF_INET;
+	dst.sin_port = htons(PMP_CLIENT_PORT);
+	dst.sin_addr.s_addr = htonl(INADDR_ALLHOSTS_GROUP);	/* 224.0.0.1 */
+	for (k = 0; k < p->n_socks; k++) {
+		int fd = p->socks[k].lfd.fd;
+
+		/* RFC 6886 §3.2.1: the external-address response, only once
+		 * there is an address to tell. */
+		if (p->ctx->ext_addr.s_addr != 0) {
+			n = natpmp_external_response(p->ctx, buf, sizeof(buf));
+			if (n > 0 && sendto(fd, buf, n, 0, (struct sockaddr *)&dst, sizeof(dst)) < 0)
+				log_debug("NAT-PMP announce on %s: %s", p->socks[k].name,
+					  strerror(errno));
+		}
+		/* RFC 6887 §14.1.1: an unsolicited ANNOUNCE after a restart
+		 * (the epoch tells clients their mappings are gone). */
+		if (p->announce_pcp) {
+			n = pcp_announce(p->ctx, buf, sizeof(buf));
+			if (n > 0 && sendto(fd, buf, n, 0, (struct sockaddr *)&dst, sizeof(dst)) < 0)
+				log_debug("PCP announce on %s: %s", p->socks[k].name,
+					  strerror(errno));
+		}
+	}
+}
+
+static void
+announce_timer(struct loop_timer *t)
+{
+	struct pmp *p = container_of(t, struct pmp, announce);
+
+	if (p->announce_left == 0)
+		return;
+	announce_send(p);
+	p->announce_left--;
+	if (p->announce_left > 0) {
+		loop_timer_set(&p->ctx->loop, &p->announce, p->announce_next_ms);
+		p->announce_next_ms *= 2;
+	}
+}
+
+/* Ten announcements: now, then 250 ms later, doubling each time. */
+static void
+announce_start(struct pmp *p, bool pcp)
+{
+	p->announce_left = PMP_ANNOUNCE_COUNT;
+	p->announce_next_ms = PMP_ANNOUNCE_FIRST_MS;
+	p->announce_pcp = pcp;
+	p->announce.cb = announce_timer;
+	loop_timer_set(&p->ctx->loop, &p->announce, 0);
+}
+
+void
+pmp_ext_addr_changed(struct igdd_ctx *ctx)
+{
+	struct pmp *p = ctx->pmp;
+
+	if (p == NULL)
+		return;
+	/* RFC 6886 §3.2.1: a new external address is announced again; the
+	 * PCP ANNOUNCE stays a restart signal, so keep it if a restart
+	 * schedule is still running. */
+	announce_start(p, p->announce_pcp && p->announce_left > 0);
+}
+
+static int
+sock_open(struct pmp_sock *ps)
+{
+	struct sockaddr_in sa;
+	struct ip_mreqn mreq;
+	int fd, one = 1, zero = 0, ttl = 1;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons(PMP_SERVER_PORT);
+	sa.sin_addr = ps->addr;
+	memset(&mreq, 0, sizeof(mreq));
+	mreq.imr_address = ps->addr;
+	mreq.imr_ifindex = (int)ps->ifindex;
+	/* Announcements leave through this LAN interface without needing a
+	 * multicast route (DESIGN.md lab notes). */
+	if (setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &mreq, sizeof(mreq)) < 0 ||
+	    setsockopt(fd, IPPROTO_IP, IP_MULTICAST_LOOP, &zero, sizeof(zero)) < 0 ||
+	    setsockopt(fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl, sizeof(ttl)) < 0 ||
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
 
 int
 pmp_init(struct igdd_ctx *ctx)
 {
-	(void)ctx;
+	struct pmp *p;
+	unsigned k;
+
+	p = calloc(1, sizeof(*p));
+	if (p == NULL)
+		return -1;
+	p->ctx = ctx;
+	ctx->pmp = p;
+	for (k = 0; k < ctx->n_lan; k++) {
+		struct pmp_sock *ps = &p->socks[p->n_socks];
+
+		ps->pmp = p;
+		ps->ifindex = ctx->lan[k].ifindex;
+		ps->addr = ctx->lan[k].addr;
+		str_copy(ps->name, sizeof(ps->name), ctx->lan[k].name);
+		ps->lfd.fd = sock_open(ps);
+		if (ps->lfd.fd < 0) {
+			log_warn("NAT-PMP/PCP: cannot listen on %s:%d (%s)",
+				 inet_ntoa(ps->addr), PMP_SERVER_PORT, ps->name);
+			pmp_shutdown(ctx);
+			return -1;
+		}
+		ps->lfd.cb = pmp_readable;
+		if (loop_fd_add(&ctx->loop, &ps->lfd, EPOLLIN) < 0) {
+			close(ps->lfd.fd);
+			pmp_shutdown(ctx);
+			return -1;
+		}
+		p->n_socks++;
+	}
+	log_info("NAT-PMP/PCP listening on %u LAN address(es), port %d", p->n_socks,
+		 PMP_SERVER_PORT);
+	announce_start(p, true);
+	ctx_add_ext_hook(ctx, pmp_ext_addr_changed);
 	return 0;
 }
 
 void
 pmp_shutdown(struct igdd_ctx *ctx)
 {
-	(void)ctx;
+	struct pmp *p = ctx->pmp;
+	unsigned k;
+
+	if (p == NULL)
+		return;
+	loop_timer_cancel(&ctx->loop, &p->announce);
+	for (k = 0; k < p->n_socks; k++) {
+		loop_fd_del(&ctx->loop, &p->socks[k].lfd);
+		close(p->socks[k].lfd.fd);
+	}
+	free(p);
+	ctx->pmp = NULL;
 }

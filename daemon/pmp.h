@@ -2,11 +2,34 @@
 #ifndef IGDD_PMP_H
 #define IGDD_PMP_H
 
+#include <stddef.h>
+#include <stdint.h>
+#include <netinet/in.h>
+
 struct igdd_ctx;
+
+#define PMP_SERVER_PORT		5351
+#define PMP_CLIENT_PORT		5350	/* announcements go to 224.0.0.1:5350 */
+#define PMP_MAX_DATAGRAM	1100	/* RFC 6887 §7: the largest PCP message */
 
 /* Open sockets and register them with the loop. 0 ok, -1 fatal. */
 int pmp_init(struct igdd_ctx *ctx);
 /* Say goodbye where the protocol wants it, close everything. */
 void pmp_shutdown(struct igdd_ctx *ctx);
+/* The external address changed (or became known): announce it again
+ * (RFC 6886 §3.2.1, RFC 6887 §14.1.1). */
+void pmp_ext_addr_changed(struct igdd_ctx *ctx);
+
+/* Dispatch one datagram on its version byte: 0 NAT-PMP, anything else
+ * PCP (which answers versions it does not speak with UNSUPP_VERSION).
+ * Pure apart from the store calls; same return convention as
+ * natpmp_handle(): 1 answer in resp (PMP_MAX_DATAGRAM bytes), 0 ignore,
+ * -1 malformed (counted in ctx->stats.dropped_malformed here). */
+int pmp_handle(struct igdd_ctx *ctx, const struct in6_addr *from,
+	       const uint8_t *req, size_t len, uint8_t *resp, size_t *resplen);
+
+/* Seconds since the start of the epoch (RFC 6886 §3.6, RFC 6887 §8.5):
+ * since igdd started, on the monotonic clock. */
+uint32_t pmp_epoch(const struct igdd_ctx *ctx);
 
 #endif

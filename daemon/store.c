@@ -794,6 +794,18 @@ has_fw(const struct store *s)
 	return s->fw != NULL && s->ops != NULL;
 }
 
+/* Undo the client_get()s of a mapping that was not inserted.  The
+ * internal client and the owner are often one entry (NAT-PMP always):
+ * release it once. */
+static void
+put_clients(struct store *s, struct st_client *icl, struct st_client *ocl)
+{
+	if (icl != NULL)
+		client_put(s, icl);
+	if (ocl != NULL && ocl != icl)
+		client_put(s, ocl);
+}
+
 static enum store_result
 insert_new(struct store *s, const struct mapping *cand, struct mapping **out)
 {
@@ -812,8 +824,7 @@ insert_new(struct store *s, const struct mapping *cand, struct mapping **out)
 		log_warn("firewall refused %s %u", proto_name(n->m.proto), n->m.eport);
 		s->stats.fw_errors++;
 		free(n);
-		client_put(s, icl);
-		client_put(s, ocl);
+		put_clients(s, icl, ocl);
 		return ST_E_FIREWALL;
 	}
 	link_node(s, n, icl, ocl);
@@ -826,10 +837,7 @@ insert_new(struct store *s, const struct mapping *cand, struct mapping **out)
 	return ST_OK;
 nomem:
 	free(n);
-	if (icl != NULL)
-		client_put(s, icl);
-	if (ocl != NULL)
-		client_put(s, ocl);
+	put_clients(s, icl, ocl);
 	return ST_E_NOMEM;
 }
 
@@ -1109,8 +1117,7 @@ restore_record(void *arg, const struct lease_record *r)
 	ocl = client_get(s, &cand.owner.addr);
 	if (n == NULL || icl == NULL || ocl == NULL || heap_reserve(s) < 0) {
 		free(n);
-		client_put(s, icl);
-		client_put(s, ocl);
+		put_clients(s, icl, ocl);
 		s->stats.lease_errors++;
 		return;
 	}

@@ -6,7 +6,11 @@
 LAB_TEST=demo
 . "$(dirname "$0")/lib.sh"
 
-say() { printf '\n\033[1m==> %s\033[0m\n' "$*" 2>/dev/null || printf '\n==> %s\n' "$*"; }
+if [ -t 1 ]; then
+	say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+else
+	say() { printf '\n==> %s\n' "$*"; }
+fi
 show() { echo "\$ $*"; "$@" 2>&1 | sed 's/^/  /'; }
 
 lab_up

@@ -202,3 +202,9 @@ wait_for() {
 	done
 	return 1
 }
+
+# --- NAT-PMP / PCP helpers (t_natpmp, t_pcp) ---
+PCPC=${PCPC:-$LAB_TOP/build/tools/pcpc}
+PMPQ=${PMPQ:-$LAB_TOP/build/tools/pmpq}
+# pcp_field FILE KEY: the value of KEY=... in pcpc's output.
+pcp_field() { sed -n "s/^$2=//p" "$1" | head -1; }

@@ -1,0 +1,223 @@
+/* natpmp.c - NAT-PMP (RFC 6886): external address and port mappings.
+ *
+ * natpmp_handle() decides and writes the answer; pmp.c does the I/O.  A
+ * NAT-PMP client maps only for itself: the internal address and the owner
+ * are the request's source.  Policy (permissions, quotas, conflicts, free
+ * port search) is the store's. */
+#include <string.h>
+
+#include "ctx.h"
+#include "log.h"
+#include "natpmp.h"
+#include "pmp.h"
+#include "store.h"
+#include "util.h"
+#include "wire.h"
+
+size_t
+natpmp_external_response(const struct igdd_ctx *ctx, uint8_t *buf, size_t size)
+{
+	struct wr w;
+
+	wr_init(&w, buf, size);
+	wr_u8(&w, NATPMP_VERSION);
+	wr_u8(&w, NATPMP_OP_RESPONSE + NATPMP_OP_EXTERNAL);
+	/* §3.2: no external address yet is a network failure (result 3),
+	 * with the address field 0. */
+	wr_u16(&w, ctx->ext_addr.s_addr != 0 ? NATPMP_SUCCESS : NATPMP_NETWORK_FAILURE);
+	wr_u32(&w, pmp_epoch(ctx));
+	wr_bytes(&w, &ctx->ext_addr.s_addr, 4);	/* already network order */
+	return w.err ? 0 : wr_len(&w);
+}
+
+static enum natpmp_result
+result_from_store(enum store_result r)
+{
+	switch (r) {
+	case ST_OK:
+		return NATPMP_SUCCESS;
+	case ST_E_PERMISSION:
+	case ST_E_SECURE:
+	case ST_E_NOT_OWNER:
+	case ST_E_NONCE:
+	case ST_E_INVAL:
+	case ST_E_NOT_FOUND:
+		return NATPMP_REFUSED;
+	case ST_E_CONFLICT:	/* only without STORE_F_ANY_PORT: a refresh lost its port */
+	case ST_E_PORT_IN_USE:
+	case ST_E_QUOTA_CLIENT:
+	case ST_E_QUOTA_TOTAL:
+	case ST_E_NO_PORT:
+	case ST_E_FIREWALL:
+	case ST_E_NOMEM:
+		return NATPMP_NO_RESOURCES;
+	}
+	return NATPMP_NO_RESOURCES;
+}
+
+/* Delete one mapping (lifetime 0, §3.4).  A mapping that does not exist is
+ * already deleted: success.  Mappings made by other means (UPnP, static)
+ * are not NAT-PMP's to remove: refused. */
+static enum natpmp_result
+map_delete(struct igdd_ctx *ctx, const struct in6_addr *from, uint8_t proto, uint16_t iport)
+{
+	struct mapping *m;
+
+	if (iport == 0) {
+		/* §3.4: internal port 0 and lifetime 0 = delete all of this
+		 * client's mappings (for this protocol). */
+		size_t n = store_del_owner(ctx->store, OWNER_NATPMP, from, proto);
+		log_debug("NAT-PMP: deleted all %zu %s mapping(s) of a client", n,
+			  proto_name(proto));
+		return NATPMP_SUCCESS;
+	}
+	m = store_find_internal(ctx->store, proto, from, iport);
+	if (m == NULL)
+		return NATPMP_SUCCESS;
+	if (m->owner.proto != OWNER_NATPMP)
+		return NATPMP_REFUSED;
+	return result_from_store(store_del(ctx->store, m->proto, m->eport, &m->rhost, from));
+}
+
+static enum natpmp_result
+map_add(struct igdd_ctx *ctx, const struct in6_addr *from, uint8_t proto, uint16_t iport,
+	uint16_t eport, uint32_t lifetime, uint16_t *got_eport, uint32_t *got_lifetime)
+{
+	struct mapping req, *existing, *m = NULL;
+	enum store_result r;
+	unsigned flags = STORE_F_ANY_PORT;
+
+	if (iport == 0)		/* "all ports" exists only for deletion (§3.4) */
+		return NATPMP_REFUSED;
+	memset(&req, 0, sizeof(req));
+	req.proto = proto;
+	req.iaddr = *from;
+	req.iport = iport;
+	req.enabled = true;
+	req.owner.proto = OWNER_NATPMP;
+	req.owner.addr = *from;
+	/* §3.3: the suggested port is only a hint; 0 = no preference, and
+	 * the internal port is the natural one to try. */
+	req.eport = eport != 0 ? eport : iport;
+	/* §3.3: a request for an internal port that this client has mapped
+	 * already returns the existing mapping, refreshed. */
+	existing = store_find_internal(ctx->store, proto, from, iport);
+	if (existing != NULL && addr_is_any(&existing->rhost)) {
+		req.eport = existing->eport;
+		flags = 0;
+	}
+	if (str_printf(req.desc, sizeof(req.desc), "NAT-PMP %u %s", (unsigned)iport,
+		       proto == IPPROTO_TCP ? "tcp" : "udp") < 0)
+		return NATPMP_NO_RESOURCES;
+	lifetime = store_clamp_lifetime(ctx->store, lifetime);
+	r = store_add(ctx->store, &req, lifetime, flags, &m);
+	if (r != ST_OK || m == NULL)
+		return r == ST_OK ? NATPMP_NO_RESOURCES : result_from_store(r);
+	*got_eport = m->eport;
+	*got_lifetime = store_lease_left(ctx->store, m);
+	if (*got_lifetime == 0 || *got_lifetime > lifetime)
+		*got_lifetime = lifetime;
+	return NATPMP_SUCCESS;
+}
+
+int
+natpmp_handle(struct igdd_ctx *ctx, const struct in6_addr *from,
+	      const uint8_t *req, size_t len, uint8_t *resp, size_t *resplen)
+{
+	struct rd r;
+	struct wr w;
+	uint8_t version, op, proto;
+	uint16_t iport, eport, got_eport = 0;
+	uint32_t lifetime, got_lifetime = 0;
+	enum natpmp_result res;
+
+	*resplen = 0;
+	rd_init(&r, req, len);
+	version = rd_u8(&r);
+	op = rd_u8(&r);
+	if (r.err)
+		return -1;	/* shorter than 2 bytes: nothing to answer */
+	/* §3.5: an opcode with the top bit set is a response (ours,
+	 * looped back, or another server's): ignore it silently. */
+	if (op >= NATPMP_OP_RESPONSE)
+		return 0;
+	wr_init(&w, resp, PMP_MAX_DATAGRAM);
+	if (version != NATPMP_VERSION) {
+		/* §3.5: "Unsupported Version": version 0, the opcode + 128,
+		 * result 1, epoch.  (pmp_handle() sends versions other than 0
+		 * to PCP per RFC 6887 §9; this path serves direct callers.) */
+		wr_u8(&w, NATPMP_VERSION);
+		wr_u8(&w, (uint8_t)(op + NATPMP_OP_RESPONSE));
+		wr_u16(&w, NATPMP_UNSUPP_VERSION);
+		wr_u32(&w, pmp_epoch(ctx));
+		*resplen = wr_len(&w);
+		return 1;
+	}
+	switch (op) {
+	case NATPMP_OP_EXTERNAL:
+		/* §3.2: the request is 2 bytes; trailing bytes are ignored. */
+		*resplen = natpmp_external_response(ctx, resp, NATPMP_EXT_RESP_LEN);
+		return 1;
+	case NATPMP_OP_MAP_UDP:
+	case NATPMP_OP_MAP_TCP:
+		break;
+	default:
+		/* §3.5: the entire request comes back with the top bit of
+		 * the opcode set and result 5 in the (reserved) bytes 2-3.
+		 * Bytes 4-7 hold the epoch when the request was too short to
+		 * have them, so a client sees the usual 8-byte error. */
+		if (len < 8) {
+			wr_u8(&w, version);
+			wr_u8(&w, (uint8_t)(op + NATPMP_OP_RESPONSE));
+			wr_u16(&w, NATPMP_UNSUPP_OPCODE);
+			wr_u32(&w, pmp_epoch(ctx));
+		} else {
+			wr_bytes(&w, req, len < PMP_MAX_DATAGRAM ? len : PMP_MAX_DATAGRAM);
+			resp[1] = (uint8_t)(op + NATPMP_OP_RESPONSE);
+			resp[2] = 0;
+			resp[3] = NATPMP_UNSUPP_OPCODE;
+		}
+		if (w.err)
+			return -1;
+		*resplen = wr_len(&w);
+		return 1;
+	}
+	rd_u16(&r);			/* reserved */
+	iport = rd_u16(&r);
+	eport = rd_u16(&r);
+	lifetime = rd_u32(&r);
+	if (r.err)
+		return -1;		/* a map request is 12 bytes (§3.3) */
+	proto = op == NATPMP_OP_MAP_TCP ? IPPROTO_TCP : IPPROTO_UDP;
+
+	if (ctx->ext_addr.s_addr == 0)
+		res = NATPMP_NETWORK_FAILURE;
+	else if (lifetime == 0)
+		res = map_delete(ctx, from, proto, iport);
+	else
+		res = map_add(ctx, from, proto, iport, eport, lifetime, &got_eport,
+			      &got_lifetime);
+	if (log_debug_on()) {
+		char a[64];
+		log_debug("NAT-PMP %s from %s: %s %u -> %u, %us: result %d", lifetime ? "map" : "unmap",
+			  addr_str(from, a, sizeof(a)), proto_name(proto), iport, eport, lifetime,
+			  (int)res);
+	}
+	/* §3.3 response: the internal port echoed, the mapped external port
+	 * and the lifetime granted.  §3.4: a deletion answers external port
+	 * 0 and lifetime 0.  Errors echo the request's ports, lifetime 0. */
+	wr_u8(&w, NATPMP_VERSION);
+	wr_u8(&w, (uint8_t)(op + NATPMP_OP_RESPONSE));
+	wr_u16(&w, res);
+	wr_u32(&w, pmp_epoch(ctx));
+	wr_u16(&w, iport);
+	if (res == NATPMP_SUCCESS) {
+		wr_u16(&w, lifetime != 0 ? got_eport : 0);
+		wr_u32(&w, lifetime != 0 ? got_lifetime : 0);
+	} else {
+		wr_u16(&w, eport);
+		wr_u32(&w, 0);
+	}
+	*resplen = wr_len(&w);
+	return 1;
+}

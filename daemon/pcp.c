@@ -1,0 +1,574 @@
+/* pcp.c - PCP (RFC 6887): ANNOUNCE and MAP, with the THIRD_PARTY,
+ * PREFER_FAILURE, FILTER and DESCRIPTION (RFC 7220) options.
+ *
+ * pcp_handle() parses the request with a bounds-checked cursor, decides
+ * through the store and writes the response; pmp.c does the I/O.  The
+ * mapping nonce owns a mapping (§11.2): the store checks it when asked
+ * with STORE_F_CHECK_NONCE.
+ *
+ * IPv4 only for now: the internal and external addresses are IPv4-mapped
+ * IPv6 addresses on the wire (§5) and in the store. */
+#include <string.h>
+
+#include "ctx.h"
+#include "log.h"
+#include "pcp.h"
+#include "pmp.h"
+#include "store.h"
+#include "util.h"
+#include "wire.h"
+
+/* What one request asks, once parsed. */
+struct pcp_req {
+	uint8_t opcode;
+	uint32_t lifetime;
+	struct in6_addr client;		/* PCP client's IP address field */
+	/* MAP */
+	uint8_t nonce[PCP_NONCE_LEN];
+	uint8_t proto;
+	uint16_t iport, eport;
+	struct in6_addr ext_ip;
+	/* options */
+	const uint8_t *opt_third_party, *opt_prefer_failure, *opt_filter, *opt_desc;
+	size_t len_third_party, len_filter, len_desc, len_prefer_failure;
+	struct in6_addr third_party;
+	struct in6_addr filter_peer;	/* :: = no filter */
+	char desc[MAPPING_DESC_MAX];
+};
+
+/* What the response carries besides the result. */
+struct pcp_answer {
+	enum pcp_result result;
+	uint32_t lifetime;
+	uint16_t eport;
+	struct in6_addr ext_ip;
+};
+
+uint32_t
+pcp_error_lifetime(enum pcp_result r)
+{
+	switch (r) {
+	case PCP_SUCCESS:
+		return 0;
+	/* §7.4: these may clear up soon; the client should retry. */
+	case PCP_NETWORK_FAILURE:
+	case PCP_NO_RESOURCES:
+	case PCP_USER_EX_QUOTA:
+	case PCP_CANNOT_PROVIDE_EXTERNAL:
+		return PCP_SHORT_LIFETIME;
+	default:
+		return PCP_LONG_LIFETIME;
+	}
+}
+
+/* The 24-byte response header (§7.2): reserved bits zero. */
+static void
+write_header(const struct igdd_ctx *ctx, struct wr *w, uint8_t opcode,
+	     enum pcp_result r, uint32_t lifetime)
+{
+	wr_u8(w, PCP_VERSION);
+	wr_u8(w, (uint8_t)(PCP_R_BIT | (opcode & 0x7f)));
+	wr_u8(w, 0);
+	wr_u8(w, (uint8_t)r);
+	wr_u32(w, lifetime);
+	wr_u32(w, pmp_epoch(ctx));
+	wr_zero(w, 12);
+}
+
+size_t
+pcp_announce(const struct igdd_ctx *ctx, uint8_t *buf, size_t size)
+{
+	struct wr w;
+
+	wr_init(&w, buf, size);
+	write_header(ctx, &w, PCP_OP_ANNOUNCE, PCP_SUCCESS, 0);
+	return w.err ? 0 : wr_len(&w);
+}
+
+/* An error response (§8.3): the request's opcode-specific data and
+ * options copied after the header, so the client can match it (nonce,
+ * ports); at most PCP_MAX_LEN bytes and a multiple of 4. */
+static size_t
+error_response(const struct igdd_ctx *ctx, const uint8_t *req, size_t len,
+	       enum pcp_result r, uint8_t *resp)
+{
+	struct wr w;
+	size_t body = 0;
+
+	if (len > PCP_MAX_LEN)
+		len = PCP_MAX_LEN;
+	if (len > PCP_HDR_LEN)
+		body = (len - PCP_HDR_LEN) & ~(size_t)3;
+	wr_init(&w, resp, PCP_MAX_LEN);
+	write_header(ctx, &w, req[1], r, pcp_error_lifetime(r));
+	wr_bytes(&w, req + PCP_HDR_LEN, body);
+	return wr_len(&w);
+}
+
+static bool
+is_v4mapped_any(const struct in6_addr *a)
+{
+	return addr_is_any(a);
+}
+
+/* FILTER (§13.3): reserved, prefix length, remote peer port, remote peer
+ * address.  The nftables back end restricts a mapping to one remote host,
+ * so /128 (a v4-mapped host) is honoured and /0 means "no filter"; other
+ * prefixes or a remote port cannot be expressed here and are refused with
+ * UNSUPP_OPTION rather than silently widened or narrowed. */
+static enum pcp_result
+parse_filter(struct pcp_req *q, const uint8_t *d)
+{
+	struct rd r;
+	uint8_t prefix;
+	uint16_t rport;
+	struct in6_addr peer;
+
+	rd_init(&r, d, 20);
+	rd_u8(&r);
+	prefix = rd_u8(&r);
+	rport = rd_u16(&r);
+	rd_bytes(&r, &peer, 16);
+	if (prefix > 128)
+		return PCP_MALFORMED_OPTION;
+	if (prefix == 0) {
+		memset(&q->filter_peer, 0, sizeof(q->filter_peer));
+		return PCP_SUCCESS;
+	}
+	/* §13.3: the filter's family must be the internal address's, and a
+	 * v4-mapped prefix covers at least the 96-bit mapping prefix. */
+	if (!addr_is_v4(&peer) || prefix < 96)
+		return PCP_MALFORMED_OPTION;
+	if (prefix != 128 || rport != 0)
+		return PCP_UNSUPP_OPTION;
+	if (is_v4mapped_any(&peer))
+		return PCP_MALFORMED_OPTION;
+	q->filter_peer = peer;
+	return PCP_SUCCESS;
+}
+
+/* Options (§7.3): code, reserved, length, data padded to 4 bytes.
+ * Unknown mandatory options (code < 128) are UNSUPP_OPTION, unknown
+ * optional ones are skipped; an overrun, a wrong length, a repeat or an
+ * option not valid for the opcode is MALFORMED_OPTION. */
+static enum pcp_result
+parse_options(struct pcp_req *q, struct rd *r)
+{
+	unsigned n_filter = 0;
+
+	while (r->left > 0) {
+		const uint8_t *start = r->p, *data;
+		uint8_t code;
+		uint16_t olen;
+		size_t padded;
+		enum pcp_result res;
+
+		code = rd_u8(r);
+		rd_u8(r);
+		olen = rd_u16(r);
+		if (r->err)
+			return PCP_MALFORMED_OPTION;
+		padded = ((size_t)olen + 3) & ~(size_t)3;
+		data = rd_take(r, padded);
+		if (data == NULL)
+			return PCP_MALFORMED_OPTION;
+		switch (code) {
+		case PCP_OPT_THIRD_PARTY:	/* MAP, PEER; once; 16 bytes */
+			if (q->opcode != PCP_OP_MAP || q->opt_third_party != NULL || olen != 16)
+				return PCP_MALFORMED_OPTION;
+			q->opt_third_party = start;
+			q->len_third_party = 4 + padded;
+			memcpy(&q->third_party, data, 16);
+			break;
+		case PCP_OPT_PREFER_FAILURE:	/* MAP only; once; empty */
+			if (q->opcode != PCP_OP_MAP || q->opt_prefer_failure != NULL || olen != 0)
+				return PCP_MALFORMED_OPTION;
+			q->opt_prefer_failure = start;
+			q->len_prefer_failure = 4;
+			break;
+		case PCP_OPT_FILTER:		/* MAP only; 20 bytes */
+			if (q->opcode != PCP_OP_MAP || olen != 20)
+				return PCP_MALFORMED_OPTION;
+			/* One remote host per mapping is what the back end
+			 * can restrict to (§13.3 lets a server limit this). */
+			if (++n_filter > 1)
+				return PCP_EXCESSIVE_REMOTE_PEERS;
+			res = parse_filter(q, data);
+			if (res != PCP_SUCCESS)
+				return res;
+			q->opt_filter = start;
+			q->len_filter = 4 + padded;
+			break;
+		case PCP_OPT_DESCRIPTION:	/* RFC 7220: MAP, PEER; once */
+			if (q->opcode != PCP_OP_MAP || q->opt_desc != NULL)
+				return PCP_MALFORMED_OPTION;
+			q->opt_desc = start;
+			q->len_desc = 4 + padded;
+			/* RFC 7220 §3: UTF-8 text, not NUL-terminated;
+			 * the store's sanitizer keeps valid printable text. */
+			store_sanitize_desc(q->desc, sizeof(q->desc), (const char *)data, olen);
+			break;
+		default:
+			if (code < 128)
+				return PCP_UNSUPP_OPTION;
+			break;
+		}
+	}
+	return PCP_SUCCESS;
+}
+
+static enum pcp_result
+result_from_store(enum store_result r, bool prefer_failure)
+{
+	switch (r) {
+	case ST_OK:
+		return PCP_SUCCESS;
+	case ST_E_PERMISSION:
+	case ST_E_SECURE:
+	case ST_E_NOT_OWNER:
+	case ST_E_NONCE:	/* §11.3: another nonce owns this mapping */
+		return PCP_NOT_AUTHORIZED;
+	case ST_E_INVAL:
+		return PCP_MALFORMED_REQUEST;
+	case ST_E_QUOTA_CLIENT:
+		return PCP_USER_EX_QUOTA;
+	case ST_E_CONFLICT:
+	case ST_E_PORT_IN_USE:
+	case ST_E_NO_PORT:
+		/* §13.2: with PREFER_FAILURE, "this port or nothing". */
+		return prefer_failure ? PCP_CANNOT_PROVIDE_EXTERNAL : PCP_NO_RESOURCES;
+	case ST_E_NOT_FOUND:
+	case ST_E_QUOTA_TOTAL:
+	case ST_E_FIREWALL:
+	case ST_E_NOMEM:
+		return PCP_NO_RESOURCES;
+	}
+	return PCP_NO_RESOURCES;
+}
+
+/* Find one PCP mapping of this internal address and nonce (proto 0 = any). */
+struct owned_find {
+	const struct in6_addr *iaddr;
+	const uint8_t *nonce;
+	struct mapping *found;
+};
+
+static int
+owned_visit(struct mapping *m, void *arg)
+{
+	struct owned_find *f = arg;
+
+	if (m->owner.proto == OWNER_PCP &&
+	    memcmp(&m->iaddr, f->iaddr, sizeof(m->iaddr)) == 0 &&
+	    memcmp(m->owner.nonce, f->nonce, PCP_NONCE_LEN) == 0) {
+		f->found = m;
+		return 1;
+	}
+	return 0;
+}
+
+/* Lifetime 0 (§11.3, §15): delete.  Protocol 0 or internal port 0 means
+ * every mapping of this internal address made with this nonce (§11.1:
+ * port 0 and protocol 0 are "all" and legal in a delete). */
+static void
+map_delete(struct igdd_ctx *ctx, const struct pcp_req *q, const struct in6_addr *iaddr,
+	   const struct in6_addr *requester, struct pcp_answer *a)
+{
+	struct mapping *m;
+
+	a->lifetime = 0;
+	a->eport = q->eport;
+	a->ext_ip = q->ext_ip;
+	if (q->proto == 0 || q->iport == 0) {
+		size_t guard = store_count(ctx->store);
+		struct owned_find f = { .iaddr = iaddr, .nonce = q->nonce };
+
+		do {
+			f.found = NULL;
+			store_range(ctx->store, q->proto, 0, 65535, owned_visit, &f);
+			if (f.found != NULL &&
+			    store_del(ctx->store, f.found->proto, f.found->eport, &f.found->rhost,
+				      requester) != ST_OK)
+				break;
+		} while (f.found != NULL && guard-- > 0);
+		a->result = PCP_SUCCESS;
+		return;
+	}
+	m = store_find_internal(ctx->store, q->proto, iaddr, q->iport);
+	if (m == NULL) {		/* already gone: success (§15) */
+		a->result = PCP_SUCCESS;
+		return;
+	}
+	/* Only the nonce that made a PCP mapping may delete it; mappings made
+	 * by UPnP, NAT-PMP or the administrator are not PCP's to remove. */
+	if (m->owner.proto != OWNER_PCP || memcmp(m->owner.nonce, q->nonce, PCP_NONCE_LEN) != 0) {
+		a->result = PCP_NOT_AUTHORIZED;
+		a->lifetime = pcp_error_lifetime(a->result);
+		return;
+	}
+	a->eport = m->eport;
+	a->result = result_from_store(store_del(ctx->store, m->proto, m->eport, &m->rhost,
+						requester), false);
+	if (a->result == PCP_SUCCESS && ctx->ext_addr.s_addr != 0)
+		addr_from_v4(&a->ext_ip, ctx->ext_addr);
+}
+
+static void
+map_add(struct igdd_ctx *ctx, const struct pcp_req *q, const struct in6_addr *iaddr,
+	const struct in6_addr *requester, struct pcp_answer *a)
+{
+	bool prefer_failure = q->opt_prefer_failure != NULL;
+	struct in6_addr ours;
+	struct mapping req, *existing, *m = NULL;
+	unsigned flags = STORE_F_CHECK_NONCE;
+	uint32_t lifetime;
+	enum store_result r;
+
+	if (q->proto != IPPROTO_TCP && q->proto != IPPROTO_UDP) {
+		/* Includes protocol 0 ("all protocols"), legal only in a
+		 * delete here: the back end maps TCP and UDP ports. */
+		a->result = PCP_UNSUPP_PROTOCOL;
+		return;
+	}
+	if (q->iport == 0) {
+		/* "All ports" (§11.1) would expose the whole host: refused
+		 * by policy. */
+		a->result = PCP_NOT_AUTHORIZED;
+		return;
+	}
+	if (ctx->ext_addr.s_addr == 0) {
+		a->result = PCP_NETWORK_FAILURE;
+		return;
+	}
+	addr_from_v4(&ours, ctx->ext_addr);
+	/* §11.3: the suggested external address is a hint, unless
+	 * PREFER_FAILURE says it is a requirement.  All-zero (either
+	 * family) = no preference. */
+	if (!addr_is_any(&q->ext_ip) && memcmp(&q->ext_ip, &ours, sizeof(ours)) != 0 &&
+	    prefer_failure) {
+		a->result = PCP_CANNOT_PROVIDE_EXTERNAL;
+		return;
+	}
+
+	memset(&req, 0, sizeof(req));
+	req.proto = q->proto;
+	req.iaddr = *iaddr;
+	req.iport = q->iport;
+	req.rhost = q->filter_peer;
+	req.enabled = true;
+	req.owner.proto = OWNER_PCP;
+	req.owner.addr = *requester;
+	memcpy(req.owner.nonce, q->nonce, PCP_NONCE_LEN);
+	if (q->desc[0] != '\0')
+		str_copy(req.desc, sizeof(req.desc), q->desc);
+	else if (str_printf(req.desc, sizeof(req.desc), "PCP %u %s", (unsigned)q->iport,
+			    proto_name(q->proto)) < 0)
+		req.desc[0] = '\0';
+	/* §13.2: PREFER_FAILURE = the suggested port or nothing; with no
+	 * suggestion (0) any port will do. */
+	req.eport = q->eport != 0 ? q->eport : q->iport;
+	if (!prefer_failure || q->eport == 0)
+		flags |= STORE_F_ANY_PORT;
+	/* An allowed THIRD_PARTY request maps for another host: the store
+	 * then skips secure mode's "internal client = requester" check
+	 * (permission rules still apply). */
+	if (q->opt_third_party != NULL)
+		flags |= STORE_F_THIRD_PARTY;
+
+	/* §11.3: a mapping for this internal address, port and protocol
+	 * already exists: same nonce = refresh it (its external port stays);
+	 * other nonce = NOT_AUTHORIZED. */
+	existing = store_find_internal(ctx->store, q->proto, iaddr, q->iport);
+	if (existing != NULL && existing->owner.proto == OWNER_PCP) {
+		if (memcmp(existing->owner.nonce, q->nonce, PCP_NONCE_LEN) != 0) {
+			a->result = PCP_NOT_AUTHORIZED;
+			return;
+		}
+		req.eport = existing->eport;
+		flags &= ~(unsigned)STORE_F_ANY_PORT;
+		if (memcmp(&existing->rhost, &req.rhost, sizeof(req.rhost)) != 0) {
+			/* A new FILTER replaces the old one (§13.3); the
+			 * remote host is part of the store's key. */
+			if (store_del(ctx->store, existing->proto, existing->eport,
+				      &existing->rhost, requester) != ST_OK) {
+				a->result = PCP_NO_RESOURCES;
+				return;
+			}
+			flags |= STORE_F_ANY_PORT;
+		}
+	}
+	lifetime = store_clamp_lifetime(ctx->store, q->lifetime);
+	r = store_add(ctx->store, &req, lifetime, flags, &m);
+	a->result = result_from_store(r, prefer_failure);
+	if (a->result != PCP_SUCCESS || m == NULL) {
+		if (a->result == PCP_SUCCESS)
+			a->result = PCP_NO_RESOURCES;
+		return;
+	}
+	a->eport = m->eport;
+	a->ext_ip = ours;
+	a->lifetime = store_lease_left(ctx->store, m);
+	if (a->lifetime == 0 || a->lifetime > lifetime)
+		a->lifetime = lifetime;
+}
+
+/* MAP (§11): the internal address is the client's, or THIRD_PARTY's. */
+static enum pcp_result
+do_map(struct igdd_ctx *ctx, struct pcp_req *q, const struct in6_addr *from,
+       struct pcp_answer *a)
+{
+	const struct in6_addr *iaddr = &q->client;
+
+	if (q->opt_third_party != NULL) {
+		/* §13.1: acting for another host is a privilege; igdd
+		 * grants it only with pcp_allow_thirdparty=yes, and only for
+		 * hosts on our LANs (the permission rules and secure mode are
+		 * then the store's to apply). */
+		if (!ctx->cfg.pcp_allow_thirdparty)
+			return PCP_NOT_AUTHORIZED;
+		iaddr = &q->third_party;
+	}
+	/* IPv6 internal addresses would be IPv6 firewall pinholes, which
+	 * this server does not control yet: refused as an operation that
+	 * is disabled (NOT_AUTHORIZED, a long-lifetime error) rather than
+	 * a transient failure the client would retry. */
+	if (!addr_is_v4(iaddr) || is_v4mapped_any(iaddr) ||
+	    ctx_lan_for_addr(ctx, addr_to_v4(iaddr)) == NULL)
+		return PCP_NOT_AUTHORIZED;
+	if (q->lifetime == 0)
+		map_delete(ctx, q, iaddr, from, a);
+	else
+		map_add(ctx, q, iaddr, from, a);
+	return a->result;
+}
+
+/* The MAP success response (§11.2): header, nonce, protocol, internal
+ * port, assigned external port and address, then the options we acted
+ * on (§7.3: processed options are included in responses). */
+static size_t
+map_response(const struct igdd_ctx *ctx, const struct pcp_req *q,
+	     const struct pcp_answer *a, uint8_t *resp)
+{
+	struct wr w;
+
+	wr_init(&w, resp, PCP_MAX_LEN);
+	write_header(ctx, &w, PCP_OP_MAP, PCP_SUCCESS, a->lifetime);
+	wr_bytes(&w, q->nonce, PCP_NONCE_LEN);
+	wr_u8(&w, q->proto);
+	wr_zero(&w, 3);
+	wr_u16(&w, q->iport);
+	wr_u16(&w, a->eport);
+	wr_bytes(&w, &a->ext_ip, 16);
+	if (q->opt_third_party != NULL)
+		wr_bytes(&w, q->opt_third_party, q->len_third_party);
+	if (q->opt_prefer_failure != NULL)
+		wr_bytes(&w, q->opt_prefer_failure, q->len_prefer_failure);
+	if (q->opt_filter != NULL)
+		wr_bytes(&w, q->opt_filter, q->len_filter);
+	if (q->opt_desc != NULL)
+		wr_bytes(&w, q->opt_desc, q->len_desc);
+	return w.err ? 0 : wr_len(&w);
+}
+
+int
+pcp_handle(struct igdd_ctx *ctx, const struct in6_addr *from,
+	   const uint8_t *req, size_t len, uint8_t *resp, size_t *resplen)
+{
+	struct pcp_req q;
+	struct pcp_answer a;
+	enum pcp_result res;
+	struct rd r;
+	uint8_t version, op;
+	struct wr w;
+
+	*resplen = 0;
+	memset(&q, 0, sizeof(q));
+	memset(&a, 0, sizeof(a));
+	rd_init(&r, req, len);
+	version = rd_u8(&r);
+	op = rd_u8(&r);
+	/* §8.3: shorter than 2 bytes, or the R bit set (a response, maybe
+	 * our own announcement): silently dropped. */
+	if (r.err)
+		return -1;
+	if (op & PCP_R_BIT)
+		return 0;
+	if (version != PCP_VERSION) {
+		/* §9: UNSUPP_VERSION carries the version we speak (2) so the
+		 * client can retry with it.  Version 0 (NAT-PMP) never gets
+		 * here: pmp_handle() gives it to natpmp.c, as RFC 6887 §9
+		 * wants from a server that supports both.  Version 1 (the
+		 * pre-RFC drafts) and versions > 2 get this answer: the
+		 * common header only, since their layout is unknown. */
+		wr_init(&w, resp, PCP_MAX_LEN);
+		write_header(ctx, &w, op, PCP_UNSUPP_VERSION,
+			     pcp_error_lifetime(PCP_UNSUPP_VERSION));
+		*resplen = wr_len(&w);
+		return 1;
+	}
+	/* §8.3, §7: 24..1100 bytes, a multiple of 4. */
+	if (len < PCP_HDR_LEN || len > PCP_MAX_LEN || len % 4 != 0) {
+		*resplen = error_response(ctx, req, len, PCP_MALFORMED_REQUEST, resp);
+		return 1;
+	}
+	q.opcode = op;
+	rd_u16(&r);			/* reserved */
+	q.lifetime = rd_u32(&r);
+	rd_bytes(&r, &q.client, 16);
+	/* §8.3: the client address field must be the packet's source; a
+	 * difference means a NAT between client and server (§8.1). */
+	if (memcmp(&q.client, from, sizeof(q.client)) != 0) {
+		*resplen = error_response(ctx, req, len, PCP_ADDRESS_MISMATCH, resp);
+		return 1;
+	}
+	switch (op) {
+	case PCP_OP_ANNOUNCE:
+		res = parse_options(&q, &r);
+		if (res != PCP_SUCCESS)
+			break;
+		/* §14.1: ANNOUNCE is answered with SUCCESS, lifetime 0 and
+		 * the epoch: a client learns whether we restarted. */
+		wr_init(&w, resp, PCP_MAX_LEN);
+		write_header(ctx, &w, PCP_OP_ANNOUNCE, PCP_SUCCESS, 0);
+		*resplen = wr_len(&w);
+		return 1;
+	case PCP_OP_MAP:
+		rd_bytes(&r, q.nonce, PCP_NONCE_LEN);
+		q.proto = rd_u8(&r);
+		rd_skip(&r, 3);
+		q.iport = rd_u16(&r);
+		q.eport = rd_u16(&r);
+		rd_bytes(&r, &q.ext_ip, 16);
+		if (r.err) {
+			res = PCP_MALFORMED_REQUEST;
+			break;
+		}
+		/* §11.1: with protocol 0 the internal port is ignored. */
+		if (q.proto == 0)
+			q.iport = 0;
+		res = parse_options(&q, &r);
+		if (res != PCP_SUCCESS)
+			break;
+		res = do_map(ctx, &q, from, &a);
+		if (log_debug_on()) {
+			char s[64];
+			log_debug("PCP MAP from %s: %s %u -> %u, %us: result %d",
+				  addr_str(from, s, sizeof(s)), proto_name(q.proto),
+				  q.iport, q.eport, q.lifetime, (int)res);
+		}
+		if (res != PCP_SUCCESS)
+			break;
+		*resplen = map_response(ctx, &q, &a, resp);
+		return *resplen != 0 ? 1 : -1;
+	case PCP_OP_PEER:
+		/* §12: PEER manages the lifetime of an outbound mapping made
+		 * by traffic.  The nftables back end has no per-flow lifetime
+		 * to set (conntrack owns it), so rather than pretend, igdd
+		 * answers the clear "not implemented" error of §7.4. */
+	default:
+		res = PCP_UNSUPP_OPCODE;
+		break;
+	}
+	*resplen = error_response(ctx, req, len, res, resp);
+	return 1;
+}
