@@ -387,6 +387,22 @@ bench_daemon() {
 			kv delall_stopped "$(field stopped "$_l2")"
 			kv delall_med_us_mid "$(field med_us "$_l2")"
 		fi
+	elif [ -z "$PMP_NA" ]; then
+		# No UPnP yet: reach the middle size through NAT-PMP, so NAT-PMP
+		# and PCP under load are measured all the same.
+		_c0=$(cpu_ticks)
+		_l=$(c1 "$BB/pmpload" -i 16 -t 5000 -n "$MID" -d "$(budget "$DFILL" 120)" \
+			"$GW_LAN" map "$BASE_PORT")
+		kv pmp_fill "$_l"
+		kv pmp_fill_cpu_ticks $(($(cpu_ticks) - _c0))
+		COUNT=$(field ok "$_l")
+		kv mid_fill_via NAT-PMP
+		rss mid
+		nft_count mid
+		kv mid_count "$COUNT"
+		pmp_tests mid 48000
+		c1 "$BB/pmpload" -i 16 -t 5000 -n "$MID" -d "$(budget "$DELALL_BUDGET" 60)" \
+			"$GW_LAN" unmap "$BASE_PORT" >/dev/null
 	fi
 	if alive; then
 		rss end

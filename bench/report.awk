@@ -107,7 +107,12 @@ END {
 	row("Delete all: mappings deleted", "delall_n", "", "", "upnp", 0)
 	row("Delete all: time", "delall_secs", "s", "", "upnp", 0)
 
+	for (d in nk) if (has(d, "nft_rules_mid")) V[d, "x_nft_mid"] = V[d, "nft_rules_mid"] " / " V[d, "nft_elements_mid"]
 	section("NAT-PMP / PCP (UDP 5351)")
+	row("Mappings during the tests \"at " mid "\"", "mid_count", "", "", "pmp", 0)
+	row("(filled through)", "mid_fill_via", "", "", "pmp", 0)
+	row("VmRSS there (NAT-PMP fill)", "rss_kb_mid", "kb", "lower", "pmp", 0)
+	row("nftables rules / elements there (NAT-PMP fill)", "x_nft_mid", "", "", "pmp", 0)
 	row("NAT-PMP external address, 1 in flight, 0 mappings", "pmp_ext_rps_1_0", "rate", "higher", "pmp", 0)
 	row("NAT-PMP external address, 16 in flight, 0 mappings", "pmp_ext_rps_16_0", "rate", "higher", "pmp", 0)
 	row("NAT-PMP external address, 1 in flight, at " mid, "pmp_ext_rps_1_mid", "rate", "higher", "pmp", mid)
