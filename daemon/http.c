@@ -1,16 +1,732 @@
-/* http.c - HTTP server for descriptions, SOAP control and GENA.  (stub: not built yet) */
+/* http.c - a small non-blocking HTTP/1.1 server on the event loop, bound to
+ * the LAN addresses only: GET descriptions, POST SOAP control, SUBSCRIBE /
+ * UNSUBSCRIBE GENA.  One request per connection (Connection: close), as
+ * miniupnpd does; every limit answers 4xx/5xx and closes. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "config.h"
 #include "ctx.h"
+#include "desc.h"
+#include "events.h"
 #include "http.h"
+#include "log.h"
+#include "soap.h"
+#include "util.h"
+
+/* ---------------------------------------------------------------- parser */
+
+static bool
+is_tchar(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+/* End of the line starting at p (position of '\n'), or NULL. */
+static const char *
+line_end(const char *p, const char *end)
+{
+	return memchr(p, '\n', (size_t)(end - p));
+}
+
+static void
+set_hdr(struct http_hdr *h, const char *v, size_t n)
+{
+	h->p = v;
+	h->len = n;
+	h->present = true;
+}
+
+static bool
+all_digits(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return n > 0;
+}
+
+static int
+parse_header(struct http_request *req, const char *p, const char *e)
+{
+	const char *colon = memchr(p, ':', (size_t)(e - p)), *v, *ve, *n;
+	size_t nl;
+
+	if (colon == NULL || colon == p)
+		return 400;
+	for (n = p; n < colon; n++)
+		if (!is_tchar(*n))
+			return 400;	/* also refuses obsolete line folding */
+	nl = (size_t)(colon - p);
+	v = colon + 1;
+	ve = e;
+	while (v < ve && (*v == ' ' || *v == '\t'))
+		v++;
+	while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
+		ve--;
+#define HDR(name) (nl == sizeof(name) - 1 && mem_ieq(p, nl, name))
+	if (HDR("Host"))
+		set_hdr(&req->host, v, (size_t)(ve - v));
+	else if (HDR("SOAPAction"))
+		set_hdr(&req->soapaction, v, (size_t)(ve - v));
+	else if (HDR("Content-Type"))
+		set_hdr(&req->content_type, v, (size_t)(ve - v));
+	else if (HDR("NT"))
+		set_hdr(&req->nt, v, (size_t)(ve - v));
+	else if (HDR("Callback"))
+		set_hdr(&req->callback, v, (size_t)(ve - v));
+	else if (HDR("SID"))
+		set_hdr(&req->sid, v, (size_t)(ve - v));
+	else if (HDR("Timeout"))
+		set_hdr(&req->timeout, v, (size_t)(ve - v));
+	else if (HDR("Transfer-Encoding"))
+		/* Chunked requests are refused (411, RFC 7230 3.3.3): no UPnP
+		 * client sends them for a body of a few hundred bytes, and a
+		 * chunk-size parser is attack surface we do not need. */
+		return mem_ieq(v, (size_t)(ve - v), "identity") ? 0 : 411;
+	else if (HDR("Content-Length")) {
+		unsigned long long cl;
+
+		if (parse_uint_n(v, (size_t)(ve - v), 0, (unsigned long long)SIZE_MAX / 2, &cl) < 0)
+			return all_digits(v, (size_t)(ve - v)) ? 413 : 400;
+		if (req->has_content_length && req->content_length != cl)
+			return 400;	/* RFC 7230 3.3.2: differing values */
+		req->has_content_length = true;
+		req->content_length = (size_t)cl;
+	}
+#undef HDR
+	return 0;
+}
+
+static enum http_method
+method_of(const char *m, size_t n)
+{
+	static const struct { const char *name; enum http_method m; } tab[] = {
+		{ "GET", HTTP_M_GET }, { "HEAD", HTTP_M_HEAD }, { "POST", HTTP_M_POST },
+		{ "SUBSCRIBE", HTTP_M_SUBSCRIBE }, { "UNSUBSCRIBE", HTTP_M_UNSUBSCRIBE },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(tab); i++)
+		if (strlen(tab[i].name) == n && memcmp(tab[i].name, m, n) == 0)
+			return tab[i].m;
+	return HTTP_M_OTHER;
+}
+
+int
+http_parse_request(const char *buf, size_t len, size_t header_max, size_t body_max,
+		   struct http_request *req)
+{
+	const char *end = buf + len, *p = buf, *e, *sp1, *sp2, *hdr_end = NULL;
+	size_t scan = len < header_max ? len : header_max;
+	int r;
+
+	memset(req, 0, sizeof(*req));
+	/* Find the empty line ending the head (CRLF CRLF, or bare LF LF). */
+	for (e = buf; e < buf + scan; e++) {
+		if (*e != '\n')
+			continue;
+		if (e + 1 < end && e[1] == '\n') {
+			hdr_end = e + 2;
+			break;
+		}
+		if (e + 2 < end && e[1] == '\r' && e[2] == '\n') {
+			hdr_end = e + 3;
+			break;
+		}
+	}
+	if (hdr_end == NULL)
+		return len >= header_max ? 431 : HTTP_PARSE_MORE;
+	if ((size_t)(hdr_end - buf) > header_max)
+		return 431;
+
+	/* Request line: METHOD SP target SP HTTP/1.x */
+	e = line_end(p, hdr_end);
+	if (e == NULL)
+		return 400;
+	{
+		const char *le = (e > p && e[-1] == '\r') ? e - 1 : e;
+
+		sp1 = memchr(p, ' ', (size_t)(le - p));
+		if (sp1 == NULL || sp1 == p)
+			return 400;
+		sp2 = memchr(sp1 + 1, ' ', (size_t)(le - sp1 - 1));
+		if (sp2 == NULL || sp2 == sp1 + 1)
+			return 400;
+		req->method_str = p;
+		req->method_len = (size_t)(sp1 - p);
+		for (; p < sp1; p++)
+			if (!is_tchar(*p))
+				return 400;
+		req->method = method_of(req->method_str, req->method_len);
+		req->path = sp1 + 1;
+		req->path_len = (size_t)(sp2 - sp1 - 1);
+		if (req->path[0] != '/')
+			return 400;
+		for (p = req->path; p < sp2; p++)
+			if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
+				return 400;
+		if (le - (sp2 + 1) != 8 || memcmp(sp2 + 1, "HTTP/1.", 7) != 0)
+			return memcmp(sp2 + 1, "HTTP/", (size_t)(le - sp2 - 1) < 5 ? (size_t)(le - sp2 - 1) : 5) == 0 ? 505 : 400;
+		if (sp2[8] != '0' && sp2[8] != '1')
+			return 505;
+		req->minor = (unsigned)(sp2[8] - '0');
+	}
+	/* Headers, up to the empty line. */
+	for (p = e + 1; p < hdr_end; p = e + 1) {
+		const char *le;
+
+		e = line_end(p, hdr_end);
+		if (e == NULL)
+			return 400;
+		le = (e > p && e[-1] == '\r') ? e - 1 : e;
+		if (le == p)
+			break;		/* the empty line */
+		if (*p == ' ' || *p == '\t')
+			return 400;	/* obsolete folding (RFC 7230 3.2.4) */
+		r = parse_header(req, p, le);
+		if (r != 0)
+			return r;
+	}
+	if (req->minor >= 1 && !req->host.present)
+		return 400;		/* RFC 7230 5.4 */
+	if (req->method == HTTP_M_POST && !req->has_content_length)
+		return 411;
+	if (req->has_content_length && req->content_length > body_max)
+		return 413;
+	if (req->has_content_length && req->content_length > (size_t)(end - hdr_end))
+		return HTTP_PARSE_MORE;
+	req->body = hdr_end;
+	req->body_len = req->has_content_length ? req->content_length : 0;
+	req->total_len = (size_t)(hdr_end - buf) + req->body_len;
+	return HTTP_PARSE_DONE;
+}
+
+bool
+http_host_ok(const struct igdd_ctx *ctx, const char *host, size_t len, uint16_t port)
+{
+	const char *colon = memchr(host, ':', len);
+	size_t alen = colon ? (size_t)(colon - host) : len;
+	char a[INET_ADDRSTRLEN];
+	struct in_addr in;
+	unsigned k;
+
+	if (colon != NULL) {
+		unsigned long long p;
+
+		if (parse_uint_n(colon + 1, len - alen - 1, 1, 65535, &p) < 0 || p != port)
+			return false;
+	}
+	if (str_copy_n(a, sizeof(a), host, alen) < 0 || inet_pton(AF_INET, a, &in) != 1)
+		return false;
+	for (k = 0; k < ctx->n_lan; k++)
+		if (ctx->lan[k].addr.s_addr == in.s_addr)
+			return true;
+	return false;
+}
+
+const char *
+http_reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
+	case 411: return "Length Required";
+	case 412: return "Precondition Failed";
+	case 413: return "Payload Too Large";
+	case 415: return "Unsupported Media Type";
+	case 431: return "Request Header Fields Too Large";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	case 503: return "Service Unavailable";
+	case 505: return "HTTP Version Not Supported";
+	default: return "Error";
+	}
+}
+
+const char *
+http_server_string(void)
+{
+	return IGDD_OS_NAME "/" IGDD_OS_VERSION " UPnP/1.1 igdd/" IGDD_VERSION;
+}
+
+/* ---------------------------------------------------------------- server */
+
+enum conn_state { C_READ, C_BUSY, C_WRITE };
+
+struct http_conn {
+	struct loop_fd lfd;
+	struct loop_timer timer;
+	struct http *srv;
+	struct http_conn *prev, *next;	/* accept order: the head is the oldest */
+	enum conn_state state;
+	char *in;
+	size_t in_len;
+	char *out;
+	size_t out_len, out_off;
+	struct sockaddr_in peer, local;
+	uint64_t deadline;		/* monotonic ms: the whole request */
+};
+
+struct http_listener {
+	struct loop_fd lfd;
+	struct http *srv;
+};
+
+struct http {
+	struct igdd_ctx *ctx;
+	struct http_listener ls[CFG_MAX_LISTEN];
+	unsigned n_ls;
+	uint16_t port;
+	size_t header_max, body_max, in_max;
+	unsigned max_conns;
+	uint64_t idle_ms;
+	struct http_conn *head, *tail;
+	unsigned n_conns;
+	uint64_t evicted, timeouts, rejected;
+};
+
+static void conn_close(struct http_conn *c);
+
+static void
+conn_arm(struct http_conn *c, uint64_t idle_ms)
+{
+	struct loop *l = &c->srv->ctx->loop;
+	uint64_t t = time_mono_ms() + idle_ms;
+
+	loop_timer_set_at(l, &c->timer, t < c->deadline ? t : c->deadline);
+}
+
+static void
+conn_close(struct http_conn *c)
+{
+	struct http *h = c->srv;
+
+	loop_timer_cancel(&h->ctx->loop, &c->timer);
+	loop_fd_del(&h->ctx->loop, &c->lfd);
+	close(c->lfd.fd);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		h->head = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	else
+		h->tail = c->prev;
+	h->n_conns--;
+	free(c->in);
+	free(c->out);
+	free(c);
+}
+
+static void
+conn_write(struct http_conn *c)
+{
+	while (c->out_off < c->out_len) {
+		ssize_t n = send(c->lfd.fd, c->out + c->out_off, c->out_len - c->out_off,
+				 MSG_NOSIGNAL);
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+			if (errno == EINTR)
+				continue;
+			return;		/* wait for EPOLLOUT */
+		}
+		if (n <= 0) {
+			conn_close(c);
+			return;
+		}
+		c->out_off += (size_t)n;
+	}
+	shutdown(c->lfd.fd, SHUT_WR);
+	conn_close(c);
+}
+
+void
+http_reply(struct http_conn *c, int status, const char *extra_headers,
+	   const char *content_type, const char *body, size_t body_len)
+{
+	char head[1024];
+	size_t hl;
+
+	if (c->state == C_WRITE)
+		return;		/* answered already */
+	if (str_printf(head, sizeof(head),
+		       "HTTP/1.1 %d %s\r\n"
+		       "%s%s%s"
+		       "Content-Length: %zu\r\n"
+		       "Connection: close\r\n"
+		       "Server: %s\r\n"
+		       "%s\r\n",
+		       status, http_reason(status),
+		       content_type ? "Content-Type: " : "", content_type ? content_type : "",
+		       content_type ? "\r\n" : "",
+		       body_len, http_server_string(), extra_headers ? extra_headers : "") < 0) {
+		conn_close(c);
+		return;
+	}
+	hl = strlen(head);
+	free(c->out);
+	c->out = malloc(hl + body_len);
+	if (c->out == NULL) {
+		conn_close(c);
+		return;
+	}
+	memcpy(c->out, head, hl);
+	if (body_len > 0)
+		memcpy(c->out + hl, body, body_len);
+	c->out_len = hl + body_len;
+	c->out_off = 0;
+	c->state = C_WRITE;
+	loop_fd_mod(&c->srv->ctx->loop, &c->lfd, EPOLLOUT);
+	conn_arm(c, c->srv->idle_ms);
+	conn_write(c);
+}
+
+void
+http_reply_error(struct http_conn *c, int status, const char *extra_headers)
+{
+	http_reply(c, status, extra_headers, NULL, NULL, 0);
+}
+
+const struct sockaddr_in *
+http_conn_peer(const struct http_conn *c)
+{
+	return &c->peer;
+}
+
+const struct sockaddr_in *
+http_conn_local(const struct http_conn *c)
+{
+	return &c->local;
+}
+
+struct igdd_ctx *
+http_conn_ctx(const struct http_conn *c)
+{
+	return c->srv->ctx;
+}
+
+uint16_t
+http_port(const struct igdd_ctx *ctx)
+{
+	return ctx->http ? ctx->http->port : 0;
+}
+
+static bool
+path_is(const struct http_request *req, const char *p)
+{
+	return req->path_len == strlen(p) && memcmp(req->path, p, req->path_len) == 0;
+}
+
+static void
+serve_description(struct http_conn *c, const struct http_request *req)
+{
+	struct igdd_ctx *ctx = c->srv->ctx;
+	char path[64], base[64], a[INET_ADDRSTRLEN];
+	size_t len;
+	char *doc;
+
+	if (str_copy_n(path, sizeof(path), req->path, req->path_len) < 0 ||
+	    str_printf(base, sizeof(base), "http://%s:%u/",
+		       inet_ntop(AF_INET, &c->local.sin_addr, a, sizeof(a)), c->srv->port) < 0) {
+		http_reply_error(c, 404, NULL);
+		return;
+	}
+	doc = desc_render(ctx, path, base, &len);
+	if (doc == NULL) {
+		http_reply_error(c, 404, NULL);
+		return;
+	}
+	http_reply(c, 200, NULL, "text/xml; charset=\"utf-8\"",
+		   req->method == HTTP_M_HEAD ? NULL : doc, req->method == HTTP_M_HEAD ? 0 : len);
+	free(doc);
+}
+
+/* Route a complete request. */
+static void
+dispatch(struct http_conn *c, const struct http_request *req)
+{
+	struct igdd_ctx *ctx = c->srv->ctx;
+	const struct desc_service *svc;
+	char path[64];
+	size_t i;
+
+	if (req->host.present && !http_host_ok(ctx, req->host.p, req->host.len, c->srv->port)) {
+		log_debug("http: Host header names another host: refused (DNS rebinding)");
+		http_reply_error(c, 400, NULL);
+		return;
+	}
+	if (str_copy_n(path, sizeof(path), req->path, req->path_len) < 0) {
+		http_reply_error(c, 404, NULL);
+		return;
+	}
+	if ((svc = desc_service_by_control(path)) != NULL) {
+		if (req->method == HTTP_M_POST)
+			soap_handle(c, req, svc);
+		else
+			http_reply_error(c, 405, "Allow: POST\r\n");
+		return;
+	}
+	if ((svc = desc_service_by_event(path)) != NULL) {
+		if (req->method == HTTP_M_SUBSCRIBE || req->method == HTTP_M_UNSUBSCRIBE)
+			events_handle(c, req, svc);
+		else
+			http_reply_error(c, 405, "Allow: SUBSCRIBE, UNSUBSCRIBE\r\n");
+		return;
+	}
+	if (path_is(req, "/rootDesc.xml"))
+		goto doc;
+	for (i = 0; i < SVC_COUNT; i++)
+		if (path_is(req, desc_services[i].scpd))
+			goto doc;
+	http_reply_error(c, 404, NULL);
+	return;
+doc:
+	if (req->method == HTTP_M_GET || req->method == HTTP_M_HEAD)
+		serve_description(c, req);
+	else
+		http_reply_error(c, 405, "Allow: GET, HEAD\r\n");
+}
+
+static void
+conn_readable(struct http_conn *c)
+{
+	struct http_request req;
+	int r;
+
+	for (;;) {
+		ssize_t n;
+
+		if (c->in_len >= c->srv->in_max)
+			break;
+		n = recv(c->lfd.fd, c->in + c->in_len, c->srv->in_max - c->in_len, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n <= 0) {
+			conn_close(c);	/* peer closed before a whole request */
+			return;
+		}
+		c->in_len += (size_t)n;
+	}
+	r = http_parse_request(c->in, c->in_len, c->srv->header_max, c->srv->body_max, &req);
+	if (r == HTTP_PARSE_MORE) {
+		conn_arm(c, c->srv->idle_ms);
+		return;
+	}
+	c->state = C_BUSY;
+	/* Stop reading; the answer path takes over (now or later). */
+	loop_fd_mod(&c->srv->ctx->loop, &c->lfd, 0);
+	conn_arm(c, HTTP_REQUEST_DEADLINE_MS);
+	if (r != HTTP_PARSE_DONE) {
+		c->srv->ctx->stats.dropped_malformed++;
+		http_reply_error(c, r, r == 405 ? "Allow: GET, HEAD, POST, SUBSCRIBE, UNSUBSCRIBE\r\n" : NULL);
+		return;
+	}
+	dispatch(c, &req);
+}
+
+static void
+conn_event(struct loop_fd *lfd, uint32_t events)
+{
+	struct http_conn *c = container_of(lfd, struct http_conn, lfd);
+
+	if (c->state == C_READ && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+		conn_readable(c);
+	else if (c->state == C_WRITE && (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)))
+		conn_write(c);
+	else if (events & (EPOLLHUP | EPOLLERR))
+		conn_close(c);
+}
+
+static void
+conn_timeout(struct loop_timer *t)
+{
+	struct http_conn *c = container_of(t, struct http_conn, timer);
+
+	c->srv->timeouts++;
+	if (c->state == C_READ && c->in_len > 0) {
+		/* A slow or stalled client: say so once, without waiting; the
+		 * deadline is past, so the timer closes it on the next round
+		 * if the answer does not leave at once. */
+		http_reply_error(c, 408, NULL);
+		return;
+	}
+	conn_close(c);
+}
+
+/* At the cap, make room by closing the oldest connection still reading a
+ * request: an idle flood can never lock a real client out. */
+static bool
+evict_one(struct http *h)
+{
+	struct http_conn *c;
+
+	for (c = h->head; c != NULL; c = c->next)
+		if (c->state == C_READ) {
+			h->evicted++;
+			conn_close(c);
+			return true;
+		}
+	return false;
+}
+
+static void
+listener_event(struct loop_fd *lfd, uint32_t events)
+{
+	struct http_listener *ls = container_of(lfd, struct http_listener, lfd);
+	struct http *h = ls->srv;
+	struct igdd_ctx *ctx = h->ctx;
+
+	(void)events;
+	for (;;) {
+		struct sockaddr_in peer;
+		socklen_t pl = sizeof(peer);
+		struct http_conn *c;
+		int fd = accept4(lfd->fd, (struct sockaddr *)&peer, &pl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if ((errno == EMFILE || errno == ENFILE) && evict_one(h))
+				continue;
+			break;
+		}
+		if (peer.sin_family != AF_INET || ctx_lan_for_addr(ctx, peer.sin_addr) == NULL) {
+			ctx->stats.dropped_wan++;
+			close(fd);
+			continue;
+		}
+		if (h->n_conns >= h->max_conns && !evict_one(h)) {
+			h->rejected++;
+			close(fd);
+			continue;
+		}
+		c = calloc(1, sizeof(*c));
+		if (c == NULL || (c->in = malloc(h->in_max)) == NULL) {
+			free(c);
+			close(fd);
+			continue;
+		}
+		c->lfd.fd = fd;
+		c->lfd.cb = conn_event;
+		c->srv = h;
+		c->peer = peer;
+		pl = sizeof(c->local);
+		getsockname(fd, (struct sockaddr *)&c->local, &pl);
+		c->state = C_READ;
+		c->deadline = time_mono_ms() + HTTP_REQUEST_DEADLINE_MS;
+		c->timer.cb = conn_timeout;
+		if (loop_fd_add(&ctx->loop, &c->lfd, EPOLLIN | EPOLLRDHUP) < 0) {
+			free(c->in);
+			free(c);
+			close(fd);
+			continue;
+		}
+		c->prev = h->tail;
+		if (h->tail)
+			h->tail->next = c;
+		else
+			h->head = c;
+		h->tail = c;
+		h->n_conns++;
+		conn_arm(c, c->srv->idle_ms);
+	}
+}
+
+static int
+open_listener(struct in_addr addr, uint16_t port, uint16_t *bound)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port), .sin_addr = addr };
+	socklen_t sl = sizeof(sin);
+	int one = 1, fd;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 || listen(fd, 128) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&sin, &sl) < 0) {
+		close(fd);
+		return -1;
+	}
+	*bound = ntohs(sin.sin_port);
+	return fd;
+}
 
 int
 http_init(struct igdd_ctx *ctx)
 {
-	(void)ctx;
+	struct http *h = calloc(1, sizeof(*h));
+	unsigned k;
+
+	if (h == NULL)
+		return -1;
+	h->ctx = ctx;
+	h->port = ctx->cfg.http_port;
+	h->header_max = ctx->cfg.http_header_max ? ctx->cfg.http_header_max : HTTP_HEADER_MAX;
+	h->body_max = ctx->cfg.http_body_max ? ctx->cfg.http_body_max : HTTP_BODY_MAX;
+	h->in_max = h->header_max + h->body_max;
+	h->max_conns = ctx->cfg.http_max_connections ? ctx->cfg.http_max_connections
+						     : HTTP_MAX_CONNECTIONS;
+	h->idle_ms = ctx->cfg.http_idle_timeout ? (uint64_t)ctx->cfg.http_idle_timeout * 1000
+						: HTTP_IDLE_TIMEOUT_MS;
+	ctx->http = h;
+	for (k = 0; k < ctx->n_lan; k++) {
+		struct http_listener *ls = &h->ls[h->n_ls];
+		uint16_t bound;
+		int fd = open_listener(ctx->lan[k].addr, h->port, &bound);
+
+		if (fd < 0) {
+			log_warn("http: cannot listen on %s port %u", ctx->lan[k].name, h->port);
+			http_shutdown(ctx);
+			return -1;
+		}
+		/* port 0: the kernel picks one for the first address, the
+		 * others reuse it so that one LOCATION port fits all. */
+		h->port = bound;
+		ls->lfd.fd = fd;
+		ls->lfd.cb = listener_event;
+		ls->srv = h;
+		if (loop_fd_add(&ctx->loop, &ls->lfd, EPOLLIN) < 0) {
+			close(fd);
+			http_shutdown(ctx);
+			return -1;
+		}
+		h->n_ls++;
+		log_info("http: listening on %s:%u (%s)", inet_ntoa(ctx->lan[k].addr), h->port,
+			 ctx->lan[k].name);
+	}
 	return 0;
 }
 
 void
 http_shutdown(struct igdd_ctx *ctx)
 {
-	(void)ctx;
+	struct http *h = ctx->http;
+	unsigned k;
+
+	if (h == NULL)
+		return;
+	while (h->head != NULL)
+		conn_close(h->head);
+	for (k = 0; k < h->n_ls; k++) {
+		loop_fd_del(&ctx->loop, &h->ls[k].lfd);
+		close(h->ls[k].lfd.fd);
+	}
+	free(h);
+	ctx->http = NULL;
 }

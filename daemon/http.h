@@ -1,12 +1,85 @@
-/* http.h - HTTP server for descriptions, SOAP control and GENA. */
+/* http.h - the HTTP/1.1 server for descriptions, SOAP control and GENA,
+ * and its request parser (a pure function, unit-tested and fuzzed). */
 #ifndef IGDD_HTTP_H
 #define IGDD_HTTP_H
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <netinet/in.h>
+
 struct igdd_ctx;
+struct http_conn;
+
+/* Limits: defaults for the config keys http_header_max, http_body_max,
+ * http_max_connections, http_idle_timeout (used when a key is 0). */
+#define HTTP_HEADER_MAX		8192	/* request line + headers */
+#define HTTP_BODY_MAX		16384
+#define HTTP_MAX_CONNECTIONS	256	/* at once; the oldest idle one is evicted */
+#define HTTP_IDLE_TIMEOUT_MS	10000	/* between two reads */
+#define HTTP_REQUEST_DEADLINE_MS 30000	/* whole request, accept to answer (slowloris) */
+
+enum http_method {
+	HTTP_M_OTHER = 0, HTTP_M_GET, HTTP_M_HEAD, HTTP_M_POST,
+	HTTP_M_SUBSCRIBE, HTTP_M_UNSUBSCRIBE,
+};
+
+/* A header value: a slice of the request buffer (not NUL-terminated). */
+struct http_hdr {
+	const char *p;
+	size_t len;
+	bool present;
+};
+
+struct http_request {
+	enum http_method method;
+	const char *method_str;
+	size_t method_len;
+	const char *path;		/* request target, starts with '/' */
+	size_t path_len;
+	unsigned minor;			/* HTTP/1.<minor> */
+	struct http_hdr host, soapaction, content_type, nt, callback, sid, timeout;
+	bool has_content_length;
+	size_t content_length;
+	const char *body;
+	size_t body_len;
+	size_t total_len;		/* bytes of buf this request used */
+};
+
+#define HTTP_PARSE_MORE	0	/* need more bytes */
+#define HTTP_PARSE_DONE	1	/* *req is complete */
+/* Parse one request from buf[0..len).  Returns HTTP_PARSE_MORE,
+ * HTTP_PARSE_DONE, or the HTTP status to answer with before closing (400,
+ * 405, 411, 413, 431, 501, 505).  Never reads past len. */
+int http_parse_request(const char *buf, size_t len, size_t header_max, size_t body_max,
+		       struct http_request *req);
+
+/* Does a Host header name us: one of our LAN addresses, with our port (or
+ * no port)?  A DNS-rebinding page names another host. */
+bool http_host_ok(const struct igdd_ctx *ctx, const char *host, size_t len, uint16_t port);
+
+const char *http_reason(int status);
+/* "Linux/<ver> UPnP/1.1 igdd/<ver>" (UDA 1.1 SERVER / USER-AGENT). */
+const char *http_server_string(void);
 
 /* Open sockets and register them with the loop. 0 ok, -1 fatal. */
 int http_init(struct igdd_ctx *ctx);
-/* Say goodbye where the protocol wants it, close everything. */
+/* Close everything. */
 void http_shutdown(struct igdd_ctx *ctx);
+/* The TCP port we listen on (same on every LAN address); 0 before init. */
+uint16_t http_port(const struct igdd_ctx *ctx);
+
+/* The answer path.  A handler gets a connection whose request is parsed and
+ * answers now or later with http_reply(); until then the connection is
+ * held (deferred answers, e.g. waiting for an upstream gateway), bounded by
+ * the request deadline.  extra_headers are complete "Name: value\r\n" lines
+ * (may be NULL). */
+void http_reply(struct http_conn *c, int status, const char *extra_headers,
+		const char *content_type, const char *body, size_t body_len);
+/* A short error answer (empty body), then close. */
+void http_reply_error(struct http_conn *c, int status, const char *extra_headers);
+const struct sockaddr_in *http_conn_peer(const struct http_conn *c);
+const struct sockaddr_in *http_conn_local(const struct http_conn *c);
+struct igdd_ctx *http_conn_ctx(const struct http_conn *c);
 
 #endif

@@ -1,12 +1,55 @@
-/* ssdp.h - SSDP responder and notifier (UDA 1.1/2.0). */
+/* ssdp.h - SSDP discovery (UDA 1.1 1): announcements and M-SEARCH answers
+ * on every LAN interface, IPv4 239.255.255.250:1900. */
 #ifndef IGDD_SSDP_H
 #define IGDD_SSDP_H
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
 struct igdd_ctx;
+
+#define SSDP_PORT		1900
+#define SSDP_GROUP		"239.255.255.250"
+#define SSDP_DEFAULT_INTERVAL	900	/* s, when notify_interval is 0 */
+#define SSDP_RATE_LIMIT		10	/* answered M-SEARCHes per source per second */
+#define SSDP_MAX_PENDING	256	/* delayed answers queued at once */
+#define SSDP_MAX_TARGETS	10	/* 3 + 2 * 2 devices + 3 services */
+#define SSDP_ST_MAX		256
+
+struct ssdp_request {
+	bool msearch;			/* "M-SEARCH * HTTP/1.1" */
+	const char *st;			/* slice of the datagram */
+	size_t st_len;
+	bool has_st;
+	int mx;				/* -1 = absent or not a number */
+	bool man_ok;			/* MAN absent or "ssdp:discover" */
+};
+
+/* Parse a datagram.  Returns 0 for an M-SEARCH we should consider (ST
+ * present, MAN acceptable), -1 for anything else.  Never reads past len. */
+int ssdp_parse(const char *buf, size_t len, struct ssdp_request *req);
+
+/* What we announce and answer for: NT and USN of each of the 3 + 2d + k
+ * advertisements. */
+struct ssdp_target {
+	char nt[128];
+	char usn[192];
+};
+/* Fill t[] (SSDP_MAX_TARGETS) from ctx; returns how many. */
+size_t ssdp_targets(const struct igdd_ctx *ctx, struct ssdp_target *t);
+/* For a search target, call cb(st, usn) for each answer (UDA 1.1 1.3.2:
+ * a search for an older version is answered, with the version asked).
+ * Returns the number of answers. */
+typedef void (*ssdp_answer_cb)(const char *st, const char *usn, void *arg);
+size_t ssdp_match(const struct igdd_ctx *ctx, const char *st, size_t st_len,
+		  ssdp_answer_cb cb, void *arg);
+/* CACHE-CONTROL max-age for an announcement interval. */
+uint32_t ssdp_max_age(uint32_t interval);
 
 /* Open sockets and register them with the loop. 0 ok, -1 fatal. */
 int ssdp_init(struct igdd_ctx *ctx);
-/* Say goodbye where the protocol wants it, close everything. */
+/* ssdp:byebye for everything, close everything. */
 void ssdp_shutdown(struct igdd_ctx *ctx);
 
 #endif

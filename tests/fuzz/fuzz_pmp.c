@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct fw *fz_init(const struct config *cfg) { (void)cfg; return (struct fw *)1; }
 static int fz_add(struct fw *fw, const struct mapping *m) { (void)fw; (void)m; return 0; }
-static int fz_del(struct fw *fw, const struct mapping *m) { (void)fw; (void)m; return 0; }
+static int fz_del(struct fw *fw, const struct mapping *m, bool keep) { (void)fw; (void)m; (void)keep; return 0; }
 static int
 fz_install_all(struct fw *fw, const struct mapping *const *ms, size_t n)
 {

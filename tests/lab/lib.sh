@@ -208,3 +208,28 @@ PCPC=${PCPC:-$LAB_TOP/build/tools/pcpc}
 PMPQ=${PMPQ:-$LAB_TOP/build/tools/pmpq}
 # pcp_field FILE KEY: the value of KEY=... in pcpc's output.
 pcp_field() { sed -n "s/^$2=//p" "$1" | head -1; }
+
+# --- UPnP helpers (t_upnp_*.sh) ---
+SSDPQ=${SSDPQ:-$LAB_TOP/build/tools/ssdpq}
+SOAPC=${SOAPC:-$LAB_TOP/build/tools/soapc}
+URN_IPC2=urn:schemas-upnp-org:service:WANIPConnection:2
+URN_IPC1=urn:schemas-upnp-org:service:WANIPConnection:1
+URN_CFG=urn:schemas-upnp-org:service:WANCommonInterfaceConfig:1
+URN_L3F=urn:schemas-upnp-org:service:Layer3Forwarding:1
+
+# lab_upnp_base: "http://<gw lan>:<port>" from the LOCATION of an M-SEARCH
+# answer seen by c1 (empty if none came).
+lab_upnp_base() {
+	c1 "$SSDPQ" search upnp:rootdevice 1 239.255.255.250 2500 2>/dev/null |
+		tr -d '\r' | sed -n 's,^LOCATION: *\(http://[^/]*\)/.*,\1,p' | head -1
+}
+
+# soap NS_FN PATH URN ACTION [NAME=VALUE...]: a SOAP call from a client
+# namespace to $UPNP_BASE; output as soapc prints it.
+soap() {
+	_ns=$1; _path=$2; shift 2
+	$_ns "$SOAPC" "$UPNP_BASE$_path" "$@" 2>&1
+}
+
+# upnp_error OUTPUT: the UPnP error code in soapc output (empty if none).
+upnp_error() { printf '%s\n' "$1" | sed -n 's/^UPnPError //p' | head -1; }

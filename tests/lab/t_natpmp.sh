@@ -92,18 +92,20 @@ check_not "NAT-PMP from outside to the LAN address (routed via WAN): no answer" 
 	out "$PMPQ" send "$GW_LAN" 0000 1000
 out ip route del "$LAB_LAN.0/24" via "$GW_WAN"
 
-# The same store as UPnP.
-if c1 timeout 8 upnpc -s >"$LAB_DIR/u0.out" 2>&1 && grep -qi "ExternalIPAddress\|Found valid IGD\|connected" "$LAB_DIR/u0.out"; then
-	c1 natpmpc -g "$GW_LAN" -a 8010 9010 tcp 3600 >/dev/null 2>&1
-	c1 timeout 8 upnpc -l >"$LAB_DIR/u1.out" 2>&1
-	check "a NAT-PMP mapping shows up in upnpc -l" grep -q "8010->$C1:9010" "$LAB_DIR/u1.out"
-	c2 timeout 8 upnpc -e "upnp7000" -a "$C2" 9100 7000 TCP >"$LAB_DIR/u2.out" 2>&1
-	c1 natpmpc -g "$GW_LAN" -a 7000 9101 tcp 3600 >"$LAB_DIR/u3.out" 2>&1
-	check "c2's UPnP mapping on 7000 pushes c1's NAT-PMP request to another port" \
-		sh -c "grep -q 'Mapped public port' $LAB_DIR/u3.out && ! grep -q 'Mapped public port 7000 ' $LAB_DIR/u3.out"
-else
-	skip "NAT-PMP/UPnP shared store: UPnP does not answer upnpc in this build (not merged yet)"
-fi
+# The same store as UPnP.  upnpc is pointed at the description URL: by
+# discovery, miniupnpc refuses an IGD whose external address is reserved,
+# as the lab's TEST-NET is (the UPnP tests set ext_ip instead; here the
+# announcements above check the real WAN address).
+UPNP_BASE=$(lab_upnp_base)
+UPNPC="upnpc -u $UPNP_BASE/rootDesc.xml"
+c1 natpmpc -g "$GW_LAN" -a 8010 9010 tcp 3600 >/dev/null 2>&1
+c1 timeout 8 $UPNPC -l >"$LAB_DIR/u1.out" 2>&1
+check "a NAT-PMP mapping shows up in upnpc -l" grep -q "8010->$C1:9010" "$LAB_DIR/u1.out"
+c2 timeout 8 $UPNPC -e "upnp7000" -a "$C2" 9100 7000 TCP >"$LAB_DIR/u2.out" 2>&1
+check "c2 maps TCP 7000 through UPnP" grep -q "7000 TCP is redirected to internal $C2:9100" "$LAB_DIR/u2.out"
+c1 natpmpc -g "$GW_LAN" -a 7000 9101 tcp 3600 >"$LAB_DIR/u3.out" 2>&1
+check "c2's UPnP mapping on 7000 pushes c1's NAT-PMP request to another port" \
+	sh -c "grep -q 'Mapped public port' $LAB_DIR/u3.out && ! grep -q 'Mapped public port 7000 ' $LAB_DIR/u3.out"
 
 check "igdd stops with status 0" lab_stop_igdd TERM
 lab_finish

@@ -1,0 +1,51 @@
+/* soap.h - SOAP control: envelope parsing (pure, fuzzed) and the handler
+ * that turns a POST into an igd.c action and its answer. */
+#ifndef IGDD_SOAP_H
+#define IGDD_SOAP_H
+
+#include <stddef.h>
+
+struct http_conn;
+struct http_request;
+struct desc_service;
+
+#define SOAP_NAME_MAX	64
+#define SOAP_VALUE_MAX	512
+#define SOAP_MAX_ARGS	24
+#define SOAP_MAX_DEPTH	16	/* element nesting, whole document */
+
+struct soap_arg {
+	char name[SOAP_NAME_MAX];
+	char value[SOAP_VALUE_MAX];	/* entities and CDATA decoded, NUL-terminated */
+};
+
+struct soap_envelope {
+	char action[SOAP_NAME_MAX];	/* local name of the Body's first element */
+	char ns[256];			/* its namespace URI, if declared */
+	struct soap_arg args[SOAP_MAX_ARGS];
+	unsigned n_args;
+};
+
+#define SOAP_E_ACTION	(-1)	/* no action element found: 401 */
+#define SOAP_E_ARGS	(-2)	/* malformed arguments: 402 */
+/* Parse a SOAP envelope: any namespace prefix, any case of Envelope/Body,
+ * comments, PIs, CDATA, the five XML entities and &#NN; / &#xNN;.  No DTD.
+ * Returns 0, SOAP_E_ACTION or SOAP_E_ARGS. */
+int soap_parse_envelope(const char *buf, size_t len, struct soap_envelope *env);
+/* Value of argument name, or NULL when absent. */
+const char *soap_arg(const struct soap_envelope *env, const char *name);
+
+struct soap_action_hdr {
+	char type[SOAP_NAME_MAX];	/* "WANIPConnection" */
+	unsigned version;
+	char action[SOAP_NAME_MAX];	/* may be empty (no '#') */
+};
+/* Parse a SOAPACTION header value: "urn:schemas-upnp-org:service:T:V#Act",
+ * quoted with " or ', or not.  0 / -1. */
+int soap_parse_action(const char *v, size_t len, struct soap_action_hdr *out);
+
+/* POST on a control URL. */
+void soap_handle(struct http_conn *c, const struct http_request *req,
+		 const struct desc_service *svc);
+
+#endif

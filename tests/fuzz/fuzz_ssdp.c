@@ -1,0 +1,35 @@
+/* fuzz_ssdp.c - libFuzzer harness for the SSDP datagram parser and the
+ * search-target matcher (the answers are built but not sent). */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "ctx.h"
+#include "ssdp.h"
+#include "util.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void
+sink(const char *st, const char *usn, void *arg)
+{
+	size_t *n = arg;
+
+	*n += strlen(st) + strlen(usn);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct igdd_ctx ctx;
+	struct ssdp_request req;
+	size_t n = 0;
+
+	if (ctx.uuid[0] == '\0')
+		str_copy(ctx.uuid, sizeof(ctx.uuid), "3d3cec3a-8cf0-11e0-98ee-001a6bd2d07b");
+	if (ssdp_parse((const char *)data, size, &req) == 0) {
+		ctx.cfg.force_igd_desc_v1 = size & 1;
+		ssdp_match(&ctx, req.st, req.st_len, sink, &n);
+	}
+	return 0;
+}

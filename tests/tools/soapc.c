@@ -1,0 +1,277 @@
+/* soapc.c - a raw UPnP control client for the lab tests, for the requests
+ * upnpc cannot make (missing or malformed arguments, another host's
+ * address, v2 actions, odd headers).
+ *
+ *   soapc URL SERVICE_URN ACTION [NAME=VALUE...]   POST a SOAP call
+ *   soapc get URL                                  GET a document
+ *   soapc raw HOST PORT                            send stdin as is
+ *   soapc flood HOST PORT N SECONDS                open N idle connections,
+ *        hold them SECONDS, print how many were open at the end
+ *   soapc catch PORT SECONDS                       accept one HTTP request
+ *        (a GENA NOTIFY), print it, answer 200
+ *
+ * Prints "HTTP <status>", then "UPnPError <code>" for a SOAP fault, then
+ * the body.  Exit status 0 for HTTP 200, 1 otherwise, 2 on usage or
+ * connection errors.  Every wait is bounded (5 s). */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "util.h"
+
+static int
+usage(void)
+{
+	fprintf(stderr, "usage: soapc URL SERVICE_URN ACTION [NAME=VALUE...]\n"
+			"       soapc get URL\n"
+			"       soapc raw HOST PORT <request\n");
+	return 2;
+}
+
+/* http://a.b.c.d:port/path */
+static int
+parse_url(const char *url, struct sockaddr_in *sin, char *hostport, size_t hsize,
+	  const char **path)
+{
+	const char *h, *slash, *colon;
+	char host[64];
+	uint16_t port = 80;
+
+	if (strncmp(url, "http://", 7) != 0)
+		return -1;
+	h = url + 7;
+	slash = strchr(h, '/');
+	*path = slash ? slash : "/";
+	if (str_copy_n(hostport, hsize, h, slash ? (size_t)(slash - h) : strlen(h)) < 0)
+		return -1;
+	colon = strchr(hostport, ':');
+	if (colon != NULL && parse_u16(colon + 1, 1, 65535, &port) < 0)
+		return -1;
+	if (str_copy_n(host, sizeof(host), hostport,
+		       colon ? (size_t)(colon - hostport) : strlen(hostport)) < 0)
+		return -1;
+	memset(sin, 0, sizeof(*sin));
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons(port);
+	return inet_pton(AF_INET, host, &sin->sin_addr) == 1 ? 0 : -1;
+}
+
+/* Send req, read the whole answer (the server closes), print it. */
+static int
+exchange(const struct sockaddr_in *sin, const char *req, size_t len)
+{
+	static char buf[1 << 20];
+	size_t got = 0, off = 0;
+	uint64_t end = time_mono_ms() + 5000;
+	int s = socket(AF_INET, SOCK_STREAM, 0), status = 0;
+	const char *body, *ec;
+
+	if (s < 0)
+		return 2;
+	{
+		struct timeval tv = { 5, 0 };
+
+		setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	}
+	if (connect(s, (const struct sockaddr *)sin, sizeof(*sin)) < 0) {
+		perror("soapc: connect");
+		close(s);
+		return 2;
+	}
+	while (off < len) {
+		ssize_t n = send(s, req + off, len - off, MSG_NOSIGNAL);
+
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	while (got < sizeof(buf) - 1 && time_mono_ms() < end) {
+		struct pollfd p = { .fd = s, .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&p, 1, (int)(end - time_mono_ms())) <= 0)
+			break;
+		n = recv(s, buf + got, sizeof(buf) - 1 - got, 0);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(s);
+	buf[got] = '\0';
+	if (got < 12 || strncmp(buf, "HTTP/1.", 7) != 0 || sscanf(buf + 9, "%3d", &status) != 1) {
+		printf("HTTP 000\n");
+		return 1;
+	}
+	printf("HTTP %d\n", status);
+	ec = strstr(buf, "<errorCode>");
+	if (ec != NULL) {
+		int code = 0;
+
+		if (sscanf(ec + 11, "%d", &code) == 1)
+			printf("UPnPError %d\n", code);
+	}
+	body = strstr(buf, "\r\n\r\n");
+	printf("%s\n", body ? body + 4 : "");
+	return status == 200 ? 0 : 1;
+}
+
+/* Hold n connections open; count the ones the server did not close. */
+static int
+flood(const struct sockaddr_in *sin, uint32_t n, uint32_t secs)
+{
+	int *fds = calloc(n, sizeof(*fds));
+	uint32_t i, opened = 0, alive = 0;
+
+	if (fds == NULL)
+		return 2;
+	for (i = 0; i < n; i++) {
+		fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+		if (fds[i] >= 0 && connect(fds[i], (const struct sockaddr *)sin, sizeof(*sin)) == 0)
+			opened++;
+	}
+	sleep(secs);
+	for (i = 0; i < n; i++) {
+		struct pollfd p = { .fd = fds[i], .events = POLLIN };
+		char c;
+
+		if (fds[i] < 0)
+			continue;
+		if (poll(&p, 1, 0) == 0 || recv(fds[i], &c, 1, MSG_DONTWAIT) > 0)
+			alive++;
+		close(fds[i]);
+	}
+	free(fds);
+	printf("opened %u still-open %u\n", opened, alive);
+	return 0;
+}
+
+static int
+catch_one(uint16_t port, uint32_t secs)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
+	struct pollfd p;
+	static char buf[65536];
+	int one = 1, s, c;
+	size_t got = 0;
+	uint64_t end = time_mono_ms() + (uint64_t)secs * 1000;
+
+	s = socket(AF_INET, SOCK_STREAM, 0);
+	if (s < 0 || setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(s, (struct sockaddr *)&sin, sizeof(sin)) < 0 || listen(s, 8) < 0)
+		return 2;
+	printf("listening\n");
+	fflush(stdout);
+	p.fd = s;
+	p.events = POLLIN;
+	if (poll(&p, 1, (int)secs * 1000) <= 0)
+		return 1;
+	c = accept(s, NULL, NULL);
+	if (c < 0)
+		return 1;
+	while (got < sizeof(buf) - 1 && time_mono_ms() < end) {
+		const char *hdr_end, *cl;
+		ssize_t n;
+
+		p.fd = c;
+		if (poll(&p, 1, 200) <= 0)
+			continue;
+		n = recv(c, buf + got, sizeof(buf) - 1 - got, 0);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+		buf[got] = '\0';
+		hdr_end = strstr(buf, "\r\n\r\n");
+		cl = strcasestr(buf, "content-length:");
+		if (hdr_end != NULL && cl != NULL) {
+			unsigned long want = strtoul(cl + 15, NULL, 10);
+
+			if (got >= (size_t)(hdr_end + 4 - buf) + want)
+				break;
+		}
+	}
+	buf[got] = '\0';
+	printf("%s\n", buf);
+	send(c, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 38, MSG_NOSIGNAL);
+	close(c);
+	close(s);
+	return got > 0 ? 0 : 1;
+}
+
+int
+main(int argc, char **argv)
+{
+	static char req[65536], body[32768];
+	char hostport[80];
+	struct sockaddr_in sin;
+	const char *path;
+	int i;
+
+	if (argc == 3 && strcmp(argv[1], "get") == 0) {
+		if (parse_url(argv[2], &sin, hostport, sizeof(hostport), &path) < 0 ||
+		    str_printf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n",
+			       path, hostport) < 0)
+			return usage();
+		return exchange(&sin, req, strlen(req));
+	}
+	if (argc == 4 && strcmp(argv[1], "raw") == 0) {
+		uint16_t port;
+		size_t n;
+
+		memset(&sin, 0, sizeof(sin));
+		sin.sin_family = AF_INET;
+		if (inet_pton(AF_INET, argv[2], &sin.sin_addr) != 1 || parse_u16(argv[3], 1, 65535, &port) < 0)
+			return usage();
+		sin.sin_port = htons(port);
+		n = fread(req, 1, sizeof(req), stdin);
+		return exchange(&sin, req, n);
+	}
+	if (argc == 6 && strcmp(argv[1], "flood") == 0) {
+		uint32_t n, secs;
+		uint16_t port;
+
+		memset(&sin, 0, sizeof(sin));
+		sin.sin_family = AF_INET;
+		if (inet_pton(AF_INET, argv[2], &sin.sin_addr) != 1 || parse_u16(argv[3], 1, 65535, &port) < 0 ||
+		    parse_u32(argv[4], 1, 100000, &n) < 0 || parse_u32(argv[5], 0, 600, &secs) < 0)
+			return usage();
+		sin.sin_port = htons(port);
+		return flood(&sin, n, secs);
+	}
+	if (argc == 4 && strcmp(argv[1], "catch") == 0) {
+		uint16_t port;
+		uint32_t secs;
+
+		if (parse_u16(argv[2], 1, 65535, &port) < 0 || parse_u32(argv[3], 1, 600, &secs) < 0)
+			return usage();
+		return catch_one(port, secs);
+	}
+	if (argc < 4 || parse_url(argv[1], &sin, hostport, sizeof(hostport), &path) < 0)
+		return usage();
+	if (str_printf(body, sizeof(body),
+		       "<?xml version=\"1.0\"?>\r\n<s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\" "
+		       "s:encodingStyle=\"http://schemas.xmlsoap.org/soap/encoding/\"><s:Body>"
+		       "<u:%s xmlns:u=\"%s\">", argv[3], argv[2]) < 0)
+		return usage();
+	for (i = 4; i < argc; i++) {
+		const char *eq = strchr(argv[i], '=');
+
+		if (eq == NULL)
+			return usage();
+		/* values are sent as given: a test may want markup in them */
+		if (str_appendf(body, sizeof(body), "<%.*s>%s</%.*s>", (int)(eq - argv[i]), argv[i],
+				eq + 1, (int)(eq - argv[i]), argv[i]) < 0)
+			return usage();
+	}
+	if (str_appendf(body, sizeof(body), "</u:%s></s:Body></s:Envelope>\r\n", argv[3]) < 0 ||
+	    str_printf(req, sizeof(req),
+		       "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: text/xml; charset=\"utf-8\"\r\n"
+		       "SOAPAction: \"%s#%s\"\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
+		       path, hostport, argv[2], argv[3], strlen(body), body) < 0)
+		return usage();
+	return exchange(&sin, req, strlen(req));
+}

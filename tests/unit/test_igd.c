@@ -1,0 +1,245 @@
+/* test_igd.c - the action table against the SCPDs (both directions), the
+ * store -> UPnP error table, actions that need no store, GENA helpers. */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctx.h"
+#include "desc.h"
+#include "events.h"
+#include "igd.h"
+#include "soap.h"
+#include "unit.h"
+
+/* CHECK_EQ on a long expression, without quoting all of it. */
+#define CHECK_RC(expr, want) do { long long rc_ = (long long)(expr); CHECK_EQ(rc_, want); } while (0)
+#include "util.h"
+
+static void
+fake_ctx(struct igdd_ctx *ctx)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	str_copy(ctx->uuid, sizeof(ctx->uuid), "3d3cec3a-8cf0-11e0-98ee-001a6bd2d07b");
+}
+
+/* Is action name in the SCPD text? */
+static bool
+scpd_has(const char *scpd, const char *name)
+{
+	char pat[96];
+
+	str_printf(pat, sizeof(pat), "<name>%s</name>", name);
+	return strstr(scpd, pat) != NULL;
+}
+
+TEST(igd_scpd_and_dispatch_agree)
+{
+	struct igdd_ctx ctx;
+	int v1;
+
+	fake_ctx(&ctx);
+	for (v1 = 0; v1 < 2; v1++) {
+		size_t k;
+
+		ctx.cfg.force_igd_desc_v1 = v1;
+		for (k = 0; k < SVC_COUNT; k++) {
+			const struct desc_service *s = &desc_services[k];
+			unsigned ver = desc_service_version(&ctx, s);
+			size_t len, i, n_scpd = 0, n_tab = 0;
+			char *d = desc_render(&ctx, s->scpd, "http://x/", &len);
+			const char *p;
+
+			CHECK(d != NULL);
+			if (d == NULL)
+				continue;
+			/* every dispatched action (of this version) is in the SCPD */
+			for (i = 0; i < igd_n_actions; i++) {
+				const struct igd_action *a = &igd_actions[i];
+
+				if (a->svc != s->id)
+					continue;
+				if (a->min_ver <= ver) {
+					n_tab++;
+					if (!scpd_has(d, a->name)) {
+						printf("    %s missing from %s (v%u)\n", a->name, s->scpd, ver);
+						CHECK(0);
+					}
+				} else {
+					CHECK(!scpd_has(d, a->name));
+				}
+			}
+			/* every SCPD action is dispatched: count <action> elements */
+			for (p = d; (p = strstr(p, "<action>")) != NULL; p++) {
+				const char *nm = strstr(p, "<name>"), *ne;
+				char name[64];
+				bool found = false;
+
+				CHECK(nm != NULL);
+				if (nm == NULL)
+					break;
+				nm += 6;
+				ne = strstr(nm, "</name>");
+				CHECK(ne != NULL);
+				if (ne == NULL || str_copy_n(name, sizeof(name), nm, (size_t)(ne - nm)) < 0)
+					break;
+				n_scpd++;
+				for (i = 0; i < igd_n_actions; i++)
+					if (igd_actions[i].svc == s->id && igd_actions[i].min_ver <= ver &&
+					    strcmp(igd_actions[i].name, name) == 0)
+						found = true;
+				if (!found)
+					printf("    %s in %s is not dispatched\n", name, s->scpd);
+				CHECK(found);
+			}
+			CHECK_EQ(n_scpd, n_tab);
+			free(d);
+		}
+	}
+}
+
+TEST(igd_store_error_table)
+{
+	CHECK_EQ(igd_error_from_store(ST_OK, true), 0);
+	CHECK_EQ(igd_error_from_store(ST_E_CONFLICT, true), 718);
+	CHECK_EQ(igd_error_from_store(ST_E_SECURE, true), 606);
+	CHECK_EQ(igd_error_from_store(ST_E_SECURE, false), 606);
+	CHECK_EQ(igd_error_from_store(ST_E_PERMISSION, true), 606);
+	CHECK_EQ(igd_error_from_store(ST_E_PERMISSION, false), 718);
+	CHECK_EQ(igd_error_from_store(ST_E_NOT_FOUND, true), 714);
+	CHECK_EQ(igd_error_from_store(ST_E_NO_PORT, true), 728);
+	CHECK_EQ(igd_error_from_store(ST_E_FIREWALL, false), 501);
+	CHECK_EQ(igd_error_from_store((enum store_result)999, true), 501);
+	CHECK_STR(igd_error_desc(718), "ConflictInMappingEntry");
+	CHECK_STR(igd_error_desc(402), "Invalid Args");
+}
+
+static int
+call(struct igdd_ctx *ctx, enum desc_svc svc, const char *action, const char *body,
+     struct desc_buf *out)
+{
+	static struct soap_envelope env;
+	struct igd_call c;
+
+	memset(out, 0, sizeof(*out));
+	if (soap_parse_envelope(body, strlen(body), &env) != 0)
+		return -1;
+	memset(&c, 0, sizeof(c));
+	c.ctx = ctx;
+	c.svc = &desc_services[svc];
+	c.env = &env;
+	c.out = out;
+	return igd_dispatch(&c, action);
+}
+
+TEST(igd_actions_without_store)
+{
+	struct igdd_ctx ctx;
+	struct desc_buf out;
+
+	fake_ctx(&ctx);
+	inet_pton(AF_INET, "203.0.113.5", &ctx.ext_addr);
+	ctx.ext_up = true;
+	CHECK_RC(call(&ctx, SVC_WANIPC, "GetExternalIPAddress",
+		      "<Envelope><Body><GetExternalIPAddress/></Body></Envelope>", &out), 0);
+	CHECK(out.p && strstr(out.p, "<NewExternalIPAddress>203.0.113.5</NewExternalIPAddress>"));
+	desc_buf_free(&out);
+	CHECK_RC(call(&ctx, SVC_WANIPC, "GetStatusInfo", "<Envelope><Body><GetStatusInfo/></Body></Envelope>", &out), 0);
+	CHECK(out.p && strstr(out.p, "<NewConnectionStatus>Connected</NewConnectionStatus>"));
+	desc_buf_free(&out);
+	CHECK_RC(call(&ctx, SVC_WANIPC, "NoSuchAction", "<Envelope><Body><NoSuchAction/></Body></Envelope>", &out), 401);
+	CHECK_RC(call(&ctx, SVC_L3F, "GetExternalIPAddress",
+		      "<Envelope><Body><GetExternalIPAddress/></Body></Envelope>", &out), 401);
+	CHECK_RC(call(&ctx, SVC_WANIPC, "SetConnectionType",
+		      "<Envelope><Body><SetConnectionType/></Body></Envelope>", &out), 402);
+	CHECK_RC(call(&ctx, SVC_WANIPC, "SetConnectionType",
+		      "<Envelope><Body><SetConnectionType><NewConnectionType>IP_Routed</NewConnectionType>"
+		      "</SetConnectionType></Body></Envelope>", &out), 0);
+	CHECK_RC(call(&ctx, SVC_WANIPC, "ForceTermination",
+		      "<Envelope><Body><ForceTermination/></Body></Envelope>", &out), 606);
+	CHECK_RC(call(&ctx, SVC_WANIPC, "RequestConnection",
+		      "<Envelope><Body><RequestConnection/></Body></Envelope>", &out), 0);
+	CHECK_RC(call(&ctx, SVC_WANIPC, "GetNATRSIPStatus",
+		      "<Envelope><Body><GetNATRSIPStatus/></Body></Envelope>", &out), 0);
+	CHECK(out.p && strstr(out.p, "<NewNATEnabled>1</NewNATEnabled>"));
+	desc_buf_free(&out);
+	CHECK_RC(call(&ctx, SVC_WANIPC, "GetConnectionTypeInfo",
+		      "<Envelope><Body><GetConnectionTypeInfo/></Body></Envelope>", &out), 0);
+	desc_buf_free(&out);
+	CHECK_RC(call(&ctx, SVC_WANCFG, "GetCommonLinkProperties",
+		      "<Envelope><Body><GetCommonLinkProperties/></Body></Envelope>", &out), 0);
+	CHECK(out.p && strstr(out.p, "<NewPhysicalLinkStatus>Up</NewPhysicalLinkStatus>"));
+	desc_buf_free(&out);
+	str_copy(ctx.cfg.ext_ifname, sizeof(ctx.cfg.ext_ifname), "lo");
+	CHECK_RC(call(&ctx, SVC_WANCFG, "GetTotalBytesSent",
+		      "<Envelope><Body><GetTotalBytesSent/></Body></Envelope>", &out), 0);
+	CHECK(out.p && strstr(out.p, "<NewTotalBytesSent>"));
+	desc_buf_free(&out);
+	CHECK_RC(call(&ctx, SVC_WANCFG, "GetTotalBytesReceived",
+		      "<Envelope><Body><GetTotalBytesReceived/></Body></Envelope>", &out), 0);
+	desc_buf_free(&out);
+	CHECK_RC(call(&ctx, SVC_WANCFG, "GetTotalPacketsSent",
+		      "<Envelope><Body><GetTotalPacketsSent/></Body></Envelope>", &out), 0);
+	desc_buf_free(&out);
+	CHECK_RC(call(&ctx, SVC_WANCFG, "GetTotalPacketsReceived",
+		      "<Envelope><Body><GetTotalPacketsReceived/></Body></Envelope>", &out), 0);
+	desc_buf_free(&out);
+	CHECK_RC(call(&ctx, SVC_WANCFG, "GetEnabledForInternet",
+		      "<Envelope><Body><GetEnabledForInternet/></Body></Envelope>", &out), 0);
+	CHECK(out.p && strstr(out.p, "<NewEnabledForInternet>1</NewEnabledForInternet>"));
+	desc_buf_free(&out);
+	CHECK_RC(call(&ctx, SVC_L3F, "GetDefaultConnectionService",
+		      "<Envelope><Body><GetDefaultConnectionService/></Body></Envelope>", &out), 0);
+	CHECK(out.p && strstr(out.p, "WANConnectionDevice:2,urn:upnp-org:serviceId:WANIPConn1"));
+	{
+		char body[512];
+		const char *s = out.p ? strstr(out.p, "uuid:") : NULL;
+		const char *e = s ? strstr(s, "</") : NULL;
+
+		CHECK(e != NULL);
+		if (e != NULL) {
+			str_printf(body, sizeof(body), "<Envelope><Body><SetDefaultConnectionService>"
+				   "<NewDefaultConnectionService>%.*s</NewDefaultConnectionService>"
+				   "</SetDefaultConnectionService></Body></Envelope>", (int)(e - s), s);
+			desc_buf_free(&out);
+			CHECK_RC(call(&ctx, SVC_L3F, "SetDefaultConnectionService", body, &out), 0);
+		}
+	}
+	desc_buf_free(&out);
+	CHECK_RC(call(&ctx, SVC_L3F, "SetDefaultConnectionService",
+		      "<Envelope><Body><SetDefaultConnectionService><NewDefaultConnectionService>x"
+		      "</NewDefaultConnectionService></SetDefaultConnectionService></Body></Envelope>", &out), 402);
+	/* v2-only actions are 401 on an IGD:1 device */
+	ctx.cfg.force_igd_desc_v1 = true;
+	CHECK_RC(call(&ctx, SVC_WANIPC, "AddAnyPortMapping",
+		      "<Envelope><Body><AddAnyPortMapping/></Body></Envelope>", &out), 401);
+}
+
+TEST(events_helpers)
+{
+	struct sockaddr_in a;
+	char path[256];
+
+#define CB(s) events_parse_callback(s, strlen(s), &a, path, sizeof(path))
+	CHECK_EQ(CB("<http://192.168.77.10:5000/notify>"), 0);
+	CHECK_EQ(ntohs(a.sin_port), 5000);
+	CHECK_STR(path, "/notify");
+	CHECK_EQ(CB("<http://192.168.77.10>"), 0);
+	CHECK_EQ(ntohs(a.sin_port), 80);
+	CHECK_STR(path, "/");
+	CHECK_EQ(CB("<http://192.168.77.10:1/a><http://1.2.3.4/b>"), 0);
+	CHECK_EQ(CB("<http://evil.example/x>"), -1);
+	CHECK_EQ(CB("<https://192.168.77.10/x>"), -1);
+	CHECK_EQ(CB("http://192.168.77.10/x"), -1);
+	CHECK_EQ(CB("<http://192.168.77.10:99999/x>"), -1);
+	CHECK_EQ(CB("<"), -1);
+#undef CB
+	CHECK_EQ(events_parse_timeout("Second-3600", 11), 3600);
+	CHECK_EQ(events_parse_timeout("second-10", 9), EVENTS_TIMEOUT_MIN);
+	CHECK_EQ(events_parse_timeout("Second-infinite", 15), EVENTS_TIMEOUT_MAX);
+	CHECK_EQ(events_parse_timeout("Second-99999999", 15), EVENTS_TIMEOUT_MAX);
+	CHECK_EQ(events_parse_timeout("junk", 4), EVENTS_TIMEOUT_MIN);
+	CHECK_EQ(events_parse_timeout(NULL, 0), EVENTS_TIMEOUT_MIN);
+	CHECK_EQ(events_next_seq(0), 1);
+	CHECK_EQ(events_next_seq(41), 42);
+	CHECK_EQ(events_next_seq(4294967295u), 1);
+}
