@@ -110,9 +110,11 @@ END {
 	for (d in nk) if (has(d, "nft_rules_mid")) V[d, "x_nft_mid"] = V[d, "nft_rules_mid"] " / " V[d, "nft_elements_mid"]
 	section("NAT-PMP / PCP (UDP 5351)")
 	row("Mappings during the tests \"at " mid "\"", "mid_count", "", "", "pmp", 0)
-	row("(filled through)", "mid_fill_via", "", "", "pmp", 0)
-	row("VmRSS there (NAT-PMP fill)", "rss_kb_mid", "kb", "lower", "pmp", 0)
-	row("nftables rules / elements there (NAT-PMP fill)", "x_nft_mid", "", "", "pmp", 0)
+	if (has("igdd", "mid_fill_via") || has("miniupnpd", "mid_fill_via")) {
+		row("(filled through)", "mid_fill_via", "", "", "pmp", 0)
+		row("VmRSS there (NAT-PMP fill)", "rss_kb_mid", "kb", "lower", "pmp", 0)
+		row("nftables rules / elements there (NAT-PMP fill)", "x_nft_mid", "", "", "pmp", 0)
+	}
 	row("NAT-PMP external address, 1 in flight, 0 mappings", "pmp_ext_rps_1_0", "rate", "higher", "pmp", 0)
 	row("NAT-PMP external address, 16 in flight, 0 mappings", "pmp_ext_rps_16_0", "rate", "higher", "pmp", 0)
 	row("NAT-PMP external address, 1 in flight, at " mid, "pmp_ext_rps_1_mid", "rate", "higher", "pmp", mid)
@@ -152,11 +154,13 @@ END {
 	section("Data plane (new TCP connection from the outside host through a mapped port)")
 	row("Connect time median, 10 mappings", "conn_med_us_10", "us", "lower", "fill", 10)
 	for (i = 1; i <= nS; i++) row("Connect time median at " S[i], "conn_med_us_" S[i], "us", "lower", "fill", S[i])
-	row("Fill stopped early at (mappings)", "final_count", "", "", "fill", 0)
-	row("AddPortMapping median there", "add_med_us_final", "us", "lower", "fill", 0)
-	row("DeletePortMapping median there", "del_med_us_final", "us", "lower", "fill", 0)
-	row("Connect time median there", "conn_med_us_final", "us", "lower", "fill", 0)
-	row("VmRSS there", "rss_kb_final", "kb", "lower", "fill", 0)
+	if (has("igdd", "final_count") || has("miniupnpd", "final_count")) {
+		row("Fill stopped early at (mappings)", "final_count", "", "", "fill", 0)
+		row("AddPortMapping median there", "add_med_us_final", "us", "lower", "fill", 0)
+		row("DeletePortMapping median there", "del_med_us_final", "us", "lower", "fill", 0)
+		row("Connect time median there", "conn_med_us_final", "us", "lower", "fill", 0)
+		row("VmRSS there", "rss_kb_final", "kb", "lower", "fill", 0)
+	}
 
 	section("Correctness spot checks (traffic through the newest mapping)")
 	row("Traffic at 10", "reach_10", "", "", "fill", 10)

@@ -302,7 +302,7 @@ summary(uint64_t start)
 {
 	size_t tail = tail_n && samples.n > tail_n ? samples.n - tail_n : 0;
 
-	printf("n=%u ok=%u err=%u first_err=%d secs=%.3f med_us=%u p99_us=%u max_us=%u "
+	printf("n=%u ok=%u err=%u first_err=%d secs=%.6f med_us=%u p99_us=%u max_us=%u "
 	       "mean_us=%.0f tail_med_us=%u tail_p99_us=%u stopped=%s\n",
 	       n_ok + n_err, n_ok, n_err, first_err,
 	       (double)(bench_now_us() - start) / 1e6, bench_pct(&samples, 0, 50),
@@ -367,7 +367,7 @@ cmd_list(const struct url *u, const char *service)
 			break;
 		from = maxport + 1;
 	}
-	printf("entries=%u requests=%u secs=%.3f first_err=%d stopped=%s\n", entries, requests,
+	printf("entries=%u requests=%u secs=%.6f first_err=%d stopped=%s\n", entries, requests,
 	       (double)(bench_now_us() - start) / 1e6, first_err, stopped);
 	return 0;
 }
@@ -385,7 +385,7 @@ cmd_walk(const struct url *u, const char *service)
 		if (timed(u, service, "GetGenericPortMappingEntry", args) != 0)
 			break;	/* 713 SpecifiedArrayIndexInvalid: past the end */
 	}
-	printf("entries=%u requests=%u secs=%.3f first_err=%d med_us=%u p99_us=%u stopped=%s\n",
+	printf("entries=%u requests=%u secs=%.6f first_err=%d med_us=%u p99_us=%u stopped=%s\n",
 	       n_ok, n_ok + n_err, (double)(bench_now_us() - start) / 1e6, first_err,
 	       bench_pct(&samples, 0, 50), bench_pct(&samples, 0, 99), stopped);
 	return 0;
