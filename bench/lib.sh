@@ -1,0 +1,415 @@
+# bench/lib.sh - the benchmark's own helpers, sourced by bench/run.sh after
+# tests/lab/lib.sh.  One daemon at a time: bench_daemon NAME runs the whole
+# work on it and writes key=value lines to $RAW/NAME.kv for bench/report.awk.
+
+CLK_TCK=$(getconf CLK_TCK)
+
+say() { echo "bench [$(($(date +%s) - T_START))s]: $*" >&2; }
+kv() { kv_k=$1; shift; echo "$kv_k=$*" >>"$KV"; }
+# field NAME "k=v k=v ...": the value of NAME.
+field() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -1; }
+# fadd A B: float sum.
+fadd() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a + b }'; }
+# Seconds left of the whole run's deadline.
+left() { echo $((T_START + BENCH_DEADLINE - $(date +%s))); }
+# budget WANT [RESERVE]: WANT seconds, less if the deadline (minus RESERVE) is near; at least 1.
+budget() {
+	_l=$(($(left) - ${2:-30}))
+	[ "$_l" -lt "$1" ] || _l=$1
+	[ "$_l" -ge 1 ] || _l=1
+	echo "$_l"
+}
+
+alive() {
+	[ -n "$DPID" ] && [ -r "/proc/$DPID/stat" ] &&
+		[ "$(cut -d' ' -f3 "/proc/$DPID/stat" 2>/dev/null)" != Z ]
+}
+# CPU ticks (utime + stime) of the daemon so far.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$DPID/stat" 2>/dev/null || echo 0; }
+ticks_s() { awk -v t="$1" -v hz="$CLK_TCK" 'BEGIN { printf "%.2f", t / hz }'; }
+# rss LABEL: VmRSS and VmHWM in kB.
+rss() {
+	kv "rss_kb_$1" "$(awk '/^VmRSS:/ { print $2 }' "/proc/$DPID/status" 2>/dev/null)"
+	kv "hwm_kb_$1" "$(awk '/^VmHWM:/ { print $2 }' "/proc/$DPID/status" 2>/dev/null)"
+}
+# nft_count LABEL: rules and set/map elements in the gateway.
+nft_count() {
+	gw nft -a list ruleset 2>/dev/null | awk -v l="$1" '
+		/elements = \{/ { inel = 1; sub(/.*elements = \{/, "") }
+		inel { line = $0; if (line ~ /\}/) { sub(/\}.*/, "", line); inel = 0 }
+		       if (line ~ /[^ \t,]/) { n = gsub(/,/, ",", line); el += n
+		       if (line !~ /,[ \t]*$/) el++ } next }
+		/# handle/ && $1 !~ /^(table|chain|set|map|flowtable)$/ { rules++ }
+		END { printf "nft_rules_%s=%d\nnft_elements_%s=%d\n", l, rules, l, el }' >>"$KV"
+}
+exit_signal() { awk '{ print $52 % 128 }' "/proc/$DPID/stat" 2>/dev/null; }
+
+# --- the daemons ---------------------------------------------------------
+
+start_igdd_bench() {
+	lab_conf "$LAB_DIR/igdd.conf" <<EOF
+http_port=$HTTP_PORT
+secure_mode=no
+max_mappings=30000
+max_mappings_per_client=30000
+allow 1024-65535 $LAB_LAN.0/24 1024-65535
+deny 0-65535 0.0.0.0/0 0-65535
+EOF
+	lab_start_igdd "$LAB_DIR/igdd.conf" || { tail -5 "$LAB_DIR/igdd.log" >&2; return 1; }
+	DPID=$IGDD_PID
+	DBIN=$IGDD
+}
+
+stop_igdd_bench() { lab_stop_igdd; }
+
+# miniupnpd's nftables skeleton, as its nft_init.sh makes it (table inet
+# filter, chains miniupnpd / prerouting_miniupnpd / postrouting_miniupnpd),
+# plus the two rules every real forward chain has so replies and LAN
+# traffic pass a drop policy.
+start_miniupnpd() {
+	cat >"$LAB_DIR/miniupnpd.nft" <<EOF
+table inet filter {
+	chain forward {
+		type filter hook forward priority 0; policy drop;
+		ct state established,related accept
+		iifname "lan0" accept
+		jump miniupnpd
+	}
+	chain miniupnpd {
+	}
+	chain prerouting {
+		type nat hook prerouting priority -100; policy accept;
+		jump prerouting_miniupnpd
+	}
+	chain postrouting {
+		type nat hook postrouting priority 100; policy accept;
+		jump postrouting_miniupnpd
+	}
+	chain prerouting_miniupnpd {
+	}
+	chain postrouting_miniupnpd {
+	}
+}
+EOF
+	gw nft -f "$LAB_DIR/miniupnpd.nft" || return 1
+	# ext_ip: miniupnpd refuses the lab's TEST-NET WAN address; this one is
+	# only reported to clients, never a traffic target.
+	cat >"$LAB_DIR/miniupnpd.conf" <<EOF
+ext_ifname=wan0
+listening_ip=lan0
+ext_ip=1.2.3.4
+http_port=$HTTP_PORT
+enable_upnp=yes
+enable_natpmp=yes
+secure_mode=no
+system_uptime=yes
+lease_file=$LAB_DIR/miniupnpd.leases
+uuid=3d3cec3a-8cf0-11e0-98ee-001a6bd2d07b
+upnp_table_name=filter
+upnp_nat_table_name=filter
+upnp_forward_chain=miniupnpd
+upnp_nat_chain=prerouting_miniupnpd
+upnp_nat_postrouting_chain=postrouting_miniupnpd
+allow 1024-65535 $LAB_LAN.0/24 1024-65535
+deny 0-65535 0.0.0.0/0 0-65535
+EOF
+	rm -f "$LAB_DIR/miniupnpd.pid"
+	# Without -d it forks into the background at default verbosity (-d
+	# would also turn on debug logging, one line per rule).  Its syslog
+	# finds no /dev/log here; notices and errors only.
+	gw "$MINIUPNPD" -f "$LAB_DIR/miniupnpd.conf" -P "$LAB_DIR/miniupnpd.pid" \
+		>"$LAB_DIR/miniupnpd.log" 2>&1 || return 1
+	for i in $(seq 1 50); do
+		[ -s "$LAB_DIR/miniupnpd.pid" ] &&
+			c1 "$BB/soapload" -t 500 desc "http://$GW_LAN:$HTTP_PORT/rootDesc.xml" \
+				>/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	DPID=$(cat "$LAB_DIR/miniupnpd.pid" 2>/dev/null)
+	DBIN=$MINIUPNPD
+	alive
+}
+
+stop_miniupnpd() {
+	alive || return 0
+	kill "$DPID" 2>/dev/null
+	for i in $(seq 1 100); do alive || return 0; sleep 0.1; done
+	kill -9 "$DPID" 2>/dev/null
+}
+
+# Which of igdd's front ends exist yet: their files are stubs until the
+# people writing them merge their work.
+igdd_missing() {
+	case $1 in
+	upnp) grep -l "stub: not built yet" "$BENCH_TOP/daemon/http.c" "$BENCH_TOP/daemon/ssdp.c" ;;
+	pmp) grep -l "stub: not built yet" "$BENCH_TOP/daemon/pmp.c" ;;
+	esac >/dev/null 2>&1
+}
+
+# --- the measurements ----------------------------------------------------
+
+soap() { c1 "$BB/soapload" -c "$C1" "$@" 2>>"$LAB_DIR/bench.err"; }
+
+# spot LABEL PORT: real traffic through a mapped port (correctness), then
+# the new-connection time through it.
+spot() {
+	lab_listen c1 tcp "$2" "bench$2"
+	if reach tcp "$2" "bench$2"; then kv "reach_$1" ok; else
+		kv "reach_$1" FAIL; say "$D: no traffic through port $2 at $1"; fi
+	sp_l=$(out "$BB/connload" -n "$CONNS" -d "$(budget 20)" "$GW_WAN" "$2")
+	kv "conn_med_us_$1" "$(field conn_med_us "$sp_l")"
+	kv "conn_p99_us_$1" "$(field conn_p99_us "$sp_l")"
+	kv "conn_fail_$1" "$(field fail "$sp_l")"
+}
+
+# pmp_tests LABEL PORTBASE: NAT-PMP and PCP with the current mappings.
+pmp_tests() {
+	[ -z "$PMP_NA" ] || return 0
+	for i in 1 16; do
+		pt_l=$(c1 "$BB/pmpload" -i $i -d "$RATE_SECS" -n 100000000 "$GW_LAN" ext)
+		kv "pmp_ext_rps_${i}_$1" "$(field rps "$pt_l")"
+		kv "pmp_ext_med_us_${i}_$1" "$(field med_us "$pt_l")"
+		kv "pmp_ext_lost_${i}_$1" "$(field lost "$pt_l")"
+	done
+	pt_p=$2
+	for proto in pmp pcp; do
+		for i in 1 16; do
+			pt_b=$(budget "$PHASE_BUDGET")
+			if [ $proto = pmp ]; then
+				pt_l=$(c1 "$BB/pmpload" -i $i -t 5000 -n "$PMP_N" -d "$pt_b" "$GW_LAN" map $pt_p)
+			else
+				pt_l=$(c1 "$BB/pmpload" -i $i -t 5000 -n "$PMP_N" -d "$pt_b" "$GW_LAN" pcpmap $pt_p "$C1")
+			fi
+			kv "${proto}_map_med_us_${i}_$1" "$(field med_us "$pt_l")"
+			kv "${proto}_map_p99_us_${i}_$1" "$(field p99_us "$pt_l")"
+			kv "${proto}_map_rps_${i}_$1" "$(field rps "$pt_l")"
+			kv "${proto}_map_ok_${i}_$1" "$(field ok "$pt_l")"
+			kv "${proto}_map_err_${i}_$1" "$(field first_err "$pt_l")"
+			kv "${proto}_map_lost_${i}_$1" "$(field lost "$pt_l")"
+			pt_n=$(field n "$pt_l")
+			# take them away again (untimed), so the SOAP count stays
+			pt_b=$(budget "$PHASE_BUDGET")
+			if [ $proto = pmp ]; then
+				c1 "$BB/pmpload" -i 16 -t 5000 -n "${pt_n:-0}" -d "$pt_b" "$GW_LAN" unmap $pt_p >/dev/null
+			else
+				c1 "$BB/pmpload" -i 16 -t 5000 -n "${pt_n:-0}" -d "$pt_b" "$GW_LAN" pcpunmap $pt_p "$C1" >/dev/null
+			fi
+			pt_p=$((pt_p + 1000))
+		done
+	done
+}
+
+# list_tests LABEL: the full listing two ways; CPU of both.
+list_tests() {
+	lt_c0=$(cpu_ticks)
+	lt_l=$(soap -b "$(budget $((PHASE_BUDGET * 2)))" "$CTL" "$SVC" walk)
+	kv "walk_entries_$1" "$(field entries "$lt_l")"
+	kv "walk_secs_$1" "$(field secs "$lt_l")"
+	kv "walk_stopped_$1" "$(field stopped "$lt_l")"
+	lt_c1=$(cpu_ticks)
+	kv "walk_cpu_ticks_$1" $((lt_c1 - lt_c0))
+	lt_l=$(soap -b "$(budget "$PHASE_BUDGET")" "$CTL" "$SVC" list)
+	lt_c2=$(cpu_ticks)
+	sleep 0.2
+	if ! alive; then
+		kv "list_secs_$1" "daemon died (signal $(exit_signal))"
+		kv crashed "signal $(exit_signal) in GetListOfPortMappings at $COUNT mappings"
+		say "$D died in GetListOfPortMappings at $COUNT mappings"
+		return 1
+	fi
+	kv "list_entries_$1" "$(field entries "$lt_l")"
+	kv "list_secs_$1" "$(field secs "$lt_l")"
+	kv "list_requests_$1" "$(field requests "$lt_l")"
+	kv "list_err_$1" "$(field first_err "$lt_l")"
+	kv "list_cpu_ticks_$1" $((lt_c2 - lt_c1))
+}
+
+# checkpoint N: everything measured at N mappings.
+checkpoint() {
+	cp_n=$1 cp_top=$((NEXT - 1))
+	say "$D: $cp_n mappings"
+	rss "$cp_n"
+	nft_count "$cp_n"
+	spot "$cp_n" "$cp_top"
+	cp_l=$(soap -b "$(budget "$PHASE_BUDGET")" "$CTL" "$SVC" getspec "$cp_top" "$REPEAT")
+	kv "getspec_med_us_$cp_n" "$(field med_us "$cp_l")"
+	kv "getspec_p99_us_$cp_n" "$(field p99_us "$cp_l")"
+	kv "getspec_err_$cp_n" "$(field first_err "$cp_l")"
+	cp_l=$(soap -b "$(budget "$PHASE_BUDGET")" "$CTL" "$SVC" getgen $((COUNT - 1)) "$REPEAT")
+	kv "getgen_med_us_$cp_n" "$(field med_us "$cp_l")"
+	kv "getgen_p99_us_$cp_n" "$(field p99_us "$cp_l")"
+	kv "getgen_err_$cp_n" "$(field first_err "$cp_l")"
+	# Delete the last WINDOW mappings (timed), then add them back.
+	cp_w=$WINDOW
+	[ "$cp_w" -le "$COUNT" ] || cp_w=$COUNT
+	cp_l=$(soap -b "$(budget $((PHASE_BUDGET * 2)))" "$CTL" "$SVC" del $((NEXT - cp_w)) "$cp_w")
+	cp_k=$(field ok "$cp_l")
+	kv "del_med_us_$cp_n" "$(field med_us "$cp_l")"
+	kv "del_p99_us_$cp_n" "$(field p99_us "$cp_l")"
+	kv "del_n_$cp_n" "$cp_k"
+	kv "del_err_$cp_n" "$(field first_err "$cp_l")"
+	if [ "${cp_k:-0}" -gt 0 ]; then
+		cp_l=$(soap -b "$(budget $((PHASE_BUDGET * 2)))" "$CTL" "$SVC" add $((NEXT - cp_k)) "$cp_k")
+		[ "$(field ok "$cp_l")" = "$cp_k" ] || say "$D: re-adding the window failed: $cp_l"
+	fi
+}
+
+# The middle size: NAT-PMP/PCP under load and the listings.
+mid_work() {
+	kv mid_count "$COUNT"
+	pmp_tests mid 48000
+	list_tests mid
+}
+
+bench_daemon() {
+	D=$1 KV=$RAW/$1.kv DPID= DBIN= UPNP_NA= PMP_NA= DFILL=$FILL_BUDGET
+	: >"$KV"
+	say "$D: starting"
+	if [ "$D" = igdd ]; then
+		igdd_missing upnp && UPNP_NA="not built yet"
+		igdd_missing pmp && PMP_NA="not built yet"
+		DFILL=$IGDD_FILL_BUDGET
+		start_igdd_bench || { kv status "did not start"; return 0; }
+		_stop=stop_igdd_bench
+	else
+		command -v "$MINIUPNPD" >/dev/null || { kv status "not installed"; return 0; }
+		start_miniupnpd || { kv status "did not start"; stop_miniupnpd; return 0; }
+		_stop=stop_miniupnpd
+	fi
+	kv status ok
+	strip -o "$LAB_DIR/stripped" "$DBIN" && kv binary_bytes "$(stat -c %s "$LAB_DIR/stripped")"
+	sleep 1
+	rss idle
+	kv cpu_ticks_start "$(cpu_ticks)"
+
+	# SSDP: answers to M-SEARCH (MX 1) and the description's control URL.
+	CTL= SVC=
+	if [ -z "$UPNP_NA" ]; then
+		_l=$(c1 "$BB/ssdpload" -m 1 -r 5 "$C1" urn:schemas-upnp-org:device:InternetGatewayDevice:1)
+		for f in searches answered first_med_ms first_max_ms; do kv "ssdp_$f" "$(field $f "$_l")"; done
+		_loc=$(field location "$_l")
+		_l=$(c1 "$BB/ssdpload" -m 1 -r 3 "$C1" ssdp:all)
+		for f in answers_min answers_med answers_max; do kv "ssdp_all_$f" "$(field $f "$_l")"; done
+		[ "$_loc" != "-" ] && [ -n "$_loc" ] || _loc=http://$GW_LAN:$HTTP_PORT/rootDesc.xml
+		_l=$(c1 "$BB/soapload" desc "$_loc" 2>>"$LAB_DIR/bench.err")
+		CTL=$(echo "$_l" | sed -n 's/^control=//p')
+		SVC=$(echo "$_l" | sed -n 's/^service=//p')
+		kv control "$CTL"
+		kv service "$SVC"
+		[ -n "$CTL" ] || UPNP_NA="no answer (no control URL at $_loc)"
+	fi
+	[ -z "$UPNP_NA" ] || kv upnp_na "$UPNP_NA"
+	if [ -z "$PMP_NA" ]; then
+		_l=$(c1 "$BB/pmpload" -n 3 -t 500 "$GW_LAN" ext)
+		[ "$(field ok "$_l")" -ge 1 ] 2>/dev/null || PMP_NA="no answer on port 5351"
+	fi
+	[ -z "$PMP_NA" ] || kv pmp_na "$PMP_NA"
+
+	pmp_tests 0 40000
+
+	COUNT=0 NEXT=$BASE_PORT
+	if [ -z "$UPNP_NA" ]; then
+		fill_secs=0 fill_ticks=0 stopped=done mid_done=0
+		for N in 10 $SIZES; do
+			_need=$((N - COUNT))
+			[ $_need -gt 0 ] || continue
+			_b=$(awk -v b="$DFILL" -v s="$fill_secs" 'BEGIN { printf "%d", b - s + 0.999 }')
+			_b=$(budget "$_b" 180)
+			_c0=$(cpu_ticks)
+			_l=$(soap -T "$WINDOW" -b "$_b" "$CTL" "$SVC" add "$NEXT" "$_need")
+			_c1=$(cpu_ticks)
+			fill_ticks=$((fill_ticks + _c1 - _c0))
+			fill_secs=$(fadd "$fill_secs" "$(field secs "$_l")")
+			NEXT=$((NEXT + $(field n "$_l")))
+			COUNT=$((COUNT + $(field ok "$_l")))
+			[ "$(field err "$_l")" = 0 ] || kv add_first_err "$(field first_err "$_l")"
+			last_tail_med=$(field tail_med_us "$_l")
+			if [ "$N" -ge 100 ]; then
+				kv "add_med_us_$N" "$(field tail_med_us "$_l")"
+				kv "add_p99_us_$N" "$(field tail_p99_us "$_l")"
+			fi
+			if [ "$COUNT" -lt "$N" ] || [ "$(field err "$_l")" != 0 ]; then
+				stopped=$(field stopped "$_l")
+				[ "$stopped" != done ] || stopped="errors"
+				kv "add_partial_$N" "$COUNT"
+				say "$D: fill stopped at $COUNT mappings ($stopped)"
+				break
+			fi
+			[ "$N" = 10 ] && { spot 10 $((NEXT - 1)); continue; }
+			checkpoint "$N"
+			# the listings at the smallest size too (miniupnpd 2.3.1
+			# aborts in GetListOfPortMappings past ~140 mappings)
+			if [ "$N" = 100 ] && [ "$MID" != 100 ]; then list_tests 100 || break; fi
+			if [ "$N" = "$MID" ]; then
+				kv fill_secs_mid "$fill_secs"
+				kv fill_cpu_ticks_mid "$fill_ticks"
+				mid_done=1
+				mid_work || break
+			fi
+		done
+		kv fill_reached "$COUNT"
+		kv fill_stopped "$stopped"
+		kv fill_secs "$fill_secs"
+		kv fill_cpu_ticks "$fill_ticks"
+		if alive && [ $mid_done = 0 ] && [ "$COUNT" -gt 0 ]; then
+			kv fill_secs_mid "$fill_secs"
+			kv fill_cpu_ticks_mid "$fill_ticks"
+			kv final_count "$COUNT"
+			kv add_med_us_final "$last_tail_med"
+			checkpoint final
+			mid_work
+		fi
+		if alive; then
+			rss full
+			# Delete everything, top down: above the middle size, then the rest.
+			_del_top=$((NEXT - BASE_PORT - MID))
+			[ $_del_top -ge 0 ] || _del_top=0
+			_t0=$(date +%s)
+			_c0=$(cpu_ticks)
+			_l=$(soap -b "$(budget "$DELALL_BUDGET" 60)" "$CTL" "$SVC" del $((BASE_PORT + MID)) "$_del_top")
+			_c1=$(cpu_ticks)
+			_rest=$((DELALL_BUDGET - $(date +%s) + _t0))
+			[ "$_rest" -ge 1 ] || _rest=1
+			_d1=$(field ok "$_l")
+			_s1=$(field secs "$_l")
+			_l2="ok=0 secs=0 stopped=budget"
+			if [ "$(field stopped "$_l")" = done ]; then
+				_m=$((NEXT - BASE_PORT)); [ $_m -le "$MID" ] || _m=$MID
+				_l2=$(soap -b "$(budget "$_rest" 60)" "$CTL" "$SVC" del "$BASE_PORT" "$_m")
+			fi
+			_c2=$(cpu_ticks)
+			kv delall_cpu_ticks_top $((_c1 - _c0))
+			kv delall_cpu_ticks_mid $((_c2 - _c1))
+			kv delall_n $((${_d1:-0} + $(field ok "$_l2")))
+			kv delall_n_mid "$(field ok "$_l2")"
+			kv delall_secs "$(fadd "${_s1:-0}" "$(field secs "$_l2")")"
+			kv delall_secs_mid "$(field secs "$_l2")"
+			kv delall_stopped "$(field stopped "$_l2")"
+			kv delall_med_us_mid "$(field med_us "$_l2")"
+		fi
+	elif [ -z "$PMP_NA" ]; then
+		# No UPnP yet: reach the middle size through NAT-PMP, so NAT-PMP
+		# and PCP under load are measured all the same.
+		_c0=$(cpu_ticks)
+		_l=$(c1 "$BB/pmpload" -i 16 -t 5000 -n "$MID" -d "$(budget "$DFILL" 120)" \
+			"$GW_LAN" map "$BASE_PORT")
+		kv pmp_fill "$_l"
+		kv pmp_fill_cpu_ticks $(($(cpu_ticks) - _c0))
+		COUNT=$(field ok "$_l")
+		kv mid_fill_via NAT-PMP
+		rss mid
+		nft_count mid
+		kv mid_count "$COUNT"
+		pmp_tests mid 48000
+		c1 "$BB/pmpload" -i 16 -t 5000 -n "$MID" -d "$(budget "$DELALL_BUDGET" 60)" \
+			"$GW_LAN" unmap "$BASE_PORT" >/dev/null
+	fi
+	if alive; then
+		rss end
+		kv cpu_ticks_end "$(cpu_ticks)"
+	fi
+	kv alive_at_end "$(alive && echo yes || echo no)"
+	kv clk_tck "$CLK_TCK"
+	$_stop
+	say "$D: done"
+}

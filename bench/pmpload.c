@@ -1,0 +1,285 @@
+/* pmpload.c - NAT-PMP (RFC 6886) and PCP (RFC 6887) load, spoken directly.
+ *
+ *   pmpload [opts] GATEWAY ext                  external address requests
+ *   pmpload [opts] GATEWAY map PORT             NAT-PMP TCP mappings of
+ *        internal PORT, PORT+1, ... (-n of them), suggested external = internal
+ *   pmpload [opts] GATEWAY unmap PORT           the same with lifetime 0
+ *   pmpload [opts] GATEWAY pcpmap PORT CLIENT   PCP MAP, CLIENT = our own
+ *        LAN address (the PCP client IP field, RFC 6887 8.1)
+ *   pmpload [opts] GATEWAY pcpunmap PORT CLIENT
+ *
+ * Options: -i N requests in flight (one socket each, default 1), -n COUNT
+ * (default 1000), -d SECONDS (stop starting requests after it, default 30),
+ * -t MS per-request timeout (default 1000; a request without an answer is
+ * counted as lost and the next one goes), -l LIFETIME (default 3600).
+ * Prints one line: n ok err lost first_err secs rps med_us p99_us max_us
+ * stopped=done|budget|dead.  Answers are matched to requests (internal port,
+ * PCP nonce), so a late answer to a lost request is not miscounted. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "util.h"
+
+#define MAX_INFLIGHT 256
+
+enum mode { M_EXT, M_MAP, M_UNMAP, M_PCPMAP, M_PCPUNMAP };
+
+struct slot {
+	int fd;
+	int busy;
+	uint64_t sent_us;
+	uint16_t port;		/* internal port asked for */
+	uint8_t nonce[12];
+};
+
+static uint32_t inflight = 1, count = 1000, duration_s = 30, timeout_ms = 1000;
+static uint32_t lifetime = 3600;
+
+static int
+usage(void)
+{
+	fprintf(stderr, "usage: pmpload [-i INFLIGHT] [-n COUNT] [-d SECONDS] [-t MS] [-l LIFETIME]\n"
+		"               GATEWAY ext | map PORT | unmap PORT | pcpmap PORT CLIENT |\n"
+		"               pcpunmap PORT CLIENT\n");
+	return 2;
+}
+
+static void
+put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void
+put32(uint8_t *p, uint32_t v)
+{
+	put16(p, (uint16_t)(v >> 16));
+	put16(p + 2, (uint16_t)v);
+}
+
+static uint16_t
+get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/* Build request for slot into buf; returns its length. */
+static size_t
+build(enum mode m, struct slot *s, const struct in_addr *client, uint8_t *buf)
+{
+	size_t i;
+
+	switch (m) {
+	case M_EXT:
+		buf[0] = 0;	/* version 0, opcode 0 (RFC 6886 3.2) */
+		buf[1] = 0;
+		return 2;
+	case M_MAP:
+	case M_UNMAP:
+		memset(buf, 0, 12);	/* RFC 6886 3.3 */
+		buf[1] = 2;		/* TCP */
+		put16(buf + 4, s->port);
+		put16(buf + 6, m == M_MAP ? s->port : 0);
+		put32(buf + 8, m == M_MAP ? lifetime : 0);
+		return 12;
+	case M_PCPMAP:
+	case M_PCPUNMAP:
+		memset(buf, 0, 60);	/* RFC 6887 7.1 header + 11.1 MAP */
+		buf[0] = 2;
+		buf[1] = 1;		/* R=0, MAP */
+		put32(buf + 4, m == M_PCPMAP ? lifetime : 0);
+		buf[18] = 0xff;		/* client IP as IPv4-mapped IPv6 */
+		buf[19] = 0xff;
+		memcpy(buf + 20, &client->s_addr, 4);
+		/* the nonce names the mapping's owner (RFC 6887 11.1): derive
+		 * it from the port so pcpunmap can delete what pcpmap made */
+		for (i = 0; i < 10; i++)
+			s->nonce[i] = (uint8_t)"igddbench!"[i];
+		put16(s->nonce + 10, s->port);
+		memcpy(buf + 24, s->nonce, 12);
+		buf[36] = 6;		/* TCP */
+		put16(buf + 40, s->port);
+		put16(buf + 42, m == M_PCPMAP ? s->port : 0);
+		buf[52] = 0xff;		/* suggested external ::ffff:0.0.0.0 */
+		buf[53] = 0xff;
+		return 60;
+	}
+	return 0;
+}
+
+/* Does this answer belong to the slot's request?  Sets *result. */
+static int
+match(enum mode m, const struct slot *s, const uint8_t *b, ssize_t n, int *result)
+{
+	switch (m) {
+	case M_EXT:
+		if (n < 4 || b[0] != 0 || b[1] != 128)
+			return 0;
+		*result = get16(b + 2);
+		return 1;
+	case M_MAP:
+	case M_UNMAP:
+		if (n < 4 || b[0] != 0 || b[1] != 130)
+			return 0;
+		*result = get16(b + 2);
+		/* an error answer may be short; a full one names the port */
+		return n < 16 || get16(b + 8) == s->port;
+	case M_PCPMAP:
+	case M_PCPUNMAP:
+		if (n < 4 || b[0] != 2 || b[1] != 0x81)
+			return 0;
+		*result = b[3];
+		return n < 60 || memcmp(b + 24, s->nonce, 12) == 0;
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct slot slots[MAX_INFLIGHT];
+	struct pollfd pfd[MAX_INFLIGHT];
+	struct bench_samples lat = { 0 };
+	struct sockaddr_in gw = { .sin_family = AF_INET, .sin_port = htons(5351) };
+	struct in_addr client = { 0 };
+	uint32_t next = 0, ok = 0, err = 0, lost = 0, busy = 0, lost_row = 0;
+	uint16_t port0 = 0;
+	int first_err = 0, o;
+	uint64_t start, stop_at;
+	const char *stopped = "done";
+	enum mode m;
+
+	while ((o = getopt(argc, argv, "i:n:d:t:l:")) != -1) {
+		uint32_t *dst = o == 'i' ? &inflight : o == 'n' ? &count : o == 'd' ? &duration_s :
+			o == 't' ? &timeout_ms : o == 'l' ? &lifetime : NULL;
+
+		if (dst == NULL || parse_u32(optarg, o == 'l' ? 0 : 1,
+					     o == 'i' ? MAX_INFLIGHT : 100000000, dst) < 0)
+			return usage();
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 2 || inet_pton(AF_INET, argv[0], &gw.sin_addr) != 1)
+		return usage();
+	if (strcmp(argv[1], "ext") == 0 && argc == 2)
+		m = M_EXT;
+	else if (strcmp(argv[1], "map") == 0 && argc == 3)
+		m = M_MAP;
+	else if (strcmp(argv[1], "unmap") == 0 && argc == 3)
+		m = M_UNMAP;
+	else if (strcmp(argv[1], "pcpmap") == 0 && argc == 4)
+		m = M_PCPMAP;
+	else if (strcmp(argv[1], "pcpunmap") == 0 && argc == 4)
+		m = M_PCPUNMAP;
+	else
+		return usage();
+	if (argc >= 3 && parse_u16(argv[2], 1, 65535, &port0) < 0)
+		return usage();
+	if (argc == 4 && inet_pton(AF_INET, argv[3], &client) != 1)
+		return usage();
+	if (m != M_EXT && (uint32_t)port0 + count > 65536)
+		return usage();
+	for (o = 0; o < (int)inflight; o++) {
+		slots[o].fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (slots[o].fd < 0 ||
+		    connect(slots[o].fd, (struct sockaddr *)&gw, sizeof(gw)) < 0) {
+			perror("pmpload: socket");
+			return 1;
+		}
+		slots[o].busy = 0;
+		pfd[o].fd = slots[o].fd;
+		pfd[o].events = POLLIN;
+	}
+	start = bench_now_us();
+	stop_at = start + (uint64_t)duration_s * 1000000u;
+	for (;;) {
+		uint64_t now = bench_now_us(), wake = now + 1000000;
+		int r;
+
+		/* fill idle slots while there is work and time */
+		for (o = 0; o < (int)inflight; o++) {
+			struct slot *s = &slots[o];
+			uint8_t buf[64];
+			size_t len;
+
+			if (s->busy)
+				continue;
+			if (next >= count)
+				break;
+			if (now >= stop_at) {
+				stopped = "budget";
+				break;
+			}
+			if (lost_row >= 20) {
+				stopped = "dead";
+				break;
+			}
+			s->port = (uint16_t)(port0 + (m == M_EXT ? 0 : next));
+			len = build(m, s, &client, buf);
+			next++;
+			s->sent_us = bench_now_us();
+			if (send(s->fd, buf, len, 0) < 0) {
+				/* ICMP unreachable from an earlier send: nobody listens */
+				lost++;
+				lost_row++;
+				continue;
+			}
+			s->busy = 1;
+			busy++;
+		}
+		if (busy == 0)
+			break;
+		for (o = 0; o < (int)inflight; o++)
+			if (slots[o].busy && slots[o].sent_us + timeout_ms * 1000ull < wake)
+				wake = slots[o].sent_us + timeout_ms * 1000ull;
+		r = poll(pfd, inflight, bench_left_ms(wake));
+		if (r < 0 && errno != EINTR) {
+			perror("pmpload: poll");
+			return 1;
+		}
+		now = bench_now_us();
+		for (o = 0; o < (int)inflight; o++) {
+			struct slot *s = &slots[o];
+
+			if (r > 0 && (pfd[o].revents & (POLLIN | POLLERR))) {
+				uint8_t b[1100];
+				ssize_t n = recv(s->fd, b, sizeof(b), 0);
+				int result;
+
+				if (n > 0 && s->busy && match(m, s, b, n, &result)) {
+					s->busy = 0;
+					busy--;
+					lost_row = 0;
+					if (result == 0) {
+						ok++;
+						bench_add(&lat, now - s->sent_us);
+					} else {
+						err++;
+						if (first_err == 0)
+							first_err = result;
+					}
+					continue;
+				}
+			}
+			if (s->busy && now - s->sent_us >= timeout_ms * 1000ull) {
+				s->busy = 0;
+				busy--;
+				lost++;
+				lost_row++;
+			}
+		}
+	}
+	{
+		double secs = (double)(bench_now_us() - start) / 1e6;
+
+		printf("n=%u ok=%u err=%u lost=%u first_err=%d secs=%.3f rps=%.0f med_us=%u "
+		       "p99_us=%u max_us=%u stopped=%s\n", next, ok, err, lost, first_err, secs,
+		       secs > 0 ? ok / secs : 0, bench_pct(&lat, 0, 50), bench_pct(&lat, 0, 99),
+		       bench_pct(&lat, 0, 100), stopped);
+	}
+	return 0;
+}
