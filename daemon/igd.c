@@ -576,31 +576,17 @@ a_get_common_link_properties(struct igd_call *call)
 	return 0;
 }
 
+/* GetTotalBytesSent and its three siblings: the output argument is "New"
+ * plus the action name without "Get"; the table names the interface
+ * counter (/sys/class/net/<ext_ifname>/statistics/<arg>). */
 static int
-a_bytes_sent(struct igd_call *call)
+a_total_counter(struct igd_call *call)
 {
-	out_u64(call, "NewTotalBytesSent", ext_stat(call->ctx, "tx_bytes"));
-	return 0;
-}
+	char name[64];
 
-static int
-a_bytes_received(struct igd_call *call)
-{
-	out_u64(call, "NewTotalBytesReceived", ext_stat(call->ctx, "rx_bytes"));
-	return 0;
-}
-
-static int
-a_packets_sent(struct igd_call *call)
-{
-	out_u64(call, "NewTotalPacketsSent", ext_stat(call->ctx, "tx_packets"));
-	return 0;
-}
-
-static int
-a_packets_received(struct igd_call *call)
-{
-	out_u64(call, "NewTotalPacketsReceived", ext_stat(call->ctx, "rx_packets"));
+	if (str_printf(name, sizeof(name), "New%s", call->action->name + strlen("Get")) < 0)
+		return 501;
+	out_u64(call, name, ext_stat(call->ctx, call->action->arg));
 	return 0;
 }
 
@@ -652,28 +638,28 @@ a_set_default_connection_service(struct igd_call *call)
 /* ------------------------------------------------------------ dispatch */
 
 const struct igd_action igd_actions[] = {
-	{ SVC_WANIPC, "GetExternalIPAddress", 1, a_get_external_ip, false },
-	{ SVC_WANIPC, "GetStatusInfo", 1, a_get_status_info, false },
-	{ SVC_WANIPC, "GetConnectionTypeInfo", 1, a_get_connection_type_info, false },
-	{ SVC_WANIPC, "SetConnectionType", 1, a_set_connection_type, false },
-	{ SVC_WANIPC, "RequestConnection", 1, a_request_connection, false },
-	{ SVC_WANIPC, "ForceTermination", 1, a_force_termination, false },
-	{ SVC_WANIPC, "GetNATRSIPStatus", 1, a_get_nat_rsip_status, false },
-	{ SVC_WANIPC, "AddPortMapping", 1, a_add_port_mapping, true },
-	{ SVC_WANIPC, "DeletePortMapping", 1, a_delete_port_mapping, true },
-	{ SVC_WANIPC, "GetGenericPortMappingEntry", 1, a_get_generic_entry, true },
-	{ SVC_WANIPC, "GetSpecificPortMappingEntry", 1, a_get_specific_entry, true },
-	{ SVC_WANIPC, "AddAnyPortMapping", 2, a_add_any_port_mapping, true },
-	{ SVC_WANIPC, "DeletePortMappingRange", 2, a_delete_port_mapping_range, true },
-	{ SVC_WANIPC, "GetListOfPortMappings", 2, a_get_list_of_port_mappings, true },
-	{ SVC_WANCFG, "GetCommonLinkProperties", 1, a_get_common_link_properties, false },
-	{ SVC_WANCFG, "GetTotalBytesSent", 1, a_bytes_sent, false },
-	{ SVC_WANCFG, "GetTotalBytesReceived", 1, a_bytes_received, false },
-	{ SVC_WANCFG, "GetTotalPacketsSent", 1, a_packets_sent, false },
-	{ SVC_WANCFG, "GetTotalPacketsReceived", 1, a_packets_received, false },
-	{ SVC_WANCFG, "GetEnabledForInternet", 1, a_get_enabled_for_internet, false },
-	{ SVC_L3F, "GetDefaultConnectionService", 1, a_get_default_connection_service, false },
-	{ SVC_L3F, "SetDefaultConnectionService", 1, a_set_default_connection_service, false },
+	{ SVC_WANIPC, "GetExternalIPAddress", 1, a_get_external_ip, false, NULL },
+	{ SVC_WANIPC, "GetStatusInfo", 1, a_get_status_info, false, NULL },
+	{ SVC_WANIPC, "GetConnectionTypeInfo", 1, a_get_connection_type_info, false, NULL },
+	{ SVC_WANIPC, "SetConnectionType", 1, a_set_connection_type, false, NULL },
+	{ SVC_WANIPC, "RequestConnection", 1, a_request_connection, false, NULL },
+	{ SVC_WANIPC, "ForceTermination", 1, a_force_termination, false, NULL },
+	{ SVC_WANIPC, "GetNATRSIPStatus", 1, a_get_nat_rsip_status, false, NULL },
+	{ SVC_WANIPC, "AddPortMapping", 1, a_add_port_mapping, true, NULL },
+	{ SVC_WANIPC, "DeletePortMapping", 1, a_delete_port_mapping, true, NULL },
+	{ SVC_WANIPC, "GetGenericPortMappingEntry", 1, a_get_generic_entry, true, NULL },
+	{ SVC_WANIPC, "GetSpecificPortMappingEntry", 1, a_get_specific_entry, true, NULL },
+	{ SVC_WANIPC, "AddAnyPortMapping", 2, a_add_any_port_mapping, true, NULL },
+	{ SVC_WANIPC, "DeletePortMappingRange", 2, a_delete_port_mapping_range, true, NULL },
+	{ SVC_WANIPC, "GetListOfPortMappings", 2, a_get_list_of_port_mappings, true, NULL },
+	{ SVC_WANCFG, "GetCommonLinkProperties", 1, a_get_common_link_properties, false, NULL },
+	{ SVC_WANCFG, "GetTotalBytesSent", 1, a_total_counter, false, "tx_bytes" },
+	{ SVC_WANCFG, "GetTotalBytesReceived", 1, a_total_counter, false, "rx_bytes" },
+	{ SVC_WANCFG, "GetTotalPacketsSent", 1, a_total_counter, false, "tx_packets" },
+	{ SVC_WANCFG, "GetTotalPacketsReceived", 1, a_total_counter, false, "rx_packets" },
+	{ SVC_WANCFG, "GetEnabledForInternet", 1, a_get_enabled_for_internet, false, NULL },
+	{ SVC_L3F, "GetDefaultConnectionService", 1, a_get_default_connection_service, false, NULL },
+	{ SVC_L3F, "SetDefaultConnectionService", 1, a_set_default_connection_service, false, NULL },
 };
 const size_t igd_n_actions = ARRAY_SIZE(igd_actions);
 
@@ -691,6 +677,7 @@ igd_dispatch(struct igd_call *call, const char *action)
 				return 401;	/* not in the SCPD we serve */
 			if (a->needs_store && call->ctx->store == NULL)
 				return 501;
+			call->action = a;
 			return a->fn(call);
 		}
 	}

@@ -18,6 +18,7 @@ struct igd_call {
 	const struct soap_envelope *env;
 	struct in6_addr requester;	/* the TCP peer, v4-mapped */
 	struct desc_buf *out;		/* response arguments are appended here */
+	const struct igd_action *action;	/* set by igd_dispatch() */
 };
 
 typedef int (*igd_action_fn)(struct igd_call *call);
@@ -27,6 +28,7 @@ struct igd_action {
 	unsigned min_ver;		/* the service version that introduced it */
 	igd_action_fn fn;
 	bool needs_store;		/* answers 501 while there is no store */
+	const char *arg;		/* a datum for a shared handler, or NULL */
 };
 extern const struct igd_action igd_actions[];
 extern const size_t igd_n_actions;

@@ -1,4 +1,5 @@
 /* fake_fw.c - see fake_fw.h. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
 
@@ -273,4 +274,25 @@ fake_env_read_lease(const struct fake_env *e, char *buf, size_t size)
 	fclose(f);
 	buf[n] = '\0';
 	return (long)n;
+}
+
+struct fake_env *
+fake_env_pmp(uint64_t epoch_ms)
+{
+	struct fake_env *e = fake_env_new(false);
+	struct igdd_ctx *ctx = &e->ctx;
+
+	ctx->cfg.enable_natpmp = true;
+	ctx->cfg.min_lifetime = 120;
+	ctx->cfg.max_lifetime = 86400;
+	ctx->n_lan = 1;
+	str_copy(ctx->lan[0].name, sizeof(ctx->lan[0].name), "lan0");
+	ctx->lan[0].ifindex = 2;
+	inet_pton(AF_INET, "192.168.1.1", &ctx->lan[0].addr);
+	inet_pton(AF_INET, "255.255.255.0", &ctx->lan[0].mask);
+	inet_pton(AF_INET, "203.0.113.5", &ctx->ext_addr);
+	ctx->start_mono = time_mono_ms() - epoch_ms;
+	fake_env_start(e);
+	ctx->store = e->s;
+	return e;
 }

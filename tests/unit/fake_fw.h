@@ -53,6 +53,10 @@ void fake_env_restart(struct fake_env *e);
 void fake_env_free(struct fake_env *e);
 struct mapping fake_req(uint8_t proto, uint16_t eport, const char *iaddr, uint16_t iport,
 			const char *desc, enum owner_proto op);
+/* A started store on a LAN 192.168.1.0/24 (lan0, ifindex 2), external
+ * address 203.0.113.5, NAT-PMP/PCP on, lifetimes 120..86400, started
+ * epoch_ms ago: the setting of the NAT-PMP and PCP handler tests. */
+struct fake_env *fake_env_pmp(uint64_t epoch_ms);
 /* Read the whole lease file into buf (NUL-terminated); length or -1. */
 long fake_env_read_lease(const struct fake_env *e, char *buf, size_t size);
 #endif

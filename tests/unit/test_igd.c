@@ -176,12 +176,15 @@ TEST(igd_actions_without_store)
 	desc_buf_free(&out);
 	CHECK_RC(call(&ctx, SVC_WANCFG, "GetTotalBytesReceived",
 		      "<Envelope><Body><GetTotalBytesReceived/></Body></Envelope>", &out), 0);
+	CHECK(out.p && strstr(out.p, "<NewTotalBytesReceived>") && strstr(out.p, "</NewTotalBytesReceived>"));
 	desc_buf_free(&out);
 	CHECK_RC(call(&ctx, SVC_WANCFG, "GetTotalPacketsSent",
 		      "<Envelope><Body><GetTotalPacketsSent/></Body></Envelope>", &out), 0);
+	CHECK(out.p && strstr(out.p, "<NewTotalPacketsSent>") && strstr(out.p, "</NewTotalPacketsSent>"));
 	desc_buf_free(&out);
 	CHECK_RC(call(&ctx, SVC_WANCFG, "GetTotalPacketsReceived",
 		      "<Envelope><Body><GetTotalPacketsReceived/></Body></Envelope>", &out), 0);
+	CHECK(out.p && strstr(out.p, "<NewTotalPacketsReceived>") && strstr(out.p, "</NewTotalPacketsReceived>"));
 	desc_buf_free(&out);
 	CHECK_RC(call(&ctx, SVC_WANCFG, "GetEnabledForInternet",
 		      "<Envelope><Body><GetEnabledForInternet/></Body></Envelope>", &out), 0);
