@@ -66,7 +66,7 @@ map_delete(struct igdd_ctx *ctx, const struct in6_addr *from, uint8_t proto, uin
 	if (iport == 0) {
 		/* §3.4: internal port 0 and lifetime 0 = delete all of this
 		 * client's mappings (for this protocol). */
-		size_t n = store_del_owner(ctx->store, OWNER_NATPMP, from, proto);
+		size_t n = store_del_owner(ctx->store, OWNER_NATPMP, from, proto, NULL, NULL);
 		log_debug("NAT-PMP: deleted all %zu %s mapping(s) of a client", n,
 			  proto_name(proto));
 		return NATPMP_SUCCESS;

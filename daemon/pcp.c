@@ -247,26 +247,6 @@ result_from_store(enum store_result r, bool prefer_failure)
 }
 
 /* Find one PCP mapping of this internal address and nonce (proto 0 = any). */
-struct owned_find {
-	const struct in6_addr *iaddr;
-	const uint8_t *nonce;
-	struct mapping *found;
-};
-
-static int
-owned_visit(struct mapping *m, void *arg)
-{
-	struct owned_find *f = arg;
-
-	if (m->owner.proto == OWNER_PCP &&
-	    memcmp(&m->iaddr, f->iaddr, sizeof(m->iaddr)) == 0 &&
-	    memcmp(m->owner.nonce, f->nonce, PCP_NONCE_LEN) == 0) {
-		f->found = m;
-		return 1;
-	}
-	return 0;
-}
-
 /* Lifetime 0 (§11.3, §15): delete.  Protocol 0 or internal port 0 means
  * every mapping of this internal address made with this nonce (§11.1:
  * port 0 and protocol 0 are "all" and legal in a delete). */
@@ -280,17 +260,9 @@ map_delete(struct igdd_ctx *ctx, const struct pcp_req *q, const struct in6_addr 
 	a->eport = q->eport;
 	a->ext_ip = q->ext_ip;
 	if (q->proto == 0 || q->iport == 0) {
-		size_t guard = store_count(ctx->store);
-		struct owned_find f = { .iaddr = iaddr, .nonce = q->nonce };
-
-		do {
-			f.found = NULL;
-			store_range(ctx->store, q->proto, 0, 65535, owned_visit, &f);
-			if (f.found != NULL &&
-			    store_del(ctx->store, f.found->proto, f.found->eport, &f.found->rhost,
-				      requester) != ST_OK)
-				break;
-		} while (f.found != NULL && guard-- > 0);
+		/* The nonce's owner is the address that asked (for THIRD_PARTY
+		 * too), so its own list holds every candidate. */
+		store_del_owner(ctx->store, OWNER_PCP, requester, q->proto, iaddr, q->nonce);
 		a->result = PCP_SUCCESS;
 		return;
 	}

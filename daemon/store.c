@@ -1296,7 +1296,8 @@ store_range(struct store *s, uint8_t proto, uint16_t lo, uint16_t hi, store_visi
 }
 
 size_t
-store_del_owner(struct store *s, enum owner_proto op, const struct in6_addr *addr, uint8_t proto)
+store_del_owner(struct store *s, enum owner_proto op, const struct in6_addr *addr,
+		uint8_t proto, const struct in6_addr *iaddr, const uint8_t *nonce)
 {
 	struct st_client *c = client_find(s, addr);
 	struct st_node *n, *next;
@@ -1308,7 +1309,9 @@ store_del_owner(struct store *s, enum owner_proto op, const struct in6_addr *add
 	c->icount++;
 	for (n = c->owned; n != NULL; n = next) {
 		next = n->onext;
-		if (n->m.owner.proto != op || (proto != 0 && n->m.proto != proto))
+		if (n->m.owner.proto != op || (proto != 0 && n->m.proto != proto) ||
+		    (iaddr != NULL && !addr_eq(&n->m.iaddr, iaddr)) ||
+		    (nonce != NULL && memcmp(n->m.owner.nonce, nonce, sizeof(n->m.owner.nonce)) != 0))
 			continue;
 		if (delete_node(s, n, DEL_ASKED) == ST_OK)
 			count++;

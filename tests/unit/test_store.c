@@ -611,14 +611,14 @@ TEST(store_del_owner_and_find_internal)
 	CHECK_EQ(store_find_internal(e->s, TCP, &b, 500)->eport, 6200);
 	CHECK(store_find_internal(e->s, TCP, &a, 502) == NULL);
 	/* NAT-PMP "delete all UDP" then "all" */
-	CHECK_EQ(store_del_owner(e->s, OWNER_NATPMP, &a, UDP), 2);
+	CHECK_EQ(store_del_owner(e->s, OWNER_NATPMP, &a, UDP, NULL, NULL), 2);
 	CHECK(store_find_internal(e->s, UDP, &a, 500) == NULL);
-	CHECK_EQ(store_del_owner(e->s, OWNER_NATPMP, &a, 0), 2);
+	CHECK_EQ(store_del_owner(e->s, OWNER_NATPMP, &a, 0, NULL, NULL), 2);
 	CHECK_EQ(store_count(e->s), 2);		/* the UPnP one and .11's stay */
 	CHECK(store_find(e->s, TCP, 6100, NULL) != NULL);
 	CHECK_EQ(store_count_client(e->s, &a), 1);
-	CHECK_EQ(store_del_owner(e->s, OWNER_NATPMP, &a, 0), 0);
-	CHECK_EQ(store_del_owner(e->s, OWNER_UPNP, &a, 0), 1);
+	CHECK_EQ(store_del_owner(e->s, OWNER_NATPMP, &a, 0, NULL, NULL), 0);
+	CHECK_EQ(store_del_owner(e->s, OWNER_UPNP, &a, 0, NULL, NULL), 1);
 	CHECK_EQ(store_count_client(e->s, &a), 0);
 	fake_env_free(e);
 }
