@@ -792,11 +792,166 @@ parse_port_range(const char *s, uint16_t *lo, uint16_t *hi)
 	return 0;
 }
 
+/*
+ * Permission-rule regexes are compiled by the C library, and glibc's regcomp
+ * expands every repetition into copies of its operand: "a++++..." or
+ * "((a+)+)+..." doubles the tree at each level, "(a{999}){999}" multiplies
+ * it, so a short line can make start-up eat gigabytes.  Before regcomp, a
+ * small recursive walk over the ERE estimates the size of the expanded tree
+ * and refuses anything past RE_COST_MAX nodes (far beyond what a pattern on
+ * a description needs).  Back-references are refused too: they are a glibc
+ * extension in EREs and make matching a client's description exponential.
+ */
+#define RE_COST_MAX	4096
+#define RE_DEPTH_MAX	32
+
+struct re_scan {
+	const char *p;
+	const char *why;
+};
+
+static unsigned long
+re_sat(unsigned long a)
+{
+	return a > RE_COST_MAX ? RE_COST_MAX + 1 : a;
+}
+
+static unsigned long re_alt(struct re_scan *s, int depth);
+
+/* "[...]" with "]" allowed first and "[:class:]", "[=c=]", "[.c.]" inside. */
+static int
+re_bracket(struct re_scan *s)
+{
+	const char *p = s->p + 1;
+
+	if (*p == '^')
+		p++;
+	if (*p == ']')
+		p++;
+	for (; *p != '\0' && *p != ']'; p++) {
+		if (*p == '[' && (p[1] == ':' || p[1] == '=' || p[1] == '.')) {
+			char kind = p[1];
+
+			for (p += 2; *p != '\0' && !(p[0] == kind && p[1] == ']'); p++)
+				;
+			if (*p == '\0')
+				break;
+			p++;
+		}
+	}
+	if (*p != ']') {
+		s->why = "unmatched [";
+		return -1;
+	}
+	s->p = p + 1;
+	return 0;
+}
+
+/* One atom and the repetitions that follow it. */
+static unsigned long
+re_piece(struct re_scan *s, int depth)
+{
+	unsigned long n = 1;
+
+	if (*s->p == '(') {
+		if (depth >= RE_DEPTH_MAX) {
+			s->why = "groups nested too deeply";
+			return RE_COST_MAX + 1;
+		}
+		s->p++;
+		n = re_alt(s, depth + 1);
+		if (s->why != NULL)
+			return n;
+		if (*s->p != ')') {
+			s->why = "unmatched (";
+			return RE_COST_MAX + 1;
+		}
+		s->p++;
+	} else if (*s->p == '[') {
+		if (re_bracket(s) < 0)
+			return RE_COST_MAX + 1;
+	} else if (*s->p == '\\') {
+		if (s->p[1] >= '1' && s->p[1] <= '9') {
+			s->why = "back-references are not supported";
+			return RE_COST_MAX + 1;
+		}
+		s->p += s->p[1] != '\0' ? 2 : 1;
+	} else {
+		s->p++;
+	}
+	for (;;) {
+		if (*s->p == '*' || *s->p == '?') {
+			n = re_sat(n + 1);
+			s->p++;
+		} else if (*s->p == '+') {
+			n = re_sat(2 * n + 1);
+			s->p++;
+		} else if (*s->p == '{') {
+			unsigned long lo = 0, hi;
+			const char *q = s->p + 1;
+
+			while (*q >= '0' && *q <= '9')
+				lo = re_sat(lo * 10 + (unsigned long)(*q++ - '0'));
+			hi = lo;
+			if (*q == ',') {
+				q++;
+				if (*q == '}') {
+					hi = lo + 1;
+				} else {
+					for (hi = 0; *q >= '0' && *q <= '9'; q++)
+						hi = re_sat(hi * 10 + (unsigned long)(*q - '0'));
+				}
+			}
+			if (*q != '}')
+				break;	/* not a bound: regcomp decides */
+			n = re_sat(n * (hi > 0 ? hi : 1) + 1);
+			s->p = q + 1;
+		} else {
+			break;
+		}
+	}
+	return n;
+}
+
+static unsigned long
+re_alt(struct re_scan *s, int depth)
+{
+	unsigned long n = 0;
+
+	while (*s->p != '\0' && *s->p != ')' && s->why == NULL) {
+		if (*s->p == '|') {
+			s->p++;
+			n = re_sat(n + 1);
+			continue;
+		}
+		n = re_sat(n + re_piece(s, depth));
+	}
+	return n;
+}
+
+/* 0 if the ERE is small enough to compile, else -1 with a reason. */
+static int
+re_check(const char *re, const char **why)
+{
+	struct re_scan s = { re, NULL };
+	unsigned long n = 0;
+
+	while (s.why == NULL && *s.p != '\0') {
+		n = re_sat(n + re_alt(&s, 0));
+		if (*s.p == ')')
+			s.p++;	/* a stray ")" is an ordinary character in an ERE */
+	}
+	if (s.why == NULL && n > RE_COST_MAX)
+		s.why = "too complex (repetitions expand past 4096 nodes)";
+	*why = s.why;
+	return s.why == NULL ? 0 : -1;
+}
+
 int
 conf_parse_perm(struct perm_rule *r, const char *text, char *msg, size_t msgsize)
 {
 	char tok[64];
-	const char *p = text, *end, *q1, *q2;
+	const char *p = text, *end, *q1, *q2, *bad;
 	int prefix, rc;
 
 	memset(r, 0, sizeof(*r));
@@ -851,6 +1006,10 @@ conf_parse_perm(struct perm_rule *r, const char *text, char *msg, size_t msgsize
 
 		if (str_copy_n(re, sizeof(re), q1 + 1, (size_t)(q2 - q1 - 1)) < 0) {
 			str_printf(msg, msgsize, "permission rule: regex too long");
+			return -1;
+		}
+		if (re_check(re, &bad) < 0) {
+			str_printf(msg, msgsize, "permission rule: regex \"%s\": %s", re, bad);
 			return -1;
 		}
 		rc = regcomp(&r->regex, re, REG_EXTENDED | REG_NOSUB);

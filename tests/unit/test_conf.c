@@ -568,6 +568,19 @@ TEST(conf_perm_rule_syntax)
 		regfree(&r.regex);
 	}
 
+	/* small repetitions, brackets with "]" first and classes, a stray ")" */
+	static const char *const fine[] = {
+		"allow 1 1.2.3.4 1 \"^(torrent|skype).*$\"",
+		"allow 1 1.2.3.4 1 \"[]a]+x{2,5}[[:alpha:]]{1,20}\"",
+		"allow 1 1.2.3.4 1 \"a)b\"",
+		"allow 1 1.2.3.4 1 \"(a+)+b*c?\"",
+	};
+	for (size_t j = 0; j < ARRAY_SIZE(fine); j++) {
+		CHECK_EQ(conf_parse_perm(&r, fine[j], msg, sizeof(msg)), 0);
+		if (r.has_regex)
+			regfree(&r.regex);
+	}
+
 	/* bad ones */
 	static const char *const bad[] = {
 		"",
@@ -592,6 +605,13 @@ TEST(conf_perm_rule_syntax)
 		"allow 1 1.2.3.4 1 \"\"",
 		"allow 1 1.2.3.4 1 \"a((\"",
 		"allow 1 1.2.3.4 1 \"x\" trailing",
+		/* regexes that would make glibc's regcomp expand without bound */
+		"allow 1 1.2.3.4 1 \"v++++++++++++++++++++++++++++++++++++++++\"",
+		"allow 1 1.2.3.4 1 \"((((((((((((((a+)+)+)+)+)+)+)+)+)+)+)+)+)+)+\"",
+		"allow 1 1.2.3.4 1 \"(a{999}){999}\"",
+		"allow 1 1.2.3.4 1 \"(((((((((((((((((((((((((((((((((a)))))))))))))))))))))))))))))))))\"",
+		"allow 1 1.2.3.4 1 \"(a)\\1\"",
+		"allow 1 1.2.3.4 1 \"[abc\"",
 	};
 	size_t i;
 
