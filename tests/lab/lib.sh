@@ -236,3 +236,63 @@ soap() {
 
 # upnp_error OUTPUT: the UPnP error code in soapc output (empty if none).
 upnp_error() { printf '%s\n' "$1" | sed -n 's/^UPnPError //p' | head -1; }
+
+# --- Agreement of the three views of the mappings (hardening tests) ---
+# lab_store_view: the enabled mappings as the daemon reports them (a walk of
+# GetGenericPortMappingEntry from c1; needs UPNP_BASE), one
+# "PROTO EPORT RHOST IADDR IPORT" line each ("-" = any remote host), sorted.
+# Fails unless the walk ends with error 713 (index past the end).
+lab_store_view() {
+	_i=0
+	while [ $_i -lt 5000 ]; do
+		_r=$(soap c1 /ctl/IPConn "$URN_IPC2" GetGenericPortMappingEntry NewPortMappingIndex=$_i)
+		case $_r in
+		"HTTP 200"*) ;;
+		*) [ "$(upnp_error "$_r")" = 713 ] || { echo "walk stopped at $_i: $_r" >&2; return 1; }
+		   break ;;
+		esac
+		printf '%s\n' "$_r" | tr -d '\n' | sed -n 's,.*<NewRemoteHost>\([^<]*\)</NewRemoteHost><NewExternalPort>\([0-9]*\)</NewExternalPort><NewProtocol>\([A-Z]*\)</NewProtocol><NewInternalPort>\([0-9]*\)</NewInternalPort><NewInternalClient>\([^<]*\)</NewInternalClient><NewEnabled>1<.*,\3 \2 @\1 \5 \4\n,p' |
+			sed 's/ @ / - /; s/ @/ /'
+		_i=$((_i + 1))
+	done | sort
+}
+
+# lab_lease_view: the live enabled mappings of the lease journal (last record
+# per key wins, expired ones dropped), same format.
+lab_lease_view() {
+	awk -v now="$(date +%s)" '
+		$1 == "+" && NF >= 12 { k = $2 " " $3 " " ($4 == "::" ? "-" : $4)
+			if (($7 == 0 || $7 > now) && $12 == 1) m[k] = $5 " " $6; else delete m[k] }
+		$1 == "-" && NF == 4 { delete m[$2 " " $3 " " ($4 == "::" ? "-" : $4)] }
+		END { for (k in m) print k, m[k] }' "$LAB_DIR/igdd.leases" 2>/dev/null | sort
+}
+
+# lab_kernel_view: the mappings in igdd's own nftables maps, same format.
+lab_kernel_view() {
+	for _m in dnat4 dnat4_rh; do
+		gw nft list map inet igdd "$_m" 2>/dev/null | awk -v rh="$_m" '
+			/elements = \{/ { on = 1; sub(/.*elements = \{/, "") }
+			on { buf = buf " " $0 } /\}/ && on { on = 0 }
+			END { sub(/\}.*/, "", buf); n = split(buf, el, ",")
+				for (i = 1; i <= n; i++) { c = split(el[i], a, " "); if (c < 3) continue
+					for (j = 1; j <= c && a[j] != ":"; j++) ;
+					if (rh == "dnat4") print toupper(a[1]), a[3], "-", a[j + 1], a[j + 3]
+					else print toupper(a[3]), a[5], a[1], a[j + 1], a[j + 3] } }'
+	done | sort
+}
+
+# lab_agree [WHAT]: the daemon, the lease file and the kernel hold the same
+# mappings; on a mismatch print all three and fail.
+lab_agree() {
+	lab_store_view >"$LAB_DIR/view.store" || return 1
+	lab_lease_view >"$LAB_DIR/view.lease"
+	lab_kernel_view >"$LAB_DIR/view.kernel"
+	if cmp -s "$LAB_DIR/view.store" "$LAB_DIR/view.lease" &&
+	   cmp -s "$LAB_DIR/view.store" "$LAB_DIR/view.kernel"; then
+		return 0
+	fi
+	for _v in store lease kernel; do
+		echo "$_v:"; sed 's/^/  /' "$LAB_DIR/view.$_v"
+	done
+	return 1
+}
