@@ -27,9 +27,11 @@ alive() {
 # CPU ticks (utime + stime) of the daemon so far.
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$DPID/stat" 2>/dev/null || echo 0; }
 ticks_s() { awk -v t="$1" -v hz="$CLK_TCK" 'BEGIN { printf "%.2f", t / hz }'; }
-# rss LABEL: VmRSS and VmHWM in kB.
+# rss LABEL: VmRSS, VmHWM and RssAnon (the part that is the daemon's own:
+# VmRSS also counts the shared libraries' pages it touched) in kB.
 rss() {
 	kv "rss_kb_$1" "$(awk '/^VmRSS:/ { print $2 }' "/proc/$DPID/status" 2>/dev/null)"
+	kv "anon_kb_$1" "$(awk '/^RssAnon:/ { print $2 }' "/proc/$DPID/status" 2>/dev/null)"
 	kv "hwm_kb_$1" "$(awk '/^VmHWM:/ { print $2 }' "/proc/$DPID/status" 2>/dev/null)"
 }
 # nft_count LABEL: rules and set/map elements in the gateway.

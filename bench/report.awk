@@ -138,6 +138,8 @@ END {
 	row("Stripped binary", "binary_bytes", "bytes", "lower", "any", 0)
 	row("VmRSS idle", "rss_kb_idle", "kb", "lower", "any", 0)
 	for (i = 1; i <= nS; i++) row("VmRSS at " S[i], "rss_kb_" S[i], "kb", "lower", "fill", S[i])
+	row("RssAnon idle (VmRSS without shared library pages)", "anon_kb_idle", "kb", "lower", "any", 0)
+	for (i = 1; i <= nS; i++) row("RssAnon at " S[i], "anon_kb_" S[i], "kb", "lower", "fill", S[i])
 	row("VmHWM (peak) at the end", "hwm_kb_end", "kb", "lower", "any", 0)
 	for (d in nk) {
 		CPUF[d] = ticks(d, "fill_cpu_ticks"); CPUM[d] = ""
@@ -221,7 +223,8 @@ END {
 	} else
 		goal("Daemon CPU for fill + list + delete of " mid ": igdd ≥ 50× less", -1, "not measured")
 	if (has(ig, "rss_kb_" max) && !has(ig, "upnp_na"))
-		goal("igdd VmRSS at " max " ≤ 4 MiB", V[ig, "rss_kb_" max] + 0 <= 4096, fmt(V[ig, "rss_kb_" max], "kb"))
+		goal("igdd VmRSS at " max " ≤ 4 MiB", V[ig, "rss_kb_" max] + 0 <= 4096, fmt(V[ig, "rss_kb_" max], "kb") \
+		     (has(ig, "anon_kb_" max) ? " (RssAnon " fmt(V[ig, "anon_kb_" max], "kb") ")" : ""))
 	else
 		goal("igdd VmRSS at " max " ≤ 4 MiB", -1, "not measured")
 	if (has(ig, "binary_bytes") && has(mu, "binary_bytes"))

@@ -47,6 +47,7 @@ xorshift(void)
 static struct mapping
 req(unsigned i, uint16_t eport)
 {
+	static char desc[32];
 	struct mapping m;
 	struct in_addr a;
 
@@ -57,7 +58,8 @@ req(unsigned i, uint16_t eport)
 	addr_from_v4(&m.iaddr, a);
 	m.iport = (uint16_t)(1024 + i % 60000);
 	m.enabled = true;
-	str_printf(m.desc, sizeof(m.desc), "scale %u", i);
+	str_printf(desc, sizeof(desc), "scale %u", i);
+	m.desc = desc;	/* used before the next call; the store copies it */
 	m.owner.proto = OWNER_UPNP;
 	m.owner.addr = m.iaddr;
 	return m;

@@ -290,7 +290,7 @@ add_mapping(struct igd_call *call, bool any)
 	req.enabled = enabled;
 	desc = soap_arg(call->env, "NewPortMappingDescription");
 	/* Free text: a long one is cut, not refused. */
-	str_copy(req.desc, sizeof(req.desc), desc ? desc : "");
+	req.desc = desc;
 	lease_s = soap_arg(call->env, "NewLeaseDuration");
 	if (lease_s != NULL && lease_s[0] != '\0' && parse_u32(lease_s, 0, UINT32_MAX, &lease) < 0)
 		return 402;

@@ -336,7 +336,7 @@ lease_format(char *buf, size_t size, const struct lease_record *r)
 		       m->enabled ? 1 : 0) < 0)
 		return -1;
 	len = strlen(buf);
-	for (i = 0; i < sizeof(m->desc) && m->desc[i] != '\0'; i++) {
+	for (i = 0; m->desc != NULL && m->desc[i] != '\0'; i++) {
 		unsigned char c = (unsigned char)m->desc[i];
 		if (len + 4 >= size)
 			return -1;
@@ -476,6 +476,7 @@ lease_parse(const char *line, size_t len, struct lease_record *r)
 	unsigned long long v;
 
 	memset(r, 0, sizeof(*r));
+	r->m.desc = r->desc;
 	if (len < 2 || (line[0] != '+' && line[0] != '-') || line[1] != ' ')
 		return -1;
 	r->op = line[0];
@@ -523,7 +524,7 @@ lease_parse(const char *line, size_t len, struct lease_record *r)
 	if (field(&c, &f, &fl) < 0 || fl != 1 || (f[0] != '0' && f[0] != '1'))
 		return -1;
 	r->m.enabled = f[0] == '1';
-	return decode_desc(c.p, c.left, r->m.desc, sizeof(r->m.desc));
+	return decode_desc(c.p, c.left, r->desc, sizeof(r->desc));
 }
 
 int

@@ -16,6 +16,7 @@ struct lease_record {
 	char op;			/* '+' add/refresh, '-' delete */
 	struct mapping m;		/* '-' fills only proto, eport, rhost */
 	int64_t expiry_wall;		/* UNIX seconds, 0 = none */
+	char desc[MAPPING_DESC_MAX];	/* lease_parse() decodes m.desc here */
 };
 
 /* Open (creating it, mode 0600) the journal for appending.  A torn last

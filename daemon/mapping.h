@@ -16,25 +16,30 @@ enum owner_proto {
 };
 
 struct mapping_owner {
-	enum owner_proto proto;
 	struct in6_addr addr;	/* the address that asked (v4-mapped for IPv4) */
 	uint8_t nonce[12];	/* PCP mapping nonce; zero otherwise */
+	enum owner_proto proto;
 };
 
 /* Addresses are IPv6 or v4-mapped IPv6 so that IPv6 pinholes fit in the
- * same store.  rhost all-zero = any remote host. */
+ * same store.  rhost all-zero = any remote host.  Fields are ordered to
+ * pack: the store holds one of these per mapping.
+ *
+ * desc: in a request, the caller's string (NULL = none; the store copies
+ * it, sanitized, at most MAPPING_DESC_MAX - 1 bytes); in a stored mapping,
+ * the store's copy, valid as long as the mapping is. */
 struct mapping {
-	uint8_t proto;			/* IPPROTO_TCP, IPPROTO_UDP (room for others) */
-	uint16_t eport;			/* external port, host order */
 	struct in6_addr rhost;		/* remote host restriction or :: */
 	struct in6_addr iaddr;		/* internal client */
-	uint16_t iport;			/* internal port, host order */
-	bool enabled;
-	char desc[MAPPING_DESC_MAX];	/* sanitized, printable */
 	struct mapping_owner owner;
+	const char *desc;		/* printable */
 	uint64_t expires;		/* monotonic ms; 0 = no expiry */
 	int64_t created;		/* wall-clock seconds */
 	uint64_t fw_packets;		/* last counter seen (idle cleanup) */
+	uint16_t eport;			/* external port, host order */
+	uint16_t iport;			/* internal port, host order */
+	uint8_t proto;			/* IPPROTO_TCP, IPPROTO_UDP (room for others) */
+	bool enabled;
 };
 
 const char *proto_name(uint8_t proto);	/* "TCP", "UDP", or "?" */

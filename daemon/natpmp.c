@@ -86,6 +86,7 @@ map_add(struct igdd_ctx *ctx, const struct in6_addr *from, uint8_t proto, uint16
 	struct mapping req, *existing, *m = NULL;
 	enum store_result r;
 	unsigned flags = STORE_F_ANY_PORT;
+	char desc[32];
 
 	if (iport == 0)		/* "all ports" exists only for deletion (§3.4) */
 		return NATPMP_REFUSED;
@@ -106,9 +107,10 @@ map_add(struct igdd_ctx *ctx, const struct in6_addr *from, uint8_t proto, uint16
 		req.eport = existing->eport;
 		flags = 0;
 	}
-	if (str_printf(req.desc, sizeof(req.desc), "NAT-PMP %u %s", (unsigned)iport,
+	if (str_printf(desc, sizeof(desc), "NAT-PMP %u %s", (unsigned)iport,
 		       proto == IPPROTO_TCP ? "tcp" : "udp") < 0)
 		return NATPMP_NO_RESOURCES;
+	req.desc = desc;
 	lifetime = store_clamp_lifetime(ctx->store, lifetime);
 	r = store_add(ctx->store, &req, lifetime, flags, &m);
 	if (r != ST_OK || m == NULL)

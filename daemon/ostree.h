@@ -9,7 +9,7 @@
 
 struct ost_node {
 	struct ost_node *left, *right;
-	size_t size;		/* nodes in this subtree, itself included */
+	uint32_t size;		/* nodes in this subtree, itself included */
 	int height;
 };
 

@@ -294,6 +294,7 @@ map_add(struct igdd_ctx *ctx, const struct pcp_req *q, const struct in6_addr *ia
 	struct mapping req, *existing, *m = NULL;
 	unsigned flags = STORE_F_CHECK_NONCE;
 	uint32_t lifetime;
+	char desc[32];
 	enum store_result r;
 
 	if (q->proto != IPPROTO_TCP && q->proto != IPPROTO_UDP) {
@@ -332,10 +333,10 @@ map_add(struct igdd_ctx *ctx, const struct pcp_req *q, const struct in6_addr *ia
 	req.owner.addr = *requester;
 	memcpy(req.owner.nonce, q->nonce, PCP_NONCE_LEN);
 	if (q->desc[0] != '\0')
-		str_copy(req.desc, sizeof(req.desc), q->desc);
-	else if (str_printf(req.desc, sizeof(req.desc), "PCP %u %s", (unsigned)q->iport,
-			    proto_name(q->proto)) < 0)
-		req.desc[0] = '\0';
+		req.desc = q->desc;
+	else if (str_printf(desc, sizeof(desc), "PCP %u %s", (unsigned)q->iport,
+			    proto_name(q->proto)) == 0)
+		req.desc = desc;
 	/* §13.2: PREFER_FAILURE = the suggested port or nothing; with no
 	 * suggestion (0) any port will do. */
 	req.eport = q->eport != 0 ? q->eport : q->iport;

@@ -33,11 +33,12 @@ struct st_node {
 	struct mapping m;
 	struct ost_node tn;		/* key tree */
 	struct st_node *ihnext;		/* internal-side hash chain */
-	struct st_client *icl;		/* client entry of m.iaddr */
 	struct st_client *ocl;		/* client entry of m.owner.addr */
 	struct st_node *oprev, *onext;	/* that owner's list */
-	size_t heap_idx;		/* position + 1 in the expiry heap; 0 = none */
+	uint32_t heap_idx;		/* position + 1 in the expiry heap; 0 = none */
+	uint16_t desc_cap;		/* bytes of desc[] */
 	bool idle_seen;			/* fw_packets holds a counter from a pass */
+	char desc[];			/* m.desc, unless a longer one came later */
 };
 
 struct st_client {
@@ -182,7 +183,9 @@ ihash_add(struct store *s, struct st_node *n)
 {
 	size_t b;
 
-	if (s->ihash_count >= s->ihash_size)
+	/* Up to two nodes per bucket on average: chains stay short and the
+	 * table costs 4 bytes per mapping instead of 8 to 16. */
+	if (s->ihash_count >= 2 * s->ihash_size)
 		ihash_grow(s);
 	b = ihash_of(s, n->m.proto, &n->m.iaddr, n->m.iport) & (s->ihash_size - 1);
 	n->ihnext = s->ihash[b];
@@ -355,7 +358,7 @@ heap_reserve(struct store *s)
 
 	if (s->heap_n < s->heap_cap)
 		return 0;
-	cap = s->heap_cap ? s->heap_cap * 2 : 64;
+	cap = s->heap_cap ? s->heap_cap + s->heap_cap / 2 : 64;	/* x1.5: less slack */
 	h = realloc(s->heap, cap * sizeof(*h));
 	if (h == NULL)
 		return -1;
@@ -415,22 +418,25 @@ link_node(struct store *s, struct st_node *n, struct st_client *icl, struct st_c
 {
 	ost_insert(&s->tree, &n->tn);
 	ihash_add(s, n);
-	n->icl = icl;
 	icl->icount++;
 	owner_link(n, ocl);
 	heap_insert(s, n);
 }
 
+/* The internal client's entry is found again by hash rather than kept in
+ * every node: 8 bytes per mapping for one lookup per deletion. */
 static void
 unlink_node(struct store *s, struct st_node *n)
 {
+	struct st_client *icl = client_find(s, &n->m.iaddr);
+
 	ost_remove(&s->tree, &n->tn);
 	ihash_del(s, n);
 	heap_remove(s, n);
 	owner_unlink(n);
-	n->icl->icount--;
-	client_put(s, n->icl);
-	if (n->ocl != n->icl)
+	icl->icount--;
+	client_put(s, icl);
+	if (n->ocl != icl)
 		client_put(s, n->ocl);
 }
 
@@ -715,9 +721,10 @@ search_port(struct store *s, struct mapping *cand)
 	return any_allowed ? ST_E_NO_PORT : ST_E_PERMISSION;
 }
 
-/* Validate and normalize a request into cand. */
+/* Validate and normalize a request into cand; its description goes to
+ * desc[MAPPING_DESC_MAX]. */
 static enum store_result
-prepare(const struct mapping *req, unsigned flags, struct mapping *cand)
+prepare(const struct mapping *req, unsigned flags, struct mapping *cand, char *desc)
 {
 	if (req->proto == 0 || req->iport == 0 || addr_is_any(&req->iaddr) ||
 	    (req->eport == 0 && !(flags & STORE_F_ANY_PORT)) ||
@@ -731,7 +738,9 @@ prepare(const struct mapping *req, unsigned flags, struct mapping *cand)
 	cand->iaddr = req->iaddr;
 	cand->iport = req->iport;
 	cand->enabled = req->enabled;
-	store_sanitize_desc(cand->desc, sizeof(cand->desc), req->desc, sizeof(req->desc));
+	store_sanitize_desc(desc, MAPPING_DESC_MAX, req->desc ? req->desc : "",
+			    req->desc ? strlen(req->desc) : 0);
+	cand->desc = desc;
 	cand->owner = req->owner;
 	return ST_OK;
 }
@@ -806,24 +815,48 @@ put_clients(struct store *s, struct st_client *icl, struct st_client *ocl)
 		client_put(s, ocl);
 }
 
+/* A node for cand, its description stored right after it (no second
+ * allocation, no fixed-size buffer: most descriptions are short). */
+static struct st_node *
+node_alloc(const struct mapping *cand)
+{
+	size_t len = strlen(cand->desc) + 1;
+	struct st_node *n = calloc(1, sizeof(*n) + len);
+
+	if (n == NULL)
+		return NULL;
+	n->m = *cand;
+	memcpy(n->desc, cand->desc, len);
+	n->m.desc = n->desc;
+	n->desc_cap = (uint16_t)len;
+	return n;
+}
+
+static void
+node_free(struct st_node *n)
+{
+	if (n != NULL && n->m.desc != n->desc)
+		free((char *)n->m.desc);
+	free(n);
+}
+
 static enum store_result
 insert_new(struct store *s, const struct mapping *cand, struct mapping **out)
 {
 	struct st_client *icl, *ocl;
 	struct st_node *n;
 
-	n = calloc(1, sizeof(*n));
+	n = node_alloc(cand);
 	icl = client_get(s, &cand->iaddr);
 	ocl = client_get(s, &cand->owner.addr);
 	if (n == NULL || icl == NULL || ocl == NULL || heap_reserve(s) < 0)
 		goto nomem;
-	n->m = *cand;
 	n->m.created = time_wall();
 	n->m.fw_packets = 0;
 	if (has_fw(s) && n->m.enabled && s->ops->add(s->fw, &n->m) < 0) {
 		log_warn("firewall refused %s %u", proto_name(n->m.proto), n->m.eport);
 		s->stats.fw_errors++;
-		free(n);
+		node_free(n);
 		put_clients(s, icl, ocl);
 		return ST_E_FIREWALL;
 	}
@@ -836,7 +869,7 @@ insert_new(struct store *s, const struct mapping *cand, struct mapping **out)
 	notify(s, &n->m, true);
 	return ST_OK;
 nomem:
-	free(n);
+	node_free(n);
 	put_clients(s, icl, ocl);
 	return ST_E_NOMEM;
 }
@@ -889,19 +922,26 @@ refresh(struct store *s, struct st_node *n, const struct mapping *cand, struct m
 	struct mapping upd = n->m;
 	struct st_client *ocl = n->ocl;
 	bool rehash = upd.iport != cand->iport;
+	bool new_desc = strcmp(n->m.desc, cand->desc) != 0;
+	size_t desc_len = strlen(cand->desc) + 1;
+	char *long_desc = NULL;	/* a new description longer than desc[] */
 
 	upd.iport = cand->iport;
 	upd.enabled = cand->enabled;
 	upd.owner = cand->owner;
 	upd.expires = cand->expires;
-	memcpy(upd.desc, cand->desc, sizeof(upd.desc));
+	if (new_desc && desc_len > n->desc_cap && (long_desc = strdup(cand->desc)) == NULL)
+		return ST_E_NOMEM;
 	if (!addr_eq(&upd.owner.addr, &n->m.owner.addr)) {
 		ocl = client_get(s, &upd.owner.addr);
-		if (ocl == NULL)
+		if (ocl == NULL) {
+			free(long_desc);
 			return ST_E_NOMEM;
+		}
 	}
 	if (n->heap_idx == 0 && upd.expires != 0 && heap_reserve(s) < 0) {
 		client_put(s, ocl);
+		free(long_desc);
 		return ST_E_NOMEM;
 	}
 	if (fw_replace(s, n, &upd) < 0) {
@@ -909,7 +949,15 @@ refresh(struct store *s, struct st_node *n, const struct mapping *cand, struct m
 		s->stats.fw_errors++;
 		if (ocl != n->ocl)
 			client_put(s, ocl);
+		free(long_desc);
 		return ST_E_FIREWALL;
+	}
+	if (new_desc) {
+		if (n->m.desc != n->desc)
+			free((char *)n->m.desc);
+		if (long_desc == NULL)
+			memcpy(n->desc, cand->desc, desc_len);
+		upd.desc = long_desc != NULL ? long_desc : n->desc;
 	}
 	if (rehash)
 		ihash_del(s, n);
@@ -956,7 +1004,7 @@ delete_node(struct store *s, struct st_node *n, enum store_del_why why)
 	case DEL_IDLE: s->stats.idle_removed++; break;
 	}
 	notify(s, &n->m, false);
-	free(n);
+	node_free(n);
 	return ST_OK;
 }
 
@@ -1042,7 +1090,7 @@ static void
 free_node(struct ost_node *tn, void *arg)
 {
 	(void)arg;
-	free(TNODE(tn));
+	node_free(TNODE(tn));
 }
 
 static void
@@ -1090,11 +1138,11 @@ restore_record(void *arg, const struct lease_record *r)
 	struct st_node *old = find_node(s, r->m.proto, r->m.eport, &r->m.rhost), *n;
 	struct st_client *icl, *ocl;
 	struct mapping cand;
-	char a[INET6_ADDRSTRLEN];
+	char desc[MAPPING_DESC_MAX], a[INET6_ADDRSTRLEN];
 
 	if (old != NULL) {
 		unlink_node(s, old);
-		free(old);
+		node_free(old);
 	}
 	if (r->op != '+')
 		return;
@@ -1102,7 +1150,7 @@ restore_record(void *arg, const struct lease_record *r)
 	 * this key is "gone". */
 	if (r->expiry_wall != 0 && r->expiry_wall <= time_wall())
 		return;
-	if (prepare(&r->m, 0, &cand) != ST_OK)
+	if (prepare(&r->m, 0, &cand, desc) != ST_OK)
 		return;
 	if (!permitted(s, &cand, cand.eport)) {
 		log_info("lease %s %u -> %s:%u no longer permitted, dropped",
@@ -1112,16 +1160,15 @@ restore_record(void *arg, const struct lease_record *r)
 	}
 	cand.created = r->m.created;
 	cand.expires = lease_mono_from_wall(r->expiry_wall, time_mono_ms(), time_wall());
-	n = calloc(1, sizeof(*n));
+	n = node_alloc(&cand);
 	icl = client_get(s, &cand.iaddr);
 	ocl = client_get(s, &cand.owner.addr);
 	if (n == NULL || icl == NULL || ocl == NULL || heap_reserve(s) < 0) {
-		free(n);
+		node_free(n);
 		put_clients(s, icl, ocl);
 		s->stats.lease_errors++;
 		return;
 	}
-	n->m = cand;
 	link_node(s, n, icl, ocl);
 }
 
@@ -1165,7 +1212,8 @@ store_check(struct store *s, const struct mapping *req, unsigned flags)
 {
 	struct mapping cand;
 	struct st_node *ex;
-	enum store_result r = prepare(req, flags, &cand);
+	char desc[MAPPING_DESC_MAX];
+	enum store_result r = prepare(req, flags, &cand, desc);
 
 	return r != ST_OK ? r : decide(s, &cand, flags, &ex);
 }
@@ -1176,7 +1224,8 @@ store_add(struct store *s, const struct mapping *req, uint32_t lifetime, unsigne
 {
 	struct mapping cand;
 	struct st_node *ex;
-	enum store_result r = prepare(req, flags, &cand);
+	char desc[MAPPING_DESC_MAX];
+	enum store_result r = prepare(req, flags, &cand, desc);
 
 	if (r == ST_OK)
 		r = decide(s, &cand, flags, &ex);

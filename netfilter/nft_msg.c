@@ -36,8 +36,8 @@
  * netinet/in.h. */
 #define CT_STATUS_DST_NAT	(1u << 5)	/* IPS_DST_NAT */
 
-#define PAGE_SZ		(64 * 1024)
-#define PAGE_OVERRUN	(64 * 1024)
+#define PAGE_SZ		(16 * 1024)	/* one batch buffer = 32 KiB: below malloc's mmap threshold, reused, not left in the heap's top */
+#define PAGE_OVERRUN	(16 * 1024)	/* > the largest message (NFT_ELEMS_PER_MSG elements) */
 
 /* Members of each set's key, in order. */
 static const uint8_t set_fields[NFT_SET_COUNT][4] = {

@@ -2,7 +2,7 @@
 # run.sh - every test of the project: unit tests (plain and under
 # ASan/UBSan), lab tests (network namespaces, real nftables and clients),
 # and a short run of each fuzz harness.  Ends with "N passed, N failed".
-#   TESTS="unit lab" sh tests/run.sh  runs some groups; LAB=t_smoke runs one lab test.
+#   TESTS="unit lab" sh tests/run.sh  runs some groups; LAB="t_smoke t_store" runs some lab tests.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 TESTS=${TESTS:-unit san lab fuzz}
@@ -37,7 +37,7 @@ for group in $TESTS; do
 	lab)
 		for t in tests/lab/t_*.sh; do
 			n=$(basename "$t" .sh)
-			[ -z "$LAB" ] || [ "$LAB" = "$n" ] || continue
+			case " ${LAB:-$n} " in *" $n "*) ;; *) continue ;; esac
 			run "lab $n" timeout -k 5 "$LAB_TIMEOUT" sh "$t"
 		done ;;
 	fuzz)

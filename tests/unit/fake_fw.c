@@ -256,7 +256,7 @@ fake_req(uint8_t proto, uint16_t eport, const char *iaddr, uint16_t iport, const
 		abort();
 	m.iport = iport;
 	m.enabled = true;
-	str_copy(m.desc, sizeof(m.desc), desc);
+	m.desc = desc;	/* the store copies it */
 	m.owner.proto = op;
 	m.owner.addr = m.iaddr;
 	return m;

@@ -31,7 +31,7 @@ rec(const char *desc)
 	addr_parse("fd00::1", &r.m.owner.addr);
 	memcpy(r.m.owner.nonce, "\x01\x23\x45\x67\x89\xab\xcd\xef\x00\xff\x10\x20", 12);
 	r.expiry_wall = 1800000000;
-	str_copy(r.m.desc, sizeof(r.m.desc), desc);
+	r.m.desc = desc;
 	return r;
 }
 
@@ -53,7 +53,7 @@ TEST(lease_format_parse_round_trip)
 		"plain", "", " lead and trail ", "100% sure %41", "caf\xc3\xa9 \xff\xfe raw",
 		"two  spaces", "#not a comment",
 	};
-	char line[LEASE_LINE_MAX];
+	char line[LEASE_LINE_MAX], big[MAPPING_DESC_MAX];
 	struct lease_record a, b;
 	size_t i;
 	int len;
@@ -67,8 +67,9 @@ TEST(lease_format_parse_round_trip)
 		CHECK(same_record(&a, &b));
 	}
 	/* the whole description buffer of '%' (worst case: 3 bytes each) */
-	memset(a.m.desc, '%', sizeof(a.m.desc) - 1);
-	a.m.desc[sizeof(a.m.desc) - 1] = '\0';
+	memset(big, '%', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	a.m.desc = big;
 	len = lease_format(line, sizeof(line), &a);
 	CHECK(len > 0);
 	CHECK_EQ(lease_parse(line, (size_t)len - 1, &b), 0);
@@ -90,7 +91,7 @@ TEST(lease_control_characters_never_reach_the_file)
 	int len;
 
 	/* a description that bypassed the store's sanitizer */
-	memcpy(a.m.desc, "a\r\nb\tc\x7f" "d\x01", 10);
+	a.m.desc = "a\r\nb\tc\x7f" "d\x01";
 	len = lease_format(line, sizeof(line), &a);
 	CHECK(len > 0);
 	CHECK(strstr(line, "a%0d%0ab%09c%7fd%01\n") != NULL);
@@ -234,7 +235,7 @@ TEST(lease_journal_replay_with_deletes)
 	CHECK_EQ(store_add(e->s, &c, 600, 0, NULL), ST_OK);
 	CHECK_EQ(store_del(e->s, TCP, 200, NULL, NULL), ST_OK);
 	a.iport = 101;
-	str_copy(a.desc, sizeof(a.desc), "a2");
+	a.desc = "a2";
 	CHECK_EQ(store_add(e->s, &a, 0, 0, NULL), ST_OK);
 	CHECK(fake_env_read_lease(e, buf, sizeof(buf)) > 0);
 	CHECK_EQ(count_lines(buf), 5);		/* 4 adds/refreshes + 1 delete */
@@ -317,7 +318,7 @@ TEST(lease_compaction)
 {
 	struct fake_env *e = fake_env_new(true);
 	struct mapping r;
-	char *buf = malloc(65536);
+	char *buf = malloc(65536), desc[32];
 	unsigned i;
 
 	fake_env_start(e);
@@ -329,7 +330,8 @@ TEST(lease_compaction)
 	 * 2 x 3 + 64 records */
 	for (i = 0; i < 200; i++) {
 		r = fake_req(TCP, 100, "192.168.1.10", 100, "c", OWNER_UPNP);
-		str_printf(r.desc, sizeof(r.desc), "refresh %u", i);
+		str_printf(desc, sizeof(desc), "refresh %u", i);
+		r.desc = desc;
 		CHECK_EQ(store_add(e->s, &r, 3600, 0, NULL), ST_OK);
 		if (i % 50 == 0) {
 			CHECK(fake_env_read_lease(e, buf, 65536) > 0);

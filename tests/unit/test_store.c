@@ -55,7 +55,7 @@ TEST(store_add_find_conflict_refresh)
 	/* same client: refresh in place; the backend is told, so that the
 	 * kernel element's timeout follows the new lease */
 	CHECK_EQ(e->fw.n_add, 1);
-	str_copy(r.desc, sizeof(r.desc), "web v2");
+	r.desc = "web v2";
 	CHECK_EQ(store_add(e->s, &r, 7200, 0, &m), ST_OK);
 	CHECK_EQ(e->fw.n_add, 2);
 	CHECK_EQ(e->fw.n_del, 0);
@@ -518,10 +518,10 @@ TEST(store_permission_rules_apply)
 	fake_env_start(e);
 	CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_E_PERMISSION);	/* iport < 1024 */
 	CHECK(!store_permitted(e->s, 80, &r.iaddr, 80, "web"));
-	str_copy(r.desc, sizeof(r.desc), "ADMIN web");
+	r.desc = "ADMIN web";
 	CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_OK);		/* regex rule */
 	/* a refresh with a description the rules refuse is refused */
-	str_copy(r.desc, sizeof(r.desc), "web");
+	r.desc = "web";
 	CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_E_PERMISSION);
 	CHECK_STR(store_find(e->s, TCP, 80, NULL)->desc, "ADMIN web");
 	r = fake_req(TCP, 2000, "192.168.1.10", 2000, "x", OWNER_UPNP);
@@ -663,9 +663,41 @@ TEST(store_sanitize_descriptions)
 	CHECK_STR(out, "???");
 	store_sanitize_desc(out, 6, "abcd\xc3\xa9", 6);	/* no half characters */
 	CHECK_STR(out, "abcd");
-	memcpy(r.desc, "x\ny%z\t", 7);
+	r.desc = "x\ny%z\t";
 	CHECK_EQ(store_add(e->s, &r, 0, 0, &m), ST_OK);
 	CHECK_STR(m->desc, "x?y%z?");
+	fake_env_free(e);
+}
+
+/* The store keeps each description at its own length: refreshes with a
+ * longer, a shorter and no description, a 4 KiB one cut to 255 bytes,
+ * and the requester's buffer reused at once (run under ASan too). */
+TEST(store_description_storage)
+{
+	char buf[4096];
+	struct fake_env *e = env();
+	struct mapping r = fake_req(TCP, 1234, "192.168.1.10", 1234, "ab", OWNER_UPNP), *m;
+
+	CHECK_EQ(store_add(e->s, &r, 0, 0, &m), ST_OK);
+	CHECK_STR(m->desc, "ab");
+	str_copy(buf, sizeof(buf), "a description longer than the first one");
+	r.desc = buf;
+	CHECK_EQ(store_add(e->s, &r, 0, 0, &m), ST_OK);
+	memset(buf, 'z', 8);			/* the store made its own copy */
+	CHECK_STR(m->desc, "a description longer than the first one");
+	r.desc = "c";
+	CHECK_EQ(store_add(e->s, &r, 0, 0, &m), ST_OK);
+	CHECK_STR(m->desc, "c");
+	r.desc = NULL;
+	CHECK_EQ(store_add(e->s, &r, 0, 0, &m), ST_OK);
+	CHECK_STR(m->desc, "");
+	memset(buf, 'd', sizeof(buf) - 1);
+	buf[sizeof(buf) - 1] = '\0';
+	r.desc = buf;
+	CHECK_EQ(store_add(e->s, &r, 0, 0, &m), ST_OK);
+	CHECK_EQ(strlen(m->desc), MAPPING_DESC_MAX - 1);
+	CHECK_EQ(store_del(e->s, TCP, 1234, NULL, NULL), ST_OK);
+	CHECK_EQ(store_count(e->s), 0);
 	fake_env_free(e);
 }
 
