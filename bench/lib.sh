@@ -307,6 +307,17 @@ bench_daemon() {
 	fi
 	[ -z "$PMP_NA" ] || kv pmp_na "$PMP_NA"
 
+	# SOAP under load: LOAD_RPS requests/s, open loop, for LOAD_SECS
+	# (a mix of Add/refresh, GetSpecific, GetGeneric, GetExternalIPAddress
+	# on 100 ports of their own, deleted afterwards); memory before/after.
+	if [ -z "$UPNP_NA" ]; then
+		rss load0
+		_l=$(soap -t 5000 "$CTL" "$SVC" rate "$LOAD_RPS" "$LOAD_SECS" "$LOAD_PORT")
+		rss load1
+		for f in n ok err first_err med_us p99_us max_us rate; do kv "load_$f" "$(field $f "$_l")"; done
+		soap "$CTL" "$SVC" del "$LOAD_PORT" 100 >/dev/null
+	fi
+
 	pmp_tests 0 40000
 
 	COUNT=0 NEXT=$BASE_PORT

@@ -108,6 +108,16 @@ END {
 	row("Delete all: time", "delall_secs", "s", "", "upnp", 0)
 
 	for (d in nk) if (has(d, "nft_rules_mid")) V[d, "x_nft_mid"] = V[d, "nft_rules_mid"] " / " V[d, "nft_elements_mid"]
+	section("SOAP under load (" M["load_rps"] " requests/s, open loop, " M["load_secs"] " s; latency from the scheduled start)")
+	row("Throughput (requests / time until the last answer)", "load_rate", "rate", "higher", "upnp", 0)
+	row("Requests sent", "load_n", "", "", "upnp", 0)
+	row("Answered with 200", "load_ok", "", "higher", "upnp", 0)
+	row("Latency median", "load_med_us", "us", "lower", "upnp", 0)
+	row("Latency p99", "load_p99_us", "us", "lower", "upnp", 0)
+	row("Latency max", "load_max_us", "us", "lower", "upnp", 0)
+	row("VmRSS before", "rss_kb_load0", "kb", "lower", "upnp", 0)
+	row("VmRSS after", "rss_kb_load1", "kb", "lower", "upnp", 0)
+
 	section("NAT-PMP / PCP (UDP 5351)")
 	row("Mappings during the tests \"at " mid "\"", "mid_count", "", "", "pmp", 0)
 	if (has("igdd", "mid_fill_via") || has("miniupnpd", "mid_fill_via")) {

@@ -31,7 +31,7 @@ if [ "${BENCH_QUICK:-0}" = 1 ]; then
 	IGDD_FILL_BUDGET=${BENCH_IGDD_FILL_BUDGET:-60}
 	DELALL_BUDGET=${BENCH_DELALL_BUDGET:-20}
 	PHASE_BUDGET=${BENCH_PHASE_BUDGET:-10}
-	REPEAT=30 CONNS=100 PMP_N=50 RATE_SECS=1
+	REPEAT=30 CONNS=100 PMP_N=50 RATE_SECS=1 LOAD_SECS=3
 	BENCH_DEADLINE=${BENCH_DEADLINE:-400}
 else
 	SIZES=${BENCH_SIZES:-100 1000 5000 10000}
@@ -40,13 +40,15 @@ else
 	IGDD_FILL_BUDGET=${BENCH_IGDD_FILL_BUDGET:-180}
 	DELALL_BUDGET=${BENCH_DELALL_BUDGET:-45}
 	PHASE_BUDGET=${BENCH_PHASE_BUDGET:-15}
-	REPEAT=100 CONNS=300 PMP_N=200 RATE_SECS=3
+	REPEAT=100 CONNS=300 PMP_N=200 RATE_SECS=3 LOAD_SECS=10
 	BENCH_DEADLINE=${BENCH_DEADLINE:-840}
 fi
 MAX=$(echo "$SIZES" | tr ' ' '\n' | sort -n | tail -1)
 BASE_PORT=20000		# SOAP mappings: BASE_PORT + i -> c1:same port
 WINDOW=100		# requests per latency window
 HTTP_PORT=5000
+LOAD_RPS=${BENCH_LOAD_RPS:-500}	# SOAP requests/s of the load phase
+LOAD_PORT=62000		# its 100 mappings
 
 [ -x "$BB/soapload" ] && [ -x "$PROBE" ] || {
 	echo "bench: build first: make igdd tools bench-tools" >&2; exit 1; }
@@ -73,6 +75,8 @@ done
 	echo "meta.max=$MAX"
 	echo "meta.fill_budget_s=$FILL_BUDGET"
 	echo "meta.window=$WINDOW"
+	echo "meta.load_rps=$LOAD_RPS"
+	echo "meta.load_secs=$LOAD_SECS"
 	echo "meta.igdd_commit=$(git -C "$BENCH_TOP" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 	echo "meta.miniupnpd_version=$("$MINIUPNPD" --version 2>&1 | head -1)"
 	echo "meta.total_s=$(($(date +%s) - T_START))"

@@ -12,6 +12,14 @@
  *   soapload [opts] CONTROL SERVICE getgen INDEX REPEAT
  *   soapload [opts] CONTROL SERVICE list     GetListOfPortMappings, pages of 1000
  *   soapload [opts] CONTROL SERVICE walk     GetGenericPortMappingEntry 0, 1, ...
+ *   soapload [opts] CONTROL SERVICE rate RPS SECONDS PORT
+ *        open-loop load: a new connection every 1/RPS s whether or not the
+ *        earlier ones are answered (up to 512 open), cycling through
+ *        AddPortMapping of PORT..PORT+99 (refreshes after the first round),
+ *        GetSpecificPortMappingEntry, GetGenericPortMappingEntry 0 and
+ *        GetExternalIPAddress; latency counts from the scheduled start, so
+ *        a daemon that falls behind shows it (no coordinated omission).
+ *        Adds "rate=" (requests started per second) to the summary.
  *
  * Options: -c CLIENT (internal client, default 192.168.77.10), -l LEASE (s,
  * default 3600), -b BUDGET (s: stop starting requests after it), -t MS
@@ -53,7 +61,7 @@ usage(void)
 	fprintf(stderr, "usage: soapload desc LOCATION\n"
 		"       soapload [-c CLIENT] [-l LEASE] [-b BUDGET_S] [-t MS] [-T TAIL] [-P PAGE] CONTROL SERVICE\n"
 		"                add PORT COUNT | del PORT COUNT | getspec PORT REPEAT |\n"
-		"                getgen INDEX REPEAT | list | walk\n");
+		"                getgen INDEX REPEAT | list | walk | rate RPS SECONDS PORT\n");
 	return 2;
 }
 
@@ -448,6 +456,207 @@ cmd_desc(const char *location)
 	return 1;
 }
 
+/* ---- open-loop rate mode ---- */
+
+#define RATE_OPEN_MAX 512
+
+struct rconn {
+	int fd;
+	uint64_t sched_us;		/* when it was meant to start */
+	size_t sent, reqlen, got;
+	char req[2048];
+	char in[8192];
+};
+
+/* The i-th request of the mix into c->req. */
+static int
+rate_request(struct rconn *c, const struct url *u, const char *service, uint32_t i,
+	     uint32_t port)
+{
+	char args[768];
+	const char *action;
+	size_t len;
+
+	switch (i % 4) {
+	case 0:
+		action = "AddPortMapping";
+		str_printf(args, sizeof(args),
+			   "<NewRemoteHost></NewRemoteHost><NewExternalPort>%u</NewExternalPort>"
+			   "<NewProtocol>TCP</NewProtocol><NewInternalPort>%u</NewInternalPort>"
+			   "<NewInternalClient>%s</NewInternalClient><NewEnabled>1</NewEnabled>"
+			   "<NewPortMappingDescription>load</NewPortMappingDescription>"
+			   "<NewLeaseDuration>%u</NewLeaseDuration>",
+			   port + (i / 4) % 100, port + (i / 4) % 100, client, lease);
+		break;
+	case 1:
+		action = "GetSpecificPortMappingEntry";
+		str_printf(args, sizeof(args),
+			   "<NewRemoteHost></NewRemoteHost><NewExternalPort>%u</NewExternalPort>"
+			   "<NewProtocol>TCP</NewProtocol>", port);
+		break;
+	case 2:
+		action = "GetGenericPortMappingEntry";
+		str_printf(args, sizeof(args), "<NewPortMappingIndex>0</NewPortMappingIndex>");
+		break;
+	default:
+		action = "GetExternalIPAddress";
+		args[0] = '\0';
+		break;
+	}
+	len = soap_build(u, service, action, args);
+	if (len == 0 || len >= sizeof(c->req))
+		return -1;
+	memcpy(c->req, reqbuf, len);
+	c->reqlen = len;
+	return 0;
+}
+
+static void
+rate_done(struct rconn *c, int ok)
+{
+	if (ok) {
+		bench_add(&samples, bench_now_us() - c->sched_us);
+		n_ok++;
+	} else {
+		n_err++;
+		if (first_err == 0)
+			first_err = -1;
+	}
+	close(c->fd);
+	c->fd = -1;
+}
+
+/* A whole answer in c->in: headers and Content-Length bytes of body, or
+ * the peer closed after the headers.  1 done, 0 not yet. */
+static int
+rate_complete(const struct rconn *c, int closed)
+{
+	const char *hend = memmem(c->in, c->got, "\r\n\r\n", 4), *cl;
+	unsigned long long v;
+	size_t d = 0;
+
+	if (hend == NULL)
+		return 0;
+	if (closed)
+		return 1;
+	cl = memmem(c->in, (size_t)(hend - c->in), "Content-Length:", 15);
+	if (cl == NULL)
+		return 0;
+	cl += 15;
+	while (*cl == ' ')
+		cl++;
+	while (cl[d] >= '0' && cl[d] <= '9')
+		d++;
+	if (parse_uint_n(cl, d, 0, sizeof(c->in), &v) < 0)
+		return 0;
+	return c->got >= (size_t)(hend + 4 - c->in) + v;
+}
+
+static int
+cmd_rate(const struct url *u, const char *service, uint32_t rps, uint32_t secs, uint32_t port)
+{
+	static struct rconn conns[RATE_OPEN_MAX];
+	struct pollfd pfd[RATE_OPEN_MAX];
+	uint64_t start = bench_now_us(), interval = 1000000u / rps;
+	uint32_t total = rps * secs, started = 0, i;
+	unsigned open_n = 0, skipped = 0;
+
+	for (i = 0; i < RATE_OPEN_MAX; i++)
+		conns[i].fd = -1;
+	while (started < total || open_n > 0) {
+		uint64_t now = bench_now_us(), next = start + (uint64_t)started * interval;
+		int timeout = started < total ? (next > now ? (int)((next - now) / 1000) : 0) : 50;
+		nfds_t np = 0;
+		unsigned idx[RATE_OPEN_MAX];
+
+		/* start what is due */
+		while (started < total && start + (uint64_t)started * interval <= now) {
+			struct rconn *c = NULL;
+			int one = 1;
+
+			for (i = 0; i < RATE_OPEN_MAX && c == NULL; i++)
+				if (conns[i].fd < 0)
+					c = &conns[i];
+			if (c == NULL || rate_request(c, u, service, started, port) < 0) {
+				skipped++;	/* generator limit: counted as errors */
+				n_err++;
+				started++;
+				continue;
+			}
+			c->sched_us = start + (uint64_t)started * interval;
+			c->sent = c->got = 0;
+			c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+			started++;
+			if (c->fd < 0) {
+				n_err++;
+				continue;
+			}
+			setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+			if (connect(c->fd, (const struct sockaddr *)&u->sin, sizeof(u->sin)) < 0 &&
+			    errno != EINPROGRESS) {
+				rate_done(c, 0);
+				continue;
+			}
+			open_n++;
+		}
+		for (i = 0; i < RATE_OPEN_MAX; i++) {
+			struct rconn *c = &conns[i];
+
+			if (c->fd < 0)
+				continue;
+			if (now > c->sched_us + (uint64_t)timeout_ms * 1000) {
+				rate_done(c, 0);	/* past its deadline */
+				open_n--;
+				continue;
+			}
+			pfd[np].fd = c->fd;
+			pfd[np].events = c->sent < c->reqlen ? POLLOUT : POLLIN;
+			idx[np++] = i;
+		}
+		if (poll(pfd, np, timeout) < 0 && errno != EINTR)
+			return 1;
+		for (i = 0; i < np; i++) {
+			struct rconn *c = &conns[idx[i]];
+			ssize_t n;
+
+			if (pfd[i].revents == 0)
+				continue;
+			if (c->sent < c->reqlen) {
+				n = send(c->fd, c->req + c->sent, c->reqlen - c->sent, MSG_NOSIGNAL);
+				if (n > 0)
+					c->sent += (size_t)n;
+				else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+					rate_done(c, 0);
+					open_n--;
+				}
+				continue;
+			}
+			n = recv(c->fd, c->in + c->got, sizeof(c->in) - 1 - c->got, 0);
+			if (n < 0 && (errno == EAGAIN || errno == EINTR))
+				continue;
+			if (n > 0)
+				c->got += (size_t)n;
+			if (n <= 0 || rate_complete(c, 0) || c->got >= sizeof(c->in) - 1) {
+				int ok = rate_complete(c, n == 0) && strncmp(c->in, "HTTP/1.1 200", 12) == 0;
+
+				if (!ok && n_err == 0 && c->got >= 12) {
+					char code[4] = { c->in[9], c->in[10], c->in[11], 0 };
+					uint16_t st;
+
+					if (parse_u16(code, 100, 599, &st) == 0)
+						first_err = st;
+				}
+				rate_done(c, ok);
+				open_n--;
+			}
+		}
+	}
+	summary(start);
+	printf("rate=%.1f skipped=%u\n", (double)started * 1e6 / (double)(bench_now_us() - start),
+	       skipped);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -484,6 +693,14 @@ main(int argc, char **argv)
 		return cmd_list(&u, service);
 	if (strcmp(cmd, "walk") == 0 && argc == 3)
 		return cmd_walk(&u, service);
+	if (strcmp(cmd, "rate") == 0 && argc == 6) {
+		uint32_t rps, secs, port;
+
+		if (parse_u32(argv[3], 1, 100000, &rps) < 0 || parse_u32(argv[4], 1, 600, &secs) < 0 ||
+		    parse_u32(argv[5], 1, 65436, &port) < 0)
+			return usage();
+		return cmd_rate(&u, service, rps, secs, port);
+	}
 	if (argc != 5)
 		return usage();
 	if (strcmp(cmd, "add") == 0 || strcmp(cmd, "del") == 0) {

@@ -1,0 +1,43 @@
+#!/bin/sh
+# t_load.sh - SOAP under load: 500 requests/s for 6 s, open loop (a new
+# connection every 2 ms whether or not earlier ones are answered), a mix
+# of AddPortMapping/refresh, GetSpecificPortMappingEntry,
+# GetGenericPortMappingEntry and GetExternalIPAddress.  Loose on purpose
+# (timing is for bench/, not for pass/fail): every request is answered
+# with 200 before its 5 s deadline, memory stays flat (VmRSS grows by less
+# than 1 MiB from the first half to the end), and the daemon, the lease
+# file and the kernel agree afterwards.  The latency figures are printed.
+. "$(dirname "$0")/lib.sh"
+SOAPLOAD=$LAB_TOP/build/bench/soapload
+lab_up
+lab_conf "$LAB_DIR/igdd.conf" <<EOF2
+ext_ip=1.2.3.4
+http_port=5000
+EOF2
+check "igdd starts" lab_start_igdd "$LAB_DIR/igdd.conf"
+UPNP_BASE=http://$GW_LAN:5000
+CTL=$UPNP_BASE/ctl/IPConn
+rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$IGDD_PID/status"; }
+
+# a warm-up second, then the measured run; VmRSS sampled half way
+c1 "$SOAPLOAD" -c "$C1" "$CTL" "$URN_IPC2" rate 500 1 30000 >/dev/null 2>&1
+rss0=$(rss)
+c1 "$SOAPLOAD" -c "$C1" "$CTL" "$URN_IPC2" rate 500 6 30000 >"$LAB_DIR/load.out" 2>&1 &
+lpid=$!
+sleep 3
+rss1=$(rss)
+wait $lpid
+rss2=$(rss)
+res=$(tr '\n' ' ' <"$LAB_DIR/load.out")
+echo "    load: $res"
+echo "    VmRSS: $rss0 kB before, $rss1 kB half way, $rss2 kB at the end"
+val() { printf '%s\n' "$res" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -1; }
+check "3000 requests were sent" test "$(val n)" = 3000
+check "every one was answered with 200 within its deadline" test "$(val ok)" = 3000
+check "memory stays flat (growth < 1 MiB from half way to the end)" \
+	test $((rss2 - rss1)) -lt 1024
+check "igdd is still running" kill -0 "$IGDD_PID"
+check "the 100 mappings of the load exist" test "$(lab_store_view | wc -l)" = 100
+check "daemon, lease file and kernel agree" lab_agree
+check "igdd stops with status 0" lab_stop_igdd TERM
+lab_finish
