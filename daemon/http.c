@@ -121,12 +121,63 @@ method_of(const char *m, size_t n)
 	return HTTP_M_OTHER;
 }
 
+/* The request line p..le (without its line end): METHOD SP target SP
+ * HTTP/1.x.  The target is origin-form ("/path") or absolute-form
+ * ("http://authority/path"), which an origin server MUST accept (RFC 9112
+ * 3.2.2); its authority then stands for the Host header.  0 or a status. */
+static int
+parse_request_line(const char *p, const char *le, struct http_request *req,
+		   struct http_hdr *authority)
+{
+	const char *sp1, *sp2, *t, *q;
+
+	sp1 = memchr(p, ' ', (size_t)(le - p));
+	if (sp1 == NULL || sp1 == p)
+		return 400;
+	sp2 = memchr(sp1 + 1, ' ', (size_t)(le - sp1 - 1));
+	if (sp2 == NULL || sp2 == sp1 + 1)
+		return 400;	/* also HTTP/0.9 "GET /path" */
+	req->method_str = p;
+	req->method_len = (size_t)(sp1 - p);
+	for (q = p; q < sp1; q++)
+		if (!is_tchar(*q))
+			return 400;
+	req->method = method_of(req->method_str, req->method_len);
+	t = sp1 + 1;
+	for (q = t; q < sp2; q++)
+		if ((unsigned char)*q <= ' ' || (unsigned char)*q >= 0x7f)
+			return 400;
+	if (sp2 - t >= 7 && mem_ieq(t, 7, "http://")) {
+		const char *a = t + 7, *slash = memchr(a, '/', (size_t)(sp2 - a));
+		const char *ae = slash ? slash : sp2;
+
+		if (ae == a || memchr(a, '?', (size_t)(ae - a)) != NULL ||
+		    memchr(a, '#', (size_t)(ae - a)) != NULL)
+			return 400;
+		set_hdr(authority, a, (size_t)(ae - a));
+		req->path = slash ? slash : "/";	/* RFC 9112 3.2.4: empty path is "/" */
+		req->path_len = slash ? (size_t)(sp2 - slash) : 1;
+	} else if (*t == '/') {
+		req->path = t;
+		req->path_len = (size_t)(sp2 - t);
+	} else {
+		return 400;	/* authority-form, asterisk-form, other schemes */
+	}
+	if (le - (sp2 + 1) != 8 || memcmp(sp2 + 1, "HTTP/1.", 7) != 0)
+		return memcmp(sp2 + 1, "HTTP/", (size_t)(le - sp2 - 1) < 5 ? (size_t)(le - sp2 - 1) : 5) == 0 ? 505 : 400;
+	if (sp2[8] != '0' && sp2[8] != '1')
+		return 505;
+	req->minor = (unsigned)(sp2[8] - '0');
+	return 0;
+}
+
 int
 http_parse_request(const char *buf, size_t len, size_t header_max, size_t body_max,
 		   struct http_request *req)
 {
-	const char *end = buf + len, *p = buf, *e, *sp1, *sp2, *hdr_end = NULL;
+	const char *end = buf + len, *p = buf, *e, *hdr_end = NULL, *first_end = NULL;
 	size_t scan = len < header_max ? len : header_max;
+	struct http_hdr authority = { NULL, 0, false };
 	int r;
 
 	memset(req, 0, sizeof(*req));
@@ -134,6 +185,8 @@ http_parse_request(const char *buf, size_t len, size_t header_max, size_t body_m
 	for (e = buf; e < buf + scan; e++) {
 		if (*e != '\n')
 			continue;
+		if (first_end == NULL)
+			first_end = e;
 		if (e + 1 < end && e[1] == '\n') {
 			hdr_end = e + 2;
 			break;
@@ -143,43 +196,20 @@ http_parse_request(const char *buf, size_t len, size_t header_max, size_t body_m
 			break;
 		}
 	}
+	/* The request line is judged as soon as it is complete: a bad one
+	 * (HTTP/0.9 among them) is answered at once, not at the idle timeout. */
+	if (first_end != NULL) {
+		r = parse_request_line(buf, (first_end > buf && first_end[-1] == '\r') ? first_end - 1
+											: first_end,
+				       req, &authority);
+		if (r != 0)
+			return r;
+	}
 	if (hdr_end == NULL)
 		return len >= header_max ? 431 : HTTP_PARSE_MORE;
 	if ((size_t)(hdr_end - buf) > header_max)
 		return 431;
-
-	/* Request line: METHOD SP target SP HTTP/1.x */
-	e = line_end(p, hdr_end);
-	if (e == NULL)
-		return 400;
-	{
-		const char *le = (e > p && e[-1] == '\r') ? e - 1 : e;
-
-		sp1 = memchr(p, ' ', (size_t)(le - p));
-		if (sp1 == NULL || sp1 == p)
-			return 400;
-		sp2 = memchr(sp1 + 1, ' ', (size_t)(le - sp1 - 1));
-		if (sp2 == NULL || sp2 == sp1 + 1)
-			return 400;
-		req->method_str = p;
-		req->method_len = (size_t)(sp1 - p);
-		for (; p < sp1; p++)
-			if (!is_tchar(*p))
-				return 400;
-		req->method = method_of(req->method_str, req->method_len);
-		req->path = sp1 + 1;
-		req->path_len = (size_t)(sp2 - sp1 - 1);
-		if (req->path[0] != '/')
-			return 400;
-		for (p = req->path; p < sp2; p++)
-			if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
-				return 400;
-		if (le - (sp2 + 1) != 8 || memcmp(sp2 + 1, "HTTP/1.", 7) != 0)
-			return memcmp(sp2 + 1, "HTTP/", (size_t)(le - sp2 - 1) < 5 ? (size_t)(le - sp2 - 1) : 5) == 0 ? 505 : 400;
-		if (sp2[8] != '0' && sp2[8] != '1')
-			return 505;
-		req->minor = (unsigned)(sp2[8] - '0');
-	}
+	e = first_end;
 	/* Headers, up to the empty line. */
 	for (p = e + 1; p < hdr_end; p = e + 1) {
 		const char *le;
@@ -197,7 +227,9 @@ http_parse_request(const char *buf, size_t len, size_t header_max, size_t body_m
 			return r;
 	}
 	if (req->minor >= 1 && !req->host.present)
-		return 400;		/* RFC 7230 5.4 */
+		return 400;		/* RFC 9112 3.2 */
+	if (authority.present)
+		req->host = authority;	/* RFC 9112 3.2.2: the target's wins */
 	if (req->method == HTTP_M_POST && !req->has_content_length)
 		return 411;
 	if (req->has_content_length && req->content_length > body_max)

@@ -35,9 +35,10 @@ struct http_request {
 	enum http_method method;
 	const char *method_str;
 	size_t method_len;
-	const char *path;		/* request target, starts with '/' */
+	const char *path;		/* the target's path, starts with '/' */
 	size_t path_len;
 	unsigned minor;			/* HTTP/1.<minor> */
+	/* host: the Host header, or the authority of an absolute-form target */
 	struct http_hdr host, soapaction, content_type, nt, callback, sid, timeout;
 	bool has_content_length;
 	size_t content_length;

@@ -266,7 +266,8 @@ add_mapping(struct igd_call *call, bool any)
 
 		if (ep == NULL)
 			return 402;
-		if (any && strcmp(ep, "*") == 0)
+		/* "*" is the wildcard spelled out: 716 as for 0 (miniupnpd) */
+		if (strcmp(ep, "*") == 0)
 			req.eport = 0;
 		else if (parse_u16(ep, 0, 65535, &req.eport) < 0)
 			return 402;
@@ -289,7 +290,8 @@ add_mapping(struct igd_call *call, bool any)
 		return e;
 	req.enabled = enabled;
 	desc = soap_arg(call->env, "NewPortMappingDescription");
-	/* Free text: a long one is cut, not refused. */
+	/* Free text: a long one is cut (at a character boundary, by the
+	 * store), not refused. */
 	req.desc = desc;
 	lease_s = soap_arg(call->env, "NewLeaseDuration");
 	if (lease_s != NULL && lease_s[0] != '\0' && parse_u32(lease_s, 0, UINT32_MAX, &lease) < 0)
@@ -668,6 +670,13 @@ igd_dispatch(struct igd_call *call, const char *action)
 {
 	unsigned ver = desc_service_version(call->ctx, call->svc);
 	size_t i;
+
+	/* The parser cuts overlong values; only free text may be cut, a cut
+	 * port, address or lease is no longer what the client sent. */
+	for (i = 0; i < call->env->n_args; i++)
+		if (call->env->args[i].truncated &&
+		    strcmp(call->env->args[i].name, "NewPortMappingDescription") != 0)
+			return 402;
 
 	for (i = 0; i < igd_n_actions; i++) {
 		const struct igd_action *a = &igd_actions[i];

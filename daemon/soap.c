@@ -63,14 +63,16 @@ struct out {
 	bool overflow;
 };
 
+/* Append; what does not fit is dropped and remembered (a long value is
+ * kept cut, the caller decides whether a cut value is acceptable). */
 static void
 out_put(struct out *o, const char *s, size_t n)
 {
-	if (o == NULL)
+	if (o == NULL || o->overflow)
 		return;
 	if (o->len + n + 1 > o->size) {
 		o->overflow = true;
-		return;
+		n = o->size - 1 - o->len;
 	}
 	memcpy(o->p + o->len, s, n);
 	o->len += n;
@@ -192,6 +194,8 @@ read_text(struct cur *c, struct out *o)
 }
 
 struct tag {
+	const char *qname;	/* the name as written, prefix included */
+	size_t qname_len;
 	const char *name;	/* local name (after any prefix) */
 	size_t name_len;
 	const char *prefix;
@@ -220,6 +224,8 @@ read_tag(struct cur *c, struct tag *t)
 		return -1;
 	t->name = n;
 	t->name_len = (size_t)(c->p - n);
+	t->qname = n;
+	t->qname_len = t->name_len;
 	{
 		const char *colon = memchr(n, ':', t->name_len);
 
@@ -308,9 +314,39 @@ skip_misc(struct cur *c, struct out *text)
 	}
 }
 
+/* Drop an incomplete UTF-8 sequence at the end of a cut value. */
+static void
+trim_partial_utf8(char *v, size_t *len)
+{
+	size_t i = *len, back = 0, need;
+	unsigned char lead;
+
+	while (i > 0 && back < 3 && ((unsigned char)v[i - 1] & 0xc0) == 0x80) {
+		i--;
+		back++;
+	}
+	if (i == 0)
+		return;
+	lead = (unsigned char)v[i - 1];
+	if (lead < 0xc0)
+		return;		/* ASCII (or stray continuation bytes): leave */
+	need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
+	if (back + 1 < need) {
+		*len = i - 1;
+		v[*len] = '\0';
+	}
+}
+
+static bool
+name_ieq(const char *a, size_t al, const char *b, size_t bl)
+{
+	return al == bl && strncasecmp(a, b, al) == 0;
+}
+
 int
 soap_parse_envelope(const char *buf, size_t len, struct soap_envelope *env)
 {
+	struct { const char *p; size_t len; } open[SOAP_MAX_DEPTH];
 	struct cur c = { buf, buf + len };
 	int depth = 0, action_depth = -1, arg_depth = -1;
 	struct out val = { 0 };
@@ -329,13 +365,19 @@ soap_parse_envelope(const char *buf, size_t len, struct soap_envelope *env)
 		if (read_tag(&c, &t) < 0)
 			return env->action[0] ? SOAP_E_ARGS : SOAP_E_ACTION;
 		if (t.closing) {
-			if (depth == 0)
+			/* Well-formedness: the end tag names the open element
+			 * (XML 1.0 3, WFC Element Type Match); case aside, as
+			 * Envelope and Body are matched. */
+			if (depth == 0 || !name_ieq(open[depth - 1].p, open[depth - 1].len,
+						    t.qname, t.qname_len))
 				return env->action[0] ? SOAP_E_ARGS : SOAP_E_ACTION;
 			depth--;
 			if (arg_depth >= 0 && depth == arg_depth) {
-				/* end of one argument */
-				if (val.overflow)
-					return SOAP_E_ARGS;
+				/* end of one argument; a cut value is marked */
+				if (val.overflow) {
+					trim_partial_utf8(val.p, &val.len);
+					env->args[env->n_args - 1].truncated = true;
+				}
 				arg_depth = -1;
 			} else if (depth == action_depth) {
 				done = true;	/* the action element is complete */
@@ -380,8 +422,11 @@ soap_parse_envelope(const char *buf, size_t len, struct soap_envelope *env)
 		} else if (depth == 1 && in_body) {
 			/* a second Body-level sibling after the Body: ignore */
 		}
-		if (!t.empty)
+		if (!t.empty) {
+			open[depth].p = t.qname;
+			open[depth].len = t.qname_len;
 			depth++;
+		}
 	}
 	if (env->action[0] == '\0')
 		return SOAP_E_ACTION;

@@ -3,6 +3,7 @@
 #ifndef IGDD_SOAP_H
 #define IGDD_SOAP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct http_conn;
@@ -17,6 +18,7 @@ struct desc_service;
 struct soap_arg {
 	char name[SOAP_NAME_MAX];
 	char value[SOAP_VALUE_MAX];	/* entities and CDATA decoded, NUL-terminated */
+	bool truncated;			/* longer than value: cut (at a UTF-8 boundary) */
 };
 
 struct soap_envelope {
@@ -29,7 +31,9 @@ struct soap_envelope {
 #define SOAP_E_ACTION	(-1)	/* no action element found: 401 */
 #define SOAP_E_ARGS	(-2)	/* malformed arguments: 402 */
 /* Parse a SOAP envelope: any namespace prefix, any case of Envelope/Body,
- * comments, PIs, CDATA, the five XML entities and &#NN; / &#xNN;.  No DTD.
+ * comments, PIs, CDATA, the five XML entities and &#NN; / &#xNN;.  No DTD;
+ * end tags must match their start tags.  A value longer than
+ * SOAP_VALUE_MAX - 1 bytes is cut and marked truncated.
  * Returns 0, SOAP_E_ACTION or SOAP_E_ARGS. */
 int soap_parse_envelope(const char *buf, size_t len, struct soap_envelope *env);
 /* Value of argument name, or NULL when absent. */

@@ -4,11 +4,17 @@
  *
  *   soapc URL SERVICE_URN ACTION [NAME=VALUE...]   POST a SOAP call
  *   soapc get URL                                  GET a document
- *   soapc raw HOST PORT                            send stdin as is
+ *   soapc raw HOST PORT                            send stdin as is; the
+ *        answer's header lines are printed too, as "< Name: value"
  *   soapc flood HOST PORT N SECONDS                open N idle connections,
  *        hold them SECONDS, print how many were open at the end
  *   soapc catch PORT SECONDS                       accept one HTTP request
  *        (a GENA NOTIFY), print it, answer 200
+ *   soapc slow HOST PORT MS                        like raw, one byte every
+ *        MS milliseconds (a slow client)
+ *   soapc burst HOST PORT N SECONDS                send stdin N times, one
+ *        connection each, for at most SECONDS; print "sent N" and one
+ *        "status S COUNT" line per answer status (000 = closed, no answer)
  *
  * Prints "HTTP <status>", then "UPnPError <code>" for a SOAP fault, then
  * the body.  Exit status 0 for HTTP 200, 1 otherwise, 2 on usage or
@@ -29,7 +35,11 @@ usage(void)
 {
 	fprintf(stderr, "usage: soapc URL SERVICE_URN ACTION [NAME=VALUE...]\n"
 			"       soapc get URL\n"
-			"       soapc raw HOST PORT <request\n");
+			"       soapc raw HOST PORT <request\n"
+			"       soapc slow HOST PORT MS <request\n"
+			"       soapc burst HOST PORT N SECONDS <request\n"
+			"       soapc flood HOST PORT N SECONDS\n"
+			"       soapc catch PORT SECONDS\n");
 	return 2;
 }
 
@@ -61,18 +71,18 @@ parse_url(const char *url, struct sockaddr_in *sin, char *hostport, size_t hsize
 	return inet_pton(AF_INET, host, &sin->sin_addr) == 1 ? 0 : -1;
 }
 
-/* Send req, read the whole answer (the server closes), print it. */
+/* Send req (one byte every gap_ms if not 0), read the whole answer (the
+ * server closes) into buf; the HTTP status, 0 if none came. */
 static int
-exchange(const struct sockaddr_in *sin, const char *req, size_t len)
+transact(const struct sockaddr_in *sin, const char *req, size_t len, uint32_t gap_ms,
+	 char *buf, size_t size)
 {
-	static char buf[1 << 20];
 	size_t got = 0, off = 0;
-	uint64_t end = time_mono_ms() + 5000;
+	uint64_t end;
 	int s = socket(AF_INET, SOCK_STREAM, 0), status = 0;
-	const char *body, *ec;
 
 	if (s < 0)
-		return 2;
+		return -1;
 	{
 		struct timeval tv = { 5, 0 };
 
@@ -81,33 +91,69 @@ exchange(const struct sockaddr_in *sin, const char *req, size_t len)
 	if (connect(s, (const struct sockaddr *)sin, sizeof(*sin)) < 0) {
 		perror("soapc: connect");
 		close(s);
-		return 2;
+		return -1;
 	}
 	while (off < len) {
-		ssize_t n = send(s, req + off, len - off, MSG_NOSIGNAL);
+		ssize_t n = send(s, req + off, gap_ms ? 1 : len - off, MSG_NOSIGNAL);
 
 		if (n <= 0)
 			break;
 		off += (size_t)n;
+		if (gap_ms && off < len) {
+			struct pollfd p = { .fd = s, .events = POLLIN };
+
+			/* an early answer (or close) ends the trickle */
+			if (poll(&p, 1, (int)gap_ms) > 0)
+				break;
+		}
 	}
-	while (got < sizeof(buf) - 1 && time_mono_ms() < end) {
+	end = time_mono_ms() + 5000;
+	while (got < size - 1 && time_mono_ms() < end) {
 		struct pollfd p = { .fd = s, .events = POLLIN };
 		ssize_t n;
 
 		if (poll(&p, 1, (int)(end - time_mono_ms())) <= 0)
 			break;
-		n = recv(s, buf + got, sizeof(buf) - 1 - got, 0);
+		n = recv(s, buf + got, size - 1 - got, 0);
 		if (n <= 0)
 			break;
 		got += (size_t)n;
 	}
 	close(s);
 	buf[got] = '\0';
-	if (got < 12 || strncmp(buf, "HTTP/1.", 7) != 0 || sscanf(buf + 9, "%3d", &status) != 1) {
+	if (got < 12 || strncmp(buf, "HTTP/1.", 7) != 0 || sscanf(buf + 9, "%3d", &status) != 1)
+		return 0;
+	return status;
+}
+
+static int show_headers;	/* raw: print "< header" lines */
+
+/* transact and print the answer: "HTTP <status>", ["< header"...,]
+ * "UPnPError <code>", body. */
+static int
+exchange(const struct sockaddr_in *sin, const char *req, size_t len, uint32_t gap_ms)
+{
+	static char buf[1 << 20];
+	const char *body, *ec;
+	int status = transact(sin, req, len, gap_ms, buf, sizeof(buf));
+
+	if (status < 0)
+		return 2;
+	if (status == 0) {
 		printf("HTTP 000\n");
 		return 1;
 	}
 	printf("HTTP %d\n", status);
+	if (show_headers) {
+		const char *l = strstr(buf, "\r\n"), *hend = strstr(buf, "\r\n\r\n");
+
+		while (l != NULL && hend != NULL && l < hend) {
+			const char *n = strstr(l + 2, "\r\n");
+
+			printf("< %.*s\n", (int)(n - l - 2), l + 2);
+			l = n;
+		}
+	}
 	ec = strstr(buf, "<errorCode>");
 	if (ec != NULL) {
 		int code = 0;
@@ -147,6 +193,31 @@ flood(const struct sockaddr_in *sin, uint32_t n, uint32_t secs)
 	}
 	free(fds);
 	printf("opened %u still-open %u\n", opened, alive);
+	return 0;
+}
+
+/* The same request n times, one connection each, within secs; count the
+ * answers by status. */
+static int
+burst(const struct sockaddr_in *sin, const char *req, size_t len, uint32_t n, uint32_t secs)
+{
+	static char buf[65536];
+	static uint32_t count[1000];
+	uint64_t end = time_mono_ms() + (uint64_t)secs * 1000;
+	uint32_t i, sent = 0;
+
+	for (i = 0; i < n && time_mono_ms() < end; i++) {
+		int st = transact(sin, req, len, 0, buf, sizeof(buf));
+
+		if (st < 0)
+			st = 0;
+		count[st < 1000 ? st : 0]++;
+		sent++;
+	}
+	printf("sent %u\n", sent);
+	for (i = 0; i < 1000; i++)
+		if (count[i] > 0)
+			printf("status %03u %u\n", i, count[i]);
 	return 0;
 }
 
@@ -205,7 +276,7 @@ catch_one(uint16_t port, uint32_t secs)
 int
 main(int argc, char **argv)
 {
-	static char req[65536], body[32768];
+	static char req[2 << 20], body[32768];
 	char hostport[80];
 	struct sockaddr_in sin;
 	const char *path;
@@ -216,7 +287,7 @@ main(int argc, char **argv)
 		    str_printf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n",
 			       path, hostport) < 0)
 			return usage();
-		return exchange(&sin, req, strlen(req));
+		return exchange(&sin, req, strlen(req), 0);
 	}
 	if (argc == 4 && strcmp(argv[1], "raw") == 0) {
 		uint16_t port;
@@ -228,7 +299,22 @@ main(int argc, char **argv)
 			return usage();
 		sin.sin_port = htons(port);
 		n = fread(req, 1, sizeof(req), stdin);
-		return exchange(&sin, req, n);
+		show_headers = 1;
+		return exchange(&sin, req, n, 0);
+	}
+	if ((argc == 5 && strcmp(argv[1], "slow") == 0) || (argc == 6 && strcmp(argv[1], "burst") == 0)) {
+		uint32_t a, b = 0;
+		uint16_t port;
+		size_t n;
+
+		memset(&sin, 0, sizeof(sin));
+		sin.sin_family = AF_INET;
+		if (inet_pton(AF_INET, argv[2], &sin.sin_addr) != 1 || parse_u16(argv[3], 1, 65535, &port) < 0 ||
+		    parse_u32(argv[4], 1, 100000, &a) < 0 || (argc == 6 && parse_u32(argv[5], 1, 600, &b) < 0))
+			return usage();
+		sin.sin_port = htons(port);
+		n = fread(req, 1, sizeof(req), stdin);
+		return argc == 5 ? exchange(&sin, req, n, a) : burst(&sin, req, n, a, b);
 	}
 	if (argc == 6 && strcmp(argv[1], "flood") == 0) {
 		uint32_t n, secs;
@@ -273,5 +359,5 @@ main(int argc, char **argv)
 		       "SOAPAction: \"%s#%s\"\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
 		       path, hostport, argv[2], argv[3], strlen(body), body) < 0)
 		return usage();
-	return exchange(&sin, req, strlen(req));
+	return exchange(&sin, req, strlen(req), 0);
 }

@@ -62,7 +62,10 @@ TEST(http_parse_limits_and_errors)
 	CHECK_RC(parse("GET / HTTP/1.1\r\n\r\n", &r), 400);	/* 1.1 without Host */
 	CHECK_RC(parse("GET / HTTP/2.0\r\nHost: a\r\n\r\n", &r), 505);
 	CHECK_RC(parse("GET /\r\n\r\n", &r), 400);
-	CHECK_RC(parse("GET http://evil/ HTTP/1.1\r\nHost: a\r\n\r\n", &r), 400);
+	CHECK_RC(parse("GET ftp://a/ HTTP/1.1\r\nHost: a\r\n\r\n", &r), 400);
+	CHECK_RC(parse("GET http:///x HTTP/1.1\r\nHost: a\r\n\r\n", &r), 400);	/* no authority */
+	CHECK_RC(parse("OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n", &r), 400);
+	CHECK_RC(parse("CONNECT a:80 HTTP/1.1\r\nHost: a\r\n\r\n", &r), 400);
 	CHECK_RC(parse("GET / HTTP/1.1\r\nHost: a\r\n folded\r\n\r\n", &r), 400);
 	CHECK_RC(parse("GET / HTTP/1.1\r\nNoColon\r\n\r\n", &r), 400);
 	memset(big, 'a', sizeof(big) - 1);
@@ -70,6 +73,38 @@ TEST(http_parse_limits_and_errors)
 	CHECK_RC(parse(big, &r), 431);
 	/* NUL bytes are not a crash */
 	CHECK_RC(http_parse_request("GET /\0 HTTP/1.1\r\n\r\n", 20, HTTP_HEADER_MAX, HTTP_BODY_MAX, &r), 400);
+}
+
+/* RFC 9112 3.2.2: an origin server MUST accept the absolute-form, and its
+ * authority replaces the Host header (so the DNS-rebinding check sees it). */
+TEST(http_parse_absolute_form)
+{
+	struct http_request r;
+
+	CHECK_RC(parse("GET http://192.168.1.1:5000/rootDesc.xml HTTP/1.1\r\nHost: other\r\n\r\n", &r),
+		 HTTP_PARSE_DONE);
+	CHECK(r.path_len == 13 && memcmp(r.path, "/rootDesc.xml", 13) == 0);
+	CHECK(r.host.present && r.host.len == 16 && memcmp(r.host.p, "192.168.1.1:5000", 16) == 0);
+	CHECK_RC(parse("GET HTTP://evil HTTP/1.1\r\nHost: a\r\n\r\n", &r), HTTP_PARSE_DONE);
+	CHECK(r.path_len == 1 && r.path[0] == '/');
+	CHECK(r.host.len == 4 && memcmp(r.host.p, "evil", 4) == 0);
+	/* Host is still required with HTTP/1.1 (RFC 9112 3.2) */
+	CHECK_RC(parse("GET http://a/ HTTP/1.1\r\n\r\n", &r), 400);
+	CHECK_RC(parse("GET http://a?b/ HTTP/1.1\r\nHost: a\r\n\r\n", &r), 400);
+}
+
+/* A bad request line is answered as soon as it is complete, before the
+ * headers end: HTTP/0.9 clients send one line and wait. */
+TEST(http_parse_request_line_early)
+{
+	struct http_request r;
+
+	CHECK_RC(parse("GET /rootDesc.xml\r\n", &r), 400);
+	CHECK_RC(parse("GET /rootDesc.xml\n", &r), 400);
+	CHECK_RC(parse("GET /x HTTP/3.0\r\n", &r), 505);
+	CHECK_RC(parse("\r\n", &r), 400);
+	CHECK_RC(parse("GET /rootDesc.xml HTTP/1.1\r\n", &r), HTTP_PARSE_MORE);
+	CHECK_RC(parse("GET /rootDesc.xml HTT", &r), HTTP_PARSE_MORE);
 }
 
 TEST(http_host_check)

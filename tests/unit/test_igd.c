@@ -7,8 +7,10 @@
 #include "ctx.h"
 #include "desc.h"
 #include "events.h"
+#include "fake_fw.h"
 #include "igd.h"
 #include "soap.h"
+#include "store.h"
 #include "unit.h"
 
 /* CHECK_EQ on a long expression, without quoting all of it. */
@@ -215,6 +217,78 @@ TEST(igd_actions_without_store)
 	ctx.cfg.force_igd_desc_v1 = true;
 	CHECK_RC(call(&ctx, SVC_WANIPC, "AddAnyPortMapping",
 		      "<Envelope><Body><AddAnyPortMapping/></Body></Envelope>", &out), 401);
+}
+
+/* AddPortMapping through the real store on the fake backend, from c. */
+static int
+call_from(struct igdd_ctx *ctx, const char *from, const char *action, const char *args,
+	  struct desc_buf *out)
+{
+	static struct soap_envelope env;
+	static char body[4096];
+	struct igd_call c;
+	struct in_addr a;
+
+	memset(out, 0, sizeof(*out));
+	if (str_printf(body, sizeof(body), "<Envelope><Body><%s>%s</%s></Body></Envelope>",
+		       action, args, action) < 0 ||
+	    soap_parse_envelope(body, strlen(body), &env) != 0)
+		return -1;
+	memset(&c, 0, sizeof(c));
+	c.ctx = ctx;
+	c.svc = &desc_services[SVC_WANIPC];
+	c.env = &env;
+	c.out = out;
+	inet_pton(AF_INET, from, &a);
+	addr_from_v4(&c.requester, a);
+	return igd_dispatch(&c, action);
+}
+
+#define ADD_ARGS(eport, proto, desc) \
+	"<NewRemoteHost></NewRemoteHost><NewExternalPort>" eport "</NewExternalPort>" \
+	"<NewProtocol>" proto "</NewProtocol><NewInternalPort>9000</NewInternalPort>" \
+	"<NewInternalClient>192.168.1.10</NewInternalClient><NewEnabled>1</NewEnabled>" \
+	"<NewPortMappingDescription>" desc "</NewPortMappingDescription><NewLeaseDuration>60</NewLeaseDuration>"
+
+/* Hostile values: a long description is cut at a character boundary and
+ * stored; any other cut value is refused; "*" as NewExternalPort is the
+ * wildcard (716); a numeric character reference is its digit. */
+TEST(igd_add_hostile_values)
+{
+	struct fake_env *e = fake_env_pmp(0);
+	struct desc_buf out;
+	struct mapping *m;
+	static char args[2048];
+	char longd[700];
+	size_t i;
+
+	for (i = 0; i + 2 < sizeof(longd); i += 2) {
+		longd[i] = (char)0xc3;
+		longd[i + 1] = (char)0xa9;
+	}
+	longd[i] = '\0';
+	str_printf(args, sizeof(args), ADD_ARGS("8000", "TCP", "%s"), longd);
+	CHECK_RC(call_from(&e->ctx, "192.168.1.10", "AddPortMapping", args, &out), 0);
+	desc_buf_free(&out);
+	m = store_find(e->s, IPPROTO_TCP, 8000, &(struct in6_addr){ 0 });
+	CHECK(m != NULL);
+	if (m != NULL) {
+		CHECK_EQ(strlen(m->desc), MAPPING_DESC_MAX - 1 - (MAPPING_DESC_MAX - 1) % 2);
+		CHECK_EQ((unsigned char)m->desc[strlen(m->desc) - 1], 0xa9);
+	}
+	/* a port padded with zeros past the value limit: cut, it would read
+	 * as 0 (716); it is refused as a whole (402) */
+	memset(longd, '0', 600);
+	longd[600] = '\0';
+	str_printf(args, sizeof(args), ADD_ARGS("%s8001", "TCP", "x"), longd);
+	CHECK_RC(call_from(&e->ctx, "192.168.1.10", "AddPortMapping", args, &out), 402);
+	CHECK(store_find(e->s, IPPROTO_TCP, 8000, &(struct in6_addr){ 0 }) != NULL);
+	CHECK_RC(call_from(&e->ctx, "192.168.1.10", "AddPortMapping", ADD_ARGS("*", "TCP", "x"), &out), 716);
+	CHECK_RC(call_from(&e->ctx, "192.168.1.10", "AddPortMapping", ADD_ARGS("800&#51;", "UDP", "&lt;b&gt;"), &out), 0);
+	m = store_find(e->s, IPPROTO_UDP, 8003, &(struct in6_addr){ 0 });
+	CHECK(m != NULL && strcmp(m->desc, "<b>") == 0);
+	CHECK_EQ(store_count(e->s), 2);
+	fake_env_free(e);
 }
 
 TEST(events_helpers)
