@@ -22,6 +22,9 @@
 #include "util.h"
 
 #define CONF_LINE_MAX	4096	/* longer lines are an error, not a split */
+#define CONF_FILE_MAX	(1024 * 1024)	/* bytes: /dev/zero is not a configuration */
+#define STRINGIFY_(x)	#x
+#define STRINGIFY(x)	STRINGIFY_(x)
 #define CONF_ERRORS_MAX	50	/* stop reporting after this many (binary file?) */
 
 /* miniupnpd-nftables' own names, used for the ones a firmware that
@@ -702,14 +705,42 @@ conf_parse_line(struct config *cfg, const char *line, char *msg, size_t msgsize)
 	return parse_line(cfg, line, "configuration", msg, msgsize);
 }
 
+/* One line of f into buf[CONF_LINE_MAX + 1] without its newline; *len is
+ * its length.  Memory stays bounded whatever the file holds: the rest of a
+ * line that is too long is read and dropped.  Returns 1 for a line (with
+ * *bad set to a reason when it is unusable), 0 at the end, -1 when the
+ * file is over CONF_FILE_MAX bytes. */
+static int
+read_line(FILE *f, char *buf, size_t *len, const char **bad, size_t *total)
+{
+	int c;
+
+	*len = 0;
+	*bad = NULL;
+	while ((c = getc(f)) != EOF) {
+		if (++*total > CONF_FILE_MAX)
+			return -1;
+		if (c == '\n')
+			break;
+		if (c == '\0')
+			*bad = "NUL byte in line";
+		if (*len < CONF_LINE_MAX)
+			buf[(*len)++] = (char)c;
+		else if (*bad == NULL)
+			*bad = "line too long (more than " STRINGIFY(CONF_LINE_MAX) " bytes)";
+	}
+	buf[*len] = '\0';
+	return c == EOF && *len == 0 && *bad == NULL ? 0 : 1;
+}
+
 int
 conf_parse_file(struct config *cfg, const char *path, FILE *err)
 {
-	char msg[512], where[CFG_STR_MAX + 16];
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
+	char msg[512], where[CFG_STR_MAX + 16], line[CONF_LINE_MAX + 1];
+	const char *bad;
+	size_t len, total = 0;
 	unsigned lineno = 0, errors = 0;
+	int more;
 	FILE *f;
 
 	f = fopen(path, "r");
@@ -717,22 +748,16 @@ conf_parse_file(struct config *cfg, const char *path, FILE *err)
 		fprintf(err, "%s: %s\n", path, strerror(errno));
 		return -1;
 	}
-	while ((n = getline(&line, &cap, f)) >= 0) {
-		int rc;
+	while ((more = read_line(f, line, &len, &bad, &total)) > 0) {
+		int rc = -1;
 
 		lineno++;
 		if (str_printf(where, sizeof(where), "%s:%u", path, lineno) < 0)
 			(void)str_printf(where, sizeof(where), "line %u", lineno);
-		if ((size_t)n != strlen(line)) {
-			(void)str_printf(msg, sizeof(msg), "NUL byte in line");
-			rc = -1;
-		} else if (n > CONF_LINE_MAX) {
-			(void)str_printf(msg, sizeof(msg), "line too long (more than %d bytes)",
-					 CONF_LINE_MAX);
-			rc = -1;
-		} else {
+		if (bad != NULL)
+			(void)str_copy(msg, sizeof(msg), bad);
+		else
 			rc = parse_line(cfg, line, where, msg, sizeof(msg));
-		}
 		if (rc < 0) {
 			if (++errors <= CONF_ERRORS_MAX)
 				fprintf(err, "%s: %s\n", where, msg);
@@ -740,11 +765,14 @@ conf_parse_file(struct config *cfg, const char *path, FILE *err)
 				fprintf(err, "%s: too many errors, not reporting more\n", path);
 		}
 	}
-	if (ferror(f)) {
+	if (more < 0) {
+		fprintf(err, "%s:%u: file larger than %d bytes; not a configuration file?\n",
+			path, lineno + 1, CONF_FILE_MAX);
+		errors++;
+	} else if (ferror(f)) {
 		fprintf(err, "%s: %s\n", path, strerror(errno));
 		errors++;
 	}
-	free(line);
 	fclose(f);
 	return errors == 0 ? 0 : -1;
 }

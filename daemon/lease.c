@@ -21,7 +21,9 @@
  *   DESC       the description, to the end of the line (it may contain
  *              spaces and may be empty); '%', bytes below 0x20 and 0x7f
  *              are written as %XX (two hex digits); other bytes as they
- *              are.  Decoded control characters are read back as '?'.
+ *              are.  Decoded control characters are read back as '?';
+ *              a raw one makes the record malformed.  A CR before the
+ *              newline (a file edited with CRLF line ends) is ignored.
  *
  * The file is a journal: each change appends one record, written with a
  * single write() and made durable with fdatasync().  When it is read, the
@@ -439,7 +441,8 @@ hexval(char c)
 	return -1;
 }
 
-/* Decode %XX; control characters come back as '?'; too long is cut. */
+/* Decode %XX; control characters written as %XX come back as '?', raw
+ * ones make the record malformed; too long is cut. */
 static int
 decode_desc(const char *f, size_t len, char *out, size_t size)
 {
@@ -457,6 +460,8 @@ decode_desc(const char *f, size_t len, char *out, size_t size)
 				return -1;
 			c = (unsigned char)(hi << 4 | lo);
 			i += 2;
+		} else if (c < 0x20 || c == 0x7f) {
+			return -1;	/* never written raw: the line is damaged */
 		}
 		if (c < 0x20 || c == 0x7f)
 			c = '?';
@@ -551,6 +556,8 @@ lease_replay(const char *path, lease_replay_cb cb, void *arg)
 			break;
 		}
 		len--;
+		if (len > 0 && line[len - 1] == '\r')
+			len--;		/* edited with CRLF line ends */
 		if (len == 0 || line[0] == '#')
 			continue;
 		if (lease_parse(line, (size_t)len, &r) < 0) {

@@ -1,0 +1,102 @@
+#!/bin/sh
+# t_hostile_files.sh - hostile configuration and lease files.
+# A configuration that is truncated, binary, endless (/dev/zero) or full of
+# hostile lines is refused with "file:line: message" for each bad line, by
+# --check and by a real start (which then changes nothing in the kernel).
+# A lease file with binary junk, NUL bytes, overlong and malformed records
+# and a torn last line is read with a "file:line" warning per bad record:
+# igdd starts, the good records carry traffic, and the daemon, the lease
+# file and the kernel agree.
+. "$(dirname "$0")/lib.sh"
+lab_up
+D=$LAB_DIR
+
+# --check FILE: igdd refuses it; its messages go to $D/check.err
+refused() { ! "$IGDD" --check -f "$1" >"$D/check.err" 2>&1; }
+# says FILE LINE: the messages name FILE:LINE
+says() { grep -q "^$1:$2: " "$D/check.err"; }
+
+base() { printf 'ext_ifname=wan0\nlistening_ip=lan0\nenable_upnp=yes\n'; }
+
+# truncated in the middle of a line
+{ base; printf 'enable_natpmp=ye'; } >"$D/trunc.conf"
+check "a truncated configuration is refused" refused "$D/trunc.conf"
+check "... naming file:line of the cut line" says "$D/trunc.conf" 4
+{ base; printf 'allow 1024-65535 192.168.77.0/24'; } >"$D/trunc2.conf"
+check "a permission rule cut short is refused at its line" \
+	sh -c "! '$IGDD' --check -f '$D/trunc2.conf' 2>&1 | grep -q . || '$IGDD' --check -f '$D/trunc2.conf' 2>&1 | grep -q '^$D/trunc2.conf:4: '"
+
+# binary junk (fixed bytes, so the test repeats)
+awk 'BEGIN { srand(7); for (i = 0; i < 8192; i++) printf "%c", int(rand() * 256) }' >"$D/binary.conf"
+check "a binary configuration is refused" timeout 10 sh -c "! '$IGDD' --check -f '$D/binary.conf' >'$D/check.err' 2>&1"
+check "... with file:line messages" grep -q "^$D/binary.conf:[0-9]*: " "$D/check.err"
+check "... and no more than 50 of them plus a summary" test "$(wc -l <"$D/check.err")" -le 51
+
+# endless: bounded memory and time
+check "/dev/zero as configuration is refused within 10 s" \
+	timeout 10 sh -c "! '$IGDD' --check -f /dev/zero >'$D/check.err' 2>&1"
+check "... as too large" grep -q "larger than" "$D/check.err"
+
+# hostile lines, one per line number
+{
+	base						# 1-3
+	printf 'ext_ifname=wan0; rm -rf /\n'		# 4
+	printf 'friendly_name=%s\n' "$(head -c 5000 /dev/zero | tr '\0' a)"	# 5
+	printf 'http_port=-1\n'				# 6
+	printf '=value\n'				# 7
+	printf 'uuid=../../../etc/passwd\n'		# 8
+	printf 'model_name=a\001b\n'			# 9
+	printf 'notify_interval=99999999999999999999\n'	# 10
+	printf 'allow 1-2 300.1.1.1/8 1-2\n'		# 11
+	printf 'deny 0-65535 0.0.0.0/0 0-65535 "(((((((((((((a+)+)+)+)+)+)+)+)+)+)+)+)+)+"\n'	# 12
+	printf 'lease_file\n'				# 13
+	printf 'listening_ip=lan0 lan0 lan0\0\n'	# 14
+	printf 'secure_mode=maybe\n'			# 15
+	printf '%s\n' "$(head -c 3000 /dev/zero | tr '\0' '%')"	# 16
+} >"$D/hostile.conf"
+check "a configuration of hostile lines is refused" refused "$D/hostile.conf"
+n=0
+for l in 4 5 6 7 8 9 10 11 12 13 14 15 16; do says "$D/hostile.conf" $l || { n=$((n + 1)); echo "    line $l not reported"; }; done
+check "... every hostile line is reported as file:line (13 lines)" test $n = 0
+check "... and nothing else" test "$(grep -c "^$D/hostile.conf:" "$D/check.err")" = 13
+check "a real start with it fails" sh -c "! ip netns exec $NS_GW '$IGDD' -d -f '$D/hostile.conf' >/dev/null 2>&1"
+check_not "... and leaves nothing in the kernel" sh -c "ip netns exec $NS_GW nft list tables | grep -q igdd"
+
+# --- the lease file ---
+LEASES=$D/igdd.leases
+now=$(date +%s); exp=$((now + 3600))
+{
+	echo "# igdd lease journal v1"
+	lease_line TCP 8000 "$C1" 9000 3600				# 2 good
+	printf '\001\002\003\377\376 junk\n'				# 3
+	printf '+ TCP 8001 :: %s 9001 %s %s UPNP %s 000000000000000000000000 1 a\0b\n' "$C1" $exp $now "$C1"	# 4 NUL
+	printf '+ TCP 8002 :: %s 9002 %s %s UPNP %s 000000000000000000000000 1 %s\n' "$C1" $exp $now "$C1" "$(head -c 100000 /dev/zero | tr '\0' x)"	# 5 very long desc
+	printf '+ TCP 0 :: %s 9003 %s %s UPNP %s 000000000000000000000000 1 zero\n' "$C1" $exp $now "$C1"	# 6
+	printf '+ TCP 70000 :: %s 9003 %s %s UPNP %s 000000000000000000000000 1 big\n' "$C1" $exp $now "$C1"	# 7
+	printf '+ ICMP 8003 :: %s 9003 %s %s UPNP %s 000000000000000000000000 1 icmp\n' "$C1" $exp $now "$C1"	# 8
+	printf '+ TCP 8004\n'						# 9 truncated
+	printf '+ TCP 8005 :: 999.1.1.1 9005 %s %s UPNP 1.2.3.4 000000000000000000000000 1 addr\n' $exp $now	# 10
+	printf '+ TCP 8006 :: %s 9006 %s %s ROOT %s 000000000000000000000000 1 owner\n' "$C1" $exp $now "$C1"	# 11
+	printf '+ TCP 8007 :: %s 9007 %s %s UPNP %s 0000 1 nonce\n' "$C1" $exp $now "$C1"	# 12
+	printf '+ TCP 8008 :: %s 9008 %s %s UPNP %s 000000000000000000000000 1 crlf\r\n' "$C1" $exp $now "$C1"	# 13 CR kept as a desc byte? (valid)
+	lease_line UDP 8009 "$C1" 9009 3600				# 14 good
+	printf '+ TCP 8010 :: %s 9010 %s %s UPNP %s 000000000000000000000000 1 torn' "$C1" $exp $now "$C1"	# 15 torn (no newline)
+} >"$LEASES"
+lab_conf "$D/igdd.conf" <<EOF2
+ext_ip=1.2.3.4
+EOF2
+lab_listen c1 tcp 9000 t9000
+lab_listen c1 udp 9009 u9009
+check "igdd starts with a hostile lease file" lab_start_igdd "$D/igdd.conf"
+bad=0
+for l in 3 4 6 7 8 9 10 11 12; do grep -q "$LEASES:$l: " "$D/igdd.log" || { bad=$((bad + 1)); echo "    line $l: no warning"; }; done
+check "every malformed record is skipped with a file:line warning" test $bad = 0
+check "the torn last record is ignored with a warning" grep -q "torn" "$D/igdd.log"
+check "a good TCP record before the junk carries traffic" reach tcp 8000 t9000
+check "a good UDP record after the junk carries traffic" reach udp 8009 u9009
+UPNP_BASE=$(lab_upnp_base)
+check "discovered" test -n "$UPNP_BASE"
+check "daemon, lease file and kernel agree" lab_agree
+check_not "nothing from the bad records was mapped" grep -q " 800[134567] " "$D/view.kernel"
+check "igdd stops with status 0" lab_stop_igdd TERM
+lab_finish
