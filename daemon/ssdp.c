@@ -544,7 +544,8 @@ rx_event(struct loop_fd *lfd, uint32_t events)
 		mh.msg_iovlen = 1;
 		mh.msg_control = cm.b;
 		mh.msg_controllen = sizeof(cm.b);
-		n = recvmsg(lfd->fd, &mh, MSG_DONTWAIT);
+		/* MSG_TRUNC: n is the datagram's real length, for the log. */
+		n = recvmsg(lfd->fd, &mh, MSG_DONTWAIT | MSG_TRUNC);
 		if (n < 0)
 			break;
 		for (c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c))
@@ -555,7 +556,8 @@ rx_event(struct loop_fd *lfd, uint32_t events)
 				ifindex = (unsigned)pi.ipi_ifindex;
 				dst = pi.ipi_addr;
 			}
-		if (from.sin_family != AF_INET || (mh.msg_flags & MSG_TRUNC)) {
+		if (from.sin_family != AF_INET || (mh.msg_flags & MSG_TRUNC) ||
+		    (size_t)n > sizeof(buf)) {
 			s->ctx->stats.dropped_malformed++;
 			s->n.dropped_malformed++;
 			log_debug("ssdp: dropped a datagram of %zd bytes (over %zu) from %s", n,
