@@ -54,6 +54,7 @@ msearch "$LAB_DIR/mxjunk" upnp:rootdevice "$MAN" "MX: 1; DROP TABLE"
 msearch "$LAB_DIR/mxnone" upnp:rootdevice "$MAN"
 msearch "$LAB_DIR/noman" upnp:rootdevice "MX: 1"
 msearch "$LAB_DIR/badman" upnp:rootdevice 'MAN: "ssdp:update"' "MX: 1"
+mark
 PIDS=
 for m in mx0 mx-1 mxjunk mxnone noman badman; do
 	u1 -w 1600 239.255.255.250 1900 "file:$LAB_DIR/$m" >"$LAB_DIR/$m.out" 2>&1 &
@@ -61,7 +62,6 @@ for m in mx0 mx-1 mxjunk mxnone noman badman; do
 done
 u1 -w 5600 239.255.255.250 1900 "file:$LAB_DIR/mx99999" >"$LAB_DIR/mx99999.out" 2>&1 &
 PIDS="$PIDS $!"
-mark
 wait $PIDS
 for m in mx0 mx-1 mxjunk mxnone; do
 	check "MX ${m#mx}: exactly one answer within 1.6 s (MX taken as 1)" \
