@@ -33,8 +33,17 @@ struct pmp_sock {
 	char name[IF_NAMESIZE];
 };
 
+/* Per-module counters, logged at shutdown (and each drop at -v). */
+struct pmp_counters {
+	uint64_t answered;		/* datagrams answered */
+	uint64_t dropped_wan;		/* not from this LAN, or not on its interface */
+	uint64_t dropped_malformed;	/* too short to answer (pmp_handle() -1) */
+	uint64_t ignored;		/* responses (R bit / opcode >= 128) */
+};
+
 struct pmp {
 	struct igdd_ctx *ctx;
+	struct pmp_counters n;
 	struct pmp_sock socks[CFG_MAX_LISTEN];
 	unsigned n_socks;
 	struct loop_timer announce;
@@ -102,6 +111,7 @@ pmp_readable(struct loop_fd *lfd, uint32_t events)
 		struct in6_addr from;
 		size_t resplen, len;
 		ssize_t n;
+		int rc;
 
 		n = recvmsg(lfd->fd, &msg, MSG_DONTWAIT);
 		if (n < 0) {
@@ -122,6 +132,9 @@ pmp_readable(struct loop_fd *lfd, uint32_t events)
 		if (lan == NULL || ifindex != ps->ifindex || lan->ifindex != ps->ifindex ||
 		    src.sin_port == 0) {
 			ctx->stats.dropped_wan++;
+			ps->pmp->n.dropped_wan++;
+			log_debug("NAT-PMP/PCP: dropped a datagram from %s:%u on %s: not from this LAN",
+				  inet_ntoa(src.sin_addr), ntohs(src.sin_port), ps->name);
 			continue;
 		}
 		/* A datagram longer than PCP's maximum: PCP answers
@@ -131,10 +144,23 @@ pmp_readable(struct loop_fd *lfd, uint32_t events)
 		if (len > PMP_MAX_DATAGRAM + 1 || (msg.msg_flags & MSG_TRUNC))
 			len = PMP_MAX_DATAGRAM + 1;
 		addr_from_v4(&from, src.sin_addr);
-		if (pmp_handle(ctx, &from, buf, len, resp, &resplen) != 1 || resplen == 0)
+		rc = pmp_handle(ctx, &from, buf, len, resp, &resplen);
+		if (rc < 0 || (rc == 1 && resplen == 0)) {
+			ps->pmp->n.dropped_malformed++;
+			log_debug("NAT-PMP/PCP: dropped a malformed datagram of %zu bytes from %s",
+				  len, inet_ntoa(src.sin_addr));
 			continue;
+		}
+		if (rc == 0) {
+			ps->pmp->n.ignored++;
+			log_debug("NAT-PMP/PCP: ignored a response datagram from %s",
+				  inet_ntoa(src.sin_addr));
+			continue;
+		}
 		if (sendto(lfd->fd, resp, resplen, 0, (struct sockaddr *)&src, sizeof(src)) < 0)
 			log_warn("NAT-PMP/PCP sendto %s", inet_ntoa(src.sin_addr));
+		else
+			ps->pmp->n.answered++;
 	}
 }
 
@@ -291,6 +317,10 @@ pmp_shutdown(struct igdd_ctx *ctx)
 
 	if (p == NULL)
 		return;
+	log_info("NAT-PMP/PCP: %llu datagram(s) answered; dropped: %llu from outside the LANs, "
+		 "%llu malformed, %llu response(s) ignored",
+		 (unsigned long long)p->n.answered, (unsigned long long)p->n.dropped_wan,
+		 (unsigned long long)p->n.dropped_malformed, (unsigned long long)p->n.ignored);
 	loop_timer_cancel(&ctx->loop, &p->announce);
 	for (k = 0; k < p->n_socks; k++) {
 		loop_fd_del(&ctx->loop, &p->socks[k].lfd);

@@ -209,13 +209,18 @@ struct pending {
 	uint64_t due;
 	struct sockaddr_in to;
 	unsigned lan;			/* index in ctx->lan */
+	unsigned max_answers;		/* what the limiter granted */
 	char st[SSDP_ST_MAX];
 };
 
-struct ratelimit {
-	in_addr_t addr;
-	uint64_t window;		/* second (monotonic ms / 1000) */
-	unsigned count;
+/* Per-module counters, logged at shutdown (and each drop at -v). */
+struct ssdp_counters {
+	uint64_t searches;		/* M-SEARCHes answered (at least in part) */
+	uint64_t answers;		/* answers sent */
+	uint64_t dropped_wan;		/* not from / not on a LAN */
+	uint64_t dropped_malformed;	/* oversized, truncated, unparsable, bad MAN */
+	uint64_t dropped_ratelimit;	/* source over ssdp_rate_limit, or queue full */
+	uint64_t limited;		/* searches answered only in part */
 };
 
 struct ssdp {
@@ -224,10 +229,10 @@ struct ssdp {
 	int tx[CFG_MAX_LISTEN];		/* per LAN interface */
 	struct loop_timer notify_timer, answer_timer;
 	uint32_t interval;
-	uint32_t rate_limit;		/* answered M-SEARCHes per source per second, 0 = off */
 	struct pending pending[SSDP_MAX_PENDING];
 	unsigned n_pending;
-	struct ratelimit rl[64];
+	struct ssdp_rl rl;
+	struct ssdp_counters n;
 	uint32_t rand_state;
 };
 
@@ -256,6 +261,7 @@ struct answer_ctx {
 	struct ssdp *s;
 	const struct lan_iface *lan;
 	const struct sockaddr_in *to;
+	unsigned left;			/* answers the limiter still allows */
 };
 
 static void
@@ -275,6 +281,9 @@ send_answer(const char *st, const char *usn, void *arg)
 	time_t now = time(NULL);
 	struct tm tm;
 
+	if (ac->left == 0)
+		return;
+	ac->left--;
 	if (gmtime_r(&now, &tm) == NULL || strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm) == 0)
 		date[0] = '\0';
 	if (location(ctx, ac->lan, loc, sizeof(loc)) < 0 ||
@@ -312,12 +321,14 @@ send_answer(const char *st, const char *usn, void *arg)
 	pi->ipi_spec_dst = ac->lan->addr;
 	if (sendmsg(ac->s->rx.fd, &mh, MSG_DONTWAIT) < 0)
 		log_debug("ssdp: answer to %s: %s", inet_ntoa(ac->to->sin_addr), strerror(errno));
+	else
+		ac->s->n.answers++;
 }
 
 static void
 answer_now(struct ssdp *s, const struct pending *p)
 {
-	struct answer_ctx ac = { s, &s->ctx->lan[p->lan], &p->to };
+	struct answer_ctx ac = { s, &s->ctx->lan[p->lan], &p->to, p->max_answers };
 
 	ssdp_match(s->ctx, p->st, strlen(p->st), send_answer, &ac);
 }
@@ -357,19 +368,72 @@ answer_timer(struct loop_timer *t)
 	arm_answers(s);
 }
 
-/* true if this source may have another answer this second */
-static bool
-rate_ok(struct ssdp *s, struct in_addr from)
+void
+ssdp_rl_init(struct ssdp_rl *rl, uint32_t rate)
 {
-	struct ratelimit *r = &s->rl[(ntohl(from.s_addr) * 2654435761u) >> 26];
-	uint64_t sec = time_mono_ms() / 1000;
+	memset(rl, 0, sizeof(*rl));
+	rl->rate = rate;
+}
 
-	if (r->addr != from.s_addr || r->window != sec) {
-		r->addr = from.s_addr;
-		r->window = sec;
-		r->count = 0;
+/* Refill e's bucket up to now; returns its tokens (milli). */
+static uint64_t
+rl_refill(const struct ssdp_rl *rl, struct ssdp_rl_entry *e, uint64_t now_ms)
+{
+	uint64_t cap = (uint64_t)rl->rate * 1000, dt;
+
+	if (now_ms > e->last_ms) {
+		dt = now_ms - e->last_ms;
+		if (dt > 1000)
+			dt = 1000;	/* a full refill takes 1 s: no overflow */
+		e->millitokens += dt * rl->rate;
+		if (e->millitokens > cap)
+			e->millitokens = cap;
+		e->last_ms = now_ms;
 	}
-	return s->rate_limit == 0 || ++r->count <= s->rate_limit;
+	return e->millitokens;
+}
+
+unsigned
+ssdp_rl_take(struct ssdp_rl *rl, uint32_t addr, unsigned want, uint64_t now_ms)
+{
+	struct ssdp_rl_entry *e = NULL, *idle = NULL;
+	uint64_t cap = (uint64_t)rl->rate * 1000, have;
+	unsigned i, got;
+
+	if (rl->rate == 0)
+		return want;
+	for (i = 0; i < rl->n; i++) {
+		if (rl->e[i].addr == addr) {
+			e = &rl->e[i];
+			break;
+		}
+		/* A full bucket is the same as no entry: reusable. */
+		if (idle == NULL && rl_refill(rl, &rl->e[i], now_ms) >= cap)
+			idle = &rl->e[i];
+	}
+	if (e == NULL) {
+		if (rl->n < SSDP_RL_SOURCES)
+			e = &rl->e[rl->n++];
+		else if (idle != NULL)
+			e = idle;
+		else
+			return 0;	/* every entry busy: fail closed */
+		e->addr = addr;
+		e->last_ms = now_ms;
+		e->millitokens = cap;
+	}
+	have = rl_refill(rl, e, now_ms) / 1000;
+	got = have < want ? (unsigned)have : want;
+	e->millitokens -= (uint64_t)got * 1000;
+	return got;
+}
+
+static void
+count_answer(const char *st, const char *usn, void *arg)
+{
+	(void)st;
+	(void)usn;
+	(void)arg;
 }
 
 static void
@@ -380,23 +444,30 @@ handle_datagram(struct ssdp *s, const char *buf, size_t len, const struct sockad
 	const struct lan_iface *lan = ctx_lan_by_ifindex(ctx, ifindex);
 	struct ssdp_request req;
 	struct pending p;
+	size_t want;
 	bool multicast;
 
 	if (lan == NULL || ctx_lan_for_addr(ctx, from->sin_addr) == NULL) {
 		ctx->stats.dropped_wan++;	/* never answer the WAN side */
+		s->n.dropped_wan++;
+		log_debug("ssdp: dropped a datagram from %s:%u: not from a LAN",
+			  inet_ntoa(from->sin_addr), ntohs(from->sin_port));
 		return;
 	}
 	if (ssdp_parse(buf, len, &req) < 0) {
-		if (len < 6 || memcmp(buf, "NOTIFY", 6) != 0)
+		if (len < 6 || memcmp(buf, "NOTIFY", 6) != 0) {
 			ctx->stats.dropped_malformed++;	/* others' NOTIFYs are normal */
+			s->n.dropped_malformed++;
+			log_debug("ssdp: dropped a malformed datagram of %zu bytes from %s",
+				  len, inet_ntoa(from->sin_addr));
+		}
 		return;
 	}
 	if (req.st_len >= SSDP_ST_MAX) {
 		ctx->stats.dropped_malformed++;
-		return;
-	}
-	if (!rate_ok(s, from->sin_addr)) {
-		ctx->stats.dropped_ratelimit++;
+		s->n.dropped_malformed++;
+		log_debug("ssdp: dropped an M-SEARCH from %s: ST of %zu bytes",
+			  inet_ntoa(from->sin_addr), req.st_len);
 		return;
 	}
 	memset(&p, 0, sizeof(p));
@@ -404,9 +475,25 @@ handle_datagram(struct ssdp *s, const char *buf, size_t len, const struct sockad
 	p.lan = (unsigned)(lan - ctx->lan);
 	if (str_copy_n(p.st, sizeof(p.st), req.st, req.st_len) < 0)
 		return;
+	want = ssdp_match(ctx, p.st, req.st_len, count_answer, NULL);
+	if (want == 0)
+		return;			/* not a search for us */
+	/* The limit counts answers, not requests: ssdp:all costs 10. */
+	p.max_answers = ssdp_rl_take(&s->rl, from->sin_addr.s_addr, (unsigned)want,
+				     time_mono_ms());
+	if (p.max_answers == 0) {
+		ctx->stats.dropped_ratelimit++;
+		s->n.dropped_ratelimit++;
+		log_debug("ssdp: dropped an M-SEARCH from %s: over ssdp_rate_limit",
+			  inet_ntoa(from->sin_addr));
+		return;
+	}
+	if (p.max_answers < want)
+		s->n.limited++;
 	multicast = dst.s_addr == inet_addr(SSDP_GROUP);
 	if (!multicast) {
 		/* UDA 1.1 1.3.2: a unicast M-SEARCH is answered at once. */
+		s->n.searches++;
 		answer_now(s, &p);
 		return;
 	}
@@ -420,8 +507,12 @@ handle_datagram(struct ssdp *s, const char *buf, size_t len, const struct sockad
 	}
 	if (s->n_pending >= SSDP_MAX_PENDING) {
 		ctx->stats.dropped_ratelimit++;
+		s->n.dropped_ratelimit++;
+		log_debug("ssdp: dropped an M-SEARCH from %s: %d answers already queued",
+			  inet_ntoa(from->sin_addr), SSDP_MAX_PENDING);
 		return;
 	}
+	s->n.searches++;
 	s->pending[s->n_pending++] = p;
 	arm_answers(s);
 }
@@ -453,7 +544,8 @@ rx_event(struct loop_fd *lfd, uint32_t events)
 		mh.msg_iovlen = 1;
 		mh.msg_control = cm.b;
 		mh.msg_controllen = sizeof(cm.b);
-		n = recvmsg(lfd->fd, &mh, MSG_DONTWAIT);
+		/* MSG_TRUNC: n is the datagram's real length, for the log. */
+		n = recvmsg(lfd->fd, &mh, MSG_DONTWAIT | MSG_TRUNC);
 		if (n < 0)
 			break;
 		for (c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c))
@@ -464,8 +556,12 @@ rx_event(struct loop_fd *lfd, uint32_t events)
 				ifindex = (unsigned)pi.ipi_ifindex;
 				dst = pi.ipi_addr;
 			}
-		if (from.sin_family != AF_INET || (mh.msg_flags & MSG_TRUNC)) {
+		if (from.sin_family != AF_INET || (mh.msg_flags & MSG_TRUNC) ||
+		    (size_t)n > sizeof(buf)) {
 			s->ctx->stats.dropped_malformed++;
+			s->n.dropped_malformed++;
+			log_debug("ssdp: dropped a datagram of %zd bytes (over %zu) from %s", n,
+				  sizeof(buf), inet_ntoa(from.sin_addr));
 			continue;
 		}
 		handle_datagram(s, buf, (size_t)n, &from, ifindex, dst);
@@ -572,7 +668,7 @@ ssdp_init(struct igdd_ctx *ctx)
 	for (k = 0; k < CFG_MAX_LISTEN; k++)
 		s->tx[k] = -1;
 	s->interval = ctx->cfg.notify_interval ? ctx->cfg.notify_interval : SSDP_DEFAULT_INTERVAL;
-	s->rate_limit = ctx->cfg.ssdp_rate_limit;
+	ssdp_rl_init(&s->rl, ctx->cfg.ssdp_rate_limit);
 	s->rand_state = (uint32_t)time_mono_ms() ^ ((uint32_t)getpid() << 16) ^ 0x9e3779b9u;
 	if (s->rand_state == 0)
 		s->rand_state = 1;
@@ -628,6 +724,12 @@ ssdp_shutdown(struct igdd_ctx *ctx)
 		return;
 	if (s->rx.registered)
 		announce(s, false);
+	log_info("ssdp: %llu M-SEARCH(es) answered with %llu answer(s), %llu in part; dropped: "
+		 "%llu from outside the LANs, %llu malformed, %llu over the rate limit",
+		 (unsigned long long)s->n.searches, (unsigned long long)s->n.answers,
+		 (unsigned long long)s->n.limited, (unsigned long long)s->n.dropped_wan,
+		 (unsigned long long)s->n.dropped_malformed,
+		 (unsigned long long)s->n.dropped_ratelimit);
 	loop_timer_cancel(&ctx->loop, &s->notify_timer);
 	loop_timer_cancel(&ctx->loop, &s->answer_timer);
 	if (s->rx.fd >= 0) {

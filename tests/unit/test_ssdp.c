@@ -1,4 +1,5 @@
 /* test_ssdp.c - M-SEARCH parsing, search-target matching, max-age. */
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -134,4 +135,66 @@ TEST(ssdp_max_age_bounds)
 	CHECK_EQ(ssdp_max_age(30), 120);
 	CHECK_EQ(ssdp_max_age(0), 120);
 	CHECK_EQ(ssdp_max_age(4000000000u), 86400);
+}
+
+/* The limiter counts answers: ssdp:all (10 answers) uses a whole budget of
+ * 10, refills at rate per second, and sources do not share a bucket. */
+TEST(ssdp_rl_counts_answers)
+{
+	struct ssdp_rl *rl = calloc(1, sizeof(*rl));
+	uint32_t a = htonl(0xc0a8010a), b = htonl(0xc0a8010b);
+
+	if (rl == NULL)
+		return;
+	ssdp_rl_init(rl, 10);
+	CHECK_EQ(ssdp_rl_take(rl, a, 10, 1000), 10);	/* a full bucket */
+	CHECK_EQ(ssdp_rl_take(rl, a, 10, 1000), 0);	/* empty: nothing */
+	CHECK_EQ(ssdp_rl_take(rl, a, 1, 1050), 0);	/* 0.5 answer refilled */
+	CHECK_EQ(ssdp_rl_take(rl, a, 1, 1100), 1);	/* 1 after 100 ms */
+	CHECK_EQ(ssdp_rl_take(rl, b, 10, 1100), 10);	/* b is not a's */
+	CHECK_EQ(ssdp_rl_take(rl, a, 10, 1600), 5);	/* in part: 5 of 10 */
+	CHECK_EQ(ssdp_rl_take(rl, a, 10, 99999), 10);	/* never more than rate */
+	CHECK_EQ(ssdp_rl_take(rl, a, 1, 99999), 0);
+	/* 200 ssdp:all searches in one second: at most 2 * rate answers. */
+	{
+		unsigned total = 0, i;
+
+		for (i = 0; i < 200; i++)
+			total += ssdp_rl_take(rl, b, 10, 200000 + i * 5);
+		CHECK(total >= 10 && total <= 20);
+	}
+	/* rate 0 = no limit */
+	ssdp_rl_init(rl, 0);
+	CHECK_EQ(ssdp_rl_take(rl, a, 10, 0), 10);
+	CHECK_EQ(ssdp_rl_take(rl, a, 10, 0), 10);
+	free(rl);
+}
+
+/* More sources than entries: busy entries are never reset by newcomers
+ * (no fresh budget by rotating addresses); idle ones are reused. */
+TEST(ssdp_rl_eviction)
+{
+	struct ssdp_rl *rl = calloc(1, sizeof(*rl));
+	unsigned i, got = 0;
+
+	if (rl == NULL)
+		return;
+	ssdp_rl_init(rl, 10);
+	for (i = 0; i < SSDP_RL_SOURCES; i++)
+		CHECK_EQ(ssdp_rl_take(rl, htonl(0x0a000000 + i), 10, 5000), 10);
+	/* table full of empty buckets: a new source waits */
+	CHECK_EQ(ssdp_rl_take(rl, htonl(0x0b000001), 1, 5000), 0);
+	/* the first source is still known as empty, not reset */
+	CHECK_EQ(ssdp_rl_take(rl, htonl(0x0a000000), 10, 5000), 0);
+	/* rotating through 2x the table size in the same instant gets nothing */
+	for (i = 0; i < 2 * SSDP_RL_SOURCES; i++)
+		got += ssdp_rl_take(rl, htonl(0x0c000000 + i), 10, 5000);
+	CHECK_EQ(got, 0);
+	/* a second later every bucket is full again: entries are reusable */
+	CHECK_EQ(ssdp_rl_take(rl, htonl(0x0b000001), 10, 6000), 10);
+	CHECK_EQ(ssdp_rl_take(rl, htonl(0x0b000001), 1, 6000), 0);
+	/* an entry half refilled is still busy and keeps its count */
+	CHECK_EQ(ssdp_rl_take(rl, htonl(0x0a000001), 10, 6000), 10);
+	CHECK_EQ(ssdp_rl_take(rl, htonl(0x0a000001), 10, 6500), 5);
+	free(rl);
 }
