@@ -49,6 +49,35 @@ struct events {
 	bool dirty[SVC_COUNT];
 };
 
+static unsigned
+subs_max(const struct igdd_ctx *ctx)
+{
+	return ctx->cfg.max_subscribers ? ctx->cfg.max_subscribers : EVENTS_MAX_SUBSCRIBERS;
+}
+
+/* One host may hold a quarter of the slots, and at least 4: a control
+ * point needs one per service it watches, and a noisy or hostile host
+ * cannot lock every other one out. */
+static unsigned
+subs_max_per_host(const struct igdd_ctx *ctx)
+{
+	unsigned q = subs_max(ctx) / 4;
+
+	return q > 4 ? q : 4;
+}
+
+/* Subscriptions held by one host: a walk of at most subs_max() entries. */
+static unsigned
+subs_of(const struct events *ev, struct in_addr a)
+{
+	const struct sub *s;
+	unsigned n = 0;
+
+	for (s = ev->subs; s != NULL; s = s->next)
+		n += s->cb.sin_addr.s_addr == a.s_addr;
+	return n;
+}
+
 /* ------------------------------------------------------------ pure helpers */
 
 int
@@ -376,8 +405,8 @@ events_handle(struct http_conn *c, const struct http_request *req, const struct 
 		http_reply_error(c, 412, NULL);
 		return;
 	}
-	if (ev->n_subs >= (ctx->cfg.max_subscribers ? ctx->cfg.max_subscribers
-						    : EVENTS_MAX_SUBSCRIBERS)) {
+	if (ev->n_subs >= subs_max(ctx) ||
+	    subs_of(ev, peer->sin_addr) >= subs_max_per_host(ctx)) {
 		free(s);
 		http_reply_error(c, 503, NULL);
 		return;
