@@ -18,6 +18,7 @@
 #include "http.h"
 #include "iface.h"
 #include "log.h"
+#include "pcp_update.h"
 #include "pmp.h"
 #include "priv.h"
 #include "ssdp.h"
@@ -228,7 +229,7 @@ daemon_start(struct igdd_ctx *ctx)
 		if (http_init(ctx) < 0 || events_init(ctx) < 0 || ssdp_init(ctx) < 0)
 			fatalx("cannot start UPnP");
 	}
-	if (cfg->enable_natpmp && pmp_init(ctx) < 0)
+	if (cfg->enable_natpmp && (pmp_init(ctx) < 0 || pcp_update_init(ctx) < 0))
 		fatalx("cannot start NAT-PMP/PCP");
 	drop_privileges(ctx);
 	log_info("igdd %s started: uuid %s, %u LAN interface(s), external %s%s",
@@ -249,8 +250,10 @@ daemon_stop(struct igdd_ctx *ctx)
 {
 	struct config *cfg = &ctx->cfg;
 
-	if (cfg->enable_natpmp)
+	if (cfg->enable_natpmp) {
+		pcp_update_shutdown(ctx);
 		pmp_shutdown(ctx);
+	}
 	if (cfg->enable_upnp) {
 		ssdp_shutdown(ctx);
 		events_shutdown(ctx);

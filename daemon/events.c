@@ -430,6 +430,16 @@ events_handle(struct http_conn *c, const struct http_request *req, const struct 
 	send_event(ev, s);
 }
 
+/* The external address or link changed: ExternalIPAddress and
+ * ConnectionStatus (WANIPConnection), PhysicalLinkStatus and
+ * EnabledForInternet (WANCommonInterfaceConfig) are evented. */
+static void
+ext_changed(struct igdd_ctx *ctx)
+{
+	events_changed(ctx, SVC_WANIPC);
+	events_changed(ctx, SVC_WANCFG);
+}
+
 int
 events_init(struct igdd_ctx *ctx)
 {
@@ -443,6 +453,7 @@ events_init(struct igdd_ctx *ctx)
 	ctx->events = ev;
 	loop_timer_set(&ctx->loop, &ev->expiry, 30000);
 	igd_init(ctx);
+	ctx_add_ext_hook(ctx, ext_changed);
 	return 0;
 }
 

@@ -95,24 +95,38 @@ bool
 iface_refresh_ext(struct igdd_ctx *ctx)
 {
 	struct in_addr old = ctx->ext_addr, found = { 0 };
-	bool old_up = ctx->ext_up;
+	bool old_up = ctx->ext_up, exists = false, up = false, listed = false;
 	struct ifaddrs *ifs, *i;
 
-	if (ctx->cfg.has_ext_ip) {
-		found = ctx->cfg.ext_ip;
-		ctx->ext_up = true;
-	} else if (getifaddrs(&ifs) == 0) {
-		ctx->ext_up = false;
+	if (getifaddrs(&ifs) == 0) {
+		listed = true;
 		for (i = ifs; i != NULL; i = i->ifa_next) {
 			struct sockaddr_in *sin = (struct sockaddr_in *)(void *)i->ifa_addr;
-			if (strcmp(i->ifa_name, ctx->cfg.ext_ifname) != 0)
+			if (ctx->cfg.ext_ifname[0] == '\0' ||
+			    strcmp(i->ifa_name, ctx->cfg.ext_ifname) != 0)
 				continue;
+			exists = true;
 			if (i->ifa_flags & IFF_UP)
-				ctx->ext_up = true;
+				up = true;
 			if (sin != NULL && sin->sin_family == AF_INET && found.s_addr == 0)
 				found = sin->sin_addr;
 		}
 		freeifaddrs(ifs);
+	}
+	if (ctx->cfg.has_ext_ip) {
+		/* The reported address is fixed, but a link that is down
+		 * carries nothing: the address is not usable meanwhile.  An
+		 * interface we cannot see (not created yet, or not listed)
+		 * does not veto ext_ip. */
+		ctx->ext_up = !listed || !exists || up;
+		found = ctx->ext_up ? ctx->cfg.ext_ip : (struct in_addr){ 0 };
+	} else {
+		/* No usable external address while the link is down: NAT-PMP
+		 * answers network failure (RFC 6886 3.5), PCP NETWORK_FAILURE
+		 * (RFC 6887 7.4), UPnP reports Disconnected. */
+		ctx->ext_up = up;
+		if (!up)
+			found.s_addr = 0;
 	}
 	if (found.s_addr != 0 && iface_addr_is_private(found) && !ctx->cfg.ext_allow_private_ipv4 &&
 	    found.s_addr != old.s_addr)
@@ -176,8 +190,7 @@ iface_watch_init(struct igdd_ctx *ctx)
 	};
 	int fd;
 
-	if (ctx->cfg.has_ext_ip)
-		return 0;	/* the reported address is fixed */
+	/* Followed with ext_ip too: the address is fixed, the link is not. */
 	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);
 	if (fd < 0 || bind(fd, (struct sockaddr *)&snl, sizeof(snl)) < 0) {
 		log_warn("rtnetlink");

@@ -33,7 +33,14 @@
  * When the journal holds more than 2 x (live mappings) + 64 records it is
  * rewritten with only the live ones ("+" records): written to FILE.tmp,
  * fsync()ed, renamed over FILE, and the directory fsync()ed, so that a
- * crash at any moment leaves either the old or the new file. */
+ * crash at any moment leaves either the old or the new file.
+ *
+ * A write that fails (disk full, read-only, I/O error) is logged once;
+ * a record cut short is truncated away.  The journal then misses that
+ * change, so no record is appended to it any more (it would not say the
+ * truth): each later change, and the store's retry timer, try to rewrite
+ * the whole file as above, and the first rewrite that succeeds makes the
+ * file whole and current again. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -51,7 +58,8 @@ struct lease {
 	char path[PATH_MAX];
 	int fd;
 	size_t records;
-	bool broken;
+	bool broken;		/* a record is missing: only a compaction repairs it */
+	bool failing;		/* the last write failed and was reported */
 };
 
 static const char *const owner_names[] = {
@@ -60,6 +68,31 @@ static const char *const owner_names[] = {
 	[OWNER_NATPMP] = "NATPMP",
 	[OWNER_PCP] = "PCP",
 };
+
+/* A write failed.  A full or read-only disk fails every write until it is
+ * fixed, so the first failure is logged (with the reason) and the ones
+ * after it only at debug level, until a write succeeds again. */
+static void
+report_failure(struct lease *l, const char *what)
+{
+	int e = errno;
+
+	if (!l->failing)
+		log_warn("lease file %s: %s (mappings are still served; the file is "
+			 "rewritten once it can be written again)", l->path, what);
+	else
+		log_debug("lease file %s: %s: %s", l->path, what, strerror(e));
+	l->failing = true;
+	errno = e;
+}
+
+static void
+report_success(struct lease *l)
+{
+	if (l->failing)
+		log_info("lease file %s: written again, persistence resumed", l->path);
+	l->failing = false;
+}
 
 static int
 write_all(int fd, const char *buf, size_t len)
@@ -154,6 +187,12 @@ lease_broken(const struct lease *l)
 	return l->broken;
 }
 
+bool
+lease_failing(const struct lease *l)
+{
+	return l->failing;
+}
+
 size_t
 lease_records(const struct lease *l)
 {
@@ -163,7 +202,9 @@ lease_records(const struct lease *l)
 bool
 lease_should_compact(const struct lease *l, size_t live)
 {
-	return l->broken || l->records > 2 * live + 64;
+	/* After a failed write, every change tries again: once the disk has
+	 * room (or is writable) again the file catches up at once. */
+	return l->broken || l->failing || l->records > 2 * live + 64;
 }
 
 int
@@ -173,20 +214,30 @@ lease_append(struct lease *l, const struct lease_record *r)
 	struct stat st;
 	int len = lease_format(line, sizeof(line), r);
 
-	if (len < 0 || fstat(l->fd, &st) < 0)
+	if (len < 0) {
+		errno = EINVAL;
 		goto fail;
-	/* One write() per record: a crash leaves at most one torn line. */
+	}
+	if (fstat(l->fd, &st) < 0)
+		goto fail;
+	/* One write() per record: a crash leaves at most one torn line.  A
+	 * write cut short by a full disk is taken back, so the file never
+	 * holds half a record (on a read-only disk nothing was written). */
 	if (write_all(l->fd, line, (size_t)len) < 0 || fdatasync(l->fd) < 0) {
 		int e = errno;
-		if (ftruncate(l->fd, st.st_size) < 0)
-			log_warn("lease file %s: truncate after failed write", l->path);
+		struct stat now;
+		if (fstat(l->fd, &now) == 0 && now.st_size != st.st_size &&
+		    ftruncate(l->fd, st.st_size) < 0)
+			log_debug("lease file %s: truncate after failed write: %s", l->path,
+				  strerror(errno));
 		errno = e;
 		goto fail;
 	}
 	l->records++;
+	report_success(l);
 	return 0;
 fail:
-	log_warn("lease file %s: cannot append", l->path);
+	report_failure(l, "cannot append");
 	l->broken = true;
 	return -1;
 }
@@ -261,12 +312,13 @@ lease_compact(struct lease *l, const struct mapping *const *ms, size_t n,
 	l->fd = fd;
 	l->records = n + 1;	/* the header line counts: keeps the arithmetic simple */
 	l->broken = false;
+	report_success(l);
 	return 0;
 fail_close:
-	log_warn("lease file %s: compaction failed", l->path);
 	close(fd);
 	unlink(tmp);
 fail_free:
+	report_failure(l, "cannot rewrite");
 	free(buf);
 	return -1;
 }

@@ -29,9 +29,13 @@ void lease_close(struct lease *l);
  * until the next successful lease_compact(). */
 int lease_append(struct lease *l, const struct lease_record *r);
 bool lease_broken(const struct lease *l);
+/* The last write (append or compaction) failed; it was logged once, and
+ * nothing more is logged until a write succeeds again. */
+bool lease_failing(const struct lease *l);
 /* Records in the journal (live or superseded). */
 size_t lease_records(const struct lease *l);
-/* More than 2 x live + 64 records: time to compact. */
+/* More than 2 x live + 64 records, or the last write failed: time to
+ * compact. */
 bool lease_should_compact(const struct lease *l, size_t live);
 /* Replace the file with exactly these mappings: temp file, fsync, rename,
  * fsync of the directory.  Expiries are converted with now_mono/now_wall.

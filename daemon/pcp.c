@@ -545,3 +545,25 @@ pcp_handle(struct igdd_ctx *ctx, const struct in6_addr *from,
 	*resplen = error_response(ctx, req, len, res, resp);
 	return 1;
 }
+
+/* --- unsolicited MAP responses (§14.2) --------------------------------- */
+
+size_t
+pcp_map_update(const struct igdd_ctx *ctx, const struct mapping *m, uint8_t *buf, size_t size)
+{
+	struct in6_addr ext;
+	struct wr w;
+
+	if (m->owner.proto != OWNER_PCP || ctx->ext_addr.s_addr == 0)
+		return 0;
+	addr_from_v4(&ext, ctx->ext_addr);
+	wr_init(&w, buf, size);
+	write_header(ctx, &w, PCP_OP_MAP, PCP_SUCCESS, store_lease_left(ctx->store, m));
+	wr_bytes(&w, m->owner.nonce, PCP_NONCE_LEN);
+	wr_u8(&w, m->proto);
+	wr_zero(&w, 3);
+	wr_u16(&w, m->iport);
+	wr_u16(&w, m->eport);
+	wr_bytes(&w, &ext, 16);
+	return w.err ? 0 : wr_len(&w);
+}

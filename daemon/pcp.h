@@ -65,4 +65,12 @@ uint32_t pcp_error_lifetime(enum pcp_result r);
  * 0 if size is too small. */
 size_t pcp_announce(const struct igdd_ctx *ctx, uint8_t *buf, size_t size);
 
+/* An unsolicited MAP response for a PCP mapping whose external address
+ * changed (§14.2): SUCCESS, the lease left, its nonce, protocol, ports
+ * and the current external address.  Returns its length (60), 0 if m is
+ * not a PCP mapping, there is no external address, or size is too small. */
+struct mapping;
+size_t pcp_map_update(const struct igdd_ctx *ctx, const struct mapping *m,
+		      uint8_t *buf, size_t size);
+
 #endif

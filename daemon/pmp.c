@@ -18,6 +18,7 @@
 #include "log.h"
 #include "natpmp.h"
 #include "pcp.h"
+#include "pcp_update.h"
 #include "pmp.h"
 #include "util.h"
 
@@ -157,6 +158,9 @@ pmp_readable(struct loop_fd *lfd, uint32_t events)
 				  inet_ntoa(src.sin_addr));
 			continue;
 		}
+		/* RFC 6887 §14.2: unsolicited responses go to this port. */
+		if (buf[0] != NATPMP_VERSION)
+			pcp_update_note(ctx, &from, ntohs(src.sin_port));
 		if (sendto(lfd->fd, resp, resplen, 0, (struct sockaddr *)&src, sizeof(src)) < 0)
 			log_warn("NAT-PMP/PCP sendto %s", inet_ntoa(src.sin_addr));
 		else
@@ -235,6 +239,34 @@ pmp_ext_addr_changed(struct igdd_ctx *ctx)
 	 * PCP ANNOUNCE stays a restart signal, so keep it if a restart
 	 * schedule is still running. */
 	announce_start(p, p->announce_pcp && p->announce_left > 0);
+}
+
+int
+pmp_sendto(struct igdd_ctx *ctx, struct in_addr dst, uint16_t port, const uint8_t *buf,
+	   size_t len)
+{
+	const struct lan_iface *lan = ctx_lan_for_addr(ctx, dst);
+	struct pmp *p = ctx->pmp;
+	struct sockaddr_in sin;
+	unsigned k;
+
+	if (p == NULL || lan == NULL)
+		return -1;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(port);
+	sin.sin_addr = dst;
+	for (k = 0; k < p->n_socks; k++) {
+		if (p->socks[k].ifindex != lan->ifindex)
+			continue;
+		if (sendto(p->socks[k].lfd.fd, buf, len, 0, (struct sockaddr *)&sin,
+			   sizeof(sin)) < 0) {
+			log_debug("NAT-PMP/PCP sendto %s: %s", inet_ntoa(dst), strerror(errno));
+			return -1;
+		}
+		return 0;
+	}
+	return -1;
 }
 
 static int

@@ -28,6 +28,12 @@ void pmp_ext_addr_changed(struct igdd_ctx *ctx);
 int pmp_handle(struct igdd_ctx *ctx, const struct in6_addr *from,
 	       const uint8_t *req, size_t len, uint8_t *resp, size_t *resplen);
 
+/* Send one unsolicited datagram from port 5351 of the LAN socket that
+ * serves dst (e.g. PCP's §14.2 MAP updates).  0, or -1 (no such LAN,
+ * no socket, send error). */
+int pmp_sendto(struct igdd_ctx *ctx, struct in_addr dst, uint16_t port, const uint8_t *buf,
+	       size_t len);
+
 /* Seconds since the start of the epoch (RFC 6886 §3.6, RFC 6887 §8.5):
  * since igdd started, on the monotonic clock. */
 uint32_t pmp_epoch(const struct igdd_ctx *ctx);

@@ -73,6 +73,7 @@ struct store {
 	size_t heap_n, heap_cap;
 	struct loop_timer expiry_timer;
 	struct loop_timer idle_timer;
+	struct loop_timer lease_retry;	/* rewrite the lease file after a failed write */
 
 	struct lease *lease;
 	store_change_cb change_cb;
@@ -479,19 +480,38 @@ collect_all(struct store *s, bool enabled_only, const struct mapping ***out, siz
 	return 0;
 }
 
+/* After a failed write the lease file is rewritten on the next change,
+ * and also every STORE_LEASE_RETRY_MS, so that it catches up once the
+ * disk has room again even if nothing changes meanwhile. */
+#define STORE_LEASE_RETRY_MS 10000
+
 static void
 journal_compact(struct store *s)
 {
 	const struct mapping **ms;
 	size_t n;
+	int r = -1;
 
-	if (collect_all(s, false, &ms, &n) < 0) {
-		s->stats.lease_errors++;
-		return;
+	if (collect_all(s, false, &ms, &n) == 0) {
+		r = lease_compact(s->lease, ms, n, time_mono_ms(), time_wall());
+		free(ms);
 	}
-	if (lease_compact(s->lease, ms, n, time_mono_ms(), time_wall()) < 0)
+	if (r < 0) {
 		s->stats.lease_errors++;
-	free(ms);
+		if (!loop_timer_pending(&s->lease_retry))
+			loop_timer_set(&s->ctx->loop, &s->lease_retry, STORE_LEASE_RETRY_MS);
+	} else {
+		loop_timer_cancel(&s->ctx->loop, &s->lease_retry);
+	}
+}
+
+static void
+lease_retry_fire(struct loop_timer *t)
+{
+	struct store *s = container_of(t, struct store, lease_retry);
+
+	if (s->lease != NULL && (lease_broken(s->lease) || lease_failing(s->lease)))
+		journal_compact(s);
 }
 
 static void
@@ -1072,6 +1092,7 @@ store_new(struct igdd_ctx *ctx, const struct fw_ops *ops, struct fw *fw)
 	}
 	s->expiry_timer.cb = expiry_fire;
 	s->idle_timer.cb = idle_fire;
+	s->lease_retry.cb = lease_retry_fire;
 	s->inuse_cb = default_in_use;
 	s->inuse_arg = s;
 	s->search_limit = STORE_SEARCH_LIMIT;
@@ -1120,6 +1141,7 @@ store_free(struct store *s)
 	if (s == NULL)
 		return;
 	loop_timer_cancel(&s->ctx->loop, &s->idle_timer);
+	loop_timer_cancel(&s->ctx->loop, &s->lease_retry);
 	if (s->chash != NULL)
 		drop_all(s);
 	loop_timer_cancel(&s->ctx->loop, &s->expiry_timer);

@@ -1,5 +1,9 @@
 /* test_lease.c - the lease journal: format, replay, compaction, restore. */
 #include <netinet/in.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -418,4 +422,160 @@ TEST(lease_replay_ignores_torn_last_line)
 	rmdir(dir);
 	str_printf(path, sizeof(path), "%s/none", dir);
 	CHECK_EQ(lease_replay(path, count_cb, &n), 0);	/* no file: nothing, no error */
+}
+
+/* Writes fail as on a full disk: RLIMIT_FSIZE 0 refuses to grow any
+ * file (EFBIG), for root too; SIGXFSZ is ignored so the write returns. */
+static void
+disk_full(bool full, struct rlimit *saved)
+{
+	struct rlimit r;
+
+	if (full) {
+		signal(SIGXFSZ, SIG_IGN);
+		getrlimit(RLIMIT_FSIZE, saved);
+		r = *saved;
+		r.rlim_cur = 0;
+		setrlimit(RLIMIT_FSIZE, &r);
+	} else {
+		setrlimit(RLIMIT_FSIZE, saved);
+		signal(SIGXFSZ, SIG_DFL);
+	}
+}
+
+/* Count the log lines holding a string written to stderr meanwhile.  A
+ * pipe, not a file: RLIMIT_FSIZE would stop a file from growing too. */
+static int stderr_save = -1, stderr_pipe = -1;
+
+static void
+capture_stderr(void)
+{
+	int p[2];
+
+	fflush(stderr);
+	if (pipe2(p, O_NONBLOCK) < 0)
+		return;
+	stderr_save = dup(2);
+	dup2(p[1], 2);
+	close(p[1]);
+	stderr_pipe = p[0];
+}
+
+static int
+captured_count(const char *needle)
+{
+	static char text[65536];
+	const char *at = text;
+	ssize_t len;
+	int n = 0;
+
+	fflush(stderr);
+	dup2(stderr_save, 2);
+	close(stderr_save);
+	len = read(stderr_pipe, text, sizeof(text) - 1);
+	close(stderr_pipe);
+	text[len > 0 ? len : 0] = '\0';
+	fputs(text, stderr);
+	while ((at = strstr(at, needle)) != NULL) {
+		n++;
+		at++;
+	}
+	return n;
+}
+
+static int
+replay_count(const char *path)
+{
+	int n = 0;
+
+	lease_replay(path, count_cb, &n);
+	return n;
+}
+
+TEST(lease_append_failure_keeps_file_whole)
+{
+	char dir[] = "/tmp/igdd-unit-XXXXXX", path[64], buf[4096];
+	struct lease_record r = rec("whole");
+	struct rlimit saved;
+	struct lease *l;
+	struct mapping m = r.m;
+	const struct mapping *ms[1] = { &m };
+	FILE *f;
+	size_t len;
+
+	CHECK(mkdtemp(dir) != NULL);
+	str_printf(path, sizeof(path), "%s/leases", dir);
+	l = lease_open(path);
+	CHECK(l != NULL);
+	CHECK_EQ(lease_append(l, &r), 0);
+	CHECK(!lease_broken(l) && !lease_failing(l));
+	disk_full(true, &saved);
+	CHECK_EQ(lease_append(l, &r), -1);
+	CHECK(lease_broken(l) && lease_failing(l));
+	CHECK(lease_should_compact(l, 1000));
+	CHECK_EQ(lease_compact(l, ms, 1, 0, 0), -1);
+	CHECK(lease_broken(l));
+	disk_full(false, &saved);
+	/* nothing half-written: one whole record, and no temp file left */
+	f = fopen(path, "r");
+	len = f != NULL ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+	if (f != NULL)
+		fclose(f);
+	buf[len] = '\0';
+	CHECK_EQ(count_lines(buf), 1);
+	CHECK(len > 0 && buf[len - 1] == '\n');
+	str_printf(buf, sizeof(buf), "%s.tmp", path);
+	CHECK(access(buf, F_OK) < 0);
+	/* room again: a compaction repairs it */
+	CHECK_EQ(lease_compact(l, ms, 1, 0, 0), 0);
+	CHECK(!lease_broken(l) && !lease_failing(l));
+	CHECK_EQ(lease_append(l, &r), 0);
+	CHECK_EQ(replay_count(path), 2);
+	lease_close(l);
+	unlink(path);
+	rmdir(dir);
+}
+
+TEST(lease_full_disk_store_logs_once_and_recovers)
+{
+	struct fake_env *e = fake_env_new(true);
+	struct mapping r;
+	struct rlimit saved;
+	char *buf = malloc(65536);
+	unsigned i;
+	int warnings;
+
+	fake_env_start(e);
+	CHECK_EQ(store_restore(e->s), 0);
+	for (i = 0; i < 3; i++) {
+		r = fake_req(TCP, (uint16_t)(100 + i), "192.168.1.10", 100 + i, "before", OWNER_UPNP);
+		CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_OK);
+	}
+	capture_stderr();
+	disk_full(true, &saved);
+	/* the disk is full: mappings are still made and removed... */
+	for (i = 0; i < 20; i++) {
+		r = fake_req(TCP, (uint16_t)(200 + i), "192.168.1.10", 200 + i, "during", OWNER_UPNP);
+		CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_OK);
+	}
+	CHECK_EQ(store_del(e->s, TCP, 100, NULL, NULL), ST_OK);
+	disk_full(false, &saved);
+	warnings = captured_count("lease file");
+	/* ...and the trouble is logged once, not once per change */
+	CHECK_EQ(warnings, 1);
+	CHECK(store_get_stats(e->s)->lease_errors >= 21);
+	/* the file still holds the 3 mappings of before, whole */
+	CHECK(fake_env_read_lease(e, buf, 65536) > 0);
+	CHECK(strstr(buf, "during") == NULL);
+	/* room again: the next change rewrites the whole file */
+	r = fake_req(TCP, 300, "192.168.1.10", 300, "after", OWNER_UPNP);
+	CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_OK);
+	CHECK_EQ(store_count(e->s), 23);
+	fake_env_restart(e);
+	CHECK_EQ(store_restore(e->s), 23);
+	CHECK(store_find(e->s, TCP, 100, NULL) == NULL);
+	CHECK(store_find(e->s, TCP, 219, NULL) != NULL);
+	CHECK(store_find(e->s, TCP, 300, NULL) != NULL);
+	free(buf);
+	fake_env_free(e);
 }

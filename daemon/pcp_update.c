@@ -1,0 +1,161 @@
+/* pcp_update.c - RFC 6887 §14.2: when the external address changes, the
+ * server tells each PCP client about its mappings with unsolicited MAP
+ * responses sent to the address and port its requests came from, so the
+ * client learns the new address without waiting for its next renewal.
+ * The mappings themselves stay (same ports, same lifetimes): only the
+ * address in front of them moved.
+ *
+ * The port a client used is not part of a mapping, so the last port seen
+ * per client address is remembered here (a small table, least recently
+ * seen replaced).  A mapping whose client port is unknown (restored from
+ * the lease file, or pushed out of the table) is told at the PCP client
+ * port 5350, where clients listen for ANNOUNCE (§14.1.3). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctx.h"
+#include "log.h"
+#include "pcp.h"
+#include "pcp_update.h"
+#include "pmp.h"
+#include "store.h"
+#include "util.h"
+
+struct client_port {
+	struct in6_addr addr;
+	uint16_t port;
+	uint64_t seen;
+};
+
+struct pcp_update {
+	struct igdd_ctx *ctx;
+	struct loop_timer timer;
+	unsigned left;
+	uint64_t next_ms;
+	struct in_addr told;		/* the external address clients were told */
+	struct client_port ports[PCP_UPDATE_CLIENTS];
+	unsigned n_ports;
+	uint64_t clock;
+};
+static struct pcp_update *upd;
+
+void
+pcp_update_note(struct igdd_ctx *ctx, const struct in6_addr *client, uint16_t port)
+{
+	struct client_port *slot = NULL;
+	unsigned k;
+
+	(void)ctx;
+	if (upd == NULL || port == 0)
+		return;
+	for (k = 0; k < upd->n_ports; k++) {
+		if (memcmp(&upd->ports[k].addr, client, sizeof(*client)) == 0) {
+			slot = &upd->ports[k];
+			break;
+		}
+		if (slot == NULL || upd->ports[k].seen < slot->seen)
+			slot = &upd->ports[k];
+	}
+	if (k == upd->n_ports && upd->n_ports < PCP_UPDATE_CLIENTS)
+		slot = &upd->ports[upd->n_ports++];
+	slot->addr = *client;
+	slot->port = port;
+	slot->seen = ++upd->clock;
+}
+
+uint16_t
+pcp_update_port(const struct igdd_ctx *ctx, const struct in6_addr *client)
+{
+	unsigned k;
+
+	(void)ctx;
+	if (upd == NULL)
+		return 0;
+	for (k = 0; k < upd->n_ports; k++)
+		if (memcmp(&upd->ports[k].addr, client, sizeof(*client)) == 0)
+			return upd->ports[k].port;
+	return 0;
+}
+
+/* One unsolicited MAP response per PCP mapping. */
+static void
+send_round(struct pcp_update *u)
+{
+	struct igdd_ctx *ctx = u->ctx;
+	uint8_t buf[PCP_MAX_LEN];
+	size_t n, i, sent = 0;
+
+	if (ctx->store == NULL || ctx->ext_addr.s_addr == 0)
+		return;
+	n = store_count(ctx->store);
+	for (i = 0; i < n; i++) {
+		const struct mapping *m = store_nth(ctx->store, i);
+		uint16_t port;
+		size_t len;
+
+		if (m == NULL || m->owner.proto != OWNER_PCP || !addr_is_v4(&m->owner.addr))
+			continue;
+		len = pcp_map_update(ctx, m, buf, sizeof(buf));
+		if (len == 0)
+			continue;
+		port = pcp_update_port(ctx, &m->owner.addr);
+		if (pmp_sendto(ctx, addr_to_v4(&m->owner.addr), port ? port : PMP_CLIENT_PORT,
+			       buf, len) == 0)
+			sent++;
+	}
+	log_debug("PCP: %zu unsolicited MAP response(s) for the new external address", sent);
+}
+
+static void
+update_timer(struct loop_timer *t)
+{
+	struct pcp_update *u = container_of(t, struct pcp_update, timer);
+
+	if (u->left == 0)
+		return;
+	send_round(u);
+	if (--u->left > 0) {
+		loop_timer_set(&u->ctx->loop, &u->timer, u->next_ms);
+		u->next_ms *= 2;
+	}
+}
+
+void
+pcp_update_ext_changed(struct igdd_ctx *ctx)
+{
+	struct pcp_update *u = upd;
+
+	/* No address: nothing to tell (requests get NETWORK_FAILURE).  The
+	 * same address back after a link flap: the mappings did not move. */
+	if (u == NULL || ctx->ext_addr.s_addr == 0 || ctx->ext_addr.s_addr == u->told.s_addr)
+		return;
+	u->told = ctx->ext_addr;
+	u->left = PCP_UPDATE_COUNT;
+	u->next_ms = PCP_UPDATE_FIRST_MS;
+	loop_timer_set(&ctx->loop, &u->timer, 0);
+}
+
+int
+pcp_update_init(struct igdd_ctx *ctx)
+{
+	if (upd != NULL)
+		return 0;
+	upd = calloc(1, sizeof(*upd));
+	if (upd == NULL)
+		return -1;
+	upd->ctx = ctx;
+	upd->told = ctx->ext_addr;
+	upd->timer.cb = update_timer;
+	ctx_add_ext_hook(ctx, pcp_update_ext_changed);
+	return 0;
+}
+
+void
+pcp_update_shutdown(struct igdd_ctx *ctx)
+{
+	if (upd == NULL)
+		return;
+	loop_timer_cancel(&ctx->loop, &upd->timer);
+	free(upd);
+	upd = NULL;
+}

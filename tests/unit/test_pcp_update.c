@@ -1,0 +1,103 @@
+/* test_pcp_update.c - unsolicited PCP MAP responses (RFC 6887 §14.2) and
+ * the client-port table they are sent to; the external address from the
+ * interface (link down = no usable address). */
+#include <arpa/inet.h>
+#include <string.h>
+
+#include "fake_fw.h"
+#include "iface.h"
+#include "pcp.h"
+#include "pcp_update.h"
+#include "store.h"
+#include "unit.h"
+#include "util.h"
+
+TEST(pcp_map_update_response)
+{
+	struct fake_env *e = fake_env_pmp(7000);
+	struct mapping r = fake_req(IPPROTO_UDP, 9203, "192.168.1.10", 9300, "p", OWNER_PCP);
+	struct mapping *m = NULL;
+	uint8_t buf[PCP_MAX_LEN];
+	struct in6_addr ext;
+	size_t n;
+
+	memcpy(r.owner.nonce, "\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c", 12);
+	CHECK_EQ(store_add(e->s, &r, 600, 0, &m), ST_OK);
+	CHECK(m != NULL);
+	inet_pton(AF_INET, "198.51.100.7", &e->ctx.ext_addr);
+	n = pcp_map_update(&e->ctx, m, buf, sizeof(buf));
+	CHECK_EQ(n, 60);
+	CHECK(buf[0] == 2 && buf[1] == 0x81 && buf[3] == 0);	/* MAP response, SUCCESS */
+	CHECK(((uint32_t)buf[4] << 24 | buf[5] << 16 | buf[6] << 8 | buf[7]) > 590);
+	CHECK(memcmp(buf + 24, r.owner.nonce, 12) == 0);
+	CHECK(buf[36] == IPPROTO_UDP);
+	CHECK(buf[40] == (9300 >> 8) && buf[41] == (9300 & 255));
+	CHECK(buf[42] == (9203 >> 8) && buf[43] == (9203 & 255));
+	addr_from_v4(&ext, e->ctx.ext_addr);
+	CHECK(memcmp(buf + 44, &ext, 16) == 0);
+	/* no address, not PCP's, no room: nothing */
+	e->ctx.ext_addr.s_addr = 0;
+	CHECK_EQ(pcp_map_update(&e->ctx, m, buf, sizeof(buf)), 0);
+	inet_pton(AF_INET, "198.51.100.7", &e->ctx.ext_addr);
+	CHECK_EQ(pcp_map_update(&e->ctx, m, buf, 59), 0);
+	m->owner.proto = OWNER_NATPMP;
+	CHECK_EQ(pcp_map_update(&e->ctx, m, buf, sizeof(buf)), 0);
+	fake_env_free(e);
+}
+
+TEST(pcp_update_client_ports)
+{
+	struct igdd_ctx ctx;
+	struct in6_addr a, b;
+	unsigned k;
+
+	memset(&ctx, 0, sizeof(ctx));
+	CHECK_EQ(pcp_update_init(&ctx), 0);
+	addr_parse("192.168.1.10", &a);
+	addr_parse("192.168.1.11", &b);
+	CHECK_EQ(pcp_update_port(&ctx, &a), 0);
+	pcp_update_note(&ctx, &a, 40999);
+	pcp_update_note(&ctx, &b, 5350);
+	pcp_update_note(&ctx, &a, 41000);	/* the latest port wins */
+	CHECK_EQ(pcp_update_port(&ctx, &a), 41000);
+	CHECK_EQ(pcp_update_port(&ctx, &b), 5350);
+	/* a full table drops the least recently seen client (b), not a */
+	for (k = 0; k < PCP_UPDATE_CLIENTS - 1; k++) {
+		struct in6_addr c;
+		char s[32];
+		str_printf(s, sizeof(s), "10.0.%u.%u", k / 256, k % 256);
+		addr_parse(s, &c);
+		pcp_update_note(&ctx, &c, 1000);
+		if (k == 10)
+			pcp_update_note(&ctx, &a, 41000);
+	}
+	CHECK_EQ(pcp_update_port(&ctx, &a), 41000);
+	CHECK_EQ(pcp_update_port(&ctx, &b), 0);
+	pcp_update_shutdown(&ctx);
+}
+
+TEST(iface_link_state_decides_the_external_address)
+{
+	struct igdd_ctx ctx;
+
+	memset(&ctx, 0, sizeof(ctx));
+	/* lo exists and is up in any namespace */
+	str_copy(ctx.cfg.ext_ifname, sizeof(ctx.cfg.ext_ifname), "lo");
+	ctx.cfg.ext_allow_private_ipv4 = true;
+	CHECK(iface_refresh_ext(&ctx));
+	CHECK(ctx.ext_up);
+	CHECK_EQ(ntohl(ctx.ext_addr.s_addr), 0x7f000001u);
+	CHECK(!iface_refresh_ext(&ctx));		/* nothing changed */
+	/* ext_ip is reported while the interface is up or unknown */
+	ctx.cfg.has_ext_ip = true;
+	inet_pton(AF_INET, "1.2.3.4", &ctx.cfg.ext_ip);
+	CHECK(iface_refresh_ext(&ctx));
+	CHECK(ctx.ext_up && ctx.ext_addr.s_addr == ctx.cfg.ext_ip.s_addr);
+	str_copy(ctx.cfg.ext_ifname, sizeof(ctx.cfg.ext_ifname), "igdd-no-such0");
+	CHECK(!iface_refresh_ext(&ctx));
+	CHECK(ctx.ext_up && ctx.ext_addr.s_addr == ctx.cfg.ext_ip.s_addr);
+	/* without ext_ip, a missing interface has no usable address */
+	ctx.cfg.has_ext_ip = false;
+	CHECK(iface_refresh_ext(&ctx));
+	CHECK(!ctx.ext_up && ctx.ext_addr.s_addr == 0);
+}
