@@ -639,7 +639,7 @@ cmd_rate(const struct url *u, const char *service, uint32_t rps, uint32_t secs, 
 			if (n <= 0 || rate_complete(c, 0) || c->got >= sizeof(c->in) - 1) {
 				int ok = rate_complete(c, n == 0) && strncmp(c->in, "HTTP/1.1 200", 12) == 0;
 
-				if (!ok && n_err == 0 && c->got >= 12) {
+				if (!ok && first_err <= 0 && c->got >= 12) {
 					char code[4] = { c->in[9], c->in[10], c->in[11], 0 };
 					uint16_t st;
 

@@ -405,6 +405,7 @@ events_handle(struct http_conn *c, const struct http_request *req, const struct 
 		http_reply_error(c, 412, NULL);
 		return;
 	}
+	expire(&ev->expiry);	/* lapsed subscriptions hold no slot (a short walk) */
 	if (ev->n_subs >= subs_max(ctx) ||
 	    subs_of(ev, peer->sin_addr) >= subs_max_per_host(ctx)) {
 		free(s);

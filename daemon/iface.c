@@ -106,7 +106,8 @@ iface_refresh_ext(struct igdd_ctx *ctx)
 			    strcmp(i->ifa_name, ctx->cfg.ext_ifname) != 0)
 				continue;
 			exists = true;
-			if (i->ifa_flags & IFF_UP)
+			/* up and with carrier: a pulled cable leaves IFF_UP set */
+			if ((i->ifa_flags & (IFF_UP | IFF_RUNNING)) == (IFF_UP | IFF_RUNNING))
 				up = true;
 			if (sin != NULL && sin->sin_family == AF_INET && found.s_addr == 0)
 				found = sin->sin_addr;

@@ -669,28 +669,24 @@ int
 igd_dispatch(struct igd_call *call, const char *action)
 {
 	unsigned ver = desc_service_version(call->ctx, call->svc);
+	const struct igd_action *a = NULL;
 	size_t i;
 
+	for (i = 0; i < igd_n_actions && a == NULL; i++)
+		if (igd_actions[i].svc == call->svc->id && strcmp(igd_actions[i].name, action) == 0)
+			a = &igd_actions[i];
+	if (a == NULL || a->min_ver > ver)
+		return 401;	/* unknown, or not in the SCPD we serve */
 	/* The parser cuts overlong values; only free text may be cut, a cut
 	 * port, address or lease is no longer what the client sent. */
 	for (i = 0; i < call->env->n_args; i++)
 		if (call->env->args[i].truncated &&
 		    strcmp(call->env->args[i].name, "NewPortMappingDescription") != 0)
 			return 402;
-
-	for (i = 0; i < igd_n_actions; i++) {
-		const struct igd_action *a = &igd_actions[i];
-
-		if (a->svc == call->svc->id && strcmp(a->name, action) == 0) {
-			if (a->min_ver > ver)
-				return 401;	/* not in the SCPD we serve */
-			if (a->needs_store && call->ctx->store == NULL)
-				return 501;
-			call->action = a;
-			return a->fn(call);
-		}
-	}
-	return 401;
+	if (a->needs_store && call->ctx->store == NULL)
+		return 501;
+	call->action = a;
+	return a->fn(call);
 }
 
 /* ------------------------------------------------------------ eventing */

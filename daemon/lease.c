@@ -71,7 +71,9 @@ static const char *const owner_names[] = {
 
 /* A write failed.  A full or read-only disk fails every write until it is
  * fixed, so the first failure is logged (with the reason) and the ones
- * after it only at debug level, until a write succeeds again. */
+ * after it only at debug level, until a rewrite of the whole file
+ * succeeds (an append alone does not end it: after a failed rewrite the
+ * file still waits for one). */
 static void
 report_failure(struct lease *l, const char *what)
 {
@@ -202,8 +204,9 @@ lease_records(const struct lease *l)
 bool
 lease_should_compact(const struct lease *l, size_t live)
 {
-	/* After a failed write, every change tries again: once the disk has
-	 * room (or is writable) again the file catches up at once. */
+	/* After a failed write every change tries a rewrite (a full disk
+	 * fails it fast, at the first block): once there is room again, the
+	 * file catches up at once.  The retry timer covers quiet times. */
 	return l->broken || l->failing || l->records > 2 * live + 64;
 }
 
@@ -234,7 +237,6 @@ lease_append(struct lease *l, const struct lease_record *r)
 		goto fail;
 	}
 	l->records++;
-	report_success(l);
 	return 0;
 fail:
 	report_failure(l, "cannot append");
@@ -274,7 +276,7 @@ lease_compact(struct lease *l, const struct mapping *const *ms, size_t n,
 	char tmp[PATH_MAX];
 	char *buf;
 	size_t used = 0, cap = 65536, i;
-	int fd;
+	int e, fd;
 
 	if (str_printf(tmp, sizeof(tmp), "%s.tmp", l->path) < 0)
 		return -1;
@@ -315,8 +317,10 @@ lease_compact(struct lease *l, const struct mapping *const *ms, size_t n,
 	report_success(l);
 	return 0;
 fail_close:
+	e = errno;
 	close(fd);
 	unlink(tmp);
+	errno = e;
 fail_free:
 	report_failure(l, "cannot rewrite");
 	free(buf);

@@ -415,9 +415,22 @@ do_map(struct igdd_ctx *ctx, struct pcp_req *q, const struct in6_addr *from,
 	return a->result;
 }
 
-/* The MAP success response (§11.2): header, nonce, protocol, internal
- * port, assigned external port and address, then the options we acted
- * on (§7.3: processed options are included in responses). */
+/* The MAP opcode body of a response (§11.2): nonce, protocol, internal
+ * port, assigned external port and address. */
+static void
+write_map_body(struct wr *w, const uint8_t *nonce, uint8_t proto, uint16_t iport,
+	       uint16_t eport, const struct in6_addr *ext)
+{
+	wr_bytes(w, nonce, PCP_NONCE_LEN);
+	wr_u8(w, proto);
+	wr_zero(w, 3);
+	wr_u16(w, iport);
+	wr_u16(w, eport);
+	wr_bytes(w, ext, 16);
+}
+
+/* The MAP success response: header, body, then the options we acted on
+ * (§7.3: processed options are included in responses). */
 static size_t
 map_response(const struct igdd_ctx *ctx, const struct pcp_req *q,
 	     const struct pcp_answer *a, uint8_t *resp)
@@ -426,12 +439,7 @@ map_response(const struct igdd_ctx *ctx, const struct pcp_req *q,
 
 	wr_init(&w, resp, PCP_MAX_LEN);
 	write_header(ctx, &w, PCP_OP_MAP, PCP_SUCCESS, a->lifetime);
-	wr_bytes(&w, q->nonce, PCP_NONCE_LEN);
-	wr_u8(&w, q->proto);
-	wr_zero(&w, 3);
-	wr_u16(&w, q->iport);
-	wr_u16(&w, a->eport);
-	wr_bytes(&w, &a->ext_ip, 16);
+	write_map_body(&w, q->nonce, q->proto, q->iport, a->eport, &a->ext_ip);
 	if (q->opt_third_party != NULL)
 		wr_bytes(&w, q->opt_third_party, q->len_third_party);
 	if (q->opt_prefer_failure != NULL)
@@ -548,6 +556,15 @@ pcp_handle(struct igdd_ctx *ctx, const struct in6_addr *from,
 
 /* --- unsolicited MAP responses (§14.2) --------------------------------- */
 
+/* An option header (§7.3): code, reserved, length of the data. */
+static void
+write_option(struct wr *w, uint8_t code, uint16_t len)
+{
+	wr_u8(w, code);
+	wr_u8(w, 0);
+	wr_u16(w, len);
+}
+
 size_t
 pcp_map_update(const struct igdd_ctx *ctx, const struct mapping *m, uint8_t *buf, size_t size)
 {
@@ -559,11 +576,20 @@ pcp_map_update(const struct igdd_ctx *ctx, const struct mapping *m, uint8_t *buf
 	addr_from_v4(&ext, ctx->ext_addr);
 	wr_init(&w, buf, size);
 	write_header(ctx, &w, PCP_OP_MAP, PCP_SUCCESS, store_lease_left(ctx->store, m));
-	wr_bytes(&w, m->owner.nonce, PCP_NONCE_LEN);
-	wr_u8(&w, m->proto);
-	wr_zero(&w, 3);
-	wr_u16(&w, m->iport);
-	wr_u16(&w, m->eport);
-	wr_bytes(&w, &ext, 16);
+	write_map_body(&w, m->owner.nonce, m->proto, m->iport, m->eport, &ext);
+	/* The options the mapping was made with, as its responses carried
+	 * them: a mapping for another host names it (THIRD_PARTY), a
+	 * restricted one its peer (FILTER, the whole address, any port). */
+	if (!addr_eq(&m->iaddr, &m->owner.addr)) {
+		write_option(&w, PCP_OPT_THIRD_PARTY, 16);
+		wr_bytes(&w, &m->iaddr, 16);
+	}
+	if (!addr_is_any(&m->rhost)) {
+		write_option(&w, PCP_OPT_FILTER, 20);
+		wr_u8(&w, 0);
+		wr_u8(&w, 128);
+		wr_u16(&w, 0);
+		wr_bytes(&w, &m->rhost, 16);
+	}
 	return w.err ? 0 : wr_len(&w);
 }

@@ -6,10 +6,11 @@
  * address in front of them moved.
  *
  * The port a client used is not part of a mapping, so the last port seen
- * per client address is remembered here (a small table, least recently
- * seen replaced).  A mapping whose client port is unknown (restored from
- * the lease file, or pushed out of the table) is told at the PCP client
- * port 5350, where clients listen for ANNOUNCE (§14.1.3). */
+ * per client address and mapping nonce is remembered here (a small table,
+ * least recently seen replaced): two PCP clients on one host each get
+ * their own mappings' news.  A mapping whose client port is unknown
+ * (restored from the lease file, or pushed out of the table) is told at
+ * the PCP client port 5350, where clients listen for ANNOUNCE (§14.1.3). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +24,7 @@
 
 struct client_port {
 	struct in6_addr addr;
+	uint8_t nonce[PCP_NONCE_LEN];
 	uint16_t port;
 	uint64_t seen;
 };
@@ -39,8 +41,15 @@ struct pcp_update {
 };
 static struct pcp_update *upd;
 
+static bool
+same_client(const struct client_port *c, const struct in6_addr *client, const uint8_t *nonce)
+{
+	return addr_eq(&c->addr, client) && memcmp(c->nonce, nonce, PCP_NONCE_LEN) == 0;
+}
+
 void
-pcp_update_note(struct igdd_ctx *ctx, const struct in6_addr *client, uint16_t port)
+pcp_update_note(struct igdd_ctx *ctx, const struct in6_addr *client, const uint8_t *nonce,
+		uint16_t port)
 {
 	struct client_port *slot = NULL;
 	unsigned k;
@@ -49,7 +58,7 @@ pcp_update_note(struct igdd_ctx *ctx, const struct in6_addr *client, uint16_t po
 	if (upd == NULL || port == 0)
 		return;
 	for (k = 0; k < upd->n_ports; k++) {
-		if (memcmp(&upd->ports[k].addr, client, sizeof(*client)) == 0) {
+		if (same_client(&upd->ports[k], client, nonce)) {
 			slot = &upd->ports[k];
 			break;
 		}
@@ -59,12 +68,13 @@ pcp_update_note(struct igdd_ctx *ctx, const struct in6_addr *client, uint16_t po
 	if (k == upd->n_ports && upd->n_ports < PCP_UPDATE_CLIENTS)
 		slot = &upd->ports[upd->n_ports++];
 	slot->addr = *client;
+	memcpy(slot->nonce, nonce, PCP_NONCE_LEN);
 	slot->port = port;
 	slot->seen = ++upd->clock;
 }
 
 uint16_t
-pcp_update_port(const struct igdd_ctx *ctx, const struct in6_addr *client)
+pcp_update_port(const struct igdd_ctx *ctx, const struct in6_addr *client, const uint8_t *nonce)
 {
 	unsigned k;
 
@@ -72,7 +82,7 @@ pcp_update_port(const struct igdd_ctx *ctx, const struct in6_addr *client)
 	if (upd == NULL)
 		return 0;
 	for (k = 0; k < upd->n_ports; k++)
-		if (memcmp(&upd->ports[k].addr, client, sizeof(*client)) == 0)
+		if (same_client(&upd->ports[k], client, nonce))
 			return upd->ports[k].port;
 	return 0;
 }
@@ -98,7 +108,7 @@ send_round(struct pcp_update *u)
 		len = pcp_map_update(ctx, m, buf, sizeof(buf));
 		if (len == 0)
 			continue;
-		port = pcp_update_port(ctx, &m->owner.addr);
+		port = pcp_update_port(ctx, &m->owner.addr, m->owner.nonce);
 		if (pmp_sendto(ctx, addr_to_v4(&m->owner.addr), port ? port : PMP_CLIENT_PORT,
 			       buf, len) == 0)
 			sent++;

@@ -25,6 +25,7 @@
 #define PMP_ANNOUNCE_COUNT	10	/* RFC 6886 §3.2.1, RFC 6887 §14.1.1 */
 #define PMP_ANNOUNCE_FIRST_MS	250	/* then doubling */
 #define PMP_READ_BUDGET		64	/* datagrams per wake-up per socket */
+#define PMP_BATCH		16	/* datagrams per recvmmsg() */
 
 struct pmp_sock {
 	struct loop_fd lfd;
@@ -85,86 +86,110 @@ pmp_handle(struct igdd_ctx *ctx, const struct in6_addr *from,
 	return rc;
 }
 
+/* One datagram of n bytes in buf, as recvmmsg() left it in msg. */
+static void
+pmp_datagram(struct pmp_sock *ps, const struct msghdr *msg, size_t n, const uint8_t *buf)
+{
+	struct igdd_ctx *ctx = ps->pmp->ctx;
+	const struct sockaddr_in *src = msg->msg_name;
+	uint8_t resp[PMP_MAX_DATAGRAM];
+	struct cmsghdr *c;
+	unsigned ifindex = 0;
+	const struct lan_iface *lan;
+	struct in6_addr from;
+	size_t resplen, len;
+	int rc;
+
+	for (c = CMSG_FIRSTHDR(msg); c != NULL; c = CMSG_NXTHDR((struct msghdr *)msg, c)) {
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo pi;
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			ifindex = (unsigned)pi.ipi_ifindex;
+		}
+	}
+	if (msg->msg_namelen < sizeof(*src) || src->sin_family != AF_INET)
+		return;
+	lan = ctx_lan_for_addr(ctx, src->sin_addr);
+	if (lan == NULL || ifindex != ps->ifindex || lan->ifindex != ps->ifindex ||
+	    src->sin_port == 0) {
+		ctx->stats.dropped_wan++;
+		ps->pmp->n.dropped_wan++;
+		log_debug("NAT-PMP/PCP: dropped a datagram from %s:%u on %s: not from this LAN",
+			  inet_ntoa(src->sin_addr), ntohs(src->sin_port), ps->name);
+		return;
+	}
+	/* A datagram longer than PCP's maximum: PCP answers
+	 * MALFORMED_REQUEST on the first 1100 bytes (RFC 6887 §8.3);
+	 * pass 1101 so the length check sees it. */
+	len = n;
+	if (len > PMP_MAX_DATAGRAM + 1 || (msg->msg_flags & MSG_TRUNC))
+		len = PMP_MAX_DATAGRAM + 1;
+	addr_from_v4(&from, src->sin_addr);
+	rc = pmp_handle(ctx, &from, buf, len, resp, &resplen);
+	if (rc < 0 || (rc == 1 && resplen == 0)) {
+		ps->pmp->n.dropped_malformed++;
+		log_debug("NAT-PMP/PCP: dropped a malformed datagram of %zu bytes from %s",
+			  len, inet_ntoa(src->sin_addr));
+		return;
+	}
+	if (rc == 0) {
+		ps->pmp->n.ignored++;
+		log_debug("NAT-PMP/PCP: ignored a response datagram from %s",
+			  inet_ntoa(src->sin_addr));
+		return;
+	}
+	/* RFC 6887 §14.2: unsolicited responses about the mappings of this
+	 * MAP request's nonce go to this port. */
+	if (buf[0] == PCP_VERSION && len >= PCP_HDR_LEN + PCP_MAP_LEN &&
+	    (buf[1] & ~PCP_R_BIT) == PCP_OP_MAP)
+		pcp_update_note(ctx, &from, buf + PCP_HDR_LEN, ntohs(src->sin_port));
+	if (sendto(ps->lfd.fd, resp, resplen, 0, (const struct sockaddr *)src, sizeof(*src)) < 0)
+		log_warn("NAT-PMP/PCP sendto %s", inet_ntoa(src->sin_addr));
+	else
+		ps->pmp->n.answered++;
+}
+
+/* Datagrams are read PMP_BATCH at a time with recvmmsg(): a burst costs
+ * one call per batch, and a batch that comes back short means the socket
+ * is empty, so a lone request costs no extra call that only says EAGAIN
+ * (epoll, level-triggered, reports anything that arrives later). */
 static void
 pmp_readable(struct loop_fd *lfd, uint32_t events)
 {
 	struct pmp_sock *ps = container_of(lfd, struct pmp_sock, lfd);
-	struct igdd_ctx *ctx = ps->pmp->ctx;
-	uint8_t buf[PMP_MAX_DATAGRAM + 4], resp[PMP_MAX_DATAGRAM];
-	union {
+	static uint8_t bufs[PMP_BATCH][PMP_MAX_DATAGRAM + 4];
+	static union {
 		struct cmsghdr align;
 		char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
-	} cbuf;
-	int budget;
+	} cbufs[PMP_BATCH];
+	struct sockaddr_in srcs[PMP_BATCH];
+	struct iovec iovs[PMP_BATCH];
+	struct mmsghdr mm[PMP_BATCH];
+	int round, got, i;
 
 	(void)events;
-	for (budget = 0; budget < PMP_READ_BUDGET; budget++) {
-		struct sockaddr_in src;
-		struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
-		struct msghdr msg = {
-			.msg_name = &src, .msg_namelen = sizeof(src),
-			.msg_iov = &iov, .msg_iovlen = 1,
-			.msg_control = cbuf.buf, .msg_controllen = sizeof(cbuf.buf),
-		};
-		struct cmsghdr *c;
-		unsigned ifindex = 0;
-		const struct lan_iface *lan;
-		struct in6_addr from;
-		size_t resplen, len;
-		ssize_t n;
-		int rc;
-
-		n = recvmsg(lfd->fd, &msg, MSG_DONTWAIT);
-		if (n < 0) {
+	for (round = 0; round < PMP_READ_BUDGET / PMP_BATCH; round++) {
+		memset(mm, 0, sizeof(mm));
+		for (i = 0; i < PMP_BATCH; i++) {
+			iovs[i].iov_base = bufs[i];
+			iovs[i].iov_len = sizeof(bufs[i]);
+			mm[i].msg_hdr.msg_name = &srcs[i];
+			mm[i].msg_hdr.msg_namelen = sizeof(srcs[i]);
+			mm[i].msg_hdr.msg_iov = &iovs[i];
+			mm[i].msg_hdr.msg_iovlen = 1;
+			mm[i].msg_hdr.msg_control = cbufs[i].buf;
+			mm[i].msg_hdr.msg_controllen = sizeof(cbufs[i].buf);
+		}
+		got = recvmmsg(lfd->fd, mm, PMP_BATCH, MSG_DONTWAIT, NULL);
+		if (got < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-				log_warn("NAT-PMP/PCP recvmsg on %s", ps->name);
+				log_warn("NAT-PMP/PCP recvmmsg on %s", ps->name);
 			return;
 		}
-		for (c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
-			if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
-				struct in_pktinfo pi;
-				memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-				ifindex = (unsigned)pi.ipi_ifindex;
-			}
-		}
-		if (msg.msg_namelen < sizeof(src) || src.sin_family != AF_INET)
-			continue;
-		lan = ctx_lan_for_addr(ctx, src.sin_addr);
-		if (lan == NULL || ifindex != ps->ifindex || lan->ifindex != ps->ifindex ||
-		    src.sin_port == 0) {
-			ctx->stats.dropped_wan++;
-			ps->pmp->n.dropped_wan++;
-			log_debug("NAT-PMP/PCP: dropped a datagram from %s:%u on %s: not from this LAN",
-				  inet_ntoa(src.sin_addr), ntohs(src.sin_port), ps->name);
-			continue;
-		}
-		/* A datagram longer than PCP's maximum: PCP answers
-		 * MALFORMED_REQUEST on the first 1100 bytes (RFC 6887 §8.3);
-		 * pass 1101 so the length check sees it. */
-		len = (size_t)n;
-		if (len > PMP_MAX_DATAGRAM + 1 || (msg.msg_flags & MSG_TRUNC))
-			len = PMP_MAX_DATAGRAM + 1;
-		addr_from_v4(&from, src.sin_addr);
-		rc = pmp_handle(ctx, &from, buf, len, resp, &resplen);
-		if (rc < 0 || (rc == 1 && resplen == 0)) {
-			ps->pmp->n.dropped_malformed++;
-			log_debug("NAT-PMP/PCP: dropped a malformed datagram of %zu bytes from %s",
-				  len, inet_ntoa(src.sin_addr));
-			continue;
-		}
-		if (rc == 0) {
-			ps->pmp->n.ignored++;
-			log_debug("NAT-PMP/PCP: ignored a response datagram from %s",
-				  inet_ntoa(src.sin_addr));
-			continue;
-		}
-		/* RFC 6887 §14.2: unsolicited responses go to this port. */
-		if (buf[0] != NATPMP_VERSION)
-			pcp_update_note(ctx, &from, ntohs(src.sin_port));
-		if (sendto(lfd->fd, resp, resplen, 0, (struct sockaddr *)&src, sizeof(src)) < 0)
-			log_warn("NAT-PMP/PCP sendto %s", inet_ntoa(src.sin_addr));
-		else
-			ps->pmp->n.answered++;
+		for (i = 0; i < got; i++)
+			pmp_datagram(ps, &mm[i].msg_hdr, mm[i].msg_len, bufs[i]);
+		if (got < PMP_BATCH)
+			return;
 	}
 }
 

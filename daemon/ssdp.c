@@ -478,7 +478,16 @@ handle_datagram(struct ssdp *s, const char *buf, size_t len, const struct sockad
 	want = ssdp_match(ctx, p.st, req.st_len, count_answer, NULL);
 	if (want == 0)
 		return;			/* not a search for us */
-	/* The limit counts answers, not requests: ssdp:all costs 10. */
+	multicast = dst.s_addr == inet_addr(SSDP_GROUP);
+	if (multicast && s->n_pending >= SSDP_MAX_PENDING) {
+		ctx->stats.dropped_ratelimit++;
+		s->n.dropped_ratelimit++;
+		log_debug("ssdp: dropped an M-SEARCH from %s: %d answers already queued",
+			  inet_ntoa(from->sin_addr), SSDP_MAX_PENDING);
+		return;
+	}
+	/* The limit counts answers, not requests: ssdp:all costs 10.  Taken
+	 * only for a search that will be answered. */
 	p.max_answers = ssdp_rl_take(&s->rl, from->sin_addr.s_addr, (unsigned)want,
 				     time_mono_ms());
 	if (p.max_answers == 0) {
@@ -490,7 +499,6 @@ handle_datagram(struct ssdp *s, const char *buf, size_t len, const struct sockad
 	}
 	if (p.max_answers < want)
 		s->n.limited++;
-	multicast = dst.s_addr == inet_addr(SSDP_GROUP);
 	if (!multicast) {
 		/* UDA 1.1 1.3.2: a unicast M-SEARCH is answered at once. */
 		s->n.searches++;
@@ -504,13 +512,6 @@ handle_datagram(struct ssdp *s, const char *buf, size_t len, const struct sockad
 		int mx = req.mx < 1 ? 1 : (req.mx > 5 ? 5 : req.mx);
 
 		p.due = time_mono_ms() + ssdp_random(s) % ((uint32_t)mx * 1000 + 1);
-	}
-	if (s->n_pending >= SSDP_MAX_PENDING) {
-		ctx->stats.dropped_ratelimit++;
-		s->n.dropped_ratelimit++;
-		log_debug("ssdp: dropped an M-SEARCH from %s: %d answers already queued",
-			  inet_ntoa(from->sin_addr), SSDP_MAX_PENDING);
-		return;
 	}
 	s->n.searches++;
 	s->pending[s->n_pending++] = p;

@@ -96,12 +96,6 @@ static const struct in6_addr zero_addr;
 
 /* --- small helpers --------------------------------------------------- */
 
-static bool
-addr_eq(const struct in6_addr *a, const struct in6_addr *b)
-{
-	return memcmp(a, b, sizeof(*a)) == 0;
-}
-
 static int
 key_cmp(const struct st_key *k, const struct mapping *m)
 {
@@ -486,6 +480,13 @@ collect_all(struct store *s, bool enabled_only, const struct mapping ***out, siz
 #define STORE_LEASE_RETRY_MS 10000
 
 static void
+lease_retry_arm(struct store *s)
+{
+	if (!loop_timer_pending(&s->lease_retry))
+		loop_timer_set(&s->ctx->loop, &s->lease_retry, STORE_LEASE_RETRY_MS);
+}
+
+static void
 journal_compact(struct store *s)
 {
 	const struct mapping **ms;
@@ -498,8 +499,7 @@ journal_compact(struct store *s)
 	}
 	if (r < 0) {
 		s->stats.lease_errors++;
-		if (!loop_timer_pending(&s->lease_retry))
-			loop_timer_set(&s->ctx->loop, &s->lease_retry, STORE_LEASE_RETRY_MS);
+		lease_retry_arm(s);
 	} else {
 		loop_timer_cancel(&s->ctx->loop, &s->lease_retry);
 	}
@@ -535,7 +535,7 @@ journal(struct store *s, char op, const struct mapping *m)
 		if (lease_append(s->lease, &r) < 0)
 			s->stats.lease_errors++;
 	}
-	/* Also repairs a journal whose last append failed. */
+	/* Also repairs a journal whose last write failed. */
 	if (lease_should_compact(s->lease, ost_count(&s->tree)))
 		journal_compact(s);
 }
@@ -860,17 +860,32 @@ node_free(struct st_node *n)
 	free(n);
 }
 
+/* A node for cand, its clients' entries and room in the expiry heap;
+ * NULL (holding nothing) when memory is short. */
+static struct st_node *
+node_new(struct store *s, const struct mapping *cand, struct st_client **icl,
+	 struct st_client **ocl)
+{
+	struct st_node *n = node_alloc(cand);
+
+	*icl = client_get(s, &cand->iaddr);
+	*ocl = client_get(s, &cand->owner.addr);
+	if (n == NULL || *icl == NULL || *ocl == NULL || heap_reserve(s) < 0) {
+		node_free(n);
+		put_clients(s, *icl, *ocl);
+		return NULL;
+	}
+	return n;
+}
+
 static enum store_result
 insert_new(struct store *s, const struct mapping *cand, struct mapping **out)
 {
 	struct st_client *icl, *ocl;
-	struct st_node *n;
+	struct st_node *n = node_new(s, cand, &icl, &ocl);
 
-	n = node_alloc(cand);
-	icl = client_get(s, &cand->iaddr);
-	ocl = client_get(s, &cand->owner.addr);
-	if (n == NULL || icl == NULL || ocl == NULL || heap_reserve(s) < 0)
-		goto nomem;
+	if (n == NULL)
+		return ST_E_NOMEM;
 	n->m.created = time_wall();
 	n->m.fw_packets = 0;
 	if (has_fw(s) && n->m.enabled && s->ops->add(s->fw, &n->m) < 0) {
@@ -888,10 +903,6 @@ insert_new(struct store *s, const struct mapping *cand, struct mapping **out)
 		*out = &n->m;
 	notify(s, &n->m, true);
 	return ST_OK;
-nomem:
-	node_free(n);
-	put_clients(s, icl, ocl);
-	return ST_E_NOMEM;
 }
 
 /* Does another enabled mapping need the same forward element as n (same
@@ -1182,12 +1193,8 @@ restore_record(void *arg, const struct lease_record *r)
 	}
 	cand.created = r->m.created;
 	cand.expires = lease_mono_from_wall(r->expiry_wall, time_mono_ms(), time_wall());
-	n = node_alloc(&cand);
-	icl = client_get(s, &cand.iaddr);
-	ocl = client_get(s, &cand.owner.addr);
-	if (n == NULL || icl == NULL || ocl == NULL || heap_reserve(s) < 0) {
-		node_free(n);
-		put_clients(s, icl, ocl);
+	n = node_new(s, &cand, &icl, &ocl);
+	if (n == NULL) {
 		s->stats.lease_errors++;
 		return;
 	}

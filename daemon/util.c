@@ -181,6 +181,12 @@ addr_to_v4(const struct in6_addr *a)
 }
 
 bool
+addr_eq(const struct in6_addr *a, const struct in6_addr *b)
+{
+	return memcmp(a, b, sizeof(*a)) == 0;
+}
+
+bool
 addr_is_any(const struct in6_addr *a)
 {
 	static const struct in6_addr zero;

@@ -45,6 +45,7 @@ bool mem_ieq(const char *s, size_t len, const char *word);
 void addr_from_v4(struct in6_addr *out, struct in_addr v4);
 bool addr_is_v4(const struct in6_addr *a);
 struct in_addr addr_to_v4(const struct in6_addr *a);
+bool addr_eq(const struct in6_addr *a, const struct in6_addr *b);
 bool addr_is_any(const struct in6_addr *a);
 /* Text form: dotted quad for v4-mapped, RFC 5952 otherwise. */
 const char *addr_str(const struct in6_addr *a, char *buf, size_t size);

@@ -1,11 +1,14 @@
 #!/bin/sh
 # run.sh - every test of the project: unit tests (plain and under
 # ASan/UBSan), lab tests (network namespaces, real nftables and clients),
+# the hostile-input and fault lab tests again against the ASan/UBSan
+# daemon (igdd-san: a sanitizer report aborts it, which the tests see),
 # and a short run of each fuzz harness.  Ends with "N passed, N failed".
 #   TESTS="unit lab" sh tests/run.sh  runs some groups; LAB="t_smoke t_store" runs some lab tests.
 set -u
 cd "$(dirname "$0")/.." || exit 1
-TESTS=${TESTS:-unit san lab fuzz}
+TESTS=${TESTS:-unit san lab labsan fuzz}
+LAB_SAN=${LAB_SAN:-t_hostile_http t_hostile_udp t_hostile_files t_faults t_crash}
 LAB=${LAB:-}
 FUZZ_CHECK_SECONDS=${FUZZ_CHECK_SECONDS:-20}
 FUZZ_SEED=${FUZZ_SEED:-1}	# fixed: the suite repeats; make fuzz explores
@@ -39,6 +42,11 @@ for group in $TESTS; do
 			n=$(basename "$t" .sh)
 			case " ${LAB:-$n} " in *" $n "*) ;; *) continue ;; esac
 			run "lab $n" timeout -k 5 "$LAB_TIMEOUT" sh "$t"
+		done ;;
+	labsan)
+		for n in $LAB_SAN; do
+			run "lab $n (igdd-san)" env IGDD="$PWD/igdd-san" LAB_TEST="san/$n" \
+				timeout -k 5 "$LAB_TIMEOUT" sh "tests/lab/$n.sh"
 		done ;;
 	fuzz)
 		if ls tests/fuzz/fuzz_*.c >/dev/null 2>&1; then

@@ -196,6 +196,11 @@ lease_line() {
 	echo "+ $1 $2 ${6:-::} $3 $4 $_exp $_now UPNP $3 000000000000000000000000 1 lab $1 $2"
 }
 
+# log_mark: remember where igdd's log ends; count_log PATTERN: lines
+# matching PATTERN written since the last log_mark.
+log_mark() { LOG_FROM=$(($(wc -l <"$LAB_DIR/igdd.log") + 1)); }
+count_log() { tail -n +"${LOG_FROM:-1}" "$LAB_DIR/igdd.log" | grep -c -- "$1"; }
+
 # wait_for SECONDS CMD...: retry CMD every 0.2 s until it succeeds.
 wait_for() {
 	_n=$(($1 * 5)); shift

@@ -23,8 +23,8 @@ base() { printf 'ext_ifname=wan0\nlistening_ip=lan0\nenable_upnp=yes\n'; }
 check "a truncated configuration is refused" refused "$D/trunc.conf"
 check "... naming file:line of the cut line" says "$D/trunc.conf" 4
 { base; printf 'allow 1024-65535 192.168.77.0/24'; } >"$D/trunc2.conf"
-check "a permission rule cut short is refused at its line" \
-	sh -c "! '$IGDD' --check -f '$D/trunc2.conf' 2>&1 | grep -q . || '$IGDD' --check -f '$D/trunc2.conf' 2>&1 | grep -q '^$D/trunc2.conf:4: '"
+check "a permission rule cut short is refused" refused "$D/trunc2.conf"
+check "... at its line" says "$D/trunc2.conf" 4
 
 # binary junk (fixed bytes, so the test repeats)
 awk 'BEGIN { srand(7); for (i = 0; i < 8192; i++) printf "%c", int(rand() * 256) }' >"$D/binary.conf"
@@ -78,7 +78,7 @@ now=$(date +%s); exp=$((now + 3600))
 	printf '+ TCP 8005 :: 999.1.1.1 9005 %s %s UPNP 1.2.3.4 000000000000000000000000 1 addr\n' $exp $now	# 10
 	printf '+ TCP 8006 :: %s 9006 %s %s ROOT %s 000000000000000000000000 1 owner\n' "$C1" $exp $now "$C1"	# 11
 	printf '+ TCP 8007 :: %s 9007 %s %s UPNP %s 0000 1 nonce\n' "$C1" $exp $now "$C1"	# 12
-	printf '+ TCP 8008 :: %s 9008 %s %s UPNP %s 000000000000000000000000 1 crlf\r\n' "$C1" $exp $now "$C1"	# 13 CR kept as a desc byte? (valid)
+	printf '+ TCP 8008 :: %s 9008 %s %s UPNP %s 000000000000000000000000 1 crlf\r\n' "$C1" $exp $now "$C1"	# 13 CRLF line end: the CR is dropped, the record is good
 	lease_line UDP 8009 "$C1" 9009 3600				# 14 good
 	printf '+ TCP 8010 :: %s 9010 %s %s UPNP %s 000000000000000000000000 1 torn' "$C1" $exp $now "$C1"	# 15 torn (no newline)
 } >"$LEASES"

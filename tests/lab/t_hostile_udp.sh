@@ -24,9 +24,7 @@ check "the gateway answers a plain M-SEARCH ($UPNP_BASE)" test -n "$UPNP_BASE"
 
 T0=$(date +%s)
 alive() { kill -0 "$IGDD_PID"; }
-# mark; ...; dropped PATTERN: debug lines matching PATTERN logged since mark
-mark() { MARK=$(wc -l <"$LOG"); }
-dropped() { tail -n +$((MARK + 1)) "$LOG" | grep -c -- "$1"; }
+# log_mark and count_log PATTERN (lib.sh): debug lines logged since the mark
 u1() { c1 "$UDPSEND" "$@"; }
 # answers FILE: the number of answers udpsend reported
 answers() { sed -n 's/^sent [0-9]* answers \([0-9]*\).*/\1/p' "$1"; }
@@ -38,12 +36,12 @@ msearch() { # msearch FILE ST [HEADER LINES...]: an M-SEARCH datagram
 MAN='MAN: "ssdp:discover"'
 
 # ---------------------------------------------------------------- SSDP
-mark
+log_mark
 { printf 'M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\n%s\r\nMX: 1\r\nST: ' "$MAN"
   head -c 1400 /dev/zero | tr '\0' ':'; printf '\r\n\r\n'; } >"$LAB_DIR/colons"
 u1 -w 1500 239.255.255.250 1900 "file:$LAB_DIR/colons" >"$LAB_DIR/o" 2>&1
 check "multicast ST of 1,400 ':': no answer" test "$(answers "$LAB_DIR/o")" = 0
-check "... the drop is counted (ST of 1400 bytes)" test "$(dropped 'ST of 1400 bytes')" = 1
+check "... the drop is counted (ST of 1400 bytes)" test "$(count_log 'ST of 1400 bytes')" = 1
 
 # MX: 0, -1, 99999, garbage, absent; all answered (UDA 1.1 1.3.3: MX is
 # clamped to 1..5 s; igdd answers a missing or bad MX as MX 1).
@@ -54,7 +52,7 @@ msearch "$LAB_DIR/mxjunk" upnp:rootdevice "$MAN" "MX: 1; DROP TABLE"
 msearch "$LAB_DIR/mxnone" upnp:rootdevice "$MAN"
 msearch "$LAB_DIR/noman" upnp:rootdevice "MX: 1"
 msearch "$LAB_DIR/badman" upnp:rootdevice 'MAN: "ssdp:update"' "MX: 1"
-mark
+log_mark
 PIDS=
 for m in mx0 mx-1 mxjunk mxnone noman badman; do
 	u1 -w 1600 239.255.255.250 1900 "file:$LAB_DIR/$m" >"$LAB_DIR/$m.out" 2>&1 &
@@ -72,21 +70,21 @@ check "MX 99999: exactly one answer within 5.6 s (clamped to 5)" \
 check "MAN absent: answered (lenient, as upnpc-era clients omit it)" \
 	test "$(answers "$LAB_DIR/noman.out")" = 1
 check "MAN \"ssdp:update\": no answer" test "$(answers "$LAB_DIR/badman.out")" = 0
-check "... the drop is counted (malformed)" test "$(dropped 'ssdp: dropped a malformed datagram')" = 1
+check "... the drop is counted (malformed)" test "$(count_log 'ssdp: dropped a malformed datagram')" = 1
 
 # 64 KiB: a valid ssdp:all M-SEARCH padded to 65,507 bytes, so the daemon
 # must drop it as oversized rather than answer its first 2 KiB.
 msearch "$LAB_DIR/big" ssdp:all "$MAN" "MX: 1"
 { cat "$LAB_DIR/big"; head -c $((65507 - $(wc -c <"$LAB_DIR/big"))) /dev/zero | tr '\0' x; } >"$LAB_DIR/big64k"
 check "the padded M-SEARCH is 65,507 bytes" test "$(wc -c <"$LAB_DIR/big64k")" = 65507
-mark
+log_mark
 u1 -w 1500 239.255.255.250 1900 "file:$LAB_DIR/big64k" >"$LAB_DIR/o1" 2>&1
 u1 -w 500 "$GW_LAN" 1900 "file:$LAB_DIR/big64k" >"$LAB_DIR/o2" 2>&1
 u1 -w 500 "$GW_LAN" 1900 rand:65507:7 >"$LAB_DIR/o3" 2>&1
 check "65,507-byte M-SEARCH to 239.255.255.250: no answer" test "$(answers "$LAB_DIR/o1")" = 0
 check "65,507-byte M-SEARCH unicast to $GW_LAN: no answer" test "$(answers "$LAB_DIR/o2")" = 0
 check "65,507 random bytes unicast: no answer" test "$(answers "$LAB_DIR/o3")" = 0
-check "... the three drops are counted (65507 bytes)" test "$(dropped 'dropped a datagram of 65507 bytes')" = 3
+check "... the three drops are counted (65507 bytes)" test "$(count_log 'dropped a datagram of 65507 bytes')" = 3
 check "igdd is alive after the SSDP datagrams" alive
 
 # The WAN side: a real M-SEARCH from out to the WAN address and to the
@@ -102,7 +100,7 @@ CATCH=$!
 c1 "$UDPSEND" listen 41901 4000 >"$LAB_DIR/c1catch2" 2>&1 &
 CATCH2=$!
 sleep 0.3
-mark
+log_mark
 out ip route add "$LAB_LAN.0/24" via "$GW_WAN"
 W=
 wan_send() { _o=$1; shift; out "$UDPSEND" "$@" >"$LAB_DIR/$_o" 2>&1 & W="$W $!"; }
@@ -125,23 +123,23 @@ check "spoofed NAT-PMP/PCP on wan to $GW_LAN:5351 and $GW_WAN:5351: no answer" \
 check "... and no answer reached the real $C1 either" \
 	test ! -s "$LAB_DIR/c1catch" -a ! -s "$LAB_DIR/c1catch2"
 check "... SSDP counted both unicast WAN M-SEARCHes (the group is not joined on wan0)" \
-	test "$(dropped 'ssdp: dropped a datagram from .*not from a LAN')" = 2
+	test "$(count_log 'ssdp: dropped a datagram from .*not from a LAN')" = 2
 check "... NAT-PMP/PCP counted both spoofed datagrams on lan0's socket" \
-	test "$(dropped "NAT-PMP/PCP: dropped a datagram from $C1:41901 on lan0: not from this LAN")" = 2
+	test "$(count_log "NAT-PMP/PCP: dropped a datagram from $C1:41901 on lan0: not from this LAN")" = 2
 out ip addr del "$C1/32" dev eth0
 
 # ------------------------------------------------- SSDP amplification
 # c1's bucket: RATE answers, RATE more per second; ssdp:all = 10 answers.
 sleep 1.1
-mark
+log_mark
 u1 -q -n 200 -w 1000 "$GW_LAN" 1900 "file:$LAB_DIR/all" >"$LAB_DIR/f1" 2>&1
 n=$(answers "$LAB_DIR/f1"); ms=$(sed -n 's/.*send_ms \([0-9]*\)/\1/p' "$LAB_DIR/f1")
 max=$((RATE + (RATE * ms + 999) / 1000 + 2))
 check "200 unicast ssdp:all at once ($ms ms): $n answers, at least 10 and at most $max" \
 	test "$n" -ge 10 -a "$n" -le "$max"
 # (the kernel may drop some of a burst of 200 before igdd reads them)
-check "... the refused M-SEARCHes are counted (over ssdp_rate_limit: $(dropped 'over ssdp_rate_limit'))" \
-	test "$(dropped 'over ssdp_rate_limit')" -ge 100
+check "... the refused M-SEARCHes are counted (over ssdp_rate_limit: $(count_log 'over ssdp_rate_limit'))" \
+	test "$(count_log 'over ssdp_rate_limit')" -ge 100
 sleep 1.1
 # Spread over one second, while c2 asks too.
 u1 -q -n 200 -g 5000 -w 1200 239.255.255.250 1900 "file:$LAB_DIR/all" >"$LAB_DIR/f2" 2>&1 &
@@ -173,7 +171,7 @@ check "a PCP mapping to protect: SUCCESS" is keep result 0
 c1 natpmpc -g "$GW_LAN" -a 8101 9101 udp 3600 >"$LAB_DIR/keep2" 2>&1
 check "a NAT-PMP mapping to protect" grep -q "Mapped public port 8101 protocol UDP" "$LAB_DIR/keep2"
 
-mark
+log_mark
 SW0=$(date +%s)
 # Each sweep uses its own source ports (PORT + i), so a late answer can
 # never be taken for another length's.
@@ -238,7 +236,7 @@ for v in 01 03 ff; do
 	for k in zero rand big; do expect "$v.$k" "$UNSUPP"; done
 done
 silent=$(cat "$LAB_DIR"/sw.* | grep -c ' - -$')
-logged=$(($(dropped 'NAT-PMP/PCP: dropped a malformed') + $(dropped 'NAT-PMP/PCP: ignored a response')))
+logged=$(($(count_log 'NAT-PMP/PCP: dropped a malformed') + $(count_log 'NAT-PMP/PCP: ignored a response')))
 check "every unanswered sweep datagram was counted ($silent silent, $logged logged)" \
 	test "$silent" = "$logged"
 

@@ -101,7 +101,12 @@ TEST(lease_control_characters_never_reach_the_file)
 	CHECK(strstr(line, "a%0d%0ab%09c%7fd%01\n") != NULL);
 	CHECK_EQ(lease_parse(line, (size_t)len - 1, &b), 0);
 	CHECK_STR(b.m.desc, "a??b?c?d?");	/* read back printable */
-	/* a raw control byte (never written so) marks a damaged record */
+	/* a raw control byte (never written so) marks a damaged record:
+	 * "ab" as the description, then its plain 'b' overwritten */
+	a.m.desc = "ab";
+	len = lease_format(line, sizeof(line), &a);
+	CHECK(len > 2 && line[len - 2] == 'b');
+	CHECK_EQ(lease_parse(line, (size_t)len - 1, &b), 0);
 	line[len - 2] = '\001';
 	CHECK_EQ(lease_parse(line, (size_t)len - 1, &b), -1);
 	line[len - 2] = '\0';

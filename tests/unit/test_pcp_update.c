@@ -35,6 +35,24 @@ TEST(pcp_map_update_response)
 	CHECK(buf[42] == (9203 >> 8) && buf[43] == (9203 & 255));
 	addr_from_v4(&ext, e->ctx.ext_addr);
 	CHECK(memcmp(buf + 44, &ext, 16) == 0);
+	/* a mapping made for another host and restricted to one peer
+	 * carries THIRD_PARTY and FILTER, as its responses did */
+	{
+		struct mapping t = fake_req(IPPROTO_TCP, 9204, "192.168.1.11", 9301, "t", OWNER_PCP), *tm;
+		struct in6_addr peer;
+
+		addr_parse("192.168.1.10", &t.owner.addr);
+		addr_parse("203.0.113.5", &t.rhost);
+		peer = t.rhost;
+		CHECK_EQ(store_add(e->s, &t, 600, STORE_F_THIRD_PARTY, &tm), ST_OK);
+		n = pcp_map_update(&e->ctx, tm, buf, sizeof(buf));
+		CHECK_EQ(n, 60 + 20 + 24);
+		CHECK(buf[60] == 1 && buf[62] == 0 && buf[63] == 16);	/* THIRD_PARTY */
+		CHECK(memcmp(buf + 64, &tm->iaddr, 16) == 0);
+		CHECK(buf[80] == 3 && buf[82] == 0 && buf[83] == 20);	/* FILTER */
+		CHECK(buf[85] == 128 && buf[86] == 0 && buf[87] == 0);
+		CHECK(memcmp(buf + 88, &peer, 16) == 0);
+	}
 	/* no address, not PCP's, no room: nothing */
 	e->ctx.ext_addr.s_addr = 0;
 	CHECK_EQ(pcp_map_update(&e->ctx, m, buf, sizeof(buf)), 0);
@@ -47,6 +65,7 @@ TEST(pcp_map_update_response)
 
 TEST(pcp_update_client_ports)
 {
+	static const uint8_t n1[PCP_NONCE_LEN] = { 1 }, n2[PCP_NONCE_LEN] = { 2 };
 	struct igdd_ctx ctx;
 	struct in6_addr a, b;
 	unsigned k;
@@ -55,24 +74,30 @@ TEST(pcp_update_client_ports)
 	CHECK_EQ(pcp_update_init(&ctx), 0);
 	addr_parse("192.168.1.10", &a);
 	addr_parse("192.168.1.11", &b);
-	CHECK_EQ(pcp_update_port(&ctx, &a), 0);
-	pcp_update_note(&ctx, &a, 40999);
-	pcp_update_note(&ctx, &b, 5350);
-	pcp_update_note(&ctx, &a, 41000);	/* the latest port wins */
-	CHECK_EQ(pcp_update_port(&ctx, &a), 41000);
-	CHECK_EQ(pcp_update_port(&ctx, &b), 5350);
+	CHECK_EQ(pcp_update_port(&ctx, &a, n1), 0);
+	pcp_update_note(&ctx, &a, n1, 40999);
+	pcp_update_note(&ctx, &b, n1, 5350);
+	pcp_update_note(&ctx, &a, n1, 41000);	/* the latest port wins */
+	pcp_update_note(&ctx, &a, n2, 42000);	/* a second client on host a */
+	CHECK_EQ(pcp_update_port(&ctx, &a, n1), 41000);
+	CHECK_EQ(pcp_update_port(&ctx, &a, n2), 42000);
+	CHECK_EQ(pcp_update_port(&ctx, &b, n1), 5350);
+	CHECK_EQ(pcp_update_port(&ctx, &b, n2), 0);
 	/* a full table drops the least recently seen client (b), not a */
-	for (k = 0; k < PCP_UPDATE_CLIENTS - 1; k++) {
+	for (k = 0; k < PCP_UPDATE_CLIENTS - 2; k++) {
 		struct in6_addr c;
 		char s[32];
 		str_printf(s, sizeof(s), "10.0.%u.%u", k / 256, k % 256);
 		addr_parse(s, &c);
-		pcp_update_note(&ctx, &c, 1000);
-		if (k == 10)
-			pcp_update_note(&ctx, &a, 41000);
+		pcp_update_note(&ctx, &c, n1, 1000);
+		if (k == 10) {
+			pcp_update_note(&ctx, &a, n1, 41000);
+			pcp_update_note(&ctx, &a, n2, 42000);
+		}
 	}
-	CHECK_EQ(pcp_update_port(&ctx, &a), 41000);
-	CHECK_EQ(pcp_update_port(&ctx, &b), 0);
+	CHECK_EQ(pcp_update_port(&ctx, &a, n1), 41000);
+	CHECK_EQ(pcp_update_port(&ctx, &a, n2), 42000);
+	CHECK_EQ(pcp_update_port(&ctx, &b, n1), 0);
 	pcp_update_shutdown(&ctx);
 }
 
