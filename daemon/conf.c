@@ -824,7 +824,8 @@ parse_port_range(const char *s, uint16_t *lo, uint16_t *hi)
  * Permission-rule regexes are compiled by the C library, and glibc's regcomp
  * expands every repetition into copies of its operand: "a++++..." or
  * "((a+)+)+..." doubles the tree at each level, "(a{999}){999}" multiplies
- * it, so a short line can make start-up eat gigabytes.  Before regcomp, a
+ * it, so a short line can make start-up eat gigabytes (and stacked "?",
+ * "*" make it take minutes).  Before regcomp, a
  * small recursive walk over the ERE estimates the size of the expanded tree
  * and refuses anything past RE_COST_MAX nodes (far beyond what a pattern on
  * a description needs).  Back-references are refused too: they are a glibc
@@ -880,6 +881,7 @@ static unsigned long
 re_piece(struct re_scan *s, int depth)
 {
 	unsigned long n = 1;
+	int reps;
 
 	if (*s->p == '(') {
 		if (depth >= RE_DEPTH_MAX) {
@@ -907,11 +909,17 @@ re_piece(struct re_scan *s, int depth)
 	} else {
 		s->p++;
 	}
-	for (;;) {
-		if (*s->p == '*' || *s->p == '?') {
-			n = re_sat(n + 1);
-			s->p++;
-		} else if (*s->p == '+') {
+	for (reps = 0;; reps++) {
+		if (reps == 1 && (*s->p == '*' || *s->p == '?' || *s->p == '+' ||
+				  (*s->p == '{' && s->p[1] >= '0' && s->p[1] <= '9'))) {
+			/* POSIX leaves "a+*", "a??" undefined; glibc takes
+			 * them, at a cost that grows steeply with each one. */
+			s->why = "a repetition of a repetition (undefined in POSIX EREs)";
+			return RE_COST_MAX + 1;
+		}
+		if (*s->p == '*' || *s->p == '?' || *s->p == '+') {
+			/* counted as a copy each: the matcher's closures grow
+			 * with every nested optional part */
 			n = re_sat(2 * n + 1);
 			s->p++;
 		} else if (*s->p == '{') {

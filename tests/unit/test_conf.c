@@ -612,6 +612,13 @@ TEST(conf_perm_rule_syntax)
 		"allow 1 1.2.3.4 1 \"(((((((((((((((((((((((((((((((((a)))))))))))))))))))))))))))))))))\"",
 		"allow 1 1.2.3.4 1 \"(a)\\1\"",
 		"allow 1 1.2.3.4 1 \"[abc\"",
+		/* stacked repetitions: undefined in POSIX, slow in glibc
+		 * (fuzz_conf: 40 s of regcomp for this one) */
+		"allow 1 1.2.3.4 1 \"My 2e4-+++*+++???????++++?????\xb3???;???????]*\"",
+		"allow 1 1.2.3.4 1 \"a+*\"",
+		"allow 1 1.2.3.4 1 \".*?\"",
+		"allow 1 1.2.3.4 1 \"a{2}{3}\"",
+		"allow 1 1.2.3.4 1 \"((((((((((((a?)?)?)?)?)?)?)?)?)?)?)?)\"",
 	};
 	size_t i;
 
