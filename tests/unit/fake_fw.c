@@ -243,6 +243,16 @@ fake_env_free(struct fake_env *e)
 	free(e);
 }
 
+struct in6_addr
+fake_addr(const char *s)
+{
+	struct in6_addr a;
+
+	if (addr_parse(s, &a) < 0)
+		abort();
+	return a;
+}
+
 struct mapping
 fake_req(uint8_t proto, uint16_t eport, const char *iaddr, uint16_t iport, const char *desc,
 	 enum owner_proto op)
@@ -252,8 +262,7 @@ fake_req(uint8_t proto, uint16_t eport, const char *iaddr, uint16_t iport, const
 	memset(&m, 0, sizeof(m));
 	m.proto = proto;
 	m.eport = eport;
-	if (addr_parse(iaddr, &m.iaddr) < 0)
-		abort();
+	m.iaddr = fake_addr(iaddr);
 	m.iport = iport;
 	m.enabled = true;
 	m.desc = desc;	/* the store copies it */

@@ -51,6 +51,8 @@ void fake_env_start(struct fake_env *e);
 /* store_free() + store_new() on the same config and fake kernel. */
 void fake_env_restart(struct fake_env *e);
 void fake_env_free(struct fake_env *e);
+/* An IPv4 or IPv6 address in the store's form; aborts on a typo. */
+struct in6_addr fake_addr(const char *s);
 struct mapping fake_req(uint8_t proto, uint16_t eport, const char *iaddr, uint16_t iport,
 			const char *desc, enum owner_proto op);
 /* A started store on a LAN 192.168.1.0/24 (lan0, ifindex 2), external

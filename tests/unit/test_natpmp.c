@@ -22,16 +22,6 @@ env(void)
 	return fake_env_pmp(5000);
 }
 
-static struct in6_addr
-addr(const char *s)
-{
-	struct in6_addr a;
-
-	if (addr_parse(s, &a) < 0)
-		abort();
-	return a;
-}
-
 static uint16_t
 get16(const uint8_t *p)
 {
@@ -62,7 +52,7 @@ static int
 ask(struct fake_env *e, const char *src, const uint8_t *req, size_t len, uint8_t *resp,
     size_t *rl)
 {
-	struct in6_addr from = addr(src);
+	struct in6_addr from = fake_addr(src);
 
 	return pmp_handle(&e->ctx, &from, req, len, resp, rl);
 }
@@ -145,7 +135,7 @@ TEST(natpmp_unsupported_opcode_and_version)
 	CHECK(get32(resp + 4) >= 4);
 	/* Version != 0 straight to the NAT-PMP handler: result 1 (§3.5). */
 	{
-		struct in6_addr from = addr(C1);
+		struct in6_addr from = fake_addr(C1);
 		req[0] = 1; req[1] = 0;
 		CHECK_EQ(natpmp_handle(&e->ctx, &from, req, 2, resp, &rl), 1);
 		CHECK_EQ(rl, 8);
@@ -167,7 +157,7 @@ TEST(natpmp_map_tcp_layout_and_store)
 	struct fake_env *e = env();
 	uint8_t req[12], resp[PMP_MAX_DATAGRAM];
 	size_t rl;
-	struct in6_addr c1 = addr(C1);
+	struct in6_addr c1 = fake_addr(C1);
 	struct mapping *m;
 
 	map_req(req, NATPMP_OP_MAP_TCP, 8080, 18080, 3600);

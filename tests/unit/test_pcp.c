@@ -25,16 +25,6 @@ env(void)
 	return fake_env_pmp(7000);
 }
 
-static struct in6_addr
-addr(const char *s)
-{
-	struct in6_addr a;
-
-	if (addr_parse(s, &a) < 0)
-		abort();
-	return a;
-}
-
 static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 static uint32_t
 get32(const uint8_t *p)
@@ -52,7 +42,7 @@ put32(uint8_t *p, uint32_t v)
 static size_t
 hdr(uint8_t *b, uint8_t op, uint32_t lifetime, const char *client)
 {
-	struct in6_addr a = addr(client);
+	struct in6_addr a = fake_addr(client);
 
 	memset(b, 0, PCP_HDR_LEN);
 	b[0] = 2;
@@ -72,7 +62,7 @@ map(uint8_t *b, const char *client, const uint8_t *nonce, uint8_t proto, uint16_
 
 	memset(&x, 0, sizeof(x));
 	if (ext != NULL)
-		x = addr(ext);
+		x = fake_addr(ext);
 	memcpy(b + n, nonce, 12);
 	b[n + 12] = proto;
 	b[n + 13] = b[n + 14] = b[n + 15] = 0;
@@ -101,7 +91,7 @@ static size_t
 filter(uint8_t *b, size_t n, uint8_t prefix, uint16_t rport, const char *peer)
 {
 	uint8_t d[20];
-	struct in6_addr a = addr(peer);
+	struct in6_addr a = fake_addr(peer);
 
 	d[0] = 0;
 	d[1] = prefix;
@@ -114,7 +104,7 @@ static int
 ask(struct fake_env *e, const char *src, const uint8_t *req, size_t len, uint8_t *resp,
     size_t *rl)
 {
-	struct in6_addr from = addr(src);
+	struct in6_addr from = fake_addr(src);
 
 	return pmp_handle(&e->ctx, &from, req, len, resp, rl);
 }
@@ -255,7 +245,7 @@ TEST(pcp_announce)
 	CHECK_EQ(result(e, C1, req, n, resp, &rl), PCP_UNSUPP_OPTION);
 	/* THIRD_PARTY is not valid for ANNOUNCE: MALFORMED_OPTION (§7.3) */
 	{
-		struct in6_addr a = addr(C2);
+		struct in6_addr a = fake_addr(C2);
 		n = opt(req, 24, PCP_OPT_THIRD_PARTY, &a, 16);
 		CHECK_EQ(result(e, C1, req, n, resp, &rl), PCP_MALFORMED_OPTION);
 	}
@@ -272,7 +262,7 @@ TEST(pcp_map_create_layout_refresh_delete)
 	struct fake_env *e = env();
 	uint8_t req[128], resp[PMP_MAX_DATAGRAM];
 	size_t rl, n;
-	struct in6_addr ext = addr("203.0.113.5"), c1 = addr(C1);
+	struct in6_addr ext = fake_addr("203.0.113.5"), c1 = fake_addr(C1);
 	struct mapping *m;
 
 	n = map(req, C1, NONCE_A, IPPROTO_TCP, 8000, 8000, 3600, NULL);
@@ -400,7 +390,7 @@ TEST(pcp_prefer_failure_and_suggested_address)
 	struct fake_env *e = env();
 	uint8_t req[128], resp[PMP_MAX_DATAGRAM];
 	size_t rl, n;
-	struct in6_addr ext = addr("203.0.113.5");
+	struct in6_addr ext = fake_addr("203.0.113.5");
 
 	n = map(req, C1, NONCE_A, IPPROTO_UDP, 9000, 9000, 600, NULL);
 	CHECK_EQ(result(e, C1, req, n, resp, &rl), PCP_SUCCESS);
@@ -449,7 +439,7 @@ TEST(pcp_third_party)
 	struct fake_env *e = env();
 	uint8_t req[128], resp[PMP_MAX_DATAGRAM];
 	size_t rl, n;
-	struct in6_addr c2 = addr(C2), out = addr("198.51.100.7"), v6 = addr("2001:db8::5");
+	struct in6_addr c2 = fake_addr(C2), out = fake_addr("198.51.100.7"), v6 = fake_addr("2001:db8::5");
 	struct mapping *m;
 
 	/* refused by default */
@@ -491,7 +481,7 @@ TEST(pcp_filter)
 	struct fake_env *e = env();
 	uint8_t req[160], resp[PMP_MAX_DATAGRAM];
 	size_t rl, n;
-	struct in6_addr peer = addr("198.51.100.3");
+	struct in6_addr peer = fake_addr("198.51.100.3");
 	struct mapping *m;
 
 	n = map(req, C1, NONCE_A, IPPROTO_TCP, 9400, 9400, 600, NULL);

@@ -5,6 +5,7 @@
 
 #include "conf.h"
 #include "perm.h"
+#include "fake_fw.h"
 #include "unit.h"
 #include "util.h"
 
@@ -39,19 +40,9 @@ free_rules(struct perm_rule *r, unsigned n)
 			regfree(&r[i].regex);
 }
 
-static struct in6_addr
-A(const char *s)
-{
-	struct in6_addr a;
-
-	if (addr_parse(s, &a) < 0)
-		abort();
-	return a;
-}
-
 TEST(perm_no_rules_allow)
 {
-	struct in6_addr a = A("192.168.1.10");
+	struct in6_addr a = fake_addr("192.168.1.10");
 
 	CHECK(perm_allowed(NULL, 0, 80, &a, 80, "x"));
 	CHECK_EQ(perm_match(NULL, 0, 80, &a, 80, "x"), -1);
@@ -60,7 +51,7 @@ TEST(perm_no_rules_allow)
 TEST(perm_first_match_wins)
 {
 	struct perm_rule r[3];
-	struct in6_addr a = A("192.168.1.10"), b = A("192.168.2.10");
+	struct in6_addr a = fake_addr("192.168.1.10"), b = fake_addr("192.168.2.10");
 
 	rule(&r[0], false, 22, 22, "0.0.0.0", 0, 0, 65535, NULL);
 	rule(&r[1], true, 1024, 65535, "192.168.1.0", 24, 1024, 65535, NULL);
@@ -82,7 +73,7 @@ TEST(perm_first_match_wins)
 TEST(perm_default_deny_with_rules)
 {
 	struct perm_rule r[1];
-	struct in6_addr a = A("192.168.1.10"), b = A("10.0.0.5");
+	struct in6_addr a = fake_addr("192.168.1.10"), b = fake_addr("10.0.0.5");
 
 	rule(&r[0], true, 1024, 65535, "192.168.1.0", 24, 1024, 65535, NULL);
 	CHECK(perm_allowed(r, 1, 1024, &a, 1024, ""));
@@ -96,7 +87,7 @@ TEST(perm_default_deny_with_rules)
 TEST(perm_masks_and_single_hosts)
 {
 	struct perm_rule r[3];
-	struct in6_addr h = A("192.168.1.77"), n = A("192.168.1.78"), w = A("172.16.9.1");
+	struct in6_addr h = fake_addr("192.168.1.77"), n = fake_addr("192.168.1.78"), w = fake_addr("172.16.9.1");
 
 	rule(&r[0], true, 5000, 5000, "192.168.1.77", 32, 5000, 5000, NULL);
 	rule(&r[1], true, 6000, 6999, "172.16.0.0", 12, 0, 65535, NULL);
@@ -115,7 +106,7 @@ TEST(perm_masks_and_single_hosts)
 TEST(perm_regex_on_description)
 {
 	struct perm_rule r[2];
-	struct in6_addr a = A("192.168.1.10");
+	struct in6_addr a = fake_addr("192.168.1.10");
 
 	rule(&r[0], true, 0, 65535, "0.0.0.0", 0, 0, 65535, "^(Skype|BitTorrent)");
 	rule(&r[1], false, 0, 65535, "0.0.0.0", 0, 0, 65535, NULL);
@@ -137,7 +128,7 @@ TEST(perm_regex_on_description)
 TEST(perm_ipv6_clients)
 {
 	struct perm_rule r[2];
-	struct in6_addr v6 = A("2001:db8::5");
+	struct in6_addr v6 = fake_addr("2001:db8::5");
 
 	rule(&r[0], true, 0, 65535, "192.168.0.0", 16, 0, 65535, NULL);
 	rule(&r[1], true, 80, 80, "0.0.0.0", 0, 0, 65535, NULL);

@@ -16,16 +16,6 @@
 #define TCP IPPROTO_TCP
 #define UDP IPPROTO_UDP
 
-static struct in6_addr
-A(const char *s)
-{
-	struct in6_addr a;
-
-	if (addr_parse(s, &a) < 0)
-		abort();
-	return a;
-}
-
 static struct fake_env *
 env(void)
 {
@@ -40,7 +30,7 @@ TEST(store_add_find_conflict_refresh)
 	struct fake_env *e = env();
 	struct mapping r = fake_req(TCP, 8080, "192.168.1.10", 80, "web", OWNER_UPNP), *m;
 	struct mapping other = fake_req(TCP, 8080, "192.168.1.11", 80, "web2", OWNER_UPNP);
-	struct in6_addr any = A("0.0.0.0");
+	struct in6_addr any = fake_addr("0.0.0.0");
 
 	CHECK_EQ(store_add(e->s, &r, 3600, 0, &m), ST_OK);
 	CHECK(m != NULL && m->eport == 8080 && m->iport == 80);
@@ -91,7 +81,7 @@ TEST(store_shared_forward_element)
 	struct mapping b = fake_req(TCP, 8081, "192.168.1.10", 80, "b", OWNER_UPNP);
 	struct mapping c = fake_req(TCP, 8082, "192.168.1.10", 80, "c", OWNER_UPNP);
 
-	c.rhost = A("198.51.100.3");	/* a restricted one has its own element */
+	c.rhost = fake_addr("198.51.100.3");	/* a restricted one has its own element */
 	CHECK_EQ(store_add(e->s, &a, 3600, 0, NULL), ST_OK);
 	CHECK_EQ(store_add(e->s, &b, 3600, 0, NULL), ST_OK);
 	CHECK_EQ(store_add(e->s, &c, 3600, 0, NULL), ST_OK);
@@ -116,7 +106,7 @@ TEST(store_remote_host_is_part_of_the_key)
 	struct fake_env *e = env();
 	struct mapping a = fake_req(TCP, 5000, "192.168.1.10", 5000, "a", OWNER_UPNP);
 	struct mapping b = fake_req(TCP, 5000, "192.168.1.11", 5000, "b", OWNER_UPNP);
-	struct in6_addr rh = A("203.0.113.7");
+	struct in6_addr rh = fake_addr("203.0.113.7");
 
 	b.rhost = rh;
 	CHECK_EQ(store_add(e->s, &a, 0, 0, NULL), ST_OK);
@@ -419,7 +409,7 @@ TEST(store_quotas)
 {
 	struct fake_env *e = fake_env_new(false);
 	struct mapping r;
-	struct in6_addr a = A("192.168.1.10");
+	struct in6_addr a = fake_addr("192.168.1.10");
 	unsigned i;
 
 	e->ctx.cfg.max_mappings_per_client = 3;
@@ -458,7 +448,7 @@ TEST(store_secure_mode)
 {
 	struct fake_env *e = fake_env_new(false);
 	struct mapping r = fake_req(TCP, 4444, "192.168.1.10", 4444, "s", OWNER_UPNP);
-	struct in6_addr me = A("192.168.1.10"), other = A("192.168.1.99");
+	struct in6_addr me = fake_addr("192.168.1.10"), other = fake_addr("192.168.1.99");
 
 	e->ctx.cfg.secure_mode = true;
 	fake_env_start(e);
@@ -591,7 +581,7 @@ TEST(store_disabled_mappings_stay_out_of_the_kernel)
 TEST(store_del_owner_and_find_internal)
 {
 	struct fake_env *e = env();
-	struct in6_addr a = A("192.168.1.10"), b = A("192.168.1.11");
+	struct in6_addr a = fake_addr("192.168.1.10"), b = fake_addr("192.168.1.11");
 	struct mapping r;
 	unsigned i;
 
