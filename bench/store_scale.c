@@ -47,7 +47,10 @@ xorshift(void)
 static struct mapping
 req(unsigned i, uint16_t eport)
 {
+	/* used before the next call; the store copies them */
 	static char desc[32];
+	static struct in6_addr iaddr;
+	static struct mapping_owner owner;
 	struct mapping m;
 	struct in_addr a;
 
@@ -55,13 +58,15 @@ req(unsigned i, uint16_t eport)
 	m.proto = i % 2 ? IPPROTO_UDP : IPPROTO_TCP;
 	m.eport = eport;
 	a.s_addr = htonl(0x0a000000u | ((i % 250) + 1) << 8 | ((i / 250) % 250 + 1));
-	addr_from_v4(&m.iaddr, a);
+	addr_from_v4(&iaddr, a);
+	m.iaddr = &iaddr;
 	m.iport = (uint16_t)(1024 + i % 60000);
 	m.enabled = true;
 	str_printf(desc, sizeof(desc), "scale %u", i);
-	m.desc = desc;	/* used before the next call; the store copies it */
-	m.owner.proto = OWNER_UPNP;
-	m.owner.addr = m.iaddr;
+	m.desc = desc;
+	owner.proto = OWNER_UPNP;
+	owner.addr = iaddr;
+	m.owner = &owner;
 	return m;
 }
 

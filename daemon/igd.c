@@ -251,6 +251,8 @@ static int
 add_mapping(struct igd_call *call, bool any)
 {
 	struct mapping req, *m = NULL;
+	struct mapping_owner owner = { .addr = call->requester, .proto = OWNER_UPNP };
+	struct in6_addr rhost, iaddr;
 	const char *client, *desc, *lease_s;
 	uint32_t lease = 0;
 	struct in_addr ia;
@@ -259,8 +261,9 @@ add_mapping(struct igd_call *call, bool any)
 	int e;
 
 	memset(&req, 0, sizeof(req));
-	if ((e = arg_rhost(call, &req.rhost)) != 0 || (e = arg_proto(call, &req.proto)) != 0)
+	if ((e = arg_rhost(call, &rhost)) != 0 || (e = arg_proto(call, &req.proto)) != 0)
 		return e;
+	req.rhost = &rhost;
 	{
 		const char *ep = soap_arg(call->env, "NewExternalPort");
 
@@ -285,7 +288,8 @@ add_mapping(struct igd_call *call, bool any)
 	client = soap_arg(call->env, "NewInternalClient");
 	if (client == NULL || inet_pton(AF_INET, client, &ia) != 1 || ia.s_addr == 0)
 		return 402;
-	addr_from_v4(&req.iaddr, ia);
+	addr_from_v4(&iaddr, ia);
+	req.iaddr = &iaddr;
 	if ((e = arg_bool(call, "NewEnabled", true, &enabled)) != 0)
 		return e;
 	req.enabled = enabled;
@@ -300,8 +304,7 @@ add_mapping(struct igd_call *call, bool any)
 	 * clamped to it; IGD:1: 0 is a permanent mapping. */
 	if (is_v2(call) && (lease == 0 || lease > IGD_MAX_LEASE))
 		lease = IGD_MAX_LEASE;
-	req.owner.proto = OWNER_UPNP;
-	req.owner.addr = call->requester;
+	req.owner = &owner;
 	r = store_add(call->ctx->store, &req, lease, any ? STORE_F_ANY_PORT : 0, &m);
 	if (r != ST_OK) {
 		log_debug("upnp: %s %u: %s", proto_name(req.proto), req.eport, store_strerror(r));
@@ -346,7 +349,7 @@ out_entry_tail(struct igd_call *call, const struct mapping *m)
 	char a[INET6_ADDRSTRLEN];
 
 	out_u64(call, "NewInternalPort", m->iport);
-	out_arg(call, "NewInternalClient", addr_str(&m->iaddr, a, sizeof(a)));
+	out_arg(call, "NewInternalClient", addr_str(m->iaddr, a, sizeof(a)));
 	out_arg(call, "NewEnabled", m->enabled ? "1" : "0");
 	out_arg(call, "NewPortMappingDescription", m->desc);
 	out_u64(call, "NewLeaseDuration", store_lease_left(call->ctx->store, m));
@@ -365,7 +368,7 @@ a_get_generic_entry(struct igd_call *call)
 	m = store_nth(call->ctx->store, idx);
 	if (m == NULL)
 		return 713;
-	rhost_text(&m->rhost, rh, sizeof(rh));
+	rhost_text(m->rhost, rh, sizeof(rh));
 	out_arg(call, "NewRemoteHost", rh);
 	out_u64(call, "NewExternalPort", m->eport);
 	out_arg(call, "NewProtocol", proto_name(m->proto));
@@ -429,7 +432,7 @@ range_visit(struct mapping *m, void *arg)
 {
 	struct range_q *q = arg;
 
-	if (!q->manage && memcmp(&m->iaddr, &q->requester, sizeof(m->iaddr)) != 0)
+	if (!q->manage && !addr_eq(m->iaddr, &q->requester))
 		return 0;
 	if (q->n == q->cap) {
 		size_t cap = q->cap ? q->cap * 2 : 64;
@@ -468,7 +471,7 @@ a_delete_port_mapping_range(struct igd_call *call)
 	for (i = 0; i < q.n; i++) {
 		keys[i].proto = q.found[i]->proto;
 		keys[i].eport = q.found[i]->eport;
-		keys[i].rhost = q.found[i]->rhost;
+		keys[i].rhost = *q.found[i]->rhost;
 	}
 	free(q.found);
 	for (i = 0; i < q.n; i++) {
@@ -516,7 +519,7 @@ a_get_list_of_port_mappings(struct igd_call *call)
 		const struct mapping *m = q.found[i];
 		char rh[INET6_ADDRSTRLEN], ia[INET6_ADDRSTRLEN];
 
-		rhost_text(&m->rhost, rh, sizeof(rh));
+		rhost_text(m->rhost, rh, sizeof(rh));
 		desc_buf_printf(&list, "<p:PortMappingEntry><p:NewRemoteHost>%s</p:NewRemoteHost>"
 				"<p:NewExternalPort>%u</p:NewExternalPort>"
 				"<p:NewProtocol>%s</p:NewProtocol>"
@@ -524,7 +527,7 @@ a_get_list_of_port_mappings(struct igd_call *call)
 				"<p:NewInternalClient>%s</p:NewInternalClient>"
 				"<p:NewEnabled>%d</p:NewEnabled><p:NewDescription>",
 				rh, m->eport, proto_name(m->proto), m->iport,
-				addr_str(&m->iaddr, ia, sizeof(ia)), m->enabled ? 1 : 0);
+				addr_str(m->iaddr, ia, sizeof(ia)), m->enabled ? 1 : 0);
 		desc_buf_escape(&list, m->desc, strlen(m->desc));
 		desc_buf_printf(&list, "</p:NewDescription><p:NewLeaseTime>%u</p:NewLeaseTime>"
 				"</p:PortMappingEntry>",

@@ -367,30 +367,32 @@ proto_text(uint8_t proto, char *buf, size_t size)
 int
 lease_format(char *buf, size_t size, const struct lease_record *r)
 {
+	static const struct in6_addr any;
 	const struct mapping *m = &r->m;
+	const struct mapping_owner *o = m->owner;
+	const struct in6_addr *rhost = m->rhost != NULL ? m->rhost : &any;
 	char pbuf[8], rh[INET6_ADDRSTRLEN], ia[INET6_ADDRSTRLEN], oa[INET6_ADDRSTRLEN];
-	char nonce[2 * sizeof(m->owner.nonce) + 1];
+	char nonce[2 * sizeof(o->nonce) + 1];
 	size_t len, i;
-	unsigned op = (unsigned)m->owner.proto;
 
 	if (r->op == '-') {
 		if (str_printf(buf, size, "- %s %u %s\n", proto_text(m->proto, pbuf, sizeof(pbuf)),
-			       m->eport, addr_str(&m->rhost, rh, sizeof(rh))) < 0)
+			       m->eport, addr_str(rhost, rh, sizeof(rh))) < 0)
 			return -1;
 		return (int)strlen(buf);
 	}
-	if (op >= ARRAY_SIZE(owner_names))
+	if (o == NULL || m->iaddr == NULL || (unsigned)o->proto >= ARRAY_SIZE(owner_names))
 		return -1;
-	for (i = 0; i < sizeof(m->owner.nonce); i++) {
-		nonce[2 * i] = hexdigits[m->owner.nonce[i] >> 4];
-		nonce[2 * i + 1] = hexdigits[m->owner.nonce[i] & 15];
+	for (i = 0; i < sizeof(o->nonce); i++) {
+		nonce[2 * i] = hexdigits[o->nonce[i] >> 4];
+		nonce[2 * i + 1] = hexdigits[o->nonce[i] & 15];
 	}
 	nonce[2 * i] = '\0';
 	if (str_printf(buf, size, "+ %s %u %s %s %u %lld %lld %s %s %s %d ",
 		       proto_text(m->proto, pbuf, sizeof(pbuf)), m->eport,
-		       addr_str(&m->rhost, rh, sizeof(rh)), addr_str(&m->iaddr, ia, sizeof(ia)),
+		       addr_str(rhost, rh, sizeof(rh)), addr_str(m->iaddr, ia, sizeof(ia)),
 		       m->iport, (long long)r->expiry_wall, (long long)m->created,
-		       owner_names[op], addr_str(&m->owner.addr, oa, sizeof(oa)), nonce,
+		       owner_names[o->proto], addr_str(&o->addr, oa, sizeof(oa)), nonce,
 		       m->enabled ? 1 : 0) < 0)
 		return -1;
 	len = strlen(buf);
@@ -538,6 +540,9 @@ lease_parse(const char *line, size_t len, struct lease_record *r)
 
 	memset(r, 0, sizeof(*r));
 	r->m.desc = r->desc;
+	r->m.rhost = &r->rhost;
+	r->m.iaddr = &r->iaddr;
+	r->m.owner = &r->owner;
 	if (len < 2 || (line[0] != '+' && line[0] != '-') || line[1] != ' ')
 		return -1;
 	r->op = line[0];
@@ -549,10 +554,10 @@ lease_parse(const char *line, size_t len, struct lease_record *r)
 		return -1;
 	r->m.eport = (uint16_t)v;
 	if (r->op == '-')
-		return last_field(&c, &f, &fl) < 0 || parse_addr(f, fl, &r->m.rhost) < 0 ? -1 : 0;
-	if (field(&c, &f, &fl) < 0 || parse_addr(f, fl, &r->m.rhost) < 0)
+		return last_field(&c, &f, &fl) < 0 || parse_addr(f, fl, &r->rhost) < 0 ? -1 : 0;
+	if (field(&c, &f, &fl) < 0 || parse_addr(f, fl, &r->rhost) < 0)
 		return -1;
-	if (field(&c, &f, &fl) < 0 || parse_addr(f, fl, &r->m.iaddr) < 0)
+	if (field(&c, &f, &fl) < 0 || parse_addr(f, fl, &r->iaddr) < 0)
 		return -1;
 	if (field(&c, &f, &fl) < 0 || parse_num(f, fl, 1, 65535, &v) < 0)
 		return -1;
@@ -570,16 +575,16 @@ lease_parse(const char *line, size_t len, struct lease_record *r)
 			break;
 	if (i == ARRAY_SIZE(owner_names))
 		return -1;
-	r->m.owner.proto = (enum owner_proto)i;
-	if (field(&c, &f, &fl) < 0 || parse_addr(f, fl, &r->m.owner.addr) < 0)
+	r->owner.proto = (enum owner_proto)i;
+	if (field(&c, &f, &fl) < 0 || parse_addr(f, fl, &r->owner.addr) < 0)
 		return -1;
-	if (field(&c, &f, &fl) < 0 || fl != 2 * sizeof(r->m.owner.nonce))
+	if (field(&c, &f, &fl) < 0 || fl != 2 * sizeof(r->owner.nonce))
 		return -1;
-	for (i = 0; i < sizeof(r->m.owner.nonce); i++) {
+	for (i = 0; i < sizeof(r->owner.nonce); i++) {
 		int hi = hexval(f[2 * i]), lo = hexval(f[2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			return -1;
-		r->m.owner.nonce[i] = (uint8_t)(hi << 4 | lo);
+		r->owner.nonce[i] = (uint8_t)(hi << 4 | lo);
 	}
 	/* ENABLED is followed by a space even when DESC is empty. */
 	if (field(&c, &f, &fl) < 0 || fl != 1 || (f[0] != '0' && f[0] != '1'))

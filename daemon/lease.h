@@ -16,7 +16,11 @@ struct lease_record {
 	char op;			/* '+' add/refresh, '-' delete */
 	struct mapping m;		/* '-' fills only proto, eport, rhost */
 	int64_t expiry_wall;		/* UNIX seconds, 0 = none */
-	char desc[MAPPING_DESC_MAX];	/* lease_parse() decodes m.desc here */
+	/* lease_parse() decodes into these, m's pointers point here (a
+	 * record built to be written may point anywhere). */
+	struct in6_addr rhost, iaddr;
+	struct mapping_owner owner;
+	char desc[MAPPING_DESC_MAX];
 };
 
 /* Open (creating it, mode 0600) the journal for appending.  A torn last

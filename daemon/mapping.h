@@ -22,20 +22,25 @@ struct mapping_owner {
 };
 
 /* Addresses are IPv6 or v4-mapped IPv6 so that IPv6 pinholes fit in the
- * same store.  rhost all-zero = any remote host.  Fields are ordered to
- * pack: the store holds one of these per mapping.
+ * same store.  They are pointers: a gateway holds many mappings of few
+ * hosts, and the store keeps each address (and each owner) once, shared
+ * by all its mappings (48 bytes less per mapping than inline copies).
+ *
+ * In a request: rhost NULL or :: = any remote host; iaddr and owner point
+ * at the caller's values, which the store copies.  In a stored mapping
+ * every pointer is set (rhost points at :: for "any") and stays valid as
+ * long as the mapping does.
  *
  * desc: in a request, the caller's string (NULL = none; the store copies
  * it, sanitized, at most MAPPING_DESC_MAX - 1 bytes); in a stored mapping,
  * the store's copy, valid as long as the mapping is. */
 struct mapping {
-	struct in6_addr rhost;		/* remote host restriction or :: */
-	struct in6_addr iaddr;		/* internal client */
-	struct mapping_owner owner;
+	const struct in6_addr *rhost;	/* remote host restriction */
+	const struct in6_addr *iaddr;	/* internal client */
+	const struct mapping_owner *owner;
 	const char *desc;		/* printable */
 	uint64_t expires;		/* monotonic ms; 0 = no expiry */
 	int64_t created;		/* wall-clock seconds */
-	uint64_t fw_packets;		/* last counter seen (idle cleanup) */
 	uint16_t eport;			/* external port, host order */
 	uint16_t iport;			/* internal port, host order */
 	uint8_t proto;			/* IPPROTO_TCP, IPPROTO_UDP (room for others) */

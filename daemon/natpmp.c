@@ -74,9 +74,9 @@ map_delete(struct igdd_ctx *ctx, const struct in6_addr *from, uint8_t proto, uin
 	m = store_find_internal(ctx->store, proto, from, iport);
 	if (m == NULL)
 		return NATPMP_SUCCESS;
-	if (m->owner.proto != OWNER_NATPMP)
+	if (m->owner->proto != OWNER_NATPMP)
 		return NATPMP_REFUSED;
-	return result_from_store(store_del(ctx->store, m->proto, m->eport, &m->rhost, from));
+	return result_from_store(store_del(ctx->store, m->proto, m->eport, m->rhost, from));
 }
 
 static enum natpmp_result
@@ -84,6 +84,7 @@ map_add(struct igdd_ctx *ctx, const struct in6_addr *from, uint8_t proto, uint16
 	uint16_t eport, uint32_t lifetime, uint16_t *got_eport, uint32_t *got_lifetime)
 {
 	struct mapping req, *existing, *m = NULL;
+	struct mapping_owner owner = { .addr = *from, .proto = OWNER_NATPMP };
 	enum store_result r;
 	unsigned flags = STORE_F_ANY_PORT;
 	char desc[32];
@@ -92,18 +93,17 @@ map_add(struct igdd_ctx *ctx, const struct in6_addr *from, uint8_t proto, uint16
 		return NATPMP_REFUSED;
 	memset(&req, 0, sizeof(req));
 	req.proto = proto;
-	req.iaddr = *from;
+	req.iaddr = from;
 	req.iport = iport;
 	req.enabled = true;
-	req.owner.proto = OWNER_NATPMP;
-	req.owner.addr = *from;
+	req.owner = &owner;
 	/* §3.3: the suggested port is only a hint; 0 = no preference, and
 	 * the internal port is the natural one to try. */
 	req.eport = eport != 0 ? eport : iport;
 	/* §3.3: a request for an internal port that this client has mapped
 	 * already returns the existing mapping, refreshed. */
 	existing = store_find_internal(ctx->store, proto, from, iport);
-	if (existing != NULL && addr_is_any(&existing->rhost)) {
+	if (existing != NULL && addr_is_any(existing->rhost)) {
 		req.eport = existing->eport;
 		flags = 0;
 	}

@@ -273,13 +273,13 @@ map_delete(struct igdd_ctx *ctx, const struct pcp_req *q, const struct in6_addr 
 	}
 	/* Only the nonce that made a PCP mapping may delete it; mappings made
 	 * by UPnP, NAT-PMP or the administrator are not PCP's to remove. */
-	if (m->owner.proto != OWNER_PCP || memcmp(m->owner.nonce, q->nonce, PCP_NONCE_LEN) != 0) {
+	if (m->owner->proto != OWNER_PCP || memcmp(m->owner->nonce, q->nonce, PCP_NONCE_LEN) != 0) {
 		a->result = PCP_NOT_AUTHORIZED;
 		a->lifetime = pcp_error_lifetime(a->result);
 		return;
 	}
 	a->eport = m->eport;
-	a->result = result_from_store(store_del(ctx->store, m->proto, m->eport, &m->rhost,
+	a->result = result_from_store(store_del(ctx->store, m->proto, m->eport, m->rhost,
 						requester), false);
 	if (a->result == PCP_SUCCESS && ctx->ext_addr.s_addr != 0)
 		addr_from_v4(&a->ext_ip, ctx->ext_addr);
@@ -293,6 +293,7 @@ map_add(struct igdd_ctx *ctx, const struct pcp_req *q, const struct in6_addr *ia
 	struct in6_addr ours;
 	struct mapping req, *existing, *m = NULL;
 	unsigned flags = STORE_F_CHECK_NONCE;
+	struct mapping_owner owner = { .addr = *requester, .proto = OWNER_PCP };
 	uint32_t lifetime;
 	char desc[32];
 	enum store_result r;
@@ -325,13 +326,12 @@ map_add(struct igdd_ctx *ctx, const struct pcp_req *q, const struct in6_addr *ia
 
 	memset(&req, 0, sizeof(req));
 	req.proto = q->proto;
-	req.iaddr = *iaddr;
+	req.iaddr = iaddr;
 	req.iport = q->iport;
-	req.rhost = q->filter_peer;
+	req.rhost = &q->filter_peer;
 	req.enabled = true;
-	req.owner.proto = OWNER_PCP;
-	req.owner.addr = *requester;
-	memcpy(req.owner.nonce, q->nonce, PCP_NONCE_LEN);
+	memcpy(owner.nonce, q->nonce, PCP_NONCE_LEN);
+	req.owner = &owner;
 	if (q->desc[0] != '\0')
 		req.desc = q->desc;
 	else if (str_printf(desc, sizeof(desc), "PCP %u %s", (unsigned)q->iport,
@@ -352,18 +352,19 @@ map_add(struct igdd_ctx *ctx, const struct pcp_req *q, const struct in6_addr *ia
 	 * already exists: same nonce = refresh it (its external port stays);
 	 * other nonce = NOT_AUTHORIZED. */
 	existing = store_find_internal(ctx->store, q->proto, iaddr, q->iport);
-	if (existing != NULL && existing->owner.proto == OWNER_PCP) {
-		if (memcmp(existing->owner.nonce, q->nonce, PCP_NONCE_LEN) != 0) {
+	if (existing != NULL && existing->owner->proto == OWNER_PCP) {
+		if (memcmp(existing->owner->nonce, q->nonce, PCP_NONCE_LEN) != 0) {
 			a->result = PCP_NOT_AUTHORIZED;
 			return;
 		}
 		req.eport = existing->eport;
 		flags &= ~(unsigned)STORE_F_ANY_PORT;
-		if (memcmp(&existing->rhost, &req.rhost, sizeof(req.rhost)) != 0) {
+		if (addr_is_any(existing->rhost) ? !addr_is_any(req.rhost) :
+		    !addr_eq(existing->rhost, req.rhost)) {
 			/* A new FILTER replaces the old one (§13.3); the
 			 * remote host is part of the store's key. */
 			if (store_del(ctx->store, existing->proto, existing->eport,
-				      &existing->rhost, requester) != ST_OK) {
+				      existing->rhost, requester) != ST_OK) {
 				a->result = PCP_NO_RESOURCES;
 				return;
 			}
@@ -571,25 +572,25 @@ pcp_map_update(const struct igdd_ctx *ctx, const struct mapping *m, uint8_t *buf
 	struct in6_addr ext;
 	struct wr w;
 
-	if (m->owner.proto != OWNER_PCP || ctx->ext_addr.s_addr == 0)
+	if (m->owner->proto != OWNER_PCP || ctx->ext_addr.s_addr == 0)
 		return 0;
 	addr_from_v4(&ext, ctx->ext_addr);
 	wr_init(&w, buf, size);
 	write_header(ctx, &w, PCP_OP_MAP, PCP_SUCCESS, store_lease_left(ctx->store, m));
-	write_map_body(&w, m->owner.nonce, m->proto, m->iport, m->eport, &ext);
+	write_map_body(&w, m->owner->nonce, m->proto, m->iport, m->eport, &ext);
 	/* The options the mapping was made with, as its responses carried
 	 * them: a mapping for another host names it (THIRD_PARTY), a
 	 * restricted one its peer (FILTER, the whole address, any port). */
-	if (!addr_eq(&m->iaddr, &m->owner.addr)) {
+	if (!addr_eq(m->iaddr, &m->owner->addr)) {
 		write_option(&w, PCP_OPT_THIRD_PARTY, 16);
-		wr_bytes(&w, &m->iaddr, 16);
+		wr_bytes(&w, m->iaddr, 16);
 	}
-	if (!addr_is_any(&m->rhost)) {
+	if (!addr_is_any(m->rhost)) {
 		write_option(&w, PCP_OPT_FILTER, 20);
 		wr_u8(&w, 0);
 		wr_u8(&w, 128);
 		wr_u16(&w, 0);
-		wr_bytes(&w, &m->rhost, 16);
+		wr_bytes(&w, m->rhost, 16);
 	}
 	return w.err ? 0 : wr_len(&w);
 }

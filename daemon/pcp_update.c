@@ -103,13 +103,13 @@ send_round(struct pcp_update *u)
 		uint16_t port;
 		size_t len;
 
-		if (m == NULL || m->owner.proto != OWNER_PCP || !addr_is_v4(&m->owner.addr))
+		if (m == NULL || m->owner->proto != OWNER_PCP || !addr_is_v4(&m->owner->addr))
 			continue;
 		len = pcp_map_update(ctx, m, buf, sizeof(buf));
 		if (len == 0)
 			continue;
-		port = pcp_update_port(ctx, &m->owner.addr, m->owner.nonce);
-		if (pmp_sendto(ctx, addr_to_v4(&m->owner.addr), port ? port : PMP_CLIENT_PORT,
+		port = pcp_update_port(ctx, &m->owner->addr, m->owner->nonce);
+		if (pmp_sendto(ctx, addr_to_v4(&m->owner->addr), port ? port : PMP_CLIENT_PORT,
 			       buf, len) == 0)
 			sent++;
 	}

@@ -5,8 +5,11 @@
  *   - an order-statistic AVL tree keyed (proto, eport, rhost): find, nth,
  *     range, free-port search (ostree.c);
  *   - a hash on (proto, iaddr, iport): store_find_internal();
- *   - a hash of clients by address: mapping count as internal client
- *     (quotas) and the list of mappings it owns (store_del_owner());
+ *   - a table of shared entries: each address used as an internal client
+ *     or remote host is kept once (with its mapping count as internal
+ *     client, for quotas), and so is each owner (address, nonce,
+ *     protocol) with the list of mappings it holds (store_del_owner());
+ *     mappings point at them;
  *   - a binary min-heap on lease expiry, driving one loop timer.
  * Every change goes to the backend first, then the indexes, then the
  * lease journal (lease.c). */
@@ -27,25 +30,29 @@
 #include "store.h"
 #include "util.h"
 
-struct st_client;
-
+/* 119 bytes + the description: with a short one, one 144-byte malloc
+ * chunk per mapping. */
 struct st_node {
 	struct mapping m;
 	struct ost_node tn;		/* key tree */
 	struct st_node *ihnext;		/* internal-side hash chain */
-	struct st_client *ocl;		/* client entry of m.owner.addr */
-	struct st_node *oprev, *onext;	/* that owner's list */
+	struct st_node *oprev, *onext;	/* the owner's list */
+	uint32_t fw_packets;		/* low 32 bits of the last counter seen */
 	uint32_t heap_idx;		/* position + 1 in the expiry heap; 0 = none */
 	uint16_t desc_cap;		/* bytes of desc[] */
 	bool idle_seen;			/* fw_packets holds a counter from a pass */
 	char desc[];			/* m.desc, unless a longer one came later */
 };
 
-struct st_client {
-	struct in6_addr addr;
-	struct st_client *hnext;
-	size_t icount;			/* mappings with this internal client */
-	struct st_node *owned;		/* mappings owned (owner.addr) */
+/* A shared entry: a host (an address used as internal client or remote
+ * host; only key.addr is set) or an owner.  Freed with its last mapping. */
+struct st_ent {
+	struct mapping_owner key;	/* m.iaddr, m.rhost -> key.addr; m.owner -> key */
+	struct st_ent *hnext;
+	uint32_t refs;			/* mappings pointing here */
+	uint32_t icount;		/* host: mappings with it as internal client */
+	struct st_node *owned;		/* owner: its mappings */
+	bool host;
 };
 
 struct st_key {
@@ -66,8 +73,8 @@ struct store {
 	struct st_node **ihash;
 	size_t ihash_size, ihash_count;
 
-	struct st_client **chash;
-	size_t chash_size, chash_count;
+	struct st_ent **ehash;
+	size_t ehash_size, ehash_count;
 
 	struct st_node **heap;
 	size_t heap_n, heap_cap;
@@ -91,6 +98,8 @@ struct store {
 
 #define NODE(mp) container_of((mp), struct st_node, m)
 #define TNODE(tp) container_of((tp), struct st_node, tn)
+#define HOST(ap) container_of((ap), struct st_ent, key.addr)
+#define OWNER(op) container_of((op), struct st_ent, key)
 
 static const struct in6_addr zero_addr;
 
@@ -103,14 +112,14 @@ key_cmp(const struct st_key *k, const struct mapping *m)
 		return k->proto < m->proto ? -1 : 1;
 	if (k->eport != m->eport)
 		return k->eport < m->eport ? -1 : 1;
-	return memcmp(&k->rhost, &m->rhost, sizeof(k->rhost));
+	return memcmp(&k->rhost, m->rhost, sizeof(k->rhost));
 }
 
 static int
 tree_cmp(const struct ost_node *a, const struct ost_node *b)
 {
 	const struct mapping *ma = &TNODE(a)->m;
-	struct st_key k = { ma->proto, ma->eport, ma->rhost };
+	struct st_key k = { ma->proto, ma->eport, *ma->rhost };
 
 	return key_cmp(&k, &TNODE(b)->m);
 }
@@ -162,7 +171,7 @@ ihash_grow(struct store *s)
 	for (i = 0; i < s->ihash_size; i++) {
 		struct st_node *n = s->ihash[i], *next;
 		for (; n != NULL; n = next) {
-			size_t b = ihash_of(s, n->m.proto, &n->m.iaddr, n->m.iport) & (nsize - 1);
+			size_t b = ihash_of(s, n->m.proto, n->m.iaddr, n->m.iport) & (nsize - 1);
 			next = n->ihnext;
 			n->ihnext = nb[b];
 			nb[b] = n;
@@ -182,7 +191,7 @@ ihash_add(struct store *s, struct st_node *n)
 	 * table costs 4 bytes per mapping instead of 8 to 16. */
 	if (s->ihash_count >= 2 * s->ihash_size)
 		ihash_grow(s);
-	b = ihash_of(s, n->m.proto, &n->m.iaddr, n->m.iport) & (s->ihash_size - 1);
+	b = ihash_of(s, n->m.proto, n->m.iaddr, n->m.iport) & (s->ihash_size - 1);
 	n->ihnext = s->ihash[b];
 	s->ihash[b] = n;
 	s->ihash_count++;
@@ -191,7 +200,7 @@ ihash_add(struct store *s, struct st_node *n)
 static void
 ihash_del(struct store *s, struct st_node *n)
 {
-	size_t b = ihash_of(s, n->m.proto, &n->m.iaddr, n->m.iport) & (s->ihash_size - 1);
+	size_t b = ihash_of(s, n->m.proto, n->m.iaddr, n->m.iport) & (s->ihash_size - 1);
 	struct st_node **pp;
 
 	for (pp = &s->ihash[b]; *pp != NULL; pp = &(*pp)->ihnext) {
@@ -204,90 +213,131 @@ ihash_del(struct store *s, struct st_node *n)
 	}
 }
 
-/* --- clients --------------------------------------------------------- */
+/* --- shared entries: hosts and owners ------------------------------- */
 
-static struct st_client *
-client_find(const struct store *s, const struct in6_addr *a)
+static uint64_t
+ent_hash(const struct store *s, bool host, const struct mapping_owner *k)
 {
-	struct st_client *c = s->chash[hash_addr(s->seed, a, 0) & (s->chash_size - 1)];
+	uint64_t n0, n1 = 0;
 
-	for (; c != NULL; c = c->hnext)
-		if (addr_eq(&c->addr, a))
-			return c;
+	memcpy(&n0, k->nonce, 8);
+	memcpy(&n1, k->nonce + 8, 4);
+	return mix64(hash_addr(s->seed, &k->addr, host ? 0x100 : (uint64_t)k->proto) ^ n0) ^ n1;
+}
+
+static bool
+ent_match(const struct st_ent *e, bool host, const struct mapping_owner *k)
+{
+	return e->host == host && addr_eq(&e->key.addr, &k->addr) &&
+	       (host || (e->key.proto == k->proto &&
+			 memcmp(e->key.nonce, k->nonce, sizeof(k->nonce)) == 0));
+}
+
+static struct st_ent *
+ent_find(const struct store *s, bool host, const struct mapping_owner *k)
+{
+	struct st_ent *e = s->ehash[ent_hash(s, host, k) & (s->ehash_size - 1)];
+
+	for (; e != NULL; e = e->hnext)
+		if (ent_match(e, host, k))
+			return e;
 	return NULL;
 }
 
-static void
-chash_grow(struct store *s)
+static struct st_ent *
+host_find(const struct store *s, const struct in6_addr *a)
 {
-	size_t nsize = s->chash_size * 2, i;
-	struct st_client **nb = calloc(nsize, sizeof(*nb));
+	struct mapping_owner k = { .addr = *a };
+
+	return ent_find(s, true, &k);
+}
+
+static void
+ehash_grow(struct store *s)
+{
+	size_t nsize = s->ehash_size * 2, i;
+	struct st_ent **nb = calloc(nsize, sizeof(*nb));
 
 	if (nb == NULL)
 		return;
-	for (i = 0; i < s->chash_size; i++) {
-		struct st_client *c = s->chash[i], *next;
-		for (; c != NULL; c = next) {
-			size_t b = hash_addr(s->seed, &c->addr, 0) & (nsize - 1);
-			next = c->hnext;
-			c->hnext = nb[b];
-			nb[b] = c;
+	for (i = 0; i < s->ehash_size; i++) {
+		struct st_ent *e = s->ehash[i], *next;
+		for (; e != NULL; e = next) {
+			size_t b = ent_hash(s, e->host, &e->key) & (nsize - 1);
+			next = e->hnext;
+			e->hnext = nb[b];
+			nb[b] = e;
 		}
 	}
-	free(s->chash);
-	s->chash = nb;
-	s->chash_size = nsize;
+	free(s->ehash);
+	s->ehash = nb;
+	s->ehash_size = nsize;
 }
 
-static struct st_client *
-client_get(struct store *s, const struct in6_addr *a)
+/* The entry for k, made if new, with one more reference; NULL on ENOMEM. */
+static struct st_ent *
+ent_get(struct store *s, bool host, const struct mapping_owner *k)
 {
-	struct st_client *c = client_find(s, a);
+	struct st_ent *e = ent_find(s, host, k);
 	size_t b;
 
-	if (c != NULL)
-		return c;
-	c = calloc(1, sizeof(*c));
-	if (c == NULL)
-		return NULL;
-	c->addr = *a;
-	if (s->chash_count >= s->chash_size)
-		chash_grow(s);
-	b = hash_addr(s->seed, a, 0) & (s->chash_size - 1);
-	c->hnext = s->chash[b];
-	s->chash[b] = c;
-	s->chash_count++;
-	return c;
+	if (e == NULL) {
+		e = calloc(1, sizeof(*e));
+		if (e == NULL)
+			return NULL;
+		e->host = host;
+		if (host)
+			e->key.addr = k->addr;
+		else
+			e->key = *k;
+		if (s->ehash_count >= s->ehash_size)
+			ehash_grow(s);
+		b = ent_hash(s, host, &e->key) & (s->ehash_size - 1);
+		e->hnext = s->ehash[b];
+		s->ehash[b] = e;
+		s->ehash_count++;
+	}
+	e->refs++;
+	return e;
 }
 
-/* Free the entry once nothing refers to it. */
-static void
-client_put(struct store *s, struct st_client *c)
+static struct st_ent *
+host_get(struct store *s, const struct in6_addr *a)
 {
-	struct st_client **pp;
+	struct mapping_owner k = { .addr = *a };
 
-	if (c == NULL || c->icount > 0 || c->owned != NULL)
+	return ent_get(s, true, &k);
+}
+
+/* One reference less; the entry goes with its last one. */
+static void
+ent_put(struct store *s, struct st_ent *e)
+{
+	struct st_ent **pp;
+
+	if (e == NULL || --e->refs > 0)
 		return;
-	pp = &s->chash[hash_addr(s->seed, &c->addr, 0) & (s->chash_size - 1)];
+	pp = &s->ehash[ent_hash(s, e->host, &e->key) & (s->ehash_size - 1)];
 	for (; *pp != NULL; pp = &(*pp)->hnext) {
-		if (*pp == c) {
-			*pp = c->hnext;
-			s->chash_count--;
-			free(c);
+		if (*pp == e) {
+			*pp = e->hnext;
+			s->ehash_count--;
+			free(e);
 			return;
 		}
 	}
 }
 
 static void
-owner_link(struct st_node *n, struct st_client *c)
+owner_link(struct st_node *n)
 {
-	n->ocl = c;
+	struct st_ent *o = OWNER(n->m.owner);
+
 	n->oprev = NULL;
-	n->onext = c->owned;
-	if (c->owned != NULL)
-		c->owned->oprev = n;
-	c->owned = n;
+	n->onext = o->owned;
+	if (o->owned != NULL)
+		o->owned->oprev = n;
+	o->owned = n;
 }
 
 static void
@@ -296,7 +346,7 @@ owner_unlink(struct st_node *n)
 	if (n->oprev != NULL)
 		n->oprev->onext = n->onext;
 	else
-		n->ocl->owned = n->onext;
+		OWNER(n->m.owner)->owned = n->onext;
 	if (n->onext != NULL)
 		n->onext->oprev = n->oprev;
 	n->oprev = n->onext = NULL;
@@ -407,32 +457,25 @@ arm_expiry(struct store *s)
 
 /* --- linking a node into every index --------------------------------- */
 
-/* Clients must exist (client_get) and heap space be reserved. */
+/* A node from node_new(), with heap space reserved. */
 static void
-link_node(struct store *s, struct st_node *n, struct st_client *icl, struct st_client *ocl)
+link_node(struct store *s, struct st_node *n)
 {
 	ost_insert(&s->tree, &n->tn);
 	ihash_add(s, n);
-	icl->icount++;
-	owner_link(n, ocl);
+	HOST(n->m.iaddr)->icount++;
+	owner_link(n);
 	heap_insert(s, n);
 }
 
-/* The internal client's entry is found again by hash rather than kept in
- * every node: 8 bytes per mapping for one lookup per deletion. */
 static void
 unlink_node(struct store *s, struct st_node *n)
 {
-	struct st_client *icl = client_find(s, &n->m.iaddr);
-
 	ost_remove(&s->tree, &n->tn);
 	ihash_del(s, n);
 	heap_remove(s, n);
 	owner_unlink(n);
-	icl->icount--;
-	client_put(s, icl);
-	if (n->ocl != icl)
-		client_put(s, n->ocl);
+	HOST(n->m.iaddr)->icount--;
 }
 
 /* --- lease journal --------------------------------------------------- */
@@ -609,7 +652,7 @@ store_sanitize_desc(char *dst, size_t size, const char *src, size_t srclen)
 static bool
 is_static(const struct mapping *m)
 {
-	return m->owner.proto == OWNER_STATIC;
+	return m->owner->proto == OWNER_STATIC;
 }
 
 static bool
@@ -638,7 +681,7 @@ static bool
 permitted(const struct store *s, const struct mapping *m, uint16_t eport)
 {
 	return is_static(m) ||
-	       perm_allowed(s->cfg->perms, s->cfg->n_perms, eport, &m->iaddr, m->iport, m->desc);
+	       perm_allowed(s->cfg->perms, s->cfg->n_perms, eport, m->iaddr, m->iport, m->desc);
 }
 
 static struct st_node *
@@ -669,7 +712,7 @@ refresh_verdict(const struct st_node *ex, const struct mapping *cand, unsigned f
 {
 	if (is_static(&ex->m) && !is_static(cand))
 		return ST_E_CONFLICT;
-	if (!addr_eq(&ex->m.iaddr, &cand->iaddr))
+	if (!addr_eq(ex->m.iaddr, cand->iaddr))
 		return ST_E_CONFLICT;
 	if (flags & STORE_F_NO_REFRESH)
 		return ST_E_CONFLICT;
@@ -677,8 +720,8 @@ refresh_verdict(const struct st_node *ex, const struct mapping *cand, unsigned f
 	 * mappings: only the same internal port counts as "this one". */
 	if ((flags & STORE_F_ANY_PORT) && ex->m.iport != cand->iport)
 		return ST_E_CONFLICT;
-	if ((flags & STORE_F_CHECK_NONCE) && ex->m.owner.proto == OWNER_PCP &&
-	    memcmp(ex->m.owner.nonce, cand->owner.nonce, sizeof(cand->owner.nonce)) != 0)
+	if ((flags & STORE_F_CHECK_NONCE) && ex->m.owner->proto == OWNER_PCP &&
+	    memcmp(ex->m.owner->nonce, cand->owner->nonce, sizeof(cand->owner->nonce)) != 0)
 		return ST_E_NONCE;
 	return ST_OK;
 }
@@ -687,14 +730,14 @@ static enum store_result
 quota(const struct store *s, const struct mapping *cand)
 {
 	const struct config *cfg = s->cfg;
-	struct st_client *c;
+	struct st_ent *c;
 
 	if (is_static(cand))
 		return ST_OK;
 	if (cfg->max_mappings != 0 && ost_count(&s->tree) >= cfg->max_mappings)
 		return ST_E_QUOTA_TOTAL;
 	if (cfg->max_mappings_per_client != 0) {
-		c = client_find(s, &cand->iaddr);
+		c = host_find(s, cand->iaddr);
 		if (c != NULL && c->icount >= cfg->max_mappings_per_client)
 			return ST_E_QUOTA_CLIENT;
 	}
@@ -741,20 +784,20 @@ search_port(struct store *s, struct mapping *cand)
 	return any_allowed ? ST_E_NO_PORT : ST_E_PERMISSION;
 }
 
-/* Validate and normalize a request into cand; its description goes to
+/* Validate and normalize a request into cand (its pointers stay the
+ * request's; rhost points at :: for "any"); its description goes to
  * desc[MAPPING_DESC_MAX]. */
 static enum store_result
 prepare(const struct mapping *req, unsigned flags, struct mapping *cand, char *desc)
 {
-	if (req->proto == 0 || req->iport == 0 || addr_is_any(&req->iaddr) ||
+	if (req->proto == 0 || req->iport == 0 || req->iaddr == NULL || addr_is_any(req->iaddr) ||
 	    (req->eport == 0 && !(flags & STORE_F_ANY_PORT)) ||
-	    (unsigned)req->owner.proto > OWNER_PCP)
+	    req->owner == NULL || (unsigned)req->owner->proto > OWNER_PCP)
 		return ST_E_INVAL;
 	memset(cand, 0, sizeof(*cand));
 	cand->proto = req->proto;
 	cand->eport = req->eport;
-	if (!addr_is_any(&req->rhost))
-		cand->rhost = req->rhost;
+	cand->rhost = req->rhost != NULL && !addr_is_any(req->rhost) ? req->rhost : &zero_addr;
 	cand->iaddr = req->iaddr;
 	cand->iport = req->iport;
 	cand->enabled = req->enabled;
@@ -776,9 +819,9 @@ decide(struct store *s, struct mapping *cand, unsigned flags, struct st_node **e
 	*ex = NULL;
 	s->inuse_valid[0] = s->inuse_valid[1] = false;
 	if (s->cfg->secure_mode && !is_static(cand) && !(flags & STORE_F_THIRD_PARTY) &&
-	    !addr_eq(&cand->iaddr, &cand->owner.addr))
+	    !addr_eq(cand->iaddr, &cand->owner->addr))
 		return ST_E_SECURE;
-	old = cand->eport != 0 ? find_node(s, cand->proto, cand->eport, &cand->rhost) : NULL;
+	old = cand->eport != 0 ? find_node(s, cand->proto, cand->eport, cand->rhost) : NULL;
 	if (old != NULL) {
 		r = refresh_verdict(old, cand, flags);
 		if (r == ST_OK && !permitted(s, cand, cand->eport))
@@ -823,79 +866,69 @@ has_fw(const struct store *s)
 	return s->fw != NULL && s->ops != NULL;
 }
 
-/* Undo the client_get()s of a mapping that was not inserted.  The
- * internal client and the owner are often one entry (NAT-PMP always):
- * release it once. */
-static void
-put_clients(struct store *s, struct st_client *icl, struct st_client *ocl)
-{
-	if (icl != NULL)
-		client_put(s, icl);
-	if (ocl != NULL && ocl != icl)
-		client_put(s, ocl);
-}
-
 /* A node for cand, its description stored right after it (no second
- * allocation, no fixed-size buffer: most descriptions are short). */
+ * allocation, no fixed-size buffer: most descriptions are short), its
+ * addresses and owner shared entries, and room in the expiry heap; NULL
+ * (holding nothing) when memory is short. */
 static struct st_node *
-node_alloc(const struct mapping *cand)
+node_new(struct store *s, const struct mapping *cand)
 {
 	size_t len = strlen(cand->desc) + 1;
 	struct st_node *n = calloc(1, sizeof(*n) + len);
+	struct st_ent *ih, *rh = NULL, *ow;
 
 	if (n == NULL)
 		return NULL;
+	ih = host_get(s, cand->iaddr);
+	if (cand->rhost != &zero_addr)
+		rh = host_get(s, cand->rhost);
+	ow = ent_get(s, false, cand->owner);
+	if (ih == NULL || (cand->rhost != &zero_addr && rh == NULL) || ow == NULL ||
+	    heap_reserve(s) < 0) {
+		ent_put(s, ih);
+		ent_put(s, rh);
+		ent_put(s, ow);
+		free(n);
+		return NULL;
+	}
 	n->m = *cand;
+	n->m.iaddr = &ih->key.addr;
+	n->m.rhost = rh != NULL ? &rh->key.addr : &zero_addr;
+	n->m.owner = &ow->key;
 	memcpy(n->desc, cand->desc, len);
 	n->m.desc = n->desc;
 	n->desc_cap = (uint16_t)len;
 	return n;
 }
 
+/* Free a node (out of every index) and its references. */
 static void
-node_free(struct st_node *n)
+node_free(struct store *s, struct st_node *n)
 {
-	if (n != NULL && n->m.desc != n->desc)
+	if (n->m.desc != n->desc)
 		free((char *)n->m.desc);
+	ent_put(s, HOST(n->m.iaddr));
+	if (n->m.rhost != &zero_addr)
+		ent_put(s, HOST(n->m.rhost));
+	ent_put(s, OWNER(n->m.owner));
 	free(n);
-}
-
-/* A node for cand, its clients' entries and room in the expiry heap;
- * NULL (holding nothing) when memory is short. */
-static struct st_node *
-node_new(struct store *s, const struct mapping *cand, struct st_client **icl,
-	 struct st_client **ocl)
-{
-	struct st_node *n = node_alloc(cand);
-
-	*icl = client_get(s, &cand->iaddr);
-	*ocl = client_get(s, &cand->owner.addr);
-	if (n == NULL || *icl == NULL || *ocl == NULL || heap_reserve(s) < 0) {
-		node_free(n);
-		put_clients(s, *icl, *ocl);
-		return NULL;
-	}
-	return n;
 }
 
 static enum store_result
 insert_new(struct store *s, const struct mapping *cand, struct mapping **out)
 {
-	struct st_client *icl, *ocl;
-	struct st_node *n = node_new(s, cand, &icl, &ocl);
+	struct st_node *n = node_new(s, cand);
 
 	if (n == NULL)
 		return ST_E_NOMEM;
 	n->m.created = time_wall();
-	n->m.fw_packets = 0;
 	if (has_fw(s) && n->m.enabled && s->ops->add(s->fw, &n->m) < 0) {
 		log_warn("firewall refused %s %u", proto_name(n->m.proto), n->m.eport);
 		s->stats.fw_errors++;
-		node_free(n);
-		put_clients(s, icl, ocl);
+		node_free(s, n);
 		return ST_E_FIREWALL;
 	}
-	link_node(s, n, icl, ocl);
+	link_node(s, n);
 	journal(s, '+', &n->m);
 	arm_expiry(s);
 	s->stats.added++;
@@ -912,12 +945,13 @@ static bool
 forward_shared(const struct store *s, const struct st_node *n)
 {
 	const struct mapping *m = &n->m;
-	size_t b = ihash_of(s, m->proto, &m->iaddr, m->iport) & (s->ihash_size - 1);
+	size_t b = ihash_of(s, m->proto, m->iaddr, m->iport) & (s->ihash_size - 1);
 	const struct st_node *o;
 
+	/* Stored mappings share address entries: equal is the same pointer. */
 	for (o = s->ihash[b]; o != NULL; o = o->ihnext) {
 		if (o != n && o->m.enabled && o->m.proto == m->proto && o->m.iport == m->iport &&
-		    addr_eq(&o->m.iaddr, &m->iaddr) && addr_eq(&o->m.rhost, &m->rhost))
+		    o->m.iaddr == m->iaddr && o->m.rhost == m->rhost)
 			return true;
 	}
 	return false;
@@ -930,7 +964,7 @@ static int
 fw_replace(struct store *s, const struct st_node *n, const struct mapping *upd)
 {
 	const struct mapping *old = &n->m;
-	bool changed = !addr_eq(&old->iaddr, &upd->iaddr) || old->iport != upd->iport;
+	bool changed = old->iaddr != upd->iaddr || old->iport != upd->iport;
 
 	if (!has_fw(s))
 		return 0;
@@ -951,7 +985,7 @@ static enum store_result
 refresh(struct store *s, struct st_node *n, const struct mapping *cand, struct mapping **out)
 {
 	struct mapping upd = n->m;
-	struct st_client *ocl = n->ocl;
+	struct st_ent *ow = OWNER(n->m.owner);
 	bool rehash = upd.iport != cand->iport;
 	bool new_desc = strcmp(n->m.desc, cand->desc) != 0;
 	size_t desc_len = strlen(cand->desc) + 1;
@@ -959,27 +993,27 @@ refresh(struct store *s, struct st_node *n, const struct mapping *cand, struct m
 
 	upd.iport = cand->iport;
 	upd.enabled = cand->enabled;
-	upd.owner = cand->owner;
 	upd.expires = cand->expires;
 	if (new_desc && desc_len > n->desc_cap && (long_desc = strdup(cand->desc)) == NULL)
 		return ST_E_NOMEM;
-	if (!addr_eq(&upd.owner.addr, &n->m.owner.addr)) {
-		ocl = client_get(s, &upd.owner.addr);
-		if (ocl == NULL) {
-			free(long_desc);
-			return ST_E_NOMEM;
-		}
+	/* The same owner entry, or a new reference (another protocol,
+	 * address or nonce now holds the mapping). */
+	if (!ent_match(ow, false, cand->owner) && (ow = ent_get(s, false, cand->owner)) == NULL) {
+		free(long_desc);
+		return ST_E_NOMEM;
 	}
+	upd.owner = &ow->key;
 	if (n->heap_idx == 0 && upd.expires != 0 && heap_reserve(s) < 0) {
-		client_put(s, ocl);
+		if (upd.owner != n->m.owner)
+			ent_put(s, ow);
 		free(long_desc);
 		return ST_E_NOMEM;
 	}
 	if (fw_replace(s, n, &upd) < 0) {
 		log_warn("firewall refused to update %s %u", proto_name(upd.proto), upd.eport);
 		s->stats.fw_errors++;
-		if (ocl != n->ocl)
-			client_put(s, ocl);
+		if (upd.owner != n->m.owner)
+			ent_put(s, ow);
 		free(long_desc);
 		return ST_E_FIREWALL;
 	}
@@ -992,11 +1026,12 @@ refresh(struct store *s, struct st_node *n, const struct mapping *cand, struct m
 	}
 	if (rehash)
 		ihash_del(s, n);
-	if (ocl != n->ocl) {
-		struct st_client *prev = n->ocl;
+	if (upd.owner != n->m.owner) {
+		struct st_ent *prev = OWNER(n->m.owner);
 		owner_unlink(n);
-		owner_link(n, ocl);
-		client_put(s, prev);
+		n->m.owner = upd.owner;
+		owner_link(n);
+		ent_put(s, prev);
 	}
 	heap_remove(s, n);
 	n->m = upd;
@@ -1035,7 +1070,7 @@ delete_node(struct store *s, struct st_node *n, enum store_del_why why)
 	case DEL_IDLE: s->stats.idle_removed++; break;
 	}
 	notify(s, &n->m, false);
-	node_free(n);
+	node_free(s, n);
 	return ST_OK;
 }
 
@@ -1094,10 +1129,10 @@ store_new(struct igdd_ctx *ctx, const struct fw_ops *ops, struct fw *fw)
 	if (getrandom(&s->seed, sizeof(s->seed), GRND_NONBLOCK) != (ssize_t)sizeof(s->seed))
 		s->seed = (uint64_t)time_mono_ms() ^ (uint64_t)(uintptr_t)s ^ (uint64_t)getpid();
 	ost_init(&s->tree, tree_cmp);
-	s->ihash_size = s->chash_size = 64;
+	s->ihash_size = s->ehash_size = 64;
 	s->ihash = calloc(s->ihash_size, sizeof(*s->ihash));
-	s->chash = calloc(s->chash_size, sizeof(*s->chash));
-	if (s->ihash == NULL || s->chash == NULL) {
+	s->ehash = calloc(s->ehash_size, sizeof(*s->ehash));
+	if (s->ihash == NULL || s->ehash == NULL) {
 		store_free(s);
 		return NULL;
 	}
@@ -1121,27 +1156,17 @@ store_new(struct igdd_ctx *ctx, const struct fw_ops *ops, struct fw *fw)
 static void
 free_node(struct ost_node *tn, void *arg)
 {
-	(void)arg;
-	node_free(TNODE(tn));
+	node_free(arg, TNODE(tn));
 }
 
+/* Every node and so every shared entry (their last references). */
 static void
 drop_all(struct store *s)
 {
-	size_t i;
-
-	ost_clear(&s->tree, free_node, NULL);
-	for (i = 0; i < s->chash_size; i++) {
-		struct st_client *c = s->chash[i], *next;
-		for (; c != NULL; c = next) {
-			next = c->hnext;
-			free(c);
-		}
-		s->chash[i] = NULL;
-	}
+	ost_clear(&s->tree, free_node, s);
 	if (s->ihash != NULL)
 		memset(s->ihash, 0, s->ihash_size * sizeof(*s->ihash));
-	s->chash_count = s->ihash_count = 0;
+	s->ihash_count = 0;
 	s->heap_n = 0;
 	loop_timer_cancel(&s->ctx->loop, &s->expiry_timer);
 }
@@ -1153,12 +1178,12 @@ store_free(struct store *s)
 		return;
 	loop_timer_cancel(&s->ctx->loop, &s->idle_timer);
 	loop_timer_cancel(&s->ctx->loop, &s->lease_retry);
-	if (s->chash != NULL)
+	if (s->ehash != NULL)
 		drop_all(s);
 	loop_timer_cancel(&s->ctx->loop, &s->expiry_timer);
 	lease_close(s->lease);
 	free(s->ihash);
-	free(s->chash);
+	free(s->ehash);
 	free(s->heap);
 	free(s);
 }
@@ -1168,14 +1193,13 @@ static void
 restore_record(void *arg, const struct lease_record *r)
 {
 	struct store *s = arg;
-	struct st_node *old = find_node(s, r->m.proto, r->m.eport, &r->m.rhost), *n;
-	struct st_client *icl, *ocl;
+	struct st_node *old = find_node(s, r->m.proto, r->m.eport, r->m.rhost), *n;
 	struct mapping cand;
 	char desc[MAPPING_DESC_MAX], a[INET6_ADDRSTRLEN];
 
 	if (old != NULL) {
 		unlink_node(s, old);
-		node_free(old);
+		node_free(s, old);
 	}
 	if (r->op != '+')
 		return;
@@ -1188,17 +1212,17 @@ restore_record(void *arg, const struct lease_record *r)
 	if (!permitted(s, &cand, cand.eport)) {
 		log_info("lease %s %u -> %s:%u no longer permitted, dropped",
 			 proto_name(cand.proto), cand.eport,
-			 addr_str(&cand.iaddr, a, sizeof(a)), cand.iport);
+			 addr_str(cand.iaddr, a, sizeof(a)), cand.iport);
 		return;
 	}
 	cand.created = r->m.created;
 	cand.expires = lease_mono_from_wall(r->expiry_wall, time_mono_ms(), time_wall());
-	n = node_new(s, &cand, &icl, &ocl);
+	n = node_new(s, &cand);
 	if (n == NULL) {
 		s->stats.lease_errors++;
 		return;
 	}
-	link_node(s, n, icl, ocl);
+	link_node(s, n);
 }
 
 int
@@ -1277,8 +1301,8 @@ store_del(struct store *s, uint8_t proto, uint16_t eport, const struct in6_addr 
 	if (requester != NULL) {
 		if (is_static(&n->m))
 			return ST_E_NOT_OWNER;
-		if (s->cfg->secure_mode && !addr_eq(requester, &n->m.iaddr) &&
-		    !addr_eq(requester, &n->m.owner.addr))
+		if (s->cfg->secure_mode && !addr_eq(requester, n->m.iaddr) &&
+		    !addr_eq(requester, &n->m.owner->addr))
 			return ST_E_NOT_OWNER;
 	}
 	return delete_node(s, n, DEL_ASKED);
@@ -1306,7 +1330,7 @@ store_find_internal(struct store *s, uint8_t proto, const struct in6_addr *iaddr
 
 	/* The chain holds this key's mappings (a few) plus collisions. */
 	for (n = s->ihash[b]; n != NULL; n = n->ihnext) {
-		if (n->m.proto != proto || n->m.iport != iport || !addr_eq(&n->m.iaddr, iaddr))
+		if (n->m.proto != proto || n->m.iport != iport || !addr_eq(n->m.iaddr, iaddr))
 			continue;
 		if (best == NULL || tree_cmp(&n->tn, &best->tn) < 0)
 			best = n;
@@ -1331,7 +1355,7 @@ store_count(const struct store *s)
 size_t
 store_count_client(struct store *s, const struct in6_addr *iaddr)
 {
-	struct st_client *c = client_find(s, iaddr);
+	struct st_ent *c = host_find(s, iaddr);
 
 	return c != NULL ? c->icount : 0;
 }
@@ -1363,7 +1387,7 @@ store_range(struct store *s, uint8_t proto, uint16_t lo, uint16_t hi, store_visi
 		}
 		k.proto = m->proto;
 		k.eport = m->eport;
-		k.rhost = m->rhost;
+		k.rhost = *m->rhost;
 		visited++;
 		if (cb(m, arg) != 0)
 			break;
@@ -1377,25 +1401,26 @@ size_t
 store_del_owner(struct store *s, enum owner_proto op, const struct in6_addr *addr,
 		uint8_t proto, const struct in6_addr *iaddr, const uint8_t *nonce)
 {
-	struct st_client *c = client_find(s, addr);
+	struct mapping_owner k = { .addr = *addr, .proto = op };
+	struct st_ent *o;
 	struct st_node *n, *next;
 	size_t count = 0;
 
-	if (c == NULL)
+	if (nonce != NULL)
+		memcpy(k.nonce, nonce, sizeof(k.nonce));
+	if ((o = ent_find(s, false, &k)) == NULL)
 		return 0;
-	/* Keep the entry alive while walking: a count of one more. */
-	c->icount++;
-	for (n = c->owned; n != NULL; n = next) {
+	/* Keep the entry alive while walking: a reference more. */
+	o->refs++;
+	for (n = o->owned; n != NULL; n = next) {
 		next = n->onext;
-		if (n->m.owner.proto != op || (proto != 0 && n->m.proto != proto) ||
-		    (iaddr != NULL && !addr_eq(&n->m.iaddr, iaddr)) ||
-		    (nonce != NULL && memcmp(n->m.owner.nonce, nonce, sizeof(n->m.owner.nonce)) != 0))
+		if ((proto != 0 && n->m.proto != proto) ||
+		    (iaddr != NULL && !addr_eq(n->m.iaddr, iaddr)))
 			continue;
 		if (delete_node(s, n, DEL_ASKED) == ST_OK)
 			count++;
 	}
-	c->icount--;
-	client_put(s, c);
+	ent_put(s, o);
 	return count;
 }
 
@@ -1504,12 +1529,14 @@ store_idle_pass(struct store *s)
 			continue;
 		if (s->ops->counters(s->fw, &nd->m, &packets) < 0)
 			continue;
-		if (nd->idle_seen && packets == nd->m.fw_packets) {
+		/* Low 32 bits: equal after exactly k * 2^32 packets is a
+		 * chance not worth 4 more bytes in every mapping. */
+		if (nd->idle_seen && (uint32_t)packets == nd->fw_packets) {
 			if (delete_node(s, nd, DEL_IDLE) == ST_OK)
 				removed++;
 			continue;
 		}
-		nd->m.fw_packets = packets;
+		nd->fw_packets = (uint32_t)packets;
 		nd->idle_seen = true;
 	}
 	free(ms);

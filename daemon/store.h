@@ -109,10 +109,11 @@ size_t store_count_client(struct store *s, const struct in6_addr *iaddr);
 typedef int (*store_visit_cb)(struct mapping *m, void *arg);
 size_t store_range(struct store *s, uint8_t proto, uint16_t lo, uint16_t hi,
 		   store_visit_cb cb, void *arg);
-/* Delete every mapping the owner address made through owner_proto, of
- * this proto (0 = any), and, when not NULL, to this internal address and
- * with this PCP nonce: NAT-PMP and PCP "delete all".  Walks the owner's
- * own list, never the whole store.  Returns the count deleted. */
+/* Delete every mapping the owner (address, owner_proto, PCP nonce; NULL =
+ * the all-zero nonce of NAT-PMP) holds, of this proto (0 = any) and, when
+ * not NULL, to this internal address: NAT-PMP and PCP "delete all".
+ * Walks the owner's own list, never the whole store.  Returns the count
+ * deleted. */
 size_t store_del_owner(struct store *s, enum owner_proto op, const struct in6_addr *addr,
 		       uint8_t proto, const struct in6_addr *iaddr, const uint8_t *nonce);
 

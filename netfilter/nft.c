@@ -705,6 +705,7 @@ replace_mapping(struct fw *fw, const struct mapping *m, enum nft_set_id dnat,
 	const struct mapping *one[1] = { m };
 	struct elem_reply er;
 	struct mapping old = *m;
+	struct in6_addr old_iaddr;
 	struct nft_batch bt;
 
 	if (get_elem(fw, dnat, m, &er) < 0)
@@ -715,7 +716,8 @@ replace_mapping(struct fw *fw, const struct mapping *m, enum nft_set_id dnat,
 
 		memcpy(&a.s_addr, er.data, 4);
 		memcpy(&p, er.data + 4, 2);
-		addr_from_v4(&old.iaddr, a);
+		addr_from_v4(&old_iaddr, a);
+		old.iaddr = &old_iaddr;
 		old.iport = ntohs(p);
 	}
 	if (batch_start(fw, &bt) < 0)
@@ -758,7 +760,7 @@ nft_add(struct fw *fw, const struct mapping *m)
 	    (errno == EEXIST && replace_mapping(fw, m, dnat, fwd, now) == 0)) {
 		if (log_debug_on())
 			log_debug("nftables: add %s %u -> %s:%u", proto_name(m->proto), m->eport,
-				  addr_str(&m->iaddr, a, sizeof(a)), m->iport);
+				  addr_str(m->iaddr, a, sizeof(a)), m->iport);
 		return 0;
 	}
 	log_warn("nftables: add %s %u", proto_name(m->proto), m->eport);
@@ -832,7 +834,7 @@ nft_install_all(struct fw *fw, const struct mapping *const *ms, size_t n)
 	for (i = 0; i < n; i++) {
 		if (check_mapping(ms[i]) < 0)
 			skipped++;
-		else if (addr_is_any(&ms[i]->rhost))
+		else if (!nft_mapping_rh(ms[i]))
 			any[nany++] = ms[i];
 		else
 			rh[nrh++] = ms[i];

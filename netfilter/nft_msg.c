@@ -121,10 +121,16 @@ nft_set_table(const struct nft_layout *l, enum nft_set_id id, uint16_t *family)
 	return l->filter_table;
 }
 
+bool
+nft_mapping_rh(const struct mapping *m)
+{
+	return m->rhost != NULL && !addr_is_any(m->rhost);
+}
+
 void
 nft_mapping_sets(const struct mapping *m, enum nft_set_id *dnat, enum nft_set_id *fwd)
 {
-	bool rh = !addr_is_any(&m->rhost);
+	bool rh = nft_mapping_rh(m);
 
 	*dnat = rh ? NFT_SET_DNAT4_RH : NFT_SET_DNAT4;
 	*fwd = rh ? NFT_SET_FWD4_RH : NFT_SET_FWD4;
@@ -161,16 +167,16 @@ put_port(uint8_t *p, uint16_t port)
 size_t
 nft_elem_key(enum nft_set_id id, const struct mapping *m, uint8_t key[NFT_KEY_MAX])
 {
-	bool rh = !addr_is_any(&m->rhost);
+	bool rh = nft_mapping_rh(m);
 	size_t n = 0;
 
-	if (!addr_is_v4(&m->iaddr) || (rh && !addr_is_v4(&m->rhost)))
+	if (!addr_is_v4(m->iaddr) || (rh && !addr_is_v4(m->rhost)))
 		return 0;
 	switch (id) {
 	case NFT_SET_DNAT4_RH:
 		if (!rh)
 			return 0;
-		n += put_addr(key + n, &m->rhost);
+		n += put_addr(key + n, m->rhost);
 		/* fall through */
 	case NFT_SET_DNAT4:
 		if (id == NFT_SET_DNAT4 && rh)
@@ -181,12 +187,12 @@ nft_elem_key(enum nft_set_id id, const struct mapping *m, uint8_t key[NFT_KEY_MA
 	case NFT_SET_FWD4_RH:
 		if (!rh)
 			return 0;
-		n += put_addr(key + n, &m->rhost);
+		n += put_addr(key + n, m->rhost);
 		/* fall through */
 	case NFT_SET_FWD4:
 		if (id == NFT_SET_FWD4 && rh)
 			return 0;
-		n += put_addr(key + n, &m->iaddr);
+		n += put_addr(key + n, m->iaddr);
 		n += put_proto(key + n, m->proto);
 		n += put_port(key + n, m->iport);	/* th dport after DNAT */
 		return n;
@@ -200,9 +206,9 @@ nft_elem_data(const struct mapping *m, uint8_t data[NFT_KEY_MAX])
 {
 	size_t n = 0;
 
-	if (!addr_is_v4(&m->iaddr))
+	if (!addr_is_v4(m->iaddr))
 		return 0;
-	n += put_addr(data + n, &m->iaddr);
+	n += put_addr(data + n, m->iaddr);
 	n += put_port(data + n, m->iport);
 	return n;
 }

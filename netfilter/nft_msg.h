@@ -95,6 +95,8 @@ const char *nft_set_table(const struct nft_layout *l, enum nft_set_id id, uint16
  * 0 if the mapping does not belong in that set (wrong family/rhost). */
 size_t nft_elem_key(enum nft_set_id id, const struct mapping *m, uint8_t key[NFT_KEY_MAX]);
 size_t nft_elem_data(const struct mapping *m, uint8_t data[NFT_KEY_MAX]);
+/* Has the mapping a remote-host restriction (rhost set, not ::)? */
+bool nft_mapping_rh(const struct mapping *m);
 /* The two sets a mapping belongs in: its dnat map and its forward set. */
 void nft_mapping_sets(const struct mapping *m, enum nft_set_id *dnat, enum nft_set_id *fwd);
 

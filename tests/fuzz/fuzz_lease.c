@@ -6,6 +6,7 @@
 
 #include "lease.h"
 #include "log.h"
+#include "util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -25,7 +26,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (lease_parse(line, (size_t)n - 1, &back) < 0)
 		abort();
 	if (back.op != r.op || back.m.proto != r.m.proto || back.m.eport != r.m.eport ||
-	    memcmp(&back.m.rhost, &r.m.rhost, sizeof(r.m.rhost)) != 0)
+	    !addr_eq(back.m.rhost, r.m.rhost))
 		abort();
 	if (r.op == '+' && (back.m.iport != r.m.iport || back.expiry_wall != r.expiry_wall ||
 			    strcmp(back.m.desc, r.m.desc) != 0))

@@ -42,17 +42,34 @@ usage(void)
 	return 2;
 }
 
-static int
-parse_mapping(struct mapping *m, int argc, char **argv, uint32_t lease)
+/* A mapping and the addresses it points at. */
+struct fwctl_map {
+	struct mapping m;
+	struct in6_addr iaddr, rhost;
+};
+
+/* Point m at the addresses (again, once the entry stopped moving). */
+static struct mapping *
+fm_mapping(struct fwctl_map *fm)
 {
-	memset(m, 0, sizeof(*m));
+	fm->m.iaddr = &fm->iaddr;
+	fm->m.rhost = &fm->rhost;
+	return &fm->m;
+}
+
+static int
+parse_mapping(struct fwctl_map *fm, int argc, char **argv, uint32_t lease)
+{
+	struct mapping *m = &fm->m;
+
+	memset(fm, 0, sizeof(*fm));
 	if (argc < 4 || argc > 5)
 		return -1;
 	if (proto_parse(argv[0], &m->proto) < 0 ||
 	    parse_u16(argv[1], 1, 65535, &m->eport) < 0 ||
-	    addr_parse(argv[2], &m->iaddr) < 0 ||
+	    addr_parse(argv[2], &fm->iaddr) < 0 ||
 	    parse_u16(argv[3], 1, 65535, &m->iport) < 0 ||
-	    (argc == 5 && addr_parse(argv[4], &m->rhost) < 0))
+	    (argc == 5 && addr_parse(argv[4], &fm->rhost) < 0))
 		return -1;
 	m->enabled = true;
 	m->expires = lease != 0 ? time_mono_ms() + (uint64_t)lease * 1000 : 0;
@@ -70,7 +87,7 @@ name_opt(char *dst, const char *v, struct config *cfg)
 static int
 do_install(const struct fw_ops *ops, struct fw *fw, uint32_t lease)
 {
-	struct mapping *ms = NULL;
+	struct fwctl_map *ms = NULL;
 	const struct mapping **ptrs = NULL;
 	size_t n = 0, cap = 0, i;
 	char line[512];
@@ -102,7 +119,7 @@ do_install(const struct fw_ops *ops, struct fw *fw, uint32_t lease)
 	if (ptrs == NULL)
 		return 1;
 	for (i = 0; i < n; i++)
-		ptrs[i] = &ms[i];
+		ptrs[i] = fm_mapping(&ms[i]);
 	rc = ops->install_all(fw, ptrs, n);
 	if (rc < 0)
 		fprintf(stderr, "fwctl: install_all: %s\n", strerror(errno));
@@ -116,7 +133,8 @@ main(int argc, char **argv)
 {
 	const struct fw_ops *ops = &nft_ops;
 	struct config cfg;
-	struct mapping m;
+	struct fwctl_map fm;
+	struct mapping *m = fm_mapping(&fm);
 	struct fw *fw;
 	uint32_t lease = 0;
 	const char *cmd;
@@ -169,8 +187,9 @@ main(int argc, char **argv)
 
 	if ((strcmp(cmd, "add") == 0 || strcmp(cmd, "del") == 0 ||
 	     strcmp(cmd, "counters") == 0) &&
-	    parse_mapping(&m, argc - i, argv + i, lease) < 0)
+	    parse_mapping(&fm, argc - i, argv + i, lease) < 0)
 		return usage();
+	fm_mapping(&fm);
 
 	/* init/add/install go through init (idempotent, as the daemon starts);
 	 * the others attach to what is there, so check can see it gone. */
@@ -185,13 +204,13 @@ main(int argc, char **argv)
 	if (strcmp(cmd, "init") == 0) {
 		rc = 0;
 	} else if (strcmp(cmd, "add") == 0) {
-		rc = ops->add(fw, &m) < 0;
+		rc = ops->add(fw, m) < 0;
 	} else if (strcmp(cmd, "del") == 0) {
-		rc = ops->del(fw, &m, false) < 0;
+		rc = ops->del(fw, m, false) < 0;
 	} else if (strcmp(cmd, "counters") == 0) {
 		uint64_t packets;
 
-		rc = ops->counters(fw, &m, &packets) < 0;
+		rc = ops->counters(fw, m, &packets) < 0;
 		if (rc == 0)
 			printf("%llu\n", (unsigned long long)packets);
 	} else if (strcmp(cmd, "install") == 0) {

@@ -31,6 +31,14 @@ note(struct fake_fw *f, char op, const struct mapping *m)
 		    m->eport, m->iport);
 }
 
+static struct fake_elem
+elem(const struct mapping *m)
+{
+	struct fake_elem e = { m->proto, m->eport, m->iport, *m->iaddr, *m->rhost };
+
+	return e;
+}
+
 static int
 find(const struct fake_fw *f, const struct mapping *m)
 {
@@ -38,7 +46,7 @@ find(const struct fake_fw *f, const struct mapping *m)
 
 	for (i = 0; i < f->n_kernel; i++)
 		if (f->kernel[i].proto == m->proto && f->kernel[i].eport == m->eport &&
-		    memcmp(&f->kernel[i].rhost, &m->rhost, sizeof(m->rhost)) == 0)
+		    addr_eq(&f->kernel[i].rhost, m->rhost))
 			return (int)i;
 	return -1;
 }
@@ -58,14 +66,14 @@ fake_add(struct fw *fw, const struct mapping *m)
 	}
 	i = find(f, m);
 	if (i >= 0) {		/* a refresh, or a new target: nftables replaces */
-		f->kernel[i] = *m;
+		f->kernel[i] = elem(m);
 		return 0;
 	}
 	if (f->n_kernel == FAKE_FW_MAX) {
 		errno = ENOSPC;
 		return -1;
 	}
-	f->kernel[f->n_kernel++] = *m;
+	f->kernel[f->n_kernel++] = elem(m);
 	return 0;
 }
 
@@ -110,7 +118,7 @@ fake_install_all(struct fw *fw, const struct mapping *const *ms, size_t n)
 		return -1;
 	}
 	for (i = 0; i < n; i++)
-		f->kernel[i] = *ms[i];
+		f->kernel[i] = elem(ms[i]);
 	f->n_kernel = n;
 	f->last_install_n = n;
 	return 0;
@@ -253,22 +261,40 @@ fake_addr(const char *s)
 	return a;
 }
 
+/* A request's addresses and owner live in a ring of slots: a test holds a
+ * few requests at a time, never 64. */
+static struct fake_req_slot {
+	struct in6_addr iaddr;
+	struct mapping_owner owner;
+} req_slots[64];
+static unsigned req_next;
+
 struct mapping
 fake_req(uint8_t proto, uint16_t eport, const char *iaddr, uint16_t iport, const char *desc,
 	 enum owner_proto op)
 {
+	struct fake_req_slot *sl = &req_slots[req_next++ % ARRAY_SIZE(req_slots)];
 	struct mapping m;
 
 	memset(&m, 0, sizeof(m));
+	memset(sl, 0, sizeof(*sl));
+	sl->iaddr = fake_addr(iaddr);
+	sl->owner.proto = op;
+	sl->owner.addr = sl->iaddr;
 	m.proto = proto;
 	m.eport = eport;
-	m.iaddr = fake_addr(iaddr);
+	m.iaddr = &sl->iaddr;
 	m.iport = iport;
 	m.enabled = true;
 	m.desc = desc;	/* the store copies it */
-	m.owner.proto = op;
-	m.owner.addr = m.iaddr;
+	m.owner = &sl->owner;
 	return m;
+}
+
+struct mapping_owner *
+fake_owner(struct mapping *r)
+{
+	return (struct mapping_owner *)(uintptr_t)r->owner;	/* a slot: writable */
 }
 
 long

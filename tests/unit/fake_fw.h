@@ -10,8 +10,15 @@
 
 #define FAKE_FW_MAX 256
 
+/* A kernel element: values, not the store's pointers. */
+struct fake_elem {
+	uint8_t proto;
+	uint16_t eport, iport;
+	struct in6_addr iaddr, rhost;
+};
+
 struct fake_fw {
-	struct mapping kernel[FAKE_FW_MAX];	/* what the kernel holds */
+	struct fake_elem kernel[FAKE_FW_MAX];	/* what the kernel holds */
 	size_t n_kernel;
 	unsigned n_add, n_del, n_install, n_counters;
 	unsigned fail_add, fail_del, fail_install;	/* fail the next N calls */
@@ -55,6 +62,8 @@ void fake_env_free(struct fake_env *e);
 struct in6_addr fake_addr(const char *s);
 struct mapping fake_req(uint8_t proto, uint16_t eport, const char *iaddr, uint16_t iport,
 			const char *desc, enum owner_proto op);
+/* The owner of a request from fake_req(), to change it. */
+struct mapping_owner *fake_owner(struct mapping *r);
 /* A started store on a LAN 192.168.1.0/24 (lan0, ifindex 2), external
  * address 203.0.113.5, NAT-PMP/PCP on, lifetimes 120..86400, started
  * epoch_ms ago: the setting of the NAT-PMP and PCP handler tests. */

@@ -17,37 +17,38 @@
 #define TCP IPPROTO_TCP
 #define UDP IPPROTO_UDP
 
-static struct lease_record
-rec(const char *desc)
+/* A record whose mapping points at its own fields (so it is filled in
+ * place, never returned by value). */
+static void
+rec(struct lease_record *r, const char *desc)
 {
-	struct lease_record r;
-
-	memset(&r, 0, sizeof(r));
-	r.op = '+';
-	r.m.proto = UDP;
-	r.m.eport = 51413;
-	addr_parse("203.0.113.9", &r.m.rhost);
-	addr_parse("192.168.1.10", &r.m.iaddr);
-	r.m.iport = 51414;
-	r.m.enabled = true;
-	r.m.created = 1700000000;
-	r.m.owner.proto = OWNER_PCP;
-	addr_parse("fd00::1", &r.m.owner.addr);
-	memcpy(r.m.owner.nonce, "\x01\x23\x45\x67\x89\xab\xcd\xef\x00\xff\x10\x20", 12);
-	r.expiry_wall = 1800000000;
-	r.m.desc = desc;
-	return r;
+	memset(r, 0, sizeof(*r));
+	r->op = '+';
+	r->m.proto = UDP;
+	r->m.eport = 51413;
+	addr_parse("203.0.113.9", &r->rhost);
+	addr_parse("192.168.1.10", &r->iaddr);
+	r->m.rhost = &r->rhost;
+	r->m.iaddr = &r->iaddr;
+	r->m.iport = 51414;
+	r->m.enabled = true;
+	r->m.created = 1700000000;
+	r->owner.proto = OWNER_PCP;
+	addr_parse("fd00::1", &r->owner.addr);
+	memcpy(r->owner.nonce, "\x01\x23\x45\x67\x89\xab\xcd\xef\x00\xff\x10\x20", 12);
+	r->m.owner = &r->owner;
+	r->expiry_wall = 1800000000;
+	r->m.desc = desc;
 }
 
 static bool
 same_record(const struct lease_record *a, const struct lease_record *b)
 {
 	return a->op == b->op && a->m.proto == b->m.proto && a->m.eport == b->m.eport &&
-	       memcmp(&a->m.rhost, &b->m.rhost, 16) == 0 &&
-	       memcmp(&a->m.iaddr, &b->m.iaddr, 16) == 0 && a->m.iport == b->m.iport &&
+	       addr_eq(a->m.rhost, b->m.rhost) &&
+	       addr_eq(a->m.iaddr, b->m.iaddr) && a->m.iport == b->m.iport &&
 	       a->m.enabled == b->m.enabled && a->m.created == b->m.created &&
-	       a->m.owner.proto == b->m.owner.proto &&
-	       memcmp(&a->m.owner, &b->m.owner, sizeof(a->m.owner)) == 0 &&
+	       memcmp(a->m.owner, b->m.owner, sizeof(*a->m.owner)) == 0 &&
 	       a->expiry_wall == b->expiry_wall && strcmp(a->m.desc, b->m.desc) == 0;
 }
 
@@ -63,7 +64,7 @@ TEST(lease_format_parse_round_trip)
 	int len;
 
 	for (i = 0; i < ARRAY_SIZE(descs); i++) {
-		a = rec(descs[i]);
+		rec(&a, descs[i]);
 		len = lease_format(line, sizeof(line), &a);
 		CHECK(len > 0 && line[len - 1] == '\n');
 		CHECK(memchr(line, '\n', (size_t)len - 1) == NULL);
@@ -79,7 +80,7 @@ TEST(lease_format_parse_round_trip)
 	CHECK_EQ(lease_parse(line, (size_t)len - 1, &b), 0);
 	CHECK(same_record(&a, &b));
 	/* delete records carry the key only */
-	a = rec("x");
+	rec(&a, "x");
 	a.op = '-';
 	len = lease_format(line, sizeof(line), &a);
 	CHECK(strcmp(line, "- UDP 51413 203.0.113.9\n") == 0);
@@ -91,9 +92,10 @@ TEST(lease_format_parse_round_trip)
 TEST(lease_control_characters_never_reach_the_file)
 {
 	char line[LEASE_LINE_MAX];
-	struct lease_record a = rec(""), b;
+	struct lease_record a, b;
 	int len;
 
+	rec(&a, "");
 	/* a description that bypassed the store's sanitizer */
 	a.m.desc = "a\r\nb\tc\x7f" "d\x01";
 	len = lease_format(line, sizeof(line), &a);
@@ -220,7 +222,7 @@ TEST(lease_store_round_trip_hostile_descriptions)
 		CHECK_STR(m->desc, want[i]);
 		CHECK_EQ(m->iport, 2000 + i);
 		CHECK_EQ(m->enabled, i != 3);
-		CHECK_EQ(m->owner.proto, OWNER_UPNP);
+		CHECK_EQ(m->owner->proto, OWNER_UPNP);
 		left = store_lease_left(e->s, m);
 		if (i == 4)
 			CHECK_EQ(left, 0);
@@ -385,7 +387,7 @@ TEST(lease_no_file_configured)
 	fake_env_start(e);
 	/* still reconciles the kernel: stale elements go */
 	e->fw.n_kernel = 1;
-	e->fw.kernel[0] = fake_req(TCP, 9, "192.168.1.10", 9, "stale", OWNER_UPNP);
+	e->fw.kernel[0] = (struct fake_elem){ TCP, 9, 9, fake_addr("192.168.1.10"), { { { 0 } } } };
 	CHECK_EQ(store_restore(e->s), 0);
 	CHECK_EQ(e->fw.n_install, 1);
 	CHECK_EQ(e->fw.n_kernel, 0);
@@ -500,14 +502,14 @@ replay_count(const char *path)
 TEST(lease_append_failure_keeps_file_whole)
 {
 	char dir[] = "/tmp/igdd-unit-XXXXXX", path[64], buf[4096];
-	struct lease_record r = rec("whole");
+	struct lease_record r;
 	struct rlimit saved;
 	struct lease *l;
-	struct mapping m = r.m;
-	const struct mapping *ms[1] = { &m };
+	const struct mapping *ms[1] = { &r.m };
 	FILE *f;
 	size_t len;
 
+	rec(&r, "whole");
 	CHECK(mkdtemp(dir) != NULL);
 	str_printf(path, sizeof(path), "%s/leases", dir);
 	l = lease_open(path);

@@ -173,9 +173,9 @@ TEST(natpmp_map_tcp_layout_and_store)
 	m = store_find(e->s, IPPROTO_TCP, 18080, NULL);
 	CHECK(m != NULL);
 	if (m != NULL) {
-		CHECK(memcmp(&m->iaddr, &c1, sizeof(c1)) == 0);
-		CHECK(memcmp(&m->owner.addr, &c1, sizeof(c1)) == 0);
-		CHECK_EQ(m->owner.proto, OWNER_NATPMP);
+		CHECK(memcmp(m->iaddr, &c1, sizeof(c1)) == 0);
+		CHECK(memcmp(&m->owner->addr, &c1, sizeof(c1)) == 0);
+		CHECK_EQ(m->owner->proto, OWNER_NATPMP);
 		CHECK_EQ(m->iport, 8080);
 		CHECK_STR(m->desc, "NAT-PMP 8080 tcp");
 	}

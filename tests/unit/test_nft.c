@@ -20,6 +20,27 @@
 #include "unit.h"
 #include "util.h"
 
+/* Mappings point at their addresses, as the store's do: each distinct
+ * one is kept once here. */
+static const struct in6_addr *
+intern(const char *s)
+{
+	static struct in6_addr known[16];
+	static size_t n;
+	struct in6_addr a;
+	size_t i;
+
+	if (addr_parse(s, &a) < 0)
+		abort();
+	for (i = 0; i < n; i++)
+		if (addr_eq(&known[i], &a))
+			return &known[i];
+	if (n == ARRAY_SIZE(known))
+		abort();
+	known[n] = a;
+	return &known[n++];
+}
+
 static void
 mk_mapping(struct mapping *m, uint8_t proto, uint16_t eport, const char *iaddr,
 	   uint16_t iport, const char *rhost)
@@ -28,9 +49,8 @@ mk_mapping(struct mapping *m, uint8_t proto, uint16_t eport, const char *iaddr,
 	m->proto = proto;
 	m->eport = eport;
 	m->iport = iport;
-	addr_parse(iaddr, &m->iaddr);
-	if (rhost != NULL)
-		addr_parse(rhost, &m->rhost);
+	m->iaddr = intern(iaddr);
+	m->rhost = intern(rhost != NULL ? rhost : "::");
 }
 
 static void

@@ -279,9 +279,9 @@ TEST(pcp_map_create_layout_refresh_delete)
 	m = store_find(e->s, IPPROTO_TCP, 8000, NULL);
 	CHECK(m != NULL);
 	if (m != NULL) {
-		CHECK_EQ(m->owner.proto, OWNER_PCP);
-		CHECK(memcmp(m->owner.nonce, NONCE_A, 12) == 0);
-		CHECK(memcmp(&m->iaddr, &c1, 16) == 0);
+		CHECK_EQ(m->owner->proto, OWNER_PCP);
+		CHECK(memcmp(m->owner->nonce, NONCE_A, 12) == 0);
+		CHECK(memcmp(m->iaddr, &c1, 16) == 0);
 		CHECK_STR(m->desc, "PCP 8000 TCP");
 	}
 	CHECK(fake_fw_has(&e->fw, IPPROTO_TCP, 8000, 8000));
@@ -456,7 +456,7 @@ TEST(pcp_third_party)
 	m = store_find(e->s, IPPROTO_TCP, 9300, NULL);
 	CHECK(m != NULL);
 	if (m != NULL)
-		CHECK(memcmp(&m->iaddr, &c2, 16) == 0);
+		CHECK(memcmp(m->iaddr, &c2, 16) == 0);
 	/* not a LAN host, or an IPv6 one: NOT_AUTHORIZED */
 	n = map(req, C1, NONCE_A, IPPROTO_TCP, 9301, 9301, 600, NULL);
 	n = opt(req, n, PCP_OPT_THIRD_PARTY, &out, 16);
@@ -492,7 +492,7 @@ TEST(pcp_filter)
 	m = store_find(e->s, IPPROTO_TCP, 9400, &peer);
 	CHECK(m != NULL);
 	if (m != NULL)
-		CHECK(memcmp(&m->rhost, &peer, 16) == 0);
+		CHECK(memcmp(m->rhost, &peer, 16) == 0);
 	CHECK(store_find(e->s, IPPROTO_TCP, 9400, NULL) == NULL);
 	/* /0 = no filter */
 	n = map(req, C1, NONCE_A, IPPROTO_TCP, 9401, 9401, 600, NULL);

@@ -18,10 +18,12 @@ TEST(pcp_map_update_response)
 	struct mapping r = fake_req(IPPROTO_UDP, 9203, "192.168.1.10", 9300, "p", OWNER_PCP);
 	struct mapping *m = NULL;
 	uint8_t buf[PCP_MAX_LEN];
+	struct mapping_owner ow = *r.owner;
 	struct in6_addr ext;
 	size_t n;
 
-	memcpy(r.owner.nonce, "\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c", 12);
+	memcpy(ow.nonce, "\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c", 12);
+	r.owner = &ow;
 	CHECK_EQ(store_add(e->s, &r, 600, 0, &m), ST_OK);
 	CHECK(m != NULL);
 	inet_pton(AF_INET, "198.51.100.7", &e->ctx.ext_addr);
@@ -29,7 +31,7 @@ TEST(pcp_map_update_response)
 	CHECK_EQ(n, 60);
 	CHECK(buf[0] == 2 && buf[1] == 0x81 && buf[3] == 0);	/* MAP response, SUCCESS */
 	CHECK(((uint32_t)buf[4] << 24 | buf[5] << 16 | buf[6] << 8 | buf[7]) > 590);
-	CHECK(memcmp(buf + 24, r.owner.nonce, 12) == 0);
+	CHECK(memcmp(buf + 24, ow.nonce, 12) == 0);
 	CHECK(buf[36] == IPPROTO_UDP);
 	CHECK(buf[40] == (9300 >> 8) && buf[41] == (9300 & 255));
 	CHECK(buf[42] == (9203 >> 8) && buf[43] == (9203 & 255));
@@ -39,16 +41,18 @@ TEST(pcp_map_update_response)
 	 * carries THIRD_PARTY and FILTER, as its responses did */
 	{
 		struct mapping t = fake_req(IPPROTO_TCP, 9204, "192.168.1.11", 9301, "t", OWNER_PCP), *tm;
+		struct mapping_owner tow = *t.owner;
 		struct in6_addr peer;
 
-		addr_parse("192.168.1.10", &t.owner.addr);
-		addr_parse("203.0.113.5", &t.rhost);
-		peer = t.rhost;
+		addr_parse("192.168.1.10", &tow.addr);
+		t.owner = &tow;
+		addr_parse("203.0.113.5", &peer);
+		t.rhost = &peer;
 		CHECK_EQ(store_add(e->s, &t, 600, STORE_F_THIRD_PARTY, &tm), ST_OK);
 		n = pcp_map_update(&e->ctx, tm, buf, sizeof(buf));
 		CHECK_EQ(n, 60 + 20 + 24);
 		CHECK(buf[60] == 1 && buf[62] == 0 && buf[63] == 16);	/* THIRD_PARTY */
-		CHECK(memcmp(buf + 64, &tm->iaddr, 16) == 0);
+		CHECK(memcmp(buf + 64, tm->iaddr, 16) == 0);
 		CHECK(buf[80] == 3 && buf[82] == 0 && buf[83] == 20);	/* FILTER */
 		CHECK(buf[85] == 128 && buf[86] == 0 && buf[87] == 0);
 		CHECK(memcmp(buf + 88, &peer, 16) == 0);
@@ -58,8 +62,14 @@ TEST(pcp_map_update_response)
 	CHECK_EQ(pcp_map_update(&e->ctx, m, buf, sizeof(buf)), 0);
 	inet_pton(AF_INET, "198.51.100.7", &e->ctx.ext_addr);
 	CHECK_EQ(pcp_map_update(&e->ctx, m, buf, 59), 0);
-	m->owner.proto = OWNER_NATPMP;
-	CHECK_EQ(pcp_map_update(&e->ctx, m, buf, sizeof(buf)), 0);
+	{
+		struct mapping cp = *m;
+		struct mapping_owner o = *m->owner;
+
+		o.proto = OWNER_NATPMP;
+		cp.owner = &o;
+		CHECK_EQ(pcp_map_update(&e->ctx, &cp, buf, sizeof(buf)), 0);
+	}
 	fake_env_free(e);
 }
 

@@ -57,8 +57,8 @@ TEST(store_add_find_conflict_refresh)
 	CHECK_EQ(m->iport, 81);
 	CHECK(fake_fw_has(&e->fw, TCP, 8080, 81));
 	CHECK_EQ(e->fw.n_del, 1);
-	CHECK(store_find_internal(e->s, TCP, &r.iaddr, 81) == m);
-	CHECK(store_find_internal(e->s, TCP, &r.iaddr, 80) == NULL);
+	CHECK(store_find_internal(e->s, TCP, r.iaddr, 81) == m);
+	CHECK(store_find_internal(e->s, TCP, r.iaddr, 80) == NULL);
 	/* NO_REFRESH: even the owner gets a conflict */
 	CHECK_EQ(store_add(e->s, &r, 7200, STORE_F_NO_REFRESH, NULL), ST_E_CONFLICT);
 	CHECK_EQ(store_count(e->s), 1);
@@ -80,12 +80,13 @@ TEST(store_shared_forward_element)
 	struct mapping a = fake_req(TCP, 8080, "192.168.1.10", 80, "a", OWNER_UPNP);
 	struct mapping b = fake_req(TCP, 8081, "192.168.1.10", 80, "b", OWNER_UPNP);
 	struct mapping c = fake_req(TCP, 8082, "192.168.1.10", 80, "c", OWNER_UPNP);
+	struct in6_addr rh = fake_addr("198.51.100.3");
 
-	c.rhost = fake_addr("198.51.100.3");	/* a restricted one has its own element */
+	c.rhost = &rh;	/* a restricted one has its own element */
 	CHECK_EQ(store_add(e->s, &a, 3600, 0, NULL), ST_OK);
 	CHECK_EQ(store_add(e->s, &b, 3600, 0, NULL), ST_OK);
 	CHECK_EQ(store_add(e->s, &c, 3600, 0, NULL), ST_OK);
-	CHECK_EQ(store_del(e->s, TCP, 8082, &c.rhost, NULL), ST_OK);
+	CHECK_EQ(store_del(e->s, TCP, 8082, c.rhost, NULL), ST_OK);
 	CHECK(!e->fw.last_keep_forward);
 	CHECK_EQ(store_del(e->s, TCP, 8080, NULL, NULL), ST_OK);
 	CHECK(e->fw.last_keep_forward);
@@ -108,7 +109,7 @@ TEST(store_remote_host_is_part_of_the_key)
 	struct mapping b = fake_req(TCP, 5000, "192.168.1.11", 5000, "b", OWNER_UPNP);
 	struct in6_addr rh = fake_addr("203.0.113.7");
 
-	b.rhost = rh;
+	b.rhost = &rh;
 	CHECK_EQ(store_add(e->s, &a, 0, 0, NULL), ST_OK);
 	CHECK_EQ(store_add(e->s, &b, 0, 0, NULL), ST_OK);
 	CHECK_EQ(store_count(e->s), 2);
@@ -433,7 +434,7 @@ TEST(store_quotas)
 	r = fake_req(TCP, 3002, "192.168.1.12", 80, "q", OWNER_UPNP);
 	CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_E_QUOTA_TOTAL);
 	/* static (admin) mappings are not limited */
-	r.owner.proto = OWNER_STATIC;
+	fake_owner(&r)->proto = OWNER_STATIC;
 	CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_OK);
 	CHECK_EQ(store_del(e->s, TCP, 2001, NULL, NULL), ST_OK);
 	CHECK_EQ(store_count_client(e->s, &a), 2);
@@ -452,12 +453,12 @@ TEST(store_secure_mode)
 
 	e->ctx.cfg.secure_mode = true;
 	fake_env_start(e);
-	r.owner.addr = other;	/* .99 asks for a mapping to .10 */
+	fake_owner(&r)->addr = other;	/* .99 asks for a mapping to .10 */
 	CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_E_SECURE);
 	CHECK_EQ(store_check(e->s, &r, 0), ST_E_SECURE);
 	CHECK_EQ(store_add(e->s, &r, 0, STORE_F_THIRD_PARTY, NULL), ST_OK);	/* PCP third party */
 	CHECK_EQ(store_del(e->s, TCP, 4444, NULL, NULL), ST_OK);
-	r.owner.addr = me;
+	fake_owner(&r)->addr = me;
 	CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_OK);
 	CHECK_EQ(store_del(e->s, TCP, 4444, NULL, &other), ST_E_NOT_OWNER);
 	CHECK(store_find(e->s, TCP, 4444, NULL) != NULL);
@@ -466,11 +467,11 @@ TEST(store_secure_mode)
 	e->ctx.cfg.secure_mode = false;
 	CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_OK);
 	CHECK_EQ(store_del(e->s, TCP, 4444, NULL, &other), ST_OK);
-	r.owner.proto = OWNER_STATIC;
+	fake_owner(&r)->proto = OWNER_STATIC;
 	CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_OK);
 	CHECK_EQ(store_del(e->s, TCP, 4444, NULL, &me), ST_E_NOT_OWNER);
 	/* nor take it over */
-	r.owner.proto = OWNER_UPNP;
+	fake_owner(&r)->proto = OWNER_UPNP;
 	CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_E_CONFLICT);
 	CHECK_EQ(store_del(e->s, TCP, 4444, NULL, NULL), ST_OK);	/* admin */
 	fake_env_free(e);
@@ -481,14 +482,14 @@ TEST(store_pcp_nonce)
 	struct fake_env *e = env();
 	struct mapping r = fake_req(UDP, 7777, "192.168.1.10", 7777, "pcp", OWNER_PCP);
 
-	memset(r.owner.nonce, 0xaa, sizeof(r.owner.nonce));
+	memset(fake_owner(&r)->nonce, 0xaa, sizeof(fake_owner(&r)->nonce));
 	CHECK_EQ(store_add(e->s, &r, 60, STORE_F_CHECK_NONCE, NULL), ST_OK);
 	CHECK_EQ(store_add(e->s, &r, 120, STORE_F_CHECK_NONCE, NULL), ST_OK);
-	r.owner.nonce[0] = 0xbb;
+	fake_owner(&r)->nonce[0] = 0xbb;
 	CHECK_EQ(store_add(e->s, &r, 120, STORE_F_CHECK_NONCE, NULL), ST_E_NONCE);
 	CHECK_EQ(store_check(e->s, &r, STORE_F_CHECK_NONCE), ST_E_NONCE);
 	CHECK_EQ(store_add(e->s, &r, 120, 0, NULL), ST_OK);	/* without the flag: refresh */
-	CHECK_EQ(store_find(e->s, UDP, 7777, NULL)->owner.nonce[0], 0xbb);
+	CHECK_EQ(store_find(e->s, UDP, 7777, NULL)->owner->nonce[0], 0xbb);
 	fake_env_free(e);
 }
 
@@ -507,7 +508,7 @@ TEST(store_permission_rules_apply)
 	regcomp(&rules[1].regex, "^admin", REG_EXTENDED | REG_ICASE | REG_NOSUB);
 	fake_env_start(e);
 	CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_E_PERMISSION);	/* iport < 1024 */
-	CHECK(!store_permitted(e->s, 80, &r.iaddr, 80, "web"));
+	CHECK(!store_permitted(e->s, 80, r.iaddr, 80, "web"));
 	r.desc = "ADMIN web";
 	CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_OK);		/* regex rule */
 	/* a refresh with a description the rules refuse is refused */
@@ -547,7 +548,7 @@ TEST(store_backend_refusal_changes_nothing)
 	m = store_find(e->s, TCP, 8000, NULL);
 	CHECK(m != NULL && m->iport == 8000);
 	CHECK(fake_fw_has(&e->fw, TCP, 8000, 8000));
-	CHECK(store_find_internal(e->s, TCP, &r.iaddr, 8000) == m);
+	CHECK(store_find_internal(e->s, TCP, r.iaddr, 8000) == m);
 	/* a delete the kernel refuses */
 	e->fw.fail_del = 1;
 	CHECK_EQ(store_del(e->s, TCP, 8000, NULL, NULL), ST_E_FIREWALL);
@@ -610,6 +611,51 @@ TEST(store_del_owner_and_find_internal)
 	CHECK_EQ(store_del_owner(e->s, OWNER_NATPMP, &a, 0, NULL, NULL), 0);
 	CHECK_EQ(store_del_owner(e->s, OWNER_UPNP, &a, 0, NULL, NULL), 1);
 	CHECK_EQ(store_count_client(e->s, &a), 0);
+	fake_env_free(e);
+}
+
+/* Addresses and owners are kept once and shared by their mappings; an
+ * owner change on refresh moves the mapping to the new owner's list; a
+ * PCP "delete all" takes only its own nonce's mappings.  (Entries are
+ * freed with their last mapping: the ASan build's leak check.) */
+TEST(store_shares_addresses_and_owners)
+{
+	struct fake_env *e = env();
+	struct in6_addr c1 = fake_addr("192.168.1.10"), peer = fake_addr("198.51.100.9");
+	struct mapping a = fake_req(TCP, 7000, "192.168.1.10", 70, "a", OWNER_UPNP);
+	struct mapping b = fake_req(TCP, 7001, "192.168.1.10", 71, "b", OWNER_UPNP);
+	struct mapping c = fake_req(UDP, 7002, "192.168.1.10", 72, "c", OWNER_NATPMP);
+	struct mapping d = fake_req(TCP, 7003, "192.168.1.11", 73, "d", OWNER_UPNP);
+	struct mapping p1 = fake_req(UDP, 7100, "192.168.1.10", 80, "p1", OWNER_PCP);
+	struct mapping p2 = fake_req(UDP, 7101, "192.168.1.10", 81, "p2", OWNER_PCP);
+	struct mapping *ma, *mb, *mc, *md;
+
+	b.rhost = &peer;
+	d.rhost = &peer;
+	CHECK_EQ(store_add(e->s, &a, 0, 0, &ma), ST_OK);
+	CHECK_EQ(store_add(e->s, &b, 0, 0, &mb), ST_OK);
+	CHECK_EQ(store_add(e->s, &c, 0, 0, &mc), ST_OK);
+	CHECK_EQ(store_add(e->s, &d, 0, 0, &md), ST_OK);
+	CHECK(ma->iaddr == mb->iaddr && mb->iaddr == mc->iaddr && ma->iaddr != md->iaddr);
+	CHECK(ma->iaddr != a.iaddr && addr_eq(ma->iaddr, &c1));	/* a copy, not the caller's */
+	CHECK(ma->owner == mb->owner && ma->owner != mc->owner);
+	CHECK(mb->rhost == md->rhost && ma->rhost != mb->rhost && addr_is_any(ma->rhost));
+	/* the NAT-PMP mapping refreshed through UPnP: UPnP's now */
+	fake_owner(&c)->proto = OWNER_UPNP;
+	CHECK_EQ(store_add(e->s, &c, 0, 0, &mc), ST_OK);
+	CHECK(mc->owner == ma->owner);
+	CHECK_EQ(store_del_owner(e->s, OWNER_NATPMP, &c1, 0, NULL, NULL), 0);
+	CHECK_EQ(store_del_owner(e->s, OWNER_UPNP, &c1, 0, NULL, NULL), 3);
+	CHECK_EQ(store_count(e->s), 1);
+	/* PCP: two nonces of one host */
+	memset(fake_owner(&p1)->nonce, 1, sizeof(p1.owner->nonce));
+	memset(fake_owner(&p2)->nonce, 2, sizeof(p2.owner->nonce));
+	CHECK_EQ(store_add(e->s, &p1, 60, STORE_F_CHECK_NONCE, NULL), ST_OK);
+	CHECK_EQ(store_add(e->s, &p2, 60, STORE_F_CHECK_NONCE, NULL), ST_OK);
+	CHECK_EQ(store_del_owner(e->s, OWNER_PCP, &c1, 0, NULL, p2.owner->nonce), 1);
+	CHECK(store_find(e->s, UDP, 7100, NULL) != NULL);
+	CHECK(store_find(e->s, UDP, 7101, NULL) == NULL);
+	CHECK_EQ(store_count_client(e->s, &c1), 1);
 	fake_env_free(e);
 }
 
