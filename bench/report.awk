@@ -72,12 +72,42 @@ function row(label, k, kind, better, g, n,   a, b) {
 	a = cell("igdd", k, kind, g, n); b = cell("miniupnpd", k, kind, g, n)
 	R++; RL[R] = label; RA[R] = a; RB[R] = b; RR[R] = better == "" ? "" : ratio(better)
 }
+# abrow: a row of the alternating rounds (igdd only unless both have them).
+function abrow(label, k, kind,   j, d, t) {
+	R++; RL[R] = label; RR[R] = ""
+	for (j = 1; j <= 2; j++) {
+		d = j == 1 ? "igdd" : "miniupnpd"
+		t = has(d, k) ? (kind != "" ? fmt(V[d, k], kind) : V[d, k]) : \
+			V[d, "status"] == "ok" ? ABNA : why(d, "fill", 0)
+		if (j == 1) RA[R] = t; else RB[R] = t
+	}
+}
 function section(t) { R++; RL[R] = "**" t "**"; RA[R] = RB[R] = RR[R] = ""; }
 
 # goal(text, met, measured): met is 1, 0 or -1 (cannot tell).
 function goal(text, met, measured) {
 	G++; GT[G] = text; GM[G] = measured
 	GS[G] = met == 1 ? "met" : met == 0 ? "MISSED" : "n/a"
+}
+
+# abr(d, n): the per-round medians of the alternating rounds at n mappings
+# into AB[1..], their count returned, and ABT the list as text ("95 / 98").
+function abr(d, n,   r, c, k) {
+	c = 0; ABT = ""
+	for (r = 1; r <= 50; r++) {
+		k = "conn_ab_med_us_" n "_r" r
+		if (has(d, k) && num(V[d, k]) && V[d, k] > 0) {
+			AB[++c] = V[d, k] + 0
+			ABT = ABT (c > 1 ? " / " : "") V[d, k]
+		}
+	}
+	return c
+}
+# median of X[1..n] (sorts X).
+function median(X, n,   i, j, t) {
+	for (i = 2; i <= n; i++)
+		for (j = i; j > 1 && X[j - 1] > X[j]; j--) { t = X[j]; X[j] = X[j - 1]; X[j - 1] = t }
+	return n % 2 ? X[(n + 1) / 2] : (X[n / 2] + X[n / 2 + 1]) / 2
 }
 
 function ticks(d, k) { return has(d, k) ? V[d, k] / (has(d, "clk_tck") ? V[d, "clk_tck"] : 100) : "" }
@@ -174,9 +204,36 @@ END {
 		row("VmRSS there", "rss_kb_final", "kb", "lower", "fill", 0)
 	}
 
+	# igdd: alternating rounds of 10 and the largest size (bench/lib.sh ab_rounds)
+	abmax = has("igdd", "conn_ab_max") ? V["igdd", "conn_ab_max"] : max
+	for (d in nk) {
+		if (abr(d, 10) > 0) { V[d, "x_ab_10"] = ABT " µs"; V[d, "x_ab_med_10"] = median(AB, abr(d, 10)) }
+		if (abr(d, abmax) > 0) { V[d, "x_ab_max"] = ABT " µs"; V[d, "x_ab_med_max"] = median(AB, abr(d, abmax)) }
+		if (has(d, "conn_ab_rounds")) {
+			V[d, "x_ab_rounds"] = V[d, "conn_ab_rounds"] " each" (V[d, "conn_ab_stopped"] != "done" ? \
+				" (stopped: " V[d, "conn_ab_stopped"] ")" : "") "; " V[d, "conn_ab_conns"] \
+				" connections a round in " V[d, "conn_ab_bursts"] " bursts 150 ms apart, after " \
+				V[d, "conn_ab_warmup"] " not counted"
+			nr = nf = 0
+			for (k2 in V) if (index(k2, d SUBSEP "reach_ab_") == 1) { nr++; if (V[k2] != "ok") nf++ }
+			V[d, "x_ab_reach"] = nf ? "FAIL in " nf " of " nr : nr ? "ok (" nr " of " nr ")" : ""
+		} else if (has(d, "conn_ab_stopped"))
+			V[d, "x_ab_rounds"] = V[d, "conn_ab_stopped"]
+	}
+	if (has("igdd", "conn_ab_stopped") || has("miniupnpd", "conn_ab_stopped")) {
+		ABNA = "— (one measurement per size)"
+		abrow("Alternating rounds 10 / " abmax " mappings (table changed through SOAP between rounds)", "x_ab_rounds", "")
+		abrow("Connect time median at 10, per round", "x_ab_10", "")
+		abrow("Connect time median at " abmax ", per round", "x_ab_max", "")
+		abrow("Connect time at 10, median of the round medians", "x_ab_med_10", "us")
+		abrow("Connect time at " abmax ", median of the round medians", "x_ab_med_max", "us")
+	}
+
 	section("Correctness spot checks (traffic through the newest mapping)")
 	row("Traffic at 10", "reach_10", "", "", "fill", 10)
 	for (i = 1; i <= nS; i++) row("Traffic at " S[i], "reach_" S[i], "", "", "fill", S[i])
+	if (has("igdd", "conn_ab_rounds") || has("miniupnpd", "conn_ab_rounds"))
+		abrow("Traffic in each alternating round (at 10 and at " abmax ")", "x_ab_reach", "")
 	row("Daemon alive at the end", "alive_at_end", "", "", "any", 0)
 	row("Crash", "crashed", "", "", "any", 0)
 
@@ -242,13 +299,23 @@ END {
 		     sprintf("%d vs %d bytes", V[ig, "binary_bytes"], V[mu, "binary_bytes"]))
 	else
 		goal("Stripped binary ≤ miniupnpd's", -1, "not measured")
-	if (has(ig, "conn_med_us_10") && has(ig, "conn_med_us_" max) && !has(ig, "upnp_na"))
-		goal("igdd new connection at " max " within 1.2× of at 10", \
+	# Decided by the alternating rounds when there are any (the single
+	# medians per size differ by ±30% between runs), else by those.
+	n10 = abr(ig, 10); t10 = ABT; for (i = 1; i <= n10; i++) A10[i] = AB[i]
+	nmx = abr(ig, abmax); tmx = ABT
+	gt = "igdd new connection at " max " within 1.2× of at 10 (median of the per-round medians, alternating rounds)"
+	if (n10 > 0 && nmx > 0 && !has(ig, "upnp_na")) {
+		a = median(A10, n10); b = median(AB, nmx)
+		goal(gt, abmax != max ? -1 : b <= 1.2 * a, \
+		     sprintf((sprintf("%.2f", b / a) == "1.20" ? "%.3f" : "%.2f") "× (%.0f µs vs %.0f µs; %d + %d rounds: at 10 %s, at %s %s µs%s)", b / a, b, a, n10, nmx, \
+			     t10, abmax, tmx, abmax != max ? "; fill stopped at " abmax : ""))
+	} else if (has(ig, "conn_med_us_10") && has(ig, "conn_med_us_" max) && !has(ig, "upnp_na"))
+		goal("igdd new connection at " max " within 1.2× of at 10 (one measurement each)", \
 		     V[ig, "conn_med_us_" max] + 0 <= 1.2 * V[ig, "conn_med_us_10"], \
 		     sprintf("%.2f× (%d µs vs %d µs)", V[ig, "conn_med_us_" max] / V[ig, "conn_med_us_10"], \
 			     V[ig, "conn_med_us_" max], V[ig, "conn_med_us_10"]))
 	else
-		goal("igdd new connection at " max " within 1.2× of at 10", -1, "not measured")
+		goal(gt, -1, "not measured")
 
 	if (mode == "json") {
 		printf "{\n  \"meta\": {"

@@ -7,6 +7,9 @@
 #   BENCH_FILL_BUDGET=S  seconds of AddPortMapping for miniupnpd (full: 420)
 #   BENCH_IGDD_FILL_BUDGET=S  the same for igdd (full: 180)
 #   BENCH_OUT=DIR        where latest.json / latest.md go (bench/results)
+#   BENCH_AB_ROUNDS=N    rounds of the data-plane comparison, 10 mappings vs
+#                        the largest size, alternating (3; 0: none)
+#   BENCH_AB_BUDGET=S    seconds for all of those rounds (full: 60)
 #
 # Results: bench/results/latest.json, latest.md (bench/README.md explains
 # them).  Every load generator has a deadline per request and a budget per
@@ -32,6 +35,7 @@ if [ "${BENCH_QUICK:-0}" = 1 ]; then
 	DELALL_BUDGET=${BENCH_DELALL_BUDGET:-20}
 	PHASE_BUDGET=${BENCH_PHASE_BUDGET:-10}
 	REPEAT=30 CONNS=100 PMP_N=50 RATE_SECS=1 LOAD_SECS=3
+	AB_BUDGET=${BENCH_AB_BUDGET:-30} AB_CONNS=300
 	BENCH_DEADLINE=${BENCH_DEADLINE:-400}
 else
 	SIZES=${BENCH_SIZES:-100 1000 5000 10000}
@@ -41,6 +45,7 @@ else
 	DELALL_BUDGET=${BENCH_DELALL_BUDGET:-45}
 	PHASE_BUDGET=${BENCH_PHASE_BUDGET:-15}
 	REPEAT=100 CONNS=300 PMP_N=200 RATE_SECS=3 LOAD_SECS=10
+	AB_BUDGET=${BENCH_AB_BUDGET:-60} AB_CONNS=480
 	BENCH_DEADLINE=${BENCH_DEADLINE:-840}
 fi
 MAX=$(echo "$SIZES" | tr ' ' '\n' | sort -n | tail -1)
@@ -49,6 +54,10 @@ WINDOW=100		# requests per latency window
 HTTP_PORT=5000
 LOAD_RPS=${BENCH_LOAD_RPS:-500}	# SOAP requests/s of the load phase
 LOAD_PORT=62000		# its 100 mappings
+WARMUP=10		# connections before each new-connection measurement, not counted
+AB_ROUNDS=${BENCH_AB_ROUNDS:-3}	# alternating rounds of 10 vs max mappings
+AB_BURSTS=12		# bursts of connections in each round (AB_CONNS in all)
+AB_DAEMONS=igdd		# which daemons do them
 
 [ -x "$BB/soapload" ] && [ -x "$PROBE" ] || {
 	echo "bench: build first: make igdd tools bench-tools" >&2; exit 1; }
@@ -77,6 +86,9 @@ done
 	echo "meta.window=$WINDOW"
 	echo "meta.load_rps=$LOAD_RPS"
 	echo "meta.load_secs=$LOAD_SECS"
+	echo "meta.conns=$CONNS"
+	echo "meta.warmup=$WARMUP"
+	echo "meta.ab_rounds=$AB_ROUNDS"
 	echo "meta.igdd_commit=$(git -C "$BENCH_TOP" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 	echo "meta.miniupnpd_version=$("$MINIUPNPD" --version 2>&1 | head -1)"
 	echo "meta.total_s=$(($(date +%s) - T_START))"
