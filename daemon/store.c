@@ -30,7 +30,7 @@
 #include "store.h"
 #include "util.h"
 
-/* 119 bytes + the description: with a short one, one 144-byte malloc
+/* 115 bytes (LP64) + the description: with a short one, one 144-byte malloc
  * chunk per mapping. */
 struct st_node {
 	struct mapping m;
