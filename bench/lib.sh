@@ -540,3 +540,99 @@ bench_daemon() {
 	$_stop
 	say "$D: done"
 }
+
+# --- NAT-PMP external-address rate in alternating rounds ------------------
+# One request in flight is a round trip of ~110-130 us for either daemon,
+# nearly all of it the kernel's (veth, conntrack), and the machine flips
+# between fast and slow spells every fraction of a second, so one
+# RATE_SECS measurement per daemon, minutes apart, says more about the
+# moment than about the daemon (0.49x-1.10x between runs).  Here, after
+# both daemons' phases: PMP_AB_ROUNDS rounds of igdd, miniupnpd, igdd,
+# miniupnpd, ..., each daemon started afresh at 0 mappings with the config
+# and nftables skeleton of its phase, its rate measured in PMP_AB_BURSTS
+# short bursts (pmpload -b), and a round's value is the median of its
+# bursts.  Each value goes to that daemon's kv file.  A round is not
+# started when the budget left (PMP_AB_BUDGET, and the run's deadline) is
+# less than the last round took, so every round has both daemons.
+
+# pmp_ab_start NAME: start it at 0 mappings (no lease file to reload) and
+# wait until it answers NAT-PMP (3 s at most).
+pmp_ab_start() {
+	gw nft flush ruleset
+	rm -f "$LAB_DIR/igdd.leases" "$LAB_DIR/miniupnpd.leases"
+	if [ "$1" = igdd ]; then
+		start_igdd_bench || return 1
+	else
+		start_miniupnpd || return 1
+	fi
+	for i in $(seq 1 10); do
+		[ "$(field ok "$(c1 "$BB/pmpload" -n 1 -t 300 "$GW_LAN" ext)")" = 1 ] && return 0
+	done
+	return 1
+}
+
+pmp_ab_stop() { if [ "$1" = igdd ]; then stop_igdd_bench; else stop_miniupnpd; fi; }
+
+# pmp_ab_rounds: both daemons must have run their phase with NAT-PMP.
+pmp_ab_rounds() {
+	pa_t0=$(date +%s) pa_done=0 pa_last=0 pa_why=done
+	for d in igdd miniupnpd; do
+		case " $BENCH_DAEMONS " in *" $d "*) ;; *) return 0 ;; esac
+	done
+	pa_not=
+	for d in igdd miniupnpd; do
+		grep -qx "status=ok" "$RAW/$d.kv" 2>/dev/null || pa_not="$pa_not $d did not run;"
+		grep -q "^pmp_na=" "$RAW/$d.kv" 2>/dev/null && pa_not="$pa_not $d no NAT-PMP;"
+	done
+	[ "$PMP_AB_ROUNDS" -gt 0 ] || pa_not=" BENCH_PMPAB_ROUNDS=0;"
+	if [ -n "$pa_not" ]; then
+		for d in igdd miniupnpd; do
+			KV=$RAW/$d.kv
+			[ -f "$KV" ] && kv pmp_ab_stopped "not run ($(echo "$pa_not" | sed 's/^ //; s/;$//'))"
+		done
+		return 0
+	fi
+	say "NAT-PMP external address, alternating rounds igdd / miniupnpd, $PMP_AB_ROUNDS each"
+	pa_r=0
+	while [ "$pa_r" -lt "$PMP_AB_ROUNDS" ]; do
+		pa_left=$((PMP_AB_BUDGET - $(date +%s) + pa_t0))
+		[ "$(left)" -ge $((pa_left + 20)) ] || pa_left=$(($(left) - 20))
+		[ "$pa_left" -ge "$pa_last" ] || { pa_why=budget; break; }
+		pa_r=$((pa_r + 1)) pa_rt0=$(date +%s)
+		for d in igdd miniupnpd; do
+			D=$d KV=$RAW/$d.kv DPID=
+			if ! pmp_ab_start "$d"; then
+				pa_why="$d did not start or answer (round $pa_r)"
+				kv "pmp_ab_err_r$pa_r" "did not start or answer"
+				say "$d: $pa_why"
+				pmp_ab_stop "$d"
+				break 2
+			fi
+			pa_l=$(c1 "$BB/pmpload" -i 1 -b "$PMP_AB_BURSTS" -m "$PMP_AB_BURST_MS" \
+				-g "$PMP_AB_GAP_MS" -d "$(budget 10 20)" -n 100000000 "$GW_LAN" ext)
+			kv "pmp_ab_ext1_rps_r$pa_r" "$(field burst_med_rps "$pa_l")"
+			kv "pmp_ab_ext1_bursts_r$pa_r" "$(field burst_rps "$pa_l")"
+			kv "pmp_ab_ext1_lost_r$pa_r" "$(field lost "$pa_l")"
+			pa_l=$(c1 "$BB/pmpload" -i 16 -b "$PMP_AB16_BURSTS" -m "$PMP_AB_BURST_MS" \
+				-g "$PMP_AB_GAP_MS" -d "$(budget 10 20)" -n 100000000 "$GW_LAN" ext)
+			kv "pmp_ab_ext16_rps_r$pa_r" "$(field burst_med_rps "$pa_l")"
+			kv "pmp_ab_ext16_bursts_r$pa_r" "$(field burst_rps "$pa_l")"
+			kv "pmp_ab_ext16_lost_r$pa_r" "$(field lost "$pa_l")"
+			pmp_ab_stop "$d"
+		done
+		pa_done=$pa_r
+		pa_last=$(($(date +%s) - pa_rt0 + 1))
+	done
+	gw nft flush ruleset
+	for d in igdd miniupnpd; do
+		KV=$RAW/$d.kv
+		kv pmp_ab_rounds "$pa_done"
+		kv pmp_ab_stopped "$pa_why"
+		kv pmp_ab_bursts "$PMP_AB_BURSTS"
+		kv pmp_ab16_bursts "$PMP_AB16_BURSTS"
+		kv pmp_ab_burst_ms "$PMP_AB_BURST_MS"
+		kv pmp_ab_gap_ms "$PMP_AB_GAP_MS"
+		kv pmp_ab_secs $(($(date +%s) - pa_t0))
+	done
+	say "NAT-PMP rounds: $pa_done done ($pa_why) in $(($(date +%s) - pa_t0)) s"
+}

@@ -11,11 +11,16 @@
  * Options: -i N requests in flight (one socket each, default 1), -n COUNT
  * (default 1000), -d SECONDS (stop starting requests after it, default 30),
  * -t MS per-request timeout (default 1000; a request without an answer is
- * counted as lost and the next one goes), -l LIFETIME (default 3600).
+ * counted as lost and the next one goes), -l LIFETIME (default 3600),
+ * -b BURSTS of -m MS each with -g GAP_MS between them (default one burst,
+ * as long as -d; the requests in flight are answered before a gap).
  * Prints one line: n ok err lost first_err secs rps med_us p99_us max_us
- * stopped=done|budget|dead.  Answers are matched to requests (internal port,
+ * stopped=done|budget|dead; with -b also bursts, burst_rps (each burst's
+ * rate, comma-separated) and burst_med_rps (their median); rps is then ok
+ * over the bursts' time, gaps left out.  Answers are matched to requests (internal port,
  * PCP nonce), so a late answer to a lost request is not miscounted. */
 #include <arpa/inet.h>
+#include <time.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -36,12 +41,13 @@ struct slot {
 };
 
 static uint32_t inflight = 1, count = 1000, duration_s = 30, timeout_ms = 1000;
-static uint32_t lifetime = 3600;
+static uint32_t lifetime = 3600, bursts = 1, burst_ms = 250, gap_ms = 100;
 
 static int
 usage(void)
 {
 	fprintf(stderr, "usage: pmpload [-i INFLIGHT] [-n COUNT] [-d SECONDS] [-t MS] [-l LIFETIME]\n"
+		"               [-b BURSTS -m BURST_MS -g GAP_MS]\n"
 		"               GATEWAY ext | map PORT | unmap PORT | pcpmap PORT CLIENT |\n"
 		"               pcpunmap PORT CLIENT\n");
 	return 2;
@@ -149,16 +155,19 @@ main(int argc, char **argv)
 	uint32_t next = 0, ok = 0, err = 0, lost = 0, busy = 0, lost_row = 0;
 	uint16_t port0 = 0;
 	int first_err = 0, o;
-	uint64_t start, stop_at;
+	uint64_t start, stop_at, burst_t0, burst_end, busy_us = 0;
+	uint32_t k = 0, burst_ok0 = 0;
+	double brps[64];
 	const char *stopped = "done";
 	enum mode m;
 
-	while ((o = getopt(argc, argv, "i:n:d:t:l:")) != -1) {
+	while ((o = getopt(argc, argv, "i:n:d:t:l:b:m:g:")) != -1) {
 		uint32_t *dst = o == 'i' ? &inflight : o == 'n' ? &count : o == 'd' ? &duration_s :
-			o == 't' ? &timeout_ms : o == 'l' ? &lifetime : NULL;
+			o == 't' ? &timeout_ms : o == 'l' ? &lifetime : o == 'b' ? &bursts :
+			o == 'm' ? &burst_ms : o == 'g' ? &gap_ms : NULL;
 
-		if (dst == NULL || parse_u32(optarg, o == 'l' ? 0 : 1,
-					     o == 'i' ? MAX_INFLIGHT : 100000000, dst) < 0)
+		if (dst == NULL || parse_u32(optarg, o == 'l' || o == 'g' ? 0 : 1,
+					     o == 'i' ? MAX_INFLIGHT : o == 'b' ? 64 : 100000000, dst) < 0)
 			return usage();
 	}
 	argc -= optind;
@@ -196,6 +205,8 @@ main(int argc, char **argv)
 	}
 	start = bench_now_us();
 	stop_at = start + (uint64_t)duration_s * 1000000u;
+	burst_t0 = start;
+	burst_end = bursts > 1 ? start + burst_ms * 1000ull : stop_at;
 	for (;;) {
 		uint64_t now = bench_now_us(), wake = now + 1000000;
 		int r;
@@ -218,6 +229,8 @@ main(int argc, char **argv)
 				stopped = "dead";
 				break;
 			}
+			if (now >= burst_end)
+				break;	/* this burst is over; the next after a gap */
 			s->port = (uint16_t)(port0 + (m == M_EXT ? 0 : next));
 			len = build(m, s, &client, buf);
 			next++;
@@ -231,8 +244,27 @@ main(int argc, char **argv)
 			s->busy = 1;
 			busy++;
 		}
-		if (busy == 0)
-			break;
+		if (busy == 0) {
+			/* all answered (or lost): the burst ends here */
+			busy_us += now - burst_t0;
+			if (bursts > 1 && k < 64)
+				brps[k] = now > burst_t0 ? (ok - burst_ok0) * 1e6 / (double)(now - burst_t0) : 0;
+			k++;
+			if (k >= bursts || next >= count || lost_row >= 20 || now >= stop_at) {
+				if (k < bursts && next < count && lost_row < 20)
+					stopped = "budget";
+				break;
+			}
+			if (gap_ms > 0) {
+				struct timespec ts = { gap_ms / 1000, (long)(gap_ms % 1000) * 1000000L };
+
+				nanosleep(&ts, NULL);
+			}
+			burst_t0 = bench_now_us();
+			burst_end = burst_t0 + burst_ms * 1000ull;
+			burst_ok0 = ok;
+			continue;
+		}
 		for (o = 0; o < (int)inflight; o++)
 			if (slots[o].busy && slots[o].sent_us + timeout_ms * 1000ull < wake)
 				wake = slots[o].sent_us + timeout_ms * 1000ull;
@@ -274,12 +306,30 @@ main(int argc, char **argv)
 		}
 	}
 	{
-		double secs = (double)(bench_now_us() - start) / 1e6;
+		double secs = (double)(bench_now_us() - start) / 1e6, on = (double)busy_us / 1e6;
 
+		if (bursts == 1)
+			on = secs;
 		printf("n=%u ok=%u err=%u lost=%u first_err=%d secs=%.3f rps=%.0f med_us=%u "
-		       "p99_us=%u max_us=%u stopped=%s\n", next, ok, err, lost, first_err, secs,
-		       secs > 0 ? ok / secs : 0, bench_pct(&lat, 0, 50), bench_pct(&lat, 0, 99),
+		       "p99_us=%u max_us=%u stopped=%s", next, ok, err, lost, first_err, secs,
+		       on > 0 ? ok / on : 0, bench_pct(&lat, 0, 50), bench_pct(&lat, 0, 99),
 		       bench_pct(&lat, 0, 100), stopped);
+		if (bursts > 1) {
+			uint32_t i, j, nb = k < 64 ? k : 64;
+			double t, med = 0;
+
+			printf(" bursts=%u burst_rps=", nb);
+			for (i = 0; i < nb; i++)
+				printf("%s%.0f", i ? "," : "", brps[i]);
+			for (i = 1; i < nb; i++)	/* sort them for the median */
+				for (j = i; j > 0 && brps[j - 1] > brps[j]; j--) {
+					t = brps[j]; brps[j] = brps[j - 1]; brps[j - 1] = t;
+				}
+			if (nb > 0)
+				med = nb % 2 ? brps[nb / 2] : (brps[nb / 2 - 1] + brps[nb / 2]) / 2;
+			printf(" burst_med_rps=%.0f", med);
+		}
+		printf("\n");
 	}
 	return 0;
 }
