@@ -9,7 +9,7 @@
 #   BENCH_OUT=DIR        where latest.json / latest.md go (bench/results)
 #   BENCH_AB_ROUNDS=N    rounds of the data-plane comparison, 10 mappings vs
 #                        the largest size, alternating (3; 0: none)
-#   BENCH_AB_BUDGET=S    seconds for all of those rounds (full: 60)
+#   BENCH_AB_BUDGET=S    seconds for all of those rounds (full: 80)
 #   BENCH_PMPAB_ROUNDS=N rounds of the NAT-PMP external-address rate, igdd
 #                        and miniupnpd alternating, after both phases (3; 0: none)
 #   BENCH_PMPAB_BUDGET=S seconds for all of those rounds (full: 40)
@@ -50,7 +50,7 @@ else
 	DELALL_BUDGET=${BENCH_DELALL_BUDGET:-45}
 	PHASE_BUDGET=${BENCH_PHASE_BUDGET:-15}
 	REPEAT=100 CONNS=300 PMP_N=200 RATE_SECS=3 LOAD_SECS=10
-	AB_BUDGET=${BENCH_AB_BUDGET:-60} AB_CONNS=480
+	AB_BUDGET=${BENCH_AB_BUDGET:-80} AB_CONNS=480
 	PMP_AB_BUDGET=${BENCH_PMPAB_BUDGET:-40} PMP_AB_BURSTS=8 PMP_AB16_BURSTS=4 PMP_AB_BURST_MS=250
 	BENCH_DEADLINE=${BENCH_DEADLINE:-840}
 fi
