@@ -367,10 +367,9 @@ proto_text(uint8_t proto, char *buf, size_t size)
 int
 lease_format(char *buf, size_t size, const struct lease_record *r)
 {
-	static const struct in6_addr any;
 	const struct mapping *m = &r->m;
 	const struct mapping_owner *o = m->owner;
-	const struct in6_addr *rhost = m->rhost != NULL ? m->rhost : &any;
+	const struct in6_addr *rhost = m->rhost != NULL ? m->rhost : &in6addr_any;
 	char pbuf[8], rh[INET6_ADDRSTRLEN], ia[INET6_ADDRSTRLEN], oa[INET6_ADDRSTRLEN];
 	char nonce[2 * sizeof(o->nonce) + 1];
 	size_t len, i;

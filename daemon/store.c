@@ -101,7 +101,6 @@ struct store {
 #define HOST(ap) container_of((ap), struct st_ent, key.addr)
 #define OWNER(op) container_of((op), struct st_ent, key)
 
-static const struct in6_addr zero_addr;
 
 /* --- small helpers --------------------------------------------------- */
 
@@ -687,7 +686,7 @@ permitted(const struct store *s, const struct mapping *m, uint16_t eport)
 static struct st_node *
 find_node(const struct store *s, uint8_t proto, uint16_t eport, const struct in6_addr *rhost)
 {
-	struct st_key k = { proto, eport, zero_addr };
+	struct st_key k = { proto, eport, in6addr_any };
 	struct ost_node *tn;
 
 	if (rhost != NULL && !addr_is_any(rhost))
@@ -700,7 +699,7 @@ find_node(const struct store *s, uint8_t proto, uint16_t eport, const struct in6
 static bool
 port_taken(const struct store *s, uint8_t proto, uint16_t eport)
 {
-	struct st_key k = { proto, eport, zero_addr };
+	struct st_key k = { proto, eport, in6addr_any };
 	struct ost_node *tn = ost_bound(&s->tree, &k, tree_keycmp, false, NULL);
 
 	return tn != NULL && TNODE(tn)->m.proto == proto && TNODE(tn)->m.eport == eport;
@@ -797,7 +796,7 @@ prepare(const struct mapping *req, unsigned flags, struct mapping *cand, char *d
 	memset(cand, 0, sizeof(*cand));
 	cand->proto = req->proto;
 	cand->eport = req->eport;
-	cand->rhost = req->rhost != NULL && !addr_is_any(req->rhost) ? req->rhost : &zero_addr;
+	cand->rhost = req->rhost != NULL && !addr_is_any(req->rhost) ? req->rhost : &in6addr_any;
 	cand->iaddr = req->iaddr;
 	cand->iport = req->iport;
 	cand->enabled = req->enabled;
@@ -880,10 +879,10 @@ node_new(struct store *s, const struct mapping *cand)
 	if (n == NULL)
 		return NULL;
 	ih = host_get(s, cand->iaddr);
-	if (cand->rhost != &zero_addr)
+	if (cand->rhost != &in6addr_any)
 		rh = host_get(s, cand->rhost);
 	ow = ent_get(s, false, cand->owner);
-	if (ih == NULL || (cand->rhost != &zero_addr && rh == NULL) || ow == NULL ||
+	if (ih == NULL || (cand->rhost != &in6addr_any && rh == NULL) || ow == NULL ||
 	    heap_reserve(s) < 0) {
 		ent_put(s, ih);
 		ent_put(s, rh);
@@ -893,7 +892,7 @@ node_new(struct store *s, const struct mapping *cand)
 	}
 	n->m = *cand;
 	n->m.iaddr = &ih->key.addr;
-	n->m.rhost = rh != NULL ? &rh->key.addr : &zero_addr;
+	n->m.rhost = rh != NULL ? &rh->key.addr : &in6addr_any;
 	n->m.owner = &ow->key;
 	memcpy(n->desc, cand->desc, len);
 	n->m.desc = n->desc;
@@ -908,7 +907,7 @@ node_free(struct store *s, struct st_node *n)
 	if (n->m.desc != n->desc)
 		free((char *)n->m.desc);
 	ent_put(s, HOST(n->m.iaddr));
-	if (n->m.rhost != &zero_addr)
+	if (n->m.rhost != &in6addr_any)
 		ent_put(s, HOST(n->m.rhost));
 	ent_put(s, OWNER(n->m.owner));
 	free(n);
@@ -1364,7 +1363,7 @@ size_t
 store_range(struct store *s, uint8_t proto, uint16_t lo, uint16_t hi, store_visit_cb cb,
 	    void *arg)
 {
-	struct st_key k = { proto, lo, zero_addr };
+	struct st_key k = { proto, lo, in6addr_any };
 	struct ost_node *tn;
 	size_t visited = 0;
 
@@ -1381,7 +1380,7 @@ store_range(struct store *s, uint8_t proto, uint16_t lo, uint16_t hi, store_visi
 				break;
 			k.proto = m->eport < lo ? m->proto : (uint8_t)(m->proto + 1);
 			k.eport = lo;
-			k.rhost = zero_addr;
+			k.rhost = in6addr_any;
 			tn = ost_bound(&s->tree, &k, tree_keycmp, false, NULL);
 			continue;
 		}

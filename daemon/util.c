@@ -189,10 +189,9 @@ addr_eq(const struct in6_addr *a, const struct in6_addr *b)
 bool
 addr_is_any(const struct in6_addr *a)
 {
-	static const struct in6_addr zero;
 	struct in_addr v4;
 
-	if (memcmp(a, &zero, sizeof(zero)) == 0)
+	if (addr_eq(a, &in6addr_any))
 		return true;
 	if (!addr_is_v4(a))
 		return false;

@@ -243,12 +243,33 @@ dest_addr(const char *host, const char *port, struct sockaddr_in *to)
 	return 0;
 }
 
+/* The next datagram on s before the monotonic time end (ms): its length,
+ * or -1 once end has passed.  Receive errors (an ICMP port unreachable
+ * of an earlier send) are skipped. */
+static ssize_t
+recv_before(int s, uint64_t end, uint8_t *buf, size_t size, struct sockaddr_in *from)
+{
+	for (;;) {
+		uint64_t now = time_mono_ms();
+		struct pollfd p = { .fd = s, .events = POLLIN };
+		socklen_t fl = sizeof(*from);
+		ssize_t n;
+
+		if (now >= end || poll(&p, 1, (int)(end - now)) <= 0)
+			return -1;
+		n = recvfrom(s, buf, size, 0, (struct sockaddr *)from, &fl);
+		if (n >= 0)
+			return n;
+	}
+}
+
 static int
 do_send(const struct opts *o, int argc, char **argv)
 {
 	static uint8_t buf[MAX_DGRAM], ans[MAX_DGRAM];
-	struct sockaddr_in to;
+	struct sockaddr_in to, from;
 	uint64_t t0, sent_ms, end;
+	ssize_t n;
 	unsigned answers = 0;
 	uint32_t i;
 	long len;
@@ -276,18 +297,7 @@ do_send(const struct opts *o, int argc, char **argv)
 	}
 	sent_ms = time_mono_ms() - t0;
 	end = time_mono_ms() + o->wait_ms;
-	for (;;) {
-		uint64_t now = time_mono_ms();
-		struct pollfd p = { .fd = s, .events = POLLIN };
-		struct sockaddr_in from;
-		socklen_t fl = sizeof(from);
-		ssize_t n;
-
-		if (now >= end || poll(&p, 1, (int)(end - now)) <= 0)
-			break;
-		n = recvfrom(s, ans, sizeof(ans), 0, (struct sockaddr *)&from, &fl);
-		if (n < 0)
-			continue;	/* e.g. ICMP port unreachable */
+	while ((n = recv_before(s, end, ans, sizeof(ans), &from)) >= 0) {
 		answers++;
 		if (!o->quiet)
 			print_answer(&from, ans, (size_t)n);
@@ -403,10 +413,12 @@ static int
 do_listen(const struct opts *o, int argc, char **argv)
 {
 	static uint8_t buf[MAX_DGRAM];
+	struct sockaddr_in from;
 	uint16_t port;
 	uint32_t wait_ms;
 	unsigned got = 0;
 	uint64_t end;
+	ssize_t n;
 	int s;
 
 	if (argc != 2 || parse_u16(argv[0], 1, 65535, &port) < 0 ||
@@ -418,18 +430,7 @@ do_listen(const struct opts *o, int argc, char **argv)
 		return 1;
 	}
 	end = time_mono_ms() + wait_ms;
-	for (;;) {
-		uint64_t now = time_mono_ms();
-		struct pollfd p = { .fd = s, .events = POLLIN };
-		struct sockaddr_in from;
-		socklen_t fl = sizeof(from);
-		ssize_t n;
-
-		if (now >= end || poll(&p, 1, (int)(end - now)) <= 0)
-			break;
-		n = recvfrom(s, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
-		if (n < 0)
-			continue;
+	while ((n = recv_before(s, end, buf, sizeof(buf), &from)) >= 0) {
 		printf("got from %s:%u %zd\n", inet_ntoa(from.sin_addr), ntohs(from.sin_port), n);
 		fflush(stdout);
 		got++;
