@@ -68,7 +68,11 @@ stop_igdd_bench() { lab_stop_igdd; }
 # filter, chains miniupnpd / prerouting_miniupnpd / postrouting_miniupnpd),
 # plus the two rules every real forward chain has so replies and LAN
 # traffic pass a drop policy.
+# start_miniupnpd [ADDR PORT]: it listens on lan0 and HTTP_PORT, or on the
+# gateway's LAN address ADDR and HTTP port PORT (pmp_pair, next to igdd).
 start_miniupnpd() {
+	sm_addr=${1:-$GW_LAN} sm_port=${2:-$HTTP_PORT} sm_listen=lan0
+	[ $# -eq 0 ] || sm_listen=$sm_addr/24
 	cat >"$LAB_DIR/miniupnpd.nft" <<EOF
 table inet filter {
 	chain forward {
@@ -98,9 +102,9 @@ EOF
 	# only reported to clients, never a traffic target.
 	cat >"$LAB_DIR/miniupnpd.conf" <<EOF
 ext_ifname=wan0
-listening_ip=lan0
+listening_ip=$sm_listen
 ext_ip=1.2.3.4
-http_port=$HTTP_PORT
+http_port=$sm_port
 enable_upnp=yes
 enable_natpmp=yes
 secure_mode=no
@@ -123,7 +127,7 @@ EOF
 		>"$LAB_DIR/miniupnpd.log" 2>&1 || return 1
 	for i in $(seq 1 50); do
 		[ -s "$LAB_DIR/miniupnpd.pid" ] &&
-			c1 "$BB/soapload" -t 500 desc "http://$GW_LAN:$HTTP_PORT/rootDesc.xml" \
+			c1 "$BB/soapload" -t 500 desc "http://$sm_addr:$sm_port/rootDesc.xml" \
 				>/dev/null 2>&1 && break
 		sleep 0.1
 	done
@@ -541,98 +545,97 @@ bench_daemon() {
 	say "$D: done"
 }
 
-# --- NAT-PMP external-address rate in alternating rounds ------------------
-# One request in flight is a round trip of ~110-130 us for either daemon,
+# --- NAT-PMP external-address rate, both daemons at once ----------------
+# One request in flight is a round trip of ~30-130 us for either daemon,
 # nearly all of it the kernel's (veth, conntrack), and the machine flips
 # between fast and slow spells every fraction of a second, so one
 # RATE_SECS measurement per daemon, minutes apart, says more about the
-# moment than about the daemon (0.49x-1.10x between runs).  Here, after
-# both daemons' phases: PMP_AB_ROUNDS rounds of igdd, miniupnpd, igdd,
-# miniupnpd, ..., each daemon started afresh at 0 mappings with the config
-# and nftables skeleton of its phase, its rate measured in PMP_AB_BURSTS
-# short bursts (pmpload -b), and a round's value is the median of its
-# bursts.  Each value goes to that daemon's kv file.  A round is not
-# started when the budget left (PMP_AB_BUDGET, and the run's deadline) is
-# less than the last round took, so every round has both daemons.
+# moment than about the daemon (0.49x-1.10x between runs), and so did
+# rounds with each daemon restarted in turn (0.87x-1.21x).  Here, after
+# both daemons' phases, both run at the same time in the gateway: igdd on
+# GW_LAN, miniupnpd on a second LAN address (PAIR_ADDR, its HTTP on
+# HTTP_PORT + 1), each with its phase's config, at 0 mappings.  One pmpload
+# sends short bursts to them in turn, igdd miniupnpd miniupnpd igdd igdd
+# ... (pmpload -2), so both meet the same spells; each daemon's value is the
+# median of its bursts' rates, and pair_ratio_med the median ratio of
+# neighbouring bursts.  Both values go to each daemon's kv file.
 
-# pmp_ab_start NAME: start it at 0 mappings (no lease file to reload) and
-# wait until it answers NAT-PMP (3 s at most).
-pmp_ab_start() {
+# pmp_pair_up: start both, wait until both answer NAT-PMP (3 s at most).
+pmp_pair_up() {
 	gw nft flush ruleset
 	rm -f "$LAB_DIR/igdd.leases" "$LAB_DIR/miniupnpd.leases"
-	if [ "$1" = igdd ]; then
-		start_igdd_bench || return 1
-	else
-		start_miniupnpd || return 1
-	fi
-	for i in $(seq 1 10); do
-		[ "$(field ok "$(c1 "$BB/pmpload" -n 1 -t 300 "$GW_LAN" ext)")" = 1 ] && return 0
+	gw ip addr add "$PAIR_ADDR/24" dev lan0 || return 1
+	start_igdd_bench || return 1
+	pp_igdd=$DPID
+	start_miniupnpd "$PAIR_ADDR" $((HTTP_PORT + 1)) || return 1
+	pp_mini=$DPID
+	for pp_a in "$GW_LAN" "$PAIR_ADDR"; do
+		for i in $(seq 1 10); do
+			[ "$(field ok "$(c1 "$BB/pmpload" -n 1 -t 300 "$pp_a" ext)")" = 1 ] && continue 2
+		done
+		return 1
 	done
-	return 1
 }
 
-pmp_ab_stop() { if [ "$1" = igdd ]; then stop_igdd_bench; else stop_miniupnpd; fi; }
+pmp_pair_down() {
+	DPID=$pp_mini
+	stop_miniupnpd
+	stop_igdd_bench
+	gw ip addr del "$PAIR_ADDR/24" dev lan0 2>/dev/null
+	gw nft flush ruleset
+}
 
-# pmp_ab_rounds: both daemons must have run their phase with NAT-PMP.
-pmp_ab_rounds() {
-	pa_t0=$(date +%s) pa_done=0 pa_last=0 pa_why=done
+# pmp_pair_kv K V_IGDD V_MINIUPNPD: K into each daemon's kv file.
+pmp_pair_kv() {
+	KV=$RAW/igdd.kv; kv "$1" "$2"
+	KV=$RAW/miniupnpd.kv; kv "$1" "$3"
+}
+
+# pmp_pair: both daemons must have run their phase with NAT-PMP.
+pmp_pair() {
+	pp_t0=$(date +%s) pp_why=done pp_mini= pp_igdd=
 	for d in igdd miniupnpd; do
 		case " $BENCH_DAEMONS " in *" $d "*) ;; *) return 0 ;; esac
 	done
-	pa_not=
+	pp_not=
 	for d in igdd miniupnpd; do
-		grep -qx "status=ok" "$RAW/$d.kv" 2>/dev/null || pa_not="$pa_not $d did not run;"
-		grep -q "^pmp_na=" "$RAW/$d.kv" 2>/dev/null && pa_not="$pa_not $d no NAT-PMP;"
+		grep -qx "status=ok" "$RAW/$d.kv" 2>/dev/null || pp_not="$pp_not $d did not run;"
+		grep -q "^pmp_na=" "$RAW/$d.kv" 2>/dev/null && pp_not="$pp_not $d no NAT-PMP;"
 	done
-	[ "$PMP_AB_ROUNDS" -gt 0 ] || pa_not=" BENCH_PMPAB_ROUNDS=0;"
-	if [ -n "$pa_not" ]; then
+	[ "$PMP_PAIR_BURSTS" -gt 0 ] || pp_not=" BENCH_PMPPAIR_BURSTS=0;"
+	[ "$(left)" -ge 60 ] || pp_not=" no time left;"
+	if [ -n "$pp_not" ]; then
+		pp_not="not run ($(echo "$pp_not" | sed 's/^ //; s/;$//'))"
 		for d in igdd miniupnpd; do
-			KV=$RAW/$d.kv
-			[ -f "$KV" ] && kv pmp_ab_stopped "not run ($(echo "$pa_not" | sed 's/^ //; s/;$//'))"
+			KV=$RAW/$d.kv; [ ! -f "$KV" ] || kv pmp_pair_stopped "$pp_not"
 		done
 		return 0
 	fi
-	say "NAT-PMP external address, alternating rounds igdd / miniupnpd, $PMP_AB_ROUNDS each"
-	pa_r=0
-	while [ "$pa_r" -lt "$PMP_AB_ROUNDS" ]; do
-		pa_left=$((PMP_AB_BUDGET - $(date +%s) + pa_t0))
-		[ "$(left)" -ge $((pa_left + 20)) ] || pa_left=$(($(left) - 20))
-		[ "$pa_left" -ge "$pa_last" ] || { pa_why=budget; break; }
-		pa_r=$((pa_r + 1)) pa_rt0=$(date +%s)
-		for d in igdd miniupnpd; do
-			D=$d KV=$RAW/$d.kv DPID=
-			if ! pmp_ab_start "$d"; then
-				pa_why="$d did not start or answer (round $pa_r)"
-				kv "pmp_ab_err_r$pa_r" "did not start or answer"
-				say "$d: $pa_why"
-				pmp_ab_stop "$d"
-				break 2
-			fi
-			pa_l=$(c1 "$BB/pmpload" -i 1 -b "$PMP_AB_BURSTS" -m "$PMP_AB_BURST_MS" \
-				-g "$PMP_AB_GAP_MS" -d "$(budget 10 20)" -n 100000000 "$GW_LAN" ext)
-			kv "pmp_ab_ext1_rps_r$pa_r" "$(field burst_med_rps "$pa_l")"
-			kv "pmp_ab_ext1_bursts_r$pa_r" "$(field burst_rps "$pa_l")"
-			kv "pmp_ab_ext1_lost_r$pa_r" "$(field lost "$pa_l")"
-			pa_l=$(c1 "$BB/pmpload" -i 16 -b "$PMP_AB16_BURSTS" -m "$PMP_AB_BURST_MS" \
-				-g "$PMP_AB_GAP_MS" -d "$(budget 10 20)" -n 100000000 "$GW_LAN" ext)
-			kv "pmp_ab_ext16_rps_r$pa_r" "$(field burst_med_rps "$pa_l")"
-			kv "pmp_ab_ext16_bursts_r$pa_r" "$(field burst_rps "$pa_l")"
-			kv "pmp_ab_ext16_lost_r$pa_r" "$(field lost "$pa_l")"
-			pmp_ab_stop "$d"
+	say "NAT-PMP external address, igdd and miniupnpd at once, bursts in turn"
+	if pmp_pair_up; then
+		for i in 1 16; do
+			pp_b=$PMP_PAIR_BURSTS
+			[ "$i" = 1 ] || pp_b=$((PMP_PAIR_BURSTS / 2))
+			pp_l=$(c1 "$BB/pmpload" -i "$i" -b "$pp_b" -m "$PMP_PAIR_BURST_MS" \
+				-g "$PMP_PAIR_GAP_MS" -d "$(budget 30 20)" -n 100000000 \
+				-2 "$PAIR_ADDR" "$GW_LAN" ext)
+			[ "$(field stopped "$pp_l")" = done ] || pp_why="$(field stopped "$pp_l") ($i in flight)"
+			for f in burst_med_rps:rps burst_rps:bursts lost:lost; do
+				pmp_pair_kv "pmp_pair_ext${i}_${f#*:}" "$(field "a_${f%:*}" "$pp_l")" \
+					"$(field "b_${f%:*}" "$pp_l")"
+			done
+			pp_r=$(field pair_ratio_med "$pp_l")
+			pmp_pair_kv "pmp_pair_ext${i}_ratio" "$pp_r" "$pp_r"
+			say "NAT-PMP at once, $i in flight: igdd $(field a_burst_med_rps "$pp_l")/s," \
+				"miniupnpd $(field b_burst_med_rps "$pp_l")/s, pair ratio $pp_r"
 		done
-		pa_done=$pa_r
-		pa_last=$(($(date +%s) - pa_rt0 + 1))
+	else
+		pp_why="did not start or answer"
+		say "NAT-PMP at once: $pp_why"
+	fi
+	pmp_pair_down
+	for k in "stopped:$pp_why" "bursts:$PMP_PAIR_BURSTS" "burst_ms:$PMP_PAIR_BURST_MS" \
+		"gap_ms:$PMP_PAIR_GAP_MS" "secs:$(($(date +%s) - pp_t0))"; do
+		pmp_pair_kv "pmp_pair_${k%%:*}" "${k#*:}" "${k#*:}"
 	done
-	gw nft flush ruleset
-	for d in igdd miniupnpd; do
-		KV=$RAW/$d.kv
-		kv pmp_ab_rounds "$pa_done"
-		kv pmp_ab_stopped "$pa_why"
-		kv pmp_ab_bursts "$PMP_AB_BURSTS"
-		kv pmp_ab16_bursts "$PMP_AB16_BURSTS"
-		kv pmp_ab_burst_ms "$PMP_AB_BURST_MS"
-		kv pmp_ab_gap_ms "$PMP_AB_GAP_MS"
-		kv pmp_ab_secs $(($(date +%s) - pa_t0))
-	done
-	say "NAT-PMP rounds: $pa_done done ($pa_why) in $(($(date +%s) - pa_t0)) s"
 }

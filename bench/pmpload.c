@@ -13,11 +13,16 @@
  * -t MS per-request timeout (default 1000; a request without an answer is
  * counted as lost and the next one goes), -l LIFETIME (default 3600),
  * -b BURSTS of -m MS each with -g GAP_MS between them (default one burst,
- * as long as -d; the requests in flight are answered before a gap).
- * Prints one line: n ok err lost first_err secs rps med_us p99_us max_us
- * stopped=done|budget|dead; with -b also bursts, burst_rps (each burst's
- * rate, comma-separated) and burst_med_rps (their median); rps is then ok
- * over the bursts' time, gaps left out.  Answers are matched to requests (internal port,
+ * as long as -d; the requests in flight are answered before a gap),
+ * -2 GATEWAY2: with -b, BURSTS bursts at each gateway, taking turns
+ * A B B A A B ... (two daemons measured in the same moments).
+ * Prints one line: n secs stopped=done|budget|dead, then ok err lost
+ * first_err rps med_us p99_us max_us; with -b also bursts, burst_rps (each
+ * burst's rate, comma-separated) and burst_med_rps (their median, nearest
+ * rank); rps is then ok over the bursts' time, gaps left out.  With -2 those
+ * come twice, as a_NAME (GATEWAY) and b_NAME (GATEWAY2), followed by
+ * pair_ratio_med, the median of A's k-th burst rate over B's k-th (the two
+ * are neighbours in time).  Answers are matched to requests (internal port,
  * PCP nonce), so a late answer to a lost request is not miscounted. */
 #include <arpa/inet.h>
 #include <time.h>
@@ -47,7 +52,7 @@ static int
 usage(void)
 {
 	fprintf(stderr, "usage: pmpload [-i INFLIGHT] [-n COUNT] [-d SECONDS] [-t MS] [-l LIFETIME]\n"
-		"               [-b BURSTS -m BURST_MS -g GAP_MS]\n"
+		"               [-b BURSTS -m BURST_MS -g GAP_MS [-2 GATEWAY2]]\n"
 		"               GATEWAY ext | map PORT | unmap PORT | pcpmap PORT CLIENT |\n"
 		"               pcpunmap PORT CLIENT\n");
 	return 2;
@@ -144,36 +149,94 @@ match(enum mode m, const struct slot *s, const uint8_t *b, ssize_t n, int *resul
 	return 0;
 }
 
+/* One gateway's sockets and results. */
+struct target {
+	struct sockaddr_in gw;
+	struct slot slots[MAX_INFLIGHT];
+	struct pollfd pfd[MAX_INFLIGHT];
+	uint32_t ok, err, lost;
+	int first_err;
+	uint64_t busy_us;		/* time in its bursts */
+	struct bench_samples lat;	/* answered requests, microseconds */
+	struct bench_samples brps;	/* each burst's rate, requests/s */
+};
+
+static int
+open_target(struct target *t)
+{
+	uint32_t o;
+
+	for (o = 0; o < inflight; o++) {
+		t->slots[o].fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (t->slots[o].fd < 0 ||
+		    connect(t->slots[o].fd, (struct sockaddr *)&t->gw, sizeof(t->gw)) < 0) {
+			perror("pmpload: socket");
+			return -1;
+		}
+		t->slots[o].busy = 0;
+		t->pfd[o].fd = t->slots[o].fd;
+		t->pfd[o].events = POLLIN;
+	}
+	return 0;
+}
+
+/* Its summary fields, each name after prefix P ("" or "a_" / "b_"). */
+static void
+print_target(const char *p, const struct target *t, double on)
+{
+	size_t i;
+
+	printf(" %sok=%u %serr=%u %slost=%u %sfirst_err=%d %srps=%.0f %smed_us=%u %sp99_us=%u "
+	       "%smax_us=%u", p, t->ok, p, t->err, p, t->lost, p, t->first_err, p,
+	       on > 0 ? t->ok / on : 0, p, bench_pct(&t->lat, 0, 50), p, bench_pct(&t->lat, 0, 99),
+	       p, bench_pct(&t->lat, 0, 100));
+	if (bursts < 2)
+		return;
+	printf(" %sbursts=%zu %sburst_rps=", p, t->brps.n, p);
+	for (i = 0; i < t->brps.n; i++)
+		printf("%s%u", i ? "," : "", t->brps.v[i]);
+	printf(" %sburst_med_rps=%u", p, bench_pct(&t->brps, 0, 50));
+}
+
 int
 main(int argc, char **argv)
 {
-	struct slot slots[MAX_INFLIGHT];
-	struct pollfd pfd[MAX_INFLIGHT];
-	struct bench_samples lat = { 0 };
-	struct sockaddr_in gw = { .sin_family = AF_INET, .sin_port = htons(5351) };
+	static struct target tg[2];
+	struct target *t;
 	struct in_addr client = { 0 };
-	uint32_t next = 0, ok = 0, err = 0, lost = 0, busy = 0, lost_row = 0;
+	uint32_t next = 0, busy = 0, lost_row = 0, ntg = 1, k = 0, burst_ok0 = 0, i;
 	uint16_t port0 = 0;
-	int first_err = 0, o;
-	uint64_t start, stop_at, burst_t0, burst_end, busy_us = 0;
-	uint32_t k = 0, burst_ok0 = 0;
-	double brps[64];
-	const char *stopped = "done";
+	int o;
+	uint64_t start, stop_at, burst_t0, burst_end;
+	const char *stopped = "done", *second = NULL;
 	enum mode m;
 
-	while ((o = getopt(argc, argv, "i:n:d:t:l:b:m:g:")) != -1) {
+	while ((o = getopt(argc, argv, "i:n:d:t:l:b:m:g:2:")) != -1) {
 		uint32_t *dst = o == 'i' ? &inflight : o == 'n' ? &count : o == 'd' ? &duration_s :
 			o == 't' ? &timeout_ms : o == 'l' ? &lifetime : o == 'b' ? &bursts :
 			o == 'm' ? &burst_ms : o == 'g' ? &gap_ms : NULL;
 
+		if (o == '2') {
+			second = optarg;
+			continue;
+		}
 		if (dst == NULL || parse_u32(optarg, o == 'l' || o == 'g' ? 0 : 1,
-					     o == 'i' ? MAX_INFLIGHT : o == 'b' ? 64 : 100000000, dst) < 0)
+					     o == 'i' ? MAX_INFLIGHT : o == 'b' ? 1000 : 100000000, dst) < 0)
 			return usage();
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc < 2 || inet_pton(AF_INET, argv[0], &gw.sin_addr) != 1)
+	for (i = 0; i < 2; i++) {
+		tg[i].gw.sin_family = AF_INET;
+		tg[i].gw.sin_port = htons(5351);
+	}
+	if (argc < 2 || inet_pton(AF_INET, argv[0], &tg[0].gw.sin_addr) != 1)
 		return usage();
+	if (second != NULL) {
+		if (inet_pton(AF_INET, second, &tg[1].gw.sin_addr) != 1 || bursts < 2)
+			return usage();
+		ntg = 2;
+	}
 	if (strcmp(argv[1], "ext") == 0 && argc == 2)
 		m = M_EXT;
 	else if (strcmp(argv[1], "map") == 0 && argc == 3)
@@ -192,17 +255,10 @@ main(int argc, char **argv)
 		return usage();
 	if (m != M_EXT && (uint32_t)port0 + count > 65536)
 		return usage();
-	for (o = 0; o < (int)inflight; o++) {
-		slots[o].fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (slots[o].fd < 0 ||
-		    connect(slots[o].fd, (struct sockaddr *)&gw, sizeof(gw)) < 0) {
-			perror("pmpload: socket");
+	for (i = 0; i < ntg; i++)
+		if (open_target(&tg[i]) < 0)
 			return 1;
-		}
-		slots[o].busy = 0;
-		pfd[o].fd = slots[o].fd;
-		pfd[o].events = POLLIN;
-	}
+	t = &tg[0];
 	start = bench_now_us();
 	stop_at = start + (uint64_t)duration_s * 1000000u;
 	burst_t0 = start;
@@ -213,7 +269,7 @@ main(int argc, char **argv)
 
 		/* fill idle slots while there is work and time */
 		for (o = 0; o < (int)inflight; o++) {
-			struct slot *s = &slots[o];
+			struct slot *s = &t->slots[o];
 			uint8_t buf[64];
 			size_t len;
 
@@ -237,7 +293,7 @@ main(int argc, char **argv)
 			s->sent_us = bench_now_us();
 			if (send(s->fd, buf, len, 0) < 0) {
 				/* ICMP unreachable from an earlier send: nobody listens */
-				lost++;
+				t->lost++;
 				lost_row++;
 				continue;
 			}
@@ -246,12 +302,13 @@ main(int argc, char **argv)
 		}
 		if (busy == 0) {
 			/* all answered (or lost): the burst ends here */
-			busy_us += now - burst_t0;
-			if (bursts > 1 && k < 64)
-				brps[k] = now > burst_t0 ? (ok - burst_ok0) * 1e6 / (double)(now - burst_t0) : 0;
+			t->busy_us += now - burst_t0;
+			if (bursts > 1)
+				bench_add(&t->brps, now > burst_t0 ?
+					  (uint64_t)((t->ok - burst_ok0) * 1e6 / (double)(now - burst_t0)) : 0);
 			k++;
-			if (k >= bursts || next >= count || lost_row >= 20 || now >= stop_at) {
-				if (k < bursts && next < count && lost_row < 20)
+			if (k >= bursts * ntg || next >= count || lost_row >= 20 || now >= stop_at) {
+				if (k < bursts * ntg && next < count && lost_row < 20)
 					stopped = "budget";
 				break;
 			}
@@ -260,24 +317,27 @@ main(int argc, char **argv)
 
 				nanosleep(&ts, NULL);
 			}
+			/* two gateways take turns A B B A A B ..., so a drift
+			 * of the machine's speed falls on both alike */
+			t = &tg[ntg == 2 ? (k + 1) / 2 % 2 : 0];
 			burst_t0 = bench_now_us();
 			burst_end = burst_t0 + burst_ms * 1000ull;
-			burst_ok0 = ok;
+			burst_ok0 = t->ok;
 			continue;
 		}
 		for (o = 0; o < (int)inflight; o++)
-			if (slots[o].busy && slots[o].sent_us + timeout_ms * 1000ull < wake)
-				wake = slots[o].sent_us + timeout_ms * 1000ull;
-		r = poll(pfd, inflight, bench_left_ms(wake));
+			if (t->slots[o].busy && t->slots[o].sent_us + timeout_ms * 1000ull < wake)
+				wake = t->slots[o].sent_us + timeout_ms * 1000ull;
+		r = poll(t->pfd, inflight, bench_left_ms(wake));
 		if (r < 0 && errno != EINTR) {
 			perror("pmpload: poll");
 			return 1;
 		}
 		now = bench_now_us();
 		for (o = 0; o < (int)inflight; o++) {
-			struct slot *s = &slots[o];
+			struct slot *s = &t->slots[o];
 
-			if (r > 0 && (pfd[o].revents & (POLLIN | POLLERR))) {
+			if (r > 0 && (t->pfd[o].revents & (POLLIN | POLLERR))) {
 				uint8_t b[1100];
 				ssize_t n = recv(s->fd, b, sizeof(b), 0);
 				int result;
@@ -287,12 +347,12 @@ main(int argc, char **argv)
 					busy--;
 					lost_row = 0;
 					if (result == 0) {
-						ok++;
-						bench_add(&lat, now - s->sent_us);
+						t->ok++;
+						bench_add(&t->lat, now - s->sent_us);
 					} else {
-						err++;
-						if (first_err == 0)
-							first_err = result;
+						t->err++;
+						if (t->first_err == 0)
+							t->first_err = result;
 					}
 					continue;
 				}
@@ -300,34 +360,28 @@ main(int argc, char **argv)
 			if (s->busy && now - s->sent_us >= timeout_ms * 1000ull) {
 				s->busy = 0;
 				busy--;
-				lost++;
+				t->lost++;
 				lost_row++;
 			}
 		}
 	}
 	{
-		double secs = (double)(bench_now_us() - start) / 1e6, on = (double)busy_us / 1e6;
+		double secs = (double)(bench_now_us() - start) / 1e6;
 
-		if (bursts == 1)
-			on = secs;
-		printf("n=%u ok=%u err=%u lost=%u first_err=%d secs=%.3f rps=%.0f med_us=%u "
-		       "p99_us=%u max_us=%u stopped=%s", next, ok, err, lost, first_err, secs,
-		       on > 0 ? ok / on : 0, bench_pct(&lat, 0, 50), bench_pct(&lat, 0, 99),
-		       bench_pct(&lat, 0, 100), stopped);
-		if (bursts > 1) {
-			uint32_t i, j, nb = k < 64 ? k : 64;
-			double t, med = 0;
+		printf("n=%u secs=%.3f stopped=%s", next, secs, stopped);
+		if (ntg == 1) {
+			print_target("", &tg[0], bursts == 1 ? secs : (double)tg[0].busy_us / 1e6);
+		} else {
+			struct bench_samples ratio = { 0 };
 
-			printf(" bursts=%u burst_rps=", nb);
-			for (i = 0; i < nb; i++)
-				printf("%s%.0f", i ? "," : "", brps[i]);
-			for (i = 1; i < nb; i++)	/* sort them for the median */
-				for (j = i; j > 0 && brps[j - 1] > brps[j]; j--) {
-					t = brps[j]; brps[j] = brps[j - 1]; brps[j - 1] = t;
-				}
-			if (nb > 0)
-				med = nb % 2 ? brps[nb / 2] : (brps[nb / 2 - 1] + brps[nb / 2]) / 2;
-			printf(" burst_med_rps=%.0f", med);
+			for (i = 0; i < 2; i++)
+				print_target(i ? "b_" : "a_", &tg[i], (double)tg[i].busy_us / 1e6);
+			/* the i-th bursts of A and B are neighbours in time */
+			for (i = 0; i < tg[0].brps.n && i < tg[1].brps.n; i++)
+				if (tg[1].brps.v[i] > 0)
+					bench_add(&ratio, (uint64_t)(1000.0 * tg[0].brps.v[i] /
+								     tg[1].brps.v[i]));
+			printf(" pair_ratio_med=%.3f", bench_pct(&ratio, 0, 50) / 1000.0);
 		}
 		printf("\n");
 	}

@@ -103,21 +103,6 @@ function abr(d, n,   r, c, k) {
 	}
 	return c
 }
-# pabr(d, i): the per-round values (median of the round's bursts) of the
-# NAT-PMP external-address rounds with i in flight (bench/lib.sh
-# pmp_ab_rounds), complete rounds only, into PB[1..], their count
-# returned, and PBT the list as text ("8120 / 7950").
-function pabr(d, i,   r, c, k) {
-	c = 0; PBT = ""
-	for (r = 1; r <= V[d, "pmp_ab_rounds"] + 0; r++) {
-		k = "pmp_ab_ext" i "_rps_r" r
-		if (has(d, k) && num(V[d, k]) && V[d, k] > 0) {
-			PB[++c] = V[d, k] + 0
-			PBT = PBT (c > 1 ? " / " : "") V[d, k]
-		}
-	}
-	return c
-}
 # median of X[1..n] (sorts X).
 function median(X, n,   i, j, t) {
 	for (i = 2; i <= n; i++)
@@ -172,29 +157,22 @@ END {
 	}
 	row("NAT-PMP external address, 1 in flight, 0 mappings", "pmp_ext_rps_1_0", "rate", "higher", "pmp", 0)
 	row("NAT-PMP external address, 16 in flight, 0 mappings", "pmp_ext_rps_16_0", "rate", "higher", "pmp", 0)
-	# alternating rounds igdd / miniupnpd at 0 mappings (bench/lib.sh pmp_ab_rounds)
-	for (d in nk) {
-		for (i = 1; i <= 16; i += 15)
-			if (pabr(d, i) > 0) {
-				V[d, "x_pab_" i] = PBT "/s"; V[d, "x_pab_med_" i] = median(PB, pabr(d, i))
-			}
-		if (has(d, "pmp_ab_rounds"))
-			V[d, "x_pab_rounds"] = V[d, "pmp_ab_rounds"] " each" (V[d, "pmp_ab_stopped"] != "done" ? \
-				" (stopped: " V[d, "pmp_ab_stopped"] ")" : "") "; " V[d, "pmp_ab_bursts"] " bursts (" \
-				V[d, "pmp_ab16_bursts"] " with 16 in flight) of " V[d, "pmp_ab_burst_ms"] " ms, " \
-				V[d, "pmp_ab_gap_ms"] " ms apart"
-		else if (has(d, "pmp_ab_stopped"))
-			V[d, "x_pab_rounds"] = V[d, "pmp_ab_stopped"]
-	}
-	if (has("igdd", "pmp_ab_stopped") || has("miniupnpd", "pmp_ab_stopped")) {
+	# both daemons running at once, bursts in turn (bench/lib.sh pmp_pair)
+	for (d in nk)
+		if (has(d, "pmp_pair_ext1_rps"))
+			V[d, "x_pp_setup"] = V[d, "pmp_pair_bursts"] " bursts of " V[d, "pmp_pair_burst_ms"] \
+				" ms (" int(V[d, "pmp_pair_bursts"] / 2) " with 16 in flight), " \
+				V[d, "pmp_pair_gap_ms"] " ms apart, in turn with the other daemon" \
+				(V[d, "pmp_pair_stopped"] != "done" ? " (stopped: " V[d, "pmp_pair_stopped"] ")" : "")
+		else if (has(d, "pmp_pair_stopped"))
+			V[d, "x_pp_setup"] = V[d, "pmp_pair_stopped"]
+	if (has("igdd", "x_pp_setup") || has("miniupnpd", "x_pp_setup")) {
 		ABNA = "—"
-		abrow("NAT-PMP external address, alternating rounds igdd / miniupnpd, each started afresh at 0 mappings", "x_pab_rounds", "")
+		abrow("NAT-PMP external address, igdd and miniupnpd running at once at 0 mappings", "x_pp_setup", "")
 	}
-	if (has("igdd", "pmp_ab_rounds") || has("miniupnpd", "pmp_ab_rounds")) {
-		abrow("NAT-PMP external address, 1 in flight, per round (median of its bursts)", "x_pab_1", "")
-		abrow("NAT-PMP external address, 16 in flight, per round (median of its bursts)", "x_pab_16", "")
-		row("NAT-PMP external address, 1 in flight, median of the rounds", "x_pab_med_1", "rate", "higher", "pmp", 0)
-		row("NAT-PMP external address, 16 in flight, median of the rounds", "x_pab_med_16", "rate", "higher", "pmp", 0)
+	if (has("igdd", "pmp_pair_ext1_rps") || has("miniupnpd", "pmp_pair_ext1_rps")) {
+		row("NAT-PMP external address, 1 in flight, at once (median of the bursts)", "pmp_pair_ext1_rps", "rate", "higher", "pmp", 0)
+		row("NAT-PMP external address, 16 in flight, at once (median of the bursts)", "pmp_pair_ext16_rps", "rate", "higher", "pmp", 0)
 	}
 	row("NAT-PMP external address, 1 in flight, at " mid, "pmp_ext_rps_1_mid", "rate", "higher", "pmp", mid)
 	row("NAT-PMP external address, 16 in flight, at " mid, "pmp_ext_rps_16_mid", "rate", "higher", "pmp", mid)
@@ -306,16 +284,17 @@ END {
 		     sprintf("%s%.0f× (miniupnpd at %s)", lb ? "≥ " : "", b / a, V[mu, "mid_count"]))
 	else
 		goal("NAT-PMP new mapping at " mid ": igdd ≥ 50× faster", -1, "not measured")
-	# Decided by the alternating rounds when both daemons have them (one
+	# Decided with both daemons running at once when that ran (one
 	# measurement per daemon, minutes apart, swings 0.5x-1.1x), else by those.
 	for (i = 1; i <= 16; i += 15) {
 		gt = "NAT-PMP external address req/s (" i " in flight) not below miniupnpd's"
-		na = pabr(ig, i); ta = PBT; for (j = 1; j <= na; j++) PA[j] = PB[j]
-		nb = pabr(mu, i); tb = PBT
-		if (na > 0 && nb > 0 && !has(ig, "pmp_na") && !has(mu, "pmp_na")) {
-			a = median(PA, na); b = median(PB, nb)
-			goal(gt " (median of " (na == nb ? na : na " / " nb) " alternating rounds)", a >= b, \
-			     sprintf("%.2f× (%d vs %d; per round igdd %s, miniupnpd %s)", a / b, a, b, ta, tb))
+		k = "pmp_pair_ext" i "_rps"
+		a = V[ig, k] + 0; b = V[mu, k] + 0
+		if (a > 0 && b > 0) {
+			goal(gt " (both running at once, median of " (i == 1 ? V[ig, "pmp_pair_bursts"] : \
+			     int(V[ig, "pmp_pair_bursts"] / 2)) " bursts each)", a >= b, \
+			     sprintf("%.2f× (%d vs %d; neighbouring bursts' ratio, median: %s)", a / b, a, b, \
+				     V[ig, "pmp_pair_ext" i "_ratio"]))
 			continue
 		}
 		cell(ig, "pmp_ext_rps_" i "_0", "rate", "pmp", 0); a = VAL[ig]

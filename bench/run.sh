@@ -10,10 +10,10 @@
 #   BENCH_AB_ROUNDS=N    rounds of the data-plane comparison, 10 mappings vs
 #                        the largest size, alternating (3; 0: none)
 #   BENCH_AB_BUDGET=S    seconds for all of those rounds (full: 80)
-#   BENCH_PMPAB_ROUNDS=N rounds of the NAT-PMP external-address rate, igdd
-#                        and miniupnpd alternating, after both phases (3; 0: none)
-#   BENCH_PMPAB_BUDGET=S seconds for all of those rounds (full: 40)
-#   BENCH_PMPAB_GAP_MS=MS  idle time between the bursts of a round (100)
+#   BENCH_PMPPAIR_BURSTS=N  bursts per daemon of the NAT-PMP external-address
+#                        rate with both daemons running, after both phases
+#                        (full: 24 with 1 in flight, half with 16; 0: none)
+#   BENCH_PMPPAIR_GAP_MS=MS  idle time between those bursts (100)
 #
 # Results: bench/results/latest.json, latest.md (bench/README.md explains
 # them).  Every load generator has a deadline per request and a budget per
@@ -40,7 +40,7 @@ if [ "${BENCH_QUICK:-0}" = 1 ]; then
 	PHASE_BUDGET=${BENCH_PHASE_BUDGET:-10}
 	REPEAT=30 CONNS=100 PMP_N=50 RATE_SECS=1 LOAD_SECS=3
 	AB_BUDGET=${BENCH_AB_BUDGET:-30} AB_CONNS=300
-	PMP_AB_BUDGET=${BENCH_PMPAB_BUDGET:-20} PMP_AB_BURSTS=6 PMP_AB16_BURSTS=3 PMP_AB_BURST_MS=200
+	PMP_PAIR_BURSTS=${BENCH_PMPPAIR_BURSTS:-12}
 	BENCH_DEADLINE=${BENCH_DEADLINE:-400}
 else
 	SIZES=${BENCH_SIZES:-100 1000 5000 10000}
@@ -51,7 +51,7 @@ else
 	PHASE_BUDGET=${BENCH_PHASE_BUDGET:-15}
 	REPEAT=100 CONNS=300 PMP_N=200 RATE_SECS=3 LOAD_SECS=10
 	AB_BUDGET=${BENCH_AB_BUDGET:-80} AB_CONNS=480
-	PMP_AB_BUDGET=${BENCH_PMPAB_BUDGET:-40} PMP_AB_BURSTS=8 PMP_AB16_BURSTS=4 PMP_AB_BURST_MS=250
+	PMP_PAIR_BURSTS=${BENCH_PMPPAIR_BURSTS:-24}
 	BENCH_DEADLINE=${BENCH_DEADLINE:-840}
 fi
 MAX=$(echo "$SIZES" | tr ' ' '\n' | sort -n | tail -1)
@@ -64,8 +64,9 @@ WARMUP=10		# connections before each new-connection measurement, not counted
 AB_ROUNDS=${BENCH_AB_ROUNDS:-3}	# alternating rounds of 10 vs max mappings
 AB_BURSTS=12		# bursts of connections in each round (AB_CONNS in all)
 AB_DAEMONS=igdd		# which daemons do them
-PMP_AB_ROUNDS=${BENCH_PMPAB_ROUNDS:-3}	# alternating rounds igdd / miniupnpd of NAT-PMP ext
-PMP_AB_GAP_MS=${BENCH_PMPAB_GAP_MS:-100}	# between their bursts (PMP_AB_BURSTS of PMP_AB_BURST_MS)
+PMP_PAIR_BURST_MS=150	# NAT-PMP ext with both daemons at once: PMP_PAIR_BURSTS bursts each
+PMP_PAIR_GAP_MS=${BENCH_PMPPAIR_GAP_MS:-100}	# between those bursts
+PAIR_ADDR=$LAB_LAN.254	# miniupnpd's LAN address then (igdd's is GW_LAN)
 
 [ -x "$BB/soapload" ] && [ -x "$PROBE" ] || {
 	echo "bench: build first: make igdd tools bench-tools" >&2; exit 1; }
@@ -82,9 +83,9 @@ for d in $BENCH_DAEMONS; do
 	bench_daemon "$d"
 	gw nft flush ruleset
 done
-# NAT-PMP external-address rate, igdd and miniupnpd in alternating rounds
-# (only when both ran with NAT-PMP; each value lands in its daemon's kv)
-pmp_ab_rounds
+# NAT-PMP external-address rate, igdd and miniupnpd running at once, bursts
+# in turn (only when both ran with NAT-PMP; values land in both kv files)
+pmp_pair
 
 {
 	echo "meta.date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
@@ -100,7 +101,7 @@ pmp_ab_rounds
 	echo "meta.conns=$CONNS"
 	echo "meta.warmup=$WARMUP"
 	echo "meta.ab_rounds=$AB_ROUNDS"
-	echo "meta.pmp_ab_rounds=$PMP_AB_ROUNDS"
+	echo "meta.pmp_pair_bursts=$PMP_PAIR_BURSTS"
 	echo "meta.igdd_commit=$(git -C "$BENCH_TOP" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 	echo "meta.miniupnpd_version=$("$MINIUPNPD" --version 2>&1 | head -1)"
 	echo "meta.total_s=$(($(date +%s) - T_START))"
