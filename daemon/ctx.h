@@ -47,8 +47,12 @@ struct igdd_ctx {
 	uint32_t bootid;		/* BOOTID.UPNP.ORG, changes each start */
 	uint32_t configid;
 	uint32_t system_update_id;
-	int64_t start_wall;		/* for uptime, NAT-PMP epoch */
-	uint64_t start_mono;
+	int64_t start_wall;		/* wall clock at start (BOOTID.UPNP.ORG) */
+	uint64_t start_mono;		/* monotonic ms at start (uptime) */
+	/* NAT-PMP/PCP epoch (pmp.c): when it began (monotonic ms) and the
+	 * external address it counts for */
+	uint64_t epoch_mono;
+	struct in_addr epoch_addr;
 
 	const struct fw_ops *fw_ops;
 	struct fw *fw;

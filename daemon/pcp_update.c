@@ -3,7 +3,9 @@
  * responses sent to the address and port its requests came from, so the
  * client learns the new address without waiting for its next renewal.
  * The mappings themselves stay (same ports, same lifetimes): only the
- * address in front of them moved.
+ * address in front of them moved.  The rounds follow pmp.c's announcement
+ * schedule (10 over about two minutes, with the PCP ANNOUNCE); each round
+ * is cut into slices of PCP_UPDATE_BATCH mappings, one per loop iteration.
  *
  * The port a client used is not part of a mapping, so the last port seen
  * per client address and mapping nonce is remembered here (a small table,
@@ -31,10 +33,9 @@ struct client_port {
 
 struct pcp_update {
 	struct igdd_ctx *ctx;
-	struct loop_timer timer;
-	unsigned left;
-	uint64_t next_ms;
-	struct in_addr told;		/* the external address clients were told */
+	struct loop_timer slice;	/* the rest of the round, next iteration */
+	size_t next;			/* store position the round goes on from */
+	size_t sent;			/* this round, so far */
 	struct client_port ports[PCP_UPDATE_CLIENTS];
 	unsigned n_ports;
 	uint64_t clock;
@@ -87,19 +88,21 @@ pcp_update_port(const struct igdd_ctx *ctx, const struct in6_addr *client, const
 	return 0;
 }
 
-/* One unsolicited MAP response per PCP mapping. */
+/* The next PCP_UPDATE_BATCH mappings of the round: one unsolicited MAP
+ * response each that is PCP's.  Positions are the store's order; a
+ * mapping added or removed meanwhile may shift one in or out of this
+ * round (a new mapping's own answer had the new address; the next round
+ * catches the rest). */
 static void
-send_round(struct pcp_update *u)
+send_slice(struct pcp_update *u)
 {
 	struct igdd_ctx *ctx = u->ctx;
 	uint8_t buf[PCP_MAX_LEN];
-	size_t n, i, sent = 0;
+	size_t n, budget = PCP_UPDATE_BATCH;
 
-	if (ctx->store == NULL || ctx->ext_addr.s_addr == 0)
-		return;
-	n = store_count(ctx->store);
-	for (i = 0; i < n; i++) {
-		const struct mapping *m = store_nth(ctx->store, i);
+	n = ctx->store != NULL && ctx->ext_addr.s_addr != 0 ? store_count(ctx->store) : 0;
+	for (; u->next < n && budget > 0; u->next++, budget--) {
+		const struct mapping *m = store_nth(ctx->store, u->next);
 		uint16_t port;
 		size_t len;
 
@@ -111,38 +114,40 @@ send_round(struct pcp_update *u)
 		port = pcp_update_port(ctx, &m->owner->addr, m->owner->nonce);
 		if (pmp_sendto(ctx, addr_to_v4(&m->owner->addr), port ? port : PMP_CLIENT_PORT,
 			       buf, len) == 0)
-			sent++;
+			u->sent++;
 	}
-	log_debug("PCP: %zu unsolicited MAP response(s) for the new external address", sent);
+	if (u->next < n)	/* 1 ms: a later loop iteration, after the sockets */
+		loop_timer_set(&ctx->loop, &u->slice, 1);
+	else
+		log_debug("PCP: %zu unsolicited MAP response(s) for the external address", u->sent);
 }
 
 static void
-update_timer(struct loop_timer *t)
+slice_timer(struct loop_timer *t)
 {
-	struct pcp_update *u = container_of(t, struct pcp_update, timer);
-
-	if (u->left == 0)
-		return;
-	send_round(u);
-	if (--u->left > 0) {
-		loop_timer_set(&u->ctx->loop, &u->timer, u->next_ms);
-		u->next_ms *= 2;
-	}
+	send_slice(container_of(t, struct pcp_update, slice));
 }
 
 void
-pcp_update_ext_changed(struct igdd_ctx *ctx)
+pcp_update_round(struct igdd_ctx *ctx)
 {
-	struct pcp_update *u = upd;
-
-	/* No address: nothing to tell (requests get NETWORK_FAILURE).  The
-	 * same address back after a link flap: the mappings did not move. */
-	if (u == NULL || ctx->ext_addr.s_addr == 0 || ctx->ext_addr.s_addr == u->told.s_addr)
+	if (upd == NULL)
 		return;
-	u->told = ctx->ext_addr;
-	u->left = PCP_UPDATE_COUNT;
-	u->next_ms = PCP_UPDATE_FIRST_MS;
-	loop_timer_set(&ctx->loop, &u->timer, 0);
+	loop_timer_cancel(&ctx->loop, &upd->slice);
+	upd->next = 0;
+	upd->sent = 0;
+	send_slice(upd);
+}
+
+size_t
+pcp_update_pending(const struct igdd_ctx *ctx)
+{
+	size_t n;
+
+	if (upd == NULL || !loop_timer_pending(&upd->slice) || ctx->store == NULL)
+		return 0;
+	n = store_count(ctx->store);
+	return n > upd->next ? n - upd->next : 0;
 }
 
 int
@@ -154,9 +159,7 @@ pcp_update_init(struct igdd_ctx *ctx)
 	if (upd == NULL)
 		return -1;
 	upd->ctx = ctx;
-	upd->told = ctx->ext_addr;
-	upd->timer.cb = update_timer;
-	ctx_add_ext_hook(ctx, pcp_update_ext_changed);
+	upd->slice.cb = slice_timer;
 	return 0;
 }
 
@@ -165,7 +168,7 @@ pcp_update_shutdown(struct igdd_ctx *ctx)
 {
 	if (upd == NULL)
 		return;
-	loop_timer_cancel(&ctx->loop, &upd->timer);
+	loop_timer_cancel(&ctx->loop, &upd->slice);
 	free(upd);
 	upd = NULL;
 }

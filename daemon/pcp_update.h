@@ -8,7 +8,7 @@
 
 struct igdd_ctx;
 
-/* Register the external-address hook.  0 ok, -1 (ENOMEM). */
+/* Set up the client-port table.  0 ok, -1 (ENOMEM). */
 int pcp_update_init(struct igdd_ctx *ctx);
 void pcp_update_shutdown(struct igdd_ctx *ctx);
 /* A PCP MAP request with this mapping nonce (PCP_NONCE_LEN bytes) came
@@ -19,13 +19,16 @@ void pcp_update_note(struct igdd_ctx *ctx, const struct in6_addr *client, const 
 /* The port last noted for client and nonce, or 0. */
 uint16_t pcp_update_port(const struct igdd_ctx *ctx, const struct in6_addr *client,
 			 const uint8_t *nonce);
-/* The hook: the external address changed; when there is a new one, send
- * an unsolicited MAP response for every PCP mapping now and then 250 ms,
- * 500 ms, ... later, PCP_UPDATE_COUNT times in all. */
-void pcp_update_ext_changed(struct igdd_ctx *ctx);
+/* Start a round: an unsolicited MAP response for every PCP mapping, with
+ * the current external address, PCP_UPDATE_BATCH mappings looked at per
+ * loop iteration (a round over 10,000 mappings never holds up requests).
+ * A round started while one runs begins again.  pmp.c calls it from the
+ * announcement schedule when the external address moves. */
+void pcp_update_round(struct igdd_ctx *ctx);
+/* Mappings the running round has still to look at (0: no round). */
+size_t pcp_update_pending(const struct igdd_ctx *ctx);
 
-#define PCP_UPDATE_COUNT	10	/* the ANNOUNCE schedule of §14.1.3 */
-#define PCP_UPDATE_FIRST_MS	250
+#define PCP_UPDATE_BATCH	256	/* mappings looked at per loop iteration */
 #define PCP_UPDATE_CLIENTS	256	/* (client, nonce) ports remembered (least recent goes) */
 
 #endif

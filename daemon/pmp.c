@@ -22,8 +22,6 @@
 #include "pmp.h"
 #include "util.h"
 
-#define PMP_ANNOUNCE_COUNT	10	/* RFC 6886 §3.2.1, RFC 6887 §14.1.1 */
-#define PMP_ANNOUNCE_FIRST_MS	250	/* then doubling */
 #define PMP_READ_BUDGET		64	/* datagrams per wake-up per socket */
 #define PMP_BATCH		16	/* datagrams per recvmmsg() */
 
@@ -41,6 +39,7 @@ struct pmp_counters {
 	uint64_t dropped_wan;		/* not from this LAN, or not on its interface */
 	uint64_t dropped_malformed;	/* too short to answer (pmp_handle() -1) */
 	uint64_t ignored;		/* responses (R bit / opcode >= 128) */
+	uint64_t announced;		/* announcement steps (each to every LAN) */
 };
 
 struct pmp {
@@ -49,9 +48,8 @@ struct pmp {
 	struct pmp_sock socks[CFG_MAX_LISTEN];
 	unsigned n_socks;
 	struct loop_timer announce;
-	unsigned announce_left;
-	uint64_t announce_next_ms;
-	bool announce_pcp;		/* PCP ANNOUNCE too (restart), not only NAT-PMP */
+	unsigned announce_left;		/* steps still to send */
+	unsigned announce_what;		/* enum pmp_announce_what */
 };
 
 uint32_t
@@ -59,7 +57,26 @@ pmp_epoch(const struct igdd_ctx *ctx)
 {
 	uint64_t now = time_mono_ms();
 
-	return now > ctx->start_mono ? (uint32_t)((now - ctx->start_mono) / 1000) : 0;
+	return now > ctx->epoch_mono ? (uint32_t)((now - ctx->epoch_mono) / 1000) : 0;
+}
+
+/* One epoch for both protocols.  NAT-PMP asks for a reset only when the
+ * mapping table is lost (RFC 6886 §3.6), but each mapping's external
+ * address + port is what its client published, and that is gone too when
+ * the address moves; the reset makes a client that missed the
+ * announcements renew (and relearn the address) at its next answer from
+ * us, as RFC 6886 §3.2.1 groups an address change with loss of mapping
+ * state.  Counting restarts at 0 on the monotonic clock: a client sees the
+ * value fall behind its estimate (RFC 6886 §3.6, RFC 6887 §8.5) whenever
+ * the old epoch was a few seconds old or more. */
+bool
+pmp_epoch_follow(struct igdd_ctx *ctx)
+{
+	if (ctx->ext_addr.s_addr == 0 || ctx->ext_addr.s_addr == ctx->epoch_addr.s_addr)
+		return false;
+	ctx->epoch_addr = ctx->ext_addr;
+	ctx->epoch_mono = time_mono_ms();
+	return true;
 }
 
 int
@@ -193,38 +210,43 @@ pmp_readable(struct loop_fd *lfd, uint32_t events)
 	}
 }
 
+/* One datagram to 224.0.0.1:5350 through each LAN socket. */
 static void
-announce_send(struct pmp *p)
+announce_to_lans(struct pmp *p, const uint8_t *buf, size_t n, const char *what)
 {
 	struct sockaddr_in dst;
-	uint8_t buf[PCP_HDR_LEN];
-	size_t n;
 	unsigned k;
 
 	memset(&dst, 0, sizeof(dst));
 	dst.sin_family = AF_INET;
 	dst.sin_port = htons(PMP_CLIENT_PORT);
 	dst.sin_addr.s_addr = htonl(INADDR_ALLHOSTS_GROUP);	/* 224.0.0.1 */
-	for (k = 0; k < p->n_socks; k++) {
-		int fd = p->socks[k].lfd.fd;
+	for (k = 0; n > 0 && k < p->n_socks; k++)
+		if (sendto(p->socks[k].lfd.fd, buf, n, 0, (struct sockaddr *)&dst, sizeof(dst)) < 0)
+			log_debug("%s announce on %s: %s", what, p->socks[k].name, strerror(errno));
+}
 
-		/* RFC 6886 §3.2.1: the external-address response, only once
-		 * there is an address to tell. */
-		if (p->ctx->ext_addr.s_addr != 0) {
-			n = natpmp_external_response(p->ctx, buf, sizeof(buf));
-			if (n > 0 && sendto(fd, buf, n, 0, (struct sockaddr *)&dst, sizeof(dst)) < 0)
-				log_debug("NAT-PMP announce on %s: %s", p->socks[k].name,
-					  strerror(errno));
-		}
-		/* RFC 6887 §14.1.1: an unsolicited ANNOUNCE after a restart
-		 * (the epoch tells clients their mappings are gone). */
-		if (p->announce_pcp) {
-			n = pcp_announce(p->ctx, buf, sizeof(buf));
-			if (n > 0 && sendto(fd, buf, n, 0, (struct sockaddr *)&dst, sizeof(dst)) < 0)
-				log_debug("PCP announce on %s: %s", p->socks[k].name,
-					  strerror(errno));
-		}
-	}
+/* One step of the schedule; each datagram is built at send time, so the
+ * epoch in it has moved on with the time (RFC 6886 §3.2.1). */
+static void
+announce_send(struct pmp *p)
+{
+	struct igdd_ctx *ctx = p->ctx;
+	uint8_t buf[PCP_HDR_LEN];
+
+	if ((p->announce_what & PMP_ANN_NATPMP) && ctx->ext_addr.s_addr != 0)
+		announce_to_lans(p, buf, natpmp_external_response(ctx, buf, sizeof(buf)), "NAT-PMP");
+	if (p->announce_what & PMP_ANN_PCP)
+		announce_to_lans(p, buf, pcp_announce(ctx, buf, sizeof(buf)), "PCP");
+	if (p->announce_what & PMP_ANN_PCP_MAP)
+		pcp_update_round(ctx);
+	p->n.announced++;
+}
+
+uint64_t
+pmp_announce_gap_ms(unsigned k)
+{
+	return (uint64_t)PMP_ANNOUNCE_FIRST_MS << (k < 16 ? k : 16);
 }
 
 static void
@@ -236,34 +258,58 @@ announce_timer(struct loop_timer *t)
 		return;
 	announce_send(p);
 	p->announce_left--;
-	if (p->announce_left > 0) {
-		loop_timer_set(&p->ctx->loop, &p->announce, p->announce_next_ms);
-		p->announce_next_ms *= 2;
-	}
+	if (p->announce_left > 0)
+		loop_timer_set(&p->ctx->loop, &p->announce,
+			       pmp_announce_gap_ms(PMP_ANNOUNCE_COUNT - 1 - p->announce_left));
 }
 
-/* Ten announcements: now, then 250 ms later, doubling each time. */
+/* PMP_ANNOUNCE_COUNT steps telling `what`: now, then 250 ms later, the
+ * gap doubling (RFC 6886 §3.2.1).  A restart and an address change both
+ * come here; a schedule started over a running one keeps what that one
+ * told (a restart's ANNOUNCE must not be cut short by a link flap). */
 static void
-announce_start(struct pmp *p, bool pcp)
+announce_start(struct pmp *p, unsigned what)
 {
+	if (p->announce_left > 0)
+		what |= p->announce_what;
 	p->announce_left = PMP_ANNOUNCE_COUNT;
-	p->announce_next_ms = PMP_ANNOUNCE_FIRST_MS;
-	p->announce_pcp = pcp;
+	p->announce_what = what;
 	p->announce.cb = announce_timer;
 	loop_timer_set(&p->ctx->loop, &p->announce, 0);
+}
+
+unsigned
+pmp_announce_left(const struct igdd_ctx *ctx, unsigned *what)
+{
+	const struct pmp *p = ctx->pmp;
+	unsigned left = p != NULL ? p->announce_left : 0;
+
+	if (what != NULL)
+		*what = left > 0 ? p->announce_what : 0;
+	return left;
 }
 
 void
 pmp_ext_addr_changed(struct igdd_ctx *ctx)
 {
 	struct pmp *p = ctx->pmp;
+	bool moved = pmp_epoch_follow(ctx);
 
-	if (p == NULL)
+	/* No address: nothing to tell (requests get a network failure). */
+	if (p == NULL || ctx->ext_addr.s_addr == 0)
 		return;
-	/* RFC 6886 §3.2.1: a new external address is announced again; the
-	 * PCP ANNOUNCE stays a restart signal, so keep it if a restart
-	 * schedule is still running. */
-	announce_start(p, p->announce_pcp && p->announce_left > 0);
+	if (moved) {
+		char a[INET_ADDRSTRLEN];
+		log_info("NAT-PMP/PCP: external address %s, a new epoch: announcing it",
+			 inet_ntop(AF_INET, &ctx->ext_addr, a, sizeof(a)));
+		/* RFC 6887 §8.5 reset, told by ANNOUNCE (§14.1) and to each
+		 * PCP mapping's client by a MAP update (§14.2). */
+		announce_start(p, PMP_ANN_NATPMP | PMP_ANN_PCP | PMP_ANN_PCP_MAP);
+	} else {
+		/* The same address back (link flap): the mappings did not
+		 * move, but RFC 6886 §3.2.1 announces any acquisition. */
+		announce_start(p, PMP_ANN_NATPMP);
+	}
 }
 
 int
@@ -361,7 +407,12 @@ pmp_init(struct igdd_ctx *ctx)
 	}
 	log_info("NAT-PMP/PCP listening on %u LAN address(es), port %d", p->n_socks,
 		 PMP_SERVER_PORT);
-	announce_start(p, true);
+	/* The epoch starts with the daemon: its mapping table is new, or
+	 * restored from the lease file, which clients cannot tell apart
+	 * (RFC 6886 §3.7); tell them with a PCP ANNOUNCE too (RFC 6887 §14.1). */
+	ctx->epoch_mono = ctx->start_mono;
+	ctx->epoch_addr = ctx->ext_addr;
+	announce_start(p, PMP_ANN_NATPMP | PMP_ANN_PCP);
 	ctx_add_ext_hook(ctx, pmp_ext_addr_changed);
 	return 0;
 }
@@ -375,9 +426,10 @@ pmp_shutdown(struct igdd_ctx *ctx)
 	if (p == NULL)
 		return;
 	log_info("NAT-PMP/PCP: %llu datagram(s) answered; dropped: %llu from outside the LANs, "
-		 "%llu malformed, %llu response(s) ignored",
+		 "%llu malformed, %llu response(s) ignored; %llu announcement step(s)",
 		 (unsigned long long)p->n.answered, (unsigned long long)p->n.dropped_wan,
-		 (unsigned long long)p->n.dropped_malformed, (unsigned long long)p->n.ignored);
+		 (unsigned long long)p->n.dropped_malformed, (unsigned long long)p->n.ignored,
+		 (unsigned long long)p->n.announced);
 	loop_timer_cancel(&ctx->loop, &p->announce);
 	for (k = 0; k < p->n_socks; k++) {
 		loop_fd_del(&ctx->loop, &p->socks[k].lfd);

@@ -2,6 +2,7 @@
 #ifndef IGDD_PMP_H
 #define IGDD_PMP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <netinet/in.h>
@@ -16,9 +17,25 @@ struct igdd_ctx;
 int pmp_init(struct igdd_ctx *ctx);
 /* Say goodbye where the protocol wants it, close everything. */
 void pmp_shutdown(struct igdd_ctx *ctx);
-/* The external address changed (or became known): announce it again
- * (RFC 6886 §3.2.1, RFC 6887 §14.1.1). */
+/* The ext hook: the external address or link changed.  A new address
+ * starts a new epoch (pmp_epoch_follow()) and a schedule that tells it
+ * with NAT-PMP announcements, PCP ANNOUNCE and PCP MAP updates; the same
+ * address back (a link flap) is announced by NAT-PMP (and whatever a
+ * schedule still running tells); no address, nothing.  The restart
+ * schedule of pmp_init() is the same code. */
 void pmp_ext_addr_changed(struct igdd_ctx *ctx);
+/* What each step of an announcement schedule tells. */
+enum pmp_announce_what {
+	PMP_ANN_NATPMP = 1,	/* the external address (RFC 6886 §3.2.1), while there is one */
+	PMP_ANN_PCP = 2,	/* a PCP ANNOUNCE: the epoch started again (RFC 6887 §14.1) */
+	PMP_ANN_PCP_MAP = 4,	/* a round of PCP MAP updates (RFC 6887 §14.2, pcp_update.c) */
+};
+/* Steps the running schedule has still to send (0: none); *what (if not
+ * NULL) gets what they tell, enum pmp_announce_what bits. */
+unsigned pmp_announce_left(const struct igdd_ctx *ctx, unsigned *what);
+/* The wait before announcement k + 1 of a schedule, once announcement k
+ * (0 = the first, sent at once) went out: 250 ms, then doubling. */
+uint64_t pmp_announce_gap_ms(unsigned k);
 
 /* Dispatch one datagram on its version byte: 0 NAT-PMP, anything else
  * PCP (which answers versions it does not speak with UNSUPP_VERSION).
@@ -34,8 +51,17 @@ int pmp_handle(struct igdd_ctx *ctx, const struct in6_addr *from,
 int pmp_sendto(struct igdd_ctx *ctx, struct in_addr dst, uint16_t port, const uint8_t *buf,
 	       size_t len);
 
-/* Seconds since the start of the epoch (RFC 6886 §3.6, RFC 6887 §8.5):
- * since igdd started, on the monotonic clock. */
+#define PMP_ANNOUNCE_COUNT	10	/* RFC 6886 §3.2.1: 10 announcements */
+#define PMP_ANNOUNCE_FIRST_MS	250	/* 250 ms apart, then doubling */
+
+/* Seconds since the start of the epoch (RFC 6886 §3.6, RFC 6887 §8.5),
+ * on the monotonic clock: since igdd started (pmp_init()) or since the
+ * external address last moved to a new one. */
 uint32_t pmp_epoch(const struct igdd_ctx *ctx);
+/* Follow ctx->ext_addr: a usable address other than the one the epoch
+ * counts for starts a new epoch at 0 (RFC 6887 §8.5: the epoch MUST be
+ * reset when the external address changes).  No address, or the same one
+ * back, keeps the epoch.  Returns true when it started a new one. */
+bool pmp_epoch_follow(struct igdd_ctx *ctx);
 
 #endif

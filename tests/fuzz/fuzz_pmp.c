@@ -66,6 +66,7 @@ setup(void)
 	inet_pton(AF_INET, "255.255.255.0", &ctx->lan[0].mask);
 	inet_pton(AF_INET, "203.0.113.5", &ext);
 	ctx->start_mono = time_mono_ms();
+	ctx->epoch_mono = ctx->start_mono;
 	ctx->fw_ops = &fz_ops;
 	ctx->fw = fz_ops.init(&ctx->cfg);
 }

@@ -8,9 +8,11 @@
 #     there again makes the file whole and current;
 #  3. the external interface changes address, loses it, goes down and up:
 #     GetStatusInfo, GetExternalIPAddress, GENA events, NAT-PMP
-#     announcements and PCP unsolicited MAP responses follow; with no
-#     usable address NAT-PMP says 3 and PCP NETWORK_FAILURE; mappings
-#     survive and carry traffic again.
+#     announcements and PCP unsolicited MAP responses follow; a new address
+#     starts a new NAT-PMP/PCP epoch (RFC 6887 §8.5), which the
+#     announcements, the PCP ANNOUNCE, the MAP updates and natpmpc see; a
+#     link flap keeps it; with no usable address NAT-PMP says 3 and PCP
+#     NETWORK_FAILURE; mappings survive and carry traffic again.
 # The file systems are mounted under $LAB_DIR before igdd starts (igdd
 # runs in the mount namespace `ip netns exec` makes, a copy of ours), and
 # unmounted on exit, whatever happened.
@@ -162,6 +164,15 @@ check "NAT-PMP map UDP 9201" pmp_ok 1 9201 3600
 out=$(soap c1 /ctl/IPConn "$URN_IPC2" AddPortMapping NewRemoteHost= NewExternalPort=9202 NewProtocol=TCP \
 	NewInternalPort=9202 NewInternalClient="$C1" NewEnabled=1 NewPortMappingDescription=if NewLeaseDuration=3600)
 check "UPnP AddPortMapping TCP 9202" sh -c "printf '%s' '$out' | grep -qx 'HTTP 200'"
+# epoch_now: the NAT-PMP epoch (seconds) in an external-address answer
+epoch_now() { _h=$(c1 "$PMPQ" send "$GW_LAN" 0000 1000 | cut -c9-16); echo $((0x${_h:-0})); }
+# hex_epochs FILE COLUMN PATTERN: the epochs (decimal) of the lines of
+# FILE matching PATTERN: the 8 hex digits at COLUMN of the datagram
+hex_epochs() { grep -E "$3" "$1" | sed 's/^[^ ]* //' | cut -c"$2-$(($2 + 7))" | while read -r h; do echo $((0x$h)); done; }
+# The epoch at the address change (3a) must be old enough for its reset
+# to show (RFC 6886 §3.6: a client allows 2 s): wait until it is 8 s.
+_e=$(epoch_now)
+[ "$_e" -ge 8 ] || sleep $((8 - _e))
 # A PCP client on a fixed port that keeps listening (socat): MAP UDP 9203.
 # header (version 2, MAP, lifetime 3600, client ::ffff:C1), nonce, UDP,
 # internal and suggested external port 9203 (23f3), no external address
@@ -186,6 +197,10 @@ check "GENA: subscribed, initial event has ExternalIPAddress $GW_WAN" grep -q "<
 
 # 3a. the address changes
 NEW=$LAB_WAN.7
+newhex=$(printf '%02x%02x%02x%02x' $(echo "$NEW" | tr . ' '))
+oldhex=$(printf '%02x%02x%02x%02x' $(echo "$GW_WAN" | tr . ' '))
+e0=$(epoch_now)
+check "the epoch before the change is $e0 s (>= 8)" test "$e0" -ge 8
 c1 "$SOAPC" catch 5556 5 >"$LAB_DIR/ev1" 2>&1 &
 EV=$!
 c1 "$PMPQ" listen "$C1" 3 >"$LAB_DIR/ann1" 2>&1 &
@@ -193,13 +208,29 @@ ANN=$!
 sleep 0.3
 gw sh -c "ip addr del $GW_WAN/24 dev wan0 && ip addr add $NEW/24 dev wan0"
 check "address changed: GetExternalIPAddress follows ($NEW)" wait_for 3 ext_is "$NEW"
+c1 natpmpc -g "$GW_LAN" >"$LAB_DIR/natpmpc-new" 2>&1
+check "... natpmpc -g sees the new address $NEW" grep -q "Public IP address : $NEW\$" "$LAB_DIR/natpmpc-new"
+e1=$(sed -n 's/^epoch = //p' "$LAB_DIR/natpmpc-new")
+check "... natpmpc sees a new epoch (${e1:-none} s, was $e0 s: below it by more than 2 s)" \
+	test -n "$e1" -a "${e1:-99}" -le 4 -a "$((${e1:-99} + 2))" -lt "$e0"
 check "... GetStatusInfo Connected" status_is Connected
 wait $EV
 check "... GENA NOTIFY with ExternalIPAddress $NEW" grep -q "<ExternalIPAddress>$NEW<" "$LAB_DIR/ev1"
 wait $ANN
-check "... NAT-PMP announcement of $NEW on 224.0.0.1:5350" \
-	grep -Eq "^$GW_LAN 00800000[0-9a-f]{8}$(printf '%02x%02x%02x%02x' $(echo "$NEW" | tr . ' '))$" "$LAB_DIR/ann1"
-newhex=$(printf '%02x%02x%02x%02x' $(echo "$NEW" | tr . ' '))
+check "... NAT-PMP announcement of $NEW on 224.0.0.1:5350 (listener in the LAN namespace)" \
+	grep -Eq "^$GW_LAN 00800000[0-9a-f]{8}$newhex$" "$LAB_DIR/ann1"
+# (the restart's schedule may have announced the old address just before)
+sed -n "/^$GW_LAN 00800000.\{8\}$newhex\$/,\$p" "$LAB_DIR/ann1" >"$LAB_DIR/ann1.after"
+hex_epochs "$LAB_DIR/ann1.after" 9 "^$GW_LAN 00800000[0-9a-f]{8}$newhex$" >"$LAB_DIR/ann1.ep"
+check "... its epoch restarted: $(tr '\n' ' ' <"$LAB_DIR/ann1.ep")s (each <= 3, was $e0)" \
+	awk 'NR > 0 && $1 > 3 { bad = 1 } END { exit bad || NR == 0 }' "$LAB_DIR/ann1.ep"
+check "... repeated, 250 ms then doubling: at least 4 within 3 s ($(wc -l <"$LAB_DIR/ann1.ep"))" \
+	test "$(wc -l <"$LAB_DIR/ann1.ep")" -ge 4
+check_not "... no announcement of the old address after the change" \
+	grep -Eq "^$GW_LAN 00800000[0-9a-f]{8}$oldhex$" "$LAB_DIR/ann1.after"
+hex_epochs "$LAB_DIR/ann1.after" 17 "^$GW_LAN 0280000000000000[0-9a-f]{8}0{24}$" >"$LAB_DIR/ann1.pcp"
+check "... PCP ANNOUNCE (version 2, R + opcode 0, SUCCESS, lifetime 0) with the new epoch: $(tr '\n' ' ' <"$LAB_DIR/ann1.pcp")s" \
+	awk '$1 > 3 { bad = 1 } END { exit bad || NR == 0 }' "$LAB_DIR/ann1.pcp"
 if [ -n "${PCPCL:-}" ]; then
 	sleep 1
 	od -An -tx1 -v "$LAB_DIR/pcp.bin" | tr -d ' \n' | fold -w 120 >"$LAB_DIR/pcp.hex"
@@ -207,6 +238,9 @@ if [ -n "${PCPCL:-}" ]; then
 	check "PCP: unsolicited MAP responses to the client's address and port carry $NEW (RFC 6887 14.2)" \
 		grep -q "^028100.\{42\}0102030405060708090a0b0c1100000023f323f3.\{20\}ffff$newhex\$" "$LAB_DIR/pcp.hex"
 	check "... repeated (at least 2 within 1.5 s)" test "$(grep -c "ffff$newhex\$" "$LAB_DIR/pcp.hex")" -ge 2
+	grep "ffff$newhex\$" "$LAB_DIR/pcp.hex" | cut -c17-24 | while read -r h; do echo $((0x$h)); done >"$LAB_DIR/pcp.ep"
+	check "... with the new epoch (RFC 6887 8.5): $(tr '\n' ' ' <"$LAB_DIR/pcp.ep")s, was $e0" \
+		awk '$1 > 3 { bad = 1 } END { exit bad || NR == 0 }' "$LAB_DIR/pcp.ep"
 else
 	skip "PCP unsolicited MAP: needs socat"
 fi
@@ -246,6 +280,7 @@ check "... traffic: UDP 9201 reaches c1 again" reach udp 9201 tok-if-u
 check "... traffic: TCP 9202 reaches c1 again" reach tcp 9202 tok-if-t
 
 # 3c. link down and up
+e2=$(epoch_now)
 c1 "$SOAPC" catch 5556 5 >"$LAB_DIR/ev3" 2>&1 &
 EV=$!
 sleep 0.3
@@ -262,6 +297,8 @@ check "link up: Connected" wait_for 3 status_is Connected
 wait $EV
 check "... GENA NOTIFY: ConnectionStatus Connected, ExternalIPAddress $GW_WAN" sh -c \
 	"grep -q '<ConnectionStatus>Connected<' '$LAB_DIR/ev4' && grep -q '<ExternalIPAddress>$GW_WAN<' '$LAB_DIR/ev4'"
+e3=$(epoch_now)
+check "... the same address back: the epoch goes on ($e2 s, then $e3 s)" test "$e3" -ge "$e2"
 check "... the mappings survived: UDP 9201 reaches c1" wait_for 3 reach udp 9201 tok-if-u
 check "... TCP 9202 reaches c1" reach tcp 9202 tok-if-t
 check "... PCP's UDP 9203 is still mapped" sh -c "ip netns exec $NS_GW nft list map inet igdd dnat4 | grep -q 9203"

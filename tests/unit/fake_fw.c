@@ -327,6 +327,8 @@ fake_env_pmp(uint64_t epoch_ms)
 	inet_pton(AF_INET, "255.255.255.0", &ctx->lan[0].mask);
 	inet_pton(AF_INET, "203.0.113.5", &ctx->ext_addr);
 	ctx->start_mono = time_mono_ms() - epoch_ms;
+	ctx->epoch_mono = ctx->start_mono;
+	ctx->epoch_addr = ctx->ext_addr;
 	fake_env_start(e);
 	ctx->store = e->s;
 	return e;

@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include "fw.h"
 
-#define FAKE_FW_MAX 256
+#define FAKE_FW_MAX 1024	/* room for a test of more than one PCP update slice */
 
 /* A kernel element: values, not the store's pointers. */
 struct fake_elem {
