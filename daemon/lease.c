@@ -26,21 +26,30 @@
  *              newline (a file edited with CRLF line ends) is ignored.
  *
  * The file is a journal: each change appends one record, written with a
- * single write() and made durable with fdatasync().  When it is read, the
- * last record for a key wins; leases that have expired are dropped; lines
- * that do not parse are skipped with a warning naming file:line; a last
- * line without its newline (a crash in the middle of a write) is ignored.
+ * single write() and made durable with fdatasync() before the change is
+ * acknowledged.  Changes made together (a batch of NAT-PMP/PCP datagrams
+ * read with one recvmmsg(), leases ending at once) share one fdatasync():
+ * each record is written as it happens, lease_sync() makes them all
+ * durable, and only then are the answers sent (group commit).  A crash
+ * between the write and the sync may leave such a record in the file: its
+ * change was never acknowledged, so bringing it back at the next start is
+ * the same as a request that succeeded and whose answer was lost, which
+ * clients retry.  When the file is read, the last record for a key wins;
+ * leases that have expired are dropped; lines that do not parse are
+ * skipped with a warning naming file:line; a last line without its
+ * newline (a crash in the middle of a write) is ignored.
  * When the journal holds more than 2 x (live mappings) + 64 records it is
  * rewritten with only the live ones ("+" records): written to FILE.tmp,
  * fsync()ed, renamed over FILE, and the directory fsync()ed, so that a
  * crash at any moment leaves either the old or the new file.
  *
- * A write that fails (disk full, read-only, I/O error) is logged once;
- * a record cut short is truncated away.  The journal then misses that
- * change, so no record is appended to it any more (it would not say the
- * truth): each later change, and the store's retry timer, try to rewrite
- * the whole file as above, and the first rewrite that succeeds makes the
- * file whole and current again. */
+ * A write or sync that fails (disk full, read-only, I/O error) is logged
+ * once; the records it concerns (a record cut short, or every record since
+ * the last good sync) are truncated away.  The journal then misses those
+ * changes, so no record is appended to it any more (it would not say the
+ * truth): each later change (or group), and the store's retry timer, try
+ * to rewrite the whole file as above, and the first rewrite that succeeds
+ * makes the file whole and current again. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -58,6 +67,8 @@ struct lease {
 	char path[PATH_MAX];
 	int fd;
 	size_t records;
+	off_t synced;		/* file size at the last good sync (or open, rewrite) */
+	size_t pending;		/* records appended since then */
 	bool broken;		/* a record is missing: only a compaction repairs it */
 	bool failing;		/* the last write failed and was reported */
 };
@@ -164,7 +175,7 @@ lease_open(const char *path)
 		free(l);
 		return NULL;
 	}
-	if (scan_journal(l) < 0) {
+	if (scan_journal(l) < 0 || (l->synced = lseek(l->fd, 0, SEEK_END)) < 0) {
 		log_warn("lease file %s", path);
 		close(l->fd);
 		free(l);
@@ -210,6 +221,24 @@ lease_should_compact(const struct lease *l, size_t live)
 	return l->broken || l->failing || l->records > 2 * live + 64;
 }
 
+/* A write or sync failed: cut the file back to size (-1: leave it), to
+ * the whole records whose fate is known, and mark the journal broken. */
+static int
+append_failed(struct lease *l, off_t size)
+{
+	int e = errno;
+	struct stat now;
+
+	if (size >= 0 && fstat(l->fd, &now) == 0 && now.st_size != size &&
+	    ftruncate(l->fd, size) < 0)
+		log_debug("lease file %s: truncate after failed write: %s", l->path,
+			  strerror(errno));
+	errno = e;
+	report_failure(l, "cannot append");
+	l->broken = true;
+	return -1;
+}
+
 int
 lease_append(struct lease *l, const struct lease_record *r)
 {
@@ -219,29 +248,37 @@ lease_append(struct lease *l, const struct lease_record *r)
 
 	if (len < 0) {
 		errno = EINVAL;
-		goto fail;
+		return append_failed(l, -1);
 	}
 	if (fstat(l->fd, &st) < 0)
-		goto fail;
+		return append_failed(l, -1);
 	/* One write() per record: a crash leaves at most one torn line.  A
 	 * write cut short by a full disk is taken back, so the file never
 	 * holds half a record (on a read-only disk nothing was written). */
-	if (write_all(l->fd, line, (size_t)len) < 0 || fdatasync(l->fd) < 0) {
-		int e = errno;
-		struct stat now;
-		if (fstat(l->fd, &now) == 0 && now.st_size != st.st_size &&
-		    ftruncate(l->fd, st.st_size) < 0)
-			log_debug("lease file %s: truncate after failed write: %s", l->path,
-				  strerror(errno));
-		errno = e;
-		goto fail;
-	}
+	if (write_all(l->fd, line, (size_t)len) < 0)
+		return append_failed(l, st.st_size);
 	l->records++;
+	l->pending++;
 	return 0;
-fail:
-	report_failure(l, "cannot append");
-	l->broken = true;
-	return -1;
+}
+
+int
+lease_sync(struct lease *l)
+{
+	off_t size;
+
+	if (l->pending == 0)
+		return 0;
+	if ((size = lseek(l->fd, 0, SEEK_END)) < 0 || fdatasync(l->fd) < 0) {
+		/* Not one of these records is known to be on disk: take
+		 * them all back. */
+		l->records -= l->pending;
+		l->pending = 0;
+		return append_failed(l, l->synced);
+	}
+	l->synced = size;
+	l->pending = 0;
+	return 0;
 }
 
 static int
@@ -276,6 +313,7 @@ lease_compact(struct lease *l, const struct mapping *const *ms, size_t n,
 	char tmp[PATH_MAX];
 	char *buf;
 	size_t used = 0, cap = 65536, i;
+	off_t size = 0;
 	int e, fd;
 
 	if (str_printf(tmp, sizeof(tmp), "%s.tmp", l->path) < 0)
@@ -295,6 +333,7 @@ lease_compact(struct lease *l, const struct mapping *const *ms, size_t n,
 		if (cap - used < LEASE_LINE_MAX) {
 			if (write_all(fd, buf, used) < 0)
 				goto fail_close;
+			size += (off_t)used;
 			used = 0;
 		}
 		r.expiry_wall = lease_wall_from_mono(ms[i]->expires, now_mono, now_wall);
@@ -313,6 +352,8 @@ lease_compact(struct lease *l, const struct mapping *const *ms, size_t n,
 	close(l->fd);
 	l->fd = fd;
 	l->records = n + 1;	/* the header line counts: keeps the arithmetic simple */
+	l->synced = size + (off_t)used;
+	l->pending = 0;		/* the new file holds them, synced */
 	l->broken = false;
 	report_success(l);
 	return 0;

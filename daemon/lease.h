@@ -1,5 +1,6 @@
 /* lease.h - the lease file: an append-only journal of mapping records,
- * made durable per change and compacted now and then (format in lease.c). */
+ * made durable before a change is acknowledged (one sync may cover a
+ * batch of changes) and compacted now and then (format in lease.c). */
 #ifndef IGDD_LEASE_H
 #define IGDD_LEASE_H
 
@@ -28,10 +29,15 @@ struct lease_record {
 struct lease *lease_open(const char *path);
 void lease_close(struct lease *l);
 
-/* Append one record and fdatasync() it.  0, or -1: the record is not in
- * the file (a partial write is truncated away) and lease_broken() holds
- * until the next successful lease_compact(). */
+/* Append one record with one write(), not yet synced.  0, or -1: the
+ * record is not in the file (a partial write is truncated away) and
+ * lease_broken() holds until the next successful lease_compact(). */
 int lease_append(struct lease *l, const struct lease_record *r);
+/* Make every record appended since the last sync durable with one
+ * fdatasync() (none: 0 at once).  0, or -1: those records are cut off
+ * the file again (their fate on disk is unknown) and lease_broken()
+ * holds as above.  A change may be acknowledged only after this. */
+int lease_sync(struct lease *l);
 bool lease_broken(const struct lease *l);
 /* The last write (append or compaction) failed; it was logged once, and
  * nothing more is logged until a write succeeds again. */

@@ -5,7 +5,15 @@
  * Nothing is answered to the WAN side: each socket is bound to one LAN
  * address, and a datagram is served only if it arrived on that LAN's
  * interface (IP_PKTINFO) from an address of that LAN.  The protocol
- * handlers are pure functions (natpmp.c, pcp.c); this file does the I/O. */
+ * handlers are pure functions (natpmp.c, pcp.c); this file does the I/O.
+ *
+ * Group commit: the datagrams of one recvmmsg() are handled one after the
+ * other, then the lease records of the mappings they changed are made
+ * durable with one fdatasync() (store_commit()), then every answer goes
+ * out (sendmmsg()).  No answer about a mapping leaves before its record
+ * is on disk, and 16 requests in flight cost one sync instead of 16.  The
+ * answers wait for the slowest of their batch: at most PMP_BATCH requests
+ * and one sync. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -20,10 +28,10 @@
 #include "pcp.h"
 #include "pcp_update.h"
 #include "pmp.h"
+#include "store.h"
 #include "util.h"
 
 #define PMP_READ_BUDGET		64	/* datagrams per wake-up per socket */
-#define PMP_BATCH		16	/* datagrams per recvmmsg() */
 
 struct pmp_sock {
 	struct loop_fd lfd;
@@ -103,19 +111,29 @@ pmp_handle(struct igdd_ctx *ctx, const struct in6_addr *from,
 	return rc;
 }
 
-/* One datagram of n bytes in buf, as recvmmsg() left it in msg. */
-static void
-pmp_datagram(struct pmp_sock *ps, const struct msghdr *msg, size_t n, const uint8_t *buf)
+int
+pmp_handle_batch(struct igdd_ctx *ctx, struct pmp_req *reqs, size_t n)
+{
+	size_t i;
+
+	store_hold(ctx->store);
+	for (i = 0; i < n; i++)
+		reqs[i].rc = pmp_handle(ctx, &reqs[i].from, reqs[i].req, reqs[i].len,
+					reqs[i].resp, &reqs[i].resplen);
+	return store_commit(ctx->store);
+}
+
+/* One datagram of n bytes in buf, as recvmmsg() left it in msg: is it
+ * from this LAN, on its interface?  Then it becomes *r, to be answered. */
+static bool
+pmp_accept(struct pmp_sock *ps, const struct msghdr *msg, size_t n, const uint8_t *buf,
+	   struct pmp_req *r)
 {
 	struct igdd_ctx *ctx = ps->pmp->ctx;
 	const struct sockaddr_in *src = msg->msg_name;
-	uint8_t resp[PMP_MAX_DATAGRAM];
 	struct cmsghdr *c;
 	unsigned ifindex = 0;
 	const struct lan_iface *lan;
-	struct in6_addr from;
-	size_t resplen, len;
-	int rc;
 
 	for (c = CMSG_FIRSTHDR(msg); c != NULL; c = CMSG_NXTHDR((struct msghdr *)msg, c)) {
 		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
@@ -125,7 +143,7 @@ pmp_datagram(struct pmp_sock *ps, const struct msghdr *msg, size_t n, const uint
 		}
 	}
 	if (msg->msg_namelen < sizeof(*src) || src->sin_family != AF_INET)
-		return;
+		return false;
 	lan = ctx_lan_for_addr(ctx, src->sin_addr);
 	if (lan == NULL || ifindex != ps->ifindex || lan->ifindex != ps->ifindex ||
 	    src->sin_port == 0) {
@@ -133,43 +151,72 @@ pmp_datagram(struct pmp_sock *ps, const struct msghdr *msg, size_t n, const uint
 		ps->pmp->n.dropped_wan++;
 		log_debug("NAT-PMP/PCP: dropped a datagram from %s:%u on %s: not from this LAN",
 			  inet_ntoa(src->sin_addr), ntohs(src->sin_port), ps->name);
-		return;
+		return false;
 	}
 	/* A datagram longer than PCP's maximum: PCP answers
 	 * MALFORMED_REQUEST on the first 1100 bytes (RFC 6887 §8.3);
 	 * pass 1101 so the length check sees it. */
-	len = n;
-	if (len > PMP_MAX_DATAGRAM + 1 || (msg->msg_flags & MSG_TRUNC))
-		len = PMP_MAX_DATAGRAM + 1;
-	addr_from_v4(&from, src->sin_addr);
-	rc = pmp_handle(ctx, &from, buf, len, resp, &resplen);
-	if (rc < 0 || (rc == 1 && resplen == 0)) {
+	r->len = n;
+	if (r->len > PMP_MAX_DATAGRAM + 1 || (msg->msg_flags & MSG_TRUNC))
+		r->len = PMP_MAX_DATAGRAM + 1;
+	r->req = buf;
+	addr_from_v4(&r->from, src->sin_addr);
+	return true;
+}
+
+/* The outcome of one handled request: counted, and true when its answer
+ * is to be sent. */
+static bool
+pmp_outcome(struct pmp_sock *ps, const struct pmp_req *r, const struct sockaddr_in *src)
+{
+	if (r->rc < 0 || (r->rc == 1 && r->resplen == 0)) {
 		ps->pmp->n.dropped_malformed++;
 		log_debug("NAT-PMP/PCP: dropped a malformed datagram of %zu bytes from %s",
-			  len, inet_ntoa(src->sin_addr));
-		return;
+			  r->len, inet_ntoa(src->sin_addr));
+		return false;
 	}
-	if (rc == 0) {
+	if (r->rc == 0) {
 		ps->pmp->n.ignored++;
 		log_debug("NAT-PMP/PCP: ignored a response datagram from %s",
 			  inet_ntoa(src->sin_addr));
-		return;
+		return false;
 	}
 	/* RFC 6887 §14.2: unsolicited responses about the mappings of this
 	 * MAP request's nonce go to this port. */
-	if (buf[0] == PCP_VERSION && len >= PCP_HDR_LEN + PCP_MAP_LEN &&
-	    (buf[1] & ~PCP_R_BIT) == PCP_OP_MAP)
-		pcp_update_note(ctx, &from, buf + PCP_HDR_LEN, ntohs(src->sin_port));
-	if (sendto(ps->lfd.fd, resp, resplen, 0, (const struct sockaddr *)src, sizeof(*src)) < 0)
-		log_warn("NAT-PMP/PCP sendto %s", inet_ntoa(src->sin_addr));
-	else
-		ps->pmp->n.answered++;
+	if (r->req[0] == PCP_VERSION && r->len >= PCP_HDR_LEN + PCP_MAP_LEN &&
+	    (r->req[1] & ~PCP_R_BIT) == PCP_OP_MAP)
+		pcp_update_note(ps->pmp->ctx, &r->from, r->req + PCP_HDR_LEN,
+				ntohs(src->sin_port));
+	return true;
+}
+
+/* Send n answers with as few sendmmsg() calls as they allow: one that
+ * fails is reported and skipped, the rest still go. */
+static void
+pmp_send(struct pmp_sock *ps, struct mmsghdr *out, unsigned n)
+{
+	unsigned i = 0;
+	int sent;
+
+	while (i < n) {
+		sent = sendmmsg(ps->lfd.fd, out + i, n - i, 0);
+		if (sent <= 0) {
+			const struct sockaddr_in *dst = out[i].msg_hdr.msg_name;
+			log_warn("NAT-PMP/PCP sendto %s", inet_ntoa(dst->sin_addr));
+			i++;
+			continue;
+		}
+		ps->pmp->n.answered += (unsigned)sent;
+		i += (unsigned)sent;
+	}
 }
 
 /* Datagrams are read PMP_BATCH at a time with recvmmsg(): a burst costs
  * one call per batch, and a batch that comes back short means the socket
  * is empty, so a lone request costs no extra call that only says EAGAIN
- * (epoll, level-triggered, reports anything that arrives later). */
+ * (epoll, level-triggered, reports anything that arrives later).  Each
+ * batch is answered as a group (pmp_handle_batch()): its mapping changes
+ * share one lease-file sync, and the answers go out after it. */
 static void
 pmp_readable(struct loop_fd *lfd, uint32_t events)
 {
@@ -179,9 +226,11 @@ pmp_readable(struct loop_fd *lfd, uint32_t events)
 		struct cmsghdr align;
 		char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
 	} cbufs[PMP_BATCH];
-	struct sockaddr_in srcs[PMP_BATCH];
+	static struct pmp_req reqs[PMP_BATCH];
+	struct sockaddr_in srcs[PMP_BATCH], *peer[PMP_BATCH];
 	struct iovec iovs[PMP_BATCH];
 	struct mmsghdr mm[PMP_BATCH];
+	unsigned n, k;
 	int round, got, i;
 
 	(void)events;
@@ -203,8 +252,25 @@ pmp_readable(struct loop_fd *lfd, uint32_t events)
 				log_warn("NAT-PMP/PCP recvmmsg on %s", ps->name);
 			return;
 		}
-		for (i = 0; i < got; i++)
-			pmp_datagram(ps, &mm[i].msg_hdr, mm[i].msg_len, bufs[i]);
+		for (i = 0, n = 0; i < got; i++)
+			if (pmp_accept(ps, &mm[i].msg_hdr, mm[i].msg_len, bufs[i], &reqs[n]))
+				peer[n++] = &srcs[i];
+		pmp_handle_batch(ps->pmp->ctx, reqs, n);
+		/* The answers, in the order of their requests, reuse mm[]:
+		 * the requests are done with. */
+		memset(mm, 0, sizeof(mm));
+		for (k = 0, i = 0; k < n; k++) {
+			if (!pmp_outcome(ps, &reqs[k], peer[k]))
+				continue;
+			iovs[i].iov_base = reqs[k].resp;
+			iovs[i].iov_len = reqs[k].resplen;
+			mm[i].msg_hdr.msg_name = peer[k];
+			mm[i].msg_hdr.msg_namelen = sizeof(*peer[k]);
+			mm[i].msg_hdr.msg_iov = &iovs[i];
+			mm[i].msg_hdr.msg_iovlen = 1;
+			i++;
+		}
+		pmp_send(ps, mm, (unsigned)i);
 		if (got < PMP_BATCH)
 			return;
 	}

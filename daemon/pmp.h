@@ -45,6 +45,25 @@ uint64_t pmp_announce_gap_ms(unsigned k);
 int pmp_handle(struct igdd_ctx *ctx, const struct in6_addr *from,
 	       const uint8_t *req, size_t len, uint8_t *resp, size_t *resplen);
 
+#define PMP_BATCH		16	/* datagrams per recvmmsg(), and per lease sync */
+
+/* One datagram of a batch and its answer. */
+struct pmp_req {
+	struct in6_addr from;		/* the requester, v4-mapped */
+	const uint8_t *req;
+	size_t len;
+	int rc;				/* pmp_handle()'s return */
+	size_t resplen;
+	uint8_t resp[PMP_MAX_DATAGRAM];
+};
+
+/* Group commit: pmp_handle() every request of a batch (n <= PMP_BATCH),
+ * then make the mapping changes they made durable with one lease-file
+ * sync (store_commit()).  The answers may be sent only after it returns,
+ * and are what they would be one at a time, a failed sync included.
+ * Returns store_commit()'s value. */
+int pmp_handle_batch(struct igdd_ctx *ctx, struct pmp_req *reqs, size_t n);
+
 /* Send one unsolicited datagram from port 5351 of the LAN socket that
  * serves dst (e.g. PCP's §14.2 MAP updates).  0, or -1 (no such LAN,
  * no socket, send error). */

@@ -12,7 +12,8 @@
  *     mappings point at them;
  *   - a binary min-heap on lease expiry, driving one loop timer.
  * Every change goes to the backend first, then the indexes, then the
- * lease journal (lease.c). */
+ * lease journal (lease.c), synced at once or, between store_hold() and
+ * store_commit(), once for all the changes made meanwhile. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,6 +84,7 @@ struct store {
 	struct loop_timer lease_retry;	/* rewrite the lease file after a failed write */
 
 	struct lease *lease;
+	unsigned held;			/* store_hold() depth: lease syncs wait */
 	store_change_cb change_cb;
 	store_port_in_use_cb inuse_cb;
 	void *inuse_arg;
@@ -556,6 +558,18 @@ lease_retry_fire(struct loop_timer *t)
 		journal_compact(s);
 }
 
+/* Make the records appended so far durable, then rewrite the file when
+ * it is due (or broken: that repairs a journal whose last write or sync
+ * failed, and makes the changes durable after all). */
+static void
+journal_sync(struct store *s)
+{
+	if (lease_sync(s->lease) < 0)
+		s->stats.lease_errors++;
+	if (lease_should_compact(s->lease, ost_count(&s->tree)))
+		journal_compact(s);
+}
+
 static void
 journal(struct store *s, char op, const struct mapping *m)
 {
@@ -577,9 +591,8 @@ journal(struct store *s, char op, const struct mapping *m)
 		if (lease_append(s->lease, &r) < 0)
 			s->stats.lease_errors++;
 	}
-	/* Also repairs a journal whose last write failed. */
-	if (lease_should_compact(s->lease, ost_count(&s->tree)))
-		journal_compact(s);
+	if (s->held == 0)
+		journal_sync(s);
 }
 
 /* --- descriptions ----------------------------------------------------- */
@@ -1259,6 +1272,23 @@ store_restore(struct store *s)
 	return (int)n;
 }
 
+void
+store_hold(struct store *s)
+{
+	s->held++;
+}
+
+int
+store_commit(struct store *s)
+{
+	if (s->held == 0)
+		fatalx("store_commit() without store_hold()");
+	if (--s->held > 0 || s->lease == NULL)
+		return 0;
+	journal_sync(s);
+	return lease_broken(s->lease) ? -1 : 0;
+}
+
 enum store_result
 store_check(struct store *s, const struct mapping *req, unsigned flags)
 {
@@ -1489,8 +1519,12 @@ store_clamp_lifetime(const struct store *s, uint32_t lifetime)
 void
 store_expire_now(struct store *s, uint64_t now_ms)
 {
+	/* Leases that end together are synced together: nobody waits for
+	 * an answer about them. */
+	store_hold(s);
 	while (s->heap_n > 0 && s->heap[0]->m.expires <= now_ms)
 		delete_node(s, s->heap[0], DEL_EXPIRED);
+	store_commit(s);
 	arm_expiry(s);
 }
 
@@ -1522,6 +1556,7 @@ store_idle_pass(struct store *s)
 	 * per interval, never per request. */
 	if (collect_all(s, true, &ms, &n) < 0)
 		return 0;
+	store_hold(s);		/* one lease sync for the pass */
 	for (i = 0; i < n; i++) {
 		struct st_node *nd = NODE((struct mapping *)(uintptr_t)ms[i]);
 		if (is_static(&nd->m))
@@ -1538,6 +1573,7 @@ store_idle_pass(struct store *s)
 		nd->fw_packets = (uint32_t)packets;
 		nd->idle_seen = true;
 	}
+	store_commit(s);
 	free(ms);
 	if (removed > 0)
 		log_info("idle cleanup: %zu unused mappings removed", removed);

@@ -4,7 +4,9 @@
  * mapping, and the only place where policy is decided (permission rules,
  * secure mode, lifetime bounds, conflicts, port in use, quotas).  Every
  * change goes to the firewall backend first, then the lease file; a kernel
- * refusal leaves the store unchanged.
+ * refusal leaves the store unchanged.  The lease file is synced before a
+ * store call returns, or at store_commit() for the changes made since
+ * store_hold() (group commit).
  *
  * Complexity: add/find/delete O(log n); nth entry O(log n); range queries
  * O((k + 1) log n) for k visited (each step re-searches by key, so the
@@ -75,6 +77,19 @@ void store_free(struct store *s);
 /* Restore unexpired leases from the lease file and install them in the
  * kernel in one transaction.  Returns the number restored, -1 on error. */
 int store_restore(struct store *s);
+
+/* Group commit.  Between store_hold() and store_commit() every change is
+ * made at once (kernel, store, lease record written) but the lease file
+ * is not synced; store_commit() syncs all those records with one
+ * fdatasync() and, when that or an earlier write failed, rewrites the file
+ * as after any failed write.  An answer reporting such a change may leave
+ * the daemon only after store_commit().  Holds nest; the last commit
+ * syncs.  store_commit() returns 0 when the changes are durable (or there
+ * is no lease file), -1 when persistence is suspended: the changes stay
+ * made and served, as with a failed write outside a hold (igdd.conf.5,
+ * LEASE FILE). */
+void store_hold(struct store *s);
+int store_commit(struct store *s);
 
 /* Add or refresh.  req carries proto, eport (wanted), rhost, iaddr, iport,
  * desc, enabled, owner; lifetime is seconds (0 = permanent where the caller

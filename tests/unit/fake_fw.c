@@ -231,8 +231,12 @@ fake_env_start(struct fake_env *e)
 void
 fake_env_restart(struct fake_env *e)
 {
+	bool in_ctx = e->ctx.store == e->s;
+
 	store_free(e->s);
 	fake_env_start(e);
+	if (in_ctx)
+		e->ctx.store = e->s;
 }
 
 void
@@ -314,7 +318,13 @@ fake_env_read_lease(const struct fake_env *e, char *buf, size_t size)
 struct fake_env *
 fake_env_pmp(uint64_t epoch_ms)
 {
-	struct fake_env *e = fake_env_new(false);
+	return fake_env_pmp_lease(epoch_ms, false);
+}
+
+struct fake_env *
+fake_env_pmp_lease(uint64_t epoch_ms, bool with_lease)
+{
+	struct fake_env *e = fake_env_new(with_lease);
 	struct igdd_ctx *ctx = &e->ctx;
 
 	ctx->cfg.enable_natpmp = true;

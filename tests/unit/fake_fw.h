@@ -55,7 +55,8 @@ struct fake_env {
  * after adjusting cfg. */
 struct fake_env *fake_env_new(bool with_lease);
 void fake_env_start(struct fake_env *e);
-/* store_free() + store_new() on the same config and fake kernel. */
+/* store_free() + store_new() on the same config and fake kernel (ctx.store
+ * follows when it pointed at the store). */
 void fake_env_restart(struct fake_env *e);
 void fake_env_free(struct fake_env *e);
 /* An IPv4 or IPv6 address in the store's form; aborts on a typo. */
@@ -68,6 +69,8 @@ struct mapping_owner *fake_owner(struct mapping *r);
  * address 203.0.113.5, NAT-PMP/PCP on, lifetimes 120..86400, started
  * epoch_ms ago: the setting of the NAT-PMP and PCP handler tests. */
 struct fake_env *fake_env_pmp(uint64_t epoch_ms);
+/* The same, with a lease file when with_lease (as fake_env_new()). */
+struct fake_env *fake_env_pmp_lease(uint64_t epoch_ms, bool with_lease);
 /* Read the whole lease file into buf (NUL-terminated); length or -1. */
 long fake_env_read_lease(const struct fake_env *e, char *buf, size_t size);
 #endif

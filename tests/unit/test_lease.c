@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "fake_fw.h"
+#include "fake_sync.h"
 #include "lease.h"
 #include "store.h"
 #include "unit.h"
@@ -499,21 +500,50 @@ replay_count(const char *path)
 	return n;
 }
 
+/* A journal of its own: dir is a mkdtemp() template, path[64] receives
+ * dir/leases.  Aborts if it cannot be made. */
+static struct lease *
+temp_journal(char *dir, char *path)
+{
+	struct lease *l;
+
+	if (mkdtemp(dir) == NULL || str_printf(path, 64, "%s/leases", dir) < 0 ||
+	    (l = lease_open(path)) == NULL)
+		abort();
+	return l;
+}
+
+static void
+temp_journal_done(struct lease *l, const char *dir, const char *path)
+{
+	lease_close(l);
+	unlink(path);
+	rmdir(dir);
+}
+
+/* The file at path into buf[size], NUL-terminated; its length. */
+static size_t
+read_text(const char *path, char *buf, size_t size)
+{
+	FILE *f = fopen(path, "r");
+	size_t len = f != NULL ? fread(buf, 1, size - 1, f) : 0;
+
+	if (f != NULL)
+		fclose(f);
+	buf[len] = '\0';
+	return len;
+}
+
 TEST(lease_append_failure_keeps_file_whole)
 {
 	char dir[] = "/tmp/igdd-unit-XXXXXX", path[64], buf[4096];
 	struct lease_record r;
 	struct rlimit saved;
-	struct lease *l;
+	struct lease *l = temp_journal(dir, path);
 	const struct mapping *ms[1] = { &r.m };
-	FILE *f;
 	size_t len;
 
 	rec(&r, "whole");
-	CHECK(mkdtemp(dir) != NULL);
-	str_printf(path, sizeof(path), "%s/leases", dir);
-	l = lease_open(path);
-	CHECK(l != NULL);
 	CHECK_EQ(lease_append(l, &r), 0);
 	CHECK(!lease_broken(l) && !lease_failing(l));
 	disk_full(true, &saved);
@@ -524,11 +554,7 @@ TEST(lease_append_failure_keeps_file_whole)
 	CHECK(lease_broken(l));
 	disk_full(false, &saved);
 	/* nothing half-written: one whole record, and no temp file left */
-	f = fopen(path, "r");
-	len = f != NULL ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
-	if (f != NULL)
-		fclose(f);
-	buf[len] = '\0';
+	len = read_text(path, buf, sizeof(buf));
 	CHECK_EQ(count_lines(buf), 1);
 	CHECK(len > 0 && buf[len - 1] == '\n');
 	str_printf(buf, sizeof(buf), "%s.tmp", path);
@@ -538,9 +564,7 @@ TEST(lease_append_failure_keeps_file_whole)
 	CHECK(!lease_broken(l) && !lease_failing(l));
 	CHECK_EQ(lease_append(l, &r), 0);
 	CHECK_EQ(replay_count(path), 2);
-	lease_close(l);
-	unlink(path);
-	rmdir(dir);
+	temp_journal_done(l, dir, path);
 }
 
 TEST(lease_full_disk_store_logs_once_and_recovers)
@@ -584,5 +608,68 @@ TEST(lease_full_disk_store_logs_once_and_recovers)
 	CHECK(store_find(e->s, TCP, 219, NULL) != NULL);
 	CHECK(store_find(e->s, TCP, 300, NULL) != NULL);
 	free(buf);
+	fake_env_free(e);
+}
+
+/* Appends are written at once and synced together by lease_sync(); a
+ * failed sync takes back every record since the last good one. */
+TEST(lease_sync_covers_the_records_since_the_last)
+{
+	char dir[] = "/tmp/igdd-unit-XXXXXX", path[64], buf[4096];
+	struct lease_record r;
+	const struct mapping *ms[1] = { &r.m };
+	struct lease *l = temp_journal(dir, path);
+	unsigned before, i;
+	size_t len;
+
+	rec(&r, "group");
+	before = fake_sync.calls;
+	CHECK_EQ(lease_sync(l), 0);		/* nothing to sync: no call */
+	for (i = 0; i < 3; i++)
+		CHECK_EQ(lease_append(l, &r), 0);
+	CHECK_EQ(fake_sync.calls, before);	/* written, not synced */
+	CHECK_EQ(replay_count(path), 3);
+	CHECK_EQ(lease_sync(l), 0);
+	CHECK_EQ(fake_sync.calls - before, 1);
+	CHECK_EQ(lease_sync(l), 0);
+	CHECK_EQ(fake_sync.calls - before, 1);
+	/* two more, and their sync fails: they are cut off, the three stay */
+	CHECK_EQ(lease_append(l, &r), 0);
+	CHECK_EQ(lease_append(l, &r), 0);
+	fake_sync.fail = 1;
+	CHECK_EQ(lease_sync(l), -1);
+	CHECK_EQ(fake_sync.calls - before, 2);
+	CHECK(lease_broken(l) && lease_failing(l));
+	CHECK_EQ(lease_records(l), 3);
+	len = read_text(path, buf, sizeof(buf));
+	CHECK_EQ(count_lines(buf), 3);
+	CHECK_EQ(fake_sync.size, (long long)len + 2 * (long long)(len / 3));
+	/* a rewrite repairs it, and appends go on from there */
+	CHECK_EQ(lease_compact(l, ms, 1, 0, 0), 0);
+	CHECK(!lease_broken(l) && !lease_failing(l));
+	CHECK_EQ(lease_append(l, &r), 0);
+	CHECK_EQ(lease_sync(l), 0);
+	CHECK_EQ(replay_count(path), 2);
+	temp_journal_done(l, dir, path);
+}
+
+/* Leases that end together are synced together. */
+TEST(lease_expiries_share_one_sync)
+{
+	struct fake_env *e = fake_env_new(true);
+	struct mapping r;
+	unsigned before, i;
+
+	fake_env_start(e);
+	for (i = 0; i < 5; i++) {
+		r = fake_req(UDP, (uint16_t)(600 + i), "192.168.1.10", 600 + i, "x", OWNER_NATPMP);
+		CHECK_EQ(store_add(e->s, &r, 60, 0, NULL), ST_OK);
+	}
+	before = fake_sync.calls;
+	store_expire_now(e->s, time_mono_ms() + 61000);
+	CHECK_EQ(store_count(e->s), 0);
+	CHECK_EQ(fake_sync.calls - before, 1);
+	fake_env_restart(e);
+	CHECK_EQ(store_restore(e->s), 0);
 	fake_env_free(e);
 }

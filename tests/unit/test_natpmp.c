@@ -1,12 +1,16 @@
 /* test_natpmp.c - NAT-PMP (RFC 6886) handler over the real store and the
- * fake firewall: byte layouts, every opcode and result code, lengths. */
+ * fake firewall: byte layouts, every opcode and result code, lengths, and
+ * the group commit of a recvmmsg() batch (one lease sync per batch). */
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "ctx.h"
 #include "conf.h"
 #include "fake_fw.h"
+#include "fake_sync.h"
 #include "natpmp.h"
 #include "pmp.h"
 #include "store.h"
@@ -326,4 +330,208 @@ TEST(natpmp_result_codes_refused_network_resources)
 	CHECK_EQ(ask(e, C2, req, 12, resp, &rl), 1);
 	CHECK_EQ(get16(resp + 2), NATPMP_NO_RESOURCES);
 	fake_env_free(e);
+}
+
+/* --- group commit ------------------------------------------------------ */
+
+/* Requests first..first+n-1 of a series as a batch: request k maps TCP
+ * internal port 5000 + k of client 192.168.1.(20 + k), any external port. */
+static void
+map_batch(struct pmp_req *reqs, uint8_t (*bufs)[12], unsigned first, unsigned n,
+	  uint32_t lifetime)
+{
+	char a[INET6_ADDRSTRLEN];
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		str_printf(a, sizeof(a), "192.168.1.%u", 20 + first + i);
+		reqs[i].from = fake_addr(a);
+		reqs[i].len = map_req(bufs[i], NATPMP_OP_MAP_TCP, (uint16_t)(5000 + first + i),
+				      0, lifetime);
+		reqs[i].req = bufs[i];
+	}
+}
+
+/* The answer to a map request for iport: success for that internal port,
+ * and the external port it names is mapped, in the store and the kernel,
+ * to this requester. */
+static void
+check_map_answer(struct fake_env *e, const struct pmp_req *r, uint16_t iport)
+{
+	const struct mapping *m;
+
+	CHECK_EQ(r->rc, 1);
+	CHECK_EQ(r->resplen, 16);
+	CHECK_EQ(r->resp[1], 128 + NATPMP_OP_MAP_TCP);
+	CHECK_EQ(get16(r->resp + 2), NATPMP_SUCCESS);
+	CHECK_EQ(get16(r->resp + 8), iport);
+	m = store_find(e->s, IPPROTO_TCP, get16(r->resp + 10), NULL);
+	CHECK(m != NULL && addr_eq(m->iaddr, &r->from) && m->iport == iport);
+	CHECK(fake_fw_has(&e->fw, IPPROTO_TCP, get16(r->resp + 10), iport));
+}
+
+/* Lines of the lease file that are records of this op ('+' or '-'). */
+static unsigned
+lease_records_of(struct fake_env *e, char op)
+{
+	static char buf[65536];
+	const char *p = buf;
+	unsigned n = 0;
+
+	if (fake_env_read_lease(e, buf, sizeof(buf)) < 0)
+		return 0;
+	for (; *p != '\0'; p++)
+		if ((p == buf || p[-1] == '\n') && p[0] == op && p[1] == ' ')
+			n++;
+	return n;
+}
+
+TEST(natpmp_batch_one_lease_sync)
+{
+	struct fake_env *e = fake_env_pmp_lease(5000, true);
+	static struct pmp_req reqs[PMP_BATCH];
+	static uint8_t bufs[PMP_BATCH][12];
+	static char text[65536];
+	unsigned before, k;
+
+	/* Sixteen new mappings in one batch: one fdatasync(), and it was
+	 * made once all sixteen records were in the file. */
+	map_batch(reqs, bufs, 0, PMP_BATCH, 3600);
+	before = fake_sync.calls;
+	CHECK_EQ(pmp_handle_batch(&e->ctx, reqs, PMP_BATCH), 0);
+	CHECK_EQ(fake_sync.calls - before, 1);
+	CHECK_EQ(fake_sync.size, fake_env_read_lease(e, text, sizeof(text)));
+	CHECK_EQ(lease_records_of(e, '+'), PMP_BATCH);
+	CHECK_EQ(store_count(e->s), PMP_BATCH);
+	for (k = 0; k < PMP_BATCH; k++)
+		check_map_answer(e, &reqs[k], (uint16_t)(5000 + k));
+	/* One at a time (as UPnP goes): a sync per change. */
+	before = fake_sync.calls;
+	for (k = 0; k < PMP_BATCH; k++)
+		CHECK_EQ(pmp_handle(&e->ctx, &reqs[k].from, reqs[k].req, reqs[k].len,
+				    reqs[k].resp, &reqs[k].resplen), 1);
+	CHECK_EQ(fake_sync.calls - before, PMP_BATCH);
+	/* A batch that changes no mapping syncs nothing. */
+	for (k = 0; k < PMP_BATCH; k++) {
+		bufs[k][1] = NATPMP_OP_EXTERNAL;
+		reqs[k].len = 2;
+	}
+	before = fake_sync.calls;
+	CHECK_EQ(pmp_handle_batch(&e->ctx, reqs, PMP_BATCH), 0);
+	CHECK_EQ(fake_sync.calls, before);
+	for (k = 0; k < PMP_BATCH; k++)
+		CHECK(reqs[k].rc == 1 && reqs[k].resplen == 12 && reqs[k].resp[1] == 128);
+	/* Restarted, the store has what the answers said. */
+	fake_env_restart(e);
+	CHECK_EQ(store_restore(e->s), PMP_BATCH);
+	fake_env_free(e);
+}
+
+TEST(natpmp_batch_answers_match_requests)
+{
+	struct fake_env *e = fake_env_pmp_lease(5000, true);
+	static struct pmp_req reqs[7];
+	static uint8_t bufs[7][12];
+	const char *from[7] = { C1, C1, C2, C2, C2, C1, C1 };
+	struct in6_addr c2 = fake_addr(C2);
+	const struct mapping *m;
+	unsigned before, k;
+
+	bufs[0][0] = bufs[0][1] = 0;				/* external address */
+	reqs[0].len = 2;
+	reqs[1].len = map_req(bufs[1], NATPMP_OP_MAP_TCP, 6000, 6000, 3600);
+	reqs[2].len = 1;					/* malformed */
+	reqs[3].len = map_req(bufs[3], 128 + NATPMP_OP_MAP_TCP, 1, 1, 1);	/* a response */
+	reqs[4].len = map_req(bufs[4], NATPMP_OP_MAP_UDP, 6001, 7000, 600);
+	reqs[5].len = map_req(bufs[5], NATPMP_OP_MAP_TCP, 6000, 0, 0);	/* delete [1] */
+	reqs[6].len = map_req(bufs[6], NATPMP_OP_MAP_TCP, 0, 0, 60);	/* refused */
+	for (k = 0; k < 7; k++) {
+		reqs[k].from = fake_addr(from[k]);
+		reqs[k].req = bufs[k];
+	}
+	before = fake_sync.calls;
+	CHECK_EQ(pmp_handle_batch(&e->ctx, reqs, 7), 0);
+	CHECK_EQ(fake_sync.calls - before, 1);	/* three records, one sync */
+	CHECK(reqs[0].rc == 1 && reqs[0].resplen == 12 && reqs[0].resp[1] == 128);
+	CHECK(reqs[1].rc == 1 && get16(reqs[1].resp + 2) == NATPMP_SUCCESS);
+	CHECK(get16(reqs[1].resp + 8) == 6000 && get16(reqs[1].resp + 10) == 6000);
+	CHECK_EQ(reqs[2].rc, -1);
+	CHECK_EQ(reqs[3].rc, 0);
+	CHECK(reqs[4].rc == 1 && reqs[4].resp[1] == 128 + NATPMP_OP_MAP_UDP);
+	CHECK(get16(reqs[4].resp + 8) == 6001 && get16(reqs[4].resp + 10) == 7000);
+	CHECK_EQ(get32(reqs[4].resp + 12), 600);
+	CHECK(reqs[5].rc == 1 && get16(reqs[5].resp + 2) == NATPMP_SUCCESS);
+	CHECK(get16(reqs[5].resp + 10) == 0 && get32(reqs[5].resp + 12) == 0);
+	CHECK(reqs[6].rc == 1 && get16(reqs[6].resp + 2) == NATPMP_REFUSED);
+	/* The store is what the answers say, in their order. */
+	CHECK(store_find(e->s, IPPROTO_TCP, 6000, NULL) == NULL);
+	m = store_find(e->s, IPPROTO_UDP, 7000, NULL);
+	CHECK(m != NULL && addr_eq(m->iaddr, &c2) && m->iport == 6001);
+	CHECK_EQ(lease_records_of(e, '+'), 2);
+	CHECK_EQ(lease_records_of(e, '-'), 1);
+	fake_env_restart(e);
+	CHECK_EQ(store_restore(e->s), 1);
+	fake_env_free(e);
+}
+
+/* A lease write that fails does not fail the change (igdd.conf.5, LEASE
+ * FILE): the mapping is made and answered, and the whole file is rewritten
+ * at once, which makes it durable after all; while rewrites fail too,
+ * persistence is suspended.  A failed batch sync is each change of the
+ * batch failing that way: the same answers, store, kernel and file as one
+ * request alone under the same failure, and the rewrite is done before
+ * any answer goes. */
+TEST(natpmp_batch_failed_sync_like_one_failed_write)
+{
+	static struct pmp_req reqs[4];
+	static uint8_t bufs[4][12];
+	char tmp[160];
+	unsigned blocked, n, k;
+
+	for (blocked = 0; blocked < 2; blocked++) {
+		for (n = 1; n <= 4; n += 3) {
+			struct fake_env *e = fake_env_pmp_lease(5000, true);
+			unsigned before;
+			int rc;
+
+			/* two mappings made durable first */
+			map_batch(reqs, bufs, 0, 2, 3600);
+			CHECK_EQ(pmp_handle_batch(&e->ctx, reqs, 2), 0);
+			/* a directory in the way of the rewrite's temp file */
+			str_printf(tmp, sizeof(tmp), "%s.tmp", e->ctx.cfg.lease_file);
+			if (blocked)
+				CHECK_EQ(mkdir(tmp, 0700), 0);
+			fake_sync.fail = 1;
+			before = fake_sync.calls;
+			map_batch(reqs, bufs, 2, n, 3600);
+			if (n == 1) {	/* alone, synced at once */
+				CHECK_EQ(pmp_handle(&e->ctx, &reqs[0].from, reqs[0].req, reqs[0].len,
+						    reqs[0].resp, &reqs[0].resplen), 1);
+				reqs[0].rc = 1;
+				rc = lease_records_of(e, '+') == 3 ? 0 : -1;
+			} else {
+				rc = pmp_handle_batch(&e->ctx, reqs, n);
+			}
+			CHECK_EQ(fake_sync.calls - before, 1);	/* the one that failed */
+			CHECK_EQ(fake_sync.fail, 0);
+			CHECK_EQ(rc, blocked ? -1 : 0);
+			CHECK_EQ(store_get_stats(e->s)->lease_errors, blocked ? 2 : 1);
+			for (k = 0; k < n; k++)
+				check_map_answer(e, &reqs[k], (uint16_t)(5002 + k));
+			CHECK_EQ(store_count(e->s), 2 + n);
+			CHECK_EQ(e->fw.n_kernel, 2 + n);
+			/* rewritten with all of them, or whole as before */
+			CHECK_EQ(lease_records_of(e, '+'), blocked ? 2 : 2 + n);
+			if (blocked) {
+				/* room again: the next change repairs the file */
+				CHECK_EQ(rmdir(tmp), 0);
+				map_batch(reqs, bufs, 6, 1, 3600);
+				CHECK_EQ(pmp_handle_batch(&e->ctx, reqs, 1), 0);
+				CHECK_EQ(lease_records_of(e, '+'), 3 + n);
+			}
+			fake_env_restart(e);
+			CHECK_EQ(store_restore(e->s), (int)(2 + n + blocked));
+			fake_env_free(e);
+		}
+	}
 }

@@ -7,6 +7,7 @@
 #include "ctx.h"
 #include "conf.h"
 #include "fake_fw.h"
+#include "fake_sync.h"
 #include "pcp.h"
 #include "pmp.h"
 #include "store.h"
@@ -565,5 +566,62 @@ TEST(pcp_description_and_option_errors)
 	put16(req + n - 6, 5);
 	CHECK_EQ(result(e, C1, req, n, resp, &rl), PCP_MALFORMED_OPTION);
 	CHECK(store_find(e->s, IPPROTO_UDP, 9502, NULL) == NULL);
+	fake_env_free(e);
+}
+
+/* A recvmmsg() batch of PCP and NAT-PMP requests from two clients: one
+ * lease sync for all their changes, and each answer is its own request's,
+ * in order. */
+TEST(pcp_batch_one_lease_sync_answers_in_order)
+{
+	struct fake_env *e = fake_env_pmp_lease(7000, true);
+	static struct pmp_req reqs[6];
+	static uint8_t bufs[6][128];
+	/* NAT-PMP: map UDP internal 7100, suggested external 7100, 600 s */
+	static const uint8_t pmp_map[12] = { 0, 1, 0, 0, 0x1b, 0xbc, 0x1b, 0xbc, 0, 0, 2, 0x58 };
+	const char *from[6] = { C1, C2, C2, C1, C1, C2 };
+	struct in6_addr c2 = fake_addr(C2);
+	const struct mapping *m;
+	unsigned before, k;
+
+	reqs[0].len = map(bufs[0], C1, NONCE_A, IPPROTO_TCP, 8000, 8000, 3600, NULL);
+	reqs[1].len = map(bufs[1], C2, NONCE_B, IPPROTO_UDP, 8001, 9001, 600, NULL);
+	memcpy(bufs[2], pmp_map, sizeof(pmp_map));
+	reqs[2].len = sizeof(pmp_map);
+	reqs[3].len = hdr(bufs[3], PCP_OP_ANNOUNCE, 0, C1);
+	reqs[4].len = map(bufs[4], C1, NONCE_A, IPPROTO_TCP, 8000, 0, 0, NULL);	/* delete [0] */
+	reqs[5].len = map(bufs[5], C2, NONCE_A, IPPROTO_UDP, 8001, 9001, 600, NULL);
+	for (k = 0; k < 6; k++) {
+		reqs[k].from = fake_addr(from[k]);
+		reqs[k].req = bufs[k];
+	}
+	before = fake_sync.calls;
+	CHECK_EQ(pmp_handle_batch(&e->ctx, reqs, 6), 0);
+	CHECK_EQ(fake_sync.calls - before, 1);
+	for (k = 0; k < 6; k++)
+		CHECK_EQ(reqs[k].rc, 1);
+	/* [0] MAP TCP 8000 for C1 with nonce A */
+	CHECK(reqs[0].resplen == 60 && reqs[0].resp[1] == 0x81 && reqs[0].resp[3] == PCP_SUCCESS);
+	CHECK(memcmp(reqs[0].resp + 24, NONCE_A, 12) == 0 && get16(reqs[0].resp + 42) == 8000);
+	/* [1] MAP UDP 8001 -> 9001 for C2 with nonce B */
+	CHECK(reqs[1].resp[3] == PCP_SUCCESS && memcmp(reqs[1].resp + 24, NONCE_B, 12) == 0);
+	CHECK(reqs[1].resp[36] == IPPROTO_UDP && get16(reqs[1].resp + 40) == 8001);
+	CHECK_EQ(get16(reqs[1].resp + 42), 9001);
+	/* [2] NAT-PMP: version 0, UDP 7100 for C2 */
+	CHECK(reqs[2].resplen == 16 && reqs[2].resp[0] == 0 && reqs[2].resp[1] == 129);
+	CHECK(get16(reqs[2].resp + 2) == 0 && get16(reqs[2].resp + 10) == 7100);
+	/* [3] ANNOUNCE */
+	CHECK(reqs[3].resplen == 24 && reqs[3].resp[1] == 0x80 && reqs[3].resp[3] == PCP_SUCCESS);
+	/* [4] the delete of [0]: lifetime 0 */
+	CHECK(reqs[4].resp[3] == PCP_SUCCESS && get32(reqs[4].resp + 4) == 0);
+	/* [5] C2's mapping of [1] with another nonce: NOT_AUTHORIZED */
+	CHECK(reqs[5].resp[3] == PCP_NOT_AUTHORIZED && memcmp(reqs[5].resp + 24, NONCE_A, 12) == 0);
+	CHECK(store_find(e->s, IPPROTO_TCP, 8000, NULL) == NULL);
+	m = store_find(e->s, IPPROTO_UDP, 9001, NULL);
+	CHECK(m != NULL && addr_eq(m->iaddr, &c2) && memcmp(m->owner->nonce, NONCE_B, 12) == 0);
+	m = store_find(e->s, IPPROTO_UDP, 7100, NULL);
+	CHECK(m != NULL && addr_eq(m->iaddr, &c2) && m->owner->proto == OWNER_NATPMP);
+	fake_env_restart(e);
+	CHECK_EQ(store_restore(e->s), 2);
 	fake_env_free(e);
 }
