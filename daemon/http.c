@@ -1,7 +1,9 @@
 /* http.c - a small non-blocking HTTP/1.1 server on the event loop, bound to
  * the LAN addresses only: GET descriptions, POST SOAP control, SUBSCRIBE /
  * UNSUBSCRIBE GENA.  One request per connection (Connection: close), as
- * miniupnpd does; every limit answers 4xx/5xx and closes. */
+ * miniupnpd does; every limit answers 4xx/5xx and closes.  A body comes
+ * with a Content-Length or chunked, decoded in the input buffer as it
+ * arrives. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -54,17 +56,28 @@ all_digits(const char *s, size_t n)
 	return n > 0;
 }
 
+/* The colon ending a field line's name (a token), or NULL. */
+static const char *
+field_colon(const char *p, const char *e)
+{
+	const char *colon = memchr(p, ':', (size_t)(e - p)), *n;
+
+	if (colon == NULL || colon == p)
+		return NULL;
+	for (n = p; n < colon; n++)
+		if (!is_tchar(*n))
+			return NULL;	/* also refuses obsolete line folding */
+	return colon;
+}
+
 static int
 parse_header(struct http_request *req, const char *p, const char *e)
 {
-	const char *colon = memchr(p, ':', (size_t)(e - p)), *v, *ve, *n;
+	const char *colon = field_colon(p, e), *v, *ve;
 	size_t nl;
 
-	if (colon == NULL || colon == p)
+	if (colon == NULL)
 		return 400;
-	for (n = p; n < colon; n++)
-		if (!is_tchar(*n))
-			return 400;	/* also refuses obsolete line folding */
 	nl = (size_t)(colon - p);
 	v = colon + 1;
 	ve = e;
@@ -87,12 +100,13 @@ parse_header(struct http_request *req, const char *p, const char *e)
 		set_hdr(&req->sid, v, (size_t)(ve - v));
 	else if (HDR("Timeout"))
 		set_hdr(&req->timeout, v, (size_t)(ve - v));
-	else if (HDR("Transfer-Encoding"))
-		/* Chunked requests are refused (411, RFC 7230 3.3.3): no UPnP
-		 * client sends them for a body of a few hundred bytes, and a
-		 * chunk-size parser is attack surface we do not need. */
-		return mem_ieq(v, (size_t)(ve - v), "identity") ? 0 : 411;
-	else if (HDR("Content-Length")) {
+	else if (HDR("Transfer-Encoding")) {
+		/* A second line would be joined to the first as one list;
+		 * no client sends two, and a request smuggler does. */
+		if (req->transfer_encoding.present)
+			return 400;
+		set_hdr(&req->transfer_encoding, v, (size_t)(ve - v));
+	} else if (HDR("Content-Length")) {
 		unsigned long long cl;
 
 		if (parse_uint_n(v, (size_t)(ve - v), 0, (unsigned long long)SIZE_MAX / 2, &cl) < 0)
@@ -103,6 +117,43 @@ parse_header(struct http_request *req, const char *p, const char *e)
 		req->content_length = (size_t)cl;
 	}
 #undef HDR
+	return 0;
+}
+
+/* The Transfer-Encoding list (RFC 9112 6.1): sets *chunked when chunked is
+ * the last coding; "identity" (RFC 2616) means none.  0 or a status: 400
+ * when chunked is not last or comes twice (the length cannot be known,
+ * RFC 9112 6.3), 501 for another coding before a final chunked. */
+static int
+transfer_codings(const char *v, size_t n, bool *chunked)
+{
+	const char *p = v, *end = v + n;
+	bool other = false, any = false;
+
+	*chunked = false;
+	while (p < end) {
+		const char *comma = memchr(p, ',', (size_t)(end - p));
+		const char *e = comma ? comma : end;
+
+		while (p < e && (*p == ' ' || *p == '\t'))
+			p++;
+		while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		if (e > p) {		/* empty list elements are ignored */
+			if (*chunked)
+				return 400;
+			any = true;
+			if (mem_ieq(p, (size_t)(e - p), "chunked"))
+				*chunked = true;
+			else if (!mem_ieq(p, (size_t)(e - p), "identity"))
+				other = true;
+		}
+		p = comma ? comma + 1 : end;
+	}
+	if (!any)
+		return 400;
+	if (other)
+		return *chunked ? 501 : 400;
 	return 0;
 }
 
@@ -230,16 +281,180 @@ http_parse_request(const char *buf, size_t len, size_t header_max, size_t body_m
 		return 400;		/* RFC 9112 3.2 */
 	if (authority.present)
 		req->host = authority;	/* RFC 9112 3.2.2: the target's wins */
-	if (req->method == HTTP_M_POST && !req->has_content_length)
+	if (req->transfer_encoding.present) {
+		r = transfer_codings(req->transfer_encoding.p, req->transfer_encoding.len,
+				     &req->chunked);
+		if (r != 0)
+			return r;
+	}
+	/* Both framings at once is how requests are smuggled past a proxy
+	 * that reads the other one: refused, as RFC 9112 6.3 allows, rather
+	 * than letting Transfer-Encoding win.  HTTP/1.0 has no chunked
+	 * (RFC 9112 6.1: faulty framing). */
+	if (req->chunked && (req->has_content_length || req->minor == 0))
+		return 400;
+	if (req->method == HTTP_M_POST && !req->has_content_length && !req->chunked)
 		return 411;
 	if (req->has_content_length && req->content_length > body_max)
 		return 413;
+	if (req->chunked) {
+		req->body = hdr_end;
+		req->total_len = (size_t)(hdr_end - buf);
+		return HTTP_PARSE_CHUNKED;
+	}
 	if (req->has_content_length && req->content_length > (size_t)(end - hdr_end))
 		return HTTP_PARSE_MORE;
 	req->body = hdr_end;
 	req->body_len = req->has_content_length ? req->content_length : 0;
 	req->total_len = (size_t)(hdr_end - buf) + req->body_len;
 	return HTTP_PARSE_DONE;
+}
+
+/* ---------------------------------------------------------------- chunked */
+
+enum { CH_SIZE = 0, CH_DATA, CH_DATA_END, CH_TRAILER, CH_DONE };
+
+/* The line break at p: its length (CRLF 2, bare LF 1 as in the head), 0
+ * when it has not all arrived, -1 when p holds something else. */
+static int
+line_break(const char *p, const char *end)
+{
+	if (p == end)
+		return 0;
+	if (*p == '\n')
+		return 1;
+	if (*p != '\r')
+		return -1;
+	if (p + 1 == end)
+		return 0;
+	return p[1] == '\n' ? 2 : -1;
+}
+
+/* chunk-size [ chunk-ext ] (RFC 9112 7.1, 7.1.1) in p..le: at most 16 hex
+ * digits, then extensions, which we ignore but check for control bytes (a
+ * bare CR among them).  Trailing blanks are let pass. 0, or -1. */
+static int
+chunk_size(const char *p, const char *le, uint64_t *size)
+{
+	uint64_t v = 0;
+	unsigned nd = 0;
+	int d;
+
+	for (; p < le && (d = hex_digit(*p)) >= 0; p++) {
+		if (++nd > 16)
+			return -1;	/* more than 64 bits */
+		v = v << 4 | (uint64_t)d;
+	}
+	if (nd == 0)
+		return -1;		/* also "-5", "0x5", " 5" */
+	while (p < le && (*p == ' ' || *p == '\t'))
+		p++;
+	if (p < le && *p != ';')
+		return -1;
+	for (; p < le; p++)
+		if (((unsigned char)*p < ' ' && *p != '\t') || *p == 0x7f)
+			return -1;
+	*size = v;
+	return 0;
+}
+
+/* Decode body[0..*len) from where st stands, moving chunk data down over
+ * the framing, so that body[0..st->out) is the decoded body and the bytes
+ * not yet decoded follow it.  field_room: bytes the trailer may take.
+ * HTTP_PARSE_MORE, HTTP_PARSE_DONE or a status. */
+static int
+chunked_decode(struct http_chunked *st, char *body, size_t *len, size_t body_max,
+	       size_t field_room)
+{
+	char *w = body + st->out;
+	const char *p = w, *end = body + *len;
+	int r = HTTP_PARSE_MORE;
+
+	while (r == HTTP_PARSE_MORE && st->state != CH_DONE) {
+		const char *e, *le;
+		uint64_t size;
+		int n;
+
+		if (st->state == CH_DATA) {
+			size_t k = st->left < (size_t)(end - p) ? st->left : (size_t)(end - p);
+
+			memmove(w, p, k);
+			w += k;
+			p += k;
+			st->left -= k;
+			if (st->left > 0)
+				break;
+			st->state = CH_DATA_END;
+		}
+		if (st->state == CH_DATA_END) {
+			n = line_break(p, end);
+			if (n < 0)
+				r = 400;	/* more data than the chunk-size said */
+			if (n <= 0)
+				break;
+			p += n;
+			st->state = CH_SIZE;
+			continue;
+		}
+		e = line_end(p, end);
+		if (e == NULL) {
+			if (st->state == CH_SIZE && end - p > HTTP_CHUNK_LINE_MAX + 1)
+				r = 400;	/* + 1: its CR may have come */
+			else if (st->state == CH_TRAILER && (size_t)(end - p) > field_room - st->trailer)
+				r = 431;
+			break;
+		}
+		le = (e > p && e[-1] == '\r') ? e - 1 : e;
+		if (st->state == CH_SIZE) {
+			if (le - p > HTTP_CHUNK_LINE_MAX || chunk_size(p, le, &size) < 0) {
+				r = 400;
+				break;
+			}
+			if (size > body_max - (size_t)(w - body)) {
+				r = 413;	/* before its data comes */
+				break;
+			}
+			st->left = (size_t)size;
+			st->state = size > 0 ? CH_DATA : CH_TRAILER;
+		} else if (le == p) {
+			st->state = CH_DONE;	/* the empty line after the trailer */
+		} else {
+			/* Trailer fields are read past, never used: a Content-Length
+			 * or Host here must not change the request (RFC 9112 7.1.2). */
+			st->trailer += (size_t)(e + 1 - p);
+			if (st->trailer > field_room)
+				r = 431;
+			else if (field_colon(p, le) == NULL)
+				r = 400;
+		}
+		p = e + 1;
+	}
+	memmove(w, p, (size_t)(end - p));
+	st->out = (size_t)(w - body);
+	*len = st->out + (size_t)(end - p);
+	return st->state == CH_DONE ? HTTP_PARSE_DONE : r;
+}
+
+int
+http_feed_request(struct http_chunked *st, char *buf, size_t *len, size_t header_max,
+		  size_t body_max, struct http_request *req)
+{
+	size_t head, blen;
+	int r = http_parse_request(buf, *len, header_max, body_max, req);
+
+	if (r != HTTP_PARSE_CHUNKED)
+		return r;
+	/* The head is parsed again on every call: it is a pure function of
+	 * bytes the decoder never touches. */
+	head = req->total_len;
+	blen = *len - head;
+	r = chunked_decode(st, buf + head, &blen, body_max, header_max - head);
+	*len = head + blen;
+	if (r == HTTP_PARSE_DONE) {
+		req->body_len = st->out;
+		req->total_len = head + st->out;
+	}
+	return r;
 }
 
 bool
@@ -307,6 +522,7 @@ struct http_conn {
 	enum conn_state state;
 	char *in;
 	size_t in_len;
+	struct http_chunked chunked;	/* a chunked body is decoded as it comes */
 	char *out;
 	size_t out_len, out_off;
 	struct sockaddr_in peer, local;
@@ -554,7 +770,12 @@ conn_readable(struct http_conn *c)
 		}
 		c->in_len += (size_t)n;
 	}
-	r = http_parse_request(c->in, c->in_len, c->srv->header_max, c->srv->body_max, &req);
+	r = http_feed_request(&c->chunked, c->in, &c->in_len, c->srv->header_max, c->srv->body_max,
+			      &req);
+	/* Head and decoded body fit by construction; only a chunked body
+	 * at its limits, with its framing still to come, can fill the buffer. */
+	if (r == HTTP_PARSE_MORE && c->in_len >= c->srv->in_max)
+		r = 413;
 	if (r == HTTP_PARSE_MORE) {
 		conn_arm(c, c->srv->idle_ms);
 		return;

@@ -40,8 +40,10 @@ struct http_request {
 	unsigned minor;			/* HTTP/1.<minor> */
 	/* host: the Host header, or the authority of an absolute-form target */
 	struct http_hdr host, soapaction, content_type, nt, callback, sid, timeout;
+	struct http_hdr transfer_encoding;
 	bool has_content_length;
 	size_t content_length;
+	bool chunked;			/* Transfer-Encoding: chunked */
 	const char *body;
 	size_t body_len;
 	size_t total_len;		/* bytes of buf this request used */
@@ -49,11 +51,37 @@ struct http_request {
 
 #define HTTP_PARSE_MORE	0	/* need more bytes */
 #define HTTP_PARSE_DONE	1	/* *req is complete */
+#define HTTP_PARSE_CHUNKED 2	/* the head is complete, the body chunked */
 /* Parse one request from buf[0..len).  Returns HTTP_PARSE_MORE,
- * HTTP_PARSE_DONE, or the HTTP status to answer with before closing (400,
- * 405, 411, 413, 431, 501, 505).  Never reads past len. */
+ * HTTP_PARSE_DONE, HTTP_PARSE_CHUNKED (req->body is where the chunked body
+ * starts; http_feed_request() decodes it), or the HTTP status to answer
+ * with before closing (400, 405, 411, 413, 431, 501, 505).  Never reads
+ * past len. */
 int http_parse_request(const char *buf, size_t len, size_t header_max, size_t body_max,
 		       struct http_request *req);
+
+/* Where a chunked body's decoding stands between two reads (RFC 9112 7.1).
+ * All zero before the first byte of a request. */
+struct http_chunked {
+	size_t out;		/* decoded bytes, at the start of the body */
+	size_t left;		/* data bytes still due in the current chunk */
+	size_t trailer;		/* trailer field bytes so far */
+	int state;
+};
+
+/* A chunk-size line with its extensions may be this long. */
+#define HTTP_CHUNK_LINE_MAX	1024
+
+/* Parse the request received so far, buf[0..*len), as http_parse_request
+ * does, and decode a chunked body in place: the decoded bytes follow the
+ * head, *len shrinks by the framing taken out, and st keeps the state for
+ * the next call, made with the same buffer grown by the bytes read since.
+ * Returns HTTP_PARSE_MORE, HTTP_PARSE_DONE (req->body, body_len: the
+ * decoded body) or a status, never HTTP_PARSE_CHUNKED.  The decoded body is
+ * bounded by body_max (413); the head and any trailer fields together by
+ * header_max (431); bad framing is 400. */
+int http_feed_request(struct http_chunked *st, char *buf, size_t *len, size_t header_max,
+		      size_t body_max, struct http_request *req);
 
 /* Does a Host header name us: one of our LAN addresses, with our port (or
  * no port)?  A DNS-rebinding page names another host. */

@@ -527,18 +527,6 @@ parse_addr(const char *f, size_t len, struct in6_addr *out)
 	return addr_parse(tmp, out);
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decode %XX; control characters written as %XX come back as '?', raw
  * ones make the record malformed; too long is cut. */
 static int
@@ -552,8 +540,8 @@ decode_desc(const char *f, size_t len, char *out, size_t size)
 			int hi, lo;
 			if (i + 2 >= len)
 				return -1;
-			hi = hexval(f[i + 1]);
-			lo = hexval(f[i + 2]);
+			hi = hex_digit(f[i + 1]);
+			lo = hex_digit(f[i + 2]);
 			if (hi < 0 || lo < 0)
 				return -1;
 			c = (unsigned char)(hi << 4 | lo);
@@ -621,7 +609,7 @@ lease_parse(const char *line, size_t len, struct lease_record *r)
 	if (field(&c, &f, &fl) < 0 || fl != 2 * sizeof(r->owner.nonce))
 		return -1;
 	for (i = 0; i < sizeof(r->owner.nonce); i++) {
-		int hi = hexval(f[2 * i]), lo = hexval(f[2 * i + 1]);
+		int hi = hex_digit(f[2 * i]), lo = hex_digit(f[2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			return -1;
 		r->owner.nonce[i] = (uint8_t)(hi << 4 | lo);

@@ -18,6 +18,7 @@
 #include <linux/sock_diag.h>
 
 #include "portinuse.h"
+#include "util.h"
 
 #define TCP_LISTEN	10	/* include/net/tcp_states.h */
 #define UDP_UNCONN	7	/* TCP_CLOSE: bound, not connected */
@@ -33,18 +34,6 @@ skip_spaces(struct cur *c)
 		c->p++;
 }
 
-static int
-hexdig(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 /* Exactly n hex digits into *out (n <= 8). */
 static int
 hex_n(struct cur *c, unsigned n, uint32_t *out)
@@ -53,7 +42,7 @@ hex_n(struct cur *c, unsigned n, uint32_t *out)
 	unsigned i;
 
 	for (i = 0; i < n; i++) {
-		int d = hexdig(c->p[i]);
+		int d = hex_digit(c->p[i]);
 		if (d < 0)
 			return -1;
 		v = v << 4 | (uint32_t)d;

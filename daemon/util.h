@@ -40,6 +40,8 @@ int str_appendf(char *dst, size_t size, const char *fmt, ...) ATTR_PRINTF(3, 4);
 
 /* Case-insensitive compare of a counted buffer with a NUL-terminated word. */
 bool mem_ieq(const char *s, size_t len, const char *word);
+/* The value of a hex digit (either case), or -1. */
+int hex_digit(char c);
 
 /* IPv4 helpers on the v4-mapped IPv6 form the store uses everywhere. */
 void addr_from_v4(struct in6_addr *out, struct in_addr v4);

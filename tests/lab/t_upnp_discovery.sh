@@ -126,7 +126,7 @@ check "GetDefaultConnectionService names WANIPConn1" sh -c "printf '%s' '$out' |
 for req in "POST /ctl/IPConn HTTP/1.1\r\nHost: $GW_LAN:$port\r\n\r\n=411" \
 	   "POST /ctl/IPConn HTTP/1.1\r\nHost: $GW_LAN:$port\r\nContent-Length: -5\r\n\r\n=400" \
 	   "POST /ctl/IPConn HTTP/1.1\r\nHost: $GW_LAN:$port\r\nContent-Length: 99999999\r\n\r\n=413" \
-	   "POST /ctl/IPConn HTTP/1.1\r\nHost: $GW_LAN:$port\r\nTransfer-Encoding: chunked\r\n\r\n=411"; do
+	   "POST /ctl/IPConn HTTP/1.1\r\nHost: $GW_LAN:$port\r\nTransfer-Encoding: gzip, chunked\r\n\r\n=501"; do
 	want=${req##*=}
 	printf "${req%=*}" | c1 "$SOAPC" raw "$GW_LAN" "$port" >"$LAB_DIR/r" 2>&1
 	check "HTTP limit answer $want" grep -qx "HTTP $want" "$LAB_DIR/r"

@@ -62,6 +62,13 @@ TEST(util_strings)
 	CHECK(str_appendf(buf, sizeof(buf), "h") < 0);
 	CHECK(mem_ieq("SoapAction", 10, "SOAPACTION"));
 	CHECK(!mem_ieq("SoapAction", 4, "SOAPACTION"));
+	CHECK_EQ(hex_digit('0'), 0);
+	CHECK_EQ(hex_digit('9'), 9);
+	CHECK_EQ(hex_digit('a'), 10);
+	CHECK_EQ(hex_digit('F'), 15);
+	CHECK_EQ(hex_digit('g'), -1);
+	CHECK_EQ(hex_digit('/'), -1);
+	CHECK_EQ(hex_digit('\0'), -1);
 }
 
 TEST(util_addresses)
