@@ -31,12 +31,11 @@
 #include "store.h"
 #include "util.h"
 
-/* 115 bytes (LP64) + the description: with a short one, one 144-byte malloc
- * chunk per mapping. */
+/* 107 bytes (LP64) + the description, allocated at that length: with one
+ * of up to 12 characters, one 128-byte malloc chunk per mapping. */
 struct st_node {
 	struct mapping m;
 	struct ost_node tn;		/* key tree */
-	struct st_node *ihnext;		/* internal-side hash chain */
 	struct st_node *oprev, *onext;	/* the owner's list */
 	uint32_t fw_packets;		/* low 32 bits of the last counter seen */
 	uint32_t heap_idx;		/* position + 1 in the expiry heap; 0 = none */
@@ -160,58 +159,79 @@ ihash_of(const struct store *s, uint8_t proto, const struct in6_addr *iaddr, uin
 }
 
 /* --- internal-side hash ---------------------------------------------- */
+/* Open addressing with linear probing: the table holds node pointers
+ * (NULL: free), at most 3/4 full, and a deletion shifts the rest of its
+ * probe run back (no tombstones).  No chain pointer in every node: that
+ * keeps a node with a short description in one 128-byte malloc chunk. */
 
-static void
-ihash_grow(struct store *s)
+static size_t
+ihash_home(const struct store *s, const struct st_node *n)
 {
-	size_t nsize = s->ihash_size * 2, i;
-	struct st_node **nb = calloc(nsize, sizeof(*nb));
-
-	if (nb == NULL)
-		return;		/* longer chains, still correct */
-	for (i = 0; i < s->ihash_size; i++) {
-		struct st_node *n = s->ihash[i], *next;
-		for (; n != NULL; n = next) {
-			size_t b = ihash_of(s, n->m.proto, n->m.iaddr, n->m.iport) & (nsize - 1);
-			next = n->ihnext;
-			n->ihnext = nb[b];
-			nb[b] = n;
-		}
-	}
-	free(s->ihash);
-	s->ihash = nb;
-	s->ihash_size = nsize;
+	return ihash_of(s, n->m.proto, n->m.iaddr, n->m.iport) & (s->ihash_size - 1);
 }
 
 static void
+ihash_put(struct store *s, struct st_node *n)
+{
+	size_t i = ihash_home(s, n);
+
+	while (s->ihash[i] != NULL)
+		i = (i + 1) & (s->ihash_size - 1);
+	s->ihash[i] = n;
+}
+
+/* Room for one more node: 0, or -1 when the table is full and cannot
+ * grow (one slot always stays free, so every probe run ends). */
+static int
+ihash_reserve(struct store *s)
+{
+	struct st_node **old = s->ihash;
+	size_t osize = s->ihash_size, i;
+
+	if ((s->ihash_count + 1) * 4 <= osize * 3)
+		return 0;
+	s->ihash = calloc(osize * 2, sizeof(*s->ihash));
+	if (s->ihash == NULL) {
+		s->ihash = old;	/* fuller, still correct */
+		return s->ihash_count + 1 < osize ? 0 : -1;
+	}
+	s->ihash_size = osize * 2;
+	for (i = 0; i < osize; i++)
+		if (old[i] != NULL)
+			ihash_put(s, old[i]);
+	free(old);
+	return 0;
+}
+
+/* Space was reserved with ihash_reserve() (or n was just taken out). */
+static void
 ihash_add(struct store *s, struct st_node *n)
 {
-	size_t b;
-
-	/* Up to two nodes per bucket on average: chains stay short and the
-	 * table costs 4 bytes per mapping instead of 8 to 16. */
-	if (s->ihash_count >= 2 * s->ihash_size)
-		ihash_grow(s);
-	b = ihash_of(s, n->m.proto, n->m.iaddr, n->m.iport) & (s->ihash_size - 1);
-	n->ihnext = s->ihash[b];
-	s->ihash[b] = n;
+	ihash_put(s, n);
 	s->ihash_count++;
 }
 
 static void
 ihash_del(struct store *s, struct st_node *n)
 {
-	size_t b = ihash_of(s, n->m.proto, n->m.iaddr, n->m.iport) & (s->ihash_size - 1);
-	struct st_node **pp;
+	size_t mask = s->ihash_size - 1, i = ihash_home(s, n), j, h;
 
-	for (pp = &s->ihash[b]; *pp != NULL; pp = &(*pp)->ihnext) {
-		if (*pp == n) {
-			*pp = n->ihnext;
-			n->ihnext = NULL;
-			s->ihash_count--;
+	while (s->ihash[i] != n) {
+		if (s->ihash[i] == NULL)
 			return;
+		i = (i + 1) & mask;
+	}
+	/* Move back each later node of the run whose home is not in (i, j]:
+	 * it would no longer be found past the hole at i. */
+	for (j = (i + 1) & mask; s->ihash[j] != NULL; j = (j + 1) & mask) {
+		h = ihash_home(s, s->ihash[j]);
+		if (((j - h) & mask) >= ((j - i) & mask)) {
+			s->ihash[i] = s->ihash[j];
+			i = j;
 		}
 	}
+	s->ihash[i] = NULL;
+	s->ihash_count--;
 }
 
 /* --- shared entries: hosts and owners ------------------------------- */
@@ -458,7 +478,7 @@ arm_expiry(struct store *s)
 
 /* --- linking a node into every index --------------------------------- */
 
-/* A node from node_new(), with heap space reserved. */
+/* A node from node_new(), with heap and hash space reserved. */
 static void
 link_node(struct store *s, struct st_node *n)
 {
@@ -886,7 +906,8 @@ static struct st_node *
 node_new(struct store *s, const struct mapping *cand)
 {
 	size_t len = strlen(cand->desc) + 1;
-	struct st_node *n = calloc(1, sizeof(*n) + len);
+	/* offsetof: sizeof would add the struct's tail padding */
+	struct st_node *n = calloc(1, offsetof(struct st_node, desc) + len);
 	struct st_ent *ih, *rh = NULL, *ow;
 
 	if (n == NULL)
@@ -896,7 +917,7 @@ node_new(struct store *s, const struct mapping *cand)
 		rh = host_get(s, cand->rhost);
 	ow = ent_get(s, false, cand->owner);
 	if (ih == NULL || (cand->rhost != &in6addr_any && rh == NULL) || ow == NULL ||
-	    heap_reserve(s) < 0) {
+	    heap_reserve(s) < 0 || ihash_reserve(s) < 0) {
 		ent_put(s, ih);
 		ent_put(s, rh);
 		ent_put(s, ow);
@@ -957,11 +978,11 @@ static bool
 forward_shared(const struct store *s, const struct st_node *n)
 {
 	const struct mapping *m = &n->m;
-	size_t b = ihash_of(s, m->proto, m->iaddr, m->iport) & (s->ihash_size - 1);
+	size_t mask = s->ihash_size - 1, i;
 	const struct st_node *o;
 
 	/* Stored mappings share address entries: equal is the same pointer. */
-	for (o = s->ihash[b]; o != NULL; o = o->ihnext) {
+	for (i = ihash_home(s, n); (o = s->ihash[i]) != NULL; i = (i + 1) & mask) {
 		if (o != n && o->m.enabled && o->m.proto == m->proto && o->m.iport == m->iport &&
 		    o->m.iaddr == m->iaddr && o->m.rhost == m->rhost)
 			return true;
@@ -1354,11 +1375,11 @@ store_find(struct store *s, uint8_t proto, uint16_t eport, const struct in6_addr
 struct mapping *
 store_find_internal(struct store *s, uint8_t proto, const struct in6_addr *iaddr, uint16_t iport)
 {
-	size_t b = ihash_of(s, proto, iaddr, iport) & (s->ihash_size - 1);
+	size_t mask = s->ihash_size - 1, i = ihash_of(s, proto, iaddr, iport) & mask;
 	struct st_node *n, *best = NULL;
 
-	/* The chain holds this key's mappings (a few) plus collisions. */
-	for (n = s->ihash[b]; n != NULL; n = n->ihnext) {
+	/* The probe run holds this key's mappings (a few) plus collisions. */
+	for (; (n = s->ihash[i]) != NULL; i = (i + 1) & mask) {
 		if (n->m.proto != proto || n->m.iport != iport || !addr_eq(n->m.iaddr, iaddr))
 			continue;
 		if (best == NULL || tree_cmp(&n->tn, &best->tn) < 0)

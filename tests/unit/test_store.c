@@ -659,6 +659,104 @@ TEST(store_shares_addresses_and_owners)
 	fake_env_free(e);
 }
 
+/* The internal-side index (open addressing) against a model: many
+ * mappings per internal key, so probe runs are long; deletions in a
+ * scrambled order shift them back; re-adds and internal-port changes
+ * (a rehash) follow.  store_find_internal() must name the first mapping
+ * of its key in tree order, or NULL. */
+#define CHURN_N 1000
+static const char *const churn_host[4] = {
+	"192.168.1.10", "192.168.1.11", "192.168.1.12", "192.168.1.13" };
+
+static uint16_t
+churn_iport(unsigned i, const uint16_t *moved)
+{
+	return (uint16_t)(100 + i % 10 + moved[i]);
+}
+
+static void
+churn_check(struct fake_env *e, const bool *live, const uint16_t *moved)
+{
+	unsigned h, p, ip, i;
+
+	for (h = 0; h < 4; h++) {
+		struct in6_addr a = fake_addr(churn_host[h]);
+
+		for (p = 0; p < 2; p++)
+			for (ip = 100; ip < 160; ip++) {
+				const struct mapping *m = store_find_internal(e->s, p ? UDP : TCP, &a,
+									      (uint16_t)ip);
+				unsigned want = CHURN_N;
+
+				/* eport 10000 + i: the first live one is the lowest i */
+				for (i = 0; i < CHURN_N && want == CHURN_N; i++)
+					if (live[i] && i / 10 % 4 == h && i % 2 == p &&
+					    churn_iport(i, moved) == ip)
+						want = i;
+				if (want == CHURN_N)
+					CHECK(m == NULL);
+				else
+					CHECK(m != NULL && m->eport == 10000 + want);
+			}
+	}
+}
+
+static void
+churn_add(struct fake_env *e, unsigned i, const uint16_t *moved)
+{
+	struct mapping r = fake_req(i % 2 ? UDP : TCP, (uint16_t)(10000 + i),
+				    churn_host[i / 10 % 4], churn_iport(i, moved), "c", OWNER_UPNP);
+
+	CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_OK);
+}
+
+TEST(store_internal_index_churn)
+{
+	struct fake_env *e = env();
+	static bool live[CHURN_N];
+	static uint16_t moved[CHURN_N];
+	unsigned i, k, x = 1;
+
+	memset(moved, 0, sizeof(moved));
+	for (i = 0; i < CHURN_N; i++) {
+		churn_add(e, i, moved);
+		live[i] = true;
+	}
+	churn_check(e, live, moved);
+	for (k = 0; k < 600; k++) {	/* scrambled deletions */
+		do
+			x = (x * 1103515245u + 12345u) & 0x7fffffff;
+		while (!live[x % CHURN_N]);
+		i = x % CHURN_N;
+		CHECK_EQ(store_del(e->s, i % 2 ? UDP : TCP, (uint16_t)(10000 + i), NULL, NULL), ST_OK);
+		live[i] = false;
+		if (k % 100 == 99)
+			churn_check(e, live, moved);
+	}
+	for (i = 0; i < CHURN_N; i += 3) {	/* some come back */
+		if (!live[i]) {
+			churn_add(e, i, moved);
+			live[i] = true;
+		}
+	}
+	churn_check(e, live, moved);
+	for (i = 0; i < CHURN_N; i += 7) {	/* a new internal port: rehashed */
+		if (live[i]) {
+			moved[i] = 50;
+			churn_add(e, i, moved);
+		}
+	}
+	churn_check(e, live, moved);
+	for (i = 0; i < CHURN_N; i++)
+		if (live[i])
+			CHECK_EQ(store_del(e->s, i % 2 ? UDP : TCP, (uint16_t)(10000 + i), NULL, NULL),
+				 ST_OK);
+	CHECK_EQ(store_count(e->s), 0);
+	memset(live, 0, sizeof(live));
+	churn_check(e, live, moved);
+	fake_env_free(e);
+}
+
 TEST(store_idle_cleanup)
 {
 	struct fake_env *e = fake_env_new(false);
