@@ -972,8 +972,9 @@ insert_new(struct store *s, const struct mapping *cand, struct mapping **out)
 }
 
 /* Does another enabled mapping need the same forward element as n (same
- * protocol, internal side and remote host)?  Walks one hash chain: the
- * mappings to that internal address and port. */
+ * protocol, internal side and remote host)?  Walks one probe run of the
+ * internal-side index, which holds every mapping to that internal address
+ * and port. */
 static bool
 forward_shared(const struct store *s, const struct st_node *n)
 {
