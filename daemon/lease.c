@@ -47,9 +47,9 @@
  * once; the records it concerns (a record cut short, or every record since
  * the last good sync) are truncated away.  The journal then misses those
  * changes, so no record is appended to it any more (it would not say the
- * truth): each later change (or group), and the store's retry timer, try
- * to rewrite the whole file as above, and the first rewrite that succeeds
- * makes the file whole and current again. */
+ * truth): each later change (or group of changes), and the store's retry
+ * timer, try to rewrite the whole file as above, and the first rewrite
+ * that succeeds makes the file whole and current again. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>

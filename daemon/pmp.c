@@ -116,6 +116,8 @@ pmp_handle_batch(struct igdd_ctx *ctx, struct pmp_req *reqs, size_t n)
 {
 	size_t i;
 
+	if (n == 0)
+		return 0;
 	store_hold(ctx->store);
 	for (i = 0; i < n; i++)
 		reqs[i].rc = pmp_handle(ctx, &reqs[i].from, reqs[i].req, reqs[i].len,

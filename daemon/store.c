@@ -84,6 +84,7 @@ struct store {
 
 	struct lease *lease;
 	unsigned held;			/* store_hold() depth: lease syncs wait */
+	bool journaled;			/* a change journaled while held */
 	store_change_cb change_cb;
 	store_port_in_use_cb inuse_cb;
 	void *inuse_arg;
@@ -613,6 +614,8 @@ journal(struct store *s, char op, const struct mapping *m)
 	}
 	if (s->held == 0)
 		journal_sync(s);
+	else
+		s->journaled = true;
 }
 
 /* --- descriptions ----------------------------------------------------- */
@@ -1307,7 +1310,12 @@ store_commit(struct store *s)
 		fatalx("store_commit() without store_hold()");
 	if (--s->held > 0 || s->lease == NULL)
 		return 0;
-	journal_sync(s);
+	/* A group that changed nothing (lookups, malformed datagrams) costs
+	 * no sync, nor a rewrite of a failing file: the retry timer does that. */
+	if (s->journaled) {
+		s->journaled = false;
+		journal_sync(s);
+	}
 	return lease_broken(s->lease) ? -1 : 0;
 }
 

@@ -84,10 +84,10 @@ int store_restore(struct store *s);
  * fdatasync() and, when that or an earlier write failed, rewrites the file
  * as after any failed write.  An answer reporting such a change may leave
  * the daemon only after store_commit().  Holds nest; the last commit
- * syncs.  store_commit() returns 0 when the changes are durable (or there
- * is no lease file), -1 when persistence is suspended: the changes stay
- * made and served, as with a failed write outside a hold (igdd.conf.5,
- * LEASE FILE). */
+ * syncs, if anything changed.  store_commit() returns 0 when the changes
+ * are durable (or there is no lease file), -1 when persistence is
+ * suspended: the changes stay made and served, as with a failed write
+ * outside a hold (igdd.conf.5, LEASE FILE). */
 void store_hold(struct store *s);
 int store_commit(struct store *s);
 

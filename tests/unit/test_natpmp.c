@@ -523,6 +523,19 @@ TEST(natpmp_batch_failed_sync_like_one_failed_write)
 			/* rewritten with all of them, or whole as before */
 			CHECK_EQ(lease_records_of(e, '+'), blocked ? 2 : 2 + n);
 			if (blocked) {
+				/* Batches that change nothing (lookups, only WAN
+				 * datagrams) do not retry the rewrite: the retry
+				 * timer does that, at its own pace. */
+				for (k = 0; k < n; k++) {
+					bufs[k][1] = NATPMP_OP_EXTERNAL;
+					reqs[k].len = 2;
+				}
+				before = fake_sync.calls;
+				CHECK_EQ(pmp_handle_batch(&e->ctx, reqs, n), -1);
+				CHECK_EQ(pmp_handle_batch(&e->ctx, reqs, 0), 0);
+				CHECK_EQ(fake_sync.calls, before);
+				CHECK_EQ(store_get_stats(e->s)->lease_errors, 2);
+				CHECK(reqs[0].rc == 1 && reqs[0].resplen == 12);
 				/* room again: the next change repairs the file */
 				CHECK_EQ(rmdir(tmp), 0);
 				map_batch(reqs, bufs, 6, 1, 3600);
