@@ -330,23 +330,27 @@ line_break(const char *p, const char *end)
 	return p[1] == '\n' ? 2 : -1;
 }
 
-/* chunk-size [ chunk-ext ] (RFC 9112 7.1, 7.1.1) in p..le: at most 16 hex
- * digits, then extensions, which we ignore but check for control bytes (a
- * bare CR among them).  Trailing blanks are let pass. 0, or -1. */
+/* chunk-size [ chunk-ext ] (RFC 9112 7.1, 7.1.1) in p..le: hex digits,
+ * any number of leading zeros then at most 16 more, then extensions, which
+ * we ignore but check for control bytes (a bare CR among them).  Trailing
+ * blanks are let pass. 0, or -1. */
 static int
 chunk_size(const char *p, const char *le, uint64_t *size)
 {
+	const char *start = p;
 	uint64_t v = 0;
 	unsigned nd = 0;
 	int d;
 
+	while (p < le && *p == '0')
+		p++;
 	for (; p < le && (d = hex_digit(*p)) >= 0; p++) {
 		if (++nd > 16)
 			return -1;	/* more than 64 bits */
 		v = v << 4 | (uint64_t)d;
 	}
-	if (nd == 0)
-		return -1;		/* also "-5", "0x5", " 5" */
+	if (p == start)
+		return -1;		/* also "-5", " 5"; "0x5" stops at x */
 	while (p < le && (*p == ' ' || *p == '\t'))
 		p++;
 	if (p < le && *p != ';')
@@ -449,6 +453,11 @@ http_feed_request(struct http_chunked *st, char *buf, size_t *len, size_t header
 	head = req->total_len;
 	blen = *len - head;
 	r = chunked_decode(st, buf + head, &blen, body_max, header_max - head);
+	/* The framing taken out may not exceed what the buffer holds: tiny
+	 * chunks with long extensions would otherwise stream without end. */
+	st->framing += *len - (head + blen);
+	if (r == HTTP_PARSE_MORE && st->framing > header_max + body_max)
+		r = 413;
 	*len = head + blen;
 	if (r == HTTP_PARSE_DONE) {
 		req->body_len = st->out;

@@ -66,6 +66,7 @@ struct http_chunked {
 	size_t out;		/* decoded bytes, at the start of the body */
 	size_t left;		/* data bytes still due in the current chunk */
 	size_t trailer;		/* trailer field bytes so far */
+	size_t framing;		/* bytes of framing taken out so far */
 	int state;
 };
 
@@ -78,8 +79,9 @@ struct http_chunked {
  * the next call, made with the same buffer grown by the bytes read since.
  * Returns HTTP_PARSE_MORE, HTTP_PARSE_DONE (req->body, body_len: the
  * decoded body) or a status, never HTTP_PARSE_CHUNKED.  The decoded body is
- * bounded by body_max (413); the head and any trailer fields together by
- * header_max (431); bad framing is 400. */
+ * bounded by body_max (413), and so is the framing, by header_max +
+ * body_max (413); the head and any trailer fields together by header_max
+ * (431); bad framing is 400. */
 int http_feed_request(struct http_chunked *st, char *buf, size_t *len, size_t header_max,
 		      size_t body_max, struct http_request *req);
 

@@ -272,6 +272,8 @@ TEST(http_chunked_decode)
 		{ "a chunk over body_max, before its data", "11\r\n", 413, NULL, 16, 0 },
 		{ "8 GiB chunk", "200000000\r\n", 413, NULL, 0, 0 },
 		{ "16 hex digits", "ffffffffffffffff\r\n", 413, NULL, 0, 0 },
+		{ "any number of leading zeros", "00000000000000000000000000000005\r\nhello\r\n"
+		  "00000000000000000000\r\n\r\n", HTTP_PARSE_DONE, "hello", 0, 0 },
 		{ "17 hex digits", "10000000000000000\r\nx\r\n0\r\n\r\n", 400, NULL, 0, 0 },
 		{ "a size over 64 bits", "ffffffffffffffffff\r\nab\r\n0\r\n\r\n", 400, NULL, 0, 0 },
 		{ "a non-hex size", "zz\r\nab\r\n0\r\n\r\n", 400, NULL, 0, 0 },
@@ -340,6 +342,21 @@ TEST(http_chunked_in_place)
 	/* done is done: another call gives the same request */
 	CHECK_RC(http_feed_request(&st, buf, &len, HTTP_HEADER_MAX, HTTP_BODY_MAX, &r), HTTP_PARSE_DONE);
 	CHECK_EQ(r.body_len, 3 + 3999 * 4);
+	/* One-byte chunks with long extensions: the framing stops at
+	 * header_max + body_max, with the decoded body far below its limit. */
+	memset(&st, 0, sizeof(st));
+	memcpy(buf, CHUNKED_HEAD, head);
+	len = head;
+	for (k = 0; k < 1000; k++) {
+		memcpy(buf + len, "1;", 2);
+		memset(buf + len + 2, 'e', 200);
+		memcpy(buf + len + 202, "\r\nz\r\n", 5);
+		len += 207;
+		if (http_feed_request(&st, buf, &len, HTTP_HEADER_MAX, HTTP_BODY_MAX, &r) != HTTP_PARSE_MORE)
+			break;
+	}
+	CHECK_EQ(k, (HTTP_HEADER_MAX + HTTP_BODY_MAX) / 206);
+	CHECK_RC(http_feed_request(&st, buf, &len, HTTP_HEADER_MAX, HTTP_BODY_MAX, &r), 413);
 	/* a Content-Length request passes through as it is */
 	memset(&st, 0, sizeof(st));
 	memcpy(buf, "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nab", 49);
