@@ -566,9 +566,10 @@ pmp_pair_up() {
 	rm -f "$LAB_DIR/igdd.leases" "$LAB_DIR/miniupnpd.leases"
 	gw ip addr add "$PAIR_ADDR/24" dev lan0 || return 1
 	start_igdd_bench || return 1
-	pp_igdd=$DPID
-	start_miniupnpd "$PAIR_ADDR" $((HTTP_PORT + 1)) || return 1
-	pp_mini=$DPID
+	DPID=
+	start_miniupnpd "$PAIR_ADDR" $((HTTP_PORT + 1))
+	pp_rc=$? pp_mini=$DPID	# stopped by pmp_pair_down even if it failed
+	[ "$pp_rc" = 0 ] || return 1
 	for pp_a in "$GW_LAN" "$PAIR_ADDR"; do
 		for i in $(seq 1 10); do
 			[ "$(field ok "$(c1 "$BB/pmpload" -n 1 -t 300 "$pp_a" ext)")" = 1 ] && continue 2
@@ -593,7 +594,7 @@ pmp_pair_kv() {
 
 # pmp_pair: both daemons must have run their phase with NAT-PMP.
 pmp_pair() {
-	pp_t0=$(date +%s) pp_why=done pp_mini= pp_igdd=
+	pp_t0=$(date +%s) pp_why=done pp_mini=
 	for d in igdd miniupnpd; do
 		case " $BENCH_DAEMONS " in *" $d "*) ;; *) return 0 ;; esac
 	done
@@ -614,8 +615,9 @@ pmp_pair() {
 	say "NAT-PMP external address, igdd and miniupnpd at once, bursts in turn"
 	if pmp_pair_up; then
 		for i in 1 16; do
-			pp_b=$PMP_PAIR_BURSTS
+			pp_b=$PMP_PAIR_BURSTS	# pmpload -2 needs 2 at least
 			[ "$i" = 1 ] || pp_b=$((PMP_PAIR_BURSTS / 2))
+			[ "$pp_b" -ge 2 ] || pp_b=2
 			pp_l=$(c1 "$BB/pmpload" -i "$i" -b "$pp_b" -m "$PMP_PAIR_BURST_MS" \
 				-g "$PMP_PAIR_GAP_MS" -d "$(budget 30 20)" -n 100000000 \
 				-2 "$PAIR_ADDR" "$GW_LAN" ext)

@@ -12,7 +12,8 @@
 #   BENCH_AB_BUDGET=S    seconds for all of those rounds (full: 80)
 #   BENCH_PMPPAIR_BURSTS=N  bursts per daemon of the NAT-PMP external-address
 #                        rate with both daemons running, after both phases
-#                        (full: 24 with 1 in flight, half with 16; 0: none)
+#                        (full: 24 with 1 in flight, half with 16, at
+#                        least 2; 0: none)
 #   BENCH_PMPPAIR_GAP_MS=MS  idle time between those bursts (100)
 #
 # Results: bench/results/latest.json, latest.md (bench/README.md explains
