@@ -10,8 +10,9 @@ kv() { kv_k=$1; shift; echo "$kv_k=$*" >>"$KV"; }
 field() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -1; }
 # fadd A B: float sum.
 fadd() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a + b }'; }
-# Seconds left of the whole run's deadline.
-left() { echo $((T_START + BENCH_DEADLINE - $(date +%s))); }
+# Seconds left of the whole run's deadline, less KEEP: time kept for what
+# comes after the daemons' phases (pmp_pair).
+left() { echo $((T_START + BENCH_DEADLINE - ${KEEP:-0} - $(date +%s))); }
 # budget WANT [RESERVE]: WANT seconds, less if the deadline (minus RESERVE) is near; at least 1.
 budget() {
 	_l=$(($(left) - ${2:-30}))
@@ -604,7 +605,7 @@ pmp_pair() {
 		grep -q "^pmp_na=" "$RAW/$d.kv" 2>/dev/null && pp_not="$pp_not $d no NAT-PMP;"
 	done
 	[ "$PMP_PAIR_BURSTS" -gt 0 ] || pp_not=" BENCH_PMPPAIR_BURSTS=0;"
-	[ "$(left)" -ge 60 ] || pp_not=" no time left;"
+	[ "$(left)" -ge "$PMP_PAIR_KEEP" ] || pp_not=" no time left;"
 	if [ -n "$pp_not" ]; then
 		pp_not="not run ($(echo "$pp_not" | sed 's/^ //; s/;$//'))"
 		for d in igdd miniupnpd; do

@@ -68,6 +68,7 @@ AB_DAEMONS=igdd		# which daemons do them
 PMP_PAIR_BURST_MS=150	# NAT-PMP ext with both daemons at once: PMP_PAIR_BURSTS bursts each
 PMP_PAIR_GAP_MS=${BENCH_PMPPAIR_GAP_MS:-100}	# between those bursts
 PAIR_ADDR=$LAB_LAN.254	# miniupnpd's LAN address then (igdd's is GW_LAN)
+PMP_PAIR_KEEP=40	# seconds the daemons' phases leave it (it takes ~25)
 
 [ -x "$BB/soapload" ] && [ -x "$PROBE" ] || {
 	echo "bench: build first: make igdd tools bench-tools" >&2; exit 1; }
@@ -80,12 +81,18 @@ mkdir -p "$RAW" "$BENCH_OUT"
 T_START=$(date +%s)
 say "lab $LAB_ID up; sizes $SIZES (goal size $MID), fill budget ${FILL_BUDGET}s per daemon"
 
+KEEP=0
+case " $BENCH_DAEMONS " in
+*" igdd "*" miniupnpd "* | *" miniupnpd "*" igdd "*)
+	[ "$PMP_PAIR_BURSTS" -eq 0 ] || KEEP=$PMP_PAIR_KEEP ;;
+esac
 for d in $BENCH_DAEMONS; do
 	bench_daemon "$d"
 	gw nft flush ruleset
 done
 # NAT-PMP external-address rate, igdd and miniupnpd running at once, bursts
 # in turn (only when both ran with NAT-PMP; values land in both kv files)
+KEEP=0
 pmp_pair
 
 {
