@@ -620,7 +620,7 @@ pmp_pair() {
 			[ "$i" = 1 ] || pp_b=$((PMP_PAIR_BURSTS / 2))
 			[ "$pp_b" -ge 2 ] || pp_b=2
 			pp_l=$(c1 "$BB/pmpload" -i "$i" -b "$pp_b" -m "$PMP_PAIR_BURST_MS" \
-				-g "$PMP_PAIR_GAP_MS" -d "$(budget 30 20)" -n 100000000 \
+				-g "$PMP_PAIR_GAP_MS" -d "$(budget 30 10)" -n 100000000 \
 				-2 "$PAIR_ADDR" "$GW_LAN" ext)
 			[ "$(field stopped "$pp_l")" = done ] || pp_why="$(field stopped "$pp_l") ($i in flight)"
 			for f in burst_med_rps:rps burst_rps:bursts lost:lost; do
