@@ -103,6 +103,8 @@ function abr(d, n,   r, c, k) {
 	}
 	return c
 }
+# How many items a comma-separated list has.
+function nlist(s,   x) { return s == "" ? 0 : split(s, x, ",") }
 # median of X[1..n] (sorts X).
 function median(X, n,   i, j, t) {
 	for (i = 2; i <= n; i++)
@@ -160,8 +162,8 @@ END {
 	# both daemons running at once, bursts in turn (bench/lib.sh pmp_pair)
 	for (d in nk)
 		if (has(d, "pmp_pair_ext1_rps"))
-			V[d, "x_pp_setup"] = V[d, "pmp_pair_bursts"] " bursts of " V[d, "pmp_pair_burst_ms"] \
-				" ms (" int(V[d, "pmp_pair_bursts"] / 2) " with 16 in flight), " \
+			V[d, "x_pp_setup"] = nlist(V[d, "pmp_pair_ext1_bursts"]) " bursts of " V[d, "pmp_pair_burst_ms"] \
+				" ms (" nlist(V[d, "pmp_pair_ext16_bursts"]) " with 16 in flight), " \
 				V[d, "pmp_pair_gap_ms"] " ms apart, in turn with the other daemon" \
 				(V[d, "pmp_pair_stopped"] != "done" ? " (stopped: " V[d, "pmp_pair_stopped"] ")" : "")
 		else if (has(d, "pmp_pair_stopped"))
@@ -291,8 +293,8 @@ END {
 		k = "pmp_pair_ext" i "_rps"
 		a = V[ig, k] + 0; b = V[mu, k] + 0
 		if (a > 0 && b > 0) {
-			goal(gt " (both running at once, median of " (i == 1 ? V[ig, "pmp_pair_bursts"] : \
-			     int(V[ig, "pmp_pair_bursts"] / 2)) " bursts each)", a >= b, \
+			goal(gt " (both running at once, median of " nlist(V[ig, "pmp_pair_ext" i "_bursts"]) \
+			     " bursts each)", a >= b, \
 			     sprintf("%.2f× (%d vs %d; neighbouring bursts' ratio, median: %s)", a / b, a, b, \
 				     V[ig, "pmp_pair_ext" i "_ratio"]))
 			continue

@@ -68,7 +68,7 @@ AB_DAEMONS=igdd		# which daemons do them
 PMP_PAIR_BURST_MS=150	# NAT-PMP ext with both daemons at once: PMP_PAIR_BURSTS bursts each
 PMP_PAIR_GAP_MS=${BENCH_PMPPAIR_GAP_MS:-100}	# between those bursts
 PAIR_ADDR=$LAB_LAN.254	# miniupnpd's LAN address then (igdd's is GW_LAN)
-PMP_PAIR_KEEP=40	# seconds the daemons' phases leave it (it takes ~25)
+PMP_PAIR_KEEP=40	# seconds the daemons' phases leave it (it takes ~20)
 
 [ -x "$BB/soapload" ] && [ -x "$PROBE" ] || {
 	echo "bench: build first: make igdd tools bench-tools" >&2; exit 1; }

@@ -37,6 +37,13 @@ line_end(const char *p, const char *end)
 	return memchr(p, '\n', (size_t)(end - p));
 }
 
+/* End of the text of the line p..e (e: its '\n'): before a CR there. */
+static const char *
+line_text_end(const char *p, const char *e)
+{
+	return e > p && e[-1] == '\r' ? e - 1 : e;
+}
+
 static void
 set_hdr(struct http_hdr *h, const char *v, size_t n)
 {
@@ -250,9 +257,7 @@ http_parse_request(const char *buf, size_t len, size_t header_max, size_t body_m
 	/* The request line is judged as soon as it is complete: a bad one
 	 * (HTTP/0.9 among them) is answered at once, not at the idle timeout. */
 	if (first_end != NULL) {
-		r = parse_request_line(buf, (first_end > buf && first_end[-1] == '\r') ? first_end - 1
-											: first_end,
-				       req, &authority);
+		r = parse_request_line(buf, line_text_end(buf, first_end), req, &authority);
 		if (r != 0)
 			return r;
 	}
@@ -268,7 +273,7 @@ http_parse_request(const char *buf, size_t len, size_t header_max, size_t body_m
 		e = line_end(p, hdr_end);
 		if (e == NULL)
 			return 400;
-		le = (e > p && e[-1] == '\r') ? e - 1 : e;
+		le = line_text_end(p, e);
 		if (le == p)
 			break;		/* the empty line */
 		if (*p == ' ' || *p == '\t')
@@ -408,7 +413,7 @@ chunked_decode(struct http_chunked *st, char *body, size_t *len, size_t body_max
 				r = 431;
 			break;
 		}
-		le = (e > p && e[-1] == '\r') ? e - 1 : e;
+		le = line_text_end(p, e);
 		if (st->state == CH_SIZE) {
 			if (le - p > HTTP_CHUNK_LINE_MAX || chunk_size(p, le, &size) < 0) {
 				r = 400;
