@@ -15,6 +15,8 @@ struct ssdp;
 struct http;
 struct events;
 struct pmp;
+struct pcp_update;
+struct iface_watch;
 
 /* A LAN interface we serve (resolved from listening_ip). */
 struct lan_iface {
@@ -57,12 +59,15 @@ struct igdd_ctx {
 	const struct fw_ops *fw_ops;
 	struct fw *fw;
 	struct store *store;
+	struct loop_timer fw_check;	/* daemon.c: the firewall watchdog */
 
 	/* protocol modules' private state */
 	struct ssdp *ssdp;
 	struct http *http;
 	struct events *events;
 	struct pmp *pmp;
+	struct pcp_update *pcp_update;
+	struct iface_watch *iface_watch;	/* iface.c: rtnetlink */
 
 	struct igdd_stats stats;
 
@@ -78,5 +83,15 @@ void ctx_add_ext_hook(struct igdd_ctx *ctx, ctx_hook fn);
  * answered to the WAN side.)  Returns the matching interface or NULL. */
 const struct lan_iface *ctx_lan_for_addr(const struct igdd_ctx *ctx, struct in_addr a);
 const struct lan_iface *ctx_lan_by_ifindex(const struct igdd_ctx *ctx, unsigned ifindex);
+
+/* Seconds since the start of the epoch (RFC 6886 §3.6, RFC 6887 §8.5),
+ * on the monotonic clock: since igdd started (pmp_init()) or since the
+ * external address last moved to a new one. */
+uint32_t ctx_epoch(const struct igdd_ctx *ctx);
+/* Follow ctx->ext_addr: a usable address other than the one the epoch
+ * counts for starts a new epoch at 0 (RFC 6887 §8.5: the epoch MUST be
+ * reset when the external address changes).  No address, or the same one
+ * back, keeps the epoch.  Returns true when it started a new one. */
+bool ctx_epoch_follow(struct igdd_ctx *ctx);
 
 #endif

@@ -13,10 +13,12 @@
 #include "config.h"
 #include "ctx.h"
 #include "daemon.h"
+#include "desc.h"
 #include "events.h"
 #include "fw.h"
 #include "http.h"
 #include "iface.h"
+#include "igd.h"
 #include "log.h"
 #include "pcp_update.h"
 #include "pmp.h"
@@ -39,17 +41,11 @@ static struct sigwatch sigwatch = { .lfd = { .fd = -1 } };
  * of igdd's own objects costs a few small netlink queries, independent of
  * the number of mappings, so a short period is cheap. */
 #define FW_CHECK_MS 2000
-struct fwwatch {
-	struct loop_timer timer;
-	struct igdd_ctx *ctx;
-};
-static struct fwwatch fwwatch;
 
 static void
 fwwatch_fire(struct loop_timer *t)
 {
-	struct fwwatch *w = container_of(t, struct fwwatch, timer);
-	struct igdd_ctx *ctx = w->ctx;
+	struct igdd_ctx *ctx = container_of(t, struct igdd_ctx, fw_check);
 	int r = ctx->fw_ops->check(ctx->fw);
 
 	if (r == 0) {
@@ -221,15 +217,15 @@ daemon_start(struct igdd_ctx *ctx)
 		fatalx("cannot create the mapping store");
 	if (store_restore(ctx->store) < 0)
 		log_warnx("lease file %s could not be restored", cfg->lease_file);
-	fwwatch.ctx = ctx;
-	fwwatch.timer.cb = fwwatch_fire;
-	loop_timer_set(&ctx->loop, &fwwatch.timer, FW_CHECK_MS);
+	ctx->fw_check.cb = fwwatch_fire;
+	loop_timer_set(&ctx->loop, &ctx->fw_check, FW_CHECK_MS);
 
 	if (cfg->enable_upnp) {
-		if (http_init(ctx) < 0 || events_init(ctx) < 0 || ssdp_init(ctx) < 0)
+		if (http_init(ctx) < 0 || desc_init(ctx) < 0 || events_init(ctx) < 0 ||
+		    igd_init(ctx) < 0 || ssdp_init(ctx) < 0)
 			fatalx("cannot start UPnP");
 	}
-	if (cfg->enable_natpmp && (pmp_init(ctx) < 0 || pcp_update_init(ctx) < 0))
+	if (cfg->enable_natpmp && (pmp_init(ctx) < 0 || pcp_update_init(ctx, pmp_sendto) < 0))
 		fatalx("cannot start NAT-PMP/PCP");
 	drop_privileges(ctx);
 	log_info("igdd %s started: uuid %s, %u LAN interface(s), external %s%s",
@@ -259,7 +255,7 @@ daemon_stop(struct igdd_ctx *ctx)
 		events_shutdown(ctx);
 		http_shutdown(ctx);
 	}
-	loop_timer_cancel(&ctx->loop, &fwwatch.timer);
+	loop_timer_cancel(&ctx->loop, &ctx->fw_check);
 	/* The lease file keeps the mappings; the kernel forgets them, so no
 	 * port stays open without a daemon managing it. */
 	store_free(ctx->store);

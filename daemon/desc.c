@@ -4,6 +4,7 @@
  * value (XML-escaped), and <!--IF:COND--> ... <!--END:COND--> sections are
  * kept only when COND holds.  The templates stay well-formed XML as they
  * are, so xmllint checks them in the source tree as well as served. */
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "config.h"
 #include "ctx.h"
 #include "desc.h"
+#include "http.h"
 #include "util.h"
 #include "uuid.h"
 #include "xmldata.h"
@@ -291,4 +293,44 @@ desc_render(const struct igdd_ctx *ctx, const char *path, const char *base_url, 
 	}
 	*len = b.len;
 	return b.p;
+}
+
+/* --- serving --- */
+
+/* GET/HEAD on a document path: rendered for the address the client
+ * reached us on. */
+static void
+serve_description(struct http_conn *c, const struct http_request *req, const void *arg)
+{
+	struct igdd_ctx *ctx = http_conn_ctx(c);
+	const char *path = arg;
+	char base[64], a[INET_ADDRSTRLEN];
+	size_t len;
+	char *doc;
+
+	if (str_printf(base, sizeof(base), "http://%s:%u/",
+		       inet_ntop(AF_INET, &http_conn_local(c)->sin_addr, a, sizeof(a)),
+		       http_port(ctx)) < 0 ||
+	    (doc = desc_render(ctx, path, base, &len)) == NULL) {
+		http_reply_error(c, 404, NULL);
+		return;
+	}
+	http_reply(c, 200, NULL, "text/xml; charset=\"utf-8\"",
+		   req->method == HTTP_M_HEAD ? NULL : doc, req->method == HTTP_M_HEAD ? 0 : len);
+	free(doc);
+}
+
+int
+desc_init(struct igdd_ctx *ctx)
+{
+	const unsigned m = HTTP_METHOD_BIT(HTTP_M_GET) | HTTP_METHOD_BIT(HTTP_M_HEAD);
+	size_t i;
+
+	if (http_route_add(ctx, "/rootDesc.xml", m, serve_description, "/rootDesc.xml") < 0)
+		return -1;
+	for (i = 0; i < SVC_COUNT; i++)
+		if (http_route_add(ctx, desc_services[i].scpd, m, serve_description,
+				   desc_services[i].scpd) < 0)
+			return -1;
+	return 0;
 }

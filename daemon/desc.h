@@ -44,6 +44,10 @@ const struct desc_service *desc_service_by_type(const char *type, size_t len);
 char *desc_render(const struct igdd_ctx *ctx, const char *path, const char *base_url,
 		  size_t *len);
 
+/* Serve the documents over HTTP: registers their routes (GET, HEAD) with
+ * the server (after http_init()).  0 / -1. */
+int desc_init(struct igdd_ctx *ctx);
+
 /* Append s XML-escaped (& < > " ') to a growing buffer.  0 / -1. */
 struct desc_buf {
 	char *p;

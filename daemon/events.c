@@ -12,7 +12,6 @@
 #include "ctx.h"
 #include "events.h"
 #include "http.h"
-#include "igd.h"
 #include "log.h"
 #include "util.h"
 
@@ -47,6 +46,7 @@ struct events {
 	unsigned n_notifies;
 	struct loop_timer expiry, flush;
 	bool dirty[SVC_COUNT];
+	events_render_fn render;	/* the evented variables of a service */
 };
 
 static unsigned
@@ -215,7 +215,8 @@ send_event(struct events *ev, struct sub *s)
 		return;
 	desc_buf_puts(&body, "<?xml version=\"1.0\"?>\r\n"
 		      "<e:propertyset xmlns:e=\"urn:schemas-upnp-org:event-1-0\">");
-	igd_evented_vars(ev->ctx, s->svc, &body);
+	if (ev->render != NULL)
+		ev->render(ev->ctx, s->svc, &body);
 	desc_buf_puts(&body, "</e:propertyset>\r\n");
 	desc_buf_printf(&msg, "NOTIFY %s HTTP/1.1\r\nHOST: %s:%u\r\n"
 			"CONTENT-TYPE: text/xml; charset=\"utf-8\"\r\n"
@@ -344,47 +345,19 @@ reply_sub(struct http_conn *c, const struct sub *s, uint32_t timeout)
 		http_reply(c, 200, hdrs, NULL, NULL, 0);
 }
 
-void
-events_handle(struct http_conn *c, const struct http_request *req, const struct desc_service *svc)
+/* A new subscription: NT upnp:event and a CALLBACK to the subscriber
+ * itself, else 412; no room, 503. */
+static void
+subscribe(struct http_conn *c, const struct http_request *req, const struct desc_service *svc,
+	  uint32_t timeout)
 {
 	struct igdd_ctx *ctx = http_conn_ctx(c);
 	struct events *ev = ctx->events;
 	const struct sockaddr_in *peer = http_conn_peer(c);
 	struct sub *s;
-	uint32_t timeout;
+	uuid_t u;
+	char us[37];
 
-	if (ev == NULL) {
-		http_reply_error(c, 503, NULL);
-		return;
-	}
-	/* UDA 1.1 4.1.2 / 4.1.4: SID together with NT or CALLBACK is 400
-	 * "incompatible header fields"; an unknown SID is 412. */
-	if (req->sid.present && (req->nt.present || req->callback.present)) {
-		http_reply_error(c, 400, NULL);
-		return;
-	}
-	if (req->method == HTTP_M_UNSUBSCRIBE) {
-		if (!req->sid.present || (s = sub_find(ev, svc->id, req->sid.p, req->sid.len)) == NULL) {
-			http_reply_error(c, 412, NULL);
-			return;
-		}
-		sub_remove(ev, s);
-		http_reply(c, 200, NULL, NULL, NULL, 0);
-		return;
-	}
-	timeout = events_parse_timeout(req->timeout.p, req->timeout.present ? req->timeout.len : 0);
-	if (req->sid.present) {
-		/* Renewal. */
-		s = sub_find(ev, svc->id, req->sid.p, req->sid.len);
-		if (s == NULL || s->expires <= time_mono_ms()) {
-			http_reply_error(c, 412, NULL);
-			return;
-		}
-		s->expires = time_mono_ms() + (uint64_t)timeout * 1000;
-		reply_sub(c, s, timeout);
-		return;
-	}
-	/* New subscription: NT upnp:event and a valid CALLBACK, else 412. */
 	if (!req->nt.present || !mem_ieq(req->nt.p, req->nt.len, "upnp:event") ||
 	    !req->callback.present) {
 		http_reply_error(c, 412, NULL);
@@ -412,14 +385,9 @@ events_handle(struct http_conn *c, const struct http_request *req, const struct 
 		http_reply_error(c, 503, NULL);
 		return;
 	}
-	{
-		uuid_t u;
-		char us[37];
-
-		uuid_generate_random(u);
-		uuid_unparse_lower(u, us);
-		str_printf(s->sid, sizeof(s->sid), "uuid:%s", us);
-	}
+	uuid_generate_random(u);
+	uuid_unparse_lower(u, us);
+	str_printf(s->sid, sizeof(s->sid), "uuid:%s", us);
 	s->svc = svc->id;
 	s->expires = time_mono_ms() + (uint64_t)timeout * 1000;
 	s->seq = 0;
@@ -431,20 +399,53 @@ events_handle(struct http_conn *c, const struct http_request *req, const struct 
 	send_event(ev, s);
 }
 
-/* The external address or link changed: ExternalIPAddress and
- * ConnectionStatus (WANIPConnection), PhysicalLinkStatus and
- * EnabledForInternet (WANCommonInterfaceConfig) are evented. */
+/* SUBSCRIBE (new or renewal) / UNSUBSCRIBE on an event URL. */
 static void
-ext_changed(struct igdd_ctx *ctx)
+events_handle(struct http_conn *c, const struct http_request *req, const void *arg)
 {
-	events_changed(ctx, SVC_WANIPC);
-	events_changed(ctx, SVC_WANCFG);
+	const struct desc_service *svc = arg;
+	struct events *ev = http_conn_ctx(c)->events;
+	struct sub *s = NULL;
+	uint32_t timeout;
+
+	if (ev == NULL) {
+		http_reply_error(c, 503, NULL);
+		return;
+	}
+	/* UDA 1.1 4.1.2 / 4.1.4: SID together with NT or CALLBACK is 400
+	 * "incompatible header fields"; an unknown SID is 412. */
+	if (req->sid.present && (req->nt.present || req->callback.present)) {
+		http_reply_error(c, 400, NULL);
+		return;
+	}
+	if (req->sid.present)
+		s = sub_find(ev, svc->id, req->sid.p, req->sid.len);
+	timeout = events_parse_timeout(req->timeout.p, req->timeout.present ? req->timeout.len : 0);
+	if (req->method == HTTP_M_UNSUBSCRIBE) {
+		if (s == NULL) {
+			http_reply_error(c, 412, NULL);
+			return;
+		}
+		sub_remove(ev, s);
+		http_reply(c, 200, NULL, NULL, NULL, 0);
+	} else if (req->sid.present) {
+		/* Renewal. */
+		if (s == NULL || s->expires <= time_mono_ms()) {
+			http_reply_error(c, 412, NULL);
+			return;
+		}
+		s->expires = time_mono_ms() + (uint64_t)timeout * 1000;
+		reply_sub(c, s, timeout);
+	} else {
+		subscribe(c, req, svc, timeout);
+	}
 }
 
 int
 events_init(struct igdd_ctx *ctx)
 {
 	struct events *ev = calloc(1, sizeof(*ev));
+	size_t i;
 
 	if (ev == NULL)
 		return -1;
@@ -453,9 +454,19 @@ events_init(struct igdd_ctx *ctx)
 	ev->flush.cb = flush;
 	ctx->events = ev;
 	loop_timer_set(&ctx->loop, &ev->expiry, 30000);
-	igd_init(ctx);
-	ctx_add_ext_hook(ctx, ext_changed);
+	for (i = 0; i < SVC_COUNT; i++)
+		if (http_route_add(ctx, desc_services[i].event,
+				   HTTP_METHOD_BIT(HTTP_M_SUBSCRIBE) | HTTP_METHOD_BIT(HTTP_M_UNSUBSCRIBE),
+				   events_handle, &desc_services[i]) < 0)
+			return -1;
 	return 0;
+}
+
+void
+events_set_renderer(struct igdd_ctx *ctx, events_render_fn fn)
+{
+	if (ctx->events != NULL)
+		ctx->events->render = fn;
 }
 
 void

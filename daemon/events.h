@@ -8,21 +8,22 @@
 #include "desc.h"
 
 struct igdd_ctx;
-struct http_conn;
-struct http_request;
 
 #define EVENTS_MAX_SUBSCRIBERS	64	/* beyond: 503 (config max_subscribers) */
 #define EVENTS_TIMEOUT_MIN	1800	/* s; UDA 1.1 4.1.2 recommends >= 1800 */
 #define EVENTS_TIMEOUT_MAX	86400
 #define EVENTS_MAX_NOTIFY	256	/* NOTIFY connections in flight */
 
-/* Open sockets and register them with the loop. 0 ok, -1 fatal. */
+/* Start: register the event URLs' routes (SUBSCRIBE, UNSUBSCRIBE) with
+ * the HTTP server (after http_init()).  0 ok, -1 fatal. */
 int events_init(struct igdd_ctx *ctx);
 void events_shutdown(struct igdd_ctx *ctx);
 
-/* SUBSCRIBE / UNSUBSCRIBE on an event URL. */
-void events_handle(struct http_conn *c, const struct http_request *req,
-		   const struct desc_service *svc);
+/* What a NOTIFY carries: fn appends the <e:property> elements of every
+ * evented variable of svc (the service module registers it). */
+struct desc_buf;
+typedef void (*events_render_fn)(struct igdd_ctx *ctx, enum desc_svc svc, struct desc_buf *b);
+void events_set_renderer(struct igdd_ctx *ctx, events_render_fn fn);
 /* An evented variable of svc changed: notify its subscribers (moderated). */
 void events_changed(struct igdd_ctx *ctx, enum desc_svc svc);
 

@@ -1,6 +1,7 @@
 /* http.c - a small non-blocking HTTP/1.1 server on the event loop, bound to
- * the LAN addresses only: GET descriptions, POST SOAP control, SUBSCRIBE /
- * UNSUBSCRIBE GENA.  One request per connection (Connection: close), as
+ * the LAN addresses only.  It knows no protocol: modules register routes
+ * (a path, the methods it takes, a handler), and the UPnP descriptions,
+ * SOAP control and GENA are such modules.  One request per connection (Connection: close), as
  * miniupnpd does; every limit answers 4xx/5xx and closes.  A body comes
  * with a Content-Length or chunked, decoded in the input buffer as it
  * arrives. */
@@ -14,11 +15,8 @@
 
 #include "config.h"
 #include "ctx.h"
-#include "desc.h"
-#include "events.h"
 #include "http.h"
 #include "log.h"
-#include "soap.h"
 #include "util.h"
 
 /* ---------------------------------------------------------------- parser */
@@ -164,18 +162,19 @@ transfer_codings(const char *v, size_t n, bool *chunked)
 	return 0;
 }
 
+static const char *const method_names[] = {
+	[HTTP_M_GET] = "GET", [HTTP_M_HEAD] = "HEAD", [HTTP_M_POST] = "POST",
+	[HTTP_M_SUBSCRIBE] = "SUBSCRIBE", [HTTP_M_UNSUBSCRIBE] = "UNSUBSCRIBE",
+};
+
 static enum http_method
 method_of(const char *m, size_t n)
 {
-	static const struct { const char *name; enum http_method m; } tab[] = {
-		{ "GET", HTTP_M_GET }, { "HEAD", HTTP_M_HEAD }, { "POST", HTTP_M_POST },
-		{ "SUBSCRIBE", HTTP_M_SUBSCRIBE }, { "UNSUBSCRIBE", HTTP_M_UNSUBSCRIBE },
-	};
 	size_t i;
 
-	for (i = 0; i < ARRAY_SIZE(tab); i++)
-		if (strlen(tab[i].name) == n && memcmp(tab[i].name, m, n) == 0)
-			return tab[i].m;
+	for (i = HTTP_M_OTHER + 1; i < ARRAY_SIZE(method_names); i++)
+		if (strlen(method_names[i]) == n && memcmp(method_names[i], m, n) == 0)
+			return (enum http_method)i;
 	return HTTP_M_OTHER;
 }
 
@@ -229,44 +228,36 @@ parse_request_line(const char *p, const char *le, struct http_request *req,
 	return 0;
 }
 
-int
-http_parse_request(const char *buf, size_t len, size_t header_max, size_t body_max,
-		   struct http_request *req)
+/* Find the empty line ending the head (CRLF CRLF, or bare LF LF) within
+ * the first scan bytes; *first_end gets the end of the first line.  The
+ * end of the head, or NULL. */
+static const char *
+head_end(const char *buf, size_t len, size_t scan, const char **first_end)
 {
-	const char *end = buf + len, *p = buf, *e, *hdr_end = NULL, *first_end = NULL;
-	size_t scan = len < header_max ? len : header_max;
-	struct http_hdr authority = { NULL, 0, false };
-	int r;
+	const char *end = buf + len, *e;
 
-	memset(req, 0, sizeof(*req));
-	/* Find the empty line ending the head (CRLF CRLF, or bare LF LF). */
+	*first_end = NULL;
 	for (e = buf; e < buf + scan; e++) {
 		if (*e != '\n')
 			continue;
-		if (first_end == NULL)
-			first_end = e;
-		if (e + 1 < end && e[1] == '\n') {
-			hdr_end = e + 2;
-			break;
-		}
-		if (e + 2 < end && e[1] == '\r' && e[2] == '\n') {
-			hdr_end = e + 3;
-			break;
-		}
+		if (*first_end == NULL)
+			*first_end = e;
+		if (e + 1 < end && e[1] == '\n')
+			return e + 2;
+		if (e + 2 < end && e[1] == '\r' && e[2] == '\n')
+			return e + 3;
 	}
-	/* The request line is judged as soon as it is complete: a bad one
-	 * (HTTP/0.9 among them) is answered at once, not at the idle timeout. */
-	if (first_end != NULL) {
-		r = parse_request_line(buf, line_text_end(buf, first_end), req, &authority);
-		if (r != 0)
-			return r;
-	}
-	if (hdr_end == NULL)
-		return len >= header_max ? 431 : HTTP_PARSE_MORE;
-	if ((size_t)(hdr_end - buf) > header_max)
-		return 431;
-	e = first_end;
-	/* Headers, up to the empty line. */
+	return NULL;
+}
+
+/* The header lines after the request line (which ends at e), up to the
+ * empty line before hdr_end.  0 or a status. */
+static int
+parse_headers(struct http_request *req, const char *e, const char *hdr_end)
+{
+	const char *p;
+	int r;
+
 	for (p = e + 1; p < hdr_end; p = e + 1) {
 		const char *le;
 
@@ -282,10 +273,15 @@ http_parse_request(const char *buf, size_t len, size_t header_max, size_t body_m
 		if (r != 0)
 			return r;
 	}
-	if (req->minor >= 1 && !req->host.present)
-		return 400;		/* RFC 9112 3.2 */
-	if (authority.present)
-		req->host = authority;	/* RFC 9112 3.2.2: the target's wins */
+	return 0;
+}
+
+/* How the body is framed, once the head is parsed.  0 or a status. */
+static int
+check_framing(struct http_request *req, size_t body_max)
+{
+	int r;
+
 	if (req->transfer_encoding.present) {
 		r = transfer_codings(req->transfer_encoding.p, req->transfer_encoding.len,
 				     &req->chunked);
@@ -302,6 +298,40 @@ http_parse_request(const char *buf, size_t len, size_t header_max, size_t body_m
 		return 411;
 	if (req->has_content_length && req->content_length > body_max)
 		return 413;
+	return 0;
+}
+
+int
+http_parse_request(const char *buf, size_t len, size_t header_max, size_t body_max,
+		   struct http_request *req)
+{
+	const char *end = buf + len, *hdr_end, *first_end;
+	struct http_hdr authority = { NULL, 0, false };
+	int r;
+
+	memset(req, 0, sizeof(*req));
+	hdr_end = head_end(buf, len, len < header_max ? len : header_max, &first_end);
+	/* The request line is judged as soon as it is complete: a bad one
+	 * (HTTP/0.9 among them) is answered at once, not at the idle timeout. */
+	if (first_end != NULL) {
+		r = parse_request_line(buf, line_text_end(buf, first_end), req, &authority);
+		if (r != 0)
+			return r;
+	}
+	if (hdr_end == NULL)
+		return len >= header_max ? 431 : HTTP_PARSE_MORE;
+	if ((size_t)(hdr_end - buf) > header_max)
+		return 431;
+	r = parse_headers(req, first_end, hdr_end);
+	if (r != 0)
+		return r;
+	if (req->minor >= 1 && !req->host.present)
+		return 400;		/* RFC 9112 3.2 */
+	if (authority.present)
+		req->host = authority;	/* RFC 9112 3.2.2: the target's wins */
+	r = check_framing(req, body_max);
+	if (r != 0)
+		return r;
 	if (req->chunked) {
 		req->body = hdr_end;
 		req->total_len = (size_t)(hdr_end - buf);
@@ -548,8 +578,18 @@ struct http_listener {
 	struct http *srv;
 };
 
+struct http_route {
+	const char *path;
+	size_t path_len;
+	unsigned methods;		/* HTTP_METHOD_BIT()s */
+	http_handler fn;
+	const void *arg;
+};
+
 struct http {
 	struct igdd_ctx *ctx;
+	struct http_route routes[HTTP_MAX_ROUTES];
+	unsigned n_routes;
 	struct http_listener ls[CFG_MAX_LISTEN];
 	unsigned n_ls;
 	uint16_t port;
@@ -686,34 +726,51 @@ http_port(const struct igdd_ctx *ctx)
 	return ctx->http ? ctx->http->port : 0;
 }
 
-static bool
-path_is(const struct http_request *req, const char *p)
+int
+http_route_add(struct igdd_ctx *ctx, const char *path, unsigned methods, http_handler fn,
+	       const void *arg)
 {
-	return req->path_len == strlen(p) && memcmp(req->path, p, req->path_len) == 0;
+	struct http *h = ctx->http;
+	struct http_route *r;
+
+	if (h == NULL || h->n_routes >= HTTP_MAX_ROUTES || path[0] != '/' || methods == 0)
+		return -1;
+	r = &h->routes[h->n_routes++];
+	r->path = path;
+	r->path_len = strlen(path);
+	r->methods = methods;
+	r->fn = fn;
+	r->arg = arg;
+	return 0;
 }
 
-static void
-serve_description(struct http_conn *c, const struct http_request *req)
+static const struct http_route *
+route_find(const struct http *h, const struct http_request *req)
 {
-	struct igdd_ctx *ctx = c->srv->ctx;
-	char path[64], base[64], a[INET_ADDRSTRLEN];
-	size_t len;
-	char *doc;
+	unsigned i;
 
-	if (str_copy_n(path, sizeof(path), req->path, req->path_len) < 0 ||
-	    str_printf(base, sizeof(base), "http://%s:%u/",
-		       inet_ntop(AF_INET, &c->local.sin_addr, a, sizeof(a)), c->srv->port) < 0) {
-		http_reply_error(c, 404, NULL);
-		return;
-	}
-	doc = desc_render(ctx, path, base, &len);
-	if (doc == NULL) {
-		http_reply_error(c, 404, NULL);
-		return;
-	}
-	http_reply(c, 200, NULL, "text/xml; charset=\"utf-8\"",
-		   req->method == HTTP_M_HEAD ? NULL : doc, req->method == HTTP_M_HEAD ? 0 : len);
-	free(doc);
+	for (i = 0; i < h->n_routes; i++)
+		if (h->routes[i].path_len == req->path_len &&
+		    memcmp(h->routes[i].path, req->path, req->path_len) == 0)
+			return &h->routes[i];
+	return NULL;
+}
+
+/* 405 with the methods the path takes (in enum order: GET, HEAD, POST,
+ * SUBSCRIBE, UNSUBSCRIBE). */
+static void
+reply_not_allowed(struct http_conn *c, unsigned methods)
+{
+	char allow[96];
+	size_t i, n = 0;
+
+	n += (size_t)snprintf(allow, sizeof(allow), "Allow:");
+	for (i = HTTP_M_OTHER + 1; i < ARRAY_SIZE(method_names); i++)
+		if (methods & HTTP_METHOD_BIT(i))
+			n += (size_t)snprintf(allow + n, sizeof(allow) - n, "%s %s",
+					      n > strlen("Allow:") ? "," : "", method_names[i]);
+	snprintf(allow + n, sizeof(allow) - n, "\r\n");
+	http_reply_error(c, 405, allow);
 }
 
 /* Route a complete request. */
@@ -721,45 +778,20 @@ static void
 dispatch(struct http_conn *c, const struct http_request *req)
 {
 	struct igdd_ctx *ctx = c->srv->ctx;
-	const struct desc_service *svc;
-	char path[64];
-	size_t i;
+	const struct http_route *r;
 
 	if (req->host.present && !http_host_ok(ctx, req->host.p, req->host.len, c->srv->port)) {
 		log_debug("http: Host header names another host: refused (DNS rebinding)");
 		http_reply_error(c, 400, NULL);
 		return;
 	}
-	if (str_copy_n(path, sizeof(path), req->path, req->path_len) < 0) {
+	r = route_find(c->srv, req);
+	if (r == NULL)
 		http_reply_error(c, 404, NULL);
-		return;
-	}
-	if ((svc = desc_service_by_control(path)) != NULL) {
-		if (req->method == HTTP_M_POST)
-			soap_handle(c, req, svc);
-		else
-			http_reply_error(c, 405, "Allow: POST\r\n");
-		return;
-	}
-	if ((svc = desc_service_by_event(path)) != NULL) {
-		if (req->method == HTTP_M_SUBSCRIBE || req->method == HTTP_M_UNSUBSCRIBE)
-			events_handle(c, req, svc);
-		else
-			http_reply_error(c, 405, "Allow: SUBSCRIBE, UNSUBSCRIBE\r\n");
-		return;
-	}
-	if (path_is(req, "/rootDesc.xml"))
-		goto doc;
-	for (i = 0; i < SVC_COUNT; i++)
-		if (path_is(req, desc_services[i].scpd))
-			goto doc;
-	http_reply_error(c, 404, NULL);
-	return;
-doc:
-	if (req->method == HTTP_M_GET || req->method == HTTP_M_HEAD)
-		serve_description(c, req);
+	else if (!(r->methods & HTTP_METHOD_BIT(req->method)))
+		reply_not_allowed(c, r->methods);
 	else
-		http_reply_error(c, 405, "Allow: GET, HEAD\r\n");
+		r->fn(c, req, r->arg);
 }
 
 static void
@@ -800,7 +832,10 @@ conn_readable(struct http_conn *c)
 	conn_arm(c, HTTP_REQUEST_DEADLINE_MS);
 	if (r != HTTP_PARSE_DONE) {
 		c->srv->ctx->stats.dropped_malformed++;
-		http_reply_error(c, r, r == 405 ? "Allow: GET, HEAD, POST, SUBSCRIBE, UNSUBSCRIBE\r\n" : NULL);
+		if (r == 405)
+			reply_not_allowed(c, ~0u);
+		else
+			http_reply_error(c, r, NULL);
 		return;
 	}
 	dispatch(c, &req);

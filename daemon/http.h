@@ -1,5 +1,6 @@
-/* http.h - the HTTP/1.1 server for descriptions, SOAP control and GENA,
- * and its request parser (a pure function, unit-tested and fuzzed). */
+/* http.h - a plain HTTP/1.1 server with a route table that other modules
+ * (descriptions, SOAP control, GENA, ...) register into, and its request
+ * parser (a pure function, unit-tested and fuzzed). */
 #ifndef IGDD_HTTP_H
 #define IGDD_HTTP_H
 
@@ -95,6 +96,18 @@ const char *http_server_string(void);
 
 /* Open sockets and register them with the loop. 0 ok, -1 fatal. */
 int http_init(struct igdd_ctx *ctx);
+
+/* Routes: a request whose path is exactly path goes to fn(c, req, arg)
+ * when its method is one of methods (HTTP_METHOD_BIT()s), else 405 with an
+ * Allow header listing them; a path no route has is 404.  path must
+ * outlive the server.  Registered after http_init(); 0, or -1 when the
+ * table is full or there is no server. */
+#define HTTP_MAX_ROUTES		32
+#define HTTP_METHOD_BIT(m)	(1u << (m))
+typedef void (*http_handler)(struct http_conn *c, const struct http_request *req,
+			     const void *arg);
+int http_route_add(struct igdd_ctx *ctx, const char *path, unsigned methods, http_handler fn,
+		   const void *arg);
 /* Close everything. */
 void http_shutdown(struct igdd_ctx *ctx);
 /* The TCP port we listen on (same on every LAN address); 0 before init. */

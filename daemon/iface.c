@@ -3,6 +3,7 @@
 #include <ifaddrs.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <libmnl/libmnl.h>
 #include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,11 +142,11 @@ iface_refresh_ext(struct igdd_ctx *ctx)
  * debounce timer (a change usually comes as several messages), after
  * which the external address is re-read and the hooks run if it moved. */
 struct iface_watch {
+	struct mnl_socket *nl;
 	struct loop_fd lfd;
 	struct loop_timer debounce;
 	struct igdd_ctx *ctx;
 };
-static struct iface_watch *watch;
 
 #define IFACE_DEBOUNCE_MS 200
 
@@ -176,7 +177,7 @@ watch_readable(struct loop_fd *lfd, uint32_t events)
 	bool seen = false;
 
 	(void)events;
-	while ((n = recv(lfd->fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+	while ((n = mnl_socket_recvfrom(w->nl, buf, sizeof(buf))) > 0)
 		seen = true;
 	if (seen && !loop_timer_pending(&w->debounce))
 		loop_timer_set(&w->ctx->loop, &w->debounce, IFACE_DEBOUNCE_MS);
@@ -185,57 +186,46 @@ watch_readable(struct loop_fd *lfd, uint32_t events)
 int
 iface_watch_init(struct igdd_ctx *ctx)
 {
-	struct sockaddr_nl snl = {
-		.nl_family = AF_NETLINK,
-		.nl_groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR,
-	};
-	int fd;
+	struct iface_watch *watch = calloc(1, sizeof(*watch));
 
-	/* Followed with ext_ip too: the address is fixed, the link is not. */
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&snl, sizeof(snl)) < 0) {
-		log_warn("rtnetlink");
-		if (fd >= 0)
-			close(fd);
+	if (watch == NULL)
 		return -1;
-	}
-	watch = calloc(1, sizeof(*watch));
-	if (watch == NULL) {
-		close(fd);
+	/* Followed with ext_ip too: the address is fixed, the link is not. */
+	watch->nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (watch->nl == NULL ||
+	    mnl_socket_bind(watch->nl, RTMGRP_LINK | RTMGRP_IPV4_IFADDR, MNL_SOCKET_AUTOPID) < 0) {
+		log_warn("rtnetlink");
+		if (watch->nl != NULL)
+			mnl_socket_close(watch->nl);
+		free(watch);
 		return -1;
 	}
 	watch->ctx = ctx;
-	watch->lfd.fd = fd;
+	watch->lfd.fd = mnl_socket_get_fd(watch->nl);
 	watch->lfd.cb = watch_readable;
 	watch->debounce.cb = watch_fire;
 	if (loop_fd_add(&ctx->loop, &watch->lfd, EPOLLIN) < 0) {
-		close(fd);
+		mnl_socket_close(watch->nl);
 		free(watch);
-		watch = NULL;
 		return -1;
 	}
+	ctx->iface_watch = watch;
 	return 0;
 }
 
 void
 iface_shutdown(struct igdd_ctx *ctx)
 {
+	struct iface_watch *watch = ctx->iface_watch;
+
 	if (watch != NULL) {
 		loop_fd_del(&ctx->loop, &watch->lfd);
 		loop_timer_cancel(&ctx->loop, &watch->debounce);
-		close(watch->lfd.fd);
+		mnl_socket_close(watch->nl);
 		free(watch);
-		watch = NULL;
+		ctx->iface_watch = NULL;
 	}
 	ctx->n_lan = 0;
-}
-
-void
-ctx_add_ext_hook(struct igdd_ctx *ctx, ctx_hook fn)
-{
-	if (ctx->n_ext_hooks >= CTX_MAX_HOOKS)
-		fatalx("too many external-address hooks");
-	ctx->ext_hooks[ctx->n_ext_hooks++] = fn;
 }
 
 bool
@@ -257,28 +247,4 @@ iface_addr_is_private(struct in_addr a)
 			return true;
 	}
 	return false;
-}
-
-const struct lan_iface *
-ctx_lan_for_addr(const struct igdd_ctx *ctx, struct in_addr a)
-{
-	unsigned k;
-
-	for (k = 0; k < ctx->n_lan; k++) {
-		const struct lan_iface *l = &ctx->lan[k];
-		if ((a.s_addr & l->mask.s_addr) == (l->addr.s_addr & l->mask.s_addr))
-			return l;
-	}
-	return NULL;
-}
-
-const struct lan_iface *
-ctx_lan_by_ifindex(const struct igdd_ctx *ctx, unsigned ifindex)
-{
-	unsigned k;
-
-	for (k = 0; k < ctx->n_lan; k++)
-		if (ctx->lan[k].ifindex == ifindex)
-			return &ctx->lan[k];
-	return NULL;
 }

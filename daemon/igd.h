@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <netinet/in.h>
 #include "desc.h"
 #include "store.h"
@@ -23,15 +24,24 @@ struct igd_call {
 
 typedef int (*igd_action_fn)(struct igd_call *call);
 struct igd_action {
-	enum desc_svc svc;
 	const char *name;
 	unsigned min_ver;		/* the service version that introduced it */
 	igd_action_fn fn;
 	bool needs_store;		/* answers 501 while there is no store */
 	const char *arg;		/* a datum for a shared handler, or NULL */
 };
-extern const struct igd_action igd_actions[];
-extern const size_t igd_n_actions;
+
+/* A service: its actions, and the <e:property> elements of its evented
+ * variables (NULL: none). */
+struct igd_service {
+	enum desc_svc svc;
+	const struct igd_action *actions;
+	size_t n_actions;
+	void (*evented)(struct igdd_ctx *ctx, struct desc_buf *b);
+};
+extern const struct igd_service igd_svc_l3f, igd_svc_wancfg, igd_svc_wanipc;
+/* By desc_svc (igd_services.c). */
+extern const struct igd_service *const igd_services[SVC_COUNT];
 
 /* Run action on call->svc.  Returns 0 (response arguments in call->out)
  * or a UPnP error code (401, 402, 501, 606, 7xx). */
@@ -40,9 +50,27 @@ const char *igd_error_desc(int code);
 /* The one store_result -> UPnP error table. v2: the IGD:2 code. */
 int igd_error_from_store(enum store_result r, bool v2);
 
-/* Start/stop: hook the store's change callback (SystemUpdateID, events). */
-void igd_init(struct igdd_ctx *ctx);
+/* Register the control URLs' routes with the HTTP server, the evented
+ * variables' renderer with events.c, and the store and external-address
+ * listeners.  After http_init() and events_init().  0 / -1. */
+int igd_init(struct igdd_ctx *ctx);
 /* Append the <e:property> elements of every evented variable of svc. */
 void igd_evented_vars(struct igdd_ctx *ctx, enum desc_svc svc, struct desc_buf *b);
+
+/* For the service files: the device version (IGD:2?), the WAN state,
+ * output arguments (XML-escaped) and evented properties, and the checked
+ * readers of input arguments (0 or 402). */
+bool igd_is_v2(const struct igd_call *call);
+bool igd_connected(const struct igdd_ctx *ctx);
+void igd_out_arg(struct igd_call *call, const char *name, const char *value);
+void igd_out_u64(struct igd_call *call, const char *name, uint64_t v);
+void igd_prop(struct desc_buf *b, const char *name, const char *value);
+int igd_arg_u16(struct igd_call *call, const char *name, uint16_t min, uint16_t *out);
+int igd_arg_proto(struct igd_call *call, uint8_t *proto);
+/* NewRemoteHost: absent, empty or "*" = any; else an IPv4 address. */
+int igd_arg_rhost(struct igd_call *call, struct in6_addr *rh);
+int igd_arg_bool(struct igd_call *call, const char *name, bool def, bool *out);
+/* A remote host as UPnP writes it: "" for any. */
+void igd_rhost_text(const struct in6_addr *rh, char *buf, size_t size);
 
 #endif

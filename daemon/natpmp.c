@@ -9,7 +9,6 @@
 #include "ctx.h"
 #include "log.h"
 #include "natpmp.h"
-#include "pmp.h"
 #include "store.h"
 #include "util.h"
 #include "wire.h"
@@ -25,7 +24,7 @@ natpmp_external_response(const struct igdd_ctx *ctx, uint8_t *buf, size_t size)
 	/* §3.2: no external address yet is a network failure (result 3),
 	 * with the address field 0. */
 	wr_u16(&w, ctx->ext_addr.s_addr != 0 ? NATPMP_SUCCESS : NATPMP_NETWORK_FAILURE);
-	wr_u32(&w, pmp_epoch(ctx));
+	wr_u32(&w, ctx_epoch(ctx));
 	wr_bytes(&w, &ctx->ext_addr.s_addr, 4);	/* already network order */
 	return w.err ? 0 : wr_len(&w);
 }
@@ -143,7 +142,7 @@ natpmp_handle(struct igdd_ctx *ctx, const struct in6_addr *from,
 	 * looped back, or another server's): ignore it silently. */
 	if (op >= NATPMP_OP_RESPONSE)
 		return 0;
-	wr_init(&w, resp, PMP_MAX_DATAGRAM);
+	wr_init(&w, resp, NATPMP_RESP_MAX);
 	if (version != NATPMP_VERSION) {
 		/* §3.5: "Unsupported Version": version 0, the opcode + 128,
 		 * result 1, epoch.  (pmp_handle() sends versions other than 0
@@ -151,7 +150,7 @@ natpmp_handle(struct igdd_ctx *ctx, const struct in6_addr *from,
 		wr_u8(&w, NATPMP_VERSION);
 		wr_u8(&w, (uint8_t)(op + NATPMP_OP_RESPONSE));
 		wr_u16(&w, NATPMP_UNSUPP_VERSION);
-		wr_u32(&w, pmp_epoch(ctx));
+		wr_u32(&w, ctx_epoch(ctx));
 		*resplen = wr_len(&w);
 		return 1;
 	}
@@ -172,9 +171,9 @@ natpmp_handle(struct igdd_ctx *ctx, const struct in6_addr *from,
 			wr_u8(&w, version);
 			wr_u8(&w, (uint8_t)(op + NATPMP_OP_RESPONSE));
 			wr_u16(&w, NATPMP_UNSUPP_OPCODE);
-			wr_u32(&w, pmp_epoch(ctx));
+			wr_u32(&w, ctx_epoch(ctx));
 		} else {
-			wr_bytes(&w, req, len < PMP_MAX_DATAGRAM ? len : PMP_MAX_DATAGRAM);
+			wr_bytes(&w, req, len < NATPMP_RESP_MAX ? len : NATPMP_RESP_MAX);
 			resp[1] = (uint8_t)(op + NATPMP_OP_RESPONSE);
 			resp[2] = 0;
 			resp[3] = NATPMP_UNSUPP_OPCODE;
@@ -211,7 +210,7 @@ natpmp_handle(struct igdd_ctx *ctx, const struct in6_addr *from,
 	wr_u8(&w, NATPMP_VERSION);
 	wr_u8(&w, (uint8_t)(op + NATPMP_OP_RESPONSE));
 	wr_u16(&w, res);
-	wr_u32(&w, pmp_epoch(ctx));
+	wr_u32(&w, ctx_epoch(ctx));
 	wr_u16(&w, iport);
 	if (res == NATPMP_SUCCESS) {
 		wr_u16(&w, lifetime != 0 ? got_eport : 0);

@@ -10,6 +10,8 @@
 struct igdd_ctx;
 
 /* RFC 6886 §3.5 result codes. */
+#define NATPMP_RESP_MAX		1100	/* the answer buffer natpmp_handle() writes */
+
 enum natpmp_result {
 	NATPMP_SUCCESS = 0,
 	NATPMP_UNSUPP_VERSION = 1,

@@ -13,7 +13,6 @@
 #include "ctx.h"
 #include "log.h"
 #include "pcp.h"
-#include "pmp.h"
 #include "store.h"
 #include "util.h"
 #include "wire.h"
@@ -71,8 +70,17 @@ write_header(const struct igdd_ctx *ctx, struct wr *w, uint8_t opcode,
 	wr_u8(w, 0);
 	wr_u8(w, (uint8_t)r);
 	wr_u32(w, lifetime);
-	wr_u32(w, pmp_epoch(ctx));
+	wr_u32(w, ctx_epoch(ctx));
 	wr_zero(w, 12);
+}
+
+const uint8_t *
+pcp_map_nonce(const uint8_t *req, size_t len)
+{
+	if (len < PCP_HDR_LEN + PCP_MAP_LEN || req[0] != PCP_VERSION ||
+	    (req[1] & ~PCP_R_BIT) != PCP_OP_MAP)
+		return NULL;
+	return req + PCP_HDR_LEN;	/* §11.1: the MAP body starts with it */
 }
 
 size_t

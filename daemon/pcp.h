@@ -15,6 +15,7 @@ struct igdd_ctx;
 #define PCP_PEER_LEN		56	/* §12.1 */
 #define PCP_MAX_LEN		1100	/* §7 */
 #define PCP_NONCE_LEN		12
+#define PCP_CLIENT_PORT		5350	/* §14.1: where unsolicited messages go */
 #define PCP_R_BIT		0x80	/* response bit in the opcode byte */
 #define PCP_LONG_LIFETIME	1800	/* §15: long-lifetime errors, 30 min */
 #define PCP_SHORT_LIFETIME	30	/* §15: short-lifetime errors, 30 s */
@@ -72,5 +73,9 @@ size_t pcp_announce(const struct igdd_ctx *ctx, uint8_t *buf, size_t size);
 struct mapping;
 size_t pcp_map_update(const struct igdd_ctx *ctx, const struct mapping *m,
 		      uint8_t *buf, size_t size);
+
+/* The mapping nonce of a PCP MAP request (or NULL when req is not one,
+ * long enough to hold it): pmp.c notes the port it came from. */
+const uint8_t *pcp_map_nonce(const uint8_t *req, size_t len);
 
 #endif

@@ -20,7 +20,6 @@
 #include "log.h"
 #include "pcp.h"
 #include "pcp_update.h"
-#include "pmp.h"
 #include "store.h"
 #include "util.h"
 
@@ -39,8 +38,8 @@ struct pcp_update {
 	struct client_port ports[PCP_UPDATE_CLIENTS];
 	unsigned n_ports;
 	uint64_t clock;
+	pcp_update_send_fn send;
 };
-static struct pcp_update *upd;
 
 static bool
 same_client(const struct client_port *c, const struct in6_addr *client, const uint8_t *nonce)
@@ -52,10 +51,10 @@ void
 pcp_update_note(struct igdd_ctx *ctx, const struct in6_addr *client, const uint8_t *nonce,
 		uint16_t port)
 {
+	struct pcp_update *upd = ctx->pcp_update;
 	struct client_port *slot = NULL;
 	unsigned k;
 
-	(void)ctx;
 	if (upd == NULL || port == 0)
 		return;
 	for (k = 0; k < upd->n_ports; k++) {
@@ -77,9 +76,9 @@ pcp_update_note(struct igdd_ctx *ctx, const struct in6_addr *client, const uint8
 uint16_t
 pcp_update_port(const struct igdd_ctx *ctx, const struct in6_addr *client, const uint8_t *nonce)
 {
+	const struct pcp_update *upd = ctx->pcp_update;
 	unsigned k;
 
-	(void)ctx;
 	if (upd == NULL)
 		return 0;
 	for (k = 0; k < upd->n_ports; k++)
@@ -112,8 +111,8 @@ send_slice(struct pcp_update *u)
 		if (len == 0)
 			continue;
 		port = pcp_update_port(ctx, &m->owner->addr, m->owner->nonce);
-		if (pmp_sendto(ctx, addr_to_v4(&m->owner->addr), port ? port : PMP_CLIENT_PORT,
-			       buf, len) == 0)
+		if (u->send(ctx, addr_to_v4(&m->owner->addr), port ? port : PCP_CLIENT_PORT,
+			    buf, len) == 0)
 			u->sent++;
 	}
 	if (u->next < n)	/* 1 ms: a later loop iteration, after the sockets */
@@ -131,6 +130,8 @@ slice_timer(struct loop_timer *t)
 void
 pcp_update_round(struct igdd_ctx *ctx)
 {
+	struct pcp_update *upd = ctx->pcp_update;
+
 	if (upd == NULL)
 		return;
 	loop_timer_cancel(&ctx->loop, &upd->slice);
@@ -142,6 +143,7 @@ pcp_update_round(struct igdd_ctx *ctx)
 size_t
 pcp_update_pending(const struct igdd_ctx *ctx)
 {
+	const struct pcp_update *upd = ctx->pcp_update;
 	size_t n;
 
 	if (upd == NULL || !loop_timer_pending(&upd->slice) || ctx->store == NULL)
@@ -151,24 +153,30 @@ pcp_update_pending(const struct igdd_ctx *ctx)
 }
 
 int
-pcp_update_init(struct igdd_ctx *ctx)
+pcp_update_init(struct igdd_ctx *ctx, pcp_update_send_fn send)
 {
-	if (upd != NULL)
+	struct pcp_update *upd;
+
+	if (ctx->pcp_update != NULL)
 		return 0;
 	upd = calloc(1, sizeof(*upd));
 	if (upd == NULL)
 		return -1;
 	upd->ctx = ctx;
+	upd->send = send;
 	upd->slice.cb = slice_timer;
+	ctx->pcp_update = upd;
 	return 0;
 }
 
 void
 pcp_update_shutdown(struct igdd_ctx *ctx)
 {
+	struct pcp_update *upd = ctx->pcp_update;
+
 	if (upd == NULL)
 		return;
 	loop_timer_cancel(&ctx->loop, &upd->slice);
 	free(upd);
-	upd = NULL;
+	ctx->pcp_update = NULL;
 }

@@ -3,13 +3,19 @@
 #ifndef IGDD_PCP_UPDATE_H
 #define IGDD_PCP_UPDATE_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <netinet/in.h>
 
 struct igdd_ctx;
 
-/* Set up the client-port table.  0 ok, -1 (ENOMEM). */
-int pcp_update_init(struct igdd_ctx *ctx);
+/* How a datagram leaves: from port 5351 of the LAN socket that serves dst
+ * (pmp_sendto()).  0, or -1. */
+typedef int (*pcp_update_send_fn)(struct igdd_ctx *ctx, struct in_addr dst, uint16_t port,
+				  const uint8_t *buf, size_t len);
+/* Set up the client-port table; send is how the updates leave.  0 ok,
+ * -1 (ENOMEM). */
+int pcp_update_init(struct igdd_ctx *ctx, pcp_update_send_fn send);
 void pcp_update_shutdown(struct igdd_ctx *ctx);
 /* A PCP MAP request with this mapping nonce (PCP_NONCE_LEN bytes) came
  * from client:port (host order): unsolicited responses for the mappings

@@ -31,6 +31,9 @@
 #include "store.h"
 #include "util.h"
 
+_Static_assert(PMP_MAX_DATAGRAM >= NATPMP_RESP_MAX && PMP_MAX_DATAGRAM >= PCP_MAX_LEN,
+	       "an answer buffer holds the largest answer of either protocol");
+
 #define PMP_READ_BUDGET		64	/* datagrams per wake-up per socket */
 
 struct pmp_sock {
@@ -50,8 +53,20 @@ struct pmp_counters {
 	uint64_t announced;		/* announcement steps (each to every LAN) */
 };
 
+/* The buffers of one batch: datagrams, their control messages, and the
+ * requests with their answers (shared by the sockets, one batch at a time). */
+struct pmp_io {
+	uint8_t bufs[PMP_BATCH][PMP_MAX_DATAGRAM + 4];
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+	} cbufs[PMP_BATCH];
+	struct pmp_req reqs[PMP_BATCH];
+};
+
 struct pmp {
 	struct igdd_ctx *ctx;
+	struct pmp_io io;
 	struct pmp_counters n;
 	struct pmp_sock socks[CFG_MAX_LISTEN];
 	unsigned n_socks;
@@ -59,33 +74,6 @@ struct pmp {
 	unsigned announce_left;		/* steps still to send */
 	unsigned announce_what;		/* enum pmp_announce_what */
 };
-
-uint32_t
-pmp_epoch(const struct igdd_ctx *ctx)
-{
-	uint64_t now = time_mono_ms();
-
-	return now > ctx->epoch_mono ? (uint32_t)((now - ctx->epoch_mono) / 1000) : 0;
-}
-
-/* One epoch for both protocols.  NAT-PMP asks for a reset only when the
- * mapping table is lost (RFC 6886 §3.6), but each mapping's external
- * address + port is what its client published, and that is gone too when
- * the address moves; the reset makes a client that missed the
- * announcements renew (and relearn the address) at its next answer from
- * us, as RFC 6886 §3.2.1 groups an address change with loss of mapping
- * state.  Counting restarts at 0 on the monotonic clock: a client sees the
- * value fall behind its estimate (RFC 6886 §3.6, RFC 6887 §8.5) whenever
- * the old epoch was a few seconds old or more. */
-bool
-pmp_epoch_follow(struct igdd_ctx *ctx)
-{
-	if (ctx->ext_addr.s_addr == 0 || ctx->ext_addr.s_addr == ctx->epoch_addr.s_addr)
-		return false;
-	ctx->epoch_addr = ctx->ext_addr;
-	ctx->epoch_mono = time_mono_ms();
-	return true;
-}
 
 int
 pmp_handle(struct igdd_ctx *ctx, const struct in6_addr *from,
@@ -171,6 +159,8 @@ pmp_accept(struct pmp_sock *ps, const struct msghdr *msg, size_t n, const uint8_
 static bool
 pmp_outcome(struct pmp_sock *ps, const struct pmp_req *r, const struct sockaddr_in *src)
 {
+	const uint8_t *nonce;
+
 	if (r->rc < 0 || (r->rc == 1 && r->resplen == 0)) {
 		ps->pmp->n.dropped_malformed++;
 		log_debug("NAT-PMP/PCP: dropped a malformed datagram of %zu bytes from %s",
@@ -185,10 +175,8 @@ pmp_outcome(struct pmp_sock *ps, const struct pmp_req *r, const struct sockaddr_
 	}
 	/* RFC 6887 §14.2: unsolicited responses about the mappings of this
 	 * MAP request's nonce go to this port. */
-	if (r->req[0] == PCP_VERSION && r->len >= PCP_HDR_LEN + PCP_MAP_LEN &&
-	    (r->req[1] & ~PCP_R_BIT) == PCP_OP_MAP)
-		pcp_update_note(ps->pmp->ctx, &r->from, r->req + PCP_HDR_LEN,
-				ntohs(src->sin_port));
+	if ((nonce = pcp_map_nonce(r->req, r->len)) != NULL)
+		pcp_update_note(ps->pmp->ctx, &r->from, nonce, ntohs(src->sin_port));
 	return true;
 }
 
@@ -223,12 +211,9 @@ static void
 pmp_readable(struct loop_fd *lfd, uint32_t events)
 {
 	struct pmp_sock *ps = container_of(lfd, struct pmp_sock, lfd);
-	static uint8_t bufs[PMP_BATCH][PMP_MAX_DATAGRAM + 4];
-	static union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
-	} cbufs[PMP_BATCH];
-	static struct pmp_req reqs[PMP_BATCH];
+	struct pmp_io *io = &ps->pmp->io;
+	uint8_t (*bufs)[PMP_MAX_DATAGRAM + 4] = io->bufs;
+	struct pmp_req *reqs = io->reqs;
 	struct sockaddr_in srcs[PMP_BATCH], *peer[PMP_BATCH];
 	struct iovec iovs[PMP_BATCH];
 	struct mmsghdr mm[PMP_BATCH];
@@ -245,8 +230,8 @@ pmp_readable(struct loop_fd *lfd, uint32_t events)
 			mm[i].msg_hdr.msg_namelen = sizeof(srcs[i]);
 			mm[i].msg_hdr.msg_iov = &iovs[i];
 			mm[i].msg_hdr.msg_iovlen = 1;
-			mm[i].msg_hdr.msg_control = cbufs[i].buf;
-			mm[i].msg_hdr.msg_controllen = sizeof(cbufs[i].buf);
+			mm[i].msg_hdr.msg_control = io->cbufs[i].buf;
+			mm[i].msg_hdr.msg_controllen = sizeof(io->cbufs[i].buf);
 		}
 		got = recvmmsg(lfd->fd, mm, PMP_BATCH, MSG_DONTWAIT, NULL);
 		if (got < 0) {
@@ -361,7 +346,7 @@ void
 pmp_ext_addr_changed(struct igdd_ctx *ctx)
 {
 	struct pmp *p = ctx->pmp;
-	bool moved = pmp_epoch_follow(ctx);
+	bool moved = ctx_epoch_follow(ctx);
 
 	/* No address: nothing to tell (requests get a network failure). */
 	if (p == NULL || ctx->ext_addr.s_addr == 0)

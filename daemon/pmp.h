@@ -18,7 +18,7 @@ int pmp_init(struct igdd_ctx *ctx);
 /* Say goodbye where the protocol wants it, close everything. */
 void pmp_shutdown(struct igdd_ctx *ctx);
 /* The ext hook: the external address or link changed.  A new address
- * starts a new epoch (pmp_epoch_follow()) and a schedule that tells it
+ * starts a new epoch (ctx_epoch_follow()) and a schedule that tells it
  * with NAT-PMP announcements, PCP ANNOUNCE and PCP MAP updates; the same
  * address back (a link flap) is announced by NAT-PMP (and whatever a
  * schedule still running tells); no address, nothing.  The restart
@@ -72,15 +72,5 @@ int pmp_sendto(struct igdd_ctx *ctx, struct in_addr dst, uint16_t port, const ui
 
 #define PMP_ANNOUNCE_COUNT	10	/* RFC 6886 §3.2.1: 10 announcements */
 #define PMP_ANNOUNCE_FIRST_MS	250	/* 250 ms apart, then doubling */
-
-/* Seconds since the start of the epoch (RFC 6886 §3.6, RFC 6887 §8.5),
- * on the monotonic clock: since igdd started (pmp_init()) or since the
- * external address last moved to a new one. */
-uint32_t pmp_epoch(const struct igdd_ctx *ctx);
-/* Follow ctx->ext_addr: a usable address other than the one the epoch
- * counts for starts a new epoch at 0 (RFC 6887 §8.5: the epoch MUST be
- * reset when the external address changes).  No address, or the same one
- * back, keeps the epoch.  Returns true when it started a new one. */
-bool pmp_epoch_follow(struct igdd_ctx *ctx);
 
 #endif

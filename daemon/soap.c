@@ -1,16 +1,12 @@
 /* soap.c - SOAP control (UDA 1.1 3.2): a tolerant envelope parser over a
- * bounds-checked cursor, and the POST handler that calls igd.c. */
+ * bounds-checked cursor, and the writer of responses and faults. */
 #include <arpa/inet.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
-#include "ctx.h"
 #include "desc.h"
-#include "http.h"
-#include "igd.h"
-#include "log.h"
 #include "soap.h"
 #include "util.h"
 
@@ -205,47 +201,89 @@ struct tag {
 	size_t ns_len;
 };
 
+static void
+skip_space(struct cur *c)
+{
+	while (c->p < c->end && is_space(*c->p))
+		c->p++;
+}
+
+/* One attribute of an open tag at c->p: name = "value" | 'value'.  Notes
+ * the namespace of t's prefix: xmlns="..." for no prefix, xmlns:p="..."
+ * for prefix p.  0 / -1. */
+static int
+read_attr(struct cur *c, struct tag *t)
+{
+	const char *an = c->p, *av;
+	size_t anl;
+	char q;
+
+	while (c->p < c->end && is_name_char(*c->p))
+		c->p++;
+	anl = (size_t)(c->p - an);
+	if (anl == 0)
+		return -1;
+	skip_space(c);
+	if (c->p >= c->end || *c->p != '=')
+		return -1;
+	c->p++;
+	skip_space(c);
+	if (c->p >= c->end || (*c->p != '"' && *c->p != '\''))
+		return -1;
+	q = *c->p++;
+	av = c->p;
+	while (c->p < c->end && *c->p != q && *c->p != '<')
+		c->p++;
+	if (c->p >= c->end || *c->p != q)
+		return -1;
+	if ((t->prefix == NULL && anl == 5 && memcmp(an, "xmlns", 5) == 0) ||
+	    (t->prefix != NULL && anl == 6 + t->prefix_len && memcmp(an, "xmlns:", 6) == 0 &&
+	     memcmp(an + 6, t->prefix, t->prefix_len) == 0)) {
+		t->ns = av;
+		t->ns_len = (size_t)(c->p - av);
+	}
+	c->p++;
+	return 0;
+}
+
+/* The element name at c->p, with its prefix split off.  0 / -1. */
+static int
+read_name(struct cur *c, struct tag *t)
+{
+	const char *n = c->p, *colon;
+
+	while (c->p < c->end && is_name_char(*c->p))
+		c->p++;
+	if (c->p == n)
+		return -1;
+	t->name = t->qname = n;
+	t->name_len = t->qname_len = (size_t)(c->p - n);
+	colon = memchr(n, ':', t->name_len);
+	if (colon != NULL) {
+		t->prefix = n;
+		t->prefix_len = (size_t)(colon - n);
+		t->name = colon + 1;
+		t->name_len = (size_t)(c->p - colon - 1);
+		if (t->name_len == 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* Parse a tag at c->p ('<'), not a comment/CDATA/PI.  0 / -1. */
 static int
 read_tag(struct cur *c, struct tag *t)
 {
-	const char *n;
-
 	memset(t, 0, sizeof(*t));
 	c->p++;
 	if (c->p < c->end && *c->p == '/') {
 		t->closing = true;
 		c->p++;
 	}
-	n = c->p;
-	while (c->p < c->end && is_name_char(*c->p))
-		c->p++;
-	if (c->p == n)
+	if (read_name(c, t) < 0)
 		return -1;
-	t->name = n;
-	t->name_len = (size_t)(c->p - n);
-	t->qname = n;
-	t->qname_len = t->name_len;
-	{
-		const char *colon = memchr(n, ':', t->name_len);
-
-		if (colon != NULL) {
-			t->prefix = n;
-			t->prefix_len = (size_t)(colon - n);
-			t->name = colon + 1;
-			t->name_len = (size_t)(c->p - colon - 1);
-			if (t->name_len == 0)
-				return -1;
-		}
-	}
-	/* Attributes: name = "value" | 'value'. */
 	for (;;) {
-		const char *an, *av;
-		size_t anl;
-		char q;
-
-		while (c->p < c->end && is_space(*c->p))
-			c->p++;
+		skip_space(c);
 		if (c->p >= c->end)
 			return -1;
 		if (*c->p == '>') {
@@ -259,37 +297,8 @@ read_tag(struct cur *c, struct tag *t)
 			c->p += 2;
 			return 0;
 		}
-		if (t->closing)
+		if (t->closing || read_attr(c, t) < 0)
 			return -1;
-		an = c->p;
-		while (c->p < c->end && is_name_char(*c->p))
-			c->p++;
-		anl = (size_t)(c->p - an);
-		if (anl == 0)
-			return -1;
-		while (c->p < c->end && is_space(*c->p))
-			c->p++;
-		if (c->p >= c->end || *c->p != '=')
-			return -1;
-		c->p++;
-		while (c->p < c->end && is_space(*c->p))
-			c->p++;
-		if (c->p >= c->end || (*c->p != '"' && *c->p != '\''))
-			return -1;
-		q = *c->p++;
-		av = c->p;
-		while (c->p < c->end && *c->p != q && *c->p != '<')
-			c->p++;
-		if (c->p >= c->end || *c->p != q)
-			return -1;
-		/* xmlns="..." for no prefix, xmlns:p="..." for prefix p */
-		if ((t->prefix == NULL && anl == 5 && memcmp(an, "xmlns", 5) == 0) ||
-		    (t->prefix != NULL && anl == 6 + t->prefix_len && memcmp(an, "xmlns:", 6) == 0 &&
-		     memcmp(an + 6, t->prefix, t->prefix_len) == 0)) {
-			t->ns = av;
-			t->ns_len = (size_t)(c->p - av);
-		}
-		c->p++;
 	}
 }
 
@@ -343,94 +352,123 @@ name_ieq(const char *a, size_t al, const char *b, size_t bl)
 	return al == bl && strncasecmp(a, b, al) == 0;
 }
 
+/* Where a parse stands: the open elements, and the depths of the action
+ * element and of the argument whose value is being read (-1: none). */
+struct env_parse {
+	struct { const char *p; size_t len; } open[SOAP_MAX_DEPTH];
+	int depth, action_depth, arg_depth;
+	struct out val;
+	bool in_body, done;
+};
+
+/* An end tag: it must name the open element (XML 1.0 3, WFC Element Type
+ * Match; case aside, as Envelope and Body are matched).  0 / -1. */
+static int
+end_tag(struct env_parse *st, struct soap_envelope *env, const struct tag *t)
+{
+	if (st->depth == 0 || !name_ieq(st->open[st->depth - 1].p, st->open[st->depth - 1].len,
+					t->qname, t->qname_len))
+		return -1;
+	st->depth--;
+	if (st->arg_depth >= 0 && st->depth == st->arg_depth) {
+		/* end of one argument; a cut value is marked */
+		if (st->val.overflow) {
+			trim_partial_utf8(st->val.p, &st->val.len);
+			env->args[env->n_args - 1].truncated = true;
+		}
+		st->arg_depth = -1;
+	} else if (st->depth == st->action_depth) {
+		st->done = true;	/* the action element is complete */
+	}
+	return 0;
+}
+
+/* A child of the action element: one more argument.  0 / SOAP_E_ARGS. */
+static int
+start_arg(struct env_parse *st, struct soap_envelope *env, const struct tag *t)
+{
+	struct soap_arg *a;
+	unsigned i;
+
+	if (env->n_args >= SOAP_MAX_ARGS)
+		return SOAP_E_ARGS;
+	a = &env->args[env->n_args];
+	if (str_copy_n(a->name, sizeof(a->name), t->name, t->name_len) < 0)
+		return SOAP_E_ARGS;
+	for (i = 0; i < env->n_args; i++)
+		if (strcmp(env->args[i].name, a->name) == 0)
+			return SOAP_E_ARGS;	/* the same argument twice */
+	env->n_args++;
+	if (!t->empty) {
+		st->val.p = a->value;
+		st->val.size = sizeof(a->value);
+		st->val.len = 0;
+		st->val.overflow = false;
+		st->arg_depth = st->depth;
+	}
+	return 0;
+}
+
+/* A start tag at st->depth.  0, -1 (malformed here), or a SOAP_E_ code. */
+static int
+start_tag(struct env_parse *st, struct soap_envelope *env, const struct tag *t)
+{
+	int r = 0;
+
+	if (st->depth >= SOAP_MAX_DEPTH)
+		return -1;
+	if (st->depth == 0 && !mem_ieq(t->name, t->name_len, "Envelope"))
+		return SOAP_E_ACTION;
+	if (st->depth == 1 && !st->in_body) {
+		/* Header elements are skipped; the Body holds the call. */
+		st->in_body = mem_ieq(t->name, t->name_len, "Body");
+	} else if (st->depth == 2 && st->in_body && st->action_depth < 0) {
+		if (str_copy_n(env->action, sizeof(env->action), t->name, t->name_len) < 0 ||
+		    (t->ns != NULL && str_copy_n(env->ns, sizeof(env->ns), t->ns, t->ns_len) < 0))
+			return SOAP_E_ACTION;
+		st->action_depth = st->depth;
+		st->done = t->empty;
+	} else if (st->action_depth >= 0 && st->depth == st->action_depth + 1) {
+		r = start_arg(st, env, t);
+	}
+	/* (a Body-level sibling after the Body, or deeper content: ignored) */
+	if (r == 0 && !t->empty) {
+		st->open[st->depth].p = t->qname;
+		st->open[st->depth].len = t->qname_len;
+		st->depth++;
+	}
+	return r;
+}
+
 int
 soap_parse_envelope(const char *buf, size_t len, struct soap_envelope *env)
 {
-	struct { const char *p; size_t len; } open[SOAP_MAX_DEPTH];
+	struct env_parse st = { .action_depth = -1, .arg_depth = -1 };
 	struct cur c = { buf, buf + len };
-	int depth = 0, action_depth = -1, arg_depth = -1;
-	struct out val = { 0 };
-	bool in_body = false, done = false;
 	struct tag t;
-	unsigned i;
+	int r = 0;
 
 	memset(env, 0, sizeof(*env));
-	while (!done) {
-		struct out *text = (arg_depth >= 0 && depth == arg_depth + 1) ? &val : NULL;
+	while (!st.done && r == 0) {
+		bool in_arg = st.arg_depth >= 0 && st.depth == st.arg_depth + 1;
 
-		if (skip_misc(&c, text) < 0)
-			return env->action[0] ? SOAP_E_ARGS : SOAP_E_ACTION;
-		if (c.p >= c.end)
+		if (skip_misc(&c, in_arg ? &st.val : NULL) < 0)
+			r = -1;
+		else if (c.p >= c.end)
 			break;
-		if (read_tag(&c, &t) < 0)
-			return env->action[0] ? SOAP_E_ARGS : SOAP_E_ACTION;
-		if (t.closing) {
-			/* Well-formedness: the end tag names the open element
-			 * (XML 1.0 3, WFC Element Type Match); case aside, as
-			 * Envelope and Body are matched. */
-			if (depth == 0 || !name_ieq(open[depth - 1].p, open[depth - 1].len,
-						    t.qname, t.qname_len))
-				return env->action[0] ? SOAP_E_ARGS : SOAP_E_ACTION;
-			depth--;
-			if (arg_depth >= 0 && depth == arg_depth) {
-				/* end of one argument; a cut value is marked */
-				if (val.overflow) {
-					trim_partial_utf8(val.p, &val.len);
-					env->args[env->n_args - 1].truncated = true;
-				}
-				arg_depth = -1;
-			} else if (depth == action_depth) {
-				done = true;	/* the action element is complete */
-			}
-			continue;
-		}
-		if (depth >= SOAP_MAX_DEPTH)
-			return env->action[0] ? SOAP_E_ARGS : SOAP_E_ACTION;
-		if (depth == 0 && !mem_ieq(t.name, t.name_len, "Envelope"))
-			return SOAP_E_ACTION;
-		if (depth == 1 && !in_body) {
-			/* Header elements are skipped; the Body holds the call. */
-			if (mem_ieq(t.name, t.name_len, "Body"))
-				in_body = true;
-		} else if (depth == 2 && in_body && action_depth < 0) {
-			if (str_copy_n(env->action, sizeof(env->action), t.name, t.name_len) < 0)
-				return SOAP_E_ACTION;
-			if (t.ns != NULL && str_copy_n(env->ns, sizeof(env->ns), t.ns, t.ns_len) < 0)
-				return SOAP_E_ACTION;
-			action_depth = depth;
-			if (t.empty)
-				done = true;
-		} else if (action_depth >= 0 && depth == action_depth + 1) {
-			struct soap_arg *a;
-
-			if (env->n_args >= SOAP_MAX_ARGS)
-				return SOAP_E_ARGS;
-			a = &env->args[env->n_args];
-			if (str_copy_n(a->name, sizeof(a->name), t.name, t.name_len) < 0)
-				return SOAP_E_ARGS;
-			for (i = 0; i < env->n_args; i++)
-				if (strcmp(env->args[i].name, a->name) == 0)
-					return SOAP_E_ARGS;	/* the same argument twice */
-			env->n_args++;
-			if (!t.empty) {
-				val.p = a->value;
-				val.size = sizeof(a->value);
-				val.len = 0;
-				val.overflow = false;
-				arg_depth = depth;
-			}
-		} else if (depth == 1 && in_body) {
-			/* a second Body-level sibling after the Body: ignore */
-		}
-		if (!t.empty) {
-			open[depth].p = t.qname;
-			open[depth].len = t.qname_len;
-			depth++;
-		}
+		else if (read_tag(&c, &t) < 0)
+			r = -1;
+		else
+			r = t.closing ? end_tag(&st, env, &t) : start_tag(&st, env, &t);
 	}
+	/* Malformed: the arguments are, once the action is known. */
+	if (r == -1)
+		r = env->action[0] ? SOAP_E_ARGS : SOAP_E_ACTION;
+	if (r != 0)
+		return r;
 	if (env->action[0] == '\0')
 		return SOAP_E_ACTION;
-	return done ? 0 : SOAP_E_ARGS;
+	return st.done ? 0 : SOAP_E_ARGS;
 }
 
 const char *
@@ -488,7 +526,7 @@ soap_parse_action(const char *v, size_t len, struct soap_action_hdr *out)
 	return 0;
 }
 
-/* ------------------------------------------------------------- handler */
+/* ------------------------------------------------------------- writer */
 
 static const char envelope_head[] =
 	"<?xml version=\"1.0\"?>\r\n"
@@ -497,76 +535,27 @@ static const char envelope_head[] =
 	"<s:Body>";
 static const char envelope_tail[] = "</s:Body></s:Envelope>\r\n";
 
-static void
-reply_fault(struct http_conn *c, int code)
+void
+soap_write_fault(struct desc_buf *b, int code, const char *desc)
 {
-	struct desc_buf b = { 0 };
-
-	desc_buf_puts(&b, envelope_head);
-	desc_buf_printf(&b,
+	desc_buf_puts(b, envelope_head);
+	desc_buf_printf(b,
 		"<s:Fault><faultcode>s:Client</faultcode><faultstring>UPnPError</faultstring>"
 		"<detail><UPnPError xmlns=\"urn:schemas-upnp-org:control-1-0\">"
 		"<errorCode>%d</errorCode><errorDescription>%s</errorDescription>"
-		"</UPnPError></detail></s:Fault>", code, igd_error_desc(code));
-	desc_buf_puts(&b, envelope_tail);
-	if (b.failed)
-		http_reply_error(c, 500, NULL);
-	else
-		http_reply(c, 500, "EXT:\r\n", "text/xml; charset=\"utf-8\"", b.p, b.len);
-	desc_buf_free(&b);
+		"</UPnPError></detail></s:Fault>", code, desc);
+	desc_buf_puts(b, envelope_tail);
 }
 
 void
-soap_handle(struct http_conn *c, const struct http_request *req, const struct desc_service *svc)
+soap_write_response(struct desc_buf *b, const char *action, const char *type, unsigned ver,
+		    const char *args, size_t args_len)
 {
-	struct igdd_ctx *ctx = http_conn_ctx(c);
-	struct soap_action_hdr ah;
-	struct soap_envelope env;
-	struct desc_buf out = { 0 }, b = { 0 };
-	struct igd_call call;
-	unsigned served = desc_service_version(ctx, svc);
-	int r;
-
-	if (!req->soapaction.present ||
-	    soap_parse_action(req->soapaction.p, req->soapaction.len, &ah) < 0 ||
-	    strcmp(ah.type, svc->type) != 0 || ah.version > served) {
-		reply_fault(c, 401);
-		return;
-	}
-	r = soap_parse_envelope(req->body, req->body_len, &env);
-	if (r == SOAP_E_ACTION || (r == 0 && ah.action[0] != '\0' && strcmp(ah.action, env.action) != 0)) {
-		reply_fault(c, 401);
-		return;
-	}
-	if (r != 0) {
-		reply_fault(c, 402);
-		return;
-	}
-	memset(&call, 0, sizeof(call));
-	call.ctx = ctx;
-	call.svc = svc;
-	call.env = &env;
-	call.out = &out;
-	addr_from_v4(&call.requester, http_conn_peer(c)->sin_addr);
-	r = igd_dispatch(&call, env.action);
-	if (r != 0) {
-		log_debug("soap: %s.%s: error %d", svc->type, env.action, r);
-		desc_buf_free(&out);
-		reply_fault(c, r);
-		return;
-	}
-	/* Answer in the namespace the client used (the version it asked for). */
-	desc_buf_puts(&b, envelope_head);
-	desc_buf_printf(&b, "<u:%sResponse xmlns:u=\"urn:schemas-upnp-org:service:%s:%u\">",
-			env.action, svc->type, ah.version);
-	if (out.p != NULL)
-		desc_buf_put(&b, out.p, out.len);
-	desc_buf_printf(&b, "</u:%sResponse>", env.action);
-	desc_buf_puts(&b, envelope_tail);
-	if (b.failed || out.failed)
-		reply_fault(c, 501);
-	else
-		http_reply(c, 200, "EXT:\r\n", "text/xml; charset=\"utf-8\"", b.p, b.len);
-	desc_buf_free(&out);
-	desc_buf_free(&b);
+	desc_buf_puts(b, envelope_head);
+	desc_buf_printf(b, "<u:%sResponse xmlns:u=\"urn:schemas-upnp-org:service:%s:%u\">",
+			action, type, ver);
+	if (args_len > 0)
+		desc_buf_put(b, args, args_len);
+	desc_buf_printf(b, "</u:%sResponse>", action);
+	desc_buf_puts(b, envelope_tail);
 }

@@ -1,14 +1,13 @@
-/* soap.h - SOAP control: envelope parsing (pure, fuzzed) and the handler
- * that turns a POST into an igd.c action and its answer. */
+/* soap.h - SOAP 1.1 as UPnP control uses it: the envelope parser (pure,
+ * fuzzed) and the writer of responses and faults.  It knows no action;
+ * igd.c owns the control URLs. */
 #ifndef IGDD_SOAP_H
 #define IGDD_SOAP_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
-struct http_conn;
-struct http_request;
-struct desc_service;
+struct desc_buf;
 
 #define SOAP_NAME_MAX	64
 #define SOAP_VALUE_MAX	512
@@ -48,8 +47,10 @@ struct soap_action_hdr {
  * quoted with " or ', or not.  0 / -1. */
 int soap_parse_action(const char *v, size_t len, struct soap_action_hdr *out);
 
-/* POST on a control URL. */
-void soap_handle(struct http_conn *c, const struct http_request *req,
-		 const struct desc_service *svc);
+/* Append a whole response envelope: <u:ACTIONResponse> in the namespace
+ * of service type:ver, holding args (already XML).  Or a UPnPError fault. */
+void soap_write_response(struct desc_buf *b, const char *action, const char *type, unsigned ver,
+			 const char *args, size_t args_len);
+void soap_write_fault(struct desc_buf *b, int code, const char *desc);
 
 #endif

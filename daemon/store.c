@@ -85,7 +85,11 @@ struct store {
 	struct lease *lease;
 	unsigned held;			/* store_hold() depth: lease syncs wait */
 	bool journaled;			/* a change journaled while held */
-	store_change_cb change_cb;
+	struct {
+		store_change_cb fn;
+		void *arg;
+	} listeners[STORE_MAX_LISTENERS];
+	unsigned n_listeners;
 	store_port_in_use_cb inuse_cb;
 	void *inuse_arg;
 	unsigned search_limit;
@@ -891,8 +895,10 @@ decide(struct store *s, struct mapping *cand, unsigned flags, struct st_node **e
 static void
 notify(struct store *s, const struct mapping *m, bool added)
 {
-	if (s->change_cb != NULL)
-		s->change_cb(s->ctx, m, added);
+	unsigned k;
+
+	for (k = 0; k < s->n_listeners; k++)
+		s->listeners[k].fn(s->listeners[k].arg, m, added);
 }
 
 static bool
@@ -1523,10 +1529,15 @@ store_reinstall(struct store *s)
 	return r < 0 ? -1 : 0;
 }
 
-void
-store_set_change_cb(struct store *s, store_change_cb cb)
+int
+store_add_listener(struct store *s, store_change_cb cb, void *arg)
 {
-	s->change_cb = cb;
+	if (s->n_listeners >= STORE_MAX_LISTENERS)
+		return -1;
+	s->listeners[s->n_listeners].fn = cb;
+	s->listeners[s->n_listeners].arg = arg;
+	s->n_listeners++;
+	return 0;
 }
 
 const struct store_stats *

@@ -142,9 +142,13 @@ bool store_permitted(const struct store *s, uint16_t eport, const struct in6_add
 /* Re-install everything the store holds (firewall reload).  0 / -1. */
 int store_reinstall(struct store *s);
 
-/* Called when the set of mappings changes (for GENA, SystemUpdateID...). */
-typedef void (*store_change_cb)(struct igdd_ctx *ctx, const struct mapping *m, bool added);
-void store_set_change_cb(struct store *s, store_change_cb cb);
+/* Change listeners: every one is called, in the order added, when a
+ * mapping is added (added = true) or removed (GENA and SystemUpdateID, and
+ * later the control socket's watchers, the admin page, the relay).  0, or
+ * -1 when STORE_MAX_LISTENERS are registered already. */
+#define STORE_MAX_LISTENERS	8
+typedef void (*store_change_cb)(void *arg, const struct mapping *m, bool added);
+int store_add_listener(struct store *s, store_change_cb cb, void *arg);
 
 const struct store_stats *store_get_stats(const struct store *s);
 

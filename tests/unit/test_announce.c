@@ -66,21 +66,21 @@ TEST(epoch_new_address_starts_a_new_epoch)
 {
 	struct fake_env *e = fake_env_pmp(600000);	/* up 10 minutes */
 	struct igdd_ctx *ctx = &e->ctx;
-	uint32_t before = pmp_epoch(ctx), after;
+	uint32_t before = ctx_epoch(ctx), after;
 
 	CHECK(before >= 599 && before <= 601);
 	/* no address (link down): the epoch goes on */
 	set_ext(ctx, "");
 	pmp_ext_addr_changed(ctx);
-	CHECK(pmp_epoch(ctx) >= before);
+	CHECK(ctx_epoch(ctx) >= before);
 	/* the same address back (a link flap): the mappings did not move */
 	set_ext(ctx, OLD_EXT);
-	CHECK(!pmp_epoch_follow(ctx));
-	CHECK(pmp_epoch(ctx) >= before);
+	CHECK(!ctx_epoch_follow(ctx));
+	CHECK(ctx_epoch(ctx) >= before);
 	/* a new address: counting starts again at 0 */
 	set_ext(ctx, NEW_EXT);
 	pmp_ext_addr_changed(ctx);
-	after = pmp_epoch(ctx);
+	after = ctx_epoch(ctx);
 	CHECK(after <= 1);
 	CHECK(ctx->epoch_addr.s_addr == ctx->ext_addr.s_addr);
 	/* ... which both kinds of client take for a reset, at once or after
@@ -91,23 +91,23 @@ TEST(epoch_new_address_starts_a_new_epoch)
 	CHECK(natpmp_client_sees_reset(before, after + 30, 30));
 	/* between resets the epoch keeps time: no false alarm */
 	age_epoch(ctx, 42000);
-	CHECK(!pcp_client_sees_reset(after, pmp_epoch(ctx), 42));
-	CHECK(!natpmp_client_sees_reset(after, pmp_epoch(ctx), 42));
-	CHECK(!pmp_epoch_follow(ctx));		/* told once, not again */
-	CHECK(pmp_epoch(ctx) >= 42);
+	CHECK(!pcp_client_sees_reset(after, ctx_epoch(ctx), 42));
+	CHECK(!natpmp_client_sees_reset(after, ctx_epoch(ctx), 42));
+	CHECK(!ctx_epoch_follow(ctx));		/* told once, not again */
+	CHECK(ctx_epoch(ctx) >= 42);
 	/* the old address again is a move too */
 	set_ext(ctx, OLD_EXT);
-	CHECK(pmp_epoch_follow(ctx));
-	CHECK(pmp_epoch(ctx) <= 1);
+	CHECK(ctx_epoch_follow(ctx));
+	CHECK(ctx_epoch(ctx) <= 1);
 	/* started without an address: the first one starts a new epoch */
 	age_epoch(ctx, 5000);
 	ctx->ext_addr.s_addr = 0;
 	ctx->epoch_addr.s_addr = 0;
-	CHECK(!pmp_epoch_follow(ctx));
-	CHECK(pmp_epoch(ctx) >= 4);
+	CHECK(!ctx_epoch_follow(ctx));
+	CHECK(ctx_epoch(ctx) >= 4);
 	set_ext(ctx, NEW_EXT);
-	CHECK(pmp_epoch_follow(ctx));
-	CHECK(pmp_epoch(ctx) <= 1);
+	CHECK(ctx_epoch_follow(ctx));
+	CHECK(ctx_epoch(ctx) <= 1);
 	fake_env_free(e);
 }
 
@@ -168,7 +168,7 @@ env_with_pmp(void)
 	unsigned n_lan = e->ctx.n_lan;
 
 	e->ctx.n_lan = 0;
-	if (pmp_init(&e->ctx) < 0 || pcp_update_init(&e->ctx) < 0)
+	if (pmp_init(&e->ctx) < 0 || pcp_update_init(&e->ctx, pmp_sendto) < 0)
 		CHECK(!"pmp_init");
 	e->ctx.n_lan = n_lan;
 	return e;
@@ -209,14 +209,14 @@ TEST(announce_schedule_restart_and_address_change_share_it)
 	 * no new epoch, no MAP updates (nothing moved) */
 	age_epoch(ctx, 10000);
 	pmp_ext_addr_changed(ctx);
-	CHECK(pmp_epoch(ctx) >= 610);
+	CHECK(ctx_epoch(ctx) >= 610);
 	CHECK_EQ(pmp_announce_left(ctx, &what), PMP_ANNOUNCE_COUNT);
 	CHECK_EQ(what, PMP_ANN_NATPMP | PMP_ANN_PCP);
 	/* the address moves: the same schedule from the top, now with MAP
 	 * updates; the restart's ANNOUNCE is kept */
 	set_ext(ctx, NEW_EXT);
 	pmp_ext_addr_changed(ctx);
-	CHECK(pmp_epoch(ctx) <= 1);
+	CHECK(ctx_epoch(ctx) <= 1);
 	CHECK_EQ(pmp_announce_left(ctx, &what), PMP_ANNOUNCE_COUNT);
 	CHECK_EQ(what, PMP_ANN_NATPMP | PMP_ANN_PCP | PMP_ANN_PCP_MAP);
 	t0 = time_mono_ms();
@@ -238,7 +238,7 @@ TEST(announce_schedule_restart_and_address_change_share_it)
 	age_epoch(ctx, 10000);
 	set_ext(ctx, NEW_EXT);
 	pmp_ext_addr_changed(ctx);
-	CHECK(pmp_epoch(ctx) >= 10);
+	CHECK(ctx_epoch(ctx) >= 10);
 	CHECK_EQ(pmp_announce_left(ctx, &what), PMP_ANNOUNCE_COUNT);
 	CHECK(what & PMP_ANN_NATPMP);
 	env_with_pmp_free(e);
@@ -250,7 +250,7 @@ TEST(pcp_update_round_is_sliced)
 	struct igdd_ctx *ctx = &e->ctx;
 	size_t k, total;
 
-	CHECK_EQ(pcp_update_init(ctx), 0);
+	CHECK_EQ(pcp_update_init(ctx, pmp_sendto), 0);
 	for (k = 0; k < 600; k++) {
 		char a[32];
 		struct mapping r, *m = NULL;

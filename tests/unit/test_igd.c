@@ -55,11 +55,10 @@ TEST(igd_scpd_and_dispatch_agree)
 			if (d == NULL)
 				continue;
 			/* every dispatched action (of this version) is in the SCPD */
-			for (i = 0; i < igd_n_actions; i++) {
-				const struct igd_action *a = &igd_actions[i];
+			CHECK_EQ(igd_services[k]->svc, s->id);
+			for (i = 0; i < igd_services[k]->n_actions; i++) {
+				const struct igd_action *a = &igd_services[k]->actions[i];
 
-				if (a->svc != s->id)
-					continue;
 				if (a->min_ver <= ver) {
 					n_tab++;
 					if (!scpd_has(d, a->name)) {
@@ -85,9 +84,9 @@ TEST(igd_scpd_and_dispatch_agree)
 				if (ne == NULL || str_copy_n(name, sizeof(name), nm, (size_t)(ne - nm)) < 0)
 					break;
 				n_scpd++;
-				for (i = 0; i < igd_n_actions; i++)
-					if (igd_actions[i].svc == s->id && igd_actions[i].min_ver <= ver &&
-					    strcmp(igd_actions[i].name, name) == 0)
+				for (i = 0; i < igd_services[k]->n_actions; i++)
+					if (igd_services[k]->actions[i].min_ver <= ver &&
+					    strcmp(igd_services[k]->actions[i].name, name) == 0)
 						found = true;
 				if (!found)
 					printf("    %s in %s is not dispatched\n", name, s->scpd);

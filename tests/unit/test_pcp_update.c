@@ -8,6 +8,7 @@
 #include "iface.h"
 #include "pcp.h"
 #include "pcp_update.h"
+#include "pmp.h"
 #include "store.h"
 #include "unit.h"
 #include "util.h"
@@ -81,7 +82,7 @@ TEST(pcp_update_client_ports)
 	unsigned k;
 
 	memset(&ctx, 0, sizeof(ctx));
-	CHECK_EQ(pcp_update_init(&ctx), 0);
+	CHECK_EQ(pcp_update_init(&ctx, pmp_sendto), 0);
 	addr_parse("192.168.1.10", &a);
 	addr_parse("192.168.1.11", &b);
 	CHECK_EQ(pcp_update_port(&ctx, &a, n1), 0);

@@ -172,8 +172,10 @@ TEST(store_expiry_refresh_moves_deadline)
 }
 
 static void
-change_counter(struct igdd_ctx *ctx, const struct mapping *m, bool added)
+change_counter(void *arg, const struct mapping *m, bool added)
 {
+	struct igdd_ctx *ctx = arg;
+
 	(void)m;
 	ctx->system_update_id += added ? 1 : 100;
 }
@@ -184,13 +186,39 @@ TEST(store_expiry_by_loop_timer)
 	struct mapping r = fake_req(TCP, 6001, "192.168.1.10", 6001, "x", OWNER_PCP);
 	int i;
 
-	store_set_change_cb(e->s, change_counter);
+	CHECK_EQ(store_add_listener(e->s, change_counter, &e->ctx), 0);
 	CHECK_EQ(store_add(e->s, &r, 1, 0, NULL), ST_OK);
 	CHECK_EQ(e->ctx.system_update_id, 1);
 	for (i = 0; i < 40 && store_count(e->s) > 0; i++)
 		loop_once(&e->ctx.loop, 100);
 	CHECK_EQ(store_count(e->s), 0);
 	CHECK_EQ(e->ctx.system_update_id, 101);
+	fake_env_free(e);
+}
+
+static void
+change_count_u(void *arg, const struct mapping *m, bool added)
+{
+	(void)m;
+	*(unsigned *)arg += added ? 1 : 10;
+}
+
+/* Every listener hears every change, and the list is bounded. */
+TEST(store_listeners_all_called)
+{
+	struct fake_env *e = env();
+	struct mapping r = fake_req(TCP, 6002, "192.168.1.10", 6002, "x", OWNER_PCP);
+	unsigned a = 0, b = 0, k;
+
+	CHECK_EQ(store_add_listener(e->s, change_count_u, &a), 0);
+	CHECK_EQ(store_add_listener(e->s, change_count_u, &b), 0);
+	CHECK_EQ(store_add(e->s, &r, 1, 3600, NULL), ST_OK);
+	CHECK_EQ(store_del(e->s, TCP, 6002, NULL, NULL), ST_OK);
+	CHECK_EQ(a, 11);
+	CHECK_EQ(b, 11);
+	for (k = 2; k < STORE_MAX_LISTENERS; k++)
+		CHECK_EQ(store_add_listener(e->s, change_count_u, &b), 0);
+	CHECK_EQ(store_add_listener(e->s, change_count_u, &b), -1);
 	fake_env_free(e);
 }
 

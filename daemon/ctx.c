@@ -1,0 +1,67 @@
+/* ctx.c - what every module asks of the context: the LAN it serves, the
+ * external-address hooks, the NAT-PMP/PCP epoch. */
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ctx.h"
+#include "log.h"
+#include "util.h"
+
+void
+ctx_add_ext_hook(struct igdd_ctx *ctx, ctx_hook fn)
+{
+	if (ctx->n_ext_hooks >= CTX_MAX_HOOKS)
+		fatalx("too many external-address hooks");
+	ctx->ext_hooks[ctx->n_ext_hooks++] = fn;
+}
+
+const struct lan_iface *
+ctx_lan_for_addr(const struct igdd_ctx *ctx, struct in_addr a)
+{
+	unsigned k;
+
+	for (k = 0; k < ctx->n_lan; k++) {
+		const struct lan_iface *l = &ctx->lan[k];
+		if ((a.s_addr & l->mask.s_addr) == (l->addr.s_addr & l->mask.s_addr))
+			return l;
+	}
+	return NULL;
+}
+
+const struct lan_iface *
+ctx_lan_by_ifindex(const struct igdd_ctx *ctx, unsigned ifindex)
+{
+	unsigned k;
+
+	for (k = 0; k < ctx->n_lan; k++)
+		if (ctx->lan[k].ifindex == ifindex)
+			return &ctx->lan[k];
+	return NULL;
+}
+
+uint32_t
+ctx_epoch(const struct igdd_ctx *ctx)
+{
+	uint64_t now = time_mono_ms();
+
+	return now > ctx->epoch_mono ? (uint32_t)((now - ctx->epoch_mono) / 1000) : 0;
+}
+
+/* One epoch for both protocols.  NAT-PMP asks for a reset only when the
+ * mapping table is lost (RFC 6886 §3.6), but each mapping's external
+ * address + port is what its client published, and that is gone too when
+ * the address moves; the reset makes a client that missed the
+ * announcements renew (and relearn the address) at its next answer from
+ * us, as RFC 6886 §3.2.1 groups an address change with loss of mapping
+ * state.  Counting restarts at 0 on the monotonic clock: a client sees the
+ * value fall behind its estimate (RFC 6886 §3.6, RFC 6887 §8.5) whenever
+ * the old epoch was a few seconds old or more. */
+bool
+ctx_epoch_follow(struct igdd_ctx *ctx)
+{
+	if (ctx->ext_addr.s_addr == 0 || ctx->ext_addr.s_addr == ctx->epoch_addr.s_addr)
+		return false;
+	ctx->epoch_addr = ctx->ext_addr;
+	ctx->epoch_mono = time_mono_ms();
+	return true;
+}

@@ -1,0 +1,89 @@
+/* igd_wancfg.c - WANCommonInterfaceConfig:1: link properties and the
+ * external interface's counters. */
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctx.h"
+#include "desc.h"
+#include "igd.h"
+#include "soap.h"
+#include "store.h"
+#include "util.h"
+
+/* /sys/class/net/<ext>/statistics/<name>, mod 2^32 (ui4 counters wrap,
+ * WANCommonInterfaceConfig 2.2.9). */
+static uint32_t
+ext_stat(const struct igdd_ctx *ctx, const char *name)
+{
+	char path[128], line[32];
+	unsigned long long v = 0;
+	FILE *f;
+
+	if (str_printf(path, sizeof(path), "/sys/class/net/%s/statistics/%s",
+		       ctx->cfg.ext_ifname, name) < 0 || (f = fopen(path, "r")) == NULL)
+		return 0;
+	if (fgets(line, sizeof(line), f) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		if (parse_uint(line, 0, UINT64_MAX, &v) < 0)
+			v = 0;
+	}
+	fclose(f);
+	return (uint32_t)(v & 0xffffffffu);
+}
+
+static int
+a_get_common_link_properties(struct igd_call *call)
+{
+	const struct igdd_ctx *ctx = call->ctx;
+
+	igd_out_arg(call, "NewWANAccessType", "Ethernet");
+	igd_out_u64(call, "NewLayer1UpstreamMaxBitRate", ctx->cfg.bitrate_up);
+	igd_out_u64(call, "NewLayer1DownstreamMaxBitRate", ctx->cfg.bitrate_down);
+	igd_out_arg(call, "NewPhysicalLinkStatus", ctx->ext_up ? "Up" : "Down");
+	return 0;
+}
+
+/* GetTotalBytesSent and its three siblings: the output argument is "New"
+ * plus the action name without "Get"; the table names the interface
+ * counter (/sys/class/net/<ext_ifname>/statistics/<arg>). */
+static int
+a_total_counter(struct igd_call *call)
+{
+	char name[64];
+
+	if (str_printf(name, sizeof(name), "New%s", call->action->name + strlen("Get")) < 0)
+		return 501;
+	igd_out_u64(call, name, ext_stat(call->ctx, call->action->arg));
+	return 0;
+}
+
+static int
+a_get_enabled_for_internet(struct igd_call *call)
+{
+	igd_out_arg(call, "NewEnabledForInternet", igd_connected(call->ctx) ? "1" : "0");
+	return 0;
+}
+
+/* PhysicalLinkStatus and EnabledForInternet are evented. */
+static void
+wancfg_evented(struct igdd_ctx *ctx, struct desc_buf *b)
+{
+	igd_prop(b, "PhysicalLinkStatus", ctx->ext_up ? "Up" : "Down");
+	igd_prop(b, "EnabledForInternet", igd_connected(ctx) ? "1" : "0");
+}
+
+static const struct igd_action wancfg_actions[] = {
+	{ "GetCommonLinkProperties", 1, a_get_common_link_properties, false, NULL },
+	{ "GetTotalBytesSent", 1, a_total_counter, false, "tx_bytes" },
+	{ "GetTotalBytesReceived", 1, a_total_counter, false, "rx_bytes" },
+	{ "GetTotalPacketsSent", 1, a_total_counter, false, "tx_packets" },
+	{ "GetTotalPacketsReceived", 1, a_total_counter, false, "rx_packets" },
+	{ "GetEnabledForInternet", 1, a_get_enabled_for_internet, false, NULL },
+};
+
+const struct igd_service igd_svc_wancfg = {
+	SVC_WANCFG, wancfg_actions, ARRAY_SIZE(wancfg_actions), wancfg_evented,
+};

@@ -1,0 +1,438 @@
+/* igd_wanipc.c - WANIPConnection:1/2: the port-mapping actions.  Every
+ * argument is checked (present, type, range) before use; policy is the
+ * store's; the store's answers become UPnP errors through igd.c's table. */
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctx.h"
+#include "desc.h"
+#include "igd.h"
+#include "log.h"
+#include "soap.h"
+#include "store.h"
+#include "util.h"
+
+#define IGD_MAX_LEASE	604800	/* IGD:2 WANIPConnection 2.3.18: max PortMappingLeaseDuration */
+
+static int
+a_get_external_ip(struct igd_call *call)
+{
+	char a[INET_ADDRSTRLEN] = "";
+
+	if (call->ctx->ext_addr.s_addr != 0)
+		inet_ntop(AF_INET, &call->ctx->ext_addr, a, sizeof(a));
+	igd_out_arg(call, "NewExternalIPAddress", a);
+	return 0;
+}
+
+static uint64_t
+uptime_s(const struct igdd_ctx *ctx)
+{
+	if (ctx->cfg.system_uptime) {
+		FILE *f = fopen("/proc/uptime", "r");
+		double up = 0;
+
+		if (f != NULL) {
+			if (fscanf(f, "%lf", &up) != 1)
+				up = 0;
+			fclose(f);
+			if (up > 0)
+				return (uint64_t)up;
+		}
+	}
+	return (time_mono_ms() - ctx->start_mono) / 1000;
+}
+
+static int
+a_get_status_info(struct igd_call *call)
+{
+	igd_out_arg(call, "NewConnectionStatus", igd_connected(call->ctx) ? "Connected" : "Disconnected");
+	igd_out_arg(call, "NewLastConnectionError", "ERROR_NONE");
+	igd_out_u64(call, "NewUptime", uptime_s(call->ctx) & 0xffffffffu);
+	return 0;
+}
+
+static int
+a_get_connection_type_info(struct igd_call *call)
+{
+	igd_out_arg(call, "NewConnectionType", "IP_Routed");
+	igd_out_arg(call, "NewPossibleConnectionTypes", "IP_Routed");
+	return 0;
+}
+
+static int
+a_set_connection_type(struct igd_call *call)
+{
+	const char *v = soap_arg(call->env, "NewConnectionType");
+
+	/* The gateway routes; IP_Routed is the only type it can be set to. */
+	if (v == NULL || strcmp(v, "IP_Routed") != 0)
+		return 402;
+	return 0;
+}
+
+static int
+a_request_connection(struct igd_call *call)
+{
+	/* The link is not ours to dial: succeed when it is up already. */
+	return igd_connected(call->ctx) ? 0 : 501;
+}
+
+static int
+a_force_termination(struct igd_call *call)
+{
+	(void)call;
+	return 606;	/* a LAN client may not take the WAN link down */
+}
+
+static int
+a_get_nat_rsip_status(struct igd_call *call)
+{
+	igd_out_arg(call, "NewRSIPAvailable", "0");
+	igd_out_arg(call, "NewNATEnabled", "1");
+	return 0;
+}
+
+/* Common part of AddPortMapping and AddAnyPortMapping. */
+static int
+add_mapping(struct igd_call *call, bool any)
+{
+	struct mapping req, *m = NULL;
+	struct mapping_owner owner = { .addr = call->requester, .proto = OWNER_UPNP };
+	struct in6_addr rhost, iaddr;
+	const char *client, *desc, *lease_s;
+	uint32_t lease = 0;
+	struct in_addr ia;
+	enum store_result r;
+	bool enabled;
+	int e;
+
+	memset(&req, 0, sizeof(req));
+	if ((e = igd_arg_rhost(call, &rhost)) != 0 || (e = igd_arg_proto(call, &req.proto)) != 0)
+		return e;
+	req.rhost = &rhost;
+	{
+		const char *ep = soap_arg(call->env, "NewExternalPort");
+
+		if (ep == NULL)
+			return 402;
+		/* "*" is the wildcard spelled out: 716 as for 0 (miniupnpd) */
+		if (strcmp(ep, "*") == 0)
+			req.eport = 0;
+		else if (parse_u16(ep, 0, 65535, &req.eport) < 0)
+			return 402;
+		if (req.eport == 0 && !any)
+			return 716;
+	}
+	{
+		const char *ip = soap_arg(call->env, "NewInternalPort");
+
+		if (ip == NULL || parse_u16(ip, 0, 65535, &req.iport) < 0)
+			return 402;
+		if (req.iport == 0)
+			return igd_is_v2(call) ? 732 : 402;
+	}
+	client = soap_arg(call->env, "NewInternalClient");
+	if (client == NULL || inet_pton(AF_INET, client, &ia) != 1 || ia.s_addr == 0)
+		return 402;
+	addr_from_v4(&iaddr, ia);
+	req.iaddr = &iaddr;
+	if ((e = igd_arg_bool(call, "NewEnabled", true, &enabled)) != 0)
+		return e;
+	req.enabled = enabled;
+	desc = soap_arg(call->env, "NewPortMappingDescription");
+	/* Free text: a long one is cut (at a character boundary, by the
+	 * store), not refused. */
+	req.desc = desc;
+	lease_s = soap_arg(call->env, "NewLeaseDuration");
+	if (lease_s != NULL && lease_s[0] != '\0' && parse_u32(lease_s, 0, UINT32_MAX, &lease) < 0)
+		return 402;
+	/* IGD:2 2.3.18: 0 means the maximum (604800), and larger values are
+	 * clamped to it; IGD:1: 0 is a permanent mapping. */
+	if (igd_is_v2(call) && (lease == 0 || lease > IGD_MAX_LEASE))
+		lease = IGD_MAX_LEASE;
+	req.owner = &owner;
+	r = store_add(call->ctx->store, &req, lease, any ? STORE_F_ANY_PORT : 0, &m);
+	if (r != ST_OK) {
+		log_debug("upnp: %s %u: %s", proto_name(req.proto), req.eport, store_strerror(r));
+		return igd_error_from_store(r, igd_is_v2(call));
+	}
+	if (any)
+		igd_out_u64(call, "NewReservedPort", m != NULL ? m->eport : req.eport);
+	return 0;
+}
+
+static int
+a_add_port_mapping(struct igd_call *call)
+{
+	return add_mapping(call, false);
+}
+
+static int
+a_add_any_port_mapping(struct igd_call *call)
+{
+	return add_mapping(call, true);
+}
+
+static int
+a_delete_port_mapping(struct igd_call *call)
+{
+	struct in6_addr rh;
+	enum store_result r;
+	uint16_t eport;
+	uint8_t proto;
+	int e;
+
+	if ((e = igd_arg_rhost(call, &rh)) != 0 || (e = igd_arg_proto(call, &proto)) != 0 ||
+	    (e = igd_arg_u16(call, "NewExternalPort", 1, &eport)) != 0)
+		return e;
+	r = store_del(call->ctx->store, proto, eport, &rh, &call->requester);
+	return igd_error_from_store(r, igd_is_v2(call));
+}
+
+static void
+out_entry_tail(struct igd_call *call, const struct mapping *m)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	igd_out_u64(call, "NewInternalPort", m->iport);
+	igd_out_arg(call, "NewInternalClient", addr_str(m->iaddr, a, sizeof(a)));
+	igd_out_arg(call, "NewEnabled", m->enabled ? "1" : "0");
+	igd_out_arg(call, "NewPortMappingDescription", m->desc);
+	igd_out_u64(call, "NewLeaseDuration", store_lease_left(call->ctx->store, m));
+}
+
+static int
+a_get_generic_entry(struct igd_call *call)
+{
+	const char *v = soap_arg(call->env, "NewPortMappingIndex");
+	char rh[INET6_ADDRSTRLEN];
+	struct mapping *m;
+	uint32_t idx;
+
+	if (v == NULL || parse_u32(v, 0, UINT32_MAX, &idx) < 0)
+		return 402;
+	m = store_nth(call->ctx->store, idx);
+	if (m == NULL)
+		return 713;
+	igd_rhost_text(m->rhost, rh, sizeof(rh));
+	igd_out_arg(call, "NewRemoteHost", rh);
+	igd_out_u64(call, "NewExternalPort", m->eport);
+	igd_out_arg(call, "NewProtocol", proto_name(m->proto));
+	out_entry_tail(call, m);
+	return 0;
+}
+
+static int
+a_get_specific_entry(struct igd_call *call)
+{
+	struct in6_addr rh;
+	struct mapping *m;
+	uint16_t eport;
+	uint8_t proto;
+	int e;
+
+	if ((e = igd_arg_rhost(call, &rh)) != 0 || (e = igd_arg_proto(call, &proto)) != 0 ||
+	    (e = igd_arg_u16(call, "NewExternalPort", 1, &eport)) != 0)
+		return e;
+	m = store_find(call->ctx->store, proto, eport, &rh);
+	if (m == NULL)
+		return 714;
+	out_entry_tail(call, m);
+	return 0;
+}
+
+/* Range arguments of DeletePortMappingRange / GetListOfPortMappings. */
+struct range_q {
+	uint16_t lo, hi;
+	uint8_t proto;
+	bool manage;
+	struct in6_addr requester;
+	struct mapping **found;
+	size_t n, cap, limit;
+};
+
+static int
+range_args(struct igd_call *call, struct range_q *q)
+{
+	int e;
+
+	memset(q, 0, sizeof(*q));
+	if ((e = igd_arg_u16(call, "NewStartPort", 0, &q->lo)) != 0 ||
+	    (e = igd_arg_u16(call, "NewEndPort", 0, &q->hi)) != 0 ||
+	    (e = igd_arg_proto(call, &q->proto)) != 0)
+		return e;
+	if (soap_arg(call->env, "NewManage") == NULL)
+		return 402;
+	if ((e = igd_arg_bool(call, "NewManage", false, &q->manage)) != 0)
+		return e;
+	if (q->lo > q->hi)
+		return 733;
+	q->requester = call->requester;
+	return 0;
+}
+
+/* Collect the mappings the caller may see: all with Manage, else its own
+ * (IGD:2 2.5.15/2.5.20: InternalClient = the control point). */
+static int
+range_visit(struct mapping *m, void *arg)
+{
+	struct range_q *q = arg;
+
+	if (!q->manage && !addr_eq(m->iaddr, &q->requester))
+		return 0;
+	if (q->n == q->cap) {
+		size_t cap = q->cap ? q->cap * 2 : 64;
+		struct mapping **f = realloc(q->found, cap * sizeof(*f));
+
+		if (f == NULL)
+			return 1;
+		q->found = f;
+		q->cap = cap;
+	}
+	q->found[q->n++] = m;
+	return (q->limit != 0 && q->n >= q->limit) ? 1 : 0;
+}
+
+static int
+a_delete_port_mapping_range(struct igd_call *call)
+{
+	struct { uint8_t proto; uint16_t eport; struct in6_addr rhost; } *keys;
+	struct range_q q;
+	size_t i, deleted = 0;
+	int e, err = 0;
+
+	if ((e = range_args(call, &q)) != 0)
+		return e;
+	store_range(call->ctx->store, q.proto, q.lo, q.hi, range_visit, &q);
+	if (q.n == 0) {
+		free(q.found);
+		return 730;
+	}
+	/* Keys first: a deletion may move or free what the pointers name. */
+	keys = calloc(q.n, sizeof(*keys));
+	if (keys == NULL) {
+		free(q.found);
+		return 501;
+	}
+	for (i = 0; i < q.n; i++) {
+		keys[i].proto = q.found[i]->proto;
+		keys[i].eport = q.found[i]->eport;
+		keys[i].rhost = *q.found[i]->rhost;
+	}
+	free(q.found);
+	for (i = 0; i < q.n; i++) {
+		enum store_result r = store_del(call->ctx->store, keys[i].proto, keys[i].eport,
+						&keys[i].rhost, &call->requester);
+		if (r == ST_OK)
+			deleted++;
+		else if (err == 0)
+			err = igd_error_from_store(r, igd_is_v2(call));
+	}
+	free(keys);
+	return deleted > 0 ? 0 : (err ? err : 730);
+}
+
+static int
+a_get_list_of_port_mappings(struct igd_call *call)
+{
+	struct desc_buf list = { 0 };
+	struct range_q q;
+	uint16_t num = 0;
+	size_t i;
+	int e;
+
+	if ((e = range_args(call, &q)) != 0)
+		return e;
+	{
+		const char *v = soap_arg(call->env, "NewNumberOfPorts");
+
+		if (v == NULL || parse_u16(v, 0, 65535, &num) < 0)
+			return 402;
+	}
+	/* NewNumberOfPorts 0 = as many as there are (IGD:2 2.5.20). */
+	q.limit = num;
+	store_range(call->ctx->store, q.proto, q.lo, q.hi, range_visit, &q);
+	if (q.n == 0) {
+		free(q.found);
+		return 730;
+	}
+	desc_buf_puts(&list, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+		"<p:PortMappingList xmlns:p=\"urn:schemas-upnp-org:gw:WANIPConnection\" "
+		"xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "
+		"xsi:schemaLocation=\"urn:schemas-upnp-org:gw:WANIPConnection "
+		"http://www.upnp.org/schemas/gw/WANIPConnection-v2.xsd\">");
+	for (i = 0; i < q.n; i++) {
+		const struct mapping *m = q.found[i];
+		char rh[INET6_ADDRSTRLEN], ia[INET6_ADDRSTRLEN];
+
+		igd_rhost_text(m->rhost, rh, sizeof(rh));
+		desc_buf_printf(&list, "<p:PortMappingEntry><p:NewRemoteHost>%s</p:NewRemoteHost>"
+				"<p:NewExternalPort>%u</p:NewExternalPort>"
+				"<p:NewProtocol>%s</p:NewProtocol>"
+				"<p:NewInternalPort>%u</p:NewInternalPort>"
+				"<p:NewInternalClient>%s</p:NewInternalClient>"
+				"<p:NewEnabled>%d</p:NewEnabled><p:NewDescription>",
+				rh, m->eport, proto_name(m->proto), m->iport,
+				addr_str(m->iaddr, ia, sizeof(ia)), m->enabled ? 1 : 0);
+		desc_buf_escape(&list, m->desc, strlen(m->desc));
+		desc_buf_printf(&list, "</p:NewDescription><p:NewLeaseTime>%u</p:NewLeaseTime>"
+				"</p:PortMappingEntry>",
+				(unsigned)store_lease_left(call->ctx->store, m));
+	}
+	desc_buf_puts(&list, "</p:PortMappingList>");
+	free(q.found);
+	if (list.failed) {
+		desc_buf_free(&list);
+		return 501;
+	}
+	/* The list is an XML document carried in a string argument: escaped
+	 * once more (IGD:2 2.3.23 A_ARG_TYPE_PortListing). */
+	igd_out_arg(call, "NewPortListing", list.p);
+	desc_buf_free(&list);
+	return 0;
+}
+
+/* The evented variables (WANIPConnection 2.2). */
+static void
+wanipc_evented(struct igdd_ctx *ctx, struct desc_buf *b)
+{
+	char s[INET_ADDRSTRLEN + 16];
+
+	igd_prop(b, "PossibleConnectionTypes", "IP_Routed");
+	igd_prop(b, "ConnectionStatus", igd_connected(ctx) ? "Connected" : "Disconnected");
+	s[0] = '\0';
+	if (ctx->ext_addr.s_addr != 0)
+		inet_ntop(AF_INET, &ctx->ext_addr, s, sizeof(s));
+	igd_prop(b, "ExternalIPAddress", s);
+	str_printf(s, sizeof(s), "%zu", ctx->store ? store_count(ctx->store) : (size_t)0);
+	igd_prop(b, "PortMappingNumberOfEntries", s);
+	if (desc_igd_version(ctx) >= 2) {
+		str_printf(s, sizeof(s), "%u", (unsigned)ctx->system_update_id);
+		igd_prop(b, "SystemUpdateID", s);
+	}
+}
+
+static const struct igd_action wanipc_actions[] = {
+	{ "GetExternalIPAddress", 1, a_get_external_ip, false, NULL },
+	{ "GetStatusInfo", 1, a_get_status_info, false, NULL },
+	{ "GetConnectionTypeInfo", 1, a_get_connection_type_info, false, NULL },
+	{ "SetConnectionType", 1, a_set_connection_type, false, NULL },
+	{ "RequestConnection", 1, a_request_connection, false, NULL },
+	{ "ForceTermination", 1, a_force_termination, false, NULL },
+	{ "GetNATRSIPStatus", 1, a_get_nat_rsip_status, false, NULL },
+	{ "AddPortMapping", 1, a_add_port_mapping, true, NULL },
+	{ "DeletePortMapping", 1, a_delete_port_mapping, true, NULL },
+	{ "GetGenericPortMappingEntry", 1, a_get_generic_entry, true, NULL },
+	{ "GetSpecificPortMappingEntry", 1, a_get_specific_entry, true, NULL },
+	{ "AddAnyPortMapping", 2, a_add_any_port_mapping, true, NULL },
+	{ "DeletePortMappingRange", 2, a_delete_port_mapping_range, true, NULL },
+	{ "GetListOfPortMappings", 2, a_get_list_of_port_mappings, true, NULL },
+};
+
+const struct igd_service igd_svc_wanipc = {
+	SVC_WANIPC, wanipc_actions, ARRAY_SIZE(wanipc_actions), wanipc_evented,
+};
