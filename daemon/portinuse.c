@@ -12,10 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <unistd.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
+#include <libmnl/libmnl.h>
 
 #include "portinuse.h"
 #include "util.h"
@@ -121,84 +121,90 @@ scan_file(const char *path, bool v6, uint8_t proto, struct in_addr ext, uint8_t 
 	return 0;
 }
 
+struct diag_q {
+	uint8_t family;
+	struct in_addr ext;
+	uint8_t *bits;
+};
+
+/* One socket of the dump: on the wildcard address or the external one? */
+static int
+diag_sock(const struct nlmsghdr *nlh, void *data)
+{
+	const struct diag_q *q = data;
+	const struct inet_diag_msg *d;
+	bool any, is_ext;
+
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*d))
+		return MNL_CB_OK;
+	d = mnl_nlmsg_get_payload(nlh);
+	if (q->family == AF_INET) {
+		any = d->id.idiag_src[0] == 0;
+		is_ext = q->ext.s_addr != 0 && d->id.idiag_src[0] == q->ext.s_addr;
+	} else {
+		any = (d->id.idiag_src[0] | d->id.idiag_src[1] | d->id.idiag_src[2] |
+		       d->id.idiag_src[3]) == 0;
+		is_ext = q->ext.s_addr != 0 && d->id.idiag_src[0] == 0 &&
+			 d->id.idiag_src[1] == 0 &&
+			 memcmp(&d->id.idiag_src[2], "\0\0\xff\xff", 4) == 0 &&
+			 d->id.idiag_src[3] == q->ext.s_addr;
+	}
+	if (any || is_ext)
+		set_bit(q->bits, ntohs(d->id.idiag_sport));
+	return MNL_CB_OK;
+}
+
 /* One sock_diag dump of one family.  0 done, -1 error. */
 static int
-diag_dump(int fd, uint8_t family, uint8_t proto, struct in_addr ext, uint8_t *bits)
+diag_dump(struct mnl_socket *nl, uint32_t seq, uint8_t family, uint8_t proto,
+	  struct in_addr ext, uint8_t *bits)
 {
-	struct {
-		struct nlmsghdr nlh;
-		struct inet_diag_req_v2 req;
-	} msg;
 	union {
 		char buf[32768];
 		struct nlmsghdr align;
 	} u;
-	static uint32_t seq;
+	struct diag_q q = { family, ext, bits };
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(u.buf);
+	struct inet_diag_req_v2 *req;
+	uint32_t portid = mnl_socket_get_portid(nl);
+	int r;
 
-	memset(&msg, 0, sizeof(msg));
-	msg.nlh.nlmsg_len = sizeof(msg);
-	msg.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-	msg.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	msg.nlh.nlmsg_seq = ++seq;
-	msg.req.sdiag_family = family;
-	msg.req.sdiag_protocol = proto;
-	msg.req.idiag_states = 1u << (proto == IPPROTO_TCP ? TCP_LISTEN : UDP_UNCONN);
-	if (send(fd, &msg, sizeof(msg), 0) != (ssize_t)sizeof(msg))
+	nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = seq;
+	req = mnl_nlmsg_put_extra_header(nlh, sizeof(*req));
+	req->sdiag_family = family;
+	req->sdiag_protocol = proto;
+	req->idiag_states = 1u << (proto == IPPROTO_TCP ? TCP_LISTEN : UDP_UNCONN);
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
 		return -1;
-	for (;;) {
-		ssize_t len = recv(fd, u.buf, sizeof(u.buf), 0);
-		struct nlmsghdr *nlh;
+	do {
+		ssize_t len = mnl_socket_recvfrom(nl, u.buf, sizeof(u.buf));
 
-		if (len < 0) {
-			if (errno == EINTR)
-				continue;
+		if (len <= 0)
 			return -1;
-		}
-		if (len == 0)
-			return -1;
-		for (nlh = &u.align; NLMSG_OK(nlh, (size_t)len); nlh = NLMSG_NEXT(nlh, len)) {
-			const struct inet_diag_msg *d;
-			bool any, is_ext;
-
-			if (nlh->nlmsg_seq != msg.nlh.nlmsg_seq)
-				continue;
-			if (nlh->nlmsg_type == NLMSG_DONE)
-				return 0;
-			if (nlh->nlmsg_type == NLMSG_ERROR)
-				return -1;
-			if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*d)))
-				continue;
-			d = NLMSG_DATA(nlh);
-			if (family == AF_INET) {
-				any = d->id.idiag_src[0] == 0;
-				is_ext = ext.s_addr != 0 && d->id.idiag_src[0] == ext.s_addr;
-			} else {
-				any = (d->id.idiag_src[0] | d->id.idiag_src[1] |
-				       d->id.idiag_src[2] | d->id.idiag_src[3]) == 0;
-				is_ext = ext.s_addr != 0 && d->id.idiag_src[0] == 0 &&
-					 d->id.idiag_src[1] == 0 &&
-					 memcmp(&d->id.idiag_src[2], "\0\0\xff\xff", 4) == 0 &&
-					 d->id.idiag_src[3] == ext.s_addr;
-			}
-			if (any || is_ext)
-				set_bit(bits, ntohs(d->id.idiag_sport));
-		}
-	}
+		r = mnl_cb_run(u.buf, (size_t)len, seq, portid, diag_sock, &q);
+	} while (r == MNL_CB_OK);
+	return r == MNL_CB_STOP ? 0 : -1;
 }
 
 static int
 diag_scan(uint8_t proto, struct in_addr ext, uint8_t *bits)
 {
-	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	struct mnl_socket *nl = mnl_socket_open2(NETLINK_SOCK_DIAG, SOCK_CLOEXEC);
 	int r;
 
-	if (fd < 0)
+	if (nl == NULL)
 		return -1;
-	r = diag_dump(fd, AF_INET, proto, ext, bits);
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		mnl_socket_close(nl);
+		return -1;
+	}
+	r = diag_dump(nl, 1, AF_INET, proto, ext, bits);
 	/* No IPv6 in the kernel is not an error. */
 	if (r == 0)
-		(void)diag_dump(fd, AF_INET6, proto, ext, bits);
-	close(fd);
+		(void)diag_dump(nl, 2, AF_INET6, proto, ext, bits);
+	mnl_socket_close(nl);
 	return r;
 }
 

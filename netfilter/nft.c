@@ -56,6 +56,7 @@ struct fw {
 	int sndbuf;
 	bool has_destroy;
 	struct nft_layout l;
+	char rbuf[RECV_BUF];	/* replies: acks and dumps, one at a time */
 };
 
 /* ---- kernel features ---- */
@@ -138,7 +139,7 @@ static int
 read_acks(struct fw *fw, uint32_t seq_begin, uint32_t seq_end, unsigned expect,
 	  uint32_t *bad_seq)
 {
-	static char buf[RECV_BUF];
+	char *buf = fw->rbuf;
 	unsigned acks = 0;
 	int err = 0;
 
@@ -157,7 +158,7 @@ read_acks(struct fw *fw, uint32_t seq_begin, uint32_t seq_end, unsigned expect,
 			}
 			break;
 		}
-		n = mnl_socket_recvfrom(fw->nl, buf, sizeof(buf));
+		n = mnl_socket_recvfrom(fw->nl, buf, RECV_BUF);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -243,7 +244,7 @@ commit(struct fw *fw, struct nft_batch *bt)
 static int
 query(struct fw *fw, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 {
-	static char buf[RECV_BUF];
+	char *buf = fw->rbuf;
 	uint32_t seq = nlh->nlmsg_seq;
 	ssize_t n;
 	int ret;
@@ -257,7 +258,7 @@ query(struct fw *fw, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 			errno = ETIMEDOUT;
 			return -1;
 		}
-		n = mnl_socket_recvfrom(fw->nl, buf, sizeof(buf));
+		n = mnl_socket_recvfrom(fw->nl, buf, RECV_BUF);
 		if (n < 0)
 			return -1;
 		ret = mnl_cb_run(buf, (size_t)n, seq, fw->portid, cb, data);
