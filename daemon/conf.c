@@ -52,6 +52,8 @@ enum key_type {
 #define KF_URL		0x08	/* no blanks */
 #define KF_ABSPATH	0x10	/* empty or an absolute path (we chdir("/")) */
 #define KF_USER		0x20	/* a user name, or empty */
+#define KF_RESTART	0x40	/* cannot change in a running daemon (conf_diff()) */
+#define KF_TEXT		0x80	/* a custom key's field is a NUL-terminated string */
 
 struct conf_key;
 typedef int (*conf_custom_fn)(struct config *cfg, const struct conf_key *k,
@@ -79,7 +81,7 @@ static int set_presentation_url(struct config *, const struct conf_key *, const 
 #define K_U32(n, f, lo, hi) { .name = n, .type = KEY_U32, FIELD(f), .min = lo, .max = hi }
 #define K_STR(n, f, fl)	{ .name = n, .type = KEY_STRING, FIELD(f), .flags = fl }
 #define K_IFNAME(n, f)	{ .name = n, .type = KEY_IFNAME, FIELD(f) }
-#define K_CUSTOM(n, fn)	{ .name = n, .type = KEY_CUSTOM, .custom = fn }
+#define K_CUSTOM(n, f, fn, fl) { .name = n, .type = KEY_CUSTOM, FIELD(f), .custom = fn, .flags = fl }
 #define K_IGNORED(n)	{ .name = n, .type = KEY_IGNORED }
 
 /* Sorted by strcmp() for bsearch(); test_conf.c looks every key up. */
@@ -89,13 +91,13 @@ static const struct conf_key conf_keys[] = {
 	K_U32("bitrate_up", bitrate_up, 0, UINT32_MAX),
 	K_U32("clean_ruleset_interval", clean_ruleset_interval, 0, 604800),
 	K_U32("clean_ruleset_threshold", clean_ruleset_threshold, 0, 1000000),
-	K_BOOL("enable_natpmp", enable_natpmp),
-	K_BOOL("enable_pcp_pmp", enable_natpmp),
-	K_BOOL("enable_upnp", enable_upnp),
+	{ .name = "enable_natpmp", .type = KEY_BOOL, FIELD(enable_natpmp), .flags = KF_RESTART },
+	{ .name = "enable_pcp_pmp", .type = KEY_BOOL, FIELD(enable_natpmp), .flags = KF_RESTART },
+	{ .name = "enable_upnp", .type = KEY_BOOL, FIELD(enable_upnp), .flags = KF_RESTART },
 	K_BOOL("ext_allow_private_ipv4", ext_allow_private_ipv4),
-	K_IFNAME("ext_ifname", ext_ifname),
-	K_IFNAME("ext_ifname6", ext_ifname6),
-	K_CUSTOM("ext_ip", set_ext_ip),
+	{ .name = "ext_ifname", .type = KEY_IFNAME, FIELD(ext_ifname), .flags = KF_RESTART },
+	{ .name = "ext_ifname6", .type = KEY_IFNAME, FIELD(ext_ifname6), .flags = KF_RESTART },
+	K_CUSTOM("ext_ip", ext_ip, set_ext_ip, 0),
 	K_BOOL("ext_perform_stun", ext_perform_stun),
 	K_STR("ext_stun_host", ext_stun_host, KF_URL),
 	K_U16("ext_stun_port", ext_stun_port, 1, 65535),
@@ -106,13 +108,15 @@ static const struct conf_key conf_keys[] = {
 	K_U32("http_header_max", http_header_max, 1024, 65536),
 	K_U32("http_idle_timeout", http_idle_timeout, 1, 3600),
 	K_U32("http_max_connections", http_max_connections, 1, 65536),
-	K_U16("http_port", http_port, 0, 65535),
-	K_U16("https_port", https_port, 0, 65535),
+	{ .name = "http_port", .type = KEY_U16, FIELD(http_port), .min = 0, .max = 65535,
+	  .flags = KF_RESTART },
+	{ .name = "https_port", .type = KEY_U16, FIELD(https_port), .min = 0, .max = 65535,
+	  .flags = KF_RESTART },
 	K_BOOL("ipv6_disable", ipv6_disable),
-	K_CUSTOM("ipv6_listening_ip", set_ipv6_listen),
-	K_STR("lease_file", lease_file, KF_ABSPATH),
-	K_STR("lease_file6", lease_file6, KF_ABSPATH),
-	K_CUSTOM("listening_ip", set_listen),
+	K_CUSTOM("ipv6_listening_ip", ipv6_listening_ip, set_ipv6_listen, KF_RESTART),
+	K_STR("lease_file", lease_file, KF_ABSPATH | KF_RESTART),
+	K_STR("lease_file6", lease_file6, KF_ABSPATH | KF_RESTART),
+	K_CUSTOM("listening_ip", listen, set_listen, KF_RESTART),
 	K_STR("manufacturer_name", manufacturer_name, 0),
 	K_STR("manufacturer_url", manufacturer_url, KF_URL),
 	K_U32("max_lifetime", max_lifetime, 1, 31536000),
@@ -128,8 +132,9 @@ static const struct conf_key conf_keys[] = {
 	K_U32("notify_interval", notify_interval, 1, 86400),
 	K_IGNORED("packet_log"),
 	K_BOOL("pcp_allow_thirdparty", pcp_allow_thirdparty),
-	K_U16("port", http_port, 0, 65535),
-	K_CUSTOM("presentation_url", set_presentation_url),
+	{ .name = "port", .type = KEY_U16, FIELD(http_port), .min = 0, .max = 65535,
+	  .flags = KF_RESTART },
+	K_CUSTOM("presentation_url", presentation_url, set_presentation_url, KF_TEXT),
 	K_IGNORED("queue"),
 	K_IGNORED("quickrules"),
 	K_BOOL("secure_mode", secure_mode),
@@ -137,15 +142,16 @@ static const struct conf_key conf_keys[] = {
 	K_U32("ssdp_rate_limit", ssdp_rate_limit, 0, 1000000),
 	K_BOOL("system_uptime", system_uptime),
 	K_IGNORED("tag"),
-	K_STR("upnp_forward_chain", upnp_forward_chain, KF_FW | KF_NAME),
-	K_STR("upnp_nat_chain", upnp_nat_chain, KF_FW | KF_NAME),
-	K_STR("upnp_nat_postrouting_chain", upnp_nat_postrouting_chain, KF_FW | KF_NAME),
-	K_STR("upnp_nat_table_name", upnp_nat_table_name, KF_FW | KF_NAME),
-	K_BOOL("upnp_nftables_family_split", upnp_nftables_family_split),
-	K_STR("upnp_table_name", upnp_table_name, KF_FW | KF_NAME),
+	K_STR("upnp_forward_chain", upnp_forward_chain, KF_FW | KF_NAME | KF_RESTART),
+	K_STR("upnp_nat_chain", upnp_nat_chain, KF_FW | KF_NAME | KF_RESTART),
+	K_STR("upnp_nat_postrouting_chain", upnp_nat_postrouting_chain, KF_FW | KF_NAME | KF_RESTART),
+	K_STR("upnp_nat_table_name", upnp_nat_table_name, KF_FW | KF_NAME | KF_RESTART),
+	{ .name = "upnp_nftables_family_split", .type = KEY_BOOL, FIELD(upnp_nftables_family_split),
+	  .flags = KF_RESTART },
+	K_STR("upnp_table_name", upnp_table_name, KF_FW | KF_NAME | KF_RESTART),
 	K_IGNORED("use_external_script"),
-	K_STR("user", user, KF_USER),
-	K_STR("uuid", uuid, KF_UUID),
+	K_STR("user", user, KF_USER | KF_RESTART),
+	K_STR("uuid", uuid, KF_UUID | KF_RESTART),
 };
 
 static int
@@ -1057,6 +1063,11 @@ conf_parse_perm(struct perm_rule *r, const char *text, char *msg, size_t msgsize
 			str_printf(msg, msgsize, "permission rule: bad regex \"%s\": %s", re, why);
 			return -1;
 		}
+		if ((r->regex_text = strdup(re)) == NULL) {
+			regfree(&r->regex);
+			str_printf(msg, msgsize, "permission rule: out of memory");
+			return -1;
+		}
 	}
 	r->has_regex = true;
 	return 0;
@@ -1338,9 +1349,79 @@ conf_free(struct config *cfg)
 	unsigned i;
 
 	for (i = 0; i < cfg->n_perms; i++)
-		if (cfg->perms[i].has_regex)
+		if (cfg->perms[i].has_regex) {
 			regfree(&cfg->perms[i].regex);
+			free(cfg->perms[i].regex_text);
+		}
 	free(cfg->perms);
 	cfg->perms = NULL;
 	cfg->n_perms = 0;
+}
+
+/* ---- reload ---- */
+
+static bool
+perm_same(const struct perm_rule *a, const struct perm_rule *b)
+{
+	return a->allow == b->allow && a->eport_min == b->eport_min &&
+	       a->eport_max == b->eport_max && a->addr.s_addr == b->addr.s_addr &&
+	       a->mask.s_addr == b->mask.s_addr && a->iport_min == b->iport_min &&
+	       a->iport_max == b->iport_max && a->has_regex == b->has_regex &&
+	       (!a->has_regex || strcmp(a->regex_text, b->regex_text) == 0);
+}
+
+static bool
+perms_same(const struct config *a, const struct config *b)
+{
+	unsigned i;
+
+	if (a->n_perms != b->n_perms)
+		return false;
+	for (i = 0; i < a->n_perms; i++)
+		if (!perm_same(&a->perms[i], &b->perms[i]))
+			return false;
+	return true;
+}
+
+/* A key whose field an earlier key of the table names too (an alias). */
+static bool
+is_alias(size_t k)
+{
+	size_t j;
+
+	for (j = 0; j < k; j++)
+		if (conf_keys[j].size != 0 && conf_keys[j].off == conf_keys[k].off)
+			return true;
+	return false;
+}
+
+size_t
+conf_diff(const struct config *old, const struct config *new, struct conf_change *out,
+	  size_t max)
+{
+	size_t k, n = 0;
+
+	for (k = 0; k < ARRAY_SIZE(conf_keys); k++) {
+		const struct conf_key *key = &conf_keys[k];
+		const char *a = (const char *)old + key->off, *b = (const char *)new + key->off;
+		bool text = key->type == KEY_STRING || key->type == KEY_IFNAME ||
+			    (key->flags & KF_TEXT);
+
+		if (key->size == 0 || is_alias(k) ||
+		    (text ? strncmp(a, b, key->size) : memcmp(a, b, key->size)) == 0)
+			continue;
+		if (n < max) {
+			out[n].key = key->name;
+			out[n].restart = (key->flags & KF_RESTART) != 0;
+		}
+		n++;
+	}
+	if (!perms_same(old, new)) {
+		if (n < max) {
+			out[n].key = "allow/deny";
+			out[n].restart = false;
+		}
+		n++;
+	}
+	return n;
 }

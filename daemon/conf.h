@@ -28,6 +28,7 @@ struct perm_rule {
 	uint16_t iport_min, iport_max;
 	bool has_regex;
 	regex_t regex;			/* POSIX extended, matched against the description */
+	char *regex_text;		/* as written (malloc'd): what conf_diff() compares */
 };
 
 struct config {
@@ -125,5 +126,20 @@ enum cli_result conf_parse_args(struct config *cfg, int argc, char **argv, bool 
 /* Checks that need the whole config (ranges between keys, required keys). */
 int conf_validate(const struct config *cfg, FILE *err);
 void conf_free(struct config *cfg);
+
+/* Reload: which keys differ between two parsed configurations, and can
+ * each change in a running daemon?  Live: names, intervals, limits,
+ * lifetimes, rules.  Restart: the interfaces and ports that cannot be
+ * re-bound live, the firewall's table and chain names, the lease file,
+ * the user, the UUID.  An alias (port / http_port) is reported once; the
+ * permission rules as the pseudo-key "allow/deny". */
+struct conf_change {
+	const char *key;
+	bool restart;
+};
+/* Fills out[0..max) in key-table order; returns how many keys differ
+ * (may be more than max). */
+size_t conf_diff(const struct config *old, const struct config *new, struct conf_change *out,
+		 size_t max);
 
 #endif

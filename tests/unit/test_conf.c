@@ -1040,3 +1040,58 @@ TEST(conf_every_key_documented)
 	free(sample);
 	free(man);
 }
+
+static size_t
+diff_of(const char *const *a, const char *const *b, struct conf_change *out, size_t max)
+{
+	struct config ca, cb;
+	char msg[256];
+	size_t n;
+
+	conf_defaults(&ca);
+	conf_defaults(&cb);
+	for (; *a != NULL; a++)
+		CHECK_EQ(conf_parse_line(&ca, *a, msg, sizeof(msg)), 0);
+	for (; *b != NULL; b++)
+		CHECK_EQ(conf_parse_line(&cb, *b, msg, sizeof(msg)), 0);
+	n = conf_diff(&ca, &cb, out, max);
+	conf_free(&ca);
+	conf_free(&cb);
+	return n;
+}
+
+/* Reload: what changed, and whether it needs a restart. */
+TEST(conf_diff_live_and_restart)
+{
+	static const char *const same_a[] = { "friendly_name=a long name first", "friendly_name=x",
+					      "allow 1024-65535 192.168.1.0/24 1024-65535 \"^x\"", NULL };
+	static const char *const same_b[] = { "friendly_name=x",
+					      "allow 1024-65535 192.168.1.0/24 1024-65535 \"^x\"", NULL };
+	static const char *const a[] = { "notify_interval=30", "upnp_table_name=t1", "port=5000",
+					 "allow 1024-65535 192.168.1.0/24 1024-65535 \"^x\"", NULL };
+	static const char *const b[] = { "notify_interval=60", "upnp_table_name=t2", "http_port=5001",
+					 "allow 1024-65535 192.168.1.0/24 1024-65535 \"^y\"", NULL };
+	struct conf_change ch[8];
+	size_t n, i;
+	bool saw_notify = false, saw_table = false, saw_port = false, saw_rules = false;
+
+	/* same values: nothing, even when a string was longer before */
+	CHECK_EQ(diff_of(same_a, same_b, ch, 8), 0);
+	n = diff_of(a, b, ch, 8);
+	CHECK_EQ(n, 4);
+	for (i = 0; i < n && i < 8; i++) {
+		if (strcmp(ch[i].key, "notify_interval") == 0)
+			saw_notify = !ch[i].restart;
+		else if (strcmp(ch[i].key, "upnp_table_name") == 0)
+			saw_table = ch[i].restart;
+		else if (strcmp(ch[i].key, "http_port") == 0)	/* the alias "port" once */
+			saw_port = ch[i].restart;
+		else if (strcmp(ch[i].key, "allow/deny") == 0)
+			saw_rules = !ch[i].restart;
+	}
+	CHECK(saw_notify);
+	CHECK(saw_table);
+	CHECK(saw_port);
+	CHECK(saw_rules);
+	CHECK_EQ(diff_of(a, b, ch, 1), 4);	/* the count, past max */
+}
