@@ -1,13 +1,14 @@
 #!/bin/sh
-# run.sh - every test of the project: unit tests (plain and under
-# ASan/UBSan), lab tests (network namespaces, real nftables and clients),
+# run.sh - every test of the project: structural checks of the source
+# (tests/static.sh: no include cycle, no file-scope mutable state), unit
+# tests (plain and under ASan/UBSan), lab tests (network namespaces, real nftables and clients),
 # the hostile-input and fault lab tests again against the ASan/UBSan
 # daemon (igdd-san: a sanitizer report aborts it, which the tests see),
 # and a short run of each fuzz harness.  Ends with "N passed, N failed".
 #   TESTS="unit lab" sh tests/run.sh  runs some groups; LAB="t_smoke t_store" runs some lab tests.
 set -u
 cd "$(dirname "$0")/.." || exit 1
-TESTS=${TESTS:-unit san lab labsan fuzz}
+TESTS=${TESTS:-static unit san lab labsan fuzz}
 LAB_SAN=${LAB_SAN:-t_hostile_http t_hostile_udp t_hostile_files t_faults t_crash}
 LAB=${LAB:-}
 FUZZ_CHECK_SECONDS=${FUZZ_CHECK_SECONDS:-20}
@@ -33,6 +34,8 @@ run() {
 
 for group in $TESTS; do
 	case $group in
+	static)
+		run static sh tests/static.sh ;;
 	unit)
 		run unit ./build/unit ;;
 	san)
