@@ -1,6 +1,6 @@
 /* fuzz_pmp.c - libFuzzer harness for the 5351 datagram handler
- * (pmp_handle -> natpmp_handle / pcp_handle) over the real store with an
- * in-harness backend that accepts everything.
+ * (pmp_handle -> natpmp_handle / pcp_handle) over the real store with the
+ * unit tests' fake backend (tests/unit/fake_fw.c).
  *
  * Input: one selector byte, then the datagram.  Selector bits: 0 source
  * C1/C2, 1 a source that mismatches typical client fields, 2 allow
@@ -13,37 +13,15 @@
 
 #include "ctx.h"
 #include "fw.h"
+#include "tests/unit/fake_fw.h"
 #include "pmp.h"
 #include "store.h"
 #include "util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static struct fw *fz_init(const struct config *cfg) { (void)cfg; return (struct fw *)1; }
-static int fz_add(struct fw *fw, const struct mapping *m) { (void)fw; (void)m; return 0; }
-static int fz_del(struct fw *fw, const struct mapping *m, bool keep) { (void)fw; (void)m; (void)keep; return 0; }
-static int
-fz_install_all(struct fw *fw, const struct mapping *const *ms, size_t n)
-{
-	(void)fw; (void)ms; (void)n;
-	return 0;
-}
-static int
-fz_counters(struct fw *fw, const struct mapping *m, uint64_t *packets)
-{
-	(void)fw; (void)m;
-	*packets = 0;
-	return 0;
-}
-static int fz_check(struct fw *fw) { (void)fw; return 1; }
-static void fz_shutdown(struct fw *fw, int remove_state) { (void)fw; (void)remove_state; }
-
-static const struct fw_ops fz_ops = {
-	.init = fz_init, .add = fz_add, .del = fz_del, .install_all = fz_install_all,
-	.counters = fz_counters, .check = fz_check, .shutdown = fz_shutdown,
-};
-
 static struct igdd_ctx *ctx;
+static struct fake_fw fw;
 static struct in_addr ext;
 
 static void
@@ -67,8 +45,8 @@ setup(void)
 	inet_pton(AF_INET, "203.0.113.5", &ext);
 	ctx->start_mono = time_mono_ms();
 	ctx->epoch_mono = ctx->start_mono;
-	ctx->fw_ops = &fz_ops;
-	ctx->fw = fz_ops.init(&ctx->cfg);
+	ctx->fw_ops = &fake_fw_ops;
+	ctx->fw = fake_fw_handle(&fw);
 }
 
 static void
@@ -76,6 +54,7 @@ new_store(void)
 {
 	if (ctx->store != NULL)
 		store_free(ctx->store);
+	fake_fw_reset(&fw);
 	ctx->store = store_new(ctx, ctx->fw_ops, ctx->fw);
 	if (ctx->store == NULL)
 		abort();
