@@ -15,6 +15,29 @@ ctx_add_ext_hook(struct igdd_ctx *ctx, ctx_hook fn)
 	ctx->ext_hooks[ctx->n_ext_hooks++] = fn;
 }
 
+int
+ctx_lan_add(struct igdd_ctx *ctx, const struct lan_iface *lan)
+{
+	unsigned k;
+
+	for (k = 0; k < ctx->n_lan && !ctx->lan[k].gone; k++)
+		;
+	if (k >= CFG_MAX_LISTEN)
+		return -1;
+	ctx->lan[k] = *lan;
+	ctx->lan[k].gone = false;
+	if (k == ctx->n_lan)
+		ctx->n_lan++;
+	return (int)k;
+}
+
+void
+ctx_lan_remove(struct igdd_ctx *ctx, unsigned slot)
+{
+	if (slot < ctx->n_lan)
+		ctx->lan[slot].gone = true;
+}
+
 const struct lan_iface *
 ctx_lan_for_addr(const struct igdd_ctx *ctx, struct in_addr a)
 {
@@ -22,6 +45,9 @@ ctx_lan_for_addr(const struct igdd_ctx *ctx, struct in_addr a)
 
 	for (k = 0; k < ctx->n_lan; k++) {
 		const struct lan_iface *l = &ctx->lan[k];
+
+		if (l->gone)
+			continue;
 		if ((a.s_addr & l->mask.s_addr) == (l->addr.s_addr & l->mask.s_addr))
 			return l;
 	}
@@ -34,7 +60,7 @@ ctx_lan_by_ifindex(const struct igdd_ctx *ctx, unsigned ifindex)
 	unsigned k;
 
 	for (k = 0; k < ctx->n_lan; k++)
-		if (ctx->lan[k].ifindex == ifindex)
+		if (!ctx->lan[k].gone && ctx->lan[k].ifindex == ifindex)
 			return &ctx->lan[k];
 	return NULL;
 }

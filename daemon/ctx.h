@@ -23,6 +23,7 @@ struct lan_iface {
 	char name[IF_NAMESIZE];
 	unsigned ifindex;
 	struct in_addr addr, mask;
+	bool gone;		/* torn down: the slot is free (slots never move) */
 };
 
 struct igdd_stats {
@@ -78,6 +79,13 @@ struct igdd_ctx {
 
 /* Register fn to run when the external address or link changes. */
 void ctx_add_ext_hook(struct igdd_ctx *ctx, ctx_hook fn);
+
+/* LAN interfaces come and go in slots of ctx->lan that never move (the
+ * front ends keep their per-interface state by slot): add takes a free
+ * slot (a gone one, or the next), remove marks it gone.  The front ends'
+ * setup/teardown are the daemon's (daemon_lan_up/down).  Slot, or -1. */
+int ctx_lan_add(struct igdd_ctx *ctx, const struct lan_iface *lan);
+void ctx_lan_remove(struct igdd_ctx *ctx, unsigned slot);
 
 /* Is this source address on one of our LAN networks?  (Nothing is ever
  * answered to the WAN side.)  Returns the matching interface or NULL. */

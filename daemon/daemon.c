@@ -180,6 +180,50 @@ drop_privileges(struct igdd_ctx *ctx)
 		fatalx("cannot drop privileges");
 }
 
+/* The front ends' per-interface parts, in the order they are set up. */
+static const struct {
+	int (*setup)(struct igdd_ctx *ctx, unsigned slot);
+	void (*teardown)(struct igdd_ctx *ctx, unsigned slot);
+	bool upnp;			/* else NAT-PMP/PCP */
+} frontends[] = {
+	{ http_iface_setup, http_iface_teardown, true },
+	{ ssdp_iface_setup, ssdp_iface_teardown, true },
+	{ pmp_iface_setup, pmp_iface_teardown, false },
+};
+
+static bool
+frontend_on(const struct igdd_ctx *ctx, size_t i)
+{
+	return frontends[i].upnp ? ctx->cfg.enable_upnp : ctx->cfg.enable_natpmp;
+}
+
+int
+daemon_lan_up(struct igdd_ctx *ctx, const struct lan_iface *lan)
+{
+	int slot = ctx_lan_add(ctx, lan);
+	size_t i;
+
+	if (slot < 0)
+		return -1;
+	for (i = 0; i < ARRAY_SIZE(frontends); i++)
+		if (frontend_on(ctx, i) && frontends[i].setup(ctx, (unsigned)slot) < 0) {
+			daemon_lan_down(ctx, (unsigned)slot);
+			return -1;
+		}
+	return slot;
+}
+
+void
+daemon_lan_down(struct igdd_ctx *ctx, unsigned slot)
+{
+	size_t i;
+
+	for (i = ARRAY_SIZE(frontends); i-- > 0;)
+		if (frontend_on(ctx, i))
+			frontends[i].teardown(ctx, slot);
+	ctx_lan_remove(ctx, slot);
+}
+
 int
 daemon_start(struct igdd_ctx *ctx)
 {

@@ -149,12 +149,7 @@ notify_free(struct notify *n)
 	loop_timer_cancel(&ev->ctx->loop, &n->timer);
 	loop_fd_del(&ev->ctx->loop, &n->lfd);
 	close(n->lfd.fd);
-	if (n->prev)
-		n->prev->next = n->next;
-	else
-		ev->notifies = n->next;
-	if (n->next)
-		n->next->prev = n->prev;
+	DLIST_UNLINK(&ev->notifies, NULL, n);
 	ev->n_notifies--;
 	free(n->out);
 	free(n);

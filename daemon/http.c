@@ -519,7 +519,7 @@ http_host_ok(const struct igdd_ctx *ctx, const char *host, size_t len, uint16_t 
 	if (str_copy_n(a, sizeof(a), host, alen) < 0 || inet_pton(AF_INET, a, &in) != 1)
 		return false;
 	for (k = 0; k < ctx->n_lan; k++)
-		if (ctx->lan[k].addr.s_addr == in.s_addr)
+		if (!ctx->lan[k].gone && ctx->lan[k].addr.s_addr == in.s_addr)
 			return true;
 	return false;
 }
@@ -576,6 +576,7 @@ struct http_conn {
 struct http_listener {
 	struct loop_fd lfd;
 	struct http *srv;
+	bool open;
 };
 
 struct http_route {
@@ -590,8 +591,7 @@ struct http {
 	struct igdd_ctx *ctx;
 	struct http_route routes[HTTP_MAX_ROUTES];
 	unsigned n_routes;
-	struct http_listener ls[CFG_MAX_LISTEN];
-	unsigned n_ls;
+	struct http_listener ls[CFG_MAX_LISTEN];	/* by LAN slot (ctx->lan) */
 	uint16_t port;
 	size_t header_max, body_max, in_max;
 	unsigned max_conns;
@@ -620,14 +620,7 @@ conn_close(struct http_conn *c)
 	loop_timer_cancel(&h->ctx->loop, &c->timer);
 	loop_fd_del(&h->ctx->loop, &c->lfd);
 	close(c->lfd.fd);
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		h->head = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	else
-		h->tail = c->prev;
+	DLIST_UNLINK(&h->head, &h->tail, c);
 	h->n_conns--;
 	free(c->in);
 	free(c->out);
@@ -970,6 +963,58 @@ open_listener(struct in_addr addr, uint16_t port, uint16_t *bound)
 }
 
 int
+http_iface_setup(struct igdd_ctx *ctx, unsigned slot)
+{
+	struct http *h = ctx->http;
+	const struct lan_iface *lan = &ctx->lan[slot];
+	struct http_listener *ls;
+	uint16_t bound;
+	int fd;
+
+	if (h == NULL)
+		return 0;	/* not started: nothing to set up */
+	if (slot >= CFG_MAX_LISTEN || lan->gone)
+		return -1;
+	ls = &h->ls[slot];
+	if (ls->open)
+		return 0;
+	fd = open_listener(lan->addr, h->port, &bound);
+	if (fd < 0) {
+		log_warn("http: cannot listen on %s port %u", lan->name, h->port);
+		return -1;
+	}
+	ls->lfd.fd = fd;
+	ls->lfd.cb = listener_event;
+	ls->srv = h;
+	if (loop_fd_add(&ctx->loop, &ls->lfd, EPOLLIN) < 0) {
+		close(fd);
+		return -1;
+	}
+	ls->open = true;
+	/* port 0: the kernel picks one for the first address, the others
+	 * reuse it so that one LOCATION port fits all. */
+	h->port = bound;
+	log_info("http: listening on %s:%u (%s)", ADDR4_STR(lan->addr), h->port, lan->name);
+	return 0;
+}
+
+void
+http_iface_teardown(struct igdd_ctx *ctx, unsigned slot)
+{
+	struct http *h = ctx->http;
+	struct http_listener *ls;
+
+	if (h == NULL || slot >= CFG_MAX_LISTEN || !h->ls[slot].open)
+		return;
+	ls = &h->ls[slot];
+	loop_fd_del(&ctx->loop, &ls->lfd);
+	close(ls->lfd.fd);
+	ls->open = false;
+	/* Requests under way on that address finish (or time out) on
+	 * their own connections. */
+}
+
+int
 http_init(struct igdd_ctx *ctx)
 {
 	struct http *h = calloc(1, sizeof(*h));
@@ -987,31 +1032,11 @@ http_init(struct igdd_ctx *ctx)
 	h->idle_ms = ctx->cfg.http_idle_timeout ? (uint64_t)ctx->cfg.http_idle_timeout * 1000
 						: HTTP_IDLE_TIMEOUT_MS;
 	ctx->http = h;
-	for (k = 0; k < ctx->n_lan; k++) {
-		struct http_listener *ls = &h->ls[h->n_ls];
-		uint16_t bound;
-		int fd = open_listener(ctx->lan[k].addr, h->port, &bound);
-
-		if (fd < 0) {
-			log_warn("http: cannot listen on %s port %u", ctx->lan[k].name, h->port);
+	for (k = 0; k < ctx->n_lan; k++)
+		if (!ctx->lan[k].gone && http_iface_setup(ctx, k) < 0) {
 			http_shutdown(ctx);
 			return -1;
 		}
-		/* port 0: the kernel picks one for the first address, the
-		 * others reuse it so that one LOCATION port fits all. */
-		h->port = bound;
-		ls->lfd.fd = fd;
-		ls->lfd.cb = listener_event;
-		ls->srv = h;
-		if (loop_fd_add(&ctx->loop, &ls->lfd, EPOLLIN) < 0) {
-			close(fd);
-			http_shutdown(ctx);
-			return -1;
-		}
-		h->n_ls++;
-		log_info("http: listening on %s:%u (%s)", inet_ntoa(ctx->lan[k].addr), h->port,
-			 ctx->lan[k].name);
-	}
 	return 0;
 }
 
@@ -1025,10 +1050,8 @@ http_shutdown(struct igdd_ctx *ctx)
 		return;
 	while (h->head != NULL)
 		conn_close(h->head);
-	for (k = 0; k < h->n_ls; k++) {
-		loop_fd_del(&ctx->loop, &h->ls[k].lfd);
-		close(h->ls[k].lfd.fd);
-	}
+	for (k = 0; k < CFG_MAX_LISTEN; k++)
+		http_iface_teardown(ctx, k);
 	free(h);
 	ctx->http = NULL;
 }

@@ -94,8 +94,12 @@ const char *http_reason(int status);
 /* "Linux/<ver> UPnP/1.1 igdd/<ver>" (UDA 1.1 SERVER / USER-AGENT). */
 const char *http_server_string(void);
 
-/* Open sockets and register them with the loop. 0 ok, -1 fatal. */
+/* Start the server and set up every LAN interface. 0 ok, -1 fatal. */
 int http_init(struct igdd_ctx *ctx);
+/* Per LAN interface (slot in ctx->lan): listen on its address, or stop.
+ * Setting up a slot that is set up already is a no-op.  0 / -1. */
+int http_iface_setup(struct igdd_ctx *ctx, unsigned slot);
+void http_iface_teardown(struct igdd_ctx *ctx, unsigned slot);
 
 /* Routes: a request whose path is exactly path goes to fn(c, req, arg)
  * when its method is one of methods (HTTP_METHOD_BIT()s), else 405 with an

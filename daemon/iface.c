@@ -133,7 +133,7 @@ iface_refresh_ext(struct igdd_ctx *ctx)
 	if (found.s_addr != 0 && iface_addr_is_private(found) && !ctx->cfg.ext_allow_private_ipv4 &&
 	    found.s_addr != old.s_addr)
 		log_warnx("external address %s is private or reserved; reporting it anyway "
-			  "(set ext_allow_private_ipv4=yes to silence this)", inet_ntoa(found));
+			  "(set ext_allow_private_ipv4=yes to silence this)", ADDR4_STR(found));
 	ctx->ext_addr = found;
 	return old.s_addr != found.s_addr || old_up != ctx->ext_up;
 }
@@ -163,7 +163,7 @@ watch_fire(struct loop_timer *t)
 		return;
 	log_info("external interface %s: %s, address %s", ctx->cfg.ext_ifname,
 		 ctx->ext_up ? "up" : "down",
-		 ctx->ext_addr.s_addr ? inet_ntoa(ctx->ext_addr) : "none");
+		 ctx->ext_addr.s_addr ? ADDR4_STR(ctx->ext_addr) : "none");
 	for (k = 0; k < ctx->n_ext_hooks; k++)
 		ctx->ext_hooks[k](ctx);
 }

@@ -42,6 +42,7 @@ struct pmp_sock {
 	unsigned ifindex;
 	struct in_addr addr;
 	char name[IF_NAMESIZE];
+	bool open;
 };
 
 /* Per-module counters, logged at shutdown (and each drop at -v). */
@@ -68,8 +69,7 @@ struct pmp {
 	struct igdd_ctx *ctx;
 	struct pmp_io io;
 	struct pmp_counters n;
-	struct pmp_sock socks[CFG_MAX_LISTEN];
-	unsigned n_socks;
+	struct pmp_sock socks[CFG_MAX_LISTEN];	/* by LAN slot (ctx->lan) */
 	struct loop_timer announce;
 	unsigned announce_left;		/* steps still to send */
 	unsigned announce_what;		/* enum pmp_announce_what */
@@ -140,7 +140,7 @@ pmp_accept(struct pmp_sock *ps, const struct msghdr *msg, size_t n, const uint8_
 		ctx->stats.dropped_wan++;
 		ps->pmp->n.dropped_wan++;
 		log_debug("NAT-PMP/PCP: dropped a datagram from %s:%u on %s: not from this LAN",
-			  inet_ntoa(src->sin_addr), ntohs(src->sin_port), ps->name);
+			  ADDR4_STR(src->sin_addr), ntohs(src->sin_port), ps->name);
 		return false;
 	}
 	/* A datagram longer than PCP's maximum: PCP answers
@@ -164,13 +164,13 @@ pmp_outcome(struct pmp_sock *ps, const struct pmp_req *r, const struct sockaddr_
 	if (r->rc < 0 || (r->rc == 1 && r->resplen == 0)) {
 		ps->pmp->n.dropped_malformed++;
 		log_debug("NAT-PMP/PCP: dropped a malformed datagram of %zu bytes from %s",
-			  r->len, inet_ntoa(src->sin_addr));
+			  r->len, ADDR4_STR(src->sin_addr));
 		return false;
 	}
 	if (r->rc == 0) {
 		ps->pmp->n.ignored++;
 		log_debug("NAT-PMP/PCP: ignored a response datagram from %s",
-			  inet_ntoa(src->sin_addr));
+			  ADDR4_STR(src->sin_addr));
 		return false;
 	}
 	/* RFC 6887 §14.2: unsolicited responses about the mappings of this
@@ -192,7 +192,7 @@ pmp_send(struct pmp_sock *ps, struct mmsghdr *out, unsigned n)
 		sent = sendmmsg(ps->lfd.fd, out + i, n - i, 0);
 		if (sent <= 0) {
 			const struct sockaddr_in *dst = out[i].msg_hdr.msg_name;
-			log_warn("NAT-PMP/PCP sendto %s", inet_ntoa(dst->sin_addr));
+			log_warn("NAT-PMP/PCP sendto %s", ADDR4_STR(dst->sin_addr));
 			i++;
 			continue;
 		}
@@ -274,8 +274,9 @@ announce_to_lans(struct pmp *p, const uint8_t *buf, size_t n, const char *what)
 	dst.sin_family = AF_INET;
 	dst.sin_port = htons(PMP_CLIENT_PORT);
 	dst.sin_addr.s_addr = htonl(INADDR_ALLHOSTS_GROUP);	/* 224.0.0.1 */
-	for (k = 0; n > 0 && k < p->n_socks; k++)
-		if (sendto(p->socks[k].lfd.fd, buf, n, 0, (struct sockaddr *)&dst, sizeof(dst)) < 0)
+	for (k = 0; n > 0 && k < CFG_MAX_LISTEN; k++)
+		if (p->socks[k].open &&
+		    sendto(p->socks[k].lfd.fd, buf, n, 0, (struct sockaddr *)&dst, sizeof(dst)) < 0)
 			log_debug("%s announce on %s: %s", what, p->socks[k].name, strerror(errno));
 }
 
@@ -371,26 +372,22 @@ pmp_sendto(struct igdd_ctx *ctx, struct in_addr dst, uint16_t port, const uint8_
 {
 	const struct lan_iface *lan = ctx_lan_for_addr(ctx, dst);
 	struct pmp *p = ctx->pmp;
+	const struct pmp_sock *ps;
 	struct sockaddr_in sin;
-	unsigned k;
 
-	if (p == NULL || lan == NULL)
+	if (p == NULL || lan == NULL || !p->socks[lan - ctx->lan].open)
 		return -1;
+	ps = &p->socks[lan - ctx->lan];
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_port = htons(port);
 	sin.sin_addr = dst;
-	for (k = 0; k < p->n_socks; k++) {
-		if (p->socks[k].ifindex != lan->ifindex)
-			continue;
-		if (sendto(p->socks[k].lfd.fd, buf, len, 0, (struct sockaddr *)&sin,
-			   sizeof(sin)) < 0) {
-			log_debug("NAT-PMP/PCP sendto %s: %s", inet_ntoa(dst), strerror(errno));
-			return -1;
-		}
-		return 0;
+	if (sendto(ps->lfd.fd, buf, len, 0, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
+		log_debug("NAT-PMP/PCP sendto %s: %s", ADDR4_STR(dst),
+			  strerror(errno));
+		return -1;
 	}
-	return -1;
+	return 0;
 }
 
 static int
@@ -426,6 +423,53 @@ sock_open(struct pmp_sock *ps)
 }
 
 int
+pmp_iface_setup(struct igdd_ctx *ctx, unsigned slot)
+{
+	struct pmp *p = ctx->pmp;
+	const struct lan_iface *lan = &ctx->lan[slot];
+	struct pmp_sock *ps;
+
+	if (p == NULL)
+		return 0;	/* not started: nothing to set up */
+	if (slot >= CFG_MAX_LISTEN || lan->gone)
+		return -1;
+	ps = &p->socks[slot];
+	if (ps->open)
+		return 0;
+	ps->pmp = p;
+	ps->ifindex = lan->ifindex;
+	ps->addr = lan->addr;
+	str_copy(ps->name, sizeof(ps->name), lan->name);
+	ps->lfd.fd = sock_open(ps);
+	if (ps->lfd.fd < 0) {
+		log_warn("NAT-PMP/PCP: cannot listen on %s:%d (%s)",
+			 ADDR4_STR(ps->addr), PMP_SERVER_PORT, ps->name);
+		return -1;
+	}
+	ps->lfd.cb = pmp_readable;
+	if (loop_fd_add(&ctx->loop, &ps->lfd, EPOLLIN) < 0) {
+		close(ps->lfd.fd);
+		return -1;
+	}
+	ps->open = true;
+	log_info("NAT-PMP/PCP listening on %s:%d (%s)", ADDR4_STR(ps->addr),
+		 PMP_SERVER_PORT, ps->name);
+	return 0;
+}
+
+void
+pmp_iface_teardown(struct igdd_ctx *ctx, unsigned slot)
+{
+	struct pmp *p = ctx->pmp;
+
+	if (p == NULL || slot >= CFG_MAX_LISTEN || !p->socks[slot].open)
+		return;
+	loop_fd_del(&ctx->loop, &p->socks[slot].lfd);
+	close(p->socks[slot].lfd.fd);
+	p->socks[slot].open = false;
+}
+
+int
 pmp_init(struct igdd_ctx *ctx)
 {
 	struct pmp *p;
@@ -436,30 +480,11 @@ pmp_init(struct igdd_ctx *ctx)
 		return -1;
 	p->ctx = ctx;
 	ctx->pmp = p;
-	for (k = 0; k < ctx->n_lan; k++) {
-		struct pmp_sock *ps = &p->socks[p->n_socks];
-
-		ps->pmp = p;
-		ps->ifindex = ctx->lan[k].ifindex;
-		ps->addr = ctx->lan[k].addr;
-		str_copy(ps->name, sizeof(ps->name), ctx->lan[k].name);
-		ps->lfd.fd = sock_open(ps);
-		if (ps->lfd.fd < 0) {
-			log_warn("NAT-PMP/PCP: cannot listen on %s:%d (%s)",
-				 inet_ntoa(ps->addr), PMP_SERVER_PORT, ps->name);
+	for (k = 0; k < ctx->n_lan; k++)
+		if (!ctx->lan[k].gone && pmp_iface_setup(ctx, k) < 0) {
 			pmp_shutdown(ctx);
 			return -1;
 		}
-		ps->lfd.cb = pmp_readable;
-		if (loop_fd_add(&ctx->loop, &ps->lfd, EPOLLIN) < 0) {
-			close(ps->lfd.fd);
-			pmp_shutdown(ctx);
-			return -1;
-		}
-		p->n_socks++;
-	}
-	log_info("NAT-PMP/PCP listening on %u LAN address(es), port %d", p->n_socks,
-		 PMP_SERVER_PORT);
 	/* The epoch starts with the daemon: its mapping table is new, or
 	 * restored from the lease file, which clients cannot tell apart
 	 * (RFC 6886 §3.7); tell them with a PCP ANNOUNCE too (RFC 6887 §14.1). */
@@ -484,10 +509,8 @@ pmp_shutdown(struct igdd_ctx *ctx)
 		 (unsigned long long)p->n.dropped_malformed, (unsigned long long)p->n.ignored,
 		 (unsigned long long)p->n.announced);
 	loop_timer_cancel(&ctx->loop, &p->announce);
-	for (k = 0; k < p->n_socks; k++) {
-		loop_fd_del(&ctx->loop, &p->socks[k].lfd);
-		close(p->socks[k].lfd.fd);
-	}
+	for (k = 0; k < CFG_MAX_LISTEN; k++)
+		pmp_iface_teardown(ctx, k);
 	free(p);
 	ctx->pmp = NULL;
 }

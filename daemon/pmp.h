@@ -13,8 +13,12 @@ struct igdd_ctx;
 #define PMP_CLIENT_PORT		5350	/* announcements go to 224.0.0.1:5350 */
 #define PMP_MAX_DATAGRAM	1100	/* RFC 6887 §7: the largest PCP message */
 
-/* Open sockets and register them with the loop. 0 ok, -1 fatal. */
+/* Start, with every LAN interface set up. 0 ok, -1 fatal. */
 int pmp_init(struct igdd_ctx *ctx);
+/* Per LAN interface (slot in ctx->lan): a socket on its address, port
+ * 5351, or none.  Setting up a slot set up already is a no-op.  0 / -1. */
+int pmp_iface_setup(struct igdd_ctx *ctx, unsigned slot);
+void pmp_iface_teardown(struct igdd_ctx *ctx, unsigned slot);
 /* Say goodbye where the protocol wants it, close everything. */
 void pmp_shutdown(struct igdd_ctx *ctx);
 /* The ext hook: the external address or link changed.  A new address

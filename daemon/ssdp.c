@@ -320,7 +320,7 @@ send_answer(const char *st, const char *usn, void *arg)
 	pi->ipi_ifindex = (int)ac->lan->ifindex;
 	pi->ipi_spec_dst = ac->lan->addr;
 	if (sendmsg(ac->s->rx.fd, &mh, MSG_DONTWAIT) < 0)
-		log_debug("ssdp: answer to %s: %s", inet_ntoa(ac->to->sin_addr), strerror(errno));
+		log_debug("ssdp: answer to %s: %s", ADDR4_STR(ac->to->sin_addr), strerror(errno));
 	else
 		ac->s->n.answers++;
 }
@@ -330,6 +330,8 @@ answer_now(struct ssdp *s, const struct pending *p)
 {
 	struct answer_ctx ac = { s, &s->ctx->lan[p->lan], &p->to, p->max_answers };
 
+	if (s->tx[p->lan] < 0)
+		return;		/* the interface was torn down meanwhile */
 	ssdp_match(s->ctx, p->st, strlen(p->st), send_answer, &ac);
 }
 
@@ -451,7 +453,7 @@ handle_datagram(struct ssdp *s, const char *buf, size_t len, const struct sockad
 		ctx->stats.dropped_wan++;	/* never answer the WAN side */
 		s->n.dropped_wan++;
 		log_debug("ssdp: dropped a datagram from %s:%u: not from a LAN",
-			  inet_ntoa(from->sin_addr), ntohs(from->sin_port));
+			  ADDR4_STR(from->sin_addr), ntohs(from->sin_port));
 		return;
 	}
 	if (ssdp_parse(buf, len, &req) < 0) {
@@ -459,7 +461,7 @@ handle_datagram(struct ssdp *s, const char *buf, size_t len, const struct sockad
 			ctx->stats.dropped_malformed++;	/* others' NOTIFYs are normal */
 			s->n.dropped_malformed++;
 			log_debug("ssdp: dropped a malformed datagram of %zu bytes from %s",
-				  len, inet_ntoa(from->sin_addr));
+				  len, ADDR4_STR(from->sin_addr));
 		}
 		return;
 	}
@@ -467,7 +469,7 @@ handle_datagram(struct ssdp *s, const char *buf, size_t len, const struct sockad
 		ctx->stats.dropped_malformed++;
 		s->n.dropped_malformed++;
 		log_debug("ssdp: dropped an M-SEARCH from %s: ST of %zu bytes",
-			  inet_ntoa(from->sin_addr), req.st_len);
+			  ADDR4_STR(from->sin_addr), req.st_len);
 		return;
 	}
 	memset(&p, 0, sizeof(p));
@@ -483,7 +485,7 @@ handle_datagram(struct ssdp *s, const char *buf, size_t len, const struct sockad
 		ctx->stats.dropped_ratelimit++;
 		s->n.dropped_ratelimit++;
 		log_debug("ssdp: dropped an M-SEARCH from %s: %d answers already queued",
-			  inet_ntoa(from->sin_addr), SSDP_MAX_PENDING);
+			  ADDR4_STR(from->sin_addr), SSDP_MAX_PENDING);
 		return;
 	}
 	/* The limit counts answers, not requests: ssdp:all costs 10.  Taken
@@ -494,7 +496,7 @@ handle_datagram(struct ssdp *s, const char *buf, size_t len, const struct sockad
 		ctx->stats.dropped_ratelimit++;
 		s->n.dropped_ratelimit++;
 		log_debug("ssdp: dropped an M-SEARCH from %s: over ssdp_rate_limit",
-			  inet_ntoa(from->sin_addr));
+			  ADDR4_STR(from->sin_addr));
 		return;
 	}
 	if (p.max_answers < want)
@@ -562,7 +564,7 @@ rx_event(struct loop_fd *lfd, uint32_t events)
 			s->ctx->stats.dropped_malformed++;
 			s->n.dropped_malformed++;
 			log_debug("ssdp: dropped a datagram of %zd bytes (over %zu) from %s", n,
-				  sizeof(buf), inet_ntoa(from.sin_addr));
+				  sizeof(buf), ADDR4_STR(from.sin_addr));
 			continue;
 		}
 		handle_datagram(s, buf, (size_t)n, &from, ifindex, dst);
@@ -580,7 +582,7 @@ announce(struct ssdp *s, bool alive)
 	unsigned k;
 
 	grp.sin_addr.s_addr = inet_addr(SSDP_GROUP);
-	for (k = 0; k < ctx->n_lan; k++) {
+	for (k = 0; k < CFG_MAX_LISTEN; k++) {
 		char loc[96], msg[1024];
 
 		if (s->tx[k] < 0 || location(ctx, &ctx->lan[k], loc, sizeof(loc)) < 0)
@@ -652,6 +654,54 @@ open_tx(const struct lan_iface *lan)
 	return fd;
 }
 
+/* The group on this slot's interface, joined or left. */
+static int
+membership(struct ssdp *s, unsigned slot, int op)
+{
+	const struct lan_iface *lan = &s->ctx->lan[slot];
+	struct ip_mreqn mr = { .imr_address = lan->addr, .imr_ifindex = (int)lan->ifindex };
+
+	mr.imr_multiaddr.s_addr = inet_addr(SSDP_GROUP);
+	return setsockopt(s->rx.fd, IPPROTO_IP, op, &mr, sizeof(mr));
+}
+
+int
+ssdp_iface_setup(struct igdd_ctx *ctx, unsigned slot)
+{
+	struct ssdp *s = ctx->ssdp;
+	const struct lan_iface *lan = &ctx->lan[slot];
+
+	if (s == NULL)
+		return 0;	/* not started: nothing to set up */
+	if (slot >= CFG_MAX_LISTEN || lan->gone)
+		return -1;
+	if (s->tx[slot] >= 0)
+		return 0;
+	if (membership(s, slot, IP_ADD_MEMBERSHIP) < 0) {
+		log_warn("ssdp: cannot join %s on %s", SSDP_GROUP, lan->name);
+		return -1;
+	}
+	s->tx[slot] = open_tx(lan);
+	if (s->tx[slot] < 0) {
+		log_warn("ssdp: cannot open the sending socket of %s", lan->name);
+		(void)membership(s, slot, IP_DROP_MEMBERSHIP);
+		return -1;
+	}
+	return 0;
+}
+
+void
+ssdp_iface_teardown(struct igdd_ctx *ctx, unsigned slot)
+{
+	struct ssdp *s = ctx->ssdp;
+
+	if (s == NULL || slot >= CFG_MAX_LISTEN || s->tx[slot] < 0)
+		return;
+	(void)membership(s, slot, IP_DROP_MEMBERSHIP);
+	close(s->tx[slot]);
+	s->tx[slot] = -1;
+}
+
 int
 ssdp_init(struct igdd_ctx *ctx)
 {
@@ -689,23 +739,11 @@ ssdp_init(struct igdd_ctx *ctx)
 	}
 	s->rx.fd = fd;
 	s->rx.cb = rx_event;
-	for (k = 0; k < ctx->n_lan; k++) {
-		struct ip_mreqn mr = { .imr_address = ctx->lan[k].addr,
-				       .imr_ifindex = (int)ctx->lan[k].ifindex };
-
-		mr.imr_multiaddr.s_addr = inet_addr(SSDP_GROUP);
-		if (setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr)) < 0) {
-			log_warn("ssdp: cannot join %s on %s", SSDP_GROUP, ctx->lan[k].name);
+	for (k = 0; k < ctx->n_lan; k++)
+		if (!ctx->lan[k].gone && ssdp_iface_setup(ctx, k) < 0) {
 			ssdp_shutdown(ctx);
 			return -1;
 		}
-		s->tx[k] = open_tx(&ctx->lan[k]);
-		if (s->tx[k] < 0) {
-			log_warn("ssdp: cannot open the sending socket of %s", ctx->lan[k].name);
-			ssdp_shutdown(ctx);
-			return -1;
-		}
-	}
 	if (loop_fd_add(&ctx->loop, &s->rx, EPOLLIN) < 0) {
 		ssdp_shutdown(ctx);
 		return -1;

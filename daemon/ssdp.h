@@ -73,6 +73,10 @@ unsigned ssdp_rl_take(struct ssdp_rl *rl, uint32_t addr, unsigned want, uint64_t
 
 /* Open sockets and register them with the loop. 0 ok, -1 fatal. */
 int ssdp_init(struct igdd_ctx *ctx);
+/* Per LAN interface (slot in ctx->lan): the multicast group joined and a
+ * sending socket on its address, or neither.  0 / -1. */
+int ssdp_iface_setup(struct igdd_ctx *ctx, unsigned slot);
+void ssdp_iface_teardown(struct igdd_ctx *ctx, unsigned slot);
 /* ssdp:byebye for everything, close everything. */
 void ssdp_shutdown(struct igdd_ctx *ctx);
 

@@ -212,18 +212,17 @@ addr_is_any(const struct in6_addr *a)
 }
 
 const char *
+addr4_str(struct in_addr a, char *buf, size_t size)
+{
+	return inet_ntop(AF_INET, &a, buf, (socklen_t)size) ? buf : "?";
+}
+
+const char *
 addr_str(const struct in6_addr *a, char *buf, size_t size)
 {
-	struct in_addr v4;
-
-	if (addr_is_v4(a)) {
-		v4 = addr_to_v4(a);
-		if (inet_ntop(AF_INET, &v4, buf, (socklen_t)size) == NULL)
-			return "?";
-	} else if (inet_ntop(AF_INET6, a, buf, (socklen_t)size) == NULL) {
-		return "?";
-	}
-	return buf;
+	if (addr_is_v4(a))
+		return addr4_str(addr_to_v4(a), buf, size);
+	return inet_ntop(AF_INET6, a, buf, (socklen_t)size) ? buf : "?";
 }
 
 int

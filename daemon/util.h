@@ -8,6 +8,21 @@
 #include <netinet/in.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Doubly-linked lists of structs with prev/next members: unlink n, keeping
+ * the pointer to the first element (*first) and, when last is not NULL,
+ * the pointer to the last one (*last) right. */
+#define DLIST_UNLINK(first, last, n) do {				\
+	__typeof__(n) *last_ = (last);					\
+	if ((n)->prev)							\
+		(n)->prev->next = (n)->next;				\
+	else								\
+		*(first) = (n)->next;					\
+	if ((n)->next)							\
+		(n)->next->prev = (n)->prev;				\
+	else if (last_ != NULL)						\
+		*last_ = (n)->prev;					\
+} while (0)
 #define container_of(ptr, type, member) \
 	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
 #define ATTR_PRINTF(f, a) __attribute__((format(printf, f, a)))
@@ -51,6 +66,11 @@ bool addr_eq(const struct in6_addr *a, const struct in6_addr *b);
 bool addr_is_any(const struct in6_addr *a);
 /* Text form: dotted quad for v4-mapped, RFC 5952 otherwise. */
 const char *addr_str(const struct in6_addr *a, char *buf, size_t size);
+/* The same for an IPv4 address; ADDR4_STR(a) with a buffer of its own per
+ * use (a compound literal, alive to the end of the enclosing block), for
+ * log lines. */
+const char *addr4_str(struct in_addr a, char *buf, size_t size);
+#define ADDR4_STR(a)	addr4_str((a), (char[INET_ADDRSTRLEN]){ 0 }, INET_ADDRSTRLEN)
 /* Parse dotted quad or IPv6 text into the v4-mapped/IPv6 form. 0 / -1. */
 int addr_parse(const char *s, struct in6_addr *out);
 

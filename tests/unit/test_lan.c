@@ -1,0 +1,96 @@
+/* test_lan.c - LAN interfaces coming and going in a running daemon:
+ * daemon_lan_up/down set the front ends up and tear them down per slot,
+ * with real sockets on the loopback address. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "ctx.h"
+#include "daemon.h"
+#include "http.h"
+#include "pmp.h"
+#include "unit.h"
+#include "util.h"
+
+static bool
+tcp_connects(uint16_t port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool ok;
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ok = fd >= 0 && connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0;
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+/* Is 127.0.0.1:5351 taken (by pmp's socket)? */
+static bool
+pmp_port_taken(void)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(PMP_SERVER_PORT) };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	bool taken;
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	taken = fd >= 0 && bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 && errno == EADDRINUSE;
+	if (fd >= 0)
+		close(fd);
+	return taken;
+}
+
+TEST(lan_up_down_per_slot)
+{
+	static struct igdd_ctx ctx;
+	struct lan_iface lo;
+	struct in_addr a;
+	uint16_t port;
+	int slot;
+
+	memset(&ctx, 0, sizeof(ctx));
+	conf_defaults(&ctx.cfg);
+	ctx.cfg.enable_upnp = true;
+	ctx.cfg.enable_natpmp = true;
+	CHECK_EQ(loop_init(&ctx.loop), 0);
+	/* started with no LAN: nothing listens yet; SSDP is not started
+	 * (its setup is then a no-op) */
+	CHECK_EQ(http_init(&ctx), 0);
+	CHECK_EQ(pmp_init(&ctx), 0);
+	memset(&lo, 0, sizeof(lo));
+	str_copy(lo.name, sizeof(lo.name), "lo");
+	lo.ifindex = 1;
+	lo.addr.s_addr = htonl(INADDR_LOOPBACK);
+	lo.mask.s_addr = htonl(0xff000000);
+
+	slot = daemon_lan_up(&ctx, &lo);
+	CHECK_EQ(slot, 0);
+	port = http_port(&ctx);
+	CHECK(port != 0);
+	CHECK(tcp_connects(port));
+	CHECK(pmp_port_taken());
+	a.s_addr = htonl(INADDR_LOOPBACK);
+	CHECK(ctx_lan_for_addr(&ctx, a) == &ctx.lan[0]);
+
+	daemon_lan_down(&ctx, 0);
+	CHECK(!tcp_connects(port));
+	CHECK(!pmp_port_taken());
+	CHECK(ctx_lan_for_addr(&ctx, a) == NULL);
+	CHECK(ctx_lan_by_ifindex(&ctx, 1) == NULL);
+
+	/* back: the same slot, the same HTTP port (one LOCATION fits all) */
+	CHECK_EQ(daemon_lan_up(&ctx, &lo), 0);
+	CHECK_EQ(ctx.n_lan, 1);
+	CHECK_EQ(http_port(&ctx), port);
+	CHECK(tcp_connects(port));
+	CHECK(pmp_port_taken());
+
+	pmp_shutdown(&ctx);
+	http_shutdown(&ctx);
+	CHECK(!tcp_connects(port));
+	loop_free(&ctx.loop);
+	conf_free(&ctx.cfg);
+}
