@@ -81,16 +81,16 @@ out=$(add c1 8110 9110 "$C1")
 check "1: c1 cannot map 8110 for every other host: 718" err_is "$out" 718
 rp=$(add_any c1 8110 9110 "$C1")
 check "1: AddAnyPortMapping of 8110 gives c1 another port ($rp)" test -n "$rp" -a "$rp" != 8110
-check "1: c2 maps 8111 for $OUT only" ok "$(add c2 8111 9111 "$C2" "$OUT")"
-pcp p1 -n $N1 "$GW_LAN" map tcp 9120 8111 3600 --prefer-failure
-check "1: PCP for 8111 with PREFER_FAILURE: CANNOT_PROVIDE_EXTERNAL" is p1 result 11
-pcp p2 -n $N1 "$GW_LAN" map tcp 9120 8111 3600
-check "1: PCP for 8111 without PREFER_FAILURE: another port" isnt p2 external_port 8111
-check "1: c2 maps 8112 for $OUT only" ok "$(add c2 8112 9112 "$C2" "$OUT")"
-pmp n1 8112 9130 tcp 3600
-check "1: NAT-PMP suggesting 8112 gets another port" mapped_other n1 8112
+check "1: c2 maps 8130 for $OUT only" ok "$(add c2 8130 9131 "$C2" "$OUT")"
+pcp p1 -n $N1 "$GW_LAN" map tcp 9120 8130 3600 --prefer-failure
+check "1: PCP for 8130 with PREFER_FAILURE: CANNOT_PROVIDE_EXTERNAL" is p1 result 11
+pcp p2 -n $N1 "$GW_LAN" map tcp 9120 8130 3600
+check "1: PCP for 8130 without PREFER_FAILURE: another port" isnt p2 external_port 8130
+check "1: c2 maps 8150 for $OUT only" ok "$(add c2 8150 9151 "$C2" "$OUT")"
+pmp n1 8150 9130 tcp 3600
+check "1: NAT-PMP suggesting 8150 gets another port" mapped_other n1 8150
 lab_kernel_view >"$LAB_DIR/kv1"
-check "1: the kernel holds each of 8100, 8110, 8111, 8112 for one client only" awk '
+check "1: the kernel holds each of 8100, 8110, 8130, 8150 for one client only" awk '
 	{ k = $1 " " $2; if (k in c && c[k] != $4) bad = 1; c[k] = $4 }
 	END { exit bad }' "$LAB_DIR/kv1"
 
