@@ -91,6 +91,11 @@ struct store {
 	void *inuse_arg;
 	store_local_addr_cb local_cb;
 	void *local_arg;
+	/* the gateway's IPv4 addresses for the default local_cb, read at
+	 * most once per STORE_LOCAL_TTL_MS (getifaddrs costs ~25 us) */
+	struct in_addr *local;
+	size_t n_local;
+	uint64_t local_read_ms;
 	unsigned search_limit;
 
 	/* /proc/net snapshot for the default port-in-use check, taken at
@@ -827,31 +832,58 @@ refresh_verdict(const struct st_node *ex, const struct mapping *cand, unsigned f
 	return takeover_verdict(ex->m.owner, cand->owner, flags);
 }
 
+#define STORE_LOCAL_TTL_MS	1000
+
+/* Re-read the gateway's IPv4 addresses into s->local; on failure the
+ * old list stays. */
+static void
+local_read(struct store *s)
+{
+	struct ifaddrs *ifs, *i;
+	struct in_addr *list;
+	size_t n = 0;
+
+	if (getifaddrs(&ifs) < 0) {
+		log_warn("getifaddrs: cannot list the gateway's own addresses");
+		return;
+	}
+	for (i = ifs; i != NULL; i = i->ifa_next)
+		n++;
+	if ((list = calloc(n + 1, sizeof(*list))) != NULL) {
+		n = 0;
+		for (i = ifs; i != NULL; i = i->ifa_next) {
+			const struct sockaddr_in *sin = (const void *)i->ifa_addr;
+			if (sin != NULL && sin->sin_family == AF_INET)
+				list[n++] = sin->sin_addr;
+		}
+		free(s->local);
+		s->local = list;
+		s->n_local = n;
+		s->local_read_ms = time_mono_ms();
+	}
+	freeifaddrs(ifs);
+}
+
 static bool
 default_is_local(void *arg, const struct in6_addr *a)
 {
-	struct ifaddrs *ifs, *i;
+	struct store *s = arg;
 	struct in_addr v4 = addr_to_v4(a);
-	bool found = false;
+	size_t k;
 
-	(void)arg;
-	if (getifaddrs(&ifs) < 0) {
-		log_warn("getifaddrs: cannot check the gateway's own addresses");
-		return false;
-	}
-	for (i = ifs; i != NULL && !found; i = i->ifa_next) {
-		const struct sockaddr_in *sin = (const struct sockaddr_in *)(const void *)i->ifa_addr;
-		found = sin != NULL && sin->sin_family == AF_INET && sin->sin_addr.s_addr == v4.s_addr;
-	}
-	freeifaddrs(ifs);
-	return found;
+	if (s->local == NULL || time_mono_ms() - s->local_read_ms >= STORE_LOCAL_TTL_MS)
+		local_read(s);
+	for (k = 0; k < s->n_local; k++)
+		if (s->local[k].s_addr == v4.s_addr)
+			return true;
+	return false;
 }
 
 /* Whatever secure_mode says, a mapping points at a host of a served LAN
  * (perm.h); fresh marks a new mapping, whose client is also looked up
  * among all the gateway's addresses (a refresh was checked when made). */
 static enum store_result
-client_verdict(const struct store *s, const struct mapping *m, bool fresh)
+client_verdict(struct store *s, const struct mapping *m, bool fresh)
 {
 	enum perm_host h = perm_lan_host(s->ctx, m->iaddr);
 	char a[INET6_ADDRSTRLEN];
@@ -1289,6 +1321,7 @@ store_new(struct igdd_ctx *ctx, const struct fw_ops *ops, struct fw *fw)
 	s->inuse_cb = default_in_use;
 	s->inuse_arg = s;
 	s->local_cb = default_is_local;
+	s->local_arg = s;
 	s->search_limit = STORE_SEARCH_LIMIT;
 	if (s->cfg->lease_file[0] != '\0') {
 		s->lease = lease_open(s->cfg->lease_file);
@@ -1333,6 +1366,7 @@ store_free(struct store *s)
 	free(s->ihash);
 	free(s->ehash);
 	free(s->heap);
+	free(s->local);
 	free(s);
 }
 

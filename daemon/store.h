@@ -186,8 +186,8 @@ void store_set_port_in_use_cb(struct store *s, store_port_in_use_cb cb, void *ar
 
 /* Is this address one of the gateway's own (any interface)?  Checked
  * for a new mapping's internal client, on top of perm_lan_host(); the
- * default reads getifaddrs() once per new mapping; cb NULL turns it off
- * (unit tests). */
+ * default keeps the getifaddrs() list for at most a second; cb NULL turns
+ * it off (unit tests). */
 typedef bool (*store_local_addr_cb)(void *arg, const struct in6_addr *a);
 void store_set_local_addr_cb(struct store *s, store_local_addr_cb cb, void *arg);
 

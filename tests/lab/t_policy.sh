@@ -212,6 +212,12 @@ check_not "2: ... and the kernel holds none of them" sh -c \
 for a in "$OUT" "$GW_WAN" "$GW_LAN" 127.0.0.1 224.0.0.1 "$LAB_LAN.0" "$LAB_LAN.255" 255.255.255.255; do
 	check "2: secure_mode=no, c1 maps 8900 to $a: 606" err_is "$(add c1 8900 9000 "$a")" 606
 done
+# Another address of the gateway inside the LAN prefix (the daemon reads
+# its addresses at most once a second).
+gw ip addr add "$LAB_LAN.50/32" dev lan0
+sleep 1.2
+check "2: secure_mode=no, c1 maps 8900 to the gateway's second address $LAB_LAN.50: 606" \
+	err_is "$(add c1 8900 9000 "$LAB_LAN.50")" 606
 check_not "2: nothing of 8900 in the kernel" sh -c "ip netns exec $NS_GW nft list ruleset | grep -qw 8900"
 lab_listen c2 tcp 9000 tok-c2b
 check "2: secure_mode=no, c1 maps 8901 for c2 (a LAN host)" ok "$(add c1 8901 9000 "$C2")"
