@@ -1054,7 +1054,9 @@ conf_parse_perm(struct perm_rule *r, const char *text, char *msg, size_t msgsize
 			str_printf(msg, msgsize, "permission rule: regex \"%s\": %s", re, bad);
 			return -1;
 		}
-		rc = regcomp(&r->regex, re, REG_EXTENDED | REG_NOSUB);
+		/* miniupnpd's semantics (upnppermissions.c): extended,
+		 * case-insensitive, searched anywhere in the description. */
+		rc = regcomp(&r->regex, re, REG_EXTENDED | REG_ICASE | REG_NOSUB);
 		if (rc != 0) {
 			char why[128];
 

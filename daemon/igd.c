@@ -77,6 +77,7 @@ static const struct {
 	{ ST_E_FIREWALL, 501, 501 },
 	{ ST_E_NOMEM, 501, 501 },
 	{ ST_E_NOT_OWNER, 606, 714 },
+	{ ST_E_NOT_LAN, 606, 718 },	/* as a client the rules do not permit */
 };
 
 int

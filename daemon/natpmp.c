@@ -41,6 +41,7 @@ result_from_store(enum store_result r)
 	case ST_E_NONCE:
 	case ST_E_INVAL:
 	case ST_E_NOT_FOUND:
+	case ST_E_NOT_LAN:
 		return NATPMP_REFUSED;
 	case ST_E_CONFLICT:	/* only without STORE_F_ANY_PORT: a refresh lost its port */
 	case ST_E_PORT_IN_USE:
@@ -60,6 +61,7 @@ result_from_store(enum store_result r)
 static enum natpmp_result
 map_delete(struct igdd_ctx *ctx, const struct in6_addr *from, uint8_t proto, uint16_t iport)
 {
+	struct mapping_owner me = { .addr = *from, .proto = OWNER_NATPMP };
 	struct mapping *m;
 
 	if (iport == 0) {
@@ -70,12 +72,13 @@ map_delete(struct igdd_ctx *ctx, const struct in6_addr *from, uint8_t proto, uin
 			  proto_name(proto));
 		return NATPMP_SUCCESS;
 	}
-	m = store_find_internal(ctx->store, proto, from, iport);
-	if (m == NULL)
-		return NATPMP_SUCCESS;
-	if (m->owner->proto != OWNER_NATPMP)
-		return NATPMP_REFUSED;
-	return result_from_store(store_del(ctx->store, m->proto, m->eport, m->rhost, from));
+	/* This client's own NAT-PMP mapping of the port, not the first of
+	 * the port (the host may hold a UPnP one of it as well). */
+	m = store_find_owned(ctx->store, proto, from, iport, &me);
+	if (m != NULL)
+		return result_from_store(store_del_as(ctx->store, m, &me));
+	return store_find_internal(ctx->store, proto, from, iport) != NULL ? NATPMP_REFUSED
+									     : NATPMP_SUCCESS;
 }
 
 static enum natpmp_result
@@ -101,7 +104,7 @@ map_add(struct igdd_ctx *ctx, const struct in6_addr *from, uint8_t proto, uint16
 	req.eport = eport != 0 ? eport : iport;
 	/* §3.3: a request for an internal port that this client has mapped
 	 * already returns the existing mapping, refreshed. */
-	existing = store_find_internal(ctx->store, proto, from, iport);
+	existing = store_find_owned(ctx->store, proto, from, iport, &owner);
 	if (existing != NULL && addr_is_any(existing->rhost)) {
 		req.eport = existing->eport;
 		flags = 0;

@@ -235,6 +235,7 @@ result_from_store(enum store_result r, bool prefer_failure)
 	case ST_E_SECURE:
 	case ST_E_NOT_OWNER:
 	case ST_E_NONCE:	/* §11.3: another nonce owns this mapping */
+	case ST_E_NOT_LAN:
 		return PCP_NOT_AUTHORIZED;
 	case ST_E_INVAL:
 		return PCP_MALFORMED_REQUEST;
@@ -262,8 +263,10 @@ static void
 map_delete(struct igdd_ctx *ctx, const struct pcp_req *q, const struct in6_addr *iaddr,
 	   const struct in6_addr *requester, struct pcp_answer *a)
 {
+	struct mapping_owner me = { .addr = *requester, .proto = OWNER_PCP };
 	struct mapping *m;
 
+	memcpy(me.nonce, q->nonce, PCP_NONCE_LEN);
 	a->lifetime = 0;
 	a->eport = q->eport;
 	a->ext_ip = q->ext_ip;
@@ -274,21 +277,21 @@ map_delete(struct igdd_ctx *ctx, const struct pcp_req *q, const struct in6_addr 
 		a->result = PCP_SUCCESS;
 		return;
 	}
-	m = store_find_internal(ctx->store, q->proto, iaddr, q->iport);
-	if (m == NULL) {		/* already gone: success (§15) */
-		a->result = PCP_SUCCESS;
-		return;
-	}
-	/* Only the nonce that made a PCP mapping may delete it; mappings made
-	 * by UPnP, NAT-PMP or the administrator are not PCP's to remove. */
-	if (m->owner->proto != OWNER_PCP || memcmp(m->owner->nonce, q->nonce, PCP_NONCE_LEN) != 0) {
-		a->result = PCP_NOT_AUTHORIZED;
-		a->lifetime = pcp_error_lifetime(a->result);
+	/* The mapping this sender and nonce hold, not the first of the
+	 * internal port: the host may hold a UPnP or NAT-PMP one as well. */
+	m = store_find_owned(ctx->store, q->proto, iaddr, q->iport, &me);
+	if (m == NULL) {
+		/* Only the nonce that made a PCP mapping may delete it; mappings
+		 * made by UPnP, NAT-PMP or the administrator are not PCP's to
+		 * remove.  None at all: already gone, success (§15). */
+		m = store_find_internal(ctx->store, q->proto, iaddr, q->iport);
+		a->result = m != NULL ? PCP_NOT_AUTHORIZED : PCP_SUCCESS;
+		if (m != NULL)
+			a->lifetime = pcp_error_lifetime(a->result);
 		return;
 	}
 	a->eport = m->eport;
-	a->result = result_from_store(store_del(ctx->store, m->proto, m->eport, m->rhost,
-						requester), false);
+	a->result = result_from_store(store_del_as(ctx->store, m, &me), false);
 	if (a->result == PCP_SUCCESS && ctx->ext_addr.s_addr != 0)
 		addr_from_v4(&a->ext_ip, ctx->ext_addr);
 }
@@ -359,12 +362,13 @@ map_add(struct igdd_ctx *ctx, const struct pcp_req *q, const struct in6_addr *ia
 	/* §11.3: a mapping for this internal address, port and protocol
 	 * already exists: same nonce = refresh it (its external port stays);
 	 * other nonce = NOT_AUTHORIZED. */
-	existing = store_find_internal(ctx->store, q->proto, iaddr, q->iport);
-	if (existing != NULL && existing->owner->proto == OWNER_PCP) {
-		if (memcmp(existing->owner->nonce, q->nonce, PCP_NONCE_LEN) != 0) {
-			a->result = PCP_NOT_AUTHORIZED;
-			return;
-		}
+	existing = store_find_owned(ctx->store, q->proto, iaddr, q->iport, &owner);
+	if (existing == NULL &&
+	    store_find_internal_other(ctx->store, q->proto, iaddr, q->iport, &owner) != NULL) {
+		a->result = PCP_NOT_AUTHORIZED;
+		return;
+	}
+	if (existing != NULL) {
 		req.eport = existing->eport;
 		flags &= ~(unsigned)STORE_F_ANY_PORT;
 		if (addr_is_any(existing->rhost) ? !addr_is_any(req.rhost) :
@@ -402,6 +406,9 @@ do_map(struct igdd_ctx *ctx, struct pcp_req *q, const struct in6_addr *from,
 	const struct in6_addr *iaddr = &q->client;
 
 	if (q->opt_third_party != NULL) {
+		/* §13.1: a THIRD_PARTY naming the sender itself is malformed. */
+		if (addr_eq(&q->third_party, from))
+			return PCP_MALFORMED_REQUEST;
 		/* §13.1: acting for another host is a privilege; igdd
 		 * grants it only with pcp_allow_thirdparty=yes, and only for
 		 * hosts on our LANs (the permission rules and secure mode are

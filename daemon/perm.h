@@ -30,4 +30,23 @@ bool perm_allowed(const struct perm_rule *rules, unsigned n, uint16_t eport,
  * free-port search jump over denied ranges in O(rules). */
 uint32_t perm_next_boundary(const struct perm_rule *rules, unsigned n, uint16_t eport);
 
+/* May a mapping point at this internal client?  Whatever secure_mode
+ * says, only a host address inside a LAN prefix igdd serves: not the
+ * gateway's own LAN or external address, not the LAN's network or
+ * broadcast address, not unspecified, loopback, multicast or reserved,
+ * not a WAN or other outside host (an open proxy: UPnProxy), and not IPv6
+ * (igdd installs no IPv6 pinholes yet).  The store asks it for every
+ * protocol and for lease replay; other addresses of the gateway itself
+ * are the store's extra check (store_set_local_addr_cb). */
+enum perm_host {
+	PERM_HOST_OK = 0,
+	PERM_HOST_SPECIAL,	/* unspecified, loopback, multicast, reserved, IPv6 */
+	PERM_HOST_OUTSIDE,	/* in no served LAN prefix */
+	PERM_HOST_NET,		/* a LAN's network or broadcast address */
+	PERM_HOST_GATEWAY,	/* the gateway's own address */
+};
+struct igdd_ctx;
+enum perm_host perm_lan_host(const struct igdd_ctx *ctx, const struct in6_addr *a);
+const char *perm_host_str(enum perm_host h);
+
 #endif

@@ -15,6 +15,7 @@
  * lease journal (lease.c), synced at once or, between store_hold() and
  * store_commit(), once for all the changes made meanwhile. */
 #include <errno.h>
+#include <ifaddrs.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -92,6 +93,13 @@ struct store {
 	unsigned n_listeners;
 	store_port_in_use_cb inuse_cb;
 	void *inuse_arg;
+	store_local_addr_cb local_cb;
+	void *local_arg;
+	/* the gateway's IPv4 addresses for the default local_cb, read at
+	 * most once per STORE_LOCAL_TTL_MS (getifaddrs costs ~25 us) */
+	struct in_addr *local;
+	size_t n_local;
+	uint64_t local_read_ms;
 	unsigned search_limit;
 
 	/* /proc/net snapshot for the default port-in-use check, taken at
@@ -750,6 +758,69 @@ port_taken(const struct store *s, uint8_t proto, uint16_t eport)
 	return tn != NULL && TNODE(tn)->m.proto == proto && TNODE(tn)->m.eport == eport;
 }
 
+/* Secure mode: an external port (with its protocol) belongs to one
+ * internal client at a time, whatever the remote host, so that no peer's
+ * traffic is taken from one client to another by a remote-host-restricted
+ * mapping (miniupnpd refuses any second mapping of a port).  Does another
+ * client hold (proto, eport)?  Visits that port's mappings only. */
+static bool
+port_split(const struct store *s, uint8_t proto, uint16_t eport, const struct in6_addr *iaddr)
+{
+	struct st_key k = { proto, eport, in6addr_any };
+	struct ost_node *tn = ost_bound(&s->tree, &k, tree_keycmp, false, NULL);
+
+	while (tn != NULL) {
+		const struct mapping *m = &TNODE(tn)->m;
+		if (m->proto != proto || m->eport != eport)
+			return false;
+		if (!addr_eq(m->iaddr, iaddr))
+			return true;
+		k.rhost = *m->rhost;
+		tn = ost_bound(&s->tree, &k, tree_keycmp, true, NULL);
+	}
+	return false;
+}
+
+/* The same protocol identity: only it refreshes (and, for NAT-PMP and
+ * PCP, deletes) a mapping, so no protocol takes over another's.  UPnP:
+ * any UPnP requester (secure mode and the internal-client check narrow
+ * it); NAT-PMP: the client; PCP: the client and the nonce. */
+static bool
+same_identity(const struct mapping_owner *a, const struct mapping_owner *b)
+{
+	if (a->proto != b->proto)
+		return false;
+	switch (a->proto) {
+	case OWNER_STATIC:
+	case OWNER_UPNP:
+		return true;
+	case OWNER_NATPMP:
+		return addr_eq(&a->addr, &b->addr);
+	case OWNER_PCP:
+		return addr_eq(&a->addr, &b->addr) &&
+		       memcmp(a->nonce, b->nonce, sizeof(a->nonce)) == 0;
+	}
+	return false;
+}
+
+/* NAT-PMP and PCP never take a mapping over: another protocol's mapping
+ * (or another NAT-PMP client's; with STORE_F_CHECK_NONCE another PCP
+ * sender's) is a conflict like any taken port, so a suggestion moves on
+ * to a free one.  A UPnP request may refresh any mapping to the same
+ * internal client (a control point manages the mappings to itself; in
+ * secure mode it is that client). */
+static enum store_result
+takeover_verdict(const struct mapping_owner *ex, const struct mapping_owner *cand, unsigned flags)
+{
+	if (cand->proto != OWNER_NATPMP && cand->proto != OWNER_PCP)
+		return ST_OK;
+	if (ex->proto != cand->proto)
+		return ST_E_CONFLICT;
+	if (cand->proto == OWNER_PCP && !(flags & STORE_F_CHECK_NONCE))
+		return ST_OK;
+	return same_identity(ex, cand) ? ST_OK : ST_E_NOT_OWNER;
+}
+
 /* May the requester refresh the existing mapping ex with cand? */
 static enum store_result
 refresh_verdict(const struct st_node *ex, const struct mapping *cand, unsigned flags)
@@ -767,7 +838,72 @@ refresh_verdict(const struct st_node *ex, const struct mapping *cand, unsigned f
 	if ((flags & STORE_F_CHECK_NONCE) && ex->m.owner->proto == OWNER_PCP &&
 	    memcmp(ex->m.owner->nonce, cand->owner->nonce, sizeof(cand->owner->nonce)) != 0)
 		return ST_E_NONCE;
-	return ST_OK;
+	return takeover_verdict(ex->m.owner, cand->owner, flags);
+}
+
+#define STORE_LOCAL_TTL_MS	1000
+
+/* Re-read the gateway's IPv4 addresses into s->local; on failure the
+ * old list stays. */
+static void
+local_read(struct store *s)
+{
+	struct ifaddrs *ifs, *i;
+	struct in_addr *list;
+	size_t n = 0;
+
+	if (getifaddrs(&ifs) < 0) {
+		log_warn("getifaddrs: cannot list the gateway's own addresses");
+		return;
+	}
+	for (i = ifs; i != NULL; i = i->ifa_next)
+		n++;
+	if ((list = calloc(n + 1, sizeof(*list))) != NULL) {
+		n = 0;
+		for (i = ifs; i != NULL; i = i->ifa_next) {
+			const struct sockaddr_in *sin = (const void *)i->ifa_addr;
+			if (sin != NULL && sin->sin_family == AF_INET)
+				list[n++] = sin->sin_addr;
+		}
+		free(s->local);
+		s->local = list;
+		s->n_local = n;
+		s->local_read_ms = time_mono_ms();
+	}
+	freeifaddrs(ifs);
+}
+
+static bool
+default_is_local(void *arg, const struct in6_addr *a)
+{
+	struct store *s = arg;
+	struct in_addr v4 = addr_to_v4(a);
+	size_t k;
+
+	if (s->local == NULL || time_mono_ms() - s->local_read_ms >= STORE_LOCAL_TTL_MS)
+		local_read(s);
+	for (k = 0; k < s->n_local; k++)
+		if (s->local[k].s_addr == v4.s_addr)
+			return true;
+	return false;
+}
+
+/* Whatever secure_mode says, a mapping points at a host of a served LAN
+ * (perm.h); fresh marks a new mapping, whose client is also looked up
+ * among all the gateway's addresses (a refresh was checked when made). */
+static enum store_result
+client_verdict(struct store *s, const struct mapping *m, bool fresh)
+{
+	enum perm_host h = perm_lan_host(s->ctx, m->iaddr);
+	char a[INET6_ADDRSTRLEN];
+
+	if (h == PERM_HOST_OK && fresh && s->local_cb != NULL && s->local_cb(s->local_arg, m->iaddr))
+		h = PERM_HOST_GATEWAY;
+	if (h == PERM_HOST_OK)
+		return ST_OK;
+	log_debug("internal client %s refused: %s", addr_str(m->iaddr, a, sizeof(a)),
+		  perm_host_str(h));
+	return ST_E_NOT_LAN;
 }
 
 static enum store_result
@@ -862,10 +998,13 @@ decide(struct store *s, struct mapping *cand, unsigned flags, struct st_node **e
 
 	*ex = NULL;
 	s->inuse_valid[0] = s->inuse_valid[1] = false;
+	old = cand->eport != 0 ? find_node(s, cand->proto, cand->eport, cand->rhost) : NULL;
+	r = client_verdict(s, cand, old == NULL || !addr_eq(old->m.iaddr, cand->iaddr));
+	if (r != ST_OK)
+		return r;
 	if (s->cfg->secure_mode && !is_static(cand) && !(flags & STORE_F_THIRD_PARTY) &&
 	    !addr_eq(cand->iaddr, &cand->owner->addr))
 		return ST_E_SECURE;
-	old = cand->eport != 0 ? find_node(s, cand->proto, cand->eport, cand->rhost) : NULL;
 	if (old != NULL) {
 		r = refresh_verdict(old, cand, flags);
 		if (r == ST_OK && !permitted(s, cand, cand->eport))
@@ -883,7 +1022,9 @@ decide(struct store *s, struct mapping *cand, unsigned flags, struct st_node **e
 	if ((r = quota(s, cand)) != ST_OK)
 		return r;
 	if (cand->eport != 0) {
-		if (!permitted(s, cand, cand->eport))
+		if (s->cfg->secure_mode && port_split(s, cand->proto, cand->eport, cand->iaddr))
+			r = ST_E_CONFLICT;
+		else if (!permitted(s, cand, cand->eport))
 			r = ST_E_PERMISSION;
 		else if (port_in_use(s, cand, cand->eport))
 			r = ST_E_PORT_IN_USE;
@@ -1142,6 +1283,7 @@ store_strerror(enum store_result r)
 	case ST_E_FIREWALL: return "firewall refused the change";
 	case ST_E_NOMEM: return "out of memory";
 	case ST_E_NOT_OWNER: return "not the owner of this mapping";
+	case ST_E_NOT_LAN: return "internal client is not a host on a served LAN";
 	}
 	return "unknown error";
 }
@@ -1189,6 +1331,8 @@ store_new(struct igdd_ctx *ctx, const struct fw_ops *ops, struct fw *fw)
 	s->lease_retry.cb = lease_retry_fire;
 	s->inuse_cb = default_in_use;
 	s->inuse_arg = s;
+	s->local_cb = default_is_local;
+	s->local_arg = s;
 	s->search_limit = STORE_SEARCH_LIMIT;
 	if (s->cfg->lease_file[0] != '\0') {
 		s->lease = lease_open(s->cfg->lease_file);
@@ -1233,6 +1377,7 @@ store_free(struct store *s)
 	free(s->ihash);
 	free(s->ehash);
 	free(s->heap);
+	free(s->local);
 	free(s);
 }
 
@@ -1257,6 +1402,12 @@ restore_record(void *arg, const struct lease_record *r)
 		return;
 	if (prepare(&r->m, 0, &cand, desc) != ST_OK)
 		return;
+	if (client_verdict(s, &cand, true) != ST_OK) {
+		log_info("lease %s %u -> %s:%u: internal client is not a LAN host, dropped",
+			 proto_name(cand.proto), cand.eport,
+			 addr_str(cand.iaddr, a, sizeof(a)), cand.iport);
+		return;
+	}
 	if (!permitted(s, &cand, cand.eport)) {
 		log_info("lease %s %u -> %s:%u no longer permitted, dropped",
 			 proto_name(cand.proto), cand.eport,
@@ -1379,6 +1530,25 @@ store_del(struct store *s, uint8_t proto, uint16_t eport, const struct in6_addr 
 }
 
 enum store_result
+store_del_as(struct store *s, struct mapping *m, const struct mapping_owner *who)
+{
+	if (who == NULL)
+		return delete_node(s, NODE(m), DEL_ASKED);
+	if (who->proto == OWNER_NATPMP || who->proto == OWNER_PCP) {
+		if (is_static(m))
+			return ST_E_NOT_OWNER;
+		if (m->owner->proto == OWNER_PCP && who->proto == OWNER_PCP &&
+		    addr_eq(&m->owner->addr, &who->addr) &&
+		    memcmp(m->owner->nonce, who->nonce, sizeof(who->nonce)) != 0)
+			return ST_E_NONCE;
+		if (!same_identity(m->owner, who))
+			return ST_E_NOT_OWNER;
+		return delete_node(s, NODE(m), DEL_ASKED);
+	}
+	return store_del(s, m->proto, m->eport, m->rhost, &who->addr);
+}
+
+enum store_result
 store_del_mapping(struct store *s, struct mapping *m)
 {
 	return delete_node(s, NODE(m), DEL_ASKED);
@@ -1392,8 +1562,13 @@ store_find(struct store *s, uint8_t proto, uint16_t eport, const struct in6_addr
 	return n != NULL ? &n->m : NULL;
 }
 
-struct mapping *
-store_find_internal(struct store *s, uint8_t proto, const struct in6_addr *iaddr, uint16_t iport)
+enum owner_match { OWNED_ANY, OWNED_BY, OWNED_BY_OTHER };
+
+/* The first in key order of this internal side's mappings whose owner
+ * matches (owner may be NULL with OWNED_ANY). */
+static struct st_node *
+find_internal(const struct store *s, uint8_t proto, const struct in6_addr *iaddr, uint16_t iport,
+	      const struct mapping_owner *owner, enum owner_match how)
 {
 	size_t mask = s->ihash_size - 1, i = ihash_of(s, proto, iaddr, iport) & mask;
 	struct st_node *n, *best = NULL;
@@ -1402,10 +1577,40 @@ store_find_internal(struct store *s, uint8_t proto, const struct in6_addr *iaddr
 	for (; (n = s->ihash[i]) != NULL; i = (i + 1) & mask) {
 		if (n->m.proto != proto || n->m.iport != iport || !addr_eq(n->m.iaddr, iaddr))
 			continue;
+		if ((how == OWNED_BY && !same_identity(n->m.owner, owner)) ||
+		    (how == OWNED_BY_OTHER && (n->m.owner->proto != owner->proto ||
+					       same_identity(n->m.owner, owner))))
+			continue;
 		if (best == NULL || tree_cmp(&n->tn, &best->tn) < 0)
 			best = n;
 	}
-	return best != NULL ? &best->m : NULL;
+	return best;
+}
+
+struct mapping *
+store_find_internal(struct store *s, uint8_t proto, const struct in6_addr *iaddr, uint16_t iport)
+{
+	struct st_node *n = find_internal(s, proto, iaddr, iport, NULL, OWNED_ANY);
+
+	return n != NULL ? &n->m : NULL;
+}
+
+struct mapping *
+store_find_owned(struct store *s, uint8_t proto, const struct in6_addr *iaddr, uint16_t iport,
+		 const struct mapping_owner *owner)
+{
+	struct st_node *n = find_internal(s, proto, iaddr, iport, owner, OWNED_BY);
+
+	return n != NULL ? &n->m : NULL;
+}
+
+struct mapping *
+store_find_internal_other(struct store *s, uint8_t proto, const struct in6_addr *iaddr,
+			  uint16_t iport, const struct mapping_owner *owner)
+{
+	struct st_node *n = find_internal(s, proto, iaddr, iport, owner, OWNED_BY_OTHER);
+
+	return n != NULL ? &n->m : NULL;
 }
 
 struct mapping *
@@ -1579,6 +1784,13 @@ store_set_port_in_use_cb(struct store *s, store_port_in_use_cb cb, void *arg)
 {
 	s->inuse_cb = cb;
 	s->inuse_arg = arg;
+}
+
+void
+store_set_local_addr_cb(struct store *s, store_local_addr_cb cb, void *arg)
+{
+	s->local_cb = cb;
+	s->local_arg = arg;
 }
 
 void

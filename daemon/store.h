@@ -49,7 +49,11 @@ enum store_result {
 	ST_E_NO_PORT,		/* free-port search found nothing allowed */
 	ST_E_FIREWALL,		/* the kernel refused the change */
 	ST_E_NOMEM,
-	ST_E_NOT_OWNER,		/* delete/modify by someone who may not (secure mode) */
+	ST_E_NOT_OWNER,		/* delete/modify by someone who may not (secure mode,
+				 * another NAT-PMP client or PCP nonce) */
+	ST_E_NOT_LAN,		/* internal client is not a LAN host (perm_lan_host();
+				 * UPnP 606/718 as permission rules, NAT-PMP 2, PCP
+				 * NOT_AUTHORIZED) */
 };
 const char *store_strerror(enum store_result r);
 
@@ -110,10 +114,27 @@ enum store_result store_del_mapping(struct store *s, struct mapping *m);
 /* Find by key (proto, eport, rhost).  rhost NULL or :: = the wildcard one. */
 struct mapping *store_find(struct store *s, uint8_t proto, uint16_t eport,
 			   const struct in6_addr *rhost);
-/* Find by internal side (proto, iaddr, iport); NAT-PMP/PCP identify
- * mappings this way.  Returns the first in key order. */
+/* Find by internal side (proto, iaddr, iport).  Returns the first in key
+ * order, whoever owns it. */
 struct mapping *store_find_internal(struct store *s, uint8_t proto,
 				    const struct in6_addr *iaddr, uint16_t iport);
+/* The mapping of this internal side that this owner holds: the same
+ * protocol identity (NAT-PMP: client address; PCP: address and nonce;
+ * UPnP: any UPnP requester).  NAT-PMP and PCP identify their mappings
+ * this way, never by the first of the internal port (that may be a UPnP
+ * mapping of the same host).  First in key order if several. */
+struct mapping *store_find_owned(struct store *s, uint8_t proto, const struct in6_addr *iaddr,
+				 uint16_t iport, const struct mapping_owner *owner);
+/* A mapping of this internal side held with the same owner protocol by
+ * another identity (PCP: another nonce, RFC 6887 11.3); NULL if none. */
+struct mapping *store_find_internal_other(struct store *s, uint8_t proto,
+					  const struct in6_addr *iaddr, uint16_t iport,
+					  const struct mapping_owner *owner);
+/* Delete m on behalf of who (NULL = admin).  UPnP: store_del()'s rule.
+ * NAT-PMP and PCP: only the identity that holds it (ST_E_NOT_OWNER, or
+ * ST_E_NONCE for another PCP nonce); static mappings never. */
+enum store_result store_del_as(struct store *s, struct mapping *m,
+			       const struct mapping_owner *who);
 /* nth mapping in the stable order (proto, eport, rhost); NULL past the end. */
 struct mapping *store_nth(struct store *s, size_t n);
 size_t store_count(const struct store *s);
@@ -166,6 +187,13 @@ void store_expire_now(struct store *s, uint64_t now_ms);
  * turns the check off (unit tests install a fake). */
 typedef bool (*store_port_in_use_cb)(void *arg, uint8_t proto, uint16_t eport);
 void store_set_port_in_use_cb(struct store *s, store_port_in_use_cb cb, void *arg);
+
+/* Is this address one of the gateway's own (any interface)?  Checked
+ * for a new mapping's internal client, on top of perm_lan_host(); the
+ * default keeps the getifaddrs() list for at most a second; cb NULL turns
+ * it off (unit tests). */
+typedef bool (*store_local_addr_cb)(void *arg, const struct in6_addr *a);
+void store_set_local_addr_cb(struct store *s, store_local_addr_cb cb, void *arg);
 
 /* Candidate ports a free-port search may look up (default STORE_SEARCH_LIMIT). */
 void store_set_search_limit(struct store *s, unsigned limit);

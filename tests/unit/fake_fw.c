@@ -203,6 +203,30 @@ fake_in_use(void *arg, uint8_t proto, uint16_t eport)
 	return false;
 }
 
+/* The LANs the store tests' clients live on: the store refuses internal
+ * clients outside the served LANs (perm_lan_host()). */
+static void
+fake_env_lans(struct igdd_ctx *ctx)
+{
+	static const char *const lans[][3] = {
+		{ "lan0", "192.168.1.1", "255.255.255.0" },
+		{ "lan1", "192.168.2.1", "255.255.255.0" },
+		{ "lan2", "192.168.77.1", "255.255.255.0" },
+		{ "lan3", "10.0.0.254", "255.0.0.0" },
+		{ "lan4", "172.16.0.254", "255.240.0.0" },
+	};
+	size_t k;
+
+	for (k = 0; k < ARRAY_SIZE(lans) && k < CFG_MAX_LISTEN; k++) {
+		struct lan_iface *l = &ctx->lan[k];
+		str_copy(l->name, sizeof(l->name), lans[k][0]);
+		l->ifindex = (unsigned)k + 2;
+		inet_pton(AF_INET, lans[k][1], &l->addr);
+		inet_pton(AF_INET, lans[k][2], &l->mask);
+	}
+	ctx->n_lan = (unsigned)k;
+}
+
 struct fake_env *
 fake_env_new(bool with_lease)
 {
@@ -216,6 +240,7 @@ fake_env_new(bool with_lease)
 			abort();
 		str_printf(e->ctx.cfg.lease_file, sizeof(e->ctx.cfg.lease_file), "%s/leases", e->dir);
 	}
+	fake_env_lans(&e->ctx);
 	return e;
 }
 
@@ -226,6 +251,8 @@ fake_env_start(struct fake_env *e)
 	if (e->s == NULL)
 		abort();
 	store_set_port_in_use_cb(e->s, fake_in_use, e);
+	/* the machine running the tests is not the gateway of these LANs */
+	store_set_local_addr_cb(e->s, NULL, NULL);
 }
 
 void

@@ -548,3 +548,41 @@ TEST(natpmp_batch_failed_sync_like_one_failed_write)
 		}
 	}
 }
+
+/* Issue 14, finding 9: NAT-PMP refreshes and deletes the client's own
+ * mapping, not the first of the internal port (a UPnP one, here). */
+TEST(natpmp_finds_its_own_mapping)
+{
+	struct fake_env *e = env();
+	uint8_t req[12], resp[PMP_MAX_DATAGRAM];
+	size_t rl, n;
+	struct mapping u = fake_req(IPPROTO_TCP, 8600, C1, 9600, "upnp", OWNER_UPNP);
+
+	n = map_req(req, NATPMP_OP_MAP_TCP, 9600, 8601, 3600);
+	CHECK_EQ(ask(e, C1, req, n, resp, &rl), 1);
+	CHECK_EQ(get16(resp + 2), NATPMP_SUCCESS);
+	CHECK_EQ(get16(resp + 10), 8601);
+	CHECK_EQ(store_add(e->s, &u, 3600, 0, NULL), ST_OK);
+	/* refresh: its own 8601, the UPnP 8600 stays UPnP's */
+	CHECK_EQ(ask(e, C1, req, n, resp, &rl), 1);
+	CHECK_EQ(get16(resp + 10), 8601);
+	CHECK_EQ(store_find(e->s, IPPROTO_TCP, 8600, NULL)->owner->proto, OWNER_UPNP);
+	/* a new request suggesting the UPnP port gets another one */
+	CHECK_EQ(store_del(e->s, IPPROTO_TCP, 8601, NULL, NULL), ST_OK);
+	n = map_req(req, NATPMP_OP_MAP_TCP, 9600, 8600, 3600);
+	CHECK_EQ(ask(e, C1, req, n, resp, &rl), 1);
+	CHECK_EQ(get16(resp + 2), NATPMP_SUCCESS);
+	CHECK(get16(resp + 10) != 8600);
+	CHECK_EQ(store_find(e->s, IPPROTO_TCP, 8600, NULL)->owner->proto, OWNER_UPNP);
+	/* delete: its own one goes, the UPnP one stays */
+	n = map_req(req, NATPMP_OP_MAP_TCP, 9600, 0, 0);
+	CHECK_EQ(ask(e, C1, req, n, resp, &rl), 1);
+	CHECK_EQ(get16(resp + 2), NATPMP_SUCCESS);
+	CHECK_EQ(store_count(e->s), 1);
+	CHECK(store_find(e->s, IPPROTO_TCP, 8600, NULL) != NULL);
+	/* with only the UPnP one left, a delete is refused */
+	CHECK_EQ(ask(e, C1, req, n, resp, &rl), 1);
+	CHECK_EQ(get16(resp + 2), NATPMP_REFUSED);
+	CHECK_EQ(store_count(e->s), 1);
+	fake_env_free(e);
+}

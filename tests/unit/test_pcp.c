@@ -625,3 +625,81 @@ TEST(pcp_batch_one_lease_sync_answers_in_order)
 	CHECK_EQ(store_restore(e->s), 2);
 	fake_env_free(e);
 }
+
+/* Issue 14: THIRD_PARTY naming the sender is MALFORMED_REQUEST (§13.1);
+ * THIRD_PARTY takes over no UPnP or NAT-PMP mapping, deletes only its own;
+ * it may not name the gateway or a LAN's network/broadcast address. */
+TEST(pcp_third_party_policy)
+{
+	struct fake_env *e = env();
+	uint8_t req[128], resp[PMP_MAX_DATAGRAM];
+	size_t rl, n;
+	struct in6_addr c1 = fake_addr(C1), c2 = fake_addr(C2), gw = fake_addr("192.168.1.1");
+	struct in6_addr bc = fake_addr("192.168.1.255"), net = fake_addr("192.168.1.0");
+	struct mapping u = fake_req(IPPROTO_TCP, 9400, C2, 9400, "c2 upnp", OWNER_UPNP), *m;
+
+	e->ctx.cfg.pcp_allow_thirdparty = true;
+	e->ctx.cfg.secure_mode = true;
+	n = map(req, C1, NONCE_A, IPPROTO_TCP, 9300, 9300, 600, NULL);
+	n = opt(req, n, PCP_OPT_THIRD_PARTY, &c1, 16);
+	CHECK_EQ(result(e, C1, req, n, resp, &rl), PCP_MALFORMED_REQUEST);
+	CHECK_EQ(store_count(e->s), 0);
+	n = map(req, C1, NONCE_A, IPPROTO_TCP, 9300, 9300, 600, NULL);
+	n = opt(req, n, PCP_OPT_THIRD_PARTY, &gw, 16);
+	CHECK_EQ(result(e, C1, req, n, resp, &rl), PCP_NOT_AUTHORIZED);
+	n = map(req, C1, NONCE_A, IPPROTO_TCP, 9300, 9300, 600, NULL);
+	n = opt(req, n, PCP_OPT_THIRD_PARTY, &bc, 16);
+	CHECK_EQ(result(e, C1, req, n, resp, &rl), PCP_NOT_AUTHORIZED);
+	n = map(req, C1, NONCE_A, IPPROTO_TCP, 9300, 9300, 600, NULL);
+	n = opt(req, n, PCP_OPT_THIRD_PARTY, &net, 16);
+	CHECK_EQ(result(e, C1, req, n, resp, &rl), PCP_NOT_AUTHORIZED);
+	CHECK_EQ(store_count(e->s), 0);
+	/* C2's UPnP mapping of 9400 is not handed over to C1's nonce */
+	CHECK_EQ(store_add(e->s, &u, 3600, 0, NULL), ST_OK);
+	n = map(req, C1, NONCE_A, IPPROTO_TCP, 9400, 9400, 600, NULL);
+	n = opt(req, n, PCP_OPT_THIRD_PARTY, &c2, 16);
+	CHECK_EQ(result(e, C1, req, n, resp, &rl), PCP_SUCCESS);
+	CHECK(get16(resp + 42) != 9400);
+	m = store_find(e->s, IPPROTO_TCP, 9400, NULL);
+	CHECK(m != NULL && m->owner->proto == OWNER_UPNP);
+	/* its delete removes its own mapping only */
+	n = map(req, C1, NONCE_A, IPPROTO_TCP, 9400, 9400, 0, NULL);
+	n = opt(req, n, PCP_OPT_THIRD_PARTY, &c2, 16);
+	CHECK_EQ(result(e, C1, req, n, resp, &rl), PCP_SUCCESS);
+	CHECK_EQ(store_count(e->s), 1);
+	CHECK(store_find(e->s, IPPROTO_TCP, 9400, NULL) != NULL);
+	/* with PREFER_FAILURE on the UPnP mapping's port: CANNOT_PROVIDE_EXTERNAL */
+	n = map(req, C1, NONCE_A, IPPROTO_TCP, 9400, 9400, 600, NULL);
+	n = opt(req, n, PCP_OPT_THIRD_PARTY, &c2, 16);
+	n = opt(req, n, PCP_OPT_PREFER_FAILURE, NULL, 0);
+	CHECK_EQ(result(e, C1, req, n, resp, &rl), PCP_CANNOT_PROVIDE_EXTERNAL);
+	CHECK_EQ(store_find(e->s, IPPROTO_TCP, 9400, NULL)->owner->proto, OWNER_UPNP);
+	fake_env_free(e);
+}
+
+/* Issue 14, finding 9: a refresh and a delete find the nonce's own mapping
+ * even when a UPnP mapping of the same internal port comes first. */
+TEST(pcp_finds_its_own_mapping)
+{
+	struct fake_env *e = env();
+	uint8_t req[128], resp[PMP_MAX_DATAGRAM];
+	size_t rl, n;
+	struct mapping u = fake_req(IPPROTO_TCP, 8800, C1, 9800, "upnp", OWNER_UPNP);
+
+	n = map(req, C1, NONCE_A, IPPROTO_TCP, 9800, 8801, 600, NULL);
+	CHECK_EQ(result(e, C1, req, n, resp, &rl), PCP_SUCCESS);
+	CHECK_EQ(get16(resp + 42), 8801);
+	CHECK_EQ(store_add(e->s, &u, 3600, 0, NULL), ST_OK);
+	n = map(req, C1, NONCE_A, IPPROTO_TCP, 9800, 0, 600, NULL);
+	CHECK_EQ(result(e, C1, req, n, resp, &rl), PCP_SUCCESS);
+	CHECK_EQ(get16(resp + 42), 8801);
+	CHECK_EQ(store_count(e->s), 2);
+	n = map(req, C1, NONCE_A, IPPROTO_TCP, 9800, 8801, 0, NULL);
+	CHECK_EQ(result(e, C1, req, n, resp, &rl), PCP_SUCCESS);
+	CHECK(store_find(e->s, IPPROTO_TCP, 8801, NULL) == NULL);
+	CHECK(store_find(e->s, IPPROTO_TCP, 8800, NULL) != NULL);
+	/* another nonce still may not delete the UPnP one */
+	n = map(req, C1, NONCE_B, IPPROTO_TCP, 9800, 8800, 0, NULL);
+	CHECK_EQ(result(e, C1, req, n, resp, &rl), PCP_NOT_AUTHORIZED);
+	fake_env_free(e);
+}

@@ -149,3 +149,42 @@ TEST(perm_next_boundary)
 	CHECK_EQ(perm_next_boundary(r, 2, 2000), 65536);
 	CHECK_EQ(perm_next_boundary(NULL, 0, 5), 65536);
 }
+
+/* Rules built by the real parser, as the daemon builds them: the regex is
+ * case-insensitive (miniupnpd compiles REG_EXTENDED|REG_ICASE) and not
+ * anchored. */
+TEST(perm_regex_from_parser_ignores_case)
+{
+	struct perm_rule r[2];
+	struct in6_addr a = fake_addr("192.168.1.10");
+	char msg[256];
+
+	memset(r, 0, sizeof(r));
+	CHECK_EQ(conf_parse_perm(&r[0], "allow 1024-65535 192.168.1.0/24 1024-65535 \"^game\"",
+				 msg, sizeof(msg)), 0);
+	CHECK_EQ(conf_parse_perm(&r[1], "deny 0-65535 0.0.0.0/0 0-65535", msg, sizeof(msg)), 0);
+	CHECK(r[0].has_regex);
+	CHECK(perm_allowed(r, 2, 4000, &a, 4000, "game server"));
+	CHECK(perm_allowed(r, 2, 4000, &a, 4000, "GAME server"));
+	CHECK(perm_allowed(r, 2, 4000, &a, 4000, "Game"));
+	CHECK(!perm_allowed(r, 2, 4000, &a, 4000, "my game"));	/* anchored by ^ */
+	free_rules(r, 2);
+}
+
+/* The same through a whole configuration line, the way igdd.conf is read. */
+TEST(perm_regex_from_config_line_ignores_case)
+{
+	struct config cfg;
+	struct in6_addr a = fake_addr("192.168.1.10");
+	char msg[256];
+
+	conf_defaults(&cfg);
+	CHECK_EQ(conf_parse_line(&cfg, "allow 1024-65535 192.168.1.0/24 1024-65535 \"torrent\"",
+				 msg, sizeof(msg)), 0);
+	CHECK_EQ(conf_parse_line(&cfg, "deny 0-65535 0.0.0.0/0 0-65535", msg, sizeof(msg)), 0);
+	CHECK_EQ(cfg.n_perms, 2);
+	CHECK(perm_allowed(cfg.perms, cfg.n_perms, 6881, &a, 6881, "BitTorrent DHT"));
+	CHECK(perm_allowed(cfg.perms, cfg.n_perms, 6881, &a, 6881, "qTORRENT"));
+	CHECK(!perm_allowed(cfg.perms, cfg.n_perms, 6881, &a, 6881, "bit-t0rrent"));
+	conf_free(&cfg);
+}

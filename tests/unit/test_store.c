@@ -1047,3 +1047,150 @@ TEST(store_port_in_use_live_sockets)
 	if (l6 >= 0)
 		close(l6);
 }
+
+/* Issue 14, finding 2: whatever secure_mode says, the internal client is a
+ * host of a served LAN, for every owner and for lease replay. */
+TEST(store_internal_client_is_a_lan_host)
+{
+	struct fake_env *e = env();
+	static const char *const bad[] = {
+		"192.168.1.1",		/* the gateway's LAN address */
+		"192.168.1.0", "192.168.1.255",	/* network, broadcast */
+		"127.0.0.1", "0.0.0.1", "224.0.0.1", "255.255.255.255", "240.0.0.1",
+		"198.51.100.7",		/* a WAN host: no open proxy */
+		"203.0.113.5",		/* the external address */
+		"2001:db8::5",		/* IPv6: no pinholes yet */
+	};
+	size_t k;
+
+	inet_pton(AF_INET, "203.0.113.5", &e->ctx.ext_addr);
+	for (k = 0; k < ARRAY_SIZE(bad); k++) {
+		struct mapping r = fake_req(TCP, 8000, bad[k], 80, "x", OWNER_UPNP);
+		CHECK_EQ(store_add(e->s, &r, 60, 0, NULL), ST_E_NOT_LAN);
+		CHECK_EQ(store_check(e->s, &r, STORE_F_ANY_PORT), ST_E_NOT_LAN);
+		fake_owner(&r)->proto = OWNER_STATIC;	/* nor the administrator */
+		CHECK_EQ(store_add(e->s, &r, 60, 0, NULL), ST_E_NOT_LAN);
+	}
+	CHECK_EQ(store_count(e->s), 0);
+	CHECK_EQ(e->fw.n_add, 0);
+	{
+		struct mapping r = fake_req(TCP, 8000, "192.168.1.10", 80, "x", OWNER_UPNP);
+		CHECK_EQ(store_add(e->s, &r, 60, 0, NULL), ST_OK);
+	}
+	fake_env_free(e);
+}
+
+static bool
+local_is_77(void *arg, const struct in6_addr *a)
+{
+	struct in6_addr x = fake_addr("192.168.1.77");
+
+	(void)arg;
+	return addr_eq(a, &x);
+}
+
+/* Another address of the gateway (a second address on the LAN interface)
+ * is refused too; the default check reads the interfaces. */
+TEST(store_internal_client_not_a_gateway_address)
+{
+	struct fake_env *e = env();
+	struct mapping r = fake_req(TCP, 8000, "192.168.1.77", 80, "x", OWNER_UPNP);
+
+	store_set_local_addr_cb(e->s, local_is_77, NULL);
+	CHECK_EQ(store_add(e->s, &r, 60, 0, NULL), ST_E_NOT_LAN);
+	r = fake_req(TCP, 8000, "192.168.1.78", 80, "x", OWNER_UPNP);
+	CHECK_EQ(store_add(e->s, &r, 60, 0, NULL), ST_OK);
+	fake_env_free(e);
+}
+
+/* Lease replay drops records whose client is not a LAN host. */
+TEST(store_restore_drops_non_lan_clients)
+{
+	struct fake_env *e = fake_env_new(true);
+	struct mapping a = fake_req(TCP, 8000, "192.168.1.10", 80, "a", OWNER_UPNP);
+	struct mapping b = fake_req(TCP, 8001, "192.168.1.11", 81, "b", OWNER_UPNP);
+
+	fake_env_start(e);
+	CHECK_EQ(store_add(e->s, &a, 3600, 0, NULL), ST_OK);
+	CHECK_EQ(store_add(e->s, &b, 3600, 0, NULL), ST_OK);
+	/* the LAN shrinks to 192.168.1.8/30 behind igdd's back: b is outside */
+	inet_pton(AF_INET, "192.168.1.9", &e->ctx.lan[0].addr);
+	inet_pton(AF_INET, "255.255.255.252", &e->ctx.lan[0].mask);
+	fake_env_restart(e);
+	CHECK_EQ(store_restore(e->s), 1);
+	CHECK(store_find(e->s, TCP, 8000, NULL) != NULL);
+	CHECK(store_find(e->s, TCP, 8001, NULL) == NULL);
+	fake_env_free(e);
+}
+
+/* Issue 14, finding 1: in secure mode an external port belongs to one
+ * internal client whatever the remote host; a search moves on. */
+TEST(store_secure_mode_port_one_client)
+{
+	struct fake_env *e = fake_env_new(false);
+	struct mapping a = fake_req(TCP, 5000, "192.168.1.10", 5000, "a", OWNER_UPNP);
+	struct mapping b = fake_req(TCP, 5000, "192.168.1.11", 5000, "b", OWNER_UPNP);
+	struct mapping a2 = fake_req(TCP, 5000, "192.168.1.10", 5000, "a2", OWNER_UPNP);
+	struct in6_addr rh = fake_addr("203.0.113.7"), rh2 = fake_addr("203.0.113.8");
+	struct mapping *m;
+
+	e->ctx.cfg.secure_mode = true;
+	fake_env_start(e);
+	b.rhost = &rh;
+	a2.rhost = &rh2;
+	CHECK_EQ(store_add(e->s, &a, 0, 0, NULL), ST_OK);
+	CHECK_EQ(store_add(e->s, &b, 0, 0, NULL), ST_E_CONFLICT);	/* restricted over wildcard */
+	CHECK_EQ(store_check(e->s, &b, 0), ST_E_CONFLICT);
+	CHECK_EQ(store_add(e->s, &a2, 0, 0, NULL), ST_OK);		/* the same client may */
+	CHECK_EQ(store_add(e->s, &b, 0, STORE_F_ANY_PORT, &m), ST_OK);
+	CHECK(m != NULL && m->eport != 5000);
+	/* the reverse: a wildcard over another client's restricted mapping */
+	CHECK_EQ(store_del(e->s, TCP, 5000, NULL, NULL), ST_OK);
+	CHECK_EQ(store_del(e->s, TCP, 5000, &rh2, NULL), ST_OK);
+	b.eport = 5000;
+	CHECK_EQ(store_add(e->s, &b, 0, 0, NULL), ST_OK);
+	CHECK_EQ(store_add(e->s, &a, 0, 0, NULL), ST_E_CONFLICT);
+	CHECK_EQ(store_add(e->s, &a, 0, STORE_F_ANY_PORT, &m), ST_OK);
+	CHECK(m != NULL && m->eport != 5000);
+	fake_env_free(e);
+}
+
+/* Issue 14, findings 3 and 9: NAT-PMP and PCP take over no other
+ * identity's mapping; find_owned and del_as see only their own. */
+TEST(store_protocol_identity)
+{
+	struct fake_env *e = env();
+	struct mapping u = fake_req(TCP, 6000, "192.168.1.11", 60, "u", OWNER_UPNP);
+	struct mapping p = fake_req(TCP, 6000, "192.168.1.11", 60, "p", OWNER_PCP);
+	struct mapping n = fake_req(TCP, 6000, "192.168.1.11", 60, "n", OWNER_NATPMP);
+	struct mapping_owner *po = fake_owner(&p);
+	struct in6_addr c1 = fake_addr("192.168.1.10");
+	struct mapping *m, *mp;
+
+	po->addr = c1;		/* THIRD_PARTY: c1 asks for c2 */
+	memset(po->nonce, 0xaa, sizeof(po->nonce));
+	CHECK_EQ(store_add(e->s, &u, 0, 0, &m), ST_OK);
+	CHECK_EQ(store_add(e->s, &p, 60, STORE_F_CHECK_NONCE | STORE_F_THIRD_PARTY, NULL),
+		 ST_E_CONFLICT);
+	CHECK_EQ(store_add(e->s, &n, 60, 0, NULL), ST_E_CONFLICT);
+	CHECK_EQ(store_find(e->s, TCP, 6000, NULL)->owner->proto, OWNER_UPNP);
+	CHECK_EQ(store_add(e->s, &p, 60, STORE_F_CHECK_NONCE | STORE_F_THIRD_PARTY |
+			   STORE_F_ANY_PORT, &mp), ST_OK);
+	CHECK(mp != NULL && mp->eport != 6000);
+	CHECK(store_find_owned(e->s, TCP, p.iaddr, 60, po) == mp);
+	CHECK(store_find_owned(e->s, TCP, p.iaddr, 60, fake_owner(&n)) == NULL);
+	CHECK(store_find_owned(e->s, TCP, p.iaddr, 60, fake_owner(&u)) == m);
+	CHECK(store_find_internal(e->s, TCP, p.iaddr, 60) == m);	/* first in key order */
+	/* another nonce of the same sender */
+	po->nonce[0] = 0xbb;
+	CHECK(store_find_owned(e->s, TCP, p.iaddr, 60, po) == NULL);
+	CHECK(store_find_internal_other(e->s, TCP, p.iaddr, 60, po) == mp);
+	CHECK_EQ(store_del_as(e->s, mp, po), ST_E_NONCE);
+	CHECK_EQ(store_del_as(e->s, m, po), ST_E_NOT_OWNER);
+	CHECK_EQ(store_del_as(e->s, m, fake_owner(&n)), ST_E_NOT_OWNER);
+	po->nonce[0] = 0xaa;
+	CHECK(store_find_internal_other(e->s, TCP, p.iaddr, 60, po) == NULL);
+	CHECK_EQ(store_del_as(e->s, mp, po), ST_OK);
+	CHECK_EQ(store_count(e->s), 1);
+	fake_env_free(e);
+}
