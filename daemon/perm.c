@@ -97,7 +97,7 @@ perm_lan_host(const struct igdd_ctx *ctx, const struct in6_addr *a)
 	if (host_mask > 1 && ((h & host_mask) == 0 || (h & host_mask) == host_mask))
 		return PERM_HOST_NET;
 	for (k = 0; k < ctx->n_lan; k++)
-		if (ctx->lan[k].addr.s_addr == v4.s_addr)
+		if (!ctx->lan[k].gone && ctx->lan[k].addr.s_addr == v4.s_addr)
 			return PERM_HOST_GATEWAY;
 	if (ctx->ext_addr.s_addr == v4.s_addr)
 		return PERM_HOST_GATEWAY;
