@@ -239,13 +239,19 @@ addr_parse(const char *s, struct in6_addr *out)
 	return -1;
 }
 
+/* The monotonic clock starts near 0 at boot; a fixed day is added so
+ * that "now minus an age" never wraps on a gateway (or a test machine)
+ * that booted minutes ago.  Only differences of these values mean
+ * anything, and every process adds the same day. */
+#define TIME_MONO_BASE_MS	86400000u
+
 uint64_t
 time_mono_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	return TIME_MONO_BASE_MS + (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 int64_t
