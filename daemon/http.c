@@ -571,6 +571,8 @@ struct http_conn {
 	size_t out_len, out_off;
 	struct sockaddr_in peer, local;
 	uint64_t deadline;		/* monotonic ms: the whole request */
+	http_abort_fn hold_fn;		/* http_hold(): the answer comes later */
+	void *hold_arg;
 };
 
 struct http_listener {
@@ -612,11 +614,23 @@ conn_arm(struct http_conn *c, uint64_t idle_ms)
 	loop_timer_set_at(l, &c->timer, t < c->deadline ? t : c->deadline);
 }
 
+/* The holder of a deferred answer forgets c. */
+static void
+hold_end(struct http_conn *c)
+{
+	http_abort_fn fn = c->hold_fn;
+
+	c->hold_fn = NULL;
+	if (fn != NULL)
+		fn(c->hold_arg);
+}
+
 static void
 conn_close(struct http_conn *c)
 {
 	struct http *h = c->srv;
 
+	hold_end(c);
 	loop_timer_cancel(&h->ctx->loop, &c->timer);
 	loop_fd_del(&h->ctx->loop, &c->lfd);
 	close(c->lfd.fd);
@@ -657,6 +671,7 @@ http_reply(struct http_conn *c, int status, const char *extra_headers,
 
 	if (c->state == C_WRITE)
 		return;		/* answered already */
+	c->hold_fn = NULL;
 	if (str_printf(head, sizeof(head),
 		       "HTTP/1.1 %d %s\r\n"
 		       "%s%s%s"
@@ -687,6 +702,16 @@ http_reply(struct http_conn *c, int status, const char *extra_headers,
 	loop_fd_mod(&c->srv->ctx->loop, &c->lfd, EPOLLOUT);
 	conn_arm(c, c->srv->idle_ms);
 	conn_write(c);
+}
+
+void
+http_hold(struct http_conn *c, uint64_t ms, http_abort_fn on_abort, void *arg)
+{
+	uint64_t t = time_mono_ms() + ms;
+
+	c->hold_fn = on_abort;
+	c->hold_arg = arg;
+	loop_timer_set_at(&c->srv->ctx->loop, &c->timer, t < c->deadline ? t : c->deadline);
 }
 
 void
@@ -853,6 +878,11 @@ conn_timeout(struct loop_timer *t)
 	struct http_conn *c = container_of(t, struct http_conn, timer);
 
 	c->srv->timeouts++;
+	if (c->hold_fn != NULL) {
+		hold_end(c);
+		http_reply_error(c, 503, NULL);
+		return;
+	}
 	if (c->state == C_READ && c->in_len > 0) {
 		/* A slow or stalled client: say so once, without waiting; the
 		 * deadline is past, so the timer closes it on the next round

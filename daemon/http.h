@@ -124,6 +124,13 @@ uint16_t http_port(const struct igdd_ctx *ctx);
  * (may be NULL). */
 void http_reply(struct http_conn *c, int status, const char *extra_headers,
 		const char *content_type, const char *body, size_t body_len);
+/* A handler that answers later holds the connection: on_abort(arg) is
+ * called once if the connection goes before http_reply() (the client
+ * left, the server shuts down) or when ms pass without an answer; after a
+ * timeout the server answers 503 itself.  The holder must forget c in
+ * on_abort.  http_reply() ends the hold. */
+typedef void (*http_abort_fn)(void *arg);
+void http_hold(struct http_conn *c, uint64_t ms, http_abort_fn on_abort, void *arg);
 /* A short error answer (empty body), then close. */
 void http_reply_error(struct http_conn *c, int status, const char *extra_headers);
 const struct sockaddr_in *http_conn_peer(const struct http_conn *c);

@@ -41,7 +41,8 @@ struct st_node {
 	uint32_t fw_packets;		/* low 32 bits of the last counter seen */
 	uint32_t heap_idx;		/* position + 1 in the expiry heap; 0 = none */
 	uint16_t desc_cap;		/* bytes of desc[] */
-	bool idle_seen;			/* fw_packets holds a counter from a pass */
+	bool idle_seen : 1;		/* fw_packets holds a counter from a pass */
+	bool pending : 1;		/* reserved, not yet committed (store_confirm()) */
 	char desc[];			/* m.desc, unless a longer one came later */
 };
 
@@ -523,6 +524,7 @@ struct collect {
 	const struct mapping **ms;
 	size_t n;
 	bool enabled_only;
+	bool committed_only;		/* the lease file: no pending reservation */
 };
 
 static void
@@ -531,7 +533,7 @@ collect_one(struct ost_node *tn, void *arg)
 	struct collect *c = arg;
 	struct st_node *n = TNODE(tn);
 
-	if (!c->enabled_only || n->m.enabled)
+	if ((!c->enabled_only || n->m.enabled) && !(c->committed_only && n->pending))
 		c->ms[c->n++] = &n->m;
 }
 
@@ -540,7 +542,7 @@ collect_one(struct ost_node *tn, void *arg)
 static int
 collect_all(struct store *s, bool enabled_only, const struct mapping ***out, size_t *n)
 {
-	struct collect c = { NULL, 0, enabled_only };
+	struct collect c = { NULL, 0, enabled_only, !enabled_only };
 	size_t count = ost_count(&s->tree);
 
 	*out = NULL;
@@ -716,7 +718,10 @@ default_in_use(void *arg, uint8_t proto, uint16_t eport)
 	if (i < 0)
 		return false;
 	if (!s->inuse_valid[i]) {
-		if (portinuse_scan(proto, s->ctx->ext_addr, s->inuse_bits[i]) < 0)
+		/* the WAN interface's own address: with a relay the reported
+		 * one is the upstream's */
+		struct in_addr a = s->ctx->wan_addr.s_addr ? s->ctx->wan_addr : s->ctx->ext_addr;
+		if (portinuse_scan(proto, a, s->inuse_bits[i]) < 0)
 			log_warn("cannot read /proc/net to check ports in use");
 		s->inuse_valid[i] = true;
 	}
@@ -1102,8 +1107,10 @@ node_free(struct store *s, struct st_node *n)
 	free(n);
 }
 
+/* A new mapping, in the kernel and the indexes; with reserve it stays
+ * pending (no journal record, no listener told) until store_confirm(). */
 static enum store_result
-insert_new(struct store *s, const struct mapping *cand, struct mapping **out)
+insert_new(struct store *s, const struct mapping *cand, bool reserve, struct mapping **out)
 {
 	struct st_node *n = node_new(s, cand);
 
@@ -1116,13 +1123,13 @@ insert_new(struct store *s, const struct mapping *cand, struct mapping **out)
 		node_free(s, n);
 		return ST_E_FIREWALL;
 	}
+	n->pending = reserve;
 	link_node(s, n);
-	journal(s, '+', &n->m);
 	arm_expiry(s);
-	s->stats.added++;
 	if (out != NULL)
 		*out = &n->m;
-	notify(s, &n->m, true);
+	if (!reserve)
+		store_confirm(s, &n->m);
 	return ST_OK;
 }
 
@@ -1228,20 +1235,26 @@ refresh(struct store *s, struct st_node *n, const struct mapping *cand, struct m
 	heap_insert(s, n);
 	if (rehash)
 		ihash_add(s, n);
-	journal(s, '+', &n->m);
 	arm_expiry(s);
-	s->stats.refreshed++;
 	if (out != NULL)
 		*out = &n->m;
+	if (n->pending)
+		return ST_OK;	/* a reservation stays one: confirm tells the rest */
+	journal(s, '+', &n->m);
+	s->stats.refreshed++;
 	notify(s, &n->m, true);
 	return ST_OK;
 }
 
-enum store_del_why { DEL_ASKED, DEL_EXPIRED, DEL_IDLE };
+enum store_del_why { DEL_ASKED, DEL_EXPIRED, DEL_IDLE, DEL_ROLLBACK };
 
+/* A pending reservation is its reserver's: only store_rollback() removes
+ * it (nobody else was told of it), every other delete finds nothing. */
 static enum store_result
 delete_node(struct store *s, struct st_node *n, enum store_del_why why)
 {
+	if (n->pending != (why == DEL_ROLLBACK))
+		return ST_E_NOT_FOUND;
 	if (has_fw(s) && n->m.enabled && s->ops->del(s->fw, &n->m, forward_shared(s, n)) < 0) {
 		s->stats.fw_errors++;
 		log_warn("firewall refused to delete %s %u", proto_name(n->m.proto), n->m.eport);
@@ -1251,14 +1264,17 @@ delete_node(struct store *s, struct st_node *n, enum store_del_why why)
 			return ST_E_FIREWALL;
 	}
 	unlink_node(s, n);
-	journal(s, '-', &n->m);
+	if (why != DEL_ROLLBACK)
+		journal(s, '-', &n->m);
 	arm_expiry(s);
 	switch (why) {
 	case DEL_ASKED: s->stats.deleted++; break;
 	case DEL_EXPIRED: s->stats.expired++; break;
 	case DEL_IDLE: s->stats.idle_removed++; break;
+	case DEL_ROLLBACK: break;
 	}
-	notify(s, &n->m, false);
+	if (why != DEL_ROLLBACK)
+		notify(s, &n->m, false);
 	node_free(s, n);
 	return ST_OK;
 }
@@ -1508,7 +1524,31 @@ store_add(struct store *s, const struct mapping *req, uint32_t lifetime, unsigne
 	cand.expires = lifetime != 0 ? time_mono_ms() + (uint64_t)lifetime * 1000u : 0;
 	if (ex != NULL)
 		return refresh(s, ex, &cand, out);
-	return insert_new(s, &cand, out);
+	return insert_new(s, &cand, (flags & STORE_F_RESERVE) != 0, out);
+}
+
+void
+store_confirm(struct store *s, struct mapping *m)
+{
+	struct st_node *n = NODE(m);
+
+	n->pending = false;
+	journal(s, '+', &n->m);
+	s->stats.added++;
+	notify(s, &n->m, true);
+}
+
+bool
+store_pending(const struct mapping *m)
+{
+	return NODE(m)->pending;
+}
+
+void
+store_rollback(struct store *s, struct mapping *m)
+{
+	if (NODE(m)->pending)
+		delete_node(s, NODE(m), DEL_ROLLBACK);
 }
 
 enum store_result
@@ -1773,8 +1813,17 @@ store_expire_now(struct store *s, uint64_t now_ms)
 	/* Leases that end together are synced together: nobody waits for
 	 * an answer about them. */
 	store_hold(s);
-	while (s->heap_n > 0 && s->heap[0]->m.expires <= now_ms)
-		delete_node(s, s->heap[0], DEL_EXPIRED);
+	while (s->heap_n > 0 && s->heap[0]->m.expires <= now_ms) {
+		struct st_node *n = s->heap[0];
+		if (n->pending) {
+			/* Its reserver settles it within seconds; the lease
+			 * ends then, not while the upstream is asked. */
+			n->m.expires = now_ms + STORE_PENDING_GRACE_MS;
+			heap_down(s, 0);
+			continue;
+		}
+		delete_node(s, n, DEL_EXPIRED);
+	}
 	store_commit(s);
 	arm_expiry(s);
 }
@@ -1817,7 +1866,7 @@ store_idle_pass(struct store *s)
 	store_hold(s);		/* one lease sync for the pass */
 	for (i = 0; i < n; i++) {
 		struct st_node *nd = NODE((struct mapping *)(uintptr_t)ms[i]);
-		if (is_static(&nd->m))
+		if (is_static(&nd->m) || nd->pending)
 			continue;
 		if (s->ops->counters(s->fw, &nd->m, &packets) < 0)
 			continue;
