@@ -25,6 +25,7 @@
 #include "priv.h"
 #include "ssdp.h"
 #include "store.h"
+#include "upstream.h"
 #include "uuid.h"
 
 /* The signal descriptor lives in the loop like any other. */
@@ -103,6 +104,12 @@ sig_readable(struct loop_fd *lfd, uint32_t events)
 		if (si.ssi_signo == SIGHUP) {
 			sw->reload = 1;
 			log_info("SIGHUP: reload is not supported yet; ignored");
+		} else if (si.ssi_signo == SIGUSR1) {
+			/* the external address may have changed */
+			log_info("SIGUSR1: checking the external address");
+			if (iface_refresh_ext(sw->ctx))
+				ctx_run_ext_hooks(sw->ctx);
+			upstream_recheck(sw->ctx);
 		} else {
 			log_info("signal %u: stopping", si.ssi_signo);
 			sw->stop = 1;
@@ -120,6 +127,7 @@ signals_init(struct igdd_ctx *ctx)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
 		return -1;
 	sigwatch.lfd.fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
@@ -263,6 +271,8 @@ daemon_start(struct igdd_ctx *ctx)
 		log_warnx("lease file %s could not be restored", cfg->lease_file);
 	ctx->fw_check.cb = fwwatch_fire;
 	loop_timer_set(&ctx->loop, &ctx->fw_check, FW_CHECK_MS);
+	if (upstream_init(ctx) < 0)
+		fatalx("cannot start the relay to the upstream gateway");
 
 	if (cfg->enable_upnp) {
 		if (http_init(ctx) < 0 || desc_init(ctx) < 0 || events_init(ctx) < 0 ||
@@ -299,6 +309,7 @@ daemon_stop(struct igdd_ctx *ctx)
 		events_shutdown(ctx);
 		http_shutdown(ctx);
 	}
+	upstream_shutdown(ctx);
 	loop_timer_cancel(&ctx->loop, &ctx->fw_check);
 	/* The lease file keeps the mappings; the kernel forgets them, so no
 	 * port stays open without a daemon managing it. */

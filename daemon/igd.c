@@ -19,6 +19,7 @@
 #include "log.h"
 #include "soap.h"
 #include "store.h"
+#include "upstream.h"
 #include "util.h"
 
 bool
@@ -91,6 +92,28 @@ igd_error_from_store(enum store_result r, bool v2)
 	return 501;
 }
 
+
+/* RFC 6970 (IGD-PCP interworking), the same for a NAT-PMP or UPnP
+ * upstream: the port is taken upstream -> 718 (IGD:2: 729, "conflicts
+ * with a mapping assigned by another mechanism"), not authorized -> 606,
+ * quota or no resources -> 728 (IGD:1 has no such code: 501), anything
+ * else -> 501. */
+int
+igd_error_from_upstream(const struct upstream_answer *a, bool v2)
+{
+	if (a->local != ST_OK)
+		return igd_error_from_store(a->local, v2);
+	switch (a->err) {
+	case UPE_OK: return 0;
+	case UPE_PORT: return v2 ? 729 : 718;
+	case UPE_AUTH: return 606;
+	case UPE_QUOTA:
+	case UPE_RESOURCES: return v2 ? 728 : 501;
+	case UPE_NETWORK:
+	case UPE_OTHER: break;
+	}
+	return 501;
+}
 
 /* ------------------------------------------------------------ arguments */
 
@@ -213,6 +236,105 @@ reply_fault(struct http_conn *c, int code)
 	desc_buf_free(&b);
 }
 
+/* ------------------------------------------------------------ deferred */
+
+struct igd_deferred {
+	struct upstream_waiter w;
+	struct igdd_ctx *ctx;
+	struct http_conn *conn;		/* NULL once the client left */
+	const struct desc_service *svc;
+	const struct igd_action *action;
+	struct in6_addr requester;
+	unsigned version;
+	igd_finish_fn finish;
+};
+
+static void
+reply_action(struct http_conn *c, const struct igd_call *call, int r)
+{
+	struct desc_buf b = { 0 };
+
+	if (r != 0) {
+		reply_fault(c, r);
+		return;
+	}
+	/* Answer in the namespace the client used (the version it asked for). */
+	soap_write_response(&b, call->action->name, call->svc->type, call->version, call->out->p,
+			    call->out->len);
+	if (b.failed || call->out->failed)
+		reply_fault(c, 501);
+	else
+		http_reply(c, 200, "EXT:\r\n", "text/xml; charset=\"utf-8\"", b.p, b.len);
+	desc_buf_free(&b);
+}
+
+static void
+deferred_done(struct upstream_waiter *w, const struct upstream_answer *a)
+{
+	struct igd_deferred *d = container_of(w, struct igd_deferred, w);
+	struct desc_buf out = { 0 };
+	struct igd_call call;
+
+	if (d->conn != NULL) {
+		memset(&call, 0, sizeof(call));
+		call.ctx = d->ctx;
+		call.svc = d->svc;
+		call.requester = d->requester;
+		call.out = &out;
+		call.action = d->action;
+		call.conn = d->conn;
+		call.version = d->version;
+		reply_action(d->conn, &call, d->finish(&call, a));
+		desc_buf_free(&out);
+	}
+	free(d);
+}
+
+/* The client left (or the hold timed out): the relay goes on, unheard. */
+static void
+deferred_abort(void *arg)
+{
+	struct igd_deferred *d = arg;
+
+	upstream_waiter_cancel(d->ctx, &d->w);
+	free(d);
+}
+
+struct upstream_waiter *
+igd_defer_new(struct igd_call *call, igd_finish_fn finish)
+{
+	struct igd_deferred *d;
+
+	if (call->conn == NULL || !upstream_active(call->ctx) ||
+	    (d = calloc(1, sizeof(*d))) == NULL)
+		return NULL;
+	d->w.done = deferred_done;
+	d->ctx = call->ctx;
+	d->svc = call->svc;
+	d->action = call->action;
+	d->requester = call->requester;
+	d->version = call->version;
+	d->finish = finish;
+	return &d->w;
+}
+
+int
+igd_defer_start(struct igd_call *call, struct upstream_waiter *w)
+{
+	struct igd_deferred *d = container_of(w, struct igd_deferred, w);
+
+	d->conn = call->conn;
+	http_hold(call->conn, UPSTREAM_WAIT_MS + 1000, deferred_abort, d);
+	return IGD_DEFERRED;
+}
+
+void
+igd_defer_free(struct upstream_waiter *w)
+{
+	if (w != NULL)
+		free(container_of(w, struct igd_deferred, w));
+}
+
 /* POST on a control URL: the SOAPACTION header and the envelope must name
  * the same action of this service, in a version we serve. */
 static void
@@ -222,7 +344,7 @@ control_post(struct http_conn *c, const struct http_request *req, const void *ar
 	struct igdd_ctx *ctx = http_conn_ctx(c);
 	struct soap_action_hdr ah;
 	struct soap_envelope env;
-	struct desc_buf out = { 0 }, b = { 0 };
+	struct desc_buf out = { 0 };
 	struct igd_call call;
 	int r;
 
@@ -244,22 +366,18 @@ control_post(struct http_conn *c, const struct http_request *req, const void *ar
 	call.svc = svc;
 	call.env = &env;
 	call.out = &out;
+	call.conn = c;
+	call.version = ah.version;
 	addr_from_v4(&call.requester, http_conn_peer(c)->sin_addr);
 	r = igd_dispatch(&call, env.action);
-	if (r != 0) {
-		log_debug("soap: %s.%s: error %d", svc->type, env.action, r);
+	if (r == IGD_DEFERRED) {
 		desc_buf_free(&out);
-		reply_fault(c, r);
-		return;
+		return;		/* the relay's answer comes later */
 	}
-	/* Answer in the namespace the client used (the version it asked for). */
-	soap_write_response(&b, env.action, svc->type, ah.version, out.p, out.len);
-	if (b.failed || out.failed)
-		reply_fault(c, 501);
-	else
-		http_reply(c, 200, "EXT:\r\n", "text/xml; charset=\"utf-8\"", b.p, b.len);
+	if (r != 0)
+		log_debug("soap: %s.%s: error %d", svc->type, env.action, r);
+	reply_action(c, &call, r);
 	desc_buf_free(&out);
-	desc_buf_free(&b);
 }
 
 /* ------------------------------------------------------------ eventing */

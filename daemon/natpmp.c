@@ -10,6 +10,7 @@
 #include "log.h"
 #include "natpmp.h"
 #include "store.h"
+#include "upstream.h"
 #include "util.h"
 #include "wire.h"
 
@@ -23,7 +24,10 @@ natpmp_external_response(const struct igdd_ctx *ctx, uint8_t *buf, size_t size)
 	wr_u8(&w, NATPMP_OP_RESPONSE + NATPMP_OP_EXTERNAL);
 	/* §3.2: no external address yet is a network failure (result 3),
 	 * with the address field 0. */
-	wr_u16(&w, ctx->ext_addr.s_addr != 0 ? NATPMP_SUCCESS : NATPMP_NETWORK_FAILURE);
+	/* ... and so is an address from which mappings cannot be reached
+	 * (behind a CGN that no upstream protocol controls). */
+	wr_u16(&w, ctx->ext_addr.s_addr != 0 && upstream_reachable(ctx) ? NATPMP_SUCCESS
+								       : NATPMP_NETWORK_FAILURE);
 	wr_u32(&w, ctx_epoch(ctx));
 	wr_bytes(&w, &ctx->ext_addr.s_addr, 4);	/* already network order */
 	return w.err ? 0 : wr_len(&w);
@@ -81,13 +85,49 @@ map_delete(struct igdd_ctx *ctx, const struct in6_addr *from, uint8_t proto, uin
 									     : NATPMP_SUCCESS;
 }
 
+/* The relay's answer (or the store's, through it) as a NAT-PMP result. */
+static enum natpmp_result
+result_from_answer(const struct upstream_answer *a)
+{
+	if (a->local != ST_OK)
+		return result_from_store(a->local);
+	switch (a->err) {
+	case UPE_OK: return NATPMP_SUCCESS;
+	case UPE_AUTH: return NATPMP_REFUSED;
+	case UPE_PORT:
+	case UPE_QUOTA:
+	case UPE_RESOURCES: return NATPMP_NO_RESOURCES;
+	case UPE_NETWORK:
+	case UPE_OTHER: break;
+	}
+	return NATPMP_NETWORK_FAILURE;
+}
+
+/* The port and lifetime granted, from the answer (§3.3: never more than
+ * asked). */
+static enum natpmp_result
+map_granted(const struct upstream_answer *a, uint32_t lifetime, uint16_t *got_eport,
+	    uint32_t *got_lifetime)
+{
+	enum natpmp_result r = result_from_answer(a);
+
+	if (r != NATPMP_SUCCESS)
+		return r;
+	*got_eport = a->eport;
+	*got_lifetime = a->lifetime;
+	if (*got_lifetime == 0 || *got_lifetime > lifetime)
+		*got_lifetime = lifetime;
+	return NATPMP_SUCCESS;
+}
+
 static enum natpmp_result
 map_add(struct igdd_ctx *ctx, const struct in6_addr *from, uint8_t proto, uint16_t iport,
-	uint16_t eport, uint32_t lifetime, uint16_t *got_eport, uint32_t *got_lifetime)
+	uint16_t eport, uint32_t lifetime, uint16_t *got_eport, uint32_t *got_lifetime,
+	struct upstream_waiter *wt, bool *deferred)
 {
-	struct mapping req, *existing, *m = NULL;
+	struct mapping req, *existing;
+	struct upstream_answer a;
 	struct mapping_owner owner = { .addr = *from, .proto = OWNER_NATPMP };
-	enum store_result r;
 	unsigned flags = STORE_F_ANY_PORT;
 	char desc[32];
 
@@ -114,20 +154,21 @@ map_add(struct igdd_ctx *ctx, const struct in6_addr *from, uint8_t proto, uint16
 		return NATPMP_NO_RESOURCES;
 	req.desc = desc;
 	lifetime = store_clamp_lifetime(ctx->store, lifetime);
-	r = store_add(ctx->store, &req, lifetime, flags, &m);
-	if (r != ST_OK || m == NULL)
-		return r == ST_OK ? NATPMP_NO_RESOURCES : result_from_store(r);
-	*got_eport = m->eport;
-	*got_lifetime = store_lease_left(ctx->store, m);
-	if (*got_lifetime == 0 || *got_lifetime > lifetime)
-		*got_lifetime = lifetime;
-	return NATPMP_SUCCESS;
+	if (upstream_add(ctx, &req, lifetime, flags, 0, wt, &a, NULL) == 1) {
+		*deferred = true;
+		return NATPMP_SUCCESS;
+	}
+	return map_granted(&a, lifetime, got_eport, got_lifetime);
 }
 
-int
-natpmp_handle(struct igdd_ctx *ctx, const struct in6_addr *from,
-	      const uint8_t *req, size_t len, uint8_t *resp, size_t *resplen)
+/* The common part: a, when not NULL, is the relay's answer to this
+ * request, which waited (natpmp_answer()). */
+static int
+handle(struct igdd_ctx *ctx, const struct in6_addr *from, const uint8_t *req, size_t len,
+       uint8_t *resp, size_t *resplen, struct upstream_waiter *wt,
+       const struct upstream_answer *ans)
 {
+	bool deferred = false;
 	struct rd r;
 	struct wr w;
 	uint8_t version, op, proto;
@@ -194,13 +235,18 @@ natpmp_handle(struct igdd_ctx *ctx, const struct in6_addr *from,
 		return -1;		/* a map request is 12 bytes (§3.3) */
 	proto = op == NATPMP_OP_MAP_TCP ? IPPROTO_TCP : IPPROTO_UDP;
 
-	if (ctx->ext_addr.s_addr == 0)
+	if (ans != NULL)
+		res = map_granted(ans, store_clamp_lifetime(ctx->store, lifetime), &got_eport,
+				  &got_lifetime);
+	else if (ctx->ext_addr.s_addr == 0)
 		res = NATPMP_NETWORK_FAILURE;
 	else if (lifetime == 0)
 		res = map_delete(ctx, from, proto, iport);
 	else
 		res = map_add(ctx, from, proto, iport, eport, lifetime, &got_eport,
-			      &got_lifetime);
+			      &got_lifetime, wt, &deferred);
+	if (deferred)
+		return NATPMP_DEFERRED;
 	if (log_debug_on()) {
 		char a[64];
 		log_debug("NAT-PMP %s from %s: %s %u -> %u, %us: result %d", lifetime ? "map" : "unmap",
@@ -224,4 +270,25 @@ natpmp_handle(struct igdd_ctx *ctx, const struct in6_addr *from,
 	}
 	*resplen = wr_len(&w);
 	return 1;
+}
+
+int
+natpmp_handle(struct igdd_ctx *ctx, const struct in6_addr *from,
+	      const uint8_t *req, size_t len, uint8_t *resp, size_t *resplen)
+{
+	return handle(ctx, from, req, len, resp, resplen, NULL, NULL);
+}
+
+int
+natpmp_handle_w(struct igdd_ctx *ctx, const struct in6_addr *from, const uint8_t *req,
+		size_t len, uint8_t *resp, size_t *resplen, struct upstream_waiter *w)
+{
+	return handle(ctx, from, req, len, resp, resplen, w, NULL);
+}
+
+int
+natpmp_answer(struct igdd_ctx *ctx, const struct in6_addr *from, const uint8_t *req,
+	      size_t len, const struct upstream_answer *a, uint8_t *resp, size_t *resplen)
+{
+	return handle(ctx, from, req, len, resp, resplen, NULL, a);
 }

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "pcp.h"
 #include "store.h"
+#include "upstream.h"
 #include "util.h"
 #include "wire.h"
 
@@ -33,10 +34,14 @@ struct pcp_req {
 	struct in6_addr third_party;
 	struct in6_addr filter_peer;	/* :: = no filter */
 	char desc[MAPPING_DESC_MAX];
+	/* the relay: where a deferred answer goes, or the answer that came */
+	struct upstream_waiter *wt;
+	const struct upstream_answer *ans;
 };
 
 /* What the response carries besides the result. */
 struct pcp_answer {
+	bool deferred;			/* the relay's upstream answers later */
 	enum pcp_result result;
 	uint32_t lifetime;
 	uint16_t eport;
@@ -296,18 +301,64 @@ map_delete(struct igdd_ctx *ctx, const struct pcp_req *q, const struct in6_addr 
 		addr_from_v4(&a->ext_ip, ctx->ext_addr);
 }
 
+/* RFC 7648: a proxy passes its server's verdict on; the codes about its
+ * own exchange with the server (version, format, address) say only that
+ * the network failed. */
+static enum pcp_result
+result_from_answer(const struct upstream_answer *u, bool prefer_failure)
+{
+	if (u->local != ST_OK)
+		return result_from_store(u->local, prefer_failure);
+	if (u->err == UPE_OK)
+		return PCP_SUCCESS;
+	switch (u->pcp_result) {
+	case PCP_NOT_AUTHORIZED:
+	case PCP_UNSUPP_OPTION:
+	case PCP_NO_RESOURCES:
+	case PCP_UNSUPP_PROTOCOL:
+	case PCP_USER_EX_QUOTA:
+	case PCP_CANNOT_PROVIDE_EXTERNAL:
+	case PCP_EXCESSIVE_REMOTE_PEERS:
+		return (enum pcp_result)u->pcp_result;
+	default:
+		break;
+	}
+	switch (u->err) {
+	case UPE_PORT: return prefer_failure ? PCP_CANNOT_PROVIDE_EXTERNAL : PCP_NO_RESOURCES;
+	case UPE_AUTH: return PCP_NOT_AUTHORIZED;
+	case UPE_QUOTA: return PCP_USER_EX_QUOTA;
+	case UPE_RESOURCES: return PCP_NO_RESOURCES;
+	default: return PCP_NETWORK_FAILURE;
+	}
+}
+
+/* The answer of a MAP from the relay's (a plain store add included). */
+static void
+map_granted(const struct pcp_req *q, const struct upstream_answer *u, uint32_t lifetime,
+	    struct pcp_answer *a)
+{
+	a->result = result_from_answer(u, q->opt_prefer_failure != NULL);
+	if (a->result != PCP_SUCCESS)
+		return;
+	a->eport = u->eport;
+	addr_from_v4(&a->ext_ip, u->ext);
+	a->lifetime = u->lifetime;
+	if (a->lifetime == 0 || a->lifetime > lifetime)
+		a->lifetime = lifetime;
+}
+
 static void
 map_add(struct igdd_ctx *ctx, const struct pcp_req *q, const struct in6_addr *iaddr,
 	const struct in6_addr *requester, struct pcp_answer *a)
 {
 	bool prefer_failure = q->opt_prefer_failure != NULL;
 	struct in6_addr ours;
-	struct mapping req, *existing, *m = NULL;
+	struct mapping req, *existing;
 	unsigned flags = STORE_F_CHECK_NONCE;
 	struct mapping_owner owner = { .addr = *requester, .proto = OWNER_PCP };
+	struct upstream_answer ua;
 	uint32_t lifetime;
 	char desc[32];
-	enum store_result r;
 
 	if (q->proto != IPPROTO_TCP && q->proto != IPPROTO_UDP) {
 		/* Includes protocol 0 ("all protocols"), legal only in a
@@ -384,18 +435,12 @@ map_add(struct igdd_ctx *ctx, const struct pcp_req *q, const struct in6_addr *ia
 		}
 	}
 	lifetime = store_clamp_lifetime(ctx->store, q->lifetime);
-	r = store_add(ctx->store, &req, lifetime, flags, &m);
-	a->result = result_from_store(r, prefer_failure);
-	if (a->result != PCP_SUCCESS || m == NULL) {
-		if (a->result == PCP_SUCCESS)
-			a->result = PCP_NO_RESOURCES;
+	if (upstream_add(ctx, &req, lifetime, flags, prefer_failure ? UPSTREAM_EXACT : 0, q->wt,
+			 &ua, NULL) == 1) {
+		a->deferred = true;
 		return;
 	}
-	a->eport = m->eport;
-	a->ext_ip = ours;
-	a->lifetime = store_lease_left(ctx->store, m);
-	if (a->lifetime == 0 || a->lifetime > lifetime)
-		a->lifetime = lifetime;
+	map_granted(q, &ua, lifetime, a);
 }
 
 /* MAP (§11): the internal address is the client's, or THIRD_PARTY's. */
@@ -405,6 +450,12 @@ do_map(struct igdd_ctx *ctx, struct pcp_req *q, const struct in6_addr *from,
 {
 	const struct in6_addr *iaddr = &q->client;
 
+	if (q->ans != NULL) {
+		/* The relay's answer to this request, which waited: it passed
+		 * every check below when it came. */
+		map_granted(q, q->ans, store_clamp_lifetime(ctx->store, q->lifetime), a);
+		return a->result;
+	}
 	if (q->opt_third_party != NULL) {
 		/* §13.1: a THIRD_PARTY naming the sender itself is malformed. */
 		if (addr_eq(&q->third_party, from))
@@ -467,9 +518,12 @@ map_response(const struct igdd_ctx *ctx, const struct pcp_req *q,
 	return w.err ? 0 : wr_len(&w);
 }
 
-int
-pcp_handle(struct igdd_ctx *ctx, const struct in6_addr *from,
-	   const uint8_t *req, size_t len, uint8_t *resp, size_t *resplen)
+/* pcp_handle(), pcp_handle_w(), pcp_answer(): wt is where an answer that
+ * waits for the relay goes, ans the relay's answer to this request. */
+static int
+handle(struct igdd_ctx *ctx, const struct in6_addr *from, const uint8_t *req, size_t len,
+       uint8_t *resp, size_t *resplen, struct upstream_waiter *wt,
+       const struct upstream_answer *ans)
 {
 	struct pcp_req q;
 	struct pcp_answer a;
@@ -481,6 +535,8 @@ pcp_handle(struct igdd_ctx *ctx, const struct in6_addr *from,
 	*resplen = 0;
 	memset(&q, 0, sizeof(q));
 	memset(&a, 0, sizeof(a));
+	q.wt = wt;
+	q.ans = ans;
 	rd_init(&r, req, len);
 	version = rd_u8(&r);
 	op = rd_u8(&r);
@@ -547,6 +603,8 @@ pcp_handle(struct igdd_ctx *ctx, const struct in6_addr *from,
 		if (res != PCP_SUCCESS)
 			break;
 		res = do_map(ctx, &q, from, &a);
+		if (a.deferred)
+			return PCP_DEFERRED;
 		if (log_debug_on()) {
 			char s[64];
 			log_debug("PCP MAP from %s: %s %u -> %u, %us: result %d",
@@ -570,38 +628,53 @@ pcp_handle(struct igdd_ctx *ctx, const struct in6_addr *from,
 	return 1;
 }
 
-/* --- unsolicited MAP responses (§14.2) --------------------------------- */
-
-/* An option header (§7.3): code, reserved, length of the data. */
-static void
-write_option(struct wr *w, uint8_t code, uint16_t len)
+int
+pcp_handle(struct igdd_ctx *ctx, const struct in6_addr *from,
+	   const uint8_t *req, size_t len, uint8_t *resp, size_t *resplen)
 {
-	wr_u8(w, code);
-	wr_u8(w, 0);
-	wr_u16(w, len);
+	return handle(ctx, from, req, len, resp, resplen, NULL, NULL);
 }
+
+int
+pcp_handle_w(struct igdd_ctx *ctx, const struct in6_addr *from, const uint8_t *req, size_t len,
+	     uint8_t *resp, size_t *resplen, struct upstream_waiter *w)
+{
+	return handle(ctx, from, req, len, resp, resplen, w, NULL);
+}
+
+int
+pcp_answer(struct igdd_ctx *ctx, const struct in6_addr *from, const uint8_t *req, size_t len,
+	   const struct upstream_answer *a, uint8_t *resp, size_t *resplen)
+{
+	return handle(ctx, from, req, len, resp, resplen, NULL, a);
+}
+
+/* --- unsolicited MAP responses (§14.2) --------------------------------- */
 
 size_t
 pcp_map_update(const struct igdd_ctx *ctx, const struct mapping *m, uint8_t *buf, size_t size)
 {
 	struct in6_addr ext;
+	struct in_addr ext4;
+	uint16_t eport;
 	struct wr w;
 
 	if (m->owner->proto != OWNER_PCP || ctx->ext_addr.s_addr == 0)
 		return 0;
-	addr_from_v4(&ext, ctx->ext_addr);
+	upstream_view(ctx, m, &ext4, &eport);	/* relayed: the upstream's */
+	addr_from_v4(&ext, ext4);
 	wr_init(&w, buf, size);
 	write_header(ctx, &w, PCP_OP_MAP, PCP_SUCCESS, store_lease_left(ctx->store, m));
-	write_map_body(&w, m->owner->nonce, m->proto, m->iport, m->eport, &ext);
+	write_map_body(&w, m->owner->nonce, m->proto, m->iport, eport, &ext);
 	/* The options the mapping was made with, as its responses carried
 	 * them: a mapping for another host names it (THIRD_PARTY), a
 	 * restricted one its peer (FILTER, the whole address, any port). */
 	if (!addr_eq(m->iaddr, &m->owner->addr)) {
-		write_option(&w, PCP_OPT_THIRD_PARTY, 16);
+		pcp_wr_option(&w, PCP_OPT_THIRD_PARTY, 16);
 		wr_bytes(&w, m->iaddr, 16);
 	}
 	if (!addr_is_any(m->rhost)) {
-		write_option(&w, PCP_OPT_FILTER, 20);
+		pcp_wr_option(&w, PCP_OPT_FILTER, 20);
 		wr_u8(&w, 0);
 		wr_u8(&w, 128);
 		wr_u16(&w, 0);

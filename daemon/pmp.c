@@ -29,6 +29,7 @@
 #include "pcp_update.h"
 #include "pmp.h"
 #include "store.h"
+#include "upstream.h"
 #include "util.h"
 
 _Static_assert(PMP_MAX_DATAGRAM >= NATPMP_RESP_MAX && PMP_MAX_DATAGRAM >= PCP_MAX_LEN,
@@ -65,8 +66,22 @@ struct pmp_io {
 	struct pmp_req reqs[PMP_BATCH];
 };
 
+/* An answer that waits for the relay's upstream: the request, kept. */
+struct pmp_deferred {
+	struct upstream_waiter w;
+	struct pmp *pmp;
+	struct pmp_deferred *prev, *next;
+	unsigned slot;
+	struct sockaddr_in peer;
+	struct in6_addr from;
+	size_t len;
+	uint8_t req[PMP_MAX_DATAGRAM + 1];
+};
+
 struct pmp {
 	struct igdd_ctx *ctx;
+	struct pmp_deferred *deferred;	/* waiting answers */
+	unsigned n_deferred;
 	struct pmp_io io;
 	struct pmp_counters n;
 	struct pmp_sock socks[CFG_MAX_LISTEN];	/* by LAN slot (ctx->lan) */
@@ -78,6 +93,25 @@ struct pmp {
 int
 pmp_handle(struct igdd_ctx *ctx, const struct in6_addr *from,
 	   const uint8_t *req, size_t len, uint8_t *resp, size_t *resplen)
+{
+	return pmp_handle_w(ctx, from, req, len, resp, resplen, NULL);
+}
+
+int
+pmp_answer(struct igdd_ctx *ctx, const struct in6_addr *from, const uint8_t *req, size_t len,
+	   const struct upstream_answer *a, uint8_t *resp, size_t *resplen)
+{
+	*resplen = 0;
+	if (len < 1)
+		return -1;
+	if (req[0] == NATPMP_VERSION)
+		return natpmp_answer(ctx, from, req, len, a, resp, resplen);
+	return pcp_answer(ctx, from, req, len, a, resp, resplen);
+}
+
+int
+pmp_handle_w(struct igdd_ctx *ctx, const struct in6_addr *from, const uint8_t *req, size_t len,
+	     uint8_t *resp, size_t *resplen, struct upstream_waiter *w)
 {
 	int rc;
 
@@ -91,9 +125,9 @@ pmp_handle(struct igdd_ctx *ctx, const struct in6_addr *from,
 	 * version 2 for 1 and > 2).  So NAT-PMP's own "unsupported version"
 	 * answer of RFC 6886 §3.5 is never needed on this port. */
 	if (req[0] == NATPMP_VERSION)
-		rc = natpmp_handle(ctx, from, req, len, resp, resplen);
+		rc = natpmp_handle_w(ctx, from, req, len, resp, resplen, w);
 	else
-		rc = pcp_handle(ctx, from, req, len, resp, resplen);
+		rc = pcp_handle_w(ctx, from, req, len, resp, resplen, w);
 	if (rc < 0)
 		ctx->stats.dropped_malformed++;
 	return rc;
@@ -108,8 +142,8 @@ pmp_handle_batch(struct igdd_ctx *ctx, struct pmp_req *reqs, size_t n)
 		return 0;
 	store_hold(ctx->store);
 	for (i = 0; i < n; i++)
-		reqs[i].rc = pmp_handle(ctx, &reqs[i].from, reqs[i].req, reqs[i].len,
-					reqs[i].resp, &reqs[i].resplen);
+		reqs[i].rc = pmp_handle_w(ctx, &reqs[i].from, reqs[i].req, reqs[i].len,
+					  reqs[i].resp, &reqs[i].resplen, reqs[i].w);
 	return store_commit(ctx->store);
 }
 
@@ -161,6 +195,8 @@ pmp_outcome(struct pmp_sock *ps, const struct pmp_req *r, const struct sockaddr_
 {
 	const uint8_t *nonce;
 
+	if (r->rc == PMP_DEFERRED)
+		return false;	/* pmp_deferred_done() answers */
 	if (r->rc < 0 || (r->rc == 1 && r->resplen == 0)) {
 		ps->pmp->n.dropped_malformed++;
 		log_debug("NAT-PMP/PCP: dropped a malformed datagram of %zu bytes from %s",
@@ -199,6 +235,83 @@ pmp_send(struct pmp_sock *ps, struct mmsghdr *out, unsigned n)
 		ps->pmp->n.answered += (unsigned)sent;
 		i += (unsigned)sent;
 	}
+}
+
+/* --- answers that wait for the relay's upstream ----------------------- */
+
+static void
+deferred_unlink(struct pmp *p, struct pmp_deferred *d)
+{
+	DLIST_UNLINK(&p->deferred, (struct pmp_deferred **)NULL, d);
+	d->prev = d->next = NULL;
+	p->n_deferred--;
+}
+
+/* The relay answered: the answer to the kept request goes out now (its
+ * mapping change is on disk: the relay commits before it tells). */
+static void
+deferred_done(struct upstream_waiter *w, const struct upstream_answer *a)
+{
+	struct pmp_deferred *d = container_of(w, struct pmp_deferred, w);
+	struct pmp *p = d->pmp;
+	struct pmp_req r;
+
+	deferred_unlink(p, d);
+	memset(&r, 0, sizeof(r));
+	r.from = d->from;
+	r.req = d->req;
+	r.len = d->len;
+	r.rc = pmp_answer(p->ctx, &d->from, d->req, d->len, a, r.resp, &r.resplen);
+	if (d->slot < CFG_MAX_LISTEN && p->socks[d->slot].open &&
+	    pmp_outcome(&p->socks[d->slot], &r, &d->peer)) {
+		if (sendto(p->socks[d->slot].lfd.fd, r.resp, r.resplen, 0,
+			   (struct sockaddr *)&d->peer, sizeof(d->peer)) < 0)
+			log_warn("NAT-PMP/PCP sendto %s", ADDR4_STR(d->peer.sin_addr));
+		else
+			p->n.answered++;
+	}
+	free(d);
+}
+
+/* With a relay, each request may have to wait: a copy of it, ready. */
+static struct upstream_waiter *
+deferred_new(struct pmp_sock *ps, const struct pmp_req *r, const struct sockaddr_in *peer)
+{
+	struct pmp *p = ps->pmp;
+	struct pmp_deferred *d;
+
+	if (!upstream_active(p->ctx) || p->n_deferred >= PMP_MAX_DEFERRED ||
+	    (d = calloc(1, sizeof(*d))) == NULL)
+		return NULL;
+	d->w.done = deferred_done;
+	d->pmp = p;
+	d->slot = (unsigned)(ps - p->socks);
+	d->peer = *peer;
+	d->from = r->from;
+	d->len = r->len < sizeof(d->req) ? r->len : sizeof(d->req);
+	memcpy(d->req, r->req, d->len);
+	return &d->w;
+}
+
+/* After the batch: a deferred answer's copy is kept until the relay
+ * tells, the others are dropped. */
+static void
+deferred_keep(struct pmp *p, struct upstream_waiter *w, bool keep)
+{
+	struct pmp_deferred *d;
+
+	if (w == NULL)
+		return;
+	d = container_of(w, struct pmp_deferred, w);
+	if (!keep) {
+		free(d);
+		return;
+	}
+	d->next = p->deferred;
+	if (p->deferred != NULL)
+		p->deferred->prev = d;
+	p->deferred = d;
+	p->n_deferred++;
 }
 
 /* Datagrams are read PMP_BATCH at a time with recvmmsg(): a burst costs
@@ -240,9 +353,13 @@ pmp_readable(struct loop_fd *lfd, uint32_t events)
 			return;
 		}
 		for (i = 0, n = 0; i < got; i++)
-			if (pmp_accept(ps, &mm[i].msg_hdr, mm[i].msg_len, bufs[i], &reqs[n]))
+			if (pmp_accept(ps, &mm[i].msg_hdr, mm[i].msg_len, bufs[i], &reqs[n])) {
+				reqs[n].w = deferred_new(ps, &reqs[n], &srcs[i]);
 				peer[n++] = &srcs[i];
+			}
 		pmp_handle_batch(ps->pmp->ctx, reqs, n);
+		for (k = 0; k < n; k++)
+			deferred_keep(ps->pmp, reqs[k].w, reqs[k].rc == PMP_DEFERRED);
 		/* The answers, in the order of their requests, reuse mm[]:
 		 * the requests are done with. */
 		memset(mm, 0, sizeof(mm));
@@ -509,6 +626,12 @@ pmp_shutdown(struct igdd_ctx *ctx)
 		 (unsigned long long)p->n.dropped_malformed, (unsigned long long)p->n.ignored,
 		 (unsigned long long)p->n.announced);
 	loop_timer_cancel(&ctx->loop, &p->announce);
+	while (p->deferred != NULL) {
+		struct pmp_deferred *d = p->deferred;
+		upstream_waiter_cancel(ctx, &d->w);
+		deferred_unlink(p, d);
+		free(d);
+	}
 	for (k = 0; k < CFG_MAX_LISTEN; k++)
 		pmp_iface_teardown(ctx, k);
 	free(p);
