@@ -48,6 +48,7 @@
 #define UP_RENEW_MAX_RT_MS	30000	/* longest wait between two tries of a renewal */
 #define UP_DEL_TRIES		3
 #define UP_MAX_LIFETIME		7200	/* asked for a longer (or permanent) local lease */
+#define UP_MIN_LIFETIME		120
 #define UP_MIN_RENEW_MS		1000
 #define UP_TELL_DELAY_MS	1000	/* re-requests settle before the clients hear */
 #define UP_CLIENT_PORT		5350	/* RFC 6887 §14.1: where ANNOUNCEs come */
@@ -249,14 +250,17 @@ nonce_for(const struct upstream *u, const struct mapping *m, uint8_t *out)
 	memcpy(out + 8, &h[1], 4);
 }
 
-/* The lifetime to ask upstream for m: what is left of its lease, a
- * permanent or long one asked for in UP_MAX_LIFETIME pieces. */
+/* The lifetime to ask upstream for m: what is left of its lease, at least
+ * UP_MIN_LIFETIME (RFC 6887 §15's floor: the local end deletes it anyway),
+ * a permanent or long one asked for in UP_MAX_LIFETIME pieces. */
 static uint32_t
 lifetime_for(const struct upstream *u, const struct mapping *m)
 {
 	uint32_t left = store_lease_left(u->ctx->store, m);
 
-	return left == 0 || left > UP_MAX_LIFETIME ? UP_MAX_LIFETIME : left;
+	if (left == 0 || left > UP_MAX_LIFETIME)
+		return UP_MAX_LIFETIME;
+	return left < UP_MIN_LIFETIME ? UP_MIN_LIFETIME : left;
 }
 
 static struct up_entry *
@@ -473,22 +477,25 @@ entry_fail(struct upstream *u, struct up_entry *e, enum upstream_err err, int pc
 	struct mapping *m = e->m;
 
 	refusal_answer(e, err, pcp_result, &a);
+	log_debug("upstream: %s %u not made (%s, PCP result %d)", proto_name(e->proto), e->lport,
+		  err == UPE_NETWORK ? "no answer" : "refused", pcp_result);
 	if (err == UPE_NETWORK)
 		u->st.timed_out++;
 	else
 		u->st.refused++;
 	e->m = NULL;
-	if (upstream_may_hold) {
-		entry_to_dead(u, e);
-	} else {
-		entry_detach(u, e);
-		entry_free(u, e);
-		e = NULL;
-	}
 	if (m != NULL)
 		store_rollback(u->ctx->store, m);
-	if (e != NULL)
+	/* The key is free before anyone hears: a client that asks again at
+	 * once gets a new entry. */
+	if (upstream_may_hold) {
+		entry_to_dead(u, e);
 		answer_waiters(e, &a);
+	} else {
+		entry_detach(u, e);
+		answer_waiters(e, &a);
+		entry_free(u, e);
+	}
 }
 
 /* Renew, or request again from the start, a live entry. */

@@ -52,11 +52,16 @@ uppcp_write_map(uint8_t *buf, size_t size, const struct uppcp_map *q)
 	}
 	dlen = q->desc != NULL ? strlen(q->desc) : 0;
 	if (dlen > 0 && q->lifetime != 0) {
-		if (dlen > 128)
-			dlen = 128;	/* a description is a hint: keep datagrams small */
-		pcp_wr_option(&w, PCP_OPT_DESCRIPTION, (uint16_t)dlen);
+		size_t padded = (dlen + 3) & ~(size_t)3;
+
+		if (padded > 128)
+			padded = dlen = 128;	/* a hint: keep datagrams small */
+		/* Padded with blanks to a multiple of 4, its length says so:
+		 * miniupnpd before 2.3.11 steps over an option by its length
+		 * without the padding and refuses the rest (MALFORMED_OPTION). */
+		pcp_wr_option(&w, PCP_OPT_DESCRIPTION, (uint16_t)padded);
 		wr_bytes(&w, q->desc, dlen);
-		wr_zero(&w, ((dlen + 3) & ~(size_t)3) - dlen);
+		wr_bytes(&w, "   ", padded - dlen);
 	}
 	return w.err ? 0 : wr_len(&w);
 }

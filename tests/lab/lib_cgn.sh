@@ -94,11 +94,16 @@ cgn_start_igdd() {
 		echo "enable_upnp=yes"
 		echo "enable_natpmp=yes"
 		echo "secure_mode=yes"
-		echo "min_lifetime=2"
+		echo "http_port=2869"
 		echo "lease_file=$LAB_DIR/cgn.leases"
 		echo "uuid=6a1e2f0c-5d3b-4c7e-9f10-2b3c4d5e6f70"
 		cat
 	} >"$LAB_DIR/cgn.conf"
+	cgn_igdd_run
+}
+
+# cgn_igdd_run: start igdd in the CGN with the configuration written.
+cgn_igdd_run() {
 	: >>"$LAB_DIR/cgn.log"
 	_from=$(($(wc -l <"$LAB_DIR/cgn.log") + 1))
 	ip netns exec "$NS_CGN" "$IGDD" -d -f "$LAB_DIR/cgn.conf" -P "$LAB_DIR/cgn.pid" \
@@ -125,9 +130,8 @@ cgn_start_miniupnpd() {
 		echo "listening_ip=lan0"
 		echo "http_port=2869"
 		echo "enable_upnp=yes"
-		echo "enable_pcp_pmp=yes"
+		echo "enable_natpmp=yes"
 		echo "secure_mode=yes"
-		echo "min_lifetime=2"
 		echo "lease_file=$LAB_DIR/miniupnpd.leases"
 		echo "uuid=3d3cec3a-8cf0-11e0-98ee-001a6bd2d07b"
 		echo "upnp_table_name=filter"
@@ -185,3 +189,172 @@ cgn_holds() {
 
 # ms_now: milliseconds of the monotonic-ish clock, for timings.
 ms_now() { date +%s%3N; }
+
+# cgn_maps PROTO PORT: the CGN's kernel maps external PORT (igdd's map
+# element "tcp . PORT ..." or miniupnpd's rule "@nh,72,8 0x6 th dport PORT",
+# the protocol byte of the IPv4 header).
+cgn_maps() {
+	_n=0x6; [ "$1" = udp ] && _n=0x11
+	cgn nft list ruleset 2>/dev/null | grep -Eqi "(\b$1 \. $2\b|@nh,72,8 $_n th dport $2\b)"
+}
+
+# cgn_restart_empty: kill -9 the CGN's daemon, forget everything it held
+# (lease file, kernel state), start it again with the same configuration.
+cgn_restart_empty() {
+	_kind=$CGN_KIND
+	cgn_stop KILL
+	if [ "$_kind" = igdd ]; then
+		rm -f "$LAB_DIR/cgn.leases"	# its restart installs exactly the file
+		cgn_igdd_run
+	else
+		rm -f "$LAB_DIR/miniupnpd.leases"
+		for _c in miniupnpd prerouting_miniupnpd postrouting_miniupnpd; do
+			cgn nft flush chain inet filter $_c
+		done
+		cgn "$MINIUPNPD" -f "$LAB_DIR/miniupnpd.conf" -P "$LAB_DIR/miniupnpd.pid" \
+			>>"$LAB_DIR/miniupnpd.log" 2>&1 || return 1
+		CGN_KIND=miniupnpd
+		wait_for 5 sh -c "ip netns exec $NS_CGN ss -lnu | grep -q ':5351 '"
+		CGN_PID=$(cat "$LAB_DIR/miniupnpd.pid" 2>/dev/null)
+	fi
+}
+
+# soap_us NS URL URN ACTION ARGS...: a SOAP call; prints "US STATUS": the
+# exchange's time in microseconds, connect to answer (soapc's own clock).
+soap_us() {
+	_ns=$1; shift
+	_r=$(SOAPC_TIME=1 $_ns "$SOAPC" "$@" 2>&1)
+	echo "$(printf '%s\n' "$_r" | sed -n 's/^TIME_US //p' | head -1) $(printf '%s\n' "$_r" | sed -n 's/^HTTP //p' | head -1)"
+}
+
+# median: the median of the numbers on stdin.
+median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+
+# add_us NS BASE CLIENT PORT: one AddPortMapping (TCP PORT -> CLIENT:9000),
+# its time in microseconds and HTTP status.
+add_us() {
+	soap_us "$1" "$2/ctl/IPConn" "$URN_IPC2" AddPortMapping NewRemoteHost= \
+		NewExternalPort="$4" NewProtocol=TCP NewInternalPort=9000 NewInternalClient="$3" \
+		NewEnabled=1 NewPortMappingDescription=timing NewLeaseDuration=600
+}
+
+# cgn_scenario igdd|miniupnpd pcp|natpmp|upnp REFUSAL_ERROR: the whole
+# relay story through one upstream protocol to one CGN daemon.
+cgn_scenario() {
+	_kind=$1 _proto=$2 _refusal=$3
+	cgn_up || { fail "the four-namespace lab comes up"; lab_finish; }
+	# The CGN refuses 7000-7099 to everyone.
+	if [ "$_kind" = miniupnpd ] && [ ! -x "$MINIUPNPD" ]; then
+		skip "needs $MINIUPNPD (apt-get install miniupnpd-nftables; configure --install-deps)"
+		lab_finish
+	fi
+	check "$_kind starts as the CGN's PCP/NAT-PMP/UPnP server" cgn_start_$_kind <<EOF2
+deny 7000-7099 0.0.0.0/0 0-65535
+allow 1024-65535 100.64.7.0/24 1024-65535
+EOF2
+	cpe_conf "$LAB_DIR/igdd.conf" "$_proto" </dev/null
+	: >>"$LAB_DIR/igdd.log"
+	log_mark
+	check "the CPE's igdd starts with upstream_protocol=$_proto" \
+		lab_start_igdd "$LAB_DIR/igdd.conf" -v
+	check "the CPE learns the CGN's external address $CGN_OUT" \
+		cpe_log_wait 15 "external address $CGN_OUT"
+	cgn_story_map "$_proto"
+	cgn_story_refuse "$_refusal"
+	cgn_story_timing
+	cgn_story_restart
+	check "the CPE's igdd stops with status 0" lab_stop_igdd
+	lab_finish
+}
+
+# natpmpc_port OUT PROTO: the public port natpmpc says it got.
+natpmpc_port() { sed -n "s/.*Mapped public port \([0-9]*\) protocol $2 .*/\1/p" "$1" | head -1; }
+
+cgn_story_map() {
+	c1 natpmpc -g "$GW_LAN" >"$LAB_DIR/n0.out" 2>&1
+	check "natpmpc on the LAN sees the CGN's address" \
+		grep -q "Public IP address : $CGN_OUT" "$LAB_DIR/n0.out"
+	lab_listen c1 tcp 9000 TOKTCP
+	lab_listen c1 udp 9001 TOKUDP
+	c1 natpmpc -g "$GW_LAN" -a 8000 9000 tcp 3600 >"$LAB_DIR/n1.out" 2>&1
+	P1=$(natpmpc_port "$LAB_DIR/n1.out" TCP)
+	check "natpmpc gets a TCP mapping (public port ${P1:-none})" test -n "$P1"
+	check "TCP from the outside host to $CGN_OUT:$P1 reaches c1 through both NATs" \
+		reach_cgn tcp "${P1:-0}" TOKTCP
+	UPNP_BASE=$(lab_upnp_base)
+	c1 upnpc -u "$UPNP_BASE/rootDesc.xml" -e relayed -a "$C1" 9001 8001 UDP \
+		>"$LAB_DIR/u1.out" 2>&1
+	check "upnpc: the external address is the CGN's" \
+		grep -q "ExternalIPAddress = $CGN_OUT" "$LAB_DIR/u1.out"
+	check "upnpc maps UDP $CGN_OUT:8001 -> c1:9001" \
+		grep -q "external $CGN_OUT:8001 UDP is redirected to internal $C1:9001" "$LAB_DIR/u1.out"
+	check "UDP from the outside host to $CGN_OUT:8001 reaches c1 through both NATs" \
+		reach_cgn udp 8001 TOKUDP
+	check "the CGN maps UDP 8001" cgn_maps udp 8001
+	c1 upnpc -u "$UPNP_BASE/rootDesc.xml" -d 8001 UDP >"$LAB_DIR/u2.out" 2>&1
+	check_not "upnpc -d: UDP 8001 no longer reaches c1" reach_cgn udp 8001 TOKUDP
+	check_not "... and the CGN no longer maps it" cgn_maps udp 8001
+	c1 natpmpc -g "$GW_LAN" -a "${P1:-0}" 9000 tcp 0 >/dev/null 2>&1
+	check_not "natpmpc delete: TCP $P1 no longer reaches c1" reach_cgn tcp "${P1:-0}" TOKTCP
+	check_not "... and the CGN no longer maps it" cgn_maps tcp "${P1:-0}"
+	c1 natpmpc -g "$GW_LAN" -a 8002 9000 tcp 3 >"$LAB_DIR/n2.out" 2>&1
+	P2=$(natpmpc_port "$LAB_DIR/n2.out" TCP)
+	check "a 3 s NAT-PMP lease carries traffic at first" reach_cgn tcp "${P2:-0}" TOKTCP
+	check "... while the CGN holds it longer (it asked for at least 120 s)" cgn_maps tcp "${P2:-0}"
+	sleep 4
+	check "after the local lease ended the CGN no longer maps $P2 either" \
+		wait_for 3 cgn_maps_gone tcp "${P2:-0}"
+}
+cgn_maps_gone() { ! cgn_maps "$@"; }
+
+# The CGN refuses a port: the LAN client gets the protocol's error and no
+# local mapping is left.
+cgn_story_refuse() {
+	_r=$(soap c1 /ctl/IPConn "$URN_IPC2" AddPortMapping NewRemoteHost= NewExternalPort=7000 \
+		NewProtocol=TCP NewInternalPort=9000 NewInternalClient="$C1" NewEnabled=1 \
+		NewPortMappingDescription=refused NewLeaseDuration=0)
+	check "AddPortMapping of a port the CGN refuses: UPnP error $1 (got $(upnp_error "$_r"))" \
+		test "$(upnp_error "$_r")" = "$1"
+	_r=$(soap c1 /ctl/IPConn "$URN_IPC2" GetSpecificPortMappingEntry NewRemoteHost= \
+		NewExternalPort=7000 NewProtocol=TCP)
+	check "... and no local mapping is left (GetSpecificPortMappingEntry 714)" \
+		test "$(upnp_error "$_r")" = 714
+	check_not "... nor a kernel element on the CPE" sh -c "ip netns exec $NS_GW nft list ruleset | grep -qw 7000"
+	c1 natpmpc -g "$GW_LAN" -a 7001 9000 tcp 3600 >"$LAB_DIR/n3.out" 2>&1
+	_p=$(natpmpc_port "$LAB_DIR/n3.out" TCP)
+	check "natpmpc asking for a refused port gets another one or an error, never 7001" \
+		test "${_p:-none}" != 7001
+	[ -n "$_p" ] && c1 natpmpc -g "$GW_LAN" -a "$_p" 9000 tcp 0 >/dev/null 2>&1
+}
+
+# The time a relayed AddPortMapping takes (c1 -> CPE -> CGN and back),
+# against a local one (the CPE as a client of the CGN's own daemon, which
+# maps locally): medians of 5, as soapc times its exchange.
+cgn_story_timing() {
+	: >"$LAB_DIR/t.rel"
+	: >"$LAB_DIR/t.loc"
+	for i in 1 2 3 4 5; do
+		add_us c1 "$UPNP_BASE" "$C1" $((8100 + i)) >>"$LAB_DIR/t.rel"
+		add_us gw "http://$CGN_IN:2869" "$CPE_WAN" $((8200 + i)) >>"$LAB_DIR/t.loc"
+	done
+	check "5 relayed AddPortMappings succeed" test "$(grep -c ' 200$' "$LAB_DIR/t.rel")" = 5
+	check "5 local AddPortMappings at the CGN succeed" test "$(grep -c ' 200$' "$LAB_DIR/t.loc")" = 5
+	echo "TIMING lab/$LAB_TEST: AddPortMapping relayed $(cut -d' ' -f1 "$LAB_DIR/t.rel" | median) us," \
+		"local at the CGN $(cut -d' ' -f1 "$LAB_DIR/t.loc" | median) us (medians of 5;" \
+		"relayed: $(cut -d' ' -f1 "$LAB_DIR/t.rel" | tr '\n' ' ')local: $(cut -d' ' -f1 "$LAB_DIR/t.loc" | tr '\n' ' '))"
+	check "the relayed mapping carries traffic" reach_cgn tcp 8101 TOKTCP
+}
+
+# The CGN's daemon is killed and restarted empty: the mapping works again
+# within 30 s, without any client action.
+cgn_story_restart() {
+	c1 natpmpc -g "$GW_LAN" -a 8003 9000 tcp 3600 >"$LAB_DIR/n4.out" 2>&1
+	P3=$(natpmpc_port "$LAB_DIR/n4.out" TCP)
+	check "a mapping before the CGN restarts carries traffic" reach_cgn tcp "${P3:-0}" TOKTCP
+	_t0=$(ms_now)
+	cgn_restart_empty
+	check "the CGN's $CGN_KIND restarts with no mapping" test -n "$CGN_PID"
+	check "within 30 s the mapping works again with no client action" \
+		wait_for 30 reach_cgn tcp "${P3:-0}" TOKTCP
+	echo "TIMING lab/$LAB_TEST: mapping back $(( $(ms_now) - _t0 )) ms after the CGN restarted empty"
+}

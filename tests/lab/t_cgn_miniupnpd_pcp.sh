@@ -1,0 +1,6 @@
+#!/bin/sh
+# t_cgn_miniupnpd_pcp.sh - behind a CGN running Debian's miniupnpd, mappings
+# relayed with pcp (lib_cgn.sh, cgn_scenario): LAN client - CPE igdd - CGN -
+# outside host.
+. "$(dirname "$0")/lib_cgn.sh"
+cgn_scenario miniupnpd pcp 729
