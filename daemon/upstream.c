@@ -37,6 +37,7 @@
 #include "upstream.h"
 #include "upstream_natpmp.h"
 #include "upstream_pcp.h"
+#include "upstream_upnp.h"
 #include "util.h"
 
 #define UP_MAX_WAITERS		8	/* LAN requests waiting on one mapping */
@@ -120,10 +121,13 @@ struct upstream {
 	bool answered;				/* since the last probe */
 	unsigned missed;
 	struct upstream_stats st;
+	struct upnp_cp *cp;			/* UPnP IGD control point */
+	bool upnp_permanent;			/* the IGD takes only permanent leases */
+	char probe_tag, canary_tag;		/* the control point's tags for probes */
 	uint8_t buf[PCP_MAX_LEN + 4];
 };
 
-static const struct up_driver drv_pcp, drv_natpmp;
+static const struct up_driver drv_pcp, drv_natpmp, drv_upnp;
 
 const char *
 upstream_proto_name(enum upstream_proto p)
@@ -1015,6 +1019,148 @@ static const struct up_driver drv_natpmp = {
 	UPSTREAM_NATPMP, 250, natpmp_send, natpmp_probe, NULL,
 };
 
+/* --- UPnP IGD through the control point ------------------------------------ */
+
+static void
+upnp_send(struct upstream *u, struct up_entry *e)
+{
+	struct upcp_call c;
+
+	if (!upnp_cp_ready(u->cp))
+		return;		/* discovery runs: tried again after it */
+	upnp_cp_cancel(u->cp, e);
+	memset(&c, 0, sizeof(c));
+	c.proto = e->proto;
+	c.iport = e->lport;
+	c.client = u->ctx->wan_addr;
+	c.desc = e->desc;
+	c.eport = e->xport != 0 ? e->xport : e->want;
+	if (e->state == UE_DEL) {
+		c.op = UPCP_DELETE;
+	} else {
+		/* AddPortMapping refreshes a mapping of ours, and is the only
+		 * add of IGD:1; AddAnyPortMapping takes the port it gives. */
+		c.op = e->exact || e->xport != 0 || upnp_cp_version(u->cp) < 2 ? UPCP_ADD
+										 : UPCP_ADD_ANY;
+		c.lease = u->upnp_permanent ? 0 : e->lifetime;
+	}
+	if (upnp_cp_call(u->cp, &c, e) < 0)
+		log_debug("upstream UPnP: %s %u not sent (queue full)", proto_name(e->proto), e->lport);
+}
+
+/* The IGD's address and whether it still holds one of our mappings (it
+ * has no epoch: a missing one means it lost them all, as a restart). */
+static void
+upnp_probe(struct upstream *u)
+{
+	struct upcp_call c;
+	struct up_entry *e;
+
+	if (!upnp_cp_ready(u->cp) || u->down) {
+		upnp_cp_discover(u->cp);
+		return;
+	}
+	memset(&c, 0, sizeof(c));
+	c.op = UPCP_GET_EXT;
+	upnp_cp_call(u->cp, &c, &u->probe_tag);
+	for (e = u->live; e != NULL && e->state != UE_UP; e = e->next)
+		;
+	if (e == NULL)
+		return;
+	c.op = UPCP_GET_ENTRY;
+	c.proto = e->proto;
+	c.eport = e->xport;
+	upnp_cp_call(u->cp, &c, &u->canary_tag);
+}
+
+static void
+upnp_forget(struct upstream *u, struct up_entry *e)
+{
+	upnp_cp_cancel(u->cp, e);
+}
+
+static enum upstream_err
+err_from_upnp(int status)
+{
+	switch (status) {
+	case 0: return UPE_OK;
+	case -1: return UPE_NETWORK;
+	case 718:
+	case 729: return UPE_PORT;
+	case 606: return UPE_AUTH;
+	case 728: return UPE_RESOURCES;
+	default: return UPE_OTHER;
+	}
+}
+
+/* The IGD was found: everything waiting is sent now. */
+static void
+upnp_found(struct upstream *u)
+{
+	struct up_entry *e;
+
+	u->server = upnp_cp_host(u->cp);
+	upstream_heard(u);
+	for (e = u->live; e != NULL; e = e->next)
+		if (e->state != UE_UP)
+			queue_send(u, e);
+	for (e = u->dead; e != NULL; e = e->next)
+		queue_send(u, e);
+	upnp_probe(u);
+}
+
+static void
+upnp_answer(void *arg, void *tag, const struct upcp_result *r)
+{
+	struct upstream *u = arg;
+	struct up_entry *e = tag;
+	struct up_result res;
+
+	if (r->op == UPCP_DISCOVER) {
+		if (r->status == 0 && u->auto_step != 0) {
+			u->server = upnp_cp_host(u->cp);
+			auto_choose(u, &drv_upnp);
+		}
+		else if (r->status == 0 && u->drv == &drv_upnp)
+			upnp_found(u);
+		return;
+	}
+	if (u->drv != &drv_upnp)
+		return;
+	if (r->status >= 0)
+		upstream_heard(u);
+	if (tag == &u->probe_tag) {
+		if (r->status == 0 && r->soap.has_ext)
+			set_upstream_ext(u, r->soap.ext);
+		return;
+	}
+	if (tag == &u->canary_tag) {
+		if (r->status == 714) {
+			log_warnx("upstream UPnP IGD no longer holds our mappings (a restart?)");
+			rerequest_all(u, "it lost a mapping");
+			tell_clients_soon(u);
+		}
+		return;
+	}
+	if (r->status == 725 && !u->upnp_permanent) {
+		u->upnp_permanent = true;	/* OnlyPermanentLeasesSupported (IGD:1) */
+		queue_send(u, e);
+		return;
+	}
+	memset(&res, 0, sizeof(res));
+	res.err = err_from_upnp(r->status);
+	res.transient = r->status < 0;
+	res.pcp_result = -1;
+	res.xport = r->op == UPCP_ADD_ANY && r->soap.has_port ? r->soap.port
+							      : (e->xport != 0 ? e->xport : e->want);
+	res.lifetime = u->upnp_permanent ? 0 : e->lifetime;
+	entry_result(u, e, &res);
+}
+
+static const struct up_driver drv_upnp = {
+	UPSTREAM_UPNP, 5000, upnp_send, upnp_probe, upnp_forget,
+};
+
 /* --- choosing the upstream, probing it ------------------------------------ */
 
 static void
@@ -1083,6 +1229,11 @@ auto_step(struct upstream *u)
 	case 2:
 		natpmp_probe(u);
 		break;
+	case 3:
+		upnp_cp_discover(u->cp);
+		u->auto_step++;
+		loop_timer_set(&u->ctx->loop, &u->probe, UPCP_DISCOVER_MS + UPCP_TIMEOUT_MS + 500);
+		return;
 	default:
 		if (u->drv == NULL)
 			log_info("upstream: no PCP, NAT-PMP or UPnP IGD answers; mappings stay local "
@@ -1344,11 +1495,20 @@ upstream_init(struct igdd_ctx *ctx)
 		upstream_shutdown(ctx);
 		return -1;
 	}
+	if (u->want == UPSTREAM_UPNP || u->want == UPSTREAM_AUTO) {
+		u->cp = upnp_cp_new(ctx, upnp_answer, u);
+		if (u->cp == NULL) {
+			upstream_shutdown(ctx);
+			return -1;
+		}
+	}
 	find_server(u);
 	if (u->want == UPSTREAM_PCP)
 		u->drv = &drv_pcp;
 	else if (u->want == UPSTREAM_NATPMP)
 		u->drv = &drv_natpmp;
+	else if (u->want == UPSTREAM_UPNP)
+		u->drv = &drv_upnp;
 	if (u->drv != NULL) {
 		log_info("upstream: relaying mappings to %s at %s", upstream_proto_name(u->want),
 			 u->server.s_addr ? ADDR4_STR(u->server) : "(no default gateway yet)");
@@ -1398,6 +1558,7 @@ upstream_shutdown(struct igdd_ctx *ctx)
 		 (unsigned long long)u->st.deleted, (unsigned long long)u->st.rerequested);
 	drop_list(u, u->live);
 	drop_list(u, u->dead);
+	upnp_cp_free(u->cp);
 	loop_timer_cancel(&ctx->loop, &u->pump);
 	loop_timer_cancel(&ctx->loop, &u->probe);
 	loop_timer_cancel(&ctx->loop, &u->tell);

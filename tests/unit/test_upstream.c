@@ -152,3 +152,108 @@ TEST(upstream_protocol_names)
 	CHECK_STR(upstream_proto_name(UPSTREAM_PCP), "PCP");
 	CHECK_STR(upstream_proto_name(UPSTREAM_UPNP), "UPnP IGD");
 }
+
+/* --- the UPnP control point's parsers ---------------------------------- */
+#include "upstream_upnp_parse.h"
+
+TEST(upstream_upnp_url)
+{
+	struct upcp_url u;
+	const char *s = "http://100.64.7.1:2869/rootDesc.xml";
+
+	CHECK_EQ(upcp_parse_url(s, strlen(s), &u), 0);
+	CHECK(u.host.s_addr == v4("100.64.7.1").s_addr && u.port == 2869);
+	CHECK_STR(u.path, "/rootDesc.xml");
+	s = "http://10.0.0.1";
+	CHECK_EQ(upcp_parse_url(s, strlen(s), &u), 0);
+	CHECK(u.port == 80 && strcmp(u.path, "/") == 0);
+	s = "http://router.lan:80/x";		/* no DNS */
+	CHECK_EQ(upcp_parse_url(s, strlen(s), &u), -1);
+	s = "http://10.0.0.1:0/";
+	CHECK_EQ(upcp_parse_url(s, strlen(s), &u), -1);
+	s = "http://10.0.0.1/a b";
+	CHECK_EQ(upcp_parse_url(s, strlen(s), &u), -1);
+	s = "https://10.0.0.1/";
+	CHECK_EQ(upcp_parse_url(s, strlen(s), &u), -1);
+}
+
+TEST(upstream_upnp_ssdp_http)
+{
+	static const char ssdp[] = "HTTP/1.1 200 OK\r\nCACHE-CONTROL: max-age=120\r\n"
+		"location:  http://100.64.7.1:2869/rootDesc.xml \r\n"
+		"ST: urn:schemas-upnp-org:device:InternetGatewayDevice:1\r\n\r\n";
+	char chunked[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+		"5\r\nhello\r\n6;x=y\r\n world\r\n0\r\n\r\n";
+	char cl[] = "HTTP/1.0 500 Internal Server Error\r\nContent-Length: 4\r\n\r\nabcdEXTRA";
+	struct upcp_ssdp a;
+	struct upcp_http h;
+
+	CHECK_EQ(upcp_parse_ssdp(ssdp, strlen(ssdp), &a), 0);
+	CHECK_STR(a.location, "http://100.64.7.1:2869/rootDesc.xml");
+	CHECK_EQ(upcp_parse_ssdp("NOTIFY * HTTP/1.1\r\n\r\n", 21, &a), -1);
+	CHECK_EQ(upcp_parse_http(chunked, strlen(chunked), false, &h), 0);
+	CHECK(h.status == 200 && h.body_len == 11 && memcmp(h.body, "hello world", 11) == 0);
+	CHECK_EQ(upcp_parse_http(cl, strlen(cl), false, &h), 0);
+	CHECK(h.status == 500 && h.body_len == 4 && memcmp(h.body, "abcd", 4) == 0);
+	CHECK_EQ(upcp_parse_http(cl, 50, false, &h), UPCP_HTTP_MORE);
+	CHECK_EQ(upcp_parse_http(cl, 50, true, &h), -1);	/* cut short */
+}
+
+TEST(upstream_upnp_description)
+{
+	static const char xml[] =
+		"<?xml version=\"1.0\"?><root><device><serviceList>"
+		"<service><serviceType>urn:schemas-upnp-org:service:WANPPPConnection:1</serviceType>"
+		"<controlURL>/ppp</controlURL></service>"
+		"<service><serviceType>urn:schemas-upnp-org:service:WANIPConnection:1</serviceType>"
+		"<controlURL>ctl/IPConn1</controlURL></service>"
+		"<service><serviceType> urn:schemas-upnp-org:service:WANIPConnection:2 </serviceType>"
+		"<controlURL>/ctl/IPConn</controlURL></service>"
+		"<service><serviceType>urn:schemas-upnp-org:service:WANIPConnection:3</serviceType>"
+		"<controlURL>/v3</controlURL></service>"
+		"</serviceList></device></root>";
+	struct upcp_url from;
+	struct upcp_desc d;
+	const char *loc = "http://100.64.7.1:2869/desc/root.xml";
+
+	CHECK_EQ(upcp_parse_url(loc, strlen(loc), &from), 0);
+	CHECK_EQ(upcp_parse_desc(xml, strlen(xml), &from, &d), 0);
+	CHECK_EQ(d.version, 2);
+	CHECK_STR(d.service_type, "urn:schemas-upnp-org:service:WANIPConnection:2");
+	CHECK_STR(d.control.path, "/ctl/IPConn");
+	CHECK(d.control.port == 2869);
+	/* Without the v2 service, the v1 one, relative to the document. */
+	CHECK_EQ(upcp_parse_desc(xml, (size_t)(strstr(xml, "<service><serviceType> ") - xml), &from, &d), 0);
+	CHECK_STR(d.control.path, "/desc/ctl/IPConn1");
+	CHECK_EQ(upcp_parse_desc("<root/>", 7, &from, &d), -1);
+}
+
+TEST(upstream_upnp_soap)
+{
+	static const char ok[] = "<s:Envelope><s:Body><u:GetExternalIPAddressResponse>"
+		"<NewExternalIPAddress>5.6.7.1</NewExternalIPAddress></u:GetExternalIPAddressResponse>"
+		"</s:Body></s:Envelope>";
+	static const char any[] = "<s:Envelope><s:Body><u:AddAnyPortMappingResponse>"
+		"<NewReservedPort>8123</NewReservedPort></u:AddAnyPortMappingResponse></s:Body></s:Envelope>";
+	static const char fault[] = "<s:Envelope><s:Body><s:Fault><faultcode>s:Client</faultcode>"
+		"<detail><UPnPError><errorCode> 718 </errorCode></UPnPError></detail></s:Fault>"
+		"</s:Body></s:Envelope>";
+	struct upcp_soap r;
+	struct upcp_url ctl;
+	const char *args[] = { "NewPortMappingDescription", "a<b&\"c\"" };
+	char buf[4096];
+
+	CHECK_EQ(upcp_parse_soap(ok, strlen(ok), &r), 0);
+	CHECK(r.error == 0 && r.has_ext && r.ext.s_addr == v4("5.6.7.1").s_addr);
+	CHECK_EQ(upcp_parse_soap(any, strlen(any), &r), 0);
+	CHECK(r.has_port && r.port == 8123);
+	CHECK_EQ(upcp_parse_soap(fault, strlen(fault), &r), 0);
+	CHECK_EQ(r.error, 718);
+	CHECK_EQ(upcp_parse_soap("<html/>", 7, &r), -1);
+	CHECK_EQ(upcp_parse_url("http://1.2.3.4:5/c", 18, &ctl), 0);
+	CHECK(upcp_write_soap(buf, sizeof(buf), &ctl, "urn:x:WANIPConnection:1", "AddPortMapping",
+			      args, 1) > 0);
+	CHECK(strstr(buf, "a&lt;b&amp;&quot;c&quot;") != NULL);
+	CHECK(strstr(buf, "SOAPAction: \"urn:x:WANIPConnection:1#AddPortMapping\"") != NULL);
+	CHECK_EQ(upcp_write_soap(buf, 100, &ctl, "urn:x", "A", args, 1), 0);
+}
