@@ -50,6 +50,8 @@ struct igdd_ctx {
 	struct in_addr wan_addr;	/* ext_ifname's own address (the local DNAT's,
 					 * and the internal address upstream) */
 	struct in_addr learnt_addr;	/* from the upstream gateway or STUN; 0 = none */
+	bool relay_active;		/* an upstream protocol was chosen (upstream.c):
+					 * its address wins over STUN's */
 	bool epoch_reset;		/* start a new epoch even at the same address */
 
 	char uuid[37];			/* root device; embedded ones derive from it */

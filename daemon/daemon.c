@@ -24,6 +24,7 @@
 #include "pmp.h"
 #include "priv.h"
 #include "ssdp.h"
+#include "stun.h"
 #include "store.h"
 #include "upstream.h"
 #include "uuid.h"
@@ -110,6 +111,7 @@ sig_readable(struct loop_fd *lfd, uint32_t events)
 			if (iface_refresh_ext(sw->ctx))
 				ctx_run_ext_hooks(sw->ctx);
 			upstream_recheck(sw->ctx);
+			stun_recheck(sw->ctx);
 		} else {
 			log_info("signal %u: stopping", si.ssi_signo);
 			sw->stop = 1;
@@ -273,6 +275,8 @@ daemon_start(struct igdd_ctx *ctx)
 	loop_timer_set(&ctx->loop, &ctx->fw_check, FW_CHECK_MS);
 	if (upstream_init(ctx) < 0)
 		fatalx("cannot start the relay to the upstream gateway");
+	if (stun_init(ctx) < 0)
+		fatalx("cannot start STUN");
 
 	if (cfg->enable_upnp) {
 		if (http_init(ctx) < 0 || desc_init(ctx) < 0 || events_init(ctx) < 0 ||
@@ -309,6 +313,7 @@ daemon_stop(struct igdd_ctx *ctx)
 		events_shutdown(ctx);
 		http_shutdown(ctx);
 	}
+	stun_shutdown(ctx);
 	upstream_shutdown(ctx);
 	loop_timer_cancel(&ctx->loop, &ctx->fw_check);
 	/* The lease file keeps the mappings; the kernel forgets them, so no

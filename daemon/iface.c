@@ -170,7 +170,7 @@ watch_fire(struct loop_timer *t)
 }
 
 void
-iface_set_learnt(struct igdd_ctx *ctx, struct in_addr a)
+iface_set_learnt(struct igdd_ctx *ctx, struct in_addr a, const char *who)
 {
 	if (a.s_addr == ctx->learnt_addr.s_addr)
 		return;
@@ -179,7 +179,7 @@ iface_set_learnt(struct igdd_ctx *ctx, struct in_addr a)
 		return;
 	log_info("external address %s (%s)",
 		 ctx->ext_addr.s_addr ? ADDR4_STR(ctx->ext_addr) : "none",
-		 a.s_addr != 0 ? "learnt from upstream" : "the interface's own");
+		 a.s_addr != 0 ? who : "the interface's own");
 	ctx_run_ext_hooks(ctx);
 }
 

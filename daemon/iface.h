@@ -26,7 +26,7 @@ int iface_default_gateway(const struct igdd_ctx *ctx, struct in_addr *gw);
 /* The external address learnt from an upstream gateway or STUN (0 =
  * none: the interface's own again).  It is what igdd reports unless
  * ext_ip is set; when that changes the ext hooks run. */
-void iface_set_learnt(struct igdd_ctx *ctx, struct in_addr a);
+void iface_set_learnt(struct igdd_ctx *ctx, struct in_addr a, const char *who);
 /* Private, shared (100.64/10), reserved: an address that cannot be
  * reached from the Internet. */
 bool iface_addr_is_private(struct in_addr a);

@@ -34,6 +34,7 @@
 #include "log.h"
 #include "pmp_proto.h"
 #include "store.h"
+#include "stun.h"
 #include "upstream.h"
 #include "upstream_natpmp.h"
 #include "upstream_pcp.h"
@@ -561,7 +562,7 @@ set_upstream_ext(struct upstream *u, struct in_addr a)
 	log_info("upstream %s: external address %s", upstream_proto_name(u->drv->proto),
 		 ADDR4_STR(a));
 	u->ext = a;
-	iface_set_learnt(u->ctx, a);
+	iface_set_learnt(u->ctx, a, "the upstream gateway's");
 }
 
 static void
@@ -1210,6 +1211,7 @@ auto_choose(struct upstream *u, const struct up_driver *d)
 			if (u->drv->forget != NULL)
 				u->drv->forget(u, e);
 	u->drv = d;
+	u->ctx->relay_active = true;
 	u->have_epoch = false;
 	if (u->live != NULL)
 		rerequest_all(u, "a new upstream protocol");
@@ -1440,8 +1442,7 @@ upstream_local_port(const struct igdd_ctx *ctx, uint8_t proto, uint16_t eport)
 bool
 upstream_reachable(const struct igdd_ctx *ctx)
 {
-	(void)ctx;
-	return true;
+	return upstream_active(ctx) || stun_reachable(ctx);
 }
 
 const char *
@@ -1509,6 +1510,7 @@ upstream_init(struct igdd_ctx *ctx)
 		u->drv = &drv_natpmp;
 	else if (u->want == UPSTREAM_UPNP)
 		u->drv = &drv_upnp;
+	ctx->relay_active = u->drv != NULL;
 	if (u->drv != NULL) {
 		log_info("upstream: relaying mappings to %s at %s", upstream_proto_name(u->want),
 			 u->server.s_addr ? ADDR4_STR(u->server) : "(no default gateway yet)");
@@ -1570,4 +1572,5 @@ upstream_shutdown(struct igdd_ctx *ctx)
 	free(u->xhash);
 	free(u);
 	ctx->upstream = NULL;
+	ctx->relay_active = false;
 }

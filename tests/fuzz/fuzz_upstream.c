@@ -1,6 +1,7 @@
 /* fuzz_upstream.c - the relay's client-side parsers of what an upstream
  * gateway sends (it is as untrusted as a LAN client): PCP and NAT-PMP
- * responses, and the default-gateway reader of /proc/net/route.
+ * responses, STUN responses, and the default-gateway reader of
+ * /proc/net/route.
  *
  * Input: one selector byte (modulo the parsers), then the bytes. */
 #include <stdint.h>
@@ -10,6 +11,7 @@
 #include "iface.h"
 #include "log.h"
 #include "pmp_proto.h"
+#include "stun.h"
 #include "upstream_natpmp.h"
 #include "upstream_pcp.h"
 #include "util.h"
@@ -51,10 +53,23 @@ route(const uint8_t *d, size_t n)
 	free(text);
 }
 
+/* STUN: the transaction id is the input's own (bytes 8..19), so that
+ * the attributes are reached. */
+static void
+stun(const uint8_t *d, size_t n)
+{
+	static const uint8_t zero[12];
+	struct stun_resp r;
+
+	if (stun_parse_response(d, n, n >= 20 ? d + 8 : zero, &r) == 0 &&
+	    (n < STUN_HDR_LEN || (n - STUN_HDR_LEN) % 4 != 0 || (r.success && !r.has_mapped)))
+		abort();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static void (*const parsers[])(const uint8_t *, size_t) = { pcp, natpmp, route };
+	static void (*const parsers[])(const uint8_t *, size_t) = { pcp, natpmp, route, stun };
 
 	log_init("fuzz", true, -1);
 	if (size < 1)

@@ -257,3 +257,78 @@ TEST(upstream_upnp_soap)
 	CHECK(strstr(buf, "SOAPAction: \"urn:x:WANIPConnection:1#AddPortMapping\"") != NULL);
 	CHECK_EQ(upcp_write_soap(buf, 100, &ctl, "urn:x", "A", args, 1), 0);
 }
+
+/* --- STUN ------------------------------------------------------------------- */
+#include "stun.h"
+
+/* RFC 5769 §2.2, "Sample IPv4 Response": XOR-MAPPED-ADDRESS 192.0.2.1:32853
+ * among SOFTWARE, MESSAGE-INTEGRITY and FINGERPRINT. */
+static const uint8_t rfc5769_v4[] = {
+	0x01, 0x01, 0x00, 0x3c, 0x21, 0x12, 0xa4, 0x42,
+	0xb7, 0xe7, 0xa7, 0x01, 0xbc, 0x34, 0xd6, 0x86, 0xfa, 0x87, 0xdf, 0xae,
+	0x80, 0x22, 0x00, 0x0b, 0x74, 0x65, 0x73, 0x74, 0x20, 0x76, 0x65, 0x63,
+	0x74, 0x6f, 0x72, 0x20,
+	0x00, 0x20, 0x00, 0x08, 0x00, 0x01, 0xa1, 0x47, 0xe1, 0x12, 0xa6, 0x43,
+	0x00, 0x08, 0x00, 0x14, 0x2b, 0x91, 0xf5, 0x99, 0xfd, 0x9e, 0x90, 0xc3,
+	0x8c, 0x74, 0x89, 0xf9, 0x2a, 0xf9, 0xba, 0x53, 0xf0, 0x6b, 0xe7, 0xd7,
+	0x80, 0x28, 0x00, 0x04, 0xc0, 0x7d, 0x4c, 0x96,
+};
+
+TEST(stun_parse_rfc5769)
+{
+	struct stun_resp r;
+	uint8_t b[sizeof(rfc5769_v4) + 12];
+
+	CHECK_EQ(stun_parse_response(rfc5769_v4, sizeof(rfc5769_v4), rfc5769_v4 + 8, &r), 0);
+	CHECK(r.success && r.has_mapped && r.xor_mapped && !r.has_other);
+	CHECK(r.mapped.s_addr == v4("192.0.2.1").s_addr && r.mapped_port == 32853);
+	/* another transaction, a cut message, a wrong length: not ours */
+	memcpy(b, rfc5769_v4, sizeof(rfc5769_v4));
+	b[8] ^= 1;
+	CHECK_EQ(stun_parse_response(b, sizeof(rfc5769_v4), rfc5769_v4 + 8, &r), -1);
+	CHECK_EQ(stun_parse_response(rfc5769_v4, sizeof(rfc5769_v4) - 4, rfc5769_v4 + 8, &r), -1);
+	memcpy(b, rfc5769_v4, sizeof(rfc5769_v4));
+	b[3] = 0x40;				/* says 64, has 60 */
+	CHECK_EQ(stun_parse_response(b, sizeof(rfc5769_v4), rfc5769_v4 + 8, &r), -1);
+	memcpy(b, rfc5769_v4, sizeof(rfc5769_v4));
+	b[4] = 0;				/* RFC 3489 (no cookie) */
+	CHECK_EQ(stun_parse_response(b, sizeof(rfc5769_v4), rfc5769_v4 + 8, &r), -1);
+}
+
+/* MAPPED-ADDRESS counts only without XOR-MAPPED-ADDRESS; OTHER-ADDRESS
+ * is read; an error response carries its code. */
+TEST(stun_parse_attributes)
+{
+	uint8_t id[12] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 };
+	uint8_t b[64] = { 0x01, 0x01, 0x00, 0x18, 0x21, 0x12, 0xa4, 0x42 };
+	uint8_t e[32] = { 0x01, 0x11, 0x00, 0x08, 0x21, 0x12, 0xa4, 0x42 };
+	struct stun_resp r;
+
+	memcpy(b + 8, id, 12);
+	/* MAPPED-ADDRESS 5.6.7.1:4000, OTHER-ADDRESS 5.6.7.3:3479 */
+	memcpy(b + 20, (uint8_t[]){ 0x00, 0x01, 0x00, 0x08, 0, 1, 0x0f, 0xa0, 5, 6, 7, 1,
+				    0x80, 0x2c, 0x00, 0x08, 0, 1, 0x0d, 0x97, 5, 6, 7, 3 }, 24);
+	CHECK_EQ(stun_parse_response(b, 44, id, &r), 0);
+	CHECK(r.has_mapped && !r.xor_mapped && r.mapped.s_addr == v4("5.6.7.1").s_addr &&
+	      r.mapped_port == 4000);
+	CHECK(r.has_other && r.other.s_addr == v4("5.6.7.3").s_addr && r.other_port == 3479);
+	memcpy(e + 8, id, 12);
+	memcpy(e + 20, (uint8_t[]){ 0x00, 0x09, 0x00, 0x04, 0, 0, 4, 20 }, 8);
+	CHECK_EQ(stun_parse_response(e, 28, id, &r), 0);
+	CHECK(!r.success && r.error == 420);
+	b[3] = 0x0c;			/* a success with no address is no answer */
+	memcpy(b + 20, (uint8_t[]){ 0x80, 0x2c, 0x00, 0x08, 0, 1, 0x0d, 0x97, 5, 6, 7, 3 }, 12);
+	CHECK_EQ(stun_parse_response(b, 32, id, &r), -1);
+}
+
+TEST(stun_request)
+{
+	uint8_t id[12] = { 9 }, b[32];
+
+	CHECK_EQ(stun_write_request(b, sizeof(b), id, 0), 20);
+	CHECK(b[0] == 0 && b[1] == 1 && b[2] == 0 && b[3] == 0 && b[4] == 0x21 && b[8] == 9);
+	CHECK_EQ(stun_write_request(b, sizeof(b), id, STUN_CHANGE_IP | STUN_CHANGE_PORT), 28);
+	CHECK(b[3] == 8 && b[21] == 3 && b[27] == 6);
+	CHECK_EQ(stun_write_request(b, 27, id, STUN_CHANGE_PORT), 0);
+	CHECK_STR(stun_filtering_name(STUN_FILTER_ADDRESS_PORT), "address and port dependent filtering");
+}
