@@ -198,11 +198,15 @@ cgn_maps() {
 	cgn nft list ruleset 2>/dev/null | grep -Eqi "(\b$1 \. $2\b|@nh,72,8 $_n th dport $2\b)"
 }
 
-# cgn_restart_empty: kill -9 the CGN's daemon, forget everything it held
-# (lease file, kernel state), start it again with the same configuration.
+# cgn_restart_empty [RULE]: kill -9 the CGN's daemon, forget everything it
+# held (lease file, kernel state), start it again with the same
+# configuration (and RULE, a permission line, before its allow rule).
 cgn_restart_empty() {
 	_kind=$CGN_KIND
 	cgn_stop KILL
+	if [ -n "${1:-}" ]; then
+		sed -i "/^allow /i $1" "$LAB_DIR/cgn.conf" "$LAB_DIR/miniupnpd.conf" 2>/dev/null
+	fi
 	if [ "$_kind" = igdd ]; then
 		rm -f "$LAB_DIR/cgn.leases"	# its restart installs exactly the file
 		cgn_igdd_run
@@ -347,14 +351,54 @@ cgn_story_timing() {
 
 # The CGN's daemon is killed and restarted empty: the mapping works again
 # within 30 s, without any client action.
+# The CGN's daemon is killed and restarted empty, now refusing 8004: the
+# mapping of 8003 works again within 30 s without any client action; the
+# UPnP mapping of 8004 is removed here too and the LAN is told (the CPE's
+# new epoch: a PCP ANNOUNCE).
 cgn_story_restart() {
 	c1 natpmpc -g "$GW_LAN" -a 8003 9000 tcp 3600 >"$LAB_DIR/n4.out" 2>&1
 	P3=$(natpmpc_port "$LAB_DIR/n4.out" TCP)
 	check "a mapping before the CGN restarts carries traffic" reach_cgn tcp "${P3:-0}" TOKTCP
+	_r=$(soap c1 /ctl/IPConn "$URN_IPC2" AddPortMapping NewRemoteHost= NewExternalPort=8004 \
+		NewProtocol=TCP NewInternalPort=9000 NewInternalClient="$C1" NewEnabled=1 \
+		NewPortMappingDescription=lost NewLeaseDuration=0)
+	check "a UPnP mapping of 8004 before the CGN restarts carries traffic" reach_cgn tcp 8004 TOKTCP
+	c1 "$PMPQ" listen "$C1" 12 >"$LAB_DIR/announce.out" 2>&1 &
+	LAB_PIDS="$LAB_PIDS $!"
+	sleep 0.3
+	log_mark
 	_t0=$(ms_now)
-	cgn_restart_empty
+	cgn_restart_empty "deny 8004-8004 0.0.0.0/0 0-65535"
 	check "the CGN's $CGN_KIND restarts with no mapping" test -n "$CGN_PID"
 	check "within 30 s the mapping works again with no client action" \
 		wait_for 30 reach_cgn tcp "${P3:-0}" TOKTCP
 	echo "TIMING lab/$LAB_TEST: mapping back $(( $(ms_now) - _t0 )) ms after the CGN restarted empty"
+	check "the mapping the CGN now refuses (8004) is removed on the CPE too" \
+		wait_for 15 cpe_lacks 8004
+	check "... the CPE's log says so" cpe_log_wait 1 "upstream refuses TCP 8004"
+	check "... and the LAN hears a new epoch (PCP ANNOUNCE from the CPE)" \
+		wait_for 10 grep -Eq "^$GW_LAN 0280" "$LAB_DIR/announce.out"
+	cgn_story_cpe_restart
+}
+
+# cpe_lacks PORT: the CPE has no TCP mapping of PORT (UPnP 714).
+cpe_lacks() {
+	_r=$(soap c1 /ctl/IPConn "$URN_IPC2" GetSpecificPortMappingEntry NewRemoteHost= \
+		NewExternalPort="$1" NewProtocol=TCP)
+	test "$(upnp_error "$_r")" = 714
+}
+
+# The CPE is killed (-9) and restarted: the mapping is asked for again from
+# the lease file, with the same nonce, and the CGN refreshes it (another
+# nonce would be refused: NOT_AUTHORIZED).
+cgn_story_cpe_restart() {
+	lab_stop_igdd KILL
+	log_mark
+	check "the CPE's igdd restarts after kill -9" lab_start_igdd "$LAB_DIR/igdd.conf" -v
+	check "... asks the CGN for the mappings of its lease file" \
+		cpe_log_wait 10 "asking for the [0-9]* mapping(s) held here"
+	check "... and the mapping carries traffic again" wait_for 10 reach_cgn tcp "${P3:-0}" TOKTCP
+	sleep 1
+	check_not "... the CGN refused none of them (same nonces)" cpe_log_wait 1 "upstream refuses"
+	UPNP_BASE=$(lab_upnp_base)
 }
