@@ -94,6 +94,18 @@ daemon_configure(struct igdd_ctx *ctx, int argc, char **argv, FILE *out, FILE *e
 	return -1;
 }
 
+/* What the relay and STUN know, in the log (SIGUSR1, and at stop). */
+static void
+daemon_log_status(struct igdd_ctx *ctx)
+{
+	char buf[256];
+
+	if (ctx->upstream != NULL)
+		log_info("%s", upstream_status(ctx, buf, sizeof(buf)));
+	if (ctx->stun != NULL)
+		log_info("%s", stun_status(ctx, buf, sizeof(buf)));
+}
+
 static void
 sig_readable(struct loop_fd *lfd, uint32_t events)
 {
@@ -112,6 +124,7 @@ sig_readable(struct loop_fd *lfd, uint32_t events)
 				ctx_run_ext_hooks(sw->ctx);
 			upstream_recheck(sw->ctx);
 			stun_recheck(sw->ctx);
+			daemon_log_status(sw->ctx);
 		} else {
 			log_info("signal %u: stopping", si.ssi_signo);
 			sw->stop = 1;
@@ -313,6 +326,7 @@ daemon_stop(struct igdd_ctx *ctx)
 		events_shutdown(ctx);
 		http_shutdown(ctx);
 	}
+	daemon_log_status(ctx);
 	stun_shutdown(ctx);
 	upstream_shutdown(ctx);
 	loop_timer_cancel(&ctx->loop, &ctx->fw_check);
