@@ -153,6 +153,10 @@ add_mapping(struct igd_call *call, bool any)
 			return 402;
 		if (req.eport == 0 && !any)
 			return 716;
+		/* A relayed mapping is known by the upstream's port: its
+		 * refresh is of ours. */
+		if (req.eport != 0)
+			req.eport = upstream_local_port(call->ctx, req.proto, req.eport);
 	}
 	{
 		const char *ip = soap_arg(call->env, "NewInternalPort");

@@ -246,6 +246,7 @@ add_us() {
 # relay story through one upstream protocol to one CGN daemon.
 cgn_scenario() {
 	_kind=$1 _proto=$2 _refusal=$3
+	_PROTO=$_proto
 	cgn_up || { fail "the four-namespace lab comes up"; lab_finish; }
 	# The CGN refuses 7000-7099 to everyone.
 	if [ "$_kind" = miniupnpd ] && [ ! -x "$MINIUPNPD" ]; then
@@ -329,7 +330,36 @@ cgn_story_refuse() {
 	_p=$(natpmpc_port "$LAB_DIR/n3.out" TCP)
 	check "natpmpc asking for a refused port gets another one or an error, never 7001" \
 		test "${_p:-none}" != 7001
-	[ -n "$_p" ] && c1 natpmpc -g "$GW_LAN" -a "$_p" 9000 tcp 0 >/dev/null 2>&1
+	if [ -n "$_p" ]; then
+		c1 natpmpc -g "$GW_LAN" -a "$_p" 9000 tcp 0 >/dev/null 2>&1
+		wait_for 3 cgn_maps_gone tcp "$_p"	# the port is free upstream again
+	fi
+	cgn_story_any
+}
+
+# AddAnyPortMapping of a port the CGN refuses: the CPE keeps its own port
+# (7050), the world gets the CGN's (NewReservedPort), and the mapping is
+# known by that one (GetSpecificPortMappingEntry, DeletePortMapping).
+cgn_story_any() {
+	_r=$(soap c1 /ctl/IPConn "$URN_IPC2" AddAnyPortMapping NewRemoteHost= NewExternalPort=7050 \
+		NewProtocol=TCP NewInternalPort=9000 NewInternalClient="$C1" NewEnabled=1 \
+		NewPortMappingDescription=any NewLeaseDuration=600)
+	_q=$(printf '%s\n' "$_r" | sed -n 's,.*<NewReservedPort>\([0-9]*\)<.*,\1,p')
+	if [ -z "$_q" ] && [ "$_PROTO" = upnp ] && grep -q "WANIPConnection:1 at" "$LAB_DIR/igdd.log"; then
+		skip "AddAnyPortMapping through an IGD:1 upstream (it has none): error $(upnp_error "$_r")"
+		return
+	fi
+	check "AddAnyPortMapping of 7050 gets another port from the CGN (${_q:-none})" \
+		sh -c "test -n '$_q' && test '$_q' != 7050"
+	check "... which carries traffic from the outside host" reach_cgn tcp "${_q:-0}" TOKTCP
+	_r=$(soap c1 /ctl/IPConn "$URN_IPC2" GetSpecificPortMappingEntry NewRemoteHost= \
+		NewExternalPort="${_q:-0}" NewProtocol=TCP)
+	check "... and names the mapping (GetSpecificPortMappingEntry)" \
+		sh -c "printf '%s' '$_r' | grep -q '<NewInternalPort>9000<'"
+	_r=$(soap c1 /ctl/IPConn "$URN_IPC2" DeletePortMapping NewRemoteHost= \
+		NewExternalPort="${_q:-0}" NewProtocol=TCP)
+	check "... and deletes it (DeletePortMapping)" sh -c "printf '%s' '$_r' | grep -q '^HTTP 200'"
+	check "... on the CGN too" wait_for 3 cgn_maps_gone tcp "${_q:-0}"
 }
 
 # The time a relayed AddPortMapping takes (c1 -> CPE -> CGN and back),
