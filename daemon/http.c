@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -562,13 +563,15 @@ struct http_conn {
 	struct loop_fd lfd;
 	struct loop_timer timer;
 	struct http *srv;
-	struct http_conn *prev, *next;	/* accept order: the head is the oldest */
+	/* least recently active first: a connection moves to the tail
+	 * whenever it makes progress, so eviction takes the head's side */
+	struct http_conn *prev, *next;
 	enum conn_state state;
 	char *in;
 	size_t in_len;
 	struct http_chunked chunked;	/* a chunked body is decoded as it comes */
-	char *out;
-	size_t out_len, out_off;
+	char *out_head, *out_body;	/* the answer: status line + headers, body */
+	size_t head_len, body_len, out_off;	/* out_off runs over head, then body */
 	struct sockaddr_in peer, local;
 	uint64_t deadline;		/* monotonic ms: the whole request */
 };
@@ -594,10 +597,11 @@ struct http {
 	struct http_listener ls[CFG_MAX_LISTEN];	/* by LAN slot (ctx->lan) */
 	uint16_t port;
 	size_t header_max, body_max, in_max;
-	unsigned max_conns;
+	unsigned max_conns, share;	/* at once; of them, one client's share */
 	uint64_t idle_ms;
 	struct http_conn *head, *tail;
 	unsigned n_conns;
+	size_t held;			/* answer bytes the kernel has not taken */
 	uint64_t evicted, timeouts, rejected;
 };
 
@@ -612,51 +616,192 @@ conn_arm(struct http_conn *c, uint64_t idle_ms)
 	loop_timer_set_at(l, &c->timer, t < c->deadline ? t : c->deadline);
 }
 
+static char *
+buf_dup(const char *p, size_t n)
+{
+	char *d = malloc(n);
+
+	if (d != NULL)
+		memcpy(d, p, n);
+	return d;
+}
+
+/* Bytes of the answer not yet taken by the kernel. */
+static size_t
+conn_out_left(const struct http_conn *c)
+{
+	return c->head_len + c->body_len - c->out_off;
+}
+
 static void
 conn_close(struct http_conn *c)
 {
 	struct http *h = c->srv;
 
+	if (c->state == C_WRITE)
+		h->held -= conn_out_left(c);
 	loop_timer_cancel(&h->ctx->loop, &c->timer);
 	loop_fd_del(&h->ctx->loop, &c->lfd);
 	close(c->lfd.fd);
 	DLIST_UNLINK(&h->head, &h->tail, c);
 	h->n_conns--;
 	free(c->in);
-	free(c->out);
+	free(c->out_head);
+	free(c->out_body);
 	free(c);
 }
 
+/* Close with a reset: what the kernel still holds of an unread answer is
+ * dropped at once rather than kept for a peer that does not read. */
 static void
-conn_write(struct http_conn *c)
+conn_abort(struct http_conn *c)
 {
-	while (c->out_off < c->out_len) {
-		ssize_t n = send(c->lfd.fd, c->out + c->out_off, c->out_len - c->out_off,
-				 MSG_NOSIGNAL);
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
-			if (errno == EINTR)
-				continue;
-			return;		/* wait for EPOLLOUT */
-		}
-		if (n <= 0) {
-			conn_close(c);
-			return;
-		}
-		c->out_off += (size_t)n;
-	}
-	shutdown(c->lfd.fd, SHUT_WR);
+	struct linger lg = { 1, 0 };
+
+	setsockopt(c->lfd.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	conn_close(c);
 }
 
-void
-http_reply(struct http_conn *c, int status, const char *extra_headers,
-	   const char *content_type, const char *body, size_t body_len)
+/* Close; an unread answer with a reset. */
+static void
+conn_drop(struct http_conn *c)
+{
+	if (c->state == C_WRITE)
+		conn_abort(c);
+	else
+		conn_close(c);
+}
+
+static void
+conn_link_tail(struct http *h, struct http_conn *c)
+{
+	c->next = NULL;
+	c->prev = h->tail;
+	if (h->tail)
+		h->tail->next = c;
+	else
+		h->head = c;
+	h->tail = c;
+}
+
+/* c made progress: it moves to the tail, the side eviction takes last. */
+static void
+conn_touch(struct http_conn *c)
+{
+	struct http *h = c->srv;
+
+	if (h->tail == c)
+		return;
+	DLIST_UNLINK(&h->head, &h->tail, c);
+	conn_link_tail(h, c);
+}
+
+/* The connection to give up for a new one (of peer only, when not NULL):
+ * first the one whose answer has waited longest unread, then the one
+ * idle the longest; never one whose request a handler holds.  NULL when
+ * there is none. */
+static struct http_conn *
+conn_victim(const struct http *h, const struct in_addr *peer)
+{
+	struct http_conn *c, *idle = NULL;
+
+	for (c = h->head; c != NULL; c = c->next) {
+		if (peer != NULL && c->peer.sin_addr.s_addr != peer->s_addr)
+			continue;
+		if (c->state == C_WRITE)
+			return c;
+		if (c->state == C_READ && idle == NULL)
+			idle = c;
+	}
+	return idle;
+}
+
+/* Send what the kernel takes.  Returns true while the answer waits for
+ * the peer to read (EPOLLOUT), false once it is sent or the connection
+ * closed (c is gone then). */
+static bool
+conn_write(struct http_conn *c)
+{
+	while (conn_out_left(c) > 0) {
+		struct iovec iov[2];
+		struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 1 };
+		ssize_t n;
+
+		if (c->out_off < c->head_len) {
+			iov[0].iov_base = c->out_head + c->out_off;
+			iov[0].iov_len = c->head_len - c->out_off;
+			iov[1].iov_base = c->out_body;
+			iov[1].iov_len = c->body_len;
+			msg.msg_iovlen = c->body_len > 0 ? 2 : 1;
+		} else {
+			iov[0].iov_base = c->out_body + (c->out_off - c->head_len);
+			iov[0].iov_len = conn_out_left(c);
+		}
+		n = sendmsg(c->lfd.fd, &msg, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return true;	/* wait for EPOLLOUT */
+		if (n <= 0) {
+			conn_close(c);
+			return false;
+		}
+		c->out_off += (size_t)n;
+		c->srv->held -= (size_t)n;
+		conn_touch(c);
+		conn_arm(c, c->srv->idle_ms);
+	}
+	shutdown(c->lfd.fd, SHUT_WR);
+	conn_close(c);
+	return false;
+}
+
+/* Answers waiting for their readers may hold HTTP_HELD_MAX bytes all
+ * together; beyond, the one that has waited longest is reset (never
+ * keep, the one just queued). */
+static void
+held_trim(struct http *h, const struct http_conn *keep)
+{
+	while (h->held > HTTP_HELD_MAX) {
+		struct http_conn *c;
+
+		for (c = h->head; c != NULL; c = c->next)
+			if (c->state == C_WRITE && c != keep)
+				break;
+		if (c == NULL)
+			return;
+		h->evicted++;
+		conn_abort(c);
+	}
+}
+
+/* Queue the answer: head (the status line and headers) and body, both
+ * malloc'd (or NULL) and ours from now on; send what the kernel takes. */
+static void
+conn_answer(struct http_conn *c, char *head, size_t head_len, char *body, size_t body_len)
+{
+	struct http *h = c->srv;
+
+	c->out_head = head;
+	c->head_len = head_len;
+	c->out_body = body;
+	c->body_len = body_len;
+	c->out_off = 0;
+	c->state = C_WRITE;
+	h->held += head_len + body_len;
+	loop_fd_mod(&h->ctx->loop, &c->lfd, EPOLLOUT);
+	conn_arm(c, h->idle_ms);
+	if (conn_write(c))
+		held_trim(h, c);
+}
+
+/* The status line and headers of an answer, malloc'd; NULL on failure. */
+static char *
+reply_head(int status, const char *extra_headers, const char *content_type, size_t body_len,
+	   size_t *len)
 {
 	char head[1024];
-	size_t hl;
 
-	if (c->state == C_WRITE)
-		return;		/* answered already */
 	if (str_printf(head, sizeof(head),
 		       "HTTP/1.1 %d %s\r\n"
 		       "%s%s%s"
@@ -667,26 +812,45 @@ http_reply(struct http_conn *c, int status, const char *extra_headers,
 		       status, http_reason(status),
 		       content_type ? "Content-Type: " : "", content_type ? content_type : "",
 		       content_type ? "\r\n" : "",
-		       body_len, http_server_string(), extra_headers ? extra_headers : "") < 0) {
+		       body_len, http_server_string(), extra_headers ? extra_headers : "") < 0)
+		return NULL;
+	*len = strlen(head);
+	return buf_dup(head, *len);
+}
+
+void
+http_reply_take(struct http_conn *c, int status, const char *extra_headers,
+		const char *content_type, char *body, size_t body_len)
+{
+	char *head;
+	size_t hl;
+
+	if (c->state == C_WRITE) {
+		free(body);
+		return;		/* answered already */
+	}
+	head = reply_head(status, extra_headers, content_type, body_len, &hl);
+	if (head == NULL) {
+		free(body);
 		conn_close(c);
 		return;
 	}
-	hl = strlen(head);
-	free(c->out);
-	c->out = malloc(hl + body_len);
-	if (c->out == NULL) {
+	conn_answer(c, head, hl, body, body_len);
+}
+
+void
+http_reply(struct http_conn *c, int status, const char *extra_headers,
+	   const char *content_type, const char *body, size_t body_len)
+{
+	char *copy = NULL;
+
+	if (c->state == C_WRITE)
+		return;		/* answered already */
+	if (body_len > 0 && (copy = buf_dup(body, body_len)) == NULL) {
 		conn_close(c);
 		return;
 	}
-	memcpy(c->out, head, hl);
-	if (body_len > 0)
-		memcpy(c->out + hl, body, body_len);
-	c->out_len = hl + body_len;
-	c->out_off = 0;
-	c->state = C_WRITE;
-	loop_fd_mod(&c->srv->ctx->loop, &c->lfd, EPOLLOUT);
-	conn_arm(c, c->srv->idle_ms);
-	conn_write(c);
+	http_reply_take(c, status, extra_headers, content_type, copy, body_len);
 }
 
 void
@@ -808,6 +972,7 @@ conn_readable(struct http_conn *c)
 			return;
 		}
 		c->in_len += (size_t)n;
+		conn_touch(c);
 	}
 	r = http_feed_request(&c->chunked, c->in, &c->in_len, c->srv->header_max, c->srv->body_max,
 			      &req);
@@ -860,23 +1025,76 @@ conn_timeout(struct loop_timer *t)
 		http_reply_error(c, 408, NULL);
 		return;
 	}
-	conn_close(c);
+	conn_drop(c);
 }
 
-/* At the cap, make room by closing the oldest connection still reading a
- * request: an idle flood can never lock a real client out. */
-static bool
-evict_one(struct http *h)
+/* Close a connection to make room: an unread answer is reset. */
+static void
+evict(struct http *h, struct http_conn *c)
 {
-	struct http_conn *c;
+	h->evicted++;
+	conn_drop(c);
+}
 
-	for (c = h->head; c != NULL; c = c->next)
-		if (c->state == C_READ) {
-			h->evicted++;
-			conn_close(c);
-			return true;
+/* Room for a new connection from peer: one client may hold h->share
+ * connections (those waiting for it to read an answer count), all of
+ * them h->max_conns; at either limit the victim goes (conn_victim), so
+ * neither an idle flood nor unread answers can lock a client out.
+ * false when every candidate is busy with a handler. */
+static bool
+make_room(struct http *h, struct in_addr peer)
+{
+	struct http_conn *c, *v;
+
+	if (h->n_conns >= h->share) {
+		unsigned mine = 0;
+
+		for (c = h->head; c != NULL; c = c->next)
+			mine += c->peer.sin_addr.s_addr == peer.s_addr;
+		if (mine >= h->share) {
+			if ((v = conn_victim(h, &peer)) == NULL)
+				return false;
+			evict(h, v);
 		}
-	return false;
+	}
+	if (h->n_conns >= h->max_conns) {
+		if ((v = conn_victim(h, NULL)) == NULL)
+			return false;
+		evict(h, v);
+	}
+	return true;
+}
+
+/* A new connection on fd from peer: set up and registered, or closed. */
+static void
+conn_new(struct http *h, int fd, const struct sockaddr_in *peer)
+{
+	struct igdd_ctx *ctx = h->ctx;
+	socklen_t pl = sizeof(struct sockaddr_in);
+	struct http_conn *c = calloc(1, sizeof(*c));
+
+	if (c == NULL || (c->in = malloc(h->in_max)) == NULL) {
+		free(c);
+		close(fd);
+		return;
+	}
+	c->lfd.fd = fd;
+	c->lfd.cb = conn_event;
+	c->srv = h;
+	c->peer = *peer;
+	getsockname(fd, (struct sockaddr *)&c->local, &pl);
+	c->state = C_READ;
+	c->deadline = time_mono_ms() + HTTP_REQUEST_DEADLINE_MS;
+	c->timer.cb = conn_timeout;
+	if (loop_fd_add(&ctx->loop, &c->lfd, EPOLLIN | EPOLLRDHUP) < 0) {
+		free(c->in);
+		free(c);
+		close(fd);
+		return;
+	}
+	conn_link_tail(h, c);
+	h->n_conns++;
+	conn_arm(c, c->srv->idle_ms);
 }
 
 static void
@@ -890,14 +1108,16 @@ listener_event(struct loop_fd *lfd, uint32_t events)
 	for (;;) {
 		struct sockaddr_in peer;
 		socklen_t pl = sizeof(peer);
-		struct http_conn *c;
 		int fd = accept4(lfd->fd, (struct sockaddr *)&peer, &pl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct http_conn *v;
 
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
-			if ((errno == EMFILE || errno == ENFILE) && evict_one(h))
+			if ((errno == EMFILE || errno == ENFILE) && (v = conn_victim(h, NULL)) != NULL) {
+				evict(h, v);
 				continue;
+			}
 			break;
 		}
 		if (peer.sin_family != AF_INET || ctx_lan_for_addr(ctx, peer.sin_addr) == NULL) {
@@ -905,40 +1125,12 @@ listener_event(struct loop_fd *lfd, uint32_t events)
 			close(fd);
 			continue;
 		}
-		if (h->n_conns >= h->max_conns && !evict_one(h)) {
+		if (!make_room(h, peer.sin_addr)) {
 			h->rejected++;
 			close(fd);
 			continue;
 		}
-		c = calloc(1, sizeof(*c));
-		if (c == NULL || (c->in = malloc(h->in_max)) == NULL) {
-			free(c);
-			close(fd);
-			continue;
-		}
-		c->lfd.fd = fd;
-		c->lfd.cb = conn_event;
-		c->srv = h;
-		c->peer = peer;
-		pl = sizeof(c->local);
-		getsockname(fd, (struct sockaddr *)&c->local, &pl);
-		c->state = C_READ;
-		c->deadline = time_mono_ms() + HTTP_REQUEST_DEADLINE_MS;
-		c->timer.cb = conn_timeout;
-		if (loop_fd_add(&ctx->loop, &c->lfd, EPOLLIN | EPOLLRDHUP) < 0) {
-			free(c->in);
-			free(c);
-			close(fd);
-			continue;
-		}
-		c->prev = h->tail;
-		if (h->tail)
-			h->tail->next = c;
-		else
-			h->head = c;
-		h->tail = c;
-		h->n_conns++;
-		conn_arm(c, c->srv->idle_ms);
+		conn_new(h, fd, &peer);
 	}
 }
 
@@ -1029,6 +1221,8 @@ http_init(struct igdd_ctx *ctx)
 	h->in_max = h->header_max + h->body_max;
 	h->max_conns = ctx->cfg.http_max_connections ? ctx->cfg.http_max_connections
 						     : HTTP_MAX_CONNECTIONS;
+	/* a quarter each (at least 4), as GENA shares max_subscribers */
+	h->share = h->max_conns / 4 > 4 ? h->max_conns / 4 : 4;
 	h->idle_ms = ctx->cfg.http_idle_timeout ? (uint64_t)ctx->cfg.http_idle_timeout * 1000
 						: HTTP_IDLE_TIMEOUT_MS;
 	ctx->http = h;

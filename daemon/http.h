@@ -19,6 +19,10 @@ struct http_conn;
 #define HTTP_MAX_CONNECTIONS	256	/* at once; the oldest idle one is evicted */
 #define HTTP_IDLE_TIMEOUT_MS	10000	/* between two reads */
 #define HTTP_REQUEST_DEADLINE_MS 30000	/* whole request, accept to answer (slowloris) */
+/* Answer bytes waiting for their readers (not yet taken by the kernel),
+ * all connections together; beyond, the answer that has waited longest is
+ * reset, so that clients that do not read cannot grow our memory. */
+#define HTTP_HELD_MAX		(4u << 20)
 
 enum http_method {
 	HTTP_M_OTHER = 0, HTTP_M_GET, HTTP_M_HEAD, HTTP_M_POST,
@@ -124,6 +128,10 @@ uint16_t http_port(const struct igdd_ctx *ctx);
  * (may be NULL). */
 void http_reply(struct http_conn *c, int status, const char *extra_headers,
 		const char *content_type, const char *body, size_t body_len);
+/* The same with a malloc'd body that the server takes over (and frees):
+ * a large answer is not copied. */
+void http_reply_take(struct http_conn *c, int status, const char *extra_headers,
+		     const char *content_type, char *body, size_t body_len);
 /* A short error answer (empty body), then close. */
 void http_reply_error(struct http_conn *c, int status, const char *extra_headers);
 const struct sockaddr_in *http_conn_peer(const struct http_conn *c);

@@ -15,6 +15,12 @@
  *   soapc burst HOST PORT N SECONDS                send stdin N times, one
  *        connection each, for at most SECONDS; print "sent N" and one
  *        "status S COUNT" line per answer status (000 = closed, no answer)
+ *   soapc half HOST PORT                           like raw, then shut the
+ *        sending side down (a half-close) before reading the answer
+ *   soapc hold HOST PORT N SECONDS [SRC...]        send stdin on N
+ *        connections (from the source addresses SRC in turn, if given) and
+ *        never read the answers (a small receive buffer), hold them
+ *        SECONDS; print "opened N closed-by-server M"
  *
  * Prints "HTTP <status>", then "UPnPError <code>" for a SOAP fault, then
  * the body.  Exit status 0 for HTTP 200, 1 otherwise, 2 on usage or
@@ -38,6 +44,8 @@ usage(void)
 			"       soapc raw HOST PORT <request\n"
 			"       soapc slow HOST PORT MS <request\n"
 			"       soapc burst HOST PORT N SECONDS <request\n"
+			"       soapc half HOST PORT <request\n"
+			"       soapc hold HOST PORT N SECONDS [SRC...] <request\n"
 			"       soapc flood HOST PORT N SECONDS\n"
 			"       soapc catch PORT SECONDS\n");
 	return 2;
@@ -70,6 +78,8 @@ parse_url(const char *url, struct sockaddr_in *sin, char *hostport, size_t hsize
 	sin->sin_port = htons(port);
 	return inet_pton(AF_INET, host, &sin->sin_addr) == 1 ? 0 : -1;
 }
+
+static int half_close;	/* half: shutdown(SHUT_WR) once the request is sent */
 
 /* Send req (one byte every gap_ms if not 0), read the whole answer (the
  * server closes) into buf; the HTTP status, 0 if none came. */
@@ -107,6 +117,8 @@ transact(const struct sockaddr_in *sin, const char *req, size_t len, uint32_t ga
 				break;
 		}
 	}
+	if (half_close)
+		shutdown(s, SHUT_WR);
 	end = time_mono_ms() + 5000;
 	while (got < size - 1 && time_mono_ms() < end) {
 		struct pollfd p = { .fd = s, .events = POLLIN };
@@ -133,7 +145,7 @@ static int show_headers;	/* raw: print "< header" lines */
 static int
 exchange(const struct sockaddr_in *sin, const char *req, size_t len, uint32_t gap_ms)
 {
-	static char buf[1 << 20];
+	static char buf[4 << 20];
 	const char *body, *ec;
 	int status = transact(sin, req, len, gap_ms, buf, sizeof(buf));
 
@@ -193,6 +205,49 @@ flood(const struct sockaddr_in *sin, uint32_t n, uint32_t secs)
 	}
 	free(fds);
 	printf("opened %u still-open %u\n", opened, alive);
+	return 0;
+}
+
+/* Send req on n connections and never read: the answers stay with the
+ * server (a receive buffer of 4 KiB takes little of them).  Count the
+ * connections the server closed (or reset) meanwhile. */
+static int
+hold(const struct sockaddr_in *sin, const char *req, size_t len, uint32_t n, uint32_t secs,
+     char **src, int n_src)
+{
+	int *fds = calloc(n, sizeof(*fds)), rcvbuf = 4096;
+	uint32_t i, opened = 0, closed = 0;
+
+	if (fds == NULL)
+		return 2;
+	for (i = 0; i < n; i++) {
+		struct sockaddr_in me = { .sin_family = AF_INET };
+
+		fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+		if (fds[i] < 0)
+			continue;
+		setsockopt(fds[i], SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+		if (n_src > 0 && (inet_pton(AF_INET, src[i % (uint32_t)n_src], &me.sin_addr) != 1 ||
+				  bind(fds[i], (struct sockaddr *)&me, sizeof(me)) < 0)) {
+			perror("soapc: source address");
+			continue;
+		}
+		if (connect(fds[i], (const struct sockaddr *)sin, sizeof(*sin)) == 0 &&
+		    send(fds[i], req, len, MSG_NOSIGNAL) == (ssize_t)len)
+			opened++;
+	}
+	sleep(secs);
+	for (i = 0; i < n; i++) {
+		struct pollfd p = { .fd = fds[i], .events = POLLIN | POLLRDHUP };
+
+		if (fds[i] < 0)
+			continue;
+		if (poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)))
+			closed++;
+		close(fds[i]);
+	}
+	free(fds);
+	printf("opened %u closed-by-server %u\n", opened, closed);
 	return 0;
 }
 
@@ -273,14 +328,49 @@ catch_one(uint16_t port, uint32_t secs)
 	return got > 0 ? 0 : 1;
 }
 
-int
-main(int argc, char **argv)
+/* soapc URL SERVICE_URN ACTION [NAME=VALUE...]: the call in req[size]. */
+static int
+soap_call(int argc, char **argv, char *req, size_t size)
 {
-	static char req[2 << 20], body[32768];
+	static char body[32768];
 	char hostport[80];
 	struct sockaddr_in sin;
 	const char *path;
 	int i;
+
+	if (argc < 4 || parse_url(argv[1], &sin, hostport, sizeof(hostport), &path) < 0)
+		return usage();
+	if (str_printf(body, sizeof(body),
+		       "<?xml version=\"1.0\"?>\r\n<s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\" "
+		       "s:encodingStyle=\"http://schemas.xmlsoap.org/soap/encoding/\"><s:Body>"
+		       "<u:%s xmlns:u=\"%s\">", argv[3], argv[2]) < 0)
+		return usage();
+	for (i = 4; i < argc; i++) {
+		const char *eq = strchr(argv[i], '=');
+
+		if (eq == NULL)
+			return usage();
+		/* values are sent as given: a test may want markup in them */
+		if (str_appendf(body, sizeof(body), "<%.*s>%s</%.*s>", (int)(eq - argv[i]), argv[i],
+				eq + 1, (int)(eq - argv[i]), argv[i]) < 0)
+			return usage();
+	}
+	if (str_appendf(body, sizeof(body), "</u:%s></s:Body></s:Envelope>\r\n", argv[3]) < 0 ||
+	    str_printf(req, size,
+		       "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: text/xml; charset=\"utf-8\"\r\n"
+		       "SOAPAction: \"%s#%s\"\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
+		       path, hostport, argv[2], argv[3], strlen(body), body) < 0)
+		return usage();
+	return exchange(&sin, req, strlen(req), 0);
+}
+
+int
+main(int argc, char **argv)
+{
+	static char req[2 << 20];
+	char hostport[80];
+	struct sockaddr_in sin;
+	const char *path;
 
 	if (argc == 3 && strcmp(argv[1], "get") == 0) {
 		if (parse_url(argv[2], &sin, hostport, sizeof(hostport), &path) < 0 ||
@@ -289,7 +379,7 @@ main(int argc, char **argv)
 			return usage();
 		return exchange(&sin, req, strlen(req), 0);
 	}
-	if (argc == 4 && strcmp(argv[1], "raw") == 0) {
+	if (argc == 4 && (strcmp(argv[1], "raw") == 0 || strcmp(argv[1], "half") == 0)) {
 		uint16_t port;
 		size_t n;
 
@@ -300,9 +390,11 @@ main(int argc, char **argv)
 		sin.sin_port = htons(port);
 		n = fread(req, 1, sizeof(req), stdin);
 		show_headers = 1;
+		half_close = argv[1][0] == 'h';
 		return exchange(&sin, req, n, 0);
 	}
-	if ((argc == 5 && strcmp(argv[1], "slow") == 0) || (argc == 6 && strcmp(argv[1], "burst") == 0)) {
+	if ((argc == 5 && strcmp(argv[1], "slow") == 0) ||
+	    (argc == 6 && strcmp(argv[1], "burst") == 0) || (argc >= 6 && strcmp(argv[1], "hold") == 0)) {
 		uint32_t a, b = 0;
 		uint16_t port;
 		size_t n;
@@ -310,11 +402,15 @@ main(int argc, char **argv)
 		memset(&sin, 0, sizeof(sin));
 		sin.sin_family = AF_INET;
 		if (inet_pton(AF_INET, argv[2], &sin.sin_addr) != 1 || parse_u16(argv[3], 1, 65535, &port) < 0 ||
-		    parse_u32(argv[4], 1, 100000, &a) < 0 || (argc == 6 && parse_u32(argv[5], 1, 600, &b) < 0))
+		    parse_u32(argv[4], 1, 100000, &a) < 0 || (argc >= 6 && parse_u32(argv[5], 1, 600, &b) < 0))
 			return usage();
 		sin.sin_port = htons(port);
 		n = fread(req, 1, sizeof(req), stdin);
-		return argc == 5 ? exchange(&sin, req, n, a) : burst(&sin, req, n, a, b);
+		if (argc == 5)
+			return exchange(&sin, req, n, a);
+		if (argv[1][1] == 'u')
+			return burst(&sin, req, n, a, b);
+		return hold(&sin, req, n, a, b, argv + 6, argc - 6);
 	}
 	if (argc == 6 && strcmp(argv[1], "flood") == 0) {
 		uint32_t n, secs;
@@ -336,28 +432,5 @@ main(int argc, char **argv)
 			return usage();
 		return catch_one(port, secs);
 	}
-	if (argc < 4 || parse_url(argv[1], &sin, hostport, sizeof(hostport), &path) < 0)
-		return usage();
-	if (str_printf(body, sizeof(body),
-		       "<?xml version=\"1.0\"?>\r\n<s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\" "
-		       "s:encodingStyle=\"http://schemas.xmlsoap.org/soap/encoding/\"><s:Body>"
-		       "<u:%s xmlns:u=\"%s\">", argv[3], argv[2]) < 0)
-		return usage();
-	for (i = 4; i < argc; i++) {
-		const char *eq = strchr(argv[i], '=');
-
-		if (eq == NULL)
-			return usage();
-		/* values are sent as given: a test may want markup in them */
-		if (str_appendf(body, sizeof(body), "<%.*s>%s</%.*s>", (int)(eq - argv[i]), argv[i],
-				eq + 1, (int)(eq - argv[i]), argv[i]) < 0)
-			return usage();
-	}
-	if (str_appendf(body, sizeof(body), "</u:%s></s:Body></s:Envelope>\r\n", argv[3]) < 0 ||
-	    str_printf(req, sizeof(req),
-		       "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: text/xml; charset=\"utf-8\"\r\n"
-		       "SOAPAction: \"%s#%s\"\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
-		       path, hostport, argv[2], argv[3], strlen(body), body) < 0)
-		return usage();
-	return exchange(&sin, req, strlen(req), 0);
+	return soap_call(argc, argv, req, sizeof(req));
 }
