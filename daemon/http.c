@@ -574,6 +574,7 @@ struct http_conn {
 	size_t head_len, body_len, out_off;	/* out_off runs over head, then body */
 	struct sockaddr_in peer, local;
 	uint64_t deadline;		/* monotonic ms: the whole request */
+	bool eof;			/* the peer sends no more (it may still read) */
 };
 
 struct http_listener {
@@ -967,9 +968,15 @@ conn_readable(struct http_conn *c)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			break;
-		if (n <= 0) {
-			conn_close(c);	/* peer closed before a whole request */
+		if (n < 0) {
+			conn_close(c);
 			return;
+		}
+		if (n == 0) {
+			/* The peer's end of the stream, perhaps a half-close
+			 * right after its request: what came is parsed first. */
+			c->eof = true;
+			break;
 		}
 		c->in_len += (size_t)n;
 		conn_touch(c);
@@ -980,6 +987,10 @@ conn_readable(struct http_conn *c)
 	 * at its limits, with its framing still to come, can fill the buffer. */
 	if (r == HTTP_PARSE_MORE && c->in_len >= c->srv->in_max)
 		r = 413;
+	if (r == HTTP_PARSE_MORE && c->eof) {
+		conn_close(c);	/* the stream ended before a whole request */
+		return;
+	}
 	if (r == HTTP_PARSE_MORE) {
 		conn_arm(c, c->srv->idle_ms);
 		return;

@@ -76,6 +76,28 @@ check "500 entries with 250 '&' each (1.4 MB escaped): the answer stops at the b
 check "... each description escaped twice (&amp;amp;), the last entry whole" \
 	sh -c "printf '%s' '$(printf '%s' "$out" | tail -c 300)' | grep -q '&amp;amp;&lt;/p:NewDescription&gt;&lt;p:NewLeaseTime&gt;[0-9]*&lt;/p:NewLeaseTime&gt;&lt;/p:PortMappingEntry&gt;&lt;/p:PortMappingList&gt;</NewPortListing>'"
 
+# ------------------------------------------------------------------ half-close
+# A client may shut its sending side down once the request is out (the
+# request ends where the stream ends); the request is answered all the same.
+status() { printf '%s\n' "$1" | sed -n 's/^HTTP //p' | head -1; }
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+half() { c1 "$SOAPC" half "$GW_LAN" "$port" 2>&1; }
+out=$(printf 'GET /rootDesc.xml HTTP/1.1\r\nHost: %s\r\n\r\n' "$HP" | half)
+check "GET /rootDesc.xml, then a half-close: 200 (got $(status "$out"))" test "$(status "$out")" = 200
+check "... the whole description" has "$out" "</root>"
+gea=$(printf '<?xml version="1.0"?>\r\n<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" s:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/"><s:Body><u:GetExternalIPAddress xmlns:u="%s"></u:GetExternalIPAddress></s:Body></s:Envelope>' "$URN_IPC2")
+out=$(printf 'POST /ctl/IPConn HTTP/1.1\r\nHost: %s\r\nSOAPAction: "%s#GetExternalIPAddress"\r\nContent-Length: %s\r\n\r\n%s' \
+	"$HP" "$URN_IPC2" "${#gea}" "$gea" | half)
+check "a SOAP POST, then a half-close: 200 with the external address" has "$out" "<NewExternalIPAddress>203.0.113.7<"
+out=$({ printf 'POST /ctl/IPConn HTTP/1.1\r\nHost: %s\r\nSOAPAction: "%s#GetExternalIPAddress"\r\nTransfer-Encoding: chunked\r\n\r\n' "$HP" "$URN_IPC2"
+	printf '%x\r\n%s\r\n0\r\n\r\n' "${#gea}" "$gea"; } | half)
+check "a chunked SOAP POST, then a half-close: 200 with the external address" has "$out" "<NewExternalIPAddress>203.0.113.7<"
+t=$(now_ms)
+out=$(printf 'POST /ctl/IPConn HTTP/1.1\r\nHost: %s\r\nContent-Length: 500\r\n\r\n<s:Env' "$HP" | half)
+dt=$(($(now_ms) - t))
+check "a body cut short by a half-close: closed without an answer (got $(status "$out"))" test "$(status "$out")" = 000
+check "... at once, not after the idle timeout (${dt} ms)" test "$dt" -lt 2000
+
 # ------------------------------------------------------------------ unread answers
 # 150 connections from c1, each asking for the big TCP list and never
 # reading: the answers must not pile up in the daemon (neither in number
