@@ -1,10 +1,12 @@
 /* http.c - a small non-blocking HTTP/1.1 server on the event loop, bound to
  * the LAN addresses only.  It knows no protocol: modules register routes
  * (a path, the methods it takes, a handler), and the UPnP descriptions,
- * SOAP control and GENA are such modules.  One request per connection (Connection: close), as
- * miniupnpd does; every limit answers 4xx/5xx and closes.  A body comes
- * with a Content-Length or chunked, decoded in the input buffer as it
- * arrives. */
+ * SOAP control and GENA are such modules.  Connections persist (HTTP/1.1
+ * keep-alive, pipelined requests answered in order) unless the client says
+ * "Connection: close" or speaks HTTP/1.0 without "Connection: keep-alive",
+ * up to HTTP_MAX_REQUESTS each; every limit answers 4xx/5xx and closes.  A
+ * body comes with a Content-Length or chunked, decoded in the input buffer
+ * as it arrives. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -76,6 +78,43 @@ field_colon(const char *p, const char *e)
 	return colon;
 }
 
+/* The next element of the comma-separated list at *pp (RFC 9110 5.6.1),
+ * its blanks trimmed: [*start, *stop); *pp moves past it.  false at the
+ * end of the list. */
+static bool
+list_element(const char **pp, const char *end, const char **start, const char **stop)
+{
+	const char *p = *pp, *comma, *e;
+
+	if (p >= end)
+		return false;
+	comma = memchr(p, ',', (size_t)(end - p));
+	e = comma ? comma : end;
+	while (p < e && (*p == ' ' || *p == '\t'))
+		p++;
+	while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
+		e--;
+	*start = p;
+	*stop = e;
+	*pp = comma ? comma + 1 : end;
+	return true;
+}
+
+/* The Connection header's options (RFC 9110 7.6.1), case-insensitive;
+ * every line counts.  Only "close" and "keep-alive" mean something to us. */
+static void
+connection_options(struct http_request *req, const char *v, size_t n)
+{
+	const char *p = v, *end = v + n, *o, *oe;
+
+	while (list_element(&p, end, &o, &oe)) {
+		if (mem_ieq(o, (size_t)(oe - o), "close"))
+			req->conn_close = true;
+		else if (mem_ieq(o, (size_t)(oe - o), "keep-alive"))
+			req->conn_keep_alive = true;
+	}
+}
+
 static int
 parse_header(struct http_request *req, const char *p, const char *e)
 {
@@ -106,6 +145,8 @@ parse_header(struct http_request *req, const char *p, const char *e)
 		set_hdr(&req->sid, v, (size_t)(ve - v));
 	else if (HDR("Timeout"))
 		set_hdr(&req->timeout, v, (size_t)(ve - v));
+	else if (HDR("Connection"))
+		connection_options(req, v, (size_t)(ve - v));
 	else if (HDR("Transfer-Encoding")) {
 		/* A second line would be joined to the first as one list;
 		 * no client sends two, and a request smuggler does. */
@@ -133,28 +174,20 @@ parse_header(struct http_request *req, const char *p, const char *e)
 static int
 transfer_codings(const char *v, size_t n, bool *chunked)
 {
-	const char *p = v, *end = v + n;
+	const char *p = v, *end = v + n, *c, *e;
 	bool other = false, any = false;
 
 	*chunked = false;
-	while (p < end) {
-		const char *comma = memchr(p, ',', (size_t)(end - p));
-		const char *e = comma ? comma : end;
-
-		while (p < e && (*p == ' ' || *p == '\t'))
-			p++;
-		while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
-			e--;
-		if (e > p) {		/* empty list elements are ignored */
+	while (list_element(&p, end, &c, &e)) {
+		if (e > c) {		/* empty list elements are ignored */
 			if (*chunked)
 				return 400;
 			any = true;
-			if (mem_ieq(p, (size_t)(e - p), "chunked"))
+			if (mem_ieq(c, (size_t)(e - c), "chunked"))
 				*chunked = true;
-			else if (!mem_ieq(p, (size_t)(e - p), "identity"))
+			else if (!mem_ieq(c, (size_t)(e - c), "identity"))
 				other = true;
 		}
-		p = comma ? comma + 1 : end;
 	}
 	if (!any)
 		return 400;
@@ -503,6 +536,14 @@ http_feed_request(struct http_chunked *st, char *buf, size_t *len, size_t header
 }
 
 bool
+http_wants_keep_alive(const struct http_request *req)
+{
+	if (req->conn_close)
+		return false;
+	return req->minor >= 1 || req->conn_keep_alive;
+}
+
+bool
 http_host_ok(const struct igdd_ctx *ctx, const char *host, size_t len, uint16_t port)
 {
 	const char *colon = memchr(host, ':', len);
@@ -557,7 +598,11 @@ http_server_string(void)
 
 /* ---------------------------------------------------------------- server */
 
-enum conn_state { C_READ, C_BUSY, C_WRITE };
+/* A connection reads a request (C_READ), a handler has it (C_BUSY), its
+ * answer waits for the peer to read (C_WRITE) or is all sent (C_SENT);
+ * then it reads the next request (keep-alive), or closes, after the last
+ * answer by reading what the peer still sends (C_LINGER). */
+enum conn_state { C_READ, C_BUSY, C_WRITE, C_SENT, C_LINGER };
 
 struct http_conn {
 	struct loop_fd lfd;
@@ -574,7 +619,13 @@ struct http_conn {
 	size_t head_len, body_len, out_off;	/* out_off runs over head, then body */
 	struct sockaddr_in peer, local;
 	uint64_t deadline;		/* monotonic ms: the whole request */
+	size_t req_len;			/* bytes of in the request being answered used */
+	unsigned requests;		/* requests read on this connection */
 	bool eof;			/* the peer sends no more (it may still read) */
+	bool keep;			/* another request may follow this answer */
+	bool http10;			/* ... said with "Connection: keep-alive" */
+	bool in_handler;		/* a handler runs: a close waits for its return */
+	bool closing;			/* ... and is due then */
 };
 
 struct http_listener {
@@ -639,6 +690,10 @@ conn_close(struct http_conn *c)
 {
 	struct http *h = c->srv;
 
+	if (c->in_handler) {
+		c->closing = true;	/* the handler's request points into c->in */
+		return;
+	}
 	if (c->state == C_WRITE)
 		h->held -= conn_out_left(c);
 	loop_timer_cancel(&h->ctx->loop, &c->timer);
@@ -698,9 +753,9 @@ conn_touch(struct http_conn *c)
 }
 
 /* The connection to give up for a new one (of peer only, when not NULL):
- * first the one whose answer has waited longest unread, then the one
- * idle the longest; never one whose request a handler holds.  NULL when
- * there is none. */
+ * first the one whose answer has waited longest unread (or that is
+ * closing), then the one idle the longest; never one whose request a
+ * handler holds.  NULL when there is none. */
 static struct http_conn *
 conn_victim(const struct http *h, const struct in_addr *peer)
 {
@@ -709,7 +764,7 @@ conn_victim(const struct http *h, const struct in_addr *peer)
 	for (c = h->head; c != NULL; c = c->next) {
 		if (peer != NULL && c->peer.sin_addr.s_addr != peer->s_addr)
 			continue;
-		if (c->state == C_WRITE)
+		if (c->state == C_WRITE || c->state == C_LINGER)
 			return c;
 		if (c->state == C_READ && idle == NULL)
 			idle = c;
@@ -717,10 +772,12 @@ conn_victim(const struct http *h, const struct in_addr *peer)
 	return idle;
 }
 
-/* Send what the kernel takes.  Returns true while the answer waits for
- * the peer to read (EPOLLOUT), false once it is sent or the connection
- * closed (c is gone then). */
-static bool
+enum { W_WAIT, W_SENT, W_GONE };
+
+/* Send what the kernel takes.  W_WAIT while the answer waits for the peer
+ * to read (EPOLLOUT), W_SENT once it is all sent (C_SENT), W_GONE when the
+ * connection failed and was closed. */
+static int
 conn_write(struct http_conn *c)
 {
 	while (conn_out_left(c) > 0) {
@@ -742,19 +799,18 @@ conn_write(struct http_conn *c)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return true;	/* wait for EPOLLOUT */
+			return W_WAIT;
 		if (n <= 0) {
 			conn_close(c);
-			return false;
+			return W_GONE;
 		}
 		c->out_off += (size_t)n;
 		c->srv->held -= (size_t)n;
 		conn_touch(c);
 		conn_arm(c, c->srv->idle_ms);
 	}
-	shutdown(c->lfd.fd, SHUT_WR);
-	conn_close(c);
-	return false;
+	c->state = C_SENT;
+	return W_SENT;
 }
 
 /* Answers waiting for their readers may hold HTTP_HELD_MAX bytes all
@@ -792,14 +848,24 @@ conn_answer(struct http_conn *c, char *head, size_t head_len, char *body, size_t
 	h->held += head_len + body_len;
 	loop_fd_mod(&h->ctx->loop, &c->lfd, EPOLLOUT);
 	conn_arm(c, h->idle_ms);
-	if (conn_write(c))
+	switch (conn_write(c)) {
+	case W_WAIT:
 		held_trim(h, c);
+		break;
+	case W_SENT:
+		/* Outside a handler (a deferred answer) the caller is not
+		 * ours: the next request is taken from the loop, at once. */
+		if (!c->in_handler)
+			loop_timer_set(&h->ctx->loop, &c->timer, 0);
+		break;
+	}
 }
 
-/* The status line and headers of an answer, malloc'd; NULL on failure. */
+/* The status line and headers of an answer, malloc'd; NULL on failure.
+ * connection: the Connection header line, or "". */
 static char *
 reply_head(int status, const char *extra_headers, const char *content_type, size_t body_len,
-	   size_t *len)
+	   const char *connection, size_t *len)
 {
 	char head[1024];
 
@@ -807,13 +873,14 @@ reply_head(int status, const char *extra_headers, const char *content_type, size
 		       "HTTP/1.1 %d %s\r\n"
 		       "%s%s%s"
 		       "Content-Length: %zu\r\n"
-		       "Connection: close\r\n"
+		       "%s"
 		       "Server: %s\r\n"
 		       "%s\r\n",
 		       status, http_reason(status),
 		       content_type ? "Content-Type: " : "", content_type ? content_type : "",
 		       content_type ? "\r\n" : "",
-		       body_len, http_server_string(), extra_headers ? extra_headers : "") < 0)
+		       body_len, connection, http_server_string(),
+		       extra_headers ? extra_headers : "") < 0)
 		return NULL;
 	*len = strlen(head);
 	return buf_dup(head, *len);
@@ -823,14 +890,16 @@ void
 http_reply_take(struct http_conn *c, int status, const char *extra_headers,
 		const char *content_type, char *body, size_t body_len)
 {
+	const char *connection = !c->keep ? "Connection: close\r\n"
+				 : c->http10 ? "Connection: keep-alive\r\n" : "";
 	char *head;
 	size_t hl;
 
-	if (c->state == C_WRITE) {
+	if (c->state == C_WRITE || c->state == C_SENT) {
 		free(body);
 		return;		/* answered already */
 	}
-	head = reply_head(status, extra_headers, content_type, body_len, &hl);
+	head = reply_head(status, extra_headers, content_type, body_len, connection, &hl);
 	if (head == NULL) {
 		free(body);
 		conn_close(c);
@@ -845,7 +914,7 @@ http_reply(struct http_conn *c, int status, const char *extra_headers,
 {
 	char *copy = NULL;
 
-	if (c->state == C_WRITE)
+	if (c->state == C_WRITE || c->state == C_SENT)
 		return;		/* answered already */
 	if (body_len > 0 && (copy = buf_dup(body, body_len)) == NULL) {
 		conn_close(c);
@@ -953,11 +1022,138 @@ dispatch(struct http_conn *c, const struct http_request *req)
 }
 
 static void
+conn_free_answer(struct http_conn *c)
+{
+	free(c->out_head);
+	free(c->out_body);
+	c->out_head = c->out_body = NULL;
+	c->head_len = c->body_len = c->out_off = 0;
+}
+
+/* Close after the last answer (RFC 9112 9.6): our sending side first,
+ * then what the peer still sends (requests it pipelined past the last
+ * answer) is read and dropped until it closes too, for HTTP_LINGER_MS at
+ * most: closed with unread input, the kernel would reset the connection
+ * and the peer could lose the answer it has yet to read. */
+static void
+conn_linger(struct http_conn *c)
+{
+	struct http *h = c->srv;
+
+	shutdown(c->lfd.fd, SHUT_WR);
+	if (c->eof) {
+		conn_close(c);
+		return;
+	}
+	conn_free_answer(c);
+	c->state = C_LINGER;
+	loop_fd_mod(&h->ctx->loop, &c->lfd, EPOLLIN | EPOLLRDHUP);
+	loop_timer_set(&h->ctx->loop, &c->timer,
+		       h->idle_ms < HTTP_LINGER_MS ? h->idle_ms : HTTP_LINGER_MS);
+}
+
+/* C_LINGER: drop what comes; close at the peer's end of the stream. */
+static void
+conn_drain(struct http_conn *c)
+{
+	for (;;) {
+		ssize_t n = recv(c->lfd.fd, c->in, c->srv->in_max, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (n <= 0) {
+			conn_close(c);
+			return;
+		}
+	}
+}
+
+/* The answer is all sent: close, or make ready for the next request
+ * (keep-alive).  true when the connection stays. */
+static bool
+conn_next(struct http_conn *c)
+{
+	struct http *h = c->srv;
+
+	if (!c->keep) {
+		conn_linger(c);
+		return false;
+	}
+	conn_free_answer(c);
+	/* What follows the request (a pipelined one) moves to the front. */
+	memmove(c->in, c->in + c->req_len, c->in_len - c->req_len);
+	c->in_len -= c->req_len;
+	c->req_len = 0;
+	memset(&c->chunked, 0, sizeof(c->chunked));
+	c->state = C_READ;
+	c->deadline = time_mono_ms() + HTTP_REQUEST_DEADLINE_MS;
+	loop_fd_mod(&h->ctx->loop, &c->lfd, EPOLLIN | EPOLLRDHUP);
+	conn_arm(c, h->idle_ms);
+	return true;
+}
+
+/* Parse the request in c->in and hand it over: true when its answer
+ * was all sent at once (the next request may be waiting in c->in). */
+static bool
+conn_request(struct http_conn *c)
+{
+	struct http *h = c->srv;
+	struct http_request req;
+	int r = http_feed_request(&c->chunked, c->in, &c->in_len, h->header_max, h->body_max, &req);
+
+	/* Head and decoded body fit by construction; only a chunked body
+	 * at its limits, with its framing still to come, can fill the buffer. */
+	if (r == HTTP_PARSE_MORE && c->in_len >= h->in_max)
+		r = 413;
+	if (r == HTTP_PARSE_MORE) {
+		if (c->eof)
+			conn_close(c);	/* the stream ended before a whole request */
+		else
+			conn_arm(c, h->idle_ms);
+		return false;
+	}
+	c->state = C_BUSY;
+	c->requests++;
+	/* After a malformed request where the next one starts is unknown. */
+	c->keep = r == HTTP_PARSE_DONE && http_wants_keep_alive(&req) &&
+		  c->requests < HTTP_MAX_REQUESTS;
+	c->http10 = req.minor == 0;
+	c->req_len = r == HTTP_PARSE_DONE ? req.total_len : 0;
+	/* Stop reading; the answer path takes over (now or later). */
+	loop_fd_mod(&h->ctx->loop, &c->lfd, 0);
+	conn_arm(c, HTTP_REQUEST_DEADLINE_MS);
+	c->in_handler = true;
+	if (r != HTTP_PARSE_DONE) {
+		h->ctx->stats.dropped_malformed++;
+		if (r == 405)
+			reply_not_allowed(c, ~0u);
+		else
+			http_reply_error(c, r, NULL);
+	} else {
+		dispatch(c, &req);
+	}
+	c->in_handler = false;
+	if (c->closing) {
+		conn_close(c);
+		return false;
+	}
+	return c->state == C_SENT;
+}
+
+/* Answer the requests in c->in, one after the other, as long as each
+ * answer leaves at once (pipelining); then wait for bytes or the peer. */
+static void
+conn_serve(struct http_conn *c)
+{
+	while (conn_request(c) && conn_next(c))
+		;
+}
+
+static void
 conn_readable(struct http_conn *c)
 {
-	struct http_request req;
-	int r;
-
 	for (;;) {
 		ssize_t n;
 
@@ -981,33 +1177,7 @@ conn_readable(struct http_conn *c)
 		c->in_len += (size_t)n;
 		conn_touch(c);
 	}
-	r = http_feed_request(&c->chunked, c->in, &c->in_len, c->srv->header_max, c->srv->body_max,
-			      &req);
-	/* Head and decoded body fit by construction; only a chunked body
-	 * at its limits, with its framing still to come, can fill the buffer. */
-	if (r == HTTP_PARSE_MORE && c->in_len >= c->srv->in_max)
-		r = 413;
-	if (r == HTTP_PARSE_MORE && c->eof) {
-		conn_close(c);	/* the stream ended before a whole request */
-		return;
-	}
-	if (r == HTTP_PARSE_MORE) {
-		conn_arm(c, c->srv->idle_ms);
-		return;
-	}
-	c->state = C_BUSY;
-	/* Stop reading; the answer path takes over (now or later). */
-	loop_fd_mod(&c->srv->ctx->loop, &c->lfd, 0);
-	conn_arm(c, HTTP_REQUEST_DEADLINE_MS);
-	if (r != HTTP_PARSE_DONE) {
-		c->srv->ctx->stats.dropped_malformed++;
-		if (r == 405)
-			reply_not_allowed(c, ~0u);
-		else
-			http_reply_error(c, r, NULL);
-		return;
-	}
-	dispatch(c, &req);
+	conn_serve(c);
 }
 
 static void
@@ -1015,12 +1185,20 @@ conn_event(struct loop_fd *lfd, uint32_t events)
 {
 	struct http_conn *c = container_of(lfd, struct http_conn, lfd);
 
-	if (c->state == C_READ && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+	if (c->state == C_READ && (events & (EPOLLIN | EPOLLHUP | EPOLLERR))) {
 		conn_readable(c);
-	else if (c->state == C_WRITE && (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)))
-		conn_write(c);
-	else if (events & (EPOLLHUP | EPOLLERR))
+	} else if (c->state == C_WRITE && (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))) {
+		if (conn_write(c) == W_SENT && conn_next(c))
+			conn_serve(c);
+	} else if (c->state == C_LINGER) {
+		conn_drain(c);
+	} else if (c->state == C_SENT) {
+		/* a deferred answer went out; its timer would say the same */
+		if (conn_next(c))
+			conn_serve(c);
+	} else if (events & (EPOLLHUP | EPOLLERR)) {
 		conn_close(c);
+	}
 }
 
 static void
@@ -1028,11 +1206,22 @@ conn_timeout(struct loop_timer *t)
 {
 	struct http_conn *c = container_of(t, struct http_conn, timer);
 
+	if (c->state == C_SENT) {
+		/* a deferred answer went out (conn_answer): go on */
+		if (conn_next(c))
+			conn_serve(c);
+		return;
+	}
+	if (c->state == C_LINGER) {
+		conn_close(c);
+		return;
+	}
 	c->srv->timeouts++;
 	if (c->state == C_READ && c->in_len > 0) {
 		/* A slow or stalled client: say so once, without waiting; the
 		 * deadline is past, so the timer closes it on the next round
 		 * if the answer does not leave at once. */
+		c->keep = false;
 		http_reply_error(c, 408, NULL);
 		return;
 	}

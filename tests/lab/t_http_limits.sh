@@ -102,18 +102,23 @@ check "... at once, not after the idle timeout (${dt} ms)" test "$dt" -lt 2000
 # 150 connections from c1, each asking for the big TCP list and never
 # reading: the answers must not pile up in the daemon (neither in number
 # nor in memory), and c2, then c1 itself, are still served at once.
-# listreq N: the request for a listing of N entries (0: all).
+# listreq N [K]: the request for a listing of N entries (0: all), K times
+# pipelined (1).
 listreq() {
 	__b=$(printf '<?xml version="1.0"?>\r\n<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" s:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/"><s:Body><u:GetListOfPortMappings xmlns:u="%s"><NewStartPort>1</NewStartPort><NewEndPort>65535</NewEndPort><NewProtocol>TCP</NewProtocol><NewManage>1</NewManage><NewNumberOfPorts>%s</NewNumberOfPorts></u:GetListOfPortMappings></s:Body></s:Envelope>' "$URN_IPC2" "$1")
-	printf 'POST /ctl/IPConn HTTP/1.1\r\nHost: %s\r\nSOAPAction: "%s#GetListOfPortMappings"\r\nContent-Length: %s\r\n\r\n%s' \
-		"$HP" "$URN_IPC2" "${#__b}" "$__b" >"$LAB_DIR/listreq"
+	: >"$LAB_DIR/listreq"
+	for __k in $(seq 1 "${2:-1}"); do
+		printf 'POST /ctl/IPConn HTTP/1.1\r\nHost: %s\r\nSOAPAction: "%s#GetListOfPortMappings"\r\nContent-Length: %s\r\n\r\n%s' \
+			"$HP" "$URN_IPC2" "${#__b}" "$__b" >>"$LAB_DIR/listreq"
+	done
 }
-# hold_check WHAT N [SRC...]: 150 connections asking for N entries (from these sources of
+# hold_check WHAT N[xK] [SRC...]: 150 connections asking for N entries
+# (K times pipelined on each) (from these sources of
 # c1 in turn), held 6 s; after 3 s c2 and c1 are served on new connections
 # and igdd's VmRSS has grown by at most 16 MiB (the held answers alone
 # would be ~110 MB).
 hold_check() {
-	__what=$1; listreq "$2"; shift 2
+	__what=$1; listreq "${2%x*}" "$(echo "$2" | sed -n 's/.*x//p')"; shift 2
 	rss0=$(rss_kb)
 	c1 "$SOAPC" hold "$GW_LAN" "$port" 150 6 "$@" <"$LAB_DIR/listreq" >"$LAB_DIR/hold" 2>&1 &
 	__hold=$!
@@ -150,6 +155,10 @@ hold_check "by 8 addresses" 0 $srcs
 # unread answers, which go first for a new client.
 # shellcheck disable=SC2086
 hold_check "by 8 addresses (200 entries each)" 200 $srcs
+# kept-alive connections with ten big-list requests pipelined on each: the
+# next request is read only once the answer before has been taken
+# shellcheck disable=SC2086
+hold_check "by 8 addresses (10 pipelined on each)" 0x10 $srcs
 check "igdd still runs" alive
 
 check "igdd stops with status 0" lab_stop_igdd TERM
