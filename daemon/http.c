@@ -9,6 +9,7 @@
  * as it arrives. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -619,7 +620,7 @@ struct http_conn {
 	size_t head_len, body_len, out_off;	/* out_off runs over head, then body */
 	struct sockaddr_in peer, local;
 	uint64_t deadline;		/* monotonic ms: the whole request */
-	size_t req_len;			/* bytes of in the request being answered used */
+	size_t req_len;			/* bytes of in[] the request being answered takes */
 	unsigned requests;		/* requests read on this connection */
 	bool eof;			/* the peer sends no more (it may still read) */
 	bool keep;			/* another request may follow this answer */
@@ -1442,6 +1443,8 @@ http_shutdown(struct igdd_ctx *ctx)
 
 	if (h == NULL)
 		return;
+	log_info("http: %" PRIu64 " connection(s) evicted to make room, %" PRIu64
+		 " timed out, %" PRIu64 " refused (all busy)", h->evicted, h->timeouts, h->rejected);
 	while (h->head != NULL)
 		conn_close(h->head);
 	for (k = 0; k < CFG_MAX_LISTEN; k++)
