@@ -49,7 +49,19 @@
  * changes, so no record is appended to it any more (it would not say the
  * truth): each later change (or group of changes), and the store's retry
  * timer, try to rewrite the whole file as above, and the first rewrite
- * that succeeds makes the file whole and current again. */
+ * that succeeds makes the file whole and current again.
+ *
+ * The file is trusted as much as the daemon's own memory, so only its
+ * user may write it: its directory is opened once, at start, and checked
+ * (owned by the user igdd runs as, not writable by group or others); the
+ * file is opened in it with O_NOFOLLOW and checked the same way (and to
+ * have no second hard link), FILE.tmp is created with O_EXCL|O_NOFOLLOW
+ * (a stale or planted one is unlinked first: the name, never what it
+ * points to), and renamed within that directory.  A symbolic link
+ * planted at either name never makes igdd write through it.  Only after
+ * a failed write is the path looked up again: a directory mounted anew
+ * there (a disk checked and mounted again) is used once it passes the
+ * same checks. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -65,12 +77,16 @@
 
 struct lease {
 	char path[PATH_MAX];
+	char name[NAME_MAX + 1];	/* the file's name in its directory */
+	char tmp[NAME_MAX + 1];		/* name.tmp */
+	int dirfd;			/* its directory, opened once */
 	int fd;
 	size_t records;
 	off_t synced;		/* file size at the last good sync (or open, rewrite) */
 	size_t pending;		/* records appended since then */
 	bool broken;		/* a record is missing: only a compaction repairs it */
 	bool failing;		/* the last write failed and was reported */
+	bool dir_refused;	/* follow_dir() refused a new directory (logged) */
 };
 
 static const char *const owner_names[] = {
@@ -105,6 +121,7 @@ report_success(struct lease *l)
 	if (l->failing)
 		log_info("lease file %s: written again, persistence resumed", l->path);
 	l->failing = false;
+	l->dir_refused = false;
 }
 
 static int
@@ -157,31 +174,187 @@ scan_journal(struct lease *l)
 	return 0;
 }
 
+/* --- opening it safely ---------------------------------------------- */
+
+/* path -> its directory (dir[size]) and its name (name[NAME_MAX + 1]). */
+static int
+split_path(const char *path, char *dir, size_t size, char *name)
+{
+	const char *slash = strrchr(path, '/');
+	const char *base = slash != NULL ? slash + 1 : path;
+
+	if (base[0] == '\0' || strcmp(base, ".") == 0 || strcmp(base, "..") == 0 ||
+	    str_copy(name, NAME_MAX + 1, base) < 0)
+		return -1;
+	if (slash == NULL)
+		return str_copy(dir, size, ".");
+	if (slash == path)
+		return str_copy(dir, size, "/");
+	return str_copy_n(dir, size, path, (size_t)(slash - path));
+}
+
+/* May a daemon running as owner trust this directory (dir) or lease file
+ * in it?  Anyone else who can write there could plant a link that makes
+ * igdd write elsewhere, or rewrite the records.  0, or -1 with the reason
+ * in why[size]. */
+static int
+check_owner(const struct stat *st, bool dir, const char *what, uid_t owner,
+	    char *why, size_t size)
+{
+	if (dir ? !S_ISDIR(st->st_mode) : !S_ISREG(st->st_mode))
+		str_printf(why, size, "%s: not a %s", what, dir ? "directory" : "regular file");
+	else if (st->st_uid != owner)	/* a directory too: igdd writes there */
+		str_printf(why, size, "%s: owned by uid %u, not by uid %u that igdd runs as",
+			   what, (unsigned)st->st_uid, (unsigned)owner);
+	else if (st->st_mode & (S_IWGRP | S_IWOTH))
+		str_printf(why, size, "%s: writable by its group or others (mode %04o)", what,
+			   (unsigned)(st->st_mode & 07777));
+	else if (!dir && st->st_nlink != 1)
+		str_printf(why, size, "%s: has %lu hard links", what, (unsigned long)st->st_nlink);
+	else
+		return 0;
+	return -1;
+}
+
+/* Open path's directory (following symbolic links: what counts is the
+ * directory reached): *dirfd, its stat in *st and the file's name in
+ * name[NAME_MAX + 1].  0, or -1 with the reason in why[size]. */
+static int
+open_dir_raw(const char *path, int *dirfd, struct stat *st, char *name, char *why, size_t size)
+{
+	char dir[PATH_MAX];
+
+	*dirfd = -1;
+	if (split_path(path, dir, sizeof(dir), name) < 0) {
+		str_printf(why, size, "%s: not a file name", path);
+		return -1;
+	}
+	*dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (*dirfd >= 0 && fstat(*dirfd, st) == 0)
+		return 0;
+	str_printf(why, size, "directory %s: %s", dir, strerror(errno));
+	if (*dirfd >= 0)
+		close(*dirfd);
+	*dirfd = -1;
+	return -1;
+}
+
+/* The same, checked for a daemon running as owner. */
+static int
+open_dir(const char *path, uid_t owner, int *dirfd, char *name, char *why, size_t size)
+{
+	char dir[PATH_MAX];
+	struct stat st;
+
+	if (open_dir_raw(path, dirfd, &st, name, why, size) < 0)
+		return -1;
+	if (split_path(path, dir, sizeof(dir), name) == 0 &&
+	    check_owner(&st, true, dir, owner, why, size) == 0)
+		return 0;
+	close(*dirfd);
+	*dirfd = -1;
+	return -1;
+}
+
+/* After a failed write the directory may have come back as another file
+ * system mounted at the same path (a disk checked and mounted again):
+ * follow it, checked as at start, so that persistence resumes without a
+ * restart.  Otherwise the directory opened at start is the one used. */
+static void
+follow_dir(struct lease *l)
+{
+	char why[PATH_MAX + 128], name[NAME_MAX + 1];
+	struct stat now, held;
+	int fd;
+
+	if (open_dir_raw(l->path, &fd, &now, name, why, sizeof(why)) < 0)
+		return;
+	if (fstat(l->dirfd, &held) < 0 || (now.st_dev == held.st_dev && now.st_ino == held.st_ino)) {
+		close(fd);
+		return;
+	}
+	close(fd);
+	if (open_dir(l->path, geteuid(), &fd, name, why, sizeof(why)) < 0) {
+		if (!l->dir_refused)
+			log_warnx("lease file %s: its directory was mounted again, refused: %s",
+				  l->path, why);
+		l->dir_refused = true;
+		return;
+	}
+	log_info("lease file %s: its directory was mounted again: writing there", l->path);
+	close(l->dirfd);
+	l->dirfd = fd;
+}
+
+int
+lease_check_path(const char *path, uid_t owner, char *why, size_t size)
+{
+	char name[NAME_MAX + 1];
+	struct stat st;
+	int dirfd, r = -1;
+
+	if (open_dir(path, owner, &dirfd, name, why, size) < 0)
+		return -1;
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno == ENOENT)
+			r = 0;		/* created at start */
+		else
+			str_printf(why, size, "%s: %s", path, strerror(errno));
+	} else if (S_ISLNK(st.st_mode)) {
+		str_printf(why, size, "%s: a symbolic link", path);
+	} else {
+		r = check_owner(&st, false, path, owner, why, size);
+	}
+	close(dirfd);
+	return r;
+}
+
 struct lease *
 lease_open(const char *path)
 {
+	char why[PATH_MAX + 128];
+	struct stat st;
 	struct lease *l = calloc(1, sizeof(*l));
 
 	if (l == NULL)
 		return NULL;
+	l->fd = l->dirfd = -1;
 	if (str_copy(l->path, sizeof(l->path), path) < 0) {
-		log_warnx("lease file name too long");
-		free(l);
-		return NULL;
+		str_copy(why, sizeof(why), "lease file name too long");
+		goto refused;
 	}
-	l->fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (open_dir(path, geteuid(), &l->dirfd, l->name, why, sizeof(why)) < 0 ||
+	    str_printf(l->tmp, sizeof(l->tmp), "%s.tmp", l->name) < 0)
+		goto refused;
+	/* Never through a symbolic link, nor into a FIFO or device that
+	 * someone put there. */
+	l->fd = openat(l->dirfd, l->name,
+		       O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC,
+		       0600);
 	if (l->fd < 0) {
-		log_warn("lease file %s", path);
-		free(l);
-		return NULL;
+		int e = errno;
+		/* Not ours to open: say whose it is rather than EACCES. */
+		if (fstatat(l->dirfd, l->name, &st, AT_SYMLINK_NOFOLLOW) < 0 || S_ISLNK(st.st_mode) ||
+		    check_owner(&st, false, path, geteuid(), why, sizeof(why)) == 0)
+			str_printf(why, sizeof(why), "%s: %s", path,
+				   e == ELOOP ? "a symbolic link" : strerror(e));
+		goto refused;
 	}
+	if (fstat(l->fd, &st) < 0) {
+		str_printf(why, sizeof(why), "%s: %s", path, strerror(errno));
+		goto refused;
+	}
+	if (check_owner(&st, false, path, geteuid(), why, sizeof(why)) < 0)
+		goto refused;
 	if (scan_journal(l) < 0 || (l->synced = lseek(l->fd, 0, SEEK_END)) < 0) {
-		log_warn("lease file %s", path);
-		close(l->fd);
-		free(l);
-		return NULL;
+		str_printf(why, sizeof(why), "%s: %s", path, strerror(errno));
+		goto refused;
 	}
 	return l;
+refused:
+	log_warnx("lease file refused: %s", why);
+	lease_close(l);
+	return NULL;
 }
 
 void
@@ -191,6 +364,8 @@ lease_close(struct lease *l)
 		return;
 	if (l->fd >= 0)
 		close(l->fd);
+	if (l->dirfd >= 0)
+		close(l->dirfd);
 	free(l);
 }
 
@@ -281,28 +456,24 @@ lease_sync(struct lease *l)
 	return 0;
 }
 
+/* A new FILE.tmp in the directory: never through a link planted under
+ * that name (O_EXCL with O_NOFOLLOW); one left by a crash, or planted,
+ * is removed first (the name, never what it points to). */
 static int
-fsync_dir(const char *path)
+open_tmp(struct lease *l)
 {
-	char dir[PATH_MAX];
-	char *slash;
-	int fd, r;
+	int fd, tries;
 
-	if (str_copy(dir, sizeof(dir), path) < 0)
-		return -1;
-	slash = strrchr(dir, '/');
-	if (slash == NULL)
-		str_copy(dir, sizeof(dir), ".");
-	else if (slash == dir)
-		dir[1] = '\0';
-	else
-		*slash = '\0';
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	r = fsync(fd);
-	close(fd);
-	return r;
+	for (tries = 0; tries < 2; tries++) {
+		fd = openat(l->dirfd, l->tmp,
+			    O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC,
+			    0600);
+		if (fd >= 0 || errno != EEXIST)
+			return fd;
+		if (unlinkat(l->dirfd, l->tmp, 0) < 0)
+			return -1;
+	}
+	return -1;
 }
 
 int
@@ -310,18 +481,17 @@ lease_compact(struct lease *l, const struct mapping *const *ms, size_t n,
 	      uint64_t now_mono, int64_t now_wall)
 {
 	static const char header[] = "# igdd lease journal v1 (see igdd.8)\n";
-	char tmp[PATH_MAX];
 	char *buf;
 	size_t used = 0, cap = 65536, i;
 	off_t size = 0;
 	int e, fd;
 
-	if (str_printf(tmp, sizeof(tmp), "%s.tmp", l->path) < 0)
-		return -1;
+	if (l->failing)
+		follow_dir(l);
 	buf = malloc(cap);
 	if (buf == NULL)
 		return -1;
-	fd = open(tmp, O_RDWR | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	fd = open_tmp(l);
 	if (fd < 0)
 		goto fail_free;
 	memcpy(buf, header, sizeof(header) - 1);
@@ -344,9 +514,9 @@ lease_compact(struct lease *l, const struct mapping *const *ms, size_t n,
 	}
 	if (write_all(fd, buf, used) < 0 || fsync(fd) < 0)
 		goto fail_close;
-	if (rename(tmp, l->path) < 0)
+	if (renameat(l->dirfd, l->tmp, l->dirfd, l->name) < 0)
 		goto fail_close;
-	if (fsync_dir(l->path) < 0)
+	if (fsync(l->dirfd) < 0)
 		log_warn("lease file %s: fsync of its directory", l->path);
 	free(buf);
 	close(l->fd);
@@ -360,7 +530,7 @@ lease_compact(struct lease *l, const struct mapping *const *ms, size_t n,
 fail_close:
 	e = errno;
 	close(fd);
-	unlink(tmp);
+	unlinkat(l->dirfd, l->tmp, 0);
 	errno = e;
 fail_free:
 	report_failure(l, "cannot rewrite");
@@ -621,8 +791,9 @@ lease_parse(const char *line, size_t len, struct lease_record *r)
 	return decode_desc(c.p, c.left, r->desc, sizeof(r->desc));
 }
 
-int
-lease_replay(const char *path, lease_replay_cb cb, void *arg)
+/* Replay the records of f (named name in warnings). */
+static int
+replay_stream(FILE *f, const char *name, lease_replay_cb cb, void *arg)
 {
 	struct lease_record r;
 	char *line = NULL;
@@ -630,18 +801,11 @@ lease_replay(const char *path, lease_replay_cb cb, void *arg)
 	ssize_t len;
 	unsigned lineno = 0;
 	int good = 0;
-	FILE *f = fopen(path, "re");
 
-	if (f == NULL) {
-		if (errno == ENOENT)
-			return 0;
-		log_warn("lease file %s", path);
-		return -1;
-	}
 	while ((len = getline(&line, &cap, f)) > 0) {
 		lineno++;
 		if (line[len - 1] != '\n') {
-			log_warnx("%s:%u: torn last record ignored", path, lineno);
+			log_warnx("%s:%u: torn last record ignored", name, lineno);
 			break;
 		}
 		len--;
@@ -650,13 +814,52 @@ lease_replay(const char *path, lease_replay_cb cb, void *arg)
 		if (len == 0 || line[0] == '#')
 			continue;
 		if (lease_parse(line, (size_t)len, &r) < 0) {
-			log_warnx("%s:%u: malformed lease record skipped", path, lineno);
+			log_warnx("%s:%u: malformed lease record skipped", name, lineno);
 			continue;
 		}
 		cb(arg, &r);
 		good++;
 	}
 	free(line);
+	return good;
+}
+
+int
+lease_replay(const char *path, lease_replay_cb cb, void *arg)
+{
+	int good, fd = open(path, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
+
+	if (f == NULL) {
+		if (fd >= 0)
+			close(fd);
+		else if (errno == ENOENT)
+			return 0;
+		log_warn("lease file %s", path);
+		return -1;
+	}
+	good = replay_stream(f, path, cb, arg);
+	fclose(f);
+	return good;
+}
+
+int
+lease_restore(struct lease *l, lease_replay_cb cb, void *arg)
+{
+	int good, fd = dup(l->fd);
+	FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
+
+	/* The copy shares the offset, not O_APPEND's effect: appends still
+	 * go to the end. */
+	if (f == NULL || fseeko(f, 0, SEEK_SET) < 0) {
+		log_warn("lease file %s", l->path);
+		if (f != NULL)
+			fclose(f);
+		else if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	good = replay_stream(f, l->path, cb, arg);
 	fclose(f);
 	return good;
 }

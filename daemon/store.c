@@ -1334,10 +1334,11 @@ store_new(struct igdd_ctx *ctx, const struct fw_ops *ops, struct fw *fw)
 	s->local_cb = default_is_local;
 	s->local_arg = s;
 	s->search_limit = STORE_SEARCH_LIMIT;
-	if (s->cfg->lease_file[0] != '\0') {
-		s->lease = lease_open(s->cfg->lease_file);
-		if (s->lease == NULL)
-			log_warnx("mappings will not be kept across restarts");
+	/* A lease file that cannot be used safely is fatal: igdd does not
+	 * run without the persistence it was told to keep. */
+	if (s->cfg->lease_file[0] != '\0' && (s->lease = lease_open(s->cfg->lease_file)) == NULL) {
+		store_free(s);
+		return NULL;
 	}
 	if (s->cfg->clean_ruleset_interval > 0)
 		loop_timer_set(&ctx->loop, &s->idle_timer,
@@ -1431,8 +1432,7 @@ store_restore(struct store *s)
 	size_t n;
 	int r;
 
-	if (s->cfg->lease_file[0] != '\0' &&
-	    lease_replay(s->cfg->lease_file, restore_record, s) < 0)
+	if (s->lease != NULL && lease_restore(s->lease, restore_record, s) < 0)
 		return -1;
 	/* One transaction replaces whatever igdd left in the kernel (a
 	 * kill -9, a crash) with exactly what the lease file says. */

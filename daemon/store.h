@@ -74,7 +74,9 @@ struct store_stats {
 	uint64_t refreshed, lease_errors;
 };
 
-/* Create the store.  fw may be NULL (unit tests of pure policy). */
+/* Create the store.  fw may be NULL (unit tests of pure policy).  NULL
+ * when memory is short or the configured lease file cannot be used
+ * (lease_open(): the reason is logged). */
 struct store *store_new(struct igdd_ctx *ctx, const struct fw_ops *ops, struct fw *fw);
 void store_free(struct store *s);
 

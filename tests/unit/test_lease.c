@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -672,4 +673,154 @@ TEST(lease_expiries_share_one_sync)
 	fake_env_restart(e);
 	CHECK_EQ(store_restore(e->s), 0);
 	fake_env_free(e);
+}
+
+/* --- the file opened safely (issue 14, finding 5) --------------------- */
+
+/* A victim file outside the lease directory, with known contents. */
+static void
+victim(const char *path)
+{
+	write_file(path, "victim: must stay as it is\n");
+}
+
+static bool
+victim_intact(const char *path)
+{
+	char buf[256];
+
+	read_text(path, buf, sizeof(buf));
+	return strcmp(buf, "victim: must stay as it is\n") == 0;
+}
+
+TEST(lease_open_refuses_a_symlink_and_leaves_its_target)
+{
+	char dir[] = "/tmp/igdd-unit-XXXXXX", path[64], target[64], why[256];
+
+	CHECK(mkdtemp(dir) != NULL);
+	str_printf(path, sizeof(path), "%s/leases", dir);
+	str_printf(target, sizeof(target), "%s.victim", dir);
+	victim(target);
+	CHECK_EQ(symlink(target, path), 0);
+	CHECK(lease_open(path) == NULL);
+	CHECK(victim_intact(target));
+	CHECK_EQ(lease_check_path(path, geteuid(), why, sizeof(why)), -1);
+	CHECK(strstr(why, "symbolic link") != NULL);
+	/* a dangling one is not followed to create its target either */
+	unlink(target);
+	CHECK(lease_open(path) == NULL);
+	CHECK(access(target, F_OK) < 0);
+	unlink(path);
+	rmdir(dir);
+}
+
+TEST(lease_compaction_never_writes_through_a_planted_temporary)
+{
+	char dir[] = "/tmp/igdd-unit-XXXXXX", path[64], tmp[80], target[64];
+	struct lease_record r;
+	const struct mapping *ms[1] = { &r.m };
+	struct lease *l = temp_journal(dir, path);
+	struct stat st;
+
+	str_printf(tmp, sizeof(tmp), "%s.tmp", path);
+	str_printf(target, sizeof(target), "%s.victim", dir);
+	victim(target);
+	CHECK_EQ(symlink(target, tmp), 0);
+	rec(&r, "compacted");
+	CHECK_EQ(lease_compact(l, ms, 1, 0, 0), 0);
+	CHECK(victim_intact(target));
+	/* the journal is a regular file of its own, mode 0600 */
+	CHECK_EQ(lstat(path, &st), 0);
+	CHECK(S_ISREG(st.st_mode) && (st.st_mode & 07777) == 0600);
+	CHECK_EQ(replay_count(path), 1);
+	CHECK(access(tmp, F_OK) < 0);
+	/* a directory planted there makes the rewrite fail, nothing else */
+	CHECK_EQ(mkdir(tmp, 0700), 0);
+	CHECK_EQ(lease_compact(l, ms, 1, 0, 0), -1);
+	CHECK_EQ(replay_count(path), 1);
+	rmdir(tmp);
+	unlink(target);
+	temp_journal_done(l, dir, path);
+}
+
+TEST(lease_open_creates_0600_whatever_the_umask)
+{
+	char dir[] = "/tmp/igdd-unit-XXXXXX", path[64];
+	struct lease *l;
+	struct stat st;
+	mode_t old = umask(0);
+
+	CHECK(mkdtemp(dir) != NULL);
+	str_printf(path, sizeof(path), "%s/leases", dir);
+	l = lease_open(path);
+	umask(old);
+	CHECK(l != NULL);
+	CHECK_EQ(stat(path, &st), 0);
+	CHECK_EQ(st.st_mode & 07777, 0600);
+	temp_journal_done(l, dir, path);
+}
+
+/* open and --check agree: refused for this reason */
+static void
+refused_for(const char *path, const char *reason)
+{
+	char why[256] = "";
+
+	CHECK(lease_open(path) == NULL);
+	CHECK_EQ(lease_check_path(path, geteuid(), why, sizeof(why)), -1);
+	if (strstr(why, reason) == NULL) {
+		fprintf(stderr, "    why: %s (expected: %s)\n", why, reason);
+		CHECK(strstr(why, reason) != NULL);
+	}
+}
+
+TEST(lease_open_refuses_what_others_can_write)
+{
+	char dir[] = "/tmp/igdd-unit-XXXXXX", path[64], link2[80], why[256];
+
+	CHECK(mkdtemp(dir) != NULL);
+	str_printf(path, sizeof(path), "%s/leases", dir);
+	CHECK_EQ(lease_check_path(path, geteuid(), why, sizeof(why)), 0);	/* none yet: fine */
+	/* a world-writable directory (even sticky, as /tmp) */
+	CHECK_EQ(chmod(dir, 01777), 0);
+	refused_for(path, "writable by its group or others");
+	CHECK(access(path, F_OK) < 0);		/* and nothing was created */
+	CHECK_EQ(chmod(dir, 0770), 0);
+	refused_for(path, "writable by its group or others");
+	CHECK_EQ(chmod(dir, 0700), 0);
+	/* a group- or world-writable file */
+	write_file(path, "");
+	CHECK_EQ(chmod(path, 0620), 0);
+	refused_for(path, "writable by its group or others");
+	CHECK_EQ(chmod(path, 0602), 0);
+	refused_for(path, "writable by its group or others");
+	CHECK_EQ(chmod(path, 0600), 0);
+	/* a second name for the same file */
+	str_printf(link2, sizeof(link2), "%s/other", dir);
+	CHECK_EQ(link(path, link2), 0);
+	refused_for(path, "hard links");
+	unlink(link2);
+	/* not a regular file */
+	unlink(path);
+	CHECK_EQ(mkfifo(path, 0600), 0);
+	refused_for(path, "not a regular file");
+	unlink(path);
+	/* no such directory */
+	str_printf(link2, sizeof(link2), "%s/none/leases", dir);
+	refused_for(link2, "No such file");
+	/* someone else's file or directory (needs root to make one) */
+	if (geteuid() == 0) {
+		write_file(path, "");
+		CHECK_EQ(chown(path, 65534, 65534), 0);
+		refused_for(path, "owned by uid 65534");
+		CHECK_EQ(chown(dir, 65534, 65534), 0);
+		CHECK_EQ(lease_check_path(path, 65534, why, sizeof(why)), 0);
+		unlink(path);
+		refused_for(path, "owned by uid 65534");
+		CHECK_EQ(lease_check_path(path, 65534, why, sizeof(why)), 0);
+		/* root's directory is not one a daemon user can write to */
+		CHECK_EQ(chown(dir, 0, 0), 0);
+		CHECK_EQ(lease_check_path(path, 65534, why, sizeof(why)), -1);
+	}
+	rmdir(dir);
 }
