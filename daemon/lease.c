@@ -549,16 +549,6 @@ lease_wall_from_mono(uint64_t expires, uint64_t now_mono, int64_t now_wall)
 	return now_wall + (int64_t)(left > 0 ? left : 1);
 }
 
-uint64_t
-lease_mono_from_wall(int64_t wall, uint64_t now_mono, int64_t now_wall)
-{
-	if (wall == 0)
-		return 0;
-	if (wall <= now_wall)
-		return now_mono > 0 ? now_mono : 1;	/* already over */
-	return now_mono + (uint64_t)(wall - now_wall) * 1000u;
-}
-
 /* --- formatting ------------------------------------------------------ */
 
 static const char hexdigits[] = "0123456789abcdef";

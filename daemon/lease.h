@@ -77,9 +77,10 @@ int lease_format(char *buf, size_t size, const struct lease_record *r);
 /* Parse one line (without its newline).  Pure; 0 ok, -1 malformed. */
 int lease_parse(const char *line, size_t len, struct lease_record *r);
 
-/* Monotonic ms <-> wall-clock seconds for expiries (0 stays 0; a lease
- * converts to at least 1 s in the future so it is never lost early). */
+/* Monotonic ms -> wall-clock seconds for expiries (0 stays 0; a lease
+ * converts to at least 1 s in the future so it is never lost early).
+ * The way back is the store's: a restored lease is what is left of it,
+ * bounded as a live request (store_restore()). */
 int64_t lease_wall_from_mono(uint64_t expires, uint64_t now_mono, int64_t now_wall);
-uint64_t lease_mono_from_wall(int64_t wall, uint64_t now_mono, int64_t now_wall);
 
 #endif

@@ -12,6 +12,10 @@
 # through it (the target stays as it was), and a lease file or directory
 # that others can write, or that another user owns, is refused at start
 # and by --check.
+# Lease replay obeys today's policy (issue 14, finding 6): a record ~600
+# years ahead no longer makes the kernel refuse the whole restore (it is
+# clamped, and the good records carry traffic), and records that today's
+# secure mode or permission rules refuse are dropped with a log line.
 . "$(dirname "$0")/lib.sh"
 lab_up
 D=$LAB_DIR
@@ -104,6 +108,54 @@ check "discovered" test -n "$UPNP_BASE"
 check "daemon, lease file and kernel agree" lab_agree
 check_not "nothing from the bad records was mapped" grep -q " 800[134567] " "$D/view.kernel"
 check "igdd stops with status 0" lab_stop_igdd TERM
+
+# --- lease replay obeys today's policy ---
+now=$(date +%s)
+{
+	lease_line TCP 8030 "$C1" 9030 3600
+	printf '+ TCP 8031 :: %s 9031 %s %s UPNP %s 000000000000000000000000 1 far\n' \
+		"$C1" $((now + 600 * 365 * 86400)) $now "$C1"
+	lease_line UDP 8032 "$C1" 9032 3600
+} >"$LEASES"
+lab_conf "$D/replay.conf" <<EOF2
+ext_ip=1.2.3.4
+deny 8034 0.0.0.0/0 0-65535
+allow 1024-65535 0.0.0.0/0 1024-65535
+EOF2
+lab_listen c1 tcp 9030 t9030
+lab_listen c1 tcp 9031 t9031
+lab_listen c1 udp 9032 u9032
+lab_listen c1 tcp 9033 t9033
+lab_listen c1 tcp 9034 t9034
+check "igdd starts with a record 600 years ahead among good ones" lab_start_igdd "$D/replay.conf"
+check "a good record carries traffic" reach tcp 8030 t9030
+check "another good record carries traffic" reach udp 8032 u9032
+check "the far-future record is restored (clamped) and carries traffic" reach tcp 8031 t9031
+# timeout_days PORT: days of the kernel element timeout of TCP PORT
+timeout_days() { gw nft list map inet igdd dnat4 | tr ',' '\n' | sed -n "s/.*tcp \. $1 .*timeout \([0-9]*\)d.*/\1/p"; }
+check "... its kernel timeout is 2^32 s (~136 years, 49710 days), not 600 years" \
+	test "$(timeout_days 8031)" = 49710
+UPNP_BASE=$(lab_upnp_base)
+check "daemon, lease file and kernel agree" lab_agree
+lab_stop_igdd TERM
+{
+	lease_line TCP 8030 "$C1" 9030 3600
+	# made by c2 for c1: secure mode (the default) refuses that today
+	printf '+ TCP 8033 :: %s 9033 %s %s UPNP %s 000000000000000000000000 1 for c1\n' \
+		"$C1" $((now + 3600)) $now "$C2"
+	lease_line TCP 8034 "$C1" 9034 3600		# denied by today's rules
+} >"$LEASES"
+log_mark
+check "igdd starts with records today's policy refuses" lab_start_igdd "$D/replay.conf"
+check "the good record carries traffic" reach tcp 8030 t9030
+check_not "a record secure mode refuses today is not mapped" reach tcp 8033 t9033
+check "... and its drop is logged" test "$(count_log 'lease TCP 8033 .*secure mode.*dropped')" = 1
+check_not "a record the rules deny today is not mapped" reach tcp 8034 t9034
+check "... and its drop is logged" test "$(count_log 'lease TCP 8034 .*permission.*dropped')" = 1
+UPNP_BASE=$(lab_upnp_base)
+check "daemon, lease file and kernel agree" lab_agree
+check_not "... the lease file has no more of them" grep -q " 803[34] " "$LEASES"
+lab_stop_igdd TERM
 
 # --- the lease file opened safely ---
 # A victim file outside igdd's reach; its last line has no newline, which
