@@ -25,6 +25,7 @@
 #include "pcp_update.h"
 #include "pmp.h"
 #include "priv.h"
+#include "sandbox.h"
 #include "ssdp.h"
 #include "store.h"
 #include "uuid.h"
@@ -203,10 +204,37 @@ drop_privileges(struct igdd_ctx *ctx)
 		*(slash == dir ? slash + 1 : slash) = '\0';
 	if (priv_user(cfg->user, &u, why, sizeof(why)) < 0)
 		fatalx("%s", why);
+	if (u.no_default)
+		log_warnx("no user %s: igdd stays uid 0 (with CAP_NET_ADMIN alone); create that "
+			  "system user (make install does) or set user= to run unprivileged",
+			  PRIV_DEFAULT_USER);
 	if (priv_drop(&u, cfg->http_port != 0 && cfg->http_port < 1024, dir) < 0)
 		fatalx("cannot drop privileges");
 }
 
+
+/* Start-up is over: from here on only the system calls of the loop
+ * (sandbox.c).  Not being able to is fatal; an architecture without a
+ * list runs without, with a warning. */
+static void
+start_sandbox(const struct config *cfg)
+{
+	if (!cfg->seccomp) {
+		log_warnx("seccomp=no: running without the system call filter");
+		return;
+	}
+	switch (sandbox_install()) {
+	case SANDBOX_ON:
+		log_info("seccomp: system call filter on (%s)", sandbox_arch());
+		break;
+	case SANDBOX_NO_ARCH:
+		log_warnx("seccomp: no system call list for this architecture; running without "
+			  "the filter");
+		break;
+	case SANDBOX_FAILED:
+		fatal("seccomp: cannot install the system call filter");
+	}
+}
 
 /* The front ends' per-interface parts, in the order they are set up. */
 static const struct {
@@ -302,6 +330,7 @@ daemon_start(struct igdd_ctx *ctx)
 	}
 	if (cfg->enable_natpmp && (pmp_init(ctx) < 0 || pcp_update_init(ctx, pmp_sendto) < 0))
 		fatalx("cannot start NAT-PMP/PCP");
+	start_sandbox(cfg);
 	log_info("igdd %s started: uuid %s, %u LAN interface(s), external %s%s",
 		 IGDD_VERSION, ctx->uuid, ctx->n_lan,
 		 cfg->ext_ifname[0] ? cfg->ext_ifname : "(none)",

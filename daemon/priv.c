@@ -54,8 +54,16 @@ priv_user(const char *user, struct priv_user *u, char *why, size_t size)
 	memset(u, 0, sizeof(*u));
 	u->uid = geteuid();
 	u->gid = getegid();
-	if (user == NULL || user[0] == '\0')
-		return 0;
+	if (user == NULL || user[0] == '\0') {
+		/* Not root: already someone (systemd's User=, say). */
+		if (geteuid() != 0)
+			return 0;
+		if (getpwnam(PRIV_DEFAULT_USER) == NULL) {
+			u->no_default = true;
+			return 0;
+		}
+		user = PRIV_DEFAULT_USER;
+	}
 	pw = getpwnam(user);
 	if (pw == NULL || str_copy(u->name, sizeof(u->name), user) < 0) {
 		str_printf(why, size, "user %s does not exist", user);
@@ -75,6 +83,11 @@ priv_drop(const struct priv_user *u, bool keep_bind, const char *writable_dir)
 
 	if (keep_bind)
 		keep |= 1ULL << CAP_NET_BIND_SERVICE;
+	/* Nothing is opened by a relative path; no directory is kept busy. */
+	if (chdir("/") < 0) {
+		log_warn("chdir /");
+		return -1;
+	}
 	/* Bounding set first: dropping from it needs CAP_SETPCAP. */
 	for (cap = 0; cap <= CAP_LAST_CAP; cap++) {
 		if (keep & (1ULL << cap))
