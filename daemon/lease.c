@@ -61,7 +61,13 @@
  * planted at either name never makes igdd write through it.  Only after
  * a failed write is the path looked up again: a directory mounted anew
  * there (a disk checked and mounted again) is used once it passes the
- * same checks. */
+ * same checks.
+ *
+ * miniupnpd's lease file (PROTO:EPORT:[RHOST:]IADDR:IPORT:TIMESTAMP:DESC,
+ * lease_parse_miniupnpd()) is taken over: a file whose first record is
+ * not one of igdd's is read as it is (its lines parsed as miniupnpd's),
+ * nothing appended to it, and converted by the first rewrite, which keeps
+ * the original as FILE.miniupnpd until the journal has replaced it. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -87,6 +93,8 @@ struct lease {
 	bool broken;		/* a record is missing: only a compaction repairs it */
 	bool failing;		/* the last write failed and was reported */
 	bool dir_refused;	/* follow_dir() refused a new directory (logged) */
+	bool foreign;		/* miniupnpd's file: the next rewrite converts it */
+	char orig[NAME_MAX + 1];	/* name.miniupnpd: the original during that */
 };
 
 static const char *const owner_names[] = {
@@ -170,6 +178,45 @@ scan_journal(struct lease *l)
 			  (long long)(off - last_nl));
 		if (ftruncate(l->fd, last_nl) < 0)
 			return -1;
+	}
+	return 0;
+}
+
+/* An igdd record ("+ " or "- "), not a line of miniupnpd's file. */
+static bool
+lease_line_is_igdd(const char *line, size_t len)
+{
+	return len >= 2 && (line[0] == '+' || line[0] == '-') && line[1] == ' ';
+}
+
+/* Is the file miniupnpd's (its first record not one of igdd's)?  Then it
+ * is read as it is (nothing cut off) and converted by the first rewrite,
+ * nothing appended before.  Otherwise a FILE.miniupnpd is what a crash
+ * left of a conversion whose journal was synced: it goes. */
+static int
+detect_foreign(struct lease *l)
+{
+	char buf[4096];
+	ssize_t n = pread(l->fd, buf, sizeof(buf), 0);
+	size_t i = 0, end;
+
+	if (n < 0)
+		return -1;
+	while (i < (size_t)n) {
+		const char *nl = memchr(buf + i, '\n', (size_t)n - i);
+		end = nl != NULL ? (size_t)(nl - buf) : (size_t)n;
+		if (end > i && buf[i] != '#' && buf[i] != '\r') {
+			l->foreign = !lease_line_is_igdd(buf + i, end - i);
+			break;
+		}
+		i = end + 1;
+	}
+	if (l->foreign) {
+		l->broken = true;
+		log_info("lease file %s: miniupnpd's format; it is converted to igdd's journal "
+			 "once read (the original kept as %s until then)", l->path, l->orig);
+	} else if (unlinkat(l->dirfd, l->orig, 0) == 0) {
+		log_info("lease file %s: %s left by a finished conversion removed", l->path, l->orig);
 	}
 	return 0;
 }
@@ -346,7 +393,12 @@ lease_open(const char *path)
 	}
 	if (check_owner(&st, false, path, geteuid(), why, sizeof(why)) < 0)
 		goto refused;
-	if (scan_journal(l) < 0 || (l->synced = lseek(l->fd, 0, SEEK_END)) < 0) {
+	if (str_printf(l->orig, sizeof(l->orig), "%s.miniupnpd", l->name) < 0) {
+		str_printf(why, sizeof(why), "%s: name too long", path);
+		goto refused;
+	}
+	if (detect_foreign(l) < 0 || (!l->foreign && scan_journal(l) < 0) ||
+	    (l->synced = lseek(l->fd, 0, SEEK_END)) < 0) {
 		str_printf(why, sizeof(why), "%s: %s", path, strerror(errno));
 		goto refused;
 	}
@@ -476,6 +528,47 @@ open_tmp(struct lease *l)
 	return -1;
 }
 
+/* While miniupnpd's file is converted, keep it as FILE.miniupnpd:
+ * written whole and synced before the journal replaces it. */
+static int
+keep_original(struct lease *l, char *buf, size_t size)
+{
+	off_t off = 0;
+	ssize_t n;
+	int fd, e;
+
+	if (unlinkat(l->dirfd, l->orig, 0) < 0 && errno != ENOENT)
+		return -1;
+	fd = openat(l->dirfd, l->orig, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC,
+		    0600);
+	if (fd < 0)
+		return -1;
+	while ((n = pread(l->fd, buf, size, off)) > 0) {
+		if (write_all(fd, buf, (size_t)n) < 0)
+			break;
+		off += n;
+	}
+	if (n == 0 && fsync(fd) == 0)
+		return close(fd);
+	e = errno;
+	close(fd);
+	unlinkat(l->dirfd, l->orig, 0);
+	errno = e;
+	return -1;
+}
+
+/* The conversion is durable: the original goes. */
+static void
+conversion_done(struct lease *l, size_t n)
+{
+	if (!l->foreign)
+		return;
+	l->foreign = false;
+	if (unlinkat(l->dirfd, l->orig, 0) < 0 || fsync(l->dirfd) < 0)
+		log_warn("lease file %s: removing %s", l->path, l->orig);
+	log_info("lease file %s: converted from miniupnpd's format, %zu mappings", l->path, n);
+}
+
 int
 lease_compact(struct lease *l, const struct mapping *const *ms, size_t n,
 	      uint64_t now_mono, int64_t now_wall)
@@ -491,6 +584,8 @@ lease_compact(struct lease *l, const struct mapping *const *ms, size_t n,
 	buf = malloc(cap);
 	if (buf == NULL)
 		return -1;
+	if (l->foreign && keep_original(l, buf, cap) < 0)
+		goto fail_free;
 	fd = open_tmp(l);
 	if (fd < 0)
 		goto fail_free;
@@ -518,6 +613,7 @@ lease_compact(struct lease *l, const struct mapping *const *ms, size_t n,
 		goto fail_close;
 	if (fsync(l->dirfd) < 0)
 		log_warn("lease file %s: fsync of its directory", l->path);
+	conversion_done(l, n);
 	free(buf);
 	close(l->fd);
 	l->fd = fd;
@@ -781,6 +877,114 @@ lease_parse(const char *line, size_t len, struct lease_record *r)
 	return decode_desc(c.p, c.left, r->desc, sizeof(r->desc));
 }
 
+/* --- miniupnpd's lease file ------------------------------------------ */
+
+/* The next ':'-terminated field of c (not the last one). */
+static int
+colon_field(struct cur *c, const char **f, size_t *flen)
+{
+	const char *colon = memchr(c->p, ':', c->left);
+
+	if (colon == NULL)
+		return -1;
+	*f = c->p;
+	*flen = (size_t)(colon - c->p);
+	c->left -= *flen + 1;
+	c->p = colon + 1;
+	return 0;
+}
+
+static int
+parse_v4(const char *f, size_t len, struct in6_addr *out)
+{
+	return len > 0 && parse_addr(f, len, out) == 0 && addr_is_v4(out) ? 0 : -1;
+}
+
+/* The description: surrounding blanks trimmed (as miniupnpd reads it),
+ * control characters (old versions wrote them raw) as '?', a NUL makes
+ * the line damaged, too long is cut. */
+static int
+miniupnpd_desc(const char *f, size_t len, char *out, size_t size)
+{
+	size_t i, o = 0;
+
+	while (len > 0 && (f[0] == ' ' || f[0] == '\t'))
+		f++, len--;
+	while (len > 0 && (f[len - 1] == ' ' || f[len - 1] == '\t'))
+		len--;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)f[i];
+		if (c == '\0')
+			return -1;
+		if (o + 1 < size)
+			out[o++] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+/* miniupnpd's TIMESTAMP: UNIX time of the lease's end, 0 = none, or,
+ * built with LEASEFILE_USE_REMAINING_TIME, the seconds left.  No lease
+ * of this century ends before 2001, so a smaller value is the latter. */
+#define MINIUPNPD_REMAINING_BELOW 1000000000
+
+int
+lease_parse_miniupnpd(const char *line, size_t len, int64_t now_wall, struct lease_record *r)
+{
+	struct cur c = { line, len };
+	const char *f[4];
+	size_t fl[4], i;
+	unsigned long long eport, iport, ts;
+	bool with_rhost;
+
+	memset(r, 0, sizeof(*r));
+	r->m.desc = r->desc;
+	r->m.rhost = &r->rhost;
+	r->m.iaddr = &r->iaddr;
+	r->m.owner = &r->owner;
+	r->op = '+';
+	/* PROTO:EPORT:A:B: then A B = IADDR IPORT (the classic form) or
+	 * RHOST IADDR (the form with the remote host, RHOST empty or '*'
+	 * for any) */
+	for (i = 0; i < 4; i++)
+		if (colon_field(&c, &f[i], &fl[i]) < 0)
+			return -1;
+	if (mem_ieq(f[0], fl[0], "TCP"))
+		r->m.proto = IPPROTO_TCP;
+	else if (mem_ieq(f[0], fl[0], "UDP"))
+		r->m.proto = IPPROTO_UDP;
+	else
+		return -1;
+	if (parse_num(f[1], fl[1], 1, 65535, &eport) < 0)
+		return -1;
+	with_rhost = parse_v4(f[3], fl[3], &r->iaddr) == 0;
+	if (with_rhost) {
+		if (!(fl[2] == 0 || (fl[2] == 1 && f[2][0] == '*')) &&
+		    parse_v4(f[2], fl[2], &r->rhost) < 0)
+			return -1;
+		if (colon_field(&c, &f[3], &fl[3]) < 0)	/* IPORT */
+			return -1;
+	} else if (parse_v4(f[2], fl[2], &r->iaddr) < 0) {
+		return -1;
+	}
+	if (parse_num(f[3], fl[3], 1, 65535, &iport) < 0 ||
+	    colon_field(&c, &f[0], &fl[0]) < 0 || parse_num(f[0], fl[0], 0, UINT32_MAX, &ts) < 0)
+		return -1;
+	r->m.eport = (uint16_t)eport;
+	r->m.iport = (uint16_t)iport;
+	r->m.enabled = true;
+	r->m.created = now_wall;
+	r->expiry_wall = ts == 0 ? 0 : ts < MINIUPNPD_REMAINING_BELOW ? now_wall + (int64_t)ts :
+			 (int64_t)ts;
+	if (miniupnpd_desc(c.p, c.left, r->desc, sizeof(r->desc)) < 0)
+		return -1;
+	/* miniupnpd names its NAT-PMP mappings "NAT-PMP <port> <proto>"; the
+	 * client that asked is the internal client (it maps only to itself) */
+	r->owner.proto = strncmp(r->desc, "NAT-PMP ", 8) == 0 ? OWNER_NATPMP : OWNER_UPNP;
+	r->owner.addr = r->iaddr;
+	return 0;
+}
+
 /* Replay the records of f (named name in warnings). */
 static int
 replay_stream(FILE *f, const char *name, lease_replay_cb cb, void *arg)
@@ -791,6 +995,7 @@ replay_stream(FILE *f, const char *name, lease_replay_cb cb, void *arg)
 	ssize_t len;
 	unsigned lineno = 0;
 	int good = 0;
+	int64_t now_wall = time_wall();
 
 	while ((len = getline(&line, &cap, f)) > 0) {
 		lineno++;
@@ -803,7 +1008,10 @@ replay_stream(FILE *f, const char *name, lease_replay_cb cb, void *arg)
 			len--;		/* edited with CRLF line ends */
 		if (len == 0 || line[0] == '#')
 			continue;
-		if (lease_parse(line, (size_t)len, &r) < 0) {
+		/* igdd's records start with "+ " or "- "; anything else may
+		 * be a line of miniupnpd's file being taken over */
+		if ((lease_line_is_igdd(line, (size_t)len) ? lease_parse(line, (size_t)len, &r) :
+		     lease_parse_miniupnpd(line, (size_t)len, now_wall, &r)) < 0) {
 			log_warnx("%s:%u: malformed lease record skipped", name, lineno);
 			continue;
 		}

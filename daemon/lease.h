@@ -76,6 +76,16 @@ int lease_restore(struct lease *l, lease_replay_cb cb, void *arg);
 int lease_format(char *buf, size_t size, const struct lease_record *r);
 /* Parse one line (without its newline).  Pure; 0 ok, -1 malformed. */
 int lease_parse(const char *line, size_t len, struct lease_record *r);
+/* Parse one line of miniupnpd's lease file (without its newline), in
+ * either form: PROTO:EPORT:IADDR:IPORT:TIMESTAMP:DESC, or with the
+ * remote host, PROTO:EPORT:RHOST:IADDR:IPORT:TIMESTAMP:DESC (RHOST empty
+ * or '*' for any).  TIMESTAMP is the lease's end in UNIX time (0: none)
+ * or, below 1000000000, the seconds left (LEASEFILE_USE_REMAINING_TIME).
+ * The record is a '+' of a UPnP mapping (NAT-PMP for miniupnpd's
+ * "NAT-PMP ..." descriptions) owned by the internal client, created
+ * now_wall.  Pure; 0 ok, -1 malformed. */
+int lease_parse_miniupnpd(const char *line, size_t len, int64_t now_wall,
+			  struct lease_record *r);
 
 /* Monotonic ms -> wall-clock seconds for expiries (0 stays 0; a lease
  * converts to at least 1 s in the future so it is never lost early).

@@ -884,3 +884,173 @@ TEST(lease_restore_bounds_lifetimes)
 	CHECK(strstr(text, "NATPMP") != NULL && strstr(text, " 0 ") != NULL);
 	fake_env_free(e);
 }
+
+/* --- miniupnpd's lease file (issue 15: migrate without losing a mapping) */
+
+TEST(lease_parse_miniupnpd_both_forms)
+{
+	struct lease_record r;
+	const int64_t now = 1800000000;
+	char a[INET6_ADDRSTRLEN];
+
+#define MP(s) lease_parse_miniupnpd(s, strlen(s), now, &r)
+	/* the classic form, as upnpc's mapping leaves it */
+	CHECK_EQ(MP("TCP:8000:192.168.1.10:9000:1800003600:libminiupnpc"), 0);
+	CHECK_EQ(r.op, '+');
+	CHECK_EQ(r.m.proto, IPPROTO_TCP);
+	CHECK_EQ(r.m.eport, 8000);
+	CHECK_STR(addr_str(r.m.iaddr, a, sizeof(a)), "192.168.1.10");
+	CHECK_EQ(r.m.iport, 9000);
+	CHECK(addr_is_any(r.m.rhost));
+	CHECK_EQ(r.expiry_wall, 1800003600);
+	CHECK_STR(r.m.desc, "libminiupnpc");
+	CHECK_EQ(r.owner.proto, OWNER_UPNP);
+	CHECK(addr_eq(&r.owner.addr, r.m.iaddr));
+	CHECK(r.m.enabled);
+	/* the form with the remote host */
+	CHECK_EQ(MP("udp:8001:203.0.113.9:192.168.1.11:9001:0:game: with colons "), 0);
+	CHECK_EQ(r.m.proto, IPPROTO_UDP);
+	CHECK_STR(addr_str(r.m.rhost, a, sizeof(a)), "203.0.113.9");
+	CHECK_STR(addr_str(r.m.iaddr, a, sizeof(a)), "192.168.1.11");
+	CHECK_EQ(r.m.iport, 9001);
+	CHECK_EQ(r.expiry_wall, 0);		/* permanent */
+	CHECK_STR(r.m.desc, "game: with colons");	/* trimmed, as miniupnpd reads it */
+	/* ... with no remote host, empty or '*' */
+	CHECK_EQ(MP("TCP:8002::192.168.1.12:9002:1800000100:x"), 0);
+	CHECK(addr_is_any(r.m.rhost));
+	CHECK_EQ(r.m.iport, 9002);
+	CHECK_EQ(MP("TCP:8002:*:192.168.1.12:9002:1800000100:x"), 0);
+	CHECK(addr_is_any(r.m.rhost));
+	/* seconds left (LEASEFILE_USE_REMAINING_TIME) */
+	CHECK_EQ(MP("TCP:8003:192.168.1.10:9003:600:left"), 0);
+	CHECK_EQ(r.expiry_wall, now + 600);
+	/* miniupnpd's NAT-PMP mappings stay NAT-PMP ones; an empty description */
+	CHECK_EQ(MP("UDP:8004:192.168.1.10:8004:1800000600:NAT-PMP 8004 udp"), 0);
+	CHECK_EQ(r.owner.proto, OWNER_NATPMP);
+	CHECK_EQ(MP("UDP:8005:192.168.1.10:8005:0:"), 0);
+	CHECK_STR(r.m.desc, "");
+	/* raw control bytes of old versions become '?' */
+	CHECK_EQ(MP("UDP:8006:192.168.1.10:8006:0:a\tb\x01" "c"), 0);
+	CHECK_STR(r.m.desc, "a?b?c");	/* a TAB too, as the store would */
+#undef MP
+}
+
+TEST(lease_parse_miniupnpd_rejects_hostile_lines)
+{
+	static const char *const bad[] = {
+		"", ":", "TCP", "TCP:8000", "TCP:8000:192.168.1.10", "TCP:8000:192.168.1.10:9000",
+		"TCP:8000:192.168.1.10:9000:0",		/* no ':' before DESC */
+		"ICMP:8000:192.168.1.10:9000:0:x", "TCP:0:192.168.1.10:9000:0:x",
+		"TCP:65536:192.168.1.10:9000:0:x", "TCP:-1:192.168.1.10:9000:0:x",
+		"TCP:8000:192.168.1.10:0:0:x", "TCP:8000:192.168.1.10:70000:0:x",
+		"TCP:8000:192.168.1.10:9000:4294967296:x", "TCP:8000:192.168.1.10:9000:-5:x",
+		"TCP:8000:192.168.1.10:9000:12abc:x", "TCP:8000:999.1.1.1:9000:0:x",
+		"TCP:8000:host.example:9000:0:x", "TCP:8000::9000:0:x",
+		"TCP:8000:1.2.3:192.168.1.10:9000:0:x",	/* bad remote host */
+		"TCP:8000:203.0.113.9:192.168.1.10:0:0:x", "TCP:8000:203.0.113.9:192.168.1.10:9000:x:x",
+		"TCP: 8000:192.168.1.10:9000:0:x", "+ TCP:8000:192.168.1.10:9000:0:x",
+	};
+	struct lease_record r;
+	size_t i;
+	/* a NUL in the description is damage */
+	static const char nul[] = "TCP:8000:192.168.1.10:9000:0:a\0b";
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		if (lease_parse_miniupnpd(bad[i], strlen(bad[i]), 1800000000, &r) == 0) {
+			printf("    accepted: %s\n", bad[i]);
+			CHECK(!"a hostile miniupnpd line is refused");
+		}
+	}
+	CHECK_EQ(lease_parse_miniupnpd(nul, sizeof(nul) - 1, 1800000000, &r), -1);
+}
+
+/* A miniupnpd file at lease_file: its unexpired mappings are restored
+ * through the same policy as any replay, and the file becomes igdd's
+ * journal, the original kept as FILE.miniupnpd only until then. */
+TEST(lease_migrates_from_miniupnpd)
+{
+	struct fake_env *e = fake_env_new(true);
+	char text[2048], orig[128];
+	int64_t now = time_wall();
+
+	str_printf(text, sizeof(text),
+		   "TCP:8000:192.168.1.10:9000:%lld:libminiupnpc\n"
+		   "UDP:8001:203.0.113.9:192.168.1.11:9001:0:with remote host\n"
+		   "UDP:8002:192.168.1.10:8002:%lld:NAT-PMP 8002 udp\n"
+		   "TCP:8003:192.168.1.10:9003:%lld:expired\n"
+		   "TCP:8004:198.51.100.99:9004:0:not a LAN host\n"
+		   "garbage line\n"
+		   "TCP:8005:192.168.1.10:9005:600:remaining time\n"
+		   "TCP:8006:192.168.1.10:9006:0:torn",
+		   (long long)(now + 3600), (long long)(now + 60), (long long)(now - 10));
+	write_file(e->ctx.cfg.lease_file, text);
+	str_printf(orig, sizeof(orig), "%s.miniupnpd", e->ctx.cfg.lease_file);
+	fake_env_start(e);
+	CHECK_EQ(store_restore(e->s), 4);
+	CHECK(store_find(e->s, TCP, 8000, NULL) != NULL);
+	{
+		struct in6_addr rh = fake_addr("203.0.113.9");
+		CHECK(store_find(e->s, UDP, 8001, &rh) != NULL);
+	}
+	CHECK_EQ(store_find(e->s, UDP, 8002, NULL)->owner->proto, OWNER_NATPMP);
+	CHECK(store_find(e->s, TCP, 8003, NULL) == NULL);	/* expired */
+	CHECK(store_find(e->s, TCP, 8004, NULL) == NULL);	/* policy */
+	CHECK(store_lease_left(e->s, store_find(e->s, TCP, 8005, NULL)) <= 600);
+	CHECK(store_find(e->s, TCP, 8006, NULL) == NULL);	/* torn */
+	CHECK_EQ(e->fw.n_kernel, 4);
+	/* converted: igdd's journal, the original gone */
+	CHECK(fake_env_read_lease(e, text, sizeof(text)) > 0);
+	CHECK(text[0] == '#');
+	CHECK(strstr(text, "\n+ TCP 8000 :: 192.168.1.10 9000 ") != NULL);
+	CHECK(strstr(text, "TCP:") == NULL);
+	CHECK(access(orig, F_OK) < 0);
+	/* and read back as such */
+	fake_env_restart(e);
+	CHECK_EQ(store_restore(e->s), 4);
+	fake_env_free(e);
+}
+
+/* The conversion cannot be written (a full disk): the original stays as
+ * it was, nothing is appended to it, and the mappings are served; the
+ * next rewrite that succeeds converts it. */
+TEST(lease_migration_waits_for_a_good_write)
+{
+	struct fake_env *e = fake_env_new(true);
+	char text[2048];
+	struct rlimit saved;
+	struct mapping r;
+
+	str_printf(text, sizeof(text), "TCP:8000:192.168.1.10:9000:0:kept\n");
+	write_file(e->ctx.cfg.lease_file, text);
+	fake_env_start(e);
+	disk_full(true, &saved);
+	CHECK_EQ(store_restore(e->s), 1);
+	r = fake_req(TCP, 8100, "192.168.1.10", 8100, "new", OWNER_UPNP);
+	CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_OK);
+	disk_full(false, &saved);
+	CHECK(fake_env_read_lease(e, text, sizeof(text)) > 0);
+	CHECK(strcmp(text, "TCP:8000:192.168.1.10:9000:0:kept\n") == 0);
+	r = fake_req(TCP, 8101, "192.168.1.10", 8101, "newer", OWNER_UPNP);
+	CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_OK);
+	CHECK(fake_env_read_lease(e, text, sizeof(text)) > 0);
+	CHECK(strstr(text, "+ TCP 8000 ") != NULL && strstr(text, "+ TCP 8100 ") != NULL &&
+	      strstr(text, "+ TCP 8101 ") != NULL);
+	fake_env_free(e);
+}
+
+/* A crash after the journal replaced the original but before the copy
+ * was removed: the copy goes at the next start. */
+TEST(lease_migration_leftover_copy_removed)
+{
+	struct fake_env *e = fake_env_new(true);
+	char orig[128];
+
+	write_file(e->ctx.cfg.lease_file,
+		   "+ TCP 100 :: 192.168.1.10 100 0 1 UPNP 192.168.1.10 000000000000000000000000 1 ok\n");
+	str_printf(orig, sizeof(orig), "%s.miniupnpd", e->ctx.cfg.lease_file);
+	write_file(orig, "TCP:100:192.168.1.10:100:0:old\n");
+	fake_env_start(e);
+	CHECK(access(orig, F_OK) < 0);
+	CHECK_EQ(store_restore(e->s), 1);
+	fake_env_free(e);
+}
