@@ -137,6 +137,7 @@ static const struct conf_key conf_keys[] = {
 	K_CUSTOM("presentation_url", presentation_url, set_presentation_url, KF_TEXT),
 	K_IGNORED("queue"),
 	K_IGNORED("quickrules"),
+	{ .name = "seccomp", .type = KEY_BOOL, FIELD(seccomp), .flags = KF_RESTART },
 	K_BOOL("secure_mode", secure_mode),
 	K_STR("serial", serial, 0),
 	K_U32("ssdp_rate_limit", ssdp_rate_limit, 0, 1000000),
@@ -189,6 +190,7 @@ conf_defaults(struct config *cfg)
 	cfg->http_idle_timeout = 10;
 	cfg->max_subscribers = 64;
 	cfg->ssdp_rate_limit = 10;
+	cfg->seccomp = true;
 	/* The literals fit their fields; str_copy cannot fail here. */
 	(void)str_copy(cfg->friendly_name, sizeof(cfg->friendly_name),
 		       "igdd Internet Gateway Device");

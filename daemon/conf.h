@@ -82,7 +82,9 @@ struct config {
 	uint32_t http_idle_timeout;	/* s without progress before a close */
 	uint32_t max_subscribers;	/* GENA subscriptions, all services */
 	uint32_t ssdp_rate_limit;	/* M-SEARCH answers per source per s, 0 = no limit */
-	char user[CFG_NAME_MAX];	/* drop to this user after start-up; "" = stay */
+	char user[CFG_NAME_MAX];	/* drop to this user after start-up; "" = "igdd"
+					 * if that user exists (priv.h) */
+	bool seccomp;			/* the system call filter (sandbox.c) */
 
 	/* device description */
 	char friendly_name[CFG_STR_MAX];

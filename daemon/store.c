@@ -1334,10 +1334,11 @@ store_new(struct igdd_ctx *ctx, const struct fw_ops *ops, struct fw *fw)
 	s->local_cb = default_is_local;
 	s->local_arg = s;
 	s->search_limit = STORE_SEARCH_LIMIT;
-	if (s->cfg->lease_file[0] != '\0') {
-		s->lease = lease_open(s->cfg->lease_file);
-		if (s->lease == NULL)
-			log_warnx("mappings will not be kept across restarts");
+	/* A lease file that cannot be used safely is fatal: igdd does not
+	 * run without the persistence it was told to keep. */
+	if (s->cfg->lease_file[0] != '\0' && (s->lease = lease_open(s->cfg->lease_file)) == NULL) {
+		store_free(s);
+		return NULL;
 	}
 	if (s->cfg->clean_ruleset_interval > 0)
 		loop_timer_set(&ctx->loop, &s->idle_timer,
@@ -1381,47 +1382,100 @@ store_free(struct store *s)
 	free(s);
 }
 
-/* Replay one journal record into the indexes (no backend, no journal). */
+/* The lifetime (s, 0 = none) a restored lease still has: what is left of
+ * it, bounded as a live request of its protocol would be (no protocol
+ * asks for more than 2^32 - 1 s; NAT-PMP and PCP by max_lifetime too,
+ * and they have no permanent mappings).  Expired: -1. */
+static int64_t
+restore_lifetime(const struct store *s, const struct lease_record *r, int64_t now_wall)
+{
+	bool pmp = r->owner.proto == OWNER_NATPMP || r->owner.proto == OWNER_PCP;
+	int64_t left;
+
+	if (r->expiry_wall == 0 && !pmp)
+		return 0;
+	if (r->expiry_wall != 0 && r->expiry_wall <= now_wall)
+		return -1;
+	left = r->expiry_wall == 0 || r->expiry_wall - now_wall > (int64_t)UINT32_MAX ?
+	       (int64_t)UINT32_MAX : r->expiry_wall - now_wall;
+	if (pmp && s->cfg->max_lifetime != 0 && left > (int64_t)s->cfg->max_lifetime)
+		left = s->cfg->max_lifetime;
+	return left;
+}
+
+static void
+log_dropped(const struct mapping *m, const char *why)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	log_info("lease %s %u -> %s:%u: %s, dropped", proto_name(m->proto), m->eport,
+		 addr_str(m->iaddr, a, sizeof(a)), m->iport, why);
+}
+
+/* Replay one journal record into the indexes (no backend, no journal):
+ * the last record of a key replaces what came before, and a '+' record
+ * is decided as a new live request of its owner would be today (LAN
+ * host, secure mode, quotas, permission rules, ports in use, lifetime
+ * bounds), so a lease file cannot bring back what igdd would refuse. */
 static void
 restore_record(void *arg, const struct lease_record *r)
 {
 	struct store *s = arg;
-	struct st_node *old = find_node(s, r->m.proto, r->m.eport, r->m.rhost), *n;
+	struct st_node *old = find_node(s, r->m.proto, r->m.eport, r->m.rhost), *n, *ex;
+	unsigned flags = 0;
 	struct mapping cand;
-	char desc[MAPPING_DESC_MAX], a[INET6_ADDRSTRLEN];
+	char desc[MAPPING_DESC_MAX];
+	enum store_result res;
+	int64_t life, now = time_wall();
 
 	if (old != NULL) {
 		unlink_node(s, old);
 		node_free(s, old);
 	}
-	if (r->op != '+')
+	if (r->op != '+' || (life = restore_lifetime(s, r, now)) < 0)
 		return;
-	/* Expired, or no longer allowed by the rules: the last word on
-	 * this key is "gone". */
-	if (r->expiry_wall != 0 && r->expiry_wall <= time_wall())
-		return;
-	if (prepare(&r->m, 0, &cand, desc) != ST_OK)
-		return;
-	if (client_verdict(s, &cand, true) != ST_OK) {
-		log_info("lease %s %u -> %s:%u: internal client is not a LAN host, dropped",
-			 proto_name(cand.proto), cand.eport,
-			 addr_str(cand.iaddr, a, sizeof(a)), cand.iport);
-		return;
-	}
-	if (!permitted(s, &cand, cand.eport)) {
-		log_info("lease %s %u -> %s:%u no longer permitted, dropped",
-			 proto_name(cand.proto), cand.eport,
-			 addr_str(cand.iaddr, a, sizeof(a)), cand.iport);
+	/* PCP THIRD_PARTY maps for another host where that is allowed. */
+	if (r->owner.proto == OWNER_PCP && s->cfg->pcp_allow_thirdparty)
+		flags |= STORE_F_THIRD_PARTY;
+	res = prepare(&r->m, flags, &cand, desc);
+	if (res == ST_OK)
+		res = decide(s, &cand, flags, &ex);
+	if (res != ST_OK) {
+		log_dropped(&r->m, store_strerror(res));
 		return;
 	}
 	cand.created = r->m.created;
-	cand.expires = lease_mono_from_wall(r->expiry_wall, time_mono_ms(), time_wall());
+	cand.expires = life != 0 ? time_mono_ms() + (uint64_t)life * 1000u : 0;
 	n = node_new(s, &cand);
 	if (n == NULL) {
 		s->stats.lease_errors++;
 		return;
 	}
 	link_node(s, n);
+}
+
+/* The kernel refused the restored mappings in one transaction: put them
+ * in one by one, dropping (and logging) each it refuses, so that one bad
+ * record never costs the others.  0, or -1 when it takes none at all. */
+static int
+install_one_by_one(struct store *s, const struct mapping **ms, size_t n)
+{
+	size_t i, dropped = 0;
+
+	if (s->ops->install_all(s->fw, NULL, 0) < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		struct st_node *node = NODE(ms[i]);
+
+		if (s->ops->add(s->fw, ms[i]) == 0)
+			continue;
+		s->stats.fw_errors++;
+		log_dropped(ms[i], "refused by the kernel");
+		unlink_node(s, node);
+		node_free(s, node);
+		dropped++;
+	}
+	return n > 0 && dropped == n ? -1 : 0;
 }
 
 int
@@ -1431,8 +1485,7 @@ store_restore(struct store *s)
 	size_t n;
 	int r;
 
-	if (s->cfg->lease_file[0] != '\0' &&
-	    lease_replay(s->cfg->lease_file, restore_record, s) < 0)
+	if (s->lease != NULL && lease_restore(s->lease, restore_record, s) < 0)
 		return -1;
 	/* One transaction replaces whatever igdd left in the kernel (a
 	 * kill -9, a crash) with exactly what the lease file says. */
@@ -1442,10 +1495,15 @@ store_restore(struct store *s)
 			return -1;
 		}
 		r = s->ops->install_all(s->fw, ms, n);
+		if (r < 0) {
+			log_warn("firewall refused to install %zu restored mappings at once; "
+				 "trying one by one", n);
+			s->stats.fw_errors++;
+			r = install_one_by_one(s, ms, n);
+		}
 		free(ms);
 		if (r < 0) {
-			log_warn("firewall refused to install %zu restored mappings", n);
-			s->stats.fw_errors++;
+			log_warnx("firewall refused every restored mapping");
 			drop_all(s);
 			return -1;
 		}

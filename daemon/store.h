@@ -74,12 +74,18 @@ struct store_stats {
 	uint64_t refreshed, lease_errors;
 };
 
-/* Create the store.  fw may be NULL (unit tests of pure policy). */
+/* Create the store.  fw may be NULL (unit tests of pure policy).  NULL
+ * when memory is short or the configured lease file cannot be used
+ * (lease_open(): the reason is logged). */
 struct store *store_new(struct igdd_ctx *ctx, const struct fw_ops *ops, struct fw *fw);
 void store_free(struct store *s);
 
-/* Restore unexpired leases from the lease file and install them in the
- * kernel in one transaction.  Returns the number restored, -1 on error. */
+/* Restore unexpired leases from the lease file, each decided as a live
+ * request of its owner under today's configuration (dropped and logged
+ * if refused; lifetimes bounded as a request's), and install them in the
+ * kernel in one transaction, or one by one (dropping what the kernel
+ * refuses) if it refuses that.  Returns the number restored, -1 on
+ * error (nothing restored; the file is kept as it is). */
 int store_restore(struct store *s);
 
 /* Group commit.  Between store_hold() and store_commit() every change is

@@ -1,4 +1,5 @@
 #!/bin/sh
+# also-san: run again against the ASan/UBSan daemon (tests/run.sh)
 # t_hostile_udp.sh - hostile datagrams on SSDP (1900) and NAT-PMP/PCP
 # (5351): each case leaves igdd running, gets the specified error or a
 # silent drop that igdd counts (a debug line per drop at -v, totals at

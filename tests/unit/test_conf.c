@@ -180,6 +180,7 @@ static const struct key_case key_cases[] = {
 	{ "presentation_url", "http://192.168.0.1/", "http://x y/", false },
 	{ "queue", "q1", NULL, true },
 	{ "quickrules", "no", NULL, true },
+	{ "seccomp", "no", "maybe", false },
 	{ "secure_mode", "no", "off-ish", false },
 	{ "serial", "SN1", NULL, false },
 	{ "ssdp_rate_limit", "0", "1000001", false },
