@@ -124,76 +124,58 @@ map_add(struct igdd_ctx *ctx, const struct in6_addr *from, uint8_t proto, uint16
 	return NATPMP_SUCCESS;
 }
 
-int
-natpmp_handle(struct igdd_ctx *ctx, const struct in6_addr *from,
-	      const uint8_t *req, size_t len, uint8_t *resp, size_t *resplen)
+/* §3.5 "Unsupported Version": version 0, the opcode + 128, result 1,
+ * epoch.  (pmp_handle() sends versions other than 0 to PCP per RFC 6887
+ * §9; this path serves direct callers.) */
+static void
+answer_unsupp_version(const struct igdd_ctx *ctx, struct wr *w, uint8_t op)
 {
-	struct rd r;
-	struct wr w;
-	uint8_t version, op, proto;
+	wr_u8(w, NATPMP_VERSION);
+	wr_u8(w, (uint8_t)(op + NATPMP_OP_RESPONSE));
+	wr_u16(w, NATPMP_UNSUPP_VERSION);
+	wr_u32(w, ctx_epoch(ctx));
+}
+
+/* §3.5: the entire request comes back with the top bit of the opcode set
+ * and result 5 in the (reserved) bytes 2-3.  Bytes 4-7 hold the epoch
+ * when the request was too short to have them, so a client sees the usual
+ * 8-byte error. */
+static void
+answer_unsupp_opcode(const struct igdd_ctx *ctx, struct wr *w, const uint8_t *req, size_t len,
+		     uint8_t *resp)
+{
+	uint8_t op = req[1];
+
+	if (len < 8) {
+		wr_u8(w, req[0]);
+		wr_u8(w, (uint8_t)(op + NATPMP_OP_RESPONSE));
+		wr_u16(w, NATPMP_UNSUPP_OPCODE);
+		wr_u32(w, ctx_epoch(ctx));
+	} else {
+		wr_bytes(w, req, len < NATPMP_RESP_MAX ? len : NATPMP_RESP_MAX);
+		resp[1] = (uint8_t)(op + NATPMP_OP_RESPONSE);
+		resp[2] = 0;
+		resp[3] = NATPMP_UNSUPP_OPCODE;
+	}
+}
+
+/* A map request (§3.3) after its opcode: decide through the store and
+ * write the answer.  -1 when it is too short (12 bytes). */
+static int
+answer_map(struct igdd_ctx *ctx, const struct in6_addr *from, struct rd *r, uint8_t op,
+	   struct wr *w)
+{
+	uint8_t proto = op == NATPMP_OP_MAP_TCP ? IPPROTO_TCP : IPPROTO_UDP;
 	uint16_t iport, eport, got_eport = 0;
 	uint32_t lifetime, got_lifetime = 0;
 	enum natpmp_result res;
 
-	*resplen = 0;
-	rd_init(&r, req, len);
-	version = rd_u8(&r);
-	op = rd_u8(&r);
-	if (r.err)
-		return -1;	/* shorter than 2 bytes: nothing to answer */
-	/* §3.5: an opcode with the top bit set is a response (ours,
-	 * looped back, or another server's): ignore it silently. */
-	if (op >= NATPMP_OP_RESPONSE)
-		return 0;
-	wr_init(&w, resp, NATPMP_RESP_MAX);
-	if (version != NATPMP_VERSION) {
-		/* §3.5: "Unsupported Version": version 0, the opcode + 128,
-		 * result 1, epoch.  (pmp_handle() sends versions other than 0
-		 * to PCP per RFC 6887 §9; this path serves direct callers.) */
-		wr_u8(&w, NATPMP_VERSION);
-		wr_u8(&w, (uint8_t)(op + NATPMP_OP_RESPONSE));
-		wr_u16(&w, NATPMP_UNSUPP_VERSION);
-		wr_u32(&w, ctx_epoch(ctx));
-		*resplen = wr_len(&w);
-		return 1;
-	}
-	switch (op) {
-	case NATPMP_OP_EXTERNAL:
-		/* §3.2: the request is 2 bytes; trailing bytes are ignored. */
-		*resplen = natpmp_external_response(ctx, resp, NATPMP_EXT_RESP_LEN);
-		return 1;
-	case NATPMP_OP_MAP_UDP:
-	case NATPMP_OP_MAP_TCP:
-		break;
-	default:
-		/* §3.5: the entire request comes back with the top bit of
-		 * the opcode set and result 5 in the (reserved) bytes 2-3.
-		 * Bytes 4-7 hold the epoch when the request was too short to
-		 * have them, so a client sees the usual 8-byte error. */
-		if (len < 8) {
-			wr_u8(&w, version);
-			wr_u8(&w, (uint8_t)(op + NATPMP_OP_RESPONSE));
-			wr_u16(&w, NATPMP_UNSUPP_OPCODE);
-			wr_u32(&w, ctx_epoch(ctx));
-		} else {
-			wr_bytes(&w, req, len < NATPMP_RESP_MAX ? len : NATPMP_RESP_MAX);
-			resp[1] = (uint8_t)(op + NATPMP_OP_RESPONSE);
-			resp[2] = 0;
-			resp[3] = NATPMP_UNSUPP_OPCODE;
-		}
-		if (w.err)
-			return -1;
-		*resplen = wr_len(&w);
-		return 1;
-	}
-	rd_u16(&r);			/* reserved */
-	iport = rd_u16(&r);
-	eport = rd_u16(&r);
-	lifetime = rd_u32(&r);
-	if (r.err)
-		return -1;		/* a map request is 12 bytes (§3.3) */
-	proto = op == NATPMP_OP_MAP_TCP ? IPPROTO_TCP : IPPROTO_UDP;
-
+	rd_u16(r);			/* reserved */
+	iport = rd_u16(r);
+	eport = rd_u16(r);
+	lifetime = rd_u32(r);
+	if (r->err)
+		return -1;
 	if (ctx->ext_addr.s_addr == 0)
 		res = NATPMP_NETWORK_FAILURE;
 	else if (lifetime == 0)
@@ -210,18 +192,54 @@ natpmp_handle(struct igdd_ctx *ctx, const struct in6_addr *from,
 	/* §3.3 response: the internal port echoed, the mapped external port
 	 * and the lifetime granted.  §3.4: a deletion answers external port
 	 * 0 and lifetime 0.  Errors echo the request's ports, lifetime 0. */
-	wr_u8(&w, NATPMP_VERSION);
-	wr_u8(&w, (uint8_t)(op + NATPMP_OP_RESPONSE));
-	wr_u16(&w, res);
-	wr_u32(&w, ctx_epoch(ctx));
-	wr_u16(&w, iport);
+	wr_u8(w, NATPMP_VERSION);
+	wr_u8(w, (uint8_t)(op + NATPMP_OP_RESPONSE));
+	wr_u16(w, res);
+	wr_u32(w, ctx_epoch(ctx));
+	wr_u16(w, iport);
 	if (res == NATPMP_SUCCESS) {
-		wr_u16(&w, lifetime != 0 ? got_eport : 0);
-		wr_u32(&w, lifetime != 0 ? got_lifetime : 0);
+		wr_u16(w, lifetime != 0 ? got_eport : 0);
+		wr_u32(w, lifetime != 0 ? got_lifetime : 0);
 	} else {
-		wr_u16(&w, eport);
-		wr_u32(&w, 0);
+		wr_u16(w, eport);
+		wr_u32(w, 0);
 	}
+	return 1;
+}
+
+int
+natpmp_handle(struct igdd_ctx *ctx, const struct in6_addr *from,
+	      const uint8_t *req, size_t len, uint8_t *resp, size_t *resplen)
+{
+	struct rd r;
+	struct wr w;
+	uint8_t version, op;
+	int rc = 1;
+
+	*resplen = 0;
+	rd_init(&r, req, len);
+	version = rd_u8(&r);
+	op = rd_u8(&r);
+	if (r.err)
+		return -1;	/* shorter than 2 bytes: nothing to answer */
+	/* §3.5: an opcode with the top bit set is a response (ours,
+	 * looped back, or another server's): ignore it silently. */
+	if (op >= NATPMP_OP_RESPONSE)
+		return 0;
+	if (version == NATPMP_VERSION && op == NATPMP_OP_EXTERNAL) {
+		/* §3.2: the request is 2 bytes; trailing bytes are ignored. */
+		*resplen = natpmp_external_response(ctx, resp, NATPMP_EXT_RESP_LEN);
+		return 1;
+	}
+	wr_init(&w, resp, NATPMP_RESP_MAX);
+	if (version != NATPMP_VERSION)
+		answer_unsupp_version(ctx, &w, op);
+	else if (op == NATPMP_OP_MAP_UDP || op == NATPMP_OP_MAP_TCP)
+		rc = answer_map(ctx, from, &r, op, &w);
+	else
+		answer_unsupp_opcode(ctx, &w, req, len, resp);
+	if (rc < 0 || w.err)
+		return -1;
 	*resplen = wr_len(&w);
 	return 1;
 }
