@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <net/if.h>
 #include <netinet/in.h>
-#include <regex.h>
+#include "perm.h"
 
 #define CFG_MAX_LISTEN	16
 #define CFG_NAME_MAX	64	/* nftables table/chain names */
@@ -19,16 +19,6 @@ struct cfg_listen {
 	struct in_addr addr;		/* 0 until resolved when given by name */
 	uint8_t prefix;			/* 0..32; 0 = take it from the interface */
 	bool by_name;
-};
-
-struct perm_rule {
-	bool allow;
-	uint16_t eport_min, eport_max;
-	struct in_addr addr, mask;
-	uint16_t iport_min, iport_max;
-	bool has_regex;
-	regex_t regex;			/* POSIX extended, matched against the description */
-	char *regex_text;		/* as written (malloc'd): what conf_diff() compares */
 };
 
 struct config {
@@ -117,8 +107,6 @@ int conf_parse_file(struct config *cfg, const char *path, FILE *err);
 /* Parse one "key=value" / "allow ..." line; for tests and -A.
  * Returns 0, or -1 with a message (no file:line prefix) in msg. */
 int conf_parse_line(struct config *cfg, const char *line, char *msg, size_t msgsize);
-/* Parse one permission rule ("allow 1024-65535 192.168.0.0/24 1024-65535 [regex]"). */
-int conf_parse_perm(struct perm_rule *r, const char *text, char *msg, size_t msgsize);
 /* Command line (miniupnpd-compatible options).  Two passes: the caller
  * first finds -f, parses the file, then applies the options on top. */
 enum cli_result { CLI_OK, CLI_EXIT_OK, CLI_ERROR };

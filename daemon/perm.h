@@ -7,10 +7,29 @@
 #define IGDD_PERM_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <netinet/in.h>
+#include <regex.h>
 
-struct perm_rule;
+struct perm_rule {
+	bool allow;
+	uint16_t eport_min, eport_max;
+	struct in_addr addr, mask;
+	uint16_t iport_min, iport_max;
+	bool has_regex;
+	regex_t regex;			/* POSIX extended, matched against the description */
+	char *regex_text;		/* as written (malloc'd): what conf_diff() compares */
+};
+
+/* Parse one rule: "allow|deny EPORTS ADDR[/MASK] IPORTS ["REGEX"]", ports
+ * N or N-M.  A regex is refused when it could blow up regcomp (see
+ * perm.c).  0, or -1 with a message (no file:line prefix) in msg. */
+int perm_parse(struct perm_rule *r, const char *text, char *msg, size_t msgsize);
+/* Free what perm_parse() allocated (the compiled regex). */
+void perm_rule_free(struct perm_rule *r);
+/* The same rule, as written? */
+bool perm_rule_eq(const struct perm_rule *a, const struct perm_rule *b);
 
 /* Index of the first matching rule, or -1 when none matches.  IPv4 rules
  * match an IPv6 internal address only when their mask is /0.  desc NULL

@@ -43,6 +43,9 @@ int parse_uint_n(const char *s, size_t len, unsigned long long min,
 /* "yes"/"no" (also on/off, true/false, 1/0, any case). 0 ok, -1 error. */
 int parse_bool(const char *s, bool *out);
 
+/* A blank: space, tab, CR, LF, VT, FF. */
+bool blank_char(char c);
+
 /* Copy src into dst[size]; returns 0, or -1 when it did not fit
  * (dst is then truncated but NUL-terminated). */
 int str_copy(char *dst, size_t size, const char *src);
@@ -71,6 +74,11 @@ const char *addr_str(const struct in6_addr *a, char *buf, size_t size);
  * log lines. */
 const char *addr4_str(struct in_addr a, char *buf, size_t size);
 #define ADDR4_STR(a)	addr4_str((a), (char[INET_ADDRSTRLEN]){ 0 }, INET_ADDRSTRLEN)
+/* "a.b.c.d", "a.b.c.d/len" or "a.b.c.d/m.m.m.m" (a contiguous mask):
+ * *prefix is the length, or -1 when no mask was given.  0 / -1. */
+int addr4_parse_prefix(const char *s, struct in_addr *addr, int *prefix);
+/* The netmask of a prefix length (0..32). */
+struct in_addr addr4_mask(int prefix);
 /* Parse dotted quad or IPv6 text into the v4-mapped/IPv6 form. 0 / -1. */
 int addr_parse(const char *s, struct in6_addr *out);
 

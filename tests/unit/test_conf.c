@@ -533,7 +533,7 @@ TEST(conf_perm_rule_syntax)
 	struct perm_rule r;
 	char msg[256];
 
-	CHECK_EQ(conf_parse_perm(&r, "allow 1024-65535 192.168.0.0/24 1024-65535", msg,
+	CHECK_EQ(perm_parse(&r, "allow 1024-65535 192.168.0.0/24 1024-65535", msg,
 				 sizeof(msg)), 0);
 	CHECK(r.allow && r.eport_min == 1024 && r.eport_max == 65535);
 	CHECK(r.iport_min == 1024 && r.iport_max == 65535);
@@ -541,20 +541,20 @@ TEST(conf_perm_rule_syntax)
 	CHECK(!r.has_regex);
 
 	/* single address = /32; single ports */
-	CHECK_EQ(conf_parse_perm(&r, "deny 22 192.168.7.113 54321", msg, sizeof(msg)), 0);
+	CHECK_EQ(perm_parse(&r, "deny 22 192.168.7.113 54321", msg, sizeof(msg)), 0);
 	CHECK(!r.allow && r.eport_min == 22 && r.eport_max == 22);
 	CHECK(r.iport_min == 54321 && r.iport_max == 54321);
 	CHECK(r.addr.s_addr == htonl(0xc0a80771) && r.mask.s_addr == 0xffffffffu);
 
 	/* dotted netmask; host bits are dropped */
-	CHECK_EQ(conf_parse_perm(&r, "allow 0-65535 10.1.2.3/255.255.0.0 0-65535", msg,
+	CHECK_EQ(perm_parse(&r, "allow 0-65535 10.1.2.3/255.255.0.0 0-65535", msg,
 				 sizeof(msg)), 0);
 	CHECK(r.addr.s_addr == htonl(0x0a010000) && r.mask.s_addr == htonl(0xffff0000));
-	CHECK_EQ(conf_parse_perm(&r, "deny 0-65535 0.0.0.0/0 0-65535", msg, sizeof(msg)), 0);
+	CHECK_EQ(perm_parse(&r, "deny 0-65535 0.0.0.0/0 0-65535", msg, sizeof(msg)), 0);
 	CHECK_EQ(r.mask.s_addr, 0);
 
 	/* regex on the description */
-	CHECK_EQ(conf_parse_perm(&r, "deny 1024-65535 192.168.1.0/24 1024-65535 "
+	CHECK_EQ(perm_parse(&r, "deny 1024-65535 192.168.1.0/24 1024-65535 "
 				 "\"My evil app ver [[:digit:]]*\"  ", msg, sizeof(msg)), 0);
 	CHECK(r.has_regex);
 	if (r.has_regex) {
@@ -562,7 +562,7 @@ TEST(conf_perm_rule_syntax)
 		CHECK(regexec(&r.regex, "My good app", 0, NULL, 0) != 0);
 		regfree(&r.regex);
 	}
-	CHECK_EQ(conf_parse_perm(&r, "allow 1 1.2.3.4 1 \"a b (c|d)+\"", msg, sizeof(msg)), 0);
+	CHECK_EQ(perm_parse(&r, "allow 1 1.2.3.4 1 \"a b (c|d)+\"", msg, sizeof(msg)), 0);
 	if (r.has_regex) {
 		CHECK_EQ(regexec(&r.regex, "xa b cdc", 0, NULL, 0), 0);
 		regfree(&r.regex);
@@ -576,7 +576,7 @@ TEST(conf_perm_rule_syntax)
 		"allow 1 1.2.3.4 1 \"(a+)+b*c?\"",
 	};
 	for (size_t j = 0; j < ARRAY_SIZE(fine); j++) {
-		CHECK_EQ(conf_parse_perm(&r, fine[j], msg, sizeof(msg)), 0);
+		CHECK_EQ(perm_parse(&r, fine[j], msg, sizeof(msg)), 0);
 		if (r.has_regex)
 			regfree(&r.regex);
 	}
@@ -623,7 +623,7 @@ TEST(conf_perm_rule_syntax)
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
-		int rc = conf_parse_perm(&r, bad[i], msg, sizeof(msg));
+		int rc = perm_parse(&r, bad[i], msg, sizeof(msg));
 		if (rc != -1)
 			printf("    accepted: %s\n", bad[i]);
 		CHECK_EQ(rc, -1);

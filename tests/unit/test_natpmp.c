@@ -298,8 +298,8 @@ TEST(natpmp_result_codes_refused_network_resources)
 	CHECK_EQ(get16(resp + 2), NATPMP_REFUSED);
 	CHECK_EQ(get32(resp + 12), 0);
 	/* Permission rules deny every port to C2: result 2. */
-	CHECK_EQ(conf_parse_perm(&rules[0], "deny 0-65535 192.168.1.11/32 0-65535", msg, sizeof(msg)), 0);
-	CHECK_EQ(conf_parse_perm(&rules[1], "allow 0-65535 0.0.0.0/0 0-65535", msg, sizeof(msg)), 0);
+	CHECK_EQ(perm_parse(&rules[0], "deny 0-65535 192.168.1.11/32 0-65535", msg, sizeof(msg)), 0);
+	CHECK_EQ(perm_parse(&rules[1], "allow 0-65535 0.0.0.0/0 0-65535", msg, sizeof(msg)), 0);
 	e->ctx.cfg.perms = rules;
 	e->ctx.cfg.n_perms = 2;
 	map_req(req, NATPMP_OP_MAP_TCP, 2222, 2222, 60);

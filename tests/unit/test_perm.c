@@ -160,9 +160,9 @@ TEST(perm_regex_from_parser_ignores_case)
 	char msg[256];
 
 	memset(r, 0, sizeof(r));
-	CHECK_EQ(conf_parse_perm(&r[0], "allow 1024-65535 192.168.1.0/24 1024-65535 \"^game\"",
+	CHECK_EQ(perm_parse(&r[0], "allow 1024-65535 192.168.1.0/24 1024-65535 \"^game\"",
 				 msg, sizeof(msg)), 0);
-	CHECK_EQ(conf_parse_perm(&r[1], "deny 0-65535 0.0.0.0/0 0-65535", msg, sizeof(msg)), 0);
+	CHECK_EQ(perm_parse(&r[1], "deny 0-65535 0.0.0.0/0 0-65535", msg, sizeof(msg)), 0);
 	CHECK(r[0].has_regex);
 	CHECK(perm_allowed(r, 2, 4000, &a, 4000, "game server"));
 	CHECK(perm_allowed(r, 2, 4000, &a, 4000, "GAME server"));
