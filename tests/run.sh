@@ -1,6 +1,6 @@
 #!/bin/sh
 # run.sh - every test of the project: structural checks of the source
-# (tests/static.sh: no include cycle, no file-scope mutable state), unit
+# (tests/static.sh: no include cycle, no file-scope mutable state, no function over 80 lines), unit
 # tests (plain and under ASan/UBSan), lab tests (network namespaces, real nftables and clients),
 # the hostile-input and fault lab tests again against the ASan/UBSan
 # daemon (igdd-san: a sanitizer report aborts it, which the tests see),

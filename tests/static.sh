@@ -3,7 +3,9 @@
 #  - layers: the include graph of daemon/ and netfilter/ (file X includes
 #    Y.h of another module Y) has no cycle: modules stand in a ladder;
 #  - state: no object file of the library has a file-scope mutable
-#    variable (nm: .data/.bss symbols) outside the allow-list below.
+#    variable (nm: .data/.bss symbols) outside the allow-list below;
+#  - size: no function of daemon/, netfilter/ or a program's folder is
+#    longer than 80 lines, but the table-driven switchboards listed below.
 # Prints PASS/FAIL lines; needs the objects of build/ (make check builds them).
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -42,5 +44,30 @@ if [ -z "$bad" ]; then
 else
 	fail "state: file-scope mutable variables"
 	echo "$bad" | sed 's/^/    /'
+fi
+# Function length: a function is a line at column 0 naming it ("name(",
+# after its return type), then its body from the "{" alone at column 0 on
+# the line after its header to the "}" at column 0 that closes it, both
+# counted.  Table-driven switchboards may be longer, each said why here:
+#   (none today)
+FUNC_MAX=80
+long_ok='^$'
+prog_dirs=$(sed -n 's/^PROGRAMS *= *//p' Makefile.in | tr ' ' '\n' | sed -n 's/:.*//p' |
+	grep -v '^daemon$')
+long=$(for f in daemon/*.c netfilter/*.c $(for d in $prog_dirs; do echo "$d"/*.c; done); do
+	[ -f "$f" ] && echo "$f"; done | xargs awk -v max="$FUNC_MAX" '
+	FNR == 1 { cand = ""; start = 0 }
+	/^[A-Za-z_][A-Za-z0-9_ *]*\(/ && !start {
+		name = $0; sub(/\(.*/, "", name); sub(/.*[ *]/, "", name); cand = name; next }
+	/^\{/ && cand != "" { start = FNR; fn = cand; cand = ""; next }
+	/^\}/ && start { n = FNR - start + 1
+		if (n > max) printf "%s:%d: %s() is %d lines\n", FILENAME, start, fn, n
+		start = 0; next }
+	/^[^ \t#\/]/ && !start && /;[ \t]*$/ { cand = "" }' | awk -v ok="$long_ok" '{ f = $2; sub(/\(\).*/, "", f) } f !~ ok')
+if [ -z "$long" ]; then
+	pass "size: no function over $FUNC_MAX lines outside the switchboards listed in static.sh"
+else
+	fail "size: functions over $FUNC_MAX lines"
+	echo "$long" | sed 's/^/    /'
 fi
 exit $failed
