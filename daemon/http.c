@@ -931,12 +931,7 @@ listener_event(struct loop_fd *lfd, uint32_t events)
 			close(fd);
 			continue;
 		}
-		c->prev = h->tail;
-		if (h->tail)
-			h->tail->next = c;
-		else
-			h->head = c;
-		h->tail = c;
+		DLIST_PUSH_TAIL(&h->head, &h->tail, c);
 		h->n_conns++;
 		conn_arm(c, c->srv->idle_ms);
 	}

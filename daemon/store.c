@@ -365,25 +365,13 @@ ent_put(struct store *s, struct st_ent *e)
 static void
 owner_link(struct st_node *n)
 {
-	struct st_ent *o = OWNER(n->m.owner);
-
-	n->oprev = NULL;
-	n->onext = o->owned;
-	if (o->owned != NULL)
-		o->owned->oprev = n;
-	o->owned = n;
+	DLIST_PUSH_HEAD_AT(&OWNER(n->m.owner)->owned, NULL, n, oprev, onext);
 }
 
 static void
 owner_unlink(struct st_node *n)
 {
-	if (n->oprev != NULL)
-		n->oprev->onext = n->onext;
-	else
-		OWNER(n->m.owner)->owned = n->onext;
-	if (n->onext != NULL)
-		n->onext->oprev = n->oprev;
-	n->oprev = n->onext = NULL;
+	DLIST_UNLINK_AT(&OWNER(n->m.owner)->owned, NULL, n, oprev, onext);
 }
 
 /* --- expiry heap -----------------------------------------------------

@@ -9,10 +9,11 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Doubly-linked lists of structs with prev/next members: unlink n, keeping
- * the pointer to the first element (*first) and, when last is not NULL,
- * the pointer to the last one (*last) right. */
-#define DLIST_UNLINK(first, last, n) do {				\
+/* Doubly-linked lists of structs with prev/next members (the _AT forms
+ * name the members): the list is the pointer to its first element
+ * (first) and, when last is not NULL, the pointer to its last one.
+ * Unlink n, or link n at the head or the tail, keeping both right. */
+#define DLIST_UNLINK_AT(first, last, n, prev, next) do {		\
 	__typeof__(n) *last_ = (last);					\
 	if ((n)->prev)							\
 		(n)->prev->next = (n)->next;				\
@@ -22,7 +23,29 @@
 		(n)->next->prev = (n)->prev;				\
 	else if (last_ != NULL)						\
 		*last_ = (n)->prev;					\
+	(n)->prev = (n)->next = NULL;					\
 } while (0)
+#define DLIST_PUSH_HEAD_AT(first, last, n, prev, next) do {		\
+	__typeof__(n) *last_ = (last);					\
+	(n)->prev = NULL;						\
+	(n)->next = *(first);						\
+	if (*(first))							\
+		(*(first))->prev = (n);					\
+	else if (last_ != NULL)						\
+		*last_ = (n);						\
+	*(first) = (n);							\
+} while (0)
+#define DLIST_PUSH_TAIL(first, last, n) do {				\
+	(n)->next = NULL;						\
+	(n)->prev = *(last);						\
+	if (*(last))							\
+		(*(last))->next = (n);					\
+	else								\
+		*(first) = (n);						\
+	*(last) = (n);							\
+} while (0)
+#define DLIST_UNLINK(first, last, n)	DLIST_UNLINK_AT(first, last, n, prev, next)
+#define DLIST_PUSH_HEAD(first, last, n)	DLIST_PUSH_HEAD_AT(first, last, n, prev, next)
 #define container_of(ptr, type, member) \
 	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
 #define ATTR_PRINTF(f, a) __attribute__((format(printf, f, a)))
