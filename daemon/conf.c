@@ -985,7 +985,7 @@ conf_validate(const struct config *cfg, FILE *err)
 	if (cfg->has_ext_ip) {
 		uint32_t h = ntohl(cfg->ext_ip.s_addr);
 
-		inet_ntop(AF_INET, &cfg->ext_ip, a, sizeof(a));
+		addr4_str(cfg->ext_ip, a, sizeof(a));
 		if (h == 0 || h == 0xffffffffu || IN_MULTICAST(h) || (h >> 24) == 127)
 			CONF_ERR("ext_ip %s cannot be an external address", a);
 		else if (iface_addr_is_private(cfg->ext_ip) && !cfg->ext_allow_private_ipv4)

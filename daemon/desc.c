@@ -309,7 +309,7 @@ serve_description(struct http_conn *c, const struct http_request *req, const voi
 	char *doc;
 
 	if (str_printf(base, sizeof(base), "http://%s:%u/",
-		       inet_ntop(AF_INET, &http_conn_local(c)->sin_addr, a, sizeof(a)),
+		       addr4_str(http_conn_local(c)->sin_addr, a, sizeof(a)),
 		       http_port(ctx)) < 0 ||
 	    (doc = desc_render(ctx, path, base, &len)) == NULL) {
 		http_reply_error(c, 404, NULL);

@@ -23,7 +23,7 @@ a_get_external_ip(struct igd_call *call)
 	char a[INET_ADDRSTRLEN] = "";
 
 	if (call->ctx->ext_addr.s_addr != 0)
-		inet_ntop(AF_INET, &call->ctx->ext_addr, a, sizeof(a));
+		addr4_str(call->ctx->ext_addr, a, sizeof(a));
 	igd_out_arg(call, "NewExternalIPAddress", a);
 	return 0;
 }
@@ -406,7 +406,7 @@ wanipc_evented(struct igdd_ctx *ctx, struct desc_buf *b)
 	igd_prop(b, "ConnectionStatus", igd_connected(ctx) ? "Connected" : "Disconnected");
 	s[0] = '\0';
 	if (ctx->ext_addr.s_addr != 0)
-		inet_ntop(AF_INET, &ctx->ext_addr, s, sizeof(s));
+		addr4_str(ctx->ext_addr, s, sizeof(s));
 	igd_prop(b, "ExternalIPAddress", s);
 	str_printf(s, sizeof(s), "%zu", ctx->store ? store_count(ctx->store) : (size_t)0);
 	igd_prop(b, "PortMappingNumberOfEntries", s);

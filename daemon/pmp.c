@@ -353,9 +353,8 @@ pmp_ext_addr_changed(struct igdd_ctx *ctx)
 	if (p == NULL || ctx->ext_addr.s_addr == 0)
 		return;
 	if (moved) {
-		char a[INET_ADDRSTRLEN];
 		log_info("NAT-PMP/PCP: external address %s, a new epoch: announcing it",
-			 inet_ntop(AF_INET, &ctx->ext_addr, a, sizeof(a)));
+			 ADDR4_STR(ctx->ext_addr));
 		/* RFC 6887 §8.5 reset, told by ANNOUNCE (§14.1) and to each
 		 * PCP mapping's client by a MAP update (§14.2). */
 		announce_start(p, PMP_ANN_NATPMP | PMP_ANN_PCP | PMP_ANN_PCP_MAP);

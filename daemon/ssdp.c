@@ -254,7 +254,7 @@ location(const struct igdd_ctx *ctx, const struct lan_iface *lan, char *buf, siz
 	char a[INET_ADDRSTRLEN];
 
 	return str_printf(buf, size, "http://%s:%u/rootDesc.xml",
-			  inet_ntop(AF_INET, &lan->addr, a, sizeof(a)), http_port(ctx));
+			  addr4_str(lan->addr, a, sizeof(a)), http_port(ctx));
 }
 
 struct answer_ctx {
