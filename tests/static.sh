@@ -2,6 +2,7 @@
 # static.sh - structural checks of the source tree, run by tests/run.sh:
 #  - layers: the include graph of daemon/ and netfilter/ (file X includes
 #    Y.h of another module Y) has no cycle: modules stand in a ladder;
+#  - includes: no "../" include path;
 #  - state: no object file of the library has a file-scope mutable
 #    variable (nm: .data/.bss symbols) outside the allow-list below;
 #  - size: no function of daemon/, netfilter/ or a program's folder is
@@ -30,6 +31,16 @@ if tsort "$edges" >/dev/null 2>"$edges.err"; then
 else
 	fail "layers: include cycle"
 	sed 's/^/    /' "$edges.err"
+fi
+
+# Includes name headers by their name; the -I paths of the Makefile find
+# them (a "../" path ties a file to where it sits).
+rel=$(grep -n '^#include "\.\./' daemon/*.[ch] netfilter/*.[ch] tests/*/*.[ch] bench/*.[ch] 2>/dev/null)
+if [ -z "$rel" ]; then
+	pass "includes: no relative (../) include path"
+else
+	fail "includes: relative include paths"
+	echo "$rel" | sed 's/^/    /'
 fi
 
 # File-scope mutable state: objects in a writable section (.data, .bss;
