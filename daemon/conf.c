@@ -950,6 +950,36 @@ unknown:
 
 /* ---- whole-configuration checks ---- */
 
+/* What the permission rules mean as a whole, logged once at start (and
+ * by --check): miniupnpd's semantics allow what no rule matches, which a
+ * file written for "deny by default" may not expect. */
+static void
+conf_log_perm_policy(const struct config *cfg, const char *src)
+{
+	unsigned k = 0;
+
+	switch (perm_policy(cfg->perms, cfg->n_perms, &k)) {
+	case PERM_POLICY_NONE:
+		break;
+	case PERM_POLICY_OPEN_END:
+		log_warnx("%s: no permission rule is a final catch-all: a mapping that no rule "
+			  "matches is allowed (as in miniupnpd); end the rules with "
+			  "\"deny 0-65535 0.0.0.0/0 0-65535\" to refuse it", src);
+		break;
+	case PERM_POLICY_DENY_ALL:
+		log_warnx("%s: the permission rules deny every mapping: rule %u of %u is a "
+			  "catch-all deny and no allow rule comes before it", src, k + 1,
+			  cfg->n_perms);
+		break;
+	case PERM_POLICY_CLOSED:
+		if (k + 1 < cfg->n_perms)
+			log_warnx("%s: permission rule %u of %u is a catch-all: the %u rule(s) "
+				  "after it are never reached", src, k + 1, cfg->n_perms,
+				  cfg->n_perms - k - 1);
+		break;
+	}
+}
+
 int
 conf_validate(const struct config *cfg, FILE *err)
 {
@@ -992,6 +1022,7 @@ conf_validate(const struct config *cfg, FILE *err)
 			log_warnx("%s: ext_ip %s is private or reserved; reporting it anyway "
 				  "(ext_allow_private_ipv4=yes silences this)", src, a);
 	}
+	conf_log_perm_policy(cfg, src);
 	if (cfg->https_port != 0)
 		log_warnx("%s: igdd has no HTTPS; https_port=%u is ignored", src, cfg->https_port);
 	if (cfg->min_lifetime < 120)

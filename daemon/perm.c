@@ -390,12 +390,11 @@ bool
 perm_allowed(const struct perm_rule *rules, unsigned n, uint16_t eport,
 	     const struct in6_addr *iaddr, uint16_t iport, const char *desc)
 {
-	int i;
+	int i = perm_match(rules, n, eport, iaddr, iport, desc);
 
-	if (n == 0)
-		return true;
-	i = perm_match(rules, n, eport, iaddr, iport, desc);
-	return i >= 0 && rules[i].allow;
+	/* miniupnpd's check_upnp_rule_against_permissions(): no rule
+	 * matching is an accept. */
+	return i < 0 || rules[i].allow;
 }
 
 uint32_t
@@ -413,6 +412,34 @@ perm_next_boundary(const struct perm_rule *rules, unsigned n, uint16_t eport)
 			best = b;
 	}
 	return best;
+}
+
+bool
+perm_is_catchall(const struct perm_rule *r)
+{
+	/* Port 0 is never mapped: 1-65535 covers every request too (as
+	 * OpenWrt's "deny 1-65535 0.0.0.0/0 1-65535"). */
+	return r->mask.s_addr == 0 && !r->has_regex && r->eport_min <= 1 &&
+	       r->eport_max == 65535 && r->iport_min <= 1 && r->iport_max == 65535;
+}
+
+enum perm_policy
+perm_policy(const struct perm_rule *rules, unsigned n, unsigned *catchall)
+{
+	bool allow_before = false;
+	unsigned i;
+
+	if (n == 0)
+		return PERM_POLICY_NONE;
+	for (i = 0; i < n; i++) {
+		if (perm_is_catchall(&rules[i])) {
+			*catchall = i;
+			return !rules[i].allow && !allow_before ? PERM_POLICY_DENY_ALL
+							       : PERM_POLICY_CLOSED;
+		}
+		allow_before |= rules[i].allow;
+	}
+	return PERM_POLICY_OPEN_END;
 }
 
 enum perm_host

@@ -37,9 +37,10 @@ bool perm_rule_eq(const struct perm_rule *a, const struct perm_rule *b);
 int perm_match(const struct perm_rule *rules, unsigned n, uint16_t eport,
 	       const struct in6_addr *iaddr, uint16_t iport, const char *desc);
 
-/* The verdict.  No rules: allow.  Rules but none matching: deny (igdd's
- * policy; miniupnpd accepts by default, and its sample configuration
- * ends with "deny 0-65535 0.0.0.0/0 0-65535" to get the same effect). */
+/* The verdict, as miniupnpd's: the first matching rule decides, and a
+ * request that no rule matches (no rules at all included) is allowed.
+ * A rule set that means "deny the rest" ends with a catch-all deny
+ * ("deny 0-65535 0.0.0.0/0 0-65535", as miniupnpd's sample does). */
 bool perm_allowed(const struct perm_rule *rules, unsigned n, uint16_t eport,
 		  const struct in6_addr *iaddr, uint16_t iport, const char *desc);
 
@@ -48,6 +49,19 @@ bool perm_allowed(const struct perm_rule *rules, unsigned n, uint16_t eport,
  * [eport, result - 1] for a fixed client; 65536 if none.  Lets a
  * free-port search jump over denied ranges in O(rules). */
 uint32_t perm_next_boundary(const struct perm_rule *rules, unsigned n, uint16_t eport);
+
+/* Does the rule match every request: any client address (/0), every
+ * port (0 or 1 to 65535, both sides), no regex? */
+bool perm_is_catchall(const struct perm_rule *r);
+/* What a rule set means as a whole, for the log at start.  *catchall gets
+ * the index of the first catch-all rule (CLOSED, DENY_ALL). */
+enum perm_policy {
+	PERM_POLICY_NONE,	/* no rules: every mapping allowed */
+	PERM_POLICY_OPEN_END,	/* rules, no catch-all: what none matches is allowed */
+	PERM_POLICY_CLOSED,	/* a catch-all decides what the rules before it leave */
+	PERM_POLICY_DENY_ALL,	/* a catch-all deny with no allow rule before it */
+};
+enum perm_policy perm_policy(const struct perm_rule *rules, unsigned n, unsigned *catchall);
 
 /* May a mapping point at this internal client?  Whatever secure_mode
  * says, only a host address inside a LAN prefix igdd serves: not the
