@@ -73,6 +73,7 @@ struct conf_key {
 static int set_ext_ip(struct config *, const struct conf_key *, const char *, char *, size_t);
 static int set_listen(struct config *, const struct conf_key *, const char *, char *, size_t);
 static int set_ipv6_listen(struct config *, const struct conf_key *, const char *, char *, size_t);
+static int set_stun(struct config *, const struct conf_key *, const char *, char *, size_t);
 static int set_presentation_url(struct config *, const struct conf_key *, const char *, char *,
 				size_t);
 
@@ -99,7 +100,7 @@ static const struct conf_key conf_keys[] = {
 	{ .name = "ext_ifname", .type = KEY_IFNAME, FIELD(ext_ifname), .flags = KF_RESTART },
 	{ .name = "ext_ifname6", .type = KEY_IFNAME, FIELD(ext_ifname6), .flags = KF_RESTART },
 	K_CUSTOM("ext_ip", ext_ip, set_ext_ip, 0),
-	K_BOOL("ext_perform_stun", ext_perform_stun),
+	K_CUSTOM("ext_perform_stun", ext_perform_stun, set_stun, 0),
 	K_STR("ext_stun_host", ext_stun_host, KF_URL),
 	K_U16("ext_stun_port", ext_stun_port, 1, 65535),
 	K_IGNORED("external_script_path"),
@@ -369,6 +370,26 @@ set_presentation_url(struct config *cfg, const struct conf_key *k, const char *v
 	if (set_string(cfg, &url, v, msg, msgsize) < 0)
 		return -1;
 	cfg->has_presentation_url = true;
+	return 0;
+}
+
+/* yes, no, or allow-filtered (miniupnpd 2.3.4: use the STUN-learned
+ * address even behind a filtering NAT, as OpenWrt's allow_cgnat_use
+ * writes it). */
+static int
+set_stun(struct config *cfg, const struct conf_key *k, const char *v, char *msg, size_t msgsize)
+{
+	bool on;
+
+	if (strcmp(v, "allow-filtered") == 0) {
+		cfg->ext_perform_stun = CFG_STUN_ALLOW_FILTERED;
+		return 0;
+	}
+	if (parse_bool(v, &on) < 0) {
+		str_printf(msg, msgsize, "%s: '%s' is not yes, no or allow-filtered", k->name, v);
+		return -1;
+	}
+	cfg->ext_perform_stun = on ? CFG_STUN_YES : CFG_STUN_NO;
 	return 0;
 }
 
@@ -822,7 +843,7 @@ cli_ext_ip(struct config *cfg, const char *arg, char *msg, size_t msgsize)
 		return -1;
 	if (colon != NULL && conf_set(cfg, "ext_stun_port", colon + 1, "-o", msg, msgsize) < 0)
 		return -1;
-	cfg->ext_perform_stun = true;
+	cfg->ext_perform_stun = CFG_STUN_YES;
 	return 0;
 }
 
@@ -1002,10 +1023,10 @@ conf_validate(const struct config *cfg, FILE *err)
 	if (cfg->max_mappings_per_client > cfg->max_mappings)
 		CONF_ERR("max_mappings_per_client (%u) is greater than max_mappings (%u)",
 			 (unsigned)cfg->max_mappings_per_client, (unsigned)cfg->max_mappings);
-	if (cfg->ext_perform_stun && cfg->has_ext_ip)
-		CONF_ERR("ext_ip and ext_perform_stun=yes cannot be used together");
-	if (cfg->ext_perform_stun && cfg->ext_stun_host[0] == '\0')
-		CONF_ERR("ext_perform_stun=yes needs ext_stun_host");
+	if (cfg->ext_perform_stun != CFG_STUN_NO && cfg->has_ext_ip)
+		CONF_ERR("ext_ip and ext_perform_stun cannot be used together");
+	if (cfg->ext_perform_stun != CFG_STUN_NO && cfg->ext_stun_host[0] == '\0')
+		CONF_ERR("ext_perform_stun needs ext_stun_host");
 	if (cfg->http_port != 0 && cfg->http_port == cfg->https_port)
 		CONF_ERR("http_port and https_port are both %u", cfg->http_port);
 	for (i = 0; i < cfg->n_listen; i++)
@@ -1025,6 +1046,9 @@ conf_validate(const struct config *cfg, FILE *err)
 	conf_log_perm_policy(cfg, src);
 	if (cfg->https_port != 0)
 		log_warnx("%s: igdd has no HTTPS; https_port=%u is ignored", src, cfg->https_port);
+	if (cfg->ext_perform_stun != CFG_STUN_NO)
+		log_warnx("%s: igdd has no STUN client yet; ext_perform_stun has no effect (the "
+			  "address of ext_ifname, or ext_ip, is reported)", src);
 	if (cfg->min_lifetime < 120)
 		log_warnx("%s: min_lifetime %u is below the 120 s RFC 6887 recommends",
 			  src, (unsigned)cfg->min_lifetime);

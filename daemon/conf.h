@@ -21,13 +21,16 @@ struct cfg_listen {
 	bool by_name;
 };
 
+/* ext_perform_stun: no, yes, allow-filtered. */
+enum cfg_stun { CFG_STUN_NO = 0, CFG_STUN_YES, CFG_STUN_ALLOW_FILTERED };
+
 struct config {
 	/* network */
 	char ext_ifname[IF_NAMESIZE];
 	char ext_ifname6[IF_NAMESIZE];
 	bool has_ext_ip;
 	struct in_addr ext_ip;
-	bool ext_perform_stun;
+	uint8_t ext_perform_stun;	/* enum cfg_stun (no effect yet) */
 	char ext_stun_host[CFG_STR_MAX];
 	uint16_t ext_stun_port;
 	bool ext_allow_private_ipv4;

@@ -288,29 +288,42 @@ compile_regex(struct perm_rule *r, const char *q1, const char *q2, char *msg, si
 	return 0;
 }
 
-/* What may follow the ports: nothing, or a regex in double quotes. */
+/* Only blanks, or blanks and a "# comment", from p to the end? */
+static bool
+rest_is_comment(const char *p)
+{
+	while (blank_char(*p))
+		p++;
+	return *p == '\0' || *p == '#';
+}
+
+/* What may follow the ports: nothing, a regex in double quotes, and then
+ * a "# comment" (OpenWrt's init script ends every rule with one).  The
+ * regex ends at the first double quote that only blanks or a comment
+ * follow, so it may hold a '"' or a '#' itself. */
 static int
 parse_tail(struct perm_rule *r, const char *p, char *msg, size_t msgsize)
 {
-	const char *end;
+	const char *close;
 
 	while (blank_char(*p))
 		p++;
-	if (*p == '\0')
+	if (rest_is_comment(p))
 		return 0;
-	end = p + strlen(p);
-	while (end > p && blank_char(end[-1]))
-		end--;
-	if (*p != '"' || end - 1 == p || end[-1] != '"') {
+	for (close = *p == '"' ? strchr(p + 1, '"') : NULL; close != NULL;
+	     close = strchr(close + 1, '"'))
+		if (rest_is_comment(close + 1))
+			break;
+	if (close == NULL) {
 		str_printf(msg, msgsize, "permission rule: the description regex must be in "
-			   "double quotes");
+			   "double quotes (and only a # comment may follow it)");
 		return -1;
 	}
-	if (end - p == 2) {
+	if (close == p + 1) {
 		str_printf(msg, msgsize, "permission rule: empty regex");
 		return -1;
 	}
-	return compile_regex(r, p, end - 1, msg, msgsize);
+	return compile_regex(r, p, close, msg, msgsize);
 }
 
 int

@@ -1095,3 +1095,45 @@ TEST(conf_diff_live_and_restart)
 	CHECK(saw_rules);
 	CHECK_EQ(diff_of(a, b, ch, 1), 4);	/* the count, past max */
 }
+
+/* What OpenWrt's miniupnpd.init writes: rules ending with "# comment"
+ * (a regex before it may hold '#' and '"'), ext_perform_stun=allow-filtered,
+ * empty model_number= and serial=. */
+TEST(conf_openwrt_lines)
+{
+	struct config cfg;
+	struct perm_rule r;
+	char msg[256];
+
+	CHECK_EQ(perm_parse(&r, "allow 1024-65535 192.168.1.0/24 1024-65535 # Accept port "
+			    "1024-65535 on lan", msg, sizeof(msg)), 0);
+	CHECK(r.allow && r.eport_min == 1024 && !r.has_regex);
+	CHECK_EQ(perm_parse(&r, "deny 21 192.168.1.0/24 21 #Reject port 21", msg, sizeof(msg)), 0);
+	CHECK(!r.allow && r.iport_max == 21 && !r.has_regex);
+	CHECK_EQ(perm_parse(&r, "allow 1 1.2.3.4 1 # \"not a regex\"", msg, sizeof(msg)), 0);
+	CHECK(!r.has_regex);
+	CHECK_EQ(perm_parse(&r, "allow 1-65535 0.0.0.0/0 1-65535 \"^(game|voip)\" # Games",
+			    msg, sizeof(msg)), 0);
+	CHECK(r.has_regex && strcmp(r.regex_text, "^(game|voip)") == 0);
+	perm_rule_free(&r);
+	CHECK_EQ(perm_parse(&r, "allow 1 1.2.3.4 1 \"a#b\"c\"# say \"hi\"", msg, sizeof(msg)), 0);
+	CHECK(r.has_regex && strcmp(r.regex_text, "a#b\"c") == 0);
+	perm_rule_free(&r);
+	CHECK_EQ(perm_parse(&r, "allow 1 1.2.3.4 1 \"x\" trailing # c", msg, sizeof(msg)), -1);
+	CHECK(!r.has_regex);
+	CHECK_EQ(perm_parse(&r, "allow 1 1.2.3.4 1 \"# only\" x", msg, sizeof(msg)), -1);
+
+	conf_defaults(&cfg);
+	CHECK_EQ(conf_parse_line(&cfg, "deny 1-65535 0.0.0.0/0 1-65535 # Reject ACL by default",
+				 msg, sizeof(msg)), 0);
+	CHECK_EQ(cfg.n_perms, 1);
+	CHECK_EQ(conf_parse_line(&cfg, "ext_perform_stun=allow-filtered", msg, sizeof(msg)), 0);
+	CHECK_EQ(cfg.ext_perform_stun, CFG_STUN_ALLOW_FILTERED);
+	CHECK_EQ(conf_parse_line(&cfg, "ext_perform_stun=no", msg, sizeof(msg)), 0);
+	CHECK_EQ(cfg.ext_perform_stun, CFG_STUN_NO);
+	CHECK_EQ(conf_parse_line(&cfg, "ext_perform_stun=filtered", msg, sizeof(msg)), -1);
+	CHECK(contains(msg, "yes, no or allow-filtered"));
+	CHECK_EQ(conf_parse_line(&cfg, "model_number=", msg, sizeof(msg)), 0);
+	CHECK_EQ(conf_parse_line(&cfg, "serial=", msg, sizeof(msg)), 0);
+	conf_free(&cfg);
+}
