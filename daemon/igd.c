@@ -177,7 +177,7 @@ int
 igd_dispatch(struct igd_call *call, const char *action)
 {
 	const struct igd_service *svc = igd_services[call->svc->id];
-	unsigned ver = desc_service_version(call->ctx, call->svc);
+	unsigned ver = desc_service_version(call->svc, desc_igd_version(call->ctx));
 	const struct igd_action *a = NULL;
 	size_t i;
 
@@ -228,7 +228,7 @@ control_post(struct http_conn *c, const struct http_request *req, const void *ar
 
 	if (!req->soapaction.present ||
 	    soap_parse_action(req->soapaction.p, req->soapaction.len, &ah) < 0 ||
-	    strcmp(ah.type, svc->type) != 0 || ah.version > desc_service_version(ctx, svc)) {
+	    strcmp(ah.type, svc->type) != 0 || ah.version > desc_service_version(svc, desc_igd_version(ctx))) {
 		reply_fault(c, 401);
 		return;
 	}

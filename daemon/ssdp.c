@@ -126,7 +126,7 @@ ssdp_targets(const struct igdd_ctx *ctx, struct ssdp_target *t)
 		const struct desc_service *s = &desc_services[k];
 
 		str_printf(t[n].nt, sizeof(t[n].nt), "%s%s:%u", svc_prefix, s->type,
-			   desc_service_version(ctx, s));
+			   desc_service_version(s, ver));
 		str_printf(t[n].usn, sizeof(t[n].usn), "uuid:%s::%s", uuids[s->device], t[n].nt);
 		n++;
 	}

@@ -46,9 +46,10 @@ TEST(igd_scpd_and_dispatch_agree)
 		ctx.cfg.force_igd_desc_v1 = v1;
 		for (k = 0; k < SVC_COUNT; k++) {
 			const struct desc_service *s = &desc_services[k];
-			unsigned ver = desc_service_version(&ctx, s);
+			struct desc_view view = { { 0 }, v1 ? 1 : 2 };
+			unsigned ver = desc_service_version(s, view.igd_version);
 			size_t len, i, n_scpd = 0, n_tab = 0;
-			char *d = desc_render(&ctx, s->scpd, "http://x/", &len);
+			char *d = desc_render(&ctx, s->scpd, &view, &len);
 			const char *p;
 
 			CHECK(d != NULL);
