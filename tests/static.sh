@@ -5,6 +5,9 @@
 #  - includes: no "../" include path;
 #  - state: no object file of the library has a file-scope mutable
 #    variable (nm: .data/.bss symbols) outside the allow-list below;
+#  - keys: every key of conf.c's key table is documented in
+#    man/igdd.conf.5 and conf/igdd.conf, and every key they document is in
+#    the table;
 #  - size: no function of daemon/, netfilter/ or a program's folder is
 #    longer than 80 lines, but the table-driven switchboards listed below.
 # Prints PASS/FAIL lines; needs the objects of build/ (make check builds them).
@@ -56,6 +59,35 @@ else
 	fail "state: file-scope mutable variables"
 	echo "$bad" | sed 's/^/    /'
 fi
+# Configuration keys: the table (conf_keys[] in daemon/conf.c), the manual
+# (".B key", ".BI key=..." lines; the KEYS WITH NO EFFECT list) and the
+# sample file ("key=" and "#key=" lines; the no-effect keys in a comment).
+keys_table=$(sed -n '/^static const struct conf_key conf_keys\[\] = {/,/^};/p' daemon/conf.c |
+	sed -n 's/.*\(K_[A-Z0-9]*(\|\.name = \)"\([a-z0-9_]*\)".*/\2/p' | sort -u)
+keys_man=$(sed -n 's/^\.B[IR]* \([a-z][a-z0-9_]*\)=.*/\1/p' man/igdd.conf.5 | sort -u)
+keys_conf=$(sed -n 's/^#\{0,1\}\([a-z][a-z0-9_]*\)=.*/\1/p' conf/igdd.conf | sort -u)
+keys_bad=
+for k in $keys_man; do
+	echo "$keys_table" | grep -qx "$k" || keys_bad="$keys_bad
+man/igdd.conf.5 documents $k=, which is not in the key table"
+done
+for k in $keys_conf; do
+	echo "$keys_table" | grep -qx "$k" || keys_bad="$keys_bad
+conf/igdd.conf sets $k=, which is not in the key table"
+done
+for k in $keys_table; do
+	grep -Eq "^\.B[IR]? $k( |=|\$)" man/igdd.conf.5 || keys_bad="$keys_bad
+key $k is not documented in man/igdd.conf.5"
+	grep -Eq "(^#?$k=|[ (]$k[,. )]|[ (]$k\$)" conf/igdd.conf || keys_bad="$keys_bad
+key $k is not in conf/igdd.conf"
+done
+if [ -n "$(echo "$keys_table" | tr -d ' ')" ] && [ -z "$keys_bad" ]; then
+	pass "keys: the key table, igdd.conf(5) and conf/igdd.conf name the same $(echo "$keys_table" | wc -l) keys"
+else
+	fail "keys: the key table and the documentation disagree"
+	echo "$keys_bad" | sed '/^$/d; s/^/    /'
+fi
+
 # Function length: a function is a line at column 0 naming it ("name(",
 # after its return type), then its body from the "{" alone at column 0 on
 # the line after its header to the "}" at column 0 that closes it, both
