@@ -21,6 +21,7 @@
 #include "desc.h"
 #include "http.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "ssdp.h"
 #include "util.h"
 #include "uuid.h"
@@ -231,7 +232,7 @@ struct ssdp {
 	uint32_t interval;
 	struct pending pending[SSDP_MAX_PENDING];
 	unsigned n_pending;
-	struct ssdp_rl rl;
+	struct rl rl;
 	struct ssdp_counters n;
 	uint32_t rand_state;
 };
@@ -370,66 +371,6 @@ answer_timer(struct loop_timer *t)
 	arm_answers(s);
 }
 
-void
-ssdp_rl_init(struct ssdp_rl *rl, uint32_t rate)
-{
-	memset(rl, 0, sizeof(*rl));
-	rl->rate = rate;
-}
-
-/* Refill e's bucket up to now; returns its tokens (milli). */
-static uint64_t
-rl_refill(const struct ssdp_rl *rl, struct ssdp_rl_entry *e, uint64_t now_ms)
-{
-	uint64_t cap = (uint64_t)rl->rate * 1000, dt;
-
-	if (now_ms > e->last_ms) {
-		dt = now_ms - e->last_ms;
-		if (dt > 1000)
-			dt = 1000;	/* a full refill takes 1 s: no overflow */
-		e->millitokens += dt * rl->rate;
-		if (e->millitokens > cap)
-			e->millitokens = cap;
-		e->last_ms = now_ms;
-	}
-	return e->millitokens;
-}
-
-unsigned
-ssdp_rl_take(struct ssdp_rl *rl, uint32_t addr, unsigned want, uint64_t now_ms)
-{
-	struct ssdp_rl_entry *e = NULL, *idle = NULL;
-	uint64_t cap = (uint64_t)rl->rate * 1000, have;
-	unsigned i, got;
-
-	if (rl->rate == 0)
-		return want;
-	for (i = 0; i < rl->n; i++) {
-		if (rl->e[i].addr == addr) {
-			e = &rl->e[i];
-			break;
-		}
-		/* A full bucket is the same as no entry: reusable. */
-		if (idle == NULL && rl_refill(rl, &rl->e[i], now_ms) >= cap)
-			idle = &rl->e[i];
-	}
-	if (e == NULL) {
-		if (rl->n < SSDP_RL_SOURCES)
-			e = &rl->e[rl->n++];
-		else if (idle != NULL)
-			e = idle;
-		else
-			return 0;	/* every entry busy: fail closed */
-		e->addr = addr;
-		e->last_ms = now_ms;
-		e->millitokens = cap;
-	}
-	have = rl_refill(rl, e, now_ms) / 1000;
-	got = have < want ? (unsigned)have : want;
-	e->millitokens -= (uint64_t)got * 1000;
-	return got;
-}
-
 static void
 count_answer(const char *st, const char *usn, void *arg)
 {
@@ -445,6 +386,7 @@ handle_datagram(struct ssdp *s, const char *buf, size_t len, const struct sockad
 	struct igdd_ctx *ctx = s->ctx;
 	const struct lan_iface *lan = ctx_lan_by_ifindex(ctx, ifindex);
 	struct ssdp_request req;
+	struct in6_addr src;
 	struct pending p;
 	size_t want;
 	bool multicast;
@@ -490,8 +432,8 @@ handle_datagram(struct ssdp *s, const char *buf, size_t len, const struct sockad
 	}
 	/* The limit counts answers, not requests: ssdp:all costs 10.  Taken
 	 * only for a search that will be answered. */
-	p.max_answers = ssdp_rl_take(&s->rl, from->sin_addr.s_addr, (unsigned)want,
-				     time_mono_ms());
+	addr_from_v4(&src, from->sin_addr);
+	p.max_answers = rl_take(&s->rl, &src, (unsigned)want, time_mono_ms(), NULL);
 	if (p.max_answers == 0) {
 		ctx->stats.dropped_ratelimit++;
 		s->n.dropped_ratelimit++;
@@ -719,7 +661,7 @@ ssdp_init(struct igdd_ctx *ctx)
 	for (k = 0; k < CFG_MAX_LISTEN; k++)
 		s->tx[k] = -1;
 	s->interval = ctx->cfg.notify_interval ? ctx->cfg.notify_interval : SSDP_DEFAULT_INTERVAL;
-	ssdp_rl_init(&s->rl, ctx->cfg.ssdp_rate_limit);
+	rl_init(&s->rl, ctx->cfg.ssdp_rate_limit, 0);
 	s->rand_state = (uint32_t)time_mono_ms() ^ ((uint32_t)getpid() << 16) ^ 0x9e3779b9u;
 	if (s->rand_state == 0)
 		s->rand_state = 1;
