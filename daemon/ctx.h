@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <netinet/in.h>
 #include "conf.h"
+#include "counters.h"
 #include "loop.h"
 
 struct store;
@@ -26,11 +27,6 @@ struct lan_iface {
 	bool gone;		/* torn down: the slot is free (slots never move) */
 };
 
-struct igdd_stats {
-	uint64_t dropped_malformed;	/* datagrams/requests dropped as malformed */
-	uint64_t dropped_wan;		/* requests that arrived from outside our LANs */
-	uint64_t dropped_ratelimit;
-};
 
 #define CTX_MAX_HOOKS 8
 struct igdd_ctx;
@@ -70,7 +66,7 @@ struct igdd_ctx {
 	struct pcp_update *pcp_update;
 	struct iface_watch *iface_watch;	/* iface.c: rtnetlink */
 
-	struct igdd_stats stats;
+	struct counters counters;	/* counters.h: per protocol, in one place */
 
 	/* called after the external address or link state changed */
 	ctx_hook ext_hooks[CTX_MAX_HOOKS];

@@ -290,6 +290,7 @@ daemon_stop(struct igdd_ctx *ctx)
 {
 	struct config *cfg = &ctx->cfg;
 
+	counters_log(ctx);
 	if (cfg->enable_natpmp) {
 		pcp_update_shutdown(ctx);
 		pmp_shutdown(ctx);

@@ -598,7 +598,6 @@ struct http {
 	uint64_t idle_ms;
 	struct http_conn *head, *tail;
 	unsigned n_conns;
-	uint64_t evicted, timeouts, rejected;
 };
 
 static void conn_close(struct http_conn *c);
@@ -657,6 +656,7 @@ http_reply(struct http_conn *c, int status, const char *extra_headers,
 
 	if (c->state == C_WRITE)
 		return;		/* answered already */
+	counters_answer(&c->srv->ctx->counters, CTR_HTTP, status);
 	if (str_printf(head, sizeof(head),
 		       "HTTP/1.1 %d %s\r\n"
 		       "%s%s%s"
@@ -773,6 +773,7 @@ dispatch(struct http_conn *c, const struct http_request *req)
 	struct igdd_ctx *ctx = c->srv->ctx;
 	const struct http_route *r;
 
+	counters_request(&ctx->counters, CTR_HTTP);
 	if (req->host.present && !http_host_ok(ctx, req->host.p, req->host.len, c->srv->port)) {
 		log_debug("http: Host header names another host: refused (DNS rebinding)");
 		http_reply_error(c, 400, NULL);
@@ -824,7 +825,8 @@ conn_readable(struct http_conn *c)
 	loop_fd_mod(&c->srv->ctx->loop, &c->lfd, 0);
 	conn_arm(c, HTTP_REQUEST_DEADLINE_MS);
 	if (r != HTTP_PARSE_DONE) {
-		c->srv->ctx->stats.dropped_malformed++;
+		counters_request(&c->srv->ctx->counters, CTR_HTTP);
+		counters_drop(&c->srv->ctx->counters, CTR_HTTP, CTR_DROP_MALFORMED);
 		if (r == 405)
 			reply_not_allowed(c, ~0u);
 		else
@@ -852,7 +854,7 @@ conn_timeout(struct loop_timer *t)
 {
 	struct http_conn *c = container_of(t, struct http_conn, timer);
 
-	c->srv->timeouts++;
+	counters_drop(&c->srv->ctx->counters, CTR_HTTP, CTR_DROP_TIMEOUT);
 	if (c->state == C_READ && c->in_len > 0) {
 		/* A slow or stalled client: say so once, without waiting; the
 		 * deadline is past, so the timer closes it on the next round
@@ -872,7 +874,7 @@ evict_one(struct http *h)
 
 	for (c = h->head; c != NULL; c = c->next)
 		if (c->state == C_READ) {
-			h->evicted++;
+			counters_drop(&h->ctx->counters, CTR_HTTP, CTR_DROP_OVERLOAD);
 			conn_close(c);
 			return true;
 		}
@@ -901,12 +903,12 @@ listener_event(struct loop_fd *lfd, uint32_t events)
 			break;
 		}
 		if (peer.sin_family != AF_INET || ctx_lan_for_addr(ctx, peer.sin_addr) == NULL) {
-			ctx->stats.dropped_wan++;
+			counters_drop(&ctx->counters, CTR_HTTP, CTR_DROP_WAN);
 			close(fd);
 			continue;
 		}
 		if (h->n_conns >= h->max_conns && !evict_one(h)) {
-			h->rejected++;
+			counters_drop(&ctx->counters, CTR_HTTP, CTR_DROP_OVERLOAD);
 			close(fd);
 			continue;
 		}

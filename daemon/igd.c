@@ -205,6 +205,7 @@ reply_fault(struct http_conn *c, int code)
 {
 	struct desc_buf b = { 0 };
 
+	counters_answer(&http_conn_ctx(c)->counters, CTR_UPNP, code);
 	soap_write_fault(&b, code, igd_error_desc(code));
 	if (b.failed)
 		http_reply_error(c, 500, NULL);
@@ -226,6 +227,7 @@ control_post(struct http_conn *c, const struct http_request *req, const void *ar
 	struct igd_call call;
 	int r;
 
+	counters_request(&ctx->counters, CTR_UPNP);
 	if (!req->soapaction.present ||
 	    soap_parse_action(req->soapaction.p, req->soapaction.len, &ah) < 0 ||
 	    strcmp(ah.type, svc->type) != 0 || ah.version > desc_service_version(svc, desc_igd_version(ctx))) {
@@ -247,17 +249,20 @@ control_post(struct http_conn *c, const struct http_request *req, const void *ar
 	addr_from_v4(&call.requester, http_conn_peer(c)->sin_addr);
 	r = igd_dispatch(&call, env.action);
 	if (r != 0) {
-		log_debug("soap: %s.%s: error %d", svc->type, env.action, r);
+		log_debug("upnp: %s.%s from %s: error %d %s", svc->type, env.action,
+			  ADDR4_STR(http_conn_peer(c)->sin_addr), r, igd_error_desc(r));
 		desc_buf_free(&out);
 		reply_fault(c, r);
 		return;
 	}
 	/* Answer in the namespace the client used (the version it asked for). */
 	soap_write_response(&b, env.action, svc->type, ah.version, out.p, out.len);
-	if (b.failed || out.failed)
+	if (b.failed || out.failed) {
 		reply_fault(c, 501);
-	else
+	} else {
+		counters_answer(&ctx->counters, CTR_UPNP, 0);
 		http_reply(c, 200, "EXT:\r\n", "text/xml; charset=\"utf-8\"", b.p, b.len);
+	}
 	desc_buf_free(&out);
 	desc_buf_free(&b);
 }

@@ -214,16 +214,6 @@ struct pending {
 	char st[SSDP_ST_MAX];
 };
 
-/* Per-module counters, logged at shutdown (and each drop at -v). */
-struct ssdp_counters {
-	uint64_t searches;		/* M-SEARCHes answered (at least in part) */
-	uint64_t answers;		/* answers sent */
-	uint64_t dropped_wan;		/* not from / not on a LAN */
-	uint64_t dropped_malformed;	/* oversized, truncated, unparsable, bad MAN */
-	uint64_t dropped_ratelimit;	/* source over ssdp_rate_limit, or queue full */
-	uint64_t limited;		/* searches answered only in part */
-};
-
 struct ssdp {
 	struct igdd_ctx *ctx;
 	struct loop_fd rx;
@@ -233,7 +223,6 @@ struct ssdp {
 	struct pending pending[SSDP_MAX_PENDING];
 	unsigned n_pending;
 	struct rl rl;
-	struct ssdp_counters n;
 	uint32_t rand_state;
 };
 
@@ -321,9 +310,7 @@ send_answer(const char *st, const char *usn, void *arg)
 	pi->ipi_ifindex = (int)ac->lan->ifindex;
 	pi->ipi_spec_dst = ac->lan->addr;
 	if (sendmsg(ac->s->rx.fd, &mh, MSG_DONTWAIT) < 0)
-		log_debug("ssdp: answer to %s: %s", ADDR4_STR(ac->to->sin_addr), strerror(errno));
-	else
-		ac->s->n.answers++;
+		log_trace("ssdp: answer to %s: %s", ADDR4_STR(ac->to->sin_addr), strerror(errno));
 }
 
 static void
@@ -392,25 +379,24 @@ handle_datagram(struct ssdp *s, const char *buf, size_t len, const struct sockad
 	bool multicast;
 
 	if (lan == NULL || ctx_lan_for_addr(ctx, from->sin_addr) == NULL) {
-		ctx->stats.dropped_wan++;	/* never answer the WAN side */
-		s->n.dropped_wan++;
-		log_debug("ssdp: dropped a datagram from %s:%u: not from a LAN",
+		counters_request(&ctx->counters, CTR_SSDP);
+		counters_drop(&ctx->counters, CTR_SSDP, CTR_DROP_WAN);	/* never answer the WAN side */
+		log_trace("ssdp: dropped a datagram from %s:%u: not from a LAN",
 			  ADDR4_STR(from->sin_addr), ntohs(from->sin_port));
 		return;
 	}
+	if (len >= 6 && memcmp(buf, "NOTIFY", 6) == 0)
+		return;		/* others' NOTIFYs are normal, and not requests */
+	counters_request(&ctx->counters, CTR_SSDP);
 	if (ssdp_parse(buf, len, &req) < 0) {
-		if (len < 6 || memcmp(buf, "NOTIFY", 6) != 0) {
-			ctx->stats.dropped_malformed++;	/* others' NOTIFYs are normal */
-			s->n.dropped_malformed++;
-			log_debug("ssdp: dropped a malformed datagram of %zu bytes from %s",
-				  len, ADDR4_STR(from->sin_addr));
-		}
+		counters_drop(&ctx->counters, CTR_SSDP, CTR_DROP_MALFORMED);
+		log_trace("ssdp: dropped a malformed datagram of %zu bytes from %s",
+			  len, ADDR4_STR(from->sin_addr));
 		return;
 	}
 	if (req.st_len >= SSDP_ST_MAX) {
-		ctx->stats.dropped_malformed++;
-		s->n.dropped_malformed++;
-		log_debug("ssdp: dropped an M-SEARCH from %s: ST of %zu bytes",
+		counters_drop(&ctx->counters, CTR_SSDP, CTR_DROP_MALFORMED);
+		log_trace("ssdp: dropped an M-SEARCH from %s: ST of %zu bytes",
 			  ADDR4_STR(from->sin_addr), req.st_len);
 		return;
 	}
@@ -424,9 +410,8 @@ handle_datagram(struct ssdp *s, const char *buf, size_t len, const struct sockad
 		return;			/* not a search for us */
 	multicast = dst.s_addr == inet_addr(SSDP_GROUP);
 	if (multicast && s->n_pending >= SSDP_MAX_PENDING) {
-		ctx->stats.dropped_ratelimit++;
-		s->n.dropped_ratelimit++;
-		log_debug("ssdp: dropped an M-SEARCH from %s: %d answers already queued",
+		counters_drop(&ctx->counters, CTR_SSDP, CTR_DROP_RATELIMIT);
+		log_trace("ssdp: dropped an M-SEARCH from %s: %d answers already queued",
 			  ADDR4_STR(from->sin_addr), SSDP_MAX_PENDING);
 		return;
 	}
@@ -435,17 +420,15 @@ handle_datagram(struct ssdp *s, const char *buf, size_t len, const struct sockad
 	addr_from_v4(&src, from->sin_addr);
 	p.max_answers = rl_take(&s->rl, &src, (unsigned)want, time_mono_ms(), NULL);
 	if (p.max_answers == 0) {
-		ctx->stats.dropped_ratelimit++;
-		s->n.dropped_ratelimit++;
-		log_debug("ssdp: dropped an M-SEARCH from %s: over ssdp_rate_limit",
+		counters_drop(&ctx->counters, CTR_SSDP, CTR_DROP_RATELIMIT);
+		log_trace("ssdp: dropped an M-SEARCH from %s: over ssdp_rate_limit",
 			  ADDR4_STR(from->sin_addr));
 		return;
 	}
-	if (p.max_answers < want)
-		s->n.limited++;
+	/* answered in full (0) or, cut by the limiter, in part (1) */
+	counters_answer(&ctx->counters, CTR_SSDP, p.max_answers < want ? 1 : 0);
 	if (!multicast) {
 		/* UDA 1.1 1.3.2: a unicast M-SEARCH is answered at once. */
-		s->n.searches++;
 		answer_now(s, &p);
 		return;
 	}
@@ -457,7 +440,6 @@ handle_datagram(struct ssdp *s, const char *buf, size_t len, const struct sockad
 
 		p.due = time_mono_ms() + ssdp_random(s) % ((uint32_t)mx * 1000 + 1);
 	}
-	s->n.searches++;
 	s->pending[s->n_pending++] = p;
 	arm_answers(s);
 }
@@ -503,9 +485,9 @@ rx_event(struct loop_fd *lfd, uint32_t events)
 			}
 		if (from.sin_family != AF_INET || (mh.msg_flags & MSG_TRUNC) ||
 		    (size_t)n > sizeof(buf)) {
-			s->ctx->stats.dropped_malformed++;
-			s->n.dropped_malformed++;
-			log_debug("ssdp: dropped a datagram of %zd bytes (over %zu) from %s", n,
+			counters_request(&s->ctx->counters, CTR_SSDP);
+			counters_drop(&s->ctx->counters, CTR_SSDP, CTR_DROP_MALFORMED);
+			log_trace("ssdp: dropped a datagram of %zd bytes (over %zu) from %s", n,
 				  sizeof(buf), ADDR4_STR(from.sin_addr));
 			continue;
 		}
@@ -705,12 +687,6 @@ ssdp_shutdown(struct igdd_ctx *ctx)
 		return;
 	if (s->rx.registered)
 		announce(s, false);
-	log_info("ssdp: %llu M-SEARCH(es) answered with %llu answer(s), %llu in part; dropped: "
-		 "%llu from outside the LANs, %llu malformed, %llu over the rate limit",
-		 (unsigned long long)s->n.searches, (unsigned long long)s->n.answers,
-		 (unsigned long long)s->n.limited, (unsigned long long)s->n.dropped_wan,
-		 (unsigned long long)s->n.dropped_malformed,
-		 (unsigned long long)s->n.dropped_ratelimit);
 	loop_timer_cancel(&ctx->loop, &s->notify_timer);
 	loop_timer_cancel(&ctx->loop, &s->answer_timer);
 	if (s->rx.fd >= 0) {

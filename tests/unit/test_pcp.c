@@ -129,7 +129,7 @@ TEST(pcp_drop_short_and_responses)
 	req[0] = 2;
 	CHECK_EQ(ask(e, C1, req, 1, resp, &rl), -1);
 	CHECK_EQ(rl, 0);
-	CHECK_EQ(e->ctx.stats.dropped_malformed, 1);
+	CHECK_EQ(counters_drops(&e->ctx.counters, CTR_PCP, CTR_DROP_MALFORMED), 1);
 	/* R bit set: silently dropped (§8.3). */
 	hdr(req, PCP_R_BIT | PCP_OP_MAP, 0, C1);
 	CHECK_EQ(ask(e, C1, req, 24, resp, &rl), 0);
