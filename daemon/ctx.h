@@ -18,6 +18,7 @@ struct events;
 struct pmp;
 struct pcp_update;
 struct iface_watch;
+struct maplog;
 
 /* A LAN interface we serve (resolved from listening_ip). */
 struct lan_iface {
@@ -65,6 +66,7 @@ struct igdd_ctx {
 	struct pmp *pmp;
 	struct pcp_update *pcp_update;
 	struct iface_watch *iface_watch;	/* iface.c: rtnetlink */
+	struct maplog *maplog;		/* maplog.c: the log of mapping changes */
 
 	struct counters counters;	/* counters.h: per protocol, in one place */
 

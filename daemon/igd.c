@@ -17,6 +17,7 @@
 #include "http.h"
 #include "igd.h"
 #include "log.h"
+#include "maplog.h"
 #include "soap.h"
 #include "store.h"
 #include "util.h"
@@ -214,6 +215,41 @@ reply_fault(struct http_conn *c, int code)
 	desc_buf_free(&b);
 }
 
+/* An error of a mapping action that the store did not report itself (an
+ * argument the action refused, say): one line in the mapping log, with
+ * what the arguments say.  Nothing to delete is no refusal. */
+static void
+log_refusal(const struct igd_call *call, const char *action, int code)
+{
+	static const char *const actions[] = { "AddPortMapping", "AddAnyPortMapping",
+					       "DeletePortMapping", "DeletePortMappingRange" };
+	const struct soap_envelope *env = call->env;
+	struct mapping_owner me = { .addr = call->requester, .proto = OWNER_UPNP };
+	struct mapping m = { .owner = &me, .desc = soap_arg(env, "NewPortMappingDescription") };
+	const char *v;
+	struct in6_addr ia;
+	uint32_t lease = 0;
+	char why[96];
+	size_t k;
+
+	for (k = 0; k < ARRAY_SIZE(actions) && strcmp(action, actions[k]) != 0; k++)
+		;
+	if (k == ARRAY_SIZE(actions) || code == 714 || code == 730)
+		return;
+	if ((v = soap_arg(env, "NewProtocol")) == NULL || proto_parse(v, &m.proto) < 0)
+		m.proto = 0;
+	if ((v = soap_arg(env, "NewExternalPort")) == NULL || parse_u16(v, 0, 65535, &m.eport) < 0)
+		m.eport = 0;
+	if ((v = soap_arg(env, "NewInternalPort")) == NULL || parse_u16(v, 0, 65535, &m.iport) < 0)
+		m.iport = 0;
+	if ((v = soap_arg(env, "NewInternalClient")) != NULL && addr_parse(v, &ia) == 0)
+		m.iaddr = &ia;
+	if ((v = soap_arg(env, "NewLeaseDuration")) != NULL && parse_u32(v, 0, UINT32_MAX, &lease) < 0)
+		lease = 0;
+	str_printf(why, sizeof(why), "%s: UPnP error %d %s", action, code, igd_error_desc(code));
+	maplog_refused(call->ctx, &m, &call->requester, lease, k >= 2, why);
+}
+
 /* POST on a control URL: the SOAPACTION header and the envelope must name
  * the same action of this service, in a version we serve. */
 static void
@@ -225,6 +261,7 @@ control_post(struct http_conn *c, const struct http_request *req, const void *ar
 	struct soap_envelope env;
 	struct desc_buf out = { 0 }, b = { 0 };
 	struct igd_call call;
+	uint64_t before[2], after[2];
 	int r;
 
 	counters_request(&ctx->counters, CTR_UPNP);
@@ -247,7 +284,11 @@ control_post(struct http_conn *c, const struct http_request *req, const void *ar
 	call.env = &env;
 	call.out = &out;
 	addr_from_v4(&call.requester, http_conn_peer(c)->sin_addr);
+	maplog_totals(ctx, &before[0], &before[1]);
 	r = igd_dispatch(&call, env.action);
+	maplog_totals(ctx, &after[0], &after[1]);
+	if (r != 0 && before[0] + before[1] == after[0] + after[1])
+		log_refusal(&call, env.action, r);
 	if (r != 0) {
 		log_debug("upnp: %s.%s from %s: error %d %s", svc->type, env.action,
 			  ADDR4_STR(http_conn_peer(c)->sin_addr), r, igd_error_desc(r));
@@ -285,14 +326,15 @@ igd_evented_vars(struct igdd_ctx *ctx, enum desc_svc svc, struct desc_buf *b)
 }
 
 /* The store changed: SystemUpdateID counts changes of the mapping set
- * (IGD:2 WANIPConnection 2.3.25), and subscribers hear about it. */
+ * (IGD:2 WANIPConnection 2.3.25; a renewal counts too), and subscribers
+ * hear about it.  A refused request changed nothing. */
 static void
-store_changed(void *arg, const struct mapping *m, bool added)
+store_changed(void *arg, const struct store_change *ch)
 {
 	struct igdd_ctx *ctx = arg;
 
-	(void)m;
-	(void)added;
+	if (!STORE_EV_IS_CHANGE(ch->ev))
+		return;
 	ctx->system_update_id++;
 	events_changed(ctx, SVC_WANIPC);
 }

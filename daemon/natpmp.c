@@ -8,6 +8,7 @@
 
 #include "ctx.h"
 #include "log.h"
+#include "maplog.h"
 #include "natpmp.h"
 #include "store.h"
 #include "util.h"
@@ -55,6 +56,18 @@ result_from_store(enum store_result r)
 	return NATPMP_NO_RESOURCES;
 }
 
+/* A request refused here, before the store (which logs its own). */
+static void
+log_refused(struct igdd_ctx *ctx, const struct in6_addr *from, uint8_t proto, uint16_t iport,
+	    uint16_t eport, uint32_t lifetime, const char *why)
+{
+	struct mapping_owner me = { .addr = *from, .proto = OWNER_NATPMP };
+	struct mapping m = { .iaddr = from, .owner = &me, .eport = eport, .iport = iport,
+			     .proto = proto };
+
+	maplog_refused(ctx, &m, from, lifetime, lifetime == 0, why);
+}
+
 /* Delete one mapping (lifetime 0, §3.4).  A mapping that does not exist is
  * already deleted: success.  Mappings made by other means (UPnP, static)
  * are not NAT-PMP's to remove: refused. */
@@ -77,8 +90,10 @@ map_delete(struct igdd_ctx *ctx, const struct in6_addr *from, uint8_t proto, uin
 	m = store_find_owned(ctx->store, proto, from, iport, &me);
 	if (m != NULL)
 		return result_from_store(store_del_as(ctx->store, m, &me));
-	return store_find_internal(ctx->store, proto, from, iport) != NULL ? NATPMP_REFUSED
-									     : NATPMP_SUCCESS;
+	if (store_find_internal(ctx->store, proto, from, iport) == NULL)
+		return NATPMP_SUCCESS;
+	log_refused(ctx, from, proto, iport, 0, 0, "held by another protocol or client");
+	return NATPMP_REFUSED;
 }
 
 static enum natpmp_result
@@ -91,8 +106,10 @@ map_add(struct igdd_ctx *ctx, const struct in6_addr *from, uint8_t proto, uint16
 	unsigned flags = STORE_F_ANY_PORT;
 	char desc[32];
 
-	if (iport == 0)		/* "all ports" exists only for deletion (§3.4) */
+	if (iport == 0) {	/* "all ports" exists only for deletion (§3.4) */
+		log_refused(ctx, from, proto, iport, eport, lifetime, "internal port 0");
 		return NATPMP_REFUSED;
+	}
 	memset(&req, 0, sizeof(req));
 	req.proto = proto;
 	req.iaddr = from;
@@ -176,9 +193,10 @@ answer_map(struct igdd_ctx *ctx, const struct in6_addr *from, struct rd *r, uint
 	lifetime = rd_u32(r);
 	if (r->err)
 		return -1;
-	if (ctx->ext_addr.s_addr == 0)
+	if (ctx->ext_addr.s_addr == 0) {
 		res = NATPMP_NETWORK_FAILURE;
-	else if (lifetime == 0)
+		log_refused(ctx, from, proto, iport, eport, lifetime, "no external address");
+	} else if (lifetime == 0)
 		res = map_delete(ctx, from, proto, iport);
 	else
 		res = map_add(ctx, from, proto, iport, eport, lifetime, &got_eport,

@@ -12,6 +12,7 @@
 
 #include "ctx.h"
 #include "log.h"
+#include "maplog.h"
 #include "pcp.h"
 #include "store.h"
 #include "util.h"
@@ -255,7 +256,19 @@ result_from_store(enum store_result r, bool prefer_failure)
 	return PCP_NO_RESOURCES;
 }
 
-/* Find one PCP mapping of this internal address and nonce (proto 0 = any). */
+/* A request refused here, before the store (which logs its own). */
+static void
+log_refused(struct igdd_ctx *ctx, const struct pcp_req *q, const struct in6_addr *iaddr,
+	    const struct in6_addr *from, const char *why)
+{
+	struct mapping_owner me = { .addr = *from, .proto = OWNER_PCP };
+	struct mapping m = { .rhost = &q->filter_peer, .iaddr = iaddr, .owner = &me,
+			     .desc = q->desc[0] != '\0' ? q->desc : NULL, .eport = q->eport,
+			     .iport = q->iport, .proto = q->proto };
+
+	maplog_refused(ctx, &m, from, q->lifetime, q->lifetime == 0, why);
+}
+
 /* Lifetime 0 (§11.3, §15): delete.  Protocol 0 or internal port 0 means
  * every mapping of this internal address made with this nonce (§11.1:
  * port 0 and protocol 0 are "all" and legal in a delete). */
@@ -286,8 +299,10 @@ map_delete(struct igdd_ctx *ctx, const struct pcp_req *q, const struct in6_addr 
 		 * remove.  None at all: already gone, success (§15). */
 		m = store_find_internal(ctx->store, q->proto, iaddr, q->iport);
 		a->result = m != NULL ? PCP_NOT_AUTHORIZED : PCP_SUCCESS;
-		if (m != NULL)
+		if (m != NULL) {
 			a->lifetime = pcp_error_lifetime(a->result);
+			log_refused(ctx, q, iaddr, requester, "not this nonce's mapping");
+		}
 		return;
 	}
 	a->eport = m->eport;
@@ -296,26 +311,32 @@ map_delete(struct igdd_ctx *ctx, const struct pcp_req *q, const struct in6_addr 
 		addr_from_v4(&a->ext_ip, ctx->ext_addr);
 }
 
-/* What refuses a MAP before the store is asked (§11.1, §11.3). */
+/* What refuses a MAP before the store is asked (§11.1, §11.3); *why says
+ * it for the log. */
 static enum pcp_result
-map_precheck(const struct igdd_ctx *ctx, const struct pcp_req *q, bool prefer_failure)
+map_precheck(const struct igdd_ctx *ctx, const struct pcp_req *q, bool prefer_failure,
+	     const char **why)
 {
 	struct in6_addr ours;
 
+	/* Includes protocol 0 ("all protocols"), legal only in a delete
+	 * here: the back end maps TCP and UDP ports. */
+	*why = "protocol not supported (TCP and UDP only)";
 	if (q->proto != IPPROTO_TCP && q->proto != IPPROTO_UDP)
-		/* Includes protocol 0 ("all protocols"), legal only in a
-		 * delete here: the back end maps TCP and UDP ports. */
 		return PCP_UNSUPP_PROTOCOL;
+	/* "All ports" (§11.1) would expose the whole host: refused by
+	 * policy. */
+	*why = "internal port 0 (all ports)";
 	if (q->iport == 0)
-		/* "All ports" (§11.1) would expose the whole host: refused
-		 * by policy. */
 		return PCP_NOT_AUTHORIZED;
+	*why = "no external address";
 	if (ctx->ext_addr.s_addr == 0)
 		return PCP_NETWORK_FAILURE;
 	addr_from_v4(&ours, ctx->ext_addr);
 	/* §11.3: the suggested external address is a hint, unless
 	 * PREFER_FAILURE says it is a requirement.  All-zero (either
 	 * family) = no preference. */
+	*why = "PREFER_FAILURE for another external address";
 	if (!addr_is_any(&q->ext_ip) && memcmp(&q->ext_ip, &ours, sizeof(ours)) != 0 &&
 	    prefer_failure)
 		return PCP_CANNOT_PROVIDE_EXTERNAL;
@@ -360,14 +381,19 @@ map_store_request(const struct pcp_req *q, const struct in6_addr *iaddr,
  * FILTER moves it); other nonce = NOT_AUTHORIZED. */
 static enum pcp_result
 map_existing(struct igdd_ctx *ctx, const struct in6_addr *requester,
-	     const struct mapping_owner *owner, struct mapping *req, unsigned *flags)
+	     const struct mapping_owner *owner, struct mapping *req, unsigned *flags,
+	     uint32_t lifetime)
 {
 	struct mapping *existing;
 
 	existing = store_find_owned(ctx->store, req->proto, req->iaddr, req->iport, owner);
+	if (existing == NULL && store_find_internal_other(ctx->store, req->proto, req->iaddr,
+							  req->iport, owner) != NULL) {
+		maplog_refused(ctx, req, requester, lifetime, false, "held with another nonce");
+		return PCP_NOT_AUTHORIZED;
+	}
 	if (existing == NULL)
-		return store_find_internal_other(ctx->store, req->proto, req->iaddr, req->iport,
-						 owner) != NULL ? PCP_NOT_AUTHORIZED : PCP_SUCCESS;
+		return PCP_SUCCESS;
 	req->eport = existing->eport;
 	*flags &= ~(unsigned)STORE_F_ANY_PORT;
 	if (addr_is_any(existing->rhost) ? !addr_is_any(req->rhost) :
@@ -389,16 +415,19 @@ map_add(struct igdd_ctx *ctx, const struct pcp_req *q, const struct in6_addr *ia
 	bool prefer_failure = q->opt_prefer_failure != NULL;
 	struct mapping_owner owner = { .addr = *requester, .proto = OWNER_PCP };
 	struct mapping req, *m = NULL;
+	const char *why;
 	unsigned flags;
 	uint32_t lifetime;
 	char desc[32];
 
-	a->result = map_precheck(ctx, q, prefer_failure);
-	if (a->result != PCP_SUCCESS)
+	a->result = map_precheck(ctx, q, prefer_failure, &why);
+	if (a->result != PCP_SUCCESS) {
+		log_refused(ctx, q, iaddr, requester, why);
 		return;
+	}
 	memcpy(owner.nonce, q->nonce, PCP_NONCE_LEN);
 	map_store_request(q, iaddr, &owner, &req, &flags, desc, sizeof(desc));
-	a->result = map_existing(ctx, requester, &owner, &req, &flags);
+	a->result = map_existing(ctx, requester, &owner, &req, &flags, q->lifetime);
 	if (a->result != PCP_SUCCESS)
 		return;
 	lifetime = store_clamp_lifetime(ctx->store, q->lifetime);
@@ -425,14 +454,19 @@ do_map(struct igdd_ctx *ctx, struct pcp_req *q, const struct in6_addr *from,
 
 	if (q->opt_third_party != NULL) {
 		/* §13.1: a THIRD_PARTY naming the sender itself is malformed. */
-		if (addr_eq(&q->third_party, from))
+		if (addr_eq(&q->third_party, from)) {
+			log_refused(ctx, q, &q->third_party, from, "THIRD_PARTY names the sender");
 			return PCP_MALFORMED_REQUEST;
+		}
 		/* §13.1: acting for another host is a privilege; igdd
 		 * grants it only with pcp_allow_thirdparty=yes, and only for
 		 * hosts on our LANs (the permission rules and secure mode are
 		 * then the store's to apply). */
-		if (!ctx->cfg.pcp_allow_thirdparty)
+		if (!ctx->cfg.pcp_allow_thirdparty) {
+			log_refused(ctx, q, &q->third_party, from,
+				    "THIRD_PARTY not allowed (pcp_allow_thirdparty=no)");
 			return PCP_NOT_AUTHORIZED;
+		}
 		iaddr = &q->third_party;
 	}
 	/* IPv6 internal addresses would be IPv6 firewall pinholes, which
@@ -440,8 +474,10 @@ do_map(struct igdd_ctx *ctx, struct pcp_req *q, const struct in6_addr *from,
 	 * is disabled (NOT_AUTHORIZED, a long-lifetime error) rather than
 	 * a transient failure the client would retry. */
 	if (!addr_is_v4(iaddr) || is_v4mapped_any(iaddr) ||
-	    ctx_lan_for_addr(ctx, addr_to_v4(iaddr)) == NULL)
+	    ctx_lan_for_addr(ctx, addr_to_v4(iaddr)) == NULL) {
+		log_refused(ctx, q, iaddr, from, "internal address is not an IPv4 host of a LAN");
 		return PCP_NOT_AUTHORIZED;
+	}
 	if (q->lifetime == 0)
 		map_delete(ctx, q, iaddr, from, a);
 	else

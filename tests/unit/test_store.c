@@ -171,13 +171,21 @@ TEST(store_expiry_refresh_moves_deadline)
 	fake_env_free(e);
 }
 
+/* Listeners: an addition or a refresh counts 1, a removal 100 (10),
+ * a refusal nothing. */
+static bool
+change_added(const struct store_change *ch)
+{
+	return ch->ev == STORE_EV_ADDED || ch->ev == STORE_EV_CHANGED || ch->ev == STORE_EV_RENEWED;
+}
+
 static void
-change_counter(void *arg, const struct mapping *m, bool added)
+change_counter(void *arg, const struct store_change *ch)
 {
 	struct igdd_ctx *ctx = arg;
 
-	(void)m;
-	ctx->system_update_id += added ? 1 : 100;
+	if (STORE_EV_IS_CHANGE(ch->ev))
+		ctx->system_update_id += change_added(ch) ? 1 : 100;
 }
 
 TEST(store_expiry_by_loop_timer)
@@ -197,10 +205,10 @@ TEST(store_expiry_by_loop_timer)
 }
 
 static void
-change_count_u(void *arg, const struct mapping *m, bool added)
+change_count_u(void *arg, const struct store_change *ch)
 {
-	(void)m;
-	*(unsigned *)arg += added ? 1 : 10;
+	if (STORE_EV_IS_CHANGE(ch->ev))
+		*(unsigned *)arg += change_added(ch) ? 1 : 10;
 }
 
 /* Every listener hears every change, and the list is bounded. */
