@@ -106,6 +106,7 @@ static const struct conf_key conf_keys[] = {
 	K_IGNORED("external_script_path"),
 	K_BOOL("force_igd_desc_v1", force_igd_desc_v1),
 	K_STR("friendly_name", friendly_name, 0),
+	K_BOOL("igd_v1_by_user_agent", igd_v1_by_user_agent),
 	K_U32("http_body_max", http_body_max, 1024, 1048576),
 	K_U32("http_header_max", http_header_max, 1024, 65536),
 	K_U32("http_idle_timeout", http_idle_timeout, 1, 3600),
@@ -177,6 +178,7 @@ conf_defaults(struct config *cfg)
 	cfg->enable_upnp = true;
 	cfg->enable_natpmp = false;
 	cfg->secure_mode = true;
+	cfg->igd_v1_by_user_agent = true;	/* miniupnpd 2.2.3 does it always */
 	cfg->min_lifetime = 120;	/* RFC 6887 15: at least 120 s */
 	cfg->max_lifetime = 86400;	/* RFC 6887 15: 24 h suggested */
 	cfg->notify_interval = 30;

@@ -49,6 +49,7 @@ struct config {
 	bool pcp_allow_thirdparty;
 	bool secure_mode;
 	bool force_igd_desc_v1;
+	bool igd_v1_by_user_agent;	/* IGD:1 to control points that fail on IGD:2 */
 	uint32_t notify_interval;	/* s */
 	bool system_uptime;
 	uint32_t bitrate_up, bitrate_down;	/* bit/s */

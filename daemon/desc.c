@@ -31,6 +31,41 @@ desc_igd_version(const struct igdd_ctx *ctx)
 	return ctx->cfg.force_igd_desc_v1 ? 1 : 2;
 }
 
+/* Does s[0..len) hold word (case-insensitively when icase)? */
+static bool
+mem_has(const char *s, size_t len, const char *word, bool icase)
+{
+	size_t n = strlen(word), i;
+
+	for (i = 0; i + n <= len; i++)
+		if (icase ? mem_ieq(s + i, n, word) : memcmp(s + i, word, n) == 0)
+			return true;
+	return false;
+}
+
+bool
+desc_ua_wants_igd1(const char *ua, size_t len)
+{
+	if (ua == NULL)
+		return false;
+	/* miniupnpd 2.2.3: "Microsoft-Windows/10.0 UPnP/1.0" (any case)
+	 * and Windows' "FDSSDP"; OpenWrt's patch adds the Xbox 360's
+	 * "Xbox/2.0.17559.0 UPnP/1.0" and the "Mozilla/4.0 (compatible;
+	 * UPnP/1.0; Windows ...)" of Windows XP/Vista and old Apple
+	 * clients. */
+	return mem_has(ua, len, "microsoft", true) || mem_has(ua, len, "FDSSDP", false) ||
+	       (mem_has(ua, len, "Xbox/", false) && mem_has(ua, len, " UPnP/1.0", false)) ||
+	       mem_has(ua, len, "Mozilla/4.0 (compatible; UPnP/1.0; Windows", false);
+}
+
+unsigned
+desc_igd_version_for(const struct igdd_ctx *ctx, const char *ua, size_t len)
+{
+	if (ctx->cfg.igd_v1_by_user_agent && desc_ua_wants_igd1(ua, len))
+		return 1;
+	return desc_igd_version(ctx);
+}
+
 unsigned
 desc_service_version(const struct desc_service *s, unsigned igd_version)
 {
@@ -394,7 +429,10 @@ static void
 serve_description(struct http_conn *c, const struct http_request *req, const void *arg)
 {
 	struct igdd_ctx *ctx = http_conn_ctx(c);
-	struct desc_view v = { http_conn_local(c)->sin_addr, desc_igd_version(ctx) };
+	struct desc_view v = {
+		http_conn_local(c)->sin_addr,
+		desc_igd_version_for(ctx, req->user_agent.p, req->user_agent.len),
+	};
 	const char *path = arg;
 	size_t len;
 	char *doc;

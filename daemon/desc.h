@@ -29,8 +29,17 @@ struct desc_service {
 
 extern const struct desc_service desc_services[SVC_COUNT];
 
-/* Version of the device tree we serve: 2, or 1 with force_igd_desc_v1. */
+/* Version of the device tree we announce: 2, or 1 with force_igd_desc_v1. */
 unsigned desc_igd_version(const struct igdd_ctx *ctx);
+/* Is this User-Agent one of the control points that fail on an IGD:2
+ * device (Windows' and the Xbox's UPnP stacks, as miniupnpd 2.2.3 and
+ * OpenWrt's patch of it recognise them)?  ua[0..len), NULL = none. */
+bool desc_ua_wants_igd1(const char *ua, size_t len);
+/* The device version a control point with this User-Agent gets: 1 with
+ * force_igd_desc_v1, or when igd_v1_by_user_agent is on and
+ * desc_ua_wants_igd1(); else 2.  Its SSDP answers, descriptions and SOAP
+ * control all use it, so that they agree. */
+unsigned desc_igd_version_for(const struct igdd_ctx *ctx, const char *ua, size_t len);
 /* The version of service s in a device tree of version igd_version. */
 unsigned desc_service_version(const struct desc_service *s, unsigned igd_version);
 /* The service whose control / event URL path is this (NULL if none). */

@@ -105,6 +105,8 @@ parse_header(struct http_request *req, const char *p, const char *e)
 		set_hdr(&req->sid, v, (size_t)(ve - v));
 	else if (HDR("Timeout"))
 		set_hdr(&req->timeout, v, (size_t)(ve - v));
+	else if (HDR("User-Agent"))
+		set_hdr(&req->user_agent, v, (size_t)(ve - v));
 	else if (HDR("Transfer-Encoding")) {
 		/* A second line would be joined to the first as one list;
 		 * no client sends two, and a request smuggler does. */

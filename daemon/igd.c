@@ -25,7 +25,7 @@
 bool
 igd_is_v2(const struct igd_call *call)
 {
-	return desc_igd_version(call->ctx) >= 2;
+	return call->version >= 2;
 }
 
 
@@ -178,7 +178,7 @@ int
 igd_dispatch(struct igd_call *call, const char *action)
 {
 	const struct igd_service *svc = igd_services[call->svc->id];
-	unsigned ver = desc_service_version(call->svc, desc_igd_version(call->ctx));
+	unsigned ver = desc_service_version(call->svc, call->version);
 	const struct igd_action *a = NULL;
 	size_t i;
 
@@ -262,12 +262,13 @@ control_post(struct http_conn *c, const struct http_request *req, const void *ar
 	struct desc_buf out = { 0 }, b = { 0 };
 	struct igd_call call;
 	uint64_t before[2], after[2];
+	unsigned version = desc_igd_version_for(ctx, req->user_agent.p, req->user_agent.len);
 	int r;
 
 	counters_request(&ctx->counters, CTR_UPNP);
 	if (!req->soapaction.present ||
 	    soap_parse_action(req->soapaction.p, req->soapaction.len, &ah) < 0 ||
-	    strcmp(ah.type, svc->type) != 0 || ah.version > desc_service_version(svc, desc_igd_version(ctx))) {
+	    strcmp(ah.type, svc->type) != 0 || ah.version > desc_service_version(svc, version)) {
 		reply_fault(c, 401);
 		return;
 	}
@@ -283,6 +284,7 @@ control_post(struct http_conn *c, const struct http_request *req, const void *ar
 	call.svc = svc;
 	call.env = &env;
 	call.out = &out;
+	call.version = version;
 	addr_from_v4(&call.requester, http_conn_peer(c)->sin_addr);
 	maplog_totals(ctx, &before[0], &before[1]);
 	r = igd_dispatch(&call, env.action);

@@ -19,6 +19,8 @@ struct igd_call {
 	const struct soap_envelope *env;
 	struct in6_addr requester;	/* the TCP peer, v4-mapped */
 	struct desc_buf *out;		/* response arguments are appended here */
+	unsigned version;		/* the device version this control point gets:
+					 * its actions, errors, lease rules */
 	const struct igd_action *action;	/* set by igd_dispatch() */
 };
 

@@ -12,15 +12,16 @@
 #include "util.h"
 #include "uuid.h"
 
+/* The one connection service, in a device of version ver. */
 static int
-default_service(const struct igdd_ctx *ctx, char *buf, size_t size)
+default_service(const struct igdd_ctx *ctx, unsigned ver, char *buf, size_t size)
 {
 	char u[40];
 
 	if (uuid_embedded(ctx, 2, u, sizeof(u)) < 0)
 		return -1;
 	return str_printf(buf, size, "uuid:%s:WANConnectionDevice:%u,urn:upnp-org:serviceId:WANIPConn1",
-			  u, desc_igd_version(ctx));
+			  u, ver);
 }
 
 static int
@@ -28,7 +29,7 @@ a_get_default_connection_service(struct igd_call *call)
 {
 	char s[160];
 
-	if (default_service(call->ctx, s, sizeof(s)) < 0)
+	if (default_service(call->ctx, call->version, s, sizeof(s)) < 0)
 		return 501;
 	igd_out_arg(call, "NewDefaultConnectionService", s);
 	return 0;
@@ -54,7 +55,7 @@ l3f_evented(struct igdd_ctx *ctx, struct desc_buf *b)
 {
 	char s[160];
 
-	if (default_service(ctx, s, sizeof(s)) == 0)
+	if (default_service(ctx, desc_igd_version(ctx), s, sizeof(s)) == 0)
 		igd_prop(b, "DefaultConnectionService", s);
 }
 

@@ -81,6 +81,9 @@ ssdp_parse(const char *buf, size_t len, struct ssdp_request *req)
 				} else if (mem_ieq(p, nlen, "MAN")) {
 					req->man_ok = mem_ieq(v, (size_t)(ve - v), "\"ssdp:discover\"") ||
 						      mem_ieq(v, (size_t)(ve - v), "ssdp:discover");
+				} else if (mem_ieq(p, nlen, "USER-AGENT")) {
+					req->user_agent = v;
+					req->user_agent_len = (size_t)(ve - v);
 				}
 			}
 		}
@@ -99,12 +102,11 @@ static const char dev_prefix[] = "urn:schemas-upnp-org:device:";
 static const char svc_prefix[] = "urn:schemas-upnp-org:service:";
 
 size_t
-ssdp_targets(const struct igdd_ctx *ctx, struct ssdp_target *t)
+ssdp_targets(const struct igdd_ctx *ctx, unsigned ver, struct ssdp_target *t)
 {
 	static const char *const devtypes[] = {
 		"InternetGatewayDevice", "WANDevice", "WANConnectionDevice",
 	};
-	unsigned ver = desc_igd_version(ctx);
 	char uuids[3][40];
 	size_t n = 0, d, k;
 
@@ -151,10 +153,11 @@ split_version(const char *s, size_t len, size_t *plen, unsigned *ver)
 }
 
 size_t
-ssdp_match(const struct igdd_ctx *ctx, const char *st, size_t st_len, ssdp_answer_cb cb, void *arg)
+ssdp_match(const struct igdd_ctx *ctx, unsigned igd_version, const char *st, size_t st_len,
+	   ssdp_answer_cb cb, void *arg)
 {
 	struct ssdp_target t[SSDP_MAX_TARGETS];
-	size_t n = ssdp_targets(ctx, t), i, answers = 0;
+	size_t n = ssdp_targets(ctx, igd_version, t), i, answers = 0;
 	char want[SSDP_ST_MAX], usn[SSDP_ST_MAX + 48];
 
 	if (st_len == 0 || str_copy_n(want, sizeof(want), st, st_len) < 0 ||
@@ -211,6 +214,7 @@ struct pending {
 	struct sockaddr_in to;
 	unsigned lan;			/* index in ctx->lan */
 	unsigned max_answers;		/* what the limiter granted */
+	unsigned igd_version;		/* what this control point gets (1 or 2) */
 	char st[SSDP_ST_MAX];
 };
 
@@ -320,7 +324,7 @@ answer_now(struct ssdp *s, const struct pending *p)
 
 	if (s->tx[p->lan] < 0)
 		return;		/* the interface was torn down meanwhile */
-	ssdp_match(s->ctx, p->st, strlen(p->st), send_answer, &ac);
+	ssdp_match(s->ctx, p->igd_version, p->st, strlen(p->st), send_answer, &ac);
 }
 
 static void
@@ -405,7 +409,9 @@ handle_datagram(struct ssdp *s, const char *buf, size_t len, const struct sockad
 	p.lan = (unsigned)(lan - ctx->lan);
 	if (str_copy_n(p.st, sizeof(p.st), req.st, req.st_len) < 0)
 		return;
-	want = ssdp_match(ctx, p.st, req.st_len, count_answer, NULL);
+	/* The device it gets, as the description it will fetch says. */
+	p.igd_version = desc_igd_version_for(ctx, req.user_agent, req.user_agent_len);
+	want = ssdp_match(ctx, p.igd_version, p.st, req.st_len, count_answer, NULL);
 	if (want == 0)
 		return;			/* not a search for us */
 	multicast = dst.s_addr == inet_addr(SSDP_GROUP);
@@ -502,7 +508,7 @@ announce(struct ssdp *s, bool alive)
 	struct igdd_ctx *ctx = s->ctx;
 	struct ssdp_target t[SSDP_MAX_TARGETS];
 	struct sockaddr_in grp = { .sin_family = AF_INET, .sin_port = htons(SSDP_PORT) };
-	size_t n = ssdp_targets(ctx, t), i;
+	size_t n = ssdp_targets(ctx, desc_igd_version(ctx), t), i;
 	unsigned k;
 
 	grp.sin_addr.s_addr = inet_addr(SSDP_GROUP);

@@ -24,6 +24,8 @@ struct ssdp_request {
 	bool has_st;
 	int mx;				/* -1 = absent or not a number */
 	bool man_ok;			/* MAN absent or "ssdp:discover" */
+	const char *user_agent;		/* USER-AGENT (UDA 1.1 1.3.2), or NULL */
+	size_t user_agent_len;
 };
 
 /* Parse a datagram.  Returns 0 for an M-SEARCH we should consider (ST
@@ -36,14 +38,15 @@ struct ssdp_target {
 	char nt[128];
 	char usn[192];
 };
-/* Fill t[] (SSDP_MAX_TARGETS) from ctx; returns how many. */
-size_t ssdp_targets(const struct igdd_ctx *ctx, struct ssdp_target *t);
+/* Fill t[] (SSDP_MAX_TARGETS) for a device of version igd_version (1 or
+ * 2); returns how many. */
+size_t ssdp_targets(const struct igdd_ctx *ctx, unsigned igd_version, struct ssdp_target *t);
 /* For a search target, call cb(st, usn) for each answer (UDA 1.1 1.3.2:
  * a search for an older version is answered, with the version asked).
  * Returns the number of answers. */
 typedef void (*ssdp_answer_cb)(const char *st, const char *usn, void *arg);
-size_t ssdp_match(const struct igdd_ctx *ctx, const char *st, size_t st_len,
-		  ssdp_answer_cb cb, void *arg);
+size_t ssdp_match(const struct igdd_ctx *ctx, unsigned igd_version, const char *st,
+		  size_t st_len, ssdp_answer_cb cb, void *arg);
 /* CACHE-CONTROL max-age for an announcement interval. */
 uint32_t ssdp_max_age(uint32_t interval);
 

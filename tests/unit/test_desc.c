@@ -162,3 +162,38 @@ TEST(desc_render_pre_escaped_names)
 	CHECK(strstr(d, "<modelURL>https://example.org/m?a=1&amp;b=2</modelURL>") != NULL);
 	free(d);
 }
+
+/* The control points that fail on IGD:2, by User-Agent (miniupnpd 2.2.3
+ * and OpenWrt's patch), and some that do not. */
+TEST(desc_user_agents_wanting_igd1)
+{
+	static const char *const v1[] = {
+		"Microsoft-Windows/10.0 UPnP/1.0", "Microsoft-Windows/6.1 UPnP/1.0",
+		"microsoft-windows/6.3 UPnP/1.0", "FDSSDP",
+		"Mozilla/4.0 (compatible; UPnP/1.0; Windows 9x)",
+		"Mozilla/4.0 (compatible; UPnP/1.0; Windows NT/5.1)",
+		"Xbox/2.0.17559.0 UPnP/1.0 Xbox/2.0.17559.0",
+	};
+	static const char *const v2[] = {
+		"", "Linux/6.1 UPnP/1.1 MiniUPnPc/2.2.4", "Xbox/2.0", "curl/8.5.0",
+		"Mozilla/5.0 (X11; Linux x86_64)", "fdssdp", "UPnP/1.0 DLNADOC/1.50",
+	};
+	struct igdd_ctx ctx;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(v1); i++)
+		CHECK(desc_ua_wants_igd1(v1[i], strlen(v1[i])));
+	for (i = 0; i < ARRAY_SIZE(v2); i++)
+		CHECK(!desc_ua_wants_igd1(v2[i], strlen(v2[i])));
+	CHECK(!desc_ua_wants_igd1(NULL, 0));
+	/* the slice is what counts, not what follows it */
+	CHECK(!desc_ua_wants_igd1("FDSS" "DP", 4));
+	fake_ctx(&ctx);
+	ctx.cfg.igd_v1_by_user_agent = true;
+	CHECK_EQ(desc_igd_version_for(&ctx, "FDSSDP", 6), 1);
+	CHECK_EQ(desc_igd_version_for(&ctx, "MiniUPnPc", 9), 2);
+	ctx.cfg.igd_v1_by_user_agent = false;
+	CHECK_EQ(desc_igd_version_for(&ctx, "FDSSDP", 6), 2);
+	ctx.cfg.force_igd_desc_v1 = true;
+	CHECK_EQ(desc_igd_version_for(&ctx, "MiniUPnPc", 9), 1);
+}

@@ -130,6 +130,7 @@ call(struct igdd_ctx *ctx, enum desc_svc svc, const char *action, const char *bo
 	c.svc = &desc_services[svc];
 	c.env = &env;
 	c.out = out;
+	c.version = desc_igd_version(ctx);
 	return igd_dispatch(&c, action);
 }
 
@@ -239,6 +240,7 @@ call_from(struct igdd_ctx *ctx, const char *from, const char *action, const char
 	c.svc = &desc_services[SVC_WANIPC];
 	c.env = &env;
 	c.out = out;
+	c.version = desc_igd_version(ctx);
 	inet_pton(AF_INET, from, &a);
 	addr_from_v4(&c.requester, a);
 	return igd_dispatch(&c, action);

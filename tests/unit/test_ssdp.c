@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ctx.h"
+#include "desc.h"
 #include "ssdp.h"
 #include "unit.h"
 
@@ -86,7 +87,7 @@ static size_t
 match(struct igdd_ctx *ctx, const char *st, struct collect *c)
 {
 	memset(c, 0, sizeof(*c));
-	return ssdp_match(ctx, st, strlen(st), collect, c);
+	return ssdp_match(ctx, desc_igd_version(ctx), st, strlen(st), collect, c);
 }
 
 TEST(ssdp_match_targets)
@@ -99,7 +100,7 @@ TEST(ssdp_match_targets)
 	memset(&ctx, 0, sizeof(ctx));
 	str_copy(ctx.uuid, sizeof(ctx.uuid), "3d3cec3a-8cf0-11e0-98ee-001a6bd2d07b");
 	/* 3 + 2d + k = 3 + 4 + 3 */
-	CHECK_EQ(ssdp_targets(&ctx, t), 10);
+	CHECK_EQ(ssdp_targets(&ctx, 2, t), 10);
 	CHECK_EQ(match(&ctx, "ssdp:all", &c), 10);
 	CHECK_EQ(match(&ctx, "upnp:rootdevice", &c), 1);
 	CHECK_STR(c.usn[0], "uuid:3d3cec3a-8cf0-11e0-98ee-001a6bd2d07b::upnp:rootdevice");
@@ -123,10 +124,48 @@ TEST(ssdp_match_targets)
 	memset(colons, ':', 1400);
 	colons[1400] = '\0';
 	CHECK_EQ(match(&ctx, colons, &c), 0);
-	CHECK_EQ(ssdp_match(&ctx, "ssdp:all\0x", 10, collect, &c), 0);
+	CHECK_EQ(ssdp_match(&ctx, 2, "ssdp:all\0x", 10, collect, &c), 0);
 	ctx.cfg.force_igd_desc_v1 = true;
 	CHECK_EQ(match(&ctx, "urn:schemas-upnp-org:device:InternetGatewayDevice:2", &c), 0);
 	CHECK_EQ(match(&ctx, "urn:schemas-upnp-org:device:InternetGatewayDevice:1", &c), 1);
+}
+
+/* A control point that fails on IGD:2 (by its USER-AGENT) is answered as
+ * an IGD:1 device, as its descriptions will say; others get IGD:2. */
+TEST(ssdp_igd1_by_user_agent)
+{
+	static const char msearch[] =
+		"M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\n"
+		"MAN: \"ssdp:discover\"\r\nMX: 1\r\nST: ssdp:all\r\n"
+		"USER-AGENT: Microsoft-Windows/10.0 UPnP/1.0\r\n\r\n";
+	struct igdd_ctx ctx;
+	struct ssdp_request r;
+	struct collect c;
+	unsigned ver;
+	int i;
+
+	memset(&ctx, 0, sizeof(ctx));
+	str_copy(ctx.uuid, sizeof(ctx.uuid), "3d3cec3a-8cf0-11e0-98ee-001a6bd2d07b");
+	ctx.cfg.igd_v1_by_user_agent = true;
+	CHECK_EQ(ssdp_parse(msearch, sizeof(msearch) - 1, &r), 0);
+	CHECK(r.user_agent != NULL && r.user_agent_len == 31);
+	ver = desc_igd_version_for(&ctx, r.user_agent, r.user_agent_len);
+	CHECK_EQ(ver, 1);
+	memset(&c, 0, sizeof(c));
+	CHECK_EQ(ssdp_match(&ctx, ver, "ssdp:all", 8, collect, &c), 10);
+	for (i = 0; i < 10; i++)
+		CHECK(strstr(c.st[i], ":2") == NULL);
+	memset(&c, 0, sizeof(c));
+	CHECK_EQ(ssdp_match(&ctx, ver, "urn:schemas-upnp-org:device:InternetGatewayDevice:2", 51,
+			    collect, &c), 0);
+	/* the key off: IGD:2 for everyone */
+	ctx.cfg.igd_v1_by_user_agent = false;
+	CHECK_EQ(desc_igd_version_for(&ctx, r.user_agent, r.user_agent_len), 2);
+	/* no USER-AGENT: IGD:2 */
+	ctx.cfg.igd_v1_by_user_agent = true;
+	CHECK_EQ(ssdp_parse("M-SEARCH * HTTP/1.1\r\nST: ssdp:all\r\n\r\n", 38, &r), 0);
+	CHECK(r.user_agent == NULL);
+	CHECK_EQ(desc_igd_version_for(&ctx, r.user_agent, r.user_agent_len), 2);
 }
 
 TEST(ssdp_max_age_bounds)
