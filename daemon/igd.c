@@ -37,6 +37,7 @@ igd_error_desc(int code)
 	switch (code) {
 	case 401: return "Invalid Action";
 	case 402: return "Invalid Args";
+	case 404: return "Invalid Var";
 	case 501: return "Action Failed";
 	case 606: return "Action not authorized";
 	case 713: return "SpecifiedArrayIndexInvalid";
@@ -250,6 +251,51 @@ log_refusal(const struct igd_call *call, const char *action, int code)
 	maplog_refused(call->ctx, &m, &call->requester, lease, k >= 2, why);
 }
 
+/* QueryStateVariable (UDA 1.0 3.3; deprecated by UDA 1.1 but still sent,
+ * Windows XP asks for ConnectionStatus): the value of one variable of this
+ * service, as the SCPD served to this control point has it; a variable
+ * with no value of its own (or none) is 404 Invalid Var, as miniupnpd. */
+static void
+query_variable(struct http_conn *c, const struct http_request *req,
+	       const struct desc_service *svc, unsigned version, const char *action)
+{
+	struct igdd_ctx *ctx = http_conn_ctx(c);
+	struct soap_envelope env;
+	const struct igd_var *v;
+	struct desc_buf out = { 0 }, b = { 0 };
+	char value[256];
+
+	if (strcmp(action, "QueryStateVariable") != 0 ||
+	    soap_parse_envelope(req->body, req->body_len, &env) != 0 ||
+	    strcmp(env.action, "QueryStateVariable") != 0) {
+		reply_fault(c, 401);
+		return;
+	}
+	if (soap_arg(&env, "varName") == NULL) {
+		reply_fault(c, 402);
+		return;
+	}
+	v = igd_var_find(svc->id, version, soap_arg(&env, "varName"));
+	if (v == NULL || v->get(ctx, version, value, sizeof(value)) < 0) {
+		log_debug("upnp: QueryStateVariable %s of %s: no such variable",
+			  soap_arg(&env, "varName"), svc->type);
+		reply_fault(c, 404);
+		return;
+	}
+	desc_buf_puts(&out, "<return>");
+	desc_buf_escape(&out, value, strlen(value));
+	desc_buf_puts(&out, "</return>");
+	soap_write_response_ns(&b, "QueryStateVariable", SOAP_CONTROL_NS, out.p, out.len);
+	if (b.failed || out.failed) {
+		reply_fault(c, 501);
+	} else {
+		counters_answer(&ctx->counters, CTR_UPNP, 0);
+		http_reply(c, 200, "EXT:\r\n", "text/xml; charset=\"utf-8\"", b.p, b.len);
+	}
+	desc_buf_free(&out);
+	desc_buf_free(&b);
+}
+
 /* POST on a control URL: the SOAPACTION header and the envelope must name
  * the same action of this service, in a version we serve. */
 static void
@@ -267,8 +313,15 @@ control_post(struct http_conn *c, const struct http_request *req, const void *ar
 
 	counters_request(&ctx->counters, CTR_UPNP);
 	if (!req->soapaction.present ||
-	    soap_parse_action(req->soapaction.p, req->soapaction.len, &ah) < 0 ||
-	    strcmp(ah.type, svc->type) != 0 || ah.version > desc_service_version(svc, version)) {
+	    soap_parse_action(req->soapaction.p, req->soapaction.len, &ah) < 0) {
+		reply_fault(c, 401);
+		return;
+	}
+	if (ah.control) {
+		query_variable(c, req, svc, version, ah.action);
+		return;
+	}
+	if (strcmp(ah.type, svc->type) != 0 || ah.version > desc_service_version(svc, version)) {
 		reply_fault(c, 401);
 		return;
 	}
@@ -323,8 +376,35 @@ igd_prop(struct desc_buf *b, const char *name, const char *value)
 void
 igd_evented_vars(struct igdd_ctx *ctx, enum desc_svc svc, struct desc_buf *b)
 {
-	if ((unsigned)svc < SVC_COUNT && igd_services[svc]->evented != NULL)
-		igd_services[svc]->evented(ctx, b);
+	unsigned ver = desc_igd_version(ctx), sver;
+	const struct igd_service *s;
+	char v[256];
+	size_t i;
+
+	if ((unsigned)svc >= SVC_COUNT)
+		return;
+	s = igd_services[svc];
+	sver = desc_service_version(&desc_services[svc], ver);
+	for (i = 0; i < s->n_vars; i++)
+		if (s->vars[i].evented && s->vars[i].min_ver <= sver &&
+		    s->vars[i].get(ctx, ver, v, sizeof(v)) == 0)
+			igd_prop(b, s->vars[i].name, v);
+}
+
+const struct igd_var *
+igd_var_find(enum desc_svc svc, unsigned igd_version, const char *name)
+{
+	const struct igd_service *s;
+	size_t i;
+
+	if ((unsigned)svc >= SVC_COUNT || name == NULL)
+		return NULL;
+	s = igd_services[svc];
+	for (i = 0; i < s->n_vars; i++)
+		if (strcmp(s->vars[i].name, name) == 0 &&
+		    s->vars[i].min_ver <= desc_service_version(&desc_services[svc], igd_version))
+			return &s->vars[i];
+	return NULL;
 }
 
 /* The store changed: SystemUpdateID counts changes of the mapping set

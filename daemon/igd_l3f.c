@@ -50,14 +50,9 @@ a_set_default_connection_service(struct igd_call *call)
 }
 
 /* DefaultConnectionService is evented. */
-static void
-l3f_evented(struct igdd_ctx *ctx, struct desc_buf *b)
-{
-	char s[160];
-
-	if (default_service(ctx, desc_igd_version(ctx), s, sizeof(s)) == 0)
-		igd_prop(b, "DefaultConnectionService", s);
-}
+static const struct igd_var l3f_vars[] = {
+	{ "DefaultConnectionService", 1, true, default_service },
+};
 
 static const struct igd_action l3f_actions[] = {
 	{ "GetDefaultConnectionService", 1, a_get_default_connection_service, false, NULL },
@@ -65,5 +60,5 @@ static const struct igd_action l3f_actions[] = {
 };
 
 const struct igd_service igd_svc_l3f = {
-	SVC_L3F, l3f_actions, ARRAY_SIZE(l3f_actions), l3f_evented,
+	SVC_L3F, l3f_actions, ARRAY_SIZE(l3f_actions), l3f_vars, ARRAY_SIZE(l3f_vars),
 };

@@ -396,25 +396,94 @@ a_get_list_of_port_mappings(struct igd_call *call)
 	return 0;
 }
 
-/* The evented variables (WANIPConnection 2.2). */
-static void
-wanipc_evented(struct igdd_ctx *ctx, struct desc_buf *b)
-{
-	char s[INET_ADDRSTRLEN + 16];
+/* --- state variables (WANIPConnection 2.2) --- */
 
-	igd_prop(b, "PossibleConnectionTypes", "IP_Routed");
-	igd_prop(b, "ConnectionStatus", igd_connected(ctx) ? "Connected" : "Disconnected");
-	s[0] = '\0';
-	if (ctx->ext_addr.s_addr != 0)
-		addr4_str(ctx->ext_addr, s, sizeof(s));
-	igd_prop(b, "ExternalIPAddress", s);
-	str_printf(s, sizeof(s), "%zu", ctx->store ? store_count(ctx->store) : (size_t)0);
-	igd_prop(b, "PortMappingNumberOfEntries", s);
-	if (desc_igd_version(ctx) >= 2) {
-		str_printf(s, sizeof(s), "%u", (unsigned)ctx->system_update_id);
-		igd_prop(b, "SystemUpdateID", s);
-	}
+static int
+v_ip_routed(const struct igdd_ctx *ctx, unsigned ver, char *buf, size_t size)
+{
+	(void)ctx;
+	(void)ver;
+	return str_copy(buf, size, "IP_Routed");
 }
+
+static int
+v_connection_status(const struct igdd_ctx *ctx, unsigned ver, char *buf, size_t size)
+{
+	(void)ver;
+	return str_copy(buf, size, igd_connected(ctx) ? "Connected" : "Disconnected");
+}
+
+static int
+v_external_ip(const struct igdd_ctx *ctx, unsigned ver, char *buf, size_t size)
+{
+	(void)ver;
+	buf[0] = '\0';
+	if (ctx->ext_addr.s_addr != 0)
+		addr4_str(ctx->ext_addr, buf, size);
+	return 0;
+}
+
+static int
+v_entries(const struct igdd_ctx *ctx, unsigned ver, char *buf, size_t size)
+{
+	(void)ver;
+	return str_printf(buf, size, "%zu", ctx->store ? store_count(ctx->store) : (size_t)0);
+}
+
+static int
+v_system_update_id(const struct igdd_ctx *ctx, unsigned ver, char *buf, size_t size)
+{
+	(void)ver;
+	return str_printf(buf, size, "%u", (unsigned)ctx->system_update_id);
+}
+
+static int
+v_uptime(const struct igdd_ctx *ctx, unsigned ver, char *buf, size_t size)
+{
+	(void)ver;
+	return str_printf(buf, size, "%llu", (unsigned long long)(uptime_s(ctx) & 0xffffffffu));
+}
+
+static int
+v_error_none(const struct igdd_ctx *ctx, unsigned ver, char *buf, size_t size)
+{
+	(void)ctx;
+	(void)ver;
+	return str_copy(buf, size, "ERROR_NONE");
+}
+
+/* RSIPAvailable 0, NATEnabled 1 (a boolean's text is the table's arg). */
+static int
+v_rsip(const struct igdd_ctx *ctx, unsigned ver, char *buf, size_t size)
+{
+	(void)ctx;
+	(void)ver;
+	return str_copy(buf, size, "0");
+}
+
+static int
+v_nat(const struct igdd_ctx *ctx, unsigned ver, char *buf, size_t size)
+{
+	(void)ctx;
+	(void)ver;
+	return str_copy(buf, size, "1");
+}
+
+/* The evented ones first, in the order of their events; the per-entry
+ * variables (PortMapping*, InternalClient, ...) have no value of their
+ * own: a query for them is 404 Invalid Var, as in miniupnpd. */
+static const struct igd_var wanipc_vars[] = {
+	{ "PossibleConnectionTypes", 1, true, v_ip_routed },
+	{ "ConnectionStatus", 1, true, v_connection_status },
+	{ "ExternalIPAddress", 1, true, v_external_ip },
+	{ "PortMappingNumberOfEntries", 1, true, v_entries },
+	{ "SystemUpdateID", 2, true, v_system_update_id },
+	{ "ConnectionType", 1, false, v_ip_routed },
+	{ "Uptime", 1, false, v_uptime },
+	{ "LastConnectionError", 1, false, v_error_none },
+	{ "RSIPAvailable", 1, false, v_rsip },
+	{ "NATEnabled", 1, false, v_nat },
+};
 
 static const struct igd_action wanipc_actions[] = {
 	{ "GetExternalIPAddress", 1, a_get_external_ip, false, NULL },
@@ -434,5 +503,6 @@ static const struct igd_action wanipc_actions[] = {
 };
 
 const struct igd_service igd_svc_wanipc = {
-	SVC_WANIPC, wanipc_actions, ARRAY_SIZE(wanipc_actions), wanipc_evented,
+	SVC_WANIPC, wanipc_actions, ARRAY_SIZE(wanipc_actions),
+	wanipc_vars, ARRAY_SIZE(wanipc_vars),
 };

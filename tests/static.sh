@@ -5,7 +5,7 @@
 #  - includes: no "../" include path;
 #  - state: no object file of the library has a file-scope mutable
 #    variable (nm: .data/.bss symbols) outside the allow-list below;
-#  - keys: every key of conf.c's key table is documented in
+#  - keys: conf.c's key table is sorted, every key of it is documented in
 #    man/igdd.conf.5 and conf/igdd.conf, and every key they document is in
 #    the table;
 #  - size: no function of daemon/, netfilter/ or a program's folder is
@@ -62,11 +62,15 @@ fi
 # Configuration keys: the table (conf_keys[] in daemon/conf.c), the manual
 # (".B key", ".BI key=..." lines; the KEYS WITH NO EFFECT list) and the
 # sample file ("key=" and "#key=" lines; the no-effect keys in a comment).
-keys_table=$(sed -n '/^static const struct conf_key conf_keys\[\] = {/,/^};/p' daemon/conf.c |
-	sed -n 's/.*\(K_[A-Z0-9]*(\|\.name = \)"\([a-z0-9_]*\)".*/\2/p' | sort -u)
+keys_order=$(sed -n '/^static const struct conf_key conf_keys\[\] = {/,/^};/p' daemon/conf.c |
+	sed -n 's/.*\(K_[A-Z0-9]*(\|\.name = \)"\([a-z0-9_]*\)".*/\2/p')
+keys_table=$(echo "$keys_order" | sort -u)
 keys_man=$(sed -n 's/^\.B[IR]* \([a-z][a-z0-9_]*\)=.*/\1/p' man/igdd.conf.5 | sort -u)
 keys_conf=$(sed -n 's/^#\{0,1\}\([a-z][a-z0-9_]*\)=.*/\1/p' conf/igdd.conf | sort -u)
 keys_bad=
+# conf.c looks keys up with bsearch(): the table must stay sorted.
+echo "$keys_order" | LC_ALL=C sort -c 2>/dev/null || keys_bad="
+the key table of daemon/conf.c is not sorted (bsearch): $(echo "$keys_order" | LC_ALL=C sort -c 2>&1)"
 for k in $keys_man; do
 	echo "$keys_table" | grep -qx "$k" || keys_bad="$keys_bad
 man/igdd.conf.5 documents $k=, which is not in the key table"
