@@ -276,7 +276,7 @@ query_variable(struct http_conn *c, const struct http_request *req,
 		return;
 	}
 	v = igd_var_find(svc->id, version, soap_arg(&env, "varName"));
-	if (v == NULL || v->get(ctx, version, value, sizeof(value)) < 0) {
+	if (v == NULL || igd_var_value(ctx, v, version, value, sizeof(value)) < 0) {
 		log_debug("upnp: QueryStateVariable %s of %s: no such variable",
 			  soap_arg(&env, "varName"), svc->type);
 		reply_fault(c, 404);
@@ -387,8 +387,15 @@ igd_evented_vars(struct igdd_ctx *ctx, enum desc_svc svc, struct desc_buf *b)
 	sver = desc_service_version(&desc_services[svc], ver);
 	for (i = 0; i < s->n_vars; i++)
 		if (s->vars[i].evented && s->vars[i].min_ver <= sver &&
-		    s->vars[i].get(ctx, ver, v, sizeof(v)) == 0)
+		    igd_var_value(ctx, &s->vars[i], ver, v, sizeof(v)) == 0)
 			igd_prop(b, s->vars[i].name, v);
+}
+
+int
+igd_var_value(const struct igdd_ctx *ctx, const struct igd_var *v, unsigned ver, char *buf,
+	      size_t size)
+{
+	return v->get != NULL ? v->get(ctx, ver, buf, size) : str_copy(buf, size, v->value);
 }
 
 const struct igd_var *

@@ -35,13 +35,18 @@ struct igd_action {
 
 /* A state variable with a value of its own: evented (GENA) or not, and
  * queryable (QueryStateVariable, UDA 1.0 3.3, as miniupnpd answers it).
- * get writes its value for a device of version ver; -1: none now. */
+ * get writes its value for a device of version ver (-1: none now); a
+ * variable whose value never changes has get NULL and that value. */
 struct igd_var {
 	const char *name;
 	unsigned min_ver;		/* the service version that introduced it */
 	bool evented;
 	int (*get)(const struct igdd_ctx *ctx, unsigned ver, char *buf, size_t size);
+	const char *value;		/* when get is NULL */
 };
+/* Its value into buf[size].  0 / -1 (none). */
+int igd_var_value(const struct igdd_ctx *ctx, const struct igd_var *v, unsigned ver, char *buf,
+		  size_t size);
 
 /* A service: its actions, and its state variables, in the order their
  * events list them. */

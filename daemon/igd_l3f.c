@@ -51,7 +51,7 @@ a_set_default_connection_service(struct igd_call *call)
 
 /* DefaultConnectionService is evented. */
 static const struct igd_var l3f_vars[] = {
-	{ "DefaultConnectionService", 1, true, default_service },
+	{ "DefaultConnectionService", 1, true, default_service, NULL },
 };
 
 static const struct igd_action l3f_actions[] = {

@@ -84,14 +84,6 @@ v_enabled(const struct igdd_ctx *ctx, unsigned ver, char *buf, size_t size)
 }
 
 static int
-v_access_type(const struct igdd_ctx *ctx, unsigned ver, char *buf, size_t size)
-{
-	(void)ctx;
-	(void)ver;
-	return str_copy(buf, size, "Ethernet");
-}
-
-static int
 v_up(const struct igdd_ctx *ctx, unsigned ver, char *buf, size_t size)
 {
 	(void)ver;
@@ -119,15 +111,15 @@ V_STAT(v_tx_packets, "tx_packets")
 V_STAT(v_rx_packets, "rx_packets")
 
 static const struct igd_var wancfg_vars[] = {
-	{ "PhysicalLinkStatus", 1, true, v_link_status },
-	{ "EnabledForInternet", 1, true, v_enabled },
-	{ "WANAccessType", 1, false, v_access_type },
-	{ "Layer1UpstreamMaxBitRate", 1, false, v_up },
-	{ "Layer1DownstreamMaxBitRate", 1, false, v_down },
-	{ "TotalBytesSent", 1, false, v_tx_bytes },
-	{ "TotalBytesReceived", 1, false, v_rx_bytes },
-	{ "TotalPacketsSent", 1, false, v_tx_packets },
-	{ "TotalPacketsReceived", 1, false, v_rx_packets },
+	{ "PhysicalLinkStatus", 1, true, v_link_status, NULL },
+	{ "EnabledForInternet", 1, true, v_enabled, NULL },
+	{ "WANAccessType", 1, false, NULL, "Ethernet" },
+	{ "Layer1UpstreamMaxBitRate", 1, false, v_up, NULL },
+	{ "Layer1DownstreamMaxBitRate", 1, false, v_down, NULL },
+	{ "TotalBytesSent", 1, false, v_tx_bytes, NULL },
+	{ "TotalBytesReceived", 1, false, v_rx_bytes, NULL },
+	{ "TotalPacketsSent", 1, false, v_tx_packets, NULL },
+	{ "TotalPacketsReceived", 1, false, v_rx_packets, NULL },
 };
 
 static const struct igd_action wancfg_actions[] = {

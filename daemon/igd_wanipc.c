@@ -399,14 +399,6 @@ a_get_list_of_port_mappings(struct igd_call *call)
 /* --- state variables (WANIPConnection 2.2) --- */
 
 static int
-v_ip_routed(const struct igdd_ctx *ctx, unsigned ver, char *buf, size_t size)
-{
-	(void)ctx;
-	(void)ver;
-	return str_copy(buf, size, "IP_Routed");
-}
-
-static int
 v_connection_status(const struct igdd_ctx *ctx, unsigned ver, char *buf, size_t size)
 {
 	(void)ver;
@@ -444,45 +436,20 @@ v_uptime(const struct igdd_ctx *ctx, unsigned ver, char *buf, size_t size)
 	return str_printf(buf, size, "%llu", (unsigned long long)(uptime_s(ctx) & 0xffffffffu));
 }
 
-static int
-v_error_none(const struct igdd_ctx *ctx, unsigned ver, char *buf, size_t size)
-{
-	(void)ctx;
-	(void)ver;
-	return str_copy(buf, size, "ERROR_NONE");
-}
-
-/* RSIPAvailable 0, NATEnabled 1 (a boolean's text is the table's arg). */
-static int
-v_rsip(const struct igdd_ctx *ctx, unsigned ver, char *buf, size_t size)
-{
-	(void)ctx;
-	(void)ver;
-	return str_copy(buf, size, "0");
-}
-
-static int
-v_nat(const struct igdd_ctx *ctx, unsigned ver, char *buf, size_t size)
-{
-	(void)ctx;
-	(void)ver;
-	return str_copy(buf, size, "1");
-}
-
 /* The evented ones first, in the order of their events; the per-entry
  * variables (PortMapping*, InternalClient, ...) have no value of their
  * own: a query for them is 404 Invalid Var, as in miniupnpd. */
 static const struct igd_var wanipc_vars[] = {
-	{ "PossibleConnectionTypes", 1, true, v_ip_routed },
-	{ "ConnectionStatus", 1, true, v_connection_status },
-	{ "ExternalIPAddress", 1, true, v_external_ip },
-	{ "PortMappingNumberOfEntries", 1, true, v_entries },
-	{ "SystemUpdateID", 2, true, v_system_update_id },
-	{ "ConnectionType", 1, false, v_ip_routed },
-	{ "Uptime", 1, false, v_uptime },
-	{ "LastConnectionError", 1, false, v_error_none },
-	{ "RSIPAvailable", 1, false, v_rsip },
-	{ "NATEnabled", 1, false, v_nat },
+	{ "PossibleConnectionTypes", 1, true, NULL, "IP_Routed" },
+	{ "ConnectionStatus", 1, true, v_connection_status, NULL },
+	{ "ExternalIPAddress", 1, true, v_external_ip, NULL },
+	{ "PortMappingNumberOfEntries", 1, true, v_entries, NULL },
+	{ "SystemUpdateID", 2, true, v_system_update_id, NULL },
+	{ "ConnectionType", 1, false, NULL, "IP_Routed" },
+	{ "Uptime", 1, false, v_uptime, NULL },
+	{ "LastConnectionError", 1, false, NULL, "ERROR_NONE" },
+	{ "RSIPAvailable", 1, false, NULL, "0" },
+	{ "NATEnabled", 1, false, NULL, "1" },
 };
 
 static const struct igd_action wanipc_actions[] = {
