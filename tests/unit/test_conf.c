@@ -560,12 +560,12 @@ TEST(conf_perm_rule_syntax)
 	if (r.has_regex) {
 		CHECK_EQ(regexec(&r.regex, "My evil app ver 2", 0, NULL, 0), 0);
 		CHECK(regexec(&r.regex, "My good app", 0, NULL, 0) != 0);
-		regfree(&r.regex);
+		perm_rule_free(&r);
 	}
 	CHECK_EQ(perm_parse(&r, "allow 1 1.2.3.4 1 \"a b (c|d)+\"", msg, sizeof(msg)), 0);
 	if (r.has_regex) {
 		CHECK_EQ(regexec(&r.regex, "xa b cdc", 0, NULL, 0), 0);
-		regfree(&r.regex);
+		perm_rule_free(&r);
 	}
 
 	/* small repetitions, brackets with "]" first and classes, a stray ")" */
@@ -577,8 +577,7 @@ TEST(conf_perm_rule_syntax)
 	};
 	for (size_t j = 0; j < ARRAY_SIZE(fine); j++) {
 		CHECK_EQ(perm_parse(&r, fine[j], msg, sizeof(msg)), 0);
-		if (r.has_regex)
-			regfree(&r.regex);
+		perm_rule_free(&r);
 	}
 
 	/* bad ones */

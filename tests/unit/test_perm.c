@@ -36,8 +36,7 @@ free_rules(struct perm_rule *r, unsigned n)
 	unsigned i;
 
 	for (i = 0; i < n; i++)
-		if (r[i].has_regex)
-			regfree(&r[i].regex);
+		perm_rule_free(&r[i]);
 }
 
 TEST(perm_no_rules_allow)
@@ -204,15 +203,6 @@ TEST(perm_regex_from_config_line_ignores_case)
 	conf_free(&cfg);
 }
 
-static void
-perm_rules_free(struct perm_rule *r, unsigned n)
-{
-	unsigned i;
-
-	for (i = 0; i < n; i++)
-		perm_rule_free(&r[i]);
-}
-
 /* Rules parsed from text, for the policy of a whole set. */
 static unsigned
 parse_rules(struct perm_rule *r, const char *const *text)
@@ -247,20 +237,20 @@ TEST(perm_policy_of_a_rule_set)
 	CHECK_EQ(perm_policy(NULL, 0, &k), PERM_POLICY_NONE);
 	n = parse_rules(r, open_end);
 	CHECK_EQ(perm_policy(r, n, &k), PERM_POLICY_OPEN_END);
-	perm_rules_free(r, n);
+	free_rules(r, n);
 	n = parse_rules(r, closed);
 	CHECK_EQ(perm_policy(r, n, &k), PERM_POLICY_CLOSED);
 	CHECK_EQ(k, 1);
-	perm_rules_free(r, n);
+	free_rules(r, n);
 	n = parse_rules(r, openwrt);
 	CHECK_EQ(perm_policy(r, n, &k), PERM_POLICY_CLOSED);
 	CHECK_EQ(k, 2);
-	perm_rules_free(r, n);
+	free_rules(r, n);
 	n = parse_rules(r, deny_all);
 	CHECK_EQ(perm_policy(r, n, &k), PERM_POLICY_DENY_ALL);
 	CHECK_EQ(k, 1);
-	perm_rules_free(r, n);
+	free_rules(r, n);
 	n = parse_rules(r, not_catchall);	/* a regex, a prefix, port 1 left out */
 	CHECK_EQ(perm_policy(r, n, &k), PERM_POLICY_OPEN_END);
-	perm_rules_free(r, n);
+	free_rules(r, n);
 }
