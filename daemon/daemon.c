@@ -22,6 +22,7 @@
 #include "igd.h"
 #include "lease.h"
 #include "log.h"
+#include "maplog.h"
 #include "pcp_update.h"
 #include "pmp.h"
 #include "priv.h"
@@ -318,6 +319,8 @@ daemon_start(struct igdd_ctx *ctx)
 	ctx->store = store_new(ctx, ctx->fw_ops, ctx->fw);
 	if (ctx->store == NULL)
 		fatalx("cannot create the mapping store");
+	if (maplog_init(ctx) < 0)
+		fatalx("cannot start the mapping log");
 	if (store_restore(ctx->store) < 0)
 		log_warnx("lease file %s could not be restored", cfg->lease_file);
 	ctx->fw_check.cb = fwwatch_fire;
@@ -349,6 +352,7 @@ daemon_stop(struct igdd_ctx *ctx)
 {
 	struct config *cfg = &ctx->cfg;
 
+	counters_log(ctx);
 	if (cfg->enable_natpmp) {
 		pcp_update_shutdown(ctx);
 		pmp_shutdown(ctx);
@@ -363,6 +367,7 @@ daemon_stop(struct igdd_ctx *ctx)
 	 * port stays open without a daemon managing it. */
 	store_free(ctx->store);
 	ctx->store = NULL;
+	maplog_shutdown(ctx);
 	if (ctx->fw != NULL)
 		ctx->fw_ops->shutdown(ctx->fw, 1);
 	ctx->fw = NULL;

@@ -148,6 +148,8 @@ parse_header(struct http_request *req, const char *p, const char *e)
 		set_hdr(&req->timeout, v, (size_t)(ve - v));
 	else if (HDR("Connection"))
 		connection_options(req, v, (size_t)(ve - v));
+	else if (HDR("User-Agent"))
+		set_hdr(&req->user_agent, v, (size_t)(ve - v));
 	else if (HDR("Transfer-Encoding")) {
 		/* A second line would be joined to the first as one list;
 		 * no client sends two, and a request smuggler does. */
@@ -655,7 +657,6 @@ struct http {
 	struct http_conn *head, *tail;
 	unsigned n_conns;
 	size_t held;			/* answer bytes the kernel has not taken */
-	uint64_t evicted, timeouts, rejected;
 };
 
 static void conn_close(struct http_conn *c);
@@ -729,18 +730,6 @@ conn_drop(struct http_conn *c)
 		conn_close(c);
 }
 
-static void
-conn_link_tail(struct http *h, struct http_conn *c)
-{
-	c->next = NULL;
-	c->prev = h->tail;
-	if (h->tail)
-		h->tail->next = c;
-	else
-		h->head = c;
-	h->tail = c;
-}
-
 /* c made progress: it moves to the tail, the side eviction takes last. */
 static void
 conn_touch(struct http_conn *c)
@@ -750,7 +739,7 @@ conn_touch(struct http_conn *c)
 	if (h->tail == c)
 		return;
 	DLIST_UNLINK(&h->head, &h->tail, c);
-	conn_link_tail(h, c);
+	DLIST_PUSH_TAIL(&h->head, &h->tail, c);
 }
 
 /* The connection to give up for a new one (of peer only, when not NULL):
@@ -828,7 +817,7 @@ held_trim(struct http *h, const struct http_conn *keep)
 				break;
 		if (c == NULL)
 			return;
-		h->evicted++;
+		counters_drop(&h->ctx->counters, CTR_HTTP, CTR_DROP_OVERLOAD);
 		conn_abort(c);
 	}
 }
@@ -900,6 +889,7 @@ http_reply_take(struct http_conn *c, int status, const char *extra_headers,
 		free(body);
 		return;		/* answered already */
 	}
+	counters_answer(&c->srv->ctx->counters, CTR_HTTP, status);
 	head = reply_head(status, extra_headers, content_type, body_len, connection, &hl);
 	if (head == NULL) {
 		free(body);
@@ -1008,6 +998,7 @@ dispatch(struct http_conn *c, const struct http_request *req)
 	struct igdd_ctx *ctx = c->srv->ctx;
 	const struct http_route *r;
 
+	counters_request(&ctx->counters, CTR_HTTP);
 	if (req->host.present && !http_host_ok(ctx, req->host.p, req->host.len, c->srv->port)) {
 		log_debug("http: Host header names another host: refused (DNS rebinding)");
 		http_reply_error(c, 400, NULL);
@@ -1127,7 +1118,8 @@ conn_request(struct http_conn *c)
 	conn_arm(c, HTTP_REQUEST_DEADLINE_MS);
 	c->in_handler = true;
 	if (r != HTTP_PARSE_DONE) {
-		h->ctx->stats.dropped_malformed++;
+		counters_request(&h->ctx->counters, CTR_HTTP);
+		counters_drop(&h->ctx->counters, CTR_HTTP, CTR_DROP_MALFORMED);
 		if (r == 405)
 			reply_not_allowed(c, ~0u);
 		else
@@ -1217,7 +1209,7 @@ conn_timeout(struct loop_timer *t)
 		conn_close(c);
 		return;
 	}
-	c->srv->timeouts++;
+	counters_drop(&c->srv->ctx->counters, CTR_HTTP, CTR_DROP_TIMEOUT);
 	if (c->state == C_READ && c->in_len > 0) {
 		/* A slow or stalled client: say so once, without waiting; the
 		 * deadline is past, so the timer closes it on the next round
@@ -1233,7 +1225,7 @@ conn_timeout(struct loop_timer *t)
 static void
 evict(struct http *h, struct http_conn *c)
 {
-	h->evicted++;
+	counters_drop(&h->ctx->counters, CTR_HTTP, CTR_DROP_OVERLOAD);
 	conn_drop(c);
 }
 
@@ -1293,7 +1285,7 @@ conn_new(struct http *h, int fd, const struct sockaddr_in *peer)
 		close(fd);
 		return;
 	}
-	conn_link_tail(h, c);
+	DLIST_PUSH_TAIL(&h->head, &h->tail, c);
 	h->n_conns++;
 	conn_arm(c, c->srv->idle_ms);
 }
@@ -1322,12 +1314,12 @@ listener_event(struct loop_fd *lfd, uint32_t events)
 			break;
 		}
 		if (peer.sin_family != AF_INET || ctx_lan_for_addr(ctx, peer.sin_addr) == NULL) {
-			ctx->stats.dropped_wan++;
+			counters_drop(&ctx->counters, CTR_HTTP, CTR_DROP_WAN);
 			close(fd);
 			continue;
 		}
 		if (!make_room(h, peer.sin_addr)) {
-			h->rejected++;
+			counters_drop(&ctx->counters, CTR_HTTP, CTR_DROP_OVERLOAD);
 			close(fd);
 			continue;
 		}
@@ -1443,8 +1435,6 @@ http_shutdown(struct igdd_ctx *ctx)
 
 	if (h == NULL)
 		return;
-	log_info("http: %" PRIu64 " connection(s) evicted to make room, %" PRIu64
-		 " timed out, %" PRIu64 " refused (all busy)", h->evicted, h->timeouts, h->rejected);
 	while (h->head != NULL)
 		conn_close(h->head);
 	for (k = 0; k < CFG_MAX_LISTEN; k++)

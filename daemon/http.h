@@ -49,6 +49,7 @@ struct http_request {
 	unsigned minor;			/* HTTP/1.<minor> */
 	/* host: the Host header, or the authority of an absolute-form target */
 	struct http_hdr host, soapaction, content_type, nt, callback, sid, timeout;
+	struct http_hdr user_agent;
 	struct http_hdr transfer_encoding;
 	bool has_content_length;
 	size_t content_length;

@@ -365,25 +365,13 @@ ent_put(struct store *s, struct st_ent *e)
 static void
 owner_link(struct st_node *n)
 {
-	struct st_ent *o = OWNER(n->m.owner);
-
-	n->oprev = NULL;
-	n->onext = o->owned;
-	if (o->owned != NULL)
-		o->owned->oprev = n;
-	o->owned = n;
+	DLIST_PUSH_HEAD_AT(&OWNER(n->m.owner)->owned, NULL, n, oprev, onext);
 }
 
 static void
 owner_unlink(struct st_node *n)
 {
-	if (n->oprev != NULL)
-		n->oprev->onext = n->onext;
-	else
-		OWNER(n->m.owner)->owned = n->onext;
-	if (n->onext != NULL)
-		n->onext->oprev = n->oprev;
-	n->oprev = n->onext = NULL;
+	DLIST_UNLINK_AT(&OWNER(n->m.owner)->owned, NULL, n, oprev, onext);
 }
 
 /* --- expiry heap -----------------------------------------------------
@@ -1039,13 +1027,16 @@ decide(struct store *s, struct mapping *cand, unsigned flags, struct st_node **e
 /* --- applying changes ------------------------------------------------ */
 
 static void
-notify(struct store *s, const struct mapping *m, bool added)
+notify(struct store *s, enum store_event ev, const struct mapping *m, const struct in6_addr *by,
+       uint32_t lifetime, enum store_result why)
 {
+	struct store_change ch = { ev, m, by, lifetime, why };
 	unsigned k;
 
 	for (k = 0; k < s->n_listeners; k++)
-		s->listeners[k].fn(s->listeners[k].arg, m, added);
+		s->listeners[k].fn(s->listeners[k].arg, &ch);
 }
+
 
 static bool
 has_fw(const struct store *s)
@@ -1122,7 +1113,7 @@ insert_new(struct store *s, const struct mapping *cand, struct mapping **out)
 	s->stats.added++;
 	if (out != NULL)
 		*out = &n->m;
-	notify(s, &n->m, true);
+	notify(s, STORE_EV_ADDED, &n->m, &n->m.owner->addr, store_lease_left(s, &n->m), ST_OK);
 	return ST_OK;
 }
 
@@ -1177,6 +1168,7 @@ refresh(struct store *s, struct st_node *n, const struct mapping *cand, struct m
 	struct st_ent *ow = OWNER(n->m.owner);
 	bool rehash = upd.iport != cand->iport;
 	bool new_desc = strcmp(n->m.desc, cand->desc) != 0;
+	bool changed = rehash || new_desc || upd.enabled != cand->enabled;
 	size_t desc_len = strlen(cand->desc) + 1;
 	char *long_desc = NULL;	/* a new description longer than desc[] */
 
@@ -1192,6 +1184,7 @@ refresh(struct store *s, struct st_node *n, const struct mapping *cand, struct m
 		return ST_E_NOMEM;
 	}
 	upd.owner = &ow->key;
+	changed |= upd.owner != n->m.owner;
 	if (n->heap_idx == 0 && upd.expires != 0 && heap_reserve(s) < 0) {
 		if (upd.owner != n->m.owner)
 			ent_put(s, ow);
@@ -1233,15 +1226,23 @@ refresh(struct store *s, struct st_node *n, const struct mapping *cand, struct m
 	s->stats.refreshed++;
 	if (out != NULL)
 		*out = &n->m;
-	notify(s, &n->m, true);
+	notify(s, changed ? STORE_EV_CHANGED : STORE_EV_RENEWED, &n->m, &n->m.owner->addr,
+	       store_lease_left(s, &n->m), ST_OK);
 	return ST_OK;
 }
 
 enum store_del_why { DEL_ASKED, DEL_EXPIRED, DEL_IDLE };
 
+/* Delete n; by: who asked (NULL: the daemon). */
 static enum store_result
-delete_node(struct store *s, struct st_node *n, enum store_del_why why)
+delete_node(struct store *s, struct st_node *n, enum store_del_why why,
+	    const struct in6_addr *by)
 {
+	static const enum store_event ev[] = {
+		[DEL_ASKED] = STORE_EV_DELETED, [DEL_EXPIRED] = STORE_EV_EXPIRED,
+		[DEL_IDLE] = STORE_EV_IDLE,
+	};
+
 	if (has_fw(s) && n->m.enabled && s->ops->del(s->fw, &n->m, forward_shared(s, n)) < 0) {
 		s->stats.fw_errors++;
 		log_warn("firewall refused to delete %s %u", proto_name(n->m.proto), n->m.eport);
@@ -1258,7 +1259,7 @@ delete_node(struct store *s, struct st_node *n, enum store_del_why why)
 	case DEL_EXPIRED: s->stats.expired++; break;
 	case DEL_IDLE: s->stats.idle_removed++; break;
 	}
-	notify(s, &n->m, false);
+	notify(s, ev[why], &n->m, by, 0, ST_OK);
 	node_free(s, n);
 	return ST_OK;
 }
@@ -1558,11 +1559,15 @@ store_add(struct store *s, const struct mapping *req, uint32_t lifetime, unsigne
 	struct st_node *ex;
 	char desc[MAPPING_DESC_MAX];
 	enum store_result r = prepare(req, flags, &cand, desc);
+	bool prepared = r == ST_OK;
 
-	if (r == ST_OK)
+	if (prepared)
 		r = decide(s, &cand, flags, &ex);
-	if (r != ST_OK)
+	if (r != ST_OK) {
+		notify(s, STORE_EV_REFUSED, prepared ? &cand : req,
+		       req->owner != NULL ? &req->owner->addr : NULL, lifetime, r);
 		return r;
+	}
 	cand.expires = lifetime != 0 ? time_mono_ms() + (uint64_t)lifetime * 1000u : 0;
 	if (ex != NULL)
 		return refresh(s, ex, &cand, out);
@@ -1577,39 +1582,48 @@ store_del(struct store *s, uint8_t proto, uint16_t eport, const struct in6_addr 
 
 	if (n == NULL)
 		return ST_E_NOT_FOUND;
-	if (requester != NULL) {
-		if (is_static(&n->m))
-			return ST_E_NOT_OWNER;
-		if (s->cfg->secure_mode && !addr_eq(requester, n->m.iaddr) &&
-		    !addr_eq(requester, &n->m.owner->addr))
-			return ST_E_NOT_OWNER;
+	if (requester != NULL &&
+	    (is_static(&n->m) || (s->cfg->secure_mode && !addr_eq(requester, n->m.iaddr) &&
+				   !addr_eq(requester, &n->m.owner->addr)))) {
+		notify(s, STORE_EV_DEL_REFUSED, &n->m, requester, 0, ST_E_NOT_OWNER);
+		return ST_E_NOT_OWNER;
 	}
-	return delete_node(s, n, DEL_ASKED);
+	return delete_node(s, n, DEL_ASKED, requester);
+}
+
+/* May who (NAT-PMP or PCP) delete m?  Only the identity that holds it. */
+static enum store_result
+delete_verdict(const struct mapping *m, const struct mapping_owner *who)
+{
+	if (is_static(m))
+		return ST_E_NOT_OWNER;
+	if (m->owner->proto == OWNER_PCP && who->proto == OWNER_PCP &&
+	    addr_eq(&m->owner->addr, &who->addr) &&
+	    memcmp(m->owner->nonce, who->nonce, sizeof(who->nonce)) != 0)
+		return ST_E_NONCE;
+	return same_identity(m->owner, who) ? ST_OK : ST_E_NOT_OWNER;
 }
 
 enum store_result
 store_del_as(struct store *s, struct mapping *m, const struct mapping_owner *who)
 {
+	enum store_result r;
+
 	if (who == NULL)
-		return delete_node(s, NODE(m), DEL_ASKED);
-	if (who->proto == OWNER_NATPMP || who->proto == OWNER_PCP) {
-		if (is_static(m))
-			return ST_E_NOT_OWNER;
-		if (m->owner->proto == OWNER_PCP && who->proto == OWNER_PCP &&
-		    addr_eq(&m->owner->addr, &who->addr) &&
-		    memcmp(m->owner->nonce, who->nonce, sizeof(who->nonce)) != 0)
-			return ST_E_NONCE;
-		if (!same_identity(m->owner, who))
-			return ST_E_NOT_OWNER;
-		return delete_node(s, NODE(m), DEL_ASKED);
+		return delete_node(s, NODE(m), DEL_ASKED, NULL);
+	if (who->proto != OWNER_NATPMP && who->proto != OWNER_PCP)
+		return store_del(s, m->proto, m->eport, m->rhost, &who->addr);
+	if ((r = delete_verdict(m, who)) != ST_OK) {
+		notify(s, STORE_EV_DEL_REFUSED, m, &who->addr, 0, r);
+		return r;
 	}
-	return store_del(s, m->proto, m->eport, m->rhost, &who->addr);
+	return delete_node(s, NODE(m), DEL_ASKED, &who->addr);
 }
 
 enum store_result
 store_del_mapping(struct store *s, struct mapping *m)
 {
-	return delete_node(s, NODE(m), DEL_ASKED);
+	return delete_node(s, NODE(m), DEL_ASKED, NULL);
 }
 
 struct mapping *
@@ -1750,7 +1764,7 @@ store_del_owner(struct store *s, enum owner_proto op, const struct in6_addr *add
 		if ((proto != 0 && n->m.proto != proto) ||
 		    (iaddr != NULL && !addr_eq(n->m.iaddr, iaddr)))
 			continue;
-		if (delete_node(s, n, DEL_ASKED) == ST_OK)
+		if (delete_node(s, n, DEL_ASKED, addr) == ST_OK)
 			count++;
 	}
 	ent_put(s, o);
@@ -1832,7 +1846,7 @@ store_expire_now(struct store *s, uint64_t now_ms)
 	 * an answer about them. */
 	store_hold(s);
 	while (s->heap_n > 0 && s->heap[0]->m.expires <= now_ms)
-		delete_node(s, s->heap[0], DEL_EXPIRED);
+		delete_node(s, s->heap[0], DEL_EXPIRED, NULL);
 	store_commit(s);
 	arm_expiry(s);
 }
@@ -1882,7 +1896,7 @@ store_idle_pass(struct store *s)
 		/* Low 32 bits: equal after exactly k * 2^32 packets is a
 		 * chance not worth 4 more bytes in every mapping. */
 		if (nd->idle_seen && (uint32_t)packets == nd->fw_packets) {
-			if (delete_node(s, nd, DEL_IDLE) == ST_OK)
+			if (delete_node(s, nd, DEL_IDLE, NULL) == ST_OK)
 				removed++;
 			continue;
 		}

@@ -30,8 +30,8 @@
 #include <net/if.h>
 #include <sys/uio.h>
 
-#include "../daemon/conf.h"
-#include "../daemon/mapping.h"
+#include "conf.h"
+#include "mapping.h"
 
 struct nftnl_batch;
 

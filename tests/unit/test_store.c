@@ -171,13 +171,21 @@ TEST(store_expiry_refresh_moves_deadline)
 	fake_env_free(e);
 }
 
+/* Listeners: an addition or a refresh counts 1, a removal 100 (10),
+ * a refusal nothing. */
+static bool
+change_added(const struct store_change *ch)
+{
+	return ch->ev == STORE_EV_ADDED || ch->ev == STORE_EV_CHANGED || ch->ev == STORE_EV_RENEWED;
+}
+
 static void
-change_counter(void *arg, const struct mapping *m, bool added)
+change_counter(void *arg, const struct store_change *ch)
 {
 	struct igdd_ctx *ctx = arg;
 
-	(void)m;
-	ctx->system_update_id += added ? 1 : 100;
+	if (STORE_EV_IS_CHANGE(ch->ev))
+		ctx->system_update_id += change_added(ch) ? 1 : 100;
 }
 
 TEST(store_expiry_by_loop_timer)
@@ -197,10 +205,10 @@ TEST(store_expiry_by_loop_timer)
 }
 
 static void
-change_count_u(void *arg, const struct mapping *m, bool added)
+change_count_u(void *arg, const struct store_change *ch)
 {
-	(void)m;
-	*(unsigned *)arg += added ? 1 : 10;
+	if (STORE_EV_IS_CHANGE(ch->ev))
+		*(unsigned *)arg += change_added(ch) ? 1 : 10;
 }
 
 /* Every listener hears every change, and the list is bounded. */
@@ -524,16 +532,17 @@ TEST(store_pcp_nonce)
 TEST(store_permission_rules_apply)
 {
 	struct fake_env *e = fake_env_new(false);
-	struct perm_rule *rules = rules_new(2);
+	struct perm_rule *rules = rules_new(3);
 	struct mapping r = fake_req(TCP, 80, "192.168.1.10", 80, "web", OWNER_UPNP);
 
 	e->ctx.cfg.perms = rules;
-	e->ctx.cfg.n_perms = 2;
+	e->ctx.cfg.n_perms = 3;
 	rule_set(&rules[0], true, 1024, 65535, "192.168.1.0", 24);
 	rules[0].iport_min = 1024;
 	rule_set(&rules[1], true, 0, 65535, "192.168.1.0", 24);
 	rules[1].has_regex = true;
 	regcomp(&rules[1].regex, "^admin", REG_EXTENDED | REG_ICASE | REG_NOSUB);
+	rule_set(&rules[2], false, 0, 65535, "0.0.0.0", 0);	/* deny the rest */
 	fake_env_start(e);
 	CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_E_PERMISSION);	/* iport < 1024 */
 	CHECK(!store_permitted(e->s, 80, r.iaddr, 80, "web"));
@@ -546,7 +555,11 @@ TEST(store_permission_rules_apply)
 	r = fake_req(TCP, 2000, "192.168.1.10", 2000, "x", OWNER_UPNP);
 	CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_OK);
 	r = fake_req(TCP, 2001, "192.168.2.10", 2000, "x", OWNER_UPNP);
-	CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_E_PERMISSION);	/* default deny */
+	CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_E_PERMISSION);	/* the final deny */
+	/* without it, what no rule matches is allowed (miniupnpd) */
+	e->ctx.cfg.n_perms = 2;
+	CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_OK);
+	e->ctx.cfg.n_perms = 3;
 	fake_env_free(e);
 	regfree(&rules[1].regex);
 	free(rules);
