@@ -8,6 +8,7 @@
 
 #include "ctx.h"
 #include "log.h"
+#include "maplog.h"
 #include "natpmp.h"
 #include "store.h"
 #include "upstream.h"
@@ -59,6 +60,18 @@ result_from_store(enum store_result r)
 	return NATPMP_NO_RESOURCES;
 }
 
+/* A request refused here, before the store (which logs its own). */
+static void
+log_refused(struct igdd_ctx *ctx, const struct in6_addr *from, uint8_t proto, uint16_t iport,
+	    uint16_t eport, uint32_t lifetime, const char *why)
+{
+	struct mapping_owner me = { .addr = *from, .proto = OWNER_NATPMP };
+	struct mapping m = { .iaddr = from, .owner = &me, .eport = eport, .iport = iport,
+			     .proto = proto };
+
+	maplog_refused(ctx, &m, from, lifetime, lifetime == 0, why);
+}
+
 /* Delete one mapping (lifetime 0, §3.4).  A mapping that does not exist is
  * already deleted: success.  Mappings made by other means (UPnP, static)
  * are not NAT-PMP's to remove: refused. */
@@ -81,8 +94,10 @@ map_delete(struct igdd_ctx *ctx, const struct in6_addr *from, uint8_t proto, uin
 	m = store_find_owned(ctx->store, proto, from, iport, &me);
 	if (m != NULL)
 		return result_from_store(store_del_as(ctx->store, m, &me));
-	return store_find_internal(ctx->store, proto, from, iport) != NULL ? NATPMP_REFUSED
-									     : NATPMP_SUCCESS;
+	if (store_find_internal(ctx->store, proto, from, iport) == NULL)
+		return NATPMP_SUCCESS;
+	log_refused(ctx, from, proto, iport, 0, 0, "held by another protocol or client");
+	return NATPMP_REFUSED;
 }
 
 /* The relay's answer (or the store's, through it) as a NAT-PMP result. */
@@ -120,19 +135,29 @@ map_granted(const struct upstream_answer *a, uint32_t lifetime, uint16_t *got_ep
 	return NATPMP_SUCCESS;
 }
 
+/* The relay's part of a request: where a deferred answer goes (wt), or
+ * the answer that came (ans); deferred is set when the answer waits. */
+struct natpmp_relay {
+	struct upstream_waiter *wt;
+	const struct upstream_answer *ans;
+	bool deferred;
+};
+
 static enum natpmp_result
 map_add(struct igdd_ctx *ctx, const struct in6_addr *from, uint8_t proto, uint16_t iport,
 	uint16_t eport, uint32_t lifetime, uint16_t *got_eport, uint32_t *got_lifetime,
-	struct upstream_waiter *wt, bool *deferred)
+	struct natpmp_relay *rl)
 {
 	struct mapping req, *existing;
-	struct upstream_answer a;
 	struct mapping_owner owner = { .addr = *from, .proto = OWNER_NATPMP };
+	struct upstream_answer a;
 	unsigned flags = STORE_F_ANY_PORT;
 	char desc[32];
 
-	if (iport == 0)		/* "all ports" exists only for deletion (§3.4) */
+	if (iport == 0) {	/* "all ports" exists only for deletion (§3.4) */
+		log_refused(ctx, from, proto, iport, eport, lifetime, "internal port 0");
 		return NATPMP_REFUSED;
+	}
 	memset(&req, 0, sizeof(req));
 	req.proto = proto;
 	req.iaddr = from;
@@ -154,27 +179,115 @@ map_add(struct igdd_ctx *ctx, const struct in6_addr *from, uint8_t proto, uint16
 		return NATPMP_NO_RESOURCES;
 	req.desc = desc;
 	lifetime = store_clamp_lifetime(ctx->store, lifetime);
-	if (upstream_add(ctx, &req, lifetime, flags, 0, wt, &a, NULL) == 1) {
-		*deferred = true;
+	if (upstream_add(ctx, &req, lifetime, flags, 0, rl->wt, &a, NULL) == 1) {
+		rl->deferred = true;
 		return NATPMP_SUCCESS;
 	}
 	return map_granted(&a, lifetime, got_eport, got_lifetime);
 }
 
-/* The common part: a, when not NULL, is the relay's answer to this
- * request, which waited (natpmp_answer()). */
-static int
-handle(struct igdd_ctx *ctx, const struct in6_addr *from, const uint8_t *req, size_t len,
-       uint8_t *resp, size_t *resplen, struct upstream_waiter *wt,
-       const struct upstream_answer *ans)
+/* §3.5 "Unsupported Version": version 0, the opcode + 128, result 1,
+ * epoch.  (pmp_handle() sends versions other than 0 to PCP per RFC 6887
+ * §9; this path serves direct callers.) */
+static void
+answer_unsupp_version(const struct igdd_ctx *ctx, struct wr *w, uint8_t op)
 {
-	bool deferred = false;
-	struct rd r;
-	struct wr w;
-	uint8_t version, op, proto;
+	wr_u8(w, NATPMP_VERSION);
+	wr_u8(w, (uint8_t)(op + NATPMP_OP_RESPONSE));
+	wr_u16(w, NATPMP_UNSUPP_VERSION);
+	wr_u32(w, ctx_epoch(ctx));
+}
+
+/* §3.5: the entire request comes back with the top bit of the opcode set
+ * and result 5 in the (reserved) bytes 2-3.  Bytes 4-7 hold the epoch
+ * when the request was too short to have them, so a client sees the usual
+ * 8-byte error. */
+static void
+answer_unsupp_opcode(const struct igdd_ctx *ctx, struct wr *w, const uint8_t *req, size_t len,
+		     uint8_t *resp)
+{
+	uint8_t op = req[1];
+
+	if (len < 8) {
+		wr_u8(w, req[0]);
+		wr_u8(w, (uint8_t)(op + NATPMP_OP_RESPONSE));
+		wr_u16(w, NATPMP_UNSUPP_OPCODE);
+		wr_u32(w, ctx_epoch(ctx));
+	} else {
+		wr_bytes(w, req, len < NATPMP_RESP_MAX ? len : NATPMP_RESP_MAX);
+		resp[1] = (uint8_t)(op + NATPMP_OP_RESPONSE);
+		resp[2] = 0;
+		resp[3] = NATPMP_UNSUPP_OPCODE;
+	}
+}
+
+/* A map request (§3.3) after its opcode: decide through the store and
+ * write the answer.  -1 when it is too short (12 bytes). */
+static int
+answer_map(struct igdd_ctx *ctx, const struct in6_addr *from, struct rd *r, uint8_t op,
+	   struct wr *w, struct natpmp_relay *rl)
+{
+	uint8_t proto = op == NATPMP_OP_MAP_TCP ? IPPROTO_TCP : IPPROTO_UDP;
 	uint16_t iport, eport, got_eport = 0;
 	uint32_t lifetime, got_lifetime = 0;
 	enum natpmp_result res;
+
+	rd_u16(r);			/* reserved */
+	iport = rd_u16(r);
+	eport = rd_u16(r);
+	lifetime = rd_u32(r);
+	if (r->err)
+		return -1;
+	if (rl->ans != NULL) {
+		/* the relay's answer to this request, which waited */
+		res = map_granted(rl->ans, store_clamp_lifetime(ctx->store, lifetime), &got_eport,
+				  &got_lifetime);
+		if (res != NATPMP_SUCCESS && rl->ans->local == ST_OK)
+			log_refused(ctx, from, proto, iport, eport, lifetime,
+				    "the upstream gateway refused or did not answer");
+	} else if (ctx->ext_addr.s_addr == 0) {
+		res = NATPMP_NETWORK_FAILURE;
+		log_refused(ctx, from, proto, iport, eport, lifetime, "no external address");
+	} else if (lifetime == 0)
+		res = map_delete(ctx, from, proto, iport);
+	else
+		res = map_add(ctx, from, proto, iport, eport, lifetime, &got_eport,
+			      &got_lifetime, rl);
+	if (rl->deferred)
+		return NATPMP_DEFERRED;
+	if (log_debug_on()) {
+		char a[64];
+		log_debug("NAT-PMP %s from %s: %s %u -> %u, %us: result %d", lifetime ? "map" : "unmap",
+			  addr_str(from, a, sizeof(a)), proto_name(proto), iport, eport, lifetime,
+			  (int)res);
+	}
+	/* §3.3 response: the internal port echoed, the mapped external port
+	 * and the lifetime granted.  §3.4: a deletion answers external port
+	 * 0 and lifetime 0.  Errors echo the request's ports, lifetime 0. */
+	wr_u8(w, NATPMP_VERSION);
+	wr_u8(w, (uint8_t)(op + NATPMP_OP_RESPONSE));
+	wr_u16(w, res);
+	wr_u32(w, ctx_epoch(ctx));
+	wr_u16(w, iport);
+	if (res == NATPMP_SUCCESS) {
+		wr_u16(w, lifetime != 0 ? got_eport : 0);
+		wr_u32(w, lifetime != 0 ? got_lifetime : 0);
+	} else {
+		wr_u16(w, eport);
+		wr_u32(w, 0);
+	}
+	return 1;
+}
+
+/* The common part of natpmp_handle(), natpmp_handle_w(), natpmp_answer(). */
+static int
+handle(struct igdd_ctx *ctx, const struct in6_addr *from, const uint8_t *req, size_t len,
+       uint8_t *resp, size_t *resplen, struct natpmp_relay *rl)
+{
+	struct rd r;
+	struct wr w;
+	uint8_t version, op;
+	int rc = 1;
 
 	*resplen = 0;
 	rd_init(&r, req, len);
@@ -186,88 +299,22 @@ handle(struct igdd_ctx *ctx, const struct in6_addr *from, const uint8_t *req, si
 	 * looped back, or another server's): ignore it silently. */
 	if (op >= NATPMP_OP_RESPONSE)
 		return 0;
-	wr_init(&w, resp, NATPMP_RESP_MAX);
-	if (version != NATPMP_VERSION) {
-		/* §3.5: "Unsupported Version": version 0, the opcode + 128,
-		 * result 1, epoch.  (pmp_handle() sends versions other than 0
-		 * to PCP per RFC 6887 §9; this path serves direct callers.) */
-		wr_u8(&w, NATPMP_VERSION);
-		wr_u8(&w, (uint8_t)(op + NATPMP_OP_RESPONSE));
-		wr_u16(&w, NATPMP_UNSUPP_VERSION);
-		wr_u32(&w, ctx_epoch(ctx));
-		*resplen = wr_len(&w);
-		return 1;
-	}
-	switch (op) {
-	case NATPMP_OP_EXTERNAL:
+	if (version == NATPMP_VERSION && op == NATPMP_OP_EXTERNAL) {
 		/* §3.2: the request is 2 bytes; trailing bytes are ignored. */
 		*resplen = natpmp_external_response(ctx, resp, NATPMP_EXT_RESP_LEN);
 		return 1;
-	case NATPMP_OP_MAP_UDP:
-	case NATPMP_OP_MAP_TCP:
-		break;
-	default:
-		/* §3.5: the entire request comes back with the top bit of
-		 * the opcode set and result 5 in the (reserved) bytes 2-3.
-		 * Bytes 4-7 hold the epoch when the request was too short to
-		 * have them, so a client sees the usual 8-byte error. */
-		if (len < 8) {
-			wr_u8(&w, version);
-			wr_u8(&w, (uint8_t)(op + NATPMP_OP_RESPONSE));
-			wr_u16(&w, NATPMP_UNSUPP_OPCODE);
-			wr_u32(&w, ctx_epoch(ctx));
-		} else {
-			wr_bytes(&w, req, len < NATPMP_RESP_MAX ? len : NATPMP_RESP_MAX);
-			resp[1] = (uint8_t)(op + NATPMP_OP_RESPONSE);
-			resp[2] = 0;
-			resp[3] = NATPMP_UNSUPP_OPCODE;
-		}
-		if (w.err)
-			return -1;
-		*resplen = wr_len(&w);
-		return 1;
 	}
-	rd_u16(&r);			/* reserved */
-	iport = rd_u16(&r);
-	eport = rd_u16(&r);
-	lifetime = rd_u32(&r);
-	if (r.err)
-		return -1;		/* a map request is 12 bytes (§3.3) */
-	proto = op == NATPMP_OP_MAP_TCP ? IPPROTO_TCP : IPPROTO_UDP;
-
-	if (ans != NULL)
-		res = map_granted(ans, store_clamp_lifetime(ctx->store, lifetime), &got_eport,
-				  &got_lifetime);
-	else if (ctx->ext_addr.s_addr == 0)
-		res = NATPMP_NETWORK_FAILURE;
-	else if (lifetime == 0)
-		res = map_delete(ctx, from, proto, iport);
+	wr_init(&w, resp, NATPMP_RESP_MAX);
+	if (version != NATPMP_VERSION)
+		answer_unsupp_version(ctx, &w, op);
+	else if (op == NATPMP_OP_MAP_UDP || op == NATPMP_OP_MAP_TCP)
+		rc = answer_map(ctx, from, &r, op, &w, rl);
 	else
-		res = map_add(ctx, from, proto, iport, eport, lifetime, &got_eport,
-			      &got_lifetime, wt, &deferred);
-	if (deferred)
-		return NATPMP_DEFERRED;
-	if (log_debug_on()) {
-		char a[64];
-		log_debug("NAT-PMP %s from %s: %s %u -> %u, %us: result %d", lifetime ? "map" : "unmap",
-			  addr_str(from, a, sizeof(a)), proto_name(proto), iport, eport, lifetime,
-			  (int)res);
-	}
-	/* §3.3 response: the internal port echoed, the mapped external port
-	 * and the lifetime granted.  §3.4: a deletion answers external port
-	 * 0 and lifetime 0.  Errors echo the request's ports, lifetime 0. */
-	wr_u8(&w, NATPMP_VERSION);
-	wr_u8(&w, (uint8_t)(op + NATPMP_OP_RESPONSE));
-	wr_u16(&w, res);
-	wr_u32(&w, ctx_epoch(ctx));
-	wr_u16(&w, iport);
-	if (res == NATPMP_SUCCESS) {
-		wr_u16(&w, lifetime != 0 ? got_eport : 0);
-		wr_u32(&w, lifetime != 0 ? got_lifetime : 0);
-	} else {
-		wr_u16(&w, eport);
-		wr_u32(&w, 0);
-	}
+		answer_unsupp_opcode(ctx, &w, req, len, resp);
+	if (rc == NATPMP_DEFERRED)
+		return rc;
+	if (rc < 0 || w.err)
+		return -1;
 	*resplen = wr_len(&w);
 	return 1;
 }
@@ -276,19 +323,25 @@ int
 natpmp_handle(struct igdd_ctx *ctx, const struct in6_addr *from,
 	      const uint8_t *req, size_t len, uint8_t *resp, size_t *resplen)
 {
-	return handle(ctx, from, req, len, resp, resplen, NULL, NULL);
+	struct natpmp_relay rl = { NULL, NULL, false };
+
+	return handle(ctx, from, req, len, resp, resplen, &rl);
 }
 
 int
 natpmp_handle_w(struct igdd_ctx *ctx, const struct in6_addr *from, const uint8_t *req,
 		size_t len, uint8_t *resp, size_t *resplen, struct upstream_waiter *w)
 {
-	return handle(ctx, from, req, len, resp, resplen, w, NULL);
+	struct natpmp_relay rl = { w, NULL, false };
+
+	return handle(ctx, from, req, len, resp, resplen, &rl);
 }
 
 int
 natpmp_answer(struct igdd_ctx *ctx, const struct in6_addr *from, const uint8_t *req,
 	      size_t len, const struct upstream_answer *a, uint8_t *resp, size_t *resplen)
 {
-	return handle(ctx, from, req, len, resp, resplen, NULL, a);
+	struct natpmp_relay rl = { NULL, a, false };
+
+	return handle(ctx, from, req, len, resp, resplen, &rl);
 }

@@ -245,7 +245,7 @@ verdict_reachable(const struct stun *s)
 {
 	if (iface_addr_is_private(s->mapped) && s->filtering != STUN_FILTER_NONE)
 		return false;	/* behind a NAT whose outside is not public: a CGN */
-	if (s->ctx->cfg.ext_perform_stun == STUN_YES &&
+	if (s->ctx->cfg.ext_perform_stun == CFG_STUN_YES &&
 	    (s->filtering == STUN_FILTER_ADDRESS || s->filtering == STUN_FILTER_ADDRESS_PORT))
 		return false;	/* miniupnpd's yes: no port forwarding behind it */
 	return true;
@@ -543,13 +543,32 @@ ext_changed(struct igdd_ctx *ctx)
 
 /* --- life ------------------------------------------------------------------- */
 
+/* A host name is looked up once now, at start-up, before the system
+ * call filter: that loads the C library's resolver modules (executable
+ * mappings the filter refuses later) into the process, so that the child
+ * processes of later lookups inherit them.  Blocking, once. */
+static void
+resolver_preload(const char *host)
+{
+	struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_DGRAM }, *res;
+	struct in_addr a;
+
+	if (inet_pton(AF_INET, host, &a) == 1)
+		return;
+	if (getaddrinfo(host, NULL, &hints, &res) == 0)
+		freeaddrinfo(res);
+	else
+		log_warnx("STUN: cannot resolve %s now; trying again when STUN runs", host);
+}
+
 int
 stun_init(struct igdd_ctx *ctx)
 {
 	struct stun *s;
 
-	if (ctx->cfg.ext_perform_stun == STUN_NO)
+	if (ctx->cfg.ext_perform_stun == CFG_STUN_NO)
 		return 0;
+	resolver_preload(ctx->cfg.ext_stun_host);
 	s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		return -1;

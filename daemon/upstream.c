@@ -336,12 +336,15 @@ unqueue(struct upstream *u, struct up_entry *e)
 	e->due_next = NULL;
 }
 
-/* Off the key and outside-port indexes: the key is free for a new entry. */
+/* Off the key and outside-port indexes: the key is free for a new entry
+ * (its upstream port stays known: a delete upstream names it). */
 static void
 entry_detach(struct upstream *u, struct up_entry *e)
 {
 	chain_del(&u->khash[hslot(u, e->proto, e->lport)], e, false);
-	outside_set(u, e, 0);
+	if (e->in_x)
+		chain_del(&u->xhash[hslot(u, e->proto, e->xport)], e, true);
+	e->in_x = false;
 	list_unlink(&u->live, e);
 	u->n--;
 }
@@ -1288,14 +1291,17 @@ first_of_port(struct mapping *m, void *arg)
 }
 
 static void
-store_changed(void *arg, const struct mapping *m, bool added)
+store_changed(void *arg, const struct store_change *ch)
 {
 	struct upstream *u = arg;
+	const struct mapping *m = ch->m;
+	bool added = ch->ev == STORE_EV_ADDED || ch->ev == STORE_EV_CHANGED ||
+		     ch->ev == STORE_EV_RENEWED;
 	struct up_entry *e;
 	struct mapping *other = NULL;
 
-	if (u->drv == NULL)
-		return;
+	if (u->drv == NULL || !STORE_EV_IS_CHANGE(ch->ev))
+		return;	/* refusals: nothing was made or removed */
 	e = key_find(u, m->proto, m->eport);
 	if (added) {
 		if (e == NULL)	/* made without the relay (admin, static) */

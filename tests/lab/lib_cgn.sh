@@ -194,8 +194,8 @@ ms_now() { date +%s%3N; }
 # element "tcp . PORT ..." or miniupnpd's rule "@nh,72,8 0x6 th dport PORT",
 # the protocol byte of the IPv4 header).
 cgn_maps() {
-	_n=0x6; [ "$1" = udp ] && _n=0x11
-	cgn nft list ruleset 2>/dev/null | grep -Eqi "(\b$1 \. $2\b|@nh,72,8 $_n th dport $2\b)"
+	_pn=0x6; [ "$1" = udp ] && _pn=0x11
+	cgn nft list ruleset 2>/dev/null | grep -Eqi "(\b$1 \. $2\b|@nh,72,8 $_pn th dport $2\b)"
 }
 
 # cgn_restart_empty [RULE]: kill -9 the CGN's daemon, forget everything it

@@ -11,10 +11,11 @@
 #define TCP IPPROTO_TCP
 
 static void
-count_changes(void *arg, const struct mapping *m, bool added)
+count_changes(void *arg, const struct store_change *ch)
 {
-	(void)m;
-	*(unsigned *)arg += added ? 1 : 100;
+	if (STORE_EV_IS_CHANGE(ch->ev))
+		*(unsigned *)arg += ch->ev == STORE_EV_ADDED || ch->ev == STORE_EV_CHANGED ||
+				    ch->ev == STORE_EV_RENEWED ? 1 : 100;
 }
 
 static struct fake_env *
