@@ -75,10 +75,18 @@ struct igdd_ctx {
 	/* called after the external address or link state changed */
 	ctx_hook ext_hooks[CTX_MAX_HOOKS];
 	unsigned n_ext_hooks;
+	/* called after any address or link change of any interface */
+	ctx_hook addr_hooks[CTX_MAX_HOOKS];
+	unsigned n_addr_hooks;
 };
 
 /* Register fn to run when the external address or link changes. */
 void ctx_add_ext_hook(struct igdd_ctx *ctx, ctx_hook fn);
+/* Register fn to run after any interface address or link change (the
+ * rtnetlink watcher's debounced batches), whether or not the reported
+ * external address moved: the firewall's set of external addresses
+ * follows the WAN interface's secondary addresses too. */
+void ctx_add_addr_hook(struct igdd_ctx *ctx, ctx_hook fn);
 
 /* LAN interfaces come and go in slots of ctx->lan that never move (the
  * front ends keep their per-interface state by slot): add takes a free

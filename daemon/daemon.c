@@ -61,6 +61,22 @@ fwwatch_fire(struct loop_timer *t)
 	loop_timer_set(&ctx->loop, t, FW_CHECK_MS);
 }
 
+/* The firewall's set of external addresses follows the interfaces (an
+ * address hook: every address or link change, not only the reported
+ * address's). */
+static void
+fw_addrs_sync(struct igdd_ctx *ctx)
+{
+	struct fw_addrs a;
+
+	if (ctx->fw == NULL || ctx->fw_ops->set_addrs == NULL)
+		return;
+	memset(&a, 0, sizeof(a));
+	a.n_ext = iface_ext_addrs(ctx, a.ext, FW_EXT_MAX);
+	if (ctx->fw_ops->set_addrs(ctx->fw, &a) < 0)
+		log_warnx("nftables: inbound mappings may not match the external address");
+}
+
 int
 daemon_configure(struct igdd_ctx *ctx, int argc, char **argv, FILE *out, FILE *err)
 {
@@ -256,6 +272,8 @@ daemon_start(struct igdd_ctx *ctx)
 	ctx->fw = ctx->fw_ops->init(cfg);
 	if (ctx->fw == NULL)
 		fatalx("cannot set up the nftables state");
+	fw_addrs_sync(ctx);
+	ctx_add_addr_hook(ctx, fw_addrs_sync);
 	ctx->store = store_new(ctx, ctx->fw_ops, ctx->fw);
 	if (ctx->store == NULL)
 		fatalx("cannot create the mapping store");

@@ -6,10 +6,22 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include "../daemon/mapping.h"
 
 struct config;
 struct fw;
+
+#define FW_EXT_MAX	16	/* external addresses kept in the kernel */
+
+/* The gateway's addresses as the data plane needs them: the external
+ * ones (inbound DNAT and hairpin match only traffic addressed to them)
+ * and the served LANs. */
+struct fw_addrs {
+	struct in_addr ext[FW_EXT_MAX];
+	size_t n_ext;
+};
 
 struct fw_ops {
 	/* Create or attach to the configured table/chains/maps (idempotent). */
@@ -32,6 +44,9 @@ struct fw_ops {
 	 * firewall reload), idempotently; the caller then re-installs the
 	 * mappings with install_all.  0 / -1. */
 	int (*restore)(struct fw *fw);
+	/* Keep the kernel's set of external addresses equal to a->ext (one
+	 * transaction when it changed; restore puts it back).  0 / -1. */
+	int (*set_addrs)(struct fw *fw, const struct fw_addrs *a);
 	/* Remove igdd's kernel state (clean stop) and free fw. */
 	void (*shutdown)(struct fw *fw, int remove_state);
 };

@@ -55,6 +55,8 @@ struct fw {
 	uint32_t qseq;		/* gets and dumps, in their own range */
 	int sndbuf;
 	bool has_destroy;
+	bool addrs_known;	/* addrs is what the kernel's ext4 holds */
+	struct fw_addrs addrs;
 	struct nft_layout l;
 	char rbuf[RECV_BUF];	/* replies: acks and dumps, one at a time */
 };
@@ -845,7 +847,8 @@ nft_install_all(struct fw *fw, const struct mapping *const *ms, size_t n)
 	if (batch_start(fw, &bt) < 0)
 		goto out;
 	for (k = 0; k < NFT_SET_COUNT; k++)
-		if (nft_msg_elems(&bt, &fw->l, (enum nft_set_id)k, NFT_MSG_DELSETELEM, NULL, 0, 0) < 0)
+		if (k != NFT_SET_EXT4 &&
+		    nft_msg_elems(&bt, &fw->l, (enum nft_set_id)k, NFT_MSG_DELSETELEM, NULL, 0, 0) < 0)
 			goto nomem;
 	if ((nany > 0 && (nft_msg_elems(&bt, &fw->l, NFT_SET_DNAT4, NFT_MSG_NEWSETELEM, any, nany, now) < 0 ||
 			  nft_msg_elems(&bt, &fw->l, NFT_SET_FWD4, NFT_MSG_NEWSETELEM, any, nany, now) < 0)) ||
@@ -938,10 +941,72 @@ nomem:
 	return -1;
 }
 
+/* Put the known external addresses into ext4 (flush and add). */
+static int
+put_ext_addrs(struct fw *fw, const struct fw_addrs *a)
+{
+	struct nft_batch bt;
+
+	if (batch_start(fw, &bt) < 0)
+		return -1;
+	if (nft_msg_ext_addrs(&bt, &fw->l, a->ext, a->n_ext) < 0) {
+		nft_batch_free(&bt);
+		errno = ENOMEM;
+		return -1;
+	}
+	return commit(fw, &bt);
+}
+
+static int
+addr_cmp(const void *a, const void *b)
+{
+	uint32_t x = ntohl(((const struct in_addr *)a)->s_addr);
+	uint32_t y = ntohl(((const struct in_addr *)b)->s_addr);
+
+	return x < y ? -1 : x > y;
+}
+
+static int
+nft_set_addrs(struct fw *fw, const struct fw_addrs *a)
+{
+	struct fw_addrs want;
+	size_t i, n = 0;
+
+	/* sorted and without duplicates or 0.0.0.0, so equal lists compare equal */
+	memset(&want, 0, sizeof(want));
+	for (i = 0; i < a->n_ext && i < FW_EXT_MAX; i++)
+		if (a->ext[i].s_addr != 0)
+			want.ext[n++] = a->ext[i];
+	qsort(want.ext, n, sizeof(want.ext[0]), addr_cmp);
+	for (i = 0; i < n; i++)
+		if (want.n_ext == 0 || want.ext[want.n_ext - 1].s_addr != want.ext[i].s_addr)
+			want.ext[want.n_ext++] = want.ext[i];
+	if (fw->addrs_known && fw->addrs.n_ext == want.n_ext &&
+	    memcmp(fw->addrs.ext, want.ext, want.n_ext * sizeof(want.ext[0])) == 0)
+		return 0;
+	if (put_ext_addrs(fw, &want) < 0) {
+		log_warn("nftables: setting the external addresses");
+		return -1;
+	}
+	for (i = 0; i < want.n_ext; i++)
+		log_debug("nftables: external address %s", ADDR4_STR(want.ext[i]));
+	fw->addrs = want;
+	fw->addrs_known = true;
+	return 0;
+}
+
+/* The objects come back empty: the external addresses are put back with
+ * them (the mappings come with install_all). */
 static int
 nft_restore(struct fw *fw)
 {
-	return fw->l.own ? init_own(fw) : init_integrate(fw);
+	if ((fw->l.own ? init_own(fw) : init_integrate(fw)) < 0)
+		return -1;
+	if (fw->addrs_known && put_ext_addrs(fw, &fw->addrs) < 0) {
+		log_warn("nftables: restoring the external addresses");
+		return -1;
+	}
+	return 0;
 }
 
 static void
@@ -962,5 +1027,6 @@ const struct fw_ops nft_ops = {
 	.counters = nft_counters,
 	.check = nft_check,
 	.restore = nft_restore,
+	.set_addrs = nft_set_addrs,
 	.shutdown = nft_shutdown,
 };

@@ -45,15 +45,23 @@ static const uint8_t set_fields[NFT_SET_COUNT][4] = {
 	[NFT_SET_DNAT4] = { DT_INET_PROTO, DT_INET_SERVICE, 0, 0 },
 	[NFT_SET_FWD4_RH] = { DT_IPADDR, DT_IPADDR, DT_INET_PROTO, DT_INET_SERVICE },
 	[NFT_SET_FWD4] = { DT_IPADDR, DT_INET_PROTO, DT_INET_SERVICE, 0 },
+	[NFT_SET_EXT4] = { DT_IPADDR, 0, 0, 0 },
 };
 static const char *const set_base_name[NFT_SET_COUNT] = {
-	"dnat4_rh", "dnat4", "fwd4_rh", "fwd4",
+	"dnat4_rh", "dnat4", "fwd4_rh", "fwd4", "ext4",
 };
 
 static bool
 set_is_map(enum nft_set_id id)
 {
 	return id == NFT_SET_DNAT4_RH || id == NFT_SET_DNAT4;
+}
+
+/* Looked up by the nat rules, so kept in the nat table. */
+static bool
+set_in_nat(enum nft_set_id id)
+{
+	return set_is_map(id) || id == NFT_SET_EXT4;
 }
 
 const char *
@@ -113,7 +121,7 @@ nft_layout_init(struct nft_layout *l, const struct config *cfg, bool timeouts)
 const char *
 nft_set_table(const struct nft_layout *l, enum nft_set_id id, uint16_t *family)
 {
-	if (set_is_map(id)) {
+	if (set_in_nat(id)) {
 		*family = l->nat_family;
 		return l->nat_table;
 	}
@@ -405,6 +413,35 @@ nft_msg_elem_key(struct nft_batch *bt, const struct nft_layout *l, enum nft_set_
 	return rc;
 }
 
+int
+nft_msg_ext_addrs(struct nft_batch *bt, const struct nft_layout *l, const struct in_addr *a,
+		  size_t n)
+{
+	struct nftnl_set_elem *e;
+	struct nftnl_set *s;
+	uint16_t family;
+	size_t i;
+	int rc;
+
+	if (nft_msg_elems(bt, l, NFT_SET_EXT4, NFT_MSG_DELSETELEM, NULL, 0, 0) < 0)
+		return -1;
+	if (n == 0)
+		return 0;
+	if ((s = set_ref(l, NFT_SET_EXT4, &family)) == NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if ((e = nftnl_set_elem_alloc()) == NULL) {
+			nftnl_set_free(s);
+			return -1;
+		}
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, &a[i].s_addr, sizeof(a[i].s_addr));
+		nftnl_set_elem_add(s, e);
+	}
+	rc = elems_flush_msg(bt, s, NFT_MSG_NEWSETELEM, family);
+	nftnl_set_free(s);
+	return rc;
+}
+
 /* ---- table, chains, sets ---- */
 
 int
@@ -682,7 +719,8 @@ e_accept(struct nftnl_rule *r)
 #define TH_DPORT_OFF	2
 
 /* The expressions of one rule, as `nft --debug=netlink` prints them:
- *  nat:     iifname . nfproto ipv4 . [ip saddr .] l4proto . th dport
+ *  nat:     iifname . nfproto ipv4 . ip daddr -> lookup ext4 .
+ *           [ip saddr .] l4proto . th dport
  *           -> lookup map -> dnat ip addr reg 1 proto reg 9
  *  forward: iifname . ct status dnat . nfproto ipv4 . [ip saddr .] ip daddr
  *           . l4proto . th dport -> lookup set -> accept */
@@ -701,6 +739,10 @@ rule_exprs(struct nftnl_rule *r, const struct nft_layout *l, enum nft_rule_id id
 	if (!nat && e_ct_dnat(r) < 0)
 		return -1;
 	if (e_nfproto_ipv4(r) < 0)
+		return -1;
+	/* to one of the gateway's external addresses (issue 14, finding 8) */
+	if (nat && (e_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IPV4_DADDR_OFF, 4, reg) < 0 ||
+		    e_lookup(r, l, NFT_SET_EXT4, false) < 0))
 		return -1;
 	if (rh && e_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IPV4_SADDR_OFF, 4, reg++) < 0)
 		return -1;

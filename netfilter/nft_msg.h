@@ -7,10 +7,22 @@
  *     map dnat4     inet_proto . inet_service : ipv4_addr . inet_service
  *     set fwd4_rh   ipv4_addr . ipv4_addr . inet_proto . inet_service
  *     set fwd4      ipv4_addr . inet_proto . inet_service
+ *     set ext4      ipv4_addr: the external addresses (below)
  *     chain prerouting (nat, dstnat): two dnat lookups, restricted first
  *     chain forward (filter, policy accept): two set lookups, accept
  * Integration: the same maps/sets (prefixed igdd_) in the configured
  * tables, the same rules in the configured chains, tagged comment "igdd".
+ *
+ * Inbound DNAT applies to traffic that arrives on the external interface
+ * addressed to one of the gateway's external addresses, the set ext4:
+ * the reported address (ext_ip, which on a CGN test host is on no
+ * interface) and every IPv4 address of the external interface.  Traffic
+ * routed through the gateway to other hosts, or sent to its LAN address,
+ * is never translated.  The rules never change; the daemon keeps ext4 in
+ * step with the interface (fw_ops.set_addrs, one transaction per address
+ * change).  `fib daddr . iif type local` would need no upkeep, but it
+ * cannot name ext_ip, and the hairpin rules, which see packets arriving
+ * on a LAN interface, need the same set of addresses anyway.
  *
  * The forward sets are keyed on what the forward hook sees after DNAT:
  * the internal address and port.  `ct original proto-dst` (the external
@@ -52,6 +64,7 @@ enum nft_set_id {
 	NFT_SET_DNAT4,
 	NFT_SET_FWD4_RH,
 	NFT_SET_FWD4,
+	NFT_SET_EXT4,			/* the external addresses, no mapping's */
 	NFT_SET_COUNT,			/* room for dnat6/fwd6 */
 };
 
@@ -116,6 +129,9 @@ int nft_msg_elems(struct nft_batch *bt, const struct nft_layout *l, enum nft_set
 /* The same for one raw key (used to remove a stale element). */
 int nft_msg_elem_key(struct nft_batch *bt, const struct nft_layout *l, enum nft_set_id id,
 		     uint16_t type, const uint8_t *key, size_t keylen);
+/* The set of external addresses: a flush and these n addresses. */
+int nft_msg_ext_addrs(struct nft_batch *bt, const struct nft_layout *l,
+		      const struct in_addr *a, size_t n);
 
 /* Init objects. */
 int nft_msg_table(struct nft_batch *bt, const struct nft_layout *l, uint16_t type);

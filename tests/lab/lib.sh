@@ -116,6 +116,17 @@ lab_conf() {
 	} >"$1"
 }
 
+# lab_integrate_conf: the keys that attach igdd to the chains of
+# conf/nftables-integrate.nft (miniupnpd-nftables' layout), for lab_conf's
+# stdin.
+lab_integrate_conf() {
+	echo "upnp_table_name=filter"
+	echo "upnp_nat_table_name=filter"
+	echo "upnp_forward_chain=miniupnpd"
+	echo "upnp_nat_chain=prerouting_miniupnpd"
+	echo "upnp_nat_postrouting_chain=postrouting_miniupnpd"
+}
+
 # lab_start_igdd CONF [ARGS...]: start igdd in the gateway, wait until it
 # says it started (5 s at most).
 lab_start_igdd() {

@@ -4,6 +4,7 @@
  *   fwctl [CONF] [options] COMMAND ...
  *   options: --table T --nat-table T --forward-chain C --nat-chain C
  *            --postrouting-chain C --family-split --ext-if IF --lease S -v
+ *            --ext-addr A (repeatable; default: the addresses of --ext-if)
  *   commands (init/add/install start with the backend's init, which is
  *   idempotent; the others attach to the existing state):
  *     init                                  init only
@@ -25,6 +26,7 @@
 
 #include "conf.h"
 #include "fw.h"
+#include "iface.h"
 #include "log.h"
 #include "mapping.h"
 #include "nft_msg.h"
@@ -36,7 +38,7 @@ usage(void)
 	fprintf(stderr,
 		"usage: fwctl [CONF] [--table T] [--nat-table T] [--forward-chain C]\n"
 		"             [--nat-chain C] [--postrouting-chain C] [--family-split]\n"
-		"             [--ext-if IF] [--lease SECONDS] [-v] COMMAND ...\n"
+		"             [--ext-if IF] [--ext-addr A]... [--lease SECONDS] [-v] COMMAND ...\n"
 		"commands: init | add|del|counters PROTO EPORT IADDR IPORT [RHOST] |\n"
 		"          install (mappings on stdin) | check | shutdown\n");
 	return 2;
@@ -136,11 +138,14 @@ main(int argc, char **argv)
 	struct fwctl_map fm;
 	struct mapping *m = fm_mapping(&fm);
 	struct fw *fw;
+	struct fw_addrs addrs;
+	struct in6_addr a6;
 	uint32_t lease = 0;
 	const char *cmd;
 	int i = 1, verbose = 0, rc = 0;
 
 	conf_defaults(&cfg);
+	memset(&addrs, 0, sizeof(addrs));
 	if (i < argc && argv[i][0] != '-' && strchr(argv[i], '/') != NULL) {
 		if (conf_parse_file(&cfg, argv[i], stderr) < 0)
 			return 2;
@@ -173,6 +178,9 @@ main(int argc, char **argv)
 			r = name_opt(cfg.upnp_nat_postrouting_chain, v, &cfg);
 		else if (strcmp(o, "--ext-if") == 0)
 			r = str_copy(cfg.ext_ifname, sizeof(cfg.ext_ifname), v);
+		else if (strcmp(o, "--ext-addr") == 0 && addrs.n_ext < FW_EXT_MAX &&
+			 addr_parse(v, &a6) == 0 && addr_is_v4(&a6))
+			addrs.ext[addrs.n_ext++] = addr_to_v4(&a6);
 		else if (strcmp(o, "--lease") == 0)
 			r = parse_u32(v, 0, 1u << 30, &lease);
 		else
@@ -201,6 +209,13 @@ main(int argc, char **argv)
 		fprintf(stderr, "fwctl: init failed\n");
 		return 1;
 	}
+	/* The external addresses, as the daemon keeps them (not for check
+	 * and shutdown, which look at what is there). */
+	if (addrs.n_ext == 0)
+		addrs.n_ext = iface_v4_addrs(cfg.ext_ifname, addrs.ext, FW_EXT_MAX);
+	if (strcmp(cmd, "check") != 0 && strcmp(cmd, "shutdown") != 0 &&
+	    ops->set_addrs(fw, &addrs) < 0)
+		fprintf(stderr, "fwctl: cannot set the external addresses\n");
 	if (strcmp(cmd, "init") == 0) {
 		rc = 0;
 	} else if (strcmp(cmd, "add") == 0) {

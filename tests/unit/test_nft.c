@@ -396,7 +396,8 @@ TEST(nft_install_many_one_transaction)
 
 struct rule_seen {
 	int lookups, nats, immediates, cts;
-	char set[CFG_NAME_MAX];
+	char set[CFG_NAME_MAX];		/* the last lookup's */
+	char first_set[CFG_NAME_MAX];	/* the first lookup's */
 };
 
 static int
@@ -406,7 +407,9 @@ expr_cb(struct nftnl_expr *e, void *data)
 	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
 
 	if (strcmp(name, "lookup") == 0) {
-		rs->lookups++;
+		if (rs->lookups++ == 0)
+			str_copy(rs->first_set, sizeof(rs->first_set),
+				 nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET));
 		str_copy(rs->set, sizeof(rs->set), nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET));
 	} else if (strcmp(name, "nat") == 0) {
 		rs->nats++;
@@ -451,7 +454,9 @@ TEST(nft_rules_tagged_and_shaped)
 		CHECK_STR(nftnl_rule_get_str(r, NFTNL_RULE_CHAIN),
 			  i < 2 ? "prerouting_miniupnpd" : "miniupnpd");
 		nftnl_expr_foreach(r, expr_cb, &rs);
-		CHECK_EQ(rs.lookups, 1);
+		/* nat rules: the destination is an external address first */
+		CHECK_EQ(rs.lookups, i < 2 ? 2 : 1);
+		CHECK_STR(rs.first_set, i < 2 ? "igdd_ext4" : sets[i]);
 		CHECK_STR(rs.set, sets[i]);
 		CHECK_EQ(rs.nats, i < 2 ? 1 : 0);
 		CHECK_EQ(rs.immediates, i < 2 ? 0 : 1);
