@@ -61,6 +61,11 @@ struct igdd_ctx {
 	struct fw *fw;
 	struct store *store;
 	struct loop_timer fw_check;	/* daemon.c: the firewall watchdog */
+	struct loop_fd fw_events;	/* daemon.c: its change notifications */
+	unsigned fw_dirty;		/* daemon.c: FW_EV_* seen since the last check */
+	uint64_t fw_verified;		/* daemon.c: last contents check (monotonic ms) */
+	uint64_t fw_verify_gen;		/* daemon.c: store generation when it began */
+	bool fw_verifying;		/* daemon.c: a contents check under way */
 
 	/* protocol modules' private state */
 	struct ssdp *ssdp;

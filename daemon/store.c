@@ -1740,6 +1740,38 @@ store_reinstall(struct store *s)
 }
 
 int
+store_fw_verify_start(struct store *s)
+{
+	const struct mapping **ms;
+	size_t n;
+	int r;
+
+	if (!has_fw(s) || s->ops->verify_start == NULL)
+		return 1;
+	if (collect_all(s, true, &ms, &n) < 0)
+		return -1;
+	r = s->ops->verify_start(s->fw, ms, n);
+	free(ms);
+	return r < 0 ? -1 : 2;
+}
+
+int
+store_fw_verify_step(struct store *s)
+{
+	if (!has_fw(s) || s->ops->verify_step == NULL)
+		return 1;
+	return s->ops->verify_step(s->fw);
+}
+
+uint64_t
+store_generation(const struct store *s)
+{
+	const struct store_stats *st = &s->stats;
+
+	return st->added + st->deleted + st->expired + st->idle_removed + st->refreshed;
+}
+
+int
 store_add_listener(struct store *s, store_change_cb cb, void *arg)
 {
 	if (s->n_listeners >= STORE_MAX_LISTENERS)

@@ -23,6 +23,10 @@ struct fw_addrs {
 	size_t n_ext;
 };
 
+#define FW_EV_OBJECTS	0x01	/* a table, chain, rule or set of igdd's changed */
+#define FW_EV_ELEMS	0x02	/* elements of igdd's sets changed */
+#define FW_EV_LOST	0x04	/* notifications were lost (receive buffer full) */
+
 struct fw_ops {
 	/* Create or attach to the configured table/chains/maps (idempotent). */
 	struct fw *(*init)(const struct config *cfg);
@@ -47,6 +51,19 @@ struct fw_ops {
 	/* Keep the kernel's set of external addresses equal to a->ext (one
 	 * transaction when it changed; restore puts it back).  0 / -1. */
 	int (*set_addrs)(struct fw *fw, const struct fw_addrs *a);
+	/* Do the kernel's sets hold as many elements as these mappings (every
+	 * enabled one) and the external addresses make?  start computes the
+	 * counts and asks for the first set's elements; each step reads a
+	 * little of the answer (a dump per set: O(n) in all, a periodic check
+	 * in steps of about a millisecond, never per request) and returns 2
+	 * while under way, then 1 (agree) or 0 (differ, logged); -1 error. */
+	int (*verify_start)(struct fw *fw, const struct mapping *const *ms, size_t n);
+	int (*verify_step)(struct fw *fw);
+	/* Notifications of changes that other processes make to igdd's
+	 * objects: a non-blocking descriptor to wait on (-1: none), and
+	 * reading what arrived: FW_EV_* bits (0: nothing of igdd's). */
+	int (*events_fd)(struct fw *fw);
+	int (*events_read)(struct fw *fw);
 	/* Remove igdd's kernel state (clean stop) and free fw. */
 	void (*shutdown)(struct fw *fw, int remove_state);
 };

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <linux/filter.h>
 #include <sys/socket.h>
 #include <sys/utsname.h>
 #include <linux/netfilter.h>
@@ -48,8 +49,19 @@
 #define REQ_BUF		1024		/* one get request */
 #define MAX_TAGGED	64
 
+/* A contents check under way (fw_ops.verify_start/verify_step). */
+struct nft_verify {
+	struct mnl_socket *nl;
+	size_t want[NFT_SET_COUNT];	/* SIZE_MAX: not checked */
+	size_t have;
+	int set;			/* being dumped */
+	uint32_t seq;
+	bool agree;
+};
+
 struct fw {
 	struct mnl_socket *nl;
+	struct mnl_socket *ev;	/* change notifications (NFNLGRP_NFTABLES), lazily */
 	uint32_t portid;
 	uint32_t seq;		/* transactions */
 	uint32_t qseq;		/* gets and dumps, in their own range */
@@ -57,6 +69,7 @@ struct fw {
 	bool has_destroy;
 	bool addrs_known;	/* addrs is what the kernel's ext4 holds */
 	struct fw_addrs addrs;
+	struct nft_verify verify;
 	struct nft_layout l;
 	char rbuf[RECV_BUF];	/* replies: acks and dumps, one at a time */
 };
@@ -508,6 +521,10 @@ fw_open(void)
 static void
 fw_close(struct fw *fw)
 {
+	if (fw->ev != NULL)
+		mnl_socket_close(fw->ev);
+	if (fw->verify.nl != NULL)
+		mnl_socket_close(fw->verify.nl);
 	mnl_socket_close(fw->nl);
 	free(fw);
 }
@@ -891,6 +908,278 @@ nft_counters(struct fw *fw, const struct mapping *m, uint64_t *packets)
 	return 0;
 }
 
+/* ---- contents: element counts ---- */
+
+static int
+count_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *a, *e;
+
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg))
+		if (mnl_attr_get_type(a) == NFTA_SET_ELEM_LIST_ELEMENTS)
+			mnl_attr_for_each_nested(e, a)
+				(*(size_t *)data)++;
+	return MNL_CB_OK;
+}
+
+/* Distinct keys of the mappings in one set (several mappings may share a
+ * forward element): an open-addressing table of 64-bit key hashes. */
+static size_t
+distinct_keys(enum nft_set_id id, const struct mapping *const *ms, size_t n)
+{
+	uint8_t key[NFT_KEY_MAX];
+	size_t cap = 16, i, j, count = 0, kl;
+	uint64_t *tab, h;
+
+	while (cap < 2 * n)
+		cap *= 2;
+	if ((tab = calloc(cap, sizeof(*tab))) == NULL)
+		return SIZE_MAX;
+	for (i = 0; i < n; i++) {
+		if ((kl = nft_elem_key(id, ms[i], key)) == 0)
+			continue;
+		h = 1469598103934665603ull;	/* FNV-1a */
+		for (j = 0; j < kl; j++)
+			h = (h ^ key[j]) * 1099511628211ull;
+		h |= 1;				/* 0 marks an empty slot */
+		for (j = h & (cap - 1); tab[j] != 0 && tab[j] != h; j = (j + 1) & (cap - 1))
+			;
+		if (tab[j] == 0) {
+			tab[j] = h;
+			count++;
+		}
+	}
+	free(tab);
+	return count;
+}
+
+/* Ask for the next set's elements (a dump on the verification's own
+ * socket: it must not meet a transaction's acks): 1 asked, 0 no set
+ * left, -1 error. */
+static int
+verify_next(struct fw *fw)
+{
+	struct nft_verify *v = &fw->verify;
+	char buf[REQ_BUF];
+	struct nftnl_set *s;
+	struct nlmsghdr *nlh;
+	uint16_t family;
+
+	while (++v->set < NFT_SET_COUNT && v->want[v->set] == SIZE_MAX)
+		;				/* not checked (ext4 unknown) */
+	if (v->set >= NFT_SET_COUNT)
+		return 0;
+	if ((s = nftnl_set_alloc()) == NULL)
+		return -1;
+	v->have = 0;
+	v->seq = next_seq(fw, 1);
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, nft_set_table(&fw->l, (enum nft_set_id)v->set, &family));
+	nftnl_set_set_str(s, NFTNL_SET_NAME, fw->l.set_name[v->set]);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, family, NLM_F_DUMP, v->seq);
+	nftnl_set_elems_nlmsg_build_payload(nlh, s);
+	nftnl_set_free(s);
+	return mnl_socket_sendto(v->nl, nlh, nlh->nlmsg_len) < 0 ? -1 : 1;
+}
+
+/* Expected element counts: every set's from the mappings ms[0..n) (every
+ * enabled one), ext4's from the known external addresses; then the first
+ * dump is asked for. */
+static int
+nft_verify_start(struct fw *fw, const struct mapping *const *ms, size_t n)
+{
+	struct nft_verify *v = &fw->verify;
+	int k;
+
+	/* A dump left half-read (a check interrupted) keeps its socket busy. */
+	if (v->nl != NULL && v->set >= 0 && v->set < NFT_SET_COUNT) {
+		mnl_socket_close(v->nl);
+		v->nl = NULL;
+	}
+	if (v->nl == NULL) {
+		v->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+		if (v->nl == NULL || mnl_socket_bind(v->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+			if (v->nl != NULL)
+				mnl_socket_close(v->nl);
+			v->nl = NULL;
+			return -1;
+		}
+	}
+	for (k = 0; k < NFT_SET_COUNT; k++) {
+		if (k == NFT_SET_EXT4)
+			v->want[k] = fw->addrs_known ? fw->addrs.n_ext : SIZE_MAX;
+		else if ((v->want[k] = distinct_keys((enum nft_set_id)k, ms, n)) == SIZE_MAX)
+			return -1;
+	}
+	v->set = -1;
+	v->agree = true;
+	return verify_next(fw) < 0 ? -1 : 0;
+}
+
+/* One buffer of the dump under way, counted on the wire.  The kernel walks
+ * a set from its start for every buffer it fills (about 300 elements), so
+ * a whole dump is quadratic: about 0.2 s at 100,000 elements, which in one
+ * go would stall the daemon; a step is one buffer, about a millisecond. */
+static int
+nft_verify_step(struct fw *fw)
+{
+	struct nft_verify *v = &fw->verify;
+	struct pollfd p = { .fd = mnl_socket_get_fd(v->nl), .events = POLLIN };
+	ssize_t n;
+	int r;
+
+	if (v->set < 0 || v->set >= NFT_SET_COUNT)
+		return v->agree ? 1 : 0;
+	if (poll(&p, 1, ACK_TIMEOUT_MS) <= 0 ||
+	    (n = mnl_socket_recvfrom(v->nl, fw->rbuf, RECV_BUF)) < 0)
+		return -1;
+	r = mnl_cb_run(fw->rbuf, (size_t)n, v->seq, mnl_socket_get_portid(v->nl), count_cb, &v->have);
+	if (r < 0)
+		return -1;
+	if (r != MNL_CB_STOP)
+		return 2;
+	if (v->have != v->want[v->set]) {
+		log_warnx("nftables: %s holds %zu elements, igdd expects %zu",
+			  fw->l.set_name[v->set], v->have, v->want[v->set]);
+		v->agree = false;
+	}
+	r = verify_next(fw);
+	if (r < 0)
+		return -1;
+	return r > 0 ? 2 : v->agree ? 1 : 0;
+}
+
+/* ---- change notifications ---- */
+
+/* Drop, in the kernel, the notifications of igdd's own transactions (the
+ * sender's port id is the nlmsghdr's), so that a big install_all does not
+ * flood the socket.  A classic BPF load is big-endian: compare with the
+ * port id in network order. */
+static int
+events_filter(int fd, uint32_t portid)
+{
+	struct sock_filter code[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct nlmsghdr, nlmsg_pid)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, htonl(portid), 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, 0),
+		BPF_STMT(BPF_RET | BPF_K, 0xffffffffu),
+	};
+	struct sock_fprog prog = { ARRAY_SIZE(code), code };
+
+	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog));
+}
+
+static int
+nft_events_fd(struct fw *fw)
+{
+	int grp = NFNLGRP_NFTABLES, rcv = RCVBUF_BYTES, fd;
+
+	if (fw->ev != NULL)
+		return mnl_socket_get_fd(fw->ev);
+	fw->ev = mnl_socket_open2(NETLINK_NETFILTER, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fw->ev == NULL || mnl_socket_bind(fw->ev, 0, MNL_SOCKET_AUTOPID) < 0)
+		goto fail;
+	fd = mnl_socket_get_fd(fw->ev);
+	if (events_filter(fd, fw->portid) < 0 ||
+	    mnl_socket_setsockopt(fw->ev, NETLINK_ADD_MEMBERSHIP, &grp, sizeof(grp)) < 0)
+		goto fail;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(rcv)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+	return fd;
+fail:
+	log_warn("nftables: change notifications");
+	if (fw->ev != NULL)
+		mnl_socket_close(fw->ev);
+	fw->ev = NULL;
+	return -1;
+}
+
+static bool
+is_chain(const struct nft_layout *l, const char *name)
+{
+	return strcmp(name, l->nat_chain) == 0 || strcmp(name, l->forward_chain) == 0;
+}
+
+static bool
+is_set(const struct nft_layout *l, const char *name)
+{
+	int k;
+
+	for (k = 0; k < NFT_SET_COUNT; k++)
+		if (strcmp(name, l->set_name[k]) == 0)
+			return true;
+	return false;
+}
+
+/* What a notification (from another process: the filter dropped igdd's
+ * own) says about igdd's objects: FW_EV_* bits. */
+static unsigned
+event_kind(const struct nft_layout *l, const struct nlmsghdr *nlh)
+{
+	const struct nfgenmsg *g = mnl_nlmsg_get_payload(nlh);
+	const char *attr[4] = { NULL, NULL, NULL, NULL };
+	const struct nlattr *a;
+	uint16_t t;
+
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*g)) ||
+	    (nlh->nlmsg_type >> 8) != NFNL_SUBSYS_NFTABLES)
+		return 0;
+	mnl_attr_for_each(a, nlh, sizeof(*g)) {
+		t = mnl_attr_get_type(a);
+		if (t < 4 && mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
+			attr[t] = mnl_attr_get_str(a);
+	}
+	/* attribute 1 is the table's name in every message of these types */
+	if (attr[1] == NULL ||
+	    !((g->nfgen_family == l->nat_family && strcmp(attr[1], l->nat_table) == 0) ||
+	      (g->nfgen_family == l->filter_family && strcmp(attr[1], l->filter_table) == 0)))
+		return 0;
+	switch (nlh->nlmsg_type & 0xff) {
+	case NFT_MSG_NEWSETELEM: case NFT_MSG_DELSETELEM:	/* NFTA_SET_ELEM_LIST_SET */
+		return attr[2] != NULL && is_set(l, attr[2]) ? FW_EV_ELEMS : 0;
+	case NFT_MSG_NEWSET: case NFT_MSG_DELSET:		/* NFTA_SET_NAME */
+		return attr[2] != NULL && is_set(l, attr[2]) ? FW_EV_OBJECTS : 0;
+	case NFT_MSG_NEWRULE: case NFT_MSG_DELRULE:		/* NFTA_RULE_CHAIN */
+		return attr[2] != NULL && is_chain(l, attr[2]) ? FW_EV_OBJECTS : 0;
+	case NFT_MSG_NEWCHAIN: case NFT_MSG_DELCHAIN:		/* NFTA_CHAIN_NAME */
+		return attr[3] != NULL && is_chain(l, attr[3]) ? FW_EV_OBJECTS : 0;
+	case NFT_MSG_NEWTABLE: case NFT_MSG_DELTABLE:
+		return FW_EV_OBJECTS;
+	default:
+		return 0;
+	}
+}
+
+static int
+nft_events_read(struct fw *fw)
+{
+	unsigned kinds = 0;
+	ssize_t n;
+
+	if (fw->ev == NULL)
+		return 0;
+	for (;;) {
+		struct nlmsghdr *nlh;
+		int left;
+
+		n = mnl_socket_recvfrom(fw->ev, fw->rbuf, RECV_BUF);
+		if (n < 0) {
+			if (errno == ENOBUFS) {		/* some were lost: look */
+				kinds |= FW_EV_LOST;
+				continue;
+			}
+			if (errno == EINTR)
+				continue;
+			break;				/* EAGAIN: all read */
+		}
+		left = (int)n;
+		for (nlh = (struct nlmsghdr *)fw->rbuf; mnl_nlmsg_ok(nlh, left);
+		     nlh = mnl_nlmsg_next(nlh, &left))
+			if (nlh->nlmsg_pid != fw->portid)
+				kinds |= event_kind(&fw->l, nlh);
+	}
+	return (int)kinds;
+}
+
 static int
 nft_check(struct fw *fw)
 {
@@ -1028,5 +1317,9 @@ const struct fw_ops nft_ops = {
 	.check = nft_check,
 	.restore = nft_restore,
 	.set_addrs = nft_set_addrs,
+	.verify_start = nft_verify_start,
+	.verify_step = nft_verify_step,
+	.events_fd = nft_events_fd,
+	.events_read = nft_events_read,
 	.shutdown = nft_shutdown,
 };

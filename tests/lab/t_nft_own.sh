@@ -69,6 +69,13 @@ check "fwd4 holds exactly 2 elements" test "$(nelems fwd4)" = 2
 check "installed tcp 8000 carries traffic" reach tcp 8000 tok-tcp
 check "installed udp 8001 carries traffic" reach udp 8001 tok-udp
 check "installed restricted tcp 8002 carries traffic from $OUT2" reach_from "$OUT2" tcp 8002 tok-rh
+check "verify: the sets hold what the 3 mappings make" \
+	sh -c "ip netns exec $NS_GW '$FWCTL' $F verify <'$LAB_DIR/small'"
+gw nft delete element inet igdd fwd4 "{ $C1 . udp . 9001 }"
+check_not "verify: a forward element deleted behind the backend's back is seen" \
+	sh -c "ip netns exec $NS_GW '$FWCTL' $F verify <'$LAB_DIR/small'"
+check "install_all puts it back" sh -c "ip netns exec $NS_GW '$FWCTL' $F install <'$LAB_DIR/small'"
+check "verify agrees again" sh -c "ip netns exec $NS_GW '$FWCTL' $F verify <'$LAB_DIR/small'"
 
 gw nft flush ruleset
 check_not "check reports 0 after nft flush ruleset" fwctl $F check

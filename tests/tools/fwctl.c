@@ -13,6 +13,9 @@
  *     counters PROTO EPORT IADDR IPORT [RHOST]   print its packet count
  *     install                               install_all of the mappings
  *                                           on stdin, one per line as for add
+ *     verify                                do the sets hold as many elements
+ *                                           as the mappings on stdin make?
+ *                                           print 1 (exit 0) or 0 (exit 1)
  *     check                                 print 1 (and exit 0) or 0 (exit 1)
  *     shutdown                              remove igdd's kernel state
  *
@@ -40,7 +43,7 @@ usage(void)
 		"             [--nat-chain C] [--postrouting-chain C] [--family-split]\n"
 		"             [--ext-if IF] [--ext-addr A]... [--lease SECONDS] [-v] COMMAND ...\n"
 		"commands: init | add|del|counters PROTO EPORT IADDR IPORT [RHOST] |\n"
-		"          install (mappings on stdin) | check | shutdown\n");
+		"          install|verify (mappings on stdin) | check | shutdown\n");
 	return 2;
 }
 
@@ -85,9 +88,9 @@ name_opt(char *dst, const char *v, struct config *cfg)
 	return str_copy(dst, CFG_NAME_MAX, v);
 }
 
-/* install: mappings from stdin, one per line, as add's arguments. */
+/* install or verify: mappings from stdin, one per line, as add's arguments. */
 static int
-do_install(const struct fw_ops *ops, struct fw *fw, uint32_t lease)
+do_install(const struct fw_ops *ops, struct fw *fw, uint32_t lease, bool verify)
 {
 	struct fwctl_map *ms = NULL;
 	const struct mapping **ptrs = NULL;
@@ -122,12 +125,19 @@ do_install(const struct fw_ops *ops, struct fw *fw, uint32_t lease)
 		return 1;
 	for (i = 0; i < n; i++)
 		ptrs[i] = fm_mapping(&ms[i]);
-	rc = ops->install_all(fw, ptrs, n);
-	if (rc < 0)
-		fprintf(stderr, "fwctl: install_all: %s\n", strerror(errno));
+	if (verify) {
+		rc = ops->verify_start(fw, ptrs, n);
+		while (rc == 0 && (rc = ops->verify_step(fw)) == 2)
+			rc = 0;
+		printf("%d\n", rc);
+	} else {
+		rc = ops->install_all(fw, ptrs, n);
+		if (rc < 0)
+			fprintf(stderr, "fwctl: install_all: %s\n", strerror(errno));
+	}
 	free(ptrs);
 	free(ms);
-	return rc < 0 ? 1 : 0;
+	return verify ? rc != 1 : rc < 0;
 }
 
 int
@@ -214,7 +224,7 @@ main(int argc, char **argv)
 	if (addrs.n_ext == 0)
 		addrs.n_ext = iface_v4_addrs(cfg.ext_ifname, addrs.ext, FW_EXT_MAX);
 	if (strcmp(cmd, "check") != 0 && strcmp(cmd, "shutdown") != 0 &&
-	    ops->set_addrs(fw, &addrs) < 0)
+	    strcmp(cmd, "verify") != 0 && ops->set_addrs(fw, &addrs) < 0)
 		fprintf(stderr, "fwctl: cannot set the external addresses\n");
 	if (strcmp(cmd, "init") == 0) {
 		rc = 0;
@@ -229,7 +239,9 @@ main(int argc, char **argv)
 		if (rc == 0)
 			printf("%llu\n", (unsigned long long)packets);
 	} else if (strcmp(cmd, "install") == 0) {
-		rc = do_install(ops, fw, lease);
+		rc = do_install(ops, fw, lease, false);
+	} else if (strcmp(cmd, "verify") == 0) {
+		rc = do_install(ops, fw, lease, true);
 	} else if (strcmp(cmd, "check") == 0) {
 		int c = ops->check(fw);
 
@@ -242,7 +254,7 @@ main(int argc, char **argv)
 		ops->shutdown(fw, 0);
 		return usage();
 	}
-	if (rc != 0 && strcmp(cmd, "check") != 0)
+	if (rc != 0 && strcmp(cmd, "check") != 0 && strcmp(cmd, "verify") != 0)
 		fprintf(stderr, "fwctl: %s failed: %s\n", cmd, strerror(errno));
 	ops->shutdown(fw, 0);
 	return rc;
