@@ -1237,12 +1237,14 @@ refresh(struct store *s, struct st_node *n, const struct mapping *cand, struct m
 	return ST_OK;
 }
 
-enum store_del_why { DEL_ASKED, DEL_EXPIRED, DEL_IDLE };
+/* DEL_REFUSED: the kernel refused to install it (nothing of it is there). */
+enum store_del_why { DEL_ASKED, DEL_EXPIRED, DEL_IDLE, DEL_REFUSED };
 
 static enum store_result
 delete_node(struct store *s, struct st_node *n, enum store_del_why why)
 {
-	if (has_fw(s) && n->m.enabled && s->ops->del(s->fw, &n->m, forward_shared(s, n)) < 0) {
+	if (has_fw(s) && n->m.enabled && why != DEL_REFUSED &&
+	    s->ops->del(s->fw, &n->m, forward_shared(s, n)) < 0) {
 		s->stats.fw_errors++;
 		log_warn("firewall refused to delete %s %u", proto_name(n->m.proto), n->m.eport);
 		/* A lease that is over goes anyway: the kernel most likely
@@ -1254,13 +1256,54 @@ delete_node(struct store *s, struct st_node *n, enum store_del_why why)
 	journal(s, '-', &n->m);
 	arm_expiry(s);
 	switch (why) {
-	case DEL_ASKED: s->stats.deleted++; break;
+	case DEL_ASKED: case DEL_REFUSED: s->stats.deleted++; break;
 	case DEL_EXPIRED: s->stats.expired++; break;
 	case DEL_IDLE: s->stats.idle_removed++; break;
 	}
 	notify(s, &n->m, false);
 	node_free(s, n);
 	return ST_OK;
+}
+
+/* Install every enabled mapping in one transaction.  When the kernel
+ * refuses it (a full set, a kernel limit), install them one by one and
+ * drop, logged, each one it refuses, so that the store, the lease file
+ * and the kernel still hold the same mappings.  One transaction per
+ * mapping only on that path.  0, or -1 when not even that could be done. */
+static int
+install_or_drop(struct store *s)
+{
+	const struct mapping **ms;
+	size_t n, i, dropped = 0;
+	char a[INET6_ADDRSTRLEN];
+
+	if (collect_all(s, true, &ms, &n) < 0)
+		return -1;
+	if (s->ops->install_all(s->fw, ms, n) == 0) {
+		free(ms);
+		return 0;
+	}
+	s->stats.fw_errors++;
+	log_warn("firewall refused %zu mappings in one transaction; installing them one by one", n);
+	if (s->ops->install_all(s->fw, NULL, 0) < 0) {
+		free(ms);
+		return -1;
+	}
+	store_hold(s);
+	for (i = 0; i < n; i++) {
+		struct st_node *nd = NODE((struct mapping *)(uintptr_t)ms[i]);
+		if (s->ops->add(s->fw, &nd->m) == 0)
+			continue;
+		log_warn("firewall refused %s %u -> %s:%u: dropped", proto_name(nd->m.proto),
+			 nd->m.eport, addr_str(nd->m.iaddr, a, sizeof(a)), nd->m.iport);
+		s->stats.fw_errors++;
+		delete_node(s, nd, DEL_REFUSED);
+		dropped++;
+	}
+	store_commit(s);
+	free(ms);
+	log_warnx("firewall: %zu of %zu mappings installed, %zu dropped", n - dropped, n, dropped);
+	return 0;
 }
 
 /* --- public API ------------------------------------------------------ */
@@ -1427,28 +1470,18 @@ restore_record(void *arg, const struct lease_record *r)
 int
 store_restore(struct store *s)
 {
-	const struct mapping **ms;
 	size_t n;
-	int r;
 
 	if (s->cfg->lease_file[0] != '\0' &&
 	    lease_replay(s->cfg->lease_file, restore_record, s) < 0)
 		return -1;
 	/* One transaction replaces whatever igdd left in the kernel (a
-	 * kill -9, a crash) with exactly what the lease file says. */
-	if (has_fw(s) && s->ops->install_all != NULL) {
-		if (collect_all(s, true, &ms, &n) < 0) {
-			drop_all(s);
-			return -1;
-		}
-		r = s->ops->install_all(s->fw, ms, n);
-		free(ms);
-		if (r < 0) {
-			log_warn("firewall refused to install %zu restored mappings", n);
-			s->stats.fw_errors++;
-			drop_all(s);
-			return -1;
-		}
+	 * kill -9, a crash) with exactly what the lease file says; what the
+	 * kernel refuses is dropped (install_or_drop). */
+	if (has_fw(s) && s->ops->install_all != NULL && install_or_drop(s) < 0) {
+		log_warn("firewall refused to install %zu restored mappings", ost_count(&s->tree));
+		drop_all(s);
+		return -1;
 	}
 	if (s->lease != NULL)
 		journal_compact(s);
@@ -1724,19 +1757,9 @@ store_permitted(const struct store *s, uint16_t eport, const struct in6_addr *ia
 int
 store_reinstall(struct store *s)
 {
-	const struct mapping **ms;
-	size_t n;
-	int r;
-
 	if (!has_fw(s) || s->ops->install_all == NULL)
 		return 0;
-	if (collect_all(s, true, &ms, &n) < 0)
-		return -1;
-	r = s->ops->install_all(s->fw, ms, n);
-	free(ms);
-	if (r < 0)
-		s->stats.fw_errors++;
-	return r < 0 ? -1 : 0;
+	return install_or_drop(s);
 }
 
 int

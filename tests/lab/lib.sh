@@ -283,10 +283,11 @@ lab_lease_view() {
 		END { for (k in m) print k, m[k] }' "$LAB_DIR/igdd.leases" 2>/dev/null | sort
 }
 
-# lab_kernel_view: the mappings in igdd's own nftables maps, same format.
+# lab_kernel_view: the mappings in igdd's own nftables maps, same format
+# (LAB_KV_TABLE=filter LAB_KV_PREFIX=igdd_: integrated into table inet filter).
 lab_kernel_view() {
 	for _m in dnat4 dnat4_rh; do
-		gw nft list map inet igdd "$_m" 2>/dev/null | awk -v rh="$_m" '
+		gw nft list map inet "${LAB_KV_TABLE:-igdd}" "${LAB_KV_PREFIX:-}$_m" 2>/dev/null | awk -v rh="$_m" '
 			/elements = \{/ { on = 1; sub(/.*elements = \{/, "") }
 			on { buf = buf " " $0 } /\}/ && on { on = 0 }
 			END { sub(/\}.*/, "", buf); n = split(buf, el, ",")
