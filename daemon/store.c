@@ -906,6 +906,30 @@ client_verdict(struct store *s, const struct mapping *m, bool fresh)
 	return ST_E_NOT_LAN;
 }
 
+/* Two LANs stay apart: a requester creates, refreshes or deletes a
+ * mapping only to an internal client on its own LAN interface, unless a
+ * permission rule explicitly allows that client (the first rule that
+ * matches is an allow: with no rules at all, the default "allow" is not
+ * enough).  The administrator's static mappings are exempt; so is a
+ * requester on no served LAN (a lease record whose LAN went: its client
+ * was checked by client_verdict()). */
+static bool
+lans_apart(const struct store *s, const struct mapping *m, uint16_t eport,
+	   const struct in6_addr *requester)
+{
+	const struct lan_iface *li, *lr;
+	int k;
+
+	if (is_static(m) || !addr_is_v4(requester) || !addr_is_v4(m->iaddr))
+		return false;
+	li = ctx_lan_for_addr(s->ctx, addr_to_v4(m->iaddr));
+	lr = ctx_lan_for_addr(s->ctx, addr_to_v4(requester));
+	if (li == NULL || lr == NULL || li->ifindex == lr->ifindex)
+		return false;
+	k = perm_match(s->cfg->perms, s->cfg->n_perms, eport, m->iaddr, m->iport, m->desc);
+	return k < 0 || !s->cfg->perms[k].allow;
+}
+
 static enum store_result
 quota(const struct store *s, const struct mapping *cand)
 {
@@ -1005,6 +1029,10 @@ decide(struct store *s, struct mapping *cand, unsigned flags, struct st_node **e
 	if (s->cfg->secure_mode && !is_static(cand) && !(flags & STORE_F_THIRD_PARTY) &&
 	    !addr_eq(cand->iaddr, &cand->owner->addr))
 		return ST_E_SECURE;
+	if (lans_apart(s, cand, cand->eport, &cand->owner->addr)) {
+		log_debug("internal client on another LAN than its requester, no rule allows it");
+		return ST_E_PERMISSION;
+	}
 	if (old != NULL) {
 		r = refresh_verdict(old, cand, flags);
 		if (r == ST_OK && !permitted(s, cand, cand->eport))
@@ -1451,7 +1479,7 @@ restore_record(void *arg, const struct lease_record *r)
 			 addr_str(cand.iaddr, a, sizeof(a)), cand.iport);
 		return;
 	}
-	if (!permitted(s, &cand, cand.eport)) {
+	if (!permitted(s, &cand, cand.eport) || lans_apart(s, &cand, cand.eport, &cand.owner->addr)) {
 		log_info("lease %s %u -> %s:%u no longer permitted, dropped",
 			 proto_name(cand.proto), cand.eport,
 			 addr_str(cand.iaddr, a, sizeof(a)), cand.iport);
@@ -1557,6 +1585,8 @@ store_del(struct store *s, uint8_t proto, uint16_t eport, const struct in6_addr 
 			return ST_E_NOT_OWNER;
 		if (s->cfg->secure_mode && !addr_eq(requester, n->m.iaddr) &&
 		    !addr_eq(requester, &n->m.owner->addr))
+			return ST_E_NOT_OWNER;
+		if (lans_apart(s, &n->m, n->m.eport, requester))
 			return ST_E_NOT_OWNER;
 	}
 	return delete_node(s, n, DEL_ASKED);

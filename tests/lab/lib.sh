@@ -1,6 +1,7 @@
 # lib.sh - the lab: a gateway built out of network namespaces.
 #
 #   c1, c2 (LAN clients) --- lan0 (bridge) [gw: igdd, nftables] wan0 --- out
+#   c3 (with LAB_LAN2=a.b.c) --- lan1 (bridge) -/
 #
 # Source it, call lab_up, and everything is torn down on exit, error or
 # Ctrl-C.  Names are unique per run; traffic stays inside these namespaces.
@@ -13,12 +14,17 @@ PROBE=${PROBE:-$LAB_TOP/build/tools/probe}
 LAB_LAN=${LAB_LAN:-192.168.77}		# LAN /24: gw .$LAB_GW_HOST, c1 .10, c2 .11
 LAB_GW_HOST=${LAB_GW_HOST:-1}
 LAB_WAN=${LAB_WAN:-198.51.100}		# WAN /24: gw .1, out .2
+LAB_LAN2=${LAB_LAN2:-}			# a second LAN /24 (gw .1 on lan1, c3 .10), if set
 LAB_TEST=${LAB_TEST:-$(basename "$0" .sh)}
 LAB_ID=${LAB_ID:-$(printf '%04x%04x' $$ "$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')" | cut -c1-8)}
 NS_GW=igdd-$LAB_ID-gw
 NS_C1=igdd-$LAB_ID-c1
 NS_C2=igdd-$LAB_ID-c2
 NS_OUT=igdd-$LAB_ID-out
+NS_C3=
+[ -n "$LAB_LAN2" ] && NS_C3=igdd-$LAB_ID-c3
+GW_LAN2=$LAB_LAN2.1
+C3=$LAB_LAN2.10
 GW_LAN=$LAB_LAN.$LAB_GW_HOST
 GW_WAN=$LAB_WAN.1
 C1=$LAB_LAN.10
@@ -33,6 +39,7 @@ gw() { ip netns exec "$NS_GW" "$@"; }
 c1() { ip netns exec "$NS_C1" "$@"; }
 c2() { ip netns exec "$NS_C2" "$@"; }
 out() { ip netns exec "$NS_OUT" "$@"; }
+c3() { ip netns exec "$NS_C3" "$@"; }
 
 pass() { echo "PASS lab/$LAB_TEST: $*"; }
 fail() { echo "FAIL lab/$LAB_TEST: $*"; LAB_FAILED=1; }
@@ -56,7 +63,7 @@ lab_down() {
 	for p in $LAB_PIDS $IGDD_PID; do kill "$p" 2>/dev/null; done
 	sleep 0.1
 	for p in $LAB_PIDS $IGDD_PID; do kill -9 "$p" 2>/dev/null; done
-	for ns in $NS_GW $NS_C1 $NS_C2 $NS_OUT; do
+	for ns in $NS_GW $NS_C1 $NS_C2 $NS_OUT $NS_C3; do
 		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
 		ip netns del "$ns" 2>/dev/null
 	done
@@ -99,6 +106,25 @@ lab_up() {
 	for i in $(seq 1 20); do
 		[ "$(gw cat /sys/class/net/c1p/brport/state)" = 3 ] &&
 			[ "$(gw cat /sys/class/net/c2p/brport/state)" = 3 ] && break
+		sleep 0.1
+	done
+	[ -z "$LAB_LAN2" ] || lab_up_lan2
+}
+
+# The second LAN (LAB_LAN2): bridge lan1 in the gateway, client c3.
+lab_up_lan2() {
+	ip netns add "$NS_C3" || return 1
+	ip -n "$NS_C3" link set lo up
+	gw ip link add lan1 type bridge
+	gw ip link set lan1 up
+	gw ip link add c3p type veth peer name eth0 netns "$NS_C3"
+	gw ip link set c3p master lan1 up
+	gw ip addr add "$GW_LAN2/24" dev lan1
+	c3 ip addr add "$C3/24" dev eth0
+	c3 ip link set eth0 up
+	c3 ip route add default via "$GW_LAN2"
+	for i in $(seq 1 20); do
+		[ "$(gw cat /sys/class/net/c3p/brport/state)" = 3 ] && break
 		sleep 0.1
 	done
 }
@@ -160,7 +186,7 @@ lab_stop_igdd() {
 # lab_listen c1|c2|out tcp|udp PORT TOKEN: a listener in that namespace.
 lab_listen() {
 	case $1 in
-	c1) _ns=$NS_C1 ;; c2) _ns=$NS_C2 ;; out) _ns=$NS_OUT ;; gw) _ns=$NS_GW ;;
+	c1) _ns=$NS_C1 ;; c2) _ns=$NS_C2 ;; c3) _ns=$NS_C3 ;; out) _ns=$NS_OUT ;; gw) _ns=$NS_GW ;;
 	*) echo "lab_listen: no namespace $1" >&2; return 1 ;;
 	esac
 	shift
