@@ -172,13 +172,26 @@ static void
 fw_addrs_sync(struct igdd_ctx *ctx)
 {
 	struct fw_addrs a;
+	unsigned k;
+	int r;
 
 	if (ctx->fw == NULL || ctx->fw_ops->set_addrs == NULL)
 		return;
 	memset(&a, 0, sizeof(a));
 	a.n_ext = iface_ext_addrs(ctx, a.ext, FW_EXT_MAX);
-	if (ctx->fw_ops->set_addrs(ctx->fw, &a) < 0)
+	for (k = 0; k < ctx->n_lan && a.n_lan < FW_LAN_MAX; k++) {
+		const struct lan_iface *l = &ctx->lan[k];
+		if (l->gone || str_copy(a.lan[a.n_lan].name, IF_NAMESIZE, l->name) < 0)
+			continue;
+		a.lan[a.n_lan].addr = l->addr;
+		a.lan[a.n_lan++].mask = l->mask;
+	}
+	r = ctx->fw_ops->set_addrs(ctx->fw, &a);
+	if (r < 0)
 		log_warnx("nftables: inbound mappings may not match the external address");
+	/* hairpin elements name their client's LAN interface */
+	if (r > 0 && ctx->store != NULL && store_reinstall(ctx->store) < 0)
+		log_warnx("nftables: the mappings could not follow the LAN interfaces");
 }
 
 int
@@ -330,6 +343,7 @@ daemon_lan_up(struct igdd_ctx *ctx, const struct lan_iface *lan)
 			daemon_lan_down(ctx, (unsigned)slot);
 			return -1;
 		}
+	fw_addrs_sync(ctx);
 	return slot;
 }
 
@@ -342,6 +356,7 @@ daemon_lan_down(struct igdd_ctx *ctx, unsigned slot)
 		if (frontend_on(ctx, i))
 			frontends[i].teardown(ctx, slot);
 	ctx_lan_remove(ctx, slot);
+	fw_addrs_sync(ctx);
 }
 
 int

@@ -1130,6 +1130,75 @@ node_free(struct store *s, struct st_node *n)
 	free(n);
 }
 
+enum peer_kind { PEER_ANY, PEER_SAME_RHOST, PEER_BEFORE };
+
+/* Another enabled mapping than n with m's internal side (protocol,
+ * address, port): any one, one with m's remote host too (it needs the
+ * same forward element), or one before n in key order.  Walks one probe
+ * run of the internal-side index, which holds every mapping to that
+ * internal address and port. */
+static const struct st_node *
+internal_peer(const struct store *s, const struct st_node *n, const struct mapping *m,
+	      enum peer_kind k)
+{
+	size_t mask = s->ihash_size - 1, i = ihash_of(s, m->proto, m->iaddr, m->iport) & mask;
+	const struct st_node *o;
+
+	/* Stored mappings share address entries: equal is the same pointer. */
+	for (; (o = s->ihash[i]) != NULL; i = (i + 1) & mask) {
+		if (o == n || !o->m.enabled || o->m.proto != m->proto || o->m.iport != m->iport ||
+		    o->m.iaddr != m->iaddr)
+			continue;
+		if ((k == PEER_SAME_RHOST && o->m.rhost != m->rhost) ||
+		    (k == PEER_BEFORE && tree_cmp(&o->tn, &n->tn) > 0))
+			continue;
+		return o;
+	}
+	return NULL;
+}
+
+/* What n's mapping m (n's own, or what it becomes) shares with the other
+ * mappings of its internal side: for an add, whether one of them holds
+ * the SNAT element already (how: PEER_ANY, or PEER_BEFORE when they are
+ * installed one by one in key order); for a delete, whether another needs
+ * the forward element, and which one takes the SNAT element over. */
+static struct fw_share
+share_add(const struct store *s, const struct st_node *n, const struct mapping *m,
+	  enum peer_kind how)
+{
+	struct fw_share sh = { .snat = internal_peer(s, n, m, how) != NULL };
+
+	return sh;
+}
+
+static struct fw_share
+share_del(const struct store *s, const struct st_node *n, const struct mapping *m)
+{
+	const struct st_node *heir = internal_peer(s, n, m, PEER_ANY);
+	struct fw_share sh = {
+		.forward = internal_peer(s, n, m, PEER_SAME_RHOST) != NULL,
+		.snat_heir = heir != NULL ? &heir->m : NULL,
+	};
+
+	return sh;
+}
+
+static int
+fw_add(struct store *s, const struct st_node *n, const struct mapping *m)
+{
+	struct fw_share sh = share_add(s, n, m, PEER_ANY);
+
+	return s->ops->add(s->fw, m, &sh);
+}
+
+static int
+fw_del(struct store *s, const struct st_node *n, const struct mapping *m)
+{
+	struct fw_share sh = share_del(s, n, m);
+
+	return s->ops->del(s->fw, m, &sh);
+}
+
 static enum store_result
 insert_new(struct store *s, const struct mapping *cand, struct mapping **out)
 {
@@ -1138,7 +1207,7 @@ insert_new(struct store *s, const struct mapping *cand, struct mapping **out)
 	if (n == NULL)
 		return ST_E_NOMEM;
 	n->m.created = time_wall();
-	if (has_fw(s) && n->m.enabled && s->ops->add(s->fw, &n->m) < 0) {
+	if (has_fw(s) && n->m.enabled && fw_add(s, n, &n->m) < 0) {
 		log_warn("firewall refused %s %u", proto_name(n->m.proto), n->m.eport);
 		s->stats.fw_errors++;
 		node_free(s, n);
@@ -1154,26 +1223,6 @@ insert_new(struct store *s, const struct mapping *cand, struct mapping **out)
 	return ST_OK;
 }
 
-/* Does another enabled mapping need the same forward element as n (same
- * protocol, internal side and remote host)?  Walks one probe run of the
- * internal-side index, which holds every mapping to that internal address
- * and port. */
-static bool
-forward_shared(const struct store *s, const struct st_node *n)
-{
-	const struct mapping *m = &n->m;
-	size_t mask = s->ihash_size - 1, i;
-	const struct st_node *o;
-
-	/* Stored mappings share address entries: equal is the same pointer. */
-	for (i = ihash_home(s, n); (o = s->ihash[i]) != NULL; i = (i + 1) & mask) {
-		if (o != n && o->m.enabled && o->m.proto == m->proto && o->m.iport == m->iport &&
-		    o->m.iaddr == m->iaddr && o->m.rhost == m->rhost)
-			return true;
-	}
-	return false;
-}
-
 /* Change the kernel from n's mapping to upd.  0, or -1 with the kernel as
  * before.  Every refresh goes to the backend: it renews the kernel
  * element's timeout. */
@@ -1186,11 +1235,11 @@ fw_replace(struct store *s, const struct st_node *n, const struct mapping *upd)
 	if (!has_fw(s))
 		return 0;
 	if (old->enabled && upd->enabled && !changed)
-		return s->ops->add(s->fw, upd);
-	if (old->enabled && s->ops->del(s->fw, old, forward_shared(s, n)) < 0)
+		return fw_add(s, n, upd);
+	if (old->enabled && fw_del(s, n, old) < 0)
 		return -1;
-	if (upd->enabled && s->ops->add(s->fw, upd) < 0) {
-		if (old->enabled && s->ops->add(s->fw, old) < 0)
+	if (upd->enabled && fw_add(s, n, upd) < 0) {
+		if (old->enabled && fw_add(s, n, old) < 0)
 			log_warn("firewall: could not restore %s %u after a failed replace",
 				 proto_name(old->proto), old->eport);
 		return -1;
@@ -1271,8 +1320,7 @@ enum store_del_why { DEL_ASKED, DEL_EXPIRED, DEL_IDLE, DEL_REFUSED };
 static enum store_result
 delete_node(struct store *s, struct st_node *n, enum store_del_why why)
 {
-	if (has_fw(s) && n->m.enabled && why != DEL_REFUSED &&
-	    s->ops->del(s->fw, &n->m, forward_shared(s, n)) < 0) {
+	if (has_fw(s) && n->m.enabled && why != DEL_REFUSED && fw_del(s, n, &n->m) < 0) {
 		s->stats.fw_errors++;
 		log_warn("firewall refused to delete %s %u", proto_name(n->m.proto), n->m.eport);
 		/* A lease that is over goes anyway: the kernel most likely
@@ -1320,7 +1368,9 @@ install_or_drop(struct store *s)
 	store_hold(s);
 	for (i = 0; i < n; i++) {
 		struct st_node *nd = NODE((struct mapping *)(uintptr_t)ms[i]);
-		if (s->ops->add(s->fw, &nd->m) == 0)
+		/* in key order: the SNAT element is the first installed one's */
+		struct fw_share sh = share_add(s, nd, &nd->m, PEER_BEFORE);
+		if (s->ops->add(s->fw, &nd->m, &sh) == 0)
 			continue;
 		log_warn("firewall refused %s %u -> %s:%u: dropped", proto_name(nd->m.proto),
 			 nd->m.eport, addr_str(nd->m.iaddr, a, sizeof(a)), nd->m.iport);

@@ -14,13 +14,31 @@ struct config;
 struct fw;
 
 #define FW_EXT_MAX	16	/* external addresses kept in the kernel */
+#define FW_LAN_MAX	16	/* served LANs (CFG_MAX_LISTEN) */
+
+struct fw_lan {
+	char name[IF_NAMESIZE];
+	struct in_addr addr, mask;
+};
 
 /* The gateway's addresses as the data plane needs them: the external
  * ones (inbound DNAT and hairpin match only traffic addressed to them)
- * and the served LANs. */
+ * and the served LANs (a hairpin element names its client's LAN). */
 struct fw_addrs {
 	struct in_addr ext[FW_EXT_MAX];
 	size_t n_ext;
+	struct fw_lan lan[FW_LAN_MAX];
+	size_t n_lan;
+};
+
+/* What a mapping shares with others of the same internal side (protocol,
+ * address, port), as the store knows it.  NULL: nothing. */
+struct fw_share {
+	bool forward;			/* del: another one (same remote host)
+					 * needs the forward element */
+	bool snat;			/* add: another one holds the SNAT element */
+	const struct mapping *snat_heir;	/* del: re-point the SNAT element
+						 * at this one (NULL: remove it) */
 };
 
 #define FW_EV_OBJECTS	0x01	/* a table, chain, rule or set of igdd's changed */
@@ -30,13 +48,12 @@ struct fw_addrs {
 struct fw_ops {
 	/* Create or attach to the configured table/chains/maps (idempotent). */
 	struct fw *(*init)(const struct config *cfg);
-	/* Each call is one netlink transaction, acknowledged by the kernel.
-	 * 0 on success, -1 when the kernel refused (errno set; nothing changed). */
-	int (*add)(struct fw *fw, const struct mapping *m);
-	/* keep_forward: another mapping with the same internal side (and
-	 * remote host) still needs the forward element, delete only the
-	 * DNAT element. */
-	int (*del)(struct fw *fw, const struct mapping *m, bool keep_forward);
+	/* Each call is one netlink transaction, acknowledged by the kernel:
+	 * the mapping's DNAT, forward, hairpin and SNAT elements together.
+	 * 0 on success, -1 when the kernel refused (errno set; nothing changed).
+	 * sh (may be NULL) says what other mappings share. */
+	int (*add)(struct fw *fw, const struct mapping *m, const struct fw_share *sh);
+	int (*del)(struct fw *fw, const struct mapping *m, const struct fw_share *sh);
 	/* Replace every element igdd owns in the kernel with exactly these
 	 * mappings, atomically (start-up reconcile, firewall reload). */
 	int (*install_all)(struct fw *fw, const struct mapping *const *ms, size_t n);
@@ -49,7 +66,9 @@ struct fw_ops {
 	 * mappings with install_all.  0 / -1. */
 	int (*restore)(struct fw *fw);
 	/* Keep the kernel's set of external addresses equal to a->ext (one
-	 * transaction when it changed; restore puts it back).  0 / -1. */
+	 * transaction when it changed; restore puts it back) and learn the
+	 * LANs.  0; 1 when the LANs changed (hairpin elements name them: the
+	 * caller re-installs the mappings); -1 error. */
 	int (*set_addrs)(struct fw *fw, const struct fw_addrs *a);
 	/* Do the kernel's sets hold as many elements as these mappings (every
 	 * enabled one) and the external addresses make?  start computes the

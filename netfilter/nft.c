@@ -456,7 +456,7 @@ get_elem(struct fw *fw, enum nft_set_id id, const struct mapping *m, struct elem
 	int rc;
 
 	memset(er, 0, sizeof(*er));
-	kl = nft_elem_key(id, m, key);
+	kl = nft_elem_key(&fw->l, id, m, key);
 	if (kl == 0) {
 		errno = EAFNOSUPPORT;
 		return -1;
@@ -538,7 +538,8 @@ add_sets_and_rules(struct fw *fw, struct nft_batch *bt)
 		if (nft_msg_set(bt, &fw->l, (enum nft_set_id)i, NFT_MSG_NEWSET) < 0)
 			return -1;
 	for (i = 0; i < NFT_RULE_COUNT; i++)
-		if (nft_msg_rule(bt, &fw->l, (enum nft_rule_id)i) < 0)
+		if (nft_rule_on(&fw->l, (enum nft_rule_id)i) &&
+		    nft_msg_rule(bt, &fw->l, (enum nft_rule_id)i) < 0)
 			return -1;
 	return 0;
 }
@@ -617,6 +618,43 @@ require_chain(struct fw *fw, uint16_t family, const char *table, const char *cha
 	return 0;
 }
 
+/* Integration: the postrouting chain is needed for hairpin and port
+ * preservation only; without it both are off (a warning, not a refusal:
+ * inbound mappings still work).  Is it there? */
+static bool
+post_chain_found(struct fw *fw)
+{
+	struct nft_layout *l = &fw->l;
+
+	if (get_chain(fw, l->nat_family, l->nat_table, l->post_chain) == 0)
+		return true;
+	if (l->hairpin || l->preserve)
+		log_warnx("nftables chain %s %s %s not found (%s): hairpin and "
+			  "preserve_mapped_ports are off; create it or set upnp_nat_postrouting_chain",
+			  nft_family_name(l->nat_family), l->nat_table, l->post_chain, strerror(errno));
+	l->hairpin = l->preserve = false;
+	return false;
+}
+
+/* igdd's tagged rules in every chain of the layout (a crashed igdd's, or
+ * a running one's at shutdown) to delete in bt. */
+static int
+del_tagged_all(struct fw *fw, struct nft_batch *bt, bool post)
+{
+	const char *table, *chain;
+	uint16_t family;
+	int c;
+
+	for (c = 0; c < NFT_CHAIN_COUNT; c++) {
+		if (c == NFT_CHAIN_POST && !post)
+			continue;
+		chain = nft_chain_name(&fw->l, (enum nft_chain_id)c, &table, &family);
+		if (del_tagged(fw, bt, family, table, chain, NULL) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* Integration: the firewall owns table and chains; igdd adds its sets and
  * its tagged rules, first removing tagged rules a crashed igdd left. */
 static int
@@ -625,17 +663,19 @@ init_integrate(struct fw *fw)
 	const struct nft_layout *l = &fw->l;
 	struct nft_batch bt;
 	int attempt, i;
+	bool post;
 
 	if (require_chain(fw, l->filter_family, l->filter_table, l->forward_chain,
 			  "upnp_forward_chain") < 0 ||
 	    require_chain(fw, l->nat_family, l->nat_table, l->nat_chain, "upnp_nat_chain") < 0)
 		return -1;
+	/* nft_attach() turned hairpin and preservation off if it is missing */
+	post = (l->hairpin || l->preserve) ||
+	       get_chain(fw, l->nat_family, l->nat_table, l->post_chain) == 0;
 	for (attempt = 0; attempt < 2; attempt++) {
 		if (batch_start(fw, &bt) < 0)
 			return -1;
-		if (del_tagged(fw, &bt, l->nat_family, l->nat_table, l->nat_chain, NULL) < 0 ||
-		    del_tagged(fw, &bt, l->filter_family, l->filter_table, l->forward_chain,
-			       NULL) < 0) {
+		if (del_tagged_all(fw, &bt, post) < 0) {
 			nft_batch_free(&bt);
 			return -1;
 		}
@@ -674,6 +714,9 @@ nft_attach(const struct config *cfg)
 		fw_close(fw);
 		return NULL;
 	}
+	/* a firewall without the postrouting chain: no hairpin, no preservation */
+	if (!fw->l.own && (fw->l.hairpin || fw->l.preserve))
+		post_chain_found(fw);
 	return fw;
 }
 
@@ -690,24 +733,35 @@ nft_init(const struct config *cfg)
 		fw_close(fw);
 		return NULL;
 	}
-	log_info("nftables: %s %s: chains %s, %s; element timeouts %s",
-		 fw->l.own ? "own table" : "integrated in", fw->l.filter_table,
-		 fw->l.nat_chain, fw->l.forward_chain, fw->l.timeouts ? "on" : "off");
+	log_info("nftables: %s %s: chains %s, %s, %s; element timeouts %s; hairpin %s; "
+		 "mapped ports preserved %s", fw->l.own ? "own table" : "integrated in",
+		 fw->l.filter_table, fw->l.nat_chain, fw->l.forward_chain, fw->l.post_chain,
+		 fw->l.timeouts ? "on" : "off", fw->l.hairpin ? "on" : "off",
+		 fw->l.preserve ? "on" : "off");
 	return fw;
 }
 
 /* ---- mappings ---- */
 
 static int
-check_mapping(const struct mapping *m)
+check_mapping(const struct fw *fw, const struct mapping *m)
 {
 	uint8_t key[NFT_KEY_MAX];
 
-	if (nft_elem_key(NFT_SET_DNAT4, m, key) == 0 && nft_elem_key(NFT_SET_DNAT4_RH, m, key) == 0) {
+	if (nft_elem_key(&fw->l, NFT_SET_DNAT4, m, key) == 0 &&
+	    nft_elem_key(&fw->l, NFT_SET_DNAT4_RH, m, key) == 0) {
 		errno = EAFNOSUPPORT;	/* IPv6 pinholes: dnat6/fwd6 later */
 		return -1;
 	}
 	return 0;
+}
+
+static bool
+in_set(const struct fw *fw, enum nft_set_id id, const struct mapping *m)
+{
+	uint8_t key[NFT_KEY_MAX];
+
+	return nft_elem_key(&fw->l, id, m, key) > 0;
 }
 
 static uint16_t
@@ -716,18 +770,74 @@ del_type(const struct fw *fw)
 	return fw->has_destroy ? NFT_MSG_DESTROYSETELEM_ : NFT_MSG_DELSETELEM;
 }
 
-/* The dnat map already holds this key with another target: learn the old
- * target (to remove its forward element too) and replace both. */
+/* One element message for one mapping, if it belongs in that set. */
 static int
-replace_mapping(struct fw *fw, const struct mapping *m, enum nft_set_id dnat,
-		enum nft_set_id fwd, uint64_t now)
+msg_one(struct fw *fw, struct nft_batch *bt, enum nft_set_id id, uint16_t type,
+	const struct mapping *m, uint64_t now)
 {
 	const struct mapping *one[1] = { m };
+
+	if (!in_set(fw, id, m))
+		return 0;
+	return nft_msg_elems(bt, &fw->l, id, type, one, 1, now);
+}
+
+/* A mapping's add: its DNAT, forward and hairpin elements, and its SNAT
+ * element unless another mapping of the internal side holds it. */
+static int
+add_msgs(struct fw *fw, struct nft_batch *bt, const struct mapping *m, const struct fw_share *sh,
+	 uint64_t now)
+{
+	enum nft_set_id dnat, fwd;
+
+	nft_mapping_sets(m, &dnat, &fwd);
+	if (msg_one(fw, bt, dnat, NFT_MSG_NEWSETELEM, m, now) < 0 ||
+	    msg_one(fw, bt, fwd, NFT_MSG_NEWSETELEM, m, now) < 0 ||
+	    msg_one(fw, bt, NFT_SET_HAIR4, NFT_MSG_NEWSETELEM, m, now) < 0)
+		return -1;
+	if (sh != NULL && sh->snat)
+		return 0;
+	return msg_one(fw, bt, NFT_SET_SNAT4, NFT_MSG_NEWSETELEM, m, now);
+}
+
+/* A mapping's delete, with the delete message type: its DNAT and hairpin
+ * elements, its forward element unless another mapping needs it, its SNAT
+ * element (re-pointed at the heir when there is one: delete and add in
+ * the same transaction). */
+static int
+del_msgs(struct fw *fw, struct nft_batch *bt, uint16_t type, const struct mapping *m,
+	 const struct fw_share *sh)
+{
+	enum nft_set_id dnat, fwd;
+
+	nft_mapping_sets(m, &dnat, &fwd);
+	if (msg_one(fw, bt, dnat, type, m, 0) < 0 ||
+	    (!(sh != NULL && sh->forward) && msg_one(fw, bt, fwd, type, m, 0) < 0) ||
+	    msg_one(fw, bt, NFT_SET_HAIR4, type, m, 0) < 0 ||
+	    msg_one(fw, bt, NFT_SET_SNAT4, type, m, 0) < 0)
+		return -1;
+	if (sh != NULL && sh->snat_heir != NULL)
+		return msg_one(fw, bt, NFT_SET_SNAT4, NFT_MSG_NEWSETELEM, sh->snat_heir,
+			       time_mono_ms());
+	return 0;
+}
+
+/* An element of the mapping's keys exists with other data (the kernel
+ * and the store went apart: an element left by a crash or by someone
+ * else): learn the DNAT element's old target, so that its forward and
+ * SNAT elements go too, and replace every element of the mapping. */
+static int
+replace_mapping(struct fw *fw, const struct mapping *m, const struct fw_share *sh, uint64_t now)
+{
 	struct elem_reply er;
 	struct mapping old = *m;
 	struct in6_addr old_iaddr;
 	struct nft_batch bt;
+	enum nft_set_id dnat, fwd;
+	const uint16_t del = NFT_MSG_DESTROYSETELEM_;
+	int rc;
 
+	nft_mapping_sets(m, &dnat, &fwd);
 	if (get_elem(fw, dnat, m, &er) < 0)
 		return -1;
 	if (er.found && er.datalen == 8) {
@@ -742,11 +852,15 @@ replace_mapping(struct fw *fw, const struct mapping *m, enum nft_set_id dnat,
 	}
 	if (batch_start(fw, &bt) < 0)
 		return -1;
-	if (nft_msg_elems(&bt, &fw->l, dnat, NFT_MSG_DELSETELEM, one, 1, now) < 0 ||
-	    (fw->has_destroy && nft_msg_elems(&bt, &fw->l, fwd, NFT_MSG_DESTROYSETELEM_,
-					      (const struct mapping *const[]){ &old }, 1, now) < 0) ||
-	    nft_msg_elems(&bt, &fw->l, dnat, NFT_MSG_NEWSETELEM, one, 1, now) < 0 ||
-	    nft_msg_elems(&bt, &fw->l, fwd, NFT_MSG_NEWSETELEM, one, 1, now) < 0) {
+	if (!fw->has_destroy)	/* the old way: the DNAT element alone */
+		rc = er.found ? msg_one(fw, &bt, dnat, NFT_MSG_DELSETELEM, m, now) : 0;
+	else if (msg_one(fw, &bt, dnat, del, m, now) < 0 || msg_one(fw, &bt, fwd, del, &old, now) < 0 ||
+		 msg_one(fw, &bt, NFT_SET_HAIR4, del, m, now) < 0 ||
+		 msg_one(fw, &bt, NFT_SET_SNAT4, del, &old, now) < 0)
+		rc = -1;
+	else
+		rc = sh != NULL && sh->snat ? 0 : msg_one(fw, &bt, NFT_SET_SNAT4, del, m, now);
+	if (rc < 0 || add_msgs(fw, &bt, m, sh, now) < 0) {
 		nft_batch_free(&bt);
 		errno = ENOMEM;
 		return -1;
@@ -754,30 +868,25 @@ replace_mapping(struct fw *fw, const struct mapping *m, enum nft_set_id dnat,
 	return commit(fw, &bt);
 }
 
-/* Add, or refresh (same target: the timeout is renewed, the counter
- * kept).  One transaction: the dnat element and the forward element. */
+/* Add, or refresh (same target: the timeouts are renewed, the counters
+ * kept).  One transaction: every element of the mapping. */
 static int
-nft_add(struct fw *fw, const struct mapping *m)
+nft_add(struct fw *fw, const struct mapping *m, const struct fw_share *sh)
 {
-	const struct mapping *one[1] = { m };
-	enum nft_set_id dnat, fwd;
 	uint64_t now = time_mono_ms();
 	struct nft_batch bt;
 	char a[64];
 
-	if (check_mapping(m) < 0)
+	if (check_mapping(fw, m) < 0)
 		return -1;
-	nft_mapping_sets(m, &dnat, &fwd);
 	if (batch_start(fw, &bt) < 0)
 		return -1;
-	if (nft_msg_elems(&bt, &fw->l, dnat, NFT_MSG_NEWSETELEM, one, 1, now) < 0 ||
-	    nft_msg_elems(&bt, &fw->l, fwd, NFT_MSG_NEWSETELEM, one, 1, now) < 0) {
+	if (add_msgs(fw, &bt, m, sh, now) < 0) {
 		nft_batch_free(&bt);
 		errno = ENOMEM;
 		return -1;
 	}
-	if (commit(fw, &bt) == 0 ||
-	    (errno == EEXIST && replace_mapping(fw, m, dnat, fwd, now) == 0)) {
+	if (commit(fw, &bt) == 0 || (errno == EEXIST && replace_mapping(fw, m, sh, now) == 0)) {
 		if (log_debug_on())
 			log_debug("nftables: add %s %u -> %s:%u", proto_name(m->proto), m->eport,
 				  addr_str(m->iaddr, a, sizeof(a)), m->iport);
@@ -787,104 +896,144 @@ nft_add(struct fw *fw, const struct mapping *m)
 	return -1;
 }
 
+/* Kernels without DESTROY: the delete's elements one transaction each, a
+ * missing one not an error. */
 static int
-del_one(struct fw *fw, enum nft_set_id id, const struct mapping *m)
+del_each(struct fw *fw, const struct mapping *m, const struct fw_share *sh)
 {
-	const struct mapping *one[1] = { m };
-	struct nft_batch bt;
+	struct fw_share one = { 0 };
+	int pass;
 
-	if (batch_start(fw, &bt) < 0)
-		return -1;
-	if (nft_msg_elems(&bt, &fw->l, id, NFT_MSG_DELSETELEM, one, 1, 0) < 0) {
-		nft_batch_free(&bt);
-		errno = ENOMEM;
-		return -1;
+	for (pass = 0; pass < 2; pass++) {
+		struct nft_batch bt;
+
+		if (batch_start(fw, &bt) < 0)
+			return -1;
+		/* pass 0: the mapping's elements; pass 1: the heir's SNAT one */
+		one.forward = sh != NULL && sh->forward;
+		if ((pass == 0 ? del_msgs(fw, &bt, NFT_MSG_DELSETELEM, m, &one)
+			       : sh != NULL && sh->snat_heir != NULL
+				 ? msg_one(fw, &bt, NFT_SET_SNAT4, NFT_MSG_NEWSETELEM, sh->snat_heir,
+					   time_mono_ms())
+				 : 0) < 0) {
+			nft_batch_free(&bt);
+			errno = ENOMEM;
+			return -1;
+		}
+		if (bt.n_msg > 0 && commit(fw, &bt) < 0 && errno != ENOENT)
+			return -1;
+		if (bt.n_msg == 0)
+			nft_batch_free(&bt);
 	}
-	if (commit(fw, &bt) < 0 && errno != ENOENT)
-		return -1;
 	return 0;
 }
 
 /* Delete; an element already gone (timed out, flushed) is not an error. */
 static int
-nft_del(struct fw *fw, const struct mapping *m, bool keep_forward)
+nft_del(struct fw *fw, const struct mapping *m, const struct fw_share *sh)
 {
-	const struct mapping *one[1] = { m };
-	enum nft_set_id dnat, fwd;
 	struct nft_batch bt;
 
-	if (check_mapping(m) < 0)
+	if (check_mapping(fw, m) < 0)
 		return -1;
-	nft_mapping_sets(m, &dnat, &fwd);
 	if (batch_start(fw, &bt) < 0)
 		return -1;
-	if (nft_msg_elems(&bt, &fw->l, dnat, del_type(fw), one, 1, 0) < 0 ||
-	    (!keep_forward && nft_msg_elems(&bt, &fw->l, fwd, del_type(fw), one, 1, 0) < 0)) {
+	if (del_msgs(fw, &bt, del_type(fw), m, sh) < 0) {
 		nft_batch_free(&bt);
 		errno = ENOMEM;
 		return -1;
 	}
 	if (commit(fw, &bt) == 0)
 		return 0;
-	/* Kernels without DESTROY: one of the two may be missing. */
-	if (!fw->has_destroy && errno == ENOENT &&
-	    del_one(fw, dnat, m) == 0 && (keep_forward || del_one(fw, fwd, m) == 0))
+	/* Kernels without DESTROY: one of them may be missing. */
+	if (!fw->has_destroy && errno == ENOENT && del_each(fw, m, sh) == 0)
 		return 0;
 	log_warn("nftables: delete %s %u", proto_name(m->proto), m->eport);
 	return -1;
 }
 
-/* Flush igdd's four sets and add every mapping, in one transaction
+/* The mappings of ms[0..n) that belong in set id; with unique, only the
+ * first of those sharing a key (the SNAT map: one element per internal
+ * side, which a map cannot hold twice with different data).  Written to
+ * out (room for n) when not NULL.  How many; SIZE_MAX when out of memory.
+ * The duplicates are found with an open-addressing table of 64-bit key
+ * hashes. */
+static size_t
+select_set(const struct fw *fw, enum nft_set_id id, const struct mapping *const *ms, size_t n,
+	   bool unique, const struct mapping **out)
+{
+	uint8_t key[NFT_KEY_MAX];
+	size_t cap = 16, i, j, count = 0, kl;
+	uint64_t *tab = NULL, h;
+
+	while (unique && cap < 2 * n)
+		cap *= 2;
+	if (unique && (tab = calloc(cap, sizeof(*tab))) == NULL)
+		return SIZE_MAX;
+	for (i = 0; i < n; i++) {
+		if ((kl = nft_elem_key(&fw->l, id, ms[i], key)) == 0)
+			continue;
+		if (unique) {
+			h = 1469598103934665603ull;	/* FNV-1a */
+			for (j = 0; j < kl; j++)
+				h = (h ^ key[j]) * 1099511628211ull;
+			h |= 1;				/* 0 marks an empty slot */
+			for (j = h & (cap - 1); tab[j] != 0 && tab[j] != h; j = (j + 1) & (cap - 1))
+				;
+			if (tab[j] != 0)
+				continue;
+			tab[j] = h;
+		}
+		if (out != NULL)
+			out[count] = ms[i];
+		count++;
+	}
+	free(tab);
+	return count;
+}
+
+/* Flush igdd's mapping sets and add every mapping, in one transaction
  * however many messages and pages it takes. */
 static int
 nft_install_all(struct fw *fw, const struct mapping *const *ms, size_t n)
 {
-	const struct mapping **any = NULL, **rh = NULL;
+	const struct mapping **sel = n > 0 ? calloc(n, sizeof(*sel)) : NULL;
 	uint64_t now = time_mono_ms();
-	size_t i, nany = 0, nrh = 0, skipped = 0;
+	size_t k_n, total = 0;
 	struct nft_batch bt;
-	int rc = -1, k;
+	int k;
 
-	if (n > 0) {
-		any = calloc(n, sizeof(*any));
-		rh = calloc(n, sizeof(*rh));
-		if (any == NULL || rh == NULL)
-			goto out;
+	if (n > 0 && sel == NULL)
+		return -1;
+	if (batch_start(fw, &bt) < 0) {
+		free(sel);
+		return -1;
 	}
-	for (i = 0; i < n; i++) {
-		if (check_mapping(ms[i]) < 0)
-			skipped++;
-		else if (!nft_mapping_rh(ms[i]))
-			any[nany++] = ms[i];
-		else
-			rh[nrh++] = ms[i];
+	for (k = 0; k < NFT_SET_COUNT; k++) {
+		if (k == NFT_SET_EXT4)
+			continue;
+		k_n = select_set(fw, (enum nft_set_id)k, ms, n, k == NFT_SET_SNAT4, sel);
+		if (k_n == SIZE_MAX ||
+		    nft_msg_elems(&bt, &fw->l, (enum nft_set_id)k, NFT_MSG_DELSETELEM, NULL, 0, 0) < 0 ||
+		    (k_n > 0 && nft_msg_elems(&bt, &fw->l, (enum nft_set_id)k, NFT_MSG_NEWSETELEM,
+					      sel, k_n, now) < 0)) {
+			nft_batch_free(&bt);
+			free(sel);
+			errno = ENOMEM;
+			return -1;
+		}
+		if (k == NFT_SET_DNAT4 || k == NFT_SET_DNAT4_RH)
+			total += k_n;
 	}
-	if (skipped > 0)
-		log_warnx("nftables: %zu non-IPv4 mappings not installed", skipped);
-	if (batch_start(fw, &bt) < 0)
-		goto out;
-	for (k = 0; k < NFT_SET_COUNT; k++)
-		if (k != NFT_SET_EXT4 &&
-		    nft_msg_elems(&bt, &fw->l, (enum nft_set_id)k, NFT_MSG_DELSETELEM, NULL, 0, 0) < 0)
-			goto nomem;
-	if ((nany > 0 && (nft_msg_elems(&bt, &fw->l, NFT_SET_DNAT4, NFT_MSG_NEWSETELEM, any, nany, now) < 0 ||
-			  nft_msg_elems(&bt, &fw->l, NFT_SET_FWD4, NFT_MSG_NEWSETELEM, any, nany, now) < 0)) ||
-	    (nrh > 0 && (nft_msg_elems(&bt, &fw->l, NFT_SET_DNAT4_RH, NFT_MSG_NEWSETELEM, rh, nrh, now) < 0 ||
-			 nft_msg_elems(&bt, &fw->l, NFT_SET_FWD4_RH, NFT_MSG_NEWSETELEM, rh, nrh, now) < 0)))
-		goto nomem;
-	rc = commit(fw, &bt);
-	if (rc < 0)
-		log_warn("nftables: installing %zu mappings", nany + nrh);
-	else
-		log_debug("nftables: installed %zu mappings", nany + nrh);
-	goto out;
-nomem:
-	nft_batch_free(&bt);
-	errno = ENOMEM;
-out:
-	free(any);
-	free(rh);
-	return rc;
+	free(sel);
+	if (total < n)
+		log_warnx("nftables: %zu non-IPv4 mappings not installed", n - total);
+	if (commit(fw, &bt) < 0) {
+		log_warn("nftables: installing %zu mappings", total);
+		return -1;
+	}
+	log_debug("nftables: installed %zu mappings", total);
+	return 0;
 }
 
 /* Packets of the mapping's forward element: the forward chain sees every
@@ -899,7 +1048,7 @@ nft_counters(struct fw *fw, const struct mapping *m, uint64_t *packets)
 	struct elem_reply er;
 
 	*packets = 0;
-	if (check_mapping(m) < 0)
+	if (check_mapping(fw, m) < 0)
 		return -1;
 	nft_mapping_sets(m, &dnat, &fwd);
 	if (get_elem(fw, fwd, m, &er) < 0)
@@ -920,37 +1069,6 @@ count_cb(const struct nlmsghdr *nlh, void *data)
 			mnl_attr_for_each_nested(e, a)
 				(*(size_t *)data)++;
 	return MNL_CB_OK;
-}
-
-/* Distinct keys of the mappings in one set (several mappings may share a
- * forward element): an open-addressing table of 64-bit key hashes. */
-static size_t
-distinct_keys(enum nft_set_id id, const struct mapping *const *ms, size_t n)
-{
-	uint8_t key[NFT_KEY_MAX];
-	size_t cap = 16, i, j, count = 0, kl;
-	uint64_t *tab, h;
-
-	while (cap < 2 * n)
-		cap *= 2;
-	if ((tab = calloc(cap, sizeof(*tab))) == NULL)
-		return SIZE_MAX;
-	for (i = 0; i < n; i++) {
-		if ((kl = nft_elem_key(id, ms[i], key)) == 0)
-			continue;
-		h = 1469598103934665603ull;	/* FNV-1a */
-		for (j = 0; j < kl; j++)
-			h = (h ^ key[j]) * 1099511628211ull;
-		h |= 1;				/* 0 marks an empty slot */
-		for (j = h & (cap - 1); tab[j] != 0 && tab[j] != h; j = (j + 1) & (cap - 1))
-			;
-		if (tab[j] == 0) {
-			tab[j] = h;
-			count++;
-		}
-	}
-	free(tab);
-	return count;
 }
 
 /* Ask for the next set's elements (a dump on the verification's own
@@ -1007,7 +1125,8 @@ nft_verify_start(struct fw *fw, const struct mapping *const *ms, size_t n)
 	for (k = 0; k < NFT_SET_COUNT; k++) {
 		if (k == NFT_SET_EXT4)
 			v->want[k] = fw->addrs_known ? fw->addrs.n_ext : SIZE_MAX;
-		else if ((v->want[k] = distinct_keys((enum nft_set_id)k, ms, n)) == SIZE_MAX)
+		else if ((v->want[k] = select_set(fw, (enum nft_set_id)k, ms, n, true, NULL)) ==
+			 SIZE_MAX)
 			return -1;
 	}
 	v->set = -1;
@@ -1096,7 +1215,8 @@ fail:
 static bool
 is_chain(const struct nft_layout *l, const char *name)
 {
-	return strcmp(name, l->nat_chain) == 0 || strcmp(name, l->forward_chain) == 0;
+	return strcmp(name, l->nat_chain) == 0 || strcmp(name, l->forward_chain) == 0 ||
+	       strcmp(name, l->post_chain) == 0;
 }
 
 static bool
@@ -1183,20 +1303,26 @@ nft_events_read(struct fw *fw)
 static int
 nft_check(struct fw *fw)
 {
-	const struct nft_layout *l = &fw->l;
+	const char *table, *chain;
 	struct tagged t;
+	uint16_t family;
 	int i;
 
 	for (i = 0; i < NFT_SET_COUNT; i++)
 		if (get_set(fw, (enum nft_set_id)i) < 0)
 			return errno == ENOENT ? 0 : -1;
-	if (tagged_rules(fw, l->nat_family, l->nat_table, l->nat_chain, &t) < 0)
-		return errno == ENOENT ? 0 : -1;
-	if (t.n != 2)
-		return 0;
-	if (tagged_rules(fw, l->filter_family, l->filter_table, l->forward_chain, &t) < 0)
-		return errno == ENOENT ? 0 : -1;
-	return t.n == 2 ? 1 : 0;
+	for (i = 0; i < NFT_CHAIN_COUNT; i++) {
+		unsigned want = nft_chain_rules(&fw->l, (enum nft_chain_id)i);
+
+		if (want == 0)
+			continue;
+		chain = nft_chain_name(&fw->l, (enum nft_chain_id)i, &table, &family);
+		if (tagged_rules(fw, family, table, chain, &t) < 0)
+			return errno == ENOENT ? 0 : -1;
+		if (t.n != want)
+			return 0;
+	}
+	return 1;
 }
 
 static int
@@ -1213,8 +1339,7 @@ remove_state(struct fw *fw)
 			goto nomem;
 		return commit(fw, &bt);
 	}
-	if (del_tagged(fw, &bt, l->nat_family, l->nat_table, l->nat_chain, NULL) < 0 ||
-	    del_tagged(fw, &bt, l->filter_family, l->filter_table, l->forward_chain, NULL) < 0) {
+	if (del_tagged_all(fw, &bt, l->hairpin || l->preserve) < 0) {
 		nft_batch_free(&bt);
 		return -1;
 	}
@@ -1260,6 +1385,7 @@ nft_set_addrs(struct fw *fw, const struct fw_addrs *a)
 {
 	struct fw_addrs want;
 	size_t i, n = 0;
+	bool lans;
 
 	/* sorted and without duplicates or 0.0.0.0, so equal lists compare equal */
 	memset(&want, 0, sizeof(want));
@@ -1270,9 +1396,17 @@ nft_set_addrs(struct fw *fw, const struct fw_addrs *a)
 	for (i = 0; i < n; i++)
 		if (want.n_ext == 0 || want.ext[want.n_ext - 1].s_addr != want.ext[i].s_addr)
 			want.ext[want.n_ext++] = want.ext[i];
+	for (i = 0; i < a->n_lan && i < FW_LAN_MAX; i++)
+		want.lan[want.n_lan++] = a->lan[i];
+	lans = fw->l.n_lan != want.n_lan ||
+	       memcmp(fw->l.lan, want.lan, want.n_lan * sizeof(want.lan[0])) != 0;
+	if (lans) {
+		memcpy(fw->l.lan, want.lan, sizeof(fw->l.lan));
+		fw->l.n_lan = want.n_lan;
+	}
 	if (fw->addrs_known && fw->addrs.n_ext == want.n_ext &&
 	    memcmp(fw->addrs.ext, want.ext, want.n_ext * sizeof(want.ext[0])) == 0)
-		return 0;
+		return lans ? 1 : 0;
 	if (put_ext_addrs(fw, &want) < 0) {
 		log_warn("nftables: setting the external addresses");
 		return -1;
@@ -1281,7 +1415,7 @@ nft_set_addrs(struct fw *fw, const struct fw_addrs *a)
 		log_debug("nftables: external address %s", ADDR4_STR(want.ext[i]));
 	fw->addrs = want;
 	fw->addrs_known = true;
-	return 0;
+	return lans ? 1 : 0;
 }
 
 /* The objects come back empty: the external addresses are put back with

@@ -339,3 +339,43 @@ lab_agree() {
 	done
 	return 1
 }
+
+# --- Conntrack (data-plane tests) ---
+# lab_conntrack PROTO ORIG REPLY: the gateway's conntrack table holds a
+# flow of PROTO (tcp, udp) whose original tuple has every key=value of ORIG
+# and whose reply tuple every one of REPLY (each "src=A dst=B sport=P
+# dport=Q", any subset), as /proc/net/nf_conntrack shows them (conntrack -L
+# prints the same tuples).  Prints the table when there is none.
+lab_conntrack() {
+	gw cat /proc/net/nf_conntrack >"$LAB_DIR/conntrack" 2>/dev/null
+	awk -v p="$1" -v o="$2" -v r="$3" '
+		function has(tuple, want,   n, w, i) {
+			n = split(want, w, " ")
+			for (i = 1; i <= n; i++)
+				if (index(tuple " ", " " w[i] " ") == 0)
+					return 0
+			return 1
+		}
+		$3 == p {
+			orig = ""; rep = ""; k = 0
+			for (i = 1; i <= NF; i++) {
+				if ($i ~ /^src=/)
+					k++
+				if ($i ~ /^(src|dst|sport|dport)=/)
+					if (k == 1) orig = orig " " $i; else if (k == 2) rep = rep " " $i
+			}
+			if (has(orig, o) && has(rep, r))
+				found = 1
+		}
+		END { exit !found }' "$LAB_DIR/conntrack" && return 0
+	echo "no $1 flow with original ($2), reply ($3) in:"
+	grep " $1 " "$LAB_DIR/conntrack"
+	return 1
+}
+
+# peer_from NS PROTO HOST PORT [SRC[:SPORT]]: connect from namespace NS to a
+# "@peer" listener and print the address:port it saw.
+peer_from() {
+	_ns=$1; shift
+	ip netns exec "$_ns" "$PROBE" connect ${4:+-s "$4"} "$1" "$2" "$3" 1500 2>/dev/null
+}

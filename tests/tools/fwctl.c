@@ -5,6 +5,8 @@
  *   options: --table T --nat-table T --forward-chain C --nat-chain C
  *            --postrouting-chain C --family-split --ext-if IF --lease S -v
  *            --ext-addr A (repeatable; default: the addresses of --ext-if)
+ *            --lan NAME:A.B.C.D/N (repeatable: the LANs hairpin elements name)
+ *            --no-hairpin --no-preserve
  *   commands (init/add/install start with the backend's init, which is
  *   idempotent; the others attach to the existing state):
  *     init                                  init only
@@ -22,6 +24,7 @@
  * Options name the integration tables/chains as the config keys would
  * (upnp_table_name, ...); giving any turns integration on.  A CONF file is
  * read with conf_parse_file first, options apply on top. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,7 +44,8 @@ usage(void)
 	fprintf(stderr,
 		"usage: fwctl [CONF] [--table T] [--nat-table T] [--forward-chain C]\n"
 		"             [--nat-chain C] [--postrouting-chain C] [--family-split]\n"
-		"             [--ext-if IF] [--ext-addr A]... [--lease SECONDS] [-v] COMMAND ...\n"
+		"             [--ext-if IF] [--ext-addr A]... [--lan NAME:A.B.C.D/N]...\n"
+		"             [--no-hairpin] [--no-preserve] [--lease SECONDS] [-v] COMMAND ...\n"
 		"commands: init | add|del|counters PROTO EPORT IADDR IPORT [RHOST] |\n"
 		"          install|verify (mappings on stdin) | check | shutdown\n");
 	return 2;
@@ -86,6 +90,27 @@ name_opt(char *dst, const char *v, struct config *cfg)
 {
 	cfg->fw_integrate = true;
 	return str_copy(dst, CFG_NAME_MAX, v);
+}
+
+/* --lan NAME:A.B.C.D/N */
+static int
+parse_lan(const char *v, struct fw_lan *lan)
+{
+	const char *colon = strchr(v, ':'), *slash;
+	char a[INET_ADDRSTRLEN];
+	uint32_t bits;
+
+	memset(lan, 0, sizeof(*lan));
+	if (colon == NULL || (size_t)(colon - v) >= sizeof(lan->name) ||
+	    (slash = strchr(colon, '/')) == NULL || (size_t)(slash - colon - 1) >= sizeof(a))
+		return -1;
+	memcpy(lan->name, v, (size_t)(colon - v));
+	memcpy(a, colon + 1, (size_t)(slash - colon - 1));
+	a[slash - colon - 1] = '\0';
+	if (inet_pton(AF_INET, a, &lan->addr) != 1 || parse_u32(slash + 1, 1, 32, &bits) < 0)
+		return -1;
+	lan->mask.s_addr = htonl(~0u << (32 - bits));
+	return 0;
 }
 
 /* install or verify: mappings from stdin, one per line, as add's arguments. */
@@ -173,6 +198,10 @@ main(int argc, char **argv)
 			cfg.upnp_nftables_family_split = true;
 			continue;
 		}
+		if (strcmp(o, "--no-hairpin") == 0 || strcmp(o, "--no-preserve") == 0) {
+			*(o[5] == 'h' ? &cfg.hairpin : &cfg.preserve_mapped_ports) = false;
+			continue;
+		}
 		if (v == NULL)
 			return usage();
 		i++;
@@ -191,6 +220,8 @@ main(int argc, char **argv)
 		else if (strcmp(o, "--ext-addr") == 0 && addrs.n_ext < FW_EXT_MAX &&
 			 addr_parse(v, &a6) == 0 && addr_is_v4(&a6))
 			addrs.ext[addrs.n_ext++] = addr_to_v4(&a6);
+		else if (strcmp(o, "--lan") == 0 && addrs.n_lan < FW_LAN_MAX)
+			r = parse_lan(v, &addrs.lan[addrs.n_lan++]);
 		else if (strcmp(o, "--lease") == 0)
 			r = parse_u32(v, 0, 1u << 30, &lease);
 		else
@@ -229,9 +260,9 @@ main(int argc, char **argv)
 	if (strcmp(cmd, "init") == 0) {
 		rc = 0;
 	} else if (strcmp(cmd, "add") == 0) {
-		rc = ops->add(fw, m) < 0;
+		rc = ops->add(fw, m, NULL) < 0;
 	} else if (strcmp(cmd, "del") == 0) {
-		rc = ops->del(fw, m, false) < 0;
+		rc = ops->del(fw, m, NULL) < 0;
 	} else if (strcmp(cmd, "counters") == 0) {
 		uint64_t packets;
 

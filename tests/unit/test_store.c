@@ -102,6 +102,36 @@ TEST(store_shared_forward_element)
 	fake_env_free(e);
 }
 
+/* The SNAT element of an internal side (port preservation): the first
+ * mapping holds it, the others leave it alone, and a delete hands it to a
+ * remaining mapping of the side, whatever its remote host. */
+TEST(store_shared_snat_element)
+{
+	struct fake_env *e = env();
+	struct mapping a = fake_req(UDP, 6000, "192.168.1.10", 5000, "a", OWNER_UPNP);
+	struct mapping b = fake_req(UDP, 6010, "192.168.1.10", 5000, "b", OWNER_UPNP);
+	struct mapping c = fake_req(UDP, 6020, "192.168.1.11", 5000, "c", OWNER_UPNP);
+	struct in6_addr rh = fake_addr("198.51.100.3");
+
+	b.rhost = &rh;
+	CHECK_EQ(store_add(e->s, &a, 3600, 0, NULL), ST_OK);
+	CHECK(!e->fw.last_add_snat_shared);
+	CHECK_EQ(store_add(e->s, &b, 3600, 0, NULL), ST_OK);
+	CHECK(e->fw.last_add_snat_shared);		/* a holds it */
+	CHECK_EQ(store_add(e->s, &c, 3600, 0, NULL), ST_OK);
+	CHECK(!e->fw.last_add_snat_shared);		/* another host */
+	CHECK_EQ(store_add(e->s, &a, 7200, 0, NULL), ST_OK);	/* a refresh */
+	CHECK(e->fw.last_add_snat_shared);		/* b exists: leave it be */
+	CHECK_EQ(store_del(e->s, UDP, 6000, NULL, NULL), ST_OK);
+	CHECK_EQ(e->fw.last_snat_heir, 6010);		/* b takes it over */
+	CHECK(!e->fw.last_keep_forward);		/* b's forward element is its own */
+	CHECK_EQ(store_del(e->s, UDP, 6010, &rh, NULL), ST_OK);
+	CHECK_EQ(e->fw.last_snat_heir, 0);		/* the last one: removed */
+	CHECK_EQ(store_del(e->s, UDP, 6020, NULL, NULL), ST_OK);
+	CHECK_EQ(e->fw.last_snat_heir, 0);
+	fake_env_free(e);
+}
+
 TEST(store_remote_host_is_part_of_the_key)
 {
 	struct fake_env *e = env();
