@@ -228,6 +228,26 @@ scale_fw_addrs(struct igdd_ctx *ctx)
 	return ops->set_addrs(fw, &a) < 0 ? -1 : 0;
 }
 
+/* The nftables backend on ext_if, hairpin and port preservation on (the
+ * defaults) unless plain. */
+static int
+scale_nft(struct igdd_ctx *ctx, const char *ext_if, bool plain)
+{
+	conf_defaults(&ctx->cfg);
+	if (plain)
+		ctx->cfg.hairpin = ctx->cfg.preserve_mapped_ports = false;
+	if (str_copy(ctx->cfg.ext_ifname, sizeof(ctx->cfg.ext_ifname), ext_if) < 0)
+		return -1;
+	ops = &nft_ops;
+	fw = ops->init(&ctx->cfg);
+	if (fw == NULL || scale_fw_addrs(ctx) < 0)
+		return -1;
+	printf("store + nftables backend (one acknowledged transaction per change: DNAT, "
+	       "forward%s elements; no lease file, port-in-use check off)\n",
+	       plain ? " (hairpin and SNAT off)" : ", hairpin and SNAT");
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -245,18 +265,8 @@ main(int argc, char **argv)
 		return 1;
 	scale_lan(ctx);
 	if (argc > 2 && strcmp(argv[1], "--nft") == 0) {
-		conf_defaults(&ctx->cfg);	/* hairpin and preserve_mapped_ports on */
-		if (argc > 3 && strcmp(argv[3], "--plain") == 0)
-			ctx->cfg.hairpin = ctx->cfg.preserve_mapped_ports = false;
-		if (str_copy(ctx->cfg.ext_ifname, sizeof(ctx->cfg.ext_ifname), argv[2]) < 0)
-			return 2;
-		ops = &nft_ops;
-		fw = ops->init(&ctx->cfg);
-		if (fw == NULL || scale_fw_addrs(ctx) < 0)
+		if (scale_nft(ctx, argv[2], argc > 3 && strcmp(argv[3], "--plain") == 0) < 0)
 			return 1;
-		printf("store + nftables backend (one acknowledged transaction per change: DNAT, "
-		       "forward%s elements; no lease file, port-in-use check off)\n",
-		       ctx->cfg.hairpin ? ", hairpin and SNAT" : " (hairpin and SNAT off)");
 	} else {
 		printf("store alone (no backend, no lease file, port-in-use check off)\n");
 	}

@@ -165,74 +165,95 @@ do_install(const struct fw_ops *ops, struct fw *fw, uint32_t lease, bool verify)
 	return verify ? rc != 1 : rc < 0;
 }
 
+/* What the options set. */
+struct fwctl_opts {
+	struct config cfg;
+	struct fw_addrs addrs;
+	uint32_t lease;
+	int verbose;
+};
+
+/* A value option; 0, or -1 for usage(). */
+static int
+value_opt(struct fwctl_opts *op, const char *o, const char *v)
+{
+	struct config *cfg = &op->cfg;
+	struct in6_addr a6;
+
+	if (strcmp(o, "--table") == 0)
+		return name_opt(cfg->upnp_table_name, v, cfg);
+	if (strcmp(o, "--nat-table") == 0)
+		return name_opt(cfg->upnp_nat_table_name, v, cfg);
+	if (strcmp(o, "--forward-chain") == 0)
+		return name_opt(cfg->upnp_forward_chain, v, cfg);
+	if (strcmp(o, "--nat-chain") == 0)
+		return name_opt(cfg->upnp_nat_chain, v, cfg);
+	if (strcmp(o, "--postrouting-chain") == 0)
+		return name_opt(cfg->upnp_nat_postrouting_chain, v, cfg);
+	if (strcmp(o, "--ext-if") == 0)
+		return str_copy(cfg->ext_ifname, sizeof(cfg->ext_ifname), v);
+	if (strcmp(o, "--ext-addr") == 0 && op->addrs.n_ext < FW_EXT_MAX &&
+	    addr_parse(v, &a6) == 0 && addr_is_v4(&a6)) {
+		op->addrs.ext[op->addrs.n_ext++] = addr_to_v4(&a6);
+		return 0;
+	}
+	if (strcmp(o, "--lan") == 0 && op->addrs.n_lan < FW_LAN_MAX)
+		return parse_lan(v, &op->addrs.lan[op->addrs.n_lan++]);
+	if (strcmp(o, "--lease") == 0)
+		return parse_u32(v, 0, 1u << 30, &op->lease);
+	return -1;
+}
+
+/* [CONF] and the options; the index of the command, or -1 for usage(),
+ * -2 for a bad CONF. */
+static int
+parse_opts(struct fwctl_opts *op, int argc, char **argv)
+{
+	int i = 1;
+
+	memset(op, 0, sizeof(*op));
+	conf_defaults(&op->cfg);
+	if (i < argc && argv[i][0] != '-' && strchr(argv[i], '/') != NULL) {
+		if (conf_parse_file(&op->cfg, argv[i], stderr) < 0)
+			return -2;
+		i++;
+	}
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		const char *o = argv[i];
+
+		if (strcmp(o, "-v") == 0)
+			op->verbose = 1;
+		else if (strcmp(o, "--family-split") == 0)
+			op->cfg.upnp_nftables_family_split = true;
+		else if (strcmp(o, "--no-hairpin") == 0)
+			op->cfg.hairpin = false;
+		else if (strcmp(o, "--no-preserve") == 0)
+			op->cfg.preserve_mapped_ports = false;
+		else if (i + 1 >= argc || value_opt(op, o, argv[++i]) < 0)
+			return -1;
+	}
+	return i < argc ? i : -1;
+}
+
 int
 main(int argc, char **argv)
 {
 	const struct fw_ops *ops = &nft_ops;
-	struct config cfg;
+	struct fwctl_opts op;
+	struct config *cfgp = &op.cfg;
 	struct fwctl_map fm;
 	struct mapping *m = fm_mapping(&fm);
 	struct fw *fw;
-	struct fw_addrs addrs;
-	struct in6_addr a6;
-	uint32_t lease = 0;
+	uint32_t lease;
 	const char *cmd;
-	int i = 1, verbose = 0, rc = 0;
+	int i, rc = 0;
 
-	conf_defaults(&cfg);
-	memset(&addrs, 0, sizeof(addrs));
-	if (i < argc && argv[i][0] != '-' && strchr(argv[i], '/') != NULL) {
-		if (conf_parse_file(&cfg, argv[i], stderr) < 0)
-			return 2;
-		i++;
-	}
-	for (; i < argc && argv[i][0] == '-'; i++) {
-		const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		int r = 0;
-
-		if (strcmp(o, "-v") == 0) {
-			verbose = 1;
-			continue;
-		}
-		if (strcmp(o, "--family-split") == 0) {
-			cfg.upnp_nftables_family_split = true;
-			continue;
-		}
-		if (strcmp(o, "--no-hairpin") == 0 || strcmp(o, "--no-preserve") == 0) {
-			*(o[5] == 'h' ? &cfg.hairpin : &cfg.preserve_mapped_ports) = false;
-			continue;
-		}
-		if (v == NULL)
-			return usage();
-		i++;
-		if (strcmp(o, "--table") == 0)
-			r = name_opt(cfg.upnp_table_name, v, &cfg);
-		else if (strcmp(o, "--nat-table") == 0)
-			r = name_opt(cfg.upnp_nat_table_name, v, &cfg);
-		else if (strcmp(o, "--forward-chain") == 0)
-			r = name_opt(cfg.upnp_forward_chain, v, &cfg);
-		else if (strcmp(o, "--nat-chain") == 0)
-			r = name_opt(cfg.upnp_nat_chain, v, &cfg);
-		else if (strcmp(o, "--postrouting-chain") == 0)
-			r = name_opt(cfg.upnp_nat_postrouting_chain, v, &cfg);
-		else if (strcmp(o, "--ext-if") == 0)
-			r = str_copy(cfg.ext_ifname, sizeof(cfg.ext_ifname), v);
-		else if (strcmp(o, "--ext-addr") == 0 && addrs.n_ext < FW_EXT_MAX &&
-			 addr_parse(v, &a6) == 0 && addr_is_v4(&a6))
-			addrs.ext[addrs.n_ext++] = addr_to_v4(&a6);
-		else if (strcmp(o, "--lan") == 0 && addrs.n_lan < FW_LAN_MAX)
-			r = parse_lan(v, &addrs.lan[addrs.n_lan++]);
-		else if (strcmp(o, "--lease") == 0)
-			r = parse_u32(v, 0, 1u << 30, &lease);
-		else
-			return usage();
-		if (r < 0)
-			return usage();
-	}
-	if (i >= argc)
-		return usage();
+	i = parse_opts(&op, argc, argv);
+	if (i < 0)
+		return i == -2 ? 2 : usage();
+	lease = op.lease;
 	cmd = argv[i++];
-	log_init("fwctl", true, verbose);
+	log_init("fwctl", true, op.verbose);
 
 	if ((strcmp(cmd, "add") == 0 || strcmp(cmd, "del") == 0 ||
 	     strcmp(cmd, "counters") == 0) &&
@@ -243,19 +264,19 @@ main(int argc, char **argv)
 	/* init/add/install go through init (idempotent, as the daemon starts);
 	 * the others attach to what is there, so check can see it gone. */
 	if (strcmp(cmd, "init") == 0 || strcmp(cmd, "add") == 0 || strcmp(cmd, "install") == 0)
-		fw = ops->init(&cfg);
+		fw = ops->init(cfgp);
 	else
-		fw = nft_attach(&cfg);
+		fw = nft_attach(cfgp);
 	if (fw == NULL) {
 		fprintf(stderr, "fwctl: init failed\n");
 		return 1;
 	}
 	/* The external addresses, as the daemon keeps them (not for check
 	 * and shutdown, which look at what is there). */
-	if (addrs.n_ext == 0)
-		addrs.n_ext = iface_v4_addrs(cfg.ext_ifname, addrs.ext, FW_EXT_MAX);
+	if (op.addrs.n_ext == 0)
+		op.addrs.n_ext = iface_v4_addrs(cfgp->ext_ifname, op.addrs.ext, FW_EXT_MAX);
 	if (strcmp(cmd, "check") != 0 && strcmp(cmd, "shutdown") != 0 &&
-	    strcmp(cmd, "verify") != 0 && ops->set_addrs(fw, &addrs) < 0)
+	    strcmp(cmd, "verify") != 0 && ops->set_addrs(fw, &op.addrs) < 0)
 		fprintf(stderr, "fwctl: cannot set the external addresses\n");
 	if (strcmp(cmd, "init") == 0) {
 		rc = 0;
