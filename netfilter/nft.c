@@ -1040,7 +1040,8 @@ nft_install_all(struct fw *fw, const struct mapping *const *ms, size_t n)
  * packet of a flow that reaches igdd's rule (the nat chain only the first).
  * In a firewall that accepts established flows before jumping to igdd's
  * chain, that is one packet per new flow: still a growing count while the
- * mapping is in use, which is what idle cleanup needs. */
+ * mapping is in use, which is what idle cleanup needs.  Plus the new flows
+ * of its hairpin element: a mapping used only from the LAN is in use too. */
 static int
 nft_counters(struct fw *fw, const struct mapping *m, uint64_t *packets)
 {
@@ -1054,6 +1055,11 @@ nft_counters(struct fw *fw, const struct mapping *m, uint64_t *packets)
 	if (get_elem(fw, fwd, m, &er) < 0)
 		return -1;
 	*packets = er.packets;
+	if (in_set(fw, NFT_SET_HAIR4, m)) {
+		if (get_elem(fw, NFT_SET_HAIR4, m, &er) < 0)
+			return -1;
+		*packets += er.packets;
+	}
 	return 0;
 }
 

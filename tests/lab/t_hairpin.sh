@@ -43,6 +43,9 @@ check "UDP: c2 reaches c1 through the external address, the reply comes back" \
 	hairpin_ok "$NS_C2" udp "$GW_WAN"
 check "UDP: conntrack: c2 -> WAN:8000 became gateway -> c1:9000" lab_conntrack udp \
 	"src=$C2 dst=$GW_WAN dport=8000" "src=$C1 dst=$GW_LAN sport=9000"
+pk=$(gw "$FWCTL" --ext-if wan0 --lan "lan0:$GW_LAN/24" counters tcp 8000 "$C1" 9000 2>/dev/null)
+check "a mapping used through the hairpin only counts as used (idle cleanup: $pk packets)" \
+	test "${pk:-0}" -gt 0
 
 # Nothing more is open to the WAN.
 out ip route add "$GW_LAN/32" via "$GW_WAN"

@@ -31,6 +31,11 @@ check_not "no mapping: tcp 8000 unreachable" reach tcp 8000 tok-tcp
 check "add tcp 8000 -> c1:9000" fwctl $F --lease 600 add tcp 8000 "$C1" 9000
 check "add udp 8001 -> c1:9001" fwctl $F add udp 8001 "$C1" 9001
 check "tcp 8000 reaches c1 from outside" reach tcp 8000 tok-tcp
+check "the set of external addresses holds the WAN address" \
+	sh -c "ip netns exec $NS_GW nft list set inet igdd ext4 | grep -q '$GW_WAN'"
+out ip route add "$GW_LAN/32" via "$GW_WAN"
+check_not "tcp 8000 to the gateway's LAN address is not translated" \
+	sh -c "ip netns exec $NS_OUT $PROBE connect tcp $GW_LAN 8000 1000 | grep -q tok-tcp"
 check "udp 8001 reaches c1 from outside" reach udp 8001 tok-udp
 check "the tcp element carries a timeout (lease + grace)" \
 	sh -c "ip netns exec $NS_GW nft list map inet igdd dnat4 | grep -Eq 'tcp . 8000 .*timeout (10m5|11m )'"
