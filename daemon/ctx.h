@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <netinet/in.h>
 #include "conf.h"
+#include "counters.h"
 #include "loop.h"
 
 struct store;
@@ -17,6 +18,7 @@ struct events;
 struct pmp;
 struct pcp_update;
 struct iface_watch;
+struct maplog;
 
 /* A LAN interface we serve (resolved from listening_ip). */
 struct lan_iface {
@@ -26,11 +28,6 @@ struct lan_iface {
 	bool gone;		/* torn down: the slot is free (slots never move) */
 };
 
-struct igdd_stats {
-	uint64_t dropped_malformed;	/* datagrams/requests dropped as malformed */
-	uint64_t dropped_wan;		/* requests that arrived from outside our LANs */
-	uint64_t dropped_ratelimit;
-};
 
 #define CTX_MAX_HOOKS 8
 struct igdd_ctx;
@@ -74,8 +71,9 @@ struct igdd_ctx {
 	struct pmp *pmp;
 	struct pcp_update *pcp_update;
 	struct iface_watch *iface_watch;	/* iface.c: rtnetlink */
+	struct maplog *maplog;		/* maplog.c: the log of mapping changes */
 
-	struct igdd_stats stats;
+	struct counters counters;	/* counters.h: per protocol, in one place */
 
 	/* called after the external address or link state changed */
 	ctx_hook ext_hooks[CTX_MAX_HOOKS];

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <net/if.h>
 #include <netinet/in.h>
-#include "../daemon/mapping.h"
+#include "mapping.h"
 
 struct config;
 struct fw;

@@ -1,4 +1,5 @@
 #!/bin/sh
+# also-san: run again against the ASan/UBSan daemon (tests/run.sh)
 # t_dnat_daddr.sh - inbound DNAT applies only to traffic addressed to the
 # gateway's external addresses (issue 14, finding 8): with a mapping of
 # TCP and UDP 8000 to c1, traffic from the outside host to a prefix routed

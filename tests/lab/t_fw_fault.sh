@@ -1,4 +1,5 @@
 #!/bin/sh
+# also-san: run again against the ASan/UBSan daemon (tests/run.sh)
 # t_fw_fault.sh - a netlink transaction that the kernel refuses halfway
 # (issue 14, acceptance: the fault test).  Integrated into a firewall that
 # made igdd's forward set with room for 3 elements, a mapping's add (DNAT

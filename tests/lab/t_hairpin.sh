@@ -1,4 +1,5 @@
 #!/bin/sh
+# also-san: run again against the ASan/UBSan daemon (tests/run.sh)
 # t_hairpin.sh - hairpin NAT (issue 20): c2 connects to the external
 # address and port of c1's mapping (TCP and UDP) and reaches c1, the reply
 # right (c1 sees the gateway, so it answers through it: conntrack shows

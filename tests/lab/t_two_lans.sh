@@ -1,4 +1,5 @@
 #!/bin/sh
+# also-san: run again against the ASan/UBSan daemon (tests/run.sh)
 # t_two_lans.sh - two LANs (lan0 192.168.77.0/24: c1, c2; lan1: c3) are
 # kept apart (issue 14, acceptance): with secure_mode=no and no rule that
 # names the other LAN, no client of one LAN maps to, refreshes or deletes
