@@ -106,6 +106,7 @@ static const struct conf_key conf_keys[] = {
 	K_IGNORED("external_script_path"),
 	K_BOOL("force_igd_desc_v1", force_igd_desc_v1),
 	K_STR("friendly_name", friendly_name, 0),
+	{ .name = "hairpin", .type = KEY_BOOL, FIELD(hairpin), .flags = KF_RESTART },
 	K_U32("http_body_max", http_body_max, 1024, 1048576),
 	K_U32("http_header_max", http_header_max, 1024, 65536),
 	K_U32("http_idle_timeout", http_idle_timeout, 1, 3600),
@@ -138,6 +139,8 @@ static const struct conf_key conf_keys[] = {
 	{ .name = "port", .type = KEY_U16, FIELD(http_port), .min = 0, .max = 65535,
 	  .flags = KF_RESTART },
 	K_CUSTOM("presentation_url", presentation_url, set_presentation_url, KF_TEXT),
+	{ .name = "preserve_mapped_ports", .type = KEY_BOOL, FIELD(preserve_mapped_ports),
+	  .flags = KF_RESTART },
 	K_IGNORED("queue"),
 	K_IGNORED("quickrules"),
 	{ .name = "seccomp", .type = KEY_BOOL, FIELD(seccomp), .flags = KF_RESTART },
@@ -193,6 +196,8 @@ conf_defaults(struct config *cfg)
 	cfg->http_body_max = 16384;
 	cfg->http_idle_timeout = 10;
 	cfg->max_subscribers = 64;
+	cfg->hairpin = true;
+	cfg->preserve_mapped_ports = true;
 	cfg->ssdp_rate_limit = 10;
 	cfg->seccomp = true;
 	/* The literals fit their fields; str_copy cannot fail here. */

@@ -62,6 +62,8 @@ struct config {
 	char upnp_nat_postrouting_chain[CFG_NAME_MAX];
 	bool upnp_nftables_family_split;
 	bool fw_integrate;		/* any of the five names above was given */
+	bool hairpin;			/* LAN hosts reach mappings at the external address */
+	bool preserve_mapped_ports;	/* outbound from a mapped internal port keeps its eport */
 	uint32_t clean_ruleset_threshold;
 	uint32_t clean_ruleset_interval;	/* s, 0 = off */
 

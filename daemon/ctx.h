@@ -58,6 +58,11 @@ struct igdd_ctx {
 	struct fw *fw;
 	struct store *store;
 	struct loop_timer fw_check;	/* daemon.c: the firewall watchdog */
+	struct loop_fd fw_events;	/* daemon.c: its change notifications */
+	unsigned fw_dirty;		/* daemon.c: FW_EV_* seen since the last check */
+	uint64_t fw_verified;		/* daemon.c: last contents check (monotonic ms) */
+	uint64_t fw_verify_gen;		/* daemon.c: store generation when it began */
+	bool fw_verifying;		/* daemon.c: a contents check under way */
 
 	/* protocol modules' private state */
 	struct ssdp *ssdp;
@@ -73,10 +78,18 @@ struct igdd_ctx {
 	/* called after the external address or link state changed */
 	ctx_hook ext_hooks[CTX_MAX_HOOKS];
 	unsigned n_ext_hooks;
+	/* called after any address or link change of any interface */
+	ctx_hook addr_hooks[CTX_MAX_HOOKS];
+	unsigned n_addr_hooks;
 };
 
 /* Register fn to run when the external address or link changes. */
 void ctx_add_ext_hook(struct igdd_ctx *ctx, ctx_hook fn);
+/* Register fn to run after any interface address or link change (the
+ * rtnetlink watcher's debounced batches), whether or not the reported
+ * external address moved: the firewall's set of external addresses
+ * follows the WAN interface's secondary addresses too. */
+void ctx_add_addr_hook(struct igdd_ctx *ctx, ctx_hook fn);
 
 /* LAN interfaces come and go in slots of ctx->lan that never move (the
  * front ends keep their per-interface state by slot): add takes a free

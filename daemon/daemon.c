@@ -41,28 +41,161 @@ struct sigwatch {
 static struct sigwatch sigwatch = { .lfd = { .fd = -1 } };
 
 /* Firewall watchdog: a reload of the firewall (nft flush ruleset, a table
- * deleted, a chain emptied) must not silently lose the mappings.  A check
- * of igdd's own objects costs a few small netlink queries, independent of
- * the number of mappings, so a short period is cheap. */
-#define FW_CHECK_MS 2000
+ * deleted, a chain emptied) or a change to igdd's maps behind its back
+ * (nft delete element, nft flush map) must not silently lose mappings.
+ * Objects: a few small netlink queries every FW_CHECK_MS, independent of
+ * the number of mappings.  Contents: a notification from another process
+ * about igdd's elements gets every mapping re-installed (one transaction)
+ * within FW_EVENT_MS; element counts per set are compared every
+ * FW_VERIFY_MS, and at once when notifications were lost: a dump of each
+ * set, O(n) in all, read in steps of about a millisecond (FW_STEP_MS
+ * apart) so that requests are served meanwhile. */
+#define FW_CHECK_MS	2000
+#define FW_VERIFY_MS	30000
+#define FW_EVENT_MS	100
+#define FW_STEP_MS	1
+
+static void
+fw_reinstall(struct igdd_ctx *ctx, const char *why)
+{
+	log_warnx("nftables: %s: re-installing %zu mappings", why, store_count(ctx->store));
+	ctx->fw_verified = time_mono_ms();
+	ctx->fw_verifying = false;
+	if (store_reinstall(ctx->store) < 0)
+		log_warnx("nftables: re-installing failed; trying again in %d ms", FW_CHECK_MS);
+	else
+		log_info("nftables: mappings re-installed");
+}
+
+/* A step of the contents check; the next timer in ms. */
+static uint64_t
+fw_verify_step(struct igdd_ctx *ctx)
+{
+	int v = store_fw_verify_step(ctx->store);
+
+	if (v == 2)
+		return FW_STEP_MS;
+	ctx->fw_verifying = false;
+	if (store_generation(ctx->store) != ctx->fw_verify_gen)
+		return FW_CHECK_MS;	/* mappings changed meanwhile: no verdict */
+	if (v == 0)
+		fw_reinstall(ctx, "igdd's maps do not hold its mappings");
+	else if (v < 0)
+		log_warn("nftables: checking igdd's maps");
+	return FW_CHECK_MS;
+}
+
+/* Contents, when due: start the check of the element counts. */
+static uint64_t
+fw_verify(struct igdd_ctx *ctx, unsigned dirty)
+{
+	if (!(dirty & FW_EV_LOST) && time_mono_ms() - ctx->fw_verified < FW_VERIFY_MS)
+		return FW_CHECK_MS;
+	ctx->fw_verified = time_mono_ms();
+	ctx->fw_verify_gen = store_generation(ctx->store);
+	switch (store_fw_verify_start(ctx->store)) {
+	case 2:
+		ctx->fw_verifying = true;
+		return FW_STEP_MS;
+	case -1:
+		log_warn("nftables: checking igdd's maps");
+		break;
+	}
+	return FW_CHECK_MS;
+}
 
 static void
 fwwatch_fire(struct loop_timer *t)
 {
 	struct igdd_ctx *ctx = container_of(t, struct igdd_ctx, fw_check);
-	int r = ctx->fw_ops->check(ctx->fw);
+	unsigned dirty = ctx->fw_dirty;
+	uint64_t next = FW_CHECK_MS;
+	int r;
 
+	if (ctx->fw_verifying && dirty == 0) {
+		loop_timer_set(&ctx->loop, t, fw_verify_step(ctx));
+		return;
+	}
+	ctx->fw_verifying = false;	/* a notification interrupts it */
+	ctx->fw_dirty = 0;
+	r = ctx->fw_ops->check(ctx->fw);
 	if (r == 0) {
 		log_warnx("nftables: igdd's objects vanished (firewall reload?): restoring %zu mappings",
 			  store_count(ctx->store));
+		ctx->fw_verified = time_mono_ms();
 		if (ctx->fw_ops->restore(ctx->fw) < 0 || store_reinstall(ctx->store) < 0)
 			log_warnx("nftables: restore failed; trying again in %d ms", FW_CHECK_MS);
 		else
 			log_info("nftables: restored");
 	} else if (r < 0) {
 		log_warn("nftables: checking igdd's objects");
+	} else if (dirty & FW_EV_ELEMS) {
+		fw_reinstall(ctx, "igdd's maps were changed by another process");
+	} else {
+		next = fw_verify(ctx, dirty);
 	}
-	loop_timer_set(&ctx->loop, t, FW_CHECK_MS);
+	loop_timer_set(&ctx->loop, t, next);
+}
+
+/* Notifications: look soon, once a burst (a flush is one notification
+ * per element) has arrived, without postponing a check already due. */
+static void
+fwevents_readable(struct loop_fd *lfd, uint32_t events)
+{
+	struct igdd_ctx *ctx = container_of(lfd, struct igdd_ctx, fw_events);
+	int k = ctx->fw_ops->events_read(ctx->fw);
+
+	(void)events;
+	if (k <= 0)
+		return;
+	log_debug("nftables: another process changed igdd's %s",
+		  k & FW_EV_OBJECTS ? "objects" : "elements");
+	ctx->fw_dirty |= (unsigned)k;
+	if (!loop_timer_pending(&ctx->fw_check) ||
+	    ctx->fw_check.deadline > time_mono_ms() + FW_EVENT_MS)
+		loop_timer_set(&ctx->loop, &ctx->fw_check, FW_EVENT_MS);
+}
+
+static void
+fwwatch_init(struct igdd_ctx *ctx)
+{
+	ctx->fw_check.cb = fwwatch_fire;
+	ctx->fw_verified = time_mono_ms();
+	loop_timer_set(&ctx->loop, &ctx->fw_check, FW_CHECK_MS);
+	ctx->fw_events.fd = ctx->fw_ops->events_fd != NULL ? ctx->fw_ops->events_fd(ctx->fw) : -1;
+	ctx->fw_events.cb = fwevents_readable;
+	if (ctx->fw_events.fd < 0 || loop_fd_add(&ctx->loop, &ctx->fw_events, EPOLLIN) < 0)
+		log_warnx("nftables: changes to igdd's maps by other processes are seen only "
+			  "by the check every %d s", FW_VERIFY_MS / 1000);
+}
+
+/* The firewall's set of external addresses follows the interfaces (an
+ * address hook: every address or link change, not only the reported
+ * address's). */
+static void
+fw_addrs_sync(struct igdd_ctx *ctx)
+{
+	struct fw_addrs a;
+	unsigned k;
+	int r;
+
+	if (ctx->fw == NULL || ctx->fw_ops->set_addrs == NULL)
+		return;
+	memset(&a, 0, sizeof(a));
+	a.n_ext = iface_ext_addrs(ctx, a.ext, FW_EXT_MAX);
+	for (k = 0; k < ctx->n_lan && a.n_lan < FW_LAN_MAX; k++) {
+		const struct lan_iface *l = &ctx->lan[k];
+		if (l->gone || str_copy(a.lan[a.n_lan].name, IF_NAMESIZE, l->name) < 0)
+			continue;
+		a.lan[a.n_lan].addr = l->addr;
+		a.lan[a.n_lan++].mask = l->mask;
+	}
+	r = ctx->fw_ops->set_addrs(ctx->fw, &a);
+	if (r < 0)
+		log_warnx("nftables: inbound mappings may not match the external address");
+	/* hairpin elements name their client's LAN interface */
+	if (r > 0 && ctx->store != NULL && store_reinstall(ctx->store) < 0)
+		log_warnx("nftables: the mappings could not follow the LAN interfaces");
 }
 
 /* --check: the user igdd would run as exists, and the lease file is one
@@ -267,6 +400,7 @@ daemon_lan_up(struct igdd_ctx *ctx, const struct lan_iface *lan)
 			daemon_lan_down(ctx, (unsigned)slot);
 			return -1;
 		}
+	fw_addrs_sync(ctx);
 	return slot;
 }
 
@@ -279,6 +413,7 @@ daemon_lan_down(struct igdd_ctx *ctx, unsigned slot)
 		if (frontend_on(ctx, i))
 			frontends[i].teardown(ctx, slot);
 	ctx_lan_remove(ctx, slot);
+	fw_addrs_sync(ctx);
 }
 
 int
@@ -313,6 +448,8 @@ daemon_start(struct igdd_ctx *ctx)
 	ctx->fw = ctx->fw_ops->init(cfg);
 	if (ctx->fw == NULL)
 		fatalx("cannot set up the nftables state");
+	fw_addrs_sync(ctx);
+	ctx_add_addr_hook(ctx, fw_addrs_sync);
 	/* The lease file is opened and written only as the user igdd runs
 	 * as from now on (lease_open() checks that it owns it). */
 	drop_privileges(ctx);
@@ -323,8 +460,7 @@ daemon_start(struct igdd_ctx *ctx)
 		fatalx("cannot start the mapping log");
 	if (store_restore(ctx->store) < 0)
 		log_warnx("lease file %s could not be restored", cfg->lease_file);
-	ctx->fw_check.cb = fwwatch_fire;
-	loop_timer_set(&ctx->loop, &ctx->fw_check, FW_CHECK_MS);
+	fwwatch_init(ctx);
 
 	if (cfg->enable_upnp) {
 		if (http_init(ctx) < 0 || desc_init(ctx) < 0 || events_init(ctx) < 0 ||
@@ -363,6 +499,8 @@ daemon_stop(struct igdd_ctx *ctx)
 		http_shutdown(ctx);
 	}
 	loop_timer_cancel(&ctx->loop, &ctx->fw_check);
+	if (ctx->fw_events.registered)
+		loop_fd_del(&ctx->loop, &ctx->fw_events);
 	/* The lease file keeps the mappings; the kernel forgets them, so no
 	 * port stays open without a daemon managing it. */
 	store_free(ctx->store);

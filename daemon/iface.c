@@ -156,10 +156,14 @@ watch_fire(struct loop_timer *t)
 	struct iface_watch *w = container_of(t, struct iface_watch, debounce);
 	struct igdd_ctx *ctx = w->ctx;
 	unsigned k;
+	bool changed;
 
 	if (ctx->cfg.ext_ifname[0] != '\0')
 		ctx->ext_ifindex = if_nametoindex(ctx->cfg.ext_ifname);
-	if (!iface_refresh_ext(ctx))
+	changed = iface_refresh_ext(ctx);
+	for (k = 0; k < ctx->n_addr_hooks; k++)
+		ctx->addr_hooks[k](ctx);
+	if (!changed)
 		return;
 	log_info("external interface %s: %s, address %s", ctx->cfg.ext_ifname,
 		 ctx->ext_up ? "up" : "down",
@@ -226,6 +230,35 @@ iface_shutdown(struct igdd_ctx *ctx)
 		ctx->iface_watch = NULL;
 	}
 	ctx->n_lan = 0;
+}
+
+size_t
+iface_v4_addrs(const char *ifname, struct in_addr *out, size_t max)
+{
+	struct ifaddrs *ifs, *i;
+	size_t n = 0;
+
+	if (ifname[0] == '\0' || getifaddrs(&ifs) < 0)
+		return 0;
+	for (i = ifs; i != NULL && n < max; i = i->ifa_next) {
+		const struct sockaddr_in *sin = (const void *)i->ifa_addr;
+		if (sin != NULL && sin->sin_family == AF_INET && strcmp(i->ifa_name, ifname) == 0)
+			out[n++] = sin->sin_addr;
+	}
+	freeifaddrs(ifs);
+	return n;
+}
+
+size_t
+iface_ext_addrs(const struct igdd_ctx *ctx, struct in_addr *out, size_t max)
+{
+	size_t n = 0;
+
+	if (max > 0 && ctx->cfg.has_ext_ip)
+		out[n++] = ctx->cfg.ext_ip;
+	if (n < max && ctx->ext_addr.s_addr != 0)
+		out[n++] = ctx->ext_addr;
+	return n + iface_v4_addrs(ctx->cfg.ext_ifname, out + n, max - n);
 }
 
 bool

@@ -3,6 +3,7 @@
 #define IGDD_IFACE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <netinet/in.h>
 
 struct igdd_ctx;
@@ -17,6 +18,11 @@ int iface_watch_init(struct igdd_ctx *ctx);
  * Returns true when it changed. */
 bool iface_refresh_ext(struct igdd_ctx *ctx);
 void iface_shutdown(struct igdd_ctx *ctx);
+/* The IPv4 addresses of one interface, at most max: how many. */
+size_t iface_v4_addrs(const char *ifname, struct in_addr *out, size_t max);
+/* The gateway's external addresses: ext_ip when configured, the reported
+ * address, and every IPv4 address of ext_ifname (duplicates possible). */
+size_t iface_ext_addrs(const struct igdd_ctx *ctx, struct in_addr *out, size_t max);
 /* Private, shared (100.64/10), reserved: an address that cannot be
  * reached from the Internet. */
 bool iface_addr_is_private(struct in_addr a);

@@ -894,6 +894,30 @@ client_verdict(struct store *s, const struct mapping *m, bool fresh)
 	return ST_E_NOT_LAN;
 }
 
+/* Two LANs stay apart: a requester creates, refreshes or deletes a
+ * mapping only to an internal client on its own LAN interface, unless a
+ * permission rule explicitly allows that client (the first rule that
+ * matches is an allow: with no rules at all, the default "allow" is not
+ * enough).  The administrator's static mappings are exempt; so is a
+ * requester on no served LAN (a lease record whose LAN went: its client
+ * was checked by client_verdict()). */
+static bool
+lans_apart(const struct store *s, const struct mapping *m, uint16_t eport,
+	   const struct in6_addr *requester)
+{
+	const struct lan_iface *li, *lr;
+	int k;
+
+	if (is_static(m) || !addr_is_v4(requester) || !addr_is_v4(m->iaddr))
+		return false;
+	li = ctx_lan_for_addr(s->ctx, addr_to_v4(m->iaddr));
+	lr = ctx_lan_for_addr(s->ctx, addr_to_v4(requester));
+	if (li == NULL || lr == NULL || li->ifindex == lr->ifindex)
+		return false;
+	k = perm_match(s->cfg->perms, s->cfg->n_perms, eport, m->iaddr, m->iport, m->desc);
+	return k < 0 || !s->cfg->perms[k].allow;
+}
+
 static enum store_result
 quota(const struct store *s, const struct mapping *cand)
 {
@@ -993,6 +1017,10 @@ decide(struct store *s, struct mapping *cand, unsigned flags, struct st_node **e
 	if (s->cfg->secure_mode && !is_static(cand) && !(flags & STORE_F_THIRD_PARTY) &&
 	    !addr_eq(cand->iaddr, &cand->owner->addr))
 		return ST_E_SECURE;
+	if (lans_apart(s, cand, cand->eport, &cand->owner->addr)) {
+		log_debug("internal client on another LAN than its requester, no rule allows it");
+		return ST_E_PERMISSION;
+	}
 	if (old != NULL) {
 		r = refresh_verdict(old, cand, flags);
 		if (r == ST_OK && !permitted(s, cand, cand->eport))
@@ -1093,6 +1121,75 @@ node_free(struct store *s, struct st_node *n)
 	free(n);
 }
 
+enum peer_kind { PEER_ANY, PEER_SAME_RHOST, PEER_BEFORE };
+
+/* Another enabled mapping than n with m's internal side (protocol,
+ * address, port): any one, one with m's remote host too (it needs the
+ * same forward element), or one before n in key order.  Walks one probe
+ * run of the internal-side index, which holds every mapping to that
+ * internal address and port. */
+static const struct st_node *
+internal_peer(const struct store *s, const struct st_node *n, const struct mapping *m,
+	      enum peer_kind k)
+{
+	size_t mask = s->ihash_size - 1, i = ihash_of(s, m->proto, m->iaddr, m->iport) & mask;
+	const struct st_node *o;
+
+	/* Stored mappings share address entries: equal is the same pointer. */
+	for (; (o = s->ihash[i]) != NULL; i = (i + 1) & mask) {
+		if (o == n || !o->m.enabled || o->m.proto != m->proto || o->m.iport != m->iport ||
+		    o->m.iaddr != m->iaddr)
+			continue;
+		if ((k == PEER_SAME_RHOST && o->m.rhost != m->rhost) ||
+		    (k == PEER_BEFORE && tree_cmp(&o->tn, &n->tn) > 0))
+			continue;
+		return o;
+	}
+	return NULL;
+}
+
+/* What n's mapping m (n's own, or what it becomes) shares with the other
+ * mappings of its internal side: for an add, whether one of them holds
+ * the SNAT element already (how: PEER_ANY, or PEER_BEFORE when they are
+ * installed one by one in key order); for a delete, whether another needs
+ * the forward element, and which one takes the SNAT element over. */
+static struct fw_share
+share_add(const struct store *s, const struct st_node *n, const struct mapping *m,
+	  enum peer_kind how)
+{
+	struct fw_share sh = { .snat = internal_peer(s, n, m, how) != NULL };
+
+	return sh;
+}
+
+static struct fw_share
+share_del(const struct store *s, const struct st_node *n, const struct mapping *m)
+{
+	const struct st_node *heir = internal_peer(s, n, m, PEER_ANY);
+	struct fw_share sh = {
+		.forward = internal_peer(s, n, m, PEER_SAME_RHOST) != NULL,
+		.snat_heir = heir != NULL ? &heir->m : NULL,
+	};
+
+	return sh;
+}
+
+static int
+fw_add(struct store *s, const struct st_node *n, const struct mapping *m)
+{
+	struct fw_share sh = share_add(s, n, m, PEER_ANY);
+
+	return s->ops->add(s->fw, m, &sh);
+}
+
+static int
+fw_del(struct store *s, const struct st_node *n, const struct mapping *m)
+{
+	struct fw_share sh = share_del(s, n, m);
+
+	return s->ops->del(s->fw, m, &sh);
+}
+
 static enum store_result
 insert_new(struct store *s, const struct mapping *cand, struct mapping **out)
 {
@@ -1101,7 +1198,7 @@ insert_new(struct store *s, const struct mapping *cand, struct mapping **out)
 	if (n == NULL)
 		return ST_E_NOMEM;
 	n->m.created = time_wall();
-	if (has_fw(s) && n->m.enabled && s->ops->add(s->fw, &n->m) < 0) {
+	if (has_fw(s) && n->m.enabled && fw_add(s, n, &n->m) < 0) {
 		log_warn("firewall refused %s %u", proto_name(n->m.proto), n->m.eport);
 		s->stats.fw_errors++;
 		node_free(s, n);
@@ -1117,26 +1214,6 @@ insert_new(struct store *s, const struct mapping *cand, struct mapping **out)
 	return ST_OK;
 }
 
-/* Does another enabled mapping need the same forward element as n (same
- * protocol, internal side and remote host)?  Walks one probe run of the
- * internal-side index, which holds every mapping to that internal address
- * and port. */
-static bool
-forward_shared(const struct store *s, const struct st_node *n)
-{
-	const struct mapping *m = &n->m;
-	size_t mask = s->ihash_size - 1, i;
-	const struct st_node *o;
-
-	/* Stored mappings share address entries: equal is the same pointer. */
-	for (i = ihash_home(s, n); (o = s->ihash[i]) != NULL; i = (i + 1) & mask) {
-		if (o != n && o->m.enabled && o->m.proto == m->proto && o->m.iport == m->iport &&
-		    o->m.iaddr == m->iaddr && o->m.rhost == m->rhost)
-			return true;
-	}
-	return false;
-}
-
 /* Change the kernel from n's mapping to upd.  0, or -1 with the kernel as
  * before.  Every refresh goes to the backend: it renews the kernel
  * element's timeout. */
@@ -1149,11 +1226,11 @@ fw_replace(struct store *s, const struct st_node *n, const struct mapping *upd)
 	if (!has_fw(s))
 		return 0;
 	if (old->enabled && upd->enabled && !changed)
-		return s->ops->add(s->fw, upd);
-	if (old->enabled && s->ops->del(s->fw, old, forward_shared(s, n)) < 0)
+		return fw_add(s, n, upd);
+	if (old->enabled && fw_del(s, n, old) < 0)
 		return -1;
-	if (upd->enabled && s->ops->add(s->fw, upd) < 0) {
-		if (old->enabled && s->ops->add(s->fw, old) < 0)
+	if (upd->enabled && fw_add(s, n, upd) < 0) {
+		if (old->enabled && fw_add(s, n, old) < 0)
 			log_warn("firewall: could not restore %s %u after a failed replace",
 				 proto_name(old->proto), old->eport);
 		return -1;
@@ -1231,7 +1308,8 @@ refresh(struct store *s, struct st_node *n, const struct mapping *cand, struct m
 	return ST_OK;
 }
 
-enum store_del_why { DEL_ASKED, DEL_EXPIRED, DEL_IDLE };
+/* DEL_REFUSED: the kernel refused to install it (nothing of it is there). */
+enum store_del_why { DEL_ASKED, DEL_EXPIRED, DEL_IDLE, DEL_REFUSED };
 
 /* Delete n; by: who asked (NULL: the daemon). */
 static enum store_result
@@ -1240,10 +1318,10 @@ delete_node(struct store *s, struct st_node *n, enum store_del_why why,
 {
 	static const enum store_event ev[] = {
 		[DEL_ASKED] = STORE_EV_DELETED, [DEL_EXPIRED] = STORE_EV_EXPIRED,
-		[DEL_IDLE] = STORE_EV_IDLE,
+		[DEL_IDLE] = STORE_EV_IDLE, [DEL_REFUSED] = STORE_EV_DELETED,
 	};
 
-	if (has_fw(s) && n->m.enabled && s->ops->del(s->fw, &n->m, forward_shared(s, n)) < 0) {
+	if (has_fw(s) && n->m.enabled && why != DEL_REFUSED && fw_del(s, n, &n->m) < 0) {
 		s->stats.fw_errors++;
 		log_warn("firewall refused to delete %s %u", proto_name(n->m.proto), n->m.eport);
 		/* A lease that is over goes anyway: the kernel most likely
@@ -1255,13 +1333,63 @@ delete_node(struct store *s, struct st_node *n, enum store_del_why why,
 	journal(s, '-', &n->m);
 	arm_expiry(s);
 	switch (why) {
-	case DEL_ASKED: s->stats.deleted++; break;
+	case DEL_ASKED: case DEL_REFUSED: s->stats.deleted++; break;
 	case DEL_EXPIRED: s->stats.expired++; break;
 	case DEL_IDLE: s->stats.idle_removed++; break;
 	}
 	notify(s, ev[why], &n->m, by, 0, ST_OK);
 	node_free(s, n);
 	return ST_OK;
+}
+
+static void
+log_dropped(const struct mapping *m, const char *why)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	log_info("lease %s %u -> %s:%u: %s, dropped", proto_name(m->proto), m->eport,
+		 addr_str(m->iaddr, a, sizeof(a)), m->iport, why);
+}
+
+/* Install every enabled mapping in one transaction.  When the kernel
+ * refuses it (a full set, a kernel limit), install them one by one and
+ * drop, logged, each one it refuses, so that the store, the lease file
+ * and the kernel still hold the same mappings.  One transaction per
+ * mapping only on that path.  0, or -1 when not even that could be done. */
+static int
+install_or_drop(struct store *s)
+{
+	const struct mapping **ms;
+	size_t n, i, dropped = 0;
+
+	if (collect_all(s, true, &ms, &n) < 0)
+		return -1;
+	if (s->ops->install_all(s->fw, ms, n) == 0) {
+		free(ms);
+		return 0;
+	}
+	s->stats.fw_errors++;
+	log_warn("firewall refused %zu mappings in one transaction; installing them one by one", n);
+	if (s->ops->install_all(s->fw, NULL, 0) < 0) {
+		free(ms);
+		return -1;
+	}
+	store_hold(s);
+	for (i = 0; i < n; i++) {
+		struct st_node *nd = NODE((struct mapping *)(uintptr_t)ms[i]);
+		/* in key order: the SNAT element is the first installed one's */
+		struct fw_share sh = share_add(s, nd, &nd->m, PEER_BEFORE);
+		if (s->ops->add(s->fw, &nd->m, &sh) == 0)
+			continue;
+		log_dropped(&nd->m, "refused by the kernel");
+		s->stats.fw_errors++;
+		delete_node(s, nd, DEL_REFUSED, NULL);
+		dropped++;
+	}
+	store_commit(s);
+	free(ms);
+	log_warnx("firewall: %zu of %zu mappings installed, %zu dropped", n - dropped, n, dropped);
+	return 0;
 }
 
 /* --- public API ------------------------------------------------------ */
@@ -1404,15 +1532,6 @@ restore_lifetime(const struct store *s, const struct lease_record *r, int64_t no
 	return left;
 }
 
-static void
-log_dropped(const struct mapping *m, const char *why)
-{
-	char a[INET6_ADDRSTRLEN];
-
-	log_info("lease %s %u -> %s:%u: %s, dropped", proto_name(m->proto), m->eport,
-		 addr_str(m->iaddr, a, sizeof(a)), m->iport, why);
-}
-
 /* Replay one journal record into the indexes (no backend, no journal):
  * the last record of a key replaces what came before, and a '+' record
  * is decided as a new live request of its owner would be today (LAN
@@ -1455,59 +1574,20 @@ restore_record(void *arg, const struct lease_record *r)
 	link_node(s, n);
 }
 
-/* The kernel refused the restored mappings in one transaction: put them
- * in one by one, dropping (and logging) each it refuses, so that one bad
- * record never costs the others.  0, or -1 when it takes none at all. */
-static int
-install_one_by_one(struct store *s, const struct mapping **ms, size_t n)
-{
-	size_t i, dropped = 0;
-
-	if (s->ops->install_all(s->fw, NULL, 0) < 0)
-		return -1;
-	for (i = 0; i < n; i++) {
-		struct st_node *node = NODE(ms[i]);
-
-		if (s->ops->add(s->fw, ms[i]) == 0)
-			continue;
-		s->stats.fw_errors++;
-		log_dropped(ms[i], "refused by the kernel");
-		unlink_node(s, node);
-		node_free(s, node);
-		dropped++;
-	}
-	return n > 0 && dropped == n ? -1 : 0;
-}
-
 int
 store_restore(struct store *s)
 {
-	const struct mapping **ms;
 	size_t n;
-	int r;
 
 	if (s->lease != NULL && lease_restore(s->lease, restore_record, s) < 0)
 		return -1;
 	/* One transaction replaces whatever igdd left in the kernel (a
-	 * kill -9, a crash) with exactly what the lease file says. */
-	if (has_fw(s) && s->ops->install_all != NULL) {
-		if (collect_all(s, true, &ms, &n) < 0) {
-			drop_all(s);
-			return -1;
-		}
-		r = s->ops->install_all(s->fw, ms, n);
-		if (r < 0) {
-			log_warn("firewall refused to install %zu restored mappings at once; "
-				 "trying one by one", n);
-			s->stats.fw_errors++;
-			r = install_one_by_one(s, ms, n);
-		}
-		free(ms);
-		if (r < 0) {
-			log_warnx("firewall refused every restored mapping");
-			drop_all(s);
-			return -1;
-		}
+	 * kill -9, a crash) with exactly what the lease file says; what the
+	 * kernel refuses is dropped (install_or_drop). */
+	if (has_fw(s) && s->ops->install_all != NULL && install_or_drop(s) < 0) {
+		log_warn("firewall refused to install %zu restored mappings", ost_count(&s->tree));
+		drop_all(s);
+		return -1;
 	}
 	if (s->lease != NULL)
 		journal_compact(s);
@@ -1584,7 +1664,8 @@ store_del(struct store *s, uint8_t proto, uint16_t eport, const struct in6_addr 
 		return ST_E_NOT_FOUND;
 	if (requester != NULL &&
 	    (is_static(&n->m) || (s->cfg->secure_mode && !addr_eq(requester, n->m.iaddr) &&
-				   !addr_eq(requester, &n->m.owner->addr)))) {
+				   !addr_eq(requester, &n->m.owner->addr)) ||
+	     lans_apart(s, &n->m, n->m.eport, requester))) {
 		notify(s, STORE_EV_DEL_REFUSED, &n->m, requester, 0, ST_E_NOT_OWNER);
 		return ST_E_NOT_OWNER;
 	}
@@ -1796,19 +1877,41 @@ store_permitted(const struct store *s, uint16_t eport, const struct in6_addr *ia
 int
 store_reinstall(struct store *s)
 {
+	if (!has_fw(s) || s->ops->install_all == NULL)
+		return 0;
+	return install_or_drop(s);
+}
+
+int
+store_fw_verify_start(struct store *s)
+{
 	const struct mapping **ms;
 	size_t n;
 	int r;
 
-	if (!has_fw(s) || s->ops->install_all == NULL)
-		return 0;
+	if (!has_fw(s) || s->ops->verify_start == NULL)
+		return 1;
 	if (collect_all(s, true, &ms, &n) < 0)
 		return -1;
-	r = s->ops->install_all(s->fw, ms, n);
+	r = s->ops->verify_start(s->fw, ms, n);
 	free(ms);
-	if (r < 0)
-		s->stats.fw_errors++;
-	return r < 0 ? -1 : 0;
+	return r < 0 ? -1 : 2;
+}
+
+int
+store_fw_verify_step(struct store *s)
+{
+	if (!has_fw(s) || s->ops->verify_step == NULL)
+		return 1;
+	return s->ops->verify_step(s->fw);
+}
+
+uint64_t
+store_generation(const struct store *s)
+{
+	const struct store_stats *st = &s->stats;
+
+	return st->added + st->deleted + st->expired + st->idle_removed + st->refreshed;
 }
 
 int

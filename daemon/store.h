@@ -168,6 +168,16 @@ bool store_permitted(const struct store *s, uint16_t eport, const struct in6_add
 
 /* Re-install everything the store holds (firewall reload).  0 / -1. */
 int store_reinstall(struct store *s);
+/* Does the kernel hold as many elements as the store's mappings make
+ * (fw_ops.verify_start/verify_step)?  start: 2 under way (or 1: no
+ * backend to ask), -1 error; then each step reads a little of the answer:
+ * 2 under way, 1 agree, 0 differ, -1 error.  O(n) in all, in steps of
+ * about a millisecond: for a periodic check, never on a request.  The
+ * answer counts only if store_generation() did not move meanwhile. */
+int store_fw_verify_start(struct store *s);
+int store_fw_verify_step(struct store *s);
+/* Moves on every add, refresh and delete. */
+uint64_t store_generation(const struct store *s);
 
 /* Change listeners: every one is called, in the order added, for every
  * change of a mapping and every request the store refused (GENA and

@@ -52,12 +52,13 @@ find(const struct fake_fw *f, const struct mapping *m)
 }
 
 static int
-fake_add(struct fw *fw, const struct mapping *m)
+fake_add(struct fw *fw, const struct mapping *m, const struct fw_share *sh)
 {
 	struct fake_fw *f = F(fw);
 	int i;
 
 	f->n_add++;
+	f->last_add_snat_shared = sh != NULL && sh->snat;
 	note(f, 'a', m);
 	if (f->fail_add > 0) {
 		f->fail_add--;
@@ -82,13 +83,14 @@ fake_add(struct fw *fw, const struct mapping *m)
 }
 
 static int
-fake_del(struct fw *fw, const struct mapping *m, bool keep_forward)
+fake_del(struct fw *fw, const struct mapping *m, const struct fw_share *sh)
 {
 	struct fake_fw *f = F(fw);
 	int i;
 
 	f->n_del++;
-	f->last_keep_forward = keep_forward;
+	f->last_keep_forward = sh != NULL && sh->forward;
+	f->last_snat_heir = sh != NULL && sh->snat_heir != NULL ? sh->snat_heir->eport : 0;
 	note(f, 'd', m);
 	if (f->fail_del > 0) {
 		f->fail_del--;

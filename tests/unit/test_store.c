@@ -102,6 +102,36 @@ TEST(store_shared_forward_element)
 	fake_env_free(e);
 }
 
+/* The SNAT element of an internal side (port preservation): the first
+ * mapping holds it, the others leave it alone, and a delete hands it to a
+ * remaining mapping of the side, whatever its remote host. */
+TEST(store_shared_snat_element)
+{
+	struct fake_env *e = env();
+	struct mapping a = fake_req(UDP, 6000, "192.168.1.10", 5000, "a", OWNER_UPNP);
+	struct mapping b = fake_req(UDP, 6010, "192.168.1.10", 5000, "b", OWNER_UPNP);
+	struct mapping c = fake_req(UDP, 6020, "192.168.1.11", 5000, "c", OWNER_UPNP);
+	struct in6_addr rh = fake_addr("198.51.100.3");
+
+	b.rhost = &rh;
+	CHECK_EQ(store_add(e->s, &a, 3600, 0, NULL), ST_OK);
+	CHECK(!e->fw.last_add_snat_shared);
+	CHECK_EQ(store_add(e->s, &b, 3600, 0, NULL), ST_OK);
+	CHECK(e->fw.last_add_snat_shared);		/* a holds it */
+	CHECK_EQ(store_add(e->s, &c, 3600, 0, NULL), ST_OK);
+	CHECK(!e->fw.last_add_snat_shared);		/* another host */
+	CHECK_EQ(store_add(e->s, &a, 7200, 0, NULL), ST_OK);	/* a refresh */
+	CHECK(e->fw.last_add_snat_shared);		/* b exists: leave it be */
+	CHECK_EQ(store_del(e->s, UDP, 6000, NULL, NULL), ST_OK);
+	CHECK_EQ(e->fw.last_snat_heir, 6010);		/* b takes it over */
+	CHECK(!e->fw.last_keep_forward);		/* b's forward element is its own */
+	CHECK_EQ(store_del(e->s, UDP, 6010, &rh, NULL), ST_OK);
+	CHECK_EQ(e->fw.last_snat_heir, 0);		/* the last one: removed */
+	CHECK_EQ(store_del(e->s, UDP, 6020, NULL, NULL), ST_OK);
+	CHECK_EQ(e->fw.last_snat_heir, 0);
+	fake_env_free(e);
+}
+
 TEST(store_remote_host_is_part_of_the_key)
 {
 	struct fake_env *e = env();
@@ -510,6 +540,53 @@ TEST(store_secure_mode)
 	fake_owner(&r)->proto = OWNER_UPNP;
 	CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_E_CONFLICT);
 	CHECK_EQ(store_del(e->s, TCP, 4444, NULL, NULL), ST_OK);	/* admin */
+	fake_env_free(e);
+}
+
+/* Issue 14, two LANs: a requester maps to, refreshes and deletes for
+ * clients of its own LAN interface only, unless a permission rule
+ * explicitly allows the client (lan0 192.168.1.0/24, lan1 192.168.2.0/24). */
+TEST(store_lans_apart)
+{
+	struct fake_env *e = fake_env_new(true);
+	struct mapping r = fake_req(TCP, 4444, "192.168.2.20", 4444, "x", OWNER_UPNP);
+	struct mapping own = fake_req(TCP, 4445, "192.168.1.20", 4445, "y", OWNER_UPNP);
+	struct in6_addr lan0 = fake_addr("192.168.1.10"), lan1 = fake_addr("192.168.2.30");
+	struct perm_rule *rules = rules_new(2);
+
+	e->ctx.cfg.secure_mode = false;
+	fake_env_start(e);
+	fake_owner(&r)->addr = lan0;
+	fake_owner(&own)->addr = lan0;
+	/* no rules at all: the default allow is not an explicit one */
+	CHECK_EQ(store_add(e->s, &r, 3600, 0, NULL), ST_E_PERMISSION);
+	CHECK_EQ(store_add(e->s, &r, 3600, STORE_F_THIRD_PARTY, NULL), ST_E_PERMISSION);
+	CHECK_EQ(store_add(e->s, &own, 3600, 0, NULL), ST_OK);	/* its own LAN */
+	/* a host of lan1 maps for lan1; lan0 may neither delete nor refresh it */
+	fake_owner(&r)->addr = lan1;
+	CHECK_EQ(store_add(e->s, &r, 3600, 0, NULL), ST_OK);
+	CHECK_EQ(store_del(e->s, TCP, 4444, NULL, &lan0), ST_E_NOT_OWNER);
+	fake_owner(&r)->addr = lan0;
+	CHECK_EQ(store_add(e->s, &r, 7200, 0, NULL), ST_E_PERMISSION);
+	CHECK(store_find(e->s, TCP, 4444, NULL) != NULL);
+	/* an explicit allow rule for the client lets lan0 do both */
+	rule_set(&rules[0], true, 1024, 65535, "192.168.2.0", 24);
+	rule_set(&rules[1], true, 1024, 65535, "192.168.1.0", 24);
+	e->ctx.cfg.perms = rules;
+	e->ctx.cfg.n_perms = 2;
+	CHECK_EQ(store_add(e->s, &r, 7200, 0, NULL), ST_OK);
+	CHECK_EQ(store_del(e->s, TCP, 4444, NULL, &lan0), ST_OK);
+	CHECK_EQ(store_add(e->s, &r, 3600, 0, NULL), ST_OK);
+	/* a restart whose rules no longer allow it drops the lease */
+	e->ctx.cfg.n_perms = 0;
+	fake_env_restart(e);
+	CHECK_EQ(store_restore(e->s), 1);
+	CHECK(store_find(e->s, TCP, 4444, NULL) == NULL);
+	/* the administrator's static mappings are exempt */
+	fake_owner(&r)->proto = OWNER_STATIC;
+	CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_OK);
+	e->ctx.cfg.perms = NULL;
+	free(rules);
 	fake_env_free(e);
 }
 
