@@ -17,6 +17,7 @@ struct events;
 struct pmp;
 struct pcp_update;
 struct iface_watch;
+struct svc;
 
 /* A LAN interface we serve (resolved from listening_ip). */
 struct lan_iface {
@@ -69,6 +70,7 @@ struct igdd_ctx {
 	struct pmp *pmp;
 	struct pcp_update *pcp_update;
 	struct iface_watch *iface_watch;	/* iface.c: rtnetlink */
+	struct svc *svc;		/* svc.c: readiness, pid file */
 
 	struct igdd_stats stats;
 

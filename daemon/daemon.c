@@ -25,6 +25,7 @@
 #include "priv.h"
 #include "ssdp.h"
 #include "store.h"
+#include "svc.h"
 #include "uuid.h"
 
 /* The signal descriptor lives in the loop like any other. */
@@ -130,25 +131,6 @@ signals_init(struct igdd_ctx *ctx)
 	return loop_fd_add(&ctx->loop, &sigwatch.lfd, EPOLLIN);
 }
 
-static int
-write_pidfile(const char *path)
-{
-	char buf[32];
-	int fd;
-
-	if (path[0] == '\0')
-		return 0;
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -1;
-	if (str_printf(buf, sizeof(buf), "%ld\n", (long)getpid()) < 0 ||
-	    write(fd, buf, strlen(buf)) != (ssize_t)strlen(buf)) {
-		close(fd);
-		return -1;
-	}
-	return close(fd);
-}
-
 static uint32_t
 random_u32(void)
 {
@@ -165,19 +147,14 @@ random_u32(void)
 
 /* Everything is open: keep CAP_NET_ADMIN (and the right to bind a low
  * HTTP port again), lose the rest.  Not being able to is fatal. */
-static void
+static int
 drop_privileges(struct igdd_ctx *ctx)
 {
 	const struct config *cfg = &ctx->cfg;
 	char dir[sizeof(cfg->lease_file)];
-	char *slash;
 
-	dir[0] = '\0';
-	if (cfg->lease_file[0] != '\0' && str_copy(dir, sizeof(dir), cfg->lease_file) == 0 &&
-	    (slash = strrchr(dir, '/')) != NULL)
-		*(slash == dir ? slash + 1 : slash) = '\0';
-	if (priv_drop(cfg->user, cfg->http_port != 0 && cfg->http_port < 1024, dir) < 0)
-		fatalx("cannot drop privileges");
+	(void)path_dir(dir, sizeof(dir), cfg->lease_file);
+	return priv_drop(cfg->user, cfg->http_port != 0 && cfg->http_port < 1024, dir);
 }
 
 /* The front ends' per-interface parts, in the order they are set up. */
@@ -224,16 +201,78 @@ daemon_lan_down(struct igdd_ctx *ctx, unsigned slot)
 	ctx_lan_remove(ctx, slot);
 }
 
+/* Everything in reverse, whatever was made: the protocols, the store
+ * and igdd's nftables state, the interfaces, the pid file. */
+static void
+daemon_teardown(struct igdd_ctx *ctx)
+{
+	if (ctx->cfg.enable_natpmp) {
+		pcp_update_shutdown(ctx);
+		pmp_shutdown(ctx);
+	}
+	if (ctx->cfg.enable_upnp) {
+		ssdp_shutdown(ctx);
+		events_shutdown(ctx);
+		http_shutdown(ctx);
+	}
+	loop_timer_cancel(&ctx->loop, &ctx->fw_check);
+	/* The lease file keeps the mappings; the kernel forgets them, so no
+	 * port stays open without a daemon managing it. */
+	store_free(ctx->store);
+	ctx->store = NULL;
+	if (ctx->fw != NULL)
+		ctx->fw_ops->shutdown(ctx->fw, 1);
+	ctx->fw = NULL;
+	iface_shutdown(ctx);
+	if (sigwatch.lfd.fd >= 0) {
+		loop_fd_del(&ctx->loop, &sigwatch.lfd);
+		close(sigwatch.lfd.fd);
+		sigwatch.lfd.fd = -1;
+	}
+	svc_shutdown(ctx);
+	loop_free(&ctx->loop);
+}
+
+/* A start-up step failed: undo what was made (the kernel state above
+ * all), then say why and exit 1.  What was logged as a warning or error
+ * so far also went to stderr (a background start's parent copies it). */
+static void __attribute__((noreturn))
+start_failed(struct igdd_ctx *ctx, const char *why)
+{
+	daemon_teardown(ctx);
+	fatalx("%s: start-up failed", why);
+}
+
+/* The firewall, the store and the lease file. */
+static void
+start_store(struct igdd_ctx *ctx)
+{
+	struct config *cfg = &ctx->cfg;
+
+	ctx->fw_ops = &nft_ops;
+	ctx->fw = ctx->fw_ops->init(cfg);
+	if (ctx->fw == NULL)
+		start_failed(ctx, "cannot set up the nftables state");
+	ctx->store = store_new(ctx, ctx->fw_ops, ctx->fw);
+	if (ctx->store == NULL)
+		start_failed(ctx, "cannot create the mapping store");
+	if (store_restore(ctx->store) < 0)
+		log_warnx("lease file %s could not be restored", cfg->lease_file);
+	ctx->fw_check.cb = fwwatch_fire;
+	loop_timer_set(&ctx->loop, &ctx->fw_check, FW_CHECK_MS);
+}
+
 int
 daemon_start(struct igdd_ctx *ctx)
 {
 	struct config *cfg = &ctx->cfg;
+	bool to_stderr = cfg->foreground && !cfg->log_syslog;
 
-	log_init("igdd", cfg->foreground, cfg->verbosity);
-	if (!cfg->foreground && daemon(0, 0) < 0)
-		fatal("daemon");
-	if (write_pidfile(cfg->pidfile) < 0)
-		fatal("pidfile %s", cfg->pidfile);
+	log_init("igdd", to_stderr, cfg->verbosity);
+	if (!to_stderr)
+		log_set_echo_fd(STDERR_FILENO);		/* until ready */
+	if (svc_init(ctx) < 0)
+		fatalx("cannot start");
 	if (loop_init(&ctx->loop) < 0)
 		fatal("epoll");
 	if (signals_init(ctx) < 0)
@@ -246,32 +285,23 @@ daemon_start(struct igdd_ctx *ctx)
 	ctx->configid = 1;
 	ctx->system_update_id = random_u32() & 0xffff;
 	if (iface_init(ctx) < 0)
-		fatalx("cannot resolve the interfaces of the configuration");
+		start_failed(ctx, "cannot resolve the interfaces of the configuration");
 	if (iface_watch_init(ctx) < 0)
 		log_warnx("external address changes will not be followed");
 	if (uuid_init(ctx) < 0)
-		fatalx("cannot set up the device UUID");
-
-	ctx->fw_ops = &nft_ops;
-	ctx->fw = ctx->fw_ops->init(cfg);
-	if (ctx->fw == NULL)
-		fatalx("cannot set up the nftables state");
-	ctx->store = store_new(ctx, ctx->fw_ops, ctx->fw);
-	if (ctx->store == NULL)
-		fatalx("cannot create the mapping store");
-	if (store_restore(ctx->store) < 0)
-		log_warnx("lease file %s could not be restored", cfg->lease_file);
-	ctx->fw_check.cb = fwwatch_fire;
-	loop_timer_set(&ctx->loop, &ctx->fw_check, FW_CHECK_MS);
-
+		start_failed(ctx, "cannot set up the device UUID");
+	start_store(ctx);
 	if (cfg->enable_upnp) {
 		if (http_init(ctx) < 0 || desc_init(ctx) < 0 || events_init(ctx) < 0 ||
 		    igd_init(ctx) < 0 || ssdp_init(ctx) < 0)
-			fatalx("cannot start UPnP");
+			start_failed(ctx, "cannot start UPnP");
 	}
 	if (cfg->enable_natpmp && (pmp_init(ctx) < 0 || pcp_update_init(ctx, pmp_sendto) < 0))
-		fatalx("cannot start NAT-PMP/PCP");
-	drop_privileges(ctx);
+		start_failed(ctx, "cannot start NAT-PMP/PCP");
+	if (svc_prepare(ctx) < 0 || drop_privileges(ctx) < 0)
+		start_failed(ctx, "cannot drop privileges");
+	if (svc_ready(ctx) < 0)
+		start_failed(ctx, "cannot write the pid file");
 	log_info("igdd %s started: uuid %s, %u LAN interface(s), external %s%s",
 		 IGDD_VERSION, ctx->uuid, ctx->n_lan,
 		 cfg->ext_ifname[0] ? cfg->ext_ifname : "(none)",
@@ -288,31 +318,7 @@ daemon_run(struct igdd_ctx *ctx)
 void
 daemon_stop(struct igdd_ctx *ctx)
 {
-	struct config *cfg = &ctx->cfg;
-
-	if (cfg->enable_natpmp) {
-		pcp_update_shutdown(ctx);
-		pmp_shutdown(ctx);
-	}
-	if (cfg->enable_upnp) {
-		ssdp_shutdown(ctx);
-		events_shutdown(ctx);
-		http_shutdown(ctx);
-	}
-	loop_timer_cancel(&ctx->loop, &ctx->fw_check);
-	/* The lease file keeps the mappings; the kernel forgets them, so no
-	 * port stays open without a daemon managing it. */
-	store_free(ctx->store);
-	ctx->store = NULL;
-	if (ctx->fw != NULL)
-		ctx->fw_ops->shutdown(ctx->fw, 1);
-	ctx->fw = NULL;
-	iface_shutdown(ctx);
-	loop_fd_del(&ctx->loop, &sigwatch.lfd);
-	close(sigwatch.lfd.fd);
-	loop_free(&ctx->loop);
-	if (cfg->pidfile[0] != '\0')
-		unlink(cfg->pidfile);
-	conf_free(cfg);
+	daemon_teardown(ctx);
+	conf_free(&ctx->cfg);
 	log_info("stopped");
 }

@@ -1,0 +1,24 @@
+/* svc.h - the daemon and what started it: a background start whose
+ * parent waits for "ready" or the error, the pid file. */
+#ifndef IGDD_SVC_H
+#define IGDD_SVC_H
+
+#include <stdbool.h>
+
+struct igdd_ctx;
+
+/* Before anything else: without -d, go to the background.  The parent does not return: it waits until the daemon
+ * says it is ready (exit 0) or fails (its warnings and errors copied to
+ * stderr, exit non-zero).  Returns 0 in the daemon, -1 on error. */
+int svc_init(struct igdd_ctx *ctx);
+/* While still root: create the pid file's directory if it is missing,
+ * owned by the configured user, so that the daemon can write and remove
+ * the pid file after dropping root.  0 / -1 (logged). */
+int svc_prepare(struct igdd_ctx *ctx);
+/* Everything is up: write the pid file, tell the waiting parent.  0, or
+ * -1 (logged) when the pid file cannot be written: start-up failed. */
+int svc_ready(struct igdd_ctx *ctx);
+/* Last: remove the pid file. */
+void svc_shutdown(struct igdd_ctx *ctx);
+
+#endif
