@@ -70,7 +70,7 @@ struct igdd_ctx {
 	struct pmp *pmp;
 	struct pcp_update *pcp_update;
 	struct iface_watch *iface_watch;	/* iface.c: rtnetlink */
-	struct svc *svc;		/* svc.c: readiness, pid file */
+	struct svc *svc;		/* svc.c: readiness, pid file, instance lock */
 
 	struct igdd_stats stats;
 

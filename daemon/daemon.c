@@ -202,7 +202,7 @@ daemon_lan_down(struct igdd_ctx *ctx, unsigned slot)
 }
 
 /* Everything in reverse, whatever was made: the protocols, the store
- * and igdd's nftables state, the interfaces, the pid file. */
+ * and igdd's nftables state, the interfaces, the pid file and locks. */
 static void
 daemon_teardown(struct igdd_ctx *ctx)
 {
@@ -277,6 +277,8 @@ daemon_start(struct igdd_ctx *ctx)
 		fatal("epoll");
 	if (signals_init(ctx) < 0)
 		fatal("signals");
+	if (svc_lock(ctx) < 0)
+		start_failed(ctx, "one igdd per table and lease file");
 	ctx->start_wall = time_wall();
 	ctx->start_mono = time_mono_ms();
 	/* BOOTID.UPNP.ORG must change on every start (UDA 1.1 1.2.2); the

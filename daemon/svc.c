@@ -8,7 +8,16 @@
  * with the daemon's status when the pipe closes without it.  A boot
  * script thus learns of a failed start, and a client started after it
  * finds the daemon answering.
- */
+ *
+ * One instance: two daemons on one nftables table would delete each
+ * other's rules and elements, two on one lease file each other's
+ * records.  The table lock is a listening abstract Unix socket named
+ * after the table: abstract names belong to the network namespace, so
+ * daemons in different namespaces (or on different tables) never clash,
+ * and the kernel frees the name when the holder dies (no stale lock).  A
+ * second daemon connects to learn the holder's pid (SO_PEERCRED).  The
+ * lease file lock is flock() on FILE.lock beside it (the journal itself
+ * is replaced by rename when compacted), holding the holder's pid. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -17,20 +26,34 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "ctx.h"
 #include "log.h"
+#include "nft_msg.h"
 #include "svc.h"
 
 #define SVC_READY_TIMEOUT_MS	90000	/* systemd's default start timeout */
+#define SVC_MAX_LOCKS		2	/* filter and nat table */
+
+struct svc_lock {
+	struct loop_fd lfd;		/* listening; accept and close */
+	char name[CFG_NAME_MAX + 32];
+};
 
 struct svc {
 	struct igdd_ctx *ctx;
 	int ready_fd;			/* the waiting parent's pipe, -1 */
 	bool pid_written;
+	struct svc_lock locks[SVC_MAX_LOCKS];
+	unsigned n_locks;
+	int lease_lock_fd;
 };
 
 /* The pid file must go on every exit, fatal() after start-up included:
@@ -148,12 +171,141 @@ svc_init(struct igdd_ctx *ctx)
 		return -1;
 	sv->ctx = ctx;
 	sv->ready_fd = -1;
+	sv->lease_lock_fd = -1;
 	ctx->svc = sv;
 	if (!ctx->cfg.foreground && svc_detach(sv) < 0)
 		return -1;
 	svc_exiting = sv;
 	atexit(svc_atexit);
 	return 0;
+}
+
+/* ---- one instance ---- */
+
+static void
+lock_accept(struct loop_fd *lfd, uint32_t events)
+{
+	int fd;
+
+	(void)events;
+	while ((fd = accept4(lfd->fd, NULL, NULL, SOCK_CLOEXEC)) >= 0)
+		close(fd);
+}
+
+/* The pid behind a held abstract name, or 0 when it cannot be told. */
+static long
+lock_holder(const struct sockaddr_un *sa, socklen_t len)
+{
+	struct ucred cred;
+	socklen_t clen = sizeof(cred);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	long pid = 0;
+
+	if (fd < 0)
+		return 0;
+	if (connect(fd, (const struct sockaddr *)sa, len) == 0 &&
+	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0)
+		pid = (long)cred.pid;
+	close(fd);
+	return pid;
+}
+
+static int
+lock_table(struct svc *sv, uint16_t family, const char *table)
+{
+	struct svc_lock *lk = &sv->locks[sv->n_locks];
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	socklen_t len;
+	unsigned k;
+	long pid;
+	char who[32];
+
+	if (str_printf(lk->name, sizeof(lk->name), "igdd/nft/%s/%s", nft_family_name(family),
+		       table) < 0 || strlen(lk->name) + 1 > sizeof(sa.sun_path))
+		return -1;
+	for (k = 0; k < sv->n_locks; k++)
+		if (strcmp(sv->locks[k].name, lk->name) == 0)
+			return 0;	/* nat and filter in one table */
+	memcpy(sa.sun_path + 1, lk->name, strlen(lk->name));
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(lk->name));
+	lk->lfd.fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (lk->lfd.fd < 0) {
+		log_warn("instance lock: socket");
+		return -1;
+	}
+	if (bind(lk->lfd.fd, (struct sockaddr *)&sa, len) == 0 && listen(lk->lfd.fd, 4) == 0) {
+		lk->lfd.cb = lock_accept;
+		sv->n_locks++;
+		return loop_fd_add(&sv->ctx->loop, &lk->lfd, EPOLLIN);
+	}
+	close(lk->lfd.fd);
+	if (errno != EADDRINUSE) {
+		log_warn("instance lock @%s", lk->name);
+		return -1;
+	}
+	pid = lock_holder(&sa, len);
+	if (pid <= 0 || str_printf(who, sizeof(who), " (pid %ld)", pid) < 0)
+		who[0] = '\0';
+	log_warnx("another igdd%s runs on nftables table %s %s in this network namespace; "
+		  "not starting (its mappings are left alone)", who, nft_family_name(family), table);
+	return -1;
+}
+
+static int
+lock_lease_file(struct svc *sv, const char *lease_file)
+{
+	char path[CFG_STR_MAX + 8], buf[32];
+	ssize_t n;
+	int fd;
+
+	if (lease_file[0] == '\0')
+		return 0;
+	if (str_printf(path, sizeof(path), "%s.lock", lease_file) < 0) {
+		log_warnx("lease file name %s too long for its lock file", lease_file);
+		return -1;
+	}
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		log_warn("lock file %s", path);
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int e = errno;
+		n = e == EWOULDBLOCK ? pread(fd, buf, sizeof(buf) - 1, 0) : -1;
+		buf[n > 0 ? n : 0] = '\0';
+		buf[strcspn(buf, "\n")] = '\0';
+		close(fd);
+		if (e != EWOULDBLOCK) {
+			errno = e;
+			log_warn("lock file %s", path);
+		} else {
+			char who[48];
+			if (buf[0] == '\0' || str_printf(who, sizeof(who), " (pid %s)", buf) < 0)
+				who[0] = '\0';
+			log_warnx("another igdd%s uses the lease file %s; not starting "
+				  "(its mappings are left alone)", who, lease_file);
+		}
+		return -1;
+	}
+	if (str_printf(buf, sizeof(buf), "%ld\n", (long)getpid()) < 0 || ftruncate(fd, 0) < 0 ||
+	    pwrite(fd, buf, strlen(buf), 0) != (ssize_t)strlen(buf))
+		log_warn("lock file %s: writing the pid", path);
+	sv->lease_lock_fd = fd;
+	return 0;
+}
+
+int
+svc_lock(struct igdd_ctx *ctx)
+{
+	struct svc *sv = ctx->svc;
+	struct nft_layout l;
+
+	if (nft_layout_init(&l, &ctx->cfg, false) < 0)
+		return -1;
+	if (lock_table(sv, l.filter_family, l.filter_table) < 0 ||
+	    lock_table(sv, l.nat_family, l.nat_table) < 0)
+		return -1;
+	return lock_lease_file(sv, ctx->cfg.lease_file);
 }
 
 /* ---- pid file, readiness, stop ---- */
@@ -222,10 +374,17 @@ void
 svc_shutdown(struct igdd_ctx *ctx)
 {
 	struct svc *sv = ctx->svc;
+	unsigned k;
 
 	if (sv == NULL)
 		return;
 	svc_atexit();
+	for (k = 0; k < sv->n_locks; k++) {
+		loop_fd_del(&ctx->loop, &sv->locks[k].lfd);
+		close(sv->locks[k].lfd.fd);
+	}
+	if (sv->lease_lock_fd >= 0)
+		close(sv->lease_lock_fd);
 	/* ready_fd, if still open (a failed start), stays open until exit:
 	 * the reason for the failure is yet to be written to it. */
 	svc_exiting = NULL;

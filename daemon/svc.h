@@ -1,5 +1,6 @@
 /* svc.h - the daemon and what started it: a background start whose
- * parent waits for "ready" or the error, the pid file. */
+ * parent waits for "ready" or the error, the pid file, one instance per
+ * firewall table and lease file. */
 #ifndef IGDD_SVC_H
 #define IGDD_SVC_H
 
@@ -11,6 +12,11 @@ struct igdd_ctx;
  * says it is ready (exit 0) or fails (its warnings and errors copied to
  * stderr, exit non-zero).  Returns 0 in the daemon, -1 on error. */
 int svc_init(struct igdd_ctx *ctx);
+/* Refuse to run beside another igdd on the same nftables table(s) in
+ * this network namespace, or on the same lease file: 0, or -1 with the
+ * reason logged.  Call before touching the kernel or the lease file; the
+ * locks go with the process. */
+int svc_lock(struct igdd_ctx *ctx);
 /* While still root: create the pid file's directory if it is missing,
  * owned by the configured user, so that the daemon can write and remove
  * the pid file after dropping root.  0 / -1 (logged). */
@@ -18,7 +24,7 @@ int svc_prepare(struct igdd_ctx *ctx);
 /* Everything is up: write the pid file, tell the waiting parent.  0, or
  * -1 (logged) when the pid file cannot be written: start-up failed. */
 int svc_ready(struct igdd_ctx *ctx);
-/* Last: remove the pid file. */
+/* Last: remove the pid file, release the locks. */
 void svc_shutdown(struct igdd_ctx *ctx);
 
 #endif
