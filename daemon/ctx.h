@@ -18,6 +18,7 @@ struct pmp;
 struct pcp_update;
 struct iface_watch;
 struct svc;
+struct signals;
 
 /* A LAN interface we serve (resolved from listening_ip). */
 struct lan_iface {
@@ -71,6 +72,7 @@ struct igdd_ctx {
 	struct pcp_update *pcp_update;
 	struct iface_watch *iface_watch;	/* iface.c: rtnetlink */
 	struct svc *svc;		/* svc.c: readiness, pid file, instance lock */
+	struct signals *signals;	/* signals.c */
 
 	struct igdd_stats stats;
 

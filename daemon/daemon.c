@@ -23,19 +23,11 @@
 #include "pcp_update.h"
 #include "pmp.h"
 #include "priv.h"
+#include "signals.h"
 #include "ssdp.h"
 #include "store.h"
 #include "svc.h"
 #include "uuid.h"
-
-/* The signal descriptor lives in the loop like any other. */
-struct sigwatch {
-	struct loop_fd lfd;
-	struct igdd_ctx *ctx;
-	int stop;
-	int reload;
-};
-static struct sigwatch sigwatch = { .lfd = { .fd = -1 } };
 
 /* Firewall watchdog: a reload of the firewall (nft flush ruleset, a table
  * deleted, a chain emptied) must not silently lose the mappings.  A check
@@ -91,44 +83,6 @@ daemon_configure(struct igdd_ctx *ctx, int argc, char **argv, FILE *out, FILE *e
 		return 0;
 	}
 	return -1;
-}
-
-static void
-sig_readable(struct loop_fd *lfd, uint32_t events)
-{
-	struct sigwatch *sw = container_of(lfd, struct sigwatch, lfd);
-	struct signalfd_siginfo si;
-
-	(void)events;
-	while (read(lfd->fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-		if (si.ssi_signo == SIGHUP) {
-			sw->reload = 1;
-			log_info("SIGHUP: reload is not supported yet; ignored");
-		} else {
-			log_info("signal %u: stopping", si.ssi_signo);
-			sw->stop = 1;
-		}
-	}
-}
-
-static int
-signals_init(struct igdd_ctx *ctx)
-{
-	sigset_t set;
-
-	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
-		return -1;
-	sigwatch.lfd.fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (sigwatch.lfd.fd < 0)
-		return -1;
-	sigwatch.lfd.cb = sig_readable;
-	sigwatch.ctx = ctx;
-	return loop_fd_add(&ctx->loop, &sigwatch.lfd, EPOLLIN);
 }
 
 static uint32_t
@@ -224,11 +178,7 @@ daemon_teardown(struct igdd_ctx *ctx)
 		ctx->fw_ops->shutdown(ctx->fw, 1);
 	ctx->fw = NULL;
 	iface_shutdown(ctx);
-	if (sigwatch.lfd.fd >= 0) {
-		loop_fd_del(&ctx->loop, &sigwatch.lfd);
-		close(sigwatch.lfd.fd);
-		sigwatch.lfd.fd = -1;
-	}
+	signals_shutdown(ctx);
 	svc_shutdown(ctx);
 	loop_free(&ctx->loop);
 }
@@ -314,7 +264,7 @@ daemon_start(struct igdd_ctx *ctx)
 void
 daemon_run(struct igdd_ctx *ctx)
 {
-	loop_run(&ctx->loop, &sigwatch.stop);
+	loop_run(&ctx->loop, &ctx->loop.stop);
 }
 
 void

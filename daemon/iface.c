@@ -150,22 +150,31 @@ struct iface_watch {
 
 #define IFACE_DEBOUNCE_MS 200
 
+void
+iface_ext_check(struct igdd_ctx *ctx, bool always)
+{
+	unsigned k;
+	bool changed;
+
+	if (ctx->cfg.ext_ifname[0] != '\0')
+		ctx->ext_ifindex = if_nametoindex(ctx->cfg.ext_ifname);
+	changed = iface_refresh_ext(ctx);
+	if (!changed && !always)
+		return;
+	log_info("external interface %s: %s, address %s%s", ctx->cfg.ext_ifname,
+		 ctx->ext_up ? "up" : "down",
+		 ctx->ext_addr.s_addr ? ADDR4_STR(ctx->ext_addr) : "none",
+		 changed ? "" : " (unchanged; announced again)");
+	for (k = 0; k < ctx->n_ext_hooks; k++)
+		ctx->ext_hooks[k](ctx);
+}
+
 static void
 watch_fire(struct loop_timer *t)
 {
 	struct iface_watch *w = container_of(t, struct iface_watch, debounce);
-	struct igdd_ctx *ctx = w->ctx;
-	unsigned k;
 
-	if (ctx->cfg.ext_ifname[0] != '\0')
-		ctx->ext_ifindex = if_nametoindex(ctx->cfg.ext_ifname);
-	if (!iface_refresh_ext(ctx))
-		return;
-	log_info("external interface %s: %s, address %s", ctx->cfg.ext_ifname,
-		 ctx->ext_up ? "up" : "down",
-		 ctx->ext_addr.s_addr ? ADDR4_STR(ctx->ext_addr) : "none");
-	for (k = 0; k < ctx->n_ext_hooks; k++)
-		ctx->ext_hooks[k](ctx);
+	iface_ext_check(w->ctx, false);
 }
 
 static void

@@ -16,6 +16,11 @@ int iface_watch_init(struct igdd_ctx *ctx);
 /* Re-read the external address (ext_ip wins when configured).
  * Returns true when it changed. */
 bool iface_refresh_ext(struct igdd_ctx *ctx);
+/* Re-read it and, when it changed (or always), log it and run the ext
+ * hooks: what clients are told of a change (GENA, NAT-PMP/PCP
+ * announcements and epoch, PCP MAP updates).  The rtnetlink watcher
+ * calls it after a change, SIGUSR1 with always set. */
+void iface_ext_check(struct igdd_ctx *ctx, bool always);
 void iface_shutdown(struct igdd_ctx *ctx);
 /* Private, shared (100.64/10), reserved: an address that cannot be
  * reached from the Internet. */

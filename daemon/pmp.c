@@ -496,10 +496,9 @@ pmp_init(struct igdd_ctx *ctx)
 }
 
 void
-pmp_shutdown(struct igdd_ctx *ctx)
+pmp_log_counters(const struct igdd_ctx *ctx)
 {
-	struct pmp *p = ctx->pmp;
-	unsigned k;
+	const struct pmp *p = ctx->pmp;
 
 	if (p == NULL)
 		return;
@@ -508,6 +507,17 @@ pmp_shutdown(struct igdd_ctx *ctx)
 		 (unsigned long long)p->n.answered, (unsigned long long)p->n.dropped_wan,
 		 (unsigned long long)p->n.dropped_malformed, (unsigned long long)p->n.ignored,
 		 (unsigned long long)p->n.announced);
+}
+
+void
+pmp_shutdown(struct igdd_ctx *ctx)
+{
+	struct pmp *p = ctx->pmp;
+	unsigned k;
+
+	if (p == NULL)
+		return;
+	pmp_log_counters(ctx);
 	loop_timer_cancel(&ctx->loop, &p->announce);
 	for (k = 0; k < CFG_MAX_LISTEN; k++)
 		pmp_iface_teardown(ctx, k);

@@ -21,6 +21,8 @@ int pmp_iface_setup(struct igdd_ctx *ctx, unsigned slot);
 void pmp_iface_teardown(struct igdd_ctx *ctx, unsigned slot);
 /* Say goodbye where the protocol wants it, close everything. */
 void pmp_shutdown(struct igdd_ctx *ctx);
+/* One log line of the counters (also at shutdown). */
+void pmp_log_counters(const struct igdd_ctx *ctx);
 /* The ext hook: the external address or link changed.  A new address
  * starts a new epoch (ctx_epoch_follow()) and a schedule that tells it
  * with NAT-PMP announcements, PCP ANNOUNCE and PCP MAP updates; the same

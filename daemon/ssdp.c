@@ -754,6 +754,21 @@ ssdp_init(struct igdd_ctx *ctx)
 }
 
 void
+ssdp_log_counters(const struct igdd_ctx *ctx)
+{
+	const struct ssdp *s = ctx->ssdp;
+
+	if (s == NULL)
+		return;
+	log_info("ssdp: %llu M-SEARCH(es) answered with %llu answer(s), %llu in part; dropped: "
+		 "%llu from outside the LANs, %llu malformed, %llu over the rate limit",
+		 (unsigned long long)s->n.searches, (unsigned long long)s->n.answers,
+		 (unsigned long long)s->n.limited, (unsigned long long)s->n.dropped_wan,
+		 (unsigned long long)s->n.dropped_malformed,
+		 (unsigned long long)s->n.dropped_ratelimit);
+}
+
+void
 ssdp_shutdown(struct igdd_ctx *ctx)
 {
 	struct ssdp *s = ctx->ssdp;
@@ -763,12 +778,7 @@ ssdp_shutdown(struct igdd_ctx *ctx)
 		return;
 	if (s->rx.registered)
 		announce(s, false);
-	log_info("ssdp: %llu M-SEARCH(es) answered with %llu answer(s), %llu in part; dropped: "
-		 "%llu from outside the LANs, %llu malformed, %llu over the rate limit",
-		 (unsigned long long)s->n.searches, (unsigned long long)s->n.answers,
-		 (unsigned long long)s->n.limited, (unsigned long long)s->n.dropped_wan,
-		 (unsigned long long)s->n.dropped_malformed,
-		 (unsigned long long)s->n.dropped_ratelimit);
+	ssdp_log_counters(ctx);
 	loop_timer_cancel(&ctx->loop, &s->notify_timer);
 	loop_timer_cancel(&ctx->loop, &s->answer_timer);
 	if (s->rx.fd >= 0) {

@@ -79,5 +79,7 @@ int ssdp_iface_setup(struct igdd_ctx *ctx, unsigned slot);
 void ssdp_iface_teardown(struct igdd_ctx *ctx, unsigned slot);
 /* ssdp:byebye for everything, close everything. */
 void ssdp_shutdown(struct igdd_ctx *ctx);
+/* One log line of the counters (also at shutdown). */
+void ssdp_log_counters(const struct igdd_ctx *ctx);
 
 #endif
