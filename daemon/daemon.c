@@ -270,6 +270,7 @@ daemon_run(struct igdd_ctx *ctx)
 void
 daemon_stop(struct igdd_ctx *ctx)
 {
+	svc_stopping(ctx);
 	daemon_teardown(ctx);
 	conf_free(&ctx->cfg);
 	log_info("stopped");

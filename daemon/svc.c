@@ -37,6 +37,7 @@
 #include "ctx.h"
 #include "log.h"
 #include "nft_msg.h"
+#include "sdnotify.h"
 #include "svc.h"
 
 #define SVC_READY_TIMEOUT_MS	90000	/* systemd's default start timeout */
@@ -49,6 +50,7 @@ struct svc_lock {
 
 struct svc {
 	struct igdd_ctx *ctx;
+	struct sdnotify notify;
 	int ready_fd;			/* the waiting parent's pipe, -1 */
 	bool pid_written;
 	struct svc_lock locks[SVC_MAX_LOCKS];
@@ -166,6 +168,7 @@ int
 svc_init(struct igdd_ctx *ctx)
 {
 	struct svc *sv = calloc(1, sizeof(*sv));
+	const char *ns = getenv("NOTIFY_SOCKET");
 
 	if (sv == NULL)
 		return -1;
@@ -173,6 +176,10 @@ svc_init(struct igdd_ctx *ctx)
 	sv->ready_fd = -1;
 	sv->lease_lock_fd = -1;
 	ctx->svc = sv;
+	/* Read once; nothing igdd might run should inherit it. */
+	if (sdnotify_open(&sv->notify, ns) < 0)
+		return -1;
+	unsetenv("NOTIFY_SOCKET");
 	if (!ctx->cfg.foreground && svc_detach(sv) < 0)
 		return -1;
 	svc_exiting = sv;
@@ -359,6 +366,8 @@ svc_ready(struct igdd_ctx *ctx)
 
 	if (pidfile_write(sv) < 0)
 		return -1;
+	sdnotify_send(&sv->notify, "READY=1\nSTATUS=serving %u LAN interface(s)\nMAINPID=%ld",
+		      ctx->n_lan, (long)getpid());
 	if (sv->ready_fd >= 0) {
 		/* The parent exits 0 on this byte. */
 		if (write(sv->ready_fd, "", 1) != 1)
@@ -368,6 +377,13 @@ svc_ready(struct igdd_ctx *ctx)
 	}
 	log_set_echo_fd(-1);
 	return 0;
+}
+
+void
+svc_stopping(struct igdd_ctx *ctx)
+{
+	if (ctx->svc != NULL)
+		sdnotify_send(&ctx->svc->notify, "STOPPING=1\nSTATUS=stopping");
 }
 
 void
@@ -385,6 +401,7 @@ svc_shutdown(struct igdd_ctx *ctx)
 	}
 	if (sv->lease_lock_fd >= 0)
 		close(sv->lease_lock_fd);
+	sdnotify_close(&sv->notify);
 	/* ready_fd, if still open (a failed start), stays open until exit:
 	 * the reason for the failure is yet to be written to it. */
 	svc_exiting = NULL;

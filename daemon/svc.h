@@ -1,6 +1,6 @@
 /* svc.h - the daemon and what started it: a background start whose
  * parent waits for "ready" or the error, the pid file, one instance per
- * firewall table and lease file. */
+ * firewall table and lease file, systemd's notifications. */
 #ifndef IGDD_SVC_H
 #define IGDD_SVC_H
 
@@ -8,7 +8,8 @@
 
 struct igdd_ctx;
 
-/* Before anything else: without -d, go to the background.  The parent does not return: it waits until the daemon
+/* Before anything else: read $NOTIFY_SOCKET and, without -d, go to the
+ * background.  The parent does not return: it waits until the daemon
  * says it is ready (exit 0) or fails (its warnings and errors copied to
  * stderr, exit non-zero).  Returns 0 in the daemon, -1 on error. */
 int svc_init(struct igdd_ctx *ctx);
@@ -21,9 +22,12 @@ int svc_lock(struct igdd_ctx *ctx);
  * owned by the configured user, so that the daemon can write and remove
  * the pid file after dropping root.  0 / -1 (logged). */
 int svc_prepare(struct igdd_ctx *ctx);
-/* Everything is up: write the pid file, tell the waiting parent.  0, or
- * -1 (logged) when the pid file cannot be written: start-up failed. */
+/* Everything is up: write the pid file, tell the waiting parent and
+ * systemd (READY=1).  0, or -1 (logged) when the pid file cannot be
+ * written: start-up failed. */
 int svc_ready(struct igdd_ctx *ctx);
+/* Stopping: STOPPING=1 to systemd. */
+void svc_stopping(struct igdd_ctx *ctx);
 /* Last: remove the pid file, release the locks. */
 void svc_shutdown(struct igdd_ctx *ctx);
 
