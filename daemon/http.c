@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -548,12 +549,6 @@ http_reason(int status)
 	}
 }
 
-const char *
-http_server_string(void)
-{
-	return IGDD_OS_NAME "/" IGDD_OS_VERSION " UPnP/1.1 igdd/" IGDD_VERSION;
-}
-
 /* ---------------------------------------------------------------- server */
 
 enum conn_state { C_READ, C_BUSY, C_WRITE };
@@ -599,7 +594,29 @@ struct http {
 	struct http_conn *head, *tail;
 	unsigned n_conns;
 	uint64_t evicted, timeouts, rejected;
+	char server[128];		/* the SERVER header's value */
 };
+
+/* The SERVER header (UDA 1.1 1.1.2: "OS/version UPnP/1.1 product/version")
+ * names the system igdd runs on, read at start, not the build machine. */
+#define HTTP_SERVER_FALLBACK	"Linux/0 UPnP/1.1 igdd/" IGDD_VERSION
+
+static void
+server_string_init(char *buf, size_t size)
+{
+	struct utsname u;
+
+	if (uname(&u) < 0 ||
+	    str_printf(buf, size, "%s/%.*s UPnP/1.1 igdd/%s", u.sysname,
+		       (int)strcspn(u.release, "-"), u.release, IGDD_VERSION) < 0)
+		(void)str_copy(buf, size, HTTP_SERVER_FALLBACK);
+}
+
+const char *
+http_server_string(const struct igdd_ctx *ctx)
+{
+	return ctx->http != NULL ? ctx->http->server : HTTP_SERVER_FALLBACK;
+}
 
 static void conn_close(struct http_conn *c);
 
@@ -667,7 +684,7 @@ http_reply(struct http_conn *c, int status, const char *extra_headers,
 		       status, http_reason(status),
 		       content_type ? "Content-Type: " : "", content_type ? content_type : "",
 		       content_type ? "\r\n" : "",
-		       body_len, http_server_string(), extra_headers ? extra_headers : "") < 0) {
+		       body_len, c->srv->server, extra_headers ? extra_headers : "") < 0) {
 		conn_close(c);
 		return;
 	}
@@ -1023,6 +1040,7 @@ http_init(struct igdd_ctx *ctx)
 	if (h == NULL)
 		return -1;
 	h->ctx = ctx;
+	server_string_init(h->server, sizeof(h->server));
 	h->port = ctx->cfg.http_port;
 	h->header_max = ctx->cfg.http_header_max ? ctx->cfg.http_header_max : HTTP_HEADER_MAX;
 	h->body_max = ctx->cfg.http_body_max ? ctx->cfg.http_body_max : HTTP_BODY_MAX;

@@ -1,6 +1,7 @@
 #!/bin/sh
 # run.sh - every test of the project: structural checks of the source
-# (tests/static.sh: no include cycle, no file-scope mutable state), unit
+# (tests/static.sh: no include cycle, no file-scope mutable state), the
+# build as a packager meets it (tests/build.sh: configure, make install), unit
 # tests (plain and under ASan/UBSan), lab tests (network namespaces, real nftables and clients),
 # the hostile-input and fault lab tests again against the ASan/UBSan
 # daemon (igdd-san: a sanitizer report aborts it, which the tests see),
@@ -8,7 +9,7 @@
 #   TESTS="unit lab" sh tests/run.sh  runs some groups; LAB="t_smoke t_store" runs some lab tests.
 set -u
 cd "$(dirname "$0")/.." || exit 1
-TESTS=${TESTS:-static unit san lab labsan fuzz}
+TESTS=${TESTS:-static build unit san lab labsan fuzz}
 LAB_SAN=${LAB_SAN:-t_hostile_http t_hostile_udp t_hostile_files t_faults t_crash t_policy}
 LAB=${LAB:-}
 FUZZ_CHECK_SECONDS=${FUZZ_CHECK_SECONDS:-20}
@@ -36,6 +37,8 @@ for group in $TESTS; do
 	case $group in
 	static)
 		run static sh tests/static.sh ;;
+	build)
+		run build sh tests/build.sh ;;
 	unit)
 		run unit ./build/unit ;;
 	san)
