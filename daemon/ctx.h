@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <netinet/in.h>
 #include "conf.h"
+#include "counters.h"
 #include "loop.h"
 
 struct store;
@@ -19,6 +20,7 @@ struct pcp_update;
 struct iface_watch;
 struct svc;
 struct signals;
+struct maplog;
 
 /* A LAN interface we serve (resolved from listening_ip). */
 struct lan_iface {
@@ -28,11 +30,6 @@ struct lan_iface {
 	bool gone;		/* torn down: the slot is free (slots never move) */
 };
 
-struct igdd_stats {
-	uint64_t dropped_malformed;	/* datagrams/requests dropped as malformed */
-	uint64_t dropped_wan;		/* requests that arrived from outside our LANs */
-	uint64_t dropped_ratelimit;
-};
 
 #define CTX_MAX_HOOKS 8
 struct igdd_ctx;
@@ -73,8 +70,9 @@ struct igdd_ctx {
 	struct iface_watch *iface_watch;	/* iface.c: rtnetlink */
 	struct svc *svc;		/* svc.c: readiness, pid file, instance lock */
 	struct signals *signals;	/* signals.c */
+	struct maplog *maplog;		/* maplog.c: the log of mapping changes */
 
-	struct igdd_stats stats;
+	struct counters counters;	/* counters.h: per protocol, in one place */
 
 	/* called after the external address or link state changed */
 	ctx_hook ext_hooks[CTX_MAX_HOOKS];

@@ -1,6 +1,7 @@
 /* daemon.c - configure, start, run and stop the daemon. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,10 +20,13 @@
 #include "http.h"
 #include "iface.h"
 #include "igd.h"
+#include "lease.h"
 #include "log.h"
+#include "maplog.h"
 #include "pcp_update.h"
 #include "pmp.h"
 #include "priv.h"
+#include "sandbox.h"
 #include "signals.h"
 #include "ssdp.h"
 #include "store.h"
@@ -54,6 +58,25 @@ fwwatch_fire(struct loop_timer *t)
 	loop_timer_set(&ctx->loop, t, FW_CHECK_MS);
 }
 
+/* --check: the user igdd would run as exists, and the lease file is one
+ * that user may trust (lease_open()'s rules, looked at, not created). */
+static int
+check_run_user(const struct config *cfg, FILE *err)
+{
+	char why[PATH_MAX + 128];
+	struct priv_user u;
+
+	if (priv_user(cfg->user, &u, why, sizeof(why)) < 0) {
+		fprintf(err, "user: %s\n", why);
+		return -1;
+	}
+	if (cfg->lease_file[0] != '\0' && lease_check_path(cfg->lease_file, u.uid, why, sizeof(why)) < 0) {
+		fprintf(err, "lease_file: %s\n", why);
+		return -1;
+	}
+	return 0;
+}
+
 int
 daemon_configure(struct igdd_ctx *ctx, int argc, char **argv, FILE *out, FILE *err)
 {
@@ -78,6 +101,8 @@ daemon_configure(struct igdd_ctx *ctx, int argc, char **argv, FILE *out, FILE *e
 	if (conf_validate(cfg, err) < 0)
 		return 1;
 	if (cfg->check_only) {
+		if (check_run_user(cfg, err) < 0)
+			return 1;
 		fprintf(out, "%s: configuration OK\n",
 			cfg->config_file[0] ? cfg->config_file : "(command line)");
 		return 0;
@@ -99,16 +124,55 @@ random_u32(void)
 	return v != 0 ? v : (uint32_t)time_wall() ^ (uint32_t)getpid();
 }
 
-/* Everything is open: keep CAP_NET_ADMIN (and the right to bind a low
- * HTTP port again), lose the rest.  Not being able to is fatal. */
+/* The firewall is set up: keep CAP_NET_ADMIN (and the right to bind a
+ * low HTTP port), lose the rest, before the lease file and the sockets
+ * that read requests are opened.  Not being able to is fatal: -1, logged.
+ * The pid file's directory is made for that user first (svc.c). */
 static int
 drop_privileges(struct igdd_ctx *ctx)
 {
 	const struct config *cfg = &ctx->cfg;
-	char dir[sizeof(cfg->lease_file)];
+	char dir[sizeof(cfg->lease_file)], why[128];
+	struct priv_user u;
 
 	(void)path_dir(dir, sizeof(dir), cfg->lease_file);
-	return priv_drop(cfg->user, cfg->http_port != 0 && cfg->http_port < 1024, dir);
+	if (priv_user(cfg->user, &u, why, sizeof(why)) < 0) {
+		log_warnx("%s", why);
+		return -1;
+	}
+	if (u.no_default)
+		log_warnx("no user %s: igdd stays uid 0 (with CAP_NET_ADMIN alone); create that "
+			  "system user (make install does) or set user= to run unprivileged",
+			  PRIV_DEFAULT_USER);
+	if (svc_prepare(ctx, u.change ? u.uid : (uid_t)-1, u.change ? u.gid : (gid_t)-1) < 0)
+		return -1;
+	return priv_drop(&u, cfg->http_port != 0 && cfg->http_port < 1024, dir);
+}
+
+
+/* Start-up is over: from here on only the system calls of the loop
+ * (sandbox.c).  Not being able to is fatal (-1, logged); an architecture
+ * without a list runs without, with a warning. */
+static int
+start_sandbox(const struct config *cfg)
+{
+	if (!cfg->seccomp) {
+		log_warnx("seccomp=no: running without the system call filter");
+		return 0;
+	}
+	switch (sandbox_install()) {
+	case SANDBOX_ON:
+		log_info("seccomp: system call filter on (%s)", sandbox_arch());
+		break;
+	case SANDBOX_NO_ARCH:
+		log_warnx("seccomp: no system call list for this architecture; running without "
+			  "the filter");
+		break;
+	case SANDBOX_FAILED:
+		log_warn("seccomp: cannot install the system call filter");
+		return -1;
+	}
+	return 0;
 }
 
 /* The front ends' per-interface parts, in the order they are set up. */
@@ -174,6 +238,7 @@ daemon_teardown(struct igdd_ctx *ctx)
 	 * port stays open without a daemon managing it. */
 	store_free(ctx->store);
 	ctx->store = NULL;
+	maplog_shutdown(ctx);
 	if (ctx->fw != NULL)
 		ctx->fw_ops->shutdown(ctx->fw, 1);
 	ctx->fw = NULL;
@@ -193,7 +258,8 @@ start_failed(struct igdd_ctx *ctx, const char *why)
 	fatalx("%s: start-up failed", why);
 }
 
-/* The firewall, the store and the lease file. */
+/* The firewall, then (as the user igdd runs as) the lease file's lock,
+ * the store and the lease file. */
 static void
 start_store(struct igdd_ctx *ctx)
 {
@@ -203,9 +269,17 @@ start_store(struct igdd_ctx *ctx)
 	ctx->fw = ctx->fw_ops->init(cfg);
 	if (ctx->fw == NULL)
 		start_failed(ctx, "cannot set up the nftables state");
+	/* The lease file is opened and written only as the user igdd runs
+	 * as from now on (lease_open() checks that it owns it). */
+	if (drop_privileges(ctx) < 0)
+		start_failed(ctx, "cannot drop privileges");
+	if (svc_lock_lease(ctx) < 0)
+		start_failed(ctx, "one igdd per lease file");
 	ctx->store = store_new(ctx, ctx->fw_ops, ctx->fw);
 	if (ctx->store == NULL)
 		start_failed(ctx, "cannot create the mapping store");
+	if (maplog_init(ctx) < 0)
+		start_failed(ctx, "cannot start the mapping log");
 	if (store_restore(ctx->store) < 0)
 		log_warnx("lease file %s could not be restored", cfg->lease_file);
 	ctx->fw_check.cb = fwwatch_fire;
@@ -227,8 +301,8 @@ daemon_start(struct igdd_ctx *ctx)
 		fatal("epoll");
 	if (signals_init(ctx) < 0)
 		fatal("signals");
-	if (svc_lock(ctx) < 0)
-		start_failed(ctx, "one igdd per table and lease file");
+	if (svc_lock_table(ctx) < 0)
+		start_failed(ctx, "one igdd per nftables table");
 	ctx->start_wall = time_wall();
 	ctx->start_mono = time_mono_ms();
 	/* BOOTID.UPNP.ORG must change on every start (UDA 1.1 1.2.2); the
@@ -250,8 +324,8 @@ daemon_start(struct igdd_ctx *ctx)
 	}
 	if (cfg->enable_natpmp && (pmp_init(ctx) < 0 || pcp_update_init(ctx, pmp_sendto) < 0))
 		start_failed(ctx, "cannot start NAT-PMP/PCP");
-	if (svc_prepare(ctx) < 0 || drop_privileges(ctx) < 0)
-		start_failed(ctx, "cannot drop privileges");
+	if (start_sandbox(cfg) < 0)
+		start_failed(ctx, "no system call filter");
 	if (svc_ready(ctx) < 0)
 		start_failed(ctx, "cannot write the pid file");
 	log_info("igdd %s started: uuid %s, %u LAN interface(s), external %s%s",
@@ -271,6 +345,7 @@ void
 daemon_stop(struct igdd_ctx *ctx)
 {
 	svc_stopping(ctx);
+	counters_log(ctx);
 	daemon_teardown(ctx);
 	conf_free(&ctx->cfg);
 	log_info("stopped");

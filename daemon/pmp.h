@@ -21,8 +21,6 @@ int pmp_iface_setup(struct igdd_ctx *ctx, unsigned slot);
 void pmp_iface_teardown(struct igdd_ctx *ctx, unsigned slot);
 /* Say goodbye where the protocol wants it, close everything. */
 void pmp_shutdown(struct igdd_ctx *ctx);
-/* One log line of the counters (also at shutdown). */
-void pmp_log_counters(const struct igdd_ctx *ctx);
 /* The ext hook: the external address or link changed.  A new address
  * starts a new epoch (ctx_epoch_follow()) and a schedule that tells it
  * with NAT-PMP announcements, PCP ANNOUNCE and PCP MAP updates; the same
@@ -47,7 +45,8 @@ uint64_t pmp_announce_gap_ms(unsigned k);
  * PCP (which answers versions it does not speak with UNSUPP_VERSION).
  * Pure apart from the store calls; same return convention as
  * natpmp_handle(): 1 answer in resp (PMP_MAX_DATAGRAM bytes), 0 ignore,
- * -1 malformed (counted in ctx->stats.dropped_malformed here). */
+ * -1 malformed.  Each datagram is counted here (ctx->counters: a request
+ * of its protocol, then its answer's result code or the drop's cause). */
 int pmp_handle(struct igdd_ctx *ctx, const struct in6_addr *from,
 	       const uint8_t *req, size_t len, uint8_t *resp, size_t *resplen);
 

@@ -15,12 +15,11 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "counters.h"
 #include "ctx.h"
 #include "iface.h"
 #include "log.h"
-#include "pmp.h"
 #include "signals.h"
-#include "ssdp.h"
 #include "store.h"
 
 struct signals {
@@ -92,7 +91,8 @@ signals_name(int signo, char *buf, size_t size)
 	return buf;
 }
 
-/* SIGUSR2: the lease file rewritten now, and the counters. */
+/* SIGUSR2: the lease file rewritten now, and the counters (the store's,
+ * and every protocol's, as at shutdown). */
 static void
 signals_leases(struct igdd_ctx *ctx)
 {
@@ -112,8 +112,7 @@ signals_leases(struct igdd_ctx *ctx)
 		 (unsigned long long)st->deleted, (unsigned long long)st->expired,
 		 (unsigned long long)st->idle_removed, (unsigned long long)st->fw_errors,
 		 (unsigned long long)st->lease_errors);
-	ssdp_log_counters(ctx);
-	pmp_log_counters(ctx);
+	counters_log(ctx);
 }
 
 static void

@@ -17,11 +17,11 @@
  * and the kernel frees the name when the holder dies (no stale lock).  A
  * second daemon connects to learn the holder's pid (SO_PEERCRED).  The
  * lease file lock is flock() on FILE.lock beside it (the journal itself
- * is replaced by rename when compacted), holding the holder's pid. */
+ * is replaced by rename when compacted), holding the holder's pid, taken
+ * as the user igdd runs as: the directory is that user's. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -302,7 +302,7 @@ lock_lease_file(struct svc *sv, const char *lease_file)
 }
 
 int
-svc_lock(struct igdd_ctx *ctx)
+svc_lock_table(struct igdd_ctx *ctx)
 {
 	struct svc *sv = ctx->svc;
 	struct nft_layout l;
@@ -312,24 +312,28 @@ svc_lock(struct igdd_ctx *ctx)
 	if (lock_table(sv, l.filter_family, l.filter_table) < 0 ||
 	    lock_table(sv, l.nat_family, l.nat_table) < 0)
 		return -1;
-	return lock_lease_file(sv, ctx->cfg.lease_file);
+	return 0;
+}
+
+int
+svc_lock_lease(struct igdd_ctx *ctx)
+{
+	return lock_lease_file(ctx->svc, ctx->cfg.lease_file);
 }
 
 /* ---- pid file, readiness, stop ---- */
 
 int
-svc_prepare(struct igdd_ctx *ctx)
+svc_prepare(struct igdd_ctx *ctx, uid_t uid, gid_t gid)
 {
 	const struct config *cfg = &ctx->cfg;
 	char dir[sizeof(cfg->pidfile)];
-	struct passwd *pw;
 
 	if (cfg->pidfile[0] == '\0' || path_dir(dir, sizeof(dir), cfg->pidfile) < 0 ||
 	    dir[0] == '\0' || mkdir(dir, 0755) < 0)
 		return 0;	/* none, or it exists (or cannot be made: said at write) */
-	if (cfg->user[0] != '\0' && (pw = getpwnam(cfg->user)) != NULL &&
-	    chown(dir, pw->pw_uid, pw->pw_gid) < 0) {
-		log_warn("pid file directory %s: chown to %s", dir, cfg->user);
+	if (uid != (uid_t)-1 && chown(dir, uid, gid) < 0) {
+		log_warn("pid file directory %s: chown", dir);
 		return -1;
 	}
 	return 0;
@@ -346,8 +350,8 @@ pidfile_write(struct svc *sv)
 		return 0;
 	fd = open(cfg->pidfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0) {
-		log_warn("pid file %s%s%s", cfg->pidfile,
-			 cfg->user[0] ? ": its directory must be writable by user " : "", cfg->user);
+		log_warn("pid file %s (its directory must be writable by the user igdd runs as)",
+			 cfg->pidfile);
 		return -1;
 	}
 	sv->pid_written = true;

@@ -5,6 +5,7 @@
 #define IGDD_SVC_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 struct igdd_ctx;
 
@@ -14,14 +15,17 @@ struct igdd_ctx;
  * stderr, exit non-zero).  Returns 0 in the daemon, -1 on error. */
 int svc_init(struct igdd_ctx *ctx);
 /* Refuse to run beside another igdd on the same nftables table(s) in
- * this network namespace, or on the same lease file: 0, or -1 with the
- * reason logged.  Call before touching the kernel or the lease file; the
- * locks go with the process. */
-int svc_lock(struct igdd_ctx *ctx);
+ * this network namespace (call before touching the kernel), or on the
+ * same lease file (call as the user igdd runs as, before the lease file
+ * is opened): 0, or -1 with the reason logged.  The locks go with the
+ * process. */
+int svc_lock_table(struct igdd_ctx *ctx);
+int svc_lock_lease(struct igdd_ctx *ctx);
 /* While still root: create the pid file's directory if it is missing,
- * owned by the configured user, so that the daemon can write and remove
- * the pid file after dropping root.  0 / -1 (logged). */
-int svc_prepare(struct igdd_ctx *ctx);
+ * owned by uid/gid (the user igdd is about to become; -1: no change), so
+ * that the daemon can write and remove the pid file afterwards.  0 / -1
+ * (logged). */
+int svc_prepare(struct igdd_ctx *ctx, uid_t uid, gid_t gid);
 /* Everything is up: write the pid file, tell the waiting parent and
  * systemd (READY=1).  0, or -1 (logged) when the pid file cannot be
  * written: start-up failed. */

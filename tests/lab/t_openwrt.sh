@@ -69,6 +69,7 @@ run_init() {
 		. "$FUNCS"
 		. "$INIT"
 		PROG=$IGDD IGDD_CONF=$W/$N.conf IGDD_RUN=$W/run
+		IGDD_USER=nobody	# no user igdd here
 		start_service && service_triggers'
 }
 # has NAME LINE...: every LINE is a line of NAME.conf
@@ -97,7 +98,7 @@ check "v1: ... and lands in igdd.conf" has v1 \
 	ext_ifname=wan0 listening_ip=lan0 enable_upnp=yes enable_natpmp=yes secure_mode=yes \
 	system_uptime=no force_igd_desc_v1=yes ipv6_disable=yes ext_allow_private_ipv4=yes \
 	ext_perform_stun=yes ext_stun_host=stun.example.org ext_stun_port=3478 \
-	bitrate_down=8388608 bitrate_up=4194304 "lease_file=$W/run/igdd.leases" user=igdd \
+	bitrate_down=8388608 bitrate_up=4194304 "lease_file=$W/run/igdd.leases" user=nobody \
 	http_port=5000 serial=SN-42 "model_number=MN 7" presentation_url=http://192.168.77.1/ \
 	notify_interval=900 uuid=3d3cec3a-8cf0-11e0-98ee-001a6bd2d07b
 check "v1: fw4 integration (inet fw4, upnp_forward, upnp_prerouting, upnp_postrouting)" has v1 \
@@ -124,7 +125,7 @@ check "v2: ... and lands in igdd.conf" has v2 \
 	ext_ifname=wan0 listening_ip=lan0 enable_upnp=yes enable_natpmp=yes secure_mode=yes \
 	pcp_allow_thirdparty=yes ext_allow_private_ipv4=yes force_igd_desc_v1=no \
 	bitrate_down=100000000 bitrate_up=20000000 "friendly_name=Router & <Co>" \
-	"lease_file=$W/run/igdd.leases" user=igdd http_port=5000 serial=SN-42 \
+	"lease_file=$W/run/igdd.leases" user=nobody http_port=5000 serial=SN-42 \
 	"model_number=MN 7" notify_interval=900 upnp_table_name=fw4
 check "v2: the rules: rejected ports, the ACL, each LAN's accepted ports, deny the rest" sh -c \
 	"grep -E '^(allow|deny) ' '$W/v2.conf' | tr '\\n' '|' | grep -qxF 'deny 1-65535 0.0.0.0/0 21|deny 21 0.0.0.0/0 1-65535|deny 1-65535 0.0.0.0/0 23|deny 23 0.0.0.0/0 1-65535|allow 3074 192.168.77.0/24 3074 \"^Xbox\"|deny 1-65535 0.0.0.0/0 445|allow 1024-65535 $GW_LAN/24 1024-65535|allow 5060 $GW_LAN/24 5060|deny 0-65535 0.0.0.0/0 0-65535|'"
@@ -139,7 +140,7 @@ run_init "$W/off" off
 check "disabled in UCI: no procd instance" sh -c "! grep -q open_instance '$W/off.procd'"
 
 # --- igdd on the generated configuration, in an fw4-like table ---
-sed "s|^lease_file=.*|lease_file=$LAB_DIR/lab.leases|; s|^user=.*|user=|" "$W/v2.conf" >"$W/lab.conf"
+sed "s|^lease_file=.*|lease_file=$LAB_DIR/lab.leases|; s|^user=.*|user=root|" "$W/v2.conf" >"$W/lab.conf"
 check "igdd starts on the generated configuration" lab_start_igdd "$W/lab.conf"
 check "... attached to table inet fw4" sh -c \
 	"ip netns exec $NS_GW nft list chain inet fw4 upnp_prerouting | grep -q 'comment \"igdd\"'"

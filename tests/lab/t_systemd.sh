@@ -4,9 +4,9 @@
 # no CAP_NET_RAW, the address families and system calls allowed) and its
 # exposure score; READY=1 / STATUS= / STOPPING=1 on a stand-in
 # $NOTIFY_SOCKET (socat), as a path and as an abstract name, READY only
-# once igdd answers; igdd starting, as a user, within the unit's
-# capability bounding set; and every system call it makes, from start to
-# stop through requests and signals, inside the unit's filter.
+# once igdd answers; igdd starting as the unit's user with its ambient
+# capabilities and bounding set; and every system call it makes, from
+# start to stop through requests and signals, inside the unit's filter.
 . "$(dirname "$0")/lib.sh"
 lab_up
 UNIT=${UNIT:-$LAB_TOP/conf/igdd.service}
@@ -55,22 +55,31 @@ notify_case() {
 notify_case "path socket" "UNIX-RECV:$LAB_DIR/notify.sock" "$LAB_DIR/notify.sock"
 notify_case "abstract socket" "ABSTRACT-RECV:igdd-test-$LAB_ID" "@igdd-test-$LAB_ID"
 
-# --- within the unit's capability bounding set, as a user ---
-bset=$(key CapabilityBoundingSet | tr 'A-Z' 'a-z' | sed 's/cap_/+/g; s/ /,/g')
+# --- as the unit runs it: User=, AmbientCapabilities=, CapabilityBoundingSet= ---
+# (setpriv in systemd's place: nobody for igdd, the unit's capabilities)
+caps=$(key CapabilityBoundingSet | tr 'A-Z' 'a-z' | sed 's/cap_/+/g; s/ /,/g')
+amb=$(key AmbientCapabilities | tr 'A-Z' 'a-z' | sed 's/cap_/+/g; s/ /,/g')
 chmod 755 "$LAB_DIR"
-# the state directory as StateDirectory= with Group= makes it: root's, the
-# daemon's group may write (root without CAP_DAC_OVERRIDE needs to own it)
-mkdir -p "$LAB_DIR/state" && chgrp "$(id -gn nobody)" "$LAB_DIR/state" && chmod 770 "$LAB_DIR/state"
-sed "s|^lease_file=.*|lease_file=$LAB_DIR/state/igdd.leases|" "$LAB_DIR/igdd.conf" >"$LAB_DIR/user.conf"
-echo "user=nobody" >>"$LAB_DIR/user.conf"
-ip netns exec "$NS_GW" setpriv --bounding-set "-all,$bset" --no-new-privs \
+# the state directory as StateDirectory= makes it: the user's own
+mkdir -p "$LAB_DIR/state" && chown nobody "$LAB_DIR/state" && chmod 700 "$LAB_DIR/state"
+# (lab_conf's user=root out: the unit leaves user= empty)
+sed "s|^lease_file=.*|lease_file=$LAB_DIR/state/igdd.leases|; /^user=/d" "$LAB_DIR/igdd.conf" \
+	>"$LAB_DIR/user.conf"
+check "User=, no user= in igdd.conf: --check passes as that user" \
+	setpriv --reuid=nobody --regid="$(id -gn nobody)" --clear-groups "$IGDD" --check -f "$LAB_DIR/user.conf"
+log_mark
+ip netns exec "$NS_GW" setpriv --reuid=nobody --regid="$(id -gn nobody)" --clear-groups \
+	--inh-caps="$amb" --ambient-caps="$amb" --bounding-set="-all,$caps" --no-new-privs \
 	"$IGDD" -d -f "$LAB_DIR/user.conf" >>"$LAB_DIR/igdd.log" 2>&1 &
 IGDD_PID=$!
-check "igdd starts as a user within CapabilityBoundingSet ($bset)" \
-	wait_for 5 grep -q "privileges dropped: user nobody" "$LAB_DIR/igdd.log"
+check "igdd starts as the unit's user with its capabilities (ambient $amb, bounding set $caps)" \
+	wait_for 5 sh -c "tail -n +$LOG_FROM '$LAB_DIR/igdd.log' | grep -q ' started'"
+check "... as that user, with CAP_NET_ADMIN alone" sh -c \
+	"grep -q '^Uid:.65534' /proc/$IGDD_PID/status && grep -q '^CapEff:.0000000000001000' /proc/$IGDD_PID/status"
 lab_listen c1 tcp 9000 TOK
 c1 natpmpc -g "$GW_LAN" -a 8000 9000 tcp 60 >/dev/null 2>&1
 check "... and maps a port that carries traffic" reach tcp 8000 TOK
+check "... its lease file in the state directory" grep -q '^+ TCP 8000 ' "$LAB_DIR/state/igdd.leases"
 check "... and stops cleanly" lab_stop_igdd TERM
 
 # --- every system call inside SystemCallFilter ---
