@@ -815,6 +815,7 @@ usage(FILE *out)
 		"            [-H https_port] [-N] [-U] [-S | -S0] [-4] [-1] [-u uuid] [-s serial]\n"
 		"            [-m model_number] [-z friendly_name] [-t notify_interval]\n"
 		"            [-B down up] [-w url] [-r clean_ruleset_interval] [-A \"rule\"]...\n"
+		"       igdd -d --syslog ...              (foreground, logging to syslog)\n"
 		"       igdd --check [-f config_file]     (also -n)\n"
 		"       igdd --version | --help\n"
 		"Command-line options override the configuration file (default %s).\n"
@@ -937,6 +938,10 @@ conf_parse_args(struct config *cfg, int argc, char **argv, bool apply, FILE *out
 		}
 		if (strcmp(a, "--check") == 0)
 			a = "-n";
+		if (strcmp(a, "--syslog") == 0) {
+			cfg->log_syslog = true;
+			continue;
+		}
 		if (a[0] != '-' || a[1] == '\0' || a[1] == '-' || (o = cli_find(a[1])) == NULL)
 			goto unknown;
 		if (a[2] != '\0') {

@@ -103,6 +103,7 @@ struct config {
 	char config_file[CFG_STR_MAX];
 	char pidfile[CFG_STR_MAX];
 	bool foreground;		/* -d */
+	bool log_syslog;		/* --syslog: syslog even with -d */
 	int verbosity;			/* -v count */
 	bool check_only;		/* -n / --check */
 };

@@ -18,6 +18,8 @@ struct events;
 struct pmp;
 struct pcp_update;
 struct iface_watch;
+struct svc;
+struct signals;
 struct maplog;
 
 /* A LAN interface we serve (resolved from listening_ip). */
@@ -71,6 +73,8 @@ struct igdd_ctx {
 	struct pmp *pmp;
 	struct pcp_update *pcp_update;
 	struct iface_watch *iface_watch;	/* iface.c: rtnetlink */
+	struct svc *svc;		/* svc.c: readiness, pid file, instance lock */
+	struct signals *signals;	/* signals.c */
 	struct maplog *maplog;		/* maplog.c: the log of mapping changes */
 
 	struct counters counters;	/* counters.h: per protocol, in one place */

@@ -27,18 +27,11 @@
 #include "pmp.h"
 #include "priv.h"
 #include "sandbox.h"
+#include "signals.h"
 #include "ssdp.h"
 #include "store.h"
+#include "svc.h"
 #include "uuid.h"
-
-/* The signal descriptor lives in the loop like any other. */
-struct sigwatch {
-	struct loop_fd lfd;
-	struct igdd_ctx *ctx;
-	int stop;
-	int reload;
-};
-static struct sigwatch sigwatch = { .lfd = { .fd = -1 } };
 
 /* Firewall watchdog: a reload of the firewall (nft flush ruleset, a table
  * deleted, a chain emptied) or a change to igdd's maps behind its back
@@ -250,63 +243,6 @@ daemon_configure(struct igdd_ctx *ctx, int argc, char **argv, FILE *out, FILE *e
 	return -1;
 }
 
-static void
-sig_readable(struct loop_fd *lfd, uint32_t events)
-{
-	struct sigwatch *sw = container_of(lfd, struct sigwatch, lfd);
-	struct signalfd_siginfo si;
-
-	(void)events;
-	while (read(lfd->fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-		if (si.ssi_signo == SIGHUP) {
-			sw->reload = 1;
-			log_info("SIGHUP: reload is not supported yet; ignored");
-		} else {
-			log_info("signal %u: stopping", si.ssi_signo);
-			sw->stop = 1;
-		}
-	}
-}
-
-static int
-signals_init(struct igdd_ctx *ctx)
-{
-	sigset_t set;
-
-	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
-		return -1;
-	sigwatch.lfd.fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (sigwatch.lfd.fd < 0)
-		return -1;
-	sigwatch.lfd.cb = sig_readable;
-	sigwatch.ctx = ctx;
-	return loop_fd_add(&ctx->loop, &sigwatch.lfd, EPOLLIN);
-}
-
-static int
-write_pidfile(const char *path)
-{
-	char buf[32];
-	int fd;
-
-	if (path[0] == '\0')
-		return 0;
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -1;
-	if (str_printf(buf, sizeof(buf), "%ld\n", (long)getpid()) < 0 ||
-	    write(fd, buf, strlen(buf)) != (ssize_t)strlen(buf)) {
-		close(fd);
-		return -1;
-	}
-	return close(fd);
-}
-
 static uint32_t
 random_u32(void)
 {
@@ -323,39 +259,39 @@ random_u32(void)
 
 /* The firewall is set up: keep CAP_NET_ADMIN (and the right to bind a
  * low HTTP port), lose the rest, before the lease file and the sockets
- * that read requests are opened.  Not being able to is fatal. */
-static void
+ * that read requests are opened.  Not being able to is fatal: -1, logged.
+ * The pid file's directory is made for that user first (svc.c). */
+static int
 drop_privileges(struct igdd_ctx *ctx)
 {
 	const struct config *cfg = &ctx->cfg;
 	char dir[sizeof(cfg->lease_file)], why[128];
 	struct priv_user u;
-	char *slash;
 
-	dir[0] = '\0';
-	if (cfg->lease_file[0] != '\0' && str_copy(dir, sizeof(dir), cfg->lease_file) == 0 &&
-	    (slash = strrchr(dir, '/')) != NULL)
-		*(slash == dir ? slash + 1 : slash) = '\0';
-	if (priv_user(cfg->user, &u, why, sizeof(why)) < 0)
-		fatalx("%s", why);
+	(void)path_dir(dir, sizeof(dir), cfg->lease_file);
+	if (priv_user(cfg->user, &u, why, sizeof(why)) < 0) {
+		log_warnx("%s", why);
+		return -1;
+	}
 	if (u.no_default)
 		log_warnx("no user %s: igdd stays uid 0 (with CAP_NET_ADMIN alone); create that "
 			  "system user (make install does) or set user= to run unprivileged",
 			  PRIV_DEFAULT_USER);
-	if (priv_drop(&u, cfg->http_port != 0 && cfg->http_port < 1024, dir) < 0)
-		fatalx("cannot drop privileges");
+	if (svc_prepare(ctx, u.change ? u.uid : (uid_t)-1, u.change ? u.gid : (gid_t)-1) < 0)
+		return -1;
+	return priv_drop(&u, cfg->http_port != 0 && cfg->http_port < 1024, dir);
 }
 
 
 /* Start-up is over: from here on only the system calls of the loop
- * (sandbox.c).  Not being able to is fatal; an architecture without a
- * list runs without, with a warning. */
-static void
+ * (sandbox.c).  Not being able to is fatal (-1, logged); an architecture
+ * without a list runs without, with a warning. */
+static int
 start_sandbox(const struct config *cfg)
 {
 	if (!cfg->seccomp) {
 		log_warnx("seccomp=no: running without the system call filter");
-		return;
+		return 0;
 	}
 	switch (sandbox_install()) {
 	case SANDBOX_ON:
@@ -366,8 +302,10 @@ start_sandbox(const struct config *cfg)
 			  "the filter");
 		break;
 	case SANDBOX_FAILED:
-		fatal("seccomp: cannot install the system call filter");
+		log_warn("seccomp: cannot install the system call filter");
+		return -1;
 	}
+	return 0;
 }
 
 /* The front ends' per-interface parts, in the order they are set up. */
@@ -416,84 +354,16 @@ daemon_lan_down(struct igdd_ctx *ctx, unsigned slot)
 	fw_addrs_sync(ctx);
 }
 
-int
-daemon_start(struct igdd_ctx *ctx)
+/* Everything in reverse, whatever was made: the protocols, the store
+ * and igdd's nftables state, the interfaces, the pid file and locks. */
+static void
+daemon_teardown(struct igdd_ctx *ctx)
 {
-	struct config *cfg = &ctx->cfg;
-
-	log_init("igdd", cfg->foreground, cfg->verbosity);
-	if (!cfg->foreground && daemon(0, 0) < 0)
-		fatal("daemon");
-	if (write_pidfile(cfg->pidfile) < 0)
-		fatal("pidfile %s", cfg->pidfile);
-	if (loop_init(&ctx->loop) < 0)
-		fatal("epoll");
-	if (signals_init(ctx) < 0)
-		fatal("signals");
-	ctx->start_wall = time_wall();
-	ctx->start_mono = time_mono_ms();
-	/* BOOTID.UPNP.ORG must change on every start (UDA 1.1 1.2.2); the
-	 * wall clock in seconds does, and stays within 2^31. */
-	ctx->bootid = (uint32_t)(ctx->start_wall & 0x7fffffff);
-	ctx->configid = 1;
-	ctx->system_update_id = random_u32() & 0xffff;
-	if (iface_init(ctx) < 0)
-		fatalx("cannot resolve the interfaces of the configuration");
-	if (iface_watch_init(ctx) < 0)
-		log_warnx("external address changes will not be followed");
-	if (uuid_init(ctx) < 0)
-		fatalx("cannot set up the device UUID");
-
-	ctx->fw_ops = &nft_ops;
-	ctx->fw = ctx->fw_ops->init(cfg);
-	if (ctx->fw == NULL)
-		fatalx("cannot set up the nftables state");
-	fw_addrs_sync(ctx);
-	ctx_add_addr_hook(ctx, fw_addrs_sync);
-	/* The lease file is opened and written only as the user igdd runs
-	 * as from now on (lease_open() checks that it owns it). */
-	drop_privileges(ctx);
-	ctx->store = store_new(ctx, ctx->fw_ops, ctx->fw);
-	if (ctx->store == NULL)
-		fatalx("cannot create the mapping store");
-	if (maplog_init(ctx) < 0)
-		fatalx("cannot start the mapping log");
-	if (store_restore(ctx->store) < 0)
-		log_warnx("lease file %s could not be restored", cfg->lease_file);
-	fwwatch_init(ctx);
-
-	if (cfg->enable_upnp) {
-		if (http_init(ctx) < 0 || desc_init(ctx) < 0 || events_init(ctx) < 0 ||
-		    igd_init(ctx) < 0 || ssdp_init(ctx) < 0)
-			fatalx("cannot start UPnP");
-	}
-	if (cfg->enable_natpmp && (pmp_init(ctx) < 0 || pcp_update_init(ctx, pmp_sendto) < 0))
-		fatalx("cannot start NAT-PMP/PCP");
-	start_sandbox(cfg);
-	log_info("igdd %s started: uuid %s, %u LAN interface(s), external %s%s",
-		 IGDD_VERSION, ctx->uuid, ctx->n_lan,
-		 cfg->ext_ifname[0] ? cfg->ext_ifname : "(none)",
-		 ctx->ext_addr.s_addr ? "" : " (no address yet)");
-	return 0;
-}
-
-void
-daemon_run(struct igdd_ctx *ctx)
-{
-	loop_run(&ctx->loop, &sigwatch.stop);
-}
-
-void
-daemon_stop(struct igdd_ctx *ctx)
-{
-	struct config *cfg = &ctx->cfg;
-
-	counters_log(ctx);
-	if (cfg->enable_natpmp) {
+	if (ctx->cfg.enable_natpmp) {
 		pcp_update_shutdown(ctx);
 		pmp_shutdown(ctx);
 	}
-	if (cfg->enable_upnp) {
+	if (ctx->cfg.enable_upnp) {
 		ssdp_shutdown(ctx);
 		events_shutdown(ctx);
 		http_shutdown(ctx);
@@ -510,11 +380,111 @@ daemon_stop(struct igdd_ctx *ctx)
 		ctx->fw_ops->shutdown(ctx->fw, 1);
 	ctx->fw = NULL;
 	iface_shutdown(ctx);
-	loop_fd_del(&ctx->loop, &sigwatch.lfd);
-	close(sigwatch.lfd.fd);
+	signals_shutdown(ctx);
+	svc_shutdown(ctx);
 	loop_free(&ctx->loop);
-	if (cfg->pidfile[0] != '\0')
-		unlink(cfg->pidfile);
-	conf_free(cfg);
+}
+
+/* A start-up step failed: undo what was made (the kernel state above
+ * all), then say why and exit 1.  What was logged as a warning or error
+ * so far also went to stderr (a background start's parent copies it). */
+static void __attribute__((noreturn))
+start_failed(struct igdd_ctx *ctx, const char *why)
+{
+	daemon_teardown(ctx);
+	fatalx("%s: start-up failed", why);
+}
+
+/* The firewall, then (as the user igdd runs as) the lease file's lock,
+ * the store and the lease file. */
+static void
+start_store(struct igdd_ctx *ctx)
+{
+	struct config *cfg = &ctx->cfg;
+
+	ctx->fw_ops = &nft_ops;
+	ctx->fw = ctx->fw_ops->init(cfg);
+	if (ctx->fw == NULL)
+		start_failed(ctx, "cannot set up the nftables state");
+	fw_addrs_sync(ctx);
+	ctx_add_addr_hook(ctx, fw_addrs_sync);
+	/* The lease file is opened and written only as the user igdd runs
+	 * as from now on (lease_open() checks that it owns it). */
+	if (drop_privileges(ctx) < 0)
+		start_failed(ctx, "cannot drop privileges");
+	if (svc_lock_lease(ctx) < 0)
+		start_failed(ctx, "one igdd per lease file");
+	ctx->store = store_new(ctx, ctx->fw_ops, ctx->fw);
+	if (ctx->store == NULL)
+		start_failed(ctx, "cannot create the mapping store");
+	if (maplog_init(ctx) < 0)
+		start_failed(ctx, "cannot start the mapping log");
+	if (store_restore(ctx->store) < 0)
+		log_warnx("lease file %s could not be restored", cfg->lease_file);
+	fwwatch_init(ctx);
+}
+
+int
+daemon_start(struct igdd_ctx *ctx)
+{
+	struct config *cfg = &ctx->cfg;
+	bool to_stderr = cfg->foreground && !cfg->log_syslog;
+
+	log_init("igdd", to_stderr, cfg->verbosity);
+	if (!to_stderr)
+		log_set_echo_fd(STDERR_FILENO);		/* until ready */
+	if (svc_init(ctx) < 0)
+		fatalx("cannot start");
+	if (loop_init(&ctx->loop) < 0)
+		fatal("epoll");
+	if (signals_init(ctx) < 0)
+		fatal("signals");
+	if (svc_lock_table(ctx) < 0)
+		start_failed(ctx, "one igdd per nftables table");
+	ctx->start_wall = time_wall();
+	ctx->start_mono = time_mono_ms();
+	/* BOOTID.UPNP.ORG must change on every start (UDA 1.1 1.2.2); the
+	 * wall clock in seconds does, and stays within 2^31. */
+	ctx->bootid = (uint32_t)(ctx->start_wall & 0x7fffffff);
+	ctx->configid = 1;
+	ctx->system_update_id = random_u32() & 0xffff;
+	if (iface_init(ctx) < 0)
+		start_failed(ctx, "cannot resolve the interfaces of the configuration");
+	if (iface_watch_init(ctx) < 0)
+		log_warnx("external address changes will not be followed");
+	if (uuid_init(ctx) < 0)
+		start_failed(ctx, "cannot set up the device UUID");
+	start_store(ctx);
+	if (cfg->enable_upnp) {
+		if (http_init(ctx) < 0 || desc_init(ctx) < 0 || events_init(ctx) < 0 ||
+		    igd_init(ctx) < 0 || ssdp_init(ctx) < 0)
+			start_failed(ctx, "cannot start UPnP");
+	}
+	if (cfg->enable_natpmp && (pmp_init(ctx) < 0 || pcp_update_init(ctx, pmp_sendto) < 0))
+		start_failed(ctx, "cannot start NAT-PMP/PCP");
+	if (start_sandbox(cfg) < 0)
+		start_failed(ctx, "no system call filter");
+	if (svc_ready(ctx) < 0)
+		start_failed(ctx, "cannot write the pid file");
+	log_info("igdd %s started: uuid %s, %u LAN interface(s), external %s%s",
+		 IGDD_VERSION, ctx->uuid, ctx->n_lan,
+		 cfg->ext_ifname[0] ? cfg->ext_ifname : "(none)",
+		 ctx->ext_addr.s_addr ? "" : " (no address yet)");
+	return 0;
+}
+
+void
+daemon_run(struct igdd_ctx *ctx)
+{
+	loop_run(&ctx->loop, &ctx->loop.stop);
+}
+
+void
+daemon_stop(struct igdd_ctx *ctx)
+{
+	svc_stopping(ctx);
+	counters_log(ctx);
+	daemon_teardown(ctx);
+	conf_free(&ctx->cfg);
 	log_info("stopped");
 }

@@ -106,8 +106,9 @@ bool http_wants_keep_alive(const struct http_request *req);
 bool http_host_ok(const struct igdd_ctx *ctx, const char *host, size_t len, uint16_t port);
 
 const char *http_reason(int status);
-/* "Linux/<ver> UPnP/1.1 igdd/<ver>" (UDA 1.1 SERVER / USER-AGENT). */
-const char *http_server_string(void);
+/* "Linux/<ver> UPnP/1.1 igdd/<ver>" (UDA 1.1 SERVER / USER-AGENT), the
+ * kernel igdd runs on (uname at http_init()). */
+const char *http_server_string(const struct igdd_ctx *ctx);
 
 /* Start the server and set up every LAN interface. 0 ok, -1 fatal. */
 int http_init(struct igdd_ctx *ctx);

@@ -150,11 +150,9 @@ struct iface_watch {
 
 #define IFACE_DEBOUNCE_MS 200
 
-static void
-watch_fire(struct loop_timer *t)
+void
+iface_ext_check(struct igdd_ctx *ctx, bool always)
 {
-	struct iface_watch *w = container_of(t, struct iface_watch, debounce);
-	struct igdd_ctx *ctx = w->ctx;
 	unsigned k;
 	bool changed;
 
@@ -163,13 +161,22 @@ watch_fire(struct loop_timer *t)
 	changed = iface_refresh_ext(ctx);
 	for (k = 0; k < ctx->n_addr_hooks; k++)
 		ctx->addr_hooks[k](ctx);
-	if (!changed)
+	if (!changed && !always)
 		return;
-	log_info("external interface %s: %s, address %s", ctx->cfg.ext_ifname,
+	log_info("external interface %s: %s, address %s%s", ctx->cfg.ext_ifname,
 		 ctx->ext_up ? "up" : "down",
-		 ctx->ext_addr.s_addr ? ADDR4_STR(ctx->ext_addr) : "none");
+		 ctx->ext_addr.s_addr ? ADDR4_STR(ctx->ext_addr) : "none",
+		 changed ? "" : " (unchanged; announced again)");
 	for (k = 0; k < ctx->n_ext_hooks; k++)
 		ctx->ext_hooks[k](ctx);
+}
+
+static void
+watch_fire(struct loop_timer *t)
+{
+	struct iface_watch *w = container_of(t, struct iface_watch, debounce);
+
+	iface_ext_check(w->ctx, false);
 }
 
 static void

@@ -17,6 +17,11 @@ int iface_watch_init(struct igdd_ctx *ctx);
 /* Re-read the external address (ext_ip wins when configured).
  * Returns true when it changed. */
 bool iface_refresh_ext(struct igdd_ctx *ctx);
+/* Re-read it and, when it changed (or always), log it and run the ext
+ * hooks: what clients are told of a change (GENA, NAT-PMP/PCP
+ * announcements and epoch, PCP MAP updates).  The rtnetlink watcher
+ * calls it after a change, SIGUSR1 with always set. */
+void iface_ext_check(struct igdd_ctx *ctx, bool always);
 void iface_shutdown(struct igdd_ctx *ctx);
 /* The IPv4 addresses of one interface, at most max: how many. */
 size_t iface_v4_addrs(const char *ifname, struct in_addr *out, size_t max);

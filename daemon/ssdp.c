@@ -293,7 +293,7 @@ send_answer(const char *st, const char *usn, void *arg)
 		       "BOOTID.UPNP.ORG: %u\r\n"
 		       "CONFIGID.UPNP.ORG: %u\r\n"
 		       "\r\n",
-		       ssdp_max_age(ac->s->interval), date, loc, http_server_string(), st, usn,
+		       ssdp_max_age(ac->s->interval), date, loc, http_server_string(ctx), st, usn,
 		       (unsigned)ctx->bootid, (unsigned)ctx->configid) < 0)
 		return;
 	memset(&cm, 0, sizeof(cm));
@@ -533,7 +533,7 @@ announce(struct ssdp *s, bool alive)
 					       "BOOTID.UPNP.ORG: %u\r\n"
 					       "CONFIGID.UPNP.ORG: %u\r\n"
 					       "\r\n",
-					       ssdp_max_age(s->interval), loc, http_server_string(),
+					       ssdp_max_age(s->interval), loc, http_server_string(ctx),
 					       t[i].nt, t[i].usn, (unsigned)ctx->bootid,
 					       (unsigned)ctx->configid);
 			else

@@ -556,7 +556,7 @@ lease_retry_arm(struct store *s)
 		loop_timer_set(&s->ctx->loop, &s->lease_retry, STORE_LEASE_RETRY_MS);
 }
 
-static void
+static int
 journal_compact(struct store *s)
 {
 	const struct mapping **ms;
@@ -573,6 +573,13 @@ journal_compact(struct store *s)
 	} else {
 		loop_timer_cancel(&s->ctx->loop, &s->lease_retry);
 	}
+	return r;
+}
+
+int
+store_compact(struct store *s)
+{
+	return s->lease != NULL ? journal_compact(s) : 0;
 }
 
 static void

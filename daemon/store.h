@@ -100,6 +100,10 @@ int store_restore(struct store *s);
  * outside a hold (igdd.conf.5, LEASE FILE). */
 void store_hold(struct store *s);
 int store_commit(struct store *s);
+/* Rewrite the lease file now with exactly the live mappings (SIGUSR2;
+ * otherwise the journal is compacted when it has grown).  0 (also with
+ * no lease file), or -1: the old journal stays, a rewrite is retried. */
+int store_compact(struct store *s);
 
 /* Add or refresh.  req carries proto, eport (wanted), rhost, iaddr, iport,
  * desc, enabled, owner; lifetime is seconds (0 = permanent where the caller

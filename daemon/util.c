@@ -156,6 +156,23 @@ str_appendf(char *dst, size_t size, const char *fmt, ...)
 	return (n < 0 || (size_t)n >= size - used) ? -1 : 0;
 }
 
+int
+path_dir(char *dir, size_t size, const char *path)
+{
+	char *slash;
+
+	if (str_copy(dir, size, path) < 0) {
+		dir[0] = '\0';
+		return -1;
+	}
+	slash = strrchr(dir, '/');
+	if (slash == NULL)
+		dir[0] = '\0';
+	else
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	return 0;
+}
+
 bool
 mem_ieq(const char *s, size_t len, const char *word)
 {

@@ -182,6 +182,7 @@ lab_stop_igdd() {
 		kill -0 "$IGDD_PID" 2>/dev/null || break
 		sleep 0.1
 	done
+	kill -0 "$IGDD_PID" 2>/dev/null && kill -9 "$IGDD_PID"	# did not stop: fail, never hang
 	wait "$IGDD_PID"; _rc=$?
 	IGDD_PID=
 	return $_rc

@@ -783,6 +783,17 @@ TEST(conf_cli_flags_and_values)
 		CHECK_STR(cfg.ext_stun_host, "stun.example.org");
 		CHECK_EQ(cfg.ext_stun_port, 19302);
 		CHECK_STR(cfg.pidfile, IGDD_DEFAULT_PIDFILE);	/* daemon default */
+		CHECK(!cfg.log_syslog);
+		conf_free(&cfg);
+	}
+	{
+		/* in the foreground under procd: syslog, and no pid file */
+		char *a3[] = { "igdd", "-d", "--syslog", NULL };
+		conf_defaults(&cfg);
+		CHECK_EQ(run_args(&cfg, "", 3, a3, &out), CLI_OK);
+		free(out);
+		CHECK(cfg.foreground && cfg.log_syslog);
+		CHECK_STR(cfg.pidfile, "");
 		conf_free(&cfg);
 	}
 }
