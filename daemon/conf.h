@@ -83,6 +83,8 @@ struct config {
 	uint32_t max_subscribers;	/* GENA subscriptions, all services */
 	uint32_t ssdp_rate_limit;	/* M-SEARCH answers per source per s, 0 = no limit */
 	char user[CFG_NAME_MAX];	/* drop to this user after start-up; "" = stay */
+	char control_socket[CFG_STR_MAX];	/* the control socket's path; "" = none */
+	char control_group[CFG_NAME_MAX];	/* may use it besides root; "" = root only */
 
 	/* device description */
 	char friendly_name[CFG_STR_MAX];
@@ -141,5 +143,10 @@ struct conf_change {
  * (may be more than max). */
 size_t conf_diff(const struct config *old, const struct config *new, struct conf_change *out,
 		 size_t max);
+/* Give key (a name conf_diff() reported, not "allow/deny") in cfg the
+ * value it has in from, with the fields that go with it (listening_ip:
+ * the count; ext_ip: whether one is set; a firewall name: whether igdd
+ * integrates).  0, or -1 for an unknown key. */
+int conf_keep(struct config *cfg, const struct config *from, const char *key);
 
 #endif

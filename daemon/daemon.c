@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "control.h"
 #include "ctx.h"
 #include "daemon.h"
 #include "desc.h"
@@ -32,7 +33,6 @@ struct sigwatch {
 	struct loop_fd lfd;
 	struct igdd_ctx *ctx;
 	int stop;
-	int reload;
 };
 static struct sigwatch sigwatch = { .lfd = { .fd = -1 } };
 
@@ -69,6 +69,8 @@ daemon_configure(struct igdd_ctx *ctx, int argc, char **argv, FILE *out, FILE *e
 	struct stat st;
 
 	memset(ctx, 0, sizeof(*ctx));
+	ctx->argc = argc;
+	ctx->argv = argv;
 	conf_defaults(cfg);
 	/* First pass: -f, --help, --version; the file; then the options on top. */
 	r = conf_parse_args(cfg, argc, argv, false, out);
@@ -92,6 +94,21 @@ daemon_configure(struct igdd_ctx *ctx, int argc, char **argv, FILE *out, FILE *e
 	return -1;
 }
 
+/* SIGHUP: reload; the outcome is logged (reload.c logs each change). */
+static void
+daemon_sighup(struct igdd_ctx *ctx)
+{
+	char msg[4096];
+
+	if (ctx->reload == NULL) {
+		log_info("SIGHUP: this igdd cannot reload; ignored");
+		return;
+	}
+	msg[0] = '\0';
+	if (ctx->reload(ctx, msg, sizeof(msg)) < 0)
+		log_warnx("SIGHUP: reload refused, the running configuration is kept");
+}
+
 static void
 sig_readable(struct loop_fd *lfd, uint32_t events)
 {
@@ -101,8 +118,7 @@ sig_readable(struct loop_fd *lfd, uint32_t events)
 	(void)events;
 	while (read(lfd->fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
-			sw->reload = 1;
-			log_info("SIGHUP: reload is not supported yet; ignored");
+			daemon_sighup(sw->ctx);
 		} else {
 			log_info("signal %u: stopping", si.ssi_signo);
 			sw->stop = 1;
@@ -271,6 +287,8 @@ daemon_start(struct igdd_ctx *ctx)
 	}
 	if (cfg->enable_natpmp && (pmp_init(ctx) < 0 || pcp_update_init(ctx, pmp_sendto) < 0))
 		fatalx("cannot start NAT-PMP/PCP");
+	if (control_init(ctx) < 0)
+		fatalx("cannot open the control socket %s", cfg->control_socket);
 	drop_privileges(ctx);
 	log_info("igdd %s started: uuid %s, %u LAN interface(s), external %s%s",
 		 IGDD_VERSION, ctx->uuid, ctx->n_lan,
@@ -290,6 +308,7 @@ daemon_stop(struct igdd_ctx *ctx)
 {
 	struct config *cfg = &ctx->cfg;
 
+	control_shutdown(ctx);
 	if (cfg->enable_natpmp) {
 		pcp_update_shutdown(ctx);
 		pmp_shutdown(ctx);

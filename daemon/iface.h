@@ -3,6 +3,7 @@
 #define IGDD_IFACE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <netinet/in.h>
 
 struct igdd_ctx;
@@ -10,6 +11,14 @@ struct igdd_ctx;
 /* Resolve listening_ip entries to interfaces and addresses, find the
  * external interface and address.  0 ok, -1 with a logged reason. */
 int iface_init(struct igdd_ctx *ctx);
+/* The LAN interfaces cfg's listening_ip names, resolved now into
+ * out[0..cfg->n_listen).  The count, or -1 with the reason in msg. */
+struct config;
+struct lan_iface;
+int iface_resolve(const struct config *cfg, struct lan_iface *out, char *msg, size_t msgsize);
+/* Re-read the external address and, when it or the link changed, log it
+ * and run the ctx ext hooks (the watcher's debounce, and reload). */
+void iface_ext_update(struct igdd_ctx *ctx);
 /* Watch rtnetlink for address and link changes of the external
  * interface; on a change, run the ctx ext hooks. */
 int iface_watch_init(struct igdd_ctx *ctx);

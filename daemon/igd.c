@@ -205,6 +205,8 @@ reply_fault(struct http_conn *c, int code)
 {
 	struct desc_buf b = { 0 };
 
+	ctx_count_result(http_conn_ctx(c), IGDD_PROTO_UPNP, (unsigned)code);
+
 	soap_write_fault(&b, code, igd_error_desc(code));
 	if (b.failed)
 		http_reply_error(c, 500, NULL);
@@ -226,6 +228,7 @@ control_post(struct http_conn *c, const struct http_request *req, const void *ar
 	struct igd_call call;
 	int r;
 
+	ctx_count_request(ctx, IGDD_PROTO_UPNP);
 	if (!req->soapaction.present ||
 	    soap_parse_action(req->soapaction.p, req->soapaction.len, &ah) < 0 ||
 	    strcmp(ah.type, svc->type) != 0 || ah.version > desc_service_version(ctx, svc)) {
@@ -254,10 +257,12 @@ control_post(struct http_conn *c, const struct http_request *req, const void *ar
 	}
 	/* Answer in the namespace the client used (the version it asked for). */
 	soap_write_response(&b, env.action, svc->type, ah.version, out.p, out.len);
-	if (b.failed || out.failed)
+	if (b.failed || out.failed) {
 		reply_fault(c, 501);
-	else
+	} else {
+		ctx_count_result(ctx, IGDD_PROTO_UPNP, 0);
 		http_reply(c, 200, "EXT:\r\n", "text/xml; charset=\"utf-8\"", b.p, b.len);
+	}
 	desc_buf_free(&out);
 	desc_buf_free(&b);
 }

@@ -509,6 +509,7 @@ json_next(struct json_rd *rd)
 	char c;
 
 	skip_blanks(rd);
+	rd->tok = rd->p;
 	c = rd->p < rd->end ? *rd->p : '\0';
 	switch (rd->state) {
 	case RS_FAILED:

@@ -81,6 +81,7 @@ struct json_rd {
 	size_t err_off;			/* byte offset of the error */
 	const char *start;
 	/* the last token */
+	const char *tok;		/* where it starts in the buffer */
 	char *str;			/* caller's buffer */
 	size_t str_size, str_len;
 	bool num_is_int;		/* no fraction or exponent, fits in int64 */

@@ -75,6 +75,22 @@ struct pmp {
 	unsigned announce_what;		/* enum pmp_announce_what */
 };
 
+/* Requests and their answers' result codes, per protocol (NAT-PMP: 16
+ * bits at offset 2, RFC 6886 3.5; PCP: the byte at offset 3, RFC 6887
+ * 7.2); a response datagram (rc 0) is not a request. */
+static void
+pmp_count(struct igdd_ctx *ctx, const uint8_t *req, int rc, const uint8_t *resp, size_t resplen)
+{
+	enum igdd_proto p = req[0] == NATPMP_VERSION ? IGDD_PROTO_NATPMP : IGDD_PROTO_PCP;
+
+	if (rc == 0)
+		return;
+	ctx_count_request(ctx, p);
+	if (rc == 1 && resplen >= 4)
+		ctx_count_result(ctx, p, p == IGDD_PROTO_NATPMP ? (unsigned)resp[2] << 8 | resp[3]
+								: resp[3]);
+}
+
 int
 pmp_handle(struct igdd_ctx *ctx, const struct in6_addr *from,
 	   const uint8_t *req, size_t len, uint8_t *resp, size_t *resplen)
@@ -96,6 +112,7 @@ pmp_handle(struct igdd_ctx *ctx, const struct in6_addr *from,
 		rc = pcp_handle(ctx, from, req, len, resp, resplen);
 	if (rc < 0)
 		ctx->stats.dropped_malformed++;
+	pmp_count(ctx, req, rc, resp, *resplen);
 	return rc;
 }
 

@@ -112,6 +112,7 @@ lab_conf() {
 		echo "enable_natpmp=yes"
 		echo "lease_file=$LAB_DIR/igdd.leases"
 		echo "ext_allow_private_ipv4=yes"
+		echo "control_socket=$LAB_DIR/igdd.sock"
 		cat
 	} >"$1"
 }
@@ -175,6 +176,10 @@ reach_from() {
 	_got=$(out "$PROBE" connect -s "$1" "$2" "$GW_WAN" "$3" 1500 2>/dev/null)
 	[ "$_got" = "$4" ]
 }
+
+# ctl ARGS...: igddctl on this lab's control socket (lab_conf's).
+IGDDCTL=${IGDDCTL:-$LAB_TOP/igddctl}
+ctl() { "$IGDDCTL" -s "$LAB_DIR/igdd.sock" "$@"; }
 
 # fwctl ARGS...: the firewall backend driven directly, in the gateway.
 FWCTL=${FWCTL:-$LAB_TOP/build/tools/fwctl}
