@@ -94,7 +94,7 @@ daemon_configure(struct igdd_ctx *ctx, int argc, char **argv, FILE *out, FILE *e
 	return -1;
 }
 
-/* SIGHUP: reload; the outcome is logged (reload.c logs each change). */
+/* SIGHUP: reload; reload.c logs the outcome, line by line. */
 static void
 daemon_sighup(struct igdd_ctx *ctx)
 {
@@ -105,8 +105,7 @@ daemon_sighup(struct igdd_ctx *ctx)
 		return;
 	}
 	msg[0] = '\0';
-	if (ctx->reload(ctx, msg, sizeof(msg)) < 0)
-		log_warnx("SIGHUP: reload refused, the running configuration is kept");
+	(void)ctx->reload(ctx, msg, sizeof(msg));
 }
 
 static void
@@ -248,10 +247,14 @@ daemon_start(struct igdd_ctx *ctx)
 	log_init("igdd", cfg->foreground, cfg->verbosity);
 	if (!cfg->foreground && daemon(0, 0) < 0)
 		fatal("daemon");
-	if (write_pidfile(cfg->pidfile) < 0)
-		fatal("pidfile %s", cfg->pidfile);
 	if (loop_init(&ctx->loop) < 0)
 		fatal("epoll");
+	/* First: a live igdd on the same socket stops this one before it
+	 * touches anything of the other's (pid file, nftables). */
+	if (control_init(ctx) < 0)
+		fatalx("cannot open the control socket %s", cfg->control_socket);
+	if (write_pidfile(cfg->pidfile) < 0)
+		fatal("pidfile %s", cfg->pidfile);
 	if (signals_init(ctx) < 0)
 		fatal("signals");
 	ctx->start_wall = time_wall();
@@ -287,8 +290,6 @@ daemon_start(struct igdd_ctx *ctx)
 	}
 	if (cfg->enable_natpmp && (pmp_init(ctx) < 0 || pcp_update_init(ctx, pmp_sendto) < 0))
 		fatalx("cannot start NAT-PMP/PCP");
-	if (control_init(ctx) < 0)
-		fatalx("cannot open the control socket %s", cfg->control_socket);
 	drop_privileges(ctx);
 	log_info("igdd %s started: uuid %s, %u LAN interface(s), external %s%s",
 		 IGDD_VERSION, ctx->uuid, ctx->n_lan,

@@ -55,6 +55,20 @@ note(char *msg, size_t msgsize, const char *fmt, ...)
 		(void)str_copy(msg + msgsize - 4, 4, "...");
 }
 
+/* A refusal: each line of msg logged, then what it means. */
+static void
+log_lines(const char *msg)
+{
+	const char *p = msg, *nl;
+
+	while (*p != '\0') {
+		nl = strchr(p, '\n');
+		log_warnx("reload refused: %.*s", (int)(nl != NULL ? nl - p : (long)strlen(p)), p);
+		p = nl != NULL ? nl + 1 : p + strlen(p);
+	}
+	log_warnx("reload refused: the running configuration is kept");
+}
+
 /* The new configuration, read as at start: defaults, the file, the
  * command line on top, validation.  0, or -1 with the messages in msg. */
 static int
@@ -84,7 +98,7 @@ read_config(struct igdd_ctx *ctx, struct config *cfg, char *msg, size_t msgsize)
 		len = strlen(msg);
 		while (len > 0 && msg[len - 1] == '\n')
 			msg[--len] = '\0';
-		log_warnx("reload refused, the running configuration is kept: %s", msg);
+		log_lines(msg);
 		conf_free(cfg);
 	}
 	free(text);
@@ -208,7 +222,7 @@ reload_run(struct igdd_ctx *ctx, char *msg, size_t msgsize)
 	}
 	n_lans = iface_resolve(cfg, lans, msg, msgsize);
 	if (n_lans < 0) {
-		log_warnx("reload refused, the running configuration is kept: %s", msg);
+		log_lines(msg);
 		conf_free(cfg);
 		free(cfg);
 		return -1;
