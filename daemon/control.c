@@ -730,6 +730,8 @@ static bool
 client_step(struct ctl_client *c)
 {
 	struct control *ctl = c->ctl;
+	unsigned turn = 0;
+	bool more = false;
 
 	for (;;) {
 		if (client_flush(c) < 0)
@@ -738,6 +740,12 @@ client_step(struct ctl_client *c)
 			break;		/* the peer reads slowly: wait for EPOLLOUT */
 		if (c->closing || (c->eof && memchr(c->in, '\n', c->in_len) == NULL))
 			return false;
+		/* A pipelining client waits for its turn like everyone else:
+		 * a writable socket brings it back after the others. */
+		if (turn++ == CTL_LINES_PER_TURN && memchr(c->in, '\n', c->in_len) != NULL) {
+			more = true;
+			break;
+		}
 		if (!client_answer_line(c)) {
 			if (c->in_len == sizeof(c->in)) {
 				struct json_out o = { 0 };
@@ -753,7 +761,7 @@ client_step(struct ctl_client *c)
 		}
 	}
 	if (loop_fd_mod(&ctl->ctx->loop, &c->lfd,
-			c->out != NULL ? EPOLLOUT : (c->closing || c->eof) ? 0 : EPOLLIN) < 0)
+			c->out != NULL || more ? EPOLLOUT : (c->closing || c->eof) ? 0 : EPOLLIN) < 0)
 		return false;
 	return true;
 }

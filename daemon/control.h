@@ -28,6 +28,7 @@ struct json_out;
 #define CTL_MAX_CLIENTS	32		/* at once; beyond, the least recently active goes */
 #define CTL_IDLE_MS	10000		/* no progress reading or writing: dropped */
 #define CTL_OUT_BUDGET	(64u << 20)	/* answers waiting for all clients at once */
+#define CTL_LINES_PER_TURN 4		/* requests of one client per loop turn */
 #define CTL_LEASE_MAX	31536000	/* s, a manual forward's --lease */
 
 enum ctl_cmd {
