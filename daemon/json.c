@@ -17,12 +17,12 @@ reserve(struct json_out *o, size_t n)
 
 	if (o->failed)
 		return false;
-	if (o->len + n + 1 <= o->cap)
-		return true;
 	if (o->max != 0 && o->len + n > o->max) {
 		o->failed = true;
 		return false;
 	}
+	if (o->len + n + 1 <= o->cap)
+		return true;
 	cap = o->cap ? o->cap : 256;
 	while (cap < o->len + n + 1)
 		cap *= 2;
@@ -113,7 +113,15 @@ put_string(struct json_out *o, const char *s, size_t n)
 			json_raw(o, esc, 2);
 			i++;
 		} else if (c < 0x20 || c == 0x7f) {
-			(void)str_printf(esc, sizeof(esc), "\\u%04x", c);
+			const char *short_esc = strchr("\b\f\n\r\t", c);
+
+			if (c != 0 && short_esc != NULL) {
+				esc[0] = '\\';
+				esc[1] = "bfnrt"[short_esc - "\b\f\n\r\t"];
+				esc[2] = '\0';
+			} else {
+				(void)str_printf(esc, sizeof(esc), "\\u%04x", c);
+			}
 			put(o, esc);
 			i++;
 		} else if ((len = utf8_seq_len(p + i, n - i)) == 0) {

@@ -1838,8 +1838,10 @@ store_counters(struct store *s, const struct mapping *const *ms, size_t n,
 {
 	size_t i;
 
+	if (n == 0)
+		return 0;
 	memset(out, 0, n * sizeof(*out));
-	if (!has_fw(s) || s->ops->counters == NULL || n == 0)
+	if (!has_fw(s) || s->ops->counters == NULL)
 		return 0;
 	if (s->ops->counters(s->fw, ms, n, out) < 0)
 		return -1;
