@@ -430,7 +430,8 @@ cmd_flush(struct igdd_ctx *ctx, const struct ctl_request *req, struct json_out *
 	}
 	store_commit(ctx->store);
 	free(ms);
-	log_info("control: flushed %zu %s mappings", removed,
+	log_info("control: flushed %zu mappings%s%s", removed,
+		 (req->fields & CTL_F_SOURCE) ? " of source " : "",
 		 (req->fields & CTL_F_SOURCE) ? stats_source_name(req->source) : "");
 	if (failed > 0) {
 		answer_error(o, "the firewall refused to delete some mappings");

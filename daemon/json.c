@@ -157,14 +157,20 @@ json_str(struct json_out *o, const char *s)
 	json_str_n(o, s, strlen(s));
 }
 
+static void
+put_value(struct json_out *o, const char *text)
+{
+	before_value(o);
+	put(o, text);
+}
+
 void
 json_u64(struct json_out *o, uint64_t v)
 {
 	char b[24];
 
-	before_value(o);
 	(void)str_printf(b, sizeof(b), "%" PRIu64, v);
-	put(o, b);
+	put_value(o, b);
 }
 
 void
@@ -172,23 +178,20 @@ json_i64(struct json_out *o, int64_t v)
 {
 	char b[24];
 
-	before_value(o);
 	(void)str_printf(b, sizeof(b), "%" PRId64, v);
-	put(o, b);
+	put_value(o, b);
 }
 
 void
 json_bool(struct json_out *o, bool v)
 {
-	before_value(o);
-	put(o, v ? "true" : "false");
+	put_value(o, v ? "true" : "false");
 }
 
 void
 json_null(struct json_out *o)
 {
-	before_value(o);
-	put(o, "null");
+	put_value(o, "null");
 }
 
 void

@@ -382,15 +382,15 @@ struct elem_reply {
 	uint32_t datalen;
 };
 
+/* Each element of a set-element message (a get's answer, a part of a
+ * dump) to fn. */
 static int
-elem_cb(const struct nlmsghdr *nlh, void *data)
+elems_foreach(const struct nlmsghdr *nlh, void (*fn)(struct nftnl_set_elem *e, void *arg),
+	      void *arg)
 {
-	struct elem_reply *er = data;
 	struct nftnl_set *s = nftnl_set_alloc();
 	struct nftnl_set_elems_iter *it;
 	struct nftnl_set_elem *e;
-	const void *d;
-	uint32_t len;
 
 	if (s == NULL)
 		return MNL_CB_ERROR;
@@ -400,18 +400,33 @@ elem_cb(const struct nlmsghdr *nlh, void *data)
 	}
 	it = nftnl_set_elems_iter_create(s);
 	for (e = it != NULL ? nftnl_set_elems_iter_next(it) : NULL; e != NULL;
-	     e = nftnl_set_elems_iter_next(it)) {
-		er->found = true;
-		d = nftnl_set_elem_get(e, NFTNL_SET_ELEM_DATA, &len);
-		if (d != NULL && len <= sizeof(er->data)) {
-			memcpy(er->data, d, len);
-			er->datalen = len;
-		}
-	}
+	     e = nftnl_set_elems_iter_next(it))
+		fn(e, arg);
 	if (it != NULL)
 		nftnl_set_elems_iter_destroy(it);
 	nftnl_set_free(s);
 	return MNL_CB_OK;
+}
+
+static void
+elem_one(struct nftnl_set_elem *e, void *arg)
+{
+	struct elem_reply *er = arg;
+	const void *d;
+	uint32_t len;
+
+	er->found = true;
+	d = nftnl_set_elem_get(e, NFTNL_SET_ELEM_DATA, &len);
+	if (d != NULL && len <= sizeof(er->data)) {
+		memcpy(er->data, d, len);
+		er->datalen = len;
+	}
+}
+
+static int
+elem_cb(const struct nlmsghdr *nlh, void *data)
+{
+	return elems_foreach(nlh, elem_one, data);
 }
 
 /* One element by key (GETSETELEM without the dump flag). */
@@ -921,41 +936,28 @@ ctr_expr_cb(struct nftnl_expr *e, void *data)
 	return 0;
 }
 
-/* One message of the dump: each element's counters to every mapping
- * with its key. */
-static int
-ctr_dump_cb(const struct nlmsghdr *nlh, void *data)
+/* One element of the dump: its counters to every mapping with its key. */
+static void
+ctr_elem(struct nftnl_set_elem *e, void *arg)
 {
-	struct ctr_index *x = data;
-	struct nftnl_set *s = nftnl_set_alloc();
-	struct nftnl_set_elems_iter *it;
-	struct nftnl_set_elem *e;
+	struct ctr_index *x = arg;
+	struct fw_counter c = { 0, 0 };
 	const void *k;
 	uint32_t len, j;
 
-	if (s == NULL)
-		return MNL_CB_ERROR;
-	if (nftnl_set_elems_nlmsg_parse(nlh, s) < 0) {
-		nftnl_set_free(s);
-		return MNL_CB_OK;
-	}
-	it = nftnl_set_elems_iter_create(s);
-	for (e = it != NULL ? nftnl_set_elems_iter_next(it) : NULL; e != NULL;
-	     e = nftnl_set_elems_iter_next(it)) {
-		struct fw_counter c = { 0, 0 };
+	k = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
+	if (k == NULL || len == 0 || len > NFT_KEY_MAX)
+		return;
+	nftnl_set_elem_expr_foreach(e, ctr_expr_cb, &c);
+	for (j = x->head[key_hash(k, len) & x->mask]; j != 0; j = x->next[j - 1])
+		if (x->klen[j - 1] == len && memcmp(x->keys[j - 1], k, len) == 0)
+			x->out[j - 1] = c;
+}
 
-		k = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
-		if (k == NULL || len == 0 || len > NFT_KEY_MAX)
-			continue;
-		nftnl_set_elem_expr_foreach(e, ctr_expr_cb, &c);
-		for (j = x->head[key_hash(k, len) & x->mask]; j != 0; j = x->next[j - 1])
-			if (x->klen[j - 1] == len && memcmp(x->keys[j - 1], k, len) == 0)
-				x->out[j - 1] = c;
-	}
-	if (it != NULL)
-		nftnl_set_elems_iter_destroy(it);
-	nftnl_set_free(s);
-	return MNL_CB_OK;
+static int
+ctr_dump_cb(const struct nlmsghdr *nlh, void *data)
+{
+	return elems_foreach(nlh, ctr_elem, data);
 }
 
 static int

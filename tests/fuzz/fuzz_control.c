@@ -7,7 +7,6 @@
  * reader reads to its end; the reader never reports an error offset past
  * the input.  The store persists across inputs (so del/flush/list see
  * earlier adds) and is recreated when it grows. */
-#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,40 +21,17 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static struct igdd_ctx *ctx;
-static struct fake_fw fw;
+static struct fake_env *env;
 
+/* The NAT-PMP tests' setting (a LAN 192.168.1.0/24, the fake backend, no
+ * lease file), recreated when the store grows. */
 static void
-setup(void)
+new_env(void)
 {
-	log_init("fuzz", true, -1);
-	ctx = calloc(1, sizeof(*ctx));
-	if (ctx == NULL || loop_init(&ctx->loop) < 0)
-		abort();
-	conf_defaults(&ctx->cfg);
-	ctx->cfg.lease_file[0] = '\0';
-	ctx->cfg.max_mappings = 128;
-	ctx->n_lan = 1;
-	str_copy(ctx->lan[0].name, sizeof(ctx->lan[0].name), "lan0");
-	ctx->lan[0].ifindex = 2;
-	inet_pton(AF_INET, "192.168.1.1", &ctx->lan[0].addr);
-	inet_pton(AF_INET, "255.255.255.0", &ctx->lan[0].mask);
-	ctx->start_mono = time_mono_ms();
-	ctx->fw_ops = &fake_fw_ops;
-	ctx->fw = fake_fw_handle(&fw);
-}
-
-static void
-new_store(void)
-{
-	if (ctx->store != NULL)
-		store_free(ctx->store);
-	fake_fw_reset(&fw);
-	ctx->store = store_new(ctx, ctx->fw_ops, ctx->fw);
-	if (ctx->store == NULL)
-		abort();
-	store_set_port_in_use_cb(ctx->store, NULL, NULL);
-	store_set_local_addr_cb(ctx->store, NULL, NULL);
+	if (env != NULL)
+		fake_env_free(env);
+	env = fake_env_pmp(0);
+	env->ctx.cfg.max_mappings = 128;
 }
 
 /* An answer is one object with "ok" first, readable to its end. */
@@ -95,17 +71,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct json_out o;
 	size_t start = 0, i;
 
-	if (ctx == NULL)
-		setup();
-	if (ctx->store == NULL || store_count(ctx->store) > 100)
-		new_store();
+	log_init("fuzz", true, -1);
+	if (env == NULL || store_count(env->s) > 100)
+		new_env();
 	read_all(data, size);
 	for (i = 0; i <= size; i++) {
 		if (i < size && data[i] != '\n')
 			continue;
 		if (i - start <= CTL_LINE_MAX) {
 			memset(&o, 0, sizeof(o));
-			control_handle(ctx, (const char *)data + start, i - start, &o);
+			control_handle(&env->ctx, (const char *)data + start, i - start, &o);
 			check_answer(&o);
 			json_out_free(&o);
 		}
