@@ -1,6 +1,7 @@
 /* table.c - igddctl list: the answer's mappings as a table a person
  * reads, columns as wide as their widest cell. */
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,8 +29,12 @@ static const struct {
 	{ "owner", C_OWNER }, { "description", C_DESC }, { "enabled", -2 },
 };
 
+#define CELL_MAX 272
+
+/* A row's cells, packed one after the other, each NUL-terminated. */
 struct row {
-	char cell[C_COUNT][272];
+	char *buf;
+	uint16_t off[C_COUNT];
 };
 
 /* The text of the value just read (a string's content, else its JSON). */
@@ -42,16 +47,16 @@ cell_text(const struct json_rd *rd, enum json_tok t, char *out, size_t size)
 		(void)str_copy_n(out, size, rd->tok, (size_t)(rd->p - rd->tok));
 }
 
-/* One mapping object (its '{' just read) into r.  0, or -1. */
+/* One mapping object (its '{' just read) into cells.  0, or -1. */
 static int
-read_row(struct json_rd *rd, struct row *r)
+read_cells(struct json_rd *rd, char cell[C_COUNT][CELL_MAX])
 {
-	char port[16] = "", val[272];
+	char port[16] = "", val[CELL_MAX];
 	bool disabled = false;
 	enum json_tok t;
 	size_t k;
 
-	memset(r, 0, sizeof(*r));
+	memset(cell, 0, C_COUNT * CELL_MAX);
 	while ((t = json_next(rd)) == JSON_KEY) {
 		for (k = 0; k < ARRAY_SIZE(fields) && strcmp(rd->str, fields[k].name) != 0; k++)
 			;
@@ -63,7 +68,7 @@ read_row(struct json_rd *rd, struct row *r)
 		}
 		cell_text(rd, t, val, sizeof(val));
 		if (fields[k].col >= 0)
-			(void)str_copy(r->cell[fields[k].col], sizeof(r->cell[0]), val);
+			(void)str_copy(cell[fields[k].col], CELL_MAX, val);
 		else if (fields[k].col == -1)
 			(void)str_copy(port, sizeof(port), val);
 		else
@@ -71,38 +76,67 @@ read_row(struct json_rd *rd, struct row *r)
 	}
 	if (t != JSON_OBJECT_END)
 		return -1;
-	(void)str_appendf(r->cell[C_INTERNAL], sizeof(r->cell[0]), ":%s", port);
-	if (r->cell[C_RHOST][0] == '\0')
-		(void)str_copy(r->cell[C_RHOST], sizeof(r->cell[0]), "*");
-	if (strcmp(r->cell[C_LEASE], "0") == 0)
-		(void)str_copy(r->cell[C_LEASE], sizeof(r->cell[0]), "-");
-	if (r->cell[C_OWNER][0] == '\0')
-		(void)str_copy(r->cell[C_OWNER], sizeof(r->cell[0]), "-");
+	(void)str_appendf(cell[C_INTERNAL], CELL_MAX, ":%s", port);
+	if (cell[C_RHOST][0] == '\0')
+		(void)str_copy(cell[C_RHOST], CELL_MAX, "*");
+	if (strcmp(cell[C_LEASE], "0") == 0)
+		(void)str_copy(cell[C_LEASE], CELL_MAX, "-");
+	if (cell[C_OWNER][0] == '\0')
+		(void)str_copy(cell[C_OWNER], CELL_MAX, "-");
 	if (disabled)
-		(void)str_appendf(r->cell[C_DESC], sizeof(r->cell[0]), " (disabled)");
+		(void)str_appendf(cell[C_DESC], CELL_MAX, " (disabled)");
+	return 0;
+}
+
+/* Cells packed into r, the widths w grown to fit them.  0, or -1. */
+static int
+pack_row(char cell[C_COUNT][CELL_MAX], struct row *r, size_t *w)
+{
+	size_t len[C_COUNT], total = 0, k;
+
+	for (k = 0; k < C_COUNT; k++) {
+		len[k] = strlen(cell[k]);
+		if (len[k] > w[k])
+			w[k] = len[k];
+		total += len[k] + 1;
+	}
+	if ((r->buf = malloc(total)) == NULL)
+		return -1;
+	for (total = 0, k = 0; k < C_COUNT; k++) {
+		r->off[k] = (uint16_t)total;
+		memcpy(r->buf + total, cell[k], len[k] + 1);
+		total += len[k] + 1;
+	}
 	return 0;
 }
 
 static void
-print_row(const char cells[C_COUNT][272], const size_t *w)
+print_row(const struct row *r, const char *const *cells, const size_t *w)
 {
 	int k;
 
-	for (k = 0; k < C_COUNT - 1; k++)
-		printf("%-*s  ", (int)w[k], cells[k]);
-	printf("%s\n", cells[C_COUNT - 1]);
+	for (k = 0; k < C_COUNT; k++) {
+		const char *c = r != NULL ? r->buf + r->off[k] : cells[k];
+
+		if (k < C_COUNT - 1)
+			printf("%-*s  ", (int)w[k], c);
+		else
+			printf("%s\n", c);
+	}
 }
 
 int
 print_table(const struct answer *an)
 {
+	static char cell[C_COUNT][CELL_MAX];
 	struct json_rd rd;
 	enum json_tok t;
 	struct row *rows = NULL, *nr;
 	size_t n = 0, cap = 0, w[C_COUNT], i, k;
-	char head[C_COUNT][272];
 	int rc = -1;
 
+	for (k = 0; k < C_COUNT; k++)
+		w[k] = strlen(heads[k]);
 	if (find_member(an, &rd, "mappings", &t) < 0 || t != JSON_ARRAY)
 		return -1;
 	while ((t = json_next(&rd)) == JSON_OBJECT) {
@@ -112,23 +146,19 @@ print_table(const struct answer *an)
 				goto out;
 			rows = nr;
 		}
-		if (read_row(&rd, &rows[n++]) < 0)
+		if (read_cells(&rd, cell) < 0 || pack_row(cell, &rows[n], w) < 0)
 			goto out;
+		n++;
 	}
 	if (t != JSON_ARRAY_END)
 		goto out;
-	for (k = 0; k < C_COUNT; k++) {
-		(void)str_copy(head[k], sizeof(head[k]), heads[k]);
-		w[k] = strlen(heads[k]);
-		for (i = 0; i < n; i++)
-			if (strlen(rows[i].cell[k]) > w[k])
-				w[k] = strlen(rows[i].cell[k]);
-	}
-	print_row(head, w);
+	print_row(NULL, heads, w);
 	for (i = 0; i < n; i++)
-		print_row(rows[i].cell, w);
+		print_row(&rows[i], NULL, w);
 	rc = 0;
 out:
+	for (i = 0; i < n; i++)
+		free(rows[i].buf);
 	free(rows);
 	return rc;
 }

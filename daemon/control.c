@@ -297,6 +297,7 @@ cmd_list(struct igdd_ctx *ctx, const struct ctl_request *req, struct json_out *o
 {
 	const struct mapping **ms;
 	struct fw_counter *c = NULL;
+	uint64_t t0, t1;
 	size_t n, i;
 	bool counted;
 
@@ -306,7 +307,9 @@ cmd_list(struct igdd_ctx *ctx, const struct ctl_request *req, struct json_out *o
 		answer_error(o, "out of memory");
 		return;
 	}
+	t0 = time_mono_ms();
 	counted = store_counters(ctx->store, ms, n, c) == 0;
+	t1 = time_mono_ms();
 	answer_ok(o);
 	if (!counted)
 		json_kv_str(o, "counters_error", "the kernel's counters could not be read");
@@ -316,6 +319,8 @@ cmd_list(struct igdd_ctx *ctx, const struct ctl_request *req, struct json_out *o
 		mapping_json(o, ctx, ms[i], c != NULL ? &c[i] : NULL);
 	json_arr_end(o);
 	json_obj_end(o);
+	log_debug("control: list of %zu mappings: counters %llu ms, answer %llu ms (%zu bytes)", n,
+		  (unsigned long long)(t1 - t0), (unsigned long long)(time_mono_ms() - t1), o->len);
 	free(c);
 	free(ms);
 }

@@ -1,5 +1,4 @@
 /* json.c - the JSON writer and the strict pull reader (see json.h). */
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,43 +95,62 @@ void json_obj_end(struct json_out *o) { close_container(o, "}"); }
 void json_arr_begin(struct json_out *o) { open_container(o, "["); }
 void json_arr_end(struct json_out *o) { close_container(o, "]"); }
 
+/* The bytes from s that go out as they are: printable ASCII but '"' and
+ * '\\', and valid UTF-8 sequences. */
+static size_t
+plain_run(const unsigned char *s, size_t n)
+{
+	size_t i = 0, len;
+
+	while (i < n) {
+		if (s[i] >= 0x20 && s[i] < 0x7f && s[i] != '"' && s[i] != '\\') {
+			i++;
+			continue;
+		}
+		if (s[i] < 0x80 || (len = utf8_seq_len(s + i, n - i)) == 0)
+			break;
+		i += len;
+	}
+	return i;
+}
+
+/* One byte that needs an escape (RFC 8259 7); not UTF-8: U+FFFD. */
+static void
+put_escape(struct json_out *o, unsigned char c)
+{
+	static const char shorts[] = "\"\"\\\\\bb\ff\nn\rr\tt";
+	char esc[8];
+	size_t k;
+
+	for (k = 0; shorts[k] != '\0' && (unsigned char)shorts[k] != c; k += 2)
+		;
+	if (c != 0 && shorts[k] != '\0') {
+		esc[0] = '\\';
+		esc[1] = shorts[k + 1];
+		json_raw(o, esc, 2);
+	} else if (c < 0x20 || c == 0x7f) {
+		(void)str_printf(esc, sizeof(esc), "\\u%04x", c);
+		json_raw(o, esc, 6);
+	} else {
+		json_raw(o, "\\ufffd", 6);
+	}
+}
+
 static void
 put_string(struct json_out *o, const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, len;
-	char esc[8];
+	size_t i = 0, run;
 
-	put(o, "\"");
+	json_raw(o, "\"", 1);
 	while (i < n) {
-		unsigned char c = p[i];
-
-		if (c == '"' || c == '\\') {
-			esc[0] = '\\';
-			esc[1] = (char)c;
-			json_raw(o, esc, 2);
-			i++;
-		} else if (c < 0x20 || c == 0x7f) {
-			const char *short_esc = strchr("\b\f\n\r\t", c);
-
-			if (c != 0 && short_esc != NULL) {
-				esc[0] = '\\';
-				esc[1] = "bfnrt"[short_esc - "\b\f\n\r\t"];
-				esc[2] = '\0';
-			} else {
-				(void)str_printf(esc, sizeof(esc), "\\u%04x", c);
-			}
-			put(o, esc);
-			i++;
-		} else if ((len = utf8_seq_len(p + i, n - i)) == 0) {
-			put(o, "\\ufffd");
-			i++;
-		} else {
-			json_raw(o, s + i, len);
-			i += len;
-		}
+		run = plain_run(p + i, n - i);
+		json_raw(o, s + i, run);
+		i += run;
+		if (i < n)
+			put_escape(o, p[i++]);
 	}
-	put(o, "\"");
+	json_raw(o, "\"", 1);
 }
 
 void
@@ -164,22 +182,36 @@ put_value(struct json_out *o, const char *text)
 	put(o, text);
 }
 
+/* Decimal digits of v at the end of b[24]; returns where they start. */
+static char *
+digits(uint64_t v, char *b)
+{
+	char *p = b + 23;
+
+	*p = '\0';
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	return p;
+}
+
 void
 json_u64(struct json_out *o, uint64_t v)
 {
 	char b[24];
 
-	(void)str_printf(b, sizeof(b), "%" PRIu64, v);
-	put_value(o, b);
+	put_value(o, digits(v, b));
 }
 
 void
 json_i64(struct json_out *o, int64_t v)
 {
-	char b[24];
+	char b[24], *p = digits(v < 0 ? 0 - (uint64_t)v : (uint64_t)v, b);
 
-	(void)str_printf(b, sizeof(b), "%" PRId64, v);
-	put_value(o, b);
+	if (v < 0)
+		*--p = '-';
+	put_value(o, p);
 }
 
 void
@@ -363,8 +395,15 @@ read_string(struct json_rd *rd, enum json_tok tok)
 		if (c < 0x20)
 			return fail(rd, "control character in a string");
 		if (c != '\\') {
-			if ((len = utf8_seq_len((const unsigned char *)rd->p,
-						(size_t)(rd->end - rd->p))) == 0)
+			/* a run of plain ASCII at once, else one UTF-8 sequence */
+			const char *q = rd->p;
+
+			while (q < rd->end && (unsigned char)*q >= 0x20 && (unsigned char)*q < 0x80 &&
+			       *q != '"' && *q != '\\')
+				q++;
+			len = (size_t)(q - rd->p);
+			if (len == 0 && (len = utf8_seq_len((const unsigned char *)rd->p,
+							    (size_t)(rd->end - rd->p))) == 0)
 				return fail(rd, "invalid UTF-8");
 			if (!str_put(rd, rd->p, len))
 				return fail(rd, "string too long");
