@@ -8,34 +8,6 @@
 #include "util.h"
 
 void
-ctx_count_request(struct igdd_ctx *ctx, enum igdd_proto p)
-{
-	if ((unsigned)p < IGDD_PROTO_COUNT)
-		ctx->stats.proto[p].requests++;
-}
-
-void
-ctx_count_result(struct igdd_ctx *ctx, enum igdd_proto p, unsigned code)
-{
-	struct igdd_proto_counts *c;
-	unsigned k;
-
-	if ((unsigned)p >= IGDD_PROTO_COUNT)
-		return;
-	c = &ctx->stats.proto[p];
-	for (k = 0; k < c->n_codes && c->code[k] != code; k++)
-		;
-	if (k == c->n_codes) {
-		if (k == IGDD_RESULT_CODES)
-			k--;	/* the last slot holds what does not fit */
-		else
-			c->n_codes++;
-		c->code[k] = (uint16_t)code;
-	}
-	c->count[k]++;
-}
-
-void
 ctx_add_ext_hook(struct igdd_ctx *ctx, ctx_hook fn)
 {
 	if (ctx->n_ext_hooks >= CTX_MAX_HOOKS)

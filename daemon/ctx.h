@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <netinet/in.h>
 #include "conf.h"
+#include "counters.h"
 #include "loop.h"
 
 struct store;
@@ -18,6 +19,7 @@ struct pmp;
 struct pcp_update;
 struct iface_watch;
 struct control;
+struct maplog;
 
 /* A LAN interface we serve (resolved from listening_ip). */
 struct lan_iface {
@@ -27,23 +29,6 @@ struct lan_iface {
 	bool gone;		/* torn down: the slot is free (slots never move) */
 };
 
-/* Requests of one protocol and their results: the protocol's own codes
- * (UPnP error codes, NAT-PMP and PCP result codes), 0 = success. */
-enum igdd_proto { IGDD_PROTO_UPNP, IGDD_PROTO_NATPMP, IGDD_PROTO_PCP, IGDD_PROTO_COUNT };
-#define IGDD_RESULT_CODES 24		/* more than any protocol has */
-struct igdd_proto_counts {
-	uint64_t requests;
-	unsigned n_codes;
-	uint16_t code[IGDD_RESULT_CODES];
-	uint64_t count[IGDD_RESULT_CODES];
-};
-
-struct igdd_stats {
-	uint64_t dropped_malformed;	/* datagrams/requests dropped as malformed */
-	uint64_t dropped_wan;		/* requests that arrived from outside our LANs */
-	uint64_t dropped_ratelimit;
-	struct igdd_proto_counts proto[IGDD_PROTO_COUNT];
-};
 
 #define CTX_MAX_HOOKS 8
 struct igdd_ctx;
@@ -82,8 +67,9 @@ struct igdd_ctx {
 	struct pmp *pmp;
 	struct pcp_update *pcp_update;
 	struct iface_watch *iface_watch;	/* iface.c: rtnetlink */
+	struct maplog *maplog;		/* maplog.c: the log of mapping changes */
 
-	struct igdd_stats stats;
+	struct counters counters;	/* counters.h: per protocol, in one place */
 
 	/* the command line, for a reload (reload.c): main()'s, alive as
 	 * long as the process */
@@ -98,11 +84,6 @@ struct igdd_ctx {
 	ctx_hook ext_hooks[CTX_MAX_HOOKS];
 	unsigned n_ext_hooks;
 };
-
-/* A request of protocol p arrived (ctx_count_request), or was answered
- * with this result code (ctx_count_result). */
-void ctx_count_request(struct igdd_ctx *ctx, enum igdd_proto p);
-void ctx_count_result(struct igdd_ctx *ctx, enum igdd_proto p, unsigned code);
 
 /* Register fn to run when the external address or link changes. */
 void ctx_add_ext_hook(struct igdd_ctx *ctx, ctx_hook fn);

@@ -217,7 +217,7 @@ send_event(struct events *ev, struct sub *s)
 			"CONTENT-TYPE: text/xml; charset=\"utf-8\"\r\n"
 			"NT: upnp:event\r\nNTS: upnp:propchange\r\nSID: %s\r\nSEQ: %u\r\n"
 			"CONTENT-LENGTH: %zu\r\nCONNECTION: close\r\n\r\n",
-			s->cb_path, inet_ntop(AF_INET, &s->cb.sin_addr, host, sizeof(host)),
+			s->cb_path, addr4_str(s->cb.sin_addr, host, sizeof(host)),
 			ntohs(s->cb.sin_port), s->sid, (unsigned)s->seq, body.len);
 	if (body.p != NULL)
 		desc_buf_put(&msg, body.p, body.len);
@@ -248,10 +248,7 @@ send_event(struct events *ev, struct sub *s)
 		free(n);
 		return;
 	}
-	n->next = ev->notifies;
-	if (ev->notifies)
-		ev->notifies->prev = n;
-	ev->notifies = n;
+	DLIST_PUSH_HEAD(&ev->notifies, NULL, n);
 	ev->n_notifies++;
 	loop_timer_set(&ev->ctx->loop, &n->timer, NOTIFY_TIMEOUT_MS);
 }

@@ -73,7 +73,7 @@ iface_resolve(const struct config *cfg, struct lan_iface *out, char *msg, size_t
 
 		if (resolve_listen(l, ifs, &out[k]) < 0) {
 			str_printf(msg, msgsize, "listening_ip %s: no such interface or address",
-				   l->by_name ? l->ifname : inet_ntop(AF_INET, &l->addr, a, sizeof(a)));
+				   l->by_name ? l->ifname : addr4_str(l->addr, a, sizeof(a)));
 			freeifaddrs(ifs);
 			return -1;
 		}

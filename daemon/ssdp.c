@@ -21,6 +21,7 @@
 #include "desc.h"
 #include "http.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "ssdp.h"
 #include "util.h"
 #include "uuid.h"
@@ -80,6 +81,9 @@ ssdp_parse(const char *buf, size_t len, struct ssdp_request *req)
 				} else if (mem_ieq(p, nlen, "MAN")) {
 					req->man_ok = mem_ieq(v, (size_t)(ve - v), "\"ssdp:discover\"") ||
 						      mem_ieq(v, (size_t)(ve - v), "ssdp:discover");
+				} else if (mem_ieq(p, nlen, "USER-AGENT")) {
+					req->user_agent = v;
+					req->user_agent_len = (size_t)(ve - v);
 				}
 			}
 		}
@@ -98,12 +102,11 @@ static const char dev_prefix[] = "urn:schemas-upnp-org:device:";
 static const char svc_prefix[] = "urn:schemas-upnp-org:service:";
 
 size_t
-ssdp_targets(const struct igdd_ctx *ctx, struct ssdp_target *t)
+ssdp_targets(const struct igdd_ctx *ctx, unsigned ver, struct ssdp_target *t)
 {
 	static const char *const devtypes[] = {
 		"InternetGatewayDevice", "WANDevice", "WANConnectionDevice",
 	};
-	unsigned ver = desc_igd_version(ctx);
 	char uuids[3][40];
 	size_t n = 0, d, k;
 
@@ -126,7 +129,7 @@ ssdp_targets(const struct igdd_ctx *ctx, struct ssdp_target *t)
 		const struct desc_service *s = &desc_services[k];
 
 		str_printf(t[n].nt, sizeof(t[n].nt), "%s%s:%u", svc_prefix, s->type,
-			   desc_service_version(ctx, s));
+			   desc_service_version(s, ver));
 		str_printf(t[n].usn, sizeof(t[n].usn), "uuid:%s::%s", uuids[s->device], t[n].nt);
 		n++;
 	}
@@ -150,10 +153,11 @@ split_version(const char *s, size_t len, size_t *plen, unsigned *ver)
 }
 
 size_t
-ssdp_match(const struct igdd_ctx *ctx, const char *st, size_t st_len, ssdp_answer_cb cb, void *arg)
+ssdp_match(const struct igdd_ctx *ctx, unsigned igd_version, const char *st, size_t st_len,
+	   ssdp_answer_cb cb, void *arg)
 {
 	struct ssdp_target t[SSDP_MAX_TARGETS];
-	size_t n = ssdp_targets(ctx, t), i, answers = 0;
+	size_t n = ssdp_targets(ctx, igd_version, t), i, answers = 0;
 	char want[SSDP_ST_MAX], usn[SSDP_ST_MAX + 48];
 
 	if (st_len == 0 || str_copy_n(want, sizeof(want), st, st_len) < 0 ||
@@ -210,17 +214,8 @@ struct pending {
 	struct sockaddr_in to;
 	unsigned lan;			/* index in ctx->lan */
 	unsigned max_answers;		/* what the limiter granted */
+	unsigned igd_version;		/* what this control point gets (1 or 2) */
 	char st[SSDP_ST_MAX];
-};
-
-/* Per-module counters, logged at shutdown (and each drop at -v). */
-struct ssdp_counters {
-	uint64_t searches;		/* M-SEARCHes answered (at least in part) */
-	uint64_t answers;		/* answers sent */
-	uint64_t dropped_wan;		/* not from / not on a LAN */
-	uint64_t dropped_malformed;	/* oversized, truncated, unparsable, bad MAN */
-	uint64_t dropped_ratelimit;	/* source over ssdp_rate_limit, or queue full */
-	uint64_t limited;		/* searches answered only in part */
 };
 
 struct ssdp {
@@ -231,8 +226,7 @@ struct ssdp {
 	uint32_t interval;
 	struct pending pending[SSDP_MAX_PENDING];
 	unsigned n_pending;
-	struct ssdp_rl rl;
-	struct ssdp_counters n;
+	struct rl rl;
 	uint32_t rand_state;
 };
 
@@ -254,7 +248,7 @@ location(const struct igdd_ctx *ctx, const struct lan_iface *lan, char *buf, siz
 	char a[INET_ADDRSTRLEN];
 
 	return str_printf(buf, size, "http://%s:%u/rootDesc.xml",
-			  inet_ntop(AF_INET, &lan->addr, a, sizeof(a)), http_port(ctx));
+			  addr4_str(lan->addr, a, sizeof(a)), http_port(ctx));
 }
 
 struct answer_ctx {
@@ -320,9 +314,7 @@ send_answer(const char *st, const char *usn, void *arg)
 	pi->ipi_ifindex = (int)ac->lan->ifindex;
 	pi->ipi_spec_dst = ac->lan->addr;
 	if (sendmsg(ac->s->rx.fd, &mh, MSG_DONTWAIT) < 0)
-		log_debug("ssdp: answer to %s: %s", ADDR4_STR(ac->to->sin_addr), strerror(errno));
-	else
-		ac->s->n.answers++;
+		log_trace("ssdp: answer to %s: %s", ADDR4_STR(ac->to->sin_addr), strerror(errno));
 }
 
 static void
@@ -332,7 +324,7 @@ answer_now(struct ssdp *s, const struct pending *p)
 
 	if (s->tx[p->lan] < 0)
 		return;		/* the interface was torn down meanwhile */
-	ssdp_match(s->ctx, p->st, strlen(p->st), send_answer, &ac);
+	ssdp_match(s->ctx, p->igd_version, p->st, strlen(p->st), send_answer, &ac);
 }
 
 static void
@@ -370,66 +362,6 @@ answer_timer(struct loop_timer *t)
 	arm_answers(s);
 }
 
-void
-ssdp_rl_init(struct ssdp_rl *rl, uint32_t rate)
-{
-	memset(rl, 0, sizeof(*rl));
-	rl->rate = rate;
-}
-
-/* Refill e's bucket up to now; returns its tokens (milli). */
-static uint64_t
-rl_refill(const struct ssdp_rl *rl, struct ssdp_rl_entry *e, uint64_t now_ms)
-{
-	uint64_t cap = (uint64_t)rl->rate * 1000, dt;
-
-	if (now_ms > e->last_ms) {
-		dt = now_ms - e->last_ms;
-		if (dt > 1000)
-			dt = 1000;	/* a full refill takes 1 s: no overflow */
-		e->millitokens += dt * rl->rate;
-		if (e->millitokens > cap)
-			e->millitokens = cap;
-		e->last_ms = now_ms;
-	}
-	return e->millitokens;
-}
-
-unsigned
-ssdp_rl_take(struct ssdp_rl *rl, uint32_t addr, unsigned want, uint64_t now_ms)
-{
-	struct ssdp_rl_entry *e = NULL, *idle = NULL;
-	uint64_t cap = (uint64_t)rl->rate * 1000, have;
-	unsigned i, got;
-
-	if (rl->rate == 0)
-		return want;
-	for (i = 0; i < rl->n; i++) {
-		if (rl->e[i].addr == addr) {
-			e = &rl->e[i];
-			break;
-		}
-		/* A full bucket is the same as no entry: reusable. */
-		if (idle == NULL && rl_refill(rl, &rl->e[i], now_ms) >= cap)
-			idle = &rl->e[i];
-	}
-	if (e == NULL) {
-		if (rl->n < SSDP_RL_SOURCES)
-			e = &rl->e[rl->n++];
-		else if (idle != NULL)
-			e = idle;
-		else
-			return 0;	/* every entry busy: fail closed */
-		e->addr = addr;
-		e->last_ms = now_ms;
-		e->millitokens = cap;
-	}
-	have = rl_refill(rl, e, now_ms) / 1000;
-	got = have < want ? (unsigned)have : want;
-	e->millitokens -= (uint64_t)got * 1000;
-	return got;
-}
-
 static void
 count_answer(const char *st, const char *usn, void *arg)
 {
@@ -445,30 +377,30 @@ handle_datagram(struct ssdp *s, const char *buf, size_t len, const struct sockad
 	struct igdd_ctx *ctx = s->ctx;
 	const struct lan_iface *lan = ctx_lan_by_ifindex(ctx, ifindex);
 	struct ssdp_request req;
+	struct in6_addr src;
 	struct pending p;
 	size_t want;
 	bool multicast;
 
 	if (lan == NULL || ctx_lan_for_addr(ctx, from->sin_addr) == NULL) {
-		ctx->stats.dropped_wan++;	/* never answer the WAN side */
-		s->n.dropped_wan++;
-		log_debug("ssdp: dropped a datagram from %s:%u: not from a LAN",
+		counters_request(&ctx->counters, CTR_SSDP);
+		counters_drop(&ctx->counters, CTR_SSDP, CTR_DROP_WAN);	/* never answer the WAN side */
+		log_trace("ssdp: dropped a datagram from %s:%u: not from a LAN",
 			  ADDR4_STR(from->sin_addr), ntohs(from->sin_port));
 		return;
 	}
+	if (len >= 6 && memcmp(buf, "NOTIFY", 6) == 0)
+		return;		/* others' NOTIFYs are normal, and not requests */
+	counters_request(&ctx->counters, CTR_SSDP);
 	if (ssdp_parse(buf, len, &req) < 0) {
-		if (len < 6 || memcmp(buf, "NOTIFY", 6) != 0) {
-			ctx->stats.dropped_malformed++;	/* others' NOTIFYs are normal */
-			s->n.dropped_malformed++;
-			log_debug("ssdp: dropped a malformed datagram of %zu bytes from %s",
-				  len, ADDR4_STR(from->sin_addr));
-		}
+		counters_drop(&ctx->counters, CTR_SSDP, CTR_DROP_MALFORMED);
+		log_trace("ssdp: dropped a malformed datagram of %zu bytes from %s",
+			  len, ADDR4_STR(from->sin_addr));
 		return;
 	}
 	if (req.st_len >= SSDP_ST_MAX) {
-		ctx->stats.dropped_malformed++;
-		s->n.dropped_malformed++;
-		log_debug("ssdp: dropped an M-SEARCH from %s: ST of %zu bytes",
+		counters_drop(&ctx->counters, CTR_SSDP, CTR_DROP_MALFORMED);
+		log_trace("ssdp: dropped an M-SEARCH from %s: ST of %zu bytes",
 			  ADDR4_STR(from->sin_addr), req.st_len);
 		return;
 	}
@@ -477,33 +409,32 @@ handle_datagram(struct ssdp *s, const char *buf, size_t len, const struct sockad
 	p.lan = (unsigned)(lan - ctx->lan);
 	if (str_copy_n(p.st, sizeof(p.st), req.st, req.st_len) < 0)
 		return;
-	want = ssdp_match(ctx, p.st, req.st_len, count_answer, NULL);
+	/* The device it gets, as the description it will fetch says. */
+	p.igd_version = desc_igd_version_for(ctx, req.user_agent, req.user_agent_len);
+	want = ssdp_match(ctx, p.igd_version, p.st, req.st_len, count_answer, NULL);
 	if (want == 0)
 		return;			/* not a search for us */
 	multicast = dst.s_addr == inet_addr(SSDP_GROUP);
 	if (multicast && s->n_pending >= SSDP_MAX_PENDING) {
-		ctx->stats.dropped_ratelimit++;
-		s->n.dropped_ratelimit++;
-		log_debug("ssdp: dropped an M-SEARCH from %s: %d answers already queued",
+		counters_drop(&ctx->counters, CTR_SSDP, CTR_DROP_RATELIMIT);
+		log_trace("ssdp: dropped an M-SEARCH from %s: %d answers already queued",
 			  ADDR4_STR(from->sin_addr), SSDP_MAX_PENDING);
 		return;
 	}
 	/* The limit counts answers, not requests: ssdp:all costs 10.  Taken
 	 * only for a search that will be answered. */
-	p.max_answers = ssdp_rl_take(&s->rl, from->sin_addr.s_addr, (unsigned)want,
-				     time_mono_ms());
+	addr_from_v4(&src, from->sin_addr);
+	p.max_answers = rl_take(&s->rl, &src, (unsigned)want, time_mono_ms(), NULL);
 	if (p.max_answers == 0) {
-		ctx->stats.dropped_ratelimit++;
-		s->n.dropped_ratelimit++;
-		log_debug("ssdp: dropped an M-SEARCH from %s: over ssdp_rate_limit",
+		counters_drop(&ctx->counters, CTR_SSDP, CTR_DROP_RATELIMIT);
+		log_trace("ssdp: dropped an M-SEARCH from %s: over ssdp_rate_limit",
 			  ADDR4_STR(from->sin_addr));
 		return;
 	}
-	if (p.max_answers < want)
-		s->n.limited++;
+	/* answered in full (0) or, cut by the limiter, in part (1) */
+	counters_answer(&ctx->counters, CTR_SSDP, p.max_answers < want ? 1 : 0);
 	if (!multicast) {
 		/* UDA 1.1 1.3.2: a unicast M-SEARCH is answered at once. */
-		s->n.searches++;
 		answer_now(s, &p);
 		return;
 	}
@@ -515,7 +446,6 @@ handle_datagram(struct ssdp *s, const char *buf, size_t len, const struct sockad
 
 		p.due = time_mono_ms() + ssdp_random(s) % ((uint32_t)mx * 1000 + 1);
 	}
-	s->n.searches++;
 	s->pending[s->n_pending++] = p;
 	arm_answers(s);
 }
@@ -561,9 +491,9 @@ rx_event(struct loop_fd *lfd, uint32_t events)
 			}
 		if (from.sin_family != AF_INET || (mh.msg_flags & MSG_TRUNC) ||
 		    (size_t)n > sizeof(buf)) {
-			s->ctx->stats.dropped_malformed++;
-			s->n.dropped_malformed++;
-			log_debug("ssdp: dropped a datagram of %zd bytes (over %zu) from %s", n,
+			counters_request(&s->ctx->counters, CTR_SSDP);
+			counters_drop(&s->ctx->counters, CTR_SSDP, CTR_DROP_MALFORMED);
+			log_trace("ssdp: dropped a datagram of %zd bytes (over %zu) from %s", n,
 				  sizeof(buf), ADDR4_STR(from.sin_addr));
 			continue;
 		}
@@ -578,7 +508,7 @@ announce(struct ssdp *s, bool alive)
 	struct igdd_ctx *ctx = s->ctx;
 	struct ssdp_target t[SSDP_MAX_TARGETS];
 	struct sockaddr_in grp = { .sin_family = AF_INET, .sin_port = htons(SSDP_PORT) };
-	size_t n = ssdp_targets(ctx, t), i;
+	size_t n = ssdp_targets(ctx, desc_igd_version(ctx), t), i;
 	unsigned k;
 
 	grp.sin_addr.s_addr = inet_addr(SSDP_GROUP);
@@ -719,7 +649,7 @@ ssdp_init(struct igdd_ctx *ctx)
 	for (k = 0; k < CFG_MAX_LISTEN; k++)
 		s->tx[k] = -1;
 	s->interval = ctx->cfg.notify_interval ? ctx->cfg.notify_interval : SSDP_DEFAULT_INTERVAL;
-	ssdp_rl_init(&s->rl, ctx->cfg.ssdp_rate_limit);
+	rl_init(&s->rl, ctx->cfg.ssdp_rate_limit, 0);
 	s->rand_state = (uint32_t)time_mono_ms() ^ ((uint32_t)getpid() << 16) ^ 0x9e3779b9u;
 	if (s->rand_state == 0)
 		s->rand_state = 1;
@@ -767,7 +697,7 @@ ssdp_reconfigure(struct igdd_ctx *ctx, bool announce_now)
 		loop_timer_set(&ctx->loop, &s->notify_timer, (uint64_t)s->interval * 1000);
 	}
 	if (s->rl.rate != ctx->cfg.ssdp_rate_limit)
-		ssdp_rl_init(&s->rl, ctx->cfg.ssdp_rate_limit);
+		rl_init(&s->rl, ctx->cfg.ssdp_rate_limit, 0);
 	if (announce_now)
 		announce(s, true);
 }
@@ -782,12 +712,6 @@ ssdp_shutdown(struct igdd_ctx *ctx)
 		return;
 	if (s->rx.registered)
 		announce(s, false);
-	log_info("ssdp: %llu M-SEARCH(es) answered with %llu answer(s), %llu in part; dropped: "
-		 "%llu from outside the LANs, %llu malformed, %llu over the rate limit",
-		 (unsigned long long)s->n.searches, (unsigned long long)s->n.answers,
-		 (unsigned long long)s->n.limited, (unsigned long long)s->n.dropped_wan,
-		 (unsigned long long)s->n.dropped_malformed,
-		 (unsigned long long)s->n.dropped_ratelimit);
 	loop_timer_cancel(&ctx->loop, &s->notify_timer);
 	loop_timer_cancel(&ctx->loop, &s->answer_timer);
 	if (s->rx.fd >= 0) {

@@ -15,10 +15,22 @@ static const char *const source_names[] = {
 	[OWNER_PCP] = "pcp",
 };
 
-static const char *const proto_names[] = {
-	[IGDD_PROTO_UPNP] = "upnp",
-	[IGDD_PROTO_NATPMP] = "natpmp",
-	[IGDD_PROTO_PCP] = "pcp",
+static const char *const proto_names[CTR_PROTO_COUNT] = {
+	[CTR_UPNP] = "upnp",
+	[CTR_NATPMP] = "natpmp",
+	[CTR_PCP] = "pcp",
+	[CTR_SSDP] = "ssdp",
+	[CTR_HTTP] = "http",
+};
+
+/* Label values of the drop causes (counters_drop_name() is for people). */
+static const char *const drop_names[CTR_DROP_COUNT] = {
+	[CTR_DROP_WAN] = "wan",
+	[CTR_DROP_MALFORMED] = "malformed",
+	[CTR_DROP_RATELIMIT] = "ratelimit",
+	[CTR_DROP_IGNORED] = "ignored",
+	[CTR_DROP_OVERLOAD] = "overload",
+	[CTR_DROP_TIMEOUT] = "timeout",
 };
 
 static const struct {
@@ -46,9 +58,21 @@ stats_source_parse(const char *name, enum owner_proto *op)
 }
 
 const char *
-stats_proto_name(enum igdd_proto p)
+stats_proto_name(enum ctr_proto p)
 {
 	return (unsigned)p < ARRAY_SIZE(proto_names) ? proto_names[p] : "?";
+}
+
+/* The label of result slot k of p ("0", "718", "other"), or NULL when the
+ * protocol does not use that slot. */
+static const char *
+code_label(enum ctr_proto p, unsigned k, char *buf, size_t size)
+{
+	int code = counters_code(p, k);
+
+	if (code >= 0)
+		return str_printf(buf, size, "%d", code) == 0 ? buf : NULL;
+	return k == CTR_CODES - 1 ? "other" : NULL;
 }
 
 /* The one place that knows where each counter lives. */
@@ -59,10 +83,7 @@ stats_gather(struct igdd_ctx *ctx, struct stats_snapshot *st)
 
 	memset(st, 0, sizeof(*st));
 	st->uptime = (time_mono_ms() - ctx->start_mono) / 1000;
-	memcpy(st->proto, ctx->stats.proto, sizeof(st->proto));
-	st->dropped_malformed = ctx->stats.dropped_malformed;
-	st->dropped_wan = ctx->stats.dropped_wan;
-	st->dropped_ratelimit = ctx->stats.dropped_ratelimit;
+	st->counters = *counters_get(ctx);
 	if (ctx->store == NULL)
 		return;
 	for (op = 0; op <= OWNER_PCP; op++)
@@ -73,36 +94,50 @@ stats_gather(struct igdd_ctx *ctx, struct stats_snapshot *st)
 	st->store = *store_get_stats(ctx->store);
 }
 
-void
-stats_json(const struct stats_snapshot *st, struct json_out *o)
+/* Members "requests", "results", "dropped": per protocol. */
+static void
+counters_json(const struct counters *c, struct json_out *o)
 {
-	unsigned p, k, op;
-	char code[8];
+	const char *label;
+	char code[16];
+	unsigned p, k;
 
-	json_kv_u64(o, "uptime", st->uptime);
 	json_key(o, "requests");
 	json_obj_begin(o);
-	for (p = 0; p < IGDD_PROTO_COUNT; p++)
-		json_kv_u64(o, proto_names[p], st->proto[p].requests);
+	for (p = 0; p < CTR_PROTO_COUNT; p++)
+		json_kv_u64(o, proto_names[p], c->p[p].requests);
 	json_obj_end(o);
 	json_key(o, "results");
 	json_obj_begin(o);
-	for (p = 0; p < IGDD_PROTO_COUNT; p++) {
+	for (p = 0; p < CTR_PROTO_COUNT; p++) {
 		json_key(o, proto_names[p]);
 		json_obj_begin(o);
-		for (k = 0; k < st->proto[p].n_codes; k++) {
-			(void)str_printf(code, sizeof(code), "%u", st->proto[p].code[k]);
-			json_kv_u64(o, code, st->proto[p].count[k]);
-		}
+		for (k = 0; k < CTR_CODES; k++)
+			if (c->p[p].answers[k] != 0 &&
+			    (label = code_label((enum ctr_proto)p, k, code, sizeof(code))) != NULL)
+				json_kv_u64(o, label, c->p[p].answers[k]);
 		json_obj_end(o);
 	}
 	json_obj_end(o);
 	json_key(o, "dropped");
 	json_obj_begin(o);
-	json_kv_u64(o, "malformed", st->dropped_malformed);
-	json_kv_u64(o, "wan", st->dropped_wan);
-	json_kv_u64(o, "ratelimit", st->dropped_ratelimit);
+	for (p = 0; p < CTR_PROTO_COUNT; p++) {
+		json_key(o, proto_names[p]);
+		json_obj_begin(o);
+		for (k = 0; k < CTR_DROP_COUNT; k++)
+			json_kv_u64(o, drop_names[k], c->p[p].drops[k]);
+		json_obj_end(o);
+	}
 	json_obj_end(o);
+}
+
+void
+stats_json(const struct stats_snapshot *st, struct json_out *o)
+{
+	unsigned k, op;
+
+	json_kv_u64(o, "uptime", st->uptime);
+	counters_json(&st->counters, o);
 	json_key(o, "mappings");
 	json_obj_begin(o);
 	json_kv_u64(o, "total", st->total);
@@ -150,10 +185,39 @@ family(struct json_out *o, const char *name, const char *type, const char *help)
 	say(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* Requests, answers by result and drops by cause, per protocol. */
+static void
+prom_counters(const struct counters *c, struct json_out *o)
+{
+	const char *label;
+	char code[16];
+	unsigned p, k;
+
+	family(o, "igdd_requests_total", "counter", "Requests received, by protocol.");
+	for (p = 0; p < CTR_PROTO_COUNT; p++)
+		say(o, "igdd_requests_total{protocol=\"%s\"} %" PRIu64 "\n", proto_names[p],
+		    c->p[p].requests);
+	family(o, "igdd_responses_total", "counter",
+	       "Requests answered, by protocol and result code (0 = success for UPnP, NAT-PMP "
+	       "and PCP; their error and result codes; the HTTP status; SSDP 1 = in part).");
+	for (p = 0; p < CTR_PROTO_COUNT; p++)
+		for (k = 0; k < CTR_CODES; k++)
+			if (c->p[p].answers[k] != 0 &&
+			    (label = code_label((enum ctr_proto)p, k, code, sizeof(code))) != NULL)
+				say(o, "igdd_responses_total{protocol=\"%s\",result=\"%s\"} %" PRIu64
+				    "\n", proto_names[p], label, c->p[p].answers[k]);
+	family(o, "igdd_dropped_total", "counter",
+	       "Requests and datagrams dropped unanswered, by protocol and cause.");
+	for (p = 0; p < CTR_PROTO_COUNT; p++)
+		for (k = 0; k < CTR_DROP_COUNT; k++)
+			say(o, "igdd_dropped_total{protocol=\"%s\",cause=\"%s\"} %" PRIu64 "\n",
+			    proto_names[p], drop_names[k], c->p[p].drops[k]);
+}
+
 void
 stats_prometheus(const struct stats_snapshot *st, struct json_out *o)
 {
-	unsigned p, k, op;
+	unsigned k, op;
 
 	family(o, "igdd_uptime_seconds", "gauge", "Seconds since igdd started.");
 	say(o, "igdd_uptime_seconds %" PRIu64 "\n", st->uptime);
@@ -162,21 +226,7 @@ stats_prometheus(const struct stats_snapshot *st, struct json_out *o)
 		for (k = 0; k < 2; k++)
 			say(o, "igdd_mappings{source=\"%s\",protocol=\"%s\"} %zu\n", source_names[op],
 			    l4[k].name, st->mappings[op][k]);
-	family(o, "igdd_requests_total", "counter", "Requests received, by protocol.");
-	for (p = 0; p < IGDD_PROTO_COUNT; p++)
-		say(o, "igdd_requests_total{protocol=\"%s\"} %" PRIu64 "\n", proto_names[p],
-		    st->proto[p].requests);
-	family(o, "igdd_responses_total", "counter",
-	       "Requests answered, by protocol and result code (0 = success; UPnP error codes, "
-	       "NAT-PMP and PCP result codes).");
-	for (p = 0; p < IGDD_PROTO_COUNT; p++)
-		for (k = 0; k < st->proto[p].n_codes; k++)
-			say(o, "igdd_responses_total{protocol=\"%s\",result=\"%u\"} %" PRIu64 "\n",
-			    proto_names[p], st->proto[p].code[k], st->proto[p].count[k]);
-	family(o, "igdd_dropped_total", "counter", "Requests and datagrams dropped unanswered, by cause.");
-	say(o, "igdd_dropped_total{cause=\"malformed\"} %" PRIu64 "\n", st->dropped_malformed);
-	say(o, "igdd_dropped_total{cause=\"wan\"} %" PRIu64 "\n", st->dropped_wan);
-	say(o, "igdd_dropped_total{cause=\"ratelimit\"} %" PRIu64 "\n", st->dropped_ratelimit);
+	prom_counters(&st->counters, o);
 	family(o, "igdd_mappings_added_total", "counter", "Mappings created.");
 	say(o, "igdd_mappings_added_total %" PRIu64 "\n", st->store.added);
 	family(o, "igdd_mappings_removed_total", "counter", "Mappings removed, by reason.");

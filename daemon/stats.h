@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "counters.h"
 #include "ctx.h"
 #include "mapping.h"
 #include "store.h"
@@ -17,8 +18,7 @@ struct json_out;
 
 struct stats_snapshot {
 	uint64_t uptime;				/* s */
-	struct igdd_proto_counts proto[IGDD_PROTO_COUNT];
-	uint64_t dropped_malformed, dropped_wan, dropped_ratelimit;
+	struct counters counters;			/* counters.h: read through its API */
 	size_t mappings[OWNER_PCP + 1][2];		/* by source, TCP / UDP */
 	size_t total;					/* every mapping */
 	struct store_stats store;
@@ -29,8 +29,8 @@ void stats_gather(struct igdd_ctx *ctx, struct stats_snapshot *st);
 const char *stats_source_name(enum owner_proto op);
 /* The inverse; 0, or -1 for another word. */
 int stats_source_parse(const char *name, enum owner_proto *op);
-/* "upnp", "natpmp", "pcp". */
-const char *stats_proto_name(enum igdd_proto p);
+/* "upnp", "natpmp", "pcp", "ssdp", "http": label values. */
+const char *stats_proto_name(enum ctr_proto p);
 /* Members "uptime", "requests", "results", "dropped", "mappings",
  * "changes" of an open JSON object. */
 void stats_json(const struct stats_snapshot *st, struct json_out *o);

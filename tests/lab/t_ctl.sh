@@ -1,4 +1,5 @@
 #!/bin/sh
+# also-san: run again against the ASan/UBSan daemon (tests/run.sh)
 # t_ctl.sh - the control socket and igddctl (issue 16): mappings made by
 # upnpc and natpmpc appear in "igddctl list --json" with their source,
 # owner and kernel counters that grow with real traffic; "igddctl add"

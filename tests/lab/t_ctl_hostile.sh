@@ -1,4 +1,5 @@
 #!/bin/sh
+# also-san: run again against the ASan/UBSan daemon (tests/run.sh)
 # t_ctl_hostile.sh - hostile clients of the control socket (issue 16):
 # garbage JSON, a 1 MiB line, a request sent in half and held open, a
 # client that never reads its answers, 200 connections at once.  Each gets

@@ -1,4 +1,5 @@
 #!/bin/sh
+# also-san: run again against the ASan/UBSan daemon (tests/run.sh)
 # t_reload.sh - reload (issue 16): "igddctl reload" and SIGHUP re-read the
 # file.  A reload that adds a deny rule removes exactly the mappings it
 # denies (from the kernel, the store and the lease file: their traffic

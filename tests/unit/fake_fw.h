@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include "fw.h"
 
-#define FAKE_FW_MAX 1024	/* room for a test of more than one PCP update slice */
+#define FAKE_FW_MAX 2048	/* room for a test of more than one PCP update slice, and for listings past their caps */
 
 /* A kernel element: values, not the store's pointers. */
 struct fake_elem {
@@ -22,6 +22,8 @@ struct fake_fw {
 	size_t n_kernel;
 	unsigned n_add, n_del, n_install, n_counters;
 	unsigned fail_add, fail_del, fail_install;	/* fail the next N calls */
+	uint16_t refuse_eport;			/* an element the kernel refuses (0: none):
+						 * add fails, install_all of it fails whole */
 	size_t last_install_n;
 	bool last_keep_forward;			/* of the last del */
 	char log[2048];				/* "a TCP 80>81;d ...;" */

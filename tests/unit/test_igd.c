@@ -46,9 +46,10 @@ TEST(igd_scpd_and_dispatch_agree)
 		ctx.cfg.force_igd_desc_v1 = v1;
 		for (k = 0; k < SVC_COUNT; k++) {
 			const struct desc_service *s = &desc_services[k];
-			unsigned ver = desc_service_version(&ctx, s);
+			struct desc_view view = { { 0 }, v1 ? 1 : 2 };
+			unsigned ver = desc_service_version(s, view.igd_version);
 			size_t len, i, n_scpd = 0, n_tab = 0;
-			char *d = desc_render(&ctx, s->scpd, "http://x/", &len);
+			char *d = desc_render(&ctx, s->scpd, &view, &len);
 			const char *p;
 
 			CHECK(d != NULL);
@@ -129,6 +130,7 @@ call(struct igdd_ctx *ctx, enum desc_svc svc, const char *action, const char *bo
 	c.svc = &desc_services[svc];
 	c.env = &env;
 	c.out = out;
+	c.version = desc_igd_version(ctx);
 	return igd_dispatch(&c, action);
 }
 
@@ -238,6 +240,7 @@ call_from(struct igdd_ctx *ctx, const char *from, const char *action, const char
 	c.svc = &desc_services[SVC_WANIPC];
 	c.env = &env;
 	c.out = out;
+	c.version = desc_igd_version(ctx);
 	inet_pton(AF_INET, from, &a);
 	addr_from_v4(&c.requester, a);
 	return igd_dispatch(&c, action);
@@ -290,6 +293,93 @@ TEST(igd_add_hostile_values)
 	fake_env_free(e);
 }
 
+/* Count the escaped entries of a listing. */
+static size_t
+count_str(const char *s, const char *w)
+{
+	size_t n = 0;
+
+	while ((s = strstr(s, w)) != NULL) {
+		n++;
+		s += strlen(w);
+	}
+	return n;
+}
+
+#define LIST_ARGS(start, proto, num) \
+	"<NewStartPort>" start "</NewStartPort><NewEndPort>65535</NewEndPort>" \
+	"<NewProtocol>" proto "</NewProtocol><NewManage>1</NewManage>" \
+	"<NewNumberOfPorts>" num "</NewNumberOfPorts>"
+
+/* GetListOfPortMappings answers at most 1,000 entries and stops past
+ * 1 MiB of listing; the listing is the XML document escaped once, each
+ * value escaped twice, in the answer's own buffer. */
+TEST(igd_list_bounded)
+{
+	struct fake_env *e = fake_env_pmp(0);
+	struct desc_buf out;
+	struct mapping r = { 0 };
+	struct mapping_owner ow = { .proto = OWNER_UPNP };
+	struct in6_addr ia;
+	char amp[250];
+	unsigned p;
+
+	addr_parse("192.168.1.10", &ia);
+	ow.addr = ia;
+	r.iaddr = &ia;
+	r.owner = &ow;
+	r.enabled = true;
+	r.desc = "a<b>&\"c'";
+	for (p = 10000; p < 11200; p++) {
+		r.proto = IPPROTO_TCP;
+		r.eport = r.iport = (uint16_t)p;
+		CHECK_EQ(store_add(e->s, &r, 3600, 0, NULL), ST_OK);
+	}
+	memset(amp, '&', sizeof(amp) - 1);
+	amp[sizeof(amp) - 1] = '\0';
+	r.desc = amp;
+	for (p = 20000; p < 20600; p++) {
+		r.proto = IPPROTO_UDP;
+		r.eport = r.iport = (uint16_t)p;
+		CHECK_EQ(store_add(e->s, &r, 3600, 0, NULL), ST_OK);
+	}
+	CHECK_RC(call_from(&e->ctx, "192.168.1.10", "GetListOfPortMappings",
+			   LIST_ARGS("1", "TCP", "0"), &out), 0);
+	CHECK_EQ(count_str(out.p, "&lt;p:PortMappingEntry&gt;"), 1000);
+	CHECK(strstr(out.p, "&lt;p:NewExternalPort&gt;10999&lt;") != NULL);
+	CHECK(strstr(out.p, "&lt;p:NewExternalPort&gt;11000&lt;") == NULL);
+	CHECK(strstr(out.p, "<NewPortListing>&lt;?xml version=&quot;1.0&quot;") == out.p);
+	CHECK(strstr(out.p, "&lt;p:NewDescription&gt;a&amp;lt;b&amp;gt;&amp;amp;&amp;quot;c&amp;apos;"
+			    "&lt;/p:NewDescription&gt;") != NULL);
+	CHECK(strstr(out.p, "&lt;/p:PortMappingList&gt;</NewPortListing>") != NULL);
+	CHECK(strchr(out.p + strlen("<NewPortListing>"), '<') ==
+	      out.p + out.len - strlen("</NewPortListing>"));
+	desc_buf_free(&out);
+	CHECK_RC(call_from(&e->ctx, "192.168.1.10", "GetListOfPortMappings",
+			   LIST_ARGS("11000", "TCP", "65535"), &out), 0);
+	CHECK_EQ(count_str(out.p, "&lt;p:PortMappingEntry&gt;"), 200);
+	desc_buf_free(&out);
+	CHECK_RC(call_from(&e->ctx, "192.168.1.10", "GetListOfPortMappings",
+			   LIST_ARGS("1", "TCP", "3"), &out), 0);
+	CHECK_EQ(count_str(out.p, "&lt;p:PortMappingEntry&gt;"), 3);
+	desc_buf_free(&out);
+	/* 600 entries of ~2.8 KB: the byte cap ends the listing first */
+	CHECK_RC(call_from(&e->ctx, "192.168.1.10", "GetListOfPortMappings",
+			   LIST_ARGS("1", "UDP", "0"), &out), 0);
+	p = (unsigned)count_str(out.p, "&lt;p:PortMappingEntry&gt;");
+	CHECK(p > 300 && p < 600);
+	CHECK(out.len > (1u << 20) && out.len < (1u << 20) + 8192);
+	CHECK_EQ(count_str(out.p, "&lt;/p:PortMappingEntry&gt;"), p);
+	desc_buf_free(&out);
+	/* another client, without Manage, sees none of them */
+	CHECK_RC(call_from(&e->ctx, "192.168.1.11", "GetListOfPortMappings",
+			   "<NewStartPort>1</NewStartPort><NewEndPort>65535</NewEndPort>"
+			   "<NewProtocol>TCP</NewProtocol><NewManage>0</NewManage>"
+			   "<NewNumberOfPorts>0</NewNumberOfPorts>", &out), 730);
+	desc_buf_free(&out);
+	fake_env_free(e);
+}
+
 TEST(events_helpers)
 {
 	struct sockaddr_in a;
@@ -318,4 +408,72 @@ TEST(events_helpers)
 	CHECK_EQ(events_next_seq(0), 1);
 	CHECK_EQ(events_next_seq(41), 42);
 	CHECK_EQ(events_next_seq(4294967295u), 1);
+}
+
+/* Every variable igd.c can report is a state variable of the SCPD served
+ * (in the version that has it), evented there exactly when it is evented
+ * here; per-entry variables are not reported; and the events list the
+ * evented ones. */
+TEST(igd_variables_and_scpd_agree)
+{
+	struct igdd_ctx ctx;
+	unsigned v;
+	size_t k, i;
+
+	fake_ctx(&ctx);
+	for (v = 1; v <= 2; v++) {
+		for (k = 0; k < SVC_COUNT; k++) {
+			const struct desc_service *s = &desc_services[k];
+			const struct igd_service *is = igd_services[k];
+			struct desc_view view = { { 0 }, v };
+			size_t len;
+			char *d = desc_render(&ctx, s->scpd, &view, &len);
+
+			CHECK(d != NULL);
+			if (d == NULL)
+				continue;
+			for (i = 0; i < is->n_vars; i++) {
+				const struct igd_var *var = &is->vars[i];
+				char pat[128];
+				const char *at;
+
+				str_printf(pat, sizeof(pat), "<name>%s</name>", var->name);
+				at = strstr(d, pat);
+				if (var->min_ver > desc_service_version(s, v)) {
+					CHECK(at == NULL);
+					CHECK(igd_var_find(s->id, v, var->name) == NULL);
+					continue;
+				}
+				CHECK(igd_var_find(s->id, v, var->name) == var);
+				CHECK(at != NULL);
+				if (at == NULL)
+					continue;
+				/* <stateVariable sendEvents="yes">\n\t\t\t<name> */
+				while (at > d && strncmp(at, "<stateVariable", 14) != 0)
+					at--;
+				CHECK(strncmp(at, var->evented ? "<stateVariable sendEvents=\"yes\">"
+							       : "<stateVariable sendEvents=\"no\">",
+					      var->evented ? 32 : 31) == 0);
+			}
+			free(d);
+		}
+	}
+	CHECK(igd_var_find(SVC_WANIPC, 2, "PortMappingDescription") == NULL);
+	CHECK(igd_var_find(SVC_WANIPC, 1, "SystemUpdateID") == NULL);
+	CHECK(igd_var_find(SVC_WANIPC, 2, "SystemUpdateID") != NULL);
+	CHECK(igd_var_find(SVC_WANCFG, 2, "ConnectionStatus") == NULL);
+	{
+		struct desc_buf b = { 0 };
+
+		ctx.ext_up = true;
+		inet_pton(AF_INET, "203.0.113.5", &ctx.ext_addr);
+		igd_evented_vars(&ctx, SVC_WANIPC, &b);
+		CHECK(b.p != NULL && strstr(b.p, "<e:property><PossibleConnectionTypes>IP_Routed"
+					      "</PossibleConnectionTypes></e:property><e:property>"
+					      "<ConnectionStatus>Connected</ConnectionStatus>") != NULL);
+		CHECK(b.p != NULL && strstr(b.p, "<ExternalIPAddress>203.0.113.5<") != NULL);
+		CHECK(b.p != NULL && strstr(b.p, "<SystemUpdateID>") != NULL);
+		CHECK(b.p != NULL && strstr(b.p, "Uptime") == NULL);	/* not evented */
+		desc_buf_free(&b);
+	}
 }
