@@ -98,7 +98,7 @@ for p in 8200 8300; do
 done
 check_not "UDP 8201 (c2's NAT-PMP) is gone" has udp 8201
 check_not "... and carries no traffic" reach udp 8201 tok-c2u
-check "each removal is logged with its reason" test "$(count_log 'denied by the permission rules: removed')" = 3
+check "each removal is logged with its reason" test "$(count_log 'mapping removed (reload): .*: denied by permission rules')" = 3
 check "c1's TCP 8100 stays in the list" has tcp 8100
 check "... with traffic" reach tcp 8100 tok-c1
 check "the manual forward to c2 stays (rules are for LAN clients): TCP 8400" has tcp 8400
