@@ -105,6 +105,7 @@ struct store {
 	/* /proc/net snapshot for the default port-in-use check, taken at
 	 * most once per request (TCP, UDP). */
 	bool inuse_valid[2];
+	bool replaying;			/* store_restore(): one snapshot for all records */
 	uint8_t inuse_bits[2][PORTINUSE_BITMAP_BYTES];
 
 	struct store_stats stats;
@@ -965,7 +966,8 @@ decide(struct store *s, struct mapping *cand, unsigned flags, struct st_node **e
 	struct st_node *old;
 
 	*ex = NULL;
-	s->inuse_valid[0] = s->inuse_valid[1] = false;
+	if (!s->replaying)
+		s->inuse_valid[0] = s->inuse_valid[1] = false;
 	old = cand->eport != 0 ? find_node(s, cand->proto, cand->eport, cand->rhost) : NULL;
 	r = client_verdict(s, cand, old == NULL || !addr_eq(old->m.iaddr, cand->iaddr));
 	if (r != ST_OK)
@@ -1472,7 +1474,13 @@ store_restore(struct store *s)
 	size_t n;
 	int r;
 
-	if (s->lease != NULL && lease_restore(s->lease, restore_record, s) < 0)
+	/* The ports in use do not change while the file is read: one
+	 * /proc/net snapshot serves every record (not one each). */
+	s->inuse_valid[0] = s->inuse_valid[1] = false;
+	s->replaying = true;
+	r = s->lease != NULL ? lease_restore(s->lease, restore_record, s) : 0;
+	s->replaying = false;
+	if (r < 0)
 		return -1;
 	/* One transaction replaces whatever igdd left in the kernel (a
 	 * kill -9, a crash) with exactly what the lease file says. */

@@ -122,7 +122,7 @@ lab_conf() {
 }
 
 # lab_start_igdd CONF [ARGS...]: start igdd in the gateway, wait until it
-# says it started (5 s at most).
+# says it started (LAB_START_WAIT seconds at most, 5 by default).
 lab_start_igdd() {
 	_conf=$1; shift
 	_from=$(($(cat "$LAB_DIR/igdd.log" 2>/dev/null | wc -l) + 1))
@@ -130,7 +130,7 @@ lab_start_igdd() {
 	ip netns exec "$NS_GW" "$IGDD" -d -f "$_conf" -P "$LAB_DIR/igdd.pid" "$@" \
 		>>"$LAB_DIR/igdd.log" 2>&1 &
 	IGDD_PID=$!
-	for i in $(seq 1 50); do
+	for i in $(seq 1 $((${LAB_START_WAIT:-5} * 10))); do
 		tail -n +"$_from" "$LAB_DIR/igdd.log" 2>/dev/null | grep -q " started" && return 0
 		kill -0 "$IGDD_PID" 2>/dev/null || { wait "$IGDD_PID"; return 1; }
 		sleep 0.1
