@@ -20,6 +20,7 @@ struct pcp_update;
 struct iface_watch;
 struct svc;
 struct signals;
+struct control;
 struct maplog;
 
 /* A LAN interface we serve (resolved from listening_ip). */
@@ -78,6 +79,15 @@ struct igdd_ctx {
 	struct maplog *maplog;		/* maplog.c: the log of mapping changes */
 
 	struct counters counters;	/* counters.h: per protocol, in one place */
+
+	/* the command line, for a reload (reload.c): main()'s, alive as
+	 * long as the process */
+	int argc;
+	char **argv;
+	/* reload the configuration (reload.c sets it; NULL: cannot); msg
+	 * gets one line per change or the error.  0, or -1: refused. */
+	int (*reload)(struct igdd_ctx *ctx, char *msg, size_t msgsize);
+	struct control *control;	/* control.c: the control socket */
 
 	/* called after the external address or link state changed */
 	ctx_hook ext_hooks[CTX_MAX_HOOKS];

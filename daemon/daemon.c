@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "control.h"
 #include "ctx.h"
 #include "daemon.h"
 #include "desc.h"
@@ -218,6 +219,8 @@ daemon_configure(struct igdd_ctx *ctx, int argc, char **argv, FILE *out, FILE *e
 	struct stat st;
 
 	memset(ctx, 0, sizeof(*ctx));
+	ctx->argc = argc;
+	ctx->argv = argv;
 	conf_defaults(cfg);
 	/* First pass: -f, --help, --version; the file; then the options on top. */
 	r = conf_parse_args(cfg, argc, argv, false, out);
@@ -359,6 +362,7 @@ daemon_lan_down(struct igdd_ctx *ctx, unsigned slot)
 static void
 daemon_teardown(struct igdd_ctx *ctx)
 {
+	control_shutdown(ctx);
 	if (ctx->cfg.enable_natpmp) {
 		pcp_update_shutdown(ctx);
 		pmp_shutdown(ctx);
@@ -437,6 +441,10 @@ daemon_start(struct igdd_ctx *ctx)
 		fatalx("cannot start");
 	if (loop_init(&ctx->loop) < 0)
 		fatal("epoll");
+	/* First: a live igdd on the same socket stops this one before it
+	 * touches anything of the other's (nftables, the lease file). */
+	if (control_init(ctx) < 0)
+		start_failed(ctx, "cannot open the control socket");
 	if (signals_init(ctx) < 0)
 		fatal("signals");
 	if (svc_lock_table(ctx) < 0)

@@ -1448,6 +1448,21 @@ http_init(struct igdd_ctx *ctx)
 }
 
 void
+http_reconfigure(struct igdd_ctx *ctx)
+{
+	struct http *h = ctx->http;
+
+	if (h == NULL)
+		return;
+	/* Buffer sizes (header_max, body_max) stay: connections hold
+	 * buffers of the old size; they need a restart. */
+	h->max_conns = ctx->cfg.http_max_connections ? ctx->cfg.http_max_connections
+						     : HTTP_MAX_CONNECTIONS;
+	h->idle_ms = ctx->cfg.http_idle_timeout ? (uint64_t)ctx->cfg.http_idle_timeout * 1000
+						: HTTP_IDLE_TIMEOUT_MS;
+}
+
+void
 http_shutdown(struct igdd_ctx *ctx)
 {
 	struct http *h = ctx->http;

@@ -130,6 +130,10 @@ int http_route_add(struct igdd_ctx *ctx, const char *path, unsigned methods, htt
 		   const void *arg);
 /* Close everything. */
 void http_shutdown(struct igdd_ctx *ctx);
+/* Reload: http_max_connections and http_idle_timeout from ctx->cfg (for
+ * the connections to come; those over a lower limit go as usual, the
+ * idlest first, when the next one arrives). */
+void http_reconfigure(struct igdd_ctx *ctx);
 /* The TCP port we listen on (same on every LAN address); 0 before init. */
 uint16_t http_port(const struct igdd_ctx *ctx);
 

@@ -1,5 +1,6 @@
 /* iface.c - LAN interfaces from listening_ip, and the external address. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <ifaddrs.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -57,32 +58,43 @@ resolve_listen(const struct cfg_listen *l, struct ifaddrs *ifs, struct lan_iface
 }
 
 int
-iface_init(struct igdd_ctx *ctx)
+iface_resolve(const struct config *cfg, struct lan_iface *out, char *msg, size_t msgsize)
 {
 	struct ifaddrs *ifs;
 	unsigned k;
 
 	if (getifaddrs(&ifs) < 0) {
-		log_warn("getifaddrs");
+		str_printf(msg, msgsize, "getifaddrs: %s", strerror(errno));
 		return -1;
 	}
-	ctx->n_lan = 0;
-	for (k = 0; k < ctx->cfg.n_listen; k++) {
-		const struct cfg_listen *l = &ctx->cfg.listen[k];
-		struct lan_iface *lan = &ctx->lan[ctx->n_lan];
+	for (k = 0; k < cfg->n_listen; k++) {
+		const struct cfg_listen *l = &cfg->listen[k];
 		char a[INET_ADDRSTRLEN];
 
-		if (resolve_listen(l, ifs, lan) < 0) {
-			log_warnx("listening_ip %s: no such interface or address",
-				  l->by_name ? l->ifname : addr4_str(l->addr, a, sizeof(a)));
+		if (resolve_listen(l, ifs, &out[k]) < 0) {
+			str_printf(msg, msgsize, "listening_ip %s: no such interface or address",
+				   l->by_name ? l->ifname : addr4_str(l->addr, a, sizeof(a)));
 			freeifaddrs(ifs);
 			return -1;
 		}
-		if (strcmp(lan->name, ctx->cfg.ext_ifname) == 0)
-			log_warnx("listening_ip %s is the external interface", lan->name);
-		ctx->n_lan++;
+		if (strcmp(out[k].name, cfg->ext_ifname) == 0)
+			log_warnx("listening_ip %s is the external interface", out[k].name);
 	}
 	freeifaddrs(ifs);
+	return (int)cfg->n_listen;
+}
+
+int
+iface_init(struct igdd_ctx *ctx)
+{
+	char msg[128];
+	int n = iface_resolve(&ctx->cfg, ctx->lan, msg, sizeof(msg));
+
+	if (n < 0) {
+		log_warnx("%s", msg);
+		return -1;
+	}
+	ctx->n_lan = (unsigned)n;
 	if (ctx->cfg.ext_ifname[0] != '\0') {
 		ctx->ext_ifindex = if_nametoindex(ctx->cfg.ext_ifname);
 		if (ctx->ext_ifindex == 0)
@@ -174,9 +186,7 @@ iface_ext_check(struct igdd_ctx *ctx, bool always)
 static void
 watch_fire(struct loop_timer *t)
 {
-	struct iface_watch *w = container_of(t, struct iface_watch, debounce);
-
-	iface_ext_check(w->ctx, false);
+	iface_ext_check(container_of(t, struct iface_watch, debounce)->ctx, false);
 }
 
 static void

@@ -93,6 +93,20 @@ signals_name(int signo, char *buf, size_t size)
 
 /* SIGUSR2: the lease file rewritten now, and the counters (the store's,
  * and every protocol's, as at shutdown). */
+/* SIGHUP: reload (reload.c logs the outcome, line by line). */
+static void
+signals_reload(struct igdd_ctx *ctx)
+{
+	char msg[4096];
+
+	if (ctx->reload == NULL) {
+		log_info("SIGHUP: this igdd cannot reload; ignored");
+		return;
+	}
+	msg[0] = '\0';
+	(void)ctx->reload(ctx, msg, sizeof(msg));
+}
+
 static void
 signals_leases(struct igdd_ctx *ctx)
 {
@@ -127,7 +141,7 @@ signals_dispatch(struct igdd_ctx *ctx, const struct signalfd_siginfo *si)
 		ctx->loop.stop = 1;
 		break;
 	case SIGA_RELOAD:
-		log_info("SIGHUP: reload is not supported yet; ignored");
+		signals_reload(ctx);
 		break;
 	case SIGA_EXT_ADDR:
 		log_info("SIGUSR1: re-reading the external address");

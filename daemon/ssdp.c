@@ -684,6 +684,25 @@ ssdp_init(struct igdd_ctx *ctx)
 }
 
 void
+ssdp_reconfigure(struct igdd_ctx *ctx, bool announce_now)
+{
+	struct ssdp *s = ctx->ssdp;
+	uint32_t interval;
+
+	if (s == NULL)
+		return;
+	interval = ctx->cfg.notify_interval ? ctx->cfg.notify_interval : SSDP_DEFAULT_INTERVAL;
+	if (interval != s->interval) {
+		s->interval = interval;
+		loop_timer_set(&ctx->loop, &s->notify_timer, (uint64_t)s->interval * 1000);
+	}
+	if (s->rl.rate != ctx->cfg.ssdp_rate_limit)
+		rl_init(&s->rl, ctx->cfg.ssdp_rate_limit, 0);
+	if (announce_now)
+		announce(s, true);
+}
+
+void
 ssdp_shutdown(struct igdd_ctx *ctx)
 {
 	struct ssdp *s = ctx->ssdp;

@@ -105,9 +105,11 @@ struct store {
 	/* /proc/net snapshot for the default port-in-use check, taken at
 	 * most once per request (TCP, UDP). */
 	bool inuse_valid[2];
+	bool replaying;			/* store_restore(): one snapshot for all records */
 	uint8_t inuse_bits[2][PORTINUSE_BITMAP_BYTES];
 
 	struct store_stats stats;
+	size_t n_src[OWNER_PCP + 1][3];	/* mappings by owner protocol and TCP/UDP/other */
 };
 
 #define NODE(mp) container_of((mp), struct st_node, m)
@@ -484,10 +486,20 @@ arm_expiry(struct store *s)
 
 /* --- linking a node into every index --------------------------------- */
 
+/* The count of n's source and protocol (store_count_source()). */
+static size_t *
+src_count(struct store *s, const struct mapping *m)
+{
+	unsigned op = (unsigned)m->owner->proto <= OWNER_PCP ? (unsigned)m->owner->proto : 0;
+
+	return &s->n_src[op][m->proto == IPPROTO_TCP ? 0 : m->proto == IPPROTO_UDP ? 1 : 2];
+}
+
 /* A node from node_new(), with heap and hash space reserved. */
 static void
 link_node(struct store *s, struct st_node *n)
 {
+	(*src_count(s, &n->m))++;
 	ost_insert(&s->tree, &n->tn);
 	ihash_add(s, n);
 	HOST(n->m.iaddr)->icount++;
@@ -498,6 +510,7 @@ link_node(struct store *s, struct st_node *n)
 static void
 unlink_node(struct store *s, struct st_node *n)
 {
+	(*src_count(s, &n->m))--;
 	ost_remove(&s->tree, &n->tn);
 	ihash_del(s, n);
 	heap_remove(s, n);
@@ -632,42 +645,6 @@ journal(struct store *s, char op, const struct mapping *m)
 
 /* --- descriptions ----------------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at p (RFC 3629: no overlongs, no
- * surrogates, nothing above U+10FFFF), 0 if invalid. */
-static size_t
-utf8_len(const unsigned char *p, size_t left)
-{
-	unsigned char c = p[0];
-	size_t len, i;
-	uint32_t cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (left < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return len;
-}
-
 void
 store_sanitize_desc(char *dst, size_t size, const char *src, size_t srclen)
 {
@@ -677,7 +654,7 @@ store_sanitize_desc(char *dst, size_t size, const char *src, size_t srclen)
 	if (size == 0)
 		return;
 	while (i < srclen && p[i] != '\0') {
-		len = utf8_len(p + i, srclen - i);
+		len = utf8_seq_len(p + i, srclen - i);
 		if (len == 0 || p[i] < 0x20 || p[i] == 0x7f) {
 			if (o + 1 >= size)
 				break;
@@ -718,10 +695,12 @@ default_in_use(void *arg, uint8_t proto, uint16_t eport)
 	return portinuse_bit(s->inuse_bits[i], eport);
 }
 
+/* Every new mapping, a manual one too: a forward of a port the gateway
+ * itself serves would take that service away. */
 static bool
 port_in_use(struct store *s, const struct mapping *m, uint16_t eport)
 {
-	return s->inuse_cb != NULL && !is_static(m) && s->inuse_cb(s->inuse_arg, m->proto, eport);
+	return s->inuse_cb != NULL && s->inuse_cb(s->inuse_arg, m->proto, eport);
 }
 
 static bool
@@ -820,7 +799,9 @@ takeover_verdict(const struct mapping_owner *ex, const struct mapping_owner *can
 static enum store_result
 refresh_verdict(const struct st_node *ex, const struct mapping *cand, unsigned flags)
 {
-	if (is_static(&ex->m) && !is_static(cand))
+	/* A manual forward is the administrator's: no protocol takes it
+	 * over, and it takes over no protocol's mapping either. */
+	if (is_static(&ex->m) != is_static(cand))
 		return ST_E_CONFLICT;
 	if (!addr_eq(ex->m.iaddr, cand->iaddr))
 		return ST_E_CONFLICT;
@@ -1016,7 +997,8 @@ decide(struct store *s, struct mapping *cand, unsigned flags, struct st_node **e
 	struct st_node *old;
 
 	*ex = NULL;
-	s->inuse_valid[0] = s->inuse_valid[1] = false;
+	if (!s->replaying)
+		s->inuse_valid[0] = s->inuse_valid[1] = false;
 	old = cand->eport != 0 ? find_node(s, cand->proto, cand->eport, cand->rhost) : NULL;
 	r = client_verdict(s, cand, old == NULL || !addr_eq(old->m.iaddr, cand->iaddr));
 	if (r != ST_OK)
@@ -1294,9 +1276,11 @@ refresh(struct store *s, struct st_node *n, const struct mapping *cand, struct m
 		ihash_del(s, n);
 	if (upd.owner != n->m.owner) {
 		struct st_ent *prev = OWNER(n->m.owner);
+		(*src_count(s, &n->m))--;
 		owner_unlink(n);
 		n->m.owner = upd.owner;
 		owner_link(n);
+		(*src_count(s, &n->m))++;
 		ent_put(s, prev);
 	}
 	heap_remove(s, n);
@@ -1315,8 +1299,9 @@ refresh(struct store *s, struct st_node *n, const struct mapping *cand, struct m
 	return ST_OK;
 }
 
-/* DEL_REFUSED: the kernel refused to install it (nothing of it is there). */
-enum store_del_why { DEL_ASKED, DEL_EXPIRED, DEL_IDLE, DEL_REFUSED };
+/* DEL_REFUSED: the kernel refused to install it (nothing of it is there);
+ * DEL_RULES, DEL_NOT_LAN: a reload's policy no longer allows it. */
+enum store_del_why { DEL_ASKED, DEL_EXPIRED, DEL_IDLE, DEL_REFUSED, DEL_RULES, DEL_NOT_LAN };
 
 /* Delete n; by: who asked (NULL: the daemon). */
 static enum store_result
@@ -1326,14 +1311,16 @@ delete_node(struct store *s, struct st_node *n, enum store_del_why why,
 	static const enum store_event ev[] = {
 		[DEL_ASKED] = STORE_EV_DELETED, [DEL_EXPIRED] = STORE_EV_EXPIRED,
 		[DEL_IDLE] = STORE_EV_IDLE, [DEL_REFUSED] = STORE_EV_DELETED,
+		[DEL_RULES] = STORE_EV_POLICY, [DEL_NOT_LAN] = STORE_EV_POLICY,
 	};
+	bool policy = why == DEL_RULES || why == DEL_NOT_LAN;
 
 	if (has_fw(s) && n->m.enabled && why != DEL_REFUSED && fw_del(s, n, &n->m) < 0) {
 		s->stats.fw_errors++;
 		log_warn("firewall refused to delete %s %u", proto_name(n->m.proto), n->m.eport);
 		/* A lease that is over goes anyway: the kernel most likely
 		 * lost it already, and keeping it would retry forever. */
-		if (why == DEL_ASKED)
+		if (why == DEL_ASKED || policy)
 			return ST_E_FIREWALL;
 	}
 	unlink_node(s, n);
@@ -1343,8 +1330,10 @@ delete_node(struct store *s, struct st_node *n, enum store_del_why why,
 	case DEL_ASKED: case DEL_REFUSED: s->stats.deleted++; break;
 	case DEL_EXPIRED: s->stats.expired++; break;
 	case DEL_IDLE: s->stats.idle_removed++; break;
+	case DEL_RULES: case DEL_NOT_LAN: s->stats.policy_removed++; break;
 	}
-	notify(s, ev[why], &n->m, by, 0, ST_OK);
+	notify(s, ev[why], &n->m, by, 0, !policy ? ST_OK :
+	       why == DEL_RULES ? ST_E_PERMISSION : ST_E_NOT_LAN);
 	node_free(s, n);
 	return ST_OK;
 }
@@ -1585,8 +1574,15 @@ int
 store_restore(struct store *s)
 {
 	size_t n;
+	int r;
 
-	if (s->lease != NULL && lease_restore(s->lease, restore_record, s) < 0)
+	/* The ports in use do not change while the file is read: one
+	 * /proc/net snapshot serves every record (not one each). */
+	s->inuse_valid[0] = s->inuse_valid[1] = false;
+	s->replaying = true;
+	r = s->lease != NULL ? lease_restore(s->lease, restore_record, s) : 0;
+	s->replaying = false;
+	if (r < 0)
 		return -1;
 	/* One transaction replaces whatever igdd left in the kernel (a
 	 * kill -9, a crash) with exactly what the lease file says; what the
@@ -1985,37 +1981,120 @@ size_t
 store_idle_pass(struct store *s)
 {
 	const struct mapping **ms;
+	struct fw_counter *c;
 	size_t n, i, removed = 0;
-	uint64_t packets;
 
 	if (!has_fw(s) || s->ops->counters == NULL)
 		return 0;
 	if (ost_count(&s->tree) <= s->cfg->clean_ruleset_threshold)
 		return 0;
 	/* A snapshot: deleting while walking the tree is not safe.  Once
-	 * per interval, never per request. */
+	 * per interval, never per request; one counters dump for all. */
 	if (collect_all(s, true, &ms, &n) < 0)
 		return 0;
+	c = calloc(n, sizeof(*c));
+	if (c == NULL || s->ops->counters(s->fw, ms, n, c) < 0) {
+		free(c);
+		free(ms);
+		return 0;
+	}
 	store_hold(s);		/* one lease sync for the pass */
 	for (i = 0; i < n; i++) {
 		struct st_node *nd = NODE((struct mapping *)(uintptr_t)ms[i]);
 		if (is_static(&nd->m))
 			continue;
-		if (s->ops->counters(s->fw, &nd->m, &packets) < 0)
-			continue;
 		/* Low 32 bits: equal after exactly k * 2^32 packets is a
 		 * chance not worth 4 more bytes in every mapping. */
-		if (nd->idle_seen && (uint32_t)packets == nd->fw_packets) {
+		if (nd->idle_seen && (uint32_t)c[i].packets == nd->fw_packets) {
 			if (delete_node(s, nd, DEL_IDLE, NULL) == ST_OK)
 				removed++;
 			continue;
 		}
-		nd->fw_packets = (uint32_t)packets;
+		nd->fw_packets = (uint32_t)c[i].packets;
 		nd->idle_seen = true;
 	}
 	store_commit(s);
+	free(c);
 	free(ms);
 	if (removed > 0)
 		log_info("idle cleanup: %zu unused mappings removed", removed);
 	return removed;
+}
+
+int
+store_list(struct store *s, const struct mapping ***out, size_t *n)
+{
+	return collect_all(s, false, out, n);
+}
+
+int
+store_counters(struct store *s, const struct mapping *const *ms, size_t n,
+	       struct fw_counter *out)
+{
+	size_t i;
+
+	if (n == 0)
+		return 0;
+	memset(out, 0, n * sizeof(*out));
+	if (!has_fw(s) || s->ops->counters == NULL)
+		return 0;
+	if (s->ops->counters(s->fw, ms, n, out) < 0)
+		return -1;
+	/* A disabled mapping has no element: what its key matched is
+	 * another mapping's. */
+	for (i = 0; i < n; i++)
+		if (!ms[i]->enabled)
+			out[i].packets = out[i].bytes = 0;
+	return 0;
+}
+
+size_t
+store_count_source(const struct store *s, enum owner_proto op, uint8_t proto)
+{
+	unsigned k = proto == IPPROTO_TCP ? 0 : proto == IPPROTO_UDP ? 1 : 2;
+
+	if ((unsigned)op > OWNER_PCP)
+		return 0;
+	if (proto == 0)
+		return s->n_src[op][0] + s->n_src[op][1] + s->n_src[op][2];
+	return s->n_src[op][k];
+}
+
+size_t
+store_recheck(struct store *s)
+{
+	const struct mapping **ms;
+	size_t n, i, removed = 0;
+
+	if (collect_all(s, false, &ms, &n) < 0) {
+		log_warnx("reload: out of memory: mappings not checked against the new rules");
+		return 0;
+	}
+	store_hold(s);
+	for (i = 0; i < n; i++) {
+		struct st_node *nd = NODE((struct mapping *)(uintptr_t)ms[i]);
+		enum store_del_why why;
+
+		if (client_verdict(s, &nd->m, false) != ST_OK)
+			why = DEL_NOT_LAN;
+		else if (!permitted(s, &nd->m, nd->m.eport))
+			why = DEL_RULES;
+		else
+			continue;
+		/* the mapping log (a listener) says which and why */
+		if (delete_node(s, nd, why, NULL) == ST_OK)
+			removed++;
+	}
+	store_commit(s);
+	free(ms);
+	return removed;
+}
+
+void
+store_reconfigure(struct store *s)
+{
+	loop_timer_cancel(&s->ctx->loop, &s->idle_timer);
+	if (s->cfg->clean_ruleset_interval > 0)
+		loop_timer_set(&s->ctx->loop, &s->idle_timer,
+			       (uint64_t)s->cfg->clean_ruleset_interval * 1000u);
 }

@@ -45,6 +45,11 @@ struct fw_share {
 #define FW_EV_ELEMS	0x02	/* elements of igdd's sets changed */
 #define FW_EV_LOST	0x04	/* notifications were lost (receive buffer full) */
 
+/* A kernel element's counters. */
+struct fw_counter {
+	uint64_t packets, bytes;
+};
+
 struct fw_ops {
 	/* Create or attach to the configured table/chains/maps (idempotent). */
 	struct fw *(*init)(const struct config *cfg);
@@ -57,8 +62,12 @@ struct fw_ops {
 	/* Replace every element igdd owns in the kernel with exactly these
 	 * mappings, atomically (start-up reconcile, firewall reload). */
 	int (*install_all)(struct fw *fw, const struct mapping *const *ms, size_t n);
-	/* Packets counted for a mapping (0 if unknown).  -1 on error. */
-	int (*counters)(struct fw *fw, const struct mapping *m, uint64_t *packets);
+	/* The counters of ms[0..n) into out[0..n): their forward elements'
+	 * (mappings to the same internal side and remote host share one),
+	 * zeros for a mapping without one.  One dump of igdd's forward sets
+	 * whatever n, never a query per mapping.  0 / -1. */
+	int (*counters)(struct fw *fw, const struct mapping *const *ms, size_t n,
+			struct fw_counter *out);
 	/* Are igdd's kernel objects still there?  1 yes, 0 gone, -1 error. */
 	int (*check)(struct fw *fw);
 	/* Re-create igdd's table/chains/sets/rules after they vanished (a

@@ -393,31 +393,19 @@ tagged_rules(struct fw *fw, uint16_t family, const char *table, const char *chai
 
 struct elem_reply {
 	bool found;
-	uint64_t packets;
 	uint8_t data[NFT_KEY_MAX];
 	uint32_t datalen;
 };
 
+/* Each element of a set-element message (a get's answer, a part of a
+ * dump) to fn. */
 static int
-elem_expr_cb(struct nftnl_expr *e, void *data)
+elems_foreach(const struct nlmsghdr *nlh, void (*fn)(struct nftnl_set_elem *e, void *arg),
+	      void *arg)
 {
-	struct elem_reply *er = data;
-	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
-
-	if (name != NULL && strcmp(name, "counter") == 0)
-		er->packets += nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
-	return 0;
-}
-
-static int
-elem_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct elem_reply *er = data;
 	struct nftnl_set *s = nftnl_set_alloc();
 	struct nftnl_set_elems_iter *it;
 	struct nftnl_set_elem *e;
-	const void *d;
-	uint32_t len;
 
 	if (s == NULL)
 		return MNL_CB_ERROR;
@@ -427,19 +415,33 @@ elem_cb(const struct nlmsghdr *nlh, void *data)
 	}
 	it = nftnl_set_elems_iter_create(s);
 	for (e = it != NULL ? nftnl_set_elems_iter_next(it) : NULL; e != NULL;
-	     e = nftnl_set_elems_iter_next(it)) {
-		er->found = true;
-		d = nftnl_set_elem_get(e, NFTNL_SET_ELEM_DATA, &len);
-		if (d != NULL && len <= sizeof(er->data)) {
-			memcpy(er->data, d, len);
-			er->datalen = len;
-		}
-		nftnl_set_elem_expr_foreach(e, elem_expr_cb, er);
-	}
+	     e = nftnl_set_elems_iter_next(it))
+		fn(e, arg);
 	if (it != NULL)
 		nftnl_set_elems_iter_destroy(it);
 	nftnl_set_free(s);
 	return MNL_CB_OK;
+}
+
+static void
+elem_one(struct nftnl_set_elem *e, void *arg)
+{
+	struct elem_reply *er = arg;
+	const void *d;
+	uint32_t len;
+
+	er->found = true;
+	d = nftnl_set_elem_get(e, NFTNL_SET_ELEM_DATA, &len);
+	if (d != NULL && len <= sizeof(er->data)) {
+		memcpy(er->data, d, len);
+		er->datalen = len;
+	}
+}
+
+static int
+elem_cb(const struct nlmsghdr *nlh, void *data)
+{
+	return elems_foreach(nlh, elem_one, data);
 }
 
 /* One element by key (GETSETELEM without the dump flag). */
@@ -1036,31 +1038,149 @@ nft_install_all(struct fw *fw, const struct mapping *const *ms, size_t n)
 	return 0;
 }
 
-/* Packets of the mapping's forward element: the forward chain sees every
- * packet of a flow that reaches igdd's rule (the nat chain only the first).
- * In a firewall that accepts established flows before jumping to igdd's
- * chain, that is one packet per new flow: still a growing count while the
- * mapping is in use, which is what idle cleanup needs.  Plus the new flows
- * of its hairpin element: a mapping used only from the LAN is in use too. */
-static int
-nft_counters(struct fw *fw, const struct mapping *m, uint64_t *packets)
-{
-	enum nft_set_id dnat, fwd;
-	struct elem_reply er;
+/* ---- counters ----
+ * Packets and bytes of the mappings' forward elements: the forward chain
+ * sees every packet of a flow that reaches igdd's rule (the nat chain only
+ * the first).  In a firewall that accepts established flows before
+ * jumping to igdd's chain, that is one packet per new flow: still a
+ * growing count while the mapping is in use, which is what idle cleanup
+ * needs.  Plus the new flows of its hairpin element: a mapping used only
+ * from the LAN is in use too.  Many mappings cost one dump per set: the
+ * mappings' keys go into a hash, and each element of the dump is looked
+ * up in it. */
 
-	*packets = 0;
-	if (check_mapping(fw, m) < 0)
-		return -1;
-	nft_mapping_sets(m, &dnat, &fwd);
-	if (get_elem(fw, fwd, m, &er) < 0)
-		return -1;
-	*packets = er.packets;
-	if (in_set(fw, NFT_SET_HAIR4, m)) {
-		if (get_elem(fw, NFT_SET_HAIR4, m, &er) < 0)
-			return -1;
-		*packets += er.packets;
+struct ctr_index {
+	const struct mapping *const *ms;
+	struct fw_counter *out;
+	uint8_t (*keys)[NFT_KEY_MAX];	/* per mapping; len 0 = not in this set */
+	uint8_t *klen;
+	uint32_t *head, *next;		/* bucket / chain: index + 1, 0 = end */
+	size_t mask;
+};
+
+static size_t
+key_hash(const uint8_t *k, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;	/* FNV-1a */
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ k[i]) * 0x100000001b3ULL;
+	return (size_t)(h ^ h >> 29);
+}
+
+/* Index the mappings that have an element in set id; returns how many. */
+static size_t
+ctr_index_set(const struct fw *fw, struct ctr_index *x, size_t n, enum nft_set_id id)
+{
+	size_t i, b, count = 0;
+
+	memset(x->head, 0, (x->mask + 1) * sizeof(*x->head));
+	for (i = 0; i < n; i++) {
+		x->klen[i] = (uint8_t)nft_elem_key(&fw->l, id, x->ms[i], x->keys[i]);
+		if (x->klen[i] == 0)
+			continue;
+		b = key_hash(x->keys[i], x->klen[i]) & x->mask;
+		x->next[i] = x->head[b];
+		x->head[b] = (uint32_t)i + 1;
+		count++;
+	}
+	return count;
+}
+
+static int
+ctr_expr_cb(struct nftnl_expr *e, void *data)
+{
+	struct fw_counter *c = data;
+	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+
+	if (name != NULL && strcmp(name, "counter") == 0) {
+		c->packets += nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
+		c->bytes += nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_BYTES);
 	}
 	return 0;
+}
+
+/* One element of the dump: its counters to every mapping with its key. */
+static void
+ctr_elem(struct nftnl_set_elem *e, void *arg)
+{
+	struct ctr_index *x = arg;
+	struct fw_counter c = { 0, 0 };
+	const void *k;
+	uint32_t len, j;
+
+	k = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
+	if (k == NULL || len == 0 || len > NFT_KEY_MAX)
+		return;
+	nftnl_set_elem_expr_foreach(e, ctr_expr_cb, &c);
+	for (j = x->head[key_hash(k, len) & x->mask]; j != 0; j = x->next[j - 1])
+		if (x->klen[j - 1] == len && memcmp(x->keys[j - 1], k, len) == 0) {
+			x->out[j - 1].packets += c.packets;
+			x->out[j - 1].bytes += c.bytes;
+		}
+}
+
+static int
+ctr_dump_cb(const struct nlmsghdr *nlh, void *data)
+{
+	return elems_foreach(nlh, ctr_elem, data);
+}
+
+static int
+dump_set_elems(struct fw *fw, enum nft_set_id id, struct ctr_index *x)
+{
+	char buf[REQ_BUF];
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nlmsghdr *nlh;
+	uint16_t family;
+
+	if (s == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, nft_set_table(&fw->l, id, &family));
+	nftnl_set_set_str(s, NFTNL_SET_NAME, fw->l.set_name[id]);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, family, NLM_F_DUMP, next_seq(fw, 1));
+	nftnl_set_elems_nlmsg_build_payload(nlh, s);
+	nftnl_set_free(s);
+	return query(fw, nlh, ctr_dump_cb, x);
+}
+
+static int
+nft_counters(struct fw *fw, const struct mapping *const *ms, size_t n, struct fw_counter *out)
+{
+	static const enum nft_set_id sets[] = { NFT_SET_FWD4, NFT_SET_FWD4_RH, NFT_SET_HAIR4 };
+	struct ctr_index x = { .ms = ms, .out = out };
+	size_t buckets = 16, k;
+	int rc = 0;
+
+	if (n == 0)
+		return 0;
+	if (n > UINT32_MAX - 1) {
+		errno = EOVERFLOW;
+		return -1;
+	}
+	memset(out, 0, n * sizeof(*out));
+	while (buckets < n)
+		buckets *= 2;
+	x.mask = buckets - 1;
+	x.keys = malloc(n * sizeof(*x.keys));
+	x.klen = malloc(n);
+	x.next = malloc(n * sizeof(*x.next));
+	x.head = malloc(buckets * sizeof(*x.head));
+	if (x.keys == NULL || x.klen == NULL || x.next == NULL || x.head == NULL) {
+		errno = ENOMEM;
+		rc = -1;
+	}
+	for (k = 0; rc == 0 && k < ARRAY_SIZE(sets); k++)
+		if (ctr_index_set(fw, &x, n, sets[k]) > 0 && dump_set_elems(fw, sets[k], &x) < 0)
+			rc = -1;
+	free(x.keys);
+	free(x.klen);
+	free(x.next);
+	free(x.head);
+	return rc;
 }
 
 /* ---- contents: element counts ---- */

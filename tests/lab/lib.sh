@@ -142,6 +142,7 @@ lab_conf() {
 		# machine has an igdd user: the tests write lease files as
 		# root (t_privs tests the default user)
 		echo "user=root"
+		echo "control_socket=$LAB_DIR/igdd.sock"
 		cat
 	} >"$1"
 }
@@ -158,7 +159,7 @@ lab_integrate_conf() {
 }
 
 # lab_start_igdd CONF [ARGS...]: start igdd in the gateway, wait until it
-# says it started (5 s at most).
+# says it started (LAB_START_WAIT seconds at most, 5 by default).
 lab_start_igdd() {
 	_conf=$1; shift
 	_from=$(($(cat "$LAB_DIR/igdd.log" 2>/dev/null | wc -l) + 1))
@@ -166,7 +167,7 @@ lab_start_igdd() {
 	ip netns exec "$NS_GW" "$IGDD" -d -f "$_conf" -P "$LAB_DIR/igdd.pid" "$@" \
 		>>"$LAB_DIR/igdd.log" 2>&1 &
 	IGDD_PID=$!
-	for i in $(seq 1 50); do
+	for i in $(seq 1 $((${LAB_START_WAIT:-5} * 10))); do
 		tail -n +"$_from" "$LAB_DIR/igdd.log" 2>/dev/null | grep -q " started" && return 0
 		kill -0 "$IGDD_PID" 2>/dev/null || { wait "$IGDD_PID"; return 1; }
 		sleep 0.1
@@ -217,6 +218,10 @@ reach_from() {
 	_got=$(out "$PROBE" connect -s "$1" "$2" "$GW_WAN" "$3" 1500 2>/dev/null)
 	[ "$_got" = "$4" ]
 }
+
+# ctl ARGS...: igddctl on this lab's control socket (lab_conf's).
+IGDDCTL=${IGDDCTL:-$LAB_TOP/igddctl}
+ctl() { "$IGDDCTL" -s "$LAB_DIR/igdd.sock" "$@"; }
 
 # fwctl ARGS...: the firewall backend driven directly, in the gateway.
 FWCTL=${FWCTL:-$LAB_TOP/build/tools/fwctl}

@@ -22,6 +22,7 @@ clean_ruleset_interval=600
 uuid=3d3cec3a-8cf0-11e0-98ee-001a6bd2d07b
 serial=12345678
 model_number=1
+control_socket=$LAB_DIR/igdd.sock
 allow 1024-65535 10.0.0.0/24 1024-65535
 allow 1024-65535 10.0.1.0/24 1024-65535
 deny 0-65535 0.0.0.0/0 0-65535

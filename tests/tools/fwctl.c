@@ -285,11 +285,12 @@ main(int argc, char **argv)
 	} else if (strcmp(cmd, "del") == 0) {
 		rc = ops->del(fw, m, NULL) < 0;
 	} else if (strcmp(cmd, "counters") == 0) {
-		uint64_t packets;
+		const struct mapping *one[1] = { m };
+		struct fw_counter c;
 
-		rc = ops->counters(fw, m, &packets) < 0;
+		rc = ops->counters(fw, one, 1, &c) < 0;
 		if (rc == 0)
-			printf("%llu\n", (unsigned long long)packets);
+			printf("%llu\n", (unsigned long long)c.packets);
 	} else if (strcmp(cmd, "install") == 0) {
 		rc = do_install(ops, fw, lease, false);
 	} else if (strcmp(cmd, "verify") == 0) {

@@ -137,16 +137,20 @@ fake_install_all(struct fw *fw, const struct mapping *const *ms, size_t n)
 }
 
 static int
-fake_counters(struct fw *fw, const struct mapping *m, uint64_t *packets)
+fake_counters(struct fw *fw, const struct mapping *const *ms, size_t n, struct fw_counter *out)
 {
 	struct fake_fw *f = F(fw);
-	size_t i;
+	size_t i, k;
 
 	f->n_counters++;
-	*packets = 0;
-	for (i = 0; i < f->n_pk; i++)
-		if (f->pk[i].proto == m->proto && f->pk[i].eport == m->eport)
-			*packets = f->pk[i].packets;
+	for (k = 0; k < n; k++) {
+		out[k].packets = out[k].bytes = 0;
+		for (i = 0; i < f->n_pk; i++)
+			if (f->pk[i].proto == ms[k]->proto && f->pk[i].eport == ms[k]->eport) {
+				out[k].packets = f->pk[i].packets;
+				out[k].bytes = f->pk[i].packets * 100;
+			}
+	}
 	return 0;
 }
 

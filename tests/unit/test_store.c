@@ -1361,3 +1361,114 @@ TEST(store_protocol_identity)
 	CHECK_EQ(store_count(e->s), 1);
 	fake_env_free(e);
 }
+
+/* Manual forwards (OWNER_STATIC, igddctl add): no permission rules, but
+ * the LAN-host and port-in-use checks; no protocol refreshes, takes or
+ * deletes one, and one takes no protocol's mapping. */
+TEST(store_manual_forwards)
+{
+	struct fake_env *e = env();
+	struct mapping man = fake_req(TCP, 8500, "192.168.1.20", 9500, "manual", OWNER_STATIC);
+	struct mapping up = fake_req(TCP, 8500, "192.168.1.20", 9500, "upnp", OWNER_UPNP);
+	struct mapping pmp = fake_req(TCP, 8500, "192.168.1.20", 9500, "pmp", OWNER_NATPMP);
+	struct mapping up2 = fake_req(TCP, 8600, "192.168.1.21", 9600, "upnp", OWNER_UPNP);
+	struct mapping man2 = fake_req(TCP, 8600, "192.168.1.21", 9600, "manual", OWNER_STATIC);
+	struct mapping gwaddr = fake_req(TCP, 8700, "192.168.1.1", 22, "gw", OWNER_STATIC);
+	struct mapping inuse = fake_req(TCP, 5003, "192.168.1.20", 9500, "x", OWNER_STATIC);
+	struct mapping *m;
+
+	memset(&fake_owner(&man)->addr, 0, sizeof(struct in6_addr));
+	e->ctx.cfg.perms = rules_new(1);
+	e->ctx.cfg.n_perms = 1;
+	rule_set(&e->ctx.cfg.perms[0], false, 0, 65535, "0.0.0.0", 0);	/* deny all */
+	CHECK_EQ(store_add(e->s, &up, 0, 0, NULL), ST_E_PERMISSION);
+	CHECK_EQ(store_add(e->s, &man, 0, 0, &m), ST_OK);		/* rules are not for it */
+	CHECK_EQ(m->expires, 0);
+	CHECK_EQ(store_count_source(e->s, OWNER_STATIC, TCP), 1);
+	free(e->ctx.cfg.perms);
+	e->ctx.cfg.perms = NULL;
+	e->ctx.cfg.n_perms = 0;
+	CHECK_EQ(store_add(e->s, &up, 3600, 0, NULL), ST_E_CONFLICT);	/* no refresh, no take-over */
+	CHECK_EQ(store_add(e->s, &pmp, 3600, 0, NULL), ST_E_CONFLICT);
+	CHECK_EQ(store_del(e->s, TCP, 8500, NULL, up.iaddr), ST_E_NOT_OWNER);	/* UPnP: 606 */
+	CHECK_EQ(store_del_as(e->s, m, pmp.owner), ST_E_NOT_OWNER);
+	CHECK_EQ(store_add(e->s, &man, 600, 0, &m), ST_OK);		/* the admin updates it */
+	CHECK(m->expires != 0);
+	CHECK_EQ(store_add(e->s, &up2, 3600, 0, NULL), ST_OK);
+	CHECK_EQ(store_add(e->s, &man2, 0, 0, NULL), ST_E_CONFLICT);	/* nor takes UPnP's */
+	CHECK_STR(store_find(e->s, TCP, 8600, NULL)->desc, "upnp");
+	CHECK_EQ(store_add(e->s, &gwaddr, 0, 0, NULL), ST_E_NOT_LAN);	/* the LAN-host check */
+	e->inuse[e->n_inuse++] = 5003;
+	CHECK_EQ(store_add(e->s, &inuse, 0, 0, NULL), ST_E_PORT_IN_USE);
+	CHECK_EQ(store_count_source(e->s, OWNER_STATIC, 0), 1);
+	CHECK_EQ(store_count_source(e->s, OWNER_UPNP, TCP), 1);
+	CHECK_EQ(store_count_source(e->s, OWNER_UPNP, UDP), 0);
+	CHECK_EQ(store_del(e->s, TCP, 8500, NULL, NULL), ST_OK);	/* the admin deletes */
+	CHECK_EQ(store_count_source(e->s, OWNER_STATIC, 0), 0);
+	fake_env_free(e);
+}
+
+/* Reload: the rules tighten, the mappings they deny go (manual ones stay),
+ * each told to the listeners. */
+static void
+count_removed(void *arg, const struct store_change *ch)
+{
+	if (ch->ev == STORE_EV_POLICY && (ch->why == ST_E_PERMISSION || ch->why == ST_E_NOT_LAN))
+		(*(unsigned *)arg)++;
+}
+
+TEST(store_recheck_after_new_rules)
+{
+	struct fake_env *e = env();
+	struct mapping a = fake_req(TCP, 8100, "192.168.1.10", 9100, "keep", OWNER_UPNP);
+	struct mapping b = fake_req(TCP, 8200, "192.168.1.11", 9200, "deny", OWNER_UPNP);
+	struct mapping c = fake_req(UDP, 8201, "192.168.1.11", 9201, "deny", OWNER_NATPMP);
+	struct mapping d = fake_req(TCP, 8400, "192.168.1.11", 9400, "manual", OWNER_STATIC);
+	const struct mapping **ms;
+	struct fw_counter ctr[4];
+	unsigned removed = 0;
+	size_t n;
+
+	CHECK_EQ(store_add(e->s, &a, 3600, 0, NULL), ST_OK);
+	CHECK_EQ(store_add(e->s, &b, 3600, 0, NULL), ST_OK);
+	CHECK_EQ(store_add(e->s, &c, 3600, 0, NULL), ST_OK);
+	CHECK_EQ(store_add(e->s, &d, 0, 0, NULL), ST_OK);
+	CHECK_EQ(store_add_listener(e->s, count_removed, &removed), 0);
+	CHECK_EQ(store_recheck(e->s), 0);			/* no rules: all allowed */
+	e->ctx.cfg.perms = rules_new(2);
+	e->ctx.cfg.n_perms = 2;
+	rule_set(&e->ctx.cfg.perms[0], false, 0, 65535, "192.168.1.11", 32);
+	rule_set(&e->ctx.cfg.perms[1], true, 1024, 65535, "0.0.0.0", 0);
+	CHECK_EQ(store_recheck(e->s), 2);
+	CHECK_EQ(removed, 2);
+	CHECK(store_find(e->s, TCP, 8100, NULL) != NULL);
+	CHECK(store_find(e->s, TCP, 8200, NULL) == NULL);
+	CHECK(store_find(e->s, UDP, 8201, NULL) == NULL);
+	CHECK(store_find(e->s, TCP, 8400, NULL) != NULL);
+	CHECK(!fake_fw_has(&e->fw, TCP, 8200, 9200));
+	CHECK_EQ(store_get_stats(e->s)->policy_removed, 2);
+	/* a LAN no longer served: its hosts' mappings go, manual ones too */
+	e->ctx.lan[0].gone = true;
+	CHECK_EQ(store_recheck(e->s), 2);
+	CHECK_EQ(removed, 4);
+	CHECK_EQ(store_count(e->s), 0);
+	free(e->ctx.cfg.perms);
+	e->ctx.cfg.perms = NULL;
+	e->ctx.cfg.n_perms = 0;
+	e->ctx.lan[0].gone = false;
+	/* the list and its counters: one backend call for all */
+	CHECK_EQ(store_add(e->s, &a, 3600, 0, NULL), ST_OK);
+	CHECK_EQ(store_add(e->s, &b, 3600, 0, NULL), ST_OK);
+	fake_fw_set_packets(&e->fw, TCP, 8200, 7);
+	CHECK_EQ(store_list(e->s, &ms, &n), 0);
+	CHECK_EQ(n, 2);
+	e->fw.n_counters = 0;
+	CHECK_EQ(store_counters(e->s, ms, n, ctr), 0);
+	CHECK_EQ(e->fw.n_counters, 1);
+	CHECK_EQ(ms[0]->eport, 8100);
+	CHECK_EQ(ctr[0].packets, 0);
+	CHECK_EQ(ctr[1].packets, 7);
+	CHECK_EQ(ctr[1].bytes, 700);
+	free(ms);
+	fake_env_free(e);
+}
