@@ -24,6 +24,14 @@ ctx_run_ext_hooks(struct igdd_ctx *ctx)
 		ctx->ext_hooks[k](ctx);
 }
 
+void
+ctx_add_addr_hook(struct igdd_ctx *ctx, ctx_hook fn)
+{
+	if (ctx->n_addr_hooks >= CTX_MAX_HOOKS)
+		fatalx("too many address hooks");
+	ctx->addr_hooks[ctx->n_addr_hooks++] = fn;
+}
+
 int
 ctx_lan_add(struct igdd_ctx *ctx, const struct lan_iface *lan)
 {

@@ -1468,6 +1468,17 @@ upstream_status(const struct igdd_ctx *ctx, char *buf, size_t size)
 	return buf;
 }
 
+void
+upstream_log_status(const struct igdd_ctx *ctx)
+{
+	char buf[256];
+
+	if (ctx->upstream != NULL)
+		log_info("%s", upstream_status(ctx, buf, sizeof(buf)));
+	if (ctx->stun != NULL)
+		log_info("%s", stun_status(ctx, buf, sizeof(buf)));
+}
+
 const struct upstream_stats *
 upstream_get_stats(const struct igdd_ctx *ctx)
 {

@@ -94,6 +94,8 @@ bool upstream_reachable(const struct igdd_ctx *ctx);
 
 /* One line for logs and status: protocol, server, state, counts. */
 const char *upstream_status(const struct igdd_ctx *ctx, char *buf, size_t size);
+/* What the relay and STUN know, in the log (SIGUSR1, and at stop). */
+void upstream_log_status(const struct igdd_ctx *ctx);
 
 /* Start the relay (after store_restore(): the restored mappings are
  * requested again upstream); 0, or -1 when the configuration asks for a

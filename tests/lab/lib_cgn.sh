@@ -96,6 +96,7 @@ cgn_start_igdd() {
 		echo "secure_mode=yes"
 		echo "http_port=2869"
 		echo "lease_file=$LAB_DIR/cgn.leases"
+		echo "control_socket=$LAB_DIR/cgn.sock"
 		echo "uuid=6a1e2f0c-5d3b-4c7e-9f10-2b3c4d5e6f70"
 		cat
 	} >"$LAB_DIR/cgn.conf"

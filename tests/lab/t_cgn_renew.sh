@@ -1,4 +1,5 @@
 #!/bin/sh
+# full-only: make check-full (the quick CI subset covers the same code)
 # t_cgn_renew.sh - an upstream that grants short lifetimes (here 4 s, its
 # max_lifetime) has the relayed mapping renewed at half of each, for as
 # long as the local lease lives (a permanent UPnP one here): traffic goes
