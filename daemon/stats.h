@@ -13,6 +13,7 @@
 #include "ctx.h"
 #include "mapping.h"
 #include "store.h"
+#include "upstream.h"
 
 struct json_out;
 
@@ -22,6 +23,10 @@ struct stats_snapshot {
 	size_t mappings[OWNER_PCP + 1][2];		/* by source, TCP / UDP */
 	size_t total;					/* every mapping */
 	struct store_stats store;
+	bool relay;					/* upstream_protocol set */
+	struct upstream_stats upstream;
+	bool stun;					/* ext_perform_stun on */
+	uint64_t stun_runs, stun_failures;
 };
 
 void stats_gather(struct igdd_ctx *ctx, struct stats_snapshot *st);
@@ -32,7 +37,7 @@ int stats_source_parse(const char *name, enum owner_proto *op);
 /* "upnp", "natpmp", "pcp", "ssdp", "http": label values. */
 const char *stats_proto_name(enum ctr_proto p);
 /* Members "uptime", "requests", "results", "dropped", "mappings",
- * "changes" of an open JSON object. */
+ * "changes" (and "upstream", "stun" when on) of an open JSON object. */
 void stats_json(const struct stats_snapshot *st, struct json_out *o);
 /* The exposition text appended to o (used as a plain buffer). */
 void stats_prometheus(const struct stats_snapshot *st, struct json_out *o);

@@ -66,6 +66,10 @@ struct stun {
 	uint64_t retry_ms;
 	unsigned failures;
 	bool reachable;
+	bool xor_mapped, rerun;
+	struct in_addr told_by;		/* the server of the last result */
+	uint64_t result_ms;
+	uint64_t runs, failed_runs;
 };
 
 /* --- messages ------------------------------------------------------------- */
@@ -229,6 +233,12 @@ run_failed(struct stun *s, const char *why)
 	sock_close(s);
 	resolver_close(s);
 	s->phase = SP_IDLE;
+	s->failed_runs++;
+	if (s->rerun) {
+		s->rerun = false;
+		loop_timer_set(&s->ctx->loop, &s->timer, 0);
+		return;
+	}
 	if (s->failures++ == 0)
 		log_warnx("STUN: %s (%s:%u); trying again, the external address stays as it is",
 			  why, s->ctx->cfg.ext_stun_host, s->ctx->cfg.ext_stun_port);
@@ -263,10 +273,18 @@ run_done(struct stun *s)
 	s->failures = 0;
 	s->retry_ms = 0;
 	s->have_result = true;
+	s->runs++;
+	s->result_ms = time_mono_ms();
+	s->told_by = s->server.sin_addr;
 	s->reachable = verdict_reachable(s);
 	log_info("STUN: %s above the external address %s", stun_filtering_name(s->filtering),
 		 ADDR4_STR(s->mapped));
-	if (!s->reachable && (was || !had))
+	if (!s->reachable && (was || !had) && s->ctx->relay_active)
+		log_info("STUN: %s above: mappings are reachable only through the upstream "
+			 "gateway's (upstream_protocol); without it they could not be",
+			 iface_addr_is_private(s->mapped) ? "a NAT with a private or shared address"
+							  : "a filtering NAT");
+	else if (!s->reachable && (was || !had))
 		log_warnx("STUN: mappings cannot be reached from outside (%s): UPnP says "
 			  "Disconnected, NAT-PMP and PCP refuse mappings%s",
 			  iface_addr_is_private(s->mapped) ? "the NAT above has a private or shared "
@@ -276,8 +294,11 @@ run_done(struct stun *s)
 			  "; ext_perform_stun=allow-filtered maps anyway");
 	else if (iface_addr_is_private(s->mapped))
 		log_warnx("STUN: the external address %s is not public", ADDR4_STR(s->mapped));
-	if (next_run_ms(s) > 0)
+	if (s->rerun)
+		loop_timer_set(&s->ctx->loop, &s->timer, 0);
+	else if (next_run_ms(s) > 0)
 		loop_timer_set(&s->ctx->loop, &s->timer, next_run_ms(s));
+	s->rerun = false;
 	if (had && was != s->reachable)
 		ctx_run_ext_hooks(s->ctx);	/* ConnectionStatus is evented */
 }
@@ -324,6 +345,7 @@ test_answer(struct stun *s, const struct stun_resp *r)
 		/* The address is known now; the filtering tests take
 		 * seconds more. */
 		s->mapped = r->mapped;
+		s->xor_mapped = r->xor_mapped;
 		log_info("STUN: external address %s (server %s)", ADDR4_STR(r->mapped),
 			 ADDR4_STR(s->server.sin_addr));
 		if (!s->ctx->relay_active)
@@ -640,4 +662,46 @@ stun_status(const struct igdd_ctx *ctx, char *buf, size_t size)
 			    s->reachable ? "" : ", mappings cannot be reached from outside") < 0)
 		buf[0] = '\0';
 	return buf;
+}
+
+bool
+stun_get_info(const struct igdd_ctx *ctx, struct stun_info *i)
+{
+	const struct stun *s = ctx->stun;
+
+	memset(i, 0, sizeof(*i));
+	if (s == NULL)
+		return false;
+	i->state = s->phase == SP_RESOLVE ? "resolving"
+		   : s->phase != SP_IDLE ? "testing"
+		   : s->failures > 0 ? "failing"
+		   : s->have_result ? "done" : "no answer yet";
+	if (s->have_result) {
+		i->address = s->mapped;
+		i->server = s->told_by;
+		i->xor_mapped = s->xor_mapped;
+		i->age_s = (time_mono_ms() - s->result_ms) / 1000;
+	}
+	i->port = ctx->cfg.ext_stun_port;
+	i->filtering = s->filtering;
+	i->reachable = stun_reachable(ctx);
+	i->runs = s->runs;
+	i->failures = s->failed_runs;
+	return true;
+}
+
+void
+stun_reconfigure(struct igdd_ctx *ctx)
+{
+	struct stun *s = ctx->stun;
+
+	if (s == NULL)
+		return;
+	if (s->phase != SP_IDLE) {
+		s->rerun = true;	/* after the run under way */
+		return;
+	}
+	s->retry_ms = 0;
+	loop_timer_cancel(&ctx->loop, &s->timer);
+	run_start(s);
 }

@@ -77,4 +77,23 @@ struct in_addr stun_address(const struct igdd_ctx *ctx);
 enum stun_filtering stun_filtering(const struct igdd_ctx *ctx);
 const char *stun_status(const struct igdd_ctx *ctx, char *buf, size_t size);
 
+/* The same for status and stats (igddctl): how the address was learnt. */
+struct stun_info {
+	const char *state;		/* "resolving", "testing", "done", "failing",
+					 * "no answer yet" */
+	struct in_addr address;		/* the last run's; 0 = none */
+	struct in_addr server;		/* the server that told it */
+	uint16_t port;
+	bool xor_mapped;		/* from XOR-MAPPED-ADDRESS (else MAPPED-ADDRESS) */
+	enum stun_filtering filtering;
+	bool reachable;
+	uint64_t age_s;			/* since the last result */
+	uint64_t runs, failures;	/* runs done and failed, since the start */
+};
+/* False when STUN is off. */
+bool stun_get_info(const struct igdd_ctx *ctx, struct stun_info *i);
+/* The configuration changed (reload): ext_stun_port or ext_stun_interval;
+ * a run now, with the new values (the one under way ends first). */
+void stun_reconfigure(struct igdd_ctx *ctx);
+
 #endif

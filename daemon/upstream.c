@@ -46,6 +46,7 @@
 #define UP_PROBE_MISSES		2	/* probes unanswered: the upstream is down */
 #define UP_AUTO_STEP_MS		1500	/* auto: the wait for each protocol's answer */
 #define UP_AUTO_RETRY_MS	30000	/* auto: nothing answered, try again */
+#define UP_SUSPECT_MS		1500	/* probes this often after a request went unanswered */
 #define UP_PUMP_BURST		64	/* requests sent per loop iteration */
 #define UP_RENEW_MAX_RT_MS	30000	/* longest wait between two tries of a renewal */
 #define UP_DEL_TRIES		3
@@ -119,6 +120,7 @@ struct upstream {
 	uint64_t epoch_ms;
 	struct in_addr ext;			/* the upstream's external address */
 	bool down;				/* declared unreachable */
+	bool suspect;				/* a request went unanswered: probe soon */
 	bool answered;				/* since the last probe */
 	unsigned missed;
 	struct upstream_stats st;
@@ -519,6 +521,8 @@ ask_again(struct upstream *u, struct up_entry *e)
 	queue_send(u, e);
 }
 
+static void upstream_suspect(struct upstream *u);
+
 static void
 entry_fire(struct loop_timer *t)
 {
@@ -530,6 +534,7 @@ entry_fire(struct loop_timer *t)
 	if (e->waiters != NULL && now >= e->deadline) {
 		if (e->state == UE_NEW) {
 			entry_fail(u, e, UPE_NETWORK, -1, true);
+			upstream_suspect(u);
 			return;
 		}
 		refusal_answer(e, UPE_NETWORK, -1, &a);
@@ -705,14 +710,47 @@ tell_clients_soon(struct upstream *u)
 		loop_timer_set(&u->ctx->loop, &u->tell, UP_TELL_DELAY_MS);
 }
 
+/* The upstream is declared down or back.  Behind a NAT whose outside STUN
+ * found private, no upstream means that mappings cannot be reached from
+ * outside: said plainly, and the UPnP ConnectionStatus evented. */
+static void
+set_down(struct upstream *u, bool down)
+{
+	bool was = upstream_reachable(u->ctx);
+
+	u->down = down;
+	if (was == upstream_reachable(u->ctx))
+		return;
+	if (!was)
+		log_info("upstream answers again: mappings can be reached from outside");
+	else
+		log_warnx("upstream does not answer and STUN saw %s above: mappings cannot be "
+			  "reached from outside (UPnP says Disconnected, NAT-PMP and PCP refuse "
+			  "mappings until it answers)", ADDR4_STR(stun_address(u->ctx)));
+	ctx_run_ext_hooks(u->ctx);
+}
+
+/* A mapping request went unanswered: probe now, and then every
+ * UP_SUSPECT_MS until the upstream answers or is declared down (auto
+ * then looks for another protocol at once). */
+static void
+upstream_suspect(struct upstream *u)
+{
+	if (u->suspect || u->down || u->auto_step != 0 || u->drv == NULL)
+		return;
+	u->suspect = true;
+	loop_timer_set(&u->ctx->loop, &u->probe, 0);
+}
+
 /* Any answer from the upstream: it is there. */
 static void
 upstream_heard(struct upstream *u)
 {
 	u->answered = true;
 	u->missed = 0;
+	u->suspect = false;
 	if (u->down) {
-		u->down = false;
+		set_down(u, false);
 		log_info("upstream %s answers again", upstream_proto_name(u->drv->proto));
 		rerequest_all(u, "it was unreachable");
 	}
@@ -1205,8 +1243,10 @@ auto_choose(struct upstream *u, const struct up_driver *d)
 	struct up_entry *e;
 
 	u->auto_step = 0;
-	if (u->drv == d)
+	if (u->drv == d) {
+		upstream_heard(u);	/* the same one again: back if it was down */
 		return;
+	}
 	log_info("upstream: %s answers at %s: relaying mappings to it",
 		 upstream_proto_name(d->proto), ADDR4_STR(u->server));
 	if (u->drv != NULL)
@@ -1216,6 +1256,11 @@ auto_choose(struct upstream *u, const struct up_driver *d)
 	u->drv = d;
 	u->ctx->relay_active = true;
 	u->have_epoch = false;
+	u->answered = true;
+	u->missed = 0;
+	u->suspect = false;
+	if (u->down)
+		set_down(u, false);
 	if (u->live != NULL)
 		rerequest_all(u, "a new upstream protocol");
 	adopt_store(u);
@@ -1240,9 +1285,9 @@ auto_step(struct upstream *u)
 		loop_timer_set(&u->ctx->loop, &u->probe, UPCP_DISCOVER_MS + UPCP_TIMEOUT_MS + 500);
 		return;
 	default:
-		if (u->drv == NULL)
-			log_info("upstream: no PCP, NAT-PMP or UPnP IGD answers; mappings stay local "
-				 "(trying again in %d s)", UP_AUTO_RETRY_MS / 1000);
+		log_info("upstream: no PCP, NAT-PMP or UPnP IGD answers; %s (trying again in %d s)",
+			 u->drv == NULL ? "mappings stay local" : "mappings made now fail",
+			 UP_AUTO_RETRY_MS / 1000);
 		u->auto_step = 0;
 		loop_timer_set(&u->ctx->loop, &u->probe, UP_AUTO_RETRY_MS);
 		return;
@@ -1263,12 +1308,14 @@ probe_fire(struct loop_timer *t)
 		return;
 	}
 	if (!u->answered && ++u->missed >= UP_PROBE_MISSES && !u->down) {
-		u->down = true;
+		u->suspect = false;
 		log_warnx("upstream %s at %s does not answer: mappings made now fail, "
-			  "the others are asked for again when it is back",
-			  upstream_proto_name(u->drv->proto), ADDR4_STR(u->server));
+			  "the others are asked for again when it is back%s",
+			  upstream_proto_name(u->drv->proto), ADDR4_STR(u->server),
+			  u->want == UPSTREAM_AUTO ? "; looking for PCP, NAT-PMP or UPnP again" : "");
+		set_down(u, true);
 	}
-	if (u->down && u->want == UPSTREAM_AUTO && u->missed >= UP_PROBE_MISSES + 1) {
+	if (u->down && u->want == UPSTREAM_AUTO && u->missed >= UP_PROBE_MISSES) {
 		u->auto_step = 1;	/* maybe another protocol now */
 		auto_step(u);
 		return;
@@ -1277,7 +1324,7 @@ probe_fire(struct loop_timer *t)
 	if (u->server.s_addr == 0 || u->down)
 		find_server(u);
 	u->drv->probe(u);
-	loop_timer_set(&u->ctx->loop, &u->probe, UP_PROBE_MS);
+	loop_timer_set(&u->ctx->loop, &u->probe, u->suspect ? UP_SUSPECT_MS : UP_PROBE_MS);
 }
 
 /* --- the store's changes ---------------------------------------------------- */
@@ -1448,7 +1495,7 @@ upstream_local_port(const struct igdd_ctx *ctx, uint8_t proto, uint16_t eport)
 bool
 upstream_reachable(const struct igdd_ctx *ctx)
 {
-	return upstream_active(ctx) || stun_reachable(ctx);
+	return (upstream_active(ctx) && !ctx->upstream->down) || stun_reachable(ctx);
 }
 
 const char *
@@ -1477,6 +1524,27 @@ upstream_log_status(const struct igdd_ctx *ctx)
 		log_info("%s", upstream_status(ctx, buf, sizeof(buf)));
 	if (ctx->stun != NULL)
 		log_info("%s", stun_status(ctx, buf, sizeof(buf)));
+}
+
+bool
+upstream_get_info(const struct igdd_ctx *ctx, struct upstream_info *i)
+{
+	const struct upstream *u = ctx->upstream;
+	const struct up_entry *e;
+
+	memset(i, 0, sizeof(*i));
+	if (u == NULL)
+		return false;
+	i->want = u->want;
+	i->using = u->drv != NULL ? u->drv->proto : UPSTREAM_NONE;
+	i->server = u->server;
+	i->state = u->auto_step != 0 || u->drv == NULL ? "searching"
+		   : u->down ? "not answering" : "answering";
+	i->ext = u->ext;
+	i->mappings = u->n;
+	for (e = u->dead; e != NULL; e = e->next)
+		i->deleting++;
+	return true;
 }
 
 const struct upstream_stats *

@@ -108,6 +108,19 @@ void upstream_recheck(struct igdd_ctx *ctx);
  * the next start asks for them again with the same nonces). */
 void upstream_shutdown(struct igdd_ctx *ctx);
 
+/* What the relay knows, for status (igddctl status). */
+struct upstream_info {
+	enum upstream_proto want;	/* upstream_protocol */
+	enum upstream_proto using;	/* in use; UPSTREAM_NONE: none found (yet) */
+	struct in_addr server;		/* 0: not known */
+	const char *state;		/* "answering", "not answering", "searching" */
+	struct in_addr ext;		/* the upstream's external address, 0 = unknown */
+	size_t mappings;		/* relayed (live) */
+	size_t deleting;		/* deletes upstream in flight */
+};
+/* False when there is no relay (upstream_protocol=none). */
+bool upstream_get_info(const struct igdd_ctx *ctx, struct upstream_info *i);
+
 /* Counters for status and shutdown. */
 struct upstream_stats {
 	uint64_t requested, made, refused, timed_out, renewed, lost, deleted;
