@@ -146,6 +146,7 @@ static const struct sb_rule sandbox_rules[] = {
 	 * and its end (stun.c) */
 	ALLOW_CLEAR(clone, 0, CLONE_VM | CLONE_THREAD), ALLOW(pipe2), ALLOW(wait4),
 	ALLOW_EQ(kill, 1, SIGKILL),
+	ALLOW(set_robust_list),		/* the C library's fork(), in the child */
 	/* interface lookups (if_nametoindex and friends); isatty() */
 	ALLOW_EQ(ioctl, 1, SIOCGIFINDEX), ALLOW_EQ(ioctl, 1, SIOCGIFNAME),
 	ALLOW_EQ(ioctl, 1, SIOCGIFADDR), ALLOW_EQ(ioctl, 1, SIOCGIFFLAGS),

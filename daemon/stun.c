@@ -294,6 +294,7 @@ run_done(struct stun *s)
 			  "; ext_perform_stun=allow-filtered maps anyway");
 	else if (iface_addr_is_private(s->mapped))
 		log_warnx("STUN: the external address %s is not public", ADDR4_STR(s->mapped));
+	loop_timer_cancel(&s->ctx->loop, &s->timer);	/* test I's retransmission */
 	if (s->rerun)
 		loop_timer_set(&s->ctx->loop, &s->timer, 0);
 	else if (next_run_ms(s) > 0)

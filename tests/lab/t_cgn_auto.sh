@@ -3,7 +3,8 @@
 # alone, then PCP first when it has PCP, NAT-PMP and UPnP), and a new
 # external address at the CGN reaches the LAN: the CPE learns it from the
 # upstream and announces it (NAT-PMP announcement, PCP ANNOUNCE), reports it
-# (NAT-PMP, UPnP), and the relayed mapping works at the new address.
+# (NAT-PMP, UPnP), and the relayed mapping works at the new address; when
+# the CGN stops speaking PCP, auto looks again and moves to its UPnP IGD.
 . "$(dirname "$0")/lib_cgn.sh"
 cgn_up || { fail "the four-namespace lab comes up"; lab_finish; }
 
@@ -51,5 +52,33 @@ check "UPnP GetExternalIPAddress reports it" \
 	sh -c "ip netns exec $NS_C1 $SOAPC $UPNP_BASE/ctl/IPConn $URN_IPC2 GetExternalIPAddress | grep -q '<NewExternalIPAddress>$NEW<'"
 check "the relayed mapping carries traffic at the new address" \
 	wait_for 10 reach_cgn tcp 8010 TOKTCP
+
+# The upstream fails: the CGN's igdd is replaced, empty, by one that speaks
+# UPnP only.  A request that goes unanswered makes auto look again at once
+# (PCP, NAT-PMP, UPnP); the UPnP IGD it finds gets every mapping.
+cgn_stop KILL
+rm -f "$LAB_DIR/cgn.leases"
+echo "enable_natpmp=no" >>"$LAB_DIR/cgn.conf"
+log_mark
+check "the CGN's igdd is replaced by one with UPnP only" cgn_igdd_run
+_t0=$(ms_now)
+c1 natpmpc -g "$GW_LAN" -a 8012 9002 tcp 3600 >"$LAB_DIR/n3.out" 2>&1
+check "a new mapping while nothing answers PCP fails (no mapping)" \
+	sh -c "! grep -q 'Mapped public port' '$LAB_DIR/n3.out'"
+check "auto looks again at once and finds the UPnP IGD" cpe_log_wait 12 "UPnP IGD answers at"
+echo "TIMING lab/$LAB_TEST: UPnP IGD found $(( $(ms_now) - _t0 )) ms after PCP went away (the 4 s request timeout included)"
+# world_port: the external port of the CPE's first mapping as the world
+# sees it (UPnP's listing names the upstream's port).
+world_port() {
+	soap c1 /ctl/IPConn "$URN_IPC2" GetGenericPortMappingEntry NewPortMappingIndex=0 |
+		sed -n 's,.*<NewExternalPort>\([0-9]*\)<.*,\1,p'
+}
+check "the mapping from before is requested there, with no client action, and carries traffic" \
+	wait_for 10 eval 'reach_cgn tcp "$(world_port)" TOKTCP'
+lab_listen c1 tcp 9002 TOKNEW
+c1 natpmpc -g "$GW_LAN" -a 8012 9002 tcp 3600 >"$LAB_DIR/n4.out" 2>&1
+P=$(natpmpc_port "$LAB_DIR/n4.out" TCP)
+check "a new mapping through the UPnP IGD carries traffic ($CGN_OUT:${P:-none})" \
+	reach_cgn tcp "${P:-0}" TOKNEW
 check "the CPE's igdd stops with status 0" lab_stop_igdd
 lab_finish

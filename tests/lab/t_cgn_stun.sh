@@ -7,20 +7,10 @@
 # Disconnected); an unreachable STUN server is retried as RFC 8489 says
 # while UPnP and NAT-PMP answers go on without waiting for it.
 . "$(dirname "$0")/lib_cgn.sh"
-TURNSERVER=${TURNSERVER:-/usr/bin/turnserver}
 cgn_up || { fail "the four-namespace lab comes up"; lab_finish; }
-if [ ! -x "$TURNSERVER" ]; then
-	skip "needs $TURNSERVER (apt-get install coturn; configure --install-deps)"
-	lab_finish
-fi
 STUN2=5.6.7.3
 out ip addr add "$STUN2/24" dev eth0
-out "$TURNSERVER" -n --no-auth --stun-only -L "$OUT" -L "$STUN2" --listening-port 3478 \
-	--no-cli --no-tls --no-dtls --pidfile "$LAB_DIR/turn.pid" --log-file "$LAB_DIR/turn.log" \
-	--simple-log --db "$LAB_DIR/turndb" >/dev/null 2>&1 &
-LAB_PIDS="$LAB_PIDS $!"
-check "coturn listens in the outside namespace" \
-	wait_for 5 sh -c "ip netns exec $NS_OUT ss -lnu | grep -q '$OUT:3478'"
+stun_server "$OUT" "$STUN2"
 
 # cpe_stun MODE HOST: (re)start the CPE with STUN on.
 cpe_stun() {
@@ -39,6 +29,31 @@ check "the CPE starts with ext_perform_stun=allow-filtered" cpe_stun allow-filte
 check "STUN learns the CGN's outside address $CGN_OUT" cpe_log_wait 10 "STUN: external address $CGN_OUT"
 check "... and that the NAT44 above filters by address and port (RFC 5780, OTHER-ADDRESS)" \
 	cpe_log_wait 10 "address and port dependent filtering"
+check "igddctl status: STUN's address, its server and the attribute it came in" \
+	eval 'status_is stun.external_address $CGN_OUT && status_is stun.server $OUT &&
+		status_is stun.learnt_from XOR-MAPPED-ADDRESS && status_is external.source stun'
+
+# RFC 5780's other verdicts: the CGN is made to let in what the STUN
+# server sends from its other address and port (endpoint-independent
+# filtering), then only from its other port (address-dependent).
+cgn nft -f - <<EOF
+table ip labeif {
+	chain pre { type nat hook prerouting priority -100;
+		ip saddr { $OUT, $STUN2 } ip daddr $CGN_OUT udp sport { 3478, 3479 } dnat to $CPE_WAN; }
+}
+EOF
+log_mark
+kill -USR1 "$IGDD_PID"
+check "a NAT that lets the other address and port in: endpoint-independent filtering" \
+	cpe_log_wait 10 "endpoint-independent filtering above"
+cgn nft flush chain ip labeif pre
+cgn nft add rule ip labeif pre ip saddr "$OUT" ip daddr "$CGN_OUT" udp sport 3479 dnat to "$CPE_WAN"
+log_mark
+kill -USR1 "$IGDD_PID"
+check "one that lets only the other port in: address-dependent filtering" \
+	cpe_log_wait 12 "address-dependent filtering above"
+check "... as igddctl status says" status_is stun.filtering "address-dependent filtering"
+cgn nft delete table ip labeif
 c1 natpmpc -g "$GW_LAN" >"$LAB_DIR/n0.out" 2>&1
 check "NAT-PMP reports the address STUN saw" grep -q "Public IP address : $CGN_OUT" "$LAB_DIR/n0.out"
 UPNP_BASE=$(lab_upnp_base)
