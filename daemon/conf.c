@@ -112,7 +112,9 @@ static const struct conf_key conf_keys[] = {
 	  .flags = KF_RESTART },
 	{ .name = "https_port", .type = KEY_U16, FIELD(https_port), .min = 0, .max = 65535,
 	  .flags = KF_RESTART },
-	K_BOOL("ipv6_disable", ipv6_disable),
+	{ .name = "ipv6_block_inbound", .type = KEY_BOOL, FIELD(ipv6_block_inbound),
+	  .flags = KF_RESTART },
+	{ .name = "ipv6_disable", .type = KEY_BOOL, FIELD(ipv6_disable), .flags = KF_RESTART },
 	K_CUSTOM("ipv6_listening_ip", ipv6_listening_ip, set_ipv6_listen, KF_RESTART),
 	K_STR("lease_file", lease_file, KF_ABSPATH | KF_RESTART),
 	K_STR("lease_file6", lease_file6, KF_ABSPATH | KF_RESTART),
@@ -989,6 +991,38 @@ re_check(const char *re, const char **why)
 	return s.why == NULL ? 0 : -1;
 }
 
+/* A rule's client: an IPv4 address/mask (miniupnpd's), an IPv6 prefix
+ * (v6, plen6 128 without /len) or mac=aa:bb:cc:dd:ee:ff (has_mac). */
+static int
+perm_parse_client(struct perm_rule *r, const char *tok, int *prefix)
+{
+	char buf[INET6_ADDRSTRLEN + 5];
+	char *slash;
+	uint16_t len = 128;
+	unsigned i;
+
+	if (strncasecmp(tok, "mac=", 4) == 0) {
+		r->has_mac = true;
+		return mac_parse(tok + 4, r->mac);
+	}
+	if (strchr(tok, ':') == NULL)
+		return parse_addr_mask(tok, &r->addr, prefix);
+	if (str_copy(buf, sizeof(buf), tok) < 0)
+		return -1;
+	if ((slash = strchr(buf, '/')) != NULL) {
+		*slash++ = '\0';
+		if (parse_u16(slash, 0, 128, &len) < 0)
+			return -1;
+	}
+	if (inet_pton(AF_INET6, buf, &r->addr6) != 1)
+		return -1;
+	r->v6 = true;
+	r->plen6 = (uint8_t)len;
+	for (i = len; i < 128; i++)	/* host bits off, as for IPv4 */
+		r->addr6.s6_addr[i / 8] &= (uint8_t)~(0x80u >> (i % 8));
+	return 0;
+}
+
 int
 conf_parse_perm(struct perm_rule *r, const char *text, char *msg, size_t msgsize)
 {
@@ -1010,14 +1044,15 @@ conf_parse_perm(struct perm_rule *r, const char *text, char *msg, size_t msgsize
 			   "(0..65535, N <= M)", tok);
 		return -1;
 	}
-	if (perm_token(&p, tok, sizeof(tok)) < 0 ||
-	    parse_addr_mask(tok, &r->addr, &prefix) < 0) {
-		str_printf(msg, msgsize, "permission rule: '%s' is not a.b.c.d, a.b.c.d/len "
-			   "or a.b.c.d/m.m.m.m", tok);
+	if (perm_token(&p, tok, sizeof(tok)) < 0 || perm_parse_client(r, tok, &prefix) < 0) {
+		str_printf(msg, msgsize, "permission rule: '%s' is not a.b.c.d, a.b.c.d/len, "
+			   "a.b.c.d/m.m.m.m, an IPv6 address[/len] or mac=aa:bb:cc:dd:ee:ff", tok);
 		return -1;
 	}
-	r->mask = mask_of(prefix < 0 ? 32 : prefix);
-	r->addr.s_addr &= r->mask.s_addr;
+	if (!r->v6 && !r->has_mac) {
+		r->mask = mask_of(prefix < 0 ? 32 : prefix);
+		r->addr.s_addr &= r->mask.s_addr;
+	}
 	if (perm_token(&p, tok, sizeof(tok)) < 0 ||
 	    parse_port_range(tok, &r->iport_min, &r->iport_max) < 0) {
 		str_printf(msg, msgsize, "permission rule: internal ports '%s' are not N or N-M "
@@ -1369,6 +1404,9 @@ perm_same(const struct perm_rule *a, const struct perm_rule *b)
 	       a->eport_max == b->eport_max && a->addr.s_addr == b->addr.s_addr &&
 	       a->mask.s_addr == b->mask.s_addr && a->iport_min == b->iport_min &&
 	       a->iport_max == b->iport_max && a->has_regex == b->has_regex &&
+	       a->v6 == b->v6 && a->plen6 == b->plen6 &&
+	       memcmp(&a->addr6, &b->addr6, sizeof(a->addr6)) == 0 &&
+	       a->has_mac == b->has_mac && memcmp(a->mac, b->mac, sizeof(a->mac)) == 0 &&
 	       (!a->has_regex || strcmp(a->regex_text, b->regex_text) == 0);
 }
 

@@ -26,6 +26,11 @@ struct perm_rule {
 	uint16_t eport_min, eport_max;
 	struct in_addr addr, mask;
 	uint16_t iport_min, iport_max;
+	bool v6;			/* addr6/plen6: an IPv6 prefix instead */
+	struct in6_addr addr6;
+	uint8_t plen6;
+	bool has_mac;			/* mac=: a device, whatever its address */
+	uint8_t mac[6];
 	bool has_regex;
 	regex_t regex;			/* POSIX extended, matched against the description */
 	char *regex_text;		/* as written (malloc'd): what conf_diff() compares */
@@ -46,8 +51,9 @@ struct config {
 	uint16_t http_port;		/* 0 = pick one */
 	uint16_t https_port;
 	bool ipv6_disable;
+	bool ipv6_block_inbound;	/* own table: drop unsolicited inbound IPv6 */
 	bool has_ipv6_listening_ip;
-	struct in6_addr ipv6_listening_ip;	/* ipv6_listening_ip (kept for IPv6 work) */
+	struct in6_addr ipv6_listening_ip;	/* HTTP and PCP over IPv6 bind here only */
 
 	/* protocols */
 	bool enable_upnp;
@@ -75,7 +81,7 @@ struct config {
 	char lease_file[CFG_STR_MAX];
 	uint32_t max_mappings;		/* total */
 	uint32_t max_mappings_per_client;
-	char lease_file6[CFG_STR_MAX];	/* IPv6 pinholes (kept for IPv6 work) */
+	char lease_file6[CFG_STR_MAX];	/* accepted: pinholes share lease_file's journal */
 	uint32_t http_max_connections;	/* open HTTP connections; the idlest go first */
 	uint32_t http_header_max;	/* bytes of request line + headers */
 	uint32_t http_body_max;		/* bytes of a SOAP body */

@@ -18,12 +18,23 @@ struct pmp;
 struct pcp_update;
 struct iface_watch;
 
+/* An IPv6 address of a LAN interface, with its prefix length. */
+#define LAN_MAX_ADDR6	8
+struct lan_addr6 {
+	struct in6_addr addr;
+	uint8_t plen;
+};
+
 /* A LAN interface we serve (resolved from listening_ip). */
 struct lan_iface {
 	char name[IF_NAMESIZE];
 	unsigned ifindex;
 	struct in_addr addr, mask;
 	bool gone;		/* torn down: the slot is free (slots never move) */
+	/* IPv6 (none with ipv6_disable): the interface's addresses, link-local
+	 * included, re-read by iface.c when they change */
+	struct lan_addr6 addr6[LAN_MAX_ADDR6];
+	unsigned n_addr6;
 };
 
 struct igdd_stats {
@@ -91,6 +102,14 @@ void ctx_lan_remove(struct igdd_ctx *ctx, unsigned slot);
  * answered to the WAN side.)  Returns the matching interface or NULL. */
 const struct lan_iface *ctx_lan_for_addr(const struct igdd_ctx *ctx, struct in_addr a);
 const struct lan_iface *ctx_lan_by_ifindex(const struct igdd_ctx *ctx, unsigned ifindex);
+/* IPv6: is a on a LAN?  On a LAN interface's (non-link-local) prefix, or
+ * link-local with the scope (ifindex) of a LAN interface.  ifindex 0: the
+ * scope is unknown, a link-local address is on no LAN.  The interface or
+ * NULL. */
+const struct lan_iface *ctx_lan_for_addr6(const struct igdd_ctx *ctx, const struct in6_addr *a,
+					  unsigned ifindex);
+/* One of the LAN interfaces' own IPv6 addresses? */
+bool ctx_lan_own_addr6(const struct igdd_ctx *ctx, const struct in6_addr *a);
 
 /* Seconds since the start of the epoch (RFC 6886 §3.6, RFC 6887 §8.5),
  * on the monotonic clock: since igdd started (pmp_init()) or since the

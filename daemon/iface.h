@@ -16,6 +16,9 @@ int iface_watch_init(struct igdd_ctx *ctx);
 /* Re-read the external address (ext_ip wins when configured).
  * Returns true when it changed. */
 bool iface_refresh_ext(struct igdd_ctx *ctx);
+/* Re-read the LAN interfaces' IPv6 addresses (the watcher does it on
+ * every address change).  Returns true when any changed. */
+bool iface_refresh_lan6(struct igdd_ctx *ctx);
 void iface_shutdown(struct igdd_ctx *ctx);
 /* Private, shared (100.64/10), reserved: an address that cannot be
  * reached from the Internet. */

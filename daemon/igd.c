@@ -286,8 +286,9 @@ store_changed(void *arg, const struct mapping *m, bool added)
 {
 	struct igdd_ctx *ctx = arg;
 
-	(void)m;
 	(void)added;
+	if (mapping_is_pinhole(m))
+		return;		/* not a port mapping: WANIPv6FirewallControl's */
 	ctx->system_update_id++;
 	events_changed(ctx, SVC_WANIPC);
 }

@@ -195,6 +195,53 @@ void store_set_port_in_use_cb(struct store *s, store_port_in_use_cb cb, void *ar
 typedef bool (*store_local_addr_cb)(void *arg, const struct in6_addr *a);
 void store_set_local_addr_cb(struct store *s, store_local_addr_cb cb, void *arg);
 
+/* The MAC address (device) of an address, from the neighbour table
+ * (neigh.c by default; unit tests install a fake).  true and mac set, or
+ * false when unknown. */
+typedef bool (*store_mac_cb)(void *arg, const struct in6_addr *a, uint8_t mac[6]);
+void store_set_mac_cb(struct store *s, store_mac_cb cb, void *arg);
+
+/* --- IPv6 pinholes (mapping_is_pinhole(): no NAT, an IPv6 client) -----
+ * Held beside the port mappings under the same policy: the client must
+ * be a host on a LAN's IPv6 prefix (perm_lan_host()), the permission
+ * rules apply with the pinhole's port as both external and internal port
+ * (IPv6 prefixes and mac= rules match IPv6 clients), quotas count both,
+ * leases, expiry, idle cleanup, restart and firewall reload cover both.
+ * Secure mode: a client opens pinholes only to its own addresses (the
+ * same address, or an address with the same MAC in the neighbour table),
+ * unless STORE_F_THIRD_PARTY. */
+
+/* Open or refresh.  req: proto, iaddr (IPv6), iport (not 0), rhost (NULL
+ * or :: = any remote host), rport (0 = any), desc, enabled, owner; eport
+ * is ignored.  A pinhole with the same (proto, rhost, rport, iaddr, iport)
+ * held by the same protocol identity (store_find_owned()'s) is refreshed
+ * instead (its UniqueID kept); with STORE_F_CHECK_NONCE one held by
+ * another PCP nonce is ST_E_NONCE.  *out (if not NULL) is the pinhole. */
+enum store_result store_pin_add(struct store *s, const struct mapping *req,
+				uint32_t lifetime, unsigned flags, struct mapping **out);
+/* The pinhole with this UniqueID, or NULL. */
+struct mapping *store_pin_find(struct store *s, uint16_t uid);
+/* May who manage (update, delete, read counters of) pinhole m?  NAT-PMP/
+ * PCP: the identity that holds it (ST_E_NONCE for another PCP nonce).
+ * UPnP: in secure mode the address that made it or the pinhole's client
+ * host (same address or same MAC), otherwise any UPnP requester; static
+ * pinholes never.  ST_OK or ST_E_NOT_OWNER. */
+enum store_result store_pin_may(struct store *s, const struct mapping *m,
+				const struct mapping_owner *who);
+/* New lease for m (seconds from now, not 0), on behalf of who (checked as
+ * store_pin_may()); the kernel element's timeout follows. */
+enum store_result store_pin_update(struct store *s, struct mapping *m, uint32_t lifetime,
+				   const struct mapping_owner *who);
+/* Delete m on behalf of who (NULL = admin; checked as store_pin_may()). */
+enum store_result store_pin_del(struct store *s, struct mapping *m,
+				const struct mapping_owner *who);
+/* Packets that went through m (the kernel element's counter).  0 / -1
+ * (no backend, or the kernel cannot say). */
+int store_pin_packets(struct store *s, const struct mapping *m, uint64_t *packets);
+size_t store_pin_count(const struct store *s);
+/* nth pinhole in UniqueID order; NULL past the end. */
+struct mapping *store_pin_nth(struct store *s, size_t n);
+
 /* Candidate ports a free-port search may look up (default STORE_SEARCH_LIMIT). */
 void store_set_search_limit(struct store *s, unsigned limit);
 

@@ -510,16 +510,46 @@ fw_close(struct fw *fw)
 	free(fw);
 }
 
+/* A chain holding igdd's tagged rules, and how many. */
+struct chain_ref {
+	uint16_t family;
+	const char *table, *chain, *key;
+	unsigned rules;
+};
+
+/* igdd's chains: nat, forward and, with the families split, the ip6
+ * forward chain of the pinhole rules.  Returns how many (2 or 3). */
+static unsigned
+layout_chains(const struct nft_layout *l, struct chain_ref out[3])
+{
+	unsigned n = 0, pin = 0, k;
+
+	for (k = NFT_RULE_COUNT; k < NFT_RULE_ALL; k++)
+		pin += nft_rule_used(l, (enum nft_rule_id)k);
+	out[n++] = (struct chain_ref){ l->nat_family, l->nat_table, l->nat_chain,
+				       "upnp_nat_chain", 2 };
+	out[n++] = (struct chain_ref){ l->filter_family, l->filter_table, l->forward_chain,
+				       "upnp_forward_chain", 2 };
+	if (l->pin_family == l->filter_family)
+		out[1].rules += pin;
+	else if (pin > 0)
+		out[n++] = (struct chain_ref){ l->pin_family, l->filter_table, l->forward_chain,
+					       "upnp_forward_chain", pin };
+	return n;
+}
+
 static int
 add_sets_and_rules(struct fw *fw, struct nft_batch *bt)
 {
 	int i;
 
-	for (i = 0; i < NFT_SET_COUNT; i++)
-		if (nft_msg_set(bt, &fw->l, (enum nft_set_id)i, NFT_MSG_NEWSET) < 0)
+	for (i = 0; i < NFT_SET_ALL; i++)
+		if (nft_set_used(&fw->l, (enum nft_set_id)i) &&
+		    nft_msg_set(bt, &fw->l, (enum nft_set_id)i, NFT_MSG_NEWSET) < 0)
 			return -1;
-	for (i = 0; i < NFT_RULE_COUNT; i++)
-		if (nft_msg_rule(bt, &fw->l, (enum nft_rule_id)i) < 0)
+	for (i = 0; i < NFT_RULE_ALL; i++)
+		if (nft_rule_used(&fw->l, (enum nft_rule_id)i) &&
+		    nft_msg_rule(bt, &fw->l, (enum nft_rule_id)i) < 0)
 			return -1;
 	return 0;
 }
@@ -604,25 +634,25 @@ static int
 init_integrate(struct fw *fw)
 {
 	const struct nft_layout *l = &fw->l;
+	struct chain_ref cr[3];
 	struct nft_batch bt;
+	unsigned nc = layout_chains(l, cr), c;
 	int attempt, i;
 
-	if (require_chain(fw, l->filter_family, l->filter_table, l->forward_chain,
-			  "upnp_forward_chain") < 0 ||
-	    require_chain(fw, l->nat_family, l->nat_table, l->nat_chain, "upnp_nat_chain") < 0)
-		return -1;
+	for (c = nc; c-- > 0;)
+		if (require_chain(fw, cr[c].family, cr[c].table, cr[c].chain, cr[c].key) < 0)
+			return -1;
 	for (attempt = 0; attempt < 2; attempt++) {
 		if (batch_start(fw, &bt) < 0)
 			return -1;
-		if (del_tagged(fw, &bt, l->nat_family, l->nat_table, l->nat_chain, NULL) < 0 ||
-		    del_tagged(fw, &bt, l->filter_family, l->filter_table, l->forward_chain,
-			       NULL) < 0) {
-			nft_batch_free(&bt);
-			return -1;
-		}
+		for (c = 0; c < nc; c++)
+			if (del_tagged(fw, &bt, cr[c].family, cr[c].table, cr[c].chain, NULL) < 0) {
+				nft_batch_free(&bt);
+				return -1;
+			}
 		/* Second attempt: sets of an incompatible older layout go. */
-		for (i = 0; attempt == 1 && i < NFT_SET_COUNT; i++)
-			if (get_set(fw, (enum nft_set_id)i) == 0 &&
+		for (i = 0; attempt == 1 && i < NFT_SET_ALL; i++)
+			if (nft_set_used(l, (enum nft_set_id)i) && get_set(fw, (enum nft_set_id)i) == 0 &&
 			    nft_msg_set(&bt, l, (enum nft_set_id)i, NFT_MSG_DELSET) < 0)
 				goto nomem;
 		if (add_sets_and_rules(fw, &bt) < 0)
@@ -680,12 +710,19 @@ nft_init(const struct config *cfg)
 /* ---- mappings ---- */
 
 static int
-check_mapping(const struct mapping *m)
+check_mapping(const struct fw *fw, const struct mapping *m)
 {
+	if (mapping_is_pinhole(m) && !fw->l.v6) {
+		errno = EAFNOSUPPORT;
+		return -1;
+	}
 	uint8_t key[NFT_KEY_MAX];
 
-	if (nft_elem_key(NFT_SET_DNAT4, m, key) == 0 && nft_elem_key(NFT_SET_DNAT4_RH, m, key) == 0) {
-		errno = EAFNOSUPPORT;	/* IPv6 pinholes: dnat6/fwd6 later */
+	enum nft_set_id d, f;
+
+	nft_mapping_sets(m, &d, &f);
+	if (nft_elem_key(d, m, key) == 0) {
+		errno = EAFNOSUPPORT;	/* a v4 mapping to IPv6, or IPv6 off */
 		return -1;
 	}
 	return 0;
@@ -746,19 +783,20 @@ nft_add(struct fw *fw, const struct mapping *m)
 	struct nft_batch bt;
 	char a[64];
 
-	if (check_mapping(m) < 0)
+	if (check_mapping(fw, m) < 0)
 		return -1;
 	nft_mapping_sets(m, &dnat, &fwd);
 	if (batch_start(fw, &bt) < 0)
 		return -1;
-	if (nft_msg_elems(&bt, &fw->l, dnat, NFT_MSG_NEWSETELEM, one, 1, now) < 0 ||
+	/* a pinhole (dnat == fwd) is one element */
+	if ((dnat != fwd && nft_msg_elems(&bt, &fw->l, dnat, NFT_MSG_NEWSETELEM, one, 1, now) < 0) ||
 	    nft_msg_elems(&bt, &fw->l, fwd, NFT_MSG_NEWSETELEM, one, 1, now) < 0) {
 		nft_batch_free(&bt);
 		errno = ENOMEM;
 		return -1;
 	}
 	if (commit(fw, &bt) == 0 ||
-	    (errno == EEXIST && replace_mapping(fw, m, dnat, fwd, now) == 0)) {
+	    (errno == EEXIST && dnat != fwd && replace_mapping(fw, m, dnat, fwd, now) == 0)) {
 		if (log_debug_on())
 			log_debug("nftables: add %s %u -> %s:%u", proto_name(m->proto), m->eport,
 				  addr_str(m->iaddr, a, sizeof(a)), m->iport);
@@ -794,12 +832,14 @@ nft_del(struct fw *fw, const struct mapping *m, bool keep_forward)
 	enum nft_set_id dnat, fwd;
 	struct nft_batch bt;
 
-	if (check_mapping(m) < 0)
+	if (check_mapping(fw, m) < 0)
 		return -1;
 	nft_mapping_sets(m, &dnat, &fwd);
+	if (dnat == fwd && keep_forward)
+		return 0;	/* a pinhole whose element another one shares */
 	if (batch_start(fw, &bt) < 0)
 		return -1;
-	if (nft_msg_elems(&bt, &fw->l, dnat, del_type(fw), one, 1, 0) < 0 ||
+	if ((dnat != fwd && nft_msg_elems(&bt, &fw->l, dnat, del_type(fw), one, 1, 0) < 0) ||
 	    (!keep_forward && nft_msg_elems(&bt, &fw->l, fwd, del_type(fw), one, 1, 0) < 0)) {
 		nft_batch_free(&bt);
 		errno = ENOMEM;
@@ -809,7 +849,7 @@ nft_del(struct fw *fw, const struct mapping *m, bool keep_forward)
 		return 0;
 	/* Kernels without DESTROY: one of the two may be missing. */
 	if (!fw->has_destroy && errno == ENOENT &&
-	    del_one(fw, dnat, m) == 0 && (keep_forward || del_one(fw, fwd, m) == 0))
+	    (dnat == fwd || del_one(fw, dnat, m) == 0) && (keep_forward || del_one(fw, fwd, m) == 0))
 		return 0;
 	log_warn("nftables: delete %s %u", proto_name(m->proto), m->eport);
 	return -1;
@@ -820,50 +860,54 @@ nft_del(struct fw *fw, const struct mapping *m, bool keep_forward)
 static int
 nft_install_all(struct fw *fw, const struct mapping *const *ms, size_t n)
 {
-	const struct mapping **any = NULL, **rh = NULL;
+	const struct mapping **per[NFT_SET_ALL] = { NULL };
+	size_t cnt[NFT_SET_ALL] = { 0 }, i, skipped = 0, installed = 0;
 	uint64_t now = time_mono_ms();
-	size_t i, nany = 0, nrh = 0, skipped = 0;
+	enum nft_set_id d, f;
 	struct nft_batch bt;
 	int rc = -1, k;
 
-	if (n > 0) {
-		any = calloc(n, sizeof(*any));
-		rh = calloc(n, sizeof(*rh));
-		if (any == NULL || rh == NULL)
+	for (k = 0; n > 0 && k < NFT_SET_ALL; k++)
+		if ((per[k] = calloc(n, sizeof(*per[k]))) == NULL)
 			goto out;
-	}
+	/* each mapping into its dnat map and forward set; a pinhole into
+	 * its one set */
 	for (i = 0; i < n; i++) {
-		if (check_mapping(ms[i]) < 0)
+		if (check_mapping(fw, ms[i]) < 0) {
 			skipped++;
-		else if (!nft_mapping_rh(ms[i]))
-			any[nany++] = ms[i];
-		else
-			rh[nrh++] = ms[i];
+			continue;
+		}
+		nft_mapping_sets(ms[i], &d, &f);
+		per[d][cnt[d]++] = ms[i];
+		if (f != d)
+			per[f][cnt[f]++] = ms[i];
+		installed++;
 	}
 	if (skipped > 0)
-		log_warnx("nftables: %zu non-IPv4 mappings not installed", skipped);
+		log_warnx("nftables: %zu mappings not installed (IPv6 off or not an address "
+			  "the layout takes)", skipped);
 	if (batch_start(fw, &bt) < 0)
 		goto out;
-	for (k = 0; k < NFT_SET_COUNT; k++)
-		if (nft_msg_elems(&bt, &fw->l, (enum nft_set_id)k, NFT_MSG_DELSETELEM, NULL, 0, 0) < 0)
+	for (k = 0; k < NFT_SET_ALL; k++)
+		if (nft_set_used(&fw->l, (enum nft_set_id)k) &&
+		    nft_msg_elems(&bt, &fw->l, (enum nft_set_id)k, NFT_MSG_DELSETELEM, NULL, 0, 0) < 0)
 			goto nomem;
-	if ((nany > 0 && (nft_msg_elems(&bt, &fw->l, NFT_SET_DNAT4, NFT_MSG_NEWSETELEM, any, nany, now) < 0 ||
-			  nft_msg_elems(&bt, &fw->l, NFT_SET_FWD4, NFT_MSG_NEWSETELEM, any, nany, now) < 0)) ||
-	    (nrh > 0 && (nft_msg_elems(&bt, &fw->l, NFT_SET_DNAT4_RH, NFT_MSG_NEWSETELEM, rh, nrh, now) < 0 ||
-			 nft_msg_elems(&bt, &fw->l, NFT_SET_FWD4_RH, NFT_MSG_NEWSETELEM, rh, nrh, now) < 0)))
-		goto nomem;
+	for (k = 0; k < NFT_SET_ALL; k++)
+		if (cnt[k] > 0 && nft_msg_elems(&bt, &fw->l, (enum nft_set_id)k, NFT_MSG_NEWSETELEM,
+						per[k], cnt[k], now) < 0)
+			goto nomem;
 	rc = commit(fw, &bt);
 	if (rc < 0)
-		log_warn("nftables: installing %zu mappings", nany + nrh);
+		log_warn("nftables: installing %zu mappings", installed);
 	else
-		log_debug("nftables: installed %zu mappings", nany + nrh);
+		log_debug("nftables: installed %zu mappings", installed);
 	goto out;
 nomem:
 	nft_batch_free(&bt);
 	errno = ENOMEM;
 out:
-	free(any);
-	free(rh);
+	for (k = 0; k < NFT_SET_ALL; k++)
+		free(per[k]);
 	return rc;
 }
 
@@ -879,7 +923,7 @@ nft_counters(struct fw *fw, const struct mapping *m, uint64_t *packets)
 	struct elem_reply er;
 
 	*packets = 0;
-	if (check_mapping(m) < 0)
+	if (check_mapping(fw, m) < 0)
 		return -1;
 	nft_mapping_sets(m, &dnat, &fwd);
 	if (get_elem(fw, fwd, m, &er) < 0)
@@ -892,25 +936,29 @@ static int
 nft_check(struct fw *fw)
 {
 	const struct nft_layout *l = &fw->l;
+	struct chain_ref cr[3];
+	unsigned nc = layout_chains(l, cr), c;
 	struct tagged t;
 	int i;
 
-	for (i = 0; i < NFT_SET_COUNT; i++)
-		if (get_set(fw, (enum nft_set_id)i) < 0)
+	for (i = 0; i < NFT_SET_ALL; i++)
+		if (nft_set_used(l, (enum nft_set_id)i) && get_set(fw, (enum nft_set_id)i) < 0)
 			return errno == ENOENT ? 0 : -1;
-	if (tagged_rules(fw, l->nat_family, l->nat_table, l->nat_chain, &t) < 0)
-		return errno == ENOENT ? 0 : -1;
-	if (t.n != 2)
-		return 0;
-	if (tagged_rules(fw, l->filter_family, l->filter_table, l->forward_chain, &t) < 0)
-		return errno == ENOENT ? 0 : -1;
-	return t.n == 2 ? 1 : 0;
+	for (c = 0; c < nc; c++) {
+		if (tagged_rules(fw, cr[c].family, cr[c].table, cr[c].chain, &t) < 0)
+			return errno == ENOENT ? 0 : -1;
+		if (t.n != cr[c].rules)
+			return 0;
+	}
+	return 1;
 }
 
 static int
 remove_state(struct fw *fw)
 {
 	const struct nft_layout *l = &fw->l;
+	struct chain_ref cr[3];
+	unsigned nc = layout_chains(l, cr), c;
 	struct nft_batch bt;
 	int i;
 
@@ -921,13 +969,14 @@ remove_state(struct fw *fw)
 			goto nomem;
 		return commit(fw, &bt);
 	}
-	if (del_tagged(fw, &bt, l->nat_family, l->nat_table, l->nat_chain, NULL) < 0 ||
-	    del_tagged(fw, &bt, l->filter_family, l->filter_table, l->forward_chain, NULL) < 0) {
-		nft_batch_free(&bt);
-		return -1;
-	}
-	for (i = 0; i < NFT_SET_COUNT; i++)
-		if ((fw->has_destroy || get_set(fw, (enum nft_set_id)i) == 0) &&
+	for (c = 0; c < nc; c++)
+		if (del_tagged(fw, &bt, cr[c].family, cr[c].table, cr[c].chain, NULL) < 0) {
+			nft_batch_free(&bt);
+			return -1;
+		}
+	for (i = 0; i < NFT_SET_ALL; i++)
+		if (nft_set_used(l, (enum nft_set_id)i) &&
+		    (fw->has_destroy || get_set(fw, (enum nft_set_id)i) == 0) &&
 		    nft_msg_set(&bt, l, (enum nft_set_id)i,
 				fw->has_destroy ? NFT_MSG_DESTROYSET_ : NFT_MSG_DELSET) < 0)
 			goto nomem;

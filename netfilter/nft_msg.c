@@ -28,6 +28,7 @@
  * member types shifted in 6 bits at a time, so `nft list` shows ours as
  * "ipv4_addr . inet_proto . inet_service". */
 #define DT_IPADDR	7
+#define DT_IP6ADDR	8
 #define DT_INET_PROTO	12
 #define DT_INET_SERVICE	13
 #define DT_BITS		6
@@ -40,14 +41,19 @@
 #define PAGE_OVERRUN	(16 * 1024)	/* > the largest message (NFT_ELEMS_PER_MSG elements) */
 
 /* Members of each set's key, in order. */
-static const uint8_t set_fields[NFT_SET_COUNT][4] = {
+#define SET_FIELDS_MAX	5
+static const uint8_t set_fields[NFT_SET_ALL][SET_FIELDS_MAX] = {
 	[NFT_SET_DNAT4_RH] = { DT_IPADDR, DT_INET_PROTO, DT_INET_SERVICE, 0 },
 	[NFT_SET_DNAT4] = { DT_INET_PROTO, DT_INET_SERVICE, 0, 0 },
 	[NFT_SET_FWD4_RH] = { DT_IPADDR, DT_IPADDR, DT_INET_PROTO, DT_INET_SERVICE },
 	[NFT_SET_FWD4] = { DT_IPADDR, DT_INET_PROTO, DT_INET_SERVICE, 0 },
+	/* ip6 saddr . th sport . ip6 daddr . meta l4proto . th dport */
+	[NFT_SET_PIN6_RH] = { DT_IP6ADDR, DT_INET_SERVICE, DT_IP6ADDR, DT_INET_PROTO,
+			      DT_INET_SERVICE },
+	[NFT_SET_PIN6] = { DT_IP6ADDR, DT_INET_PROTO, DT_INET_SERVICE, 0 },
 };
-static const char *const set_base_name[NFT_SET_COUNT] = {
-	"dnat4_rh", "dnat4", "fwd4_rh", "fwd4",
+static const char *const set_base_name[NFT_SET_ALL] = {
+	"dnat4_rh", "dnat4", "fwd4_rh", "fwd4", "pin6_rh", "pin6",
 };
 
 static bool
@@ -104,10 +110,31 @@ nft_layout_init(struct nft_layout *l, const struct config *cfg, bool timeouts)
 		rc |= name_or(l->forward_chain, cfg->upnp_forward_chain, "miniupnpd");
 		rc |= name_or(l->nat_chain, cfg->upnp_nat_chain, "prerouting_miniupnpd");
 	}
-	for (i = 0; i < NFT_SET_COUNT; i++)
+	for (i = 0; i < NFT_SET_ALL; i++)
 		rc |= str_printf(l->set_name[i], CFG_NAME_MAX, "%s%s",
 				 l->own ? "" : "igdd_", set_base_name[i]);
+	l->v6 = !cfg->ipv6_disable;
+	l->v6_block = l->v6 && l->own && cfg->ipv6_block_inbound;
+	l->pin_family = l->filter_family == NFPROTO_IPV4 ? NFPROTO_IPV6 : l->filter_family;
+	rc |= str_copy(l->ext_ifname6, sizeof(l->ext_ifname6),
+		       cfg->ext_ifname6[0] != '\0' ? cfg->ext_ifname6 : cfg->ext_ifname);
 	return rc < 0 ? -1 : 0;
+}
+
+bool
+nft_set_used(const struct nft_layout *l, enum nft_set_id id)
+{
+	return id < NFT_SET_COUNT || (l->v6 && id < NFT_SET_ALL);
+}
+
+bool
+nft_rule_used(const struct nft_layout *l, enum nft_rule_id id)
+{
+	if (id < NFT_RULE_COUNT)
+		return true;
+	if (id == NFT_RULE_PIN6_RH || id == NFT_RULE_PIN6)
+		return l->v6;
+	return l->v6_block && id < NFT_RULE_ALL;
 }
 
 const char *
@@ -117,8 +144,15 @@ nft_set_table(const struct nft_layout *l, enum nft_set_id id, uint16_t *family)
 		*family = l->nat_family;
 		return l->nat_table;
 	}
-	*family = l->filter_family;
+	*family = id >= NFT_SET_COUNT ? l->pin_family : l->filter_family;
 	return l->filter_table;
+}
+
+/* A pinhole restricted to a remote host or port: the interval set. */
+static bool
+pin_rh(const struct mapping *m)
+{
+	return nft_mapping_rh(m) || m->rport != 0;
 }
 
 bool
@@ -132,6 +166,10 @@ nft_mapping_sets(const struct mapping *m, enum nft_set_id *dnat, enum nft_set_id
 {
 	bool rh = nft_mapping_rh(m);
 
+	if (mapping_is_pinhole(m)) {
+		*dnat = *fwd = pin_rh(m) ? NFT_SET_PIN6_RH : NFT_SET_PIN6;
+		return;
+	}
 	*dnat = rh ? NFT_SET_DNAT4_RH : NFT_SET_DNAT4;
 	*fwd = rh ? NFT_SET_FWD4_RH : NFT_SET_FWD4;
 }
@@ -164,12 +202,44 @@ put_port(uint8_t *p, uint16_t port)
 	return 4;
 }
 
+/* A pinhole's key, or (end) the end of its interval: [rhost or all of
+ * IPv6 . rport or all ports .] iaddr . proto . iport. */
+static size_t
+pin_key(enum nft_set_id id, const struct mapping *m, uint8_t *key, bool end)
+{
+	bool rh = pin_rh(m);
+	size_t n = 0;
+
+	if (!mapping_is_pinhole(m) || rh != (id == NFT_SET_PIN6_RH))
+		return 0;
+	if (rh) {
+		if (nft_mapping_rh(m))
+			memcpy(key, m->rhost, 16);
+		else
+			memset(key, end ? 0xff : 0, 16);
+		n = 16 + put_port(key + 16, m->rport != 0 ? m->rport : end ? 65535 : 0);
+	}
+	memcpy(key + n, m->iaddr, 16);
+	n += 16;
+	n += put_proto(key + n, m->proto);
+	n += put_port(key + n, m->iport);
+	return n;
+}
+
+size_t
+nft_elem_key_end(enum nft_set_id id, const struct mapping *m, uint8_t key[NFT_KEY_MAX])
+{
+	return id == NFT_SET_PIN6_RH ? pin_key(id, m, key, true) : 0;
+}
+
 size_t
 nft_elem_key(enum nft_set_id id, const struct mapping *m, uint8_t key[NFT_KEY_MAX])
 {
 	bool rh = nft_mapping_rh(m);
 	size_t n = 0;
 
+	if (id >= NFT_SET_COUNT)
+		return pin_key(id, m, key, false);
 	if (!addr_is_v4(m->iaddr) || (rh && !addr_is_v4(m->rhost)))
 		return 0;
 	switch (id) {
@@ -318,6 +388,8 @@ elem_add(struct nftnl_set *s, const struct nft_layout *l, enum nft_set_id id, ui
 	if (e == NULL)
 		return -1;
 	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, (uint32_t)kl);
+	if ((kl = nft_elem_key_end(id, m, key)) > 0)
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY_END, key, (uint32_t)kl);
 	if (type == NFT_MSG_NEWSETELEM) {
 		if (set_is_map(id)) {
 			dl = nft_elem_data(m, data);
@@ -327,8 +399,9 @@ elem_add(struct nftnl_set *s, const struct nft_layout *l, enum nft_set_id id, ui
 		 * when igdd is killed: the DNAT element is what lets a flow
 		 * in.  Forward elements carry no timeout because several
 		 * mappings may share one (same internal side); igdd removes
-		 * them when the last user goes, and a start flushes them. */
-		if (l->timeouts && set_is_map(id) && m->expires != 0) {
+		 * them when the last user goes, and a start flushes them.
+		 * A pinhole's element is the whole pinhole: it times out. */
+		if (l->timeouts && (set_is_map(id) || id >= NFT_SET_COUNT) && m->expires != 0) {
 			uint64_t left = m->expires > now_ms ? m->expires - now_ms : 0;
 
 			nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_TIMEOUT, left + NFT_GRACE_MS);
@@ -504,12 +577,19 @@ nft_msg_set(struct nft_batch *bt, const struct nft_layout *l, enum nft_set_id id
 		return -1;
 	if (type != NFT_MSG_NEWSET)
 		goto build;
-	for (i = 0; i < 4 && set_fields[id][i] != 0; i++) {
+	for (i = 0; i < SET_FIELDS_MAX && set_fields[id][i] != 0; i++) {
 		keytype = keytype << DT_BITS | set_fields[id][i];
-		keylen += 4;	/* each member padded to a register */
+		/* each member padded to a register */
+		keylen += set_fields[id][i] == DT_IP6ADDR ? 16 : 4;
 	}
-	/* No NFTA_SET_DESC concat field lengths: a hash set does not need
-	 * them (only interval concatenations do). */
+	/* No NFTA_SET_DESC concat field lengths for a hash set: only the
+	 * interval concatenation (pin6_rh) needs them, unpadded. */
+	if (id == NFT_SET_PIN6_RH) {
+		static const uint8_t field_len[] = { 16, 2, 16, 1, 2 };
+
+		nftnl_set_set_data(s, NFTNL_SET_DESC_CONCAT, field_len, sizeof(field_len));
+		flags |= NFT_SET_INTERVAL | NFT_SET_CONCAT;
+	}
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, keytype);
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, keylen);
 	if (set_is_map(id)) {
@@ -517,7 +597,7 @@ nft_msg_set(struct nft_batch *bt, const struct nft_layout *l, enum nft_set_id id
 		nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, DT_IPADDR << DT_BITS | DT_INET_SERVICE);
 		nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, 8);
 	}
-	if (l->timeouts && set_is_map(id))
+	if (l->timeouts && (set_is_map(id) || id >= NFT_SET_COUNT))
 		flags |= NFT_SET_TIMEOUT;
 	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, flags);
 	nftnl_set_set_u32(s, NFTNL_SET_ID, (uint32_t)id + 1);
@@ -600,25 +680,23 @@ e_iifname(struct nftnl_rule *r, const char *ifname)
 }
 
 static int
-e_nfproto_ipv4(struct nftnl_rule *r)
+e_nfproto(struct nftnl_rule *r, uint8_t v)
 {
-	uint8_t v = NFPROTO_IPV4;
-
 	if (e_meta(r, NFT_META_NFPROTO, NFT_REG_1) < 0)
 		return -1;
 	return e_cmp(r, NFT_CMP_EQ, &v, sizeof(v));
 }
 
-/* ct status dnat: only flows our (or any) DNAT rewrote. */
+/* ct KEY & mask != 0 */
 static int
-e_ct_dnat(struct nftnl_rule *r)
+e_ct_bits(struct nftnl_rule *r, uint32_t key, uint32_t mask)
 {
-	uint32_t mask = CT_STATUS_DST_NAT, zero = 0;
+	uint32_t zero = 0;
 	struct nftnl_expr *e;
 
 	e = nftnl_expr_alloc("ct");
 	if (e != NULL) {
-		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_STATUS);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
 	}
 	if (add_expr(r, e) < 0)
@@ -634,6 +712,13 @@ e_ct_dnat(struct nftnl_rule *r)
 	if (add_expr(r, e) < 0)
 		return -1;
 	return e_cmp(r, NFT_CMP_NEQ, &zero, 4);
+}
+
+/* ct status dnat: only flows our (or any) DNAT rewrote. */
+static int
+e_ct_dnat(struct nftnl_rule *r)
+{
+	return e_ct_bits(r, NFT_CT_STATUS, CT_STATUS_DST_NAT);
 }
 
 static int
@@ -666,20 +751,71 @@ e_dnat4(struct nftnl_rule *r)
 }
 
 static int
-e_accept(struct nftnl_rule *r)
+e_verdict(struct nftnl_rule *r, uint32_t verdict)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("immediate");
 
 	if (e != NULL) {
 		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, NF_ACCEPT);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, verdict);
 	}
 	return add_expr(r, e);
+}
+
+static int
+e_accept(struct nftnl_rule *r)
+{
+	return e_verdict(r, NF_ACCEPT);
 }
 
 #define IPV4_SADDR_OFF	12
 #define IPV4_DADDR_OFF	16
 #define TH_DPORT_OFF	2
+#define TH_SPORT_OFF	0
+#define IPV6_SADDR_OFF	8
+#define IPV6_DADDR_OFF	24
+#define CT_STATE_EST_REL	0x6	/* NF_CT_STATE_BIT(IP_CT_ESTABLISHED | IP_CT_RELATED) */
+
+/* The IPv6 rules of the forward chain, all from ext_ifname6:
+ *  pin6:    [ip6 saddr . th sport .] ip6 daddr . l4proto . th dport
+ *           -> lookup set -> accept
+ *  v6_est:  ct state established,related accept
+ *  v6_icmp: meta l4proto ipv6-icmp accept (errors, echo: RFC 4890)
+ *  v6_drop: drop */
+static int
+rule6_exprs(struct nftnl_rule *r, const struct nft_layout *l, enum nft_rule_id id)
+{
+	uint8_t icmp6 = IPPROTO_ICMPV6;
+	bool rh = id == NFT_RULE_PIN6_RH;
+
+	if (e_iifname(r, l->ext_ifname6) < 0 || e_nfproto(r, NFPROTO_IPV6) < 0)
+		return -1;
+	switch (id) {
+	case NFT_RULE_V6_EST:
+		return e_ct_bits(r, NFT_CT_STATE, CT_STATE_EST_REL) < 0 ? -1 : e_accept(r);
+	case NFT_RULE_V6_ICMP:
+		if (e_meta(r, NFT_META_L4PROTO, NFT_REG_1) < 0 ||
+		    e_cmp(r, NFT_CMP_EQ, &icmp6, sizeof(icmp6)) < 0)
+			return -1;
+		return e_accept(r);
+	case NFT_RULE_V6_DROP:
+		return e_verdict(r, NF_DROP);
+	default:
+		break;
+	}
+	if (rh && (e_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IPV6_SADDR_OFF, 16, NFT_REG32_00) < 0 ||
+		   e_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, TH_SPORT_OFF, 2, NFT_REG32_04) < 0))
+		return -1;
+	/* registers: [saddr 0-3, sport 4,] daddr, l4proto, dport */
+	if (e_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IPV6_DADDR_OFF, 16,
+		      rh ? NFT_REG32_05 : NFT_REG32_00) < 0 ||
+	    e_meta(r, NFT_META_L4PROTO, rh ? NFT_REG32_09 : NFT_REG32_04) < 0 ||
+	    e_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, TH_DPORT_OFF, 2,
+		      rh ? NFT_REG32_10 : NFT_REG32_05) < 0 ||
+	    e_lookup(r, l, rh ? NFT_SET_PIN6_RH : NFT_SET_PIN6, false) < 0)
+		return -1;
+	return e_accept(r);
+}
 
 /* The expressions of one rule, as `nft --debug=netlink` prints them:
  *  nat:     iifname . nfproto ipv4 . [ip saddr .] l4proto . th dport
@@ -700,7 +836,7 @@ rule_exprs(struct nftnl_rule *r, const struct nft_layout *l, enum nft_rule_id id
 		return -1;
 	if (!nat && e_ct_dnat(r) < 0)
 		return -1;
-	if (e_nfproto_ipv4(r) < 0)
+	if (e_nfproto(r, NFPROTO_IPV4) < 0)
 		return -1;
 	if (rh && e_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IPV4_SADDR_OFF, 4, reg++) < 0)
 		return -1;
@@ -724,7 +860,8 @@ int
 nft_msg_rule(struct nft_batch *bt, const struct nft_layout *l, enum nft_rule_id id)
 {
 	bool nat = id == NFT_RULE_DNAT4_RH || id == NFT_RULE_DNAT4;
-	uint16_t family = nat ? l->nat_family : l->filter_family;
+	uint16_t family = nat ? l->nat_family : id >= NFT_RULE_COUNT ? l->pin_family
+								       : l->filter_family;
 	struct nftnl_udata_buf *ud;
 	struct nftnl_rule *r;
 	struct nlmsghdr *nlh;
@@ -743,7 +880,7 @@ nft_msg_rule(struct nft_batch *bt, const struct nft_layout *l, enum nft_rule_id 
 		goto out;
 	nftnl_rule_set_data(r, NFTNL_RULE_USERDATA, nftnl_udata_buf_data(ud),
 			    nftnl_udata_buf_len(ud));
-	if (rule_exprs(r, l, id) < 0)
+	if ((id >= NFT_RULE_COUNT ? rule6_exprs(r, l, id) : rule_exprs(r, l, id)) < 0)
 		goto out;
 	nlh = msg_hdr(bt, NFT_MSG_NEWRULE, family, NLM_F_CREATE | NLM_F_APPEND);
 	nftnl_rule_nlmsg_build_payload(nlh, r);

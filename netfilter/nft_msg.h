@@ -9,8 +9,16 @@
  *     set fwd4      ipv4_addr . inet_proto . inet_service
  *     chain prerouting (nat, dstnat): two dnat lookups, restricted first
  *     chain forward (filter, policy accept): two set lookups, accept
+ *     set pin6      ipv6_addr . inet_proto . inet_service        (IPv6 pinholes)
+ *     set pin6_rh   ipv6_addr . inet_service . ipv6_addr . inet_proto . inet_service
+ *                   (flags interval: remote host prefix . remote port range)
+ *     chain forward also: two pinhole lookups, accept; with
+ *       ipv6_block_inbound, then established/related and ICMPv6 accepted
+ *       and the rest from ext_ifname6 dropped
  * Integration: the same maps/sets (prefixed igdd_) in the configured
- * tables, the same rules in the configured chains, tagged comment "igdd".
+ * tables, the same rules in the configured chains, tagged comment "igdd";
+ * with upnp_nftables_family_split the pinhole sets and rules go to the
+ * ip6 table of the filter table's name (same forward chain name).
  *
  * The forward sets are keyed on what the forward hook sees after DNAT:
  * the internal address and port.  `ct original proto-dst` (the external
@@ -44,7 +52,7 @@ struct nftnl_batch;
 
 #define NFT_TAG		"igdd"		/* rule comment marking igdd's rules */
 #define NFT_GRACE_MS	60000		/* element timeout beyond the lease */
-#define NFT_KEY_MAX	16		/* 4 registers */
+#define NFT_KEY_MAX	48		/* 12 registers: pin6_rh's key is 44 bytes */
 #define NFT_ELEMS_PER_MSG 64		/* keeps each message far below 64 KiB */
 
 enum nft_set_id {
@@ -52,7 +60,10 @@ enum nft_set_id {
 	NFT_SET_DNAT4,
 	NFT_SET_FWD4_RH,
 	NFT_SET_FWD4,
-	NFT_SET_COUNT,			/* room for dnat6/fwd6 */
+	NFT_SET_COUNT,			/* the IPv4 sets */
+	NFT_SET_PIN6_RH = NFT_SET_COUNT,	/* IPv6 pinholes (layout v6) */
+	NFT_SET_PIN6,
+	NFT_SET_ALL,
 };
 
 enum nft_rule_id {
@@ -60,7 +71,13 @@ enum nft_rule_id {
 	NFT_RULE_DNAT4,
 	NFT_RULE_FWD4_RH,		/* filter chain */
 	NFT_RULE_FWD4,
-	NFT_RULE_COUNT,
+	NFT_RULE_COUNT,			/* the IPv4 rules */
+	NFT_RULE_PIN6_RH = NFT_RULE_COUNT,	/* filter chain, layout v6 */
+	NFT_RULE_PIN6,
+	NFT_RULE_V6_EST,		/* own table with v6_block only */
+	NFT_RULE_V6_ICMP,
+	NFT_RULE_V6_DROP,
+	NFT_RULE_ALL,
 };
 
 /* Where igdd's objects live: one struct, filled from the config. */
@@ -70,8 +87,14 @@ struct nft_layout {
 	uint16_t filter_family, nat_family;	/* NFPROTO_INET or NFPROTO_IPV4 */
 	char filter_table[CFG_NAME_MAX], nat_table[CFG_NAME_MAX];
 	char forward_chain[CFG_NAME_MAX], nat_chain[CFG_NAME_MAX];
-	char set_name[NFT_SET_COUNT][CFG_NAME_MAX];
+	char set_name[NFT_SET_ALL][CFG_NAME_MAX];
 	char ext_ifname[IF_NAMESIZE];
+	/* IPv6 pinholes: off with ipv6_disable; their family (inet, or ip6
+	 * when the families are split), the interface (ext_ifname6), and
+	 * whether igdd drops what no pinhole lets in (own table only) */
+	bool v6, v6_block;
+	uint16_t pin_family;
+	char ext_ifname6[IF_NAMESIZE];
 };
 
 /* A transaction being built: BATCH_BEGIN, messages, BATCH_END. */
@@ -87,6 +110,9 @@ struct nft_batch {
 int nft_layout_init(struct nft_layout *l, const struct config *cfg, bool timeouts);
 /* "inet", "ip", ... for log lines. */
 const char *nft_family_name(uint16_t family);
+/* Does the layout have this set / rule? */
+bool nft_set_used(const struct nft_layout *l, enum nft_set_id id);
+bool nft_rule_used(const struct nft_layout *l, enum nft_rule_id id);
 /* The table (and its family) set id lives in. */
 const char *nft_set_table(const struct nft_layout *l, enum nft_set_id id, uint16_t *family);
 
@@ -95,9 +121,13 @@ const char *nft_set_table(const struct nft_layout *l, enum nft_set_id id, uint16
  * 0 if the mapping does not belong in that set (wrong family/rhost). */
 size_t nft_elem_key(enum nft_set_id id, const struct mapping *m, uint8_t key[NFT_KEY_MAX]);
 size_t nft_elem_data(const struct mapping *m, uint8_t data[NFT_KEY_MAX]);
+/* The end of an interval set's element (pin6_rh: the remote host's
+ * range and the remote port's); 0 for the other sets. */
+size_t nft_elem_key_end(enum nft_set_id id, const struct mapping *m, uint8_t key[NFT_KEY_MAX]);
 /* Has the mapping a remote-host restriction (rhost set, not ::)? */
 bool nft_mapping_rh(const struct mapping *m);
-/* The two sets a mapping belongs in: its dnat map and its forward set. */
+/* The two sets a mapping belongs in: its dnat map and its forward set.
+ * A pinhole has one: *dnat = *fwd = its pinhole set. */
 void nft_mapping_sets(const struct mapping *m, enum nft_set_id *dnat, enum nft_set_id *fwd);
 
 int nft_batch_start(struct nft_batch *bt, uint32_t seq);

@@ -225,6 +225,36 @@ fake_env_lans(struct igdd_ctx *ctx)
 		inet_pton(AF_INET, lans[k][2], &l->mask);
 	}
 	ctx->n_lan = (unsigned)k;
+	inet_pton(AF_INET6, "2001:db8:1::1", &ctx->lan[0].addr6[0].addr);
+	ctx->lan[0].addr6[0].plen = 64;
+	inet_pton(AF_INET6, "fe80::1", &ctx->lan[0].addr6[1].addr);
+	ctx->lan[0].addr6[1].plen = 64;
+	ctx->lan[0].n_addr6 = 2;
+	inet_pton(AF_INET6, "2001:db8:2::1", &ctx->lan[1].addr6[0].addr);
+	ctx->lan[1].addr6[0].plen = 64;
+	ctx->lan[1].n_addr6 = 1;
+}
+
+static bool
+fake_mac(void *arg, const struct in6_addr *a, uint8_t mac[6])
+{
+	struct fake_env *e = arg;
+	size_t i;
+
+	for (i = 0; i < e->n_neigh; i++)
+		if (addr_eq(&e->neigh[i].a, a)) {
+			memcpy(mac, e->neigh[i].mac, 6);
+			return true;
+		}
+	return false;
+}
+
+void
+fake_env_neigh(struct fake_env *e, const char *addr, const char *mac)
+{
+	if (e->n_neigh >= ARRAY_SIZE(e->neigh) || mac_parse(mac, e->neigh[e->n_neigh].mac) < 0)
+		abort();
+	e->neigh[e->n_neigh++].a = fake_addr(addr);
 }
 
 struct fake_env *
@@ -251,6 +281,7 @@ fake_env_start(struct fake_env *e)
 	if (e->s == NULL)
 		abort();
 	store_set_port_in_use_cb(e->s, fake_in_use, e);
+	store_set_mac_cb(e->s, fake_mac, e);
 	/* the machine running the tests is not the gateway of these LANs */
 	store_set_local_addr_cb(e->s, NULL, NULL);
 }

@@ -480,3 +480,96 @@ TEST(nft_layout_needs_ext_if)
 	CHECK_STR(l.nat_chain, "prerouting_miniupnpd");
 	CHECK(!l.own);
 }
+
+/* IPv6 pinholes: pin6 is daddr . proto . dport; pin6_rh an interval of
+ * [saddr or all of IPv6] . [sport or all ports] . daddr . proto . dport. */
+TEST(nft_pinhole_keys_and_sets)
+{
+	struct mapping m;
+	uint8_t key[NFT_KEY_MAX], end[NFT_KEY_MAX];
+	enum nft_set_id d, f;
+	struct nft_layout l;
+	struct nft_batch bt;
+	struct flat fl;
+	struct parsed p;
+	struct nftnl_set *s;
+	static const uint8_t daddr[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 0x10 };
+	static const uint8_t tail[8] = { 6, 0, 0, 0, 0, 22, 0, 0 };
+
+	mk_mapping(&m, IPPROTO_TCP, 7, "2001:db8:1::10", 22, NULL);
+	m.expires = 1000 + 30000;
+	CHECK(mapping_is_pinhole(&m));
+	nft_mapping_sets(&m, &d, &f);
+	CHECK(d == NFT_SET_PIN6 && f == NFT_SET_PIN6);
+	CHECK_EQ(nft_elem_key(NFT_SET_PIN6, &m, key), 24);
+	CHECK(memcmp(key, daddr, 16) == 0 && memcmp(key + 16, tail, 8) == 0);
+	CHECK_EQ(nft_elem_key(NFT_SET_PIN6_RH, &m, key), 0);
+	CHECK_EQ(nft_elem_key(NFT_SET_FWD4, &m, key), 0);
+	CHECK_EQ(nft_elem_key_end(NFT_SET_PIN6, &m, key), 0);
+	/* a remote port alone: any remote host, that port */
+	m.rport = 4000;
+	nft_mapping_sets(&m, &d, &f);
+	CHECK(d == NFT_SET_PIN6_RH);
+	CHECK_EQ(nft_elem_key(NFT_SET_PIN6_RH, &m, key), 44);
+	CHECK_EQ(nft_elem_key_end(NFT_SET_PIN6_RH, &m, end), 44);
+	CHECK(key[0] == 0 && end[0] == 0xff && end[15] == 0xff);
+	CHECK(key[16] == 0x0f && key[17] == 0xa0 && end[16] == 0x0f && end[17] == 0xa0);
+	CHECK(memcmp(key + 20, daddr, 16) == 0 && memcmp(end + 20, daddr, 16) == 0);
+	/* a remote host alone: that host, any port */
+	mk_mapping(&m, IPPROTO_TCP, 7, "2001:db8:1::10", 22, "2001:db8:ff::1");
+	CHECK_EQ(nft_elem_key_end(NFT_SET_PIN6_RH, &m, end), 44);
+	CHECK_EQ(nft_elem_key(NFT_SET_PIN6_RH, &m, key), 44);
+	CHECK(memcmp(key, end, 16) == 0 && key[16] == 0 && end[16] == 0xff && end[17] == 0xff);
+
+	/* messages: the element carries its timeout and its key end */
+	mk_layout(&l, false, true);
+	CHECK(l.v6 && nft_set_used(&l, NFT_SET_PIN6) && !nft_rule_used(&l, NFT_RULE_V6_DROP));
+	m.expires = 40000;
+	CHECK_EQ(nft_batch_start(&bt, 1), 0);
+	CHECK_EQ(nft_msg_elems(&bt, &l, NFT_SET_PIN6_RH, NFT_MSG_NEWSETELEM,
+			       (const struct mapping *const[]){ &m }, 1, 10000), 0);
+	CHECK_EQ(nft_msg_set(&bt, &l, NFT_SET_PIN6_RH, NFT_MSG_NEWSET), 0);
+	nft_batch_finish(&bt);
+	flatten(&bt, &fl);
+	CHECK_EQ(parse_elems(nth_msg(&fl, 1), &p), 0);
+	CHECK_STR(p.set, "pin6_rh");
+	CHECK_EQ(p.keylen, 44);
+	CHECK_EQ(p.timeout, 30000 + NFT_GRACE_MS);
+	s = nftnl_set_alloc();
+	CHECK(s != NULL && nftnl_set_nlmsg_parse(nth_msg(&fl, 2), s) == 0);
+	if (s != NULL) {
+		uint32_t flags = nftnl_set_get_u32(s, NFTNL_SET_FLAGS);
+		CHECK(flags & NFT_SET_INTERVAL);
+		CHECK(flags & NFT_SET_CONCAT);
+		CHECK(flags & NFT_SET_TIMEOUT);
+		CHECK_EQ(nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN), 44);
+		nftnl_set_free(s);
+	}
+	free(fl.buf);
+	nft_batch_free(&bt);
+}
+
+/* ipv6_block_inbound: three more rules in the own table; never when
+ * integrating (the router's chain decides); none with ipv6_disable. */
+TEST(nft_layout_ipv6_rules)
+{
+	struct nft_layout l;
+	struct config cfg;
+
+	conf_defaults(&cfg);
+	str_copy(cfg.ext_ifname, sizeof(cfg.ext_ifname), "wan0");
+	str_copy(cfg.ext_ifname6, sizeof(cfg.ext_ifname6), "wan6");
+	cfg.ipv6_block_inbound = true;
+	CHECK_EQ(nft_layout_init(&l, &cfg, true), 0);
+	CHECK_STR(l.ext_ifname6, "wan6");
+	CHECK(nft_rule_used(&l, NFT_RULE_PIN6) && nft_rule_used(&l, NFT_RULE_V6_DROP));
+	CHECK_EQ(l.pin_family, NFPROTO_INET);
+	cfg.fw_integrate = true;
+	cfg.upnp_nftables_family_split = true;
+	CHECK_EQ(nft_layout_init(&l, &cfg, true), 0);
+	CHECK(!nft_rule_used(&l, NFT_RULE_V6_DROP) && nft_rule_used(&l, NFT_RULE_PIN6_RH));
+	CHECK_EQ(l.pin_family, NFPROTO_IPV6);
+	cfg.ipv6_disable = true;
+	CHECK_EQ(nft_layout_init(&l, &cfg, true), 0);
+	CHECK(!nft_rule_used(&l, NFT_RULE_PIN6) && !nft_set_used(&l, NFT_SET_PIN6));
+}

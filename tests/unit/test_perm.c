@@ -130,10 +130,13 @@ TEST(perm_ipv6_clients)
 	struct perm_rule r[2];
 	struct in6_addr v6 = fake_addr("2001:db8::5");
 
-	rule(&r[0], true, 0, 65535, "192.168.0.0", 16, 0, 65535, NULL);
-	rule(&r[1], true, 80, 80, "0.0.0.0", 0, 0, 65535, NULL);
-	CHECK(!perm_allowed(r, 2, 1000, &v6, 1000, ""));
-	CHECK(perm_allowed(r, 2, 80, &v6, 1000, ""));
+	/* IPv4 rules, even /0, do not cover IPv6 clients: with no IPv6 (or
+	 * mac=) rule at all, an IPv6 client is allowed, as by miniupnpd,
+	 * which applies no rules to IPv6 */
+	rule(&r[0], false, 0, 65535, "192.168.0.0", 16, 0, 65535, NULL);
+	rule(&r[1], false, 0, 65535, "0.0.0.0", 0, 0, 65535, NULL);
+	CHECK(perm_allowed(r, 2, 1000, &v6, 1000, ""));
+	CHECK_EQ(perm_match(r, 2, 80, &v6, 1000, ""), -1);
 	free_rules(r, 2);
 }
 
