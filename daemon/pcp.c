@@ -6,8 +6,10 @@
  * mapping nonce owns a mapping (§11.2): the store checks it when asked
  * with STORE_F_CHECK_NONCE.
  *
- * IPv4 only for now: the internal and external addresses are IPv4-mapped
- * IPv6 addresses on the wire (§5) and in the store. */
+ * IPv4 (NAT): the internal and external addresses are IPv4-mapped IPv6
+ * addresses on the wire (§5) and in the store.  IPv6 (no NAT66): a MAP
+ * with an IPv6 internal address is a pinhole of the IPv6 firewall, whose
+ * assigned external address and port are the internal ones (§11.3). */
 #include <string.h>
 
 #include "ctx.h"
@@ -32,6 +34,8 @@ struct pcp_req {
 	size_t len_third_party, len_filter, len_desc, len_prefer_failure;
 	struct in6_addr third_party;
 	struct in6_addr filter_peer;	/* :: = no filter */
+	uint8_t filter_prefix;		/* as sent (0 = no filter) */
+	uint16_t filter_port;		/* remote peer port, 0 = any */
 	char desc[MAPPING_DESC_MAX];
 };
 
@@ -120,38 +124,48 @@ is_v4mapped_any(const struct in6_addr *a)
 }
 
 /* FILTER (§13.3): reserved, prefix length, remote peer port, remote peer
- * address.  The nftables back end restricts a mapping to one remote host,
- * so /128 (a v4-mapped host) is honoured and /0 means "no filter"; other
- * prefixes or a remote port cannot be expressed here and are refused with
- * UNSUPP_OPTION rather than silently widened or narrowed. */
+ * address; checked against the internal address by check_filter() once
+ * THIRD_PARTY is known. */
 static enum pcp_result
 parse_filter(struct pcp_req *q, const uint8_t *d)
 {
 	struct rd r;
-	uint8_t prefix;
-	uint16_t rport;
-	struct in6_addr peer;
 
 	rd_init(&r, d, 20);
 	rd_u8(&r);
-	prefix = rd_u8(&r);
-	rport = rd_u16(&r);
-	rd_bytes(&r, &peer, 16);
-	if (prefix > 128)
-		return PCP_MALFORMED_OPTION;
-	if (prefix == 0) {
+	q->filter_prefix = rd_u8(&r);
+	q->filter_port = rd_u16(&r);
+	rd_bytes(&r, &q->filter_peer, 16);
+	return q->filter_prefix > 128 ? PCP_MALFORMED_OPTION : PCP_SUCCESS;
+}
+
+/* The nftables back end restricts an IPv4 mapping to one remote host, a
+ * pinhole to one remote host and/or port: /128 (a host) is honoured and /0
+ * means "any host"; other prefixes, or a port on an IPv4 mapping, cannot
+ * be expressed and are refused with UNSUPP_OPTION rather than silently
+ * widened or narrowed.  §13.3: the filter's family must be the internal
+ * address's (a v4-mapped prefix covers at least the 96-bit mapping
+ * prefix).  Leaves filter_peer :: for "any host". */
+static enum pcp_result
+check_filter(struct pcp_req *q, const struct in6_addr *iaddr)
+{
+	bool v4 = addr_is_v4(iaddr);
+
+	if (q->opt_filter == NULL)
+		return PCP_SUCCESS;
+	if (q->filter_prefix == 0) {
+		/* any host; a pinhole keeps the port, IPv4 ignores it as ever */
 		memset(&q->filter_peer, 0, sizeof(q->filter_peer));
+		if (v4)
+			q->filter_port = 0;
 		return PCP_SUCCESS;
 	}
-	/* §13.3: the filter's family must be the internal address's, and a
-	 * v4-mapped prefix covers at least the 96-bit mapping prefix. */
-	if (!addr_is_v4(&peer) || prefix < 96)
+	if (addr_is_v4(&q->filter_peer) != v4 || (v4 && q->filter_prefix < 96))
 		return PCP_MALFORMED_OPTION;
-	if (prefix != 128 || rport != 0)
+	if (q->filter_prefix != 128 || (v4 && q->filter_port != 0))
 		return PCP_UNSUPP_OPTION;
-	if (is_v4mapped_any(&peer))
+	if (is_v4mapped_any(&q->filter_peer) || addr_is_any(&q->filter_peer))
 		return PCP_MALFORMED_OPTION;
-	q->filter_peer = peer;
 	return PCP_SUCCESS;
 }
 
@@ -290,10 +304,79 @@ map_delete(struct igdd_ctx *ctx, const struct pcp_req *q, const struct in6_addr 
 			a->lifetime = pcp_error_lifetime(a->result);
 		return;
 	}
-	a->eport = m->eport;
+	a->eport = mapping_is_pinhole(m) ? m->iport : m->eport;
 	a->result = result_from_store(store_del_as(ctx->store, m, &me), false);
-	if (a->result == PCP_SUCCESS && ctx->ext_addr.s_addr != 0)
+	if (a->result == PCP_SUCCESS && !addr_is_v4(iaddr))
+		a->ext_ip = *iaddr;	/* a pinhole: no translation */
+	else if (a->result == PCP_SUCCESS && ctx->ext_addr.s_addr != 0)
 		addr_from_v4(&a->ext_ip, ctx->ext_addr);
+}
+
+/* MAP of an IPv6 internal address: a pinhole (§11.3 for a firewall: the
+ * assigned external address and port are the internal ones; a different
+ * suggestion is a hint, a requirement with PREFER_FAILURE).  The nonce
+ * owns it as an IPv4 mapping; a new FILTER replaces the old one. */
+static void
+map_pin(struct igdd_ctx *ctx, const struct pcp_req *q, const struct in6_addr *iaddr,
+	const struct in6_addr *requester, struct pcp_answer *a)
+{
+	bool prefer_failure = q->opt_prefer_failure != NULL;
+	struct mapping_owner owner = { .addr = *requester, .proto = OWNER_PCP };
+	struct mapping req, *existing, *m = NULL;
+	unsigned flags = STORE_F_CHECK_NONCE;
+	char desc[32];
+	uint32_t lifetime;
+
+	if (q->proto != IPPROTO_TCP && q->proto != IPPROTO_UDP) {
+		a->result = PCP_UNSUPP_PROTOCOL;
+		return;
+	}
+	if (q->iport == 0) {
+		a->result = PCP_NOT_AUTHORIZED;	/* "all ports": refused by policy */
+		return;
+	}
+	if (prefer_failure && ((q->eport != 0 && q->eport != q->iport) ||
+			       (!addr_is_any(&q->ext_ip) && !addr_eq(&q->ext_ip, iaddr)))) {
+		a->result = PCP_CANNOT_PROVIDE_EXTERNAL;
+		return;
+	}
+	memset(&req, 0, sizeof(req));
+	memcpy(owner.nonce, q->nonce, PCP_NONCE_LEN);
+	req.proto = q->proto;
+	req.iaddr = iaddr;
+	req.iport = q->iport;
+	req.rhost = &q->filter_peer;
+	req.rport = q->filter_port;
+	req.enabled = true;
+	req.owner = &owner;
+	if (q->desc[0] != '\0')
+		req.desc = q->desc;
+	else if (str_printf(desc, sizeof(desc), "PCP %u %s", (unsigned)q->iport,
+			    proto_name(q->proto)) == 0)
+		req.desc = desc;
+	if (q->opt_third_party != NULL)
+		flags |= STORE_F_THIRD_PARTY;
+	existing = store_find_owned(ctx->store, q->proto, iaddr, q->iport, &owner);
+	if (existing == NULL &&
+	    store_find_internal_other(ctx->store, q->proto, iaddr, q->iport, &owner) != NULL) {
+		a->result = PCP_NOT_AUTHORIZED;	/* §11.3: another nonce's */
+		return;
+	}
+	if (existing != NULL && (!addr_eq(existing->rhost, req.rhost) || existing->rport != req.rport) &&
+	    store_del_as(ctx->store, existing, &owner) != ST_OK) {
+		a->result = PCP_NO_RESOURCES;
+		return;
+	}
+	lifetime = store_clamp_lifetime(ctx->store, q->lifetime);
+	a->result = result_from_store(store_pin_add(ctx->store, &req, lifetime, flags, &m),
+				      prefer_failure);
+	if (a->result != PCP_SUCCESS)
+		return;
+	a->eport = m->iport;
+	a->ext_ip = *iaddr;
+	a->lifetime = store_lease_left(ctx->store, m);
+	if (a->lifetime == 0 || a->lifetime > lifetime)
+		a->lifetime = lifetime;
 }
 
 static void
@@ -417,15 +500,19 @@ do_map(struct igdd_ctx *ctx, struct pcp_req *q, const struct in6_addr *from,
 			return PCP_NOT_AUTHORIZED;
 		iaddr = &q->third_party;
 	}
-	/* IPv6 internal addresses would be IPv6 firewall pinholes, which
-	 * this server does not control yet: refused as an operation that
-	 * is disabled (NOT_AUTHORIZED, a long-lifetime error) rather than
-	 * a transient failure the client would retry. */
-	if (!addr_is_v4(iaddr) || is_v4mapped_any(iaddr) ||
-	    ctx_lan_for_addr(ctx, addr_to_v4(iaddr)) == NULL)
+	if ((a->result = check_filter(q, iaddr)) != PCP_SUCCESS)
+		return a->result;
+	/* An internal address on no LAN (or IPv6 with ipv6_disable: no LAN
+	 * prefix is known then) is refused as an operation that is not
+	 * allowed (NOT_AUTHORIZED, a long-lifetime error) rather than a
+	 * transient failure the client would retry. */
+	if (addr_is_v4(iaddr) ? is_v4mapped_any(iaddr) || ctx_lan_for_addr(ctx, addr_to_v4(iaddr)) == NULL
+			      : ctx_lan_for_addr6(ctx, iaddr, 0) == NULL)
 		return PCP_NOT_AUTHORIZED;
 	if (q->lifetime == 0)
 		map_delete(ctx, q, iaddr, from, a);
+	else if (!addr_is_v4(iaddr))
+		map_pin(ctx, q, iaddr, from, a);
 	else
 		map_add(ctx, q, iaddr, from, a);
 	return a->result;

@@ -31,12 +31,23 @@ static int
 do_listen(int tcp, uint16_t port, const char *token, uint32_t seconds)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
 	uint64_t end = time_mono_ms() + (uint64_t)seconds * 1000;
-	int one = 1, s;
+	int one = 1, zero = 0, s;
+	bool v6 = true;
 
-	s = socket(AF_INET, tcp ? SOCK_STREAM : SOCK_DGRAM, 0);
+	/* IPv6 and IPv4 on one dual-stack socket, IPv4 alone without IPv6 */
+	s = socket(AF_INET6, tcp ? SOCK_STREAM : SOCK_DGRAM, 0);
+	if (s < 0 || setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero)) < 0) {
+		if (s >= 0)
+			close(s);
+		v6 = false;
+		s = socket(AF_INET, tcp ? SOCK_STREAM : SOCK_DGRAM, 0);
+	}
 	if (s < 0 || setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    bind(s, (struct sockaddr *)&sin, sizeof(sin)) < 0 || (tcp && listen(s, 64) < 0)) {
+	    (v6 ? bind(s, (struct sockaddr *)&sin6, sizeof(sin6))
+		: bind(s, (struct sockaddr *)&sin, sizeof(sin))) < 0 ||
+	    (tcp && listen(s, 64) < 0)) {
 		perror("probe listen");
 		return 1;
 	}
@@ -44,7 +55,7 @@ do_listen(int tcp, uint16_t port, const char *token, uint32_t seconds)
 	fflush(stdout);
 	while (time_mono_ms() < end) {
 		struct pollfd p = { .fd = s, .events = POLLIN };
-		struct sockaddr_in from;
+		struct sockaddr_in6 from;
 		socklen_t fl = sizeof(from);
 		char buf[512];
 
@@ -72,22 +83,28 @@ do_connect(int tcp, const char *src, const char *host, uint16_t port, uint32_t m
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
 	struct sockaddr_in ssin = { .sin_family = AF_INET };
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
+	struct sockaddr_in6 ssin6 = { .sin6_family = AF_INET6 };
+	bool v6 = strchr(host, ':') != NULL;	/* an IPv6 HOST (and SRC) */
 	struct pollfd p;
 	char buf[512];
 	ssize_t n;
 	int s;
 
-	if (inet_pton(AF_INET, host, &sin.sin_addr) != 1 ||
-	    (src != NULL && inet_pton(AF_INET, src, &ssin.sin_addr) != 1))
+	if ((v6 ? inet_pton(AF_INET6, host, &sin6.sin6_addr) : inet_pton(AF_INET, host, &sin.sin_addr)) != 1 ||
+	    (src != NULL && (v6 ? inet_pton(AF_INET6, src, &ssin6.sin6_addr)
+				: inet_pton(AF_INET, src, &ssin.sin_addr)) != 1))
 		return usage();
-	s = socket(AF_INET, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK, 0);
+	s = socket(v6 ? AF_INET6 : AF_INET, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK, 0);
 	if (s < 0)
 		return 1;
-	if (src != NULL && bind(s, (struct sockaddr *)&ssin, sizeof(ssin)) < 0) {
+	if (src != NULL && (v6 ? bind(s, (struct sockaddr *)&ssin6, sizeof(ssin6))
+			       : bind(s, (struct sockaddr *)&ssin, sizeof(ssin))) < 0) {
 		perror("probe bind");
 		return 1;
 	}
-	if (connect(s, (struct sockaddr *)&sin, sizeof(sin)) < 0 && errno != EINPROGRESS)
+	if ((v6 ? connect(s, (struct sockaddr *)&sin6, sizeof(sin6))
+		: connect(s, (struct sockaddr *)&sin, sizeof(sin))) < 0 && errno != EINPROGRESS)
 		return 1;
 	if (!tcp && send(s, "ping", 4, 0) < 0)
 		return 1;

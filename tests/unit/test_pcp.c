@@ -703,3 +703,76 @@ TEST(pcp_finds_its_own_mapping)
 	CHECK_EQ(result(e, C1, req, n, resp, &rl), PCP_NOT_AUTHORIZED);
 	fake_env_free(e);
 }
+
+/* PCP over IPv6: a MAP of an IPv6 internal address is a pinhole whose
+ * assigned external address and port are the internal ones (§11.3). */
+#define H6 "2001:db8:1::10"
+TEST(pcp_map_ipv6_pinhole)
+{
+	struct fake_env *e = env();
+	uint8_t req[256], resp[PMP_MAX_DATAGRAM];
+	struct in6_addr h6 = fake_addr(H6), ext;
+	struct mapping *m;
+	size_t n, rl;
+
+	n = map(req, H6, NONCE_A, IPPROTO_TCP, 8080, 9999, 600, NULL);
+	CHECK_EQ(result(e, H6, req, n, resp, &rl), PCP_SUCCESS);
+	CHECK_EQ(get32(resp + 4), 600);
+	CHECK_EQ(get16(resp + PCP_HDR_LEN + 18), 8080);	/* external port = internal */
+	memcpy(&ext, resp + PCP_HDR_LEN + 20, 16);
+	CHECK(addr_eq(&ext, &h6));
+	CHECK_EQ(store_pin_count(e->s), 1);
+	m = store_pin_nth(e->s, 0);
+	CHECK(m != NULL && m->iport == 8080 && fake_fw_has(&e->fw, IPPROTO_TCP, m->uid, 8080));
+	CHECK_EQ(store_count(e->s), 0);
+	/* same nonce: refreshed; another nonce: NOT_AUTHORIZED */
+	CHECK_EQ(result(e, H6, req, n, resp, &rl), PCP_SUCCESS);
+	CHECK_EQ(store_pin_count(e->s), 1);
+	n = map(req, H6, NONCE_B, IPPROTO_TCP, 8080, 0, 600, NULL);
+	CHECK_EQ(result(e, H6, req, n, resp, &rl), PCP_NOT_AUTHORIZED);
+	CHECK_EQ(result(e, H6, req, map(req, H6, NONCE_B, IPPROTO_TCP, 8080, 0, 0, NULL), resp, &rl),
+		 PCP_NOT_AUTHORIZED);
+	/* PREFER_FAILURE with another external port: no translation here */
+	n = map(req, H6, NONCE_A, IPPROTO_UDP, 5000, 5001, 600, NULL);
+	n = opt(req, n, PCP_OPT_PREFER_FAILURE, NULL, 0);
+	CHECK_EQ(result(e, H6, req, n, resp, &rl), PCP_CANNOT_PROVIDE_EXTERNAL);
+	/* lifetime 0 deletes it */
+	n = map(req, H6, NONCE_A, IPPROTO_TCP, 8080, 0, 0, NULL);
+	CHECK_EQ(result(e, H6, req, n, resp, &rl), PCP_SUCCESS);
+	CHECK_EQ(store_pin_count(e->s), 0);
+	CHECK(!fake_fw_has(&e->fw, IPPROTO_TCP, m->uid, 8080) || e->fw.n_del > 0);
+	/* not on a LAN prefix */
+	n = map(req, "2001:db8:9::1", NONCE_A, IPPROTO_TCP, 8080, 0, 600, NULL);
+	CHECK_EQ(result(e, "2001:db8:9::1", req, n, resp, &rl), PCP_NOT_AUTHORIZED);
+	fake_env_free(e);
+}
+
+TEST(pcp_map_ipv6_filter)
+{
+	struct fake_env *e = env();
+	uint8_t req[256], resp[PMP_MAX_DATAGRAM];
+	struct in6_addr peer = fake_addr("2001:db8:ff::7");
+	struct mapping *m;
+	size_t n, rl;
+
+	n = map(req, H6, NONCE_A, IPPROTO_UDP, 4500, 0, 600, NULL);
+	n = filter(req, n, 128, 4000, "2001:db8:ff::7");
+	CHECK_EQ(result(e, H6, req, n, resp, &rl), PCP_SUCCESS);
+	m = store_pin_nth(e->s, 0);
+	CHECK(m != NULL && addr_eq(m->rhost, &peer) && m->rport == 4000);
+	/* a new FILTER replaces the old one: still one pinhole */
+	n = map(req, H6, NONCE_A, IPPROTO_UDP, 4500, 0, 600, NULL);
+	n = filter(req, n, 0, 4001, "::");
+	CHECK_EQ(result(e, H6, req, n, resp, &rl), PCP_SUCCESS);
+	CHECK_EQ(store_pin_count(e->s), 1);
+	m = store_pin_nth(e->s, 0);
+	CHECK(m != NULL && addr_is_any(m->rhost) && m->rport == 4001);
+	/* a prefix the back end cannot express; the wrong family */
+	n = filter(req, map(req, H6, NONCE_A, IPPROTO_UDP, 4501, 0, 600, NULL), 64, 0,
+		   "2001:db8:ff::");
+	CHECK_EQ(result(e, H6, req, n, resp, &rl), PCP_UNSUPP_OPTION);
+	n = filter(req, map(req, H6, NONCE_A, IPPROTO_UDP, 4501, 0, 600, NULL), 128, 0,
+		   "198.51.100.1");
+	CHECK_EQ(result(e, H6, req, n, resp, &rl), PCP_MALFORMED_OPTION);
+	fake_env_free(e);
+}
