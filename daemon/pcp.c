@@ -47,6 +47,9 @@ struct pcp_answer {
 	struct in6_addr ext_ip;
 };
 
+static void map_request(const struct pcp_req *q, const struct in6_addr *iaddr,
+			struct mapping_owner *owner, char *desc, struct mapping *req);
+
 uint32_t
 pcp_error_lifetime(enum pcp_result r)
 {
@@ -340,20 +343,8 @@ map_pin(struct igdd_ctx *ctx, const struct pcp_req *q, const struct in6_addr *ia
 		a->result = PCP_CANNOT_PROVIDE_EXTERNAL;
 		return;
 	}
-	memset(&req, 0, sizeof(req));
-	memcpy(owner.nonce, q->nonce, PCP_NONCE_LEN);
-	req.proto = q->proto;
-	req.iaddr = iaddr;
-	req.iport = q->iport;
-	req.rhost = &q->filter_peer;
+	map_request(q, iaddr, &owner, desc, &req);
 	req.rport = q->filter_port;
-	req.enabled = true;
-	req.owner = &owner;
-	if (q->desc[0] != '\0')
-		req.desc = q->desc;
-	else if (str_printf(desc, sizeof(desc), "PCP %u %s", (unsigned)q->iport,
-			    proto_name(q->proto)) == 0)
-		req.desc = desc;
 	if (q->opt_third_party != NULL)
 		flags |= STORE_F_THIRD_PARTY;
 	existing = store_find_owned(ctx->store, q->proto, iaddr, q->iport, &owner);
@@ -377,6 +368,26 @@ map_pin(struct igdd_ctx *ctx, const struct pcp_req *q, const struct in6_addr *ia
 	a->lifetime = store_lease_left(ctx->store, m);
 	if (a->lifetime == 0 || a->lifetime > lifetime)
 		a->lifetime = lifetime;
+}
+
+/* The store request of a MAP: protocol, internal side, FILTER's peer, the
+ * nonce into owner, DESCRIPTION or "PCP <port> <proto>" (in desc[32]). */
+static void
+map_request(const struct pcp_req *q, const struct in6_addr *iaddr, struct mapping_owner *owner,
+	    char *desc, struct mapping *req)
+{
+	memset(req, 0, sizeof(*req));
+	req->proto = q->proto;
+	req->iaddr = iaddr;
+	req->iport = q->iport;
+	req->rhost = &q->filter_peer;
+	req->enabled = true;
+	memcpy(owner->nonce, q->nonce, PCP_NONCE_LEN);
+	req->owner = owner;
+	if (q->desc[0] != '\0')
+		req->desc = q->desc;
+	else if (str_printf(desc, 32, "PCP %u %s", (unsigned)q->iport, proto_name(q->proto)) == 0)
+		req->desc = desc;
 }
 
 static void
@@ -418,19 +429,7 @@ map_add(struct igdd_ctx *ctx, const struct pcp_req *q, const struct in6_addr *ia
 		return;
 	}
 
-	memset(&req, 0, sizeof(req));
-	req.proto = q->proto;
-	req.iaddr = iaddr;
-	req.iport = q->iport;
-	req.rhost = &q->filter_peer;
-	req.enabled = true;
-	memcpy(owner.nonce, q->nonce, PCP_NONCE_LEN);
-	req.owner = &owner;
-	if (q->desc[0] != '\0')
-		req.desc = q->desc;
-	else if (str_printf(desc, sizeof(desc), "PCP %u %s", (unsigned)q->iport,
-			    proto_name(q->proto)) == 0)
-		req.desc = desc;
+	map_request(q, iaddr, &owner, desc, &req);
 	/* §13.2: PREFER_FAILURE = the suggested port or nothing; with no
 	 * suggestion (0) any port will do. */
 	req.eport = q->eport != 0 ? q->eport : q->iport;

@@ -456,6 +456,17 @@ pmp_sendto(struct igdd_ctx *ctx, struct in_addr dst, uint16_t port, const uint8_
 	return 0;
 }
 
+/* Close fd after a failed set-up step: -1, errno kept. */
+static int
+close_fail(int fd)
+{
+	int e = errno;
+
+	close(fd);
+	errno = e;
+	return -1;
+}
+
 static int
 sock_open(struct pmp_sock *ps)
 {
@@ -479,12 +490,8 @@ sock_open(struct pmp_sock *ps)
 	    setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &mreq, sizeof(mreq)) < 0 ||
 	    setsockopt(fd, IPPROTO_IP, IP_MULTICAST_LOOP, &zero, sizeof(zero)) < 0 ||
 	    setsockopt(fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl, sizeof(ttl)) < 0 ||
-	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int e = errno;
-		close(fd);
-		errno = e;
-		return -1;
-	}
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return close_fail(fd);
 	return fd;
 }
 
@@ -514,12 +521,8 @@ sock_open6(const struct igdd_ctx *ctx, const struct pmp_sock *ps)
 	    setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &hops, sizeof(hops)) < 0 ||
 	    (!ctx->cfg.has_ipv6_listening_ip &&
 	     setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ps->name, (socklen_t)strlen(ps->name)) < 0) ||
-	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int e = errno;
-		close(fd);
-		errno = e;
-		return -1;
-	}
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return close_fail(fd);
 	return fd;
 }
 
