@@ -353,8 +353,12 @@ subscribe(struct http_conn *c, const struct http_request *req, const struct desc
 	uuid_t u;
 	char us[37];
 
+	struct in6_addr pa;
+
+	/* GENA over IPv6 is not served yet: its callbacks are IPv4 */
+	http_conn_peer_addr(c, &pa);
 	if (!req->nt.present || !mem_ieq(req->nt.p, req->nt.len, "upnp:event") ||
-	    !req->callback.present) {
+	    !req->callback.present || !addr_is_v4(&pa)) {
 		http_reply_error(c, 412, NULL);
 		return;
 	}

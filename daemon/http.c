@@ -501,6 +501,51 @@ http_feed_request(struct http_chunked *st, char *buf, size_t *len, size_t header
 	return r;
 }
 
+/* Host "[v6%zone]:port": ours?  ipv6_listening_ip, or a LAN interface's
+ * address. */
+static bool
+host6_ok(const struct igdd_ctx *ctx, const char *host, size_t len, uint16_t port)
+{
+	const char *close = memchr(host, ']', len), *pct;
+	char a[INET6_ADDRSTRLEN];
+	struct in6_addr in6;
+	size_t alen, rest;
+
+	if (close == NULL)
+		return false;
+	alen = (size_t)(close - host) - 1;
+	rest = len - (size_t)(close - host) - 1;
+	if ((pct = memchr(host + 1, '%', alen)) != NULL)
+		alen = (size_t)(pct - host) - 1;	/* the zone says nothing here */
+	if (rest > 0) {
+		unsigned long long p;
+
+		if (close[1] != ':' || parse_uint_n(close + 2, rest - 1, 1, 65535, &p) < 0 ||
+		    p != port)
+			return false;
+	}
+	if (str_copy_n(a, sizeof(a), host + 1, alen) < 0 || inet_pton(AF_INET6, a, &in6) != 1)
+		return false;
+	if (ctx->cfg.has_ipv6_listening_ip)
+		return addr_eq(&in6, &ctx->cfg.ipv6_listening_ip);
+	return ctx_lan_own_addr6(ctx, &in6);
+}
+
+bool
+http_peer_ok(const struct igdd_ctx *ctx, const struct sockaddr *peer, unsigned ifindex)
+{
+	const struct lan_iface *lan = ctx_lan_by_ifindex(ctx, ifindex);
+	const struct sockaddr_in6 *sin6 = (const void *)peer;
+	const struct sockaddr_in *sin = (const void *)peer;
+
+	if (peer->sa_family == AF_INET)
+		return ctx_lan_for_addr(ctx, sin->sin_addr) != NULL;
+	if (peer->sa_family != AF_INET6 || lan == NULL)
+		return false;
+	/* a v4-mapped peer cannot come through a V6ONLY listener */
+	return ctx_lan_for_addr6(ctx, &sin6->sin6_addr, ifindex) == lan;
+}
+
 bool
 http_host_ok(const struct igdd_ctx *ctx, const char *host, size_t len, uint16_t port)
 {
@@ -510,6 +555,8 @@ http_host_ok(const struct igdd_ctx *ctx, const char *host, size_t len, uint16_t 
 	struct in_addr in;
 	unsigned k;
 
+	if (len > 0 && host[0] == '[')
+		return host6_ok(ctx, host, len, port);
 	if (colon != NULL) {
 		unsigned long long p;
 
@@ -569,13 +616,17 @@ struct http_conn {
 	struct http_chunked chunked;	/* a chunked body is decoded as it comes */
 	char *out;
 	size_t out_len, out_off;
-	struct sockaddr_in peer, local;
+	union {
+		struct sockaddr_in in;
+		struct sockaddr_in6 in6;
+	} peer, local;
 	uint64_t deadline;		/* monotonic ms: the whole request */
 };
 
 struct http_listener {
 	struct loop_fd lfd;
 	struct http *srv;
+	unsigned ifindex;		/* IPv6: the LAN interface it is bound to */
 	bool open;
 };
 
@@ -592,6 +643,7 @@ struct http {
 	struct http_route routes[HTTP_MAX_ROUTES];
 	unsigned n_routes;
 	struct http_listener ls[CFG_MAX_LISTEN];	/* by LAN slot (ctx->lan) */
+	struct http_listener ls6[CFG_MAX_LISTEN];	/* IPv6, by LAN slot */
 	uint16_t port;
 	size_t header_max, body_max, in_max;
 	unsigned max_conns;
@@ -698,13 +750,34 @@ http_reply_error(struct http_conn *c, int status, const char *extra_headers)
 const struct sockaddr_in *
 http_conn_peer(const struct http_conn *c)
 {
-	return &c->peer;
+	return &c->peer.in;
 }
 
 const struct sockaddr_in *
 http_conn_local(const struct http_conn *c)
 {
-	return &c->local;
+	return &c->local.in;
+}
+
+void
+http_conn_peer_addr(const struct http_conn *c, struct in6_addr *out)
+{
+	if (c->peer.in6.sin6_family == AF_INET6)
+		*out = c->peer.in6.sin6_addr;
+	else
+		addr_from_v4(out, c->peer.in.sin_addr);
+}
+
+int
+http_conn_local_host(const struct http_conn *c, char *buf, size_t size)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (c->local.in6.sin6_family == AF_INET6)
+		return inet_ntop(AF_INET6, &c->local.in6.sin6_addr, a, sizeof(a)) == NULL ? -1
+		       : str_printf(buf, size, "[%s]", a);
+	return inet_ntop(AF_INET, &c->local.in.sin_addr, a, sizeof(a)) == NULL ? -1
+	       : str_printf(buf, size, "%s", a);
 }
 
 struct igdd_ctx *
@@ -888,7 +961,7 @@ listener_event(struct loop_fd *lfd, uint32_t events)
 
 	(void)events;
 	for (;;) {
-		struct sockaddr_in peer;
+		struct sockaddr_in6 peer;	/* room for either family */
 		socklen_t pl = sizeof(peer);
 		struct http_conn *c;
 		int fd = accept4(lfd->fd, (struct sockaddr *)&peer, &pl, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -900,7 +973,7 @@ listener_event(struct loop_fd *lfd, uint32_t events)
 				continue;
 			break;
 		}
-		if (peer.sin_family != AF_INET || ctx_lan_for_addr(ctx, peer.sin_addr) == NULL) {
+		if (!http_peer_ok(ctx, (struct sockaddr *)&peer, ls->ifindex)) {
 			ctx->stats.dropped_wan++;
 			close(fd);
 			continue;
@@ -919,7 +992,7 @@ listener_event(struct loop_fd *lfd, uint32_t events)
 		c->lfd.fd = fd;
 		c->lfd.cb = conn_event;
 		c->srv = h;
-		c->peer = peer;
+		memcpy(&c->peer, &peer, sizeof(c->peer));
 		pl = sizeof(c->local);
 		getsockname(fd, (struct sockaddr *)&c->local, &pl);
 		c->state = C_READ;
@@ -962,6 +1035,73 @@ open_listener(struct in_addr addr, uint16_t port, uint16_t *bound)
 	return fd;
 }
 
+/* [::]:port on lan's interface (SO_BINDTODEVICE: its addresses come and
+ * go), or ipv6_listening_ip when it is one of lan's.  fd or -1. */
+static int
+open_listener6(const struct igdd_ctx *ctx, const struct lan_iface *lan, uint16_t port)
+{
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
+	int one = 1, fd;
+	unsigned i;
+
+	if (ctx->cfg.has_ipv6_listening_ip) {
+		for (i = 0; i < lan->n_addr6; i++)
+			if (addr_eq(&lan->addr6[i].addr, &ctx->cfg.ipv6_listening_ip))
+				break;
+		if (i == lan->n_addr6) {
+			errno = EADDRNOTAVAIL;
+			return -1;
+		}
+		sin6.sin6_addr = ctx->cfg.ipv6_listening_ip;
+		if (IN6_IS_ADDR_LINKLOCAL(&sin6.sin6_addr))
+			sin6.sin6_scope_id = lan->ifindex;
+	}
+	fd = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0 ||
+	    (!ctx->cfg.has_ipv6_listening_ip &&
+	     setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, lan->name, (socklen_t)strlen(lan->name)) < 0) ||
+	    bind(fd, (struct sockaddr *)&sin6, sizeof(sin6)) < 0 || listen(fd, 128) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* The IPv6 listener of a slot, on the port IPv4 uses; a failure is
+ * logged, IPv4 goes on. */
+static void
+setup6(struct http *h, unsigned slot)
+{
+	struct igdd_ctx *ctx = h->ctx;
+	const struct lan_iface *lan = &ctx->lan[slot];
+	struct http_listener *ls = &h->ls6[slot];
+	int fd;
+
+	if (ctx->cfg.ipv6_disable || ls->open)
+		return;
+	if (ctx->cfg.has_ipv6_listening_ip && lan->n_addr6 == 0)
+		return;
+	fd = open_listener6(ctx, lan, h->port);
+	if (fd < 0) {
+		if (!ctx->cfg.has_ipv6_listening_ip || errno != EADDRNOTAVAIL)
+			log_warn("http: cannot listen on IPv6 port %u (%s)", h->port, lan->name);
+		return;
+	}
+	ls->lfd.fd = fd;
+	ls->lfd.cb = listener_event;
+	ls->srv = h;
+	ls->ifindex = lan->ifindex;
+	if (loop_fd_add(&ctx->loop, &ls->lfd, EPOLLIN) < 0) {
+		close(fd);
+		return;
+	}
+	ls->open = true;
+	log_info("http: listening on IPv6 port %u (%s)", h->port, lan->name);
+}
+
 int
 http_iface_setup(struct igdd_ctx *ctx, unsigned slot)
 {
@@ -976,8 +1116,10 @@ http_iface_setup(struct igdd_ctx *ctx, unsigned slot)
 	if (slot >= CFG_MAX_LISTEN || lan->gone)
 		return -1;
 	ls = &h->ls[slot];
-	if (ls->open)
+	if (ls->open) {
+		setup6(h, slot);
 		return 0;
+	}
 	fd = open_listener(lan->addr, h->port, &bound);
 	if (fd < 0) {
 		log_warn("http: cannot listen on %s port %u", lan->name, h->port);
@@ -994,7 +1136,9 @@ http_iface_setup(struct igdd_ctx *ctx, unsigned slot)
 	/* port 0: the kernel picks one for the first address, the others
 	 * reuse it so that one LOCATION port fits all. */
 	h->port = bound;
+	ls->ifindex = lan->ifindex;
 	log_info("http: listening on %s:%u (%s)", ADDR4_STR(lan->addr), h->port, lan->name);
+	setup6(h, slot);
 	return 0;
 }
 
@@ -1002,14 +1146,20 @@ void
 http_iface_teardown(struct igdd_ctx *ctx, unsigned slot)
 {
 	struct http *h = ctx->http;
-	struct http_listener *ls;
+	struct http_listener *ls[2];
+	unsigned k;
 
-	if (h == NULL || slot >= CFG_MAX_LISTEN || !h->ls[slot].open)
+	if (h == NULL || slot >= CFG_MAX_LISTEN)
 		return;
-	ls = &h->ls[slot];
-	loop_fd_del(&ctx->loop, &ls->lfd);
-	close(ls->lfd.fd);
-	ls->open = false;
+	ls[0] = &h->ls[slot];
+	ls[1] = &h->ls6[slot];
+	for (k = 0; k < 2; k++) {
+		if (!ls[k]->open)
+			continue;
+		loop_fd_del(&ctx->loop, &ls[k]->lfd);
+		close(ls[k]->lfd.fd);
+		ls[k]->open = false;
+	}
 	/* Requests under way on that address finish (or time out) on
 	 * their own connections. */
 }
