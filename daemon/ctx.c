@@ -90,6 +90,18 @@ ctx_lan_for_addr6(const struct igdd_ctx *ctx, const struct in6_addr *a, unsigned
 }
 
 bool
+ctx_lan_has_prefix6(const struct igdd_ctx *ctx)
+{
+	unsigned k, i;
+
+	for (k = 0; k < ctx->n_lan; k++)
+		for (i = 0; !ctx->lan[k].gone && i < ctx->lan[k].n_addr6; i++)
+			if (!IN6_IS_ADDR_LINKLOCAL(&ctx->lan[k].addr6[i].addr))
+				return true;
+	return false;
+}
+
+bool
 ctx_lan_own_addr6(const struct igdd_ctx *ctx, const struct in6_addr *a)
 {
 	unsigned k, i;

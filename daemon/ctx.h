@@ -108,6 +108,9 @@ const struct lan_iface *ctx_lan_by_ifindex(const struct igdd_ctx *ctx, unsigned 
  * NULL. */
 const struct lan_iface *ctx_lan_for_addr6(const struct igdd_ctx *ctx, const struct in6_addr *a,
 					  unsigned ifindex);
+/* Has any LAN interface a global or ULA IPv6 address (a prefix pinholes
+ * can be made in)? */
+bool ctx_lan_has_prefix6(const struct igdd_ctx *ctx);
 /* One of the LAN interfaces' own IPv6 addresses? */
 bool ctx_lan_own_addr6(const struct igdd_ctx *ctx, const struct in6_addr *a);
 

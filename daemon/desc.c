@@ -23,7 +23,17 @@ const struct desc_service desc_services[SVC_COUNT] = {
 	{ SVC_WANCFG, "WANCommonInterfaceConfig", 1, 1, 1, "/WANCfg.xml", "/ctl/CmnIfCfg",
 	  "/evt/CmnIfCfg" },
 	{ SVC_WANIPC, "WANIPConnection", 2, 1, 2, "/WANIPCn.xml", "/ctl/IPConn", "/evt/IPConn" },
+	/* miniupnpd's paths: clients hard-code them */
+	{ SVC_WANIP6FC, "WANIPv6FirewallControl", 1, 0, 2, "/WANIP6FC.xml", "/ctl/IP6FCtl",
+	  "/evt/IP6FCtl" },
 };
+
+/* Is WANIPv6FirewallControl in the tree: IGD:2, IPv6 on, a LAN prefix? */
+static bool
+ip6fc_on(const struct igdd_ctx *ctx)
+{
+	return !ctx->cfg.force_igd_desc_v1 && !ctx->cfg.ipv6_disable && ctx_lan_has_prefix6(ctx);
+}
 
 unsigned
 desc_igd_version(const struct igdd_ctx *ctx)
@@ -34,6 +44,8 @@ desc_igd_version(const struct igdd_ctx *ctx)
 unsigned
 desc_service_version(const struct igdd_ctx *ctx, const struct desc_service *s)
 {
+	if (s->id == SVC_WANIP6FC && !ip6fc_on(ctx))
+		return 0;
 	return ctx->cfg.force_igd_desc_v1 ? s->ver_v1 : s->ver_v2;
 }
 
@@ -206,6 +218,8 @@ condition(const struct igdd_ctx *ctx, const char *name, size_t n)
 		return desc_igd_version(ctx) >= 2;
 	if (n == 12 && memcmp(name, "PRESENTATION", 12) == 0)
 		return ctx->cfg.presentation_url[0] != '\0';
+	if (n == 5 && memcmp(name, "IP6FC", 5) == 0)
+		return ip6fc_on(ctx);
 	return -1;
 }
 
@@ -304,13 +318,12 @@ serve_description(struct http_conn *c, const struct http_request *req, const voi
 {
 	struct igdd_ctx *ctx = http_conn_ctx(c);
 	const char *path = arg;
-	char base[64], a[INET_ADDRSTRLEN];
+	char base[96], a[INET6_ADDRSTRLEN + 2];
 	size_t len;
 	char *doc;
 
-	if (str_printf(base, sizeof(base), "http://%s:%u/",
-		       inet_ntop(AF_INET, &http_conn_local(c)->sin_addr, a, sizeof(a)),
-		       http_port(ctx)) < 0 ||
+	if (http_conn_local_host(c, a, sizeof(a)) < 0 ||
+	    str_printf(base, sizeof(base), "http://%s:%u/", a, http_port(ctx)) < 0 ||
 	    (doc = desc_render(ctx, path, base, &len)) == NULL) {
 		http_reply_error(c, 404, NULL);
 		return;

@@ -12,6 +12,7 @@ enum desc_svc {
 	SVC_L3F = 0,		/* Layer3Forwarding:1 */
 	SVC_WANCFG,		/* WANCommonInterfaceConfig:1 */
 	SVC_WANIPC,		/* WANIPConnection:2 (1 with force_igd_desc_v1) */
+	SVC_WANIP6FC,		/* WANIPv6FirewallControl:1, IGD:2 with IPv6 only */
 	SVC_COUNT
 };
 
@@ -19,7 +20,7 @@ struct desc_service {
 	enum desc_svc id;
 	const char *type;	/* "WANIPConnection" */
 	unsigned ver_v2;	/* version served by an IGD:2 device */
-	unsigned ver_v1;	/* version served with force_igd_desc_v1 */
+	unsigned ver_v1;	/* version served with force_igd_desc_v1 (0: none) */
 	unsigned device;	/* 0 root, 1 WANDevice, 2 WANConnectionDevice */
 	const char *scpd;	/* "/WANIPCn.xml" */
 	const char *control;	/* "/ctl/IPConn" */
@@ -30,6 +31,9 @@ extern const struct desc_service desc_services[SVC_COUNT];
 
 /* Version of the device tree we serve: 2, or 1 with force_igd_desc_v1. */
 unsigned desc_igd_version(const struct igdd_ctx *ctx);
+/* 0: the service is not in the tree we serve now (WANIPv6FirewallControl
+ * with IGD:1, with ipv6_disable, or while no LAN interface has a global
+ * or ULA IPv6 prefix: no pinhole could exist). */
 unsigned desc_service_version(const struct igdd_ctx *ctx, const struct desc_service *s);
 /* The service whose control / event URL path is this (NULL if none). */
 const struct desc_service *desc_service_by_control(const char *path);

@@ -38,6 +38,16 @@ igd_error_desc(int code)
 	case 402: return "Invalid Args";
 	case 501: return "Action Failed";
 	case 606: return "Action not authorized";
+	/* WANIPv6FirewallControl:1 (701-709, no clash with WANIPConnection) */
+	case 701: return "PinholeSpaceExhausted";
+	case 702: return "FirewallDisabled";
+	case 703: return "InboundPinholeNotAllowed";
+	case 704: return "NoSuchEntry";
+	case 705: return "ProtocolNotSupported";
+	case 706: return "InternalPortWildcardingNotAllowed";
+	case 707: return "ProtocolWildcardingNotAllowed";
+	case 708: return "WildCardNotPermittedInSrcIP";
+	case 709: return "NoTrafficReceived";
 	case 713: return "SpecifiedArrayIndexInvalid";
 	case 714: return "NoSuchEntryInArray";
 	case 715: return "WildCardNotPermittedInSrcIP";
@@ -244,7 +254,7 @@ control_post(struct http_conn *c, const struct http_request *req, const void *ar
 	call.svc = svc;
 	call.env = &env;
 	call.out = &out;
-	addr_from_v4(&call.requester, http_conn_peer(c)->sin_addr);
+	http_conn_peer_addr(c, &call.requester);
 	r = igd_dispatch(&call, env.action);
 	if (r != 0) {
 		log_debug("soap: %s.%s: error %d", svc->type, env.action, r);

@@ -81,6 +81,8 @@ struct store {
 	struct in6_addr mac_addr;
 	uint8_t mac[6];
 	bool mac_valid, mac_ok;
+	uint64_t guard_read_ms;		/* store_pin_firewall()'s last look */
+	bool guarded;
 
 	struct st_node **ihash;
 	size_t ihash_size, ihash_count;
@@ -2126,6 +2128,23 @@ store_pin_packets(struct store *s, const struct mapping *m, uint64_t *packets)
 	if (!has_fw(s) || s->ops->counters == NULL)
 		return -1;
 	return s->ops->counters(s->fw, m, packets);
+}
+
+bool
+store_pin_firewall(struct store *s)
+{
+	uint64_t now = time_mono_ms();
+
+	if (!has_fw(s) || s->ops->v6_guarded == NULL)
+		return true;
+	if (s->guard_read_ms == 0 || now - s->guard_read_ms >= 1000) {
+		int r = s->ops->v6_guarded(s->fw);
+
+		if (r >= 0)
+			s->guarded = r == 1;
+		s->guard_read_ms = now;
+	}
+	return s->guarded;
 }
 
 size_t

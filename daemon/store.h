@@ -238,6 +238,9 @@ enum store_result store_pin_del(struct store *s, struct mapping *m,
 /* Packets that went through m (the kernel element's counter).  0 / -1
  * (no backend, or the kernel cannot say). */
 int store_pin_packets(struct store *s, const struct mapping *m, uint64_t *packets);
+/* Is inbound IPv6 filtered, so that a pinhole means something (the
+ * backend's v6_guarded; no backend: yes)?  Read at most once a second. */
+bool store_pin_firewall(struct store *s);
 size_t store_pin_count(const struct store *s);
 /* nth pinhole in UniqueID order; NULL past the end. */
 struct mapping *store_pin_nth(struct store *s, size_t n);

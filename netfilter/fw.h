@@ -32,6 +32,12 @@ struct fw_ops {
 	 * firewall reload), idempotently; the caller then re-installs the
 	 * mappings with install_all.  0 / -1. */
 	int (*restore)(struct fw *fw);
+	/* Does the kernel drop unsolicited inbound IPv6, so that a pinhole
+	 * means something?  1: igdd's own drop (ipv6_block_inbound), the
+	 * router's chain igdd is integrated in, or a forward base chain of
+	 * an ip6/inet table with policy drop; 0: none seen; -1: error.
+	 * NULL in a backend that cannot tell (then: yes). */
+	int (*v6_guarded)(struct fw *fw);
 	/* Remove igdd's kernel state (clean stop) and free fw. */
 	void (*shutdown)(struct fw *fw, int remove_state);
 };

@@ -988,6 +988,46 @@ nomem:
 }
 
 static int
+chain_drop_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nftnl_chain *c = nftnl_chain_alloc();
+	bool *found = data;
+	uint32_t family;
+
+	if (c == NULL)
+		return MNL_CB_ERROR;
+	if (nftnl_chain_nlmsg_parse(nlh, c) == 0 && nftnl_chain_is_set(c, NFTNL_CHAIN_HOOKNUM) &&
+	    nftnl_chain_is_set(c, NFTNL_CHAIN_POLICY) &&
+	    nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM) == NF_INET_FORWARD &&
+	    nftnl_chain_get_u32(c, NFTNL_CHAIN_POLICY) == NF_DROP) {
+		family = nftnl_chain_get_u32(c, NFTNL_CHAIN_FAMILY);
+		if (family == NFPROTO_INET || family == NFPROTO_IPV6)
+			*found = true;
+	}
+	nftnl_chain_free(c);
+	return MNL_CB_OK;
+}
+
+static int
+nft_v6_guarded(struct fw *fw)
+{
+	char buf[REQ_BUF];
+	struct nlmsghdr *nlh;
+	bool found = false;
+
+	if (!fw->l.v6)
+		return 0;
+	if (fw->l.v6_block || !fw->l.own)
+		return 1;
+	/* One dump of the chains (a handful), at the rate of UPnP requests. */
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETCHAIN, NFPROTO_UNSPEC, NLM_F_DUMP,
+				    next_seq(fw, 1));
+	if (query(fw, nlh, chain_drop_cb, &found) < 0)
+		return -1;
+	return found ? 1 : 0;
+}
+
+static int
 nft_restore(struct fw *fw)
 {
 	return fw->l.own ? init_own(fw) : init_integrate(fw);
@@ -1011,5 +1051,6 @@ const struct fw_ops nft_ops = {
 	.counters = nft_counters,
 	.check = nft_check,
 	.restore = nft_restore,
+	.v6_guarded = nft_v6_guarded,
 	.shutdown = nft_shutdown,
 };

@@ -17,6 +17,8 @@
 
 #define TCP IPPROTO_TCP
 #define UDP IPPROTO_UDP
+#define H1 "2001:db8:1::10"
+#define H2 "2001:db8:1::20"
 
 static struct fake_env *
 env6(bool secure, bool lease)
@@ -329,4 +331,107 @@ TEST(pinhole_rule_syntax)
 	CHECK(addr_eq(&r.addr6, (struct in6_addr[]){ fake_addr("2001:db8:1::") }));
 	CHECK_EQ(conf_parse_perm(&r, "allow 1-2 MAC=AA:bb:cc:dd:ee:ff 3", msg, sizeof(msg)), 0);
 	CHECK(r.has_mac && r.mac[0] == 0xaa && r.mac[5] == 0xff);
+}
+
+/* --- WANIPv6FirewallControl:1 over the fake store --------------------- */
+
+#include "desc.h"
+#include "igd.h"
+#include "soap.h"
+
+/* One action from requester; its status, output in out. */
+static int
+fc_call(struct fake_env *e, const char *requester, const char *action, const char *args,
+	struct desc_buf *out)
+{
+	static struct soap_envelope env;
+	static char body[1024];
+	struct igd_call c;
+
+	memset(out, 0, sizeof(*out));
+	if (str_printf(body, sizeof(body), "<Envelope><Body><%s>%s</%s></Body></Envelope>",
+		       action, args, action) < 0 ||
+	    soap_parse_envelope(body, strlen(body), &env) != 0)
+		return -1;
+	memset(&c, 0, sizeof(c));
+	c.ctx = &e->ctx;
+	c.svc = &desc_services[SVC_WANIP6FC];
+	c.env = &env;
+	c.out = out;
+	c.requester = fake_addr(requester);
+	return igd_dispatch(&c, action);
+}
+
+/* The UniqueID in an AddPinhole answer. */
+static unsigned
+fc_uid(const struct desc_buf *out)
+{
+	const char *p = out->p != NULL ? strstr(out->p, "<UniqueID>") : NULL;
+
+	return p != NULL ? (unsigned)strtoul(p + 10, NULL, 10) : 0;
+}
+
+#define ADD(ic, port, proto, lease) \
+	"<RemoteHost></RemoteHost><RemotePort>0</RemotePort><InternalClient>" ic \
+	"</InternalClient><InternalPort>" port "</InternalPort><Protocol>" proto \
+	"</Protocol><LeaseTime>" lease "</LeaseTime>"
+
+TEST(wanip6fc_actions)
+{
+	struct fake_env *e = env6(true, false);
+	struct desc_buf out;
+	char args[128];
+	unsigned uid;
+
+	e->ctx.cfg.enable_upnp = true;
+	e->ctx.store = e->s;
+	CHECK_EQ(fc_call(e, H1, "GetFirewallStatus", "", &out), 0);
+	CHECK(out.p && strstr(out.p, "<FirewallEnabled>1</FirewallEnabled>") &&
+	      strstr(out.p, "<InboundPinholeAllowed>1</InboundPinholeAllowed>"));
+	desc_buf_free(&out);
+	/* argument errors as the service numbers them */
+	CHECK_EQ(fc_call(e, H1, "AddPinhole", ADD("", "8080", "6", "60"), &out), 708);
+	CHECK_EQ(fc_call(e, H1, "AddPinhole", ADD(H1, "0", "6", "60"), &out), 706);
+	CHECK_EQ(fc_call(e, H1, "AddPinhole", ADD(H1, "8080", "65535", "60"), &out), 707);
+	CHECK_EQ(fc_call(e, H1, "AddPinhole", ADD(H1, "8080", "1", "60"), &out), 705);
+	CHECK_EQ(fc_call(e, H1, "AddPinhole", ADD(H1, "8080", "6", "0"), &out), 402);
+	CHECK_EQ(fc_call(e, H1, "AddPinhole", ADD(H1, "8080", "6", "86401"), &out), 402);
+	CHECK_EQ(fc_call(e, H1, "AddPinhole", ADD("192.168.1.10", "8080", "6", "60"), &out), 402);
+	CHECK_EQ(fc_call(e, H1, "AddPinhole", ADD(H1, "80", "6", "60"), &out), 606);
+	/* another host's address: 606 (secure mode) */
+	CHECK_EQ(fc_call(e, H2, "AddPinhole", ADD(H1, "8080", "6", "60"), &out), 606);
+	CHECK_EQ(fc_call(e, H1, "AddPinhole", ADD(H1, "8080", "6", "60"), &out), 0);
+	uid = fc_uid(&out);
+	desc_buf_free(&out);
+	CHECK(uid != 0 && store_pin_find(e->s, (uint16_t)uid) != NULL);
+	/* the same pinhole: the same UniqueID */
+	CHECK_EQ(fc_call(e, H1, "AddPinhole", ADD(H1, "8080", "6", "120"), &out), 0);
+	CHECK_EQ(fc_uid(&out), uid);
+	desc_buf_free(&out);
+	str_printf(args, sizeof(args), "<UniqueID>%u</UniqueID>", uid);
+	/* nothing passed yet: 709; then the counter moves */
+	CHECK_EQ(fc_call(e, H1, "CheckPinholeWorking", args, &out), 709);
+	CHECK_EQ(fc_call(e, H1, "GetPinholePackets", args, &out), 0);
+	CHECK(out.p && strstr(out.p, "<PinholePackets>0</PinholePackets>"));
+	desc_buf_free(&out);
+	fake_fw_set_packets(&e->fw, IPPROTO_TCP, (uint16_t)uid, 7);
+	CHECK_EQ(fc_call(e, H1, "GetPinholePackets", args, &out), 0);
+	CHECK(out.p && strstr(out.p, "<PinholePackets>7</PinholePackets>"));
+	desc_buf_free(&out);
+	CHECK_EQ(fc_call(e, H1, "CheckPinholeWorking", args, &out), 0);
+	CHECK(out.p && strstr(out.p, "<IsWorking>1</IsWorking>"));
+	desc_buf_free(&out);
+	/* another host: 606 for everything; an unknown UniqueID: 704 */
+	str_printf(args, sizeof(args), "<UniqueID>%u</UniqueID><NewLeaseTime>300</NewLeaseTime>", uid);
+	CHECK_EQ(fc_call(e, H2, "UpdatePinhole", args, &out), 606);
+	CHECK_EQ(fc_call(e, H1, "UpdatePinhole", args, &out), 0);
+	CHECK_EQ(fc_call(e, H1, "UpdatePinhole",
+			 "<UniqueID>999</UniqueID><NewLeaseTime>300</NewLeaseTime>", &out), 704);
+	str_printf(args, sizeof(args), "<UniqueID>%u</UniqueID>", uid);
+	CHECK_EQ(fc_call(e, H2, "DeletePinhole", args, &out), 606);
+	CHECK_EQ(fc_call(e, H2, "GetPinholePackets", args, &out), 606);
+	CHECK_EQ(fc_call(e, H1, "DeletePinhole", args, &out), 0);
+	CHECK_EQ(fc_call(e, H1, "DeletePinhole", args, &out), 704);
+	CHECK_EQ(store_pin_count(e->s), 0);
+	fake_env_free(e);
 }
