@@ -207,6 +207,9 @@ TEST(pinhole_permission_rules_v6_and_mac)
 	/* the rules' own view */
 	CHECK(perm_uses_mac(e->ctx.cfg.perms, e->ctx.cfg.n_perms));
 	CHECK(!perm_allowed(e->ctx.cfg.perms, e->ctx.cfg.n_perms, 8000, a.iaddr, 8000, ""));
+	store_free(e->s);
+	e->s = NULL;
+	conf_free(&e->ctx.cfg);
 	fake_env_free(e);
 }
 
