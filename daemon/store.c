@@ -1044,6 +1044,8 @@ decide(struct store *s, struct mapping *cand, unsigned flags, struct st_node **e
 	*ex = NULL;
 	s->inuse_valid[0] = s->inuse_valid[1] = false;
 	s->mac_valid = false;
+	if (mapping_is_pinhole(cand))
+		return ST_E_NOT_LAN;	/* no NAT66: IPv6 goes through store_pin_add() */
 	old = cand->eport != 0 ? find_node(s, cand->proto, cand->eport, cand->rhost) : NULL;
 	r = client_verdict(s, cand, old == NULL || !addr_eq(old->m.iaddr, cand->iaddr));
 	if (r != ST_OK)

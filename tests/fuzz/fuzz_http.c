@@ -1,5 +1,7 @@
 /* fuzz_http.c - libFuzzer harness for the HTTP request parser, the chunked
- * body decoder, the Host check and the GENA header helpers it feeds. */
+ * body decoder, the Host check (IPv4 and IPv6 forms, zones), the peer
+ * check (an IPv6 peer taken from the input's first 16 bytes) and the GENA
+ * header helpers it feeds. */
 #include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -9,6 +11,7 @@
 #include "ctx.h"
 #include "events.h"
 #include "http.h"
+#include "util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -56,7 +59,27 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int r;
 
 	ctx.n_lan = 1;
+	ctx.lan[0].ifindex = 2;
 	ctx.lan[0].addr.s_addr = htonl(0xc0a84d01);
+	ctx.lan[0].mask.s_addr = htonl(0xffffff00);
+	ctx.lan[0].n_addr6 = 2;
+	ctx.lan[0].addr6[0].addr.s6_addr[0] = 0x20;	/* 2001:db8:1::1/64 */
+	ctx.lan[0].addr6[0].addr.s6_addr[1] = 0x01;
+	ctx.lan[0].addr6[0].addr.s6_addr[2] = 0x0d;
+	ctx.lan[0].addr6[0].addr.s6_addr[3] = 0xb8;
+	ctx.lan[0].addr6[0].addr.s6_addr[5] = 0x01;
+	ctx.lan[0].addr6[0].addr.s6_addr[15] = 0x01;
+	ctx.lan[0].addr6[0].plen = 64;
+	ctx.lan[0].addr6[1].addr.s6_addr[0] = 0xfe;	/* fe80::1/64 */
+	ctx.lan[0].addr6[1].addr.s6_addr[1] = 0x80;
+	ctx.lan[0].addr6[1].addr.s6_addr[15] = 0x01;
+	ctx.lan[0].addr6[1].plen = 64;
+	if (size >= 17) {
+		struct sockaddr_in6 p6 = { .sin6_family = AF_INET6 };
+
+		memcpy(&p6.sin6_addr, data, 16);
+		(void)http_peer_ok(&ctx, (struct sockaddr *)&p6, data[16] & 3);
+	}
 	/* small limits too, so that the limit paths are reached; the split
 	 * point comes from the last byte */
 	(void)feed(data, size, size > 0 ? (size_t)data[size - 1] * size / 255 : 0, 256, 512, &req, &buf);

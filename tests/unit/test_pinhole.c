@@ -438,3 +438,16 @@ TEST(wanip6fc_actions)
 	CHECK_EQ(store_pin_count(e->s), 0);
 	fake_env_free(e);
 }
+
+/* A port mapping to an IPv6 client does not exist (no NAT66): only
+ * store_pin_add() makes IPv6 state. */
+TEST(pinhole_no_nat66_mapping)
+{
+	struct fake_env *e = env6(false, false);
+	struct mapping r = fake_req(TCP, 8080, H1, 8080, "v6", OWNER_NATPMP);
+
+	CHECK_EQ(store_add(e->s, &r, 60, 0, NULL), ST_E_NOT_LAN);
+	CHECK_EQ(store_check(e->s, &r, 0), ST_E_NOT_LAN);
+	CHECK_EQ(store_count(e->s) + store_pin_count(e->s), 0);
+	fake_env_free(e);
+}
