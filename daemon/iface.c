@@ -213,12 +213,18 @@ watch_fire(struct loop_timer *t)
 {
 	struct iface_watch *w = container_of(t, struct iface_watch, debounce);
 	struct igdd_ctx *ctx = w->ctx;
+	bool had6 = ctx_lan_has_prefix6(ctx);
 	unsigned k;
 
 	if (ctx->cfg.ext_ifname[0] != '\0')
 		ctx->ext_ifindex = if_nametoindex(ctx->cfg.ext_ifname);
-	if (iface_refresh_lan6(ctx))
-		log_debug("LAN IPv6 addresses changed");
+
+	if (iface_refresh_lan6(ctx) && had6 != ctx_lan_has_prefix6(ctx)) {
+		/* WANIPv6FirewallControl comes or goes: a new description */
+		ctx->configid++;
+		log_info("LAN IPv6 prefix %s: IPv6 pinholes %s", had6 ? "gone" : "up",
+			 had6 ? "no longer offered" : "offered");
+	}
 	if (!iface_refresh_ext(ctx))
 		return;
 	log_info("external interface %s: %s, address %s", ctx->cfg.ext_ifname,
