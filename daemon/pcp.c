@@ -12,6 +12,7 @@
  * assigned external address and port are the internal ones (§11.3). */
 #include <string.h>
 
+#include "ct.h"
 #include "ctx.h"
 #include "log.h"
 #include "pcp.h"
@@ -24,11 +25,14 @@ struct pcp_req {
 	uint8_t opcode;
 	uint32_t lifetime;
 	struct in6_addr client;		/* PCP client's IP address field */
-	/* MAP */
+	/* MAP and PEER */
 	uint8_t nonce[PCP_NONCE_LEN];
 	uint8_t proto;
 	uint16_t iport, eport;
 	struct in6_addr ext_ip;
+	/* PEER */
+	uint16_t pport;
+	struct in6_addr peer;
 	/* options */
 	const uint8_t *opt_third_party, *opt_prefer_failure, *opt_filter, *opt_desc;
 	size_t len_third_party, len_filter, len_desc, len_prefer_failure;
@@ -199,7 +203,8 @@ parse_options(struct pcp_req *q, struct rd *r)
 			return PCP_MALFORMED_OPTION;
 		switch (code) {
 		case PCP_OPT_THIRD_PARTY:	/* MAP, PEER; once; 16 bytes */
-			if (q->opcode != PCP_OP_MAP || q->opt_third_party != NULL || olen != 16)
+			if ((q->opcode != PCP_OP_MAP && q->opcode != PCP_OP_PEER) ||
+			    q->opt_third_party != NULL || olen != 16)
 				return PCP_MALFORMED_OPTION;
 			q->opt_third_party = start;
 			q->len_third_party = 4 + padded;
@@ -225,7 +230,7 @@ parse_options(struct pcp_req *q, struct rd *r)
 			q->len_filter = 4 + padded;
 			break;
 		case PCP_OPT_DESCRIPTION:	/* RFC 7220: MAP, PEER; once */
-			if (q->opcode != PCP_OP_MAP || q->opt_desc != NULL)
+			if ((q->opcode != PCP_OP_MAP && q->opcode != PCP_OP_PEER) || q->opt_desc != NULL)
 				return PCP_MALFORMED_OPTION;
 			q->opt_desc = start;
 			q->len_desc = 4 + padded;
@@ -480,25 +485,36 @@ map_add(struct igdd_ctx *ctx, const struct pcp_req *q, const struct in6_addr *ia
 		a->lifetime = lifetime;
 }
 
+/* The internal address of a MAP or PEER: the client's, or THIRD_PARTY's. */
+static enum pcp_result
+internal_address(const struct igdd_ctx *ctx, const struct pcp_req *q,
+		 const struct in6_addr *from, const struct in6_addr **iaddr)
+{
+	*iaddr = &q->client;
+	if (q->opt_third_party == NULL)
+		return PCP_SUCCESS;
+	/* §13.1: a THIRD_PARTY naming the sender itself is malformed. */
+	if (addr_eq(&q->third_party, from))
+		return PCP_MALFORMED_REQUEST;
+	/* §13.1: acting for another host is a privilege; igdd grants it
+	 * only with pcp_allow_thirdparty=yes, and only for hosts on our LANs
+	 * (the permission rules and secure mode are then the store's to
+	 * apply). */
+	if (!ctx->cfg.pcp_allow_thirdparty)
+		return PCP_NOT_AUTHORIZED;
+	*iaddr = &q->third_party;
+	return PCP_SUCCESS;
+}
+
 /* MAP (§11): the internal address is the client's, or THIRD_PARTY's. */
 static enum pcp_result
 do_map(struct igdd_ctx *ctx, struct pcp_req *q, const struct in6_addr *from,
        struct pcp_answer *a)
 {
-	const struct in6_addr *iaddr = &q->client;
+	const struct in6_addr *iaddr;
 
-	if (q->opt_third_party != NULL) {
-		/* §13.1: a THIRD_PARTY naming the sender itself is malformed. */
-		if (addr_eq(&q->third_party, from))
-			return PCP_MALFORMED_REQUEST;
-		/* §13.1: acting for another host is a privilege; igdd
-		 * grants it only with pcp_allow_thirdparty=yes, and only for
-		 * hosts on our LANs (the permission rules and secure mode are
-		 * then the store's to apply). */
-		if (!ctx->cfg.pcp_allow_thirdparty)
-			return PCP_NOT_AUTHORIZED;
-		iaddr = &q->third_party;
-	}
+	if ((a->result = internal_address(ctx, q, from, &iaddr)) != PCP_SUCCESS)
+		return a->result;
 	if ((a->result = check_filter(q, iaddr)) != PCP_SUCCESS)
 		return a->result;
 	/* An internal address on no LAN (or IPv6 with ipv6_disable: no LAN
@@ -531,8 +547,9 @@ write_map_body(struct wr *w, const uint8_t *nonce, uint8_t proto, uint16_t iport
 	wr_bytes(w, ext, 16);
 }
 
-/* The MAP success response: header, body, then the options we acted on
- * (§7.3: processed options are included in responses). */
+/* The MAP or PEER success response: header, body (PEER's with the
+ * remote peer), then the options we acted on (§7.3: processed options are
+ * included in responses; FILTER and PREFER_FAILURE are MAP's only). */
 static size_t
 map_response(const struct igdd_ctx *ctx, const struct pcp_req *q,
 	     const struct pcp_answer *a, uint8_t *resp)
@@ -540,8 +557,13 @@ map_response(const struct igdd_ctx *ctx, const struct pcp_req *q,
 	struct wr w;
 
 	wr_init(&w, resp, PCP_MAX_LEN);
-	write_header(ctx, &w, PCP_OP_MAP, PCP_SUCCESS, a->lifetime);
+	write_header(ctx, &w, q->opcode, PCP_SUCCESS, a->lifetime);
 	write_map_body(&w, q->nonce, q->proto, q->iport, a->eport, &a->ext_ip);
+	if (q->opcode == PCP_OP_PEER) {
+		wr_u16(&w, q->pport);
+		wr_zero(&w, 2);
+		wr_bytes(&w, &q->peer, 16);
+	}
 	if (q->opt_third_party != NULL)
 		wr_bytes(&w, q->opt_third_party, q->len_third_party);
 	if (q->opt_prefer_failure != NULL)
@@ -551,6 +573,68 @@ map_response(const struct igdd_ctx *ctx, const struct pcp_req *q,
 	if (q->opt_desc != NULL)
 		wr_bytes(&w, q->opt_desc, q->len_desc);
 	return w.err ? 0 : wr_len(&w);
+}
+
+/* PEER's opcode data (§12.1): the MAP fields, then the remote peer's
+ * port, 2 reserved bytes and address.  -1 when short. */
+static int
+parse_peer(struct pcp_req *q, struct rd *r)
+{
+	rd_bytes(r, q->nonce, PCP_NONCE_LEN);
+	q->proto = rd_u8(r);
+	rd_skip(r, 3);
+	q->iport = rd_u16(r);
+	q->eport = rd_u16(r);
+	rd_bytes(r, &q->ext_ip, 16);
+	q->pport = rd_u16(r);
+	rd_skip(r, 2);
+	rd_bytes(r, &q->peer, 16);
+	return r->err ? -1 : 0;
+}
+
+/* PEER (§12): the outbound flow of (protocol, internal endpoint) to the
+ * remote peer, looked up or created in conntrack through the store (the
+ * policy of a new mapping); its external address and port are reported.
+ * Lifetime 0 lets an existing flow end soon (§15). */
+static enum pcp_result
+do_peer(struct igdd_ctx *ctx, struct pcp_req *q, const struct in6_addr *from,
+	struct pcp_answer *a)
+{
+	struct mapping_owner who = { .addr = *from, .proto = OWNER_PCP };
+	const struct in6_addr *iaddr;
+	enum pcp_result r;
+	struct ct_peer p;
+	unsigned flags = 0;
+
+	/* §12.1: all ports and all protocols make no sense for a flow */
+	if (q->proto == 0 || q->iport == 0 || q->pport == 0 || addr_is_any(&q->peer))
+		return PCP_MALFORMED_REQUEST;
+	if (q->proto != IPPROTO_TCP && q->proto != IPPROTO_UDP)
+		return PCP_UNSUPP_PROTOCOL;
+	if ((r = internal_address(ctx, q, from, &iaddr)) != PCP_SUCCESS)
+		return r;
+	if (q->opt_third_party != NULL)
+		flags |= STORE_F_THIRD_PARTY;
+	if (addr_is_v4(&q->peer) != addr_is_v4(iaddr))
+		return PCP_MALFORMED_REQUEST;	/* §12.1: one family */
+	if (addr_is_v4(iaddr) && ctx->ext_addr.s_addr == 0)
+		return PCP_NETWORK_FAILURE;
+	memset(&p, 0, sizeof(p));
+	memcpy(who.nonce, q->nonce, PCP_NONCE_LEN);
+	p.proto = q->proto;
+	p.iaddr = *iaddr;
+	p.iport = q->iport;
+	p.peer = q->peer;
+	p.pport = q->pport;
+	p.want_eport = q->eport;
+	p.lifetime = q->lifetime != 0 ? store_clamp_lifetime(ctx->store, q->lifetime) : 0;
+	a->result = result_from_store(store_peer(ctx->store, &p, &who, flags), false);
+	if (a->result != PCP_SUCCESS)
+		return a->result;
+	a->lifetime = p.lifetime;
+	a->eport = p.eport;
+	a->ext_ip = p.ext;
+	return PCP_SUCCESS;
 }
 
 int
@@ -644,10 +728,17 @@ pcp_handle(struct igdd_ctx *ctx, const struct in6_addr *from,
 		*resplen = map_response(ctx, &q, &a, resp);
 		return *resplen != 0 ? 1 : -1;
 	case PCP_OP_PEER:
-		/* §12: PEER manages the lifetime of an outbound mapping made
-		 * by traffic.  The nftables back end has no per-flow lifetime
-		 * to set (conntrack owns it), so rather than pretend, igdd
-		 * answers the clear "not implemented" error of §7.4. */
+		if (parse_peer(&q, &r) < 0) {
+			res = PCP_MALFORMED_REQUEST;
+			break;
+		}
+		res = parse_options(&q, &r);
+		if (res == PCP_SUCCESS)
+			res = do_peer(ctx, &q, from, &a);
+		if (res != PCP_SUCCESS)
+			break;
+		*resplen = map_response(ctx, &q, &a, resp);
+		return *resplen != 0 ? 1 : -1;
 	default:
 		res = PCP_UNSUPP_OPCODE;
 		break;

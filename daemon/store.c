@@ -2132,6 +2132,33 @@ store_pin_packets(struct store *s, const struct mapping *m, uint64_t *packets)
 	return s->ops->counters(s->fw, m, packets);
 }
 
+enum store_result
+store_peer(struct store *s, struct ct_peer *p, const struct mapping_owner *who, unsigned flags)
+{
+	struct mapping cand = { .iaddr = &p->iaddr, .owner = who, .proto = p->proto,
+				.iport = p->iport };
+	enum store_result r;
+
+	s->mac_valid = false;
+	if ((r = client_verdict(s, &cand, true)) != ST_OK)
+		return r;
+	if (s->cfg->secure_mode && !(flags & STORE_F_THIRD_PARTY) &&
+	    !same_device(s, &who->addr, &p->iaddr))
+		return ST_E_SECURE;
+	if (addr_is_v4(&p->iaddr))
+		p->nat_addr = s->ctx->ext_addr;
+	if (!has_fw(s) || s->ops->peer == NULL)
+		return ST_E_FIREWALL;
+	if (s->ops->peer(s->fw, p) < 0) {
+		if (errno == EEXIST || errno == EBUSY)
+			return ST_E_NO_PORT;
+		log_warn("conntrack refused the PEER flow of port %u", p->iport);
+		s->stats.fw_errors++;
+		return ST_E_FIREWALL;
+	}
+	return ST_OK;
+}
+
 bool
 store_pin_firewall(struct store *s)
 {

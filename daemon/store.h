@@ -238,6 +238,15 @@ enum store_result store_pin_del(struct store *s, struct mapping *m,
 /* Packets that went through m (the kernel element's counter).  0 / -1
  * (no backend, or the kernel cannot say). */
 int store_pin_packets(struct store *s, const struct mapping *m, uint64_t *packets);
+/* PCP PEER (RFC 6887 12): the outbound flow of p (the backend's peer op,
+ * ct.h) for who, under the policy of a new mapping: the internal address
+ * is a LAN host, in secure mode one of who's own (STORE_F_THIRD_PARTY
+ * lifts that).  IPv4 flows are translated to the external address.
+ * ST_OK with p's external side set; ST_E_NO_PORT when no port is free;
+ * ST_E_FIREWALL when the kernel refuses (or cannot: no backend). */
+struct ct_peer;
+enum store_result store_peer(struct store *s, struct ct_peer *p,
+			     const struct mapping_owner *who, unsigned flags);
 /* Is inbound IPv6 filtered, so that a pinhole means something (the
  * backend's v6_guarded; no backend: yes)?  Read at most once a second. */
 bool store_pin_firewall(struct store *s);

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stddef.h>
 #include "../daemon/mapping.h"
+#include "ct.h"
 
 struct config;
 struct fw;
@@ -38,6 +39,9 @@ struct fw_ops {
 	 * an ip6/inet table with policy drop; 0: none seen; -1: error.
 	 * NULL in a backend that cannot tell (then: yes). */
 	int (*v6_guarded)(struct fw *fw);
+	/* PCP PEER: look up or create the outbound flow (ct.h).  0 / -1
+	 * with errno.  NULL: not supported. */
+	int (*peer)(struct fw *fw, struct ct_peer *p);
 	/* Remove igdd's kernel state (clean stop) and free fw. */
 	void (*shutdown)(struct fw *fw, int remove_state);
 };

@@ -1028,6 +1028,13 @@ nft_v6_guarded(struct fw *fw)
 }
 
 static int
+nft_peer(struct fw *fw, struct ct_peer *p)
+{
+	(void)fw;
+	return ct_peer(p);
+}
+
+static int
 nft_restore(struct fw *fw)
 {
 	return fw->l.own ? init_own(fw) : init_integrate(fw);
@@ -1052,5 +1059,6 @@ const struct fw_ops nft_ops = {
 	.check = nft_check,
 	.restore = nft_restore,
 	.v6_guarded = nft_v6_guarded,
+	.peer = nft_peer,
 	.shutdown = nft_shutdown,
 };

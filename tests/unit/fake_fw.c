@@ -168,6 +168,23 @@ fake_fw_has(const struct fake_fw *f, uint8_t proto, uint16_t eport, uint16_t ipo
 	return false;
 }
 
+/* conntrack as the kernel would answer a new flow: IPv4 translated to
+ * nat_addr and the suggested port (or the internal one), IPv6 not. */
+static int
+fake_peer(struct fw *fw, struct ct_peer *p)
+{
+	(void)fw;
+	if (addr_is_v4(&p->iaddr)) {
+		addr_from_v4(&p->ext, p->nat_addr);
+		p->eport = p->want_eport != 0 ? p->want_eport : p->iport;
+	} else {
+		p->ext = p->iaddr;
+		p->eport = p->iport;
+	}
+	p->created = true;
+	return 0;
+}
+
 static int
 fake_check(struct fw *fw)
 {
@@ -181,6 +198,7 @@ const struct fw_ops fake_fw_ops = {
 	.install_all = fake_install_all,
 	.counters = fake_counters,
 	.check = fake_check,
+	.peer = fake_peer,
 };
 
 /* --- the store fixture ------------------------------------------------ */

@@ -573,3 +573,79 @@ TEST(nft_layout_ipv6_rules)
 	CHECK_EQ(nft_layout_init(&l, &cfg, true), 0);
 	CHECK(!nft_rule_used(&l, NFT_RULE_PIN6) && !nft_set_used(&l, NFT_SET_PIN6));
 }
+
+/* PCP PEER's conntrack messages: a create carries both tuples, the
+ * timeout and (IPv4) the source NAT; the reply tuple's destination is
+ * read back as the flow's external side. */
+#include <linux/netfilter/nfnetlink_conntrack.h>
+#include "ct.h"
+
+static int
+ct_attr_cb(const struct nlattr *attr, void *data)
+{
+	const struct nlattr **tb = data;
+
+	if (mnl_attr_get_type(attr) <= CTA_MAX)
+		tb[mnl_attr_get_type(attr)] = attr;
+	return MNL_CB_OK;
+}
+
+TEST(ct_peer_messages)
+{
+	char buf[1024];
+	const struct nlattr *tb[CTA_MAX + 1] = { NULL };
+	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
+	struct nlattr *nest, *ip, *pr;
+	struct ct_peer p;
+	struct in6_addr ext, want;
+	uint16_t eport;
+	struct in_addr a;
+	size_t len;
+
+	memset(&p, 0, sizeof(p));
+	p.proto = IPPROTO_UDP;
+	addr_parse("192.168.77.10", &p.iaddr);
+	addr_parse("198.51.100.2", &p.peer);
+	p.iport = 9700;
+	p.pport = 80;
+	p.lifetime = 600;
+	inet_pton(AF_INET, "198.51.100.1", &p.nat_addr);
+	len = ct_msg(buf, sizeof(buf), IPCTNL_MSG_CT_NEW, 7, &p, true, 8700, 8700);
+	CHECK(len > 0);
+	CHECK_EQ(nlh->nlmsg_type, (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_NEW);
+	CHECK(nlh->nlmsg_flags & NLM_F_CREATE);
+	CHECK_EQ(mnl_attr_parse(nlh, sizeof(struct nfgenmsg), ct_attr_cb, tb), MNL_CB_OK);
+	CHECK(tb[CTA_TUPLE_ORIG] != NULL && tb[CTA_TUPLE_REPLY] != NULL &&
+	      tb[CTA_TIMEOUT] != NULL && tb[CTA_NAT_SRC] != NULL);
+	if (tb[CTA_TIMEOUT] != NULL)
+		CHECK_EQ(ntohl(mnl_attr_get_u32(tb[CTA_TIMEOUT])), 600);
+	/* a get has the original tuple only */
+	memset(tb, 0, sizeof(tb));
+	len = ct_msg(buf, sizeof(buf), IPCTNL_MSG_CT_GET, 8, &p, false, 0, 0);
+	CHECK_EQ(mnl_attr_parse(nlh, sizeof(struct nfgenmsg), ct_attr_cb, tb), MNL_CB_OK);
+	CHECK(tb[CTA_TUPLE_ORIG] != NULL && tb[CTA_TUPLE_REPLY] == NULL && tb[CTA_NAT_SRC] == NULL);
+	/* the kernel's answer: reply tuple peer -> 198.51.100.1:8700 */
+	memset(buf, 0, sizeof(buf));
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_NEW;
+	mnl_nlmsg_put_extra_header(nlh, sizeof(struct nfgenmsg));
+	nest = mnl_attr_nest_start(nlh, CTA_TUPLE_REPLY);
+	ip = mnl_attr_nest_start(nlh, CTA_TUPLE_IP);
+	mnl_attr_put(nlh, CTA_IP_V4_SRC, 4, &p.peer.s6_addr[12]);
+	mnl_attr_put(nlh, CTA_IP_V4_DST, 4, &p.nat_addr.s_addr);
+	mnl_attr_nest_end(nlh, ip);
+	pr = mnl_attr_nest_start(nlh, CTA_TUPLE_PROTO);
+	mnl_attr_put_u8(nlh, CTA_PROTO_NUM, IPPROTO_UDP);
+	mnl_attr_put_u16(nlh, CTA_PROTO_SRC_PORT, htons(80));
+	mnl_attr_put_u16(nlh, CTA_PROTO_DST_PORT, htons(8700));
+	mnl_attr_nest_end(nlh, pr);
+	mnl_attr_nest_end(nlh, nest);
+	CHECK_EQ(ct_parse_reply(nlh, &ext, &eport), 0);
+	a = p.nat_addr;
+	addr_from_v4(&want, a);
+	CHECK(addr_eq(&ext, &want));
+	CHECK_EQ(eport, 8700);
+	/* not a conntrack message */
+	nlh->nlmsg_type = NLMSG_ERROR;
+	CHECK_EQ(ct_parse_reply(nlh, &ext, &eport), -1);
+}
