@@ -426,6 +426,15 @@ bench_daemon() {
 		soap "$CTL" "$SVC" del "$LOAD_PORT" 100 >/dev/null
 	fi
 
+	# HTTP keep-alive: GetExternalIPAddress on a fresh connection against
+	# the second request on a kept-alive one, the two alternating.
+	if [ -z "$UPNP_NA" ]; then
+		_l=$(c1 "$BB/kaload" -n "$KA_PAIRS" -t 5000 "$CTL" "$SVC" 2>>"$LAB_DIR/bench.err")
+		for f in n fresh_med_us kept_med_us ratio ratio_bursts kept err; do
+			kv "ka_$f" "$(field $f "$_l")"
+		done
+	fi
+
 	pmp_tests 0 40000
 
 	COUNT=0 NEXT=$BASE_PORT ab_ready=0

@@ -150,6 +150,12 @@ END {
 	row("VmRSS before", "rss_kb_load0", "kb", "lower", "upnp", 0)
 	row("VmRSS after", "rss_kb_load1", "kb", "lower", "upnp", 0)
 
+	section("HTTP keep-alive (GetExternalIPAddress, " M["ka_pairs"] " pairs: a fresh connection, then a 2nd request on a kept-alive one)")
+	row("Fresh connection (connect to answer), median", "ka_fresh_med_us", "us", "lower", "upnp", 0)
+	row("2nd request on a kept-alive connection, median", "ka_kept_med_us", "us", "lower", "upnp", 0)
+	row("Kept / fresh (median over bursts of 20 pairs)", "ka_ratio", "", "", "upnp", 0)
+	row("2nd requests that went on the same connection", "ka_kept", "", "", "upnp", 0)
+
 	section("NAT-PMP / PCP (UDP 5351)")
 	row("Mappings during the tests \"at " mid "\"", "mid_count", "", "", "pmp", 0)
 	if (has("igdd", "mid_fill_via") || has("miniupnpd", "mid_fill_via")) {
@@ -344,6 +350,13 @@ END {
 		     V[ig, "conn_med_us_" max] + 0 <= 1.2 * V[ig, "conn_med_us_10"], \
 		     sprintf("%.2f× (%d µs vs %d µs)", V[ig, "conn_med_us_" max] / V[ig, "conn_med_us_10"], \
 			     V[ig, "conn_med_us_" max], V[ig, "conn_med_us_10"]))
+	else
+		goal(gt, -1, "not measured")
+
+	gt = "igdd: a 2nd request on a kept-alive connection costs ≤ 50% of a fresh connection's"
+	if (has(ig, "ka_ratio") && num(V[ig, "ka_ratio"]) && !has(ig, "upnp_na"))
+		goal(gt, V[ig, "ka_ratio"] <= 0.5, sprintf("%.0f%% (%d µs vs %d µs; bursts %s)", \
+		     V[ig, "ka_ratio"] * 100, V[ig, "ka_kept_med_us"], V[ig, "ka_fresh_med_us"], V[ig, "ka_ratio_bursts"]))
 	else
 		goal(gt, -1, "not measured")
 

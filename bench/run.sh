@@ -40,6 +40,7 @@ if [ "${BENCH_QUICK:-0}" = 1 ]; then
 	DELALL_BUDGET=${BENCH_DELALL_BUDGET:-20}
 	PHASE_BUDGET=${BENCH_PHASE_BUDGET:-10}
 	REPEAT=30 CONNS=100 PMP_N=50 RATE_SECS=1 LOAD_SECS=3
+	KA_PAIRS=100
 	AB_BUDGET=${BENCH_AB_BUDGET:-30} AB_CONNS=300
 	PMP_PAIR_BURSTS=${BENCH_PMPPAIR_BURSTS:-12}
 	BENCH_DEADLINE=${BENCH_DEADLINE:-400}
@@ -51,6 +52,7 @@ else
 	DELALL_BUDGET=${BENCH_DELALL_BUDGET:-45}
 	PHASE_BUDGET=${BENCH_PHASE_BUDGET:-15}
 	REPEAT=100 CONNS=300 PMP_N=200 RATE_SECS=3 LOAD_SECS=10
+	KA_PAIRS=300
 	AB_BUDGET=${BENCH_AB_BUDGET:-80} AB_CONNS=480
 	PMP_PAIR_BURSTS=${BENCH_PMPPAIR_BURSTS:-24}
 	BENCH_DEADLINE=${BENCH_DEADLINE:-840}
@@ -70,7 +72,7 @@ PMP_PAIR_GAP_MS=${BENCH_PMPPAIR_GAP_MS:-100}	# between those bursts
 PAIR_ADDR=$LAB_LAN.254	# miniupnpd's LAN address then (igdd's is GW_LAN)
 PMP_PAIR_KEEP=40	# seconds the daemons' phases leave it (it takes ~20)
 
-[ -x "$BB/soapload" ] && [ -x "$PROBE" ] || {
+[ -x "$BB/soapload" ] && [ -x "$BB/kaload" ] && [ -x "$PROBE" ] || {
 	echo "bench: build first: make igdd tools bench-tools" >&2; exit 1; }
 # lab_up's status is that of its last settle ping (absent on some hosts):
 # judge the lab by its namespaces instead.
@@ -106,6 +108,7 @@ pmp_pair
 	echo "meta.window=$WINDOW"
 	echo "meta.load_rps=$LOAD_RPS"
 	echo "meta.load_secs=$LOAD_SECS"
+	echo "meta.ka_pairs=$KA_PAIRS"
 	echo "meta.conns=$CONNS"
 	echo "meta.warmup=$WARMUP"
 	echo "meta.ab_rounds=$AB_ROUNDS"

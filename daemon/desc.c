@@ -135,7 +135,14 @@ desc_buf_printf(struct desc_buf *b, const char *fmt, ...)
 void
 desc_buf_escape(struct desc_buf *b, const char *s, size_t n)
 {
+	desc_buf_escape_n(b, s, n, 1);
+}
+
+void
+desc_buf_escape_n(struct desc_buf *b, const char *s, size_t n, unsigned times)
+{
 	size_t i, start = 0;
+	unsigned k;
 
 	for (i = 0; i < n; i++) {
 		const char *rep;
@@ -149,7 +156,11 @@ desc_buf_escape(struct desc_buf *b, const char *s, size_t n)
 		default: continue;
 		}
 		desc_buf_put(b, s + start, i - start);
-		desc_buf_puts(b, rep);
+		/* escaped again, "&lt;" is "&amp;lt;": one "amp;" per level */
+		desc_buf_put(b, "&", 1);
+		for (k = 1; k < times; k++)
+			desc_buf_put(b, "amp;", 4);
+		desc_buf_puts(b, rep + 1);
 		start = i + 1;
 	}
 	desc_buf_put(b, s + start, n - start);

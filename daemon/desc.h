@@ -62,6 +62,9 @@ void desc_buf_put(struct desc_buf *b, const char *s, size_t n);
 void desc_buf_puts(struct desc_buf *b, const char *s);
 void desc_buf_printf(struct desc_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void desc_buf_escape(struct desc_buf *b, const char *s, size_t n);
+/* The same, escaped times times over in one pass (2: an XML document
+ * carried in a string argument, as IGD:2 2.3.23 A_ARG_TYPE_PortListing). */
+void desc_buf_escape_n(struct desc_buf *b, const char *s, size_t n, unsigned times);
 void desc_buf_free(struct desc_buf *b);
 
 #endif

@@ -1,16 +1,20 @@
 /* http.c - a small non-blocking HTTP/1.1 server on the event loop, bound to
  * the LAN addresses only.  It knows no protocol: modules register routes
  * (a path, the methods it takes, a handler), and the UPnP descriptions,
- * SOAP control and GENA are such modules.  One request per connection (Connection: close), as
- * miniupnpd does; every limit answers 4xx/5xx and closes.  A body comes
- * with a Content-Length or chunked, decoded in the input buffer as it
- * arrives. */
+ * SOAP control and GENA are such modules.  Connections persist (HTTP/1.1
+ * keep-alive, pipelined requests answered in order) unless the client says
+ * "Connection: close" or speaks HTTP/1.0 without "Connection: keep-alive",
+ * up to HTTP_MAX_REQUESTS each; every limit answers 4xx/5xx and closes.  A
+ * body comes with a Content-Length or chunked, decoded in the input buffer
+ * as it arrives. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -75,6 +79,43 @@ field_colon(const char *p, const char *e)
 	return colon;
 }
 
+/* The next element of the comma-separated list at *pp (RFC 9110 5.6.1),
+ * its blanks trimmed: [*start, *stop); *pp moves past it.  false at the
+ * end of the list. */
+static bool
+list_element(const char **pp, const char *end, const char **start, const char **stop)
+{
+	const char *p = *pp, *comma, *e;
+
+	if (p >= end)
+		return false;
+	comma = memchr(p, ',', (size_t)(end - p));
+	e = comma ? comma : end;
+	while (p < e && (*p == ' ' || *p == '\t'))
+		p++;
+	while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
+		e--;
+	*start = p;
+	*stop = e;
+	*pp = comma ? comma + 1 : end;
+	return true;
+}
+
+/* The Connection header's options (RFC 9110 7.6.1), case-insensitive;
+ * every line counts.  Only "close" and "keep-alive" mean something to us. */
+static void
+connection_options(struct http_request *req, const char *v, size_t n)
+{
+	const char *p = v, *end = v + n, *o, *oe;
+
+	while (list_element(&p, end, &o, &oe)) {
+		if (mem_ieq(o, (size_t)(oe - o), "close"))
+			req->conn_close = true;
+		else if (mem_ieq(o, (size_t)(oe - o), "keep-alive"))
+			req->conn_keep_alive = true;
+	}
+}
+
 static int
 parse_header(struct http_request *req, const char *p, const char *e)
 {
@@ -105,6 +146,8 @@ parse_header(struct http_request *req, const char *p, const char *e)
 		set_hdr(&req->sid, v, (size_t)(ve - v));
 	else if (HDR("Timeout"))
 		set_hdr(&req->timeout, v, (size_t)(ve - v));
+	else if (HDR("Connection"))
+		connection_options(req, v, (size_t)(ve - v));
 	else if (HDR("Transfer-Encoding")) {
 		/* A second line would be joined to the first as one list;
 		 * no client sends two, and a request smuggler does. */
@@ -132,28 +175,20 @@ parse_header(struct http_request *req, const char *p, const char *e)
 static int
 transfer_codings(const char *v, size_t n, bool *chunked)
 {
-	const char *p = v, *end = v + n;
+	const char *p = v, *end = v + n, *c, *e;
 	bool other = false, any = false;
 
 	*chunked = false;
-	while (p < end) {
-		const char *comma = memchr(p, ',', (size_t)(end - p));
-		const char *e = comma ? comma : end;
-
-		while (p < e && (*p == ' ' || *p == '\t'))
-			p++;
-		while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
-			e--;
-		if (e > p) {		/* empty list elements are ignored */
+	while (list_element(&p, end, &c, &e)) {
+		if (e > c) {		/* empty list elements are ignored */
 			if (*chunked)
 				return 400;
 			any = true;
-			if (mem_ieq(p, (size_t)(e - p), "chunked"))
+			if (mem_ieq(c, (size_t)(e - c), "chunked"))
 				*chunked = true;
-			else if (!mem_ieq(p, (size_t)(e - p), "identity"))
+			else if (!mem_ieq(c, (size_t)(e - c), "identity"))
 				other = true;
 		}
-		p = comma ? comma + 1 : end;
 	}
 	if (!any)
 		return 400;
@@ -547,6 +582,14 @@ http_peer_ok(const struct igdd_ctx *ctx, const struct sockaddr *peer, unsigned i
 }
 
 bool
+http_wants_keep_alive(const struct http_request *req)
+{
+	if (req->conn_close)
+		return false;
+	return req->minor >= 1 || req->conn_keep_alive;
+}
+
+bool
 http_host_ok(const struct igdd_ctx *ctx, const char *host, size_t len, uint16_t port)
 {
 	const char *colon = memchr(host, ':', len);
@@ -603,24 +646,38 @@ http_server_string(void)
 
 /* ---------------------------------------------------------------- server */
 
-enum conn_state { C_READ, C_BUSY, C_WRITE };
+/* A connection reads a request (C_READ), a handler has it (C_BUSY), its
+ * answer waits for the peer to read (C_WRITE) or is all sent (C_SENT);
+ * then it reads the next request (keep-alive), or closes, after the last
+ * answer by reading what the peer still sends (C_LINGER). */
+enum conn_state { C_READ, C_BUSY, C_WRITE, C_SENT, C_LINGER };
 
 struct http_conn {
 	struct loop_fd lfd;
 	struct loop_timer timer;
 	struct http *srv;
-	struct http_conn *prev, *next;	/* accept order: the head is the oldest */
+	/* least recently active first: a connection moves to the tail
+	 * whenever it makes progress, so eviction takes the head's side */
+	struct http_conn *prev, *next;
 	enum conn_state state;
 	char *in;
 	size_t in_len;
 	struct http_chunked chunked;	/* a chunked body is decoded as it comes */
-	char *out;
-	size_t out_len, out_off;
+	char *out_head, *out_body;	/* the answer: status line + headers, body */
+	size_t head_len, body_len, out_off;	/* out_off runs over head, then body */
 	union {
 		struct sockaddr_in in;
 		struct sockaddr_in6 in6;
 	} peer, local;
+	struct in6_addr peer_addr;	/* the peer, v4-mapped for IPv4: its share */
 	uint64_t deadline;		/* monotonic ms: the whole request */
+	size_t req_len;			/* bytes of in[] the request being answered takes */
+	unsigned requests;		/* requests read on this connection */
+	bool eof;			/* the peer sends no more (it may still read) */
+	bool keep;			/* another request may follow this answer */
+	bool http10;			/* ... said with "Connection: keep-alive" */
+	bool in_handler;		/* a handler runs: a close waits for its return */
+	bool closing;			/* ... and is due then */
 };
 
 struct http_listener {
@@ -646,10 +703,11 @@ struct http {
 	struct http_listener ls6[CFG_MAX_LISTEN];	/* IPv6, by LAN slot */
 	uint16_t port;
 	size_t header_max, body_max, in_max;
-	unsigned max_conns;
+	unsigned max_conns, share;	/* at once; of them, one client's share */
 	uint64_t idle_ms;
 	struct http_conn *head, *tail;
 	unsigned n_conns;
+	size_t held;			/* answer bytes the kernel has not taken */
 	uint64_t evicted, timeouts, rejected;
 };
 
@@ -664,81 +722,259 @@ conn_arm(struct http_conn *c, uint64_t idle_ms)
 	loop_timer_set_at(l, &c->timer, t < c->deadline ? t : c->deadline);
 }
 
+static char *
+buf_dup(const char *p, size_t n)
+{
+	char *d = malloc(n);
+
+	if (d != NULL)
+		memcpy(d, p, n);
+	return d;
+}
+
+/* Bytes of the answer not yet taken by the kernel. */
+static size_t
+conn_out_left(const struct http_conn *c)
+{
+	return c->head_len + c->body_len - c->out_off;
+}
+
 static void
 conn_close(struct http_conn *c)
 {
 	struct http *h = c->srv;
 
+	if (c->in_handler) {
+		c->closing = true;	/* the handler's request points into c->in */
+		return;
+	}
+	if (c->state == C_WRITE)
+		h->held -= conn_out_left(c);
 	loop_timer_cancel(&h->ctx->loop, &c->timer);
 	loop_fd_del(&h->ctx->loop, &c->lfd);
 	close(c->lfd.fd);
 	DLIST_UNLINK(&h->head, &h->tail, c);
 	h->n_conns--;
 	free(c->in);
-	free(c->out);
+	free(c->out_head);
+	free(c->out_body);
 	free(c);
 }
 
+/* Close with a reset: what the kernel still holds of an unread answer is
+ * dropped at once rather than kept for a peer that does not read. */
 static void
+conn_abort(struct http_conn *c)
+{
+	struct linger lg = { 1, 0 };
+
+	setsockopt(c->lfd.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	conn_close(c);
+}
+
+/* Close; an unread answer with a reset. */
+static void
+conn_drop(struct http_conn *c)
+{
+	if (c->state == C_WRITE)
+		conn_abort(c);
+	else
+		conn_close(c);
+}
+
+static void
+conn_link_tail(struct http *h, struct http_conn *c)
+{
+	c->next = NULL;
+	c->prev = h->tail;
+	if (h->tail)
+		h->tail->next = c;
+	else
+		h->head = c;
+	h->tail = c;
+}
+
+/* c made progress: it moves to the tail, the side eviction takes last. */
+static void
+conn_touch(struct http_conn *c)
+{
+	struct http *h = c->srv;
+
+	if (h->tail == c)
+		return;
+	DLIST_UNLINK(&h->head, &h->tail, c);
+	conn_link_tail(h, c);
+}
+
+/* The connection to give up for a new one (of peer only, when not NULL):
+ * first the one whose answer has waited longest unread (or that is
+ * closing), then the one idle the longest; never one whose request a
+ * handler holds.  NULL when there is none. */
+static struct http_conn *
+conn_victim(const struct http *h, const struct in6_addr *peer)
+{
+	struct http_conn *c, *idle = NULL;
+
+	for (c = h->head; c != NULL; c = c->next) {
+		if (peer != NULL && !addr_eq(&c->peer_addr, peer))
+			continue;
+		if (c->state == C_WRITE || c->state == C_LINGER)
+			return c;
+		if (c->state == C_READ && idle == NULL)
+			idle = c;
+	}
+	return idle;
+}
+
+enum { W_WAIT, W_SENT, W_GONE };
+
+/* Send what the kernel takes.  W_WAIT while the answer waits for the peer
+ * to read (EPOLLOUT), W_SENT once it is all sent (C_SENT), W_GONE when the
+ * connection failed and was closed. */
+static int
 conn_write(struct http_conn *c)
 {
-	while (c->out_off < c->out_len) {
-		ssize_t n = send(c->lfd.fd, c->out + c->out_off, c->out_len - c->out_off,
-				 MSG_NOSIGNAL);
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
-			if (errno == EINTR)
-				continue;
-			return;		/* wait for EPOLLOUT */
+	while (conn_out_left(c) > 0) {
+		struct iovec iov[2];
+		struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 1 };
+		ssize_t n;
+
+		if (c->out_off < c->head_len) {
+			iov[0].iov_base = c->out_head + c->out_off;
+			iov[0].iov_len = c->head_len - c->out_off;
+			iov[1].iov_base = c->out_body;
+			iov[1].iov_len = c->body_len;
+			msg.msg_iovlen = c->body_len > 0 ? 2 : 1;
+		} else {
+			iov[0].iov_base = c->out_body + (c->out_off - c->head_len);
+			iov[0].iov_len = conn_out_left(c);
 		}
+		n = sendmsg(c->lfd.fd, &msg, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return W_WAIT;
 		if (n <= 0) {
 			conn_close(c);
-			return;
+			return W_GONE;
 		}
 		c->out_off += (size_t)n;
+		c->srv->held -= (size_t)n;
+		conn_touch(c);
+		conn_arm(c, c->srv->idle_ms);
 	}
-	shutdown(c->lfd.fd, SHUT_WR);
-	conn_close(c);
+	c->state = C_SENT;
+	return W_SENT;
+}
+
+/* Answers waiting for their readers may hold HTTP_HELD_MAX bytes all
+ * together; beyond, the one that has waited longest is reset (never
+ * keep, the one just queued). */
+static void
+held_trim(struct http *h, const struct http_conn *keep)
+{
+	while (h->held > HTTP_HELD_MAX) {
+		struct http_conn *c;
+
+		for (c = h->head; c != NULL; c = c->next)
+			if (c->state == C_WRITE && c != keep)
+				break;
+		if (c == NULL)
+			return;
+		h->evicted++;
+		conn_abort(c);
+	}
+}
+
+/* Queue the answer: head (the status line and headers) and body, both
+ * malloc'd (or NULL) and ours from now on; send what the kernel takes. */
+static void
+conn_answer(struct http_conn *c, char *head, size_t head_len, char *body, size_t body_len)
+{
+	struct http *h = c->srv;
+
+	c->out_head = head;
+	c->head_len = head_len;
+	c->out_body = body;
+	c->body_len = body_len;
+	c->out_off = 0;
+	c->state = C_WRITE;
+	h->held += head_len + body_len;
+	loop_fd_mod(&h->ctx->loop, &c->lfd, EPOLLOUT);
+	conn_arm(c, h->idle_ms);
+	switch (conn_write(c)) {
+	case W_WAIT:
+		held_trim(h, c);
+		break;
+	case W_SENT:
+		/* Outside a handler (a deferred answer) the caller is not
+		 * ours: the next request is taken from the loop, at once. */
+		if (!c->in_handler)
+			loop_timer_set(&h->ctx->loop, &c->timer, 0);
+		break;
+	}
+}
+
+/* The status line and headers of an answer, malloc'd; NULL on failure.
+ * connection: the Connection header line, or "". */
+static char *
+reply_head(int status, const char *extra_headers, const char *content_type, size_t body_len,
+	   const char *connection, size_t *len)
+{
+	char head[1024];
+
+	if (str_printf(head, sizeof(head),
+		       "HTTP/1.1 %d %s\r\n"
+		       "%s%s%s"
+		       "Content-Length: %zu\r\n"
+		       "%s"
+		       "Server: %s\r\n"
+		       "%s\r\n",
+		       status, http_reason(status),
+		       content_type ? "Content-Type: " : "", content_type ? content_type : "",
+		       content_type ? "\r\n" : "",
+		       body_len, connection, http_server_string(),
+		       extra_headers ? extra_headers : "") < 0)
+		return NULL;
+	*len = strlen(head);
+	return buf_dup(head, *len);
+}
+
+void
+http_reply_take(struct http_conn *c, int status, const char *extra_headers,
+		const char *content_type, char *body, size_t body_len)
+{
+	const char *connection = !c->keep ? "Connection: close\r\n"
+				 : c->http10 ? "Connection: keep-alive\r\n" : "";
+	char *head;
+	size_t hl;
+
+	if (c->state == C_WRITE || c->state == C_SENT) {
+		free(body);
+		return;		/* answered already */
+	}
+	head = reply_head(status, extra_headers, content_type, body_len, connection, &hl);
+	if (head == NULL) {
+		free(body);
+		conn_close(c);
+		return;
+	}
+	conn_answer(c, head, hl, body, body_len);
 }
 
 void
 http_reply(struct http_conn *c, int status, const char *extra_headers,
 	   const char *content_type, const char *body, size_t body_len)
 {
-	char head[1024];
-	size_t hl;
+	char *copy = NULL;
 
-	if (c->state == C_WRITE)
+	if (c->state == C_WRITE || c->state == C_SENT)
 		return;		/* answered already */
-	if (str_printf(head, sizeof(head),
-		       "HTTP/1.1 %d %s\r\n"
-		       "%s%s%s"
-		       "Content-Length: %zu\r\n"
-		       "Connection: close\r\n"
-		       "Server: %s\r\n"
-		       "%s\r\n",
-		       status, http_reason(status),
-		       content_type ? "Content-Type: " : "", content_type ? content_type : "",
-		       content_type ? "\r\n" : "",
-		       body_len, http_server_string(), extra_headers ? extra_headers : "") < 0) {
+	if (body_len > 0 && (copy = buf_dup(body, body_len)) == NULL) {
 		conn_close(c);
 		return;
 	}
-	hl = strlen(head);
-	free(c->out);
-	c->out = malloc(hl + body_len);
-	if (c->out == NULL) {
-		conn_close(c);
-		return;
-	}
-	memcpy(c->out, head, hl);
-	if (body_len > 0)
-		memcpy(c->out + hl, body, body_len);
-	c->out_len = hl + body_len;
-	c->out_off = 0;
-	c->state = C_WRITE;
-	loop_fd_mod(&c->srv->ctx->loop, &c->lfd, EPOLLOUT);
-	conn_arm(c, c->srv->idle_ms);
-	conn_write(c);
+	http_reply_take(c, status, extra_headers, content_type, copy, body_len);
 }
 
 void
@@ -759,13 +995,23 @@ http_conn_local(const struct http_conn *c)
 	return &c->local.in;
 }
 
+/* The address of a socket address of either family, v4-mapped for IPv4. */
+static void
+sa_addr(const void *sa, struct in6_addr *out)
+{
+	const struct sockaddr_in6 *sin6 = sa;
+	const struct sockaddr_in *sin = sa;
+
+	if (sin6->sin6_family == AF_INET6)
+		*out = sin6->sin6_addr;
+	else
+		addr_from_v4(out, sin->sin_addr);
+}
+
 void
 http_conn_peer_addr(const struct http_conn *c, struct in6_addr *out)
 {
-	if (c->peer.in6.sin6_family == AF_INET6)
-		*out = c->peer.in6.sin6_addr;
-	else
-		addr_from_v4(out, c->peer.in.sin_addr);
+	sa_addr(&c->peer, out);
 }
 
 int
@@ -861,11 +1107,138 @@ dispatch(struct http_conn *c, const struct http_request *req)
 }
 
 static void
+conn_free_answer(struct http_conn *c)
+{
+	free(c->out_head);
+	free(c->out_body);
+	c->out_head = c->out_body = NULL;
+	c->head_len = c->body_len = c->out_off = 0;
+}
+
+/* Close after the last answer (RFC 9112 9.6): our sending side first,
+ * then what the peer still sends (requests it pipelined past the last
+ * answer) is read and dropped until it closes too, for HTTP_LINGER_MS at
+ * most: closed with unread input, the kernel would reset the connection
+ * and the peer could lose the answer it has yet to read. */
+static void
+conn_linger(struct http_conn *c)
+{
+	struct http *h = c->srv;
+
+	shutdown(c->lfd.fd, SHUT_WR);
+	if (c->eof) {
+		conn_close(c);
+		return;
+	}
+	conn_free_answer(c);
+	c->state = C_LINGER;
+	loop_fd_mod(&h->ctx->loop, &c->lfd, EPOLLIN | EPOLLRDHUP);
+	loop_timer_set(&h->ctx->loop, &c->timer,
+		       h->idle_ms < HTTP_LINGER_MS ? h->idle_ms : HTTP_LINGER_MS);
+}
+
+/* C_LINGER: drop what comes; close at the peer's end of the stream. */
+static void
+conn_drain(struct http_conn *c)
+{
+	for (;;) {
+		ssize_t n = recv(c->lfd.fd, c->in, c->srv->in_max, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (n <= 0) {
+			conn_close(c);
+			return;
+		}
+	}
+}
+
+/* The answer is all sent: close, or make ready for the next request
+ * (keep-alive).  true when the connection stays. */
+static bool
+conn_next(struct http_conn *c)
+{
+	struct http *h = c->srv;
+
+	if (!c->keep) {
+		conn_linger(c);
+		return false;
+	}
+	conn_free_answer(c);
+	/* What follows the request (a pipelined one) moves to the front. */
+	memmove(c->in, c->in + c->req_len, c->in_len - c->req_len);
+	c->in_len -= c->req_len;
+	c->req_len = 0;
+	memset(&c->chunked, 0, sizeof(c->chunked));
+	c->state = C_READ;
+	c->deadline = time_mono_ms() + HTTP_REQUEST_DEADLINE_MS;
+	loop_fd_mod(&h->ctx->loop, &c->lfd, EPOLLIN | EPOLLRDHUP);
+	conn_arm(c, h->idle_ms);
+	return true;
+}
+
+/* Parse the request in c->in and hand it over: true when its answer
+ * was all sent at once (the next request may be waiting in c->in). */
+static bool
+conn_request(struct http_conn *c)
+{
+	struct http *h = c->srv;
+	struct http_request req;
+	int r = http_feed_request(&c->chunked, c->in, &c->in_len, h->header_max, h->body_max, &req);
+
+	/* Head and decoded body fit by construction; only a chunked body
+	 * at its limits, with its framing still to come, can fill the buffer. */
+	if (r == HTTP_PARSE_MORE && c->in_len >= h->in_max)
+		r = 413;
+	if (r == HTTP_PARSE_MORE) {
+		if (c->eof)
+			conn_close(c);	/* the stream ended before a whole request */
+		else
+			conn_arm(c, h->idle_ms);
+		return false;
+	}
+	c->state = C_BUSY;
+	c->requests++;
+	/* After a malformed request where the next one starts is unknown. */
+	c->keep = r == HTTP_PARSE_DONE && http_wants_keep_alive(&req) &&
+		  c->requests < HTTP_MAX_REQUESTS;
+	c->http10 = req.minor == 0;
+	c->req_len = r == HTTP_PARSE_DONE ? req.total_len : 0;
+	/* Stop reading; the answer path takes over (now or later). */
+	loop_fd_mod(&h->ctx->loop, &c->lfd, 0);
+	conn_arm(c, HTTP_REQUEST_DEADLINE_MS);
+	c->in_handler = true;
+	if (r != HTTP_PARSE_DONE) {
+		h->ctx->stats.dropped_malformed++;
+		if (r == 405)
+			reply_not_allowed(c, ~0u);
+		else
+			http_reply_error(c, r, NULL);
+	} else {
+		dispatch(c, &req);
+	}
+	c->in_handler = false;
+	if (c->closing) {
+		conn_close(c);
+		return false;
+	}
+	return c->state == C_SENT;
+}
+
+/* Answer the requests in c->in, one after the other, as long as each
+ * answer leaves at once (pipelining); then wait for bytes or the peer. */
+static void
+conn_serve(struct http_conn *c)
+{
+	while (conn_request(c) && conn_next(c))
+		;
+}
+
+static void
 conn_readable(struct http_conn *c)
 {
-	struct http_request req;
-	int r;
-
 	for (;;) {
 		ssize_t n;
 
@@ -876,35 +1249,20 @@ conn_readable(struct http_conn *c)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			break;
-		if (n <= 0) {
-			conn_close(c);	/* peer closed before a whole request */
+		if (n < 0) {
+			conn_close(c);
 			return;
 		}
+		if (n == 0) {
+			/* The peer's end of the stream, perhaps a half-close
+			 * right after its request: what came is parsed first. */
+			c->eof = true;
+			break;
+		}
 		c->in_len += (size_t)n;
+		conn_touch(c);
 	}
-	r = http_feed_request(&c->chunked, c->in, &c->in_len, c->srv->header_max, c->srv->body_max,
-			      &req);
-	/* Head and decoded body fit by construction; only a chunked body
-	 * at its limits, with its framing still to come, can fill the buffer. */
-	if (r == HTTP_PARSE_MORE && c->in_len >= c->srv->in_max)
-		r = 413;
-	if (r == HTTP_PARSE_MORE) {
-		conn_arm(c, c->srv->idle_ms);
-		return;
-	}
-	c->state = C_BUSY;
-	/* Stop reading; the answer path takes over (now or later). */
-	loop_fd_mod(&c->srv->ctx->loop, &c->lfd, 0);
-	conn_arm(c, HTTP_REQUEST_DEADLINE_MS);
-	if (r != HTTP_PARSE_DONE) {
-		c->srv->ctx->stats.dropped_malformed++;
-		if (r == 405)
-			reply_not_allowed(c, ~0u);
-		else
-			http_reply_error(c, r, NULL);
-		return;
-	}
-	dispatch(c, &req);
+	conn_serve(c);
 }
 
 static void
@@ -912,12 +1270,20 @@ conn_event(struct loop_fd *lfd, uint32_t events)
 {
 	struct http_conn *c = container_of(lfd, struct http_conn, lfd);
 
-	if (c->state == C_READ && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+	if (c->state == C_READ && (events & (EPOLLIN | EPOLLHUP | EPOLLERR))) {
 		conn_readable(c);
-	else if (c->state == C_WRITE && (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)))
-		conn_write(c);
-	else if (events & (EPOLLHUP | EPOLLERR))
+	} else if (c->state == C_WRITE && (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))) {
+		if (conn_write(c) == W_SENT && conn_next(c))
+			conn_serve(c);
+	} else if (c->state == C_LINGER) {
+		conn_drain(c);
+	} else if (c->state == C_SENT) {
+		/* a deferred answer went out; its timer would say the same */
+		if (conn_next(c))
+			conn_serve(c);
+	} else if (events & (EPOLLHUP | EPOLLERR)) {
 		conn_close(c);
+	}
 }
 
 static void
@@ -925,31 +1291,97 @@ conn_timeout(struct loop_timer *t)
 {
 	struct http_conn *c = container_of(t, struct http_conn, timer);
 
+	if (c->state == C_SENT) {
+		/* a deferred answer went out (conn_answer): go on */
+		if (conn_next(c))
+			conn_serve(c);
+		return;
+	}
+	if (c->state == C_LINGER) {
+		conn_close(c);
+		return;
+	}
 	c->srv->timeouts++;
 	if (c->state == C_READ && c->in_len > 0) {
 		/* A slow or stalled client: say so once, without waiting; the
 		 * deadline is past, so the timer closes it on the next round
 		 * if the answer does not leave at once. */
+		c->keep = false;
 		http_reply_error(c, 408, NULL);
 		return;
 	}
-	conn_close(c);
+	conn_drop(c);
 }
 
-/* At the cap, make room by closing the oldest connection still reading a
- * request: an idle flood can never lock a real client out. */
-static bool
-evict_one(struct http *h)
+/* Close a connection to make room: an unread answer is reset. */
+static void
+evict(struct http *h, struct http_conn *c)
 {
-	struct http_conn *c;
+	h->evicted++;
+	conn_drop(c);
+}
 
-	for (c = h->head; c != NULL; c = c->next)
-		if (c->state == C_READ) {
-			h->evicted++;
-			conn_close(c);
-			return true;
+/* Room for a new connection from peer: one client may hold h->share
+ * connections (those waiting for it to read an answer count), all of
+ * them h->max_conns; at either limit the victim goes (conn_victim), so
+ * neither an idle flood nor unread answers can lock a client out.
+ * false when every candidate is busy with a handler. */
+static bool
+make_room(struct http *h, const struct in6_addr *peer)
+{
+	struct http_conn *c, *v;
+
+	if (h->n_conns >= h->share) {
+		unsigned mine = 0;
+
+		for (c = h->head; c != NULL; c = c->next)
+			mine += addr_eq(&c->peer_addr, peer);
+		if (mine >= h->share) {
+			if ((v = conn_victim(h, peer)) == NULL)
+				return false;
+			evict(h, v);
 		}
-	return false;
+	}
+	if (h->n_conns >= h->max_conns) {
+		if ((v = conn_victim(h, NULL)) == NULL)
+			return false;
+		evict(h, v);
+	}
+	return true;
+}
+
+/* A new connection on fd from peer (pl bytes, either family): set up and
+ * registered, or closed. */
+static void
+conn_new(struct http *h, int fd, const void *peer, socklen_t pl)
+{
+	struct igdd_ctx *ctx = h->ctx;
+	struct http_conn *c = calloc(1, sizeof(*c));
+
+	if (c == NULL || (c->in = malloc(h->in_max)) == NULL) {
+		free(c);
+		close(fd);
+		return;
+	}
+	c->lfd.fd = fd;
+	c->lfd.cb = conn_event;
+	c->srv = h;
+	memcpy(&c->peer, peer, pl < sizeof(c->peer) ? pl : sizeof(c->peer));
+	http_conn_peer_addr(c, &c->peer_addr);
+	pl = sizeof(c->local);
+	getsockname(fd, (struct sockaddr *)&c->local, &pl);
+	c->state = C_READ;
+	c->deadline = time_mono_ms() + HTTP_REQUEST_DEADLINE_MS;
+	c->timer.cb = conn_timeout;
+	if (loop_fd_add(&ctx->loop, &c->lfd, EPOLLIN | EPOLLRDHUP) < 0) {
+		free(c->in);
+		free(c);
+		close(fd);
+		return;
+	}
+	conn_link_tail(h, c);
+	h->n_conns++;
+	conn_arm(c, c->srv->idle_ms);
 }
 
 static void
@@ -963,14 +1395,17 @@ listener_event(struct loop_fd *lfd, uint32_t events)
 	for (;;) {
 		struct sockaddr_in6 peer;	/* room for either family */
 		socklen_t pl = sizeof(peer);
-		struct http_conn *c;
+		struct in6_addr pa;
 		int fd = accept4(lfd->fd, (struct sockaddr *)&peer, &pl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct http_conn *v;
 
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
-			if ((errno == EMFILE || errno == ENFILE) && evict_one(h))
+			if ((errno == EMFILE || errno == ENFILE) && (v = conn_victim(h, NULL)) != NULL) {
+				evict(h, v);
 				continue;
+			}
 			break;
 		}
 		if (!http_peer_ok(ctx, (struct sockaddr *)&peer, ls->ifindex)) {
@@ -978,40 +1413,13 @@ listener_event(struct loop_fd *lfd, uint32_t events)
 			close(fd);
 			continue;
 		}
-		if (h->n_conns >= h->max_conns && !evict_one(h)) {
+		sa_addr(&peer, &pa);
+		if (!make_room(h, &pa)) {
 			h->rejected++;
 			close(fd);
 			continue;
 		}
-		c = calloc(1, sizeof(*c));
-		if (c == NULL || (c->in = malloc(h->in_max)) == NULL) {
-			free(c);
-			close(fd);
-			continue;
-		}
-		c->lfd.fd = fd;
-		c->lfd.cb = conn_event;
-		c->srv = h;
-		memcpy(&c->peer, &peer, sizeof(c->peer));
-		pl = sizeof(c->local);
-		getsockname(fd, (struct sockaddr *)&c->local, &pl);
-		c->state = C_READ;
-		c->deadline = time_mono_ms() + HTTP_REQUEST_DEADLINE_MS;
-		c->timer.cb = conn_timeout;
-		if (loop_fd_add(&ctx->loop, &c->lfd, EPOLLIN | EPOLLRDHUP) < 0) {
-			free(c->in);
-			free(c);
-			close(fd);
-			continue;
-		}
-		c->prev = h->tail;
-		if (h->tail)
-			h->tail->next = c;
-		else
-			h->head = c;
-		h->tail = c;
-		h->n_conns++;
-		conn_arm(c, c->srv->idle_ms);
+		conn_new(h, fd, &peer, pl);
 	}
 }
 
@@ -1179,6 +1587,8 @@ http_init(struct igdd_ctx *ctx)
 	h->in_max = h->header_max + h->body_max;
 	h->max_conns = ctx->cfg.http_max_connections ? ctx->cfg.http_max_connections
 						     : HTTP_MAX_CONNECTIONS;
+	/* a quarter each (at least 4), as GENA shares max_subscribers */
+	h->share = h->max_conns / 4 > 4 ? h->max_conns / 4 : 4;
 	h->idle_ms = ctx->cfg.http_idle_timeout ? (uint64_t)ctx->cfg.http_idle_timeout * 1000
 						: HTTP_IDLE_TIMEOUT_MS;
 	ctx->http = h;
@@ -1198,6 +1608,8 @@ http_shutdown(struct igdd_ctx *ctx)
 
 	if (h == NULL)
 		return;
+	log_info("http: %" PRIu64 " connection(s) evicted to make room, %" PRIu64
+		 " timed out, %" PRIu64 " refused (all busy)", h->evicted, h->timeouts, h->rejected);
 	while (h->head != NULL)
 		conn_close(h->head);
 	for (k = 0; k < CFG_MAX_LISTEN; k++)

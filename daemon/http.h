@@ -18,7 +18,15 @@ struct http_conn;
 #define HTTP_BODY_MAX		16384
 #define HTTP_MAX_CONNECTIONS	256	/* at once; the oldest idle one is evicted */
 #define HTTP_IDLE_TIMEOUT_MS	10000	/* between two reads */
-#define HTTP_REQUEST_DEADLINE_MS 30000	/* whole request, accept to answer (slowloris) */
+#define HTTP_REQUEST_DEADLINE_MS 30000	/* a whole request, from the connection or the
+					   previous answer to its answer (slowloris) */
+#define HTTP_MAX_REQUESTS	100	/* on one connection (keep-alive); the last closes it */
+#define HTTP_LINGER_MS		2000	/* after the last answer, reading what the peer
+					   still sends until it closes */
+/* Answer bytes waiting for their readers (not yet taken by the kernel),
+ * all connections together; beyond, the answer that has waited longest is
+ * reset, so that clients that do not read cannot grow our memory. */
+#define HTTP_HELD_MAX		(4u << 20)
 
 enum http_method {
 	HTTP_M_OTHER = 0, HTTP_M_GET, HTTP_M_HEAD, HTTP_M_POST,
@@ -45,6 +53,7 @@ struct http_request {
 	bool has_content_length;
 	size_t content_length;
 	bool chunked;			/* Transfer-Encoding: chunked */
+	bool conn_close, conn_keep_alive;	/* Connection: close / keep-alive */
 	const char *body;
 	size_t body_len;
 	size_t total_len;		/* bytes of buf this request used */
@@ -85,6 +94,11 @@ struct http_chunked {
  * (431); bad framing is 400. */
 int http_feed_request(struct http_chunked *st, char *buf, size_t *len, size_t header_max,
 		      size_t body_max, struct http_request *req);
+
+/* May the connection carry another request after this one's answer
+ * (RFC 9112 9.3)?  HTTP/1.1 unless "Connection: close"; HTTP/1.0 only with
+ * "Connection: keep-alive". */
+bool http_wants_keep_alive(const struct http_request *req);
 
 /* Does a Host header name us: one of our LAN addresses, with our port (or
  * no port)?  A DNS-rebinding page names another host.  IPv6 in brackets,
@@ -131,6 +145,10 @@ uint16_t http_port(const struct igdd_ctx *ctx);
  * (may be NULL). */
 void http_reply(struct http_conn *c, int status, const char *extra_headers,
 		const char *content_type, const char *body, size_t body_len);
+/* The same with a malloc'd body that the server takes over (and frees):
+ * a large answer is not copied. */
+void http_reply_take(struct http_conn *c, int status, const char *extra_headers,
+		     const char *content_type, char *body, size_t body_len);
 /* A short error answer (empty body), then close. */
 void http_reply_error(struct http_conn *c, int status, const char *extra_headers);
 /* The peer and our end of an IPv4 connection (IPv6: use the two below). */

@@ -232,7 +232,7 @@ control_post(struct http_conn *c, const struct http_request *req, const void *ar
 	struct igdd_ctx *ctx = http_conn_ctx(c);
 	struct soap_action_hdr ah;
 	struct soap_envelope env;
-	struct desc_buf out = { 0 }, b = { 0 };
+	struct desc_buf out = { 0 };
 	struct igd_call call;
 	int r;
 
@@ -255,6 +255,10 @@ control_post(struct http_conn *c, const struct http_request *req, const void *ar
 	call.env = &env;
 	call.out = &out;
 	http_conn_peer_addr(c, &call.requester);
+	/* The arguments go straight into the envelope (answered in the
+	 * namespace the client used: the version it asked for), so that a
+	 * large answer is built once and handed over, never copied. */
+	soap_write_response_head(&out, env.action, svc->type, ah.version);
 	r = igd_dispatch(&call, env.action);
 	if (r != 0) {
 		log_debug("soap: %s.%s: error %d", svc->type, env.action, r);
@@ -262,14 +266,13 @@ control_post(struct http_conn *c, const struct http_request *req, const void *ar
 		reply_fault(c, r);
 		return;
 	}
-	/* Answer in the namespace the client used (the version it asked for). */
-	soap_write_response(&b, env.action, svc->type, ah.version, out.p, out.len);
-	if (b.failed || out.failed)
+	soap_write_response_tail(&out, env.action);
+	if (out.failed) {
+		desc_buf_free(&out);
 		reply_fault(c, 501);
-	else
-		http_reply(c, 200, "EXT:\r\n", "text/xml; charset=\"utf-8\"", b.p, b.len);
-	desc_buf_free(&out);
-	desc_buf_free(&b);
+		return;
+	}
+	http_reply_take(c, 200, "EXT:\r\n", "text/xml; charset=\"utf-8\"", out.p, out.len);
 }
 
 /* ------------------------------------------------------------ eventing */

@@ -252,7 +252,7 @@ struct range_q {
 	bool manage;
 	struct in6_addr requester;
 	struct mapping **found;
-	size_t n, cap, limit;
+	size_t n, cap;
 };
 
 static int
@@ -294,7 +294,7 @@ range_visit(struct mapping *m, void *arg)
 		q->cap = cap;
 	}
 	q->found[q->n++] = m;
-	return (q->limit != 0 && q->n >= q->limit) ? 1 : 0;
+	return 0;
 }
 
 static int
@@ -336,16 +336,82 @@ a_delete_port_mapping_range(struct igd_call *call)
 	return deleted > 0 ? 0 : (err ? err : 730);
 }
 
+/* A listing answers at most this many entries, as miniupnpd does
+ * (upnpsoap.c), and stops at the first entry past IGD_LIST_MAX_BYTES of
+ * escaped text: the device may return fewer than asked (IGD:2 2.5.20), a
+ * control point pages on from the last port + 1. */
+#define IGD_LIST_MAX_ENTRIES	1000
+#define IGD_LIST_MAX_BYTES	(1u << 20)
+
+struct list_q {
+	struct range_q q;
+	struct desc_buf *out;
+	const struct store *store;
+	size_t start, limit;	/* out's length before the first entry */
+};
+
+/* One element of an entry, as the string argument carries it: the markup
+ * escaped once, the value twice (IGD:2 2.3.23 A_ARG_TYPE_PortListing). */
+static void
+list_elem(struct desc_buf *b, const char *name, const char *value)
+{
+	desc_buf_printf(b, "&lt;p:%s&gt;", name);
+	desc_buf_escape_n(b, value, strlen(value), 2);
+	desc_buf_printf(b, "&lt;/p:%s&gt;", name);
+}
+
+static void
+list_elem_u(struct desc_buf *b, const char *name, unsigned v)
+{
+	char s[16];
+
+	str_printf(s, sizeof(s), "%u", v);
+	list_elem(b, name, s);
+}
+
+/* Append the entries the caller may see (as range_visit), up to the caps. */
+static int
+list_visit(struct mapping *m, void *arg)
+{
+	struct list_q *l = arg;
+	char rh[INET6_ADDRSTRLEN], ia[INET6_ADDRSTRLEN];
+
+	if (l->q.n >= l->limit || l->out->len - l->start >= IGD_LIST_MAX_BYTES)
+		return 1;
+	if (!l->q.manage && !addr_eq(m->iaddr, &l->q.requester))
+		return 0;
+	igd_rhost_text(m->rhost, rh, sizeof(rh));
+	desc_buf_puts(l->out, "&lt;p:PortMappingEntry&gt;");
+	list_elem(l->out, "NewRemoteHost", rh);
+	list_elem_u(l->out, "NewExternalPort", m->eport);
+	list_elem(l->out, "NewProtocol", proto_name(m->proto));
+	list_elem_u(l->out, "NewInternalPort", m->iport);
+	list_elem(l->out, "NewInternalClient", addr_str(m->iaddr, ia, sizeof(ia)));
+	list_elem_u(l->out, "NewEnabled", m->enabled ? 1 : 0);
+	list_elem(l->out, "NewDescription", m->desc);
+	list_elem_u(l->out, "NewLeaseTime", (unsigned)store_lease_left(l->store, m));
+	desc_buf_puts(l->out, "&lt;/p:PortMappingEntry&gt;");
+	l->q.n++;
+	return 0;
+}
+
+static const char list_head[] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+	"<p:PortMappingList xmlns:p=\"urn:schemas-upnp-org:gw:WANIPConnection\" "
+	"xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "
+	"xsi:schemaLocation=\"urn:schemas-upnp-org:gw:WANIPConnection "
+	"http://www.upnp.org/schemas/gw/WANIPConnection-v2.xsd\">";
+static const char list_tail[] = "</p:PortMappingList>";
+
+/* The listing is written escaped straight into the answer, in one pass:
+ * no copy of it is built, and none escaped again. */
 static int
 a_get_list_of_port_mappings(struct igd_call *call)
 {
-	struct desc_buf list = { 0 };
-	struct range_q q;
+	struct list_q l = { .out = call->out, .store = call->ctx->store };
 	uint16_t num = 0;
-	size_t i;
 	int e;
 
-	if ((e = range_args(call, &q)) != 0)
+	if ((e = range_args(call, &l.q)) != 0)
 		return e;
 	{
 		const char *v = soap_arg(call->env, "NewNumberOfPorts");
@@ -354,46 +420,16 @@ a_get_list_of_port_mappings(struct igd_call *call)
 			return 402;
 	}
 	/* NewNumberOfPorts 0 = as many as there are (IGD:2 2.5.20). */
-	q.limit = num;
-	store_range(call->ctx->store, q.proto, q.lo, q.hi, range_visit, &q);
-	if (q.n == 0) {
-		free(q.found);
+	l.limit = num != 0 && num < IGD_LIST_MAX_ENTRIES ? num : IGD_LIST_MAX_ENTRIES;
+	desc_buf_puts(call->out, "<NewPortListing>");
+	desc_buf_escape(call->out, list_head, strlen(list_head));
+	l.start = call->out->len;
+	store_range(call->ctx->store, l.q.proto, l.q.lo, l.q.hi, list_visit, &l);
+	if (l.q.n == 0)
 		return 730;
-	}
-	desc_buf_puts(&list, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
-		"<p:PortMappingList xmlns:p=\"urn:schemas-upnp-org:gw:WANIPConnection\" "
-		"xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "
-		"xsi:schemaLocation=\"urn:schemas-upnp-org:gw:WANIPConnection "
-		"http://www.upnp.org/schemas/gw/WANIPConnection-v2.xsd\">");
-	for (i = 0; i < q.n; i++) {
-		const struct mapping *m = q.found[i];
-		char rh[INET6_ADDRSTRLEN], ia[INET6_ADDRSTRLEN];
-
-		igd_rhost_text(m->rhost, rh, sizeof(rh));
-		desc_buf_printf(&list, "<p:PortMappingEntry><p:NewRemoteHost>%s</p:NewRemoteHost>"
-				"<p:NewExternalPort>%u</p:NewExternalPort>"
-				"<p:NewProtocol>%s</p:NewProtocol>"
-				"<p:NewInternalPort>%u</p:NewInternalPort>"
-				"<p:NewInternalClient>%s</p:NewInternalClient>"
-				"<p:NewEnabled>%d</p:NewEnabled><p:NewDescription>",
-				rh, m->eport, proto_name(m->proto), m->iport,
-				addr_str(m->iaddr, ia, sizeof(ia)), m->enabled ? 1 : 0);
-		desc_buf_escape(&list, m->desc, strlen(m->desc));
-		desc_buf_printf(&list, "</p:NewDescription><p:NewLeaseTime>%u</p:NewLeaseTime>"
-				"</p:PortMappingEntry>",
-				(unsigned)store_lease_left(call->ctx->store, m));
-	}
-	desc_buf_puts(&list, "</p:PortMappingList>");
-	free(q.found);
-	if (list.failed) {
-		desc_buf_free(&list);
-		return 501;
-	}
-	/* The list is an XML document carried in a string argument: escaped
-	 * once more (IGD:2 2.3.23 A_ARG_TYPE_PortListing). */
-	igd_out_arg(call, "NewPortListing", list.p);
-	desc_buf_free(&list);
-	return 0;
+	desc_buf_escape(call->out, list_tail, strlen(list_tail));
+	desc_buf_puts(call->out, "</NewPortListing>");
+	return call->out->failed ? 501 : 0;
 }
 
 /* The evented variables (WANIPConnection 2.2). */

@@ -548,14 +548,16 @@ soap_write_fault(struct desc_buf *b, int code, const char *desc)
 }
 
 void
-soap_write_response(struct desc_buf *b, const char *action, const char *type, unsigned ver,
-		    const char *args, size_t args_len)
+soap_write_response_head(struct desc_buf *b, const char *action, const char *type, unsigned ver)
 {
 	desc_buf_puts(b, envelope_head);
 	desc_buf_printf(b, "<u:%sResponse xmlns:u=\"urn:schemas-upnp-org:service:%s:%u\">",
 			action, type, ver);
-	if (args_len > 0)
-		desc_buf_put(b, args, args_len);
+}
+
+void
+soap_write_response_tail(struct desc_buf *b, const char *action)
+{
 	desc_buf_printf(b, "</u:%sResponse>", action);
 	desc_buf_puts(b, envelope_tail);
 }

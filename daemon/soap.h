@@ -47,10 +47,12 @@ struct soap_action_hdr {
  * quoted with " or ', or not.  0 / -1. */
 int soap_parse_action(const char *v, size_t len, struct soap_action_hdr *out);
 
-/* Append a whole response envelope: <u:ACTIONResponse> in the namespace
- * of service type:ver, holding args (already XML).  Or a UPnPError fault. */
-void soap_write_response(struct desc_buf *b, const char *action, const char *type, unsigned ver,
-			 const char *args, size_t args_len);
+/* A response envelope in two halves, the arguments (XML) appended between
+ * them: up to <u:ACTIONResponse> in the namespace of service type:ver,
+ * then from </u:ACTIONResponse>.  Or a whole UPnPError fault. */
+void soap_write_response_head(struct desc_buf *b, const char *action, const char *type,
+			      unsigned ver);
+void soap_write_response_tail(struct desc_buf *b, const char *action);
 void soap_write_fault(struct desc_buf *b, int code, const char *desc);
 
 #endif

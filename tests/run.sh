@@ -9,7 +9,7 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 TESTS=${TESTS:-static unit san lab labsan fuzz}
-LAB_SAN=${LAB_SAN:-t_hostile_http t_hostile_udp t_hostile_files t_faults t_crash t_policy t_ipv6_upnp t_ipv6_pcp t_pcp_peer}
+LAB_SAN=${LAB_SAN:-t_hostile_http t_hostile_udp t_hostile_files t_faults t_crash t_policy t_http_limits t_http_keepalive t_ipv6_upnp t_ipv6_pcp t_pcp_peer}
 LAB=${LAB:-}
 FUZZ_CHECK_SECONDS=${FUZZ_CHECK_SECONDS:-20}
 FUZZ_SEED=${FUZZ_SEED:-1}	# fixed: the suite repeats; make fuzz explores

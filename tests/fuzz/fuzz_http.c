@@ -1,7 +1,8 @@
 /* fuzz_http.c - libFuzzer harness for the HTTP request parser, the chunked
  * body decoder, the Host check (IPv4 and IPv6 forms, zones), the peer
  * check (an IPv6 peer taken from the input's first 16 bytes) and the GENA
- * header helpers it feeds. */
+ * header helpers it feeds; the input is read as pipelined requests on a
+ * kept-alive connection. */
 #include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -18,10 +19,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* The input as a connection receives it: in two reads, the first of split
  * bytes, each into a heap buffer of just the bytes held (so ASan sees a
  * read past them), a chunked body decoded in place.  *bufp: the buffer,
- * for the caller to free. */
+ * for the caller to free; *lenp: the bytes it holds then. */
 static int
 feed(const uint8_t *data, size_t size, size_t split, size_t header_max, size_t body_max,
-     struct http_request *req, char **bufp)
+     struct http_request *req, char **bufp, size_t *lenp)
 {
 	struct http_chunked st = { 0 };
 	size_t len = split;
@@ -29,6 +30,7 @@ feed(const uint8_t *data, size_t size, size_t split, size_t header_max, size_t b
 	int r;
 
 	*bufp = buf;
+	*lenp = 0;
 	if (buf == NULL)
 		return -1;
 	memcpy(buf, data, split);
@@ -46,54 +48,93 @@ feed(const uint8_t *data, size_t size, size_t split, size_t header_max, size_t b
 	    (req->body_len > body_max ||
 	     (req->body_len > 0 && (req->body < buf || req->body + req->body_len > buf + len))))
 		__builtin_trap();	/* the body must lie inside the buffer, within the limit */
+	if (r == HTTP_PARSE_DONE && req->total_len > len)
+		__builtin_trap();	/* the request lies inside the buffer */
+	*lenp = len;
 	return r;
+}
+
+/* A LAN 192.168.77.1/24, 2001:db8:1::1/64 and fe80::1/64, ifindex 2. */
+static struct igdd_ctx *
+fuzz_ctx(void)
+{
+	static struct igdd_ctx ctx;
+
+	if (ctx.n_lan == 0) {
+		ctx.n_lan = 1;
+		ctx.lan[0].ifindex = 2;
+		ctx.lan[0].addr.s_addr = htonl(0xc0a84d01);
+		ctx.lan[0].mask.s_addr = htonl(0xffffff00);
+		addr_parse("2001:db8:1::1", &ctx.lan[0].addr6[0].addr);
+		ctx.lan[0].addr6[0].plen = 64;
+		addr_parse("fe80::1", &ctx.lan[0].addr6[1].addr);
+		ctx.lan[0].addr6[1].plen = 64;
+		ctx.lan[0].n_addr6 = 2;
+	}
+	return &ctx;
+}
+
+/* One request parsed whole: the helpers that take its headers. */
+static void
+use_request(const struct http_request *req)
+{
+	struct sockaddr_in a;
+	char path[256];
+
+	(void)http_wants_keep_alive(req);
+	if (req->host.present)
+		http_host_ok(fuzz_ctx(), req->host.p, req->host.len, 5000);
+	if (req->callback.present)
+		events_parse_callback(req->callback.p, req->callback.len, &a, path, sizeof(path));
+	if (req->timeout.present)
+		events_parse_timeout(req->timeout.p, req->timeout.len);
 }
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct igdd_ctx ctx;
 	struct http_request req;
-	struct sockaddr_in a;
-	char path[256], *buf;
+	char *buf, *rest = NULL;
+	size_t len;
+	unsigned n;
 	int r;
 
-	ctx.n_lan = 1;
-	ctx.lan[0].ifindex = 2;
-	ctx.lan[0].addr.s_addr = htonl(0xc0a84d01);
-	ctx.lan[0].mask.s_addr = htonl(0xffffff00);
-	ctx.lan[0].n_addr6 = 2;
-	ctx.lan[0].addr6[0].addr.s6_addr[0] = 0x20;	/* 2001:db8:1::1/64 */
-	ctx.lan[0].addr6[0].addr.s6_addr[1] = 0x01;
-	ctx.lan[0].addr6[0].addr.s6_addr[2] = 0x0d;
-	ctx.lan[0].addr6[0].addr.s6_addr[3] = 0xb8;
-	ctx.lan[0].addr6[0].addr.s6_addr[5] = 0x01;
-	ctx.lan[0].addr6[0].addr.s6_addr[15] = 0x01;
-	ctx.lan[0].addr6[0].plen = 64;
-	ctx.lan[0].addr6[1].addr.s6_addr[0] = 0xfe;	/* fe80::1/64 */
-	ctx.lan[0].addr6[1].addr.s6_addr[1] = 0x80;
-	ctx.lan[0].addr6[1].addr.s6_addr[15] = 0x01;
-	ctx.lan[0].addr6[1].plen = 64;
 	if (size >= 17) {
 		struct sockaddr_in6 p6 = { .sin6_family = AF_INET6 };
 
 		memcpy(&p6.sin6_addr, data, 16);
-		(void)http_peer_ok(&ctx, (struct sockaddr *)&p6, data[16] & 3);
+		(void)http_peer_ok(fuzz_ctx(), (struct sockaddr *)&p6, data[16] & 3);
 	}
 	/* small limits too, so that the limit paths are reached; the split
 	 * point comes from the last byte */
-	(void)feed(data, size, size > 0 ? (size_t)data[size - 1] * size / 255 : 0, 256, 512, &req, &buf);
+	(void)feed(data, size, size > 0 ? (size_t)data[size - 1] * size / 255 : 0, 256, 512, &req, &buf,
+		   &len);
 	free(buf);
-	r = feed(data, size, size, HTTP_HEADER_MAX, HTTP_BODY_MAX, &req, &buf);
-	if (r != HTTP_PARSE_DONE)
-		goto out;
-	if (req.host.present)
-		http_host_ok(&ctx, req.host.p, req.host.len, 5000);
-	if (req.callback.present)
-		events_parse_callback(req.callback.p, req.callback.len, &a, path, sizeof(path));
-	if (req.timeout.present)
-		events_parse_timeout(req.timeout.p, req.timeout.len);
-out:
-	free(buf);
+	/* Then as a kept-alive connection does: after each whole request,
+	 * what follows it in the buffer (a chunked body decoded in place
+	 * before it) is the next request, parsed afresh. */
+	for (n = 0; n < 64; n++) {
+		size_t left;
+
+		r = feed(data, size, size, HTTP_HEADER_MAX, HTTP_BODY_MAX, &req, &buf, &len);
+		if (r != HTTP_PARSE_DONE) {
+			free(buf);
+			break;
+		}
+		use_request(&req);
+		free(rest);
+		rest = NULL;
+		/* the rest of the input as the server keeps it: from total_len */
+		left = len - req.total_len;
+		if (left == 0 || req.total_len == 0 || (rest = malloc(left)) == NULL) {
+			free(buf);
+			break;
+		}
+		memcpy(rest, buf + req.total_len, left);
+		free(buf);
+		data = (const uint8_t *)rest;
+		size = left;
+	}
+	free(rest);
 	return 0;
 }

@@ -15,7 +15,21 @@
  *   soapc burst HOST PORT N SECONDS                send stdin N times, one
  *        connection each, for at most SECONDS; print "sent N" and one
  *        "status S COUNT" line per answer status (000 = closed, no answer)
+ *   soapc half HOST PORT                           like raw, then shut the
+ *        sending side down (a half-close) before reading the answer
+ *   soapc session HOST PORT FILE|+MS...            send each FILE on one
+ *        connection after the answer to the one before has come (keep-alive;
+ *        +MS: wait MS ms);
+ *        print "answer K: HTTP S connection C" (C: the Connection header or
+ *        -), the answer's body, and at the end "closed-by-server yes|no"
+ *   soapc hold HOST PORT N SECONDS [SRC...]        send stdin on N
+ *        connections (from the source addresses SRC in turn, if given) and
+ *        never read the answers (a small receive buffer), hold them
+ *        SECONDS; print "opened N closed-by-server M"
  *
+ * An answer is taken once the server closes, or once the answers that came
+ * are complete (Content-Length) and nothing more comes for 150 ms (burst:
+ * at once): the server may keep the connection open.
  * Prints "HTTP <status>", then "UPnPError <code>" for a SOAP fault, then
  * the body.  Exit status 0 for HTTP 200, 1 otherwise, 2 on usage or
  * connection errors.  Every wait is bounded (5 s). */
@@ -38,6 +52,9 @@ usage(void)
 			"       soapc raw HOST PORT <request\n"
 			"       soapc slow HOST PORT MS <request\n"
 			"       soapc burst HOST PORT N SECONDS <request\n"
+			"       soapc half HOST PORT <request\n"
+			"       soapc hold HOST PORT N SECONDS [SRC...] <request\n"
+			"       soapc session HOST PORT FILE|+MS...\n"
 			"       soapc flood HOST PORT N SECONDS\n"
 			"       soapc catch PORT SECONDS\n");
 	return 2;
@@ -69,6 +86,36 @@ parse_url(const char *url, struct sockaddr_in *sin, char *hostport, size_t hsize
 	sin->sin_family = AF_INET;
 	sin->sin_port = htons(port);
 	return inet_pton(AF_INET, host, &sin->sin_addr) == 1 ? 0 : -1;
+}
+
+static int half_close;	/* half: shutdown(SHUT_WR) once the request is sent */
+/* Once the answers that came are complete (Content-Length), wait this long
+ * for more (or the close) before taking them: the server may keep the
+ * connection open (keep-alive).  0: take them at once. */
+static uint32_t linger_ms = 150;
+
+/* Do buf[0..got) end with a complete answer, each framed by Content-Length? */
+static bool
+answers_complete(const char *buf, size_t got)
+{
+	size_t off = 0;
+
+	while (off < got) {
+		const char *h = buf + off, *e = memmem(h, got - off, "\r\n\r\n", 4), *cl;
+		char head[8192];
+		unsigned long n;
+
+		if (e == NULL || (size_t)(e - h) >= sizeof(head))
+			return false;
+		memcpy(head, h, (size_t)(e - h));
+		head[e - h] = '\0';
+		cl = strcasestr(head, "\r\ncontent-length:");
+		if (cl == NULL)
+			return false;	/* framed by the close */
+		n = strtoul(cl + 17, NULL, 10);
+		off = (size_t)(e + 4 - buf) + n;
+	}
+	return off == got;
 }
 
 /* Send req (one byte every gap_ms if not 0), read the whole answer (the
@@ -107,12 +154,17 @@ transact(const struct sockaddr_in *sin, const char *req, size_t len, uint32_t ga
 				break;
 		}
 	}
+	if (half_close)
+		shutdown(s, SHUT_WR);
 	end = time_mono_ms() + 5000;
 	while (got < size - 1 && time_mono_ms() < end) {
 		struct pollfd p = { .fd = s, .events = POLLIN };
+		uint64_t until = end;
 		ssize_t n;
 
-		if (poll(&p, 1, (int)(end - time_mono_ms())) <= 0)
+		if (got > 0 && answers_complete(buf, got))
+			until = time_mono_ms() + linger_ms < end ? time_mono_ms() + linger_ms : end;
+		if (poll(&p, 1, (int)(until - time_mono_ms())) <= 0)
 			break;
 		n = recv(s, buf + got, size - 1 - got, 0);
 		if (n <= 0)
@@ -133,7 +185,7 @@ static int show_headers;	/* raw: print "< header" lines */
 static int
 exchange(const struct sockaddr_in *sin, const char *req, size_t len, uint32_t gap_ms)
 {
-	static char buf[1 << 20];
+	static char buf[4 << 20];
 	const char *body, *ec;
 	int status = transact(sin, req, len, gap_ms, buf, sizeof(buf));
 
@@ -193,6 +245,119 @@ flood(const struct sockaddr_in *sin, uint32_t n, uint32_t secs)
 	}
 	free(fds);
 	printf("opened %u still-open %u\n", opened, alive);
+	return 0;
+}
+
+/* Send req on n connections and never read: the answers stay with the
+ * server (a receive buffer of 4 KiB takes little of them).  Count the
+ * connections the server closed (or reset) meanwhile. */
+static int
+hold(const struct sockaddr_in *sin, const char *req, size_t len, uint32_t n, uint32_t secs,
+     char **src, int n_src)
+{
+	int *fds = calloc(n, sizeof(*fds)), rcvbuf = 4096;
+	uint32_t i, opened = 0, closed = 0;
+
+	if (fds == NULL)
+		return 2;
+	for (i = 0; i < n; i++) {
+		struct sockaddr_in me = { .sin_family = AF_INET };
+
+		fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+		if (fds[i] < 0)
+			continue;
+		setsockopt(fds[i], SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+		if (n_src > 0 && (inet_pton(AF_INET, src[i % (uint32_t)n_src], &me.sin_addr) != 1 ||
+				  bind(fds[i], (struct sockaddr *)&me, sizeof(me)) < 0)) {
+			perror("soapc: source address");
+			continue;
+		}
+		if (connect(fds[i], (const struct sockaddr *)sin, sizeof(*sin)) == 0 &&
+		    send(fds[i], req, len, MSG_NOSIGNAL) == (ssize_t)len)
+			opened++;
+	}
+	sleep(secs);
+	for (i = 0; i < n; i++) {
+		struct pollfd p = { .fd = fds[i], .events = POLLIN | POLLRDHUP };
+
+		if (fds[i] < 0)
+			continue;
+		if (poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)))
+			closed++;
+		close(fds[i]);
+	}
+	free(fds);
+	printf("opened %u closed-by-server %u\n", opened, closed);
+	return 0;
+}
+
+/* Read one whole answer from s into buf (NUL-terminated); its length, or 0
+ * when the connection closed or 5 s passed first. */
+static size_t
+read_answer(int s, char *buf, size_t size)
+{
+	uint64_t end = time_mono_ms() + 5000;
+	size_t got = 0;
+
+	while (got < size - 1 && time_mono_ms() < end) {
+		struct pollfd p = { .fd = s, .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&p, 1, (int)(end - time_mono_ms())) <= 0)
+			break;
+		n = recv(s, buf + got, size - 1 - got, 0);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+		buf[got] = '\0';
+		if (answers_complete(buf, got))
+			return got;
+	}
+	return 0;
+}
+
+/* soapc session: each file's request after the answer to the previous. */
+static int
+session(const struct sockaddr_in *sin, char **files, int n_files)
+{
+	static char req[1 << 20], buf[4 << 20];
+	int s = socket(AF_INET, SOCK_STREAM, 0), i;
+	struct pollfd p;
+
+	if (s < 0 || connect(s, (const struct sockaddr *)sin, sizeof(*sin)) < 0) {
+		perror("soapc: connect");
+		return 2;
+	}
+	for (i = 0; i < n_files; i++) {
+		FILE *f;
+		size_t len;
+		const char *c, *body;
+		int status = 0;
+		uint32_t ms;
+
+		if (files[i][0] == '+' && parse_u32(files[i] + 1, 0, 60000, &ms) == 0) {
+			poll(NULL, 0, (int)ms);
+			continue;
+		}
+		f = fopen(files[i], "rb");
+		len = f ? fread(req, 1, sizeof(req), f) : 0;
+		if (f != NULL)
+			fclose(f);
+		if (len == 0 || send(s, req, len, MSG_NOSIGNAL) != (ssize_t)len ||
+		    read_answer(s, buf, sizeof(buf)) == 0) {
+			printf("answer %d: none\n", i + 1);
+			break;
+		}
+		sscanf(buf + 9, "%3d", &status);
+		c = strcasestr(buf, "\r\nConnection: ");
+		body = strstr(buf, "\r\n\r\n");
+		printf("answer %d: HTTP %d connection %.*s\n%s\n", i + 1, status,
+		       c ? (int)strcspn(c + 14, "\r") : 1, c ? c + 14 : "-", body ? body + 4 : "");
+	}
+	p.fd = s;
+	p.events = POLLIN | POLLRDHUP;
+	printf("closed-by-server %s\n", poll(&p, 1, 150) > 0 ? "yes" : "no");
+	close(s);
 	return 0;
 }
 
@@ -273,14 +438,49 @@ catch_one(uint16_t port, uint32_t secs)
 	return got > 0 ? 0 : 1;
 }
 
-int
-main(int argc, char **argv)
+/* soapc URL SERVICE_URN ACTION [NAME=VALUE...]: the call in req[size]. */
+static int
+soap_call(int argc, char **argv, char *req, size_t size)
 {
-	static char req[2 << 20], body[32768];
+	static char body[32768];
 	char hostport[80];
 	struct sockaddr_in sin;
 	const char *path;
 	int i;
+
+	if (argc < 4 || parse_url(argv[1], &sin, hostport, sizeof(hostport), &path) < 0)
+		return usage();
+	if (str_printf(body, sizeof(body),
+		       "<?xml version=\"1.0\"?>\r\n<s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\" "
+		       "s:encodingStyle=\"http://schemas.xmlsoap.org/soap/encoding/\"><s:Body>"
+		       "<u:%s xmlns:u=\"%s\">", argv[3], argv[2]) < 0)
+		return usage();
+	for (i = 4; i < argc; i++) {
+		const char *eq = strchr(argv[i], '=');
+
+		if (eq == NULL)
+			return usage();
+		/* values are sent as given: a test may want markup in them */
+		if (str_appendf(body, sizeof(body), "<%.*s>%s</%.*s>", (int)(eq - argv[i]), argv[i],
+				eq + 1, (int)(eq - argv[i]), argv[i]) < 0)
+			return usage();
+	}
+	if (str_appendf(body, sizeof(body), "</u:%s></s:Body></s:Envelope>\r\n", argv[3]) < 0 ||
+	    str_printf(req, size,
+		       "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: text/xml; charset=\"utf-8\"\r\n"
+		       "SOAPAction: \"%s#%s\"\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
+		       path, hostport, argv[2], argv[3], strlen(body), body) < 0)
+		return usage();
+	return exchange(&sin, req, strlen(req), 0);
+}
+
+int
+main(int argc, char **argv)
+{
+	static char req[2 << 20];
+	char hostport[80];
+	struct sockaddr_in sin;
+	const char *path;
 
 	if (argc == 3 && strcmp(argv[1], "get") == 0) {
 		if (parse_url(argv[2], &sin, hostport, sizeof(hostport), &path) < 0 ||
@@ -289,7 +489,7 @@ main(int argc, char **argv)
 			return usage();
 		return exchange(&sin, req, strlen(req), 0);
 	}
-	if (argc == 4 && strcmp(argv[1], "raw") == 0) {
+	if (argc == 4 && (strcmp(argv[1], "raw") == 0 || strcmp(argv[1], "half") == 0)) {
 		uint16_t port;
 		size_t n;
 
@@ -300,9 +500,11 @@ main(int argc, char **argv)
 		sin.sin_port = htons(port);
 		n = fread(req, 1, sizeof(req), stdin);
 		show_headers = 1;
+		half_close = argv[1][0] == 'h';
 		return exchange(&sin, req, n, 0);
 	}
-	if ((argc == 5 && strcmp(argv[1], "slow") == 0) || (argc == 6 && strcmp(argv[1], "burst") == 0)) {
+	if ((argc == 5 && strcmp(argv[1], "slow") == 0) ||
+	    (argc == 6 && strcmp(argv[1], "burst") == 0) || (argc >= 6 && strcmp(argv[1], "hold") == 0)) {
 		uint32_t a, b = 0;
 		uint16_t port;
 		size_t n;
@@ -310,11 +512,27 @@ main(int argc, char **argv)
 		memset(&sin, 0, sizeof(sin));
 		sin.sin_family = AF_INET;
 		if (inet_pton(AF_INET, argv[2], &sin.sin_addr) != 1 || parse_u16(argv[3], 1, 65535, &port) < 0 ||
-		    parse_u32(argv[4], 1, 100000, &a) < 0 || (argc == 6 && parse_u32(argv[5], 1, 600, &b) < 0))
+		    parse_u32(argv[4], 1, 100000, &a) < 0 || (argc >= 6 && parse_u32(argv[5], 1, 600, &b) < 0))
 			return usage();
 		sin.sin_port = htons(port);
 		n = fread(req, 1, sizeof(req), stdin);
-		return argc == 5 ? exchange(&sin, req, n, a) : burst(&sin, req, n, a, b);
+		if (argc == 5)
+			return exchange(&sin, req, n, a);
+		if (argv[1][1] == 'u') {
+			linger_ms = 0;
+			return burst(&sin, req, n, a, b);
+		}
+		return hold(&sin, req, n, a, b, argv + 6, argc - 6);
+	}
+	if (argc >= 5 && strcmp(argv[1], "session") == 0) {
+		uint16_t port;
+
+		memset(&sin, 0, sizeof(sin));
+		sin.sin_family = AF_INET;
+		if (inet_pton(AF_INET, argv[2], &sin.sin_addr) != 1 || parse_u16(argv[3], 1, 65535, &port) < 0)
+			return usage();
+		sin.sin_port = htons(port);
+		return session(&sin, argv + 4, argc - 4);
 	}
 	if (argc == 6 && strcmp(argv[1], "flood") == 0) {
 		uint32_t n, secs;
@@ -336,28 +554,5 @@ main(int argc, char **argv)
 			return usage();
 		return catch_one(port, secs);
 	}
-	if (argc < 4 || parse_url(argv[1], &sin, hostport, sizeof(hostport), &path) < 0)
-		return usage();
-	if (str_printf(body, sizeof(body),
-		       "<?xml version=\"1.0\"?>\r\n<s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\" "
-		       "s:encodingStyle=\"http://schemas.xmlsoap.org/soap/encoding/\"><s:Body>"
-		       "<u:%s xmlns:u=\"%s\">", argv[3], argv[2]) < 0)
-		return usage();
-	for (i = 4; i < argc; i++) {
-		const char *eq = strchr(argv[i], '=');
-
-		if (eq == NULL)
-			return usage();
-		/* values are sent as given: a test may want markup in them */
-		if (str_appendf(body, sizeof(body), "<%.*s>%s</%.*s>", (int)(eq - argv[i]), argv[i],
-				eq + 1, (int)(eq - argv[i]), argv[i]) < 0)
-			return usage();
-	}
-	if (str_appendf(body, sizeof(body), "</u:%s></s:Body></s:Envelope>\r\n", argv[3]) < 0 ||
-	    str_printf(req, sizeof(req),
-		       "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: text/xml; charset=\"utf-8\"\r\n"
-		       "SOAPAction: \"%s#%s\"\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
-		       path, hostport, argv[2], argv[3], strlen(body), body) < 0)
-		return usage();
-	return exchange(&sin, req, strlen(req), 0);
+	return soap_call(argc, argv, req, sizeof(req));
 }

@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include "fw.h"
 
-#define FAKE_FW_MAX 1024	/* room for a test of more than one PCP update slice */
+#define FAKE_FW_MAX 2048	/* room for a test of more than one PCP update slice, and for listings past their caps */
 
 /* A kernel element: values, not the store's pointers. */
 struct fake_elem {

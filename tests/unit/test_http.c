@@ -365,6 +365,123 @@ TEST(http_chunked_in_place)
 	CHECK(len == 49 && r.body_len == 2 && memcmp(r.body, "ab", 2) == 0);
 }
 
+/* ---- keep-alive: requests one after the other on one connection ---- */
+
+struct seen {
+	char path[16], body[16];
+	bool keep;
+};
+
+/* Feed the stream s[0..n) as a persistent connection would: reads of step
+ * bytes into one buffer; after each whole request its bytes leave the
+ * front of the buffer and the chunked state starts afresh.  The requests
+ * parsed, or minus the status of the first bad one. */
+static int
+feed_stream(const char *s, size_t n, size_t step, struct seen *out, int max)
+{
+	struct http_chunked st = { 0 };
+	static char buf[4096];
+	size_t len = 0, off = 0;
+	int k = 0;
+
+	while (k < max) {
+		struct http_request r;
+		int rc = http_feed_request(&st, buf, &len, HTTP_HEADER_MAX, HTTP_BODY_MAX, &r);
+
+		if (rc == HTTP_PARSE_DONE) {
+			if (str_copy_n(out[k].path, sizeof(out[k].path), r.path, r.path_len) < 0 ||
+			    str_copy_n(out[k].body, sizeof(out[k].body), r.body, r.body_len) < 0)
+				return -1;
+			out[k++].keep = http_wants_keep_alive(&r);
+			memmove(buf, buf + r.total_len, len - r.total_len);
+			len -= r.total_len;
+			memset(&st, 0, sizeof(st));
+			continue;
+		}
+		if (rc != HTTP_PARSE_MORE)
+			return -rc;
+		if (off == n)
+			break;
+		if (step > n - off)
+			step = n - off;
+		memcpy(buf + len, s + off, step);
+		len += step;
+		off += step;
+	}
+	return k;
+}
+
+/* Pipelined requests of every framing, read at once, one byte at a time
+ * and in every read size: each request is found whole, in order, with its
+ * body and whether the connection may carry another (RFC 9112 9.3). */
+TEST(http_parse_pipelined)
+{
+	static const char stream[] =
+		"GET /a HTTP/1.1\r\nHost: h\r\n\r\n"
+		"POST /b HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\n\r\nbody"
+		"POST /c HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+		"3;x=1\r\nabc\r\n2\r\nde\r\n0\r\nT: v\r\n\r\n"
+		"GET /d HTTP/1.0\r\n\r\n"
+		"GET /e HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n"
+		"SUBSCRIBE /f HTTP/1.1\r\nHost: h\r\nConnection: TE, close\r\n\r\n"
+		"GET /g HTTP/1.1\r\nHost: h\r\nConnection: keep-alive\r\nConnection: CLOSE\r\n\r\n"
+		"GET /h HTTP/1.1\nHost: h\nConnection: keep-alive, Upgrade\n\n"
+		"POST /i HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n"
+		"GET /j HTTP/1.1\r\nHo";		/* not all here yet */
+	static const struct seen want[] = {
+		{ "/a", "", true }, { "/b", "body", true }, { "/c", "abcde", true },
+		{ "/d", "", false }, { "/e", "", true }, { "/f", "", false },
+		{ "/g", "", false }, { "/h", "", true }, { "/i", "", true },
+	};
+	struct seen got[16];
+	size_t step, bad = 0;
+
+	for (step = 1; step <= sizeof(stream); step++) {
+		int n = feed_stream(stream, sizeof(stream) - 1, step, got, 16), i;
+
+		if (n != (int)ARRAY_SIZE(want)) {
+			if (bad++ == 0)
+				printf("    step %zu: %d requests\n", step, n);
+			continue;
+		}
+		for (i = 0; i < n; i++)
+			if (strcmp(got[i].path, want[i].path) != 0 ||
+			    strcmp(got[i].body, want[i].body) != 0 || got[i].keep != want[i].keep) {
+				if (bad++ == 0)
+					printf("    step %zu, request %d: %s '%s' %d\n", step, i,
+					       got[i].path, got[i].body, got[i].keep);
+			}
+	}
+	CHECK_EQ(bad, 0);
+}
+
+/* A bad request after good ones: the good ones are parsed, the bad one is
+ * refused, whatever follows it is never read as a request. */
+TEST(http_parse_pipelined_bad)
+{
+	static const char *const streams[] = {
+		"GET /a HTTP/1.1\r\nHost: h\r\n\r\nNoColon\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\n\r\n",
+		"GET /a HTTP/1.1\r\nHost: h\r\n\r\nPOST /b HTTP/1.1\r\nHost: h\r\n\r\n",
+		"GET /a HTTP/1.1\r\nHost: h\r\n\r\nPOST /b HTTP/1.1\r\nHost: h\r\n"
+		"Transfer-Encoding: chunked\r\n\r\nzz\r\n",
+	};
+	static const int want[] = { -400, -411, -400 };
+	struct seen got[4];
+	size_t i, step;
+
+	for (i = 0; i < ARRAY_SIZE(streams); i++)
+		for (step = 1; step <= strlen(streams[i]); step++) {
+			int n = feed_stream(streams[i], strlen(streams[i]), step, got, 4);
+
+			if (n != want[i])
+				printf("    stream %zu, step %zu: %d\n", i, step, n);
+			CHECK_EQ(n, want[i]);
+			CHECK_STR(got[0].path, "/a");
+			if (n != want[i])
+				break;
+		}
+}
+
 TEST(http_host_check)
 {
 	struct igdd_ctx ctx;

@@ -299,6 +299,93 @@ TEST(igd_add_hostile_values)
 	fake_env_free(e);
 }
 
+/* Count the escaped entries of a listing. */
+static size_t
+count_str(const char *s, const char *w)
+{
+	size_t n = 0;
+
+	while ((s = strstr(s, w)) != NULL) {
+		n++;
+		s += strlen(w);
+	}
+	return n;
+}
+
+#define LIST_ARGS(start, proto, num) \
+	"<NewStartPort>" start "</NewStartPort><NewEndPort>65535</NewEndPort>" \
+	"<NewProtocol>" proto "</NewProtocol><NewManage>1</NewManage>" \
+	"<NewNumberOfPorts>" num "</NewNumberOfPorts>"
+
+/* GetListOfPortMappings answers at most 1,000 entries and stops past
+ * 1 MiB of listing; the listing is the XML document escaped once, each
+ * value escaped twice, in the answer's own buffer. */
+TEST(igd_list_bounded)
+{
+	struct fake_env *e = fake_env_pmp(0);
+	struct desc_buf out;
+	struct mapping r = { 0 };
+	struct mapping_owner ow = { .proto = OWNER_UPNP };
+	struct in6_addr ia;
+	char amp[250];
+	unsigned p;
+
+	addr_parse("192.168.1.10", &ia);
+	ow.addr = ia;
+	r.iaddr = &ia;
+	r.owner = &ow;
+	r.enabled = true;
+	r.desc = "a<b>&\"c'";
+	for (p = 10000; p < 11200; p++) {
+		r.proto = IPPROTO_TCP;
+		r.eport = r.iport = (uint16_t)p;
+		CHECK_EQ(store_add(e->s, &r, 3600, 0, NULL), ST_OK);
+	}
+	memset(amp, '&', sizeof(amp) - 1);
+	amp[sizeof(amp) - 1] = '\0';
+	r.desc = amp;
+	for (p = 20000; p < 20600; p++) {
+		r.proto = IPPROTO_UDP;
+		r.eport = r.iport = (uint16_t)p;
+		CHECK_EQ(store_add(e->s, &r, 3600, 0, NULL), ST_OK);
+	}
+	CHECK_RC(call_from(&e->ctx, "192.168.1.10", "GetListOfPortMappings",
+			   LIST_ARGS("1", "TCP", "0"), &out), 0);
+	CHECK_EQ(count_str(out.p, "&lt;p:PortMappingEntry&gt;"), 1000);
+	CHECK(strstr(out.p, "&lt;p:NewExternalPort&gt;10999&lt;") != NULL);
+	CHECK(strstr(out.p, "&lt;p:NewExternalPort&gt;11000&lt;") == NULL);
+	CHECK(strstr(out.p, "<NewPortListing>&lt;?xml version=&quot;1.0&quot;") == out.p);
+	CHECK(strstr(out.p, "&lt;p:NewDescription&gt;a&amp;lt;b&amp;gt;&amp;amp;&amp;quot;c&amp;apos;"
+			    "&lt;/p:NewDescription&gt;") != NULL);
+	CHECK(strstr(out.p, "&lt;/p:PortMappingList&gt;</NewPortListing>") != NULL);
+	CHECK(strchr(out.p + strlen("<NewPortListing>"), '<') ==
+	      out.p + out.len - strlen("</NewPortListing>"));
+	desc_buf_free(&out);
+	CHECK_RC(call_from(&e->ctx, "192.168.1.10", "GetListOfPortMappings",
+			   LIST_ARGS("11000", "TCP", "65535"), &out), 0);
+	CHECK_EQ(count_str(out.p, "&lt;p:PortMappingEntry&gt;"), 200);
+	desc_buf_free(&out);
+	CHECK_RC(call_from(&e->ctx, "192.168.1.10", "GetListOfPortMappings",
+			   LIST_ARGS("1", "TCP", "3"), &out), 0);
+	CHECK_EQ(count_str(out.p, "&lt;p:PortMappingEntry&gt;"), 3);
+	desc_buf_free(&out);
+	/* 600 entries of ~2.8 KB: the byte cap ends the listing first */
+	CHECK_RC(call_from(&e->ctx, "192.168.1.10", "GetListOfPortMappings",
+			   LIST_ARGS("1", "UDP", "0"), &out), 0);
+	p = (unsigned)count_str(out.p, "&lt;p:PortMappingEntry&gt;");
+	CHECK(p > 300 && p < 600);
+	CHECK(out.len > (1u << 20) && out.len < (1u << 20) + 8192);
+	CHECK_EQ(count_str(out.p, "&lt;/p:PortMappingEntry&gt;"), p);
+	desc_buf_free(&out);
+	/* another client, without Manage, sees none of them */
+	CHECK_RC(call_from(&e->ctx, "192.168.1.11", "GetListOfPortMappings",
+			   "<NewStartPort>1</NewStartPort><NewEndPort>65535</NewEndPort>"
+			   "<NewProtocol>TCP</NewProtocol><NewManage>0</NewManage>"
+			   "<NewNumberOfPorts>0</NewNumberOfPorts>", &out), 730);
+	desc_buf_free(&out);
+	fake_env_free(e);
+}
+
 TEST(events_helpers)
 {
 	struct sockaddr_in a;
