@@ -1014,6 +1014,12 @@ http_conn_peer_addr(const struct http_conn *c, struct in6_addr *out)
 	sa_addr(&c->peer, out);
 }
 
+unsigned
+http_conn_peer_scope(const struct http_conn *c)
+{
+	return c->peer.in6.sin6_family == AF_INET6 ? c->peer.in6.sin6_scope_id : 0;
+}
+
 int
 http_conn_local_host(const struct http_conn *c, char *buf, size_t size)
 {

@@ -154,8 +154,9 @@ void http_reply_error(struct http_conn *c, int status, const char *extra_headers
 /* The peer and our end of an IPv4 connection (IPv6: use the two below). */
 const struct sockaddr_in *http_conn_peer(const struct http_conn *c);
 const struct sockaddr_in *http_conn_local(const struct http_conn *c);
-/* The peer's address, v4-mapped for IPv4. */
+/* The peer's address, v4-mapped for IPv4; its IPv6 scope (0 for IPv4). */
 void http_conn_peer_addr(const struct http_conn *c, struct in6_addr *out);
+unsigned http_conn_peer_scope(const struct http_conn *c);
 /* Our end as a URL host: "a.b.c.d" or "[x:x::x]".  0 / -1. */
 int http_conn_local_host(const struct http_conn *c, char *buf, size_t size);
 struct igdd_ctx *http_conn_ctx(const struct http_conn *c);

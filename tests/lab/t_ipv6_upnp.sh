@@ -80,6 +80,21 @@ check "DeletePinhole succeeds" has d1 "returned : 0"
 check_not "after delete TCP no longer reaches c1" reach6 tcp "$C1_6" 9200 TOK6TCP
 check "the UDP pinhole still works" reach6 udp "$C1_6" 9201 TOK6UDP
 
+# GENA over IPv6: a subscription to the firewall service with a callback
+# at c1's own IPv6 address gets the initial event there.
+c1 sh -c "timeout 10 socat -u TCP6-LISTEN:9900,reuseaddr OPEN:$LAB_DIR/ev6,creat" >/dev/null 2>&1 &
+LAB_PIDS="$LAB_PIDS $!"
+sleep 0.3
+printf 'SUBSCRIBE /evt/IP6FCtl HTTP/1.1\r\nHOST: [%s]:%s\r\nCALLBACK: <http://[%s]:9900/ev>\r\nNT: upnp:event\r\nTIMEOUT: Second-300\r\n\r\n' \
+	"$GW6_LAN" "$HP" "$C1_6" >"$LAB_DIR/sub"
+c1 timeout 3 socat -t 2 - "TCP6:[$GW6_LAN]:$HP" <"$LAB_DIR/sub" >"$LAB_DIR/sub.out" 2>/dev/null
+check "SUBSCRIBE over IPv6: 200 with a SID" sh -c "grep -q '^HTTP/1.1 200' '$LAB_DIR/sub.out' && grep -qi '^SID: uuid:' '$LAB_DIR/sub.out'"
+check "the initial event reaches c1's IPv6 callback (FirewallEnabled)" \
+	wait_for 4 grep -q "<FirewallEnabled>1</FirewallEnabled>" "$LAB_DIR/ev6"
+sed 's/9900\/ev/9900\/x/; s,CALLBACK: <http://\[[^]]*\],CALLBACK: <http://['"$C2_6"'],' "$LAB_DIR/sub" >"$LAB_DIR/sub2"
+c1 timeout 3 socat -t 2 - "TCP6:[$GW6_LAN]:$HP" <"$LAB_DIR/sub2" >"$LAB_DIR/sub2.out" 2>/dev/null
+check "a callback at another host's address: 412 (CallStranger)" grep -q '^HTTP/1.1 412' "$LAB_DIR/sub2.out"
+
 # Nothing answered on the WAN side over IPv6.
 printf 'M-SEARCH * HTTP/1.1\r\nHOST: [FF02::C]:1900\r\nMAN: "ssdp:discover"\r\nMX: 1\r\nST: ssdp:all\r\n\r\n' >"$LAB_DIR/ms"
 out timeout 3 socat -t 2 - "UDP6-DATAGRAM:[ff02::c]:1900,so-bindtodevice=eth0" <"$LAB_DIR/ms" >"$LAB_DIR/w1" 2>/dev/null

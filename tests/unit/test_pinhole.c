@@ -451,3 +451,27 @@ TEST(pinhole_no_nat66_mapping)
 	CHECK_EQ(store_count(e->s) + store_pin_count(e->s), 0);
 	fake_env_free(e);
 }
+
+/* GENA over IPv6: the callback URL's IPv6 literal (a zone ignored). */
+#include <sys/socket.h>
+#include "events.h"
+
+TEST(events_callback6)
+{
+	struct sockaddr_in6 a;
+	struct sockaddr_in a4;
+	struct in6_addr want = fake_addr("2001:db8:1::10");
+	char path[64];
+
+#define CB6(s) events_parse_callback6(s, strlen(s), &a, path, sizeof(path))
+	CHECK_EQ(CB6("<http://[2001:db8:1::10]:9900/ev>"), 0);
+	CHECK(addr_eq(&a.sin6_addr, &want) && ntohs(a.sin6_port) == 9900);
+	CHECK_STR(path, "/ev");
+	CHECK_EQ(CB6("<http://[fe80::1%25eth0]/>"), 0);
+	CHECK_EQ(ntohs(a.sin6_port), 80);
+	CHECK_EQ(CB6("<http://[2001:db8::1]x:80/>"), -1);
+	CHECK_EQ(CB6("<http://[2001:db8::1/>"), -1);
+	CHECK_EQ(CB6("<http://192.168.1.10:80/>"), -1);
+	CHECK_EQ(events_parse_callback("<http://[2001:db8::1]:80/>", 26, &a4, path, sizeof(path)), -1);
+#undef CB6
+}
