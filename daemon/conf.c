@@ -3,7 +3,7 @@
  *
  * The file is "key=value" lines, '#' comments, blank lines, and
  * "allow|deny eports addr[/mask] iports ["regex"]" permission rules, as
- * miniupnpd reads them; every miniupnpd key is accepted (keys for other
+ * miniupnpd reads them (perm.c parses those); every miniupnpd key is accepted (keys for other
  * firewalls with a warning).  Every number goes through parse_u16/u32
  * with its range; every error is "file:line: message" and parsing goes on
  * so that one run reports all of a file's mistakes. */
@@ -19,6 +19,7 @@
 #include "conf.h"
 #include "iface.h"
 #include "log.h"
+#include "perm.h"
 #include "util.h"
 
 #define CONF_LINE_MAX	4096	/* longer lines are an error, not a split */
@@ -72,6 +73,7 @@ struct conf_key {
 static int set_ext_ip(struct config *, const struct conf_key *, const char *, char *, size_t);
 static int set_listen(struct config *, const struct conf_key *, const char *, char *, size_t);
 static int set_ipv6_listen(struct config *, const struct conf_key *, const char *, char *, size_t);
+static int set_stun(struct config *, const struct conf_key *, const char *, char *, size_t);
 static int set_presentation_url(struct config *, const struct conf_key *, const char *, char *,
 				size_t);
 
@@ -98,7 +100,7 @@ static const struct conf_key conf_keys[] = {
 	{ .name = "ext_ifname", .type = KEY_IFNAME, FIELD(ext_ifname), .flags = KF_RESTART },
 	{ .name = "ext_ifname6", .type = KEY_IFNAME, FIELD(ext_ifname6), .flags = KF_RESTART },
 	K_CUSTOM("ext_ip", ext_ip, set_ext_ip, 0),
-	K_BOOL("ext_perform_stun", ext_perform_stun),
+	K_CUSTOM("ext_perform_stun", ext_perform_stun, set_stun, 0),
 	K_STR("ext_stun_host", ext_stun_host, KF_URL),
 	K_U16("ext_stun_port", ext_stun_port, 1, 65535),
 	K_IGNORED("external_script_path"),
@@ -112,6 +114,7 @@ static const struct conf_key conf_keys[] = {
 	  .flags = KF_RESTART },
 	{ .name = "https_port", .type = KEY_U16, FIELD(https_port), .min = 0, .max = 65535,
 	  .flags = KF_RESTART },
+	K_BOOL("igd_v1_by_user_agent", igd_v1_by_user_agent),
 	{ .name = "ipv6_block_inbound", .type = KEY_BOOL, FIELD(ipv6_block_inbound),
 	  .flags = KF_RESTART },
 	{ .name = "ipv6_disable", .type = KEY_BOOL, FIELD(ipv6_disable), .flags = KF_RESTART },
@@ -139,6 +142,7 @@ static const struct conf_key conf_keys[] = {
 	K_CUSTOM("presentation_url", presentation_url, set_presentation_url, KF_TEXT),
 	K_IGNORED("queue"),
 	K_IGNORED("quickrules"),
+	{ .name = "seccomp", .type = KEY_BOOL, FIELD(seccomp), .flags = KF_RESTART },
 	K_BOOL("secure_mode", secure_mode),
 	K_STR("serial", serial, 0),
 	K_U32("ssdp_rate_limit", ssdp_rate_limit, 0, 1000000),
@@ -177,6 +181,7 @@ conf_defaults(struct config *cfg)
 	cfg->enable_upnp = true;
 	cfg->enable_natpmp = false;
 	cfg->secure_mode = true;
+	cfg->igd_v1_by_user_agent = true;	/* miniupnpd 2.2.3 does it always */
 	cfg->min_lifetime = 120;	/* RFC 6887 15: at least 120 s */
 	cfg->max_lifetime = 86400;	/* RFC 6887 15: 24 h suggested */
 	cfg->notify_interval = 30;
@@ -191,6 +196,7 @@ conf_defaults(struct config *cfg)
 	cfg->http_idle_timeout = 10;
 	cfg->max_subscribers = 64;
 	cfg->ssdp_rate_limit = 10;
+	cfg->seccomp = true;
 	/* The literals fit their fields; str_copy cannot fail here. */
 	(void)str_copy(cfg->friendly_name, sizeof(cfg->friendly_name),
 		       "igdd Internet Gateway Device");
@@ -203,12 +209,6 @@ conf_defaults(struct config *cfg)
 }
 
 /* ---- value syntax ---- */
-
-static bool
-is_blank(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
-}
 
 static bool
 is_alnum(char c)
@@ -275,7 +275,7 @@ valid_ifname(const char *s)
 	if (n == 0 || n >= IF_NAMESIZE || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
 		return false;
 	for (i = 0; i < n; i++)
-		if (s[i] == '/' || s[i] == ':' || is_blank(s[i]) || (unsigned char)s[i] < 0x20 ||
+		if (s[i] == '/' || s[i] == ':' || blank_char(s[i]) || (unsigned char)s[i] < 0x20 ||
 		    (unsigned char)s[i] == 0x7f)
 			return false;
 	return true;
@@ -294,7 +294,7 @@ static bool
 has_blank(const char *s)
 {
 	for (; *s != '\0'; s++)
-		if (is_blank(*s))
+		if (blank_char(*s))
 			return true;
 	return false;
 }
@@ -379,6 +379,26 @@ set_presentation_url(struct config *cfg, const struct conf_key *k, const char *v
 	return 0;
 }
 
+/* yes, no, or allow-filtered (miniupnpd 2.3.4: use the STUN-learned
+ * address even behind a filtering NAT, as OpenWrt's allow_cgnat_use
+ * writes it). */
+static int
+set_stun(struct config *cfg, const struct conf_key *k, const char *v, char *msg, size_t msgsize)
+{
+	bool on;
+
+	if (strcmp(v, "allow-filtered") == 0) {
+		cfg->ext_perform_stun = CFG_STUN_ALLOW_FILTERED;
+		return 0;
+	}
+	if (parse_bool(v, &on) < 0) {
+		str_printf(msg, msgsize, "%s: '%s' is not yes, no or allow-filtered", k->name, v);
+		return -1;
+	}
+	cfg->ext_perform_stun = on ? CFG_STUN_YES : CFG_STUN_NO;
+	return 0;
+}
+
 static int
 parse_ipv4(const char *s, struct in_addr *out)
 {
@@ -423,52 +443,6 @@ set_ipv6_listen(struct config *cfg, const struct conf_key *k, const char *v, cha
 	return 0;
 }
 
-/* "a.b.c.d", "a.b.c.d/len" or "a.b.c.d/m.m.m.m" (contiguous).  *prefix is
- * -1 when no mask was given. */
-static int
-parse_addr_mask(const char *s, struct in_addr *addr, int *prefix)
-{
-	char buf[INET_ADDRSTRLEN * 2 + 2];
-	char *slash;
-	uint16_t len;
-
-	if (str_copy(buf, sizeof(buf), s) < 0)
-		return -1;
-	*prefix = -1;
-	slash = strchr(buf, '/');
-	if (slash != NULL)
-		*slash++ = '\0';
-	if (parse_ipv4(buf, addr) < 0)
-		return -1;
-	if (slash == NULL)
-		return 0;
-	if (strchr(slash, '.') != NULL) {
-		struct in_addr m;
-		uint32_t inv;
-
-		if (parse_ipv4(slash, &m) < 0)
-			return -1;
-		inv = ~ntohl(m.s_addr);
-		if ((inv & (inv + 1)) != 0)	/* not 1...10...0 */
-			return -1;
-		*prefix = 32 - __builtin_popcount(inv);
-		return 0;
-	}
-	if (parse_u16(slash, 0, 32, &len) < 0)
-		return -1;
-	*prefix = len;
-	return 0;
-}
-
-static struct in_addr
-mask_of(int prefix)
-{
-	struct in_addr m;
-
-	m.s_addr = prefix <= 0 ? 0 : htonl(~0u << (32 - prefix));
-	return m;
-}
-
 static int
 add_listen(struct config *cfg, const struct cfg_listen *l, char *msg, size_t msgsize)
 {
@@ -507,7 +481,7 @@ set_listen(struct config *cfg, const struct conf_key *k, const char *v, char *ms
 		const char *start;
 		size_t n;
 
-		while (is_blank(*p))
+		while (blank_char(*p))
 			p++;
 		if (*p == '\0')
 			break;
@@ -517,7 +491,7 @@ set_listen(struct config *cfg, const struct conf_key *k, const char *v, char *ms
 			return -1;
 		}
 		start = p;
-		while (*p != '\0' && !is_blank(*p))
+		while (*p != '\0' && !blank_char(*p))
 			p++;
 		n = (size_t)(p - start);
 		if (str_copy_n(tok, sizeof(tok), start, n) < 0) {
@@ -533,7 +507,7 @@ set_listen(struct config *cfg, const struct conf_key *k, const char *v, char *ms
 					   "follow the first value", tok);
 				return -1;
 			}
-			if (parse_addr_mask(tok, &l->addr, &prefix) < 0) {
+			if (addr4_parse_prefix(tok, &l->addr, &prefix) < 0) {
 				str_printf(msg, msgsize, "listening_ip: '%s' is not an address, "
 					   "address/prefix or address/netmask", tok);
 				return -1;
@@ -632,12 +606,11 @@ add_perm(struct config *cfg, const char *text, char *msg, size_t msgsize)
 {
 	struct perm_rule r, *n;
 
-	if (conf_parse_perm(&r, text, msg, msgsize) < 0)
+	if (perm_parse(&r, text, msg, msgsize) < 0)
 		return -1;
 	n = realloc(cfg->perms, sizeof(*n) * (cfg->n_perms + 1));
 	if (n == NULL) {
-		if (r.has_regex)
-			regfree(&r.regex);
+		perm_rule_free(&r);
 		str_printf(msg, msgsize, "out of memory");
 		return -1;
 	}
@@ -652,7 +625,7 @@ starts_with_word(const char *s, const char *word)
 {
 	size_t n = strlen(word);
 
-	return strncmp(s, word, n) == 0 && (s[n] == '\0' || is_blank(s[n]));
+	return strncmp(s, word, n) == 0 && (s[n] == '\0' || blank_char(s[n]));
 }
 
 static int
@@ -662,10 +635,10 @@ parse_line(struct config *cfg, const char *line, const char *where, char *msg, s
 	const char *p = line, *eq, *end, *kend;
 
 	msg[0] = '\0';
-	while (is_blank(*p))
+	while (blank_char(*p))
 		p++;
 	end = p + strlen(p);
-	while (end > p && is_blank(end[-1]))
+	while (end > p && blank_char(end[-1]))
 		end--;
 	if (p == end || *p == '#')
 		return 0;
@@ -687,7 +660,7 @@ parse_line(struct config *cfg, const char *line, const char *where, char *msg, s
 		return -1;
 	}
 	kend = eq;
-	while (kend > p && is_blank(kend[-1]))
+	while (kend > p && blank_char(kend[-1]))
 		kend--;
 	if (kend == p) {
 		str_printf(msg, msgsize, "missing key before '='");
@@ -698,7 +671,7 @@ parse_line(struct config *cfg, const char *line, const char *where, char *msg, s
 		return -1;
 	}
 	eq++;
-	while (eq < end && is_blank(*eq))
+	while (eq < end && blank_char(*eq))
 		eq++;
 	if (str_copy_n(value, sizeof(value), eq, (size_t)(end - eq)) < 0) {
 		str_printf(msg, msgsize, "line too long");
@@ -785,330 +758,6 @@ conf_parse_file(struct config *cfg, const char *path, FILE *err)
 	return errors == 0 ? 0 : -1;
 }
 
-/* ---- permission rules ---- */
-
-static int
-perm_token(const char **p, char *buf, size_t size)
-{
-	const char *s = *p, *start;
-
-	while (is_blank(*s))
-		s++;
-	start = s;
-	while (*s != '\0' && !is_blank(*s))
-		s++;
-	*p = s;
-	if (s == start) {
-		(void)str_copy(buf, size, "(missing)");
-		return -1;
-	}
-	return str_copy_n(buf, size, start, (size_t)(s - start));
-}
-
-/* "N" or "N-M", 0..65535, N <= M. */
-static int
-parse_port_range(const char *s, uint16_t *lo, uint16_t *hi)
-{
-	char buf[16];
-	char *dash;
-
-	if (str_copy(buf, sizeof(buf), s) < 0)
-		return -1;
-	dash = strchr(buf, '-');
-	if (dash != NULL)
-		*dash++ = '\0';
-	if (parse_u16(buf, 0, 65535, lo) < 0)
-		return -1;
-	if (dash == NULL) {
-		*hi = *lo;
-		return 0;
-	}
-	if (parse_u16(dash, 0, 65535, hi) < 0 || *hi < *lo)
-		return -1;
-	return 0;
-}
-
-/*
- * Permission-rule regexes are compiled by the C library, and glibc's regcomp
- * expands every repetition into copies of its operand: "a++++..." or
- * "((a+)+)+..." doubles the tree at each level, "(a{999}){999}" multiplies
- * it, so a short line can make start-up eat gigabytes (and stacked "?",
- * "*" make it take minutes).  Before regcomp, a
- * small recursive walk over the ERE estimates the size of the expanded tree
- * and refuses anything past RE_COST_MAX nodes (far beyond what a pattern on
- * a description needs).  Back-references are refused too: they are a glibc
- * extension in EREs and make matching a client's description exponential.
- */
-#define RE_COST_MAX	4096
-#define RE_DEPTH_MAX	32
-
-struct re_scan {
-	const char *p;
-	const char *why;
-};
-
-static unsigned long
-re_sat(unsigned long a)
-{
-	return a > RE_COST_MAX ? RE_COST_MAX + 1 : a;
-}
-
-static unsigned long re_alt(struct re_scan *s, int depth);
-
-/* "[...]" with "]" allowed first and "[:class:]", "[=c=]", "[.c.]" inside. */
-static int
-re_bracket(struct re_scan *s)
-{
-	const char *p = s->p + 1;
-
-	if (*p == '^')
-		p++;
-	if (*p == ']')
-		p++;
-	for (; *p != '\0' && *p != ']'; p++) {
-		if (*p == '[' && (p[1] == ':' || p[1] == '=' || p[1] == '.')) {
-			char kind = p[1];
-
-			for (p += 2; *p != '\0' && !(p[0] == kind && p[1] == ']'); p++)
-				;
-			if (*p == '\0')
-				break;
-			p++;
-		}
-	}
-	if (*p != ']') {
-		s->why = "unmatched [";
-		return -1;
-	}
-	s->p = p + 1;
-	return 0;
-}
-
-/* One atom and the repetitions that follow it. */
-static unsigned long
-re_piece(struct re_scan *s, int depth)
-{
-	unsigned long n = 1;
-	int reps;
-
-	if (*s->p == '(') {
-		if (depth >= RE_DEPTH_MAX) {
-			s->why = "groups nested too deeply";
-			return RE_COST_MAX + 1;
-		}
-		s->p++;
-		n = re_alt(s, depth + 1);
-		if (s->why != NULL)
-			return n;
-		if (*s->p != ')') {
-			s->why = "unmatched (";
-			return RE_COST_MAX + 1;
-		}
-		s->p++;
-	} else if (*s->p == '[') {
-		if (re_bracket(s) < 0)
-			return RE_COST_MAX + 1;
-	} else if (*s->p == '\\') {
-		if (s->p[1] >= '1' && s->p[1] <= '9') {
-			s->why = "back-references are not supported";
-			return RE_COST_MAX + 1;
-		}
-		s->p += s->p[1] != '\0' ? 2 : 1;
-	} else {
-		s->p++;
-	}
-	for (reps = 0;; reps++) {
-		if (reps == 1 && (*s->p == '*' || *s->p == '?' || *s->p == '+' ||
-				  (*s->p == '{' && s->p[1] >= '0' && s->p[1] <= '9'))) {
-			/* POSIX leaves "a+*", "a??" undefined; glibc takes
-			 * them, at a cost that grows steeply with each one. */
-			s->why = "a repetition of a repetition (undefined in POSIX EREs)";
-			return RE_COST_MAX + 1;
-		}
-		if (*s->p == '*' || *s->p == '?' || *s->p == '+') {
-			/* counted as a copy each: the matcher's closures grow
-			 * with every nested optional part */
-			n = re_sat(2 * n + 1);
-			s->p++;
-		} else if (*s->p == '{') {
-			unsigned long lo = 0, hi;
-			const char *q = s->p + 1;
-
-			while (*q >= '0' && *q <= '9')
-				lo = re_sat(lo * 10 + (unsigned long)(*q++ - '0'));
-			hi = lo;
-			if (*q == ',') {
-				q++;
-				if (*q == '}') {
-					hi = lo + 1;
-				} else {
-					for (hi = 0; *q >= '0' && *q <= '9'; q++)
-						hi = re_sat(hi * 10 + (unsigned long)(*q - '0'));
-				}
-			}
-			if (*q != '}')
-				break;	/* not a bound: regcomp decides */
-			n = re_sat(n * (hi > 0 ? hi : 1) + 1);
-			s->p = q + 1;
-		} else {
-			break;
-		}
-	}
-	return n;
-}
-
-static unsigned long
-re_alt(struct re_scan *s, int depth)
-{
-	unsigned long n = 0;
-
-	while (*s->p != '\0' && *s->p != ')' && s->why == NULL) {
-		if (*s->p == '|') {
-			s->p++;
-			n = re_sat(n + 1);
-			continue;
-		}
-		n = re_sat(n + re_piece(s, depth));
-	}
-	return n;
-}
-
-/* 0 if the ERE is small enough to compile, else -1 with a reason. */
-static int
-re_check(const char *re, const char **why)
-{
-	struct re_scan s = { re, NULL };
-	unsigned long n = 0;
-
-	while (s.why == NULL && *s.p != '\0') {
-		n = re_sat(n + re_alt(&s, 0));
-		if (*s.p == ')')
-			s.p++;	/* a stray ")" is an ordinary character in an ERE */
-	}
-	if (s.why == NULL && n > RE_COST_MAX)
-		s.why = "too complex (repetitions expand past 4096 nodes)";
-	*why = s.why;
-	return s.why == NULL ? 0 : -1;
-}
-
-/* A rule's client: an IPv4 address/mask (miniupnpd's), an IPv6 prefix
- * (v6, plen6 128 without /len) or mac=aa:bb:cc:dd:ee:ff (has_mac). */
-static int
-perm_parse_client(struct perm_rule *r, const char *tok, int *prefix)
-{
-	char buf[INET6_ADDRSTRLEN + 5];
-	char *slash;
-	uint16_t len = 128;
-	unsigned i;
-
-	if (strncasecmp(tok, "mac=", 4) == 0) {
-		r->has_mac = true;
-		return mac_parse(tok + 4, r->mac);
-	}
-	if (strchr(tok, ':') == NULL)
-		return parse_addr_mask(tok, &r->addr, prefix);
-	if (str_copy(buf, sizeof(buf), tok) < 0)
-		return -1;
-	if ((slash = strchr(buf, '/')) != NULL) {
-		*slash++ = '\0';
-		if (parse_u16(slash, 0, 128, &len) < 0)
-			return -1;
-	}
-	if (inet_pton(AF_INET6, buf, &r->addr6) != 1)
-		return -1;
-	r->v6 = true;
-	r->plen6 = (uint8_t)len;
-	for (i = len; i < 128; i++)	/* host bits off, as for IPv4 */
-		r->addr6.s6_addr[i / 8] &= (uint8_t)~(0x80u >> (i % 8));
-	return 0;
-}
-
-int
-conf_parse_perm(struct perm_rule *r, const char *text, char *msg, size_t msgsize)
-{
-	char tok[64];
-	const char *p = text, *end, *q1, *q2, *bad;
-	int prefix, rc;
-
-	memset(r, 0, sizeof(*r));
-	msg[0] = '\0';
-	if (perm_token(&p, tok, sizeof(tok)) < 0 ||
-	    (strcmp(tok, "allow") != 0 && strcmp(tok, "deny") != 0)) {
-		str_printf(msg, msgsize, "permission rule must start with 'allow' or 'deny'");
-		return -1;
-	}
-	r->allow = strcmp(tok, "allow") == 0;
-	if (perm_token(&p, tok, sizeof(tok)) < 0 ||
-	    parse_port_range(tok, &r->eport_min, &r->eport_max) < 0) {
-		str_printf(msg, msgsize, "permission rule: external ports '%s' are not N or N-M "
-			   "(0..65535, N <= M)", tok);
-		return -1;
-	}
-	if (perm_token(&p, tok, sizeof(tok)) < 0 || perm_parse_client(r, tok, &prefix) < 0) {
-		str_printf(msg, msgsize, "permission rule: '%s' is not a.b.c.d, a.b.c.d/len, "
-			   "a.b.c.d/m.m.m.m, an IPv6 address[/len] or mac=aa:bb:cc:dd:ee:ff", tok);
-		return -1;
-	}
-	if (!r->v6 && !r->has_mac) {
-		r->mask = mask_of(prefix < 0 ? 32 : prefix);
-		r->addr.s_addr &= r->mask.s_addr;
-	}
-	if (perm_token(&p, tok, sizeof(tok)) < 0 ||
-	    parse_port_range(tok, &r->iport_min, &r->iport_max) < 0) {
-		str_printf(msg, msgsize, "permission rule: internal ports '%s' are not N or N-M "
-			   "(0..65535, N <= M)", tok);
-		return -1;
-	}
-	/* Optional regex on the mapping's description, in double quotes. */
-	while (is_blank(*p))
-		p++;
-	if (*p == '\0')
-		return 0;
-	end = p + strlen(p);
-	while (end > p && is_blank(end[-1]))
-		end--;
-	q1 = p;
-	q2 = end - 1;
-	if (*q1 != '"' || q2 == q1 || *q2 != '"') {
-		str_printf(msg, msgsize, "permission rule: the description regex must be in "
-			   "double quotes");
-		return -1;
-	}
-	if (q2 - q1 == 1) {
-		str_printf(msg, msgsize, "permission rule: empty regex");
-		return -1;
-	}
-	{
-		char re[CONF_LINE_MAX];
-
-		if (str_copy_n(re, sizeof(re), q1 + 1, (size_t)(q2 - q1 - 1)) < 0) {
-			str_printf(msg, msgsize, "permission rule: regex too long");
-			return -1;
-		}
-		if (re_check(re, &bad) < 0) {
-			str_printf(msg, msgsize, "permission rule: regex \"%s\": %s", re, bad);
-			return -1;
-		}
-		/* miniupnpd's semantics (upnppermissions.c): extended,
-		 * case-insensitive, searched anywhere in the description. */
-		rc = regcomp(&r->regex, re, REG_EXTENDED | REG_ICASE | REG_NOSUB);
-		if (rc != 0) {
-			char why[128];
-
-			regerror(rc, &r->regex, why, sizeof(why));
-			regfree(&r->regex);
-			str_printf(msg, msgsize, "permission rule: bad regex \"%s\": %s", re, why);
-			return -1;
-		}
-		if ((r->regex_text = strdup(re)) == NULL) {
-			regfree(&r->regex);
-			str_printf(msg, msgsize, "permission rule: out of memory");
-			return -1;
-		}
-	}
-	r->has_regex = true;
-	return 0;
-}
 
 /* ---- command line ---- */
 
@@ -1201,7 +850,7 @@ cli_ext_ip(struct config *cfg, const char *arg, char *msg, size_t msgsize)
 		return -1;
 	if (colon != NULL && conf_set(cfg, "ext_stun_port", colon + 1, "-o", msg, msgsize) < 0)
 		return -1;
-	cfg->ext_perform_stun = true;
+	cfg->ext_perform_stun = CFG_STUN_YES;
 	return 0;
 }
 
@@ -1329,6 +978,36 @@ unknown:
 
 /* ---- whole-configuration checks ---- */
 
+/* What the permission rules mean as a whole, logged once at start (and
+ * by --check): miniupnpd's semantics allow what no rule matches, which a
+ * file written for "deny by default" may not expect. */
+static void
+conf_log_perm_policy(const struct config *cfg, const char *src)
+{
+	unsigned k = 0;
+
+	switch (perm_policy(cfg->perms, cfg->n_perms, &k)) {
+	case PERM_POLICY_NONE:
+		break;
+	case PERM_POLICY_OPEN_END:
+		log_warnx("%s: no permission rule is a final catch-all: a mapping that no rule "
+			  "matches is allowed (as in miniupnpd); end the rules with "
+			  "\"deny 0-65535 0.0.0.0/0 0-65535\" to refuse it", src);
+		break;
+	case PERM_POLICY_DENY_ALL:
+		log_warnx("%s: the permission rules deny every mapping: rule %u of %u is a "
+			  "catch-all deny and no allow rule comes before it", src, k + 1,
+			  cfg->n_perms);
+		break;
+	case PERM_POLICY_CLOSED:
+		if (k + 1 < cfg->n_perms)
+			log_warnx("%s: permission rule %u of %u is a catch-all: the %u rule(s) "
+				  "after it are never reached", src, k + 1, cfg->n_perms,
+				  cfg->n_perms - k - 1);
+		break;
+	}
+}
+
 int
 conf_validate(const struct config *cfg, FILE *err)
 {
@@ -1351,10 +1030,10 @@ conf_validate(const struct config *cfg, FILE *err)
 	if (cfg->max_mappings_per_client > cfg->max_mappings)
 		CONF_ERR("max_mappings_per_client (%u) is greater than max_mappings (%u)",
 			 (unsigned)cfg->max_mappings_per_client, (unsigned)cfg->max_mappings);
-	if (cfg->ext_perform_stun && cfg->has_ext_ip)
-		CONF_ERR("ext_ip and ext_perform_stun=yes cannot be used together");
-	if (cfg->ext_perform_stun && cfg->ext_stun_host[0] == '\0')
-		CONF_ERR("ext_perform_stun=yes needs ext_stun_host");
+	if (cfg->ext_perform_stun != CFG_STUN_NO && cfg->has_ext_ip)
+		CONF_ERR("ext_ip and ext_perform_stun cannot be used together");
+	if (cfg->ext_perform_stun != CFG_STUN_NO && cfg->ext_stun_host[0] == '\0')
+		CONF_ERR("ext_perform_stun needs ext_stun_host");
 	if (cfg->http_port != 0 && cfg->http_port == cfg->https_port)
 		CONF_ERR("http_port and https_port are both %u", cfg->http_port);
 	for (i = 0; i < cfg->n_listen; i++)
@@ -1364,15 +1043,19 @@ conf_validate(const struct config *cfg, FILE *err)
 	if (cfg->has_ext_ip) {
 		uint32_t h = ntohl(cfg->ext_ip.s_addr);
 
-		inet_ntop(AF_INET, &cfg->ext_ip, a, sizeof(a));
+		addr4_str(cfg->ext_ip, a, sizeof(a));
 		if (h == 0 || h == 0xffffffffu || IN_MULTICAST(h) || (h >> 24) == 127)
 			CONF_ERR("ext_ip %s cannot be an external address", a);
 		else if (iface_addr_is_private(cfg->ext_ip) && !cfg->ext_allow_private_ipv4)
 			log_warnx("%s: ext_ip %s is private or reserved; reporting it anyway "
 				  "(ext_allow_private_ipv4=yes silences this)", src, a);
 	}
+	conf_log_perm_policy(cfg, src);
 	if (cfg->https_port != 0)
 		log_warnx("%s: igdd has no HTTPS; https_port=%u is ignored", src, cfg->https_port);
+	if (cfg->ext_perform_stun != CFG_STUN_NO)
+		log_warnx("%s: igdd has no STUN client yet; ext_perform_stun has no effect (the "
+			  "address of ext_ifname, or ext_ip, is reported)", src);
 	if (cfg->min_lifetime < 120)
 		log_warnx("%s: min_lifetime %u is below the 120 s RFC 6887 recommends",
 			  src, (unsigned)cfg->min_lifetime);
@@ -1386,10 +1069,7 @@ conf_free(struct config *cfg)
 	unsigned i;
 
 	for (i = 0; i < cfg->n_perms; i++)
-		if (cfg->perms[i].has_regex) {
-			regfree(&cfg->perms[i].regex);
-			free(cfg->perms[i].regex_text);
-		}
+		perm_rule_free(&cfg->perms[i]);
 	free(cfg->perms);
 	cfg->perms = NULL;
 	cfg->n_perms = 0;
@@ -1398,19 +1078,7 @@ conf_free(struct config *cfg)
 /* ---- reload ---- */
 
 static bool
-perm_same(const struct perm_rule *a, const struct perm_rule *b)
-{
-	return a->allow == b->allow && a->eport_min == b->eport_min &&
-	       a->eport_max == b->eport_max && a->addr.s_addr == b->addr.s_addr &&
-	       a->mask.s_addr == b->mask.s_addr && a->iport_min == b->iport_min &&
-	       a->iport_max == b->iport_max && a->has_regex == b->has_regex &&
-	       a->v6 == b->v6 && a->plen6 == b->plen6 &&
-	       memcmp(&a->addr6, &b->addr6, sizeof(a->addr6)) == 0 &&
-	       a->has_mac == b->has_mac && memcmp(a->mac, b->mac, sizeof(a->mac)) == 0 &&
-	       (!a->has_regex || strcmp(a->regex_text, b->regex_text) == 0);
-}
 
-static bool
 perms_same(const struct config *a, const struct config *b)
 {
 	unsigned i;
@@ -1418,7 +1086,7 @@ perms_same(const struct config *a, const struct config *b)
 	if (a->n_perms != b->n_perms)
 		return false;
 	for (i = 0; i < a->n_perms; i++)
-		if (!perm_same(&a->perms[i], &b->perms[i]))
+		if (!perm_rule_eq(&a->perms[i], &b->perms[i]))
 			return false;
 	return true;
 }

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <net/if.h>
 #include <netinet/in.h>
-#include <regex.h>
+#include "perm.h"
 
 #define CFG_MAX_LISTEN	16
 #define CFG_NAME_MAX	64	/* nftables table/chain names */
@@ -21,20 +21,8 @@ struct cfg_listen {
 	bool by_name;
 };
 
-struct perm_rule {
-	bool allow;
-	uint16_t eport_min, eport_max;
-	struct in_addr addr, mask;
-	uint16_t iport_min, iport_max;
-	bool v6;			/* addr6/plen6: an IPv6 prefix instead */
-	struct in6_addr addr6;
-	uint8_t plen6;
-	bool has_mac;			/* mac=: a device, whatever its address */
-	uint8_t mac[6];
-	bool has_regex;
-	regex_t regex;			/* POSIX extended, matched against the description */
-	char *regex_text;		/* as written (malloc'd): what conf_diff() compares */
-};
+/* ext_perform_stun: no, yes, allow-filtered. */
+enum cfg_stun { CFG_STUN_NO = 0, CFG_STUN_YES, CFG_STUN_ALLOW_FILTERED };
 
 struct config {
 	/* network */
@@ -42,7 +30,7 @@ struct config {
 	char ext_ifname6[IF_NAMESIZE];
 	bool has_ext_ip;
 	struct in_addr ext_ip;
-	bool ext_perform_stun;
+	uint8_t ext_perform_stun;	/* enum cfg_stun (no effect yet) */
 	char ext_stun_host[CFG_STR_MAX];
 	uint16_t ext_stun_port;
 	bool ext_allow_private_ipv4;
@@ -62,6 +50,7 @@ struct config {
 	bool pcp_allow_thirdparty;
 	bool secure_mode;
 	bool force_igd_desc_v1;
+	bool igd_v1_by_user_agent;	/* IGD:1 to control points that fail on IGD:2 */
 	uint32_t notify_interval;	/* s */
 	bool system_uptime;
 	uint32_t bitrate_up, bitrate_down;	/* bit/s */
@@ -88,7 +77,9 @@ struct config {
 	uint32_t http_idle_timeout;	/* s without progress before a close */
 	uint32_t max_subscribers;	/* GENA subscriptions, all services */
 	uint32_t ssdp_rate_limit;	/* M-SEARCH answers per source per s, 0 = no limit */
-	char user[CFG_NAME_MAX];	/* drop to this user after start-up; "" = stay */
+	char user[CFG_NAME_MAX];	/* drop to this user after start-up; "" = "igdd"
+					 * if that user exists (priv.h) */
+	bool seccomp;			/* the system call filter (sandbox.c) */
 
 	/* device description */
 	char friendly_name[CFG_STR_MAX];
@@ -123,8 +114,6 @@ int conf_parse_file(struct config *cfg, const char *path, FILE *err);
 /* Parse one "key=value" / "allow ..." line; for tests and -A.
  * Returns 0, or -1 with a message (no file:line prefix) in msg. */
 int conf_parse_line(struct config *cfg, const char *line, char *msg, size_t msgsize);
-/* Parse one permission rule ("allow 1024-65535 192.168.0.0/24 1024-65535 [regex]"). */
-int conf_parse_perm(struct perm_rule *r, const char *text, char *msg, size_t msgsize);
 /* Command line (miniupnpd-compatible options).  Two passes: the caller
  * first finds -f, parses the file, then applies the options on top. */
 enum cli_result { CLI_OK, CLI_EXIT_OK, CLI_ERROR };

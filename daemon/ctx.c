@@ -101,6 +101,19 @@ ctx_lan_has_prefix6(const struct igdd_ctx *ctx)
 	return false;
 }
 
+struct in_addr
+ctx_lan_v4_of_addr6(const struct igdd_ctx *ctx, const struct in6_addr *a)
+{
+	struct in_addr none = { 0 };
+	unsigned k, i;
+
+	for (k = 0; k < ctx->n_lan; k++)
+		for (i = 0; !ctx->lan[k].gone && i < ctx->lan[k].n_addr6; i++)
+			if (memcmp(&ctx->lan[k].addr6[i].addr, a, sizeof(*a)) == 0)
+				return ctx->lan[k].addr;
+	return none;
+}
+
 bool
 ctx_lan_own_addr6(const struct igdd_ctx *ctx, const struct in6_addr *a)
 {

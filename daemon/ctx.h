@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <netinet/in.h>
 #include "conf.h"
+#include "counters.h"
 #include "loop.h"
 
 struct store;
@@ -17,6 +18,7 @@ struct events;
 struct pmp;
 struct pcp_update;
 struct iface_watch;
+struct maplog;
 
 /* An IPv6 address of a LAN interface, with its prefix length. */
 #define LAN_MAX_ADDR6	8
@@ -37,11 +39,6 @@ struct lan_iface {
 	unsigned n_addr6;
 };
 
-struct igdd_stats {
-	uint64_t dropped_malformed;	/* datagrams/requests dropped as malformed */
-	uint64_t dropped_wan;		/* requests that arrived from outside our LANs */
-	uint64_t dropped_ratelimit;
-};
 
 #define CTX_MAX_HOOKS 8
 struct igdd_ctx;
@@ -80,8 +77,9 @@ struct igdd_ctx {
 	struct pmp *pmp;
 	struct pcp_update *pcp_update;
 	struct iface_watch *iface_watch;	/* iface.c: rtnetlink */
+	struct maplog *maplog;		/* maplog.c: the log of mapping changes */
 
-	struct igdd_stats stats;
+	struct counters counters;	/* counters.h: per protocol, in one place */
 
 	/* called after the external address or link state changed */
 	ctx_hook ext_hooks[CTX_MAX_HOOKS];
@@ -111,6 +109,9 @@ const struct lan_iface *ctx_lan_for_addr6(const struct igdd_ctx *ctx, const stru
 /* Has any LAN interface a global or ULA IPv6 address (a prefix pinholes
  * can be made in)? */
 bool ctx_lan_has_prefix6(const struct igdd_ctx *ctx);
+/* The IPv4 address of the LAN interface that has IPv6 address a (0.0.0.0
+ * if none). */
+struct in_addr ctx_lan_v4_of_addr6(const struct igdd_ctx *ctx, const struct in6_addr *a);
 /* One of the LAN interfaces' own IPv6 addresses? */
 bool ctx_lan_own_addr6(const struct igdd_ctx *ctx, const struct in6_addr *a);
 

@@ -1,6 +1,7 @@
 /* daemon.c - configure, start, run and stop the daemon. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,10 +20,13 @@
 #include "http.h"
 #include "iface.h"
 #include "igd.h"
+#include "lease.h"
 #include "log.h"
+#include "maplog.h"
 #include "pcp_update.h"
 #include "pmp.h"
 #include "priv.h"
+#include "sandbox.h"
 #include "ssdp.h"
 #include "store.h"
 #include "uuid.h"
@@ -61,6 +65,25 @@ fwwatch_fire(struct loop_timer *t)
 	loop_timer_set(&ctx->loop, t, FW_CHECK_MS);
 }
 
+/* --check: the user igdd would run as exists, and the lease file is one
+ * that user may trust (lease_open()'s rules, looked at, not created). */
+static int
+check_run_user(const struct config *cfg, FILE *err)
+{
+	char why[PATH_MAX + 128];
+	struct priv_user u;
+
+	if (priv_user(cfg->user, &u, why, sizeof(why)) < 0) {
+		fprintf(err, "user: %s\n", why);
+		return -1;
+	}
+	if (cfg->lease_file[0] != '\0' && lease_check_path(cfg->lease_file, u.uid, why, sizeof(why)) < 0) {
+		fprintf(err, "lease_file: %s\n", why);
+		return -1;
+	}
+	return 0;
+}
+
 int
 daemon_configure(struct igdd_ctx *ctx, int argc, char **argv, FILE *out, FILE *err)
 {
@@ -85,6 +108,8 @@ daemon_configure(struct igdd_ctx *ctx, int argc, char **argv, FILE *out, FILE *e
 	if (conf_validate(cfg, err) < 0)
 		return 1;
 	if (cfg->check_only) {
+		if (check_run_user(cfg, err) < 0)
+			return 1;
 		fprintf(out, "%s: configuration OK\n",
 			cfg->config_file[0] ? cfg->config_file : "(command line)");
 		return 0;
@@ -163,21 +188,53 @@ random_u32(void)
 	return v != 0 ? v : (uint32_t)time_wall() ^ (uint32_t)getpid();
 }
 
-/* Everything is open: keep CAP_NET_ADMIN (and the right to bind a low
- * HTTP port again), lose the rest.  Not being able to is fatal. */
+/* The firewall is set up: keep CAP_NET_ADMIN (and the right to bind a
+ * low HTTP port), lose the rest, before the lease file and the sockets
+ * that read requests are opened.  Not being able to is fatal. */
 static void
 drop_privileges(struct igdd_ctx *ctx)
 {
 	const struct config *cfg = &ctx->cfg;
-	char dir[sizeof(cfg->lease_file)];
+	char dir[sizeof(cfg->lease_file)], why[128];
+	struct priv_user u;
 	char *slash;
 
 	dir[0] = '\0';
 	if (cfg->lease_file[0] != '\0' && str_copy(dir, sizeof(dir), cfg->lease_file) == 0 &&
 	    (slash = strrchr(dir, '/')) != NULL)
 		*(slash == dir ? slash + 1 : slash) = '\0';
-	if (priv_drop(cfg->user, cfg->http_port != 0 && cfg->http_port < 1024, dir) < 0)
+	if (priv_user(cfg->user, &u, why, sizeof(why)) < 0)
+		fatalx("%s", why);
+	if (u.no_default)
+		log_warnx("no user %s: igdd stays uid 0 (with CAP_NET_ADMIN alone); create that "
+			  "system user (make install does) or set user= to run unprivileged",
+			  PRIV_DEFAULT_USER);
+	if (priv_drop(&u, cfg->http_port != 0 && cfg->http_port < 1024, dir) < 0)
 		fatalx("cannot drop privileges");
+}
+
+
+/* Start-up is over: from here on only the system calls of the loop
+ * (sandbox.c).  Not being able to is fatal; an architecture without a
+ * list runs without, with a warning. */
+static void
+start_sandbox(const struct config *cfg)
+{
+	if (!cfg->seccomp) {
+		log_warnx("seccomp=no: running without the system call filter");
+		return;
+	}
+	switch (sandbox_install()) {
+	case SANDBOX_ON:
+		log_info("seccomp: system call filter on (%s)", sandbox_arch());
+		break;
+	case SANDBOX_NO_ARCH:
+		log_warnx("seccomp: no system call list for this architecture; running without "
+			  "the filter");
+		break;
+	case SANDBOX_FAILED:
+		fatal("seccomp: cannot install the system call filter");
+	}
 }
 
 /* The front ends' per-interface parts, in the order they are set up. */
@@ -256,9 +313,14 @@ daemon_start(struct igdd_ctx *ctx)
 	ctx->fw = ctx->fw_ops->init(cfg);
 	if (ctx->fw == NULL)
 		fatalx("cannot set up the nftables state");
+	/* The lease file is opened and written only as the user igdd runs
+	 * as from now on (lease_open() checks that it owns it). */
+	drop_privileges(ctx);
 	ctx->store = store_new(ctx, ctx->fw_ops, ctx->fw);
 	if (ctx->store == NULL)
 		fatalx("cannot create the mapping store");
+	if (maplog_init(ctx) < 0)
+		fatalx("cannot start the mapping log");
 	if (store_restore(ctx->store) < 0)
 		log_warnx("lease file %s could not be restored", cfg->lease_file);
 	ctx->fw_check.cb = fwwatch_fire;
@@ -271,7 +333,7 @@ daemon_start(struct igdd_ctx *ctx)
 	}
 	if (cfg->enable_natpmp && (pmp_init(ctx) < 0 || pcp_update_init(ctx, pmp_sendto) < 0))
 		fatalx("cannot start NAT-PMP/PCP");
-	drop_privileges(ctx);
+	start_sandbox(cfg);
 	log_info("igdd %s started: uuid %s, %u LAN interface(s), external %s%s",
 		 IGDD_VERSION, ctx->uuid, ctx->n_lan,
 		 cfg->ext_ifname[0] ? cfg->ext_ifname : "(none)",
@@ -290,6 +352,7 @@ daemon_stop(struct igdd_ctx *ctx)
 {
 	struct config *cfg = &ctx->cfg;
 
+	counters_log(ctx);
 	if (cfg->enable_natpmp) {
 		pcp_update_shutdown(ctx);
 		pmp_shutdown(ctx);
@@ -304,6 +367,7 @@ daemon_stop(struct igdd_ctx *ctx)
 	 * port stays open without a daemon managing it. */
 	store_free(ctx->store);
 	ctx->store = NULL;
+	maplog_shutdown(ctx);
 	if (ctx->fw != NULL)
 		ctx->fw_ops->shutdown(ctx->fw, 1);
 	ctx->fw = NULL;

@@ -28,25 +28,67 @@ const struct desc_service desc_services[SVC_COUNT] = {
 	  "/evt/IP6FCtl" },
 };
 
-/* Is WANIPv6FirewallControl in the tree: IGD:2, IPv6 on, a LAN prefix? */
-static bool
-ip6fc_on(const struct igdd_ctx *ctx)
-{
-	return !ctx->cfg.force_igd_desc_v1 && !ctx->cfg.ipv6_disable && ctx_lan_has_prefix6(ctx);
-}
-
 unsigned
 desc_igd_version(const struct igdd_ctx *ctx)
 {
 	return ctx->cfg.force_igd_desc_v1 ? 1 : 2;
 }
 
-unsigned
-desc_service_version(const struct igdd_ctx *ctx, const struct desc_service *s)
+/* Does s[0..len) hold word (case-insensitively when icase)? */
+static bool
+mem_has(const char *s, size_t len, const char *word, bool icase)
 {
-	if (s->id == SVC_WANIP6FC && !ip6fc_on(ctx))
-		return 0;
-	return ctx->cfg.force_igd_desc_v1 ? s->ver_v1 : s->ver_v2;
+	size_t n = strlen(word), i;
+
+	for (i = 0; i + n <= len; i++)
+		if (icase ? mem_ieq(s + i, n, word) : memcmp(s + i, word, n) == 0)
+			return true;
+	return false;
+}
+
+bool
+desc_ua_wants_igd1(const char *ua, size_t len)
+{
+	if (ua == NULL)
+		return false;
+	/* miniupnpd 2.2.3: "Microsoft-Windows/10.0 UPnP/1.0" (any case)
+	 * and Windows' "FDSSDP"; OpenWrt's patch adds the Xbox 360's
+	 * "Xbox/2.0.17559.0 UPnP/1.0" and the "Mozilla/4.0 (compatible;
+	 * UPnP/1.0; Windows ...)" of Windows XP/Vista and old Apple
+	 * clients. */
+	return mem_has(ua, len, "microsoft", true) || mem_has(ua, len, "FDSSDP", false) ||
+	       (mem_has(ua, len, "Xbox/", false) && mem_has(ua, len, " UPnP/1.0", false)) ||
+	       mem_has(ua, len, "Mozilla/4.0 (compatible; UPnP/1.0; Windows", false);
+}
+
+unsigned
+desc_igd_version_for(const struct igdd_ctx *ctx, const char *ua, size_t len)
+{
+	if (ctx->cfg.igd_v1_by_user_agent && desc_ua_wants_igd1(ua, len))
+		return 1;
+	return desc_igd_version(ctx);
+}
+
+unsigned
+desc_service_version(const struct desc_service *s, unsigned igd_version)
+{
+	return igd_version < 2 ? s->ver_v1 : s->ver_v2;
+}
+
+/* WANIPv6FirewallControl is offered: IPv6 on, a LAN prefix (IGD:1
+ * trees never have it: its version there is 0). */
+static bool
+ip6fc_on(const struct igdd_ctx *ctx)
+{
+	return !ctx->cfg.ipv6_disable && ctx_lan_has_prefix6(ctx);
+}
+
+bool
+desc_service_present(const struct igdd_ctx *ctx, const struct desc_service *s,
+		     unsigned igd_version)
+{
+	return desc_service_version(s, igd_version) != 0 &&
+	       (s->id != SVC_WANIP6FC || ip6fc_on(ctx));
 }
 
 const struct desc_service *
@@ -166,6 +208,44 @@ desc_buf_escape_n(struct desc_buf *b, const char *s, size_t n, unsigned times)
 	desc_buf_put(b, s + start, n - start);
 }
 
+/* The length of the entity reference at s[0] == '&' (0: none). */
+static size_t
+entity_len(const char *s, size_t n)
+{
+	static const char *const named[] = { "&amp;", "&lt;", "&gt;", "&quot;", "&apos;" };
+	size_t i = 2, digits = 0;
+	bool hex;
+
+	for (i = 0; i < ARRAY_SIZE(named); i++)
+		if (n >= strlen(named[i]) && memcmp(s, named[i], strlen(named[i])) == 0)
+			return strlen(named[i]);
+	if (n < 4 || s[1] != '#')
+		return 0;
+	hex = s[2] == 'x' || s[2] == 'X';
+	for (i = hex ? 3 : 2; i < n && digits < 7; i++, digits++)
+		if (!(hex ? hex_digit(s[i]) >= 0 : (s[i] >= '0' && s[i] <= '9')))
+			break;
+	return digits > 0 && i < n && s[i] == ';' ? i + 1 : 0;
+}
+
+void
+desc_buf_escape_text(struct desc_buf *b, const char *s, size_t n)
+{
+	size_t i = 0, start = 0, e;
+
+	while (i < n) {
+		if (s[i] == '&' && (e = entity_len(s + i, n - i)) > 0) {
+			desc_buf_escape(b, s + start, i - start);
+			desc_buf_put(b, s + i, e);
+			i += e;
+			start = i;
+		} else {
+			i++;
+		}
+	}
+	desc_buf_escape(b, s + start, n - start);
+}
+
 void
 desc_buf_free(struct desc_buf *b)
 {
@@ -182,16 +262,30 @@ or_default(const char *v, const char *def)
 	return v[0] != '\0' ? v : def;
 }
 
+/* The presentationURL: the configured one, or http://<lan>/ (miniupnpd's
+ * default) when the key is not set; "" (no element) when set empty. */
+static const char *
+presentation_url(const struct igdd_ctx *ctx, const struct desc_view *v, char *buf,
+		 size_t size)
+{
+	char a[INET_ADDRSTRLEN];
+
+	if (ctx->cfg.has_presentation_url)
+		return ctx->cfg.presentation_url;
+	return str_printf(buf, size, "http://%s/", addr4_str(v->lan, a, sizeof(a))) == 0 ? buf
+											      : "";
+}
+
 /* Value of placeholder name[0..n); NULL if unknown.  buf holds computed ones. */
 static const char *
-placeholder(const struct igdd_ctx *ctx, const char *name, size_t n, const char *base_url,
+placeholder(const struct igdd_ctx *ctx, const struct desc_view *v, const char *name, size_t n,
 	    char *buf, size_t size)
 {
 	const struct config *c = &ctx->cfg;
 
 #define IS(w) (n == sizeof(w) - 1 && memcmp(name, w, n) == 0)
 	if (IS("VER"))
-		return str_printf(buf, size, "%u", desc_igd_version(ctx)) == 0 ? buf : NULL;
+		return str_printf(buf, size, "%u", v->igd_version) == 0 ? buf : NULL;
 	if (IS("CONFIGID"))
 		return str_printf(buf, size, "%u", (unsigned)ctx->configid) == 0 ? buf : NULL;
 	if (IS("UUID"))
@@ -205,7 +299,7 @@ placeholder(const struct igdd_ctx *ctx, const char *name, size_t n, const char *
 	if (IS("MANUFACTURER"))
 		return or_default(c->manufacturer_name, "igdd");
 	if (IS("MANUFACTURER_URL"))
-		return or_default(c->manufacturer_url, base_url);
+		return c->manufacturer_url;
 	if (IS("MODEL_DESCRIPTION"))
 		return or_default(c->model_description, "igdd UPnP IGD, NAT-PMP and PCP daemon");
 	if (IS("MODEL_NAME"))
@@ -213,24 +307,33 @@ placeholder(const struct igdd_ctx *ctx, const char *name, size_t n, const char *
 	if (IS("MODEL_NUMBER"))
 		return or_default(c->model_number, IGDD_VERSION);
 	if (IS("MODEL_URL"))
-		return or_default(c->model_url, base_url);
+		return c->model_url;
 	if (IS("SERIAL"))
 		return or_default(c->serial, "00000000");
 	if (IS("PRESENTATION_URL"))
-		return c->presentation_url;
+		return presentation_url(ctx, v, buf, size);
 #undef IS
 	return NULL;
 }
 
+/* Is section COND kept?  1 / 0, -1 for an unknown condition.  Optional
+ * elements (UDA 1.1 2.3) are left out rather than filled with a URL that
+ * serves nothing. */
 static int
-condition(const struct igdd_ctx *ctx, const char *name, size_t n)
+condition(const struct igdd_ctx *ctx, const struct desc_view *v, const char *name, size_t n)
 {
+	char buf[64];
+
 	if (n == 2 && memcmp(name, "V2", 2) == 0)
-		return desc_igd_version(ctx) >= 2;
+		return v->igd_version >= 2;
 	if (n == 12 && memcmp(name, "PRESENTATION", 12) == 0)
-		return ctx->cfg.presentation_url[0] != '\0';
+		return presentation_url(ctx, v, buf, sizeof(buf))[0] != '\0';
+	if (n == 16 && memcmp(name, "MANUFACTURER_URL", 16) == 0)
+		return ctx->cfg.manufacturer_url[0] != '\0';
+	if (n == 9 && memcmp(name, "MODEL_URL", 9) == 0)
+		return ctx->cfg.model_url[0] != '\0';
 	if (n == 5 && memcmp(name, "IP6FC", 5) == 0)
-		return ip6fc_on(ctx);
+		return v->igd_version >= 2 && ip6fc_on(ctx);
 	return -1;
 }
 
@@ -253,66 +356,96 @@ file_for_path(const char *path)
 	return xml_file_find(path + 1);
 }
 
-/* Copy [p, end) into b, filling placeholders and conditional sections. */
-static int
-render_span(const struct igdd_ctx *ctx, struct desc_buf *b, const char *p, const char *end,
-	    const char *base_url, unsigned depth)
+struct render {
+	const struct igdd_ctx *ctx;
+	const struct desc_view *v;
+	struct desc_buf *b;
+};
+
+static int render_span(const struct render *r, const char *p, const char *end, unsigned depth);
+
+/* A comment at p: a conditional section <!--IF:COND--> ... <!--END:COND-->
+ * (kept or dropped), or a note for the template's readers, dropped with
+ * the line end after it.  Returns where the text goes on, NULL on a
+ * template error. */
+static const char *
+render_comment(const struct render *r, const char *p, const char *end, unsigned depth)
 {
-	char tmp[64], endmark[40];
+	const char *nm, *ne, *endtag;
+	char endmark[40];
+	int keep;
+
+	if (find(p, p + 7 <= end ? p + 7 : end, "<!--IF:") != p) {
+		ne = find(p, end, "-->");
+		if (ne == NULL)
+			return NULL;
+		ne += 3;
+		return ne < end && *ne == '\n' ? ne + 1 : ne;
+	}
+	nm = p + 7;
+	ne = find(nm, end, "-->");
+	if (ne == NULL || ne - nm > 20)
+		return NULL;
+	keep = condition(r->ctx, r->v, nm, (size_t)(ne - nm));
+	if (keep < 0 ||
+	    str_printf(endmark, sizeof(endmark), "<!--END:%.*s-->", (int)(ne - nm), nm) < 0)
+		return NULL;
+	endtag = find(ne, end, endmark);
+	if (endtag == NULL)
+		return NULL;
+	if (keep && render_span(r, ne + 3, endtag, depth + 1) < 0)
+		return NULL;
+	return endtag + strlen(endmark);
+}
+
+/* Copy [p, end) into the buffer, filling placeholders and conditional
+ * sections and dropping comments. */
+static int
+render_span(const struct render *r, const char *p, const char *end, unsigned depth)
+{
+	char tmp[64];
 
 	if (depth > 4)
 		return -1;
 	while (p < end) {
 		const char *at = memchr(p, '@', (size_t)(end - p));
-		const char *cond = find(p, end, "<!--IF:");
+		const char *cmt = find(p, end, "<!--");
 		const char *close, *v;
 
-		if (cond != NULL && (at == NULL || cond < at)) {
-			const char *nm = cond + 7, *ne = find(nm, end, "-->"), *endtag;
-			int keep;
-
-			if (ne == NULL || ne - nm > 20)
+		if (cmt != NULL && (at == NULL || cmt < at)) {
+			desc_buf_put(r->b, p, (size_t)(cmt - p));
+			if ((p = render_comment(r, cmt, end, depth)) == NULL)
 				return -1;
-			keep = condition(ctx, nm, (size_t)(ne - nm));
-			if (keep < 0 ||
-			    str_printf(endmark, sizeof(endmark), "<!--END:%.*s-->", (int)(ne - nm), nm) < 0)
-				return -1;
-			endtag = find(ne, end, endmark);
-			if (endtag == NULL)
-				return -1;
-			desc_buf_put(b, p, (size_t)(cond - p));
-			if (keep && render_span(ctx, b, ne + 3, endtag, base_url, depth + 1) < 0)
-				return -1;
-			p = endtag + strlen(endmark);
 			continue;
 		}
 		if (at == NULL) {
-			desc_buf_put(b, p, (size_t)(end - p));
+			desc_buf_put(r->b, p, (size_t)(end - p));
 			break;
 		}
-		desc_buf_put(b, p, (size_t)(at - p));
+		desc_buf_put(r->b, p, (size_t)(at - p));
 		close = memchr(at + 1, '@', (size_t)(end - at - 1));
 		if (close == NULL)
 			return -1;
-		v = placeholder(ctx, at + 1, (size_t)(close - at - 1), base_url, tmp, sizeof(tmp));
+		v = placeholder(r->ctx, r->v, at + 1, (size_t)(close - at - 1), tmp, sizeof(tmp));
 		if (v == NULL)
 			return -1;
-		desc_buf_escape(b, v, strlen(v));
+		desc_buf_escape_text(r->b, v, strlen(v));
 		p = close + 1;
 	}
 	return 0;
 }
 
 char *
-desc_render(const struct igdd_ctx *ctx, const char *path, const char *base_url, size_t *len)
+desc_render(const struct igdd_ctx *ctx, const char *path, const struct desc_view *v,
+	    size_t *len)
 {
 	const struct xml_file *f = file_for_path(path);
 	struct desc_buf b = { 0 };
+	struct render r = { ctx, v, &b };
 
 	if (f == NULL)
 		return NULL;
-	if (render_span(ctx, &b, f->data, f->data + f->len, base_url, 0) < 0 ||
-	    b.failed || b.p == NULL) {
+	if (render_span(&r, f->data, f->data + f->len, 0) < 0 || b.failed || b.p == NULL) {
 		desc_buf_free(&b);
 		return NULL;
 	}
@@ -328,14 +461,21 @@ static void
 serve_description(struct http_conn *c, const struct http_request *req, const void *arg)
 {
 	struct igdd_ctx *ctx = http_conn_ctx(c);
+	struct desc_view v = {
+		http_conn_local(c)->sin_addr,
+		desc_igd_version_for(ctx, req->user_agent.p, req->user_agent.len),
+	};
 	const char *path = arg;
-	char base[96], a[INET6_ADDRSTRLEN + 2];
+	struct in6_addr local;
 	size_t len;
 	char *doc;
 
-	if (http_conn_local_host(c, a, sizeof(a)) < 0 ||
-	    str_printf(base, sizeof(base), "http://%s:%u/", a, http_port(ctx)) < 0 ||
-	    (doc = desc_render(ctx, path, base, &len)) == NULL) {
+	/* Over IPv6 the view's LAN is the interface's (its IPv4 address
+	 * names the default presentationURL). */
+	if (http_conn_local_addr(c, &local) == 0 && !addr_is_v4(&local))
+		v.lan = ctx_lan_v4_of_addr6(ctx, &local);
+
+	if ((doc = desc_render(ctx, path, &v, &len)) == NULL) {
 		http_reply_error(c, 404, NULL);
 		return;
 	}

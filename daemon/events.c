@@ -310,10 +310,7 @@ send_event(struct events *ev, struct sub *s)
 		free(n);
 		return;
 	}
-	n->next = ev->notifies;
-	if (ev->notifies)
-		ev->notifies->prev = n;
-	ev->notifies = n;
+	DLIST_PUSH_HEAD(&ev->notifies, NULL, n);
 	ev->n_notifies++;
 	loop_timer_set(&ev->ctx->loop, &n->timer, NOTIFY_TIMEOUT_MS);
 }

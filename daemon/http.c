@@ -148,6 +148,8 @@ parse_header(struct http_request *req, const char *p, const char *e)
 		set_hdr(&req->timeout, v, (size_t)(ve - v));
 	else if (HDR("Connection"))
 		connection_options(req, v, (size_t)(ve - v));
+	else if (HDR("User-Agent"))
+		set_hdr(&req->user_agent, v, (size_t)(ve - v));
 	else if (HDR("Transfer-Encoding")) {
 		/* A second line would be joined to the first as one list;
 		 * no client sends two, and a request smuggler does. */
@@ -708,7 +710,6 @@ struct http {
 	struct http_conn *head, *tail;
 	unsigned n_conns;
 	size_t held;			/* answer bytes the kernel has not taken */
-	uint64_t evicted, timeouts, rejected;
 };
 
 static void conn_close(struct http_conn *c);
@@ -782,18 +783,6 @@ conn_drop(struct http_conn *c)
 		conn_close(c);
 }
 
-static void
-conn_link_tail(struct http *h, struct http_conn *c)
-{
-	c->next = NULL;
-	c->prev = h->tail;
-	if (h->tail)
-		h->tail->next = c;
-	else
-		h->head = c;
-	h->tail = c;
-}
-
 /* c made progress: it moves to the tail, the side eviction takes last. */
 static void
 conn_touch(struct http_conn *c)
@@ -803,7 +792,7 @@ conn_touch(struct http_conn *c)
 	if (h->tail == c)
 		return;
 	DLIST_UNLINK(&h->head, &h->tail, c);
-	conn_link_tail(h, c);
+	DLIST_PUSH_TAIL(&h->head, &h->tail, c);
 }
 
 /* The connection to give up for a new one (of peer only, when not NULL):
@@ -881,7 +870,7 @@ held_trim(struct http *h, const struct http_conn *keep)
 				break;
 		if (c == NULL)
 			return;
-		h->evicted++;
+		counters_drop(&h->ctx->counters, CTR_HTTP, CTR_DROP_OVERLOAD);
 		conn_abort(c);
 	}
 }
@@ -953,6 +942,7 @@ http_reply_take(struct http_conn *c, int status, const char *extra_headers,
 		free(body);
 		return;		/* answered already */
 	}
+	counters_answer(&c->srv->ctx->counters, CTR_HTTP, status);
 	head = reply_head(status, extra_headers, content_type, body_len, connection, &hl);
 	if (head == NULL) {
 		free(body);
@@ -1018,6 +1008,15 @@ unsigned
 http_conn_peer_scope(const struct http_conn *c)
 {
 	return c->peer.in6.sin6_family == AF_INET6 ? c->peer.in6.sin6_scope_id : 0;
+}
+
+int
+http_conn_local_addr(const struct http_conn *c, struct in6_addr *out)
+{
+	if (c->local.in6.sin6_family != AF_INET6 && c->local.in.sin_family != AF_INET)
+		return -1;
+	sa_addr(&c->local, out);
+	return 0;
 }
 
 int
@@ -1098,6 +1097,7 @@ dispatch(struct http_conn *c, const struct http_request *req)
 	struct igdd_ctx *ctx = c->srv->ctx;
 	const struct http_route *r;
 
+	counters_request(&ctx->counters, CTR_HTTP);
 	if (req->host.present && !http_host_ok(ctx, req->host.p, req->host.len, c->srv->port)) {
 		log_debug("http: Host header names another host: refused (DNS rebinding)");
 		http_reply_error(c, 400, NULL);
@@ -1217,7 +1217,8 @@ conn_request(struct http_conn *c)
 	conn_arm(c, HTTP_REQUEST_DEADLINE_MS);
 	c->in_handler = true;
 	if (r != HTTP_PARSE_DONE) {
-		h->ctx->stats.dropped_malformed++;
+		counters_request(&h->ctx->counters, CTR_HTTP);
+		counters_drop(&h->ctx->counters, CTR_HTTP, CTR_DROP_MALFORMED);
 		if (r == 405)
 			reply_not_allowed(c, ~0u);
 		else
@@ -1307,7 +1308,7 @@ conn_timeout(struct loop_timer *t)
 		conn_close(c);
 		return;
 	}
-	c->srv->timeouts++;
+	counters_drop(&c->srv->ctx->counters, CTR_HTTP, CTR_DROP_TIMEOUT);
 	if (c->state == C_READ && c->in_len > 0) {
 		/* A slow or stalled client: say so once, without waiting; the
 		 * deadline is past, so the timer closes it on the next round
@@ -1323,7 +1324,7 @@ conn_timeout(struct loop_timer *t)
 static void
 evict(struct http *h, struct http_conn *c)
 {
-	h->evicted++;
+	counters_drop(&h->ctx->counters, CTR_HTTP, CTR_DROP_OVERLOAD);
 	conn_drop(c);
 }
 
@@ -1385,7 +1386,7 @@ conn_new(struct http *h, int fd, const void *peer, socklen_t pl)
 		close(fd);
 		return;
 	}
-	conn_link_tail(h, c);
+	DLIST_PUSH_TAIL(&h->head, &h->tail, c);
 	h->n_conns++;
 	conn_arm(c, c->srv->idle_ms);
 }
@@ -1415,13 +1416,13 @@ listener_event(struct loop_fd *lfd, uint32_t events)
 			break;
 		}
 		if (!http_peer_ok(ctx, (struct sockaddr *)&peer, ls->ifindex)) {
-			ctx->stats.dropped_wan++;
+			counters_drop(&ctx->counters, CTR_HTTP, CTR_DROP_WAN);
 			close(fd);
 			continue;
 		}
 		sa_addr(&peer, &pa);
 		if (!make_room(h, &pa)) {
-			h->rejected++;
+			counters_drop(&ctx->counters, CTR_HTTP, CTR_DROP_OVERLOAD);
 			close(fd);
 			continue;
 		}
@@ -1614,8 +1615,6 @@ http_shutdown(struct igdd_ctx *ctx)
 
 	if (h == NULL)
 		return;
-	log_info("http: %" PRIu64 " connection(s) evicted to make room, %" PRIu64
-		 " timed out, %" PRIu64 " refused (all busy)", h->evicted, h->timeouts, h->rejected);
 	while (h->head != NULL)
 		conn_close(h->head);
 	for (k = 0; k < CFG_MAX_LISTEN; k++)

@@ -49,6 +49,7 @@ struct http_request {
 	unsigned minor;			/* HTTP/1.<minor> */
 	/* host: the Host header, or the authority of an absolute-form target */
 	struct http_hdr host, soapaction, content_type, nt, callback, sid, timeout;
+	struct http_hdr user_agent;
 	struct http_hdr transfer_encoding;
 	bool has_content_length;
 	size_t content_length;
@@ -157,6 +158,8 @@ const struct sockaddr_in *http_conn_local(const struct http_conn *c);
 /* The peer's address, v4-mapped for IPv4; its IPv6 scope (0 for IPv4). */
 void http_conn_peer_addr(const struct http_conn *c, struct in6_addr *out);
 unsigned http_conn_peer_scope(const struct http_conn *c);
+/* Our end's address, v4-mapped for IPv4.  0 / -1. */
+int http_conn_local_addr(const struct http_conn *c, struct in6_addr *out);
 /* Our end as a URL host: "a.b.c.d" or "[x:x::x]".  0 / -1. */
 int http_conn_local_host(const struct http_conn *c, char *buf, size_t size);
 struct igdd_ctx *http_conn_ctx(const struct http_conn *c);

@@ -131,7 +131,7 @@ iface_init(struct igdd_ctx *ctx)
 
 		if (resolve_listen(l, ifs, lan) < 0) {
 			log_warnx("listening_ip %s: no such interface or address",
-				  l->by_name ? l->ifname : inet_ntop(AF_INET, &l->addr, a, sizeof(a)));
+				  l->by_name ? l->ifname : addr4_str(l->addr, a, sizeof(a)));
 			freeifaddrs(ifs);
 			return -1;
 		}

@@ -17,6 +17,7 @@
 #include "http.h"
 #include "igd.h"
 #include "log.h"
+#include "maplog.h"
 #include "soap.h"
 #include "store.h"
 #include "util.h"
@@ -24,7 +25,7 @@
 bool
 igd_is_v2(const struct igd_call *call)
 {
-	return desc_igd_version(call->ctx) >= 2;
+	return call->version >= 2;
 }
 
 
@@ -36,6 +37,7 @@ igd_error_desc(int code)
 	switch (code) {
 	case 401: return "Invalid Action";
 	case 402: return "Invalid Args";
+	case 404: return "Invalid Var";
 	case 501: return "Action Failed";
 	case 606: return "Action not authorized";
 	/* WANIPv6FirewallControl:1 (701-709, no clash with WANIPConnection) */
@@ -187,7 +189,7 @@ int
 igd_dispatch(struct igd_call *call, const char *action)
 {
 	const struct igd_service *svc = igd_services[call->svc->id];
-	unsigned ver = desc_service_version(call->ctx, call->svc);
+	unsigned ver = desc_service_version(call->svc, call->version);
 	const struct igd_action *a = NULL;
 	size_t i;
 
@@ -215,12 +217,101 @@ reply_fault(struct http_conn *c, int code)
 {
 	struct desc_buf b = { 0 };
 
+	counters_answer(&http_conn_ctx(c)->counters, CTR_UPNP, code);
 	soap_write_fault(&b, code, igd_error_desc(code));
 	if (b.failed)
 		http_reply_error(c, 500, NULL);
 	else
 		http_reply(c, 500, "EXT:\r\n", "text/xml; charset=\"utf-8\"", b.p, b.len);
 	desc_buf_free(&b);
+}
+
+/* A whole response envelope in out: handed to the server (never copied),
+ * or 501 when building it failed. */
+static void
+reply_envelope(struct http_conn *c, struct desc_buf *out)
+{
+	if (out->failed) {
+		desc_buf_free(out);
+		reply_fault(c, 501);
+		return;
+	}
+	counters_answer(&http_conn_ctx(c)->counters, CTR_UPNP, 0);
+	http_reply_take(c, 200, "EXT:\r\n", "text/xml; charset=\"utf-8\"", out->p, out->len);
+}
+
+/* An error of a mapping action that the store did not report itself (an
+ * argument the action refused, say): one line in the mapping log, with
+ * what the arguments say.  Nothing to delete is no refusal. */
+static void
+log_refusal(const struct igd_call *call, const char *action, int code)
+{
+	static const char *const actions[] = { "AddPortMapping", "AddAnyPortMapping",
+					       "DeletePortMapping", "DeletePortMappingRange" };
+	const struct soap_envelope *env = call->env;
+	struct mapping_owner me = { .addr = call->requester, .proto = OWNER_UPNP };
+	struct mapping m = { .owner = &me, .desc = soap_arg(env, "NewPortMappingDescription") };
+	const char *v;
+	struct in6_addr ia;
+	uint32_t lease = 0;
+	char why[96];
+	size_t k;
+
+	for (k = 0; k < ARRAY_SIZE(actions) && strcmp(action, actions[k]) != 0; k++)
+		;
+	if (k == ARRAY_SIZE(actions) || code == 714 || code == 730)
+		return;
+	if ((v = soap_arg(env, "NewProtocol")) == NULL || proto_parse(v, &m.proto) < 0)
+		m.proto = 0;
+	if ((v = soap_arg(env, "NewExternalPort")) == NULL || parse_u16(v, 0, 65535, &m.eport) < 0)
+		m.eport = 0;
+	if ((v = soap_arg(env, "NewInternalPort")) == NULL || parse_u16(v, 0, 65535, &m.iport) < 0)
+		m.iport = 0;
+	if ((v = soap_arg(env, "NewInternalClient")) != NULL && addr_parse(v, &ia) == 0)
+		m.iaddr = &ia;
+	if ((v = soap_arg(env, "NewLeaseDuration")) != NULL && parse_u32(v, 0, UINT32_MAX, &lease) < 0)
+		lease = 0;
+	str_printf(why, sizeof(why), "%s: UPnP error %d %s", action, code, igd_error_desc(code));
+	maplog_refused(call->ctx, &m, &call->requester, lease, k >= 2, why);
+}
+
+/* QueryStateVariable (UDA 1.0 3.3; deprecated by UDA 1.1 but still sent,
+ * Windows XP asks for ConnectionStatus): the value of one variable of this
+ * service, as the SCPD served to this control point has it; a variable
+ * with no value of its own (or none) is 404 Invalid Var, as miniupnpd. */
+static void
+query_variable(struct http_conn *c, const struct http_request *req,
+	       const struct desc_service *svc, unsigned version, const char *action)
+{
+	struct igdd_ctx *ctx = http_conn_ctx(c);
+	struct soap_envelope env;
+	const struct igd_var *v;
+	struct desc_buf out = { 0 };
+	char value[256];
+
+	if (strcmp(action, "QueryStateVariable") != 0 ||
+	    soap_parse_envelope(req->body, req->body_len, &env) != 0 ||
+	    strcmp(env.action, "QueryStateVariable") != 0) {
+		reply_fault(c, 401);
+		return;
+	}
+	if (soap_arg(&env, "varName") == NULL) {
+		reply_fault(c, 402);
+		return;
+	}
+	v = igd_var_find(svc->id, version, soap_arg(&env, "varName"));
+	if (v == NULL || igd_var_value(ctx, v, version, value, sizeof(value)) < 0) {
+		log_debug("upnp: QueryStateVariable %s of %s: no such variable",
+			  soap_arg(&env, "varName"), svc->type);
+		reply_fault(c, 404);
+		return;
+	}
+	soap_write_response_head_ns(&out, "QueryStateVariable", SOAP_CONTROL_NS);
+	desc_buf_puts(&out, "<return>");
+	desc_buf_escape(&out, value, strlen(value));
+	desc_buf_puts(&out, "</return>");
+	soap_write_response_tail(&out, "QueryStateVariable");
+	reply_envelope(c, &out);
 }
 
 /* POST on a control URL: the SOAPACTION header and the envelope must name
@@ -234,11 +325,22 @@ control_post(struct http_conn *c, const struct http_request *req, const void *ar
 	struct soap_envelope env;
 	struct desc_buf out = { 0 };
 	struct igd_call call;
+	uint64_t before[2], after[2];
+	unsigned version = desc_igd_version_for(ctx, req->user_agent.p, req->user_agent.len);
 	int r;
 
+	counters_request(&ctx->counters, CTR_UPNP);
 	if (!req->soapaction.present ||
-	    soap_parse_action(req->soapaction.p, req->soapaction.len, &ah) < 0 ||
-	    strcmp(ah.type, svc->type) != 0 || ah.version > desc_service_version(ctx, svc)) {
+	    soap_parse_action(req->soapaction.p, req->soapaction.len, &ah) < 0) {
+		reply_fault(c, 401);
+		return;
+	}
+	if (ah.control) {
+		query_variable(c, req, svc, version, ah.action);
+		return;
+	}
+	if (strcmp(ah.type, svc->type) != 0 || ah.version > desc_service_version(svc, version) ||
+	    !desc_service_present(ctx, svc, version)) {
 		reply_fault(c, 401);
 		return;
 	}
@@ -254,25 +356,26 @@ control_post(struct http_conn *c, const struct http_request *req, const void *ar
 	call.svc = svc;
 	call.env = &env;
 	call.out = &out;
+	call.version = version;
 	http_conn_peer_addr(c, &call.requester);
 	/* The arguments go straight into the envelope (answered in the
 	 * namespace the client used: the version it asked for), so that a
 	 * large answer is built once and handed over, never copied. */
 	soap_write_response_head(&out, env.action, svc->type, ah.version);
+	maplog_totals(ctx, &before[0], &before[1]);
 	r = igd_dispatch(&call, env.action);
+	maplog_totals(ctx, &after[0], &after[1]);
+	if (r != 0 && before[0] + before[1] == after[0] + after[1])
+		log_refusal(&call, env.action, r);
 	if (r != 0) {
-		log_debug("soap: %s.%s: error %d", svc->type, env.action, r);
+		log_debug("upnp: %s.%s from %s: error %d %s", svc->type, env.action,
+			  ADDR4_STR(http_conn_peer(c)->sin_addr), r, igd_error_desc(r));
 		desc_buf_free(&out);
 		reply_fault(c, r);
 		return;
 	}
 	soap_write_response_tail(&out, env.action);
-	if (out.failed) {
-		desc_buf_free(&out);
-		reply_fault(c, 501);
-		return;
-	}
-	http_reply_take(c, 200, "EXT:\r\n", "text/xml; charset=\"utf-8\"", out.p, out.len);
+	reply_envelope(c, &out);
 }
 
 /* ------------------------------------------------------------ eventing */
@@ -288,20 +391,54 @@ igd_prop(struct desc_buf *b, const char *name, const char *value)
 void
 igd_evented_vars(struct igdd_ctx *ctx, enum desc_svc svc, struct desc_buf *b)
 {
-	if ((unsigned)svc < SVC_COUNT && igd_services[svc]->evented != NULL)
-		igd_services[svc]->evented(ctx, b);
+	unsigned ver = desc_igd_version(ctx), sver;
+	const struct igd_service *s;
+	char v[256];
+	size_t i;
+
+	if ((unsigned)svc >= SVC_COUNT)
+		return;
+	s = igd_services[svc];
+	sver = desc_service_version(&desc_services[svc], ver);
+	for (i = 0; i < s->n_vars; i++)
+		if (s->vars[i].evented && s->vars[i].min_ver <= sver &&
+		    igd_var_value(ctx, &s->vars[i], ver, v, sizeof(v)) == 0)
+			igd_prop(b, s->vars[i].name, v);
+}
+
+int
+igd_var_value(const struct igdd_ctx *ctx, const struct igd_var *v, unsigned ver, char *buf,
+	      size_t size)
+{
+	return v->get != NULL ? v->get(ctx, ver, buf, size) : str_copy(buf, size, v->value);
+}
+
+const struct igd_var *
+igd_var_find(enum desc_svc svc, unsigned igd_version, const char *name)
+{
+	const struct igd_service *s;
+	size_t i;
+
+	if ((unsigned)svc >= SVC_COUNT || name == NULL)
+		return NULL;
+	s = igd_services[svc];
+	for (i = 0; i < s->n_vars; i++)
+		if (strcmp(s->vars[i].name, name) == 0 &&
+		    s->vars[i].min_ver <= desc_service_version(&desc_services[svc], igd_version))
+			return &s->vars[i];
+	return NULL;
 }
 
 /* The store changed: SystemUpdateID counts changes of the mapping set
- * (IGD:2 WANIPConnection 2.3.25), and subscribers hear about it. */
+ * (IGD:2 WANIPConnection 2.3.25; a renewal counts too), and subscribers
+ * hear about it.  A refused request changed nothing. */
 static void
-store_changed(void *arg, const struct mapping *m, bool added)
+store_changed(void *arg, const struct store_change *ch)
 {
 	struct igdd_ctx *ctx = arg;
 
-	(void)added;
-	if (mapping_is_pinhole(m))
-		return;		/* not a port mapping: WANIPv6FirewallControl's */
+	if (!STORE_EV_IS_CHANGE(ch->ev) || mapping_is_pinhole(ch->m))
+		return;		/* a pinhole is WANIPv6FirewallControl's, not a port mapping */
 	ctx->system_update_id++;
 	events_changed(ctx, SVC_WANIPC);
 }

@@ -19,6 +19,8 @@ struct igd_call {
 	const struct soap_envelope *env;
 	struct in6_addr requester;	/* the TCP peer, v4-mapped */
 	struct desc_buf *out;		/* response arguments are appended here */
+	unsigned version;		/* the device version this control point gets:
+					 * its actions, errors, lease rules */
 	const struct igd_action *action;	/* set by igd_dispatch() */
 };
 
@@ -31,13 +33,29 @@ struct igd_action {
 	const char *arg;		/* a datum for a shared handler, or NULL */
 };
 
-/* A service: its actions, and the <e:property> elements of its evented
- * variables (NULL: none). */
+/* A state variable with a value of its own: evented (GENA) or not, and
+ * queryable (QueryStateVariable, UDA 1.0 3.3, as miniupnpd answers it).
+ * get writes its value for a device of version ver (-1: none now); a
+ * variable whose value never changes has get NULL and that value. */
+struct igd_var {
+	const char *name;
+	unsigned min_ver;		/* the service version that introduced it */
+	bool evented;
+	int (*get)(const struct igdd_ctx *ctx, unsigned ver, char *buf, size_t size);
+	const char *value;		/* when get is NULL */
+};
+/* Its value into buf[size].  0 / -1 (none). */
+int igd_var_value(const struct igdd_ctx *ctx, const struct igd_var *v, unsigned ver, char *buf,
+		  size_t size);
+
+/* A service: its actions, and its state variables, in the order their
+ * events list them. */
 struct igd_service {
 	enum desc_svc svc;
 	const struct igd_action *actions;
 	size_t n_actions;
-	void (*evented)(struct igdd_ctx *ctx, struct desc_buf *b);
+	const struct igd_var *vars;
+	size_t n_vars;
 };
 extern const struct igd_service igd_svc_l3f, igd_svc_wancfg, igd_svc_wanipc, igd_svc_wanip6fc;
 /* By desc_svc (igd_services.c). */
@@ -56,6 +74,9 @@ int igd_error_from_store(enum store_result r, bool v2);
 int igd_init(struct igdd_ctx *ctx);
 /* Append the <e:property> elements of every evented variable of svc. */
 void igd_evented_vars(struct igdd_ctx *ctx, enum desc_svc svc, struct desc_buf *b);
+/* The variable name of svc in a device of version igd_version (NULL:
+ * none, or not in the SCPD served to it). */
+const struct igd_var *igd_var_find(enum desc_svc svc, unsigned igd_version, const char *name);
 
 /* For the service files: the device version (IGD:2?), the WAN state,
  * output arguments (XML-escaped) and evented properties, and the checked

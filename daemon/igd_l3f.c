@@ -12,15 +12,16 @@
 #include "util.h"
 #include "uuid.h"
 
+/* The one connection service, in a device of version ver. */
 static int
-default_service(const struct igdd_ctx *ctx, char *buf, size_t size)
+default_service(const struct igdd_ctx *ctx, unsigned ver, char *buf, size_t size)
 {
 	char u[40];
 
 	if (uuid_embedded(ctx, 2, u, sizeof(u)) < 0)
 		return -1;
 	return str_printf(buf, size, "uuid:%s:WANConnectionDevice:%u,urn:upnp-org:serviceId:WANIPConn1",
-			  u, desc_igd_version(ctx));
+			  u, ver);
 }
 
 static int
@@ -28,7 +29,7 @@ a_get_default_connection_service(struct igd_call *call)
 {
 	char s[160];
 
-	if (default_service(call->ctx, s, sizeof(s)) < 0)
+	if (default_service(call->ctx, call->version, s, sizeof(s)) < 0)
 		return 501;
 	igd_out_arg(call, "NewDefaultConnectionService", s);
 	return 0;
@@ -49,14 +50,9 @@ a_set_default_connection_service(struct igd_call *call)
 }
 
 /* DefaultConnectionService is evented. */
-static void
-l3f_evented(struct igdd_ctx *ctx, struct desc_buf *b)
-{
-	char s[160];
-
-	if (default_service(ctx, s, sizeof(s)) == 0)
-		igd_prop(b, "DefaultConnectionService", s);
-}
+static const struct igd_var l3f_vars[] = {
+	{ "DefaultConnectionService", 1, true, default_service, NULL },
+};
 
 static const struct igd_action l3f_actions[] = {
 	{ "GetDefaultConnectionService", 1, a_get_default_connection_service, false, NULL },
@@ -64,5 +60,5 @@ static const struct igd_action l3f_actions[] = {
 };
 
 const struct igd_service igd_svc_l3f = {
-	SVC_L3F, l3f_actions, ARRAY_SIZE(l3f_actions), l3f_evented,
+	SVC_L3F, l3f_actions, ARRAY_SIZE(l3f_actions), l3f_vars, ARRAY_SIZE(l3f_vars),
 };

@@ -67,13 +67,60 @@ a_get_enabled_for_internet(struct igd_call *call)
 	return 0;
 }
 
-/* PhysicalLinkStatus and EnabledForInternet are evented. */
-static void
-wancfg_evented(struct igdd_ctx *ctx, struct desc_buf *b)
+/* --- state variables (WANCommonInterfaceConfig 2.2) --- */
+
+static int
+v_link_status(const struct igdd_ctx *ctx, unsigned ver, char *buf, size_t size)
 {
-	igd_prop(b, "PhysicalLinkStatus", ctx->ext_up ? "Up" : "Down");
-	igd_prop(b, "EnabledForInternet", igd_connected(ctx) ? "1" : "0");
+	(void)ver;
+	return str_copy(buf, size, ctx->ext_up ? "Up" : "Down");
 }
+
+static int
+v_enabled(const struct igdd_ctx *ctx, unsigned ver, char *buf, size_t size)
+{
+	(void)ver;
+	return str_copy(buf, size, igd_connected(ctx) ? "1" : "0");
+}
+
+static int
+v_up(const struct igdd_ctx *ctx, unsigned ver, char *buf, size_t size)
+{
+	(void)ver;
+	return str_printf(buf, size, "%u", (unsigned)ctx->cfg.bitrate_up);
+}
+
+static int
+v_down(const struct igdd_ctx *ctx, unsigned ver, char *buf, size_t size)
+{
+	(void)ver;
+	return str_printf(buf, size, "%u", (unsigned)ctx->cfg.bitrate_down);
+}
+
+/* The interface counters, by the name of their /sys statistics file. */
+#define V_STAT(fn, stat)						\
+static int								\
+fn(const struct igdd_ctx *ctx, unsigned ver, char *buf, size_t size)	\
+{									\
+	(void)ver;							\
+	return str_printf(buf, size, "%u", (unsigned)ext_stat(ctx, stat)); \
+}
+V_STAT(v_tx_bytes, "tx_bytes")
+V_STAT(v_rx_bytes, "rx_bytes")
+V_STAT(v_tx_packets, "tx_packets")
+V_STAT(v_rx_packets, "rx_packets")
+
+static const struct igd_var wancfg_vars[] = {
+	{ "PhysicalLinkStatus", 1, true, v_link_status, NULL },
+	{ "EnabledForInternet", 1, true, v_enabled, NULL },
+	{ "WANAccessType", 1, false, NULL, "Ethernet" },
+	{ "Layer1UpstreamMaxBitRate", 1, false, v_up, NULL },
+	{ "Layer1DownstreamMaxBitRate", 1, false, v_down, NULL },
+	{ "TotalBytesSent", 1, false, v_tx_bytes, NULL },
+	{ "TotalBytesReceived", 1, false, v_rx_bytes, NULL },
+	{ "TotalPacketsSent", 1, false, v_tx_packets, NULL },
+	{ "TotalPacketsReceived", 1, false, v_rx_packets, NULL },
+};
 
 static const struct igd_action wancfg_actions[] = {
 	{ "GetCommonLinkProperties", 1, a_get_common_link_properties, false, NULL },
@@ -85,5 +132,6 @@ static const struct igd_action wancfg_actions[] = {
 };
 
 const struct igd_service igd_svc_wancfg = {
-	SVC_WANCFG, wancfg_actions, ARRAY_SIZE(wancfg_actions), wancfg_evented,
+	SVC_WANCFG, wancfg_actions, ARRAY_SIZE(wancfg_actions),
+	wancfg_vars, ARRAY_SIZE(wancfg_vars),
 };

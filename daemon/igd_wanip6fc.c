@@ -24,7 +24,7 @@
 /* FirewallEnabled: is inbound IPv6 filtered at all (else a pinhole opens
  * nothing)?  InboundPinholeAllowed: may control points open pinholes. */
 static bool
-fw_enabled(struct igdd_ctx *ctx)
+fw_enabled(const struct igdd_ctx *ctx)
 {
 	return ctx->store != NULL && store_pin_firewall(ctx->store);
 }
@@ -304,13 +304,26 @@ a_check_pinhole_working(struct igd_call *call)
 	return 0;
 }
 
-/* FirewallEnabled and InboundPinholeAllowed are evented. */
-static void
-ip6fc_evented(struct igdd_ctx *ctx, struct desc_buf *b)
+/* FirewallEnabled and InboundPinholeAllowed: evented, and what
+ * QueryStateVariable reads. */
+static int
+var_fw_enabled(const struct igdd_ctx *ctx, unsigned ver, char *buf, size_t size)
 {
-	igd_prop(b, "FirewallEnabled", fw_enabled(ctx) ? "1" : "0");
-	igd_prop(b, "InboundPinholeAllowed", inbound_allowed(ctx) ? "1" : "0");
+	(void)ver;
+	return str_copy(buf, size, fw_enabled(ctx) ? "1" : "0");
 }
+
+static int
+var_inbound_allowed(const struct igdd_ctx *ctx, unsigned ver, char *buf, size_t size)
+{
+	(void)ver;
+	return str_copy(buf, size, inbound_allowed(ctx) ? "1" : "0");
+}
+
+static const struct igd_var ip6fc_vars[] = {
+	{ "FirewallEnabled", 1, true, var_fw_enabled, NULL },
+	{ "InboundPinholeAllowed", 1, true, var_inbound_allowed, NULL },
+};
 
 static const struct igd_action ip6fc_actions[] = {
 	{ "GetFirewallStatus", 1, a_get_firewall_status, false, NULL },
@@ -323,5 +336,5 @@ static const struct igd_action ip6fc_actions[] = {
 };
 
 const struct igd_service igd_svc_wanip6fc = {
-	SVC_WANIP6FC, ip6fc_actions, ARRAY_SIZE(ip6fc_actions), ip6fc_evented,
+	SVC_WANIP6FC, ip6fc_actions, ARRAY_SIZE(ip6fc_actions), ip6fc_vars, ARRAY_SIZE(ip6fc_vars),
 };

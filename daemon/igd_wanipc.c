@@ -23,7 +23,7 @@ a_get_external_ip(struct igd_call *call)
 	char a[INET_ADDRSTRLEN] = "";
 
 	if (call->ctx->ext_addr.s_addr != 0)
-		inet_ntop(AF_INET, &call->ctx->ext_addr, a, sizeof(a));
+		addr4_str(call->ctx->ext_addr, a, sizeof(a));
 	igd_out_arg(call, "NewExternalIPAddress", a);
 	return 0;
 }
@@ -432,25 +432,61 @@ a_get_list_of_port_mappings(struct igd_call *call)
 	return call->out->failed ? 501 : 0;
 }
 
-/* The evented variables (WANIPConnection 2.2). */
-static void
-wanipc_evented(struct igdd_ctx *ctx, struct desc_buf *b)
-{
-	char s[INET_ADDRSTRLEN + 16];
+/* --- state variables (WANIPConnection 2.2) --- */
 
-	igd_prop(b, "PossibleConnectionTypes", "IP_Routed");
-	igd_prop(b, "ConnectionStatus", igd_connected(ctx) ? "Connected" : "Disconnected");
-	s[0] = '\0';
-	if (ctx->ext_addr.s_addr != 0)
-		inet_ntop(AF_INET, &ctx->ext_addr, s, sizeof(s));
-	igd_prop(b, "ExternalIPAddress", s);
-	str_printf(s, sizeof(s), "%zu", ctx->store ? store_count(ctx->store) : (size_t)0);
-	igd_prop(b, "PortMappingNumberOfEntries", s);
-	if (desc_igd_version(ctx) >= 2) {
-		str_printf(s, sizeof(s), "%u", (unsigned)ctx->system_update_id);
-		igd_prop(b, "SystemUpdateID", s);
-	}
+static int
+v_connection_status(const struct igdd_ctx *ctx, unsigned ver, char *buf, size_t size)
+{
+	(void)ver;
+	return str_copy(buf, size, igd_connected(ctx) ? "Connected" : "Disconnected");
 }
+
+static int
+v_external_ip(const struct igdd_ctx *ctx, unsigned ver, char *buf, size_t size)
+{
+	(void)ver;
+	buf[0] = '\0';
+	if (ctx->ext_addr.s_addr != 0)
+		addr4_str(ctx->ext_addr, buf, size);
+	return 0;
+}
+
+static int
+v_entries(const struct igdd_ctx *ctx, unsigned ver, char *buf, size_t size)
+{
+	(void)ver;
+	return str_printf(buf, size, "%zu", ctx->store ? store_count(ctx->store) : (size_t)0);
+}
+
+static int
+v_system_update_id(const struct igdd_ctx *ctx, unsigned ver, char *buf, size_t size)
+{
+	(void)ver;
+	return str_printf(buf, size, "%u", (unsigned)ctx->system_update_id);
+}
+
+static int
+v_uptime(const struct igdd_ctx *ctx, unsigned ver, char *buf, size_t size)
+{
+	(void)ver;
+	return str_printf(buf, size, "%llu", (unsigned long long)(uptime_s(ctx) & 0xffffffffu));
+}
+
+/* The evented ones first, in the order of their events; the per-entry
+ * variables (PortMapping*, InternalClient, ...) have no value of their
+ * own: a query for them is 404 Invalid Var, as in miniupnpd. */
+static const struct igd_var wanipc_vars[] = {
+	{ "PossibleConnectionTypes", 1, true, NULL, "IP_Routed" },
+	{ "ConnectionStatus", 1, true, v_connection_status, NULL },
+	{ "ExternalIPAddress", 1, true, v_external_ip, NULL },
+	{ "PortMappingNumberOfEntries", 1, true, v_entries, NULL },
+	{ "SystemUpdateID", 2, true, v_system_update_id, NULL },
+	{ "ConnectionType", 1, false, NULL, "IP_Routed" },
+	{ "Uptime", 1, false, v_uptime, NULL },
+	{ "LastConnectionError", 1, false, NULL, "ERROR_NONE" },
+	{ "RSIPAvailable", 1, false, NULL, "0" },
+	{ "NATEnabled", 1, false, NULL, "1" },
+};
 
 static const struct igd_action wanipc_actions[] = {
 	{ "GetExternalIPAddress", 1, a_get_external_ip, false, NULL },
@@ -470,5 +506,6 @@ static const struct igd_action wanipc_actions[] = {
 };
 
 const struct igd_service igd_svc_wanipc = {
-	SVC_WANIPC, wanipc_actions, ARRAY_SIZE(wanipc_actions), wanipc_evented,
+	SVC_WANIPC, wanipc_actions, ARRAY_SIZE(wanipc_actions),
+	wanipc_vars, ARRAY_SIZE(wanipc_vars),
 };

@@ -56,7 +56,25 @@
  * changes, so no record is appended to it any more (it would not say the
  * truth): each later change (or group of changes), and the store's retry
  * timer, try to rewrite the whole file as above, and the first rewrite
- * that succeeds makes the file whole and current again. */
+ * that succeeds makes the file whole and current again.
+ *
+ * The file is trusted as much as the daemon's own memory, so only its
+ * user may write it: its directory is opened once, at start, and checked
+ * (owned by the user igdd runs as, not writable by group or others); the
+ * file is opened in it with O_NOFOLLOW and checked the same way (and to
+ * have no second hard link), FILE.tmp is created with O_EXCL|O_NOFOLLOW
+ * (a stale or planted one is unlinked first: the name, never what it
+ * points to), and renamed within that directory.  A symbolic link
+ * planted at either name never makes igdd write through it.  Only after
+ * a failed write is the path looked up again: a directory mounted anew
+ * there (a disk checked and mounted again) is used once it passes the
+ * same checks.
+ *
+ * miniupnpd's lease file (PROTO:EPORT:[RHOST:]IADDR:IPORT:TIMESTAMP:DESC,
+ * lease_parse_miniupnpd()) is taken over: a file whose first record is
+ * not one of igdd's is read as it is (its lines parsed as miniupnpd's),
+ * nothing appended to it, and converted by the first rewrite, which keeps
+ * the original as FILE.miniupnpd until the journal has replaced it. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -72,12 +90,18 @@
 
 struct lease {
 	char path[PATH_MAX];
+	char name[NAME_MAX + 1];	/* the file's name in its directory */
+	char tmp[NAME_MAX + 1];		/* name.tmp */
+	int dirfd;			/* its directory, opened once */
 	int fd;
 	size_t records;
 	off_t synced;		/* file size at the last good sync (or open, rewrite) */
 	size_t pending;		/* records appended since then */
 	bool broken;		/* a record is missing: only a compaction repairs it */
 	bool failing;		/* the last write failed and was reported */
+	bool dir_refused;	/* follow_dir() refused a new directory (logged) */
+	bool foreign;		/* miniupnpd's file: the next rewrite converts it */
+	char orig[NAME_MAX + 1];	/* name.miniupnpd: the original during that */
 };
 
 static const char *const owner_names[] = {
@@ -112,6 +136,7 @@ report_success(struct lease *l)
 	if (l->failing)
 		log_info("lease file %s: written again, persistence resumed", l->path);
 	l->failing = false;
+	l->dir_refused = false;
 }
 
 static int
@@ -164,31 +189,233 @@ scan_journal(struct lease *l)
 	return 0;
 }
 
+/* An igdd record ("+ ", "- ", a pinhole's "P " or "p "), not a line of
+ * miniupnpd's file. */
+static bool
+lease_line_is_igdd(const char *line, size_t len)
+{
+	return len >= 2 && (line[0] == '+' || line[0] == '-' || line[0] == 'P' || line[0] == 'p') &&
+	       line[1] == ' ';
+}
+
+/* Is the file miniupnpd's (its first record not one of igdd's)?  Then it
+ * is read as it is (nothing cut off) and converted by the first rewrite,
+ * nothing appended before.  Otherwise a FILE.miniupnpd is what a crash
+ * left of a conversion whose journal was synced: it goes. */
+static int
+detect_foreign(struct lease *l)
+{
+	char buf[4096];
+	ssize_t n = pread(l->fd, buf, sizeof(buf), 0);
+	size_t i = 0, end;
+
+	if (n < 0)
+		return -1;
+	while (i < (size_t)n) {
+		const char *nl = memchr(buf + i, '\n', (size_t)n - i);
+		end = nl != NULL ? (size_t)(nl - buf) : (size_t)n;
+		if (end > i && buf[i] != '#' && buf[i] != '\r') {
+			l->foreign = !lease_line_is_igdd(buf + i, end - i);
+			break;
+		}
+		i = end + 1;
+	}
+	if (l->foreign) {
+		l->broken = true;
+		log_info("lease file %s: miniupnpd's format; it is converted to igdd's journal "
+			 "once read (the original kept as %s until then)", l->path, l->orig);
+	} else if (unlinkat(l->dirfd, l->orig, 0) == 0) {
+		log_info("lease file %s: %s left by a finished conversion removed", l->path, l->orig);
+	}
+	return 0;
+}
+
+/* --- opening it safely ---------------------------------------------- */
+
+/* path -> its directory (dir[size]) and its name (name[NAME_MAX + 1]). */
+static int
+split_path(const char *path, char *dir, size_t size, char *name)
+{
+	const char *slash = strrchr(path, '/');
+	const char *base = slash != NULL ? slash + 1 : path;
+
+	if (base[0] == '\0' || strcmp(base, ".") == 0 || strcmp(base, "..") == 0 ||
+	    str_copy(name, NAME_MAX + 1, base) < 0)
+		return -1;
+	if (slash == NULL)
+		return str_copy(dir, size, ".");
+	if (slash == path)
+		return str_copy(dir, size, "/");
+	return str_copy_n(dir, size, path, (size_t)(slash - path));
+}
+
+/* May a daemon running as owner trust this directory (dir) or lease file
+ * in it?  Anyone else who can write there could plant a link that makes
+ * igdd write elsewhere, or rewrite the records.  0, or -1 with the reason
+ * in why[size]. */
+static int
+check_owner(const struct stat *st, bool dir, const char *what, uid_t owner,
+	    char *why, size_t size)
+{
+	if (dir ? !S_ISDIR(st->st_mode) : !S_ISREG(st->st_mode))
+		str_printf(why, size, "%s: not a %s", what, dir ? "directory" : "regular file");
+	else if (st->st_uid != owner)	/* a directory too: igdd writes there */
+		str_printf(why, size, "%s: owned by uid %u, not by uid %u that igdd runs as",
+			   what, (unsigned)st->st_uid, (unsigned)owner);
+	else if (st->st_mode & (S_IWGRP | S_IWOTH))
+		str_printf(why, size, "%s: writable by its group or others (mode %04o)", what,
+			   (unsigned)(st->st_mode & 07777));
+	else if (!dir && st->st_nlink != 1)
+		str_printf(why, size, "%s: has %lu hard links", what, (unsigned long)st->st_nlink);
+	else
+		return 0;
+	return -1;
+}
+
+/* Open path's directory (following symbolic links: what counts is the
+ * directory reached): *dirfd, its stat in *st and the file's name in
+ * name[NAME_MAX + 1].  0, or -1 with the reason in why[size]. */
+static int
+open_dir_raw(const char *path, int *dirfd, struct stat *st, char *name, char *why, size_t size)
+{
+	char dir[PATH_MAX];
+
+	*dirfd = -1;
+	if (split_path(path, dir, sizeof(dir), name) < 0) {
+		str_printf(why, size, "%s: not a file name", path);
+		return -1;
+	}
+	*dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (*dirfd >= 0 && fstat(*dirfd, st) == 0)
+		return 0;
+	str_printf(why, size, "directory %s: %s", dir, strerror(errno));
+	if (*dirfd >= 0)
+		close(*dirfd);
+	*dirfd = -1;
+	return -1;
+}
+
+/* The same, checked for a daemon running as owner. */
+static int
+open_dir(const char *path, uid_t owner, int *dirfd, char *name, char *why, size_t size)
+{
+	char dir[PATH_MAX];
+	struct stat st;
+
+	if (open_dir_raw(path, dirfd, &st, name, why, size) < 0)
+		return -1;
+	if (split_path(path, dir, sizeof(dir), name) == 0 &&
+	    check_owner(&st, true, dir, owner, why, size) == 0)
+		return 0;
+	close(*dirfd);
+	*dirfd = -1;
+	return -1;
+}
+
+/* After a failed write the directory may have come back as another file
+ * system mounted at the same path (a disk checked and mounted again):
+ * follow it, checked as at start, so that persistence resumes without a
+ * restart.  Otherwise the directory opened at start is the one used. */
+static void
+follow_dir(struct lease *l)
+{
+	char why[PATH_MAX + 128], name[NAME_MAX + 1];
+	struct stat now, held;
+	int fd;
+
+	if (open_dir_raw(l->path, &fd, &now, name, why, sizeof(why)) < 0)
+		return;
+	if (fstat(l->dirfd, &held) < 0 || (now.st_dev == held.st_dev && now.st_ino == held.st_ino)) {
+		close(fd);
+		return;
+	}
+	close(fd);
+	if (open_dir(l->path, geteuid(), &fd, name, why, sizeof(why)) < 0) {
+		if (!l->dir_refused)
+			log_warnx("lease file %s: its directory was mounted again, refused: %s",
+				  l->path, why);
+		l->dir_refused = true;
+		return;
+	}
+	log_info("lease file %s: its directory was mounted again: writing there", l->path);
+	close(l->dirfd);
+	l->dirfd = fd;
+}
+
+int
+lease_check_path(const char *path, uid_t owner, char *why, size_t size)
+{
+	char name[NAME_MAX + 1];
+	struct stat st;
+	int dirfd, r = -1;
+
+	if (open_dir(path, owner, &dirfd, name, why, size) < 0)
+		return -1;
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno == ENOENT)
+			r = 0;		/* created at start */
+		else
+			str_printf(why, size, "%s: %s", path, strerror(errno));
+	} else if (S_ISLNK(st.st_mode)) {
+		str_printf(why, size, "%s: a symbolic link", path);
+	} else {
+		r = check_owner(&st, false, path, owner, why, size);
+	}
+	close(dirfd);
+	return r;
+}
+
 struct lease *
 lease_open(const char *path)
 {
+	char why[PATH_MAX + 128];
+	struct stat st;
 	struct lease *l = calloc(1, sizeof(*l));
 
 	if (l == NULL)
 		return NULL;
+	l->fd = l->dirfd = -1;
 	if (str_copy(l->path, sizeof(l->path), path) < 0) {
-		log_warnx("lease file name too long");
-		free(l);
-		return NULL;
+		str_copy(why, sizeof(why), "lease file name too long");
+		goto refused;
 	}
-	l->fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (open_dir(path, geteuid(), &l->dirfd, l->name, why, sizeof(why)) < 0 ||
+	    str_printf(l->tmp, sizeof(l->tmp), "%s.tmp", l->name) < 0)
+		goto refused;
+	/* Never through a symbolic link, nor into a FIFO or device that
+	 * someone put there. */
+	l->fd = openat(l->dirfd, l->name,
+		       O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC,
+		       0600);
 	if (l->fd < 0) {
-		log_warn("lease file %s", path);
-		free(l);
-		return NULL;
+		int e = errno;
+		/* Not ours to open: say whose it is rather than EACCES. */
+		if (fstatat(l->dirfd, l->name, &st, AT_SYMLINK_NOFOLLOW) < 0 || S_ISLNK(st.st_mode) ||
+		    check_owner(&st, false, path, geteuid(), why, sizeof(why)) == 0)
+			str_printf(why, sizeof(why), "%s: %s", path,
+				   e == ELOOP ? "a symbolic link" : strerror(e));
+		goto refused;
 	}
-	if (scan_journal(l) < 0 || (l->synced = lseek(l->fd, 0, SEEK_END)) < 0) {
-		log_warn("lease file %s", path);
-		close(l->fd);
-		free(l);
-		return NULL;
+	if (fstat(l->fd, &st) < 0) {
+		str_printf(why, sizeof(why), "%s: %s", path, strerror(errno));
+		goto refused;
+	}
+	if (check_owner(&st, false, path, geteuid(), why, sizeof(why)) < 0)
+		goto refused;
+	if (str_printf(l->orig, sizeof(l->orig), "%s.miniupnpd", l->name) < 0) {
+		str_printf(why, sizeof(why), "%s: name too long", path);
+		goto refused;
+	}
+	if (detect_foreign(l) < 0 || (!l->foreign && scan_journal(l) < 0) ||
+	    (l->synced = lseek(l->fd, 0, SEEK_END)) < 0) {
+		str_printf(why, sizeof(why), "%s: %s", path, strerror(errno));
+		goto refused;
 	}
 	return l;
+refused:
+	log_warnx("lease file refused: %s", why);
+	lease_close(l);
+	return NULL;
 }
 
 void
@@ -198,6 +425,8 @@ lease_close(struct lease *l)
 		return;
 	if (l->fd >= 0)
 		close(l->fd);
+	if (l->dirfd >= 0)
+		close(l->dirfd);
 	free(l);
 }
 
@@ -288,28 +517,65 @@ lease_sync(struct lease *l)
 	return 0;
 }
 
+/* A new FILE.tmp in the directory: never through a link planted under
+ * that name (O_EXCL with O_NOFOLLOW); one left by a crash, or planted,
+ * is removed first (the name, never what it points to). */
 static int
-fsync_dir(const char *path)
+open_tmp(struct lease *l)
 {
-	char dir[PATH_MAX];
-	char *slash;
-	int fd, r;
+	int fd, tries;
 
-	if (str_copy(dir, sizeof(dir), path) < 0)
+	for (tries = 0; tries < 2; tries++) {
+		fd = openat(l->dirfd, l->tmp,
+			    O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC,
+			    0600);
+		if (fd >= 0 || errno != EEXIST)
+			return fd;
+		if (unlinkat(l->dirfd, l->tmp, 0) < 0)
+			return -1;
+	}
+	return -1;
+}
+
+/* While miniupnpd's file is converted, keep it as FILE.miniupnpd:
+ * written whole and synced before the journal replaces it. */
+static int
+keep_original(struct lease *l, char *buf, size_t size)
+{
+	off_t off = 0;
+	ssize_t n;
+	int fd, e;
+
+	if (unlinkat(l->dirfd, l->orig, 0) < 0 && errno != ENOENT)
 		return -1;
-	slash = strrchr(dir, '/');
-	if (slash == NULL)
-		str_copy(dir, sizeof(dir), ".");
-	else if (slash == dir)
-		dir[1] = '\0';
-	else
-		*slash = '\0';
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = openat(l->dirfd, l->orig, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC,
+		    0600);
 	if (fd < 0)
 		return -1;
-	r = fsync(fd);
+	while ((n = pread(l->fd, buf, size, off)) > 0) {
+		if (write_all(fd, buf, (size_t)n) < 0)
+			break;
+		off += n;
+	}
+	if (n == 0 && fsync(fd) == 0)
+		return close(fd);
+	e = errno;
 	close(fd);
-	return r;
+	unlinkat(l->dirfd, l->orig, 0);
+	errno = e;
+	return -1;
+}
+
+/* The conversion is durable: the original goes. */
+static void
+conversion_done(struct lease *l, size_t n)
+{
+	if (!l->foreign)
+		return;
+	l->foreign = false;
+	if (unlinkat(l->dirfd, l->orig, 0) < 0 || fsync(l->dirfd) < 0)
+		log_warn("lease file %s: removing %s", l->path, l->orig);
+	log_info("lease file %s: converted from miniupnpd's format, %zu mappings", l->path, n);
 }
 
 int
@@ -317,18 +583,19 @@ lease_compact(struct lease *l, const struct mapping *const *ms, size_t n,
 	      uint64_t now_mono, int64_t now_wall)
 {
 	static const char header[] = "# igdd lease journal v1 (see igdd.8)\n";
-	char tmp[PATH_MAX];
 	char *buf;
 	size_t used = 0, cap = 65536, i;
 	off_t size = 0;
 	int e, fd;
 
-	if (str_printf(tmp, sizeof(tmp), "%s.tmp", l->path) < 0)
-		return -1;
+	if (l->failing)
+		follow_dir(l);
 	buf = malloc(cap);
 	if (buf == NULL)
 		return -1;
-	fd = open(tmp, O_RDWR | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (l->foreign && keep_original(l, buf, cap) < 0)
+		goto fail_free;
+	fd = open_tmp(l);
 	if (fd < 0)
 		goto fail_free;
 	memcpy(buf, header, sizeof(header) - 1);
@@ -351,10 +618,11 @@ lease_compact(struct lease *l, const struct mapping *const *ms, size_t n,
 	}
 	if (write_all(fd, buf, used) < 0 || fsync(fd) < 0)
 		goto fail_close;
-	if (rename(tmp, l->path) < 0)
+	if (renameat(l->dirfd, l->tmp, l->dirfd, l->name) < 0)
 		goto fail_close;
-	if (fsync_dir(l->path) < 0)
+	if (fsync(l->dirfd) < 0)
 		log_warn("lease file %s: fsync of its directory", l->path);
+	conversion_done(l, n);
 	free(buf);
 	close(l->fd);
 	l->fd = fd;
@@ -367,7 +635,7 @@ lease_compact(struct lease *l, const struct mapping *const *ms, size_t n,
 fail_close:
 	e = errno;
 	close(fd);
-	unlink(tmp);
+	unlinkat(l->dirfd, l->tmp, 0);
 	errno = e;
 fail_free:
 	report_failure(l, "cannot rewrite");
@@ -384,16 +652,6 @@ lease_wall_from_mono(uint64_t expires, uint64_t now_mono, int64_t now_wall)
 		return 0;
 	left = expires > now_mono ? (expires - now_mono + 999) / 1000 : 0;
 	return now_wall + (int64_t)(left > 0 ? left : 1);
-}
-
-uint64_t
-lease_mono_from_wall(int64_t wall, uint64_t now_mono, int64_t now_wall)
-{
-	if (wall == 0)
-		return 0;
-	if (wall <= now_wall)
-		return now_mono > 0 ? now_mono : 1;	/* already over */
-	return now_mono + (uint64_t)(wall - now_wall) * 1000u;
 }
 
 /* --- formatting ------------------------------------------------------ */
@@ -658,8 +916,117 @@ lease_parse(const char *line, size_t len, struct lease_record *r)
 	return decode_desc(c.p, c.left, r->desc, sizeof(r->desc));
 }
 
+/* --- miniupnpd's lease file ------------------------------------------ */
+
+/* The next ':'-terminated field of c (not the last one). */
+static int
+colon_field(struct cur *c, const char **f, size_t *flen)
+{
+	const char *colon = memchr(c->p, ':', c->left);
+
+	if (colon == NULL)
+		return -1;
+	*f = c->p;
+	*flen = (size_t)(colon - c->p);
+	c->left -= *flen + 1;
+	c->p = colon + 1;
+	return 0;
+}
+
+static int
+parse_v4(const char *f, size_t len, struct in6_addr *out)
+{
+	return len > 0 && parse_addr(f, len, out) == 0 && addr_is_v4(out) ? 0 : -1;
+}
+
+/* The description: surrounding blanks trimmed (as miniupnpd reads it),
+ * control characters (old versions wrote them raw) as '?', a NUL makes
+ * the line damaged, too long is cut. */
+static int
+miniupnpd_desc(const char *f, size_t len, char *out, size_t size)
+{
+	size_t i, o = 0;
+
+	while (len > 0 && (f[0] == ' ' || f[0] == '\t'))
+		f++, len--;
+	while (len > 0 && (f[len - 1] == ' ' || f[len - 1] == '\t'))
+		len--;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)f[i];
+		if (c == '\0')
+			return -1;
+		if (o + 1 < size)
+			out[o++] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+/* miniupnpd's TIMESTAMP: UNIX time of the lease's end, 0 = none, or,
+ * built with LEASEFILE_USE_REMAINING_TIME, the seconds left.  No lease
+ * of this century ends before 2001, so a smaller value is the latter. */
+#define MINIUPNPD_REMAINING_BELOW 1000000000
+
 int
-lease_replay(const char *path, lease_replay_cb cb, void *arg)
+lease_parse_miniupnpd(const char *line, size_t len, int64_t now_wall, struct lease_record *r)
+{
+	struct cur c = { line, len };
+	const char *f[4];
+	size_t fl[4], i;
+	unsigned long long eport, iport, ts;
+	bool with_rhost;
+
+	memset(r, 0, sizeof(*r));
+	r->m.desc = r->desc;
+	r->m.rhost = &r->rhost;
+	r->m.iaddr = &r->iaddr;
+	r->m.owner = &r->owner;
+	r->op = '+';
+	/* PROTO:EPORT:A:B: then A B = IADDR IPORT (the classic form) or
+	 * RHOST IADDR (the form with the remote host, RHOST empty or '*'
+	 * for any) */
+	for (i = 0; i < 4; i++)
+		if (colon_field(&c, &f[i], &fl[i]) < 0)
+			return -1;
+	if (mem_ieq(f[0], fl[0], "TCP"))
+		r->m.proto = IPPROTO_TCP;
+	else if (mem_ieq(f[0], fl[0], "UDP"))
+		r->m.proto = IPPROTO_UDP;
+	else
+		return -1;
+	if (parse_num(f[1], fl[1], 1, 65535, &eport) < 0)
+		return -1;
+	with_rhost = parse_v4(f[3], fl[3], &r->iaddr) == 0;
+	if (with_rhost) {
+		if (!(fl[2] == 0 || (fl[2] == 1 && f[2][0] == '*')) &&
+		    parse_v4(f[2], fl[2], &r->rhost) < 0)
+			return -1;
+		if (colon_field(&c, &f[3], &fl[3]) < 0)	/* IPORT */
+			return -1;
+	} else if (parse_v4(f[2], fl[2], &r->iaddr) < 0) {
+		return -1;
+	}
+	if (parse_num(f[3], fl[3], 1, 65535, &iport) < 0 ||
+	    colon_field(&c, &f[0], &fl[0]) < 0 || parse_num(f[0], fl[0], 0, UINT32_MAX, &ts) < 0)
+		return -1;
+	r->m.eport = (uint16_t)eport;
+	r->m.iport = (uint16_t)iport;
+	r->m.enabled = true;
+	r->m.created = now_wall;
+	r->expiry_wall = ts == 0 ? 0 : ts < MINIUPNPD_REMAINING_BELOW ? now_wall + (int64_t)ts :
+			 (int64_t)ts;
+	if (miniupnpd_desc(c.p, c.left, r->desc, sizeof(r->desc)) < 0)
+		return -1;
+	/* miniupnpd names its NAT-PMP mappings "NAT-PMP <port> <proto>"; the
+	 * client that asked is the internal client (it maps only to itself) */
+	r->owner.proto = strncmp(r->desc, "NAT-PMP ", 8) == 0 ? OWNER_NATPMP : OWNER_UPNP;
+	r->owner.addr = r->iaddr;
+	return 0;
+}
+
+/* Replay the records of f (named name in warnings). */
+static int
+replay_stream(FILE *f, const char *name, lease_replay_cb cb, void *arg)
 {
 	struct lease_record r;
 	char *line = NULL;
@@ -667,18 +1034,12 @@ lease_replay(const char *path, lease_replay_cb cb, void *arg)
 	ssize_t len;
 	unsigned lineno = 0;
 	int good = 0;
-	FILE *f = fopen(path, "re");
+	int64_t now_wall = time_wall();
 
-	if (f == NULL) {
-		if (errno == ENOENT)
-			return 0;
-		log_warn("lease file %s", path);
-		return -1;
-	}
 	while ((len = getline(&line, &cap, f)) > 0) {
 		lineno++;
 		if (line[len - 1] != '\n') {
-			log_warnx("%s:%u: torn last record ignored", path, lineno);
+			log_warnx("%s:%u: torn last record ignored", name, lineno);
 			break;
 		}
 		len--;
@@ -686,14 +1047,56 @@ lease_replay(const char *path, lease_replay_cb cb, void *arg)
 			len--;		/* edited with CRLF line ends */
 		if (len == 0 || line[0] == '#')
 			continue;
-		if (lease_parse(line, (size_t)len, &r) < 0) {
-			log_warnx("%s:%u: malformed lease record skipped", path, lineno);
+		/* igdd's records start with "+ " or "- "; anything else may
+		 * be a line of miniupnpd's file being taken over */
+		if ((lease_line_is_igdd(line, (size_t)len) ? lease_parse(line, (size_t)len, &r) :
+		     lease_parse_miniupnpd(line, (size_t)len, now_wall, &r)) < 0) {
+			log_warnx("%s:%u: malformed lease record skipped", name, lineno);
 			continue;
 		}
 		cb(arg, &r);
 		good++;
 	}
 	free(line);
+	return good;
+}
+
+int
+lease_replay(const char *path, lease_replay_cb cb, void *arg)
+{
+	int good, fd = open(path, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
+
+	if (f == NULL) {
+		if (fd >= 0)
+			close(fd);
+		else if (errno == ENOENT)
+			return 0;
+		log_warn("lease file %s", path);
+		return -1;
+	}
+	good = replay_stream(f, path, cb, arg);
+	fclose(f);
+	return good;
+}
+
+int
+lease_restore(struct lease *l, lease_replay_cb cb, void *arg)
+{
+	int good, fd = dup(l->fd);
+	FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
+
+	/* The copy shares the offset, not O_APPEND's effect: appends still
+	 * go to the end. */
+	if (f == NULL || fseeko(f, 0, SEEK_SET) < 0) {
+		log_warn("lease file %s", l->path);
+		if (f != NULL)
+			fclose(f);
+		else if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	good = replay_stream(f, l->path, cb, arg);
 	fclose(f);
 	return good;
 }

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include "mapping.h"
 
 #define LEASE_LINE_MAX 2048	/* a formatted record always fits */
@@ -25,8 +26,16 @@ struct lease_record {
 };
 
 /* Open (creating it, mode 0600) the journal for appending.  A torn last
- * record (no newline: crash mid-write) is cut off.  NULL on error. */
+ * record (no newline: crash mid-write) is cut off.  The file is opened
+ * and replaced only inside its directory, opened once; never through a
+ * symbolic link.  The directory and the file must be owned by the
+ * effective uid, the file have no other hard link, neither be writable
+ * by group or others.  NULL (the reason logged) on error. */
 struct lease *lease_open(const char *path);
+/* Would lease_open() accept path for a daemon running as owner?  Looks,
+ * never creates (a missing file is fine).  0, or -1 with the reason in
+ * why[size]. */
+int lease_check_path(const char *path, uid_t owner, char *why, size_t size);
 void lease_close(struct lease *l);
 
 /* Append one record with one write(), not yet synced.  0, or -1: the
@@ -59,16 +68,29 @@ int lease_compact(struct lease *l, const struct mapping *const *ms, size_t n,
  * not exist, -1 when it cannot be read. */
 typedef void (*lease_replay_cb)(void *arg, const struct lease_record *r);
 int lease_replay(const char *path, lease_replay_cb cb, void *arg);
+/* The same for the open journal (what lease_open() checked). */
+int lease_restore(struct lease *l, lease_replay_cb cb, void *arg);
 
 /* One record as a line with its newline.  Returns the length, -1 if it
  * did not fit. */
 int lease_format(char *buf, size_t size, const struct lease_record *r);
 /* Parse one line (without its newline).  Pure; 0 ok, -1 malformed. */
 int lease_parse(const char *line, size_t len, struct lease_record *r);
+/* Parse one line of miniupnpd's lease file (without its newline), in
+ * either form: PROTO:EPORT:IADDR:IPORT:TIMESTAMP:DESC, or with the
+ * remote host, PROTO:EPORT:RHOST:IADDR:IPORT:TIMESTAMP:DESC (RHOST empty
+ * or '*' for any).  TIMESTAMP is the lease's end in UNIX time (0: none)
+ * or, below 1000000000, the seconds left (LEASEFILE_USE_REMAINING_TIME).
+ * The record is a '+' of a UPnP mapping (NAT-PMP for miniupnpd's
+ * "NAT-PMP ..." descriptions) owned by the internal client, created
+ * now_wall.  Pure; 0 ok, -1 malformed. */
+int lease_parse_miniupnpd(const char *line, size_t len, int64_t now_wall,
+			  struct lease_record *r);
 
-/* Monotonic ms <-> wall-clock seconds for expiries (0 stays 0; a lease
- * converts to at least 1 s in the future so it is never lost early). */
+/* Monotonic ms -> wall-clock seconds for expiries (0 stays 0; a lease
+ * converts to at least 1 s in the future so it is never lost early).
+ * The way back is the store's: a restored lease is what is left of it,
+ * bounded as a live request (store_restore()). */
 int64_t lease_wall_from_mono(uint64_t expires, uint64_t now_mono, int64_t now_wall);
-uint64_t lease_mono_from_wall(int64_t wall, uint64_t now_mono, int64_t now_wall);
 
 #endif

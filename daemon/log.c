@@ -69,6 +69,13 @@ log_debug(const char *fmt, ...)
 }
 
 void
+log_trace(const char *fmt, ...)
+{
+	if (log_level > 1)
+		LOG_BODY(LOG_DEBUG, 0);
+}
+
+void
 fatal(const char *fmt, ...)
 {
 	int e = errno;

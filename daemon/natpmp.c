@@ -8,6 +8,7 @@
 
 #include "ctx.h"
 #include "log.h"
+#include "maplog.h"
 #include "natpmp.h"
 #include "store.h"
 #include "util.h"
@@ -55,6 +56,18 @@ result_from_store(enum store_result r)
 	return NATPMP_NO_RESOURCES;
 }
 
+/* A request refused here, before the store (which logs its own). */
+static void
+log_refused(struct igdd_ctx *ctx, const struct in6_addr *from, uint8_t proto, uint16_t iport,
+	    uint16_t eport, uint32_t lifetime, const char *why)
+{
+	struct mapping_owner me = { .addr = *from, .proto = OWNER_NATPMP };
+	struct mapping m = { .iaddr = from, .owner = &me, .eport = eport, .iport = iport,
+			     .proto = proto };
+
+	maplog_refused(ctx, &m, from, lifetime, lifetime == 0, why);
+}
+
 /* Delete one mapping (lifetime 0, §3.4).  A mapping that does not exist is
  * already deleted: success.  Mappings made by other means (UPnP, static)
  * are not NAT-PMP's to remove: refused. */
@@ -77,8 +90,10 @@ map_delete(struct igdd_ctx *ctx, const struct in6_addr *from, uint8_t proto, uin
 	m = store_find_owned(ctx->store, proto, from, iport, &me);
 	if (m != NULL)
 		return result_from_store(store_del_as(ctx->store, m, &me));
-	return store_find_internal(ctx->store, proto, from, iport) != NULL ? NATPMP_REFUSED
-									     : NATPMP_SUCCESS;
+	if (store_find_internal(ctx->store, proto, from, iport) == NULL)
+		return NATPMP_SUCCESS;
+	log_refused(ctx, from, proto, iport, 0, 0, "held by another protocol or client");
+	return NATPMP_REFUSED;
 }
 
 static enum natpmp_result
@@ -91,8 +106,10 @@ map_add(struct igdd_ctx *ctx, const struct in6_addr *from, uint8_t proto, uint16
 	unsigned flags = STORE_F_ANY_PORT;
 	char desc[32];
 
-	if (iport == 0)		/* "all ports" exists only for deletion (§3.4) */
+	if (iport == 0) {	/* "all ports" exists only for deletion (§3.4) */
+		log_refused(ctx, from, proto, iport, eport, lifetime, "internal port 0");
 		return NATPMP_REFUSED;
+	}
 	memset(&req, 0, sizeof(req));
 	req.proto = proto;
 	req.iaddr = from;
@@ -124,79 +141,62 @@ map_add(struct igdd_ctx *ctx, const struct in6_addr *from, uint8_t proto, uint16
 	return NATPMP_SUCCESS;
 }
 
-int
-natpmp_handle(struct igdd_ctx *ctx, const struct in6_addr *from,
-	      const uint8_t *req, size_t len, uint8_t *resp, size_t *resplen)
+/* §3.5 "Unsupported Version": version 0, the opcode + 128, result 1,
+ * epoch.  (pmp_handle() sends versions other than 0 to PCP per RFC 6887
+ * §9; this path serves direct callers.) */
+static void
+answer_unsupp_version(const struct igdd_ctx *ctx, struct wr *w, uint8_t op)
 {
-	struct rd r;
-	struct wr w;
-	uint8_t version, op, proto;
+	wr_u8(w, NATPMP_VERSION);
+	wr_u8(w, (uint8_t)(op + NATPMP_OP_RESPONSE));
+	wr_u16(w, NATPMP_UNSUPP_VERSION);
+	wr_u32(w, ctx_epoch(ctx));
+}
+
+/* §3.5: the entire request comes back with the top bit of the opcode set
+ * and result 5 in the (reserved) bytes 2-3.  Bytes 4-7 hold the epoch
+ * when the request was too short to have them, so a client sees the usual
+ * 8-byte error. */
+static void
+answer_unsupp_opcode(const struct igdd_ctx *ctx, struct wr *w, const uint8_t *req, size_t len,
+		     uint8_t *resp)
+{
+	uint8_t op = req[1];
+
+	if (len < 8) {
+		wr_u8(w, req[0]);
+		wr_u8(w, (uint8_t)(op + NATPMP_OP_RESPONSE));
+		wr_u16(w, NATPMP_UNSUPP_OPCODE);
+		wr_u32(w, ctx_epoch(ctx));
+	} else {
+		wr_bytes(w, req, len < NATPMP_RESP_MAX ? len : NATPMP_RESP_MAX);
+		resp[1] = (uint8_t)(op + NATPMP_OP_RESPONSE);
+		resp[2] = 0;
+		resp[3] = NATPMP_UNSUPP_OPCODE;
+	}
+}
+
+/* A map request (§3.3) after its opcode: decide through the store and
+ * write the answer.  -1 when it is too short (12 bytes). */
+static int
+answer_map(struct igdd_ctx *ctx, const struct in6_addr *from, struct rd *r, uint8_t op,
+	   struct wr *w)
+{
+	uint8_t proto = op == NATPMP_OP_MAP_TCP ? IPPROTO_TCP : IPPROTO_UDP;
 	uint16_t iport, eport, got_eport = 0;
 	uint32_t lifetime, got_lifetime = 0;
 	enum natpmp_result res;
 
-	*resplen = 0;
-	rd_init(&r, req, len);
-	version = rd_u8(&r);
-	op = rd_u8(&r);
-	if (r.err)
-		return -1;	/* shorter than 2 bytes: nothing to answer */
-	/* §3.5: an opcode with the top bit set is a response (ours,
-	 * looped back, or another server's): ignore it silently. */
-	if (op >= NATPMP_OP_RESPONSE)
-		return 0;
-	wr_init(&w, resp, NATPMP_RESP_MAX);
-	if (version != NATPMP_VERSION) {
-		/* §3.5: "Unsupported Version": version 0, the opcode + 128,
-		 * result 1, epoch.  (pmp_handle() sends versions other than 0
-		 * to PCP per RFC 6887 §9; this path serves direct callers.) */
-		wr_u8(&w, NATPMP_VERSION);
-		wr_u8(&w, (uint8_t)(op + NATPMP_OP_RESPONSE));
-		wr_u16(&w, NATPMP_UNSUPP_VERSION);
-		wr_u32(&w, ctx_epoch(ctx));
-		*resplen = wr_len(&w);
-		return 1;
-	}
-	switch (op) {
-	case NATPMP_OP_EXTERNAL:
-		/* §3.2: the request is 2 bytes; trailing bytes are ignored. */
-		*resplen = natpmp_external_response(ctx, resp, NATPMP_EXT_RESP_LEN);
-		return 1;
-	case NATPMP_OP_MAP_UDP:
-	case NATPMP_OP_MAP_TCP:
-		break;
-	default:
-		/* §3.5: the entire request comes back with the top bit of
-		 * the opcode set and result 5 in the (reserved) bytes 2-3.
-		 * Bytes 4-7 hold the epoch when the request was too short to
-		 * have them, so a client sees the usual 8-byte error. */
-		if (len < 8) {
-			wr_u8(&w, version);
-			wr_u8(&w, (uint8_t)(op + NATPMP_OP_RESPONSE));
-			wr_u16(&w, NATPMP_UNSUPP_OPCODE);
-			wr_u32(&w, ctx_epoch(ctx));
-		} else {
-			wr_bytes(&w, req, len < NATPMP_RESP_MAX ? len : NATPMP_RESP_MAX);
-			resp[1] = (uint8_t)(op + NATPMP_OP_RESPONSE);
-			resp[2] = 0;
-			resp[3] = NATPMP_UNSUPP_OPCODE;
-		}
-		if (w.err)
-			return -1;
-		*resplen = wr_len(&w);
-		return 1;
-	}
-	rd_u16(&r);			/* reserved */
-	iport = rd_u16(&r);
-	eport = rd_u16(&r);
-	lifetime = rd_u32(&r);
-	if (r.err)
-		return -1;		/* a map request is 12 bytes (§3.3) */
-	proto = op == NATPMP_OP_MAP_TCP ? IPPROTO_TCP : IPPROTO_UDP;
-
-	if (ctx->ext_addr.s_addr == 0)
+	rd_u16(r);			/* reserved */
+	iport = rd_u16(r);
+	eport = rd_u16(r);
+	lifetime = rd_u32(r);
+	if (r->err)
+		return -1;
+	if (ctx->ext_addr.s_addr == 0) {
 		res = NATPMP_NETWORK_FAILURE;
-	else if (lifetime == 0)
+		log_refused(ctx, from, proto, iport, eport, lifetime, "no external address");
+	} else if (lifetime == 0)
 		res = map_delete(ctx, from, proto, iport);
 	else
 		res = map_add(ctx, from, proto, iport, eport, lifetime, &got_eport,
@@ -210,18 +210,54 @@ natpmp_handle(struct igdd_ctx *ctx, const struct in6_addr *from,
 	/* §3.3 response: the internal port echoed, the mapped external port
 	 * and the lifetime granted.  §3.4: a deletion answers external port
 	 * 0 and lifetime 0.  Errors echo the request's ports, lifetime 0. */
-	wr_u8(&w, NATPMP_VERSION);
-	wr_u8(&w, (uint8_t)(op + NATPMP_OP_RESPONSE));
-	wr_u16(&w, res);
-	wr_u32(&w, ctx_epoch(ctx));
-	wr_u16(&w, iport);
+	wr_u8(w, NATPMP_VERSION);
+	wr_u8(w, (uint8_t)(op + NATPMP_OP_RESPONSE));
+	wr_u16(w, res);
+	wr_u32(w, ctx_epoch(ctx));
+	wr_u16(w, iport);
 	if (res == NATPMP_SUCCESS) {
-		wr_u16(&w, lifetime != 0 ? got_eport : 0);
-		wr_u32(&w, lifetime != 0 ? got_lifetime : 0);
+		wr_u16(w, lifetime != 0 ? got_eport : 0);
+		wr_u32(w, lifetime != 0 ? got_lifetime : 0);
 	} else {
-		wr_u16(&w, eport);
-		wr_u32(&w, 0);
+		wr_u16(w, eport);
+		wr_u32(w, 0);
 	}
+	return 1;
+}
+
+int
+natpmp_handle(struct igdd_ctx *ctx, const struct in6_addr *from,
+	      const uint8_t *req, size_t len, uint8_t *resp, size_t *resplen)
+{
+	struct rd r;
+	struct wr w;
+	uint8_t version, op;
+	int rc = 1;
+
+	*resplen = 0;
+	rd_init(&r, req, len);
+	version = rd_u8(&r);
+	op = rd_u8(&r);
+	if (r.err)
+		return -1;	/* shorter than 2 bytes: nothing to answer */
+	/* §3.5: an opcode with the top bit set is a response (ours,
+	 * looped back, or another server's): ignore it silently. */
+	if (op >= NATPMP_OP_RESPONSE)
+		return 0;
+	if (version == NATPMP_VERSION && op == NATPMP_OP_EXTERNAL) {
+		/* §3.2: the request is 2 bytes; trailing bytes are ignored. */
+		*resplen = natpmp_external_response(ctx, resp, NATPMP_EXT_RESP_LEN);
+		return 1;
+	}
+	wr_init(&w, resp, NATPMP_RESP_MAX);
+	if (version != NATPMP_VERSION)
+		answer_unsupp_version(ctx, &w, op);
+	else if (op == NATPMP_OP_MAP_UDP || op == NATPMP_OP_MAP_TCP)
+		rc = answer_map(ctx, from, &r, op, &w);
+	else
+		answer_unsupp_opcode(ctx, &w, req, len, resp);
+	if (rc < 0 || w.err)
+		return -1;
 	*resplen = wr_len(&w);
 	return 1;
 }

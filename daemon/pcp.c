@@ -9,12 +9,14 @@
  * IPv4 (NAT): the internal and external addresses are IPv4-mapped IPv6
  * addresses on the wire (§5) and in the store.  IPv6 (no NAT66): a MAP
  * with an IPv6 internal address is a pinhole of the IPv6 firewall, whose
- * assigned external address and port are the internal ones (§11.3). */
+ * assigned external address and port are the internal ones (§11.3).
+ * PEER (§12) looks up or makes the outbound flow in conntrack. */
 #include <string.h>
 
 #include "ct.h"
 #include "ctx.h"
 #include "log.h"
+#include "maplog.h"
 #include "pcp.h"
 #include "store.h"
 #include "util.h"
@@ -50,9 +52,6 @@ struct pcp_answer {
 	uint16_t eport;
 	struct in6_addr ext_ip;
 };
-
-static void map_request(const struct pcp_req *q, const struct in6_addr *iaddr,
-			struct mapping_owner *owner, char *desc, struct mapping *req);
 
 uint32_t
 pcp_error_lifetime(enum pcp_result r)
@@ -277,7 +276,19 @@ result_from_store(enum store_result r, bool prefer_failure)
 	return PCP_NO_RESOURCES;
 }
 
-/* Find one PCP mapping of this internal address and nonce (proto 0 = any). */
+/* A request refused here, before the store (which logs its own). */
+static void
+log_refused(struct igdd_ctx *ctx, const struct pcp_req *q, const struct in6_addr *iaddr,
+	    const struct in6_addr *from, const char *why)
+{
+	struct mapping_owner me = { .addr = *from, .proto = OWNER_PCP };
+	struct mapping m = { .rhost = &q->filter_peer, .iaddr = iaddr, .owner = &me,
+			     .desc = q->desc[0] != '\0' ? q->desc : NULL, .eport = q->eport,
+			     .iport = q->iport, .proto = q->proto };
+
+	maplog_refused(ctx, &m, from, q->lifetime, q->lifetime == 0, why);
+}
+
 /* Lifetime 0 (§11.3, §15): delete.  Protocol 0 or internal port 0 means
  * every mapping of this internal address made with this nonce (§11.1:
  * port 0 and protocol 0 are "all" and legal in a delete). */
@@ -308,8 +319,10 @@ map_delete(struct igdd_ctx *ctx, const struct pcp_req *q, const struct in6_addr 
 		 * remove.  None at all: already gone, success (§15). */
 		m = store_find_internal(ctx->store, q->proto, iaddr, q->iport);
 		a->result = m != NULL ? PCP_NOT_AUTHORIZED : PCP_SUCCESS;
-		if (m != NULL)
+		if (m != NULL) {
 			a->lifetime = pcp_error_lifetime(a->result);
+			log_refused(ctx, q, iaddr, requester, "not this nonce's mapping");
+		}
 		return;
 	}
 	a->eport = mapping_is_pinhole(m) ? m->iport : m->eport;
@@ -318,6 +331,141 @@ map_delete(struct igdd_ctx *ctx, const struct pcp_req *q, const struct in6_addr 
 		a->ext_ip = *iaddr;	/* a pinhole: no translation */
 	else if (a->result == PCP_SUCCESS && ctx->ext_addr.s_addr != 0)
 		addr_from_v4(&a->ext_ip, ctx->ext_addr);
+}
+
+/* What refuses a MAP before the store is asked (§11.1, §11.3); *why says
+ * it for the log. */
+static enum pcp_result
+map_precheck(const struct igdd_ctx *ctx, const struct pcp_req *q, bool prefer_failure,
+	     const char **why)
+{
+	struct in6_addr ours;
+
+	/* Includes protocol 0 ("all protocols"), legal only in a delete
+	 * here: the back end maps TCP and UDP ports. */
+	*why = "protocol not supported (TCP and UDP only)";
+	if (q->proto != IPPROTO_TCP && q->proto != IPPROTO_UDP)
+		return PCP_UNSUPP_PROTOCOL;
+	/* "All ports" (§11.1) would expose the whole host: refused by
+	 * policy. */
+	*why = "internal port 0 (all ports)";
+	if (q->iport == 0)
+		return PCP_NOT_AUTHORIZED;
+	*why = "no external address";
+	if (ctx->ext_addr.s_addr == 0)
+		return PCP_NETWORK_FAILURE;
+	addr_from_v4(&ours, ctx->ext_addr);
+	/* §11.3: the suggested external address is a hint, unless
+	 * PREFER_FAILURE says it is a requirement.  All-zero (either
+	 * family) = no preference. */
+	*why = "PREFER_FAILURE for another external address";
+	if (!addr_is_any(&q->ext_ip) && memcmp(&q->ext_ip, &ours, sizeof(ours)) != 0 &&
+	    prefer_failure)
+		return PCP_CANNOT_PROVIDE_EXTERNAL;
+	return PCP_SUCCESS;
+}
+
+/* The store request of a MAP: *req points at iaddr, owner, the filter
+ * peer and the description (q's, or one written into desc[size]); the
+ * store flags go to *flags. */
+static void
+map_store_request(const struct pcp_req *q, const struct in6_addr *iaddr,
+		  const struct mapping_owner *owner, struct mapping *req, unsigned *flags,
+		  char *desc, size_t size)
+{
+	memset(req, 0, sizeof(*req));
+	req->proto = q->proto;
+	req->iaddr = iaddr;
+	req->iport = q->iport;
+	req->rhost = &q->filter_peer;
+	req->rport = q->filter_port;	/* pinholes only: 0 for IPv4 (check_filter) */
+	req->enabled = true;
+	req->owner = owner;
+	if (q->desc[0] != '\0')
+		req->desc = q->desc;
+	else if (str_printf(desc, size, "PCP %u %s", (unsigned)q->iport,
+			    proto_name(q->proto)) == 0)
+		req->desc = desc;
+	/* §13.2: PREFER_FAILURE = the suggested port or nothing; with no
+	 * suggestion (0) any port will do. */
+	req->eport = q->eport != 0 ? q->eport : q->iport;
+	*flags = STORE_F_CHECK_NONCE;
+	if (q->opt_prefer_failure == NULL || q->eport == 0)
+		*flags |= STORE_F_ANY_PORT;
+	/* An allowed THIRD_PARTY request maps for another host: the store
+	 * then skips secure mode's "internal client = requester" check
+	 * (permission rules still apply). */
+	if (q->opt_third_party != NULL)
+		*flags |= STORE_F_THIRD_PARTY;
+}
+
+/* §11.3: a mapping for this internal address, port and protocol already
+ * exists: same nonce = refresh it (its external port stays, unless a new
+ * FILTER moves it); other nonce = NOT_AUTHORIZED. */
+static enum pcp_result
+map_existing(struct igdd_ctx *ctx, const struct in6_addr *requester,
+	     const struct mapping_owner *owner, struct mapping *req, unsigned *flags,
+	     uint32_t lifetime)
+{
+	struct mapping *existing;
+
+	existing = store_find_owned(ctx->store, req->proto, req->iaddr, req->iport, owner);
+	if (existing == NULL && store_find_internal_other(ctx->store, req->proto, req->iaddr,
+							  req->iport, owner) != NULL) {
+		maplog_refused(ctx, req, requester, lifetime, false, "held with another nonce");
+		return PCP_NOT_AUTHORIZED;
+	}
+	if (existing == NULL)
+		return PCP_SUCCESS;
+	req->eport = existing->eport;
+	*flags &= ~(unsigned)STORE_F_ANY_PORT;
+	if (addr_is_any(existing->rhost) ? !addr_is_any(req->rhost) :
+	    !addr_eq(existing->rhost, req->rhost)) {
+		/* A new FILTER replaces the old one (§13.3); the remote
+		 * host is part of the store's key. */
+		if (store_del(ctx->store, existing->proto, existing->eport, existing->rhost,
+			      requester) != ST_OK)
+			return PCP_NO_RESOURCES;
+		*flags |= STORE_F_ANY_PORT;
+	}
+	return PCP_SUCCESS;
+}
+
+static void
+map_add(struct igdd_ctx *ctx, const struct pcp_req *q, const struct in6_addr *iaddr,
+	const struct in6_addr *requester, struct pcp_answer *a)
+{
+	bool prefer_failure = q->opt_prefer_failure != NULL;
+	struct mapping_owner owner = { .addr = *requester, .proto = OWNER_PCP };
+	struct mapping req, *m = NULL;
+	const char *why;
+	unsigned flags;
+	uint32_t lifetime;
+	char desc[32];
+
+	a->result = map_precheck(ctx, q, prefer_failure, &why);
+	if (a->result != PCP_SUCCESS) {
+		log_refused(ctx, q, iaddr, requester, why);
+		return;
+	}
+	memcpy(owner.nonce, q->nonce, PCP_NONCE_LEN);
+	map_store_request(q, iaddr, &owner, &req, &flags, desc, sizeof(desc));
+	a->result = map_existing(ctx, requester, &owner, &req, &flags, q->lifetime);
+	if (a->result != PCP_SUCCESS)
+		return;
+	lifetime = store_clamp_lifetime(ctx->store, q->lifetime);
+	a->result = result_from_store(store_add(ctx->store, &req, lifetime, flags, &m),
+				      prefer_failure);
+	if (a->result != PCP_SUCCESS || m == NULL) {
+		if (a->result == PCP_SUCCESS)
+			a->result = PCP_NO_RESOURCES;
+		return;
+	}
+	a->eport = m->eport;
+	addr_from_v4(&a->ext_ip, ctx->ext_addr);
+	a->lifetime = store_lease_left(ctx->store, m);
+	if (a->lifetime == 0 || a->lifetime > lifetime)
+		a->lifetime = lifetime;
 }
 
 /* MAP of an IPv6 internal address: a pinhole (§11.3 for a firewall: the
@@ -331,31 +479,33 @@ map_pin(struct igdd_ctx *ctx, const struct pcp_req *q, const struct in6_addr *ia
 	bool prefer_failure = q->opt_prefer_failure != NULL;
 	struct mapping_owner owner = { .addr = *requester, .proto = OWNER_PCP };
 	struct mapping req, *existing, *m = NULL;
-	unsigned flags = STORE_F_CHECK_NONCE;
+	unsigned flags;
 	char desc[32];
 	uint32_t lifetime;
 
+	a->result = PCP_UNSUPP_PROTOCOL;
 	if (q->proto != IPPROTO_TCP && q->proto != IPPROTO_UDP) {
-		a->result = PCP_UNSUPP_PROTOCOL;
+		log_refused(ctx, q, iaddr, requester, "protocol not supported (TCP and UDP only)");
 		return;
 	}
+	a->result = PCP_NOT_AUTHORIZED;	/* "all ports": refused by policy */
 	if (q->iport == 0) {
-		a->result = PCP_NOT_AUTHORIZED;	/* "all ports": refused by policy */
+		log_refused(ctx, q, iaddr, requester, "internal port 0 (all ports)");
 		return;
 	}
+	a->result = PCP_CANNOT_PROVIDE_EXTERNAL;
 	if (prefer_failure && ((q->eport != 0 && q->eport != q->iport) ||
 			       (!addr_is_any(&q->ext_ip) && !addr_eq(&q->ext_ip, iaddr)))) {
-		a->result = PCP_CANNOT_PROVIDE_EXTERNAL;
+		log_refused(ctx, q, iaddr, requester, "PREFER_FAILURE for another external side");
 		return;
 	}
-	map_request(q, iaddr, &owner, desc, &req);
-	req.rport = q->filter_port;
-	if (q->opt_third_party != NULL)
-		flags |= STORE_F_THIRD_PARTY;
+	memcpy(owner.nonce, q->nonce, PCP_NONCE_LEN);
+	map_store_request(q, iaddr, &owner, &req, &flags, desc, sizeof(desc));
 	existing = store_find_owned(ctx->store, q->proto, iaddr, q->iport, &owner);
 	if (existing == NULL &&
 	    store_find_internal_other(ctx->store, q->proto, iaddr, q->iport, &owner) != NULL) {
 		a->result = PCP_NOT_AUTHORIZED;	/* §11.3: another nonce's */
+		log_refused(ctx, q, iaddr, requester, "held with another nonce");
 		return;
 	}
 	if (existing != NULL && (!addr_eq(existing->rhost, req.rhost) || existing->rport != req.rport) &&
@@ -375,133 +525,27 @@ map_pin(struct igdd_ctx *ctx, const struct pcp_req *q, const struct in6_addr *ia
 		a->lifetime = lifetime;
 }
 
-/* The store request of a MAP: protocol, internal side, FILTER's peer, the
- * nonce into owner, DESCRIPTION or "PCP <port> <proto>" (in desc[32]). */
-static void
-map_request(const struct pcp_req *q, const struct in6_addr *iaddr, struct mapping_owner *owner,
-	    char *desc, struct mapping *req)
-{
-	memset(req, 0, sizeof(*req));
-	req->proto = q->proto;
-	req->iaddr = iaddr;
-	req->iport = q->iport;
-	req->rhost = &q->filter_peer;
-	req->enabled = true;
-	memcpy(owner->nonce, q->nonce, PCP_NONCE_LEN);
-	req->owner = owner;
-	if (q->desc[0] != '\0')
-		req->desc = q->desc;
-	else if (str_printf(desc, 32, "PCP %u %s", (unsigned)q->iport, proto_name(q->proto)) == 0)
-		req->desc = desc;
-}
-
-static void
-map_add(struct igdd_ctx *ctx, const struct pcp_req *q, const struct in6_addr *iaddr,
-	const struct in6_addr *requester, struct pcp_answer *a)
-{
-	bool prefer_failure = q->opt_prefer_failure != NULL;
-	struct in6_addr ours;
-	struct mapping req, *existing, *m = NULL;
-	unsigned flags = STORE_F_CHECK_NONCE;
-	struct mapping_owner owner = { .addr = *requester, .proto = OWNER_PCP };
-	uint32_t lifetime;
-	char desc[32];
-	enum store_result r;
-
-	if (q->proto != IPPROTO_TCP && q->proto != IPPROTO_UDP) {
-		/* Includes protocol 0 ("all protocols"), legal only in a
-		 * delete here: the back end maps TCP and UDP ports. */
-		a->result = PCP_UNSUPP_PROTOCOL;
-		return;
-	}
-	if (q->iport == 0) {
-		/* "All ports" (§11.1) would expose the whole host: refused
-		 * by policy. */
-		a->result = PCP_NOT_AUTHORIZED;
-		return;
-	}
-	if (ctx->ext_addr.s_addr == 0) {
-		a->result = PCP_NETWORK_FAILURE;
-		return;
-	}
-	addr_from_v4(&ours, ctx->ext_addr);
-	/* §11.3: the suggested external address is a hint, unless
-	 * PREFER_FAILURE says it is a requirement.  All-zero (either
-	 * family) = no preference. */
-	if (!addr_is_any(&q->ext_ip) && memcmp(&q->ext_ip, &ours, sizeof(ours)) != 0 &&
-	    prefer_failure) {
-		a->result = PCP_CANNOT_PROVIDE_EXTERNAL;
-		return;
-	}
-
-	map_request(q, iaddr, &owner, desc, &req);
-	/* §13.2: PREFER_FAILURE = the suggested port or nothing; with no
-	 * suggestion (0) any port will do. */
-	req.eport = q->eport != 0 ? q->eport : q->iport;
-	if (!prefer_failure || q->eport == 0)
-		flags |= STORE_F_ANY_PORT;
-	/* An allowed THIRD_PARTY request maps for another host: the store
-	 * then skips secure mode's "internal client = requester" check
-	 * (permission rules still apply). */
-	if (q->opt_third_party != NULL)
-		flags |= STORE_F_THIRD_PARTY;
-
-	/* §11.3: a mapping for this internal address, port and protocol
-	 * already exists: same nonce = refresh it (its external port stays);
-	 * other nonce = NOT_AUTHORIZED. */
-	existing = store_find_owned(ctx->store, q->proto, iaddr, q->iport, &owner);
-	if (existing == NULL &&
-	    store_find_internal_other(ctx->store, q->proto, iaddr, q->iport, &owner) != NULL) {
-		a->result = PCP_NOT_AUTHORIZED;
-		return;
-	}
-	if (existing != NULL) {
-		req.eport = existing->eport;
-		flags &= ~(unsigned)STORE_F_ANY_PORT;
-		if (addr_is_any(existing->rhost) ? !addr_is_any(req.rhost) :
-		    !addr_eq(existing->rhost, req.rhost)) {
-			/* A new FILTER replaces the old one (§13.3); the
-			 * remote host is part of the store's key. */
-			if (store_del(ctx->store, existing->proto, existing->eport,
-				      existing->rhost, requester) != ST_OK) {
-				a->result = PCP_NO_RESOURCES;
-				return;
-			}
-			flags |= STORE_F_ANY_PORT;
-		}
-	}
-	lifetime = store_clamp_lifetime(ctx->store, q->lifetime);
-	r = store_add(ctx->store, &req, lifetime, flags, &m);
-	a->result = result_from_store(r, prefer_failure);
-	if (a->result != PCP_SUCCESS || m == NULL) {
-		if (a->result == PCP_SUCCESS)
-			a->result = PCP_NO_RESOURCES;
-		return;
-	}
-	a->eport = m->eport;
-	a->ext_ip = ours;
-	a->lifetime = store_lease_left(ctx->store, m);
-	if (a->lifetime == 0 || a->lifetime > lifetime)
-		a->lifetime = lifetime;
-}
-
 /* The internal address of a MAP or PEER: the client's, or THIRD_PARTY's. */
 static enum pcp_result
-internal_address(const struct igdd_ctx *ctx, const struct pcp_req *q,
-		 const struct in6_addr *from, const struct in6_addr **iaddr)
+internal_address(struct igdd_ctx *ctx, const struct pcp_req *q, const struct in6_addr *from,
+		 const struct in6_addr **iaddr)
 {
 	*iaddr = &q->client;
 	if (q->opt_third_party == NULL)
 		return PCP_SUCCESS;
 	/* §13.1: a THIRD_PARTY naming the sender itself is malformed. */
-	if (addr_eq(&q->third_party, from))
+	if (addr_eq(&q->third_party, from)) {
+		log_refused(ctx, q, &q->third_party, from, "THIRD_PARTY names the sender");
 		return PCP_MALFORMED_REQUEST;
-	/* §13.1: acting for another host is a privilege; igdd grants it
-	 * only with pcp_allow_thirdparty=yes, and only for hosts on our LANs
-	 * (the permission rules and secure mode are then the store's to
-	 * apply). */
-	if (!ctx->cfg.pcp_allow_thirdparty)
+	}
+	/* §13.1: acting for another host is a privilege; igdd grants it only
+	 * with pcp_allow_thirdparty=yes, and only for hosts on our LANs (the
+	 * permission rules and secure mode are then the store's to apply). */
+	if (!ctx->cfg.pcp_allow_thirdparty) {
+		log_refused(ctx, q, &q->third_party, from,
+			    "THIRD_PARTY not allowed (pcp_allow_thirdparty=no)");
 		return PCP_NOT_AUTHORIZED;
+	}
 	*iaddr = &q->third_party;
 	return PCP_SUCCESS;
 }
@@ -521,9 +565,12 @@ do_map(struct igdd_ctx *ctx, struct pcp_req *q, const struct in6_addr *from,
 	 * prefix is known then) is refused as an operation that is not
 	 * allowed (NOT_AUTHORIZED, a long-lifetime error) rather than a
 	 * transient failure the client would retry. */
-	if (addr_is_v4(iaddr) ? is_v4mapped_any(iaddr) || ctx_lan_for_addr(ctx, addr_to_v4(iaddr)) == NULL
-			      : ctx_lan_for_addr6(ctx, iaddr, 0) == NULL)
+	if (addr_is_v4(iaddr) ? is_v4mapped_any(iaddr) ||
+				ctx_lan_for_addr(ctx, addr_to_v4(iaddr)) == NULL
+			      : ctx_lan_for_addr6(ctx, iaddr, 0) == NULL) {
+		log_refused(ctx, q, iaddr, from, "internal address is not a host of a LAN");
 		return PCP_NOT_AUTHORIZED;
+	}
 	if (q->lifetime == 0)
 		map_delete(ctx, q, iaddr, from, a);
 	else if (!addr_is_v4(iaddr))
@@ -575,21 +622,87 @@ map_response(const struct igdd_ctx *ctx, const struct pcp_req *q,
 	return w.err ? 0 : wr_len(&w);
 }
 
-/* PEER's opcode data (§12.1): the MAP fields, then the remote peer's
- * port, 2 reserved bytes and address.  -1 when short. */
-static int
-parse_peer(struct pcp_req *q, struct rd *r)
+/* §9: UNSUPP_VERSION carries the version we speak (2) so the client can
+ * retry with it.  Version 0 (NAT-PMP) never gets here: pmp_handle() gives
+ * it to natpmp.c, as RFC 6887 §9 wants from a server that supports both.
+ * Version 1 (the pre-RFC drafts) and versions > 2 get this answer: the
+ * common header only, since their layout is unknown. */
+static size_t
+unsupp_version_response(const struct igdd_ctx *ctx, uint8_t op, uint8_t *resp)
 {
+	struct wr w;
+
+	wr_init(&w, resp, PCP_MAX_LEN);
+	write_header(ctx, &w, op, PCP_UNSUPP_VERSION, pcp_error_lifetime(PCP_UNSUPP_VERSION));
+	return wr_len(&w);
+}
+
+/* The rest of the common request header (§7.1) after version and opcode. */
+static enum pcp_result
+parse_header(struct pcp_req *q, struct rd *r, uint8_t op, size_t len,
+	     const struct in6_addr *from)
+{
+	/* §8.3, §7: 24..1100 bytes, a multiple of 4. */
+	if (len < PCP_HDR_LEN || len > PCP_MAX_LEN || len % 4 != 0)
+		return PCP_MALFORMED_REQUEST;
+	q->opcode = op;
+	rd_u16(r);			/* reserved */
+	q->lifetime = rd_u32(r);
+	rd_bytes(r, &q->client, 16);
+	/* §8.3: the client address field must be the packet's source; a
+	 * difference means a NAT between client and server (§8.1). */
+	if (memcmp(&q->client, from, sizeof(q->client)) != 0)
+		return PCP_ADDRESS_MISMATCH;
+	return PCP_SUCCESS;
+}
+
+/* §14.1: ANNOUNCE is answered with SUCCESS, lifetime 0 and the epoch: a
+ * client learns whether we restarted. */
+static enum pcp_result
+announce_request(const struct igdd_ctx *ctx, struct pcp_req *q, struct rd *r, uint8_t *resp,
+		 size_t *resplen)
+{
+	enum pcp_result res = parse_options(q, r);
+
+	if (res == PCP_SUCCESS)
+		*resplen = pcp_announce(ctx, resp, PCP_MAX_LEN);
+	return res;
+}
+
+/* MAP (§11.1): the opcode body, the options, the decision, the answer
+ * (written on success only). */
+static enum pcp_result
+map_request(struct igdd_ctx *ctx, struct pcp_req *q, struct rd *r,
+	    const struct in6_addr *from, uint8_t *resp, size_t *resplen)
+{
+	struct pcp_answer a;
+	enum pcp_result res;
+
+	memset(&a, 0, sizeof(a));
 	rd_bytes(r, q->nonce, PCP_NONCE_LEN);
 	q->proto = rd_u8(r);
 	rd_skip(r, 3);
 	q->iport = rd_u16(r);
 	q->eport = rd_u16(r);
 	rd_bytes(r, &q->ext_ip, 16);
-	q->pport = rd_u16(r);
-	rd_skip(r, 2);
-	rd_bytes(r, &q->peer, 16);
-	return r->err ? -1 : 0;
+	if (r->err)
+		return PCP_MALFORMED_REQUEST;
+	/* §11.1: with protocol 0 the internal port is ignored. */
+	if (q->proto == 0)
+		q->iport = 0;
+	res = parse_options(q, r);
+	if (res != PCP_SUCCESS)
+		return res;
+	res = do_map(ctx, q, from, &a);
+	if (log_debug_on()) {
+		char s[64];
+		log_debug("PCP MAP from %s: %s %u -> %u, %us: result %d",
+			  addr_str(from, s, sizeof(s)), proto_name(q->proto),
+			  q->iport, q->eport, q->lifetime, (int)res);
+	}
+	if (res == PCP_SUCCESS)
+		*resplen = map_response(ctx, q, &a, resp);
+	return res;
 }
 
 /* PEER (§12): the outbound flow of (protocol, internal endpoint) to the
@@ -637,20 +750,46 @@ do_peer(struct igdd_ctx *ctx, struct pcp_req *q, const struct in6_addr *from,
 	return PCP_SUCCESS;
 }
 
+/* PEER (§12.1): the MAP fields, the remote peer's port, 2 reserved bytes
+ * and address, the options, the decision, the answer (on success only). */
+static enum pcp_result
+peer_request(struct igdd_ctx *ctx, struct pcp_req *q, struct rd *r,
+	     const struct in6_addr *from, uint8_t *resp, size_t *resplen)
+{
+	struct pcp_answer a;
+	enum pcp_result res;
+
+	memset(&a, 0, sizeof(a));
+	rd_bytes(r, q->nonce, PCP_NONCE_LEN);
+	q->proto = rd_u8(r);
+	rd_skip(r, 3);
+	q->iport = rd_u16(r);
+	q->eport = rd_u16(r);
+	rd_bytes(r, &q->ext_ip, 16);
+	q->pport = rd_u16(r);
+	rd_skip(r, 2);
+	rd_bytes(r, &q->peer, 16);
+	if (r->err)
+		return PCP_MALFORMED_REQUEST;
+	res = parse_options(q, r);
+	if (res == PCP_SUCCESS)
+		res = do_peer(ctx, q, from, &a);
+	if (res == PCP_SUCCESS)
+		*resplen = map_response(ctx, q, &a, resp);
+	return res;
+}
+
 int
 pcp_handle(struct igdd_ctx *ctx, const struct in6_addr *from,
 	   const uint8_t *req, size_t len, uint8_t *resp, size_t *resplen)
 {
 	struct pcp_req q;
-	struct pcp_answer a;
 	enum pcp_result res;
 	struct rd r;
 	uint8_t version, op;
-	struct wr w;
 
 	*resplen = 0;
 	memset(&q, 0, sizeof(q));
-	memset(&a, 0, sizeof(a));
 	rd_init(&r, req, len);
 	version = rd_u8(&r);
 	op = rd_u8(&r);
@@ -661,87 +800,31 @@ pcp_handle(struct igdd_ctx *ctx, const struct in6_addr *from,
 	if (op & PCP_R_BIT)
 		return 0;
 	if (version != PCP_VERSION) {
-		/* §9: UNSUPP_VERSION carries the version we speak (2) so the
-		 * client can retry with it.  Version 0 (NAT-PMP) never gets
-		 * here: pmp_handle() gives it to natpmp.c, as RFC 6887 §9
-		 * wants from a server that supports both.  Version 1 (the
-		 * pre-RFC drafts) and versions > 2 get this answer: the
-		 * common header only, since their layout is unknown. */
-		wr_init(&w, resp, PCP_MAX_LEN);
-		write_header(ctx, &w, op, PCP_UNSUPP_VERSION,
-			     pcp_error_lifetime(PCP_UNSUPP_VERSION));
-		*resplen = wr_len(&w);
+		*resplen = unsupp_version_response(ctx, op, resp);
 		return 1;
 	}
-	/* §8.3, §7: 24..1100 bytes, a multiple of 4. */
-	if (len < PCP_HDR_LEN || len > PCP_MAX_LEN || len % 4 != 0) {
-		*resplen = error_response(ctx, req, len, PCP_MALFORMED_REQUEST, resp);
-		return 1;
-	}
-	q.opcode = op;
-	rd_u16(&r);			/* reserved */
-	q.lifetime = rd_u32(&r);
-	rd_bytes(&r, &q.client, 16);
-	/* §8.3: the client address field must be the packet's source; a
-	 * difference means a NAT between client and server (§8.1). */
-	if (memcmp(&q.client, from, sizeof(q.client)) != 0) {
-		*resplen = error_response(ctx, req, len, PCP_ADDRESS_MISMATCH, resp);
-		return 1;
-	}
-	switch (op) {
-	case PCP_OP_ANNOUNCE:
-		res = parse_options(&q, &r);
-		if (res != PCP_SUCCESS)
+	res = parse_header(&q, &r, op, len, from);
+	if (res == PCP_SUCCESS) {
+		switch (op) {
+		case PCP_OP_ANNOUNCE:
+			res = announce_request(ctx, &q, &r, resp, resplen);
 			break;
-		/* §14.1: ANNOUNCE is answered with SUCCESS, lifetime 0 and
-		 * the epoch: a client learns whether we restarted. */
-		wr_init(&w, resp, PCP_MAX_LEN);
-		write_header(ctx, &w, PCP_OP_ANNOUNCE, PCP_SUCCESS, 0);
-		*resplen = wr_len(&w);
-		return 1;
-	case PCP_OP_MAP:
-		rd_bytes(&r, q.nonce, PCP_NONCE_LEN);
-		q.proto = rd_u8(&r);
-		rd_skip(&r, 3);
-		q.iport = rd_u16(&r);
-		q.eport = rd_u16(&r);
-		rd_bytes(&r, &q.ext_ip, 16);
-		if (r.err) {
-			res = PCP_MALFORMED_REQUEST;
+		case PCP_OP_MAP:
+			res = map_request(ctx, &q, &r, from, resp, resplen);
+			if (res == PCP_SUCCESS)
+				return *resplen != 0 ? 1 : -1;
+			break;
+		case PCP_OP_PEER:
+			res = peer_request(ctx, &q, &r, from, resp, resplen);
+			if (res == PCP_SUCCESS)
+				return *resplen != 0 ? 1 : -1;
+			break;
+		default:
+			res = PCP_UNSUPP_OPCODE;
 			break;
 		}
-		/* §11.1: with protocol 0 the internal port is ignored. */
-		if (q.proto == 0)
-			q.iport = 0;
-		res = parse_options(&q, &r);
-		if (res != PCP_SUCCESS)
-			break;
-		res = do_map(ctx, &q, from, &a);
-		if (log_debug_on()) {
-			char s[64];
-			log_debug("PCP MAP from %s: %s %u -> %u, %us: result %d",
-				  addr_str(from, s, sizeof(s)), proto_name(q.proto),
-				  q.iport, q.eport, q.lifetime, (int)res);
-		}
-		if (res != PCP_SUCCESS)
-			break;
-		*resplen = map_response(ctx, &q, &a, resp);
-		return *resplen != 0 ? 1 : -1;
-	case PCP_OP_PEER:
-		if (parse_peer(&q, &r) < 0) {
-			res = PCP_MALFORMED_REQUEST;
-			break;
-		}
-		res = parse_options(&q, &r);
 		if (res == PCP_SUCCESS)
-			res = do_peer(ctx, &q, from, &a);
-		if (res != PCP_SUCCESS)
-			break;
-		*resplen = map_response(ctx, &q, &a, resp);
-		return *resplen != 0 ? 1 : -1;
-	default:
-		res = PCP_UNSUPP_OPCODE;
-		break;
+			return 1;
 	}
 	*resplen = error_response(ctx, req, len, res, resp);
 	return 1;

@@ -52,15 +52,6 @@ struct pmp_sock {
 	bool v6;			/* the PCP-over-IPv6 socket of the interface */
 };
 
-/* Per-module counters, logged at shutdown (and each drop at -v). */
-struct pmp_counters {
-	uint64_t answered;		/* datagrams answered */
-	uint64_t dropped_wan;		/* not from this LAN, or not on its interface */
-	uint64_t dropped_malformed;	/* too short to answer (pmp_handle() -1) */
-	uint64_t ignored;		/* responses (R bit / opcode >= 128) */
-	uint64_t announced;		/* announcement steps (each to every LAN) */
-};
-
 /* The buffers of one batch: datagrams, their control messages, and the
  * requests with their answers (shared by the sockets, one batch at a time). */
 struct pmp_io {
@@ -75,7 +66,6 @@ struct pmp_io {
 struct pmp {
 	struct igdd_ctx *ctx;
 	struct pmp_io io;
-	struct pmp_counters n;
 	struct pmp_sock socks[CFG_MAX_LISTEN];	/* by LAN slot (ctx->lan) */
 	struct pmp_sock socks6[CFG_MAX_LISTEN];	/* PCP over IPv6, by LAN slot */
 	struct loop_timer announce;
@@ -83,27 +73,39 @@ struct pmp {
 	unsigned announce_what;		/* enum pmp_announce_what */
 };
 
+/* Whose datagram: RFC 6887 §9, a server that speaks both protocols
+ * answers version 0 as NAT-PMP and every other version as PCP
+ * (UNSUPP_VERSION with version 2 for 1 and > 2), so NAT-PMP's own
+ * "unsupported version" answer of RFC 6886 §3.5 is never needed on this
+ * port.  An empty datagram is counted as NAT-PMP's. */
+static enum ctr_proto
+pmp_proto(const uint8_t *req, size_t len)
+{
+	return len > 0 && req[0] != NATPMP_VERSION ? CTR_PCP : CTR_NATPMP;
+}
+
 int
 pmp_handle(struct igdd_ctx *ctx, const struct in6_addr *from,
 	   const uint8_t *req, size_t len, uint8_t *resp, size_t *resplen)
 {
-	int rc;
+	enum ctr_proto p = pmp_proto(req, len);
+	int rc = -1;
 
 	*resplen = 0;
-	if (len < 1) {
-		ctx->stats.dropped_malformed++;
-		return -1;
-	}
-	/* RFC 6887 §9: a server that speaks both protocols answers version
-	 * 0 as NAT-PMP and every other version as PCP (UNSUPP_VERSION with
-	 * version 2 for 1 and > 2).  So NAT-PMP's own "unsupported version"
-	 * answer of RFC 6886 §3.5 is never needed on this port. */
-	if (req[0] == NATPMP_VERSION)
+	counters_request(&ctx->counters, p);
+	if (len >= 1 && p == CTR_NATPMP)
 		rc = natpmp_handle(ctx, from, req, len, resp, resplen);
-	else
+	else if (len >= 1)
 		rc = pcp_handle(ctx, from, req, len, resp, resplen);
-	if (rc < 0)
-		ctx->stats.dropped_malformed++;
+	/* The result code: NAT-PMP's 16 bits at offset 2 (RFC 6886 §3.5),
+	 * PCP's byte at offset 3 (RFC 6887 §7.2). */
+	if (rc < 0 || (rc == 1 && *resplen < 4))
+		counters_drop(&ctx->counters, p, CTR_DROP_MALFORMED);
+	else if (rc == 0)
+		counters_drop(&ctx->counters, p, CTR_DROP_IGNORED);
+	else
+		counters_answer(&ctx->counters, p,
+				p == CTR_NATPMP ? (resp[2] << 8 | resp[3]) : resp[3]);
 	return rc;
 }
 
@@ -183,15 +185,17 @@ pmp_accept(struct pmp_sock *ps, const struct msghdr *msg, size_t n, const uint8_
 	lan = ps->v6 ? ctx_lan_for_addr6(ctx, &r->from, ifindex)
 		     : ctx_lan_for_addr(ctx, addr_to_v4(&r->from));
 	if (lan == NULL || ifindex != ps->ifindex || lan->ifindex != ps->ifindex || port == 0) {
-		ctx->stats.dropped_wan++;
-		ps->pmp->n.dropped_wan++;
-		log_debug("NAT-PMP/PCP: dropped a datagram from %s%s%s:%u on %s: not from this LAN",
+		counters_request(&ctx->counters, pmp_proto(buf, n));
+		counters_drop(&ctx->counters, pmp_proto(buf, n), CTR_DROP_WAN);
+		log_trace("NAT-PMP/PCP: dropped a datagram from %s%s%s:%u on %s: not from this LAN",
 			  ps->v6 ? "[" : "", addr_str(&r->from, a, sizeof(a)), ps->v6 ? "]" : "",
 			  port, ps->name);
 		return false;
 	}
 	if (ps->v6 && n > 0 && buf[0] == NATPMP_VERSION) {
-		ps->pmp->n.ignored++;	/* NAT-PMP has no IPv6 (RFC 6886) */
+		/* NAT-PMP has no IPv6 (RFC 6886) */
+		counters_request(&ctx->counters, CTR_NATPMP);
+		counters_drop(&ctx->counters, CTR_NATPMP, CTR_DROP_IGNORED);
 		return false;
 	}
 	/* A datagram longer than PCP's maximum: PCP answers
@@ -204,8 +208,8 @@ pmp_accept(struct pmp_sock *ps, const struct msghdr *msg, size_t n, const uint8_
 	return true;
 }
 
-/* The outcome of one handled request: counted, and true when its answer
- * is to be sent. */
+/* The outcome of one handled request (pmp_handle() counted it): true when
+ * its answer is to be sent. */
 static bool
 pmp_outcome(struct pmp_sock *ps, const struct pmp_req *r, const struct sockaddr_in *src)
 {
@@ -213,14 +217,12 @@ pmp_outcome(struct pmp_sock *ps, const struct pmp_req *r, const struct sockaddr_
 	char a[INET6_ADDRSTRLEN];
 
 	if (r->rc < 0 || (r->rc == 1 && r->resplen == 0)) {
-		ps->pmp->n.dropped_malformed++;
-		log_debug("NAT-PMP/PCP: dropped a malformed datagram of %zu bytes from %s",
+		log_trace("NAT-PMP/PCP: dropped a malformed datagram of %zu bytes from %s",
 			  r->len, addr_str(&r->from, a, sizeof(a)));
 		return false;
 	}
 	if (r->rc == 0) {
-		ps->pmp->n.ignored++;
-		log_debug("NAT-PMP/PCP: ignored a response datagram from %s",
+		log_trace("NAT-PMP/PCP: ignored a response datagram from %s",
 			  addr_str(&r->from, a, sizeof(a)));
 		return false;
 	}
@@ -247,7 +249,6 @@ pmp_send(struct pmp_sock *ps, struct mmsghdr *out, unsigned n)
 			i++;
 			continue;
 		}
-		ps->pmp->n.answered += (unsigned)sent;
 		i += (unsigned)sent;
 	}
 }
@@ -360,7 +361,6 @@ announce_send(struct pmp *p)
 		announce_to_lans(p, buf, pcp_announce(ctx, buf, sizeof(buf)), "PCP", true);
 	if (p->announce_what & PMP_ANN_PCP_MAP)
 		pcp_update_round(ctx);
-	p->n.announced++;
 }
 
 uint64_t
@@ -419,9 +419,8 @@ pmp_ext_addr_changed(struct igdd_ctx *ctx)
 	if (p == NULL || ctx->ext_addr.s_addr == 0)
 		return;
 	if (moved) {
-		char a[INET_ADDRSTRLEN];
 		log_info("NAT-PMP/PCP: external address %s, a new epoch: announcing it",
-			 inet_ntop(AF_INET, &ctx->ext_addr, a, sizeof(a)));
+			 ADDR4_STR(ctx->ext_addr));
 		/* RFC 6887 §8.5 reset, told by ANNOUNCE (§14.1) and to each
 		 * PCP mapping's client by a MAP update (§14.2). */
 		announce_start(p, PMP_ANN_NATPMP | PMP_ANN_PCP | PMP_ANN_PCP_MAP);
@@ -661,11 +660,6 @@ pmp_shutdown(struct igdd_ctx *ctx)
 
 	if (p == NULL)
 		return;
-	log_info("NAT-PMP/PCP: %llu datagram(s) answered; dropped: %llu from outside the LANs, "
-		 "%llu malformed, %llu response(s) ignored; %llu announcement step(s)",
-		 (unsigned long long)p->n.answered, (unsigned long long)p->n.dropped_wan,
-		 (unsigned long long)p->n.dropped_malformed, (unsigned long long)p->n.ignored,
-		 (unsigned long long)p->n.announced);
 	loop_timer_cancel(&ctx->loop, &p->announce);
 	for (k = 0; k < CFG_MAX_LISTEN; k++)
 		pmp_iface_teardown(ctx, k);

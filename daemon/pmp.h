@@ -45,7 +45,8 @@ uint64_t pmp_announce_gap_ms(unsigned k);
  * PCP (which answers versions it does not speak with UNSUPP_VERSION).
  * Pure apart from the store calls; same return convention as
  * natpmp_handle(): 1 answer in resp (PMP_MAX_DATAGRAM bytes), 0 ignore,
- * -1 malformed (counted in ctx->stats.dropped_malformed here). */
+ * -1 malformed.  Each datagram is counted here (ctx->counters: a request
+ * of its protocol, then its answer's result code or the drop's cause). */
 int pmp_handle(struct igdd_ctx *ctx, const struct in6_addr *from,
 	       const uint8_t *req, size_t len, uint8_t *resp, size_t *resplen);
 

@@ -1,9 +1,11 @@
-/* priv.c - drop root after start-up.
+/* priv.c - drop root once the firewall is set up.
  *
- * Every socket is open by then; what igdd still needs is CAP_NET_ADMIN to
- * change nftables (the kernel checks it on each netlink message, against
- * the sender as well as the socket's opener) and CAP_NET_BIND_SERVICE if
- * a port below 1024 may have to be bound again.  Everything else goes:
+ * That is before the lease file and the sockets are opened (the lease
+ * file then belongs to the user igdd runs as, and lease.c checks that it
+ * does); what igdd still needs is CAP_NET_ADMIN to change nftables (the
+ * kernel checks it on each netlink message, against the sender as well
+ * as the socket's opener) and CAP_NET_BIND_SERVICE if a port below 1024
+ * is to be bound.  Everything else goes:
  * the bounding set, the supplementary groups, the uid and gid when a user
  * is configured, and the ability to regain anything (no_new_privs). */
 #include <errno.h>
@@ -18,6 +20,7 @@
 
 #include "log.h"
 #include "priv.h"
+#include "util.h"
 
 static int
 caps_set(uint64_t keep)
@@ -44,20 +47,46 @@ caps_get(uint64_t *eff)
 }
 
 int
-priv_drop(const char *user, bool keep_bind, const char *writable_dir)
+priv_user(const char *user, struct priv_user *u, char *why, size_t size)
+{
+	struct passwd *pw;
+
+	memset(u, 0, sizeof(*u));
+	u->uid = geteuid();
+	u->gid = getegid();
+	if (user == NULL || user[0] == '\0') {
+		/* Not root: already someone (systemd's User=, say). */
+		if (geteuid() != 0)
+			return 0;
+		if (getpwnam(PRIV_DEFAULT_USER) == NULL) {
+			u->no_default = true;
+			return 0;
+		}
+		user = PRIV_DEFAULT_USER;
+	}
+	pw = getpwnam(user);
+	if (pw == NULL || str_copy(u->name, sizeof(u->name), user) < 0) {
+		str_printf(why, size, "user %s does not exist", user);
+		return -1;
+	}
+	u->uid = pw->pw_uid;
+	u->gid = pw->pw_gid;
+	u->change = true;
+	return 0;
+}
+
+int
+priv_drop(const struct priv_user *u, bool keep_bind, const char *writable_dir)
 {
 	uint64_t keep = 1ULL << CAP_NET_ADMIN, eff;
-	struct passwd *pw = NULL;
 	int cap;
 
 	if (keep_bind)
 		keep |= 1ULL << CAP_NET_BIND_SERVICE;
-	if (user != NULL && user[0] != '\0') {
-		pw = getpwnam(user);
-		if (pw == NULL) {
-			log_warnx("user %s does not exist", user);
-			return -1;
-		}
+	/* Nothing is opened by a relative path; no directory is kept busy. */
+	if (chdir("/") < 0) {
+		log_warn("chdir /");
+		return -1;
 	}
 	/* Bounding set first: dropping from it needs CAP_SETPCAP. */
 	for (cap = 0; cap <= CAP_LAST_CAP; cap++) {
@@ -68,12 +97,12 @@ priv_drop(const char *user, bool keep_bind, const char *writable_dir)
 			return -1;
 		}
 	}
-	if (pw != NULL) {
+	if (u->change) {
 		if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 ||
 		    setgroups(0, NULL) < 0 ||
-		    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) < 0 ||
-		    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) < 0) {
-			log_warn("switching to user %s", user);
+		    setresgid(u->gid, u->gid, u->gid) < 0 ||
+		    setresuid(u->uid, u->uid, u->uid) < 0) {
+			log_warn("switching to user %s", u->name);
 			return -1;
 		}
 		prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
@@ -92,17 +121,17 @@ priv_drop(const char *user, bool keep_bind, const char *writable_dir)
 		log_warnx("capabilities not dropped as asked");
 		return -1;
 	}
-	if (pw != NULL && (setuid(0) == 0 || geteuid() == 0)) {
+	if (u->change && u->uid != 0 && (setuid(0) == 0 || geteuid() == 0)) {
 		log_warnx("could regain root after dropping it");
 		return -1;
 	}
 	if (writable_dir != NULL && writable_dir[0] != '\0' && access(writable_dir, W_OK | X_OK) < 0) {
 		log_warn("lease file directory %s is not writable by %s", writable_dir,
-			 pw != NULL ? user : "root without CAP_DAC_OVERRIDE");
+			 u->change ? u->name : "igdd without CAP_DAC_OVERRIDE");
 		return -1;
 	}
-	log_info("privileges dropped: %s%s, capabilities CAP_NET_ADMIN%s",
-		 pw != NULL ? "user " : "uid 0", pw != NULL ? user : "",
-		 keep_bind ? " CAP_NET_BIND_SERVICE" : "");
+	log_info("privileges dropped: %s%s (uid %u), capabilities CAP_NET_ADMIN%s",
+		 u->change ? "user " : "", u->change ? u->name : "as started",
+		 (unsigned)geteuid(), keep_bind ? " CAP_NET_BIND_SERVICE" : "");
 	return 0;
 }

@@ -482,10 +482,25 @@ soap_arg(const struct soap_envelope *env, const char *name)
 	return NULL;
 }
 
+/* The action after '#': a name, no prefix.  0 / -1. */
+static int
+action_name(const char *a, size_t an, struct soap_action_hdr *out)
+{
+	size_t k;
+
+	if (an == 0 || str_copy_n(out->action, sizeof(out->action), a, an) < 0)
+		return -1;
+	for (k = 0; k < an; k++)
+		if (!is_name_char(out->action[k]) || out->action[k] == ':')
+			return -1;
+	return 0;
+}
+
 int
 soap_parse_action(const char *v, size_t len, struct soap_action_hdr *out)
 {
 	static const char pfx[] = "urn:schemas-upnp-org:service:";
+	static const char ctl[] = SOAP_CONTROL_NS "#";
 	const char *hash, *colon, *end;
 	unsigned long long ver;
 
@@ -500,6 +515,11 @@ soap_parse_action(const char *v, size_t len, struct soap_action_hdr *out)
 		v++;
 		len -= 2;
 	}
+	if (len >= sizeof(ctl) - 1 && memcmp(v, ctl, sizeof(ctl) - 1) == 0) {
+		out->control = true;
+		hash = v + sizeof(ctl) - 2;
+		return action_name(hash + 1, len - (size_t)(hash + 1 - v), out);
+	}
 	if (len < sizeof(pfx) - 1 || memcmp(v, pfx, sizeof(pfx) - 1) != 0)
 		return -1;
 	v += sizeof(pfx) - 1;
@@ -513,16 +533,8 @@ soap_parse_action(const char *v, size_t len, struct soap_action_hdr *out)
 	    parse_uint_n(colon + 1, (size_t)(end - colon - 1), 1, 99, &ver) < 0)
 		return -1;
 	out->version = (unsigned)ver;
-	if (hash != NULL) {
-		size_t an = len - (size_t)(hash + 1 - v);
-		size_t k;
-
-		if (an == 0 || str_copy_n(out->action, sizeof(out->action), hash + 1, an) < 0)
-			return -1;
-		for (k = 0; k < an; k++)
-			if (!is_name_char(out->action[k]) || out->action[k] == ':')
-				return -1;
-	}
+	if (hash != NULL)
+		return action_name(hash + 1, len - (size_t)(hash + 1 - v), out);
 	return 0;
 }
 
@@ -545,6 +557,13 @@ soap_write_fault(struct desc_buf *b, int code, const char *desc)
 		"<errorCode>%d</errorCode><errorDescription>%s</errorDescription>"
 		"</UPnPError></detail></s:Fault>", code, desc);
 	desc_buf_puts(b, envelope_tail);
+}
+
+void
+soap_write_response_head_ns(struct desc_buf *b, const char *action, const char *ns)
+{
+	desc_buf_puts(b, envelope_head);
+	desc_buf_printf(b, "<u:%sResponse xmlns:u=\"%s\">", action, ns);
 }
 
 void

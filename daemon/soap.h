@@ -42,9 +42,13 @@ struct soap_action_hdr {
 	char type[SOAP_NAME_MAX];	/* "WANIPConnection" */
 	unsigned version;
 	char action[SOAP_NAME_MAX];	/* may be empty (no '#') */
+	bool control;			/* UDA 1.0's "urn:schemas-upnp-org:control-1-0#Act"
+					 * (QueryStateVariable): no type, no version */
 };
-/* Parse a SOAPACTION header value: "urn:schemas-upnp-org:service:T:V#Act",
- * quoted with " or ', or not.  0 / -1. */
+#define SOAP_CONTROL_NS	"urn:schemas-upnp-org:control-1-0"
+/* Parse a SOAPACTION header value: "urn:schemas-upnp-org:service:T:V#Act"
+ * or "urn:schemas-upnp-org:control-1-0#Act", quoted with " or ', or not.
+ * 0 / -1. */
 int soap_parse_action(const char *v, size_t len, struct soap_action_hdr *out);
 
 /* A response envelope in two halves, the arguments (XML) appended between
@@ -53,6 +57,8 @@ int soap_parse_action(const char *v, size_t len, struct soap_action_hdr *out);
 void soap_write_response_head(struct desc_buf *b, const char *action, const char *type,
 			      unsigned ver);
 void soap_write_response_tail(struct desc_buf *b, const char *action);
+/* The head in namespace ns (SOAP_CONTROL_NS for QueryStateVariable). */
+void soap_write_response_head_ns(struct desc_buf *b, const char *action, const char *ns);
 void soap_write_fault(struct desc_buf *b, int code, const char *desc);
 
 #endif

@@ -21,6 +21,7 @@
 #include "desc.h"
 #include "http.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "ssdp.h"
 #include "util.h"
 #include "uuid.h"
@@ -80,6 +81,9 @@ ssdp_parse(const char *buf, size_t len, struct ssdp_request *req)
 				} else if (mem_ieq(p, nlen, "MAN")) {
 					req->man_ok = mem_ieq(v, (size_t)(ve - v), "\"ssdp:discover\"") ||
 						      mem_ieq(v, (size_t)(ve - v), "ssdp:discover");
+				} else if (mem_ieq(p, nlen, "USER-AGENT")) {
+					req->user_agent = v;
+					req->user_agent_len = (size_t)(ve - v);
 				}
 			}
 		}
@@ -98,12 +102,11 @@ static const char dev_prefix[] = "urn:schemas-upnp-org:device:";
 static const char svc_prefix[] = "urn:schemas-upnp-org:service:";
 
 size_t
-ssdp_targets(const struct igdd_ctx *ctx, struct ssdp_target *t)
+ssdp_targets(const struct igdd_ctx *ctx, unsigned ver, struct ssdp_target *t)
 {
 	static const char *const devtypes[] = {
 		"InternetGatewayDevice", "WANDevice", "WANConnectionDevice",
 	};
-	unsigned ver = desc_igd_version(ctx);
 	char uuids[3][40];
 	size_t n = 0, d, k;
 
@@ -125,10 +128,10 @@ ssdp_targets(const struct igdd_ctx *ctx, struct ssdp_target *t)
 	for (k = 0; k < SVC_COUNT; k++) {
 		const struct desc_service *s = &desc_services[k];
 
-		if (desc_service_version(ctx, s) == 0)
+		if (!desc_service_present(ctx, s, ver))
 			continue;	/* not in the tree now */
 		str_printf(t[n].nt, sizeof(t[n].nt), "%s%s:%u", svc_prefix, s->type,
-			   desc_service_version(ctx, s));
+			   desc_service_version(s, ver));
 		str_printf(t[n].usn, sizeof(t[n].usn), "uuid:%s::%s", uuids[s->device], t[n].nt);
 		n++;
 	}
@@ -152,10 +155,11 @@ split_version(const char *s, size_t len, size_t *plen, unsigned *ver)
 }
 
 size_t
-ssdp_match(const struct igdd_ctx *ctx, const char *st, size_t st_len, ssdp_answer_cb cb, void *arg)
+ssdp_match(const struct igdd_ctx *ctx, unsigned igd_version, const char *st, size_t st_len,
+	   ssdp_answer_cb cb, void *arg)
 {
 	struct ssdp_target t[SSDP_MAX_TARGETS];
-	size_t n = ssdp_targets(ctx, t), i, answers = 0;
+	size_t n = ssdp_targets(ctx, igd_version, t), i, answers = 0;
 	char want[SSDP_ST_MAX], usn[SSDP_ST_MAX + 48];
 
 	if (st_len == 0 || str_copy_n(want, sizeof(want), st, st_len) < 0 ||
@@ -219,17 +223,8 @@ struct pending {
 	union ssdp_sa to;
 	unsigned lan;			/* index in ctx->lan */
 	unsigned max_answers;		/* what the limiter granted */
+	unsigned igd_version;		/* what this control point gets (1 or 2) */
 	char st[SSDP_ST_MAX];
-};
-
-/* Per-module counters, logged at shutdown (and each drop at -v). */
-struct ssdp_counters {
-	uint64_t searches;		/* M-SEARCHes answered (at least in part) */
-	uint64_t answers;		/* answers sent */
-	uint64_t dropped_wan;		/* not from / not on a LAN */
-	uint64_t dropped_malformed;	/* oversized, truncated, unparsable, bad MAN */
-	uint64_t dropped_ratelimit;	/* source over ssdp_rate_limit, or queue full */
-	uint64_t limited;		/* searches answered only in part */
 };
 
 struct ssdp {
@@ -242,8 +237,7 @@ struct ssdp {
 	uint32_t interval;
 	struct pending pending[SSDP_MAX_PENDING];
 	unsigned n_pending;
-	struct ssdp_rl rl;
-	struct ssdp_counters n;
+	struct rl rl;
 	uint32_t rand_state;
 };
 
@@ -401,9 +395,7 @@ send_answer(const char *st, const char *usn, void *arg)
 		       (unsigned)ctx->bootid, (unsigned)ctx->configid) < 0)
 		return;
 	if (send_on(ac->s, ac->lan, ac->to, msg) < 0)
-		log_debug("ssdp: answer to %s: %s", sa_str(ac->to, a, sizeof(a)), strerror(errno));
-	else
-		ac->s->n.answers++;
+		log_trace("ssdp: answer to %s: %s", sa_str(ac->to, a, sizeof(a)), strerror(errno));
 }
 
 static void
@@ -413,7 +405,7 @@ answer_now(struct ssdp *s, const struct pending *p)
 
 	if (p->to.sa.sa_family == AF_INET6 ? !s->on6[p->lan] : s->tx[p->lan] < 0)
 		return;		/* the interface was torn down meanwhile */
-	ssdp_match(s->ctx, p->st, strlen(p->st), send_answer, &ac);
+	ssdp_match(s->ctx, p->igd_version, p->st, strlen(p->st), send_answer, &ac);
 }
 
 static void
@@ -451,74 +443,6 @@ answer_timer(struct loop_timer *t)
 	arm_answers(s);
 }
 
-void
-ssdp_rl_init(struct ssdp_rl *rl, uint32_t rate)
-{
-	memset(rl, 0, sizeof(*rl));
-	rl->rate = rate;
-}
-
-/* Refill e's bucket up to now; returns its tokens (milli). */
-static uint64_t
-rl_refill(const struct ssdp_rl *rl, struct ssdp_rl_entry *e, uint64_t now_ms)
-{
-	uint64_t cap = (uint64_t)rl->rate * 1000, dt;
-
-	if (now_ms > e->last_ms) {
-		dt = now_ms - e->last_ms;
-		if (dt > 1000)
-			dt = 1000;	/* a full refill takes 1 s: no overflow */
-		e->millitokens += dt * rl->rate;
-		if (e->millitokens > cap)
-			e->millitokens = cap;
-		e->last_ms = now_ms;
-	}
-	return e->millitokens;
-}
-
-unsigned
-ssdp_rl_take(struct ssdp_rl *rl, uint32_t addr, unsigned want, uint64_t now_ms)
-{
-	struct in6_addr a;
-
-	addr_from_v4(&a, (struct in_addr){ addr });
-	return ssdp_rl_take6(rl, &a, want, now_ms);
-}
-
-unsigned
-ssdp_rl_take6(struct ssdp_rl *rl, const struct in6_addr *addr, unsigned want, uint64_t now_ms)
-{
-	struct ssdp_rl_entry *e = NULL, *idle = NULL;
-	uint64_t cap = (uint64_t)rl->rate * 1000, have;
-	unsigned i, got;
-
-	if (rl->rate == 0)
-		return want;
-	for (i = 0; i < rl->n; i++) {
-		if (addr_eq(&rl->e[i].addr, addr)) {
-			e = &rl->e[i];
-			break;
-		}
-		/* A full bucket is the same as no entry: reusable. */
-		if (idle == NULL && rl_refill(rl, &rl->e[i], now_ms) >= cap)
-			idle = &rl->e[i];
-	}
-	if (e == NULL) {
-		if (rl->n < SSDP_RL_SOURCES)
-			e = &rl->e[rl->n++];
-		else if (idle != NULL)
-			e = idle;
-		else
-			return 0;	/* every entry busy: fail closed */
-		e->addr = *addr;
-		e->last_ms = now_ms;
-		e->millitokens = cap;
-	}
-	have = rl_refill(rl, e, now_ms) / 1000;
-	got = have < want ? (unsigned)have : want;
-	e->millitokens -= (uint64_t)got * 1000;
-	return got;
-}
 
 static void
 count_answer(const char *st, const char *usn, void *arg)
@@ -557,25 +481,25 @@ handle_datagram(struct ssdp *s, const char *buf, size_t len, const union ssdp_sa
 
 	sa_str(from, a, sizeof(a));
 	if (lan == NULL) {
-		ctx->stats.dropped_wan++;	/* never answer the WAN side */
-		s->n.dropped_wan++;
-		log_debug("ssdp: dropped a datagram from %s%s%s:%u: not from a LAN", v6 ? "[" : "",
+		counters_request(&ctx->counters, CTR_SSDP);
+		counters_drop(&ctx->counters, CTR_SSDP, CTR_DROP_WAN);	/* never answer the WAN side */
+		log_trace("ssdp: dropped a datagram from %s%s%s:%u: not from a LAN", v6 ? "[" : "",
 			  a, v6 ? "]" : "", ntohs(from->in.sin_port));
 		return;
 	}
+	if (len >= 6 && memcmp(buf, "NOTIFY", 6) == 0)
+		return;		/* others' NOTIFYs are normal, and not requests */
+	counters_request(&ctx->counters, CTR_SSDP);
 	if (ssdp_parse(buf, len, &req) < 0) {
-		if (len < 6 || memcmp(buf, "NOTIFY", 6) != 0) {
-			ctx->stats.dropped_malformed++;	/* others' NOTIFYs are normal */
-			s->n.dropped_malformed++;
-			log_debug("ssdp: dropped a malformed datagram of %zu bytes from %s",
-				  len, a);
-		}
+		counters_drop(&ctx->counters, CTR_SSDP, CTR_DROP_MALFORMED);
+		log_trace("ssdp: dropped a malformed datagram of %zu bytes from %s",
+			  len, a);
 		return;
 	}
 	if (req.st_len >= SSDP_ST_MAX) {
-		ctx->stats.dropped_malformed++;
-		s->n.dropped_malformed++;
-		log_debug("ssdp: dropped an M-SEARCH from %s: ST of %zu bytes", a, req.st_len);
+		counters_drop(&ctx->counters, CTR_SSDP, CTR_DROP_MALFORMED);
+		log_trace("ssdp: dropped an M-SEARCH from %s: ST of %zu bytes", a,
+			  req.st_len);
 		return;
 	}
 	memset(&p, 0, sizeof(p));
@@ -583,13 +507,14 @@ handle_datagram(struct ssdp *s, const char *buf, size_t len, const union ssdp_sa
 	p.lan = (unsigned)(lan - ctx->lan);
 	if (str_copy_n(p.st, sizeof(p.st), req.st, req.st_len) < 0)
 		return;
-	want = ssdp_match(ctx, p.st, req.st_len, count_answer, NULL);
+	/* The device it gets, as the description it will fetch says. */
+	p.igd_version = desc_igd_version_for(ctx, req.user_agent, req.user_agent_len);
+	want = ssdp_match(ctx, p.igd_version, p.st, req.st_len, count_answer, NULL);
 	if (want == 0)
 		return;			/* not a search for us */
 	if (multicast && s->n_pending >= SSDP_MAX_PENDING) {
-		ctx->stats.dropped_ratelimit++;
-		s->n.dropped_ratelimit++;
-		log_debug("ssdp: dropped an M-SEARCH from %s: %d answers already queued",
+		counters_drop(&ctx->counters, CTR_SSDP, CTR_DROP_RATELIMIT);
+		log_trace("ssdp: dropped an M-SEARCH from %s: %d answers already queued",
 			  a, SSDP_MAX_PENDING);
 		return;
 	}
@@ -599,18 +524,16 @@ handle_datagram(struct ssdp *s, const char *buf, size_t len, const union ssdp_sa
 		src = from->in6.sin6_addr;
 	else
 		addr_from_v4(&src, from->in.sin_addr);
-	p.max_answers = ssdp_rl_take6(&s->rl, &src, (unsigned)want, time_mono_ms());
+	p.max_answers = rl_take(&s->rl, &src, (unsigned)want, time_mono_ms(), NULL);
 	if (p.max_answers == 0) {
-		ctx->stats.dropped_ratelimit++;
-		s->n.dropped_ratelimit++;
-		log_debug("ssdp: dropped an M-SEARCH from %s: over ssdp_rate_limit", a);
+		counters_drop(&ctx->counters, CTR_SSDP, CTR_DROP_RATELIMIT);
+		log_trace("ssdp: dropped an M-SEARCH from %s: over ssdp_rate_limit", a);
 		return;
 	}
-	if (p.max_answers < want)
-		s->n.limited++;
+	/* answered in full (0) or, cut by the limiter, in part (1) */
+	counters_answer(&ctx->counters, CTR_SSDP, p.max_answers < want ? 1 : 0);
 	if (!multicast) {
 		/* UDA 1.1 1.3.2: a unicast M-SEARCH is answered at once. */
-		s->n.searches++;
 		answer_now(s, &p);
 		return;
 	}
@@ -622,7 +545,6 @@ handle_datagram(struct ssdp *s, const char *buf, size_t len, const union ssdp_sa
 
 		p.due = time_mono_ms() + ssdp_random(s) % ((uint32_t)mx * 1000 + 1);
 	}
-	s->n.searches++;
 	s->pending[s->n_pending++] = p;
 	arm_answers(s);
 }
@@ -687,9 +609,9 @@ rx_drain(struct ssdp *s, struct loop_fd *lfd)
 		ifindex = rx_info(&mh, &multicast);
 		if ((from.sa.sa_family != AF_INET && from.sa.sa_family != AF_INET6) ||
 		    (mh.msg_flags & MSG_TRUNC) || (size_t)n > sizeof(buf)) {
-			s->ctx->stats.dropped_malformed++;
-			s->n.dropped_malformed++;
-			log_debug("ssdp: dropped a datagram of %zd bytes (over %zu) from %s", n,
+			counters_request(&s->ctx->counters, CTR_SSDP);
+			counters_drop(&s->ctx->counters, CTR_SSDP, CTR_DROP_MALFORMED);
+			log_trace("ssdp: dropped a datagram of %zd bytes (over %zu) from %s", n,
 				  sizeof(buf), sa_str(&from, a, sizeof(a)));
 			continue;
 		}
@@ -782,7 +704,7 @@ announce(struct ssdp *s, bool alive)
 	struct igdd_ctx *ctx = s->ctx;
 	struct ssdp_target t[SSDP_MAX_TARGETS];
 	struct sockaddr_in grp = { .sin_family = AF_INET, .sin_port = htons(SSDP_PORT) };
-	size_t n = ssdp_targets(ctx, t), i;
+	size_t n = ssdp_targets(ctx, desc_igd_version(ctx), t), i;
 	unsigned k;
 
 	grp.sin_addr.s_addr = inet_addr(SSDP_GROUP);
@@ -957,7 +879,7 @@ ssdp_init(struct igdd_ctx *ctx)
 	for (k = 0; k < CFG_MAX_LISTEN; k++)
 		s->tx[k] = -1;
 	s->interval = ctx->cfg.notify_interval ? ctx->cfg.notify_interval : SSDP_DEFAULT_INTERVAL;
-	ssdp_rl_init(&s->rl, ctx->cfg.ssdp_rate_limit);
+	rl_init(&s->rl, ctx->cfg.ssdp_rate_limit, 0);
 	s->rand_state = (uint32_t)time_mono_ms() ^ ((uint32_t)getpid() << 16) ^ 0x9e3779b9u;
 	if (s->rand_state == 0)
 		s->rand_state = 1;
@@ -1004,12 +926,6 @@ ssdp_shutdown(struct igdd_ctx *ctx)
 		return;
 	if (s->rx.registered)
 		announce(s, false);
-	log_info("ssdp: %llu M-SEARCH(es) answered with %llu answer(s), %llu in part; dropped: "
-		 "%llu from outside the LANs, %llu malformed, %llu over the rate limit",
-		 (unsigned long long)s->n.searches, (unsigned long long)s->n.answers,
-		 (unsigned long long)s->n.limited, (unsigned long long)s->n.dropped_wan,
-		 (unsigned long long)s->n.dropped_malformed,
-		 (unsigned long long)s->n.dropped_ratelimit);
 	loop_timer_cancel(&ctx->loop, &s->notify_timer);
 	loop_timer_cancel(&ctx->loop, &s->answer_timer);
 	for (k = 0; k < CFG_MAX_LISTEN; k++)

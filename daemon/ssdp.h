@@ -17,7 +17,6 @@ struct igdd_ctx;
 #define SSDP_GROUP6_SL		"ff05::c"	/* site-local scope */
 #define SSDP_DEFAULT_INTERVAL	900	/* s, when notify_interval is 0 */
 #define SSDP_RATE_LIMIT		10	/* answers per source per second (conf.c default) */
-#define SSDP_RL_SOURCES		256	/* sources the answer limiter tracks at once */
 #define SSDP_MAX_PENDING	256	/* delayed answers queued at once */
 #define SSDP_MAX_TARGETS	11	/* 3 + 2 * 2 devices + 4 services */
 #define SSDP_ST_MAX		256
@@ -29,6 +28,8 @@ struct ssdp_request {
 	bool has_st;
 	int mx;				/* -1 = absent or not a number */
 	bool man_ok;			/* MAN absent or "ssdp:discover" */
+	const char *user_agent;		/* USER-AGENT (UDA 1.1 1.3.2), or NULL */
+	size_t user_agent_len;
 };
 
 /* Parse a datagram.  Returns 0 for an M-SEARCH we should consider (ST
@@ -41,42 +42,17 @@ struct ssdp_target {
 	char nt[128];
 	char usn[192];
 };
-/* Fill t[] (SSDP_MAX_TARGETS) from ctx; returns how many. */
-size_t ssdp_targets(const struct igdd_ctx *ctx, struct ssdp_target *t);
+/* Fill t[] (SSDP_MAX_TARGETS) for a device of version igd_version (1 or
+ * 2); returns how many. */
+size_t ssdp_targets(const struct igdd_ctx *ctx, unsigned igd_version, struct ssdp_target *t);
 /* For a search target, call cb(st, usn) for each answer (UDA 1.1 1.3.2:
  * a search for an older version is answered, with the version asked).
  * Returns the number of answers. */
 typedef void (*ssdp_answer_cb)(const char *st, const char *usn, void *arg);
-size_t ssdp_match(const struct igdd_ctx *ctx, const char *st, size_t st_len,
-		  ssdp_answer_cb cb, void *arg);
+size_t ssdp_match(const struct igdd_ctx *ctx, unsigned igd_version, const char *st,
+		  size_t st_len, ssdp_answer_cb cb, void *arg);
 /* CACHE-CONTROL max-age for an announcement interval. */
 uint32_t ssdp_max_age(uint32_t interval);
-
-/* The answer limiter (ssdp_rate_limit): a token bucket per source address
- * holding up to `rate` answers and refilling at `rate` answers per second,
- * so one source gets at most rate * (1 + seconds) answers however it asks
- * (an ssdp:all search costs 10).  The table is fully associative: a
- * source keeps its entry until its bucket is full again (idle for up to a
- * second); while all SSDP_RL_SOURCES entries are busy a new source gets
- * nothing, so rotating source addresses cannot reset anyone's count and
- * all sources together get at most SSDP_RL_SOURCES * rate answers/s. */
-struct ssdp_rl_entry {
-	struct in6_addr addr;		/* v4-mapped for IPv4 */
-	uint64_t last_ms;		/* monotonic time of the last refill */
-	uint64_t millitokens;		/* 1000 per answer */
-};
-struct ssdp_rl {
-	uint32_t rate;			/* answers per source per second, 0 = no limit */
-	unsigned n;
-	struct ssdp_rl_entry e[SSDP_RL_SOURCES];
-};
-void ssdp_rl_init(struct ssdp_rl *rl, uint32_t rate);
-/* How many of `want` answers the source at addr (network order) may have
- * at now_ms; they are taken from its bucket.  0 = none now. */
-unsigned ssdp_rl_take(struct ssdp_rl *rl, uint32_t addr, unsigned want, uint64_t now_ms);
-/* The same for any source (an IPv6 address counts on its own). */
-unsigned ssdp_rl_take6(struct ssdp_rl *rl, const struct in6_addr *addr, unsigned want,
-		       uint64_t now_ms);
 
 /* IPv6: the host part of a LOCATION ("[addr]") for lan, towards `to`
  * (NULL: a NOTIFY to the group of scope `linklocal`).  UDA 1.1 Annex A:

@@ -388,25 +388,13 @@ ent_put(struct store *s, struct st_ent *e)
 static void
 owner_link(struct st_node *n)
 {
-	struct st_ent *o = OWNER(n->m.owner);
-
-	n->oprev = NULL;
-	n->onext = o->owned;
-	if (o->owned != NULL)
-		o->owned->oprev = n;
-	o->owned = n;
+	DLIST_PUSH_HEAD_AT(&OWNER(n->m.owner)->owned, NULL, n, oprev, onext);
 }
 
 static void
 owner_unlink(struct st_node *n)
 {
-	if (n->oprev != NULL)
-		n->oprev->onext = n->onext;
-	else
-		OWNER(n->m.owner)->owned = n->onext;
-	if (n->onext != NULL)
-		n->onext->oprev = n->oprev;
-	n->oprev = n->onext = NULL;
+	DLIST_UNLINK_AT(&OWNER(n->m.owner)->owned, NULL, n, oprev, onext);
 }
 
 /* --- expiry heap -----------------------------------------------------
@@ -1087,13 +1075,16 @@ decide(struct store *s, struct mapping *cand, unsigned flags, struct st_node **e
 /* --- applying changes ------------------------------------------------ */
 
 static void
-notify(struct store *s, const struct mapping *m, bool added)
+notify(struct store *s, enum store_event ev, const struct mapping *m, const struct in6_addr *by,
+       uint32_t lifetime, enum store_result why)
 {
+	struct store_change ch = { ev, m, by, lifetime, why };
 	unsigned k;
 
 	for (k = 0; k < s->n_listeners; k++)
-		s->listeners[k].fn(s->listeners[k].arg, m, added);
+		s->listeners[k].fn(s->listeners[k].arg, &ch);
 }
+
 
 static bool
 has_fw(const struct store *s)
@@ -1170,7 +1161,7 @@ insert_new(struct store *s, const struct mapping *cand, struct mapping **out)
 	s->stats.added++;
 	if (out != NULL)
 		*out = &n->m;
-	notify(s, &n->m, true);
+	notify(s, STORE_EV_ADDED, &n->m, &n->m.owner->addr, store_lease_left(s, &n->m), ST_OK);
 	return ST_OK;
 }
 
@@ -1225,6 +1216,7 @@ refresh(struct store *s, struct st_node *n, const struct mapping *cand, struct m
 	struct st_ent *ow = OWNER(n->m.owner);
 	bool rehash = upd.iport != cand->iport;
 	bool new_desc = strcmp(n->m.desc, cand->desc) != 0;
+	bool changed = rehash || new_desc || upd.enabled != cand->enabled;
 	size_t desc_len = strlen(cand->desc) + 1;
 	char *long_desc = NULL;	/* a new description longer than desc[] */
 
@@ -1240,6 +1232,7 @@ refresh(struct store *s, struct st_node *n, const struct mapping *cand, struct m
 		return ST_E_NOMEM;
 	}
 	upd.owner = &ow->key;
+	changed |= upd.owner != n->m.owner;
 	if (n->heap_idx == 0 && upd.expires != 0 && heap_reserve(s) < 0) {
 		if (upd.owner != n->m.owner)
 			ent_put(s, ow);
@@ -1281,15 +1274,23 @@ refresh(struct store *s, struct st_node *n, const struct mapping *cand, struct m
 	s->stats.refreshed++;
 	if (out != NULL)
 		*out = &n->m;
-	notify(s, &n->m, true);
+	notify(s, changed ? STORE_EV_CHANGED : STORE_EV_RENEWED, &n->m, &n->m.owner->addr,
+	       store_lease_left(s, &n->m), ST_OK);
 	return ST_OK;
 }
 
 enum store_del_why { DEL_ASKED, DEL_EXPIRED, DEL_IDLE };
 
+/* Delete n; by: who asked (NULL: the daemon). */
 static enum store_result
-delete_node(struct store *s, struct st_node *n, enum store_del_why why)
+delete_node(struct store *s, struct st_node *n, enum store_del_why why,
+	    const struct in6_addr *by)
 {
+	static const enum store_event ev[] = {
+		[DEL_ASKED] = STORE_EV_DELETED, [DEL_EXPIRED] = STORE_EV_EXPIRED,
+		[DEL_IDLE] = STORE_EV_IDLE,
+	};
+
 	if (has_fw(s) && n->m.enabled && s->ops->del(s->fw, &n->m, forward_shared(s, n)) < 0) {
 		s->stats.fw_errors++;
 		log_warn("firewall refused to delete %s %u", proto_name(n->m.proto), n->m.eport);
@@ -1306,7 +1307,7 @@ delete_node(struct store *s, struct st_node *n, enum store_del_why why)
 	case DEL_EXPIRED: s->stats.expired++; break;
 	case DEL_IDLE: s->stats.idle_removed++; break;
 	}
-	notify(s, &n->m, false);
+	notify(s, ev[why], &n->m, by, 0, ST_OK);
 	node_free(s, n);
 	return ST_OK;
 }
@@ -1385,10 +1386,11 @@ store_new(struct igdd_ctx *ctx, const struct fw_ops *ops, struct fw *fw)
 	s->local_cb = default_is_local;
 	s->local_arg = s;
 	s->search_limit = STORE_SEARCH_LIMIT;
-	if (s->cfg->lease_file[0] != '\0') {
-		s->lease = lease_open(s->cfg->lease_file);
-		if (s->lease == NULL)
-			log_warnx("mappings will not be kept across restarts");
+	/* A lease file that cannot be used safely is fatal: igdd does not
+	 * run without the persistence it was told to keep. */
+	if (s->cfg->lease_file[0] != '\0' && (s->lease = lease_open(s->cfg->lease_file)) == NULL) {
+		store_free(s);
+		return NULL;
 	}
 	if (s->cfg->clean_ruleset_interval > 0)
 		loop_timer_set(&ctx->loop, &s->idle_timer,
@@ -1433,45 +1435,77 @@ store_free(struct store *s)
 	free(s);
 }
 
-/* Replay one journal record into the indexes (no backend, no journal). */
+/* The lifetime (s, 0 = none) a restored lease still has: what is left of
+ * it, bounded as a live request of its protocol would be (no protocol
+ * asks for more than 2^32 - 1 s; NAT-PMP and PCP by max_lifetime too,
+ * and they have no permanent mappings).  Expired: -1. */
+static int64_t
+restore_lifetime(const struct store *s, const struct lease_record *r, int64_t now_wall)
+{
+	bool pmp = r->owner.proto == OWNER_NATPMP || r->owner.proto == OWNER_PCP;
+	int64_t left;
+
+	if (r->expiry_wall == 0 && !pmp)
+		return 0;
+	if (r->expiry_wall != 0 && r->expiry_wall <= now_wall)
+		return -1;
+	left = r->expiry_wall == 0 || r->expiry_wall - now_wall > (int64_t)UINT32_MAX ?
+	       (int64_t)UINT32_MAX : r->expiry_wall - now_wall;
+	if (pmp && s->cfg->max_lifetime != 0 && left > (int64_t)s->cfg->max_lifetime)
+		left = s->cfg->max_lifetime;
+	return left;
+}
+
+static void
+log_dropped(const struct mapping *m, const char *why)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	log_info("lease %s %u -> %s:%u: %s, dropped", proto_name(m->proto), m->eport,
+		 addr_str(m->iaddr, a, sizeof(a)), m->iport, why);
+}
+
+/* Replay one journal record into the indexes (no backend, no journal):
+ * the last record of a key replaces what came before, and a '+' record
+ * is decided as a new live request of its owner would be today (LAN
+ * host, secure mode, quotas, permission rules, ports in use, lifetime
+ * bounds), so a lease file cannot bring back what igdd would refuse. */
 static void
 restore_record(void *arg, const struct lease_record *r)
 {
 	struct store *s = arg;
 	bool pin = r->op == 'P' || r->op == 'p';
-	struct st_node *old = pin ? pin_node(s, r->m.uid) : find_node(s, r->m.proto, r->m.eport, r->m.rhost), *n;
+	struct st_node *old = pin ? pin_node(s, r->m.uid)
+				  : find_node(s, r->m.proto, r->m.eport, r->m.rhost), *n, *ex;
+	unsigned flags = 0;
 	struct mapping cand;
-	char desc[MAPPING_DESC_MAX], a[INET6_ADDRSTRLEN];
+	char desc[MAPPING_DESC_MAX];
+	enum store_result res;
+	int64_t life, now = time_wall();
 
 	if (old != NULL) {
 		unlink_node(s, old);
 		node_free(s, old);
 	}
 	s->mac_valid = false;
-	if (r->op != '+' && r->op != 'P')
+	if ((r->op != '+' && r->op != 'P') || (life = restore_lifetime(s, r, now)) < 0)
 		return;
-	/* Expired, or no longer allowed by the rules: the last word on
-	 * this key is "gone". */
-	if (r->expiry_wall != 0 && r->expiry_wall <= time_wall())
-		return;
-	if ((pin ? prepare_pin(&r->m, 0, &cand, desc) : prepare(&r->m, 0, &cand, desc)) != ST_OK)
-		return;
-	if (client_verdict(s, &cand, true) != ST_OK) {
-		log_info("lease %s %u -> %s:%u: internal client is not a LAN host, dropped",
-			 proto_name(cand.proto), cand.eport,
-			 addr_str(cand.iaddr, a, sizeof(a)), cand.iport);
-		return;
-	}
-	if (!permitted(s, &cand, pin ? cand.iport : cand.eport)) {
-		log_info("lease %s %u -> %s:%u no longer permitted, dropped",
-			 proto_name(cand.proto), cand.eport,
-			 addr_str(cand.iaddr, a, sizeof(a)), cand.iport);
+	/* PCP THIRD_PARTY maps for another host where that is allowed. */
+	if (r->owner.proto == OWNER_PCP && s->cfg->pcp_allow_thirdparty)
+		flags |= STORE_F_THIRD_PARTY;
+	res = pin ? prepare_pin(&r->m, flags, &cand, desc) : prepare(&r->m, flags, &cand, desc);
+	if (res == ST_OK)
+		res = pin ? decide_pin(s, &cand, flags, &ex) : decide(s, &cand, flags, &ex);
+	if (res == ST_OK && pin && ex != NULL)
+		res = ST_E_CONFLICT;	/* the same pinhole twice in the journal */
+	if (res != ST_OK) {
+		log_dropped(&r->m, store_strerror(res));
 		return;
 	}
 	cand.created = r->m.created;
-	cand.expires = lease_mono_from_wall(r->expiry_wall, time_mono_ms(), time_wall());
+	cand.expires = life != 0 ? time_mono_ms() + (uint64_t)life * 1000u : 0;
 	if (pin)
-		cand.uid = r->m.uid;
+		cand.uid = r->m.uid;	/* its UniqueID, not the one decide_pin() chose */
 	n = node_new(s, &cand);
 	if (n == NULL) {
 		s->stats.lease_errors++;
@@ -1482,6 +1516,30 @@ restore_record(void *arg, const struct lease_record *r)
 		s->next_uid = (uint16_t)(r->m.uid + 1);	/* new UniqueIDs after it */
 }
 
+/* The kernel refused the restored mappings in one transaction: put them
+ * in one by one, dropping (and logging) each it refuses, so that one bad
+ * record never costs the others.  0, or -1 when it takes none at all. */
+static int
+install_one_by_one(struct store *s, const struct mapping **ms, size_t n)
+{
+	size_t i, dropped = 0;
+
+	if (s->ops->install_all(s->fw, NULL, 0) < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		struct st_node *node = NODE(ms[i]);
+
+		if (s->ops->add(s->fw, ms[i]) == 0)
+			continue;
+		s->stats.fw_errors++;
+		log_dropped(ms[i], "refused by the kernel");
+		unlink_node(s, node);
+		node_free(s, node);
+		dropped++;
+	}
+	return n > 0 && dropped == n ? -1 : 0;
+}
+
 int
 store_restore(struct store *s)
 {
@@ -1489,8 +1547,7 @@ store_restore(struct store *s)
 	size_t n;
 	int r;
 
-	if (s->cfg->lease_file[0] != '\0' &&
-	    lease_replay(s->cfg->lease_file, restore_record, s) < 0)
+	if (s->lease != NULL && lease_restore(s->lease, restore_record, s) < 0)
 		return -1;
 	/* One transaction replaces whatever igdd left in the kernel (a
 	 * kill -9, a crash) with exactly what the lease file says. */
@@ -1500,10 +1557,15 @@ store_restore(struct store *s)
 			return -1;
 		}
 		r = s->ops->install_all(s->fw, ms, n);
+		if (r < 0) {
+			log_warn("firewall refused to install %zu restored mappings at once; "
+				 "trying one by one", n);
+			s->stats.fw_errors++;
+			r = install_one_by_one(s, ms, n);
+		}
 		free(ms);
 		if (r < 0) {
-			log_warn("firewall refused to install %zu restored mappings", n);
-			s->stats.fw_errors++;
+			log_warnx("firewall refused every restored mapping");
 			drop_all(s);
 			return -1;
 		}
@@ -1562,11 +1624,15 @@ add_or_refresh(struct store *s, const struct mapping *req, uint32_t lifetime, un
 	char desc[MAPPING_DESC_MAX];
 	enum store_result r = pin ? prepare_pin(req, flags, &cand, desc)
 				  : prepare(req, flags, &cand, desc);
+	bool prepared = r == ST_OK;
 
-	if (r == ST_OK)
+	if (prepared)
 		r = pin ? decide_pin(s, &cand, flags, &ex) : decide(s, &cand, flags, &ex);
-	if (r != ST_OK)
+	if (r != ST_OK) {
+		notify(s, STORE_EV_REFUSED, prepared ? &cand : req,
+		       req->owner != NULL ? &req->owner->addr : NULL, lifetime, r);
 		return r;
+	}
 	cand.expires = lifetime != 0 ? time_mono_ms() + (uint64_t)lifetime * 1000u : 0;
 	if (ex != NULL) {
 		if (pin)
@@ -1591,41 +1657,50 @@ store_del(struct store *s, uint8_t proto, uint16_t eport, const struct in6_addr 
 
 	if (n == NULL)
 		return ST_E_NOT_FOUND;
-	if (requester != NULL) {
-		if (is_static(&n->m))
-			return ST_E_NOT_OWNER;
-		if (s->cfg->secure_mode && !addr_eq(requester, n->m.iaddr) &&
-		    !addr_eq(requester, &n->m.owner->addr))
-			return ST_E_NOT_OWNER;
+	if (requester != NULL &&
+	    (is_static(&n->m) || (s->cfg->secure_mode && !addr_eq(requester, n->m.iaddr) &&
+				   !addr_eq(requester, &n->m.owner->addr)))) {
+		notify(s, STORE_EV_DEL_REFUSED, &n->m, requester, 0, ST_E_NOT_OWNER);
+		return ST_E_NOT_OWNER;
 	}
-	return delete_node(s, n, DEL_ASKED);
+	return delete_node(s, n, DEL_ASKED, requester);
+}
+
+/* May who (NAT-PMP or PCP) delete m?  Only the identity that holds it. */
+static enum store_result
+delete_verdict(const struct mapping *m, const struct mapping_owner *who)
+{
+	if (is_static(m))
+		return ST_E_NOT_OWNER;
+	if (m->owner->proto == OWNER_PCP && who->proto == OWNER_PCP &&
+	    addr_eq(&m->owner->addr, &who->addr) &&
+	    memcmp(m->owner->nonce, who->nonce, sizeof(who->nonce)) != 0)
+		return ST_E_NONCE;
+	return same_identity(m->owner, who) ? ST_OK : ST_E_NOT_OWNER;
 }
 
 enum store_result
 store_del_as(struct store *s, struct mapping *m, const struct mapping_owner *who)
 {
+	enum store_result r;
+
 	if (who == NULL)
-		return delete_node(s, NODE(m), DEL_ASKED);
+		return delete_node(s, NODE(m), DEL_ASKED, NULL);
 	if (mapping_is_pinhole(m))
 		return store_pin_del(s, m, who);
-	if (who->proto == OWNER_NATPMP || who->proto == OWNER_PCP) {
-		if (is_static(m))
-			return ST_E_NOT_OWNER;
-		if (m->owner->proto == OWNER_PCP && who->proto == OWNER_PCP &&
-		    addr_eq(&m->owner->addr, &who->addr) &&
-		    memcmp(m->owner->nonce, who->nonce, sizeof(who->nonce)) != 0)
-			return ST_E_NONCE;
-		if (!same_identity(m->owner, who))
-			return ST_E_NOT_OWNER;
-		return delete_node(s, NODE(m), DEL_ASKED);
+	if (who->proto != OWNER_NATPMP && who->proto != OWNER_PCP)
+		return store_del(s, m->proto, m->eport, m->rhost, &who->addr);
+	if ((r = delete_verdict(m, who)) != ST_OK) {
+		notify(s, STORE_EV_DEL_REFUSED, m, &who->addr, 0, r);
+		return r;
 	}
-	return store_del(s, m->proto, m->eport, m->rhost, &who->addr);
+	return delete_node(s, NODE(m), DEL_ASKED, &who->addr);
 }
 
 enum store_result
 store_del_mapping(struct store *s, struct mapping *m)
 {
-	return delete_node(s, NODE(m), DEL_ASKED);
+	return delete_node(s, NODE(m), DEL_ASKED, NULL);
 }
 
 struct mapping *
@@ -1766,7 +1841,7 @@ store_del_owner(struct store *s, enum owner_proto op, const struct in6_addr *add
 		if ((proto != 0 && n->m.proto != proto) ||
 		    (iaddr != NULL && !addr_eq(n->m.iaddr, iaddr)))
 			continue;
-		if (delete_node(s, n, DEL_ASKED) == ST_OK)
+		if (delete_node(s, n, DEL_ASKED, addr) == ST_OK)
 			count++;
 	}
 	ent_put(s, o);
@@ -1848,7 +1923,7 @@ store_expire_now(struct store *s, uint64_t now_ms)
 	 * an answer about them. */
 	store_hold(s);
 	while (s->heap_n > 0 && s->heap[0]->m.expires <= now_ms)
-		delete_node(s, s->heap[0], DEL_EXPIRED);
+		delete_node(s, s->heap[0], DEL_EXPIRED, NULL);
 	store_commit(s);
 	arm_expiry(s);
 }
@@ -1898,7 +1973,7 @@ store_idle_pass(struct store *s)
 		/* Low 32 bits: equal after exactly k * 2^32 packets is a
 		 * chance not worth 4 more bytes in every mapping. */
 		if (nd->idle_seen && (uint32_t)packets == nd->fw_packets) {
-			if (delete_node(s, nd, DEL_IDLE) == ST_OK)
+			if (delete_node(s, nd, DEL_IDLE, NULL) == ST_OK)
 				removed++;
 			continue;
 		}
@@ -2085,13 +2160,8 @@ store_pin_may(struct store *s, const struct mapping *m, const struct mapping_own
 		return ST_OK;
 	if (is_static(m))
 		return ST_E_NOT_OWNER;
-	if (who->proto == OWNER_NATPMP || who->proto == OWNER_PCP) {
-		if (m->owner->proto == OWNER_PCP && who->proto == OWNER_PCP &&
-		    addr_eq(&m->owner->addr, &who->addr) &&
-		    memcmp(m->owner->nonce, who->nonce, sizeof(who->nonce)) != 0)
-			return ST_E_NONCE;
-		return same_identity(m->owner, who) ? ST_OK : ST_E_NOT_OWNER;
-	}
+	if (who->proto == OWNER_NATPMP || who->proto == OWNER_PCP)
+		return delete_verdict(m, who);
 	if (!s->cfg->secure_mode)
 		return ST_OK;
 	s->mac_valid = false;
@@ -2120,7 +2190,11 @@ store_pin_del(struct store *s, struct mapping *m, const struct mapping_owner *wh
 {
 	enum store_result r = store_pin_may(s, m, who);
 
-	return r != ST_OK ? r : delete_node(s, NODE(m), DEL_ASKED);
+	if (r != ST_OK) {
+		notify(s, STORE_EV_DEL_REFUSED, m, &who->addr, 0, r);
+		return r;
+	}
+	return delete_node(s, NODE(m), DEL_ASKED, who != NULL ? &who->addr : NULL);
 }
 
 int

@@ -74,12 +74,18 @@ struct store_stats {
 	uint64_t refreshed, lease_errors;
 };
 
-/* Create the store.  fw may be NULL (unit tests of pure policy). */
+/* Create the store.  fw may be NULL (unit tests of pure policy).  NULL
+ * when memory is short or the configured lease file cannot be used
+ * (lease_open(): the reason is logged). */
 struct store *store_new(struct igdd_ctx *ctx, const struct fw_ops *ops, struct fw *fw);
 void store_free(struct store *s);
 
-/* Restore unexpired leases from the lease file and install them in the
- * kernel in one transaction.  Returns the number restored, -1 on error. */
+/* Restore unexpired leases from the lease file, each decided as a live
+ * request of its owner under today's configuration (dropped and logged
+ * if refused; lifetimes bounded as a request's), and install them in the
+ * kernel in one transaction, or one by one (dropping what the kernel
+ * refuses) if it refuses that.  Returns the number restored, -1 on
+ * error (nothing restored; the file is kept as it is). */
 int store_restore(struct store *s);
 
 /* Group commit.  Between store_hold() and store_commit() every change is
@@ -163,12 +169,36 @@ bool store_permitted(const struct store *s, uint16_t eport, const struct in6_add
 /* Re-install everything the store holds (firewall reload).  0 / -1. */
 int store_reinstall(struct store *s);
 
-/* Change listeners: every one is called, in the order added, when a
- * mapping is added (added = true) or removed (GENA and SystemUpdateID, and
- * later the control socket's watchers, the admin page, the relay).  0, or
- * -1 when STORE_MAX_LISTENERS are registered already. */
+/* Change listeners: every one is called, in the order added, for every
+ * change of a mapping and every request the store refused (GENA and
+ * SystemUpdateID, the mapping log, later the control socket's watchers,
+ * the admin page, the relay).  0, or -1 when STORE_MAX_LISTENERS are
+ * registered already.  Lease replay at start tells nobody. */
 #define STORE_MAX_LISTENERS	8
-typedef void (*store_change_cb)(void *arg, const struct mapping *m, bool added);
+enum store_event {
+	STORE_EV_ADDED,		/* a new mapping */
+	STORE_EV_CHANGED,	/* refreshed with a change: internal port, enabled,
+				 * description or owner */
+	STORE_EV_RENEWED,	/* refreshed: only its lease renewed */
+	STORE_EV_DELETED,	/* deleted on request */
+	STORE_EV_EXPIRED,	/* its lease ended */
+	STORE_EV_IDLE,		/* removed by the idle cleanup */
+	/* refusals (nothing changed; the events above are the changes) */
+	STORE_EV_REFUSED,	/* an add or refresh the store refused: why */
+	STORE_EV_DEL_REFUSED,	/* a deletion the store refused: why */
+};
+#define STORE_EV_IS_CHANGE(ev)	((ev) < STORE_EV_REFUSED)
+struct store_change {
+	enum store_event ev;
+	/* The mapping; for REFUSED, the request as the store read it (an
+	 * add) or the mapping a delete was refused on. */
+	const struct mapping *m;
+	const struct in6_addr *by;	/* who asked; NULL: the daemon (expiry, idle, admin) */
+	uint32_t lifetime;		/* ADDED, CHANGED, RENEWED: granted; REFUSED: asked
+					 * (s, 0 = permanent) */
+	enum store_result why;		/* REFUSED */
+};
+typedef void (*store_change_cb)(void *arg, const struct store_change *ch);
 int store_add_listener(struct store *s, store_change_cb cb, void *arg);
 
 const struct store_stats *store_get_stats(const struct store *s);

@@ -97,6 +97,12 @@ parse_bool(const char *s, bool *out)
 	return -1;
 }
 
+bool
+blank_char(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+}
+
 int
 str_copy(char *dst, size_t size, const char *src)
 {
@@ -272,6 +278,50 @@ addr_parse(const char *s, struct in6_addr *out)
 	if (inet_pton(AF_INET6, s, out) == 1)
 		return 0;
 	return -1;
+}
+
+int
+addr4_parse_prefix(const char *s, struct in_addr *addr, int *prefix)
+{
+	char buf[INET_ADDRSTRLEN * 2 + 2];
+	char *slash;
+	uint16_t len;
+
+	if (str_copy(buf, sizeof(buf), s) < 0)
+		return -1;
+	*prefix = -1;
+	slash = strchr(buf, '/');
+	if (slash != NULL)
+		*slash++ = '\0';
+	if (inet_pton(AF_INET, buf, addr) != 1)
+		return -1;
+	if (slash == NULL)
+		return 0;
+	if (strchr(slash, '.') != NULL) {
+		struct in_addr m;
+		uint32_t inv;
+
+		if (inet_pton(AF_INET, slash, &m) != 1)
+			return -1;
+		inv = ~ntohl(m.s_addr);
+		if ((inv & (inv + 1)) != 0)	/* not 1...10...0 */
+			return -1;
+		*prefix = 32 - __builtin_popcount(inv);
+		return 0;
+	}
+	if (parse_u16(slash, 0, 32, &len) < 0)
+		return -1;
+	*prefix = len;
+	return 0;
+}
+
+struct in_addr
+addr4_mask(int prefix)
+{
+	struct in_addr m;
+
+	m.s_addr = prefix <= 0 ? 0 : htonl(~0u << (32 - (prefix > 32 ? 32 : prefix)));
+	return m;
 }
 
 /* The monotonic clock starts near 0 at boot; a fixed day is added so

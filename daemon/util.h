@@ -9,10 +9,11 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Doubly-linked lists of structs with prev/next members: unlink n, keeping
- * the pointer to the first element (*first) and, when last is not NULL,
- * the pointer to the last one (*last) right. */
-#define DLIST_UNLINK(first, last, n) do {				\
+/* Doubly-linked lists of structs with prev/next members (the _AT forms
+ * name the members): the list is the pointer to its first element
+ * (first) and, when last is not NULL, the pointer to its last one.
+ * Unlink n, or link n at the head or the tail, keeping both right. */
+#define DLIST_UNLINK_AT(first, last, n, prev, next) do {		\
 	__typeof__(n) *last_ = (last);					\
 	if ((n)->prev)							\
 		(n)->prev->next = (n)->next;				\
@@ -22,7 +23,29 @@
 		(n)->next->prev = (n)->prev;				\
 	else if (last_ != NULL)						\
 		*last_ = (n)->prev;					\
+	(n)->prev = (n)->next = NULL;					\
 } while (0)
+#define DLIST_PUSH_HEAD_AT(first, last, n, prev, next) do {		\
+	__typeof__(n) *last_ = (last);					\
+	(n)->prev = NULL;						\
+	(n)->next = *(first);						\
+	if (*(first))							\
+		(*(first))->prev = (n);					\
+	else if (last_ != NULL)						\
+		*last_ = (n);						\
+	*(first) = (n);							\
+} while (0)
+#define DLIST_PUSH_TAIL(first, last, n) do {				\
+	(n)->next = NULL;						\
+	(n)->prev = *(last);						\
+	if (*(last))							\
+		(*(last))->next = (n);					\
+	else								\
+		*(first) = (n);						\
+	*(last) = (n);							\
+} while (0)
+#define DLIST_UNLINK(first, last, n)	DLIST_UNLINK_AT(first, last, n, prev, next)
+#define DLIST_PUSH_HEAD(first, last, n)	DLIST_PUSH_HEAD_AT(first, last, n, prev, next)
 #define container_of(ptr, type, member) \
 	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
 #define ATTR_PRINTF(f, a) __attribute__((format(printf, f, a)))
@@ -42,6 +65,9 @@ int parse_uint_n(const char *s, size_t len, unsigned long long min,
 
 /* "yes"/"no" (also on/off, true/false, 1/0, any case). 0 ok, -1 error. */
 int parse_bool(const char *s, bool *out);
+
+/* A blank: space, tab, CR, LF, VT, FF. */
+bool blank_char(char c);
 
 /* Copy src into dst[size]; returns 0, or -1 when it did not fit
  * (dst is then truncated but NUL-terminated). */
@@ -76,6 +102,11 @@ bool addr_prefix_eq(const struct in6_addr *a, const struct in6_addr *b, unsigned
 /* A MAC address as aa:bb:cc:dd:ee:ff (18 bytes with the NUL); parse 0 / -1. */
 const char *mac_str(const uint8_t mac[6], char *buf, size_t size);
 int mac_parse(const char *s, uint8_t mac[6]);
+/* "a.b.c.d", "a.b.c.d/len" or "a.b.c.d/m.m.m.m" (a contiguous mask):
+ * *prefix is the length, or -1 when no mask was given.  0 / -1. */
+int addr4_parse_prefix(const char *s, struct in_addr *addr, int *prefix);
+/* The netmask of a prefix length (0..32). */
+struct in_addr addr4_mask(int prefix);
 /* Parse dotted quad or IPv6 text into the v4-mapped/IPv6 form. 0 / -1. */
 int addr_parse(const char *s, struct in6_addr *out);
 

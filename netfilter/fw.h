@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
-#include "../daemon/mapping.h"
+#include "mapping.h"
 #include "ct.h"
 
 struct config;

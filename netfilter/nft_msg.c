@@ -404,6 +404,8 @@ elem_add(struct nftnl_set *s, const struct nft_layout *l, enum nft_set_id id, ui
 		if (l->timeouts && (set_is_map(id) || id >= NFT_SET_COUNT) && m->expires != 0) {
 			uint64_t left = m->expires > now_ms ? m->expires - now_ms : 0;
 
+			if (left > NFT_TIMEOUT_MAX_MS - NFT_GRACE_MS)
+				left = NFT_TIMEOUT_MAX_MS - NFT_GRACE_MS;
 			nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_TIMEOUT, left + NFT_GRACE_MS);
 		}
 	}

@@ -38,8 +38,8 @@
 #include <net/if.h>
 #include <sys/uio.h>
 
-#include "../daemon/conf.h"
-#include "../daemon/mapping.h"
+#include "conf.h"
+#include "mapping.h"
 
 struct nftnl_batch;
 
@@ -52,6 +52,10 @@ struct nftnl_batch;
 
 #define NFT_TAG		"igdd"		/* rule comment marking igdd's rules */
 #define NFT_GRACE_MS	60000		/* element timeout beyond the lease */
+/* The longest element timeout given: the longest lease a protocol can ask
+ * (2^32 - 1 s, ~136 years).  The kernel refuses a timeout of 2^64 ns
+ * (~584 years) or more with ERANGE, and with it the whole transaction. */
+#define NFT_TIMEOUT_MAX_MS	((uint64_t)UINT32_MAX * 1000u)
 #define NFT_KEY_MAX	48		/* 12 registers: pin6_rh's key is 44 bytes */
 #define NFT_ELEMS_PER_MSG 64		/* keeps each message far below 64 KiB */
 

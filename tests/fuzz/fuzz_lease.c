@@ -1,5 +1,6 @@
-/* fuzz_lease.c - the lease file line parser: no crash, and every line it
- * accepts formats back into a line that parses to the same record. */
+/* fuzz_lease.c - the lease file line parsers (igdd's journal and
+ * miniupnpd's file being taken over): no crash, and every line either
+ * accepts formats as an igdd record that parses back to the same one. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +19,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int n;
 
 	log_init("fuzz", true, -1);
-	if (lease_parse((const char *)data, size, &r) < 0)
+	if (lease_parse((const char *)data, size, &r) < 0 &&
+	    lease_parse_miniupnpd((const char *)data, size, 1800000000, &r) < 0)
 		return 0;
 	n = lease_format(line, sizeof(line), &r);
 	if (n <= 0)

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ctx.h"
+#include "desc.h"
 #include "ssdp.h"
 #include "util.h"
 
@@ -48,7 +49,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (ssdp_parse((const char *)data, size, &req) == 0) {
 		ctx.cfg.force_igd_desc_v1 = size & 1;
-		ssdp_match(&ctx, req.st, req.st_len, sink, &n);
+		ssdp_match(&ctx, desc_igd_version_for(&ctx, req.user_agent, req.user_agent_len),
+			   req.st, req.st_len, sink, &n);
 	}
 	return 0;
 }

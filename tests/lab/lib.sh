@@ -112,6 +112,10 @@ lab_conf() {
 		echo "enable_natpmp=yes"
 		echo "lease_file=$LAB_DIR/igdd.leases"
 		echo "ext_allow_private_ipv4=yes"
+		# uid 0 (still with CAP_NET_ADMIN alone) whether or not this
+		# machine has an igdd user: the tests write lease files as
+		# root (t_privs tests the default user)
+		echo "user=root"
 		cat
 	} >"$1"
 }

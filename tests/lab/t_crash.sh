@@ -1,4 +1,5 @@
 #!/bin/sh
+# also-san: run again against the ASan/UBSan daemon (tests/run.sh)
 # t_crash.sh - kill -9 at random moments of a burst of adds and deletes,
 # CRASH_CYCLES times (50): after each restart the daemon, the lease file
 # and the kernel agree (lab_agree), no acknowledged mapping is lost and no

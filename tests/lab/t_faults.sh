@@ -1,4 +1,5 @@
 #!/bin/sh
+# also-san: run again against the ASan/UBSan daemon (tests/run.sh)
 # t_faults.sh - the gateway under faults that are not igdd's own:
 #  1. the lease file's disk is full: mappings are still served, the error
 #     is logged once, the file stays whole, and it catches up (rewritten
@@ -133,8 +134,9 @@ CONF
 	check "the read-only error is logged once ($(count_log 'lease file.*cannot') times)" \
 		test "$(count_log 'lease file.*cannot')" = 1
 	check "the lease file is whole" lease_whole "$RO_DIR/igdd.leases"
-	# A writable file system there again (in igdd's mount namespace).
-	nsenter -m -t "$IGDD_PID" mount -t tmpfs -o size=64k igdd-lab-rw "$RO_DIR"
+	# A writable file system there again (in igdd's mount namespace),
+	# one igdd may trust (not world-writable, as a tmpfs is by default).
+	nsenter -m -t "$IGDD_PID" mount -t tmpfs -o size=64k,mode=0700 igdd-lab-rw "$RO_DIR"
 	pmp_ok 1 9116 3600
 	check "writable again: the next change rewrites the file" \
 		wait_for 3 grep -q '^+ UDP 9116 ' "$(printf '/proc/%s/root%s/igdd.leases' "$IGDD_PID" "$RO_DIR")"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# also-san: run again against the ASan/UBSan daemon (tests/run.sh)
 # t_hostile_http.sh - hostile HTTP, SOAP and GENA requests from a LAN
 # client: odd SOAPAction headers, bad Content-Length, chunked bodies good
 # and bad, broken header lines, NUL bytes, 1 MiB of headers, absolute-form

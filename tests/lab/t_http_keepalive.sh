@@ -1,4 +1,5 @@
 #!/bin/sh
+# also-san: run again against the ASan/UBSan daemon (tests/run.sh)
 # t_http_keepalive.sh - HTTP/1.1 persistent connections (UDA 1.1 allows
 # them; some control points use them): descriptions, SOAP control and GENA
 # on one reused connection, a mapping made on it proven by traffic;

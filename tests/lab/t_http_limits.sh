@@ -1,4 +1,5 @@
 #!/bin/sh
+# also-san: run again against the ASan/UBSan daemon (tests/run.sh)
 # t_http_limits.sh - what the HTTP server's limits guarantee against a
 # hostile LAN client: GetListOfPortMappings answers are bounded (1,000
 # entries, a byte cap) however many mappings match; connections that

@@ -6,6 +6,7 @@
 # internal ones, FILTER restricts it to one remote host, another host
 # cannot delete it, lifetime 0 deletes it, ANNOUNCE goes to [ff02::1]:5350,
 # and nothing is answered on the WAN side over IPv6.
+# also-san: run again against igdd-san (policy over IPv6)
 . "$(dirname "$0")/lib.sh"
 lab_up
 check "IPv6 on every link" lab_ipv6

@@ -7,6 +7,7 @@
 # another LAN host cannot update or delete it (606); a MAC rule allows one
 # host's temporary address and denies another host; nothing is answered
 # on the WAN side over IPv6 (SSDP, HTTP).
+# also-san: run again against igdd-san (policy over IPv6)
 . "$(dirname "$0")/lib.sh"
 lab_up
 check "IPv6 on every link" lab_ipv6

@@ -7,6 +7,7 @@
 # answers get through the firewall once the flow exists, not before; a
 # second PEER finds the same flow; secure mode keeps a host to its own
 # flows; nothing is answered on the WAN side.
+# also-san: run again against igdd-san (policy over IPv6)
 . "$(dirname "$0")/lib.sh"
 lab_up
 check "IPv6 on every link" lab_ipv6

@@ -1,4 +1,5 @@
 #!/bin/sh
+# also-san: run again against the ASan/UBSan daemon (tests/run.sh)
 # t_policy.sh - the store's policy as a hostile LAN host or a local process
 # on the gateway meets it (issue 14): secure mode keeps an external port to
 # one client whatever the remote host (finding 1); mappings go only to LAN

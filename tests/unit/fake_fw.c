@@ -64,6 +64,10 @@ fake_add(struct fw *fw, const struct mapping *m)
 		errno = EPERM;
 		return -1;
 	}
+	if (f->refuse_eport != 0 && m->eport == f->refuse_eport) {
+		errno = ERANGE;
+		return -1;
+	}
 	i = find(f, m);
 	if (i >= 0) {		/* a refresh, or a new target: nftables replaces */
 		f->kernel[i] = elem(m);
@@ -116,6 +120,12 @@ fake_install_all(struct fw *fw, const struct mapping *const *ms, size_t n)
 	if (n > FAKE_FW_MAX) {
 		errno = ENOSPC;
 		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		if (f->refuse_eport != 0 && ms[i]->eport == f->refuse_eport) {
+			errno = ERANGE;	/* the kernel aborts the whole transaction */
+			return -1;
+		}
 	}
 	for (i = 0; i < n; i++)
 		f->kernel[i] = elem(ms[i]);

@@ -180,6 +180,7 @@ static const struct key_case key_cases[] = {
 	{ "presentation_url", "http://192.168.0.1/", "http://x y/", false },
 	{ "queue", "q1", NULL, true },
 	{ "quickrules", "no", NULL, true },
+	{ "seccomp", "no", "maybe", false },
 	{ "secure_mode", "no", "off-ish", false },
 	{ "serial", "SN1", NULL, false },
 	{ "ssdp_rate_limit", "0", "1000001", false },
@@ -533,7 +534,7 @@ TEST(conf_perm_rule_syntax)
 	struct perm_rule r;
 	char msg[256];
 
-	CHECK_EQ(conf_parse_perm(&r, "allow 1024-65535 192.168.0.0/24 1024-65535", msg,
+	CHECK_EQ(perm_parse(&r, "allow 1024-65535 192.168.0.0/24 1024-65535", msg,
 				 sizeof(msg)), 0);
 	CHECK(r.allow && r.eport_min == 1024 && r.eport_max == 65535);
 	CHECK(r.iport_min == 1024 && r.iport_max == 65535);
@@ -541,31 +542,31 @@ TEST(conf_perm_rule_syntax)
 	CHECK(!r.has_regex);
 
 	/* single address = /32; single ports */
-	CHECK_EQ(conf_parse_perm(&r, "deny 22 192.168.7.113 54321", msg, sizeof(msg)), 0);
+	CHECK_EQ(perm_parse(&r, "deny 22 192.168.7.113 54321", msg, sizeof(msg)), 0);
 	CHECK(!r.allow && r.eport_min == 22 && r.eport_max == 22);
 	CHECK(r.iport_min == 54321 && r.iport_max == 54321);
 	CHECK(r.addr.s_addr == htonl(0xc0a80771) && r.mask.s_addr == 0xffffffffu);
 
 	/* dotted netmask; host bits are dropped */
-	CHECK_EQ(conf_parse_perm(&r, "allow 0-65535 10.1.2.3/255.255.0.0 0-65535", msg,
+	CHECK_EQ(perm_parse(&r, "allow 0-65535 10.1.2.3/255.255.0.0 0-65535", msg,
 				 sizeof(msg)), 0);
 	CHECK(r.addr.s_addr == htonl(0x0a010000) && r.mask.s_addr == htonl(0xffff0000));
-	CHECK_EQ(conf_parse_perm(&r, "deny 0-65535 0.0.0.0/0 0-65535", msg, sizeof(msg)), 0);
+	CHECK_EQ(perm_parse(&r, "deny 0-65535 0.0.0.0/0 0-65535", msg, sizeof(msg)), 0);
 	CHECK_EQ(r.mask.s_addr, 0);
 
 	/* regex on the description */
-	CHECK_EQ(conf_parse_perm(&r, "deny 1024-65535 192.168.1.0/24 1024-65535 "
+	CHECK_EQ(perm_parse(&r, "deny 1024-65535 192.168.1.0/24 1024-65535 "
 				 "\"My evil app ver [[:digit:]]*\"  ", msg, sizeof(msg)), 0);
 	CHECK(r.has_regex);
 	if (r.has_regex) {
 		CHECK_EQ(regexec(&r.regex, "My evil app ver 2", 0, NULL, 0), 0);
 		CHECK(regexec(&r.regex, "My good app", 0, NULL, 0) != 0);
-		regfree(&r.regex);
+		perm_rule_free(&r);
 	}
-	CHECK_EQ(conf_parse_perm(&r, "allow 1 1.2.3.4 1 \"a b (c|d)+\"", msg, sizeof(msg)), 0);
+	CHECK_EQ(perm_parse(&r, "allow 1 1.2.3.4 1 \"a b (c|d)+\"", msg, sizeof(msg)), 0);
 	if (r.has_regex) {
 		CHECK_EQ(regexec(&r.regex, "xa b cdc", 0, NULL, 0), 0);
-		regfree(&r.regex);
+		perm_rule_free(&r);
 	}
 
 	/* small repetitions, brackets with "]" first and classes, a stray ")" */
@@ -576,9 +577,8 @@ TEST(conf_perm_rule_syntax)
 		"allow 1 1.2.3.4 1 \"(a+)+b*c?\"",
 	};
 	for (size_t j = 0; j < ARRAY_SIZE(fine); j++) {
-		CHECK_EQ(conf_parse_perm(&r, fine[j], msg, sizeof(msg)), 0);
-		if (r.has_regex)
-			regfree(&r.regex);
+		CHECK_EQ(perm_parse(&r, fine[j], msg, sizeof(msg)), 0);
+		perm_rule_free(&r);
 	}
 
 	/* bad ones */
@@ -623,7 +623,7 @@ TEST(conf_perm_rule_syntax)
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
-		int rc = conf_parse_perm(&r, bad[i], msg, sizeof(msg));
+		int rc = perm_parse(&r, bad[i], msg, sizeof(msg));
 		if (rc != -1)
 			printf("    accepted: %s\n", bad[i]);
 		CHECK_EQ(rc, -1);
@@ -1094,4 +1094,46 @@ TEST(conf_diff_live_and_restart)
 	CHECK(saw_port);
 	CHECK(saw_rules);
 	CHECK_EQ(diff_of(a, b, ch, 1), 4);	/* the count, past max */
+}
+
+/* What OpenWrt's miniupnpd.init writes: rules ending with "# comment"
+ * (a regex before it may hold '#' and '"'), ext_perform_stun=allow-filtered,
+ * empty model_number= and serial=. */
+TEST(conf_openwrt_lines)
+{
+	struct config cfg;
+	struct perm_rule r;
+	char msg[256];
+
+	CHECK_EQ(perm_parse(&r, "allow 1024-65535 192.168.1.0/24 1024-65535 # Accept port "
+			    "1024-65535 on lan", msg, sizeof(msg)), 0);
+	CHECK(r.allow && r.eport_min == 1024 && !r.has_regex);
+	CHECK_EQ(perm_parse(&r, "deny 21 192.168.1.0/24 21 #Reject port 21", msg, sizeof(msg)), 0);
+	CHECK(!r.allow && r.iport_max == 21 && !r.has_regex);
+	CHECK_EQ(perm_parse(&r, "allow 1 1.2.3.4 1 # \"not a regex\"", msg, sizeof(msg)), 0);
+	CHECK(!r.has_regex);
+	CHECK_EQ(perm_parse(&r, "allow 1-65535 0.0.0.0/0 1-65535 \"^(game|voip)\" # Games",
+			    msg, sizeof(msg)), 0);
+	CHECK(r.has_regex && strcmp(r.regex_text, "^(game|voip)") == 0);
+	perm_rule_free(&r);
+	CHECK_EQ(perm_parse(&r, "allow 1 1.2.3.4 1 \"a#b\"c\"# say \"hi\"", msg, sizeof(msg)), 0);
+	CHECK(r.has_regex && strcmp(r.regex_text, "a#b\"c") == 0);
+	perm_rule_free(&r);
+	CHECK_EQ(perm_parse(&r, "allow 1 1.2.3.4 1 \"x\" trailing # c", msg, sizeof(msg)), -1);
+	CHECK(!r.has_regex);
+	CHECK_EQ(perm_parse(&r, "allow 1 1.2.3.4 1 \"# only\" x", msg, sizeof(msg)), -1);
+
+	conf_defaults(&cfg);
+	CHECK_EQ(conf_parse_line(&cfg, "deny 1-65535 0.0.0.0/0 1-65535 # Reject ACL by default",
+				 msg, sizeof(msg)), 0);
+	CHECK_EQ(cfg.n_perms, 1);
+	CHECK_EQ(conf_parse_line(&cfg, "ext_perform_stun=allow-filtered", msg, sizeof(msg)), 0);
+	CHECK_EQ(cfg.ext_perform_stun, CFG_STUN_ALLOW_FILTERED);
+	CHECK_EQ(conf_parse_line(&cfg, "ext_perform_stun=no", msg, sizeof(msg)), 0);
+	CHECK_EQ(cfg.ext_perform_stun, CFG_STUN_NO);
+	CHECK_EQ(conf_parse_line(&cfg, "ext_perform_stun=filtered", msg, sizeof(msg)), -1);
+	CHECK(contains(msg, "yes, no or allow-filtered"));
+	CHECK_EQ(conf_parse_line(&cfg, "model_number=", msg, sizeof(msg)), 0);
+	CHECK_EQ(conf_parse_line(&cfg, "serial=", msg, sizeof(msg)), 0);
+	conf_free(&cfg);
 }

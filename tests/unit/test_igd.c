@@ -51,9 +51,10 @@ TEST(igd_scpd_and_dispatch_agree)
 		ctx.cfg.force_igd_desc_v1 = v1;
 		for (k = 0; k < SVC_COUNT; k++) {
 			const struct desc_service *s = &desc_services[k];
-			unsigned ver = desc_service_version(&ctx, s);
+			struct desc_view view = { { 0 }, v1 ? 1 : 2 };
+			unsigned ver = desc_service_version(s, view.igd_version);
 			size_t len, i, n_scpd = 0, n_tab = 0;
-			char *d = desc_render(&ctx, s->scpd, "http://x/", &len);
+			char *d = desc_render(&ctx, s->scpd, &view, &len);
 			const char *p;
 
 			CHECK(d != NULL);
@@ -138,6 +139,7 @@ call(struct igdd_ctx *ctx, enum desc_svc svc, const char *action, const char *bo
 	c.svc = &desc_services[svc];
 	c.env = &env;
 	c.out = out;
+	c.version = desc_igd_version(ctx);
 	return igd_dispatch(&c, action);
 }
 
@@ -247,6 +249,7 @@ call_from(struct igdd_ctx *ctx, const char *from, const char *action, const char
 	c.svc = &desc_services[SVC_WANIPC];
 	c.env = &env;
 	c.out = out;
+	c.version = desc_igd_version(ctx);
 	inet_pton(AF_INET, from, &a);
 	addr_from_v4(&c.requester, a);
 	return igd_dispatch(&c, action);
@@ -414,4 +417,79 @@ TEST(events_helpers)
 	CHECK_EQ(events_next_seq(0), 1);
 	CHECK_EQ(events_next_seq(41), 42);
 	CHECK_EQ(events_next_seq(4294967295u), 1);
+}
+
+/* Every variable igd.c can report is a state variable of the SCPD served
+ * (in the version that has it), evented there exactly when it is evented
+ * here; per-entry variables are not reported; and the events list the
+ * evented ones. */
+TEST(igd_variables_and_scpd_agree)
+{
+	struct igdd_ctx ctx;
+	unsigned v;
+	size_t k, i;
+
+	fake_ctx(&ctx);
+	for (v = 1; v <= 2; v++) {
+		for (k = 0; k < SVC_COUNT; k++) {
+			const struct desc_service *s = &desc_services[k];
+			const struct igd_service *is = igd_services[k];
+			struct desc_view view = { { 0 }, v };
+			size_t len;
+			char *d = desc_render(&ctx, s->scpd, &view, &len);
+
+			CHECK(d != NULL);
+			if (d == NULL)
+				continue;
+			if (desc_service_version(s, v) == 0) {	/* not in this tree */
+				free(d);
+				continue;
+			}
+			for (i = 0; i < is->n_vars; i++) {
+				const struct igd_var *var = &is->vars[i];
+				char pat[128];
+				const char *at;
+
+				str_printf(pat, sizeof(pat), "<name>%s</name>", var->name);
+				/* in the state table: an argument may bear the
+				 * variable's name (WANIPv6FirewallControl's do) */
+				at = strstr(d, "<serviceStateTable>");
+				at = strstr(at != NULL ? at : d, pat);
+				if (var->min_ver > desc_service_version(s, v)) {
+					CHECK(at == NULL);
+					CHECK(igd_var_find(s->id, v, var->name) == NULL);
+					continue;
+				}
+				CHECK(igd_var_find(s->id, v, var->name) == var);
+				CHECK(at != NULL);
+				if (at == NULL)
+					continue;
+				/* <stateVariable sendEvents="yes">\n\t\t\t<name> */
+				while (at > d && strncmp(at, "<stateVariable", 14) != 0)
+					at--;
+				CHECK(strncmp(at, var->evented ? "<stateVariable sendEvents=\"yes\">"
+							       : "<stateVariable sendEvents=\"no\">",
+					      var->evented ? 32 : 31) == 0);
+			}
+			free(d);
+		}
+	}
+	CHECK(igd_var_find(SVC_WANIPC, 2, "PortMappingDescription") == NULL);
+	CHECK(igd_var_find(SVC_WANIPC, 1, "SystemUpdateID") == NULL);
+	CHECK(igd_var_find(SVC_WANIPC, 2, "SystemUpdateID") != NULL);
+	CHECK(igd_var_find(SVC_WANCFG, 2, "ConnectionStatus") == NULL);
+	{
+		struct desc_buf b = { 0 };
+
+		ctx.ext_up = true;
+		inet_pton(AF_INET, "203.0.113.5", &ctx.ext_addr);
+		igd_evented_vars(&ctx, SVC_WANIPC, &b);
+		CHECK(b.p != NULL && strstr(b.p, "<e:property><PossibleConnectionTypes>IP_Routed"
+					      "</PossibleConnectionTypes></e:property><e:property>"
+					      "<ConnectionStatus>Connected</ConnectionStatus>") != NULL);
+		CHECK(b.p != NULL && strstr(b.p, "<ExternalIPAddress>203.0.113.5<") != NULL);
+		CHECK(b.p != NULL && strstr(b.p, "<SystemUpdateID>") != NULL);
+		CHECK(b.p != NULL && strstr(b.p, "Uptime") == NULL);	/* not evented */
+		desc_buf_free(&b);
+	}
 }

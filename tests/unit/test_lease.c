@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -372,12 +373,18 @@ TEST(lease_restore_install_failure)
 	write_file(e->ctx.cfg.lease_file,
 		   "+ TCP 100 :: 192.168.1.10 100 0 1 UPNP 192.168.1.10 000000000000000000000000 1 ok\n");
 	fake_env_start(e);
-	e->fw.fail_install = 1;
+	/* the kernel refuses everything: nothing restored... */
+	e->fw.fail_install = 2;
 	CHECK_EQ(store_restore(e->s), -1);
 	CHECK_EQ(store_count(e->s), 0);
-	/* the file keeps the lease for the next start */
+	/* ...and the file keeps the lease for the next start */
 	fake_env_restart(e);
 	CHECK_EQ(store_restore(e->s), 1);
+	/* the one transaction fails once: one by one then */
+	fake_env_restart(e);
+	e->fw.fail_install = 1;
+	CHECK_EQ(store_restore(e->s), 1);
+	CHECK(fake_fw_has(&e->fw, TCP, 100, 100));
 	fake_env_free(e);
 }
 
@@ -395,15 +402,12 @@ TEST(lease_no_file_configured)
 	fake_env_free(e);
 }
 
-TEST(lease_wall_mono_conversions)
+TEST(lease_wall_from_mono)
 {
 	CHECK_EQ(lease_wall_from_mono(0, 5000, 1000), 0);
 	CHECK_EQ(lease_wall_from_mono(15000, 5000, 1000), 1010);
 	CHECK_EQ(lease_wall_from_mono(15001, 5000, 1000), 1011);	/* rounds up */
 	CHECK_EQ(lease_wall_from_mono(4000, 5000, 1000), 1001);	/* never in the past */
-	CHECK_EQ(lease_mono_from_wall(0, 5000, 1000), 0);
-	CHECK_EQ(lease_mono_from_wall(1010, 5000, 1000), 15000);
-	CHECK(lease_mono_from_wall(900, 5000, 1000) <= 5000);
 }
 
 static void
@@ -671,5 +675,382 @@ TEST(lease_expiries_share_one_sync)
 	CHECK_EQ(fake_sync.calls - before, 1);
 	fake_env_restart(e);
 	CHECK_EQ(store_restore(e->s), 0);
+	fake_env_free(e);
+}
+
+/* --- the file opened safely (issue 14, finding 5) --------------------- */
+
+/* A victim file outside the lease directory, with known contents. */
+static void
+victim(const char *path)
+{
+	write_file(path, "victim: must stay as it is\n");
+}
+
+static bool
+victim_intact(const char *path)
+{
+	char buf[256];
+
+	read_text(path, buf, sizeof(buf));
+	return strcmp(buf, "victim: must stay as it is\n") == 0;
+}
+
+TEST(lease_open_refuses_a_symlink_and_leaves_its_target)
+{
+	char dir[] = "/tmp/igdd-unit-XXXXXX", path[64], target[64], why[256];
+
+	CHECK(mkdtemp(dir) != NULL);
+	str_printf(path, sizeof(path), "%s/leases", dir);
+	str_printf(target, sizeof(target), "%s.victim", dir);
+	victim(target);
+	CHECK_EQ(symlink(target, path), 0);
+	CHECK(lease_open(path) == NULL);
+	CHECK(victim_intact(target));
+	CHECK_EQ(lease_check_path(path, geteuid(), why, sizeof(why)), -1);
+	CHECK(strstr(why, "symbolic link") != NULL);
+	/* a dangling one is not followed to create its target either */
+	unlink(target);
+	CHECK(lease_open(path) == NULL);
+	CHECK(access(target, F_OK) < 0);
+	unlink(path);
+	rmdir(dir);
+}
+
+TEST(lease_compaction_never_writes_through_a_planted_temporary)
+{
+	char dir[] = "/tmp/igdd-unit-XXXXXX", path[64], tmp[80], target[64];
+	struct lease_record r;
+	const struct mapping *ms[1] = { &r.m };
+	struct lease *l = temp_journal(dir, path);
+	struct stat st;
+
+	str_printf(tmp, sizeof(tmp), "%s.tmp", path);
+	str_printf(target, sizeof(target), "%s.victim", dir);
+	victim(target);
+	CHECK_EQ(symlink(target, tmp), 0);
+	rec(&r, "compacted");
+	CHECK_EQ(lease_compact(l, ms, 1, 0, 0), 0);
+	CHECK(victim_intact(target));
+	/* the journal is a regular file of its own, mode 0600 */
+	CHECK_EQ(lstat(path, &st), 0);
+	CHECK(S_ISREG(st.st_mode) && (st.st_mode & 07777) == 0600);
+	CHECK_EQ(replay_count(path), 1);
+	CHECK(access(tmp, F_OK) < 0);
+	/* a directory planted there makes the rewrite fail, nothing else */
+	CHECK_EQ(mkdir(tmp, 0700), 0);
+	CHECK_EQ(lease_compact(l, ms, 1, 0, 0), -1);
+	CHECK_EQ(replay_count(path), 1);
+	rmdir(tmp);
+	unlink(target);
+	temp_journal_done(l, dir, path);
+}
+
+TEST(lease_open_creates_0600_whatever_the_umask)
+{
+	char dir[] = "/tmp/igdd-unit-XXXXXX", path[64];
+	struct lease *l;
+	struct stat st;
+	mode_t old = umask(0);
+
+	CHECK(mkdtemp(dir) != NULL);
+	str_printf(path, sizeof(path), "%s/leases", dir);
+	l = lease_open(path);
+	umask(old);
+	CHECK(l != NULL);
+	CHECK_EQ(stat(path, &st), 0);
+	CHECK_EQ(st.st_mode & 07777, 0600);
+	temp_journal_done(l, dir, path);
+}
+
+/* open and --check agree: refused for this reason */
+static void
+refused_for(const char *path, const char *reason)
+{
+	char why[256] = "";
+
+	CHECK(lease_open(path) == NULL);
+	CHECK_EQ(lease_check_path(path, geteuid(), why, sizeof(why)), -1);
+	if (strstr(why, reason) == NULL) {
+		fprintf(stderr, "    why: %s (expected: %s)\n", why, reason);
+		CHECK(strstr(why, reason) != NULL);
+	}
+}
+
+TEST(lease_open_refuses_what_others_can_write)
+{
+	char dir[] = "/tmp/igdd-unit-XXXXXX", path[64], link2[80], why[256];
+
+	CHECK(mkdtemp(dir) != NULL);
+	str_printf(path, sizeof(path), "%s/leases", dir);
+	CHECK_EQ(lease_check_path(path, geteuid(), why, sizeof(why)), 0);	/* none yet: fine */
+	/* a world-writable directory (even sticky, as /tmp) */
+	CHECK_EQ(chmod(dir, 01777), 0);
+	refused_for(path, "writable by its group or others");
+	CHECK(access(path, F_OK) < 0);		/* and nothing was created */
+	CHECK_EQ(chmod(dir, 0770), 0);
+	refused_for(path, "writable by its group or others");
+	CHECK_EQ(chmod(dir, 0700), 0);
+	/* a group- or world-writable file */
+	write_file(path, "");
+	CHECK_EQ(chmod(path, 0620), 0);
+	refused_for(path, "writable by its group or others");
+	CHECK_EQ(chmod(path, 0602), 0);
+	refused_for(path, "writable by its group or others");
+	CHECK_EQ(chmod(path, 0600), 0);
+	/* a second name for the same file */
+	str_printf(link2, sizeof(link2), "%s/other", dir);
+	CHECK_EQ(link(path, link2), 0);
+	refused_for(path, "hard links");
+	unlink(link2);
+	/* not a regular file */
+	unlink(path);
+	CHECK_EQ(mkfifo(path, 0600), 0);
+	refused_for(path, "not a regular file");
+	unlink(path);
+	/* no such directory */
+	str_printf(link2, sizeof(link2), "%s/none/leases", dir);
+	refused_for(link2, "No such file");
+	/* someone else's file or directory (needs root to make one) */
+	if (geteuid() == 0) {
+		write_file(path, "");
+		CHECK_EQ(chown(path, 65534, 65534), 0);
+		refused_for(path, "owned by uid 65534");
+		CHECK_EQ(chown(dir, 65534, 65534), 0);
+		CHECK_EQ(lease_check_path(path, 65534, why, sizeof(why)), 0);
+		unlink(path);
+		refused_for(path, "owned by uid 65534");
+		CHECK_EQ(lease_check_path(path, 65534, why, sizeof(why)), 0);
+		/* root's directory is not one a daemon user can write to */
+		CHECK_EQ(chown(dir, 0, 0), 0);
+		CHECK_EQ(lease_check_path(path, 65534, why, sizeof(why)), -1);
+	}
+	rmdir(dir);
+}
+
+/* Issue 14, finding 6: one record the kernel refuses (today: a timeout
+ * too far ahead made it refuse the whole restore transaction) costs that
+ * record only, logged; the good ones are restored and installed. */
+TEST(lease_restore_drops_only_what_the_kernel_refuses)
+{
+	struct fake_env *e = fake_env_new(true);
+	char buf[4096];
+
+	write_file(e->ctx.cfg.lease_file,
+		   "+ TCP 100 :: 192.168.1.10 100 0 1 UPNP 192.168.1.10 000000000000000000000000 1 a\n"
+		   "+ TCP 101 :: 192.168.1.10 101 0 1 UPNP 192.168.1.10 000000000000000000000000 1 bad\n"
+		   "+ UDP 102 :: 192.168.1.11 102 0 1 UPNP 192.168.1.11 000000000000000000000000 1 c\n");
+	fake_env_start(e);
+	e->fw.refuse_eport = 101;
+	capture_stderr();
+	CHECK_EQ(store_restore(e->s), 2);
+	CHECK_EQ(captured_count("lease TCP 101 -> 192.168.1.10:101: refused by the kernel, dropped"), 1);
+	CHECK(store_find(e->s, TCP, 101, NULL) == NULL);
+	CHECK(fake_fw_has(&e->fw, TCP, 100, 100));
+	CHECK(fake_fw_has(&e->fw, UDP, 102, 102));
+	CHECK_EQ(e->fw.n_kernel, 2);
+	/* the file says what is served */
+	CHECK(fake_env_read_lease(e, buf, sizeof(buf)) > 0);
+	CHECK(strstr(buf, " 101 ") == NULL);
+	fake_env_free(e);
+}
+
+/* Issue 14, finding 6: a lease ~600 years ahead is what is left of it
+ * bounded as a live request: 2^32 - 1 s at most for UPnP, max_lifetime
+ * for NAT-PMP and PCP (which have no permanent mappings either). */
+TEST(lease_restore_bounds_lifetimes)
+{
+	struct fake_env *e = fake_env_new(true);
+	char text[2048];
+	int64_t far = time_wall() + 600ll * 365 * 86400;
+
+	str_printf(text, sizeof(text),
+		   "+ TCP 100 :: 192.168.1.10 100 %lld 1 UPNP 192.168.1.10 000000000000000000000000 1 far\n"
+		   "+ UDP 101 :: 192.168.1.10 101 %lld 1 NATPMP 192.168.1.10 000000000000000000000000 1 far\n"
+		   "+ UDP 102 :: 192.168.1.10 102 0 1 NATPMP 192.168.1.10 000000000000000000000000 1 forever\n"
+		   "+ TCP 103 :: 192.168.1.10 103 0 1 UPNP 192.168.1.10 000000000000000000000000 1 forever\n",
+		   (long long)far, (long long)far);
+	write_file(e->ctx.cfg.lease_file, text);
+	e->ctx.cfg.max_lifetime = 86400;
+	fake_env_start(e);
+	CHECK_EQ(store_restore(e->s), 4);
+	CHECK(store_lease_left(e->s, store_find(e->s, TCP, 100, NULL)) >= UINT32_MAX - 5);
+	CHECK(store_lease_left(e->s, store_find(e->s, UDP, 101, NULL)) <= 86400);
+	CHECK(store_lease_left(e->s, store_find(e->s, UDP, 102, NULL)) <= 86400);
+	CHECK(store_lease_left(e->s, store_find(e->s, UDP, 102, NULL)) > 86000);
+	CHECK_EQ(store_lease_left(e->s, store_find(e->s, TCP, 103, NULL)), 0);
+	/* and the rewritten file says so */
+	CHECK(fake_env_read_lease(e, text, sizeof(text)) > 0);
+	CHECK(strstr(text, "NATPMP") != NULL && strstr(text, " 0 ") != NULL);
+	fake_env_free(e);
+}
+
+/* --- miniupnpd's lease file (issue 15: migrate without losing a mapping) */
+
+TEST(lease_parse_miniupnpd_both_forms)
+{
+	struct lease_record r;
+	const int64_t now = 1800000000;
+	char a[INET6_ADDRSTRLEN];
+
+#define MP(s) lease_parse_miniupnpd(s, strlen(s), now, &r)
+	/* the classic form, as upnpc's mapping leaves it */
+	CHECK_EQ(MP("TCP:8000:192.168.1.10:9000:1800003600:libminiupnpc"), 0);
+	CHECK_EQ(r.op, '+');
+	CHECK_EQ(r.m.proto, IPPROTO_TCP);
+	CHECK_EQ(r.m.eport, 8000);
+	CHECK_STR(addr_str(r.m.iaddr, a, sizeof(a)), "192.168.1.10");
+	CHECK_EQ(r.m.iport, 9000);
+	CHECK(addr_is_any(r.m.rhost));
+	CHECK_EQ(r.expiry_wall, 1800003600);
+	CHECK_STR(r.m.desc, "libminiupnpc");
+	CHECK_EQ(r.owner.proto, OWNER_UPNP);
+	CHECK(addr_eq(&r.owner.addr, r.m.iaddr));
+	CHECK(r.m.enabled);
+	/* the form with the remote host */
+	CHECK_EQ(MP("udp:8001:203.0.113.9:192.168.1.11:9001:0:game: with colons "), 0);
+	CHECK_EQ(r.m.proto, IPPROTO_UDP);
+	CHECK_STR(addr_str(r.m.rhost, a, sizeof(a)), "203.0.113.9");
+	CHECK_STR(addr_str(r.m.iaddr, a, sizeof(a)), "192.168.1.11");
+	CHECK_EQ(r.m.iport, 9001);
+	CHECK_EQ(r.expiry_wall, 0);		/* permanent */
+	CHECK_STR(r.m.desc, "game: with colons");	/* trimmed, as miniupnpd reads it */
+	/* ... with no remote host, empty or '*' */
+	CHECK_EQ(MP("TCP:8002::192.168.1.12:9002:1800000100:x"), 0);
+	CHECK(addr_is_any(r.m.rhost));
+	CHECK_EQ(r.m.iport, 9002);
+	CHECK_EQ(MP("TCP:8002:*:192.168.1.12:9002:1800000100:x"), 0);
+	CHECK(addr_is_any(r.m.rhost));
+	/* seconds left (LEASEFILE_USE_REMAINING_TIME) */
+	CHECK_EQ(MP("TCP:8003:192.168.1.10:9003:600:left"), 0);
+	CHECK_EQ(r.expiry_wall, now + 600);
+	/* miniupnpd's NAT-PMP mappings stay NAT-PMP ones; an empty description */
+	CHECK_EQ(MP("UDP:8004:192.168.1.10:8004:1800000600:NAT-PMP 8004 udp"), 0);
+	CHECK_EQ(r.owner.proto, OWNER_NATPMP);
+	CHECK_EQ(MP("UDP:8005:192.168.1.10:8005:0:"), 0);
+	CHECK_STR(r.m.desc, "");
+	/* raw control bytes of old versions become '?' */
+	CHECK_EQ(MP("UDP:8006:192.168.1.10:8006:0:a\tb\x01" "c"), 0);
+	CHECK_STR(r.m.desc, "a?b?c");	/* a TAB too, as the store would */
+#undef MP
+}
+
+TEST(lease_parse_miniupnpd_rejects_hostile_lines)
+{
+	static const char *const bad[] = {
+		"", ":", "TCP", "TCP:8000", "TCP:8000:192.168.1.10", "TCP:8000:192.168.1.10:9000",
+		"TCP:8000:192.168.1.10:9000:0",		/* no ':' before DESC */
+		"ICMP:8000:192.168.1.10:9000:0:x", "TCP:0:192.168.1.10:9000:0:x",
+		"TCP:65536:192.168.1.10:9000:0:x", "TCP:-1:192.168.1.10:9000:0:x",
+		"TCP:8000:192.168.1.10:0:0:x", "TCP:8000:192.168.1.10:70000:0:x",
+		"TCP:8000:192.168.1.10:9000:4294967296:x", "TCP:8000:192.168.1.10:9000:-5:x",
+		"TCP:8000:192.168.1.10:9000:12abc:x", "TCP:8000:999.1.1.1:9000:0:x",
+		"TCP:8000:host.example:9000:0:x", "TCP:8000::9000:0:x",
+		"TCP:8000:1.2.3:192.168.1.10:9000:0:x",	/* bad remote host */
+		"TCP:8000:203.0.113.9:192.168.1.10:0:0:x", "TCP:8000:203.0.113.9:192.168.1.10:9000:x:x",
+		"TCP: 8000:192.168.1.10:9000:0:x", "+ TCP:8000:192.168.1.10:9000:0:x",
+	};
+	struct lease_record r;
+	size_t i;
+	/* a NUL in the description is damage */
+	static const char nul[] = "TCP:8000:192.168.1.10:9000:0:a\0b";
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		if (lease_parse_miniupnpd(bad[i], strlen(bad[i]), 1800000000, &r) == 0) {
+			printf("    accepted: %s\n", bad[i]);
+			CHECK(!"a hostile miniupnpd line is refused");
+		}
+	}
+	CHECK_EQ(lease_parse_miniupnpd(nul, sizeof(nul) - 1, 1800000000, &r), -1);
+}
+
+/* A miniupnpd file at lease_file: its unexpired mappings are restored
+ * through the same policy as any replay, and the file becomes igdd's
+ * journal, the original kept as FILE.miniupnpd only until then. */
+TEST(lease_migrates_from_miniupnpd)
+{
+	struct fake_env *e = fake_env_new(true);
+	char text[2048], orig[128];
+	int64_t now = time_wall();
+
+	str_printf(text, sizeof(text),
+		   "TCP:8000:192.168.1.10:9000:%lld:libminiupnpc\n"
+		   "UDP:8001:203.0.113.9:192.168.1.11:9001:0:with remote host\n"
+		   "UDP:8002:192.168.1.10:8002:%lld:NAT-PMP 8002 udp\n"
+		   "TCP:8003:192.168.1.10:9003:%lld:expired\n"
+		   "TCP:8004:198.51.100.99:9004:0:not a LAN host\n"
+		   "garbage line\n"
+		   "TCP:8005:192.168.1.10:9005:600:remaining time\n"
+		   "TCP:8006:192.168.1.10:9006:0:torn",
+		   (long long)(now + 3600), (long long)(now + 60), (long long)(now - 10));
+	write_file(e->ctx.cfg.lease_file, text);
+	str_printf(orig, sizeof(orig), "%s.miniupnpd", e->ctx.cfg.lease_file);
+	fake_env_start(e);
+	CHECK_EQ(store_restore(e->s), 4);
+	CHECK(store_find(e->s, TCP, 8000, NULL) != NULL);
+	{
+		struct in6_addr rh = fake_addr("203.0.113.9");
+		CHECK(store_find(e->s, UDP, 8001, &rh) != NULL);
+	}
+	CHECK_EQ(store_find(e->s, UDP, 8002, NULL)->owner->proto, OWNER_NATPMP);
+	CHECK(store_find(e->s, TCP, 8003, NULL) == NULL);	/* expired */
+	CHECK(store_find(e->s, TCP, 8004, NULL) == NULL);	/* policy */
+	CHECK(store_lease_left(e->s, store_find(e->s, TCP, 8005, NULL)) <= 600);
+	CHECK(store_find(e->s, TCP, 8006, NULL) == NULL);	/* torn */
+	CHECK_EQ(e->fw.n_kernel, 4);
+	/* converted: igdd's journal, the original gone */
+	CHECK(fake_env_read_lease(e, text, sizeof(text)) > 0);
+	CHECK(text[0] == '#');
+	CHECK(strstr(text, "\n+ TCP 8000 :: 192.168.1.10 9000 ") != NULL);
+	CHECK(strstr(text, "TCP:") == NULL);
+	CHECK(access(orig, F_OK) < 0);
+	/* and read back as such */
+	fake_env_restart(e);
+	CHECK_EQ(store_restore(e->s), 4);
+	fake_env_free(e);
+}
+
+/* The conversion cannot be written (a full disk): the original stays as
+ * it was, nothing is appended to it, and the mappings are served; the
+ * next rewrite that succeeds converts it. */
+TEST(lease_migration_waits_for_a_good_write)
+{
+	struct fake_env *e = fake_env_new(true);
+	char text[2048];
+	struct rlimit saved;
+	struct mapping r;
+
+	str_printf(text, sizeof(text), "TCP:8000:192.168.1.10:9000:0:kept\n");
+	write_file(e->ctx.cfg.lease_file, text);
+	fake_env_start(e);
+	disk_full(true, &saved);
+	CHECK_EQ(store_restore(e->s), 1);
+	r = fake_req(TCP, 8100, "192.168.1.10", 8100, "new", OWNER_UPNP);
+	CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_OK);
+	disk_full(false, &saved);
+	CHECK(fake_env_read_lease(e, text, sizeof(text)) > 0);
+	CHECK(strcmp(text, "TCP:8000:192.168.1.10:9000:0:kept\n") == 0);
+	r = fake_req(TCP, 8101, "192.168.1.10", 8101, "newer", OWNER_UPNP);
+	CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_OK);
+	CHECK(fake_env_read_lease(e, text, sizeof(text)) > 0);
+	CHECK(strstr(text, "+ TCP 8000 ") != NULL && strstr(text, "+ TCP 8100 ") != NULL &&
+	      strstr(text, "+ TCP 8101 ") != NULL);
+	fake_env_free(e);
+}
+
+/* A crash after the journal replaced the original but before the copy
+ * was removed: the copy goes at the next start. */
+TEST(lease_migration_leftover_copy_removed)
+{
+	struct fake_env *e = fake_env_new(true);
+	char orig[128];
+
+	write_file(e->ctx.cfg.lease_file,
+		   "+ TCP 100 :: 192.168.1.10 100 0 1 UPNP 192.168.1.10 000000000000000000000000 1 ok\n");
+	str_printf(orig, sizeof(orig), "%s.miniupnpd", e->ctx.cfg.lease_file);
+	write_file(orig, "TCP:100:192.168.1.10:100:0:old\n");
+	fake_env_start(e);
+	CHECK(access(orig, F_OK) < 0);
+	CHECK_EQ(store_restore(e->s), 1);
 	fake_env_free(e);
 }

@@ -89,6 +89,14 @@ TEST(natpmp_external_address_layout)
 	fake_env_free(e);
 }
 
+/* Datagrams of UDP 5351 dropped as malformed, both protocols. */
+static uint64_t
+malformed(const struct fake_env *e)
+{
+	return counters_drops(&e->ctx.counters, CTR_NATPMP, CTR_DROP_MALFORMED) +
+	       counters_drops(&e->ctx.counters, CTR_PCP, CTR_DROP_MALFORMED);
+}
+
 TEST(natpmp_short_and_response_datagrams)
 {
 	struct fake_env *e = env();
@@ -99,12 +107,12 @@ TEST(natpmp_short_and_response_datagrams)
 	CHECK_EQ(ask(e, C1, req, 1, resp, &rl), -1);
 	CHECK_EQ(rl, 0);
 	CHECK_EQ(ask(e, C1, req, 0, resp, &rl), -1);
-	CHECK_EQ(e->ctx.stats.dropped_malformed, 2);
+	CHECK_EQ(malformed(e), 2);
 	/* A map request shorter than 12 bytes is dropped and counted. */
 	map_req(req, NATPMP_OP_MAP_TCP, 80, 80, 3600);
 	CHECK_EQ(ask(e, C1, req, 11, resp, &rl), -1);
 	CHECK_EQ(ask(e, C1, req, 4, resp, &rl), -1);
-	CHECK_EQ(e->ctx.stats.dropped_malformed, 4);
+	CHECK_EQ(malformed(e), 4);
 	CHECK_EQ(store_count(e->s), 0);
 	/* §3.5: opcodes >= 128 are responses: ignored, not answered. */
 	req[1] = 128;
@@ -298,8 +306,8 @@ TEST(natpmp_result_codes_refused_network_resources)
 	CHECK_EQ(get16(resp + 2), NATPMP_REFUSED);
 	CHECK_EQ(get32(resp + 12), 0);
 	/* Permission rules deny every port to C2: result 2. */
-	CHECK_EQ(conf_parse_perm(&rules[0], "deny 0-65535 192.168.1.11/32 0-65535", msg, sizeof(msg)), 0);
-	CHECK_EQ(conf_parse_perm(&rules[1], "allow 0-65535 0.0.0.0/0 0-65535", msg, sizeof(msg)), 0);
+	CHECK_EQ(perm_parse(&rules[0], "deny 0-65535 192.168.1.11/32 0-65535", msg, sizeof(msg)), 0);
+	CHECK_EQ(perm_parse(&rules[1], "allow 0-65535 0.0.0.0/0 0-65535", msg, sizeof(msg)), 0);
 	e->ctx.cfg.perms = rules;
 	e->ctx.cfg.n_perms = 2;
 	map_req(req, NATPMP_OP_MAP_TCP, 2222, 2222, 60);

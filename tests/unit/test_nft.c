@@ -276,6 +276,32 @@ TEST(nft_add_batch_framing_and_roundtrip)
 	nft_batch_free(&bt);
 }
 
+/* Issue 14, finding 6: an element timeout the kernel would refuse
+ * (2^64 ns or more: ERANGE for the whole transaction) is never sent. */
+TEST(nft_element_timeout_is_bounded)
+{
+	struct nft_layout l;
+	struct nft_batch bt;
+	struct mapping m;
+	const struct mapping *one[1] = { &m };
+	struct parsed p;
+	struct flat f;
+	uint64_t now = 1000000;
+
+	mk_layout(&l, false, true);
+	mk_mapping(&m, IPPROTO_TCP, 8000, "192.168.77.10", 9000, NULL);
+	m.expires = now + 600ull * 365 * 86400 * 1000;	/* 600 years */
+	CHECK_EQ(nft_batch_start(&bt, 100), 0);
+	CHECK_EQ(nft_msg_elems(&bt, &l, NFT_SET_DNAT4, NFT_MSG_NEWSETELEM, one, 1, now), 0);
+	nft_batch_finish(&bt);
+	flatten(&bt, &f);
+	CHECK_EQ(parse_elems(nth_msg(&f, 1), &p), 0);
+	CHECK_EQ(p.timeout, NFT_TIMEOUT_MAX_MS);
+	CHECK(p.timeout < UINT64_MAX / 1000000);	/* the kernel's limit, in ms */
+	free(f.buf);
+	nft_batch_free(&bt);
+}
+
 TEST(nft_del_restricted_integrated)
 {
 	struct nft_layout l;

@@ -129,7 +129,7 @@ TEST(pcp_drop_short_and_responses)
 	req[0] = 2;
 	CHECK_EQ(ask(e, C1, req, 1, resp, &rl), -1);
 	CHECK_EQ(rl, 0);
-	CHECK_EQ(e->ctx.stats.dropped_malformed, 1);
+	CHECK_EQ(counters_drops(&e->ctx.counters, CTR_PCP, CTR_DROP_MALFORMED), 1);
 	/* R bit set: silently dropped (§8.3). */
 	hdr(req, PCP_R_BIT | PCP_OP_MAP, 0, C1);
 	CHECK_EQ(ask(e, C1, req, 24, resp, &rl), 0);
@@ -376,8 +376,8 @@ TEST(pcp_map_quota_resources_permission)
 	n = map(req, C2, NONCE_A, IPPROTO_TCP, 8202, 8202, 600, NULL);
 	CHECK_EQ(result(e, C2, req, n, resp, &rl), PCP_NO_RESOURCES);
 	CHECK_EQ(get32(resp + 4), PCP_SHORT_LIFETIME);
-	CHECK_EQ(conf_parse_perm(&rules[0], "deny 0-65535 192.168.1.11/32 0-65535", msg, sizeof(msg)), 0);
-	CHECK_EQ(conf_parse_perm(&rules[1], "allow 0-65535 0.0.0.0/0 0-65535", msg, sizeof(msg)), 0);
+	CHECK_EQ(perm_parse(&rules[0], "deny 0-65535 192.168.1.11/32 0-65535", msg, sizeof(msg)), 0);
+	CHECK_EQ(perm_parse(&rules[1], "allow 0-65535 0.0.0.0/0 0-65535", msg, sizeof(msg)), 0);
 	e->ctx.cfg.perms = rules;
 	e->ctx.cfg.n_perms = 2;
 	n = map(req, C2, NONCE_A, IPPROTO_TCP, 8203, 8203, 600, NULL);

@@ -36,8 +36,7 @@ free_rules(struct perm_rule *r, unsigned n)
 	unsigned i;
 
 	for (i = 0; i < n; i++)
-		if (r[i].has_regex)
-			regfree(&r[i].regex);
+		perm_rule_free(&r[i]);
 }
 
 TEST(perm_no_rules_allow)
@@ -70,18 +69,30 @@ TEST(perm_first_match_wins)
 	free_rules(r, 3);
 }
 
-TEST(perm_default_deny_with_rules)
+/* miniupnpd's semantics (check_upnp_rule_against_permissions()): a
+ * request that no rule matches is allowed; a final catch-all deny is
+ * what refuses the rest. */
+TEST(perm_no_match_allows_final_deny_refuses)
 {
-	struct perm_rule r[1];
+	struct perm_rule r[2];
 	struct in6_addr a = fake_addr("192.168.1.10"), b = fake_addr("10.0.0.5");
 
 	rule(&r[0], true, 1024, 65535, "192.168.1.0", 24, 1024, 65535, NULL);
 	CHECK(perm_allowed(r, 1, 1024, &a, 1024, ""));
-	CHECK(!perm_allowed(r, 1, 1023, &a, 1024, ""));	/* eport below */
-	CHECK(!perm_allowed(r, 1, 2000, &a, 80, ""));	/* iport below */
-	CHECK(!perm_allowed(r, 1, 2000, &b, 2000, ""));	/* other network */
-	CHECK_EQ(perm_match(r, 1, 2000, &b, 2000, ""), -1);
-	free_rules(r, 1);
+	CHECK_EQ(perm_match(r, 1, 1023, &a, 1024, ""), -1);	/* eport below */
+	CHECK(perm_allowed(r, 1, 1023, &a, 1024, ""));
+	CHECK_EQ(perm_match(r, 1, 2000, &a, 80, ""), -1);	/* iport below */
+	CHECK(perm_allowed(r, 1, 2000, &a, 80, ""));
+	CHECK_EQ(perm_match(r, 1, 2000, &b, 2000, ""), -1);	/* other network */
+	CHECK(perm_allowed(r, 1, 2000, &b, 2000, ""));
+	/* with "deny 0-65535 0.0.0.0/0 0-65535" last, the rest is denied */
+	rule(&r[1], false, 0, 65535, "0.0.0.0", 0, 0, 65535, NULL);
+	CHECK(perm_allowed(r, 2, 1024, &a, 1024, ""));
+	CHECK(!perm_allowed(r, 2, 1023, &a, 1024, ""));
+	CHECK(!perm_allowed(r, 2, 2000, &a, 80, ""));
+	CHECK(!perm_allowed(r, 2, 2000, &b, 2000, ""));
+	CHECK_EQ(perm_match(r, 2, 2000, &b, 2000, ""), 1);
+	free_rules(r, 2);
 }
 
 TEST(perm_masks_and_single_hosts)
@@ -127,17 +138,19 @@ TEST(perm_regex_on_description)
 
 TEST(perm_ipv6_clients)
 {
-	struct perm_rule r[2];
+	struct perm_rule r[3];
 	struct in6_addr v6 = fake_addr("2001:db8::5");
 
-	/* IPv4 rules, even /0, do not cover IPv6 clients: with no IPv6 (or
-	 * mac=) rule at all, an IPv6 client is allowed, as by miniupnpd,
-	 * which applies no rules to IPv6 */
-	rule(&r[0], false, 0, 65535, "192.168.0.0", 16, 0, 65535, NULL);
-	rule(&r[1], false, 0, 65535, "0.0.0.0", 0, 0, 65535, NULL);
-	CHECK(perm_allowed(r, 2, 1000, &v6, 1000, ""));
-	CHECK_EQ(perm_match(r, 2, 80, &v6, 1000, ""), -1);
-	free_rules(r, 2);
+	/* IPv4 rules, even /0, do not cover IPv6 clients (a pinhole): no
+	 * rule matches and the request is allowed, as by miniupnpd, which
+	 * checks no rules for IPv6; an IPv6 rule does cover it */
+	rule(&r[0], true, 0, 65535, "192.168.0.0", 16, 0, 65535, NULL);
+	rule(&r[1], true, 80, 80, "0.0.0.0", 0, 0, 65535, NULL);
+	rule(&r[2], false, 0, 65535, "0.0.0.0", 0, 0, 65535, NULL);
+	CHECK(perm_allowed(r, 3, 1000, &v6, 1000, ""));
+	CHECK_EQ(perm_match(r, 3, 1000, &v6, 1000, ""), -1);
+	CHECK_EQ(perm_match(r, 3, 80, &v6, 1000, ""), -1);
+	free_rules(r, 3);
 }
 
 TEST(perm_next_boundary)
@@ -163,9 +176,9 @@ TEST(perm_regex_from_parser_ignores_case)
 	char msg[256];
 
 	memset(r, 0, sizeof(r));
-	CHECK_EQ(conf_parse_perm(&r[0], "allow 1024-65535 192.168.1.0/24 1024-65535 \"^game\"",
+	CHECK_EQ(perm_parse(&r[0], "allow 1024-65535 192.168.1.0/24 1024-65535 \"^game\"",
 				 msg, sizeof(msg)), 0);
-	CHECK_EQ(conf_parse_perm(&r[1], "deny 0-65535 0.0.0.0/0 0-65535", msg, sizeof(msg)), 0);
+	CHECK_EQ(perm_parse(&r[1], "deny 0-65535 0.0.0.0/0 0-65535", msg, sizeof(msg)), 0);
 	CHECK(r[0].has_regex);
 	CHECK(perm_allowed(r, 2, 4000, &a, 4000, "game server"));
 	CHECK(perm_allowed(r, 2, 4000, &a, 4000, "GAME server"));
@@ -190,4 +203,56 @@ TEST(perm_regex_from_config_line_ignores_case)
 	CHECK(perm_allowed(cfg.perms, cfg.n_perms, 6881, &a, 6881, "qTORRENT"));
 	CHECK(!perm_allowed(cfg.perms, cfg.n_perms, 6881, &a, 6881, "bit-t0rrent"));
 	conf_free(&cfg);
+}
+
+/* Rules parsed from text, for the policy of a whole set. */
+static unsigned
+parse_rules(struct perm_rule *r, const char *const *text)
+{
+	char msg[256];
+	unsigned n;
+
+	for (n = 0; text[n] != NULL; n++)
+		if (perm_parse(&r[n], text[n], msg, sizeof(msg)) < 0)
+			abort();
+	return n;
+}
+
+TEST(perm_policy_of_a_rule_set)
+{
+	static const char *const open_end[] = { "allow 1024-65535 192.168.1.0/24 1024-65535",
+						"deny 0-1023 0.0.0.0/0 0-65535", NULL };
+	static const char *const closed[] = { "allow 1024-65535 192.168.1.0/24 1024-65535",
+					      "deny 0-65535 0.0.0.0/0 0-65535", NULL };
+	static const char *const openwrt[] = { "deny 21 192.168.1.0/24 21",
+					       "allow 1024-65535 192.168.1.0/24 1024-65535",
+					       "deny 1-65535 0.0.0.0/0 1-65535", NULL };
+	static const char *const deny_all[] = { "deny 22 0.0.0.0/0 0-65535",
+						"deny 0-65535 0.0.0.0/0 0-65535",
+						"allow 1024-65535 0.0.0.0/0 1024-65535", NULL };
+	static const char *const not_catchall[] = { "deny 0-65535 0.0.0.0/0 0-65535 \"x\"",
+						    "deny 0-65535 10.0.0.0/8 0-65535",
+						    "deny 2-65535 0.0.0.0/0 0-65535", NULL };
+	struct perm_rule r[4];
+	unsigned n, k = 99;
+
+	CHECK_EQ(perm_policy(NULL, 0, &k), PERM_POLICY_NONE);
+	n = parse_rules(r, open_end);
+	CHECK_EQ(perm_policy(r, n, &k), PERM_POLICY_OPEN_END);
+	free_rules(r, n);
+	n = parse_rules(r, closed);
+	CHECK_EQ(perm_policy(r, n, &k), PERM_POLICY_CLOSED);
+	CHECK_EQ(k, 1);
+	free_rules(r, n);
+	n = parse_rules(r, openwrt);
+	CHECK_EQ(perm_policy(r, n, &k), PERM_POLICY_CLOSED);
+	CHECK_EQ(k, 2);
+	free_rules(r, n);
+	n = parse_rules(r, deny_all);
+	CHECK_EQ(perm_policy(r, n, &k), PERM_POLICY_DENY_ALL);
+	CHECK_EQ(k, 1);
+	free_rules(r, n);
+	n = parse_rules(r, not_catchall);	/* a regex, a prefix, port 1 left out */
+	CHECK_EQ(perm_policy(r, n, &k), PERM_POLICY_OPEN_END);
+	free_rules(r, n);
 }

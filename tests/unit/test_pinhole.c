@@ -168,7 +168,7 @@ add_rule(struct config *cfg, const char *text)
 	char msg[256];
 
 	cfg->perms = realloc(cfg->perms, (cfg->n_perms + 1) * sizeof(*cfg->perms));
-	if (cfg->perms == NULL || conf_parse_perm(&cfg->perms[cfg->n_perms], text, msg, sizeof(msg)) < 0)
+	if (cfg->perms == NULL || perm_parse(&cfg->perms[cfg->n_perms], text, msg, sizeof(msg)) < 0)
 		abort();
 	cfg->n_perms++;
 }
@@ -328,11 +328,11 @@ TEST(pinhole_rule_syntax)
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(bad); i++)
-		CHECK_EQ(conf_parse_perm(&r, bad[i], msg, sizeof(msg)), -1);
-	CHECK_EQ(conf_parse_perm(&r, "deny 0-65535 2001:db8:1:2:3::/48 22", msg, sizeof(msg)), 0);
+		CHECK_EQ(perm_parse(&r, bad[i], msg, sizeof(msg)), -1);
+	CHECK_EQ(perm_parse(&r, "deny 0-65535 2001:db8:1:2:3::/48 22", msg, sizeof(msg)), 0);
 	CHECK(r.v6 && r.plen6 == 48 && !r.allow);
 	CHECK(addr_eq(&r.addr6, (struct in6_addr[]){ fake_addr("2001:db8:1::") }));
-	CHECK_EQ(conf_parse_perm(&r, "allow 1-2 MAC=AA:bb:cc:dd:ee:ff 3", msg, sizeof(msg)), 0);
+	CHECK_EQ(perm_parse(&r, "allow 1-2 MAC=AA:bb:cc:dd:ee:ff 3", msg, sizeof(msg)), 0);
 	CHECK(r.has_mac && r.mac[0] == 0xaa && r.mac[5] == 0xff);
 }
 
@@ -362,6 +362,7 @@ fc_call(struct fake_env *e, const char *requester, const char *action, const cha
 	c.env = &env;
 	c.out = out;
 	c.requester = fake_addr(requester);
+	c.version = 2;
 	return igd_dispatch(&c, action);
 }
 

@@ -157,5 +157,14 @@ TEST(soap_parse_action_header)
 	CHECK_RC(PA("urn:schemas-upnp-org:service:X:1#"), -1);
 	CHECK_RC(PA("urn:schemas-upnp-org:service:X:abc#A"), -1);
 	CHECK_RC(PA("urn:other:service:X:1#A"), -1);
+	CHECK(!h.control);
+	/* UDA 1.0's control namespace: QueryStateVariable */
+	CHECK_RC(PA("\"urn:schemas-upnp-org:control-1-0#QueryStateVariable\""), 0);
+	CHECK(h.control);
+	CHECK_STR(h.action, "QueryStateVariable");
+	CHECK_STR(h.type, "");
+	CHECK_RC(PA("urn:schemas-upnp-org:control-1-0#"), -1);
+	CHECK_RC(PA("urn:schemas-upnp-org:control-1-0"), -1);
+	CHECK_RC(PA("urn:schemas-upnp-org:control-1-0#a:b"), -1);
 #undef PA
 }

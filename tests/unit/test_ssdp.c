@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ctx.h"
+#include "desc.h"
 #include "ssdp.h"
 #include "unit.h"
 
@@ -86,7 +87,7 @@ static size_t
 match(struct igdd_ctx *ctx, const char *st, struct collect *c)
 {
 	memset(c, 0, sizeof(*c));
-	return ssdp_match(ctx, st, strlen(st), collect, c);
+	return ssdp_match(ctx, desc_igd_version(ctx), st, strlen(st), collect, c);
 }
 
 TEST(ssdp_match_targets)
@@ -99,7 +100,7 @@ TEST(ssdp_match_targets)
 	memset(&ctx, 0, sizeof(ctx));
 	str_copy(ctx.uuid, sizeof(ctx.uuid), "3d3cec3a-8cf0-11e0-98ee-001a6bd2d07b");
 	/* 3 + 2d + k = 3 + 4 + 3 */
-	CHECK_EQ(ssdp_targets(&ctx, t), 10);
+	CHECK_EQ(ssdp_targets(&ctx, 2, t), 10);
 	CHECK_EQ(match(&ctx, "ssdp:all", &c), 10);
 	CHECK_EQ(match(&ctx, "upnp:rootdevice", &c), 1);
 	CHECK_STR(c.usn[0], "uuid:3d3cec3a-8cf0-11e0-98ee-001a6bd2d07b::upnp:rootdevice");
@@ -123,10 +124,48 @@ TEST(ssdp_match_targets)
 	memset(colons, ':', 1400);
 	colons[1400] = '\0';
 	CHECK_EQ(match(&ctx, colons, &c), 0);
-	CHECK_EQ(ssdp_match(&ctx, "ssdp:all\0x", 10, collect, &c), 0);
+	CHECK_EQ(ssdp_match(&ctx, 2, "ssdp:all\0x", 10, collect, &c), 0);
 	ctx.cfg.force_igd_desc_v1 = true;
 	CHECK_EQ(match(&ctx, "urn:schemas-upnp-org:device:InternetGatewayDevice:2", &c), 0);
 	CHECK_EQ(match(&ctx, "urn:schemas-upnp-org:device:InternetGatewayDevice:1", &c), 1);
+}
+
+/* A control point that fails on IGD:2 (by its USER-AGENT) is answered as
+ * an IGD:1 device, as its descriptions will say; others get IGD:2. */
+TEST(ssdp_igd1_by_user_agent)
+{
+	static const char msearch[] =
+		"M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\n"
+		"MAN: \"ssdp:discover\"\r\nMX: 1\r\nST: ssdp:all\r\n"
+		"USER-AGENT: Microsoft-Windows/10.0 UPnP/1.0\r\n\r\n";
+	struct igdd_ctx ctx;
+	struct ssdp_request r;
+	struct collect c;
+	unsigned ver;
+	int i;
+
+	memset(&ctx, 0, sizeof(ctx));
+	str_copy(ctx.uuid, sizeof(ctx.uuid), "3d3cec3a-8cf0-11e0-98ee-001a6bd2d07b");
+	ctx.cfg.igd_v1_by_user_agent = true;
+	CHECK_EQ(ssdp_parse(msearch, sizeof(msearch) - 1, &r), 0);
+	CHECK(r.user_agent != NULL && r.user_agent_len == 31);
+	ver = desc_igd_version_for(&ctx, r.user_agent, r.user_agent_len);
+	CHECK_EQ(ver, 1);
+	memset(&c, 0, sizeof(c));
+	CHECK_EQ(ssdp_match(&ctx, ver, "ssdp:all", 8, collect, &c), 10);
+	for (i = 0; i < 10; i++)
+		CHECK(strstr(c.st[i], ":2") == NULL);
+	memset(&c, 0, sizeof(c));
+	CHECK_EQ(ssdp_match(&ctx, ver, "urn:schemas-upnp-org:device:InternetGatewayDevice:2", 51,
+			    collect, &c), 0);
+	/* the key off: IGD:2 for everyone */
+	ctx.cfg.igd_v1_by_user_agent = false;
+	CHECK_EQ(desc_igd_version_for(&ctx, r.user_agent, r.user_agent_len), 2);
+	/* no USER-AGENT: IGD:2 */
+	ctx.cfg.igd_v1_by_user_agent = true;
+	CHECK_EQ(ssdp_parse("M-SEARCH * HTTP/1.1\r\nST: ssdp:all\r\n\r\n", 38, &r), 0);
+	CHECK(r.user_agent == NULL);
+	CHECK_EQ(desc_igd_version_for(&ctx, r.user_agent, r.user_agent_len), 2);
 }
 
 TEST(ssdp_max_age_bounds)
@@ -137,64 +176,3 @@ TEST(ssdp_max_age_bounds)
 	CHECK_EQ(ssdp_max_age(4000000000u), 86400);
 }
 
-/* The limiter counts answers: ssdp:all (10 answers) uses a whole budget of
- * 10, refills at rate per second, and sources do not share a bucket. */
-TEST(ssdp_rl_counts_answers)
-{
-	struct ssdp_rl *rl = calloc(1, sizeof(*rl));
-	uint32_t a = htonl(0xc0a8010a), b = htonl(0xc0a8010b);
-
-	if (rl == NULL)
-		return;
-	ssdp_rl_init(rl, 10);
-	CHECK_EQ(ssdp_rl_take(rl, a, 10, 1000), 10);	/* a full bucket */
-	CHECK_EQ(ssdp_rl_take(rl, a, 10, 1000), 0);	/* empty: nothing */
-	CHECK_EQ(ssdp_rl_take(rl, a, 1, 1050), 0);	/* 0.5 answer refilled */
-	CHECK_EQ(ssdp_rl_take(rl, a, 1, 1100), 1);	/* 1 after 100 ms */
-	CHECK_EQ(ssdp_rl_take(rl, b, 10, 1100), 10);	/* b is not a's */
-	CHECK_EQ(ssdp_rl_take(rl, a, 10, 1600), 5);	/* in part: 5 of 10 */
-	CHECK_EQ(ssdp_rl_take(rl, a, 10, 99999), 10);	/* never more than rate */
-	CHECK_EQ(ssdp_rl_take(rl, a, 1, 99999), 0);
-	/* 200 ssdp:all searches in one second: at most 2 * rate answers. */
-	{
-		unsigned total = 0, i;
-
-		for (i = 0; i < 200; i++)
-			total += ssdp_rl_take(rl, b, 10, 200000 + i * 5);
-		CHECK(total >= 10 && total <= 20);
-	}
-	/* rate 0 = no limit */
-	ssdp_rl_init(rl, 0);
-	CHECK_EQ(ssdp_rl_take(rl, a, 10, 0), 10);
-	CHECK_EQ(ssdp_rl_take(rl, a, 10, 0), 10);
-	free(rl);
-}
-
-/* More sources than entries: busy entries are never reset by newcomers
- * (no fresh budget by rotating addresses); idle ones are reused. */
-TEST(ssdp_rl_eviction)
-{
-	struct ssdp_rl *rl = calloc(1, sizeof(*rl));
-	unsigned i, got = 0;
-
-	if (rl == NULL)
-		return;
-	ssdp_rl_init(rl, 10);
-	for (i = 0; i < SSDP_RL_SOURCES; i++)
-		CHECK_EQ(ssdp_rl_take(rl, htonl(0x0a000000 + i), 10, 5000), 10);
-	/* table full of empty buckets: a new source waits */
-	CHECK_EQ(ssdp_rl_take(rl, htonl(0x0b000001), 1, 5000), 0);
-	/* the first source is still known as empty, not reset */
-	CHECK_EQ(ssdp_rl_take(rl, htonl(0x0a000000), 10, 5000), 0);
-	/* rotating through 2x the table size in the same instant gets nothing */
-	for (i = 0; i < 2 * SSDP_RL_SOURCES; i++)
-		got += ssdp_rl_take(rl, htonl(0x0c000000 + i), 10, 5000);
-	CHECK_EQ(got, 0);
-	/* a second later every bucket is full again: entries are reusable */
-	CHECK_EQ(ssdp_rl_take(rl, htonl(0x0b000001), 10, 6000), 10);
-	CHECK_EQ(ssdp_rl_take(rl, htonl(0x0b000001), 1, 6000), 0);
-	/* an entry half refilled is still busy and keeps its count */
-	CHECK_EQ(ssdp_rl_take(rl, htonl(0x0a000001), 10, 6000), 10);
-	CHECK_EQ(ssdp_rl_take(rl, htonl(0x0a000001), 10, 6500), 5);
-	free(rl);
-}

@@ -171,13 +171,21 @@ TEST(store_expiry_refresh_moves_deadline)
 	fake_env_free(e);
 }
 
+/* Listeners: an addition or a refresh counts 1, a removal 100 (10),
+ * a refusal nothing. */
+static bool
+change_added(const struct store_change *ch)
+{
+	return ch->ev == STORE_EV_ADDED || ch->ev == STORE_EV_CHANGED || ch->ev == STORE_EV_RENEWED;
+}
+
 static void
-change_counter(void *arg, const struct mapping *m, bool added)
+change_counter(void *arg, const struct store_change *ch)
 {
 	struct igdd_ctx *ctx = arg;
 
-	(void)m;
-	ctx->system_update_id += added ? 1 : 100;
+	if (STORE_EV_IS_CHANGE(ch->ev))
+		ctx->system_update_id += change_added(ch) ? 1 : 100;
 }
 
 TEST(store_expiry_by_loop_timer)
@@ -197,10 +205,10 @@ TEST(store_expiry_by_loop_timer)
 }
 
 static void
-change_count_u(void *arg, const struct mapping *m, bool added)
+change_count_u(void *arg, const struct store_change *ch)
 {
-	(void)m;
-	*(unsigned *)arg += added ? 1 : 10;
+	if (STORE_EV_IS_CHANGE(ch->ev))
+		*(unsigned *)arg += change_added(ch) ? 1 : 10;
 }
 
 /* Every listener hears every change, and the list is bounded. */
@@ -524,16 +532,17 @@ TEST(store_pcp_nonce)
 TEST(store_permission_rules_apply)
 {
 	struct fake_env *e = fake_env_new(false);
-	struct perm_rule *rules = rules_new(2);
+	struct perm_rule *rules = rules_new(3);
 	struct mapping r = fake_req(TCP, 80, "192.168.1.10", 80, "web", OWNER_UPNP);
 
 	e->ctx.cfg.perms = rules;
-	e->ctx.cfg.n_perms = 2;
+	e->ctx.cfg.n_perms = 3;
 	rule_set(&rules[0], true, 1024, 65535, "192.168.1.0", 24);
 	rules[0].iport_min = 1024;
 	rule_set(&rules[1], true, 0, 65535, "192.168.1.0", 24);
 	rules[1].has_regex = true;
 	regcomp(&rules[1].regex, "^admin", REG_EXTENDED | REG_ICASE | REG_NOSUB);
+	rule_set(&rules[2], false, 0, 65535, "0.0.0.0", 0);	/* deny the rest */
 	fake_env_start(e);
 	CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_E_PERMISSION);	/* iport < 1024 */
 	CHECK(!store_permitted(e->s, 80, r.iaddr, 80, "web"));
@@ -546,7 +555,11 @@ TEST(store_permission_rules_apply)
 	r = fake_req(TCP, 2000, "192.168.1.10", 2000, "x", OWNER_UPNP);
 	CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_OK);
 	r = fake_req(TCP, 2001, "192.168.2.10", 2000, "x", OWNER_UPNP);
-	CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_E_PERMISSION);	/* default deny */
+	CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_E_PERMISSION);	/* the final deny */
+	/* without it, what no rule matches is allowed (miniupnpd) */
+	e->ctx.cfg.n_perms = 2;
+	CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_OK);
+	e->ctx.cfg.n_perms = 3;
 	fake_env_free(e);
 	regfree(&rules[1].regex);
 	free(rules);
@@ -1120,6 +1133,83 @@ TEST(store_restore_drops_non_lan_clients)
 	CHECK_EQ(store_restore(e->s), 1);
 	CHECK(store_find(e->s, TCP, 8000, NULL) != NULL);
 	CHECK(store_find(e->s, TCP, 8001, NULL) == NULL);
+	fake_env_free(e);
+}
+
+/* Issue 14, finding 6: a lease replayed at start is decided as a live
+ * request of today's configuration; what today's policy refuses is
+ * dropped (and logged), never installed.  The mappings are made under a
+ * lax configuration, which then gets stricter across a restart. */
+TEST(store_restore_obeys_todays_policy)
+{
+	struct fake_env *e = fake_env_new(true);
+	struct perm_rule *rules = rules_new(2);
+	struct mapping r;
+	struct in6_addr peer = fake_addr("198.51.100.7");
+	unsigned i;
+
+	e->ctx.cfg.max_lifetime = 0;
+	fake_env_start(e);
+	/* made with secure_mode=no: .11 maps a port to .10 */
+	r = fake_req(TCP, 5000, "192.168.1.10", 5000, "for another", OWNER_UPNP);
+	fake_owner(&r)->addr = fake_addr("192.168.1.11");
+	CHECK_EQ(store_add(e->s, &r, 3600, 0, NULL), ST_OK);
+	/* 5001 for a chosen peer to .10, 5001 for everyone else to .12 */
+	r = fake_req(TCP, 5001, "192.168.1.10", 5001, "split a", OWNER_UPNP);
+	r.rhost = &peer;
+	CHECK_EQ(store_add(e->s, &r, 3600, 0, NULL), ST_OK);
+	r = fake_req(TCP, 5001, "192.168.1.12", 5001, "split b", OWNER_UPNP);
+	CHECK_EQ(store_add(e->s, &r, 3600, 0, NULL), ST_OK);
+	/* four for .13, a port the rules will deny, one that will be in use */
+	for (i = 0; i < 4; i++) {
+		r = fake_req(UDP, (uint16_t)(6000 + i), "192.168.1.13", 6000, "quota", OWNER_UPNP);
+		CHECK_EQ(store_add(e->s, &r, 3600, 0, NULL), ST_OK);
+	}
+	r = fake_req(TCP, 7000, "192.168.1.14", 7000, "denied later", OWNER_UPNP);
+	CHECK_EQ(store_add(e->s, &r, 3600, 0, NULL), ST_OK);
+	r = fake_req(TCP, 7001, "192.168.1.14", 7001, "in use later", OWNER_UPNP);
+	CHECK_EQ(store_add(e->s, &r, 3600, 0, NULL), ST_OK);
+	/* a long NAT-PMP lease */
+	r = fake_req(UDP, 7002, "192.168.1.14", 7002, "long", OWNER_NATPMP);
+	CHECK_EQ(store_add(e->s, &r, 86400, 0, NULL), ST_OK);
+	/* a PCP THIRD_PARTY mapping: .15 for .16 */
+	r = fake_req(UDP, 7003, "192.168.1.16", 7003, "third party", OWNER_PCP);
+	fake_owner(&r)->addr = fake_addr("192.168.1.15");
+	CHECK_EQ(store_add(e->s, &r, 3600, STORE_F_THIRD_PARTY, NULL), ST_OK);
+	CHECK_EQ(store_count(e->s), 11);
+
+	/* today's configuration */
+	e->ctx.cfg.secure_mode = true;
+	e->ctx.cfg.pcp_allow_thirdparty = true;
+	e->ctx.cfg.max_mappings_per_client = 3;
+	e->ctx.cfg.max_lifetime = 600;
+	e->ctx.cfg.perms = rules;
+	e->ctx.cfg.n_perms = 2;
+	rule_set(&rules[0], false, 7000, 7000, "0.0.0.0", 0);
+	rule_set(&rules[1], true, 1024, 65535, "0.0.0.0", 0);
+	e->inuse[e->n_inuse++] = 7001;
+	fake_env_restart(e);
+	fake_fw_reset(&e->fw);
+	CHECK_EQ(store_restore(e->s), 1 + 3 + 1 + 1);
+	CHECK(store_find(e->s, TCP, 5000, NULL) == NULL);	/* secure mode */
+	CHECK(store_find(e->s, TCP, 5001, &peer) != NULL);	/* first in the file */
+	CHECK(store_find(e->s, TCP, 5001, NULL) == NULL);	/* would split the port */
+	CHECK(store_find(e->s, UDP, 6003, NULL) == NULL);	/* quota: 3 of 4 */
+	CHECK(store_find(e->s, UDP, 6002, NULL) != NULL);
+	CHECK(store_find(e->s, TCP, 7000, NULL) == NULL);	/* permission rules */
+	CHECK(store_find(e->s, TCP, 7001, NULL) == NULL);	/* port in use */
+	CHECK(store_lease_left(e->s, store_find(e->s, UDP, 7002, NULL)) <= 600);
+	CHECK(store_find(e->s, UDP, 7003, NULL) != NULL);	/* THIRD_PARTY allowed */
+	CHECK_EQ(e->fw.n_kernel, 6);				/* installed: those only */
+	CHECK(!fake_fw_has(&e->fw, TCP, 5000, 5000));
+	/* THIRD_PARTY no longer allowed: that one goes too */
+	e->ctx.cfg.pcp_allow_thirdparty = false;
+	fake_env_restart(e);
+	CHECK_EQ(store_restore(e->s), 5);
+	CHECK(store_find(e->s, UDP, 7003, NULL) == NULL);
+	e->ctx.cfg.perms = NULL;
+	e->ctx.cfg.n_perms = 0;
+	free(rules);
 	fake_env_free(e);
 }
 
