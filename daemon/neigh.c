@@ -19,6 +19,7 @@
 struct neigh_find {
 	const struct in6_addr *a;
 	uint8_t *mac;
+	unsigned *ifindex;
 	int found;
 };
 
@@ -34,7 +35,8 @@ attr_cb(const struct nlattr *attr, void *data)
 }
 
 int
-neigh_parse(const struct nlmsghdr *nlh, const struct in6_addr *a, uint8_t mac[6])
+neigh_parse(const struct nlmsghdr *nlh, const struct in6_addr *a, uint8_t mac[6],
+	    unsigned *ifindex)
 {
 	const struct nlattr *tb[NDA_MAX + 1] = { NULL };
 	const struct ndmsg *nd;
@@ -60,6 +62,7 @@ neigh_parse(const struct nlmsghdr *nlh, const struct in6_addr *a, uint8_t mac[6]
 	if (!addr_eq(&dst, a))
 		return 0;
 	memcpy(mac, mnl_attr_get_payload(tb[NDA_LLADDR]), 6);
+	*ifindex = (unsigned)nd->ndm_ifindex;
 	return 1;
 }
 
@@ -69,15 +72,15 @@ data_cb(const struct nlmsghdr *nlh, void *data)
 	struct neigh_find *f = data;
 
 	if (!f->found)
-		f->found = neigh_parse(nlh, f->a, f->mac);
+		f->found = neigh_parse(nlh, f->a, f->mac, f->ifindex);
 	return MNL_CB_OK;
 }
 
 int
-neigh_lookup(const struct in6_addr *a, uint8_t mac[6])
+neigh_lookup(const struct in6_addr *a, uint8_t mac[6], unsigned *ifindex)
 {
 	char buf[8192];
-	struct neigh_find f = { a, mac, 0 };
+	struct neigh_find f = { a, mac, ifindex, 0 };
 	struct mnl_socket *nl;
 	struct nlmsghdr *nlh;
 	struct ndmsg *nd;

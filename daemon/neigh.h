@@ -11,13 +11,16 @@
 #include <netinet/in.h>
 
 /* The MAC of a (v4-mapped for IPv4) from a usable neighbour entry
- * (reachable, stale, delay, probe or permanent).  0, or -1 when there is
+ * (reachable, stale, delay, probe or permanent), and the interface the
+ * entry is on (what places a link-local address).  0, or -1 when there is
  * none (never seen, failed, not Ethernet) or the table cannot be read. */
-int neigh_lookup(const struct in6_addr *a, uint8_t mac[6]);
+int neigh_lookup(const struct in6_addr *a, uint8_t mac[6], unsigned *ifindex);
 
 /* Pure part, for tests and the fuzzer: one RTM_NEWNEIGH message of a
- * dump; 1 when it is a usable entry for a (its MAC in mac), 0 when not. */
+ * dump; 1 when it is a usable entry for a (its MAC in mac, its interface
+ * in *ifindex), 0 when not. */
 struct nlmsghdr;
-int neigh_parse(const struct nlmsghdr *nlh, const struct in6_addr *a, uint8_t mac[6]);
+int neigh_parse(const struct nlmsghdr *nlh, const struct in6_addr *a, uint8_t mac[6],
+		unsigned *ifindex);
 
 #endif

@@ -133,7 +133,7 @@ struct store {
 /* pinholes (the section at the end) */
 static int pin_cmp(const struct ost_node *a, const struct ost_node *b);
 static struct st_node *pin_node(const struct store *s, uint16_t uid);
-static bool default_mac(void *arg, const struct in6_addr *a, uint8_t mac[6]);
+static bool default_mac(void *arg, const struct in6_addr *a, uint8_t mac[6], unsigned *ifindex);
 struct mapping;
 static enum store_result prepare_pin(const struct mapping *req, unsigned flags,
 				     struct mapping *cand, char *desc);
@@ -926,27 +926,57 @@ client_verdict(struct store *s, const struct mapping *m, bool fresh)
 	return ST_E_NOT_LAN;
 }
 
+/* The served LAN of an address: an IPv4 one by its network, an IPv6 one
+ * by the global or ULA prefix of a LAN interface; a link-local one (no
+ * prefix says where it is) by the interface the neighbour table has it
+ * on.  NULL: on no served LAN, or not known where. */
+static const struct lan_iface *
+lan_of(struct store *s, const struct in6_addr *a)
+{
+	uint8_t mac[6];
+	unsigned ifindex;
+
+	if (addr_is_v4(a))
+		return ctx_lan_for_addr(s->ctx, addr_to_v4(a));
+	if (!IN6_IS_ADDR_LINKLOCAL(a))
+		return ctx_lan_for_addr6(s->ctx, a, 0);
+	if (s->mac_cb == NULL || !s->mac_cb(s->mac_arg, a, mac, &ifindex))
+		return NULL;
+	return ctx_lan_by_ifindex(s->ctx, ifindex);
+}
+
 /* Two LANs stay apart: a requester creates, refreshes or deletes a
- * mapping only to an internal client on its own LAN interface, unless a
- * permission rule explicitly allows that client (the first rule that
- * matches is an allow: with no rules at all, the default "allow" is not
- * enough).  The administrator's static mappings are exempt; so is a
+ * mapping or pinhole only to an internal client on its own LAN interface,
+ * unless a permission rule explicitly allows that client (the first rule
+ * that matches is an allow: with no rules at all, the default "allow" is
+ * not enough; port: the mapping's external port, a pinhole's port).  The
+ * requester's LAN is that of its address, whatever the family (an IPv4
+ * requester may open a pinhole to an IPv6 host of its LAN, an IPv6 one
+ * map for an IPv4 host); a link-local requester's is where the neighbour
+ * table has it, and one the table does not know (lan_of()) is taken for
+ * another LAN's.  The administrator's static mappings are exempt; so is a
  * requester on no served LAN (a lease record whose LAN went: its client
  * was checked by client_verdict()). */
 static bool
-lans_apart(const struct store *s, const struct mapping *m, uint16_t eport,
+lans_apart(struct store *s, const struct mapping *m, uint16_t port,
 	   const struct in6_addr *requester)
 {
 	const struct lan_iface *li, *lr;
+	const uint8_t *mac = NULL;
 	int k;
 
-	if (is_static(m) || !addr_is_v4(requester) || !addr_is_v4(m->iaddr))
+	if (is_static(m) || (li = lan_of(s, m->iaddr)) == NULL)
 		return false;
-	li = ctx_lan_for_addr(s->ctx, addr_to_v4(m->iaddr));
-	lr = ctx_lan_for_addr(s->ctx, addr_to_v4(requester));
-	if (li == NULL || lr == NULL || li->ifindex == lr->ifindex)
+	lr = lan_of(s, requester);
+	if (lr == NULL && (s->replaying || addr_is_v4(requester) ||
+			   !IN6_IS_ADDR_LINKLOCAL(requester)))
 		return false;
-	k = perm_match(s->cfg->perms, s->cfg->n_perms, eport, m->iaddr, m->iport, m->desc);
+	if (lr != NULL && li->ifindex == lr->ifindex)
+		return false;
+	if (perm_uses_mac(s->cfg->perms, s->cfg->n_perms))
+		mac = mac_of(s, m->iaddr);
+	k = perm_match_mac(s->cfg->perms, s->cfg->n_perms, port, m->iaddr, m->iport, m->desc,
+			   mac);
 	return k < 0 || !s->cfg->perms[k].allow;
 }
 
@@ -2206,21 +2236,23 @@ pin_node(const struct store *s, uint16_t uid)
 }
 
 static bool
-default_mac(void *arg, const struct in6_addr *a, uint8_t mac[6])
+default_mac(void *arg, const struct in6_addr *a, uint8_t mac[6], unsigned *ifindex)
 {
 	(void)arg;
-	return neigh_lookup(a, mac) == 0;
+	return neigh_lookup(a, mac, ifindex) == 0;
 }
 
 /* The MAC of a, looked up at most once per decision. */
 static const uint8_t *
 mac_of(struct store *s, const struct in6_addr *a)
 {
+	unsigned ifindex;
+
 	if (s->mac_cb == NULL)
 		return NULL;
 	if (!s->mac_valid || !addr_eq(&s->mac_addr, a)) {
 		s->mac_addr = *a;
-		s->mac_ok = s->mac_cb(s->mac_arg, a, s->mac);
+		s->mac_ok = s->mac_cb(s->mac_arg, a, s->mac, &ifindex);
 		s->mac_valid = true;
 	}
 	return s->mac_ok ? s->mac : NULL;
@@ -2233,10 +2265,11 @@ same_device(struct store *s, const struct in6_addr *who, const struct in6_addr *
 {
 	uint8_t mw[6];
 	const uint8_t *ma;
+	unsigned ifindex;
 
 	if (addr_eq(who, a))
 		return true;
-	if (s->mac_cb == NULL || !s->mac_cb(s->mac_arg, who, mw))
+	if (s->mac_cb == NULL || !s->mac_cb(s->mac_arg, who, mw, &ifindex))
 		return false;
 	ma = mac_of(s, a);
 	return ma != NULL && memcmp(ma, mw, sizeof(mw)) == 0;
@@ -2315,6 +2348,10 @@ decide_pin(struct store *s, struct mapping *cand, unsigned flags, struct st_node
 		return ST_E_SECURE;
 	if (old == NULL && (flags & STORE_F_CHECK_NONCE) && pin_same(s, cand, OWNED_BY_OTHER) != NULL)
 		return ST_E_NONCE;
+	if (lans_apart(s, cand, cand->iport, &cand->owner->addr)) {
+		log_debug("pinhole client on another LAN than its requester, no rule allows it");
+		return ST_E_PERMISSION;
+	}
 	if (!permitted(s, cand, cand->iport))
 		return ST_E_PERMISSION;
 	if (old != NULL) {
@@ -2352,9 +2389,11 @@ store_pin_may(struct store *s, const struct mapping *m, const struct mapping_own
 		return ST_E_NOT_OWNER;
 	if (who->proto == OWNER_NATPMP || who->proto == OWNER_PCP)
 		return delete_verdict(m, who);
+	s->mac_valid = false;
+	if (lans_apart(s, m, m->iport, &who->addr))
+		return ST_E_NOT_OWNER;
 	if (!s->cfg->secure_mode)
 		return ST_OK;
-	s->mac_valid = false;
 	if (addr_eq(&who->addr, &m->owner->addr) || same_device(s, &who->addr, m->iaddr))
 		return ST_OK;
 	return ST_E_NOT_OWNER;

@@ -272,9 +272,10 @@ typedef bool (*store_local_addr_cb)(void *arg, const struct in6_addr *a);
 void store_set_local_addr_cb(struct store *s, store_local_addr_cb cb, void *arg);
 
 /* The MAC address (device) of an address, from the neighbour table
- * (neigh.c by default; unit tests install a fake).  true and mac set, or
- * false when unknown. */
-typedef bool (*store_mac_cb)(void *arg, const struct in6_addr *a, uint8_t mac[6]);
+ * (neigh.c by default; unit tests install a fake), and the interface the
+ * entry is on.  true and mac, *ifindex set, or false when unknown. */
+typedef bool (*store_mac_cb)(void *arg, const struct in6_addr *a, uint8_t mac[6],
+			     unsigned *ifindex);
 void store_set_mac_cb(struct store *s, store_mac_cb cb, void *arg);
 
 /* --- IPv6 pinholes (mapping_is_pinhole(): no NAT, an IPv6 client) -----

@@ -270,7 +270,7 @@ fake_env_lans(struct igdd_ctx *ctx)
 }
 
 static bool
-fake_mac(void *arg, const struct in6_addr *a, uint8_t mac[6])
+fake_mac(void *arg, const struct in6_addr *a, uint8_t mac[6], unsigned *ifindex)
 {
 	struct fake_env *e = arg;
 	size_t i;
@@ -278,17 +278,25 @@ fake_mac(void *arg, const struct in6_addr *a, uint8_t mac[6])
 	for (i = 0; i < e->n_neigh; i++)
 		if (addr_eq(&e->neigh[i].a, a)) {
 			memcpy(mac, e->neigh[i].mac, 6);
+			*ifindex = e->neigh[i].ifindex;
 			return true;
 		}
 	return false;
 }
 
 void
-fake_env_neigh(struct fake_env *e, const char *addr, const char *mac)
+fake_env_neigh_on(struct fake_env *e, const char *addr, const char *mac, unsigned ifindex)
 {
 	if (e->n_neigh >= ARRAY_SIZE(e->neigh) || mac_parse(mac, e->neigh[e->n_neigh].mac) < 0)
 		abort();
+	e->neigh[e->n_neigh].ifindex = ifindex;
 	e->neigh[e->n_neigh++].a = fake_addr(addr);
+}
+
+void
+fake_env_neigh(struct fake_env *e, const char *addr, const char *mac)
+{
+	fake_env_neigh_on(e, addr, mac, 0);
 }
 
 struct fake_env *

@@ -53,11 +53,13 @@ struct fake_env {
 	char dir[64];			/* temporary directory for the lease file */
 	uint16_t inuse[16];		/* ports the fake "gateway" listens on */
 	size_t n_inuse;
-	struct { struct in6_addr a; uint8_t mac[6]; } neigh[16];	/* fake neighbour table */
+	struct { struct in6_addr a; uint8_t mac[6]; unsigned ifindex; } neigh[16];	/* fake neighbour table */
 	size_t n_neigh;
 };
-/* The fake neighbour table: address -> MAC. */
+/* The fake neighbour table: address -> MAC (on interface ifindex; 0 for
+ * fake_env_neigh()). */
 void fake_env_neigh(struct fake_env *e, const char *addr, const char *mac);
+void fake_env_neigh_on(struct fake_env *e, const char *addr, const char *mac, unsigned ifindex);
 
 /* with_lease: cfg.lease_file = <tmpdir>/leases.  Call fake_env_start()
  * after adjusting cfg. */

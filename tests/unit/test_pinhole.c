@@ -213,6 +213,57 @@ TEST(pinhole_permission_rules_v6_and_mac)
 	fake_env_free(e);
 }
 
+/* Two LANs stay apart for pinholes as for mappings: the requester's LAN
+ * (its IPv4 network, its IPv6 prefix, the interface the neighbour table
+ * has a link-local one on) must be the client's, or a rule must allow the
+ * client explicitly.  lan0 is 2001:db8:1::/64 (ifindex 2), lan1
+ * 2001:db8:2::/64 (ifindex 3). */
+TEST(pinhole_lans_apart)
+{
+	struct fake_env *e = fake_env_new(false);
+	struct mapping r = pin_req(TCP, H1, 8000, OWNER_UPNP), *m;
+	struct mapping_owner *o = fake_owner(&r);
+
+	fake_env_start(e);
+	fake_env_neigh_on(e, "fe80::99", "02:00:00:00:00:99", 2);
+	fake_env_neigh_on(e, "fe80::98", "02:00:00:00:00:98", 3);
+	/* the same LAN: another host's IPv6 or IPv4 address, a link-local
+	 * one the neighbour table has on lan0 */
+	o->addr = fake_addr(H2);
+	CHECK_EQ(store_pin_add(e->s, &r, 60, 0, &m), ST_OK);
+	o->addr = fake_addr("192.168.1.20");
+	CHECK_EQ(store_pin_add(e->s, &r, 60, 0, NULL), ST_OK);
+	o->addr = fake_addr("fe80::99");
+	CHECK_EQ(store_pin_add(e->s, &r, 60, 0, NULL), ST_OK);
+	/* another LAN, by its prefix, its IPv4 network or the neighbour
+	 * table; a link-local requester the table does not know */
+	r.iport = 8001;
+	o->addr = fake_addr("2001:db8:2::30");
+	CHECK_EQ(store_pin_add(e->s, &r, 60, 0, NULL), ST_E_PERMISSION);
+	o->addr = fake_addr("192.168.2.30");
+	CHECK_EQ(store_pin_add(e->s, &r, 60, 0, NULL), ST_E_PERMISSION);
+	o->addr = fake_addr("fe80::98");
+	CHECK_EQ(store_pin_add(e->s, &r, 60, 0, NULL), ST_E_PERMISSION);
+	o->addr = fake_addr("fe80::97");
+	CHECK_EQ(store_pin_add(e->s, &r, 60, 0, NULL), ST_E_PERMISSION);
+	/* nor may lan1 update or delete lan0's pinhole */
+	o->addr = fake_addr("2001:db8:2::30");
+	CHECK_EQ(store_pin_update(e->s, m, 600, o), ST_E_NOT_OWNER);
+	CHECK_EQ(store_pin_del(e->s, m, o), ST_E_NOT_OWNER);
+	CHECK(store_pin_find(e->s, m->uid) == m);
+	/* unless a rule allows the client explicitly */
+	add_rule(&e->ctx.cfg, "allow 1024-65535 2001:db8:1::/64 1024-65535");
+	CHECK_EQ(store_pin_add(e->s, &r, 60, 0, NULL), ST_OK);
+	CHECK_EQ(store_pin_del(e->s, m, o), ST_OK);
+	/* the administrator is exempt */
+	CHECK_EQ(store_pin_count(e->s), 1);
+	CHECK_EQ(store_pin_del(e->s, store_pin_nth(e->s, 0), NULL), ST_OK);
+	store_free(e->s);
+	e->s = NULL;
+	conf_free(&e->ctx.cfg);
+	fake_env_free(e);
+}
+
 TEST(pinhole_lease_restart_and_expiry)
 {
 	struct fake_env *e = env6(true, true);
