@@ -122,7 +122,8 @@ struct store {
 	uint8_t inuse_bits[2][PORTINUSE_BITMAP_BYTES];
 
 	struct store_stats stats;
-	size_t n_src[OWNER_PCP + 1][3];	/* mappings by owner protocol and TCP/UDP/other */
+	/* mappings [0] and pinholes [1] by owner protocol and TCP/UDP/other */
+	size_t n_src[2][OWNER_PCP + 1][3];
 };
 
 #define NODE(mp) container_of((mp), struct st_node, m)
@@ -509,13 +510,14 @@ arm_expiry(struct store *s)
 
 /* --- linking a node into every index --------------------------------- */
 
-/* The count of n's source and protocol (store_count_source()). */
+/* The count of n's kind, source and protocol (store_count_source()). */
 static size_t *
 src_count(struct store *s, const struct mapping *m)
 {
 	unsigned op = (unsigned)m->owner->proto <= OWNER_PCP ? (unsigned)m->owner->proto : 0;
 
-	return &s->n_src[op][m->proto == IPPROTO_TCP ? 0 : m->proto == IPPROTO_UDP ? 1 : 2];
+	return &s->n_src[mapping_is_pinhole(m)][op]
+			[m->proto == IPPROTO_TCP ? 0 : m->proto == IPPROTO_UDP ? 1 : 2];
 }
 
 static struct ost *
@@ -2156,16 +2158,28 @@ store_counters(struct store *s, const struct mapping *const *ms, size_t n,
 	return 0;
 }
 
-size_t
-store_count_source(const struct store *s, enum owner_proto op, uint8_t proto)
+static size_t
+count_source(const struct store *s, bool pin, enum owner_proto op, uint8_t proto)
 {
 	unsigned k = proto == IPPROTO_TCP ? 0 : proto == IPPROTO_UDP ? 1 : 2;
+	const size_t *c;
 
 	if ((unsigned)op > OWNER_PCP)
 		return 0;
-	if (proto == 0)
-		return s->n_src[op][0] + s->n_src[op][1] + s->n_src[op][2];
-	return s->n_src[op][k];
+	c = s->n_src[pin][op];
+	return proto == 0 ? c[0] + c[1] + c[2] : c[k];
+}
+
+size_t
+store_count_source(const struct store *s, enum owner_proto op, uint8_t proto)
+{
+	return count_source(s, false, op, proto);
+}
+
+size_t
+store_pin_count_source(const struct store *s, enum owner_proto op, uint8_t proto)
+{
+	return count_source(s, true, op, proto);
 }
 
 size_t
@@ -2181,11 +2195,13 @@ store_recheck(struct store *s)
 	store_hold(s);
 	for (i = 0; i < n; i++) {
 		struct st_node *nd = NODE((struct mapping *)(uintptr_t)ms[i]);
+		bool pin = mapping_is_pinhole(&nd->m);
 		enum store_del_why why;
 
+		s->mac_valid = false;		/* mac= rules: the table as it is now */
 		if (client_verdict(s, &nd->m, false) != ST_OK)
 			why = DEL_NOT_LAN;
-		else if (!permitted(s, &nd->m, nd->m.eport))
+		else if (!permitted(s, &nd->m, pin ? nd->m.iport : nd->m.eport))
 			why = DEL_RULES;
 		else
 			continue;

@@ -239,8 +239,12 @@ int store_counters(struct store *s, const struct mapping *const *ms, size_t n,
 /* Mappings held by owner protocol op (OWNER_STATIC = manual) of this
  * protocol (IPPROTO_TCP, IPPROTO_UDP; 0 = any).  O(1). */
 size_t store_count_source(const struct store *s, enum owner_proto op, uint8_t proto);
+/* The same for the IPv6 pinholes. */
+size_t store_pin_count_source(const struct store *s, enum owner_proto op, uint8_t proto);
 /* The policy changed (reload: permission rules, served LANs): every
- * mapping the rules or the LAN-host check no longer allow is removed from
+ * mapping or pinhole (its port and, for mac= rules, its host's MAC as the
+ * neighbour table has it now) the rules or the LAN-host check no longer
+ * allow is removed from
  * the kernel and the store, each logged with the reason; the listeners
  * hear of each (GENA).  Manual forwards answer to the LAN-host check
  * only.  Returns the number removed. */

@@ -264,6 +264,41 @@ TEST(pinhole_lans_apart)
 	fake_env_free(e);
 }
 
+/* A reload's policy re-check covers pinholes: their port and, for mac=
+ * rules, the host's MAC as the neighbour table has it now. */
+TEST(pinhole_recheck_after_new_rules)
+{
+	struct fake_env *e = fake_env_new(false);
+	struct mapping a = pin_req(TCP, H1, 8000, OWNER_UPNP);
+	struct mapping b = pin_req(TCP, H2, 8000, OWNER_PCP);
+	struct mapping c = pin_req(UDP, "2001:db8:2::30", 9000, OWNER_UPNP);
+	struct mapping v4 = fake_req(TCP, 8000, "192.168.1.10", 8000, "v4", OWNER_UPNP);
+
+	fake_env_start(e);
+	fake_env_neigh(e, H1, "02:00:00:00:00:0a");
+	fake_env_neigh(e, "192.168.1.10", "02:00:00:00:00:0a");
+	fake_env_neigh(e, H2, "02:00:00:00:00:14");
+	CHECK_EQ(store_pin_add(e->s, &a, 600, 0, NULL), ST_OK);
+	CHECK_EQ(store_pin_add(e->s, &b, 600, 0, NULL), ST_OK);
+	CHECK_EQ(store_pin_add(e->s, &c, 600, 0, NULL), ST_OK);
+	CHECK_EQ(store_add(e->s, &v4, 600, 0, NULL), ST_OK);
+	CHECK_EQ(store_recheck(e->s), 0);		/* no rules: all stay */
+	/* the device of H1 (its IPv4 mapping too), and port 9000 of lan1's
+	 * prefix, are no longer allowed; H2 is */
+	add_rule(&e->ctx.cfg, "deny 0-65535 mac=02:00:00:00:00:0a 0-65535");
+	add_rule(&e->ctx.cfg, "deny 9000 2001:db8:2::/64 9000");
+	add_rule(&e->ctx.cfg, "allow 0-65535 ::/0 0-65535");
+	CHECK_EQ(store_recheck(e->s), 3);
+	CHECK_EQ(store_pin_count(e->s), 1);
+	CHECK(addr_eq(store_pin_nth(e->s, 0)->iaddr, b.iaddr));
+	CHECK_EQ(store_count(e->s), 0);
+	CHECK_EQ(store_get_stats(e->s)->policy_removed, 3);
+	store_free(e->s);
+	e->s = NULL;
+	conf_free(&e->ctx.cfg);
+	fake_env_free(e);
+}
+
 TEST(pinhole_lease_restart_and_expiry)
 {
 	struct fake_env *e = env6(true, true);
