@@ -931,20 +931,30 @@ client_verdict(struct store *s, const struct mapping *m, bool fresh)
 /* The served LAN of an address: an IPv4 one by its network, an IPv6 one
  * by the global or ULA prefix of a LAN interface; a link-local one (no
  * prefix says where it is) by the interface the neighbour table has it
- * on.  NULL: on no served LAN, or not known where. */
+ * on, or, with one LAN interface serving IPv6, that one (a link-local
+ * requester is on a served link).  NULL: on no served LAN, or not known
+ * where. */
 static const struct lan_iface *
 lan_of(struct store *s, const struct in6_addr *a)
 {
+	const struct lan_iface *only = NULL;
 	uint8_t mac[6];
-	unsigned ifindex;
+	unsigned ifindex, k;
 
 	if (addr_is_v4(a))
 		return ctx_lan_for_addr(s->ctx, addr_to_v4(a));
 	if (!IN6_IS_ADDR_LINKLOCAL(a))
 		return ctx_lan_for_addr6(s->ctx, a, 0);
-	if (s->mac_cb == NULL || !s->mac_cb(s->mac_arg, a, mac, &ifindex))
-		return NULL;
-	return ctx_lan_by_ifindex(s->ctx, ifindex);
+	if (s->mac_cb != NULL && s->mac_cb(s->mac_arg, a, mac, &ifindex))
+		return ctx_lan_by_ifindex(s->ctx, ifindex);
+	for (k = 0; k < s->ctx->n_lan; k++) {
+		if (s->ctx->lan[k].gone || s->ctx->lan[k].n_addr6 == 0)
+			continue;
+		if (only != NULL)
+			return NULL;
+		only = &s->ctx->lan[k];
+	}
+	return only;
 }
 
 /* Two LANs stay apart: a requester creates, refreshes or deletes a
@@ -955,8 +965,8 @@ lan_of(struct store *s, const struct in6_addr *a)
  * requester's LAN is that of its address, whatever the family (an IPv4
  * requester may open a pinhole to an IPv6 host of its LAN, an IPv6 one
  * map for an IPv4 host); a link-local requester's is where the neighbour
- * table has it, and one the table does not know (lan_of()) is taken for
- * another LAN's.  The administrator's static mappings are exempt; so is a
+ * table has it, and one lan_of() cannot place is taken for another
+ * LAN's.  The administrator's static mappings are exempt; so is a
  * requester on no served LAN (a lease record whose LAN went: its client
  * was checked by client_verdict()). */
 static bool

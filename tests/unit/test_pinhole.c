@@ -246,6 +246,11 @@ TEST(pinhole_lans_apart)
 	CHECK_EQ(store_pin_add(e->s, &r, 60, 0, NULL), ST_E_PERMISSION);
 	o->addr = fake_addr("fe80::97");
 	CHECK_EQ(store_pin_add(e->s, &r, 60, 0, NULL), ST_E_PERMISSION);
+	/* ... unless one LAN alone serves IPv6: a link-local requester is on it */
+	e->ctx.lan[1].n_addr6 = 0;
+	CHECK_EQ(store_pin_add(e->s, &r, 60, 0, NULL), ST_OK);
+	CHECK_EQ(store_pin_del(e->s, store_pin_nth(e->s, 1), NULL), ST_OK);
+	e->ctx.lan[1].n_addr6 = 1;
 	/* nor may lan1 update or delete lan0's pinhole */
 	o->addr = fake_addr("2001:db8:2::30");
 	CHECK_EQ(store_pin_update(e->s, m, 600, o), ST_E_NOT_OWNER);
