@@ -102,8 +102,8 @@ struct store {
 	uint64_t local_read_ms;
 	unsigned search_limit;
 
-	/* /proc/net snapshot for the default port-in-use check, taken at
-	 * most once per request (TCP, UDP). */
+	/* Snapshot of the sockets for the default port-in-use check, taken
+	 * at most once per request or per hold (a batch): TCP, UDP. */
 	bool inuse_valid[2];
 	uint8_t inuse_bits[2][PORTINUSE_BITMAP_BYTES];
 
@@ -256,7 +256,9 @@ ent_hash(const struct store *s, bool host, const struct mapping_owner *k)
 
 	memcpy(&n0, k->nonce, 8);
 	memcpy(&n1, k->nonce + 8, 4);
-	return mix64(hash_addr(s->seed, &k->addr, host ? 0x100 : (uint64_t)k->proto) ^ n0) ^ n1;
+	/* n1 mixed too: nonces that differ only in their last bytes must
+	 * not share the low bits (one bucket for them all) */
+	return mix64(mix64(hash_addr(s->seed, &k->addr, host ? 0x100 : (uint64_t)k->proto) ^ n0) ^ n1);
 }
 
 static bool
@@ -985,7 +987,8 @@ decide(struct store *s, struct mapping *cand, unsigned flags, struct st_node **e
 	struct st_node *old;
 
 	*ex = NULL;
-	s->inuse_valid[0] = s->inuse_valid[1] = false;
+	if (s->held == 0)
+		s->inuse_valid[0] = s->inuse_valid[1] = false;
 	old = cand->eport != 0 ? find_node(s, cand->proto, cand->eport, cand->rhost) : NULL;
 	r = client_verdict(s, cand, old == NULL || !addr_eq(old->m.iaddr, cand->iaddr));
 	if (r != ST_OK)
@@ -1486,7 +1489,10 @@ store_restore(struct store *s)
 	size_t n;
 	int r;
 
-	if (s->lease != NULL && lease_restore(s->lease, restore_record, s) < 0)
+	store_hold(s);		/* one socket snapshot for every record */
+	r = s->lease != NULL ? lease_restore(s->lease, restore_record, s) : 0;
+	s->held--;		/* nothing journaled: no sync */
+	if (r < 0)
 		return -1;
 	/* One transaction replaces whatever igdd left in the kernel (a
 	 * kill -9, a crash) with exactly what the lease file says. */
@@ -1521,7 +1527,11 @@ store_restore(struct store *s)
 void
 store_hold(struct store *s)
 {
-	s->held++;
+	/* One snapshot of the gateway's sockets for all the requests of a
+	 * hold (a batch of datagrams, a restore), not one per request: a
+	 * dump walks the kernel's whole socket table. */
+	if (s->held++ == 0)
+		s->inuse_valid[0] = s->inuse_valid[1] = false;
 }
 
 int

@@ -213,8 +213,9 @@ uint32_t store_clamp_lifetime(const struct store *s, uint32_t lifetime);
 void store_expire_now(struct store *s, uint64_t now_ms);
 
 /* Is this external port used by a socket of the gateway itself?  The
- * default reads /proc/net (portinuse.c) at most once per request; cb NULL
- * turns the check off (unit tests install a fake). */
+ * default takes a snapshot of the gateway's sockets (portinuse.c) at most
+ * once per request, or once per store_hold() for all the requests in it;
+ * cb NULL turns the check off (unit tests install a fake). */
 typedef bool (*store_port_in_use_cb)(void *arg, uint8_t proto, uint16_t eport);
 void store_set_port_in_use_cb(struct store *s, store_port_in_use_cb cb, void *arg);
 
