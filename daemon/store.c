@@ -62,6 +62,29 @@ struct st_key {
 	struct in6_addr rhost;
 };
 
+/* A batch (store_hold_batch()): each change is made in the indexes at
+ * once and its kernel part queued; the journal record and the listeners
+ * wait for the commit, which may also take the changes back. */
+enum ch_kind { CH_ADD, CH_REFRESH, CH_DEL };
+
+struct st_change {
+	struct st_node *n;
+	struct mapping old;		/* CH_REFRESH: n->m before */
+	char *old_desc;			/* CH_REFRESH: a copy of it, when it changed */
+	struct in6_addr by;		/* CH_DEL: who asked */
+	uint8_t kind;			/* enum ch_kind */
+	uint8_t ev;			/* enum store_event to tell */
+	bool has_by, old_idle_seen;
+	bool owner_moved;		/* CH_REFRESH: this change holds old.owner's reference */
+};
+
+struct st_batch {
+	struct st_change *ch;
+	size_t n, cap;
+	struct store_stats stats;	/* as at store_hold_batch() */
+	bool on;
+};
+
 struct store {
 	struct igdd_ctx *ctx;
 	const struct config *cfg;
@@ -86,6 +109,7 @@ struct store {
 	struct lease *lease;
 	unsigned held;			/* store_hold() depth: lease syncs wait */
 	bool journaled;			/* a change journaled while held */
+	struct st_batch batch;		/* store_hold_batch() */
 	struct {
 		store_change_cb fn;
 		void *arg;
@@ -603,7 +627,7 @@ journal(struct store *s, char op, const struct mapping *m)
 {
 	struct lease_record r;
 
-	if (s->lease == NULL)
+	if (s->lease == NULL || s->batch.on)	/* a batch journals at its commit */
 		return;
 	if (!lease_broken(s->lease)) {
 		memset(&r, 0, sizeof(r));
@@ -1036,6 +1060,8 @@ notify(struct store *s, enum store_event ev, const struct mapping *m, const stru
 	struct store_change ch = { ev, m, by, lifetime, why };
 	unsigned k;
 
+	if (s->batch.on && STORE_EV_IS_CHANGE(ev))
+		return;		/* told at the batch's commit, if it stays */
 	for (k = 0; k < s->n_listeners; k++)
 		s->listeners[k].fn(s->listeners[k].arg, &ch);
 }
@@ -1045,6 +1071,41 @@ static bool
 has_fw(const struct store *s)
 {
 	return s->fw != NULL && s->ops != NULL;
+}
+
+/* Room for one more change of the batch (none needed outside one): 0,
+ * or -1 when memory is short. */
+static int
+batch_reserve(struct store *s)
+{
+	struct st_batch *b = &s->batch;
+	struct st_change *ch;
+	size_t cap;
+
+	if (!b->on || b->n < b->cap)
+		return 0;
+	cap = b->cap ? b->cap * 2 : 32;
+	if ((ch = realloc(b->ch, cap * sizeof(*ch))) == NULL)
+		return -1;
+	b->ch = ch;
+	b->cap = cap;
+	return 0;
+}
+
+/* Note a change made in the batch (room reserved); NULL outside one. */
+static struct st_change *
+batch_note(struct store *s, enum ch_kind kind, struct st_node *n, enum store_event ev)
+{
+	struct st_change *c;
+
+	if (!s->batch.on)
+		return NULL;
+	c = &s->batch.ch[s->batch.n++];
+	memset(c, 0, sizeof(*c));
+	c->n = n;
+	c->kind = (uint8_t)kind;
+	c->ev = (uint8_t)ev;
+	return c;
 }
 
 /* A node for cand, its description stored right after it (no second
@@ -1101,8 +1162,11 @@ insert_new(struct store *s, const struct mapping *cand, struct mapping **out)
 {
 	struct st_node *n = node_new(s, cand);
 
-	if (n == NULL)
+	if (n == NULL || batch_reserve(s) < 0) {
+		if (n != NULL)
+			node_free(s, n);
 		return ST_E_NOMEM;
+	}
 	n->m.created = time_wall();
 	if (has_fw(s) && n->m.enabled && s->ops->add(s->fw, &n->m) < 0) {
 		log_warn("firewall refused %s %u", proto_name(n->m.proto), n->m.eport);
@@ -1111,6 +1175,7 @@ insert_new(struct store *s, const struct mapping *cand, struct mapping **out)
 		return ST_E_FIREWALL;
 	}
 	link_node(s, n);
+	batch_note(s, CH_ADD, n, STORE_EV_ADDED);
 	journal(s, '+', &n->m);
 	arm_expiry(s);
 	s->stats.added++;
@@ -1174,6 +1239,8 @@ refresh(struct store *s, struct st_node *n, const struct mapping *cand, struct m
 	bool changed = rehash || new_desc || upd.enabled != cand->enabled;
 	size_t desc_len = strlen(cand->desc) + 1;
 	char *long_desc = NULL;	/* a new description longer than desc[] */
+	char *old_desc = NULL;	/* in a batch: the old one, to take back */
+	struct st_change *c;
 
 	upd.iport = cand->iport;
 	upd.enabled = cand->enabled;
@@ -1188,7 +1255,8 @@ refresh(struct store *s, struct st_node *n, const struct mapping *cand, struct m
 	}
 	upd.owner = &ow->key;
 	changed |= upd.owner != n->m.owner;
-	if (n->heap_idx == 0 && upd.expires != 0 && heap_reserve(s) < 0) {
+	if ((n->heap_idx == 0 && upd.expires != 0 && heap_reserve(s) < 0) || batch_reserve(s) < 0 ||
+	    (s->batch.on && new_desc && (old_desc = strdup(n->m.desc)) == NULL)) {
 		if (upd.owner != n->m.owner)
 			ent_put(s, ow);
 		free(long_desc);
@@ -1200,7 +1268,14 @@ refresh(struct store *s, struct st_node *n, const struct mapping *cand, struct m
 		if (upd.owner != n->m.owner)
 			ent_put(s, ow);
 		free(long_desc);
+		free(old_desc);
 		return ST_E_FIREWALL;
+	}
+	if ((c = batch_note(s, CH_REFRESH, n, changed ? STORE_EV_CHANGED : STORE_EV_RENEWED)) != NULL) {
+		c->old = n->m;
+		c->old_desc = old_desc;
+		c->old_idle_seen = n->idle_seen;
+		c->owner_moved = upd.owner != n->m.owner;
 	}
 	if (new_desc) {
 		if (n->m.desc != n->desc)
@@ -1216,7 +1291,8 @@ refresh(struct store *s, struct st_node *n, const struct mapping *cand, struct m
 		owner_unlink(n);
 		n->m.owner = upd.owner;
 		owner_link(n);
-		ent_put(s, prev);
+		if (!s->batch.on)	/* else the change holds it until the commit */
+			ent_put(s, prev);
 	}
 	heap_remove(s, n);
 	n->m = upd;
@@ -1245,7 +1321,10 @@ delete_node(struct store *s, struct st_node *n, enum store_del_why why,
 		[DEL_ASKED] = STORE_EV_DELETED, [DEL_EXPIRED] = STORE_EV_EXPIRED,
 		[DEL_IDLE] = STORE_EV_IDLE,
 	};
+	struct st_change *c;
 
+	if (batch_reserve(s) < 0)
+		return ST_E_NOMEM;
 	if (has_fw(s) && n->m.enabled && s->ops->del(s->fw, &n->m, forward_shared(s, n)) < 0) {
 		s->stats.fw_errors++;
 		log_warn("firewall refused to delete %s %u", proto_name(n->m.proto), n->m.eport);
@@ -1263,8 +1342,128 @@ delete_node(struct store *s, struct st_node *n, enum store_del_why why,
 	case DEL_IDLE: s->stats.idle_removed++; break;
 	}
 	notify(s, ev[why], &n->m, by, 0, ST_OK);
+	if ((c = batch_note(s, CH_DEL, n, ev[why])) != NULL) {
+		c->has_by = by != NULL;
+		if (by != NULL)
+			c->by = *by;
+		return ST_OK;	/* the node is kept until the batch's commit */
+	}
 	node_free(s, n);
 	return ST_OK;
+}
+
+/* --- batches ---------------------------------------------------------- */
+
+/* Take back one change of a refused batch (the batch's later changes are
+ * taken back already: the indexes are as right after this one). */
+static void
+batch_undo(struct store *s, struct st_change *c)
+{
+	struct st_node *n = c->n;
+	const char *d = n->m.desc;
+	const struct mapping_owner *o = n->m.owner;
+	bool rehash = n->m.iport != c->old.iport;
+
+	switch (c->kind) {
+	case CH_ADD:
+		unlink_node(s, n);
+		node_free(s, n);
+		return;
+	case CH_DEL:
+		link_node(s, n);	/* its room in the indexes is still there */
+		return;
+	}
+	if (rehash)
+		ihash_del(s, n);
+	if (c->owner_moved) {
+		owner_unlink(n);
+		ent_put(s, OWNER(o));
+		o = c->old.owner;
+		n->m.owner = o;
+		owner_link(n);
+	}
+	if (c->old_desc != NULL) {
+		size_t len = strlen(c->old_desc) + 1;
+
+		if (d != n->desc)
+			free((char *)d);
+		d = c->old_desc;
+		if (len <= n->desc_cap) {
+			memcpy(n->desc, c->old_desc, len);
+			free(c->old_desc);
+			d = n->desc;
+		}
+		c->old_desc = NULL;
+	}
+	heap_remove(s, n);
+	n->m = c->old;
+	n->m.desc = d;
+	n->m.owner = o;
+	n->idle_seen = c->old_idle_seen;
+	heap_insert(s, n);
+	if (rehash)
+		ihash_add(s, n);
+}
+
+/* The kernel took the batch: each change's lease record and listeners,
+ * in order, then what the changes kept alive goes. */
+static void
+batch_tell(struct store *s)
+{
+	struct st_batch *b = &s->batch;
+	size_t i;
+
+	for (i = 0; i < b->n; i++) {
+		struct st_change *c = &b->ch[i];
+		const struct mapping *m = &c->n->m;
+
+		journal(s, c->kind == CH_DEL ? '-' : '+', m);
+		if (c->kind == CH_DEL)
+			notify(s, c->ev, m, c->has_by ? &c->by : NULL, 0, ST_OK);
+		else
+			notify(s, c->ev, m, &m->owner->addr, store_lease_left(s, m), ST_OK);
+	}
+	for (i = 0; i < b->n; i++) {
+		struct st_change *c = &b->ch[i];
+
+		if (c->kind == CH_DEL)
+			node_free(s, c->n);
+		if (c->owner_moved)
+			ent_put(s, OWNER(c->old.owner));
+		free(c->old_desc);
+	}
+}
+
+/* The end of a batch: its kernel changes in one transaction; if the
+ * kernel refuses it, every change of the batch is taken back (last first)
+ * and -1 returned. */
+static int
+batch_end(struct store *s)
+{
+	struct st_batch *b = &s->batch;
+	size_t i;
+	int r = 0;
+
+	b->on = false;
+	if (s->ops->flush(s->fw) < 0) {
+		log_warnx("firewall refused a transaction of %zu changes: taken back, each "
+			  "made again on its own", b->n);
+		s->stats = b->stats;
+		s->stats.fw_errors++;
+		for (i = b->n; i-- > 0;)
+			batch_undo(s, &b->ch[i]);
+		arm_expiry(s);
+		r = -1;
+	} else {
+		batch_tell(s);
+	}
+	b->n = 0;
+	if (b->cap > 1024) {	/* a mass change (expiry) keeps no big array */
+		free(b->ch);
+		b->ch = NULL;
+		b->cap = 0;
+	}
+	return r;
 }
 
 /* --- public API ------------------------------------------------------ */
@@ -1383,6 +1582,7 @@ store_free(struct store *s)
 	free(s->ehash);
 	free(s->heap);
 	free(s->local);
+	free(s->batch.ch);
 	free(s);
 }
 
@@ -1534,11 +1734,27 @@ store_hold(struct store *s)
 		s->inuse_valid[0] = s->inuse_valid[1] = false;
 }
 
+void
+store_hold_batch(struct store *s)
+{
+	if (s->held == 0 && has_fw(s) && s->ops->defer != NULL && s->ops->flush != NULL) {
+		s->batch.on = true;
+		s->batch.n = 0;
+		s->batch.stats = s->stats;
+		s->ops->defer(s->fw);
+	}
+	store_hold(s);
+}
+
 int
 store_commit(struct store *s)
 {
 	if (s->held == 0)
 		fatalx("store_commit() without store_hold()");
+	if (s->held == 1 && s->batch.on && batch_end(s) < 0) {
+		s->held = 0;
+		return STORE_REDO;
+	}
 	if (--s->held > 0 || s->lease == NULL)
 		return 0;
 	/* A group that changed nothing (lookups, malformed datagrams) costs
@@ -1852,12 +2068,22 @@ store_clamp_lifetime(const struct store *s, uint32_t lifetime)
 void
 store_expire_now(struct store *s, uint64_t now_ms)
 {
-	/* Leases that end together are synced together: nobody waits for
-	 * an answer about them. */
-	store_hold(s);
-	while (s->heap_n > 0 && s->heap[0]->m.expires <= now_ms)
-		delete_node(s, s->heap[0], DEL_EXPIRED, NULL);
-	store_commit(s);
+	int pass;
+
+	/* Leases that end together leave the kernel in one transaction and
+	 * are synced together: nobody waits for an answer about them.  If
+	 * the kernel refuses the transaction, one by one. */
+	for (pass = 0; pass < 2; pass++) {
+		if (pass == 0)
+			store_hold_batch(s);
+		else
+			store_hold(s);
+		while (s->heap_n > 0 && s->heap[0]->m.expires <= now_ms)
+			if (delete_node(s, s->heap[0], DEL_EXPIRED, NULL) != ST_OK)
+				break;	/* no memory: the timer comes back */
+		if (store_commit(s) != STORE_REDO)
+			break;
+	}
 	arm_expiry(s);
 }
 

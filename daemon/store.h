@@ -100,6 +100,18 @@ int store_restore(struct store *s);
  * outside a hold (igdd.conf.5, LEASE FILE). */
 void store_hold(struct store *s);
 int store_commit(struct store *s);
+/* A batch: store_hold(), and until the matching store_commit() the kernel
+ * part of every change is queued too, to be sent there as one netlink
+ * transaction before the lease records are written and synced; the
+ * listeners are told then.  If the kernel refuses that transaction,
+ * store_commit() takes every change of the batch back (the indexes as
+ * before it, no lease record, no listener told; a refusal of a request
+ * made meanwhile has been told already) and returns STORE_REDO: the
+ * caller makes the same requests again under store_hold(), each change
+ * then its own transaction, so that only what the kernel refuses fails
+ * (and is answered so).  Only an outermost hold batches. */
+#define STORE_REDO	(-2)
+void store_hold_batch(struct store *s);
 
 /* Add or refresh.  req carries proto, eport (wanted), rhost, iaddr, iport,
  * desc, enabled, owner; lifetime is seconds (0 = permanent where the caller

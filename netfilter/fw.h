@@ -24,6 +24,13 @@ struct fw_ops {
 	/* Replace every element igdd owns in the kernel with exactly these
 	 * mappings, atomically (start-up reconcile, firewall reload). */
 	int (*install_all)(struct fw *fw, const struct mapping *const *ms, size_t n);
+	/* Batching (NULL: none).  After defer, add and del only queue their
+	 * change and return 0 (or -1 if it cannot even be queued); flush
+	 * sends every change queued since as one transaction and ends the
+	 * deferral: 0 when the kernel took them all, -1 when it refused the
+	 * transaction (errno set; nothing of it changed). */
+	void (*defer)(struct fw *fw);
+	int (*flush)(struct fw *fw);
 	/* Packets counted for a mapping (0 if unknown).  -1 on error. */
 	int (*counters)(struct fw *fw, const struct mapping *m, uint64_t *packets);
 	/* Are igdd's kernel objects still there?  1 yes, 0 gone, -1 error. */

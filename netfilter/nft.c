@@ -48,6 +48,17 @@
 #define REQ_BUF		1024		/* one get request */
 #define MAX_TAGGED	64
 
+/* Deferred changes (fw_ops.defer/flush): the messages of each change,
+ * without their own batch begin/end, one after the other. */
+struct fw_queue {
+	char *buf;
+	size_t len, cap;
+	size_t last;		/* offset of the last message */
+	uint32_t seq_begin;	/* the first queued message's batch */
+	unsigned n_changes;
+	bool on, failed;	/* failed: a change could not be queued */
+};
+
 struct fw {
 	struct mnl_socket *nl;
 	uint32_t portid;
@@ -55,6 +66,7 @@ struct fw {
 	uint32_t qseq;		/* gets and dumps, in their own range */
 	int sndbuf;
 	bool has_destroy;
+	struct fw_queue q;
 	struct nft_layout l;
 	char rbuf[RECV_BUF];	/* replies: acks and dumps, one at a time */
 };
@@ -196,17 +208,91 @@ read_acks(struct fw *fw, uint32_t seq_begin, uint32_t seq_end, unsigned expect,
 	return 0;
 }
 
-/* Send a finished batch as one sendmsg (one transaction, however many
- * pages) and read every ack.  Frees the batch. */
+/* Send iov[0..n) as one sendmsg (one transaction, however many pages)
+ * and read the acks of the messages with seqs in [seq_begin, seq_end). */
 static int
-commit(struct fw *fw, struct nft_batch *bt)
+send_batch(struct fw *fw, struct iovec *iov, size_t n, uint32_t seq_begin, uint32_t seq_end,
+	   unsigned n_ack)
 {
 	struct sockaddr_nl snl = { .nl_family = AF_NETLINK };
 	struct msghdr msg = { .msg_name = &snl, .msg_namelen = sizeof(snl) };
-	struct iovec *iov;
 	uint32_t bad = 0;
-	size_t len = 0;
-	int i, n, rc, saved;
+	size_t len = 0, i;
+	int rc, saved;
+
+	for (i = 0; i < n; i++)
+		len += iov[i].iov_len;
+	grow_sndbuf(fw, len);
+	msg.msg_iov = iov;
+	msg.msg_iovlen = n;
+	if (sendmsg(mnl_socket_get_fd(fw->nl), &msg, 0) < 0) {
+		saved = errno;
+		log_warn("nftables: sendmsg (%zu bytes)", len);
+		errno = saved;
+		return -1;
+	}
+	rc = read_acks(fw, seq_begin, seq_end, n_ack, &bad);
+	saved = errno;
+	if (rc < 0)
+		log_debug("nftables: transaction refused at seq %u (message %u): %s",
+			  bad, bad - seq_begin, strerror(saved));
+	errno = saved;
+	return rc;
+}
+
+/* Deferring: the messages of bt between its begin and end go to the
+ * queue, to be sent by nft_flush(). */
+static int
+queue_batch(struct fw *fw, const struct iovec *iov, int n, const struct nft_batch *bt)
+{
+	struct fw_queue *q = &fw->q;
+	int i;
+
+	if (q->n_changes++ == 0)
+		q->seq_begin = bt->seq_begin;
+	for (i = 0; i < n; i++) {
+		const struct nlmsghdr *nlh = iov[i].iov_base;
+		int left = (int)iov[i].iov_len;
+
+		for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+			if (nlh->nlmsg_type == NFNL_MSG_BATCH_BEGIN ||
+			    nlh->nlmsg_type == NFNL_MSG_BATCH_END)
+				continue;
+			size_t al = NLMSG_ALIGN(nlh->nlmsg_len);
+
+			if (q->len + al > q->cap) {
+				size_t cap = q->cap ? q->cap * 2 : 16384;
+				char *b;
+
+				while (cap < q->len + al)
+					cap *= 2;
+				if ((b = realloc(q->buf, cap)) == NULL) {
+					q->failed = true;
+					errno = ENOMEM;
+					return -1;
+				}
+				q->buf = b;
+				q->cap = cap;
+			}
+			memcpy(q->buf + q->len, nlh, nlh->nlmsg_len);
+			memset(q->buf + q->len + nlh->nlmsg_len, 0, al - nlh->nlmsg_len);
+			/* Only the last message asks for an ack (nft_flush()):
+			 * a refusal is reported whatever the flags. */
+			((struct nlmsghdr *)(void *)(q->buf + q->len))->nlmsg_flags &= (uint16_t)~NLM_F_ACK;
+			q->last = q->len;
+			q->len += al;
+		}
+	}
+	return 0;
+}
+
+/* Send a finished batch as one transaction and read every ack, or, while
+ * changes are deferred, queue its messages.  Frees the batch. */
+static int
+commit(struct fw *fw, struct nft_batch *bt)
+{
+	struct iovec *iov;
+	int n, rc;
 
 	nft_batch_finish(bt);
 	fw->seq = bt->seq_next;
@@ -215,27 +301,12 @@ commit(struct fw *fw, struct nft_batch *bt)
 		errno = ENOMEM;
 		return -1;
 	}
-	for (i = 0; i < n; i++)
-		len += iov[i].iov_len;
-	grow_sndbuf(fw, len);
-	msg.msg_iov = iov;
-	msg.msg_iovlen = (size_t)n;
-	if (sendmsg(mnl_socket_get_fd(fw->nl), &msg, 0) < 0) {
-		saved = errno;
-		log_warn("nftables: sendmsg (%zu bytes)", len);
-		free(iov);
-		nft_batch_free(bt);
-		errno = saved;
-		return -1;
-	}
+	if (fw->q.on)
+		rc = queue_batch(fw, iov, n, bt);
+	else
+		rc = send_batch(fw, iov, (size_t)n, bt->seq_begin, bt->seq_next, bt->n_ack);
 	free(iov);
-	rc = read_acks(fw, bt->seq_begin, bt->seq_next, bt->n_ack, &bad);
-	saved = errno;
-	if (rc < 0)
-		log_debug("nftables: transaction refused at seq %u (message %u): %s",
-			  bad, bad - bt->seq_begin, strerror(saved));
 	nft_batch_free(bt);
-	errno = saved;
 	return rc;
 }
 
@@ -507,6 +578,7 @@ static void
 fw_close(struct fw *fw)
 {
 	mnl_socket_close(fw->nl);
+	free(fw->q.buf);
 	free(fw);
 }
 
@@ -815,6 +887,61 @@ nft_del(struct fw *fw, const struct mapping *m, bool keep_forward)
 	return -1;
 }
 
+/* From now on add and del queue their messages (they answer 0 at once);
+ * nft_flush() sends them all as one transaction. */
+static void
+nft_defer(struct fw *fw)
+{
+	fw->q.on = true;
+	fw->q.failed = false;
+	fw->q.len = 0;
+	fw->q.n_changes = 0;
+}
+
+/* The queued changes in one transaction, between a batch begin and end
+ * of their own.  0 when the kernel took them all; -1 when it refused the
+ * transaction (nothing changed).  One ack, of the last message: the
+ * kernel handles the whole batch within sendmsg() and reports every
+ * refused message (and a failed commit, against the batch end) with an
+ * error of its own, so that ack, alone, means all went in. */
+static int
+nft_flush(struct fw *fw)
+{
+	struct fw_queue *q = &fw->q;
+	char begin[NLMSG_HDRLEN + 64], end[NLMSG_HDRLEN + 64];
+	struct iovec iov[3];
+	struct nlmsghdr *b, *e;
+	uint32_t seq_end;
+	int rc;
+
+	q->on = false;
+	if (q->failed) {
+		errno = ENOMEM;
+		return -1;
+	}
+	if (q->n_changes == 0)
+		return 0;
+	b = nftnl_batch_begin(begin, q->seq_begin);
+	seq_end = fw->seq++;
+	e = nftnl_batch_end(end, seq_end);
+	((struct nlmsghdr *)(void *)(q->buf + q->last))->nlmsg_flags |= NLM_F_ACK;
+	iov[0] = (struct iovec){ b, b->nlmsg_len };
+	iov[1] = (struct iovec){ q->buf, q->len };
+	iov[2] = (struct iovec){ e, e->nlmsg_len };
+	rc = send_batch(fw, iov, 3, q->seq_begin, seq_end + 1, 1);
+	if (rc < 0)
+		log_warn("nftables: a transaction of %u changes refused", q->n_changes);
+	/* A big queue (a restore, a mass expiry) is not kept for later. */
+	if (q->cap > 65536) {
+		free(q->buf);
+		q->buf = NULL;
+		q->cap = 0;
+	}
+	q->len = 0;
+	q->n_changes = 0;
+	return rc;
+}
+
 /* Flush igdd's four sets and add every mapping, in one transaction
  * however many messages and pages it takes. */
 static int
@@ -959,6 +1086,8 @@ const struct fw_ops nft_ops = {
 	.add = nft_add,
 	.del = nft_del,
 	.install_all = nft_install_all,
+	.defer = nft_defer,
+	.flush = nft_flush,
 	.counters = nft_counters,
 	.check = nft_check,
 	.restore = nft_restore,

@@ -59,13 +59,14 @@ fake_add(struct fw *fw, const struct mapping *m)
 
 	f->n_add++;
 	note(f, 'a', m);
-	if (f->fail_add > 0) {
-		f->fail_add--;
-		errno = EPERM;
-		return -1;
-	}
-	if (f->refuse_eport != 0 && m->eport == f->refuse_eport) {
-		errno = ERANGE;
+	if (f->fail_add > 0 || (f->refuse_eport != 0 && m->eport == f->refuse_eport)) {
+		if (f->fail_add > 0)
+			f->fail_add--;
+		if (f->deferring) {	/* the transaction fails at the flush */
+			f->batch_refused = true;
+			return 0;
+		}
+		errno = f->refuse_eport == m->eport ? ERANGE : EPERM;
 		return -1;
 	}
 	i = find(f, m);
@@ -92,10 +93,16 @@ fake_del(struct fw *fw, const struct mapping *m, bool keep_forward)
 	note(f, 'd', m);
 	if (f->fail_del > 0) {
 		f->fail_del--;
+		if (f->deferring) {
+			f->batch_refused = true;
+			return 0;
+		}
 		errno = EPERM;
 		return -1;
 	}
 	i = find(f, m);
+	if (i < 0 && f->deferring)
+		return 0;	/* DESTROYSETELEM: a missing element is no error */
 	if (i < 0) {
 		errno = ENOENT;
 		return -1;
@@ -178,6 +185,37 @@ fake_fw_has(const struct fake_fw *f, uint8_t proto, uint16_t eport, uint16_t ipo
 	return false;
 }
 
+static void
+fake_defer(struct fw *fw)
+{
+	struct fake_fw *f = F(fw);
+
+	f->deferring = true;
+	f->batch_refused = false;
+	memcpy(f->saved, f->kernel, f->n_kernel * sizeof(f->kernel[0]));
+	f->n_saved = f->n_kernel;
+	str_appendf(f->log, sizeof(f->log), "[");
+}
+
+static int
+fake_flush(struct fw *fw)
+{
+	struct fake_fw *f = F(fw);
+
+	f->deferring = false;
+	f->n_flush++;
+	if (!f->batch_refused) {
+		str_appendf(f->log, sizeof(f->log), "]");
+		return 0;
+	}
+	f->n_flush_refused++;
+	memcpy(f->kernel, f->saved, f->n_saved * sizeof(f->kernel[0]));
+	f->n_kernel = f->n_saved;
+	str_appendf(f->log, sizeof(f->log), "]!");
+	errno = ERANGE;
+	return -1;
+}
+
 static int
 fake_check(struct fw *fw)
 {
@@ -189,6 +227,8 @@ const struct fw_ops fake_fw_ops = {
 	.add = fake_add,
 	.del = fake_del,
 	.install_all = fake_install_all,
+	.defer = fake_defer,
+	.flush = fake_flush,
 	.counters = fake_counters,
 	.check = fake_check,
 };
@@ -350,6 +390,21 @@ fake_env_read_lease(const struct fake_env *e, char *buf, size_t size)
 	fclose(f);
 	buf[n] = '\0';
 	return (long)n;
+}
+
+unsigned
+fake_env_lease_records(const struct fake_env *e, char op)
+{
+	static char buf[65536];
+	const char *p = buf;
+	unsigned n = 0;
+
+	if (fake_env_read_lease(e, buf, sizeof(buf)) < 0)
+		return 0;
+	for (; *p != '\0'; p++)
+		if ((p == buf || p[-1] == '\n') && p[0] == op && p[1] == ' ')
+			n++;
+	return n;
 }
 
 struct fake_env *
