@@ -35,7 +35,8 @@
  * Options of the load: -i N requests in flight (1..1024, default 16),
  * -t MS timeout per request (1000: then it counts as lost), -l LIFETIME
  * (3600), -d SECONDS budget (60), -u UDP mappings (default TCP), -p PORT
- * of the server (5351).  Prints one line: n ok err lost first_err secs
+ * of the server (5351), -v a line "answer port=P result=R" per request
+ * (result -1: lost) before the summary.  Prints one line: n ok err lost first_err secs
  * rps med_us p99_us max_us stopped=done|budget|dead.  The clock (CLOCK_MONOTONIC)
  * is the same in every network namespace of the host. */
 #include <arpa/inet.h>
@@ -61,7 +62,7 @@ enum mode { M_EXT, M_MAP, M_UNMAP, M_PCPMAP, M_PCPUNMAP };
 
 static uint32_t inflight = 16, timeout_ms = 1000, lifetime = 3600, budget_s = 60;
 static uint16_t server_port = 5351;
-static int udp;
+static int udp, verbose;
 
 static int
 usage(void)
@@ -207,6 +208,8 @@ load_open(struct load *ld)
 static void
 load_done(struct load *ld, uint32_t k, int result, uint64_t now)
 {
+	if (verbose)
+		printf("answer port=%u result=%d\n", ld->port0 + k, result);
 	if (result < 0) {
 		ld->lost++;
 		ld->lost_row++;
@@ -753,9 +756,9 @@ main(int argc, char **argv)
 		return cmd_nftcount(argc - 1, argv + 1);
 	if (argc >= 4 && strcmp(argv[1], "stamp") == 0)
 		return cmd_stamp(argv[2], argv + 3);
-	while ((o = getopt(argc, argv, "+i:t:l:d:up:")) != -1) {
-		if (o == 'u') {
-			udp = 1;
+	while ((o = getopt(argc, argv, "+i:t:l:d:up:v")) != -1) {
+		if (o == 'u' || o == 'v') {
+			*(o == 'u' ? &udp : &verbose) = 1;
 			continue;
 		}
 		if (o == 'p') {

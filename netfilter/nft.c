@@ -68,7 +68,7 @@ struct fw {
 	bool has_destroy;
 	struct fw_queue q;
 	struct nft_layout l;
-	char rbuf[RECV_BUF];	/* replies: acks and dumps, one at a time */
+	_Alignas(struct nlmsghdr) char rbuf[RECV_BUF];	/* replies: acks and dumps, one at a time */
 };
 
 /* ---- kernel features ---- */
