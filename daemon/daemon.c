@@ -37,6 +37,7 @@ struct sigwatch {
 	struct igdd_ctx *ctx;
 	int stop;
 	int reload;
+	int keep;		/* SIGQUIT: stop for a restart, the kernel state kept */
 };
 static struct sigwatch sigwatch = { .lfd = { .fd = -1 } };
 
@@ -128,6 +129,10 @@ sig_readable(struct loop_fd *lfd, uint32_t events)
 		if (si.ssi_signo == SIGHUP) {
 			sw->reload = 1;
 			log_info("SIGHUP: reload is not supported yet; ignored");
+		} else if (si.ssi_signo == SIGQUIT) {
+			log_info("SIGQUIT: stopping for a restart, the mappings kept in the kernel");
+			sw->keep = 1;
+			sw->stop = 1;
 		} else {
 			log_info("signal %u: stopping", si.ssi_signo);
 			sw->stop = 1;
@@ -141,10 +146,14 @@ signals_init(struct igdd_ctx *ctx)
 	sigset_t set;
 
 	signal(SIGPIPE, SIG_IGN);
+	/* A shell starts background jobs with SIGQUIT ignored: an ignored
+	 * signal never reaches the signalfd. */
+	signal(SIGQUIT, SIG_DFL);
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGQUIT);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
 		return -1;
 	sigwatch.lfd.fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
@@ -321,7 +330,9 @@ daemon_start(struct igdd_ctx *ctx)
 		fatalx("cannot create the mapping store");
 	if (maplog_init(ctx) < 0)
 		fatalx("cannot start the mapping log");
-	if (store_restore(ctx->store) < 0)
+	/* The kernel's part of the restore runs from the loop: the front
+	 * ends answer meanwhile (store_restore_async()). */
+	if (store_restore_async(ctx->store) < 0)
 		log_warnx("lease file %s could not be restored", cfg->lease_file);
 	ctx->fw_check.cb = fwwatch_fire;
 	loop_timer_set(&ctx->loop, &ctx->fw_check, FW_CHECK_MS);
@@ -364,12 +375,15 @@ daemon_stop(struct igdd_ctx *ctx)
 	}
 	loop_timer_cancel(&ctx->loop, &ctx->fw_check);
 	/* The lease file keeps the mappings; the kernel forgets them, so no
-	 * port stays open without a daemon managing it. */
+	 * port stays open without a daemon managing it, unless this is a stop
+	 * for a restart (SIGQUIT): then the table stays, its elements ending
+	 * with their leases (element timeouts), and the next start adopts
+	 * them without an outage. */
 	store_free(ctx->store);
 	ctx->store = NULL;
 	maplog_shutdown(ctx);
 	if (ctx->fw != NULL)
-		ctx->fw_ops->shutdown(ctx->fw, 1);
+		ctx->fw_ops->shutdown(ctx->fw, !sigwatch.keep);
 	ctx->fw = NULL;
 	iface_shutdown(ctx);
 	loop_fd_del(&ctx->loop, &sigwatch.lfd);

@@ -94,6 +94,7 @@ struct lease {
 	bool failing;		/* the last write failed and was reported */
 	bool dir_refused;	/* follow_dir() refused a new directory (logged) */
 	bool foreign;		/* miniupnpd's file: the next rewrite converts it */
+	char restored_gen[LEASE_GEN_MAX];	/* lease_restore(): a "#gen" that ended the file */
 	char orig[NAME_MAX + 1];	/* name.miniupnpd: the original during that */
 };
 
@@ -634,6 +635,33 @@ fail_free:
 	return -1;
 }
 
+int
+lease_mark_gen(struct lease *l, const char *gen)
+{
+	char line[LEASE_GEN_MAX + 8];
+	struct stat st;
+
+	if (l->broken || gen[0] == '\0' || strchr(gen, '\n') != NULL ||
+	    str_printf(line, sizeof(line), "#gen %s\n", gen) < 0)
+		return -1;
+	if (fstat(l->fd, &st) < 0)
+		return -1;
+	if (write_all(l->fd, line, strlen(line)) < 0) {
+		/* not a record: taken back, the journal stays whole */
+		if (ftruncate(l->fd, st.st_size) < 0)
+			return append_failed(l, -1);
+		return -1;
+	}
+	l->records++;
+	return 0;
+}
+
+const char *
+lease_restored_gen(const struct lease *l)
+{
+	return l->restored_gen;
+}
+
 int64_t
 lease_wall_from_mono(uint64_t expires, uint64_t now_mono, int64_t now_wall)
 {
@@ -985,9 +1013,20 @@ lease_parse_miniupnpd(const char *line, size_t len, int64_t now_wall, struct lea
 	return 0;
 }
 
-/* Replay the records of f (named name in warnings). */
+/* "#gen TOKEN": the kernel generation line (lease_mark_gen()): TOKEN
+ * into gen[LEASE_GEN_MAX], "" if the line is not one. */
+static void
+gen_line(const char *line, size_t len, char *gen)
+{
+	if (len <= 5 || memcmp(line, "#gen ", 5) != 0 ||
+	    str_copy_n(gen, LEASE_GEN_MAX, line + 5, len - 5) < 0)
+		gen[0] = '\0';
+}
+
+/* Replay the records of f (named name in warnings); gen (if not NULL)
+ * gets the "#gen" token of the file's last line, "" if that is not one. */
 static int
-replay_stream(FILE *f, const char *name, lease_replay_cb cb, void *arg)
+replay_stream(FILE *f, const char *name, lease_replay_cb cb, void *arg, char *gen)
 {
 	struct lease_record r;
 	char *line = NULL;
@@ -1006,6 +1045,8 @@ replay_stream(FILE *f, const char *name, lease_replay_cb cb, void *arg)
 		len--;
 		if (len > 0 && line[len - 1] == '\r')
 			len--;		/* edited with CRLF line ends */
+		if (gen != NULL)
+			gen_line(line, (size_t)len, gen);
 		if (len == 0 || line[0] == '#')
 			continue;
 		/* igdd's records start with "+ " or "- "; anything else may
@@ -1036,7 +1077,7 @@ lease_replay(const char *path, lease_replay_cb cb, void *arg)
 		log_warn("lease file %s", path);
 		return -1;
 	}
-	good = replay_stream(f, path, cb, arg);
+	good = replay_stream(f, path, cb, arg, NULL);
 	fclose(f);
 	return good;
 }
@@ -1057,7 +1098,7 @@ lease_restore(struct lease *l, lease_replay_cb cb, void *arg)
 			close(fd);
 		return -1;
 	}
-	good = replay_stream(f, l->path, cb, arg);
+	good = replay_stream(f, l->path, cb, arg, l->restored_gen);
 	fclose(f);
 	return good;
 }

@@ -42,6 +42,7 @@ struct st_node {
 	uint32_t heap_idx;		/* position + 1 in the expiry heap; 0 = none */
 	uint16_t desc_cap;		/* bytes of desc[] */
 	bool idle_seen;			/* fw_packets holds a counter from a pass */
+	uint8_t kseen;			/* a reconcile saw its elements: KSEEN_* */
 	char desc[];			/* m.desc, unless a longer one came later */
 };
 
@@ -85,6 +86,31 @@ struct st_batch {
 	bool on;
 };
 
+/* The kernel's elements reconciled with the store after a restore: a dump
+ * read in slices of the event loop (each element found in place marks its
+ * mapping, a stale one is removed at once), then the mappings not marked
+ * added in transactions of STORE_SYNC_CHUNK, walking the store in key
+ * order from a cursor (requests change the store meanwhile), then the
+ * lease file rewritten. */
+#define KSEEN_DNAT	0x01
+#define KSEEN_FWD	0x02
+enum sync_phase { SYNC_OFF, SYNC_DUMP, SYNC_ADD };
+struct st_gone {			/* a lease the restore dropped (ended, refused) */
+	struct in6_addr rhost, iaddr;
+	uint16_t eport, iport;
+	uint8_t proto;
+};
+struct st_sync {
+	struct loop_timer timer;
+	enum sync_phase phase;
+	struct st_key cursor;		/* SYNC_ADD: added up to here */
+	bool walking;			/* cursor set */
+	size_t in_place, stale, added;
+	uint64_t t0;
+	struct st_gone *gone;		/* the restore's dropped leases */
+	size_t n_gone, cap_gone;
+};
+
 struct store {
 	struct igdd_ctx *ctx;
 	const struct config *cfg;
@@ -110,6 +136,7 @@ struct store {
 	unsigned held;			/* store_hold() depth: lease syncs wait */
 	bool journaled;			/* a change journaled while held */
 	struct st_batch batch;		/* store_hold_batch() */
+	struct st_sync sync;		/* store_restore_async() */
 	struct {
 		store_change_cb fn;
 		void *arg;
@@ -217,27 +244,34 @@ ihash_put(struct store *s, struct st_node *n)
 	s->ihash[i] = n;
 }
 
-/* Room for one more node: 0, or -1 when the table is full and cannot
- * grow (one slot always stays free, so every probe run ends). */
+/* The table at size nsize (a power of 2), every node put again.  0, or
+ * -1 (no memory: the old table stays). */
 static int
-ihash_reserve(struct store *s)
+ihash_grow(struct store *s, size_t nsize)
 {
-	struct st_node **old = s->ihash;
+	struct st_node **old = s->ihash, **t = calloc(nsize, sizeof(*t));
 	size_t osize = s->ihash_size, i;
 
-	if ((s->ihash_count + 1) * 4 <= osize * 3)
-		return 0;
-	s->ihash = calloc(osize * 2, sizeof(*s->ihash));
-	if (s->ihash == NULL) {
-		s->ihash = old;	/* fuller, still correct */
-		return s->ihash_count + 1 < osize ? 0 : -1;
-	}
-	s->ihash_size = osize * 2;
+	if (t == NULL)
+		return -1;
+	s->ihash = t;
+	s->ihash_size = nsize;
 	for (i = 0; i < osize; i++)
 		if (old[i] != NULL)
 			ihash_put(s, old[i]);
 	free(old);
 	return 0;
+}
+
+/* Room for one more node: 0, or -1 when the table is full and cannot
+ * grow (one slot always stays free, so every probe run ends). */
+static int
+ihash_reserve(struct store *s)
+{
+	if ((s->ihash_count + 1) * 4 <= s->ihash_size * 3 ||
+	    ihash_grow(s, s->ihash_size * 2) == 0)
+		return 0;
+	return s->ihash_count + 1 < s->ihash_size ? 0 : -1;	/* fuller, still correct */
 }
 
 /* Space was reserved with ihash_reserve() (or n was just taken out). */
@@ -456,7 +490,7 @@ heap_reserve(struct store *s)
 
 	if (s->heap_n < s->heap_cap)
 		return 0;
-	cap = s->heap_cap ? s->heap_cap + s->heap_cap / 2 : 64;	/* x1.5: less slack */
+	cap = s->heap_cap >= 64 ? s->heap_cap + s->heap_cap / 2 : 64;	/* x1.5: less slack */
 	h = realloc(s->heap, cap * sizeof(*h));
 	if (h == NULL)
 		return -1;
@@ -613,9 +647,24 @@ lease_retry_fire(struct loop_timer *t)
 /* Make the records appended so far durable, then rewrite the file when
  * it is due (or broken: that repairs a journal whose last write or sync
  * failed, and makes the changes durable after all). */
+static bool has_fw(const struct store *s);
+
+/* The kernel's state token after the changes journaled so far, for a
+ * restart to trust (lease_mark_gen()); nothing if the backend has none. */
+static void
+journal_mark_gen(struct store *s)
+{
+	char tok[FW_GEN_MAX];
+
+	if (has_fw(s) && s->ops->generation != NULL &&
+	    s->ops->generation(s->fw, false, tok, sizeof(tok)) == 0)
+		lease_mark_gen(s->lease, tok);
+}
+
 static void
 journal_sync(struct store *s)
 {
+	journal_mark_gen(s);
 	if (lease_sync(s->lease) < 0)
 		s->stats.lease_errors++;
 	if (lease_should_compact(s->lease, ost_count(&s->tree)))
@@ -1574,6 +1623,8 @@ store_free(struct store *s)
 		return;
 	loop_timer_cancel(&s->ctx->loop, &s->idle_timer);
 	loop_timer_cancel(&s->ctx->loop, &s->lease_retry);
+	loop_timer_cancel(&s->ctx->loop, &s->sync.timer);
+	free(s->sync.gone);
 	if (s->ehash != NULL)
 		drop_all(s);
 	loop_timer_cancel(&s->ctx->loop, &s->expiry_timer);
@@ -1616,6 +1667,29 @@ log_dropped(const struct mapping *m, const char *why)
 		 addr_str(m->iaddr, a, sizeof(a)), m->iport, why);
 }
 
+/* A lease record the restore dropped (its lease ended, or today's policy
+ * refuses it): its elements may still be in the kernel. */
+static void
+restore_gone(struct store *s, const struct mapping *m)
+{
+	struct st_sync *y = &s->sync;
+	struct st_gone *g;
+
+	if (y->n_gone == y->cap_gone) {
+		size_t cap = y->cap_gone ? y->cap_gone * 2 : 64;
+		if ((g = realloc(y->gone, cap * sizeof(*g))) == NULL)
+			return;	/* the element ends with its kernel timeout */
+		y->gone = g;
+		y->cap_gone = cap;
+	}
+	g = &y->gone[y->n_gone++];
+	g->rhost = *m->rhost;
+	g->iaddr = *m->iaddr;
+	g->eport = m->eport;
+	g->iport = m->iport;
+	g->proto = m->proto;
+}
+
 /* Replay one journal record into the indexes (no backend, no journal):
  * the last record of a key replaces what came before, and a '+' record
  * is decided as a new live request of its owner would be today (LAN
@@ -1636,8 +1710,12 @@ restore_record(void *arg, const struct lease_record *r)
 		unlink_node(s, old);
 		node_free(s, old);
 	}
-	if (r->op != '+' || (life = restore_lifetime(s, r, now)) < 0)
+	if (r->op != '+')
 		return;
+	if ((life = restore_lifetime(s, r, now)) < 0) {
+		restore_gone(s, &r->m);
+		return;
+	}
 	/* PCP THIRD_PARTY maps for another host where that is allowed. */
 	if (r->owner.proto == OWNER_PCP && s->cfg->pcp_allow_thirdparty)
 		flags |= STORE_F_THIRD_PARTY;
@@ -1646,6 +1724,7 @@ restore_record(void *arg, const struct lease_record *r)
 		res = decide(s, &cand, flags, &ex);
 	if (res != ST_OK) {
 		log_dropped(&r->m, store_strerror(res));
+		restore_gone(s, &r->m);
 		return;
 	}
 	cand.created = r->m.created;
@@ -1682,46 +1761,311 @@ install_one_by_one(struct store *s, const struct mapping **ms, size_t n)
 	return n > 0 && dropped == n ? -1 : 0;
 }
 
-int
-store_restore(struct store *s)
+/* Room in the internal-side hash and the expiry heap for n mappings, in
+ * one go (a restore: no rehash after rehash as they come). */
+static void
+reserve_for(struct store *s, size_t n)
+{
+	while ((n + 1) * 4 > s->ihash_size * 3 && ihash_grow(s, s->ihash_size * 2) == 0)
+		;
+	if (n > s->heap_cap && n >= 64) {
+		struct st_node **h = realloc(s->heap, n * sizeof(*h));
+		if (h != NULL) {
+			s->heap = h;
+			s->heap_cap = n;
+		}
+	}
+}
+
+/* Replay the lease file into the store (no kernel).  Count, or -1. */
+static int
+restore_leases(struct store *s)
+{
+	int r;
+
+	/* The journal holds between the live mappings and twice as many
+	 * records (it is rewritten beyond that): half of them never
+	 * oversizes the tables. */
+	if (s->lease != NULL)
+		reserve_for(s, lease_records(s->lease) / 2);
+	store_hold(s);		/* one socket snapshot for every record */
+	r = s->lease != NULL ? lease_restore(s->lease, restore_record, s) : 0;
+	s->held--;		/* nothing journaled: no sync */
+	return r;
+}
+
+/* The kernel as the store says, the old way: flush and add everything in
+ * one transaction, or one by one.  0, or -1 (the store emptied). */
+static int
+restore_install(struct store *s)
 {
 	const struct mapping **ms;
 	size_t n;
 	int r;
 
-	store_hold(s);		/* one socket snapshot for every record */
-	r = s->lease != NULL ? lease_restore(s->lease, restore_record, s) : 0;
-	s->held--;		/* nothing journaled: no sync */
+	if (collect_all(s, true, &ms, &n) < 0) {
+		drop_all(s);
+		return -1;
+	}
+	r = s->ops->install_all(s->fw, ms, n);
+	if (r < 0) {
+		log_warn("firewall refused to install %zu restored mappings at once; "
+			 "trying one by one", n);
+		s->stats.fw_errors++;
+		r = install_one_by_one(s, ms, n);
+	}
+	free(ms);
+	if (r < 0) {
+		log_warnx("firewall refused every restored mapping");
+		drop_all(s);
+		return -1;
+	}
+	return 0;
+}
+
+/* The reconcile is over (or never ran): the lease file rewritten with
+ * what the store holds. */
+static void
+sync_done(struct store *s)
+{
+	if (s->sync.phase != SYNC_OFF)
+		log_info("kernel reconciled with %zu restored mappings in %llu ms: %zu in place, "
+			 "%zu added, %zu stale elements removed", ost_count(&s->tree),
+			 (unsigned long long)(time_mono_ms() - s->sync.t0), s->sync.in_place,
+			 s->sync.added, s->sync.stale);
+	s->sync.phase = SYNC_OFF;
+	loop_timer_cancel(&s->ctx->loop, &s->sync.timer);
+	free(s->sync.gone);
+	s->sync.gone = NULL;
+	s->sync.n_gone = s->sync.cap_gone = 0;
+	if (s->lease != NULL) {
+		journal_compact(s);
+		journal_mark_gen(s);
+	}
+}
+
+/* An element of the kernel's dump: in place (its mapping marked), or
+ * stale (removed: a mapping the store does not hold, or another target).
+ * For a forward element every mapping that shares it is marked. */
+static void
+sync_elem(void *arg, const struct fw_elem *e)
+{
+	struct store *s = arg;
+	struct mapping m = { .rhost = &e->rhost, .iaddr = &e->iaddr, .eport = e->eport,
+			     .iport = e->iport, .proto = e->proto };
+	bool used = false;
+
+	if (e->dnat) {
+		struct st_node *n = find_node(s, e->proto, e->eport, &e->rhost);
+		if (n != NULL && n->m.enabled && n->m.iport == e->iport &&
+		    addr_eq(n->m.iaddr, &e->iaddr)) {
+			n->kseen |= KSEEN_DNAT;
+			s->sync.in_place++;
+			return;
+		}
+	} else {
+		size_t mask = s->ihash_size - 1;
+		size_t i = ihash_of(s, e->proto, &e->iaddr, e->iport) & mask;
+		struct st_node *o;
+
+		for (; (o = s->ihash[i]) != NULL; i = (i + 1) & mask) {
+			if (o->m.enabled && o->m.proto == e->proto && o->m.iport == e->iport &&
+			    addr_eq(o->m.iaddr, &e->iaddr) && addr_eq(o->m.rhost, &e->rhost)) {
+				o->kseen |= KSEEN_FWD;
+				used = true;
+			}
+		}
+		if (used)
+			return;
+	}
+	/* Stale: only this element goes (a DNAT element's forward one may
+	 * be another mapping's; a forward element has no DNAT element). */
+	s->sync.stale++;
+	if (s->ops->del(s->fw, &m, e->dnat) < 0)
+		s->stats.fw_errors++;
+}
+
+/* SYNC_ADD: the next STORE_SYNC_CHUNK enabled mappings after the cursor
+ * whose elements were not both seen, in one transaction.  1 while more
+ * is to come, 0 at the end, -1 on error. */
+#define STORE_SYNC_CHUNK 4096
+static int
+sync_add_chunk(struct store *s)
+{
+	const struct mapping **ms = malloc(STORE_SYNC_CHUNK * sizeof(*ms));
+	struct ost_node *tn;
+	size_t n = 0;
+	int r = 0;
+
+	if (ms == NULL)
+		return -1;
+	tn = s->sync.walking ? ost_bound(&s->tree, &s->sync.cursor, tree_keycmp, true, NULL)
+			     : ost_nth(&s->tree, 0);
+	for (; tn != NULL && n < STORE_SYNC_CHUNK; tn = ost_bound(&s->tree, &s->sync.cursor,
+								  tree_keycmp, true, NULL)) {
+		struct st_node *nd = TNODE(tn);
+
+		s->sync.cursor = (struct st_key){ nd->m.proto, nd->m.eport, *nd->m.rhost };
+		s->sync.walking = true;
+		if (nd->m.enabled && nd->kseen != (KSEEN_DNAT | KSEEN_FWD))
+			ms[n++] = &nd->m;
+		nd->kseen = 0;
+	}
+	if (n > 0 && (r = s->ops->add_many(s->fw, ms, n)) < 0)
+		s->stats.fw_errors++;
+	s->sync.added += n;
+	free(ms);
 	if (r < 0)
 		return -1;
-	/* One transaction replaces whatever igdd left in the kernel (a
-	 * kill -9, a crash) with exactly what the lease file says. */
-	if (has_fw(s) && s->ops->install_all != NULL) {
-		if (collect_all(s, true, &ms, &n) < 0) {
-			drop_all(s);
-			return -1;
-		}
-		r = s->ops->install_all(s->fw, ms, n);
-		if (r < 0) {
-			log_warn("firewall refused to install %zu restored mappings at once; "
-				 "trying one by one", n);
-			s->stats.fw_errors++;
-			r = install_one_by_one(s, ms, n);
-		}
-		free(ms);
-		if (r < 0) {
-			log_warnx("firewall refused every restored mapping");
-			drop_all(s);
-			return -1;
-		}
+	return tn != NULL ? 1 : 0;
+}
+
+/* One slice of the reconcile, a few milliseconds long: the daemon serves
+ * requests between slices.  1 while more is to come, 0 done, -1 error. */
+static int
+sync_slice(struct store *s)
+{
+	uint64_t end = time_mono_ms() + 2;
+	int r = 1;
+
+	if (s->sync.phase == SYNC_ADD)
+		return sync_add_chunk(s);
+	s->ops->defer(s->fw);		/* the stale elements of the slice, in one go */
+	while (r == 1 && time_mono_ms() < end)
+		r = s->ops->elems_step(s->fw, sync_elem, s);
+	if (s->ops->flush(s->fw) < 0)
+		s->stats.fw_errors++;
+	if (r == 0) {
+		s->sync.phase = SYNC_ADD;
+		return 1;
 	}
-	if (s->lease != NULL)
-		journal_compact(s);
+	return r;
+}
+
+static void
+sync_fire(struct loop_timer *t)
+{
+	struct store *s = container_of(t, struct store, sync.timer);
+	int r = sync_slice(s);
+
+	if (r == 1) {
+		loop_timer_set(&s->ctx->loop, t, 0);
+		return;
+	}
+	if (r < 0) {
+		log_warnx("kernel reconcile failed; installing every mapping at once");
+		if (store_reinstall(s) < 0)
+			log_warnx("the restored mappings are not in the kernel");
+	}
+	sync_done(s);
+}
+
+/* Start the reconcile: 0, or -1 when the backend cannot (then nothing
+ * started). */
+static int
+sync_start(struct store *s)
+{
+	if (!has_fw(s) || s->ops->elems_start == NULL || s->ops->add_many == NULL ||
+	    s->ops->defer == NULL || s->ops->elems_start(s->fw) < 0)
+		return -1;
+	free(s->sync.gone);	/* the dump finds those elements itself */
+	memset(&s->sync, 0, sizeof(s->sync));
+	s->sync.timer.cb = sync_fire;
+	s->sync.phase = SYNC_DUMP;
+	s->sync.t0 = time_mono_ms();
+	return 0;
+}
+
+/* Does the kernel hold what the journal says?  Its last line names the
+ * kernel's state after the last journaled change, and the kernel was in
+ * that state when this process started (a kill -9, a stop for restart). */
+static bool
+restore_trusted(struct store *s)
+{
+	char tok[FW_GEN_MAX];
+
+	return s->lease != NULL && has_fw(s) && s->ops->generation != NULL &&
+	       lease_restored_gen(s->lease)[0] != '\0' &&
+	       s->ops->generation(s->fw, true, tok, sizeof(tok)) == 0 &&
+	       strcmp(tok, lease_restored_gen(s->lease)) == 0;
+}
+
+/* The kernel holds the journal's mappings: only the elements of leases
+ * the restore dropped go (one transaction); nothing else is touched. */
+static void
+restore_gone_elements(struct store *s)
+{
+	size_t i, n = 0;
+
+	if (s->ops->defer != NULL)
+		s->ops->defer(s->fw);
+	for (i = 0; i < s->sync.n_gone; i++) {
+		struct st_gone *g = &s->sync.gone[i];
+		struct mapping m = { .rhost = &g->rhost, .iaddr = &g->iaddr, .eport = g->eport,
+				     .iport = g->iport, .proto = g->proto };
+		struct st_node *o;
+		size_t mask = s->ihash_size - 1, k;
+		bool shared = false;
+
+		if (find_node(s, g->proto, g->eport, &g->rhost) != NULL)
+			continue;	/* a later record made it again: in place */
+		k = ihash_of(s, g->proto, &g->iaddr, g->iport) & mask;
+		for (; (o = s->ihash[k]) != NULL; k = (k + 1) & mask)
+			shared |= o->m.enabled && o->m.proto == g->proto && o->m.iport == g->iport &&
+				  addr_eq(o->m.iaddr, &g->iaddr) && addr_eq(o->m.rhost, &g->rhost);
+		if (s->ops->del(s->fw, &m, shared) < 0)
+			s->stats.fw_errors++;
+		n++;
+	}
+	if (s->ops->flush != NULL && s->ops->flush(s->fw) < 0)
+		s->stats.fw_errors++;
+	s->sync.stale = n;
+}
+
+int
+store_restore_async(struct store *s)
+{
+	int n = restore_leases(s);
+
+	if (n < 0)
+		return -1;
 	arm_expiry(s);
-	n = ost_count(&s->tree);
+	if (restore_trusted(s)) {
+		restore_gone_elements(s);
+		log_info("kernel holds the restored mappings already (unchanged since the last "
+			 "journaled change): %zu ended or refused leases' elements removed",
+			 s->sync.stale);
+		sync_done(s);
+	} else if (sync_start(s) == 0) {
+		/* 1 ms: the first turn of the loop serves what has come */
+		loop_timer_set(&s->ctx->loop, &s->sync.timer, 1);
+	} else {
+		if (has_fw(s) && s->ops->install_all != NULL && restore_install(s) < 0)
+			return -1;
+		sync_done(s);
+	}
+	n = (int)ost_count(&s->tree);
 	if (n > 0)
-		log_info("restored %zu mappings from %s", n, s->cfg->lease_file);
-	return (int)n;
+		log_info("restored %d mappings from %s", n, s->cfg->lease_file);
+	return n;
+}
+
+int
+store_restore(struct store *s)
+{
+	int n = store_restore_async(s);
+
+	while (n >= 0 && s->sync.phase != SYNC_OFF) {
+		loop_timer_cancel(&s->ctx->loop, &s->sync.timer);
+		sync_fire(&s->sync.timer);
+	}
+	return n < 0 ? -1 : (int)ost_count(&s->tree);
+}
+
+bool
+store_restoring(const struct store *s)
+{
+	return s->sync.phase != SYNC_OFF;
 }
 
 void

@@ -82,11 +82,21 @@ void store_free(struct store *s);
 
 /* Restore unexpired leases from the lease file, each decided as a live
  * request of its owner under today's configuration (dropped and logged
- * if refused; lifetimes bounded as a request's), and install them in the
- * kernel in one transaction, or one by one (dropping what the kernel
- * refuses) if it refuses that.  Returns the number restored, -1 on
- * error (nothing restored; the file is kept as it is). */
+ * if refused; lifetimes bounded as a request's), and make the kernel hold
+ * them: what it holds already (a kill -9, a stop for restart) is
+ * reconciled, not replaced: its elements are read (a dump), those in
+ * place stay as they are (timeouts, counters), stale ones are removed,
+ * missing ones added in transactions of 4096 mappings; a backend that
+ * cannot dump gets everything in one transaction that replaces its
+ * elements, or one by one (dropping what the kernel refuses) if it
+ * refuses that.  The lease file is rewritten after.  Returns the number
+ * restored, -1 on error (nothing restored; the file is kept as it is). */
 int store_restore(struct store *s);
+/* The same, the kernel's part run from the event loop in slices of a few
+ * milliseconds, so that the daemon answers while it runs (a restart with
+ * 100,000 leases); store_restoring() holds until it is over. */
+int store_restore_async(struct store *s);
+bool store_restoring(const struct store *s);
 
 /* Group commit.  Between store_hold() and store_commit() every change is
  * made at once (kernel, store, lease record written) but the lease file

@@ -19,9 +19,11 @@
 #include <arpa/inet.h>
 #include <poll.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -67,6 +69,11 @@ struct fw {
 	int sndbuf;
 	bool has_destroy;
 	struct fw_queue q;
+	char state_id[48];		/* boot and network namespace (fw_ops.generation) */
+	char start_gen[FW_GEN_MAX];	/* the generation before init, "" if it lost elements */
+	struct mnl_socket *dump;	/* a reconcile's dump (elems_start), its own socket */
+	int dump_set;			/* the set being dumped */
+	uint32_t dump_seq;
 	struct nft_layout l;
 	_Alignas(struct nlmsghdr) char rbuf[RECV_BUF];	/* replies: acks and dumps, one at a time */
 };
@@ -378,22 +385,36 @@ get_table(struct fw *fw, uint16_t family, const char *table)
 	return query(fw, nlh, NULL, NULL);
 }
 
-static int
-get_set(struct fw *fw, enum nft_set_id id)
+/* A get of set id (GETSET) or of its elements (GETSETELEM) into
+ * buf[REQ_BUF]; NULL when memory is short. */
+static struct nlmsghdr *
+set_get_msg(struct fw *fw, enum nft_set_id id, uint16_t type, uint16_t flags, uint32_t seq,
+	    char *buf)
 {
-	char buf[REQ_BUF];
 	struct nftnl_set *s = nftnl_set_alloc();
 	struct nlmsghdr *nlh;
 	uint16_t family;
 
 	if (s == NULL)
-		return -1;
+		return NULL;
 	nftnl_set_set_str(s, NFTNL_SET_TABLE, nft_set_table(&fw->l, id, &family));
 	nftnl_set_set_str(s, NFTNL_SET_NAME, fw->l.set_name[id]);
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSET, family, NLM_F_ACK, next_seq(fw, 1));
-	nftnl_set_nlmsg_build_payload(nlh, s);
+	nlh = nftnl_nlmsg_build_hdr(buf, type, family, flags, seq);
+	if (type == NFT_MSG_GETSETELEM)
+		nftnl_set_elems_nlmsg_build_payload(nlh, s);
+	else
+		nftnl_set_nlmsg_build_payload(nlh, s);
 	nftnl_set_free(s);
-	return query(fw, nlh, NULL, NULL);
+	return nlh;
+}
+
+static int
+get_set(struct fw *fw, enum nft_set_id id)
+{
+	char buf[REQ_BUF];
+	struct nlmsghdr *nlh = set_get_msg(fw, id, NFT_MSG_GETSET, NLM_F_ACK, next_seq(fw, 1), buf);
+
+	return nlh != NULL ? query(fw, nlh, NULL, NULL) : -1;
 }
 
 struct tagged {
@@ -542,6 +563,72 @@ get_elem(struct fw *fw, enum nft_set_id id, const struct mapping *m, struct elem
 	return rc;
 }
 
+/* ---- generation ---- */
+
+static int
+gen_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *a;
+
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg))
+		if (mnl_attr_get_type(a) == NFTA_GEN_ID && mnl_attr_get_payload_len(a) == 4)
+			*(uint32_t *)data = ntohl(mnl_attr_get_u32(a));
+	return MNL_CB_OK;
+}
+
+/* The ruleset generation (NFT_MSG_GETGEN): it moves with every committed
+ * transaction of anyone in this network namespace.  0 on error. */
+static uint32_t
+gen_now(struct fw *fw)
+{
+	char buf[REQ_BUF];
+	struct nlmsghdr *nlh;
+	uint32_t gen = 0;
+
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETGEN, AF_UNSPEC, NLM_F_ACK, next_seq(fw, 1));
+	if (query(fw, nlh, gen_cb, &gen) < 0)
+		return 0;
+	return gen;
+}
+
+/* The boot and the network namespace, so that a generation of another
+ * boot or namespace never matches: read once, before the sandbox. */
+static void
+state_id(struct fw *fw)
+{
+	char boot[64] = "";
+	struct stat st;
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+
+	if (f != NULL) {
+		if (fgets(boot, sizeof(boot), f) == NULL)
+			boot[0] = '\0';
+		fclose(f);
+	}
+	boot[strcspn(boot, "\n")] = '\0';
+	if (boot[0] == '\0' || stat("/proc/self/ns/net", &st) < 0 ||
+	    str_printf(fw->state_id, sizeof(fw->state_id), "%s %llu", boot,
+		       (unsigned long long)st.st_ino) < 0)
+		fw->state_id[0] = '\0';
+}
+
+static int
+gen_token(struct fw *fw, uint32_t gen, char *tok, size_t size)
+{
+	if (gen == 0 || fw->state_id[0] == '\0' ||
+	    str_printf(tok, size, "%u %s", gen, fw->state_id) < 0)
+		return -1;
+	return 0;
+}
+
+static int
+nft_generation(struct fw *fw, bool at_start, char *tok, size_t size)
+{
+	if (at_start)
+		return fw->start_gen[0] != '\0' ? str_copy(tok, size, fw->start_gen) : -1;
+	return gen_token(fw, gen_now(fw), tok, size);
+}
+
 /* ---- init ---- */
 
 static struct fw *
@@ -574,9 +661,12 @@ fw_open(void)
 	return fw;
 }
 
+static void dump_close(struct fw *fw);
+
 static void
 fw_close(struct fw *fw)
 {
+	dump_close(fw);
 	mnl_socket_close(fw->nl);
 	free(fw->q.buf);
 	free(fw);
@@ -625,6 +715,7 @@ init_own(struct fw *fw)
 			break;
 		log_warnx("nftables: table inet %s does not match igdd's layout (%s); recreating it",
 			  fw->l.filter_table, strerror(errno));
+		fw->start_gen[0] = '\0';	/* its elements are gone */
 	}
 	log_warn("nftables: cannot create table inet %s", fw->l.filter_table);
 	return -1;
@@ -705,6 +796,7 @@ init_integrate(struct fw *fw)
 			break;
 		log_warnx("nftables: igdd's sets in %s do not match (%s); recreating them",
 			  l->filter_table, strerror(errno));
+		fw->start_gen[0] = '\0';	/* their elements are gone */
 	}
 	log_warn("nftables: cannot add igdd's sets and rules to %s %s", nft_family_name(l->filter_family),
 		 l->filter_table);
@@ -738,6 +830,11 @@ nft_init(const struct config *cfg)
 
 	if (fw == NULL)
 		return NULL;
+	/* What the kernel held before this start touched it: a journal that
+	 * ends with this generation describes its elements. */
+	state_id(fw);
+	if (gen_token(fw, gen_now(fw), fw->start_gen, sizeof(fw->start_gen)) < 0)
+		fw->start_gen[0] = '\0';
 	rc = fw->l.own ? init_own(fw) : init_integrate(fw);
 	if (rc < 0) {
 		fw_close(fw);
@@ -942,10 +1039,10 @@ nft_flush(struct fw *fw)
 	return rc;
 }
 
-/* Flush igdd's four sets and add every mapping, in one transaction
- * however many messages and pages it takes. */
+/* Add every mapping (after flushing igdd's four sets when flush) in one
+ * transaction however many messages and pages it takes. */
 static int
-nft_install_all(struct fw *fw, const struct mapping *const *ms, size_t n)
+install(struct fw *fw, const struct mapping *const *ms, size_t n, bool flush)
 {
 	const struct mapping **any = NULL, **rh = NULL;
 	uint64_t now = time_mono_ms();
@@ -971,7 +1068,7 @@ nft_install_all(struct fw *fw, const struct mapping *const *ms, size_t n)
 		log_warnx("nftables: %zu non-IPv4 mappings not installed", skipped);
 	if (batch_start(fw, &bt) < 0)
 		goto out;
-	for (k = 0; k < NFT_SET_COUNT; k++)
+	for (k = 0; flush && k < NFT_SET_COUNT; k++)
 		if (nft_msg_elems(&bt, &fw->l, (enum nft_set_id)k, NFT_MSG_DELSETELEM, NULL, 0, 0) < 0)
 			goto nomem;
 	if ((nany > 0 && (nft_msg_elems(&bt, &fw->l, NFT_SET_DNAT4, NFT_MSG_NEWSETELEM, any, nany, now) < 0 ||
@@ -992,6 +1089,153 @@ out:
 	free(any);
 	free(rh);
 	return rc;
+}
+
+/* Flush igdd's four sets and add every mapping, in one transaction. */
+static int
+nft_install_all(struct fw *fw, const struct mapping *const *ms, size_t n)
+{
+	return install(fw, ms, n, true);
+}
+
+static int
+nft_add_many(struct fw *fw, const struct mapping *const *ms, size_t n)
+{
+	return n == 0 ? 0 : install(fw, ms, n, false);
+}
+
+/* ---- a reconcile's dump, in steps ---- */
+
+static void
+dump_close(struct fw *fw)
+{
+	if (fw->dump != NULL)
+		mnl_socket_close(fw->dump);
+	fw->dump = NULL;
+}
+
+/* Ask for the elements of set dump_set. */
+static int
+dump_ask(struct fw *fw)
+{
+	char buf[REQ_BUF];
+	struct nlmsghdr *nlh;
+
+	fw->dump_seq = next_seq(fw, 1);
+	nlh = set_get_msg(fw, (enum nft_set_id)fw->dump_set, NFT_MSG_GETSETELEM, NLM_F_DUMP,
+			  fw->dump_seq, buf);
+	return nlh == NULL || mnl_socket_sendto(fw->dump, nlh, nlh->nlmsg_len) < 0 ? -1 : 0;
+}
+
+static int
+nft_elems_start(struct fw *fw)
+{
+	dump_close(fw);
+	fw->dump = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+	if (fw->dump == NULL || mnl_socket_bind(fw->dump, 0, MNL_SOCKET_AUTOPID) < 0) {
+		log_warn("nftables: netlink socket for a dump");
+		dump_close(fw);
+		return -1;
+	}
+	fw->dump_set = 0;
+	if (dump_ask(fw) < 0) {
+		dump_close(fw);
+		return -1;
+	}
+	return 0;
+}
+
+struct elem_walk {
+	enum nft_set_id id;
+	fw_elem_cb cb;
+	void *arg;
+	const void *key, *data;
+	uint32_t klen, dlen;
+};
+
+/* NFTA_DATA_VALUE inside NFTA_SET_ELEM_KEY or _DATA. */
+static int
+elem_value(const struct nlattr *a, const void **v, uint32_t *len)
+{
+	const struct nlattr *in;
+
+	mnl_attr_for_each_nested(in, a) {
+		if (mnl_attr_get_type(in) == NFTA_DATA_VALUE) {
+			*v = mnl_attr_get_payload(in);
+			*len = mnl_attr_get_payload_len(in);
+		}
+	}
+	return 0;
+}
+
+/* One NFTA_LIST_ELEM: its key and data, decoded, to the callback. */
+static int
+elem_attr_cb(const struct nlattr *a, void *data)
+{
+	struct elem_walk *w = data;
+	const struct nlattr *in;
+	struct fw_elem e;
+
+	if (mnl_attr_get_type(a) != NFTA_LIST_ELEM)
+		return MNL_CB_OK;
+	w->key = w->data = NULL;
+	w->klen = w->dlen = 0;
+	mnl_attr_for_each_nested(in, a) {
+		if (mnl_attr_get_type(in) == NFTA_SET_ELEM_KEY)
+			elem_value(in, &w->key, &w->klen);
+		else if (mnl_attr_get_type(in) == NFTA_SET_ELEM_DATA)
+			elem_value(in, &w->data, &w->dlen);
+	}
+	if (nft_elem_decode(w->id, w->key, w->klen, w->data, w->dlen, &e) == 0)
+		w->cb(w->arg, &e);
+	return MNL_CB_OK;
+}
+
+static int
+elem_msg_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *a;
+
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg))
+		if (mnl_attr_get_type(a) == NFTA_SET_ELEM_LIST_ELEMENTS)
+			mnl_attr_parse_nested(a, elem_attr_cb, data);
+	return MNL_CB_OK;
+}
+
+/* One read of the dump: what it holds goes to cb; the next set's dump is
+ * asked for when one ends. */
+static int
+nft_elems_step(struct fw *fw, fw_elem_cb cb, void *arg)
+{
+	struct elem_walk w = { (enum nft_set_id)fw->dump_set, cb, arg, NULL, NULL, 0, 0 };
+	ssize_t n;
+	int r;
+
+	if (fw->dump == NULL)
+		return -1;
+	n = mnl_socket_recvfrom(fw->dump, fw->rbuf, RECV_BUF);
+	if (n < 0 && errno == EINTR)
+		return 1;
+	r = n < 0 ? MNL_CB_ERROR : mnl_cb_run(fw->rbuf, (size_t)n, fw->dump_seq,
+					       mnl_socket_get_portid(fw->dump), elem_msg_cb, &w);
+	if (r == MNL_CB_ERROR && errno == ENOENT)
+		r = MNL_CB_STOP;	/* a set that is not there holds nothing */
+	if (r == MNL_CB_ERROR) {
+		log_warn("nftables: dumping %s", fw->l.set_name[fw->dump_set]);
+		dump_close(fw);
+		return -1;
+	}
+	if (r == MNL_CB_STOP) {
+		if (++fw->dump_set == NFT_SET_COUNT) {
+			dump_close(fw);
+			return 0;
+		}
+		if (dump_ask(fw) < 0) {
+			dump_close(fw);
+			return -1;
+		}
+	}
+	return 1;
 }
 
 /* Packets of the mapping's forward element: the forward chain sees every
@@ -1088,6 +1332,10 @@ const struct fw_ops nft_ops = {
 	.install_all = nft_install_all,
 	.defer = nft_defer,
 	.flush = nft_flush,
+	.elems_start = nft_elems_start,
+	.elems_step = nft_elems_step,
+	.add_many = nft_add_many,
+	.generation = nft_generation,
 	.counters = nft_counters,
 	.check = nft_check,
 	.restore = nft_restore,

@@ -99,6 +99,11 @@ const char *nft_set_table(const struct nft_layout *l, enum nft_set_id id, uint16
  * 0 if the mapping does not belong in that set (wrong family/rhost). */
 size_t nft_elem_key(enum nft_set_id id, const struct mapping *m, uint8_t key[NFT_KEY_MAX]);
 size_t nft_elem_data(const struct mapping *m, uint8_t data[NFT_KEY_MAX]);
+/* The inverse, for a dump: the element of set id with this key (and, in
+ * a map, data) into *e.  0, or -1 when the lengths do not fit the set. */
+struct fw_elem;
+int nft_elem_decode(enum nft_set_id id, const uint8_t *key, size_t klen, const uint8_t *data,
+		    size_t dlen, struct fw_elem *e);
 /* Has the mapping a remote-host restriction (rhost set, not ::)? */
 bool nft_mapping_rh(const struct mapping *m);
 /* The two sets a mapping belongs in: its dnat map and its forward set. */

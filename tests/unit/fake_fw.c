@@ -217,6 +217,59 @@ fake_flush(struct fw *fw)
 }
 
 static int
+fake_generation(struct fw *fw, bool at_start, char *tok, size_t size)
+{
+	struct fake_fw *f = F(fw);
+	const char *g = at_start ? f->start_gen : f->gen;
+
+	return g[0] != '\0' ? str_copy(tok, size, g) : -1;
+}
+
+static int
+fake_elems_start(struct fw *fw)
+{
+	struct fake_fw *f = F(fw);
+
+	if (!f->dump_on)
+		return -1;
+	f->n_dumps++;
+	return 0;
+}
+
+/* The whole "kernel" in one step: a DNAT and a forward element each. */
+static int
+fake_elems_step(struct fw *fw, fw_elem_cb cb, void *arg)
+{
+	struct fake_fw *f = F(fw);
+	struct fake_elem copy[FAKE_FW_MAX];
+	size_t i, n = f->n_kernel;
+
+	memcpy(copy, f->kernel, n * sizeof(copy[0]));	/* cb may delete */
+	for (i = 0; i < n; i++) {
+		struct fw_elem e = { copy[i].rhost, copy[i].iaddr, copy[i].eport, copy[i].iport,
+				     copy[i].proto, true };
+		cb(arg, &e);
+		e.dnat = false;
+		e.eport = 0;
+		cb(arg, &e);
+	}
+	return 0;
+}
+
+static int
+fake_add_many(struct fw *fw, const struct mapping *const *ms, size_t n)
+{
+	struct fake_fw *f = F(fw);
+	size_t i;
+
+	f->n_add_many++;
+	for (i = 0; i < n; i++)
+		if (fake_add(fw, ms[i]) < 0)
+			return -1;
+	return 0;
+}
+
+static int
 fake_check(struct fw *fw)
 {
 	(void)fw;
@@ -229,6 +282,10 @@ const struct fw_ops fake_fw_ops = {
 	.install_all = fake_install_all,
 	.defer = fake_defer,
 	.flush = fake_flush,
+	.elems_start = fake_elems_start,
+	.elems_step = fake_elems_step,
+	.add_many = fake_add_many,
+	.generation = fake_generation,
 	.counters = fake_counters,
 	.check = fake_check,
 };

@@ -36,6 +36,10 @@ struct fake_fw {
 	struct fake_elem saved[FAKE_FW_MAX];
 	size_t n_saved;
 	unsigned n_flush, n_flush_refused;
+	/* Generations and dumps (a restart's reconcile); off unless dump_on. */
+	char gen[32], start_gen[32];		/* "" = unknown */
+	bool dump_on;
+	unsigned n_dumps, n_add_many;
 };
 
 extern const struct fw_ops fake_fw_ops;
