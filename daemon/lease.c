@@ -95,6 +95,10 @@ struct lease {
 	bool dir_refused;	/* follow_dir() refused a new directory (logged) */
 	bool foreign;		/* miniupnpd's file: the next rewrite converts it */
 	char restored_gen[LEASE_GEN_MAX];	/* lease_restore(): a "#gen" that ended the file */
+	char *group;		/* lease_group_begin(): records waiting for one write */
+	size_t group_len, group_cap;
+	unsigned group_n;
+	bool grouping;
 	char orig[NAME_MAX + 1];	/* name.miniupnpd: the original during that */
 };
 
@@ -419,6 +423,7 @@ lease_close(struct lease *l)
 		close(l->fd);
 	if (l->dirfd >= 0)
 		close(l->dirfd);
+	free(l->group);
 	free(l);
 }
 
@@ -467,13 +472,76 @@ append_failed(struct lease *l, off_t size)
 	return -1;
 }
 
+/* In a group: the record formatted at the end of the group's buffer. */
+static int
+group_add(struct lease *l, const struct lease_record *r)
+{
+	int len;
+
+	if (l->group_cap - l->group_len < LEASE_LINE_MAX) {
+		size_t cap = l->group_cap ? l->group_cap * 2 : 16384;
+		char *b = realloc(l->group, cap);
+
+		if (b == NULL)
+			return append_failed(l, -1);
+		l->group = b;
+		l->group_cap = cap;
+	}
+	len = lease_format(l->group + l->group_len, l->group_cap - l->group_len, r);
+	if (len < 0) {
+		errno = EINVAL;
+		return append_failed(l, -1);
+	}
+	l->group_len += (size_t)len;
+	l->group_n++;
+	return 0;
+}
+
+void
+lease_group_begin(struct lease *l)
+{
+	l->grouping = true;
+	l->group_len = 0;
+	l->group_n = 0;
+}
+
+int
+lease_group_end(struct lease *l)
+{
+	struct stat st;
+	int r = 0;
+
+	l->grouping = false;
+	if (l->group_n > 0 && !l->broken) {
+		if (fstat(l->fd, &st) < 0)
+			r = append_failed(l, -1);
+		else if (write_all(l->fd, l->group, l->group_len) < 0)
+			r = append_failed(l, st.st_size);	/* the whole group taken back */
+		else {
+			l->records += l->group_n;
+			l->pending += l->group_n;
+		}
+	}
+	if (l->group_cap > 65536) {	/* a mass change keeps no big buffer */
+		free(l->group);
+		l->group = NULL;
+		l->group_cap = 0;
+	}
+	l->group_len = 0;
+	l->group_n = 0;
+	return r;
+}
+
 int
 lease_append(struct lease *l, const struct lease_record *r)
 {
 	char line[LEASE_LINE_MAX];
 	struct stat st;
-	int len = lease_format(line, sizeof(line), r);
+	int len;
 
+	if (l->grouping)
+		return group_add(l, r);
+	len = lease_format(line, sizeof(line), r);
 	if (len < 0) {
 		errno = EINVAL;
 		return append_failed(l, -1);

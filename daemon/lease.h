@@ -42,6 +42,12 @@ void lease_close(struct lease *l);
  * record is not in the file (a partial write is truncated away) and
  * lease_broken() holds until the next successful lease_compact(). */
 int lease_append(struct lease *l, const struct lease_record *r);
+/* A group: the records appended between lease_group_begin() and
+ * lease_group_end() go to the file with one write() at the end (a batch's
+ * records); a failed write takes them all back, as a failed append does.
+ * lease_group_end() returns 0 or -1. */
+void lease_group_begin(struct lease *l);
+int lease_group_end(struct lease *l);
 /* Make every record appended since the last sync durable with one
  * fdatasync() (none: 0 at once).  0, or -1: those records are cut off
  * the file again (their fate on disk is unknown) and lease_broken()

@@ -1462,6 +1462,8 @@ batch_tell(struct store *s)
 	struct st_batch *b = &s->batch;
 	size_t i;
 
+	if (s->lease != NULL)
+		lease_group_begin(s->lease);	/* the batch's records, one write */
 	for (i = 0; i < b->n; i++) {
 		struct st_change *c = &b->ch[i];
 		const struct mapping *m = &c->n->m;
@@ -1472,6 +1474,8 @@ batch_tell(struct store *s)
 		else
 			notify(s, c->ev, m, &m->owner->addr, store_lease_left(s, m), ST_OK);
 	}
+	if (s->lease != NULL && lease_group_end(s->lease) < 0)
+		s->stats.lease_errors++;
 	for (i = 0; i < b->n; i++) {
 		struct st_change *c = &b->ch[i];
 
