@@ -12,7 +12,10 @@
 #   BENCH_SCALE_NSRC     LAN source addresses (64)
 #   BENCH_SCALE_BEFORE   a kv file of an earlier run: a "before" column
 #   BENCH_SCALE_REPEAT   runs of each rate window, the median reported (3; quick 1)
-#   BENCH_SCALE_RESTARTS the stops before a restart ("TERM QUIT KILL")
+#   BENCH_SCALE_RESTARTS the stops before a restart ("TERM QUIT KILL KILL+change")
+#   BENCH_SCALE_LEASE_DIR where the lease file is (a fresh directory in /dev/shm:
+#                        tmpfs, as OpenWrt keeps it; the same work with the
+#                        file on the lab's disk is measured once at the end)
 #   BENCH_OUT            where scale.kv / scale.md go (bench/results)
 #   MINIUPNPD            (/usr/sbin/miniupnpd) for the SSDP comparison
 set -u
@@ -37,7 +40,8 @@ else
 	SIZES=${BENCH_SCALE_SIZES:-1000 10000 100000}
 	W1=1000 W=5000 SSDP_N=30 REPEAT=${BENCH_SCALE_REPEAT:-3} LIST_N=30
 fi
-RESTARTS=${BENCH_SCALE_RESTARTS:-TERM QUIT KILL}
+RESTARTS=${BENCH_SCALE_RESTARTS:-TERM QUIT KILL KILL+change}
+LEASE_DIR=${BENCH_SCALE_LEASE_DIR:-}
 WE=20000			# requests of each sender-ceiling run
 MAX=$(echo "$SIZES" | tr ' ' '\n' | sort -n | tail -1)
 FILL_PORT=10000			# fill: NAT-PMP TCP and PCP UDP, ports FILL_PORT + k
@@ -58,6 +62,10 @@ while [ $i -lt "$NSRC" ]; do
 done
 RAW=$LAB_DIR/raw
 mkdir -p "$RAW" "$BENCH_OUT"
+if [ -z "$LEASE_DIR" ]; then
+	LEASE_DIR=$(mktemp -d /dev/shm/igdd-bench.XXXXXX) || exit 1
+	trap 'rm -rf "$LEASE_DIR"; lab_down' EXIT
+fi
 KV=$RAW/scale.kv
 : >"$KV"
 T_START=$(date +%s)
@@ -87,8 +95,9 @@ echo_ceiling() {
 
 # --- igdd ------------------------------------------------------------------
 
+# scale_conf [LEASE_FILE]: the lease file on tmpfs unless given.
 scale_conf() {
-	lab_conf "$LAB_DIR/igdd.conf" <<EOF
+	lab_conf "$LAB_DIR/igdd.conf.in" <<EOF
 http_port=$HTTP_PORT
 secure_mode=no
 max_mappings=200000
@@ -96,6 +105,8 @@ max_mappings_per_client=8192
 allow 1024-65535 $LAB_LAN.0/24 1024-65535
 deny 0-65535 0.0.0.0/0 0-65535
 EOF
+	sed "s,^lease_file=.*,lease_file=${1:-$LEASE_DIR/igdd.leases}," "$LAB_DIR/igdd.conf.in" \
+		>"$LAB_DIR/igdd.conf"
 }
 
 # start_stamped: igdd started through "scaleload stamp" (the exec time in
@@ -159,14 +170,24 @@ fill_to() {
 }
 
 # soap_at LABEL: AddPortMapping of 100 new ports (one connection each),
-# deleted again; at the largest size also a page of 1000 entries of
+# deleted again (REPEAT times: the median of the medians); at the largest
+# size also a page of 1000 entries of
 # GetListOfPortMappings and the last index of GetGenericPortMappingEntry.
 soap_at() {
-	l=$(soap -T 100 "$CTL" "$SVC" add "$SOAP_PORT" 100)
-	kv "soap_add_med_us_$1" "$(field med_us "$l")"
-	kv "soap_add_p99_us_$1" "$(field p99_us "$l")"
-	[ "$(field ok "$l")" = 100 ] || kv "soap_add_err_$1" "$l"
-	soap "$CTL" "$SVC" del "$SOAP_PORT" 100 >/dev/null
+	# a pause first: the kernel resizes a hash table that grew or shrank
+	# by thousands in a deferred worker, which should not fall on these
+	sleep 0.5
+	: >"$RAW/s"
+	r=0
+	while [ $r -lt "$REPEAT" ]; do
+		l=$(soap -T 100 "$CTL" "$SVC" add "$SOAP_PORT" 100)
+		echo "$(field med_us "$l")" >>"$RAW/s"
+		[ "$(field ok "$l")" = 100 ] || kv "soap_add_err_$1" "$l"
+		soap "$CTL" "$SVC" del "$SOAP_PORT" 100 >/dev/null
+		r=$((r + 1))
+	done
+	kv "soap_add_med_us_$1" "$(median <"$RAW/s")"
+	kv "soap_add_runs_$1" "$(tr '\n' ' ' <"$RAW/s" | sed 's/ $//')"
 	[ "$1" = "$MAX" ] || return 0
 	l=$(soap -P 1000 "$CTL" "$SVC" list1 "$FILL_PORT" "$LIST_N")
 	kv "soap_list1000_med_us_$1" "$(field med_us "$l")"
@@ -185,21 +206,24 @@ soap_at() {
 # put in first, so that the restart has to reconcile), and the longest
 # gap of new connections through a mapping from the outside meanwhile.
 restart() {
-	rs_k=$1 rs_p=$((FILL_PORT + 7))
+	rs_k=$1 rs_p=$((FILL_PORT + 7)) rs_n=$(echo "$1" | tr -c 'A-Za-z0-9\n' _)
 	lab_listen c1 tcp $rs_p rs >/dev/null
 	ip netns exec "$NS_OUT" "$SL" outage "$GW_WAN" $rs_p 6000 >"$RAW/outage" 2>&1 &
 	rs_op=$!
 	sleep 0.5
-	if [ "$rs_k" = KILL ]; then kill -9 "$IGDD_PID"; wait "$IGDD_PID" 2>/dev/null; IGDD_PID=
-	else lab_stop_igdd "$rs_k"; fi
-	if [ "$rs_k" = KILL ]; then
+	case $rs_k in
+	KILL*) kill -9 "$IGDD_PID"; wait "$IGDD_PID" 2>/dev/null; IGDD_PID= ;;
+	*) lab_stop_igdd "$rs_k" ;;
+	esac
+	if [ "$rs_k" = KILL+change ]; then
 		# take 100 dnat elements away, put 50 foreign ones in
 		gw nft -f - <<EOF 2>>"$LAB_DIR/bench.err"
 delete element inet igdd dnat4 { $(seq $((FILL_PORT + 100)) $((FILL_PORT + 199)) | sed 's/^/tcp . /' | paste -sd, -) }
 add element inet igdd dnat4 { $(seq 64000 64049 | sed "s/.*/tcp . & : $LAB_LAN.250 . &/" | paste -sd, -) }
 EOF
 	fi
-	kv "restart_${rs_k}_kernel_before" "$(field count "$(gw "$SL" nftcount inet igdd dnat4 fwd4 dnat4_rh fwd4_rh)")"
+	rs_from=$(($(wc -l <"$LAB_DIR/igdd.log") + 1))
+	kv "restart_${rs_n}_kernel_before" "$(field count "$(gw "$SL" nftcount inet igdd dnat4 fwd4 dnat4_rh fwd4_rh)")"
 	ip netns exec "$NS_C1" "$SL" waitup "$GW_LAN" "$HTTP_PORT" 15000 >"$RAW/waitup" 2>&1 &
 	rs_wp=$!
 	ip netns exec "$NS_GW" "$SL" nftcount -w $((COUNT * 2)) -t 15000 inet igdd dnat4 fwd4 \
@@ -209,24 +233,28 @@ EOF
 	wait $rs_wp $rs_np
 	wait $rs_op
 	rs_t0=$(cat "$LAB_DIR/t0")
-	rs_w=$(cat "$RAW/waitup") rs_n=$(cat "$RAW/nftc")
+	rs_w=$(cat "$RAW/waitup") rs_c=$(cat "$RAW/nftc")
 	for f in pmp_up_ns http_up_ns; do
 		v=$(field $f "$rs_w")
-		[ "${v:-0}" -gt 0 ] && kv "restart_${rs_k}_${f%_ns}_ms" \
+		[ "${v:-0}" -gt 0 ] && kv "restart_${rs_n}_${f%_ns}_ms" \
 			"$(awk -v a="$v" -v b="$rs_t0" 'BEGIN { printf "%.1f", (a - b) / 1e6 }')"
 	done
-	v=$(field at_ns "$rs_n")
+	v=$(field at_ns "$rs_c")
 	if [ "${v:-0}" -gt 0 ]; then
-		kv "restart_${rs_k}_kernel_ms" "$(awk -v a="$v" -v b="$rs_t0" 'BEGIN { printf "%.1f", (a - b) / 1e6 }')"
+		kv "restart_${rs_n}_kernel_ms" "$(awk -v a="$v" -v b="$rs_t0" 'BEGIN { printf "%.1f", (a - b) / 1e6 }')"
 	else
-		kv "restart_${rs_k}_kernel_ms" "never ($(field count "$rs_n") elements)"
+		kv "restart_${rs_n}_kernel_ms" "never ($(field count "$rs_c") elements)"
 	fi
-	kv "restart_${rs_k}_dump_ms" "$(field dump_ms "$rs_n")"
-	kv "restart_${rs_k}_outage_ms" "$(field max_gap_ms "$(cat "$RAW/outage")")"
-	kv "restart_${rs_k}_outage_fail" "$(field fail "$(cat "$RAW/outage")")"
+	kv "restart_${rs_n}_dump_ms" "$(field dump_ms "$rs_c")"
+	kv "restart_${rs_n}_outage_ms" "$(field max_gap_ms "$(cat "$RAW/outage")")"
+	kv "restart_${rs_n}_outage_fail" "$(field fail "$(cat "$RAW/outage")")"
 	wait_for 5 c1 "$BB/soapload" "$CTL" "$SVC" count
-	rss "restart_$rs_k"
-	count_check "restart_$rs_k"
+	# the kernel's part of the restore over (it runs on in the daemon
+	# after the counts are right: the lease file's rewrite)
+	wait_for 20 sh -c "tail -n +$rs_from '$LAB_DIR/igdd.log' |
+		grep -q 'kernel reconciled\|kernel holds the restored'"
+	rss "restart_$rs_n"
+	count_check "restart_$rs_n"
 }
 
 bench_igdd() {
@@ -280,7 +308,27 @@ bench_igdd() {
 	kv delall_cpu_ticks $(($(cpu_ticks) - ft_c0))
 	count_check end
 	rss end
+	soap_at end	# at ~0 again, late in the same daemon: a second baseline
 	kv clk_tck "$CLK_TCK"
+	lab_stop_igdd
+	# The same new-mapping window with the lease file on the lab's disk:
+	# each batch then waits for the disk's fdatasync.
+	say "igdd: the lease file on disk"
+	scale_conf "$LAB_DIR/igdd.leases"
+	lab_start_igdd "$LAB_DIR/igdd.conf" || return 1
+	DPID=$IGDD_PID
+	for m in map pcpmap; do
+		u= d=unmap; [ $m = pcpmap ] && u=-u d=pcpunmap
+		: >"$RAW/w"
+		r=0
+		while [ $r -lt "$REPEAT" ]; do
+			l=$(load -i 16 $u "$GW_LAN" $m "$SRC0" "$NSRC" "$WIN_PORT" "$W")
+			echo "$(field rps "$l")" >>"$RAW/w"
+			load -i 16 $u "$GW_LAN" $d "$SRC0" "$NSRC" "$WIN_PORT" "$W" >/dev/null
+			r=$((r + 1))
+		done
+		kv "disk_win_${m}_rps_16" "$(median <"$RAW/w")"
+	done
 	lab_stop_igdd
 }
 

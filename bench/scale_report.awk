@@ -78,20 +78,26 @@ END {
 	m = min3(a, b, "")
 	goal("≥ 60,000 deletes/s (delete all, 16 in flight; NAT-PMP, PCP)", fmtv(a, "rate") ", " fmtv(b, "rate"),
 	     num(m) ? m >= 60000 : "")
-	for (r = 1; r <= 3; r++) {
-		sg = r == 1 ? "TERM" : r == 2 ? "QUIT" : "KILL"
-		a = get(L, "restart_" sg "_pmp_up_ms"); b = get(L, "restart_" sg "_http_up_ms")
-		c = get(L, "restart_" sg "_kernel_ms")
+	nr = split(get(L, "meta_restarts"), RSG, " ")
+	for (r = 1; r <= nr; r++) {
+		sg = RSG[r]; k = sg; gsub(/[^A-Za-z0-9]/, "_", k)
+		a = get(L, "restart_" k "_pmp_up_ms"); b = get(L, "restart_" k "_http_up_ms")
+		c = get(L, "restart_" k "_kernel_ms")
 		m = num(a) && num(b) ? (a > b ? a : b) : ""
-		goal("SIG" sg ", restart with " max " leases: exec to answering ≤ 250 ms, to every element ≤ 500 ms",
+		goal("SIG" sg ", restart with " max " leases: exec to answering ≤ 250 ms, to every element ≤ 500 ms" \
+		     (sg == "TERM" ? " (the plain stop removes everything: a full install)" : "") \
+		     (sg == "KILL+change" ? " (the ruleset changed meanwhile: elements read and reconciled)" : ""),
 		     "NAT-PMP " fmtv(a, "ms") ", HTTP " fmtv(b, "ms") ", kernel " fmtv(c, "ms"),
 		     num(m) && num(c) ? (m <= 250 && c <= 500) : (m == "" ? "" : 0))
 	}
 	a = get(L, "restart_QUIT_outage_ms")
 	goal("Restart without an outage (SIGQUIT: longest gap of new connections through a mapping)",
 	     fmtv(a, "ms"), num(a) ? a < 100 : "")
-	a = get(L, "soap_add_med_us_0"); b = get(L, "soap_add_med_us_" max)
-	goal("SOAP AddPortMapping median at " max " within 1.3× of at 100",
+	# at 100: the mean of the daemon's first window and of the one after
+	# "delete all" (the same daemon, late): a shared VM drifts meanwhile
+	a = get(L, "soap_add_med_us_0"); b = get(L, "soap_add_med_us_" max); c = get(L, "soap_add_med_us_end")
+	if (num(a) && num(c)) a = (a + c) / 2
+	goal("SOAP AddPortMapping median at " max " within 1.3× of at 100 (mean of the first and the last window at ~100)",
 	     (num(a) && num(b) && a > 0 ? sprintf("%.2f× (%s vs %s)", b / a, fmtv(b, "us"), fmtv(a, "us")) : "—"),
 	     num(a) && num(b) && a > 0 ? b / a <= 1.3 : "")
 	a = get(L, "soap_list1000_med_us_" max)
@@ -146,22 +152,26 @@ END {
 	row("AddPortMapping median at 100", "soap_add_med_us_0", "us")
 	for (j = 1; j <= n; j++)
 		row("AddPortMapping median at " S[j], "soap_add_med_us_" S[j], "us")
+	row("AddPortMapping median at 100 again, after delete all", "soap_add_med_us_end", "us")
 	row("GetListOfPortMappings, 1000 entries at " max " (median)", "soap_list1000_med_us_" max, "us")
 	row("GetGenericPortMappingEntry, last index at " max, "soap_getgen_last_med_us_" max, "us")
 	row("GetGenericPortMappingEntry, middle index at " max, "soap_getgen_mid_med_us_" max, "us")
 	row("Traffic through a mapping at " max, "reach_max", "")
-	for (r = 1; r <= 3; r++) {
-		sg = r == 1 ? "TERM" : r == 2 ? "QUIT" : "KILL"
+	for (r = 1; r <= nr; r++) {
+		sg = RSG[r]; k = sg; gsub(/[^A-Za-z0-9]/, "_", k)
 		head("Restart after SIG" sg " with " max " leases (from exec)")
-		row("Elements in the kernel before the start", "restart_" sg "_kernel_before", "")
-		row("NAT-PMP answering", "restart_" sg "_pmp_up_ms", "ms")
-		row("HTTP answering", "restart_" sg "_http_up_ms", "ms")
-		row("Every element in the kernel", "restart_" sg "_kernel_ms", "ms")
-		row("Longest gap of new connections through a mapping", "restart_" sg "_outage_ms", "ms")
-		row("VmRSS after", "rss_kb_restart_" sg, "kb")
-		row("VmHWM after (peak of the restore)", "hwm_kb_restart_" sg, "kb")
-		row("Mappings / elements / agree", "cnt_restart_" sg, "")
+		row("Elements in the kernel before the start", "restart_" k "_kernel_before", "")
+		row("NAT-PMP answering", "restart_" k "_pmp_up_ms", "ms")
+		row("HTTP answering", "restart_" k "_http_up_ms", "ms")
+		row("Every element in the kernel (last ruleset change)", "restart_" k "_kernel_ms", "ms")
+		row("Longest gap of new connections through a mapping", "restart_" k "_outage_ms", "ms")
+		row("VmRSS after", "rss_kb_restart_" k, "kb")
+		row("VmHWM after (peak of the restore)", "hwm_kb_restart_" k, "kb")
+		row("Mappings / elements / agree", "cnt_restart_" k, "")
 	}
+	head("The lease file on the lab's disk instead of tmpfs (each batch waits for fdatasync)")
+	row("NAT-PMP new mappings at 0, 16 in flight", "disk_win_map_rps_16", "rate")
+	row("PCP new mappings at 0, 16 in flight", "disk_win_pcpmap_rps_16", "rate")
 	head("SSDP, M-SEARCH at MX 1 (first answer)")
 	row("igdd, InternetGatewayDevice:1, median", "ssdp_igd1_first_med_ms", "ms")
 	row("igdd, InternetGatewayDevice:1, slowest", "ssdp_igd1_first_max_ms", "ms")

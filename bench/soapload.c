@@ -714,7 +714,8 @@ main(int argc, char **argv)
 		return usage();
 	service = argv[1];
 	cmd = argv[2];
-	if (argc == 5 && (parse_u32(argv[3], 0, 65535, &a) < 0 ||
+	/* a: a port, or an index of GetGenericPortMappingEntry */
+	if (argc == 5 && (parse_u32(argv[3], 0, strcmp(cmd, "getgen") == 0 ? 1000000 : 65535, &a) < 0 ||
 			  parse_u32(argv[4], 0, 1000000, &b) < 0))
 		return usage();
 	start = bench_now_us();
