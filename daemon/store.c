@@ -52,9 +52,12 @@ struct st_ent {
 	struct mapping_owner key;	/* m.iaddr, m.rhost -> key.addr; m.owner -> key */
 	struct st_ent *hnext;
 	uint32_t refs;			/* mappings pointing here */
-	uint32_t icount;		/* host: mappings with it as internal client */
-	struct st_node *owned;		/* owner: its mappings */
 	bool host;
+	union {				/* one or the other: 56 bytes, not 64 (a PCP
+					 * mapping with a nonce of its own has one) */
+		uint32_t icount;	/* host: mappings with it as internal client */
+		struct st_node *owned;	/* owner: its mappings */
+	};
 };
 
 struct st_key {
