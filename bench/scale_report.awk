@@ -60,8 +60,11 @@ END {
 	printf "%s; igdd %s; %s LAN sources; sizes %s; rate windows: median of %s run(s); run took %s s.\n\n",
 		get(L, "meta_host"), get(L, "meta_commit"), get(L, "meta_nsrc"), get(L, "meta_sizes"),
 		get(L, "meta_repeat"), get(L, "meta_secs")
+	if (get(L, "meta_runs") != "")
+		printf "Each value is the median of %s whole runs (bench/scale_median.awk).\n\n", get(L, "meta_runs")
 	if (nf == 2)
-		printf "Before: igdd %s, %s.\n\n", get(1, "meta_commit"), get(1, "meta_date")
+		printf "Before: igdd %s, %s%s.\n\n", get(1, "meta_commit"), get(1, "meta_date"),
+		       get(1, "meta_runs") != "" ? ", median of " get(1, "meta_runs") " runs" : ""
 
 	print "#### Goals\n"
 	print "| Goal | Measured | Status |"
