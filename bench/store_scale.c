@@ -4,9 +4,11 @@
  * journal (write + fdatasync per change) and of the /proc/net port-in-use
  * check.  Usage: store_scale [tmpdir]
  *
- * store_scale --nft EXT_IF: the same with the real nftables backend, each
- * change one netlink transaction acknowledged by the kernel (run it as
- * root in a scratch network namespace: it creates table inet igdd). */
+ * store_scale --nft EXT_IF [--plain]: the same with the real nftables
+ * backend, each change one netlink transaction acknowledged by the kernel,
+ * with hairpin and port preservation on (their elements go in the same
+ * transaction), or off with --plain (run it as root in a scratch network
+ * namespace: it creates table inet igdd). */
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -157,6 +159,7 @@ measure(struct igdd_ctx *ctx, unsigned n)
 	if (s == NULL)
 		exit(1);
 	store_set_port_in_use_cb(s, NULL, NULL);
+	store_set_local_addr_cb(s, NULL, NULL);	/* this machine is not the LAN's gateway */
 	fill(s, n);
 	add_del(s, ROUNDS, &res.add, &res.del);
 
@@ -194,6 +197,57 @@ measure(struct igdd_ctx *ctx, unsigned n)
 	return res;
 }
 
+/* The clients live on one LAN, 10.0.0.0/8 (the store refuses a client
+ * outside the served LANs). */
+static void
+scale_lan(struct igdd_ctx *ctx)
+{
+	struct lan_iface *l = &ctx->lan[0];
+
+	memset(l, 0, sizeof(*l));
+	str_copy(l->name, sizeof(l->name), "lan0");
+	l->ifindex = 2;
+	l->addr.s_addr = htonl(0x0afffffeu);	/* 10.255.255.254 */
+	l->mask.s_addr = htonl(0xff000000u);
+	ctx->n_lan = 1;
+}
+
+/* The backend learns the LAN (hairpin elements name it) and an external
+ * address. */
+static int
+scale_fw_addrs(struct igdd_ctx *ctx)
+{
+	struct fw_addrs a;
+
+	memset(&a, 0, sizeof(a));
+	a.ext[a.n_ext++].s_addr = htonl(0xc6336401u);	/* 198.51.100.1 */
+	str_copy(a.lan[0].name, sizeof(a.lan[0].name), ctx->lan[0].name);
+	a.lan[0].addr = ctx->lan[0].addr;
+	a.lan[0].mask = ctx->lan[0].mask;
+	a.n_lan = 1;
+	return ops->set_addrs(fw, &a) < 0 ? -1 : 0;
+}
+
+/* The nftables backend on ext_if, hairpin and port preservation on (the
+ * defaults) unless plain. */
+static int
+scale_nft(struct igdd_ctx *ctx, const char *ext_if, bool plain)
+{
+	conf_defaults(&ctx->cfg);
+	if (plain)
+		ctx->cfg.hairpin = ctx->cfg.preserve_mapped_ports = false;
+	if (str_copy(ctx->cfg.ext_ifname, sizeof(ctx->cfg.ext_ifname), ext_if) < 0)
+		return -1;
+	ops = &nft_ops;
+	fw = ops->init(&ctx->cfg);
+	if (fw == NULL || scale_fw_addrs(ctx) < 0)
+		return -1;
+	printf("store + nftables backend (one acknowledged transaction per change: DNAT, "
+	       "forward%s elements; no lease file, port-in-use check off)\n",
+	       plain ? " (hairpin and SNAT off)" : ", hairpin and SNAT");
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -209,16 +263,10 @@ main(int argc, char **argv)
 	log_init("store_scale", true, 0);
 	if (ctx == NULL || loop_init(&ctx->loop) < 0)
 		return 1;
+	scale_lan(ctx);
 	if (argc > 2 && strcmp(argv[1], "--nft") == 0) {
-		conf_defaults(&ctx->cfg);
-		if (str_copy(ctx->cfg.ext_ifname, sizeof(ctx->cfg.ext_ifname), argv[2]) < 0)
-			return 2;
-		ops = &nft_ops;
-		fw = ops->init(&ctx->cfg);
-		if (fw == NULL)
+		if (scale_nft(ctx, argv[2], argc > 3 && strcmp(argv[3], "--plain") == 0) < 0)
 			return 1;
-		printf("store + nftables backend (one acknowledged transaction per change, "
-		       "no lease file, port-in-use check off)\n");
 	} else {
 		printf("store alone (no backend, no lease file, port-in-use check off)\n");
 	}
@@ -249,6 +297,7 @@ main(int argc, char **argv)
 	if (s == NULL)
 		return 1;
 	store_set_port_in_use_cb(s, NULL, NULL);
+	store_set_local_addr_cb(s, NULL, NULL);
 	fill(s, 1000);
 	add_del(s, 3, &add_us, &del_us);
 	printf("with lease file %s, n = 1000: add %.1f us/op, del %.1f us/op "
@@ -263,6 +312,7 @@ main(int argc, char **argv)
 	s = store_new(ctx, NULL, NULL);
 	if (s == NULL)
 		return 1;
+	store_set_local_addr_cb(s, NULL, NULL);
 	fill(s, 1000);
 	add_del(s, 3, &add_us, &del_us);
 	printf("with the default port-in-use check (sock_diag, /proc/net fallback), n = 1000: add %.1f us/op\n", add_us);

@@ -93,6 +93,8 @@ static const struct conf_key conf_keys[] = {
 	K_U32("bitrate_up", bitrate_up, 0, UINT32_MAX),
 	K_U32("clean_ruleset_interval", clean_ruleset_interval, 0, 604800),
 	K_U32("clean_ruleset_threshold", clean_ruleset_threshold, 0, 1000000),
+	K_STR("control_group", control_group, KF_USER | KF_RESTART),
+	K_STR("control_socket", control_socket, KF_ABSPATH | KF_RESTART),
 	{ .name = "enable_natpmp", .type = KEY_BOOL, FIELD(enable_natpmp), .flags = KF_RESTART },
 	{ .name = "enable_pcp_pmp", .type = KEY_BOOL, FIELD(enable_natpmp), .flags = KF_RESTART },
 	{ .name = "enable_upnp", .type = KEY_BOOL, FIELD(enable_upnp), .flags = KF_RESTART },
@@ -104,10 +106,14 @@ static const struct conf_key conf_keys[] = {
 	K_STR("ext_stun_host", ext_stun_host, KF_URL),
 	K_U16("ext_stun_port", ext_stun_port, 1, 65535),
 	K_IGNORED("external_script_path"),
-	K_BOOL("force_igd_desc_v1", force_igd_desc_v1),
+	{ .name = "force_igd_desc_v1", .type = KEY_BOOL, FIELD(force_igd_desc_v1),
+	  .flags = KF_RESTART },
 	K_STR("friendly_name", friendly_name, 0),
-	K_U32("http_body_max", http_body_max, 1024, 1048576),
-	K_U32("http_header_max", http_header_max, 1024, 65536),
+	{ .name = "hairpin", .type = KEY_BOOL, FIELD(hairpin), .flags = KF_RESTART },
+	{ .name = "http_body_max", .type = KEY_U32, FIELD(http_body_max), .min = 1024,
+	  .max = 1048576, .flags = KF_RESTART },
+	{ .name = "http_header_max", .type = KEY_U32, FIELD(http_header_max), .min = 1024,
+	  .max = 65536, .flags = KF_RESTART },
 	K_U32("http_idle_timeout", http_idle_timeout, 1, 3600),
 	K_U32("http_max_connections", http_max_connections, 1, 65536),
 	{ .name = "http_port", .type = KEY_U16, FIELD(http_port), .min = 0, .max = 65535,
@@ -119,7 +125,7 @@ static const struct conf_key conf_keys[] = {
 	K_CUSTOM("ipv6_listening_ip", ipv6_listening_ip, set_ipv6_listen, KF_RESTART),
 	K_STR("lease_file", lease_file, KF_ABSPATH | KF_RESTART),
 	K_STR("lease_file6", lease_file6, KF_ABSPATH | KF_RESTART),
-	K_CUSTOM("listening_ip", listen, set_listen, KF_RESTART),
+	K_CUSTOM("listening_ip", listen, set_listen, 0),
 	K_STR("manufacturer_name", manufacturer_name, 0),
 	K_STR("manufacturer_url", manufacturer_url, KF_URL),
 	K_U32("max_lifetime", max_lifetime, 1, 31536000),
@@ -138,6 +144,8 @@ static const struct conf_key conf_keys[] = {
 	{ .name = "port", .type = KEY_U16, FIELD(http_port), .min = 0, .max = 65535,
 	  .flags = KF_RESTART },
 	K_CUSTOM("presentation_url", presentation_url, set_presentation_url, KF_TEXT),
+	{ .name = "preserve_mapped_ports", .type = KEY_BOOL, FIELD(preserve_mapped_ports),
+	  .flags = KF_RESTART },
 	K_IGNORED("queue"),
 	K_IGNORED("quickrules"),
 	{ .name = "seccomp", .type = KEY_BOOL, FIELD(seccomp), .flags = KF_RESTART },
@@ -193,8 +201,12 @@ conf_defaults(struct config *cfg)
 	cfg->http_body_max = 16384;
 	cfg->http_idle_timeout = 10;
 	cfg->max_subscribers = 64;
+	cfg->hairpin = true;
+	cfg->preserve_mapped_ports = true;
 	cfg->ssdp_rate_limit = 10;
 	cfg->seccomp = true;
+	(void)str_copy(cfg->control_socket, sizeof(cfg->control_socket),
+		       IGDD_DEFAULT_CONTROL_SOCKET);
 	/* The literals fit their fields; str_copy cannot fail here. */
 	(void)str_copy(cfg->friendly_name, sizeof(cfg->friendly_name),
 		       "igdd Internet Gateway Device");
@@ -332,7 +344,7 @@ set_string(struct config *cfg, const struct conf_key *k, const char *v, char *ms
 		return -1;
 	}
 	if ((k->flags & KF_USER) && !valid_user(v)) {
-		str_printf(msg, msgsize, "%s: '%s' is not a user name", k->name, v);
+		str_printf(msg, msgsize, "%s: '%s' is not a user or group name", k->name, v);
 		return -1;
 	}
 	if (k->flags & KF_FW) {
@@ -810,6 +822,7 @@ usage(FILE *out)
 		"            [-H https_port] [-N] [-U] [-S | -S0] [-4] [-1] [-u uuid] [-s serial]\n"
 		"            [-m model_number] [-z friendly_name] [-t notify_interval]\n"
 		"            [-B down up] [-w url] [-r clean_ruleset_interval] [-A \"rule\"]...\n"
+		"       igdd -d --syslog ...              (foreground, logging to syslog)\n"
 		"       igdd --check [-f config_file]     (also -n)\n"
 		"       igdd --version | --help\n"
 		"Command-line options override the configuration file (default %s).\n"
@@ -932,6 +945,10 @@ conf_parse_args(struct config *cfg, int argc, char **argv, bool apply, FILE *out
 		}
 		if (strcmp(a, "--check") == 0)
 			a = "-n";
+		if (strcmp(a, "--syslog") == 0) {
+			cfg->log_syslog = true;
+			continue;
+		}
 		if (a[0] != '-' || a[1] == '\0' || a[1] == '-' || (o = cli_find(a[1])) == NULL)
 			goto unknown;
 		if (a[2] != '\0') {
@@ -1128,4 +1145,32 @@ conf_diff(const struct config *old, const struct config *new, struct conf_change
 		n++;
 	}
 	return n;
+}
+
+/* Fields that go with a key's own (not in the key table). */
+static void
+keep_companions(struct config *cfg, const struct config *from, const struct conf_key *k)
+{
+	if (k->off == offsetof(struct config, listen))
+		cfg->n_listen = from->n_listen;
+	else if (k->off == offsetof(struct config, ext_ip))
+		cfg->has_ext_ip = from->has_ext_ip;
+	else if (k->off == offsetof(struct config, ipv6_listening_ip))
+		cfg->has_ipv6_listening_ip = from->has_ipv6_listening_ip;
+	else if (k->off == offsetof(struct config, presentation_url))
+		cfg->has_presentation_url = from->has_presentation_url;
+	if (k->flags & KF_FW)
+		cfg->fw_integrate = from->fw_integrate;
+}
+
+int
+conf_keep(struct config *cfg, const struct config *from, const char *key)
+{
+	const struct conf_key *k = key_find(key);
+
+	if (k == NULL || k->size == 0)
+		return -1;
+	memcpy((char *)cfg + k->off, (const char *)from + k->off, k->size);
+	keep_companions(cfg, from, k);
+	return 0;
 }

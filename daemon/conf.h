@@ -62,6 +62,8 @@ struct config {
 	char upnp_nat_postrouting_chain[CFG_NAME_MAX];
 	bool upnp_nftables_family_split;
 	bool fw_integrate;		/* any of the five names above was given */
+	bool hairpin;			/* LAN hosts reach mappings at the external address */
+	bool preserve_mapped_ports;	/* outbound from a mapped internal port keeps its eport */
 	uint32_t clean_ruleset_threshold;
 	uint32_t clean_ruleset_interval;	/* s, 0 = off */
 
@@ -79,6 +81,8 @@ struct config {
 	char user[CFG_NAME_MAX];	/* drop to this user after start-up; "" = "igdd"
 					 * if that user exists (priv.h) */
 	bool seccomp;			/* the system call filter (sandbox.c) */
+	char control_socket[CFG_STR_MAX];	/* the control socket's path; "" = none */
+	char control_group[CFG_NAME_MAX];	/* may use it besides root; "" = root only */
 
 	/* device description */
 	char friendly_name[CFG_STR_MAX];
@@ -101,6 +105,7 @@ struct config {
 	char config_file[CFG_STR_MAX];
 	char pidfile[CFG_STR_MAX];
 	bool foreground;		/* -d */
+	bool log_syslog;		/* --syslog: syslog even with -d */
 	int verbosity;			/* -v count */
 	bool check_only;		/* -n / --check */
 };
@@ -135,5 +140,10 @@ struct conf_change {
  * (may be more than max). */
 size_t conf_diff(const struct config *old, const struct config *new, struct conf_change *out,
 		 size_t max);
+/* Give key (a name conf_diff() reported, not "allow/deny") in cfg the
+ * value it has in from, with the fields that go with it (listening_ip:
+ * the count; ext_ip: whether one is set; a firewall name: whether igdd
+ * integrates).  0, or -1 for an unknown key. */
+int conf_keep(struct config *cfg, const struct config *from, const char *key);
 
 #endif

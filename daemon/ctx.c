@@ -15,6 +15,14 @@ ctx_add_ext_hook(struct igdd_ctx *ctx, ctx_hook fn)
 	ctx->ext_hooks[ctx->n_ext_hooks++] = fn;
 }
 
+void
+ctx_add_addr_hook(struct igdd_ctx *ctx, ctx_hook fn)
+{
+	if (ctx->n_addr_hooks >= CTX_MAX_HOOKS)
+		fatalx("too many address hooks");
+	ctx->addr_hooks[ctx->n_addr_hooks++] = fn;
+}
+
 int
 ctx_lan_add(struct igdd_ctx *ctx, const struct lan_iface *lan)
 {

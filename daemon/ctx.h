@@ -18,6 +18,9 @@ struct events;
 struct pmp;
 struct pcp_update;
 struct iface_watch;
+struct svc;
+struct signals;
+struct control;
 struct maplog;
 
 /* A LAN interface we serve (resolved from listening_ip). */
@@ -58,6 +61,12 @@ struct igdd_ctx {
 	struct fw *fw;
 	struct store *store;
 	struct loop_timer fw_check;	/* daemon.c: the firewall watchdog */
+	struct loop_fd fw_events;	/* daemon.c: its change notifications */
+	unsigned fw_dirty;		/* daemon.c: FW_EV_* seen since the last check */
+	uint64_t fw_verified;		/* daemon.c: last contents check (monotonic ms) */
+	uint64_t fw_verify_gen;		/* daemon.c: store generation when it began */
+	bool fw_verifying;		/* daemon.c: a contents check under way */
+	bool stop_keeps_kernel;		/* signals.c: SIGQUIT, a stop for a restart */
 
 	/* protocol modules' private state */
 	struct ssdp *ssdp;
@@ -66,17 +75,36 @@ struct igdd_ctx {
 	struct pmp *pmp;
 	struct pcp_update *pcp_update;
 	struct iface_watch *iface_watch;	/* iface.c: rtnetlink */
+	struct svc *svc;		/* svc.c: readiness, pid file, instance lock */
+	struct signals *signals;	/* signals.c */
 	struct maplog *maplog;		/* maplog.c: the log of mapping changes */
 
 	struct counters counters;	/* counters.h: per protocol, in one place */
 
+	/* the command line, for a reload (reload.c): main()'s, alive as
+	 * long as the process */
+	int argc;
+	char **argv;
+	/* reload the configuration (reload.c sets it; NULL: cannot); msg
+	 * gets one line per change or the error.  0, or -1: refused. */
+	int (*reload)(struct igdd_ctx *ctx, char *msg, size_t msgsize);
+	struct control *control;	/* control.c: the control socket */
+
 	/* called after the external address or link state changed */
 	ctx_hook ext_hooks[CTX_MAX_HOOKS];
 	unsigned n_ext_hooks;
+	/* called after any address or link change of any interface */
+	ctx_hook addr_hooks[CTX_MAX_HOOKS];
+	unsigned n_addr_hooks;
 };
 
 /* Register fn to run when the external address or link changes. */
 void ctx_add_ext_hook(struct igdd_ctx *ctx, ctx_hook fn);
+/* Register fn to run after any interface address or link change (the
+ * rtnetlink watcher's debounced batches), whether or not the reported
+ * external address moved: the firewall's set of external addresses
+ * follows the WAN interface's secondary addresses too. */
+void ctx_add_addr_hook(struct igdd_ctx *ctx, ctx_hook fn);
 
 /* LAN interfaces come and go in slots of ctx->lan that never move (the
  * front ends keep their per-interface state by slot): add takes a free

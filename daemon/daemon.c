@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "control.h"
 #include "ctx.h"
 #include "daemon.h"
 #include "desc.h"
@@ -27,43 +28,168 @@
 #include "pmp.h"
 #include "priv.h"
 #include "sandbox.h"
+#include "signals.h"
 #include "ssdp.h"
 #include "store.h"
+#include "svc.h"
 #include "uuid.h"
 
-/* The signal descriptor lives in the loop like any other. */
-struct sigwatch {
-	struct loop_fd lfd;
-	struct igdd_ctx *ctx;
-	int stop;
-	int reload;
-	int keep;		/* SIGQUIT: stop for a restart, the kernel state kept */
-};
-static struct sigwatch sigwatch = { .lfd = { .fd = -1 } };
-
 /* Firewall watchdog: a reload of the firewall (nft flush ruleset, a table
- * deleted, a chain emptied) must not silently lose the mappings.  A check
- * of igdd's own objects costs a few small netlink queries, independent of
- * the number of mappings, so a short period is cheap. */
-#define FW_CHECK_MS 2000
+ * deleted, a chain emptied) or a change to igdd's maps behind its back
+ * (nft delete element, nft flush map) must not silently lose mappings.
+ * Objects: a few small netlink queries every FW_CHECK_MS, independent of
+ * the number of mappings.  Contents: a notification from another process
+ * about igdd's elements gets every mapping re-installed (one transaction)
+ * within FW_EVENT_MS; element counts per set are compared every
+ * FW_VERIFY_MS, and at once when notifications were lost: a dump of each
+ * set, O(n) in all, read in steps of about a millisecond (FW_STEP_MS
+ * apart) so that requests are served meanwhile. */
+#define FW_CHECK_MS	2000
+#define FW_VERIFY_MS	30000
+#define FW_EVENT_MS	100
+#define FW_STEP_MS	1
+
+static void
+fw_reinstall(struct igdd_ctx *ctx, const char *why)
+{
+	log_warnx("nftables: %s: re-installing %zu mappings", why, store_count(ctx->store));
+	ctx->fw_verified = time_mono_ms();
+	ctx->fw_verifying = false;
+	if (store_reinstall(ctx->store) < 0)
+		log_warnx("nftables: re-installing failed; trying again in %d ms", FW_CHECK_MS);
+	else
+		log_info("nftables: mappings re-installed");
+}
+
+/* A step of the contents check; the next timer in ms. */
+static uint64_t
+fw_verify_step(struct igdd_ctx *ctx)
+{
+	int v = store_fw_verify_step(ctx->store);
+
+	if (v == 2)
+		return FW_STEP_MS;
+	ctx->fw_verifying = false;
+	if (store_generation(ctx->store) != ctx->fw_verify_gen)
+		return FW_CHECK_MS;	/* mappings changed meanwhile: no verdict */
+	if (v == 0)
+		fw_reinstall(ctx, "igdd's maps do not hold its mappings");
+	else if (v < 0)
+		log_warn("nftables: checking igdd's maps");
+	return FW_CHECK_MS;
+}
+
+/* Contents, when due: start the check of the element counts. */
+static uint64_t
+fw_verify(struct igdd_ctx *ctx, unsigned dirty)
+{
+	if (!(dirty & FW_EV_LOST) && time_mono_ms() - ctx->fw_verified < FW_VERIFY_MS)
+		return FW_CHECK_MS;
+	ctx->fw_verified = time_mono_ms();
+	ctx->fw_verify_gen = store_generation(ctx->store);
+	switch (store_fw_verify_start(ctx->store)) {
+	case 2:
+		ctx->fw_verifying = true;
+		return FW_STEP_MS;
+	case -1:
+		log_warn("nftables: checking igdd's maps");
+		break;
+	}
+	return FW_CHECK_MS;
+}
 
 static void
 fwwatch_fire(struct loop_timer *t)
 {
 	struct igdd_ctx *ctx = container_of(t, struct igdd_ctx, fw_check);
-	int r = ctx->fw_ops->check(ctx->fw);
+	unsigned dirty = ctx->fw_dirty;
+	uint64_t next = FW_CHECK_MS;
+	int r;
 
+	if (ctx->fw_verifying && dirty == 0) {
+		loop_timer_set(&ctx->loop, t, fw_verify_step(ctx));
+		return;
+	}
+	ctx->fw_verifying = false;	/* a notification interrupts it */
+	ctx->fw_dirty = 0;
+	r = ctx->fw_ops->check(ctx->fw);
 	if (r == 0) {
 		log_warnx("nftables: igdd's objects vanished (firewall reload?): restoring %zu mappings",
 			  store_count(ctx->store));
+		ctx->fw_verified = time_mono_ms();
 		if (ctx->fw_ops->restore(ctx->fw) < 0 || store_reinstall(ctx->store) < 0)
 			log_warnx("nftables: restore failed; trying again in %d ms", FW_CHECK_MS);
 		else
 			log_info("nftables: restored");
 	} else if (r < 0) {
 		log_warn("nftables: checking igdd's objects");
+	} else if (dirty & FW_EV_ELEMS) {
+		fw_reinstall(ctx, "igdd's maps were changed by another process");
+	} else if (!store_restoring(ctx->store)) {	/* a restore reconciles them itself */
+		next = fw_verify(ctx, dirty);
 	}
-	loop_timer_set(&ctx->loop, t, FW_CHECK_MS);
+	loop_timer_set(&ctx->loop, t, next);
+}
+
+/* Notifications: look soon, once a burst (a flush is one notification
+ * per element) has arrived, without postponing a check already due. */
+static void
+fwevents_readable(struct loop_fd *lfd, uint32_t events)
+{
+	struct igdd_ctx *ctx = container_of(lfd, struct igdd_ctx, fw_events);
+	int k = ctx->fw_ops->events_read(ctx->fw);
+
+	(void)events;
+	if (k <= 0)
+		return;
+	log_debug("nftables: another process changed igdd's %s",
+		  k & FW_EV_OBJECTS ? "objects" : "elements");
+	ctx->fw_dirty |= (unsigned)k;
+	if (!loop_timer_pending(&ctx->fw_check) ||
+	    ctx->fw_check.deadline > time_mono_ms() + FW_EVENT_MS)
+		loop_timer_set(&ctx->loop, &ctx->fw_check, FW_EVENT_MS);
+}
+
+static void
+fwwatch_init(struct igdd_ctx *ctx)
+{
+	ctx->fw_check.cb = fwwatch_fire;
+	ctx->fw_verified = time_mono_ms();
+	loop_timer_set(&ctx->loop, &ctx->fw_check, FW_CHECK_MS);
+	ctx->fw_events.fd = ctx->fw_ops->events_fd != NULL ? ctx->fw_ops->events_fd(ctx->fw) : -1;
+	ctx->fw_events.cb = fwevents_readable;
+	if (ctx->fw_events.fd < 0 || loop_fd_add(&ctx->loop, &ctx->fw_events, EPOLLIN) < 0)
+		log_warnx("nftables: changes to igdd's maps by other processes are seen only "
+			  "by the check every %d s", FW_VERIFY_MS / 1000);
+}
+
+/* The firewall's set of external addresses follows the interfaces (an
+ * address hook: every address or link change, not only the reported
+ * address's). */
+static void
+fw_addrs_sync(struct igdd_ctx *ctx)
+{
+	struct fw_addrs a;
+	unsigned k;
+	int r;
+
+	if (ctx->fw == NULL || ctx->fw_ops->set_addrs == NULL)
+		return;
+	memset(&a, 0, sizeof(a));
+	a.n_ext = iface_ext_addrs(ctx, a.ext, FW_EXT_MAX);
+	for (k = 0; k < ctx->n_lan && a.n_lan < FW_LAN_MAX; k++) {
+		const struct lan_iface *l = &ctx->lan[k];
+		if (l->gone || str_copy(a.lan[a.n_lan].name, IF_NAMESIZE, l->name) < 0)
+			continue;
+		a.lan[a.n_lan].addr = l->addr;
+		a.lan[a.n_lan++].mask = l->mask;
+	}
+	r = ctx->fw_ops->set_addrs(ctx->fw, &a);
+	if (r < 0)
+		log_warnx("nftables: inbound mappings may not match the external address");
+	/* hairpin elements name their client's LAN interface */
+	if (r > 0 && ctx->store != NULL && store_reinstall(ctx->store) < 0)
+		log_warnx("nftables: the mappings could not follow the LAN interfaces");
 }
 
 /* --check: the user igdd would run as exists, and the lease file is one
@@ -93,6 +219,8 @@ daemon_configure(struct igdd_ctx *ctx, int argc, char **argv, FILE *out, FILE *e
 	struct stat st;
 
 	memset(ctx, 0, sizeof(*ctx));
+	ctx->argc = argc;
+	ctx->argv = argv;
 	conf_defaults(cfg);
 	/* First pass: -f, --help, --version; the file; then the options on top. */
 	r = conf_parse_args(cfg, argc, argv, false, out);
@@ -118,71 +246,6 @@ daemon_configure(struct igdd_ctx *ctx, int argc, char **argv, FILE *out, FILE *e
 	return -1;
 }
 
-static void
-sig_readable(struct loop_fd *lfd, uint32_t events)
-{
-	struct sigwatch *sw = container_of(lfd, struct sigwatch, lfd);
-	struct signalfd_siginfo si;
-
-	(void)events;
-	while (read(lfd->fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-		if (si.ssi_signo == SIGHUP) {
-			sw->reload = 1;
-			log_info("SIGHUP: reload is not supported yet; ignored");
-		} else if (si.ssi_signo == SIGQUIT) {
-			log_info("SIGQUIT: stopping for a restart, the mappings kept in the kernel");
-			sw->keep = 1;
-			sw->stop = 1;
-		} else {
-			log_info("signal %u: stopping", si.ssi_signo);
-			sw->stop = 1;
-		}
-	}
-}
-
-static int
-signals_init(struct igdd_ctx *ctx)
-{
-	sigset_t set;
-
-	signal(SIGPIPE, SIG_IGN);
-	/* A shell starts background jobs with SIGQUIT ignored: an ignored
-	 * signal never reaches the signalfd. */
-	signal(SIGQUIT, SIG_DFL);
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGQUIT);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
-		return -1;
-	sigwatch.lfd.fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (sigwatch.lfd.fd < 0)
-		return -1;
-	sigwatch.lfd.cb = sig_readable;
-	sigwatch.ctx = ctx;
-	return loop_fd_add(&ctx->loop, &sigwatch.lfd, EPOLLIN);
-}
-
-static int
-write_pidfile(const char *path)
-{
-	char buf[32];
-	int fd;
-
-	if (path[0] == '\0')
-		return 0;
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -1;
-	if (str_printf(buf, sizeof(buf), "%ld\n", (long)getpid()) < 0 ||
-	    write(fd, buf, strlen(buf)) != (ssize_t)strlen(buf)) {
-		close(fd);
-		return -1;
-	}
-	return close(fd);
-}
-
 static uint32_t
 random_u32(void)
 {
@@ -199,39 +262,39 @@ random_u32(void)
 
 /* The firewall is set up: keep CAP_NET_ADMIN (and the right to bind a
  * low HTTP port), lose the rest, before the lease file and the sockets
- * that read requests are opened.  Not being able to is fatal. */
-static void
+ * that read requests are opened.  Not being able to is fatal: -1, logged.
+ * The pid file's directory is made for that user first (svc.c). */
+static int
 drop_privileges(struct igdd_ctx *ctx)
 {
 	const struct config *cfg = &ctx->cfg;
 	char dir[sizeof(cfg->lease_file)], why[128];
 	struct priv_user u;
-	char *slash;
 
-	dir[0] = '\0';
-	if (cfg->lease_file[0] != '\0' && str_copy(dir, sizeof(dir), cfg->lease_file) == 0 &&
-	    (slash = strrchr(dir, '/')) != NULL)
-		*(slash == dir ? slash + 1 : slash) = '\0';
-	if (priv_user(cfg->user, &u, why, sizeof(why)) < 0)
-		fatalx("%s", why);
+	(void)path_dir(dir, sizeof(dir), cfg->lease_file);
+	if (priv_user(cfg->user, &u, why, sizeof(why)) < 0) {
+		log_warnx("%s", why);
+		return -1;
+	}
 	if (u.no_default)
 		log_warnx("no user %s: igdd stays uid 0 (with CAP_NET_ADMIN alone); create that "
 			  "system user (make install does) or set user= to run unprivileged",
 			  PRIV_DEFAULT_USER);
-	if (priv_drop(&u, cfg->http_port != 0 && cfg->http_port < 1024, dir) < 0)
-		fatalx("cannot drop privileges");
+	if (svc_prepare(ctx, u.change ? u.uid : (uid_t)-1, u.change ? u.gid : (gid_t)-1) < 0)
+		return -1;
+	return priv_drop(&u, cfg->http_port != 0 && cfg->http_port < 1024, dir);
 }
 
 
 /* Start-up is over: from here on only the system calls of the loop
- * (sandbox.c).  Not being able to is fatal; an architecture without a
- * list runs without, with a warning. */
-static void
+ * (sandbox.c).  Not being able to is fatal (-1, logged); an architecture
+ * without a list runs without, with a warning. */
+static int
 start_sandbox(const struct config *cfg)
 {
 	if (!cfg->seccomp) {
 		log_warnx("seccomp=no: running without the system call filter");
-		return;
+		return 0;
 	}
 	switch (sandbox_install()) {
 	case SANDBOX_ON:
@@ -242,8 +305,10 @@ start_sandbox(const struct config *cfg)
 			  "the filter");
 		break;
 	case SANDBOX_FAILED:
-		fatal("seccomp: cannot install the system call filter");
+		log_warn("seccomp: cannot install the system call filter");
+		return -1;
 	}
+	return 0;
 }
 
 /* The front ends' per-interface parts, in the order they are set up. */
@@ -276,6 +341,7 @@ daemon_lan_up(struct igdd_ctx *ctx, const struct lan_iface *lan)
 			daemon_lan_down(ctx, (unsigned)slot);
 			return -1;
 		}
+	fw_addrs_sync(ctx);
 	return slot;
 }
 
@@ -288,22 +354,106 @@ daemon_lan_down(struct igdd_ctx *ctx, unsigned slot)
 		if (frontend_on(ctx, i))
 			frontends[i].teardown(ctx, slot);
 	ctx_lan_remove(ctx, slot);
+	fw_addrs_sync(ctx);
+}
+
+/* Everything in reverse, whatever was made: the protocols, the store
+ * and igdd's nftables state, the interfaces, the pid file and locks. */
+static void
+daemon_teardown(struct igdd_ctx *ctx)
+{
+	control_shutdown(ctx);
+	if (ctx->cfg.enable_natpmp) {
+		pcp_update_shutdown(ctx);
+		pmp_shutdown(ctx);
+	}
+	if (ctx->cfg.enable_upnp) {
+		ssdp_shutdown(ctx);
+		events_shutdown(ctx);
+		http_shutdown(ctx);
+	}
+	loop_timer_cancel(&ctx->loop, &ctx->fw_check);
+	if (ctx->fw_events.registered)
+		loop_fd_del(&ctx->loop, &ctx->fw_events);
+	/* The lease file keeps the mappings; the kernel forgets them, so no
+	 * port stays open without a daemon managing it, unless this is a stop
+	 * for a restart (SIGQUIT): then the table stays, its elements ending
+	 * with their leases (element timeouts), and the next start adopts
+	 * them without an outage. */
+	store_free(ctx->store);
+	ctx->store = NULL;
+	maplog_shutdown(ctx);
+	if (ctx->fw != NULL)
+		ctx->fw_ops->shutdown(ctx->fw, !ctx->stop_keeps_kernel);
+	ctx->fw = NULL;
+	iface_shutdown(ctx);
+	signals_shutdown(ctx);
+	svc_shutdown(ctx);
+	loop_free(&ctx->loop);
+}
+
+/* A start-up step failed: undo what was made (the kernel state above
+ * all), then say why and exit 1.  What was logged as a warning or error
+ * so far also went to stderr (a background start's parent copies it). */
+static void __attribute__((noreturn))
+start_failed(struct igdd_ctx *ctx, const char *why)
+{
+	daemon_teardown(ctx);
+	fatalx("%s: start-up failed", why);
+}
+
+/* The firewall, then (as the user igdd runs as) the lease file's lock,
+ * the store and the lease file. */
+static void
+start_store(struct igdd_ctx *ctx)
+{
+	struct config *cfg = &ctx->cfg;
+
+	ctx->fw_ops = &nft_ops;
+	ctx->fw = ctx->fw_ops->init(cfg);
+	if (ctx->fw == NULL)
+		start_failed(ctx, "cannot set up the nftables state");
+	fw_addrs_sync(ctx);
+	ctx_add_addr_hook(ctx, fw_addrs_sync);
+	/* The lease file is opened and written only as the user igdd runs
+	 * as from now on (lease_open() checks that it owns it). */
+	if (drop_privileges(ctx) < 0)
+		start_failed(ctx, "cannot drop privileges");
+	if (svc_lock_lease(ctx) < 0)
+		start_failed(ctx, "one igdd per lease file");
+	ctx->store = store_new(ctx, ctx->fw_ops, ctx->fw);
+	if (ctx->store == NULL)
+		start_failed(ctx, "cannot create the mapping store");
+	if (maplog_init(ctx) < 0)
+		start_failed(ctx, "cannot start the mapping log");
+	/* The kernel's part of the restore runs from the loop: the front
+	 * ends answer meanwhile (store_restore_async()). */
+	if (store_restore_async(ctx->store) < 0)
+		log_warnx("lease file %s could not be restored", cfg->lease_file);
+	fwwatch_init(ctx);
 }
 
 int
 daemon_start(struct igdd_ctx *ctx)
 {
 	struct config *cfg = &ctx->cfg;
+	bool to_stderr = cfg->foreground && !cfg->log_syslog;
 
-	log_init("igdd", cfg->foreground, cfg->verbosity);
-	if (!cfg->foreground && daemon(0, 0) < 0)
-		fatal("daemon");
-	if (write_pidfile(cfg->pidfile) < 0)
-		fatal("pidfile %s", cfg->pidfile);
+	log_init("igdd", to_stderr, cfg->verbosity);
+	if (!to_stderr)
+		log_set_echo_fd(STDERR_FILENO);		/* until ready */
+	if (svc_init(ctx) < 0)
+		fatalx("cannot start");
 	if (loop_init(&ctx->loop) < 0)
 		fatal("epoll");
+	/* First: a live igdd on the same socket stops this one before it
+	 * touches anything of the other's (nftables, the lease file). */
+	if (control_init(ctx) < 0)
+		start_failed(ctx, "cannot open the control socket");
 	if (signals_init(ctx) < 0)
 		fatal("signals");
+	if (svc_lock_table(ctx) < 0)
+		start_failed(ctx, "one igdd per nftables table");
 	ctx->start_wall = time_wall();
 	ctx->start_mono = time_mono_ms();
 	/* BOOTID.UPNP.ORG must change on every start (UDA 1.1 1.2.2); the
@@ -312,39 +462,23 @@ daemon_start(struct igdd_ctx *ctx)
 	ctx->configid = 1;
 	ctx->system_update_id = random_u32() & 0xffff;
 	if (iface_init(ctx) < 0)
-		fatalx("cannot resolve the interfaces of the configuration");
+		start_failed(ctx, "cannot resolve the interfaces of the configuration");
 	if (iface_watch_init(ctx) < 0)
 		log_warnx("external address changes will not be followed");
 	if (uuid_init(ctx) < 0)
-		fatalx("cannot set up the device UUID");
-
-	ctx->fw_ops = &nft_ops;
-	ctx->fw = ctx->fw_ops->init(cfg);
-	if (ctx->fw == NULL)
-		fatalx("cannot set up the nftables state");
-	/* The lease file is opened and written only as the user igdd runs
-	 * as from now on (lease_open() checks that it owns it). */
-	drop_privileges(ctx);
-	ctx->store = store_new(ctx, ctx->fw_ops, ctx->fw);
-	if (ctx->store == NULL)
-		fatalx("cannot create the mapping store");
-	if (maplog_init(ctx) < 0)
-		fatalx("cannot start the mapping log");
-	/* The kernel's part of the restore runs from the loop: the front
-	 * ends answer meanwhile (store_restore_async()). */
-	if (store_restore_async(ctx->store) < 0)
-		log_warnx("lease file %s could not be restored", cfg->lease_file);
-	ctx->fw_check.cb = fwwatch_fire;
-	loop_timer_set(&ctx->loop, &ctx->fw_check, FW_CHECK_MS);
-
+		start_failed(ctx, "cannot set up the device UUID");
+	start_store(ctx);
 	if (cfg->enable_upnp) {
 		if (http_init(ctx) < 0 || desc_init(ctx) < 0 || events_init(ctx) < 0 ||
 		    igd_init(ctx) < 0 || ssdp_init(ctx) < 0)
-			fatalx("cannot start UPnP");
+			start_failed(ctx, "cannot start UPnP");
 	}
 	if (cfg->enable_natpmp && (pmp_init(ctx) < 0 || pcp_update_init(ctx, pmp_sendto) < 0))
-		fatalx("cannot start NAT-PMP/PCP");
-	start_sandbox(cfg);
+		start_failed(ctx, "cannot start NAT-PMP/PCP");
+	if (start_sandbox(cfg) < 0)
+		start_failed(ctx, "no system call filter");
+	if (svc_ready(ctx) < 0)
+		start_failed(ctx, "cannot write the pid file");
 	log_info("igdd %s started: uuid %s, %u LAN interface(s), external %s%s",
 		 IGDD_VERSION, ctx->uuid, ctx->n_lan,
 		 cfg->ext_ifname[0] ? cfg->ext_ifname : "(none)",
@@ -355,42 +489,15 @@ daemon_start(struct igdd_ctx *ctx)
 void
 daemon_run(struct igdd_ctx *ctx)
 {
-	loop_run(&ctx->loop, &sigwatch.stop);
+	loop_run(&ctx->loop, &ctx->loop.stop);
 }
 
 void
 daemon_stop(struct igdd_ctx *ctx)
 {
-	struct config *cfg = &ctx->cfg;
-
+	svc_stopping(ctx);
 	counters_log(ctx);
-	if (cfg->enable_natpmp) {
-		pcp_update_shutdown(ctx);
-		pmp_shutdown(ctx);
-	}
-	if (cfg->enable_upnp) {
-		ssdp_shutdown(ctx);
-		events_shutdown(ctx);
-		http_shutdown(ctx);
-	}
-	loop_timer_cancel(&ctx->loop, &ctx->fw_check);
-	/* The lease file keeps the mappings; the kernel forgets them, so no
-	 * port stays open without a daemon managing it, unless this is a stop
-	 * for a restart (SIGQUIT): then the table stays, its elements ending
-	 * with their leases (element timeouts), and the next start adopts
-	 * them without an outage. */
-	store_free(ctx->store);
-	ctx->store = NULL;
-	maplog_shutdown(ctx);
-	if (ctx->fw != NULL)
-		ctx->fw_ops->shutdown(ctx->fw, !sigwatch.keep);
-	ctx->fw = NULL;
-	iface_shutdown(ctx);
-	loop_fd_del(&ctx->loop, &sigwatch.lfd);
-	close(sigwatch.lfd.fd);
-	loop_free(&ctx->loop);
-	if (cfg->pidfile[0] != '\0')
-		unlink(cfg->pidfile);
-	conf_free(cfg);
+	daemon_teardown(ctx);
+	conf_free(&ctx->cfg);
 	log_info("stopped");
 }

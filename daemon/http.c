@@ -15,6 +15,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -593,12 +594,6 @@ http_reason(int status)
 	}
 }
 
-const char *
-http_server_string(void)
-{
-	return IGDD_OS_NAME "/" IGDD_OS_VERSION " UPnP/1.1 igdd/" IGDD_VERSION;
-}
-
 /* ---------------------------------------------------------------- server */
 
 /* A connection reads a request (C_READ), a handler has it (C_BUSY), its
@@ -657,7 +652,29 @@ struct http {
 	struct http_conn *head, *tail;
 	unsigned n_conns;
 	size_t held;			/* answer bytes the kernel has not taken */
+	char server[128];		/* the SERVER header's value */
 };
+
+/* The SERVER header (UDA 1.1 1.1.2: "OS/version UPnP/1.1 product/version")
+ * names the system igdd runs on, read at start, not the build machine. */
+#define HTTP_SERVER_FALLBACK	"Linux/0 UPnP/1.1 igdd/" IGDD_VERSION
+
+static void
+server_string_init(char *buf, size_t size)
+{
+	struct utsname u;
+
+	if (uname(&u) < 0 ||
+	    str_printf(buf, size, "%s/%.*s UPnP/1.1 igdd/%s", u.sysname,
+		       (int)strcspn(u.release, "-"), u.release, IGDD_VERSION) < 0)
+		(void)str_copy(buf, size, HTTP_SERVER_FALLBACK);
+}
+
+const char *
+http_server_string(const struct igdd_ctx *ctx)
+{
+	return ctx->http != NULL ? ctx->http->server : HTTP_SERVER_FALLBACK;
+}
 
 static void conn_close(struct http_conn *c);
 
@@ -852,10 +869,11 @@ conn_answer(struct http_conn *c, char *head, size_t head_len, char *body, size_t
 }
 
 /* The status line and headers of an answer, malloc'd; NULL on failure.
- * connection: the Connection header line, or "". */
+ * connection: the Connection header line, or ""; server: the Server
+ * header's value. */
 static char *
 reply_head(int status, const char *extra_headers, const char *content_type, size_t body_len,
-	   const char *connection, size_t *len)
+	   const char *connection, const char *server, size_t *len)
 {
 	char head[1024];
 
@@ -869,7 +887,7 @@ reply_head(int status, const char *extra_headers, const char *content_type, size
 		       status, http_reason(status),
 		       content_type ? "Content-Type: " : "", content_type ? content_type : "",
 		       content_type ? "\r\n" : "",
-		       body_len, connection, http_server_string(),
+		       body_len, connection, server,
 		       extra_headers ? extra_headers : "") < 0)
 		return NULL;
 	*len = strlen(head);
@@ -890,7 +908,8 @@ http_reply_take(struct http_conn *c, int status, const char *extra_headers,
 		return;		/* answered already */
 	}
 	counters_answer(&c->srv->ctx->counters, CTR_HTTP, status);
-	head = reply_head(status, extra_headers, content_type, body_len, connection, &hl);
+	head = reply_head(status, extra_headers, content_type, body_len, connection,
+			  c->srv->server, &hl);
 	if (head == NULL) {
 		free(body);
 		conn_close(c);
@@ -1408,6 +1427,7 @@ http_init(struct igdd_ctx *ctx)
 	if (h == NULL)
 		return -1;
 	h->ctx = ctx;
+	server_string_init(h->server, sizeof(h->server));
 	h->port = ctx->cfg.http_port;
 	h->header_max = ctx->cfg.http_header_max ? ctx->cfg.http_header_max : HTTP_HEADER_MAX;
 	h->body_max = ctx->cfg.http_body_max ? ctx->cfg.http_body_max : HTTP_BODY_MAX;
@@ -1425,6 +1445,21 @@ http_init(struct igdd_ctx *ctx)
 			return -1;
 		}
 	return 0;
+}
+
+void
+http_reconfigure(struct igdd_ctx *ctx)
+{
+	struct http *h = ctx->http;
+
+	if (h == NULL)
+		return;
+	/* Buffer sizes (header_max, body_max) stay: connections hold
+	 * buffers of the old size; they need a restart. */
+	h->max_conns = ctx->cfg.http_max_connections ? ctx->cfg.http_max_connections
+						     : HTTP_MAX_CONNECTIONS;
+	h->idle_ms = ctx->cfg.http_idle_timeout ? (uint64_t)ctx->cfg.http_idle_timeout * 1000
+						: HTTP_IDLE_TIMEOUT_MS;
 }
 
 void

@@ -106,8 +106,9 @@ bool http_wants_keep_alive(const struct http_request *req);
 bool http_host_ok(const struct igdd_ctx *ctx, const char *host, size_t len, uint16_t port);
 
 const char *http_reason(int status);
-/* "Linux/<ver> UPnP/1.1 igdd/<ver>" (UDA 1.1 SERVER / USER-AGENT). */
-const char *http_server_string(void);
+/* "Linux/<ver> UPnP/1.1 igdd/<ver>" (UDA 1.1 SERVER / USER-AGENT), the
+ * kernel igdd runs on (uname at http_init()). */
+const char *http_server_string(const struct igdd_ctx *ctx);
 
 /* Start the server and set up every LAN interface. 0 ok, -1 fatal. */
 int http_init(struct igdd_ctx *ctx);
@@ -129,6 +130,10 @@ int http_route_add(struct igdd_ctx *ctx, const char *path, unsigned methods, htt
 		   const void *arg);
 /* Close everything. */
 void http_shutdown(struct igdd_ctx *ctx);
+/* Reload: http_max_connections and http_idle_timeout from ctx->cfg (for
+ * the connections to come; those over a lower limit go as usual, the
+ * idlest first, when the next one arrives). */
+void http_reconfigure(struct igdd_ctx *ctx);
 /* The TCP port we listen on (same on every LAN address); 0 before init. */
 uint16_t http_port(const struct igdd_ctx *ctx);
 

@@ -1,5 +1,6 @@
 /* iface.c - LAN interfaces from listening_ip, and the external address. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <ifaddrs.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -57,32 +58,43 @@ resolve_listen(const struct cfg_listen *l, struct ifaddrs *ifs, struct lan_iface
 }
 
 int
-iface_init(struct igdd_ctx *ctx)
+iface_resolve(const struct config *cfg, struct lan_iface *out, char *msg, size_t msgsize)
 {
 	struct ifaddrs *ifs;
 	unsigned k;
 
 	if (getifaddrs(&ifs) < 0) {
-		log_warn("getifaddrs");
+		str_printf(msg, msgsize, "getifaddrs: %s", strerror(errno));
 		return -1;
 	}
-	ctx->n_lan = 0;
-	for (k = 0; k < ctx->cfg.n_listen; k++) {
-		const struct cfg_listen *l = &ctx->cfg.listen[k];
-		struct lan_iface *lan = &ctx->lan[ctx->n_lan];
+	for (k = 0; k < cfg->n_listen; k++) {
+		const struct cfg_listen *l = &cfg->listen[k];
 		char a[INET_ADDRSTRLEN];
 
-		if (resolve_listen(l, ifs, lan) < 0) {
-			log_warnx("listening_ip %s: no such interface or address",
-				  l->by_name ? l->ifname : addr4_str(l->addr, a, sizeof(a)));
+		if (resolve_listen(l, ifs, &out[k]) < 0) {
+			str_printf(msg, msgsize, "listening_ip %s: no such interface or address",
+				   l->by_name ? l->ifname : addr4_str(l->addr, a, sizeof(a)));
 			freeifaddrs(ifs);
 			return -1;
 		}
-		if (strcmp(lan->name, ctx->cfg.ext_ifname) == 0)
-			log_warnx("listening_ip %s is the external interface", lan->name);
-		ctx->n_lan++;
+		if (strcmp(out[k].name, cfg->ext_ifname) == 0)
+			log_warnx("listening_ip %s is the external interface", out[k].name);
 	}
 	freeifaddrs(ifs);
+	return (int)cfg->n_listen;
+}
+
+int
+iface_init(struct igdd_ctx *ctx)
+{
+	char msg[128];
+	int n = iface_resolve(&ctx->cfg, ctx->lan, msg, sizeof(msg));
+
+	if (n < 0) {
+		log_warnx("%s", msg);
+		return -1;
+	}
+	ctx->n_lan = (unsigned)n;
 	if (ctx->cfg.ext_ifname[0] != '\0') {
 		ctx->ext_ifindex = if_nametoindex(ctx->cfg.ext_ifname);
 		if (ctx->ext_ifindex == 0)
@@ -150,22 +162,31 @@ struct iface_watch {
 
 #define IFACE_DEBOUNCE_MS 200
 
-static void
-watch_fire(struct loop_timer *t)
+void
+iface_ext_check(struct igdd_ctx *ctx, bool always)
 {
-	struct iface_watch *w = container_of(t, struct iface_watch, debounce);
-	struct igdd_ctx *ctx = w->ctx;
 	unsigned k;
+	bool changed;
 
 	if (ctx->cfg.ext_ifname[0] != '\0')
 		ctx->ext_ifindex = if_nametoindex(ctx->cfg.ext_ifname);
-	if (!iface_refresh_ext(ctx))
+	changed = iface_refresh_ext(ctx);
+	for (k = 0; k < ctx->n_addr_hooks; k++)
+		ctx->addr_hooks[k](ctx);
+	if (!changed && !always)
 		return;
-	log_info("external interface %s: %s, address %s", ctx->cfg.ext_ifname,
+	log_info("external interface %s: %s, address %s%s", ctx->cfg.ext_ifname,
 		 ctx->ext_up ? "up" : "down",
-		 ctx->ext_addr.s_addr ? ADDR4_STR(ctx->ext_addr) : "none");
+		 ctx->ext_addr.s_addr ? ADDR4_STR(ctx->ext_addr) : "none",
+		 changed ? "" : " (unchanged; announced again)");
 	for (k = 0; k < ctx->n_ext_hooks; k++)
 		ctx->ext_hooks[k](ctx);
+}
+
+static void
+watch_fire(struct loop_timer *t)
+{
+	iface_ext_check(container_of(t, struct iface_watch, debounce)->ctx, false);
 }
 
 static void
@@ -226,6 +247,35 @@ iface_shutdown(struct igdd_ctx *ctx)
 		ctx->iface_watch = NULL;
 	}
 	ctx->n_lan = 0;
+}
+
+size_t
+iface_v4_addrs(const char *ifname, struct in_addr *out, size_t max)
+{
+	struct ifaddrs *ifs, *i;
+	size_t n = 0;
+
+	if (ifname[0] == '\0' || getifaddrs(&ifs) < 0)
+		return 0;
+	for (i = ifs; i != NULL && n < max; i = i->ifa_next) {
+		const struct sockaddr_in *sin = (const void *)i->ifa_addr;
+		if (sin != NULL && sin->sin_family == AF_INET && strcmp(i->ifa_name, ifname) == 0)
+			out[n++] = sin->sin_addr;
+	}
+	freeifaddrs(ifs);
+	return n;
+}
+
+size_t
+iface_ext_addrs(const struct igdd_ctx *ctx, struct in_addr *out, size_t max)
+{
+	size_t n = 0;
+
+	if (max > 0 && ctx->cfg.has_ext_ip)
+		out[n++] = ctx->cfg.ext_ip;
+	if (n < max && ctx->ext_addr.s_addr != 0)
+		out[n++] = ctx->ext_addr;
+	return n + iface_v4_addrs(ctx->cfg.ext_ifname, out + n, max - n);
 }
 
 bool

@@ -3,6 +3,7 @@
 #define IGDD_IFACE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <netinet/in.h>
 
 struct igdd_ctx;
@@ -10,13 +11,28 @@ struct igdd_ctx;
 /* Resolve listening_ip entries to interfaces and addresses, find the
  * external interface and address.  0 ok, -1 with a logged reason. */
 int iface_init(struct igdd_ctx *ctx);
+/* The LAN interfaces cfg's listening_ip names, resolved now into
+ * out[0..cfg->n_listen).  The count, or -1 with the reason in msg. */
+struct config;
+struct lan_iface;
+int iface_resolve(const struct config *cfg, struct lan_iface *out, char *msg, size_t msgsize);
 /* Watch rtnetlink for address and link changes of the external
  * interface; on a change, run the ctx ext hooks. */
 int iface_watch_init(struct igdd_ctx *ctx);
 /* Re-read the external address (ext_ip wins when configured).
  * Returns true when it changed. */
 bool iface_refresh_ext(struct igdd_ctx *ctx);
+/* Re-read it and, when it changed (or always), log it and run the ext
+ * hooks: what clients are told of a change (GENA, NAT-PMP/PCP
+ * announcements and epoch, PCP MAP updates).  The rtnetlink watcher
+ * calls it after a change, and reload; SIGUSR1 with always set. */
+void iface_ext_check(struct igdd_ctx *ctx, bool always);
 void iface_shutdown(struct igdd_ctx *ctx);
+/* The IPv4 addresses of one interface, at most max: how many. */
+size_t iface_v4_addrs(const char *ifname, struct in_addr *out, size_t max);
+/* The gateway's external addresses: ext_ip when configured, the reported
+ * address, and every IPv4 address of ext_ifname (duplicates possible). */
+size_t iface_ext_addrs(const struct igdd_ctx *ctx, struct in_addr *out, size_t max);
 /* Private, shared (100.64/10), reserved: an address that cannot be
  * reached from the Internet. */
 bool iface_addr_is_private(struct in_addr a);

@@ -11,6 +11,15 @@
 
 static bool log_stderr = true;
 static int log_level;
+/* Until the daemon is ready, warnings and errors are also written here:
+ * the pipe to the parent that waits for a background start, or stderr
+ * when logging to syslog in the foreground.  -1 = nowhere. */
+static int log_echo_fd = -1;
+
+static const char *const log_names[] = {
+	[LOG_ERR] = "error", [LOG_WARNING] = "warning",
+	[LOG_INFO] = "info", [LOG_DEBUG] = "debug",
+};
 
 void
 log_init(const char *ident, bool to_stderr, int verbosity)
@@ -19,6 +28,12 @@ log_init(const char *ident, bool to_stderr, int verbosity)
 	log_level = verbosity;
 	if (!to_stderr)
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+void
+log_set_echo_fd(int fd)
+{
+	log_echo_fd = fd;
 }
 
 int
@@ -39,15 +54,12 @@ log_vwrite(int pri, const char *fmt, va_list ap, int err)
 		size_t n = strlen(msg);
 		snprintf(msg + n, sizeof(msg) - n, ": %s", strerror(err));
 	}
-	if (log_stderr) {
-		static const char *const names[] = {
-			[LOG_ERR] = "error", [LOG_WARNING] = "warning",
-			[LOG_INFO] = "info", [LOG_DEBUG] = "debug",
-		};
-		fprintf(stderr, "igdd: %s: %s\n", names[pri] ? names[pri] : "log", msg);
-	} else {
+	if (log_stderr)
+		fprintf(stderr, "igdd: %s: %s\n", log_names[pri] ? log_names[pri] : "log", msg);
+	else
 		syslog(pri, "%s", msg);
-	}
+	if (log_echo_fd >= 0 && pri <= LOG_WARNING)
+		dprintf(log_echo_fd, "igdd: %s: %s\n", log_names[pri], msg);
 }
 
 #define LOG_BODY(pri, err) do {			\

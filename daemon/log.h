@@ -11,6 +11,9 @@
  * each request decided), 2 = trace (-vv: per-packet detail, every drop). */
 void log_init(const char *ident, bool to_stderr, int verbosity);
 int log_verbosity(void);
+/* Also write warnings and errors to fd (-1: stop): what a start that
+ * fails before the daemon is ready shows on the caller's stderr. */
+void log_set_echo_fd(int fd);
 
 void log_warn(const char *fmt, ...) ATTR_PRINTF(1, 2);   /* appends strerror(errno) */
 void log_warnx(const char *fmt, ...) ATTR_PRINTF(1, 2);

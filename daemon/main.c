@@ -5,6 +5,7 @@
 #include "ctx.h"
 #include "daemon.h"
 #include "log.h"
+#include "reload.h"
 
 int
 main(int argc, char **argv)
@@ -15,6 +16,7 @@ main(int argc, char **argv)
 	rc = daemon_configure(&ctx, argc, argv, stdout, stderr);
 	if (rc >= 0)
 		return rc;
+	reload_init(&ctx);
 	if (daemon_start(&ctx) < 0)
 		return 1;
 	daemon_run(&ctx);

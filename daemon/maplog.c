@@ -142,6 +142,9 @@ store_changed(void *arg, const struct store_change *ch)
 	case STORE_EV_IDLE:
 		emit(ml, "mapping removed (idle)", ch->m, false, 0, NULL, NULL);
 		break;
+	case STORE_EV_POLICY:
+		emit(ml, "mapping removed (reload)", ch->m, false, 0, NULL, store_strerror(ch->why));
+		break;
 	case STORE_EV_REFUSED:
 		emit(ml, "mapping refused", ch->m, true, ch->lifetime, ch->by, store_strerror(ch->why));
 		break;

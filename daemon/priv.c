@@ -79,6 +79,7 @@ int
 priv_drop(const struct priv_user *u, bool keep_bind, const char *writable_dir)
 {
 	uint64_t keep = 1ULL << CAP_NET_ADMIN, eff;
+	bool trim;
 	int cap;
 
 	if (keep_bind)
@@ -88,8 +89,13 @@ priv_drop(const struct priv_user *u, bool keep_bind, const char *writable_dir)
 		log_warn("chdir /");
 		return -1;
 	}
-	/* Bounding set first: dropping from it needs CAP_SETPCAP. */
-	for (cap = 0; cap <= CAP_LAST_CAP; cap++) {
+	/* Bounding set first: dropping from it needs CAP_SETPCAP.  A daemon
+	 * started without it (systemd's User= with ambient capabilities,
+	 * the bounding set the unit's) keeps the one it was given: the
+	 * permitted and effective sets below are what it can use, and
+	 * no_new_privs keeps an exec from regaining anything. */
+	trim = caps_get(&eff) == 0 && (eff & (1ULL << CAP_SETPCAP));
+	for (cap = 0; trim && cap <= CAP_LAST_CAP; cap++) {
 		if (keep & (1ULL << cap))
 			continue;
 		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) {

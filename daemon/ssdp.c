@@ -300,7 +300,7 @@ send_answer(const char *st, const char *usn, void *arg)
 		       "BOOTID.UPNP.ORG: %u\r\n"
 		       "CONFIGID.UPNP.ORG: %u\r\n"
 		       "\r\n",
-		       ssdp_max_age(ac->s->interval), date, loc, http_server_string(), st, usn,
+		       ssdp_max_age(ac->s->interval), date, loc, http_server_string(ctx), st, usn,
 		       (unsigned)ctx->bootid, (unsigned)ctx->configid) < 0)
 		return;
 	memset(&cm, 0, sizeof(cm));
@@ -543,7 +543,7 @@ announce(struct ssdp *s, bool alive)
 					       "BOOTID.UPNP.ORG: %u\r\n"
 					       "CONFIGID.UPNP.ORG: %u\r\n"
 					       "\r\n",
-					       ssdp_max_age(s->interval), loc, http_server_string(),
+					       ssdp_max_age(s->interval), loc, http_server_string(ctx),
 					       t[i].nt, t[i].usn, (unsigned)ctx->bootid,
 					       (unsigned)ctx->configid);
 			else
@@ -691,6 +691,25 @@ ssdp_init(struct igdd_ctx *ctx)
 	announce(s, true);
 	loop_timer_set(&ctx->loop, &s->notify_timer, (uint64_t)s->interval * 1000);
 	return 0;
+}
+
+void
+ssdp_reconfigure(struct igdd_ctx *ctx, bool announce_now)
+{
+	struct ssdp *s = ctx->ssdp;
+	uint32_t interval;
+
+	if (s == NULL)
+		return;
+	interval = ctx->cfg.notify_interval ? ctx->cfg.notify_interval : SSDP_DEFAULT_INTERVAL;
+	if (interval != s->interval) {
+		s->interval = interval;
+		loop_timer_set(&ctx->loop, &s->notify_timer, (uint64_t)s->interval * 1000);
+	}
+	if (s->rl.rate != ctx->cfg.ssdp_rate_limit)
+		rl_init(&s->rl, ctx->cfg.ssdp_rate_limit, 0);
+	if (announce_now)
+		announce(s, true);
 }
 
 void

@@ -63,6 +63,10 @@ int ssdp_init(struct igdd_ctx *ctx);
  * sending socket on its address, or neither.  0 / -1. */
 int ssdp_iface_setup(struct igdd_ctx *ctx, unsigned slot);
 void ssdp_iface_teardown(struct igdd_ctx *ctx, unsigned slot);
+/* Reload: notify_interval and ssdp_rate_limit from ctx->cfg; with
+ * announce_now, ssdp:alive at once (a new CONFIGID.UPNP.ORG: the
+ * description changed, UDA 1.1 1.2.2). */
+void ssdp_reconfigure(struct igdd_ctx *ctx, bool announce_now);
 /* ssdp:byebye for everything, close everything. */
 void ssdp_shutdown(struct igdd_ctx *ctx);
 

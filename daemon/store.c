@@ -162,6 +162,7 @@ struct store {
 	uint8_t inuse_bits[2][PORTINUSE_BITMAP_BYTES];
 
 	struct store_stats stats;
+	size_t n_src[OWNER_PCP + 1][3];	/* mappings by owner protocol and TCP/UDP/other */
 };
 
 #define NODE(mp) container_of((mp), struct st_node, m)
@@ -547,10 +548,20 @@ arm_expiry(struct store *s)
 
 /* --- linking a node into every index --------------------------------- */
 
+/* The count of n's source and protocol (store_count_source()). */
+static size_t *
+src_count(struct store *s, const struct mapping *m)
+{
+	unsigned op = (unsigned)m->owner->proto <= OWNER_PCP ? (unsigned)m->owner->proto : 0;
+
+	return &s->n_src[op][m->proto == IPPROTO_TCP ? 0 : m->proto == IPPROTO_UDP ? 1 : 2];
+}
+
 /* A node from node_new(), with heap and hash space reserved. */
 static void
 link_node(struct store *s, struct st_node *n)
 {
+	(*src_count(s, &n->m))++;
 	ost_insert(&s->tree, &n->tn);
 	ihash_add(s, n);
 	HOST(n->m.iaddr)->icount++;
@@ -561,6 +572,7 @@ link_node(struct store *s, struct st_node *n)
 static void
 unlink_node(struct store *s, struct st_node *n)
 {
+	(*src_count(s, &n->m))--;
 	ost_remove(&s->tree, &n->tn);
 	ihash_del(s, n);
 	heap_remove(s, n);
@@ -619,7 +631,7 @@ lease_retry_arm(struct store *s)
 		loop_timer_set(&s->ctx->loop, &s->lease_retry, STORE_LEASE_RETRY_MS);
 }
 
-static void
+static int
 journal_compact(struct store *s)
 {
 	const struct mapping **ms;
@@ -636,6 +648,13 @@ journal_compact(struct store *s)
 	} else {
 		loop_timer_cancel(&s->ctx->loop, &s->lease_retry);
 	}
+	return r;
+}
+
+int
+store_compact(struct store *s)
+{
+	return s->lease != NULL ? journal_compact(s) : 0;
 }
 
 static void
@@ -703,42 +722,6 @@ journal(struct store *s, char op, const struct mapping *m)
 
 /* --- descriptions ----------------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at p (RFC 3629: no overlongs, no
- * surrogates, nothing above U+10FFFF), 0 if invalid. */
-static size_t
-utf8_len(const unsigned char *p, size_t left)
-{
-	unsigned char c = p[0];
-	size_t len, i;
-	uint32_t cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (left < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return len;
-}
-
 void
 store_sanitize_desc(char *dst, size_t size, const char *src, size_t srclen)
 {
@@ -748,7 +731,7 @@ store_sanitize_desc(char *dst, size_t size, const char *src, size_t srclen)
 	if (size == 0)
 		return;
 	while (i < srclen && p[i] != '\0') {
-		len = utf8_len(p + i, srclen - i);
+		len = utf8_seq_len(p + i, srclen - i);
 		if (len == 0 || p[i] < 0x20 || p[i] == 0x7f) {
 			if (o + 1 >= size)
 				break;
@@ -789,10 +772,12 @@ default_in_use(void *arg, uint8_t proto, uint16_t eport)
 	return portinuse_bit(s->inuse_bits[i], eport);
 }
 
+/* Every new mapping, a manual one too: a forward of a port the gateway
+ * itself serves would take that service away. */
 static bool
 port_in_use(struct store *s, const struct mapping *m, uint16_t eport)
 {
-	return s->inuse_cb != NULL && !is_static(m) && s->inuse_cb(s->inuse_arg, m->proto, eport);
+	return s->inuse_cb != NULL && s->inuse_cb(s->inuse_arg, m->proto, eport);
 }
 
 static bool
@@ -891,7 +876,9 @@ takeover_verdict(const struct mapping_owner *ex, const struct mapping_owner *can
 static enum store_result
 refresh_verdict(const struct st_node *ex, const struct mapping *cand, unsigned flags)
 {
-	if (is_static(&ex->m) && !is_static(cand))
+	/* A manual forward is the administrator's: no protocol takes it
+	 * over, and it takes over no protocol's mapping either. */
+	if (is_static(&ex->m) != is_static(cand))
 		return ST_E_CONFLICT;
 	if (!addr_eq(ex->m.iaddr, cand->iaddr))
 		return ST_E_CONFLICT;
@@ -970,6 +957,30 @@ client_verdict(struct store *s, const struct mapping *m, bool fresh)
 	log_debug("internal client %s refused: %s", addr_str(m->iaddr, a, sizeof(a)),
 		  perm_host_str(h));
 	return ST_E_NOT_LAN;
+}
+
+/* Two LANs stay apart: a requester creates, refreshes or deletes a
+ * mapping only to an internal client on its own LAN interface, unless a
+ * permission rule explicitly allows that client (the first rule that
+ * matches is an allow: with no rules at all, the default "allow" is not
+ * enough).  The administrator's static mappings are exempt; so is a
+ * requester on no served LAN (a lease record whose LAN went: its client
+ * was checked by client_verdict()). */
+static bool
+lans_apart(const struct store *s, const struct mapping *m, uint16_t eport,
+	   const struct in6_addr *requester)
+{
+	const struct lan_iface *li, *lr;
+	int k;
+
+	if (is_static(m) || !addr_is_v4(requester) || !addr_is_v4(m->iaddr))
+		return false;
+	li = ctx_lan_for_addr(s->ctx, addr_to_v4(m->iaddr));
+	lr = ctx_lan_for_addr(s->ctx, addr_to_v4(requester));
+	if (li == NULL || lr == NULL || li->ifindex == lr->ifindex)
+		return false;
+	k = perm_match(s->cfg->perms, s->cfg->n_perms, eport, m->iaddr, m->iport, m->desc);
+	return k < 0 || !s->cfg->perms[k].allow;
 }
 
 static enum store_result
@@ -1072,6 +1083,10 @@ decide(struct store *s, struct mapping *cand, unsigned flags, struct st_node **e
 	if (s->cfg->secure_mode && !is_static(cand) && !(flags & STORE_F_THIRD_PARTY) &&
 	    !addr_eq(cand->iaddr, &cand->owner->addr))
 		return ST_E_SECURE;
+	if (lans_apart(s, cand, cand->eport, &cand->owner->addr)) {
+		log_debug("internal client on another LAN than its requester, no rule allows it");
+		return ST_E_PERMISSION;
+	}
 	if (old != NULL) {
 		r = refresh_verdict(old, cand, flags);
 		if (r == ST_OK && !permitted(s, cand, cand->eport))
@@ -1209,6 +1224,75 @@ node_free(struct store *s, struct st_node *n)
 	free(n);
 }
 
+enum peer_kind { PEER_ANY, PEER_SAME_RHOST, PEER_BEFORE };
+
+/* Another enabled mapping than n with m's internal side (protocol,
+ * address, port): any one, one with m's remote host too (it needs the
+ * same forward element), or one before n in key order.  Walks one probe
+ * run of the internal-side index, which holds every mapping to that
+ * internal address and port. */
+static const struct st_node *
+internal_peer(const struct store *s, const struct st_node *n, const struct mapping *m,
+	      enum peer_kind k)
+{
+	size_t mask = s->ihash_size - 1, i = ihash_of(s, m->proto, m->iaddr, m->iport) & mask;
+	const struct st_node *o;
+
+	/* Stored mappings share address entries: equal is the same pointer. */
+	for (; (o = s->ihash[i]) != NULL; i = (i + 1) & mask) {
+		if (o == n || !o->m.enabled || o->m.proto != m->proto || o->m.iport != m->iport ||
+		    o->m.iaddr != m->iaddr)
+			continue;
+		if ((k == PEER_SAME_RHOST && o->m.rhost != m->rhost) ||
+		    (k == PEER_BEFORE && tree_cmp(&o->tn, &n->tn) > 0))
+			continue;
+		return o;
+	}
+	return NULL;
+}
+
+/* What n's mapping m (n's own, or what it becomes) shares with the other
+ * mappings of its internal side: for an add, whether one of them holds
+ * the SNAT element already (how: PEER_ANY, or PEER_BEFORE when they are
+ * installed one by one in key order); for a delete, whether another needs
+ * the forward element, and which one takes the SNAT element over. */
+static struct fw_share
+share_add(const struct store *s, const struct st_node *n, const struct mapping *m,
+	  enum peer_kind how)
+{
+	struct fw_share sh = { .snat = internal_peer(s, n, m, how) != NULL };
+
+	return sh;
+}
+
+static struct fw_share
+share_del(const struct store *s, const struct st_node *n, const struct mapping *m)
+{
+	const struct st_node *heir = internal_peer(s, n, m, PEER_ANY);
+	struct fw_share sh = {
+		.forward = internal_peer(s, n, m, PEER_SAME_RHOST) != NULL,
+		.snat_heir = heir != NULL ? &heir->m : NULL,
+	};
+
+	return sh;
+}
+
+static int
+fw_add(struct store *s, const struct st_node *n, const struct mapping *m)
+{
+	struct fw_share sh = share_add(s, n, m, PEER_ANY);
+
+	return s->ops->add(s->fw, m, &sh);
+}
+
+static int
+fw_del(struct store *s, const struct st_node *n, const struct mapping *m)
+{
+	struct fw_share sh = share_del(s, n, m);
+
+	return s->ops->del(s->fw, m, &sh);
+}
+
 static enum store_result
 insert_new(struct store *s, const struct mapping *cand, struct mapping **out)
 {
@@ -1220,7 +1304,7 @@ insert_new(struct store *s, const struct mapping *cand, struct mapping **out)
 		return ST_E_NOMEM;
 	}
 	n->m.created = time_wall();
-	if (has_fw(s) && n->m.enabled && s->ops->add(s->fw, &n->m) < 0) {
+	if (has_fw(s) && n->m.enabled && fw_add(s, n, &n->m) < 0) {
 		log_warn("firewall refused %s %u", proto_name(n->m.proto), n->m.eport);
 		s->stats.fw_errors++;
 		node_free(s, n);
@@ -1237,26 +1321,6 @@ insert_new(struct store *s, const struct mapping *cand, struct mapping **out)
 	return ST_OK;
 }
 
-/* Does another enabled mapping need the same forward element as n (same
- * protocol, internal side and remote host)?  Walks one probe run of the
- * internal-side index, which holds every mapping to that internal address
- * and port. */
-static bool
-forward_shared(const struct store *s, const struct st_node *n)
-{
-	const struct mapping *m = &n->m;
-	size_t mask = s->ihash_size - 1, i;
-	const struct st_node *o;
-
-	/* Stored mappings share address entries: equal is the same pointer. */
-	for (i = ihash_home(s, n); (o = s->ihash[i]) != NULL; i = (i + 1) & mask) {
-		if (o != n && o->m.enabled && o->m.proto == m->proto && o->m.iport == m->iport &&
-		    o->m.iaddr == m->iaddr && o->m.rhost == m->rhost)
-			return true;
-	}
-	return false;
-}
-
 /* Change the kernel from n's mapping to upd.  0, or -1 with the kernel as
  * before.  Every refresh goes to the backend: it renews the kernel
  * element's timeout. */
@@ -1269,11 +1333,11 @@ fw_replace(struct store *s, const struct st_node *n, const struct mapping *upd)
 	if (!has_fw(s))
 		return 0;
 	if (old->enabled && upd->enabled && !changed)
-		return s->ops->add(s->fw, upd);
-	if (old->enabled && s->ops->del(s->fw, old, forward_shared(s, n)) < 0)
+		return fw_add(s, n, upd);
+	if (old->enabled && fw_del(s, n, old) < 0)
 		return -1;
-	if (upd->enabled && s->ops->add(s->fw, upd) < 0) {
-		if (old->enabled && s->ops->add(s->fw, old) < 0)
+	if (upd->enabled && fw_add(s, n, upd) < 0) {
+		if (old->enabled && fw_add(s, n, old) < 0)
 			log_warn("firewall: could not restore %s %u after a failed replace",
 				 proto_name(old->proto), old->eport);
 		return -1;
@@ -1340,9 +1404,11 @@ refresh(struct store *s, struct st_node *n, const struct mapping *cand, struct m
 		ihash_del(s, n);
 	if (upd.owner != n->m.owner) {
 		struct st_ent *prev = OWNER(n->m.owner);
+		(*src_count(s, &n->m))--;
 		owner_unlink(n);
 		n->m.owner = upd.owner;
 		owner_link(n);
+		(*src_count(s, &n->m))++;
 		if (!s->batch.on)	/* else the change holds it until the commit */
 			ent_put(s, prev);
 	}
@@ -1362,7 +1428,9 @@ refresh(struct store *s, struct st_node *n, const struct mapping *cand, struct m
 	return ST_OK;
 }
 
-enum store_del_why { DEL_ASKED, DEL_EXPIRED, DEL_IDLE };
+/* DEL_REFUSED: the kernel refused to install it (nothing of it is there);
+ * DEL_RULES, DEL_NOT_LAN: a reload's policy no longer allows it. */
+enum store_del_why { DEL_ASKED, DEL_EXPIRED, DEL_IDLE, DEL_REFUSED, DEL_RULES, DEL_NOT_LAN };
 
 /* Delete n; by: who asked (NULL: the daemon). */
 static enum store_result
@@ -1371,29 +1439,33 @@ delete_node(struct store *s, struct st_node *n, enum store_del_why why,
 {
 	static const enum store_event ev[] = {
 		[DEL_ASKED] = STORE_EV_DELETED, [DEL_EXPIRED] = STORE_EV_EXPIRED,
-		[DEL_IDLE] = STORE_EV_IDLE,
+		[DEL_IDLE] = STORE_EV_IDLE, [DEL_REFUSED] = STORE_EV_DELETED,
+		[DEL_RULES] = STORE_EV_POLICY, [DEL_NOT_LAN] = STORE_EV_POLICY,
 	};
+	bool policy = why == DEL_RULES || why == DEL_NOT_LAN;
 	struct st_change *c;
 
 	if (batch_reserve(s) < 0)
 		return ST_E_NOMEM;
-	if (has_fw(s) && n->m.enabled && s->ops->del(s->fw, &n->m, forward_shared(s, n)) < 0) {
+	if (has_fw(s) && n->m.enabled && why != DEL_REFUSED && fw_del(s, n, &n->m) < 0) {
 		s->stats.fw_errors++;
 		log_warn("firewall refused to delete %s %u", proto_name(n->m.proto), n->m.eport);
 		/* A lease that is over goes anyway: the kernel most likely
 		 * lost it already, and keeping it would retry forever. */
-		if (why == DEL_ASKED)
+		if (why == DEL_ASKED || policy)
 			return ST_E_FIREWALL;
 	}
 	unlink_node(s, n);
 	journal(s, '-', &n->m);
 	arm_expiry(s);
 	switch (why) {
-	case DEL_ASKED: s->stats.deleted++; break;
+	case DEL_ASKED: case DEL_REFUSED: s->stats.deleted++; break;
 	case DEL_EXPIRED: s->stats.expired++; break;
 	case DEL_IDLE: s->stats.idle_removed++; break;
+	case DEL_RULES: case DEL_NOT_LAN: s->stats.policy_removed++; break;
 	}
-	notify(s, ev[why], &n->m, by, 0, ST_OK);
+	notify(s, ev[why], &n->m, by, 0, !policy ? ST_OK :
+	       why == DEL_RULES ? ST_E_PERMISSION : ST_E_NOT_LAN);
 	if ((c = batch_note(s, CH_DEL, n, ev[why])) != NULL) {
 		c->has_by = by != NULL;
 		if (by != NULL)
@@ -1428,11 +1500,13 @@ batch_undo(struct store *s, struct st_change *c)
 	if (rehash)
 		ihash_del(s, n);
 	if (c->owner_moved) {
+		(*src_count(s, &n->m))--;
 		owner_unlink(n);
 		ent_put(s, OWNER(o));
 		o = c->old.owner;
 		n->m.owner = o;
 		owner_link(n);
+		(*src_count(s, &n->m))++;
 	}
 	if (c->old_desc != NULL) {
 		size_t len = strlen(c->old_desc) + 1;
@@ -1520,6 +1594,56 @@ batch_end(struct store *s)
 		b->cap = 0;
 	}
 	return r;
+}
+
+static void
+log_dropped(const struct mapping *m, const char *why)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	log_info("lease %s %u -> %s:%u: %s, dropped", proto_name(m->proto), m->eport,
+		 addr_str(m->iaddr, a, sizeof(a)), m->iport, why);
+}
+
+/* Install every enabled mapping in one transaction.  When the kernel
+ * refuses it (a full set, a kernel limit), install them one by one and
+ * drop, logged, each one it refuses, so that the store, the lease file
+ * and the kernel still hold the same mappings.  One transaction per
+ * mapping only on that path.  0, or -1 when not even that could be done. */
+static int
+install_or_drop(struct store *s)
+{
+	const struct mapping **ms;
+	size_t n, i, dropped = 0;
+
+	if (collect_all(s, true, &ms, &n) < 0)
+		return -1;
+	if (s->ops->install_all(s->fw, ms, n) == 0) {
+		free(ms);
+		return 0;
+	}
+	s->stats.fw_errors++;
+	log_warn("firewall refused %zu mappings in one transaction; installing them one by one", n);
+	if (s->ops->install_all(s->fw, NULL, 0) < 0) {
+		free(ms);
+		return -1;
+	}
+	store_hold(s);
+	for (i = 0; i < n; i++) {
+		struct st_node *nd = NODE((struct mapping *)(uintptr_t)ms[i]);
+		/* in key order: the SNAT element is the first installed one's */
+		struct fw_share sh = share_add(s, nd, &nd->m, PEER_BEFORE);
+		if (s->ops->add(s->fw, &nd->m, &sh) == 0)
+			continue;
+		log_dropped(&nd->m, "refused by the kernel");
+		s->stats.fw_errors++;
+		delete_node(s, nd, DEL_REFUSED, NULL);
+		dropped++;
+	}
+	store_commit(s);
+	free(ms);
+	log_warnx("firewall: %zu of %zu mappings installed, %zu dropped", n - dropped, n, dropped);
+	return 0;
 }
 
 /* --- public API ------------------------------------------------------ */
@@ -1665,15 +1789,6 @@ restore_lifetime(const struct store *s, const struct lease_record *r, int64_t no
 	return left;
 }
 
-static void
-log_dropped(const struct mapping *m, const char *why)
-{
-	char a[INET6_ADDRSTRLEN];
-
-	log_info("lease %s %u -> %s:%u: %s, dropped", proto_name(m->proto), m->eport,
-		 addr_str(m->iaddr, a, sizeof(a)), m->iport, why);
-}
-
 /* A lease record the restore dropped (its lease ended, or today's policy
  * refuses it): its elements may still be in the kernel. */
 static void
@@ -1744,30 +1859,6 @@ restore_record(void *arg, const struct lease_record *r)
 	link_node(s, n);
 }
 
-/* The kernel refused the restored mappings in one transaction: put them
- * in one by one, dropping (and logging) each it refuses, so that one bad
- * record never costs the others.  0, or -1 when it takes none at all. */
-static int
-install_one_by_one(struct store *s, const struct mapping **ms, size_t n)
-{
-	size_t i, dropped = 0;
-
-	if (s->ops->install_all(s->fw, NULL, 0) < 0)
-		return -1;
-	for (i = 0; i < n; i++) {
-		struct st_node *node = NODE(ms[i]);
-
-		if (s->ops->add(s->fw, ms[i]) == 0)
-			continue;
-		s->stats.fw_errors++;
-		log_dropped(ms[i], "refused by the kernel");
-		unlink_node(s, node);
-		node_free(s, node);
-		dropped++;
-	}
-	return n > 0 && dropped == n ? -1 : 0;
-}
-
 /* Room in the internal-side hash and the expiry heap for n mappings, in
  * one go (a restore: no rehash after rehash as they come). */
 static void
@@ -1802,28 +1893,13 @@ restore_leases(struct store *s)
 }
 
 /* The kernel as the store says, the old way: flush and add everything in
- * one transaction, or one by one.  0, or -1 (the store emptied). */
+ * one transaction, or one by one dropping what the kernel refuses
+ * (install_or_drop()).  0, or -1 (the store emptied). */
 static int
 restore_install(struct store *s)
 {
-	const struct mapping **ms;
-	size_t n;
-	int r;
-
-	if (collect_all(s, true, &ms, &n) < 0) {
-		drop_all(s);
-		return -1;
-	}
-	r = s->ops->install_all(s->fw, ms, n);
-	if (r < 0) {
-		log_warn("firewall refused to install %zu restored mappings at once; "
-			 "trying one by one", n);
-		s->stats.fw_errors++;
-		r = install_one_by_one(s, ms, n);
-	}
-	free(ms);
-	if (r < 0) {
-		log_warnx("firewall refused every restored mapping");
+	if (install_or_drop(s) < 0) {
+		log_warn("firewall refused to install %zu restored mappings", ost_count(&s->tree));
 		drop_all(s);
 		return -1;
 	}
@@ -1888,8 +1964,12 @@ sync_elem(void *arg, const struct fw_elem *e)
 	/* Stale: only this element goes (a DNAT element's forward one may
 	 * be another mapping's; a forward element has no DNAT element). */
 	s->sync.stale++;
-	if (s->ops->del(s->fw, &m, e->dnat) < 0)
-		s->stats.fw_errors++;
+	{
+		struct fw_share sh = { .forward = e->dnat };
+
+		if (s->ops->del(s->fw, &m, &sh) < 0)
+			s->stats.fw_errors++;
+	}
 }
 
 /* SYNC_ADD: the next STORE_SYNC_CHUNK enabled mappings after the cursor
@@ -2010,17 +2090,24 @@ restore_gone_elements(struct store *s)
 		struct st_gone *g = &s->sync.gone[i];
 		struct mapping m = { .rhost = &g->rhost, .iaddr = &g->iaddr, .eport = g->eport,
 				     .iport = g->iport, .proto = g->proto };
-		struct st_node *o;
+		const struct st_node *o;
 		size_t mask = s->ihash_size - 1, k;
-		bool shared = false;
+		struct fw_share sh = { .forward = false };
 
 		if (find_node(s, g->proto, g->eport, &g->rhost) != NULL)
 			continue;	/* a later record made it again: in place */
+		/* what it shared with live mappings of its internal side: the
+		 * forward element (same remote host), the SNAT element */
 		k = ihash_of(s, g->proto, &g->iaddr, g->iport) & mask;
-		for (; (o = s->ihash[k]) != NULL; k = (k + 1) & mask)
-			shared |= o->m.enabled && o->m.proto == g->proto && o->m.iport == g->iport &&
-				  addr_eq(o->m.iaddr, &g->iaddr) && addr_eq(o->m.rhost, &g->rhost);
-		if (s->ops->del(s->fw, &m, shared) < 0)
+		for (; (o = s->ihash[k]) != NULL; k = (k + 1) & mask) {
+			if (!o->m.enabled || o->m.proto != g->proto || o->m.iport != g->iport ||
+			    !addr_eq(o->m.iaddr, &g->iaddr))
+				continue;
+			sh.forward |= addr_eq(o->m.rhost, &g->rhost);
+			if (sh.snat_heir == NULL)
+				sh.snat_heir = &o->m;
+		}
+		if (s->ops->del(s->fw, &m, &sh) < 0)
 			s->stats.fw_errors++;
 		n++;
 	}
@@ -2161,7 +2248,8 @@ store_del(struct store *s, uint8_t proto, uint16_t eport, const struct in6_addr 
 		return ST_E_NOT_FOUND;
 	if (requester != NULL &&
 	    (is_static(&n->m) || (s->cfg->secure_mode && !addr_eq(requester, n->m.iaddr) &&
-				   !addr_eq(requester, &n->m.owner->addr)))) {
+				   !addr_eq(requester, &n->m.owner->addr)) ||
+	     lans_apart(s, &n->m, n->m.eport, requester))) {
 		notify(s, STORE_EV_DEL_REFUSED, &n->m, requester, 0, ST_E_NOT_OWNER);
 		return ST_E_NOT_OWNER;
 	}
@@ -2373,19 +2461,41 @@ store_permitted(const struct store *s, uint16_t eport, const struct in6_addr *ia
 int
 store_reinstall(struct store *s)
 {
+	if (!has_fw(s) || s->ops->install_all == NULL)
+		return 0;
+	return install_or_drop(s);
+}
+
+int
+store_fw_verify_start(struct store *s)
+{
 	const struct mapping **ms;
 	size_t n;
 	int r;
 
-	if (!has_fw(s) || s->ops->install_all == NULL)
-		return 0;
+	if (!has_fw(s) || s->ops->verify_start == NULL)
+		return 1;
 	if (collect_all(s, true, &ms, &n) < 0)
 		return -1;
-	r = s->ops->install_all(s->fw, ms, n);
+	r = s->ops->verify_start(s->fw, ms, n);
 	free(ms);
-	if (r < 0)
-		s->stats.fw_errors++;
-	return r < 0 ? -1 : 0;
+	return r < 0 ? -1 : 2;
+}
+
+int
+store_fw_verify_step(struct store *s)
+{
+	if (!has_fw(s) || s->ops->verify_step == NULL)
+		return 1;
+	return s->ops->verify_step(s->fw);
+}
+
+uint64_t
+store_generation(const struct store *s)
+{
+	const struct store_stats *st = &s->stats;
+
+	return st->added + st->deleted + st->expired + st->idle_removed + st->refreshed;
 }
 
 int
@@ -2462,37 +2572,120 @@ size_t
 store_idle_pass(struct store *s)
 {
 	const struct mapping **ms;
+	struct fw_counter *c;
 	size_t n, i, removed = 0;
-	uint64_t packets;
 
 	if (!has_fw(s) || s->ops->counters == NULL)
 		return 0;
 	if (ost_count(&s->tree) <= s->cfg->clean_ruleset_threshold)
 		return 0;
 	/* A snapshot: deleting while walking the tree is not safe.  Once
-	 * per interval, never per request. */
+	 * per interval, never per request; one counters dump for all. */
 	if (collect_all(s, true, &ms, &n) < 0)
 		return 0;
+	c = calloc(n, sizeof(*c));
+	if (c == NULL || s->ops->counters(s->fw, ms, n, c) < 0) {
+		free(c);
+		free(ms);
+		return 0;
+	}
 	store_hold(s);		/* one lease sync for the pass */
 	for (i = 0; i < n; i++) {
 		struct st_node *nd = NODE((struct mapping *)(uintptr_t)ms[i]);
 		if (is_static(&nd->m))
 			continue;
-		if (s->ops->counters(s->fw, &nd->m, &packets) < 0)
-			continue;
 		/* Low 32 bits: equal after exactly k * 2^32 packets is a
 		 * chance not worth 4 more bytes in every mapping. */
-		if (nd->idle_seen && (uint32_t)packets == nd->fw_packets) {
+		if (nd->idle_seen && (uint32_t)c[i].packets == nd->fw_packets) {
 			if (delete_node(s, nd, DEL_IDLE, NULL) == ST_OK)
 				removed++;
 			continue;
 		}
-		nd->fw_packets = (uint32_t)packets;
+		nd->fw_packets = (uint32_t)c[i].packets;
 		nd->idle_seen = true;
 	}
 	store_commit(s);
+	free(c);
 	free(ms);
 	if (removed > 0)
 		log_info("idle cleanup: %zu unused mappings removed", removed);
 	return removed;
+}
+
+int
+store_list(struct store *s, const struct mapping ***out, size_t *n)
+{
+	return collect_all(s, false, out, n);
+}
+
+int
+store_counters(struct store *s, const struct mapping *const *ms, size_t n,
+	       struct fw_counter *out)
+{
+	size_t i;
+
+	if (n == 0)
+		return 0;
+	memset(out, 0, n * sizeof(*out));
+	if (!has_fw(s) || s->ops->counters == NULL)
+		return 0;
+	if (s->ops->counters(s->fw, ms, n, out) < 0)
+		return -1;
+	/* A disabled mapping has no element: what its key matched is
+	 * another mapping's. */
+	for (i = 0; i < n; i++)
+		if (!ms[i]->enabled)
+			out[i].packets = out[i].bytes = 0;
+	return 0;
+}
+
+size_t
+store_count_source(const struct store *s, enum owner_proto op, uint8_t proto)
+{
+	unsigned k = proto == IPPROTO_TCP ? 0 : proto == IPPROTO_UDP ? 1 : 2;
+
+	if ((unsigned)op > OWNER_PCP)
+		return 0;
+	if (proto == 0)
+		return s->n_src[op][0] + s->n_src[op][1] + s->n_src[op][2];
+	return s->n_src[op][k];
+}
+
+size_t
+store_recheck(struct store *s)
+{
+	const struct mapping **ms;
+	size_t n, i, removed = 0;
+
+	if (collect_all(s, false, &ms, &n) < 0) {
+		log_warnx("reload: out of memory: mappings not checked against the new rules");
+		return 0;
+	}
+	store_hold(s);
+	for (i = 0; i < n; i++) {
+		struct st_node *nd = NODE((struct mapping *)(uintptr_t)ms[i]);
+		enum store_del_why why;
+
+		if (client_verdict(s, &nd->m, false) != ST_OK)
+			why = DEL_NOT_LAN;
+		else if (!permitted(s, &nd->m, nd->m.eport))
+			why = DEL_RULES;
+		else
+			continue;
+		/* the mapping log (a listener) says which and why */
+		if (delete_node(s, nd, why, NULL) == ST_OK)
+			removed++;
+	}
+	store_commit(s);
+	free(ms);
+	return removed;
+}
+
+void
+store_reconfigure(struct store *s)
+{
+	loop_timer_cancel(&s->ctx->loop, &s->idle_timer);
+	if (s->cfg->clean_ruleset_interval > 0)
+		loop_timer_set(&s->ctx->loop, &s->idle_timer,
+			       (uint64_t)s->cfg->clean_ruleset_interval * 1000u);
 }

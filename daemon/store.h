@@ -72,6 +72,7 @@ struct store_stats {
 	size_t count;
 	uint64_t added, deleted, expired, idle_removed, fw_errors;
 	uint64_t refreshed, lease_errors;
+	uint64_t policy_removed;	/* by store_recheck() */
 };
 
 /* Create the store.  fw may be NULL (unit tests of pure policy).  NULL
@@ -122,6 +123,10 @@ int store_commit(struct store *s);
  * (and is answered so).  Only an outermost hold batches. */
 #define STORE_REDO	(-2)
 void store_hold_batch(struct store *s);
+/* Rewrite the lease file now with exactly the live mappings (SIGUSR2;
+ * otherwise the journal is compacted when it has grown).  0 (also with
+ * no lease file), or -1: the old journal stays, a rewrite is retried. */
+int store_compact(struct store *s);
 
 /* Add or refresh.  req carries proto, eport (wanted), rhost, iaddr, iport,
  * desc, enabled, owner; lifetime is seconds (0 = permanent where the caller
@@ -133,6 +138,12 @@ enum store_result store_add(struct store *s, const struct mapping *req,
 			    struct mapping **out);
 /* Would store_add() allow this request?  Same answers, no change. */
 enum store_result store_check(struct store *s, const struct mapping *req, unsigned flags);
+/* Manual forwards (igddctl add, the admin page) are OWNER_STATIC: not
+ * subject to permission rules, secure mode or quotas (the administrator
+ * decides), but to the LAN-host check, conflicts and the port-in-use
+ * check like any mapping; no protocol refreshes, takes over or deletes
+ * one, and one takes over no protocol's mapping (ST_E_CONFLICT). */
+
 /* Delete the mapping with this key.  requester (may be NULL = admin) is
  * checked against the owner in secure mode. */
 enum store_result store_del(struct store *s, uint8_t proto, uint16_t eport,
@@ -190,6 +201,16 @@ bool store_permitted(const struct store *s, uint16_t eport, const struct in6_add
 
 /* Re-install everything the store holds (firewall reload).  0 / -1. */
 int store_reinstall(struct store *s);
+/* Does the kernel hold as many elements as the store's mappings make
+ * (fw_ops.verify_start/verify_step)?  start: 2 under way (or 1: no
+ * backend to ask), -1 error; then each step reads a little of the answer:
+ * 2 under way, 1 agree, 0 differ, -1 error.  O(n) in all, in steps of
+ * about a millisecond: for a periodic check, never on a request.  The
+ * answer counts only if store_generation() did not move meanwhile. */
+int store_fw_verify_start(struct store *s);
+int store_fw_verify_step(struct store *s);
+/* Moves on every add, refresh and delete. */
+uint64_t store_generation(const struct store *s);
 
 /* Change listeners: every one is called, in the order added, for every
  * change of a mapping and every request the store refused (GENA and
@@ -205,6 +226,8 @@ enum store_event {
 	STORE_EV_DELETED,	/* deleted on request */
 	STORE_EV_EXPIRED,	/* its lease ended */
 	STORE_EV_IDLE,		/* removed by the idle cleanup */
+	STORE_EV_POLICY,	/* removed by store_recheck(): why (ST_E_PERMISSION,
+				 * ST_E_NOT_LAN) */
 	/* refusals (nothing changed; the events above are the changes) */
 	STORE_EV_REFUSED,	/* an add or refresh the store refused: why */
 	STORE_EV_DEL_REFUSED,	/* a deletion the store refused: why */
@@ -218,12 +241,35 @@ struct store_change {
 	const struct in6_addr *by;	/* who asked; NULL: the daemon (expiry, idle, admin) */
 	uint32_t lifetime;		/* ADDED, CHANGED, RENEWED: granted; REFUSED: asked
 					 * (s, 0 = permanent) */
-	enum store_result why;		/* REFUSED */
+	enum store_result why;		/* REFUSED, POLICY */
 };
 typedef void (*store_change_cb)(void *arg, const struct store_change *ch);
 int store_add_listener(struct store *s, store_change_cb cb, void *arg);
 
 const struct store_stats *store_get_stats(const struct store *s);
+
+/* Every mapping in key order: *out (malloc'd, NULL when there are none;
+ * the caller frees it) holds n pointers, valid until the next change.
+ * 0, or -1 (ENOMEM). */
+int store_list(struct store *s, const struct mapping ***out, size_t *n);
+/* The kernel counters of ms[0..n) (from store_list()) into out[0..n):
+ * one dump of the backend whatever n; zeros for a disabled mapping and
+ * without a backend.  0 / -1. */
+struct fw_counter;
+int store_counters(struct store *s, const struct mapping *const *ms, size_t n,
+		   struct fw_counter *out);
+/* Mappings held by owner protocol op (OWNER_STATIC = manual) of this
+ * protocol (IPPROTO_TCP, IPPROTO_UDP; 0 = any).  O(1). */
+size_t store_count_source(const struct store *s, enum owner_proto op, uint8_t proto);
+/* The policy changed (reload: permission rules, served LANs): every
+ * mapping the rules or the LAN-host check no longer allow is removed from
+ * the kernel and the store, each logged with the reason; the listeners
+ * hear of each (GENA).  Manual forwards answer to the LAN-host check
+ * only.  Returns the number removed. */
+size_t store_recheck(struct store *s);
+/* The configuration changed (reload): timers follow it
+ * (clean_ruleset_interval). */
+void store_reconfigure(struct store *s);
 
 /* NAT-PMP/PCP: bound a requested lifetime (seconds) by min_lifetime and
  * max_lifetime (0 = no bound).  UPnP does not use it. */

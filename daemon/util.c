@@ -156,6 +156,23 @@ str_appendf(char *dst, size_t size, const char *fmt, ...)
 	return (n < 0 || (size_t)n >= size - used) ? -1 : 0;
 }
 
+int
+path_dir(char *dir, size_t size, const char *path)
+{
+	char *slash;
+
+	if (str_copy(dir, size, path) < 0) {
+		dir[0] = '\0';
+		return -1;
+	}
+	slash = strrchr(dir, '/');
+	if (slash == NULL)
+		dir[0] = '\0';
+	else
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	return 0;
+}
+
 bool
 mem_ieq(const char *s, size_t len, const char *word)
 {
@@ -308,4 +325,40 @@ int64_t
 time_wall(void)
 {
 	return (int64_t)time(NULL);
+}
+
+/* Length of the valid UTF-8 sequence at p (RFC 3629: no overlongs, no
+ * surrogates, nothing above U+10FFFF), 0 if invalid. */
+size_t
+utf8_seq_len(const unsigned char *p, size_t left)
+{
+	unsigned char c = p[0];
+	size_t len, i;
+	uint32_t cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2;
+		cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		cp = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (left < len)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return len;
 }

@@ -79,6 +79,13 @@ int str_printf(char *dst, size_t size, const char *fmt, ...) ATTR_PRINTF(3, 4);
 /* Append to a NUL-terminated buffer; -1 on truncation. */
 int str_appendf(char *dst, size_t size, const char *fmt, ...) ATTR_PRINTF(3, 4);
 
+/* The directory part of path into dir[size]: "/a/b" -> "/a", "/b" -> "/",
+ * "b" -> "" (none).  0, or -1 when it did not fit (dir is then ""). */
+int path_dir(char *dir, size_t size, const char *path);
+
+/* Length of the valid UTF-8 sequence at p (RFC 3629: no overlongs, no
+ * surrogates, nothing above U+10FFFF), 0 if invalid or cut by left. */
+size_t utf8_seq_len(const unsigned char *p, size_t left);
 /* Case-insensitive compare of a counted buffer with a NUL-terminated word. */
 bool mem_ieq(const char *s, size_t len, const char *word);
 /* The value of a hex digit (either case), or -1. */

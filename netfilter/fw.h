@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include "mapping.h"
 
 struct config;
@@ -23,16 +25,52 @@ typedef void (*fw_elem_cb)(void *arg, const struct fw_elem *e);
 
 #define FW_GEN_MAX	96	/* fw_ops.generation's token, its NUL included */
 
+#define FW_EXT_MAX	16	/* external addresses kept in the kernel */
+#define FW_LAN_MAX	16	/* served LANs (CFG_MAX_LISTEN) */
+
+struct fw_lan {
+	char name[IF_NAMESIZE];
+	struct in_addr addr, mask;
+};
+
+/* The gateway's addresses as the data plane needs them: the external
+ * ones (inbound DNAT and hairpin match only traffic addressed to them)
+ * and the served LANs (a hairpin element names its client's LAN). */
+struct fw_addrs {
+	struct in_addr ext[FW_EXT_MAX];
+	size_t n_ext;
+	struct fw_lan lan[FW_LAN_MAX];
+	size_t n_lan;
+};
+
+/* What a mapping shares with others of the same internal side (protocol,
+ * address, port), as the store knows it.  NULL: nothing. */
+struct fw_share {
+	bool forward;			/* del: another one (same remote host)
+					 * needs the forward element */
+	bool snat;			/* add: another one holds the SNAT element */
+	const struct mapping *snat_heir;	/* del: re-point the SNAT element
+						 * at this one (NULL: remove it) */
+};
+
+#define FW_EV_OBJECTS	0x01	/* a table, chain, rule or set of igdd's changed */
+#define FW_EV_ELEMS	0x02	/* elements of igdd's sets changed */
+#define FW_EV_LOST	0x04	/* notifications were lost (receive buffer full) */
+
+/* A kernel element's counters. */
+struct fw_counter {
+	uint64_t packets, bytes;
+};
+
 struct fw_ops {
 	/* Create or attach to the configured table/chains/maps (idempotent). */
 	struct fw *(*init)(const struct config *cfg);
-	/* Each call is one netlink transaction, acknowledged by the kernel.
-	 * 0 on success, -1 when the kernel refused (errno set; nothing changed). */
-	int (*add)(struct fw *fw, const struct mapping *m);
-	/* keep_forward: another mapping with the same internal side (and
-	 * remote host) still needs the forward element, delete only the
-	 * DNAT element. */
-	int (*del)(struct fw *fw, const struct mapping *m, bool keep_forward);
+	/* Each call is one netlink transaction, acknowledged by the kernel:
+	 * the mapping's DNAT, forward, hairpin and SNAT elements together.
+	 * 0 on success, -1 when the kernel refused (errno set; nothing changed).
+	 * sh (may be NULL) says what other mappings share. */
+	int (*add)(struct fw *fw, const struct mapping *m, const struct fw_share *sh);
+	int (*del)(struct fw *fw, const struct mapping *m, const struct fw_share *sh);
 	/* Replace every element igdd owns in the kernel with exactly these
 	 * mappings, atomically (start-up reconcile, firewall reload). */
 	int (*install_all)(struct fw *fw, const struct mapping *const *ms, size_t n);
@@ -62,14 +100,36 @@ struct fw_ops {
 	 * tokens: nothing changed the ruleset in between.  0 / -1 (NULL:
 	 * unknown). */
 	int (*generation)(struct fw *fw, bool at_start, char *tok, size_t size);
-	/* Packets counted for a mapping (0 if unknown).  -1 on error. */
-	int (*counters)(struct fw *fw, const struct mapping *m, uint64_t *packets);
+	/* The counters of ms[0..n) into out[0..n): their forward elements'
+	 * (mappings to the same internal side and remote host share one),
+	 * zeros for a mapping without one.  One dump of igdd's forward sets
+	 * whatever n, never a query per mapping.  0 / -1. */
+	int (*counters)(struct fw *fw, const struct mapping *const *ms, size_t n,
+			struct fw_counter *out);
 	/* Are igdd's kernel objects still there?  1 yes, 0 gone, -1 error. */
 	int (*check)(struct fw *fw);
 	/* Re-create igdd's table/chains/sets/rules after they vanished (a
 	 * firewall reload), idempotently; the caller then re-installs the
 	 * mappings with install_all.  0 / -1. */
 	int (*restore)(struct fw *fw);
+	/* Keep the kernel's set of external addresses equal to a->ext (one
+	 * transaction when it changed; restore puts it back) and learn the
+	 * LANs.  0; 1 when the LANs changed (hairpin elements name them: the
+	 * caller re-installs the mappings); -1 error. */
+	int (*set_addrs)(struct fw *fw, const struct fw_addrs *a);
+	/* Do the kernel's sets hold as many elements as these mappings (every
+	 * enabled one) and the external addresses make?  start computes the
+	 * counts and asks for the first set's elements; each step reads a
+	 * little of the answer (a dump per set: O(n) in all, a periodic check
+	 * in steps of about a millisecond, never per request) and returns 2
+	 * while under way, then 1 (agree) or 0 (differ, logged); -1 error. */
+	int (*verify_start)(struct fw *fw, const struct mapping *const *ms, size_t n);
+	int (*verify_step)(struct fw *fw);
+	/* Notifications of changes that other processes make to igdd's
+	 * objects: a non-blocking descriptor to wait on (-1: none), and
+	 * reading what arrived: FW_EV_* bits (0: nothing of igdd's). */
+	int (*events_fd)(struct fw *fw);
+	int (*events_read)(struct fw *fw);
 	/* Remove igdd's kernel state (clean stop) and free fw. */
 	void (*shutdown)(struct fw *fw, int remove_state);
 };

@@ -18,10 +18,11 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <poll.h>
-#include <stdlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <linux/filter.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -50,6 +51,16 @@
 #define REQ_BUF		1024		/* one get request */
 #define MAX_TAGGED	64
 
+/* A contents check under way (fw_ops.verify_start/verify_step). */
+struct nft_verify {
+	struct mnl_socket *nl;
+	size_t want[NFT_SET_COUNT];	/* SIZE_MAX: not checked */
+	size_t have;
+	int set;			/* being dumped */
+	uint32_t seq;
+	bool agree;
+};
+
 /* Deferred changes (fw_ops.defer/flush): the messages of each change,
  * without their own batch begin/end, one after the other. */
 struct fw_queue {
@@ -63,14 +74,18 @@ struct fw_queue {
 
 struct fw {
 	struct mnl_socket *nl;
+	struct mnl_socket *ev;	/* change notifications (NFNLGRP_NFTABLES), lazily */
 	uint32_t portid;
 	uint32_t seq;		/* transactions */
 	uint32_t qseq;		/* gets and dumps, in their own range */
 	int sndbuf;
 	bool has_destroy;
+	bool addrs_known;	/* addrs is what the kernel's ext4 holds */
+	struct fw_addrs addrs;
+	struct nft_verify verify;
 	struct fw_queue q;
 	char state_id[48];		/* boot and network namespace (fw_ops.generation) */
-	char start_gen[FW_GEN_MAX];	/* the generation before init, "" if it lost elements */
+	uint32_t start_gen;		/* the generation before init, 0 if it lost elements */
 	struct mnl_socket *dump;	/* a reconcile's dump (elems_start), its own socket */
 	int dump_set;			/* the set being dumped */
 	uint32_t dump_seq;
@@ -470,31 +485,19 @@ tagged_rules(struct fw *fw, uint16_t family, const char *table, const char *chai
 
 struct elem_reply {
 	bool found;
-	uint64_t packets;
 	uint8_t data[NFT_KEY_MAX];
 	uint32_t datalen;
 };
 
+/* Each element of a set-element message (a get's answer, a part of a
+ * dump) to fn. */
 static int
-elem_expr_cb(struct nftnl_expr *e, void *data)
+elems_foreach(const struct nlmsghdr *nlh, void (*fn)(struct nftnl_set_elem *e, void *arg),
+	      void *arg)
 {
-	struct elem_reply *er = data;
-	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
-
-	if (name != NULL && strcmp(name, "counter") == 0)
-		er->packets += nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
-	return 0;
-}
-
-static int
-elem_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct elem_reply *er = data;
 	struct nftnl_set *s = nftnl_set_alloc();
 	struct nftnl_set_elems_iter *it;
 	struct nftnl_set_elem *e;
-	const void *d;
-	uint32_t len;
 
 	if (s == NULL)
 		return MNL_CB_ERROR;
@@ -504,19 +507,33 @@ elem_cb(const struct nlmsghdr *nlh, void *data)
 	}
 	it = nftnl_set_elems_iter_create(s);
 	for (e = it != NULL ? nftnl_set_elems_iter_next(it) : NULL; e != NULL;
-	     e = nftnl_set_elems_iter_next(it)) {
-		er->found = true;
-		d = nftnl_set_elem_get(e, NFTNL_SET_ELEM_DATA, &len);
-		if (d != NULL && len <= sizeof(er->data)) {
-			memcpy(er->data, d, len);
-			er->datalen = len;
-		}
-		nftnl_set_elem_expr_foreach(e, elem_expr_cb, er);
-	}
+	     e = nftnl_set_elems_iter_next(it))
+		fn(e, arg);
 	if (it != NULL)
 		nftnl_set_elems_iter_destroy(it);
 	nftnl_set_free(s);
 	return MNL_CB_OK;
+}
+
+static void
+elem_one(struct nftnl_set_elem *e, void *arg)
+{
+	struct elem_reply *er = arg;
+	const void *d;
+	uint32_t len;
+
+	er->found = true;
+	d = nftnl_set_elem_get(e, NFTNL_SET_ELEM_DATA, &len);
+	if (d != NULL && len <= sizeof(er->data)) {
+		memcpy(er->data, d, len);
+		er->datalen = len;
+	}
+}
+
+static int
+elem_cb(const struct nlmsghdr *nlh, void *data)
+{
+	return elems_foreach(nlh, elem_one, data);
 }
 
 /* One element by key (GETSETELEM without the dump flag). */
@@ -533,7 +550,7 @@ get_elem(struct fw *fw, enum nft_set_id id, const struct mapping *m, struct elem
 	int rc;
 
 	memset(er, 0, sizeof(*er));
-	kl = nft_elem_key(id, m, key);
+	kl = nft_elem_key(&fw->l, id, m, key);
 	if (kl == 0) {
 		errno = EAFNOSUPPORT;
 		return -1;
@@ -612,11 +629,29 @@ state_id(struct fw *fw)
 		fw->state_id[0] = '\0';
 }
 
+/* What a mapping's elements depend on besides the mapping: hairpin and
+ * port preservation, and the LANs (a hairpin element names its client's),
+ * as a 32-bit FNV-1a digest.  A start with another of these cannot take
+ * the kernel's elements as they are. */
+static uint32_t
+layout_digest(const struct fw *fw)
+{
+	uint32_t h = 2166136261u;
+	size_t i, k;
+	const uint8_t *p;
+
+	h = (h ^ (uint32_t)(fw->l.hairpin | fw->l.preserve << 1)) * 16777619u;
+	for (i = 0; i < fw->l.n_lan; i++)
+		for (p = (const uint8_t *)&fw->l.lan[i], k = 0; k < sizeof(fw->l.lan[i]); k++)
+			h = (h ^ p[k]) * 16777619u;
+	return h;
+}
+
 static int
 gen_token(struct fw *fw, uint32_t gen, char *tok, size_t size)
 {
 	if (gen == 0 || fw->state_id[0] == '\0' ||
-	    str_printf(tok, size, "%u %s", gen, fw->state_id) < 0)
+	    str_printf(tok, size, "%u %s %08x", gen, fw->state_id, layout_digest(fw)) < 0)
 		return -1;
 	return 0;
 }
@@ -624,9 +659,7 @@ gen_token(struct fw *fw, uint32_t gen, char *tok, size_t size)
 static int
 nft_generation(struct fw *fw, bool at_start, char *tok, size_t size)
 {
-	if (at_start)
-		return fw->start_gen[0] != '\0' ? str_copy(tok, size, fw->start_gen) : -1;
-	return gen_token(fw, gen_now(fw), tok, size);
+	return gen_token(fw, at_start ? fw->start_gen : gen_now(fw), tok, size);
 }
 
 /* ---- init ---- */
@@ -667,8 +700,12 @@ static void
 fw_close(struct fw *fw)
 {
 	dump_close(fw);
-	mnl_socket_close(fw->nl);
 	free(fw->q.buf);
+	if (fw->ev != NULL)
+		mnl_socket_close(fw->ev);
+	if (fw->verify.nl != NULL)
+		mnl_socket_close(fw->verify.nl);
+	mnl_socket_close(fw->nl);
 	free(fw);
 }
 
@@ -681,7 +718,8 @@ add_sets_and_rules(struct fw *fw, struct nft_batch *bt)
 		if (nft_msg_set(bt, &fw->l, (enum nft_set_id)i, NFT_MSG_NEWSET) < 0)
 			return -1;
 	for (i = 0; i < NFT_RULE_COUNT; i++)
-		if (nft_msg_rule(bt, &fw->l, (enum nft_rule_id)i) < 0)
+		if (nft_rule_on(&fw->l, (enum nft_rule_id)i) &&
+		    nft_msg_rule(bt, &fw->l, (enum nft_rule_id)i) < 0)
 			return -1;
 	return 0;
 }
@@ -715,7 +753,7 @@ init_own(struct fw *fw)
 			break;
 		log_warnx("nftables: table inet %s does not match igdd's layout (%s); recreating it",
 			  fw->l.filter_table, strerror(errno));
-		fw->start_gen[0] = '\0';	/* its elements are gone */
+		fw->start_gen = 0;	/* its elements are gone */
 	}
 	log_warn("nftables: cannot create table inet %s", fw->l.filter_table);
 	return -1;
@@ -761,6 +799,43 @@ require_chain(struct fw *fw, uint16_t family, const char *table, const char *cha
 	return 0;
 }
 
+/* Integration: the postrouting chain is needed for hairpin and port
+ * preservation only; without it both are off (a warning, not a refusal:
+ * inbound mappings still work).  Is it there? */
+static bool
+post_chain_found(struct fw *fw)
+{
+	struct nft_layout *l = &fw->l;
+
+	if (get_chain(fw, l->nat_family, l->nat_table, l->post_chain) == 0)
+		return true;
+	if (l->hairpin || l->preserve)
+		log_warnx("nftables chain %s %s %s not found (%s): hairpin and "
+			  "preserve_mapped_ports are off; create it or set upnp_nat_postrouting_chain",
+			  nft_family_name(l->nat_family), l->nat_table, l->post_chain, strerror(errno));
+	l->hairpin = l->preserve = false;
+	return false;
+}
+
+/* igdd's tagged rules in every chain of the layout (a crashed igdd's, or
+ * a running one's at shutdown) to delete in bt. */
+static int
+del_tagged_all(struct fw *fw, struct nft_batch *bt, bool post)
+{
+	const char *table, *chain;
+	uint16_t family;
+	int c;
+
+	for (c = 0; c < NFT_CHAIN_COUNT; c++) {
+		if (c == NFT_CHAIN_POST && !post)
+			continue;
+		chain = nft_chain_name(&fw->l, (enum nft_chain_id)c, &table, &family);
+		if (del_tagged(fw, bt, family, table, chain, NULL) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* Integration: the firewall owns table and chains; igdd adds its sets and
  * its tagged rules, first removing tagged rules a crashed igdd left. */
 static int
@@ -769,17 +844,19 @@ init_integrate(struct fw *fw)
 	const struct nft_layout *l = &fw->l;
 	struct nft_batch bt;
 	int attempt, i;
+	bool post;
 
 	if (require_chain(fw, l->filter_family, l->filter_table, l->forward_chain,
 			  "upnp_forward_chain") < 0 ||
 	    require_chain(fw, l->nat_family, l->nat_table, l->nat_chain, "upnp_nat_chain") < 0)
 		return -1;
+	/* nft_attach() turned hairpin and preservation off if it is missing */
+	post = (l->hairpin || l->preserve) ||
+	       get_chain(fw, l->nat_family, l->nat_table, l->post_chain) == 0;
 	for (attempt = 0; attempt < 2; attempt++) {
 		if (batch_start(fw, &bt) < 0)
 			return -1;
-		if (del_tagged(fw, &bt, l->nat_family, l->nat_table, l->nat_chain, NULL) < 0 ||
-		    del_tagged(fw, &bt, l->filter_family, l->filter_table, l->forward_chain,
-			       NULL) < 0) {
+		if (del_tagged_all(fw, &bt, post) < 0) {
 			nft_batch_free(&bt);
 			return -1;
 		}
@@ -796,7 +873,7 @@ init_integrate(struct fw *fw)
 			break;
 		log_warnx("nftables: igdd's sets in %s do not match (%s); recreating them",
 			  l->filter_table, strerror(errno));
-		fw->start_gen[0] = '\0';	/* their elements are gone */
+		fw->start_gen = 0;	/* their elements are gone */
 	}
 	log_warn("nftables: cannot add igdd's sets and rules to %s %s", nft_family_name(l->filter_family),
 		 l->filter_table);
@@ -819,6 +896,9 @@ nft_attach(const struct config *cfg)
 		fw_close(fw);
 		return NULL;
 	}
+	/* a firewall without the postrouting chain: no hairpin, no preservation */
+	if (!fw->l.own && (fw->l.hairpin || fw->l.preserve))
+		post_chain_found(fw);
 	return fw;
 }
 
@@ -833,31 +913,41 @@ nft_init(const struct config *cfg)
 	/* What the kernel held before this start touched it: a journal that
 	 * ends with this generation describes its elements. */
 	state_id(fw);
-	if (gen_token(fw, gen_now(fw), fw->start_gen, sizeof(fw->start_gen)) < 0)
-		fw->start_gen[0] = '\0';
+	fw->start_gen = gen_now(fw);
 	rc = fw->l.own ? init_own(fw) : init_integrate(fw);
 	if (rc < 0) {
 		fw_close(fw);
 		return NULL;
 	}
-	log_info("nftables: %s %s: chains %s, %s; element timeouts %s",
-		 fw->l.own ? "own table" : "integrated in", fw->l.filter_table,
-		 fw->l.nat_chain, fw->l.forward_chain, fw->l.timeouts ? "on" : "off");
+	log_info("nftables: %s %s: chains %s, %s, %s; element timeouts %s; hairpin %s; "
+		 "mapped ports preserved %s", fw->l.own ? "own table" : "integrated in",
+		 fw->l.filter_table, fw->l.nat_chain, fw->l.forward_chain, fw->l.post_chain,
+		 fw->l.timeouts ? "on" : "off", fw->l.hairpin ? "on" : "off",
+		 fw->l.preserve ? "on" : "off");
 	return fw;
 }
 
 /* ---- mappings ---- */
 
 static int
-check_mapping(const struct mapping *m)
+check_mapping(const struct fw *fw, const struct mapping *m)
 {
 	uint8_t key[NFT_KEY_MAX];
 
-	if (nft_elem_key(NFT_SET_DNAT4, m, key) == 0 && nft_elem_key(NFT_SET_DNAT4_RH, m, key) == 0) {
+	if (nft_elem_key(&fw->l, NFT_SET_DNAT4, m, key) == 0 &&
+	    nft_elem_key(&fw->l, NFT_SET_DNAT4_RH, m, key) == 0) {
 		errno = EAFNOSUPPORT;	/* IPv6 pinholes: dnat6/fwd6 later */
 		return -1;
 	}
 	return 0;
+}
+
+static bool
+in_set(const struct fw *fw, enum nft_set_id id, const struct mapping *m)
+{
+	uint8_t key[NFT_KEY_MAX];
+
+	return nft_elem_key(&fw->l, id, m, key) > 0;
 }
 
 static uint16_t
@@ -866,18 +956,74 @@ del_type(const struct fw *fw)
 	return fw->has_destroy ? NFT_MSG_DESTROYSETELEM_ : NFT_MSG_DELSETELEM;
 }
 
-/* The dnat map already holds this key with another target: learn the old
- * target (to remove its forward element too) and replace both. */
+/* One element message for one mapping, if it belongs in that set. */
 static int
-replace_mapping(struct fw *fw, const struct mapping *m, enum nft_set_id dnat,
-		enum nft_set_id fwd, uint64_t now)
+msg_one(struct fw *fw, struct nft_batch *bt, enum nft_set_id id, uint16_t type,
+	const struct mapping *m, uint64_t now)
 {
 	const struct mapping *one[1] = { m };
+
+	if (!in_set(fw, id, m))
+		return 0;
+	return nft_msg_elems(bt, &fw->l, id, type, one, 1, now);
+}
+
+/* A mapping's add: its DNAT, forward and hairpin elements, and its SNAT
+ * element unless another mapping of the internal side holds it. */
+static int
+add_msgs(struct fw *fw, struct nft_batch *bt, const struct mapping *m, const struct fw_share *sh,
+	 uint64_t now)
+{
+	enum nft_set_id dnat, fwd;
+
+	nft_mapping_sets(m, &dnat, &fwd);
+	if (msg_one(fw, bt, dnat, NFT_MSG_NEWSETELEM, m, now) < 0 ||
+	    msg_one(fw, bt, fwd, NFT_MSG_NEWSETELEM, m, now) < 0 ||
+	    msg_one(fw, bt, NFT_SET_HAIR4, NFT_MSG_NEWSETELEM, m, now) < 0)
+		return -1;
+	if (sh != NULL && sh->snat)
+		return 0;
+	return msg_one(fw, bt, NFT_SET_SNAT4, NFT_MSG_NEWSETELEM, m, now);
+}
+
+/* A mapping's delete, with the delete message type: its DNAT and hairpin
+ * elements, its forward element unless another mapping needs it, its SNAT
+ * element (re-pointed at the heir when there is one: delete and add in
+ * the same transaction). */
+static int
+del_msgs(struct fw *fw, struct nft_batch *bt, uint16_t type, const struct mapping *m,
+	 const struct fw_share *sh)
+{
+	enum nft_set_id dnat, fwd;
+
+	nft_mapping_sets(m, &dnat, &fwd);
+	if (msg_one(fw, bt, dnat, type, m, 0) < 0 ||
+	    (!(sh != NULL && sh->forward) && msg_one(fw, bt, fwd, type, m, 0) < 0) ||
+	    msg_one(fw, bt, NFT_SET_HAIR4, type, m, 0) < 0 ||
+	    msg_one(fw, bt, NFT_SET_SNAT4, type, m, 0) < 0)
+		return -1;
+	if (sh != NULL && sh->snat_heir != NULL)
+		return msg_one(fw, bt, NFT_SET_SNAT4, NFT_MSG_NEWSETELEM, sh->snat_heir,
+			       time_mono_ms());
+	return 0;
+}
+
+/* An element of the mapping's keys exists with other data (the kernel
+ * and the store went apart: an element left by a crash or by someone
+ * else): learn the DNAT element's old target, so that its forward and
+ * SNAT elements go too, and replace every element of the mapping. */
+static int
+replace_mapping(struct fw *fw, const struct mapping *m, const struct fw_share *sh, uint64_t now)
+{
 	struct elem_reply er;
 	struct mapping old = *m;
 	struct in6_addr old_iaddr;
 	struct nft_batch bt;
+	enum nft_set_id dnat, fwd;
+	const uint16_t del = NFT_MSG_DESTROYSETELEM_;
+	int rc;
 
+	nft_mapping_sets(m, &dnat, &fwd);
 	if (get_elem(fw, dnat, m, &er) < 0)
 		return -1;
 	if (er.found && er.datalen == 8) {
@@ -892,11 +1038,15 @@ replace_mapping(struct fw *fw, const struct mapping *m, enum nft_set_id dnat,
 	}
 	if (batch_start(fw, &bt) < 0)
 		return -1;
-	if (nft_msg_elems(&bt, &fw->l, dnat, NFT_MSG_DELSETELEM, one, 1, now) < 0 ||
-	    (fw->has_destroy && nft_msg_elems(&bt, &fw->l, fwd, NFT_MSG_DESTROYSETELEM_,
-					      (const struct mapping *const[]){ &old }, 1, now) < 0) ||
-	    nft_msg_elems(&bt, &fw->l, dnat, NFT_MSG_NEWSETELEM, one, 1, now) < 0 ||
-	    nft_msg_elems(&bt, &fw->l, fwd, NFT_MSG_NEWSETELEM, one, 1, now) < 0) {
+	if (!fw->has_destroy)	/* the old way: the DNAT element alone */
+		rc = er.found ? msg_one(fw, &bt, dnat, NFT_MSG_DELSETELEM, m, now) : 0;
+	else if (msg_one(fw, &bt, dnat, del, m, now) < 0 || msg_one(fw, &bt, fwd, del, &old, now) < 0 ||
+		 msg_one(fw, &bt, NFT_SET_HAIR4, del, m, now) < 0 ||
+		 msg_one(fw, &bt, NFT_SET_SNAT4, del, &old, now) < 0)
+		rc = -1;
+	else
+		rc = sh != NULL && sh->snat ? 0 : msg_one(fw, &bt, NFT_SET_SNAT4, del, m, now);
+	if (rc < 0 || add_msgs(fw, &bt, m, sh, now) < 0) {
 		nft_batch_free(&bt);
 		errno = ENOMEM;
 		return -1;
@@ -904,30 +1054,25 @@ replace_mapping(struct fw *fw, const struct mapping *m, enum nft_set_id dnat,
 	return commit(fw, &bt);
 }
 
-/* Add, or refresh (same target: the timeout is renewed, the counter
- * kept).  One transaction: the dnat element and the forward element. */
+/* Add, or refresh (same target: the timeouts are renewed, the counters
+ * kept).  One transaction: every element of the mapping. */
 static int
-nft_add(struct fw *fw, const struct mapping *m)
+nft_add(struct fw *fw, const struct mapping *m, const struct fw_share *sh)
 {
-	const struct mapping *one[1] = { m };
-	enum nft_set_id dnat, fwd;
 	uint64_t now = time_mono_ms();
 	struct nft_batch bt;
 	char a[64];
 
-	if (check_mapping(m) < 0)
+	if (check_mapping(fw, m) < 0)
 		return -1;
-	nft_mapping_sets(m, &dnat, &fwd);
 	if (batch_start(fw, &bt) < 0)
 		return -1;
-	if (nft_msg_elems(&bt, &fw->l, dnat, NFT_MSG_NEWSETELEM, one, 1, now) < 0 ||
-	    nft_msg_elems(&bt, &fw->l, fwd, NFT_MSG_NEWSETELEM, one, 1, now) < 0) {
+	if (add_msgs(fw, &bt, m, sh, now) < 0) {
 		nft_batch_free(&bt);
 		errno = ENOMEM;
 		return -1;
 	}
-	if (commit(fw, &bt) == 0 ||
-	    (errno == EEXIST && replace_mapping(fw, m, dnat, fwd, now) == 0)) {
+	if (commit(fw, &bt) == 0 || (errno == EEXIST && replace_mapping(fw, m, sh, now) == 0)) {
 		if (log_debug_on())
 			log_debug("nftables: add %s %u -> %s:%u", proto_name(m->proto), m->eport,
 				  addr_str(m->iaddr, a, sizeof(a)), m->iport);
@@ -937,51 +1082,158 @@ nft_add(struct fw *fw, const struct mapping *m)
 	return -1;
 }
 
+/* Kernels without DESTROY: the delete's elements one transaction each, a
+ * missing one not an error. */
 static int
-del_one(struct fw *fw, enum nft_set_id id, const struct mapping *m)
+del_each(struct fw *fw, const struct mapping *m, const struct fw_share *sh)
 {
-	const struct mapping *one[1] = { m };
-	struct nft_batch bt;
+	struct fw_share one = { 0 };
+	int pass;
 
-	if (batch_start(fw, &bt) < 0)
-		return -1;
-	if (nft_msg_elems(&bt, &fw->l, id, NFT_MSG_DELSETELEM, one, 1, 0) < 0) {
-		nft_batch_free(&bt);
-		errno = ENOMEM;
-		return -1;
+	for (pass = 0; pass < 2; pass++) {
+		struct nft_batch bt;
+
+		if (batch_start(fw, &bt) < 0)
+			return -1;
+		/* pass 0: the mapping's elements; pass 1: the heir's SNAT one */
+		one.forward = sh != NULL && sh->forward;
+		if ((pass == 0 ? del_msgs(fw, &bt, NFT_MSG_DELSETELEM, m, &one)
+			       : sh != NULL && sh->snat_heir != NULL
+				 ? msg_one(fw, &bt, NFT_SET_SNAT4, NFT_MSG_NEWSETELEM, sh->snat_heir,
+					   time_mono_ms())
+				 : 0) < 0) {
+			nft_batch_free(&bt);
+			errno = ENOMEM;
+			return -1;
+		}
+		if (bt.n_msg > 0 && commit(fw, &bt) < 0 && errno != ENOENT)
+			return -1;
+		if (bt.n_msg == 0)
+			nft_batch_free(&bt);
 	}
-	if (commit(fw, &bt) < 0 && errno != ENOENT)
-		return -1;
 	return 0;
 }
 
 /* Delete; an element already gone (timed out, flushed) is not an error. */
 static int
-nft_del(struct fw *fw, const struct mapping *m, bool keep_forward)
+nft_del(struct fw *fw, const struct mapping *m, const struct fw_share *sh)
 {
-	const struct mapping *one[1] = { m };
-	enum nft_set_id dnat, fwd;
 	struct nft_batch bt;
 
-	if (check_mapping(m) < 0)
+	if (check_mapping(fw, m) < 0)
 		return -1;
-	nft_mapping_sets(m, &dnat, &fwd);
 	if (batch_start(fw, &bt) < 0)
 		return -1;
-	if (nft_msg_elems(&bt, &fw->l, dnat, del_type(fw), one, 1, 0) < 0 ||
-	    (!keep_forward && nft_msg_elems(&bt, &fw->l, fwd, del_type(fw), one, 1, 0) < 0)) {
+	if (del_msgs(fw, &bt, del_type(fw), m, sh) < 0) {
 		nft_batch_free(&bt);
 		errno = ENOMEM;
 		return -1;
 	}
 	if (commit(fw, &bt) == 0)
 		return 0;
-	/* Kernels without DESTROY: one of the two may be missing. */
-	if (!fw->has_destroy && errno == ENOENT &&
-	    del_one(fw, dnat, m) == 0 && (keep_forward || del_one(fw, fwd, m) == 0))
+	/* Kernels without DESTROY: one of them may be missing. */
+	if (!fw->has_destroy && errno == ENOENT && del_each(fw, m, sh) == 0)
 		return 0;
 	log_warn("nftables: delete %s %u", proto_name(m->proto), m->eport);
 	return -1;
+}
+
+/* The mappings of ms[0..n) that belong in set id; with unique, only the
+ * first of those sharing a key (the SNAT map: one element per internal
+ * side, which a map cannot hold twice with different data).  Written to
+ * out (room for n) when not NULL.  How many; SIZE_MAX when out of memory.
+ * The duplicates are found with an open-addressing table of 64-bit key
+ * hashes. */
+static size_t
+select_set(const struct fw *fw, enum nft_set_id id, const struct mapping *const *ms, size_t n,
+	   bool unique, const struct mapping **out)
+{
+	uint8_t key[NFT_KEY_MAX];
+	size_t cap = 16, i, j, count = 0, kl;
+	uint64_t *tab = NULL, h;
+
+	while (unique && cap < 2 * n)
+		cap *= 2;
+	if (unique && (tab = calloc(cap, sizeof(*tab))) == NULL)
+		return SIZE_MAX;
+	for (i = 0; i < n; i++) {
+		if ((kl = nft_elem_key(&fw->l, id, ms[i], key)) == 0)
+			continue;
+		if (unique) {
+			h = 1469598103934665603ull;	/* FNV-1a */
+			for (j = 0; j < kl; j++)
+				h = (h ^ key[j]) * 1099511628211ull;
+			h |= 1;				/* 0 marks an empty slot */
+			for (j = h & (cap - 1); tab[j] != 0 && tab[j] != h; j = (j + 1) & (cap - 1))
+				;
+			if (tab[j] != 0)
+				continue;
+			tab[j] = h;
+		}
+		if (out != NULL)
+			out[count] = ms[i];
+		count++;
+	}
+	free(tab);
+	return count;
+}
+
+/* Add every mapping (after flushing igdd's mapping sets when flush) in
+ * one transaction however many messages and pages it takes. */
+static int
+install(struct fw *fw, const struct mapping *const *ms, size_t n, bool flush)
+{
+	const struct mapping **sel = n > 0 ? calloc(n, sizeof(*sel)) : NULL;
+	uint64_t now = time_mono_ms();
+	size_t k_n, total = 0;
+	struct nft_batch bt;
+	int k;
+
+	if (n > 0 && sel == NULL)
+		return -1;
+	if (batch_start(fw, &bt) < 0) {
+		free(sel);
+		return -1;
+	}
+	for (k = 0; k < NFT_SET_COUNT; k++) {
+		if (k == NFT_SET_EXT4)
+			continue;
+		k_n = select_set(fw, (enum nft_set_id)k, ms, n, k == NFT_SET_SNAT4, sel);
+		if (k_n == SIZE_MAX ||
+		    (flush && nft_msg_elems(&bt, &fw->l, (enum nft_set_id)k, NFT_MSG_DELSETELEM,
+					    NULL, 0, 0) < 0) ||
+		    (k_n > 0 && nft_msg_elems(&bt, &fw->l, (enum nft_set_id)k, NFT_MSG_NEWSETELEM,
+					      sel, k_n, now) < 0)) {
+			nft_batch_free(&bt);
+			free(sel);
+			errno = ENOMEM;
+			return -1;
+		}
+		if (k == NFT_SET_DNAT4 || k == NFT_SET_DNAT4_RH)
+			total += k_n;
+	}
+	free(sel);
+	if (total < n)
+		log_warnx("nftables: %zu non-IPv4 mappings not installed", n - total);
+	if (commit(fw, &bt) < 0) {
+		log_warn("nftables: installing %zu mappings", total);
+		return -1;
+	}
+	log_debug("nftables: installed %zu mappings", total);
+	return 0;
+}
+
+/* Flush igdd's mapping sets and add every mapping, in one transaction. */
+static int
+nft_install_all(struct fw *fw, const struct mapping *const *ms, size_t n)
+{
+	return install(fw, ms, n, true);
+}
+
+static int
+nft_add_many(struct fw *fw, const struct mapping *const *ms, size_t n)
+{
+	return n == 0 ? 0 : install(fw, ms, n, false);
 }
 
 /* From now on add and del queue their messages (they answer 0 at once);
@@ -1039,71 +1291,6 @@ nft_flush(struct fw *fw)
 	return rc;
 }
 
-/* Add every mapping (after flushing igdd's four sets when flush) in one
- * transaction however many messages and pages it takes. */
-static int
-install(struct fw *fw, const struct mapping *const *ms, size_t n, bool flush)
-{
-	const struct mapping **any = NULL, **rh = NULL;
-	uint64_t now = time_mono_ms();
-	size_t i, nany = 0, nrh = 0, skipped = 0;
-	struct nft_batch bt;
-	int rc = -1, k;
-
-	if (n > 0) {
-		any = calloc(n, sizeof(*any));
-		rh = calloc(n, sizeof(*rh));
-		if (any == NULL || rh == NULL)
-			goto out;
-	}
-	for (i = 0; i < n; i++) {
-		if (check_mapping(ms[i]) < 0)
-			skipped++;
-		else if (!nft_mapping_rh(ms[i]))
-			any[nany++] = ms[i];
-		else
-			rh[nrh++] = ms[i];
-	}
-	if (skipped > 0)
-		log_warnx("nftables: %zu non-IPv4 mappings not installed", skipped);
-	if (batch_start(fw, &bt) < 0)
-		goto out;
-	for (k = 0; flush && k < NFT_SET_COUNT; k++)
-		if (nft_msg_elems(&bt, &fw->l, (enum nft_set_id)k, NFT_MSG_DELSETELEM, NULL, 0, 0) < 0)
-			goto nomem;
-	if ((nany > 0 && (nft_msg_elems(&bt, &fw->l, NFT_SET_DNAT4, NFT_MSG_NEWSETELEM, any, nany, now) < 0 ||
-			  nft_msg_elems(&bt, &fw->l, NFT_SET_FWD4, NFT_MSG_NEWSETELEM, any, nany, now) < 0)) ||
-	    (nrh > 0 && (nft_msg_elems(&bt, &fw->l, NFT_SET_DNAT4_RH, NFT_MSG_NEWSETELEM, rh, nrh, now) < 0 ||
-			 nft_msg_elems(&bt, &fw->l, NFT_SET_FWD4_RH, NFT_MSG_NEWSETELEM, rh, nrh, now) < 0)))
-		goto nomem;
-	rc = commit(fw, &bt);
-	if (rc < 0)
-		log_warn("nftables: installing %zu mappings", nany + nrh);
-	else
-		log_debug("nftables: installed %zu mappings", nany + nrh);
-	goto out;
-nomem:
-	nft_batch_free(&bt);
-	errno = ENOMEM;
-out:
-	free(any);
-	free(rh);
-	return rc;
-}
-
-/* Flush igdd's four sets and add every mapping, in one transaction. */
-static int
-nft_install_all(struct fw *fw, const struct mapping *const *ms, size_t n)
-{
-	return install(fw, ms, n, true);
-}
-
-static int
-nft_add_many(struct fw *fw, const struct mapping *const *ms, size_t n)
-{
-	return n == 0 ? 0 : install(fw, ms, n, false);
-}
-
 /* ---- a reconcile's dump, in steps ---- */
 
 static void
@@ -1127,9 +1314,15 @@ dump_ask(struct fw *fw)
 	return nlh == NULL || mnl_socket_sendto(fw->dump, nlh, nlh->nlmsg_len) < 0 ? -1 : 0;
 }
 
+/* Only the DNAT maps and the forward sets are read: with hairpin or port
+ * preservation a mapping has elements elsewhere too, and without DESTROY
+ * (kernels before 6.3) a stale element's delete may fail the whole
+ * transaction; then the caller installs everything instead. */
 static int
 nft_elems_start(struct fw *fw)
 {
+	if (fw->l.hairpin || fw->l.preserve || !fw->has_destroy)
+		return -1;
 	dump_close(fw);
 	fw->dump = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
 	if (fw->dump == NULL || mnl_socket_bind(fw->dump, 0, MNL_SOCKET_AUTOPID) < 0) {
@@ -1226,7 +1419,7 @@ nft_elems_step(struct fw *fw, fw_elem_cb cb, void *arg)
 		return -1;
 	}
 	if (r == MNL_CB_STOP) {
-		if (++fw->dump_set == NFT_SET_COUNT) {
+		if (++fw->dump_set > NFT_SET_FWD4) {	/* the DNAT maps and forward sets */
 			dump_close(fw);
 			return 0;
 		}
@@ -1238,44 +1431,417 @@ nft_elems_step(struct fw *fw, fw_elem_cb cb, void *arg)
 	return 1;
 }
 
-/* Packets of the mapping's forward element: the forward chain sees every
- * packet of a flow that reaches igdd's rule (the nat chain only the first).
- * In a firewall that accepts established flows before jumping to igdd's
- * chain, that is one packet per new flow: still a growing count while the
- * mapping is in use, which is what idle cleanup needs. */
-static int
-nft_counters(struct fw *fw, const struct mapping *m, uint64_t *packets)
-{
-	enum nft_set_id dnat, fwd;
-	struct elem_reply er;
+/* ---- counters ----
+ * Packets and bytes of the mappings' forward elements: the forward chain
+ * sees every packet of a flow that reaches igdd's rule (the nat chain only
+ * the first).  In a firewall that accepts established flows before
+ * jumping to igdd's chain, that is one packet per new flow: still a
+ * growing count while the mapping is in use, which is what idle cleanup
+ * needs.  Plus the new flows of its hairpin element: a mapping used only
+ * from the LAN is in use too.  Many mappings cost one dump per set: the
+ * mappings' keys go into a hash, and each element of the dump is looked
+ * up in it. */
 
-	*packets = 0;
-	if (check_mapping(m) < 0)
-		return -1;
-	nft_mapping_sets(m, &dnat, &fwd);
-	if (get_elem(fw, fwd, m, &er) < 0)
-		return -1;
-	*packets = er.packets;
+struct ctr_index {
+	const struct mapping *const *ms;
+	struct fw_counter *out;
+	uint8_t (*keys)[NFT_KEY_MAX];	/* per mapping; len 0 = not in this set */
+	uint8_t *klen;
+	uint32_t *head, *next;		/* bucket / chain: index + 1, 0 = end */
+	size_t mask;
+};
+
+static size_t
+key_hash(const uint8_t *k, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;	/* FNV-1a */
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ k[i]) * 0x100000001b3ULL;
+	return (size_t)(h ^ h >> 29);
+}
+
+/* Index the mappings that have an element in set id; returns how many. */
+static size_t
+ctr_index_set(const struct fw *fw, struct ctr_index *x, size_t n, enum nft_set_id id)
+{
+	size_t i, b, count = 0;
+
+	memset(x->head, 0, (x->mask + 1) * sizeof(*x->head));
+	for (i = 0; i < n; i++) {
+		x->klen[i] = (uint8_t)nft_elem_key(&fw->l, id, x->ms[i], x->keys[i]);
+		if (x->klen[i] == 0)
+			continue;
+		b = key_hash(x->keys[i], x->klen[i]) & x->mask;
+		x->next[i] = x->head[b];
+		x->head[b] = (uint32_t)i + 1;
+		count++;
+	}
+	return count;
+}
+
+static int
+ctr_expr_cb(struct nftnl_expr *e, void *data)
+{
+	struct fw_counter *c = data;
+	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+
+	if (name != NULL && strcmp(name, "counter") == 0) {
+		c->packets += nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
+		c->bytes += nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_BYTES);
+	}
 	return 0;
+}
+
+/* One element of the dump: its counters to every mapping with its key. */
+static void
+ctr_elem(struct nftnl_set_elem *e, void *arg)
+{
+	struct ctr_index *x = arg;
+	struct fw_counter c = { 0, 0 };
+	const void *k;
+	uint32_t len, j;
+
+	k = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
+	if (k == NULL || len == 0 || len > NFT_KEY_MAX)
+		return;
+	nftnl_set_elem_expr_foreach(e, ctr_expr_cb, &c);
+	for (j = x->head[key_hash(k, len) & x->mask]; j != 0; j = x->next[j - 1])
+		if (x->klen[j - 1] == len && memcmp(x->keys[j - 1], k, len) == 0) {
+			x->out[j - 1].packets += c.packets;
+			x->out[j - 1].bytes += c.bytes;
+		}
+}
+
+static int
+ctr_dump_cb(const struct nlmsghdr *nlh, void *data)
+{
+	return elems_foreach(nlh, ctr_elem, data);
+}
+
+static int
+dump_set_elems(struct fw *fw, enum nft_set_id id, struct ctr_index *x)
+{
+	char buf[REQ_BUF];
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nlmsghdr *nlh;
+	uint16_t family;
+
+	if (s == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, nft_set_table(&fw->l, id, &family));
+	nftnl_set_set_str(s, NFTNL_SET_NAME, fw->l.set_name[id]);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, family, NLM_F_DUMP, next_seq(fw, 1));
+	nftnl_set_elems_nlmsg_build_payload(nlh, s);
+	nftnl_set_free(s);
+	return query(fw, nlh, ctr_dump_cb, x);
+}
+
+static int
+nft_counters(struct fw *fw, const struct mapping *const *ms, size_t n, struct fw_counter *out)
+{
+	static const enum nft_set_id sets[] = { NFT_SET_FWD4, NFT_SET_FWD4_RH, NFT_SET_HAIR4 };
+	struct ctr_index x = { .ms = ms, .out = out };
+	size_t buckets = 16, k;
+	int rc = 0;
+
+	if (n == 0)
+		return 0;
+	if (n > UINT32_MAX - 1) {
+		errno = EOVERFLOW;
+		return -1;
+	}
+	memset(out, 0, n * sizeof(*out));
+	while (buckets < n)
+		buckets *= 2;
+	x.mask = buckets - 1;
+	x.keys = malloc(n * sizeof(*x.keys));
+	x.klen = malloc(n);
+	x.next = malloc(n * sizeof(*x.next));
+	x.head = malloc(buckets * sizeof(*x.head));
+	if (x.keys == NULL || x.klen == NULL || x.next == NULL || x.head == NULL) {
+		errno = ENOMEM;
+		rc = -1;
+	}
+	for (k = 0; rc == 0 && k < ARRAY_SIZE(sets); k++)
+		if (ctr_index_set(fw, &x, n, sets[k]) > 0 && dump_set_elems(fw, sets[k], &x) < 0)
+			rc = -1;
+	free(x.keys);
+	free(x.klen);
+	free(x.next);
+	free(x.head);
+	return rc;
+}
+
+/* ---- contents: element counts ---- */
+
+static int
+count_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *a, *e;
+
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg))
+		if (mnl_attr_get_type(a) == NFTA_SET_ELEM_LIST_ELEMENTS)
+			mnl_attr_for_each_nested(e, a)
+				(*(size_t *)data)++;
+	return MNL_CB_OK;
+}
+
+/* Ask for the next set's elements (a dump on the verification's own
+ * socket: it must not meet a transaction's acks): 1 asked, 0 no set
+ * left, -1 error. */
+static int
+verify_next(struct fw *fw)
+{
+	struct nft_verify *v = &fw->verify;
+	char buf[REQ_BUF];
+	struct nftnl_set *s;
+	struct nlmsghdr *nlh;
+	uint16_t family;
+
+	while (++v->set < NFT_SET_COUNT && v->want[v->set] == SIZE_MAX)
+		;				/* not checked (ext4 unknown) */
+	if (v->set >= NFT_SET_COUNT)
+		return 0;
+	if ((s = nftnl_set_alloc()) == NULL)
+		return -1;
+	v->have = 0;
+	v->seq = next_seq(fw, 1);
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, nft_set_table(&fw->l, (enum nft_set_id)v->set, &family));
+	nftnl_set_set_str(s, NFTNL_SET_NAME, fw->l.set_name[v->set]);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, family, NLM_F_DUMP, v->seq);
+	nftnl_set_elems_nlmsg_build_payload(nlh, s);
+	nftnl_set_free(s);
+	return mnl_socket_sendto(v->nl, nlh, nlh->nlmsg_len) < 0 ? -1 : 1;
+}
+
+/* Expected element counts: every set's from the mappings ms[0..n) (every
+ * enabled one), ext4's from the known external addresses; then the first
+ * dump is asked for. */
+static int
+nft_verify_start(struct fw *fw, const struct mapping *const *ms, size_t n)
+{
+	struct nft_verify *v = &fw->verify;
+	int k;
+
+	/* A dump left half-read (a check interrupted) keeps its socket busy. */
+	if (v->nl != NULL && v->set >= 0 && v->set < NFT_SET_COUNT) {
+		mnl_socket_close(v->nl);
+		v->nl = NULL;
+	}
+	if (v->nl == NULL) {
+		v->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+		if (v->nl == NULL || mnl_socket_bind(v->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+			if (v->nl != NULL)
+				mnl_socket_close(v->nl);
+			v->nl = NULL;
+			return -1;
+		}
+	}
+	for (k = 0; k < NFT_SET_COUNT; k++) {
+		if (k == NFT_SET_EXT4)
+			v->want[k] = fw->addrs_known ? fw->addrs.n_ext : SIZE_MAX;
+		else if ((v->want[k] = select_set(fw, (enum nft_set_id)k, ms, n, true, NULL)) ==
+			 SIZE_MAX)
+			return -1;
+	}
+	v->set = -1;
+	v->agree = true;
+	return verify_next(fw) < 0 ? -1 : 0;
+}
+
+/* One buffer of the dump under way, counted on the wire.  The kernel walks
+ * a set from its start for every buffer it fills (about 300 elements), so
+ * a whole dump is quadratic: about 0.2 s at 100,000 elements, which in one
+ * go would stall the daemon; a step is one buffer, about a millisecond. */
+static int
+nft_verify_step(struct fw *fw)
+{
+	struct nft_verify *v = &fw->verify;
+	struct pollfd p = { .fd = mnl_socket_get_fd(v->nl), .events = POLLIN };
+	ssize_t n;
+	int r;
+
+	if (v->set < 0 || v->set >= NFT_SET_COUNT)
+		return v->agree ? 1 : 0;
+	if (poll(&p, 1, ACK_TIMEOUT_MS) <= 0 ||
+	    (n = mnl_socket_recvfrom(v->nl, fw->rbuf, RECV_BUF)) < 0)
+		return -1;
+	r = mnl_cb_run(fw->rbuf, (size_t)n, v->seq, mnl_socket_get_portid(v->nl), count_cb, &v->have);
+	if (r < 0)
+		return -1;
+	if (r != MNL_CB_STOP)
+		return 2;
+	if (v->have != v->want[v->set]) {
+		log_warnx("nftables: %s holds %zu elements, igdd expects %zu",
+			  fw->l.set_name[v->set], v->have, v->want[v->set]);
+		v->agree = false;
+	}
+	r = verify_next(fw);
+	if (r < 0)
+		return -1;
+	return r > 0 ? 2 : v->agree ? 1 : 0;
+}
+
+/* ---- change notifications ---- */
+
+/* Drop, in the kernel, the notifications of igdd's own transactions (the
+ * sender's port id is the nlmsghdr's), so that a big install_all does not
+ * flood the socket.  A classic BPF load is big-endian: compare with the
+ * port id in network order. */
+static int
+events_filter(int fd, uint32_t portid)
+{
+	struct sock_filter code[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct nlmsghdr, nlmsg_pid)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, htonl(portid), 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, 0),
+		BPF_STMT(BPF_RET | BPF_K, 0xffffffffu),
+	};
+	struct sock_fprog prog = { ARRAY_SIZE(code), code };
+
+	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog));
+}
+
+static int
+nft_events_fd(struct fw *fw)
+{
+	int grp = NFNLGRP_NFTABLES, rcv = RCVBUF_BYTES, fd;
+
+	if (fw->ev != NULL)
+		return mnl_socket_get_fd(fw->ev);
+	fw->ev = mnl_socket_open2(NETLINK_NETFILTER, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fw->ev == NULL || mnl_socket_bind(fw->ev, 0, MNL_SOCKET_AUTOPID) < 0)
+		goto fail;
+	fd = mnl_socket_get_fd(fw->ev);
+	if (events_filter(fd, fw->portid) < 0 ||
+	    mnl_socket_setsockopt(fw->ev, NETLINK_ADD_MEMBERSHIP, &grp, sizeof(grp)) < 0)
+		goto fail;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(rcv)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+	return fd;
+fail:
+	log_warn("nftables: change notifications");
+	if (fw->ev != NULL)
+		mnl_socket_close(fw->ev);
+	fw->ev = NULL;
+	return -1;
+}
+
+static bool
+is_chain(const struct nft_layout *l, const char *name)
+{
+	return strcmp(name, l->nat_chain) == 0 || strcmp(name, l->forward_chain) == 0 ||
+	       strcmp(name, l->post_chain) == 0;
+}
+
+static bool
+is_set(const struct nft_layout *l, const char *name)
+{
+	int k;
+
+	for (k = 0; k < NFT_SET_COUNT; k++)
+		if (strcmp(name, l->set_name[k]) == 0)
+			return true;
+	return false;
+}
+
+/* What a notification (from another process: the filter dropped igdd's
+ * own) says about igdd's objects: FW_EV_* bits. */
+static unsigned
+event_kind(const struct nft_layout *l, const struct nlmsghdr *nlh)
+{
+	const struct nfgenmsg *g = mnl_nlmsg_get_payload(nlh);
+	const char *attr[4] = { NULL, NULL, NULL, NULL };
+	const struct nlattr *a;
+	uint16_t t;
+
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*g)) ||
+	    (nlh->nlmsg_type >> 8) != NFNL_SUBSYS_NFTABLES)
+		return 0;
+	mnl_attr_for_each(a, nlh, sizeof(*g)) {
+		t = mnl_attr_get_type(a);
+		if (t < 4 && mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
+			attr[t] = mnl_attr_get_str(a);
+	}
+	/* attribute 1 is the table's name in every message of these types */
+	if (attr[1] == NULL ||
+	    !((g->nfgen_family == l->nat_family && strcmp(attr[1], l->nat_table) == 0) ||
+	      (g->nfgen_family == l->filter_family && strcmp(attr[1], l->filter_table) == 0)))
+		return 0;
+	switch (nlh->nlmsg_type & 0xff) {
+	case NFT_MSG_NEWSETELEM: case NFT_MSG_DELSETELEM:	/* NFTA_SET_ELEM_LIST_SET */
+		return attr[2] != NULL && is_set(l, attr[2]) ? FW_EV_ELEMS : 0;
+	case NFT_MSG_NEWSET: case NFT_MSG_DELSET:		/* NFTA_SET_NAME */
+		return attr[2] != NULL && is_set(l, attr[2]) ? FW_EV_OBJECTS : 0;
+	case NFT_MSG_NEWRULE: case NFT_MSG_DELRULE:		/* NFTA_RULE_CHAIN */
+		return attr[2] != NULL && is_chain(l, attr[2]) ? FW_EV_OBJECTS : 0;
+	case NFT_MSG_NEWCHAIN: case NFT_MSG_DELCHAIN:		/* NFTA_CHAIN_NAME */
+		return attr[3] != NULL && is_chain(l, attr[3]) ? FW_EV_OBJECTS : 0;
+	case NFT_MSG_NEWTABLE: case NFT_MSG_DELTABLE:
+		return FW_EV_OBJECTS;
+	default:
+		return 0;
+	}
+}
+
+static int
+nft_events_read(struct fw *fw)
+{
+	unsigned kinds = 0;
+	ssize_t n;
+
+	if (fw->ev == NULL)
+		return 0;
+	for (;;) {
+		struct nlmsghdr *nlh;
+		int left;
+
+		n = mnl_socket_recvfrom(fw->ev, fw->rbuf, RECV_BUF);
+		if (n < 0) {
+			if (errno == ENOBUFS) {		/* some were lost: look */
+				kinds |= FW_EV_LOST;
+				continue;
+			}
+			if (errno == EINTR)
+				continue;
+			break;				/* EAGAIN: all read */
+		}
+		left = (int)n;
+		for (nlh = (struct nlmsghdr *)fw->rbuf; mnl_nlmsg_ok(nlh, left);
+		     nlh = mnl_nlmsg_next(nlh, &left))
+			if (nlh->nlmsg_pid != fw->portid)
+				kinds |= event_kind(&fw->l, nlh);
+	}
+	return (int)kinds;
 }
 
 static int
 nft_check(struct fw *fw)
 {
-	const struct nft_layout *l = &fw->l;
+	const char *table, *chain;
 	struct tagged t;
+	uint16_t family;
 	int i;
 
 	for (i = 0; i < NFT_SET_COUNT; i++)
 		if (get_set(fw, (enum nft_set_id)i) < 0)
 			return errno == ENOENT ? 0 : -1;
-	if (tagged_rules(fw, l->nat_family, l->nat_table, l->nat_chain, &t) < 0)
-		return errno == ENOENT ? 0 : -1;
-	if (t.n != 2)
-		return 0;
-	if (tagged_rules(fw, l->filter_family, l->filter_table, l->forward_chain, &t) < 0)
-		return errno == ENOENT ? 0 : -1;
-	return t.n == 2 ? 1 : 0;
+	for (i = 0; i < NFT_CHAIN_COUNT; i++) {
+		unsigned want = nft_chain_rules(&fw->l, (enum nft_chain_id)i);
+
+		if (want == 0)
+			continue;
+		chain = nft_chain_name(&fw->l, (enum nft_chain_id)i, &table, &family);
+		if (tagged_rules(fw, family, table, chain, &t) < 0)
+			return errno == ENOENT ? 0 : -1;
+		if (t.n != want)
+			return 0;
+	}
+	return 1;
 }
 
 static int
@@ -1292,8 +1858,7 @@ remove_state(struct fw *fw)
 			goto nomem;
 		return commit(fw, &bt);
 	}
-	if (del_tagged(fw, &bt, l->nat_family, l->nat_table, l->nat_chain, NULL) < 0 ||
-	    del_tagged(fw, &bt, l->filter_family, l->filter_table, l->forward_chain, NULL) < 0) {
+	if (del_tagged_all(fw, &bt, l->hairpin || l->preserve) < 0) {
 		nft_batch_free(&bt);
 		return -1;
 	}
@@ -1309,10 +1874,81 @@ nomem:
 	return -1;
 }
 
+/* Put the known external addresses into ext4 (flush and add). */
+static int
+put_ext_addrs(struct fw *fw, const struct fw_addrs *a)
+{
+	struct nft_batch bt;
+
+	if (batch_start(fw, &bt) < 0)
+		return -1;
+	if (nft_msg_ext_addrs(&bt, &fw->l, a->ext, a->n_ext) < 0) {
+		nft_batch_free(&bt);
+		errno = ENOMEM;
+		return -1;
+	}
+	return commit(fw, &bt);
+}
+
+static int
+addr_cmp(const void *a, const void *b)
+{
+	uint32_t x = ntohl(((const struct in_addr *)a)->s_addr);
+	uint32_t y = ntohl(((const struct in_addr *)b)->s_addr);
+
+	return x < y ? -1 : x > y;
+}
+
+static int
+nft_set_addrs(struct fw *fw, const struct fw_addrs *a)
+{
+	struct fw_addrs want;
+	size_t i, n = 0;
+	bool lans;
+
+	/* sorted and without duplicates or 0.0.0.0, so equal lists compare equal */
+	memset(&want, 0, sizeof(want));
+	for (i = 0; i < a->n_ext && i < FW_EXT_MAX; i++)
+		if (a->ext[i].s_addr != 0)
+			want.ext[n++] = a->ext[i];
+	qsort(want.ext, n, sizeof(want.ext[0]), addr_cmp);
+	for (i = 0; i < n; i++)
+		if (want.n_ext == 0 || want.ext[want.n_ext - 1].s_addr != want.ext[i].s_addr)
+			want.ext[want.n_ext++] = want.ext[i];
+	for (i = 0; i < a->n_lan && i < FW_LAN_MAX; i++)
+		want.lan[want.n_lan++] = a->lan[i];
+	lans = fw->l.n_lan != want.n_lan ||
+	       memcmp(fw->l.lan, want.lan, want.n_lan * sizeof(want.lan[0])) != 0;
+	if (lans) {
+		memcpy(fw->l.lan, want.lan, sizeof(fw->l.lan));
+		fw->l.n_lan = want.n_lan;
+	}
+	if (fw->addrs_known && fw->addrs.n_ext == want.n_ext &&
+	    memcmp(fw->addrs.ext, want.ext, want.n_ext * sizeof(want.ext[0])) == 0)
+		return lans ? 1 : 0;
+	if (put_ext_addrs(fw, &want) < 0) {
+		log_warn("nftables: setting the external addresses");
+		return -1;
+	}
+	for (i = 0; i < want.n_ext; i++)
+		log_debug("nftables: external address %s", ADDR4_STR(want.ext[i]));
+	fw->addrs = want;
+	fw->addrs_known = true;
+	return lans ? 1 : 0;
+}
+
+/* The objects come back empty: the external addresses are put back with
+ * them (the mappings come with install_all). */
 static int
 nft_restore(struct fw *fw)
 {
-	return fw->l.own ? init_own(fw) : init_integrate(fw);
+	if ((fw->l.own ? init_own(fw) : init_integrate(fw)) < 0)
+		return -1;
+	if (fw->addrs_known && put_ext_addrs(fw, &fw->addrs) < 0) {
+		log_warn("nftables: restoring the external addresses");
+		return -1;
+	}
+	return 0;
 }
 
 static void
@@ -1339,5 +1975,10 @@ const struct fw_ops nft_ops = {
 	.counters = nft_counters,
 	.check = nft_check,
 	.restore = nft_restore,
+	.set_addrs = nft_set_addrs,
+	.verify_start = nft_verify_start,
+	.verify_step = nft_verify_step,
+	.events_fd = nft_events_fd,
+	.events_read = nft_events_read,
 	.shutdown = nft_shutdown,
 };

@@ -31,30 +31,50 @@
 #define DT_IPADDR	7
 #define DT_INET_PROTO	12
 #define DT_INET_SERVICE	13
+#define DT_IFNAME	41
 #define DT_BITS		6
 
 /* From linux/netfilter/nf_conntrack_common.h, which clashes with
  * netinet/in.h. */
 #define CT_STATUS_DST_NAT	(1u << 5)	/* IPS_DST_NAT */
+#define CT_DIR_ORIGINAL		0		/* IP_CT_DIR_ORIGINAL */
+#define NAT_RANGE_PROTO_SPECIFIED (1u << 1)	/* NF_NAT_RANGE_PROTO_SPECIFIED */
 
 #define PAGE_SZ		(16 * 1024)	/* one batch buffer = 32 KiB: below malloc's mmap threshold, reused, not left in the heap's top */
 #define PAGE_OVERRUN	(16 * 1024)	/* > the largest message (NFT_ELEMS_PER_MSG elements) */
 
-/* Members of each set's key, in order. */
-static const uint8_t set_fields[NFT_SET_COUNT][4] = {
-	[NFT_SET_DNAT4_RH] = { DT_IPADDR, DT_INET_PROTO, DT_INET_SERVICE, 0 },
-	[NFT_SET_DNAT4] = { DT_INET_PROTO, DT_INET_SERVICE, 0, 0 },
-	[NFT_SET_FWD4_RH] = { DT_IPADDR, DT_IPADDR, DT_INET_PROTO, DT_INET_SERVICE },
-	[NFT_SET_FWD4] = { DT_IPADDR, DT_INET_PROTO, DT_INET_SERVICE, 0 },
-};
-static const char *const set_base_name[NFT_SET_COUNT] = {
-	"dnat4_rh", "dnat4", "fwd4_rh", "fwd4",
+enum set_data { DATA_NONE, DATA_ADDR_PORT, DATA_PORT };
+
+/* Each set: its name, its key's members in order, its data, whether the
+ * nat rules look it up (so it lives in the nat table) and whether its
+ * elements time out with their lease. */
+static const struct {
+	const char *name;
+	uint8_t fields[4];
+	enum set_data data;
+	bool nat, timeout;
+} set_desc[NFT_SET_COUNT] = {
+	[NFT_SET_DNAT4_RH] = { "dnat4_rh", { DT_IPADDR, DT_INET_PROTO, DT_INET_SERVICE, 0 },
+			       DATA_ADDR_PORT, true, true },
+	[NFT_SET_DNAT4] = { "dnat4", { DT_INET_PROTO, DT_INET_SERVICE, 0, 0 },
+			    DATA_ADDR_PORT, true, true },
+	[NFT_SET_FWD4_RH] = { "fwd4_rh", { DT_IPADDR, DT_IPADDR, DT_INET_PROTO, DT_INET_SERVICE },
+			      DATA_NONE, false, false },
+	[NFT_SET_FWD4] = { "fwd4", { DT_IPADDR, DT_INET_PROTO, DT_INET_SERVICE, 0 },
+			   DATA_NONE, false, false },
+	[NFT_SET_EXT4] = { "ext4", { DT_IPADDR, 0, 0, 0 }, DATA_NONE, true, false },
+	[NFT_SET_HAIR4] = { "hair4", { DT_IFNAME, DT_INET_PROTO, DT_INET_SERVICE, 0 },
+			    DATA_ADDR_PORT, true, true },
+	/* no timeout: one element serves every mapping of the internal side
+	 * (the store re-points it), and outbound only */
+	[NFT_SET_SNAT4] = { "snat4", { DT_IPADDR, DT_INET_PROTO, DT_INET_SERVICE, 0 },
+			    DATA_PORT, true, false },
 };
 
 static bool
 set_is_map(enum nft_set_id id)
 {
-	return id == NFT_SET_DNAT4_RH || id == NFT_SET_DNAT4;
+	return set_desc[id].data != DATA_NONE;
 }
 
 const char *
@@ -87,6 +107,8 @@ nft_layout_init(struct nft_layout *l, const struct config *cfg, bool timeouts)
 	if (str_copy(l->ext_ifname, sizeof(l->ext_ifname), cfg->ext_ifname) < 0)
 		return -1;
 	l->timeouts = timeouts;
+	l->hairpin = cfg->hairpin;
+	l->preserve = cfg->preserve_mapped_ports;
 	l->own = !cfg->fw_integrate;
 	if (l->own) {
 		/* The config names only matter when integrating (conf.c sets
@@ -96,6 +118,7 @@ nft_layout_init(struct nft_layout *l, const struct config *cfg, bool timeouts)
 		rc |= str_copy(l->nat_table, CFG_NAME_MAX, "igdd");
 		rc |= str_copy(l->forward_chain, CFG_NAME_MAX, "forward");
 		rc |= str_copy(l->nat_chain, CFG_NAME_MAX, "prerouting");
+		rc |= str_copy(l->post_chain, CFG_NAME_MAX, "postrouting");
 	} else {
 		/* miniupnpd's defaults for whatever was left unset. */
 		l->filter_family = l->nat_family =
@@ -104,22 +127,81 @@ nft_layout_init(struct nft_layout *l, const struct config *cfg, bool timeouts)
 		rc |= name_or(l->nat_table, cfg->upnp_nat_table_name, "filter");
 		rc |= name_or(l->forward_chain, cfg->upnp_forward_chain, "miniupnpd");
 		rc |= name_or(l->nat_chain, cfg->upnp_nat_chain, "prerouting_miniupnpd");
+		rc |= name_or(l->post_chain, cfg->upnp_nat_postrouting_chain,
+			      "postrouting_miniupnpd");
 	}
 	for (i = 0; i < NFT_SET_COUNT; i++)
 		rc |= str_printf(l->set_name[i], CFG_NAME_MAX, "%s%s",
-				 l->own ? "" : "igdd_", set_base_name[i]);
+				 l->own ? "" : "igdd_", set_desc[i].name);
 	return rc < 0 ? -1 : 0;
 }
 
 const char *
 nft_set_table(const struct nft_layout *l, enum nft_set_id id, uint16_t *family)
 {
-	if (set_is_map(id)) {
+	if (set_desc[id].nat) {
 		*family = l->nat_family;
 		return l->nat_table;
 	}
 	*family = l->filter_family;
 	return l->filter_table;
+}
+
+bool
+nft_rule_on(const struct nft_layout *l, enum nft_rule_id id)
+{
+	switch (id) {
+	case NFT_RULE_HAIR4:
+	case NFT_RULE_MASQ4:
+		return l->hairpin;
+	case NFT_RULE_SNAT4_TCP:
+	case NFT_RULE_SNAT4_UDP:
+		return l->preserve;
+	default:
+		return true;
+	}
+}
+
+enum nft_chain_id
+nft_rule_chain(enum nft_rule_id id)
+{
+	switch (id) {
+	case NFT_RULE_DNAT4_RH:
+	case NFT_RULE_DNAT4:
+	case NFT_RULE_HAIR4:
+		return NFT_CHAIN_NAT;
+	case NFT_RULE_FWD4_RH:
+	case NFT_RULE_FWD4:
+		return NFT_CHAIN_FORWARD;
+	default:
+		return NFT_CHAIN_POST;
+	}
+}
+
+const char *
+nft_chain_name(const struct nft_layout *l, enum nft_chain_id c, const char **table,
+	       uint16_t *family)
+{
+	if (c == NFT_CHAIN_FORWARD) {
+		*table = l->filter_table;
+		*family = l->filter_family;
+		return l->forward_chain;
+	}
+	*table = l->nat_table;
+	*family = l->nat_family;
+	return c == NFT_CHAIN_NAT ? l->nat_chain : l->post_chain;
+}
+
+unsigned
+nft_chain_rules(const struct nft_layout *l, enum nft_chain_id c)
+{
+	unsigned n = 0;
+	int i;
+
+	for (i = 0; i < NFT_RULE_COUNT; i++)
+		if (nft_rule_on(l, (enum nft_rule_id)i) && nft_rule_chain((enum nft_rule_id)i) == c)
+			n++;
+	return n;
 }
 
 bool
@@ -165,10 +247,34 @@ put_port(uint8_t *p, uint16_t port)
 	return 4;
 }
 
+/* The name of the served LAN that holds a (v4) address, NULL if none. */
+static const char *
+lan_of(const struct nft_layout *l, const struct in6_addr *a)
+{
+	struct in_addr v4 = addr_to_v4(a);
+	size_t k;
+
+	for (k = 0; k < l->n_lan; k++)
+		if ((v4.s_addr & l->lan[k].mask.s_addr) ==
+		    (l->lan[k].addr.s_addr & l->lan[k].mask.s_addr))
+			return l->lan[k].name;
+	return NULL;
+}
+
+static size_t
+put_ifname(uint8_t *p, const char *name)
+{
+	memset(p, 0, IFNAMSIZ);
+	memcpy(p, name, strnlen(name, IFNAMSIZ - 1));
+	return IFNAMSIZ;
+}
+
 size_t
-nft_elem_key(enum nft_set_id id, const struct mapping *m, uint8_t key[NFT_KEY_MAX])
+nft_elem_key(const struct nft_layout *l, enum nft_set_id id, const struct mapping *m,
+	     uint8_t key[NFT_KEY_MAX])
 {
 	bool rh = nft_mapping_rh(m);
+	const char *lan;
 	size_t n = 0;
 
 	if (!addr_is_v4(m->iaddr) || (rh && !addr_is_v4(m->rhost)))
@@ -193,9 +299,21 @@ nft_elem_key(enum nft_set_id id, const struct mapping *m, uint8_t key[NFT_KEY_MA
 	case NFT_SET_FWD4:
 		if (id == NFT_SET_FWD4 && rh)
 			return 0;
+		/* fall through */
+	case NFT_SET_SNAT4:
+		if (id == NFT_SET_SNAT4 && !l->preserve)
+			return 0;
 		n += put_addr(key + n, m->iaddr);
 		n += put_proto(key + n, m->proto);
-		n += put_port(key + n, m->iport);	/* th dport after DNAT */
+		n += put_port(key + n, m->iport);	/* th dport after DNAT, th sport out */
+		return n;
+	case NFT_SET_HAIR4:
+		/* wildcard mappings only: a restricted one admits no LAN host */
+		if (!l->hairpin || rh || (lan = lan_of(l, m->iaddr)) == NULL)
+			return 0;
+		n += put_ifname(key + n, lan);
+		n += put_proto(key + n, m->proto);
+		n += put_port(key + n, m->eport);
 		return n;
 	default:
 		return 0;
@@ -203,15 +321,24 @@ nft_elem_key(enum nft_set_id id, const struct mapping *m, uint8_t key[NFT_KEY_MA
 }
 
 size_t
-nft_elem_data(const struct mapping *m, uint8_t data[NFT_KEY_MAX])
+nft_elem_data(enum nft_set_id id, const struct mapping *m, uint8_t data[NFT_KEY_MAX])
 {
+	uint16_t eport = htons(m->eport);
 	size_t n = 0;
 
 	if (!addr_is_v4(m->iaddr))
 		return 0;
-	n += put_addr(data + n, m->iaddr);
-	n += put_port(data + n, m->iport);
-	return n;
+	switch (set_desc[id].data) {
+	case DATA_ADDR_PORT:
+		n += put_addr(data + n, m->iaddr);
+		n += put_port(data + n, m->iport);
+		return n;
+	case DATA_PORT:		/* exactly the inet_service's 2 bytes */
+		memcpy(data, &eport, sizeof(eport));
+		return sizeof(eport);
+	default:
+		return 0;
+	}
 }
 
 static void
@@ -360,7 +487,7 @@ elem_add(struct nftnl_set *s, const struct nft_layout *l, enum nft_set_id id, ui
 	struct nftnl_set_elem *e;
 	size_t kl, dl;
 
-	kl = nft_elem_key(id, m, key);
+	kl = nft_elem_key(l, id, m, key);
 	if (kl == 0) {
 		errno = EAFNOSUPPORT;
 		return -1;
@@ -371,15 +498,16 @@ elem_add(struct nftnl_set *s, const struct nft_layout *l, enum nft_set_id id, ui
 	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, (uint32_t)kl);
 	if (type == NFT_MSG_NEWSETELEM) {
 		if (set_is_map(id)) {
-			dl = nft_elem_data(m, data);
+			dl = nft_elem_data(id, m, data);
 			nftnl_set_elem_set(e, NFTNL_SET_ELEM_DATA, data, (uint32_t)dl);
 		}
 		/* Nothing outlives its lease by more than the grace, even
-		 * when igdd is killed: the DNAT element is what lets a flow
-		 * in.  Forward elements carry no timeout because several
-		 * mappings may share one (same internal side); igdd removes
-		 * them when the last user goes, and a start flushes them. */
-		if (l->timeouts && set_is_map(id) && m->expires != 0) {
+		 * when igdd is killed: the DNAT and hairpin elements are what
+		 * let a flow in.  Forward and SNAT elements carry no timeout
+		 * because several mappings may share one (same internal side);
+		 * igdd removes them when the last user goes, and a start
+		 * flushes them. */
+		if (l->timeouts && set_desc[id].timeout && m->expires != 0) {
 			uint64_t left = m->expires > now_ms ? m->expires - now_ms : 0;
 
 			if (left > NFT_TIMEOUT_MAX_MS - NFT_GRACE_MS)
@@ -458,6 +586,35 @@ nft_msg_elem_key(struct nft_batch *bt, const struct nft_layout *l, enum nft_set_
 	return rc;
 }
 
+int
+nft_msg_ext_addrs(struct nft_batch *bt, const struct nft_layout *l, const struct in_addr *a,
+		  size_t n)
+{
+	struct nftnl_set_elem *e;
+	struct nftnl_set *s;
+	uint16_t family;
+	size_t i;
+	int rc;
+
+	if (nft_msg_elems(bt, l, NFT_SET_EXT4, NFT_MSG_DELSETELEM, NULL, 0, 0) < 0)
+		return -1;
+	if (n == 0)
+		return 0;
+	if ((s = set_ref(l, NFT_SET_EXT4, &family)) == NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if ((e = nftnl_set_elem_alloc()) == NULL) {
+			nftnl_set_free(s);
+			return -1;
+		}
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, &a[i].s_addr, sizeof(a[i].s_addr));
+		nftnl_set_elem_add(s, e);
+	}
+	rc = elems_flush_msg(bt, s, NFT_MSG_NEWSETELEM, family);
+	nftnl_set_free(s);
+	return rc;
+}
+
 /* ---- table, chains, sets ---- */
 
 int
@@ -498,14 +655,16 @@ chain_msg(struct nft_batch *bt, uint16_t family, const char *table, const char *
 	return msg_done(bt);
 }
 
-/* Own layout only.  No postrouting chain: inbound mappings need no SNAT
- * (conntrack un-DNATs the replies); PCP PEER or hairpinning will add one
- * when they come. */
+/* Own layout only.  The postrouting chain (hairpin masquerade, port
+ * preservation) runs just before srcnat (100), where a router's own
+ * masquerade usually is: the first NAT chain that binds a flow wins. */
 int
 nft_msg_chains(struct nft_batch *bt, const struct nft_layout *l)
 {
 	if (chain_msg(bt, l->nat_family, l->nat_table, l->nat_chain, "nat",
-		      NF_INET_PRE_ROUTING, -100) < 0)		/* dstnat */
+		      NF_INET_PRE_ROUTING, -100) < 0 ||			/* dstnat */
+	    chain_msg(bt, l->nat_family, l->nat_table, l->post_chain, "nat",
+		      NF_INET_POST_ROUTING, 99) < 0)			/* srcnat - 1 */
 		return -1;
 	return chain_msg(bt, l->filter_family, l->filter_table, l->forward_chain, "filter",
 			 NF_INET_FORWARD, 0);			/* filter */
@@ -516,9 +675,16 @@ nft_msg_chains(struct nft_batch *bt, const struct nft_layout *l)
 int
 nft_msg_flush_chains(struct nft_batch *bt, const struct nft_layout *l)
 {
-	if (nft_msg_rule_del(bt, l->nat_family, l->nat_table, l->nat_chain, 0) < 0)
-		return -1;
-	return nft_msg_rule_del(bt, l->filter_family, l->filter_table, l->forward_chain, 0);
+	const char *table, *chain;
+	uint16_t family;
+	int c;
+
+	for (c = 0; c < NFT_CHAIN_COUNT; c++) {
+		chain = nft_chain_name(l, (enum nft_chain_id)c, &table, &family);
+		if (nft_msg_rule_del(bt, family, table, chain, 0) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 int
@@ -557,20 +723,25 @@ nft_msg_set(struct nft_batch *bt, const struct nft_layout *l, enum nft_set_id id
 		return -1;
 	if (type != NFT_MSG_NEWSET)
 		goto build;
-	for (i = 0; i < 4 && set_fields[id][i] != 0; i++) {
-		keytype = keytype << DT_BITS | set_fields[id][i];
-		keylen += 4;	/* each member padded to a register */
+	for (i = 0; i < 4 && set_desc[id].fields[i] != 0; i++) {
+		keytype = keytype << DT_BITS | set_desc[id].fields[i];
+		/* each member padded to a register; a name is 16 bytes */
+		keylen += set_desc[id].fields[i] == DT_IFNAME ? IFNAMSIZ : 4;
 	}
 	/* No NFTA_SET_DESC concat field lengths: a hash set does not need
 	 * them (only interval concatenations do). */
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, keytype);
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, keylen);
-	if (set_is_map(id)) {
-		flags |= NFT_SET_MAP;
+	if (set_desc[id].data == DATA_ADDR_PORT) {
 		nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, DT_IPADDR << DT_BITS | DT_INET_SERVICE);
 		nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, 8);
+	} else if (set_desc[id].data == DATA_PORT) {
+		nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, DT_INET_SERVICE);
+		nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, 2);
 	}
-	if (l->timeouts && set_is_map(id))
+	if (set_is_map(id))
+		flags |= NFT_SET_MAP;
+	if (l->timeouts && set_desc[id].timeout)
 		flags |= NFT_SET_TIMEOUT;
 	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, flags);
 	nftnl_set_set_u32(s, NFTNL_SET_ID, (uint32_t)id + 1);
@@ -639,17 +810,18 @@ e_payload(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t len, uint3
 	return add_expr(r, e);
 }
 
-/* iifname "<ext>": compare the whole IFNAMSIZ buffer for an exact match. */
+/* iifname / oifname (meta key) "<name>", equal or not: compare the whole
+ * IFNAMSIZ buffer for an exact match. */
 static int
-e_iifname(struct nftnl_rule *r, const char *ifname)
+e_ifname(struct nftnl_rule *r, uint32_t key, uint32_t op, const char *ifname)
 {
 	char name[IFNAMSIZ];
 
 	memset(name, 0, sizeof(name));
 	str_copy(name, sizeof(name), ifname);
-	if (e_meta(r, NFT_META_IIFNAME, NFT_REG_1) < 0)
+	if (e_meta(r, key, NFT_REG_1) < 0)
 		return -1;
-	return e_cmp(r, NFT_CMP_EQ, name, sizeof(name));
+	return e_cmp(r, op, name, sizeof(name));
 }
 
 static int
@@ -660,6 +832,14 @@ e_nfproto_ipv4(struct nftnl_rule *r)
 	if (e_meta(r, NFT_META_NFPROTO, NFT_REG_1) < 0)
 		return -1;
 	return e_cmp(r, NFT_CMP_EQ, &v, sizeof(v));
+}
+
+static int
+e_l4proto(struct nftnl_rule *r, uint8_t proto)
+{
+	if (e_meta(r, NFT_META_L4PROTO, NFT_REG_1) < 0)
+		return -1;
+	return e_cmp(r, NFT_CMP_EQ, &proto, sizeof(proto));
 }
 
 /* ct status dnat: only flows our (or any) DNAT rewrote. */
@@ -687,6 +867,20 @@ e_ct_dnat(struct nftnl_rule *r)
 	if (add_expr(r, e) < 0)
 		return -1;
 	return e_cmp(r, NFT_CMP_NEQ, &zero, 4);
+}
+
+/* ct original ip daddr -> reg 1 */
+static int
+e_ct_orig_daddr(struct nftnl_rule *r)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("ct");
+
+	if (e != NULL) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_DST_IP);
+		nftnl_expr_set_u8(e, NFTNL_EXPR_CT_DIR, CT_DIR_ORIGINAL);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+	}
+	return add_expr(r, e);
 }
 
 static int
@@ -718,6 +912,20 @@ e_dnat4(struct nftnl_rule *r)
 	return add_expr(r, e);
 }
 
+/* masquerade, to the port in reg 1 when port_reg */
+static int
+e_masq(struct nftnl_rule *r, bool port_reg)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("masq");
+
+	if (e != NULL && port_reg) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_MASQ_FLAGS, NAT_RANGE_PROTO_SPECIFIED);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_MASQ_REG_PROTO_MIN, NFT_REG32_00);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_MASQ_REG_PROTO_MAX, NFT_REG32_00);
+	}
+	return add_expr(r, e);
+}
+
 static int
 e_accept(struct nftnl_rule *r)
 {
@@ -732,63 +940,145 @@ e_accept(struct nftnl_rule *r)
 
 #define IPV4_SADDR_OFF	12
 #define IPV4_DADDR_OFF	16
+#define TH_SPORT_OFF	0
 #define TH_DPORT_OFF	2
 
-/* The expressions of one rule, as `nft --debug=netlink` prints them:
- *  nat:     iifname . nfproto ipv4 . [ip saddr .] l4proto . th dport
- *           -> lookup map -> dnat ip addr reg 1 proto reg 9
- *  forward: iifname . ct status dnat . nfproto ipv4 . [ip saddr .] ip daddr
- *           . l4proto . th dport -> lookup set -> accept */
+static int
+e_ip(struct nftnl_rule *r, uint32_t off, uint32_t reg)
+{
+	return e_payload(r, NFT_PAYLOAD_NETWORK_HEADER, off, 4, reg);
+}
+
+/* ... l4proto . th port (at reg, reg + 1) -> lookup map id -> */
+static int
+e_proto_port_lookup(struct nftnl_rule *r, const struct nft_layout *l, uint32_t reg,
+		    uint32_t port_off, enum nft_set_id id)
+{
+	if (e_meta(r, NFT_META_L4PROTO, reg) < 0 ||
+	    e_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, port_off, 2, reg + 1) < 0)
+		return -1;
+	return e_lookup(r, l, id, set_is_map(id));
+}
+
+/* The expressions of each rule, as `nft --debug=netlink` prints them, so
+ * that a saved `nft list ruleset` loads again:
+ *  dnat:    iifname ext . nfproto ipv4 . ip daddr -> lookup ext4 .
+ *           [ip saddr .] l4proto . th dport -> lookup map
+ *           -> dnat ip addr reg 1 proto reg 9
+ *  hair:    nfproto ipv4 . ip daddr -> lookup ext4 .
+ *           iifname . l4proto . th dport -> lookup hair4 -> dnat
+ *  forward: iifname ext . ct status dnat . nfproto ipv4 . [ip saddr .]
+ *           ip daddr . l4proto . th dport -> lookup set -> accept
+ *  masq:    iifname != ext . ct status dnat . ct original ip daddr
+ *           -> lookup ext4 -> masquerade
+ *  snat:    oifname ext . nfproto ipv4 . l4proto tcp|udp . ip saddr .
+ *           l4proto . th sport -> lookup snat4 -> masquerade to :reg 1 */
+static int
+r_dnat(struct nftnl_rule *r, const struct nft_layout *l, enum nft_rule_id id)
+{
+	bool rh = id == NFT_RULE_DNAT4_RH;
+	uint32_t reg = NFT_REG32_00;
+
+	if (id != NFT_RULE_HAIR4 && e_ifname(r, NFT_META_IIFNAME, NFT_CMP_EQ, l->ext_ifname) < 0)
+		return -1;
+	/* to one of the gateway's external addresses (issue 14, finding 8) */
+	if (e_nfproto_ipv4(r) < 0 || e_ip(r, IPV4_DADDR_OFF, reg) < 0 ||
+	    e_lookup(r, l, NFT_SET_EXT4, false) < 0)
+		return -1;
+	if (id == NFT_RULE_HAIR4) {
+		/* the name fills 4 registers: the LAN the client is on */
+		if (e_meta(r, NFT_META_IIFNAME, reg) < 0)
+			return -1;
+		reg += IFNAMSIZ / 4;
+	}
+	if (rh && e_ip(r, IPV4_SADDR_OFF, reg++) < 0)
+		return -1;
+	if (e_proto_port_lookup(r, l, reg, TH_DPORT_OFF, id == NFT_RULE_HAIR4 ? NFT_SET_HAIR4 :
+				rh ? NFT_SET_DNAT4_RH : NFT_SET_DNAT4) < 0)
+		return -1;
+	return e_dnat4(r);
+}
+
+static int
+r_forward(struct nftnl_rule *r, const struct nft_layout *l, enum nft_rule_id id)
+{
+	bool rh = id == NFT_RULE_FWD4_RH;
+	uint32_t reg = NFT_REG32_00;
+
+	if (e_ifname(r, NFT_META_IIFNAME, NFT_CMP_EQ, l->ext_ifname) < 0 || e_ct_dnat(r) < 0 ||
+	    e_nfproto_ipv4(r) < 0)
+		return -1;
+	if (rh && e_ip(r, IPV4_SADDR_OFF, reg++) < 0)
+		return -1;
+	if (e_ip(r, IPV4_DADDR_OFF, reg++) < 0 ||
+	    e_proto_port_lookup(r, l, reg, TH_DPORT_OFF, rh ? NFT_SET_FWD4_RH : NFT_SET_FWD4) < 0)
+		return -1;
+	return e_accept(r);
+}
+
+/* Hairpinned flows: not from the WAN, DNATed, originally addressed to an
+ * external address; the reply must come back through the gateway. */
+static int
+r_masq(struct nftnl_rule *r, const struct nft_layout *l)
+{
+	if (e_ifname(r, NFT_META_IIFNAME, NFT_CMP_NEQ, l->ext_ifname) < 0 || e_ct_dnat(r) < 0 ||
+	    e_ct_orig_daddr(r) < 0 || e_lookup(r, l, NFT_SET_EXT4, false) < 0)
+		return -1;
+	return e_masq(r, false);
+}
+
+/* nft wants the protocol named before a port it translates to: one rule
+ * per protocol. */
+static int
+r_snat(struct nftnl_rule *r, const struct nft_layout *l, uint8_t proto)
+{
+	if (e_ifname(r, NFT_META_OIFNAME, NFT_CMP_EQ, l->ext_ifname) < 0 ||
+	    e_nfproto_ipv4(r) < 0 || e_l4proto(r, proto) < 0 ||
+	    e_ip(r, IPV4_SADDR_OFF, NFT_REG32_00) < 0 ||
+	    e_proto_port_lookup(r, l, NFT_REG32_01, TH_SPORT_OFF, NFT_SET_SNAT4) < 0)
+		return -1;
+	return e_masq(r, true);
+}
+
 static int
 rule_exprs(struct nftnl_rule *r, const struct nft_layout *l, enum nft_rule_id id)
 {
-	uint32_t reg = NFT_REG32_00;
-	bool rh = id == NFT_RULE_DNAT4_RH || id == NFT_RULE_FWD4_RH;
-	bool nat = id == NFT_RULE_DNAT4_RH || id == NFT_RULE_DNAT4;
-	enum nft_set_id set = id == NFT_RULE_DNAT4_RH ? NFT_SET_DNAT4_RH :
-			      id == NFT_RULE_DNAT4 ? NFT_SET_DNAT4 :
-			      id == NFT_RULE_FWD4_RH ? NFT_SET_FWD4_RH : NFT_SET_FWD4;
-
-	if (e_iifname(r, l->ext_ifname) < 0)
+	switch (id) {
+	case NFT_RULE_DNAT4_RH:
+	case NFT_RULE_DNAT4:
+	case NFT_RULE_HAIR4:
+		return r_dnat(r, l, id);
+	case NFT_RULE_FWD4_RH:
+	case NFT_RULE_FWD4:
+		return r_forward(r, l, id);
+	case NFT_RULE_MASQ4:
+		return r_masq(r, l);
+	case NFT_RULE_SNAT4_TCP:
+		return r_snat(r, l, IPPROTO_TCP);
+	case NFT_RULE_SNAT4_UDP:
+		return r_snat(r, l, IPPROTO_UDP);
+	default:
 		return -1;
-	if (!nat && e_ct_dnat(r) < 0)
-		return -1;
-	if (e_nfproto_ipv4(r) < 0)
-		return -1;
-	if (rh && e_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IPV4_SADDR_OFF, 4, reg++) < 0)
-		return -1;
-	if (!nat && e_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IPV4_DADDR_OFF, 4, reg++) < 0)
-		return -1;
-	if (e_meta(r, NFT_META_L4PROTO, reg++) < 0)
-		return -1;
-	if (nat) {
-		if (e_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, TH_DPORT_OFF, 2, reg) < 0 ||
-		    e_lookup(r, l, set, true) < 0)
-			return -1;
-		return e_dnat4(r);
 	}
-	if (e_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, TH_DPORT_OFF, 2, reg) < 0 ||
-	    e_lookup(r, l, set, false) < 0)
-		return -1;
-	return e_accept(r);
 }
 
 int
 nft_msg_rule(struct nft_batch *bt, const struct nft_layout *l, enum nft_rule_id id)
 {
-	bool nat = id == NFT_RULE_DNAT4_RH || id == NFT_RULE_DNAT4;
-	uint16_t family = nat ? l->nat_family : l->filter_family;
+	const char *table, *chain;
+	uint16_t family;
 	struct nftnl_udata_buf *ud;
 	struct nftnl_rule *r;
 	struct nlmsghdr *nlh;
 	int rc = -1;
 
+	chain = nft_chain_name(l, nft_rule_chain(id), &table, &family);
 	r = nftnl_rule_alloc();
 	ud = nftnl_udata_buf_alloc(64);
 	if (r == NULL || ud == NULL)
 		goto out;
-	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, nat ? l->nat_table : l->filter_table);
-	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, nat ? l->nat_chain : l->forward_chain);
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
 	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, family);
 	/* nft's comment TLV, so `nft list` shows comment "igdd" and igdd can
 	 * find its own rules in a shared chain. */

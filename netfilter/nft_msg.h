@@ -7,20 +7,53 @@
  *     map dnat4     inet_proto . inet_service : ipv4_addr . inet_service
  *     set fwd4_rh   ipv4_addr . ipv4_addr . inet_proto . inet_service
  *     set fwd4      ipv4_addr . inet_proto . inet_service
- *     chain prerouting (nat, dstnat): two dnat lookups, restricted first
+ *     set ext4      ipv4_addr: the external addresses (below)
+ *     map hair4     ifname . inet_proto . inet_service : ipv4_addr . inet_service
+ *     map snat4     ipv4_addr . inet_proto . inet_service : inet_service
+ *     chain prerouting (nat, dstnat): two dnat lookups, restricted first,
+ *         then the hairpin lookup
  *     chain forward (filter, policy accept): two set lookups, accept
+ *     chain postrouting (nat, srcnat - 1, before a router's masquerade):
+ *         the hairpin masquerade, then the SNAT lookups (tcp, udp)
  * Integration: the same maps/sets (prefixed igdd_) in the configured
  * tables, the same rules in the configured chains, tagged comment "igdd".
  *
- * The forward sets are keyed on what the forward hook sees after DNAT:
- * the internal address and port.  `ct original proto-dst` (the external
- * port) would make the key unique per mapping, but nft 1.0.x cannot parse
- * it back inside a concatenation, so a saved `nft list ruleset` would no
- * longer load -- worse than the cost here: two mappings with the same
- * internal target share one forward element and its counter.  KNOWN GAP:
- * deleting one of them removes the shared element; in the own table
- * (policy accept) that changes nothing, in a drop-policy integration the
- * other mapping loses its accept until refreshed (add re-adds it). */
+ * Inbound DNAT applies to traffic that arrives on the external interface
+ * addressed to one of the gateway's external addresses, the set ext4:
+ * the reported address (ext_ip, which on a CGN test host is on no
+ * interface) and every IPv4 address of the external interface.  Traffic
+ * routed through the gateway to other hosts, or sent to its LAN address,
+ * is never translated.  The rules never change; the daemon keeps ext4 in
+ * step with the interface (fw_ops.set_addrs, one transaction per address
+ * change).  `fib daddr . iif type local` would need no upkeep, but it
+ * cannot name ext_ip, and the hairpin rules, which see packets arriving
+ * on a LAN interface, need the same set of addresses anyway.
+ *
+ * Hairpin (hairpin=yes): a packet to an external address arriving on the
+ * LAN interface of a wildcard mapping's internal client is sent to it
+ * (hair4 is keyed by that interface's name: no host of another LAN, and
+ * nothing from the WAN, matches), and postrouting masquerades such flows
+ * (not from the WAN, DNATed, originally to an external address) so that
+ * the reply comes back through the gateway.  Port preservation
+ * (preserve_mapped_ports=yes): a new outbound flow from a mapping's
+ * internal address and port leaves with the mapping's external port
+ * (masquerade to that port: the address is the external interface's, as
+ * the router's own masquerade would pick).  Both are elements added and
+ * removed in the same transaction as the mapping's DNAT element.
+ *
+ * Shared elements.  The forward sets are keyed on what the forward hook
+ * sees after DNAT: the internal address and port.  `ct original
+ * proto-dst` (the external port) would make the key unique per mapping,
+ * but nft 1.0.x cannot parse it back inside a concatenation, so a saved
+ * `nft list ruleset` would no longer load.  So two mappings with the same
+ * internal side (and remote host) share one forward element and its
+ * counter, and the SNAT map, keyed on the internal side whatever the
+ * remote host, holds one element for all of them.  The store says what is
+ * shared (struct fw_share): a delete keeps a forward element another
+ * mapping needs and re-points the SNAT element at a remaining mapping
+ * (its heir); an add leaves an SNAT element another mapping holds alone.
+ * What stays of the old gap: the counter of a shared forward element
+ * counts the traffic of all its mappings (idle cleanup sees them as one). */
 #ifndef IGDD_NFT_MSG_H
 #define IGDD_NFT_MSG_H
 
@@ -32,6 +65,7 @@
 
 #include "conf.h"
 #include "mapping.h"
+#include "fw.h"
 
 struct nftnl_batch;
 
@@ -48,7 +82,7 @@ struct nftnl_batch;
  * (2^32 - 1 s, ~136 years).  The kernel refuses a timeout of 2^64 ns
  * (~584 years) or more with ERANGE, and with it the whole transaction. */
 #define NFT_TIMEOUT_MAX_MS	((uint64_t)UINT32_MAX * 1000u)
-#define NFT_KEY_MAX	16		/* 4 registers */
+#define NFT_KEY_MAX	24		/* 6 registers: ifname . proto . port */
 #define NFT_ELEMS_PER_MSG 64		/* keeps each message far below 64 KiB */
 
 enum nft_set_id {
@@ -56,26 +90,42 @@ enum nft_set_id {
 	NFT_SET_DNAT4,
 	NFT_SET_FWD4_RH,
 	NFT_SET_FWD4,
+	NFT_SET_EXT4,			/* the external addresses, no mapping's */
+	NFT_SET_HAIR4,			/* hairpin DNAT, keyed by the LAN interface */
+	NFT_SET_SNAT4,			/* port preservation: internal side -> eport */
 	NFT_SET_COUNT,			/* room for dnat6/fwd6 */
 };
 
 enum nft_rule_id {
 	NFT_RULE_DNAT4_RH,		/* nat chain, restricted map first */
 	NFT_RULE_DNAT4,
+	NFT_RULE_HAIR4,			/* nat chain, hairpin */
 	NFT_RULE_FWD4_RH,		/* filter chain */
 	NFT_RULE_FWD4,
+	NFT_RULE_MASQ4,			/* postrouting chain: hairpin masquerade */
+	NFT_RULE_SNAT4_TCP,		/* postrouting chain: port preservation */
+	NFT_RULE_SNAT4_UDP,
 	NFT_RULE_COUNT,
 };
+
+/* The chain a rule belongs in. */
+enum nft_chain_id { NFT_CHAIN_NAT, NFT_CHAIN_FORWARD, NFT_CHAIN_POST, NFT_CHAIN_COUNT };
 
 /* Where igdd's objects live: one struct, filled from the config. */
 struct nft_layout {
 	bool own;			/* igdd creates and owns its table */
 	bool timeouts;			/* kernel element timeouts (see nft.c) */
+	bool hairpin;			/* hairpin=yes (and a postrouting chain) */
+	bool preserve;			/* preserve_mapped_ports=yes (the same) */
 	uint16_t filter_family, nat_family;	/* NFPROTO_INET or NFPROTO_IPV4 */
 	char filter_table[CFG_NAME_MAX], nat_table[CFG_NAME_MAX];
 	char forward_chain[CFG_NAME_MAX], nat_chain[CFG_NAME_MAX];
+	char post_chain[CFG_NAME_MAX];	/* nat postrouting */
 	char set_name[NFT_SET_COUNT][CFG_NAME_MAX];
 	char ext_ifname[IF_NAMESIZE];
+	/* the served LANs, for hair4's keys (fw_ops.set_addrs) */
+	struct fw_lan lan[FW_LAN_MAX];
+	size_t n_lan;
 };
 
 /* A transaction being built: BATCH_BEGIN, messages, BATCH_END. */
@@ -95,12 +145,26 @@ const char *nft_family_name(uint16_t family);
 const char *nft_set_table(const struct nft_layout *l, enum nft_set_id id, uint16_t *family);
 
 /* Element encoding: concatenations are padded to 4-byte registers, port
- * and address in network order, protocol one byte.  Returns the length,
- * 0 if the mapping does not belong in that set (wrong family/rhost). */
-size_t nft_elem_key(enum nft_set_id id, const struct mapping *m, uint8_t key[NFT_KEY_MAX]);
-size_t nft_elem_data(const struct mapping *m, uint8_t data[NFT_KEY_MAX]);
-/* The inverse, for a dump: the element of set id with this key (and, in
- * a map, data) into *e.  0, or -1 when the lengths do not fit the set. */
+ * and address in network order, protocol one byte, an interface name its
+ * 16 bytes.  Returns the length, 0 if the mapping does not belong in that
+ * set (wrong family/rhost; hair4: off, or no served LAN holds its client;
+ * snat4: off). */
+size_t nft_elem_key(const struct nft_layout *l, enum nft_set_id id, const struct mapping *m,
+		    uint8_t key[NFT_KEY_MAX]);
+/* A map element's data: internal address . port (dnat, hair), external
+ * port (snat). */
+size_t nft_elem_data(enum nft_set_id id, const struct mapping *m, uint8_t data[NFT_KEY_MAX]);
+/* Is this rule part of the layout (hairpin, preservation)?  Its chain. */
+bool nft_rule_on(const struct nft_layout *l, enum nft_rule_id id);
+enum nft_chain_id nft_rule_chain(enum nft_rule_id id);
+/* The chain's name, table and family. */
+const char *nft_chain_name(const struct nft_layout *l, enum nft_chain_id c, const char **table,
+			   uint16_t *family);
+/* Rules of igdd's in that chain. */
+unsigned nft_chain_rules(const struct nft_layout *l, enum nft_chain_id c);
+/* The inverse, for a dump: the element of set id (a DNAT map or a forward
+ * set) with this key (and, in a map, data) into *e.  0, or -1 when the
+ * set is not one of those or the lengths do not fit it. */
 struct fw_elem;
 int nft_elem_decode(enum nft_set_id id, const uint8_t *key, size_t klen, const uint8_t *data,
 		    size_t dlen, struct fw_elem *e);
@@ -125,6 +189,9 @@ int nft_msg_elems(struct nft_batch *bt, const struct nft_layout *l, enum nft_set
 /* The same for one raw key (used to remove a stale element). */
 int nft_msg_elem_key(struct nft_batch *bt, const struct nft_layout *l, enum nft_set_id id,
 		     uint16_t type, const uint8_t *key, size_t keylen);
+/* The set of external addresses: a flush and these n addresses. */
+int nft_msg_ext_addrs(struct nft_batch *bt, const struct nft_layout *l,
+		      const struct in_addr *a, size_t n);
 
 /* Init objects. */
 int nft_msg_table(struct nft_batch *bt, const struct nft_layout *l, uint16_t type);

@@ -1,6 +1,7 @@
 #!/bin/sh
 # run.sh - every test of the project: structural checks of the source
-# (tests/static.sh: no include cycle, no file-scope mutable state, no function over 80 lines), unit
+# (tests/static.sh: no include cycle, no file-scope mutable state, no function over 80 lines), the
+# build as a packager meets it (tests/build.sh: configure, make install), unit
 # tests (plain and under ASan/UBSan), lab tests (network namespaces, real nftables and clients),
 # the hostile-input and fault lab tests again against the ASan/UBSan
 # daemon (igdd-san: a sanitizer report aborts it, which the tests see),
@@ -8,7 +9,7 @@
 #   TESTS="unit lab" sh tests/run.sh  runs some groups; LAB="t_smoke t_store" runs some lab tests.
 set -u
 cd "$(dirname "$0")/.." || exit 1
-TESTS=${TESTS:-static unit san lab labsan fuzz}
+TESTS=${TESTS:-static build unit san lab labsan fuzz}
 # The lab tests marked "# also-san" run again against igdd-san.
 LAB_SAN=${LAB_SAN:-$(grep -l '^# also-san' tests/lab/t_*.sh | sed 's,.*/,,; s,\.sh$,,' | tr '\n' ' ')}
 LAB=${LAB:-}
@@ -37,6 +38,8 @@ for group in $TESTS; do
 	case $group in
 	static)
 		run static sh tests/static.sh ;;
+	build)
+		run build sh tests/build.sh ;;
 	unit)
 		run unit ./build/unit ;;
 	san)

@@ -1,6 +1,7 @@
 # lib.sh - the lab: a gateway built out of network namespaces.
 #
 #   c1, c2 (LAN clients) --- lan0 (bridge) [gw: igdd, nftables] wan0 --- out
+#   c3 (with LAB_LAN2=a.b.c) --- lan1 (bridge) -/
 #
 # Source it, call lab_up, and everything is torn down on exit, error or
 # Ctrl-C.  Names are unique per run; traffic stays inside these namespaces.
@@ -13,12 +14,17 @@ PROBE=${PROBE:-$LAB_TOP/build/tools/probe}
 LAB_LAN=${LAB_LAN:-192.168.77}		# LAN /24: gw .$LAB_GW_HOST, c1 .10, c2 .11
 LAB_GW_HOST=${LAB_GW_HOST:-1}
 LAB_WAN=${LAB_WAN:-198.51.100}		# WAN /24: gw .1, out .2
+LAB_LAN2=${LAB_LAN2:-}			# a second LAN /24 (gw .1 on lan1, c3 .10), if set
 LAB_TEST=${LAB_TEST:-$(basename "$0" .sh)}
 LAB_ID=${LAB_ID:-$(printf '%04x%04x' $$ "$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')" | cut -c1-8)}
 NS_GW=igdd-$LAB_ID-gw
 NS_C1=igdd-$LAB_ID-c1
 NS_C2=igdd-$LAB_ID-c2
 NS_OUT=igdd-$LAB_ID-out
+NS_C3=
+[ -n "$LAB_LAN2" ] && NS_C3=igdd-$LAB_ID-c3
+GW_LAN2=$LAB_LAN2.1
+C3=$LAB_LAN2.10
 GW_LAN=$LAB_LAN.$LAB_GW_HOST
 GW_WAN=$LAB_WAN.1
 C1=$LAB_LAN.10
@@ -33,6 +39,7 @@ gw() { ip netns exec "$NS_GW" "$@"; }
 c1() { ip netns exec "$NS_C1" "$@"; }
 c2() { ip netns exec "$NS_C2" "$@"; }
 out() { ip netns exec "$NS_OUT" "$@"; }
+c3() { ip netns exec "$NS_C3" "$@"; }
 
 pass() { echo "PASS lab/$LAB_TEST: $*"; }
 fail() { echo "FAIL lab/$LAB_TEST: $*"; LAB_FAILED=1; }
@@ -56,7 +63,7 @@ lab_down() {
 	for p in $LAB_PIDS $IGDD_PID; do kill "$p" 2>/dev/null; done
 	sleep 0.1
 	for p in $LAB_PIDS $IGDD_PID; do kill -9 "$p" 2>/dev/null; done
-	for ns in $NS_GW $NS_C1 $NS_C2 $NS_OUT; do
+	for ns in $NS_GW $NS_C1 $NS_C2 $NS_OUT $NS_C3; do
 		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
 		ip netns del "$ns" 2>/dev/null
 	done
@@ -101,6 +108,25 @@ lab_up() {
 			[ "$(gw cat /sys/class/net/c2p/brport/state)" = 3 ] && break
 		sleep 0.1
 	done
+	[ -z "$LAB_LAN2" ] || lab_up_lan2
+}
+
+# The second LAN (LAB_LAN2): bridge lan1 in the gateway, client c3.
+lab_up_lan2() {
+	ip netns add "$NS_C3" || return 1
+	ip -n "$NS_C3" link set lo up
+	gw ip link add lan1 type bridge
+	gw ip link set lan1 up
+	gw ip link add c3p type veth peer name eth0 netns "$NS_C3"
+	gw ip link set c3p master lan1 up
+	gw ip addr add "$GW_LAN2/24" dev lan1
+	c3 ip addr add "$C3/24" dev eth0
+	c3 ip link set eth0 up
+	c3 ip route add default via "$GW_LAN2"
+	for i in $(seq 1 20); do
+		[ "$(gw cat /sys/class/net/c3p/brport/state)" = 3 ] && break
+		sleep 0.1
+	done
 }
 
 # lab_conf FILE [extra lines on stdin]: a config for the gateway.
@@ -116,12 +142,24 @@ lab_conf() {
 		# machine has an igdd user: the tests write lease files as
 		# root (t_privs tests the default user)
 		echo "user=root"
+		echo "control_socket=$LAB_DIR/igdd.sock"
 		cat
 	} >"$1"
 }
 
+# lab_integrate_conf: the keys that attach igdd to the chains of
+# conf/nftables-integrate.nft (miniupnpd-nftables' layout), for lab_conf's
+# stdin.
+lab_integrate_conf() {
+	echo "upnp_table_name=filter"
+	echo "upnp_nat_table_name=filter"
+	echo "upnp_forward_chain=miniupnpd"
+	echo "upnp_nat_chain=prerouting_miniupnpd"
+	echo "upnp_nat_postrouting_chain=postrouting_miniupnpd"
+}
+
 # lab_start_igdd CONF [ARGS...]: start igdd in the gateway, wait until it
-# says it started (5 s at most).
+# says it started (LAB_START_WAIT seconds at most, 5 by default).
 lab_start_igdd() {
 	_conf=$1; shift
 	_from=$(($(cat "$LAB_DIR/igdd.log" 2>/dev/null | wc -l) + 1))
@@ -129,7 +167,7 @@ lab_start_igdd() {
 	ip netns exec "$NS_GW" "$IGDD" -d -f "$_conf" -P "$LAB_DIR/igdd.pid" "$@" \
 		>>"$LAB_DIR/igdd.log" 2>&1 &
 	IGDD_PID=$!
-	for i in $(seq 1 50); do
+	for i in $(seq 1 $((${LAB_START_WAIT:-5} * 10))); do
 		tail -n +"$_from" "$LAB_DIR/igdd.log" 2>/dev/null | grep -q " started" && return 0
 		kill -0 "$IGDD_PID" 2>/dev/null || { wait "$IGDD_PID"; return 1; }
 		sleep 0.1
@@ -145,6 +183,7 @@ lab_stop_igdd() {
 		kill -0 "$IGDD_PID" 2>/dev/null || break
 		sleep 0.1
 	done
+	kill -0 "$IGDD_PID" 2>/dev/null && kill -9 "$IGDD_PID"	# did not stop: fail, never hang
 	wait "$IGDD_PID"; _rc=$?
 	IGDD_PID=
 	return $_rc
@@ -153,7 +192,7 @@ lab_stop_igdd() {
 # lab_listen c1|c2|out tcp|udp PORT TOKEN: a listener in that namespace.
 lab_listen() {
 	case $1 in
-	c1) _ns=$NS_C1 ;; c2) _ns=$NS_C2 ;; out) _ns=$NS_OUT ;; gw) _ns=$NS_GW ;;
+	c1) _ns=$NS_C1 ;; c2) _ns=$NS_C2 ;; c3) _ns=$NS_C3 ;; out) _ns=$NS_OUT ;; gw) _ns=$NS_GW ;;
 	*) echo "lab_listen: no namespace $1" >&2; return 1 ;;
 	esac
 	shift
@@ -179,6 +218,10 @@ reach_from() {
 	_got=$(out "$PROBE" connect -s "$1" "$2" "$GW_WAN" "$3" 1500 2>/dev/null)
 	[ "$_got" = "$4" ]
 }
+
+# ctl ARGS...: igddctl on this lab's control socket (lab_conf's).
+IGDDCTL=${IGDDCTL:-$LAB_TOP/igddctl}
+ctl() { "$IGDDCTL" -s "$LAB_DIR/igdd.sock" "$@"; }
 
 # fwctl ARGS...: the firewall backend driven directly, in the gateway.
 FWCTL=${FWCTL:-$LAB_TOP/build/tools/fwctl}
@@ -276,10 +319,11 @@ lab_lease_view() {
 		END { for (k in m) print k, m[k] }' "$LAB_DIR/igdd.leases" 2>/dev/null | sort
 }
 
-# lab_kernel_view: the mappings in igdd's own nftables maps, same format.
+# lab_kernel_view: the mappings in igdd's own nftables maps, same format
+# (LAB_KV_TABLE=filter LAB_KV_PREFIX=igdd_: integrated into table inet filter).
 lab_kernel_view() {
 	for _m in dnat4 dnat4_rh; do
-		gw nft list map inet igdd "$_m" 2>/dev/null | awk -v rh="$_m" '
+		gw nft list map inet "${LAB_KV_TABLE:-igdd}" "${LAB_KV_PREFIX:-}$_m" 2>/dev/null | awk -v rh="$_m" '
 			/elements = \{/ { on = 1; sub(/.*elements = \{/, "") }
 			on { buf = buf " " $0 } /\}/ && on { on = 0 }
 			END { sub(/\}.*/, "", buf); n = split(buf, el, ",")
@@ -304,4 +348,44 @@ lab_agree() {
 		echo "$_v:"; sed 's/^/  /' "$LAB_DIR/view.$_v"
 	done
 	return 1
+}
+
+# --- Conntrack (data-plane tests) ---
+# lab_conntrack PROTO ORIG REPLY: the gateway's conntrack table holds a
+# flow of PROTO (tcp, udp) whose original tuple has every key=value of ORIG
+# and whose reply tuple every one of REPLY (each "src=A dst=B sport=P
+# dport=Q", any subset), as /proc/net/nf_conntrack shows them (conntrack -L
+# prints the same tuples).  Prints the table when there is none.
+lab_conntrack() {
+	gw cat /proc/net/nf_conntrack >"$LAB_DIR/conntrack" 2>/dev/null
+	awk -v p="$1" -v o="$2" -v r="$3" '
+		function has(tuple, want,   n, w, i) {
+			n = split(want, w, " ")
+			for (i = 1; i <= n; i++)
+				if (index(tuple " ", " " w[i] " ") == 0)
+					return 0
+			return 1
+		}
+		$3 == p {
+			orig = ""; rep = ""; k = 0
+			for (i = 1; i <= NF; i++) {
+				if ($i ~ /^src=/)
+					k++
+				if ($i ~ /^(src|dst|sport|dport)=/)
+					if (k == 1) orig = orig " " $i; else if (k == 2) rep = rep " " $i
+			}
+			if (has(orig, o) && has(rep, r))
+				found = 1
+		}
+		END { exit !found }' "$LAB_DIR/conntrack" && return 0
+	echo "no $1 flow with original ($2), reply ($3) in:"
+	grep " $1 " "$LAB_DIR/conntrack"
+	return 1
+}
+
+# peer_from NS PROTO HOST PORT [SRC[:SPORT]]: connect from namespace NS to a
+# "@peer" listener and print the address:port it saw.
+peer_from() {
+	_ns=$1; shift
+	ip netns exec "$_ns" "$PROBE" connect ${4:+-s "$4"} "$1" "$2" "$3" 1500 2>/dev/null
 }

@@ -228,7 +228,9 @@ lease_file=$D/nobody/igdd.leases
 user=nobody
 EOF2
 check "--check: nobody's directory is fine for user=nobody" "$IGDD" --check -f "$D/nobody.conf"
-check "igdd starts as nobody with a lease file in nobody's directory" lab_start_igdd "$D/nobody.conf"
+# (its pid file too: nobody writes it once ready and removes it at the end)
+check "igdd starts as nobody with a lease file in nobody's directory" \
+	lab_start_igdd "$D/nobody.conf" -P "$D/nobody/igdd.pid"
 check "... the file it made is nobody's, mode 0600" \
 	test "$(stat -c %U:%a "$D/nobody/igdd.leases")" = "nobody:600"
 lab_stop_igdd TERM

@@ -20,16 +20,18 @@ foreign() {	# foreign TABLE: the table without igdd's rules, sets and maps
 		{ print }'
 }
 
-# integration_case NAME TABLE FWD_CHAIN NAT_CHAIN
+# integration_case NAME TABLE FWD_CHAIN NAT_CHAIN POST_CHAIN
 integration_case() {
-	_n=$1 _t=$2 _fc=$3 _nc=$4
-	F="--ext-if wan0 --table $_t --nat-table $_t --forward-chain $_fc --nat-chain $_nc"
+	_n=$1 _t=$2 _fc=$3 _nc=$4 _pc=$5
+	F="--ext-if wan0 --table $_t --nat-table $_t --forward-chain $_fc --nat-chain $_nc --postrouting-chain $_pc"
 	foreign "$_t" >"$LAB_DIR/before.$_n"
 	check_not "$_n: drop policy: tcp 8000 unreachable without mapping" reach tcp 8000 tok-tcp
 	check "$_n: init attaches" fwctl $F init
 	check "$_n: init again (idempotent)" fwctl $F init
-	check "$_n: 2 igdd rules in $_nc" \
-		test "$(gw nft list chain inet "$_t" "$_nc" | grep -c 'comment "igdd"')" = 2
+	check "$_n: 3 igdd rules in $_nc" \
+		test "$(gw nft list chain inet "$_t" "$_nc" | grep -c 'comment "igdd"')" = 3
+	check "$_n: 3 igdd rules in $_pc" \
+		test "$(gw nft list chain inet "$_t" "$_pc" | grep -c 'comment "igdd"')" = 3
 	check "$_n: 2 igdd rules in $_fc" \
 		test "$(gw nft list chain inet "$_t" "$_fc" | grep -c 'comment "igdd"')" = 2
 	check "$_n: check reports 1" fwctl $F check
@@ -83,7 +85,7 @@ table inet filter {
 	}
 }
 NFT
-integration_case miniupnpd filter miniupnpd prerouting_miniupnpd
+integration_case miniupnpd filter miniupnpd prerouting_miniupnpd postrouting_miniupnpd
 
 # A crashed igdd's leftover rules are replaced, not duplicated.
 F="--ext-if wan0 --table filter --nat-table filter --forward-chain miniupnpd --nat-chain prerouting_miniupnpd"
@@ -126,10 +128,19 @@ table inet fw4 {
 	}
 }
 NFT
-integration_case fw4 fw4 upnp_forward upnp_prerouting
+integration_case fw4 fw4 upnp_forward upnp_prerouting upnp_postrouting
 
 F="--ext-if wan0 --table fw4 --nat-table fw4 --forward-chain no_such_chain --nat-chain upnp_prerouting"
 check_not "missing chain: init fails" fwctl $F init
 fwctl $F init 2>"$LAB_DIR/err" >/dev/null
 check "missing chain: the log names it" grep -q "chain inet fw4 no_such_chain not found" "$LAB_DIR/err"
+F="--ext-if wan0 --table fw4 --nat-table fw4 --forward-chain upnp_forward --nat-chain upnp_prerouting --postrouting-chain no_post"
+check "no postrouting chain: init still attaches" fwctl $F init
+fwctl $F init 2>"$LAB_DIR/err" >/dev/null
+check "no postrouting chain: hairpin and preservation are off, said" \
+	grep -q "no_post not found.*hairpin and preserve_mapped_ports are off" "$LAB_DIR/err"
+check "no postrouting chain: 2 igdd rules in upnp_prerouting (no hairpin)" \
+	test "$(gw nft list chain inet fw4 upnp_prerouting | grep -c 'comment "igdd"')" = 2
+check "no postrouting chain: check reports 1" fwctl $F check
+fwctl $F shutdown
 lab_finish

@@ -14,10 +14,14 @@ out ip addr add "$OUT2/24" dev eth0
 
 check "init creates table inet igdd" fwctl $F init
 check "init twice is idempotent" fwctl $F init
-check "exactly 2 rules in prerouting after two inits" \
-	test "$(gw nft -a list chain inet igdd prerouting | grep -c 'comment "igdd"')" = 2
+check "exactly 3 rules in prerouting after two inits (dnat, restricted, hairpin)" \
+	test "$(gw nft -a list chain inet igdd prerouting | grep -c 'comment "igdd"')" = 3
 check "exactly 2 rules in forward after two inits" \
 	test "$(gw nft -a list chain inet igdd forward | grep -c 'comment "igdd"')" = 2
+check "exactly 3 rules in postrouting after two inits (hairpin masquerade, tcp and udp SNAT)" \
+	test "$(gw nft -a list chain inet igdd postrouting | grep -c 'comment "igdd"')" = 3
+gw nft list ruleset >"$LAB_DIR/saved.nft"
+check "a saved ruleset loads again (nft -c -f)" gw nft -c -f "$LAB_DIR/saved.nft"
 check "check reports the objects present" fwctl $F check
 
 lab_listen c1 tcp 9000 tok-tcp
@@ -27,6 +31,11 @@ check_not "no mapping: tcp 8000 unreachable" reach tcp 8000 tok-tcp
 check "add tcp 8000 -> c1:9000" fwctl $F --lease 600 add tcp 8000 "$C1" 9000
 check "add udp 8001 -> c1:9001" fwctl $F add udp 8001 "$C1" 9001
 check "tcp 8000 reaches c1 from outside" reach tcp 8000 tok-tcp
+check "the set of external addresses holds the WAN address" \
+	sh -c "ip netns exec $NS_GW nft list set inet igdd ext4 | grep -q '$GW_WAN'"
+out ip route add "$GW_LAN/32" via "$GW_WAN"
+check_not "tcp 8000 to the gateway's LAN address is not translated" \
+	sh -c "ip netns exec $NS_OUT $PROBE connect tcp $GW_LAN 8000 1000 | grep -q tok-tcp"
 check "udp 8001 reaches c1 from outside" reach udp 8001 tok-udp
 check "the tcp element carries a timeout (lease + grace)" \
 	sh -c "ip netns exec $NS_GW nft list map inet igdd dnat4 | grep -Eq 'tcp . 8000 .*timeout (10m5|11m )'"
@@ -69,6 +78,13 @@ check "fwd4 holds exactly 2 elements" test "$(nelems fwd4)" = 2
 check "installed tcp 8000 carries traffic" reach tcp 8000 tok-tcp
 check "installed udp 8001 carries traffic" reach udp 8001 tok-udp
 check "installed restricted tcp 8002 carries traffic from $OUT2" reach_from "$OUT2" tcp 8002 tok-rh
+check "verify: the sets hold what the 3 mappings make" \
+	sh -c "ip netns exec $NS_GW '$FWCTL' $F verify <'$LAB_DIR/small'"
+gw nft delete element inet igdd fwd4 "{ $C1 . udp . 9001 }"
+check_not "verify: a forward element deleted behind the backend's back is seen" \
+	sh -c "ip netns exec $NS_GW '$FWCTL' $F verify <'$LAB_DIR/small'"
+check "install_all puts it back" sh -c "ip netns exec $NS_GW '$FWCTL' $F install <'$LAB_DIR/small'"
+check "verify agrees again" sh -c "ip netns exec $NS_GW '$FWCTL' $F verify <'$LAB_DIR/small'"
 
 gw nft flush ruleset
 check_not "check reports 0 after nft flush ruleset" fwctl $F check

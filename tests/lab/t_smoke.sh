@@ -22,6 +22,7 @@ clean_ruleset_interval=600
 uuid=3d3cec3a-8cf0-11e0-98ee-001a6bd2d07b
 serial=12345678
 model_number=1
+control_socket=$LAB_DIR/igdd.sock
 allow 1024-65535 10.0.0.0/24 1024-65535
 allow 1024-65535 10.0.1.0/24 1024-65535
 deny 0-65535 0.0.0.0/0 0-65535
@@ -53,10 +54,15 @@ check "pidfile removed on stop" test ! -e "$LAB_DIR/igdd.pid"
 # With user=nobody it runs as nobody, still with CAP_NET_ADMIN only.
 sed '/^uuid=/d' "$LAB_DIR/cgn.conf" >"$LAB_DIR/user.conf"
 echo "user=nobody" >>"$LAB_DIR/user.conf"
-check "igdd starts with user=nobody" lab_start_igdd "$LAB_DIR/user.conf"
+# The pid file's directory is made for nobody, who writes and removes the
+# file after dropping root (the lab directory must let it through).
+chmod 755 "$LAB_DIR"
+check "igdd starts with user=nobody" lab_start_igdd "$LAB_DIR/user.conf" -P "$LAB_DIR/run/igdd.pid"
+check "... its pid file written" test -s "$LAB_DIR/run/igdd.pid"
 check "it runs as nobody" test "$(awk '/^Uid/ {print $2 $3 $4}' "/proc/$IGDD_PID/status")" = 655346553465534
 check "as nobody it keeps CAP_NET_ADMIN only" test "$(capeff)" = 0000000000001000
 check "it stops on SIGTERM" lab_stop_igdd TERM
+check "... and removes its pid file as nobody" test ! -e "$LAB_DIR/run/igdd.pid"
 printf 'user=no-such-user-here\n' >>"$LAB_DIR/user.conf"
 check_not "an unknown user stops start-up" lab_start_igdd "$LAB_DIR/user.conf"
 check "the reason is logged" grep -q "no-such-user-here does not exist" "$LAB_DIR/igdd.log"

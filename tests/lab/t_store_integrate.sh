@@ -16,13 +16,7 @@ LEASES=$LAB_DIR/igdd.leases
 	lease_line TCP 8010 "$C1" 9010 3600
 	lease_line TCP 8011 "$C1" 9010 4	# same internal side as 8010, short lease
 } >"$LEASES"
-lab_conf "$LAB_DIR/igdd.conf" <<CONF
-upnp_table_name=filter
-upnp_nat_table_name=filter
-upnp_forward_chain=miniupnpd
-upnp_nat_chain=prerouting_miniupnpd
-upnp_nat_postrouting_chain=postrouting_miniupnpd
-CONF
+lab_integrate_conf | lab_conf "$LAB_DIR/igdd.conf"
 lab_listen c1 tcp 9000 t9000
 lab_listen c1 udp 9001 u9001
 lab_listen c1 tcp 9010 t9010

@@ -1,16 +1,20 @@
 /* probe.c - the traffic proof of the lab tests.
  *
  *   probe listen tcp|udp PORT TOKEN [SECONDS]   answer TOKEN to every TCP
- *        connection / UDP datagram on PORT, for at most SECONDS (default 60)
- *   probe connect [-s SRC] tcp|udp HOST PORT [MS]  connect (TCP) or send
- *        (UDP), from source address SRC if given, print what came back,
- *        exit 0 if anything did within MS (default 2000)
+ *        connection / UDP datagram on PORT, for at most SECONDS (default 60);
+ *        a UDP answer leaves from the address the datagram was sent to.
+ *        TOKEN "@peer" answers the peer's "ADDRESS:PORT" as this host sees
+ *        it (what a NAT made of the source).
+ *   probe connect [-s SRC[:PORT]] tcp|udp HOST PORT [MS]  connect (TCP) or
+ *        send (UDP), from source address (and port) SRC if given, print what
+ *        came back, exit 0 if anything did within MS (default 2000)
  *
  * Bounded in time on both sides, so a test can never hang on it. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,8 +27,54 @@ static int
 usage(void)
 {
 	fprintf(stderr, "usage: probe listen tcp|udp PORT TOKEN [SECONDS]\n"
-			"       probe connect [-s SRC] tcp|udp HOST PORT [MS]\n");
+			"       probe connect [-s SRC[:PORT]] tcp|udp HOST PORT [MS]\n");
 	return 2;
+}
+
+/* The answer to a peer: the token, or the peer's address:port for "@peer". */
+static const char *
+answer(const char *token, const struct sockaddr_in *from, char *buf, size_t size)
+{
+	char a[INET_ADDRSTRLEN];
+
+	if (strcmp(token, "@peer") != 0)
+		return token;
+	inet_ntop(AF_INET, &from->sin_addr, a, sizeof(a));
+	snprintf(buf, size, "%s:%u", a, ntohs(from->sin_port));
+	return buf;
+}
+
+/* One datagram in, the answer out from the address it was sent to (a host
+ * with several addresses would otherwise answer from its primary one). */
+static void
+udp_echo(int s, const char *token)
+{
+	char buf[512], ans[64], cbuf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+	struct sockaddr_in from;
+	struct iovec iov = { buf, sizeof(buf) };
+	struct msghdr mh = { &from, sizeof(from), &iov, 1, cbuf, sizeof(cbuf), 0 };
+	struct in_pktinfo *pi = NULL;
+	struct cmsghdr *c;
+	const char *t;
+
+	if (recvmsg(s, &mh, 0) < 0)
+		return;
+	for (c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c))
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO)
+			pi = (struct in_pktinfo *)(void *)CMSG_DATA(c);
+	if (pi != NULL) {
+		pi->ipi_spec_dst = pi->ipi_addr;
+		pi->ipi_ifindex = 0;
+	}
+	t = answer(token, &from, ans, sizeof(ans));
+	iov.iov_base = (void *)(uintptr_t)t;
+	iov.iov_len = strlen(t);
+	mh.msg_namelen = sizeof(from);
+	if (pi == NULL) {
+		mh.msg_control = NULL;
+		mh.msg_controllen = 0;
+	}
+	sendmsg(s, &mh, 0);
 }
 
 static int
@@ -36,6 +86,7 @@ do_listen(int tcp, uint16_t port, const char *token, uint32_t seconds)
 
 	s = socket(AF_INET, tcp ? SOCK_STREAM : SOCK_DGRAM, 0);
 	if (s < 0 || setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    (!tcp && setsockopt(s, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) < 0) ||
 	    bind(s, (struct sockaddr *)&sin, sizeof(sin)) < 0 || (tcp && listen(s, 64) < 0)) {
 		perror("probe listen");
 		return 1;
@@ -46,7 +97,8 @@ do_listen(int tcp, uint16_t port, const char *token, uint32_t seconds)
 		struct pollfd p = { .fd = s, .events = POLLIN };
 		struct sockaddr_in from;
 		socklen_t fl = sizeof(from);
-		char buf[512];
+		char ans[64];
+		const char *t;
 
 		if (poll(&p, 1, 200) <= 0)
 			continue;
@@ -54,13 +106,12 @@ do_listen(int tcp, uint16_t port, const char *token, uint32_t seconds)
 			int c = accept(s, (struct sockaddr *)&from, &fl);
 			if (c < 0)
 				continue;
-			if (write(c, token, strlen(token)) < 0)
+			t = answer(token, &from, ans, sizeof(ans));
+			if (write(c, t, strlen(t)) < 0)
 				perror("write");
 			close(c);
 		} else {
-			ssize_t n = recvfrom(s, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
-			if (n >= 0)
-				sendto(s, token, strlen(token), 0, (struct sockaddr *)&from, fl);
+			udp_echo(s, token);
 		}
 	}
 	close(s);
@@ -72,17 +123,32 @@ do_connect(int tcp, const char *src, const char *host, uint16_t port, uint32_t m
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
 	struct sockaddr_in ssin = { .sin_family = AF_INET };
+	char buf[512], saddr[INET_ADDRSTRLEN + 8], *colon;
 	struct pollfd p;
-	char buf[512];
+	uint16_t sport = 0;
 	ssize_t n;
-	int s;
+	int s, one = 1;
 
+	if (src != NULL) {
+		if (strlen(src) >= sizeof(saddr))
+			return usage();
+		memcpy(saddr, src, strlen(src) + 1);
+		if ((colon = strchr(saddr, ':')) != NULL) {
+			*colon = '\0';
+			if (parse_u16(colon + 1, 1, 65535, &sport) < 0)
+				return usage();
+			ssin.sin_port = htons(sport);
+		}
+	}
 	if (inet_pton(AF_INET, host, &sin.sin_addr) != 1 ||
-	    (src != NULL && inet_pton(AF_INET, src, &ssin.sin_addr) != 1))
+	    (src != NULL && inet_pton(AF_INET, saddr, &ssin.sin_addr) != 1))
 		return usage();
 	s = socket(AF_INET, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK, 0);
 	if (s < 0)
 		return 1;
+	/* a source port may be shared with a listener of the same host */
+	if (sport != 0)
+		setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (src != NULL && bind(s, (struct sockaddr *)&ssin, sizeof(ssin)) < 0) {
 		perror("probe bind");
 		return 1;

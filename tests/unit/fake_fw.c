@@ -52,12 +52,13 @@ find(const struct fake_fw *f, const struct mapping *m)
 }
 
 static int
-fake_add(struct fw *fw, const struct mapping *m)
+fake_add(struct fw *fw, const struct mapping *m, const struct fw_share *sh)
 {
 	struct fake_fw *f = F(fw);
 	int i;
 
 	f->n_add++;
+	f->last_add_snat_shared = sh != NULL && sh->snat;
 	note(f, 'a', m);
 	if (f->fail_add > 0 || (f->refuse_eport != 0 && m->eport == f->refuse_eport)) {
 		if (f->fail_add > 0)
@@ -83,13 +84,14 @@ fake_add(struct fw *fw, const struct mapping *m)
 }
 
 static int
-fake_del(struct fw *fw, const struct mapping *m, bool keep_forward)
+fake_del(struct fw *fw, const struct mapping *m, const struct fw_share *sh)
 {
 	struct fake_fw *f = F(fw);
 	int i;
 
 	f->n_del++;
-	f->last_keep_forward = keep_forward;
+	f->last_keep_forward = sh != NULL && sh->forward;
+	f->last_snat_heir = sh != NULL && sh->snat_heir != NULL ? sh->snat_heir->eport : 0;
 	note(f, 'd', m);
 	if (f->fail_del > 0) {
 		f->fail_del--;
@@ -142,16 +144,20 @@ fake_install_all(struct fw *fw, const struct mapping *const *ms, size_t n)
 }
 
 static int
-fake_counters(struct fw *fw, const struct mapping *m, uint64_t *packets)
+fake_counters(struct fw *fw, const struct mapping *const *ms, size_t n, struct fw_counter *out)
 {
 	struct fake_fw *f = F(fw);
-	size_t i;
+	size_t i, k;
 
 	f->n_counters++;
-	*packets = 0;
-	for (i = 0; i < f->n_pk; i++)
-		if (f->pk[i].proto == m->proto && f->pk[i].eport == m->eport)
-			*packets = f->pk[i].packets;
+	for (k = 0; k < n; k++) {
+		out[k].packets = out[k].bytes = 0;
+		for (i = 0; i < f->n_pk; i++)
+			if (f->pk[i].proto == ms[k]->proto && f->pk[i].eport == ms[k]->eport) {
+				out[k].packets = f->pk[i].packets;
+				out[k].bytes = f->pk[i].packets * 100;
+			}
+	}
 	return 0;
 }
 
@@ -264,7 +270,7 @@ fake_add_many(struct fw *fw, const struct mapping *const *ms, size_t n)
 
 	f->n_add_many++;
 	for (i = 0; i < n; i++)
-		if (fake_add(fw, ms[i]) < 0)
+		if (fake_add(fw, ms[i], NULL) < 0)
 			return -1;
 	return 0;
 }

@@ -26,6 +26,8 @@ struct fake_fw {
 						 * add fails, install_all of it fails whole */
 	size_t last_install_n;
 	bool last_keep_forward;			/* of the last del */
+	uint16_t last_snat_heir;		/* of the last del: the heir's eport, 0 = none */
+	bool last_add_snat_shared;		/* of the last add */
 	char log[2048];				/* "a TCP 80>81;d ...;" */
 	struct { uint8_t proto; uint16_t eport; uint64_t packets; } pk[64];
 	size_t n_pk;

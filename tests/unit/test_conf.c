@@ -137,6 +137,8 @@ static const struct key_case key_cases[] = {
 	{ "bitrate_up", "4294967295", "4294967296", false },
 	{ "clean_ruleset_interval", "600", "604801", false },
 	{ "clean_ruleset_threshold", "10", "-1", false },
+	{ "control_group", "igdd", "-wheel", false },
+	{ "control_socket", "/run/igdd/other.sock", "run/igdd.sock", false },
 	{ "enable_natpmp", "yes", "maybe", false },
 	{ "enable_pcp_pmp", "yes", "2", false },
 	{ "enable_upnp", "no", "nope", false },
@@ -150,6 +152,7 @@ static const struct key_case key_cases[] = {
 	{ "external_script_path", "/usr/bin/x", NULL, true },
 	{ "force_igd_desc_v1", "yes", "v1", false },
 	{ "friendly_name", "My Router", NULL, false },
+	{ "hairpin", "no", "both", false },
 	{ "http_body_max", "65536", "1023", false },
 	{ "http_header_max", "4096", "65537", false },
 	{ "http_idle_timeout", "30", "0", false },
@@ -178,6 +181,7 @@ static const struct key_case key_cases[] = {
 	{ "pcp_allow_thirdparty", "yes", "perhaps", false },
 	{ "port", "8080", "80000", false },
 	{ "presentation_url", "http://192.168.0.1/", "http://x y/", false },
+	{ "preserve_mapped_ports", "no", "udp", false },
 	{ "queue", "q1", NULL, true },
 	{ "quickrules", "no", NULL, true },
 	{ "seccomp", "no", "maybe", false },
@@ -781,6 +785,17 @@ TEST(conf_cli_flags_and_values)
 		CHECK_STR(cfg.ext_stun_host, "stun.example.org");
 		CHECK_EQ(cfg.ext_stun_port, 19302);
 		CHECK_STR(cfg.pidfile, IGDD_DEFAULT_PIDFILE);	/* daemon default */
+		CHECK(!cfg.log_syslog);
+		conf_free(&cfg);
+	}
+	{
+		/* in the foreground under procd: syslog, and no pid file */
+		char *a3[] = { "igdd", "-d", "--syslog", NULL };
+		conf_defaults(&cfg);
+		CHECK_EQ(run_args(&cfg, "", 3, a3, &out), CLI_OK);
+		free(out);
+		CHECK(cfg.foreground && cfg.log_syslog);
+		CHECK_STR(cfg.pidfile, "");
 		conf_free(&cfg);
 	}
 }
@@ -1094,6 +1109,42 @@ TEST(conf_diff_live_and_restart)
 	CHECK(saw_port);
 	CHECK(saw_rules);
 	CHECK_EQ(diff_of(a, b, ch, 1), 4);	/* the count, past max */
+}
+
+/* Reload keeps a key that needs a restart at its old value, with what
+ * goes with it. */
+TEST(conf_keep_restores_key_and_companions)
+{
+	static const char *const a[] = { "listening_ip=lan0", "ext_ip=198.51.100.7", "port=5000",
+					  "upnp_table_name=fw4", NULL };
+	static const char *const b[] = { "listening_ip=lan0 lan1", "http_port=5001",
+					  "notify_interval=60", NULL };
+	struct config ca, cb;
+	char msg[256];
+	size_t i;
+
+	conf_defaults(&ca);
+	conf_defaults(&cb);
+	for (i = 0; a[i] != NULL; i++)
+		CHECK_EQ(conf_parse_line(&ca, a[i], msg, sizeof(msg)), 0);
+	for (i = 0; b[i] != NULL; i++)
+		CHECK_EQ(conf_parse_line(&cb, b[i], msg, sizeof(msg)), 0);
+	CHECK_EQ(conf_keep(&cb, &ca, "listening_ip"), 0);
+	CHECK_EQ(cb.n_listen, 1);
+	CHECK_STR(cb.listen[0].ifname, "lan0");
+	CHECK_EQ(conf_keep(&cb, &ca, "ext_ip"), 0);
+	CHECK(cb.has_ext_ip);
+	CHECK_EQ(conf_keep(&cb, &ca, "http_port"), 0);
+	CHECK_EQ(cb.http_port, 5000);
+	CHECK(!cb.fw_integrate);
+	CHECK_EQ(conf_keep(&cb, &ca, "upnp_table_name"), 0);
+	CHECK(cb.fw_integrate);
+	CHECK_STR(cb.upnp_table_name, "fw4");
+	CHECK_EQ(cb.notify_interval, 60);	/* untouched */
+	CHECK_EQ(conf_keep(&cb, &ca, "no_such_key"), -1);
+	CHECK_EQ(conf_keep(&cb, &ca, "allow/deny"), -1);
+	conf_free(&ca);
+	conf_free(&cb);
 }
 
 /* What OpenWrt's miniupnpd.init writes: rules ending with "# comment"

@@ -369,22 +369,39 @@ TEST(lease_compaction)
 TEST(lease_restore_install_failure)
 {
 	struct fake_env *e = fake_env_new(true);
+	static const char rec[] =
+		"+ TCP 100 :: 192.168.1.10 100 0 1 UPNP 192.168.1.10 000000000000000000000000 1 ok\n"
+		"+ TCP 101 :: 192.168.1.10 101 0 1 UPNP 192.168.1.10 000000000000000000000000 1 ok\n";
 
-	write_file(e->ctx.cfg.lease_file,
-		   "+ TCP 100 :: 192.168.1.10 100 0 1 UPNP 192.168.1.10 000000000000000000000000 1 ok\n");
+	/* the kernel refuses the one transaction: one by one, all taken */
+	write_file(e->ctx.cfg.lease_file, rec);
 	fake_env_start(e);
-	/* the kernel refuses everything: nothing restored... */
+	e->fw.fail_install = 1;
+	CHECK_EQ(store_restore(e->s), 2);
+	CHECK_EQ(e->fw.n_kernel, 2);
+
+	/* ... and refuses one of them: that one is dropped, from the lease
+	 * file too, so that store, file and kernel agree */
+	fake_env_restart(e);
+	e->fw.fail_install = 1;
+	e->fw.fail_add = 1;
+	CHECK_EQ(store_restore(e->s), 1);
+	CHECK_EQ(e->fw.n_kernel, 1);
+	fake_env_restart(e);
+	CHECK_EQ(store_restore(e->s), 1);
+
+	/* not even an empty install: nothing restored, the file keeps it */
+	fake_env_restart(e);
 	e->fw.fail_install = 2;
 	CHECK_EQ(store_restore(e->s), -1);
 	CHECK_EQ(store_count(e->s), 0);
-	/* ...and the file keeps the lease for the next start */
 	fake_env_restart(e);
 	CHECK_EQ(store_restore(e->s), 1);
 	/* the one transaction fails once: one by one then */
 	fake_env_restart(e);
 	e->fw.fail_install = 1;
 	CHECK_EQ(store_restore(e->s), 1);
-	CHECK(fake_fw_has(&e->fw, TCP, 100, 100));
+	CHECK(fake_fw_has(&e->fw, TCP, 101, 101));
 	fake_env_free(e);
 }
 

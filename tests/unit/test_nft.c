@@ -66,6 +66,16 @@ mk_layout(struct nft_layout *l, bool integrate, bool timeouts)
 	CHECK_EQ(nft_layout_init(l, &cfg, timeouts), 0);
 }
 
+static void
+mk_lan(struct nft_layout *l, const char *name, const char *addr, unsigned bits)
+{
+	struct fw_lan *lan = &l->lan[l->n_lan++];
+
+	str_copy(lan->name, sizeof(lan->name), name);
+	inet_pton(AF_INET, addr, &lan->addr);
+	lan->mask.s_addr = htonl(~0u << (32 - bits));
+}
+
 /* A batch flattened into one buffer, for walking it. */
 struct flat {
 	uint8_t *buf;
@@ -173,6 +183,7 @@ out:
 
 TEST(nft_elem_keys_padding_and_order)
 {
+	struct nft_layout l;
 	struct mapping m;
 	uint8_t key[NFT_KEY_MAX], data[NFT_KEY_MAX];
 	static const uint8_t dnat4[] = { 6, 0, 0, 0, 0x1f, 0x40, 0, 0 };
@@ -181,36 +192,62 @@ TEST(nft_elem_keys_padding_and_order)
 	static const uint8_t dnat4_rh[] = { 198, 51, 100, 3, 17, 0, 0, 0, 0x1f, 0x41, 0, 0 };
 	static const uint8_t fwd4_rh[] = { 198, 51, 100, 3, 192, 168, 77, 11, 17, 0, 0, 0,
 					   0x23, 0x29, 0, 0 };
+	static const uint8_t hair4[] = { 'l', 'a', 'n', '0', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+					 6, 0, 0, 0, 0x1f, 0x40, 0, 0 };
+	static const uint8_t snat_data[] = { 0x1f, 0x40 };
 	enum nft_set_id d, f;
 
+	mk_layout(&l, false, false);
+	mk_lan(&l, "lan0", "192.168.77.1", 24);
 	mk_mapping(&m, IPPROTO_TCP, 8000, "192.168.77.10", 9000, NULL);
-	CHECK_EQ(nft_elem_key(NFT_SET_DNAT4, &m, key), sizeof(dnat4));
+	CHECK_EQ(nft_elem_key(&l, NFT_SET_DNAT4, &m, key), sizeof(dnat4));
 	CHECK(memcmp(key, dnat4, sizeof(dnat4)) == 0);
-	CHECK_EQ(nft_elem_key(NFT_SET_FWD4, &m, key), sizeof(fwd4));
+	CHECK_EQ(nft_elem_key(&l, NFT_SET_FWD4, &m, key), sizeof(fwd4));
 	CHECK(memcmp(key, fwd4, sizeof(fwd4)) == 0);
-	CHECK_EQ(nft_elem_data(&m, data), sizeof(data4));
+	CHECK_EQ(nft_elem_data(NFT_SET_DNAT4, &m, data), sizeof(data4));
 	CHECK(memcmp(data, data4, sizeof(data4)) == 0);
+	/* hairpin: keyed by the client's LAN interface; snat: by the
+	 * internal side, the data the external port alone */
+	CHECK_EQ(nft_elem_key(&l, NFT_SET_HAIR4, &m, key), sizeof(hair4));
+	CHECK(memcmp(key, hair4, sizeof(hair4)) == 0);
+	CHECK_EQ(nft_elem_data(NFT_SET_HAIR4, &m, data), sizeof(data4));
+	CHECK_EQ(nft_elem_key(&l, NFT_SET_SNAT4, &m, key), sizeof(fwd4));
+	CHECK(memcmp(key, fwd4, sizeof(fwd4)) == 0);
+	CHECK_EQ(nft_elem_data(NFT_SET_SNAT4, &m, data), sizeof(snat_data));
+	CHECK(memcmp(data, snat_data, sizeof(snat_data)) == 0);
 	/* An unrestricted mapping does not belong in the _rh sets. */
-	CHECK_EQ(nft_elem_key(NFT_SET_DNAT4_RH, &m, key), 0);
-	CHECK_EQ(nft_elem_key(NFT_SET_FWD4_RH, &m, key), 0);
+	CHECK_EQ(nft_elem_key(&l, NFT_SET_DNAT4_RH, &m, key), 0);
+	CHECK_EQ(nft_elem_key(&l, NFT_SET_FWD4_RH, &m, key), 0);
 	nft_mapping_sets(&m, &d, &f);
 	CHECK_EQ(d, NFT_SET_DNAT4);
 	CHECK_EQ(f, NFT_SET_FWD4);
+	/* a client on no served LAN has no hairpin element; hairpin and
+	 * preservation off, no elements in their maps */
+	mk_mapping(&m, IPPROTO_TCP, 8000, "10.1.2.3", 9000, NULL);
+	CHECK_EQ(nft_elem_key(&l, NFT_SET_HAIR4, &m, key), 0);
+	l.hairpin = l.preserve = false;
+	mk_mapping(&m, IPPROTO_TCP, 8000, "192.168.77.10", 9000, NULL);
+	CHECK_EQ(nft_elem_key(&l, NFT_SET_HAIR4, &m, key), 0);
+	CHECK_EQ(nft_elem_key(&l, NFT_SET_SNAT4, &m, key), 0);
+	l.hairpin = l.preserve = true;
 
 	mk_mapping(&m, IPPROTO_UDP, 8001, "192.168.77.11", 9001, "198.51.100.3");
-	CHECK_EQ(nft_elem_key(NFT_SET_DNAT4_RH, &m, key), sizeof(dnat4_rh));
+	CHECK_EQ(nft_elem_key(&l, NFT_SET_DNAT4_RH, &m, key), sizeof(dnat4_rh));
 	CHECK(memcmp(key, dnat4_rh, sizeof(dnat4_rh)) == 0);
-	CHECK_EQ(nft_elem_key(NFT_SET_FWD4_RH, &m, key), sizeof(fwd4_rh));
+	CHECK_EQ(nft_elem_key(&l, NFT_SET_FWD4_RH, &m, key), sizeof(fwd4_rh));
 	CHECK(memcmp(key, fwd4_rh, sizeof(fwd4_rh)) == 0);
-	CHECK_EQ(nft_elem_key(NFT_SET_DNAT4, &m, key), 0);
+	CHECK_EQ(nft_elem_key(&l, NFT_SET_DNAT4, &m, key), 0);
+	/* a restricted mapping admits no LAN host: no hairpin; preserved */
+	CHECK_EQ(nft_elem_key(&l, NFT_SET_HAIR4, &m, key), 0);
+	CHECK_EQ(nft_elem_key(&l, NFT_SET_SNAT4, &m, key), 12);
 	nft_mapping_sets(&m, &d, &f);
 	CHECK_EQ(d, NFT_SET_DNAT4_RH);
 	CHECK_EQ(f, NFT_SET_FWD4_RH);
 
 	/* IPv6 internal addresses have no v4 set (dnat6/fwd6 later). */
 	mk_mapping(&m, IPPROTO_TCP, 8000, "2001:db8::1", 9000, NULL);
-	CHECK_EQ(nft_elem_key(NFT_SET_DNAT4, &m, key), 0);
-	CHECK_EQ(nft_elem_data(&m, data), 0);
+	CHECK_EQ(nft_elem_key(&l, NFT_SET_DNAT4, &m, key), 0);
+	CHECK_EQ(nft_elem_data(NFT_SET_DNAT4, &m, data), 0);
 }
 
 TEST(nft_add_batch_framing_and_roundtrip)
@@ -272,6 +309,50 @@ TEST(nft_add_batch_framing_and_roundtrip)
 	CHECK(!p.has_data);
 	CHECK_EQ(p.key[4], IPPROTO_TCP);
 	CHECK_EQ(p.key[8], 9000 >> 8);
+	free(f.buf);
+	nft_batch_free(&bt);
+}
+
+/* The hairpin and SNAT elements of a mapping: a 24-byte key naming the
+ * LAN and a lease timeout; a 12-byte key and the 2-byte external port,
+ * no timeout (the element serves every mapping of the internal side). */
+TEST(nft_hairpin_and_snat_elements)
+{
+	struct nft_layout l;
+	struct nft_batch bt;
+	struct mapping m;
+	const struct mapping *one[1] = { &m };
+	struct parsed p;
+	struct flat f;
+	uint64_t now = 1000000;
+
+	mk_layout(&l, false, true);
+	mk_lan(&l, "lan0", "192.168.77.1", 24);
+	mk_mapping(&m, IPPROTO_UDP, 6000, "192.168.77.10", 5000, NULL);
+	m.expires = now + 30000;
+	CHECK_EQ(nft_batch_start(&bt, 1), 0);
+	CHECK_EQ(nft_msg_elems(&bt, &l, NFT_SET_HAIR4, NFT_MSG_NEWSETELEM, one, 1, now), 0);
+	CHECK_EQ(nft_msg_elems(&bt, &l, NFT_SET_SNAT4, NFT_MSG_NEWSETELEM, one, 1, now), 0);
+	nft_batch_finish(&bt);
+	flatten(&bt, &f);
+	CHECK_EQ(parse_elems(nth_msg(&f, 1), &p), 0);
+	CHECK_STR(p.set, "hair4");
+	CHECK_EQ(p.keylen, 24);
+	CHECK(memcmp(p.key, "lan0", 5) == 0);
+	CHECK_EQ(p.key[16], IPPROTO_UDP);
+	CHECK_EQ(p.key[20], 6000 >> 8);
+	CHECK_EQ(p.datalen, 8);
+	CHECK_EQ(p.data[3], 10);
+	CHECK_EQ(p.timeout, 30000 + NFT_GRACE_MS);
+	CHECK_EQ(parse_elems(nth_msg(&f, 2), &p), 0);
+	CHECK_STR(p.set, "snat4");
+	CHECK_EQ(p.keylen, 12);
+	CHECK_EQ(p.key[3], 10);
+	CHECK_EQ(p.key[8], 5000 >> 8);
+	CHECK_EQ(p.datalen, 2);
+	CHECK_EQ(p.data[0], 6000 >> 8);
+	CHECK_EQ(p.data[1], 6000 & 0xff);
+	CHECK_EQ(p.timeout, 0);
 	free(f.buf);
 	nft_batch_free(&bt);
 }
@@ -421,8 +502,9 @@ TEST(nft_install_many_one_transaction)
 }
 
 struct rule_seen {
-	int lookups, nats, immediates, cts;
-	char set[CFG_NAME_MAX];
+	int lookups, nats, immediates, cts, masqs;
+	char set[CFG_NAME_MAX];		/* the last lookup's */
+	char first_set[CFG_NAME_MAX];	/* the first lookup's */
 };
 
 static int
@@ -432,10 +514,14 @@ expr_cb(struct nftnl_expr *e, void *data)
 	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
 
 	if (strcmp(name, "lookup") == 0) {
-		rs->lookups++;
+		if (rs->lookups++ == 0)
+			str_copy(rs->first_set, sizeof(rs->first_set),
+				 nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET));
 		str_copy(rs->set, sizeof(rs->set), nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET));
 	} else if (strcmp(name, "nat") == 0) {
 		rs->nats++;
+	} else if (strcmp(name, "masq") == 0) {
+		rs->masqs++;
 	} else if (strcmp(name, "immediate") == 0) {
 		rs->immediates++;
 	} else if (strcmp(name, "ct") == 0) {
@@ -446,12 +532,23 @@ expr_cb(struct nftnl_expr *e, void *data)
 
 TEST(nft_rules_tagged_and_shaped)
 {
+	static const struct {
+		const char *chain, *first_set, *last_set;
+		int lookups, nats, masqs, accepts;
+	} want[NFT_RULE_COUNT] = {
+		[NFT_RULE_DNAT4_RH] = { "prerouting_miniupnpd", "igdd_ext4", "igdd_dnat4_rh", 2, 1, 0, 0 },
+		[NFT_RULE_DNAT4] = { "prerouting_miniupnpd", "igdd_ext4", "igdd_dnat4", 2, 1, 0, 0 },
+		[NFT_RULE_HAIR4] = { "prerouting_miniupnpd", "igdd_ext4", "igdd_hair4", 2, 1, 0, 0 },
+		[NFT_RULE_FWD4_RH] = { "miniupnpd", "igdd_fwd4_rh", "igdd_fwd4_rh", 1, 0, 0, 1 },
+		[NFT_RULE_FWD4] = { "miniupnpd", "igdd_fwd4", "igdd_fwd4", 1, 0, 0, 1 },
+		[NFT_RULE_MASQ4] = { "postrouting_miniupnpd", "igdd_ext4", "igdd_ext4", 1, 0, 1, 0 },
+		[NFT_RULE_SNAT4_TCP] = { "postrouting_miniupnpd", "igdd_snat4", "igdd_snat4", 1, 0, 1, 0 },
+		[NFT_RULE_SNAT4_UDP] = { "postrouting_miniupnpd", "igdd_snat4", "igdd_snat4", 1, 0, 1, 0 },
+	};
 	struct nft_layout l;
 	struct nft_batch bt;
 	struct flat f;
 	int i;
-	static const char *const sets[] = { "igdd_dnat4_rh", "igdd_dnat4", "igdd_fwd4_rh",
-					    "igdd_fwd4" };
 
 	mk_layout(&l, true, false);
 	CHECK_EQ(nft_batch_start(&bt, 1), 0);
@@ -474,16 +571,26 @@ TEST(nft_rules_tagged_and_shaped)
 		CHECK_EQ(nftnl_rule_nlmsg_parse(nlh, r), 0);
 		ud = nftnl_rule_get_data(r, NFTNL_RULE_USERDATA, &len);
 		CHECK(nft_udata_is_tagged(ud, len));
-		CHECK_STR(nftnl_rule_get_str(r, NFTNL_RULE_CHAIN),
-			  i < 2 ? "prerouting_miniupnpd" : "miniupnpd");
+		CHECK_STR(nftnl_rule_get_str(r, NFTNL_RULE_CHAIN), want[i].chain);
 		nftnl_expr_foreach(r, expr_cb, &rs);
-		CHECK_EQ(rs.lookups, 1);
-		CHECK_STR(rs.set, sets[i]);
-		CHECK_EQ(rs.nats, i < 2 ? 1 : 0);
-		CHECK_EQ(rs.immediates, i < 2 ? 0 : 1);
-		CHECK_EQ(rs.cts, i < 2 ? 0 : 1);	/* ct status dnat */
+		/* nat rules: the destination is an external address first */
+		CHECK_EQ(rs.lookups, want[i].lookups);
+		CHECK_STR(rs.first_set, want[i].first_set);
+		CHECK_STR(rs.set, want[i].last_set);
+		CHECK_EQ(rs.nats, want[i].nats);
+		CHECK_EQ(rs.masqs, want[i].masqs);
+		CHECK_EQ(rs.immediates, want[i].accepts);
 		nftnl_rule_free(r);
 	}
+	/* which rules a layout has, and where */
+	CHECK_EQ(nft_chain_rules(&l, NFT_CHAIN_NAT), 3);
+	CHECK_EQ(nft_chain_rules(&l, NFT_CHAIN_FORWARD), 2);
+	CHECK_EQ(nft_chain_rules(&l, NFT_CHAIN_POST), 3);
+	l.hairpin = false;
+	CHECK_EQ(nft_chain_rules(&l, NFT_CHAIN_NAT), 2);
+	CHECK_EQ(nft_chain_rules(&l, NFT_CHAIN_POST), 2);
+	l.preserve = false;
+	CHECK_EQ(nft_chain_rules(&l, NFT_CHAIN_POST), 0);
 	/* Someone else's comment is not igdd's tag. */
 	CHECK(!nft_udata_is_tagged("\x00\x05igdx", 7));
 	CHECK(!nft_udata_is_tagged(NULL, 0));

@@ -102,6 +102,36 @@ TEST(store_shared_forward_element)
 	fake_env_free(e);
 }
 
+/* The SNAT element of an internal side (port preservation): the first
+ * mapping holds it, the others leave it alone, and a delete hands it to a
+ * remaining mapping of the side, whatever its remote host. */
+TEST(store_shared_snat_element)
+{
+	struct fake_env *e = env();
+	struct mapping a = fake_req(UDP, 6000, "192.168.1.10", 5000, "a", OWNER_UPNP);
+	struct mapping b = fake_req(UDP, 6010, "192.168.1.10", 5000, "b", OWNER_UPNP);
+	struct mapping c = fake_req(UDP, 6020, "192.168.1.11", 5000, "c", OWNER_UPNP);
+	struct in6_addr rh = fake_addr("198.51.100.3");
+
+	b.rhost = &rh;
+	CHECK_EQ(store_add(e->s, &a, 3600, 0, NULL), ST_OK);
+	CHECK(!e->fw.last_add_snat_shared);
+	CHECK_EQ(store_add(e->s, &b, 3600, 0, NULL), ST_OK);
+	CHECK(e->fw.last_add_snat_shared);		/* a holds it */
+	CHECK_EQ(store_add(e->s, &c, 3600, 0, NULL), ST_OK);
+	CHECK(!e->fw.last_add_snat_shared);		/* another host */
+	CHECK_EQ(store_add(e->s, &a, 7200, 0, NULL), ST_OK);	/* a refresh */
+	CHECK(e->fw.last_add_snat_shared);		/* b exists: leave it be */
+	CHECK_EQ(store_del(e->s, UDP, 6000, NULL, NULL), ST_OK);
+	CHECK_EQ(e->fw.last_snat_heir, 6010);		/* b takes it over */
+	CHECK(!e->fw.last_keep_forward);		/* b's forward element is its own */
+	CHECK_EQ(store_del(e->s, UDP, 6010, &rh, NULL), ST_OK);
+	CHECK_EQ(e->fw.last_snat_heir, 0);		/* the last one: removed */
+	CHECK_EQ(store_del(e->s, UDP, 6020, NULL, NULL), ST_OK);
+	CHECK_EQ(e->fw.last_snat_heir, 0);
+	fake_env_free(e);
+}
+
 TEST(store_remote_host_is_part_of_the_key)
 {
 	struct fake_env *e = env();
@@ -510,6 +540,53 @@ TEST(store_secure_mode)
 	fake_owner(&r)->proto = OWNER_UPNP;
 	CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_E_CONFLICT);
 	CHECK_EQ(store_del(e->s, TCP, 4444, NULL, NULL), ST_OK);	/* admin */
+	fake_env_free(e);
+}
+
+/* Issue 14, two LANs: a requester maps to, refreshes and deletes for
+ * clients of its own LAN interface only, unless a permission rule
+ * explicitly allows the client (lan0 192.168.1.0/24, lan1 192.168.2.0/24). */
+TEST(store_lans_apart)
+{
+	struct fake_env *e = fake_env_new(true);
+	struct mapping r = fake_req(TCP, 4444, "192.168.2.20", 4444, "x", OWNER_UPNP);
+	struct mapping own = fake_req(TCP, 4445, "192.168.1.20", 4445, "y", OWNER_UPNP);
+	struct in6_addr lan0 = fake_addr("192.168.1.10"), lan1 = fake_addr("192.168.2.30");
+	struct perm_rule *rules = rules_new(2);
+
+	e->ctx.cfg.secure_mode = false;
+	fake_env_start(e);
+	fake_owner(&r)->addr = lan0;
+	fake_owner(&own)->addr = lan0;
+	/* no rules at all: the default allow is not an explicit one */
+	CHECK_EQ(store_add(e->s, &r, 3600, 0, NULL), ST_E_PERMISSION);
+	CHECK_EQ(store_add(e->s, &r, 3600, STORE_F_THIRD_PARTY, NULL), ST_E_PERMISSION);
+	CHECK_EQ(store_add(e->s, &own, 3600, 0, NULL), ST_OK);	/* its own LAN */
+	/* a host of lan1 maps for lan1; lan0 may neither delete nor refresh it */
+	fake_owner(&r)->addr = lan1;
+	CHECK_EQ(store_add(e->s, &r, 3600, 0, NULL), ST_OK);
+	CHECK_EQ(store_del(e->s, TCP, 4444, NULL, &lan0), ST_E_NOT_OWNER);
+	fake_owner(&r)->addr = lan0;
+	CHECK_EQ(store_add(e->s, &r, 7200, 0, NULL), ST_E_PERMISSION);
+	CHECK(store_find(e->s, TCP, 4444, NULL) != NULL);
+	/* an explicit allow rule for the client lets lan0 do both */
+	rule_set(&rules[0], true, 1024, 65535, "192.168.2.0", 24);
+	rule_set(&rules[1], true, 1024, 65535, "192.168.1.0", 24);
+	e->ctx.cfg.perms = rules;
+	e->ctx.cfg.n_perms = 2;
+	CHECK_EQ(store_add(e->s, &r, 7200, 0, NULL), ST_OK);
+	CHECK_EQ(store_del(e->s, TCP, 4444, NULL, &lan0), ST_OK);
+	CHECK_EQ(store_add(e->s, &r, 3600, 0, NULL), ST_OK);
+	/* a restart whose rules no longer allow it drops the lease */
+	e->ctx.cfg.n_perms = 0;
+	fake_env_restart(e);
+	CHECK_EQ(store_restore(e->s), 1);
+	CHECK(store_find(e->s, TCP, 4444, NULL) == NULL);
+	/* the administrator's static mappings are exempt */
+	fake_owner(&r)->proto = OWNER_STATIC;
+	CHECK_EQ(store_add(e->s, &r, 0, 0, NULL), ST_OK);
+	e->ctx.cfg.perms = NULL;
+	free(rules);
 	fake_env_free(e);
 }
 
@@ -1282,5 +1359,116 @@ TEST(store_protocol_identity)
 	CHECK(store_find_internal_other(e->s, TCP, p.iaddr, 60, po) == NULL);
 	CHECK_EQ(store_del_as(e->s, mp, po), ST_OK);
 	CHECK_EQ(store_count(e->s), 1);
+	fake_env_free(e);
+}
+
+/* Manual forwards (OWNER_STATIC, igddctl add): no permission rules, but
+ * the LAN-host and port-in-use checks; no protocol refreshes, takes or
+ * deletes one, and one takes no protocol's mapping. */
+TEST(store_manual_forwards)
+{
+	struct fake_env *e = env();
+	struct mapping man = fake_req(TCP, 8500, "192.168.1.20", 9500, "manual", OWNER_STATIC);
+	struct mapping up = fake_req(TCP, 8500, "192.168.1.20", 9500, "upnp", OWNER_UPNP);
+	struct mapping pmp = fake_req(TCP, 8500, "192.168.1.20", 9500, "pmp", OWNER_NATPMP);
+	struct mapping up2 = fake_req(TCP, 8600, "192.168.1.21", 9600, "upnp", OWNER_UPNP);
+	struct mapping man2 = fake_req(TCP, 8600, "192.168.1.21", 9600, "manual", OWNER_STATIC);
+	struct mapping gwaddr = fake_req(TCP, 8700, "192.168.1.1", 22, "gw", OWNER_STATIC);
+	struct mapping inuse = fake_req(TCP, 5003, "192.168.1.20", 9500, "x", OWNER_STATIC);
+	struct mapping *m;
+
+	memset(&fake_owner(&man)->addr, 0, sizeof(struct in6_addr));
+	e->ctx.cfg.perms = rules_new(1);
+	e->ctx.cfg.n_perms = 1;
+	rule_set(&e->ctx.cfg.perms[0], false, 0, 65535, "0.0.0.0", 0);	/* deny all */
+	CHECK_EQ(store_add(e->s, &up, 0, 0, NULL), ST_E_PERMISSION);
+	CHECK_EQ(store_add(e->s, &man, 0, 0, &m), ST_OK);		/* rules are not for it */
+	CHECK_EQ(m->expires, 0);
+	CHECK_EQ(store_count_source(e->s, OWNER_STATIC, TCP), 1);
+	free(e->ctx.cfg.perms);
+	e->ctx.cfg.perms = NULL;
+	e->ctx.cfg.n_perms = 0;
+	CHECK_EQ(store_add(e->s, &up, 3600, 0, NULL), ST_E_CONFLICT);	/* no refresh, no take-over */
+	CHECK_EQ(store_add(e->s, &pmp, 3600, 0, NULL), ST_E_CONFLICT);
+	CHECK_EQ(store_del(e->s, TCP, 8500, NULL, up.iaddr), ST_E_NOT_OWNER);	/* UPnP: 606 */
+	CHECK_EQ(store_del_as(e->s, m, pmp.owner), ST_E_NOT_OWNER);
+	CHECK_EQ(store_add(e->s, &man, 600, 0, &m), ST_OK);		/* the admin updates it */
+	CHECK(m->expires != 0);
+	CHECK_EQ(store_add(e->s, &up2, 3600, 0, NULL), ST_OK);
+	CHECK_EQ(store_add(e->s, &man2, 0, 0, NULL), ST_E_CONFLICT);	/* nor takes UPnP's */
+	CHECK_STR(store_find(e->s, TCP, 8600, NULL)->desc, "upnp");
+	CHECK_EQ(store_add(e->s, &gwaddr, 0, 0, NULL), ST_E_NOT_LAN);	/* the LAN-host check */
+	e->inuse[e->n_inuse++] = 5003;
+	CHECK_EQ(store_add(e->s, &inuse, 0, 0, NULL), ST_E_PORT_IN_USE);
+	CHECK_EQ(store_count_source(e->s, OWNER_STATIC, 0), 1);
+	CHECK_EQ(store_count_source(e->s, OWNER_UPNP, TCP), 1);
+	CHECK_EQ(store_count_source(e->s, OWNER_UPNP, UDP), 0);
+	CHECK_EQ(store_del(e->s, TCP, 8500, NULL, NULL), ST_OK);	/* the admin deletes */
+	CHECK_EQ(store_count_source(e->s, OWNER_STATIC, 0), 0);
+	fake_env_free(e);
+}
+
+/* Reload: the rules tighten, the mappings they deny go (manual ones stay),
+ * each told to the listeners. */
+static void
+count_removed(void *arg, const struct store_change *ch)
+{
+	if (ch->ev == STORE_EV_POLICY && (ch->why == ST_E_PERMISSION || ch->why == ST_E_NOT_LAN))
+		(*(unsigned *)arg)++;
+}
+
+TEST(store_recheck_after_new_rules)
+{
+	struct fake_env *e = env();
+	struct mapping a = fake_req(TCP, 8100, "192.168.1.10", 9100, "keep", OWNER_UPNP);
+	struct mapping b = fake_req(TCP, 8200, "192.168.1.11", 9200, "deny", OWNER_UPNP);
+	struct mapping c = fake_req(UDP, 8201, "192.168.1.11", 9201, "deny", OWNER_NATPMP);
+	struct mapping d = fake_req(TCP, 8400, "192.168.1.11", 9400, "manual", OWNER_STATIC);
+	const struct mapping **ms;
+	struct fw_counter ctr[4];
+	unsigned removed = 0;
+	size_t n;
+
+	CHECK_EQ(store_add(e->s, &a, 3600, 0, NULL), ST_OK);
+	CHECK_EQ(store_add(e->s, &b, 3600, 0, NULL), ST_OK);
+	CHECK_EQ(store_add(e->s, &c, 3600, 0, NULL), ST_OK);
+	CHECK_EQ(store_add(e->s, &d, 0, 0, NULL), ST_OK);
+	CHECK_EQ(store_add_listener(e->s, count_removed, &removed), 0);
+	CHECK_EQ(store_recheck(e->s), 0);			/* no rules: all allowed */
+	e->ctx.cfg.perms = rules_new(2);
+	e->ctx.cfg.n_perms = 2;
+	rule_set(&e->ctx.cfg.perms[0], false, 0, 65535, "192.168.1.11", 32);
+	rule_set(&e->ctx.cfg.perms[1], true, 1024, 65535, "0.0.0.0", 0);
+	CHECK_EQ(store_recheck(e->s), 2);
+	CHECK_EQ(removed, 2);
+	CHECK(store_find(e->s, TCP, 8100, NULL) != NULL);
+	CHECK(store_find(e->s, TCP, 8200, NULL) == NULL);
+	CHECK(store_find(e->s, UDP, 8201, NULL) == NULL);
+	CHECK(store_find(e->s, TCP, 8400, NULL) != NULL);
+	CHECK(!fake_fw_has(&e->fw, TCP, 8200, 9200));
+	CHECK_EQ(store_get_stats(e->s)->policy_removed, 2);
+	/* a LAN no longer served: its hosts' mappings go, manual ones too */
+	e->ctx.lan[0].gone = true;
+	CHECK_EQ(store_recheck(e->s), 2);
+	CHECK_EQ(removed, 4);
+	CHECK_EQ(store_count(e->s), 0);
+	free(e->ctx.cfg.perms);
+	e->ctx.cfg.perms = NULL;
+	e->ctx.cfg.n_perms = 0;
+	e->ctx.lan[0].gone = false;
+	/* the list and its counters: one backend call for all */
+	CHECK_EQ(store_add(e->s, &a, 3600, 0, NULL), ST_OK);
+	CHECK_EQ(store_add(e->s, &b, 3600, 0, NULL), ST_OK);
+	fake_fw_set_packets(&e->fw, TCP, 8200, 7);
+	CHECK_EQ(store_list(e->s, &ms, &n), 0);
+	CHECK_EQ(n, 2);
+	e->fw.n_counters = 0;
+	CHECK_EQ(store_counters(e->s, ms, n, ctr), 0);
+	CHECK_EQ(e->fw.n_counters, 1);
+	CHECK_EQ(ms[0]->eport, 8100);
+	CHECK_EQ(ctr[0].packets, 0);
+	CHECK_EQ(ctr[1].packets, 7);
+	CHECK_EQ(ctr[1].bytes, 700);
+	free(ms);
 	fake_env_free(e);
 }

@@ -86,3 +86,17 @@ TEST(util_addresses)
 	CHECK(addr_parse("300.1.1.1", &a) < 0);
 	CHECK(addr_parse("", &a) < 0);
 }
+
+TEST(util_path_dir)
+{
+	char d[24];
+
+	CHECK_EQ(path_dir(d, sizeof(d), "/run/igdd/igdd.pid"), 0);
+	CHECK_STR(d, "/run/igdd");
+	CHECK_EQ(path_dir(d, sizeof(d), "/igdd.pid"), 0);
+	CHECK_STR(d, "/");
+	CHECK_EQ(path_dir(d, sizeof(d), "igdd.pid"), 0);
+	CHECK_STR(d, "");
+	CHECK_EQ(path_dir(d, sizeof(d), "/a/very/long/path/to/a/file/x"), -1);
+	CHECK_STR(d, "");
+}
