@@ -97,7 +97,7 @@ struct st_batch {
  * lease file rewritten. */
 #define KSEEN_DNAT	0x01
 #define KSEEN_FWD	0x02
-enum sync_phase { SYNC_OFF, SYNC_DUMP, SYNC_ADD };
+enum sync_phase { SYNC_OFF, SYNC_DUMP, SYNC_ADD, SYNC_INSTALL };
 struct st_gone {			/* a lease the restore dropped (ended, refused) */
 	struct in6_addr rhost, iaddr;
 	uint16_t eport, iport;
@@ -1911,7 +1911,11 @@ restore_install(struct store *s)
 static void
 sync_done(struct store *s)
 {
-	if (s->sync.phase != SYNC_OFF)
+	if (s->sync.phase == SYNC_INSTALL)
+		log_info("kernel reconciled with %zu restored mappings in %llu ms: every element "
+			 "installed again", ost_count(&s->tree),
+			 (unsigned long long)(time_mono_ms() - s->sync.t0));
+	else if (s->sync.phase != SYNC_OFF)
 		log_info("kernel reconciled with %zu restored mappings in %llu ms: %zu in place, "
 			 "%zu added, %zu stale elements removed", ost_count(&s->tree),
 			 (unsigned long long)(time_mono_ms() - s->sync.t0), s->sync.in_place,
@@ -2015,6 +2019,8 @@ sync_slice(struct store *s)
 	uint64_t end = time_mono_ms() + 2;
 	int r = 1;
 
+	if (s->sync.phase == SYNC_INSTALL)	/* no dump: everything in one go */
+		return install_or_drop(s) < 0 ? -1 : 0;
 	if (s->sync.phase == SYNC_ADD)
 		return sync_add_chunk(s);
 	s->ops->defer(s->fw);		/* the stale elements of the slice, in one go */
@@ -2116,8 +2122,9 @@ restore_gone_elements(struct store *s)
 	s->sync.stale = n;
 }
 
-int
-store_restore_async(struct store *s)
+/* The restore; the kernel's part from the loop when async. */
+static int
+restore(struct store *s, bool async)
 {
 	int n = restore_leases(s);
 
@@ -2133,6 +2140,14 @@ store_restore_async(struct store *s)
 	} else if (sync_start(s) == 0) {
 		/* 1 ms: the first turn of the loop serves what has come */
 		loop_timer_set(&s->ctx->loop, &s->sync.timer, 1);
+	} else if (async && has_fw(s) && s->ops->install_all != NULL) {
+		/* the kernel's elements cannot be read back (hairpin, port
+		 * preservation): one transaction replaces them, from the loop */
+		memset(&s->sync, 0, sizeof(s->sync));
+		s->sync.timer.cb = sync_fire;
+		s->sync.phase = SYNC_INSTALL;
+		s->sync.t0 = time_mono_ms();
+		loop_timer_set(&s->ctx->loop, &s->sync.timer, 1);
 	} else {
 		if (has_fw(s) && s->ops->install_all != NULL && restore_install(s) < 0)
 			return -1;
@@ -2145,9 +2160,15 @@ store_restore_async(struct store *s)
 }
 
 int
+store_restore_async(struct store *s)
+{
+	return restore(s, true);
+}
+
+int
 store_restore(struct store *s)
 {
-	int n = store_restore_async(s);
+	int n = restore(s, false);
 
 	while (n >= 0 && s->sync.phase != SYNC_OFF) {
 		loop_timer_cancel(&s->ctx->loop, &s->sync.timer);

@@ -86,6 +86,7 @@ struct fw {
 	struct fw_queue q;
 	char state_id[48];		/* boot and network namespace (fw_ops.generation) */
 	uint32_t start_gen;		/* the generation before init, 0 if it lost elements */
+	bool fresh;			/* this start made igdd's sets: they hold nothing */
 	struct mnl_socket *dump;	/* a reconcile's dump (elems_start), its own socket */
 	int dump_set;			/* the set being dumped */
 	uint32_t dump_seq;
@@ -754,6 +755,7 @@ init_own(struct fw *fw)
 		log_warnx("nftables: table inet %s does not match igdd's layout (%s); recreating it",
 			  fw->l.filter_table, strerror(errno));
 		fw->start_gen = 0;	/* its elements are gone */
+		fw->fresh = true;
 	}
 	log_warn("nftables: cannot create table inet %s", fw->l.filter_table);
 	return -1;
@@ -874,6 +876,7 @@ init_integrate(struct fw *fw)
 		log_warnx("nftables: igdd's sets in %s do not match (%s); recreating them",
 			  l->filter_table, strerror(errno));
 		fw->start_gen = 0;	/* their elements are gone */
+		fw->fresh = true;
 	}
 	log_warn("nftables: cannot add igdd's sets and rules to %s %s", nft_family_name(l->filter_family),
 		 l->filter_table);
@@ -914,6 +917,8 @@ nft_init(const struct config *cfg)
 	 * ends with this generation describes its elements. */
 	state_id(fw);
 	fw->start_gen = gen_now(fw);
+	fw->fresh = (fw->l.own ? get_table(fw, fw->l.filter_family, fw->l.filter_table)
+			       : get_set(fw, NFT_SET_DNAT4)) < 0 && errno == ENOENT;
 	rc = fw->l.own ? init_own(fw) : init_integrate(fw);
 	if (rc < 0) {
 		fw_close(fw);
@@ -1317,13 +1322,20 @@ dump_ask(struct fw *fw)
 /* Only the DNAT maps and the forward sets are read: with hairpin or port
  * preservation a mapping has elements elsewhere too, and without DESTROY
  * (kernels before 6.3) a stale element's delete may fail the whole
- * transaction; then the caller installs everything instead. */
+ * transaction; then the caller installs everything instead.  Sets this
+ * start created (after a plain stop) are known to be empty: nothing is
+ * read, whatever the layout. */
 static int
 nft_elems_start(struct fw *fw)
 {
+	dump_close(fw);
+	if (fw->fresh) {		/* sets this start made: nothing to read */
+		fw->fresh = false;
+		fw->dump_set = NFT_SET_COUNT;
+		return 0;
+	}
 	if (fw->l.hairpin || fw->l.preserve || !fw->has_destroy)
 		return -1;
-	dump_close(fw);
 	fw->dump = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
 	if (fw->dump == NULL || mnl_socket_bind(fw->dump, 0, MNL_SOCKET_AUTOPID) < 0) {
 		log_warn("nftables: netlink socket for a dump");
@@ -1405,7 +1417,7 @@ nft_elems_step(struct fw *fw, fw_elem_cb cb, void *arg)
 	int r;
 
 	if (fw->dump == NULL)
-		return -1;
+		return fw->dump_set == NFT_SET_COUNT ? 0 : -1;
 	n = mnl_socket_recvfrom(fw->dump, fw->rbuf, RECV_BUF);
 	if (n < 0 && errno == EINTR)
 		return 1;
