@@ -94,7 +94,7 @@ struct lease {
 	bool failing;		/* the last write failed and was reported */
 	bool dir_refused;	/* follow_dir() refused a new directory (logged) */
 	bool foreign;		/* miniupnpd's file: the next rewrite converts it */
-	char restored_gen[LEASE_GEN_MAX];	/* lease_restore(): a "#gen" that ended the file */
+	char restored_gen[LEASE_GEN_MAX];	/* lease_restore(): a "# gen" that ended the file */
 	char *group;		/* lease_group_begin(): records waiting for one write */
 	size_t group_len, group_cap;
 	unsigned group_n;
@@ -710,7 +710,7 @@ lease_mark_gen(struct lease *l, const char *gen)
 	struct stat st;
 
 	if (l->broken || gen[0] == '\0' || strchr(gen, '\n') != NULL ||
-	    str_printf(line, sizeof(line), "#gen %s\n", gen) < 0)
+	    str_printf(line, sizeof(line), "# gen %s\n", gen) < 0)
 		return -1;
 	if (fstat(l->fd, &st) < 0)
 		return -1;
@@ -1081,18 +1081,18 @@ lease_parse_miniupnpd(const char *line, size_t len, int64_t now_wall, struct lea
 	return 0;
 }
 
-/* "#gen TOKEN": the kernel generation line (lease_mark_gen()): TOKEN
+/* "# gen TOKEN": the kernel generation line (lease_mark_gen()): TOKEN
  * into gen[LEASE_GEN_MAX], "" if the line is not one. */
 static void
 gen_line(const char *line, size_t len, char *gen)
 {
-	if (len <= 5 || memcmp(line, "#gen ", 5) != 0 ||
-	    str_copy_n(gen, LEASE_GEN_MAX, line + 5, len - 5) < 0)
+	if (len <= 6 || memcmp(line, "# gen ", 6) != 0 ||
+	    str_copy_n(gen, LEASE_GEN_MAX, line + 6, len - 6) < 0)
 		gen[0] = '\0';
 }
 
 /* Replay the records of f (named name in warnings); gen (if not NULL)
- * gets the "#gen" token of the file's last line, "" if that is not one. */
+ * gets the "# gen" token of the file's last line, "" if that is not one. */
 static int
 replay_stream(FILE *f, const char *name, lease_replay_cb cb, void *arg, char *gen)
 {

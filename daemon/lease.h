@@ -70,7 +70,7 @@ int lease_compact(struct lease *l, const struct mapping *const *ms, size_t n,
 
 /* The kernel's state after the changes of the records written so far,
  * as the backend names it (fw_ops.generation: the ruleset generation, the
- * boot and the network namespace): a comment line "#gen TOKEN", made
+ * boot and the network namespace): a comment line "# gen TOKEN", made
  * durable with them by the next lease_sync().  A start that finds it as
  * the file's last line and the kernel still in that state knows that the
  * kernel holds what the journal says (after a kill -9, a stop for
@@ -78,7 +78,7 @@ int lease_compact(struct lease *l, const struct mapping *const *ms, size_t n,
  * written; the journal stays whole). */
 #define LEASE_GEN_MAX	96
 int lease_mark_gen(struct lease *l, const char *gen);
-/* The "#gen" token that was the last line of the file lease_restore()
+/* The "# gen" token that was the last line of the file lease_restore()
  * read; "" when the last line was not one. */
 const char *lease_restored_gen(const struct lease *l);
 

@@ -1,5 +1,5 @@
 /* test_restart.c - a restart with the kernel's state kept (a stop for
- * restart, a kill -9): the journal's last "#gen" line, the kernel found
+ * restart, a kill -9): the journal's last "# gen" line, the kernel found
  * unchanged (nothing read, nothing added again, only the elements of
  * leases that ended meanwhile removed), or changed (its elements read and
  * reconciled: those in place stay, stale ones go, missing ones come). */
@@ -49,7 +49,7 @@ write_leases(struct fake_env *e, const char *gen)
 	put_record(f, 9002, 3600);
 	put_record(f, 9003, -5);
 	if (gen != NULL)
-		fprintf(f, "#gen %s\n", gen);
+		fprintf(f, "# gen %s\n", gen);
 	fclose(f);
 }
 
@@ -147,12 +147,12 @@ TEST(restart_journal_marks_generations)
 	str_copy(e->fw.gen, sizeof(e->fw.gen), "41 boot ns");
 	CHECK_EQ(store_add(e->s, &a, 3600, 0, NULL), ST_OK);
 	n = fake_env_read_lease(e, buf, sizeof(buf));
-	CHECK(n > 0 && strstr(buf, "\n#gen 41 boot ns\n") != NULL);
-	CHECK(n > 0 && strcmp(buf + n - 16, "#gen 41 boot ns\n") == 0);
+	CHECK(n > 0 && strstr(buf, "\n# gen 41 boot ns\n") != NULL);
+	CHECK(n > 0 && strcmp(buf + n - 17, "# gen 41 boot ns\n") == 0);
 	fake_env_restart(e);
 	str_copy(e->fw.gen, sizeof(e->fw.gen), "42 boot ns");
 	CHECK_EQ(store_restore(e->s), 1);
 	n = fake_env_read_lease(e, buf, sizeof(buf));
-	CHECK(n > 0 && strcmp(buf + n - 16, "#gen 42 boot ns\n") == 0);
+	CHECK(n > 0 && strcmp(buf + n - 17, "# gen 42 boot ns\n") == 0);
 	fake_env_free(e);
 }
