@@ -7,7 +7,14 @@
  *   + PROTO EPORT RHOST IADDR IPORT EXPIRY CREATED OWNER OWNERADDR NONCE ENABLED DESC
  *   - PROTO EPORT RHOST
  *
+ *   P UID PROTO RHOST RPORT IADDR IPORT EXPIRY CREATED OWNER OWNERADDR NONCE ENABLED DESC
+ *   p UID
+ *
  *   +/-        add (or refresh) / delete the mapping with key (PROTO, EPORT, RHOST)
+ *   P/p        add (or refresh) / delete the IPv6 pinhole with key UID (its
+ *              UniqueID, 1-65535); RPORT its remote port (0 = any), IADDR
+ *              an IPv6 address.  One journal holds both (lease_file6 is
+ *              accepted and names no second file: igdd.conf.5)
  *   PROTO      TCP or UDP (another protocol as its decimal number)
  *   EPORT      external port, 1-65535
  *   RHOST      remote host, IPv4 dotted quad or IPv6; "::" = any
@@ -94,6 +101,11 @@ struct lease {
 	bool failing;		/* the last write failed and was reported */
 	bool dir_refused;	/* follow_dir() refused a new directory (logged) */
 	bool foreign;		/* miniupnpd's file: the next rewrite converts it */
+	char restored_gen[LEASE_GEN_MAX];	/* lease_restore(): a "# gen" that ended the file */
+	char *group;		/* lease_group_begin(): records waiting for one write */
+	size_t group_len, group_cap;
+	unsigned group_n;
+	bool grouping;
 	char orig[NAME_MAX + 1];	/* name.miniupnpd: the original during that */
 };
 
@@ -182,11 +194,13 @@ scan_journal(struct lease *l)
 	return 0;
 }
 
-/* An igdd record ("+ " or "- "), not a line of miniupnpd's file. */
+/* An igdd record ("+ ", "- ", a pinhole's "P " or "p "), not a line of
+ * miniupnpd's file. */
 static bool
 lease_line_is_igdd(const char *line, size_t len)
 {
-	return len >= 2 && (line[0] == '+' || line[0] == '-') && line[1] == ' ';
+	return len >= 2 && (line[0] == '+' || line[0] == '-' || line[0] == 'P' || line[0] == 'p') &&
+	       line[1] == ' ';
 }
 
 /* Is the file miniupnpd's (its first record not one of igdd's)?  Then it
@@ -418,6 +432,7 @@ lease_close(struct lease *l)
 		close(l->fd);
 	if (l->dirfd >= 0)
 		close(l->dirfd);
+	free(l->group);
 	free(l);
 }
 
@@ -466,13 +481,76 @@ append_failed(struct lease *l, off_t size)
 	return -1;
 }
 
+/* In a group: the record formatted at the end of the group's buffer. */
+static int
+group_add(struct lease *l, const struct lease_record *r)
+{
+	int len;
+
+	if (l->group_cap - l->group_len < LEASE_LINE_MAX) {
+		size_t cap = l->group_cap ? l->group_cap * 2 : 16384;
+		char *b = realloc(l->group, cap);
+
+		if (b == NULL)
+			return append_failed(l, -1);
+		l->group = b;
+		l->group_cap = cap;
+	}
+	len = lease_format(l->group + l->group_len, l->group_cap - l->group_len, r);
+	if (len < 0) {
+		errno = EINVAL;
+		return append_failed(l, -1);
+	}
+	l->group_len += (size_t)len;
+	l->group_n++;
+	return 0;
+}
+
+void
+lease_group_begin(struct lease *l)
+{
+	l->grouping = true;
+	l->group_len = 0;
+	l->group_n = 0;
+}
+
+int
+lease_group_end(struct lease *l)
+{
+	struct stat st;
+	int r = 0;
+
+	l->grouping = false;
+	if (l->group_n > 0 && !l->broken) {
+		if (fstat(l->fd, &st) < 0)
+			r = append_failed(l, -1);
+		else if (write_all(l->fd, l->group, l->group_len) < 0)
+			r = append_failed(l, st.st_size);	/* the whole group taken back */
+		else {
+			l->records += l->group_n;
+			l->pending += l->group_n;
+		}
+	}
+	if (l->group_cap > 65536) {	/* a mass change keeps no big buffer */
+		free(l->group);
+		l->group = NULL;
+		l->group_cap = 0;
+	}
+	l->group_len = 0;
+	l->group_n = 0;
+	return r;
+}
+
 int
 lease_append(struct lease *l, const struct lease_record *r)
 {
 	char line[LEASE_LINE_MAX];
 	struct stat st;
-	int len = lease_format(line, sizeof(line), r);
+	int len;
 
+	if (l->grouping)
+		return group_add(l, r);
+	len = lease_format(line, sizeof(line), r);
 	if (len < 0) {
 		errno = EINVAL;
 		return append_failed(l, -1);
@@ -592,7 +670,7 @@ lease_compact(struct lease *l, const struct mapping *const *ms, size_t n,
 	memcpy(buf, header, sizeof(header) - 1);
 	used = sizeof(header) - 1;
 	for (i = 0; i < n; i++) {
-		struct lease_record r = { .op = '+', .m = *ms[i] };
+		struct lease_record r = { .op = mapping_is_pinhole(ms[i]) ? 'P' : '+', .m = *ms[i] };
 		int len;
 
 		if (cap - used < LEASE_LINE_MAX) {
@@ -634,6 +712,33 @@ fail_free:
 	return -1;
 }
 
+int
+lease_mark_gen(struct lease *l, const char *gen)
+{
+	char line[LEASE_GEN_MAX + 8];
+	struct stat st;
+
+	if (l->broken || gen[0] == '\0' || strchr(gen, '\n') != NULL ||
+	    str_printf(line, sizeof(line), "# gen %s\n", gen) < 0)
+		return -1;
+	if (fstat(l->fd, &st) < 0)
+		return -1;
+	if (write_all(l->fd, line, strlen(line)) < 0) {
+		/* not a record: taken back, the journal stays whole */
+		if (ftruncate(l->fd, st.st_size) < 0)
+			return append_failed(l, -1);
+		return -1;
+	}
+	l->records++;
+	return 0;
+}
+
+const char *
+lease_restored_gen(const struct lease *l)
+{
+	return l->restored_gen;
+}
+
 int64_t
 lease_wall_from_mono(uint64_t expires, uint64_t now_mono, int64_t now_wall)
 {
@@ -671,27 +776,38 @@ lease_format(char *buf, size_t size, const struct lease_record *r)
 	char nonce[2 * sizeof(o->nonce) + 1];
 	size_t len, i;
 
-	if (r->op == '-') {
-		if (str_printf(buf, size, "- %s %u %s\n", proto_text(m->proto, pbuf, sizeof(pbuf)),
-			       m->eport, addr_str(rhost, rh, sizeof(rh))) < 0)
+	if (r->op == '-' || r->op == 'p') {
+		if ((r->op == '-' ? str_printf(buf, size, "- %s %u %s\n",
+					      proto_text(m->proto, pbuf, sizeof(pbuf)), m->eport,
+					      addr_str(rhost, rh, sizeof(rh)))
+				  : str_printf(buf, size, "p %u\n", m->uid)) < 0)
 			return -1;
 		return (int)strlen(buf);
 	}
-	if (o == NULL || m->iaddr == NULL || (unsigned)o->proto >= ARRAY_SIZE(owner_names))
+	if (o == NULL || m->iaddr == NULL || (unsigned)o->proto >= ARRAY_SIZE(owner_names) ||
+	    (r->op != '+' && r->op != 'P'))
 		return -1;
 	for (i = 0; i < sizeof(o->nonce); i++) {
 		nonce[2 * i] = hexdigits[o->nonce[i] >> 4];
 		nonce[2 * i + 1] = hexdigits[o->nonce[i] & 15];
 	}
 	nonce[2 * i] = '\0';
-	if (str_printf(buf, size, "+ %s %u %s %s %u %lld %lld %s %s %s %d ",
-		       proto_text(m->proto, pbuf, sizeof(pbuf)), m->eport,
-		       addr_str(rhost, rh, sizeof(rh)), addr_str(m->iaddr, ia, sizeof(ia)),
+	/* The key: (PROTO, EPORT, RHOST), or a pinhole's (UID) with its
+	 * PROTO, RHOST and RPORT. */
+	if ((r->op == '+' ? str_printf(buf, size, "+ %s %u %s ", proto_text(m->proto, pbuf, sizeof(pbuf)),
+				       m->eport, addr_str(rhost, rh, sizeof(rh)))
+			  : str_printf(buf, size, "P %u %s %s %u ", m->uid,
+				       proto_text(m->proto, pbuf, sizeof(pbuf)),
+				       addr_str(rhost, rh, sizeof(rh)), m->rport)) < 0)
+		return -1;
+	len = strlen(buf);
+	if (str_printf(buf + len, size - len, "%s %u %lld %lld %s %s %s %d ",
+		       addr_str(m->iaddr, ia, sizeof(ia)),
 		       m->iport, (long long)r->expiry_wall, (long long)m->created,
 		       owner_names[o->proto], addr_str(&o->addr, oa, sizeof(oa)), nonce,
 		       m->enabled ? 1 : 0) < 0)
 		return -1;
-	len = strlen(buf);
+	len += strlen(buf + len);
 	for (i = 0; m->desc != NULL && m->desc[i] != '\0'; i++) {
 		unsigned char c = (unsigned char)m->desc[i];
 		if (len + 4 >= size)
@@ -827,21 +943,40 @@ lease_parse(const char *line, size_t len, struct lease_record *r)
 	r->m.rhost = &r->rhost;
 	r->m.iaddr = &r->iaddr;
 	r->m.owner = &r->owner;
-	if (len < 2 || (line[0] != '+' && line[0] != '-') || line[1] != ' ')
+	if (len < 2 || strchr("+-Pp", line[0]) == NULL || line[0] == '\0' || line[1] != ' ')
 		return -1;
 	r->op = line[0];
 	c.p += 2;
 	c.left -= 2;
+	if (r->op == 'P' || r->op == 'p') {
+		/* a pinhole, keyed by its UID */
+		if ((r->op == 'p' ? last_field(&c, &f, &fl) : field(&c, &f, &fl)) < 0 ||
+		    parse_num(f, fl, 1, 65535, &v) < 0)
+			return -1;
+		r->m.uid = (uint16_t)v;
+		if (r->op == 'p')
+			return 0;
+	}
 	if (field(&c, &f, &fl) < 0 || parse_proto(f, fl, &r->m.proto) < 0)
 		return -1;
-	if (field(&c, &f, &fl) < 0 || parse_num(f, fl, 1, 65535, &v) < 0)
-		return -1;
-	r->m.eport = (uint16_t)v;
+	if (r->op != 'P') {
+		if (field(&c, &f, &fl) < 0 || parse_num(f, fl, 1, 65535, &v) < 0)
+			return -1;
+		r->m.eport = (uint16_t)v;
+	}
 	if (r->op == '-')
 		return last_field(&c, &f, &fl) < 0 || parse_addr(f, fl, &r->rhost) < 0 ? -1 : 0;
 	if (field(&c, &f, &fl) < 0 || parse_addr(f, fl, &r->rhost) < 0)
 		return -1;
+	if (r->op == 'P') {
+		if (field(&c, &f, &fl) < 0 || parse_num(f, fl, 0, 65535, &v) < 0)
+			return -1;
+		r->m.rport = (uint16_t)v;
+	}
 	if (field(&c, &f, &fl) < 0 || parse_addr(f, fl, &r->iaddr) < 0)
+		return -1;
+	/* a pinhole's client is IPv6, a port mapping's IPv4 */
+	if (addr_is_v4(&r->iaddr) != (r->op == '+'))
 		return -1;
 	if (field(&c, &f, &fl) < 0 || parse_num(f, fl, 1, 65535, &v) < 0)
 		return -1;
@@ -985,9 +1120,20 @@ lease_parse_miniupnpd(const char *line, size_t len, int64_t now_wall, struct lea
 	return 0;
 }
 
-/* Replay the records of f (named name in warnings). */
+/* "# gen TOKEN": the kernel generation line (lease_mark_gen()): TOKEN
+ * into gen[LEASE_GEN_MAX], "" if the line is not one. */
+static void
+gen_line(const char *line, size_t len, char *gen)
+{
+	if (len <= 6 || memcmp(line, "# gen ", 6) != 0 ||
+	    str_copy_n(gen, LEASE_GEN_MAX, line + 6, len - 6) < 0)
+		gen[0] = '\0';
+}
+
+/* Replay the records of f (named name in warnings); gen (if not NULL)
+ * gets the "# gen" token of the file's last line, "" if that is not one. */
 static int
-replay_stream(FILE *f, const char *name, lease_replay_cb cb, void *arg)
+replay_stream(FILE *f, const char *name, lease_replay_cb cb, void *arg, char *gen)
 {
 	struct lease_record r;
 	char *line = NULL;
@@ -1006,6 +1152,8 @@ replay_stream(FILE *f, const char *name, lease_replay_cb cb, void *arg)
 		len--;
 		if (len > 0 && line[len - 1] == '\r')
 			len--;		/* edited with CRLF line ends */
+		if (gen != NULL)
+			gen_line(line, (size_t)len, gen);
 		if (len == 0 || line[0] == '#')
 			continue;
 		/* igdd's records start with "+ " or "- "; anything else may
@@ -1036,7 +1184,7 @@ lease_replay(const char *path, lease_replay_cb cb, void *arg)
 		log_warn("lease file %s", path);
 		return -1;
 	}
-	good = replay_stream(f, path, cb, arg);
+	good = replay_stream(f, path, cb, arg, NULL);
 	fclose(f);
 	return good;
 }
@@ -1057,7 +1205,7 @@ lease_restore(struct lease *l, lease_replay_cb cb, void *arg)
 			close(fd);
 		return -1;
 	}
-	good = replay_stream(f, l->path, cb, arg);
+	good = replay_stream(f, l->path, cb, arg, l->restored_gen);
 	fclose(f);
 	return good;
 }

@@ -26,6 +26,7 @@
 #include "fw.h"
 #include "lease.h"
 #include "log.h"
+#include "neigh.h"
 #include "ostree.h"
 #include "perm.h"
 #include "portinuse.h"
@@ -41,8 +42,9 @@ struct st_node {
 	uint32_t fw_packets;		/* low 32 bits of the last counter seen */
 	uint32_t heap_idx;		/* position + 1 in the expiry heap; 0 = none */
 	uint16_t desc_cap;		/* bytes of desc[] */
-	bool idle_seen : 1;		/* fw_packets holds a counter from a pass */
-	bool pending : 1;		/* reserved, not yet committed (store_confirm()) */
+	bool idle_seen;			/* fw_packets holds a counter from a pass */
+	bool pending;			/* reserved, not yet committed (store_confirm()) */
+	uint8_t kseen;			/* a reconcile saw its elements: KSEEN_* */
 	char desc[];			/* m.desc, unless a longer one came later */
 };
 
@@ -52,15 +54,68 @@ struct st_ent {
 	struct mapping_owner key;	/* m.iaddr, m.rhost -> key.addr; m.owner -> key */
 	struct st_ent *hnext;
 	uint32_t refs;			/* mappings pointing here */
-	uint32_t icount;		/* host: mappings with it as internal client */
-	struct st_node *owned;		/* owner: its mappings */
 	bool host;
+	union {				/* one or the other: 56 bytes, not 64 (a PCP
+					 * mapping with a nonce of its own has one) */
+		uint32_t icount;	/* host: mappings with it as internal client */
+		struct st_node *owned;	/* owner: its mappings */
+	};
 };
 
 struct st_key {
 	uint8_t proto;
 	uint16_t eport;
 	struct in6_addr rhost;
+};
+
+/* A batch (store_hold_batch()): each change is made in the indexes at
+ * once and its kernel part queued; the journal record and the listeners
+ * wait for the commit, which may also take the changes back. */
+enum ch_kind { CH_ADD, CH_REFRESH, CH_DEL, CH_CONFIRM };	/* CONFIRM: store_confirm() */
+
+struct st_change {
+	struct st_node *n;
+	struct mapping old;		/* CH_REFRESH: n->m before */
+	char *old_desc;			/* CH_REFRESH: a copy of it, when it changed */
+	struct in6_addr by;		/* CH_DEL: who asked */
+	uint8_t kind;			/* enum ch_kind */
+	uint8_t ev;			/* enum store_event to tell */
+	bool has_by, old_idle_seen;
+	bool quiet;			/* a reservation's add or roll back: nobody is told */
+	bool owner_moved;		/* CH_REFRESH: this change holds old.owner's reference */
+};
+
+struct st_batch {
+	struct st_change *ch;
+	size_t n, cap;
+	struct store_stats stats;	/* as at store_hold_batch() */
+	bool on;
+};
+
+/* The kernel's elements reconciled with the store after a restore: a dump
+ * read in slices of the event loop (each element found in place marks its
+ * mapping, a stale one is removed at once), then the mappings not marked
+ * added in transactions of STORE_SYNC_CHUNK, walking the store in key
+ * order from a cursor (requests change the store meanwhile), then the
+ * lease file rewritten. */
+#define KSEEN_DNAT	0x01
+#define KSEEN_FWD	0x02
+enum sync_phase { SYNC_OFF, SYNC_DUMP, SYNC_ADD, SYNC_INSTALL };
+struct st_gone {			/* a lease the restore dropped (ended, refused) */
+	struct in6_addr rhost, iaddr;
+	uint16_t eport, iport;		/* eport: a pinhole's UniqueID */
+	uint16_t rport;			/* a pinhole's remote port */
+	uint8_t proto;
+};
+struct st_sync {
+	struct loop_timer timer;
+	enum sync_phase phase;
+	struct st_key cursor;		/* SYNC_ADD: added up to here */
+	bool walking;			/* cursor set */
+	size_t in_place, stale, added;
+	uint64_t t0;
+	struct st_gone *gone;		/* the restore's dropped leases */
+	size_t n_gone, cap_gone;
 };
 
 struct store {
@@ -71,6 +126,18 @@ struct store {
 	uint64_t seed;
 
 	struct ost tree;
+	struct ost ptree;		/* IPv6 pinholes, keyed by UniqueID */
+	uint16_t next_uid;
+	/* the neighbour table (MAC of an address): mac= rules, secure mode's
+	 * "own addresses" of a pinhole client; one lookup per address and
+	 * request (mac_addr/mac_ok, reset at each decision) */
+	store_mac_cb mac_cb;
+	void *mac_arg;
+	struct in6_addr mac_addr;
+	uint8_t mac[6];
+	bool mac_valid, mac_ok;
+	uint64_t guard_read_ms;		/* store_pin_firewall()'s last look */
+	bool guarded;
 
 	struct st_node **ihash;
 	size_t ihash_size, ihash_count;
@@ -86,7 +153,10 @@ struct store {
 
 	struct lease *lease;
 	unsigned held;			/* store_hold() depth: lease syncs wait */
+	bool replaying;			/* restore_leases(): records, not requests */
 	bool journaled;			/* a change journaled while held */
+	struct st_batch batch;		/* store_hold_batch() */
+	struct st_sync sync;		/* store_restore_async() */
 	struct {
 		store_change_cb fn;
 		void *arg;
@@ -103,20 +173,30 @@ struct store {
 	uint64_t local_read_ms;
 	unsigned search_limit;
 
-	/* /proc/net snapshot for the default port-in-use check, taken at
-	 * most once per request (TCP, UDP). */
+	/* Snapshot of the sockets for the default port-in-use check, taken
+	 * at most once per request or per hold (a batch): TCP, UDP. */
 	bool inuse_valid[2];
-	bool replaying;			/* store_restore(): one snapshot for all records */
 	uint8_t inuse_bits[2][PORTINUSE_BITMAP_BYTES];
 
 	struct store_stats stats;
-	size_t n_src[OWNER_PCP + 1][3];	/* mappings by owner protocol and TCP/UDP/other */
+	/* mappings [0] and pinholes [1] by owner protocol and TCP/UDP/other */
+	size_t n_src[2][OWNER_PCP + 1][3];
 };
 
 #define NODE(mp) container_of((mp), struct st_node, m)
 #define TNODE(tp) container_of((tp), struct st_node, tn)
 #define HOST(ap) container_of((ap), struct st_ent, key.addr)
 #define OWNER(op) container_of((op), struct st_ent, key)
+
+/* pinholes (the section at the end) */
+static int pin_cmp(const struct ost_node *a, const struct ost_node *b);
+static struct st_node *pin_node(const struct store *s, uint16_t uid);
+static bool default_mac(void *arg, const struct in6_addr *a, uint8_t mac[6], unsigned *ifindex);
+struct mapping;
+static enum store_result prepare_pin(const struct mapping *req, unsigned flags,
+				     struct mapping *cand, char *desc);
+static enum store_result decide_pin(struct store *s, struct mapping *cand, unsigned flags,
+				    struct st_node **ex);
 
 
 /* --- small helpers --------------------------------------------------- */
@@ -196,27 +276,34 @@ ihash_put(struct store *s, struct st_node *n)
 	s->ihash[i] = n;
 }
 
-/* Room for one more node: 0, or -1 when the table is full and cannot
- * grow (one slot always stays free, so every probe run ends). */
+/* The table at size nsize (a power of 2), every node put again.  0, or
+ * -1 (no memory: the old table stays). */
 static int
-ihash_reserve(struct store *s)
+ihash_grow(struct store *s, size_t nsize)
 {
-	struct st_node **old = s->ihash;
+	struct st_node **old = s->ihash, **t = calloc(nsize, sizeof(*t));
 	size_t osize = s->ihash_size, i;
 
-	if ((s->ihash_count + 1) * 4 <= osize * 3)
-		return 0;
-	s->ihash = calloc(osize * 2, sizeof(*s->ihash));
-	if (s->ihash == NULL) {
-		s->ihash = old;	/* fuller, still correct */
-		return s->ihash_count + 1 < osize ? 0 : -1;
-	}
-	s->ihash_size = osize * 2;
+	if (t == NULL)
+		return -1;
+	s->ihash = t;
+	s->ihash_size = nsize;
 	for (i = 0; i < osize; i++)
 		if (old[i] != NULL)
 			ihash_put(s, old[i]);
 	free(old);
 	return 0;
+}
+
+/* Room for one more node: 0, or -1 when the table is full and cannot
+ * grow (one slot always stays free, so every probe run ends). */
+static int
+ihash_reserve(struct store *s)
+{
+	if ((s->ihash_count + 1) * 4 <= s->ihash_size * 3 ||
+	    ihash_grow(s, s->ihash_size * 2) == 0)
+		return 0;
+	return s->ihash_count + 1 < s->ihash_size ? 0 : -1;	/* fuller, still correct */
 }
 
 /* Space was reserved with ihash_reserve() (or n was just taken out). */
@@ -259,7 +346,9 @@ ent_hash(const struct store *s, bool host, const struct mapping_owner *k)
 
 	memcpy(&n0, k->nonce, 8);
 	memcpy(&n1, k->nonce + 8, 4);
-	return mix64(hash_addr(s->seed, &k->addr, host ? 0x100 : (uint64_t)k->proto) ^ n0) ^ n1;
+	/* n1 mixed too: nonces that differ only in their last bytes must
+	 * not share the low bits (one bucket for them all) */
+	return mix64(mix64(hash_addr(s->seed, &k->addr, host ? 0x100 : (uint64_t)k->proto) ^ n0) ^ n1);
 }
 
 static bool
@@ -433,7 +522,7 @@ heap_reserve(struct store *s)
 
 	if (s->heap_n < s->heap_cap)
 		return 0;
-	cap = s->heap_cap ? s->heap_cap + s->heap_cap / 2 : 64;	/* x1.5: less slack */
+	cap = s->heap_cap >= 64 ? s->heap_cap + s->heap_cap / 2 : 64;	/* x1.5: less slack */
 	h = realloc(s->heap, cap * sizeof(*h));
 	if (h == NULL)
 		return -1;
@@ -487,13 +576,20 @@ arm_expiry(struct store *s)
 
 /* --- linking a node into every index --------------------------------- */
 
-/* The count of n's source and protocol (store_count_source()). */
+/* The count of n's kind, source and protocol (store_count_source()). */
 static size_t *
 src_count(struct store *s, const struct mapping *m)
 {
 	unsigned op = (unsigned)m->owner->proto <= OWNER_PCP ? (unsigned)m->owner->proto : 0;
 
-	return &s->n_src[op][m->proto == IPPROTO_TCP ? 0 : m->proto == IPPROTO_UDP ? 1 : 2];
+	return &s->n_src[mapping_is_pinhole(m)][op]
+			[m->proto == IPPROTO_TCP ? 0 : m->proto == IPPROTO_UDP ? 1 : 2];
+}
+
+static struct ost *
+tree_of(struct store *s, const struct mapping *m)
+{
+	return mapping_is_pinhole(m) ? &s->ptree : &s->tree;
 }
 
 /* A node from node_new(), with heap and hash space reserved. */
@@ -501,7 +597,7 @@ static void
 link_node(struct store *s, struct st_node *n)
 {
 	(*src_count(s, &n->m))++;
-	ost_insert(&s->tree, &n->tn);
+	ost_insert(tree_of(s, &n->m), &n->tn);
 	ihash_add(s, n);
 	HOST(n->m.iaddr)->icount++;
 	owner_link(n);
@@ -512,7 +608,7 @@ static void
 unlink_node(struct store *s, struct st_node *n)
 {
 	(*src_count(s, &n->m))--;
-	ost_remove(&s->tree, &n->tn);
+	ost_remove(tree_of(s, &n->m), &n->tn);
 	ihash_del(s, n);
 	heap_remove(s, n);
 	owner_unlink(n);
@@ -539,12 +635,13 @@ collect_one(struct ost_node *tn, void *arg)
 }
 
 /* Every mapping (or every enabled one) in key order into *out (NULL when
- * there are none).  0, or -1 on ENOMEM. */
+ * there are none), then every pinhole in UniqueID order.  0, or -1 on
+ * ENOMEM. */
 static int
 collect_all(struct store *s, bool enabled_only, const struct mapping ***out, size_t *n)
 {
 	struct collect c = { NULL, 0, enabled_only, !enabled_only };
-	size_t count = ost_count(&s->tree);
+	size_t count = ost_count(&s->tree) + ost_count(&s->ptree);
 
 	*out = NULL;
 	*n = 0;
@@ -554,6 +651,7 @@ collect_all(struct store *s, bool enabled_only, const struct mapping ***out, siz
 	if (c.ms == NULL)
 		return -1;
 	ost_foreach(&s->tree, collect_one, &c);
+	ost_foreach(&s->ptree, collect_one, &c);
 	*out = c.ms;
 	*n = c.n;
 	return 0;
@@ -609,12 +707,27 @@ lease_retry_fire(struct loop_timer *t)
 /* Make the records appended so far durable, then rewrite the file when
  * it is due (or broken: that repairs a journal whose last write or sync
  * failed, and makes the changes durable after all). */
+static bool has_fw(const struct store *s);
+
+/* The kernel's state token after the changes journaled so far, for a
+ * restart to trust (lease_mark_gen()); nothing if the backend has none. */
+static void
+journal_mark_gen(struct store *s)
+{
+	char tok[FW_GEN_MAX];
+
+	if (has_fw(s) && s->ops->generation != NULL &&
+	    s->ops->generation(s->fw, false, tok, sizeof(tok)) == 0)
+		lease_mark_gen(s->lease, tok);
+}
+
 static void
 journal_sync(struct store *s)
 {
+	journal_mark_gen(s);
 	if (lease_sync(s->lease) < 0)
 		s->stats.lease_errors++;
-	if (lease_should_compact(s->lease, ost_count(&s->tree)))
+	if (lease_should_compact(s->lease, ost_count(&s->tree) + ost_count(&s->ptree)))
 		journal_compact(s);
 }
 
@@ -623,12 +736,15 @@ journal(struct store *s, char op, const struct mapping *m)
 {
 	struct lease_record r;
 
-	if (s->lease == NULL)
+	if (s->lease == NULL || s->batch.on)	/* a batch journals at its commit */
 		return;
 	if (!lease_broken(s->lease)) {
 		memset(&r, 0, sizeof(r));
 		r.op = op;
+		if (mapping_is_pinhole(m))
+			r.op = op == '-' ? 'p' : 'P';
 		if (op == '-') {
+			r.m.uid = m->uid;
 			r.m.proto = m->proto;
 			r.m.eport = m->eport;
 			r.m.rhost = m->rhost;
@@ -708,11 +824,19 @@ port_in_use(struct store *s, const struct mapping *m, uint16_t eport)
 	return s->inuse_cb != NULL && s->inuse_cb(s->inuse_arg, m->proto, eport);
 }
 
+static const uint8_t *mac_of(struct store *s, const struct in6_addr *a);
+
 static bool
-permitted(const struct store *s, const struct mapping *m, uint16_t eport)
+permitted(struct store *s, const struct mapping *m, uint16_t eport)
 {
-	return is_static(m) ||
-	       perm_allowed(s->cfg->perms, s->cfg->n_perms, eport, m->iaddr, m->iport, m->desc);
+	const uint8_t *mac = NULL;
+
+	if (is_static(m))
+		return true;
+	if (perm_uses_mac(s->cfg->perms, s->cfg->n_perms))
+		mac = mac_of(s, m->iaddr);
+	return perm_allowed_mac(s->cfg->perms, s->cfg->n_perms, eport, m->iaddr, m->iport,
+				m->desc, mac);
 }
 
 static struct st_node *
@@ -861,6 +985,8 @@ default_is_local(void *arg, const struct in6_addr *a)
 	struct in_addr v4 = addr_to_v4(a);
 	size_t k;
 
+	if (!addr_is_v4(a))
+		return ctx_lan_own_addr6(s->ctx, a);	/* perm_lan_host() too */
 	if (s->local == NULL || time_mono_ms() - s->local_read_ms >= STORE_LOCAL_TTL_MS)
 		local_read(s);
 	for (k = 0; k < s->n_local; k++)
@@ -887,27 +1013,67 @@ client_verdict(struct store *s, const struct mapping *m, bool fresh)
 	return ST_E_NOT_LAN;
 }
 
+/* The served LAN of an address: an IPv4 one by its network, an IPv6 one
+ * by the global or ULA prefix of a LAN interface; a link-local one (no
+ * prefix says where it is) by the interface the neighbour table has it
+ * on, or, with one LAN interface serving IPv6, that one (a link-local
+ * requester is on a served link).  NULL: on no served LAN, or not known
+ * where. */
+static const struct lan_iface *
+lan_of(struct store *s, const struct in6_addr *a)
+{
+	const struct lan_iface *only = NULL;
+	uint8_t mac[6];
+	unsigned ifindex, k;
+
+	if (addr_is_v4(a))
+		return ctx_lan_for_addr(s->ctx, addr_to_v4(a));
+	if (!IN6_IS_ADDR_LINKLOCAL(a))
+		return ctx_lan_for_addr6(s->ctx, a, 0);
+	if (s->mac_cb != NULL && s->mac_cb(s->mac_arg, a, mac, &ifindex))
+		return ctx_lan_by_ifindex(s->ctx, ifindex);
+	for (k = 0; k < s->ctx->n_lan; k++) {
+		if (s->ctx->lan[k].gone || s->ctx->lan[k].n_addr6 == 0)
+			continue;
+		if (only != NULL)
+			return NULL;
+		only = &s->ctx->lan[k];
+	}
+	return only;
+}
+
 /* Two LANs stay apart: a requester creates, refreshes or deletes a
- * mapping only to an internal client on its own LAN interface, unless a
- * permission rule explicitly allows that client (the first rule that
- * matches is an allow: with no rules at all, the default "allow" is not
- * enough).  The administrator's static mappings are exempt; so is a
+ * mapping or pinhole only to an internal client on its own LAN interface,
+ * unless a permission rule explicitly allows that client (the first rule
+ * that matches is an allow: with no rules at all, the default "allow" is
+ * not enough; port: the mapping's external port, a pinhole's port).  The
+ * requester's LAN is that of its address, whatever the family (an IPv4
+ * requester may open a pinhole to an IPv6 host of its LAN, an IPv6 one
+ * map for an IPv4 host); a link-local requester's is where the neighbour
+ * table has it, and one lan_of() cannot place is taken for another
+ * LAN's.  The administrator's static mappings are exempt; so is a
  * requester on no served LAN (a lease record whose LAN went: its client
  * was checked by client_verdict()). */
 static bool
-lans_apart(const struct store *s, const struct mapping *m, uint16_t eport,
+lans_apart(struct store *s, const struct mapping *m, uint16_t port,
 	   const struct in6_addr *requester)
 {
 	const struct lan_iface *li, *lr;
+	const uint8_t *mac = NULL;
 	int k;
 
-	if (is_static(m) || !addr_is_v4(requester) || !addr_is_v4(m->iaddr))
+	if (is_static(m) || (li = lan_of(s, m->iaddr)) == NULL)
 		return false;
-	li = ctx_lan_for_addr(s->ctx, addr_to_v4(m->iaddr));
-	lr = ctx_lan_for_addr(s->ctx, addr_to_v4(requester));
-	if (li == NULL || lr == NULL || li->ifindex == lr->ifindex)
+	lr = lan_of(s, requester);
+	if (lr == NULL && (s->replaying || addr_is_v4(requester) ||
+			   !IN6_IS_ADDR_LINKLOCAL(requester)))
 		return false;
-	k = perm_match(s->cfg->perms, s->cfg->n_perms, eport, m->iaddr, m->iport, m->desc);
+	if (lr != NULL && li->ifindex == lr->ifindex)
+		return false;
+	if (perm_uses_mac(s->cfg->perms, s->cfg->n_perms))
+		mac = mac_of(s, m->iaddr);
+	k = perm_match_mac(s->cfg->perms, s->cfg->n_perms, port, m->iaddr, m->iport, m->desc,
+			   mac);
 	return k < 0 || !s->cfg->perms[k].allow;
 }
 
@@ -919,7 +1085,8 @@ quota(const struct store *s, const struct mapping *cand)
 
 	if (is_static(cand))
 		return ST_OK;
-	if (cfg->max_mappings != 0 && ost_count(&s->tree) >= cfg->max_mappings)
+	if (cfg->max_mappings != 0 &&
+	    ost_count(&s->tree) + ost_count(&s->ptree) >= cfg->max_mappings)
 		return ST_E_QUOTA_TOTAL;
 	if (cfg->max_mappings_per_client != 0) {
 		c = host_find(s, cand->iaddr);
@@ -1002,8 +1169,11 @@ decide(struct store *s, struct mapping *cand, unsigned flags, struct st_node **e
 	struct st_node *old;
 
 	*ex = NULL;
-	if (!s->replaying)
+	if (s->held == 0)
 		s->inuse_valid[0] = s->inuse_valid[1] = false;
+	s->mac_valid = false;
+	if (mapping_is_pinhole(cand))
+		return ST_E_NOT_LAN;	/* no NAT66: IPv6 goes through store_pin_add() */
 	old = cand->eport != 0 ? find_node(s, cand->proto, cand->eport, cand->rhost) : NULL;
 	r = client_verdict(s, cand, old == NULL || !addr_eq(old->m.iaddr, cand->iaddr));
 	if (r != ST_OK)
@@ -1055,6 +1225,8 @@ notify(struct store *s, enum store_event ev, const struct mapping *m, const stru
 	struct store_change ch = { ev, m, by, lifetime, why };
 	unsigned k;
 
+	if (s->batch.on && STORE_EV_IS_CHANGE(ev))
+		return;		/* told at the batch's commit, if it stays */
 	for (k = 0; k < s->n_listeners; k++)
 		s->listeners[k].fn(s->listeners[k].arg, &ch);
 }
@@ -1064,6 +1236,41 @@ static bool
 has_fw(const struct store *s)
 {
 	return s->fw != NULL && s->ops != NULL;
+}
+
+/* Room for one more change of the batch (none needed outside one): 0,
+ * or -1 when memory is short. */
+static int
+batch_reserve(struct store *s)
+{
+	struct st_batch *b = &s->batch;
+	struct st_change *ch;
+	size_t cap;
+
+	if (!b->on || b->n < b->cap)
+		return 0;
+	cap = b->cap ? b->cap * 2 : 32;
+	if ((ch = realloc(b->ch, cap * sizeof(*ch))) == NULL)
+		return -1;
+	b->ch = ch;
+	b->cap = cap;
+	return 0;
+}
+
+/* Note a change made in the batch (room reserved); NULL outside one. */
+static struct st_change *
+batch_note(struct store *s, enum ch_kind kind, struct st_node *n, enum store_event ev)
+{
+	struct st_change *c;
+
+	if (!s->batch.on)
+		return NULL;
+	c = &s->batch.ch[s->batch.n++];
+	memset(c, 0, sizeof(*c));
+	c->n = n;
+	c->kind = (uint8_t)kind;
+	c->ev = (uint8_t)ev;
+	return c;
 }
 
 /* A node for cand, its description stored right after it (no second
@@ -1118,8 +1325,9 @@ node_free(struct store *s, struct st_node *n)
 enum peer_kind { PEER_ANY, PEER_SAME_RHOST, PEER_BEFORE };
 
 /* Another enabled mapping than n with m's internal side (protocol,
- * address, port): any one, one with m's remote host too (it needs the
- * same forward element), or one before n in key order.  Walks one probe
+ * address, port): any one, one with m's remote host (and a pinhole's
+ * remote port) too (it needs the same forward element; a pinhole's one
+ * element), or one before n in key order.  Walks one probe
  * run of the internal-side index, which holds every mapping to that
  * internal address and port. */
 static const struct st_node *
@@ -1134,7 +1342,7 @@ internal_peer(const struct store *s, const struct st_node *n, const struct mappi
 		if (o == n || !o->m.enabled || o->m.proto != m->proto || o->m.iport != m->iport ||
 		    o->m.iaddr != m->iaddr)
 			continue;
-		if ((k == PEER_SAME_RHOST && o->m.rhost != m->rhost) ||
+		if ((k == PEER_SAME_RHOST && (o->m.rhost != m->rhost || o->m.rport != m->rport)) ||
 		    (k == PEER_BEFORE && tree_cmp(&o->tn, &n->tn) > 0))
 			continue;
 		return o;
@@ -1184,15 +1392,21 @@ fw_del(struct store *s, const struct st_node *n, const struct mapping *m)
 	return s->ops->del(s->fw, m, &sh);
 }
 
+static void announce_added(struct store *s, struct st_node *n);
+
 /* A new mapping, in the kernel and the indexes; with reserve it stays
  * pending (no journal record, no listener told) until store_confirm(). */
 static enum store_result
 insert_new(struct store *s, const struct mapping *cand, bool reserve, struct mapping **out)
 {
 	struct st_node *n = node_new(s, cand);
+	struct st_change *c;
 
-	if (n == NULL)
+	if (n == NULL || batch_reserve(s) < 0) {
+		if (n != NULL)
+			node_free(s, n);
 		return ST_E_NOMEM;
+	}
 	n->m.created = time_wall();
 	if (has_fw(s) && n->m.enabled && fw_add(s, n, &n->m) < 0) {
 		log_warn("firewall refused %s %u", proto_name(n->m.proto), n->m.eport);
@@ -1202,12 +1416,27 @@ insert_new(struct store *s, const struct mapping *cand, bool reserve, struct map
 	}
 	n->pending = reserve;
 	link_node(s, n);
+	if ((c = batch_note(s, CH_ADD, n, STORE_EV_ADDED)) != NULL)
+		c->quiet = reserve;	/* told at store_confirm() */
 	arm_expiry(s);
 	if (out != NULL)
 		*out = &n->m;
 	if (!reserve)
-		store_confirm(s, &n->m);
+		announce_added(s, n);
 	return ST_OK;
+}
+
+/* A refresh's lease record, count and listeners; a reservation stays
+ * one: store_confirm() tells the rest. */
+static void
+announce_refreshed(struct store *s, struct st_node *n, bool changed)
+{
+	if (n->pending)
+		return;
+	journal(s, '+', &n->m);
+	s->stats.refreshed++;
+	notify(s, changed ? STORE_EV_CHANGED : STORE_EV_RENEWED, &n->m, &n->m.owner->addr,
+	       store_lease_left(s, &n->m), ST_OK);
 }
 
 /* Change the kernel from n's mapping to upd.  0, or -1 with the kernel as
@@ -1244,6 +1473,8 @@ refresh(struct store *s, struct st_node *n, const struct mapping *cand, struct m
 	bool changed = rehash || new_desc || upd.enabled != cand->enabled;
 	size_t desc_len = strlen(cand->desc) + 1;
 	char *long_desc = NULL;	/* a new description longer than desc[] */
+	char *old_desc = NULL;	/* in a batch: the old one, to take back */
+	struct st_change *c;
 
 	upd.iport = cand->iport;
 	upd.enabled = cand->enabled;
@@ -1258,7 +1489,8 @@ refresh(struct store *s, struct st_node *n, const struct mapping *cand, struct m
 	}
 	upd.owner = &ow->key;
 	changed |= upd.owner != n->m.owner;
-	if (n->heap_idx == 0 && upd.expires != 0 && heap_reserve(s) < 0) {
+	if ((n->heap_idx == 0 && upd.expires != 0 && heap_reserve(s) < 0) || batch_reserve(s) < 0 ||
+	    (s->batch.on && new_desc && (old_desc = strdup(n->m.desc)) == NULL)) {
 		if (upd.owner != n->m.owner)
 			ent_put(s, ow);
 		free(long_desc);
@@ -1270,7 +1502,15 @@ refresh(struct store *s, struct st_node *n, const struct mapping *cand, struct m
 		if (upd.owner != n->m.owner)
 			ent_put(s, ow);
 		free(long_desc);
+		free(old_desc);
 		return ST_E_FIREWALL;
+	}
+	if ((c = batch_note(s, CH_REFRESH, n, changed ? STORE_EV_CHANGED : STORE_EV_RENEWED)) != NULL) {
+		c->old = n->m;
+		c->old_desc = old_desc;
+		c->old_idle_seen = n->idle_seen;
+		c->owner_moved = upd.owner != n->m.owner;
+		c->quiet = n->pending;	/* a reservation: confirm tells */
 	}
 	if (new_desc) {
 		if (n->m.desc != n->desc)
@@ -1288,7 +1528,8 @@ refresh(struct store *s, struct st_node *n, const struct mapping *cand, struct m
 		n->m.owner = upd.owner;
 		owner_link(n);
 		(*src_count(s, &n->m))++;
-		ent_put(s, prev);
+		if (!s->batch.on)	/* else the change holds it until the commit */
+			ent_put(s, prev);
 	}
 	heap_remove(s, n);
 	n->m = upd;
@@ -1299,12 +1540,7 @@ refresh(struct store *s, struct st_node *n, const struct mapping *cand, struct m
 	arm_expiry(s);
 	if (out != NULL)
 		*out = &n->m;
-	if (n->pending)
-		return ST_OK;	/* a reservation stays one: confirm tells the rest */
-	journal(s, '+', &n->m);
-	s->stats.refreshed++;
-	notify(s, changed ? STORE_EV_CHANGED : STORE_EV_RENEWED, &n->m, &n->m.owner->addr,
-	       store_lease_left(s, &n->m), ST_OK);
+	announce_refreshed(s, n, changed);
 	return ST_OK;
 }
 
@@ -1327,10 +1563,12 @@ delete_node(struct store *s, struct st_node *n, enum store_del_why why,
 		[DEL_RULES] = STORE_EV_POLICY, [DEL_NOT_LAN] = STORE_EV_POLICY,
 	};
 	bool policy = why == DEL_RULES || why == DEL_NOT_LAN;
+	struct st_change *c;
 
 	if (n->pending != (why == DEL_ROLLBACK))
 		return ST_E_NOT_FOUND;
-
+	if (batch_reserve(s) < 0)
+		return ST_E_NOMEM;
 	if (has_fw(s) && n->m.enabled && why != DEL_REFUSED && fw_del(s, n, &n->m) < 0) {
 		s->stats.fw_errors++;
 		log_warn("firewall refused to delete %s %u", proto_name(n->m.proto), n->m.eport);
@@ -1353,8 +1591,140 @@ delete_node(struct store *s, struct st_node *n, enum store_del_why why,
 	if (why != DEL_ROLLBACK)
 		notify(s, ev[why], &n->m, by, 0, !policy ? ST_OK :
 		       why == DEL_RULES ? ST_E_PERMISSION : ST_E_NOT_LAN);
+	if ((c = batch_note(s, CH_DEL, n, ev[why])) != NULL) {
+		c->quiet = why == DEL_ROLLBACK;	/* nobody was told of it */
+		c->has_by = by != NULL;
+		if (by != NULL)
+			c->by = *by;
+		return ST_OK;	/* the node is kept until the batch's commit */
+	}
 	node_free(s, n);
 	return ST_OK;
+}
+
+/* --- batches ---------------------------------------------------------- */
+
+/* Take back one change of a refused batch (the batch's later changes are
+ * taken back already: the indexes are as right after this one). */
+static void
+batch_undo(struct store *s, struct st_change *c)
+{
+	struct st_node *n = c->n;
+	const char *d = n->m.desc;
+	const struct mapping_owner *o = n->m.owner;
+	bool rehash = n->m.iport != c->old.iport;
+
+	switch (c->kind) {
+	case CH_ADD:
+		unlink_node(s, n);
+		node_free(s, n);
+		return;
+	case CH_DEL:
+		link_node(s, n);	/* its room in the indexes is still there */
+		return;
+	case CH_CONFIRM:
+		n->pending = true;
+		return;
+	}
+	if (rehash)
+		ihash_del(s, n);
+	if (c->owner_moved) {
+		(*src_count(s, &n->m))--;
+		owner_unlink(n);
+		ent_put(s, OWNER(o));
+		o = c->old.owner;
+		n->m.owner = o;
+		owner_link(n);
+		(*src_count(s, &n->m))++;
+	}
+	if (c->old_desc != NULL) {
+		size_t len = strlen(c->old_desc) + 1;
+
+		if (d != n->desc)
+			free((char *)d);
+		d = c->old_desc;
+		if (len <= n->desc_cap) {
+			memcpy(n->desc, c->old_desc, len);
+			free(c->old_desc);
+			d = n->desc;
+		}
+		c->old_desc = NULL;
+	}
+	heap_remove(s, n);
+	n->m = c->old;
+	n->m.desc = d;
+	n->m.owner = o;
+	n->idle_seen = c->old_idle_seen;
+	heap_insert(s, n);
+	if (rehash)
+		ihash_add(s, n);
+}
+
+/* The kernel took the batch: each change's lease record and listeners,
+ * in order, then what the changes kept alive goes. */
+static void
+batch_tell(struct store *s)
+{
+	struct st_batch *b = &s->batch;
+	size_t i;
+
+	if (s->lease != NULL)
+		lease_group_begin(s->lease);	/* the batch's records, one write */
+	for (i = 0; i < b->n; i++) {
+		struct st_change *c = &b->ch[i];
+		const struct mapping *m = &c->n->m;
+
+		if (c->quiet)
+			continue;
+		journal(s, c->kind == CH_DEL ? '-' : '+', m);
+		if (c->kind == CH_DEL)
+			notify(s, c->ev, m, c->has_by ? &c->by : NULL, 0, ST_OK);
+		else
+			notify(s, c->ev, m, &m->owner->addr, store_lease_left(s, m), ST_OK);
+	}
+	if (s->lease != NULL && lease_group_end(s->lease) < 0)
+		s->stats.lease_errors++;
+	for (i = 0; i < b->n; i++) {
+		struct st_change *c = &b->ch[i];
+
+		if (c->kind == CH_DEL)
+			node_free(s, c->n);
+		if (c->owner_moved)
+			ent_put(s, OWNER(c->old.owner));
+		free(c->old_desc);
+	}
+}
+
+/* The end of a batch: its kernel changes in one transaction; if the
+ * kernel refuses it, every change of the batch is taken back (last first)
+ * and -1 returned. */
+static int
+batch_end(struct store *s)
+{
+	struct st_batch *b = &s->batch;
+	size_t i;
+	int r = 0;
+
+	b->on = false;
+	if (s->ops->flush(s->fw) < 0) {
+		log_warnx("firewall refused a transaction of %zu changes: taken back, each "
+			  "made again on its own", b->n);
+		s->stats = b->stats;
+		s->stats.fw_errors++;
+		for (i = b->n; i-- > 0;)
+			batch_undo(s, &b->ch[i]);
+		arm_expiry(s);
+		r = -1;
+	} else {
+		batch_tell(s);
+	}
+	b->n = 0;
+	if (b->cap > 1024) {	/* a mass change (expiry) keeps no big array */
+		free(b->ch);
+		b->ch = NULL;
+		b->cap = 0;
+	}
+	return r;
 }
 
 static void
@@ -1463,6 +1833,9 @@ store_new(struct igdd_ctx *ctx, const struct fw_ops *ops, struct fw *fw)
 	if (getrandom(&s->seed, sizeof(s->seed), GRND_NONBLOCK) != (ssize_t)sizeof(s->seed))
 		s->seed = (uint64_t)time_mono_ms() ^ (uint64_t)(uintptr_t)s ^ (uint64_t)getpid();
 	ost_init(&s->tree, tree_cmp);
+	ost_init(&s->ptree, pin_cmp);
+	s->mac_cb = default_mac;
+	s->mac_arg = s;
 	s->ihash_size = s->ehash_size = 64;
 	s->ihash = calloc(s->ihash_size, sizeof(*s->ihash));
 	s->ehash = calloc(s->ehash_size, sizeof(*s->ehash));
@@ -1501,6 +1874,7 @@ static void
 drop_all(struct store *s)
 {
 	ost_clear(&s->tree, free_node, s);
+	ost_clear(&s->ptree, free_node, s);
 	if (s->ihash != NULL)
 		memset(s->ihash, 0, s->ihash_size * sizeof(*s->ihash));
 	s->ihash_count = 0;
@@ -1515,6 +1889,8 @@ store_free(struct store *s)
 		return;
 	loop_timer_cancel(&s->ctx->loop, &s->idle_timer);
 	loop_timer_cancel(&s->ctx->loop, &s->lease_retry);
+	loop_timer_cancel(&s->ctx->loop, &s->sync.timer);
+	free(s->sync.gone);
 	if (s->ehash != NULL)
 		drop_all(s);
 	loop_timer_cancel(&s->ctx->loop, &s->expiry_timer);
@@ -1523,6 +1899,7 @@ store_free(struct store *s)
 	free(s->ehash);
 	free(s->heap);
 	free(s->local);
+	free(s->batch.ch);
 	free(s);
 }
 
@@ -1547,6 +1924,30 @@ restore_lifetime(const struct store *s, const struct lease_record *r, int64_t no
 	return left;
 }
 
+/* A lease record the restore dropped (its lease ended, or today's policy
+ * refuses it): its elements may still be in the kernel. */
+static void
+restore_gone(struct store *s, const struct mapping *m)
+{
+	struct st_sync *y = &s->sync;
+	struct st_gone *g;
+
+	if (y->n_gone == y->cap_gone) {
+		size_t cap = y->cap_gone ? y->cap_gone * 2 : 64;
+		if ((g = realloc(y->gone, cap * sizeof(*g))) == NULL)
+			return;	/* the element ends with its kernel timeout */
+		y->gone = g;
+		y->cap_gone = cap;
+	}
+	g = &y->gone[y->n_gone++];
+	g->rhost = *m->rhost;
+	g->iaddr = *m->iaddr;
+	g->eport = m->eport;
+	g->iport = m->iport;
+	g->rport = m->rport;
+	g->proto = m->proto;
+}
+
 /* Replay one journal record into the indexes (no backend, no journal):
  * the last record of a key replaces what came before, and a '+' record
  * is decided as a new live request of its owner would be today (LAN
@@ -1556,7 +1957,9 @@ static void
 restore_record(void *arg, const struct lease_record *r)
 {
 	struct store *s = arg;
-	struct st_node *old = find_node(s, r->m.proto, r->m.eport, r->m.rhost), *n, *ex;
+	bool pin = r->op == 'P' || r->op == 'p';
+	struct st_node *old = pin ? pin_node(s, r->m.uid)
+				  : find_node(s, r->m.proto, r->m.eport, r->m.rhost), *n, *ex;
 	unsigned flags = 0;
 	struct mapping cand;
 	char desc[MAPPING_DESC_MAX];
@@ -1567,63 +1970,418 @@ restore_record(void *arg, const struct lease_record *r)
 		unlink_node(s, old);
 		node_free(s, old);
 	}
-	if (r->op != '+' || (life = restore_lifetime(s, r, now)) < 0)
+	s->mac_valid = false;
+	if (r->op != '+' && r->op != 'P')
 		return;
+	if ((life = restore_lifetime(s, r, now)) < 0) {
+		restore_gone(s, &r->m);
+		return;
+	}
 	/* PCP THIRD_PARTY maps for another host where that is allowed. */
 	if (r->owner.proto == OWNER_PCP && s->cfg->pcp_allow_thirdparty)
 		flags |= STORE_F_THIRD_PARTY;
-	res = prepare(&r->m, flags, &cand, desc);
+	res = pin ? prepare_pin(&r->m, flags, &cand, desc) : prepare(&r->m, flags, &cand, desc);
 	if (res == ST_OK)
-		res = decide(s, &cand, flags, &ex);
+		res = pin ? decide_pin(s, &cand, flags, &ex) : decide(s, &cand, flags, &ex);
+	if (res == ST_OK && pin && ex != NULL)
+		res = ST_E_CONFLICT;	/* the same pinhole twice in the journal */
 	if (res != ST_OK) {
 		log_dropped(&r->m, store_strerror(res));
+		restore_gone(s, &r->m);
 		return;
 	}
 	cand.created = r->m.created;
 	cand.expires = life != 0 ? time_mono_ms() + (uint64_t)life * 1000u : 0;
+	if (pin)
+		cand.uid = r->m.uid;	/* its UniqueID, not the one decide_pin() chose */
 	n = node_new(s, &cand);
 	if (n == NULL) {
 		s->stats.lease_errors++;
 		return;
 	}
 	link_node(s, n);
+	if (pin && r->m.uid >= s->next_uid)
+		s->next_uid = (uint16_t)(r->m.uid + 1);	/* new UniqueIDs after it */
+}
+
+/* Room in the internal-side hash and the expiry heap for n mappings, in
+ * one go (a restore: no rehash after rehash as they come). */
+static void
+reserve_for(struct store *s, size_t n)
+{
+	while ((n + 1) * 4 > s->ihash_size * 3 && ihash_grow(s, s->ihash_size * 2) == 0)
+		;
+	if (n > s->heap_cap && n >= 64) {
+		struct st_node **h = realloc(s->heap, n * sizeof(*h));
+		if (h != NULL) {
+			s->heap = h;
+			s->heap_cap = n;
+		}
+	}
+}
+
+/* Replay the lease file into the store (no kernel).  Count, or -1. */
+static int
+restore_leases(struct store *s)
+{
+	int r;
+
+	/* The journal holds between the live mappings and twice as many
+	 * records (it is rewritten beyond that): half of them never
+	 * oversizes the tables. */
+	if (s->lease != NULL)
+		reserve_for(s, lease_records(s->lease) / 2);
+	store_hold(s);		/* one socket snapshot for every record */
+	s->replaying = true;
+	r = s->lease != NULL ? lease_restore(s->lease, restore_record, s) : 0;
+	s->replaying = false;
+	s->held--;		/* nothing journaled: no sync */
+	return r;
+}
+
+/* The kernel as the store says, the old way: flush and add everything in
+ * one transaction, or one by one dropping what the kernel refuses
+ * (install_or_drop()).  0, or -1 (the store emptied). */
+static int
+restore_install(struct store *s)
+{
+	if (install_or_drop(s) < 0) {
+		log_warn("firewall refused to install %zu restored mappings", ost_count(&s->tree));
+		drop_all(s);
+		return -1;
+	}
+	return 0;
+}
+
+/* The reconcile is over (or never ran): the lease file rewritten with
+ * what the store holds. */
+static void
+sync_done(struct store *s)
+{
+	if (s->sync.phase == SYNC_INSTALL)
+		log_info("kernel reconciled with %zu restored mappings in %llu ms: every element "
+			 "installed again", ost_count(&s->tree),
+			 (unsigned long long)(time_mono_ms() - s->sync.t0));
+	else if (s->sync.phase != SYNC_OFF)
+		log_info("kernel reconciled with %zu restored mappings in %llu ms: %zu in place, "
+			 "%zu added, %zu stale elements removed", ost_count(&s->tree),
+			 (unsigned long long)(time_mono_ms() - s->sync.t0), s->sync.in_place,
+			 s->sync.added, s->sync.stale);
+	s->sync.phase = SYNC_OFF;
+	loop_timer_cancel(&s->ctx->loop, &s->sync.timer);
+	free(s->sync.gone);
+	s->sync.gone = NULL;
+	s->sync.n_gone = s->sync.cap_gone = 0;
+	if (s->lease != NULL) {
+		journal_compact(s);
+		journal_mark_gen(s);
+	}
+}
+
+/* An element of the kernel's dump: in place (its mapping marked), or
+ * stale (removed: a mapping the store does not hold, or another target).
+ * For a forward element every mapping that shares it is marked. */
+static void
+sync_elem(void *arg, const struct fw_elem *e)
+{
+	struct store *s = arg;
+	struct mapping m = { .rhost = &e->rhost, .iaddr = &e->iaddr, .eport = e->eport,
+			     .iport = e->iport, .proto = e->proto };
+	bool used = false;
+
+	if (e->dnat) {
+		struct st_node *n = find_node(s, e->proto, e->eport, &e->rhost);
+		if (n != NULL && n->m.enabled && n->m.iport == e->iport &&
+		    addr_eq(n->m.iaddr, &e->iaddr)) {
+			n->kseen |= KSEEN_DNAT;
+			s->sync.in_place++;
+			return;
+		}
+	} else {
+		size_t mask = s->ihash_size - 1;
+		size_t i = ihash_of(s, e->proto, &e->iaddr, e->iport) & mask;
+		struct st_node *o;
+
+		for (; (o = s->ihash[i]) != NULL; i = (i + 1) & mask) {
+			if (o->m.enabled && o->m.proto == e->proto && o->m.iport == e->iport &&
+			    addr_eq(o->m.iaddr, &e->iaddr) && addr_eq(o->m.rhost, &e->rhost)) {
+				o->kseen |= KSEEN_FWD;
+				used = true;
+			}
+		}
+		if (used)
+			return;
+	}
+	/* Stale: only this element goes (a DNAT element's forward one may
+	 * be another mapping's; a forward element has no DNAT element). */
+	s->sync.stale++;
+	{
+		struct fw_share sh = { .forward = e->dnat };
+
+		if (s->ops->del(s->fw, &m, &sh) < 0)
+			s->stats.fw_errors++;
+	}
+}
+
+/* The end of SYNC_ADD: every IPv6 pinhole added (or renewed) in one
+ * transaction.  The dump reads the IPv4 sets only; pinholes are few (one
+ * per IPv6 host's open port, not one per CGN subscriber's mapping) and an
+ * add of an element in place only renews it.  0, or -1. */
+static int
+sync_add_pinholes(struct store *s)
+{
+	struct collect c = { NULL, 0, true, false };
+	int r;
+
+	if ((c.ms = malloc(ost_count(&s->ptree) * sizeof(*c.ms))) == NULL)
+		return -1;
+	ost_foreach(&s->ptree, collect_one, &c);
+	if ((r = c.n > 0 ? s->ops->add_many(s->fw, c.ms, c.n) : 0) < 0)
+		s->stats.fw_errors++;
+	s->sync.added += c.n;
+	free(c.ms);
+	return r < 0 ? -1 : 0;
+}
+
+/* SYNC_ADD: the next STORE_SYNC_CHUNK enabled mappings after the cursor
+ * whose elements were not both seen, in one transaction.  1 while more
+ * is to come, 0 at the end, -1 on error. */
+#define STORE_SYNC_CHUNK 4096
+static int
+sync_add_chunk(struct store *s)
+{
+	const struct mapping **ms = malloc(STORE_SYNC_CHUNK * sizeof(*ms));
+	struct ost_node *tn;
+	size_t n = 0;
+	int r = 0;
+
+	if (ms == NULL)
+		return -1;
+	tn = s->sync.walking ? ost_bound(&s->tree, &s->sync.cursor, tree_keycmp, true, NULL)
+			     : ost_nth(&s->tree, 0);
+	for (; tn != NULL && n < STORE_SYNC_CHUNK; tn = ost_bound(&s->tree, &s->sync.cursor,
+								  tree_keycmp, true, NULL)) {
+		struct st_node *nd = TNODE(tn);
+
+		s->sync.cursor = (struct st_key){ nd->m.proto, nd->m.eport, *nd->m.rhost };
+		s->sync.walking = true;
+		if (nd->m.enabled && nd->kseen != (KSEEN_DNAT | KSEEN_FWD))
+			ms[n++] = &nd->m;
+		nd->kseen = 0;
+	}
+	if (n > 0 && (r = s->ops->add_many(s->fw, ms, n)) < 0)
+		s->stats.fw_errors++;
+	s->sync.added += n;
+	free(ms);
+	if (r < 0)
+		return -1;
+	if (tn == NULL && ost_count(&s->ptree) > 0)
+		return sync_add_pinholes(s);
+	return tn != NULL ? 1 : 0;
+}
+
+/* One slice of the reconcile, a few milliseconds long: the daemon serves
+ * requests between slices.  1 while more is to come, 0 done, -1 error. */
+static int
+sync_slice(struct store *s)
+{
+	uint64_t end = time_mono_ms() + 2;
+	int r = 1;
+
+	if (s->sync.phase == SYNC_INSTALL)	/* no dump: everything in one go */
+		return install_or_drop(s) < 0 ? -1 : 0;
+	if (s->sync.phase == SYNC_ADD)
+		return sync_add_chunk(s);
+	s->ops->defer(s->fw);		/* the stale elements of the slice, in one go */
+	while (r == 1 && time_mono_ms() < end)
+		r = s->ops->elems_step(s->fw, sync_elem, s);
+	if (s->ops->flush(s->fw) < 0)
+		s->stats.fw_errors++;
+	if (r == 0) {
+		s->sync.phase = SYNC_ADD;
+		return 1;
+	}
+	return r;
+}
+
+static void
+sync_fire(struct loop_timer *t)
+{
+	struct store *s = container_of(t, struct store, sync.timer);
+	int r = sync_slice(s);
+
+	if (r == 1) {
+		loop_timer_set(&s->ctx->loop, t, 0);
+		return;
+	}
+	if (r < 0) {
+		log_warnx("kernel reconcile failed; installing every mapping at once");
+		if (store_reinstall(s) < 0)
+			log_warnx("the restored mappings are not in the kernel");
+	}
+	sync_done(s);
+}
+
+/* Start the reconcile: 0, or -1 when the backend cannot (then nothing
+ * started). */
+static int
+sync_start(struct store *s)
+{
+	if (!has_fw(s) || s->ops->elems_start == NULL || s->ops->add_many == NULL ||
+	    s->ops->defer == NULL || s->ops->elems_start(s->fw) < 0)
+		return -1;
+	free(s->sync.gone);	/* the dump finds those elements itself */
+	memset(&s->sync, 0, sizeof(s->sync));
+	s->sync.timer.cb = sync_fire;
+	s->sync.phase = SYNC_DUMP;
+	s->sync.t0 = time_mono_ms();
+	return 0;
+}
+
+/* Does the kernel hold what the journal says?  Its last line names the
+ * kernel's state after the last journaled change, and the kernel was in
+ * that state when this process started (a kill -9, a stop for restart). */
+static bool
+restore_trusted(struct store *s)
+{
+	char tok[FW_GEN_MAX];
+
+	return s->lease != NULL && has_fw(s) && s->ops->generation != NULL &&
+	       lease_restored_gen(s->lease)[0] != '\0' &&
+	       s->ops->generation(s->fw, true, tok, sizeof(tok)) == 0 &&
+	       strcmp(tok, lease_restored_gen(s->lease)) == 0;
+}
+
+/* The kernel holds the journal's mappings: only the elements of leases
+ * the restore dropped go (one transaction); nothing else is touched. */
+static void
+restore_gone_elements(struct store *s)
+{
+	size_t i, n = 0;
+
+	if (s->ops->defer != NULL)
+		s->ops->defer(s->fw);
+	for (i = 0; i < s->sync.n_gone; i++) {
+		struct st_gone *g = &s->sync.gone[i];
+		struct mapping m = { .rhost = &g->rhost, .iaddr = &g->iaddr, .eport = g->eport,
+				     .iport = g->iport, .rport = g->rport, .proto = g->proto };
+		const struct st_node *o;
+		size_t mask = s->ihash_size - 1, k;
+		struct fw_share sh = { .forward = false };
+		bool pin = mapping_is_pinhole(&m);
+
+		if (pin ? pin_node(s, g->eport) != NULL
+			: find_node(s, g->proto, g->eport, &g->rhost) != NULL)
+			continue;	/* a later record made it again: in place */
+		/* what it shared with live mappings of its internal side: the
+		 * forward element (same remote side), the SNAT element */
+		k = ihash_of(s, g->proto, &g->iaddr, g->iport) & mask;
+		for (; (o = s->ihash[k]) != NULL; k = (k + 1) & mask) {
+			if (!o->m.enabled || o->m.proto != g->proto || o->m.iport != g->iport ||
+			    !addr_eq(o->m.iaddr, &g->iaddr))
+				continue;
+			sh.forward |= addr_eq(o->m.rhost, &g->rhost) && o->m.rport == g->rport;
+			if (sh.snat_heir == NULL && !pin)
+				sh.snat_heir = &o->m;
+		}
+		if (s->ops->del(s->fw, &m, &sh) < 0)
+			s->stats.fw_errors++;
+		n++;
+	}
+	if (s->ops->flush != NULL && s->ops->flush(s->fw) < 0)
+		s->stats.fw_errors++;
+	s->sync.stale = n;
+}
+
+/* The restore; the kernel's part from the loop when async. */
+static int
+restore(struct store *s, bool async)
+{
+	int n = restore_leases(s);
+
+	if (n < 0)
+		return -1;
+	arm_expiry(s);
+	if (restore_trusted(s)) {
+		restore_gone_elements(s);
+		log_info("kernel holds the restored mappings already (unchanged since the last "
+			 "journaled change): %zu ended or refused leases' elements removed",
+			 s->sync.stale);
+		sync_done(s);
+	} else if (sync_start(s) == 0) {
+		/* 1 ms: the first turn of the loop serves what has come */
+		loop_timer_set(&s->ctx->loop, &s->sync.timer, 1);
+	} else if (async && has_fw(s) && s->ops->install_all != NULL) {
+		/* the kernel's elements cannot be read back (hairpin, port
+		 * preservation): one transaction replaces them, from the loop */
+		memset(&s->sync, 0, sizeof(s->sync));
+		s->sync.timer.cb = sync_fire;
+		s->sync.phase = SYNC_INSTALL;
+		s->sync.t0 = time_mono_ms();
+		loop_timer_set(&s->ctx->loop, &s->sync.timer, 1);
+	} else {
+		if (has_fw(s) && s->ops->install_all != NULL && restore_install(s) < 0)
+			return -1;
+		sync_done(s);
+	}
+	n = (int)(ost_count(&s->tree) + ost_count(&s->ptree));
+	if (n > 0)
+		log_info("restored %d mappings from %s", n, s->cfg->lease_file);
+	if (ost_count(&s->ptree) > 0)
+		log_info("(%zu of them IPv6 pinholes)", ost_count(&s->ptree));
+	return n;
+}
+
+int
+store_restore_async(struct store *s)
+{
+	return restore(s, true);
 }
 
 int
 store_restore(struct store *s)
 {
-	size_t n;
-	int r;
+	int n = restore(s, false);
 
-	/* The ports in use do not change while the file is read: one
-	 * /proc/net snapshot serves every record (not one each). */
-	s->inuse_valid[0] = s->inuse_valid[1] = false;
-	s->replaying = true;
-	r = s->lease != NULL ? lease_restore(s->lease, restore_record, s) : 0;
-	s->replaying = false;
-	if (r < 0)
-		return -1;
-	/* One transaction replaces whatever igdd left in the kernel (a
-	 * kill -9, a crash) with exactly what the lease file says; what the
-	 * kernel refuses is dropped (install_or_drop). */
-	if (has_fw(s) && s->ops->install_all != NULL && install_or_drop(s) < 0) {
-		log_warn("firewall refused to install %zu restored mappings", ost_count(&s->tree));
-		drop_all(s);
-		return -1;
+	while (n >= 0 && s->sync.phase != SYNC_OFF) {
+		loop_timer_cancel(&s->ctx->loop, &s->sync.timer);
+		sync_fire(&s->sync.timer);
 	}
-	if (s->lease != NULL)
-		journal_compact(s);
-	arm_expiry(s);
-	n = ost_count(&s->tree);
-	if (n > 0)
-		log_info("restored %zu mappings from %s", n, s->cfg->lease_file);
-	return (int)n;
+	return n < 0 ? -1 : (int)(ost_count(&s->tree) + ost_count(&s->ptree));
+}
+
+bool
+store_restoring(const struct store *s)
+{
+	return s->sync.phase != SYNC_OFF;
 }
 
 void
 store_hold(struct store *s)
 {
-	s->held++;
+	/* One snapshot of the gateway's sockets for all the requests of a
+	 * hold (a batch of datagrams, a restore), not one per request: a
+	 * dump walks the kernel's whole socket table. */
+	if (s->held++ == 0)
+		s->inuse_valid[0] = s->inuse_valid[1] = false;
+}
+
+void
+store_hold_batch(struct store *s)
+{
+	if (s->held == 0 && has_fw(s) && s->ops->defer != NULL && s->ops->flush != NULL) {
+		s->batch.on = true;
+		s->batch.n = 0;
+		s->batch.stats = s->stats;
+		s->ops->defer(s->fw);
+	}
+	store_hold(s);
+}
+
+bool
+store_batching(const struct store *s)
+{
+	return s->batch.on;
 }
 
 int
@@ -1631,6 +2389,10 @@ store_commit(struct store *s)
 {
 	if (s->held == 0)
 		fatalx("store_commit() without store_hold()");
+	if (s->held == 1 && s->batch.on && batch_end(s) < 0) {
+		s->held = 0;
+		return STORE_REDO;
+	}
 	if (--s->held > 0 || s->lease == NULL)
 		return 0;
 	/* A group that changed nothing (lookups, malformed datagrams) costs
@@ -1653,38 +2415,57 @@ store_check(struct store *s, const struct mapping *req, unsigned flags)
 	return r != ST_OK ? r : decide(s, &cand, flags, &ex);
 }
 
-enum store_result
-store_add(struct store *s, const struct mapping *req, uint32_t lifetime, unsigned flags,
-	  struct mapping **out)
+/* store_add() and store_pin_add(): decide, then refresh or insert. */
+static enum store_result
+add_or_refresh(struct store *s, const struct mapping *req, uint32_t lifetime, unsigned flags,
+	       struct mapping **out, bool pin)
 {
 	struct mapping cand;
 	struct st_node *ex;
 	char desc[MAPPING_DESC_MAX];
-	enum store_result r = prepare(req, flags, &cand, desc);
+	enum store_result r = pin ? prepare_pin(req, flags, &cand, desc)
+				  : prepare(req, flags, &cand, desc);
 	bool prepared = r == ST_OK;
 
 	if (prepared)
-		r = decide(s, &cand, flags, &ex);
+		r = pin ? decide_pin(s, &cand, flags, &ex) : decide(s, &cand, flags, &ex);
 	if (r != ST_OK) {
 		notify(s, STORE_EV_REFUSED, prepared ? &cand : req,
 		       req->owner != NULL ? &req->owner->addr : NULL, lifetime, r);
 		return r;
 	}
 	cand.expires = lifetime != 0 ? time_mono_ms() + (uint64_t)lifetime * 1000u : 0;
-	if (ex != NULL)
+	if (ex != NULL) {
+		if (pin)
+			cand.uid = ex->m.uid;
 		return refresh(s, ex, &cand, out);
+	}
 	return insert_new(s, &cand, (flags & STORE_F_RESERVE) != 0, out);
+}
+
+/* A new mapping's lease record, count and listeners (in a batch: its
+ * commit's). */
+static void
+announce_added(struct store *s, struct st_node *n)
+{
+	journal(s, '+', &n->m);
+	s->stats.added++;
+	notify(s, STORE_EV_ADDED, &n->m, &n->m.owner->addr, store_lease_left(s, &n->m), ST_OK);
 }
 
 void
 store_confirm(struct store *s, struct mapping *m)
 {
 	struct st_node *n = NODE(m);
+	struct st_change *c;
 
+	if (!n->pending)
+		return;
 	n->pending = false;
-	journal(s, '+', &n->m);
-	s->stats.added++;
-	notify(s, STORE_EV_ADDED, &n->m, &n->m.owner->addr, store_lease_left(s, &n->m), ST_OK);
+	/* In a batch the commit tells, or its undo makes it pending again. */
+	if (batch_reserve(s) == 0 && (c = batch_note(s, CH_CONFIRM, n, STORE_EV_ADDED)) != NULL)
+		c->quiet = false;
+	announce_added(s, n);
 }
 
 bool
@@ -1698,6 +2479,13 @@ store_rollback(struct store *s, struct mapping *m)
 {
 	if (NODE(m)->pending)
 		delete_node(s, NODE(m), DEL_ROLLBACK, NULL);
+}
+
+enum store_result
+store_add(struct store *s, const struct mapping *req, uint32_t lifetime, unsigned flags,
+	  struct mapping **out)
+{
+	return add_or_refresh(s, req, lifetime, flags, out, false);
 }
 
 enum store_result
@@ -1738,6 +2526,8 @@ store_del_as(struct store *s, struct mapping *m, const struct mapping_owner *who
 
 	if (who == NULL)
 		return delete_node(s, NODE(m), DEL_ASKED, NULL);
+	if (mapping_is_pinhole(m))
+		return store_pin_del(s, m, who);
 	if (who->proto != OWNER_NATPMP && who->proto != OWNER_PCP)
 		return store_del(s, m->proto, m->eport, m->rhost, &who->addr);
 	if ((r = delete_verdict(m, who)) != ST_OK) {
@@ -1991,21 +2781,32 @@ store_clamp_lifetime(const struct store *s, uint32_t lifetime)
 void
 store_expire_now(struct store *s, uint64_t now_ms)
 {
-	/* Leases that end together are synced together: nobody waits for
-	 * an answer about them. */
-	store_hold(s);
-	while (s->heap_n > 0 && s->heap[0]->m.expires <= now_ms) {
-		struct st_node *n = s->heap[0];
-		if (n->pending) {
-			/* Its reserver settles it within seconds; the lease
-			 * ends then, not while the upstream is asked. */
-			n->m.expires = now_ms + STORE_PENDING_GRACE_MS;
-			heap_down(s, 0);
-			continue;
+	int pass;
+
+	/* Leases that end together leave the kernel in one transaction and
+	 * are synced together: nobody waits for an answer about them.  If
+	 * the kernel refuses the transaction, one by one.  A pending
+	 * reservation's lease ends when its reserver settled it (within
+	 * seconds), not while the upstream is asked. */
+	for (pass = 0; pass < 2; pass++) {
+		if (pass == 0)
+			store_hold_batch(s);
+		else
+			store_hold(s);
+		while (s->heap_n > 0 && s->heap[0]->m.expires <= now_ms) {
+			struct st_node *n = s->heap[0];
+
+			if (n->pending) {
+				n->m.expires = now_ms + STORE_PENDING_GRACE_MS;
+				heap_down(s, 0);
+				continue;
+			}
+			if (delete_node(s, n, DEL_EXPIRED, NULL) != ST_OK)
+				break;	/* no memory: the timer comes back */
 		}
-		delete_node(s, n, DEL_EXPIRED, NULL);
+		if (store_commit(s) != STORE_REDO)
+			break;
 	}
-	store_commit(s);
 	arm_expiry(s);
 }
 
@@ -2038,7 +2839,7 @@ store_idle_pass(struct store *s)
 
 	if (!has_fw(s) || s->ops->counters == NULL)
 		return 0;
-	if (ost_count(&s->tree) <= s->cfg->clean_ruleset_threshold)
+	if (ost_count(&s->tree) + ost_count(&s->ptree) <= s->cfg->clean_ruleset_threshold)
 		return 0;
 	/* A snapshot: deleting while walking the tree is not safe.  Once
 	 * per interval, never per request; one counters dump for all. */
@@ -2100,16 +2901,28 @@ store_counters(struct store *s, const struct mapping *const *ms, size_t n,
 	return 0;
 }
 
-size_t
-store_count_source(const struct store *s, enum owner_proto op, uint8_t proto)
+static size_t
+count_source(const struct store *s, bool pin, enum owner_proto op, uint8_t proto)
 {
 	unsigned k = proto == IPPROTO_TCP ? 0 : proto == IPPROTO_UDP ? 1 : 2;
+	const size_t *c;
 
 	if ((unsigned)op > OWNER_PCP)
 		return 0;
-	if (proto == 0)
-		return s->n_src[op][0] + s->n_src[op][1] + s->n_src[op][2];
-	return s->n_src[op][k];
+	c = s->n_src[pin][op];
+	return proto == 0 ? c[0] + c[1] + c[2] : c[k];
+}
+
+size_t
+store_count_source(const struct store *s, enum owner_proto op, uint8_t proto)
+{
+	return count_source(s, false, op, proto);
+}
+
+size_t
+store_pin_count_source(const struct store *s, enum owner_proto op, uint8_t proto)
+{
+	return count_source(s, true, op, proto);
 }
 
 size_t
@@ -2125,11 +2938,13 @@ store_recheck(struct store *s)
 	store_hold(s);
 	for (i = 0; i < n; i++) {
 		struct st_node *nd = NODE((struct mapping *)(uintptr_t)ms[i]);
+		bool pin = mapping_is_pinhole(&nd->m);
 		enum store_del_why why;
 
+		s->mac_valid = false;		/* mac= rules: the table as it is now */
 		if (client_verdict(s, &nd->m, false) != ST_OK)
 			why = DEL_NOT_LAN;
-		else if (!permitted(s, &nd->m, nd->m.eport))
+		else if (!permitted(s, &nd->m, pin ? nd->m.iport : nd->m.eport))
 			why = DEL_RULES;
 		else
 			continue;
@@ -2149,4 +2964,303 @@ store_reconfigure(struct store *s)
 	if (s->cfg->clean_ruleset_interval > 0)
 		loop_timer_set(&s->ctx->loop, &s->idle_timer,
 			       (uint64_t)s->cfg->clean_ruleset_interval * 1000u);
+}
+
+/* --- IPv6 pinholes ----------------------------------------------------
+ * Nodes like the mappings' (same indexes, heap, owners, journal, change
+ * listeners), in a tree of their own keyed by UniqueID. */
+
+static int
+pin_cmp(const struct ost_node *a, const struct ost_node *b)
+{
+	uint16_t x = TNODE(a)->m.uid, y = TNODE(b)->m.uid;
+
+	return x < y ? -1 : x > y;
+}
+
+static int
+pin_keycmp(const void *key, const struct ost_node *n)
+{
+	uint16_t k = *(const uint16_t *)key, u = TNODE(n)->m.uid;
+
+	return k < u ? -1 : k > u;
+}
+
+static struct st_node *
+pin_node(const struct store *s, uint16_t uid)
+{
+	struct ost_node *tn = ost_find(&s->ptree, &uid, pin_keycmp);
+
+	return tn != NULL ? TNODE(tn) : NULL;
+}
+
+static bool
+default_mac(void *arg, const struct in6_addr *a, uint8_t mac[6], unsigned *ifindex)
+{
+	(void)arg;
+	return neigh_lookup(a, mac, ifindex) == 0;
+}
+
+/* The MAC of a, looked up at most once per decision. */
+static const uint8_t *
+mac_of(struct store *s, const struct in6_addr *a)
+{
+	unsigned ifindex;
+
+	if (s->mac_cb == NULL)
+		return NULL;
+	if (!s->mac_valid || !addr_eq(&s->mac_addr, a)) {
+		s->mac_addr = *a;
+		s->mac_ok = s->mac_cb(s->mac_arg, a, s->mac, &ifindex);
+		s->mac_valid = true;
+	}
+	return s->mac_ok ? s->mac : NULL;
+}
+
+/* Is who the host of address a: the same address, or one with the same
+ * MAC (a host's IPv4, link-local, global and temporary addresses)? */
+static bool
+same_device(struct store *s, const struct in6_addr *who, const struct in6_addr *a)
+{
+	uint8_t mw[6];
+	const uint8_t *ma;
+	unsigned ifindex;
+
+	if (addr_eq(who, a))
+		return true;
+	if (s->mac_cb == NULL || !s->mac_cb(s->mac_arg, who, mw, &ifindex))
+		return false;
+	ma = mac_of(s, a);
+	return ma != NULL && memcmp(ma, mw, sizeof(mw)) == 0;
+}
+
+/* prepare() for a pinhole: an IPv6 client, an IPv6 remote host (or any). */
+static enum store_result
+prepare_pin(const struct mapping *req, unsigned flags, struct mapping *cand, char *desc)
+{
+	enum store_result r;
+
+	if (req->iaddr == NULL || !mapping_is_pinhole(req) ||
+	    (req->rhost != NULL && !addr_is_any(req->rhost) && addr_is_v4(req->rhost)))
+		return ST_E_INVAL;
+	/* no external port to check: the "any port" form of prepare() */
+	r = prepare(req, flags | STORE_F_ANY_PORT, cand, desc);
+	cand->uid = 0;
+	cand->rport = req->rport;
+	return r;
+}
+
+/* The pinhole (proto, rhost, rport, iaddr, iport) of cand held as how
+ * says by owner: the probe run of the internal-side index. */
+static struct st_node *
+pin_same(const struct store *s, const struct mapping *cand, enum owner_match how)
+{
+	size_t mask = s->ihash_size - 1;
+	size_t i = ihash_of(s, cand->proto, cand->iaddr, cand->iport) & mask;
+	const struct mapping_owner *owner = cand->owner;
+	struct st_node *n;
+
+	for (; (n = s->ihash[i]) != NULL; i = (i + 1) & mask) {
+		const struct mapping *m = &n->m;
+
+		if (!mapping_is_pinhole(m) || m->proto != cand->proto || m->iport != cand->iport ||
+		    m->rport != cand->rport || !addr_eq(m->iaddr, cand->iaddr) ||
+		    !addr_eq(m->rhost, cand->rhost))
+			continue;
+		if (how == OWNED_BY ? same_identity(m->owner, owner)
+				    : m->owner->proto == owner->proto && !same_identity(m->owner, owner))
+			return n;
+	}
+	return NULL;
+}
+
+/* The next free UniqueID into cand->uid. */
+static enum store_result
+pin_uid(struct store *s, struct mapping *cand)
+{
+	unsigned tries;
+
+	for (tries = 0; tries <= 65535; tries++) {
+		uint16_t u = s->next_uid++;
+
+		if (u != 0 && pin_node(s, u) == NULL) {
+			cand->uid = u;
+			return ST_OK;
+		}
+	}
+	return ST_E_QUOTA_TOTAL;
+}
+
+static enum store_result
+decide_pin(struct store *s, struct mapping *cand, unsigned flags, struct st_node **ex)
+{
+	struct st_node *old;
+	enum store_result r;
+
+	*ex = NULL;
+	s->mac_valid = false;
+	old = pin_same(s, cand, OWNED_BY);
+	if ((r = client_verdict(s, cand, old == NULL)) != ST_OK)
+		return r;
+	if (s->cfg->secure_mode && !is_static(cand) && !(flags & STORE_F_THIRD_PARTY) &&
+	    !same_device(s, &cand->owner->addr, cand->iaddr))
+		return ST_E_SECURE;
+	if (old == NULL && (flags & STORE_F_CHECK_NONCE) && pin_same(s, cand, OWNED_BY_OTHER) != NULL)
+		return ST_E_NONCE;
+	if (lans_apart(s, cand, cand->iport, &cand->owner->addr)) {
+		log_debug("pinhole client on another LAN than its requester, no rule allows it");
+		return ST_E_PERMISSION;
+	}
+	if (!permitted(s, cand, cand->iport))
+		return ST_E_PERMISSION;
+	if (old != NULL) {
+		if (flags & STORE_F_NO_REFRESH)
+			return ST_E_CONFLICT;
+		*ex = old;
+		return ST_OK;
+	}
+	if ((r = quota(s, cand)) != ST_OK)
+		return r;
+	return pin_uid(s, cand);
+}
+
+enum store_result
+store_pin_add(struct store *s, const struct mapping *req, uint32_t lifetime, unsigned flags,
+	      struct mapping **out)
+{
+	return add_or_refresh(s, req, lifetime, flags, out, true);
+}
+
+struct mapping *
+store_pin_find(struct store *s, uint16_t uid)
+{
+	struct st_node *n = pin_node(s, uid);
+
+	return n != NULL ? &n->m : NULL;
+}
+
+enum store_result
+store_pin_may(struct store *s, const struct mapping *m, const struct mapping_owner *who)
+{
+	if (who == NULL)
+		return ST_OK;
+	if (is_static(m))
+		return ST_E_NOT_OWNER;
+	if (who->proto == OWNER_NATPMP || who->proto == OWNER_PCP)
+		return delete_verdict(m, who);
+	s->mac_valid = false;
+	if (lans_apart(s, m, m->iport, &who->addr))
+		return ST_E_NOT_OWNER;
+	if (!s->cfg->secure_mode)
+		return ST_OK;
+	if (addr_eq(&who->addr, &m->owner->addr) || same_device(s, &who->addr, m->iaddr))
+		return ST_OK;
+	return ST_E_NOT_OWNER;
+}
+
+enum store_result
+store_pin_update(struct store *s, struct mapping *m, uint32_t lifetime,
+		 const struct mapping_owner *who)
+{
+	struct mapping cand = *m;
+	enum store_result r = store_pin_may(s, m, who);
+
+	if (r != ST_OK)
+		return r;
+	if (lifetime == 0)
+		return ST_E_INVAL;
+	cand.expires = time_mono_ms() + (uint64_t)lifetime * 1000u;
+	return refresh(s, NODE(m), &cand, NULL);
+}
+
+enum store_result
+store_pin_del(struct store *s, struct mapping *m, const struct mapping_owner *who)
+{
+	enum store_result r = store_pin_may(s, m, who);
+
+	if (r != ST_OK) {
+		notify(s, STORE_EV_DEL_REFUSED, m, &who->addr, 0, r);
+		return r;
+	}
+	return delete_node(s, NODE(m), DEL_ASKED, who != NULL ? &who->addr : NULL);
+}
+
+int
+store_pin_packets(struct store *s, const struct mapping *m, uint64_t *packets)
+{
+	struct fw_counter c = { 0, 0 };
+
+	*packets = 0;
+	if (!has_fw(s) || s->ops->counters == NULL)
+		return -1;
+	/* one mapping: the backend asks for its one element, no dump */
+	if (s->ops->counters(s->fw, &m, 1, &c) < 0)
+		return -1;
+	*packets = c.packets;
+	return 0;
+}
+
+enum store_result
+store_peer(struct store *s, struct ct_peer *p, const struct mapping_owner *who, unsigned flags)
+{
+	struct mapping cand = { .iaddr = &p->iaddr, .owner = who, .proto = p->proto,
+				.iport = p->iport };
+	enum store_result r;
+
+	s->mac_valid = false;
+	if ((r = client_verdict(s, &cand, true)) != ST_OK)
+		return r;
+	if (s->cfg->secure_mode && !(flags & STORE_F_THIRD_PARTY) &&
+	    !same_device(s, &who->addr, &p->iaddr))
+		return ST_E_SECURE;
+	if (addr_is_v4(&p->iaddr))
+		p->nat_addr = s->ctx->ext_addr;
+	if (!has_fw(s) || s->ops->peer == NULL)
+		return ST_E_FIREWALL;
+	if (s->ops->peer(s->fw, p) < 0) {
+		if (errno == EEXIST || errno == EBUSY)
+			return ST_E_NO_PORT;
+		log_warn("conntrack refused the PEER flow of port %u", p->iport);
+		s->stats.fw_errors++;
+		return ST_E_FIREWALL;
+	}
+	return ST_OK;
+}
+
+bool
+store_pin_firewall(struct store *s)
+{
+	uint64_t now = time_mono_ms();
+
+	if (!has_fw(s) || s->ops->v6_guarded == NULL)
+		return true;
+	if (s->guard_read_ms == 0 || now - s->guard_read_ms >= 1000) {
+		int r = s->ops->v6_guarded(s->fw);
+
+		if (r >= 0)
+			s->guarded = r == 1;
+		s->guard_read_ms = now;
+	}
+	return s->guarded;
+}
+
+size_t
+store_pin_count(const struct store *s)
+{
+	return ost_count(&s->ptree);
+}
+
+struct mapping *
+store_pin_nth(struct store *s, size_t n)
+{
+	struct ost_node *tn = ost_nth(&s->ptree, n);
+
+	return tn != NULL ? &TNODE(tn)->m : NULL;
+}
+
+void
+store_set_mac_cb(struct store *s, store_mac_cb cb, void *arg)
+{
+	s->mac_cb = cb;
+	s->mac_arg = arg;
 }

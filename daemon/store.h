@@ -84,11 +84,21 @@ void store_free(struct store *s);
 
 /* Restore unexpired leases from the lease file, each decided as a live
  * request of its owner under today's configuration (dropped and logged
- * if refused; lifetimes bounded as a request's), and install them in the
- * kernel in one transaction, or one by one (dropping what the kernel
- * refuses) if it refuses that.  Returns the number restored, -1 on
- * error (nothing restored; the file is kept as it is). */
+ * if refused; lifetimes bounded as a request's), and make the kernel hold
+ * them: what it holds already (a kill -9, a stop for restart) is
+ * reconciled, not replaced: its elements are read (a dump), those in
+ * place stay as they are (timeouts, counters), stale ones are removed,
+ * missing ones added in transactions of 4096 mappings; a backend that
+ * cannot dump gets everything in one transaction that replaces its
+ * elements, or one by one (dropping what the kernel refuses) if it
+ * refuses that.  The lease file is rewritten after.  Returns the number
+ * restored, -1 on error (nothing restored; the file is kept as it is). */
 int store_restore(struct store *s);
+/* The same, the kernel's part run from the event loop in slices of a few
+ * milliseconds, so that the daemon answers while it runs (a restart with
+ * 100,000 leases); store_restoring() holds until it is over. */
+int store_restore_async(struct store *s);
+bool store_restoring(const struct store *s);
 
 /* Group commit.  Between store_hold() and store_commit() every change is
  * made at once (kernel, store, lease record written) but the lease file
@@ -102,6 +112,20 @@ int store_restore(struct store *s);
  * outside a hold (igdd.conf.5, LEASE FILE). */
 void store_hold(struct store *s);
 int store_commit(struct store *s);
+/* A batch: store_hold(), and until the matching store_commit() the kernel
+ * part of every change is queued too, to be sent there as one netlink
+ * transaction before the lease records are written and synced; the
+ * listeners are told then.  If the kernel refuses that transaction,
+ * store_commit() takes every change of the batch back (the indexes as
+ * before it, no lease record, no listener told; a refusal of a request
+ * made meanwhile has been told already) and returns STORE_REDO: the
+ * caller makes the same requests again under store_hold(), each change
+ * then its own transaction, so that only what the kernel refuses fails
+ * (and is answered so).  Only an outermost hold batches. */
+#define STORE_REDO	(-2)
+void store_hold_batch(struct store *s);
+/* Is a batch open (changes wait for its commit, which may take them back)? */
+bool store_batching(const struct store *s);
 /* Rewrite the lease file now with exactly the live mappings (SIGUSR2;
  * otherwise the journal is compacted when it has grown).  0 (also with
  * no lease file), or -1: the old journal stays, a rewrite is retried. */
@@ -243,9 +267,9 @@ int store_add_listener(struct store *s, store_change_cb cb, void *arg);
 
 const struct store_stats *store_get_stats(const struct store *s);
 
-/* Every mapping in key order: *out (malloc'd, NULL when there are none;
- * the caller frees it) holds n pointers, valid until the next change.
- * 0, or -1 (ENOMEM). */
+/* Every mapping in key order, then every pinhole in UniqueID order: *out
+ * (malloc'd, NULL when there are none; the caller frees it) holds n
+ * pointers, valid until the next change.  0, or -1 (ENOMEM). */
 int store_list(struct store *s, const struct mapping ***out, size_t *n);
 /* The kernel counters of ms[0..n) (from store_list()) into out[0..n):
  * one dump of the backend whatever n; zeros for a disabled mapping and
@@ -256,8 +280,12 @@ int store_counters(struct store *s, const struct mapping *const *ms, size_t n,
 /* Mappings held by owner protocol op (OWNER_STATIC = manual) of this
  * protocol (IPPROTO_TCP, IPPROTO_UDP; 0 = any).  O(1). */
 size_t store_count_source(const struct store *s, enum owner_proto op, uint8_t proto);
+/* The same for the IPv6 pinholes. */
+size_t store_pin_count_source(const struct store *s, enum owner_proto op, uint8_t proto);
 /* The policy changed (reload: permission rules, served LANs): every
- * mapping the rules or the LAN-host check no longer allow is removed from
+ * mapping or pinhole (its port and, for mac= rules, its host's MAC as the
+ * neighbour table has it now) the rules or the LAN-host check no longer
+ * allow is removed from
  * the kernel and the store, each logged with the reason; the listeners
  * hear of each (GENA).  Manual forwards answer to the LAN-host check
  * only.  Returns the number removed. */
@@ -276,8 +304,9 @@ uint32_t store_clamp_lifetime(const struct store *s, uint32_t lifetime);
 void store_expire_now(struct store *s, uint64_t now_ms);
 
 /* Is this external port used by a socket of the gateway itself?  The
- * default reads /proc/net (portinuse.c) at most once per request; cb NULL
- * turns the check off (unit tests install a fake). */
+ * default takes a snapshot of the gateway's sockets (portinuse.c) at most
+ * once per request, or once per store_hold() for all the requests in it;
+ * cb NULL turns the check off (unit tests install a fake). */
 typedef bool (*store_port_in_use_cb)(void *arg, uint8_t proto, uint16_t eport);
 void store_set_port_in_use_cb(struct store *s, store_port_in_use_cb cb, void *arg);
 
@@ -287,6 +316,66 @@ void store_set_port_in_use_cb(struct store *s, store_port_in_use_cb cb, void *ar
  * it off (unit tests). */
 typedef bool (*store_local_addr_cb)(void *arg, const struct in6_addr *a);
 void store_set_local_addr_cb(struct store *s, store_local_addr_cb cb, void *arg);
+
+/* The MAC address (device) of an address, from the neighbour table
+ * (neigh.c by default; unit tests install a fake), and the interface the
+ * entry is on.  true and mac, *ifindex set, or false when unknown. */
+typedef bool (*store_mac_cb)(void *arg, const struct in6_addr *a, uint8_t mac[6],
+			     unsigned *ifindex);
+void store_set_mac_cb(struct store *s, store_mac_cb cb, void *arg);
+
+/* --- IPv6 pinholes (mapping_is_pinhole(): no NAT, an IPv6 client) -----
+ * Held beside the port mappings under the same policy: the client must
+ * be a host on a LAN's IPv6 prefix (perm_lan_host()), the permission
+ * rules apply with the pinhole's port as both external and internal port
+ * (IPv6 prefixes and mac= rules match IPv6 clients), quotas count both,
+ * leases, expiry, idle cleanup, restart and firewall reload cover both.
+ * Secure mode: a client opens pinholes only to its own addresses (the
+ * same address, or an address with the same MAC in the neighbour table),
+ * unless STORE_F_THIRD_PARTY. */
+
+/* Open or refresh.  req: proto, iaddr (IPv6), iport (not 0), rhost (NULL
+ * or :: = any remote host), rport (0 = any), desc, enabled, owner; eport
+ * is ignored.  A pinhole with the same (proto, rhost, rport, iaddr, iport)
+ * held by the same protocol identity (store_find_owned()'s) is refreshed
+ * instead (its UniqueID kept); with STORE_F_CHECK_NONCE one held by
+ * another PCP nonce is ST_E_NONCE.  *out (if not NULL) is the pinhole. */
+enum store_result store_pin_add(struct store *s, const struct mapping *req,
+				uint32_t lifetime, unsigned flags, struct mapping **out);
+/* The pinhole with this UniqueID, or NULL. */
+struct mapping *store_pin_find(struct store *s, uint16_t uid);
+/* May who manage (update, delete, read counters of) pinhole m?  NAT-PMP/
+ * PCP: the identity that holds it (ST_E_NONCE for another PCP nonce).
+ * UPnP: in secure mode the address that made it or the pinhole's client
+ * host (same address or same MAC), otherwise any UPnP requester; static
+ * pinholes never.  ST_OK or ST_E_NOT_OWNER. */
+enum store_result store_pin_may(struct store *s, const struct mapping *m,
+				const struct mapping_owner *who);
+/* New lease for m (seconds from now, not 0), on behalf of who (checked as
+ * store_pin_may()); the kernel element's timeout follows. */
+enum store_result store_pin_update(struct store *s, struct mapping *m, uint32_t lifetime,
+				   const struct mapping_owner *who);
+/* Delete m on behalf of who (NULL = admin; checked as store_pin_may()). */
+enum store_result store_pin_del(struct store *s, struct mapping *m,
+				const struct mapping_owner *who);
+/* Packets that went through m (the kernel element's counter).  0 / -1
+ * (no backend, or the kernel cannot say). */
+int store_pin_packets(struct store *s, const struct mapping *m, uint64_t *packets);
+/* PCP PEER (RFC 6887 12): the outbound flow of p (the backend's peer op,
+ * ct.h) for who, under the policy of a new mapping: the internal address
+ * is a LAN host, in secure mode one of who's own (STORE_F_THIRD_PARTY
+ * lifts that).  IPv4 flows are translated to the external address.
+ * ST_OK with p's external side set; ST_E_NO_PORT when no port is free;
+ * ST_E_FIREWALL when the kernel refuses (or cannot: no backend). */
+struct ct_peer;
+enum store_result store_peer(struct store *s, struct ct_peer *p,
+			     const struct mapping_owner *who, unsigned flags);
+/* Is inbound IPv6 filtered, so that a pinhole means something (the
+ * backend's v6_guarded; no backend: yes)?  Read at most once a second. */
+bool store_pin_firewall(struct store *s);
+size_t store_pin_count(const struct store *s);
+/* nth pinhole in UniqueID order; NULL past the end. */
+struct mapping *store_pin_nth(struct store *s, size_t n);
 
 /* Candidate ports a free-port search may look up (default STORE_SEARCH_LIMIT). */
 void store_set_search_limit(struct store *s, unsigned limit);

@@ -66,6 +66,7 @@ struct up_entry {
 	struct up_entry *knext, *xnext;		/* key and outside-port hash chains */
 	struct up_entry *prev, *next;		/* u->live or u->dead */
 	struct up_entry *due_next;		/* the send queue */
+	struct up_entry *batch_next;		/* u->batch */
 	struct mapping *m;			/* the local mapping; NULL once gone */
 	struct upstream_waiter *waiters;
 	unsigned n_waiters;
@@ -82,6 +83,7 @@ struct up_entry {
 	uint16_t lport, xport, want;		/* local port; upstream's port; suggested */
 	enum up_state state;
 	bool exact, due, in_x;
+	bool in_batch;				/* made during a store batch */
 	char desc[64];
 };
 
@@ -113,6 +115,7 @@ struct upstream {
 	size_t hsize, n;
 	struct up_entry *live, *dead;		/* entries; deletes in flight */
 	struct up_entry *due_head, *due_tail;
+	struct up_entry *batch;			/* made during the store's batch */
 	struct loop_timer pump, probe, tell;
 	unsigned auto_step;			/* 0: not probing; 1 PCP, 2 NAT-PMP, 3 UPnP */
 	bool have_epoch;
@@ -354,6 +357,13 @@ entry_detach(struct upstream *u, struct up_entry *e)
 static void
 entry_free(struct upstream *u, struct up_entry *e)
 {
+	struct up_entry **pp;
+
+	for (pp = &u->batch; e->in_batch && *pp != NULL; pp = &(*pp)->batch_next)
+		if (*pp == e) {
+			*pp = e->batch_next;
+			break;
+		}
 	if (u->drv != NULL && u->drv->forget != NULL)
 		u->drv->forget(u, e);
 	unqueue(u, e);
@@ -1349,6 +1359,8 @@ store_changed(void *arg, const struct store_change *ch)
 
 	if (u->drv == NULL || !STORE_EV_IS_CHANGE(ch->ev))
 		return;	/* refusals: nothing was made or removed */
+	if (mapping_is_pinhole(m))
+		return;	/* IPv6 pinholes are never relayed */
 	e = key_find(u, m->proto, m->eport);
 	if (added) {
 		if (e == NULL)	/* made without the relay (admin, static) */
@@ -1401,7 +1413,8 @@ upstream_add(struct igdd_ctx *ctx, const struct mapping *req, uint32_t lifetime,
 		a->err = UPE_NETWORK;
 		return 0;
 	}
-	if (u == NULL || u->drv == NULL) {
+	/* IPv6 pinholes are this gateway's alone: never relayed */
+	if (u == NULL || u->drv == NULL || !addr_is_v4(req->iaddr)) {
 		a->local = store_add(ctx->store, req, lifetime, store_flags, &m);
 		if (out != NULL)
 			*out = m;
@@ -1424,6 +1437,11 @@ upstream_add(struct igdd_ctx *ctx, const struct mapping *req, uint32_t lifetime,
 			return 0;
 		}
 		e->deadline = time_mono_ms() + UPSTREAM_WAIT_MS;
+		if (store_batching(ctx->store)) {
+			e->in_batch = true;
+			e->batch_next = u->batch;
+			u->batch = e;
+		}
 	}
 	if (e->state == UE_UP || (e->state == UE_RENEW && e->xport != 0)) {
 		view_answer(u, e, a);
@@ -1441,6 +1459,32 @@ upstream_add(struct igdd_ctx *ctx, const struct mapping *req, uint32_t lifetime,
 	e->n_waiters++;
 	entry_arm(u, e);
 	return 1;
+}
+
+void
+upstream_batch_end(struct igdd_ctx *ctx, bool undone)
+{
+	struct upstream *u = ctx->upstream;
+	struct up_entry *e, *next;
+
+	if (u == NULL)
+		return;
+	e = u->batch;
+	u->batch = NULL;
+	for (; e != NULL; e = next) {
+		next = e->batch_next;
+		e->batch_next = NULL;
+		e->in_batch = false;
+		if (!undone || e->m == NULL || key_find(u, e->proto, e->lport) != e)
+			continue;
+		/* Its reservation went with the batch: it was never asked
+		 * (the send waits for the pump), its waiters ask again. */
+		while (e->waiters != NULL)
+			upstream_waiter_cancel(ctx, e->waiters);
+		entry_detach(u, e);
+		u->st.requested--;
+		entry_free(u, e);
+	}
 }
 
 void

@@ -72,6 +72,11 @@ struct upstream_waiter {
 int upstream_add(struct igdd_ctx *ctx, const struct mapping *req, uint32_t lifetime,
 		 unsigned store_flags, unsigned flags, struct upstream_waiter *w,
 		 struct upstream_answer *a, struct mapping **out);
+/* After a store batch (store_hold_batch()) the front end made requests
+ * in: undone (the kernel refused it, the store took it back), the entries
+ * made for its reservations are dropped, never asked upstream; the caller
+ * cancels its waiters and makes the requests again. */
+void upstream_batch_end(struct igdd_ctx *ctx, bool undone);
 /* The front end no longer waits (its client left): w is never called. */
 void upstream_waiter_cancel(struct igdd_ctx *ctx, struct upstream_waiter *w);
 

@@ -60,13 +60,14 @@ fake_add(struct fw *fw, const struct mapping *m, const struct fw_share *sh)
 	f->n_add++;
 	f->last_add_snat_shared = sh != NULL && sh->snat;
 	note(f, 'a', m);
-	if (f->fail_add > 0) {
-		f->fail_add--;
-		errno = EPERM;
-		return -1;
-	}
-	if (f->refuse_eport != 0 && m->eport == f->refuse_eport) {
-		errno = ERANGE;
+	if (f->fail_add > 0 || (f->refuse_eport != 0 && m->eport == f->refuse_eport)) {
+		if (f->fail_add > 0)
+			f->fail_add--;
+		if (f->deferring) {	/* the transaction fails at the flush */
+			f->batch_refused = true;
+			return 0;
+		}
+		errno = f->refuse_eport == m->eport ? ERANGE : EPERM;
 		return -1;
 	}
 	i = find(f, m);
@@ -94,10 +95,16 @@ fake_del(struct fw *fw, const struct mapping *m, const struct fw_share *sh)
 	note(f, 'd', m);
 	if (f->fail_del > 0) {
 		f->fail_del--;
+		if (f->deferring) {
+			f->batch_refused = true;
+			return 0;
+		}
 		errno = EPERM;
 		return -1;
 	}
 	i = find(f, m);
+	if (i < 0 && f->deferring)
+		return 0;	/* DESTROYSETELEM: a missing element is no error */
 	if (i < 0) {
 		errno = ENOENT;
 		return -1;
@@ -184,6 +191,110 @@ fake_fw_has(const struct fake_fw *f, uint8_t proto, uint16_t eport, uint16_t ipo
 	return false;
 }
 
+/* conntrack as the kernel would answer a new flow: IPv4 translated to
+ * nat_addr and the suggested port (or the internal one), IPv6 not. */
+static int
+fake_peer(struct fw *fw, struct ct_peer *p)
+{
+	(void)fw;
+	if (addr_is_v4(&p->iaddr)) {
+		addr_from_v4(&p->ext, p->nat_addr);
+		p->eport = p->want_eport != 0 ? p->want_eport : p->iport;
+	} else {
+		p->ext = p->iaddr;
+		p->eport = p->iport;
+	}
+	p->created = true;
+	return 0;
+}
+
+static void
+fake_defer(struct fw *fw)
+{
+	struct fake_fw *f = F(fw);
+
+	f->deferring = true;
+	f->batch_refused = false;
+	memcpy(f->saved, f->kernel, f->n_kernel * sizeof(f->kernel[0]));
+	f->n_saved = f->n_kernel;
+	str_appendf(f->log, sizeof(f->log), "[");
+}
+
+static int
+fake_flush(struct fw *fw)
+{
+	struct fake_fw *f = F(fw);
+
+	f->deferring = false;
+	f->n_flush++;
+	if (!f->batch_refused) {
+		str_appendf(f->log, sizeof(f->log), "]");
+		return 0;
+	}
+	f->n_flush_refused++;
+	memcpy(f->kernel, f->saved, f->n_saved * sizeof(f->kernel[0]));
+	f->n_kernel = f->n_saved;
+	str_appendf(f->log, sizeof(f->log), "]!");
+	errno = ERANGE;
+	return -1;
+}
+
+static int
+fake_generation(struct fw *fw, bool at_start, char *tok, size_t size)
+{
+	struct fake_fw *f = F(fw);
+	const char *g = at_start ? f->start_gen : f->gen;
+
+	return g[0] != '\0' ? str_copy(tok, size, g) : -1;
+}
+
+static int
+fake_elems_start(struct fw *fw)
+{
+	struct fake_fw *f = F(fw);
+
+	if (!f->dump_on)
+		return -1;
+	f->n_dumps++;
+	return 0;
+}
+
+/* The whole "kernel" in one step: a DNAT and a forward element each. */
+static int
+fake_elems_step(struct fw *fw, fw_elem_cb cb, void *arg)
+{
+	struct fake_fw *f = F(fw);
+	struct fake_elem copy[FAKE_FW_MAX];
+	size_t i, n = f->n_kernel;
+
+	memcpy(copy, f->kernel, n * sizeof(copy[0]));	/* cb may delete */
+	for (i = 0; i < n; i++) {
+		struct fw_elem e = { copy[i].rhost, copy[i].iaddr, copy[i].eport, copy[i].iport,
+				     copy[i].proto, true };
+
+		if (!addr_is_v4(&copy[i].iaddr))
+			continue;	/* the IPv4 sets only, as nftables' dump */
+		cb(arg, &e);
+		e.dnat = false;
+		e.eport = 0;
+		cb(arg, &e);
+	}
+	return 0;
+}
+
+static int
+fake_add_many(struct fw *fw, const struct mapping *const *ms, size_t n)
+{
+	struct fake_fw *f = F(fw);
+	size_t i;
+
+	f->n_add_many++;
+	for (i = 0; i < n; i++)
+		if (fake_add(fw, ms[i], NULL) < 0)
+			return -1;
+	return 0;
+}
+
 static int
 fake_check(struct fw *fw)
 {
@@ -195,8 +306,15 @@ const struct fw_ops fake_fw_ops = {
 	.add = fake_add,
 	.del = fake_del,
 	.install_all = fake_install_all,
+	.defer = fake_defer,
+	.flush = fake_flush,
+	.elems_start = fake_elems_start,
+	.elems_step = fake_elems_step,
+	.add_many = fake_add_many,
+	.generation = fake_generation,
 	.counters = fake_counters,
 	.check = fake_check,
+	.peer = fake_peer,
 };
 
 /* --- the store fixture ------------------------------------------------ */
@@ -241,6 +359,44 @@ fake_env_lans(struct igdd_ctx *ctx)
 		inet_pton(AF_INET, lans[k][2], &l->mask);
 	}
 	ctx->n_lan = (unsigned)k;
+	inet_pton(AF_INET6, "2001:db8:1::1", &ctx->lan[0].addr6[0].addr);
+	ctx->lan[0].addr6[0].plen = 64;
+	inet_pton(AF_INET6, "fe80::1", &ctx->lan[0].addr6[1].addr);
+	ctx->lan[0].addr6[1].plen = 64;
+	ctx->lan[0].n_addr6 = 2;
+	inet_pton(AF_INET6, "2001:db8:2::1", &ctx->lan[1].addr6[0].addr);
+	ctx->lan[1].addr6[0].plen = 64;
+	ctx->lan[1].n_addr6 = 1;
+}
+
+static bool
+fake_mac(void *arg, const struct in6_addr *a, uint8_t mac[6], unsigned *ifindex)
+{
+	struct fake_env *e = arg;
+	size_t i;
+
+	for (i = 0; i < e->n_neigh; i++)
+		if (addr_eq(&e->neigh[i].a, a)) {
+			memcpy(mac, e->neigh[i].mac, 6);
+			*ifindex = e->neigh[i].ifindex;
+			return true;
+		}
+	return false;
+}
+
+void
+fake_env_neigh_on(struct fake_env *e, const char *addr, const char *mac, unsigned ifindex)
+{
+	if (e->n_neigh >= ARRAY_SIZE(e->neigh) || mac_parse(mac, e->neigh[e->n_neigh].mac) < 0)
+		abort();
+	e->neigh[e->n_neigh].ifindex = ifindex;
+	e->neigh[e->n_neigh++].a = fake_addr(addr);
+}
+
+void
+fake_env_neigh(struct fake_env *e, const char *addr, const char *mac)
+{
+	fake_env_neigh_on(e, addr, mac, 0);
 }
 
 struct fake_env *
@@ -267,6 +423,7 @@ fake_env_start(struct fake_env *e)
 	if (e->s == NULL)
 		abort();
 	store_set_port_in_use_cb(e->s, fake_in_use, e);
+	store_set_mac_cb(e->s, fake_mac, e);
 	/* the machine running the tests is not the gateway of these LANs */
 	store_set_local_addr_cb(e->s, NULL, NULL);
 }
@@ -356,6 +513,21 @@ fake_env_read_lease(const struct fake_env *e, char *buf, size_t size)
 	fclose(f);
 	buf[n] = '\0';
 	return (long)n;
+}
+
+unsigned
+fake_env_lease_records(const struct fake_env *e, char op)
+{
+	static char buf[65536];
+	const char *p = buf;
+	unsigned n = 0;
+
+	if (fake_env_read_lease(e, buf, sizeof(buf)) < 0)
+		return 0;
+	for (; *p != '\0'; p++)
+		if ((p == buf || p[-1] == '\n') && p[0] == op && p[1] == ' ')
+			n++;
+	return n;
 }
 
 struct fake_env *
