@@ -1561,6 +1561,7 @@ delete_node(struct store *s, struct st_node *n, enum store_del_why why,
 		[DEL_ASKED] = STORE_EV_DELETED, [DEL_EXPIRED] = STORE_EV_EXPIRED,
 		[DEL_IDLE] = STORE_EV_IDLE, [DEL_REFUSED] = STORE_EV_DELETED,
 		[DEL_RULES] = STORE_EV_POLICY, [DEL_NOT_LAN] = STORE_EV_POLICY,
+		[DEL_ROLLBACK] = STORE_EV_DELETED,	/* never told (quiet) */
 	};
 	bool policy = why == DEL_RULES || why == DEL_NOT_LAN;
 	struct st_change *c;
@@ -2314,6 +2315,7 @@ restore(struct store *s, bool async)
 	} else if (async && has_fw(s) && s->ops->install_all != NULL) {
 		/* the kernel's elements cannot be read back (hairpin, port
 		 * preservation): one transaction replaces them, from the loop */
+		free(s->sync.gone);	/* the install replaces those elements too */
 		memset(&s->sync, 0, sizeof(s->sync));
 		s->sync.timer.cb = sync_fire;
 		s->sync.phase = SYNC_INSTALL;
