@@ -389,6 +389,16 @@ cgn_story_refuse() {
 	check "... and no local mapping is left (GetSpecificPortMappingEntry 714)" \
 		test "$(upnp_error "$_r")" = 714
 	check_not "... nor a kernel element on the CPE" sh -c "ip netns exec $NS_GW nft list ruleset | grep -qw 7000"
+	# A PCP client with PREFER_FAILURE (RFC 7648, RFC 6970's table): a
+	# refusal upstream (606 above) is NOT_AUTHORIZED, a port the upstream
+	# cannot give (729) CANNOT_PROVIDE_EXTERNAL; nothing is left here.
+	_want=11; [ "$1" = 606 ] && _want=2
+	c1 "$PCPC" -n 0d0e0f101112131415161718 "$GW_LAN" map tcp 9000 7002 3600 --prefer-failure \
+		>"$LAB_DIR/p3.out" 2>&1
+	check "PCP MAP with PREFER_FAILURE of a port the CGN refuses: result $_want (got $(pcp_field "$LAB_DIR/p3.out" result) $(pcp_field "$LAB_DIR/p3.out" result_name))" \
+		test "$(pcp_field "$LAB_DIR/p3.out" result)" = "$_want"
+	check "... and no local mapping is left (714, no kernel element)" \
+		eval 'cpe_lacks 7002 && ! gw nft list ruleset | grep -qw 7002'
 	c1 natpmpc -g "$GW_LAN" -a 7001 9000 tcp 3600 >"$LAB_DIR/n3.out" 2>&1
 	_p=$(natpmpc_port "$LAB_DIR/n3.out" TCP)
 	if [ -n "$_p" ]; then
