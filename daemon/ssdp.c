@@ -473,6 +473,18 @@ source_lan(const struct igdd_ctx *ctx, const union ssdp_sa *from, unsigned ifind
 	return ctx_lan_for_addr(ctx, from->in.sin_addr) != NULL ? lan : NULL;
 }
 
+/* The sender's address, IPv4 as v4-mapped IPv6. */
+static struct in6_addr
+sa_in6(const union ssdp_sa *from)
+{
+	struct in6_addr a;
+
+	if (from->sa.sa_family == AF_INET6)
+		return from->in6.sin6_addr;
+	addr_from_v4(&a, from->in.sin_addr);
+	return a;
+}
+
 static void
 handle_datagram(struct ssdp *s, const char *buf, size_t len, const union ssdp_sa *from,
 		unsigned ifindex, bool multicast)
@@ -527,10 +539,7 @@ handle_datagram(struct ssdp *s, const char *buf, size_t len, const union ssdp_sa
 	}
 	/* The limit counts answers, not requests: ssdp:all costs 10.  Taken
 	 * only for a search that will be answered. */
-	if (v6)
-		src = from->in6.sin6_addr;
-	else
-		addr_from_v4(&src, from->in.sin_addr);
+	src = sa_in6(from);
 	p.max_answers = rl_take(&s->rl, &src, (unsigned)want, time_mono_ms(), NULL);
 	if (p.max_answers == 0) {
 		counters_drop(&ctx->counters, CTR_SSDP, CTR_DROP_RATELIMIT);
