@@ -156,3 +156,39 @@ TEST(restart_journal_marks_generations)
 	CHECK(n > 0 && strcmp(buf + n - 17, "# gen 42 boot ns\n") == 0);
 	fake_env_free(e);
 }
+
+/* IPv6 pinholes across a restart: the kernel's dump reads the IPv4 sets
+ * only, so the reconcile adds every pinhole again at its end (an element
+ * in place is only renewed); a trusted kernel keeps them untouched. */
+TEST(restart_keeps_pinholes)
+{
+	struct fake_env *e = env_lease();
+	struct mapping a = fake_req(TCP, 9100, "192.168.1.10", 9100, "a", OWNER_UPNP);
+	struct mapping p = fake_req(TCP, 0, "2001:db8:1::10", 22, "pin", OWNER_UPNP), *pm;
+	uint16_t uid;
+
+	str_copy(e->fw.gen, sizeof(e->fw.gen), "41 boot ns");
+	CHECK_EQ(store_add(e->s, &a, 3600, 0, NULL), ST_OK);
+	CHECK_EQ(store_pin_add(e->s, &p, 3600, 0, &pm), ST_OK);
+	uid = pm->uid;
+	CHECK(fake_fw_has(&e->fw, TCP, uid, 22));
+	/* a plain stop emptied the kernel; the next start reads and adds */
+	e->fw.n_kernel = 0;
+	e->fw.dump_on = true;
+	str_copy(e->fw.start_gen, sizeof(e->fw.start_gen), "50 boot ns");
+	fake_env_restart(e);
+	CHECK_EQ(store_restore(e->s), 2);
+	CHECK_EQ(e->fw.n_dumps, 1);
+	CHECK(fake_fw_has(&e->fw, TCP, 9100, 9100));
+	CHECK(fake_fw_has(&e->fw, TCP, uid, 22));
+	CHECK(store_pin_find(e->s, uid) != NULL);
+	/* a kill -9 with the kernel unchanged: nothing read or added */
+	str_copy(e->fw.start_gen, sizeof(e->fw.start_gen), e->fw.gen);
+	e->fw.n_add = e->fw.n_add_many = 0;
+	fake_env_restart(e);
+	CHECK_EQ(store_restore(e->s), 2);
+	CHECK_EQ(e->fw.n_dumps, 1);
+	CHECK_EQ(e->fw.n_add + e->fw.n_add_many, 0);
+	CHECK(fake_fw_has(&e->fw, TCP, uid, 22));
+	fake_env_free(e);
+}
