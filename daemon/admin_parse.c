@@ -165,11 +165,17 @@ fld_error(struct admin_errors *e, enum admin_fld k, const char *fmt, ...)
 	e->n++;
 }
 
-/* A value quoted in a message: at most 40 bytes, printable. */
+/* A value quoted in a message: its first 40 bytes, printable (a NUL, a
+ * control character or a cut character shown as '?'). */
 static const char *
 quote(const struct admin_field *f, char *buf, size_t size)
 {
-	store_sanitize_desc(buf, size < 41 ? size : 41, f->value, f->len);
+	char tmp[41];
+	size_t n = f->len < sizeof(tmp) - 1 ? f->len : sizeof(tmp) - 1, i;
+
+	for (i = 0; i < n; i++)
+		tmp[i] = f->value[i] == '\0' ? '?' : f->value[i];
+	store_sanitize_desc(buf, size, tmp, n);
 	return buf;
 }
 
