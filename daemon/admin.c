@@ -3,7 +3,9 @@
  * the limiter's delay, and the host names of a DHCP leases file.
  *
  * Every answer carries the same security headers (a Content-Security-
- * Policy without inline script, no framing, no sniffing); every answer
+ * Policy without inline script, no framing, no sniffing; no
+ * Cross-Origin-Opener-Policy: browsers ignore it, with an error, on a
+ * page that is not HTTPS); every answer
  * that shows mappings or takes a change is "no-store".  The page's files
  * are revalidated by their entity tag and sent gzip-compressed to the
  * browsers that take it (compressed at build time: no zlib). */
@@ -36,7 +38,6 @@
 	"X-Frame-Options: DENY\r\n"						\
 	"X-Content-Type-Options: nosniff\r\n"					\
 	"Referrer-Policy: same-origin\r\n"					\
-	"Cross-Origin-Opener-Policy: same-origin\r\n"				\
 	"Cross-Origin-Resource-Policy: same-origin\r\n"
 #define NO_STORE	"Cache-Control: no-store\r\n"
 #define REVALIDATE	"Cache-Control: no-cache\r\n"
