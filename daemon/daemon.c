@@ -448,14 +448,15 @@ daemon_start(struct igdd_ctx *ctx)
 		fatalx("cannot start");
 	if (loop_init(&ctx->loop) < 0)
 		fatal("epoll");
-	/* First: a live igdd on the same socket stops this one before it
-	 * touches anything of the other's (nftables, the lease file). */
-	if (control_init(ctx) < 0)
-		start_failed(ctx, "cannot open the control socket");
 	if (signals_init(ctx) < 0)
 		fatal("signals");
+	/* First the locks: a live igdd on the same table or control socket
+	 * stops this one before it touches anything of the other's
+	 * (nftables, the lease file). */
 	if (svc_lock_table(ctx) < 0)
 		start_failed(ctx, "one igdd per nftables table");
+	if (control_init(ctx) < 0)
+		start_failed(ctx, "cannot open the control socket");
 	ctx->start_wall = time_wall();
 	ctx->start_mono = time_mono_ms();
 	/* BOOTID.UPNP.ORG must change on every start (UDA 1.1 1.2.2); the

@@ -103,6 +103,7 @@ signals_reload(struct igdd_ctx *ctx)
 		log_info("SIGHUP: this igdd cannot reload; ignored");
 		return;
 	}
+	log_info("SIGHUP: reloading the configuration");
 	msg[0] = '\0';
 	(void)ctx->reload(ctx, msg, sizeof(msg));
 }

@@ -18,8 +18,9 @@ W=$LAB_DIR/ow
 mkdir -p "$W/bin"
 
 # fw4 stand-in: its zone lookup, and "reload" loading an fw4-like table
-# that takes the package's snippets where fw4 puts them (chain-post: the
-# end of a chain; table-post: the end of the table).
+# that takes the package's snippets where fw4 puts them (chain-pre: the
+# start of a chain; chain-post: the end of a chain; table-post: the end
+# of the table).
 cat >"$W/fw4.nft" <<NFT
 table inet fw4
 flush table inet fw4
@@ -40,6 +41,7 @@ table inet fw4 {
 	}
 	chain srcnat {
 		type nat hook postrouting priority srcnat; policy accept;
+		include "$PKG/nftables.d/chain-pre/srcnat/*.nft"
 		oifname "wan0" masquerade
 	}
 	include "$PKG/nftables.d/table-post/*.nft"

@@ -246,6 +246,8 @@ table inet fw4 {
 	}
 }
 NFT
+# the lab instance's own control socket (the default path is one per machine)
+echo "control_socket=$LAB_DIR/igdd.sock" >>"$CONF"
 check "igdd runs with it" lab_start_igdd "$CONF"
 BASE=http://$GW_LAN:5000
 c1 "$SOAPC" get "$BASE/rootDesc.xml" >"$LAB_DIR/root" 2>&1

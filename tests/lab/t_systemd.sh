@@ -1,6 +1,6 @@
 #!/bin/sh
 # t_systemd.sh - conf/igdd.service as systemd would run it, without
-# systemd: the unit's settings (Type=notify, no pid file, no ExecReload,
+# systemd: the unit's settings (Type=notify, no pid file, ExecReload sends SIGHUP,
 # no CAP_NET_RAW, the address families and system calls allowed) and its
 # exposure score; READY=1 / STATUS= / STOPPING=1 on a stand-in
 # $NOTIFY_SOCKET (socat), as a path and as an abstract name, READY only
@@ -15,7 +15,7 @@ UNIT=${UNIT:-$LAB_TOP/conf/igdd.service}
 key() { sed -n "s/^$1=//p" "$UNIT"; }
 check "Type=notify" test "$(key Type)" = notify
 check "no pid file (no PIDFile=, no -P)" sh -c "! grep -Eq '^PIDFile=|^ExecStart=.* -P' '$UNIT'"
-check "no ExecReload= (reload does not exist yet)" sh -c "! grep -q '^ExecReload=' '$UNIT'"
+check "ExecReload= sends SIGHUP (reload)" grep -qx 'ExecReload=/bin/kill -HUP $MAINPID' "$UNIT"
 check "no CAP_NET_RAW" sh -c "! grep -q 'CAP_NET_RAW' '$UNIT'"
 check "RestrictAddressFamilies=AF_INET AF_INET6 AF_NETLINK AF_UNIX" \
 	test "$(key RestrictAddressFamilies)" = "AF_INET AF_INET6 AF_NETLINK AF_UNIX"
@@ -62,8 +62,11 @@ amb=$(key AmbientCapabilities | tr 'A-Z' 'a-z' | sed 's/cap_/+/g; s/ /,/g')
 chmod 755 "$LAB_DIR"
 # the state directory as StateDirectory= makes it: the user's own
 mkdir -p "$LAB_DIR/state" && chown nobody "$LAB_DIR/state" && chmod 700 "$LAB_DIR/state"
+# and the runtime directory (RuntimeDirectory=), where the control socket is
+mkdir -p "$LAB_DIR/rundir" && chown nobody "$LAB_DIR/rundir" && chmod 755 "$LAB_DIR/rundir"
 # (lab_conf's user=root out: the unit leaves user= empty)
-sed "s|^lease_file=.*|lease_file=$LAB_DIR/state/igdd.leases|; /^user=/d" "$LAB_DIR/igdd.conf" \
+sed "s|^lease_file=.*|lease_file=$LAB_DIR/state/igdd.leases|; /^user=/d
+     s|^control_socket=.*|control_socket=$LAB_DIR/rundir/igdd.sock|" "$LAB_DIR/igdd.conf" \
 	>"$LAB_DIR/user.conf"
 check "User=, no user= in igdd.conf: --check passes as that user" \
 	setpriv --reuid=nobody --regid="$(id -gn nobody)" --clear-groups "$IGDD" --check -f "$LAB_DIR/user.conf"
