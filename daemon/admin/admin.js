@@ -42,8 +42,17 @@
 		});
 	}
 
-	/* The mapping's key, as Delete names it. */
-	function keyOf(m) { return m.protocol + '/' + m.external_port + '/' + m.remote_host; }
+	/* A row's key, and what Delete sends: a port mapping by its external
+	 * port and remote host, an IPv6 pinhole (no external port of its own)
+	 * by its UniqueID. */
+	function isPin(m) { return m.uid !== undefined; }
+	function keyOf(m) {
+		return isPin(m) ? 'pin/' + m.uid : m.protocol + '/' + m.external_port + '/' + m.remote_host;
+	}
+	function delFields(m) {
+		return isPin(m) ? { uid: m.uid } : { protocol: m.protocol,
+			external_port: m.external_port, remote_host: m.remote_host };
+	}
 
 	function leaseText(m) {
 		if (!m.lease_remaining) return 'permanent';
@@ -53,19 +62,18 @@
 
 	function cellTexts(m, hosts) {
 		var host = hosts[m.internal_client];
-		return [SOURCES[m.source] || m.source, m.protocol.toUpperCase(),
-			String(m.external_port),
+		return [(SOURCES[m.source] || m.source) + (isPin(m) ? ' (IPv6)' : ''),
+			m.protocol.toUpperCase(), isPin(m) ? '\u2014' : String(m.external_port),
 			host ? host + ' (' + m.internal_client + ')' : m.internal_client,
 			String(m.internal_port), m.remote_host || 'any', m.description,
 			leaseText(m), String(m.packets), bytes(m.bytes)];
 	}
 
 	function del(m) {
-		var what = m.protocol.toUpperCase() + ' ' + m.external_port + ' \u2192 ' +
-			m.internal_client + ':' + m.internal_port;
+		var what = m.protocol.toUpperCase() + ' ' + (isPin(m) ? 'pinhole' : m.external_port) +
+			' \u2192 ' + m.internal_client + ':' + m.internal_port;
 		if (!window.confirm('Delete the mapping ' + what + '?')) return;
-		post('/api/delete', { protocol: m.protocol, external_port: m.external_port,
-			remote_host: m.remote_host }).then(function (res) {
+		post('/api/delete', delFields(m)).then(function (res) {
 			if (!res.ok) window.alert('Not deleted: ' + (res.error || 'refused'));
 		}).catch(function () {});
 	}
@@ -89,7 +97,8 @@
 	}
 
 	function renderTable(st) {
-		var seen = new Set(), hosts = st.hosts || {}, list = st.mappings || [];
+		var seen = new Set(), hosts = st.hosts || {},
+			list = (st.mappings || []).concat(st.pinholes || []);
 		list.forEach(function (m) {
 			var k = keyOf(m), r = rows.get(k), t, i;
 			if (!r) {
