@@ -342,22 +342,27 @@ first_holder(struct mapping *m, void *arg)
 	return 1;
 }
 
-/* Why an add was refused, saying which mapping holds the port. */
+/* Why an add was refused, saying which mapping holds the port and how
+ * to remove it (igddctl's command; cli false: the admin page's button). */
 static void
-add_refused(struct igdd_ctx *ctx, const struct ctl_request *req, enum store_result r,
+add_refused(struct igdd_ctx *ctx, const struct ctl_request *req, enum store_result r, bool cli,
 	    char *msg, size_t msgsize)
 {
-	char a[INET6_ADDRSTRLEN];
+	char a[INET6_ADDRSTRLEN], how[64];
 	struct holder h = { store_find(ctx->store, req->proto, req->eport, &req->rhost) };
 
 	if (h.m == NULL)
 		store_range(ctx->store, req->proto, req->eport, req->eport, first_holder, &h);
+	if (cli)
+		(void)str_printf(how, sizeof(how), "igddctl del %s %u",
+				 req->proto == IPPROTO_TCP ? "tcp" : "udp", req->eport);
+	else
+		(void)str_copy(how, sizeof(how), "the Delete button of its row");
 	if ((r == ST_E_CONFLICT || r == ST_E_NOT_OWNER) && h.m != NULL)
 		str_printf(msg, msgsize, "%s %u is already mapped (source %s) to %s:%u "
-			   "(\"%.64s\"); igddctl del %s %u removes it", proto_name(req->proto),
+			   "(\"%.64s\"); %s removes it", proto_name(req->proto),
 			   req->eport, stats_source_name(h.m->owner->proto),
-			   addr_str(h.m->iaddr, a, sizeof(a)), h.m->iport, h.m->desc,
-			   req->proto == IPPROTO_TCP ? "tcp" : "udp", req->eport);
+			   addr_str(h.m->iaddr, a, sizeof(a)), h.m->iport, h.m->desc, how);
 	else if (r == ST_E_PORT_IN_USE)
 		str_printf(msg, msgsize, "%s %u is in use by a socket on the gateway itself",
 			   proto_name(req->proto), req->eport);
@@ -388,7 +393,7 @@ control_forward_add(struct igdd_ctx *ctx, const struct ctl_request *req, const c
 	q.owner = &admin;
 	r = store_add(ctx->store, &q, req->lease, 0, &m);
 	if (r != ST_OK) {
-		add_refused(ctx, req, r, msg, msgsize);
+		add_refused(ctx, req, r, strcmp(by, "control") == 0, msg, msgsize);
 		return r;
 	}
 	log_info("%s: manual forward %s %u -> %s:%u (%s)", by, proto_name(m->proto), m->eport,
