@@ -168,8 +168,10 @@ check "igddctl says igdd is not running (status 3)" sh -c \
 	"'$IGDDCTL' -s '$LAB_DIR/igdd.sock' list 2>'$LAB_DIR/down'; test \$? = 3 && grep -q 'not running' '$LAB_DIR/down'"
 check "igdd restarts" lab_start_igdd "$LAB_DIR/igdd.conf"
 check "... replacing the stale socket" grep -q "replacing a stale socket" "$LAB_DIR/igdd.log"
+# (from another network namespace: in the same one, the table's lock
+# refuses it first)
 check "a second igdd on the same socket refuses to start" sh -c \
-	"! ip netns exec $NS_GW '$IGDD' -d -f '$LAB_DIR/igdd.conf' -P '$LAB_DIR/igdd2.pid' >'$LAB_DIR/second.log' 2>&1"
+	"! ip netns exec $NS_C1 '$IGDD' -d -f '$LAB_DIR/igdd.conf' -P '$LAB_DIR/igdd2.pid' >'$LAB_DIR/second.log' 2>&1"
 check "... saying the socket is in use" grep -q "in use by a running igdd" "$LAB_DIR/second.log"
 check "the manual forward survived: source manual, permanent" \
 	test "$(mfield tcp 8500 source) $(mfield tcp 8500 lease_remaining)" = "manual 0"
