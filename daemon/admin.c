@@ -495,7 +495,7 @@ hosts_refresh(struct admin *a, uint64_t now)
 	if (path[0] == '\0' || (a->hosts_checked != 0 && now - a->hosts_checked < ADMIN_HOSTS_CHECK_MS))
 		return;
 	a->hosts_checked = now;
-	if (stat(path, &st) < 0) {
+	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
 		a->n_hosts = 0;
 		memset(&a->hosts_st, 0, sizeof(a->hosts_st));
 		return;

@@ -27,7 +27,8 @@ struct config;
 #define ADMIN_POLL_MS		5000	/* a state request waits for a change this long */
 #define ADMIN_WAKE_MS		50	/* a burst of changes is one answer */
 #define ADMIN_POLLS_MAX		32	/* state requests waiting at once */
-#define ADMIN_HOLD_MAX_MS	20000	/* a failed login's answer waits at most this */
+#define ADMIN_HOLD_MAX_MS	15000	/* a failed login's answer waits at most this (the
+					   server's request deadline is 30 s) */
 #define ADMIN_HOSTS_MAX		1024	/* host names kept from the DHCP leases */
 #define ADMIN_LEASES_FILE_MAX	(1024 * 1024)
 #define ADMIN_HOSTS_CHECK_MS	2000	/* the leases file is looked at no more often */

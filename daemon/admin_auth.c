@@ -64,7 +64,8 @@ read_line_file(const char *path, char *buf, size_t size, mode_t *mode, char *err
 	struct stat st;
 	ssize_t n = -1;
 	long len;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* non-blocking: a FIFO there must not stop the daemon */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		str_printf(err, errsize, "%s: %s", path, strerror(errno));
