@@ -43,14 +43,15 @@
 	}
 
 	/* A row's key, and what Delete sends: a port mapping by its external
-	 * port and remote host, an IPv6 pinhole (no external port of its own)
-	 * by its UniqueID. */
-	function isPin(m) { return m.uid !== undefined; }
+	 * port and remote host, an IPv6 pinhole ("pinhole": true; its
+	 * external_port is the port open from outside) by its UniqueID. */
+	function isPin(m) { return m.pinhole === true; }
 	function keyOf(m) {
-		return isPin(m) ? 'pin/' + m.uid : m.protocol + '/' + m.external_port + '/' + m.remote_host;
+		return isPin(m) ? 'pin/' + m.unique_id
+			: m.protocol + '/' + m.external_port + '/' + m.remote_host;
 	}
 	function delFields(m) {
-		return isPin(m) ? { uid: m.uid } : { protocol: m.protocol,
+		return isPin(m) ? { unique_id: m.unique_id } : { protocol: m.protocol,
 			external_port: m.external_port, remote_host: m.remote_host };
 	}
 
@@ -63,15 +64,15 @@
 	function cellTexts(m, hosts) {
 		var host = hosts[m.internal_client];
 		return [(SOURCES[m.source] || m.source) + (isPin(m) ? ' (IPv6)' : ''),
-			m.protocol.toUpperCase(), isPin(m) ? '\u2014' : String(m.external_port),
+			m.protocol.toUpperCase(), String(m.external_port),
 			host ? host + ' (' + m.internal_client + ')' : m.internal_client,
 			String(m.internal_port), m.remote_host || 'any', m.description,
 			leaseText(m), String(m.packets), bytes(m.bytes)];
 	}
 
 	function del(m) {
-		var what = m.protocol.toUpperCase() + ' ' + (isPin(m) ? 'pinhole' : m.external_port) +
-			' \u2192 ' + m.internal_client + ':' + m.internal_port;
+		var what = (isPin(m) ? 'pinhole ' : '') + m.protocol.toUpperCase() + ' ' +
+			m.external_port + ' \u2192 ' + m.internal_client + ':' + m.internal_port;
 		if (!window.confirm('Delete the mapping ' + what + '?')) return;
 		post('/api/delete', delFields(m)).then(function (res) {
 			if (!res.ok) window.alert('Not deleted: ' + (res.error || 'refused'));
@@ -97,8 +98,7 @@
 	}
 
 	function renderTable(st) {
-		var seen = new Set(), hosts = st.hosts || {},
-			list = (st.mappings || []).concat(st.pinholes || []);
+		var seen = new Set(), hosts = st.hosts || {}, list = st.mappings || [];
 		list.forEach(function (m) {
 			var k = keyOf(m), r = rows.get(k), t, i;
 			if (!r) {
