@@ -1,14 +1,17 @@
 /* store_scale.c - does the store stay O(log n)?  Times add, find, nth,
  * range and delete at 100, 1,000 and 10,000 existing mappings, with no
- * backend and no lease file (the store alone), then the cost of the
- * journal (write + fdatasync per change) and of the /proc/net port-in-use
- * check.  Usage: store_scale [tmpdir]
+ * backend and no lease file (the store alone), the same for IPv6 pinholes
+ * (add, find by UniqueID, delete at 100 to 10,000 pinholes), then the
+ * cost of the journal (write + fdatasync per change) and of the /proc/net
+ * port-in-use check.  Usage: store_scale [tmpdir]
  *
  * store_scale --nft EXT_IF [--plain]: the same with the real nftables
  * backend, each change one netlink transaction acknowledged by the kernel,
  * with hairpin and port preservation on (their elements go in the same
  * transaction), or off with --plain (run it as root in a scratch network
- * namespace: it creates table inet igdd). */
+ * namespace: it creates table inet igdd).  Pinholes: one pin6 element
+ * each, either way. */
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,6 +99,111 @@ count_cb(struct mapping *m, void *arg)
 static const struct fw_ops *ops;
 static struct fw *fw;
 
+/* A store on the backend under test: no port-in-use check, no look at
+ * the machine's own addresses or neighbour table (the bench's clients
+ * live on the LANs main() gives the context). */
+static struct store *
+new_store(struct igdd_ctx *ctx)
+{
+	struct store *s = store_new(ctx, ops, fw);
+
+	if (s == NULL)
+		exit(1);
+	store_set_port_in_use_cb(s, NULL, NULL);
+	store_set_local_addr_cb(s, NULL, NULL);
+	store_set_mac_cb(s, NULL, NULL);
+	return s;
+}
+
+/* Pinhole i: host 2001:db8:1::/64 + i, its port, opened by itself. */
+static struct mapping
+pin_req(unsigned i)
+{
+	static struct in6_addr iaddr;
+	static struct mapping_owner owner;
+	struct mapping m;
+
+	memset(&m, 0, sizeof(m));
+	memset(&iaddr, 0, sizeof(iaddr));
+	iaddr.s6_addr[0] = 0x20;
+	iaddr.s6_addr[1] = 0x01;
+	iaddr.s6_addr[2] = 0x0d;
+	iaddr.s6_addr[3] = 0xb8;
+	iaddr.s6_addr[5] = 0x01;
+	iaddr.s6_addr[13] = (uint8_t)((i + 16) >> 16);
+	iaddr.s6_addr[14] = (uint8_t)((i + 16) >> 8);
+	iaddr.s6_addr[15] = (uint8_t)(i + 16);
+	m.proto = i % 2 ? IPPROTO_UDP : IPPROTO_TCP;
+	m.iaddr = &iaddr;
+	m.iport = (uint16_t)(1024 + i % 60000);
+	m.enabled = true;
+	m.desc = "pin";
+	owner.proto = OWNER_UPNP;
+	owner.addr = iaddr;
+	m.owner = &owner;
+	return m;
+}
+
+struct pin_result {
+	double add, find, del;
+};
+
+/* n pinholes, then EXTRA more added and deleted ROUNDS times, and finds by
+ * UniqueID. */
+static struct pin_result
+pin_measure(struct igdd_ctx *ctx, unsigned n)
+{
+	struct pin_result res;
+	uint16_t uids[EXTRA];
+	struct mapping *m;
+	uint64_t t, t_add = 0, t_del = 0;
+	struct store *s;
+	size_t hits = 0;
+	unsigned i, r;
+
+	if (ops != NULL && ops->install_all(fw, NULL, 0) < 0)
+		exit(1);
+	s = new_store(ctx);
+	for (i = 0; i < n; i++) {
+		struct mapping q = pin_req(i);
+		if (store_pin_add(s, &q, 3600, 0, NULL) != ST_OK) {
+			fprintf(stderr, "pinhole fill: add %u failed\n", i);
+			exit(1);
+		}
+	}
+	for (r = 0; r < ROUNDS; r++) {
+		t = now_ns();
+		for (i = 0; i < EXTRA; i++) {
+			struct mapping q = pin_req(n + i);
+			if (store_pin_add(s, &q, 3600, 0, &m) != ST_OK) {
+				fprintf(stderr, "pinhole add failed\n");
+				exit(1);
+			}
+			uids[i] = m->uid;
+		}
+		t_add += now_ns() - t;
+		t = now_ns();
+		for (i = 0; i < EXTRA; i++)
+			if (store_pin_del(s, store_pin_find(s, uids[i]), NULL) != ST_OK) {
+				fprintf(stderr, "pinhole del failed\n");
+				exit(1);
+			}
+		t_del += now_ns() - t;
+	}
+	res.add = (double)t_add / 1000.0 / (ROUNDS * EXTRA);
+	res.del = (double)t_del / 1000.0 / (ROUNDS * EXTRA);
+	t = now_ns();
+	for (i = 0; i < LOOKUPS; i++)
+		hits += store_pin_find(s, (uint16_t)(xorshift() % n + 1)) != NULL;
+	res.find = (double)(now_ns() - t) / 1000.0 / LOOKUPS;
+	if (hits != LOOKUPS || store_pin_count(s) != n) {
+		fprintf(stderr, "pinhole lookups missed (%zu/%d)\n", hits, LOOKUPS);
+		exit(1);
+	}
+	store_free(s);
+	return res;
+}
+
 struct result {
 	double add, find, nth, range, del, list;
 };
@@ -155,11 +263,7 @@ measure(struct igdd_ctx *ctx, unsigned n)
 
 	if (ops != NULL && ops->install_all(fw, NULL, 0) < 0)	/* start empty */
 		exit(1);
-	s = store_new(ctx, ops, fw);
-	if (s == NULL)
-		exit(1);
-	store_set_port_in_use_cb(s, NULL, NULL);
-	store_set_local_addr_cb(s, NULL, NULL);	/* this machine is not the LAN's gateway */
+	s = new_store(ctx);
 	fill(s, n);
 	add_del(s, ROUNDS, &res.add, &res.del);
 
@@ -197,8 +301,8 @@ measure(struct igdd_ctx *ctx, unsigned n)
 	return res;
 }
 
-/* The clients live on one LAN, 10.0.0.0/8 (the store refuses a client
- * outside the served LANs). */
+/* The clients live on one LAN, 10.0.0.0/8 (mappings) and 2001:db8:1::/64
+ * (pinholes): the store refuses a client outside the served LANs. */
 static void
 scale_lan(struct igdd_ctx *ctx)
 {
@@ -209,6 +313,9 @@ scale_lan(struct igdd_ctx *ctx)
 	l->ifindex = 2;
 	l->addr.s_addr = htonl(0x0afffffeu);	/* 10.255.255.254 */
 	l->mask.s_addr = htonl(0xff000000u);
+	inet_pton(AF_INET6, "2001:db8:1::1", &l->addr6[0].addr);
+	l->addr6[0].plen = 64;
+	l->n_addr6 = 1;
 	ctx->n_lan = 1;
 }
 
@@ -256,6 +363,7 @@ main(int argc, char **argv)
 	struct result r[ARRAY_SIZE(sizes)];
 	const char *tmpbase = argc > 1 ? argv[1] : "/tmp";
 	char dir[256];
+	struct pin_result p[ARRAY_SIZE(sizes)];
 	struct store *s;
 	double add_us, del_us;
 	size_t i;
@@ -279,6 +387,14 @@ main(int argc, char **argv)
 	}
 	printf("add ratio 10000/100 = %.2f\n", r[2].add / r[0].add);
 	printf("del ratio 10000/100 = %.2f\n", r[2].del / r[0].del);
+	printf("%7s %10s %14s %10s   (IPv6 pinholes)\n", "n", "add us/op", "find uid us/op",
+	       "del us/op");
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		p[i] = pin_measure(ctx, sizes[i]);
+		printf("%7u %10.3f %14.3f %10.3f\n", sizes[i], p[i].add, p[i].find, p[i].del);
+	}
+	printf("pinhole add ratio 10000/100 = %.2f\n", p[2].add / p[0].add);
+	printf("pinhole del ratio 10000/100 = %.2f\n", p[2].del / p[0].del);
 	if (ops != NULL) {
 		ops->shutdown(fw, 1);
 		loop_free(&ctx->loop);
@@ -293,11 +409,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	str_printf(ctx->cfg.lease_file, sizeof(ctx->cfg.lease_file), "%s/leases", dir);
-	s = store_new(ctx, NULL, NULL);
-	if (s == NULL)
-		return 1;
-	store_set_port_in_use_cb(s, NULL, NULL);
-	store_set_local_addr_cb(s, NULL, NULL);
+	s = new_store(ctx);
 	fill(s, 1000);
 	add_del(s, 3, &add_us, &del_us);
 	printf("with lease file %s, n = 1000: add %.1f us/op, del %.1f us/op "

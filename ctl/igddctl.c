@@ -41,12 +41,15 @@ usage(FILE *f)
 {
 	fprintf(f,
 		"usage: igddctl [-s SOCKET] COMMAND [ARGUMENTS]\n"
-		"  list [--json]                      every mapping, with its kernel counters\n"
+		"  list [--json]                      every mapping and IPv6 pinhole, with its\n"
+		"                                     kernel counters\n"
 		"  add PROTO EXT_PORT ADDR INT_PORT [DESCRIPTION] [--lease SECONDS]\n"
 		"                                     a manual forward (permanent without --lease)\n"
 		"  del PROTO EXT_PORT [--remote-host ADDR]\n"
+		"  del pinhole UNIQUE_ID              an IPv6 pinhole (its ID in list)\n"
 		"  flush [--source manual|upnp|natpmp|pcp]\n"
-		"  stats [--json]                     requests, results, drops, mappings, uptime\n"
+		"  stats [--json]                     requests, results, drops, mappings,\n"
+		"                                     pinholes, uptime\n"
 		"  metrics                            the same for Prometheus (text format)\n"
 		"  status [--json]                    version, uptime, external address, LANs\n"
 		"  reload                             re-read the configuration file\n"
@@ -160,6 +163,7 @@ request_members(const struct args *a, struct json_out *o)
 {
 	bool add = strcmp(a->cmd, "add") == 0, del = strcmp(a->cmd, "del") == 0;
 	uint32_t lease;
+	uint16_t uid;
 	int rc = 0;
 
 	if ((a->lease != NULL && !add) || (a->rhost != NULL && !del) ||
@@ -178,9 +182,16 @@ request_members(const struct args *a, struct json_out *o)
 				return die_usage("--lease '%s': seconds, 0 to 31536000", a->lease);
 			json_kv_u64(o, "lease", lease);
 		}
+	} else if (del && a->n_pos == 2 && strcmp(a->pos[0], "pinhole") == 0) {
+		if (a->rhost != NULL)
+			return die_usage("--remote-host does not apply to a pinhole");
+		if (parse_u16(a->pos[1], 1, 65535, &uid) < 0)
+			return die_usage("'%s' is not a pinhole's UniqueID (1-65535)", a->pos[1]);
+		json_kv_u64(o, "unique_id", uid);
 	} else if (del) {
 		if (a->n_pos != 2)
-			return die_usage("%s: PROTO EXT_PORT [--remote-host ADDR]", a->cmd);
+			return die_usage("%s: PROTO EXT_PORT [--remote-host ADDR], or pinhole UNIQUE_ID",
+					 a->cmd);
 		rc = arg_proto(o, a->pos[0]) || arg_port(o, "external_port", a->pos[1]) ||
 		     (a->rhost != NULL && arg_addr(o, "remote_host", a->rhost));
 	} else {

@@ -1,5 +1,7 @@
 /* table.c - igddctl list: the answer's mappings as a table a person
- * reads, columns as wide as their widest cell. */
+ * reads, columns as wide as their widest cell.  An IPv6 pinhole shows
+ * "pinhole:ID" as its external side (its UniqueID: igddctl del pinhole
+ * ID), IPv6 addresses in brackets. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,16 +19,18 @@ static const char *const heads[C_COUNT] = {
 	"DESCRIPTION",
 };
 
-/* Members of a mapping object and the column they go to (internal_port
- * is appended to internal_client). */
+/* Members of a mapping object and the column they go to, or (negative)
+ * what read_cells() keeps aside. */
+enum { X_IPORT = -1, X_ENABLED = -2, X_PINHOLE = -3, X_UID = -4, X_RPORT = -5, X_COUNT = 5 };
 static const struct {
 	const char *name;
 	int col;
 } fields[] = {
 	{ "source", C_SOURCE }, { "protocol", C_PROTO }, { "external_port", C_EPORT },
-	{ "internal_client", C_INTERNAL }, { "internal_port", -1 }, { "remote_host", C_RHOST },
+	{ "internal_client", C_INTERNAL }, { "internal_port", X_IPORT }, { "remote_host", C_RHOST },
 	{ "lease_remaining", C_LEASE }, { "packets", C_PACKETS }, { "bytes", C_BYTES },
-	{ "owner", C_OWNER }, { "description", C_DESC }, { "enabled", -2 },
+	{ "owner", C_OWNER }, { "description", C_DESC }, { "enabled", X_ENABLED },
+	{ "pinhole", X_PINHOLE }, { "unique_id", X_UID }, { "remote_port", X_RPORT },
 };
 
 #define CELL_MAX 272
@@ -47,16 +51,40 @@ cell_text(const struct json_rd *rd, enum json_tok t, char *out, size_t size)
 		(void)str_copy_n(out, size, rd->tok, (size_t)(rd->p - rd->tok));
 }
 
+/* "[addr]" for an IPv6 address in cell c (the port follows it). */
+static void
+bracket(char *c)
+{
+	char a[CELL_MAX];
+
+	if (strchr(c, ':') != NULL && str_copy(a, sizeof(a), c) == 0)
+		(void)str_printf(c, CELL_MAX, "[%s]", a);
+}
+
+/* The external and remote sides of a pinhole: "pinhole:ID", the remote
+ * host in brackets and its port ("*" = any). */
+static void
+pinhole_cells(char cell[C_COUNT][CELL_MAX], const char *uid, const char *rport)
+{
+	(void)str_printf(cell[C_EPORT], CELL_MAX, "pinhole:%s", uid);
+	if (cell[C_RHOST][0] == '\0')
+		(void)str_copy(cell[C_RHOST], CELL_MAX, "*");
+	else
+		bracket(cell[C_RHOST]);
+	(void)str_appendf(cell[C_RHOST], CELL_MAX, ":%s", strcmp(rport, "0") == 0 ? "*" : rport);
+}
+
 /* One mapping object (its '{' just read) into cells.  0, or -1. */
 static int
 read_cells(struct json_rd *rd, char cell[C_COUNT][CELL_MAX])
 {
-	char port[16] = "", val[CELL_MAX];
-	bool disabled = false;
+	char x[X_COUNT + 1][16], val[CELL_MAX];
+	bool disabled = false, pin = false;
 	enum json_tok t;
 	size_t k;
 
 	memset(cell, 0, C_COUNT * CELL_MAX);
+	memset(x, 0, sizeof(x));
 	while ((t = json_next(rd)) == JSON_KEY) {
 		for (k = 0; k < ARRAY_SIZE(fields) && strcmp(rd->str, fields[k].name) != 0; k++)
 			;
@@ -69,15 +97,20 @@ read_cells(struct json_rd *rd, char cell[C_COUNT][CELL_MAX])
 		cell_text(rd, t, val, sizeof(val));
 		if (fields[k].col >= 0)
 			(void)str_copy(cell[fields[k].col], CELL_MAX, val);
-		else if (fields[k].col == -1)
-			(void)str_copy(port, sizeof(port), val);
-		else
+		else if (fields[k].col == X_ENABLED)
 			disabled = t == JSON_FALSE;
+		else if (fields[k].col == X_PINHOLE)
+			pin = t == JSON_TRUE;
+		else
+			(void)str_copy(x[-fields[k].col], sizeof(x[0]), val);
 	}
 	if (t != JSON_OBJECT_END)
 		return -1;
-	(void)str_appendf(cell[C_INTERNAL], CELL_MAX, ":%s", port);
-	if (cell[C_RHOST][0] == '\0')
+	bracket(cell[C_INTERNAL]);
+	(void)str_appendf(cell[C_INTERNAL], CELL_MAX, ":%s", x[-X_IPORT]);
+	if (pin)
+		pinhole_cells(cell, x[-X_UID], x[-X_RPORT]);
+	else if (cell[C_RHOST][0] == '\0')
 		(void)str_copy(cell[C_RHOST], CELL_MAX, "*");
 	if (strcmp(cell[C_LEASE], "0") == 0)
 		(void)str_copy(cell[C_LEASE], CELL_MAX, "-");

@@ -311,10 +311,12 @@ static bool
 begin(struct http_conn *c, const struct http_request *req, struct areq *r, bool touch)
 {
 	struct admin *a = http_conn_ctx(c)->admin;
+	struct in6_addr local, want;
 
 	memset(r, 0, sizeof(*r));
-	if (a == NULL || (a->addr.s_addr != 0 &&
-			  http_conn_local(c)->sin_addr.s_addr != a->addr.s_addr)) {
+	addr_from_v4(&want, a != NULL ? a->addr : (struct in_addr){ 0 });
+	if (a == NULL || (a->addr.s_addr != 0 && (http_conn_local_addr(c, &local) < 0 ||
+						  !addr_eq(&local, &want)))) {
 		http_reply_error(c, 404, NULL);
 		return false;
 	}
@@ -322,7 +324,7 @@ begin(struct http_conn *c, const struct http_request *req, struct areq *r, bool 
 	r->c = c;
 	r->req = req;
 	r->now = time_mono_ms();
-	addr_from_v4(&r->peer, http_conn_peer(c)->sin_addr);
+	http_conn_peer_addr(c, &r->peer);
 	addr_str(&r->peer, r->who, sizeof(r->who));
 	/* http.c refused a Host that names another host (DNS rebinding);
 	 * none at all is refused here */

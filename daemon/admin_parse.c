@@ -144,6 +144,7 @@ static const char *const fld_names[AF_COUNT] = {
 	[AF_PROTOCOL] = "protocol", [AF_EXTERNAL_PORT] = "external_port",
 	[AF_INTERNAL_CLIENT] = "internal_client", [AF_INTERNAL_PORT] = "internal_port",
 	[AF_DESCRIPTION] = "description", [AF_LEASE] = "lease", [AF_REMOTE_HOST] = "remote_host",
+	[AF_UNIQUE_ID] = "unique_id",
 };
 
 const char *
@@ -228,7 +229,8 @@ parse_port(const struct admin_form *form, enum admin_fld k, uint16_t *out, struc
 	if (f == NULL || f->len == 0)
 		return;
 	if (f->len > 5 || parse_uint_n(f->value, f->len, 1, 65535, &v) < 0)
-		fld_error(e, k, "a port is a number from 1 to 65535");
+		fld_error(e, k, "%s is a number from 1 to 65535",
+			  k == AF_UNIQUE_ID ? "a UniqueID" : "a port");
 	else
 		*out = (uint16_t)v;
 }
@@ -326,6 +328,13 @@ admin_delete_parse(const struct admin_form *form, struct ctl_request *req, struc
 	memset(req, 0, sizeof(*req));
 	memset(e, 0, sizeof(*e));
 	req->cmd = CTL_DEL;
+	if (admin_form_get(form, fld_names[AF_UNIQUE_ID]) != NULL) {
+		/* a pinhole: its UniqueID is its key (1..65535, as a port) */
+		check_known(form, 1u << AF_UNIQUE_ID, e);
+		parse_port(form, AF_UNIQUE_ID, &req->uid, e);
+		req->fields |= CTL_F_UID;
+		return e->n == 0 ? 0 : -1;
+	}
 	check_known(form, 1u << AF_PROTOCOL | 1u << AF_EXTERNAL_PORT | 1u << AF_REMOTE_HOST, e);
 	parse_proto(form, req, e);
 	parse_port(form, AF_EXTERNAL_PORT, &req->eport, e);

@@ -42,7 +42,7 @@ const struct admin_field *admin_form_get(const struct admin_form *form, const ch
 /* The fields a person fills in, as the page's form and the JSON name them. */
 enum admin_fld {
 	AF_PROTOCOL, AF_EXTERNAL_PORT, AF_INTERNAL_CLIENT, AF_INTERNAL_PORT, AF_DESCRIPTION,
-	AF_LEASE, AF_REMOTE_HOST, AF_COUNT
+	AF_LEASE, AF_REMOTE_HOST, AF_UNIQUE_ID, AF_COUNT
 };
 #define ADMIN_ERR_MAX	200	/* bytes of one field's message */
 
@@ -64,8 +64,9 @@ const char *admin_fld_name(enum admin_fld k);
 struct ctl_request;
 int admin_forward_parse(const struct admin_form *form, struct ctl_request *req,
 			struct admin_errors *e);
-/* The Delete button's form: protocol, external_port, remote_host (empty
- * = any), as "del" has it.  0 / -1 as above. */
+/* The Delete button's form, as "del" has it: a port mapping's protocol,
+ * external_port and remote_host (empty = any), or a pinhole's unique_id
+ * alone.  0 / -1 as above. */
 int admin_delete_parse(const struct admin_form *form, struct ctl_request *req,
 		       struct admin_errors *e);
 

@@ -128,7 +128,9 @@ static const struct conf_key conf_keys[] = {
 	{ .name = "https_port", .type = KEY_U16, FIELD(https_port), .min = 0, .max = 65535,
 	  .flags = KF_RESTART },
 	K_BOOL("igd_v1_by_user_agent", igd_v1_by_user_agent),
-	K_BOOL("ipv6_disable", ipv6_disable),
+	{ .name = "ipv6_block_inbound", .type = KEY_BOOL, FIELD(ipv6_block_inbound),
+	  .flags = KF_RESTART },
+	{ .name = "ipv6_disable", .type = KEY_BOOL, FIELD(ipv6_disable), .flags = KF_RESTART },
 	K_CUSTOM("ipv6_listening_ip", ipv6_listening_ip, set_ipv6_listen, KF_RESTART),
 	K_STR("lease_file", lease_file, KF_ABSPATH | KF_RESTART),
 	K_STR("lease_file6", lease_file6, KF_ABSPATH | KF_RESTART),
@@ -809,6 +811,7 @@ conf_parse_file(struct config *cfg, const char *path, FILE *err)
 	return errors == 0 ? 0 : -1;
 }
 
+
 /* ---- command line ---- */
 
 enum cli_kind {
@@ -1138,6 +1141,7 @@ conf_free(struct config *cfg)
 /* ---- reload ---- */
 
 static bool
+
 perms_same(const struct config *a, const struct config *b)
 {
 	unsigned i;

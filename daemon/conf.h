@@ -47,8 +47,9 @@ struct config {
 	uint16_t http_port;		/* 0 = pick one */
 	uint16_t https_port;
 	bool ipv6_disable;
+	bool ipv6_block_inbound;	/* own table: drop unsolicited inbound IPv6 */
 	bool has_ipv6_listening_ip;
-	struct in6_addr ipv6_listening_ip;	/* ipv6_listening_ip (kept for IPv6 work) */
+	struct in6_addr ipv6_listening_ip;	/* HTTP and PCP over IPv6 bind here only */
 
 	/* protocols */
 	bool enable_upnp;
@@ -79,7 +80,7 @@ struct config {
 	char lease_file[CFG_STR_MAX];
 	uint32_t max_mappings;		/* total */
 	uint32_t max_mappings_per_client;
-	char lease_file6[CFG_STR_MAX];	/* IPv6 pinholes (kept for IPv6 work) */
+	char lease_file6[CFG_STR_MAX];	/* accepted: pinholes share lease_file's journal */
 	uint32_t http_max_connections;	/* open HTTP connections; the idlest go first */
 	uint32_t http_header_max;	/* bytes of request line + headers */
 	uint32_t http_body_max;		/* bytes of a SOAP body */

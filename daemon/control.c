@@ -39,7 +39,9 @@ static const struct {
 } cmd_fields[CTL_CMD_COUNT] = {
 	[CTL_ADD] = { CTL_F_PROTO | CTL_F_EPORT | CTL_F_IADDR | CTL_F_IPORT,
 		      CTL_F_DESC | CTL_F_LEASE | CTL_F_RHOST },
-	[CTL_DEL] = { CTL_F_PROTO | CTL_F_EPORT, CTL_F_RHOST },
+	/* a mapping's protocol and external port, or a pinhole's UniqueID
+	 * (check_fields()) */
+	[CTL_DEL] = { 0, CTL_F_PROTO | CTL_F_EPORT | CTL_F_RHOST | CTL_F_UID },
 	[CTL_FLUSH] = { 0, CTL_F_SOURCE },
 };
 
@@ -58,10 +60,11 @@ static const struct {
 	{ "lease", CTL_F_LEASE, M_INT },
 	{ "remote_host", CTL_F_RHOST, M_STR },
 	{ "source", CTL_F_SOURCE, M_STR },
+	{ "unique_id", CTL_F_UID, M_INT },
 };
 /* "v" and "cmd" take the two bits above the members'. */
-#define CTL_F_V		0x100
-#define CTL_F_CMD	0x200
+#define CTL_F_V		0x200
+#define CTL_F_CMD	0x400
 
 static int
 ipv4_member(const char *s, bool empty_ok, struct in6_addr *out)
@@ -91,8 +94,10 @@ set_member(struct ctl_request *req, size_t k, const struct json_rd *rd, char *er
 		break;
 	case CTL_F_EPORT:
 	case CTL_F_IPORT:
+	case CTL_F_UID:
 		if (v >= 1 && v <= 65535) {
-			*(members[k].bit == CTL_F_EPORT ? &req->eport : &req->iport) = (uint16_t)v;
+			*(members[k].bit == CTL_F_EPORT ? &req->eport :
+			  members[k].bit == CTL_F_IPORT ? &req->iport : &req->uid) = (uint16_t)v;
 			return 0;
 		}
 		break;
@@ -190,6 +195,14 @@ check_fields(const struct ctl_request *req, unsigned seen, char *err, size_t err
 	unsigned need = cmd_fields[req->cmd].required, ok = need | cmd_fields[req->cmd].optional;
 	size_t k;
 
+	if (req->cmd == CTL_DEL) {
+		/* a pinhole by its UniqueID alone, or a mapping by its key */
+		if (seen & CTL_F_UID)
+			ok = CTL_F_UID;
+		else
+			need = CTL_F_PROTO | CTL_F_EPORT;
+	}
+
 	for (k = 0; k < ARRAY_SIZE(members); k++) {
 		if ((need & members[k].bit) && !(seen & members[k].bit)) {
 			str_printf(err, errsize, "%s needs '%s'", cmd_names[req->cmd], members[k].name);
@@ -268,6 +281,7 @@ mapping_json(struct json_out *o, struct igdd_ctx *ctx, const struct mapping *m,
 	     const struct fw_counter *c)
 {
 	char a[INET6_ADDRSTRLEN], p[8];
+	bool pin = mapping_is_pinhole(m);
 	size_t i;
 
 	(void)str_copy(p, sizeof(p), proto_name(m->proto));
@@ -275,10 +289,16 @@ mapping_json(struct json_out *o, struct igdd_ctx *ctx, const struct mapping *m,
 		p[i] = (char)(p[i] >= 'A' && p[i] <= 'Z' ? p[i] - 'A' + 'a' : p[i]);
 	json_obj_begin(o);
 	json_kv_str(o, "protocol", p);
-	json_kv_u64(o, "external_port", m->eport);
+	/* a pinhole (IPv6, no NAT): the port open from outside is the
+	 * internal one; its key is its UniqueID */
+	json_kv_u64(o, "external_port", pin ? m->iport : m->eport);
+	json_kv_bool(o, "pinhole", pin);
+	if (pin)
+		json_kv_u64(o, "unique_id", m->uid);
 	json_kv_str(o, "internal_client", addr_str(m->iaddr, a, sizeof(a)));
 	json_kv_u64(o, "internal_port", m->iport);
 	json_kv_str(o, "remote_host", addr_is_any(m->rhost) ? "" : addr_str(m->rhost, a, sizeof(a)));
+	json_kv_u64(o, "remote_port", m->rport);
 	json_kv_str(o, "description", m->desc);
 	json_kv_bool(o, "enabled", m->enabled);
 	json_kv_u64(o, "lease_remaining", store_lease_left(ctx->store, m));
@@ -420,17 +440,30 @@ cmd_add(struct igdd_ctx *ctx, const struct ctl_request *req, struct json_out *o)
 	json_obj_end(o);
 }
 
+/* A mapping by its key, or a pinhole by its UniqueID; the administrator
+ * deletes any one, a manual forward too. */
 enum store_result
 control_forward_del(struct igdd_ctx *ctx, const struct ctl_request *req, const char *by,
 		    char *msg, size_t msgsize)
 {
-	enum store_result r = store_del(ctx->store, req->proto, req->eport, &req->rhost, NULL);
+	struct mapping *pin = NULL;
+	bool uid = (req->fields & CTL_F_UID) != 0;
+	enum store_result r;
 
-	if (r == ST_E_NOT_FOUND)
+	if (uid)
+		r = (pin = store_pin_find(ctx->store, req->uid)) == NULL
+			    ? ST_E_NOT_FOUND : store_pin_del(ctx->store, pin, NULL);
+	else
+		r = store_del(ctx->store, req->proto, req->eport, &req->rhost, NULL);
+	if (r == ST_E_NOT_FOUND && uid)
+		str_printf(msg, msgsize, "no pinhole %u", req->uid);
+	else if (r == ST_E_NOT_FOUND)
 		str_printf(msg, msgsize, "no mapping %s %u%s", proto_name(req->proto), req->eport,
 			   addr_is_any(&req->rhost) ? "" : " for that remote host");
 	else if (r != ST_OK)
 		str_printf(msg, msgsize, "%s", store_strerror(r));
+	else if (uid)
+		log_info("%s: deleted pinhole %u", by, req->uid);
 	else
 		log_info("%s: deleted %s %u", by, proto_name(req->proto), req->eport);
 	return r;
@@ -453,7 +486,7 @@ static void
 cmd_flush(struct igdd_ctx *ctx, const struct ctl_request *req, struct json_out *o)
 {
 	const struct mapping **ms;
-	size_t n, i, removed = 0, failed = 0;
+	size_t n, i, removed = 0, pins = 0, failed = 0;
 
 	if (store_list(ctx->store, &ms, &n) < 0) {
 		answer_error(o, "out of memory");
@@ -461,16 +494,20 @@ cmd_flush(struct igdd_ctx *ctx, const struct ctl_request *req, struct json_out *
 	}
 	store_hold(ctx->store);
 	for (i = 0; i < n; i++) {
+		bool pin = mapping_is_pinhole(ms[i]);
+
 		if ((req->fields & CTL_F_SOURCE) && ms[i]->owner->proto != req->source)
 			continue;
-		if (store_del_mapping(ctx->store, (struct mapping *)(uintptr_t)ms[i]) == ST_OK)
-			removed++;
-		else
+		if (store_del_mapping(ctx->store, (struct mapping *)(uintptr_t)ms[i]) != ST_OK)
 			failed++;
+		else if (pin)
+			pins++;
+		else
+			removed++;
 	}
 	store_commit(ctx->store);
 	free(ms);
-	log_info("control: flushed %zu mappings%s%s", removed,
+	log_info("control: flushed %zu mappings and %zu pinholes%s%s", removed, pins,
 		 (req->fields & CTL_F_SOURCE) ? " of source " : "",
 		 (req->fields & CTL_F_SOURCE) ? stats_source_name(req->source) : "");
 	if (failed > 0) {
@@ -478,7 +515,8 @@ cmd_flush(struct igdd_ctx *ctx, const struct ctl_request *req, struct json_out *
 		return;
 	}
 	answer_ok(o);
-	json_kv_u64(o, "removed", removed);
+	json_kv_u64(o, "removed", removed + pins);
+	json_kv_u64(o, "pinholes_removed", pins);
 	json_obj_end(o);
 }
 
@@ -522,6 +560,28 @@ firewall_json(const struct config *cfg, struct json_out *o)
 	json_obj_end(o);
 }
 
+/* A LAN interface: its IPv4 address and prefix, its IPv6 addresses
+ * ("ADDRESS/PREFIX", link-local included). */
+static void
+lan_json(const struct lan_iface *l, struct json_out *o)
+{
+	char a[INET6_ADDRSTRLEN], t[INET6_ADDRSTRLEN + 8];
+	unsigned i;
+
+	json_obj_begin(o);
+	json_kv_str(o, "name", l->name);
+	json_kv_str(o, "address", addr4_str(l->addr, a, sizeof(a)));
+	json_kv_u64(o, "prefix", (uint64_t)__builtin_popcount(l->mask.s_addr));
+	json_key(o, "addresses6");
+	json_arr_begin(o);
+	for (i = 0; i < l->n_addr6; i++)
+		if (inet_ntop(AF_INET6, &l->addr6[i].addr, a, sizeof(a)) != NULL &&
+		    str_printf(t, sizeof(t), "%s/%u", a, l->addr6[i].plen) == 0)
+			json_str(o, t);
+	json_arr_end(o);
+	json_obj_end(o);
+}
+
 void
 control_status(struct igdd_ctx *ctx, struct json_out *o)
 {
@@ -541,20 +601,15 @@ control_status(struct igdd_ctx *ctx, struct json_out *o)
 	json_obj_end(o);
 	json_key(o, "interfaces");
 	json_arr_begin(o);
-	for (k = 0; k < ctx->n_lan; k++) {
-		if (ctx->lan[k].gone)
-			continue;
-		json_obj_begin(o);
-		json_kv_str(o, "name", ctx->lan[k].name);
-		json_kv_str(o, "address", addr4_str(ctx->lan[k].addr, a, sizeof(a)));
-		json_kv_u64(o, "prefix", (uint64_t)__builtin_popcount(ctx->lan[k].mask.s_addr));
-		json_obj_end(o);
-	}
+	for (k = 0; k < ctx->n_lan; k++)
+		if (!ctx->lan[k].gone)
+			lan_json(&ctx->lan[k], o);
 	json_arr_end(o);
 	json_kv_bool(o, "upnp", ctx->cfg.enable_upnp);
 	json_kv_bool(o, "natpmp", ctx->cfg.enable_natpmp);
 	json_kv_bool(o, "secure_mode", ctx->cfg.secure_mode);
 	json_kv_u64(o, "mappings", store_count(ctx->store));
+	json_kv_u64(o, "pinholes", store_pin_count(ctx->store));
 	firewall_json(&ctx->cfg, o);
 }
 

@@ -46,12 +46,14 @@ enum ctl_cmd {
 #define CTL_F_LEASE	0x20
 #define CTL_F_RHOST	0x40
 #define CTL_F_SOURCE	0x80
+#define CTL_F_UID	0x100		/* a pinhole's UniqueID */
 
 struct ctl_request {
 	enum ctl_cmd cmd;
 	unsigned fields;
 	uint8_t proto;
 	uint16_t eport, iport;
+	uint16_t uid;			/* del: a pinhole's UniqueID */
 	struct in6_addr iaddr, rhost;	/* rhost :: = any */
 	uint32_t lease;			/* s, 0 = permanent */
 	enum owner_proto source;

@@ -2,6 +2,7 @@
  * external-address hooks, the NAT-PMP/PCP epoch. */
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "ctx.h"
 #include "log.h"
@@ -71,6 +72,66 @@ ctx_lan_by_ifindex(const struct igdd_ctx *ctx, unsigned ifindex)
 		if (!ctx->lan[k].gone && ctx->lan[k].ifindex == ifindex)
 			return &ctx->lan[k];
 	return NULL;
+}
+
+const struct lan_iface *
+ctx_lan_for_addr6(const struct igdd_ctx *ctx, const struct in6_addr *a, unsigned ifindex)
+{
+	unsigned k, i;
+
+	for (k = 0; k < ctx->n_lan; k++) {
+		const struct lan_iface *l = &ctx->lan[k];
+
+		if (l->gone || l->n_addr6 == 0)
+			continue;
+		if (IN6_IS_ADDR_LINKLOCAL(a)) {
+			if (ifindex != 0 && l->ifindex == ifindex)
+				return l;
+			continue;
+		}
+		for (i = 0; i < l->n_addr6; i++)
+			if (!IN6_IS_ADDR_LINKLOCAL(&l->addr6[i].addr) &&
+			    addr_prefix_eq(a, &l->addr6[i].addr, l->addr6[i].plen))
+				return l;
+	}
+	return NULL;
+}
+
+bool
+ctx_lan_has_prefix6(const struct igdd_ctx *ctx)
+{
+	unsigned k, i;
+
+	for (k = 0; k < ctx->n_lan; k++)
+		for (i = 0; !ctx->lan[k].gone && i < ctx->lan[k].n_addr6; i++)
+			if (!IN6_IS_ADDR_LINKLOCAL(&ctx->lan[k].addr6[i].addr))
+				return true;
+	return false;
+}
+
+struct in_addr
+ctx_lan_v4_of_addr6(const struct igdd_ctx *ctx, const struct in6_addr *a)
+{
+	struct in_addr none = { 0 };
+	unsigned k, i;
+
+	for (k = 0; k < ctx->n_lan; k++)
+		for (i = 0; !ctx->lan[k].gone && i < ctx->lan[k].n_addr6; i++)
+			if (memcmp(&ctx->lan[k].addr6[i].addr, a, sizeof(*a)) == 0)
+				return ctx->lan[k].addr;
+	return none;
+}
+
+bool
+ctx_lan_own_addr6(const struct igdd_ctx *ctx, const struct in6_addr *a)
+{
+	unsigned k, i;
+
+	for (k = 0; k < ctx->n_lan; k++)
+		for (i = 0; !ctx->lan[k].gone && i < ctx->lan[k].n_addr6; i++)
+			if (memcmp(&ctx->lan[k].addr6[i].addr, a, sizeof(*a)) == 0)
+				return true;
+	return false;
 }
 
 uint32_t

@@ -24,12 +24,23 @@ struct control;
 struct maplog;
 struct admin;
 
+/* An IPv6 address of a LAN interface, with its prefix length. */
+#define LAN_MAX_ADDR6	8
+struct lan_addr6 {
+	struct in6_addr addr;
+	uint8_t plen;
+};
+
 /* A LAN interface we serve (resolved from listening_ip). */
 struct lan_iface {
 	char name[IF_NAMESIZE];
 	unsigned ifindex;
 	struct in_addr addr, mask;
 	bool gone;		/* torn down: the slot is free (slots never move) */
+	/* IPv6 (none with ipv6_disable): the interface's addresses, link-local
+	 * included, re-read by iface.c when they change */
+	struct lan_addr6 addr6[LAN_MAX_ADDR6];
+	unsigned n_addr6;
 };
 
 
@@ -118,6 +129,20 @@ void ctx_lan_remove(struct igdd_ctx *ctx, unsigned slot);
  * answered to the WAN side.)  Returns the matching interface or NULL. */
 const struct lan_iface *ctx_lan_for_addr(const struct igdd_ctx *ctx, struct in_addr a);
 const struct lan_iface *ctx_lan_by_ifindex(const struct igdd_ctx *ctx, unsigned ifindex);
+/* IPv6: is a on a LAN?  On a LAN interface's (non-link-local) prefix, or
+ * link-local with the scope (ifindex) of a LAN interface.  ifindex 0: the
+ * scope is unknown, a link-local address is on no LAN.  The interface or
+ * NULL. */
+const struct lan_iface *ctx_lan_for_addr6(const struct igdd_ctx *ctx, const struct in6_addr *a,
+					  unsigned ifindex);
+/* Has any LAN interface a global or ULA IPv6 address (a prefix pinholes
+ * can be made in)? */
+bool ctx_lan_has_prefix6(const struct igdd_ctx *ctx);
+/* The IPv4 address of the LAN interface that has IPv6 address a (0.0.0.0
+ * if none). */
+struct in_addr ctx_lan_v4_of_addr6(const struct igdd_ctx *ctx, const struct in6_addr *a);
+/* One of the LAN interfaces' own IPv6 addresses? */
+bool ctx_lan_own_addr6(const struct igdd_ctx *ctx, const struct in6_addr *a);
 
 /* Seconds since the start of the epoch (RFC 6886 §3.6, RFC 6887 §8.5),
  * on the monotonic clock: since igdd started (pmp_init()) or since the

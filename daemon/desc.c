@@ -23,6 +23,9 @@ const struct desc_service desc_services[SVC_COUNT] = {
 	{ SVC_WANCFG, "WANCommonInterfaceConfig", 1, 1, 1, "/WANCfg.xml", "/ctl/CmnIfCfg",
 	  "/evt/CmnIfCfg" },
 	{ SVC_WANIPC, "WANIPConnection", 2, 1, 2, "/WANIPCn.xml", "/ctl/IPConn", "/evt/IPConn" },
+	/* miniupnpd's paths: clients hard-code them */
+	{ SVC_WANIP6FC, "WANIPv6FirewallControl", 1, 0, 2, "/WANIP6FC.xml", "/ctl/IP6FCtl",
+	  "/evt/IP6FCtl" },
 };
 
 unsigned
@@ -70,6 +73,22 @@ unsigned
 desc_service_version(const struct desc_service *s, unsigned igd_version)
 {
 	return igd_version < 2 ? s->ver_v1 : s->ver_v2;
+}
+
+/* WANIPv6FirewallControl is offered: IPv6 on, a LAN prefix (IGD:1
+ * trees never have it: its version there is 0). */
+static bool
+ip6fc_on(const struct igdd_ctx *ctx)
+{
+	return !ctx->cfg.ipv6_disable && ctx_lan_has_prefix6(ctx);
+}
+
+bool
+desc_service_present(const struct igdd_ctx *ctx, const struct desc_service *s,
+		     unsigned igd_version)
+{
+	return desc_service_version(s, igd_version) != 0 &&
+	       (s->id != SVC_WANIP6FC || ip6fc_on(ctx));
 }
 
 const struct desc_service *
@@ -319,6 +338,8 @@ condition(const struct igdd_ctx *ctx, const struct desc_view *v, const char *nam
 		return ctx->cfg.manufacturer_url[0] != '\0';
 	if (n == 9 && memcmp(name, "MODEL_URL", 9) == 0)
 		return ctx->cfg.model_url[0] != '\0';
+	if (n == 5 && memcmp(name, "IP6FC", 5) == 0)
+		return v->igd_version >= 2 && ip6fc_on(ctx);
 	return -1;
 }
 
@@ -451,8 +472,14 @@ serve_description(struct http_conn *c, const struct http_request *req, const voi
 		desc_igd_version_for(ctx, req->user_agent.p, req->user_agent.len),
 	};
 	const char *path = arg;
+	struct in6_addr local;
 	size_t len;
 	char *doc;
+
+	/* Over IPv6 the view's LAN is the interface's (its IPv4 address
+	 * names the default presentationURL). */
+	if (http_conn_local_addr(c, &local) == 0 && !addr_is_v4(&local))
+		v.lan = ctx_lan_v4_of_addr6(ctx, &local);
 
 	if ((doc = desc_render(ctx, path, &v, &len)) == NULL) {
 		http_reply_error(c, 404, NULL);

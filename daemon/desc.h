@@ -13,6 +13,7 @@ enum desc_svc {
 	SVC_L3F = 0,		/* Layer3Forwarding:1 */
 	SVC_WANCFG,		/* WANCommonInterfaceConfig:1 */
 	SVC_WANIPC,		/* WANIPConnection:2 (1 with force_igd_desc_v1) */
+	SVC_WANIP6FC,		/* WANIPv6FirewallControl:1, IGD:2 with IPv6 only */
 	SVC_COUNT
 };
 
@@ -20,7 +21,7 @@ struct desc_service {
 	enum desc_svc id;
 	const char *type;	/* "WANIPConnection" */
 	unsigned ver_v2;	/* version served by an IGD:2 device */
-	unsigned ver_v1;	/* version served with force_igd_desc_v1 */
+	unsigned ver_v1;	/* version served with force_igd_desc_v1 (0: none) */
 	unsigned device;	/* 0 root, 1 WANDevice, 2 WANConnectionDevice */
 	const char *scpd;	/* "/WANIPCn.xml" */
 	const char *control;	/* "/ctl/IPConn" */
@@ -42,6 +43,12 @@ bool desc_ua_wants_igd1(const char *ua, size_t len);
 unsigned desc_igd_version_for(const struct igdd_ctx *ctx, const char *ua, size_t len);
 /* The version of service s in a device tree of version igd_version. */
 unsigned desc_service_version(const struct desc_service *s, unsigned igd_version);
+/* Is service s in the tree of version igd_version we serve now?  Not
+ * when its version there is 0, nor WANIPv6FirewallControl with
+ * ipv6_disable or while no LAN interface has a global or ULA IPv6 prefix
+ * (no pinhole could exist). */
+bool desc_service_present(const struct igdd_ctx *ctx, const struct desc_service *s,
+			  unsigned igd_version);
 /* The service whose control / event URL path is this (NULL if none). */
 const struct desc_service *desc_service_by_control(const char *path);
 const struct desc_service *desc_service_by_event(const char *path);

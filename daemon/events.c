@@ -22,7 +22,11 @@ struct sub {
 	struct sub *next;
 	char sid[48];			/* "uuid:..." */
 	enum desc_svc svc;
-	struct sockaddr_in cb;
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in in;
+		struct sockaddr_in6 in6;
+	} cb;				/* the callback, of the subscriber's family */
 	char cb_path[256];
 	uint64_t expires;		/* monotonic ms */
 	uint32_t seq;
@@ -66,28 +70,42 @@ subs_max_per_host(const struct igdd_ctx *ctx)
 	return q > 4 ? q : 4;
 }
 
+/* The callback's address, v4-mapped for IPv4. */
+static void
+cb_addr(const struct sub *s, struct in6_addr *a)
+{
+	if (s->cb.sa.sa_family == AF_INET6)
+		*a = s->cb.in6.sin6_addr;
+	else
+		addr_from_v4(a, s->cb.in.sin_addr);
+}
+
 /* Subscriptions held by one host: a walk of at most subs_max() entries. */
 static unsigned
-subs_of(const struct events *ev, struct in_addr a)
+subs_of(const struct events *ev, const struct in6_addr *a)
 {
 	const struct sub *s;
+	struct in6_addr b;
 	unsigned n = 0;
 
-	for (s = ev->subs; s != NULL; s = s->next)
-		n += s->cb.sin_addr.s_addr == a.s_addr;
+	for (s = ev->subs; s != NULL; s = s->next) {
+		cb_addr(s, &b);
+		n += addr_eq(&b, a);
+	}
 	return n;
 }
 
 /* ------------------------------------------------------------ pure helpers */
 
-int
-events_parse_callback(const char *v, size_t len, struct sockaddr_in *addr, char *path,
-		      size_t path_size)
+/* The first http:// URL of a CALLBACK: its host text (an IPv6 literal
+ * without its brackets and zone), port and path.  0 / -1. */
+static int
+parse_callback_url(const char *v, size_t len, char *host, size_t host_size,
+		   unsigned long long *port, char *path, size_t path_size)
 {
-	const char *lt = memchr(v, '<', len), *gt, *h, *he, *colon, *slash;
-	unsigned long long port = 80;
-	char host[INET_ADDRSTRLEN];
+	const char *lt = memchr(v, '<', len), *gt, *h, *he, *hend, *colon, *slash, *close;
 
+	*port = 80;
 	if (lt == NULL)
 		return -1;
 	gt = memchr(lt, '>', len - (size_t)(lt - v));
@@ -99,15 +117,25 @@ events_parse_callback(const char *v, size_t len, struct sockaddr_in *addr, char 
 	h += 7;
 	slash = memchr(h, '/', (size_t)(gt - h));
 	he = slash ? slash : gt;
-	colon = memchr(h, ':', (size_t)(he - h));
-	if (colon != NULL && parse_uint_n(colon + 1, (size_t)(he - colon - 1), 1, 65535, &port) < 0)
+	hend = he;
+	if (h < he && *h == '[') {	/* [IPv6%zone]:port */
+		if ((close = memchr(h, ']', (size_t)(he - h))) == NULL)
+			return -1;
+		colon = close + 1 < he ? close + 1 : NULL;
+		if (colon != NULL && *colon != ':')
+			return -1;
+		h++;
+		hend = memchr(h, '%', (size_t)(close - h));
+		if (hend == NULL)
+			hend = close;
+	} else {
+		colon = memchr(h, ':', (size_t)(he - h));
+		if (colon != NULL)
+			hend = colon;
+	}
+	if (colon != NULL && parse_uint_n(colon + 1, (size_t)(he - colon - 1), 1, 65535, port) < 0)
 		return -1;
-	if (str_copy_n(host, sizeof(host), h, (size_t)((colon ? colon : he) - h)) < 0)
-		return -1;
-	memset(addr, 0, sizeof(*addr));
-	addr->sin_family = AF_INET;
-	addr->sin_port = htons((uint16_t)port);
-	if (inet_pton(AF_INET, host, &addr->sin_addr) != 1)
+	if (str_copy_n(host, host_size, h, (size_t)(hend - h)) < 0)
 		return -1;
 	if (slash == NULL)
 		return str_copy(path, path_size, "/");
@@ -115,6 +143,36 @@ events_parse_callback(const char *v, size_t len, struct sockaddr_in *addr, char 
 		if ((unsigned char)*h <= ' ' || (unsigned char)*h >= 0x7f)
 			return -1;
 	return str_copy_n(path, path_size, slash, (size_t)(gt - slash));
+}
+
+int
+events_parse_callback(const char *v, size_t len, struct sockaddr_in *addr, char *path,
+		      size_t path_size)
+{
+	unsigned long long port;
+	char host[INET_ADDRSTRLEN];
+
+	memset(addr, 0, sizeof(*addr));
+	if (parse_callback_url(v, len, host, sizeof(host), &port, path, path_size) < 0)
+		return -1;
+	addr->sin_family = AF_INET;
+	addr->sin_port = htons((uint16_t)port);
+	return inet_pton(AF_INET, host, &addr->sin_addr) == 1 ? 0 : -1;
+}
+
+int
+events_parse_callback6(const char *v, size_t len, struct sockaddr_in6 *addr, char *path,
+		       size_t path_size)
+{
+	unsigned long long port;
+	char host[INET6_ADDRSTRLEN];
+
+	memset(addr, 0, sizeof(*addr));
+	if (parse_callback_url(v, len, host, sizeof(host), &port, path, path_size) < 0)
+		return -1;
+	addr->sin6_family = AF_INET6;
+	addr->sin6_port = htons((uint16_t)port);
+	return inet_pton(AF_INET6, host, &addr->sin6_addr) == 1 ? 0 : -1;
 }
 
 uint32_t
@@ -202,7 +260,8 @@ static void
 send_event(struct events *ev, struct sub *s)
 {
 	struct desc_buf body = { 0 }, msg = { 0 };
-	char host[INET_ADDRSTRLEN];
+	bool v6 = s->cb.sa.sa_family == AF_INET6;
+	char host[INET6_ADDRSTRLEN];
 	struct notify *n;
 	int fd;
 
@@ -213,12 +272,15 @@ send_event(struct events *ev, struct sub *s)
 	if (ev->render != NULL)
 		ev->render(ev->ctx, s->svc, &body);
 	desc_buf_puts(&body, "</e:propertyset>\r\n");
-	desc_buf_printf(&msg, "NOTIFY %s HTTP/1.1\r\nHOST: %s:%u\r\n"
+	if (inet_ntop(s->cb.sa.sa_family, v6 ? (const void *)&s->cb.in6.sin6_addr
+					      : (const void *)&s->cb.in.sin_addr, host, sizeof(host)) == NULL)
+		host[0] = '\0';
+	desc_buf_printf(&msg, "NOTIFY %s HTTP/1.1\r\nHOST: %s%s%s:%u\r\n"
 			"CONTENT-TYPE: text/xml; charset=\"utf-8\"\r\n"
 			"NT: upnp:event\r\nNTS: upnp:propchange\r\nSID: %s\r\nSEQ: %u\r\n"
 			"CONTENT-LENGTH: %zu\r\nCONNECTION: close\r\n\r\n",
-			s->cb_path, addr4_str(s->cb.sin_addr, host, sizeof(host)),
-			ntohs(s->cb.sin_port), s->sid, (unsigned)s->seq, body.len);
+			s->cb_path, v6 ? "[" : "", host, v6 ? "]" : "",
+			ntohs(s->cb.in.sin_port), s->sid, (unsigned)s->seq, body.len);
 	if (body.p != NULL)
 		desc_buf_put(&msg, body.p, body.len);
 	desc_buf_free(&body);
@@ -227,8 +289,8 @@ send_event(struct events *ev, struct sub *s)
 		desc_buf_free(&msg);
 		return;
 	}
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0 || (connect(fd, (struct sockaddr *)&s->cb, sizeof(s->cb)) < 0 &&
+	fd = socket(s->cb.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || (connect(fd, &s->cb.sa, v6 ? sizeof(s->cb.in6) : sizeof(s->cb.in)) < 0 &&
 		       errno != EINPROGRESS)) {
 		if (fd >= 0)
 			close(fd);
@@ -345,11 +407,13 @@ subscribe(struct http_conn *c, const struct http_request *req, const struct desc
 {
 	struct igdd_ctx *ctx = http_conn_ctx(c);
 	struct events *ev = ctx->events;
-	const struct sockaddr_in *peer = http_conn_peer(c);
+	struct in6_addr pa, cba;
 	struct sub *s;
 	uuid_t u;
 	char us[37];
+	int r;
 
+	http_conn_peer_addr(c, &pa);
 	if (!req->nt.present || !mem_ieq(req->nt.p, req->nt.len, "upnp:event") ||
 	    !req->callback.present) {
 		http_reply_error(c, 412, NULL);
@@ -360,9 +424,19 @@ subscribe(struct http_conn *c, const struct http_request *req, const struct desc
 		http_reply_error(c, 500, NULL);
 		return;
 	}
-	if (events_parse_callback(req->callback.p, req->callback.len, &s->cb, s->cb_path,
-				  sizeof(s->cb_path)) < 0 ||
-	    s->cb.sin_addr.s_addr != peer->sin_addr.s_addr) {
+	/* the callback of the subscriber's family (a link-local one takes
+	 * the scope of its connection) */
+	if (addr_is_v4(&pa)) {
+		r = events_parse_callback(req->callback.p, req->callback.len, &s->cb.in,
+					  s->cb_path, sizeof(s->cb_path));
+	} else {
+		r = events_parse_callback6(req->callback.p, req->callback.len, &s->cb.in6,
+					   s->cb_path, sizeof(s->cb_path));
+		if (IN6_IS_ADDR_LINKLOCAL(&s->cb.in6.sin6_addr))
+			s->cb.in6.sin6_scope_id = http_conn_peer_scope(c);
+	}
+	cb_addr(s, &cba);
+	if (r < 0 || !addr_eq(&cba, &pa)) {
 		/* Events go back to the subscriber only: a callback naming
 		 * another host is CallStranger (CVE-2020-12695). */
 		log_debug("gena: callback refused (not the subscriber's own address)");
@@ -372,7 +446,7 @@ subscribe(struct http_conn *c, const struct http_request *req, const struct desc
 	}
 	expire(&ev->expiry);	/* lapsed subscriptions hold no slot (a short walk) */
 	if (ev->n_subs >= subs_max(ctx) ||
-	    subs_of(ev, peer->sin_addr) >= subs_max_per_host(ctx)) {
+	    subs_of(ev, &pa) >= subs_max_per_host(ctx)) {
 		free(s);
 		http_reply_error(c, 503, NULL);
 		return;

@@ -32,6 +32,11 @@ void events_changed(struct igdd_ctx *ctx, enum desc_svc svc);
  * (also for a host that is not an IPv4 literal). */
 int events_parse_callback(const char *v, size_t len, struct sockaddr_in *addr,
 			  char *path, size_t path_size);
+/* The same for an IPv6 literal in brackets ("<http://[x:x::x]:port/path>";
+ * a zone in it is ignored: the subscriber's connection gives the scope). */
+struct sockaddr_in6;
+int events_parse_callback6(const char *v, size_t len, struct sockaddr_in6 *addr,
+			   char *path, size_t path_size);
 /* "Second-N" / "Second-infinite" -> seconds clamped to the bounds above;
  * absent or malformed -> EVENTS_TIMEOUT_MIN. */
 uint32_t events_parse_timeout(const char *v, size_t len);

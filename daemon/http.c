@@ -574,6 +574,51 @@ http_feed_request(struct http_chunked *st, char *buf, size_t *len, size_t header
 	return r;
 }
 
+/* Host "[v6%zone]:port": ours?  ipv6_listening_ip, or a LAN interface's
+ * address. */
+static bool
+host6_ok(const struct igdd_ctx *ctx, const char *host, size_t len, uint16_t port)
+{
+	const char *close = memchr(host, ']', len), *pct;
+	char a[INET6_ADDRSTRLEN];
+	struct in6_addr in6;
+	size_t alen, rest;
+
+	if (close == NULL)
+		return false;
+	alen = (size_t)(close - host) - 1;
+	rest = len - (size_t)(close - host) - 1;
+	if ((pct = memchr(host + 1, '%', alen)) != NULL)
+		alen = (size_t)(pct - host) - 1;	/* the zone says nothing here */
+	if (rest > 0) {
+		unsigned long long p;
+
+		if (close[1] != ':' || parse_uint_n(close + 2, rest - 1, 1, 65535, &p) < 0 ||
+		    p != port)
+			return false;
+	}
+	if (str_copy_n(a, sizeof(a), host + 1, alen) < 0 || inet_pton(AF_INET6, a, &in6) != 1)
+		return false;
+	if (ctx->cfg.has_ipv6_listening_ip)
+		return addr_eq(&in6, &ctx->cfg.ipv6_listening_ip);
+	return ctx_lan_own_addr6(ctx, &in6);
+}
+
+bool
+http_peer_ok(const struct igdd_ctx *ctx, const struct sockaddr *peer, unsigned ifindex)
+{
+	const struct lan_iface *lan = ctx_lan_by_ifindex(ctx, ifindex);
+	const struct sockaddr_in6 *sin6 = (const void *)peer;
+	const struct sockaddr_in *sin = (const void *)peer;
+
+	if (peer->sa_family == AF_INET)
+		return ctx_lan_for_addr(ctx, sin->sin_addr) != NULL;
+	if (peer->sa_family != AF_INET6 || lan == NULL)
+		return false;
+	/* a v4-mapped peer cannot come through a V6ONLY listener */
+	return ctx_lan_for_addr6(ctx, &sin6->sin6_addr, ifindex) == lan;
+}
+
 bool
 http_wants_keep_alive(const struct http_request *req)
 {
@@ -591,6 +636,8 @@ http_host_ok(const struct igdd_ctx *ctx, const char *host, size_t len, uint16_t 
 	struct in_addr in;
 	unsigned k;
 
+	if (len > 0 && host[0] == '[')
+		return host6_ok(ctx, host, len, port);
 	if (colon != NULL) {
 		unsigned long long p;
 
@@ -654,7 +701,11 @@ struct http_conn {
 	struct http_chunked chunked;	/* a chunked body is decoded as it comes */
 	char *out_head, *out_body;	/* the answer: status line + headers, body */
 	size_t head_len, body_len, out_off;	/* out_off runs over head, then body */
-	struct sockaddr_in peer, local;
+	union {
+		struct sockaddr_in in;
+		struct sockaddr_in6 in6;
+	} peer, local;
+	struct in6_addr peer_addr;	/* the peer, v4-mapped for IPv4: its share */
 	uint64_t deadline;		/* monotonic ms: the whole request */
 	size_t req_len;			/* bytes of in[] the request being answered takes */
 	unsigned requests;		/* requests read on this connection */
@@ -670,6 +721,7 @@ struct http_conn {
 struct http_listener {
 	struct loop_fd lfd;
 	struct http *srv;
+	unsigned ifindex;		/* IPv6: the LAN interface it is bound to */
 	bool open;
 };
 
@@ -686,6 +738,7 @@ struct http {
 	struct http_route routes[HTTP_MAX_ROUTES];
 	unsigned n_routes;
 	struct http_listener ls[CFG_MAX_LISTEN];	/* by LAN slot (ctx->lan) */
+	struct http_listener ls6[CFG_MAX_LISTEN];	/* IPv6, by LAN slot */
 	uint16_t port;
 	size_t header_max, body_max, in_max;
 	unsigned max_conns, share;	/* at once; of them, one client's share */
@@ -817,12 +870,12 @@ conn_touch(struct http_conn *c)
  * closing), then the one idle the longest; never one whose request a
  * handler holds.  NULL when there is none. */
 static struct http_conn *
-conn_victim(const struct http *h, const struct in_addr *peer)
+conn_victim(const struct http *h, const struct in6_addr *peer)
 {
 	struct http_conn *c, *idle = NULL;
 
 	for (c = h->head; c != NULL; c = c->next) {
-		if (peer != NULL && c->peer.sin_addr.s_addr != peer->s_addr)
+		if (peer != NULL && !addr_eq(&c->peer_addr, peer))
 			continue;
 		if (c->state == C_WRITE || c->state == C_LINGER)
 			return c;
@@ -1006,13 +1059,59 @@ http_reply_error(struct http_conn *c, int status, const char *extra_headers)
 const struct sockaddr_in *
 http_conn_peer(const struct http_conn *c)
 {
-	return &c->peer;
+	return &c->peer.in;
 }
 
 const struct sockaddr_in *
 http_conn_local(const struct http_conn *c)
 {
-	return &c->local;
+	return &c->local.in;
+}
+
+/* The address of a socket address of either family, v4-mapped for IPv4. */
+static void
+sa_addr(const void *sa, struct in6_addr *out)
+{
+	const struct sockaddr_in6 *sin6 = sa;
+	const struct sockaddr_in *sin = sa;
+
+	if (sin6->sin6_family == AF_INET6)
+		*out = sin6->sin6_addr;
+	else
+		addr_from_v4(out, sin->sin_addr);
+}
+
+void
+http_conn_peer_addr(const struct http_conn *c, struct in6_addr *out)
+{
+	sa_addr(&c->peer, out);
+}
+
+unsigned
+http_conn_peer_scope(const struct http_conn *c)
+{
+	return c->peer.in6.sin6_family == AF_INET6 ? c->peer.in6.sin6_scope_id : 0;
+}
+
+int
+http_conn_local_addr(const struct http_conn *c, struct in6_addr *out)
+{
+	if (c->local.in6.sin6_family != AF_INET6 && c->local.in.sin_family != AF_INET)
+		return -1;
+	sa_addr(&c->local, out);
+	return 0;
+}
+
+int
+http_conn_local_host(const struct http_conn *c, char *buf, size_t size)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (c->local.in6.sin6_family == AF_INET6)
+		return inet_ntop(AF_INET6, &c->local.in6.sin6_addr, a, sizeof(a)) == NULL ? -1
+		       : str_printf(buf, size, "[%s]", a);
+	return inet_ntop(AF_INET, &c->local.in.sin_addr, a, sizeof(a)) == NULL ? -1
+	       : str_printf(buf, size, "%s", a);
 }
 
 struct igdd_ctx *
@@ -1345,7 +1444,7 @@ evict(struct http *h, struct http_conn *c)
  * neither an idle flood nor unread answers can lock a client out.
  * false when every candidate is busy with a handler. */
 static bool
-make_room(struct http *h, struct in_addr peer)
+make_room(struct http *h, const struct in6_addr *peer)
 {
 	struct http_conn *c, *v;
 
@@ -1353,9 +1452,9 @@ make_room(struct http *h, struct in_addr peer)
 		unsigned mine = 0;
 
 		for (c = h->head; c != NULL; c = c->next)
-			mine += c->peer.sin_addr.s_addr == peer.s_addr;
+			mine += addr_eq(&c->peer_addr, peer);
 		if (mine >= h->share) {
-			if ((v = conn_victim(h, &peer)) == NULL)
+			if ((v = conn_victim(h, peer)) == NULL)
 				return false;
 			evict(h, v);
 		}
@@ -1368,12 +1467,12 @@ make_room(struct http *h, struct in_addr peer)
 	return true;
 }
 
-/* A new connection on fd from peer: set up and registered, or closed. */
+/* A new connection on fd from peer (pl bytes, either family): set up and
+ * registered, or closed. */
 static void
-conn_new(struct http *h, int fd, const struct sockaddr_in *peer)
+conn_new(struct http *h, int fd, const void *peer, socklen_t pl)
 {
 	struct igdd_ctx *ctx = h->ctx;
-	socklen_t pl = sizeof(struct sockaddr_in);
 	struct http_conn *c = calloc(1, sizeof(*c));
 
 	if (c == NULL || (c->in = malloc(h->in_max)) == NULL) {
@@ -1384,7 +1483,9 @@ conn_new(struct http *h, int fd, const struct sockaddr_in *peer)
 	c->lfd.fd = fd;
 	c->lfd.cb = conn_event;
 	c->srv = h;
-	c->peer = *peer;
+	memcpy(&c->peer, peer, pl < sizeof(c->peer) ? pl : sizeof(c->peer));
+	http_conn_peer_addr(c, &c->peer_addr);
+	pl = sizeof(c->local);
 	getsockname(fd, (struct sockaddr *)&c->local, &pl);
 	c->state = C_READ;
 	c->deadline = time_mono_ms() + HTTP_REQUEST_DEADLINE_MS;
@@ -1409,8 +1510,9 @@ listener_event(struct loop_fd *lfd, uint32_t events)
 
 	(void)events;
 	for (;;) {
-		struct sockaddr_in peer;
+		struct sockaddr_in6 peer;	/* room for either family */
 		socklen_t pl = sizeof(peer);
+		struct in6_addr pa;
 		int fd = accept4(lfd->fd, (struct sockaddr *)&peer, &pl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		struct http_conn *v;
 
@@ -1423,17 +1525,18 @@ listener_event(struct loop_fd *lfd, uint32_t events)
 			}
 			break;
 		}
-		if (peer.sin_family != AF_INET || ctx_lan_for_addr(ctx, peer.sin_addr) == NULL) {
+		if (!http_peer_ok(ctx, (struct sockaddr *)&peer, ls->ifindex)) {
 			counters_drop(&ctx->counters, CTR_HTTP, CTR_DROP_WAN);
 			close(fd);
 			continue;
 		}
-		if (!make_room(h, peer.sin_addr)) {
+		sa_addr(&peer, &pa);
+		if (!make_room(h, &pa)) {
 			counters_drop(&ctx->counters, CTR_HTTP, CTR_DROP_OVERLOAD);
 			close(fd);
 			continue;
 		}
-		conn_new(h, fd, &peer);
+		conn_new(h, fd, &peer, pl);
 	}
 }
 
@@ -1457,6 +1560,73 @@ open_listener(struct in_addr addr, uint16_t port, uint16_t *bound)
 	return fd;
 }
 
+/* [::]:port on lan's interface (SO_BINDTODEVICE: its addresses come and
+ * go), or ipv6_listening_ip when it is one of lan's.  fd or -1. */
+static int
+open_listener6(const struct igdd_ctx *ctx, const struct lan_iface *lan, uint16_t port)
+{
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
+	int one = 1, fd;
+	unsigned i;
+
+	if (ctx->cfg.has_ipv6_listening_ip) {
+		for (i = 0; i < lan->n_addr6; i++)
+			if (addr_eq(&lan->addr6[i].addr, &ctx->cfg.ipv6_listening_ip))
+				break;
+		if (i == lan->n_addr6) {
+			errno = EADDRNOTAVAIL;
+			return -1;
+		}
+		sin6.sin6_addr = ctx->cfg.ipv6_listening_ip;
+		if (IN6_IS_ADDR_LINKLOCAL(&sin6.sin6_addr))
+			sin6.sin6_scope_id = lan->ifindex;
+	}
+	fd = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0 ||
+	    (!ctx->cfg.has_ipv6_listening_ip &&
+	     setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, lan->name, (socklen_t)strlen(lan->name)) < 0) ||
+	    bind(fd, (struct sockaddr *)&sin6, sizeof(sin6)) < 0 || listen(fd, 128) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* The IPv6 listener of a slot, on the port IPv4 uses; a failure is
+ * logged, IPv4 goes on. */
+static void
+setup6(struct http *h, unsigned slot)
+{
+	struct igdd_ctx *ctx = h->ctx;
+	const struct lan_iface *lan = &ctx->lan[slot];
+	struct http_listener *ls = &h->ls6[slot];
+	int fd;
+
+	if (ctx->cfg.ipv6_disable || ls->open)
+		return;
+	if (ctx->cfg.has_ipv6_listening_ip && lan->n_addr6 == 0)
+		return;
+	fd = open_listener6(ctx, lan, h->port);
+	if (fd < 0) {
+		if (!ctx->cfg.has_ipv6_listening_ip || errno != EADDRNOTAVAIL)
+			log_warn("http: cannot listen on IPv6 port %u (%s)", h->port, lan->name);
+		return;
+	}
+	ls->lfd.fd = fd;
+	ls->lfd.cb = listener_event;
+	ls->srv = h;
+	ls->ifindex = lan->ifindex;
+	if (loop_fd_add(&ctx->loop, &ls->lfd, EPOLLIN) < 0) {
+		close(fd);
+		return;
+	}
+	ls->open = true;
+	log_info("http: listening on IPv6 port %u (%s)", h->port, lan->name);
+}
+
 int
 http_iface_setup(struct igdd_ctx *ctx, unsigned slot)
 {
@@ -1477,8 +1647,10 @@ http_server_iface_setup(struct http *h, unsigned slot)
 	if (slot >= CFG_MAX_LISTEN || lan->gone)
 		return -1;
 	ls = &h->ls[slot];
-	if (ls->open)
+	if (ls->open) {
+		setup6(h, slot);
 		return 0;
+	}
 	fd = open_listener(lan->addr, h->port, &bound);
 	if (fd < 0) {
 		log_warn("http: cannot listen on %s port %u", lan->name, h->port);
@@ -1495,7 +1667,9 @@ http_server_iface_setup(struct http *h, unsigned slot)
 	/* port 0: the kernel picks one for the first address, the others
 	 * reuse it so that one LOCATION port fits all. */
 	h->port = bound;
+	ls->ifindex = lan->ifindex;
 	log_info("http: listening on %s:%u (%s)", ADDR4_STR(lan->addr), h->port, lan->name);
+	setup6(h, slot);
 	return 0;
 }
 
@@ -1509,14 +1683,20 @@ void
 http_server_iface_teardown(struct http *h, unsigned slot)
 {
 	struct igdd_ctx *ctx = h != NULL ? h->ctx : NULL;
-	struct http_listener *ls;
+	struct http_listener *ls[2];
+	unsigned k;
 
-	if (h == NULL || slot >= CFG_MAX_LISTEN || !h->ls[slot].open)
+	if (h == NULL || slot >= CFG_MAX_LISTEN)
 		return;
-	ls = &h->ls[slot];
-	loop_fd_del(&ctx->loop, &ls->lfd);
-	close(ls->lfd.fd);
-	ls->open = false;
+	ls[0] = &h->ls[slot];
+	ls[1] = &h->ls6[slot];
+	for (k = 0; k < 2; k++) {
+		if (!ls[k]->open)
+			continue;
+		loop_fd_del(&ctx->loop, &ls[k]->lfd);
+		close(ls[k]->lfd.fd);
+		ls[k]->open = false;
+	}
 	/* Requests under way on that address finish (or time out) on
 	 * their own connections. */
 }

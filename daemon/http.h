@@ -105,8 +105,15 @@ int http_feed_request(struct http_chunked *st, char *buf, size_t *len, size_t he
 bool http_wants_keep_alive(const struct http_request *req);
 
 /* Does a Host header name us: one of our LAN addresses, with our port (or
- * no port)?  A DNS-rebinding page names another host. */
+ * no port)?  A DNS-rebinding page names another host.  IPv6 in brackets,
+ * a zone ("%25lan0" as RFC 6874 writes it, or a bare "%lan0") ignored. */
 bool http_host_ok(const struct igdd_ctx *ctx, const char *host, size_t len, uint16_t port);
+/* May this peer talk to us: a host of the LAN of the interface (ifindex)
+ * the connection came in on?  IPv4: on a LAN network; IPv6: on the
+ * interface's prefix, or link-local on it.  Pure (the listener knows the
+ * interface). */
+struct sockaddr;
+bool http_peer_ok(const struct igdd_ctx *ctx, const struct sockaddr *peer, unsigned ifindex);
 
 const char *http_reason(int status);
 /* "Linux/<ver> UPnP/1.1 igdd/<ver>" (UDA 1.1 SERVER / USER-AGENT), the
@@ -177,8 +184,16 @@ typedef void (*http_abort_fn)(void *arg);
 void http_hold(struct http_conn *c, uint64_t ms, http_abort_fn on_abort, void *arg);
 /* A short error answer (empty body), then close. */
 void http_reply_error(struct http_conn *c, int status, const char *extra_headers);
+/* The peer and our end of an IPv4 connection (IPv6: use the two below). */
 const struct sockaddr_in *http_conn_peer(const struct http_conn *c);
 const struct sockaddr_in *http_conn_local(const struct http_conn *c);
+/* The peer's address, v4-mapped for IPv4; its IPv6 scope (0 for IPv4). */
+void http_conn_peer_addr(const struct http_conn *c, struct in6_addr *out);
+unsigned http_conn_peer_scope(const struct http_conn *c);
+/* Our end's address, v4-mapped for IPv4.  0 / -1. */
+int http_conn_local_addr(const struct http_conn *c, struct in6_addr *out);
+/* Our end as a URL host: "a.b.c.d" or "[x:x::x]".  0 / -1. */
+int http_conn_local_host(const struct http_conn *c, char *buf, size_t size);
 struct igdd_ctx *http_conn_ctx(const struct http_conn *c);
 
 #endif

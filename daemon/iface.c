@@ -57,6 +57,63 @@ resolve_listen(const struct cfg_listen *l, struct ifaddrs *ifs, struct lan_iface
 	return -1;
 }
 
+/* Bits set in an IPv6 netmask. */
+static uint8_t
+mask6_len(const struct sockaddr_in6 *m)
+{
+	unsigned i, n = 0;
+
+	for (i = 0; m != NULL && i < 16; i++)
+		n += (unsigned)__builtin_popcount(m->sin6_addr.s6_addr[i]);
+	return (uint8_t)n;
+}
+
+/* The IPv6 addresses of lan's interface from ifs (none with
+ * ipv6_disable); tentative or not, the kernel lists what it has. */
+static void
+read_lan6(const struct config *cfg, struct ifaddrs *ifs, struct lan_iface *lan)
+{
+	struct ifaddrs *i;
+
+	lan->n_addr6 = 0;
+	if (cfg->ipv6_disable)
+		return;
+	for (i = ifs; i != NULL && lan->n_addr6 < LAN_MAX_ADDR6; i = i->ifa_next) {
+		const struct sockaddr_in6 *sin6 = (const void *)i->ifa_addr;
+
+		if (sin6 == NULL || sin6->sin6_family != AF_INET6 || strcmp(i->ifa_name, lan->name) != 0)
+			continue;
+		lan->addr6[lan->n_addr6].addr = sin6->sin6_addr;
+		lan->addr6[lan->n_addr6].plen = mask6_len((const void *)i->ifa_netmask);
+		lan->n_addr6++;
+	}
+}
+
+bool
+iface_refresh_lan6(struct igdd_ctx *ctx)
+{
+	struct lan_addr6 old[LAN_MAX_ADDR6];
+	struct ifaddrs *ifs;
+	bool changed = false;
+	unsigned k, n;
+
+	if (ctx->cfg.ipv6_disable || getifaddrs(&ifs) < 0)
+		return false;
+	for (k = 0; k < ctx->n_lan; k++) {
+		struct lan_iface *lan = &ctx->lan[k];
+
+		if (lan->gone)
+			continue;
+		n = lan->n_addr6;
+		memcpy(old, lan->addr6, sizeof(old));
+		read_lan6(&ctx->cfg, ifs, lan);
+		if (n != lan->n_addr6 || memcmp(old, lan->addr6, n * sizeof(old[0])) != 0)
+			changed = true;
+	}
+	freeifaddrs(ifs);
+	return changed;
+}
+
 int
 iface_resolve(const struct config *cfg, struct lan_iface *out, char *msg, size_t msgsize)
 {
@@ -79,6 +136,7 @@ iface_resolve(const struct config *cfg, struct lan_iface *out, char *msg, size_t
 		}
 		if (strcmp(out[k].name, cfg->ext_ifname) == 0)
 			log_warnx("listening_ip %s is the external interface", out[k].name);
+		read_lan6(cfg, ifs, &out[k]);
 	}
 	freeifaddrs(ifs);
 	return (int)cfg->n_listen;
@@ -165,11 +223,18 @@ struct iface_watch {
 void
 iface_ext_check(struct igdd_ctx *ctx, bool always)
 {
+	bool had6 = ctx_lan_has_prefix6(ctx);
 	unsigned k;
 	bool changed;
 
 	if (ctx->cfg.ext_ifname[0] != '\0')
 		ctx->ext_ifindex = if_nametoindex(ctx->cfg.ext_ifname);
+	if (iface_refresh_lan6(ctx) && had6 != ctx_lan_has_prefix6(ctx)) {
+		/* WANIPv6FirewallControl comes or goes: a new description */
+		ctx->configid++;
+		log_info("LAN IPv6 prefix %s: IPv6 pinholes %s", had6 ? "gone" : "up",
+			 had6 ? "no longer offered" : "offered");
+	}
 	changed = iface_refresh_ext(ctx);
 	for (k = 0; k < ctx->n_addr_hooks; k++)
 		ctx->addr_hooks[k](ctx);
@@ -214,7 +279,8 @@ iface_watch_init(struct igdd_ctx *ctx)
 	/* Followed with ext_ip too: the address is fixed, the link is not. */
 	watch->nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (watch->nl == NULL ||
-	    mnl_socket_bind(watch->nl, RTMGRP_LINK | RTMGRP_IPV4_IFADDR, MNL_SOCKET_AUTOPID) < 0) {
+	    mnl_socket_bind(watch->nl, RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR,
+			    MNL_SOCKET_AUTOPID) < 0) {
 		log_warn("rtnetlink");
 		if (watch->nl != NULL)
 			mnl_socket_close(watch->nl);

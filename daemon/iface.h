@@ -12,7 +12,7 @@ struct igdd_ctx;
  * external interface and address.  0 ok, -1 with a logged reason. */
 int iface_init(struct igdd_ctx *ctx);
 /* The LAN interfaces cfg's listening_ip names, resolved now into
- * out[0..cfg->n_listen).  The count, or -1 with the reason in msg. */
+ * out[0..cfg->n_listen), with their IPv6 addresses.  The count, or -1 with the reason in msg. */
 struct config;
 struct lan_iface;
 int iface_resolve(const struct config *cfg, struct lan_iface *out, char *msg, size_t msgsize);
@@ -22,10 +22,15 @@ int iface_watch_init(struct igdd_ctx *ctx);
 /* Re-read the external address (ext_ip wins when configured).
  * Returns true when it changed. */
 bool iface_refresh_ext(struct igdd_ctx *ctx);
-/* Re-read it and, when it changed (or always), log it and run the ext
- * hooks: what clients are told of a change (GENA, NAT-PMP/PCP
- * announcements and epoch, PCP MAP updates).  The rtnetlink watcher
- * calls it after a change, and reload; SIGUSR1 with always set. */
+/* Re-read the LAN interfaces' IPv6 addresses (the watcher does it on
+ * every address change).  Returns true when any changed. */
+bool iface_refresh_lan6(struct igdd_ctx *ctx);
+/* Re-read the LAN interfaces' IPv6 addresses (a prefix that comes or
+ * goes changes CONFIGID) and the external address and, when the latter
+ * changed (or always), log it and run the ext hooks: what clients are
+ * told of a change (GENA, NAT-PMP/PCP announcements and epoch, PCP MAP
+ * updates).  The rtnetlink watcher calls it after a change, and reload;
+ * SIGUSR1 with always set. */
 void iface_ext_check(struct igdd_ctx *ctx, bool always);
 void iface_shutdown(struct igdd_ctx *ctx);
 /* The IPv4 addresses of one interface, at most max: how many. */

@@ -40,6 +40,16 @@ igd_error_desc(int code)
 	case 404: return "Invalid Var";
 	case 501: return "Action Failed";
 	case 606: return "Action not authorized";
+	/* WANIPv6FirewallControl:1 (701-709, no clash with WANIPConnection) */
+	case 701: return "PinholeSpaceExhausted";
+	case 702: return "FirewallDisabled";
+	case 703: return "InboundPinholeNotAllowed";
+	case 704: return "NoSuchEntry";
+	case 705: return "ProtocolNotSupported";
+	case 706: return "InternalPortWildcardingNotAllowed";
+	case 707: return "ProtocolWildcardingNotAllowed";
+	case 708: return "WildCardNotPermittedInSrcIP";
+	case 709: return "NoTrafficReceived";
 	case 713: return "SpecifiedArrayIndexInvalid";
 	case 714: return "NoSuchEntryInArray";
 	case 715: return "WildCardNotPermittedInSrcIP";
@@ -329,7 +339,8 @@ control_post(struct http_conn *c, const struct http_request *req, const void *ar
 		query_variable(c, req, svc, version, ah.action);
 		return;
 	}
-	if (strcmp(ah.type, svc->type) != 0 || ah.version > desc_service_version(svc, version)) {
+	if (strcmp(ah.type, svc->type) != 0 || ah.version > desc_service_version(svc, version) ||
+	    !desc_service_present(ctx, svc, version)) {
 		reply_fault(c, 401);
 		return;
 	}
@@ -346,7 +357,7 @@ control_post(struct http_conn *c, const struct http_request *req, const void *ar
 	call.env = &env;
 	call.out = &out;
 	call.version = version;
-	addr_from_v4(&call.requester, http_conn_peer(c)->sin_addr);
+	http_conn_peer_addr(c, &call.requester);
 	/* The arguments go straight into the envelope (answered in the
 	 * namespace the client used: the version it asked for), so that a
 	 * large answer is built once and handed over, never copied. */
@@ -426,8 +437,8 @@ store_changed(void *arg, const struct store_change *ch)
 {
 	struct igdd_ctx *ctx = arg;
 
-	if (!STORE_EV_IS_CHANGE(ch->ev))
-		return;
+	if (!STORE_EV_IS_CHANGE(ch->ev) || mapping_is_pinhole(ch->m))
+		return;		/* a pinhole is WANIPv6FirewallControl's, not a port mapping */
 	ctx->system_update_id++;
 	events_changed(ctx, SVC_WANIPC);
 }

@@ -57,7 +57,7 @@ struct igd_service {
 	const struct igd_var *vars;
 	size_t n_vars;
 };
-extern const struct igd_service igd_svc_l3f, igd_svc_wancfg, igd_svc_wanipc;
+extern const struct igd_service igd_svc_l3f, igd_svc_wancfg, igd_svc_wanipc, igd_svc_wanip6fc;
 /* By desc_svc (igd_services.c). */
 extern const struct igd_service *const igd_services[SVC_COUNT];
 

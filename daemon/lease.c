@@ -7,7 +7,14 @@
  *   + PROTO EPORT RHOST IADDR IPORT EXPIRY CREATED OWNER OWNERADDR NONCE ENABLED DESC
  *   - PROTO EPORT RHOST
  *
+ *   P UID PROTO RHOST RPORT IADDR IPORT EXPIRY CREATED OWNER OWNERADDR NONCE ENABLED DESC
+ *   p UID
+ *
  *   +/-        add (or refresh) / delete the mapping with key (PROTO, EPORT, RHOST)
+ *   P/p        add (or refresh) / delete the IPv6 pinhole with key UID (its
+ *              UniqueID, 1-65535); RPORT its remote port (0 = any), IADDR
+ *              an IPv6 address.  One journal holds both (lease_file6 is
+ *              accepted and names no second file: igdd.conf.5)
  *   PROTO      TCP or UDP (another protocol as its decimal number)
  *   EPORT      external port, 1-65535
  *   RHOST      remote host, IPv4 dotted quad or IPv6; "::" = any
@@ -182,11 +189,13 @@ scan_journal(struct lease *l)
 	return 0;
 }
 
-/* An igdd record ("+ " or "- "), not a line of miniupnpd's file. */
+/* An igdd record ("+ ", "- ", a pinhole's "P " or "p "), not a line of
+ * miniupnpd's file. */
 static bool
 lease_line_is_igdd(const char *line, size_t len)
 {
-	return len >= 2 && (line[0] == '+' || line[0] == '-') && line[1] == ' ';
+	return len >= 2 && (line[0] == '+' || line[0] == '-' || line[0] == 'P' || line[0] == 'p') &&
+	       line[1] == ' ';
 }
 
 /* Is the file miniupnpd's (its first record not one of igdd's)?  Then it
@@ -592,7 +601,7 @@ lease_compact(struct lease *l, const struct mapping *const *ms, size_t n,
 	memcpy(buf, header, sizeof(header) - 1);
 	used = sizeof(header) - 1;
 	for (i = 0; i < n; i++) {
-		struct lease_record r = { .op = '+', .m = *ms[i] };
+		struct lease_record r = { .op = mapping_is_pinhole(ms[i]) ? 'P' : '+', .m = *ms[i] };
 		int len;
 
 		if (cap - used < LEASE_LINE_MAX) {
@@ -671,27 +680,38 @@ lease_format(char *buf, size_t size, const struct lease_record *r)
 	char nonce[2 * sizeof(o->nonce) + 1];
 	size_t len, i;
 
-	if (r->op == '-') {
-		if (str_printf(buf, size, "- %s %u %s\n", proto_text(m->proto, pbuf, sizeof(pbuf)),
-			       m->eport, addr_str(rhost, rh, sizeof(rh))) < 0)
+	if (r->op == '-' || r->op == 'p') {
+		if ((r->op == '-' ? str_printf(buf, size, "- %s %u %s\n",
+					      proto_text(m->proto, pbuf, sizeof(pbuf)), m->eport,
+					      addr_str(rhost, rh, sizeof(rh)))
+				  : str_printf(buf, size, "p %u\n", m->uid)) < 0)
 			return -1;
 		return (int)strlen(buf);
 	}
-	if (o == NULL || m->iaddr == NULL || (unsigned)o->proto >= ARRAY_SIZE(owner_names))
+	if (o == NULL || m->iaddr == NULL || (unsigned)o->proto >= ARRAY_SIZE(owner_names) ||
+	    (r->op != '+' && r->op != 'P'))
 		return -1;
 	for (i = 0; i < sizeof(o->nonce); i++) {
 		nonce[2 * i] = hexdigits[o->nonce[i] >> 4];
 		nonce[2 * i + 1] = hexdigits[o->nonce[i] & 15];
 	}
 	nonce[2 * i] = '\0';
-	if (str_printf(buf, size, "+ %s %u %s %s %u %lld %lld %s %s %s %d ",
-		       proto_text(m->proto, pbuf, sizeof(pbuf)), m->eport,
-		       addr_str(rhost, rh, sizeof(rh)), addr_str(m->iaddr, ia, sizeof(ia)),
+	/* The key: (PROTO, EPORT, RHOST), or a pinhole's (UID) with its
+	 * PROTO, RHOST and RPORT. */
+	if ((r->op == '+' ? str_printf(buf, size, "+ %s %u %s ", proto_text(m->proto, pbuf, sizeof(pbuf)),
+				       m->eport, addr_str(rhost, rh, sizeof(rh)))
+			  : str_printf(buf, size, "P %u %s %s %u ", m->uid,
+				       proto_text(m->proto, pbuf, sizeof(pbuf)),
+				       addr_str(rhost, rh, sizeof(rh)), m->rport)) < 0)
+		return -1;
+	len = strlen(buf);
+	if (str_printf(buf + len, size - len, "%s %u %lld %lld %s %s %s %d ",
+		       addr_str(m->iaddr, ia, sizeof(ia)),
 		       m->iport, (long long)r->expiry_wall, (long long)m->created,
 		       owner_names[o->proto], addr_str(&o->addr, oa, sizeof(oa)), nonce,
 		       m->enabled ? 1 : 0) < 0)
 		return -1;
-	len = strlen(buf);
+	len += strlen(buf + len);
 	for (i = 0; m->desc != NULL && m->desc[i] != '\0'; i++) {
 		unsigned char c = (unsigned char)m->desc[i];
 		if (len + 4 >= size)
@@ -827,21 +847,40 @@ lease_parse(const char *line, size_t len, struct lease_record *r)
 	r->m.rhost = &r->rhost;
 	r->m.iaddr = &r->iaddr;
 	r->m.owner = &r->owner;
-	if (len < 2 || (line[0] != '+' && line[0] != '-') || line[1] != ' ')
+	if (len < 2 || strchr("+-Pp", line[0]) == NULL || line[0] == '\0' || line[1] != ' ')
 		return -1;
 	r->op = line[0];
 	c.p += 2;
 	c.left -= 2;
+	if (r->op == 'P' || r->op == 'p') {
+		/* a pinhole, keyed by its UID */
+		if ((r->op == 'p' ? last_field(&c, &f, &fl) : field(&c, &f, &fl)) < 0 ||
+		    parse_num(f, fl, 1, 65535, &v) < 0)
+			return -1;
+		r->m.uid = (uint16_t)v;
+		if (r->op == 'p')
+			return 0;
+	}
 	if (field(&c, &f, &fl) < 0 || parse_proto(f, fl, &r->m.proto) < 0)
 		return -1;
-	if (field(&c, &f, &fl) < 0 || parse_num(f, fl, 1, 65535, &v) < 0)
-		return -1;
-	r->m.eport = (uint16_t)v;
+	if (r->op != 'P') {
+		if (field(&c, &f, &fl) < 0 || parse_num(f, fl, 1, 65535, &v) < 0)
+			return -1;
+		r->m.eport = (uint16_t)v;
+	}
 	if (r->op == '-')
 		return last_field(&c, &f, &fl) < 0 || parse_addr(f, fl, &r->rhost) < 0 ? -1 : 0;
 	if (field(&c, &f, &fl) < 0 || parse_addr(f, fl, &r->rhost) < 0)
 		return -1;
+	if (r->op == 'P') {
+		if (field(&c, &f, &fl) < 0 || parse_num(f, fl, 0, 65535, &v) < 0)
+			return -1;
+		r->m.rport = (uint16_t)v;
+	}
 	if (field(&c, &f, &fl) < 0 || parse_addr(f, fl, &r->iaddr) < 0)
+		return -1;
+	/* a pinhole's client is IPv6, a port mapping's IPv4 */
+	if (addr_is_v4(&r->iaddr) != (r->op == '+'))
 		return -1;
 	if (field(&c, &f, &fl) < 0 || parse_num(f, fl, 1, 65535, &v) < 0)
 		return -1;

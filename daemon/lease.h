@@ -15,8 +15,8 @@
 struct lease;
 
 struct lease_record {
-	char op;			/* '+' add/refresh, '-' delete */
-	struct mapping m;		/* '-' fills only proto, eport, rhost */
+	char op;			/* '+' add/refresh, '-' delete; pinholes 'P', 'p' */
+	struct mapping m;		/* '-' fills only proto, eport, rhost; 'p' uid */
 	int64_t expiry_wall;		/* UNIX seconds, 0 = none */
 	/* lease_parse() decodes into these, m's pointers point here (a
 	 * record built to be written may point anywhere). */

@@ -58,6 +58,53 @@ append_desc(char *buf, size_t size, const char *d)
 	(void)str_appendf(buf, size, "%s\"", n < strlen(d) ? "..." : "");
 }
 
+/* A line's end: lifetime, requester, description, reason. */
+static size_t
+tail_format(char *buf, size_t size, bool show_lifetime, uint32_t lifetime,
+	    const struct in6_addr *by, const char *desc, const char *why)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (show_lifetime && lifetime != 0)
+		(void)str_appendf(buf, size, ", %u s", (unsigned)lifetime);
+	else if (show_lifetime)
+		(void)str_appendf(buf, size, ", permanent");
+	if (by != NULL)
+		(void)str_appendf(buf, size, ", by %s", addr_str(by, a, sizeof(a)));
+	if (desc != NULL)
+		append_desc(buf, size, desc);
+	if (why != NULL)
+		(void)str_appendf(buf, size, ": %s", why);
+	return strlen(buf);
+}
+
+/* An IPv6 pinhole: "pinhole ..." for "mapping ...", its UniqueID (not an
+ * external address and port: no NAT), the remote side, the client. */
+static size_t
+pinhole_format(char *buf, size_t size, const char *what, const struct mapping *m,
+	       bool show_lifetime, uint32_t lifetime, const struct in6_addr *by, const char *why)
+{
+	bool rh = m->rhost != NULL && !addr_is_any(m->rhost);
+	char a[INET6_ADDRSTRLEN];
+
+	if (strncmp(what, "mapping", 7) == 0)
+		(void)str_appendf(buf, size, "pinhole%s", what + 7);
+	else
+		(void)str_appendf(buf, size, "%s", what);
+	(void)str_appendf(buf, size, ": %s %s pinhole %u", owner_name(m), proto_name(m->proto),
+			  m->uid);
+	if (rh)
+		(void)str_appendf(buf, size, " from [%s]", addr_str(m->rhost, a, sizeof(a)));
+	else if (m->rport != 0)
+		(void)str_appendf(buf, size, " from *");
+	if (m->rport != 0)
+		(void)str_appendf(buf, size, ":%u", m->rport);
+	else if (rh)
+		(void)str_appendf(buf, size, ":*");
+	(void)str_appendf(buf, size, " -> [%s]:%u", addr_str(m->iaddr, a, sizeof(a)), m->iport);
+	return tail_format(buf, size, show_lifetime, lifetime, by, m->desc, why);
+}
+
 size_t
 maplog_format(char *buf, size_t size, const char *what, const struct mapping *m,
 	      struct in_addr ext, bool show_lifetime, uint32_t lifetime,
@@ -68,24 +115,17 @@ maplog_format(char *buf, size_t size, const char *what, const struct mapping *m,
 	if (size == 0)
 		return 0;
 	buf[0] = '\0';
+	if (m->iaddr != NULL && mapping_is_pinhole(m))
+		return pinhole_format(buf, size, what, m, show_lifetime, lifetime, by, why);
 	(void)str_appendf(buf, size, "%s: %s %s %s:%u", what, owner_name(m), proto_name(m->proto),
 			  ext.s_addr != 0 ? addr4_str(ext, a, sizeof(a)) : "*", m->eport);
 	if (m->rhost != NULL && !addr_is_any(m->rhost))
 		(void)str_appendf(buf, size, " from %s", addr_str(m->rhost, a, sizeof(a)));
 	(void)str_appendf(buf, size, " -> %s:%u",
 			  m->iaddr != NULL ? addr_str(m->iaddr, a, sizeof(a)) : "?", m->iport);
-	if (show_lifetime && lifetime != 0)
-		(void)str_appendf(buf, size, ", %u s", (unsigned)lifetime);
-	else if (show_lifetime)
-		(void)str_appendf(buf, size, ", permanent");
-	if (by != NULL)
-		(void)str_appendf(buf, size, ", by %s", addr_str(by, a, sizeof(a)));
-	if (m->desc != NULL)
-		append_desc(buf, size, m->desc);
-	if (why != NULL)
-		(void)str_appendf(buf, size, ": %s", why);
-	return strlen(buf);
+	return tail_format(buf, size, show_lifetime, lifetime, by, m->desc, why);
 }
+
 
 /* One line, unless its requester (or, for what the daemon did itself,
  * the internal client) is over its rate; what was left out is said

@@ -1,8 +1,15 @@
-/* mapping.c - protocol names. */
+/* mapping.c - protocol names, what a pinhole is. */
 #include <netinet/in.h>
 #include <strings.h>
 
 #include "mapping.h"
+#include "util.h"
+
+bool
+mapping_is_pinhole(const struct mapping *m)
+{
+	return m->iaddr != NULL && !addr_is_v4(m->iaddr);
+}
 
 const char *
 proto_name(uint8_t proto)

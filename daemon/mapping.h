@@ -33,7 +33,14 @@ struct mapping_owner {
  *
  * desc: in a request, the caller's string (NULL = none; the store copies
  * it, sanitized, at most MAPPING_DESC_MAX - 1 bytes); in a stored mapping,
- * the store's copy, valid as long as the mapping is. */
+ * the store's copy, valid as long as the mapping is.
+ *
+ * A pinhole is a mapping whose internal client is an IPv6 address (no
+ * NAT66: mapping_is_pinhole()): it lets traffic from rhost:rport (:: and
+ * 0 = any) to iaddr:iport through the IPv6 firewall.  It has no external
+ * port of its own: the store keys it by its UniqueID (uid, in the place of
+ * eport; UPnP WANIPv6FirewallControl's key, PCP keeps it internally) and
+ * indexes it by internal endpoint.  rport is 0 in port mappings. */
 struct mapping {
 	const struct in6_addr *rhost;	/* remote host restriction */
 	const struct in6_addr *iaddr;	/* internal client */
@@ -41,11 +48,18 @@ struct mapping {
 	const char *desc;		/* printable */
 	uint64_t expires;		/* monotonic ms; 0 = no expiry */
 	int64_t created;		/* wall-clock seconds */
-	uint16_t eport;			/* external port, host order */
+	union {
+		uint16_t eport;		/* external port, host order */
+		uint16_t uid;		/* pinhole: its UniqueID (1..65535) */
+	};
 	uint16_t iport;			/* internal port, host order */
+	uint16_t rport;			/* pinhole: remote port, 0 = any */
 	uint8_t proto;			/* IPPROTO_TCP, IPPROTO_UDP (room for others) */
 	bool enabled;
 };
+
+/* Is m an IPv6 pinhole (its internal client not an IPv4 address)? */
+bool mapping_is_pinhole(const struct mapping *m);
 
 const char *proto_name(uint8_t proto);	/* "TCP", "UDP", or "?" */
 /* Accepts TCP/UDP in any case; returns 0 and the IPPROTO number, -1 otherwise. */

@@ -6,10 +6,14 @@
  * mapping nonce owns a mapping (§11.2): the store checks it when asked
  * with STORE_F_CHECK_NONCE.
  *
- * IPv4 only for now: the internal and external addresses are IPv4-mapped
- * IPv6 addresses on the wire (§5) and in the store. */
+ * IPv4 (NAT): the internal and external addresses are IPv4-mapped IPv6
+ * addresses on the wire (§5) and in the store.  IPv6 (no NAT66): a MAP
+ * with an IPv6 internal address is a pinhole of the IPv6 firewall, whose
+ * assigned external address and port are the internal ones (§11.3).
+ * PEER (§12) looks up or makes the outbound flow in conntrack. */
 #include <string.h>
 
+#include "ct.h"
 #include "ctx.h"
 #include "log.h"
 #include "maplog.h"
@@ -23,16 +27,21 @@ struct pcp_req {
 	uint8_t opcode;
 	uint32_t lifetime;
 	struct in6_addr client;		/* PCP client's IP address field */
-	/* MAP */
+	/* MAP and PEER */
 	uint8_t nonce[PCP_NONCE_LEN];
 	uint8_t proto;
 	uint16_t iport, eport;
 	struct in6_addr ext_ip;
+	/* PEER */
+	uint16_t pport;
+	struct in6_addr peer;
 	/* options */
 	const uint8_t *opt_third_party, *opt_prefer_failure, *opt_filter, *opt_desc;
 	size_t len_third_party, len_filter, len_desc, len_prefer_failure;
 	struct in6_addr third_party;
 	struct in6_addr filter_peer;	/* :: = no filter */
+	uint8_t filter_prefix;		/* as sent (0 = no filter) */
+	uint16_t filter_port;		/* remote peer port, 0 = any */
 	char desc[MAPPING_DESC_MAX];
 };
 
@@ -121,38 +130,48 @@ is_v4mapped_any(const struct in6_addr *a)
 }
 
 /* FILTER (§13.3): reserved, prefix length, remote peer port, remote peer
- * address.  The nftables back end restricts a mapping to one remote host,
- * so /128 (a v4-mapped host) is honoured and /0 means "no filter"; other
- * prefixes or a remote port cannot be expressed here and are refused with
- * UNSUPP_OPTION rather than silently widened or narrowed. */
+ * address; checked against the internal address by check_filter() once
+ * THIRD_PARTY is known. */
 static enum pcp_result
 parse_filter(struct pcp_req *q, const uint8_t *d)
 {
 	struct rd r;
-	uint8_t prefix;
-	uint16_t rport;
-	struct in6_addr peer;
 
 	rd_init(&r, d, 20);
 	rd_u8(&r);
-	prefix = rd_u8(&r);
-	rport = rd_u16(&r);
-	rd_bytes(&r, &peer, 16);
-	if (prefix > 128)
-		return PCP_MALFORMED_OPTION;
-	if (prefix == 0) {
+	q->filter_prefix = rd_u8(&r);
+	q->filter_port = rd_u16(&r);
+	rd_bytes(&r, &q->filter_peer, 16);
+	return q->filter_prefix > 128 ? PCP_MALFORMED_OPTION : PCP_SUCCESS;
+}
+
+/* The nftables back end restricts an IPv4 mapping to one remote host, a
+ * pinhole to one remote host and/or port: /128 (a host) is honoured and /0
+ * means "any host"; other prefixes, or a port on an IPv4 mapping, cannot
+ * be expressed and are refused with UNSUPP_OPTION rather than silently
+ * widened or narrowed.  §13.3: the filter's family must be the internal
+ * address's (a v4-mapped prefix covers at least the 96-bit mapping
+ * prefix).  Leaves filter_peer :: for "any host". */
+static enum pcp_result
+check_filter(struct pcp_req *q, const struct in6_addr *iaddr)
+{
+	bool v4 = addr_is_v4(iaddr);
+
+	if (q->opt_filter == NULL)
+		return PCP_SUCCESS;
+	if (q->filter_prefix == 0) {
+		/* any host; a pinhole keeps the port, IPv4 ignores it as ever */
 		memset(&q->filter_peer, 0, sizeof(q->filter_peer));
+		if (v4)
+			q->filter_port = 0;
 		return PCP_SUCCESS;
 	}
-	/* §13.3: the filter's family must be the internal address's, and a
-	 * v4-mapped prefix covers at least the 96-bit mapping prefix. */
-	if (!addr_is_v4(&peer) || prefix < 96)
+	if (addr_is_v4(&q->filter_peer) != v4 || (v4 && q->filter_prefix < 96))
 		return PCP_MALFORMED_OPTION;
-	if (prefix != 128 || rport != 0)
+	if (q->filter_prefix != 128 || (v4 && q->filter_port != 0))
 		return PCP_UNSUPP_OPTION;
-	if (is_v4mapped_any(&peer))
+	if (is_v4mapped_any(&q->filter_peer) || addr_is_any(&q->filter_peer))
 		return PCP_MALFORMED_OPTION;
-	q->filter_peer = peer;
 	return PCP_SUCCESS;
 }
 
@@ -183,7 +202,8 @@ parse_options(struct pcp_req *q, struct rd *r)
 			return PCP_MALFORMED_OPTION;
 		switch (code) {
 		case PCP_OPT_THIRD_PARTY:	/* MAP, PEER; once; 16 bytes */
-			if (q->opcode != PCP_OP_MAP || q->opt_third_party != NULL || olen != 16)
+			if ((q->opcode != PCP_OP_MAP && q->opcode != PCP_OP_PEER) ||
+			    q->opt_third_party != NULL || olen != 16)
 				return PCP_MALFORMED_OPTION;
 			q->opt_third_party = start;
 			q->len_third_party = 4 + padded;
@@ -209,7 +229,7 @@ parse_options(struct pcp_req *q, struct rd *r)
 			q->len_filter = 4 + padded;
 			break;
 		case PCP_OPT_DESCRIPTION:	/* RFC 7220: MAP, PEER; once */
-			if (q->opcode != PCP_OP_MAP || q->opt_desc != NULL)
+			if ((q->opcode != PCP_OP_MAP && q->opcode != PCP_OP_PEER) || q->opt_desc != NULL)
 				return PCP_MALFORMED_OPTION;
 			q->opt_desc = start;
 			q->len_desc = 4 + padded;
@@ -305,9 +325,11 @@ map_delete(struct igdd_ctx *ctx, const struct pcp_req *q, const struct in6_addr 
 		}
 		return;
 	}
-	a->eport = m->eport;
+	a->eport = mapping_is_pinhole(m) ? m->iport : m->eport;
 	a->result = result_from_store(store_del_as(ctx->store, m, &me), false);
-	if (a->result == PCP_SUCCESS && ctx->ext_addr.s_addr != 0)
+	if (a->result == PCP_SUCCESS && !addr_is_v4(iaddr))
+		a->ext_ip = *iaddr;	/* a pinhole: no translation */
+	else if (a->result == PCP_SUCCESS && ctx->ext_addr.s_addr != 0)
 		addr_from_v4(&a->ext_ip, ctx->ext_addr);
 }
 
@@ -356,6 +378,7 @@ map_store_request(const struct pcp_req *q, const struct in6_addr *iaddr,
 	req->iaddr = iaddr;
 	req->iport = q->iport;
 	req->rhost = &q->filter_peer;
+	req->rport = q->filter_port;	/* pinholes only: 0 for IPv4 (check_filter) */
 	req->enabled = true;
 	req->owner = owner;
 	if (q->desc[0] != '\0')
@@ -445,41 +468,113 @@ map_add(struct igdd_ctx *ctx, const struct pcp_req *q, const struct in6_addr *ia
 		a->lifetime = lifetime;
 }
 
+/* MAP of an IPv6 internal address: a pinhole (§11.3 for a firewall: the
+ * assigned external address and port are the internal ones; a different
+ * suggestion is a hint, a requirement with PREFER_FAILURE).  The nonce
+ * owns it as an IPv4 mapping; a new FILTER replaces the old one. */
+static void
+map_pin(struct igdd_ctx *ctx, const struct pcp_req *q, const struct in6_addr *iaddr,
+	const struct in6_addr *requester, struct pcp_answer *a)
+{
+	bool prefer_failure = q->opt_prefer_failure != NULL;
+	struct mapping_owner owner = { .addr = *requester, .proto = OWNER_PCP };
+	struct mapping req, *existing, *m = NULL;
+	unsigned flags;
+	char desc[32];
+	uint32_t lifetime;
+
+	a->result = PCP_UNSUPP_PROTOCOL;
+	if (q->proto != IPPROTO_TCP && q->proto != IPPROTO_UDP) {
+		log_refused(ctx, q, iaddr, requester, "protocol not supported (TCP and UDP only)");
+		return;
+	}
+	a->result = PCP_NOT_AUTHORIZED;	/* "all ports": refused by policy */
+	if (q->iport == 0) {
+		log_refused(ctx, q, iaddr, requester, "internal port 0 (all ports)");
+		return;
+	}
+	a->result = PCP_CANNOT_PROVIDE_EXTERNAL;
+	if (prefer_failure && ((q->eport != 0 && q->eport != q->iport) ||
+			       (!addr_is_any(&q->ext_ip) && !addr_eq(&q->ext_ip, iaddr)))) {
+		log_refused(ctx, q, iaddr, requester, "PREFER_FAILURE for another external side");
+		return;
+	}
+	memcpy(owner.nonce, q->nonce, PCP_NONCE_LEN);
+	map_store_request(q, iaddr, &owner, &req, &flags, desc, sizeof(desc));
+	existing = store_find_owned(ctx->store, q->proto, iaddr, q->iport, &owner);
+	if (existing == NULL &&
+	    store_find_internal_other(ctx->store, q->proto, iaddr, q->iport, &owner) != NULL) {
+		a->result = PCP_NOT_AUTHORIZED;	/* §11.3: another nonce's */
+		log_refused(ctx, q, iaddr, requester, "held with another nonce");
+		return;
+	}
+	if (existing != NULL && (!addr_eq(existing->rhost, req.rhost) || existing->rport != req.rport) &&
+	    store_del_as(ctx->store, existing, &owner) != ST_OK) {
+		a->result = PCP_NO_RESOURCES;
+		return;
+	}
+	lifetime = store_clamp_lifetime(ctx->store, q->lifetime);
+	a->result = result_from_store(store_pin_add(ctx->store, &req, lifetime, flags, &m),
+				      prefer_failure);
+	if (a->result != PCP_SUCCESS)
+		return;
+	a->eport = m->iport;
+	a->ext_ip = *iaddr;
+	a->lifetime = store_lease_left(ctx->store, m);
+	if (a->lifetime == 0 || a->lifetime > lifetime)
+		a->lifetime = lifetime;
+}
+
+/* The internal address of a MAP or PEER: the client's, or THIRD_PARTY's. */
+static enum pcp_result
+internal_address(struct igdd_ctx *ctx, const struct pcp_req *q, const struct in6_addr *from,
+		 const struct in6_addr **iaddr)
+{
+	*iaddr = &q->client;
+	if (q->opt_third_party == NULL)
+		return PCP_SUCCESS;
+	/* §13.1: a THIRD_PARTY naming the sender itself is malformed. */
+	if (addr_eq(&q->third_party, from)) {
+		log_refused(ctx, q, &q->third_party, from, "THIRD_PARTY names the sender");
+		return PCP_MALFORMED_REQUEST;
+	}
+	/* §13.1: acting for another host is a privilege; igdd grants it only
+	 * with pcp_allow_thirdparty=yes, and only for hosts on our LANs (the
+	 * permission rules and secure mode are then the store's to apply). */
+	if (!ctx->cfg.pcp_allow_thirdparty) {
+		log_refused(ctx, q, &q->third_party, from,
+			    "THIRD_PARTY not allowed (pcp_allow_thirdparty=no)");
+		return PCP_NOT_AUTHORIZED;
+	}
+	*iaddr = &q->third_party;
+	return PCP_SUCCESS;
+}
+
 /* MAP (§11): the internal address is the client's, or THIRD_PARTY's. */
 static enum pcp_result
 do_map(struct igdd_ctx *ctx, struct pcp_req *q, const struct in6_addr *from,
        struct pcp_answer *a)
 {
-	const struct in6_addr *iaddr = &q->client;
+	const struct in6_addr *iaddr;
 
-	if (q->opt_third_party != NULL) {
-		/* §13.1: a THIRD_PARTY naming the sender itself is malformed. */
-		if (addr_eq(&q->third_party, from)) {
-			log_refused(ctx, q, &q->third_party, from, "THIRD_PARTY names the sender");
-			return PCP_MALFORMED_REQUEST;
-		}
-		/* §13.1: acting for another host is a privilege; igdd
-		 * grants it only with pcp_allow_thirdparty=yes, and only for
-		 * hosts on our LANs (the permission rules and secure mode are
-		 * then the store's to apply). */
-		if (!ctx->cfg.pcp_allow_thirdparty) {
-			log_refused(ctx, q, &q->third_party, from,
-				    "THIRD_PARTY not allowed (pcp_allow_thirdparty=no)");
-			return PCP_NOT_AUTHORIZED;
-		}
-		iaddr = &q->third_party;
-	}
-	/* IPv6 internal addresses would be IPv6 firewall pinholes, which
-	 * this server does not control yet: refused as an operation that
-	 * is disabled (NOT_AUTHORIZED, a long-lifetime error) rather than
-	 * a transient failure the client would retry. */
-	if (!addr_is_v4(iaddr) || is_v4mapped_any(iaddr) ||
-	    ctx_lan_for_addr(ctx, addr_to_v4(iaddr)) == NULL) {
-		log_refused(ctx, q, iaddr, from, "internal address is not an IPv4 host of a LAN");
+	if ((a->result = internal_address(ctx, q, from, &iaddr)) != PCP_SUCCESS)
+		return a->result;
+	if ((a->result = check_filter(q, iaddr)) != PCP_SUCCESS)
+		return a->result;
+	/* An internal address on no LAN (or IPv6 with ipv6_disable: no LAN
+	 * prefix is known then) is refused as an operation that is not
+	 * allowed (NOT_AUTHORIZED, a long-lifetime error) rather than a
+	 * transient failure the client would retry. */
+	if (addr_is_v4(iaddr) ? is_v4mapped_any(iaddr) ||
+				ctx_lan_for_addr(ctx, addr_to_v4(iaddr)) == NULL
+			      : ctx_lan_for_addr6(ctx, iaddr, 0) == NULL) {
+		log_refused(ctx, q, iaddr, from, "internal address is not a host of a LAN");
 		return PCP_NOT_AUTHORIZED;
 	}
 	if (q->lifetime == 0)
 		map_delete(ctx, q, iaddr, from, a);
+	else if (!addr_is_v4(iaddr))
+		map_pin(ctx, q, iaddr, from, a);
 	else
 		map_add(ctx, q, iaddr, from, a);
 	return a->result;
@@ -499,8 +594,9 @@ write_map_body(struct wr *w, const uint8_t *nonce, uint8_t proto, uint16_t iport
 	wr_bytes(w, ext, 16);
 }
 
-/* The MAP success response: header, body, then the options we acted on
- * (§7.3: processed options are included in responses). */
+/* The MAP or PEER success response: header, body (PEER's with the
+ * remote peer), then the options we acted on (§7.3: processed options are
+ * included in responses; FILTER and PREFER_FAILURE are MAP's only). */
 static size_t
 map_response(const struct igdd_ctx *ctx, const struct pcp_req *q,
 	     const struct pcp_answer *a, uint8_t *resp)
@@ -508,8 +604,13 @@ map_response(const struct igdd_ctx *ctx, const struct pcp_req *q,
 	struct wr w;
 
 	wr_init(&w, resp, PCP_MAX_LEN);
-	write_header(ctx, &w, PCP_OP_MAP, PCP_SUCCESS, a->lifetime);
+	write_header(ctx, &w, q->opcode, PCP_SUCCESS, a->lifetime);
 	write_map_body(&w, q->nonce, q->proto, q->iport, a->eport, &a->ext_ip);
+	if (q->opcode == PCP_OP_PEER) {
+		wr_u16(&w, q->pport);
+		wr_zero(&w, 2);
+		wr_bytes(&w, &q->peer, 16);
+	}
 	if (q->opt_third_party != NULL)
 		wr_bytes(&w, q->opt_third_party, q->len_third_party);
 	if (q->opt_prefer_failure != NULL)
@@ -604,6 +705,80 @@ map_request(struct igdd_ctx *ctx, struct pcp_req *q, struct rd *r,
 	return res;
 }
 
+/* PEER (§12): the outbound flow of (protocol, internal endpoint) to the
+ * remote peer, looked up or created in conntrack through the store (the
+ * policy of a new mapping); its external address and port are reported.
+ * Lifetime 0 lets an existing flow end soon (§15). */
+static enum pcp_result
+do_peer(struct igdd_ctx *ctx, struct pcp_req *q, const struct in6_addr *from,
+	struct pcp_answer *a)
+{
+	struct mapping_owner who = { .addr = *from, .proto = OWNER_PCP };
+	const struct in6_addr *iaddr;
+	enum pcp_result r;
+	struct ct_peer p;
+	unsigned flags = 0;
+
+	/* §12.1: all ports and all protocols make no sense for a flow */
+	if (q->proto == 0 || q->iport == 0 || q->pport == 0 || addr_is_any(&q->peer))
+		return PCP_MALFORMED_REQUEST;
+	if (q->proto != IPPROTO_TCP && q->proto != IPPROTO_UDP)
+		return PCP_UNSUPP_PROTOCOL;
+	if ((r = internal_address(ctx, q, from, &iaddr)) != PCP_SUCCESS)
+		return r;
+	if (q->opt_third_party != NULL)
+		flags |= STORE_F_THIRD_PARTY;
+	if (addr_is_v4(&q->peer) != addr_is_v4(iaddr))
+		return PCP_MALFORMED_REQUEST;	/* §12.1: one family */
+	if (addr_is_v4(iaddr) && ctx->ext_addr.s_addr == 0)
+		return PCP_NETWORK_FAILURE;
+	memset(&p, 0, sizeof(p));
+	memcpy(who.nonce, q->nonce, PCP_NONCE_LEN);
+	p.proto = q->proto;
+	p.iaddr = *iaddr;
+	p.iport = q->iport;
+	p.peer = q->peer;
+	p.pport = q->pport;
+	p.want_eport = q->eport;
+	p.lifetime = q->lifetime != 0 ? store_clamp_lifetime(ctx->store, q->lifetime) : 0;
+	a->result = result_from_store(store_peer(ctx->store, &p, &who, flags), false);
+	if (a->result != PCP_SUCCESS)
+		return a->result;
+	a->lifetime = p.lifetime;
+	a->eport = p.eport;
+	a->ext_ip = p.ext;
+	return PCP_SUCCESS;
+}
+
+/* PEER (§12.1): the MAP fields, the remote peer's port, 2 reserved bytes
+ * and address, the options, the decision, the answer (on success only). */
+static enum pcp_result
+peer_request(struct igdd_ctx *ctx, struct pcp_req *q, struct rd *r,
+	     const struct in6_addr *from, uint8_t *resp, size_t *resplen)
+{
+	struct pcp_answer a;
+	enum pcp_result res;
+
+	memset(&a, 0, sizeof(a));
+	rd_bytes(r, q->nonce, PCP_NONCE_LEN);
+	q->proto = rd_u8(r);
+	rd_skip(r, 3);
+	q->iport = rd_u16(r);
+	q->eport = rd_u16(r);
+	rd_bytes(r, &q->ext_ip, 16);
+	q->pport = rd_u16(r);
+	rd_skip(r, 2);
+	rd_bytes(r, &q->peer, 16);
+	if (r->err)
+		return PCP_MALFORMED_REQUEST;
+	res = parse_options(q, r);
+	if (res == PCP_SUCCESS)
+		res = do_peer(ctx, q, from, &a);
+	if (res == PCP_SUCCESS)
+		*resplen = map_response(ctx, q, &a, resp);
+	return res;
+}
+
 int
 pcp_handle(struct igdd_ctx *ctx, const struct in6_addr *from,
 	   const uint8_t *req, size_t len, uint8_t *resp, size_t *resplen)
@@ -640,11 +815,10 @@ pcp_handle(struct igdd_ctx *ctx, const struct in6_addr *from,
 				return *resplen != 0 ? 1 : -1;
 			break;
 		case PCP_OP_PEER:
-			/* §12: PEER manages the lifetime of an outbound
-			 * mapping made by traffic.  The nftables back end has
-			 * no per-flow lifetime to set (conntrack owns it), so
-			 * rather than pretend, igdd answers the clear "not
-			 * implemented" error of §7.4. */
+			res = peer_request(ctx, &q, &r, from, resp, resplen);
+			if (res == PCP_SUCCESS)
+				return *resplen != 0 ? 1 : -1;
+			break;
 		default:
 			res = PCP_UNSUPP_OPCODE;
 			break;

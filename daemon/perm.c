@@ -4,6 +4,7 @@
 #include <regex.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "ctx.h"
 #include "perm.h"
@@ -217,6 +218,38 @@ re_check(const char *re, const char **why)
 
 #define PERM_REGEX_MAX	4096	/* bytes of a regex (a configuration line's length) */
 
+/* A rule's client: an IPv4 address/mask (miniupnpd's), an IPv6 prefix
+ * (v6, plen6 128 without /len) or mac=aa:bb:cc:dd:ee:ff (has_mac). */
+static int
+parse_client(struct perm_rule *r, const char *tok, int *prefix)
+{
+	char buf[INET6_ADDRSTRLEN + 5];
+	char *slash;
+	uint16_t len = 128;
+	unsigned i;
+
+	if (strncasecmp(tok, "mac=", 4) == 0) {
+		r->has_mac = true;
+		return mac_parse(tok + 4, r->mac);
+	}
+	if (strchr(tok, ':') == NULL)
+		return addr4_parse_prefix(tok, &r->addr, prefix);
+	if (str_copy(buf, sizeof(buf), tok) < 0)
+		return -1;
+	if ((slash = strchr(buf, '/')) != NULL) {
+		*slash++ = '\0';
+		if (parse_u16(slash, 0, 128, &len) < 0)
+			return -1;
+	}
+	if (inet_pton(AF_INET6, buf, &r->addr6) != 1)
+		return -1;
+	r->v6 = true;
+	r->plen6 = (uint8_t)len;
+	for (i = len; i < 128; i++)	/* host bits off, as for IPv4 */
+		r->addr6.s6_addr[i / 8] &= (uint8_t)~(0x80u >> (i % 8));
+	return 0;
+}
+
 /* allow|deny, the external ports, the client address/mask and the
  * internal ports; *p moves past them.  0 / -1 with a message. */
 static int
@@ -237,14 +270,15 @@ parse_head(struct perm_rule *r, const char **p, char *msg, size_t msgsize)
 			   "(0..65535, N <= M)", tok);
 		return -1;
 	}
-	if (perm_token(p, tok, sizeof(tok)) < 0 ||
-	    addr4_parse_prefix(tok, &r->addr, &prefix) < 0) {
-		str_printf(msg, msgsize, "permission rule: '%s' is not a.b.c.d, a.b.c.d/len "
-			   "or a.b.c.d/m.m.m.m", tok);
+	if (perm_token(p, tok, sizeof(tok)) < 0 || parse_client(r, tok, &prefix) < 0) {
+		str_printf(msg, msgsize, "permission rule: '%s' is not a.b.c.d, a.b.c.d/len, "
+			   "a.b.c.d/m.m.m.m, an IPv6 address[/len] or mac=aa:bb:cc:dd:ee:ff", tok);
 		return -1;
 	}
-	r->mask = addr4_mask(prefix < 0 ? 32 : prefix);
-	r->addr.s_addr &= r->mask.s_addr;
+	if (!r->v6 && !r->has_mac) {
+		r->mask = addr4_mask(prefix < 0 ? 32 : prefix);
+		r->addr.s_addr &= r->mask.s_addr;
+	}
 	if (perm_token(p, tok, sizeof(tok)) < 0 ||
 	    parse_port_range(tok, &r->iport_min, &r->iport_max) < 0) {
 		str_printf(msg, msgsize, "permission rule: internal ports '%s' are not N or N-M "
@@ -356,6 +390,9 @@ perm_rule_eq(const struct perm_rule *a, const struct perm_rule *b)
 	       a->eport_max == b->eport_max && a->addr.s_addr == b->addr.s_addr &&
 	       a->mask.s_addr == b->mask.s_addr && a->iport_min == b->iport_min &&
 	       a->iport_max == b->iport_max && a->has_regex == b->has_regex &&
+	       a->v6 == b->v6 && a->plen6 == b->plen6 &&
+	       memcmp(&a->addr6, &b->addr6, sizeof(a->addr6)) == 0 &&
+	       a->has_mac == b->has_mac && memcmp(a->mac, b->mac, sizeof(a->mac)) == 0 &&
 	       (!a->has_regex || strcmp(a->regex_text, b->regex_text) == 0);
 }
 
@@ -363,7 +400,7 @@ perm_rule_eq(const struct perm_rule *a, const struct perm_rule *b)
 
 static bool
 rule_matches(const struct perm_rule *r, uint16_t eport, const struct in6_addr *iaddr,
-	     uint16_t iport, const char *desc)
+	     uint16_t iport, const char *desc, const uint8_t *mac)
 {
 	struct in_addr a;
 
@@ -371,13 +408,20 @@ rule_matches(const struct perm_rule *r, uint16_t eport, const struct in6_addr *i
 		return false;
 	if (iport < r->iport_min || iport > r->iport_max)
 		return false;
-	if (addr_is_v4(iaddr)) {
+	if (r->has_mac) {
+		/* the device, whichever of its addresses (v4, any v6) asks */
+		if (mac == NULL || memcmp(mac, r->mac, sizeof(r->mac)) != 0)
+			return false;
+	} else if (r->v6) {
+		if (addr_is_v4(iaddr) || !addr_prefix_eq(iaddr, &r->addr6, r->plen6))
+			return false;
+	} else if (addr_is_v4(iaddr)) {
 		a = addr_to_v4(iaddr);
 		if ((a.s_addr & r->mask.s_addr) != (r->addr.s_addr & r->mask.s_addr))
 			return false;
-	} else if (r->mask.s_addr != 0) {
-		/* An IPv4 prefix says nothing about an IPv6 client; only
-		 * 0.0.0.0/0 ("anyone") covers it. */
+	} else {
+		/* An IPv4 rule, even 0.0.0.0/0, says nothing about an IPv6
+		 * client (see perm_allowed()). */
 		return false;
 	}
 	/* miniupnpd compiles with REG_EXTENDED|REG_ICASE|REG_NOSUB and
@@ -388,26 +432,54 @@ rule_matches(const struct perm_rule *r, uint16_t eport, const struct in6_addr *i
 }
 
 int
-perm_match(const struct perm_rule *rules, unsigned n, uint16_t eport,
-	   const struct in6_addr *iaddr, uint16_t iport, const char *desc)
+perm_match_mac(const struct perm_rule *rules, unsigned n, uint16_t eport,
+	       const struct in6_addr *iaddr, uint16_t iport, const char *desc,
+	       const uint8_t *mac)
 {
 	unsigned i;
 
 	for (i = 0; i < n; i++)
-		if (rule_matches(&rules[i], eport, iaddr, iport, desc))
+		if (rule_matches(&rules[i], eport, iaddr, iport, desc, mac))
 			return (int)i;
 	return -1;
+}
+
+int
+perm_match(const struct perm_rule *rules, unsigned n, uint16_t eport,
+	   const struct in6_addr *iaddr, uint16_t iport, const char *desc)
+{
+	return perm_match_mac(rules, n, eport, iaddr, iport, desc, NULL);
+}
+
+bool
+perm_uses_mac(const struct perm_rule *rules, unsigned n)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		if (rules[i].has_mac)
+			return true;
+	return false;
+}
+
+bool
+perm_allowed_mac(const struct perm_rule *rules, unsigned n, uint16_t eport,
+		 const struct in6_addr *iaddr, uint16_t iport, const char *desc,
+		 const uint8_t *mac)
+{
+	int i = perm_match_mac(rules, n, eport, iaddr, iport, desc, mac);
+
+	/* miniupnpd's check_upnp_rule_against_permissions(): no rule
+	 * matching is an accept (an IPv6 client, which IPv4 rules never
+	 * match, included). */
+	return i < 0 || rules[i].allow;
 }
 
 bool
 perm_allowed(const struct perm_rule *rules, unsigned n, uint16_t eport,
 	     const struct in6_addr *iaddr, uint16_t iport, const char *desc)
 {
-	int i = perm_match(rules, n, eport, iaddr, iport, desc);
-
-	/* miniupnpd's check_upnp_rule_against_permissions(): no rule
-	 * matching is an accept. */
-	return i < 0 || rules[i].allow;
+	return perm_allowed_mac(rules, n, eport, iaddr, iport, desc, NULL);
 }
 
 uint32_t
@@ -427,12 +499,43 @@ perm_next_boundary(const struct perm_rule *rules, unsigned n, uint16_t eport)
 	return best;
 }
 
+/* A pinhole's client: see perm.h. */
+static enum perm_host
+lan_host6(const struct igdd_ctx *ctx, const struct in6_addr *a)
+{
+	const struct lan_iface *l;
+	unsigned i;
+
+	if (IN6_IS_ADDR_UNSPECIFIED(a) || IN6_IS_ADDR_LOOPBACK(a) || IN6_IS_ADDR_MULTICAST(a) ||
+	    IN6_IS_ADDR_LINKLOCAL(a) || IN6_IS_ADDR_SITELOCAL(a) || IN6_IS_ADDR_V4COMPAT(a))
+		return PERM_HOST_SPECIAL;
+	if ((l = ctx_lan_for_addr6(ctx, a, 0)) == NULL)
+		return PERM_HOST_OUTSIDE;
+	if (ctx_lan_own_addr6(ctx, a))
+		return PERM_HOST_GATEWAY;
+	/* RFC 4291 2.6.1: the prefix with host bits zero is the routers'. */
+	for (i = 0; i < l->n_addr6; i++) {
+		struct in6_addr net = IN6ADDR_ANY_INIT;
+		unsigned plen = l->addr6[i].plen;
+
+		if (IN6_IS_ADDR_LINKLOCAL(&l->addr6[i].addr) || plen >= 127 ||
+		    !addr_prefix_eq(a, &l->addr6[i].addr, plen))
+			continue;
+		memcpy(&net, a, plen / 8);
+		if (plen % 8)
+			net.s6_addr[plen / 8] = a->s6_addr[plen / 8] & (uint8_t)(0xff << (8 - plen % 8));
+		if (memcmp(&net, a, sizeof(net)) == 0)
+			return PERM_HOST_NET;
+	}
+	return PERM_HOST_OK;
+}
+
 bool
 perm_is_catchall(const struct perm_rule *r)
 {
 	/* Port 0 is never mapped: 1-65535 covers every request too (as
 	 * OpenWrt's "deny 1-65535 0.0.0.0/0 1-65535"). */
-	return r->mask.s_addr == 0 && !r->has_regex && r->eport_min <= 1 &&
+	return r->mask.s_addr == 0 && !r->v6 && !r->has_mac && !r->has_regex && r->eport_min <= 1 &&
 	       r->eport_max == 65535 && r->iport_min <= 1 && r->iport_max == 65535;
 }
 
@@ -464,7 +567,7 @@ perm_lan_host(const struct igdd_ctx *ctx, const struct in6_addr *a)
 	unsigned k;
 
 	if (!addr_is_v4(a))
-		return PERM_HOST_SPECIAL;
+		return lan_host6(ctx, a);
 	v4 = addr_to_v4(a);
 	h = ntohl(v4.s_addr);
 	/* 0/8 this network, 127/8 loopback, 224/4 multicast, 240/4 reserved
@@ -490,7 +593,7 @@ perm_host_str(enum perm_host h)
 {
 	switch (h) {
 	case PERM_HOST_OK: return "a LAN host";
-	case PERM_HOST_SPECIAL: return "not a unicast IPv4 host address";
+	case PERM_HOST_SPECIAL: return "not a routable unicast host address";
 	case PERM_HOST_OUTSIDE: return "outside the served LANs";
 	case PERM_HOST_NET: return "a LAN's network or broadcast address";
 	case PERM_HOST_GATEWAY: return "the gateway itself";

@@ -4,7 +4,13 @@
  *
  * Nothing is answered to the WAN side: each socket is bound to one LAN
  * address, and a datagram is served only if it arrived on that LAN's
- * interface (IP_PKTINFO) from an address of that LAN.  The protocol
+ * interface (IP_PKTINFO) from an address of that LAN.  PCP over IPv6: a
+ * second socket per LAN interface, bound to [::]:5351 on that interface
+ * (SO_BINDTODEVICE: the interface's addresses may come and go) or to
+ * ipv6_listening_ip; a datagram is served when it arrived on that
+ * interface (IPV6_PKTINFO) from one of its prefixes or link-local on it;
+ * ANNOUNCE goes to [ff02::1]:5350 there too.  NAT-PMP is IPv4 only
+ * (RFC 6886): version 0 over IPv6 is ignored.  The protocol
  * handlers are pure functions (natpmp.c, pcp.c); this file does the I/O.
  *
  * Group commit: the datagrams of one recvmmsg() are handled one after the
@@ -43,6 +49,7 @@ struct pmp_sock {
 	struct in_addr addr;
 	char name[IF_NAMESIZE];
 	bool open;
+	bool v6;			/* the PCP-over-IPv6 socket of the interface */
 };
 
 /* The buffers of one batch: datagrams, their control messages, and the
@@ -51,7 +58,7 @@ struct pmp_io {
 	uint8_t bufs[PMP_BATCH][PMP_MAX_DATAGRAM + 4];
 	union {
 		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+		char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];	/* > in_pktinfo */
 	} cbufs[PMP_BATCH];
 	struct pmp_req reqs[PMP_BATCH];
 };
@@ -60,6 +67,7 @@ struct pmp {
 	struct igdd_ctx *ctx;
 	struct pmp_io io;
 	struct pmp_sock socks[CFG_MAX_LISTEN];	/* by LAN slot (ctx->lan) */
+	struct pmp_sock socks6[CFG_MAX_LISTEN];	/* PCP over IPv6, by LAN slot */
 	struct loop_timer announce;
 	unsigned announce_left;		/* steps still to send */
 	unsigned announce_what;		/* enum pmp_announce_what */
@@ -115,6 +123,51 @@ pmp_handle_batch(struct igdd_ctx *ctx, struct pmp_req *reqs, size_t n)
 	return store_commit(ctx->store);
 }
 
+/* The source of a datagram, v4-mapped for IPv4, and its port; -1 when
+ * it is not of the socket's family. */
+static int
+pmp_source(const struct pmp_sock *ps, const struct msghdr *msg, struct in6_addr *from,
+	   uint16_t *port)
+{
+	const struct sockaddr_in *sin = msg->msg_name;
+	const struct sockaddr_in6 *sin6 = msg->msg_name;
+
+	if (ps->v6) {
+		if (msg->msg_namelen < sizeof(*sin6) || sin6->sin6_family != AF_INET6)
+			return -1;
+		*from = sin6->sin6_addr;
+		*port = ntohs(sin6->sin6_port);
+		return 0;
+	}
+	if (msg->msg_namelen < sizeof(*sin) || sin->sin_family != AF_INET)
+		return -1;
+	addr_from_v4(from, sin->sin_addr);
+	*port = ntohs(sin->sin_port);
+	return 0;
+}
+
+/* The interface a datagram came in on (IP_PKTINFO / IPV6_PKTINFO), 0 if
+ * unknown. */
+static unsigned
+pmp_ifindex(const struct msghdr *msg)
+{
+	struct cmsghdr *c;
+	unsigned ifindex = 0;
+
+	for (c = CMSG_FIRSTHDR(msg); c != NULL; c = CMSG_NXTHDR((struct msghdr *)msg, c)) {
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo pi;
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			ifindex = (unsigned)pi.ipi_ifindex;
+		} else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+			struct in6_pktinfo pi6;
+			memcpy(&pi6, CMSG_DATA(c), sizeof(pi6));
+			ifindex = pi6.ipi6_ifindex;
+		}
+	}
+	return ifindex;
+}
+
 /* One datagram of n bytes in buf, as recvmmsg() left it in msg: is it
  * from this LAN, on its interface?  Then it becomes *r, to be answered. */
 static bool
@@ -122,27 +175,27 @@ pmp_accept(struct pmp_sock *ps, const struct msghdr *msg, size_t n, const uint8_
 	   struct pmp_req *r)
 {
 	struct igdd_ctx *ctx = ps->pmp->ctx;
-	const struct sockaddr_in *src = msg->msg_name;
-	struct cmsghdr *c;
-	unsigned ifindex = 0;
+	unsigned ifindex = pmp_ifindex(msg);
 	const struct lan_iface *lan;
+	uint16_t port;
+	char a[INET6_ADDRSTRLEN];
 
-	for (c = CMSG_FIRSTHDR(msg); c != NULL; c = CMSG_NXTHDR((struct msghdr *)msg, c)) {
-		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
-			struct in_pktinfo pi;
-			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-			ifindex = (unsigned)pi.ipi_ifindex;
-		}
-	}
-	if (msg->msg_namelen < sizeof(*src) || src->sin_family != AF_INET)
+	if (pmp_source(ps, msg, &r->from, &port) < 0)
 		return false;
-	lan = ctx_lan_for_addr(ctx, src->sin_addr);
-	if (lan == NULL || ifindex != ps->ifindex || lan->ifindex != ps->ifindex ||
-	    src->sin_port == 0) {
+	lan = ps->v6 ? ctx_lan_for_addr6(ctx, &r->from, ifindex)
+		     : ctx_lan_for_addr(ctx, addr_to_v4(&r->from));
+	if (lan == NULL || ifindex != ps->ifindex || lan->ifindex != ps->ifindex || port == 0) {
 		counters_request(&ctx->counters, pmp_proto(buf, n));
 		counters_drop(&ctx->counters, pmp_proto(buf, n), CTR_DROP_WAN);
-		log_trace("NAT-PMP/PCP: dropped a datagram from %s:%u on %s: not from this LAN",
-			  ADDR4_STR(src->sin_addr), ntohs(src->sin_port), ps->name);
+		log_trace("NAT-PMP/PCP: dropped a datagram from %s%s%s:%u on %s: not from this LAN",
+			  ps->v6 ? "[" : "", addr_str(&r->from, a, sizeof(a)), ps->v6 ? "]" : "",
+			  port, ps->name);
+		return false;
+	}
+	if (ps->v6 && n > 0 && buf[0] == NATPMP_VERSION) {
+		/* NAT-PMP has no IPv6 (RFC 6886) */
+		counters_request(&ctx->counters, CTR_NATPMP);
+		counters_drop(&ctx->counters, CTR_NATPMP, CTR_DROP_IGNORED);
 		return false;
 	}
 	/* A datagram longer than PCP's maximum: PCP answers
@@ -152,7 +205,6 @@ pmp_accept(struct pmp_sock *ps, const struct msghdr *msg, size_t n, const uint8_
 	if (r->len > PMP_MAX_DATAGRAM + 1 || (msg->msg_flags & MSG_TRUNC))
 		r->len = PMP_MAX_DATAGRAM + 1;
 	r->req = buf;
-	addr_from_v4(&r->from, src->sin_addr);
 	return true;
 }
 
@@ -162,19 +214,21 @@ static bool
 pmp_outcome(struct pmp_sock *ps, const struct pmp_req *r, const struct sockaddr_in *src)
 {
 	const uint8_t *nonce;
+	char a[INET6_ADDRSTRLEN];
 
 	if (r->rc < 0 || (r->rc == 1 && r->resplen == 0)) {
 		log_trace("NAT-PMP/PCP: dropped a malformed datagram of %zu bytes from %s",
-			  r->len, ADDR4_STR(src->sin_addr));
+			  r->len, addr_str(&r->from, a, sizeof(a)));
 		return false;
 	}
 	if (r->rc == 0) {
 		log_trace("NAT-PMP/PCP: ignored a response datagram from %s",
-			  ADDR4_STR(src->sin_addr));
+			  addr_str(&r->from, a, sizeof(a)));
 		return false;
 	}
 	/* RFC 6887 §14.2: unsolicited responses about the mappings of this
-	 * MAP request's nonce go to this port. */
+	 * MAP request's nonce go to this port (sin_port and sin6_port are
+	 * at the same place). */
 	if ((nonce = pcp_map_nonce(r->req, r->len)) != NULL)
 		pcp_update_note(ps->pmp->ctx, &r->from, nonce, ntohs(src->sin_port));
 	return true;
@@ -191,8 +245,7 @@ pmp_send(struct pmp_sock *ps, struct mmsghdr *out, unsigned n)
 	while (i < n) {
 		sent = sendmmsg(ps->lfd.fd, out + i, n - i, 0);
 		if (sent <= 0) {
-			const struct sockaddr_in *dst = out[i].msg_hdr.msg_name;
-			log_warn("NAT-PMP/PCP sendto %s", ADDR4_STR(dst->sin_addr));
+			log_warn("NAT-PMP/PCP sendto on %s", ps->name);
 			i++;
 			continue;
 		}
@@ -213,7 +266,8 @@ pmp_readable(struct loop_fd *lfd, uint32_t events)
 	struct pmp_io *io = &ps->pmp->io;
 	uint8_t (*bufs)[PMP_MAX_DATAGRAM + 4] = io->bufs;
 	struct pmp_req *reqs = io->reqs;
-	struct sockaddr_in srcs[PMP_BATCH], *peer[PMP_BATCH];
+	struct sockaddr_in6 srcs[PMP_BATCH];	/* room for either family */
+	struct sockaddr_in *peer[PMP_BATCH];
 	struct iovec iovs[PMP_BATCH];
 	struct mmsghdr mm[PMP_BATCH];
 	unsigned n, k;
@@ -240,7 +294,7 @@ pmp_readable(struct loop_fd *lfd, uint32_t events)
 		}
 		for (i = 0, n = 0; i < got; i++)
 			if (pmp_accept(ps, &mm[i].msg_hdr, mm[i].msg_len, bufs[i], &reqs[n]))
-				peer[n++] = &srcs[i];
+				peer[n++] = (struct sockaddr_in *)&srcs[i];
 		pmp_handle_batch(ps->pmp->ctx, reqs, n);
 		/* The answers, in the order of their requests, reuse mm[]:
 		 * the requests are done with. */
@@ -251,7 +305,8 @@ pmp_readable(struct loop_fd *lfd, uint32_t events)
 			iovs[i].iov_base = reqs[k].resp;
 			iovs[i].iov_len = reqs[k].resplen;
 			mm[i].msg_hdr.msg_name = peer[k];
-			mm[i].msg_hdr.msg_namelen = sizeof(*peer[k]);
+			mm[i].msg_hdr.msg_namelen = ps->v6 ? sizeof(struct sockaddr_in6)
+							   : sizeof(struct sockaddr_in);
 			mm[i].msg_hdr.msg_iov = &iovs[i];
 			mm[i].msg_hdr.msg_iovlen = 1;
 			i++;
@@ -262,21 +317,33 @@ pmp_readable(struct loop_fd *lfd, uint32_t events)
 	}
 }
 
-/* One datagram to 224.0.0.1:5350 through each LAN socket. */
+/* One datagram to 224.0.0.1:5350 through each LAN socket, and with v6
+ * (PCP) to [ff02::1]:5350 through each IPv6 one (RFC 6887 §14.1.1). */
 static void
-announce_to_lans(struct pmp *p, const uint8_t *buf, size_t n, const char *what)
+announce_to_lans(struct pmp *p, const uint8_t *buf, size_t n, const char *what, bool v6)
 {
 	struct sockaddr_in dst;
+	struct sockaddr_in6 dst6;
 	unsigned k;
 
 	memset(&dst, 0, sizeof(dst));
 	dst.sin_family = AF_INET;
 	dst.sin_port = htons(PMP_CLIENT_PORT);
 	dst.sin_addr.s_addr = htonl(INADDR_ALLHOSTS_GROUP);	/* 224.0.0.1 */
-	for (k = 0; n > 0 && k < CFG_MAX_LISTEN; k++)
+	memset(&dst6, 0, sizeof(dst6));
+	dst6.sin6_family = AF_INET6;
+	dst6.sin6_port = htons(PMP_CLIENT_PORT);
+	inet_pton(AF_INET6, "ff02::1", &dst6.sin6_addr);
+	for (k = 0; n > 0 && k < CFG_MAX_LISTEN; k++) {
 		if (p->socks[k].open &&
 		    sendto(p->socks[k].lfd.fd, buf, n, 0, (struct sockaddr *)&dst, sizeof(dst)) < 0)
 			log_debug("%s announce on %s: %s", what, p->socks[k].name, strerror(errno));
+		dst6.sin6_scope_id = p->socks6[k].ifindex;
+		if (v6 && p->socks6[k].open &&
+		    sendto(p->socks6[k].lfd.fd, buf, n, 0, (struct sockaddr *)&dst6, sizeof(dst6)) < 0)
+			log_debug("%s announce over IPv6 on %s: %s", what, p->socks6[k].name,
+				  strerror(errno));
+	}
 }
 
 /* One step of the schedule; each datagram is built at send time, so the
@@ -288,9 +355,10 @@ announce_send(struct pmp *p)
 	uint8_t buf[PCP_HDR_LEN];
 
 	if ((p->announce_what & PMP_ANN_NATPMP) && ctx->ext_addr.s_addr != 0)
-		announce_to_lans(p, buf, natpmp_external_response(ctx, buf, sizeof(buf)), "NAT-PMP");
+		announce_to_lans(p, buf, natpmp_external_response(ctx, buf, sizeof(buf)), "NAT-PMP",
+				 false);
 	if (p->announce_what & PMP_ANN_PCP)
-		announce_to_lans(p, buf, pcp_announce(ctx, buf, sizeof(buf)), "PCP");
+		announce_to_lans(p, buf, pcp_announce(ctx, buf, sizeof(buf)), "PCP", true);
 	if (p->announce_what & PMP_ANN_PCP_MAP)
 		pcp_update_round(ctx);
 }
@@ -387,6 +455,17 @@ pmp_sendto(struct igdd_ctx *ctx, struct in_addr dst, uint16_t port, const uint8_
 	return 0;
 }
 
+/* Close fd after a failed set-up step: -1, errno kept. */
+static int
+close_fail(int fd)
+{
+	int e = errno;
+
+	close(fd);
+	errno = e;
+	return -1;
+}
+
 static int
 sock_open(struct pmp_sock *ps)
 {
@@ -410,13 +489,85 @@ sock_open(struct pmp_sock *ps)
 	    setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &mreq, sizeof(mreq)) < 0 ||
 	    setsockopt(fd, IPPROTO_IP, IP_MULTICAST_LOOP, &zero, sizeof(zero)) < 0 ||
 	    setsockopt(fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl, sizeof(ttl)) < 0 ||
-	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int e = errno;
-		close(fd);
-		errno = e;
-		return -1;
-	}
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return close_fail(fd);
 	return fd;
+}
+
+/* The IPv6 socket of a LAN interface: [::]:5351 bound to the device, or
+ * ipv6_listening_ip.  fd, or -1 with errno. */
+static int
+sock_open6(const struct igdd_ctx *ctx, const struct pmp_sock *ps)
+{
+	struct sockaddr_in6 sa;
+	int fd, one = 1, zero = 0, hops = 1, ifi = (int)ps->ifindex;
+
+	fd = socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sin6_family = AF_INET6;
+	sa.sin6_port = htons(PMP_SERVER_PORT);
+	if (ctx->cfg.has_ipv6_listening_ip) {
+		sa.sin6_addr = ctx->cfg.ipv6_listening_ip;
+		if (IN6_IS_ADDR_LINKLOCAL(&sa.sin6_addr))
+			sa.sin6_scope_id = ps->ifindex;
+	}
+	if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, &ifi, sizeof(ifi)) < 0 ||
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, &zero, sizeof(zero)) < 0 ||
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &hops, sizeof(hops)) < 0 ||
+	    (!ctx->cfg.has_ipv6_listening_ip &&
+	     setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ps->name, (socklen_t)strlen(ps->name)) < 0) ||
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return close_fail(fd);
+	return fd;
+}
+
+/* Does the interface serve IPv6 here: IPv6 on, and with
+ * ipv6_listening_ip, the address is the interface's? */
+static bool
+serves_v6(const struct igdd_ctx *ctx, const struct lan_iface *lan)
+{
+	unsigned i;
+
+	if (ctx->cfg.ipv6_disable)
+		return false;
+	if (!ctx->cfg.has_ipv6_listening_ip)
+		return true;
+	for (i = 0; i < lan->n_addr6; i++)
+		if (addr_eq(&lan->addr6[i].addr, &ctx->cfg.ipv6_listening_ip))
+			return true;
+	return false;
+}
+
+/* The PCP-over-IPv6 socket of a slot; a failure is logged, not fatal:
+ * IPv4 goes on. */
+static void
+setup6(struct igdd_ctx *ctx, struct pmp *p, unsigned slot)
+{
+	const struct lan_iface *lan = &ctx->lan[slot];
+	struct pmp_sock *ps = &p->socks6[slot];
+
+	if (ps->open || !serves_v6(ctx, lan))
+		return;
+	ps->pmp = p;
+	ps->v6 = true;
+	ps->ifindex = lan->ifindex;
+	str_copy(ps->name, sizeof(ps->name), lan->name);
+	ps->lfd.fd = sock_open6(ctx, ps);
+	if (ps->lfd.fd < 0) {
+		log_warn("PCP: cannot listen on IPv6 port %d (%s)", PMP_SERVER_PORT, ps->name);
+		return;
+	}
+	ps->lfd.cb = pmp_readable;
+	if (loop_fd_add(&ctx->loop, &ps->lfd, EPOLLIN) < 0) {
+		close(ps->lfd.fd);
+		return;
+	}
+	ps->open = true;
+	log_info("PCP listening on IPv6 port %d (%s)", PMP_SERVER_PORT, ps->name);
 }
 
 int
@@ -430,6 +581,7 @@ pmp_iface_setup(struct igdd_ctx *ctx, unsigned slot)
 		return 0;	/* not started: nothing to set up */
 	if (slot >= CFG_MAX_LISTEN || lan->gone)
 		return -1;
+	setup6(ctx, p, slot);
 	ps = &p->socks[slot];
 	if (ps->open)
 		return 0;
@@ -458,12 +610,20 @@ void
 pmp_iface_teardown(struct igdd_ctx *ctx, unsigned slot)
 {
 	struct pmp *p = ctx->pmp;
+	struct pmp_sock *both[2];
+	unsigned k;
 
-	if (p == NULL || slot >= CFG_MAX_LISTEN || !p->socks[slot].open)
+	if (p == NULL || slot >= CFG_MAX_LISTEN)
 		return;
-	loop_fd_del(&ctx->loop, &p->socks[slot].lfd);
-	close(p->socks[slot].lfd.fd);
-	p->socks[slot].open = false;
+	both[0] = &p->socks[slot];
+	both[1] = &p->socks6[slot];
+	for (k = 0; k < 2; k++) {
+		if (!both[k]->open)
+			continue;
+		loop_fd_del(&ctx->loop, &both[k]->lfd);
+		close(both[k]->lfd.fd);
+		both[k]->open = false;
+	}
 }
 
 int

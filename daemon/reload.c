@@ -204,7 +204,7 @@ apply(struct igdd_ctx *ctx, bool desc, bool policy, bool ext, const struct lan_i
 		policy = true;
 	if (policy && ctx->store != NULL) {
 		removed = store_recheck(ctx->store);
-		note(msg, msgsize, "%zu mapping(s) the new rules do not allow removed", removed);
+		note(msg, msgsize, "%zu mapping(s) and pinhole(s) the new rules do not allow removed", removed);
 	}
 }
 

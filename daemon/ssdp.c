@@ -128,6 +128,8 @@ ssdp_targets(const struct igdd_ctx *ctx, unsigned ver, struct ssdp_target *t)
 	for (k = 0; k < SVC_COUNT; k++) {
 		const struct desc_service *s = &desc_services[k];
 
+		if (!desc_service_present(ctx, s, ver))
+			continue;	/* not in the tree now */
 		str_printf(t[n].nt, sizeof(t[n].nt), "%s%s:%u", svc_prefix, s->type,
 			   desc_service_version(s, ver));
 		str_printf(t[n].usn, sizeof(t[n].usn), "uuid:%s::%s", uuids[s->device], t[n].nt);
@@ -209,9 +211,16 @@ ssdp_max_age(uint32_t interval)
 
 /* ------------------------------------------------------------ sockets */
 
+/* A peer of either family. */
+union ssdp_sa {
+	struct sockaddr sa;
+	struct sockaddr_in in;
+	struct sockaddr_in6 in6;
+};
+
 struct pending {
 	uint64_t due;
-	struct sockaddr_in to;
+	union ssdp_sa to;
 	unsigned lan;			/* index in ctx->lan */
 	unsigned max_answers;		/* what the limiter granted */
 	unsigned igd_version;		/* what this control point gets (1 or 2) */
@@ -221,6 +230,8 @@ struct pending {
 struct ssdp {
 	struct igdd_ctx *ctx;
 	struct loop_fd rx;
+	struct loop_fd rx6;		/* [::]:1900, the IPv6 groups joined per LAN */
+	bool on6[CFG_MAX_LISTEN];	/* the slot's IPv6 groups are joined */
 	int tx[CFG_MAX_LISTEN];		/* per LAN interface */
 	struct loop_timer notify_timer, answer_timer;
 	uint32_t interval;
@@ -242,36 +253,122 @@ ssdp_random(struct ssdp *s)
 	return s->rand_state = x;
 }
 
-static int
-location(const struct igdd_ctx *ctx, const struct lan_iface *lan, char *buf, size_t size)
+int
+ssdp_location_host6(const struct igdd_ctx *ctx, const struct lan_iface *lan,
+		    const struct in6_addr *to, bool linklocal, char *buf, size_t size)
 {
-	char a[INET_ADDRSTRLEN];
+	const struct in6_addr *best = NULL;
+	char a[INET6_ADDRSTRLEN];
+	unsigned i;
 
-	return str_printf(buf, size, "http://%s:%u/rootDesc.xml",
-			  addr4_str(lan->addr, a, sizeof(a)), http_port(ctx));
+	if (ctx->cfg.has_ipv6_listening_ip) {
+		best = &ctx->cfg.ipv6_listening_ip;
+	} else {
+		if (to != NULL)
+			linklocal = IN6_IS_ADDR_LINKLOCAL(to);
+		for (i = 0; i < lan->n_addr6; i++) {
+			const struct lan_addr6 *la = &lan->addr6[i];
+
+			if (IN6_IS_ADDR_LINKLOCAL(&la->addr) != linklocal)
+				continue;
+			if (best == NULL || (to != NULL && !linklocal &&
+					     addr_prefix_eq(to, &la->addr, la->plen)))
+				best = &la->addr;
+		}
+	}
+	if (best == NULL || inet_ntop(AF_INET6, best, a, sizeof(a)) == NULL)
+		return -1;
+	return str_printf(buf, size, "[%s]", a);
+}
+
+/* LOCATION for lan; to (the searcher, or NULL for a NOTIFY) and v6 pick
+ * the family, linklocal the scope of an IPv6 NOTIFY. */
+static int
+location(const struct igdd_ctx *ctx, const struct lan_iface *lan, const union ssdp_sa *to,
+	 bool v6, bool linklocal, char *buf, size_t size)
+{
+	char a[INET6_ADDRSTRLEN + 2];
+
+	if (v6) {
+		if (ssdp_location_host6(ctx, lan, to != NULL ? &to->in6.sin6_addr : NULL, linklocal,
+					a, sizeof(a)) < 0)
+			return -1;
+	} else if (inet_ntop(AF_INET, &lan->addr, a, sizeof(a)) == NULL) {
+		return -1;
+	}
+	return str_printf(buf, size, "http://%s:%u/rootDesc.xml", a, http_port(ctx));
+}
+
+/* The text of a peer's address, for log lines. */
+static const char *
+sa_str(const union ssdp_sa *sa, char *buf, size_t size)
+{
+	const void *a = sa->sa.sa_family == AF_INET6 ? (const void *)&sa->in6.sin6_addr
+						     : (const void *)&sa->in.sin_addr;
+
+	if (inet_ntop(sa->sa.sa_family, a, buf, (socklen_t)size) == NULL)
+		return "?";
+	return buf;
 }
 
 struct answer_ctx {
 	struct ssdp *s;
 	const struct lan_iface *lan;
-	const struct sockaddr_in *to;
+	const union ssdp_sa *to;
 	unsigned left;			/* answers the limiter still allows */
 };
+
+/* Send msg to `to` out of lan's interface (IP_PKTINFO / IPV6_PKTINFO on
+ * the receiving socket, so the answer comes from port 1900). */
+static int
+send_on(struct ssdp *s, const struct lan_iface *lan, const union ssdp_sa *to, const char *msg)
+{
+	bool v6 = to->sa.sa_family == AF_INET6;
+	union {
+		char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+		struct cmsghdr align;
+	} cm;
+	struct iovec iov;
+	struct msghdr mh;
+	struct cmsghdr *c;
+
+	memset(&cm, 0, sizeof(cm));
+	memset(&mh, 0, sizeof(mh));
+	iov.iov_base = (void *)(uintptr_t)msg;
+	iov.iov_len = strlen(msg);
+	mh.msg_name = (void *)(uintptr_t)to;
+	mh.msg_namelen = v6 ? sizeof(to->in6) : sizeof(to->in);
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cm.buf;
+	c = (struct cmsghdr *)(void *)cm.buf;
+	if (v6) {
+		struct in6_pktinfo *pi6 = (struct in6_pktinfo *)(void *)CMSG_DATA(c);
+
+		mh.msg_controllen = CMSG_SPACE(sizeof(*pi6));
+		c->cmsg_level = IPPROTO_IPV6;
+		c->cmsg_type = IPV6_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(*pi6));
+		pi6->ipi6_ifindex = lan->ifindex;	/* the kernel picks the source */
+	} else {
+		struct in_pktinfo *pi = (struct in_pktinfo *)(void *)CMSG_DATA(c);
+
+		mh.msg_controllen = CMSG_SPACE(sizeof(*pi));
+		c->cmsg_level = IPPROTO_IP;
+		c->cmsg_type = IP_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(*pi));
+		pi->ipi_ifindex = (int)lan->ifindex;
+		pi->ipi_spec_dst = lan->addr;
+	}
+	return sendmsg(v6 ? s->rx6.fd : s->rx.fd, &mh, MSG_DONTWAIT) < 0 ? -1 : 0;
+}
 
 static void
 send_answer(const char *st, const char *usn, void *arg)
 {
 	struct answer_ctx *ac = arg;
 	struct igdd_ctx *ctx = ac->s->ctx;
-	char loc[96], msg[1024], date[64];
-	struct in_pktinfo *pi;
-	union {
-		char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
-		struct cmsghdr align;
-	} cm;
-	struct iovec iov;
-	struct msghdr mh;
-	struct cmsghdr *c;
+	char loc[128], msg[1024], date[64], a[INET6_ADDRSTRLEN];
 	time_t now = time(NULL);
 	struct tm tm;
 
@@ -280,7 +377,8 @@ send_answer(const char *st, const char *usn, void *arg)
 	ac->left--;
 	if (gmtime_r(&now, &tm) == NULL || strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm) == 0)
 		date[0] = '\0';
-	if (location(ctx, ac->lan, loc, sizeof(loc)) < 0 ||
+	if (location(ctx, ac->lan, ac->to, ac->to->sa.sa_family == AF_INET6, false, loc,
+		     sizeof(loc)) < 0 ||
 	    str_printf(msg, sizeof(msg),
 		       "HTTP/1.1 200 OK\r\n"
 		       "CACHE-CONTROL: max-age=%u\r\n"
@@ -296,25 +394,8 @@ send_answer(const char *st, const char *usn, void *arg)
 		       ssdp_max_age(ac->s->interval), date, loc, http_server_string(ctx), st, usn,
 		       (unsigned)ctx->bootid, (unsigned)ctx->configid) < 0)
 		return;
-	memset(&cm, 0, sizeof(cm));
-	memset(&mh, 0, sizeof(mh));
-	iov.iov_base = msg;
-	iov.iov_len = strlen(msg);
-	mh.msg_name = (void *)ac->to;
-	mh.msg_namelen = sizeof(*ac->to);
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cm.buf;
-	mh.msg_controllen = sizeof(cm.buf);
-	c = CMSG_FIRSTHDR(&mh);
-	c->cmsg_level = IPPROTO_IP;
-	c->cmsg_type = IP_PKTINFO;
-	c->cmsg_len = CMSG_LEN(sizeof(struct in_pktinfo));
-	pi = (struct in_pktinfo *)(void *)CMSG_DATA(c);
-	pi->ipi_ifindex = (int)ac->lan->ifindex;
-	pi->ipi_spec_dst = ac->lan->addr;
-	if (sendmsg(ac->s->rx.fd, &mh, MSG_DONTWAIT) < 0)
-		log_trace("ssdp: answer to %s: %s", ADDR4_STR(ac->to->sin_addr), strerror(errno));
+	if (send_on(ac->s, ac->lan, ac->to, msg) < 0)
+		log_trace("ssdp: answer to %s: %s", sa_str(ac->to, a, sizeof(a)), strerror(errno));
 }
 
 static void
@@ -322,7 +403,7 @@ answer_now(struct ssdp *s, const struct pending *p)
 {
 	struct answer_ctx ac = { s, &s->ctx->lan[p->lan], &p->to, p->max_answers };
 
-	if (s->tx[p->lan] < 0)
+	if (p->to.sa.sa_family == AF_INET6 ? !s->on6[p->lan] : s->tx[p->lan] < 0)
 		return;		/* the interface was torn down meanwhile */
 	ssdp_match(s->ctx, p->igd_version, p->st, strlen(p->st), send_answer, &ac);
 }
@@ -362,6 +443,7 @@ answer_timer(struct loop_timer *t)
 	arm_answers(s);
 }
 
+
 static void
 count_answer(const char *st, const char *usn, void *arg)
 {
@@ -370,23 +452,39 @@ count_answer(const char *st, const char *usn, void *arg)
 	(void)arg;
 }
 
+/* Is from a source of this LAN, on its interface?  IPv6: the interface's
+ * prefix, or link-local on it. */
+static const struct lan_iface *
+source_lan(const struct igdd_ctx *ctx, const union ssdp_sa *from, unsigned ifindex)
+{
+	const struct lan_iface *lan = ctx_lan_by_ifindex(ctx, ifindex);
+
+	if (lan == NULL)
+		return NULL;
+	if (from->sa.sa_family == AF_INET6)
+		return ctx_lan_for_addr6(ctx, &from->in6.sin6_addr, ifindex) == lan ? lan : NULL;
+	return ctx_lan_for_addr(ctx, from->in.sin_addr) != NULL ? lan : NULL;
+}
+
 static void
-handle_datagram(struct ssdp *s, const char *buf, size_t len, const struct sockaddr_in *from,
-		unsigned ifindex, struct in_addr dst)
+handle_datagram(struct ssdp *s, const char *buf, size_t len, const union ssdp_sa *from,
+		unsigned ifindex, bool multicast)
 {
 	struct igdd_ctx *ctx = s->ctx;
-	const struct lan_iface *lan = ctx_lan_by_ifindex(ctx, ifindex);
+	const struct lan_iface *lan = source_lan(ctx, from, ifindex);
+	bool v6 = from->sa.sa_family == AF_INET6;
+	char a[INET6_ADDRSTRLEN];
 	struct ssdp_request req;
 	struct in6_addr src;
 	struct pending p;
 	size_t want;
-	bool multicast;
 
-	if (lan == NULL || ctx_lan_for_addr(ctx, from->sin_addr) == NULL) {
+	sa_str(from, a, sizeof(a));
+	if (lan == NULL) {
 		counters_request(&ctx->counters, CTR_SSDP);
 		counters_drop(&ctx->counters, CTR_SSDP, CTR_DROP_WAN);	/* never answer the WAN side */
-		log_trace("ssdp: dropped a datagram from %s:%u: not from a LAN",
-			  ADDR4_STR(from->sin_addr), ntohs(from->sin_port));
+		log_trace("ssdp: dropped a datagram from %s%s%s:%u: not from a LAN", v6 ? "[" : "",
+			  a, v6 ? "]" : "", ntohs(from->in.sin_port));
 		return;
 	}
 	if (len >= 6 && memcmp(buf, "NOTIFY", 6) == 0)
@@ -395,13 +493,13 @@ handle_datagram(struct ssdp *s, const char *buf, size_t len, const struct sockad
 	if (ssdp_parse(buf, len, &req) < 0) {
 		counters_drop(&ctx->counters, CTR_SSDP, CTR_DROP_MALFORMED);
 		log_trace("ssdp: dropped a malformed datagram of %zu bytes from %s",
-			  len, ADDR4_STR(from->sin_addr));
+			  len, a);
 		return;
 	}
 	if (req.st_len >= SSDP_ST_MAX) {
 		counters_drop(&ctx->counters, CTR_SSDP, CTR_DROP_MALFORMED);
-		log_trace("ssdp: dropped an M-SEARCH from %s: ST of %zu bytes",
-			  ADDR4_STR(from->sin_addr), req.st_len);
+		log_trace("ssdp: dropped an M-SEARCH from %s: ST of %zu bytes", a,
+			  req.st_len);
 		return;
 	}
 	memset(&p, 0, sizeof(p));
@@ -414,21 +512,22 @@ handle_datagram(struct ssdp *s, const char *buf, size_t len, const struct sockad
 	want = ssdp_match(ctx, p.igd_version, p.st, req.st_len, count_answer, NULL);
 	if (want == 0)
 		return;			/* not a search for us */
-	multicast = dst.s_addr == inet_addr(SSDP_GROUP);
 	if (multicast && s->n_pending >= SSDP_MAX_PENDING) {
 		counters_drop(&ctx->counters, CTR_SSDP, CTR_DROP_RATELIMIT);
 		log_trace("ssdp: dropped an M-SEARCH from %s: %d answers already queued",
-			  ADDR4_STR(from->sin_addr), SSDP_MAX_PENDING);
+			  a, SSDP_MAX_PENDING);
 		return;
 	}
 	/* The limit counts answers, not requests: ssdp:all costs 10.  Taken
 	 * only for a search that will be answered. */
-	addr_from_v4(&src, from->sin_addr);
+	if (v6)
+		src = from->in6.sin6_addr;
+	else
+		addr_from_v4(&src, from->in.sin_addr);
 	p.max_answers = rl_take(&s->rl, &src, (unsigned)want, time_mono_ms(), NULL);
 	if (p.max_answers == 0) {
 		counters_drop(&ctx->counters, CTR_SSDP, CTR_DROP_RATELIMIT);
-		log_trace("ssdp: dropped an M-SEARCH from %s: over ssdp_rate_limit",
-			  ADDR4_STR(from->sin_addr));
+		log_trace("ssdp: dropped an M-SEARCH from %s: over ssdp_rate_limit", a);
 		return;
 	}
 	/* answered in full (0) or, cut by the limiter, in part (1) */
@@ -450,27 +549,53 @@ handle_datagram(struct ssdp *s, const char *buf, size_t len, const struct sockad
 	arm_answers(s);
 }
 
-static void
-rx_event(struct loop_fd *lfd, uint32_t events)
+/* The interface a datagram came in on, and whether it was sent to a
+ * multicast group (IP_PKTINFO / IPV6_PKTINFO). */
+static unsigned
+rx_info(struct msghdr *mh, bool *multicast)
 {
-	struct ssdp *s = container_of(lfd, struct ssdp, rx);
+	struct cmsghdr *c;
+	unsigned ifindex = 0;
+
+	*multicast = false;
+	for (c = CMSG_FIRSTHDR(mh); c != NULL; c = CMSG_NXTHDR(mh, c)) {
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			ifindex = (unsigned)pi.ipi_ifindex;
+			*multicast = pi.ipi_addr.s_addr == inet_addr(SSDP_GROUP);
+		} else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+			struct in6_pktinfo pi6;
+
+			memcpy(&pi6, CMSG_DATA(c), sizeof(pi6));
+			ifindex = pi6.ipi6_ifindex;
+			*multicast = IN6_IS_ADDR_MULTICAST(&pi6.ipi6_addr);
+		}
+	}
+	return ifindex;
+}
+
+/* Read what the socket holds (64 datagrams at most per wake-up). */
+static void
+rx_drain(struct ssdp *s, struct loop_fd *lfd)
+{
 	int budget = 64;
 
-	(void)events;
 	while (budget-- > 0) {
-		char buf[2048];
+		char buf[2048], a[INET6_ADDRSTRLEN];
 		union {
-			char b[CMSG_SPACE(sizeof(struct in_pktinfo))];
+			char b[CMSG_SPACE(sizeof(struct in6_pktinfo))];
 			struct cmsghdr align;
 		} cm;
-		struct sockaddr_in from;
+		union ssdp_sa from;
 		struct iovec iov = { buf, sizeof(buf) };
 		struct msghdr mh = { 0 };
-		struct cmsghdr *c;
-		unsigned ifindex = 0;
-		struct in_addr dst = { 0 };
+		unsigned ifindex;
+		bool multicast;
 		ssize_t n;
 
+		memset(&from, 0, sizeof(from));
 		mh.msg_name = &from;
 		mh.msg_namelen = sizeof(from);
 		mh.msg_iov = &iov;
@@ -481,23 +606,94 @@ rx_event(struct loop_fd *lfd, uint32_t events)
 		n = recvmsg(lfd->fd, &mh, MSG_DONTWAIT | MSG_TRUNC);
 		if (n < 0)
 			break;
-		for (c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c))
-			if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
-				struct in_pktinfo pi;
-
-				memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-				ifindex = (unsigned)pi.ipi_ifindex;
-				dst = pi.ipi_addr;
-			}
-		if (from.sin_family != AF_INET || (mh.msg_flags & MSG_TRUNC) ||
-		    (size_t)n > sizeof(buf)) {
+		ifindex = rx_info(&mh, &multicast);
+		if ((from.sa.sa_family != AF_INET && from.sa.sa_family != AF_INET6) ||
+		    (mh.msg_flags & MSG_TRUNC) || (size_t)n > sizeof(buf)) {
 			counters_request(&s->ctx->counters, CTR_SSDP);
 			counters_drop(&s->ctx->counters, CTR_SSDP, CTR_DROP_MALFORMED);
 			log_trace("ssdp: dropped a datagram of %zd bytes (over %zu) from %s", n,
-				  sizeof(buf), ADDR4_STR(from.sin_addr));
+				  sizeof(buf), sa_str(&from, a, sizeof(a)));
 			continue;
 		}
-		handle_datagram(s, buf, (size_t)n, &from, ifindex, dst);
+		handle_datagram(s, buf, (size_t)n, &from, ifindex, multicast);
+	}
+}
+
+static void
+rx_event(struct loop_fd *lfd, uint32_t events)
+{
+	(void)events;
+	rx_drain(container_of(lfd, struct ssdp, rx), lfd);
+}
+
+static void
+rx6_event(struct loop_fd *lfd, uint32_t events)
+{
+	(void)events;
+	rx_drain(container_of(lfd, struct ssdp, rx6), lfd);
+}
+
+/* One NOTIFY: alive with its LOCATION, or byebye; HOST names the group. */
+static int
+notify_msg(const struct ssdp *s, bool alive, const char *host, const char *loc,
+	   const struct ssdp_target *t, char *msg, size_t size)
+{
+	const struct igdd_ctx *ctx = s->ctx;
+
+	if (alive)
+		return str_printf(msg, size,
+				  "NOTIFY * HTTP/1.1\r\n"
+				  "HOST: %s:1900\r\n"
+				  "CACHE-CONTROL: max-age=%u\r\n"
+				  "LOCATION: %s\r\n"
+				  "SERVER: %s\r\n"
+				  "NT: %s\r\n"
+				  "NTS: ssdp:alive\r\n"
+				  "USN: %s\r\n"
+				  "BOOTID.UPNP.ORG: %u\r\n"
+				  "CONFIGID.UPNP.ORG: %u\r\n"
+				  "\r\n",
+				  host, ssdp_max_age(s->interval), loc, http_server_string(ctx),
+				  t->nt, t->usn, (unsigned)ctx->bootid, (unsigned)ctx->configid);
+	return str_printf(msg, size,
+			  "NOTIFY * HTTP/1.1\r\n"
+			  "HOST: %s:1900\r\n"
+			  "NT: %s\r\n"
+			  "NTS: ssdp:byebye\r\n"
+			  "USN: %s\r\n"
+			  "BOOTID.UPNP.ORG: %u\r\n"
+			  "CONFIGID.UPNP.ORG: %u\r\n"
+			  "\r\n",
+			  host, t->nt, t->usn, (unsigned)ctx->bootid, (unsigned)ctx->configid);
+}
+
+/* IPv6 NOTIFYs of one slot: to [ff02::c] with the link-local LOCATION, to
+ * [ff05::c] with a ULA/global one (UDA 1.1 Annex A), when it has one. */
+static void
+announce6(struct ssdp *s, unsigned k, bool alive, const struct ssdp_target *t, size_t n)
+{
+	static const struct { const char *group, *host; bool ll; } scopes[] = {
+		{ SSDP_GROUP6_LL, "[FF02::C]", true },
+		{ SSDP_GROUP6_SL, "[FF05::C]", false },
+	};
+	const struct lan_iface *lan = &s->ctx->lan[k];
+	union ssdp_sa grp;
+	char loc[128], msg[1024];
+	size_t i, g;
+
+	for (g = 0; g < ARRAY_SIZE(scopes); g++) {
+		memset(&grp, 0, sizeof(grp));
+		grp.in6.sin6_family = AF_INET6;
+		grp.in6.sin6_port = htons(SSDP_PORT);
+		grp.in6.sin6_scope_id = lan->ifindex;
+		inet_pton(AF_INET6, scopes[g].group, &grp.in6.sin6_addr);
+		if (location(s->ctx, lan, NULL, true, scopes[g].ll, loc, sizeof(loc)) < 0)
+			continue;
+		for (i = 0; i < n; i++)
+			if (notify_msg(s, alive, scopes[g].host, loc, &t[i], msg, sizeof(msg)) == 0 &&
+			    send_on(s, lan, &grp, msg) < 0)
+				log_debug("ssdp: NOTIFY to %s on %s: %s", scopes[g].group, lan->name,
+					  strerror(errno));
 	}
 }
 
@@ -515,43 +711,15 @@ announce(struct ssdp *s, bool alive)
 	for (k = 0; k < CFG_MAX_LISTEN; k++) {
 		char loc[96], msg[1024];
 
-		if (s->tx[k] < 0 || location(ctx, &ctx->lan[k], loc, sizeof(loc)) < 0)
+		if (s->on6[k])
+			announce6(s, k, alive, t, n);
+		if (s->tx[k] < 0 || location(ctx, &ctx->lan[k], NULL, false, false, loc, sizeof(loc)) < 0)
 			continue;
-		for (i = 0; i < n; i++) {
-			int r;
-
-			if (alive)
-				r = str_printf(msg, sizeof(msg),
-					       "NOTIFY * HTTP/1.1\r\n"
-					       "HOST: " SSDP_GROUP ":1900\r\n"
-					       "CACHE-CONTROL: max-age=%u\r\n"
-					       "LOCATION: %s\r\n"
-					       "SERVER: %s\r\n"
-					       "NT: %s\r\n"
-					       "NTS: ssdp:alive\r\n"
-					       "USN: %s\r\n"
-					       "BOOTID.UPNP.ORG: %u\r\n"
-					       "CONFIGID.UPNP.ORG: %u\r\n"
-					       "\r\n",
-					       ssdp_max_age(s->interval), loc, http_server_string(ctx),
-					       t[i].nt, t[i].usn, (unsigned)ctx->bootid,
-					       (unsigned)ctx->configid);
-			else
-				r = str_printf(msg, sizeof(msg),
-					       "NOTIFY * HTTP/1.1\r\n"
-					       "HOST: " SSDP_GROUP ":1900\r\n"
-					       "NT: %s\r\n"
-					       "NTS: ssdp:byebye\r\n"
-					       "USN: %s\r\n"
-					       "BOOTID.UPNP.ORG: %u\r\n"
-					       "CONFIGID.UPNP.ORG: %u\r\n"
-					       "\r\n",
-					       t[i].nt, t[i].usn, (unsigned)ctx->bootid,
-					       (unsigned)ctx->configid);
-			if (r == 0 && sendto(s->tx[k], msg, strlen(msg), MSG_DONTWAIT,
-					     (struct sockaddr *)&grp, sizeof(grp)) < 0)
+		for (i = 0; i < n; i++)
+			if (notify_msg(s, alive, SSDP_GROUP, loc, &t[i], msg, sizeof(msg)) == 0 &&
+			    sendto(s->tx[k], msg, strlen(msg), MSG_DONTWAIT,
+				   (struct sockaddr *)&grp, sizeof(grp)) < 0)
 				log_debug("ssdp: NOTIFY on %s: %s", ctx->lan[k].name, strerror(errno));
-		}
 	}
 }
 
@@ -595,6 +763,36 @@ membership(struct ssdp *s, unsigned slot, int op)
 	return setsockopt(s->rx.fd, IPPROTO_IP, op, &mr, sizeof(mr));
 }
 
+/* The IPv6 groups (ff02::c, ff05::c) on this slot's interface, joined or
+ * left; 0, or -1 when one could not be joined. */
+static int
+membership6(struct ssdp *s, unsigned slot, int op)
+{
+	struct ipv6_mreq mr = { .ipv6mr_interface = s->ctx->lan[slot].ifindex };
+	int rc = 0;
+
+	inet_pton(AF_INET6, SSDP_GROUP6_LL, &mr.ipv6mr_multiaddr);
+	rc |= setsockopt(s->rx6.fd, IPPROTO_IPV6, op, &mr, sizeof(mr));
+	inet_pton(AF_INET6, SSDP_GROUP6_SL, &mr.ipv6mr_multiaddr);
+	rc |= setsockopt(s->rx6.fd, IPPROTO_IPV6, op, &mr, sizeof(mr));
+	return rc < 0 ? -1 : 0;
+}
+
+/* IPv6 on this slot: a failure is logged, IPv4 goes on. */
+static void
+setup6(struct ssdp *s, unsigned slot)
+{
+	if (s->rx6.fd < 0 || s->on6[slot])
+		return;
+	if (membership6(s, slot, IPV6_JOIN_GROUP) < 0) {
+		log_warn("ssdp: cannot join [%s] and [%s] on %s", SSDP_GROUP6_LL, SSDP_GROUP6_SL,
+			 s->ctx->lan[slot].name);
+		(void)membership6(s, slot, IPV6_LEAVE_GROUP);
+		return;
+	}
+	s->on6[slot] = true;
+}
+
 int
 ssdp_iface_setup(struct igdd_ctx *ctx, unsigned slot)
 {
@@ -605,6 +803,7 @@ ssdp_iface_setup(struct igdd_ctx *ctx, unsigned slot)
 		return 0;	/* not started: nothing to set up */
 	if (slot >= CFG_MAX_LISTEN || lan->gone)
 		return -1;
+	setup6(s, slot);
 	if (s->tx[slot] >= 0)
 		return 0;
 	if (membership(s, slot, IP_ADD_MEMBERSHIP) < 0) {
@@ -625,11 +824,41 @@ ssdp_iface_teardown(struct igdd_ctx *ctx, unsigned slot)
 {
 	struct ssdp *s = ctx->ssdp;
 
-	if (s == NULL || slot >= CFG_MAX_LISTEN || s->tx[slot] < 0)
+	if (s == NULL || slot >= CFG_MAX_LISTEN)
+		return;
+	if (s->on6[slot]) {
+		(void)membership6(s, slot, IPV6_LEAVE_GROUP);
+		s->on6[slot] = false;
+	}
+	if (s->tx[slot] < 0)
 		return;
 	(void)membership(s, slot, IP_DROP_MEMBERSHIP);
 	close(s->tx[slot]);
 	s->tx[slot] = -1;
+}
+
+/* [::]:1900 for the IPv6 groups; without it (no IPv6 in the kernel, say)
+ * SSDP goes on over IPv4 with a warning. */
+static void
+open_rx6(struct ssdp *s)
+{
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6, .sin6_port = htons(SSDP_PORT) };
+	int one = 1, zero = 0, hops = 2, fd;
+
+	fd = socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, &zero, sizeof(zero)) < 0 ||
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &hops, sizeof(hops)) < 0 ||
+	    bind(fd, (struct sockaddr *)&sin6, sizeof(sin6)) < 0) {
+		log_warn("ssdp: cannot open IPv6 UDP port %d; SSDP over IPv4 only", SSDP_PORT);
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	s->rx6.fd = fd;
+	s->rx6.cb = rx6_event;
 }
 
 int
@@ -646,6 +875,7 @@ ssdp_init(struct igdd_ctx *ctx)
 	s->ctx = ctx;
 	ctx->ssdp = s;
 	s->rx.fd = -1;
+	s->rx6.fd = -1;
 	for (k = 0; k < CFG_MAX_LISTEN; k++)
 		s->tx[k] = -1;
 	s->interval = ctx->cfg.notify_interval ? ctx->cfg.notify_interval : SSDP_DEFAULT_INTERVAL;
@@ -669,12 +899,15 @@ ssdp_init(struct igdd_ctx *ctx)
 	}
 	s->rx.fd = fd;
 	s->rx.cb = rx_event;
+	if (!ctx->cfg.ipv6_disable)
+		open_rx6(s);
 	for (k = 0; k < ctx->n_lan; k++)
 		if (!ctx->lan[k].gone && ssdp_iface_setup(ctx, k) < 0) {
 			ssdp_shutdown(ctx);
 			return -1;
 		}
-	if (loop_fd_add(&ctx->loop, &s->rx, EPOLLIN) < 0) {
+	if (loop_fd_add(&ctx->loop, &s->rx, EPOLLIN) < 0 ||
+	    (s->rx6.fd >= 0 && loop_fd_add(&ctx->loop, &s->rx6, EPOLLIN) < 0)) {
 		ssdp_shutdown(ctx);
 		return -1;
 	}
@@ -714,13 +947,17 @@ ssdp_shutdown(struct igdd_ctx *ctx)
 		announce(s, false);
 	loop_timer_cancel(&ctx->loop, &s->notify_timer);
 	loop_timer_cancel(&ctx->loop, &s->answer_timer);
+	for (k = 0; k < CFG_MAX_LISTEN; k++)
+		ssdp_iface_teardown(ctx, k);
 	if (s->rx.fd >= 0) {
 		loop_fd_del(&ctx->loop, &s->rx);
 		close(s->rx.fd);
 	}
-	for (k = 0; k < CFG_MAX_LISTEN; k++)
-		if (s->tx[k] >= 0)
-			close(s->tx[k]);
+	if (s->rx6.fd >= 0) {
+		if (s->rx6.registered)
+			loop_fd_del(&ctx->loop, &s->rx6);
+		close(s->rx6.fd);
+	}
 	free(s);
 	ctx->ssdp = NULL;
 }

@@ -1,20 +1,24 @@
 /* ssdp.h - SSDP discovery (UDA 1.1 1): announcements and M-SEARCH answers
- * on every LAN interface, IPv4 239.255.255.250:1900. */
+ * on every LAN interface, IPv4 239.255.255.250:1900 and IPv6 [ff02::c]
+ * and [ff05::c]:1900 (UDA 1.1 Annex A). */
 #ifndef IGDD_SSDP_H
 #define IGDD_SSDP_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <netinet/in.h>
 
 struct igdd_ctx;
 
 #define SSDP_PORT		1900
 #define SSDP_GROUP		"239.255.255.250"
+#define SSDP_GROUP6_LL		"ff02::c"	/* link-local scope */
+#define SSDP_GROUP6_SL		"ff05::c"	/* site-local scope */
 #define SSDP_DEFAULT_INTERVAL	900	/* s, when notify_interval is 0 */
 #define SSDP_RATE_LIMIT		10	/* answers per source per second (conf.c default) */
 #define SSDP_MAX_PENDING	256	/* delayed answers queued at once */
-#define SSDP_MAX_TARGETS	10	/* 3 + 2 * 2 devices + 3 services */
+#define SSDP_MAX_TARGETS	11	/* 3 + 2 * 2 devices + 4 services */
 #define SSDP_ST_MAX		256
 
 struct ssdp_request {
@@ -49,6 +53,19 @@ size_t ssdp_match(const struct igdd_ctx *ctx, unsigned igd_version, const char *
 		  size_t st_len, ssdp_answer_cb cb, void *arg);
 /* CACHE-CONTROL max-age for an announcement interval. */
 uint32_t ssdp_max_age(uint32_t interval);
+
+/* IPv6: the host part of a LOCATION ("[addr]") for lan, towards `to`
+ * (NULL: a NOTIFY to the group of scope `linklocal`).  UDA 1.1 Annex A:
+ * link-local scope (a link-local sender, ff02::c) gets the interface's
+ * link-local address, others a ULA or global one (on the sender's prefix
+ * first); ipv6_listening_ip wins when set.  The link-local address carries
+ * no zone: a zone names an interface of the host that uses it, and the
+ * client knows its own from the answer it got (miniupnpc takes the
+ * datagram's scope; the gateway's interface name would mislead it).
+ * 0, or -1 when the interface has no such address. */
+struct lan_iface;
+int ssdp_location_host6(const struct igdd_ctx *ctx, const struct lan_iface *lan,
+			const struct in6_addr *to, bool linklocal, char *buf, size_t size);
 
 /* Open sockets and register them with the loop. 0 ok, -1 fatal. */
 int ssdp_init(struct igdd_ctx *ctx);

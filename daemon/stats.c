@@ -87,10 +87,14 @@ stats_gather(struct igdd_ctx *ctx, struct stats_snapshot *st)
 	if (ctx->store == NULL)
 		return;
 	for (op = 0; op <= OWNER_PCP; op++)
-		for (k = 0; k < 2; k++)
+		for (k = 0; k < 2; k++) {
 			st->mappings[op][k] = store_count_source(ctx->store, (enum owner_proto)op,
 								 l4[k].proto);
+			st->pinholes[op][k] = store_pin_count_source(ctx->store,
+								     (enum owner_proto)op, l4[k].proto);
+		}
 	st->total = store_count(ctx->store);
+	st->pinholes_total = store_pin_count(ctx->store);
 	st->store = *store_get_stats(ctx->store);
 }
 
@@ -131,24 +135,33 @@ counters_json(const struct counters *c, struct json_out *o)
 	json_obj_end(o);
 }
 
-void
-stats_json(const struct stats_snapshot *st, struct json_out *o)
+/* Member name: {"total": N, SOURCE: {"tcp": N, "udp": N}, ...}. */
+static void
+by_source_json(struct json_out *o, const char *name, size_t total,
+	       const size_t (*n)[2])
 {
 	unsigned k, op;
 
-	json_kv_u64(o, "uptime", st->uptime);
-	counters_json(&st->counters, o);
-	json_key(o, "mappings");
+	json_key(o, name);
 	json_obj_begin(o);
-	json_kv_u64(o, "total", st->total);
+	json_kv_u64(o, "total", total);
 	for (op = 0; op <= OWNER_PCP; op++) {
 		json_key(o, source_names[op]);
 		json_obj_begin(o);
 		for (k = 0; k < 2; k++)
-			json_kv_u64(o, l4[k].name, st->mappings[op][k]);
+			json_kv_u64(o, l4[k].name, n[op][k]);
 		json_obj_end(o);
 	}
 	json_obj_end(o);
+}
+
+void
+stats_json(const struct stats_snapshot *st, struct json_out *o)
+{
+	json_kv_u64(o, "uptime", st->uptime);
+	counters_json(&st->counters, o);
+	by_source_json(o, "mappings", st->total, st->mappings);
+	by_source_json(o, "pinholes", st->pinholes_total, st->pinholes);
 	json_key(o, "changes");
 	json_obj_begin(o);
 	json_kv_u64(o, "added", st->store.added);
@@ -226,10 +239,16 @@ stats_prometheus(const struct stats_snapshot *st, struct json_out *o)
 		for (k = 0; k < 2; k++)
 			say(o, "igdd_mappings{source=\"%s\",protocol=\"%s\"} %zu\n", source_names[op],
 			    l4[k].name, st->mappings[op][k]);
+	family(o, "igdd_pinholes", "gauge", "IPv6 pinholes held, by source and protocol.");
+	for (op = 0; op <= OWNER_PCP; op++)
+		for (k = 0; k < 2; k++)
+			say(o, "igdd_pinholes{source=\"%s\",protocol=\"%s\"} %zu\n", source_names[op],
+			    l4[k].name, st->pinholes[op][k]);
 	prom_counters(&st->counters, o);
-	family(o, "igdd_mappings_added_total", "counter", "Mappings created.");
+	family(o, "igdd_mappings_added_total", "counter", "Mappings and pinholes created.");
 	say(o, "igdd_mappings_added_total %" PRIu64 "\n", st->store.added);
-	family(o, "igdd_mappings_removed_total", "counter", "Mappings removed, by reason.");
+	family(o, "igdd_mappings_removed_total", "counter",
+	       "Mappings and pinholes removed, by reason.");
 	say(o, "igdd_mappings_removed_total{reason=\"deleted\"} %" PRIu64 "\n", st->store.deleted);
 	say(o, "igdd_mappings_removed_total{reason=\"expired\"} %" PRIu64 "\n", st->store.expired);
 	say(o, "igdd_mappings_removed_total{reason=\"idle\"} %" PRIu64 "\n", st->store.idle_removed);

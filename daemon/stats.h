@@ -21,6 +21,8 @@ struct stats_snapshot {
 	struct counters counters;			/* counters.h: read through its API */
 	size_t mappings[OWNER_PCP + 1][2];		/* by source, TCP / UDP */
 	size_t total;					/* every mapping */
+	size_t pinholes[OWNER_PCP + 1][2];		/* IPv6 pinholes, the same */
+	size_t pinholes_total;
 	struct store_stats store;
 };
 
@@ -32,7 +34,7 @@ int stats_source_parse(const char *name, enum owner_proto *op);
 /* "upnp", "natpmp", "pcp", "ssdp", "http": label values. */
 const char *stats_proto_name(enum ctr_proto p);
 /* Members "uptime", "requests", "results", "dropped", "mappings",
- * "changes" of an open JSON object. */
+ * "pinholes", "changes" of an open JSON object. */
 void stats_json(const struct stats_snapshot *st, struct json_out *o);
 /* The exposition text appended to o (used as a plain buffer). */
 void stats_prometheus(const struct stats_snapshot *st, struct json_out *o);

@@ -26,6 +26,7 @@
 #include "fw.h"
 #include "lease.h"
 #include "log.h"
+#include "neigh.h"
 #include "ostree.h"
 #include "perm.h"
 #include "portinuse.h"
@@ -70,6 +71,18 @@ struct store {
 	uint64_t seed;
 
 	struct ost tree;
+	struct ost ptree;		/* IPv6 pinholes, keyed by UniqueID */
+	uint16_t next_uid;
+	/* the neighbour table (MAC of an address): mac= rules, secure mode's
+	 * "own addresses" of a pinhole client; one lookup per address and
+	 * request (mac_addr/mac_ok, reset at each decision) */
+	store_mac_cb mac_cb;
+	void *mac_arg;
+	struct in6_addr mac_addr;
+	uint8_t mac[6];
+	bool mac_valid, mac_ok;
+	uint64_t guard_read_ms;		/* store_pin_firewall()'s last look */
+	bool guarded;
 
 	struct st_node **ihash;
 	size_t ihash_size, ihash_count;
@@ -109,13 +122,24 @@ struct store {
 	uint8_t inuse_bits[2][PORTINUSE_BITMAP_BYTES];
 
 	struct store_stats stats;
-	size_t n_src[OWNER_PCP + 1][3];	/* mappings by owner protocol and TCP/UDP/other */
+	/* mappings [0] and pinholes [1] by owner protocol and TCP/UDP/other */
+	size_t n_src[2][OWNER_PCP + 1][3];
 };
 
 #define NODE(mp) container_of((mp), struct st_node, m)
 #define TNODE(tp) container_of((tp), struct st_node, tn)
 #define HOST(ap) container_of((ap), struct st_ent, key.addr)
 #define OWNER(op) container_of((op), struct st_ent, key)
+
+/* pinholes (the section at the end) */
+static int pin_cmp(const struct ost_node *a, const struct ost_node *b);
+static struct st_node *pin_node(const struct store *s, uint16_t uid);
+static bool default_mac(void *arg, const struct in6_addr *a, uint8_t mac[6], unsigned *ifindex);
+struct mapping;
+static enum store_result prepare_pin(const struct mapping *req, unsigned flags,
+				     struct mapping *cand, char *desc);
+static enum store_result decide_pin(struct store *s, struct mapping *cand, unsigned flags,
+				    struct st_node **ex);
 
 
 /* --- small helpers --------------------------------------------------- */
@@ -486,13 +510,20 @@ arm_expiry(struct store *s)
 
 /* --- linking a node into every index --------------------------------- */
 
-/* The count of n's source and protocol (store_count_source()). */
+/* The count of n's kind, source and protocol (store_count_source()). */
 static size_t *
 src_count(struct store *s, const struct mapping *m)
 {
 	unsigned op = (unsigned)m->owner->proto <= OWNER_PCP ? (unsigned)m->owner->proto : 0;
 
-	return &s->n_src[op][m->proto == IPPROTO_TCP ? 0 : m->proto == IPPROTO_UDP ? 1 : 2];
+	return &s->n_src[mapping_is_pinhole(m)][op]
+			[m->proto == IPPROTO_TCP ? 0 : m->proto == IPPROTO_UDP ? 1 : 2];
+}
+
+static struct ost *
+tree_of(struct store *s, const struct mapping *m)
+{
+	return mapping_is_pinhole(m) ? &s->ptree : &s->tree;
 }
 
 /* A node from node_new(), with heap and hash space reserved. */
@@ -500,7 +531,7 @@ static void
 link_node(struct store *s, struct st_node *n)
 {
 	(*src_count(s, &n->m))++;
-	ost_insert(&s->tree, &n->tn);
+	ost_insert(tree_of(s, &n->m), &n->tn);
 	ihash_add(s, n);
 	HOST(n->m.iaddr)->icount++;
 	owner_link(n);
@@ -511,7 +542,7 @@ static void
 unlink_node(struct store *s, struct st_node *n)
 {
 	(*src_count(s, &n->m))--;
-	ost_remove(&s->tree, &n->tn);
+	ost_remove(tree_of(s, &n->m), &n->tn);
 	ihash_del(s, n);
 	heap_remove(s, n);
 	owner_unlink(n);
@@ -537,12 +568,13 @@ collect_one(struct ost_node *tn, void *arg)
 }
 
 /* Every mapping (or every enabled one) in key order into *out (NULL when
- * there are none).  0, or -1 on ENOMEM. */
+ * there are none), then every pinhole in UniqueID order.  0, or -1 on
+ * ENOMEM. */
 static int
 collect_all(struct store *s, bool enabled_only, const struct mapping ***out, size_t *n)
 {
 	struct collect c = { NULL, 0, enabled_only };
-	size_t count = ost_count(&s->tree);
+	size_t count = ost_count(&s->tree) + ost_count(&s->ptree);
 
 	*out = NULL;
 	*n = 0;
@@ -552,6 +584,7 @@ collect_all(struct store *s, bool enabled_only, const struct mapping ***out, siz
 	if (c.ms == NULL)
 		return -1;
 	ost_foreach(&s->tree, collect_one, &c);
+	ost_foreach(&s->ptree, collect_one, &c);
 	*out = c.ms;
 	*n = c.n;
 	return 0;
@@ -612,7 +645,7 @@ journal_sync(struct store *s)
 {
 	if (lease_sync(s->lease) < 0)
 		s->stats.lease_errors++;
-	if (lease_should_compact(s->lease, ost_count(&s->tree)))
+	if (lease_should_compact(s->lease, ost_count(&s->tree) + ost_count(&s->ptree)))
 		journal_compact(s);
 }
 
@@ -626,7 +659,10 @@ journal(struct store *s, char op, const struct mapping *m)
 	if (!lease_broken(s->lease)) {
 		memset(&r, 0, sizeof(r));
 		r.op = op;
+		if (mapping_is_pinhole(m))
+			r.op = op == '-' ? 'p' : 'P';
 		if (op == '-') {
+			r.m.uid = m->uid;
 			r.m.proto = m->proto;
 			r.m.eport = m->eport;
 			r.m.rhost = m->rhost;
@@ -703,11 +739,19 @@ port_in_use(struct store *s, const struct mapping *m, uint16_t eport)
 	return s->inuse_cb != NULL && s->inuse_cb(s->inuse_arg, m->proto, eport);
 }
 
+static const uint8_t *mac_of(struct store *s, const struct in6_addr *a);
+
 static bool
-permitted(const struct store *s, const struct mapping *m, uint16_t eport)
+permitted(struct store *s, const struct mapping *m, uint16_t eport)
 {
-	return is_static(m) ||
-	       perm_allowed(s->cfg->perms, s->cfg->n_perms, eport, m->iaddr, m->iport, m->desc);
+	const uint8_t *mac = NULL;
+
+	if (is_static(m))
+		return true;
+	if (perm_uses_mac(s->cfg->perms, s->cfg->n_perms))
+		mac = mac_of(s, m->iaddr);
+	return perm_allowed_mac(s->cfg->perms, s->cfg->n_perms, eport, m->iaddr, m->iport,
+				m->desc, mac);
 }
 
 static struct st_node *
@@ -856,6 +900,8 @@ default_is_local(void *arg, const struct in6_addr *a)
 	struct in_addr v4 = addr_to_v4(a);
 	size_t k;
 
+	if (!addr_is_v4(a))
+		return ctx_lan_own_addr6(s->ctx, a);	/* perm_lan_host() too */
 	if (s->local == NULL || time_mono_ms() - s->local_read_ms >= STORE_LOCAL_TTL_MS)
 		local_read(s);
 	for (k = 0; k < s->n_local; k++)
@@ -882,27 +928,67 @@ client_verdict(struct store *s, const struct mapping *m, bool fresh)
 	return ST_E_NOT_LAN;
 }
 
+/* The served LAN of an address: an IPv4 one by its network, an IPv6 one
+ * by the global or ULA prefix of a LAN interface; a link-local one (no
+ * prefix says where it is) by the interface the neighbour table has it
+ * on, or, with one LAN interface serving IPv6, that one (a link-local
+ * requester is on a served link).  NULL: on no served LAN, or not known
+ * where. */
+static const struct lan_iface *
+lan_of(struct store *s, const struct in6_addr *a)
+{
+	const struct lan_iface *only = NULL;
+	uint8_t mac[6];
+	unsigned ifindex, k;
+
+	if (addr_is_v4(a))
+		return ctx_lan_for_addr(s->ctx, addr_to_v4(a));
+	if (!IN6_IS_ADDR_LINKLOCAL(a))
+		return ctx_lan_for_addr6(s->ctx, a, 0);
+	if (s->mac_cb != NULL && s->mac_cb(s->mac_arg, a, mac, &ifindex))
+		return ctx_lan_by_ifindex(s->ctx, ifindex);
+	for (k = 0; k < s->ctx->n_lan; k++) {
+		if (s->ctx->lan[k].gone || s->ctx->lan[k].n_addr6 == 0)
+			continue;
+		if (only != NULL)
+			return NULL;
+		only = &s->ctx->lan[k];
+	}
+	return only;
+}
+
 /* Two LANs stay apart: a requester creates, refreshes or deletes a
- * mapping only to an internal client on its own LAN interface, unless a
- * permission rule explicitly allows that client (the first rule that
- * matches is an allow: with no rules at all, the default "allow" is not
- * enough).  The administrator's static mappings are exempt; so is a
+ * mapping or pinhole only to an internal client on its own LAN interface,
+ * unless a permission rule explicitly allows that client (the first rule
+ * that matches is an allow: with no rules at all, the default "allow" is
+ * not enough; port: the mapping's external port, a pinhole's port).  The
+ * requester's LAN is that of its address, whatever the family (an IPv4
+ * requester may open a pinhole to an IPv6 host of its LAN, an IPv6 one
+ * map for an IPv4 host); a link-local requester's is where the neighbour
+ * table has it, and one lan_of() cannot place is taken for another
+ * LAN's.  The administrator's static mappings are exempt; so is a
  * requester on no served LAN (a lease record whose LAN went: its client
  * was checked by client_verdict()). */
 static bool
-lans_apart(const struct store *s, const struct mapping *m, uint16_t eport,
+lans_apart(struct store *s, const struct mapping *m, uint16_t port,
 	   const struct in6_addr *requester)
 {
 	const struct lan_iface *li, *lr;
+	const uint8_t *mac = NULL;
 	int k;
 
-	if (is_static(m) || !addr_is_v4(requester) || !addr_is_v4(m->iaddr))
+	if (is_static(m) || (li = lan_of(s, m->iaddr)) == NULL)
 		return false;
-	li = ctx_lan_for_addr(s->ctx, addr_to_v4(m->iaddr));
-	lr = ctx_lan_for_addr(s->ctx, addr_to_v4(requester));
-	if (li == NULL || lr == NULL || li->ifindex == lr->ifindex)
+	lr = lan_of(s, requester);
+	if (lr == NULL && (s->replaying || addr_is_v4(requester) ||
+			   !IN6_IS_ADDR_LINKLOCAL(requester)))
 		return false;
-	k = perm_match(s->cfg->perms, s->cfg->n_perms, eport, m->iaddr, m->iport, m->desc);
+	if (lr != NULL && li->ifindex == lr->ifindex)
+		return false;
+	if (perm_uses_mac(s->cfg->perms, s->cfg->n_perms))
+		mac = mac_of(s, m->iaddr);
+	k = perm_match_mac(s->cfg->perms, s->cfg->n_perms, port, m->iaddr, m->iport, m->desc,
+			   mac);
 	return k < 0 || !s->cfg->perms[k].allow;
 }
 
@@ -914,7 +1000,8 @@ quota(const struct store *s, const struct mapping *cand)
 
 	if (is_static(cand))
 		return ST_OK;
-	if (cfg->max_mappings != 0 && ost_count(&s->tree) >= cfg->max_mappings)
+	if (cfg->max_mappings != 0 &&
+	    ost_count(&s->tree) + ost_count(&s->ptree) >= cfg->max_mappings)
 		return ST_E_QUOTA_TOTAL;
 	if (cfg->max_mappings_per_client != 0) {
 		c = host_find(s, cand->iaddr);
@@ -999,6 +1086,9 @@ decide(struct store *s, struct mapping *cand, unsigned flags, struct st_node **e
 	*ex = NULL;
 	if (!s->replaying)
 		s->inuse_valid[0] = s->inuse_valid[1] = false;
+	s->mac_valid = false;
+	if (mapping_is_pinhole(cand))
+		return ST_E_NOT_LAN;	/* no NAT66: IPv6 goes through store_pin_add() */
 	old = cand->eport != 0 ? find_node(s, cand->proto, cand->eport, cand->rhost) : NULL;
 	r = client_verdict(s, cand, old == NULL || !addr_eq(old->m.iaddr, cand->iaddr));
 	if (r != ST_OK)
@@ -1113,8 +1203,9 @@ node_free(struct store *s, struct st_node *n)
 enum peer_kind { PEER_ANY, PEER_SAME_RHOST, PEER_BEFORE };
 
 /* Another enabled mapping than n with m's internal side (protocol,
- * address, port): any one, one with m's remote host too (it needs the
- * same forward element), or one before n in key order.  Walks one probe
+ * address, port): any one, one with m's remote host (and a pinhole's
+ * remote port) too (it needs the same forward element; a pinhole's one
+ * element), or one before n in key order.  Walks one probe
  * run of the internal-side index, which holds every mapping to that
  * internal address and port. */
 static const struct st_node *
@@ -1129,7 +1220,7 @@ internal_peer(const struct store *s, const struct st_node *n, const struct mappi
 		if (o == n || !o->m.enabled || o->m.proto != m->proto || o->m.iport != m->iport ||
 		    o->m.iaddr != m->iaddr)
 			continue;
-		if ((k == PEER_SAME_RHOST && o->m.rhost != m->rhost) ||
+		if ((k == PEER_SAME_RHOST && (o->m.rhost != m->rhost || o->m.rport != m->rport)) ||
 		    (k == PEER_BEFORE && tree_cmp(&o->tn, &n->tn) > 0))
 			continue;
 		return o;
@@ -1444,6 +1535,9 @@ store_new(struct igdd_ctx *ctx, const struct fw_ops *ops, struct fw *fw)
 	if (getrandom(&s->seed, sizeof(s->seed), GRND_NONBLOCK) != (ssize_t)sizeof(s->seed))
 		s->seed = (uint64_t)time_mono_ms() ^ (uint64_t)(uintptr_t)s ^ (uint64_t)getpid();
 	ost_init(&s->tree, tree_cmp);
+	ost_init(&s->ptree, pin_cmp);
+	s->mac_cb = default_mac;
+	s->mac_arg = s;
 	s->ihash_size = s->ehash_size = 64;
 	s->ihash = calloc(s->ihash_size, sizeof(*s->ihash));
 	s->ehash = calloc(s->ehash_size, sizeof(*s->ehash));
@@ -1482,6 +1576,7 @@ static void
 drop_all(struct store *s)
 {
 	ost_clear(&s->tree, free_node, s);
+	ost_clear(&s->ptree, free_node, s);
 	if (s->ihash != NULL)
 		memset(s->ihash, 0, s->ihash_size * sizeof(*s->ihash));
 	s->ihash_count = 0;
@@ -1537,7 +1632,9 @@ static void
 restore_record(void *arg, const struct lease_record *r)
 {
 	struct store *s = arg;
-	struct st_node *old = find_node(s, r->m.proto, r->m.eport, r->m.rhost), *n, *ex;
+	bool pin = r->op == 'P' || r->op == 'p';
+	struct st_node *old = pin ? pin_node(s, r->m.uid)
+				  : find_node(s, r->m.proto, r->m.eport, r->m.rhost), *n, *ex;
 	unsigned flags = 0;
 	struct mapping cand;
 	char desc[MAPPING_DESC_MAX];
@@ -1548,26 +1645,33 @@ restore_record(void *arg, const struct lease_record *r)
 		unlink_node(s, old);
 		node_free(s, old);
 	}
-	if (r->op != '+' || (life = restore_lifetime(s, r, now)) < 0)
+	s->mac_valid = false;
+	if ((r->op != '+' && r->op != 'P') || (life = restore_lifetime(s, r, now)) < 0)
 		return;
 	/* PCP THIRD_PARTY maps for another host where that is allowed. */
 	if (r->owner.proto == OWNER_PCP && s->cfg->pcp_allow_thirdparty)
 		flags |= STORE_F_THIRD_PARTY;
-	res = prepare(&r->m, flags, &cand, desc);
+	res = pin ? prepare_pin(&r->m, flags, &cand, desc) : prepare(&r->m, flags, &cand, desc);
 	if (res == ST_OK)
-		res = decide(s, &cand, flags, &ex);
+		res = pin ? decide_pin(s, &cand, flags, &ex) : decide(s, &cand, flags, &ex);
+	if (res == ST_OK && pin && ex != NULL)
+		res = ST_E_CONFLICT;	/* the same pinhole twice in the journal */
 	if (res != ST_OK) {
 		log_dropped(&r->m, store_strerror(res));
 		return;
 	}
 	cand.created = r->m.created;
 	cand.expires = life != 0 ? time_mono_ms() + (uint64_t)life * 1000u : 0;
+	if (pin)
+		cand.uid = r->m.uid;	/* its UniqueID, not the one decide_pin() chose */
 	n = node_new(s, &cand);
 	if (n == NULL) {
 		s->stats.lease_errors++;
 		return;
 	}
 	link_node(s, n);
+	if (pin && r->m.uid >= s->next_uid)
+		s->next_uid = (uint16_t)(r->m.uid + 1);	/* new UniqueIDs after it */
 }
 
 int
@@ -1595,9 +1699,11 @@ store_restore(struct store *s)
 	if (s->lease != NULL)
 		journal_compact(s);
 	arm_expiry(s);
-	n = ost_count(&s->tree);
+	n = ost_count(&s->tree) + ost_count(&s->ptree);
 	if (n > 0)
 		log_info("restored %zu mappings from %s", n, s->cfg->lease_file);
+	if (ost_count(&s->ptree) > 0)
+		log_info("(%zu of them IPv6 pinholes)", ost_count(&s->ptree));
 	return (int)n;
 }
 
@@ -1634,27 +1740,39 @@ store_check(struct store *s, const struct mapping *req, unsigned flags)
 	return r != ST_OK ? r : decide(s, &cand, flags, &ex);
 }
 
-enum store_result
-store_add(struct store *s, const struct mapping *req, uint32_t lifetime, unsigned flags,
-	  struct mapping **out)
+/* store_add() and store_pin_add(): decide, then refresh or insert. */
+static enum store_result
+add_or_refresh(struct store *s, const struct mapping *req, uint32_t lifetime, unsigned flags,
+	       struct mapping **out, bool pin)
 {
 	struct mapping cand;
 	struct st_node *ex;
 	char desc[MAPPING_DESC_MAX];
-	enum store_result r = prepare(req, flags, &cand, desc);
+	enum store_result r = pin ? prepare_pin(req, flags, &cand, desc)
+				  : prepare(req, flags, &cand, desc);
 	bool prepared = r == ST_OK;
 
 	if (prepared)
-		r = decide(s, &cand, flags, &ex);
+		r = pin ? decide_pin(s, &cand, flags, &ex) : decide(s, &cand, flags, &ex);
 	if (r != ST_OK) {
 		notify(s, STORE_EV_REFUSED, prepared ? &cand : req,
 		       req->owner != NULL ? &req->owner->addr : NULL, lifetime, r);
 		return r;
 	}
 	cand.expires = lifetime != 0 ? time_mono_ms() + (uint64_t)lifetime * 1000u : 0;
-	if (ex != NULL)
+	if (ex != NULL) {
+		if (pin)
+			cand.uid = ex->m.uid;
 		return refresh(s, ex, &cand, out);
+	}
 	return insert_new(s, &cand, out);
+}
+
+enum store_result
+store_add(struct store *s, const struct mapping *req, uint32_t lifetime, unsigned flags,
+	  struct mapping **out)
+{
+	return add_or_refresh(s, req, lifetime, flags, out, false);
 }
 
 enum store_result
@@ -1695,6 +1813,8 @@ store_del_as(struct store *s, struct mapping *m, const struct mapping_owner *who
 
 	if (who == NULL)
 		return delete_node(s, NODE(m), DEL_ASKED, NULL);
+	if (mapping_is_pinhole(m))
+		return store_pin_del(s, m, who);
 	if (who->proto != OWNER_NATPMP && who->proto != OWNER_PCP)
 		return store_del(s, m->proto, m->eport, m->rhost, &who->addr);
 	if ((r = delete_verdict(m, who)) != ST_OK) {
@@ -1986,7 +2106,7 @@ store_idle_pass(struct store *s)
 
 	if (!has_fw(s) || s->ops->counters == NULL)
 		return 0;
-	if (ost_count(&s->tree) <= s->cfg->clean_ruleset_threshold)
+	if (ost_count(&s->tree) + ost_count(&s->ptree) <= s->cfg->clean_ruleset_threshold)
 		return 0;
 	/* A snapshot: deleting while walking the tree is not safe.  Once
 	 * per interval, never per request; one counters dump for all. */
@@ -2048,16 +2168,28 @@ store_counters(struct store *s, const struct mapping *const *ms, size_t n,
 	return 0;
 }
 
-size_t
-store_count_source(const struct store *s, enum owner_proto op, uint8_t proto)
+static size_t
+count_source(const struct store *s, bool pin, enum owner_proto op, uint8_t proto)
 {
 	unsigned k = proto == IPPROTO_TCP ? 0 : proto == IPPROTO_UDP ? 1 : 2;
+	const size_t *c;
 
 	if ((unsigned)op > OWNER_PCP)
 		return 0;
-	if (proto == 0)
-		return s->n_src[op][0] + s->n_src[op][1] + s->n_src[op][2];
-	return s->n_src[op][k];
+	c = s->n_src[pin][op];
+	return proto == 0 ? c[0] + c[1] + c[2] : c[k];
+}
+
+size_t
+store_count_source(const struct store *s, enum owner_proto op, uint8_t proto)
+{
+	return count_source(s, false, op, proto);
+}
+
+size_t
+store_pin_count_source(const struct store *s, enum owner_proto op, uint8_t proto)
+{
+	return count_source(s, true, op, proto);
 }
 
 size_t
@@ -2073,11 +2205,13 @@ store_recheck(struct store *s)
 	store_hold(s);
 	for (i = 0; i < n; i++) {
 		struct st_node *nd = NODE((struct mapping *)(uintptr_t)ms[i]);
+		bool pin = mapping_is_pinhole(&nd->m);
 		enum store_del_why why;
 
+		s->mac_valid = false;		/* mac= rules: the table as it is now */
 		if (client_verdict(s, &nd->m, false) != ST_OK)
 			why = DEL_NOT_LAN;
-		else if (!permitted(s, &nd->m, nd->m.eport))
+		else if (!permitted(s, &nd->m, pin ? nd->m.iport : nd->m.eport))
 			why = DEL_RULES;
 		else
 			continue;
@@ -2097,4 +2231,303 @@ store_reconfigure(struct store *s)
 	if (s->cfg->clean_ruleset_interval > 0)
 		loop_timer_set(&s->ctx->loop, &s->idle_timer,
 			       (uint64_t)s->cfg->clean_ruleset_interval * 1000u);
+}
+
+/* --- IPv6 pinholes ----------------------------------------------------
+ * Nodes like the mappings' (same indexes, heap, owners, journal, change
+ * listeners), in a tree of their own keyed by UniqueID. */
+
+static int
+pin_cmp(const struct ost_node *a, const struct ost_node *b)
+{
+	uint16_t x = TNODE(a)->m.uid, y = TNODE(b)->m.uid;
+
+	return x < y ? -1 : x > y;
+}
+
+static int
+pin_keycmp(const void *key, const struct ost_node *n)
+{
+	uint16_t k = *(const uint16_t *)key, u = TNODE(n)->m.uid;
+
+	return k < u ? -1 : k > u;
+}
+
+static struct st_node *
+pin_node(const struct store *s, uint16_t uid)
+{
+	struct ost_node *tn = ost_find(&s->ptree, &uid, pin_keycmp);
+
+	return tn != NULL ? TNODE(tn) : NULL;
+}
+
+static bool
+default_mac(void *arg, const struct in6_addr *a, uint8_t mac[6], unsigned *ifindex)
+{
+	(void)arg;
+	return neigh_lookup(a, mac, ifindex) == 0;
+}
+
+/* The MAC of a, looked up at most once per decision. */
+static const uint8_t *
+mac_of(struct store *s, const struct in6_addr *a)
+{
+	unsigned ifindex;
+
+	if (s->mac_cb == NULL)
+		return NULL;
+	if (!s->mac_valid || !addr_eq(&s->mac_addr, a)) {
+		s->mac_addr = *a;
+		s->mac_ok = s->mac_cb(s->mac_arg, a, s->mac, &ifindex);
+		s->mac_valid = true;
+	}
+	return s->mac_ok ? s->mac : NULL;
+}
+
+/* Is who the host of address a: the same address, or one with the same
+ * MAC (a host's IPv4, link-local, global and temporary addresses)? */
+static bool
+same_device(struct store *s, const struct in6_addr *who, const struct in6_addr *a)
+{
+	uint8_t mw[6];
+	const uint8_t *ma;
+	unsigned ifindex;
+
+	if (addr_eq(who, a))
+		return true;
+	if (s->mac_cb == NULL || !s->mac_cb(s->mac_arg, who, mw, &ifindex))
+		return false;
+	ma = mac_of(s, a);
+	return ma != NULL && memcmp(ma, mw, sizeof(mw)) == 0;
+}
+
+/* prepare() for a pinhole: an IPv6 client, an IPv6 remote host (or any). */
+static enum store_result
+prepare_pin(const struct mapping *req, unsigned flags, struct mapping *cand, char *desc)
+{
+	enum store_result r;
+
+	if (req->iaddr == NULL || !mapping_is_pinhole(req) ||
+	    (req->rhost != NULL && !addr_is_any(req->rhost) && addr_is_v4(req->rhost)))
+		return ST_E_INVAL;
+	/* no external port to check: the "any port" form of prepare() */
+	r = prepare(req, flags | STORE_F_ANY_PORT, cand, desc);
+	cand->uid = 0;
+	cand->rport = req->rport;
+	return r;
+}
+
+/* The pinhole (proto, rhost, rport, iaddr, iport) of cand held as how
+ * says by owner: the probe run of the internal-side index. */
+static struct st_node *
+pin_same(const struct store *s, const struct mapping *cand, enum owner_match how)
+{
+	size_t mask = s->ihash_size - 1;
+	size_t i = ihash_of(s, cand->proto, cand->iaddr, cand->iport) & mask;
+	const struct mapping_owner *owner = cand->owner;
+	struct st_node *n;
+
+	for (; (n = s->ihash[i]) != NULL; i = (i + 1) & mask) {
+		const struct mapping *m = &n->m;
+
+		if (!mapping_is_pinhole(m) || m->proto != cand->proto || m->iport != cand->iport ||
+		    m->rport != cand->rport || !addr_eq(m->iaddr, cand->iaddr) ||
+		    !addr_eq(m->rhost, cand->rhost))
+			continue;
+		if (how == OWNED_BY ? same_identity(m->owner, owner)
+				    : m->owner->proto == owner->proto && !same_identity(m->owner, owner))
+			return n;
+	}
+	return NULL;
+}
+
+/* The next free UniqueID into cand->uid. */
+static enum store_result
+pin_uid(struct store *s, struct mapping *cand)
+{
+	unsigned tries;
+
+	for (tries = 0; tries <= 65535; tries++) {
+		uint16_t u = s->next_uid++;
+
+		if (u != 0 && pin_node(s, u) == NULL) {
+			cand->uid = u;
+			return ST_OK;
+		}
+	}
+	return ST_E_QUOTA_TOTAL;
+}
+
+static enum store_result
+decide_pin(struct store *s, struct mapping *cand, unsigned flags, struct st_node **ex)
+{
+	struct st_node *old;
+	enum store_result r;
+
+	*ex = NULL;
+	s->mac_valid = false;
+	old = pin_same(s, cand, OWNED_BY);
+	if ((r = client_verdict(s, cand, old == NULL)) != ST_OK)
+		return r;
+	if (s->cfg->secure_mode && !is_static(cand) && !(flags & STORE_F_THIRD_PARTY) &&
+	    !same_device(s, &cand->owner->addr, cand->iaddr))
+		return ST_E_SECURE;
+	if (old == NULL && (flags & STORE_F_CHECK_NONCE) && pin_same(s, cand, OWNED_BY_OTHER) != NULL)
+		return ST_E_NONCE;
+	if (lans_apart(s, cand, cand->iport, &cand->owner->addr)) {
+		log_debug("pinhole client on another LAN than its requester, no rule allows it");
+		return ST_E_PERMISSION;
+	}
+	if (!permitted(s, cand, cand->iport))
+		return ST_E_PERMISSION;
+	if (old != NULL) {
+		if (flags & STORE_F_NO_REFRESH)
+			return ST_E_CONFLICT;
+		*ex = old;
+		return ST_OK;
+	}
+	if ((r = quota(s, cand)) != ST_OK)
+		return r;
+	return pin_uid(s, cand);
+}
+
+enum store_result
+store_pin_add(struct store *s, const struct mapping *req, uint32_t lifetime, unsigned flags,
+	      struct mapping **out)
+{
+	return add_or_refresh(s, req, lifetime, flags, out, true);
+}
+
+struct mapping *
+store_pin_find(struct store *s, uint16_t uid)
+{
+	struct st_node *n = pin_node(s, uid);
+
+	return n != NULL ? &n->m : NULL;
+}
+
+enum store_result
+store_pin_may(struct store *s, const struct mapping *m, const struct mapping_owner *who)
+{
+	if (who == NULL)
+		return ST_OK;
+	if (is_static(m))
+		return ST_E_NOT_OWNER;
+	if (who->proto == OWNER_NATPMP || who->proto == OWNER_PCP)
+		return delete_verdict(m, who);
+	s->mac_valid = false;
+	if (lans_apart(s, m, m->iport, &who->addr))
+		return ST_E_NOT_OWNER;
+	if (!s->cfg->secure_mode)
+		return ST_OK;
+	if (addr_eq(&who->addr, &m->owner->addr) || same_device(s, &who->addr, m->iaddr))
+		return ST_OK;
+	return ST_E_NOT_OWNER;
+}
+
+enum store_result
+store_pin_update(struct store *s, struct mapping *m, uint32_t lifetime,
+		 const struct mapping_owner *who)
+{
+	struct mapping cand = *m;
+	enum store_result r = store_pin_may(s, m, who);
+
+	if (r != ST_OK)
+		return r;
+	if (lifetime == 0)
+		return ST_E_INVAL;
+	cand.expires = time_mono_ms() + (uint64_t)lifetime * 1000u;
+	return refresh(s, NODE(m), &cand, NULL);
+}
+
+enum store_result
+store_pin_del(struct store *s, struct mapping *m, const struct mapping_owner *who)
+{
+	enum store_result r = store_pin_may(s, m, who);
+
+	if (r != ST_OK) {
+		notify(s, STORE_EV_DEL_REFUSED, m, &who->addr, 0, r);
+		return r;
+	}
+	return delete_node(s, NODE(m), DEL_ASKED, who != NULL ? &who->addr : NULL);
+}
+
+int
+store_pin_packets(struct store *s, const struct mapping *m, uint64_t *packets)
+{
+	struct fw_counter c = { 0, 0 };
+
+	*packets = 0;
+	if (!has_fw(s) || s->ops->counters == NULL)
+		return -1;
+	/* one mapping: the backend asks for its one element, no dump */
+	if (s->ops->counters(s->fw, &m, 1, &c) < 0)
+		return -1;
+	*packets = c.packets;
+	return 0;
+}
+
+enum store_result
+store_peer(struct store *s, struct ct_peer *p, const struct mapping_owner *who, unsigned flags)
+{
+	struct mapping cand = { .iaddr = &p->iaddr, .owner = who, .proto = p->proto,
+				.iport = p->iport };
+	enum store_result r;
+
+	s->mac_valid = false;
+	if ((r = client_verdict(s, &cand, true)) != ST_OK)
+		return r;
+	if (s->cfg->secure_mode && !(flags & STORE_F_THIRD_PARTY) &&
+	    !same_device(s, &who->addr, &p->iaddr))
+		return ST_E_SECURE;
+	if (addr_is_v4(&p->iaddr))
+		p->nat_addr = s->ctx->ext_addr;
+	if (!has_fw(s) || s->ops->peer == NULL)
+		return ST_E_FIREWALL;
+	if (s->ops->peer(s->fw, p) < 0) {
+		if (errno == EEXIST || errno == EBUSY)
+			return ST_E_NO_PORT;
+		log_warn("conntrack refused the PEER flow of port %u", p->iport);
+		s->stats.fw_errors++;
+		return ST_E_FIREWALL;
+	}
+	return ST_OK;
+}
+
+bool
+store_pin_firewall(struct store *s)
+{
+	uint64_t now = time_mono_ms();
+
+	if (!has_fw(s) || s->ops->v6_guarded == NULL)
+		return true;
+	if (s->guard_read_ms == 0 || now - s->guard_read_ms >= 1000) {
+		int r = s->ops->v6_guarded(s->fw);
+
+		if (r >= 0)
+			s->guarded = r == 1;
+		s->guard_read_ms = now;
+	}
+	return s->guarded;
+}
+
+size_t
+store_pin_count(const struct store *s)
+{
+	return ost_count(&s->ptree);
+}
+
+struct mapping *
+store_pin_nth(struct store *s, size_t n)
+{
+	struct ost_node *tn = ost_nth(&s->ptree, n);
+
+	return tn != NULL ? &TNODE(tn)->m : NULL;
+}
+
+void
+store_set_mac_cb(struct store *s, store_mac_cb cb, void *arg)
+{
+	s->mac_cb = cb;
+	s->mac_arg = arg;
 }

@@ -226,9 +226,9 @@ int store_add_listener(struct store *s, store_change_cb cb, void *arg);
 
 const struct store_stats *store_get_stats(const struct store *s);
 
-/* Every mapping in key order: *out (malloc'd, NULL when there are none;
- * the caller frees it) holds n pointers, valid until the next change.
- * 0, or -1 (ENOMEM). */
+/* Every mapping in key order, then every pinhole in UniqueID order: *out
+ * (malloc'd, NULL when there are none; the caller frees it) holds n
+ * pointers, valid until the next change.  0, or -1 (ENOMEM). */
 int store_list(struct store *s, const struct mapping ***out, size_t *n);
 /* The kernel counters of ms[0..n) (from store_list()) into out[0..n):
  * one dump of the backend whatever n; zeros for a disabled mapping and
@@ -239,8 +239,12 @@ int store_counters(struct store *s, const struct mapping *const *ms, size_t n,
 /* Mappings held by owner protocol op (OWNER_STATIC = manual) of this
  * protocol (IPPROTO_TCP, IPPROTO_UDP; 0 = any).  O(1). */
 size_t store_count_source(const struct store *s, enum owner_proto op, uint8_t proto);
+/* The same for the IPv6 pinholes. */
+size_t store_pin_count_source(const struct store *s, enum owner_proto op, uint8_t proto);
 /* The policy changed (reload: permission rules, served LANs): every
- * mapping the rules or the LAN-host check no longer allow is removed from
+ * mapping or pinhole (its port and, for mac= rules, its host's MAC as the
+ * neighbour table has it now) the rules or the LAN-host check no longer
+ * allow is removed from
  * the kernel and the store, each logged with the reason; the listeners
  * hear of each (GENA).  Manual forwards answer to the LAN-host check
  * only.  Returns the number removed. */
@@ -270,6 +274,66 @@ void store_set_port_in_use_cb(struct store *s, store_port_in_use_cb cb, void *ar
  * it off (unit tests). */
 typedef bool (*store_local_addr_cb)(void *arg, const struct in6_addr *a);
 void store_set_local_addr_cb(struct store *s, store_local_addr_cb cb, void *arg);
+
+/* The MAC address (device) of an address, from the neighbour table
+ * (neigh.c by default; unit tests install a fake), and the interface the
+ * entry is on.  true and mac, *ifindex set, or false when unknown. */
+typedef bool (*store_mac_cb)(void *arg, const struct in6_addr *a, uint8_t mac[6],
+			     unsigned *ifindex);
+void store_set_mac_cb(struct store *s, store_mac_cb cb, void *arg);
+
+/* --- IPv6 pinholes (mapping_is_pinhole(): no NAT, an IPv6 client) -----
+ * Held beside the port mappings under the same policy: the client must
+ * be a host on a LAN's IPv6 prefix (perm_lan_host()), the permission
+ * rules apply with the pinhole's port as both external and internal port
+ * (IPv6 prefixes and mac= rules match IPv6 clients), quotas count both,
+ * leases, expiry, idle cleanup, restart and firewall reload cover both.
+ * Secure mode: a client opens pinholes only to its own addresses (the
+ * same address, or an address with the same MAC in the neighbour table),
+ * unless STORE_F_THIRD_PARTY. */
+
+/* Open or refresh.  req: proto, iaddr (IPv6), iport (not 0), rhost (NULL
+ * or :: = any remote host), rport (0 = any), desc, enabled, owner; eport
+ * is ignored.  A pinhole with the same (proto, rhost, rport, iaddr, iport)
+ * held by the same protocol identity (store_find_owned()'s) is refreshed
+ * instead (its UniqueID kept); with STORE_F_CHECK_NONCE one held by
+ * another PCP nonce is ST_E_NONCE.  *out (if not NULL) is the pinhole. */
+enum store_result store_pin_add(struct store *s, const struct mapping *req,
+				uint32_t lifetime, unsigned flags, struct mapping **out);
+/* The pinhole with this UniqueID, or NULL. */
+struct mapping *store_pin_find(struct store *s, uint16_t uid);
+/* May who manage (update, delete, read counters of) pinhole m?  NAT-PMP/
+ * PCP: the identity that holds it (ST_E_NONCE for another PCP nonce).
+ * UPnP: in secure mode the address that made it or the pinhole's client
+ * host (same address or same MAC), otherwise any UPnP requester; static
+ * pinholes never.  ST_OK or ST_E_NOT_OWNER. */
+enum store_result store_pin_may(struct store *s, const struct mapping *m,
+				const struct mapping_owner *who);
+/* New lease for m (seconds from now, not 0), on behalf of who (checked as
+ * store_pin_may()); the kernel element's timeout follows. */
+enum store_result store_pin_update(struct store *s, struct mapping *m, uint32_t lifetime,
+				   const struct mapping_owner *who);
+/* Delete m on behalf of who (NULL = admin; checked as store_pin_may()). */
+enum store_result store_pin_del(struct store *s, struct mapping *m,
+				const struct mapping_owner *who);
+/* Packets that went through m (the kernel element's counter).  0 / -1
+ * (no backend, or the kernel cannot say). */
+int store_pin_packets(struct store *s, const struct mapping *m, uint64_t *packets);
+/* PCP PEER (RFC 6887 12): the outbound flow of p (the backend's peer op,
+ * ct.h) for who, under the policy of a new mapping: the internal address
+ * is a LAN host, in secure mode one of who's own (STORE_F_THIRD_PARTY
+ * lifts that).  IPv4 flows are translated to the external address.
+ * ST_OK with p's external side set; ST_E_NO_PORT when no port is free;
+ * ST_E_FIREWALL when the kernel refuses (or cannot: no backend). */
+struct ct_peer;
+enum store_result store_peer(struct store *s, struct ct_peer *p,
+			     const struct mapping_owner *who, unsigned flags);
+/* Is inbound IPv6 filtered, so that a pinhole means something (the
+ * backend's v6_guarded; no backend: yes)?  Read at most once a second. */
+bool store_pin_firewall(struct store *s);
+size_t store_pin_count(const struct store *s);
+/* nth pinhole in UniqueID order; NULL past the end. */
+struct mapping *store_pin_nth(struct store *s, size_t n);
 
 /* Candidate ports a free-port search may look up (default STORE_SEARCH_LIMIT). */
 void store_set_search_limit(struct store *s, unsigned limit);

@@ -248,6 +248,41 @@ addr_str(const struct in6_addr *a, char *buf, size_t size)
 	return inet_ntop(AF_INET6, a, buf, (socklen_t)size) ? buf : "?";
 }
 
+bool
+addr_prefix_eq(const struct in6_addr *a, const struct in6_addr *b, unsigned plen)
+{
+	unsigned full = plen / 8, rest = plen % 8;
+
+	if (plen > 128 || memcmp(a->s6_addr, b->s6_addr, full) != 0)
+		return false;
+	return rest == 0 ||
+	       ((a->s6_addr[full] ^ b->s6_addr[full]) & (uint8_t)(0xff << (8 - rest))) == 0;
+}
+
+const char *
+mac_str(const uint8_t mac[6], char *buf, size_t size)
+{
+	if (str_printf(buf, size, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2],
+		       mac[3], mac[4], mac[5]) < 0)
+		return "?";
+	return buf;
+}
+
+int
+mac_parse(const char *s, uint8_t mac[6])
+{
+	int i, hi, lo;
+
+	for (i = 0; i < 6; i++, s += 3) {
+		hi = hex_digit(s[0]);
+		lo = hi < 0 ? -1 : hex_digit(s[1]);
+		if (lo < 0 || s[2] != (i == 5 ? '\0' : ':'))
+			return -1;
+		mac[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
 int
 addr_parse(const char *s, struct in6_addr *out)
 {

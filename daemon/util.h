@@ -104,6 +104,11 @@ const char *addr_str(const struct in6_addr *a, char *buf, size_t size);
  * log lines. */
 const char *addr4_str(struct in_addr a, char *buf, size_t size);
 #define ADDR4_STR(a)	addr4_str((a), (char[INET_ADDRSTRLEN]){ 0 }, INET_ADDRSTRLEN)
+/* Do a and b share their first plen (0..128) bits? */
+bool addr_prefix_eq(const struct in6_addr *a, const struct in6_addr *b, unsigned plen);
+/* A MAC address as aa:bb:cc:dd:ee:ff (18 bytes with the NUL); parse 0 / -1. */
+const char *mac_str(const uint8_t mac[6], char *buf, size_t size);
+int mac_parse(const char *s, uint8_t mac[6]);
 /* "a.b.c.d", "a.b.c.d/len" or "a.b.c.d/m.m.m.m" (a contiguous mask):
  * *prefix is the length, or -1 when no mask was given.  0 / -1. */
 int addr4_parse_prefix(const char *s, struct in_addr *addr, int *prefix);

@@ -9,6 +9,7 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include "mapping.h"
+#include "ct.h"
 
 struct config;
 struct fw;
@@ -63,9 +64,10 @@ struct fw_ops {
 	 * mappings, atomically (start-up reconcile, firewall reload). */
 	int (*install_all)(struct fw *fw, const struct mapping *const *ms, size_t n);
 	/* The counters of ms[0..n) into out[0..n): their forward elements'
-	 * (mappings to the same internal side and remote host share one),
-	 * zeros for a mapping without one.  One dump of igdd's forward sets
-	 * whatever n, never a query per mapping.  0 / -1. */
+	 * (mappings to the same internal side and remote host share one; a
+	 * pinhole's is its one element), zeros for a mapping without one.
+	 * One dump of igdd's forward and pinhole sets whatever n, never a
+	 * query per mapping (n == 1 may ask for that one element).  0 / -1. */
 	int (*counters)(struct fw *fw, const struct mapping *const *ms, size_t n,
 			struct fw_counter *out);
 	/* Are igdd's kernel objects still there?  1 yes, 0 gone, -1 error. */
@@ -92,6 +94,15 @@ struct fw_ops {
 	 * reading what arrived: FW_EV_* bits (0: nothing of igdd's). */
 	int (*events_fd)(struct fw *fw);
 	int (*events_read)(struct fw *fw);
+	/* Does the kernel drop unsolicited inbound IPv6, so that a pinhole
+	 * means something?  1: igdd's own drop (ipv6_block_inbound), the
+	 * router's chain igdd is integrated in, or a forward base chain of
+	 * an ip6/inet table with policy drop; 0: none seen; -1: error.
+	 * NULL in a backend that cannot tell (then: yes). */
+	int (*v6_guarded)(struct fw *fw);
+	/* PCP PEER: look up or create the outbound flow (ct.h).  0 / -1
+	 * with errno.  NULL: not supported. */
+	int (*peer)(struct fw *fw, struct ct_peer *p);
 	/* Remove igdd's kernel state (clean stop) and free fw. */
 	void (*shutdown)(struct fw *fw, int remove_state);
 };

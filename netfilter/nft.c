@@ -52,7 +52,7 @@
 /* A contents check under way (fw_ops.verify_start/verify_step). */
 struct nft_verify {
 	struct mnl_socket *nl;
-	size_t want[NFT_SET_COUNT];	/* SIZE_MAX: not checked */
+	size_t want[NFT_SET_ALL];	/* SIZE_MAX: not checked */
 	size_t have;
 	int set;			/* being dumped */
 	uint32_t seq;
@@ -395,6 +395,7 @@ struct elem_reply {
 	bool found;
 	uint8_t data[NFT_KEY_MAX];
 	uint32_t datalen;
+	struct fw_counter ctr;
 };
 
 /* Each element of a set-element message (a get's answer, a part of a
@@ -423,6 +424,19 @@ elems_foreach(const struct nlmsghdr *nlh, void (*fn)(struct nftnl_set_elem *e, v
 	return MNL_CB_OK;
 }
 
+static int
+ctr_expr_cb(struct nftnl_expr *e, void *data)
+{
+	struct fw_counter *c = data;
+	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+
+	if (name != NULL && strcmp(name, "counter") == 0) {
+		c->packets += nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
+		c->bytes += nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_BYTES);
+	}
+	return 0;
+}
+
 static void
 elem_one(struct nftnl_set_elem *e, void *arg)
 {
@@ -436,6 +450,7 @@ elem_one(struct nftnl_set_elem *e, void *arg)
 		memcpy(er->data, d, len);
 		er->datalen = len;
 	}
+	nftnl_set_elem_expr_foreach(e, ctr_expr_cb, &er->ctr);
 }
 
 static int
@@ -476,6 +491,8 @@ get_elem(struct fw *fw, enum nft_set_id id, const struct mapping *m, struct elem
 	nftnl_set_set_str(s, NFTNL_SET_TABLE, nft_set_table(&fw->l, id, &family));
 	nftnl_set_set_str(s, NFTNL_SET_NAME, fw->l.set_name[id]);
 	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, (uint32_t)kl);
+	if ((kl = nft_elem_key_end(id, m, key)) > 0)	/* an interval's element */
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY_END, key, (uint32_t)kl);
 	nftnl_set_elem_add(s, e);
 	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, family, NLM_F_ACK, next_seq(fw, 1));
 	nftnl_set_elems_nlmsg_build_payload(nlh, s);
@@ -536,10 +553,11 @@ add_sets_and_rules(struct fw *fw, struct nft_batch *bt)
 {
 	int i;
 
-	for (i = 0; i < NFT_SET_COUNT; i++)
-		if (nft_msg_set(bt, &fw->l, (enum nft_set_id)i, NFT_MSG_NEWSET) < 0)
+	for (i = 0; i < NFT_SET_ALL; i++)
+		if (nft_set_used(&fw->l, (enum nft_set_id)i) &&
+		    nft_msg_set(bt, &fw->l, (enum nft_set_id)i, NFT_MSG_NEWSET) < 0)
 			return -1;
-	for (i = 0; i < NFT_RULE_COUNT; i++)
+	for (i = 0; i < NFT_RULE_ALL; i++)
 		if (nft_rule_on(&fw->l, (enum nft_rule_id)i) &&
 		    nft_msg_rule(bt, &fw->l, (enum nft_rule_id)i) < 0)
 			return -1;
@@ -648,7 +666,7 @@ del_tagged_all(struct fw *fw, struct nft_batch *bt, bool post)
 	int c;
 
 	for (c = 0; c < NFT_CHAIN_COUNT; c++) {
-		if (c == NFT_CHAIN_POST && !post)
+		if ((c == NFT_CHAIN_POST && !post) || !nft_chain_used(&fw->l, (enum nft_chain_id)c))
 			continue;
 		chain = nft_chain_name(&fw->l, (enum nft_chain_id)c, &table, &family);
 		if (del_tagged(fw, bt, family, table, chain, NULL) < 0)
@@ -664,13 +682,21 @@ init_integrate(struct fw *fw)
 {
 	const struct nft_layout *l = &fw->l;
 	struct nft_batch bt;
-	int attempt, i;
+	int attempt, i, c;
 	bool post;
 
-	if (require_chain(fw, l->filter_family, l->filter_table, l->forward_chain,
-			  "upnp_forward_chain") < 0 ||
-	    require_chain(fw, l->nat_family, l->nat_table, l->nat_chain, "upnp_nat_chain") < 0)
-		return -1;
+	for (c = 0; c < NFT_CHAIN_COUNT; c++) {
+		const char *table, *chain;
+		uint16_t family;
+
+		/* the postrouting chain is optional (post_chain_found()) */
+		if (c == NFT_CHAIN_POST || !nft_chain_used(l, (enum nft_chain_id)c))
+			continue;
+		chain = nft_chain_name(l, (enum nft_chain_id)c, &table, &family);
+		if (require_chain(fw, family, table, chain, c == NFT_CHAIN_NAT ? "upnp_nat_chain"
+									  : "upnp_forward_chain") < 0)
+			return -1;
+	}
 	/* nft_attach() turned hairpin and preservation off if it is missing */
 	post = (l->hairpin || l->preserve) ||
 	       get_chain(fw, l->nat_family, l->nat_table, l->post_chain) == 0;
@@ -682,8 +708,8 @@ init_integrate(struct fw *fw)
 			return -1;
 		}
 		/* Second attempt: sets of an incompatible older layout go. */
-		for (i = 0; attempt == 1 && i < NFT_SET_COUNT; i++)
-			if (get_set(fw, (enum nft_set_id)i) == 0 &&
+		for (i = 0; attempt == 1 && i < NFT_SET_ALL; i++)
+			if (nft_set_used(l, (enum nft_set_id)i) && get_set(fw, (enum nft_set_id)i) == 0 &&
 			    nft_msg_set(&bt, l, (enum nft_set_id)i, NFT_MSG_DELSET) < 0)
 				goto nomem;
 		if (add_sets_and_rules(fw, &bt) < 0)
@@ -749,10 +775,12 @@ static int
 check_mapping(const struct fw *fw, const struct mapping *m)
 {
 	uint8_t key[NFT_KEY_MAX];
+	enum nft_set_id d, f;
 
-	if (nft_elem_key(&fw->l, NFT_SET_DNAT4, m, key) == 0 &&
-	    nft_elem_key(&fw->l, NFT_SET_DNAT4_RH, m, key) == 0) {
-		errno = EAFNOSUPPORT;	/* IPv6 pinholes: dnat6/fwd6 later */
+	/* (a pinhole's key is 0 with IPv6 off) */
+	nft_mapping_sets(m, &d, &f);
+	if (nft_elem_key(&fw->l, d, m, key) == 0) {
+		errno = EAFNOSUPPORT;	/* a v4 mapping to IPv6, or IPv6 off */
 		return -1;
 	}
 	return 0;
@@ -785,7 +813,9 @@ msg_one(struct fw *fw, struct nft_batch *bt, enum nft_set_id id, uint16_t type,
 }
 
 /* A mapping's add: its DNAT, forward and hairpin elements, and its SNAT
- * element unless another mapping of the internal side holds it. */
+ * element unless another mapping of the internal side holds it.  A
+ * pinhole's is its one element (dnat == fwd; no hairpin, no SNAT: not
+ * in those sets). */
 static int
 add_msgs(struct fw *fw, struct nft_batch *bt, const struct mapping *m, const struct fw_share *sh,
 	 uint64_t now)
@@ -793,7 +823,7 @@ add_msgs(struct fw *fw, struct nft_batch *bt, const struct mapping *m, const str
 	enum nft_set_id dnat, fwd;
 
 	nft_mapping_sets(m, &dnat, &fwd);
-	if (msg_one(fw, bt, dnat, NFT_MSG_NEWSETELEM, m, now) < 0 ||
+	if ((dnat != fwd && msg_one(fw, bt, dnat, NFT_MSG_NEWSETELEM, m, now) < 0) ||
 	    msg_one(fw, bt, fwd, NFT_MSG_NEWSETELEM, m, now) < 0 ||
 	    msg_one(fw, bt, NFT_SET_HAIR4, NFT_MSG_NEWSETELEM, m, now) < 0)
 		return -1;
@@ -805,7 +835,8 @@ add_msgs(struct fw *fw, struct nft_batch *bt, const struct mapping *m, const str
 /* A mapping's delete, with the delete message type: its DNAT and hairpin
  * elements, its forward element unless another mapping needs it, its SNAT
  * element (re-pointed at the heir when there is one: delete and add in
- * the same transaction). */
+ * the same transaction).  A pinhole's one element is its forward element:
+ * it stays while another pinhole of the same key needs it. */
 static int
 del_msgs(struct fw *fw, struct nft_batch *bt, uint16_t type, const struct mapping *m,
 	 const struct fw_share *sh)
@@ -813,7 +844,7 @@ del_msgs(struct fw *fw, struct nft_batch *bt, uint16_t type, const struct mappin
 	enum nft_set_id dnat, fwd;
 
 	nft_mapping_sets(m, &dnat, &fwd);
-	if (msg_one(fw, bt, dnat, type, m, 0) < 0 ||
+	if ((dnat != fwd && msg_one(fw, bt, dnat, type, m, 0) < 0) ||
 	    (!(sh != NULL && sh->forward) && msg_one(fw, bt, fwd, type, m, 0) < 0) ||
 	    msg_one(fw, bt, NFT_SET_HAIR4, type, m, 0) < 0 ||
 	    msg_one(fw, bt, NFT_SET_SNAT4, type, m, 0) < 0)
@@ -888,7 +919,9 @@ nft_add(struct fw *fw, const struct mapping *m, const struct fw_share *sh)
 		errno = ENOMEM;
 		return -1;
 	}
-	if (commit(fw, &bt) == 0 || (errno == EEXIST && replace_mapping(fw, m, sh, now) == 0)) {
+	/* a pinhole's element is a set's, not a map's: never other data */
+	if (commit(fw, &bt) == 0 ||
+	    (errno == EEXIST && !mapping_is_pinhole(m) && replace_mapping(fw, m, sh, now) == 0)) {
 		if (log_debug_on())
 			log_debug("nftables: add %s %u -> %s:%u", proto_name(m->proto), m->eport,
 				  addr_str(m->iaddr, a, sizeof(a)), m->iport);
@@ -944,6 +977,10 @@ nft_del(struct fw *fw, const struct mapping *m, const struct fw_share *sh)
 		nft_batch_free(&bt);
 		errno = ENOMEM;
 		return -1;
+	}
+	if (bt.n_msg == 0) {	/* a pinhole whose element another one needs */
+		nft_batch_free(&bt);
+		return 0;
 	}
 	if (commit(fw, &bt) == 0)
 		return 0;
@@ -1001,7 +1038,7 @@ nft_install_all(struct fw *fw, const struct mapping *const *ms, size_t n)
 {
 	const struct mapping **sel = n > 0 ? calloc(n, sizeof(*sel)) : NULL;
 	uint64_t now = time_mono_ms();
-	size_t k_n, total = 0;
+	size_t k_n, i, total = 0;
 	struct nft_batch bt;
 	int k;
 
@@ -1011,10 +1048,15 @@ nft_install_all(struct fw *fw, const struct mapping *const *ms, size_t n)
 		free(sel);
 		return -1;
 	}
-	for (k = 0; k < NFT_SET_COUNT; k++) {
-		if (k == NFT_SET_EXT4)
+	for (i = 0; i < n; i++)
+		total += check_mapping(fw, ms[i]) == 0;
+	for (k = 0; k < NFT_SET_ALL; k++) {
+		if (k == NFT_SET_EXT4 || !nft_set_used(&fw->l, (enum nft_set_id)k))
 			continue;
-		k_n = select_set(fw, (enum nft_set_id)k, ms, n, k == NFT_SET_SNAT4, sel);
+		/* one element per key where mappings share one (SNAT; two
+		 * pinholes of the same key, from UPnP and PCP) */
+		k_n = select_set(fw, (enum nft_set_id)k, ms, n,
+				 k == NFT_SET_SNAT4 || k >= NFT_SET_COUNT, sel);
 		if (k_n == SIZE_MAX ||
 		    nft_msg_elems(&bt, &fw->l, (enum nft_set_id)k, NFT_MSG_DELSETELEM, NULL, 0, 0) < 0 ||
 		    (k_n > 0 && nft_msg_elems(&bt, &fw->l, (enum nft_set_id)k, NFT_MSG_NEWSETELEM,
@@ -1024,12 +1066,11 @@ nft_install_all(struct fw *fw, const struct mapping *const *ms, size_t n)
 			errno = ENOMEM;
 			return -1;
 		}
-		if (k == NFT_SET_DNAT4 || k == NFT_SET_DNAT4_RH)
-			total += k_n;
 	}
 	free(sel);
 	if (total < n)
-		log_warnx("nftables: %zu non-IPv4 mappings not installed", n - total);
+		log_warnx("nftables: %zu mappings not installed (IPv6 off, or an address "
+			  "the layout does not take)", n - total);
 	if (commit(fw, &bt) < 0) {
 		log_warn("nftables: installing %zu mappings", total);
 		return -1;
@@ -1045,9 +1086,10 @@ nft_install_all(struct fw *fw, const struct mapping *const *ms, size_t n)
  * jumping to igdd's chain, that is one packet per new flow: still a
  * growing count while the mapping is in use, which is what idle cleanup
  * needs.  Plus the new flows of its hairpin element: a mapping used only
- * from the LAN is in use too.  Many mappings cost one dump per set: the
- * mappings' keys go into a hash, and each element of the dump is looked
- * up in it. */
+ * from the LAN is in use too.  A pinhole's counter is its one element's.
+ * Many mappings cost one dump per set: the mappings' keys go into a hash,
+ * and each element of the dump is looked up in it; one mapping alone
+ * (GetPinholePackets) costs a get per set it is in, not a dump. */
 
 struct ctr_index {
 	const struct mapping *const *ms;
@@ -1086,19 +1128,6 @@ ctr_index_set(const struct fw *fw, struct ctr_index *x, size_t n, enum nft_set_i
 		count++;
 	}
 	return count;
-}
-
-static int
-ctr_expr_cb(struct nftnl_expr *e, void *data)
-{
-	struct fw_counter *c = data;
-	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
-
-	if (name != NULL && strcmp(name, "counter") == 0) {
-		c->packets += nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
-		c->bytes += nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_BYTES);
-	}
-	return 0;
 }
 
 /* One element of the dump: its counters to every mapping with its key. */
@@ -1147,21 +1176,44 @@ dump_set_elems(struct fw *fw, enum nft_set_id id, struct ctr_index *x)
 	return query(fw, nlh, ctr_dump_cb, x);
 }
 
+/* The sets whose elements count a mapping's traffic. */
+static const enum nft_set_id ctr_sets[] = {
+	NFT_SET_FWD4, NFT_SET_FWD4_RH, NFT_SET_HAIR4, NFT_SET_PIN6, NFT_SET_PIN6_RH,
+};
+
+static int
+counters_one(struct fw *fw, const struct mapping *m, struct fw_counter *out)
+{
+	struct elem_reply er;
+	size_t k;
+
+	for (k = 0; k < ARRAY_SIZE(ctr_sets); k++) {
+		if (!in_set(fw, ctr_sets[k], m))
+			continue;
+		if (get_elem(fw, ctr_sets[k], m, &er) < 0)
+			return -1;
+		out->packets += er.ctr.packets;
+		out->bytes += er.ctr.bytes;
+	}
+	return 0;
+}
+
 static int
 nft_counters(struct fw *fw, const struct mapping *const *ms, size_t n, struct fw_counter *out)
 {
-	static const enum nft_set_id sets[] = { NFT_SET_FWD4, NFT_SET_FWD4_RH, NFT_SET_HAIR4 };
 	struct ctr_index x = { .ms = ms, .out = out };
 	size_t buckets = 16, k;
 	int rc = 0;
 
 	if (n == 0)
 		return 0;
+	memset(out, 0, n * sizeof(*out));
+	if (n == 1)
+		return counters_one(fw, ms[0], out);
 	if (n > UINT32_MAX - 1) {
 		errno = EOVERFLOW;
 		return -1;
 	}
-	memset(out, 0, n * sizeof(*out));
 	while (buckets < n)
 		buckets *= 2;
 	x.mask = buckets - 1;
@@ -1173,8 +1225,9 @@ nft_counters(struct fw *fw, const struct mapping *const *ms, size_t n, struct fw
 		errno = ENOMEM;
 		rc = -1;
 	}
-	for (k = 0; rc == 0 && k < ARRAY_SIZE(sets); k++)
-		if (ctr_index_set(fw, &x, n, sets[k]) > 0 && dump_set_elems(fw, sets[k], &x) < 0)
+	for (k = 0; rc == 0 && k < ARRAY_SIZE(ctr_sets); k++)
+		if (ctr_index_set(fw, &x, n, ctr_sets[k]) > 0 &&
+		    dump_set_elems(fw, ctr_sets[k], &x) < 0)
 			rc = -1;
 	free(x.keys);
 	free(x.klen);
@@ -1209,9 +1262,9 @@ verify_next(struct fw *fw)
 	struct nlmsghdr *nlh;
 	uint16_t family;
 
-	while (++v->set < NFT_SET_COUNT && v->want[v->set] == SIZE_MAX)
-		;				/* not checked (ext4 unknown) */
-	if (v->set >= NFT_SET_COUNT)
+	while (++v->set < NFT_SET_ALL && v->want[v->set] == SIZE_MAX)
+		;				/* not checked (ext4 unknown, a set not used) */
+	if (v->set >= NFT_SET_ALL)
 		return 0;
 	if ((s = nftnl_set_alloc()) == NULL)
 		return -1;
@@ -1235,7 +1288,7 @@ nft_verify_start(struct fw *fw, const struct mapping *const *ms, size_t n)
 	int k;
 
 	/* A dump left half-read (a check interrupted) keeps its socket busy. */
-	if (v->nl != NULL && v->set >= 0 && v->set < NFT_SET_COUNT) {
+	if (v->nl != NULL && v->set >= 0 && v->set < NFT_SET_ALL) {
 		mnl_socket_close(v->nl);
 		v->nl = NULL;
 	}
@@ -1248,8 +1301,10 @@ nft_verify_start(struct fw *fw, const struct mapping *const *ms, size_t n)
 			return -1;
 		}
 	}
-	for (k = 0; k < NFT_SET_COUNT; k++) {
-		if (k == NFT_SET_EXT4)
+	for (k = 0; k < NFT_SET_ALL; k++) {
+		if (!nft_set_used(&fw->l, (enum nft_set_id)k))
+			v->want[k] = SIZE_MAX;		/* the pinhole sets, IPv6 off */
+		else if (k == NFT_SET_EXT4)
 			v->want[k] = fw->addrs_known ? fw->addrs.n_ext : SIZE_MAX;
 		else if ((v->want[k] = select_set(fw, (enum nft_set_id)k, ms, n, true, NULL)) ==
 			 SIZE_MAX)
@@ -1272,7 +1327,7 @@ nft_verify_step(struct fw *fw)
 	ssize_t n;
 	int r;
 
-	if (v->set < 0 || v->set >= NFT_SET_COUNT)
+	if (v->set < 0 || v->set >= NFT_SET_ALL)
 		return v->agree ? 1 : 0;
 	if (poll(&p, 1, ACK_TIMEOUT_MS) <= 0 ||
 	    (n = mnl_socket_recvfrom(v->nl, fw->rbuf, RECV_BUF)) < 0)
@@ -1350,8 +1405,8 @@ is_set(const struct nft_layout *l, const char *name)
 {
 	int k;
 
-	for (k = 0; k < NFT_SET_COUNT; k++)
-		if (strcmp(name, l->set_name[k]) == 0)
+	for (k = 0; k < NFT_SET_ALL; k++)
+		if (nft_set_used(l, (enum nft_set_id)k) && strcmp(name, l->set_name[k]) == 0)
 			return true;
 	return false;
 }
@@ -1377,7 +1432,8 @@ event_kind(const struct nft_layout *l, const struct nlmsghdr *nlh)
 	/* attribute 1 is the table's name in every message of these types */
 	if (attr[1] == NULL ||
 	    !((g->nfgen_family == l->nat_family && strcmp(attr[1], l->nat_table) == 0) ||
-	      (g->nfgen_family == l->filter_family && strcmp(attr[1], l->filter_table) == 0)))
+	      (g->nfgen_family == l->filter_family && strcmp(attr[1], l->filter_table) == 0) ||
+	      (l->v6 && g->nfgen_family == l->pin_family && strcmp(attr[1], l->filter_table) == 0)))
 		return 0;
 	switch (nlh->nlmsg_type & 0xff) {
 	case NFT_MSG_NEWSETELEM: case NFT_MSG_DELSETELEM:	/* NFTA_SET_ELEM_LIST_SET */
@@ -1434,8 +1490,8 @@ nft_check(struct fw *fw)
 	uint16_t family;
 	int i;
 
-	for (i = 0; i < NFT_SET_COUNT; i++)
-		if (get_set(fw, (enum nft_set_id)i) < 0)
+	for (i = 0; i < NFT_SET_ALL; i++)
+		if (nft_set_used(&fw->l, (enum nft_set_id)i) && get_set(fw, (enum nft_set_id)i) < 0)
 			return errno == ENOENT ? 0 : -1;
 	for (i = 0; i < NFT_CHAIN_COUNT; i++) {
 		unsigned want = nft_chain_rules(&fw->l, (enum nft_chain_id)i);
@@ -1469,8 +1525,9 @@ remove_state(struct fw *fw)
 		nft_batch_free(&bt);
 		return -1;
 	}
-	for (i = 0; i < NFT_SET_COUNT; i++)
-		if ((fw->has_destroy || get_set(fw, (enum nft_set_id)i) == 0) &&
+	for (i = 0; i < NFT_SET_ALL; i++)
+		if (nft_set_used(l, (enum nft_set_id)i) &&
+		    (fw->has_destroy || get_set(fw, (enum nft_set_id)i) == 0) &&
 		    nft_msg_set(&bt, l, (enum nft_set_id)i,
 				fw->has_destroy ? NFT_MSG_DESTROYSET_ : NFT_MSG_DELSET) < 0)
 			goto nomem;
@@ -1547,6 +1604,53 @@ nft_set_addrs(struct fw *fw, const struct fw_addrs *a)
 /* The objects come back empty: the external addresses are put back with
  * them (the mappings come with install_all). */
 static int
+chain_drop_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nftnl_chain *c = nftnl_chain_alloc();
+	bool *found = data;
+	uint32_t family;
+
+	if (c == NULL)
+		return MNL_CB_ERROR;
+	if (nftnl_chain_nlmsg_parse(nlh, c) == 0 && nftnl_chain_is_set(c, NFTNL_CHAIN_HOOKNUM) &&
+	    nftnl_chain_is_set(c, NFTNL_CHAIN_POLICY) &&
+	    nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM) == NF_INET_FORWARD &&
+	    nftnl_chain_get_u32(c, NFTNL_CHAIN_POLICY) == NF_DROP) {
+		family = nftnl_chain_get_u32(c, NFTNL_CHAIN_FAMILY);
+		if (family == NFPROTO_INET || family == NFPROTO_IPV6)
+			*found = true;
+	}
+	nftnl_chain_free(c);
+	return MNL_CB_OK;
+}
+
+static int
+nft_v6_guarded(struct fw *fw)
+{
+	char buf[REQ_BUF];
+	struct nlmsghdr *nlh;
+	bool found = false;
+
+	if (!fw->l.v6)
+		return 0;
+	if (fw->l.v6_block || !fw->l.own)
+		return 1;
+	/* One dump of the chains (a handful), at the rate of UPnP requests. */
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETCHAIN, NFPROTO_UNSPEC, NLM_F_DUMP,
+				    next_seq(fw, 1));
+	if (query(fw, nlh, chain_drop_cb, &found) < 0)
+		return -1;
+	return found ? 1 : 0;
+}
+
+static int
+nft_peer(struct fw *fw, struct ct_peer *p)
+{
+	(void)fw;
+	return ct_peer(p);
+}
+
+static int
 nft_restore(struct fw *fw)
 {
 	if ((fw->l.own ? init_own(fw) : init_integrate(fw)) < 0)
@@ -1581,5 +1685,7 @@ const struct fw_ops nft_ops = {
 	.verify_step = nft_verify_step,
 	.events_fd = nft_events_fd,
 	.events_read = nft_events_read,
+	.v6_guarded = nft_v6_guarded,
+	.peer = nft_peer,
 	.shutdown = nft_shutdown,
 };

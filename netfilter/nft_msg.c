@@ -28,6 +28,7 @@
  * member types shifted in 6 bits at a time, so `nft list` shows ours as
  * "ipv4_addr . inet_proto . inet_service". */
 #define DT_IPADDR	7
+#define DT_IP6ADDR	8
 #define DT_INET_PROTO	12
 #define DT_INET_SERVICE	13
 #define DT_IFNAME	41
@@ -44,15 +45,17 @@
 
 enum set_data { DATA_NONE, DATA_ADDR_PORT, DATA_PORT };
 
+#define SET_FIELDS_MAX	5
+
 /* Each set: its name, its key's members in order, its data, whether the
  * nat rules look it up (so it lives in the nat table) and whether its
  * elements time out with their lease. */
 static const struct {
 	const char *name;
-	uint8_t fields[4];
+	uint8_t fields[SET_FIELDS_MAX];
 	enum set_data data;
 	bool nat, timeout;
-} set_desc[NFT_SET_COUNT] = {
+} set_desc[NFT_SET_ALL] = {
 	[NFT_SET_DNAT4_RH] = { "dnat4_rh", { DT_IPADDR, DT_INET_PROTO, DT_INET_SERVICE, 0 },
 			       DATA_ADDR_PORT, true, true },
 	[NFT_SET_DNAT4] = { "dnat4", { DT_INET_PROTO, DT_INET_SERVICE, 0, 0 },
@@ -68,6 +71,12 @@ static const struct {
 	 * (the store re-points it), and outbound only */
 	[NFT_SET_SNAT4] = { "snat4", { DT_IPADDR, DT_INET_PROTO, DT_INET_SERVICE, 0 },
 			    DATA_PORT, true, false },
+	/* A pinhole's element is the whole pinhole: it times out.
+	 * ip6 saddr . th sport . ip6 daddr . meta l4proto . th dport */
+	[NFT_SET_PIN6_RH] = { "pin6_rh", { DT_IP6ADDR, DT_INET_SERVICE, DT_IP6ADDR, DT_INET_PROTO,
+					   DT_INET_SERVICE }, DATA_NONE, false, true },
+	[NFT_SET_PIN6] = { "pin6", { DT_IP6ADDR, DT_INET_PROTO, DT_INET_SERVICE, 0 },
+			   DATA_NONE, false, true },
 };
 
 static bool
@@ -129,10 +138,21 @@ nft_layout_init(struct nft_layout *l, const struct config *cfg, bool timeouts)
 		rc |= name_or(l->post_chain, cfg->upnp_nat_postrouting_chain,
 			      "postrouting_miniupnpd");
 	}
-	for (i = 0; i < NFT_SET_COUNT; i++)
+	for (i = 0; i < NFT_SET_ALL; i++)
 		rc |= str_printf(l->set_name[i], CFG_NAME_MAX, "%s%s",
 				 l->own ? "" : "igdd_", set_desc[i].name);
+	l->v6 = !cfg->ipv6_disable;
+	l->v6_block = l->v6 && l->own && cfg->ipv6_block_inbound;
+	l->pin_family = l->filter_family == NFPROTO_IPV4 ? NFPROTO_IPV6 : l->filter_family;
+	rc |= str_copy(l->ext_ifname6, sizeof(l->ext_ifname6),
+		       cfg->ext_ifname6[0] != '\0' ? cfg->ext_ifname6 : cfg->ext_ifname);
 	return rc < 0 ? -1 : 0;
+}
+
+bool
+nft_set_used(const struct nft_layout *l, enum nft_set_id id)
+{
+	return id < NFT_SET_COUNT || (l->v6 && id < NFT_SET_ALL);
 }
 
 const char *
@@ -142,7 +162,7 @@ nft_set_table(const struct nft_layout *l, enum nft_set_id id, uint16_t *family)
 		*family = l->nat_family;
 		return l->nat_table;
 	}
-	*family = l->filter_family;
+	*family = id >= NFT_SET_COUNT ? l->pin_family : l->filter_family;
 	return l->filter_table;
 }
 
@@ -156,13 +176,20 @@ nft_rule_on(const struct nft_layout *l, enum nft_rule_id id)
 	case NFT_RULE_SNAT4_TCP:
 	case NFT_RULE_SNAT4_UDP:
 		return l->preserve;
+	case NFT_RULE_PIN6_RH:
+	case NFT_RULE_PIN6:
+		return l->v6;
+	case NFT_RULE_V6_EST:
+	case NFT_RULE_V6_ICMP:
+	case NFT_RULE_V6_DROP:
+		return l->v6_block;
 	default:
-		return true;
+		return id < NFT_RULE_ALL;
 	}
 }
 
 enum nft_chain_id
-nft_rule_chain(enum nft_rule_id id)
+nft_rule_chain(const struct nft_layout *l, enum nft_rule_id id)
 {
 	switch (id) {
 	case NFT_RULE_DNAT4_RH:
@@ -172,8 +199,12 @@ nft_rule_chain(enum nft_rule_id id)
 	case NFT_RULE_FWD4_RH:
 	case NFT_RULE_FWD4:
 		return NFT_CHAIN_FORWARD;
-	default:
+	case NFT_RULE_MASQ4:
+	case NFT_RULE_SNAT4_TCP:
+	case NFT_RULE_SNAT4_UDP:
 		return NFT_CHAIN_POST;
+	default:	/* the IPv6 rules */
+		return l->pin_family == l->filter_family ? NFT_CHAIN_FORWARD : NFT_CHAIN_FORWARD6;
 	}
 }
 
@@ -181,14 +212,20 @@ const char *
 nft_chain_name(const struct nft_layout *l, enum nft_chain_id c, const char **table,
 	       uint16_t *family)
 {
-	if (c == NFT_CHAIN_FORWARD) {
+	if (c == NFT_CHAIN_FORWARD || c == NFT_CHAIN_FORWARD6) {
 		*table = l->filter_table;
-		*family = l->filter_family;
+		*family = c == NFT_CHAIN_FORWARD ? l->filter_family : l->pin_family;
 		return l->forward_chain;
 	}
 	*table = l->nat_table;
 	*family = l->nat_family;
 	return c == NFT_CHAIN_NAT ? l->nat_chain : l->post_chain;
+}
+
+bool
+nft_chain_used(const struct nft_layout *l, enum nft_chain_id c)
+{
+	return c != NFT_CHAIN_FORWARD6 || (l->v6 && l->pin_family != l->filter_family);
 }
 
 unsigned
@@ -197,8 +234,8 @@ nft_chain_rules(const struct nft_layout *l, enum nft_chain_id c)
 	unsigned n = 0;
 	int i;
 
-	for (i = 0; i < NFT_RULE_COUNT; i++)
-		if (nft_rule_on(l, (enum nft_rule_id)i) && nft_rule_chain((enum nft_rule_id)i) == c)
+	for (i = 0; i < NFT_RULE_ALL; i++)
+		if (nft_rule_on(l, (enum nft_rule_id)i) && nft_rule_chain(l, (enum nft_rule_id)i) == c)
 			n++;
 	return n;
 }
@@ -209,11 +246,22 @@ nft_mapping_rh(const struct mapping *m)
 	return m->rhost != NULL && !addr_is_any(m->rhost);
 }
 
+/* A pinhole restricted to a remote host or port: the interval set. */
+static bool
+pin_rh(const struct mapping *m)
+{
+	return nft_mapping_rh(m) || m->rport != 0;
+}
+
 void
 nft_mapping_sets(const struct mapping *m, enum nft_set_id *dnat, enum nft_set_id *fwd)
 {
 	bool rh = nft_mapping_rh(m);
 
+	if (mapping_is_pinhole(m)) {
+		*dnat = *fwd = pin_rh(m) ? NFT_SET_PIN6_RH : NFT_SET_PIN6;
+		return;
+	}
 	*dnat = rh ? NFT_SET_DNAT4_RH : NFT_SET_DNAT4;
 	*fwd = rh ? NFT_SET_FWD4_RH : NFT_SET_FWD4;
 }
@@ -268,6 +316,36 @@ put_ifname(uint8_t *p, const char *name)
 	return IFNAMSIZ;
 }
 
+/* A pinhole's key, or (end) the end of its interval: [rhost or all of
+ * IPv6 . rport or all ports .] iaddr . proto . iport. */
+static size_t
+pin_key(enum nft_set_id id, const struct mapping *m, uint8_t *key, bool end)
+{
+	bool rh = pin_rh(m);
+	size_t n = 0;
+
+	if (!mapping_is_pinhole(m) || rh != (id == NFT_SET_PIN6_RH))
+		return 0;
+	if (rh) {
+		if (nft_mapping_rh(m))
+			memcpy(key, m->rhost, 16);
+		else
+			memset(key, end ? 0xff : 0, 16);
+		n = 16 + put_port(key + 16, m->rport != 0 ? m->rport : end ? 65535 : 0);
+	}
+	memcpy(key + n, m->iaddr, 16);
+	n += 16;
+	n += put_proto(key + n, m->proto);
+	n += put_port(key + n, m->iport);
+	return n;
+}
+
+size_t
+nft_elem_key_end(enum nft_set_id id, const struct mapping *m, uint8_t key[NFT_KEY_MAX])
+{
+	return id == NFT_SET_PIN6_RH ? pin_key(id, m, key, true) : 0;
+}
+
 size_t
 nft_elem_key(const struct nft_layout *l, enum nft_set_id id, const struct mapping *m,
 	     uint8_t key[NFT_KEY_MAX])
@@ -276,6 +354,8 @@ nft_elem_key(const struct nft_layout *l, enum nft_set_id id, const struct mappin
 	const char *lan;
 	size_t n = 0;
 
+	if (id >= NFT_SET_COUNT)
+		return nft_set_used(l, id) ? pin_key(id, m, key, false) : 0;
 	if (!addr_is_v4(m->iaddr) || (rh && !addr_is_v4(m->rhost)))
 		return 0;
 	switch (id) {
@@ -445,6 +525,8 @@ elem_add(struct nftnl_set *s, const struct nft_layout *l, enum nft_set_id id, ui
 	if (e == NULL)
 		return -1;
 	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, (uint32_t)kl);
+	if ((kl = nft_elem_key_end(id, m, key)) > 0)
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY_END, key, (uint32_t)kl);
 	if (type == NFT_MSG_NEWSETELEM) {
 		if (set_is_map(id)) {
 			dl = nft_elem_data(id, m, data);
@@ -455,7 +537,7 @@ elem_add(struct nftnl_set *s, const struct nft_layout *l, enum nft_set_id id, ui
 		 * let a flow in.  Forward and SNAT elements carry no timeout
 		 * because several mappings may share one (same internal side);
 		 * igdd removes them when the last user goes, and a start
-		 * flushes them. */
+		 * flushes them.  A pinhole's element is the whole pinhole. */
 		if (l->timeouts && set_desc[id].timeout && m->expires != 0) {
 			uint64_t left = m->expires > now_ms ? m->expires - now_ms : 0;
 
@@ -629,6 +711,8 @@ nft_msg_flush_chains(struct nft_batch *bt, const struct nft_layout *l)
 	int c;
 
 	for (c = 0; c < NFT_CHAIN_COUNT; c++) {
+		if (!nft_chain_used(l, (enum nft_chain_id)c))
+			continue;
 		chain = nft_chain_name(l, (enum nft_chain_id)c, &table, &family);
 		if (nft_msg_rule_del(bt, family, table, chain, 0) < 0)
 			return -1;
@@ -672,13 +756,22 @@ nft_msg_set(struct nft_batch *bt, const struct nft_layout *l, enum nft_set_id id
 		return -1;
 	if (type != NFT_MSG_NEWSET)
 		goto build;
-	for (i = 0; i < 4 && set_desc[id].fields[i] != 0; i++) {
-		keytype = keytype << DT_BITS | set_desc[id].fields[i];
-		/* each member padded to a register; a name is 16 bytes */
-		keylen += set_desc[id].fields[i] == DT_IFNAME ? IFNAMSIZ : 4;
+	for (i = 0; i < SET_FIELDS_MAX && set_desc[id].fields[i] != 0; i++) {
+		uint8_t f = set_desc[id].fields[i];
+
+		keytype = keytype << DT_BITS | f;
+		/* each member padded to a register; a name, an IPv6 address
+		 * are 16 bytes */
+		keylen += f == DT_IFNAME ? IFNAMSIZ : f == DT_IP6ADDR ? 16 : 4;
 	}
-	/* No NFTA_SET_DESC concat field lengths: a hash set does not need
-	 * them (only interval concatenations do). */
+	/* No NFTA_SET_DESC concat field lengths for a hash set: only the
+	 * interval concatenation (pin6_rh) needs them, unpadded. */
+	if (id == NFT_SET_PIN6_RH) {
+		static const uint8_t field_len[] = { 16, 2, 16, 1, 2 };
+
+		nftnl_set_set_data(s, NFTNL_SET_DESC_CONCAT, field_len, sizeof(field_len));
+		flags |= NFT_SET_INTERVAL | NFT_SET_CONCAT;
+	}
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, keytype);
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, keylen);
 	if (set_desc[id].data == DATA_ADDR_PORT) {
@@ -774,10 +867,8 @@ e_ifname(struct nftnl_rule *r, uint32_t key, uint32_t op, const char *ifname)
 }
 
 static int
-e_nfproto_ipv4(struct nftnl_rule *r)
+e_nfproto(struct nftnl_rule *r, uint8_t v)
 {
-	uint8_t v = NFPROTO_IPV4;
-
 	if (e_meta(r, NFT_META_NFPROTO, NFT_REG_1) < 0)
 		return -1;
 	return e_cmp(r, NFT_CMP_EQ, &v, sizeof(v));
@@ -791,16 +882,16 @@ e_l4proto(struct nftnl_rule *r, uint8_t proto)
 	return e_cmp(r, NFT_CMP_EQ, &proto, sizeof(proto));
 }
 
-/* ct status dnat: only flows our (or any) DNAT rewrote. */
+/* ct KEY & mask != 0 */
 static int
-e_ct_dnat(struct nftnl_rule *r)
+e_ct_bits(struct nftnl_rule *r, uint32_t key, uint32_t mask)
 {
-	uint32_t mask = CT_STATUS_DST_NAT, zero = 0;
+	uint32_t zero = 0;
 	struct nftnl_expr *e;
 
 	e = nftnl_expr_alloc("ct");
 	if (e != NULL) {
-		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_STATUS);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
 	}
 	if (add_expr(r, e) < 0)
@@ -816,6 +907,13 @@ e_ct_dnat(struct nftnl_rule *r)
 	if (add_expr(r, e) < 0)
 		return -1;
 	return e_cmp(r, NFT_CMP_NEQ, &zero, 4);
+}
+
+/* ct status dnat: only flows our (or any) DNAT rewrote. */
+static int
+e_ct_dnat(struct nftnl_rule *r)
+{
+	return e_ct_bits(r, NFT_CT_STATUS, CT_STATUS_DST_NAT);
 }
 
 /* ct original ip daddr -> reg 1 */
@@ -876,21 +974,30 @@ e_masq(struct nftnl_rule *r, bool port_reg)
 }
 
 static int
-e_accept(struct nftnl_rule *r)
+e_verdict(struct nftnl_rule *r, uint32_t verdict)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("immediate");
 
 	if (e != NULL) {
 		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, NF_ACCEPT);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, verdict);
 	}
 	return add_expr(r, e);
+}
+
+static int
+e_accept(struct nftnl_rule *r)
+{
+	return e_verdict(r, NF_ACCEPT);
 }
 
 #define IPV4_SADDR_OFF	12
 #define IPV4_DADDR_OFF	16
 #define TH_SPORT_OFF	0
 #define TH_DPORT_OFF	2
+#define IPV6_SADDR_OFF	8
+#define IPV6_DADDR_OFF	24
+#define CT_STATE_EST_REL	0x6	/* NF_CT_STATE_BIT(IP_CT_ESTABLISHED | IP_CT_RELATED) */
 
 static int
 e_ip(struct nftnl_rule *r, uint32_t off, uint32_t reg)
@@ -931,7 +1038,7 @@ r_dnat(struct nftnl_rule *r, const struct nft_layout *l, enum nft_rule_id id)
 	if (id != NFT_RULE_HAIR4 && e_ifname(r, NFT_META_IIFNAME, NFT_CMP_EQ, l->ext_ifname) < 0)
 		return -1;
 	/* to one of the gateway's external addresses (issue 14, finding 8) */
-	if (e_nfproto_ipv4(r) < 0 || e_ip(r, IPV4_DADDR_OFF, reg) < 0 ||
+	if (e_nfproto(r, NFPROTO_IPV4) < 0 || e_ip(r, IPV4_DADDR_OFF, reg) < 0 ||
 	    e_lookup(r, l, NFT_SET_EXT4, false) < 0)
 		return -1;
 	if (id == NFT_RULE_HAIR4) {
@@ -955,7 +1062,7 @@ r_forward(struct nftnl_rule *r, const struct nft_layout *l, enum nft_rule_id id)
 	uint32_t reg = NFT_REG32_00;
 
 	if (e_ifname(r, NFT_META_IIFNAME, NFT_CMP_EQ, l->ext_ifname) < 0 || e_ct_dnat(r) < 0 ||
-	    e_nfproto_ipv4(r) < 0)
+	    e_nfproto(r, NFPROTO_IPV4) < 0)
 		return -1;
 	if (rh && e_ip(r, IPV4_SADDR_OFF, reg++) < 0)
 		return -1;
@@ -982,11 +1089,47 @@ static int
 r_snat(struct nftnl_rule *r, const struct nft_layout *l, uint8_t proto)
 {
 	if (e_ifname(r, NFT_META_OIFNAME, NFT_CMP_EQ, l->ext_ifname) < 0 ||
-	    e_nfproto_ipv4(r) < 0 || e_l4proto(r, proto) < 0 ||
+	    e_nfproto(r, NFPROTO_IPV4) < 0 || e_l4proto(r, proto) < 0 ||
 	    e_ip(r, IPV4_SADDR_OFF, NFT_REG32_00) < 0 ||
 	    e_proto_port_lookup(r, l, NFT_REG32_01, TH_SPORT_OFF, NFT_SET_SNAT4) < 0)
 		return -1;
 	return e_masq(r, true);
+}
+
+/* The IPv6 rules of the forward chain, all from ext_ifname6:
+ *  pin6:    [ip6 saddr . th sport .] ip6 daddr . l4proto . th dport
+ *           -> lookup set -> accept
+ *  v6_est:  ct state established,related accept
+ *  v6_icmp: meta l4proto ipv6-icmp accept (errors, echo: RFC 4890)
+ *  v6_drop: drop */
+static int
+r_v6(struct nftnl_rule *r, const struct nft_layout *l, enum nft_rule_id id)
+{
+	bool rh = id == NFT_RULE_PIN6_RH;
+
+	if (e_ifname(r, NFT_META_IIFNAME, NFT_CMP_EQ, l->ext_ifname6) < 0 ||
+	    e_nfproto(r, NFPROTO_IPV6) < 0)
+		return -1;
+	switch (id) {
+	case NFT_RULE_V6_EST:
+		return e_ct_bits(r, NFT_CT_STATE, CT_STATE_EST_REL) < 0 ? -1 : e_accept(r);
+	case NFT_RULE_V6_ICMP:
+		return e_l4proto(r, IPPROTO_ICMPV6) < 0 ? -1 : e_accept(r);
+	case NFT_RULE_V6_DROP:
+		return e_verdict(r, NF_DROP);
+	default:
+		break;
+	}
+	if (rh && (e_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IPV6_SADDR_OFF, 16, NFT_REG32_00) < 0 ||
+		   e_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, TH_SPORT_OFF, 2, NFT_REG32_04) < 0))
+		return -1;
+	/* registers: [saddr 0-3, sport 4,] daddr, l4proto, dport */
+	if (e_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IPV6_DADDR_OFF, 16,
+		      rh ? NFT_REG32_05 : NFT_REG32_00) < 0 ||
+	    e_proto_port_lookup(r, l, rh ? NFT_REG32_09 : NFT_REG32_04, TH_DPORT_OFF,
+				rh ? NFT_SET_PIN6_RH : NFT_SET_PIN6) < 0)
+		return -1;
+	return e_accept(r);
 }
 
 static int
@@ -1006,6 +1149,12 @@ rule_exprs(struct nftnl_rule *r, const struct nft_layout *l, enum nft_rule_id id
 		return r_snat(r, l, IPPROTO_TCP);
 	case NFT_RULE_SNAT4_UDP:
 		return r_snat(r, l, IPPROTO_UDP);
+	case NFT_RULE_PIN6_RH:
+	case NFT_RULE_PIN6:
+	case NFT_RULE_V6_EST:
+	case NFT_RULE_V6_ICMP:
+	case NFT_RULE_V6_DROP:
+		return r_v6(r, l, id);
 	default:
 		return -1;
 	}
@@ -1021,7 +1170,7 @@ nft_msg_rule(struct nft_batch *bt, const struct nft_layout *l, enum nft_rule_id 
 	struct nlmsghdr *nlh;
 	int rc = -1;
 
-	chain = nft_chain_name(l, nft_rule_chain(id), &table, &family);
+	chain = nft_chain_name(l, nft_rule_chain(l, id), &table, &family);
 	r = nftnl_rule_alloc();
 	ud = nftnl_udata_buf_alloc(64);
 	if (r == NULL || ud == NULL)

@@ -15,8 +15,18 @@
  *     chain forward (filter, policy accept): two set lookups, accept
  *     chain postrouting (nat, srcnat - 1, before a router's masquerade):
  *         the hairpin masquerade, then the SNAT lookups (tcp, udp)
+ *     set pin6      ipv6_addr . inet_proto . inet_service        (IPv6 pinholes)
+ *     set pin6_rh   ipv6_addr . inet_service . ipv6_addr . inet_proto . inet_service
+ *                   (flags interval: remote host prefix . remote port range)
+ *     chain forward also: two pinhole lookups, accept; with
+ *       ipv6_block_inbound, then established/related and ICMPv6 accepted
+ *       and the rest from ext_ifname6 dropped
  * Integration: the same maps/sets (prefixed igdd_) in the configured
- * tables, the same rules in the configured chains, tagged comment "igdd".
+ * tables, the same rules in the configured chains, tagged comment "igdd";
+ * with upnp_nftables_family_split the pinhole sets and rules go to the
+ * ip6 table of the filter table's name (same forward chain name).
+ * IPv6 needs no NAT: no hairpin or SNAT element for a pinhole (a LAN
+ * host reaches another one's IPv6 address directly).
  *
  * Inbound DNAT applies to traffic that arrives on the external interface
  * addressed to one of the gateway's external addresses, the set ext4:
@@ -82,7 +92,7 @@ struct nftnl_batch;
  * (2^32 - 1 s, ~136 years).  The kernel refuses a timeout of 2^64 ns
  * (~584 years) or more with ERANGE, and with it the whole transaction. */
 #define NFT_TIMEOUT_MAX_MS	((uint64_t)UINT32_MAX * 1000u)
-#define NFT_KEY_MAX	24		/* 6 registers: ifname . proto . port */
+#define NFT_KEY_MAX	48		/* 12 registers: pin6_rh's key is 44 bytes */
 #define NFT_ELEMS_PER_MSG 64		/* keeps each message far below 64 KiB */
 
 enum nft_set_id {
@@ -93,7 +103,10 @@ enum nft_set_id {
 	NFT_SET_EXT4,			/* the external addresses, no mapping's */
 	NFT_SET_HAIR4,			/* hairpin DNAT, keyed by the LAN interface */
 	NFT_SET_SNAT4,			/* port preservation: internal side -> eport */
-	NFT_SET_COUNT,			/* room for dnat6/fwd6 */
+	NFT_SET_COUNT,			/* the IPv4 sets */
+	NFT_SET_PIN6_RH = NFT_SET_COUNT,	/* IPv6 pinholes (layout v6) */
+	NFT_SET_PIN6,
+	NFT_SET_ALL,
 };
 
 enum nft_rule_id {
@@ -105,11 +118,20 @@ enum nft_rule_id {
 	NFT_RULE_MASQ4,			/* postrouting chain: hairpin masquerade */
 	NFT_RULE_SNAT4_TCP,		/* postrouting chain: port preservation */
 	NFT_RULE_SNAT4_UDP,
-	NFT_RULE_COUNT,
+	NFT_RULE_COUNT,			/* the IPv4 rules */
+	NFT_RULE_PIN6_RH = NFT_RULE_COUNT,	/* filter chain, layout v6 */
+	NFT_RULE_PIN6,
+	NFT_RULE_V6_EST,		/* own table with v6_block only */
+	NFT_RULE_V6_ICMP,
+	NFT_RULE_V6_DROP,
+	NFT_RULE_ALL,
 };
 
-/* The chain a rule belongs in. */
-enum nft_chain_id { NFT_CHAIN_NAT, NFT_CHAIN_FORWARD, NFT_CHAIN_POST, NFT_CHAIN_COUNT };
+/* The chain a rule belongs in.  FORWARD6: the ip6 forward chain of the
+ * pinhole rules when the families are split (else they are in FORWARD). */
+enum nft_chain_id {
+	NFT_CHAIN_NAT, NFT_CHAIN_FORWARD, NFT_CHAIN_POST, NFT_CHAIN_FORWARD6, NFT_CHAIN_COUNT
+};
 
 /* Where igdd's objects live: one struct, filled from the config. */
 struct nft_layout {
@@ -121,11 +143,17 @@ struct nft_layout {
 	char filter_table[CFG_NAME_MAX], nat_table[CFG_NAME_MAX];
 	char forward_chain[CFG_NAME_MAX], nat_chain[CFG_NAME_MAX];
 	char post_chain[CFG_NAME_MAX];	/* nat postrouting */
-	char set_name[NFT_SET_COUNT][CFG_NAME_MAX];
+	char set_name[NFT_SET_ALL][CFG_NAME_MAX];
 	char ext_ifname[IF_NAMESIZE];
 	/* the served LANs, for hair4's keys (fw_ops.set_addrs) */
 	struct fw_lan lan[FW_LAN_MAX];
 	size_t n_lan;
+	/* IPv6 pinholes: off with ipv6_disable; their family (inet, or ip6
+	 * when the families are split), the interface (ext_ifname6), and
+	 * whether igdd drops what no pinhole lets in (own table only) */
+	bool v6, v6_block;
+	uint16_t pin_family;
+	char ext_ifname6[IF_NAMESIZE];
 };
 
 /* A transaction being built: BATCH_BEGIN, messages, BATCH_END. */
@@ -141,6 +169,8 @@ struct nft_batch {
 int nft_layout_init(struct nft_layout *l, const struct config *cfg, bool timeouts);
 /* "inet", "ip", ... for log lines. */
 const char *nft_family_name(uint16_t family);
+/* Does the layout have this set (the pinhole sets: IPv6 on)? */
+bool nft_set_used(const struct nft_layout *l, enum nft_set_id id);
 /* The table (and its family) set id lives in. */
 const char *nft_set_table(const struct nft_layout *l, enum nft_set_id id, uint16_t *family);
 
@@ -148,23 +178,31 @@ const char *nft_set_table(const struct nft_layout *l, enum nft_set_id id, uint16
  * and address in network order, protocol one byte, an interface name its
  * 16 bytes.  Returns the length, 0 if the mapping does not belong in that
  * set (wrong family/rhost; hair4: off, or no served LAN holds its client;
- * snat4: off). */
+ * snat4: off; pin6/pin6_rh: not a pinhole, or not of that set). */
 size_t nft_elem_key(const struct nft_layout *l, enum nft_set_id id, const struct mapping *m,
 		    uint8_t key[NFT_KEY_MAX]);
+/* The end of an interval set's element (pin6_rh: the remote host's
+ * range and the remote port's); 0 for the other sets. */
+size_t nft_elem_key_end(enum nft_set_id id, const struct mapping *m, uint8_t key[NFT_KEY_MAX]);
 /* A map element's data: internal address . port (dnat, hair), external
  * port (snat). */
 size_t nft_elem_data(enum nft_set_id id, const struct mapping *m, uint8_t data[NFT_KEY_MAX]);
-/* Is this rule part of the layout (hairpin, preservation)?  Its chain. */
+/* Is this rule part of the layout (hairpin, preservation, IPv6, the
+ * IPv6 drop)?  Its chain. */
 bool nft_rule_on(const struct nft_layout *l, enum nft_rule_id id);
-enum nft_chain_id nft_rule_chain(enum nft_rule_id id);
+enum nft_chain_id nft_rule_chain(const struct nft_layout *l, enum nft_rule_id id);
 /* The chain's name, table and family. */
 const char *nft_chain_name(const struct nft_layout *l, enum nft_chain_id c, const char **table,
 			   uint16_t *family);
+/* Is the chain a chain of its own in this layout (FORWARD6: the pinhole
+ * rules with the families split)? */
+bool nft_chain_used(const struct nft_layout *l, enum nft_chain_id c);
 /* Rules of igdd's in that chain. */
 unsigned nft_chain_rules(const struct nft_layout *l, enum nft_chain_id c);
 /* Has the mapping a remote-host restriction (rhost set, not ::)? */
 bool nft_mapping_rh(const struct mapping *m);
-/* The two sets a mapping belongs in: its dnat map and its forward set. */
+/* The two sets a mapping belongs in: its dnat map and its forward set.
+ * A pinhole has one: *dnat = *fwd = its pinhole set. */
 void nft_mapping_sets(const struct mapping *m, enum nft_set_id *dnat, enum nft_set_id *fwd);
 
 int nft_batch_start(struct nft_batch *bt, uint32_t seq);

@@ -1,8 +1,9 @@
 /* fuzz_http.c - libFuzzer harness for the HTTP request parser, the chunked
- * body decoder, the Host check, the GENA header helpers and the admin
- * page's request helpers it feeds (cookie, origin, entity tag, coding,
- * bearer token, query, form body); the input is read as pipelined
- * requests on a kept-alive connection. */
+ * body decoder, the Host check (IPv4 and IPv6 forms, zones), the peer
+ * check (an IPv6 peer taken from the input's first 16 bytes), the GENA
+ * header helpers and the admin page's request helpers it feeds (cookie,
+ * origin, entity tag, coding, bearer token, query, form body); the input
+ * is read as pipelined requests on a kept-alive connection. */
 #include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -13,6 +14,7 @@
 #include "ctx.h"
 #include "events.h"
 #include "http.h"
+#include "util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -88,19 +90,36 @@ use_admin(const struct http_request *req)
 	}
 }
 
+/* A LAN 192.168.77.1/24, 2001:db8:1::1/64 and fe80::1/64, ifindex 2. */
+static struct igdd_ctx *
+fuzz_ctx(void)
+{
+	static struct igdd_ctx ctx;
+
+	if (ctx.n_lan == 0) {
+		ctx.n_lan = 1;
+		ctx.lan[0].ifindex = 2;
+		ctx.lan[0].addr.s_addr = htonl(0xc0a84d01);
+		ctx.lan[0].mask.s_addr = htonl(0xffffff00);
+		addr_parse("2001:db8:1::1", &ctx.lan[0].addr6[0].addr);
+		ctx.lan[0].addr6[0].plen = 64;
+		addr_parse("fe80::1", &ctx.lan[0].addr6[1].addr);
+		ctx.lan[0].addr6[1].plen = 64;
+		ctx.lan[0].n_addr6 = 2;
+	}
+	return &ctx;
+}
+
 /* One request parsed whole: the helpers that take its headers. */
 static void
 use_request(const struct http_request *req)
 {
-	static struct igdd_ctx ctx;
 	struct sockaddr_in a;
 	char path[256];
 
-	ctx.n_lan = 1;
-	ctx.lan[0].addr.s_addr = htonl(0xc0a84d01);
 	(void)http_wants_keep_alive(req);
 	if (req->host.present)
-		http_host_ok(&ctx, req->host.p, req->host.len, 5000);
+		http_host_ok(fuzz_ctx(), req->host.p, req->host.len, 5000);
 	if (req->callback.present)
 		events_parse_callback(req->callback.p, req->callback.len, &a, path, sizeof(path));
 	if (req->timeout.present)
@@ -117,6 +136,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned n;
 	int r;
 
+	if (size >= 17) {
+		struct sockaddr_in6 p6 = { .sin6_family = AF_INET6 };
+
+		memcpy(&p6.sin6_addr, data, 16);
+		(void)http_peer_ok(fuzz_ctx(), (struct sockaddr *)&p6, data[16] & 3);
+	}
 	/* small limits too, so that the limit paths are reached; the split
 	 * point comes from the last byte */
 	(void)feed(data, size, size > 0 ? (size_t)data[size - 1] * size / 255 : 0, 256, 512, &req, &buf,

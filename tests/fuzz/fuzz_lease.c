@@ -30,8 +30,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (back.op != r.op || back.m.proto != r.m.proto || back.m.eport != r.m.eport ||
 	    !addr_eq(back.m.rhost, r.m.rhost))
 		abort();
-	if (r.op == '+' && (back.m.iport != r.m.iport || back.expiry_wall != r.expiry_wall ||
-			    strcmp(back.m.desc, r.m.desc) != 0))
+	if ((r.op == '+' || r.op == 'P') &&
+	    (back.m.iport != r.m.iport || back.expiry_wall != r.expiry_wall ||
+	     strcmp(back.m.desc, r.m.desc) != 0))
 		abort();
+	if ((r.op == 'P' || r.op == 'p') && (back.m.uid != r.m.uid || back.m.rport != r.m.rport))
+		abort();	/* a pinhole's key and remote port */
 	return 0;
 }

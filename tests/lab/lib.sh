@@ -389,3 +389,50 @@ peer_from() {
 	_ns=$1; shift
 	ip netns exec "$_ns" "$PROBE" connect ${4:+-s "$4"} "$1" "$2" "$3" 1500 2>/dev/null
 }
+
+# --- IPv6 (t_ipv6_*.sh): lab_ipv6 after lab_up puts IPv6 on every link,
+# documentation prefixes only: the LAN 2001:db8:77::/64 (gw ::1, c1 ::10,
+# c2 ::11), the WAN 2001:db8:100::/64 (gw ::1, out ::2); the outside host
+# routes the LAN prefix through the gateway (no NAT66: only the IPv6
+# firewall stands between them).  Existing tests never call it.
+LAB6_LAN=2001:db8:77
+LAB6_WAN=2001:db8:100
+GW6_LAN=$LAB6_LAN::1
+GW6_WAN=$LAB6_WAN::1
+C1_6=$LAB6_LAN::10
+C2_6=$LAB6_LAN::11
+OUT6=$LAB6_WAN::2
+
+lab_ipv6() {
+	for ns in $NS_GW $NS_C1 $NS_C2 $NS_OUT; do
+		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 \
+			net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.all.disable_ipv6=0
+	done
+	gw sysctl -qw net.ipv6.conf.all.forwarding=1
+	gw ip -6 addr add "$GW6_LAN/64" dev lan0 nodad
+	gw ip -6 addr add "$GW6_WAN/64" dev wan0 nodad
+	c1 ip -6 addr add "$C1_6/64" dev eth0 nodad
+	c2 ip -6 addr add "$C2_6/64" dev eth0 nodad
+	out ip -6 addr add "$OUT6/64" dev eth0 nodad
+	c1 ip -6 route add default via "$GW6_LAN"
+	c2 ip -6 route add default via "$GW6_LAN"
+	out ip -6 route add "$LAB6_LAN::/64" via "$GW6_WAN"
+	# the link-local addresses were born before accept_dad=0: wait until
+	# none is tentative any more (about a second)
+	for i in $(seq 1 30); do
+		_t=0
+		for f in gw c1 c2 out; do
+			[ -z "$($f ip -6 addr show tentative)" ] || _t=1
+		done
+		[ $_t = 0 ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# reach6 tcp|udp HOST6 PORT TOKEN: from the outside host to a LAN host's
+# IPv6 address (routed, no NAT); succeeds when TOKEN comes back.
+reach6() {
+	_got=$(out "$PROBE" connect "$1" "$2" "$3" 1500 2>/dev/null)
+	[ "$_got" = "$4" ]
+}

@@ -94,7 +94,8 @@ pcp e2 -V 1 "$GW_LAN" announce
 check "version 1: UNSUPP_VERSION" is e2 result 1
 check "UNSUPP_VERSION carries version 2" is e2 version 2
 pcp e3 -n $N1 "$GW_LAN" peer tcp 9700 8700 3600 "$OUT" 80
-check "PEER: UNSUPP_OPCODE (no per-flow lifetime in this back end)" is e3 result 4
+check "PEER: SUCCESS, the flow made in conntrack (t_pcp_peer has the details)" is e3 result 0
+check "PEER: the suggested external port" is e3 external_port 8700
 pcp e4 -n $N1 "$GW_LAN" map tcp 9800 8800 3600 --opt 99
 check "an unknown mandatory option: UNSUPP_OPTION" is e4 result 5
 pcp e5 -n $N1 "$GW_LAN" map tcp 9800 8800 3600 --opt 200:abcd

@@ -91,7 +91,7 @@ log_mark
 ctl reload >"$LAB_DIR/r2.out" 2>&1; rc=$?
 check "igddctl reload with a deny rule for c2 succeeds (status $rc)" test $rc = 0
 check "... reporting the rules applied" grep -q "^allow/deny: applied" "$LAB_DIR/r2.out"
-check "... and 3 mappings removed" grep -q "^3 mapping(s) the new rules do not allow removed" "$LAB_DIR/r2.out"
+check "... and 3 mappings removed" grep -q "^3 mapping(s) and pinhole(s) the new rules do not allow removed" "$LAB_DIR/r2.out"
 for p in 8200 8300; do
 	check_not "TCP $p (to c2) is gone from the list" has tcp $p
 	check_not "... and carries no traffic" reach tcp $p tok-c2

@@ -5,10 +5,12 @@
 # names the other LAN, no client of one LAN maps to, refreshes or deletes
 # for a host of the other, by UPnP, NAT-PMP or PCP THIRD_PARTY; each maps
 # for its own LAN; an explicit allow rule for the other LAN's hosts lets
-# it.
+# it.  The same for IPv6 pinholes (lan0 has IPv6): c3 opens none to c1's
+# IPv6 address and deletes none of lan0's, c1 opens one to its own.
 LAB_LAN2=${LAB_LAN2:-192.168.78}
 . "$(dirname "$0")/lib.sh"
 lab_up
+check "IPv6 on lan0 and the WAN" lab_ipv6
 HTTP_PORT=47130
 BASE0=http://$GW_LAN:$HTTP_PORT
 BASE2=http://$GW_LAN2:$HTTP_PORT
@@ -23,6 +25,15 @@ del() {
 	UPNP_BASE=$2 soap "$1" /ctl/IPConn "$URN_IPC2" DeletePortMapping NewRemoteHost= \
 		NewExternalPort="$3" NewProtocol=TCP
 }
+# pin NS BASE PORT CLIENT6: AddPinhole (TCP, any remote host), over IPv4;
+# unpin NS BASE UID: DeletePinhole
+URN_6FC=urn:schemas-upnp-org:service:WANIPv6FirewallControl:1
+pin() {
+	UPNP_BASE=$2 soap "$1" /ctl/IP6FCtl "$URN_6FC" AddPinhole RemoteHost= RemotePort=0 \
+		InternalClient="$4" InternalPort="$3" Protocol=6 LeaseTime=3600
+}
+unpin() { UPNP_BASE=$2 soap "$1" /ctl/IP6FCtl "$URN_6FC" DeletePinhole UniqueID="$3"; }
+uid_of() { printf '%s\n' "$1" | tr -d '\n' | sed -n 's,.*<UniqueID>\([0-9]*\)</UniqueID>.*,\1,p'; }
 ok() { [ "$(printf '%s\n' "$1" | head -1)" = "HTTP 200" ]; }
 err() { [ "$(upnp_error "$1")" = "$2" ]; }
 pcp3() { _o=$1; shift; ip netns exec "$NS_C3" "$PCPC" "$@" >"$LAB_DIR/$_o" 2>&1; }
@@ -31,15 +42,30 @@ is() { [ "$(pcp_field "$LAB_DIR/$1" "$2")" = "$3" ]; }
 lab_listen c1 tcp 9000 tok-c1
 lab_listen c2 tcp 9002 tok-c2
 lab_listen c3 tcp 9003 tok-c3
+lab_listen c1 tcp 9600 tok6-c1
 
 lab_conf "$LAB_DIR/apart.conf" <<CONF
 listening_ip=lan1
 http_port=$HTTP_PORT
 secure_mode=no
 pcp_allow_thirdparty=yes
+ipv6_block_inbound=yes
 CONF
 check "igdd starts on two LANs, secure_mode=no, no permission rules" \
 	lab_start_igdd "$LAB_DIR/apart.conf" -v
+
+r=$(pin c3 "$BASE2" 9600 "$C1_6")
+check "IPv6: c3 (lan1) cannot open a pinhole to c1's IPv6 address: 606 ($(upnp_error "$r"))" \
+	err "$r" 606
+check_not "nothing reaches c1's IPv6 address from outside" reach6 tcp "$C1_6" 9600 tok6-c1
+r=$(pin c1 "$BASE0" 9600 "$C1_6")
+U1=$(uid_of "$r")
+check "IPv6: c1 (lan0, asking over IPv4) opens one to its own IPv6 address (UniqueID $U1)" \
+	test -n "$U1"
+check "the pinhole lets traffic from outside reach c1" reach6 tcp "$C1_6" 9600 tok6-c1
+r=$(unpin c3 "$BASE2" "$U1")
+check "IPv6: c3 cannot delete lan0's pinhole: 606 ($(upnp_error "$r"))" err "$r" 606
+check "it still lets traffic in" reach6 tcp "$C1_6" 9600 tok6-c1
 
 r=$(add c3 "$BASE2" 8001 9000 "$C1")
 check "UPnP: c3 (lan1) cannot map to c1 (lan0): 606 ($(upnp_error "$r"))" err "$r" 606
@@ -81,12 +107,19 @@ secure_mode=no
 pcp_allow_thirdparty=yes
 allow 1024-65535 $LAB_LAN.0/24 1024-65535
 allow 1024-65535 $LAB_LAN2.0/24 1024-65535
+allow 1024-65535 $LAB6_LAN::/64 1024-65535
 deny 0-65535 0.0.0.0/0 0-65535
+ipv6_block_inbound=yes
 CONF
 check "igdd starts again with allow rules for both LANs" lab_start_igdd "$LAB_DIR/allowed.conf" -v
 r=$(add c3 "$BASE2" 8011 9000 "$C1")
 check "with a rule: c3 maps to c1" ok "$r"
 check "and it carries traffic" reach tcp 8011 tok-c1
 r=$(del c3 "$BASE2" 8011)
+check "and c3 may delete it" ok "$r"
+r=$(pin c3 "$BASE2" 9601 "$C1_6")
+U2=$(uid_of "$r")
+check "with a rule: c3 opens a pinhole to c1's IPv6 address (UniqueID $U2)" test -n "$U2"
+r=$(unpin c3 "$BASE2" "$U2")
 check "and c3 may delete it" ok "$r"
 lab_finish

@@ -7,10 +7,16 @@
  *            --ext-addr A (repeatable; default: the addresses of --ext-if)
  *            --lan NAME:A.B.C.D/N (repeatable: the LANs hairpin elements name)
  *            --no-hairpin --no-preserve
+ *            --ipv6 (the pinhole sets and rules too; without it the IPv4
+ *            layout only, as ipv6_disable=yes) --ipv6-block (and the
+ *            ipv6_block_inbound rules)
  *   commands (init/add/install start with the backend's init, which is
  *   idempotent; the others attach to the existing state):
  *     init                                  init only
- *     add PROTO EPORT IADDR IPORT [RHOST]   add (or refresh) a mapping
+ *     add PROTO EPORT IADDR IPORT [RHOST [RPORT]]   add (or refresh) a mapping;
+ *                                           an IPv6 IADDR makes a pinhole
+ *                                           (EPORT its UniqueID, RPORT its
+ *                                           remote port, 0 = any)
  *     del PROTO EPORT IADDR IPORT [RHOST]   delete it
  *     counters PROTO EPORT IADDR IPORT [RHOST]   print its packet count
  *     install                               install_all of the mappings
@@ -45,8 +51,9 @@ usage(void)
 		"usage: fwctl [CONF] [--table T] [--nat-table T] [--forward-chain C]\n"
 		"             [--nat-chain C] [--postrouting-chain C] [--family-split]\n"
 		"             [--ext-if IF] [--ext-addr A]... [--lan NAME:A.B.C.D/N]...\n"
-		"             [--no-hairpin] [--no-preserve] [--lease SECONDS] [-v] COMMAND ...\n"
-		"commands: init | add|del|counters PROTO EPORT IADDR IPORT [RHOST] |\n"
+		"             [--no-hairpin] [--no-preserve] [--lease SECONDS]\n"
+		"             [--ipv6 | --ipv6-block] [-v] COMMAND ...\n"
+		"commands: init | add|del|counters PROTO EPORT IADDR IPORT [RHOST [RPORT]] |\n"
 		"          install|verify (mappings on stdin) | check | shutdown\n");
 	return 2;
 }
@@ -72,13 +79,14 @@ parse_mapping(struct fwctl_map *fm, int argc, char **argv, uint32_t lease)
 	struct mapping *m = &fm->m;
 
 	memset(fm, 0, sizeof(*fm));
-	if (argc < 4 || argc > 5)
+	if (argc < 4 || argc > 6)
 		return -1;
 	if (proto_parse(argv[0], &m->proto) < 0 ||
 	    parse_u16(argv[1], 1, 65535, &m->eport) < 0 ||
 	    addr_parse(argv[2], &fm->iaddr) < 0 ||
 	    parse_u16(argv[3], 1, 65535, &m->iport) < 0 ||
-	    (argc == 5 && addr_parse(argv[4], &fm->rhost) < 0))
+	    (argc >= 5 && addr_parse(argv[4], &fm->rhost) < 0) ||
+	    (argc == 6 && parse_u16(argv[5], 0, 65535, &m->rport) < 0))
 		return -1;
 	m->enabled = true;
 	m->expires = lease != 0 ? time_mono_ms() + (uint64_t)lease * 1000 : 0;
@@ -213,6 +221,7 @@ parse_opts(struct fwctl_opts *op, int argc, char **argv)
 
 	memset(op, 0, sizeof(*op));
 	conf_defaults(&op->cfg);
+	op->cfg.ipv6_disable = true;	/* the IPv4 layout unless --ipv6 */
 	if (i < argc && argv[i][0] != '-' && strchr(argv[i], '/') != NULL) {
 		if (conf_parse_file(&op->cfg, argv[i], stderr) < 0)
 			return -2;
@@ -229,6 +238,10 @@ parse_opts(struct fwctl_opts *op, int argc, char **argv)
 			op->cfg.hairpin = false;
 		else if (strcmp(o, "--no-preserve") == 0)
 			op->cfg.preserve_mapped_ports = false;
+		else if (strcmp(o, "--ipv6") == 0 || strcmp(o, "--ipv6-block") == 0) {
+			op->cfg.ipv6_disable = false;
+			op->cfg.ipv6_block_inbound = strcmp(o, "--ipv6-block") == 0;
+		}
 		else if (i + 1 >= argc || value_opt(op, o, argv[++i]) < 0)
 			return -1;
 	}

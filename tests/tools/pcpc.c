@@ -6,6 +6,8 @@
  *   pcpc [...] SERVER announce [options]
  *   options: -x SUGGESTED_EXT_ADDR  --third-party ADDR  --prefer-failure
  *            --filter ADDR[/PREFIX][:PORT]  --desc TEXT  --opt CODE[:HEX]
+ *   SERVER is an IPv4 or IPv6 address (fe80::1%IF for a link-local one);
+ *   an IPv6 filter is written [ADDR][/PREFIX][:PORT].
  *
  * Sends one request to SERVER:5351 (retrying at 250/500/1000 ms within the
  * -t budget, default 2000 ms), prints the response as key=value lines and
@@ -15,6 +17,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
@@ -26,7 +29,6 @@
 #include "util.h"
 #include "wire.h"
 
-#define PCPC_PORT 5351
 
 static const char *const result_names[] = {
 	"SUCCESS", "UNSUPP_VERSION", "NOT_AUTHORIZED", "MALFORMED_REQUEST",
@@ -92,17 +94,28 @@ put_option(struct wr *w, uint8_t code, const void *data, uint16_t len)
 	wr_zero(w, ((size_t)len + 3) / 4 * 4 - len);
 }
 
-/* ADDR[/PREFIX][:PORT] (IPv4 only, so ':' is the port). */
+/* ADDR[/PREFIX][:PORT] (IPv4, so ':' is the port), or for IPv6
+ * [ADDR][/PREFIX][:PORT]. */
 static int
 put_filter(struct wr *w, const char *spec)
 {
-	char buf[64], *slash, *colon;
+	char buf[80], *slash, *colon, *close;
 	struct in6_addr a;
 	uint16_t prefix = 128, port = 0;
 	uint8_t d[20];
 
-	if (str_copy(buf, sizeof(buf), spec) < 0)
+	if (spec[0] == '[') {
+		if (str_copy(buf, sizeof(buf), spec + 1) < 0 || (close = strchr(buf, ']')) == NULL)
+			return -1;
+		*close = '\0';
+		if (addr_parse(buf, &a) < 0)
+			return -1;
+		/* the rest as for IPv4, with a placeholder address */
+		if (str_printf(buf, sizeof(buf), "0.0.0.0%s", close + 1) < 0)
+			return -1;
+	} else if (str_copy(buf, sizeof(buf), spec) < 0) {
 		return -1;
+	}
 	colon = strchr(buf, ':');
 	if (colon != NULL) {
 		*colon = '\0';
@@ -115,7 +128,7 @@ put_filter(struct wr *w, const char *spec)
 		if (parse_u16(slash + 1, 0, 255, &prefix) < 0)
 			return -1;
 	}
-	if (addr_parse(buf, &a) < 0)
+	if (spec[0] != '[' && addr_parse(buf, &a) < 0)
 		return -1;
 	d[0] = 0;
 	d[1] = (uint8_t)prefix;
@@ -248,8 +261,9 @@ main(int argc, char **argv)
 	uint8_t nonce[12], req[1100], resp[1200], proto = 0;
 	uint16_t iport = 0, eport = 0, pport = 0;
 	struct in6_addr client, ext, peer;
-	struct sockaddr_in srv, local;
-	socklen_t ll = sizeof(local);
+	struct sockaddr_storage srv, local;
+	socklen_t ll = sizeof(local), sl;
+	struct addrinfo hints, *ai;
 	const char *client_s = NULL, *nonce_s = NULL;
 	struct wr w;
 	uint64_t deadline, next;
@@ -277,12 +291,17 @@ main(int argc, char **argv)
 	}
 	if (argc - i < 2)
 		return usage();
-	memset(&srv, 0, sizeof(srv));
-	srv.sin_family = AF_INET;
-	srv.sin_port = htons(PCPC_PORT);
-	if (inet_pton(AF_INET, argv[i], &srv.sin_addr) != 1)
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+	hints.ai_socktype = SOCK_DGRAM;
+	if (getaddrinfo(argv[i], "5351", &hints, &ai) != 0)
 		return usage();
+	memcpy(&srv, ai->ai_addr, ai->ai_addrlen);
+	sl = ai->ai_addrlen;
+	freeaddrinfo(ai);
 	i++;
+	if (i >= argc)
+		return usage();
 	if (strcmp(argv[i], "announce") == 0) {
 		op = 0;
 		i++;
@@ -304,8 +323,8 @@ main(int argc, char **argv)
 		return usage();
 	}
 
-	s = socket(AF_INET, SOCK_DGRAM, 0);
-	if (s < 0 || connect(s, (struct sockaddr *)&srv, sizeof(srv)) < 0 ||
+	s = socket(srv.ss_family, SOCK_DGRAM, 0);
+	if (s < 0 || connect(s, (struct sockaddr *)&srv, sl) < 0 ||
 	    getsockname(s, (struct sockaddr *)&local, &ll) < 0) {
 		perror("pcpc socket");
 		return 1;
@@ -313,8 +332,10 @@ main(int argc, char **argv)
 	if (client_s != NULL) {
 		if (addr_parse(client_s, &client) < 0)
 			return usage();
+	} else if (local.ss_family == AF_INET6) {
+		client = ((struct sockaddr_in6 *)&local)->sin6_addr;
 	} else {
-		addr_from_v4(&client, local.sin_addr);
+		addr_from_v4(&client, ((struct sockaddr_in *)&local)->sin_addr);
 	}
 	if (nonce_s != NULL) {
 		size_t n;

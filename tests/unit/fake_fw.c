@@ -184,6 +184,23 @@ fake_fw_has(const struct fake_fw *f, uint8_t proto, uint16_t eport, uint16_t ipo
 	return false;
 }
 
+/* conntrack as the kernel would answer a new flow: IPv4 translated to
+ * nat_addr and the suggested port (or the internal one), IPv6 not. */
+static int
+fake_peer(struct fw *fw, struct ct_peer *p)
+{
+	(void)fw;
+	if (addr_is_v4(&p->iaddr)) {
+		addr_from_v4(&p->ext, p->nat_addr);
+		p->eport = p->want_eport != 0 ? p->want_eport : p->iport;
+	} else {
+		p->ext = p->iaddr;
+		p->eport = p->iport;
+	}
+	p->created = true;
+	return 0;
+}
+
 static int
 fake_check(struct fw *fw)
 {
@@ -197,6 +214,7 @@ const struct fw_ops fake_fw_ops = {
 	.install_all = fake_install_all,
 	.counters = fake_counters,
 	.check = fake_check,
+	.peer = fake_peer,
 };
 
 /* --- the store fixture ------------------------------------------------ */
@@ -241,6 +259,44 @@ fake_env_lans(struct igdd_ctx *ctx)
 		inet_pton(AF_INET, lans[k][2], &l->mask);
 	}
 	ctx->n_lan = (unsigned)k;
+	inet_pton(AF_INET6, "2001:db8:1::1", &ctx->lan[0].addr6[0].addr);
+	ctx->lan[0].addr6[0].plen = 64;
+	inet_pton(AF_INET6, "fe80::1", &ctx->lan[0].addr6[1].addr);
+	ctx->lan[0].addr6[1].plen = 64;
+	ctx->lan[0].n_addr6 = 2;
+	inet_pton(AF_INET6, "2001:db8:2::1", &ctx->lan[1].addr6[0].addr);
+	ctx->lan[1].addr6[0].plen = 64;
+	ctx->lan[1].n_addr6 = 1;
+}
+
+static bool
+fake_mac(void *arg, const struct in6_addr *a, uint8_t mac[6], unsigned *ifindex)
+{
+	struct fake_env *e = arg;
+	size_t i;
+
+	for (i = 0; i < e->n_neigh; i++)
+		if (addr_eq(&e->neigh[i].a, a)) {
+			memcpy(mac, e->neigh[i].mac, 6);
+			*ifindex = e->neigh[i].ifindex;
+			return true;
+		}
+	return false;
+}
+
+void
+fake_env_neigh_on(struct fake_env *e, const char *addr, const char *mac, unsigned ifindex)
+{
+	if (e->n_neigh >= ARRAY_SIZE(e->neigh) || mac_parse(mac, e->neigh[e->n_neigh].mac) < 0)
+		abort();
+	e->neigh[e->n_neigh].ifindex = ifindex;
+	e->neigh[e->n_neigh++].a = fake_addr(addr);
+}
+
+void
+fake_env_neigh(struct fake_env *e, const char *addr, const char *mac)
+{
+	fake_env_neigh_on(e, addr, mac, 0);
 }
 
 struct fake_env *
@@ -267,6 +323,7 @@ fake_env_start(struct fake_env *e)
 	if (e->s == NULL)
 		abort();
 	store_set_port_in_use_cb(e->s, fake_in_use, e);
+	store_set_mac_cb(e->s, fake_mac, e);
 	/* the machine running the tests is not the gateway of these LANs */
 	store_set_local_addr_cb(e->s, NULL, NULL);
 }

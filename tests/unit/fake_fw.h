@@ -53,7 +53,13 @@ struct fake_env {
 	char dir[64];			/* temporary directory for the lease file */
 	uint16_t inuse[16];		/* ports the fake "gateway" listens on */
 	size_t n_inuse;
+	struct { struct in6_addr a; uint8_t mac[6]; unsigned ifindex; } neigh[16];	/* fake neighbour table */
+	size_t n_neigh;
 };
+/* The fake neighbour table: address -> MAC (on interface ifindex; 0 for
+ * fake_env_neigh()). */
+void fake_env_neigh(struct fake_env *e, const char *addr, const char *mac);
+void fake_env_neigh_on(struct fake_env *e, const char *addr, const char *mac, unsigned ifindex);
 
 /* with_lease: cfg.lease_file = <tmpdir>/leases.  Call fake_env_start()
  * after adjusting cfg. */
@@ -69,6 +75,7 @@ struct mapping fake_req(uint8_t proto, uint16_t eport, const char *iaddr, uint16
 			const char *desc, enum owner_proto op);
 /* The owner of a request from fake_req(), to change it. */
 struct mapping_owner *fake_owner(struct mapping *r);
+/* lan0 also has 2001:db8:1::1/64 and fe80::1/64, lan1 2001:db8:2::1/64. */
 /* A started store on a LAN 192.168.1.0/24 (lan0, ifindex 2), external
  * address 203.0.113.5, NAT-PMP/PCP on, lifetimes 120..86400, started
  * epoch_ms ago: the setting of the NAT-PMP and PCP handler tests. */

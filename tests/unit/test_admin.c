@@ -254,6 +254,19 @@ TEST(admin_delete_form)
 	b = "protocol=tcp&external_port=8080&internal_port=1";
 	CHECK_EQ(admin_form_parse(b, strlen(b), buf, sizeof(buf), &f, err, sizeof(err)), 0);
 	CHECK_EQ(admin_delete_parse(&f, &r, &e), -1);
+	/* a pinhole: by its UniqueID alone */
+	b = "unique_id=4321&csrf=x";
+	CHECK_EQ(admin_form_parse(b, strlen(b), buf, sizeof(buf), &f, err, sizeof(err)), 0);
+	CHECK_EQ(admin_delete_parse(&f, &r, &e), 0);
+	CHECK_EQ(r.uid, 4321);
+	CHECK(r.fields & CTL_F_UID);
+	b = "unique_id=0";
+	CHECK_EQ(admin_form_parse(b, strlen(b), buf, sizeof(buf), &f, err, sizeof(err)), 0);
+	CHECK_EQ(admin_delete_parse(&f, &r, &e), -1);
+	CHECK(strstr(e.field[AF_UNIQUE_ID], "UniqueID") != NULL);
+	b = "unique_id=1&protocol=tcp";
+	CHECK_EQ(admin_form_parse(b, strlen(b), buf, sizeof(buf), &f, err, sizeof(err)), 0);
+	CHECK_EQ(admin_delete_parse(&f, &r, &e), -1);
 }
 
 /* ---- authentication ---- */

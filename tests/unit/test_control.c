@@ -41,6 +41,9 @@ TEST(control_parse_good)
 	CHECK_EQ(r.source, OWNER_PCP);
 	CHECK_EQ(parse("{\"v\":1,\"cmd\":\"flush\",\"source\":\"manual\"}", &r, err), 0);
 	CHECK_EQ(r.source, OWNER_STATIC);
+	CHECK_EQ(parse("{\"v\":1,\"cmd\":\"del\",\"unique_id\":65535}", &r, err), 0);
+	CHECK_EQ(r.uid, 65535);
+	CHECK_EQ(r.fields, CTL_F_UID);
 }
 
 TEST(control_parse_bad)
@@ -63,6 +66,11 @@ TEST(control_parse_bad)
 		{ "{\"v\":1,\"cmd\":\"del\",\"protocol\":\"tcp\",\"external_port\":1,\"remote_host\":\"x\"}",
 		  "remote_host:" },
 		{ "{\"v\":1,\"cmd\":\"flush\",\"source\":\"all\"}", "source:" },
+		{ "{\"v\":1,\"cmd\":\"del\"}", "del needs 'protocol'" },
+		{ "{\"v\":1,\"cmd\":\"del\",\"unique_id\":0}", "unique_id: 0 is out of range" },
+		{ "{\"v\":1,\"cmd\":\"del\",\"unique_id\":7,\"protocol\":\"tcp\"}",
+		  "'protocol' does not apply to del" },
+		{ "{\"v\":1,\"cmd\":\"list\",\"unique_id\":7}", "'unique_id' does not apply to list" },
 		{ "{\"v\":1,\"cmd\":{}}", "not JSON: nested too deep" },
 		{ "{\"v\":1,\"cmd\":\"list\"", "not JSON" },
 		{ "{\"v\":1,\"cmd\":\"list\"}x", "not JSON: text after the value" },
@@ -109,9 +117,9 @@ TEST(control_handle_commands)
 		   "\"internal_client\":\"192.168.1.20\",\"internal_port\":9500}", &o);
 	CHECK(strstr(a, "TCP 8000 is already mapped (source upnp) to 192.168.1.10:9000") != NULL);
 	a = ask(e, "{\"v\":1,\"cmd\":\"list\"}", &o);
-	CHECK(strstr(a, "{\"protocol\":\"tcp\",\"external_port\":8000,\"internal_client\":"
-			"\"192.168.1.10\",\"internal_port\":9000,\"remote_host\":\"\",\"description\":"
-			"\"upnp one\",\"enabled\":true,\"lease_remaining\":3600,\"source\":\"upnp\","
+	CHECK(strstr(a, "{\"protocol\":\"tcp\",\"external_port\":8000,\"pinhole\":false,"
+			"\"internal_client\":\"192.168.1.10\",\"internal_port\":9000,\"remote_host\":\"\","
+			"\"remote_port\":0,\"description\":\"upnp one\",\"enabled\":true,\"lease_remaining\":3600,\"source\":\"upnp\","
 			"\"owner\":\"192.168.1.10\",\"packets\":3,\"bytes\":300,") != NULL);
 	CHECK(strstr(a, "\"external_port\":8500,") != NULL && strstr(a, "\"lease_remaining\":0,") != NULL);
 	a = ask(e, "{\"v\":1,\"cmd\":\"stats\"}", &o);
@@ -128,12 +136,73 @@ TEST(control_handle_commands)
 	a = ask(e, "{\"v\":1,\"cmd\":\"del\",\"protocol\":\"tcp\",\"external_port\":8500}", &o);
 	CHECK_STR(a, "{\"ok\":false,\"error\":\"no mapping TCP 8500\"}");
 	a = ask(e, "{\"v\":1,\"cmd\":\"flush\",\"source\":\"natpmp\"}", &o);
-	CHECK_STR(a, "{\"ok\":true,\"removed\":0}");
+	CHECK_STR(a, "{\"ok\":true,\"removed\":0,\"pinholes_removed\":0}");
 	a = ask(e, "{\"v\":1,\"cmd\":\"flush\"}", &o);
-	CHECK_STR(a, "{\"ok\":true,\"removed\":1}");
+	CHECK_STR(a, "{\"ok\":true,\"removed\":1,\"pinholes_removed\":0}");
 	CHECK_EQ(store_count(e->s), 0);
 	a = ask(e, "nonsense", &o);
 	CHECK(strncmp(a, "{\"ok\":false,\"error\":\"not JSON", 29) == 0);
+	json_out_free(&o);
+	fake_env_free(e);
+}
+
+/* IPv6 pinholes in the answers: listed with their UniqueID, counters,
+ * source and remote side; counted in stats, metrics and status; deleted
+ * by UniqueID; flushed. */
+TEST(control_handle_pinholes)
+{
+	struct fake_env *e = fake_env_new(false);
+	struct json_out o = { 0 };
+	struct mapping up = fake_req(IPPROTO_TCP, 0, "2001:db8:1::10", 9200, "pin", OWNER_UPNP);
+	struct mapping pc = fake_req(IPPROTO_UDP, 0, "2001:db8:1::10", 9201, "pcp", OWNER_PCP);
+	struct mapping v4 = fake_req(IPPROTO_TCP, 8000, "192.168.1.10", 9000, "v4", OWNER_UPNP);
+	struct in6_addr rh = fake_addr("2001:db8:ff::7");
+	struct mapping *m;
+	char want[256];
+	const char *a;
+	uint16_t uid;
+
+	fake_env_start(e);
+	e->ctx.store = e->s;
+	e->ctx.start_mono = time_mono_ms();
+	pc.rhost = &rh;
+	pc.rport = 4000;
+	CHECK_EQ(store_pin_add(e->s, &up, 600, 0, &m), ST_OK);
+	CHECK_EQ(store_pin_add(e->s, &pc, 600, 0, NULL), ST_OK);
+	CHECK_EQ(store_add(e->s, &v4, 600, 0, NULL), ST_OK);
+	fake_fw_set_packets(&e->fw, IPPROTO_TCP, m->uid, 5);
+	a = ask(e, "{\"v\":1,\"cmd\":\"list\"}", &o);
+	str_printf(want, sizeof(want), "{\"protocol\":\"tcp\",\"external_port\":9200,\"pinhole\":true,"
+		   "\"unique_id\":%u,\"internal_client\":\"2001:db8:1::10\",\"internal_port\":"
+		   "9200,\"remote_host\":\"\",\"remote_port\":0,", m->uid);
+	CHECK(strstr(a, want) != NULL);
+	CHECK(strstr(a, "\"source\":\"upnp\",\"owner\":\"2001:db8:1::10\",\"packets\":5,") != NULL);
+	CHECK(strstr(a, "\"remote_host\":\"2001:db8:ff::7\",\"remote_port\":4000,") != NULL);
+	CHECK(strstr(a, "\"description\":\"pcp\",\"enabled\":true,\"lease_remaining\":600,"
+			"\"source\":\"pcp\"") != NULL);
+	a = ask(e, "{\"v\":1,\"cmd\":\"stats\"}", &o);
+	CHECK(strstr(a, "\"pinholes\":{\"total\":2,\"manual\":{\"tcp\":0,\"udp\":0},\"upnp\":"
+			"{\"tcp\":1,\"udp\":0},\"natpmp\":{\"tcp\":0,\"udp\":0},\"pcp\":{\"tcp\":0,"
+			"\"udp\":1}}") != NULL);
+	CHECK(strstr(a, "\"mappings\":{\"total\":1,") != NULL);
+	a = ask(e, "{\"v\":1,\"cmd\":\"metrics\"}", &o);
+	CHECK(strstr(a, "igdd_pinholes{source=\\\"pcp\\\",protocol=\\\"udp\\\"} 1\\n") != NULL);
+	CHECK(strstr(a, "igdd_mappings{source=\\\"upnp\\\",protocol=\\\"tcp\\\"} 1\\n") != NULL);
+	a = ask(e, "{\"v\":1,\"cmd\":\"status\"}", &o);
+	CHECK(strstr(a, "\"mappings\":1,\"pinholes\":2") != NULL);
+	CHECK(strstr(a, "\"addresses6\":[\"2001:db8:1::1/64\",\"fe80::1/64\"]") != NULL);
+	uid = m->uid;
+	str_printf(want, sizeof(want), "{\"v\":1,\"cmd\":\"del\",\"unique_id\":%u}", uid);
+	a = ask(e, want, &o);
+	CHECK_STR(a, "{\"ok\":true}");
+	CHECK_EQ(store_pin_count(e->s), 1);
+	a = ask(e, want, &o);
+	str_printf(want, sizeof(want), "{\"ok\":false,\"error\":\"no pinhole %u\"}", uid);
+	CHECK_STR(a, want);
+	a = ask(e, "{\"v\":1,\"cmd\":\"flush\",\"source\":\"pcp\"}", &o);
+	CHECK_STR(a, "{\"ok\":true,\"removed\":1,\"pinholes_removed\":1}");
+	CHECK_EQ(store_pin_count(e->s), 0);
+	CHECK_EQ(store_count(e->s), 1);
 	json_out_free(&o);
 	fake_env_free(e);
 }

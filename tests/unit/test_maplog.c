@@ -45,6 +45,22 @@ TEST(maplog_format_line)
 	memcpy(big + 95, "\xc3\xa9", 2);	/* cut inside it: left out */
 	maplog_format(line, sizeof(line), "m", &r, ext, false, 0, NULL, NULL);
 	CHECK(strstr(line, "xx...\"") != NULL);
+	/* an IPv6 pinhole: its UniqueID, no external address, the remote side */
+	r = fake_req(TCP, 0, "2001:db8:1::10", 9200, "pin", OWNER_UPNP);
+	r.uid = 7;
+	maplog_format(line, sizeof(line), "mapping created", &r, ext, true, 600, &by, NULL);
+	CHECK_STR(line, "pinhole created: UPnP TCP pinhole 7 -> [2001:db8:1::10]:9200, 600 s, "
+			"by 192.168.1.10, \"pin\"");
+	rh = fake_addr("2001:db8:ff::9");
+	r.rhost = &rh;
+	maplog_format(line, sizeof(line), "mapping removed (reload)", &r, ext, false, 0, NULL, "x");
+	CHECK_STR(line, "pinhole removed (reload): UPnP TCP pinhole 7 from [2001:db8:ff::9]:* -> "
+			"[2001:db8:1::10]:9200, \"pin\": x");
+	r.rhost = NULL;
+	r.rport = 4000;
+	maplog_format(line, sizeof(line), "mapping expired", &r, ext, false, 0, NULL, NULL);
+	CHECK_STR(line, "pinhole expired: UPnP TCP pinhole 7 from *:4000 -> [2001:db8:1::10]:9200, "
+			"\"pin\"");
 	/* the line is cut to the buffer, never overrun */
 	CHECK_EQ(maplog_format(line, 20, "mapping created", &r, ext, true, 1, &by, NULL), 19);
 }

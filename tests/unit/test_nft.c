@@ -584,7 +584,19 @@ TEST(nft_rules_tagged_and_shaped)
 	}
 	/* which rules a layout has, and where */
 	CHECK_EQ(nft_chain_rules(&l, NFT_CHAIN_NAT), 3);
+	/* the IPv4 forward rules and the two pinhole lookups */
+	CHECK_EQ(nft_chain_rules(&l, NFT_CHAIN_FORWARD), 4);
+	CHECK_EQ(nft_chain_rules(&l, NFT_CHAIN_FORWARD6), 0);
+	CHECK(!nft_chain_used(&l, NFT_CHAIN_FORWARD6));
+	l.v6 = false;
 	CHECK_EQ(nft_chain_rules(&l, NFT_CHAIN_FORWARD), 2);
+	/* families split: the pinhole rules in the ip6 table's chain */
+	l.v6 = true;
+	l.pin_family = NFPROTO_IPV6;
+	l.filter_family = NFPROTO_IPV4;
+	CHECK_EQ(nft_chain_rules(&l, NFT_CHAIN_FORWARD), 2);
+	CHECK_EQ(nft_chain_rules(&l, NFT_CHAIN_FORWARD6), 2);
+	CHECK(nft_chain_used(&l, NFT_CHAIN_FORWARD6));
 	CHECK_EQ(nft_chain_rules(&l, NFT_CHAIN_POST), 3);
 	l.hairpin = false;
 	CHECK_EQ(nft_chain_rules(&l, NFT_CHAIN_NAT), 2);
@@ -612,4 +624,173 @@ TEST(nft_layout_needs_ext_if)
 	CHECK_EQ(l.filter_family, NFPROTO_IPV4);
 	CHECK_STR(l.nat_chain, "prerouting_miniupnpd");
 	CHECK(!l.own);
+}
+
+/* IPv6 pinholes: pin6 is daddr . proto . dport; pin6_rh an interval of
+ * [saddr or all of IPv6] . [sport or all ports] . daddr . proto . dport. */
+TEST(nft_pinhole_keys_and_sets)
+{
+	struct mapping m;
+	uint8_t key[NFT_KEY_MAX], end[NFT_KEY_MAX];
+	enum nft_set_id d, f;
+	struct nft_layout l;
+	struct nft_batch bt;
+	struct flat fl;
+	struct parsed p;
+	struct nftnl_set *s;
+	static const uint8_t daddr[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 0x10 };
+	static const uint8_t tail[8] = { 6, 0, 0, 0, 0, 22, 0, 0 };
+
+	mk_layout(&l, false, true);
+	mk_mapping(&m, IPPROTO_TCP, 7, "2001:db8:1::10", 22, NULL);
+	m.expires = 1000 + 30000;
+	CHECK(mapping_is_pinhole(&m));
+	nft_mapping_sets(&m, &d, &f);
+	CHECK(d == NFT_SET_PIN6 && f == NFT_SET_PIN6);
+	CHECK_EQ(nft_elem_key(&l, NFT_SET_PIN6, &m, key), 24);
+	CHECK(memcmp(key, daddr, 16) == 0 && memcmp(key + 16, tail, 8) == 0);
+	CHECK_EQ(nft_elem_key(&l, NFT_SET_PIN6_RH, &m, key), 0);
+	CHECK_EQ(nft_elem_key(&l, NFT_SET_FWD4, &m, key), 0);
+	CHECK_EQ(nft_elem_key_end(NFT_SET_PIN6, &m, key), 0);
+	/* a remote port alone: any remote host, that port */
+	m.rport = 4000;
+	nft_mapping_sets(&m, &d, &f);
+	CHECK(d == NFT_SET_PIN6_RH);
+	CHECK_EQ(nft_elem_key(&l, NFT_SET_PIN6_RH, &m, key), 44);
+	CHECK_EQ(nft_elem_key_end(NFT_SET_PIN6_RH, &m, end), 44);
+	CHECK(key[0] == 0 && end[0] == 0xff && end[15] == 0xff);
+	CHECK(key[16] == 0x0f && key[17] == 0xa0 && end[16] == 0x0f && end[17] == 0xa0);
+	CHECK(memcmp(key + 20, daddr, 16) == 0 && memcmp(end + 20, daddr, 16) == 0);
+	/* a remote host alone: that host, any port */
+	mk_mapping(&m, IPPROTO_TCP, 7, "2001:db8:1::10", 22, "2001:db8:ff::1");
+	CHECK_EQ(nft_elem_key_end(NFT_SET_PIN6_RH, &m, end), 44);
+	CHECK_EQ(nft_elem_key(&l, NFT_SET_PIN6_RH, &m, key), 44);
+	CHECK(memcmp(key, end, 16) == 0 && key[16] == 0 && end[16] == 0xff && end[17] == 0xff);
+
+	/* messages: the element carries its timeout and its key end */
+	CHECK(l.v6 && nft_set_used(&l, NFT_SET_PIN6) && !nft_rule_on(&l, NFT_RULE_V6_DROP));
+	m.expires = 40000;
+	CHECK_EQ(nft_batch_start(&bt, 1), 0);
+	CHECK_EQ(nft_msg_elems(&bt, &l, NFT_SET_PIN6_RH, NFT_MSG_NEWSETELEM,
+			       (const struct mapping *const[]){ &m }, 1, 10000), 0);
+	CHECK_EQ(nft_msg_set(&bt, &l, NFT_SET_PIN6_RH, NFT_MSG_NEWSET), 0);
+	nft_batch_finish(&bt);
+	flatten(&bt, &fl);
+	CHECK_EQ(parse_elems(nth_msg(&fl, 1), &p), 0);
+	CHECK_STR(p.set, "pin6_rh");
+	CHECK_EQ(p.keylen, 44);
+	CHECK_EQ(p.timeout, 30000 + NFT_GRACE_MS);
+	s = nftnl_set_alloc();
+	CHECK(s != NULL && nftnl_set_nlmsg_parse(nth_msg(&fl, 2), s) == 0);
+	if (s != NULL) {
+		uint32_t flags = nftnl_set_get_u32(s, NFTNL_SET_FLAGS);
+		CHECK(flags & NFT_SET_INTERVAL);
+		CHECK(flags & NFT_SET_CONCAT);
+		CHECK(flags & NFT_SET_TIMEOUT);
+		CHECK_EQ(nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN), 44);
+		nftnl_set_free(s);
+	}
+	free(fl.buf);
+	nft_batch_free(&bt);
+}
+
+/* ipv6_block_inbound: three more rules in the own table; never when
+ * integrating (the router's chain decides); none with ipv6_disable. */
+TEST(nft_layout_ipv6_rules)
+{
+	struct nft_layout l;
+	struct config cfg;
+
+	conf_defaults(&cfg);
+	str_copy(cfg.ext_ifname, sizeof(cfg.ext_ifname), "wan0");
+	str_copy(cfg.ext_ifname6, sizeof(cfg.ext_ifname6), "wan6");
+	cfg.ipv6_block_inbound = true;
+	CHECK_EQ(nft_layout_init(&l, &cfg, true), 0);
+	CHECK_STR(l.ext_ifname6, "wan6");
+	CHECK(nft_rule_on(&l, NFT_RULE_PIN6) && nft_rule_on(&l, NFT_RULE_V6_DROP));
+	CHECK_EQ(l.pin_family, NFPROTO_INET);
+	cfg.fw_integrate = true;
+	cfg.upnp_nftables_family_split = true;
+	CHECK_EQ(nft_layout_init(&l, &cfg, true), 0);
+	CHECK(!nft_rule_on(&l, NFT_RULE_V6_DROP) && nft_rule_on(&l, NFT_RULE_PIN6_RH));
+	CHECK_EQ(l.pin_family, NFPROTO_IPV6);
+	cfg.ipv6_disable = true;
+	CHECK_EQ(nft_layout_init(&l, &cfg, true), 0);
+	CHECK(!nft_rule_on(&l, NFT_RULE_PIN6) && !nft_set_used(&l, NFT_SET_PIN6));
+}
+
+/* PCP PEER's conntrack messages: a create carries both tuples, the
+ * timeout and (IPv4) the source NAT; the reply tuple's destination is
+ * read back as the flow's external side. */
+#include <linux/netfilter/nfnetlink_conntrack.h>
+#include "ct.h"
+
+static int
+ct_attr_cb(const struct nlattr *attr, void *data)
+{
+	const struct nlattr **tb = data;
+
+	if (mnl_attr_get_type(attr) <= CTA_MAX)
+		tb[mnl_attr_get_type(attr)] = attr;
+	return MNL_CB_OK;
+}
+
+TEST(ct_peer_messages)
+{
+	char buf[1024];
+	const struct nlattr *tb[CTA_MAX + 1] = { NULL };
+	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
+	struct nlattr *nest, *ip, *pr;
+	struct ct_peer p;
+	struct in6_addr ext, want;
+	uint16_t eport;
+	struct in_addr a;
+	size_t len;
+
+	memset(&p, 0, sizeof(p));
+	p.proto = IPPROTO_UDP;
+	addr_parse("192.168.77.10", &p.iaddr);
+	addr_parse("198.51.100.2", &p.peer);
+	p.iport = 9700;
+	p.pport = 80;
+	p.lifetime = 600;
+	inet_pton(AF_INET, "198.51.100.1", &p.nat_addr);
+	len = ct_msg(buf, sizeof(buf), IPCTNL_MSG_CT_NEW, 7, &p, true, 8700, 8700);
+	CHECK(len > 0);
+	CHECK_EQ(nlh->nlmsg_type, (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_NEW);
+	CHECK(nlh->nlmsg_flags & NLM_F_CREATE);
+	CHECK_EQ(mnl_attr_parse(nlh, sizeof(struct nfgenmsg), ct_attr_cb, tb), MNL_CB_OK);
+	CHECK(tb[CTA_TUPLE_ORIG] != NULL && tb[CTA_TUPLE_REPLY] != NULL &&
+	      tb[CTA_TIMEOUT] != NULL && tb[CTA_NAT_SRC] != NULL);
+	if (tb[CTA_TIMEOUT] != NULL)
+		CHECK_EQ(ntohl(mnl_attr_get_u32(tb[CTA_TIMEOUT])), 600);
+	/* a get has the original tuple only */
+	memset(tb, 0, sizeof(tb));
+	len = ct_msg(buf, sizeof(buf), IPCTNL_MSG_CT_GET, 8, &p, false, 0, 0);
+	CHECK_EQ(mnl_attr_parse(nlh, sizeof(struct nfgenmsg), ct_attr_cb, tb), MNL_CB_OK);
+	CHECK(tb[CTA_TUPLE_ORIG] != NULL && tb[CTA_TUPLE_REPLY] == NULL && tb[CTA_NAT_SRC] == NULL);
+	/* the kernel's answer: reply tuple peer -> 198.51.100.1:8700 */
+	memset(buf, 0, sizeof(buf));
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_NEW;
+	mnl_nlmsg_put_extra_header(nlh, sizeof(struct nfgenmsg));
+	nest = mnl_attr_nest_start(nlh, CTA_TUPLE_REPLY);
+	ip = mnl_attr_nest_start(nlh, CTA_TUPLE_IP);
+	mnl_attr_put(nlh, CTA_IP_V4_SRC, 4, &p.peer.s6_addr[12]);
+	mnl_attr_put(nlh, CTA_IP_V4_DST, 4, &p.nat_addr.s_addr);
+	mnl_attr_nest_end(nlh, ip);
+	pr = mnl_attr_nest_start(nlh, CTA_TUPLE_PROTO);
+	mnl_attr_put_u8(nlh, CTA_PROTO_NUM, IPPROTO_UDP);
+	mnl_attr_put_u16(nlh, CTA_PROTO_SRC_PORT, htons(80));
+	mnl_attr_put_u16(nlh, CTA_PROTO_DST_PORT, htons(8700));
+	mnl_attr_nest_end(nlh, pr);
+	mnl_attr_nest_end(nlh, nest);
+	CHECK_EQ(ct_parse_reply(nlh, &ext, &eport), 0);
+	a = p.nat_addr;
+	addr_from_v4(&want, a);
+	CHECK(addr_eq(&ext, &want));
+	CHECK_EQ(eport, 8700);
+	/* not a conntrack message */
+	nlh->nlmsg_type = NLMSG_ERROR;
+	CHECK_EQ(ct_parse_reply(nlh, &ext, &eport), -1);
 }

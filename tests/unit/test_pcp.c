@@ -209,13 +209,14 @@ TEST(pcp_address_mismatch_and_opcodes)
 	CHECK_EQ(resp[1], PCP_R_BIT | 5);
 	CHECK_EQ(rl, n);
 	CHECK(memcmp(resp + 24, req + 24, n - 24) == 0);
-	/* PEER: not implemented here (see pcp.c): UNSUPP_OPCODE */
+	/* PEER with no internal port and no peer: MALFORMED_REQUEST, the
+	 * request body copied (pcp_peer below has the rest) */
 	n = hdr(req, PCP_OP_PEER, 600, C1);
-	memset(req + n, 0, 32);
+	memset(req + n, 0, 56);
 	memcpy(req + n, NONCE_A, 12);
 	req[n + 12] = IPPROTO_TCP;
 	n += 56;
-	CHECK_EQ(result(e, C1, req, n, resp, &rl), PCP_UNSUPP_OPCODE);
+	CHECK_EQ(result(e, C1, req, n, resp, &rl), PCP_MALFORMED_REQUEST);
 	CHECK_EQ(rl, n);
 	CHECK_EQ(resp[1], PCP_R_BIT | PCP_OP_PEER);
 	CHECK(memcmp(resp + 24, NONCE_A, 12) == 0);
@@ -701,5 +702,144 @@ TEST(pcp_finds_its_own_mapping)
 	/* another nonce still may not delete the UPnP one */
 	n = map(req, C1, NONCE_B, IPPROTO_TCP, 9800, 8800, 0, NULL);
 	CHECK_EQ(result(e, C1, req, n, resp, &rl), PCP_NOT_AUTHORIZED);
+	fake_env_free(e);
+}
+
+/* PCP over IPv6: a MAP of an IPv6 internal address is a pinhole whose
+ * assigned external address and port are the internal ones (§11.3). */
+#define H6 "2001:db8:1::10"
+TEST(pcp_map_ipv6_pinhole)
+{
+	struct fake_env *e = env();
+	uint8_t req[256], resp[PMP_MAX_DATAGRAM];
+	struct in6_addr h6 = fake_addr(H6), ext;
+	struct mapping *m;
+	uint16_t uid;
+	size_t n, rl;
+
+	n = map(req, H6, NONCE_A, IPPROTO_TCP, 8080, 9999, 600, NULL);
+	CHECK_EQ(result(e, H6, req, n, resp, &rl), PCP_SUCCESS);
+	CHECK_EQ(get32(resp + 4), 600);
+	CHECK_EQ(get16(resp + PCP_HDR_LEN + 18), 8080);	/* external port = internal */
+	memcpy(&ext, resp + PCP_HDR_LEN + 20, 16);
+	CHECK(addr_eq(&ext, &h6));
+	CHECK_EQ(store_pin_count(e->s), 1);
+	m = store_pin_nth(e->s, 0);
+	CHECK(m != NULL && m->iport == 8080 && fake_fw_has(&e->fw, IPPROTO_TCP, m->uid, 8080));
+	uid = m != NULL ? m->uid : 0;
+	CHECK_EQ(store_count(e->s), 0);
+	/* same nonce: refreshed; another nonce: NOT_AUTHORIZED */
+	CHECK_EQ(result(e, H6, req, n, resp, &rl), PCP_SUCCESS);
+	CHECK_EQ(store_pin_count(e->s), 1);
+	n = map(req, H6, NONCE_B, IPPROTO_TCP, 8080, 0, 600, NULL);
+	CHECK_EQ(result(e, H6, req, n, resp, &rl), PCP_NOT_AUTHORIZED);
+	CHECK_EQ(result(e, H6, req, map(req, H6, NONCE_B, IPPROTO_TCP, 8080, 0, 0, NULL), resp, &rl),
+		 PCP_NOT_AUTHORIZED);
+	/* PREFER_FAILURE with another external port: no translation here */
+	n = map(req, H6, NONCE_A, IPPROTO_UDP, 5000, 5001, 600, NULL);
+	n = opt(req, n, PCP_OPT_PREFER_FAILURE, NULL, 0);
+	CHECK_EQ(result(e, H6, req, n, resp, &rl), PCP_CANNOT_PROVIDE_EXTERNAL);
+	/* lifetime 0 deletes it */
+	n = map(req, H6, NONCE_A, IPPROTO_TCP, 8080, 0, 0, NULL);
+	CHECK_EQ(result(e, H6, req, n, resp, &rl), PCP_SUCCESS);
+	CHECK_EQ(store_pin_count(e->s), 0);
+	CHECK(!fake_fw_has(&e->fw, IPPROTO_TCP, uid, 8080));
+	/* not on a LAN prefix */
+	n = map(req, "2001:db8:9::1", NONCE_A, IPPROTO_TCP, 8080, 0, 600, NULL);
+	CHECK_EQ(result(e, "2001:db8:9::1", req, n, resp, &rl), PCP_NOT_AUTHORIZED);
+	fake_env_free(e);
+}
+
+TEST(pcp_map_ipv6_filter)
+{
+	struct fake_env *e = env();
+	uint8_t req[256], resp[PMP_MAX_DATAGRAM];
+	struct in6_addr peer = fake_addr("2001:db8:ff::7");
+	struct mapping *m;
+	size_t n, rl;
+
+	n = map(req, H6, NONCE_A, IPPROTO_UDP, 4500, 0, 600, NULL);
+	n = filter(req, n, 128, 4000, "2001:db8:ff::7");
+	CHECK_EQ(result(e, H6, req, n, resp, &rl), PCP_SUCCESS);
+	m = store_pin_nth(e->s, 0);
+	CHECK(m != NULL && addr_eq(m->rhost, &peer) && m->rport == 4000);
+	/* a new FILTER replaces the old one: still one pinhole */
+	n = map(req, H6, NONCE_A, IPPROTO_UDP, 4500, 0, 600, NULL);
+	n = filter(req, n, 0, 4001, "::");
+	CHECK_EQ(result(e, H6, req, n, resp, &rl), PCP_SUCCESS);
+	CHECK_EQ(store_pin_count(e->s), 1);
+	m = store_pin_nth(e->s, 0);
+	CHECK(m != NULL && addr_is_any(m->rhost) && m->rport == 4001);
+	/* a prefix the back end cannot express; the wrong family */
+	n = filter(req, map(req, H6, NONCE_A, IPPROTO_UDP, 4501, 0, 600, NULL), 64, 0,
+		   "2001:db8:ff::");
+	CHECK_EQ(result(e, H6, req, n, resp, &rl), PCP_UNSUPP_OPTION);
+	n = filter(req, map(req, H6, NONCE_A, IPPROTO_UDP, 4501, 0, 600, NULL), 128, 0,
+		   "198.51.100.1");
+	CHECK_EQ(result(e, H6, req, n, resp, &rl), PCP_MALFORMED_OPTION);
+	fake_env_free(e);
+}
+
+/* PEER (§12) over the fake backend's conntrack: the flow's external side
+ * comes back; policy as for a new mapping. */
+static size_t
+peer(uint8_t *b, const char *client, uint8_t proto, uint16_t iport, uint16_t eport,
+     uint32_t lifetime, const char *peer_addr, uint16_t pport)
+{
+	size_t n = map(b, client, NONCE_A, proto, iport, eport, lifetime, NULL);
+	struct in6_addr p = fake_addr(peer_addr);
+
+	b[1] = PCP_OP_PEER;
+	put16(b + n, pport);
+	b[n + 2] = b[n + 3] = 0;
+	memcpy(b + n + 4, &p, 16);
+	return n + 20;
+}
+
+TEST(pcp_peer)
+{
+	struct fake_env *e = env();
+	uint8_t req[256], resp[PMP_MAX_DATAGRAM];
+	struct in6_addr ext, want;
+	size_t n, rl;
+
+	n = peer(req, C1, IPPROTO_UDP, 9700, 8700, 600, "198.51.100.2", 80);
+	CHECK_EQ(result(e, C1, req, n, resp, &rl), PCP_SUCCESS);
+	CHECK_EQ(rl, 80);
+	CHECK_EQ(resp[1], PCP_R_BIT | PCP_OP_PEER);
+	CHECK_EQ(get32(resp + 4), 600);
+	CHECK_EQ(get16(resp + 24 + 16), 9700);		/* internal port */
+	CHECK_EQ(get16(resp + 24 + 18), 8700);		/* the suggestion, granted */
+	memcpy(&ext, resp + 24 + 20, 16);
+	want = fake_addr("203.0.113.5");
+	CHECK(addr_eq(&ext, &want));
+	CHECK_EQ(get16(resp + 24 + 36), 80);		/* the peer echoed */
+	CHECK_EQ(store_count(e->s), 0);			/* conntrack's, not the store's */
+	/* over IPv6 the external side is the internal one */
+	n = peer(req, "2001:db8:1::10", IPPROTO_UDP, 9701, 0, 600, "2001:db8:ff::2", 81);
+	CHECK_EQ(result(e, "2001:db8:1::10", req, n, resp, &rl), PCP_SUCCESS);
+	memcpy(&ext, resp + 24 + 20, 16);
+	want = fake_addr("2001:db8:1::10");
+	CHECK(addr_eq(&ext, &want) && get16(resp + 24 + 18) == 9701);
+	/* malformed: no peer port, a peer of the other family */
+	n = peer(req, C1, IPPROTO_UDP, 9700, 0, 600, "198.51.100.2", 0);
+	CHECK_EQ(result(e, C1, req, n, resp, &rl), PCP_MALFORMED_REQUEST);
+	n = peer(req, C1, IPPROTO_UDP, 9700, 0, 600, "2001:db8:ff::2", 80);
+	CHECK_EQ(result(e, C1, req, n, resp, &rl), PCP_MALFORMED_REQUEST);
+	n = peer(req, C1, 1, 9700, 0, 600, "198.51.100.2", 80);
+	CHECK_EQ(result(e, C1, req, n, resp, &rl), PCP_UNSUPP_PROTOCOL);
+	/* THIRD_PARTY for another host: refused by default; FILTER is MAP's */
+	n = peer(req, C1, IPPROTO_UDP, 9700, 0, 600, "198.51.100.2", 80);
+	{
+		struct in6_addr c2 = fake_addr(C2);
+		size_t m = opt(req, n, PCP_OPT_THIRD_PARTY, &c2, 16);
+
+		CHECK_EQ(result(e, C1, req, m, resp, &rl), PCP_NOT_AUTHORIZED);
+		m = filter(req, n, 128, 0, "198.51.100.2");
+		CHECK_EQ(result(e, C1, req, m, resp, &rl), PCP_MALFORMED_OPTION);
+	}
+	/* no external address: NETWORK_FAILURE */
+	e->ctx.ext_addr.s_addr = 0;
+	CHECK_EQ(result(e, C1, req, n, resp, &rl), PCP_NETWORK_FAILURE);
 	fake_env_free(e);
 }
