@@ -244,6 +244,41 @@ def delete(d):
     shot(d, "07-deleted")
 
 
+def reach6(port, token):
+    r = sh('ip netns exec "%s" "%s" connect tcp "%s" %d 1500' %
+           (E["NS_OUT"], E["PROBE"], E["C1_6"], port))
+    return r.stdout.strip() == token
+
+
+def pin_row(d):
+    for tr in d.find_elements(By.CSS_SELECTOR, "#maps tbody tr"):
+        cells = tr.find_elements(By.TAG_NAME, "td")
+        if len(cells) > 3 and cells[0].text == "UPnP (IPv6)" and E["C1_6"] in cells[3].text:
+            return tr
+    return None
+
+
+def pinhole(d):
+    r = sh('timeout 20 upnpc -6 -u "%s/rootDesc.xml" -A "" 0 "%s" 9200 TCP 600' %
+           (E["UPNP_BASE"], E["C1_6"]))
+    ok = wait(d, pin_row, 3.0)
+    result(ok is not None, "an IPv6 pinhole upnpc -6 opens is a row of the table",
+           r.stdout + r.stderr)
+    if ok is None:
+        return
+    cells = [td.text for td in pin_row(d).find_elements(By.TAG_NAME, "td")]
+    result(cells[1] == "TCP" and cells[2] == "9200" and cells[4] == "9200",
+           "... its protocol and port", cells)
+    result(reach6(9200, "tok-pin"), "... traffic from outside reaches c1 over IPv6")
+    shot(d, "08-pinhole")
+    pin_row(d).find_element(By.XPATH, ".//button[text()='Delete']").click()
+    text = confirm_dialog(d, True)
+    gone = wait(d, lambda x: pin_row(x) is None, 3.0)
+    result(text is not None and "pinhole" in text and gone,
+           "Delete on it (confirmed): the row is gone", text)
+    result(not reach6(9200, "tok-pin"), "... and the IPv6 traffic is refused again")
+
+
 def phone(d):
     d.set_window_size(390, 844)
     time.sleep(0.3)
@@ -253,7 +288,7 @@ def phone(d):
         "return td ? getComputedStyle(td, '::before').content : ''")
     result(w <= 390 and "Source" in lab,
            "on a phone's width: no sideways scrolling (%d px), cells labelled" % w, lab)
-    shot(d, "08-phone")
+    shot(d, "09-phone")
     d.set_window_size(1280, 1000)
 
 
@@ -262,7 +297,7 @@ def logout(d):
     d.find_element(By.ID, "logout").click()
     ok = wait(d, lambda x: x.current_url == BASE + "/login")
     result(ok and d.get_cookie("igdd_sid") is None, "Log out: the login page, the cookie gone")
-    shot(d, "09-logged-out")
+    shot(d, "10-logged-out")
     d.get(BASE + "/")
     result(d.current_url == BASE + "/login", "the page again: the login")
     c = http.client.HTTPConnection(E["ADMIN_HOST"], int(E["ADMIN_PORT"]), timeout=5)
@@ -286,6 +321,8 @@ def main():
         add_forward(d)
         bad_values(d)
         delete(d)
+        if E.get("C1_6"):
+            pinhole(d)
         phone(d)
         console(d)
         logout(d)

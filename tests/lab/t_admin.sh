@@ -9,9 +9,10 @@
 # password file; the WAN side gets nothing (no listener on the WAN address,
 # and a connection to the LAN address from outside is closed unanswered);
 # a reload with a new password ends every session; the page beside the
-# UPnP descriptions when admin_listen is http_port.
+# UPnP descriptions when admin_listen is http_port, over IPv6 too.
 . "$(dirname "$0")/lib.sh"
 lab_up
+check "IPv6 on every link" lab_ipv6
 for t in curl upnpc; do
 	command -v $t >/dev/null 2>&1 || { skip "$t not installed"; exit 0; }
 done
@@ -103,4 +104,9 @@ check "GET / is the page's way to the login" sh -c \
 	"test \"\$(ip netns exec $NS_C1 curl -s -o /dev/null -w '%{http_code} %{redirect_url}' $B/)\" = '303 $B/login'"
 check "POST /login logs in" sh -c \
 	"test \"\$(ip netns exec $NS_C1 curl -s -o /dev/null -w '%{http_code}' --data-urlencode 'password=a new password' $B/login)\" = 303"
+B6="http://[$GW6_LAN]:5000"
+check "over IPv6 (every LAN address): GET / leads to the login" sh -c \
+	"test \"\$(ip netns exec $NS_C1 curl -sg -o /dev/null -w '%{http_code} %{redirect_url}' '$B6/')\" = '303 $B6/login'"
+check "... POST /login from this page's origin logs in" sh -c \
+	"test \"\$(ip netns exec $NS_C1 curl -sg -o /dev/null -w '%{http_code}' -H 'Origin: $B6' --data-urlencode 'password=a new password' '$B6/login')\" = 303"
 lab_finish
