@@ -120,6 +120,11 @@ def login(d):
     ok = wait(d, lambda x: "Live" in x.find_element(By.ID, "live").text)
     result(ok and d.current_url == BASE + "/", "logged in: the page, live", d.current_url)
     shot(d, "03-page")
+    dl = d.find_element(By.ID, "status-list").text
+    result(all(w in dl for w in ("1.2.3.4 (ext_ip in the configuration)", "Link", "Uptime",
+                                 "Requests", "UPnP ")),
+           "the status block: the external address and how it was learnt, link, uptime, "
+           "counters", dl)
 
 
 def upnp_row(d):
@@ -211,6 +216,18 @@ def bad_values(d):
     result(len(d.find_elements(By.CSS_SELECTOR, "#maps tbody tr")) == n and not has_mapping(99999),
            "... nothing added")
     shot(d, "06-form-errors")
+    fill(d, {"protocol": "udp", "external_port": "8700", "internal_client": E["C2"],
+             "internal_port": "9500", "description": "taken"})
+    ep = wait(d, lambda x: "already mapped" in x.find_element(By.ID, "err-external_port").text
+              and x.find_element(By.ID, "err-external_port").text)
+    tr = row(d, 8700)
+    cells = [td.text for td in tr.find_elements(By.TAG_NAME, "td")] if tr else [""] * 4
+    result(ep and not d.find_element(By.ID, "err-internal_client").text and
+           cells[3] == "client-one (%s)" % E["C1"],
+           "upnpc's UDP 8700 again: 'in use' beside the port, upnpc's mapping kept (%s)" % ep,
+           cells)
+    shot(d, "06b-form-conflict")
+    Select(d.find_element(By.ID, "protocol")).select_by_value("tcp")
     fill(d, {"external_port": "8600", "internal_client": E["C2"], "internal_port": "9500",
              "description": "ok"})
     wait(d, lambda x: row(x, 8600), 3.0)

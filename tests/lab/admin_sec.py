@@ -309,6 +309,13 @@ def metrics(sid):
     result(a.status == 200 and b"igdd_mappings" in a.body and
            a.h.get("content-type", "").startswith("text/plain; version=0.0.4"),
            "/metrics with the bearer token: the Prometheus text", a)
+    names = lambda t: sorted({l.split()[0].split("{")[0] for l in t.splitlines()
+                              if l and not l.startswith("#")})
+    r = sh('"%s" -s "%s" metrics' % (E["IGDDCTL"], E["CTL_SOCK"]))
+    mine = names(a.body.decode())
+    result(mine and mine == names(r.stdout),
+           "... the same metrics as igddctl metrics (%d names)" % len(mine),
+           "%s\n%s" % (mine, names(r.stdout)))
     a = req("GET", "/metrics", {"Authorization": "Bearer " + "x" * 24})
     result(a.status == 401, "/metrics with a wrong token: 401", a)
     a = req("GET", "/metrics", sid=sid)
