@@ -48,6 +48,33 @@ bench_wait(int fd, short events, uint64_t deadline_us)
 	}
 }
 
+/* Network byte order into and out of a datagram. */
+static inline void
+bench_put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static inline void
+bench_put32(uint8_t *p, uint32_t v)
+{
+	bench_put16(p, (uint16_t)(v >> 16));
+	bench_put16(p + 2, (uint16_t)v);
+}
+
+static inline uint16_t
+bench_get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline uint32_t
+bench_get32(const uint8_t *p)
+{
+	return (uint32_t)bench_get16(p) << 16 | bench_get16(p + 2);
+}
+
 struct bench_samples {
 	uint32_t *v;		/* microseconds */
 	size_t n, cap;

@@ -58,26 +58,6 @@ usage(void)
 	return 2;
 }
 
-static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
-
-static uint16_t
-get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
 /* Build request for slot into buf; returns its length. */
 static size_t
 build(enum mode m, struct slot *s, const struct in_addr *client, uint8_t *buf)
@@ -93,16 +73,16 @@ build(enum mode m, struct slot *s, const struct in_addr *client, uint8_t *buf)
 	case M_UNMAP:
 		memset(buf, 0, 12);	/* RFC 6886 3.3 */
 		buf[1] = 2;		/* TCP */
-		put16(buf + 4, s->port);
-		put16(buf + 6, m == M_MAP ? s->port : 0);
-		put32(buf + 8, m == M_MAP ? lifetime : 0);
+		bench_put16(buf + 4, s->port);
+		bench_put16(buf + 6, m == M_MAP ? s->port : 0);
+		bench_put32(buf + 8, m == M_MAP ? lifetime : 0);
 		return 12;
 	case M_PCPMAP:
 	case M_PCPUNMAP:
 		memset(buf, 0, 60);	/* RFC 6887 7.1 header + 11.1 MAP */
 		buf[0] = 2;
 		buf[1] = 1;		/* R=0, MAP */
-		put32(buf + 4, m == M_PCPMAP ? lifetime : 0);
+		bench_put32(buf + 4, m == M_PCPMAP ? lifetime : 0);
 		buf[18] = 0xff;		/* client IP as IPv4-mapped IPv6 */
 		buf[19] = 0xff;
 		memcpy(buf + 20, &client->s_addr, 4);
@@ -110,11 +90,11 @@ build(enum mode m, struct slot *s, const struct in_addr *client, uint8_t *buf)
 		 * it from the port so pcpunmap can delete what pcpmap made */
 		for (i = 0; i < 10; i++)
 			s->nonce[i] = (uint8_t)"igddbench!"[i];
-		put16(s->nonce + 10, s->port);
+		bench_put16(s->nonce + 10, s->port);
 		memcpy(buf + 24, s->nonce, 12);
 		buf[36] = 6;		/* TCP */
-		put16(buf + 40, s->port);
-		put16(buf + 42, m == M_PCPMAP ? s->port : 0);
+		bench_put16(buf + 40, s->port);
+		bench_put16(buf + 42, m == M_PCPMAP ? s->port : 0);
 		buf[52] = 0xff;		/* suggested external ::ffff:0.0.0.0 */
 		buf[53] = 0xff;
 		return 60;
@@ -130,15 +110,15 @@ match(enum mode m, const struct slot *s, const uint8_t *b, ssize_t n, int *resul
 	case M_EXT:
 		if (n < 4 || b[0] != 0 || b[1] != 128)
 			return 0;
-		*result = get16(b + 2);
+		*result = bench_get16(b + 2);
 		return 1;
 	case M_MAP:
 	case M_UNMAP:
 		if (n < 4 || b[0] != 0 || b[1] != 130)
 			return 0;
-		*result = get16(b + 2);
+		*result = bench_get16(b + 2);
 		/* an error answer may be short; a full one names the port */
-		return n < 16 || get16(b + 8) == s->port;
+		return n < 16 || bench_get16(b + 8) == s->port;
 	case M_PCPMAP:
 	case M_PCPUNMAP:
 		if (n < 4 || b[0] != 2 || b[1] != 0x81)

@@ -12,6 +12,11 @@
  *   soapload [opts] CONTROL SERVICE getgen INDEX REPEAT
  *   soapload [opts] CONTROL SERVICE list     GetListOfPortMappings, pages of 1000
  *   soapload [opts] CONTROL SERVICE walk     GetGenericPortMappingEntry 0, 1, ...
+ *   soapload [opts] CONTROL SERVICE list1 PORT REPEAT
+ *        GetListOfPortMappings of TCP PORT..65535, one page (-P), REPEAT
+ *        times: the timing of one page, entries= of the last answer
+ *   soapload [opts] CONTROL SERVICE count
+ *        QueryStateVariable PortMappingNumberOfEntries: prints count=N
  *   soapload [opts] CONTROL SERVICE rate RPS SECONDS PORT
  *        open-loop load: a new connection every 1/RPS s whether or not the
  *        earlier ones are answered (up to 512 open), cycling through
@@ -61,7 +66,8 @@ usage(void)
 	fprintf(stderr, "usage: soapload desc LOCATION\n"
 		"       soapload [-c CLIENT] [-l LEASE] [-b BUDGET_S] [-t MS] [-T TAIL] [-P PAGE] CONTROL SERVICE\n"
 		"                add PORT COUNT | del PORT COUNT | getspec PORT REPEAT |\n"
-		"                getgen INDEX REPEAT | list | walk | rate RPS SECONDS PORT\n");
+		"                getgen INDEX REPEAT | list | walk | rate RPS SECONDS PORT |\n"
+		"                list1 PORT REPEAT | count\n");
 	return 2;
 }
 
@@ -380,6 +386,29 @@ cmd_list(const struct url *u, const char *service)
 	return 0;
 }
 
+/* QueryStateVariable (UDA 1.0) of the mapping count. */
+static int
+cmd_count(const struct url *u)
+{
+	const char *v;
+	unsigned long long n;
+	size_t d = 0;
+
+	if (timed(u, "urn:schemas-upnp-org:control-1-0", "QueryStateVariable",
+		  "<u:varName>PortMappingNumberOfEntries</u:varName>") != 0 ||
+	    (v = strstr(resp.body, "<return>")) == NULL) {
+		printf("count=-1 first_err=%d\n", first_err);
+		return 1;
+	}
+	v += 8;
+	while (v[d] >= '0' && v[d] <= '9')
+		d++;
+	if (parse_uint_n(v, d, 0, UINT32_MAX, &n) < 0)
+		return 1;
+	printf("count=%llu\n", n);
+	return 0;
+}
+
 static int
 cmd_walk(const struct url *u, const char *service)
 {
@@ -685,7 +714,8 @@ main(int argc, char **argv)
 		return usage();
 	service = argv[1];
 	cmd = argv[2];
-	if (argc == 5 && (parse_u32(argv[3], 0, 65535, &a) < 0 ||
+	/* a: a port, or an index of GetGenericPortMappingEntry */
+	if (argc == 5 && (parse_u32(argv[3], 0, strcmp(cmd, "getgen") == 0 ? 1000000 : 65535, &a) < 0 ||
 			  parse_u32(argv[4], 0, 1000000, &b) < 0))
 		return usage();
 	start = bench_now_us();
@@ -693,6 +723,8 @@ main(int argc, char **argv)
 		return cmd_list(&u, service);
 	if (strcmp(cmd, "walk") == 0 && argc == 3)
 		return cmd_walk(&u, service);
+	if (strcmp(cmd, "count") == 0 && argc == 3)
+		return cmd_count(&u);
 	if (strcmp(cmd, "rate") == 0 && argc == 6) {
 		uint32_t rps, secs, port;
 
@@ -731,6 +763,21 @@ main(int argc, char **argv)
 					   "<NewProtocol>TCP</NewProtocol>", port);
 			timed(&u, service, add ? "AddPortMapping" : "DeletePortMapping", args);
 		}
+	} else if (strcmp(cmd, "list1") == 0) {
+		unsigned got = 0, maxport;
+		uint32_t i;
+
+		for (i = 0; i < b && go_on(start); i++) {
+			char args[512];
+
+			str_printf(args, sizeof(args),
+				   "<NewStartPort>%u</NewStartPort><NewEndPort>65535</NewEndPort>"
+				   "<NewProtocol>TCP</NewProtocol><NewManage>1</NewManage>"
+				   "<NewNumberOfPorts>%u</NewNumberOfPorts>", a, page);
+			if (timed(&u, service, "GetListOfPortMappings", args) == 0)
+				got = list_scan(resp.body, &maxport);
+		}
+		printf("entries=%u ", got);
 	} else if (strcmp(cmd, "getspec") == 0 || strcmp(cmd, "getgen") == 0) {
 		int spec = cmd[3] == 's';
 		uint32_t i;

@@ -78,6 +78,8 @@ struct igdd_ctx {
 	uint64_t fw_verified;		/* daemon.c: last contents check (monotonic ms) */
 	uint64_t fw_verify_gen;		/* daemon.c: store generation when it began */
 	bool fw_verifying;		/* daemon.c: a contents check under way */
+	bool stop_keeps_kernel;		/* signals.c: SIGQUIT, a stop for a restart */
+	struct loop_timer ready_check;	/* daemon.c: ready once the restore is over */
 
 	/* protocol modules' private state */
 	struct ssdp *ssdp;

@@ -126,7 +126,7 @@ fwwatch_fire(struct loop_timer *t)
 		log_warn("nftables: checking igdd's objects");
 	} else if (dirty & FW_EV_ELEMS) {
 		fw_reinstall(ctx, "igdd's maps were changed by another process");
-	} else {
+	} else if (!store_restoring(ctx->store)) {	/* a restore reconciles them itself */
 		next = fw_verify(ctx, dirty);
 	}
 	loop_timer_set(&ctx->loop, t, next);
@@ -380,15 +380,19 @@ daemon_teardown(struct igdd_ctx *ctx)
 		http_shutdown(ctx);
 	}
 	loop_timer_cancel(&ctx->loop, &ctx->fw_check);
+	loop_timer_cancel(&ctx->loop, &ctx->ready_check);
 	if (ctx->fw_events.registered)
 		loop_fd_del(&ctx->loop, &ctx->fw_events);
 	/* The lease file keeps the mappings; the kernel forgets them, so no
-	 * port stays open without a daemon managing it. */
+	 * port stays open without a daemon managing it, unless this is a stop
+	 * for a restart (SIGQUIT): then the table stays, its elements ending
+	 * with their leases (element timeouts), and the next start adopts
+	 * them without an outage. */
 	store_free(ctx->store);
 	ctx->store = NULL;
 	maplog_shutdown(ctx);
 	if (ctx->fw != NULL)
-		ctx->fw_ops->shutdown(ctx->fw, 1);
+		ctx->fw_ops->shutdown(ctx->fw, !ctx->stop_keeps_kernel);
 	ctx->fw = NULL;
 	iface_shutdown(ctx);
 	signals_shutdown(ctx);
@@ -404,6 +408,28 @@ start_failed(struct igdd_ctx *ctx, const char *why)
 {
 	daemon_teardown(ctx);
 	fatalx("%s: start-up failed", why);
+}
+
+/* Started: ready once the restore's kernel part is over (every 5 ms
+ * until then). */
+#define READY_CHECK_MS	5
+
+static void
+ready_fire(struct loop_timer *t)
+{
+	struct igdd_ctx *ctx = container_of(t, struct igdd_ctx, ready_check);
+	const struct config *cfg = &ctx->cfg;
+
+	if (store_restoring(ctx->store)) {
+		loop_timer_set(&ctx->loop, t, READY_CHECK_MS);
+		return;
+	}
+	if (svc_ready(ctx) < 0)
+		start_failed(ctx, "cannot write the pid file");
+	log_info("igdd %s started: uuid %s, %u LAN interface(s), external %s%s",
+		 IGDD_VERSION, ctx->uuid, ctx->n_lan,
+		 cfg->ext_ifname[0] ? cfg->ext_ifname : "(none)",
+		 ctx->ext_addr.s_addr ? "" : " (no address yet)");
 }
 
 /* The firewall, then (as the user igdd runs as) the lease file's lock,
@@ -430,7 +456,9 @@ start_store(struct igdd_ctx *ctx)
 		start_failed(ctx, "cannot create the mapping store");
 	if (maplog_init(ctx) < 0)
 		start_failed(ctx, "cannot start the mapping log");
-	if (store_restore(ctx->store) < 0)
+	/* The kernel's part of the restore runs from the loop: the front
+	 * ends answer meanwhile (store_restore_async()). */
+	if (store_restore_async(ctx->store) < 0)
 		log_warnx("lease file %s could not be restored", cfg->lease_file);
 	fwwatch_init(ctx);
 }
@@ -485,12 +513,10 @@ daemon_start(struct igdd_ctx *ctx)
 		start_failed(ctx, "cannot start the admin page");
 	if (start_sandbox(cfg) < 0)
 		start_failed(ctx, "no system call filter");
-	if (svc_ready(ctx) < 0)
-		start_failed(ctx, "cannot write the pid file");
-	log_info("igdd %s started: uuid %s, %u LAN interface(s), external %s%s",
-		 IGDD_VERSION, ctx->uuid, ctx->n_lan,
-		 cfg->ext_ifname[0] ? cfg->ext_ifname : "(none)",
-		 ctx->ext_addr.s_addr ? "" : " (no address yet)");
+	/* Ready (the parent, systemd, the pid file) once the kernel holds
+	 * the restored mappings too; the front ends answer meanwhile. */
+	ctx->ready_check.cb = ready_fire;
+	ready_fire(&ctx->ready_check);
 	return 0;
 }
 

@@ -101,6 +101,11 @@ struct lease {
 	bool failing;		/* the last write failed and was reported */
 	bool dir_refused;	/* follow_dir() refused a new directory (logged) */
 	bool foreign;		/* miniupnpd's file: the next rewrite converts it */
+	char restored_gen[LEASE_GEN_MAX];	/* lease_restore(): a "# gen" that ended the file */
+	char *group;		/* lease_group_begin(): records waiting for one write */
+	size_t group_len, group_cap;
+	unsigned group_n;
+	bool grouping;
 	char orig[NAME_MAX + 1];	/* name.miniupnpd: the original during that */
 };
 
@@ -427,6 +432,7 @@ lease_close(struct lease *l)
 		close(l->fd);
 	if (l->dirfd >= 0)
 		close(l->dirfd);
+	free(l->group);
 	free(l);
 }
 
@@ -475,13 +481,76 @@ append_failed(struct lease *l, off_t size)
 	return -1;
 }
 
+/* In a group: the record formatted at the end of the group's buffer. */
+static int
+group_add(struct lease *l, const struct lease_record *r)
+{
+	int len;
+
+	if (l->group_cap - l->group_len < LEASE_LINE_MAX) {
+		size_t cap = l->group_cap ? l->group_cap * 2 : 16384;
+		char *b = realloc(l->group, cap);
+
+		if (b == NULL)
+			return append_failed(l, -1);
+		l->group = b;
+		l->group_cap = cap;
+	}
+	len = lease_format(l->group + l->group_len, l->group_cap - l->group_len, r);
+	if (len < 0) {
+		errno = EINVAL;
+		return append_failed(l, -1);
+	}
+	l->group_len += (size_t)len;
+	l->group_n++;
+	return 0;
+}
+
+void
+lease_group_begin(struct lease *l)
+{
+	l->grouping = true;
+	l->group_len = 0;
+	l->group_n = 0;
+}
+
+int
+lease_group_end(struct lease *l)
+{
+	struct stat st;
+	int r = 0;
+
+	l->grouping = false;
+	if (l->group_n > 0 && !l->broken) {
+		if (fstat(l->fd, &st) < 0)
+			r = append_failed(l, -1);
+		else if (write_all(l->fd, l->group, l->group_len) < 0)
+			r = append_failed(l, st.st_size);	/* the whole group taken back */
+		else {
+			l->records += l->group_n;
+			l->pending += l->group_n;
+		}
+	}
+	if (l->group_cap > 65536) {	/* a mass change keeps no big buffer */
+		free(l->group);
+		l->group = NULL;
+		l->group_cap = 0;
+	}
+	l->group_len = 0;
+	l->group_n = 0;
+	return r;
+}
+
 int
 lease_append(struct lease *l, const struct lease_record *r)
 {
 	char line[LEASE_LINE_MAX];
 	struct stat st;
-	int len = lease_format(line, sizeof(line), r);
+	int len;
 
+	if (l->grouping)
+		return group_add(l, r);
+	len = lease_format(line, sizeof(line), r);
 	if (len < 0) {
 		errno = EINVAL;
 		return append_failed(l, -1);
@@ -641,6 +710,33 @@ fail_free:
 	report_failure(l, "cannot rewrite");
 	free(buf);
 	return -1;
+}
+
+int
+lease_mark_gen(struct lease *l, const char *gen)
+{
+	char line[LEASE_GEN_MAX + 8];
+	struct stat st;
+
+	if (l->broken || gen[0] == '\0' || strchr(gen, '\n') != NULL ||
+	    str_printf(line, sizeof(line), "# gen %s\n", gen) < 0)
+		return -1;
+	if (fstat(l->fd, &st) < 0)
+		return -1;
+	if (write_all(l->fd, line, strlen(line)) < 0) {
+		/* not a record: taken back, the journal stays whole */
+		if (ftruncate(l->fd, st.st_size) < 0)
+			return append_failed(l, -1);
+		return -1;
+	}
+	l->records++;
+	return 0;
+}
+
+const char *
+lease_restored_gen(const struct lease *l)
+{
+	return l->restored_gen;
 }
 
 int64_t
@@ -1024,9 +1120,20 @@ lease_parse_miniupnpd(const char *line, size_t len, int64_t now_wall, struct lea
 	return 0;
 }
 
-/* Replay the records of f (named name in warnings). */
+/* "# gen TOKEN": the kernel generation line (lease_mark_gen()): TOKEN
+ * into gen[LEASE_GEN_MAX], "" if the line is not one. */
+static void
+gen_line(const char *line, size_t len, char *gen)
+{
+	if (len <= 6 || memcmp(line, "# gen ", 6) != 0 ||
+	    str_copy_n(gen, LEASE_GEN_MAX, line + 6, len - 6) < 0)
+		gen[0] = '\0';
+}
+
+/* Replay the records of f (named name in warnings); gen (if not NULL)
+ * gets the "# gen" token of the file's last line, "" if that is not one. */
 static int
-replay_stream(FILE *f, const char *name, lease_replay_cb cb, void *arg)
+replay_stream(FILE *f, const char *name, lease_replay_cb cb, void *arg, char *gen)
 {
 	struct lease_record r;
 	char *line = NULL;
@@ -1045,6 +1152,8 @@ replay_stream(FILE *f, const char *name, lease_replay_cb cb, void *arg)
 		len--;
 		if (len > 0 && line[len - 1] == '\r')
 			len--;		/* edited with CRLF line ends */
+		if (gen != NULL)
+			gen_line(line, (size_t)len, gen);
 		if (len == 0 || line[0] == '#')
 			continue;
 		/* igdd's records start with "+ " or "- "; anything else may
@@ -1075,7 +1184,7 @@ lease_replay(const char *path, lease_replay_cb cb, void *arg)
 		log_warn("lease file %s", path);
 		return -1;
 	}
-	good = replay_stream(f, path, cb, arg);
+	good = replay_stream(f, path, cb, arg, NULL);
 	fclose(f);
 	return good;
 }
@@ -1096,7 +1205,7 @@ lease_restore(struct lease *l, lease_replay_cb cb, void *arg)
 			close(fd);
 		return -1;
 	}
-	good = replay_stream(f, l->path, cb, arg);
+	good = replay_stream(f, l->path, cb, arg, l->restored_gen);
 	fclose(f);
 	return good;
 }

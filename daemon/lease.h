@@ -42,6 +42,12 @@ void lease_close(struct lease *l);
  * record is not in the file (a partial write is truncated away) and
  * lease_broken() holds until the next successful lease_compact(). */
 int lease_append(struct lease *l, const struct lease_record *r);
+/* A group: the records appended between lease_group_begin() and
+ * lease_group_end() go to the file with one write() at the end (a batch's
+ * records); a failed write takes them all back, as a failed append does.
+ * lease_group_end() returns 0 or -1. */
+void lease_group_begin(struct lease *l);
+int lease_group_end(struct lease *l);
 /* Make every record appended since the last sync durable with one
  * fdatasync() (none: 0 at once).  0, or -1: those records are cut off
  * the file again (their fate on disk is unknown) and lease_broken()
@@ -61,6 +67,20 @@ bool lease_should_compact(const struct lease *l, size_t live);
  * 0 / -1 (the old journal then stays in place). */
 int lease_compact(struct lease *l, const struct mapping *const *ms, size_t n,
 		  uint64_t now_mono, int64_t now_wall);
+
+/* The kernel's state after the changes of the records written so far,
+ * as the backend names it (fw_ops.generation: the ruleset generation, the
+ * boot and the network namespace): a comment line "# gen TOKEN", made
+ * durable with them by the next lease_sync().  A start that finds it as
+ * the file's last line and the kernel still in that state knows that the
+ * kernel holds what the journal says (after a kill -9, a stop for
+ * restart) and need not read the kernel's elements.  0, or -1 (not
+ * written; the journal stays whole). */
+#define LEASE_GEN_MAX	96
+int lease_mark_gen(struct lease *l, const char *gen);
+/* The "# gen" token that was the last line of the file lease_restore()
+ * read; "" when the last line was not one. */
+const char *lease_restored_gen(const struct lease *l);
 
 /* Replay a journal: cb is called for every good record in file order;
  * bad lines are skipped with a "file:line" warning each, a torn last line

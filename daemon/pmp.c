@@ -112,15 +112,31 @@ pmp_handle(struct igdd_ctx *ctx, const struct in6_addr *from,
 int
 pmp_handle_batch(struct igdd_ctx *ctx, struct pmp_req *reqs, size_t n)
 {
+	struct counters before;
 	size_t i;
+	int pass, rc = 0;
 
 	if (n == 0)
 		return 0;
-	store_hold(ctx->store);
-	for (i = 0; i < n; i++)
-		reqs[i].rc = pmp_handle(ctx, &reqs[i].from, reqs[i].req, reqs[i].len,
-					reqs[i].resp, &reqs[i].resplen);
-	return store_commit(ctx->store);
+	/* Pass 0: the batch's kernel changes in one transaction.  Pass 1,
+	 * only if the kernel refused it (the store took everything back):
+	 * the same requests again, each change its own transaction, so
+	 * that only the refused ones fail, and are answered so. */
+	before = ctx->counters;
+	for (pass = 0; pass < 2; pass++) {
+		if (pass == 0) {
+			store_hold_batch(ctx->store);
+		} else {
+			ctx->counters = before;		/* counted once */
+			store_hold(ctx->store);
+		}
+		for (i = 0; i < n; i++)
+			reqs[i].rc = pmp_handle(ctx, &reqs[i].from, reqs[i].req, reqs[i].len,
+						reqs[i].resp, &reqs[i].resplen);
+		if ((rc = store_commit(ctx->store)) != STORE_REDO)
+			break;
+	}
+	return rc;
 }
 
 /* The source of a datagram, v4-mapped for IPv4, and its port; -1 when

@@ -62,11 +62,15 @@ struct pmp_req {
 	uint8_t resp[PMP_MAX_DATAGRAM];
 };
 
-/* Group commit: pmp_handle() every request of a batch (n <= PMP_BATCH),
- * then make the mapping changes they made durable with one lease-file
- * sync (store_commit()).  The answers may be sent only after it returns,
- * and are what they would be one at a time, a failed sync included.
- * Returns store_commit()'s value. */
+/* Group commit: pmp_handle() every request of a batch (n <= PMP_BATCH)
+ * under store_hold_batch(): the mapping changes they made go to the
+ * kernel in one transaction and are made durable with one lease-file
+ * sync (store_commit()).  If the kernel refuses the transaction, the
+ * store takes it all back and the requests are handled again, each
+ * change its own transaction (a refused one answered as a refusal).  The
+ * answers may be sent only after it returns, and are what they would be
+ * one at a time, a failed sync included.  Returns store_commit()'s
+ * value. */
 int pmp_handle_batch(struct igdd_ctx *ctx, struct pmp_req *reqs, size_t n);
 
 /* Send one unsolicited datagram from port 5351 of the LAN socket that

@@ -35,7 +35,7 @@ static const struct {
 } sig_table[] = {
 	{ SIGHUP, "SIGHUP", SIGA_RELOAD },
 	{ SIGINT, "SIGINT", SIGA_STOP },
-	{ SIGQUIT, "SIGQUIT", SIGA_STOP },
+	{ SIGQUIT, "SIGQUIT", SIGA_RESTART },
 	{ SIGILL, "SIGILL", SIGA_STOP },
 	{ SIGTRAP, "SIGTRAP", SIGA_STOP },
 	{ SIGABRT, "SIGABRT", SIGA_STOP },
@@ -141,6 +141,12 @@ signals_dispatch(struct igdd_ctx *ctx, const struct signalfd_siginfo *si)
 		log_info("%s (from pid %u): stopping", name, si->ssi_pid);
 		ctx->loop.stop = 1;
 		break;
+	case SIGA_RESTART:
+		log_info("%s (from pid %u): stopping for a restart, the mappings kept in the "
+			 "kernel", name, si->ssi_pid);
+		ctx->stop_keeps_kernel = true;
+		ctx->loop.stop = 1;
+		break;
 	case SIGA_RELOAD:
 		signals_reload(ctx);
 		break;
@@ -180,8 +186,13 @@ signals_init(struct igdd_ctx *ctx)
 	for (s = 1; s <= SIGRTMAX; s++) {
 		enum sig_action a = signals_action(s);
 		/* libc's own real-time signals refuse to be added: skip them */
-		if (a != SIGA_KERNEL && a != SIGA_QUIET)
+		if (a != SIGA_KERNEL && a != SIGA_QUIET) {
 			(void)sigaddset(&set, s);
+			/* a shell starts background jobs with SIGINT and SIGQUIT
+			 * ignored: an ignored signal never reaches the signalfd */
+			if (s == SIGINT || s == SIGQUIT)
+				signal(s, SIG_DFL);
+		}
 	}
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
 		return -1;

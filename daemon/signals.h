@@ -10,6 +10,7 @@ struct igdd_ctx;
 enum sig_action {
 	SIGA_IGNORE,	/* logged and ignored (the default for a signal not listed) */
 	SIGA_STOP,	/* stop cleanly: the kernel state removed, status 0 */
+	SIGA_RESTART,	/* SIGQUIT: stop for a restart, the kernel state kept */
 	SIGA_RELOAD,	/* SIGHUP */
 	SIGA_EXT_ADDR,	/* SIGUSR1: the external address may have changed */
 	SIGA_LEASES,	/* SIGUSR2: rewrite the lease file, log the counters */

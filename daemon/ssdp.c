@@ -195,6 +195,13 @@ ssdp_match(const struct igdd_ctx *ctx, unsigned igd_version, const char *st, siz
 	return answers;
 }
 
+bool
+ssdp_spread(const char *st, size_t st_len)
+{
+	return (st_len == 8 && memcmp(st, "ssdp:all", 8) == 0) ||
+	       (st_len == 15 && memcmp(st, "upnp:rootdevice", 15) == 0);
+}
+
 uint32_t
 ssdp_max_age(uint32_t interval)
 {
@@ -532,14 +539,17 @@ handle_datagram(struct ssdp *s, const char *buf, size_t len, const union ssdp_sa
 	}
 	/* answered in full (0) or, cut by the limiter, in part (1) */
 	counters_answer(&ctx->counters, CTR_SSDP, p.max_answers < want ? 1 : 0);
-	if (!multicast) {
-		/* UDA 1.1 1.3.2: a unicast M-SEARCH is answered at once. */
+	if (!multicast || !ssdp_spread(p.st, req.st_len)) {
+		/* UDA 1.1 1.3.2: a unicast M-SEARCH is answered at once; so is
+		 * a multicast one that only the gateway can answer (see
+		 * ssdp_spread()): control points wait for the first answer. */
 		answer_now(s, &p);
 		return;
 	}
-	/* Multicast: wait a random time in [0, MX] s, MX clamped to 1..5
-	 * (UDA 1.1 1.3.3); an absent, zero or garbage MX counts as 1 rather
-	 * than being dropped, as lenient clients expect an answer. */
+	/* Multicast ssdp:all or upnp:rootdevice: wait a random time in
+	 * [0, MX] s, MX clamped to 1..5 (UDA 1.1 1.3.3); an absent, zero or
+	 * garbage MX counts as 1 rather than being dropped, as lenient
+	 * clients expect an answer. */
 	{
 		int mx = req.mx < 1 ? 1 : (req.mx > 5 ? 5 : req.mx);
 

@@ -51,6 +51,13 @@ size_t ssdp_targets(const struct igdd_ctx *ctx, unsigned igd_version, struct ssd
 typedef void (*ssdp_answer_cb)(const char *st, const char *usn, void *arg);
 size_t ssdp_match(const struct igdd_ctx *ctx, unsigned igd_version, const char *st,
 		  size_t st_len, ssdp_answer_cb cb, void *arg);
+/* Is a multicast search for st answered after a random delay below MX?
+ * UDA 1.1 1.3.3 spreads the answers of the many devices a search may
+ * reach; only ssdp:all and upnp:rootdevice reach every device.  A search
+ * for the gateway's own device or service types, or its UUID, has one
+ * device to answer it on a LAN (there is one gateway): it is answered at
+ * once, as miniupnpd does, instead of after MX/2 on average. */
+bool ssdp_spread(const char *st, size_t st_len);
 /* CACHE-CONTROL max-age for an announcement interval. */
 uint32_t ssdp_max_age(uint32_t interval);
 

@@ -43,6 +43,7 @@ struct st_node {
 	uint32_t heap_idx;		/* position + 1 in the expiry heap; 0 = none */
 	uint16_t desc_cap;		/* bytes of desc[] */
 	bool idle_seen;			/* fw_packets holds a counter from a pass */
+	uint8_t kseen;			/* a reconcile saw its elements: KSEEN_* */
 	char desc[];			/* m.desc, unless a longer one came later */
 };
 
@@ -52,15 +53,67 @@ struct st_ent {
 	struct mapping_owner key;	/* m.iaddr, m.rhost -> key.addr; m.owner -> key */
 	struct st_ent *hnext;
 	uint32_t refs;			/* mappings pointing here */
-	uint32_t icount;		/* host: mappings with it as internal client */
-	struct st_node *owned;		/* owner: its mappings */
 	bool host;
+	union {				/* one or the other: 56 bytes, not 64 (a PCP
+					 * mapping with a nonce of its own has one) */
+		uint32_t icount;	/* host: mappings with it as internal client */
+		struct st_node *owned;	/* owner: its mappings */
+	};
 };
 
 struct st_key {
 	uint8_t proto;
 	uint16_t eport;
 	struct in6_addr rhost;
+};
+
+/* A batch (store_hold_batch()): each change is made in the indexes at
+ * once and its kernel part queued; the journal record and the listeners
+ * wait for the commit, which may also take the changes back. */
+enum ch_kind { CH_ADD, CH_REFRESH, CH_DEL };
+
+struct st_change {
+	struct st_node *n;
+	struct mapping old;		/* CH_REFRESH: n->m before */
+	char *old_desc;			/* CH_REFRESH: a copy of it, when it changed */
+	struct in6_addr by;		/* CH_DEL: who asked */
+	uint8_t kind;			/* enum ch_kind */
+	uint8_t ev;			/* enum store_event to tell */
+	bool has_by, old_idle_seen;
+	bool owner_moved;		/* CH_REFRESH: this change holds old.owner's reference */
+};
+
+struct st_batch {
+	struct st_change *ch;
+	size_t n, cap;
+	struct store_stats stats;	/* as at store_hold_batch() */
+	bool on;
+};
+
+/* The kernel's elements reconciled with the store after a restore: a dump
+ * read in slices of the event loop (each element found in place marks its
+ * mapping, a stale one is removed at once), then the mappings not marked
+ * added in transactions of STORE_SYNC_CHUNK, walking the store in key
+ * order from a cursor (requests change the store meanwhile), then the
+ * lease file rewritten. */
+#define KSEEN_DNAT	0x01
+#define KSEEN_FWD	0x02
+enum sync_phase { SYNC_OFF, SYNC_DUMP, SYNC_ADD, SYNC_INSTALL };
+struct st_gone {			/* a lease the restore dropped (ended, refused) */
+	struct in6_addr rhost, iaddr;
+	uint16_t eport, iport;		/* eport: a pinhole's UniqueID */
+	uint16_t rport;			/* a pinhole's remote port */
+	uint8_t proto;
+};
+struct st_sync {
+	struct loop_timer timer;
+	enum sync_phase phase;
+	struct st_key cursor;		/* SYNC_ADD: added up to here */
+	bool walking;			/* cursor set */
+	size_t in_place, stale, added;
+	uint64_t t0;
+	struct st_gone *gone;		/* the restore's dropped leases */
+	size_t n_gone, cap_gone;
 };
 
 struct store {
@@ -98,7 +151,10 @@ struct store {
 
 	struct lease *lease;
 	unsigned held;			/* store_hold() depth: lease syncs wait */
+	bool replaying;			/* restore_leases(): records, not requests */
 	bool journaled;			/* a change journaled while held */
+	struct st_batch batch;		/* store_hold_batch() */
+	struct st_sync sync;		/* store_restore_async() */
 	struct {
 		store_change_cb fn;
 		void *arg;
@@ -115,10 +171,9 @@ struct store {
 	uint64_t local_read_ms;
 	unsigned search_limit;
 
-	/* /proc/net snapshot for the default port-in-use check, taken at
-	 * most once per request (TCP, UDP). */
+	/* Snapshot of the sockets for the default port-in-use check, taken
+	 * at most once per request or per hold (a batch): TCP, UDP. */
 	bool inuse_valid[2];
-	bool replaying;			/* store_restore(): one snapshot for all records */
 	uint8_t inuse_bits[2][PORTINUSE_BITMAP_BYTES];
 
 	struct store_stats stats;
@@ -219,27 +274,34 @@ ihash_put(struct store *s, struct st_node *n)
 	s->ihash[i] = n;
 }
 
-/* Room for one more node: 0, or -1 when the table is full and cannot
- * grow (one slot always stays free, so every probe run ends). */
+/* The table at size nsize (a power of 2), every node put again.  0, or
+ * -1 (no memory: the old table stays). */
 static int
-ihash_reserve(struct store *s)
+ihash_grow(struct store *s, size_t nsize)
 {
-	struct st_node **old = s->ihash;
+	struct st_node **old = s->ihash, **t = calloc(nsize, sizeof(*t));
 	size_t osize = s->ihash_size, i;
 
-	if ((s->ihash_count + 1) * 4 <= osize * 3)
-		return 0;
-	s->ihash = calloc(osize * 2, sizeof(*s->ihash));
-	if (s->ihash == NULL) {
-		s->ihash = old;	/* fuller, still correct */
-		return s->ihash_count + 1 < osize ? 0 : -1;
-	}
-	s->ihash_size = osize * 2;
+	if (t == NULL)
+		return -1;
+	s->ihash = t;
+	s->ihash_size = nsize;
 	for (i = 0; i < osize; i++)
 		if (old[i] != NULL)
 			ihash_put(s, old[i]);
 	free(old);
 	return 0;
+}
+
+/* Room for one more node: 0, or -1 when the table is full and cannot
+ * grow (one slot always stays free, so every probe run ends). */
+static int
+ihash_reserve(struct store *s)
+{
+	if ((s->ihash_count + 1) * 4 <= s->ihash_size * 3 ||
+	    ihash_grow(s, s->ihash_size * 2) == 0)
+		return 0;
+	return s->ihash_count + 1 < s->ihash_size ? 0 : -1;	/* fuller, still correct */
 }
 
 /* Space was reserved with ihash_reserve() (or n was just taken out). */
@@ -282,7 +344,9 @@ ent_hash(const struct store *s, bool host, const struct mapping_owner *k)
 
 	memcpy(&n0, k->nonce, 8);
 	memcpy(&n1, k->nonce + 8, 4);
-	return mix64(hash_addr(s->seed, &k->addr, host ? 0x100 : (uint64_t)k->proto) ^ n0) ^ n1;
+	/* n1 mixed too: nonces that differ only in their last bytes must
+	 * not share the low bits (one bucket for them all) */
+	return mix64(mix64(hash_addr(s->seed, &k->addr, host ? 0x100 : (uint64_t)k->proto) ^ n0) ^ n1);
 }
 
 static bool
@@ -456,7 +520,7 @@ heap_reserve(struct store *s)
 
 	if (s->heap_n < s->heap_cap)
 		return 0;
-	cap = s->heap_cap ? s->heap_cap + s->heap_cap / 2 : 64;	/* x1.5: less slack */
+	cap = s->heap_cap >= 64 ? s->heap_cap + s->heap_cap / 2 : 64;	/* x1.5: less slack */
 	h = realloc(s->heap, cap * sizeof(*h));
 	if (h == NULL)
 		return -1;
@@ -640,9 +704,24 @@ lease_retry_fire(struct loop_timer *t)
 /* Make the records appended so far durable, then rewrite the file when
  * it is due (or broken: that repairs a journal whose last write or sync
  * failed, and makes the changes durable after all). */
+static bool has_fw(const struct store *s);
+
+/* The kernel's state token after the changes journaled so far, for a
+ * restart to trust (lease_mark_gen()); nothing if the backend has none. */
+static void
+journal_mark_gen(struct store *s)
+{
+	char tok[FW_GEN_MAX];
+
+	if (has_fw(s) && s->ops->generation != NULL &&
+	    s->ops->generation(s->fw, false, tok, sizeof(tok)) == 0)
+		lease_mark_gen(s->lease, tok);
+}
+
 static void
 journal_sync(struct store *s)
 {
+	journal_mark_gen(s);
 	if (lease_sync(s->lease) < 0)
 		s->stats.lease_errors++;
 	if (lease_should_compact(s->lease, ost_count(&s->tree) + ost_count(&s->ptree)))
@@ -654,7 +733,7 @@ journal(struct store *s, char op, const struct mapping *m)
 {
 	struct lease_record r;
 
-	if (s->lease == NULL)
+	if (s->lease == NULL || s->batch.on)	/* a batch journals at its commit */
 		return;
 	if (!lease_broken(s->lease)) {
 		memset(&r, 0, sizeof(r));
@@ -1084,7 +1163,7 @@ decide(struct store *s, struct mapping *cand, unsigned flags, struct st_node **e
 	struct st_node *old;
 
 	*ex = NULL;
-	if (!s->replaying)
+	if (s->held == 0)
 		s->inuse_valid[0] = s->inuse_valid[1] = false;
 	s->mac_valid = false;
 	if (mapping_is_pinhole(cand))
@@ -1140,6 +1219,8 @@ notify(struct store *s, enum store_event ev, const struct mapping *m, const stru
 	struct store_change ch = { ev, m, by, lifetime, why };
 	unsigned k;
 
+	if (s->batch.on && STORE_EV_IS_CHANGE(ev))
+		return;		/* told at the batch's commit, if it stays */
 	for (k = 0; k < s->n_listeners; k++)
 		s->listeners[k].fn(s->listeners[k].arg, &ch);
 }
@@ -1149,6 +1230,41 @@ static bool
 has_fw(const struct store *s)
 {
 	return s->fw != NULL && s->ops != NULL;
+}
+
+/* Room for one more change of the batch (none needed outside one): 0,
+ * or -1 when memory is short. */
+static int
+batch_reserve(struct store *s)
+{
+	struct st_batch *b = &s->batch;
+	struct st_change *ch;
+	size_t cap;
+
+	if (!b->on || b->n < b->cap)
+		return 0;
+	cap = b->cap ? b->cap * 2 : 32;
+	if ((ch = realloc(b->ch, cap * sizeof(*ch))) == NULL)
+		return -1;
+	b->ch = ch;
+	b->cap = cap;
+	return 0;
+}
+
+/* Note a change made in the batch (room reserved); NULL outside one. */
+static struct st_change *
+batch_note(struct store *s, enum ch_kind kind, struct st_node *n, enum store_event ev)
+{
+	struct st_change *c;
+
+	if (!s->batch.on)
+		return NULL;
+	c = &s->batch.ch[s->batch.n++];
+	memset(c, 0, sizeof(*c));
+	c->n = n;
+	c->kind = (uint8_t)kind;
+	c->ev = (uint8_t)ev;
+	return c;
 }
 
 /* A node for cand, its description stored right after it (no second
@@ -1275,8 +1391,11 @@ insert_new(struct store *s, const struct mapping *cand, struct mapping **out)
 {
 	struct st_node *n = node_new(s, cand);
 
-	if (n == NULL)
+	if (n == NULL || batch_reserve(s) < 0) {
+		if (n != NULL)
+			node_free(s, n);
 		return ST_E_NOMEM;
+	}
 	n->m.created = time_wall();
 	if (has_fw(s) && n->m.enabled && fw_add(s, n, &n->m) < 0) {
 		log_warn("firewall refused %s %u", proto_name(n->m.proto), n->m.eport);
@@ -1285,6 +1404,7 @@ insert_new(struct store *s, const struct mapping *cand, struct mapping **out)
 		return ST_E_FIREWALL;
 	}
 	link_node(s, n);
+	batch_note(s, CH_ADD, n, STORE_EV_ADDED);
 	journal(s, '+', &n->m);
 	arm_expiry(s);
 	s->stats.added++;
@@ -1328,6 +1448,8 @@ refresh(struct store *s, struct st_node *n, const struct mapping *cand, struct m
 	bool changed = rehash || new_desc || upd.enabled != cand->enabled;
 	size_t desc_len = strlen(cand->desc) + 1;
 	char *long_desc = NULL;	/* a new description longer than desc[] */
+	char *old_desc = NULL;	/* in a batch: the old one, to take back */
+	struct st_change *c;
 
 	upd.iport = cand->iport;
 	upd.enabled = cand->enabled;
@@ -1342,7 +1464,8 @@ refresh(struct store *s, struct st_node *n, const struct mapping *cand, struct m
 	}
 	upd.owner = &ow->key;
 	changed |= upd.owner != n->m.owner;
-	if (n->heap_idx == 0 && upd.expires != 0 && heap_reserve(s) < 0) {
+	if ((n->heap_idx == 0 && upd.expires != 0 && heap_reserve(s) < 0) || batch_reserve(s) < 0 ||
+	    (s->batch.on && new_desc && (old_desc = strdup(n->m.desc)) == NULL)) {
 		if (upd.owner != n->m.owner)
 			ent_put(s, ow);
 		free(long_desc);
@@ -1354,7 +1477,14 @@ refresh(struct store *s, struct st_node *n, const struct mapping *cand, struct m
 		if (upd.owner != n->m.owner)
 			ent_put(s, ow);
 		free(long_desc);
+		free(old_desc);
 		return ST_E_FIREWALL;
+	}
+	if ((c = batch_note(s, CH_REFRESH, n, changed ? STORE_EV_CHANGED : STORE_EV_RENEWED)) != NULL) {
+		c->old = n->m;
+		c->old_desc = old_desc;
+		c->old_idle_seen = n->idle_seen;
+		c->owner_moved = upd.owner != n->m.owner;
 	}
 	if (new_desc) {
 		if (n->m.desc != n->desc)
@@ -1372,7 +1502,8 @@ refresh(struct store *s, struct st_node *n, const struct mapping *cand, struct m
 		n->m.owner = upd.owner;
 		owner_link(n);
 		(*src_count(s, &n->m))++;
-		ent_put(s, prev);
+		if (!s->batch.on)	/* else the change holds it until the commit */
+			ent_put(s, prev);
 	}
 	heap_remove(s, n);
 	n->m = upd;
@@ -1405,7 +1536,10 @@ delete_node(struct store *s, struct st_node *n, enum store_del_why why,
 		[DEL_RULES] = STORE_EV_POLICY, [DEL_NOT_LAN] = STORE_EV_POLICY,
 	};
 	bool policy = why == DEL_RULES || why == DEL_NOT_LAN;
+	struct st_change *c;
 
+	if (batch_reserve(s) < 0)
+		return ST_E_NOMEM;
 	if (has_fw(s) && n->m.enabled && why != DEL_REFUSED && fw_del(s, n, &n->m) < 0) {
 		s->stats.fw_errors++;
 		log_warn("firewall refused to delete %s %u", proto_name(n->m.proto), n->m.eport);
@@ -1425,8 +1559,134 @@ delete_node(struct store *s, struct st_node *n, enum store_del_why why,
 	}
 	notify(s, ev[why], &n->m, by, 0, !policy ? ST_OK :
 	       why == DEL_RULES ? ST_E_PERMISSION : ST_E_NOT_LAN);
+	if ((c = batch_note(s, CH_DEL, n, ev[why])) != NULL) {
+		c->has_by = by != NULL;
+		if (by != NULL)
+			c->by = *by;
+		return ST_OK;	/* the node is kept until the batch's commit */
+	}
 	node_free(s, n);
 	return ST_OK;
+}
+
+/* --- batches ---------------------------------------------------------- */
+
+/* Take back one change of a refused batch (the batch's later changes are
+ * taken back already: the indexes are as right after this one). */
+static void
+batch_undo(struct store *s, struct st_change *c)
+{
+	struct st_node *n = c->n;
+	const char *d = n->m.desc;
+	const struct mapping_owner *o = n->m.owner;
+	bool rehash = n->m.iport != c->old.iport;
+
+	switch (c->kind) {
+	case CH_ADD:
+		unlink_node(s, n);
+		node_free(s, n);
+		return;
+	case CH_DEL:
+		link_node(s, n);	/* its room in the indexes is still there */
+		return;
+	}
+	if (rehash)
+		ihash_del(s, n);
+	if (c->owner_moved) {
+		(*src_count(s, &n->m))--;
+		owner_unlink(n);
+		ent_put(s, OWNER(o));
+		o = c->old.owner;
+		n->m.owner = o;
+		owner_link(n);
+		(*src_count(s, &n->m))++;
+	}
+	if (c->old_desc != NULL) {
+		size_t len = strlen(c->old_desc) + 1;
+
+		if (d != n->desc)
+			free((char *)d);
+		d = c->old_desc;
+		if (len <= n->desc_cap) {
+			memcpy(n->desc, c->old_desc, len);
+			free(c->old_desc);
+			d = n->desc;
+		}
+		c->old_desc = NULL;
+	}
+	heap_remove(s, n);
+	n->m = c->old;
+	n->m.desc = d;
+	n->m.owner = o;
+	n->idle_seen = c->old_idle_seen;
+	heap_insert(s, n);
+	if (rehash)
+		ihash_add(s, n);
+}
+
+/* The kernel took the batch: each change's lease record and listeners,
+ * in order, then what the changes kept alive goes. */
+static void
+batch_tell(struct store *s)
+{
+	struct st_batch *b = &s->batch;
+	size_t i;
+
+	if (s->lease != NULL)
+		lease_group_begin(s->lease);	/* the batch's records, one write */
+	for (i = 0; i < b->n; i++) {
+		struct st_change *c = &b->ch[i];
+		const struct mapping *m = &c->n->m;
+
+		journal(s, c->kind == CH_DEL ? '-' : '+', m);
+		if (c->kind == CH_DEL)
+			notify(s, c->ev, m, c->has_by ? &c->by : NULL, 0, ST_OK);
+		else
+			notify(s, c->ev, m, &m->owner->addr, store_lease_left(s, m), ST_OK);
+	}
+	if (s->lease != NULL && lease_group_end(s->lease) < 0)
+		s->stats.lease_errors++;
+	for (i = 0; i < b->n; i++) {
+		struct st_change *c = &b->ch[i];
+
+		if (c->kind == CH_DEL)
+			node_free(s, c->n);
+		if (c->owner_moved)
+			ent_put(s, OWNER(c->old.owner));
+		free(c->old_desc);
+	}
+}
+
+/* The end of a batch: its kernel changes in one transaction; if the
+ * kernel refuses it, every change of the batch is taken back (last first)
+ * and -1 returned. */
+static int
+batch_end(struct store *s)
+{
+	struct st_batch *b = &s->batch;
+	size_t i;
+	int r = 0;
+
+	b->on = false;
+	if (s->ops->flush(s->fw) < 0) {
+		log_warnx("firewall refused a transaction of %zu changes: taken back, each "
+			  "made again on its own", b->n);
+		s->stats = b->stats;
+		s->stats.fw_errors++;
+		for (i = b->n; i-- > 0;)
+			batch_undo(s, &b->ch[i]);
+		arm_expiry(s);
+		r = -1;
+	} else {
+		batch_tell(s);
+	}
+	b->n = 0;
+	if (b->cap > 1024) {	/* a mass change (expiry) keeps no big array */
+		free(b->ch);
+		b->ch = NULL;
+		b->cap = 0;
+	}
+	return r;
 }
 
 static void
@@ -1591,6 +1851,8 @@ store_free(struct store *s)
 		return;
 	loop_timer_cancel(&s->ctx->loop, &s->idle_timer);
 	loop_timer_cancel(&s->ctx->loop, &s->lease_retry);
+	loop_timer_cancel(&s->ctx->loop, &s->sync.timer);
+	free(s->sync.gone);
 	if (s->ehash != NULL)
 		drop_all(s);
 	loop_timer_cancel(&s->ctx->loop, &s->expiry_timer);
@@ -1599,6 +1861,7 @@ store_free(struct store *s)
 	free(s->ehash);
 	free(s->heap);
 	free(s->local);
+	free(s->batch.ch);
 	free(s);
 }
 
@@ -1621,6 +1884,30 @@ restore_lifetime(const struct store *s, const struct lease_record *r, int64_t no
 	if (pmp && s->cfg->max_lifetime != 0 && left > (int64_t)s->cfg->max_lifetime)
 		left = s->cfg->max_lifetime;
 	return left;
+}
+
+/* A lease record the restore dropped (its lease ended, or today's policy
+ * refuses it): its elements may still be in the kernel. */
+static void
+restore_gone(struct store *s, const struct mapping *m)
+{
+	struct st_sync *y = &s->sync;
+	struct st_gone *g;
+
+	if (y->n_gone == y->cap_gone) {
+		size_t cap = y->cap_gone ? y->cap_gone * 2 : 64;
+		if ((g = realloc(y->gone, cap * sizeof(*g))) == NULL)
+			return;	/* the element ends with its kernel timeout */
+		y->gone = g;
+		y->cap_gone = cap;
+	}
+	g = &y->gone[y->n_gone++];
+	g->rhost = *m->rhost;
+	g->iaddr = *m->iaddr;
+	g->eport = m->eport;
+	g->iport = m->iport;
+	g->rport = m->rport;
+	g->proto = m->proto;
 }
 
 /* Replay one journal record into the indexes (no backend, no journal):
@@ -1646,8 +1933,12 @@ restore_record(void *arg, const struct lease_record *r)
 		node_free(s, old);
 	}
 	s->mac_valid = false;
-	if ((r->op != '+' && r->op != 'P') || (life = restore_lifetime(s, r, now)) < 0)
+	if (r->op != '+' && r->op != 'P')
 		return;
+	if ((life = restore_lifetime(s, r, now)) < 0) {
+		restore_gone(s, &r->m);
+		return;
+	}
 	/* PCP THIRD_PARTY maps for another host where that is allowed. */
 	if (r->owner.proto == OWNER_PCP && s->cfg->pcp_allow_thirdparty)
 		flags |= STORE_F_THIRD_PARTY;
@@ -1658,6 +1949,7 @@ restore_record(void *arg, const struct lease_record *r)
 		res = ST_E_CONFLICT;	/* the same pinhole twice in the journal */
 	if (res != ST_OK) {
 		log_dropped(&r->m, store_strerror(res));
+		restore_gone(s, &r->m);
 		return;
 	}
 	cand.created = r->m.created;
@@ -1674,43 +1966,378 @@ restore_record(void *arg, const struct lease_record *r)
 		s->next_uid = (uint16_t)(r->m.uid + 1);	/* new UniqueIDs after it */
 }
 
-int
-store_restore(struct store *s)
+/* Room in the internal-side hash and the expiry heap for n mappings, in
+ * one go (a restore: no rehash after rehash as they come). */
+static void
+reserve_for(struct store *s, size_t n)
 {
-	size_t n;
+	while ((n + 1) * 4 > s->ihash_size * 3 && ihash_grow(s, s->ihash_size * 2) == 0)
+		;
+	if (n > s->heap_cap && n >= 64) {
+		struct st_node **h = realloc(s->heap, n * sizeof(*h));
+		if (h != NULL) {
+			s->heap = h;
+			s->heap_cap = n;
+		}
+	}
+}
+
+/* Replay the lease file into the store (no kernel).  Count, or -1. */
+static int
+restore_leases(struct store *s)
+{
 	int r;
 
-	/* The ports in use do not change while the file is read: one
-	 * /proc/net snapshot serves every record (not one each). */
-	s->inuse_valid[0] = s->inuse_valid[1] = false;
+	/* The journal holds between the live mappings and twice as many
+	 * records (it is rewritten beyond that): half of them never
+	 * oversizes the tables. */
+	if (s->lease != NULL)
+		reserve_for(s, lease_records(s->lease) / 2);
+	store_hold(s);		/* one socket snapshot for every record */
 	s->replaying = true;
 	r = s->lease != NULL ? lease_restore(s->lease, restore_record, s) : 0;
 	s->replaying = false;
-	if (r < 0)
-		return -1;
-	/* One transaction replaces whatever igdd left in the kernel (a
-	 * kill -9, a crash) with exactly what the lease file says; what the
-	 * kernel refuses is dropped (install_or_drop). */
-	if (has_fw(s) && s->ops->install_all != NULL && install_or_drop(s) < 0) {
+	s->held--;		/* nothing journaled: no sync */
+	return r;
+}
+
+/* The kernel as the store says, the old way: flush and add everything in
+ * one transaction, or one by one dropping what the kernel refuses
+ * (install_or_drop()).  0, or -1 (the store emptied). */
+static int
+restore_install(struct store *s)
+{
+	if (install_or_drop(s) < 0) {
 		log_warn("firewall refused to install %zu restored mappings", ost_count(&s->tree));
 		drop_all(s);
 		return -1;
 	}
-	if (s->lease != NULL)
+	return 0;
+}
+
+/* The reconcile is over (or never ran): the lease file rewritten with
+ * what the store holds. */
+static void
+sync_done(struct store *s)
+{
+	if (s->sync.phase == SYNC_INSTALL)
+		log_info("kernel reconciled with %zu restored mappings in %llu ms: every element "
+			 "installed again", ost_count(&s->tree),
+			 (unsigned long long)(time_mono_ms() - s->sync.t0));
+	else if (s->sync.phase != SYNC_OFF)
+		log_info("kernel reconciled with %zu restored mappings in %llu ms: %zu in place, "
+			 "%zu added, %zu stale elements removed", ost_count(&s->tree),
+			 (unsigned long long)(time_mono_ms() - s->sync.t0), s->sync.in_place,
+			 s->sync.added, s->sync.stale);
+	s->sync.phase = SYNC_OFF;
+	loop_timer_cancel(&s->ctx->loop, &s->sync.timer);
+	free(s->sync.gone);
+	s->sync.gone = NULL;
+	s->sync.n_gone = s->sync.cap_gone = 0;
+	if (s->lease != NULL) {
 		journal_compact(s);
+		journal_mark_gen(s);
+	}
+}
+
+/* An element of the kernel's dump: in place (its mapping marked), or
+ * stale (removed: a mapping the store does not hold, or another target).
+ * For a forward element every mapping that shares it is marked. */
+static void
+sync_elem(void *arg, const struct fw_elem *e)
+{
+	struct store *s = arg;
+	struct mapping m = { .rhost = &e->rhost, .iaddr = &e->iaddr, .eport = e->eport,
+			     .iport = e->iport, .proto = e->proto };
+	bool used = false;
+
+	if (e->dnat) {
+		struct st_node *n = find_node(s, e->proto, e->eport, &e->rhost);
+		if (n != NULL && n->m.enabled && n->m.iport == e->iport &&
+		    addr_eq(n->m.iaddr, &e->iaddr)) {
+			n->kseen |= KSEEN_DNAT;
+			s->sync.in_place++;
+			return;
+		}
+	} else {
+		size_t mask = s->ihash_size - 1;
+		size_t i = ihash_of(s, e->proto, &e->iaddr, e->iport) & mask;
+		struct st_node *o;
+
+		for (; (o = s->ihash[i]) != NULL; i = (i + 1) & mask) {
+			if (o->m.enabled && o->m.proto == e->proto && o->m.iport == e->iport &&
+			    addr_eq(o->m.iaddr, &e->iaddr) && addr_eq(o->m.rhost, &e->rhost)) {
+				o->kseen |= KSEEN_FWD;
+				used = true;
+			}
+		}
+		if (used)
+			return;
+	}
+	/* Stale: only this element goes (a DNAT element's forward one may
+	 * be another mapping's; a forward element has no DNAT element). */
+	s->sync.stale++;
+	{
+		struct fw_share sh = { .forward = e->dnat };
+
+		if (s->ops->del(s->fw, &m, &sh) < 0)
+			s->stats.fw_errors++;
+	}
+}
+
+/* The end of SYNC_ADD: every IPv6 pinhole added (or renewed) in one
+ * transaction.  The dump reads the IPv4 sets only; pinholes are few (one
+ * per IPv6 host's open port, not one per CGN subscriber's mapping) and an
+ * add of an element in place only renews it.  0, or -1. */
+static int
+sync_add_pinholes(struct store *s)
+{
+	struct collect c = { NULL, 0, true };
+	int r;
+
+	if ((c.ms = malloc(ost_count(&s->ptree) * sizeof(*c.ms))) == NULL)
+		return -1;
+	ost_foreach(&s->ptree, collect_one, &c);
+	if ((r = c.n > 0 ? s->ops->add_many(s->fw, c.ms, c.n) : 0) < 0)
+		s->stats.fw_errors++;
+	s->sync.added += c.n;
+	free(c.ms);
+	return r < 0 ? -1 : 0;
+}
+
+/* SYNC_ADD: the next STORE_SYNC_CHUNK enabled mappings after the cursor
+ * whose elements were not both seen, in one transaction.  1 while more
+ * is to come, 0 at the end, -1 on error. */
+#define STORE_SYNC_CHUNK 4096
+static int
+sync_add_chunk(struct store *s)
+{
+	const struct mapping **ms = malloc(STORE_SYNC_CHUNK * sizeof(*ms));
+	struct ost_node *tn;
+	size_t n = 0;
+	int r = 0;
+
+	if (ms == NULL)
+		return -1;
+	tn = s->sync.walking ? ost_bound(&s->tree, &s->sync.cursor, tree_keycmp, true, NULL)
+			     : ost_nth(&s->tree, 0);
+	for (; tn != NULL && n < STORE_SYNC_CHUNK; tn = ost_bound(&s->tree, &s->sync.cursor,
+								  tree_keycmp, true, NULL)) {
+		struct st_node *nd = TNODE(tn);
+
+		s->sync.cursor = (struct st_key){ nd->m.proto, nd->m.eport, *nd->m.rhost };
+		s->sync.walking = true;
+		if (nd->m.enabled && nd->kseen != (KSEEN_DNAT | KSEEN_FWD))
+			ms[n++] = &nd->m;
+		nd->kseen = 0;
+	}
+	if (n > 0 && (r = s->ops->add_many(s->fw, ms, n)) < 0)
+		s->stats.fw_errors++;
+	s->sync.added += n;
+	free(ms);
+	if (r < 0)
+		return -1;
+	if (tn == NULL && ost_count(&s->ptree) > 0)
+		return sync_add_pinholes(s);
+	return tn != NULL ? 1 : 0;
+}
+
+/* One slice of the reconcile, a few milliseconds long: the daemon serves
+ * requests between slices.  1 while more is to come, 0 done, -1 error. */
+static int
+sync_slice(struct store *s)
+{
+	uint64_t end = time_mono_ms() + 2;
+	int r = 1;
+
+	if (s->sync.phase == SYNC_INSTALL)	/* no dump: everything in one go */
+		return install_or_drop(s) < 0 ? -1 : 0;
+	if (s->sync.phase == SYNC_ADD)
+		return sync_add_chunk(s);
+	s->ops->defer(s->fw);		/* the stale elements of the slice, in one go */
+	while (r == 1 && time_mono_ms() < end)
+		r = s->ops->elems_step(s->fw, sync_elem, s);
+	if (s->ops->flush(s->fw) < 0)
+		s->stats.fw_errors++;
+	if (r == 0) {
+		s->sync.phase = SYNC_ADD;
+		return 1;
+	}
+	return r;
+}
+
+static void
+sync_fire(struct loop_timer *t)
+{
+	struct store *s = container_of(t, struct store, sync.timer);
+	int r = sync_slice(s);
+
+	if (r == 1) {
+		loop_timer_set(&s->ctx->loop, t, 0);
+		return;
+	}
+	if (r < 0) {
+		log_warnx("kernel reconcile failed; installing every mapping at once");
+		if (store_reinstall(s) < 0)
+			log_warnx("the restored mappings are not in the kernel");
+	}
+	sync_done(s);
+}
+
+/* Start the reconcile: 0, or -1 when the backend cannot (then nothing
+ * started). */
+static int
+sync_start(struct store *s)
+{
+	if (!has_fw(s) || s->ops->elems_start == NULL || s->ops->add_many == NULL ||
+	    s->ops->defer == NULL || s->ops->elems_start(s->fw) < 0)
+		return -1;
+	free(s->sync.gone);	/* the dump finds those elements itself */
+	memset(&s->sync, 0, sizeof(s->sync));
+	s->sync.timer.cb = sync_fire;
+	s->sync.phase = SYNC_DUMP;
+	s->sync.t0 = time_mono_ms();
+	return 0;
+}
+
+/* Does the kernel hold what the journal says?  Its last line names the
+ * kernel's state after the last journaled change, and the kernel was in
+ * that state when this process started (a kill -9, a stop for restart). */
+static bool
+restore_trusted(struct store *s)
+{
+	char tok[FW_GEN_MAX];
+
+	return s->lease != NULL && has_fw(s) && s->ops->generation != NULL &&
+	       lease_restored_gen(s->lease)[0] != '\0' &&
+	       s->ops->generation(s->fw, true, tok, sizeof(tok)) == 0 &&
+	       strcmp(tok, lease_restored_gen(s->lease)) == 0;
+}
+
+/* The kernel holds the journal's mappings: only the elements of leases
+ * the restore dropped go (one transaction); nothing else is touched. */
+static void
+restore_gone_elements(struct store *s)
+{
+	size_t i, n = 0;
+
+	if (s->ops->defer != NULL)
+		s->ops->defer(s->fw);
+	for (i = 0; i < s->sync.n_gone; i++) {
+		struct st_gone *g = &s->sync.gone[i];
+		struct mapping m = { .rhost = &g->rhost, .iaddr = &g->iaddr, .eport = g->eport,
+				     .iport = g->iport, .rport = g->rport, .proto = g->proto };
+		const struct st_node *o;
+		size_t mask = s->ihash_size - 1, k;
+		struct fw_share sh = { .forward = false };
+		bool pin = mapping_is_pinhole(&m);
+
+		if (pin ? pin_node(s, g->eport) != NULL
+			: find_node(s, g->proto, g->eport, &g->rhost) != NULL)
+			continue;	/* a later record made it again: in place */
+		/* what it shared with live mappings of its internal side: the
+		 * forward element (same remote side), the SNAT element */
+		k = ihash_of(s, g->proto, &g->iaddr, g->iport) & mask;
+		for (; (o = s->ihash[k]) != NULL; k = (k + 1) & mask) {
+			if (!o->m.enabled || o->m.proto != g->proto || o->m.iport != g->iport ||
+			    !addr_eq(o->m.iaddr, &g->iaddr))
+				continue;
+			sh.forward |= addr_eq(o->m.rhost, &g->rhost) && o->m.rport == g->rport;
+			if (sh.snat_heir == NULL && !pin)
+				sh.snat_heir = &o->m;
+		}
+		if (s->ops->del(s->fw, &m, &sh) < 0)
+			s->stats.fw_errors++;
+		n++;
+	}
+	if (s->ops->flush != NULL && s->ops->flush(s->fw) < 0)
+		s->stats.fw_errors++;
+	s->sync.stale = n;
+}
+
+/* The restore; the kernel's part from the loop when async. */
+static int
+restore(struct store *s, bool async)
+{
+	int n = restore_leases(s);
+
+	if (n < 0)
+		return -1;
 	arm_expiry(s);
-	n = ost_count(&s->tree) + ost_count(&s->ptree);
+	if (restore_trusted(s)) {
+		restore_gone_elements(s);
+		log_info("kernel holds the restored mappings already (unchanged since the last "
+			 "journaled change): %zu ended or refused leases' elements removed",
+			 s->sync.stale);
+		sync_done(s);
+	} else if (sync_start(s) == 0) {
+		/* 1 ms: the first turn of the loop serves what has come */
+		loop_timer_set(&s->ctx->loop, &s->sync.timer, 1);
+	} else if (async && has_fw(s) && s->ops->install_all != NULL) {
+		/* the kernel's elements cannot be read back (hairpin, port
+		 * preservation): one transaction replaces them, from the loop */
+		memset(&s->sync, 0, sizeof(s->sync));
+		s->sync.timer.cb = sync_fire;
+		s->sync.phase = SYNC_INSTALL;
+		s->sync.t0 = time_mono_ms();
+		loop_timer_set(&s->ctx->loop, &s->sync.timer, 1);
+	} else {
+		if (has_fw(s) && s->ops->install_all != NULL && restore_install(s) < 0)
+			return -1;
+		sync_done(s);
+	}
+	n = (int)(ost_count(&s->tree) + ost_count(&s->ptree));
 	if (n > 0)
-		log_info("restored %zu mappings from %s", n, s->cfg->lease_file);
+		log_info("restored %d mappings from %s", n, s->cfg->lease_file);
 	if (ost_count(&s->ptree) > 0)
 		log_info("(%zu of them IPv6 pinholes)", ost_count(&s->ptree));
-	return (int)n;
+	return n;
+}
+
+int
+store_restore_async(struct store *s)
+{
+	return restore(s, true);
+}
+
+int
+store_restore(struct store *s)
+{
+	int n = restore(s, false);
+
+	while (n >= 0 && s->sync.phase != SYNC_OFF) {
+		loop_timer_cancel(&s->ctx->loop, &s->sync.timer);
+		sync_fire(&s->sync.timer);
+	}
+	return n < 0 ? -1 : (int)(ost_count(&s->tree) + ost_count(&s->ptree));
+}
+
+bool
+store_restoring(const struct store *s)
+{
+	return s->sync.phase != SYNC_OFF;
 }
 
 void
 store_hold(struct store *s)
 {
-	s->held++;
+	/* One snapshot of the gateway's sockets for all the requests of a
+	 * hold (a batch of datagrams, a restore), not one per request: a
+	 * dump walks the kernel's whole socket table. */
+	if (s->held++ == 0)
+		s->inuse_valid[0] = s->inuse_valid[1] = false;
+}
+
+void
+store_hold_batch(struct store *s)
+{
+	if (s->held == 0 && has_fw(s) && s->ops->defer != NULL && s->ops->flush != NULL) {
+		s->batch.on = true;
+		s->batch.n = 0;
+		s->batch.stats = s->stats;
+		s->ops->defer(s->fw);
+	}
+	store_hold(s);
 }
 
 int
@@ -1718,6 +2345,10 @@ store_commit(struct store *s)
 {
 	if (s->held == 0)
 		fatalx("store_commit() without store_hold()");
+	if (s->held == 1 && s->batch.on && batch_end(s) < 0) {
+		s->held = 0;
+		return STORE_REDO;
+	}
 	if (--s->held > 0 || s->lease == NULL)
 		return 0;
 	/* A group that changed nothing (lookups, malformed datagrams) costs
@@ -2068,12 +2699,22 @@ store_clamp_lifetime(const struct store *s, uint32_t lifetime)
 void
 store_expire_now(struct store *s, uint64_t now_ms)
 {
-	/* Leases that end together are synced together: nobody waits for
-	 * an answer about them. */
-	store_hold(s);
-	while (s->heap_n > 0 && s->heap[0]->m.expires <= now_ms)
-		delete_node(s, s->heap[0], DEL_EXPIRED, NULL);
-	store_commit(s);
+	int pass;
+
+	/* Leases that end together leave the kernel in one transaction and
+	 * are synced together: nobody waits for an answer about them.  If
+	 * the kernel refuses the transaction, one by one. */
+	for (pass = 0; pass < 2; pass++) {
+		if (pass == 0)
+			store_hold_batch(s);
+		else
+			store_hold(s);
+		while (s->heap_n > 0 && s->heap[0]->m.expires <= now_ms)
+			if (delete_node(s, s->heap[0], DEL_EXPIRED, NULL) != ST_OK)
+				break;	/* no memory: the timer comes back */
+		if (store_commit(s) != STORE_REDO)
+			break;
+	}
 	arm_expiry(s);
 }
 

@@ -83,11 +83,21 @@ void store_free(struct store *s);
 
 /* Restore unexpired leases from the lease file, each decided as a live
  * request of its owner under today's configuration (dropped and logged
- * if refused; lifetimes bounded as a request's), and install them in the
- * kernel in one transaction, or one by one (dropping what the kernel
- * refuses) if it refuses that.  Returns the number restored, -1 on
- * error (nothing restored; the file is kept as it is). */
+ * if refused; lifetimes bounded as a request's), and make the kernel hold
+ * them: what it holds already (a kill -9, a stop for restart) is
+ * reconciled, not replaced: its elements are read (a dump), those in
+ * place stay as they are (timeouts, counters), stale ones are removed,
+ * missing ones added in transactions of 4096 mappings; a backend that
+ * cannot dump gets everything in one transaction that replaces its
+ * elements, or one by one (dropping what the kernel refuses) if it
+ * refuses that.  The lease file is rewritten after.  Returns the number
+ * restored, -1 on error (nothing restored; the file is kept as it is). */
 int store_restore(struct store *s);
+/* The same, the kernel's part run from the event loop in slices of a few
+ * milliseconds, so that the daemon answers while it runs (a restart with
+ * 100,000 leases); store_restoring() holds until it is over. */
+int store_restore_async(struct store *s);
+bool store_restoring(const struct store *s);
 
 /* Group commit.  Between store_hold() and store_commit() every change is
  * made at once (kernel, store, lease record written) but the lease file
@@ -101,6 +111,18 @@ int store_restore(struct store *s);
  * outside a hold (igdd.conf.5, LEASE FILE). */
 void store_hold(struct store *s);
 int store_commit(struct store *s);
+/* A batch: store_hold(), and until the matching store_commit() the kernel
+ * part of every change is queued too, to be sent there as one netlink
+ * transaction before the lease records are written and synced; the
+ * listeners are told then.  If the kernel refuses that transaction,
+ * store_commit() takes every change of the batch back (the indexes as
+ * before it, no lease record, no listener told; a refusal of a request
+ * made meanwhile has been told already) and returns STORE_REDO: the
+ * caller makes the same requests again under store_hold(), each change
+ * then its own transaction, so that only what the kernel refuses fails
+ * (and is answered so).  Only an outermost hold batches. */
+#define STORE_REDO	(-2)
+void store_hold_batch(struct store *s);
 /* Rewrite the lease file now with exactly the live mappings (SIGUSR2;
  * otherwise the journal is compacted when it has grown).  0 (also with
  * no lease file), or -1: the old journal stays, a rewrite is retried. */
@@ -263,8 +285,9 @@ uint32_t store_clamp_lifetime(const struct store *s, uint32_t lifetime);
 void store_expire_now(struct store *s, uint64_t now_ms);
 
 /* Is this external port used by a socket of the gateway itself?  The
- * default reads /proc/net (portinuse.c) at most once per request; cb NULL
- * turns the check off (unit tests install a fake). */
+ * default takes a snapshot of the gateway's sockets (portinuse.c) at most
+ * once per request, or once per store_hold() for all the requests in it;
+ * cb NULL turns the check off (unit tests install a fake). */
 typedef bool (*store_port_in_use_cb)(void *arg, uint8_t proto, uint16_t eport);
 void store_set_port_in_use_cb(struct store *s, store_port_in_use_cb cb, void *arg);
 

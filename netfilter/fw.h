@@ -14,6 +14,18 @@
 struct config;
 struct fw;
 
+/* An element of igdd's sets as the kernel holds it (a reconcile's dump). */
+struct fw_elem {
+	struct in6_addr rhost, iaddr;	/* v4-mapped; rhost :: = any */
+	uint16_t eport;			/* a DNAT element's; 0 in a forward one */
+	uint16_t iport;
+	uint8_t proto;
+	bool dnat;			/* a DNAT element, else a forward one */
+};
+typedef void (*fw_elem_cb)(void *arg, const struct fw_elem *e);
+
+#define FW_GEN_MAX	96	/* fw_ops.generation's token, its NUL included */
+
 #define FW_EXT_MAX	16	/* external addresses kept in the kernel */
 #define FW_LAN_MAX	16	/* served LANs (CFG_MAX_LISTEN) */
 
@@ -63,6 +75,32 @@ struct fw_ops {
 	/* Replace every element igdd owns in the kernel with exactly these
 	 * mappings, atomically (start-up reconcile, firewall reload). */
 	int (*install_all)(struct fw *fw, const struct mapping *const *ms, size_t n);
+	/* Batching (NULL: none).  After defer, add and del only queue their
+	 * change and return 0 (or -1 if it cannot even be queued); flush
+	 * sends every change queued since as one transaction and ends the
+	 * deferral: 0 when the kernel took them all, -1 when it refused the
+	 * transaction (errno set; nothing of it changed). */
+	void (*defer)(struct fw *fw);
+	int (*flush)(struct fw *fw);
+	/* A dump of every element of igdd's sets, read in steps so that the
+	 * daemon keeps answering meanwhile (a restart's reconcile; NULL:
+	 * none, install_all serves).  elems_start begins it (0 / -1); each
+	 * elems_step reads a part of it and calls cb for each element read:
+	 * 1 while more is to come, 0 once it is over, -1 on error (over
+	 * too).  The dump may miss or repeat elements changed while it
+	 * runs; deletes of missing elements must not fail (DESTROY). */
+	int (*elems_start)(struct fw *fw);
+	int (*elems_step)(struct fw *fw, fw_elem_cb cb, void *arg);
+	/* Add (or renew) the elements of these mappings in one transaction,
+	 * removing nothing.  0 / -1 (nothing changed). */
+	int (*add_many)(struct fw *fw, const struct mapping *const *ms, size_t n);
+	/* A token naming the kernel's state (the ruleset generation, which
+	 * moves with every transaction of anyone, the boot, the network
+	 * namespace) into tok[size]: now, or at_start: before this process's
+	 * init touched the kernel (-1 if that init lost elements).  Two equal
+	 * tokens: nothing changed the ruleset in between.  0 / -1 (NULL:
+	 * unknown). */
+	int (*generation)(struct fw *fw, bool at_start, char *tok, size_t size);
 	/* The counters of ms[0..n) into out[0..n): their forward elements'
 	 * (mappings to the same internal side and remote host share one; a
 	 * pinhole's is its one element), zeros for a mapping without one.

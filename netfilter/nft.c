@@ -18,11 +18,13 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <linux/filter.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -59,6 +61,17 @@ struct nft_verify {
 	bool agree;
 };
 
+/* Deferred changes (fw_ops.defer/flush): the messages of each change,
+ * without their own batch begin/end, one after the other. */
+struct fw_queue {
+	char *buf;
+	size_t len, cap;
+	size_t last;		/* offset of the last message */
+	uint32_t seq_begin;	/* the first queued message's batch */
+	unsigned n_changes;
+	bool on, failed;	/* failed: a change could not be queued */
+};
+
 struct fw {
 	struct mnl_socket *nl;
 	struct mnl_socket *ev;	/* change notifications (NFNLGRP_NFTABLES), lazily */
@@ -70,8 +83,15 @@ struct fw {
 	bool addrs_known;	/* addrs is what the kernel's ext4 holds */
 	struct fw_addrs addrs;
 	struct nft_verify verify;
+	struct fw_queue q;
+	char state_id[48];		/* boot and network namespace (fw_ops.generation) */
+	uint32_t start_gen;		/* the generation before init, 0 if it lost elements */
+	bool fresh;			/* this start made igdd's sets: they hold nothing */
+	struct mnl_socket *dump;	/* a reconcile's dump (elems_start), its own socket */
+	int dump_set;			/* the set being dumped */
+	uint32_t dump_seq;
 	struct nft_layout l;
-	char rbuf[RECV_BUF];	/* replies: acks and dumps, one at a time */
+	_Alignas(struct nlmsghdr) char rbuf[RECV_BUF];	/* replies: acks and dumps, one at a time */
 };
 
 /* ---- kernel features ---- */
@@ -211,17 +231,107 @@ read_acks(struct fw *fw, uint32_t seq_begin, uint32_t seq_end, unsigned expect,
 	return 0;
 }
 
-/* Send a finished batch as one sendmsg (one transaction, however many
- * pages) and read every ack.  Frees the batch. */
+/* Send iov[0..n) as one sendmsg (one transaction, however many pages)
+ * and read the acks of the messages with seqs in [seq_begin, seq_end). */
 static int
-commit(struct fw *fw, struct nft_batch *bt)
+send_batch(struct fw *fw, struct iovec *iov, size_t n, uint32_t seq_begin, uint32_t seq_end,
+	   unsigned n_ack)
 {
 	struct sockaddr_nl snl = { .nl_family = AF_NETLINK };
 	struct msghdr msg = { .msg_name = &snl, .msg_namelen = sizeof(snl) };
-	struct iovec *iov;
+	struct iovec one;
 	uint32_t bad = 0;
-	size_t len = 0;
-	int i, n, rc, saved;
+	size_t len = 0, i;
+	char *flat = NULL;
+	int rc, saved;
+
+	for (i = 0; i < n; i++)
+		len += iov[i].iov_len;
+	grow_sndbuf(fw, len);
+	/* sendmsg() takes at most IOV_MAX (1024) parts: a transaction of more
+	 * pages (100,000 mappings with hairpin and port preservation, 17 MB)
+	 * goes as one copy instead (EMSGSIZE otherwise). */
+	if (n > 1024) {
+		if ((flat = malloc(len)) == NULL)
+			return -1;
+		for (i = 0, len = 0; i < n; len += iov[i].iov_len, i++)
+			memcpy(flat + len, iov[i].iov_base, iov[i].iov_len);
+		one = (struct iovec){ flat, len };
+		iov = &one;
+		n = 1;
+	}
+	msg.msg_iov = iov;
+	msg.msg_iovlen = n;
+	rc = (int)sendmsg(mnl_socket_get_fd(fw->nl), &msg, 0);
+	saved = errno;
+	free(flat);
+	if (rc < 0) {
+		log_warn("nftables: sendmsg (%zu bytes)", len);
+		errno = saved;
+		return -1;
+	}
+	rc = read_acks(fw, seq_begin, seq_end, n_ack, &bad);
+	saved = errno;
+	if (rc < 0)
+		log_debug("nftables: transaction refused at seq %u (message %u): %s",
+			  bad, bad - seq_begin, strerror(saved));
+	errno = saved;
+	return rc;
+}
+
+/* Deferring: the messages of bt between its begin and end go to the
+ * queue, to be sent by nft_flush(). */
+static int
+queue_batch(struct fw *fw, const struct iovec *iov, int n, const struct nft_batch *bt)
+{
+	struct fw_queue *q = &fw->q;
+	int i;
+
+	if (q->n_changes++ == 0)
+		q->seq_begin = bt->seq_begin;
+	for (i = 0; i < n; i++) {
+		const struct nlmsghdr *nlh = iov[i].iov_base;
+		int left = (int)iov[i].iov_len;
+
+		for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+			if (nlh->nlmsg_type == NFNL_MSG_BATCH_BEGIN ||
+			    nlh->nlmsg_type == NFNL_MSG_BATCH_END)
+				continue;
+			size_t al = NLMSG_ALIGN(nlh->nlmsg_len);
+
+			if (q->len + al > q->cap) {
+				size_t cap = q->cap ? q->cap * 2 : 16384;
+				char *b;
+
+				while (cap < q->len + al)
+					cap *= 2;
+				if ((b = realloc(q->buf, cap)) == NULL) {
+					q->failed = true;
+					errno = ENOMEM;
+					return -1;
+				}
+				q->buf = b;
+				q->cap = cap;
+			}
+			memcpy(q->buf + q->len, nlh, nlh->nlmsg_len);
+			memset(q->buf + q->len + nlh->nlmsg_len, 0, al - nlh->nlmsg_len);
+			/* Only the last message asks for an ack (nft_flush()):
+			 * a refusal is reported whatever the flags. */
+			((struct nlmsghdr *)(void *)(q->buf + q->len))->nlmsg_flags &= (uint16_t)~NLM_F_ACK;
+			q->last = q->len;
+			q->len += al;
+		}
+	}
+	return 0;
+}
+
+/* Send a finished batch as one transaction and read every ack, or, while
+ * changes are deferred, queue its messages.  Frees the batch. */
+static int
+commit(struct fw *fw, struct nft_batch *bt)
+{
+	struct iovec *iov;
+	int n, rc;
 
 	nft_batch_finish(bt);
 	fw->seq = bt->seq_next;
@@ -230,27 +340,12 @@ commit(struct fw *fw, struct nft_batch *bt)
 		errno = ENOMEM;
 		return -1;
 	}
-	for (i = 0; i < n; i++)
-		len += iov[i].iov_len;
-	grow_sndbuf(fw, len);
-	msg.msg_iov = iov;
-	msg.msg_iovlen = (size_t)n;
-	if (sendmsg(mnl_socket_get_fd(fw->nl), &msg, 0) < 0) {
-		saved = errno;
-		log_warn("nftables: sendmsg (%zu bytes)", len);
-		free(iov);
-		nft_batch_free(bt);
-		errno = saved;
-		return -1;
-	}
+	if (fw->q.on)
+		rc = queue_batch(fw, iov, n, bt);
+	else
+		rc = send_batch(fw, iov, (size_t)n, bt->seq_begin, bt->seq_next, bt->n_ack);
 	free(iov);
-	rc = read_acks(fw, bt->seq_begin, bt->seq_next, bt->n_ack, &bad);
-	saved = errno;
-	if (rc < 0)
-		log_debug("nftables: transaction refused at seq %u (message %u): %s",
-			  bad, bad - bt->seq_begin, strerror(saved));
 	nft_batch_free(bt);
-	errno = saved;
 	return rc;
 }
 
@@ -322,22 +417,36 @@ get_table(struct fw *fw, uint16_t family, const char *table)
 	return query(fw, nlh, NULL, NULL);
 }
 
-static int
-get_set(struct fw *fw, enum nft_set_id id)
+/* A get of set id (GETSET) or of its elements (GETSETELEM) into
+ * buf[REQ_BUF]; NULL when memory is short. */
+static struct nlmsghdr *
+set_get_msg(struct fw *fw, enum nft_set_id id, uint16_t type, uint16_t flags, uint32_t seq,
+	    char *buf)
 {
-	char buf[REQ_BUF];
 	struct nftnl_set *s = nftnl_set_alloc();
 	struct nlmsghdr *nlh;
 	uint16_t family;
 
 	if (s == NULL)
-		return -1;
+		return NULL;
 	nftnl_set_set_str(s, NFTNL_SET_TABLE, nft_set_table(&fw->l, id, &family));
 	nftnl_set_set_str(s, NFTNL_SET_NAME, fw->l.set_name[id]);
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSET, family, NLM_F_ACK, next_seq(fw, 1));
-	nftnl_set_nlmsg_build_payload(nlh, s);
+	nlh = nftnl_nlmsg_build_hdr(buf, type, family, flags, seq);
+	if (type == NFT_MSG_GETSETELEM)
+		nftnl_set_elems_nlmsg_build_payload(nlh, s);
+	else
+		nftnl_set_nlmsg_build_payload(nlh, s);
 	nftnl_set_free(s);
-	return query(fw, nlh, NULL, NULL);
+	return nlh;
+}
+
+static int
+get_set(struct fw *fw, enum nft_set_id id)
+{
+	char buf[REQ_BUF];
+	struct nlmsghdr *nlh = set_get_msg(fw, id, NFT_MSG_GETSET, NLM_F_ACK, next_seq(fw, 1), buf);
+
+	return nlh != NULL ? query(fw, nlh, NULL, NULL) : -1;
 }
 
 struct tagged {
@@ -505,6 +614,88 @@ get_elem(struct fw *fw, enum nft_set_id id, const struct mapping *m, struct elem
 	return rc;
 }
 
+/* ---- generation ---- */
+
+static int
+gen_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *a;
+
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg))
+		if (mnl_attr_get_type(a) == NFTA_GEN_ID && mnl_attr_get_payload_len(a) == 4)
+			*(uint32_t *)data = ntohl(mnl_attr_get_u32(a));
+	return MNL_CB_OK;
+}
+
+/* The ruleset generation (NFT_MSG_GETGEN): it moves with every committed
+ * transaction of anyone in this network namespace.  0 on error. */
+static uint32_t
+gen_now(struct fw *fw)
+{
+	char buf[REQ_BUF];
+	struct nlmsghdr *nlh;
+	uint32_t gen = 0;
+
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETGEN, AF_UNSPEC, NLM_F_ACK, next_seq(fw, 1));
+	if (query(fw, nlh, gen_cb, &gen) < 0)
+		return 0;
+	return gen;
+}
+
+/* The boot and the network namespace, so that a generation of another
+ * boot or namespace never matches: read once, before the sandbox. */
+static void
+state_id(struct fw *fw)
+{
+	char boot[64] = "";
+	struct stat st;
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+
+	if (f != NULL) {
+		if (fgets(boot, sizeof(boot), f) == NULL)
+			boot[0] = '\0';
+		fclose(f);
+	}
+	boot[strcspn(boot, "\n")] = '\0';
+	if (boot[0] == '\0' || stat("/proc/self/ns/net", &st) < 0 ||
+	    str_printf(fw->state_id, sizeof(fw->state_id), "%s %llu", boot,
+		       (unsigned long long)st.st_ino) < 0)
+		fw->state_id[0] = '\0';
+}
+
+/* What a mapping's elements depend on besides the mapping: hairpin and
+ * port preservation, and the LANs (a hairpin element names its client's),
+ * as a 32-bit FNV-1a digest.  A start with another of these cannot take
+ * the kernel's elements as they are. */
+static uint32_t
+layout_digest(const struct fw *fw)
+{
+	uint32_t h = 2166136261u;
+	size_t i, k;
+	const uint8_t *p;
+
+	h = (h ^ (uint32_t)(fw->l.hairpin | fw->l.preserve << 1)) * 16777619u;
+	for (i = 0; i < fw->l.n_lan; i++)
+		for (p = (const uint8_t *)&fw->l.lan[i], k = 0; k < sizeof(fw->l.lan[i]); k++)
+			h = (h ^ p[k]) * 16777619u;
+	return h;
+}
+
+static int
+gen_token(struct fw *fw, uint32_t gen, char *tok, size_t size)
+{
+	if (gen == 0 || fw->state_id[0] == '\0' ||
+	    str_printf(tok, size, "%u %s %08x", gen, fw->state_id, layout_digest(fw)) < 0)
+		return -1;
+	return 0;
+}
+
+static int
+nft_generation(struct fw *fw, bool at_start, char *tok, size_t size)
+{
+	return gen_token(fw, at_start ? fw->start_gen : gen_now(fw), tok, size);
+}
+
 /* ---- init ---- */
 
 static struct fw *
@@ -537,9 +728,13 @@ fw_open(void)
 	return fw;
 }
 
+static void dump_close(struct fw *fw);
+
 static void
 fw_close(struct fw *fw)
 {
+	dump_close(fw);
+	free(fw->q.buf);
 	if (fw->ev != NULL)
 		mnl_socket_close(fw->ev);
 	if (fw->verify.nl != NULL)
@@ -593,6 +788,8 @@ init_own(struct fw *fw)
 			break;
 		log_warnx("nftables: table inet %s does not match igdd's layout (%s); recreating it",
 			  fw->l.filter_table, strerror(errno));
+		fw->start_gen = 0;	/* its elements are gone */
+		fw->fresh = true;
 	}
 	log_warn("nftables: cannot create table inet %s", fw->l.filter_table);
 	return -1;
@@ -720,6 +917,8 @@ init_integrate(struct fw *fw)
 			break;
 		log_warnx("nftables: igdd's sets in %s do not match (%s); recreating them",
 			  l->filter_table, strerror(errno));
+		fw->start_gen = 0;	/* their elements are gone */
+		fw->fresh = true;
 	}
 	log_warn("nftables: cannot add igdd's sets and rules to %s %s", nft_family_name(l->filter_family),
 		 l->filter_table);
@@ -756,6 +955,12 @@ nft_init(const struct config *cfg)
 
 	if (fw == NULL)
 		return NULL;
+	/* What the kernel held before this start touched it: a journal that
+	 * ends with this generation describes its elements. */
+	state_id(fw);
+	fw->start_gen = gen_now(fw);
+	fw->fresh = (fw->l.own ? get_table(fw, fw->l.filter_family, fw->l.filter_table)
+			       : get_set(fw, NFT_SET_DNAT4)) < 0 && errno == ENOENT;
 	rc = fw->l.own ? init_own(fw) : init_integrate(fw);
 	if (rc < 0) {
 		fw_close(fw);
@@ -1031,10 +1236,10 @@ select_set(const struct fw *fw, enum nft_set_id id, const struct mapping *const 
 	return count;
 }
 
-/* Flush igdd's mapping sets and add every mapping, in one transaction
- * however many messages and pages it takes. */
+/* Add every mapping (after flushing igdd's mapping sets when flush) in
+ * one transaction however many messages and pages it takes. */
 static int
-nft_install_all(struct fw *fw, const struct mapping *const *ms, size_t n)
+install(struct fw *fw, const struct mapping *const *ms, size_t n, bool flush)
 {
 	const struct mapping **sel = n > 0 ? calloc(n, sizeof(*sel)) : NULL;
 	uint64_t now = time_mono_ms();
@@ -1058,7 +1263,8 @@ nft_install_all(struct fw *fw, const struct mapping *const *ms, size_t n)
 		k_n = select_set(fw, (enum nft_set_id)k, ms, n,
 				 k == NFT_SET_SNAT4 || k >= NFT_SET_COUNT, sel);
 		if (k_n == SIZE_MAX ||
-		    nft_msg_elems(&bt, &fw->l, (enum nft_set_id)k, NFT_MSG_DELSETELEM, NULL, 0, 0) < 0 ||
+		    (flush && nft_msg_elems(&bt, &fw->l, (enum nft_set_id)k, NFT_MSG_DELSETELEM,
+					    NULL, 0, 0) < 0) ||
 		    (k_n > 0 && nft_msg_elems(&bt, &fw->l, (enum nft_set_id)k, NFT_MSG_NEWSETELEM,
 					      sel, k_n, now) < 0)) {
 			nft_batch_free(&bt);
@@ -1077,6 +1283,258 @@ nft_install_all(struct fw *fw, const struct mapping *const *ms, size_t n)
 	}
 	log_debug("nftables: installed %zu mappings", total);
 	return 0;
+}
+
+/* igdd's own notification listener (nft_events_fd()) off or on again:
+ * while anyone listens, the kernel builds a notification for every
+ * element a transaction changes, which made a transaction of 400,000
+ * elements (100,000 mappings with hairpin and port preservation) take 15 s
+ * instead of 2.  A bulk change of igdd's own does not need them; another
+ * process's change meanwhile is left to the contents check. */
+static void
+events_listen(struct fw *fw, bool on)
+{
+	int grp = NFNLGRP_NFTABLES;
+
+	if (fw->ev != NULL && mnl_socket_setsockopt(fw->ev, on ? NETLINK_ADD_MEMBERSHIP :
+						    NETLINK_DROP_MEMBERSHIP, &grp, sizeof(grp)) < 0)
+		log_warn("nftables: change notifications %s", on ? "on" : "off");
+}
+
+/* A bulk install: without notifications when it is big. */
+static int
+install_bulk(struct fw *fw, const struct mapping *const *ms, size_t n, bool flush)
+{
+	bool quiet = n >= 1024;
+	int rc;
+
+	if (quiet)
+		events_listen(fw, false);
+	rc = install(fw, ms, n, flush);
+	if (quiet)
+		events_listen(fw, true);
+	return rc;
+}
+
+/* Flush igdd's mapping sets and add every mapping, in one transaction. */
+static int
+nft_install_all(struct fw *fw, const struct mapping *const *ms, size_t n)
+{
+	return install_bulk(fw, ms, n, true);
+}
+
+static int
+nft_add_many(struct fw *fw, const struct mapping *const *ms, size_t n)
+{
+	return n == 0 ? 0 : install_bulk(fw, ms, n, false);
+}
+
+static void events_listen(struct fw *fw, bool on);
+
+/* From now on add and del queue their messages (they answer 0 at once);
+ * nft_flush() sends them all as one transaction. */
+static void
+nft_defer(struct fw *fw)
+{
+	fw->q.on = true;
+	fw->q.failed = false;
+	fw->q.len = 0;
+	fw->q.n_changes = 0;
+}
+
+/* The queued changes in one transaction, between a batch begin and end
+ * of their own.  0 when the kernel took them all; -1 when it refused the
+ * transaction (nothing changed).  One ack, of the last message: the
+ * kernel handles the whole batch within sendmsg() and reports every
+ * refused message (and a failed commit, against the batch end) with an
+ * error of its own, so that ack, alone, means all went in. */
+static int
+nft_flush(struct fw *fw)
+{
+	struct fw_queue *q = &fw->q;
+	char begin[NLMSG_HDRLEN + 64], end[NLMSG_HDRLEN + 64];
+	struct iovec iov[3];
+	struct nlmsghdr *b, *e;
+	uint32_t seq_end;
+	int rc;
+
+	q->on = false;
+	if (q->failed) {
+		errno = ENOMEM;
+		return -1;
+	}
+	if (q->n_changes == 0)
+		return 0;
+	b = nftnl_batch_begin(begin, q->seq_begin);
+	seq_end = fw->seq++;
+	e = nftnl_batch_end(end, seq_end);
+	((struct nlmsghdr *)(void *)(q->buf + q->last))->nlmsg_flags |= NLM_F_ACK;
+	iov[0] = (struct iovec){ b, b->nlmsg_len };
+	iov[1] = (struct iovec){ q->buf, q->len };
+	iov[2] = (struct iovec){ e, e->nlmsg_len };
+	/* a batch of igdd's own: no notification built for each element
+	 * (events_listen()) */
+	events_listen(fw, false);
+	rc = send_batch(fw, iov, 3, q->seq_begin, seq_end + 1, 1);
+	events_listen(fw, true);
+	if (rc < 0)
+		log_warn("nftables: a transaction of %u changes refused", q->n_changes);
+	/* A big queue (a restore, a mass expiry) is not kept for later. */
+	if (q->cap > 65536) {
+		free(q->buf);
+		q->buf = NULL;
+		q->cap = 0;
+	}
+	q->len = 0;
+	q->n_changes = 0;
+	return rc;
+}
+
+/* ---- a reconcile's dump, in steps ---- */
+
+static void
+dump_close(struct fw *fw)
+{
+	if (fw->dump != NULL)
+		mnl_socket_close(fw->dump);
+	fw->dump = NULL;
+}
+
+/* Ask for the elements of set dump_set. */
+static int
+dump_ask(struct fw *fw)
+{
+	char buf[REQ_BUF];
+	struct nlmsghdr *nlh;
+
+	fw->dump_seq = next_seq(fw, 1);
+	nlh = set_get_msg(fw, (enum nft_set_id)fw->dump_set, NFT_MSG_GETSETELEM, NLM_F_DUMP,
+			  fw->dump_seq, buf);
+	return nlh == NULL || mnl_socket_sendto(fw->dump, nlh, nlh->nlmsg_len) < 0 ? -1 : 0;
+}
+
+/* Only the DNAT maps and the forward sets are read: with hairpin or port
+ * preservation a mapping has elements elsewhere too, and without DESTROY
+ * (kernels before 6.3) a stale element's delete may fail the whole
+ * transaction; then the caller installs everything instead.  Sets this
+ * start created (after a plain stop) are known to be empty: nothing is
+ * read, whatever the layout. */
+static int
+nft_elems_start(struct fw *fw)
+{
+	dump_close(fw);
+	if (fw->fresh) {		/* sets this start made: nothing to read */
+		fw->fresh = false;
+		fw->dump_set = NFT_SET_COUNT;
+		return 0;
+	}
+	if (fw->l.hairpin || fw->l.preserve || !fw->has_destroy)
+		return -1;
+	fw->dump = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+	if (fw->dump == NULL || mnl_socket_bind(fw->dump, 0, MNL_SOCKET_AUTOPID) < 0) {
+		log_warn("nftables: netlink socket for a dump");
+		dump_close(fw);
+		return -1;
+	}
+	fw->dump_set = 0;
+	if (dump_ask(fw) < 0) {
+		dump_close(fw);
+		return -1;
+	}
+	return 0;
+}
+
+struct elem_walk {
+	enum nft_set_id id;
+	fw_elem_cb cb;
+	void *arg;
+	const void *key, *data;
+	uint32_t klen, dlen;
+};
+
+/* NFTA_DATA_VALUE inside NFTA_SET_ELEM_KEY or _DATA. */
+static int
+elem_value(const struct nlattr *a, const void **v, uint32_t *len)
+{
+	const struct nlattr *in;
+
+	mnl_attr_for_each_nested(in, a) {
+		if (mnl_attr_get_type(in) == NFTA_DATA_VALUE) {
+			*v = mnl_attr_get_payload(in);
+			*len = mnl_attr_get_payload_len(in);
+		}
+	}
+	return 0;
+}
+
+/* One NFTA_LIST_ELEM: its key and data, decoded, to the callback. */
+static int
+elem_attr_cb(const struct nlattr *a, void *data)
+{
+	struct elem_walk *w = data;
+	const struct nlattr *in;
+	struct fw_elem e;
+
+	if (mnl_attr_get_type(a) != NFTA_LIST_ELEM)
+		return MNL_CB_OK;
+	w->key = w->data = NULL;
+	w->klen = w->dlen = 0;
+	mnl_attr_for_each_nested(in, a) {
+		if (mnl_attr_get_type(in) == NFTA_SET_ELEM_KEY)
+			elem_value(in, &w->key, &w->klen);
+		else if (mnl_attr_get_type(in) == NFTA_SET_ELEM_DATA)
+			elem_value(in, &w->data, &w->dlen);
+	}
+	if (nft_elem_decode(w->id, w->key, w->klen, w->data, w->dlen, &e) == 0)
+		w->cb(w->arg, &e);
+	return MNL_CB_OK;
+}
+
+static int
+elem_msg_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *a;
+
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg))
+		if (mnl_attr_get_type(a) == NFTA_SET_ELEM_LIST_ELEMENTS)
+			mnl_attr_parse_nested(a, elem_attr_cb, data);
+	return MNL_CB_OK;
+}
+
+/* One read of the dump: what it holds goes to cb; the next set's dump is
+ * asked for when one ends. */
+static int
+nft_elems_step(struct fw *fw, fw_elem_cb cb, void *arg)
+{
+	struct elem_walk w = { (enum nft_set_id)fw->dump_set, cb, arg, NULL, NULL, 0, 0 };
+	ssize_t n;
+	int r;
+
+	if (fw->dump == NULL)
+		return fw->dump_set == NFT_SET_COUNT ? 0 : -1;
+	n = mnl_socket_recvfrom(fw->dump, fw->rbuf, RECV_BUF);
+	if (n < 0 && errno == EINTR)
+		return 1;
+	r = n < 0 ? MNL_CB_ERROR : mnl_cb_run(fw->rbuf, (size_t)n, fw->dump_seq,
+					       mnl_socket_get_portid(fw->dump), elem_msg_cb, &w);
+	if (r == MNL_CB_ERROR && errno == ENOENT)
+		r = MNL_CB_STOP;	/* a set that is not there holds nothing */
+	if (r == MNL_CB_ERROR) {
+		log_warn("nftables: dumping %s", fw->l.set_name[fw->dump_set]);
+		dump_close(fw);
+		return -1;
+	}
+	if (r == MNL_CB_STOP) {
+		if (++fw->dump_set > NFT_SET_FWD4) {	/* the DNAT maps and forward sets */
+			dump_close(fw);
+			return 0;
+		}
+		if (dump_ask(fw) < 0) {
+			dump_close(fw);
+			return -1;
+		}
+	}
+	return 1;
 }
 
 /* ---- counters ----
@@ -1677,6 +2135,12 @@ const struct fw_ops nft_ops = {
 	.add = nft_add,
 	.del = nft_del,
 	.install_all = nft_install_all,
+	.defer = nft_defer,
+	.flush = nft_flush,
+	.elems_start = nft_elems_start,
+	.elems_step = nft_elems_step,
+	.add_many = nft_add_many,
+	.generation = nft_generation,
 	.counters = nft_counters,
 	.check = nft_check,
 	.restore = nft_restore,

@@ -20,6 +20,7 @@
 #include <libnftnl/table.h>
 #include <libnftnl/udata.h>
 
+#include "fw.h"
 #include "log.h"
 #include "nft_msg.h"
 #include "util.h"
@@ -418,6 +419,56 @@ nft_elem_data(enum nft_set_id id, const struct mapping *m, uint8_t data[NFT_KEY_
 	default:
 		return 0;
 	}
+}
+
+static void
+get_addr(const uint8_t *p, struct in6_addr *a)
+{
+	struct in_addr v4;
+
+	memcpy(&v4.s_addr, p, 4);
+	addr_from_v4(a, v4);
+}
+
+static uint16_t
+get_port(const uint8_t *p)
+{
+	uint16_t n;
+
+	memcpy(&n, p, 2);
+	return ntohs(n);
+}
+
+int
+nft_elem_decode(enum nft_set_id id, const uint8_t *key, size_t klen, const uint8_t *data,
+		size_t dlen, struct fw_elem *e)
+{
+	static const size_t key_len[NFT_SET_COUNT] = {
+		[NFT_SET_DNAT4_RH] = 12, [NFT_SET_DNAT4] = 8,
+		[NFT_SET_FWD4_RH] = 16, [NFT_SET_FWD4] = 12,
+	};
+	bool rh = id == NFT_SET_DNAT4_RH || id == NFT_SET_FWD4_RH;
+	size_t o = rh ? 4 : 0;
+
+	if ((unsigned)id >= NFT_SET_COUNT || key == NULL || klen != key_len[id])
+		return -1;
+	memset(e, 0, sizeof(*e));
+	if (rh)
+		get_addr(key, &e->rhost);
+	e->dnat = set_is_map(id);
+	if (e->dnat) {
+		if (data == NULL || dlen != 8)
+			return -1;
+		e->proto = key[o];
+		e->eport = get_port(key + o + 4);
+		get_addr(data, &e->iaddr);
+		e->iport = get_port(data + 4);
+	} else {
+		get_addr(key + o, &e->iaddr);
+		e->proto = key[o + 4];
+		e->iport = get_port(key + o + 8);
+	}
+	return 0;
 }
 
 /* ---- batch ---- */

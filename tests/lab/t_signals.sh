@@ -3,9 +3,10 @@
 # re-reads the external address and announces it again at once; SIGUSR2
 # rewrites the lease file with exactly the live mappings and logs the
 # counters; SIGHUP reloads; the ignored ones are logged and change
-# nothing; the stopping ones (SIGTERM, SIGINT, SIGQUIT, SIGXCPU and the
-# fault signals sent by kill) stop cleanly: status 0, no nftables state
-# left.  A mapping carries traffic throughout.
+# nothing; the stopping ones (SIGTERM, SIGINT, SIGXCPU and the fault
+# signals sent by kill) stop cleanly: status 0, no nftables state left;
+# SIGQUIT stops for a restart, the nftables state kept (t_restart).  A
+# mapping carries traffic throughout.
 . "$(dirname "$0")/lib.sh"
 lab_up
 
@@ -69,7 +70,7 @@ check "the mapping still carries traffic" reach tcp 8000 TOK
 check "the lease file still holds it" grep -q '^+ TCP 8000 ' "$LAB_DIR/igdd.leases"
 
 # The stopping signals, each on a fresh start.
-for s in TERM INT QUIT XCPU SEGV BUS ILL FPE ABRT TRAP SYS; do
+for s in TERM INT XCPU SEGV BUS ILL FPE ABRT TRAP SYS; do
 	if [ -z "$IGDD_PID" ]; then
 		lab_start_igdd "$LAB_DIR/igdd.conf" || { fail "igdd restarts before SIG$s"; continue; }
 	fi
@@ -80,4 +81,12 @@ for s in TERM INT QUIT XCPU SEGV BUS ILL FPE ABRT TRAP SYS; do
 		tail -n +$LOG_FROM '$LAB_DIR/igdd.log' | grep -q 'SIG$s (from pid [0-9]*): stopping' &&
 		! ip netns exec $NS_GW nft list table inet igdd >/dev/null 2>&1"
 done
+# SIGQUIT: a stop for a restart (t_restart): the table stays.
+[ -n "$IGDD_PID" ] || lab_start_igdd "$LAB_DIR/igdd.conf" || fail "igdd restarts before SIGQUIT"
+log_mark
+lab_stop_igdd QUIT
+rc=$?
+check "SIGQUIT: a stop for a restart (status $rc, logged, the nftables table kept)" sh -c "test $rc = 0 &&
+	tail -n +$LOG_FROM '$LAB_DIR/igdd.log' | grep -q 'SIGQUIT (from pid [0-9]*): stopping for a restart' &&
+	ip netns exec $NS_GW nft list table inet igdd >/dev/null 2>&1"
 lab_finish

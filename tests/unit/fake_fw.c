@@ -60,13 +60,14 @@ fake_add(struct fw *fw, const struct mapping *m, const struct fw_share *sh)
 	f->n_add++;
 	f->last_add_snat_shared = sh != NULL && sh->snat;
 	note(f, 'a', m);
-	if (f->fail_add > 0) {
-		f->fail_add--;
-		errno = EPERM;
-		return -1;
-	}
-	if (f->refuse_eport != 0 && m->eport == f->refuse_eport) {
-		errno = ERANGE;
+	if (f->fail_add > 0 || (f->refuse_eport != 0 && m->eport == f->refuse_eport)) {
+		if (f->fail_add > 0)
+			f->fail_add--;
+		if (f->deferring) {	/* the transaction fails at the flush */
+			f->batch_refused = true;
+			return 0;
+		}
+		errno = f->refuse_eport == m->eport ? ERANGE : EPERM;
 		return -1;
 	}
 	i = find(f, m);
@@ -94,10 +95,16 @@ fake_del(struct fw *fw, const struct mapping *m, const struct fw_share *sh)
 	note(f, 'd', m);
 	if (f->fail_del > 0) {
 		f->fail_del--;
+		if (f->deferring) {
+			f->batch_refused = true;
+			return 0;
+		}
 		errno = EPERM;
 		return -1;
 	}
 	i = find(f, m);
+	if (i < 0 && f->deferring)
+		return 0;	/* DESTROYSETELEM: a missing element is no error */
 	if (i < 0) {
 		errno = ENOENT;
 		return -1;
@@ -201,6 +208,93 @@ fake_peer(struct fw *fw, struct ct_peer *p)
 	return 0;
 }
 
+static void
+fake_defer(struct fw *fw)
+{
+	struct fake_fw *f = F(fw);
+
+	f->deferring = true;
+	f->batch_refused = false;
+	memcpy(f->saved, f->kernel, f->n_kernel * sizeof(f->kernel[0]));
+	f->n_saved = f->n_kernel;
+	str_appendf(f->log, sizeof(f->log), "[");
+}
+
+static int
+fake_flush(struct fw *fw)
+{
+	struct fake_fw *f = F(fw);
+
+	f->deferring = false;
+	f->n_flush++;
+	if (!f->batch_refused) {
+		str_appendf(f->log, sizeof(f->log), "]");
+		return 0;
+	}
+	f->n_flush_refused++;
+	memcpy(f->kernel, f->saved, f->n_saved * sizeof(f->kernel[0]));
+	f->n_kernel = f->n_saved;
+	str_appendf(f->log, sizeof(f->log), "]!");
+	errno = ERANGE;
+	return -1;
+}
+
+static int
+fake_generation(struct fw *fw, bool at_start, char *tok, size_t size)
+{
+	struct fake_fw *f = F(fw);
+	const char *g = at_start ? f->start_gen : f->gen;
+
+	return g[0] != '\0' ? str_copy(tok, size, g) : -1;
+}
+
+static int
+fake_elems_start(struct fw *fw)
+{
+	struct fake_fw *f = F(fw);
+
+	if (!f->dump_on)
+		return -1;
+	f->n_dumps++;
+	return 0;
+}
+
+/* The whole "kernel" in one step: a DNAT and a forward element each. */
+static int
+fake_elems_step(struct fw *fw, fw_elem_cb cb, void *arg)
+{
+	struct fake_fw *f = F(fw);
+	struct fake_elem copy[FAKE_FW_MAX];
+	size_t i, n = f->n_kernel;
+
+	memcpy(copy, f->kernel, n * sizeof(copy[0]));	/* cb may delete */
+	for (i = 0; i < n; i++) {
+		struct fw_elem e = { copy[i].rhost, copy[i].iaddr, copy[i].eport, copy[i].iport,
+				     copy[i].proto, true };
+
+		if (!addr_is_v4(&copy[i].iaddr))
+			continue;	/* the IPv4 sets only, as nftables' dump */
+		cb(arg, &e);
+		e.dnat = false;
+		e.eport = 0;
+		cb(arg, &e);
+	}
+	return 0;
+}
+
+static int
+fake_add_many(struct fw *fw, const struct mapping *const *ms, size_t n)
+{
+	struct fake_fw *f = F(fw);
+	size_t i;
+
+	f->n_add_many++;
+	for (i = 0; i < n; i++)
+		if (fake_add(fw, ms[i], NULL) < 0)
+			return -1;
+	return 0;
+}
+
 static int
 fake_check(struct fw *fw)
 {
@@ -212,6 +306,12 @@ const struct fw_ops fake_fw_ops = {
 	.add = fake_add,
 	.del = fake_del,
 	.install_all = fake_install_all,
+	.defer = fake_defer,
+	.flush = fake_flush,
+	.elems_start = fake_elems_start,
+	.elems_step = fake_elems_step,
+	.add_many = fake_add_many,
+	.generation = fake_generation,
 	.counters = fake_counters,
 	.check = fake_check,
 	.peer = fake_peer,
@@ -413,6 +513,21 @@ fake_env_read_lease(const struct fake_env *e, char *buf, size_t size)
 	fclose(f);
 	buf[n] = '\0';
 	return (long)n;
+}
+
+unsigned
+fake_env_lease_records(const struct fake_env *e, char op)
+{
+	static char buf[65536];
+	const char *p = buf;
+	unsigned n = 0;
+
+	if (fake_env_read_lease(e, buf, sizeof(buf)) < 0)
+		return 0;
+	for (; *p != '\0'; p++)
+		if ((p == buf || p[-1] == '\n') && p[0] == op && p[1] == ' ')
+			n++;
+	return n;
 }
 
 struct fake_env *

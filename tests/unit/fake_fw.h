@@ -31,6 +31,17 @@ struct fake_fw {
 	char log[2048];				/* "a TCP 80>81;d ...;" */
 	struct { uint8_t proto; uint16_t eport; uint64_t packets; } pk[64];
 	size_t n_pk;
+	/* Batches (defer/flush): changes apply at once to kernel[], which
+	 * flush puts back as it was if any of them was refused (the
+	 * kernel's transaction), and then fails. */
+	bool deferring, batch_refused;
+	struct fake_elem saved[FAKE_FW_MAX];
+	size_t n_saved;
+	unsigned n_flush, n_flush_refused;
+	/* Generations and dumps (a restart's reconcile); off unless dump_on. */
+	char gen[32], start_gen[32];		/* "" = unknown */
+	bool dump_on;
+	unsigned n_dumps, n_add_many;
 };
 
 extern const struct fw_ops fake_fw_ops;
@@ -84,4 +95,6 @@ struct fake_env *fake_env_pmp(uint64_t epoch_ms);
 struct fake_env *fake_env_pmp_lease(uint64_t epoch_ms, bool with_lease);
 /* Read the whole lease file into buf (NUL-terminated); length or -1. */
 long fake_env_read_lease(const struct fake_env *e, char *buf, size_t size);
+/* Lines of the lease file that are records of op ('+' or '-'). */
+unsigned fake_env_lease_records(const struct fake_env *e, char op);
 #endif

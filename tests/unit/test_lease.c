@@ -588,6 +588,36 @@ TEST(lease_append_failure_keeps_file_whole)
 	temp_journal_done(l, dir, path);
 }
 
+/* A group of records: one write at its end, all or none (a full disk
+ * takes the whole group back). */
+TEST(lease_group_one_write_all_or_none)
+{
+	char dir[] = "/tmp/igdd-unit-XXXXXX", path[64], buf[4096];
+	struct lease_record r;
+	struct rlimit saved;
+	struct lease *l = temp_journal(dir, path);
+
+	rec(&r, "grouped");
+	lease_group_begin(l);
+	CHECK_EQ(lease_append(l, &r), 0);
+	CHECK_EQ(lease_append(l, &r), 0);
+	CHECK_EQ(read_text(path, buf, sizeof(buf)), 0);	/* not yet */
+	CHECK_EQ(lease_group_end(l), 0);
+	read_text(path, buf, sizeof(buf));
+	CHECK_EQ(count_lines(buf), 2);
+	CHECK_EQ(lease_records(l), 2);
+	lease_group_begin(l);
+	CHECK_EQ(lease_append(l, &r), 0);
+	CHECK_EQ(lease_append(l, &r), 0);
+	disk_full(true, &saved);
+	CHECK_EQ(lease_group_end(l), -1);
+	disk_full(false, &saved);
+	CHECK(lease_broken(l));
+	read_text(path, buf, sizeof(buf));
+	CHECK_EQ(count_lines(buf), 2);
+	temp_journal_done(l, dir, path);
+}
+
 TEST(lease_full_disk_store_logs_once_and_recovers)
 {
 	struct fake_env *e = fake_env_new(true);

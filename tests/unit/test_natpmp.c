@@ -378,22 +378,6 @@ check_map_answer(struct fake_env *e, const struct pmp_req *r, uint16_t iport)
 	CHECK(fake_fw_has(&e->fw, IPPROTO_TCP, get16(r->resp + 10), iport));
 }
 
-/* Lines of the lease file that are records of this op ('+' or '-'). */
-static unsigned
-lease_records_of(struct fake_env *e, char op)
-{
-	static char buf[65536];
-	const char *p = buf;
-	unsigned n = 0;
-
-	if (fake_env_read_lease(e, buf, sizeof(buf)) < 0)
-		return 0;
-	for (; *p != '\0'; p++)
-		if ((p == buf || p[-1] == '\n') && p[0] == op && p[1] == ' ')
-			n++;
-	return n;
-}
-
 TEST(natpmp_batch_one_lease_sync)
 {
 	struct fake_env *e = fake_env_pmp_lease(5000, true);
@@ -409,7 +393,7 @@ TEST(natpmp_batch_one_lease_sync)
 	CHECK_EQ(pmp_handle_batch(&e->ctx, reqs, PMP_BATCH), 0);
 	CHECK_EQ(fake_sync.calls - before, 1);
 	CHECK_EQ(fake_sync.size, fake_env_read_lease(e, text, sizeof(text)));
-	CHECK_EQ(lease_records_of(e, '+'), PMP_BATCH);
+	CHECK_EQ(fake_env_lease_records(e, '+'), PMP_BATCH);
 	CHECK_EQ(store_count(e->s), PMP_BATCH);
 	for (k = 0; k < PMP_BATCH; k++)
 		check_map_answer(e, &reqs[k], (uint16_t)(5000 + k));
@@ -475,8 +459,8 @@ TEST(natpmp_batch_answers_match_requests)
 	CHECK(store_find(e->s, IPPROTO_TCP, 6000, NULL) == NULL);
 	m = store_find(e->s, IPPROTO_UDP, 7000, NULL);
 	CHECK(m != NULL && addr_eq(m->iaddr, &c2) && m->iport == 6001);
-	CHECK_EQ(lease_records_of(e, '+'), 2);
-	CHECK_EQ(lease_records_of(e, '-'), 1);
+	CHECK_EQ(fake_env_lease_records(e, '+'), 2);
+	CHECK_EQ(fake_env_lease_records(e, '-'), 1);
 	fake_env_restart(e);
 	CHECK_EQ(store_restore(e->s), 1);
 	fake_env_free(e);
@@ -516,7 +500,7 @@ TEST(natpmp_batch_failed_sync_like_one_failed_write)
 				CHECK_EQ(pmp_handle(&e->ctx, &reqs[0].from, reqs[0].req, reqs[0].len,
 						    reqs[0].resp, &reqs[0].resplen), 1);
 				reqs[0].rc = 1;
-				rc = lease_records_of(e, '+') == 3 ? 0 : -1;
+				rc = fake_env_lease_records(e, '+') == 3 ? 0 : -1;
 			} else {
 				rc = pmp_handle_batch(&e->ctx, reqs, n);
 			}
@@ -529,7 +513,7 @@ TEST(natpmp_batch_failed_sync_like_one_failed_write)
 			CHECK_EQ(store_count(e->s), 2 + n);
 			CHECK_EQ(e->fw.n_kernel, 2 + n);
 			/* rewritten with all of them, or whole as before */
-			CHECK_EQ(lease_records_of(e, '+'), blocked ? 2 : 2 + n);
+			CHECK_EQ(fake_env_lease_records(e, '+'), blocked ? 2 : 2 + n);
 			if (blocked) {
 				/* Batches that change nothing (lookups, only WAN
 				 * datagrams) do not retry the rewrite: the retry
@@ -548,7 +532,7 @@ TEST(natpmp_batch_failed_sync_like_one_failed_write)
 				CHECK_EQ(rmdir(tmp), 0);
 				map_batch(reqs, bufs, 6, 1, 3600);
 				CHECK_EQ(pmp_handle_batch(&e->ctx, reqs, 1), 0);
-				CHECK_EQ(lease_records_of(e, '+'), 3 + n);
+				CHECK_EQ(fake_env_lease_records(e, '+'), 3 + n);
 			}
 			fake_env_restart(e);
 			CHECK_EQ(store_restore(e->s), (int)(2 + n + blocked));

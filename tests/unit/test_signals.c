@@ -7,7 +7,7 @@
 
 TEST(signals_documented_actions)
 {
-	static const int stop[] = { SIGTERM, SIGINT, SIGQUIT, SIGXCPU, SIGSEGV, SIGBUS,
+	static const int stop[] = { SIGTERM, SIGINT, SIGXCPU, SIGSEGV, SIGBUS,
 				    SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS };
 	static const int ignore[] = { SIGALRM, SIGVTALRM, SIGPROF, SIGXFSZ, SIGIO, SIGPWR,
 				      SIGTTIN, SIGTTOU };
@@ -21,6 +21,7 @@ TEST(signals_documented_actions)
 		CHECK_EQ(signals_action(ignore[i]), SIGA_IGNORE);
 	for (i = 0; i < sizeof(kernel) / sizeof(kernel[0]); i++)
 		CHECK_EQ(signals_action(kernel[i]), SIGA_KERNEL);
+	CHECK_EQ(signals_action(SIGQUIT), SIGA_RESTART);
 	CHECK_EQ(signals_action(SIGHUP), SIGA_RELOAD);
 	CHECK_EQ(signals_action(SIGUSR1), SIGA_EXT_ADDR);
 	CHECK_EQ(signals_action(SIGUSR2), SIGA_LEASES);

@@ -176,3 +176,17 @@ TEST(ssdp_max_age_bounds)
 	CHECK_EQ(ssdp_max_age(4000000000u), 86400);
 }
 
+
+/* Which multicast searches are answered after a random delay: only those
+ * every device answers (ssdp:all, upnp:rootdevice); the gateway's own
+ * types and UUID are answered at once. */
+TEST(ssdp_spread_only_for_searches_every_device_answers)
+{
+	CHECK(ssdp_spread("ssdp:all", 8));
+	CHECK(ssdp_spread("upnp:rootdevice", 15));
+	CHECK(!ssdp_spread("urn:schemas-upnp-org:device:InternetGatewayDevice:1", 51));
+	CHECK(!ssdp_spread("urn:schemas-upnp-org:service:WANIPConnection:2", 46));
+	CHECK(!ssdp_spread("uuid:3d3cec3a-8cf0-11e0-98ee-001a6bd2d07b", 41));
+	CHECK(!ssdp_spread("ssdp:allx", 9));
+	CHECK(!ssdp_spread("ssdp:al", 7));
+}

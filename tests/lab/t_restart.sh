@@ -1,0 +1,86 @@
+#!/bin/sh
+# also-san: run again against the ASan/UBSan daemon (tests/run.sh)
+# t_restart.sh - a restart without an outage (issue 21).  SIGQUIT stops
+# igdd for a restart: the table stays, traffic through the mappings goes
+# on while no igdd runs, and the next start adopts the kernel's elements
+# as they are (their counters go on counting: nothing deleted and added
+# again), removing only those of a lease that ended meanwhile.  After a
+# kill -9 and a foreign change to igdd's maps, the start reads the
+# kernel's elements and reconciles them: the missing one back, the
+# foreign one gone, the others untouched.  SIGTERM still removes
+# everything.
+. "$(dirname "$0")/lib.sh"
+lab_up
+# Hairpin and port preservation off: a mapping is then its DNAT and its
+# forward element, which a start can read back and reconcile one by one
+# (with them on, a changed kernel gets everything installed again).
+printf 'secure_mode=no\nhairpin=no\npreserve_mapped_ports=no\n' | lab_conf "$LAB_DIR/igdd.conf"
+check "igdd starts" lab_start_igdd "$LAB_DIR/igdd.conf"
+UPNP_BASE=$(lab_upnp_base)
+
+add() {
+	soap c1 /ctl/IPConn "$URN_IPC2" AddPortMapping NewRemoteHost= NewExternalPort="$1" \
+		NewProtocol=TCP NewInternalPort="$2" NewInternalClient="$C1" NewEnabled=1 \
+		NewPortMappingDescription=restart NewLeaseDuration="$3" | head -1
+}
+# pkts IPORT: packets counted by the forward element of c1:IPORT
+pkts() {
+	gw nft list set inet igdd fwd4 | tr ',' '\n' | grep "$C1 . tcp . $1 " |
+		sed -n 's/.*counter packets \([0-9]*\).*/\1/p'
+}
+for p in 8001 8002 8003; do
+	check "AddPortMapping $p" test "$(add $p $((p + 1000)) 3600)" = "HTTP 200"
+	lab_listen c1 tcp $((p + 1000)) "tok-$p"
+done
+check "AddPortMapping 8009, a lease of 3 s" test "$(add 8009 9009 3)" = "HTTP 200"
+check "8001 carries traffic" reach tcp 8001 tok-8001
+reach tcp 8001 tok-8001
+n0=$(pkts 9001)
+check "the forward element counts it ($n0 packets)" test "${n0:-0}" -gt 0
+
+# quit: SIGQUIT, igdd gone within 5 s with status 0 (else killed: fail)
+quit() {
+	kill -QUIT "$IGDD_PID"
+	for i in $(seq 1 50); do kill -0 "$IGDD_PID" 2>/dev/null || break; sleep 0.1; done
+	if kill -0 "$IGDD_PID" 2>/dev/null; then
+		kill -9 "$IGDD_PID"; wait "$IGDD_PID"; IGDD_PID=; return 1
+	fi
+	wait "$IGDD_PID"; _rc=$?; IGDD_PID=; return $_rc
+}
+check "SIGQUIT stops igdd with status 0" quit
+check "its table stays in the kernel" gw nft list table inet igdd
+check "8001 carries traffic with no igdd running" reach tcp 8001 tok-8001
+sleep 4		# 8009's lease ends meanwhile
+log_mark
+check "igdd starts again" lab_start_igdd "$LAB_DIR/igdd.conf"
+UPNP_BASE=$(lab_upnp_base)
+check "it adopted the kernel's elements as they were (journal and kernel unchanged)" \
+	test "$(count_log "kernel holds the restored mappings already")" = 1
+check "and removed the elements of the lease that ended meanwhile" \
+	test "$(count_log "1 ended or refused leases' elements removed")" = 1
+n1=$(pkts 9001)
+check "8001's forward element was not added again: its counter went on ($n0 -> $n1)" \
+	test "${n1:-0}" -ge "$n0"
+check_not "8009's DNAT element is gone" sh -c "ip netns exec $NS_GW nft list map inet igdd dnat4 | grep -q 8009"
+check "daemon, lease file and kernel agree" lab_agree
+check "8001 carries traffic" reach tcp 8001 tok-8001
+
+# kill -9, then someone changes igdd's map: the start reads and reconciles.
+kill -9 "$IGDD_PID"; wait "$IGDD_PID" 2>/dev/null; IGDD_PID=
+gw nft delete element inet igdd dnat4 "{ tcp . 8002 }"
+gw nft add element inet igdd dnat4 "{ tcp . 8050 : 192.168.77.99 . 8050 }"
+n2=$(pkts 9001)
+log_mark
+check "igdd starts after kill -9" lab_start_igdd "$LAB_DIR/igdd.conf"
+UPNP_BASE=$(lab_upnp_base)
+check "the kernel, changed since, is read and reconciled: 2 in place, 1 added, 1 stale removed" \
+	wait_for 5 sh -c "tail -n +$LOG_FROM '$LAB_DIR/igdd.log' | grep -q 'mappings in [0-9]* ms: 2 in place, 1 added, 1 stale'"
+check "8002 carries traffic again" reach tcp 8002 tok-8002
+check_not "the foreign element is gone" sh -c "ip netns exec $NS_GW nft list map inet igdd dnat4 | grep -q 8050"
+n3=$(pkts 9001)
+check "8001's forward element untouched ($n2 -> $n3 packets)" test "${n3:-0}" -ge "$n2"
+check "daemon, lease file and kernel agree" lab_agree
+
+check "SIGTERM stops igdd" lab_stop_igdd TERM
+check_not "and removes its table (the plain stop)" gw nft list table inet igdd
+lab_finish
