@@ -9,7 +9,8 @@
 # password file; the WAN side gets nothing (no listener on the WAN address,
 # and a connection to the LAN address from outside is closed unanswered);
 # a reload with a new password ends every session; the page beside the
-# UPnP descriptions when admin_listen is http_port, over IPv6 too.
+# UPnP descriptions when admin_listen is http_port, over IPv6 too (and
+# nothing to the WAN side there either).
 . "$(dirname "$0")/lib.sh"
 lab_up
 check "IPv6 on every link" lab_ipv6
@@ -109,4 +110,11 @@ check "over IPv6 (every LAN address): GET / leads to the login" sh -c \
 	"test \"\$(ip netns exec $NS_C1 curl -sg -o /dev/null -w '%{http_code} %{redirect_url}' '$B6/')\" = '303 $B6/login'"
 check "... POST /login from this page's origin logs in" sh -c \
 	"test \"\$(ip netns exec $NS_C1 curl -sg -o /dev/null -w '%{http_code}' -H 'Origin: $B6' --data-urlencode 'password=a new password' '$B6/login')\" = 303"
+# the WAN side over IPv6: nothing either
+out curl -sg --max-time 3 -o /dev/null "http://[$GW6_WAN]:5000/login"; rc=$?
+check "from outside over IPv6, the WAN address: no connection (curl $rc)" test $rc = 7
+out curl -sg --max-time 3 -D "$LAB_DIR/wan6.h" -o /dev/null "$B6/login"; rc=$?
+# (the IPv6 listener is bound to lan0: the kernel refuses what comes in on wan0)
+check "from outside over IPv6, the LAN address: refused, never answered (curl $rc)" sh -c \
+	"test $rc = 7 -o $rc = 52 -o $rc = 56 && ! test -s '$LAB_DIR/wan6.h'"
 lab_finish
