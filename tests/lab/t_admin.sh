@@ -5,12 +5,13 @@
 # sessions and their timeouts, CSRF, Origin and Host, the security headers,
 # hostile form fields, the API's forwards (with real traffic from the
 # outside host), /metrics' token, the files' ETag and gzip, and 20 wrong
-# passwords; here: igddctl passwd (from stdin) and igdd --check of the
-# password file; the WAN side gets nothing (no listener on the WAN address,
-# and a connection to the LAN address from outside is closed unanswered);
-# a reload with a new password ends every session; the page beside the
-# UPnP descriptions when admin_listen is http_port, over IPv6 too (and
-# nothing to the WAN side there either).
+# passwords; here: igddctl passwd (a line on stdin; at a terminal, without
+# echo) and igdd --check of the password file; the WAN side gets nothing
+# (no listener on the WAN address, and a connection to the LAN address from
+# outside is closed unanswered); a reload with a new password ends every
+# session; the page beside the UPnP descriptions when admin_listen is
+# http_port (its password file from openssl passwd -6), over IPv6 too, and
+# nothing to the WAN side there either.
 . "$(dirname "$0")/lib.sh"
 lab_up
 check "IPv6 on every link" lab_ipv6
@@ -23,6 +24,16 @@ printf '%s\n' "$PW" | "$IGDDCTL" passwd "$LAB_DIR/admin.pw" 2>/dev/null
 check "igddctl passwd FILE (a line on stdin): one yescrypt hash, mode 0600" sh -c \
 	"grep -Eqx '[\$]y[\$][^ ]+' '$LAB_DIR/admin.pw' && test \$(wc -l <'$LAB_DIR/admin.pw') = 1 &&
 	 test \"\$(stat -c %a '$LAB_DIR/admin.pw')\" = 600"
+TPW="typed at a terminal"
+"$PY" "$(dirname "$0")/admin_tty.py" "$IGDDCTL" "$LAB_DIR/tty.pw" "$TPW" >"$LAB_DIR/tty.out" 2>&1; rc=$?
+h=$(cat "$LAB_DIR/tty.pw" 2>/dev/null)
+check "igddctl passwd FILE at a terminal: asked twice, nothing echoed, the hash of what was typed ($rc)" sh -c \
+	"test $rc = 0 && grep -q 'The same again' '$LAB_DIR/tty.out' && ! grep -q '$TPW' '$LAB_DIR/tty.out' &&
+	 test -n '$h' && test \"\$(perl -e 'print crypt(\$ARGV[0], \$ARGV[1])' '$TPW' '$h')\" = '$h'"
+"$PY" "$(dirname "$0")/admin_tty.py" "$IGDDCTL" "$LAB_DIR/tty2.pw" "$TPW" "not the same" \
+	>"$LAB_DIR/tty2.out" 2>&1; rc=$?
+check "... two different answers: refused, said, no file ($rc)" sh -c \
+	"test $rc != 0 && grep -q 'the two do not match' '$LAB_DIR/tty2.out' && ! test -e '$LAB_DIR/tty2.pw'"
 TOKEN=metrics-$LAB_ID-0123456789abcdef
 echo "$TOKEN" >"$LAB_DIR/metrics.token"
 chmod 600 "$LAB_DIR/metrics.token"
@@ -91,6 +102,9 @@ lab_stop_igdd
 check "igdd stops cleanly with the page on" test $? = 0
 
 # --- beside the UPnP descriptions: admin_listen is http_port ---
+# (the password file written by openssl passwd -6 this time)
+printf 'a new password\n' | openssl passwd -6 -stdin >"$LAB_DIR/admin.pw"
+check "openssl passwd -6 writes a SHA-512 hash" grep -Eqx '[$]6[$][^ ]+' "$LAB_DIR/admin.pw"
 lab_conf "$LAB_DIR/igdd2.conf" <<CONF
 ext_ip=1.2.3.4
 http_port=5000
