@@ -473,6 +473,17 @@ source_lan(const struct igdd_ctx *ctx, const union ssdp_sa *from, unsigned ifind
 	return ctx_lan_for_addr(ctx, from->in.sin_addr) != NULL ? lan : NULL;
 }
 
+/* When a multicast ssdp:all or upnp:rootdevice is answered: a random
+ * time in [0, MX] s, MX clamped to 1..5 (UDA 1.1 1.3.3); an absent, zero
+ * or garbage MX counts as 1 rather than being dropped, as lenient clients
+ * expect an answer. */
+static uint64_t
+answer_due(struct ssdp *s, int mx)
+{
+	mx = mx < 1 ? 1 : (mx > 5 ? 5 : mx);
+	return time_mono_ms() + ssdp_random(s) % ((uint32_t)mx * 1000 + 1);
+}
+
 static void
 handle_datagram(struct ssdp *s, const char *buf, size_t len, const union ssdp_sa *from,
 		unsigned ifindex, bool multicast)
@@ -546,15 +557,7 @@ handle_datagram(struct ssdp *s, const char *buf, size_t len, const union ssdp_sa
 		answer_now(s, &p);
 		return;
 	}
-	/* Multicast ssdp:all or upnp:rootdevice: wait a random time in
-	 * [0, MX] s, MX clamped to 1..5 (UDA 1.1 1.3.3); an absent, zero or
-	 * garbage MX counts as 1 rather than being dropped, as lenient
-	 * clients expect an answer. */
-	{
-		int mx = req.mx < 1 ? 1 : (req.mx > 5 ? 5 : req.mx);
-
-		p.due = time_mono_ms() + ssdp_random(s) % ((uint32_t)mx * 1000 + 1);
-	}
+	p.due = answer_due(s, req.mx);
 	s->pending[s->n_pending++] = p;
 	arm_answers(s);
 }
