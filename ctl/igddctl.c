@@ -53,6 +53,8 @@ usage(FILE *f)
 		"  metrics                            the same for Prometheus (text format)\n"
 		"  status [--json]                    version, uptime, external address, LANs\n"
 		"  reload                             re-read the configuration file\n"
+		"  passwd [--sha512] [FILE]           a password hash for admin_password_file\n"
+		"                                     (to FILE, or to standard output)\n"
 		"Default socket: %s.  See igddctl(8).\n", IGDD_DEFAULT_CONTROL_SOCKET);
 }
 
@@ -446,6 +448,11 @@ main(int argc, char **argv)
 	size_t len;
 	int rc, fd;
 
+	/* passwd asks no daemon: a command of its own */
+	for (rc = 1; rc < argc && strcmp(argv[rc], "-s") == 0; rc += 2)
+		;
+	if (rc < argc && strcmp(argv[rc], "passwd") == 0)
+		return passwd_main(argc - rc, argv + rc);
 	if ((rc = parse_args(argc, argv, &a)) != 0)
 		return rc < 0 ? 0 : rc;
 	if ((rc = build_request(&a, &req)) != 0)

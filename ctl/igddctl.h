@@ -21,5 +21,7 @@ int find_member(const struct answer *an, struct json_rd *rd, const char *name,
 		enum json_tok *tok);
 /* list: the mappings as an aligned table.  0, or -1 (not understood). */
 int print_table(const struct answer *an);
+/* igddctl passwd (argv[0] is "passwd"): the exit status. */
+int passwd_main(int argc, char **argv);
 
 #endif

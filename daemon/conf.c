@@ -80,6 +80,7 @@ static int set_upstream_proto(struct config *, const struct conf_key *, const ch
 			      size_t);
 static int set_upstream_server(struct config *, const struct conf_key *, const char *, char *,
 			       size_t);
+static int set_admin_listen(struct config *, const struct conf_key *, const char *, char *, size_t);
 
 #define FIELD(f)	.off = offsetof(struct config, f), .size = sizeof(((struct config *)0)->f)
 #define K_BOOL(n, f)	{ .name = n, .type = KEY_BOOL, FIELD(f) }
@@ -92,6 +93,12 @@ static int set_upstream_server(struct config *, const struct conf_key *, const c
 
 /* Sorted by strcmp() for bsearch(); test_conf.c looks every key up. */
 static const struct conf_key conf_keys[] = {
+	K_STR("admin_dhcp_leases", admin_dhcp_leases, KF_ABSPATH),
+	K_CUSTOM("admin_listen", admin_listen, set_admin_listen, KF_RESTART),
+	K_STR("admin_metrics_token_file", admin_metrics_token_file, KF_ABSPATH),
+	K_STR("admin_password_file", admin_password_file, KF_ABSPATH),
+	K_U32("admin_session_idle", admin_session_idle, 1, 86400),
+	K_U32("admin_session_max", admin_session_max, 1, 2592000),
 	K_IGNORED("anchor"),
 	K_U32("bitrate_down", bitrate_down, 0, UINT32_MAX),
 	K_U32("bitrate_up", bitrate_up, 0, UINT32_MAX),
@@ -215,6 +222,8 @@ conf_defaults(struct config *cfg)
 	cfg->preserve_mapped_ports = true;
 	cfg->ssdp_rate_limit = 10;
 	cfg->seccomp = true;
+	cfg->admin_session_idle = 900;		/* 15 minutes */
+	cfg->admin_session_max = 43200;		/* 12 hours */
 	(void)str_copy(cfg->control_socket, sizeof(cfg->control_socket),
 		       IGDD_DEFAULT_CONTROL_SOCKET);
 	/* The literals fit their fields; str_copy cannot fail here. */
@@ -484,6 +493,38 @@ set_ext_ip(struct config *cfg, const struct conf_key *k, const char *v, char *ms
 	}
 	cfg->has_ext_ip = true;
 	cfg->ext_ip = a;
+	return 0;
+}
+
+/* PORT or ADDR:PORT (ADDR an IPv4 address, 0.0.0.0 = every LAN address);
+ * empty, "no" or "off": no admin page. */
+static int
+set_admin_listen(struct config *cfg, const struct conf_key *k, const char *v, char *msg,
+		 size_t msgsize)
+{
+	const char *colon = strrchr(v, ':');
+	char addr[INET_ADDRSTRLEN];
+	struct in_addr a = { 0 };
+	uint16_t port;
+	bool on;
+
+	memset(&cfg->admin_listen, 0, sizeof(cfg->admin_listen));
+	if (v[0] == '\0' || (parse_bool(v, &on) == 0 && !on))
+		return 0;
+	if (colon != NULL &&
+	    (str_copy_n(addr, sizeof(addr), v, (size_t)(colon - v)) < 0 || parse_ipv4(addr, &a) < 0 ||
+	     a.s_addr == INADDR_BROADCAST || IN_MULTICAST(ntohl(a.s_addr)))) {
+		str_printf(msg, msgsize, "%s: '%.*s' is not an IPv4 address of the gateway (or "
+			   "0.0.0.0 for every LAN address)", k->name, (int)(colon - v), v);
+		return -1;
+	}
+	if (parse_u16(colon != NULL ? colon + 1 : v, 1, 65535, &port) < 0) {
+		str_printf(msg, msgsize, "%s: '%s' is not PORT or ADDR:PORT (port 1-65535)", k->name,
+			   v);
+		return -1;
+	}
+	cfg->admin_listen.addr = a;
+	cfg->admin_listen.port = port;
 	return 0;
 }
 
@@ -1107,6 +1148,11 @@ conf_validate(const struct config *cfg, FILE *err)
 			 "gateway tells the external address");
 	if (cfg->http_port != 0 && cfg->http_port == cfg->https_port)
 		CONF_ERR("http_port and https_port are both %u", cfg->http_port);
+	if (cfg->admin_listen.port != 0 && cfg->admin_password_file[0] == '\0')
+		CONF_ERR("admin_listen needs admin_password_file (igddctl passwd FILE writes one)");
+	if (cfg->admin_session_idle > cfg->admin_session_max)
+		CONF_ERR("admin_session_idle (%u) is greater than admin_session_max (%u)",
+			 (unsigned)cfg->admin_session_idle, (unsigned)cfg->admin_session_max);
 	for (i = 0; i < cfg->n_listen; i++)
 		if (cfg->listen[i].by_name && strcmp(cfg->listen[i].ifname, cfg->ext_ifname) == 0)
 			CONF_ERR("listening_ip %s is the external interface (ext_ifname)",

@@ -30,6 +30,14 @@ struct cfg_listen {
 	bool by_name;
 };
 
+/* admin_listen: ADDR:PORT (addr 0 = every LAN address) or off (port 0).
+ * No padding left to chance: conf_diff() compares the bytes. */
+struct cfg_admin_listen {
+	struct in_addr addr;
+	uint16_t port;
+	uint16_t zero;
+};
+
 /* ext_perform_stun: no, yes, allow-filtered. */
 enum cfg_stun { CFG_STUN_NO = 0, CFG_STUN_YES, CFG_STUN_ALLOW_FILTERED };
 
@@ -96,6 +104,14 @@ struct config {
 	bool seccomp;			/* the system call filter (sandbox.c) */
 	char control_socket[CFG_STR_MAX];	/* the control socket's path; "" = none */
 	char control_group[CFG_NAME_MAX];	/* may use it besides root; "" = root only */
+
+	/* the admin page (admin.c) */
+	struct cfg_admin_listen admin_listen;	/* port 0: no page */
+	char admin_password_file[CFG_STR_MAX];	/* one crypt(3) hash line */
+	char admin_metrics_token_file[CFG_STR_MAX];	/* bearer token for /metrics; "" = none */
+	char admin_dhcp_leases[CFG_STR_MAX];	/* dnsmasq/odhcpd leases: host names */
+	uint32_t admin_session_idle;	/* s without a request from the person */
+	uint32_t admin_session_max;	/* s after the login, whatever happens */
 
 	/* device description */
 	char friendly_name[CFG_STR_MAX];

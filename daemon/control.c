@@ -314,8 +314,8 @@ mapping_json(struct json_out *o, struct igdd_ctx *ctx, const struct mapping *m,
 	json_obj_end(o);
 }
 
-static void
-cmd_list(struct igdd_ctx *ctx, const struct ctl_request *req, struct json_out *o)
+void
+control_list(struct igdd_ctx *ctx, struct json_out *o)
 {
 	const struct mapping **ms;
 	struct fw_counter *c = NULL;
@@ -323,16 +323,14 @@ cmd_list(struct igdd_ctx *ctx, const struct ctl_request *req, struct json_out *o
 	size_t n, i;
 	bool counted;
 
-	(void)req;
 	if (store_list(ctx->store, &ms, &n) < 0 || (n > 0 && (c = calloc(n, sizeof(*c))) == NULL)) {
 		free(ms);
-		answer_error(o, "out of memory");
+		o->failed = true;	/* the caller answers that memory ran out */
 		return;
 	}
 	t0 = time_mono_ms();
 	counted = store_counters(ctx->store, ms, n, c) == 0;
 	t1 = time_mono_ms();
-	answer_ok(o);
 	if (!counted)
 		json_kv_str(o, "counters_error", "the kernel's counters could not be read");
 	json_key(o, "mappings");
@@ -340,11 +338,19 @@ cmd_list(struct igdd_ctx *ctx, const struct ctl_request *req, struct json_out *o
 	for (i = 0; i < n && !o->failed; i++)
 		mapping_json(o, ctx, ms[i], c != NULL ? &c[i] : NULL);
 	json_arr_end(o);
-	json_obj_end(o);
 	log_debug("control: list of %zu mappings: counters %llu ms, answer %llu ms (%zu bytes)", n,
 		  (unsigned long long)(t1 - t0), (unsigned long long)(time_mono_ms() - t1), o->len);
 	free(c);
 	free(ms);
+}
+
+static void
+cmd_list(struct igdd_ctx *ctx, const struct ctl_request *req, struct json_out *o)
+{
+	(void)req;
+	answer_ok(o);
+	control_list(ctx, o);
+	json_obj_end(o);
 }
 
 struct holder {
@@ -358,35 +364,40 @@ first_holder(struct mapping *m, void *arg)
 	return 1;
 }
 
-/* Why an add was refused, saying which mapping holds the port. */
+/* Why an add was refused, saying which mapping holds the port and how
+ * to remove it (igddctl's command; cli false: the admin page's button). */
 static void
-add_refused(struct igdd_ctx *ctx, const struct ctl_request *req, enum store_result r,
-	    struct json_out *o)
+add_refused(struct igdd_ctx *ctx, const struct ctl_request *req, enum store_result r, bool cli,
+	    char *msg, size_t msgsize)
 {
-	char msg[512], a[INET6_ADDRSTRLEN];
+	char a[INET6_ADDRSTRLEN], how[64];
 	struct holder h = { store_find(ctx->store, req->proto, req->eport, &req->rhost) };
 
 	if (h.m == NULL)
 		store_range(ctx->store, req->proto, req->eport, req->eport, first_holder, &h);
+	if (cli)
+		(void)str_printf(how, sizeof(how), "igddctl del %s %u",
+				 req->proto == IPPROTO_TCP ? "tcp" : "udp", req->eport);
+	else
+		(void)str_copy(how, sizeof(how), "the Delete button of its row");
 	if ((r == ST_E_CONFLICT || r == ST_E_NOT_OWNER) && h.m != NULL)
-		str_printf(msg, sizeof(msg), "%s %u is already mapped (source %s) to %s:%u "
-			   "(\"%.64s\"); igddctl del %s %u removes it", proto_name(req->proto),
+		str_printf(msg, msgsize, "%s %u is already mapped (source %s) to %s:%u "
+			   "(\"%.64s\"); %s removes it", proto_name(req->proto),
 			   req->eport, stats_source_name(h.m->owner->proto),
-			   addr_str(h.m->iaddr, a, sizeof(a)), h.m->iport, h.m->desc,
-			   req->proto == IPPROTO_TCP ? "tcp" : "udp", req->eport);
+			   addr_str(h.m->iaddr, a, sizeof(a)), h.m->iport, h.m->desc, how);
 	else if (r == ST_E_PORT_IN_USE)
-		str_printf(msg, sizeof(msg), "%s %u is in use by a socket on the gateway itself",
+		str_printf(msg, msgsize, "%s %u is in use by a socket on the gateway itself",
 			   proto_name(req->proto), req->eport);
 	else if (r == ST_E_NOT_LAN)
-		str_printf(msg, sizeof(msg), "%s is not a host on a LAN igdd serves",
+		str_printf(msg, msgsize, "%s is not a host on a LAN igdd serves",
 			   addr_str(&req->iaddr, a, sizeof(a)));
 	else
-		str_printf(msg, sizeof(msg), "%s", store_strerror(r));
-	answer_error(o, msg);
+		str_printf(msg, msgsize, "%s", store_strerror(r));
 }
 
-static void
-cmd_add(struct igdd_ctx *ctx, const struct ctl_request *req, struct json_out *o)
+enum store_result
+control_forward_add(struct igdd_ctx *ctx, const struct ctl_request *req, const char *by,
+		    struct mapping **out, char *msg, size_t msgsize)
 {
 	struct mapping_owner admin = { .proto = OWNER_STATIC };
 	struct mapping q, *m = NULL;
@@ -404,12 +415,27 @@ cmd_add(struct igdd_ctx *ctx, const struct ctl_request *req, struct json_out *o)
 	q.owner = &admin;
 	r = store_add(ctx->store, &q, req->lease, 0, &m);
 	if (r != ST_OK) {
-		add_refused(ctx, req, r, o);
-		return;
+		add_refused(ctx, req, r, strcmp(by, "control") == 0, msg, msgsize);
+		return r;
 	}
-	log_info("control: manual forward %s %u -> %s:%u (%s)", proto_name(m->proto), m->eport,
+	log_info("%s: manual forward %s %u -> %s:%u (%s)", by, proto_name(m->proto), m->eport,
 		 addr_str(m->iaddr, a, sizeof(a)), m->iport,
 		 req->lease ? "leased" : "permanent");
+	if (out != NULL)
+		*out = m;
+	return ST_OK;
+}
+
+static void
+cmd_add(struct igdd_ctx *ctx, const struct ctl_request *req, struct json_out *o)
+{
+	struct mapping *m;
+	char msg[512];
+
+	if (control_forward_add(ctx, req, "control", &m, msg, sizeof(msg)) != ST_OK) {
+		answer_error(o, msg);
+		return;
+	}
 	answer_ok(o);
 	json_key(o, "mapping");
 	mapping_json(o, ctx, m, NULL);
@@ -418,33 +444,42 @@ cmd_add(struct igdd_ctx *ctx, const struct ctl_request *req, struct json_out *o)
 
 /* A mapping by its key, or a pinhole by its UniqueID; the administrator
  * deletes any one, a manual forward too. */
-static void
-cmd_del(struct igdd_ctx *ctx, const struct ctl_request *req, struct json_out *o)
+enum store_result
+control_forward_del(struct igdd_ctx *ctx, const struct ctl_request *req, const char *by,
+		    char *msg, size_t msgsize)
 {
 	struct mapping *pin = NULL;
+	bool uid = (req->fields & CTL_F_UID) != 0;
 	enum store_result r;
-	char msg[128];
 
-	if (req->fields & CTL_F_UID)
+	if (uid)
 		r = (pin = store_pin_find(ctx->store, req->uid)) == NULL
 			    ? ST_E_NOT_FOUND : store_pin_del(ctx->store, pin, NULL);
 	else
 		r = store_del(ctx->store, req->proto, req->eport, &req->rhost, NULL);
-	if (r != ST_OK) {
-		if (r == ST_E_NOT_FOUND && (req->fields & CTL_F_UID))
-			str_printf(msg, sizeof(msg), "no pinhole %u", req->uid);
-		else if (r == ST_E_NOT_FOUND)
-			str_printf(msg, sizeof(msg), "no mapping %s %u%s", proto_name(req->proto),
-				   req->eport, addr_is_any(&req->rhost) ? "" : " for that remote host");
-		else
-			str_printf(msg, sizeof(msg), "%s", store_strerror(r));
+	if (r == ST_E_NOT_FOUND && uid)
+		str_printf(msg, msgsize, "no pinhole %u", req->uid);
+	else if (r == ST_E_NOT_FOUND)
+		str_printf(msg, msgsize, "no mapping %s %u%s", proto_name(req->proto), req->eport,
+			   addr_is_any(&req->rhost) ? "" : " for that remote host");
+	else if (r != ST_OK)
+		str_printf(msg, msgsize, "%s", store_strerror(r));
+	else if (uid)
+		log_info("%s: deleted pinhole %u", by, req->uid);
+	else
+		log_info("%s: deleted %s %u", by, proto_name(req->proto), req->eport);
+	return r;
+}
+
+static void
+cmd_del(struct igdd_ctx *ctx, const struct ctl_request *req, struct json_out *o)
+{
+	char msg[128];
+
+	if (control_forward_del(ctx, req, "control", msg, sizeof(msg)) != ST_OK) {
 		answer_error(o, msg);
 		return;
 	}
-	if (req->fields & CTL_F_UID)
-		log_info("control: deleted pinhole %u", req->uid);
-	else
-		log_info("control: deleted %s %u", proto_name(req->proto), req->eport);
 	answer_ok(o);
 	json_obj_end(o);
 }
@@ -603,8 +638,8 @@ lan_json(const struct lan_iface *l, struct json_out *o)
 	json_obj_end(o);
 }
 
-static void
-cmd_status(struct igdd_ctx *ctx, const struct ctl_request *req, struct json_out *o)
+void
+control_status(struct igdd_ctx *ctx, struct json_out *o)
 {
 	char a[INET_ADDRSTRLEN];
 	struct upstream_info ui;
@@ -612,8 +647,6 @@ cmd_status(struct igdd_ctx *ctx, const struct ctl_request *req, struct json_out 
 	bool have_ui = upstream_get_info(ctx, &ui), have_si = stun_get_info(ctx, &si);
 	unsigned k;
 
-	(void)req;
-	answer_ok(o);
 	json_kv_str(o, "version", IGDD_VERSION);
 	json_kv_u64(o, "pid", (uint64_t)getpid());
 	json_kv_u64(o, "uptime", (time_mono_ms() - ctx->start_mono) / 1000);
@@ -640,6 +673,14 @@ cmd_status(struct igdd_ctx *ctx, const struct ctl_request *req, struct json_out 
 	json_kv_u64(o, "mappings", store_count(ctx->store));
 	json_kv_u64(o, "pinholes", store_pin_count(ctx->store));
 	firewall_json(&ctx->cfg, o);
+}
+
+static void
+cmd_status(struct igdd_ctx *ctx, const struct ctl_request *req, struct json_out *o)
+{
+	(void)req;
+	answer_ok(o);
+	control_status(ctx, o);
 	json_obj_end(o);
 }
 

@@ -19,6 +19,7 @@
 #include <netinet/in.h>
 
 #include "mapping.h"
+#include "store.h"
 
 struct igdd_ctx;
 struct json_out;
@@ -66,6 +67,26 @@ int control_parse(const char *line, size_t len, struct ctl_request *req, char *e
 		  size_t errsize);
 /* Answer one request line: the response object (no newline) into o. */
 void control_handle(struct igdd_ctx *ctx, const char *line, size_t len, struct json_out *o);
+
+/* The commands' work, for the admin page too (one serialiser, one way to
+ * add and delete): */
+/* Members "mappings" (an array, one object per mapping as "list" gives
+ * it) and, when the kernel's counters could not be read,
+ * "counters_error", into the open object o; o->failed when memory ran
+ * out. */
+void control_list(struct igdd_ctx *ctx, struct json_out *o);
+/* The members of a "status" answer into the open object o. */
+void control_status(struct igdd_ctx *ctx, struct json_out *o);
+/* A manual forward (req as "add" has it): ST_OK and *out (may be NULL),
+ * or the store's refusal with a sentence for a person in msg (which
+ * mapping holds the port, ...).  by: who asked, for the log line. */
+enum store_result control_forward_add(struct igdd_ctx *ctx, const struct ctl_request *req,
+				      const char *by, struct mapping **out, char *msg,
+				      size_t msgsize);
+/* Delete the mapping of req's key (proto, eport, rhost) as the
+ * administrator, whatever its source: ST_OK, or the reason in msg. */
+enum store_result control_forward_del(struct igdd_ctx *ctx, const struct ctl_request *req,
+				      const char *by, char *msg, size_t msgsize);
 
 /* Open the socket (before privileges are dropped).  0, or -1 with the
  * reason logged: a live igdd holds the path, a file that is no socket is

@@ -24,6 +24,7 @@ struct svc;
 struct signals;
 struct control;
 struct maplog;
+struct admin;
 
 /* An IPv6 address of a LAN interface, with its prefix length. */
 #define LAN_MAX_ADDR6	8
@@ -111,6 +112,7 @@ struct igdd_ctx {
 	 * gets one line per change or the error.  0, or -1: refused. */
 	int (*reload)(struct igdd_ctx *ctx, char *msg, size_t msgsize);
 	struct control *control;	/* control.c: the control socket */
+	struct admin *admin;		/* admin.c: the admin page */
 
 	/* called after the external address or link state changed */
 	ctx_hook ext_hooks[CTX_MAX_HOOKS];

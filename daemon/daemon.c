@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "admin.h"
 #include "config.h"
 #include "control.h"
 #include "ctx.h"
@@ -239,7 +240,7 @@ daemon_configure(struct igdd_ctx *ctx, int argc, char **argv, FILE *out, FILE *e
 	if (conf_validate(cfg, err) < 0)
 		return 1;
 	if (cfg->check_only) {
-		if (check_run_user(cfg, err) < 0)
+		if (check_run_user(cfg, err) < 0 || admin_check(cfg, err) < 0)
 			return 1;
 		fprintf(out, "%s: configuration OK\n",
 			cfg->config_file[0] ? cfg->config_file : "(command line)");
@@ -284,7 +285,8 @@ drop_privileges(struct igdd_ctx *ctx)
 			  PRIV_DEFAULT_USER);
 	if (svc_prepare(ctx, u.change ? u.uid : (uid_t)-1, u.change ? u.gid : (gid_t)-1) < 0)
 		return -1;
-	return priv_drop(&u, cfg->http_port != 0 && cfg->http_port < 1024, dir);
+	return priv_drop(&u, (cfg->http_port != 0 && cfg->http_port < 1024) ||
+			     (cfg->admin_listen.port != 0 && cfg->admin_listen.port < 1024), dir);
 }
 
 
@@ -318,15 +320,19 @@ static const struct {
 	int (*setup)(struct igdd_ctx *ctx, unsigned slot);
 	void (*teardown)(struct igdd_ctx *ctx, unsigned slot);
 	bool upnp;			/* else NAT-PMP/PCP */
+	bool self;			/* on or off by itself (a no-op when off) */
 } frontends[] = {
-	{ http_iface_setup, http_iface_teardown, true },
-	{ ssdp_iface_setup, ssdp_iface_teardown, true },
-	{ pmp_iface_setup, pmp_iface_teardown, false },
+	{ http_iface_setup, http_iface_teardown, true, false },
+	{ ssdp_iface_setup, ssdp_iface_teardown, true, false },
+	{ pmp_iface_setup, pmp_iface_teardown, false, false },
+	{ admin_iface_setup, admin_iface_teardown, false, true },
 };
 
 static bool
 frontend_on(const struct igdd_ctx *ctx, size_t i)
 {
+	if (frontends[i].self)
+		return true;
 	return frontends[i].upnp ? ctx->cfg.enable_upnp : ctx->cfg.enable_natpmp;
 }
 
@@ -364,6 +370,7 @@ daemon_lan_down(struct igdd_ctx *ctx, unsigned slot)
 static void
 daemon_teardown(struct igdd_ctx *ctx)
 {
+	admin_shutdown(ctx);
 	control_shutdown(ctx);
 	if (ctx->cfg.enable_natpmp) {
 		pcp_update_shutdown(ctx);
@@ -496,6 +503,9 @@ daemon_start(struct igdd_ctx *ctx)
 		log_warnx("external address changes will not be followed");
 	if (uuid_init(ctx) < 0)
 		start_failed(ctx, "cannot set up the device UUID");
+	/* its password file is read before privileges are dropped */
+	if (admin_init(ctx) < 0)
+		start_failed(ctx, "cannot start the admin page");
 	start_store(ctx);
 	if (upstream_init(ctx) < 0)
 		start_failed(ctx, "cannot start the relay to the upstream gateway");
@@ -508,6 +518,8 @@ daemon_start(struct igdd_ctx *ctx)
 	}
 	if (cfg->enable_natpmp && (pmp_init(ctx) < 0 || pcp_update_init(ctx, pmp_sendto) < 0))
 		start_failed(ctx, "cannot start NAT-PMP/PCP");
+	if (admin_start(ctx) < 0)
+		start_failed(ctx, "cannot start the admin page");
 	if (start_sandbox(cfg) < 0)
 		start_failed(ctx, "no system call filter");
 	/* Ready (the parent, systemd, the pid file) once the kernel holds

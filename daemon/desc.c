@@ -262,18 +262,24 @@ or_default(const char *v, const char *def)
 	return v[0] != '\0' ? v : def;
 }
 
-/* The presentationURL: the configured one, or http://<lan>/ (miniupnpd's
- * default) when the key is not set; "" (no element) when set empty. */
+/* The presentationURL: the configured one, or the admin page when it is
+ * on (admin_listen: its address, else this LAN's; its port), else
+ * http://<lan>/ (miniupnpd's default) when the key is not set; "" (no
+ * element) when set empty. */
 static const char *
 presentation_url(const struct igdd_ctx *ctx, const struct desc_view *v, char *buf,
 		 size_t size)
 {
-	char a[INET_ADDRSTRLEN];
+	const struct cfg_admin_listen *al = &ctx->cfg.admin_listen;
+	char a[INET_ADDRSTRLEN], port[8] = "";
 
 	if (ctx->cfg.has_presentation_url)
 		return ctx->cfg.presentation_url;
-	return str_printf(buf, size, "http://%s/", addr4_str(v->lan, a, sizeof(a))) == 0 ? buf
-											      : "";
+	if (al->port != 0 && al->port != 80)
+		(void)str_printf(port, sizeof(port), ":%u", al->port);
+	return str_printf(buf, size, "http://%s%s/",
+			  addr4_str(al->port != 0 && al->addr.s_addr != 0 ? al->addr : v->lan, a,
+				    sizeof(a)), port) == 0 ? buf : "";
 }
 
 /* Value of placeholder name[0..n); NULL if unknown.  buf holds computed ones. */

@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -117,6 +118,38 @@ connection_options(struct http_request *req, const char *v, size_t n)
 	}
 }
 
+/* The admin page's headers: the first line of each counts (a browser
+ * sends one).  true when name[0..nl) is one of them. */
+static bool
+first_hdr(struct http_request *req, const char *name, size_t nl, const char *v, size_t vl)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} hdrs[] = {
+		{ "Cookie", offsetof(struct http_request, cookie) },
+		{ "Origin", offsetof(struct http_request, origin) },
+		{ "Referer", offsetof(struct http_request, referer) },
+		{ "Authorization", offsetof(struct http_request, authorization) },
+		{ "X-CSRF-Token", offsetof(struct http_request, csrf_token) },
+		{ "If-None-Match", offsetof(struct http_request, if_none_match) },
+		{ "Accept-Encoding", offsetof(struct http_request, accept_encoding) },
+		{ "Sec-Fetch-Site", offsetof(struct http_request, sec_fetch_site) },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(hdrs); i++) {
+		struct http_hdr *h = (struct http_hdr *)(void *)((char *)req + hdrs[i].off);
+
+		if (strlen(hdrs[i].name) == nl && mem_ieq(name, nl, hdrs[i].name)) {
+			if (!h->present)
+				set_hdr(h, v, vl);
+			return true;
+		}
+	}
+	return false;
+}
+
 static int
 parse_header(struct http_request *req, const char *p, const char *e)
 {
@@ -132,6 +165,8 @@ parse_header(struct http_request *req, const char *p, const char *e)
 		v++;
 	while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
 		ve--;
+	if (first_hdr(req, p, nl, v, (size_t)(ve - v)))
+		return 0;
 #define HDR(name) (nl == sizeof(name) - 1 && mem_ieq(p, nl, name))
 	if (HDR("Host"))
 		set_hdr(&req->host, v, (size_t)(ve - v));
@@ -622,16 +657,20 @@ http_reason(int status)
 {
 	switch (status) {
 	case 200: return "OK";
+	case 303: return "See Other";
+	case 304: return "Not Modified";
 	case 400: return "Bad Request";
 	case 401: return "Unauthorized";
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
 	case 408: return "Request Timeout";
+	case 409: return "Conflict";
 	case 411: return "Length Required";
 	case 412: return "Precondition Failed";
 	case 413: return "Payload Too Large";
 	case 415: return "Unsupported Media Type";
+	case 429: return "Too Many Requests";
 	case 431: return "Request Header Fields Too Large";
 	case 500: return "Internal Server Error";
 	case 501: return "Not Implemented";
@@ -942,7 +981,7 @@ static char *
 reply_head(int status, const char *extra_headers, const char *content_type, size_t body_len,
 	   const char *connection, const char *server, size_t *len)
 {
-	char head[1024];
+	char head[2048];	/* the admin page's security headers take room */
 
 	if (str_printf(head, sizeof(head),
 		       "HTTP/1.1 %d %s\r\n"
@@ -1081,17 +1120,35 @@ http_conn_ctx(const struct http_conn *c)
 	return c->srv->ctx;
 }
 
+struct http *
+http_conn_server(const struct http_conn *c)
+{
+	return c->srv;
+}
+
 uint16_t
 http_port(const struct igdd_ctx *ctx)
 {
 	return ctx->http ? ctx->http->port : 0;
 }
 
+uint16_t
+http_server_port(const struct http *h)
+{
+	return h->port;
+}
+
 int
 http_route_add(struct igdd_ctx *ctx, const char *path, unsigned methods, http_handler fn,
 	       const void *arg)
 {
-	struct http *h = ctx->http;
+	return http_server_route_add(ctx->http, path, methods, fn, arg);
+}
+
+int
+http_server_route_add(struct http *h, const char *path, unsigned methods, http_handler fn,
+		      const void *arg)
+{
 	struct http_route *r;
 
 	if (h == NULL || h->n_routes >= HTTP_MAX_ROUTES || path[0] != '/' || methods == 0)
@@ -1108,11 +1165,12 @@ http_route_add(struct igdd_ctx *ctx, const char *path, unsigned methods, http_ha
 static const struct http_route *
 route_find(const struct http *h, const struct http_request *req)
 {
+	const char *q = memchr(req->path, '?', req->path_len);
+	size_t n = q != NULL ? (size_t)(q - req->path) : req->path_len;
 	unsigned i;
 
 	for (i = 0; i < h->n_routes; i++)
-		if (h->routes[i].path_len == req->path_len &&
-		    memcmp(h->routes[i].path, req->path, req->path_len) == 0)
+		if (h->routes[i].path_len == n && memcmp(h->routes[i].path, req->path, n) == 0)
 			return &h->routes[i];
 	return NULL;
 }
@@ -1572,8 +1630,14 @@ setup6(struct http *h, unsigned slot)
 int
 http_iface_setup(struct igdd_ctx *ctx, unsigned slot)
 {
-	struct http *h = ctx->http;
-	const struct lan_iface *lan = &ctx->lan[slot];
+	return http_server_iface_setup(ctx->http, slot);
+}
+
+int
+http_server_iface_setup(struct http *h, unsigned slot)
+{
+	struct igdd_ctx *ctx = h != NULL ? h->ctx : NULL;
+	const struct lan_iface *lan = ctx != NULL && slot < CFG_MAX_LISTEN ? &ctx->lan[slot] : NULL;
 	struct http_listener *ls;
 	uint16_t bound;
 	int fd;
@@ -1612,7 +1676,13 @@ http_iface_setup(struct igdd_ctx *ctx, unsigned slot)
 void
 http_iface_teardown(struct igdd_ctx *ctx, unsigned slot)
 {
-	struct http *h = ctx->http;
+	http_server_iface_teardown(ctx->http, slot);
+}
+
+void
+http_server_iface_teardown(struct http *h, unsigned slot)
+{
+	struct igdd_ctx *ctx = h != NULL ? h->ctx : NULL;
 	struct http_listener *ls[2];
 	unsigned k;
 
@@ -1631,17 +1701,16 @@ http_iface_teardown(struct igdd_ctx *ctx, unsigned slot)
 	 * their own connections. */
 }
 
-int
-http_init(struct igdd_ctx *ctx)
+struct http *
+http_server_new(struct igdd_ctx *ctx, uint16_t port)
 {
 	struct http *h = calloc(1, sizeof(*h));
-	unsigned k;
 
 	if (h == NULL)
-		return -1;
+		return NULL;
 	h->ctx = ctx;
 	server_string_init(h->server, sizeof(h->server));
-	h->port = ctx->cfg.http_port;
+	h->port = port;
 	h->header_max = ctx->cfg.http_header_max ? ctx->cfg.http_header_max : HTTP_HEADER_MAX;
 	h->body_max = ctx->cfg.http_body_max ? ctx->cfg.http_body_max : HTTP_BODY_MAX;
 	h->in_max = h->header_max + h->body_max;
@@ -1651,6 +1720,17 @@ http_init(struct igdd_ctx *ctx)
 	h->share = h->max_conns / 4 > 4 ? h->max_conns / 4 : 4;
 	h->idle_ms = ctx->cfg.http_idle_timeout ? (uint64_t)ctx->cfg.http_idle_timeout * 1000
 						: HTTP_IDLE_TIMEOUT_MS;
+	return h;
+}
+
+int
+http_init(struct igdd_ctx *ctx)
+{
+	struct http *h = http_server_new(ctx, ctx->cfg.http_port);
+	unsigned k;
+
+	if (h == NULL)
+		return -1;
 	ctx->http = h;
 	for (k = 0; k < ctx->n_lan; k++)
 		if (!ctx->lan[k].gone && http_iface_setup(ctx, k) < 0) {
@@ -1663,7 +1743,13 @@ http_init(struct igdd_ctx *ctx)
 void
 http_reconfigure(struct igdd_ctx *ctx)
 {
-	struct http *h = ctx->http;
+	http_server_reconfigure(ctx->http);
+}
+
+void
+http_server_reconfigure(struct http *h)
+{
+	struct igdd_ctx *ctx = h != NULL ? h->ctx : NULL;
 
 	if (h == NULL)
 		return;
@@ -1678,7 +1764,13 @@ http_reconfigure(struct igdd_ctx *ctx)
 void
 http_shutdown(struct igdd_ctx *ctx)
 {
-	struct http *h = ctx->http;
+	http_server_free(ctx->http);
+	ctx->http = NULL;
+}
+
+void
+http_server_free(struct http *h)
+{
 	unsigned k;
 
 	if (h == NULL)
@@ -1686,7 +1778,6 @@ http_shutdown(struct igdd_ctx *ctx)
 	while (h->head != NULL)
 		conn_close(h->head);
 	for (k = 0; k < CFG_MAX_LISTEN; k++)
-		http_iface_teardown(ctx, k);
+		http_server_iface_teardown(h, k);
 	free(h);
-	ctx->http = NULL;
 }

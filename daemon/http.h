@@ -51,6 +51,9 @@ struct http_request {
 	struct http_hdr host, soapaction, content_type, nt, callback, sid, timeout;
 	struct http_hdr user_agent;
 	struct http_hdr transfer_encoding;
+	/* the admin page's (admin.c): the first line of each */
+	struct http_hdr cookie, origin, referer, authorization, csrf_token, if_none_match;
+	struct http_hdr accept_encoding, sec_fetch_site;
 	bool has_content_length;
 	size_t content_length;
 	bool chunked;			/* Transfer-Encoding: chunked */
@@ -124,7 +127,8 @@ int http_init(struct igdd_ctx *ctx);
 int http_iface_setup(struct igdd_ctx *ctx, unsigned slot);
 void http_iface_teardown(struct igdd_ctx *ctx, unsigned slot);
 
-/* Routes: a request whose path is exactly path goes to fn(c, req, arg)
+/* Routes: a request whose path (without its "?query") is exactly path
+ * goes to fn(c, req, arg)
  * when its method is one of methods (HTTP_METHOD_BIT()s), else 405 with an
  * Allow header listing them; a path no route has is 404.  path must
  * outlive the server.  Registered after http_init(); 0, or -1 when the
@@ -137,6 +141,22 @@ int http_route_add(struct igdd_ctx *ctx, const char *path, unsigned methods, htt
 		   const void *arg);
 /* Close everything. */
 void http_shutdown(struct igdd_ctx *ctx);
+
+/* A second server on the same code (the admin page on its own port,
+ * admin.c): the UPnP server is ctx->http, made by http_init(); another
+ * one is made here, set up on the LAN slots its owner chooses, and has
+ * routes of its own.  The functions above that take ctx are these on
+ * ctx->http.  NULL / -1 on failure. */
+struct http *http_server_new(struct igdd_ctx *ctx, uint16_t port);
+int http_server_iface_setup(struct http *h, unsigned slot);
+void http_server_iface_teardown(struct http *h, unsigned slot);
+int http_server_route_add(struct http *h, const char *path, unsigned methods, http_handler fn,
+			  const void *arg);
+uint16_t http_server_port(const struct http *h);
+void http_server_reconfigure(struct http *h);
+void http_server_free(struct http *h);
+/* The server a connection came to. */
+struct http *http_conn_server(const struct http_conn *c);
 /* Reload: http_max_connections and http_idle_timeout from ctx->cfg (for
  * the connections to come; those over a lower limit go as usual, the
  * idlest first, when the next one arrives). */

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "admin.h"
 #include "conf.h"
 #include "ctx.h"
 #include "daemon.h"
@@ -186,11 +187,16 @@ apply(struct igdd_ctx *ctx, bool desc, bool policy, bool ext, const struct lan_i
       unsigned n_lans, char *msg, size_t msgsize)
 {
 	size_t removed;
+	char line[512];
 
 	if (desc)
 		ctx->configid++;
 	ssdp_reconfigure(ctx, desc);
 	http_reconfigure(ctx);
+	/* its files are read again whether or not their names changed */
+	admin_reconfigure(ctx, line, sizeof(line));
+	if (line[0] != '\0')
+		note(msg, msgsize, "%s", line);
 	if (ctx->store != NULL)
 		store_reconfigure(ctx->store);
 	if (ext)

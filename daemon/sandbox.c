@@ -21,7 +21,8 @@
  * The table is what the event loop does, by family, with room for what
  * comes next (a unix control socket, upstream UDP/TCP clients, reading
  * files for an admin page): sockets of any family, files opened and
- * written (the lease file, /etc/localtime), memory without PROT_EXEC,
+ * written (the lease file, /etc/localtime; the admin page's password file
+ * on reload and its DHCP leases file), memory without PROT_EXEC,
  * time, signals to itself only.  IPv6 (SSDP, HTTP and PCP sockets and
  * their group joins, GENA callbacks, the neighbour table for mac= rules
  * and conntrack for PCP PEER over netlink, the conntrack timeouts read
@@ -122,7 +123,7 @@ static const struct sb_rule sandbox_rules[] = {
 	ALLOW(time),
 #endif
 	/* files: the lease file (openat in its directory, rename, sync),
-	 * /etc/localtime, files an admin page will read */
+	 * /etc/localtime, the admin page's password and DHCP leases files */
 	ALLOW(openat), ALLOW(lseek), ALLOW(pread64), ALLOW(pwrite64), ALLOW(fstat),
 	ALLOW(newfstatat), ALLOW(statx), ALLOW(ftruncate), ALLOW(fsync), ALLOW(fdatasync),
 	ALLOW(renameat2), ALLOW(unlinkat), ALLOW(dup), ALLOW(dup3), ALLOW(getdents64),

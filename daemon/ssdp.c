@@ -485,6 +485,17 @@ sa_in6(const union ssdp_sa *from)
 	return a;
 }
 
+/* When a multicast ssdp:all or upnp:rootdevice is answered: a random
+ * time in [0, MX] s, MX clamped to 1..5 (UDA 1.1 1.3.3); an absent, zero
+ * or garbage MX counts as 1 rather than being dropped, as lenient clients
+ * expect an answer. */
+static uint64_t
+answer_due(struct ssdp *s, int mx)
+{
+	mx = mx < 1 ? 1 : (mx > 5 ? 5 : mx);
+	return time_mono_ms() + ssdp_random(s) % ((uint32_t)mx * 1000 + 1);
+}
+
 static void
 handle_datagram(struct ssdp *s, const char *buf, size_t len, const union ssdp_sa *from,
 		unsigned ifindex, bool multicast)
@@ -555,15 +566,7 @@ handle_datagram(struct ssdp *s, const char *buf, size_t len, const union ssdp_sa
 		answer_now(s, &p);
 		return;
 	}
-	/* Multicast ssdp:all or upnp:rootdevice: wait a random time in
-	 * [0, MX] s, MX clamped to 1..5 (UDA 1.1 1.3.3); an absent, zero or
-	 * garbage MX counts as 1 rather than being dropped, as lenient
-	 * clients expect an answer. */
-	{
-		int mx = req.mx < 1 ? 1 : (req.mx > 5 ? 5 : req.mx);
-
-		p.due = time_mono_ms() + ssdp_random(s) % ((uint32_t)mx * 1000 + 1);
-	}
+	p.due = answer_due(s, req.mx);
 	s->pending[s->n_pending++] = p;
 	arm_answers(s);
 }

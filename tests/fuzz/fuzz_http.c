@@ -1,14 +1,16 @@
 /* fuzz_http.c - libFuzzer harness for the HTTP request parser, the chunked
  * body decoder, the Host check (IPv4 and IPv6 forms, zones), the peer
- * check (an IPv6 peer taken from the input's first 16 bytes) and the GENA
- * header helpers it feeds; the input is read as pipelined requests on a
- * kept-alive connection. */
+ * check (an IPv6 peer taken from the input's first 16 bytes), the GENA
+ * header helpers and the admin page's request helpers it feeds (cookie,
+ * origin, entity tag, coding, bearer token, query, form body); the input
+ * is read as pipelined requests on a kept-alive connection. */
 #include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "admin_parse.h"
 #include "ctx.h"
 #include "events.h"
 #include "http.h"
@@ -54,6 +56,40 @@ feed(const uint8_t *data, size_t size, size_t split, size_t header_max, size_t b
 	return r;
 }
 
+/* What the admin page reads of a request (admin.c's handlers). */
+static void
+use_admin(const struct http_request *req)
+{
+	struct admin_form form;
+	const char *v;
+	size_t pos = 0, vl, n = 0;
+	uint64_t since;
+	char err[128], *buf;
+
+	(void)admin_query_u64(req->path, req->path_len, "since", &since);
+	while (req->cookie.present && n++ < 64 &&
+	       admin_cookie_next(req->cookie.p, req->cookie.len, &pos, "igdd_sid", &v, &vl))
+		if (v < req->cookie.p || v + vl > req->cookie.p + req->cookie.len)
+			__builtin_trap();
+	if (req->origin.present && req->host.present)
+		(void)admin_same_origin(req->origin.p, req->origin.len, req->host.p, req->host.len,
+					false);
+	if (req->referer.present && req->host.present)
+		(void)admin_same_origin(req->referer.p, req->referer.len, req->host.p, req->host.len,
+					true);
+	if (req->if_none_match.present)
+		(void)admin_etag_match(req->if_none_match.p, req->if_none_match.len, "\"1-2\"");
+	if (req->accept_encoding.present)
+		(void)admin_accepts_gzip(req->accept_encoding.p, req->accept_encoding.len);
+	if (req->authorization.present)
+		(void)admin_bearer(req->authorization.p, req->authorization.len, &v, &vl);
+	if (req->body_len > 0 && (buf = malloc(req->body_len + 2)) != NULL) {
+		(void)admin_form_parse(req->body, req->body_len, buf, req->body_len + 2, &form, err,
+				       sizeof(err));
+		free(buf);
+	}
+}
+
 /* A LAN 192.168.77.1/24, 2001:db8:1::1/64 and fe80::1/64, ifindex 2. */
 static struct igdd_ctx *
 fuzz_ctx(void)
@@ -88,6 +124,7 @@ use_request(const struct http_request *req)
 		events_parse_callback(req->callback.p, req->callback.len, &a, path, sizeof(path));
 	if (req->timeout.present)
 		events_parse_timeout(req->timeout.p, req->timeout.len);
+	use_admin(req);
 }
 
 int

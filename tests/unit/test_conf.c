@@ -132,6 +132,12 @@ struct key_case {
 };
 
 static const struct key_case key_cases[] = {
+	{ "admin_dhcp_leases", "/tmp/dhcp.leases", "dhcp.leases", false },
+	{ "admin_listen", "192.168.1.1:8080", "192.168.1:8080", false },
+	{ "admin_metrics_token_file", "/etc/igdd/metrics.token", "metrics.token", false },
+	{ "admin_password_file", "/etc/igdd/admin.passwd", "admin.passwd", false },
+	{ "admin_session_idle", "60", "0", false },
+	{ "admin_session_max", "3600", "2592001", false },
 	{ "anchor", "miniupnpd", NULL, true },
 	{ "bitrate_down", "10000000", "ten", false },
 	{ "bitrate_up", "4294967295", "4294967296", false },
@@ -1190,4 +1196,58 @@ TEST(conf_openwrt_lines)
 	CHECK_EQ(conf_parse_line(&cfg, "model_number=", msg, sizeof(msg)), 0);
 	CHECK_EQ(conf_parse_line(&cfg, "serial=", msg, sizeof(msg)), 0);
 	conf_free(&cfg);
+}
+
+/* admin_listen: PORT, ADDR:PORT, 0.0.0.0:PORT, or off; the page needs a
+ * password file and sessions whose idle timeout fits the absolute one. */
+TEST(conf_admin_listen)
+{
+	static const struct { const char *v; int rc; const char *addr; unsigned port; } cases[] = {
+		{ "192.168.1.1:8080", 0, "192.168.1.1", 8080 },
+		{ "8080", 0, "0.0.0.0", 8080 },
+		{ "0.0.0.0:80", 0, "0.0.0.0", 80 },
+		{ "no", 0, "0.0.0.0", 0 },
+		{ "", 0, "0.0.0.0", 0 },
+		{ "192.168.1.1:0", -1, NULL, 0 },
+		{ "192.168.1.1:65536", -1, NULL, 0 },
+		{ "192.168.1.1", -1, NULL, 0 },
+		{ "router.lan:8080", -1, NULL, 0 },
+		{ "224.0.0.1:8080", -1, NULL, 0 },
+		{ "255.255.255.255:8080", -1, NULL, 0 },
+		{ ":8080", -1, NULL, 0 },
+		{ "192.168.1.1:8080x", -1, NULL, 0 },
+	};
+	struct config cfg;
+	char line[128], msg[256], a[INET_ADDRSTRLEN];
+	FILE *err = fopen("/dev/null", "w");
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		conf_defaults(&cfg);
+		(void)conf_parse_line(&cfg, "admin_listen=10.0.0.1:1", msg, sizeof(msg));
+		snprintf(line, sizeof(line), "admin_listen=%s", cases[i].v);
+		CHECK_EQ(conf_parse_line(&cfg, line, msg, sizeof(msg)), cases[i].rc);
+		if (cases[i].rc == 0) {
+			CHECK_STR(inet_ntop(AF_INET, &cfg.admin_listen.addr, a, sizeof(a)), cases[i].addr);
+			CHECK_EQ(cfg.admin_listen.port, cases[i].port);
+		} else {
+			CHECK(contains(msg, "admin_listen"));
+		}
+		conf_free(&cfg);
+	}
+	conf_defaults(&cfg);
+	CHECK_EQ(conf_parse_line(&cfg, "ext_ifname=eth0", msg, sizeof(msg)), 0);
+	CHECK_EQ(conf_parse_line(&cfg, "listening_ip=br0", msg, sizeof(msg)), 0);
+	CHECK_EQ(conf_validate(&cfg, err), 0);
+	CHECK_EQ(conf_parse_line(&cfg, "admin_listen=8080", msg, sizeof(msg)), 0);
+	CHECK_EQ(conf_validate(&cfg, err), -1);	/* no password file */
+	CHECK_EQ(conf_parse_line(&cfg, "admin_password_file=/etc/igdd/admin.passwd", msg,
+				 sizeof(msg)), 0);
+	CHECK_EQ(conf_validate(&cfg, err), 0);
+	CHECK_EQ(conf_parse_line(&cfg, "admin_session_idle=7200", msg, sizeof(msg)), 0);
+	CHECK_EQ(conf_parse_line(&cfg, "admin_session_max=3600", msg, sizeof(msg)), 0);
+	CHECK_EQ(conf_validate(&cfg, err), -1);	/* idle longer than the whole */
+	conf_free(&cfg);
+	if (err != NULL)
+		fclose(err);
 }
