@@ -65,39 +65,12 @@ EOF
 
 stop_igdd_bench() { lab_stop_igdd; }
 
-# miniupnpd's nftables skeleton, as its nft_init.sh makes it (table inet
-# filter, chains miniupnpd / prerouting_miniupnpd / postrouting_miniupnpd),
-# plus the two rules every real forward chain has so replies and LAN
-# traffic pass a drop policy.
 # start_miniupnpd [ADDR PORT]: it listens on lan0 and HTTP_PORT, or on the
 # gateway's LAN address ADDR and HTTP port PORT (pmp_pair, next to igdd).
 start_miniupnpd() {
 	sm_addr=${1:-$GW_LAN} sm_port=${2:-$HTTP_PORT} sm_listen=lan0
 	[ $# -eq 0 ] || sm_listen=$sm_addr/24
-	cat >"$LAB_DIR/miniupnpd.nft" <<EOF
-table inet filter {
-	chain forward {
-		type filter hook forward priority 0; policy drop;
-		ct state established,related accept
-		iifname "lan0" accept
-		jump miniupnpd
-	}
-	chain miniupnpd {
-	}
-	chain prerouting {
-		type nat hook prerouting priority -100; policy accept;
-		jump prerouting_miniupnpd
-	}
-	chain postrouting {
-		type nat hook postrouting priority 100; policy accept;
-		jump postrouting_miniupnpd
-	}
-	chain prerouting_miniupnpd {
-	}
-	chain postrouting_miniupnpd {
-	}
-}
-EOF
+	miniupnpd_nft_skeleton >"$LAB_DIR/miniupnpd.nft"
 	gw nft -f "$LAB_DIR/miniupnpd.nft" || return 1
 	# ext_ip: miniupnpd refuses the lab's TEST-NET WAN address; this one is
 	# only reported to clients, never a traffic target.

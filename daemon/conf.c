@@ -76,6 +76,10 @@ static int set_ipv6_listen(struct config *, const struct conf_key *, const char 
 static int set_stun(struct config *, const struct conf_key *, const char *, char *, size_t);
 static int set_presentation_url(struct config *, const struct conf_key *, const char *, char *,
 				size_t);
+static int set_upstream_proto(struct config *, const struct conf_key *, const char *, char *,
+			      size_t);
+static int set_upstream_server(struct config *, const struct conf_key *, const char *, char *,
+			       size_t);
 static int set_admin_listen(struct config *, const struct conf_key *, const char *, char *, size_t);
 
 #define FIELD(f)	.off = offsetof(struct config, f), .size = sizeof(((struct config *)0)->f)
@@ -109,8 +113,9 @@ static const struct conf_key conf_keys[] = {
 	{ .name = "ext_ifname", .type = KEY_IFNAME, FIELD(ext_ifname), .flags = KF_RESTART },
 	{ .name = "ext_ifname6", .type = KEY_IFNAME, FIELD(ext_ifname6), .flags = KF_RESTART },
 	K_CUSTOM("ext_ip", ext_ip, set_ext_ip, 0),
-	K_CUSTOM("ext_perform_stun", ext_perform_stun, set_stun, 0),
-	K_STR("ext_stun_host", ext_stun_host, KF_URL),
+	K_CUSTOM("ext_perform_stun", ext_perform_stun, set_stun, KF_RESTART),
+	K_STR("ext_stun_host", ext_stun_host, KF_URL | KF_RESTART),
+	K_U32("ext_stun_interval", ext_stun_interval, 0, 604800),
 	K_U16("ext_stun_port", ext_stun_port, 1, 65535),
 	K_IGNORED("external_script_path"),
 	{ .name = "force_igd_desc_v1", .type = KEY_BOOL, FIELD(force_igd_desc_v1),
@@ -170,6 +175,8 @@ static const struct conf_key conf_keys[] = {
 	{ .name = "upnp_nftables_family_split", .type = KEY_BOOL, FIELD(upnp_nftables_family_split),
 	  .flags = KF_RESTART },
 	K_STR("upnp_table_name", upnp_table_name, KF_FW | KF_NAME | KF_RESTART),
+	K_CUSTOM("upstream_protocol", upstream_protocol, set_upstream_proto, KF_RESTART),
+	K_CUSTOM("upstream_server", upstream_server, set_upstream_server, KF_RESTART),
 	K_IGNORED("use_external_script"),
 	K_STR("user", user, KF_USER | KF_RESTART),
 	K_STR("uuid", uuid, KF_UUID | KF_RESTART),
@@ -193,6 +200,7 @@ conf_defaults(struct config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	/* miniupnpd's defaults where it has one. */
 	cfg->ext_stun_port = 3478;
+	cfg->ext_stun_interval = 600;
 	cfg->enable_upnp = true;
 	cfg->enable_natpmp = false;
 	cfg->secure_mode = true;
@@ -424,6 +432,49 @@ static int
 parse_ipv4(const char *s, struct in_addr *out)
 {
 	return inet_pton(AF_INET, s, out) == 1 ? 0 : -1;
+}
+
+/* A word of a fixed list into a one-byte field: its index. */
+static int
+set_word(struct config *cfg, const struct conf_key *k, const char *v, const char *const *words,
+	 size_t n, const char *list, char *msg, size_t msgsize)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcasecmp(v, words[i]) == 0) {
+			*((uint8_t *)cfg + k->off) = (uint8_t)i;
+			return 0;
+		}
+	str_printf(msg, msgsize, "%s: '%s' is not one of %s", k->name, v, list);
+	return -1;
+}
+
+static int
+set_upstream_proto(struct config *cfg, const struct conf_key *k, const char *v, char *msg,
+		   size_t msgsize)
+{
+	static const char *const words[] = {
+		[UPSTREAM_NONE] = "none", [UPSTREAM_AUTO] = "auto", [UPSTREAM_PCP] = "pcp",
+		[UPSTREAM_NATPMP] = "natpmp", [UPSTREAM_UPNP] = "upnp",
+	};
+
+	return set_word(cfg, k, v, words, ARRAY_SIZE(words), "none, auto, pcp, natpmp, upnp",
+			msg, msgsize);
+}
+
+static int
+set_upstream_server(struct config *cfg, const struct conf_key *k, const char *v, char *msg,
+		    size_t msgsize)
+{
+	struct in_addr a = { 0 };
+
+	if (v[0] != '\0' && (parse_ipv4(v, &a) < 0 || a.s_addr == 0)) {
+		str_printf(msg, msgsize, "%s: '%s' is not an IPv4 address", k->name, v);
+		return -1;
+	}
+	cfg->upstream_server = a;
+	return 0;
 }
 
 static int
@@ -1092,6 +1143,9 @@ conf_validate(const struct config *cfg, FILE *err)
 		CONF_ERR("ext_ip and ext_perform_stun cannot be used together");
 	if (cfg->ext_perform_stun != CFG_STUN_NO && cfg->ext_stun_host[0] == '\0')
 		CONF_ERR("ext_perform_stun needs ext_stun_host");
+	if (cfg->upstream_protocol != UPSTREAM_NONE && cfg->has_ext_ip)
+		CONF_ERR("ext_ip and upstream_protocol cannot be used together: the upstream "
+			 "gateway tells the external address");
 	if (cfg->http_port != 0 && cfg->http_port == cfg->https_port)
 		CONF_ERR("http_port and https_port are both %u", cfg->http_port);
 	if (cfg->admin_listen.port != 0 && cfg->admin_password_file[0] == '\0')
@@ -1116,9 +1170,6 @@ conf_validate(const struct config *cfg, FILE *err)
 	conf_log_perm_policy(cfg, src);
 	if (cfg->https_port != 0)
 		log_warnx("%s: igdd has no HTTPS; https_port=%u is ignored", src, cfg->https_port);
-	if (cfg->ext_perform_stun != CFG_STUN_NO)
-		log_warnx("%s: igdd has no STUN client yet; ext_perform_stun has no effect (the "
-			  "address of ext_ifname, or ext_ip, is reported)", src);
 	if (cfg->min_lifetime < 120)
 		log_warnx("%s: min_lifetime %u is below the 120 s RFC 6887 recommends",
 			  src, (unsigned)cfg->min_lifetime);

@@ -14,6 +14,15 @@
 #define CFG_NAME_MAX	64	/* nftables table/chain names */
 #define CFG_STR_MAX	256
 
+/* upstream_protocol: who to relay the mappings to (upstream.h). */
+enum upstream_proto {
+	UPSTREAM_NONE = 0,
+	UPSTREAM_AUTO,			/* PCP, then NAT-PMP, then UPnP IGD */
+	UPSTREAM_PCP,
+	UPSTREAM_NATPMP,
+	UPSTREAM_UPNP,
+};
+
 struct cfg_listen {
 	char ifname[IF_NAMESIZE];	/* given by name, or resolved from addr */
 	struct in_addr addr;		/* 0 until resolved when given by name */
@@ -38,9 +47,12 @@ struct config {
 	char ext_ifname6[IF_NAMESIZE];
 	bool has_ext_ip;
 	struct in_addr ext_ip;
-	uint8_t ext_perform_stun;	/* enum cfg_stun (no effect yet) */
+	uint8_t ext_perform_stun;	/* enum cfg_stun */
 	char ext_stun_host[CFG_STR_MAX];
 	uint16_t ext_stun_port;
+	uint32_t ext_stun_interval;	/* s between STUN runs, 0 = on changes only */
+	uint8_t upstream_protocol;	/* enum upstream_proto */
+	struct in_addr upstream_server;	/* 0 = default gateway / SSDP discovery */
 	bool ext_allow_private_ipv4;
 	struct cfg_listen listen[CFG_MAX_LISTEN];
 	unsigned n_listen;

@@ -23,6 +23,8 @@
 #include "log.h"
 #include "stats.h"
 #include "store.h"
+#include "stun.h"
+#include "upstream.h"
 #include "util.h"
 
 /* ------------------------------------------------------------ requests */
@@ -560,6 +562,60 @@ firewall_json(const struct config *cfg, struct json_out *o)
 	json_obj_end(o);
 }
 
+/* Where the reported external address comes from. */
+static const char *
+external_source(const struct igdd_ctx *ctx, const struct upstream_info *ui,
+		const struct stun_info *si)
+{
+	if (ctx->cfg.has_ext_ip)
+		return "ext_ip";
+	if (ctx->ext_addr.s_addr != 0 && ctx->ext_addr.s_addr != ctx->wan_addr.s_addr) {
+		if (ui->ext.s_addr == ctx->ext_addr.s_addr)
+			return "upstream";
+		if (si->address.s_addr == ctx->ext_addr.s_addr)
+			return "stun";
+	}
+	return "interface";
+}
+
+/* "upstream" and "stun": what the relay and STUN know (absent when off). */
+static void
+relay_json(const struct upstream_info *ui, bool have_ui, const struct stun_info *si,
+	   bool have_si, struct json_out *o)
+{
+	char a[INET_ADDRSTRLEN];
+
+	if (have_ui) {
+		json_key(o, "upstream");
+		json_obj_begin(o);
+		json_kv_str(o, "protocol", upstream_proto_name(ui->want));
+		json_kv_str(o, "using", ui->using != UPSTREAM_NONE ? upstream_proto_name(ui->using)
+								   : "");
+		json_kv_str(o, "server", ui->server.s_addr ? addr4_str(ui->server, a, sizeof(a)) : "");
+		json_kv_str(o, "state", ui->state);
+		json_kv_str(o, "external_address", ui->ext.s_addr ? addr4_str(ui->ext, a, sizeof(a))
+								   : "");
+		json_kv_u64(o, "mappings", ui->mappings);
+		json_kv_u64(o, "deleting", ui->deleting);
+		json_obj_end(o);
+	}
+	if (have_si) {
+		json_key(o, "stun");
+		json_obj_begin(o);
+		json_kv_str(o, "state", si->state);
+		json_kv_str(o, "external_address",
+			    si->address.s_addr ? addr4_str(si->address, a, sizeof(a)) : "");
+		json_kv_str(o, "server", si->server.s_addr ? addr4_str(si->server, a, sizeof(a)) : "");
+		json_kv_u64(o, "port", si->port);
+		json_kv_str(o, "learnt_from", si->address.s_addr == 0 ? ""
+					      : si->xor_mapped ? "XOR-MAPPED-ADDRESS" : "MAPPED-ADDRESS");
+		json_kv_u64(o, "age", si->age_s);
+		json_kv_str(o, "filtering", stun_filtering_name(si->filtering));
+		json_kv_bool(o, "reachable", si->reachable);
+		json_obj_end(o);
+	}
+}
+
 /* A LAN interface: its IPv4 address and prefix, its IPv6 addresses
  * ("ADDRESS/PREFIX", link-local included). */
 static void
@@ -586,6 +642,9 @@ void
 control_status(struct igdd_ctx *ctx, struct json_out *o)
 {
 	char a[INET_ADDRSTRLEN];
+	struct upstream_info ui;
+	struct stun_info si;
+	bool have_ui = upstream_get_info(ctx, &ui), have_si = stun_get_info(ctx, &si);
 	unsigned k;
 
 	json_kv_str(o, "version", IGDD_VERSION);
@@ -596,9 +655,12 @@ control_status(struct igdd_ctx *ctx, struct json_out *o)
 	json_obj_begin(o);
 	json_kv_str(o, "interface", ctx->cfg.ext_ifname);
 	json_kv_str(o, "address", ctx->ext_addr.s_addr ? addr4_str(ctx->ext_addr, a, sizeof(a)) : "");
-	json_kv_str(o, "source", ctx->cfg.has_ext_ip ? "ext_ip" : "interface");
+	json_kv_str(o, "source", external_source(ctx, &ui, &si));
 	json_kv_str(o, "link", ctx->ext_up ? "up" : "down");
+	/* false: behind a NAT that no upstream protocol controls */
+	json_kv_bool(o, "reachable", upstream_reachable(ctx));
 	json_obj_end(o);
+	relay_json(&ui, have_ui, &si, have_si, o);
 	json_key(o, "interfaces");
 	json_arr_begin(o);
 	for (k = 0; k < ctx->n_lan; k++)

@@ -17,6 +17,15 @@ ctx_add_ext_hook(struct igdd_ctx *ctx, ctx_hook fn)
 }
 
 void
+ctx_run_ext_hooks(struct igdd_ctx *ctx)
+{
+	unsigned k;
+
+	for (k = 0; k < ctx->n_ext_hooks; k++)
+		ctx->ext_hooks[k](ctx);
+}
+
+void
 ctx_add_addr_hook(struct igdd_ctx *ctx, ctx_hook fn)
 {
 	if (ctx->n_addr_hooks >= CTX_MAX_HOOKS)
@@ -154,8 +163,10 @@ ctx_epoch(const struct igdd_ctx *ctx)
 bool
 ctx_epoch_follow(struct igdd_ctx *ctx)
 {
-	if (ctx->ext_addr.s_addr == 0 || ctx->ext_addr.s_addr == ctx->epoch_addr.s_addr)
+	if (ctx->ext_addr.s_addr == 0 ||
+	    (ctx->ext_addr.s_addr == ctx->epoch_addr.s_addr && !ctx->epoch_reset))
 		return false;
+	ctx->epoch_reset = false;
 	ctx->epoch_addr = ctx->ext_addr;
 	ctx->epoch_mono = time_mono_ms();
 	return true;

@@ -18,6 +18,8 @@ struct events;
 struct pmp;
 struct pcp_update;
 struct iface_watch;
+struct upstream;
+struct stun;
 struct svc;
 struct signals;
 struct control;
@@ -57,6 +59,12 @@ struct igdd_ctx {
 	unsigned ext_ifindex;
 	struct in_addr ext_addr;	/* what we report; 0 = unknown */
 	bool ext_up;
+	struct in_addr wan_addr;	/* ext_ifname's own address (the local DNAT's,
+					 * and the internal address upstream) */
+	struct in_addr learnt_addr;	/* from the upstream gateway or STUN; 0 = none */
+	bool relay_active;		/* an upstream protocol was chosen (upstream.c):
+					 * its address wins over STUN's */
+	bool epoch_reset;		/* start a new epoch even at the same address */
 
 	char uuid[37];			/* root device; embedded ones derive from it */
 	uint32_t bootid;		/* BOOTID.UPNP.ORG, changes each start */
@@ -88,6 +96,8 @@ struct igdd_ctx {
 	struct pmp *pmp;
 	struct pcp_update *pcp_update;
 	struct iface_watch *iface_watch;	/* iface.c: rtnetlink */
+	struct upstream *upstream;	/* upstream.c: the relay to a CGN */
+	struct stun *stun;		/* stun.c */
 	struct svc *svc;		/* svc.c: readiness, pid file, instance lock */
 	struct signals *signals;	/* signals.c */
 	struct maplog *maplog;		/* maplog.c: the log of mapping changes */
@@ -114,6 +124,8 @@ struct igdd_ctx {
 
 /* Register fn to run when the external address or link changes. */
 void ctx_add_ext_hook(struct igdd_ctx *ctx, ctx_hook fn);
+/* Run them all, in the order registered. */
+void ctx_run_ext_hooks(struct igdd_ctx *ctx);
 /* Register fn to run after any interface address or link change (the
  * rtnetlink watcher's debounced batches), whether or not the reported
  * external address moved: the firewall's set of external addresses
@@ -153,7 +165,9 @@ uint32_t ctx_epoch(const struct igdd_ctx *ctx);
 /* Follow ctx->ext_addr: a usable address other than the one the epoch
  * counts for starts a new epoch at 0 (RFC 6887 §8.5: the epoch MUST be
  * reset when the external address changes).  No address, or the same one
- * back, keeps the epoch.  Returns true when it started a new one. */
+ * back, keeps the epoch, unless ctx->epoch_reset asks for a new one (the
+ * relay's upstream lost its mappings: RFC 7648).  Returns true when it
+ * started a new one. */
 bool ctx_epoch_follow(struct igdd_ctx *ctx);
 
 #endif

@@ -31,8 +31,10 @@
 #include "sandbox.h"
 #include "signals.h"
 #include "ssdp.h"
+#include "stun.h"
 #include "store.h"
 #include "svc.h"
+#include "upstream.h"
 #include "uuid.h"
 
 /* Firewall watchdog: a reload of the firewall (nft flush ruleset, a table
@@ -379,6 +381,9 @@ daemon_teardown(struct igdd_ctx *ctx)
 		events_shutdown(ctx);
 		http_shutdown(ctx);
 	}
+	upstream_log_status(ctx);
+	stun_shutdown(ctx);
+	upstream_shutdown(ctx);
 	loop_timer_cancel(&ctx->loop, &ctx->fw_check);
 	loop_timer_cancel(&ctx->loop, &ctx->ready_check);
 	if (ctx->fw_events.registered)
@@ -502,6 +507,10 @@ daemon_start(struct igdd_ctx *ctx)
 	if (admin_init(ctx) < 0)
 		start_failed(ctx, "cannot start the admin page");
 	start_store(ctx);
+	if (upstream_init(ctx) < 0)
+		start_failed(ctx, "cannot start the relay to the upstream gateway");
+	if (stun_init(ctx) < 0)
+		start_failed(ctx, "cannot start STUN");
 	if (cfg->enable_upnp) {
 		if (http_init(ctx) < 0 || desc_init(ctx) < 0 || events_init(ctx) < 0 ||
 		    igd_init(ctx) < 0 || ssdp_init(ctx) < 0)

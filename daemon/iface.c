@@ -1,6 +1,7 @@
 /* iface.c - LAN interfaces from listening_ip, and the external address. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ifaddrs.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -185,6 +186,9 @@ iface_refresh_ext(struct igdd_ctx *ctx)
 		}
 		freeifaddrs(ifs);
 	}
+	ctx->wan_addr = found;
+	if (ctx->learnt_addr.s_addr != 0 && !ctx->cfg.has_ext_ip && found.s_addr != 0)
+		found = ctx->learnt_addr;	/* the upstream's or STUN's word */
 	if (ctx->cfg.has_ext_ip) {
 		/* The reported address is fixed, but a link that is down
 		 * carries nothing: the address is not usable meanwhile.  An
@@ -244,8 +248,25 @@ iface_ext_check(struct igdd_ctx *ctx, bool always)
 		 ctx->ext_up ? "up" : "down",
 		 ctx->ext_addr.s_addr ? ADDR4_STR(ctx->ext_addr) : "none",
 		 changed ? "" : " (unchanged; announced again)");
-	for (k = 0; k < ctx->n_ext_hooks; k++)
-		ctx->ext_hooks[k](ctx);
+	ctx_run_ext_hooks(ctx);
+}
+
+void
+iface_set_learnt(struct igdd_ctx *ctx, struct in_addr a, const char *who)
+{
+	unsigned k;
+
+	if (a.s_addr == ctx->learnt_addr.s_addr)
+		return;
+	ctx->learnt_addr = a;
+	if (!iface_refresh_ext(ctx))
+		return;
+	for (k = 0; k < ctx->n_addr_hooks; k++)
+		ctx->addr_hooks[k](ctx);	/* the reported address is an external one too */
+	log_info("external address %s (%s)",
+		 ctx->ext_addr.s_addr ? ADDR4_STR(ctx->ext_addr) : "none",
+		 a.s_addr != 0 ? who : "the interface's own");
+	ctx_run_ext_hooks(ctx);
 }
 
 static void
@@ -363,4 +384,79 @@ iface_addr_is_private(struct in_addr a)
 			return true;
 	}
 	return false;
+}
+
+/* n hex digits (at most 16) into *v: 0 / -1. */
+static int
+hex_n(const char *p, size_t n, unsigned long long *v)
+{
+	size_t i;
+	int d;
+
+	*v = 0;
+	if (n == 0 || n > 16)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if ((d = hex_digit(p[i])) < 0)
+			return -1;
+		*v = *v << 4 | (unsigned)d;
+	}
+	return 0;
+}
+
+/* One field of a /proc/net/route line: [p, end) up to a tab or the end. */
+static const char *
+route_field(const char *p, const char *end, const char **fe)
+{
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	*fe = p;
+	while (*fe < end && **fe != '\t' && **fe != ' ')
+		(*fe)++;
+	return p;
+}
+
+int
+iface_parse_route(const char *text, size_t len, const char *ifname, struct in_addr *gw)
+{
+	const char *p = text, *end = text + len;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p)), *le = nl ? nl : end;
+		const char *f[4], *fe[4];
+		unsigned long long v[3];
+		unsigned i;
+
+		for (i = 0, f[0] = p; i < 4; i++)
+			f[i] = route_field(i ? fe[i - 1] : p, le, &fe[i]);
+		p = nl ? nl + 1 : end;
+		/* Iface, Destination 0, Gateway, Flags: RTF_UP|RTF_GATEWAY */
+		if ((size_t)(fe[0] - f[0]) != strlen(ifname) || memcmp(f[0], ifname, strlen(ifname)) != 0)
+			continue;
+		for (i = 1; i < 4; i++)
+			if (fe[i] - f[i] < 1 || fe[i] - f[i] > 8 ||
+			    hex_n(f[i], (size_t)(fe[i] - f[i]), &v[i - 1]) < 0)
+				break;
+		if (i < 4 || v[0] != 0 || (v[2] & 0x3) != 0x3 || v[1] == 0)
+			continue;
+		gw->s_addr = (uint32_t)v[1];	/* the kernel prints the raw network-order word */
+		return 0;
+	}
+	return -1;
+}
+
+int
+iface_default_gateway(const struct igdd_ctx *ctx, struct in_addr *gw)
+{
+	char buf[16384];
+	ssize_t n;
+	size_t len = 0;
+	int fd = open("/proc/net/route", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	while (len < sizeof(buf) && (n = read(fd, buf + len, sizeof(buf) - len)) > 0)
+		len += (size_t)n;
+	close(fd);
+	return iface_parse_route(buf, len, ctx->cfg.ext_ifname, gw);
 }

@@ -38,6 +38,15 @@ size_t iface_v4_addrs(const char *ifname, struct in_addr *out, size_t max);
 /* The gateway's external addresses: ext_ip when configured, the reported
  * address, and every IPv4 address of ext_ifname (duplicates possible). */
 size_t iface_ext_addrs(const struct igdd_ctx *ctx, struct in_addr *out, size_t max);
+/* The IPv4 default gateway through ifname in the text of /proc/net/route
+ * (len bytes): 0 and *gw, or -1 when there is none.  Pure. */
+int iface_parse_route(const char *text, size_t len, const char *ifname, struct in_addr *gw);
+/* The default gateway on ext_ifname, from /proc/net/route: 0 / -1. */
+int iface_default_gateway(const struct igdd_ctx *ctx, struct in_addr *gw);
+/* The external address learnt from an upstream gateway or STUN (0 =
+ * none: the interface's own again).  It is what igdd reports unless
+ * ext_ip is set; when that changes the ext hooks run. */
+void iface_set_learnt(struct igdd_ctx *ctx, struct in_addr a, const char *who);
 /* Private, shared (100.64/10), reserved: an address that cannot be
  * reached from the Internet. */
 bool iface_addr_is_private(struct in_addr a);

@@ -20,6 +20,7 @@
 #include "maplog.h"
 #include "soap.h"
 #include "store.h"
+#include "upstream.h"
 #include "util.h"
 
 bool
@@ -103,6 +104,28 @@ igd_error_from_store(enum store_result r, bool v2)
 	return 501;
 }
 
+
+/* RFC 6970 (IGD-PCP interworking), the same for a NAT-PMP or UPnP
+ * upstream: the port is taken upstream -> 718 (IGD:2: 729, "conflicts
+ * with a mapping assigned by another mechanism"), not authorized -> 606,
+ * quota or no resources -> 728 (IGD:1 has no such code: 501), anything
+ * else -> 501. */
+int
+igd_error_from_upstream(const struct upstream_answer *a, bool v2)
+{
+	if (a->local != ST_OK)
+		return igd_error_from_store(a->local, v2);
+	switch (a->err) {
+	case UPE_OK: return 0;
+	case UPE_PORT: return v2 ? 729 : 718;
+	case UPE_AUTH: return 606;
+	case UPE_QUOTA:
+	case UPE_RESOURCES: return v2 ? 728 : 501;
+	case UPE_NETWORK:
+	case UPE_OTHER: break;
+	}
+	return 501;
+}
 
 /* ------------------------------------------------------------ arguments */
 
@@ -314,6 +337,98 @@ query_variable(struct http_conn *c, const struct http_request *req,
 	reply_envelope(c, &out);
 }
 
+/* ------------------------------------------------------------ deferred */
+
+struct igd_deferred {
+	struct upstream_waiter w;
+	struct igdd_ctx *ctx;
+	struct http_conn *conn;		/* NULL once the client left */
+	const struct desc_service *svc;
+	const struct igd_action *action;
+	struct in6_addr requester;
+	unsigned version, svc_version;
+	igd_finish_fn finish;
+};
+
+/* The relay told: the action's answer, built as control_post() builds
+ * one, goes to the client if it still waits. */
+static void
+deferred_done(struct upstream_waiter *w, const struct upstream_answer *a)
+{
+	struct igd_deferred *d = container_of(w, struct igd_deferred, w);
+	struct desc_buf out = { 0 };
+	struct igd_call call;
+	int r;
+
+	if (d->conn != NULL) {
+		memset(&call, 0, sizeof(call));
+		call.ctx = d->ctx;
+		call.svc = d->svc;
+		call.requester = d->requester;
+		call.out = &out;
+		call.action = d->action;
+		call.conn = d->conn;
+		call.version = d->version;
+		call.svc_version = d->svc_version;
+		soap_write_response_head(&out, d->action->name, d->svc->type, d->svc_version);
+		r = d->finish(&call, a);
+		if (r != 0) {
+			desc_buf_free(&out);
+			reply_fault(d->conn, r);
+		} else {
+			soap_write_response_tail(&out, d->action->name);
+			reply_envelope(d->conn, &out);
+		}
+	}
+	free(d);
+}
+
+/* The client left (or the hold timed out): the relay goes on, unheard. */
+static void
+deferred_abort(void *arg)
+{
+	struct igd_deferred *d = arg;
+
+	upstream_waiter_cancel(d->ctx, &d->w);
+	free(d);
+}
+
+struct upstream_waiter *
+igd_defer_new(struct igd_call *call, igd_finish_fn finish)
+{
+	struct igd_deferred *d;
+
+	if (call->conn == NULL || !upstream_active(call->ctx) ||
+	    (d = calloc(1, sizeof(*d))) == NULL)
+		return NULL;
+	d->w.done = deferred_done;
+	d->ctx = call->ctx;
+	d->svc = call->svc;
+	d->action = call->action;
+	d->requester = call->requester;
+	d->version = call->version;
+	d->svc_version = call->svc_version;
+	d->finish = finish;
+	return &d->w;
+}
+
+int
+igd_defer_start(struct igd_call *call, struct upstream_waiter *w)
+{
+	struct igd_deferred *d = container_of(w, struct igd_deferred, w);
+
+	d->conn = call->conn;
+	http_hold(call->conn, UPSTREAM_WAIT_MS + 1000, deferred_abort, d);
+	return IGD_DEFERRED;
+}
+
+void
+igd_defer_free(struct upstream_waiter *w)
+{
+	if (w != NULL)
+		free(container_of(w, struct igd_deferred, w));
+}
+
 /* POST on a control URL: the SOAPACTION header and the envelope must name
  * the same action of this service, in a version we serve. */
 static void
@@ -357,6 +472,8 @@ control_post(struct http_conn *c, const struct http_request *req, const void *ar
 	call.env = &env;
 	call.out = &out;
 	call.version = version;
+	call.conn = c;
+	call.svc_version = ah.version;
 	http_conn_peer_addr(c, &call.requester);
 	/* The arguments go straight into the envelope (answered in the
 	 * namespace the client used: the version it asked for), so that a
@@ -365,6 +482,10 @@ control_post(struct http_conn *c, const struct http_request *req, const void *ar
 	maplog_totals(ctx, &before[0], &before[1]);
 	r = igd_dispatch(&call, env.action);
 	maplog_totals(ctx, &after[0], &after[1]);
+	if (r == IGD_DEFERRED) {
+		desc_buf_free(&out);
+		return;		/* the relay's answer comes later (igd_defer_start()) */
+	}
 	if (r != 0 && before[0] + before[1] == after[0] + after[1])
 		log_refusal(&call, env.action, r);
 	if (r != 0) {

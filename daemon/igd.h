@@ -12,6 +12,9 @@
 
 struct igdd_ctx;
 struct soap_envelope;
+struct http_conn;
+struct upstream_waiter;
+struct upstream_answer;
 
 struct igd_call {
 	struct igdd_ctx *ctx;
@@ -22,6 +25,9 @@ struct igd_call {
 	unsigned version;		/* the device version this control point gets:
 					 * its actions, errors, lease rules */
 	const struct igd_action *action;	/* set by igd_dispatch() */
+	struct http_conn *conn;		/* where the answer goes (NULL: a test) */
+	unsigned svc_version;		/* the service version the client used (the
+					 * answer's namespace) */
 };
 
 typedef int (*igd_action_fn)(struct igd_call *call);
@@ -61,8 +67,23 @@ extern const struct igd_service igd_svc_l3f, igd_svc_wancfg, igd_svc_wanipc, igd
 /* By desc_svc (igd_services.c). */
 extern const struct igd_service *const igd_services[SVC_COUNT];
 
+/* An action that waits for the relay's upstream (upstream.h): it gets a
+ * waiter from igd_defer_new() (NULL when there is no relay or no
+ * connection to hold), passes it to upstream_add() and, when that defers,
+ * returns igd_defer_start(): the connection is held and, once the relay
+ * tells, finish(call, answer) writes the arguments (0) or says the error,
+ * as the action would have.  finish sees a call without its envelope.
+ * A waiter not deferred is given back with igd_defer_free(). */
+#define IGD_DEFERRED	(-2)
+typedef int (*igd_finish_fn)(struct igd_call *call, const struct upstream_answer *a);
+struct upstream_waiter *igd_defer_new(struct igd_call *call, igd_finish_fn finish);
+int igd_defer_start(struct igd_call *call, struct upstream_waiter *w);
+void igd_defer_free(struct upstream_waiter *w);
+/* The relay's answer as a UPnP error (0: success): RFC 6970's table. */
+int igd_error_from_upstream(const struct upstream_answer *a, bool v2);
+
 /* Run action on call->svc.  Returns 0 (response arguments in call->out)
- * or a UPnP error code (401, 402, 501, 606, 7xx). */
+ * or a UPnP error code (401, 402, 501, 606, 7xx), or IGD_DEFERRED. */
 int igd_dispatch(struct igd_call *call, const char *action);
 const char *igd_error_desc(int code);
 /* The one store_result -> UPnP error table. v2: the IGD:2 code. */

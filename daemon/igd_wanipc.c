@@ -13,6 +13,7 @@
 #include "log.h"
 #include "soap.h"
 #include "store.h"
+#include "upstream.h"
 #include "util.h"
 
 #define IGD_MAX_LEASE	604800	/* IGD:2 WANIPConnection 2.3.18: max PortMappingLeaseDuration */
@@ -46,11 +47,22 @@ uptime_s(const struct igdd_ctx *ctx)
 	return (time_mono_ms() - ctx->start_mono) / 1000;
 }
 
+/* Connected, unless the link is down or, behind a NAT that no upstream
+ * protocol controls, nothing mapped here can be reached from outside. */
+static bool
+wan_usable(const struct igdd_ctx *ctx)
+{
+	return igd_connected(ctx) && upstream_reachable(ctx);
+}
+
 static int
 a_get_status_info(struct igd_call *call)
 {
-	igd_out_arg(call, "NewConnectionStatus", igd_connected(call->ctx) ? "Connected" : "Disconnected");
-	igd_out_arg(call, "NewLastConnectionError", "ERROR_NONE");
+	bool ok = wan_usable(call->ctx);
+
+	igd_out_arg(call, "NewConnectionStatus", ok ? "Connected" : "Disconnected");
+	igd_out_arg(call, "NewLastConnectionError",
+		    ok || !igd_connected(call->ctx) ? "ERROR_NONE" : "ERROR_IP_CONFIGURATION");
 	igd_out_u64(call, "NewUptime", uptime_s(call->ctx) & 0xffffffffu);
 	return 0;
 }
@@ -96,17 +108,32 @@ a_get_nat_rsip_status(struct igd_call *call)
 	return 0;
 }
 
+/* What AddPortMapping / AddAnyPortMapping answer once the store, or the
+ * relay's upstream, has decided (then or later: igd_defer_new()). */
+static int
+add_finish(struct igd_call *call, const struct upstream_answer *a)
+{
+	int e = igd_error_from_upstream(a, igd_is_v2(call));
+
+	if (e != 0)
+		return e;
+	if (strcmp(call->action->name, "AddAnyPortMapping") == 0)
+		igd_out_u64(call, "NewReservedPort", a->eport);
+	return 0;
+}
+
 /* Common part of AddPortMapping and AddAnyPortMapping. */
 static int
 add_mapping(struct igd_call *call, bool any)
 {
-	struct mapping req, *m = NULL;
+	struct mapping req;
+	struct upstream_waiter *w;
+	struct upstream_answer a;
 	struct mapping_owner owner = { .addr = call->requester, .proto = OWNER_UPNP };
 	struct in6_addr rhost, iaddr;
 	const char *client, *desc, *lease_s;
 	uint32_t lease = 0;
 	struct in_addr ia;
-	enum store_result r;
 	bool enabled;
 	int e;
 
@@ -126,6 +153,10 @@ add_mapping(struct igd_call *call, bool any)
 			return 402;
 		if (req.eport == 0 && !any)
 			return 716;
+		/* A relayed mapping is known by the upstream's port: its
+		 * refresh is of ours. */
+		if (req.eport != 0)
+			req.eport = upstream_local_port(call->ctx, req.proto, req.eport);
 	}
 	{
 		const char *ip = soap_arg(call->env, "NewInternalPort");
@@ -155,14 +186,17 @@ add_mapping(struct igd_call *call, bool any)
 	if (igd_is_v2(call) && (lease == 0 || lease > IGD_MAX_LEASE))
 		lease = IGD_MAX_LEASE;
 	req.owner = &owner;
-	r = store_add(call->ctx->store, &req, lease, any ? STORE_F_ANY_PORT : 0, &m);
-	if (r != ST_OK) {
-		log_debug("upnp: %s %u: %s", proto_name(req.proto), req.eport, store_strerror(r));
-		return igd_error_from_store(r, igd_is_v2(call));
-	}
-	if (any)
-		igd_out_u64(call, "NewReservedPort", m != NULL ? m->eport : req.eport);
-	return 0;
+	/* With a relay the upstream is asked for the same port: exactly it
+	 * for AddPortMapping (RFC 6970: PCP PREFER_FAILURE). */
+	w = igd_defer_new(call, add_finish);
+	if (upstream_add(call->ctx, &req, lease, any ? STORE_F_ANY_PORT : 0,
+			 any ? 0 : UPSTREAM_EXACT, w, &a, NULL) == 1)
+		return igd_defer_start(call, w);
+	igd_defer_free(w);
+	if (a.local != ST_OK)
+		log_debug("upnp: %s %u: %s", proto_name(req.proto), req.eport,
+			  store_strerror(a.local));
+	return add_finish(call, &a);
 }
 
 static int
@@ -189,6 +223,7 @@ a_delete_port_mapping(struct igd_call *call)
 	if ((e = igd_arg_rhost(call, &rh)) != 0 || (e = igd_arg_proto(call, &proto)) != 0 ||
 	    (e = igd_arg_u16(call, "NewExternalPort", 1, &eport)) != 0)
 		return e;
+	eport = upstream_local_port(call->ctx, proto, eport);	/* the world's port -> ours */
 	r = store_del(call->ctx->store, proto, eport, &rh, &call->requester);
 	return igd_error_from_store(r, igd_is_v2(call));
 }
@@ -211,6 +246,8 @@ a_get_generic_entry(struct igd_call *call)
 	const char *v = soap_arg(call->env, "NewPortMappingIndex");
 	char rh[INET6_ADDRSTRLEN];
 	struct mapping *m;
+	struct in_addr ext;
+	uint16_t eport;
 	uint32_t idx;
 
 	if (v == NULL || parse_u32(v, 0, UINT32_MAX, &idx) < 0)
@@ -218,9 +255,10 @@ a_get_generic_entry(struct igd_call *call)
 	m = store_nth(call->ctx->store, idx);
 	if (m == NULL)
 		return 713;
+	upstream_view(call->ctx, m, &ext, &eport);	/* the port the world sees */
 	igd_rhost_text(m->rhost, rh, sizeof(rh));
 	igd_out_arg(call, "NewRemoteHost", rh);
-	igd_out_u64(call, "NewExternalPort", m->eport);
+	igd_out_u64(call, "NewExternalPort", eport);
 	igd_out_arg(call, "NewProtocol", proto_name(m->proto));
 	out_entry_tail(call, m);
 	return 0;
@@ -238,7 +276,7 @@ a_get_specific_entry(struct igd_call *call)
 	if ((e = igd_arg_rhost(call, &rh)) != 0 || (e = igd_arg_proto(call, &proto)) != 0 ||
 	    (e = igd_arg_u16(call, "NewExternalPort", 1, &eport)) != 0)
 		return e;
-	m = store_find(call->ctx->store, proto, eport, &rh);
+	m = store_find(call->ctx->store, proto, upstream_local_port(call->ctx, proto, eport), &rh);
 	if (m == NULL)
 		return 714;
 	out_entry_tail(call, m);
@@ -347,6 +385,7 @@ struct list_q {
 	struct range_q q;
 	struct desc_buf *out;
 	const struct store *store;
+	const struct igdd_ctx *ctx;	/* the relay's view of the ports */
 	size_t start, limit;	/* out's length before the first entry */
 };
 
@@ -375,15 +414,18 @@ list_visit(struct mapping *m, void *arg)
 {
 	struct list_q *l = arg;
 	char rh[INET6_ADDRSTRLEN], ia[INET6_ADDRSTRLEN];
+	struct in_addr ext;
+	uint16_t eport;
 
 	if (l->q.n >= l->limit || l->out->len - l->start >= IGD_LIST_MAX_BYTES)
 		return 1;
 	if (!l->q.manage && !addr_eq(m->iaddr, &l->q.requester))
 		return 0;
+	upstream_view(l->ctx, m, &ext, &eport);	/* the port the world sees */
 	igd_rhost_text(m->rhost, rh, sizeof(rh));
 	desc_buf_puts(l->out, "&lt;p:PortMappingEntry&gt;");
 	list_elem(l->out, "NewRemoteHost", rh);
-	list_elem_u(l->out, "NewExternalPort", m->eport);
+	list_elem_u(l->out, "NewExternalPort", eport);
 	list_elem(l->out, "NewProtocol", proto_name(m->proto));
 	list_elem_u(l->out, "NewInternalPort", m->iport);
 	list_elem(l->out, "NewInternalClient", addr_str(m->iaddr, ia, sizeof(ia)));
@@ -407,7 +449,7 @@ static const char list_tail[] = "</p:PortMappingList>";
 static int
 a_get_list_of_port_mappings(struct igd_call *call)
 {
-	struct list_q l = { .out = call->out, .store = call->ctx->store };
+	struct list_q l = { .out = call->out, .store = call->ctx->store, .ctx = call->ctx };
 	uint16_t num = 0;
 	int e;
 
@@ -438,7 +480,7 @@ static int
 v_connection_status(const struct igdd_ctx *ctx, unsigned ver, char *buf, size_t size)
 {
 	(void)ver;
-	return str_copy(buf, size, igd_connected(ctx) ? "Connected" : "Disconnected");
+	return str_copy(buf, size, wan_usable(ctx) ? "Connected" : "Disconnected");
 }
 
 static int

@@ -11,6 +11,7 @@
 #include "maplog.h"
 #include "natpmp.h"
 #include "store.h"
+#include "upstream.h"
 #include "util.h"
 #include "wire.h"
 
@@ -24,7 +25,10 @@ natpmp_external_response(const struct igdd_ctx *ctx, uint8_t *buf, size_t size)
 	wr_u8(&w, NATPMP_OP_RESPONSE + NATPMP_OP_EXTERNAL);
 	/* §3.2: no external address yet is a network failure (result 3),
 	 * with the address field 0. */
-	wr_u16(&w, ctx->ext_addr.s_addr != 0 ? NATPMP_SUCCESS : NATPMP_NETWORK_FAILURE);
+	/* ... and so is an address from which mappings cannot be reached
+	 * (behind a CGN that no upstream protocol controls). */
+	wr_u16(&w, ctx->ext_addr.s_addr != 0 && upstream_reachable(ctx) ? NATPMP_SUCCESS
+								       : NATPMP_NETWORK_FAILURE);
 	wr_u32(&w, ctx_epoch(ctx));
 	wr_bytes(&w, &ctx->ext_addr.s_addr, 4);	/* already network order */
 	return w.err ? 0 : wr_len(&w);
@@ -96,13 +100,57 @@ map_delete(struct igdd_ctx *ctx, const struct in6_addr *from, uint8_t proto, uin
 	return NATPMP_REFUSED;
 }
 
+/* The relay's answer (or the store's, through it) as a NAT-PMP result. */
+static enum natpmp_result
+result_from_answer(const struct upstream_answer *a)
+{
+	if (a->local != ST_OK)
+		return result_from_store(a->local);
+	switch (a->err) {
+	case UPE_OK: return NATPMP_SUCCESS;
+	case UPE_AUTH: return NATPMP_REFUSED;
+	case UPE_PORT:
+	case UPE_QUOTA:
+	case UPE_RESOURCES: return NATPMP_NO_RESOURCES;
+	case UPE_NETWORK:
+	case UPE_OTHER: break;
+	}
+	return NATPMP_NETWORK_FAILURE;
+}
+
+/* The port and lifetime granted, from the answer (§3.3: never more than
+ * asked). */
+static enum natpmp_result
+map_granted(const struct upstream_answer *a, uint32_t lifetime, uint16_t *got_eport,
+	    uint32_t *got_lifetime)
+{
+	enum natpmp_result r = result_from_answer(a);
+
+	if (r != NATPMP_SUCCESS)
+		return r;
+	*got_eport = a->eport;
+	*got_lifetime = a->lifetime;
+	if (*got_lifetime == 0 || *got_lifetime > lifetime)
+		*got_lifetime = lifetime;
+	return NATPMP_SUCCESS;
+}
+
+/* The relay's part of a request: where a deferred answer goes (wt), or
+ * the answer that came (ans); deferred is set when the answer waits. */
+struct natpmp_relay {
+	struct upstream_waiter *wt;
+	const struct upstream_answer *ans;
+	bool deferred;
+};
+
 static enum natpmp_result
 map_add(struct igdd_ctx *ctx, const struct in6_addr *from, uint8_t proto, uint16_t iport,
-	uint16_t eport, uint32_t lifetime, uint16_t *got_eport, uint32_t *got_lifetime)
+	uint16_t eport, uint32_t lifetime, uint16_t *got_eport, uint32_t *got_lifetime,
+	struct natpmp_relay *rl)
 {
-	struct mapping req, *existing, *m = NULL;
+	struct mapping req, *existing;
 	struct mapping_owner owner = { .addr = *from, .proto = OWNER_NATPMP };
-	enum store_result r;
+	struct upstream_answer a;
 	unsigned flags = STORE_F_ANY_PORT;
 	char desc[32];
 
@@ -131,14 +179,11 @@ map_add(struct igdd_ctx *ctx, const struct in6_addr *from, uint8_t proto, uint16
 		return NATPMP_NO_RESOURCES;
 	req.desc = desc;
 	lifetime = store_clamp_lifetime(ctx->store, lifetime);
-	r = store_add(ctx->store, &req, lifetime, flags, &m);
-	if (r != ST_OK || m == NULL)
-		return r == ST_OK ? NATPMP_NO_RESOURCES : result_from_store(r);
-	*got_eport = m->eport;
-	*got_lifetime = store_lease_left(ctx->store, m);
-	if (*got_lifetime == 0 || *got_lifetime > lifetime)
-		*got_lifetime = lifetime;
-	return NATPMP_SUCCESS;
+	if (upstream_add(ctx, &req, lifetime, flags, 0, rl->wt, &a, NULL) == 1) {
+		rl->deferred = true;
+		return NATPMP_SUCCESS;
+	}
+	return map_granted(&a, lifetime, got_eport, got_lifetime);
 }
 
 /* §3.5 "Unsupported Version": version 0, the opcode + 128, result 1,
@@ -180,7 +225,7 @@ answer_unsupp_opcode(const struct igdd_ctx *ctx, struct wr *w, const uint8_t *re
  * write the answer.  -1 when it is too short (12 bytes). */
 static int
 answer_map(struct igdd_ctx *ctx, const struct in6_addr *from, struct rd *r, uint8_t op,
-	   struct wr *w)
+	   struct wr *w, struct natpmp_relay *rl)
 {
 	uint8_t proto = op == NATPMP_OP_MAP_TCP ? IPPROTO_TCP : IPPROTO_UDP;
 	uint16_t iport, eport, got_eport = 0;
@@ -193,14 +238,23 @@ answer_map(struct igdd_ctx *ctx, const struct in6_addr *from, struct rd *r, uint
 	lifetime = rd_u32(r);
 	if (r->err)
 		return -1;
-	if (ctx->ext_addr.s_addr == 0) {
+	if (rl->ans != NULL) {
+		/* the relay's answer to this request, which waited */
+		res = map_granted(rl->ans, store_clamp_lifetime(ctx->store, lifetime), &got_eport,
+				  &got_lifetime);
+		if (res != NATPMP_SUCCESS && rl->ans->local == ST_OK)
+			log_refused(ctx, from, proto, iport, eport, lifetime,
+				    "the upstream gateway refused or did not answer");
+	} else if (ctx->ext_addr.s_addr == 0) {
 		res = NATPMP_NETWORK_FAILURE;
 		log_refused(ctx, from, proto, iport, eport, lifetime, "no external address");
 	} else if (lifetime == 0)
 		res = map_delete(ctx, from, proto, iport);
 	else
 		res = map_add(ctx, from, proto, iport, eport, lifetime, &got_eport,
-			      &got_lifetime);
+			      &got_lifetime, rl);
+	if (rl->deferred)
+		return NATPMP_DEFERRED;
 	if (log_debug_on()) {
 		char a[64];
 		log_debug("NAT-PMP %s from %s: %s %u -> %u, %us: result %d", lifetime ? "map" : "unmap",
@@ -225,9 +279,10 @@ answer_map(struct igdd_ctx *ctx, const struct in6_addr *from, struct rd *r, uint
 	return 1;
 }
 
-int
-natpmp_handle(struct igdd_ctx *ctx, const struct in6_addr *from,
-	      const uint8_t *req, size_t len, uint8_t *resp, size_t *resplen)
+/* The common part of natpmp_handle(), natpmp_handle_w(), natpmp_answer(). */
+static int
+handle(struct igdd_ctx *ctx, const struct in6_addr *from, const uint8_t *req, size_t len,
+       uint8_t *resp, size_t *resplen, struct natpmp_relay *rl)
 {
 	struct rd r;
 	struct wr w;
@@ -253,11 +308,40 @@ natpmp_handle(struct igdd_ctx *ctx, const struct in6_addr *from,
 	if (version != NATPMP_VERSION)
 		answer_unsupp_version(ctx, &w, op);
 	else if (op == NATPMP_OP_MAP_UDP || op == NATPMP_OP_MAP_TCP)
-		rc = answer_map(ctx, from, &r, op, &w);
+		rc = answer_map(ctx, from, &r, op, &w, rl);
 	else
 		answer_unsupp_opcode(ctx, &w, req, len, resp);
+	if (rc == NATPMP_DEFERRED)
+		return rc;
 	if (rc < 0 || w.err)
 		return -1;
 	*resplen = wr_len(&w);
 	return 1;
+}
+
+int
+natpmp_handle(struct igdd_ctx *ctx, const struct in6_addr *from,
+	      const uint8_t *req, size_t len, uint8_t *resp, size_t *resplen)
+{
+	struct natpmp_relay rl = { NULL, NULL, false };
+
+	return handle(ctx, from, req, len, resp, resplen, &rl);
+}
+
+int
+natpmp_handle_w(struct igdd_ctx *ctx, const struct in6_addr *from, const uint8_t *req,
+		size_t len, uint8_t *resp, size_t *resplen, struct upstream_waiter *w)
+{
+	struct natpmp_relay rl = { w, NULL, false };
+
+	return handle(ctx, from, req, len, resp, resplen, &rl);
+}
+
+int
+natpmp_answer(struct igdd_ctx *ctx, const struct in6_addr *from, const uint8_t *req,
+	      size_t len, const struct upstream_answer *a, uint8_t *resp, size_t *resplen)
+{
+	struct natpmp_relay rl = { NULL, a, false };
+
+	return handle(ctx, from, req, len, resp, resplen, &rl);
 }

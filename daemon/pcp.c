@@ -19,6 +19,7 @@
 #include "maplog.h"
 #include "pcp.h"
 #include "store.h"
+#include "upstream.h"
 #include "util.h"
 #include "wire.h"
 
@@ -43,6 +44,11 @@ struct pcp_req {
 	uint8_t filter_prefix;		/* as sent (0 = no filter) */
 	uint16_t filter_port;		/* remote peer port, 0 = any */
 	char desc[MAPPING_DESC_MAX];
+	/* the relay: where a deferred answer goes, or the answer that came,
+	 * and whether the answer waits */
+	struct upstream_waiter *wt;
+	const struct upstream_answer *ans;
+	bool deferred;
 };
 
 /* What the response carries besides the result. */
@@ -431,13 +437,60 @@ map_existing(struct igdd_ctx *ctx, const struct in6_addr *requester,
 	return PCP_SUCCESS;
 }
 
+/* RFC 7648: a proxy passes its server's verdict on; the codes about its
+ * own exchange with the server (version, format, address) say only that
+ * the network failed. */
+static enum pcp_result
+result_from_answer(const struct upstream_answer *u, bool prefer_failure)
+{
+	if (u->local != ST_OK)
+		return result_from_store(u->local, prefer_failure);
+	if (u->err == UPE_OK)
+		return PCP_SUCCESS;
+	switch (u->pcp_result) {
+	case PCP_NOT_AUTHORIZED:
+	case PCP_UNSUPP_OPTION:
+	case PCP_NO_RESOURCES:
+	case PCP_UNSUPP_PROTOCOL:
+	case PCP_USER_EX_QUOTA:
+	case PCP_CANNOT_PROVIDE_EXTERNAL:
+	case PCP_EXCESSIVE_REMOTE_PEERS:
+		return (enum pcp_result)u->pcp_result;
+	default:
+		break;
+	}
+	switch (u->err) {
+	case UPE_PORT: return prefer_failure ? PCP_CANNOT_PROVIDE_EXTERNAL : PCP_NO_RESOURCES;
+	case UPE_AUTH: return PCP_NOT_AUTHORIZED;
+	case UPE_QUOTA: return PCP_USER_EX_QUOTA;
+	case UPE_RESOURCES: return PCP_NO_RESOURCES;
+	default: return PCP_NETWORK_FAILURE;
+	}
+}
+
+/* The answer of a MAP from the relay's (a plain store add included). */
 static void
-map_add(struct igdd_ctx *ctx, const struct pcp_req *q, const struct in6_addr *iaddr,
+map_granted(const struct pcp_req *q, const struct upstream_answer *u, uint32_t lifetime,
+	    struct pcp_answer *a)
+{
+	a->result = result_from_answer(u, q->opt_prefer_failure != NULL);
+	if (a->result != PCP_SUCCESS)
+		return;
+	a->eport = u->eport;
+	addr_from_v4(&a->ext_ip, u->ext);
+	a->lifetime = u->lifetime;
+	if (a->lifetime == 0 || a->lifetime > lifetime)
+		a->lifetime = lifetime;
+}
+
+static void
+map_add(struct igdd_ctx *ctx, struct pcp_req *q, const struct in6_addr *iaddr,
 	const struct in6_addr *requester, struct pcp_answer *a)
 {
 	bool prefer_failure = q->opt_prefer_failure != NULL;
 	struct mapping_owner owner = { .addr = *requester, .proto = OWNER_PCP };
-	struct mapping req, *m = NULL;
+	struct upstream_answer ua;
+	struct mapping req;
 	const char *why;
 	unsigned flags;
 	uint32_t lifetime;
@@ -454,18 +507,14 @@ map_add(struct igdd_ctx *ctx, const struct pcp_req *q, const struct in6_addr *ia
 	if (a->result != PCP_SUCCESS)
 		return;
 	lifetime = store_clamp_lifetime(ctx->store, q->lifetime);
-	a->result = result_from_store(store_add(ctx->store, &req, lifetime, flags, &m),
-				      prefer_failure);
-	if (a->result != PCP_SUCCESS || m == NULL) {
-		if (a->result == PCP_SUCCESS)
-			a->result = PCP_NO_RESOURCES;
+	/* With a relay the upstream is asked too (RFC 7648: the client's
+	 * nonce, its PREFER_FAILURE); the answer may wait for it. */
+	if (upstream_add(ctx, &req, lifetime, flags, prefer_failure ? UPSTREAM_EXACT : 0, q->wt,
+			 &ua, NULL) == 1) {
+		q->deferred = true;
 		return;
 	}
-	a->eport = m->eport;
-	addr_from_v4(&a->ext_ip, ctx->ext_addr);
-	a->lifetime = store_lease_left(ctx->store, m);
-	if (a->lifetime == 0 || a->lifetime > lifetime)
-		a->lifetime = lifetime;
+	map_granted(q, &ua, lifetime, a);
 }
 
 /* MAP of an IPv6 internal address: a pinhole (§11.3 for a firewall: the
@@ -559,6 +608,15 @@ do_map(struct igdd_ctx *ctx, struct pcp_req *q, const struct in6_addr *from,
 
 	if ((a->result = internal_address(ctx, q, from, &iaddr)) != PCP_SUCCESS)
 		return a->result;
+	if (q->ans != NULL) {
+		/* The relay's answer to this request, which waited: it passed
+		 * every check below when it came. */
+		map_granted(q, q->ans, store_clamp_lifetime(ctx->store, q->lifetime), a);
+		if (a->result != PCP_SUCCESS && q->ans->local == ST_OK)
+			log_refused(ctx, q, iaddr, from,
+				    "the upstream gateway refused or did not answer");
+		return a->result;
+	}
 	if ((a->result = check_filter(q, iaddr)) != PCP_SUCCESS)
 		return a->result;
 	/* An internal address on no LAN (or IPv6 with ipv6_disable: no LAN
@@ -694,6 +752,8 @@ map_request(struct igdd_ctx *ctx, struct pcp_req *q, struct rd *r,
 	if (res != PCP_SUCCESS)
 		return res;
 	res = do_map(ctx, q, from, &a);
+	if (q->deferred)
+		return PCP_SUCCESS;	/* pcp_answer() writes it */
 	if (log_debug_on()) {
 		char s[64];
 		log_debug("PCP MAP from %s: %s %u -> %u, %us: result %d",
@@ -779,9 +839,12 @@ peer_request(struct igdd_ctx *ctx, struct pcp_req *q, struct rd *r,
 	return res;
 }
 
-int
-pcp_handle(struct igdd_ctx *ctx, const struct in6_addr *from,
-	   const uint8_t *req, size_t len, uint8_t *resp, size_t *resplen)
+/* pcp_handle(), pcp_handle_w(), pcp_answer(): wt is where an answer that
+ * waits for the relay goes, ans the relay's answer to this request. */
+static int
+handle(struct igdd_ctx *ctx, const struct in6_addr *from, const uint8_t *req, size_t len,
+       uint8_t *resp, size_t *resplen, struct upstream_waiter *wt,
+       const struct upstream_answer *ans)
 {
 	struct pcp_req q;
 	enum pcp_result res;
@@ -790,6 +853,8 @@ pcp_handle(struct igdd_ctx *ctx, const struct in6_addr *from,
 
 	*resplen = 0;
 	memset(&q, 0, sizeof(q));
+	q.wt = wt;
+	q.ans = ans;
 	rd_init(&r, req, len);
 	version = rd_u8(&r);
 	op = rd_u8(&r);
@@ -811,6 +876,8 @@ pcp_handle(struct igdd_ctx *ctx, const struct in6_addr *from,
 			break;
 		case PCP_OP_MAP:
 			res = map_request(ctx, &q, &r, from, resp, resplen);
+			if (q.deferred)
+				return PCP_DEFERRED;
 			if (res == PCP_SUCCESS)
 				return *resplen != 0 ? 1 : -1;
 			break;
@@ -830,38 +897,53 @@ pcp_handle(struct igdd_ctx *ctx, const struct in6_addr *from,
 	return 1;
 }
 
-/* --- unsolicited MAP responses (§14.2) --------------------------------- */
-
-/* An option header (§7.3): code, reserved, length of the data. */
-static void
-write_option(struct wr *w, uint8_t code, uint16_t len)
+int
+pcp_handle(struct igdd_ctx *ctx, const struct in6_addr *from,
+	   const uint8_t *req, size_t len, uint8_t *resp, size_t *resplen)
 {
-	wr_u8(w, code);
-	wr_u8(w, 0);
-	wr_u16(w, len);
+	return handle(ctx, from, req, len, resp, resplen, NULL, NULL);
 }
+
+int
+pcp_handle_w(struct igdd_ctx *ctx, const struct in6_addr *from, const uint8_t *req, size_t len,
+	     uint8_t *resp, size_t *resplen, struct upstream_waiter *w)
+{
+	return handle(ctx, from, req, len, resp, resplen, w, NULL);
+}
+
+int
+pcp_answer(struct igdd_ctx *ctx, const struct in6_addr *from, const uint8_t *req, size_t len,
+	   const struct upstream_answer *a, uint8_t *resp, size_t *resplen)
+{
+	return handle(ctx, from, req, len, resp, resplen, NULL, a);
+}
+
+/* --- unsolicited MAP responses (§14.2) --------------------------------- */
 
 size_t
 pcp_map_update(const struct igdd_ctx *ctx, const struct mapping *m, uint8_t *buf, size_t size)
 {
 	struct in6_addr ext;
+	struct in_addr ext4;
+	uint16_t eport;
 	struct wr w;
 
 	if (m->owner->proto != OWNER_PCP || ctx->ext_addr.s_addr == 0)
 		return 0;
-	addr_from_v4(&ext, ctx->ext_addr);
+	upstream_view(ctx, m, &ext4, &eport);	/* relayed: the upstream's */
+	addr_from_v4(&ext, ext4);
 	wr_init(&w, buf, size);
 	write_header(ctx, &w, PCP_OP_MAP, PCP_SUCCESS, store_lease_left(ctx->store, m));
-	write_map_body(&w, m->owner->nonce, m->proto, m->iport, m->eport, &ext);
+	write_map_body(&w, m->owner->nonce, m->proto, m->iport, eport, &ext);
 	/* The options the mapping was made with, as its responses carried
 	 * them: a mapping for another host names it (THIRD_PARTY), a
 	 * restricted one its peer (FILTER, the whole address, any port). */
 	if (!addr_eq(m->iaddr, &m->owner->addr)) {
-		write_option(&w, PCP_OPT_THIRD_PARTY, 16);
+		pcp_wr_option(&w, PCP_OPT_THIRD_PARTY, 16);
 		wr_bytes(&w, m->iaddr, 16);
 	}
 	if (!addr_is_any(m->rhost)) {
-		write_option(&w, PCP_OPT_FILTER, 20);
+		pcp_wr_option(&w, PCP_OPT_FILTER, 20);
 		wr_u8(&w, 0);
 		wr_u8(&w, 128);
 		wr_u16(&w, 0);

@@ -6,58 +6,27 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <netinet/in.h>
+#include "pmp_proto.h"
 
 struct igdd_ctx;
-
-#define PCP_VERSION		2
-#define PCP_HDR_LEN		24	/* §7.1, §7.2 */
-#define PCP_MAP_LEN		36	/* §11.1 */
-#define PCP_PEER_LEN		56	/* §12.1 */
-#define PCP_MAX_LEN		1100	/* §7 */
-#define PCP_NONCE_LEN		12
-#define PCP_CLIENT_PORT		5350	/* §14.1: where unsolicited messages go */
-#define PCP_R_BIT		0x80	/* response bit in the opcode byte */
-#define PCP_LONG_LIFETIME	1800	/* §15: long-lifetime errors, 30 min */
-#define PCP_SHORT_LIFETIME	30	/* §15: short-lifetime errors, 30 s */
-
-enum pcp_opcode {
-	PCP_OP_ANNOUNCE = 0,
-	PCP_OP_MAP = 1,
-	PCP_OP_PEER = 2,
-};
-
-/* §7.4 result codes. */
-enum pcp_result {
-	PCP_SUCCESS = 0,
-	PCP_UNSUPP_VERSION = 1,
-	PCP_NOT_AUTHORIZED = 2,
-	PCP_MALFORMED_REQUEST = 3,
-	PCP_UNSUPP_OPCODE = 4,
-	PCP_UNSUPP_OPTION = 5,
-	PCP_MALFORMED_OPTION = 6,
-	PCP_NETWORK_FAILURE = 7,
-	PCP_NO_RESOURCES = 8,
-	PCP_UNSUPP_PROTOCOL = 9,
-	PCP_USER_EX_QUOTA = 10,
-	PCP_CANNOT_PROVIDE_EXTERNAL = 11,
-	PCP_ADDRESS_MISMATCH = 12,
-	PCP_EXCESSIVE_REMOTE_PEERS = 13,
-};
-
-/* §13 options, RFC 7220 DESCRIPTION.  Codes < 128 are mandatory to
- * process, >= 128 optional. */
-enum pcp_option {
-	PCP_OPT_THIRD_PARTY = 1,
-	PCP_OPT_PREFER_FAILURE = 2,
-	PCP_OPT_FILTER = 3,
-	PCP_OPT_DESCRIPTION = 128,
-};
 
 /* Handle one request from `from` (v4-mapped for IPv4 transport).  Same
  * convention as natpmp_handle(): 1 = answer in resp[0..*resplen) (resp
  * holds PCP_MAX_LEN bytes), 0 = ignore silently, -1 = malformed, dropped. */
 int pcp_handle(struct igdd_ctx *ctx, const struct in6_addr *from,
 	       const uint8_t *req, size_t len, uint8_t *resp, size_t *resplen);
+
+/* pcp_handle() that may defer: a MAP that waits for the relay's upstream
+ * registers w (upstream.h) and returns PCP_DEFERRED; once w is told,
+ * pcp_answer() writes the answer to the same request bytes from the
+ * relay's answer.  w NULL: never deferred. */
+#define PCP_DEFERRED		2
+struct upstream_waiter;
+struct upstream_answer;
+int pcp_handle_w(struct igdd_ctx *ctx, const struct in6_addr *from, const uint8_t *req,
+		 size_t len, uint8_t *resp, size_t *resplen, struct upstream_waiter *w);
+int pcp_answer(struct igdd_ctx *ctx, const struct in6_addr *from, const uint8_t *req,
+	       size_t len, const struct upstream_answer *a, uint8_t *resp, size_t *resplen);
 
 /* The lifetime an error response carries (§15): long or short. */
 uint32_t pcp_error_lifetime(enum pcp_result r);

@@ -35,6 +35,7 @@
 #include "pcp_update.h"
 #include "pmp.h"
 #include "store.h"
+#include "upstream.h"
 #include "util.h"
 
 _Static_assert(PMP_MAX_DATAGRAM >= NATPMP_RESP_MAX && PMP_MAX_DATAGRAM >= PCP_MAX_LEN,
@@ -63,8 +64,22 @@ struct pmp_io {
 	struct pmp_req reqs[PMP_BATCH];
 };
 
+/* An answer that waits for the relay's upstream: the request, kept. */
+struct pmp_deferred {
+	struct upstream_waiter w;
+	struct pmp *pmp;
+	struct pmp_deferred *prev, *next;
+	unsigned slot;
+	struct sockaddr_in peer;
+	struct in6_addr from;
+	size_t len;
+	uint8_t req[PMP_MAX_DATAGRAM + 1];
+};
+
 struct pmp {
 	struct igdd_ctx *ctx;
+	struct pmp_deferred *deferred;	/* waiting answers */
+	unsigned n_deferred;
 	struct pmp_io io;
 	struct pmp_sock socks[CFG_MAX_LISTEN];	/* by LAN slot (ctx->lan) */
 	struct pmp_sock socks6[CFG_MAX_LISTEN];	/* PCP over IPv6, by LAN slot */
@@ -88,24 +103,56 @@ int
 pmp_handle(struct igdd_ctx *ctx, const struct in6_addr *from,
 	   const uint8_t *req, size_t len, uint8_t *resp, size_t *resplen)
 {
+	return pmp_handle_w(ctx, from, req, len, resp, resplen, NULL);
+}
+
+/* The answer's result code in the counters: NAT-PMP's 16 bits at offset
+ * 2 (RFC 6886 §3.5), PCP's byte at offset 3 (RFC 6887 §7.2). */
+static void
+count_answer(struct igdd_ctx *ctx, enum ctr_proto p, int rc, const uint8_t *resp,
+	     size_t resplen)
+{
+	if (rc < 0 || (rc == 1 && resplen < 4))
+		counters_drop(&ctx->counters, p, CTR_DROP_MALFORMED);
+	else if (rc == 0)
+		counters_drop(&ctx->counters, p, CTR_DROP_IGNORED);
+	else if (rc == 1)
+		counters_answer(&ctx->counters, p,
+				p == CTR_NATPMP ? (resp[2] << 8 | resp[3]) : resp[3]);
+}
+
+int
+pmp_answer(struct igdd_ctx *ctx, const struct in6_addr *from, const uint8_t *req, size_t len,
+	   const struct upstream_answer *a, uint8_t *resp, size_t *resplen)
+{
+	enum ctr_proto p = pmp_proto(req, len);
+	int rc = -1;
+
+	*resplen = 0;
+	if (len >= 1 && p == CTR_NATPMP)
+		rc = natpmp_answer(ctx, from, req, len, a, resp, resplen);
+	else if (len >= 1)
+		rc = pcp_answer(ctx, from, req, len, a, resp, resplen);
+	count_answer(ctx, p, rc, resp, *resplen);
+	return rc;
+}
+
+int
+pmp_handle_w(struct igdd_ctx *ctx, const struct in6_addr *from, const uint8_t *req, size_t len,
+	     uint8_t *resp, size_t *resplen, struct upstream_waiter *w)
+{
 	enum ctr_proto p = pmp_proto(req, len);
 	int rc = -1;
 
 	*resplen = 0;
 	counters_request(&ctx->counters, p);
+	/* RFC 6887 §9: a server that speaks both protocols answers version
+	 * 0 as NAT-PMP and every other version as PCP. */
 	if (len >= 1 && p == CTR_NATPMP)
-		rc = natpmp_handle(ctx, from, req, len, resp, resplen);
+		rc = natpmp_handle_w(ctx, from, req, len, resp, resplen, w);
 	else if (len >= 1)
-		rc = pcp_handle(ctx, from, req, len, resp, resplen);
-	/* The result code: NAT-PMP's 16 bits at offset 2 (RFC 6886 §3.5),
-	 * PCP's byte at offset 3 (RFC 6887 §7.2). */
-	if (rc < 0 || (rc == 1 && *resplen < 4))
-		counters_drop(&ctx->counters, p, CTR_DROP_MALFORMED);
-	else if (rc == 0)
-		counters_drop(&ctx->counters, p, CTR_DROP_IGNORED);
-	else
-		counters_answer(&ctx->counters, p,
-				p == CTR_NATPMP ? (resp[2] << 8 | resp[3]) : resp[3]);
+		rc = pcp_handle_w(ctx, from, req, len, resp, resplen, w);
+	count_answer(ctx, p, rc, resp, *resplen);	/* a deferred one: pmp_answer() */
 	return rc;
 }
 
@@ -121,7 +168,9 @@ pmp_handle_batch(struct igdd_ctx *ctx, struct pmp_req *reqs, size_t n)
 	/* Pass 0: the batch's kernel changes in one transaction.  Pass 1,
 	 * only if the kernel refused it (the store took everything back):
 	 * the same requests again, each change its own transaction, so
-	 * that only the refused ones fail, and are answered so. */
+	 * that only the refused ones fail, and are answered so.  The relay
+	 * forgets what pass 0 asked of it (its reservations are gone): pass
+	 * 1 asks again, each request waiting once. */
 	before = ctx->counters;
 	for (pass = 0; pass < 2; pass++) {
 		if (pass == 0) {
@@ -131,10 +180,15 @@ pmp_handle_batch(struct igdd_ctx *ctx, struct pmp_req *reqs, size_t n)
 			store_hold(ctx->store);
 		}
 		for (i = 0; i < n; i++)
-			reqs[i].rc = pmp_handle(ctx, &reqs[i].from, reqs[i].req, reqs[i].len,
-						reqs[i].resp, &reqs[i].resplen);
-		if ((rc = store_commit(ctx->store)) != STORE_REDO)
+			reqs[i].rc = pmp_handle_w(ctx, &reqs[i].from, reqs[i].req, reqs[i].len,
+						  reqs[i].resp, &reqs[i].resplen, reqs[i].w);
+		rc = store_commit(ctx->store);
+		upstream_batch_end(ctx, rc == STORE_REDO);
+		if (rc != STORE_REDO)
 			break;
+		for (i = 0; i < n; i++)
+			if (reqs[i].w != NULL)
+				upstream_waiter_cancel(ctx, reqs[i].w);
 	}
 	return rc;
 }
@@ -232,6 +286,8 @@ pmp_outcome(struct pmp_sock *ps, const struct pmp_req *r, const struct sockaddr_
 	const uint8_t *nonce;
 	char a[INET6_ADDRSTRLEN];
 
+	if (r->rc == PMP_DEFERRED)
+		return false;	/* pmp_deferred_done() answers */
 	if (r->rc < 0 || (r->rc == 1 && r->resplen == 0)) {
 		log_trace("NAT-PMP/PCP: dropped a malformed datagram of %zu bytes from %s",
 			  r->len, addr_str(&r->from, a, sizeof(a)));
@@ -267,6 +323,81 @@ pmp_send(struct pmp_sock *ps, struct mmsghdr *out, unsigned n)
 		}
 		i += (unsigned)sent;
 	}
+}
+
+/* --- answers that wait for the relay's upstream ----------------------- */
+
+static void
+deferred_unlink(struct pmp *p, struct pmp_deferred *d)
+{
+	DLIST_UNLINK(&p->deferred, (struct pmp_deferred **)NULL, d);
+	d->prev = d->next = NULL;
+	p->n_deferred--;
+}
+
+/* The relay answered: the answer to the kept request goes out now (its
+ * mapping change is on disk: the relay commits before it tells). */
+static void
+deferred_done(struct upstream_waiter *w, const struct upstream_answer *a)
+{
+	struct pmp_deferred *d = container_of(w, struct pmp_deferred, w);
+	struct pmp *p = d->pmp;
+	struct pmp_req r;
+
+	deferred_unlink(p, d);
+	memset(&r, 0, sizeof(r));
+	r.from = d->from;
+	r.req = d->req;
+	r.len = d->len;
+	r.rc = pmp_answer(p->ctx, &d->from, d->req, d->len, a, r.resp, &r.resplen);
+	if (d->slot < CFG_MAX_LISTEN && p->socks[d->slot].open &&
+	    pmp_outcome(&p->socks[d->slot], &r, &d->peer)) {
+		if (sendto(p->socks[d->slot].lfd.fd, r.resp, r.resplen, 0,
+			   (struct sockaddr *)&d->peer, sizeof(d->peer)) < 0)
+			log_warn("NAT-PMP/PCP sendto %s", ADDR4_STR(d->peer.sin_addr));
+	}
+	free(d);
+}
+
+/* With a relay, each request may have to wait: a copy of it, ready. */
+static struct upstream_waiter *
+deferred_new(struct pmp_sock *ps, const struct pmp_req *r, const struct sockaddr_in *peer)
+{
+	struct pmp *p = ps->pmp;
+	struct pmp_deferred *d;
+
+	if (!upstream_active(p->ctx) || p->n_deferred >= PMP_MAX_DEFERRED ||
+	    (d = calloc(1, sizeof(*d))) == NULL)
+		return NULL;
+	d->w.done = deferred_done;
+	d->pmp = p;
+	d->slot = (unsigned)(ps - p->socks);
+	d->peer = *peer;
+	d->from = r->from;
+	d->len = r->len < sizeof(d->req) ? r->len : sizeof(d->req);
+	memcpy(d->req, r->req, d->len);
+	return &d->w;
+}
+
+/* After the batch: a deferred answer's copy is kept until the relay
+ * tells, the others are dropped. */
+static void
+deferred_keep(struct pmp *p, struct upstream_waiter *w, bool keep)
+{
+	struct pmp_deferred *d;
+
+	if (w == NULL)
+		return;
+	d = container_of(w, struct pmp_deferred, w);
+	if (!keep) {
+		free(d);
+		return;
+	}
+	d->next = p->deferred;
+	if (p->deferred != NULL)
+		p->deferred->prev = d;
+	p->deferred = d;
+	p->n_deferred++;
 }
 
 /* Datagrams are read PMP_BATCH at a time with recvmmsg(): a burst costs
@@ -309,9 +440,15 @@ pmp_readable(struct loop_fd *lfd, uint32_t events)
 			return;
 		}
 		for (i = 0, n = 0; i < got; i++)
-			if (pmp_accept(ps, &mm[i].msg_hdr, mm[i].msg_len, bufs[i], &reqs[n]))
-				peer[n++] = (struct sockaddr_in *)&srcs[i];
+			if (pmp_accept(ps, &mm[i].msg_hdr, mm[i].msg_len, bufs[i], &reqs[n])) {
+				peer[n] = (struct sockaddr_in *)&srcs[i];
+				/* PCP over IPv6 is never relayed: no waiter */
+				reqs[n].w = ps->v6 ? NULL : deferred_new(ps, &reqs[n], peer[n]);
+				n++;
+			}
 		pmp_handle_batch(ps->pmp->ctx, reqs, n);
+		for (k = 0; k < n; k++)
+			deferred_keep(ps->pmp, reqs[k].w, reqs[k].rc == PMP_DEFERRED);
 		/* The answers, in the order of their requests, reuse mm[]:
 		 * the requests are done with. */
 		memset(mm, 0, sizeof(mm));
@@ -677,6 +814,12 @@ pmp_shutdown(struct igdd_ctx *ctx)
 	if (p == NULL)
 		return;
 	loop_timer_cancel(&ctx->loop, &p->announce);
+	while (p->deferred != NULL) {
+		struct pmp_deferred *d = p->deferred;
+		upstream_waiter_cancel(ctx, &d->w);
+		deferred_unlink(p, d);
+		free(d);
+	}
 	for (k = 0; k < CFG_MAX_LISTEN; k++)
 		pmp_iface_teardown(ctx, k);
 	free(p);

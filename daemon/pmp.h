@@ -52,11 +52,24 @@ int pmp_handle(struct igdd_ctx *ctx, const struct in6_addr *from,
 
 #define PMP_BATCH		16	/* datagrams per recvmmsg(), and per lease sync */
 
+/* pmp_handle() that may defer an answer to the relay's upstream
+ * (upstream.h): returns PMP_DEFERRED with w registered; pmp_answer()
+ * then writes the answer to the same request bytes. */
+#define PMP_DEFERRED		2
+#define PMP_MAX_DEFERRED	256	/* answers waiting at once; more: network failure */
+struct upstream_waiter;
+struct upstream_answer;
+int pmp_handle_w(struct igdd_ctx *ctx, const struct in6_addr *from, const uint8_t *req,
+		 size_t len, uint8_t *resp, size_t *resplen, struct upstream_waiter *w);
+int pmp_answer(struct igdd_ctx *ctx, const struct in6_addr *from, const uint8_t *req,
+	       size_t len, const struct upstream_answer *a, uint8_t *resp, size_t *resplen);
+
 /* One datagram of a batch and its answer. */
 struct pmp_req {
 	struct in6_addr from;		/* the requester, v4-mapped */
 	const uint8_t *req;
 	size_t len;
+	struct upstream_waiter *w;	/* where a deferred answer goes, or NULL */
 	int rc;				/* pmp_handle()'s return */
 	size_t resplen;
 	uint8_t resp[PMP_MAX_DATAGRAM];

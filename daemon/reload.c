@@ -20,6 +20,7 @@
 #include "reload.h"
 #include "ssdp.h"
 #include "store.h"
+#include "stun.h"
 #include "util.h"
 
 #define RELOAD_MAX_CHANGES 96
@@ -241,6 +242,9 @@ reload_run(struct igdd_ctx *ctx, char *msg, size_t msgsize)
 	ctx->cfg = *cfg;
 	free(cfg);
 	apply(ctx, desc, policy, ext, lans, (unsigned)n_lans, msg, msgsize);
+	if (old.ext_stun_port != ctx->cfg.ext_stun_port ||
+	    old.ext_stun_interval != ctx->cfg.ext_stun_interval)
+		stun_reconfigure(ctx);	/* STUN runs again with them now */
 	conf_free(&old);
 	if (n == 0)
 		note(msg, msgsize, "%s: no change", ctx->cfg.config_file);

@@ -36,6 +36,8 @@
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <sched.h>
+#include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -145,6 +147,11 @@ static const struct sb_rule sandbox_rules[] = {
 	ALLOW(geteuid), ALLOW(getgid), ALLOW(getegid), ALLOW(getrandom), ALLOW(uname),
 	ALLOW(sched_yield), ALLOW(futex),	/* libuuid (GENA SIDs): getrandom, getppid */
 	ALLOW_SELF(tgkill, 0),		/* abort() */
+	/* STUN's resolver: a child process (fork, never a thread), its pipe,
+	 * and its end (stun.c) */
+	ALLOW_CLEAR(clone, 0, CLONE_VM | CLONE_THREAD), ALLOW(pipe2), ALLOW(wait4),
+	ALLOW_EQ(kill, 1, SIGKILL),
+	ALLOW(set_robust_list),		/* the C library's fork(), in the child */
 	/* interface lookups (if_nametoindex and friends); isatty() */
 	ALLOW_EQ(ioctl, 1, SIOCGIFINDEX), ALLOW_EQ(ioctl, 1, SIOCGIFNAME),
 	ALLOW_EQ(ioctl, 1, SIOCGIFADDR), ALLOW_EQ(ioctl, 1, SIOCGIFFLAGS),

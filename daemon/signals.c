@@ -21,6 +21,8 @@
 #include "log.h"
 #include "signals.h"
 #include "store.h"
+#include "stun.h"
+#include "upstream.h"
 
 struct signals {
 	struct loop_fd lfd;
@@ -153,6 +155,9 @@ signals_dispatch(struct igdd_ctx *ctx, const struct signalfd_siginfo *si)
 	case SIGA_EXT_ADDR:
 		log_info("SIGUSR1: re-reading the external address");
 		iface_ext_check(ctx, true);
+		upstream_recheck(ctx);	/* the relay's upstream, STUN: asked again */
+		stun_recheck(ctx);
+		upstream_log_status(ctx);
 		break;
 	case SIGA_LEASES:
 		signals_leases(ctx);

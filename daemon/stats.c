@@ -6,6 +6,7 @@
 
 #include "json.h"
 #include "stats.h"
+#include "stun.h"
 #include "util.h"
 
 static const char *const source_names[] = {
@@ -75,6 +76,26 @@ code_label(enum ctr_proto p, unsigned k, char *buf, size_t size)
 	return k == CTR_CODES - 1 ? "other" : NULL;
 }
 
+/* The relay's and STUN's counters. */
+static void
+relay_gather(const struct igdd_ctx *ctx, struct stats_snapshot *st)
+{
+	const struct upstream_stats *us = upstream_get_stats(ctx);
+	struct stun_info si;
+
+	st->relay = us != NULL;
+	if (us != NULL)
+		st->upstream = *us;
+	st->stun = stun_get_info(ctx, &si);
+	st->stun_runs = si.runs;
+	st->stun_failures = si.failures;
+}
+
+/* The relay's counters by name: JSON members and Prometheus labels. */
+#define UPSTREAM_COUNTERS(X) \
+	X(requested) X(made) X(refused) X(timed_out) X(renewed) X(lost) X(deleted) \
+	X(rerequested) X(epoch_resets) X(dropped)
+
 /* The one place that knows where each counter lives. */
 void
 stats_gather(struct igdd_ctx *ctx, struct stats_snapshot *st)
@@ -96,6 +117,7 @@ stats_gather(struct igdd_ctx *ctx, struct stats_snapshot *st)
 	st->total = store_count(ctx->store);
 	st->pinholes_total = store_pin_count(ctx->store);
 	st->store = *store_get_stats(ctx->store);
+	relay_gather(ctx, st);
 }
 
 /* Members "requests", "results", "dropped": per protocol. */
@@ -173,6 +195,21 @@ stats_json(const struct stats_snapshot *st, struct json_out *o)
 	json_kv_u64(o, "firewall_errors", st->store.fw_errors);
 	json_kv_u64(o, "lease_errors", st->store.lease_errors);
 	json_obj_end(o);
+	if (st->relay) {
+		json_key(o, "upstream");
+		json_obj_begin(o);
+#define UP_JSON(f) json_kv_u64(o, #f, st->upstream.f);
+		UPSTREAM_COUNTERS(UP_JSON)
+#undef UP_JSON
+		json_obj_end(o);
+	}
+	if (st->stun) {
+		json_key(o, "stun");
+		json_obj_begin(o);
+		json_kv_u64(o, "runs", st->stun_runs);
+		json_kv_u64(o, "failures", st->stun_failures);
+		json_obj_end(o);
+	}
 }
 
 static void ATTR_PRINTF(2, 3)
@@ -258,4 +295,17 @@ stats_prometheus(const struct stats_snapshot *st, struct json_out *o)
 	say(o, "igdd_firewall_errors_total %" PRIu64 "\n", st->store.fw_errors);
 	family(o, "igdd_lease_file_errors_total", "counter", "Failed writes of the lease file.");
 	say(o, "igdd_lease_file_errors_total %" PRIu64 "\n", st->store.lease_errors);
+	if (st->relay) {
+		family(o, "igdd_upstream_total", "counter",
+		       "The relay to the upstream gateway: requests, answers and events.");
+#define UP_PROM(f) say(o, "igdd_upstream_total{event=\"" #f "\"} %" PRIu64 "\n", \
+		       st->upstream.f);
+		UPSTREAM_COUNTERS(UP_PROM)
+#undef UP_PROM
+	}
+	if (st->stun) {
+		family(o, "igdd_stun_runs_total", "counter", "STUN runs, by outcome.");
+		say(o, "igdd_stun_runs_total{result=\"done\"} %" PRIu64 "\n", st->stun_runs);
+		say(o, "igdd_stun_runs_total{result=\"failed\"} %" PRIu64 "\n", st->stun_failures);
+	}
 }

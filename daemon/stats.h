@@ -13,6 +13,7 @@
 #include "ctx.h"
 #include "mapping.h"
 #include "store.h"
+#include "upstream.h"
 
 struct json_out;
 
@@ -24,6 +25,10 @@ struct stats_snapshot {
 	size_t pinholes[OWNER_PCP + 1][2];		/* IPv6 pinholes, the same */
 	size_t pinholes_total;
 	struct store_stats store;
+	bool relay;					/* upstream_protocol set */
+	struct upstream_stats upstream;
+	bool stun;					/* ext_perform_stun on */
+	uint64_t stun_runs, stun_failures;
 };
 
 void stats_gather(struct igdd_ctx *ctx, struct stats_snapshot *st);
@@ -34,7 +39,7 @@ int stats_source_parse(const char *name, enum owner_proto *op);
 /* "upnp", "natpmp", "pcp", "ssdp", "http": label values. */
 const char *stats_proto_name(enum ctr_proto p);
 /* Members "uptime", "requests", "results", "dropped", "mappings",
- * "pinholes", "changes" of an open JSON object. */
+ * "pinholes", "changes" (and "upstream", "stun" when on) of an open JSON object. */
 void stats_json(const struct stats_snapshot *st, struct json_out *o);
 /* The exposition text appended to o (used as a plain buffer). */
 void stats_prometheus(const struct stats_snapshot *st, struct json_out *o);

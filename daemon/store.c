@@ -43,6 +43,7 @@ struct st_node {
 	uint32_t heap_idx;		/* position + 1 in the expiry heap; 0 = none */
 	uint16_t desc_cap;		/* bytes of desc[] */
 	bool idle_seen;			/* fw_packets holds a counter from a pass */
+	bool pending;			/* reserved, not yet committed (store_confirm()) */
 	uint8_t kseen;			/* a reconcile saw its elements: KSEEN_* */
 	char desc[];			/* m.desc, unless a longer one came later */
 };
@@ -70,7 +71,7 @@ struct st_key {
 /* A batch (store_hold_batch()): each change is made in the indexes at
  * once and its kernel part queued; the journal record and the listeners
  * wait for the commit, which may also take the changes back. */
-enum ch_kind { CH_ADD, CH_REFRESH, CH_DEL };
+enum ch_kind { CH_ADD, CH_REFRESH, CH_DEL, CH_CONFIRM };	/* CONFIRM: store_confirm() */
 
 struct st_change {
 	struct st_node *n;
@@ -80,6 +81,7 @@ struct st_change {
 	uint8_t kind;			/* enum ch_kind */
 	uint8_t ev;			/* enum store_event to tell */
 	bool has_by, old_idle_seen;
+	bool quiet;			/* a reservation's add or roll back: nobody is told */
 	bool owner_moved;		/* CH_REFRESH: this change holds old.owner's reference */
 };
 
@@ -619,6 +621,7 @@ struct collect {
 	const struct mapping **ms;
 	size_t n;
 	bool enabled_only;
+	bool committed_only;		/* the lease file: no pending reservation */
 };
 
 static void
@@ -627,7 +630,7 @@ collect_one(struct ost_node *tn, void *arg)
 	struct collect *c = arg;
 	struct st_node *n = TNODE(tn);
 
-	if (!c->enabled_only || n->m.enabled)
+	if ((!c->enabled_only || n->m.enabled) && !(c->committed_only && n->pending))
 		c->ms[c->n++] = &n->m;
 }
 
@@ -637,7 +640,7 @@ collect_one(struct ost_node *tn, void *arg)
 static int
 collect_all(struct store *s, bool enabled_only, const struct mapping ***out, size_t *n)
 {
-	struct collect c = { NULL, 0, enabled_only };
+	struct collect c = { NULL, 0, enabled_only, !enabled_only };
 	size_t count = ost_count(&s->tree) + ost_count(&s->ptree);
 
 	*out = NULL;
@@ -803,7 +806,10 @@ default_in_use(void *arg, uint8_t proto, uint16_t eport)
 	if (i < 0)
 		return false;
 	if (!s->inuse_valid[i]) {
-		if (portinuse_scan(proto, s->ctx->ext_addr, s->inuse_bits[i]) < 0)
+		/* the WAN interface's own address: with a relay the reported
+		 * one is the upstream's */
+		struct in_addr a = s->ctx->wan_addr.s_addr ? s->ctx->wan_addr : s->ctx->ext_addr;
+		if (portinuse_scan(proto, a, s->inuse_bits[i]) < 0)
 			log_warn("cannot read /proc/net to check ports in use");
 		s->inuse_valid[i] = true;
 	}
@@ -1386,10 +1392,15 @@ fw_del(struct store *s, const struct st_node *n, const struct mapping *m)
 	return s->ops->del(s->fw, m, &sh);
 }
 
+static void announce_added(struct store *s, struct st_node *n);
+
+/* A new mapping, in the kernel and the indexes; with reserve it stays
+ * pending (no journal record, no listener told) until store_confirm(). */
 static enum store_result
-insert_new(struct store *s, const struct mapping *cand, struct mapping **out)
+insert_new(struct store *s, const struct mapping *cand, bool reserve, struct mapping **out)
 {
 	struct st_node *n = node_new(s, cand);
+	struct st_change *c;
 
 	if (n == NULL || batch_reserve(s) < 0) {
 		if (n != NULL)
@@ -1403,15 +1414,29 @@ insert_new(struct store *s, const struct mapping *cand, struct mapping **out)
 		node_free(s, n);
 		return ST_E_FIREWALL;
 	}
+	n->pending = reserve;
 	link_node(s, n);
-	batch_note(s, CH_ADD, n, STORE_EV_ADDED);
-	journal(s, '+', &n->m);
+	if ((c = batch_note(s, CH_ADD, n, STORE_EV_ADDED)) != NULL)
+		c->quiet = reserve;	/* told at store_confirm() */
 	arm_expiry(s);
-	s->stats.added++;
 	if (out != NULL)
 		*out = &n->m;
-	notify(s, STORE_EV_ADDED, &n->m, &n->m.owner->addr, store_lease_left(s, &n->m), ST_OK);
+	if (!reserve)
+		announce_added(s, n);
 	return ST_OK;
+}
+
+/* A refresh's lease record, count and listeners; a reservation stays
+ * one: store_confirm() tells the rest. */
+static void
+announce_refreshed(struct store *s, struct st_node *n, bool changed)
+{
+	if (n->pending)
+		return;
+	journal(s, '+', &n->m);
+	s->stats.refreshed++;
+	notify(s, changed ? STORE_EV_CHANGED : STORE_EV_RENEWED, &n->m, &n->m.owner->addr,
+	       store_lease_left(s, &n->m), ST_OK);
 }
 
 /* Change the kernel from n's mapping to upd.  0, or -1 with the kernel as
@@ -1485,6 +1510,7 @@ refresh(struct store *s, struct st_node *n, const struct mapping *cand, struct m
 		c->old_desc = old_desc;
 		c->old_idle_seen = n->idle_seen;
 		c->owner_moved = upd.owner != n->m.owner;
+		c->quiet = n->pending;	/* a reservation: confirm tells */
 	}
 	if (new_desc) {
 		if (n->m.desc != n->desc)
@@ -1511,21 +1537,22 @@ refresh(struct store *s, struct st_node *n, const struct mapping *cand, struct m
 	heap_insert(s, n);
 	if (rehash)
 		ihash_add(s, n);
-	journal(s, '+', &n->m);
 	arm_expiry(s);
-	s->stats.refreshed++;
 	if (out != NULL)
 		*out = &n->m;
-	notify(s, changed ? STORE_EV_CHANGED : STORE_EV_RENEWED, &n->m, &n->m.owner->addr,
-	       store_lease_left(s, &n->m), ST_OK);
+	announce_refreshed(s, n, changed);
 	return ST_OK;
 }
 
 /* DEL_REFUSED: the kernel refused to install it (nothing of it is there);
- * DEL_RULES, DEL_NOT_LAN: a reload's policy no longer allows it. */
-enum store_del_why { DEL_ASKED, DEL_EXPIRED, DEL_IDLE, DEL_REFUSED, DEL_RULES, DEL_NOT_LAN };
+ * DEL_RULES, DEL_NOT_LAN: a reload's policy no longer allows it;
+ * DEL_ROLLBACK: a reservation that is not kept (store_rollback()). */
+enum store_del_why { DEL_ASKED, DEL_EXPIRED, DEL_IDLE, DEL_REFUSED, DEL_RULES, DEL_NOT_LAN,
+		     DEL_ROLLBACK };
 
-/* Delete n; by: who asked (NULL: the daemon). */
+/* Delete n; by: who asked (NULL: the daemon).  A pending reservation is
+ * its reserver's: only store_rollback() removes it (nobody else was told
+ * of it), every other delete finds nothing. */
 static enum store_result
 delete_node(struct store *s, struct st_node *n, enum store_del_why why,
 	    const struct in6_addr *by)
@@ -1534,10 +1561,13 @@ delete_node(struct store *s, struct st_node *n, enum store_del_why why,
 		[DEL_ASKED] = STORE_EV_DELETED, [DEL_EXPIRED] = STORE_EV_EXPIRED,
 		[DEL_IDLE] = STORE_EV_IDLE, [DEL_REFUSED] = STORE_EV_DELETED,
 		[DEL_RULES] = STORE_EV_POLICY, [DEL_NOT_LAN] = STORE_EV_POLICY,
+		[DEL_ROLLBACK] = STORE_EV_DELETED,	/* never told (quiet) */
 	};
 	bool policy = why == DEL_RULES || why == DEL_NOT_LAN;
 	struct st_change *c;
 
+	if (n->pending != (why == DEL_ROLLBACK))
+		return ST_E_NOT_FOUND;
 	if (batch_reserve(s) < 0)
 		return ST_E_NOMEM;
 	if (has_fw(s) && n->m.enabled && why != DEL_REFUSED && fw_del(s, n, &n->m) < 0) {
@@ -1549,17 +1579,21 @@ delete_node(struct store *s, struct st_node *n, enum store_del_why why,
 			return ST_E_FIREWALL;
 	}
 	unlink_node(s, n);
-	journal(s, '-', &n->m);
+	if (why != DEL_ROLLBACK)
+		journal(s, '-', &n->m);
 	arm_expiry(s);
 	switch (why) {
 	case DEL_ASKED: case DEL_REFUSED: s->stats.deleted++; break;
 	case DEL_EXPIRED: s->stats.expired++; break;
 	case DEL_IDLE: s->stats.idle_removed++; break;
 	case DEL_RULES: case DEL_NOT_LAN: s->stats.policy_removed++; break;
+	case DEL_ROLLBACK: break;
 	}
-	notify(s, ev[why], &n->m, by, 0, !policy ? ST_OK :
-	       why == DEL_RULES ? ST_E_PERMISSION : ST_E_NOT_LAN);
+	if (why != DEL_ROLLBACK)
+		notify(s, ev[why], &n->m, by, 0, !policy ? ST_OK :
+		       why == DEL_RULES ? ST_E_PERMISSION : ST_E_NOT_LAN);
 	if ((c = batch_note(s, CH_DEL, n, ev[why])) != NULL) {
+		c->quiet = why == DEL_ROLLBACK;	/* nobody was told of it */
 		c->has_by = by != NULL;
 		if (by != NULL)
 			c->by = *by;
@@ -1588,6 +1622,9 @@ batch_undo(struct store *s, struct st_change *c)
 		return;
 	case CH_DEL:
 		link_node(s, n);	/* its room in the indexes is still there */
+		return;
+	case CH_CONFIRM:
+		n->pending = true;
 		return;
 	}
 	if (rehash)
@@ -1638,6 +1675,8 @@ batch_tell(struct store *s)
 		struct st_change *c = &b->ch[i];
 		const struct mapping *m = &c->n->m;
 
+		if (c->quiet)
+			continue;
 		journal(s, c->kind == CH_DEL ? '-' : '+', m);
 		if (c->kind == CH_DEL)
 			notify(s, c->ev, m, c->has_by ? &c->by : NULL, 0, ST_OK);
@@ -2092,7 +2131,7 @@ sync_elem(void *arg, const struct fw_elem *e)
 static int
 sync_add_pinholes(struct store *s)
 {
-	struct collect c = { NULL, 0, true };
+	struct collect c = { NULL, 0, true, false };
 	int r;
 
 	if ((c.ms = malloc(ost_count(&s->ptree) * sizeof(*c.ms))) == NULL)
@@ -2276,6 +2315,7 @@ restore(struct store *s, bool async)
 	} else if (async && has_fw(s) && s->ops->install_all != NULL) {
 		/* the kernel's elements cannot be read back (hairpin, port
 		 * preservation): one transaction replaces them, from the loop */
+		free(s->sync.gone);	/* the install replaces those elements too */
 		memset(&s->sync, 0, sizeof(s->sync));
 		s->sync.timer.cb = sync_fire;
 		s->sync.phase = SYNC_INSTALL;
@@ -2340,6 +2380,12 @@ store_hold_batch(struct store *s)
 	store_hold(s);
 }
 
+bool
+store_batching(const struct store *s)
+{
+	return s->batch.on;
+}
+
 int
 store_commit(struct store *s)
 {
@@ -2396,7 +2442,45 @@ add_or_refresh(struct store *s, const struct mapping *req, uint32_t lifetime, un
 			cand.uid = ex->m.uid;
 		return refresh(s, ex, &cand, out);
 	}
-	return insert_new(s, &cand, out);
+	return insert_new(s, &cand, (flags & STORE_F_RESERVE) != 0, out);
+}
+
+/* A new mapping's lease record, count and listeners (in a batch: its
+ * commit's). */
+static void
+announce_added(struct store *s, struct st_node *n)
+{
+	journal(s, '+', &n->m);
+	s->stats.added++;
+	notify(s, STORE_EV_ADDED, &n->m, &n->m.owner->addr, store_lease_left(s, &n->m), ST_OK);
+}
+
+void
+store_confirm(struct store *s, struct mapping *m)
+{
+	struct st_node *n = NODE(m);
+	struct st_change *c;
+
+	if (!n->pending)
+		return;
+	n->pending = false;
+	/* In a batch the commit tells, or its undo makes it pending again. */
+	if (batch_reserve(s) == 0 && (c = batch_note(s, CH_CONFIRM, n, STORE_EV_ADDED)) != NULL)
+		c->quiet = false;
+	announce_added(s, n);
+}
+
+bool
+store_pending(const struct mapping *m)
+{
+	return NODE(m)->pending;
+}
+
+void
+store_rollback(struct store *s, struct mapping *m)
+{
+	if (NODE(m)->pending)
+		delete_node(s, NODE(m), DEL_ROLLBACK, NULL);
 }
 
 enum store_result
@@ -2703,15 +2787,25 @@ store_expire_now(struct store *s, uint64_t now_ms)
 
 	/* Leases that end together leave the kernel in one transaction and
 	 * are synced together: nobody waits for an answer about them.  If
-	 * the kernel refuses the transaction, one by one. */
+	 * the kernel refuses the transaction, one by one.  A pending
+	 * reservation's lease ends when its reserver settled it (within
+	 * seconds), not while the upstream is asked. */
 	for (pass = 0; pass < 2; pass++) {
 		if (pass == 0)
 			store_hold_batch(s);
 		else
 			store_hold(s);
-		while (s->heap_n > 0 && s->heap[0]->m.expires <= now_ms)
-			if (delete_node(s, s->heap[0], DEL_EXPIRED, NULL) != ST_OK)
+		while (s->heap_n > 0 && s->heap[0]->m.expires <= now_ms) {
+			struct st_node *n = s->heap[0];
+
+			if (n->pending) {
+				n->m.expires = now_ms + STORE_PENDING_GRACE_MS;
+				heap_down(s, 0);
+				continue;
+			}
+			if (delete_node(s, n, DEL_EXPIRED, NULL) != ST_OK)
 				break;	/* no memory: the timer comes back */
+		}
 		if (store_commit(s) != STORE_REDO)
 			break;
 	}
@@ -2762,7 +2856,7 @@ store_idle_pass(struct store *s)
 	store_hold(s);		/* one lease sync for the pass */
 	for (i = 0; i < n; i++) {
 		struct st_node *nd = NODE((struct mapping *)(uintptr_t)ms[i]);
-		if (is_static(&nd->m))
+		if (is_static(&nd->m) || nd->pending)
 			continue;
 		/* Low 32 bits: equal after exactly k * 2^32 packets is a
 		 * chance not worth 4 more bytes in every mapping. */

@@ -63,6 +63,7 @@ const char *store_strerror(enum store_result r);
 #define STORE_F_NO_REFRESH	0x04	/* an existing mapping is a conflict even for its owner */
 #define STORE_F_THIRD_PARTY	0x08	/* PCP THIRD_PARTY allowed (pcp_allow_thirdparty):
 					 * no secure-mode check of iaddr against the requester */
+#define STORE_F_RESERVE		0x10	/* a new mapping is made pending (store_confirm()) */
 
 /* Free-port search: at most this many candidate ports are looked up
  * (ranges denied by permission rules are skipped without counting). */
@@ -123,6 +124,8 @@ int store_commit(struct store *s);
  * (and is answered so).  Only an outermost hold batches. */
 #define STORE_REDO	(-2)
 void store_hold_batch(struct store *s);
+/* Is a batch open (changes wait for its commit, which may take them back)? */
+bool store_batching(const struct store *s);
 /* Rewrite the lease file now with exactly the live mappings (SIGUSR2;
  * otherwise the journal is compacted when it has grown).  0 (also with
  * no lease file), or -1: the old journal stays, a rewrite is retried. */
@@ -136,6 +139,22 @@ int store_compact(struct store *s);
 enum store_result store_add(struct store *s, const struct mapping *req,
 			    uint32_t lifetime, unsigned flags,
 			    struct mapping **out);
+/* Reserve, then commit or roll back (the relay: a mapping is made locally
+ * and held while an upstream gateway is asked).  store_add() with
+ * STORE_F_RESERVE makes a new mapping as usual (policy, kernel element,
+ * indexes: its key is taken) but pending: no lease record is written and
+ * no listener is told.  A refresh of a pending mapping stays pending.
+ * store_confirm() commits it (lease record, listeners, as a plain add);
+ * store_rollback() removes it as if it had never been (kernel element
+ * gone, nothing journaled, nobody told).  Until then it is its reserver's:
+ * no delete, expiry or idle pass touches it (a lease ending meanwhile is
+ * put off by STORE_PENDING_GRACE_MS), and lease-file rewrites leave it
+ * out, so a crash forgets it. */
+void store_confirm(struct store *s, struct mapping *m);
+void store_rollback(struct store *s, struct mapping *m);
+bool store_pending(const struct mapping *m);
+#define STORE_PENDING_GRACE_MS	5000
+
 /* Would store_add() allow this request?  Same answers, no change. */
 enum store_result store_check(struct store *s, const struct mapping *req, unsigned flags);
 /* Manual forwards (igddctl add, the admin page) are OWNER_STATIC: not

@@ -50,6 +50,12 @@ for group in $TESTS; do
 		for t in tests/lab/t_*.sh; do
 			n=$(basename "$t" .sh)
 			case " ${LAB:-$n} " in *" $n "*) ;; *) continue ;; esac
+			# "# full-only": make check-full's (FULL=1), or named in LAB
+			if [ "${FULL:-0}" != 1 ] && [ -z "$LAB" ] &&
+			   grep -q '^# full-only' "$t"; then
+				echo "SKIP lab/$n: full-only (make check-full)" | tee -a "$log"
+				continue
+			fi
 			run "lab $n" timeout -k 5 "$LAB_TIMEOUT" sh "$t"
 		done ;;
 	labsan)

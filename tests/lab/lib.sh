@@ -350,6 +350,37 @@ lab_agree() {
 	return 1
 }
 
+# miniupnpd_nft_skeleton: miniupnpd's nftables skeleton, as its nft_init.sh
+# makes it (table inet filter, chains miniupnpd / prerouting_miniupnpd /
+# postrouting_miniupnpd), plus the two rules every real forward chain has so
+# replies and LAN traffic (lan0) pass a drop policy.  bench/ and lib_cgn.sh.
+miniupnpd_nft_skeleton() {
+	cat <<EOF
+table inet filter {
+	chain forward {
+		type filter hook forward priority 0; policy drop;
+		ct state established,related accept
+		iifname "lan0" accept
+		jump miniupnpd
+	}
+	chain miniupnpd {
+	}
+	chain prerouting {
+		type nat hook prerouting priority -100; policy accept;
+		jump prerouting_miniupnpd
+	}
+	chain postrouting {
+		type nat hook postrouting priority 100; policy accept;
+		jump postrouting_miniupnpd
+	}
+	chain prerouting_miniupnpd {
+	}
+	chain postrouting_miniupnpd {
+	}
+}
+EOF
+}
+
 # --- Conntrack (data-plane tests) ---
 # lab_conntrack PROTO ORIG REPLY: the gateway's conntrack table holds a
 # flow of PROTO (tcp, udp) whose original tuple has every key=value of ORIG

@@ -40,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -180,6 +181,15 @@ transact(const struct sockaddr_in *sin, const char *req, size_t len, uint32_t ga
 
 static int show_headers;	/* raw: print "< header" lines */
 
+static uint64_t
+time_mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
 /* transact and print the answer: "HTTP <status>", ["< header"...,]
  * "UPnPError <code>", body. */
 static int
@@ -187,6 +197,7 @@ exchange(const struct sockaddr_in *sin, const char *req, size_t len, uint32_t ga
 {
 	static char buf[4 << 20];
 	const char *body, *ec;
+	uint64_t t0 = time_mono_us();
 	int status = transact(sin, req, len, gap_ms, buf, sizeof(buf));
 
 	if (status < 0)
@@ -196,6 +207,10 @@ exchange(const struct sockaddr_in *sin, const char *req, size_t len, uint32_t ga
 		return 1;
 	}
 	printf("HTTP %d\n", status);
+	/* SOAPC_TIME=1: the exchange's own time, connect to answer (timings
+	 * without the process start-up) */
+	if (getenv("SOAPC_TIME") != NULL)
+		printf("TIME_US %llu\n", (unsigned long long)(time_mono_us() - t0));
 	if (show_headers) {
 		const char *l = strstr(buf, "\r\n"), *hend = strstr(buf, "\r\n\r\n");
 

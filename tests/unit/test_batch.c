@@ -262,3 +262,60 @@ TEST(batch_natpmp_refused_element_answered_truthfully)
 	CHECK_EQ(store_restore(e->s), 3);
 	fake_env_free(e);
 }
+
+/* The relay's reservations in a batch the kernel refuses: taken back with
+ * it, nobody told, nothing journaled; made again one by one they stay
+ * pending (told and journaled once, at store_confirm()); a roll back in a
+ * batch and a confirm taken back with its batch tell nobody either. */
+TEST(batch_refused_reservations_told_once)
+{
+	struct fake_env *e = env_lease();
+	struct mapping r = fake_req(TCP, 7400, "192.168.1.10", 7400, "r", OWNER_PCP);
+	struct mapping q = fake_req(TCP, 7401, "192.168.1.10", 7401, "q", OWNER_PCP);
+	struct heard h = { "" };
+	struct mapping *m = NULL, *mq = NULL;
+	unsigned plus = fake_env_lease_records(e, '+');
+	int pass;
+
+	CHECK_EQ(store_add_listener(e->s, hear, &h), 0);
+	e->fw.refuse_eport = 7401;
+	for (pass = 0; pass < 2; pass++) {
+		if (pass == 0)
+			store_hold_batch(e->s);
+		else
+			store_hold(e->s);
+		CHECK(store_batching(e->s) == (pass == 0));
+		CHECK_EQ(store_add(e->s, &r, 3600, STORE_F_RESERVE, &m), ST_OK);
+		CHECK_EQ(store_add(e->s, &q, 3600, STORE_F_RESERVE, NULL),
+			 pass == 0 ? ST_OK : ST_E_FIREWALL);
+		CHECK(m != NULL && store_pending(m));
+		if (store_commit(e->s) != STORE_REDO)
+			break;
+		CHECK_EQ(pass, 0);
+		CHECK(store_find(e->s, TCP, 7400, NULL) == NULL);
+		CHECK(!fake_fw_has(&e->fw, TCP, 7400, 7400));
+	}
+	CHECK_STR(h.log, "");
+	CHECK_EQ(fake_env_lease_records(e, '+'), plus);
+	CHECK(store_find(e->s, TCP, 7400, NULL) == m && store_pending(m));
+	CHECK(store_find(e->s, TCP, 7401, NULL) == NULL);
+	/* confirmed in a batch that is refused: pending again, untold */
+	e->fw.refuse_eport = 7402;
+	store_hold_batch(e->s);
+	store_confirm(e->s, m);
+	q.eport = 7402;
+	CHECK_EQ(store_add(e->s, &q, 3600, STORE_F_RESERVE, &mq), ST_OK);
+	store_rollback(e->s, mq);
+	CHECK_EQ(store_commit(e->s), STORE_REDO);
+	CHECK(store_pending(m));
+	CHECK_STR(h.log, "");
+	CHECK_EQ(fake_env_lease_records(e, '+'), plus);
+	/* confirmed for good: told and journaled once */
+	store_confirm(e->s, m);
+	CHECK(!store_pending(m));
+	CHECK_STR(h.log, "A7400 ");
+	CHECK_EQ(fake_env_lease_records(e, '+'), plus + 1);
+	store_confirm(e->s, m);
+	CHECK_STR(h.log, "A7400 ");
+	fake_env_free(e);
+}

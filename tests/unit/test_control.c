@@ -129,6 +129,9 @@ TEST(control_handle_commands)
 	CHECK(strstr(a, "igdd_mappings{source=\\\"upnp\\\",protocol=\\\"tcp\\\"} 1\\n") != NULL);
 	a = ask(e, "{\"v\":1,\"cmd\":\"status\"}", &o);
 	CHECK(strstr(a, "\"mappings\":2") != NULL);
+	/* no relay, no STUN: reachable, and neither member */
+	CHECK(strstr(a, "\"reachable\":true") != NULL && strstr(a, "\"source\":\"interface\"") != NULL);
+	CHECK(strstr(a, "\"upstream\"") == NULL && strstr(a, "\"stun\"") == NULL);
 	a = ask(e, "{\"v\":1,\"cmd\":\"reload\"}", &o);
 	CHECK(strstr(a, "\"ok\":false") != NULL);		/* no reload hook here */
 	a = ask(e, "{\"v\":1,\"cmd\":\"del\",\"protocol\":\"tcp\",\"external_port\":8500}", &o);

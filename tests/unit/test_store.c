@@ -250,7 +250,7 @@ TEST(store_listeners_all_called)
 
 	CHECK_EQ(store_add_listener(e->s, change_count_u, &a), 0);
 	CHECK_EQ(store_add_listener(e->s, change_count_u, &b), 0);
-	CHECK_EQ(store_add(e->s, &r, 1, 3600, NULL), ST_OK);
+	CHECK_EQ(store_add(e->s, &r, 3600, 0, NULL), ST_OK);
 	CHECK_EQ(store_del(e->s, TCP, 6002, NULL, NULL), ST_OK);
 	CHECK_EQ(a, 11);
 	CHECK_EQ(b, 11);

@@ -1,0 +1,103 @@
+/* test_reserve.c - the store's reserve / confirm / roll back (the relay's
+ * local half of a mapping that waits for an upstream gateway). */
+#include <arpa/inet.h>
+#include <string.h>
+
+#include "fake_fw.h"
+#include "store.h"
+#include "unit.h"
+#include "util.h"
+
+#define TCP IPPROTO_TCP
+
+static void
+count_changes(void *arg, const struct store_change *ch)
+{
+	if (STORE_EV_IS_CHANGE(ch->ev))
+		*(unsigned *)arg += ch->ev == STORE_EV_ADDED || ch->ev == STORE_EV_CHANGED ||
+				    ch->ev == STORE_EV_RENEWED ? 1 : 100;
+}
+
+static struct fake_env *
+env(bool lease)
+{
+	struct fake_env *e = fake_env_new(lease);
+
+	fake_env_start(e);
+	return e;
+}
+
+/* A reservation takes the key and the kernel element, tells nobody and
+ * writes nothing; confirm makes it an ordinary mapping. */
+TEST(reserve_then_confirm)
+{
+	struct fake_env *e = env(true);
+	struct mapping r = fake_req(TCP, 7001, "192.168.1.10", 7001, "game", OWNER_UPNP);
+	struct mapping other = fake_req(TCP, 7001, "192.168.1.11", 7001, "x", OWNER_UPNP);
+	struct mapping *m = NULL;
+	unsigned told = 0;
+	char buf[4096];
+
+	CHECK_EQ(store_add_listener(e->s, count_changes, &told), 0);
+	CHECK_EQ(store_add(e->s, &r, 3600, STORE_F_RESERVE, &m), ST_OK);
+	CHECK(m != NULL && store_pending(m));
+	CHECK(fake_fw_has(&e->fw, TCP, 7001, 7001));
+	CHECK_EQ(told, 0);
+	CHECK(fake_env_read_lease(e, buf, sizeof(buf)) >= 0 && strstr(buf, "7001") == NULL);
+	/* The key is taken: another client conflicts, the owner refreshes
+	 * it and it stays pending. */
+	CHECK_EQ(store_add(e->s, &other, 3600, 0, NULL), ST_E_CONFLICT);
+	CHECK_EQ(store_add(e->s, &r, 3600, STORE_F_RESERVE, &m), ST_OK);
+	CHECK(store_pending(m));
+	CHECK_EQ(told, 0);
+	/* Nobody else deletes a reservation. */
+	CHECK_EQ(store_del(e->s, TCP, 7001, NULL, NULL), ST_E_NOT_FOUND);
+	CHECK(store_find(e->s, TCP, 7001, NULL) == m);
+	store_confirm(e->s, m);
+	CHECK(!store_pending(m));
+	CHECK_EQ(told, 1);
+	CHECK(fake_env_read_lease(e, buf, sizeof(buf)) > 0 && strstr(buf, "7001") != NULL);
+	CHECK_EQ(store_del(e->s, TCP, 7001, NULL, NULL), ST_OK);
+	CHECK_EQ(told, 101);
+	fake_env_free(e);
+}
+
+/* A roll back leaves no trace: kernel, store, lease file, listeners. */
+TEST(reserve_then_rollback)
+{
+	struct fake_env *e = env(true);
+	struct mapping r = fake_req(TCP, 7002, "192.168.1.10", 7002, "game", OWNER_NATPMP);
+	struct mapping *m = NULL;
+	unsigned told = 0;
+	char buf[4096];
+
+	CHECK_EQ(store_add_listener(e->s, count_changes, &told), 0);
+	CHECK_EQ(store_add(e->s, &r, 3600, STORE_F_RESERVE, &m), ST_OK);
+	store_rollback(e->s, m);
+	CHECK(store_find(e->s, TCP, 7002, NULL) == NULL);
+	CHECK(!fake_fw_has(&e->fw, TCP, 7002, 7002));
+	CHECK_EQ(store_count(e->s), 0);
+	CHECK_EQ(told, 0);
+	CHECK(fake_env_read_lease(e, buf, sizeof(buf)) >= 0 && strstr(buf, "7002") == NULL);
+	/* The port is free again. */
+	CHECK_EQ(store_add(e->s, &r, 3600, 0, &m), ST_OK);
+	CHECK(!store_pending(m));
+	fake_env_free(e);
+}
+
+/* A lease that ends while the reservation waits is put off, not ended
+ * behind its reserver's back; the idle pass leaves it alone too. */
+TEST(reserve_outlives_its_lease_while_pending)
+{
+	struct fake_env *e = env(false);
+	struct mapping r = fake_req(TCP, 7003, "192.168.1.10", 7003, "", OWNER_UPNP);
+	struct mapping *m = NULL;
+
+	CHECK_EQ(store_add(e->s, &r, 1, STORE_F_RESERVE, &m), ST_OK);
+	store_expire_now(e->s, time_mono_ms() + 2000);
+	CHECK(store_find(e->s, TCP, 7003, NULL) == m);
+	store_confirm(e->s, m);
+	store_expire_now(e->s, time_mono_ms() + 2000 + STORE_PENDING_GRACE_MS);
+	CHECK(store_find(e->s, TCP, 7003, NULL) == NULL);
+	fake_env_free(e);
+}
