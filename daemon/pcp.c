@@ -727,6 +727,20 @@ announce_request(const struct igdd_ctx *ctx, struct pcp_req *q, struct rd *r, ui
 	return res;
 }
 
+/* The fields MAP and PEER begin with (§11.1, §12.1): nonce, protocol, 3
+ * reserved bytes, internal and suggested external port, suggested
+ * external address.  r->err says when the datagram ended first. */
+static void
+read_map_fields(struct pcp_req *q, struct rd *r)
+{
+	rd_bytes(r, q->nonce, PCP_NONCE_LEN);
+	q->proto = rd_u8(r);
+	rd_skip(r, 3);
+	q->iport = rd_u16(r);
+	q->eport = rd_u16(r);
+	rd_bytes(r, &q->ext_ip, 16);
+}
+
 /* MAP (§11.1): the opcode body, the options, the decision, the answer
  * (written on success only). */
 static enum pcp_result
@@ -737,12 +751,7 @@ map_request(struct igdd_ctx *ctx, struct pcp_req *q, struct rd *r,
 	enum pcp_result res;
 
 	memset(&a, 0, sizeof(a));
-	rd_bytes(r, q->nonce, PCP_NONCE_LEN);
-	q->proto = rd_u8(r);
-	rd_skip(r, 3);
-	q->iport = rd_u16(r);
-	q->eport = rd_u16(r);
-	rd_bytes(r, &q->ext_ip, 16);
+	read_map_fields(q, r);
 	if (r->err)
 		return PCP_MALFORMED_REQUEST;
 	/* §11.1: with protocol 0 the internal port is ignored. */
@@ -820,12 +829,7 @@ peer_request(struct igdd_ctx *ctx, struct pcp_req *q, struct rd *r,
 	enum pcp_result res;
 
 	memset(&a, 0, sizeof(a));
-	rd_bytes(r, q->nonce, PCP_NONCE_LEN);
-	q->proto = rd_u8(r);
-	rd_skip(r, 3);
-	q->iport = rd_u16(r);
-	q->eport = rd_u16(r);
-	rd_bytes(r, &q->ext_ip, 16);
+	read_map_fields(q, r);
 	q->pport = rd_u16(r);
 	rd_skip(r, 2);
 	rd_bytes(r, &q->peer, 16);
