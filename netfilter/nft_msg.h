@@ -63,7 +63,15 @@
  * mapping needs and re-points the SNAT element at a remaining mapping
  * (its heir); an add leaves an SNAT element another mapping holds alone.
  * What stays of the old gap: the counter of a shared forward element
- * counts the traffic of all its mappings (idle cleanup sees them as one). */
+ * counts the traffic of all its mappings (idle cleanup sees them as one).
+ *
+ * Counters.  Only the sets whose counters are read have per-element
+ * counters (fw_ops.counters): the forward sets, hair4 and the pinhole
+ * sets.  The DNAT maps, snat4 and ext4 have none: each counter is a
+ * per-CPU allocation of the kernel's per element added, about a quarter of
+ * an add's kernel time.  A table of an older igdd, whose every set had
+ * counters, does not match (EEXIST): the start replaces it and installs
+ * the mappings again (init_own, init_integrate). */
 #ifndef IGDD_NFT_MSG_H
 #define IGDD_NFT_MSG_H
 
