@@ -534,15 +534,35 @@ nft_batch_len(struct nft_batch *bt)
 	return len;
 }
 
+int
+nft_batch_append(struct nft_batch *bt, const struct nlmsghdr *nlh)
+{
+	struct nlmsghdr *dst = nftnl_batch_buffer(bt->b);
+
+	/* (a page's overrun holds any one message) */
+	memcpy(dst, nlh, nlh->nlmsg_len);
+	if (bt->quiet)
+		dst->nlmsg_flags &= (uint16_t)~NLM_F_ACK;
+	else if (dst->nlmsg_flags & NLM_F_ACK)
+		bt->n_ack++;
+	bt->n_msg++;
+	return nftnl_batch_update(bt->b);
+}
+
 /* Header of the next message; every message asks for an ack so that a
- * refusal is reported against its own sequence number. */
+ * refusal is reported against its own sequence number (but in a quiet
+ * batch, whose sender asks for one ack, of its last message: a refusal
+ * is reported whatever the flags). */
 static struct nlmsghdr *
 msg_hdr(struct nft_batch *bt, uint16_t type, uint16_t family, uint16_t flags)
 {
-	bt->n_ack++;
+	if (!bt->quiet) {
+		bt->n_ack++;
+		flags |= NLM_F_ACK;
+	}
 	bt->n_msg++;
-	return nftnl_nlmsg_build_hdr(nftnl_batch_buffer(bt->b), type, family,
-				     flags | NLM_F_ACK, bt->seq_next++);
+	return nftnl_nlmsg_build_hdr(nftnl_batch_buffer(bt->b), type, family, flags,
+				     bt->seq_next++);
 }
 
 static int

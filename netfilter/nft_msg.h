@@ -171,6 +171,7 @@ struct nft_batch {
 	uint32_t seq_next;		/* next seq to use */
 	unsigned n_ack;			/* messages that asked for an ack */
 	unsigned n_msg;
+	bool quiet;			/* messages ask for no ack (a deferral's) */
 };
 
 /* Fill l from cfg; -1 with a log line when something is missing. */
@@ -222,6 +223,10 @@ void nft_mapping_sets(const struct mapping *m, enum nft_set_id *dnat, enum nft_s
 int nft_batch_start(struct nft_batch *bt, uint32_t seq);
 void nft_batch_finish(struct nft_batch *bt);	/* appends BATCH_END */
 void nft_batch_free(struct nft_batch *bt);
+/* A copy of a message of another batch (its seq kept; a quiet batch
+ * takes away its ack flag). */
+struct nlmsghdr;
+int nft_batch_append(struct nft_batch *bt, const struct nlmsghdr *nlh);
 /* Messages' total size and a contiguous copy for tests. */
 size_t nft_batch_len(struct nft_batch *bt);
 int nft_batch_iov(struct nft_batch *bt, struct iovec **iov, int *n);
