@@ -299,12 +299,14 @@ static int
 queue_batch(struct fw *fw, const struct iovec *iov, int n)
 {
 	struct nft_batch *qb = queue_bt(fw);
+	unsigned before;
 	int i;
 
 	if (qb == NULL) {
 		errno = ENOMEM;
 		return -1;
 	}
+	before = qb->n_msg;
 	for (i = 0; i < n; i++) {
 		const struct nlmsghdr *nlh = iov[i].iov_base;
 		int left = (int)iov[i].iov_len;
@@ -321,7 +323,8 @@ queue_batch(struct fw *fw, const struct iovec *iov, int n)
 		}
 	}
 	qb->seq_next = fw->seq;		/* its messages took their seqs */
-	fw->q.n_changes++;
+	if (qb->n_msg > before)
+		fw->q.n_changes++;
 	return 0;
 }
 
