@@ -154,6 +154,8 @@ struct store {
 	struct lease *lease;
 	unsigned held;			/* store_hold() depth: lease syncs wait */
 	bool replaying;			/* restore_leases(): records, not requests */
+	size_t replay_stale;		/* records the store does not hold as written */
+	size_t replay_records;		/* the journal's records after the replay */
 	bool journaled;			/* a change journaled while held */
 	struct st_batch batch;		/* store_hold_batch() */
 	struct st_sync sync;		/* store_restore_async() */
@@ -1970,11 +1972,15 @@ restore_record(void *arg, const struct lease_record *r)
 	if (old != NULL) {
 		unlink_node(s, old);
 		node_free(s, old);
+		s->replay_stale++;	/* superseded by this record */
 	}
 	s->mac_valid = false;
-	if (r->op != '+' && r->op != 'P')
+	if (r->op != '+' && r->op != 'P') {
+		s->replay_stale++;
 		return;
+	}
 	if ((life = restore_lifetime(s, r, now)) < 0) {
+		s->replay_stale++;
 		restore_gone(s, &r->m);
 		return;
 	}
@@ -1987,10 +1993,15 @@ restore_record(void *arg, const struct lease_record *r)
 	if (res == ST_OK && pin && ex != NULL)
 		res = ST_E_CONFLICT;	/* the same pinhole twice in the journal */
 	if (res != ST_OK) {
+		s->replay_stale++;
 		log_dropped(&r->m, store_strerror(res));
 		restore_gone(s, &r->m);
 		return;
 	}
+	/* held otherwise than written (lifetime bounded, description
+	 * cleaned): the journal is rewritten at the restore's end */
+	if (life != (r->expiry_wall != 0 ? r->expiry_wall - now : 0) || strcmp(desc, r->desc) != 0)
+		s->replay_stale++;
 	cand.created = r->m.created;
 	cand.expires = life != 0 ? time_mono_ms() + (uint64_t)life * 1000u : 0;
 	if (pin)
@@ -2036,6 +2047,7 @@ restore_leases(struct store *s)
 	s->replaying = true;
 	r = s->lease != NULL ? lease_restore(s->lease, restore_record, s) : 0;
 	s->replaying = false;
+	s->replay_records = s->lease != NULL ? lease_records(s->lease) : 0;
 	s->held--;		/* nothing journaled: no sync */
 	return r;
 }
@@ -2073,8 +2085,15 @@ sync_done(struct store *s)
 	free(s->sync.gone);
 	s->sync.gone = NULL;
 	s->sync.n_gone = s->sync.cap_gone = 0;
+	/* Rewritten only when it holds more than the store (superseded,
+	 * dropped or changed records, miniupnpd's format): a clean journal
+	 * of 100,000 leases is not written again at every start. */
 	if (s->lease != NULL) {
-		journal_compact(s);
+		if (s->replay_stale > 0 || lease_records(s->lease) != s->replay_records ||
+		    lease_broken(s->lease) ||
+		    lease_should_compact(s->lease, ost_count(&s->tree) + ost_count(&s->ptree)))
+			journal_compact(s);
+		s->replay_stale = 0;
 		journal_mark_gen(s);
 	}
 }
