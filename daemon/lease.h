@@ -59,6 +59,9 @@ bool lease_broken(const struct lease *l);
 bool lease_failing(const struct lease *l);
 /* Records in the journal (live or superseded). */
 size_t lease_records(const struct lease *l);
+/* How many of the records lease_open() found were '+' or 'P' ones (an
+ * upper bound of the mappings a restore brings back, near enough). */
+size_t lease_adds(const struct lease *l);
 /* More than 2 x live + 64 records, or the last write failed: time to
  * compact. */
 bool lease_should_compact(const struct lease *l, size_t live);

@@ -156,6 +156,8 @@ struct store {
 	bool replaying;			/* restore_leases(): records, not requests */
 	size_t replay_stale;		/* records the store does not hold as written */
 	size_t replay_records;		/* the journal's records after the replay */
+	int64_t replay_wall;		/* the clocks at the replay's start: one */
+	uint64_t replay_mono;		/* reading for 100,000 records */
 	bool journaled;			/* a change journaled while held */
 	struct st_batch batch;		/* store_hold_batch() */
 	struct st_sync sync;		/* store_restore_async() */
@@ -1967,7 +1969,7 @@ restore_record(void *arg, const struct lease_record *r)
 	struct mapping cand;
 	char desc[MAPPING_DESC_MAX];
 	enum store_result res;
-	int64_t life, now = time_wall();
+	int64_t life, now = s->replay_wall;
 
 	if (old != NULL) {
 		unlink_node(s, old);
@@ -2003,7 +2005,7 @@ restore_record(void *arg, const struct lease_record *r)
 	if (life != (r->expiry_wall != 0 ? r->expiry_wall - now : 0) || strcmp(desc, r->desc) != 0)
 		s->replay_stale++;
 	cand.created = r->m.created;
-	cand.expires = life != 0 ? time_mono_ms() + (uint64_t)life * 1000u : 0;
+	cand.expires = life != 0 ? s->replay_mono + (uint64_t)life * 1000u : 0;
 	if (pin)
 		cand.uid = r->m.uid;	/* its UniqueID, not the one decide_pin() chose */
 	n = node_new(s, &cand);
@@ -2032,22 +2034,37 @@ reserve_for(struct store *s, size_t n)
 	}
 }
 
+/* The internal-side hash at the size growth would have given it. */
+static void
+ihash_fit(struct store *s)
+{
+	size_t fit = s->ihash_size;
+
+	while (fit > 64 && (s->ihash_count + 1) * 4 <= (fit / 2) * 3)
+		fit /= 2;
+	if (fit < s->ihash_size)
+		ihash_grow(s, fit);
+}
+
 /* Replay the lease file into the store (no kernel).  Count, or -1. */
 static int
 restore_leases(struct store *s)
 {
 	int r;
 
-	/* The journal holds between the live mappings and twice as many
-	 * records (it is rewritten beyond that): half of them never
-	 * oversizes the tables. */
+	/* Room for every '+' record: no rehash of the table in the middle
+	 * of the replay; a journal of many refreshes makes it too big, so
+	 * it is fitted to what came back afterwards. */
 	if (s->lease != NULL)
-		reserve_for(s, lease_records(s->lease) / 2);
+		reserve_for(s, lease_adds(s->lease));
 	store_hold(s);		/* one socket snapshot for every record */
 	s->replaying = true;
+	s->replay_wall = time_wall();
+	s->replay_mono = time_mono_ms();
 	r = s->lease != NULL ? lease_restore(s->lease, restore_record, s) : 0;
 	s->replaying = false;
 	s->replay_records = s->lease != NULL ? lease_records(s->lease) : 0;
+	ihash_fit(s);
 	s->held--;		/* nothing journaled: no sync */
 	return r;
 }
