@@ -178,6 +178,8 @@ scan_journal(struct lease *l)
 		}
 		if (r == 0)
 			break;
+		if (off == 0)
+			l->adds += buf[0] == '+' || buf[0] == 'P';
 		for (const char *p = buf, *end = buf + r;
 		     (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++) {
 			l->records++;

@@ -113,6 +113,7 @@ struct st_sync {
 	struct st_key cursor;		/* SYNC_ADD: added up to here */
 	bool walking;			/* cursor set */
 	size_t in_place, stale, added;
+	size_t chunk;			/* SYNC_ADD: mappings per transaction */
 	uint64_t t0;
 	struct st_gone *gone;		/* the restore's dropped leases */
 	size_t n_gone, cap_gone;
@@ -2180,23 +2181,32 @@ sync_add_pinholes(struct store *s)
 	return r < 0 ? -1 : 0;
 }
 
-/* SYNC_ADD: the next STORE_SYNC_CHUNK enabled mappings after the cursor
- * whose elements were not both seen, in one transaction.  1 while more
- * is to come, 0 at the end, -1 on error. */
-#define STORE_SYNC_CHUNK 4096
+/* SYNC_ADD: the next sync.chunk enabled mappings after the cursor whose
+ * elements were not both seen, in one transaction.  The kernel takes
+ * ~10 us a mapping (four elements, each with its counter), and the loop
+ * serves nothing meanwhile: the chunk is sized from the last one's time
+ * so that a transaction takes about STORE_SYNC_SLICE_MS (between
+ * STORE_SYNC_MIN and STORE_SYNC_MAX mappings: 100,000 mappings are 7 to
+ * 100 transactions).  1 while more is to come, 0 at the end, -1 on
+ * error. */
+#define STORE_SYNC_MIN 1024
+#define STORE_SYNC_MAX 16384
+#define STORE_SYNC_SLICE_MS 10
 static int
 sync_add_chunk(struct store *s)
 {
-	const struct mapping **ms = malloc(STORE_SYNC_CHUNK * sizeof(*ms));
+	size_t want = s->sync.chunk ? s->sync.chunk : STORE_SYNC_MIN;
+	const struct mapping **ms = malloc(want * sizeof(*ms));
 	struct ost_node *tn;
 	size_t n = 0;
+	uint64_t t;
 	int r = 0;
 
 	if (ms == NULL)
 		return -1;
 	tn = s->sync.walking ? ost_bound(&s->tree, &s->sync.cursor, tree_keycmp, true, NULL)
 			     : ost_nth(&s->tree, 0);
-	for (; tn != NULL && n < STORE_SYNC_CHUNK; tn = ost_bound(&s->tree, &s->sync.cursor,
+	for (; tn != NULL && n < want; tn = ost_bound(&s->tree, &s->sync.cursor,
 								  tree_keycmp, true, NULL)) {
 		struct st_node *nd = TNODE(tn);
 
@@ -2206,8 +2216,14 @@ sync_add_chunk(struct store *s)
 			ms[n++] = &nd->m;
 		nd->kseen = 0;
 	}
+	t = time_mono_ms();
 	if (n > 0 && (r = s->ops->add_many(s->fw, ms, n)) < 0)
 		s->stats.fw_errors++;
+	t = time_mono_ms() - t;
+	if (n == want)
+		s->sync.chunk = t == 0 ? want * 2 : want * STORE_SYNC_SLICE_MS / t;
+	s->sync.chunk = s->sync.chunk < STORE_SYNC_MIN ? STORE_SYNC_MIN :
+			s->sync.chunk > STORE_SYNC_MAX ? STORE_SYNC_MAX : s->sync.chunk;
 	s->sync.added += n;
 	free(ms);
 	if (r < 0)
