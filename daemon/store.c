@@ -2012,6 +2012,7 @@ restore_record(void *arg, const struct lease_record *r)
 	n = node_new(s, &cand);
 	if (n == NULL) {
 		s->stats.lease_errors++;
+		s->replay_stale++;
 		return;
 	}
 	link_node(s, n);
