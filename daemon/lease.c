@@ -103,6 +103,7 @@ struct lease {
 	bool dir_refused;	/* follow_dir() refused a new directory (logged) */
 	bool foreign;		/* miniupnpd's file: the next rewrite converts it */
 	char restored_gen[LEASE_GEN_MAX];	/* lease_restore(): a "# gen" that ended the file */
+	bool restored_clean;	/* lease_restore(): no line but records and comments */
 	char *group;		/* lease_group_begin(): records waiting for one write */
 	size_t group_len, group_cap;
 	unsigned group_n;
@@ -417,6 +418,11 @@ lease_open(const char *path)
 		str_printf(why, sizeof(why), "%s: name too long", path);
 		goto refused;
 	}
+	/* A FILE.tmp left by a crash in a rewrite, or planted: the name
+	 * goes (never what it points to), whether or not this start
+	 * rewrites the file. */
+	if (unlinkat(l->dirfd, l->tmp, 0) < 0 && errno != ENOENT)
+		log_warn("lease file %s: removing %s", path, l->tmp);
 	if (detect_foreign(l) < 0 || (!l->foreign && scan_journal(l) < 0) ||
 	    (l->synced = lseek(l->fd, 0, SEEK_END)) < 0) {
 		str_printf(why, sizeof(why), "%s: %s", path, strerror(errno));
@@ -749,6 +755,12 @@ const char *
 lease_restored_gen(const struct lease *l)
 {
 	return l->restored_gen;
+}
+
+bool
+lease_restored_clean(const struct lease *l)
+{
+	return l->restored_clean;
 }
 
 int64_t
@@ -1177,7 +1189,8 @@ gen_line(const char *line, size_t len, char *gen)
 }
 
 /* One line of the file (without its newline): 1 when it was a good
- * record (given to cb), else 0. */
+ * record (given to cb), 0 a comment or an empty line, -1 a malformed
+ * record (skipped). */
 static int
 replay_line(const char *line, size_t len, const char *name, unsigned lineno,
 	    lease_replay_cb cb, void *arg, char *gen, int64_t now_wall)
@@ -1195,7 +1208,7 @@ replay_line(const char *line, size_t len, const char *name, unsigned lineno,
 	if ((lease_line_is_igdd(line, len) ? lease_parse(line, len, &r) :
 	     lease_parse_miniupnpd(line, len, now_wall, &r)) < 0) {
 		log_warnx("%s:%u: malformed lease record skipped", name, lineno);
-		return 0;
+		return -1;
 	}
 	cb(arg, &r);
 	return 1;
@@ -1208,14 +1221,14 @@ replay_line(const char *line, size_t len, const char *name, unsigned lineno,
  * (LEASE_LINE_MAX): skipped as malformed. */
 #define REPLAY_BLOCK (256 * 1024)
 static int
-replay_fd(int fd, const char *name, lease_replay_cb cb, void *arg, char *gen)
+replay_fd(int fd, const char *name, lease_replay_cb cb, void *arg, char *gen, bool *clean)
 {
 	char *buf = malloc(REPLAY_BLOCK), *nl;
 	size_t have = 0, start;
 	off_t off = 0;
 	ssize_t n;
 	unsigned lineno = 0;
-	int good = 0;
+	int good = 0, k;
 	bool skipping = false;		/* in a line longer than a block */
 	int64_t now_wall = time_wall();
 
@@ -1240,10 +1253,13 @@ replay_fd(int fd, const char *name, lease_replay_cb cb, void *arg, char *gen)
 				if (gen != NULL)
 					gen[0] = '\0';
 				skipping = false;
+				*clean = false;
 				continue;
 			}
-			good += replay_line(buf + start, (size_t)(nl - buf) - start, name, lineno,
-					    cb, arg, gen, now_wall);
+			k = replay_line(buf + start, (size_t)(nl - buf) - start, name, lineno, cb, arg,
+					gen, now_wall);
+			good += k > 0;
+			*clean = *clean && k >= 0;
 		}
 		memmove(buf, buf + start, have - start);
 		have -= start;
@@ -1252,8 +1268,10 @@ replay_fd(int fd, const char *name, lease_replay_cb cb, void *arg, char *gen)
 			have = 0;
 		}
 	}
-	if (have > 0 || skipping)
+	if (have > 0 || skipping) {
 		log_warnx("%s:%u: torn last record ignored", name, lineno + 1);
+		*clean = false;
+	}
 	free(buf);
 	return good;
 }
@@ -1262,6 +1280,7 @@ int
 lease_replay(const char *path, lease_replay_cb cb, void *arg)
 {
 	int good, fd = open(path, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	bool clean = true;
 
 	if (fd < 0) {
 		if (errno == ENOENT)
@@ -1269,7 +1288,7 @@ lease_replay(const char *path, lease_replay_cb cb, void *arg)
 		log_warn("lease file %s", path);
 		return -1;
 	}
-	good = replay_fd(fd, path, cb, arg, NULL);
+	good = replay_fd(fd, path, cb, arg, NULL, &clean);
 	close(fd);
 	return good;
 }
@@ -1279,7 +1298,10 @@ lease_restore(struct lease *l, lease_replay_cb cb, void *arg)
 {
 	/* pread(): the descriptor's offset is not touched (appends go to
 	 * the end anyway, O_APPEND) */
-	int good = replay_fd(l->fd, l->path, cb, arg, l->restored_gen);
+	int good;
+
+	l->restored_clean = true;
+	good = replay_fd(l->fd, l->path, cb, arg, l->restored_gen, &l->restored_clean);
 
 	if (good < 0)
 		log_warn("lease file %s", l->path);

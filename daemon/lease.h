@@ -84,6 +84,9 @@ int lease_mark_gen(struct lease *l, const char *gen);
 /* The "# gen" token that was the last line of the file lease_restore()
  * read; "" when the last line was not one. */
 const char *lease_restored_gen(const struct lease *l);
+/* Every line lease_restore() read was a good record or a comment (none
+ * skipped as malformed). */
+bool lease_restored_clean(const struct lease *l);
 
 /* Replay a journal: cb is called for every good record in file order;
  * bad lines are skipped with a "file:line" warning each, a torn last line

@@ -2109,7 +2109,7 @@ sync_done(struct store *s)
 	 * of 100,000 leases is not written again at every start. */
 	if (s->lease != NULL) {
 		if (s->replay_stale > 0 || lease_records(s->lease) != s->replay_records ||
-		    lease_broken(s->lease) ||
+		    !lease_restored_clean(s->lease) || lease_broken(s->lease) ||
 		    lease_should_compact(s->lease, ost_count(&s->tree) + ost_count(&s->ptree)))
 			journal_compact(s);
 		s->replay_stale = 0;

@@ -540,6 +540,15 @@ TEST(lease_restore_rewrites_only_when_needed)
 	CHECK(text[0] == '#');			/* rewritten: header + 2 */
 	CHECK(strstr(text, " 101 :: 192.168.1.10 101 ") == NULL);
 	fake_env_free(e);
+
+	e = fake_env_new(true);				/* a damaged line goes too */
+	str_printf(text, sizeof(text), "%s%s", clean, "+ TCP 70000 damaged\n");
+	write_file(e->ctx.cfg.lease_file, text);
+	fake_env_start(e);
+	CHECK_EQ(store_restore(e->s), 2);
+	CHECK(fake_env_read_lease(e, text, sizeof(text)) > 0);
+	CHECK(text[0] == '#' && strstr(text, "damaged") == NULL);
+	fake_env_free(e);
 }
 
 /* Writes fail as on a full disk: RLIMIT_FSIZE 0 refuses to grow any
