@@ -84,6 +84,8 @@ struct fw {
 	struct fw_queue q;
 	char state_id[48];		/* boot and network namespace (fw_ops.generation) */
 	uint32_t start_gen;		/* the generation before init, 0 if it lost elements */
+	uint32_t commit_gen;		/* the generation our last transaction made (its
+					 * NEWGEN echo), 0 if unknown: then a GETGEN */
 	bool fresh;			/* this start made igdd's sets: they hold nothing */
 	struct mnl_socket *dump;	/* a reconcile's dump (elems_start), its own socket */
 	int dump_set;			/* the set being dumped */
@@ -166,8 +168,12 @@ grow_sndbuf(struct fw *fw, size_t len)
 	fw->sndbuf = want;
 }
 
+static int gen_cb(const struct nlmsghdr *nlh, void *data);
+
 /* Read the acks of the batch [seq_begin, seq_end): one per message that
- * asked for one.  Returns 0, or -1 with errno of the first refusal. */
+ * asked for one (and the generation its commit made, when its begin asked
+ * for an echo: nft_flush()).  Returns 0, or -1 with errno of the first
+ * refusal. */
 static int
 read_acks(struct fw *fw, uint32_t seq_begin, uint32_t seq_end, unsigned expect,
 	  uint32_t *bad_seq)
@@ -209,6 +215,8 @@ read_acks(struct fw *fw, uint32_t seq_begin, uint32_t seq_end, unsigned expect,
 				log_debug("nftables: stray message seq %u", nlh->nlmsg_seq);
 				continue;
 			}
+			if (nlh->nlmsg_type == ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWGEN))
+				gen_cb(nlh, &fw->commit_gen);
 			if (nlh->nlmsg_type != NLMSG_ERROR)
 				continue;
 			if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e)))
@@ -229,6 +237,30 @@ read_acks(struct fw *fw, uint32_t seq_begin, uint32_t seq_end, unsigned expect,
 	return 0;
 }
 
+/* The first message after the batch's begin asks for an echo: the kernel
+ * then sends us the generation its commit makes (NEWGEN, with that
+ * message's seq: the commit's notification takes the batch's first
+ * message past the begin as its request), which nft_generation() uses
+ * instead of asking; another process's transaction after ours then does
+ * not pass for ours either.  It echoes that message's own change too: only
+ * a small message (a change's, not a bulk install's 64 elements) asks. */
+static void
+echo_first(struct iovec *iov, size_t n)
+{
+	struct nlmsghdr *nlh;
+	size_t i;
+	int left, k = 0;
+
+	for (i = 0; i < n; i++)
+		for (nlh = iov[i].iov_base, left = (int)iov[i].iov_len; mnl_nlmsg_ok(nlh, left);
+		     nlh = mnl_nlmsg_next(nlh, &left))
+			if (k++ == 1) {
+				if (nlh->nlmsg_type != NFNL_MSG_BATCH_END && nlh->nlmsg_len <= 1024)
+					nlh->nlmsg_flags |= NLM_F_ECHO;
+				return;
+			}
+}
+
 /* Send iov[0..n) as one sendmsg (one transaction, however many pages)
  * and read the acks of the messages with seqs in [seq_begin, seq_end). */
 static int
@@ -246,6 +278,8 @@ send_batch(struct fw *fw, struct iovec *iov, size_t n, uint32_t seq_begin, uint3
 	for (i = 0; i < n; i++)
 		len += iov[i].iov_len;
 	grow_sndbuf(fw, len);
+	fw->commit_gen = 0;
+	echo_first(iov, n);
 	/* sendmsg() takes at most IOV_MAX (1024) parts: a transaction of more
 	 * pages (100,000 mappings with hairpin and port preservation, 17 MB)
 	 * goes as one copy instead (EMSGSIZE otherwise). */
@@ -696,7 +730,8 @@ gen_token(struct fw *fw, uint32_t gen, char *tok, size_t size)
 static int
 nft_generation(struct fw *fw, bool at_start, char *tok, size_t size)
 {
-	return gen_token(fw, at_start ? fw->start_gen : gen_now(fw), tok, size);
+	return gen_token(fw, at_start ? fw->start_gen : fw->commit_gen != 0 ? fw->commit_gen :
+			 gen_now(fw), tok, size);
 }
 
 /* ---- init ---- */
