@@ -790,23 +790,109 @@ proto_text(uint8_t proto, char *buf, size_t size)
 	return buf;
 }
 
+/* A record built in place (no printf: a batch writes one per change). */
+struct ob {
+	char *p;
+	size_t size, len;
+	bool over;
+};
+
+static void
+ob_mem(struct ob *b, const char *s, size_t n)
+{
+	if (b->over || n >= b->size - b->len) {
+		b->over = true;
+		return;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+}
+
+static void
+ob_str(struct ob *b, const char *s)
+{
+	ob_mem(b, s, strlen(s));
+}
+
+/* A number and the separator after it ('\0': none). */
+static void
+ob_num(struct ob *b, long long v, char sep)
+{
+	char d[24];
+	size_t i = sizeof(d);
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+
+	if (sep != '\0')
+		d[--i] = sep;
+	do {
+		d[--i] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		d[--i] = '-';
+	ob_mem(b, d + i, sizeof(d) - i);
+}
+
+static void
+ob_addr(struct ob *b, const struct in6_addr *a, char sep)
+{
+	char t[INET6_ADDRSTRLEN];
+
+	ob_str(b, addr_str(a, t, sizeof(t)));
+	ob_mem(b, &sep, 1);
+}
+
+/* The record's key: (PROTO, EPORT, RHOST), or a pinhole's (UID) with its
+ * PROTO, RHOST and RPORT; each field followed by a space. */
+static void
+ob_key(struct ob *b, const struct lease_record *r, const struct in6_addr *rhost)
+{
+	const struct mapping *m = &r->m;
+	char pbuf[8];
+
+	ob_mem(b, r->op == 'P' ? "P " : r->op == '-' ? "- " : "+ ", 2);
+	if (r->op == 'P')
+		ob_num(b, m->uid, ' ');
+	ob_str(b, proto_text(m->proto, pbuf, sizeof(pbuf)));
+	ob_mem(b, " ", 1);
+	if (r->op == 'P') {
+		ob_addr(b, rhost, ' ');
+		ob_num(b, m->rport, ' ');
+	} else {
+		ob_num(b, m->eport, ' ');
+		ob_addr(b, rhost, ' ');
+	}
+}
+
+static int
+ob_end(struct ob *b)
+{
+	if (b->over || b->len >= b->size)
+		return -1;
+	b->p[b->len] = '\0';
+	return (int)b->len;
+}
+
 int
 lease_format(char *buf, size_t size, const struct lease_record *r)
 {
 	const struct mapping *m = &r->m;
 	const struct mapping_owner *o = m->owner;
 	const struct in6_addr *rhost = m->rhost != NULL ? m->rhost : &in6addr_any;
-	char pbuf[8], rh[INET6_ADDRSTRLEN], ia[INET6_ADDRSTRLEN], oa[INET6_ADDRSTRLEN];
+	struct ob b = { buf, size, 0, size == 0 };
 	char nonce[2 * sizeof(o->nonce) + 1];
-	size_t len, i;
+	size_t i;
 
-	if (r->op == '-' || r->op == 'p') {
-		if ((r->op == '-' ? str_printf(buf, size, "- %s %u %s\n",
-					      proto_text(m->proto, pbuf, sizeof(pbuf)), m->eport,
-					      addr_str(rhost, rh, sizeof(rh)))
-				  : str_printf(buf, size, "p %u\n", m->uid)) < 0)
-			return -1;
-		return (int)strlen(buf);
+	if (r->op == 'p') {
+		ob_mem(&b, "p ", 2);
+		ob_num(&b, m->uid, '\n');
+		return ob_end(&b);
+	}
+	if (r->op == '-') {
+		ob_key(&b, r, rhost);
+		if (!b.over)
+			b.p[b.len - 1] = '\n';	/* the key's last space */
+		return ob_end(&b);
 	}
 	if (o == NULL || m->iaddr == NULL || (unsigned)o->proto >= ARRAY_SIZE(owner_names) ||
 	    (r->op != '+' && r->op != 'P'))
@@ -816,37 +902,31 @@ lease_format(char *buf, size_t size, const struct lease_record *r)
 		nonce[2 * i + 1] = hexdigits[o->nonce[i] & 15];
 	}
 	nonce[2 * i] = '\0';
-	/* The key: (PROTO, EPORT, RHOST), or a pinhole's (UID) with its
-	 * PROTO, RHOST and RPORT. */
-	if ((r->op == '+' ? str_printf(buf, size, "+ %s %u %s ", proto_text(m->proto, pbuf, sizeof(pbuf)),
-				       m->eport, addr_str(rhost, rh, sizeof(rh)))
-			  : str_printf(buf, size, "P %u %s %s %u ", m->uid,
-				       proto_text(m->proto, pbuf, sizeof(pbuf)),
-				       addr_str(rhost, rh, sizeof(rh)), m->rport)) < 0)
-		return -1;
-	len = strlen(buf);
-	if (str_printf(buf + len, size - len, "%s %u %lld %lld %s %s %s %d ",
-		       addr_str(m->iaddr, ia, sizeof(ia)),
-		       m->iport, (long long)r->expiry_wall, (long long)m->created,
-		       owner_names[o->proto], addr_str(&o->addr, oa, sizeof(oa)), nonce,
-		       m->enabled ? 1 : 0) < 0)
-		return -1;
-	len += strlen(buf + len);
-	for (i = 0; m->desc != NULL && m->desc[i] != '\0'; i++) {
+	ob_key(&b, r, rhost);
+	ob_addr(&b, m->iaddr, ' ');
+	ob_num(&b, m->iport, ' ');
+	ob_num(&b, (long long)r->expiry_wall, ' ');
+	ob_num(&b, (long long)m->created, ' ');
+	ob_str(&b, owner_names[o->proto]);
+	ob_mem(&b, " ", 1);
+	ob_addr(&b, &o->addr, ' ');
+	ob_str(&b, nonce);
+	ob_mem(&b, m->enabled ? " 1 " : " 0 ", 3);
+	for (i = 0; m->desc != NULL && m->desc[i] != '\0' && !b.over; i++) {
 		unsigned char c = (unsigned char)m->desc[i];
-		if (len + 4 >= size)
+
+		if (b.len + 4 >= size)
 			return -1;
 		if (c < 0x20 || c == 0x7f || c == '%') {
-			buf[len++] = '%';
-			buf[len++] = hexdigits[c >> 4];
-			buf[len++] = hexdigits[c & 15];
+			buf[b.len++] = '%';
+			buf[b.len++] = hexdigits[c >> 4];
+			buf[b.len++] = hexdigits[c & 15];
 		} else {
-			buf[len++] = (char)c;
+			buf[b.len++] = (char)c;
 		}
 	}
-	buf[len++] = '\n';
-	buf[len] = '\0';
-	return (int)len;
+	ob_mem(&b, "\n", 1);
+	return ob_end(&b);
 }
 
 /* --- parsing: a cursor over the line, one space between fields -------- */

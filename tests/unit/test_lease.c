@@ -91,6 +91,40 @@ TEST(lease_format_parse_round_trip)
 	CHECK_EQ(b.m.eport, 51413);
 }
 
+/* The exact bytes of each record kind (formatted without printf), and a
+ * buffer one byte short refused whole. */
+TEST(lease_format_exact_bytes)
+{
+	static const char add[] = "+ UDP 51413 203.0.113.9 192.168.1.10 51414 1800000000 "
+				  "-5 PCP fd00::1 0123456789abcdef00ff1020 0 d%25\n";
+	char line[LEASE_LINE_MAX];
+	struct lease_record a;
+	size_t n;
+
+	rec(&a, "d%");
+	a.m.created = -5;
+	a.m.enabled = false;
+	CHECK_EQ(lease_format(line, sizeof(line), &a), (int)strlen(add));
+	CHECK(strcmp(line, add) == 0);
+	for (n = 0; n <= strlen(add); n++)
+		CHECK_EQ(lease_format(line, n, &a), -1);
+	a.op = '-';
+	a.m.proto = 200;
+	CHECK_EQ(lease_format(line, sizeof(line), &a), 24);
+	CHECK(strcmp(line, "- 200 51413 203.0.113.9\n") == 0);
+	CHECK_EQ(lease_format(line, 24, &a), -1);
+	a.op = 'P';
+	a.m.proto = UDP;
+	a.m.uid = 7;
+	a.m.rport = 65535;
+	a.m.created = 0;
+	CHECK(lease_format(line, sizeof(line), &a) > 0);
+	CHECK(strncmp(line, "P 7 UDP 203.0.113.9 65535 192.168.1.10 51414 1800000000 0 PCP ", 62) == 0);
+	a.op = 'p';
+	CHECK_EQ(lease_format(line, sizeof(line), &a), 4);
+	CHECK(strcmp(line, "p 7\n") == 0);
+}
+
 TEST(lease_control_characters_never_reach_the_file)
 {
 	char line[LEASE_LINE_MAX];
