@@ -38,6 +38,11 @@ struct pcp_update {
 	struct client_port ports[PCP_UPDATE_CLIENTS];
 	unsigned n_ports;
 	uint64_t clock;
+	/* an index of ports (hash chains) and their order of use (most
+	 * recent first): slot k + 1, 0 for none */
+	uint16_t head[2 * PCP_UPDATE_CLIENTS], chain[PCP_UPDATE_CLIENTS];
+	uint16_t newer[PCP_UPDATE_CLIENTS], older[PCP_UPDATE_CLIENTS];
+	uint16_t newest, oldest;
 	pcp_update_send_fn send;
 };
 
@@ -47,30 +52,85 @@ same_client(const struct client_port *c, const struct in6_addr *client, const ui
 	return addr_eq(&c->addr, client) && memcmp(c->nonce, nonce, PCP_NONCE_LEN) == 0;
 }
 
+static unsigned
+client_hash(const struct in6_addr *client, const uint8_t *nonce)
+{
+	const uint8_t *a = (const uint8_t *)client;
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	for (i = 0; i < sizeof(*client); i++)
+		h = (h ^ a[i]) * 16777619u;
+	for (i = 0; i < PCP_NONCE_LEN; i++)
+		h = (h ^ nonce[i]) * 16777619u;
+	return (h ^ h >> 16) % (2 * PCP_UPDATE_CLIENTS);
+}
+
+/* The slot of (client, nonce) + 1, 0 if none. */
+static unsigned
+client_find(const struct pcp_update *upd, const struct in6_addr *client, const uint8_t *nonce)
+{
+	unsigned k;
+
+	for (k = upd->head[client_hash(client, nonce)]; k != 0; k = upd->chain[k - 1])
+		if (same_client(&upd->ports[k - 1], client, nonce))
+			return k;
+	return 0;
+}
+
+/* Slot k + 1 out of its chain and out of the order of use. */
+static void
+client_unlink(struct pcp_update *upd, unsigned k)
+{
+	uint16_t *p = &upd->head[client_hash(&upd->ports[k - 1].addr, upd->ports[k - 1].nonce)];
+
+	while (*p != k)
+		p = &upd->chain[*p - 1];
+	*p = upd->chain[k - 1];
+	*(upd->newer[k - 1] != 0 ? &upd->older[upd->newer[k - 1] - 1] : &upd->newest) =
+		upd->older[k - 1];
+	*(upd->older[k - 1] != 0 ? &upd->newer[upd->older[k - 1] - 1] : &upd->oldest) =
+		upd->newer[k - 1];
+}
+
+/* Slot k + 1 (holding its client) into its chain, the most recent. */
+static void
+client_link(struct pcp_update *upd, unsigned k)
+{
+	uint16_t *h = &upd->head[client_hash(&upd->ports[k - 1].addr, upd->ports[k - 1].nonce)];
+
+	upd->chain[k - 1] = *h;
+	*h = (uint16_t)k;
+	upd->newer[k - 1] = 0;
+	upd->older[k - 1] = upd->newest;
+	*(upd->newest != 0 ? &upd->newer[upd->newest - 1] : &upd->oldest) = (uint16_t)k;
+	upd->newest = (uint16_t)k;
+}
+
 void
 pcp_update_note(struct igdd_ctx *ctx, const struct in6_addr *client, const uint8_t *nonce,
 		uint16_t port)
 {
 	struct pcp_update *upd = ctx->pcp_update;
-	struct client_port *slot = NULL;
+	struct client_port *slot;
 	unsigned k;
 
 	if (upd == NULL || port == 0)
 		return;
-	for (k = 0; k < upd->n_ports; k++) {
-		if (same_client(&upd->ports[k], client, nonce)) {
-			slot = &upd->ports[k];
-			break;
-		}
-		if (slot == NULL || upd->ports[k].seen < slot->seen)
-			slot = &upd->ports[k];
+	k = client_find(upd, client, nonce);
+	if (k == 0 && upd->n_ports < PCP_UPDATE_CLIENTS) {
+		k = ++upd->n_ports;		/* a free slot, in no list yet */
+	} else {
+		if (k == 0)
+			k = upd->oldest;	/* the least recently seen goes */
+		client_unlink(upd, k);
 	}
-	if (k == upd->n_ports && upd->n_ports < PCP_UPDATE_CLIENTS)
-		slot = &upd->ports[upd->n_ports++];
+	slot = &upd->ports[k - 1];
 	slot->addr = *client;
 	memcpy(slot->nonce, nonce, PCP_NONCE_LEN);
 	slot->port = port;
 	slot->seen = ++upd->clock;
+	client_link(upd, k);
 }
 
 uint16_t
@@ -81,10 +141,8 @@ pcp_update_port(const struct igdd_ctx *ctx, const struct in6_addr *client, const
 
 	if (upd == NULL)
 		return 0;
-	for (k = 0; k < upd->n_ports; k++)
-		if (same_client(&upd->ports[k], client, nonce))
-			return upd->ports[k].port;
-	return 0;
+	k = client_find(upd, client, nonce);
+	return k != 0 ? upd->ports[k - 1].port : 0;
 }
 
 /* The next PCP_UPDATE_BATCH mappings of the round: one unsolicited MAP
