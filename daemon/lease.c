@@ -773,7 +773,8 @@ lease_format(char *buf, size_t size, const struct lease_record *r)
 	const struct mapping_owner *o = m->owner;
 	const struct in6_addr *rhost = m->rhost != NULL ? m->rhost : &in6addr_any;
 	char pbuf[8], rh[INET6_ADDRSTRLEN], ia[INET6_ADDRSTRLEN], oa[INET6_ADDRSTRLEN];
-	char nonce[2 * sizeof(o->nonce) + 1];
+	char nonce[2 * sizeof(o->nonce) + 1], dbuf[MAPPING_DESC_GEN_MAX];
+	const char *d = m->desc != NULL ? mapping_desc(m, dbuf) : NULL;
 	size_t len, i;
 
 	if (r->op == '-' || r->op == 'p') {
@@ -808,8 +809,8 @@ lease_format(char *buf, size_t size, const struct lease_record *r)
 		       m->enabled ? 1 : 0) < 0)
 		return -1;
 	len += strlen(buf + len);
-	for (i = 0; m->desc != NULL && m->desc[i] != '\0'; i++) {
-		unsigned char c = (unsigned char)m->desc[i];
+	for (i = 0; d != NULL && d[i] != '\0'; i++) {
+		unsigned char c = (unsigned char)d[i];
 		if (len + 4 >= size)
 			return -1;
 		if (c < 0x20 || c == 0x7f || c == '%') {

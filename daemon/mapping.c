@@ -1,5 +1,6 @@
-/* mapping.c - protocol names, what a pinhole is. */
+/* mapping.c - protocol names, what a pinhole is, made descriptions. */
 #include <netinet/in.h>
+#include <string.h>
 #include <strings.h>
 
 #include "mapping.h"
@@ -31,4 +32,50 @@ proto_parse(const char *s, uint8_t *out)
 	else
 		return -1;
 	return 0;
+}
+
+const char mapping_desc_tags[2][2] = { "N", "P" };
+
+int
+mapping_desc_make(char buf[MAPPING_DESC_GEN_MAX], enum mapping_desc_kind k, uint8_t proto,
+		  uint16_t iport)
+{
+	if (k == MAPPING_DESC_NATPMP)
+		return str_printf(buf, MAPPING_DESC_GEN_MAX, "NAT-PMP %u %s", (unsigned)iport,
+				  proto == IPPROTO_TCP ? "tcp" : "udp");
+	return str_printf(buf, MAPPING_DESC_GEN_MAX, "PCP %u %s", (unsigned)iport,
+			  proto_name(proto));
+}
+
+const char *
+mapping_desc(const struct mapping *m, char buf[MAPPING_DESC_GEN_MAX])
+{
+	enum mapping_desc_kind k;
+
+	if (m->desc == mapping_desc_tags[MAPPING_DESC_NATPMP])
+		k = MAPPING_DESC_NATPMP;
+	else if (m->desc == mapping_desc_tags[MAPPING_DESC_PCP])
+		k = MAPPING_DESC_PCP;
+	else
+		return m->desc;
+	if (mapping_desc_make(buf, k, m->proto, m->iport) < 0)
+		buf[0] = '\0';
+	return buf;
+}
+
+const char *
+mapping_desc_tag(const struct mapping *m, const char *desc)
+{
+	char buf[MAPPING_DESC_GEN_MAX];
+	enum mapping_desc_kind k;
+
+	if (strncmp(desc, "NAT-PMP ", 8) == 0)
+		k = MAPPING_DESC_NATPMP;
+	else if (strncmp(desc, "PCP ", 4) == 0)
+		k = MAPPING_DESC_PCP;
+	else
+		return NULL;
+	if (mapping_desc_make(buf, k, m->proto, m->iport) < 0 || strcmp(buf, desc) != 0)
+		return NULL;
+	return mapping_desc_tags[k];
 }

@@ -58,6 +58,23 @@ struct mapping {
 	bool enabled;
 };
 
+/* Descriptions the daemon makes itself ("NAT-PMP <iport> tcp", "PCP
+ * <iport> TCP": mapping_desc_make()) are not stored: a stored mapping's
+ * desc then points at one of these tags, and the text is made again from
+ * its internal port and protocol when read.  Read a stored mapping's
+ * description only through mapping_desc(). */
+enum mapping_desc_kind { MAPPING_DESC_NATPMP, MAPPING_DESC_PCP };
+extern const char mapping_desc_tags[2][2];
+#define MAPPING_DESC_GEN_MAX	24	/* a made description, with its NUL */
+/* The description the daemon makes for a mapping of proto to iport. */
+int mapping_desc_make(char buf[MAPPING_DESC_GEN_MAX], enum mapping_desc_kind k,
+		      uint8_t proto, uint16_t iport);
+/* m's description: m->desc, or the text of its tag written into buf. */
+const char *mapping_desc(const struct mapping *m, char buf[MAPPING_DESC_GEN_MAX]);
+/* The tag for desc when it is the text the daemon makes for m's internal
+ * port and protocol; NULL otherwise. */
+const char *mapping_desc_tag(const struct mapping *m, const char *desc);
+
 /* Is m an IPv6 pinhole (its internal client not an IPv4 address)? */
 bool mapping_is_pinhole(const struct mapping *m);
 

@@ -33,19 +33,16 @@
 #include "store.h"
 #include "util.h"
 
-/* 107 bytes (LP64) + the description, allocated at that length: with one
- * of up to 12 characters, one 128-byte malloc chunk per mapping. */
+/* 107 bytes (LP64); the description apart (desc_store()). */
 struct st_node {
 	struct mapping m;
 	struct ost_node tn;		/* key tree */
 	struct st_node *oprev, *onext;	/* the owner's list */
 	uint32_t fw_packets;		/* low 32 bits of the last counter seen */
 	uint32_t heap_idx;		/* position + 1 in the expiry heap; 0 = none */
-	uint16_t desc_cap;		/* bytes of desc[] */
 	bool idle_seen;			/* fw_packets holds a counter from a pass */
 	bool pending;			/* reserved, not yet committed (store_confirm()) */
 	uint8_t kseen;			/* a reconcile saw its elements: KSEEN_* */
-	char desc[];			/* m.desc, unless a longer one came later */
 };
 
 /* A shared entry: a host (an address used as internal client or remote
@@ -76,7 +73,7 @@ enum ch_kind { CH_ADD, CH_REFRESH, CH_DEL, CH_CONFIRM };	/* CONFIRM: store_confi
 struct st_change {
 	struct st_node *n;
 	struct mapping old;		/* CH_REFRESH: n->m before */
-	char *old_desc;			/* CH_REFRESH: a copy of it, when it changed */
+	const char *old_desc;		/* CH_REFRESH: old.desc, when it changed (held) */
 	struct in6_addr by;		/* CH_DEL: who asked */
 	uint8_t kind;			/* enum ch_kind */
 	uint8_t ev;			/* enum store_event to tell */
@@ -830,13 +827,14 @@ static bool
 permitted(struct store *s, const struct mapping *m, uint16_t eport)
 {
 	const uint8_t *mac = NULL;
+	char d[MAPPING_DESC_GEN_MAX];
 
 	if (is_static(m))
 		return true;
 	if (perm_uses_mac(s->cfg->perms, s->cfg->n_perms))
 		mac = mac_of(s, m->iaddr);
 	return perm_allowed_mac(s->cfg->perms, s->cfg->n_perms, eport, m->iaddr, m->iport,
-				m->desc, mac);
+				mapping_desc(m, d), mac);
 }
 
 static struct st_node *
@@ -1060,6 +1058,7 @@ lans_apart(struct store *s, const struct mapping *m, uint16_t port,
 {
 	const struct lan_iface *li, *lr;
 	const uint8_t *mac = NULL;
+	char d[MAPPING_DESC_GEN_MAX];
 	int k;
 
 	if (is_static(m) || (li = lan_of(s, m->iaddr)) == NULL)
@@ -1072,8 +1071,8 @@ lans_apart(struct store *s, const struct mapping *m, uint16_t port,
 		return false;
 	if (perm_uses_mac(s->cfg->perms, s->cfg->n_perms))
 		mac = mac_of(s, m->iaddr);
-	k = perm_match_mac(s->cfg->perms, s->cfg->n_perms, port, m->iaddr, m->iport, m->desc,
-			   mac);
+	k = perm_match_mac(s->cfg->perms, s->cfg->n_perms, port, m->iaddr, m->iport,
+			   mapping_desc(m, d), mac);
 	return k < 0 || !s->cfg->perms[k].allow;
 }
 
@@ -1273,20 +1272,53 @@ batch_note(struct store *s, enum ch_kind kind, struct st_node *n, enum store_eve
 	return c;
 }
 
-/* A node for cand, its description stored right after it (no second
- * allocation, no fixed-size buffer: most descriptions are short), its
- * addresses and owner shared entries, and room in the expiry heap; NULL
- * (holding nothing) when memory is short. */
+/* --- descriptions of stored mappings ----------------------------------
+ * The text the daemon makes itself (NAT-PMP's and PCP's) is a tag
+ * (mapping_desc_tag()): nothing stored; "" is desc_none; any other text
+ * a copy of its own.  The lease file holds the text either way, and a
+ * lease read back gets its tag again. */
+static const char desc_none[1] = "";
+
+static bool
+desc_owned(const char *d)
+{
+	return d != desc_none && d != mapping_desc_tags[MAPPING_DESC_NATPMP] &&
+	       d != mapping_desc_tags[MAPPING_DESC_PCP];
+}
+
+/* What m (its internal port and protocol final) keeps for text; NULL
+ * when memory is short. */
+static const char *
+desc_store(const struct mapping *m, const char *text)
+{
+	const char *tag = text[0] != '\0' ? mapping_desc_tag(m, text) : desc_none;
+
+	return tag != NULL ? tag : strdup(text);
+}
+
+static void
+desc_drop(const char *d)
+{
+	if (desc_owned(d))
+		free((char *)d);
+}
+
+/* A node for cand, its addresses and owner shared entries, its
+ * description (desc_store()) and room in the expiry heap; NULL (holding
+ * nothing) when memory is short. */
 static struct st_node *
 node_new(struct store *s, const struct mapping *cand)
 {
-	size_t len = strlen(cand->desc) + 1;
-	/* offsetof: sizeof would add the struct's tail padding */
-	struct st_node *n = calloc(1, offsetof(struct st_node, desc) + len);
+	struct st_node *n = calloc(1, sizeof(*n));
 	struct st_ent *ih, *rh = NULL, *ow;
 
 	if (n == NULL)
 		return NULL;
+	n->m = *cand;
+	if ((n->m.desc = desc_store(cand, cand->desc)) == NULL) {
+		free(n);
+		return NULL;
+	}
 	ih = host_get(s, cand->iaddr);
 	if (cand->rhost != &in6addr_any)
 		rh = host_get(s, cand->rhost);
@@ -1296,16 +1328,13 @@ node_new(struct store *s, const struct mapping *cand)
 		ent_put(s, ih);
 		ent_put(s, rh);
 		ent_put(s, ow);
+		desc_drop(n->m.desc);
 		free(n);
 		return NULL;
 	}
-	n->m = *cand;
 	n->m.iaddr = &ih->key.addr;
 	n->m.rhost = rh != NULL ? &rh->key.addr : &in6addr_any;
 	n->m.owner = &ow->key;
-	memcpy(n->desc, cand->desc, len);
-	n->m.desc = n->desc;
-	n->desc_cap = (uint16_t)len;
 	return n;
 }
 
@@ -1313,8 +1342,7 @@ node_new(struct store *s, const struct mapping *cand)
 static void
 node_free(struct store *s, struct st_node *n)
 {
-	if (n->m.desc != n->desc)
-		free((char *)n->m.desc);
+	desc_drop(n->m.desc);
 	ent_put(s, HOST(n->m.iaddr));
 	if (n->m.rhost != &in6addr_any)
 		ent_put(s, HOST(n->m.rhost));
@@ -1468,32 +1496,32 @@ refresh(struct store *s, struct st_node *n, const struct mapping *cand, struct m
 {
 	struct mapping upd = n->m;
 	struct st_ent *ow = OWNER(n->m.owner);
+	char dbuf[MAPPING_DESC_GEN_MAX];
 	bool rehash = upd.iport != cand->iport;
-	bool new_desc = strcmp(n->m.desc, cand->desc) != 0;
+	bool new_desc = strcmp(mapping_desc(&n->m, dbuf), cand->desc) != 0;
 	bool changed = rehash || new_desc || upd.enabled != cand->enabled;
-	size_t desc_len = strlen(cand->desc) + 1;
-	char *long_desc = NULL;	/* a new description longer than desc[] */
-	char *old_desc = NULL;	/* in a batch: the old one, to take back */
+	/* a tag's text follows the internal port: stored again when it moves */
+	bool keep_desc = new_desc || (rehash && !desc_owned(n->m.desc) && n->m.desc != desc_none);
+	const char *long_desc = NULL;	/* what upd keeps for the new text */
 	struct st_change *c;
 
 	upd.iport = cand->iport;
 	upd.enabled = cand->enabled;
 	upd.expires = cand->expires;
-	if (new_desc && desc_len > n->desc_cap && (long_desc = strdup(cand->desc)) == NULL)
+	if (keep_desc && (long_desc = desc_store(&upd, cand->desc)) == NULL)
 		return ST_E_NOMEM;
 	/* The same owner entry, or a new reference (another protocol,
 	 * address or nonce now holds the mapping). */
 	if (!ent_match(ow, false, cand->owner) && (ow = ent_get(s, false, cand->owner)) == NULL) {
-		free(long_desc);
+		desc_drop(long_desc);
 		return ST_E_NOMEM;
 	}
 	upd.owner = &ow->key;
 	changed |= upd.owner != n->m.owner;
-	if ((n->heap_idx == 0 && upd.expires != 0 && heap_reserve(s) < 0) || batch_reserve(s) < 0 ||
-	    (s->batch.on && new_desc && (old_desc = strdup(n->m.desc)) == NULL)) {
+	if ((n->heap_idx == 0 && upd.expires != 0 && heap_reserve(s) < 0) || batch_reserve(s) < 0) {
 		if (upd.owner != n->m.owner)
 			ent_put(s, ow);
-		free(long_desc);
+		desc_drop(long_desc);
 		return ST_E_NOMEM;
 	}
 	if (fw_replace(s, n, &upd) < 0) {
@@ -1501,23 +1529,20 @@ refresh(struct store *s, struct st_node *n, const struct mapping *cand, struct m
 		s->stats.fw_errors++;
 		if (upd.owner != n->m.owner)
 			ent_put(s, ow);
-		free(long_desc);
-		free(old_desc);
+		desc_drop(long_desc);
 		return ST_E_FIREWALL;
 	}
 	if ((c = batch_note(s, CH_REFRESH, n, changed ? STORE_EV_CHANGED : STORE_EV_RENEWED)) != NULL) {
 		c->old = n->m;
-		c->old_desc = old_desc;
+		c->old_desc = keep_desc ? n->m.desc : NULL;	/* held until the commit */
 		c->old_idle_seen = n->idle_seen;
 		c->owner_moved = upd.owner != n->m.owner;
 		c->quiet = n->pending;	/* a reservation: confirm tells */
 	}
-	if (new_desc) {
-		if (n->m.desc != n->desc)
-			free((char *)n->m.desc);
-		if (long_desc == NULL)
-			memcpy(n->desc, cand->desc, desc_len);
-		upd.desc = long_desc != NULL ? long_desc : n->desc;
+	if (keep_desc) {
+		if (!s->batch.on)
+			desc_drop(n->m.desc);
+		upd.desc = long_desc;
 	}
 	if (rehash)
 		ihash_del(s, n);
@@ -1639,16 +1664,8 @@ batch_undo(struct store *s, struct st_change *c)
 		(*src_count(s, &n->m))++;
 	}
 	if (c->old_desc != NULL) {
-		size_t len = strlen(c->old_desc) + 1;
-
-		if (d != n->desc)
-			free((char *)d);
+		desc_drop(d);
 		d = c->old_desc;
-		if (len <= n->desc_cap) {
-			memcpy(n->desc, c->old_desc, len);
-			free(c->old_desc);
-			d = n->desc;
-		}
 		c->old_desc = NULL;
 	}
 	heap_remove(s, n);
@@ -1692,7 +1709,7 @@ batch_tell(struct store *s)
 			node_free(s, c->n);
 		if (c->owner_moved)
 			ent_put(s, OWNER(c->old.owner));
-		free(c->old_desc);
+		desc_drop(c->old_desc);
 	}
 }
 
