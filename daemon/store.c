@@ -28,21 +28,27 @@
 #include "log.h"
 #include "neigh.h"
 #include "ostree.h"
+#include "pool.h"
 #include "perm.h"
 #include "portinuse.h"
 #include "store.h"
 #include "util.h"
 
-/* 107 bytes (LP64); the description apart (desc_store()). */
+/* 88 bytes (LP64), in the store's pool (pool.h): the links between
+ * nodes (key tree, owner's list, internal-side hash, expiry heap) are
+ * pool numbers of 4 bytes; the description apart (desc_store()).
+ * heap_idx has 24 bits: fewer than 16.7 million mappings and pinholes
+ * (max_mappings <= 1,000,000). */
 struct st_node {
 	struct mapping m;
+	uint32_t id;			/* its pool number */
 	struct ost_node tn;		/* key tree */
-	struct st_node *oprev, *onext;	/* the owner's list */
+	uint32_t oprev, onext;		/* the owner's list */
 	uint32_t fw_packets;		/* low 32 bits of the last counter seen */
-	uint32_t heap_idx;		/* position + 1 in the expiry heap; 0 = none */
-	bool idle_seen;			/* fw_packets holds a counter from a pass */
-	bool pending;			/* reserved, not yet committed (store_confirm()) */
-	uint8_t kseen;			/* a reconcile saw its elements: KSEEN_* */
+	uint32_t heap_idx : 24;		/* position + 1 in the expiry heap; 0 = none */
+	uint32_t idle_seen : 1;		/* fw_packets holds a counter from a pass */
+	uint32_t pending : 1;		/* reserved, not yet committed (store_confirm()) */
+	uint32_t kseen : 2;		/* a reconcile saw its elements: KSEEN_* */
 };
 
 /* A shared entry: a host (an address used as internal client or remote
@@ -55,7 +61,7 @@ struct st_ent {
 	union {				/* one or the other: 56 bytes, not 64 (a PCP
 					 * mapping with a nonce of its own has one) */
 		uint32_t icount;	/* host: mappings with it as internal client */
-		struct st_node *owned;	/* owner: its mappings */
+		uint32_t owned;		/* owner: its mappings (first node's number) */
 	};
 };
 
@@ -136,13 +142,14 @@ struct store {
 	uint64_t guard_read_ms;		/* store_pin_firewall()'s last look */
 	bool guarded;
 
-	struct st_node **ihash;
+	struct pool nodes;		/* every st_node */
+	uint32_t *ihash;		/* node numbers; 0 = free */
 	size_t ihash_size, ihash_count;
 
 	struct st_ent **ehash;
 	size_t ehash_size, ehash_count;
 
-	struct st_node **heap;
+	uint32_t *heap;			/* node numbers */
 	size_t heap_n, heap_cap;
 	struct loop_timer expiry_timer;
 	struct loop_timer idle_timer;
@@ -251,11 +258,23 @@ ihash_of(const struct store *s, uint8_t proto, const struct in6_addr *iaddr, uin
 	return hash_addr(s->seed, iaddr, (uint64_t)proto << 16 | iport);
 }
 
+static struct st_node *
+node_at(const struct store *s, uint32_t id)
+{
+	return id != 0 ? pool_at(&s->nodes, id) : NULL;
+}
+
 /* --- internal-side hash ---------------------------------------------- */
-/* Open addressing with linear probing: the table holds node pointers
- * (NULL: free), at most 3/4 full, and a deletion shifts the rest of its
- * probe run back (no tombstones).  No chain pointer in every node: that
- * keeps a node with a short description in one 128-byte malloc chunk. */
+/* Open addressing with linear probing: the table holds node numbers
+ * (0: free), at most 3/4 full, and a deletion shifts the rest of its
+ * probe run back (no tombstones).  No chain link in every node. */
+
+/* The node in slot i, or NULL. */
+static struct st_node *
+ih_at(const struct store *s, size_t i)
+{
+	return node_at(s, s->ihash[i]);
+}
 
 static size_t
 ihash_home(const struct store *s, const struct st_node *n)
@@ -268,9 +287,9 @@ ihash_put(struct store *s, struct st_node *n)
 {
 	size_t i = ihash_home(s, n);
 
-	while (s->ihash[i] != NULL)
+	while (s->ihash[i] != 0)
 		i = (i + 1) & (s->ihash_size - 1);
-	s->ihash[i] = n;
+	s->ihash[i] = n->id;
 }
 
 /* The table at size nsize (a power of 2), every node put again.  0, or
@@ -278,7 +297,7 @@ ihash_put(struct store *s, struct st_node *n)
 static int
 ihash_grow(struct store *s, size_t nsize)
 {
-	struct st_node **old = s->ihash, **t = calloc(nsize, sizeof(*t));
+	uint32_t *old = s->ihash, *t = calloc(nsize, sizeof(*t));
 	size_t osize = s->ihash_size, i;
 
 	if (t == NULL)
@@ -286,8 +305,8 @@ ihash_grow(struct store *s, size_t nsize)
 	s->ihash = t;
 	s->ihash_size = nsize;
 	for (i = 0; i < osize; i++)
-		if (old[i] != NULL)
-			ihash_put(s, old[i]);
+		if (old[i] != 0)
+			ihash_put(s, node_at(s, old[i]));
 	free(old);
 	return 0;
 }
@@ -316,21 +335,21 @@ ihash_del(struct store *s, struct st_node *n)
 {
 	size_t mask = s->ihash_size - 1, i = ihash_home(s, n), j, h;
 
-	while (s->ihash[i] != n) {
-		if (s->ihash[i] == NULL)
+	while (s->ihash[i] != n->id) {
+		if (s->ihash[i] == 0)
 			return;
 		i = (i + 1) & mask;
 	}
 	/* Move back each later node of the run whose home is not in (i, j]:
 	 * it would no longer be found past the hole at i. */
-	for (j = (i + 1) & mask; s->ihash[j] != NULL; j = (j + 1) & mask) {
-		h = ihash_home(s, s->ihash[j]);
+	for (j = (i + 1) & mask; s->ihash[j] != 0; j = (j + 1) & mask) {
+		h = ihash_home(s, ih_at(s, j));
 		if (((j - h) & mask) >= ((j - i) & mask)) {
 			s->ihash[i] = s->ihash[j];
 			i = j;
 		}
 	}
-	s->ihash[i] = NULL;
+	s->ihash[i] = 0;
 	s->ihash_count--;
 }
 
@@ -452,15 +471,29 @@ ent_put(struct store *s, struct st_ent *e)
 }
 
 static void
-owner_link(struct st_node *n)
+owner_link(struct store *s, struct st_node *n)
 {
-	DLIST_PUSH_HEAD_AT(&OWNER(n->m.owner)->owned, NULL, n, oprev, onext);
+	struct st_ent *o = OWNER(n->m.owner);
+
+	n->oprev = 0;
+	n->onext = o->owned;
+	if (o->owned != 0)
+		node_at(s, o->owned)->oprev = n->id;
+	o->owned = n->id;
 }
 
 static void
-owner_unlink(struct st_node *n)
+owner_unlink(struct store *s, struct st_node *n)
 {
-	DLIST_UNLINK_AT(&OWNER(n->m.owner)->owned, NULL, n, oprev, onext);
+	struct st_ent *o = OWNER(n->m.owner);
+
+	if (n->oprev != 0)
+		node_at(s, n->oprev)->onext = n->onext;
+	else
+		o->owned = n->onext;
+	if (n->onext != 0)
+		node_at(s, n->onext)->oprev = n->oprev;
+	n->oprev = n->onext = 0;
 }
 
 /* --- expiry heap -----------------------------------------------------
@@ -470,23 +503,29 @@ owner_unlink(struct st_node *n)
  * about 20 more bytes a node (the 10,000-mapping memory goal of bench/) for the
  * same O(log n). */
 
+static struct st_node *
+heap_at(const struct store *s, size_t i)
+{
+	return pool_at(&s->nodes, s->heap[i]);
+}
+
 static void
 heap_place(struct store *s, struct st_node *n, size_t i)
 {
-	s->heap[i] = n;
-	n->heap_idx = i + 1;
+	s->heap[i] = n->id;
+	n->heap_idx = (uint32_t)(i + 1) & 0xffffff;
 }
 
 static void
 heap_up(struct store *s, size_t i)
 {
-	struct st_node *n = s->heap[i];
+	struct st_node *n = heap_at(s, i);
 
 	while (i > 0) {
 		size_t p = (i - 1) / 2;
-		if (s->heap[p]->m.expires <= n->m.expires)
+		if (heap_at(s, p)->m.expires <= n->m.expires)
 			break;
-		heap_place(s, s->heap[p], i);
+		heap_place(s, heap_at(s, p), i);
 		i = p;
 	}
 	heap_place(s, n, i);
@@ -495,17 +534,17 @@ heap_up(struct store *s, size_t i)
 static void
 heap_down(struct store *s, size_t i)
 {
-	struct st_node *n = s->heap[i];
+	struct st_node *n = heap_at(s, i);
 
 	for (;;) {
 		size_t c = 2 * i + 1;
 		if (c >= s->heap_n)
 			break;
-		if (c + 1 < s->heap_n && s->heap[c + 1]->m.expires < s->heap[c]->m.expires)
+		if (c + 1 < s->heap_n && heap_at(s, c + 1)->m.expires < heap_at(s, c)->m.expires)
 			c++;
-		if (n->m.expires <= s->heap[c]->m.expires)
+		if (n->m.expires <= heap_at(s, c)->m.expires)
 			break;
-		heap_place(s, s->heap[c], i);
+		heap_place(s, heap_at(s, c), i);
 		i = c;
 	}
 	heap_place(s, n, i);
@@ -515,7 +554,7 @@ static int
 heap_reserve(struct store *s)
 {
 	size_t cap;
-	struct st_node **h;
+	uint32_t *h;
 
 	if (s->heap_n < s->heap_cap)
 		return 0;
@@ -541,7 +580,7 @@ heap_remove(struct store *s, struct st_node *n)
 	s->heap_n--;
 	if (i == s->heap_n)
 		return;
-	moved = s->heap[s->heap_n];
+	moved = heap_at(s, s->heap_n);
 	heap_place(s, moved, i);
 	heap_down(s, i);
 	heap_up(s, moved->heap_idx - 1);
@@ -567,8 +606,8 @@ arm_expiry(struct store *s)
 		return;
 	}
 	if (!loop_timer_pending(&s->expiry_timer) ||
-	    s->expiry_timer.deadline != s->heap[0]->m.expires)
-		loop_timer_set_at(l, &s->expiry_timer, s->heap[0]->m.expires);
+	    s->expiry_timer.deadline != heap_at(s, 0)->m.expires)
+		loop_timer_set_at(l, &s->expiry_timer, heap_at(s, 0)->m.expires);
 }
 
 /* --- linking a node into every index --------------------------------- */
@@ -594,10 +633,10 @@ static void
 link_node(struct store *s, struct st_node *n)
 {
 	(*src_count(s, &n->m))++;
-	ost_insert(tree_of(s, &n->m), &n->tn);
+	ost_insert(tree_of(s, &n->m), n->id);
 	ihash_add(s, n);
 	HOST(n->m.iaddr)->icount++;
-	owner_link(n);
+	owner_link(s, n);
 	heap_insert(s, n);
 }
 
@@ -605,10 +644,10 @@ static void
 unlink_node(struct store *s, struct st_node *n)
 {
 	(*src_count(s, &n->m))--;
-	ost_remove(tree_of(s, &n->m), &n->tn);
+	ost_remove(tree_of(s, &n->m), n->id);
 	ihash_del(s, n);
 	heap_remove(s, n);
-	owner_unlink(n);
+	owner_unlink(s, n);
 	HOST(n->m.iaddr)->icount--;
 }
 
@@ -1309,14 +1348,16 @@ desc_drop(const char *d)
 static struct st_node *
 node_new(struct store *s, const struct mapping *cand)
 {
-	struct st_node *n = calloc(1, sizeof(*n));
+	uint32_t id = pool_get(&s->nodes);
+	struct st_node *n = node_at(s, id);
 	struct st_ent *ih, *rh = NULL, *ow;
 
 	if (n == NULL)
 		return NULL;
+	n->id = id;
 	n->m = *cand;
 	if ((n->m.desc = desc_store(cand, cand->desc)) == NULL) {
-		free(n);
+		pool_put(&s->nodes, id);
 		return NULL;
 	}
 	ih = host_get(s, cand->iaddr);
@@ -1329,7 +1370,7 @@ node_new(struct store *s, const struct mapping *cand)
 		ent_put(s, rh);
 		ent_put(s, ow);
 		desc_drop(n->m.desc);
-		free(n);
+		pool_put(&s->nodes, id);
 		return NULL;
 	}
 	n->m.iaddr = &ih->key.addr;
@@ -1347,7 +1388,7 @@ node_free(struct store *s, struct st_node *n)
 	if (n->m.rhost != &in6addr_any)
 		ent_put(s, HOST(n->m.rhost));
 	ent_put(s, OWNER(n->m.owner));
-	free(n);
+	pool_put(&s->nodes, n->id);
 }
 
 enum peer_kind { PEER_ANY, PEER_SAME_RHOST, PEER_BEFORE };
@@ -1366,7 +1407,7 @@ internal_peer(const struct store *s, const struct st_node *n, const struct mappi
 	const struct st_node *o;
 
 	/* Stored mappings share address entries: equal is the same pointer. */
-	for (; (o = s->ihash[i]) != NULL; i = (i + 1) & mask) {
+	for (; (o = ih_at(s, i)) != NULL; i = (i + 1) & mask) {
 		if (o == n || !o->m.enabled || o->m.proto != m->proto || o->m.iport != m->iport ||
 		    o->m.iaddr != m->iaddr)
 			continue;
@@ -1549,9 +1590,9 @@ refresh(struct store *s, struct st_node *n, const struct mapping *cand, struct m
 	if (upd.owner != n->m.owner) {
 		struct st_ent *prev = OWNER(n->m.owner);
 		(*src_count(s, &n->m))--;
-		owner_unlink(n);
+		owner_unlink(s, n);
 		n->m.owner = upd.owner;
-		owner_link(n);
+		owner_link(s, n);
 		(*src_count(s, &n->m))++;
 		if (!s->batch.on)	/* else the change holds it until the commit */
 			ent_put(s, prev);
@@ -1656,11 +1697,11 @@ batch_undo(struct store *s, struct st_change *c)
 		ihash_del(s, n);
 	if (c->owner_moved) {
 		(*src_count(s, &n->m))--;
-		owner_unlink(n);
+		owner_unlink(s, n);
 		ent_put(s, OWNER(o));
 		o = c->old.owner;
 		n->m.owner = o;
-		owner_link(n);
+		owner_link(s, n);
 		(*src_count(s, &n->m))++;
 	}
 	if (c->old_desc != NULL) {
@@ -1850,8 +1891,9 @@ store_new(struct igdd_ctx *ctx, const struct fw_ops *ops, struct fw *fw)
 	s->fw = fw;
 	if (getrandom(&s->seed, sizeof(s->seed), GRND_NONBLOCK) != (ssize_t)sizeof(s->seed))
 		s->seed = (uint64_t)time_mono_ms() ^ (uint64_t)(uintptr_t)s ^ (uint64_t)getpid();
-	ost_init(&s->tree, tree_cmp);
-	ost_init(&s->ptree, pin_cmp);
+	pool_init(&s->nodes, sizeof(struct st_node));
+	ost_init(&s->tree, tree_cmp, &s->nodes, offsetof(struct st_node, tn));
+	ost_init(&s->ptree, pin_cmp, &s->nodes, offsetof(struct st_node, tn));
 	s->mac_cb = default_mac;
 	s->mac_arg = s;
 	s->ihash_size = s->ehash_size = 64;
@@ -1916,6 +1958,7 @@ store_free(struct store *s)
 	free(s->ihash);
 	free(s->ehash);
 	free(s->heap);
+	pool_clear(&s->nodes);
 	free(s->local);
 	free(s->batch.ch);
 	free(s);
@@ -2030,7 +2073,7 @@ reserve_for(struct store *s, size_t n)
 	while ((n + 1) * 4 > s->ihash_size * 3 && ihash_grow(s, s->ihash_size * 2) == 0)
 		;
 	if (n > s->heap_cap && n >= 64) {
-		struct st_node **h = realloc(s->heap, n * sizeof(*h));
+		uint32_t *h = realloc(s->heap, n * sizeof(*h));
 		if (h != NULL) {
 			s->heap = h;
 			s->heap_cap = n;
@@ -2120,7 +2163,7 @@ sync_elem(void *arg, const struct fw_elem *e)
 		size_t i = ihash_of(s, e->proto, &e->iaddr, e->iport) & mask;
 		struct st_node *o;
 
-		for (; (o = s->ihash[i]) != NULL; i = (i + 1) & mask) {
+		for (; (o = ih_at(s, i)) != NULL; i = (i + 1) & mask) {
 			if (o->m.enabled && o->m.proto == e->proto && o->m.iport == e->iport &&
 			    addr_eq(o->m.iaddr, &e->iaddr) && addr_eq(o->m.rhost, &e->rhost)) {
 				o->kseen |= KSEEN_FWD;
@@ -2294,7 +2337,7 @@ restore_gone_elements(struct store *s)
 		/* what it shared with live mappings of its internal side: the
 		 * forward element (same remote side), the SNAT element */
 		k = ihash_of(s, g->proto, &g->iaddr, g->iport) & mask;
-		for (; (o = s->ihash[k]) != NULL; k = (k + 1) & mask) {
+		for (; (o = ih_at(s, k)) != NULL; k = (k + 1) & mask) {
 			if (!o->m.enabled || o->m.proto != g->proto || o->m.iport != g->iport ||
 			    !addr_eq(o->m.iaddr, &g->iaddr))
 				continue;
@@ -2582,7 +2625,7 @@ find_internal(const struct store *s, uint8_t proto, const struct in6_addr *iaddr
 	struct st_node *n, *best = NULL;
 
 	/* The probe run holds this key's mappings (a few) plus collisions. */
-	for (; (n = s->ihash[i]) != NULL; i = (i + 1) & mask) {
+	for (; (n = ih_at(s, i)) != NULL; i = (i + 1) & mask) {
 		if (n->m.proto != proto || n->m.iport != iport || !addr_eq(n->m.iaddr, iaddr))
 			continue;
 		if ((how == OWNED_BY && !same_identity(n->m.owner, owner)) ||
@@ -2695,8 +2738,8 @@ store_del_owner(struct store *s, enum owner_proto op, const struct in6_addr *add
 		return 0;
 	/* Keep the entry alive while walking: a reference more. */
 	o->refs++;
-	for (n = o->owned; n != NULL; n = next) {
-		next = n->onext;
+	for (n = node_at(s, o->owned); n != NULL; n = next) {
+		next = node_at(s, n->onext);
 		if ((proto != 0 && n->m.proto != proto) ||
 		    (iaddr != NULL && !addr_eq(n->m.iaddr, iaddr)))
 			continue;
@@ -2812,8 +2855,8 @@ store_expire_now(struct store *s, uint64_t now_ms)
 			store_hold_batch(s);
 		else
 			store_hold(s);
-		while (s->heap_n > 0 && s->heap[0]->m.expires <= now_ms) {
-			struct st_node *n = s->heap[0];
+		while (s->heap_n > 0 && heap_at(s, 0)->m.expires <= now_ms) {
+			struct st_node *n = heap_at(s, 0);
 
 			if (n->pending) {
 				n->m.expires = now_ms + STORE_PENDING_GRACE_MS;
@@ -3079,7 +3122,7 @@ pin_same(const struct store *s, const struct mapping *cand, enum owner_match how
 	const struct mapping_owner *owner = cand->owner;
 	struct st_node *n;
 
-	for (; (n = s->ihash[i]) != NULL; i = (i + 1) & mask) {
+	for (; (n = ih_at(s, i)) != NULL; i = (i + 1) & mask) {
 		const struct mapping *m = &n->m;
 
 		if (!mapping_is_pinhole(m) || m->proto != cand->proto || m->iport != cand->iport ||
