@@ -22,12 +22,11 @@ pool_clear(struct pool *p)
 	pool_init(p, p->size);
 }
 
-/* One more slab, its elements on the free list (lowest first). */
+/* One more slab (its pages untouched until its elements are given). */
 static int
 pool_grow(struct pool *p)
 {
 	char *sl;
-	uint32_t i, base;
 
 	if (p->n_slab >= (UINT32_MAX >> POOL_SLAB_SHIFT) - 1)
 		return -1;
@@ -42,12 +41,6 @@ pool_grow(struct pool *p)
 	if ((sl = malloc((size_t)p->size * POOL_SLAB_N)) == NULL)
 		return -1;
 	p->slab[p->n_slab++] = sl;
-	base = (p->n_slab - 1) << POOL_SLAB_SHIFT;
-	for (i = POOL_SLAB_N; i-- > 0;) {
-		uint32_t next = p->free;
-		memcpy(sl + (size_t)i * p->size, &next, sizeof(next));
-		p->free = base + i + 1;
-	}
 	return 0;
 }
 
@@ -57,11 +50,16 @@ pool_get(struct pool *p)
 	uint32_t id;
 	void *e;
 
-	if (p->free == 0 && pool_grow(p) < 0)
-		return 0;
-	id = p->free;
-	e = pool_at(p, id);
-	memcpy(&p->free, e, sizeof(p->free));
+	if (p->free != 0) {
+		id = p->free;
+		e = pool_at(p, id);
+		memcpy(&p->free, e, sizeof(p->free));
+	} else {
+		if (p->top == p->n_slab << POOL_SLAB_SHIFT && pool_grow(p) < 0)
+			return 0;
+		id = ++p->top;
+		e = pool_at(p, id);
+	}
 	memset(e, 0, p->size);
 	p->used++;
 	return id;

@@ -16,7 +16,8 @@ struct pool {
 	char **slab;
 	uint32_t n_slab, cap_slab;
 	uint32_t size;			/* bytes an element */
-	uint32_t free;			/* first free element; 0 = none */
+	uint32_t free;			/* first freed element; 0 = none */
+	uint32_t top;			/* elements ever given (the rest untouched) */
 	size_t used;			/* elements taken */
 };
 

@@ -52,17 +52,18 @@ struct st_node {
 };
 
 /* A shared entry: a host (an address used as internal client or remote
- * host; only key.addr is set) or an owner.  Freed with its last mapping. */
+ * host; only key.addr is set) or an owner.  Freed with its last mapping.
+ * 48 bytes in the store's pool of entries (a PCP mapping with a nonce of
+ * its own has one). */
 struct st_ent {
 	struct mapping_owner key;	/* m.iaddr, m.rhost -> key.addr; m.owner -> key */
-	struct st_ent *hnext;
+	uint32_t hnext;			/* the hash chain: pool number; 0 = end */
 	uint32_t refs;			/* mappings pointing here */
-	bool host;
-	union {				/* one or the other: 56 bytes, not 64 (a PCP
-					 * mapping with a nonce of its own has one) */
+	union {				/* one or the other */
 		uint32_t icount;	/* host: mappings with it as internal client */
 		uint32_t owned;		/* owner: its mappings (first node's number) */
 	};
+	bool host;
 };
 
 struct st_key {
@@ -146,7 +147,8 @@ struct store {
 	uint32_t *ihash;		/* node numbers; 0 = free */
 	size_t ihash_size, ihash_count;
 
-	struct st_ent **ehash;
+	struct pool ents;		/* every st_ent */
+	uint32_t *ehash;		/* chains of entries: pool numbers */
 	size_t ehash_size, ehash_count;
 
 	uint32_t *heap;			/* node numbers */
@@ -378,11 +380,14 @@ ent_match(const struct st_ent *e, bool host, const struct mapping_owner *k)
 static struct st_ent *
 ent_find(const struct store *s, bool host, const struct mapping_owner *k)
 {
-	struct st_ent *e = s->ehash[ent_hash(s, host, k) & (s->ehash_size - 1)];
+	uint32_t id = s->ehash[ent_hash(s, host, k) & (s->ehash_size - 1)];
 
-	for (; e != NULL; e = e->hnext)
+	while (id != 0) {
+		struct st_ent *e = pool_at(&s->ents, id);
 		if (ent_match(e, host, k))
 			return e;
+		id = e->hnext;
+	}
 	return NULL;
 }
 
@@ -398,17 +403,17 @@ static void
 ehash_grow(struct store *s)
 {
 	size_t nsize = s->ehash_size * 2, i;
-	struct st_ent **nb = calloc(nsize, sizeof(*nb));
+	uint32_t *nb = calloc(nsize, sizeof(*nb)), id, next;
 
 	if (nb == NULL)
 		return;
 	for (i = 0; i < s->ehash_size; i++) {
-		struct st_ent *e = s->ehash[i], *next;
-		for (; e != NULL; e = next) {
+		for (id = s->ehash[i]; id != 0; id = next) {
+			struct st_ent *e = pool_at(&s->ents, id);
 			size_t b = ent_hash(s, e->host, &e->key) & (nsize - 1);
 			next = e->hnext;
 			e->hnext = nb[b];
-			nb[b] = e;
+			nb[b] = id;
 		}
 	}
 	free(s->ehash);
@@ -421,12 +426,13 @@ static struct st_ent *
 ent_get(struct store *s, bool host, const struct mapping_owner *k)
 {
 	struct st_ent *e = ent_find(s, host, k);
+	uint32_t id;
 	size_t b;
 
 	if (e == NULL) {
-		e = calloc(1, sizeof(*e));
-		if (e == NULL)
+		if ((id = pool_get(&s->ents)) == 0)
 			return NULL;
+		e = pool_at(&s->ents, id);
 		e->host = host;
 		if (host)
 			e->key.addr = k->addr;
@@ -436,7 +442,7 @@ ent_get(struct store *s, bool host, const struct mapping_owner *k)
 			ehash_grow(s);
 		b = ent_hash(s, host, &e->key) & (s->ehash_size - 1);
 		e->hnext = s->ehash[b];
-		s->ehash[b] = e;
+		s->ehash[b] = id;
 		s->ehash_count++;
 	}
 	e->refs++;
@@ -455,16 +461,17 @@ host_get(struct store *s, const struct in6_addr *a)
 static void
 ent_put(struct store *s, struct st_ent *e)
 {
-	struct st_ent **pp;
+	uint32_t *pp;
 
 	if (e == NULL || --e->refs > 0)
 		return;
 	pp = &s->ehash[ent_hash(s, e->host, &e->key) & (s->ehash_size - 1)];
-	for (; *pp != NULL; pp = &(*pp)->hnext) {
-		if (*pp == e) {
+	for (; *pp != 0; pp = &((struct st_ent *)pool_at(&s->ents, *pp))->hnext) {
+		if (pool_at(&s->ents, *pp) == e) {
+			uint32_t id = *pp;
 			*pp = e->hnext;
 			s->ehash_count--;
-			free(e);
+			pool_put(&s->ents, id);
 			return;
 		}
 	}
@@ -1892,6 +1899,7 @@ store_new(struct igdd_ctx *ctx, const struct fw_ops *ops, struct fw *fw)
 	if (getrandom(&s->seed, sizeof(s->seed), GRND_NONBLOCK) != (ssize_t)sizeof(s->seed))
 		s->seed = (uint64_t)time_mono_ms() ^ (uint64_t)(uintptr_t)s ^ (uint64_t)getpid();
 	pool_init(&s->nodes, sizeof(struct st_node));
+	pool_init(&s->ents, sizeof(struct st_ent));
 	ost_init(&s->tree, tree_cmp, &s->nodes, offsetof(struct st_node, tn));
 	ost_init(&s->ptree, pin_cmp, &s->nodes, offsetof(struct st_node, tn));
 	s->mac_cb = default_mac;
@@ -1959,6 +1967,7 @@ store_free(struct store *s)
 	free(s->ehash);
 	free(s->heap);
 	pool_clear(&s->nodes);
+	pool_clear(&s->ents);
 	free(s->local);
 	free(s->batch.ch);
 	free(s);
