@@ -11,25 +11,40 @@ N(const struct ost *t, uint32_t id)
 	return id != 0 ? (struct ost_node *)((char *)pool_at(t->pool, id) + t->off) : NULL;
 }
 
+#define SH(size, height)	((uint32_t)(size) << 6 | (uint32_t)(height))
+#define SH_SIZE(sh)		((sh) >> 6)
+#define SH_HEIGHT(sh)		((sh) & 63)
+
+/* The walks keep a copy of the tree and its pool in locals:
+ * the comparison callbacks cannot change them, and the compiler need not
+ * load them again after each call. */
+#define LOCAL_TREE(t, lt, lp)						\
+	struct pool lp = *(t)->pool;					\
+	struct ost lt = { .root = (t)->root, .pool = &lp, .off = (t)->off, .cmp = (t)->cmp }
+
 static unsigned
 height(const struct ost *t, uint32_t id)
 {
-	return id != 0 ? N(t, id)->height : 0;
+	return id != 0 ? SH_HEIGHT(N(t, id)->sh) : 0;
 }
 
 static size_t
 size(const struct ost *t, uint32_t id)
 {
-	return id != 0 ? N(t, id)->size : 0;
+	return id != 0 ? SH_SIZE(N(t, id)->sh) : 0;
 }
 
-static void
+/* n's height and size from its children's; returns the balance
+ * (left height - right height). */
+static int
 update(const struct ost *t, struct ost_node *n)
 {
-	unsigned hl = height(t, n->left), hr = height(t, n->right);
+	uint32_t ls = n->left != 0 ? N(t, n->left)->sh : 0;
+	uint32_t rs = n->right != 0 ? N(t, n->right)->sh : 0;
+	unsigned hl = SH_HEIGHT(ls), hr = SH_HEIGHT(rs);
 
-	n->height = (hl > hr ? hl : hr) + 1;
-	n->size = size(t, n->left) + size(t, n->right) + 1;
+	n->sh = SH(SH_SIZE(ls) + SH_SIZE(rs) + 1, (hl > hr ? hl : hr) + 1);
+	return (int)hl - (int)hr;
 }
 
 static uint32_t
@@ -64,10 +79,8 @@ static uint32_t
 rebalance(const struct ost *t, uint32_t id)
 {
 	struct ost_node *n = N(t, id);
-	int bal;
+	int bal = update(t, n);
 
-	update(t, n);
-	bal = (int)height(t, n->left) - (int)height(t, n->right);
 	if (bal > 1) {
 		struct ost_node *l = N(t, n->left);
 		if (height(t, l->left) < height(t, l->right))
@@ -99,7 +112,7 @@ ost_count(const struct ost *t)
 }
 
 static uint32_t
-insert(struct ost *t, uint32_t cur, uint32_t id, int *dup)
+insert(const struct ost *t, uint32_t cur, uint32_t id, const struct ost_node *n, int *dup)
 {
 	struct ost_node *c;
 	int r;
@@ -107,28 +120,28 @@ insert(struct ost *t, uint32_t cur, uint32_t id, int *dup)
 	if (cur == 0)
 		return id;
 	c = N(t, cur);
-	r = t->cmp(N(t, id), c);
+	r = t->cmp(n, c);
 	if (r == 0) {
 		*dup = 1;
 		return cur;
 	}
 	if (r < 0)
-		c->left = insert(t, c->left, id, dup);
+		c->left = insert(t, c->left, id, n, dup);
 	else
-		c->right = insert(t, c->right, id, dup);
+		c->right = insert(t, c->right, id, n, dup);
 	return *dup ? cur : rebalance(t, cur);
 }
 
 int
-ost_insert(struct ost *t, uint32_t id)
+ost_insert(struct ost *t0, uint32_t id)
 {
-	struct ost_node *n = N(t, id);
+	LOCAL_TREE(t0, lt, lp);
+	struct ost_node *n = N(&lt, id);
 	int dup = 0;
 
 	n->left = n->right = 0;
-	n->size = 1;
-	n->height = 1;
-	t->root = insert(t, t->root, id, &dup);
+	n->sh = SH(1, 1);
+	t0->root = insert(&lt, lt.root, id, n, &dup);
 	return dup ? -1 : 0;
 }
 
@@ -147,9 +160,9 @@ remove_min(const struct ost *t, uint32_t cur, uint32_t *min)
 }
 
 static uint32_t
-remove_node(struct ost *t, uint32_t cur, uint32_t id)
+remove_node(const struct ost *t, uint32_t cur, uint32_t id, const struct ost_node *n)
 {
-	struct ost_node *c, *n;
+	struct ost_node *c;
 	uint32_t min;
 
 	if (cur == 0)
@@ -167,27 +180,28 @@ remove_node(struct ost *t, uint32_t cur, uint32_t id)
 		m->right = c->right;
 		return rebalance(t, min);
 	}
-	n = N(t, id);
 	if (t->cmp(n, c) < 0)
-		c->left = remove_node(t, c->left, id);
+		c->left = remove_node(t, c->left, id, n);
 	else
-		c->right = remove_node(t, c->right, id);
+		c->right = remove_node(t, c->right, id, n);
 	return rebalance(t, cur);
 }
 
 void
-ost_remove(struct ost *t, uint32_t id)
+ost_remove(struct ost *t0, uint32_t id)
 {
-	struct ost_node *n;
+	LOCAL_TREE(t0, lt, lp);
+	struct ost_node *n = N(&lt, id);
 
-	t->root = remove_node(t, t->root, id);
-	n = N(t, id);
+	t0->root = remove_node(&lt, lt.root, id, n);
 	n->left = n->right = 0;
 }
 
 struct ost_node *
-ost_find(const struct ost *t, const void *key, ost_keycmp_fn kc)
+ost_find(const struct ost *t0, const void *key, ost_keycmp_fn kc)
 {
+	LOCAL_TREE(t0, lt, lp);
+	const struct ost *t = &lt;
 	struct ost_node *cur = N(t, t->root);
 
 	while (cur != NULL) {
@@ -200,9 +214,11 @@ ost_find(const struct ost *t, const void *key, ost_keycmp_fn kc)
 }
 
 struct ost_node *
-ost_bound(const struct ost *t, const void *key, ost_keycmp_fn kc, bool after,
+ost_bound(const struct ost *t0, const void *key, ost_keycmp_fn kc, bool after,
 	  size_t *rank)
 {
+	LOCAL_TREE(t0, lt, lp);
+	const struct ost *t = &lt;
 	struct ost_node *cur = N(t, t->root), *best = NULL;
 	size_t before = 0, best_rank = ost_count(t);
 
@@ -223,8 +239,10 @@ ost_bound(const struct ost *t, const void *key, ost_keycmp_fn kc, bool after,
 }
 
 struct ost_node *
-ost_nth(const struct ost *t, size_t i)
+ost_nth(const struct ost *t0, size_t i)
 {
+	LOCAL_TREE(t0, lt, lp);
+	const struct ost *t = &lt;
 	struct ost_node *cur = N(t, t->root);
 
 	while (cur != NULL) {
@@ -301,9 +319,9 @@ verify(const struct ost *t, uint32_t id, const struct ost_node *lo, const struct
 		return -1;
 	hl = height(t, n->left);
 	hr = height(t, n->right);
-	if (n->height != (hl > hr ? hl : hr) + 1 || hl > hr + 1 || hr > hl + 1)
+	if (SH_HEIGHT(n->sh) != (hl > hr ? hl : hr) + 1 || hl > hr + 1 || hr > hl + 1)
 		return -1;
-	if (n->size != size(t, n->left) + size(t, n->right) + 1)
+	if (SH_SIZE(n->sh) != size(t, n->left) + size(t, n->right) + 1)
 		return -1;
 	return 0;
 }

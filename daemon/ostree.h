@@ -14,8 +14,8 @@
 
 struct ost_node {
 	uint32_t left, right;	/* pool numbers; 0 = none */
-	uint32_t size : 26;	/* nodes in this subtree, itself included */
-	uint32_t height : 6;
+	uint32_t sh;		/* size << 6 | height: nodes in this subtree (itself
+				 * included), its height (one word: written at once) */
 };
 
 /* Order of two nodes: <0, 0, >0. */
