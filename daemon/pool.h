@@ -2,7 +2,7 @@
  * (1, 2, ...; 0 = none): no malloc header or rounding per element, and
  * links between elements of 4 bytes instead of 8.  An element never moves
  * while it is taken; a freed one is the next one given (its slab's memory
- * is reused, not returned). */
+ * is reused; every slab is freed when the last element is). */
 #ifndef IGDD_POOL_H
 #define IGDD_POOL_H
 
