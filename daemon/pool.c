@@ -6,6 +6,11 @@
 
 /* Under AddressSanitizer an element is poisoned while it is not taken, as
  * freed memory would be: a use after pool_put() is reported. */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) && !defined(__SANITIZE_ADDRESS__)
+#define __SANITIZE_ADDRESS__ 1
+#endif
+#endif
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/asan_interface.h>
 #define POISON(a, n)	ASAN_POISON_MEMORY_REGION((a), (n))
