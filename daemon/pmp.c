@@ -216,28 +216,6 @@ pmp_source(const struct pmp_sock *ps, const struct msghdr *msg, struct in6_addr 
 	return 0;
 }
 
-/* The interface a datagram came in on (IP_PKTINFO / IPV6_PKTINFO), 0 if
- * unknown. */
-static unsigned
-pmp_ifindex(const struct msghdr *msg)
-{
-	struct cmsghdr *c;
-	unsigned ifindex = 0;
-
-	for (c = CMSG_FIRSTHDR(msg); c != NULL; c = CMSG_NXTHDR((struct msghdr *)msg, c)) {
-		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
-			struct in_pktinfo pi;
-			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-			ifindex = (unsigned)pi.ipi_ifindex;
-		} else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
-			struct in6_pktinfo pi6;
-			memcpy(&pi6, CMSG_DATA(c), sizeof(pi6));
-			ifindex = pi6.ipi6_ifindex;
-		}
-	}
-	return ifindex;
-}
-
 /* One datagram of n bytes in buf, as recvmmsg() left it in msg: is it
  * from this LAN, on its interface?  Then it becomes *r, to be answered. */
 static bool
@@ -245,7 +223,7 @@ pmp_accept(struct pmp_sock *ps, const struct msghdr *msg, size_t n, const uint8_
 	   struct pmp_req *r)
 {
 	struct igdd_ctx *ctx = ps->pmp->ctx;
-	unsigned ifindex = pmp_ifindex(msg);
+	unsigned ifindex = msg_pktinfo(msg, NULL);
 	const struct lan_iface *lan;
 	uint16_t port;
 	char a[INET6_ADDRSTRLEN];

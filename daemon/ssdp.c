@@ -571,33 +571,6 @@ handle_datagram(struct ssdp *s, const char *buf, size_t len, const union ssdp_sa
 	arm_answers(s);
 }
 
-/* The interface a datagram came in on, and whether it was sent to a
- * multicast group (IP_PKTINFO / IPV6_PKTINFO). */
-static unsigned
-rx_info(struct msghdr *mh, bool *multicast)
-{
-	struct cmsghdr *c;
-	unsigned ifindex = 0;
-
-	*multicast = false;
-	for (c = CMSG_FIRSTHDR(mh); c != NULL; c = CMSG_NXTHDR(mh, c)) {
-		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
-			struct in_pktinfo pi;
-
-			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-			ifindex = (unsigned)pi.ipi_ifindex;
-			*multicast = pi.ipi_addr.s_addr == inet_addr(SSDP_GROUP);
-		} else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
-			struct in6_pktinfo pi6;
-
-			memcpy(&pi6, CMSG_DATA(c), sizeof(pi6));
-			ifindex = pi6.ipi6_ifindex;
-			*multicast = IN6_IS_ADDR_MULTICAST(&pi6.ipi6_addr);
-		}
-	}
-	return ifindex;
-}
-
 /* Read what the socket holds (64 datagrams at most per wake-up). */
 static void
 rx_drain(struct ssdp *s, struct loop_fd *lfd)
@@ -628,7 +601,7 @@ rx_drain(struct ssdp *s, struct loop_fd *lfd)
 		n = recvmsg(lfd->fd, &mh, MSG_DONTWAIT | MSG_TRUNC);
 		if (n < 0)
 			break;
-		ifindex = rx_info(&mh, &multicast);
+		ifindex = msg_pktinfo(&mh, &multicast);
 		if ((from.sa.sa_family != AF_INET && from.sa.sa_family != AF_INET6) ||
 		    (mh.msg_flags & MSG_TRUNC) || (size_t)n > sizeof(buf)) {
 			counters_request(&s->ctx->counters, CTR_SSDP);

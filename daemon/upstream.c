@@ -996,8 +996,7 @@ sock_readable(struct loop_fd *lfd, uint32_t events)
 
 	(void)events;
 	for (k = 0; k < 64; k++) {
-		struct cmsghdr *c;
-		unsigned ifindex = 0;
+		unsigned ifindex;
 		ssize_t n;
 
 		memset(&msg, 0, sizeof(msg));
@@ -1010,12 +1009,7 @@ sock_readable(struct loop_fd *lfd, uint32_t events)
 		n = recvmsg(lfd->fd, &msg, MSG_DONTWAIT);
 		if (n < 0)
 			return;
-		for (c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c))
-			if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
-				struct in_pktinfo pi;
-				memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-				ifindex = (unsigned)pi.ipi_ifindex;
-			}
+		ifindex = msg_pktinfo(&msg, NULL);
 		if (src.sin_addr.s_addr != u->server.s_addr ||
 		    src.sin_port != htons(UP_SERVER_PORT) ||
 		    (u->ctx->ext_ifindex != 0 && ifindex != u->ctx->ext_ifindex) ||

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "util.h"
@@ -396,4 +397,31 @@ utf8_seq_len(const unsigned char *p, size_t left)
 	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
 		return 0;
 	return len;
+}
+
+unsigned
+msg_pktinfo(const struct msghdr *msg, bool *multicast)
+{
+	struct cmsghdr *c;
+	unsigned ifindex = 0;
+	bool mc = false;
+
+	for (c = CMSG_FIRSTHDR(msg); c != NULL; c = CMSG_NXTHDR((struct msghdr *)msg, c)) {
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			ifindex = (unsigned)pi.ipi_ifindex;
+			mc = IN_MULTICAST(ntohl(pi.ipi_addr.s_addr));
+		} else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+			struct in6_pktinfo pi6;
+
+			memcpy(&pi6, CMSG_DATA(c), sizeof(pi6));
+			ifindex = pi6.ipi6_ifindex;
+			mc = IN6_IS_ADDR_MULTICAST(&pi6.ipi6_addr);
+		}
+	}
+	if (multicast != NULL)
+		*multicast = mc;
+	return ifindex;
 }

@@ -121,4 +121,10 @@ int addr_parse(const char *s, struct in6_addr *out);
 uint64_t time_mono_ms(void);
 int64_t time_wall(void);
 
+struct msghdr;
+/* The interface a received datagram came in on (IP_PKTINFO / IPV6_PKTINFO,
+ * 0 if the message carries neither), and, if multicast is not NULL,
+ * whether it was sent to a multicast group. */
+unsigned msg_pktinfo(const struct msghdr *msg, bool *multicast);
+
 #endif
