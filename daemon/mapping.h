@@ -33,7 +33,8 @@ struct mapping_owner {
  *
  * desc: in a request, the caller's string (NULL = none; the store copies
  * it, sanitized, at most MAPPING_DESC_MAX - 1 bytes); in a stored mapping,
- * the store's copy, valid as long as the mapping is.
+ * the store's copy or a tag (the text NAT-PMP or PCP makes, not stored),
+ * valid as long as the mapping is: read it with mapping_desc().
  *
  * A pinhole is a mapping whose internal client is an IPv6 address (no
  * NAT66: mapping_is_pinhole()): it lets traffic from rhost:rport (:: and
