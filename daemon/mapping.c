@@ -63,19 +63,33 @@ mapping_desc(const struct mapping *m, char buf[MAPPING_DESC_GEN_MAX])
 	return buf;
 }
 
+/* Does text read "<iport><suffix>" exactly (no leading zero)? */
+static bool
+port_then(const char *text, uint16_t iport, const char *suffix)
+{
+	unsigned v = 0;
+	const char *p = text;
+
+	if (p[0] == '0' && p[1] >= '0' && p[1] <= '9')
+		return false;	/* a leading zero: not a text made */
+	for (; *p >= '0' && *p <= '9' && p - text < 5; p++)
+		v = v * 10 + (unsigned)(*p - '0');
+	return p != text && v == iport && strcmp(p, suffix) == 0;
+}
+
+/* Read, not written: this runs on every add and refresh. */
 const char *
 mapping_desc_tag(const struct mapping *m, const char *desc)
 {
-	char buf[MAPPING_DESC_GEN_MAX];
-	enum mapping_desc_kind k;
-
 	if (strncmp(desc, "NAT-PMP ", 8) == 0)
-		k = MAPPING_DESC_NATPMP;
-	else if (strncmp(desc, "PCP ", 4) == 0)
-		k = MAPPING_DESC_PCP;
-	else
-		return NULL;
-	if (mapping_desc_make(buf, k, m->proto, m->iport) < 0 || strcmp(buf, desc) != 0)
-		return NULL;
-	return mapping_desc_tags[k];
+		return port_then(desc + 8, m->iport, m->proto == IPPROTO_TCP ? " tcp" : " udp")
+			       ? mapping_desc_tags[MAPPING_DESC_NATPMP] : NULL;
+	if (strncmp(desc, "PCP ", 4) == 0) {
+		char suffix[8] = " ";
+
+		(void)str_copy(suffix + 1, sizeof(suffix) - 1, proto_name(m->proto));
+		return port_then(desc + 4, m->iport, suffix) ? mapping_desc_tags[MAPPING_DESC_PCP]
+							       : NULL;
+	}
+	return NULL;
 }

@@ -239,6 +239,42 @@ TEST(lease_store_round_trip_hostile_descriptions)
 	fake_env_free(e);
 }
 
+/* A description is tagged exactly when it is the text made for that
+ * mapping's internal port and protocol. */
+TEST(mapping_desc_tag_only_the_text_made)
+{
+	static const char *const texts[] = {
+		"NAT-PMP 80 tcp", "NAT-PMP 80 udp", "NAT-PMP 080 tcp", "NAT-PMP 8 tcp",
+		"NAT-PMP 80 tcp ", "NAT-PMP 80 TCP", "PCP 80 TCP", "PCP 80 UDP", "PCP 80 tcp",
+		"PCP 80 ?", "PCP 0 TCP", "PCP 00 TCP", "PCP 65535 UDP", "PCP 655350 UDP",
+		"NAT-PMP 65535 udp", "NAT-PMP  80 tcp", "NAT-PMP", "PCP ", "", "web",
+	};
+	static const uint8_t protos[] = { TCP, UDP, 132 };
+	static const uint16_t ports[] = { 80, 8, 0, 65535 };
+	char made[2][MAPPING_DESC_GEN_MAX];
+	struct mapping m = { 0 };
+	size_t i, j, k;
+
+	for (i = 0; i < ARRAY_SIZE(protos); i++) {
+		for (j = 0; j < ARRAY_SIZE(ports); j++) {
+			m.proto = protos[i];
+			m.iport = ports[j];
+			CHECK_EQ(mapping_desc_make(made[0], MAPPING_DESC_NATPMP, m.proto, m.iport), 0);
+			CHECK_EQ(mapping_desc_make(made[1], MAPPING_DESC_PCP, m.proto, m.iport), 0);
+			for (k = 0; k < ARRAY_SIZE(texts); k++) {
+				const char *tag = mapping_desc_tag(&m, texts[k]);
+				bool is = strcmp(texts[k], made[0]) == 0 || strcmp(texts[k], made[1]) == 0;
+				char d[MAPPING_DESC_GEN_MAX];
+
+				CHECK_EQ(tag != NULL, is);
+				m.desc = tag;
+				if (tag != NULL)
+					CHECK_STR(mapping_desc(&m, d), texts[k]);
+			}
+		}
+	}
+}
+
 /* The descriptions NAT-PMP and PCP make are not stored but made again
  * when read: the lease line holds their text as before, and a lease read
  * back is stored the same way; the same text on another port is kept. */
