@@ -36,15 +36,36 @@ proto_parse(const char *s, uint8_t *out)
 
 const char mapping_desc_tags[2][2] = { "N", "P" };
 
+/* "<prefix><port> <suffix>" into buf, written by hand: a listing of
+ * thousands of mappings makes one for each of them. */
+static int
+desc_write(char buf[MAPPING_DESC_GEN_MAX], const char *prefix, uint16_t port,
+	   const char *suffix)
+{
+	char digits[5];
+	size_t n = 0, lp = strlen(prefix), ls = strlen(suffix), i;
+
+	do {
+		digits[n++] = (char)('0' + port % 10);
+		port /= 10;
+	} while (port != 0);
+	if (lp + n + 1 + ls + 1 > MAPPING_DESC_GEN_MAX)
+		return -1;
+	memcpy(buf, prefix, lp);
+	for (i = 0; i < n; i++)
+		buf[lp + i] = digits[n - 1 - i];
+	buf[lp + n] = ' ';
+	memcpy(buf + lp + n + 1, suffix, ls + 1);
+	return 0;
+}
+
 int
 mapping_desc_make(char buf[MAPPING_DESC_GEN_MAX], enum mapping_desc_kind k, uint8_t proto,
 		  uint16_t iport)
 {
 	if (k == MAPPING_DESC_NATPMP)
-		return str_printf(buf, MAPPING_DESC_GEN_MAX, "NAT-PMP %u %s", (unsigned)iport,
-				  proto == IPPROTO_TCP ? "tcp" : "udp");
-	return str_printf(buf, MAPPING_DESC_GEN_MAX, "PCP %u %s", (unsigned)iport,
-			  proto_name(proto));
+		return desc_write(buf, "NAT-PMP ", iport, proto == IPPROTO_TCP ? "tcp" : "udp");
+	return desc_write(buf, "PCP ", iport, proto_name(proto));
 }
 
 const char *
