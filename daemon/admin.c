@@ -25,6 +25,7 @@
 #include "control.h"
 #include "ctx.h"
 #include "http.h"
+#include "inflate.h"
 #include "json.h"
 #include "log.h"
 #include "stats.h"
@@ -193,7 +194,7 @@ serve_asset(const struct areq *r, const char *name, const char *cache)
 	const struct admin_asset *f = asset_find(name);
 	const struct http_request *req = r->req;
 	bool gz;
-	char etag[64], extra[512];
+	char etag[64], extra[512], *text;
 
 	if (f == NULL) {
 		http_reply_error(r->c, 404, NULL);
@@ -211,8 +212,12 @@ serve_asset(const struct areq *r, const char *name, const char *cache)
 	if (req->if_none_match.present &&
 	    admin_etag_match(req->if_none_match.p, req->if_none_match.len, etag))
 		answer(r->c, 304, extra, NULL, NULL, 0);
+	else if (gz)
+		answer(r->c, 200, extra, f->type, (const char *)f->gz, f->gz_len);
+	else if ((text = inflate_text_dup(f->data, f->gz, f->gz_len, f->len)) != NULL)
+		answer_take(r->c, 200, extra, f->type, text, f->len);
 	else
-		answer(r->c, 200, extra, f->type, gz ? f->gz : f->data, gz ? f->gz_len : f->len);
+		http_reply_error(r->c, 500, NULL);
 }
 
 /* text HTML-escaped onto o (a plain buffer). */
@@ -235,16 +240,19 @@ login_page(struct http_conn *c, int status, const char *extra, const char *msg)
 {
 	static const char mark[] = "@MESSAGE@";
 	const struct admin_asset *f = asset_find("login.html");
-	const char *at = f != NULL ? strstr(f->data, mark) : NULL;
+	char *text = f != NULL ? inflate_text_dup(f->data, f->gz, f->gz_len, f->len) : NULL;
+	const char *at = text != NULL ? strstr(text, mark) : NULL;
 	struct json_out o = { 0 };
 
 	if (at == NULL) {
+		free(text);
 		http_reply_error(c, 500, NULL);
 		return;
 	}
-	json_raw(&o, f->data, (size_t)(at - f->data));
+	json_raw(&o, text, (size_t)(at - text));
 	html_escape(&o, msg);
-	json_raw(&o, at + sizeof(mark) - 1, f->len - (size_t)(at - f->data) - (sizeof(mark) - 1));
+	json_raw(&o, at + sizeof(mark) - 1, f->len - (size_t)(at - text) - (sizeof(mark) - 1));
+	free(text);
 	if (o.failed) {
 		json_out_free(&o);
 		http_reply_error(c, 500, NULL);

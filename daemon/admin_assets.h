@@ -9,9 +9,9 @@ struct admin_asset {
 	const char *name;	/* file name in daemon/admin/, e.g. "admin.js" */
 	const char *type;	/* Content-Type */
 	const char *etag;	/* "CKSUM-SIZE" of the file (the gzip form adds -gz) */
-	const char *data;	/* NUL-terminated */
-	size_t len;
-	const char *gz;		/* gzip -9n of it, or NULL when that saves little */
+	const char *data;	/* NUL-terminated; NULL when only gz is stored */
+	size_t len;		/* the file's length */
+	const unsigned char *gz; /* gzip -9n of it, or NULL when that saves little */
 	size_t gz_len;
 };
 

@@ -240,7 +240,8 @@ daemon_configure(struct igdd_ctx *ctx, int argc, char **argv, FILE *out, FILE *e
 	if (conf_validate(cfg, err) < 0)
 		return 1;
 	if (cfg->check_only) {
-		if (check_run_user(cfg, err) < 0 || admin_check(cfg, err) < 0)
+		if (check_run_user(cfg, err) < 0 || admin_check(cfg, err) < 0 ||
+		    upstream_check(cfg, err) < 0)
 			return 1;
 		fprintf(out, "%s: configuration OK\n",
 			cfg->config_file[0] ? cfg->config_file : "(command line)");

@@ -448,10 +448,14 @@ desc_render(const struct igdd_ctx *ctx, const char *path, const struct desc_view
 	const struct xml_file *f = file_for_path(path);
 	struct desc_buf b = { 0 };
 	struct render r = { ctx, v, &b };
+	char *text;
+	int rc;
 
-	if (f == NULL)
+	if (f == NULL || (text = xml_file_text(f)) == NULL)
 		return NULL;
-	if (render_span(&r, f->data, f->data + f->len, 0) < 0 || b.failed || b.p == NULL) {
+	rc = render_span(&r, text, text + f->len, 0);
+	free(text);
+	if (rc < 0 || b.failed || b.p == NULL) {
 		desc_buf_free(&b);
 		return NULL;
 	}

@@ -95,6 +95,7 @@ struct lease {
 	int dirfd;			/* its directory, opened once */
 	int fd;
 	size_t records;
+	size_t adds;		/* of them '+' and 'P' records (lease_open()) */
 	off_t synced;		/* file size at the last good sync (or open, rewrite) */
 	size_t pending;		/* records appended since then */
 	bool broken;		/* a record is missing: only a compaction repairs it */
@@ -102,6 +103,7 @@ struct lease {
 	bool dir_refused;	/* follow_dir() refused a new directory (logged) */
 	bool foreign;		/* miniupnpd's file: the next rewrite converts it */
 	char restored_gen[LEASE_GEN_MAX];	/* lease_restore(): a "# gen" that ended the file */
+	bool restored_clean;	/* lease_restore(): no line but records and comments */
 	char *group;		/* lease_group_begin(): records waiting for one write */
 	size_t group_len, group_cap;
 	unsigned group_n;
@@ -177,11 +179,16 @@ scan_journal(struct lease *l)
 		}
 		if (r == 0)
 			break;
-		for (ssize_t i = 0; i < r; i++) {
-			if (buf[i] == '\n') {
-				l->records++;
-				last_nl = off + i + 1;
-			}
+		if (off == 0)
+			l->adds += buf[0] == '+' || buf[0] == 'P';
+		for (const char *p = buf, *end = buf + r;
+		     (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++) {
+			l->records++;
+			last_nl = off + (p - buf) + 1;
+			/* a record that may add a mapping starts the next line
+			 * (one split between two reads is not counted: only
+			 * a hint for the tables' size) */
+			l->adds += p + 1 < end && (p[1] == '+' || p[1] == 'P');
 		}
 		off += r;
 	}
@@ -411,6 +418,11 @@ lease_open(const char *path)
 		str_printf(why, sizeof(why), "%s: name too long", path);
 		goto refused;
 	}
+	/* A FILE.tmp left by a crash in a rewrite, or planted: the name
+	 * goes (never what it points to), whether or not this start
+	 * rewrites the file. */
+	if (unlinkat(l->dirfd, l->tmp, 0) < 0 && errno != ENOENT)
+		log_warn("lease file %s: removing %s", path, l->tmp);
 	if (detect_foreign(l) < 0 || (!l->foreign && scan_journal(l) < 0) ||
 	    (l->synced = lseek(l->fd, 0, SEEK_END)) < 0) {
 		str_printf(why, sizeof(why), "%s: %s", path, strerror(errno));
@@ -452,6 +464,12 @@ size_t
 lease_records(const struct lease *l)
 {
 	return l->records;
+}
+
+size_t
+lease_adds(const struct lease *l)
+{
+	return l->adds;
 }
 
 bool
@@ -739,6 +757,12 @@ lease_restored_gen(const struct lease *l)
 	return l->restored_gen;
 }
 
+bool
+lease_restored_clean(const struct lease *l)
+{
+	return l->restored_clean;
+}
+
 int64_t
 lease_wall_from_mono(uint64_t expires, uint64_t now_mono, int64_t now_wall)
 {
@@ -888,11 +912,45 @@ parse_proto(const char *f, size_t len, uint8_t *out)
 	return 0;
 }
 
+/* A dotted quad as the journal writes it (no leading zeros), without
+ * inet_pton()'s copy and second try: the restore reads three addresses
+ * per record.  0, or -1 (not in that form: addr_parse() decides). */
+static int
+parse_quad(const char *f, size_t len, struct in6_addr *out)
+{
+	unsigned char q[4];
+	size_t i = 0;
+	int k;
+
+	for (k = 0; k < 4; k++) {
+		unsigned v = 0, nd = 0;
+
+		while (i < len && f[i] >= '0' && f[i] <= '9' && nd < 3) {
+			v = v * 10 + (unsigned)(f[i++] - '0');
+			nd++;
+		}
+		if (nd == 0 || v > 255 || (nd > 1 && f[i - nd] == '0') ||
+		    (k < 3 ? i >= len || f[i++] != '.' : i != len))
+			return -1;
+		q[k] = (unsigned char)v;
+	}
+	memset(out, 0, sizeof(*out));
+	out->s6_addr[10] = out->s6_addr[11] = 0xff;
+	memcpy(&out->s6_addr[12], q, 4);
+	return 0;
+}
+
 static int
 parse_addr(const char *f, size_t len, struct in6_addr *out)
 {
 	char tmp[INET6_ADDRSTRLEN];
 
+	if (len == 2 && f[0] == ':' && f[1] == ':') {
+		memset(out, 0, sizeof(*out));
+		return 0;
+	}
+	if (parse_quad(f, len, out) == 0)
+		return 0;
 	if (len >= sizeof(tmp))
 		return -1;
 	memcpy(tmp, f, len);
@@ -1131,43 +1189,91 @@ gen_line(const char *line, size_t len, char *gen)
 		gen[0] = '\0';
 }
 
-/* Replay the records of f (named name in warnings); gen (if not NULL)
- * gets the "# gen" token of the file's last line, "" if that is not one. */
+/* One line of the file (without its newline): 1 when it was a good
+ * record (given to cb), 0 a comment or an empty line, -1 a malformed
+ * record (skipped). */
 static int
-replay_stream(FILE *f, const char *name, lease_replay_cb cb, void *arg, char *gen)
+replay_line(const char *line, size_t len, const char *name, unsigned lineno,
+	    lease_replay_cb cb, void *arg, char *gen, int64_t now_wall)
 {
 	struct lease_record r;
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
+
+	if (len > 0 && line[len - 1] == '\r')
+		len--;		/* edited with CRLF line ends */
+	if (gen != NULL)
+		gen_line(line, len, gen);
+	if (len == 0 || line[0] == '#')
+		return 0;
+	/* igdd's records start with "+ " or "- "; anything else may be a
+	 * line of miniupnpd's file being taken over */
+	if ((lease_line_is_igdd(line, len) ? lease_parse(line, len, &r) :
+	     lease_parse_miniupnpd(line, len, now_wall, &r)) < 0) {
+		log_warnx("%s:%u: malformed lease record skipped", name, lineno);
+		return -1;
+	}
+	cb(arg, &r);
+	return 1;
+}
+
+/* Replay the records of the file at fd from its start (pread(): its
+ * offset stays), named name in warnings, in blocks of REPLAY_BLOCK
+ * bytes; gen (if not NULL) gets the "# gen" token of the file's last
+ * line, "" if that is not one.  A line longer than a block is no record
+ * (LEASE_LINE_MAX): skipped as malformed. */
+#define REPLAY_BLOCK (256 * 1024)
+static int
+replay_fd(int fd, const char *name, lease_replay_cb cb, void *arg, char *gen, bool *clean)
+{
+	char *buf = malloc(REPLAY_BLOCK), *nl;
+	size_t have = 0, start;
+	off_t off = 0;
+	ssize_t n;
 	unsigned lineno = 0;
-	int good = 0;
+	int good = 0, k;
+	bool skipping = false;		/* in a line longer than a block */
 	int64_t now_wall = time_wall();
 
-	while ((len = getline(&line, &cap, f)) > 0) {
-		lineno++;
-		if (line[len - 1] != '\n') {
-			log_warnx("%s:%u: torn last record ignored", name, lineno);
+	if (buf == NULL)
+		return -1;
+	for (;;) {
+		n = pread(fd, buf + have, REPLAY_BLOCK - have, off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n < 0)
+				log_warn("%s: read", name);
 			break;
 		}
-		len--;
-		if (len > 0 && line[len - 1] == '\r')
-			len--;		/* edited with CRLF line ends */
-		if (gen != NULL)
-			gen_line(line, (size_t)len, gen);
-		if (len == 0 || line[0] == '#')
-			continue;
-		/* igdd's records start with "+ " or "- "; anything else may
-		 * be a line of miniupnpd's file being taken over */
-		if ((lease_line_is_igdd(line, (size_t)len) ? lease_parse(line, (size_t)len, &r) :
-		     lease_parse_miniupnpd(line, (size_t)len, now_wall, &r)) < 0) {
-			log_warnx("%s:%u: malformed lease record skipped", name, lineno);
-			continue;
+		off += n;
+		have += (size_t)n;
+		for (start = 0; (nl = memchr(buf + start, '\n', have - start)) != NULL;
+		     start = (size_t)(nl - buf) + 1) {
+			lineno++;
+			if (skipping) {
+				log_warnx("%s:%u: malformed lease record skipped", name, lineno);
+				if (gen != NULL)
+					gen[0] = '\0';
+				skipping = false;
+				*clean = false;
+				continue;
+			}
+			k = replay_line(buf + start, (size_t)(nl - buf) - start, name, lineno, cb, arg,
+					gen, now_wall);
+			good += k > 0;
+			*clean = *clean && k >= 0;
 		}
-		cb(arg, &r);
-		good++;
+		memmove(buf, buf + start, have - start);
+		have -= start;
+		if (have == REPLAY_BLOCK) {
+			skipping = true;
+			have = 0;
+		}
 	}
-	free(line);
+	if (have > 0 || skipping) {
+		log_warnx("%s:%u: torn last record ignored", name, lineno + 1);
+		*clean = false;
+	}
+	free(buf);
 	return good;
 }
 
@@ -1175,38 +1281,30 @@ int
 lease_replay(const char *path, lease_replay_cb cb, void *arg)
 {
 	int good, fd = open(path, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-	FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
+	bool clean = true;
 
-	if (f == NULL) {
-		if (fd >= 0)
-			close(fd);
-		else if (errno == ENOENT)
+	if (fd < 0) {
+		if (errno == ENOENT)
 			return 0;
 		log_warn("lease file %s", path);
 		return -1;
 	}
-	good = replay_stream(f, path, cb, arg, NULL);
-	fclose(f);
+	good = replay_fd(fd, path, cb, arg, NULL, &clean);
+	close(fd);
 	return good;
 }
 
 int
 lease_restore(struct lease *l, lease_replay_cb cb, void *arg)
 {
-	int good, fd = dup(l->fd);
-	FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
+	/* pread(): the descriptor's offset is not touched (appends go to
+	 * the end anyway, O_APPEND) */
+	int good;
 
-	/* The copy shares the offset, not O_APPEND's effect: appends still
-	 * go to the end. */
-	if (f == NULL || fseeko(f, 0, SEEK_SET) < 0) {
+	l->restored_clean = true;
+	good = replay_fd(l->fd, l->path, cb, arg, l->restored_gen, &l->restored_clean);
+
+	if (good < 0)
 		log_warn("lease file %s", l->path);
-		if (f != NULL)
-			fclose(f);
-		else if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	good = replay_stream(f, l->path, cb, arg, l->restored_gen);
-	fclose(f);
 	return good;
 }

@@ -59,6 +59,9 @@ bool lease_broken(const struct lease *l);
 bool lease_failing(const struct lease *l);
 /* Records in the journal (live or superseded). */
 size_t lease_records(const struct lease *l);
+/* How many of the records lease_open() found were '+' or 'P' ones (an
+ * upper bound of the mappings a restore brings back, near enough). */
+size_t lease_adds(const struct lease *l);
 /* More than 2 x live + 64 records, or the last write failed: time to
  * compact. */
 bool lease_should_compact(const struct lease *l, size_t live);
@@ -81,6 +84,9 @@ int lease_mark_gen(struct lease *l, const char *gen);
 /* The "# gen" token that was the last line of the file lease_restore()
  * read; "" when the last line was not one. */
 const char *lease_restored_gen(const struct lease *l);
+/* Every line lease_restore() read was a good record or a comment (none
+ * skipped as malformed). */
+bool lease_restored_clean(const struct lease *l);
 
 /* Replay a journal: cb is called for every good record in file order;
  * bad lines are skipped with a "file:line" warning each, a torn last line

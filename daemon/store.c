@@ -117,6 +117,7 @@ struct st_sync {
 	struct st_key cursor;		/* SYNC_ADD: added up to here */
 	bool walking;			/* cursor set */
 	size_t in_place, stale, added;
+	size_t chunk;			/* SYNC_ADD: mappings per transaction */
 	uint64_t t0;
 	struct st_gone *gone;		/* the restore's dropped leases */
 	size_t n_gone, cap_gone;
@@ -160,6 +161,10 @@ struct store {
 	struct lease *lease;
 	unsigned held;			/* store_hold() depth: lease syncs wait */
 	bool replaying;			/* restore_leases(): records, not requests */
+	size_t replay_stale;		/* records the store does not hold as written */
+	size_t replay_records;		/* the journal's records after the replay */
+	int64_t replay_wall;		/* the clocks at the replay's start: one */
+	uint64_t replay_mono;		/* reading for 100,000 records */
 	bool journaled;			/* a change journaled while held */
 	struct st_batch batch;		/* store_hold_batch() */
 	struct st_sync sync;		/* store_restore_async() */
@@ -2034,16 +2039,20 @@ restore_record(void *arg, const struct lease_record *r)
 	struct mapping cand;
 	char desc[MAPPING_DESC_MAX];
 	enum store_result res;
-	int64_t life, now = time_wall();
+	int64_t life, now = s->replay_wall;
 
 	if (old != NULL) {
 		unlink_node(s, old);
 		node_free(s, old);
+		s->replay_stale++;	/* superseded by this record */
 	}
 	s->mac_valid = false;
-	if (r->op != '+' && r->op != 'P')
+	if (r->op != '+' && r->op != 'P') {
+		s->replay_stale++;
 		return;
+	}
 	if ((life = restore_lifetime(s, r, now)) < 0) {
+		s->replay_stale++;
 		restore_gone(s, &r->m);
 		return;
 	}
@@ -2056,17 +2065,23 @@ restore_record(void *arg, const struct lease_record *r)
 	if (res == ST_OK && pin && ex != NULL)
 		res = ST_E_CONFLICT;	/* the same pinhole twice in the journal */
 	if (res != ST_OK) {
+		s->replay_stale++;
 		log_dropped(&r->m, store_strerror(res));
 		restore_gone(s, &r->m);
 		return;
 	}
+	/* held otherwise than written (lifetime bounded, description
+	 * cleaned): the journal is rewritten at the restore's end */
+	if (life != (r->expiry_wall != 0 ? r->expiry_wall - now : 0) || strcmp(desc, r->desc) != 0)
+		s->replay_stale++;
 	cand.created = r->m.created;
-	cand.expires = life != 0 ? time_mono_ms() + (uint64_t)life * 1000u : 0;
+	cand.expires = life != 0 ? s->replay_mono + (uint64_t)life * 1000u : 0;
 	if (pin)
 		cand.uid = r->m.uid;	/* its UniqueID, not the one decide_pin() chose */
 	n = node_new(s, &cand);
 	if (n == NULL) {
 		s->stats.lease_errors++;
+		s->replay_stale++;
 		return;
 	}
 	link_node(s, n);
@@ -2090,21 +2105,37 @@ reserve_for(struct store *s, size_t n)
 	}
 }
 
+/* The internal-side hash at the size growth would have given it. */
+static void
+ihash_fit(struct store *s)
+{
+	size_t fit = s->ihash_size;
+
+	while (fit > 64 && (s->ihash_count + 1) * 4 <= (fit / 2) * 3)
+		fit /= 2;
+	if (fit < s->ihash_size)
+		ihash_grow(s, fit);
+}
+
 /* Replay the lease file into the store (no kernel).  Count, or -1. */
 static int
 restore_leases(struct store *s)
 {
 	int r;
 
-	/* The journal holds between the live mappings and twice as many
-	 * records (it is rewritten beyond that): half of them never
-	 * oversizes the tables. */
+	/* Room for every '+' record: no rehash of the table in the middle
+	 * of the replay; a journal of many refreshes makes it too big, so
+	 * it is fitted to what came back afterwards. */
 	if (s->lease != NULL)
-		reserve_for(s, lease_records(s->lease) / 2);
+		reserve_for(s, lease_adds(s->lease));
 	store_hold(s);		/* one socket snapshot for every record */
 	s->replaying = true;
+	s->replay_wall = time_wall();
+	s->replay_mono = time_mono_ms();
 	r = s->lease != NULL ? lease_restore(s->lease, restore_record, s) : 0;
 	s->replaying = false;
+	s->replay_records = s->lease != NULL ? lease_records(s->lease) : 0;
+	ihash_fit(s);
 	s->held--;		/* nothing journaled: no sync */
 	return r;
 }
@@ -2142,8 +2173,15 @@ sync_done(struct store *s)
 	free(s->sync.gone);
 	s->sync.gone = NULL;
 	s->sync.n_gone = s->sync.cap_gone = 0;
+	/* Rewritten only when it holds more than the store (superseded,
+	 * dropped or changed records, miniupnpd's format): a clean journal
+	 * of 100,000 leases is not written again at every start. */
 	if (s->lease != NULL) {
-		journal_compact(s);
+		if (s->replay_stale > 0 || lease_records(s->lease) != s->replay_records ||
+		    !lease_restored_clean(s->lease) || lease_broken(s->lease) ||
+		    lease_should_compact(s->lease, ost_count(&s->tree) + ost_count(&s->ptree)))
+			journal_compact(s);
+		s->replay_stale = 0;
 		journal_mark_gen(s);
 	}
 }
@@ -2213,23 +2251,32 @@ sync_add_pinholes(struct store *s)
 	return r < 0 ? -1 : 0;
 }
 
-/* SYNC_ADD: the next STORE_SYNC_CHUNK enabled mappings after the cursor
- * whose elements were not both seen, in one transaction.  1 while more
- * is to come, 0 at the end, -1 on error. */
-#define STORE_SYNC_CHUNK 4096
+/* SYNC_ADD: the next sync.chunk enabled mappings after the cursor whose
+ * elements were not both seen, in one transaction.  The kernel takes
+ * ~10 us a mapping (four elements, each with its counter), and the loop
+ * serves nothing meanwhile: the chunk is sized from the last one's time
+ * so that a transaction takes about STORE_SYNC_SLICE_MS (between
+ * STORE_SYNC_MIN and STORE_SYNC_MAX mappings: 100,000 mappings are 7 to
+ * 100 transactions).  1 while more is to come, 0 at the end, -1 on
+ * error. */
+#define STORE_SYNC_MIN 1024
+#define STORE_SYNC_MAX 16384
+#define STORE_SYNC_SLICE_MS 10
 static int
 sync_add_chunk(struct store *s)
 {
-	const struct mapping **ms = malloc(STORE_SYNC_CHUNK * sizeof(*ms));
+	size_t want = s->sync.chunk ? s->sync.chunk : STORE_SYNC_MIN;
+	const struct mapping **ms = malloc(want * sizeof(*ms));
 	struct ost_node *tn;
 	size_t n = 0;
+	uint64_t t;
 	int r = 0;
 
 	if (ms == NULL)
 		return -1;
 	tn = s->sync.walking ? ost_bound(&s->tree, &s->sync.cursor, tree_keycmp, true, NULL)
 			     : ost_nth(&s->tree, 0);
-	for (; tn != NULL && n < STORE_SYNC_CHUNK; tn = ost_bound(&s->tree, &s->sync.cursor,
+	for (; tn != NULL && n < want; tn = ost_bound(&s->tree, &s->sync.cursor,
 								  tree_keycmp, true, NULL)) {
 		struct st_node *nd = TNODE(tn);
 
@@ -2239,8 +2286,14 @@ sync_add_chunk(struct store *s)
 			ms[n++] = &nd->m;
 		nd->kseen = 0;
 	}
+	t = time_mono_ms();
 	if (n > 0 && (r = s->ops->add_many(s->fw, ms, n)) < 0)
 		s->stats.fw_errors++;
+	t = time_mono_ms() - t;
+	if (n == want)
+		s->sync.chunk = t == 0 ? want * 2 : want * STORE_SYNC_SLICE_MS / t;
+	s->sync.chunk = s->sync.chunk < STORE_SYNC_MIN ? STORE_SYNC_MIN :
+			s->sync.chunk > STORE_SYNC_MAX ? STORE_SYNC_MAX : s->sync.chunk;
 	s->sync.added += n;
 	free(ms);
 	if (r < 0)

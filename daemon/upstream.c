@@ -135,19 +135,6 @@ struct upstream {
 
 static const struct up_driver drv_pcp, drv_natpmp, drv_upnp;
 
-const char *
-upstream_proto_name(enum upstream_proto p)
-{
-	switch (p) {
-	case UPSTREAM_NONE: return "none";
-	case UPSTREAM_AUTO: return "auto";
-	case UPSTREAM_PCP: return "PCP";
-	case UPSTREAM_NATPMP: return "NAT-PMP";
-	case UPSTREAM_UPNP: return "UPnP IGD";
-	}
-	return "?";
-}
-
 /* --- indexes ---------------------------------------------------------- */
 
 static size_t
@@ -1381,16 +1368,6 @@ store_changed(void *arg, const struct store_change *ch)
 
 /* --- the front ends' calls ---------------------------------------------- */
 
-static void
-local_answer(struct igdd_ctx *ctx, const struct mapping *m, struct upstream_answer *a)
-{
-	a->err = UPE_OK;
-	a->pcp_result = -1;
-	a->ext = ctx->ext_addr;
-	a->eport = m != NULL ? m->eport : 0;
-	a->lifetime = m != NULL ? store_lease_left(ctx->store, m) : 0;
-}
-
 int
 upstream_add(struct igdd_ctx *ctx, const struct mapping *req, uint32_t lifetime,
 	     unsigned store_flags, unsigned flags, struct upstream_waiter *w,
@@ -1400,23 +1377,13 @@ upstream_add(struct igdd_ctx *ctx, const struct mapping *req, uint32_t lifetime,
 	struct mapping *m = NULL;
 	struct up_entry *e;
 
+	/* IPv6 pinholes are this gateway's alone: never relayed */
+	if (u == NULL || u->drv == NULL || !addr_is_v4(req->iaddr) || !upstream_reachable(ctx))
+		return upstream_add_plain(ctx, req, lifetime, store_flags, a, out);
 	memset(a, 0, sizeof(*a));
 	a->pcp_result = -1;
 	if (out != NULL)
 		*out = NULL;
-	if (!upstream_reachable(ctx)) {
-		a->err = UPE_NETWORK;
-		return 0;
-	}
-	/* IPv6 pinholes are this gateway's alone: never relayed */
-	if (u == NULL || u->drv == NULL || !addr_is_v4(req->iaddr)) {
-		a->local = store_add(ctx->store, req, lifetime, store_flags, &m);
-		if (out != NULL)
-			*out = m;
-		if (a->local == ST_OK)
-			local_answer(ctx, m, a);
-		return 0;
-	}
 	a->local = store_add(ctx->store, req, lifetime, store_flags | STORE_F_RESERVE, &m);
 	if (a->local != ST_OK)
 		return 0;
@@ -1641,6 +1608,14 @@ upstream_init(struct igdd_ctx *ctx)
 		adopt_store(u);
 	}
 	loop_timer_set(&ctx->loop, &u->probe, 0);
+	return 0;
+}
+
+int
+upstream_check(const struct config *cfg, FILE *err)
+{
+	(void)cfg;
+	(void)err;
 	return 0;
 }
 

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <netinet/in.h>
 #include "conf.h"
 #include "store.h"
@@ -72,6 +73,10 @@ struct upstream_waiter {
 int upstream_add(struct igdd_ctx *ctx, const struct mapping *req, uint32_t lifetime,
 		 unsigned store_flags, unsigned flags, struct upstream_waiter *w,
 		 struct upstream_answer *a, struct mapping **out);
+/* upstream_add() without a relay (upstream_base.c): the store's answer,
+ * or UPE_NETWORK when mappings cannot be reached from outside. */
+int upstream_add_plain(struct igdd_ctx *ctx, const struct mapping *req, uint32_t lifetime,
+		       unsigned store_flags, struct upstream_answer *a, struct mapping **out);
 /* After a store batch (store_hold_batch()) the front end made requests
  * in: undone (the kernel refused it, the store took it back), the entries
  * made for its reservations are dropped, never asked upstream; the caller
@@ -106,6 +111,9 @@ void upstream_log_status(const struct igdd_ctx *ctx);
  * requested again upstream); 0, or -1 when the configuration asks for a
  * relay that cannot start.  With upstream_protocol=none nothing starts. */
 int upstream_init(struct igdd_ctx *ctx);
+/* igdd --check: 0, or -1 with the reason on err (a relay asked of a
+ * binary built without it). */
+int upstream_check(const struct config *cfg, FILE *err);
 /* SIGUSR1: the external address may have changed; probe the upstream
  * now. */
 void upstream_recheck(struct igdd_ctx *ctx);

@@ -8,6 +8,8 @@
 #  - make install puts the systemd unit (with the installation's paths)
 #    in the unit directory from pkg-config systemd or
 #    --with-systemdunitdir, and the sysusers.d entry beside it;
+#  - ./configure --without-admin --without-relay builds, its unit tests
+#    pass, and that igdd refuses a configuration with either;
 #  - make check-unit runs the unit tests.
 # SRC=/path (default this tree) and IGDD=/path/igdd (default SRC/igdd)
 # test another tree.  Prints PASS/FAIL lines.
@@ -93,6 +95,25 @@ if [ -x "$IGDD" ]; then
 	check "--without-systemdunitdir installs no unit" sh -c \
 		"make -o igdd install DESTDIR='$T/root3' && ! find '$T/root3' -name igdd.service | grep -q ."
 fi
+
+# --- a firmware build without the admin page and the relay (their files
+# swapped for daemon/admin_off.c, daemon/upstream_off.c) ---
+cfg --without-admin --without-relay
+rm -f igdd igddctl
+check "./configure --without-admin --without-relay: igdd, igddctl and the unit tests build" \
+	make -j2 all unit
+check "... the unit tests pass" sh -c "./build/unit >/dev/null 2>&1"
+check "... neither the admin page's nor the relay's code is in igdd" \
+	sh -c "! nm igdd | grep -q -e ' admin_assets\$' -e ' upstream_epoch_valid\$'"
+conf="ext_ifname=lo\nlistening_ip=127.0.0.1/8\n"
+printf "${conf}admin_listen=8080\nadmin_password_file=%s\n" "$T/pw" >"$T/admin.conf"
+printf "${conf}upstream_protocol=pcp\n" >"$T/relay.conf"
+echo x >"$T/pw"
+check "... igdd --check refuses admin_listen, saying why" sh -c \
+	"! ./igdd --check -f '$T/admin.conf' >'$T/c.out' 2>&1 && grep -q 'built without the admin page' '$T/c.out'"
+check "... and upstream_protocol" sh -c \
+	"! ./igdd --check -f '$T/relay.conf' >'$T/c.out' 2>&1 && grep -q 'built without the relay' '$T/c.out'"
+make clean >/dev/null 2>&1
 
 # --- make check-unit ---
 cfg

@@ -1,9 +1,11 @@
 #!/bin/sh
 # embed.sh FILE... - write a C file holding the admin page's files as byte
 # arrays (admin_assets.h), so the daemon needs no files at run time: each
-# file as it is and, when that saves a fifth or more, compressed with
-# gzip -9n (no name, no time: the same bytes on every build), with an
-# entity tag from its POSIX cksum.  POSIX sh, od, cksum; gzip if present.
+# file compressed with gzip -9n (no name, no time: the same bytes on every
+# build) when that saves a fifth or more, else as it is; only one of the
+# two is stored (a client that takes no gzip gets the file expanded by
+# daemon/inflate.c).  With an entity tag from its POSIX cksum.  POSIX sh,
+# od, cksum; gzip if present.
 set -eu
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -25,22 +27,26 @@ for f in "$@"; do
 	esac
 	size=$(wc -c <"$f" | tr -d ' ')
 	etag="$(cksum <"$f" | sed 's/ .*//')-$size"
-	echo "static const char asset_$i[] = {"
-	bytes "$f"
-	echo "0 };"
+	plain="asset_$i"
 	gz="NULL, 0"
 	if command -v gzip >/dev/null 2>&1 && [ "$size" -gt 1024 ]; then
 		gzip -9n <"$f" >"$tmp/$i.gz"
 		gsize=$(wc -c <"$tmp/$i.gz" | tr -d ' ')
 		if [ $((gsize * 5)) -le $((size * 4)) ]; then
-			echo "static const char asset_${i}_gz[] = {"
+			echo "static const unsigned char asset_${i}_gz[] = {"
 			bytes "$tmp/$i.gz"
 			echo "};"
 			gz="asset_${i}_gz, sizeof(asset_${i}_gz)"
+			plain=NULL
 		fi
 	fi
-	printf '\t{ "%s", "%s", "%s", asset_%s, sizeof(asset_%s) - 1, %s },\n' \
-		"$name" "$type" "$etag" "$i" "$i" "$gz" >>"$tmp/table"
+	if [ "$plain" != NULL ]; then
+		echo "static const char asset_$i[] = {"
+		bytes "$f"
+		echo "0 };"
+	fi
+	printf '\t{ "%s", "%s", "%s", %s, %s, %s },\n' \
+		"$name" "$type" "$etag" "$plain" "$size" "$gz" >>"$tmp/table"
 	i=$((i + 1))
 done
 echo "const struct admin_asset admin_assets[] = {"

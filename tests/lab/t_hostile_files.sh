@@ -187,7 +187,7 @@ lease_line TCP 8020 "$C1" 9020 3600 >"$SAFE/igdd.leases"
 chmod 600 "$SAFE/igdd.leases"
 ln -s "$VICTIM" "$SAFE/igdd.leases.tmp"
 lab_listen c1 tcp 9020 t9020
-check "a symbolic link at the temporary name: igdd starts (the start rewrites the file)" \
+check "a symbolic link at the temporary name: igdd starts (the start removes that name)" \
 	lab_start_igdd "$D/safe.conf"
 check "... the link's target is untouched" victim_intact
 check "... the lease file is a regular file of mode 0600" \

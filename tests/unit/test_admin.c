@@ -5,12 +5,15 @@
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "admin_assets.h"
 #include "admin_auth.h"
 #include "admin_parse.h"
 #include "control.h"
+#include "inflate.h"
 #include "unit.h"
 #include "util.h"
 
@@ -445,4 +448,35 @@ TEST(admin_login_limiter)
 	}
 	CHECK_EQ(checked, ADMIN_CHECKS_BURST);
 	CHECK_EQ(admin_login_gate(&a, &p1, now + 1000, &wait), ADMIN_GATE_CHECK);
+}
+
+/* The page's files stored compressed expand to the source files (read
+ * from daemon/admin/ when the tests run in the tree); a wrong length or
+ * a cut stream is refused. */
+TEST(admin_assets_expand)
+{
+	const struct admin_asset *a;
+	char path[128];
+
+	for (a = admin_assets; a->name != NULL; a++) {
+		char *t = inflate_text_dup(a->data, a->gz, a->gz_len, a->len), *src;
+		FILE *f;
+
+		CHECK(t != NULL);
+		if (t == NULL)
+			continue;
+		CHECK(str_printf(path, sizeof(path), "daemon/admin/%s", a->name) == 0);
+		if ((f = fopen(path, "r")) != NULL && (src = calloc(1, a->len + 2)) != NULL) {
+			CHECK_EQ(fread(src, 1, a->len + 1, f), a->len);
+			CHECK(memcmp(src, t, a->len) == 0);
+			free(src);
+		}
+		if (f != NULL)
+			fclose(f);
+		if (a->data == NULL) {
+			CHECK(inflate_gzip_dup(a->gz, a->gz_len, a->len - 1) == NULL);
+			CHECK(inflate_gzip_dup(a->gz, a->gz_len - 9, a->len) == NULL);
+		}
+		free(t);
+	}
 }

@@ -550,6 +550,104 @@ TEST(lease_replay_ignores_torn_last_line)
 	CHECK_EQ(lease_replay(path, count_cb, &n), 0);	/* no file: nothing, no error */
 }
 
+struct block_sum {
+	unsigned n;
+	unsigned long ports;
+	bool addr_ok;
+};
+
+static void
+block_cb(void *arg, const struct lease_record *r)
+{
+	struct block_sum *b = arg;
+	struct in6_addr want;
+	char a[32];
+
+	b->n++;
+	b->ports += r->m.eport;
+	str_printf(a, sizeof(a), "10.%u.%u.1", r->m.eport >> 8, r->m.eport & 255);
+	addr_parse(a, &want);
+	b->addr_ok = b->addr_ok && addr_eq(r->m.iaddr, &want) && addr_is_any(r->m.rhost);
+}
+
+/* The journal is read in blocks: records across their borders, a line
+ * longer than a block (skipped as damaged), CRLF, the last line's gen. */
+TEST(lease_replay_reads_across_blocks)
+{
+	char dir[] = "/tmp/igdd-unit-XXXXXX", path[64], line[256];
+	struct block_sum b = { 0, 0, true };
+	struct lease *l;
+	FILE *f;
+	unsigned i;
+
+	CHECK(mkdtemp(dir) != NULL);
+	str_printf(path, sizeof(path), "%s/l", dir);
+	f = fopen(path, "w");
+	CHECK(f != NULL);
+	for (i = 1; i <= 6000; i++) {
+		str_printf(line, sizeof(line), "+ TCP %u :: 10.%u.%u.1 %u 0 1 UPNP 10.%u.%u.1 "
+			   "000000000000000000000000 1 record %u%s\n", i, i >> 8, i & 255, i,
+			   i >> 8, i & 255, i, i % 7 == 0 ? "\r" : "");
+		fputs(line, f);
+		if (i == 3000)
+			for (unsigned k = 0; k < 300000; k++)
+				fputc(k + 1 == 300000 ? '\n' : 'x', f);
+	}
+	fputs("# gen tok-1\n", f);
+	fclose(f);
+	chmod(path, 0600);
+	l = lease_open(path);
+	CHECK(l != NULL);
+	CHECK_EQ(lease_adds(l), 6000);
+	CHECK_EQ(lease_restore(l, block_cb, &b), 6000);
+	CHECK_EQ(b.n, 6000);
+	CHECK_EQ(b.ports, 6000ul * 6001 / 2);
+	CHECK(b.addr_ok);
+	CHECK_STR(lease_restored_gen(l), "tok-1");
+	CHECK_EQ(lease_replay(path, block_cb, &b), 6000);
+	lease_close(l);
+	unlink(path);
+	rmdir(dir);
+}
+
+/* A journal that holds exactly what comes back is not written again at
+ * start-up; one with a superseded record is. */
+TEST(lease_restore_rewrites_only_when_needed)
+{
+	static const char clean[] =
+		"+ TCP 100 :: 192.168.1.10 100 0 1 UPNP 192.168.1.10 000000000000000000000000 1 a\n"
+		"+ TCP 101 :: 192.168.1.10 101 0 1 UPNP 192.168.1.10 000000000000000000000000 1 b\n";
+	struct fake_env *e = fake_env_new(true);
+	char text[4096];
+
+	write_file(e->ctx.cfg.lease_file, clean);
+	fake_env_start(e);
+	CHECK_EQ(store_restore(e->s), 2);
+	CHECK(fake_env_read_lease(e, text, sizeof(text)) > 0);
+	CHECK(strncmp(text, clean, sizeof(clean) - 1) == 0);	/* not rewritten */
+	fake_env_free(e);
+
+	e = fake_env_new(true);
+	str_printf(text, sizeof(text), "%s%s", clean,
+		   "+ TCP 101 :: 192.168.1.10 102 0 1 UPNP 192.168.1.10 000000000000000000000000 1 c\n");
+	write_file(e->ctx.cfg.lease_file, text);
+	fake_env_start(e);
+	CHECK_EQ(store_restore(e->s), 2);
+	CHECK(fake_env_read_lease(e, text, sizeof(text)) > 0);
+	CHECK(text[0] == '#');			/* rewritten: header + 2 */
+	CHECK(strstr(text, " 101 :: 192.168.1.10 101 ") == NULL);
+	fake_env_free(e);
+
+	e = fake_env_new(true);				/* a damaged line goes too */
+	str_printf(text, sizeof(text), "%s%s", clean, "+ TCP 70000 damaged\n");
+	write_file(e->ctx.cfg.lease_file, text);
+	fake_env_start(e);
+	CHECK_EQ(store_restore(e->s), 2);
+	CHECK(fake_env_read_lease(e, text, sizeof(text)) > 0);
+	CHECK(text[0] == '#' && strstr(text, "damaged") == NULL);
+	fake_env_free(e);
+}
+
 /* Writes fail as on a full disk: RLIMIT_FSIZE 0 refuses to grow any
  * file (EFBIG), for root too; SIGXFSZ is ignored so the write returns. */
 static void
