@@ -188,6 +188,7 @@ struct store {
 	 * at most once per request or per hold (a batch): TCP, UDP. */
 	bool inuse_valid[2];
 	uint8_t inuse_bits[2][PORTINUSE_BITMAP_BYTES];
+	uint64_t inuse_ms[2];		/* when taken (inuse_expire()) */
 
 	struct store_stats stats;
 	/* mappings [0] and pinholes [1] by owner protocol and TCP/UDP/other */
@@ -860,8 +861,28 @@ default_in_use(void *arg, uint8_t proto, uint16_t eport)
 		if (portinuse_scan(proto, a, s->inuse_bits[i]) < 0)
 			log_warn("cannot read /proc/net to check ports in use");
 		s->inuse_valid[i] = true;
+		s->inuse_ms[i] = time_mono_ms();
 	}
 	return portinuse_bit(s->inuse_bits[i], eport);
+}
+
+/* A new request or hold takes a new snapshot of the sockets unless the
+ * last one is younger than STORE_INUSE_TTL_MS.  A dump walks the kernel's
+ * whole socket hash tables (4 x 16,384 buckets here: a tenth of a busy
+ * daemon's CPU when taken for every batch of 16 requests); a socket
+ * opened in the last few ms is as unknown to the check as one opened
+ * just after it, which no snapshot can see. */
+#define STORE_INUSE_TTL_MS	20
+
+static void
+inuse_expire(struct store *s)
+{
+	uint64_t now = time_mono_ms();
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if (now - s->inuse_ms[i] >= STORE_INUSE_TTL_MS)
+			s->inuse_valid[i] = false;
 }
 
 /* Every new mapping, a manual one too: a forward of a port the gateway
@@ -1220,7 +1241,7 @@ decide(struct store *s, struct mapping *cand, unsigned flags, struct st_node **e
 
 	*ex = NULL;
 	if (s->held == 0)
-		s->inuse_valid[0] = s->inuse_valid[1] = false;
+		inuse_expire(s);
 	s->mac_valid = false;
 	if (mapping_is_pinhole(cand))
 		return ST_E_NOT_LAN;	/* no NAT66: IPv6 goes through store_pin_add() */
@@ -2487,7 +2508,7 @@ store_hold(struct store *s)
 	 * hold (a batch of datagrams, a restore), not one per request: a
 	 * dump walks the kernel's whole socket table. */
 	if (s->held++ == 0)
-		s->inuse_valid[0] = s->inuse_valid[1] = false;
+		inuse_expire(s);
 }
 
 void

@@ -238,7 +238,24 @@ addr_is_any(const struct in6_addr *a)
 const char *
 addr4_str(struct in_addr a, char *buf, size_t size)
 {
-	return inet_ntop(AF_INET, &a, buf, (socklen_t)size) ? buf : "?";
+	/* inet_ntop() as glibc writes it, without its sprintf(): a lease
+	 * record has three addresses, and the journal one per change */
+	const uint8_t *b = (const uint8_t *)&a.s_addr;
+	char tmp[INET_ADDRSTRLEN], *p = tmp;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		if (b[i] >= 100)
+			*p++ = (char)('0' + b[i] / 100);
+		if (b[i] >= 10)
+			*p++ = (char)('0' + b[i] / 10 % 10);
+		*p++ = (char)('0' + b[i] % 10);
+		*p++ = i < 3 ? '.' : '\0';
+	}
+	if ((size_t)(p - tmp) > size)
+		return "?";
+	memcpy(buf, tmp, (size_t)(p - tmp));
+	return buf;
 }
 
 const char *

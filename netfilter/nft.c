@@ -62,12 +62,10 @@ struct nft_verify {
 };
 
 /* Deferred changes (fw_ops.defer/flush): the messages of each change,
- * without their own batch begin/end, one after the other. */
+ * one after the other in one quiet batch (begun by the first change:
+ * bt.b == NULL until then), built in place. */
 struct fw_queue {
-	char *buf;
-	size_t len, cap;
-	size_t last;		/* offset of the last message */
-	uint32_t seq_begin;	/* the first queued message's batch */
+	struct nft_batch bt;
 	unsigned n_changes;
 	bool on, failed;	/* failed: a change could not be queued */
 };
@@ -279,16 +277,36 @@ send_batch(struct fw *fw, struct iovec *iov, size_t n, uint32_t seq_begin, uint3
 	return rc;
 }
 
-/* Deferring: the messages of bt between its begin and end go to the
- * queue, to be sent by nft_flush(). */
-static int
-queue_batch(struct fw *fw, const struct iovec *iov, int n, const struct nft_batch *bt)
+/* The deferral's batch, begun when the first change comes; NULL (and
+ * the deferral failed) when it cannot be. */
+static struct nft_batch *
+queue_bt(struct fw *fw)
 {
 	struct fw_queue *q = &fw->q;
+
+	if (q->bt.b == NULL && !q->failed) {
+		if (batch_start(fw, &q->bt) < 0)
+			q->failed = true;
+		q->bt.quiet = true;
+	}
+	return q->failed ? NULL : &q->bt;
+}
+
+/* Deferring: the messages of bt between its begin and end are copied to
+ * the queue's batch, to be sent by nft_flush() (the changes of add and
+ * del are built there in place: queue_change()). */
+static int
+queue_batch(struct fw *fw, const struct iovec *iov, int n)
+{
+	struct nft_batch *qb = queue_bt(fw);
+	unsigned before;
 	int i;
 
-	if (q->n_changes++ == 0)
-		q->seq_begin = bt->seq_begin;
+	if (qb == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
+	before = qb->n_msg;
 	for (i = 0; i < n; i++) {
 		const struct nlmsghdr *nlh = iov[i].iov_base;
 		int left = (int)iov[i].iov_len;
@@ -297,31 +315,16 @@ queue_batch(struct fw *fw, const struct iovec *iov, int n, const struct nft_batc
 			if (nlh->nlmsg_type == NFNL_MSG_BATCH_BEGIN ||
 			    nlh->nlmsg_type == NFNL_MSG_BATCH_END)
 				continue;
-			size_t al = NLMSG_ALIGN(nlh->nlmsg_len);
-
-			if (q->len + al > q->cap) {
-				size_t cap = q->cap ? q->cap * 2 : 16384;
-				char *b;
-
-				while (cap < q->len + al)
-					cap *= 2;
-				if ((b = realloc(q->buf, cap)) == NULL) {
-					q->failed = true;
-					errno = ENOMEM;
-					return -1;
-				}
-				q->buf = b;
-				q->cap = cap;
+			if (nft_batch_append(qb, nlh) < 0) {
+				fw->q.failed = true;
+				errno = ENOMEM;
+				return -1;
 			}
-			memcpy(q->buf + q->len, nlh, nlh->nlmsg_len);
-			memset(q->buf + q->len + nlh->nlmsg_len, 0, al - nlh->nlmsg_len);
-			/* Only the last message asks for an ack (nft_flush()):
-			 * a refusal is reported whatever the flags. */
-			((struct nlmsghdr *)(void *)(q->buf + q->len))->nlmsg_flags &= (uint16_t)~NLM_F_ACK;
-			q->last = q->len;
-			q->len += al;
 		}
 	}
+	qb->seq_next = fw->seq;		/* its messages took their seqs */
+	if (qb->n_msg > before)
+		fw->q.n_changes++;
 	return 0;
 }
 
@@ -341,7 +344,7 @@ commit(struct fw *fw, struct nft_batch *bt)
 		return -1;
 	}
 	if (fw->q.on)
-		rc = queue_batch(fw, iov, n, bt);
+		rc = queue_batch(fw, iov, n);
 	else
 		rc = send_batch(fw, iov, (size_t)n, bt->seq_begin, bt->seq_next, bt->n_ack);
 	free(iov);
@@ -734,7 +737,7 @@ static void
 fw_close(struct fw *fw)
 {
 	dump_close(fw);
-	free(fw->q.buf);
+	nft_batch_free(&fw->q.bt);
 	if (fw->ev != NULL)
 		mnl_socket_close(fw->ev);
 	if (fw->verify.nl != NULL)
@@ -1106,6 +1109,31 @@ replace_mapping(struct fw *fw, const struct mapping *m, const struct fw_share *s
 	return commit(fw, &bt);
 }
 
+/* Deferring: a mapping's add or delete messages go straight into the
+ * queue's batch. */
+static int
+queue_change(struct fw *fw, const struct mapping *m, const struct fw_share *sh, bool add)
+{
+	struct nft_batch *qb = queue_bt(fw);
+	unsigned before;
+
+	if (qb == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
+	before = qb->n_msg;
+	if ((add ? add_msgs(fw, qb, m, sh, time_mono_ms())
+		 : del_msgs(fw, qb, del_type(fw), m, sh)) < 0) {
+		fw->q.failed = true;	/* a part of it may be in the batch */
+		errno = ENOMEM;
+		return -1;
+	}
+	fw->seq = qb->seq_next;
+	if (qb->n_msg > before)
+		fw->q.n_changes++;
+	return 0;
+}
+
 /* Add, or refresh (same target: the timeouts are renewed, the counters
  * kept).  One transaction: every element of the mapping. */
 static int
@@ -1117,6 +1145,8 @@ nft_add(struct fw *fw, const struct mapping *m, const struct fw_share *sh)
 
 	if (check_mapping(fw, m) < 0)
 		return -1;
+	if (fw->q.on)
+		return queue_change(fw, m, sh, true);
 	if (batch_start(fw, &bt) < 0)
 		return -1;
 	if (add_msgs(fw, &bt, m, sh, now) < 0) {
@@ -1176,6 +1206,8 @@ nft_del(struct fw *fw, const struct mapping *m, const struct fw_share *sh)
 
 	if (check_mapping(fw, m) < 0)
 		return -1;
+	if (fw->q.on)
+		return queue_change(fw, m, sh, false);
 	if (batch_start(fw, &bt) < 0)
 		return -1;
 	if (del_msgs(fw, &bt, del_type(fw), m, sh) < 0) {
@@ -1336,56 +1368,72 @@ static void events_listen(struct fw *fw, bool on);
 static void
 nft_defer(struct fw *fw)
 {
+	nft_batch_free(&fw->q.bt);
 	fw->q.on = true;
 	fw->q.failed = false;
-	fw->q.len = 0;
 	fw->q.n_changes = 0;
 }
 
-/* The queued changes in one transaction, between a batch begin and end
- * of their own.  0 when the kernel took them all; -1 when it refused the
- * transaction (nothing changed).  One ack, of the last message: the
- * kernel handles the whole batch within sendmsg() and reports every
- * refused message (and a failed commit, against the batch end) with an
- * error of its own, so that ack, alone, means all went in. */
+/* Ask for an ack of the last message of the batch's pages (a quiet
+ * batch's, before its end). */
+static int
+ack_last(struct nft_batch *bt)
+{
+	struct nlmsghdr *nlh, *last = NULL;
+	struct iovec *iov;
+	int n, i, left;
+
+	if (nft_batch_iov(bt, &iov, &n) < 0)
+		return -1;
+	for (i = 0; i < n; i++)
+		for (nlh = iov[i].iov_base, left = (int)iov[i].iov_len; mnl_nlmsg_ok(nlh, left);
+		     nlh = mnl_nlmsg_next(nlh, &left))
+			last = nlh;
+	free(iov);
+	if (last == NULL || last->nlmsg_type == NFNL_MSG_BATCH_BEGIN)
+		return -1;
+	last->nlmsg_flags |= NLM_F_ACK;
+	return 0;
+}
+
+/* The queued changes in one transaction.  0 when the kernel took them
+ * all; -1 when it refused the transaction (nothing changed).  One ack, of
+ * the last message: the kernel handles the whole batch within sendmsg()
+ * and reports every refused message (and a failed commit, against the
+ * batch end) with an error of its own, so that ack, alone, means all
+ * went in. */
 static int
 nft_flush(struct fw *fw)
 {
 	struct fw_queue *q = &fw->q;
-	char begin[NLMSG_HDRLEN + 64], end[NLMSG_HDRLEN + 64];
-	struct iovec iov[3];
-	struct nlmsghdr *b, *e;
-	uint32_t seq_end;
-	int rc;
+	struct iovec *iov;
+	int rc = -1, n;
 
 	q->on = false;
-	if (q->failed) {
+	if (q->failed || (q->n_changes > 0 && ack_last(&q->bt) < 0)) {
+		nft_batch_free(&q->bt);
 		errno = ENOMEM;
 		return -1;
 	}
-	if (q->n_changes == 0)
+	if (q->n_changes == 0) {
+		nft_batch_free(&q->bt);
 		return 0;
-	b = nftnl_batch_begin(begin, q->seq_begin);
-	seq_end = fw->seq++;
-	e = nftnl_batch_end(end, seq_end);
-	((struct nlmsghdr *)(void *)(q->buf + q->last))->nlmsg_flags |= NLM_F_ACK;
-	iov[0] = (struct iovec){ b, b->nlmsg_len };
-	iov[1] = (struct iovec){ q->buf, q->len };
-	iov[2] = (struct iovec){ e, e->nlmsg_len };
-	/* a batch of igdd's own: no notification built for each element
-	 * (events_listen()) */
-	events_listen(fw, false);
-	rc = send_batch(fw, iov, 3, q->seq_begin, seq_end + 1, 1);
-	events_listen(fw, true);
-	if (rc < 0)
-		log_warn("nftables: a transaction of %u changes refused", q->n_changes);
-	/* A big queue (a restore, a mass expiry) is not kept for later. */
-	if (q->cap > 65536) {
-		free(q->buf);
-		q->buf = NULL;
-		q->cap = 0;
 	}
-	q->len = 0;
+	nft_batch_finish(&q->bt);
+	fw->seq = q->bt.seq_next;
+	if (nft_batch_iov(&q->bt, &iov, &n) < 0) {
+		errno = ENOMEM;
+	} else {
+		/* a batch of igdd's own: no notification built for each
+		 * element (events_listen()) */
+		events_listen(fw, false);
+		rc = send_batch(fw, iov, (size_t)n, q->bt.seq_begin, q->bt.seq_next, 1);
+		events_listen(fw, true);
+		free(iov);
+		if (rc < 0)
+			log_warn("nftables: a transaction of %u changes refused", q->n_changes);
+	}
+	nft_batch_free(&q->bt);
 	q->n_changes = 0;
 	return rc;
 }

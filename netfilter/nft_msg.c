@@ -49,35 +49,42 @@ enum set_data { DATA_NONE, DATA_ADDR_PORT, DATA_PORT };
 #define SET_FIELDS_MAX	5
 
 /* Each set: its name, its key's members in order, its data, whether the
- * nat rules look it up (so it lives in the nat table) and whether its
- * elements time out with their lease. */
+ * nat rules look it up (so it lives in the nat table), whether its
+ * elements time out with their lease, and whether each element counts
+ * packets.  A counter is a per-CPU allocation of the kernel's for every
+ * element added (the largest part of an add's kernel work, and memory
+ * times the CPUs), so only the sets whose counters are read have one:
+ * the forward sets and the hairpin map (fw_ops.counters: the traffic of
+ * a mapping, for listings and idle cleanup) and the pinhole sets
+ * (GetPinholePackets).  The DNAT maps see the first packet of a flow
+ * only, the SNAT map outbound flows, ext4 no mapping's. */
 static const struct {
 	const char *name;
 	uint8_t fields[SET_FIELDS_MAX];
 	enum set_data data;
-	bool nat, timeout;
+	bool nat, timeout, counter;
 } set_desc[NFT_SET_ALL] = {
 	[NFT_SET_DNAT4_RH] = { "dnat4_rh", { DT_IPADDR, DT_INET_PROTO, DT_INET_SERVICE, 0 },
-			       DATA_ADDR_PORT, true, true },
+			       DATA_ADDR_PORT, true, true, false },
 	[NFT_SET_DNAT4] = { "dnat4", { DT_INET_PROTO, DT_INET_SERVICE, 0, 0 },
-			    DATA_ADDR_PORT, true, true },
+			    DATA_ADDR_PORT, true, true, false },
 	[NFT_SET_FWD4_RH] = { "fwd4_rh", { DT_IPADDR, DT_IPADDR, DT_INET_PROTO, DT_INET_SERVICE },
-			      DATA_NONE, false, false },
+			      DATA_NONE, false, false, true },
 	[NFT_SET_FWD4] = { "fwd4", { DT_IPADDR, DT_INET_PROTO, DT_INET_SERVICE, 0 },
-			   DATA_NONE, false, false },
-	[NFT_SET_EXT4] = { "ext4", { DT_IPADDR, 0, 0, 0 }, DATA_NONE, true, false },
+			   DATA_NONE, false, false, true },
+	[NFT_SET_EXT4] = { "ext4", { DT_IPADDR, 0, 0, 0 }, DATA_NONE, true, false, false },
 	[NFT_SET_HAIR4] = { "hair4", { DT_IFNAME, DT_INET_PROTO, DT_INET_SERVICE, 0 },
-			    DATA_ADDR_PORT, true, true },
+			    DATA_ADDR_PORT, true, true, true },
 	/* no timeout: one element serves every mapping of the internal side
 	 * (the store re-points it), and outbound only */
 	[NFT_SET_SNAT4] = { "snat4", { DT_IPADDR, DT_INET_PROTO, DT_INET_SERVICE, 0 },
-			    DATA_PORT, true, false },
+			    DATA_PORT, true, false, false },
 	/* A pinhole's element is the whole pinhole: it times out.
 	 * ip6 saddr . th sport . ip6 daddr . meta l4proto . th dport */
 	[NFT_SET_PIN6_RH] = { "pin6_rh", { DT_IP6ADDR, DT_INET_SERVICE, DT_IP6ADDR, DT_INET_PROTO,
-					   DT_INET_SERVICE }, DATA_NONE, false, true },
+					   DT_INET_SERVICE }, DATA_NONE, false, true, true },
 	[NFT_SET_PIN6] = { "pin6", { DT_IP6ADDR, DT_INET_PROTO, DT_INET_SERVICE, 0 },
-			   DATA_NONE, false, true },
+			   DATA_NONE, false, true, true },
 };
 
 static bool
@@ -527,15 +534,35 @@ nft_batch_len(struct nft_batch *bt)
 	return len;
 }
 
+int
+nft_batch_append(struct nft_batch *bt, const struct nlmsghdr *nlh)
+{
+	struct nlmsghdr *dst = nftnl_batch_buffer(bt->b);
+
+	/* (a page's overrun holds any one message) */
+	memcpy(dst, nlh, nlh->nlmsg_len);
+	if (bt->quiet)
+		dst->nlmsg_flags &= (uint16_t)~NLM_F_ACK;
+	else if (dst->nlmsg_flags & NLM_F_ACK)
+		bt->n_ack++;
+	bt->n_msg++;
+	return nftnl_batch_update(bt->b);
+}
+
 /* Header of the next message; every message asks for an ack so that a
- * refusal is reported against its own sequence number. */
+ * refusal is reported against its own sequence number (but in a quiet
+ * batch, whose sender asks for one ack, of its last message: a refusal
+ * is reported whatever the flags). */
 static struct nlmsghdr *
 msg_hdr(struct nft_batch *bt, uint16_t type, uint16_t family, uint16_t flags)
 {
-	bt->n_ack++;
+	if (!bt->quiet) {
+		bt->n_ack++;
+		flags |= NLM_F_ACK;
+	}
 	bt->n_msg++;
-	return nftnl_nlmsg_build_hdr(nftnl_batch_buffer(bt->b), type, family,
-				     flags | NLM_F_ACK, bt->seq_next++);
+	return nftnl_nlmsg_build_hdr(nftnl_batch_buffer(bt->b), type, family, flags,
+				     bt->seq_next++);
 }
 
 static int
@@ -839,13 +866,15 @@ nft_msg_set(struct nft_batch *bt, const struct nft_layout *l, enum nft_set_id id
 	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, flags);
 	nftnl_set_set_u32(s, NFTNL_SET_ID, (uint32_t)id + 1);
 	/* Per-element counters: the set's counter expression is cloned into
-	 * every element the kernel creates. */
-	ctr = nftnl_expr_alloc("counter");
-	if (ctr == NULL) {
-		nftnl_set_free(s);
-		return -1;
+	 * every element the kernel creates (set_desc: only where read). */
+	if (set_desc[id].counter) {
+		ctr = nftnl_expr_alloc("counter");
+		if (ctr == NULL) {
+			nftnl_set_free(s);
+			return -1;
+		}
+		nftnl_set_add_expr(s, ctr);
 	}
-	nftnl_set_add_expr(s, ctr);
 build:
 	nlh = msg_hdr(bt, type, family, type == NFT_MSG_NEWSET ? NLM_F_CREATE : 0);
 	nftnl_set_nlmsg_build_payload(nlh, s);

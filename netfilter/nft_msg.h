@@ -63,7 +63,15 @@
  * mapping needs and re-points the SNAT element at a remaining mapping
  * (its heir); an add leaves an SNAT element another mapping holds alone.
  * What stays of the old gap: the counter of a shared forward element
- * counts the traffic of all its mappings (idle cleanup sees them as one). */
+ * counts the traffic of all its mappings (idle cleanup sees them as one).
+ *
+ * Counters.  Only the sets whose counters are read have per-element
+ * counters (fw_ops.counters): the forward sets, hair4 and the pinhole
+ * sets.  The DNAT maps, snat4 and ext4 have none: each counter is a
+ * per-CPU allocation of the kernel's per element added, about a quarter of
+ * an add's kernel time.  A table of an older igdd, whose every set had
+ * counters, does not match (EEXIST): the start replaces it and installs
+ * the mappings again (init_own, init_integrate). */
 #ifndef IGDD_NFT_MSG_H
 #define IGDD_NFT_MSG_H
 
@@ -163,6 +171,7 @@ struct nft_batch {
 	uint32_t seq_next;		/* next seq to use */
 	unsigned n_ack;			/* messages that asked for an ack */
 	unsigned n_msg;
+	bool quiet;			/* messages ask for no ack (a deferral's) */
 };
 
 /* Fill l from cfg; -1 with a log line when something is missing. */
@@ -214,6 +223,10 @@ void nft_mapping_sets(const struct mapping *m, enum nft_set_id *dnat, enum nft_s
 int nft_batch_start(struct nft_batch *bt, uint32_t seq);
 void nft_batch_finish(struct nft_batch *bt);	/* appends BATCH_END */
 void nft_batch_free(struct nft_batch *bt);
+/* A copy of a message of another batch (its seq kept; a quiet batch
+ * takes away its ack flag). */
+struct nlmsghdr;
+int nft_batch_append(struct nft_batch *bt, const struct nlmsghdr *nlh);
 /* Messages' total size and a contiguous copy for tests. */
 size_t nft_batch_len(struct nft_batch *bt);
 int nft_batch_iov(struct nft_batch *bt, struct iovec **iov, int *n);

@@ -227,13 +227,19 @@ ctl() { "$IGDDCTL" -s "$LAB_DIR/igdd.sock" "$@"; }
 FWCTL=${FWCTL:-$LAB_TOP/build/tools/fwctl}
 fwctl() { gw "$FWCTL" "$@"; }
 
-# nelems SET / nmapelems MAP: elements in igdd's own table (one "val" each).
+# nelems SET / nmapelems MAP: elements in igdd's own table.  nft's JSON
+# names an element "val" only when it has a counter or a timeout (the
+# DNAT maps have no counters, a lease 0 no timeout): the text's elements,
+# separated by commas, are counted instead.
 nelems() {
-	gw nft -j list set inet igdd "$1" 2>/dev/null | grep -o '"val"' | wc -l
+	gw nft list "${2:-set}" inet igdd "$1" 2>/dev/null | awk '
+		/elements = \{/ { on = 1; sub(/.*elements = \{/, "") }
+		on { buf = buf " " $0 } /\}/ && on { on = 0 }
+		END { sub(/\}.*/, "", buf); n = split(buf, el, ",")
+			for (i = 1; i <= n; i++) if (el[i] ~ /[^ \t]/) c++
+			print c + 0 }'
 }
-nmapelems() {
-	gw nft -j list map inet igdd "$1" 2>/dev/null | grep -o '"val"' | wc -l
-}
+nmapelems() { nelems "$1" map; }
 
 # lease_line PROTO EPORT IADDR IPORT SECONDS [RHOST]: a lease file record
 # for a mapping that ends SECONDS from now (0 = no expiry).

@@ -1,0 +1,46 @@
+#!/bin/sh
+# t_layout_upgrade.sh - an upgrade that finds the table of an older igdd.
+# igdd is stopped for a restart (SIGQUIT: the table stays) and the table
+# is then made what igdd before issue 21's counter change left: the same
+# sets, each with a counter (the DNAT, SNAT and external-address sets
+# have none now).  The new start must see that the table is not its
+# layout, replace it, and install the leases' mappings again: traffic
+# through them, hairpin and the kernel's elements as the store holds them.
+. "$(dirname "$0")/lib.sh"
+lab_up
+command -v natpmpc >/dev/null 2>&1 || { skip "natpmpc not installed"; exit 0; }
+echo "secure_mode=no" | lab_conf "$LAB_DIR/igdd.conf"
+check "igdd starts" lab_start_igdd "$LAB_DIR/igdd.conf"
+for p in 8001 8002; do
+	c1 natpmpc -g "$GW_LAN" -a "$p" $((p + 1000)) tcp 3600 >/dev/null 2>&1
+	lab_listen c1 tcp $((p + 1000)) "tok-$p"
+done
+check "8001 carries traffic" reach tcp 8001 tok-8001
+check "the DNAT map has no per-element counter" sh -c \
+	"! ip netns exec $NS_GW nft list map inet igdd dnat4 | grep -q counter"
+check "the forward set has them (igddctl list's traffic)" sh -c \
+	"ip netns exec $NS_GW nft list set inet igdd fwd4 | grep -q counter"
+
+kill -QUIT "$IGDD_PID"; wait "$IGDD_PID"; IGDD_PID=
+# The older layout: igdd's table as it was, every set with a counter
+# (the forward and hairpin sets have theirs still).
+gw nft list table inet igdd >"$LAB_DIR/table.nft"
+sed '/^\t\(set\|map\) \(dnat4\|dnat4_rh\|snat4\|ext4\) {$/a\		counter' \
+	"$LAB_DIR/table.nft" >"$LAB_DIR/old.nft"
+gw nft delete table inet igdd
+check "the older layout loads" gw nft -f "$LAB_DIR/old.nft"
+check "... with a counter in its DNAT map" sh -c \
+	"ip netns exec $NS_GW nft list map inet igdd dnat4 | grep -q counter"
+
+log_mark
+check "igdd starts on the older table" lab_start_igdd "$LAB_DIR/igdd.conf"
+UPNP_BASE=$(lab_upnp_base)
+check "it says the table is not its layout and replaces it" \
+	test "$(count_log "does not match igdd's layout")" = 1
+check "the DNAT map is the new one (no counter)" sh -c \
+	"! ip netns exec $NS_GW nft list map inet igdd dnat4 | grep -q counter"
+check "8001 carries traffic" reach tcp 8001 tok-8001
+check "8002 carries traffic" reach tcp 8002 tok-8002
+check "daemon, lease file and kernel agree" lab_agree
+lab_stop_igdd
+lab_finish
