@@ -10,8 +10,14 @@
  * with hairpin and port preservation on (their elements go in the same
  * transaction), or off with --plain (run it as root in a scratch network
  * namespace: it creates table inet igdd).  Pinholes: one pin6 element
- * each, either way. */
+ * each, either way.
+ *
+ * store_scale --mem [N]: the memory of N mappings (100,000) as the CGN
+ * scale benchmark makes them (half NAT-PMP "NAT-PMP <port> tcp", half PCP
+ * with a nonce of its own, "PCP <port> UDP", from 64 addresses): bytes per
+ * mapping of each kind by malloc's count and by VmRSS. */
 #include <arpa/inet.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -355,6 +361,92 @@ scale_nft(struct igdd_ctx *ctx, const char *ext_if, bool plain)
 	return 0;
 }
 
+/* VmRSS of this process, bytes. */
+static size_t
+vm_rss(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	size_t kb = 0;
+
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, "VmRSS:", 6) == 0)
+			kb = strtoul(line + 6, NULL, 10);
+	if (f != NULL)
+		fclose(f);
+	return kb * 1024;
+}
+
+static size_t
+heap_used(void)
+{
+	struct mallinfo2 mi = mallinfo2();
+
+	return mi.uordblks + mi.hblkhd;
+}
+
+/* n mappings of one kind (pcp: own nonces, UDP; else NAT-PMP TCP), ports
+ * from port0, as bench/scaleload asks them. */
+static void
+mem_fill(struct store *s, unsigned n, uint16_t port0, bool pcp)
+{
+	struct mapping m;
+	struct mapping_owner o;
+	struct in6_addr a;
+	char desc[MAPPING_DESC_GEN_MAX];
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		uint16_t port = (uint16_t)(port0 + i);
+		memset(&m, 0, sizeof(m));
+		memset(&o, 0, sizeof(o));
+		addr_from_v4(&a, (struct in_addr){ htonl(0x0a000064u + port % 64) });
+		o.addr = a;
+		o.proto = pcp ? OWNER_PCP : OWNER_NATPMP;
+		if (pcp) {
+			memcpy(o.nonce, &i, sizeof(i));
+			o.nonce[11] = 1;
+		}
+		m.proto = pcp ? IPPROTO_UDP : IPPROTO_TCP;
+		m.eport = m.iport = port;
+		m.iaddr = &a;
+		m.owner = &o;
+		m.enabled = true;
+		mapping_desc_make(desc, pcp ? MAPPING_DESC_PCP : MAPPING_DESC_NATPMP, m.proto, port);
+		m.desc = desc;
+		if (store_add(s, &m, 3600, pcp ? STORE_F_CHECK_NONCE : 0, NULL) != ST_OK) {
+			fprintf(stderr, "store_add %u refused\n", port);
+			exit(1);
+		}
+	}
+}
+
+static int
+scale_mem(struct igdd_ctx *ctx, unsigned n)
+{
+	struct store *s;
+	size_t h0, h1, h2, r0, r1, r2;
+
+	ctx->cfg.max_mappings = 1000000;
+	ctx->cfg.max_mappings_per_client = 1000000;
+	s = new_store(ctx);
+	h0 = heap_used();
+	r0 = vm_rss();
+	mem_fill(s, n / 2, 10000, false);
+	h1 = heap_used();
+	r1 = vm_rss();
+	mem_fill(s, n - n / 2, 10000, true);
+	h2 = heap_used();
+	r2 = vm_rss();
+	printf("%u mappings: malloc'd %.1f bytes a mapping (NAT-PMP %.1f, PCP %.1f); "
+	       "VmRSS %.1f (%.1f, %.1f)\n", n, (double)(h2 - h0) / n,
+	       (double)(h1 - h0) / (n / 2), (double)(h2 - h1) / (n - n / 2),
+	       (double)(r2 - r0) / n, (double)(r1 - r0) / (n / 2), (double)(r2 - r1) / (n - n / 2));
+	malloc_stats();
+	store_free(s);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -372,6 +464,8 @@ main(int argc, char **argv)
 	if (ctx == NULL || loop_init(&ctx->loop) < 0)
 		return 1;
 	scale_lan(ctx);
+	if (argc > 1 && strcmp(argv[1], "--mem") == 0)
+		return scale_mem(ctx, argc > 2 ? (unsigned)strtoul(argv[2], NULL, 10) : 100000);
 	if (argc > 2 && strcmp(argv[1], "--nft") == 0) {
 		if (scale_nft(ctx, argv[2], argc > 3 && strcmp(argv[3], "--plain") == 0) < 0)
 			return 1;

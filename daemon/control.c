@@ -282,7 +282,7 @@ static void
 mapping_json(struct json_out *o, struct igdd_ctx *ctx, const struct mapping *m,
 	     const struct fw_counter *c)
 {
-	char a[INET6_ADDRSTRLEN], p[8];
+	char a[INET6_ADDRSTRLEN], p[8], d[MAPPING_DESC_GEN_MAX];
 	bool pin = mapping_is_pinhole(m);
 	size_t i;
 
@@ -301,7 +301,7 @@ mapping_json(struct json_out *o, struct igdd_ctx *ctx, const struct mapping *m,
 	json_kv_u64(o, "internal_port", m->iport);
 	json_kv_str(o, "remote_host", addr_is_any(m->rhost) ? "" : addr_str(m->rhost, a, sizeof(a)));
 	json_kv_u64(o, "remote_port", m->rport);
-	json_kv_str(o, "description", m->desc);
+	json_kv_str(o, "description", mapping_desc(m, d));
 	json_kv_bool(o, "enabled", m->enabled);
 	json_kv_u64(o, "lease_remaining", store_lease_left(ctx->store, m));
 	json_kv_str(o, "source", stats_source_name(m->owner->proto));
@@ -370,7 +370,7 @@ static void
 add_refused(struct igdd_ctx *ctx, const struct ctl_request *req, enum store_result r, bool cli,
 	    char *msg, size_t msgsize)
 {
-	char a[INET6_ADDRSTRLEN], how[64];
+	char a[INET6_ADDRSTRLEN], how[64], d[MAPPING_DESC_GEN_MAX];
 	struct holder h = { store_find(ctx->store, req->proto, req->eport, &req->rhost) };
 
 	if (h.m == NULL)
@@ -384,7 +384,7 @@ add_refused(struct igdd_ctx *ctx, const struct ctl_request *req, enum store_resu
 		str_printf(msg, msgsize, "%s %u is already mapped (source %s) to %s:%u "
 			   "(\"%.64s\"); %s removes it", proto_name(req->proto),
 			   req->eport, stats_source_name(h.m->owner->proto),
-			   addr_str(h.m->iaddr, a, sizeof(a)), h.m->iport, h.m->desc, how);
+			   addr_str(h.m->iaddr, a, sizeof(a)), h.m->iport, mapping_desc(h.m, d), how);
 	else if (r == ST_E_PORT_IN_USE)
 		str_printf(msg, msgsize, "%s %u is in use by a socket on the gateway itself",
 			   proto_name(req->proto), req->eport);

@@ -231,12 +231,12 @@ a_delete_port_mapping(struct igd_call *call)
 static void
 out_entry_tail(struct igd_call *call, const struct mapping *m)
 {
-	char a[INET6_ADDRSTRLEN];
+	char a[INET6_ADDRSTRLEN], d[MAPPING_DESC_GEN_MAX];
 
 	igd_out_u64(call, "NewInternalPort", m->iport);
 	igd_out_arg(call, "NewInternalClient", addr_str(m->iaddr, a, sizeof(a)));
 	igd_out_arg(call, "NewEnabled", m->enabled ? "1" : "0");
-	igd_out_arg(call, "NewPortMappingDescription", m->desc);
+	igd_out_arg(call, "NewPortMappingDescription", mapping_desc(m, d));
 	igd_out_u64(call, "NewLeaseDuration", store_lease_left(call->ctx->store, m));
 }
 
@@ -413,7 +413,7 @@ static int
 list_visit(struct mapping *m, void *arg)
 {
 	struct list_q *l = arg;
-	char rh[INET6_ADDRSTRLEN], ia[INET6_ADDRSTRLEN];
+	char rh[INET6_ADDRSTRLEN], ia[INET6_ADDRSTRLEN], d[MAPPING_DESC_GEN_MAX];
 	struct in_addr ext;
 	uint16_t eport;
 
@@ -430,7 +430,7 @@ list_visit(struct mapping *m, void *arg)
 	list_elem_u(l->out, "NewInternalPort", m->iport);
 	list_elem(l->out, "NewInternalClient", addr_str(m->iaddr, ia, sizeof(ia)));
 	list_elem_u(l->out, "NewEnabled", m->enabled ? 1 : 0);
-	list_elem(l->out, "NewDescription", m->desc);
+	list_elem(l->out, "NewDescription", mapping_desc(m, d));
 	list_elem_u(l->out, "NewLeaseTime", (unsigned)store_lease_left(l->store, m));
 	desc_buf_puts(l->out, "&lt;/p:PortMappingEntry&gt;");
 	l->q.n++;

@@ -880,7 +880,8 @@ lease_format(char *buf, size_t size, const struct lease_record *r)
 	const struct mapping_owner *o = m->owner;
 	const struct in6_addr *rhost = m->rhost != NULL ? m->rhost : &in6addr_any;
 	struct ob b = { buf, size, 0, size == 0 };
-	char nonce[2 * sizeof(o->nonce) + 1];
+	char nonce[2 * sizeof(o->nonce) + 1], dbuf[MAPPING_DESC_GEN_MAX];
+	const char *d;
 	size_t i;
 
 	if (r->op == 'p') {
@@ -912,8 +913,9 @@ lease_format(char *buf, size_t size, const struct lease_record *r)
 	ob_addr(&b, &o->addr, ' ');
 	ob_str(&b, nonce);
 	ob_mem(&b, m->enabled ? " 1 " : " 0 ", 3);
-	for (i = 0; m->desc != NULL && m->desc[i] != '\0' && !b.over; i++) {
-		unsigned char c = (unsigned char)m->desc[i];
+	d = m->desc != NULL ? mapping_desc(m, dbuf) : NULL;
+	for (i = 0; d != NULL && d[i] != '\0' && !b.over; i++) {
+		unsigned char c = (unsigned char)d[i];
 
 		if (b.len + 4 >= size)
 			return -1;

@@ -85,7 +85,7 @@ pinhole_format(char *buf, size_t size, const char *what, const struct mapping *m
 	       bool show_lifetime, uint32_t lifetime, const struct in6_addr *by, const char *why)
 {
 	bool rh = m->rhost != NULL && !addr_is_any(m->rhost);
-	char a[INET6_ADDRSTRLEN];
+	char a[INET6_ADDRSTRLEN], d[MAPPING_DESC_GEN_MAX];
 
 	if (strncmp(what, "mapping", 7) == 0)
 		(void)str_appendf(buf, size, "pinhole%s", what + 7);
@@ -102,7 +102,7 @@ pinhole_format(char *buf, size_t size, const char *what, const struct mapping *m
 	else if (rh)
 		(void)str_appendf(buf, size, ":*");
 	(void)str_appendf(buf, size, " -> [%s]:%u", addr_str(m->iaddr, a, sizeof(a)), m->iport);
-	return tail_format(buf, size, show_lifetime, lifetime, by, m->desc, why);
+	return tail_format(buf, size, show_lifetime, lifetime, by, mapping_desc(m, d), why);
 }
 
 size_t
@@ -110,7 +110,7 @@ maplog_format(char *buf, size_t size, const char *what, const struct mapping *m,
 	      struct in_addr ext, bool show_lifetime, uint32_t lifetime,
 	      const struct in6_addr *by, const char *why)
 {
-	char a[INET6_ADDRSTRLEN];
+	char a[INET6_ADDRSTRLEN], d[MAPPING_DESC_GEN_MAX];
 
 	if (size == 0)
 		return 0;
@@ -123,7 +123,7 @@ maplog_format(char *buf, size_t size, const char *what, const struct mapping *m,
 		(void)str_appendf(buf, size, " from %s", addr_str(m->rhost, a, sizeof(a)));
 	(void)str_appendf(buf, size, " -> %s:%u",
 			  m->iaddr != NULL ? addr_str(m->iaddr, a, sizeof(a)) : "?", m->iport);
-	return tail_format(buf, size, show_lifetime, lifetime, by, m->desc, why);
+	return tail_format(buf, size, show_lifetime, lifetime, by, mapping_desc(m, d), why);
 }
 
 
@@ -206,7 +206,10 @@ maplog_refused(struct igdd_ctx *ctx, const struct mapping *m, const struct in6_a
 		return;
 	/* A description as the client sent it: the store's cleaning first. */
 	if (m->desc != NULL) {
-		store_sanitize_desc(desc, sizeof(desc), m->desc, strlen(m->desc));
+		char d[MAPPING_DESC_GEN_MAX];
+		const char *t = mapping_desc(m, d);
+
+		store_sanitize_desc(desc, sizeof(desc), t, strlen(t));
 		clean.desc = desc;
 	}
 	if (deletion)

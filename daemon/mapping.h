@@ -33,7 +33,8 @@ struct mapping_owner {
  *
  * desc: in a request, the caller's string (NULL = none; the store copies
  * it, sanitized, at most MAPPING_DESC_MAX - 1 bytes); in a stored mapping,
- * the store's copy, valid as long as the mapping is.
+ * the store's copy or a tag (the text NAT-PMP or PCP makes, not stored),
+ * valid as long as the mapping is: read it with mapping_desc().
  *
  * A pinhole is a mapping whose internal client is an IPv6 address (no
  * NAT66: mapping_is_pinhole()): it lets traffic from rhost:rport (:: and
@@ -57,6 +58,23 @@ struct mapping {
 	uint8_t proto;			/* IPPROTO_TCP, IPPROTO_UDP (room for others) */
 	bool enabled;
 };
+
+/* Descriptions the daemon makes itself ("NAT-PMP <iport> tcp", "PCP
+ * <iport> TCP": mapping_desc_make()) are not stored: a stored mapping's
+ * desc then points at one of these tags, and the text is made again from
+ * its internal port and protocol when read.  Read a stored mapping's
+ * description only through mapping_desc(). */
+enum mapping_desc_kind { MAPPING_DESC_NATPMP, MAPPING_DESC_PCP };
+extern const char mapping_desc_tags[2][2];
+#define MAPPING_DESC_GEN_MAX	24	/* a made description, with its NUL */
+/* The description the daemon makes for a mapping of proto to iport. */
+int mapping_desc_make(char buf[MAPPING_DESC_GEN_MAX], enum mapping_desc_kind k,
+		      uint8_t proto, uint16_t iport);
+/* m's description: m->desc, or the text of its tag written into buf. */
+const char *mapping_desc(const struct mapping *m, char buf[MAPPING_DESC_GEN_MAX]);
+/* The tag for desc when it is the text the daemon makes for m's internal
+ * port and protocol; NULL otherwise. */
+const char *mapping_desc_tag(const struct mapping *m, const char *desc);
 
 /* Is m an IPv6 pinhole (its internal client not an IPv4 address)? */
 bool mapping_is_pinhole(const struct mapping *m);

@@ -152,7 +152,7 @@ map_add(struct igdd_ctx *ctx, const struct in6_addr *from, uint8_t proto, uint16
 	struct mapping_owner owner = { .addr = *from, .proto = OWNER_NATPMP };
 	struct upstream_answer a;
 	unsigned flags = STORE_F_ANY_PORT;
-	char desc[32];
+	char desc[MAPPING_DESC_GEN_MAX];
 
 	if (iport == 0) {	/* "all ports" exists only for deletion (§3.4) */
 		log_refused(ctx, from, proto, iport, eport, lifetime, "internal port 0");
@@ -174,8 +174,7 @@ map_add(struct igdd_ctx *ctx, const struct in6_addr *from, uint8_t proto, uint16
 		req.eport = existing->eport;
 		flags = 0;
 	}
-	if (str_printf(desc, sizeof(desc), "NAT-PMP %u %s", (unsigned)iport,
-		       proto == IPPROTO_TCP ? "tcp" : "udp") < 0)
+	if (mapping_desc_make(desc, MAPPING_DESC_NATPMP, proto, iport) < 0)
 		return NATPMP_NO_RESOURCES;
 	req.desc = desc;
 	lifetime = store_clamp_lifetime(ctx->store, lifetime);

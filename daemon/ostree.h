@@ -1,16 +1,21 @@
 /* ostree.h - an intrusive order-statistic AVL tree: insert, remove, find,
  * lower/upper bound, nth and rank, each O(log n).  Nodes are embedded in
- * their owner's struct (container_of); keys must be unique. */
+ * elements of a pool (pool.h) at a fixed offset and link each other by
+ * their elements' 32-bit numbers (container_of gives the element of a
+ * node); keys must be unique. */
 #ifndef IGDD_OSTREE_H
 #define IGDD_OSTREE_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+#include "pool.h"
 
 struct ost_node {
-	struct ost_node *left, *right;
-	uint32_t size;		/* nodes in this subtree, itself included */
-	int height;
+	uint32_t left, right;	/* pool numbers; 0 = none */
+	uint32_t sh;		/* size << 6 | height: nodes in this subtree (itself
+				 * included), its height (one word: written at once) */
 };
 
 /* Order of two nodes: <0, 0, >0. */
@@ -20,16 +25,19 @@ typedef int (*ost_keycmp_fn)(const void *key, const struct ost_node *n);
 typedef void (*ost_visit_fn)(struct ost_node *n, void *arg);
 
 struct ost {
-	struct ost_node *root;
+	uint32_t root;
+	const struct pool *pool;	/* the elements */
+	size_t off;			/* of the ost_node in an element */
 	ost_cmp_fn cmp;
 };
 
-void ost_init(struct ost *t, ost_cmp_fn cmp);
+void ost_init(struct ost *t, ost_cmp_fn cmp, const struct pool *pool, size_t off);
 size_t ost_count(const struct ost *t);
-/* 0, or -1 when a node with an equal key is present (n not inserted). */
-int ost_insert(struct ost *t, struct ost_node *n);
-/* n must be in the tree. */
-void ost_remove(struct ost *t, struct ost_node *n);
+/* The element numbered id: 0, or -1 when a node with an equal key is
+ * present (not inserted). */
+int ost_insert(struct ost *t, uint32_t id);
+/* It must be in the tree. */
+void ost_remove(struct ost *t, uint32_t id);
 struct ost_node *ost_find(const struct ost *t, const void *key, ost_keycmp_fn kc);
 /* First node with key >= key (after = false) or > key (after = true);
  * NULL if none.  *rank (if not NULL) gets its index, or the count. */

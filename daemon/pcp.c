@@ -389,8 +389,8 @@ map_store_request(const struct pcp_req *q, const struct in6_addr *iaddr,
 	req->owner = owner;
 	if (q->desc[0] != '\0')
 		req->desc = q->desc;
-	else if (str_printf(desc, size, "PCP %u %s", (unsigned)q->iport,
-			    proto_name(q->proto)) == 0)
+	else if (size >= MAPPING_DESC_GEN_MAX &&
+		 mapping_desc_make(desc, MAPPING_DESC_PCP, q->proto, q->iport) == 0)
 		req->desc = desc;
 	/* §13.2: PREFER_FAILURE = the suggested port or nothing; with no
 	 * suggestion (0) any port will do. */

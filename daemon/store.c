@@ -28,38 +28,42 @@
 #include "log.h"
 #include "neigh.h"
 #include "ostree.h"
+#include "pool.h"
 #include "perm.h"
 #include "portinuse.h"
 #include "store.h"
 #include "util.h"
 
-/* 107 bytes (LP64) + the description, allocated at that length: with one
- * of up to 12 characters, one 128-byte malloc chunk per mapping. */
+/* 88 bytes (LP64), in the store's pool (pool.h): the links between
+ * nodes (key tree, owner's list, internal-side hash, expiry heap) are
+ * pool numbers of 4 bytes; the description apart (desc_store()).
+ * heap_idx has 24 bits: fewer than 16.7 million mappings and pinholes
+ * (max_mappings <= 1,000,000). */
 struct st_node {
 	struct mapping m;
+	uint32_t id;			/* its pool number */
 	struct ost_node tn;		/* key tree */
-	struct st_node *oprev, *onext;	/* the owner's list */
+	uint32_t oprev, onext;		/* the owner's list */
 	uint32_t fw_packets;		/* low 32 bits of the last counter seen */
-	uint32_t heap_idx;		/* position + 1 in the expiry heap; 0 = none */
-	uint16_t desc_cap;		/* bytes of desc[] */
-	bool idle_seen;			/* fw_packets holds a counter from a pass */
-	bool pending;			/* reserved, not yet committed (store_confirm()) */
-	uint8_t kseen;			/* a reconcile saw its elements: KSEEN_* */
-	char desc[];			/* m.desc, unless a longer one came later */
+	uint32_t heap_idx : 24;		/* position + 1 in the expiry heap; 0 = none */
+	uint32_t idle_seen : 1;		/* fw_packets holds a counter from a pass */
+	uint32_t pending : 1;		/* reserved, not yet committed (store_confirm()) */
+	uint32_t kseen : 2;		/* a reconcile saw its elements: KSEEN_* */
 };
 
 /* A shared entry: a host (an address used as internal client or remote
- * host; only key.addr is set) or an owner.  Freed with its last mapping. */
+ * host; only key.addr is set) or an owner.  Freed with its last mapping.
+ * 48 bytes in the store's pool of entries (a PCP mapping with a nonce of
+ * its own has one). */
 struct st_ent {
 	struct mapping_owner key;	/* m.iaddr, m.rhost -> key.addr; m.owner -> key */
-	struct st_ent *hnext;
+	uint32_t hnext;			/* the hash chain: pool number; 0 = end */
 	uint32_t refs;			/* mappings pointing here */
-	bool host;
-	union {				/* one or the other: 56 bytes, not 64 (a PCP
-					 * mapping with a nonce of its own has one) */
+	union {				/* one or the other */
 		uint32_t icount;	/* host: mappings with it as internal client */
-		struct st_node *owned;	/* owner: its mappings */
+		uint32_t owned;		/* owner: its mappings (first node's number) */
 	};
+	bool host;
 };
 
 struct st_key {
@@ -76,7 +80,7 @@ enum ch_kind { CH_ADD, CH_REFRESH, CH_DEL, CH_CONFIRM };	/* CONFIRM: store_confi
 struct st_change {
 	struct st_node *n;
 	struct mapping old;		/* CH_REFRESH: n->m before */
-	char *old_desc;			/* CH_REFRESH: a copy of it, when it changed */
+	const char *old_desc;		/* CH_REFRESH: old.desc, when it changed (held) */
 	struct in6_addr by;		/* CH_DEL: who asked */
 	uint8_t kind;			/* enum ch_kind */
 	uint8_t ev;			/* enum store_event to tell */
@@ -140,13 +144,15 @@ struct store {
 	uint64_t guard_read_ms;		/* store_pin_firewall()'s last look */
 	bool guarded;
 
-	struct st_node **ihash;
+	struct pool nodes;		/* every st_node */
+	uint32_t *ihash;		/* node numbers; 0 = free */
 	size_t ihash_size, ihash_count;
 
-	struct st_ent **ehash;
+	struct pool ents;		/* every st_ent */
+	uint32_t *ehash;		/* chains of entries: pool numbers */
 	size_t ehash_size, ehash_count;
 
-	struct st_node **heap;
+	uint32_t *heap;			/* node numbers */
 	size_t heap_n, heap_cap;
 	struct loop_timer expiry_timer;
 	struct loop_timer idle_timer;
@@ -260,11 +266,23 @@ ihash_of(const struct store *s, uint8_t proto, const struct in6_addr *iaddr, uin
 	return hash_addr(s->seed, iaddr, (uint64_t)proto << 16 | iport);
 }
 
+static struct st_node *
+node_at(const struct store *s, uint32_t id)
+{
+	return id != 0 ? pool_at(&s->nodes, id) : NULL;
+}
+
 /* --- internal-side hash ---------------------------------------------- */
-/* Open addressing with linear probing: the table holds node pointers
- * (NULL: free), at most 3/4 full, and a deletion shifts the rest of its
- * probe run back (no tombstones).  No chain pointer in every node: that
- * keeps a node with a short description in one 128-byte malloc chunk. */
+/* Open addressing with linear probing: the table holds node numbers
+ * (0: free), at most 3/4 full, and a deletion shifts the rest of its
+ * probe run back (no tombstones).  No chain link in every node. */
+
+/* The node in slot i, or NULL. */
+static struct st_node *
+ih_at(const struct store *s, size_t i)
+{
+	return node_at(s, s->ihash[i]);
+}
 
 static size_t
 ihash_home(const struct store *s, const struct st_node *n)
@@ -277,9 +295,9 @@ ihash_put(struct store *s, struct st_node *n)
 {
 	size_t i = ihash_home(s, n);
 
-	while (s->ihash[i] != NULL)
+	while (s->ihash[i] != 0)
 		i = (i + 1) & (s->ihash_size - 1);
-	s->ihash[i] = n;
+	s->ihash[i] = n->id;
 }
 
 /* The table at size nsize (a power of 2), every node put again.  0, or
@@ -287,7 +305,7 @@ ihash_put(struct store *s, struct st_node *n)
 static int
 ihash_grow(struct store *s, size_t nsize)
 {
-	struct st_node **old = s->ihash, **t = calloc(nsize, sizeof(*t));
+	uint32_t *old = s->ihash, *t = calloc(nsize, sizeof(*t));
 	size_t osize = s->ihash_size, i;
 
 	if (t == NULL)
@@ -295,8 +313,8 @@ ihash_grow(struct store *s, size_t nsize)
 	s->ihash = t;
 	s->ihash_size = nsize;
 	for (i = 0; i < osize; i++)
-		if (old[i] != NULL)
-			ihash_put(s, old[i]);
+		if (old[i] != 0)
+			ihash_put(s, node_at(s, old[i]));
 	free(old);
 	return 0;
 }
@@ -325,21 +343,21 @@ ihash_del(struct store *s, struct st_node *n)
 {
 	size_t mask = s->ihash_size - 1, i = ihash_home(s, n), j, h;
 
-	while (s->ihash[i] != n) {
-		if (s->ihash[i] == NULL)
+	while (s->ihash[i] != n->id) {
+		if (s->ihash[i] == 0)
 			return;
 		i = (i + 1) & mask;
 	}
 	/* Move back each later node of the run whose home is not in (i, j]:
 	 * it would no longer be found past the hole at i. */
-	for (j = (i + 1) & mask; s->ihash[j] != NULL; j = (j + 1) & mask) {
-		h = ihash_home(s, s->ihash[j]);
+	for (j = (i + 1) & mask; s->ihash[j] != 0; j = (j + 1) & mask) {
+		h = ihash_home(s, ih_at(s, j));
 		if (((j - h) & mask) >= ((j - i) & mask)) {
 			s->ihash[i] = s->ihash[j];
 			i = j;
 		}
 	}
-	s->ihash[i] = NULL;
+	s->ihash[i] = 0;
 	s->ihash_count--;
 }
 
@@ -368,11 +386,14 @@ ent_match(const struct st_ent *e, bool host, const struct mapping_owner *k)
 static struct st_ent *
 ent_find(const struct store *s, bool host, const struct mapping_owner *k)
 {
-	struct st_ent *e = s->ehash[ent_hash(s, host, k) & (s->ehash_size - 1)];
+	uint32_t id = s->ehash[ent_hash(s, host, k) & (s->ehash_size - 1)];
 
-	for (; e != NULL; e = e->hnext)
+	while (id != 0) {
+		struct st_ent *e = pool_at(&s->ents, id);
 		if (ent_match(e, host, k))
 			return e;
+		id = e->hnext;
+	}
 	return NULL;
 }
 
@@ -388,17 +409,17 @@ static void
 ehash_grow(struct store *s)
 {
 	size_t nsize = s->ehash_size * 2, i;
-	struct st_ent **nb = calloc(nsize, sizeof(*nb));
+	uint32_t *nb = calloc(nsize, sizeof(*nb)), id, next;
 
 	if (nb == NULL)
 		return;
 	for (i = 0; i < s->ehash_size; i++) {
-		struct st_ent *e = s->ehash[i], *next;
-		for (; e != NULL; e = next) {
+		for (id = s->ehash[i]; id != 0; id = next) {
+			struct st_ent *e = pool_at(&s->ents, id);
 			size_t b = ent_hash(s, e->host, &e->key) & (nsize - 1);
 			next = e->hnext;
 			e->hnext = nb[b];
-			nb[b] = e;
+			nb[b] = id;
 		}
 	}
 	free(s->ehash);
@@ -411,12 +432,13 @@ static struct st_ent *
 ent_get(struct store *s, bool host, const struct mapping_owner *k)
 {
 	struct st_ent *e = ent_find(s, host, k);
+	uint32_t id;
 	size_t b;
 
 	if (e == NULL) {
-		e = calloc(1, sizeof(*e));
-		if (e == NULL)
+		if ((id = pool_get(&s->ents)) == 0)
 			return NULL;
+		e = pool_at(&s->ents, id);
 		e->host = host;
 		if (host)
 			e->key.addr = k->addr;
@@ -426,7 +448,7 @@ ent_get(struct store *s, bool host, const struct mapping_owner *k)
 			ehash_grow(s);
 		b = ent_hash(s, host, &e->key) & (s->ehash_size - 1);
 		e->hnext = s->ehash[b];
-		s->ehash[b] = e;
+		s->ehash[b] = id;
 		s->ehash_count++;
 	}
 	e->refs++;
@@ -445,31 +467,46 @@ host_get(struct store *s, const struct in6_addr *a)
 static void
 ent_put(struct store *s, struct st_ent *e)
 {
-	struct st_ent **pp;
+	uint32_t *pp;
 
 	if (e == NULL || --e->refs > 0)
 		return;
 	pp = &s->ehash[ent_hash(s, e->host, &e->key) & (s->ehash_size - 1)];
-	for (; *pp != NULL; pp = &(*pp)->hnext) {
-		if (*pp == e) {
+	for (; *pp != 0; pp = &((struct st_ent *)pool_at(&s->ents, *pp))->hnext) {
+		if (pool_at(&s->ents, *pp) == e) {
+			uint32_t id = *pp;
 			*pp = e->hnext;
 			s->ehash_count--;
-			free(e);
+			pool_put(&s->ents, id);
 			return;
 		}
 	}
 }
 
 static void
-owner_link(struct st_node *n)
+owner_link(struct store *s, struct st_node *n)
 {
-	DLIST_PUSH_HEAD_AT(&OWNER(n->m.owner)->owned, NULL, n, oprev, onext);
+	struct st_ent *o = OWNER(n->m.owner);
+
+	n->oprev = 0;
+	n->onext = o->owned;
+	if (o->owned != 0)
+		node_at(s, o->owned)->oprev = n->id;
+	o->owned = n->id;
 }
 
 static void
-owner_unlink(struct st_node *n)
+owner_unlink(struct store *s, struct st_node *n)
 {
-	DLIST_UNLINK_AT(&OWNER(n->m.owner)->owned, NULL, n, oprev, onext);
+	struct st_ent *o = OWNER(n->m.owner);
+
+	if (n->oprev != 0)
+		node_at(s, n->oprev)->onext = n->onext;
+	else
+		o->owned = n->onext;
+	if (n->onext != 0)
+		node_at(s, n->onext)->oprev = n->oprev;
+	n->oprev = n->onext = 0;
 }
 
 /* --- expiry heap -----------------------------------------------------
@@ -479,23 +516,29 @@ owner_unlink(struct st_node *n)
  * about 20 more bytes a node (the 10,000-mapping memory goal of bench/) for the
  * same O(log n). */
 
+static struct st_node *
+heap_at(const struct store *s, size_t i)
+{
+	return pool_at(&s->nodes, s->heap[i]);
+}
+
 static void
 heap_place(struct store *s, struct st_node *n, size_t i)
 {
-	s->heap[i] = n;
-	n->heap_idx = i + 1;
+	s->heap[i] = n->id;
+	n->heap_idx = (uint32_t)(i + 1) & 0xffffff;
 }
 
 static void
 heap_up(struct store *s, size_t i)
 {
-	struct st_node *n = s->heap[i];
+	struct st_node *n = heap_at(s, i);
 
 	while (i > 0) {
 		size_t p = (i - 1) / 2;
-		if (s->heap[p]->m.expires <= n->m.expires)
+		if (heap_at(s, p)->m.expires <= n->m.expires)
 			break;
-		heap_place(s, s->heap[p], i);
+		heap_place(s, heap_at(s, p), i);
 		i = p;
 	}
 	heap_place(s, n, i);
@@ -504,17 +547,17 @@ heap_up(struct store *s, size_t i)
 static void
 heap_down(struct store *s, size_t i)
 {
-	struct st_node *n = s->heap[i];
+	struct st_node *n = heap_at(s, i);
 
 	for (;;) {
 		size_t c = 2 * i + 1;
 		if (c >= s->heap_n)
 			break;
-		if (c + 1 < s->heap_n && s->heap[c + 1]->m.expires < s->heap[c]->m.expires)
+		if (c + 1 < s->heap_n && heap_at(s, c + 1)->m.expires < heap_at(s, c)->m.expires)
 			c++;
-		if (n->m.expires <= s->heap[c]->m.expires)
+		if (n->m.expires <= heap_at(s, c)->m.expires)
 			break;
-		heap_place(s, s->heap[c], i);
+		heap_place(s, heap_at(s, c), i);
 		i = c;
 	}
 	heap_place(s, n, i);
@@ -524,7 +567,7 @@ static int
 heap_reserve(struct store *s)
 {
 	size_t cap;
-	struct st_node **h;
+	uint32_t *h;
 
 	if (s->heap_n < s->heap_cap)
 		return 0;
@@ -550,7 +593,7 @@ heap_remove(struct store *s, struct st_node *n)
 	s->heap_n--;
 	if (i == s->heap_n)
 		return;
-	moved = s->heap[s->heap_n];
+	moved = heap_at(s, s->heap_n);
 	heap_place(s, moved, i);
 	heap_down(s, i);
 	heap_up(s, moved->heap_idx - 1);
@@ -576,8 +619,8 @@ arm_expiry(struct store *s)
 		return;
 	}
 	if (!loop_timer_pending(&s->expiry_timer) ||
-	    s->expiry_timer.deadline != s->heap[0]->m.expires)
-		loop_timer_set_at(l, &s->expiry_timer, s->heap[0]->m.expires);
+	    s->expiry_timer.deadline != heap_at(s, 0)->m.expires)
+		loop_timer_set_at(l, &s->expiry_timer, heap_at(s, 0)->m.expires);
 }
 
 /* --- linking a node into every index --------------------------------- */
@@ -603,10 +646,10 @@ static void
 link_node(struct store *s, struct st_node *n)
 {
 	(*src_count(s, &n->m))++;
-	ost_insert(tree_of(s, &n->m), &n->tn);
+	ost_insert(tree_of(s, &n->m), n->id);
 	ihash_add(s, n);
 	HOST(n->m.iaddr)->icount++;
-	owner_link(n);
+	owner_link(s, n);
 	heap_insert(s, n);
 }
 
@@ -614,10 +657,10 @@ static void
 unlink_node(struct store *s, struct st_node *n)
 {
 	(*src_count(s, &n->m))--;
-	ost_remove(tree_of(s, &n->m), &n->tn);
+	ost_remove(tree_of(s, &n->m), n->id);
 	ihash_del(s, n);
 	heap_remove(s, n);
-	owner_unlink(n);
+	owner_unlink(s, n);
 	HOST(n->m.iaddr)->icount--;
 }
 
@@ -856,13 +899,14 @@ static bool
 permitted(struct store *s, const struct mapping *m, uint16_t eport)
 {
 	const uint8_t *mac = NULL;
+	char d[MAPPING_DESC_GEN_MAX];
 
 	if (is_static(m))
 		return true;
 	if (perm_uses_mac(s->cfg->perms, s->cfg->n_perms))
 		mac = mac_of(s, m->iaddr);
 	return perm_allowed_mac(s->cfg->perms, s->cfg->n_perms, eport, m->iaddr, m->iport,
-				m->desc, mac);
+				mapping_desc(m, d), mac);
 }
 
 static struct st_node *
@@ -1086,6 +1130,7 @@ lans_apart(struct store *s, const struct mapping *m, uint16_t port,
 {
 	const struct lan_iface *li, *lr;
 	const uint8_t *mac = NULL;
+	char d[MAPPING_DESC_GEN_MAX];
 	int k;
 
 	if (is_static(m) || (li = lan_of(s, m->iaddr)) == NULL)
@@ -1098,8 +1143,8 @@ lans_apart(struct store *s, const struct mapping *m, uint16_t port,
 		return false;
 	if (perm_uses_mac(s->cfg->perms, s->cfg->n_perms))
 		mac = mac_of(s, m->iaddr);
-	k = perm_match_mac(s->cfg->perms, s->cfg->n_perms, port, m->iaddr, m->iport, m->desc,
-			   mac);
+	k = perm_match_mac(s->cfg->perms, s->cfg->n_perms, port, m->iaddr, m->iport,
+			   mapping_desc(m, d), mac);
 	return k < 0 || !s->cfg->perms[k].allow;
 }
 
@@ -1299,20 +1344,55 @@ batch_note(struct store *s, enum ch_kind kind, struct st_node *n, enum store_eve
 	return c;
 }
 
-/* A node for cand, its description stored right after it (no second
- * allocation, no fixed-size buffer: most descriptions are short), its
- * addresses and owner shared entries, and room in the expiry heap; NULL
- * (holding nothing) when memory is short. */
+/* --- descriptions of stored mappings ----------------------------------
+ * The text the daemon makes itself (NAT-PMP's and PCP's) is a tag
+ * (mapping_desc_tag()): nothing stored; "" is desc_none; any other text
+ * a copy of its own.  The lease file holds the text either way, and a
+ * lease read back gets its tag again. */
+static const char desc_none[1] = "";
+
+static bool
+desc_owned(const char *d)
+{
+	return d != desc_none && d != mapping_desc_tags[MAPPING_DESC_NATPMP] &&
+	       d != mapping_desc_tags[MAPPING_DESC_PCP];
+}
+
+/* What m (its internal port and protocol final) keeps for text; NULL
+ * when memory is short. */
+static const char *
+desc_store(const struct mapping *m, const char *text)
+{
+	const char *tag = text[0] != '\0' ? mapping_desc_tag(m, text) : desc_none;
+
+	return tag != NULL ? tag : strdup(text);
+}
+
+static void
+desc_drop(const char *d)
+{
+	if (desc_owned(d))
+		free((char *)d);
+}
+
+/* A node for cand, its addresses and owner shared entries, its
+ * description (desc_store()) and room in the expiry heap; NULL (holding
+ * nothing) when memory is short. */
 static struct st_node *
 node_new(struct store *s, const struct mapping *cand)
 {
-	size_t len = strlen(cand->desc) + 1;
-	/* offsetof: sizeof would add the struct's tail padding */
-	struct st_node *n = calloc(1, offsetof(struct st_node, desc) + len);
+	uint32_t id = pool_get(&s->nodes);
+	struct st_node *n = node_at(s, id);
 	struct st_ent *ih, *rh = NULL, *ow;
 
 	if (n == NULL)
 		return NULL;
+	n->id = id;
+	n->m = *cand;
+	if ((n->m.desc = desc_store(cand, cand->desc)) == NULL) {
+		pool_put(&s->nodes, id);
+		return NULL;
+	}
 	ih = host_get(s, cand->iaddr);
 	if (cand->rhost != &in6addr_any)
 		rh = host_get(s, cand->rhost);
@@ -1322,16 +1402,13 @@ node_new(struct store *s, const struct mapping *cand)
 		ent_put(s, ih);
 		ent_put(s, rh);
 		ent_put(s, ow);
-		free(n);
+		desc_drop(n->m.desc);
+		pool_put(&s->nodes, id);
 		return NULL;
 	}
-	n->m = *cand;
 	n->m.iaddr = &ih->key.addr;
 	n->m.rhost = rh != NULL ? &rh->key.addr : &in6addr_any;
 	n->m.owner = &ow->key;
-	memcpy(n->desc, cand->desc, len);
-	n->m.desc = n->desc;
-	n->desc_cap = (uint16_t)len;
 	return n;
 }
 
@@ -1339,13 +1416,12 @@ node_new(struct store *s, const struct mapping *cand)
 static void
 node_free(struct store *s, struct st_node *n)
 {
-	if (n->m.desc != n->desc)
-		free((char *)n->m.desc);
+	desc_drop(n->m.desc);
 	ent_put(s, HOST(n->m.iaddr));
 	if (n->m.rhost != &in6addr_any)
 		ent_put(s, HOST(n->m.rhost));
 	ent_put(s, OWNER(n->m.owner));
-	free(n);
+	pool_put(&s->nodes, n->id);
 }
 
 enum peer_kind { PEER_ANY, PEER_SAME_RHOST, PEER_BEFORE };
@@ -1364,7 +1440,7 @@ internal_peer(const struct store *s, const struct st_node *n, const struct mappi
 	const struct st_node *o;
 
 	/* Stored mappings share address entries: equal is the same pointer. */
-	for (; (o = s->ihash[i]) != NULL; i = (i + 1) & mask) {
+	for (; (o = ih_at(s, i)) != NULL; i = (i + 1) & mask) {
 		if (o == n || !o->m.enabled || o->m.proto != m->proto || o->m.iport != m->iport ||
 		    o->m.iaddr != m->iaddr)
 			continue;
@@ -1494,32 +1570,32 @@ refresh(struct store *s, struct st_node *n, const struct mapping *cand, struct m
 {
 	struct mapping upd = n->m;
 	struct st_ent *ow = OWNER(n->m.owner);
+	char dbuf[MAPPING_DESC_GEN_MAX];
 	bool rehash = upd.iport != cand->iport;
-	bool new_desc = strcmp(n->m.desc, cand->desc) != 0;
+	bool new_desc = strcmp(mapping_desc(&n->m, dbuf), cand->desc) != 0;
 	bool changed = rehash || new_desc || upd.enabled != cand->enabled;
-	size_t desc_len = strlen(cand->desc) + 1;
-	char *long_desc = NULL;	/* a new description longer than desc[] */
-	char *old_desc = NULL;	/* in a batch: the old one, to take back */
+	/* a tag's text follows the internal port: stored again when it moves */
+	bool keep_desc = new_desc || (rehash && !desc_owned(n->m.desc) && n->m.desc != desc_none);
+	const char *long_desc = NULL;	/* what upd keeps for the new text */
 	struct st_change *c;
 
 	upd.iport = cand->iport;
 	upd.enabled = cand->enabled;
 	upd.expires = cand->expires;
-	if (new_desc && desc_len > n->desc_cap && (long_desc = strdup(cand->desc)) == NULL)
+	if (keep_desc && (long_desc = desc_store(&upd, cand->desc)) == NULL)
 		return ST_E_NOMEM;
 	/* The same owner entry, or a new reference (another protocol,
 	 * address or nonce now holds the mapping). */
 	if (!ent_match(ow, false, cand->owner) && (ow = ent_get(s, false, cand->owner)) == NULL) {
-		free(long_desc);
+		desc_drop(long_desc);
 		return ST_E_NOMEM;
 	}
 	upd.owner = &ow->key;
 	changed |= upd.owner != n->m.owner;
-	if ((n->heap_idx == 0 && upd.expires != 0 && heap_reserve(s) < 0) || batch_reserve(s) < 0 ||
-	    (s->batch.on && new_desc && (old_desc = strdup(n->m.desc)) == NULL)) {
+	if ((n->heap_idx == 0 && upd.expires != 0 && heap_reserve(s) < 0) || batch_reserve(s) < 0) {
 		if (upd.owner != n->m.owner)
 			ent_put(s, ow);
-		free(long_desc);
+		desc_drop(long_desc);
 		return ST_E_NOMEM;
 	}
 	if (fw_replace(s, n, &upd) < 0) {
@@ -1527,32 +1603,29 @@ refresh(struct store *s, struct st_node *n, const struct mapping *cand, struct m
 		s->stats.fw_errors++;
 		if (upd.owner != n->m.owner)
 			ent_put(s, ow);
-		free(long_desc);
-		free(old_desc);
+		desc_drop(long_desc);
 		return ST_E_FIREWALL;
 	}
 	if ((c = batch_note(s, CH_REFRESH, n, changed ? STORE_EV_CHANGED : STORE_EV_RENEWED)) != NULL) {
 		c->old = n->m;
-		c->old_desc = old_desc;
+		c->old_desc = keep_desc ? n->m.desc : NULL;	/* held until the commit */
 		c->old_idle_seen = n->idle_seen;
 		c->owner_moved = upd.owner != n->m.owner;
 		c->quiet = n->pending;	/* a reservation: confirm tells */
 	}
-	if (new_desc) {
-		if (n->m.desc != n->desc)
-			free((char *)n->m.desc);
-		if (long_desc == NULL)
-			memcpy(n->desc, cand->desc, desc_len);
-		upd.desc = long_desc != NULL ? long_desc : n->desc;
+	if (keep_desc) {
+		if (!s->batch.on)
+			desc_drop(n->m.desc);
+		upd.desc = long_desc;
 	}
 	if (rehash)
 		ihash_del(s, n);
 	if (upd.owner != n->m.owner) {
 		struct st_ent *prev = OWNER(n->m.owner);
 		(*src_count(s, &n->m))--;
-		owner_unlink(n);
+		owner_unlink(s, n);
 		n->m.owner = upd.owner;
-		owner_link(n);
+		owner_link(s, n);
 		(*src_count(s, &n->m))++;
 		if (!s->batch.on)	/* else the change holds it until the commit */
 			ent_put(s, prev);
@@ -1657,24 +1730,16 @@ batch_undo(struct store *s, struct st_change *c)
 		ihash_del(s, n);
 	if (c->owner_moved) {
 		(*src_count(s, &n->m))--;
-		owner_unlink(n);
+		owner_unlink(s, n);
 		ent_put(s, OWNER(o));
 		o = c->old.owner;
 		n->m.owner = o;
-		owner_link(n);
+		owner_link(s, n);
 		(*src_count(s, &n->m))++;
 	}
 	if (c->old_desc != NULL) {
-		size_t len = strlen(c->old_desc) + 1;
-
-		if (d != n->desc)
-			free((char *)d);
+		desc_drop(d);
 		d = c->old_desc;
-		if (len <= n->desc_cap) {
-			memcpy(n->desc, c->old_desc, len);
-			free(c->old_desc);
-			d = n->desc;
-		}
 		c->old_desc = NULL;
 	}
 	heap_remove(s, n);
@@ -1718,7 +1783,7 @@ batch_tell(struct store *s)
 			node_free(s, c->n);
 		if (c->owner_moved)
 			ent_put(s, OWNER(c->old.owner));
-		free(c->old_desc);
+		desc_drop(c->old_desc);
 	}
 }
 
@@ -1859,8 +1924,10 @@ store_new(struct igdd_ctx *ctx, const struct fw_ops *ops, struct fw *fw)
 	s->fw = fw;
 	if (getrandom(&s->seed, sizeof(s->seed), GRND_NONBLOCK) != (ssize_t)sizeof(s->seed))
 		s->seed = (uint64_t)time_mono_ms() ^ (uint64_t)(uintptr_t)s ^ (uint64_t)getpid();
-	ost_init(&s->tree, tree_cmp);
-	ost_init(&s->ptree, pin_cmp);
+	pool_init(&s->nodes, sizeof(struct st_node));
+	pool_init(&s->ents, sizeof(struct st_ent));
+	ost_init(&s->tree, tree_cmp, &s->nodes, offsetof(struct st_node, tn));
+	ost_init(&s->ptree, pin_cmp, &s->nodes, offsetof(struct st_node, tn));
 	s->mac_cb = default_mac;
 	s->mac_arg = s;
 	s->ihash_size = s->ehash_size = 64;
@@ -1925,6 +1992,8 @@ store_free(struct store *s)
 	free(s->ihash);
 	free(s->ehash);
 	free(s->heap);
+	pool_clear(&s->nodes);
+	pool_clear(&s->ents);
 	free(s->local);
 	free(s->batch.ch);
 	free(s);
@@ -2049,7 +2118,7 @@ reserve_for(struct store *s, size_t n)
 	while ((n + 1) * 4 > s->ihash_size * 3 && ihash_grow(s, s->ihash_size * 2) == 0)
 		;
 	if (n > s->heap_cap && n >= 64) {
-		struct st_node **h = realloc(s->heap, n * sizeof(*h));
+		uint32_t *h = realloc(s->heap, n * sizeof(*h));
 		if (h != NULL) {
 			s->heap = h;
 			s->heap_cap = n;
@@ -2162,7 +2231,7 @@ sync_elem(void *arg, const struct fw_elem *e)
 		size_t i = ihash_of(s, e->proto, &e->iaddr, e->iport) & mask;
 		struct st_node *o;
 
-		for (; (o = s->ihash[i]) != NULL; i = (i + 1) & mask) {
+		for (; (o = ih_at(s, i)) != NULL; i = (i + 1) & mask) {
 			if (o->m.enabled && o->m.proto == e->proto && o->m.iport == e->iport &&
 			    addr_eq(o->m.iaddr, &e->iaddr) && addr_eq(o->m.rhost, &e->rhost)) {
 				o->kseen |= KSEEN_FWD;
@@ -2351,7 +2420,7 @@ restore_gone_elements(struct store *s)
 		/* what it shared with live mappings of its internal side: the
 		 * forward element (same remote side), the SNAT element */
 		k = ihash_of(s, g->proto, &g->iaddr, g->iport) & mask;
-		for (; (o = s->ihash[k]) != NULL; k = (k + 1) & mask) {
+		for (; (o = ih_at(s, k)) != NULL; k = (k + 1) & mask) {
 			if (!o->m.enabled || o->m.proto != g->proto || o->m.iport != g->iport ||
 			    !addr_eq(o->m.iaddr, &g->iaddr))
 				continue;
@@ -2639,7 +2708,7 @@ find_internal(const struct store *s, uint8_t proto, const struct in6_addr *iaddr
 	struct st_node *n, *best = NULL;
 
 	/* The probe run holds this key's mappings (a few) plus collisions. */
-	for (; (n = s->ihash[i]) != NULL; i = (i + 1) & mask) {
+	for (; (n = ih_at(s, i)) != NULL; i = (i + 1) & mask) {
 		if (n->m.proto != proto || n->m.iport != iport || !addr_eq(n->m.iaddr, iaddr))
 			continue;
 		if ((how == OWNED_BY && !same_identity(n->m.owner, owner)) ||
@@ -2752,8 +2821,8 @@ store_del_owner(struct store *s, enum owner_proto op, const struct in6_addr *add
 		return 0;
 	/* Keep the entry alive while walking: a reference more. */
 	o->refs++;
-	for (n = o->owned; n != NULL; n = next) {
-		next = n->onext;
+	for (n = node_at(s, o->owned); n != NULL; n = next) {
+		next = node_at(s, n->onext);
 		if ((proto != 0 && n->m.proto != proto) ||
 		    (iaddr != NULL && !addr_eq(n->m.iaddr, iaddr)))
 			continue;
@@ -2869,8 +2938,8 @@ store_expire_now(struct store *s, uint64_t now_ms)
 			store_hold_batch(s);
 		else
 			store_hold(s);
-		while (s->heap_n > 0 && s->heap[0]->m.expires <= now_ms) {
-			struct st_node *n = s->heap[0];
+		while (s->heap_n > 0 && heap_at(s, 0)->m.expires <= now_ms) {
+			struct st_node *n = heap_at(s, 0);
 
 			if (n->pending) {
 				n->m.expires = now_ms + STORE_PENDING_GRACE_MS;
@@ -3136,7 +3205,7 @@ pin_same(const struct store *s, const struct mapping *cand, enum owner_match how
 	const struct mapping_owner *owner = cand->owner;
 	struct st_node *n;
 
-	for (; (n = s->ihash[i]) != NULL; i = (i + 1) & mask) {
+	for (; (n = ih_at(s, i)) != NULL; i = (i + 1) & mask) {
 		const struct mapping *m = &n->m;
 
 		if (!mapping_is_pinhole(m) || m->proto != cand->proto || m->iport != cand->iport ||

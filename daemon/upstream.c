@@ -264,6 +264,7 @@ static struct up_entry *
 entry_new(struct upstream *u, struct mapping *m, enum up_state state, bool exact)
 {
 	struct up_entry *e = calloc(1, sizeof(*e));
+	char d[MAPPING_DESC_GEN_MAX];
 	size_t i;
 
 	if (e == NULL)
@@ -280,7 +281,7 @@ entry_new(struct upstream *u, struct mapping *m, enum up_state state, bool exact
 		e->filter = addr_to_v4(m->rhost);
 	nonce_for(u, m, e->nonce);
 	e->lifetime = lifetime_for(u, m);
-	(void)str_copy(e->desc, sizeof(e->desc), m->desc);	/* cut: a hint */
+	(void)str_copy(e->desc, sizeof(e->desc), mapping_desc(m, d));	/* cut: a hint */
 	e->timer.cb = entry_fire;
 	e->rt = u->drv->irt;
 	i = hslot(u, e->proto, e->lport);

@@ -160,6 +160,44 @@ TEST(batch_refused_taken_back_then_one_by_one)
 	fake_env_free(e);
 }
 
+/* A made description (not stored: a tag) replaced twice in one refused
+ * batch, the internal port moved with it: taken back, the mapping reads
+ * its first text again (ASan: nothing leaks, nothing freed twice). */
+TEST(batch_refused_made_descriptions_taken_back)
+{
+	struct fake_env *e = env_lease();
+	struct mapping a = fake_req(TCP, 7400, "192.168.1.10", 7400, "NAT-PMP 7400 tcp",
+				    OWNER_UPNP);
+	struct mapping b = fake_req(TCP, 7400, "192.168.1.10", 7401, "a text of its own",
+				    OWNER_UPNP);
+	struct mapping c = fake_req(TCP, 7400, "192.168.1.10", 7402, "NAT-PMP 7402 tcp",
+				    OWNER_UPNP);
+	struct mapping y = fake_req(TCP, 7410, "192.168.1.11", 7410, "y", OWNER_UPNP);
+	char d[MAPPING_DESC_GEN_MAX];
+	const struct mapping *m;
+
+	CHECK_EQ(store_add(e->s, &a, 3600, 0, NULL), ST_OK);
+	e->fw.refuse_eport = 7410;
+	store_hold_batch(e->s);
+	CHECK_EQ(store_add(e->s, &b, 3600, 0, NULL), ST_OK);
+	CHECK_EQ(store_add(e->s, &c, 3600, 0, NULL), ST_OK);
+	m = store_find(e->s, TCP, 7400, NULL);
+	CHECK(m != NULL && m->desc == mapping_desc_tags[MAPPING_DESC_NATPMP]);
+	CHECK(m != NULL && strcmp(mapping_desc(m, d), "NAT-PMP 7402 tcp") == 0);
+	CHECK_EQ(store_add(e->s, &y, 3600, 0, NULL), ST_OK);
+	CHECK_EQ(store_commit(e->s), STORE_REDO);
+	m = store_find(e->s, TCP, 7400, NULL);
+	CHECK(m != NULL && m->iport == 7400 && m->desc == mapping_desc_tags[MAPPING_DESC_NATPMP]);
+	CHECK(m != NULL && strcmp(mapping_desc(m, d), "NAT-PMP 7400 tcp") == 0);
+	/* made again one by one, and kept */
+	store_hold(e->s);
+	CHECK_EQ(store_add(e->s, &b, 3600, 0, NULL), ST_OK);
+	CHECK_EQ(store_commit(e->s), 0);
+	m = store_find(e->s, TCP, 7400, NULL);
+	CHECK(m != NULL && strcmp(mapping_desc(m, d), "a text of its own") == 0);
+	fake_env_free(e);
+}
+
 /* A mapping added and deleted, and one deleted and added again, in one
  * refused batch: taken back last first, the key holds what it held. */
 TEST(batch_refused_same_key_twice)

@@ -273,6 +273,103 @@ TEST(lease_store_round_trip_hostile_descriptions)
 	fake_env_free(e);
 }
 
+/* A description is tagged exactly when it is the text made for that
+ * mapping's internal port and protocol. */
+TEST(mapping_desc_tag_only_the_text_made)
+{
+	static const char *const texts[] = {
+		"NAT-PMP 80 tcp", "NAT-PMP 80 udp", "NAT-PMP 080 tcp", "NAT-PMP 8 tcp",
+		"NAT-PMP 80 tcp ", "NAT-PMP 80 TCP", "PCP 80 TCP", "PCP 80 UDP", "PCP 80 tcp",
+		"PCP 80 ?", "PCP 0 TCP", "PCP 00 TCP", "PCP 65535 UDP", "PCP 655350 UDP",
+		"NAT-PMP 65535 udp", "NAT-PMP  80 tcp", "NAT-PMP", "PCP ", "", "web",
+	};
+	static const uint8_t protos[] = { TCP, UDP, 132 };
+	static const uint16_t ports[] = { 80, 8, 0, 65535 };
+	char made[2][MAPPING_DESC_GEN_MAX];
+	struct mapping m = { 0 };
+	size_t i, j, k;
+
+	for (i = 0; i < ARRAY_SIZE(protos); i++) {
+		for (j = 0; j < ARRAY_SIZE(ports); j++) {
+			m.proto = protos[i];
+			m.iport = ports[j];
+			CHECK_EQ(mapping_desc_make(made[0], MAPPING_DESC_NATPMP, m.proto, m.iport), 0);
+			CHECK_EQ(mapping_desc_make(made[1], MAPPING_DESC_PCP, m.proto, m.iport), 0);
+			for (k = 0; k < ARRAY_SIZE(texts); k++) {
+				const char *tag = mapping_desc_tag(&m, texts[k]);
+				bool is = strcmp(texts[k], made[0]) == 0 || strcmp(texts[k], made[1]) == 0;
+				char d[MAPPING_DESC_GEN_MAX];
+
+				CHECK_EQ(tag != NULL, is);
+				m.desc = tag;
+				if (tag != NULL)
+					CHECK_STR(mapping_desc(&m, d), texts[k]);
+			}
+		}
+	}
+}
+
+/* The descriptions NAT-PMP and PCP make are not stored but made again
+ * when read: the lease line holds their text as before, and a lease read
+ * back is stored the same way; the same text on another port is kept. */
+TEST(lease_store_round_trip_made_descriptions)
+{
+	static const struct {
+		uint8_t proto;
+		uint16_t iport;
+		const char *desc;
+		int tag;	/* -1: a copy */
+	} c[] = {
+		{ TCP, 3000, "NAT-PMP 3000 tcp", MAPPING_DESC_NATPMP },
+		{ UDP, 3001, "PCP 3001 UDP", MAPPING_DESC_PCP },
+		{ TCP, 3002, "NAT-PMP 3001 tcp", -1 },	/* not its port */
+		{ UDP, 3003, "PCP 3003 udp", -1 },	/* not PCP's case */
+	};
+	struct fake_env *e = fake_env_new(true);
+	struct mapping r, *m;
+	char d[MAPPING_DESC_GEN_MAX], line[512];
+	struct lease_record lr = { .op = '+' };
+	size_t i;
+	int pass;
+
+	fake_env_start(e);
+	for (i = 0; i < ARRAY_SIZE(c); i++) {
+		r = fake_req(c[i].proto, c[i].iport, "192.168.1.10", c[i].iport, c[i].desc,
+			     OWNER_UPNP);
+		CHECK_EQ(store_add(e->s, &r, 3600, 0, &m), ST_OK);
+	}
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < ARRAY_SIZE(c); i++) {
+			m = store_find(e->s, c[i].proto, c[i].iport, NULL);
+			CHECK(m != NULL);
+			if (m == NULL)
+				continue;
+			CHECK_STR(mapping_desc(m, d), c[i].desc);
+			if (c[i].tag >= 0)
+				CHECK(m->desc == mapping_desc_tags[c[i].tag]);
+			else
+				CHECK_STR(m->desc, c[i].desc);
+			lr.m = *m;
+			CHECK(lease_format(line, sizeof(line), &lr) > 0);
+			CHECK(strstr(line, c[i].desc) != NULL);	/* the line as before */
+		}
+		fake_env_restart(e);
+		fake_fw_reset(&e->fw);
+		CHECK_EQ(store_restore(e->s), (int)ARRAY_SIZE(c));
+	}
+	/* a refresh that moves the internal port keeps the text, not the tag */
+	r = fake_req(TCP, 3000, "192.168.1.10", 3010, "NAT-PMP 3000 tcp", OWNER_UPNP);
+	CHECK_EQ(store_add(e->s, &r, 3600, 0, &m), ST_OK);
+	CHECK_STR(mapping_desc(m, d), "NAT-PMP 3000 tcp");
+	r.desc = "NAT-PMP 3010 tcp";
+	CHECK_EQ(store_add(e->s, &r, 3600, 0, &m), ST_OK);
+	CHECK(m->desc == mapping_desc_tags[MAPPING_DESC_NATPMP]);
+	r.iport = 3000;
+	CHECK_EQ(store_add(e->s, &r, 3600, 0, &m), ST_OK);
+	CHECK_STR(mapping_desc(m, d), "NAT-PMP 3010 tcp");
+	fake_env_free(e);
+}
+
 TEST(lease_journal_replay_with_deletes)
 {
 	struct fake_env *e = fake_env_new(true);

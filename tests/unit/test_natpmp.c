@@ -189,7 +189,10 @@ TEST(natpmp_map_tcp_layout_and_store)
 		CHECK(memcmp(&m->owner->addr, &c1, sizeof(c1)) == 0);
 		CHECK_EQ(m->owner->proto, OWNER_NATPMP);
 		CHECK_EQ(m->iport, 8080);
-		CHECK_STR(m->desc, "NAT-PMP 8080 tcp");
+		char d[MAPPING_DESC_GEN_MAX];
+
+		CHECK_STR(mapping_desc(m, d), "NAT-PMP 8080 tcp");
+		CHECK(m->desc == mapping_desc_tags[MAPPING_DESC_NATPMP]);	/* not stored */
 	}
 	CHECK(fake_fw_has(&e->fw, IPPROTO_TCP, 18080, 8080));
 	fake_env_free(e);

@@ -284,7 +284,10 @@ TEST(pcp_map_create_layout_refresh_delete)
 		CHECK_EQ(m->owner->proto, OWNER_PCP);
 		CHECK(memcmp(m->owner->nonce, NONCE_A, 12) == 0);
 		CHECK(memcmp(m->iaddr, &c1, 16) == 0);
-		CHECK_STR(m->desc, "PCP 8000 TCP");
+		char d[MAPPING_DESC_GEN_MAX];
+
+		CHECK_STR(mapping_desc(m, d), "PCP 8000 TCP");
+		CHECK(m->desc == mapping_desc_tags[MAPPING_DESC_PCP]);	/* not stored */
 	}
 	CHECK(fake_fw_has(&e->fw, IPPROTO_TCP, 8000, 8000));
 	/* refresh with the same nonce: same port, even if another is suggested */

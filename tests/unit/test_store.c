@@ -8,6 +8,7 @@
 
 #include "fake_fw.h"
 #include "ostree.h"
+#include "pool.h"
 #include "portinuse.h"
 #include "store.h"
 #include "unit.h"
@@ -1022,24 +1023,32 @@ okeycmp(const void *k, const struct ost_node *b)
 TEST(ostree_random_against_reference)
 {
 	enum { N = 2000 };
-	static struct onode nodes[N];
+	static uint32_t id[N + 1];
 	static bool in[N];
+	struct pool p;
 	struct ost t;
 	unsigned i, step, seed = 12345;
 	bool ok = true;
 
-	ost_init(&t, ocmp);
+	pool_init(&p, sizeof(struct onode));
+	ost_init(&t, ocmp, &p, offsetof(struct onode, tn));
 	memset(in, 0, sizeof(in));
-	for (i = 0; i < N; i++)
-		nodes[i].key = i * 2;
+	for (i = 0; i <= N; i++) {
+		id[i] = pool_get(&p);
+		CHECK(id[i] != 0);
+		if (id[i] == 0)
+			return;
+		((struct onode *)pool_at(&p, id[i]))->key = i < N ? i * 2 : 0;
+	}
+#define ONODE(i) (&((struct onode *)pool_at(&p, id[i]))->tn)
 	for (step = 0; step < 20000 && ok; step++) {
 		seed = seed * 1103515245u + 12345u;
 		i = (seed >> 8) % N;
 		if (in[i]) {
-			ost_remove(&t, &nodes[i].tn);
+			ost_remove(&t, id[i]);
 			in[i] = false;
 		} else {
-			CHECK_EQ(ost_insert(&t, &nodes[i].tn), 0);
+			CHECK_EQ(ost_insert(&t, id[i]), 0);
 			in[i] = true;
 		}
 		if (step % 997 == 0) {
@@ -1049,7 +1058,7 @@ TEST(ostree_random_against_reference)
 			for (j = 0; j < N; j++) {
 				if (!in[j])
 					continue;
-				if (ost_nth(&t, cnt) != &nodes[j].tn)
+				if (ost_nth(&t, cnt) != ONODE(j))
 					ok = false;
 				cnt++;
 			}
@@ -1061,21 +1070,23 @@ TEST(ostree_random_against_reference)
 				struct ost_node *b = ost_bound(&t, &k, okeycmp, false, &rank);
 				for (j = N / 2 + 1; j < N && !in[j]; j++)
 					;
-				CHECK(b == (j < N ? &nodes[j].tn : NULL));
+				CHECK(b == (j < N ? ONODE(j) : NULL));
 			}
 		}
 	}
-	/* duplicates are refused */
-	{
-		struct onode dup = { .key = nodes[0].key };
-		if (!in[0]) {
-			ost_insert(&t, &nodes[0].tn);
-			in[0] = true;
-		}
-		CHECK_EQ(ost_insert(&t, &dup.tn), -1);
-		CHECK(ost_find(&t, &dup.key, okeycmp) == &nodes[0].tn);
+	/* duplicates are refused (element N has key 0, as element 0) */
+	if (!in[0]) {
+		ost_insert(&t, id[0]);
+		in[0] = true;
 	}
+	CHECK_EQ(ost_insert(&t, id[N]), -1);
+	CHECK(ost_find(&t, &((struct onode *)pool_at(&p, id[N]))->key, okeycmp) == ONODE(0));
 	CHECK_EQ(ost_verify(&t), 0);
+#undef ONODE
+	for (i = 0; i <= N; i++)
+		pool_put(&p, id[i]);
+	CHECK_EQ(p.used, 0);
+	pool_clear(&p);
 }
 
 static int
