@@ -838,7 +838,10 @@ ob_addr(struct ob *b, const struct in6_addr *a, char sep)
 {
 	char t[INET6_ADDRSTRLEN];
 
-	ob_str(b, addr_str(a, t, sizeof(t)));
+	if (IN6_IS_ADDR_UNSPECIFIED(a))	/* any remote host: most records */
+		ob_mem(b, "::", 2);
+	else
+		ob_str(b, addr_str(a, t, sizeof(t)));
 	ob_mem(b, &sep, 1);
 }
 

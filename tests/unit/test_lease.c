@@ -113,6 +113,10 @@ TEST(lease_format_exact_bytes)
 	CHECK_EQ(lease_format(line, sizeof(line), &a), 24);
 	CHECK(strcmp(line, "- 200 51413 203.0.113.9\n") == 0);
 	CHECK_EQ(lease_format(line, 24, &a), -1);
+	a.m.rhost = NULL;		/* any remote host */
+	CHECK_EQ(lease_format(line, sizeof(line), &a), 15);
+	CHECK(strcmp(line, "- 200 51413 ::\n") == 0);
+	a.m.rhost = &a.rhost;
 	a.op = 'P';
 	a.m.proto = UDP;
 	a.m.uid = 7;
