@@ -168,7 +168,10 @@ lab_start_igdd() {
 		>>"$LAB_DIR/igdd.log" 2>&1 &
 	IGDD_PID=$!
 	for i in $(seq 1 $((${LAB_START_WAIT:-5} * 10))); do
-		tail -n +"$_from" "$LAB_DIR/igdd.log" 2>/dev/null | grep -q " started" && return 0
+		# The whole line: a write that crosses a page of the file can be
+		# read half done.
+		tail -n +"$_from" "$LAB_DIR/igdd.log" 2>/dev/null | grep -q " started" &&
+			[ -z "$(tail -c 1 "$LAB_DIR/igdd.log")" ] && return 0
 		kill -0 "$IGDD_PID" 2>/dev/null || { wait "$IGDD_PID"; return 1; }
 		sleep 0.1
 	done
