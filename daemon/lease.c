@@ -1274,13 +1274,15 @@ gen_line(const char *line, size_t len, char *gen)
 }
 
 /* One line of the file (without its newline): 1 when it was a good
- * record (given to cb), 0 a comment or an empty line, -1 a malformed
- * record (skipped). */
+ * record (given to cb), 2 a good record in miniupnpd's form (given to
+ * cb; the file wants rewriting), 0 a comment or an empty line, -1 a
+ * malformed record (skipped). */
 static int
 replay_line(const char *line, size_t len, const char *name, unsigned lineno,
 	    lease_replay_cb cb, void *arg, char *gen, int64_t now_wall)
 {
 	struct lease_record r;
+	bool igdd;
 
 	if (len > 0 && line[len - 1] == '\r')
 		len--;		/* edited with CRLF line ends */
@@ -1290,13 +1292,14 @@ replay_line(const char *line, size_t len, const char *name, unsigned lineno,
 		return 0;
 	/* igdd's records start with "+ " or "- "; anything else may be a
 	 * line of miniupnpd's file being taken over */
-	if ((lease_line_is_igdd(line, len) ? lease_parse(line, len, &r) :
+	igdd = lease_line_is_igdd(line, len);
+	if ((igdd ? lease_parse(line, len, &r) :
 	     lease_parse_miniupnpd(line, len, now_wall, &r)) < 0) {
 		log_warnx("%s:%u: malformed lease record skipped", name, lineno);
 		return -1;
 	}
 	cb(arg, &r);
-	return 1;
+	return igdd ? 1 : 2;	/* 2: to be written again in igdd's form */
 }
 
 /* Replay the records of the file at fd from its start (pread(): its
@@ -1324,8 +1327,12 @@ replay_fd(int fd, const char *name, lease_replay_cb cb, void *arg, char *gen, bo
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			if (n < 0)
+			if (n < 0) {
 				log_warn("%s: read", name);
+				*clean = false;		/* not all of it: never trusted */
+				if (gen != NULL)
+					gen[0] = '\0';
+			}
 			break;
 		}
 		off += n;
@@ -1344,7 +1351,7 @@ replay_fd(int fd, const char *name, lease_replay_cb cb, void *arg, char *gen, bo
 			k = replay_line(buf + start, (size_t)(nl - buf) - start, name, lineno, cb, arg,
 					gen, now_wall);
 			good += k > 0;
-			*clean = *clean && k >= 0;
+			*clean = *clean && k == 1;
 		}
 		memmove(buf, buf + start, have - start);
 		have -= start;

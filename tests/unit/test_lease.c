@@ -684,6 +684,16 @@ TEST(lease_restore_rewrites_only_when_needed)
 	CHECK(fake_env_read_lease(e, text, sizeof(text)) > 0);
 	CHECK(text[0] == '#' && strstr(text, "damaged") == NULL);
 	fake_env_free(e);
+
+	e = fake_env_new(true);		/* so does a line in miniupnpd's form */
+	str_printf(text, sizeof(text), "%s%s", clean, "TCP:103:192.168.1.10:103:3600:mini\n");
+	write_file(e->ctx.cfg.lease_file, text);
+	fake_env_start(e);
+	CHECK_EQ(store_restore(e->s), 3);
+	CHECK(fake_env_read_lease(e, text, sizeof(text)) > 0);
+	CHECK(text[0] == '#' && strstr(text, "TCP:103:") == NULL);
+	CHECK(strstr(text, " 103 :: 192.168.1.10 103 ") != NULL);
+	fake_env_free(e);
 }
 
 /* Writes fail as on a full disk: RLIMIT_FSIZE 0 refuses to grow any
