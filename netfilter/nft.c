@@ -399,6 +399,13 @@ commit(struct fw *fw, struct nft_batch *bt)
 	int n, rc;
 
 	nft_batch_finish(bt);
+	/* Deferring: the queue's batch must begin at or below this one's
+	 * messages' seqs, or their acks would be taken for strays. */
+	if (fw->q.on && queue_bt(fw) == NULL) {
+		nft_batch_free(bt);
+		errno = ENOMEM;
+		return -1;
+	}
 	fw->seq = bt->seq_next;
 	if (nft_batch_iov(bt, &iov, &n) < 0) {
 		nft_batch_free(bt);
