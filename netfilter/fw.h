@@ -36,7 +36,7 @@ struct fw_lan {
 
 /* The gateway's addresses as the data plane needs them: the external
  * ones (inbound DNAT and hairpin match only traffic addressed to them)
- * and the served LANs (a hairpin element names its client's LAN). */
+ * and the served LANs (a hairpinned flow stays in its client's LAN). */
 struct fw_addrs {
 	struct in_addr ext[FW_EXT_MAX];
 	size_t n_ext;
@@ -115,9 +115,10 @@ struct fw_ops {
 	 * mappings with install_all.  0 / -1. */
 	int (*restore)(struct fw *fw);
 	/* Keep the kernel's set of external addresses equal to a->ext (one
-	 * transaction when it changed; restore puts it back) and learn the
-	 * LANs.  0; 1 when the LANs changed (hairpin elements name them: the
-	 * caller re-installs the mappings); -1 error. */
+	 * transaction when it changed; restore puts it back) and the LANs
+	 * (nftables: lan4, the hairpin's LAN check).  0; 1 when the mappings
+	 * must be installed again (a backend whose elements name a LAN: none
+	 * now); -1 error. */
 	int (*set_addrs)(struct fw *fw, const struct fw_addrs *a);
 	/* Do the kernel's sets hold as many elements as these mappings (every
 	 * enabled one) and the external addresses make?  start computes the

@@ -11,10 +11,11 @@
 # everything.
 . "$(dirname "$0")/lib.sh"
 lab_up
-# Hairpin and port preservation off: a mapping is then its DNAT and its
-# forward element, which a start can read back and reconcile one by one
-# (with them on, a changed kernel gets everything installed again).
-printf 'secure_mode=no\nhairpin=no\npreserve_mapped_ports=no\n' | lab_conf "$LAB_DIR/igdd.conf"
+# Port preservation off (hairpin on: it has no element of its own): a
+# mapping is then its DNAT and its forward element, which a start can read
+# back and reconcile one by one (with preservation on, a changed kernel
+# gets everything installed again).
+printf 'secure_mode=no\npreserve_mapped_ports=no\n' | lab_conf "$LAB_DIR/igdd.conf"
 check "igdd starts" lab_start_igdd "$LAB_DIR/igdd.conf"
 UPNP_BASE=$(lab_upnp_base)
 
