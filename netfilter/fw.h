@@ -17,10 +17,11 @@ struct fw;
 /* An element of igdd's sets as the kernel holds it (a reconcile's dump). */
 struct fw_elem {
 	struct in6_addr rhost, iaddr;	/* v4-mapped; rhost :: = any */
-	uint16_t eport;			/* a DNAT element's; 0 in a forward one */
+	uint16_t eport;			/* a DNAT or SNAT element's; 0 in a forward one */
 	uint16_t iport;
 	uint8_t proto;
 	bool dnat;			/* a DNAT element, else a forward one */
+	bool snat;			/* (not dnat) an SNAT element: port preservation */
 };
 typedef void (*fw_elem_cb)(void *arg, const struct fw_elem *e);
 
@@ -52,6 +53,7 @@ struct fw_share {
 	bool snat;			/* add: another one holds the SNAT element */
 	const struct mapping *snat_heir;	/* del: re-point the SNAT element
 						 * at this one (NULL: remove it) */
+	bool snat_only;			/* del: the SNAT element alone (a stale one) */
 };
 
 #define FW_EV_OBJECTS	0x01	/* a table, chain, rule or set of igdd's changed */
@@ -84,7 +86,9 @@ struct fw_ops {
 	int (*flush)(struct fw *fw);
 	/* A dump of every element of igdd's sets, read in steps so that the
 	 * daemon keeps answering meanwhile (a restart's reconcile; NULL:
-	 * none, install_all serves).  elems_start begins it (0 / -1); each
+	 * none, install_all serves).  elems_start begins it (0; 1 when the
+	 * SNAT elements are read too: a mapping then needs its own seen; -1);
+	 * each
 	 * elems_step reads a part of it and calls cb for each element read:
 	 * 1 while more is to come, 0 once it is over, -1 on error (over
 	 * too).  The dump may miss or repeat elements changed while it

@@ -1121,6 +1121,8 @@ del_msgs(struct fw *fw, struct nft_batch *bt, uint16_t type, const struct mappin
 {
 	enum nft_set_id dnat, fwd;
 
+	if (sh != NULL && sh->snat_only)
+		return msg_one(fw, bt, NFT_SET_SNAT4, type, m, 0);
 	nft_mapping_sets(m, &dnat, &fwd);
 	if ((dnat != fwd && msg_one(fw, bt, dnat, type, m, 0) < 0) ||
 	    (!(sh != NULL && sh->forward) && msg_one(fw, bt, fwd, type, m, 0) < 0) ||
@@ -1529,12 +1531,11 @@ dump_ask(struct fw *fw)
 	return nlh == NULL || mnl_socket_sendto(fw->dump, nlh, nlh->nlmsg_len) < 0 ? -1 : 0;
 }
 
-/* Only the DNAT maps and the forward sets are read: with port
- * preservation a mapping has elements elsewhere too, and without DESTROY
- * (kernels before 6.3) a stale element's delete may fail the whole
- * transaction; then the caller installs everything instead.  Sets this
- * start created (after a plain stop) are known to be empty: nothing is
- * read, whatever the layout. */
+/* The DNAT maps and the forward sets are read, and with port preservation
+ * the SNAT map (then 1).  Without DESTROY (kernels before 6.3) a stale
+ * element's delete may fail the whole transaction; then the caller
+ * installs everything instead.  Sets this start created (after a plain
+ * stop) are known to be empty: nothing is read, whatever the layout. */
 static int
 nft_elems_start(struct fw *fw)
 {
@@ -1544,7 +1545,7 @@ nft_elems_start(struct fw *fw)
 		fw->dump_set = NFT_SET_COUNT;
 		return 0;
 	}
-	if (fw->l.preserve || !fw->has_destroy)
+	if (!fw->has_destroy)
 		return -1;
 	fw->dump = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
 	if (fw->dump == NULL || mnl_socket_bind(fw->dump, 0, MNL_SOCKET_AUTOPID) < 0) {
@@ -1557,7 +1558,7 @@ nft_elems_start(struct fw *fw)
 		dump_close(fw);
 		return -1;
 	}
-	return 0;
+	return fw->l.preserve ? 1 : 0;
 }
 
 struct elem_walk {
@@ -1641,7 +1642,10 @@ nft_elems_step(struct fw *fw, fw_elem_cb cb, void *arg)
 		return -1;
 	}
 	if (r == MNL_CB_STOP) {
-		if (++fw->dump_set > NFT_SET_FWD4) {	/* the DNAT maps and forward sets */
+		/* the DNAT maps, the forward sets, with preservation snat4 */
+		if (++fw->dump_set == NFT_SET_EXT4 && fw->l.preserve)
+			fw->dump_set = NFT_SET_SNAT4;
+		if (fw->dump_set == NFT_SET_EXT4 || fw->dump_set > NFT_SET_SNAT4) {
 			dump_close(fw);
 			return 0;
 		}

@@ -435,7 +435,7 @@ nft_elem_decode(enum nft_set_id id, const uint8_t *key, size_t klen, const uint8
 {
 	static const size_t key_len[NFT_SET_COUNT] = {
 		[NFT_SET_DNAT4_RH] = 12, [NFT_SET_DNAT4] = 8,
-		[NFT_SET_FWD4_RH] = 16, [NFT_SET_FWD4] = 12,
+		[NFT_SET_FWD4_RH] = 16, [NFT_SET_FWD4] = 12, [NFT_SET_SNAT4] = 12,
 	};
 	bool rh = id == NFT_SET_DNAT4_RH || id == NFT_SET_FWD4_RH;
 	size_t o = rh ? 4 : 0;
@@ -445,7 +445,13 @@ nft_elem_decode(enum nft_set_id id, const uint8_t *key, size_t klen, const uint8
 	memset(e, 0, sizeof(*e));
 	if (rh)
 		get_addr(key, &e->rhost);
-	e->dnat = set_is_map(id);
+	e->dnat = set_is_map(id) && id != NFT_SET_SNAT4;
+	e->snat = id == NFT_SET_SNAT4;
+	if (e->snat) {		/* iaddr . proto . iport : eport */
+		if (data == NULL || dlen != 2)
+			return -1;
+		e->eport = get_port(data);
+	}
 	if (e->dnat) {
 		if (data == NULL || dlen != 8)
 			return -1;

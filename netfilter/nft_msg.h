@@ -218,8 +218,8 @@ const char *nft_chain_name(const struct nft_layout *l, enum nft_chain_id c, cons
 bool nft_chain_used(const struct nft_layout *l, enum nft_chain_id c);
 /* Rules of igdd's in that chain. */
 unsigned nft_chain_rules(const struct nft_layout *l, enum nft_chain_id c);
-/* The inverse, for a dump: the element of set id (a DNAT map or a forward
- * set) with this key (and, in a map, data) into *e.  0, or -1 when the
+/* The inverse, for a dump: the element of set id (a DNAT map, a forward
+ * set or the SNAT map) with this key (and, in a map, data) into *e.  0, or -1 when the
  * set is not one of those or the lengths do not fit it. */
 struct fw_elem;
 int nft_elem_decode(enum nft_set_id id, const uint8_t *key, size_t klen, const uint8_t *data,

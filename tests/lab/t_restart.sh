@@ -8,7 +8,8 @@
 # kill -9 and a foreign change to igdd's maps, the start reads the
 # kernel's elements and reconciles them: the missing one back, the
 # foreign one gone, the others untouched.  SIGTERM still removes
-# everything.
+# everything.  With port preservation on, the SNAT map is read and
+# reconciled too.
 . "$(dirname "$0")/lib.sh"
 lab_up
 # Port preservation off (hairpin on: it has no element of its own): a
@@ -80,6 +81,37 @@ check "8002 carries traffic again" reach tcp 8002 tok-8002
 check_not "the foreign element is gone" sh -c "ip netns exec $NS_GW nft list map inet igdd dnat4 | grep -q 8050"
 n3=$(pkts 9001)
 check "8001's forward element untouched ($n2 -> $n3 packets)" test "${n3:-0}" -ge "$n2"
+check "daemon, lease file and kernel agree" lab_agree
+
+# Port preservation on (the default): the SNAT map is read back too.
+# kill -9; a start with preservation adds the SNAT elements; kill -9
+# again and someone removes one, points one at another port and adds a
+# foreign one: the start reconciles them (no install of everything).
+# snat IPORT: the SNAT element of c1:IPORT ("IPORT : EPORT")
+snat() {
+	gw nft list map inet igdd snat4 | tr ',{}' '\n\n\n' | grep "$C1 . tcp . $1 " |
+		sed 's/.*tcp \. //; s/ *$//'
+}
+kill -9 "$IGDD_PID"; wait "$IGDD_PID" 2>/dev/null; IGDD_PID=
+printf 'secure_mode=no\n' | lab_conf "$LAB_DIR/preserve.conf"
+check "igdd starts with port preservation" lab_start_igdd "$LAB_DIR/preserve.conf"
+check "the SNAT elements are added" wait_for 5 sh -c "[ \"\$(ip netns exec $NS_GW nft list map inet igdd snat4 | grep -o ' : 800[123]' | wc -l)\" = 3 ]"
+kill -9 "$IGDD_PID"; wait "$IGDD_PID" 2>/dev/null; IGDD_PID=
+gw nft delete element inet igdd snat4 "{ $C1 . tcp . 9001, $C1 . tcp . 9003 }"
+gw nft add element inet igdd snat4 "{ $C1 . tcp . 9003 : 8099, 192.168.77.99 . tcp . 7000 : 7000 }"
+n4=$(pkts 9001)
+log_mark
+check "igdd starts after kill -9 and a change of the SNAT map" lab_start_igdd "$LAB_DIR/preserve.conf"
+UPNP_BASE=$(lab_upnp_base)
+check "the SNAT map is read and reconciled: 3 in place, 2 added, 2 stale removed" \
+	wait_for 5 sh -c "tail -n +$LOG_FROM '$LAB_DIR/igdd.log' | grep -q 'mappings in [0-9]* ms: 3 in place, 2 added, 2 stale'"
+check "the missing SNAT element is back" test "$(snat 9001)" = "9001 : 8001"
+check "the one pointed elsewhere points at its mapping again" test "$(snat 9003)" = "9003 : 8003"
+check "the untouched one is as it was" test "$(snat 9002)" = "9002 : 8002"
+check_not "the foreign one is gone" sh -c "ip netns exec $NS_GW nft list map inet igdd snat4 | grep -q 7000"
+n5=$(pkts 9001)
+check "8001's forward element untouched ($n4 -> $n5 packets)" test "${n5:-0}" -ge "$n4"
+check "8001 carries traffic" reach tcp 8001 tok-8001
 check "daemon, lease file and kernel agree" lab_agree
 
 check "SIGTERM stops igdd" lab_stop_igdd TERM
