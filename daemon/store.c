@@ -2270,7 +2270,8 @@ sync_elem(void *arg, const struct fw_elem *e)
 	 * be another mapping's; a forward element has no DNAT element). */
 	s->sync.stale++;
 	{
-		struct fw_share sh = { .forward = e->dnat, .snat_only = e->snat };
+		struct fw_share sh = { .forward = e->dnat, .snat_only = e->snat,
+				       .keep_snat = !e->snat };
 
 		if (s->ops->del(s->fw, &m, &sh) < 0)
 			s->stats.fw_errors++;

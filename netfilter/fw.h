@@ -54,6 +54,9 @@ struct fw_share {
 	const struct mapping *snat_heir;	/* del: re-point the SNAT element
 						 * at this one (NULL: remove it) */
 	bool snat_only;			/* del: the SNAT element alone (a stale one) */
+	bool keep_snat;			/* del: not the SNAT element (a reconcile's
+					 * stale DNAT or forward element: the SNAT
+					 * map is read and reconciled itself) */
 };
 
 #define FW_EV_OBJECTS	0x01	/* a table, chain, rule or set of igdd's changed */

@@ -1126,7 +1126,7 @@ del_msgs(struct fw *fw, struct nft_batch *bt, uint16_t type, const struct mappin
 	nft_mapping_sets(m, &dnat, &fwd);
 	if ((dnat != fwd && msg_one(fw, bt, dnat, type, m, 0) < 0) ||
 	    (!(sh != NULL && sh->forward) && msg_one(fw, bt, fwd, type, m, 0) < 0) ||
-	    msg_one(fw, bt, NFT_SET_SNAT4, type, m, 0) < 0)
+	    (!(sh != NULL && sh->keep_snat) && msg_one(fw, bt, NFT_SET_SNAT4, type, m, 0) < 0))
 		return -1;
 	if (sh != NULL && sh->snat_heir != NULL)
 		return msg_one(fw, bt, NFT_SET_SNAT4, NFT_MSG_NEWSETELEM, sh->snat_heir,

@@ -99,16 +99,20 @@ check "the SNAT elements are added" wait_for 5 sh -c "[ \"\$(ip netns exec $NS_G
 kill -9 "$IGDD_PID"; wait "$IGDD_PID" 2>/dev/null; IGDD_PID=
 gw nft delete element inet igdd snat4 "{ $C1 . tcp . 9001, $C1 . tcp . 9003 }"
 gw nft add element inet igdd snat4 "{ $C1 . tcp . 9003 : 8099, 192.168.77.99 . tcp . 7000 : 7000 }"
+# and a foreign DNAT element to 8002's internal side: it goes, 8002's SNAT
+# element stays
+gw nft add element inet igdd dnat4 "{ tcp . 8060 : $C1 . 9002 }"
 n4=$(pkts 9001)
 log_mark
 check "igdd starts after kill -9 and a change of the SNAT map" lab_start_igdd "$LAB_DIR/preserve.conf"
 UPNP_BASE=$(lab_upnp_base)
-check "the SNAT map is read and reconciled: 3 in place, 2 added, 2 stale removed" \
-	wait_for 5 sh -c "tail -n +$LOG_FROM '$LAB_DIR/igdd.log' | grep -q 'mappings in [0-9]* ms: 3 in place, 2 added, 2 stale'"
+check "the SNAT map is read and reconciled: 3 in place, 2 added, 3 stale removed" \
+	wait_for 5 sh -c "tail -n +$LOG_FROM '$LAB_DIR/igdd.log' | grep -q 'mappings in [0-9]* ms: 3 in place, 2 added, 3 stale'"
 check "the missing SNAT element is back" test "$(snat 9001)" = "9001 : 8001"
 check "the one pointed elsewhere points at its mapping again" test "$(snat 9003)" = "9003 : 8003"
 check "the untouched one is as it was" test "$(snat 9002)" = "9002 : 8002"
 check_not "the foreign one is gone" sh -c "ip netns exec $NS_GW nft list map inet igdd snat4 | grep -q 7000"
+check_not "the foreign DNAT element is gone" sh -c "ip netns exec $NS_GW nft list map inet igdd dnat4 | grep -q 8060"
 n5=$(pkts 9001)
 check "8001's forward element untouched ($n4 -> $n5 packets)" test "${n5:-0}" -ge "$n4"
 check "8001 carries traffic" reach tcp 8001 tok-8001
