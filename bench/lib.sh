@@ -344,6 +344,18 @@ mid_work() {
 	list_tests mid
 }
 
+# ka_pinned PAIRS: kaload's line, the daemon (all its threads) held on
+# CPU 0 meanwhile, kaload's bursts on CPU 0 and, on a host with two or
+# more, in turn on CPU 1; the daemon's affinity is restored afterwards.
+ka_pinned() {
+	_kc=0
+	[ "$(nproc)" -lt 2 ] || _kc=0,1
+	_aff=$(taskset -p "$DPID" 2>/dev/null | sed -n 's/.*: //p')
+	[ -n "$_aff" ] && taskset -a -p -c 0 "$DPID" >/dev/null 2>&1 || _kc=
+	c1 "$BB/kaload" -n "$1" -t 5000 ${_kc:+-p "$_kc"} "$CTL" "$SVC" 2>>"$LAB_DIR/bench.err"
+	[ -z "$_kc" ] || taskset -a -p "$_aff" "$DPID" >/dev/null 2>&1
+}
+
 bench_daemon() {
 	D=$1 KV=$RAW/$1.kv DPID= DBIN= UPNP_NA= PMP_NA= DFILL=$FILL_BUDGET
 	: >"$KV"
@@ -400,10 +412,13 @@ bench_daemon() {
 	fi
 
 	# HTTP keep-alive: GetExternalIPAddress on a fresh connection against
-	# the second request on a kept-alive one, the two alternating.
+	# the second request on a kept-alive one, the two alternating; the
+	# daemon and kaload on one CPU, and in bursts in between on two
+	# (bench/README.md: the wake-up of an idle vCPU).
 	if [ -z "$UPNP_NA" ]; then
-		_l=$(c1 "$BB/kaload" -n "$KA_PAIRS" -t 5000 "$CTL" "$SVC" 2>>"$LAB_DIR/bench.err")
-		for f in n fresh_med_us kept_med_us ratio ratio_bursts kept err; do
+		_l=$(ka_pinned "$KA_PAIRS")
+		for f in n fresh_med_us kept_med_us ratio ratio_bursts kept err \
+			 cross_fresh_med_us cross_kept_med_us cross_ratio cross_ratio_bursts; do
 			kv "ka_$f" "$(field $f "$_l")"
 		done
 	fi
