@@ -345,13 +345,17 @@ mid_work() {
 }
 
 # ka_pinned PAIRS: kaload's line, the daemon (all its threads) held on
-# CPU 0 meanwhile, kaload's bursts on CPU 0 and, on a host with two or
-# more, in turn on CPU 1; the daemon's affinity is restored afterwards.
+# the first CPU this shell may use meanwhile, kaload's bursts on that CPU
+# and, when there is one, in turn on the second; the daemon's affinity is
+# restored afterwards.
 ka_pinned() {
-	_kc=0
-	[ "$(nproc)" -lt 2 ] || _kc=0,1
+	_kc=$(taskset -c -p $$ 2>/dev/null | sed -n 's/.*: //p' | awk -F, '{
+		for (i = 1; i <= NF && n < 2; i++) {
+			split($i, r, "-"); if (r[2] == "") r[2] = r[1]
+			for (c = r[1]; c <= r[2] && n < 2; c++) l = l (n++ ? "," : "") c
+		} print l }')
 	_aff=$(taskset -p "$DPID" 2>/dev/null | sed -n 's/.*: //p')
-	[ -n "$_aff" ] && taskset -a -p -c 0 "$DPID" >/dev/null 2>&1 || _kc=
+	[ -n "$_kc" ] && [ -n "$_aff" ] && taskset -a -p -c "${_kc%,*}" "$DPID" >/dev/null 2>&1 || _kc=
 	c1 "$BB/kaload" -n "$1" -t 5000 ${_kc:+-p "$_kc"} "$CTL" "$SVC" 2>>"$LAB_DIR/bench.err"
 	[ -z "$_kc" ] || taskset -a -p "$_aff" "$DPID" >/dev/null 2>&1
 }
