@@ -742,7 +742,7 @@ nft_msg_old_hair4(struct nft_batch *bt, const struct nft_layout *l, uint16_t typ
 	struct nftnl_set *s;
 	uint16_t family;
 
-	if ((s = set_ref(l, NFT_SET_LAN4, &family)) == NULL)	/* the same table */
+	if ((s = set_ref(l, NFT_SET_SNAT4, &family)) == NULL)	/* hair4's table: the nat table */
 		return -1;
 	nftnl_set_set_str(s, NFTNL_SET_NAME, l->own ? "hair4" : "igdd_hair4");
 	nlh = msg_hdr(bt, type, family, 0);
