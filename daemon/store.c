@@ -52,9 +52,10 @@ struct st_node {
 };
 
 /* A shared entry: a host (an address used as internal client or remote
- * host; only key.addr is set) or an owner.  Freed with its last mapping.
- * 48 bytes in the store's pool of entries (a PCP mapping with a nonce of
- * its own has one). */
+ * host; only key.addr is set, key.proto is ENT_HOST) or an owner.  Freed
+ * with its last mapping.  44 bytes in the store's pool of entries (a PCP
+ * mapping with a nonce of its own has one). */
+#define ENT_HOST	((enum owner_proto)0xff)	/* no owner's protocol */
 struct st_ent {
 	struct mapping_owner key;	/* m.iaddr, m.rhost -> key.addr; m.owner -> key */
 	uint32_t hnext;			/* the hash chain: pool number; 0 = end */
@@ -63,7 +64,6 @@ struct st_ent {
 		uint32_t icount;	/* host: mappings with it as internal client */
 		uint32_t owned;		/* owner: its mappings (first node's number) */
 	};
-	bool host;
 };
 
 struct st_key {
@@ -417,7 +417,7 @@ ent_hash(const struct store *s, bool host, const struct mapping_owner *k)
 static bool
 ent_match(const struct st_ent *e, bool host, const struct mapping_owner *k)
 {
-	return e->host == host && addr_eq(&e->key.addr, &k->addr) &&
+	return (e->key.proto == ENT_HOST) == host && addr_eq(&e->key.addr, &k->addr) &&
 	       (host || (e->key.proto == k->proto &&
 			 memcmp(e->key.nonce, k->nonce, sizeof(k->nonce)) == 0));
 }
@@ -455,7 +455,7 @@ ehash_grow(struct store *s)
 	for (i = 0; i < s->ehash_size; i++) {
 		for (id = s->ehash[i]; id != 0; id = next) {
 			struct st_ent *e = pool_at(&s->ents, id);
-			size_t b = ent_hash(s, e->host, &e->key) & (nsize - 1);
+			size_t b = ent_hash(s, e->key.proto == ENT_HOST, &e->key) & (nsize - 1);
 			next = e->hnext;
 			e->hnext = nb[b];
 			nb[b] = id;
@@ -478,10 +478,10 @@ ent_get(struct store *s, bool host, const struct mapping_owner *k)
 		if ((id = pool_get(&s->ents)) == 0)
 			return NULL;
 		e = pool_at(&s->ents, id);
-		e->host = host;
-		if (host)
+		if (host) {
 			e->key.addr = k->addr;
-		else
+			e->key.proto = ENT_HOST;
+		} else
 			e->key = *k;
 		if (s->ehash_count >= s->ehash_size)
 			ehash_grow(s);
@@ -510,7 +510,7 @@ ent_put(struct store *s, struct st_ent *e)
 
 	if (e == NULL || --e->refs > 0)
 		return;
-	pp = &s->ehash[ent_hash(s, e->host, &e->key) & (s->ehash_size - 1)];
+	pp = &s->ehash[ent_hash(s, e->key.proto == ENT_HOST, &e->key) & (s->ehash_size - 1)];
 	for (; *pp != 0; pp = &((struct st_ent *)pool_at(&s->ents, *pp))->hnext) {
 		if (pool_at(&s->ents, *pp) == e) {
 			uint32_t id = *pp;
