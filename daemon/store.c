@@ -483,7 +483,7 @@ ent_get(struct store *s, bool host, const struct mapping_owner *k)
 			e->key.proto = ENT_HOST;
 		} else
 			e->key = *k;
-		if (s->ehash_count >= s->ehash_size)
+		if (s->ehash_count >= 2 * s->ehash_size)	/* chains of 1-2 */
 			ehash_grow(s);
 		b = ent_hash(s, host, &e->key) & (s->ehash_size - 1);
 		e->hnext = s->ehash[b];
