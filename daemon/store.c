@@ -274,13 +274,18 @@ node_at(const struct store *s, uint32_t id)
 
 /* --- internal-side hash ---------------------------------------------- */
 /* Open addressing with linear probing: the table holds node numbers
- * (0: free) in the low 24 bits of a slot and 8 more bits of the key's
- * hash in the high ones (a probe reads only the nodes whose tag matches),
- * at most 13/16 full (100,000 mappings in 131,072 slots: 0.5 MiB), and a
- * deletion shifts the rest of its probe run back (no tombstones).  No
- * chain link in every node. */
+ * (0: free) in the low 24 bits of a slot, at most 13/16 full (100,000
+ * mappings in 131,072 slots: 0.5 MiB), and a deletion shifts the rest of
+ * its probe run back (no tombstones).  No chain link in every node.  The
+ * high 8 bits: 3 more bits of the key's hash and the slot's distance from
+ * its key's home slot (5 bits, 31 = that or more: read the node), so that
+ * a probe reads only the nodes of its home and tag (a miss, as for every
+ * new mapping, reads almost none) and a deletion's shift reads none. */
 #define IH_ID_MASK	0xffffffu
-#define IH_TAG(h)	((uint32_t)((h) >> 56) << 24)
+#define IH_TAG(h)	((uint32_t)((h) >> 61) << 24)
+#define IH_TAG_MASK	(7u << 24)
+#define IH_DIST_SHIFT	27
+#define IH_DIST_MAX	31u
 /* Are count nodes too many for a table of size slots? */
 #define IH_OVER(count, size)	((count) * 16 > (size) * 13)
 
@@ -291,10 +296,32 @@ ih_at(const struct store *s, size_t i)
 	return node_at(s, s->ihash[i] & IH_ID_MASK);
 }
 
+static size_t ihash_home(const struct store *s, const struct st_node *n);
+
+/* Slot j's value v with the distance of slot i from home (v moved to i). */
+static uint32_t
+ih_moved(uint32_t v, size_t i, size_t home, size_t mask)
+{
+	size_t d = (i - home) & mask;
+
+	return (v & (IH_TAG_MASK | IH_ID_MASK)) |
+	       (uint32_t)(d < IH_DIST_MAX ? d : IH_DIST_MAX) << IH_DIST_SHIFT;
+}
+
+/* The home slot of the node in slot j. */
+static size_t
+ih_home_at(const struct store *s, size_t j)
+{
+	uint32_t d = s->ihash[j] >> IH_DIST_SHIFT;
+
+	return d < IH_DIST_MAX ? (j - d) & (s->ihash_size - 1) : ihash_home(s, ih_at(s, j));
+}
+
 /* A walk of the probe run of one key: ih_next() gives the nodes whose
- * tag is the key's (the key's own and a few collisions), then NULL. */
+ * home and tag are the key's (the key's own and a few collisions), then
+ * NULL. */
 struct ih_probe {
-	size_t i, mask;
+	size_t i, mask, home;
 	uint32_t tag;
 };
 
@@ -305,7 +332,7 @@ ih_probe_start(const struct store *s, struct ih_probe *p, uint8_t proto,
 	uint64_t h = ihash_of(s, proto, iaddr, iport);
 
 	p->mask = s->ihash_size - 1;
-	p->i = h & p->mask;
+	p->i = p->home = h & p->mask;
 	p->tag = IH_TAG(h);
 }
 
@@ -315,8 +342,11 @@ ih_next(const struct store *s, struct ih_probe *p)
 	uint32_t v;
 
 	while ((v = s->ihash[p->i]) != 0) {
-		p->i = (p->i + 1) & p->mask;
-		if ((v & ~IH_ID_MASK) == p->tag)
+		size_t j = p->i, d = v >> IH_DIST_SHIFT;
+
+		p->i = (j + 1) & p->mask;
+		if ((v & IH_TAG_MASK) == p->tag &&
+		    (d == IH_DIST_MAX || ((j - d) & p->mask) == p->home))
 			return node_at(s, v & IH_ID_MASK);
 	}
 	return NULL;
@@ -332,11 +362,11 @@ static void
 ihash_put(struct store *s, struct st_node *n)
 {
 	uint64_t h = ihash_of(s, n->m.proto, n->m.iaddr, n->m.iport);
-	size_t i = h & (s->ihash_size - 1);
+	size_t mask = s->ihash_size - 1, i = h & mask;
 
 	while (s->ihash[i] != 0)
-		i = (i + 1) & (s->ihash_size - 1);
-	s->ihash[i] = IH_TAG(h) | n->id;
+		i = (i + 1) & mask;
+	s->ihash[i] = ih_moved(IH_TAG(h) | n->id, i, h & mask, mask);
 }
 
 /* The table at size nsize (a power of 2), every node put again.  0, or
@@ -390,9 +420,9 @@ ihash_del(struct store *s, struct st_node *n)
 	/* Move back each later node of the run whose home is not in (i, j]:
 	 * it would no longer be found past the hole at i. */
 	for (j = (i + 1) & mask; s->ihash[j] != 0; j = (j + 1) & mask) {
-		h = ihash_home(s, ih_at(s, j));
+		h = ih_home_at(s, j);
 		if (((j - h) & mask) >= ((j - i) & mask)) {
-			s->ihash[i] = s->ihash[j];
+			s->ihash[i] = ih_moved(s->ihash[j], i, h, mask);
 			i = j;
 		}
 	}
