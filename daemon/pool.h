@@ -11,6 +11,7 @@
 
 #define POOL_SLAB_SHIFT	10		/* 1024 elements a slab */
 #define POOL_SLAB_N	(1u << POOL_SLAB_SHIFT)
+#define POOL_TRIM_SLABS	16		/* a pool of this many slabs or more emptied: malloc_trim() */
 
 struct pool {
 	char **slab;

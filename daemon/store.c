@@ -52,9 +52,10 @@ struct st_node {
 };
 
 /* A shared entry: a host (an address used as internal client or remote
- * host; only key.addr is set) or an owner.  Freed with its last mapping.
- * 48 bytes in the store's pool of entries (a PCP mapping with a nonce of
- * its own has one). */
+ * host; only key.addr is set, key.proto is ENT_HOST) or an owner.  Freed
+ * with its last mapping.  44 bytes in the store's pool of entries (a PCP
+ * mapping with a nonce of its own has one). */
+#define ENT_HOST	((enum owner_proto)0xff)	/* no owner's protocol */
 struct st_ent {
 	struct mapping_owner key;	/* m.iaddr, m.rhost -> key.addr; m.owner -> key */
 	uint32_t hnext;			/* the hash chain: pool number; 0 = end */
@@ -63,7 +64,6 @@ struct st_ent {
 		uint32_t icount;	/* host: mappings with it as internal client */
 		uint32_t owned;		/* owner: its mappings (first node's number) */
 	};
-	bool host;
 };
 
 struct st_key {
@@ -276,14 +276,82 @@ node_at(const struct store *s, uint32_t id)
 
 /* --- internal-side hash ---------------------------------------------- */
 /* Open addressing with linear probing: the table holds node numbers
- * (0: free), at most 3/4 full, and a deletion shifts the rest of its
- * probe run back (no tombstones).  No chain link in every node. */
+ * (0: free) in the low 24 bits of a slot, at most 13/16 full (100,000
+ * mappings in 131,072 slots: 0.5 MiB), and a deletion shifts the rest of
+ * its probe run back (no tombstones).  No chain link in every node.  The
+ * high 8 bits: 3 more bits of the key's hash and the slot's distance from
+ * its key's home slot (5 bits, 31 = that or more: read the node), so that
+ * a probe reads only the nodes of its home and tag (a miss, as for every
+ * new mapping, reads almost none) and a deletion's shift reads none. */
+#define IH_ID_MASK	0xffffffu
+#define IH_TAG(h)	((uint32_t)((h) >> 61) << 24)
+#define IH_TAG_MASK	(7u << 24)
+#define IH_DIST_SHIFT	27
+#define IH_DIST_MAX	31u
+/* Are count nodes too many for a table of size slots? */
+#define IH_OVER(count, size)	((count) * 16 > (size) * 13)
 
 /* The node in slot i, or NULL. */
 static struct st_node *
 ih_at(const struct store *s, size_t i)
 {
-	return node_at(s, s->ihash[i]);
+	return node_at(s, s->ihash[i] & IH_ID_MASK);
+}
+
+static size_t ihash_home(const struct store *s, const struct st_node *n);
+
+/* Slot j's value v with the distance of slot i from home (v moved to i). */
+static uint32_t
+ih_moved(uint32_t v, size_t i, size_t home, size_t mask)
+{
+	size_t d = (i - home) & mask;
+
+	return (v & (IH_TAG_MASK | IH_ID_MASK)) |
+	       (uint32_t)(d < IH_DIST_MAX ? d : IH_DIST_MAX) << IH_DIST_SHIFT;
+}
+
+/* The home slot of the node in slot j. */
+static size_t
+ih_home_at(const struct store *s, size_t j)
+{
+	uint32_t d = s->ihash[j] >> IH_DIST_SHIFT;
+
+	return d < IH_DIST_MAX ? (j - d) & (s->ihash_size - 1) : ihash_home(s, ih_at(s, j));
+}
+
+/* A walk of the probe run of one key: ih_next() gives the nodes whose
+ * home and tag are the key's (the key's own and a few collisions), then
+ * NULL. */
+struct ih_probe {
+	size_t i, mask, home;
+	uint32_t tag;
+};
+
+static void
+ih_probe_start(const struct store *s, struct ih_probe *p, uint8_t proto,
+	       const struct in6_addr *iaddr, uint16_t iport)
+{
+	uint64_t h = ihash_of(s, proto, iaddr, iport);
+
+	p->mask = s->ihash_size - 1;
+	p->i = p->home = h & p->mask;
+	p->tag = IH_TAG(h);
+}
+
+static struct st_node *
+ih_next(const struct store *s, struct ih_probe *p)
+{
+	uint32_t v;
+
+	while ((v = s->ihash[p->i]) != 0) {
+		size_t j = p->i, d = v >> IH_DIST_SHIFT;
+
+		p->i = (j + 1) & p->mask;
+		if ((v & IH_TAG_MASK) == p->tag &&
+		    (d == IH_DIST_MAX || ((j - d) & p->mask) == p->home))
+			return node_at(s, v & IH_ID_MASK);
+	}
+	return NULL;
 }
 
 static size_t
@@ -295,11 +363,12 @@ ihash_home(const struct store *s, const struct st_node *n)
 static void
 ihash_put(struct store *s, struct st_node *n)
 {
-	size_t i = ihash_home(s, n);
+	uint64_t h = ihash_of(s, n->m.proto, n->m.iaddr, n->m.iport);
+	size_t mask = s->ihash_size - 1, i = h & mask;
 
 	while (s->ihash[i] != 0)
-		i = (i + 1) & (s->ihash_size - 1);
-	s->ihash[i] = n->id;
+		i = (i + 1) & mask;
+	s->ihash[i] = ih_moved(IH_TAG(h) | n->id, i, h & mask, mask);
 }
 
 /* The table at size nsize (a power of 2), every node put again.  0, or
@@ -316,7 +385,7 @@ ihash_grow(struct store *s, size_t nsize)
 	s->ihash_size = nsize;
 	for (i = 0; i < osize; i++)
 		if (old[i] != 0)
-			ihash_put(s, node_at(s, old[i]));
+			ihash_put(s, node_at(s, old[i] & IH_ID_MASK));
 	free(old);
 	return 0;
 }
@@ -326,7 +395,7 @@ ihash_grow(struct store *s, size_t nsize)
 static int
 ihash_reserve(struct store *s)
 {
-	if ((s->ihash_count + 1) * 4 <= s->ihash_size * 3 ||
+	if (!IH_OVER(s->ihash_count + 1, s->ihash_size) ||
 	    ihash_grow(s, s->ihash_size * 2) == 0)
 		return 0;
 	return s->ihash_count + 1 < s->ihash_size ? 0 : -1;	/* fuller, still correct */
@@ -345,7 +414,7 @@ ihash_del(struct store *s, struct st_node *n)
 {
 	size_t mask = s->ihash_size - 1, i = ihash_home(s, n), j, h;
 
-	while (s->ihash[i] != n->id) {
+	while ((s->ihash[i] & IH_ID_MASK) != n->id) {
 		if (s->ihash[i] == 0)
 			return;
 		i = (i + 1) & mask;
@@ -353,9 +422,9 @@ ihash_del(struct store *s, struct st_node *n)
 	/* Move back each later node of the run whose home is not in (i, j]:
 	 * it would no longer be found past the hole at i. */
 	for (j = (i + 1) & mask; s->ihash[j] != 0; j = (j + 1) & mask) {
-		h = ihash_home(s, ih_at(s, j));
+		h = ih_home_at(s, j);
 		if (((j - h) & mask) >= ((j - i) & mask)) {
-			s->ihash[i] = s->ihash[j];
+			s->ihash[i] = ih_moved(s->ihash[j], i, h, mask);
 			i = j;
 		}
 	}
@@ -380,7 +449,7 @@ ent_hash(const struct store *s, bool host, const struct mapping_owner *k)
 static bool
 ent_match(const struct st_ent *e, bool host, const struct mapping_owner *k)
 {
-	return e->host == host && addr_eq(&e->key.addr, &k->addr) &&
+	return (e->key.proto == ENT_HOST) == host && addr_eq(&e->key.addr, &k->addr) &&
 	       (host || (e->key.proto == k->proto &&
 			 memcmp(e->key.nonce, k->nonce, sizeof(k->nonce)) == 0));
 }
@@ -418,7 +487,7 @@ ehash_grow(struct store *s)
 	for (i = 0; i < s->ehash_size; i++) {
 		for (id = s->ehash[i]; id != 0; id = next) {
 			struct st_ent *e = pool_at(&s->ents, id);
-			size_t b = ent_hash(s, e->host, &e->key) & (nsize - 1);
+			size_t b = ent_hash(s, e->key.proto == ENT_HOST, &e->key) & (nsize - 1);
 			next = e->hnext;
 			e->hnext = nb[b];
 			nb[b] = id;
@@ -441,12 +510,12 @@ ent_get(struct store *s, bool host, const struct mapping_owner *k)
 		if ((id = pool_get(&s->ents)) == 0)
 			return NULL;
 		e = pool_at(&s->ents, id);
-		e->host = host;
-		if (host)
+		if (host) {
 			e->key.addr = k->addr;
-		else
+			e->key.proto = ENT_HOST;
+		} else
 			e->key = *k;
-		if (s->ehash_count >= s->ehash_size)
+		if (s->ehash_count >= 2 * s->ehash_size)	/* chains of 1-2 */
 			ehash_grow(s);
 		b = ent_hash(s, host, &e->key) & (s->ehash_size - 1);
 		e->hnext = s->ehash[b];
@@ -473,7 +542,7 @@ ent_put(struct store *s, struct st_ent *e)
 
 	if (e == NULL || --e->refs > 0)
 		return;
-	pp = &s->ehash[ent_hash(s, e->host, &e->key) & (s->ehash_size - 1)];
+	pp = &s->ehash[ent_hash(s, e->key.proto == ENT_HOST, &e->key) & (s->ehash_size - 1)];
 	for (; *pp != 0; pp = &((struct st_ent *)pool_at(&s->ents, *pp))->hnext) {
 		if (pool_at(&s->ents, *pp) == e) {
 			uint32_t id = *pp;
@@ -1389,6 +1458,10 @@ node_new(struct store *s, const struct mapping *cand)
 
 	if (n == NULL)
 		return NULL;
+	if (id > IH_ID_MASK) {		/* the hash's and the heap's 24 bits */
+		pool_put(&s->nodes, id);
+		return NULL;
+	}
 	n->id = id;
 	n->m = *cand;
 	if ((n->m.desc = desc_store(cand, cand->desc)) == NULL) {
@@ -1438,11 +1511,11 @@ static const struct st_node *
 internal_peer(const struct store *s, const struct st_node *n, const struct mapping *m,
 	      enum peer_kind k)
 {
-	size_t mask = s->ihash_size - 1, i = ihash_of(s, m->proto, m->iaddr, m->iport) & mask;
+	struct ih_probe p;
 	const struct st_node *o;
 
 	/* Stored mappings share address entries: equal is the same pointer. */
-	for (; (o = ih_at(s, i)) != NULL; i = (i + 1) & mask) {
+	for (ih_probe_start(s, &p, m->proto, m->iaddr, m->iport); (o = ih_next(s, &p)) != NULL;) {
 		if (o == n || !o->m.enabled || o->m.proto != m->proto || o->m.iport != m->iport ||
 		    o->m.iaddr != m->iaddr)
 			continue;
@@ -2117,7 +2190,7 @@ restore_record(void *arg, const struct lease_record *r)
 static void
 reserve_for(struct store *s, size_t n)
 {
-	while ((n + 1) * 4 > s->ihash_size * 3 && ihash_grow(s, s->ihash_size * 2) == 0)
+	while (IH_OVER(n + 1, s->ihash_size) && ihash_grow(s, s->ihash_size * 2) == 0)
 		;
 	if (n > s->heap_cap && n >= 64) {
 		uint32_t *h = realloc(s->heap, n * sizeof(*h));
@@ -2134,7 +2207,7 @@ ihash_fit(struct store *s)
 {
 	size_t fit = s->ihash_size;
 
-	while (fit > 64 && (s->ihash_count + 1) * 4 <= (fit / 2) * 3)
+	while (fit > 64 && !IH_OVER(s->ihash_count + 1, fit / 2))
 		fit /= 2;
 	if (fit < s->ihash_size)
 		ihash_grow(s, fit);
@@ -2252,11 +2325,10 @@ sync_elem(void *arg, const struct fw_elem *e)
 			return;
 		}
 	} else {
-		size_t mask = s->ihash_size - 1;
-		size_t i = ihash_of(s, e->proto, &e->iaddr, e->iport) & mask;
+		struct ih_probe p;
 		struct st_node *o;
 
-		for (; (o = ih_at(s, i)) != NULL; i = (i + 1) & mask) {
+		for (ih_probe_start(s, &p, e->proto, &e->iaddr, e->iport); (o = ih_next(s, &p)) != NULL;) {
 			if (o->m.enabled && o->m.proto == e->proto && o->m.iport == e->iport &&
 			    addr_eq(o->m.iaddr, &e->iaddr) && addr_eq(o->m.rhost, &e->rhost)) {
 				o->kseen |= KSEEN_FWD;
@@ -2440,7 +2512,7 @@ restore_gone_elements(struct store *s)
 		struct mapping m = { .rhost = &g->rhost, .iaddr = &g->iaddr, .eport = g->eport,
 				     .iport = g->iport, .rport = g->rport, .proto = g->proto };
 		const struct st_node *o;
-		size_t mask = s->ihash_size - 1, k;
+		struct ih_probe p;
 		struct fw_share sh = { .forward = false };
 		bool pin = mapping_is_pinhole(&m);
 
@@ -2449,8 +2521,7 @@ restore_gone_elements(struct store *s)
 			continue;	/* a later record made it again: in place */
 		/* what it shared with live mappings of its internal side: the
 		 * forward element (same remote side), the SNAT element */
-		k = ihash_of(s, g->proto, &g->iaddr, g->iport) & mask;
-		for (; (o = ih_at(s, k)) != NULL; k = (k + 1) & mask) {
+		for (ih_probe_start(s, &p, g->proto, &g->iaddr, g->iport); (o = ih_next(s, &p)) != NULL;) {
 			if (!o->m.enabled || o->m.proto != g->proto || o->m.iport != g->iport ||
 			    !addr_eq(o->m.iaddr, &g->iaddr))
 				continue;
@@ -2734,11 +2805,11 @@ static struct st_node *
 find_internal(const struct store *s, uint8_t proto, const struct in6_addr *iaddr, uint16_t iport,
 	      const struct mapping_owner *owner, enum owner_match how)
 {
-	size_t mask = s->ihash_size - 1, i = ihash_of(s, proto, iaddr, iport) & mask;
+	struct ih_probe p;
 	struct st_node *n, *best = NULL;
 
 	/* The probe run holds this key's mappings (a few) plus collisions. */
-	for (; (n = ih_at(s, i)) != NULL; i = (i + 1) & mask) {
+	for (ih_probe_start(s, &p, proto, iaddr, iport); (n = ih_next(s, &p)) != NULL;) {
 		if (n->m.proto != proto || n->m.iport != iport || !addr_eq(n->m.iaddr, iaddr))
 			continue;
 		if ((how == OWNED_BY && !same_identity(n->m.owner, owner)) ||
@@ -3230,12 +3301,11 @@ prepare_pin(const struct mapping *req, unsigned flags, struct mapping *cand, cha
 static struct st_node *
 pin_same(const struct store *s, const struct mapping *cand, enum owner_match how)
 {
-	size_t mask = s->ihash_size - 1;
-	size_t i = ihash_of(s, cand->proto, cand->iaddr, cand->iport) & mask;
+	struct ih_probe p;
 	const struct mapping_owner *owner = cand->owner;
 	struct st_node *n;
 
-	for (; (n = ih_at(s, i)) != NULL; i = (i + 1) & mask) {
+	for (ih_probe_start(s, &p, cand->proto, cand->iaddr, cand->iport); (n = ih_next(s, &p)) != NULL;) {
 		const struct mapping *m = &n->m;
 
 		if (!mapping_is_pinhole(m) || m->proto != cand->proto || m->iport != cand->iport ||

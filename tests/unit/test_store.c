@@ -775,6 +775,16 @@ TEST(store_shares_addresses_and_owners)
 	CHECK(store_find(e->s, UDP, 7100, NULL) != NULL);
 	CHECK(store_find(e->s, UDP, 7101, NULL) == NULL);
 	CHECK_EQ(store_count_client(e->s, &c1), 1);
+	/* a host and an owner of the same address and a zero nonce (an
+	 * administrator's, protocol 0) are two entries */
+	a = fake_req(TCP, 7200, "192.168.1.10", 90, "s", OWNER_STATIC);
+	*fake_owner(&a) = (struct mapping_owner){ .addr = c1, .proto = OWNER_STATIC };
+	CHECK_EQ(store_add(e->s, &a, 0, 0, &ma), ST_OK);
+	CHECK((const void *)ma->owner != (const void *)ma->iaddr);
+	CHECK(ma->owner->proto == OWNER_STATIC && addr_eq(&ma->owner->addr, ma->iaddr));
+	CHECK_EQ(store_count_client(e->s, &c1), 2);
+	CHECK_EQ(store_del_owner(e->s, OWNER_STATIC, &c1, 0, NULL, NULL), 1);
+	CHECK_EQ(store_count_client(e->s, &c1), 1);
 	fake_env_free(e);
 }
 
