@@ -2288,15 +2288,16 @@ sync_done(struct store *s)
 static bool
 sync_snat_seen(struct store *s, const struct fw_elem *e)
 {
-	size_t mask = s->ihash_size - 1;
-	size_t i = ihash_of(s, e->proto, &e->iaddr, e->iport) & mask, j;
+	struct ih_probe p;
 	struct st_node *o;
 	bool held = false;
 
-	for (j = i; (o = ih_at(s, j)) != NULL && !held; j = (j + 1) & mask)
+	ih_probe_start(s, &p, e->proto, &e->iaddr, e->iport);
+	while (!held && (o = ih_next(s, &p)) != NULL)
 		held = o->m.enabled && o->m.proto == e->proto && o->m.iport == e->iport &&
 		       o->m.eport == e->eport && addr_eq(o->m.iaddr, &e->iaddr);
-	for (j = i; held && (o = ih_at(s, j)) != NULL; j = (j + 1) & mask)
+	ih_probe_start(s, &p, e->proto, &e->iaddr, e->iport);
+	while (held && (o = ih_next(s, &p)) != NULL)
 		if (o->m.proto == e->proto && o->m.iport == e->iport && addr_eq(o->m.iaddr, &e->iaddr))
 			o->kseen |= KSEEN_SNAT;
 	return held;
