@@ -4,7 +4,7 @@
  * (the first, untimed, opens it; the second is timed from its send to its
  * whole answer).  The two kinds alternate, so that both see the same noise.
  *
- *   kaload [-n PAIRS] [-t MS] CONTROL SERVICE
+ *   kaload [-n PAIRS] [-t MS] [-p CPU[,CPU2]] CONTROL SERVICE
  *
  * CONTROL is the control URL (http://a.b.c.d:port/path), SERVICE the
  * WANIPConnection type.  Prints one line of key=value pairs: n (pairs),
@@ -14,8 +14,17 @@
  * ratio_bursts (the bursts' ratios), kept (second requests that went
  * on the same connection: a server that closes after every answer keeps
  * none), err, stopped=done|dead.  Every socket operation has a deadline
- * (-t, default 5000 ms); 20 failures in a row end the run. */
+ * (-t, default 5000 ms); 20 failures in a row end the run.
+ *
+ * -p CPU: kaload runs on CPU only (the bench pins the daemon there too: a
+ * request then costs what the client, the kernel and the daemon do, not
+ * the wake-up of another, idle, CPU, which on a VM costs more than the
+ * request itself).  -p CPU,CPU2: bursts of 20 pairs alternate between the
+ * two; the fields above are CPU's bursts, and cross_fresh_med_us
+ * cross_kept_med_us cross_ratio cross_ratio_bursts the same of CPU2's
+ * (client and daemon on different CPUs). */
 #include <arpa/inet.h>
+#include <sched.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -33,7 +42,7 @@ struct target {
 static int
 usage(void)
 {
-	fprintf(stderr, "usage: kaload [-n PAIRS] [-t MS] CONTROL SERVICE\n");
+	fprintf(stderr, "usage: kaload [-n PAIRS] [-t MS] [-p CPU[,CPU2]] CONTROL SERVICE\n");
 	return 2;
 }
 
@@ -215,34 +224,89 @@ burst_ratio(const struct bench_samples *sf, const struct bench_samples *sk, char
 	return m;
 }
 
+/* One placement's samples: the pairs run with kaload on one CPU. */
+struct slot {
+	struct bench_samples f, k;
+};
+
+/* -p "A" or "A,B": the CPUs into cpu[], their count, or -1. */
+static int
+parse_cpus(const char *arg, uint32_t cpu[2])
+{
+	const char *comma = strchr(arg, ',');
+	char a[16];
+
+	if (comma == NULL)
+		return parse_u32(arg, 0, CPU_SETSIZE - 1, &cpu[0]) == 0 ? 1 : -1;
+	if (str_copy_n(a, sizeof(a), arg, (size_t)(comma - arg)) < 0 ||
+	    parse_u32(a, 0, CPU_SETSIZE - 1, &cpu[0]) < 0 ||
+	    parse_u32(comma + 1, 0, CPU_SETSIZE - 1, &cpu[1]) < 0)
+		return -1;
+	return 2;
+}
+
+static int
+pin(uint32_t cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set);
+}
+
+/* The summary fields of one slot, each name after prefix. */
+static void
+print_slot(const char *prefix, struct slot *s, uint32_t n_kept)
+{
+	char bursts[1024];
+	double ratio = burst_ratio(&s->f, &s->k, bursts, sizeof(bursts));
+
+	printf("%sfresh_med_us=%u %sfresh_p90_us=%u %skept_med_us=%u %skept_p90_us=%u ",
+	       prefix, bench_pct(&s->f, 0, 50), prefix, bench_pct(&s->f, 0, 90),
+	       prefix, bench_pct(&s->k, 0, 50), prefix, bench_pct(&s->k, 0, 90));
+	if (n_kept > 0 && ratio >= 0)
+		printf("%sratio=%.3f %sratio_bursts=%s ", prefix, ratio, prefix, bursts);
+	else
+		printf("%sratio=- %sratio_bursts=- ", prefix, prefix);
+}
+
 int
 main(int argc, char **argv)
 {
-	struct bench_samples sf = { 0 }, sk = { 0 };
+	struct slot slot[2] = { 0 };
 	struct target t;
-	uint32_t pairs = 200, timeout_ms = 5000, i, n_kept = 0, err = 0, row = 0;
+	uint32_t pairs = 200, timeout_ms = 5000, i, n_kept = 0, err = 0, row = 0, cpu[2];
 	const char *stopped = "done";
-	char bursts[1024];
-	double ratio;
-	int o;
+	int o, ncpu = 0, cur = -1;
 
-	while ((o = getopt(argc, argv, "n:t:")) != -1) {
+	while ((o = getopt(argc, argv, "n:t:p:")) != -1) {
 		if (o == 'n' && parse_u32(optarg, 1, 1000000, &pairs) == 0)
 			continue;
 		if (o == 't' && parse_u32(optarg, 1, 600000, &timeout_ms) == 0)
+			continue;
+		if (o == 'p' && (ncpu = parse_cpus(optarg, cpu)) > 0)
 			continue;
 		return usage();
 	}
 	if (argc - optind != 2 || target_init(&t, argv[optind], argv[optind + 1]) < 0)
 		return usage();
 	for (i = 0; i < pairs; i++) {
-		int k;
-		uint64_t a = fresh(&t, timeout_ms), b = kept(&t, timeout_ms, &k);
+		int k, w = ncpu == 2 ? (int)((slot[0].f.n + slot[1].f.n) / BURST % 2) : 0;
+		uint64_t a, b;
 
+		/* between bursts, untimed: to the CPU of the next burst */
+		if (ncpu > 0 && w != cur && pin(cpu[w]) < 0) {
+			fprintf(stderr, "kaload: cpu %u: %s\n", cpu[w], strerror(errno));
+			return 1;
+		}
+		cur = w;
+		a = fresh(&t, timeout_ms);
+		b = kept(&t, timeout_ms, &k);
 		/* a pair counts whole or not at all: the bursts stay aligned */
 		if (a > 0 && b > 0) {
-			bench_add(&sf, a);
-			bench_add(&sk, b);
+			bench_add(&slot[w].f, a);
+			bench_add(&slot[w].k, b);
 		}
 		n_kept += (unsigned)k;
 		err += (a == 0) + (b == 0);
@@ -252,14 +316,10 @@ main(int argc, char **argv)
 			break;
 		}
 	}
-	ratio = burst_ratio(&sf, &sk, bursts, sizeof(bursts));
-	printf("n=%u fresh_med_us=%u fresh_p90_us=%u kept_med_us=%u kept_p90_us=%u ",
-	       i, bench_pct(&sf, 0, 50), bench_pct(&sf, 0, 90), bench_pct(&sk, 0, 50),
-	       bench_pct(&sk, 0, 90));
-	if (n_kept > 0 && ratio >= 0)
-		printf("ratio=%.3f ratio_bursts=%s ", ratio, bursts);
-	else
-		printf("ratio=- ratio_bursts=- ");
+	printf("n=%u ", i);
+	print_slot("", &slot[0], n_kept);
+	if (ncpu == 2)
+		print_slot("cross_", &slot[1], n_kept);
 	printf("kept=%u err=%u stopped=%s\n", n_kept, err, stopped);
 	return 0;
 }

@@ -346,6 +346,22 @@ mid_work() {
 	list_tests mid
 }
 
+# ka_pinned PAIRS: kaload's line, the daemon (all its threads) held on
+# the first CPU this shell may use meanwhile, kaload's bursts on that CPU
+# and, when there is one, in turn on the second; the daemon's affinity is
+# restored afterwards.
+ka_pinned() {
+	_kc=$(taskset -c -p $$ 2>/dev/null | sed -n 's/.*: //p' | awk -F, '{
+		for (i = 1; i <= NF && n < 2; i++) {
+			split($i, r, "-"); if (r[2] == "") r[2] = r[1]
+			for (c = r[1]; c <= r[2] && n < 2; c++) l = l (n++ ? "," : "") c
+		} print l }')
+	_aff=$(taskset -p "$DPID" 2>/dev/null | sed -n 's/.*: //p')
+	[ -n "$_kc" ] && [ -n "$_aff" ] && taskset -a -p -c "${_kc%,*}" "$DPID" >/dev/null 2>&1 || _kc=
+	c1 "$BB/kaload" -n "$1" -t 5000 ${_kc:+-p "$_kc"} "$CTL" "$SVC" 2>>"$LAB_DIR/bench.err"
+	[ -z "$_kc" ] || taskset -a -p "$_aff" "$DPID" >/dev/null 2>&1
+}
+
 bench_daemon() {
 	D=$1 KV=$RAW/$1.kv DPID= DBIN= UPNP_NA= PMP_NA= DFILL=$FILL_BUDGET
 	: >"$KV"
@@ -402,10 +418,13 @@ bench_daemon() {
 	fi
 
 	# HTTP keep-alive: GetExternalIPAddress on a fresh connection against
-	# the second request on a kept-alive one, the two alternating.
+	# the second request on a kept-alive one, the two alternating; the
+	# daemon and kaload on one CPU, and in bursts in between on two
+	# (bench/README.md: the wake-up of an idle vCPU).
 	if [ -z "$UPNP_NA" ]; then
-		_l=$(c1 "$BB/kaload" -n "$KA_PAIRS" -t 5000 "$CTL" "$SVC" 2>>"$LAB_DIR/bench.err")
-		for f in n fresh_med_us kept_med_us ratio ratio_bursts kept err; do
+		_l=$(ka_pinned "$KA_PAIRS")
+		for f in n fresh_med_us kept_med_us ratio ratio_bursts kept err \
+			 cross_fresh_med_us cross_kept_med_us cross_ratio cross_ratio_bursts; do
 			kv "ka_$f" "$(field $f "$_l")"
 		done
 	fi

@@ -190,7 +190,7 @@ fw_addrs_sync(struct igdd_ctx *ctx)
 	r = ctx->fw_ops->set_addrs(ctx->fw, &a);
 	if (r < 0)
 		log_warnx("nftables: inbound mappings may not match the external address");
-	/* hairpin elements name their client's LAN interface */
+	/* a backend whose elements name the LANs asks for a re-install */
 	if (r > 0 && ctx->store != NULL && store_reinstall(ctx->store) < 0)
 		log_warnx("nftables: the mappings could not follow the LAN interfaces");
 }

@@ -48,7 +48,7 @@ struct st_node {
 	uint32_t heap_idx : 24;		/* position + 1 in the expiry heap; 0 = none */
 	uint32_t idle_seen : 1;		/* fw_packets holds a counter from a pass */
 	uint32_t pending : 1;		/* reserved, not yet committed (store_confirm()) */
-	uint32_t kseen : 2;		/* a reconcile saw its elements: KSEEN_* */
+	uint32_t kseen : 3;		/* a reconcile saw its elements: KSEEN_* */
 };
 
 /* A shared entry: a host (an address used as internal client or remote
@@ -104,6 +104,7 @@ struct st_batch {
  * lease file rewritten. */
 #define KSEEN_DNAT	0x01
 #define KSEEN_FWD	0x02
+#define KSEEN_SNAT	0x04	/* its internal side's SNAT element (port preservation) */
 enum sync_phase { SYNC_OFF, SYNC_DUMP, SYNC_ADD, SYNC_INSTALL };
 struct st_gone {			/* a lease the restore dropped (ended, refused) */
 	struct in6_addr rhost, iaddr;
@@ -116,6 +117,7 @@ struct st_sync {
 	enum sync_phase phase;
 	struct st_key cursor;		/* SYNC_ADD: added up to here */
 	bool walking;			/* cursor set */
+	bool snat;			/* the SNAT elements are read too (KSEEN_SNAT) */
 	size_t in_place, stale, added;
 	size_t chunk;			/* SYNC_ADD: mappings per transaction */
 	uint64_t t0;
@@ -2207,9 +2209,29 @@ sync_done(struct store *s)
 	}
 }
 
+/* An SNAT element of the dump: in place when a mapping of its internal
+ * side (any remote host) has its external port (every mapping of that
+ * side marked: the element is theirs), else stale. */
+static bool
+sync_snat_seen(struct store *s, const struct fw_elem *e)
+{
+	size_t mask = s->ihash_size - 1;
+	size_t i = ihash_of(s, e->proto, &e->iaddr, e->iport) & mask, j;
+	struct st_node *o;
+	bool held = false;
+
+	for (j = i; (o = ih_at(s, j)) != NULL && !held; j = (j + 1) & mask)
+		held = o->m.enabled && o->m.proto == e->proto && o->m.iport == e->iport &&
+		       o->m.eport == e->eport && addr_eq(o->m.iaddr, &e->iaddr);
+	for (j = i; held && (o = ih_at(s, j)) != NULL; j = (j + 1) & mask)
+		if (o->m.proto == e->proto && o->m.iport == e->iport && addr_eq(o->m.iaddr, &e->iaddr))
+			o->kseen |= KSEEN_SNAT;
+	return held;
+}
+
 /* An element of the kernel's dump: in place (its mapping marked), or
  * stale (removed: a mapping the store does not hold, or another target).
- * For a forward element every mapping that shares it is marked. */
+ * For a forward or SNAT element every mapping that shares it is marked. */
 static void
 sync_elem(void *arg, const struct fw_elem *e)
 {
@@ -2218,7 +2240,10 @@ sync_elem(void *arg, const struct fw_elem *e)
 			     .iport = e->iport, .proto = e->proto };
 	bool used = false;
 
-	if (e->dnat) {
+	if (e->snat) {
+		if (sync_snat_seen(s, e))
+			return;
+	} else if (e->dnat) {
 		struct st_node *n = find_node(s, e->proto, e->eport, &e->rhost);
 		if (n != NULL && n->m.enabled && n->m.iport == e->iport &&
 		    addr_eq(n->m.iaddr, &e->iaddr)) {
@@ -2245,7 +2270,8 @@ sync_elem(void *arg, const struct fw_elem *e)
 	 * be another mapping's; a forward element has no DNAT element). */
 	s->sync.stale++;
 	{
-		struct fw_share sh = { .forward = e->dnat };
+		struct fw_share sh = { .forward = e->dnat, .snat_only = e->snat,
+				       .keep_snat = !e->snat };
 
 		if (s->ops->del(s->fw, &m, &sh) < 0)
 			s->stats.fw_errors++;
@@ -2303,7 +2329,8 @@ sync_add_chunk(struct store *s)
 
 		s->sync.cursor = (struct st_key){ nd->m.proto, nd->m.eport, *nd->m.rhost };
 		s->sync.walking = true;
-		if (nd->m.enabled && nd->kseen != (KSEEN_DNAT | KSEEN_FWD))
+		if (nd->m.enabled && nd->kseen != (KSEEN_DNAT | KSEEN_FWD |
+						   (s->sync.snat ? KSEEN_SNAT : 0)))
 			ms[n++] = &nd->m;
 		nd->kseen = 0;
 	}
@@ -2371,11 +2398,14 @@ sync_fire(struct loop_timer *t)
 static int
 sync_start(struct store *s)
 {
+	int r;
+
 	if (!has_fw(s) || s->ops->elems_start == NULL || s->ops->add_many == NULL ||
-	    s->ops->defer == NULL || s->ops->elems_start(s->fw) < 0)
+	    s->ops->defer == NULL || (r = s->ops->elems_start(s->fw)) < 0)
 		return -1;
 	free(s->sync.gone);	/* the dump finds those elements itself */
 	memset(&s->sync, 0, sizeof(s->sync));
+	s->sync.snat = r > 0;
 	s->sync.timer.cb = sync_fire;
 	s->sync.phase = SYNC_DUMP;
 	s->sync.t0 = time_mono_ms();

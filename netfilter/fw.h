@@ -17,10 +17,11 @@ struct fw;
 /* An element of igdd's sets as the kernel holds it (a reconcile's dump). */
 struct fw_elem {
 	struct in6_addr rhost, iaddr;	/* v4-mapped; rhost :: = any */
-	uint16_t eport;			/* a DNAT element's; 0 in a forward one */
+	uint16_t eport;			/* a DNAT or SNAT element's; 0 in a forward one */
 	uint16_t iport;
 	uint8_t proto;
 	bool dnat;			/* a DNAT element, else a forward one */
+	bool snat;			/* (not dnat) an SNAT element: port preservation */
 };
 typedef void (*fw_elem_cb)(void *arg, const struct fw_elem *e);
 
@@ -36,7 +37,7 @@ struct fw_lan {
 
 /* The gateway's addresses as the data plane needs them: the external
  * ones (inbound DNAT and hairpin match only traffic addressed to them)
- * and the served LANs (a hairpin element names its client's LAN). */
+ * and the served LANs (a hairpinned flow stays in its client's LAN). */
 struct fw_addrs {
 	struct in_addr ext[FW_EXT_MAX];
 	size_t n_ext;
@@ -52,6 +53,10 @@ struct fw_share {
 	bool snat;			/* add: another one holds the SNAT element */
 	const struct mapping *snat_heir;	/* del: re-point the SNAT element
 						 * at this one (NULL: remove it) */
+	bool snat_only;			/* del: the SNAT element alone (a stale one) */
+	bool keep_snat;			/* del: not the SNAT element (a reconcile's
+					 * stale DNAT or forward element: the SNAT
+					 * map is read and reconciled itself) */
 };
 
 #define FW_EV_OBJECTS	0x01	/* a table, chain, rule or set of igdd's changed */
@@ -84,7 +89,9 @@ struct fw_ops {
 	int (*flush)(struct fw *fw);
 	/* A dump of every element of igdd's sets, read in steps so that the
 	 * daemon keeps answering meanwhile (a restart's reconcile; NULL:
-	 * none, install_all serves).  elems_start begins it (0 / -1); each
+	 * none, install_all serves).  elems_start begins it (0; 1 when the
+	 * SNAT elements are read too: a mapping then needs its own seen; -1);
+	 * each
 	 * elems_step reads a part of it and calls cb for each element read:
 	 * 1 while more is to come, 0 once it is over, -1 on error (over
 	 * too).  The dump may miss or repeat elements changed while it
@@ -115,9 +122,10 @@ struct fw_ops {
 	 * mappings with install_all.  0 / -1. */
 	int (*restore)(struct fw *fw);
 	/* Keep the kernel's set of external addresses equal to a->ext (one
-	 * transaction when it changed; restore puts it back) and learn the
-	 * LANs.  0; 1 when the LANs changed (hairpin elements name them: the
-	 * caller re-installs the mappings); -1 error. */
+	 * transaction when it changed; restore puts it back) and the LANs
+	 * (nftables: lan4, the hairpin's LAN check).  0; 1 when the mappings
+	 * must be installed again (a backend whose elements name a LAN: none
+	 * now); -1 error. */
 	int (*set_addrs)(struct fw *fw, const struct fw_addrs *a);
 	/* Do the kernel's sets hold as many elements as these mappings (every
 	 * enabled one) and the external addresses make?  start computes the

@@ -50,6 +50,7 @@
 #define RECV_BUF	(64 * 1024)
 #define REQ_BUF		1024		/* one get request */
 #define MAX_TAGGED	64
+#define LAYOUT_VERSION	1u		/* 0: hair4 elements (before lan4) */
 
 /* A contents check under way (fw_ops.verify_start/verify_step). */
 struct nft_verify {
@@ -735,21 +736,17 @@ state_id(struct fw *fw)
 		fw->state_id[0] = '\0';
 }
 
-/* What a mapping's elements depend on besides the mapping: hairpin and
- * port preservation, and the LANs (a hairpin element names its client's),
- * as a 32-bit FNV-1a digest.  A start with another of these cannot take
- * the kernel's elements as they are. */
+/* What a mapping's elements depend on besides the mapping: port
+ * preservation (and hairpin, and the layout's version: an older igdd's
+ * hairpin elements named their client's LAN), as a 32-bit FNV-1a digest.
+ * A start with another of these cannot take the kernel's elements as they
+ * are.  The LANs are in lan4, no mapping's element. */
 static uint32_t
 layout_digest(const struct fw *fw)
 {
 	uint32_t h = 2166136261u;
-	size_t i, k;
-	const uint8_t *p;
 
-	h = (h ^ (uint32_t)(fw->l.hairpin | fw->l.preserve << 1)) * 16777619u;
-	for (i = 0; i < fw->l.n_lan; i++)
-		for (p = (const uint8_t *)&fw->l.lan[i], k = 0; k < sizeof(fw->l.lan[i]); k++)
-			h = (h ^ p[k]) * 16777619u;
+	h = (h ^ (uint32_t)(fw->l.hairpin | fw->l.preserve << 1 | LAYOUT_VERSION << 2)) * 16777619u;
 	return h;
 }
 
@@ -821,6 +818,10 @@ static int
 add_sets_and_rules(struct fw *fw, struct nft_batch *bt)
 {
 	int i;
+
+	/* an older igdd's hairpin map (the rules that used it are gone) */
+	if (fw->has_destroy && nft_msg_old_hair4(bt, &fw->l, NFT_MSG_DESTROYSET_) < 0)
+		return -1;
 
 	for (i = 0; i < NFT_SET_ALL; i++)
 		if (nft_set_used(&fw->l, (enum nft_set_id)i) &&
@@ -1091,7 +1092,7 @@ msg_one(struct fw *fw, struct nft_batch *bt, enum nft_set_id id, uint16_t type,
 	return nft_msg_elems(bt, &fw->l, id, type, one, 1, now);
 }
 
-/* A mapping's add: its DNAT, forward and hairpin elements, and its SNAT
+/* A mapping's add: its DNAT and forward elements, and its SNAT
  * element unless another mapping of the internal side holds it.  A
  * pinhole's is its one element (dnat == fwd; no hairpin, no SNAT: not
  * in those sets). */
@@ -1103,16 +1104,15 @@ add_msgs(struct fw *fw, struct nft_batch *bt, const struct mapping *m, const str
 
 	nft_mapping_sets(m, &dnat, &fwd);
 	if ((dnat != fwd && msg_one(fw, bt, dnat, NFT_MSG_NEWSETELEM, m, now) < 0) ||
-	    msg_one(fw, bt, fwd, NFT_MSG_NEWSETELEM, m, now) < 0 ||
-	    msg_one(fw, bt, NFT_SET_HAIR4, NFT_MSG_NEWSETELEM, m, now) < 0)
+	    msg_one(fw, bt, fwd, NFT_MSG_NEWSETELEM, m, now) < 0)
 		return -1;
 	if (sh != NULL && sh->snat)
 		return 0;
 	return msg_one(fw, bt, NFT_SET_SNAT4, NFT_MSG_NEWSETELEM, m, now);
 }
 
-/* A mapping's delete, with the delete message type: its DNAT and hairpin
- * elements, its forward element unless another mapping needs it, its SNAT
+/* A mapping's delete, with the delete message type: its DNAT element,
+ * its forward element unless another mapping needs it, its SNAT
  * element (re-pointed at the heir when there is one: delete and add in
  * the same transaction).  A pinhole's one element is its forward element:
  * it stays while another pinhole of the same key needs it. */
@@ -1122,11 +1122,12 @@ del_msgs(struct fw *fw, struct nft_batch *bt, uint16_t type, const struct mappin
 {
 	enum nft_set_id dnat, fwd;
 
+	if (sh != NULL && sh->snat_only)
+		return msg_one(fw, bt, NFT_SET_SNAT4, type, m, 0);
 	nft_mapping_sets(m, &dnat, &fwd);
 	if ((dnat != fwd && msg_one(fw, bt, dnat, type, m, 0) < 0) ||
 	    (!(sh != NULL && sh->forward) && msg_one(fw, bt, fwd, type, m, 0) < 0) ||
-	    msg_one(fw, bt, NFT_SET_HAIR4, type, m, 0) < 0 ||
-	    msg_one(fw, bt, NFT_SET_SNAT4, type, m, 0) < 0)
+	    (!(sh != NULL && sh->keep_snat) && msg_one(fw, bt, NFT_SET_SNAT4, type, m, 0) < 0))
 		return -1;
 	if (sh != NULL && sh->snat_heir != NULL)
 		return msg_one(fw, bt, NFT_SET_SNAT4, NFT_MSG_NEWSETELEM, sh->snat_heir,
@@ -1167,7 +1168,6 @@ replace_mapping(struct fw *fw, const struct mapping *m, const struct fw_share *s
 	if (!fw->has_destroy)	/* the old way: the DNAT element alone */
 		rc = er.found ? msg_one(fw, &bt, dnat, NFT_MSG_DELSETELEM, m, now) : 0;
 	else if (msg_one(fw, &bt, dnat, del, m, now) < 0 || msg_one(fw, &bt, fwd, del, &old, now) < 0 ||
-		 msg_one(fw, &bt, NFT_SET_HAIR4, del, m, now) < 0 ||
 		 msg_one(fw, &bt, NFT_SET_SNAT4, del, &old, now) < 0)
 		rc = -1;
 	else
@@ -1359,7 +1359,7 @@ install(struct fw *fw, const struct mapping *const *ms, size_t n, bool flush)
 	for (i = 0; i < n; i++)
 		total += check_mapping(fw, ms[i]) == 0;
 	for (k = 0; k < NFT_SET_ALL; k++) {
-		if (k == NFT_SET_EXT4 || !nft_set_used(&fw->l, (enum nft_set_id)k))
+		if (k == NFT_SET_EXT4 || k == NFT_SET_LAN4 || !nft_set_used(&fw->l, (enum nft_set_id)k))
 			continue;
 		/* one element per key where mappings share one (SNAT; two
 		 * pinholes of the same key, from UPnP and PCP) */
@@ -1532,12 +1532,11 @@ dump_ask(struct fw *fw)
 	return nlh == NULL || mnl_socket_sendto(fw->dump, nlh, nlh->nlmsg_len) < 0 ? -1 : 0;
 }
 
-/* Only the DNAT maps and the forward sets are read: with hairpin or port
- * preservation a mapping has elements elsewhere too, and without DESTROY
- * (kernels before 6.3) a stale element's delete may fail the whole
- * transaction; then the caller installs everything instead.  Sets this
- * start created (after a plain stop) are known to be empty: nothing is
- * read, whatever the layout. */
+/* The DNAT maps and the forward sets are read, and with port preservation
+ * the SNAT map (then 1).  Without DESTROY (kernels before 6.3) a stale
+ * element's delete may fail the whole transaction; then the caller
+ * installs everything instead.  Sets this start created (after a plain
+ * stop) are known to be empty: nothing is read, whatever the layout. */
 static int
 nft_elems_start(struct fw *fw)
 {
@@ -1547,7 +1546,7 @@ nft_elems_start(struct fw *fw)
 		fw->dump_set = NFT_SET_COUNT;
 		return 0;
 	}
-	if (fw->l.hairpin || fw->l.preserve || !fw->has_destroy)
+	if (!fw->has_destroy)
 		return -1;
 	fw->dump = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
 	if (fw->dump == NULL || mnl_socket_bind(fw->dump, 0, MNL_SOCKET_AUTOPID) < 0) {
@@ -1560,7 +1559,7 @@ nft_elems_start(struct fw *fw)
 		dump_close(fw);
 		return -1;
 	}
-	return 0;
+	return fw->l.preserve ? 1 : 0;
 }
 
 struct elem_walk {
@@ -1644,7 +1643,10 @@ nft_elems_step(struct fw *fw, fw_elem_cb cb, void *arg)
 		return -1;
 	}
 	if (r == MNL_CB_STOP) {
-		if (++fw->dump_set > NFT_SET_FWD4) {	/* the DNAT maps and forward sets */
+		/* the DNAT maps, the forward sets, with preservation snat4 */
+		if (++fw->dump_set == NFT_SET_EXT4 && fw->l.preserve)
+			fw->dump_set = NFT_SET_SNAT4;
+		if (fw->dump_set == NFT_SET_EXT4 || fw->dump_set > NFT_SET_SNAT4) {
 			dump_close(fw);
 			return 0;
 		}
@@ -1662,8 +1664,9 @@ nft_elems_step(struct fw *fw, fw_elem_cb cb, void *arg)
  * the first).  In a firewall that accepts established flows before
  * jumping to igdd's chain, that is one packet per new flow: still a
  * growing count while the mapping is in use, which is what idle cleanup
- * needs.  Plus the new flows of its hairpin element: a mapping used only
- * from the LAN is in use too.  A pinhole's counter is its one element's.
+ * needs.  The first packet of each hairpinned flow counts there too
+ * (postrouting's hairctr rule): a mapping used only from the LAN is in use
+ * too.  A pinhole's counter is its one element's.
  * Many mappings cost one dump per set: the mappings' keys go into a hash,
  * and each element of the dump is looked up in it; one mapping alone
  * (GetPinholePackets) costs a get per set it is in, not a dump. */
@@ -1755,7 +1758,7 @@ dump_set_elems(struct fw *fw, enum nft_set_id id, struct ctr_index *x)
 
 /* The sets whose elements count a mapping's traffic. */
 static const enum nft_set_id ctr_sets[] = {
-	NFT_SET_FWD4, NFT_SET_FWD4_RH, NFT_SET_HAIR4, NFT_SET_PIN6, NFT_SET_PIN6_RH,
+	NFT_SET_FWD4, NFT_SET_FWD4_RH, NFT_SET_PIN6, NFT_SET_PIN6_RH,
 };
 
 static int
@@ -1883,6 +1886,8 @@ nft_verify_start(struct fw *fw, const struct mapping *const *ms, size_t n)
 			v->want[k] = SIZE_MAX;		/* the pinhole sets, IPv6 off */
 		else if (k == NFT_SET_EXT4)
 			v->want[k] = fw->addrs_known ? fw->addrs.n_ext : SIZE_MAX;
+		else if (k == NFT_SET_LAN4)
+			v->want[k] = !fw->addrs_known ? SIZE_MAX : fw->l.hairpin ? fw->l.n_lan : 0;
 		else if ((v->want[k] = select_set(fw, (enum nft_set_id)k, ms, n, true, NULL)) ==
 			 SIZE_MAX)
 			return -1;
@@ -2115,7 +2120,8 @@ nomem:
 	return -1;
 }
 
-/* Put the known external addresses into ext4 (flush and add). */
+/* Put the known external addresses into ext4 and the LANs into lan4
+ * (flush and add). */
 static int
 put_ext_addrs(struct fw *fw, const struct fw_addrs *a)
 {
@@ -2123,7 +2129,7 @@ put_ext_addrs(struct fw *fw, const struct fw_addrs *a)
 
 	if (batch_start(fw, &bt) < 0)
 		return -1;
-	if (nft_msg_ext_addrs(&bt, &fw->l, a->ext, a->n_ext) < 0) {
+	if (nft_msg_ext_addrs(&bt, &fw->l, a->ext, a->n_ext) < 0 || nft_msg_lans(&bt, &fw->l) < 0) {
 		nft_batch_free(&bt);
 		errno = ENOMEM;
 		return -1;
@@ -2164,9 +2170,9 @@ nft_set_addrs(struct fw *fw, const struct fw_addrs *a)
 		memcpy(fw->l.lan, want.lan, sizeof(fw->l.lan));
 		fw->l.n_lan = want.n_lan;
 	}
-	if (fw->addrs_known && fw->addrs.n_ext == want.n_ext &&
+	if (!lans && fw->addrs_known && fw->addrs.n_ext == want.n_ext &&
 	    memcmp(fw->addrs.ext, want.ext, want.n_ext * sizeof(want.ext[0])) == 0)
-		return lans ? 1 : 0;
+		return 0;
 	if (put_ext_addrs(fw, &want) < 0) {
 		log_warn("nftables: setting the external addresses");
 		return -1;
@@ -2175,7 +2181,7 @@ nft_set_addrs(struct fw *fw, const struct fw_addrs *a)
 		log_debug("nftables: external address %s", ADDR4_STR(want.ext[i]));
 	fw->addrs = want;
 	fw->addrs_known = true;
-	return lans ? 1 : 0;
+	return 0;	/* no mapping's element names a LAN */
 }
 
 /* The objects come back empty: the external addresses are put back with

@@ -54,8 +54,9 @@ enum set_data { DATA_NONE, DATA_ADDR_PORT, DATA_PORT };
  * packets.  A counter is a per-CPU allocation of the kernel's for every
  * element added (the largest part of an add's kernel work, and memory
  * times the CPUs), so only the sets whose counters are read have one:
- * the forward sets and the hairpin map (fw_ops.counters: the traffic of
- * a mapping, for listings and idle cleanup) and the pinhole sets
+ * the forward sets (fw_ops.counters: the traffic of a mapping, for
+ * listings and idle cleanup; hairpinned flows count there too) and the
+ * pinhole sets
  * (GetPinholePackets).  The DNAT maps see the first packet of a flow
  * only, the SNAT map outbound flows, ext4 no mapping's. */
 static const struct {
@@ -73,8 +74,8 @@ static const struct {
 	[NFT_SET_FWD4] = { "fwd4", { DT_IPADDR, DT_INET_PROTO, DT_INET_SERVICE, 0 },
 			   DATA_NONE, false, false, true },
 	[NFT_SET_EXT4] = { "ext4", { DT_IPADDR, 0, 0, 0 }, DATA_NONE, true, false, false },
-	[NFT_SET_HAIR4] = { "hair4", { DT_IFNAME, DT_INET_PROTO, DT_INET_SERVICE, 0 },
-			    DATA_ADDR_PORT, true, true, true },
+	/* iifname . oifname of a hairpinned flow: each served LAN twice */
+	[NFT_SET_LAN4] = { "lan4", { DT_IFNAME, DT_IFNAME, 0, 0 }, DATA_NONE, false, false, false },
 	/* no timeout: one element serves every mapping of the internal side
 	 * (the store re-points it), and outbound only */
 	[NFT_SET_SNAT4] = { "snat4", { DT_IPADDR, DT_INET_PROTO, DT_INET_SERVICE, 0 },
@@ -179,8 +180,11 @@ nft_rule_on(const struct nft_layout *l, enum nft_rule_id id)
 {
 	switch (id) {
 	case NFT_RULE_HAIR4:
+	case NFT_RULE_HAIRLAN4:
 	case NFT_RULE_MASQ4:
 		return l->hairpin;
+	case NFT_RULE_HAIRCTR4:
+		return l->hairpin && nft_fwd_in_nat(l);
 	case NFT_RULE_SNAT4_TCP:
 	case NFT_RULE_SNAT4_UDP:
 		return l->preserve;
@@ -206,7 +210,9 @@ nft_rule_chain(const struct nft_layout *l, enum nft_rule_id id)
 		return NFT_CHAIN_NAT;
 	case NFT_RULE_FWD4_RH:
 	case NFT_RULE_FWD4:
+	case NFT_RULE_HAIRLAN4:
 		return NFT_CHAIN_FORWARD;
+	case NFT_RULE_HAIRCTR4:
 	case NFT_RULE_MASQ4:
 	case NFT_RULE_SNAT4_TCP:
 	case NFT_RULE_SNAT4_UDP:
@@ -302,20 +308,6 @@ put_port(uint8_t *p, uint16_t port)
 	return 4;
 }
 
-/* The name of the served LAN that holds a (v4) address, NULL if none. */
-static const char *
-lan_of(const struct nft_layout *l, const struct in6_addr *a)
-{
-	struct in_addr v4 = addr_to_v4(a);
-	size_t k;
-
-	for (k = 0; k < l->n_lan; k++)
-		if ((v4.s_addr & l->lan[k].mask.s_addr) ==
-		    (l->lan[k].addr.s_addr & l->lan[k].mask.s_addr))
-			return l->lan[k].name;
-	return NULL;
-}
-
 static size_t
 put_ifname(uint8_t *p, const char *name)
 {
@@ -359,7 +351,6 @@ nft_elem_key(const struct nft_layout *l, enum nft_set_id id, const struct mappin
 	     uint8_t key[NFT_KEY_MAX])
 {
 	bool rh = nft_mapping_rh(m);
-	const char *lan;
 	size_t n = 0;
 
 	if (id >= NFT_SET_COUNT)
@@ -394,15 +385,7 @@ nft_elem_key(const struct nft_layout *l, enum nft_set_id id, const struct mappin
 		n += put_proto(key + n, m->proto);
 		n += put_port(key + n, m->iport);	/* th dport after DNAT, th sport out */
 		return n;
-	case NFT_SET_HAIR4:
-		/* wildcard mappings only: a restricted one admits no LAN host */
-		if (!l->hairpin || rh || (lan = lan_of(l, m->iaddr)) == NULL)
-			return 0;
-		n += put_ifname(key + n, lan);
-		n += put_proto(key + n, m->proto);
-		n += put_port(key + n, m->eport);
-		return n;
-	default:
+	default:	/* ext4, lan4: no mapping's */
 		return 0;
 	}
 }
@@ -452,7 +435,7 @@ nft_elem_decode(enum nft_set_id id, const uint8_t *key, size_t klen, const uint8
 {
 	static const size_t key_len[NFT_SET_COUNT] = {
 		[NFT_SET_DNAT4_RH] = 12, [NFT_SET_DNAT4] = 8,
-		[NFT_SET_FWD4_RH] = 16, [NFT_SET_FWD4] = 12,
+		[NFT_SET_FWD4_RH] = 16, [NFT_SET_FWD4] = 12, [NFT_SET_SNAT4] = 12,
 	};
 	bool rh = id == NFT_SET_DNAT4_RH || id == NFT_SET_FWD4_RH;
 	size_t o = rh ? 4 : 0;
@@ -462,7 +445,13 @@ nft_elem_decode(enum nft_set_id id, const uint8_t *key, size_t klen, const uint8
 	memset(e, 0, sizeof(*e));
 	if (rh)
 		get_addr(key, &e->rhost);
-	e->dnat = set_is_map(id);
+	e->dnat = set_is_map(id) && id != NFT_SET_SNAT4;
+	e->snat = id == NFT_SET_SNAT4;
+	if (e->snat) {		/* iaddr . proto . iport : eport */
+		if (data == NULL || dlen != 2)
+			return -1;
+		e->eport = get_port(data);
+	}
 	if (e->dnat) {
 		if (data == NULL || dlen != 8)
 			return -1;
@@ -695,9 +684,10 @@ nft_msg_elem_key(struct nft_batch *bt, const struct nft_layout *l, enum nft_set_
 	return rc;
 }
 
-int
-nft_msg_ext_addrs(struct nft_batch *bt, const struct nft_layout *l, const struct in_addr *a,
-		  size_t n)
+/* Set id emptied, then the n keys of klen bytes each at keys. */
+static int
+set_put_keys(struct nft_batch *bt, const struct nft_layout *l, enum nft_set_id id,
+	     const void *keys, size_t klen, size_t n)
 {
 	struct nftnl_set_elem *e;
 	struct nftnl_set *s;
@@ -705,23 +695,66 @@ nft_msg_ext_addrs(struct nft_batch *bt, const struct nft_layout *l, const struct
 	size_t i;
 	int rc;
 
-	if (nft_msg_elems(bt, l, NFT_SET_EXT4, NFT_MSG_DELSETELEM, NULL, 0, 0) < 0)
+	if (nft_msg_elems(bt, l, id, NFT_MSG_DELSETELEM, NULL, 0, 0) < 0)
 		return -1;
 	if (n == 0)
 		return 0;
-	if ((s = set_ref(l, NFT_SET_EXT4, &family)) == NULL)
+	if ((s = set_ref(l, id, &family)) == NULL)
 		return -1;
 	for (i = 0; i < n; i++) {
 		if ((e = nftnl_set_elem_alloc()) == NULL) {
 			nftnl_set_free(s);
 			return -1;
 		}
-		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, &a[i].s_addr, sizeof(a[i].s_addr));
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, (const uint8_t *)keys + i * klen,
+				   (uint32_t)klen);
 		nftnl_set_elem_add(s, e);
 	}
 	rc = elems_flush_msg(bt, s, NFT_MSG_NEWSETELEM, family);
 	nftnl_set_free(s);
 	return rc;
+}
+
+int
+nft_msg_ext_addrs(struct nft_batch *bt, const struct nft_layout *l, const struct in_addr *a,
+		  size_t n)
+{
+	return set_put_keys(bt, l, NFT_SET_EXT4, a, sizeof(*a), n);
+}
+
+int
+nft_msg_lans(struct nft_batch *bt, const struct nft_layout *l)
+{
+	uint8_t keys[FW_LAN_MAX][2 * IFNAMSIZ];
+	size_t k, n = 0;
+
+	for (k = 0; l->hairpin && k < l->n_lan && k < FW_LAN_MAX; k++, n++) {
+		put_ifname(keys[n], l->lan[k].name);
+		put_ifname(keys[n] + IFNAMSIZ, l->lan[k].name);
+	}
+	return set_put_keys(bt, l, NFT_SET_LAN4, keys, sizeof(keys[0]), n);
+}
+
+int
+nft_msg_old_hair4(struct nft_batch *bt, const struct nft_layout *l, uint16_t type)
+{
+	struct nlmsghdr *nlh;
+	struct nftnl_set *s;
+	uint16_t family;
+
+	if ((s = set_ref(l, NFT_SET_SNAT4, &family)) == NULL)	/* hair4's table: the nat table */
+		return -1;
+	nftnl_set_set_str(s, NFTNL_SET_NAME, l->own ? "hair4" : "igdd_hair4");
+	nlh = msg_hdr(bt, type, family, 0);
+	nftnl_set_nlmsg_build_payload(nlh, s);
+	nftnl_set_free(s);
+	return msg_done(bt);
+}
+
+bool
+nft_fwd_in_nat(const struct nft_layout *l)
+{
+	return l->nat_family == l->filter_family && strcmp(l->nat_table, l->filter_table) == 0;
 }
 
 /* ---- table, chains, sets ---- */
@@ -1011,7 +1044,8 @@ e_ct_orig_daddr(struct nftnl_rule *r)
 }
 
 static int
-e_lookup(struct nftnl_rule *r, const struct nft_layout *l, enum nft_set_id id, bool map)
+e_lookup_flags(struct nftnl_rule *r, const struct nft_layout *l, enum nft_set_id id, bool map,
+	       uint32_t flags)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("lookup");
 
@@ -1021,8 +1055,16 @@ e_lookup(struct nftnl_rule *r, const struct nft_layout *l, enum nft_set_id id, b
 		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, (uint32_t)id + 1);
 		if (map)
 			nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, NFT_REG32_00);
+		if (flags != 0)
+			nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_FLAGS, flags);
 	}
 	return add_expr(r, e);
+}
+
+static int
+e_lookup(struct nftnl_rule *r, const struct nft_layout *l, enum nft_set_id id, bool map)
+{
+	return e_lookup_flags(r, l, id, map, 0);
 }
 
 static int
@@ -1101,10 +1143,16 @@ e_proto_port_lookup(struct nftnl_rule *r, const struct nft_layout *l, uint32_t r
  *  dnat:    iifname ext . nfproto ipv4 . ip daddr -> lookup ext4 .
  *           [ip saddr .] l4proto . th dport -> lookup map
  *           -> dnat ip addr reg 1 proto reg 9
- *  hair:    nfproto ipv4 . ip daddr -> lookup ext4 .
- *           iifname . l4proto . th dport -> lookup hair4 -> dnat
+ *  hair:    iifname != ext . nfproto ipv4 . ip daddr -> lookup ext4 .
+ *           l4proto . th dport -> lookup dnat4 -> dnat
  *  forward: iifname ext . ct status dnat . nfproto ipv4 . [ip saddr .]
  *           ip daddr . l4proto . th dport -> lookup set -> accept
+ *  hairlan: iifname != ext . ct status dnat . ct original ip daddr
+ *           -> lookup ext4 . iifname . oifname -> not in lan4 .
+ *           nfproto ipv4 . ip daddr . l4proto . th dport -> lookup fwd4
+ *           -> drop  (forward chain: postrouting knows no iifname)
+ *  hairctr: the same up to ext4 . nfproto ipv4 . ip daddr . l4proto .
+ *           th dport -> lookup fwd4 (its counter; no verdict)
  *  masq:    iifname != ext . ct status dnat . ct original ip daddr
  *           -> lookup ext4 -> masquerade
  *  snat:    oifname ext . nfproto ipv4 . l4proto tcp|udp . ip saddr .
@@ -1115,21 +1163,17 @@ r_dnat(struct nftnl_rule *r, const struct nft_layout *l, enum nft_rule_id id)
 	bool rh = id == NFT_RULE_DNAT4_RH;
 	uint32_t reg = NFT_REG32_00;
 
-	if (id != NFT_RULE_HAIR4 && e_ifname(r, NFT_META_IIFNAME, NFT_CMP_EQ, l->ext_ifname) < 0)
+	/* hairpin: from anywhere but the WAN (the LAN check is hairlan's) */
+	if (e_ifname(r, NFT_META_IIFNAME, id == NFT_RULE_HAIR4 ? NFT_CMP_NEQ : NFT_CMP_EQ,
+		     l->ext_ifname) < 0)
 		return -1;
 	/* to one of the gateway's external addresses (issue 14, finding 8) */
 	if (e_nfproto(r, NFPROTO_IPV4) < 0 || e_ip(r, IPV4_DADDR_OFF, reg) < 0 ||
 	    e_lookup(r, l, NFT_SET_EXT4, false) < 0)
 		return -1;
-	if (id == NFT_RULE_HAIR4) {
-		/* the name fills 4 registers: the LAN the client is on */
-		if (e_meta(r, NFT_META_IIFNAME, reg) < 0)
-			return -1;
-		reg += IFNAMSIZ / 4;
-	}
 	if (rh && e_ip(r, IPV4_SADDR_OFF, reg++) < 0)
 		return -1;
-	if (e_proto_port_lookup(r, l, reg, TH_DPORT_OFF, id == NFT_RULE_HAIR4 ? NFT_SET_HAIR4 :
+	if (e_proto_port_lookup(r, l, reg, TH_DPORT_OFF,
 				rh ? NFT_SET_DNAT4_RH : NFT_SET_DNAT4) < 0)
 		return -1;
 	return e_dnat4(r);
@@ -1153,14 +1197,54 @@ r_forward(struct nftnl_rule *r, const struct nft_layout *l, enum nft_rule_id id)
 }
 
 /* Hairpinned flows: not from the WAN, DNATed, originally addressed to an
- * external address; the reply must come back through the gateway. */
+ * external address. */
+static int
+e_hairpinned(struct nftnl_rule *r, const struct nft_layout *l)
+{
+	if (e_ifname(r, NFT_META_IIFNAME, NFT_CMP_NEQ, l->ext_ifname) < 0 || e_ct_dnat(r) < 0 ||
+	    e_ct_orig_daddr(r) < 0)
+		return -1;
+	return e_lookup(r, l, NFT_SET_EXT4, false);
+}
+
+/* ip daddr . l4proto . th dport -> lookup fwd4: the internal side of a
+ * mapping (after the DNAT); its element's counter counts the packet. */
+static int
+e_fwd4(struct nftnl_rule *r, const struct nft_layout *l)
+{
+	if (e_nfproto(r, NFPROTO_IPV4) < 0 || e_ip(r, IPV4_DADDR_OFF, NFT_REG32_00) < 0)
+		return -1;
+	return e_proto_port_lookup(r, l, NFT_REG32_01, TH_DPORT_OFF, NFT_SET_FWD4);
+}
+
+/* A hairpinned flow to a mapping's internal side that does not go back
+ * out of the served LAN it came from is dropped: a mapping's client
+ * reaches it only from its own LAN (as the route to the internal host
+ * says).  In the forward chain: postrouting has no input interface.  The
+ * LANs first, so that only a dropped packet counts in the forward set. */
+static int
+r_hairlan(struct nftnl_rule *r, const struct nft_layout *l)
+{
+	if (e_hairpinned(r, l) < 0 || e_meta(r, NFT_META_IIFNAME, NFT_REG32_00) < 0 ||
+	    e_meta(r, NFT_META_OIFNAME, NFT_REG32_00 + IFNAMSIZ / 4) < 0 ||
+	    e_lookup_flags(r, l, NFT_SET_LAN4, false, NFT_LOOKUP_F_INV) < 0 || e_fwd4(r, l) < 0)
+		return -1;
+	return e_verdict(r, NF_DROP);
+}
+
+/* The hairpinned flow's first packet counted in its mapping's forward
+ * element (the forward rules see only what comes from the WAN). */
+static int
+r_hairctr(struct nftnl_rule *r, const struct nft_layout *l)
+{
+	return e_hairpinned(r, l) < 0 ? -1 : e_fwd4(r, l);
+}
+
+/* The reply of a hairpinned flow must come back through the gateway. */
 static int
 r_masq(struct nftnl_rule *r, const struct nft_layout *l)
 {
-	if (e_ifname(r, NFT_META_IIFNAME, NFT_CMP_NEQ, l->ext_ifname) < 0 || e_ct_dnat(r) < 0 ||
-	    e_ct_orig_daddr(r) < 0 || e_lookup(r, l, NFT_SET_EXT4, false) < 0)
-		return -1;
-	return e_masq(r, false);
+	return e_hairpinned(r, l) < 0 ? -1 : e_masq(r, false);
 }
 
 /* nft wants the protocol named before a port it translates to: one rule
@@ -1223,6 +1307,10 @@ rule_exprs(struct nftnl_rule *r, const struct nft_layout *l, enum nft_rule_id id
 	case NFT_RULE_FWD4_RH:
 	case NFT_RULE_FWD4:
 		return r_forward(r, l, id);
+	case NFT_RULE_HAIRLAN4:
+		return r_hairlan(r, l);
+	case NFT_RULE_HAIRCTR4:
+		return r_hairctr(r, l);
 	case NFT_RULE_MASQ4:
 		return r_masq(r, l);
 	case NFT_RULE_SNAT4_TCP:

@@ -8,13 +8,14 @@
  *     set fwd4_rh   ipv4_addr . ipv4_addr . inet_proto . inet_service
  *     set fwd4      ipv4_addr . inet_proto . inet_service
  *     set ext4      ipv4_addr: the external addresses (below)
- *     map hair4     ifname . inet_proto . inet_service : ipv4_addr . inet_service
+ *     set lan4      ifname . ifname: each served LAN twice (hairpin, below)
  *     map snat4     ipv4_addr . inet_proto . inet_service : inet_service
  *     chain prerouting (nat, dstnat): two dnat lookups, restricted first,
- *         then the hairpin lookup
- *     chain forward (filter, policy accept): two set lookups, accept
+ *         then the hairpin lookup (dnat4 again, from any other interface)
+ *     chain forward (filter, policy accept): two set lookups, accept;
+ *         the hairpin LAN check (drop)
  *     chain postrouting (nat, srcnat - 1, before a router's masquerade):
- *         the hairpin masquerade, then the SNAT lookups (tcp, udp)
+ *         the hairpin count and masquerade, then the SNAT lookups (tcp, udp)
  *     set pin6      ipv6_addr . inet_proto . inet_service        (IPv6 pinholes)
  *     set pin6_rh   ipv6_addr . inet_service . ipv6_addr . inet_proto . inet_service
  *                   (flags interval: remote host prefix . remote port range)
@@ -39,17 +40,25 @@
  * cannot name ext_ip, and the hairpin rules, which see packets arriving
  * on a LAN interface, need the same set of addresses anyway.
  *
- * Hairpin (hairpin=yes): a packet to an external address arriving on the
- * LAN interface of a wildcard mapping's internal client is sent to it
- * (hair4 is keyed by that interface's name: no host of another LAN, and
- * nothing from the WAN, matches), and postrouting masquerades such flows
- * (not from the WAN, DNATed, originally to an external address) so that
- * the reply comes back through the gateway.  Port preservation
+ * Hairpin (hairpin=yes): a packet to an external address arriving on
+ * another interface than the WAN is DNATed through dnat4 (the wildcard
+ * mappings) as one from the WAN is.  Such a flow (not from the WAN,
+ * DNATed, originally to an external address) to a mapping's internal
+ * side is dropped in the forward chain unless it leaves through the
+ * interface it came in on and that is a served LAN (iifname . oifname in
+ * lan4: no host of another LAN, nor of an interface igdd does not serve,
+ * reaches a mapping; integrated into a firewall, where its forward chain
+ * jumps to igdd's for such flows); its first packet is counted in the
+ * mapping's forward element in postrouting (the LAN-only use of a mapping,
+ * for idle cleanup; when the forward sets are in the nat table) and it is
+ * masqueraded so that the reply comes back through the gateway.  A mapping has no hairpin element of its own
+ * (an older igdd's map hair4 goes at start).  Port preservation
  * (preserve_mapped_ports=yes): a new outbound flow from a mapping's
  * internal address and port leaves with the mapping's external port
  * (masquerade to that port: the address is the external interface's, as
  * the router's own masquerade would pick).  Both are elements added and
- * removed in the same transaction as the mapping's DNAT element.
+ * removed in the same transaction as the mapping's DNAT element (port
+ * preservation; lan4 follows the LANs as ext4 follows the addresses).
  *
  * Shared elements.  The forward sets are keyed on what the forward hook
  * sees after DNAT: the internal address and port.  `ct original
@@ -66,8 +75,7 @@
  * counts the traffic of all its mappings (idle cleanup sees them as one).
  *
  * Counters.  Only the sets whose counters are read have per-element
- * counters (fw_ops.counters): the forward sets, hair4 and the pinhole
- * sets.  The DNAT maps, snat4 and ext4 have none: each counter is a
+ * counters (fw_ops.counters): the forward sets and the pinhole sets.  The DNAT maps, snat4 and ext4 have none: each counter is a
  * per-CPU allocation of the kernel's per element added, about a quarter of
  * an add's kernel time.  A table of an older igdd, whose every set had
  * counters, does not match (EEXIST): the start replaces it and installs
@@ -109,7 +117,7 @@ enum nft_set_id {
 	NFT_SET_FWD4_RH,
 	NFT_SET_FWD4,
 	NFT_SET_EXT4,			/* the external addresses, no mapping's */
-	NFT_SET_HAIR4,			/* hairpin DNAT, keyed by the LAN interface */
+	NFT_SET_LAN4,			/* hairpin: the served LANs, no mapping's */
 	NFT_SET_SNAT4,			/* port preservation: internal side -> eport */
 	NFT_SET_COUNT,			/* the IPv4 sets */
 	NFT_SET_PIN6_RH = NFT_SET_COUNT,	/* IPv6 pinholes (layout v6) */
@@ -123,6 +131,8 @@ enum nft_rule_id {
 	NFT_RULE_HAIR4,			/* nat chain, hairpin */
 	NFT_RULE_FWD4_RH,		/* filter chain */
 	NFT_RULE_FWD4,
+	NFT_RULE_HAIRLAN4,		/* filter chain: hairpin to another LAN dropped */
+	NFT_RULE_HAIRCTR4,		/* postrouting chain: hairpin counted (forward set) */
 	NFT_RULE_MASQ4,			/* postrouting chain: hairpin masquerade */
 	NFT_RULE_SNAT4_TCP,		/* postrouting chain: port preservation */
 	NFT_RULE_SNAT4_UDP,
@@ -153,7 +163,7 @@ struct nft_layout {
 	char post_chain[CFG_NAME_MAX];	/* nat postrouting */
 	char set_name[NFT_SET_ALL][CFG_NAME_MAX];
 	char ext_ifname[IF_NAMESIZE];
-	/* the served LANs, for hair4's keys (fw_ops.set_addrs) */
+	/* the served LANs, for lan4 (fw_ops.set_addrs) */
 	struct fw_lan lan[FW_LAN_MAX];
 	size_t n_lan;
 	/* IPv6 pinholes: off with ipv6_disable; their family (inet, or ip6
@@ -186,7 +196,7 @@ const char *nft_set_table(const struct nft_layout *l, enum nft_set_id id, uint16
 /* Element encoding: concatenations are padded to 4-byte registers, port
  * and address in network order, protocol one byte, an interface name its
  * 16 bytes.  Returns the length, 0 if the mapping does not belong in that
- * set (wrong family/rhost; hair4: off, or no served LAN holds its client;
+ * set (wrong family/rhost; ext4, lan4: no mapping's;
  * snat4: off; pin6/pin6_rh: not a pinhole, or not of that set). */
 size_t nft_elem_key(const struct nft_layout *l, enum nft_set_id id, const struct mapping *m,
 		    uint8_t key[NFT_KEY_MAX]);
@@ -208,8 +218,8 @@ const char *nft_chain_name(const struct nft_layout *l, enum nft_chain_id c, cons
 bool nft_chain_used(const struct nft_layout *l, enum nft_chain_id c);
 /* Rules of igdd's in that chain. */
 unsigned nft_chain_rules(const struct nft_layout *l, enum nft_chain_id c);
-/* The inverse, for a dump: the element of set id (a DNAT map or a forward
- * set) with this key (and, in a map, data) into *e.  0, or -1 when the
+/* The inverse, for a dump: the element of set id (a DNAT map, a forward
+ * set or the SNAT map) with this key (and, in a map, data) into *e.  0, or -1 when the
  * set is not one of those or the lengths do not fit it. */
 struct fw_elem;
 int nft_elem_decode(enum nft_set_id id, const uint8_t *key, size_t klen, const uint8_t *data,
@@ -243,6 +253,13 @@ int nft_msg_elem_key(struct nft_batch *bt, const struct nft_layout *l, enum nft_
 /* The set of external addresses: a flush and these n addresses. */
 int nft_msg_ext_addrs(struct nft_batch *bt, const struct nft_layout *l,
 		      const struct in_addr *a, size_t n);
+/* lan4: a flush and, with hairpin on, l's LANs. */
+int nft_msg_lans(struct nft_batch *bt, const struct nft_layout *l);
+/* An older igdd's hairpin map (hair4) deleted (type DESTROYSET: whether
+ * it is there or not). */
+int nft_msg_old_hair4(struct nft_batch *bt, const struct nft_layout *l, uint16_t type);
+/* Can the nat chains look up the forward sets (the same table)? */
+bool nft_fwd_in_nat(const struct nft_layout *l);
 
 /* Init objects. */
 int nft_msg_table(struct nft_batch *bt, const struct nft_layout *l, uint16_t type);

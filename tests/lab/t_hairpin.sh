@@ -71,6 +71,11 @@ check_not "nor does c2 through the hairpin (a restricted mapping admits no LAN h
 check_not "c3 (lan1) does not reach c1's mapping through the external address" \
 	reaches_c1 "$NS_C3" tcp "$GW_WAN"
 check_not "nor by UDP" reaches_c1 "$NS_C3" udp "$GW_WAN"
+# No hairpin element per mapping: dnat4 serves the hairpin, lan4 names
+# the served LANs (the elements a restart installs: issue 21).
+check "lan4 holds the served LAN" sh -c \
+	"ip netns exec $NS_GW nft list set inet igdd lan4 | grep -q 'elements = { \"lan0\" . \"lan0\" }'"
+check_not "no hairpin map of its own" gw nft list map inet igdd hair4
 lab_stop_igdd
 
 # The reported external address (ext_ip, on no interface) hairpins too.
@@ -95,7 +100,8 @@ check_not "hairpin=no: c2 does not reach c1 through the external address (TCP)" 
 check_not "hairpin=no: nor by UDP" reaches_c1 "$NS_C2" udp "$GW_WAN"
 check "hairpin=no: the mapping still works from outside" \
 	sh -c "ip netns exec $NS_OUT $PROBE connect tcp $GW_WAN 8000 1500 | grep -q '^$OUT:'"
-check_not "hairpin=no: no hairpin map" gw nft list map inet igdd hair4 2>/dev/null | grep -q elements
+check_not "hairpin=no: no LAN in lan4" sh -c \
+	"ip netns exec $NS_GW nft list set inet igdd lan4 | grep -q elements"
 lab_stop_igdd
 
 # Integrated into a firewall (conf/nftables-integrate.nft: policy drop,

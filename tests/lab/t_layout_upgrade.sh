@@ -6,6 +6,8 @@
 # have none now).  The new start must see that the table is not its
 # layout, replace it, and install the leases' mappings again: traffic
 # through them, hairpin and the kernel's elements as the store holds them.
+# Then the table of an igdd before lan4 (a hairpin map of its own, an
+# element per mapping): kept, but for the hairpin map, which goes.
 . "$(dirname "$0")/lib.sh"
 lab_up
 command -v natpmpc >/dev/null 2>&1 || { skip "natpmpc not installed"; exit 0; }
@@ -41,6 +43,30 @@ check "the DNAT map is the new one (no counter)" sh -c \
 	"! ip netns exec $NS_GW nft list map inet igdd dnat4 | grep -q counter"
 check "8001 carries traffic" reach tcp 8001 tok-8001
 check "8002 carries traffic" reach tcp 8002 tok-8002
+check "daemon, lease file and kernel agree" lab_agree
+
+# The table of igdd before lan4: the same sets plus a hairpin map (hair4,
+# an element per mapping naming its client's LAN) and the rule that looks
+# it up.  A start keeps the sets' elements, and the hairpin map goes.
+kill -QUIT "$IGDD_PID"; wait "$IGDD_PID"; IGDD_PID=
+for c in prerouting forward postrouting; do gw nft flush chain inet igdd $c; done
+gw nft delete set inet igdd lan4
+gw nft add map inet igdd hair4 \
+	'{ type ifname . inet_proto . inet_service : ipv4_addr . inet_service; flags timeout; counter; }'
+gw nft add element inet igdd hair4 "{ \"lan0\" . tcp . 8001 : $C1 . 9001 }"
+gw nft add rule inet igdd prerouting ip daddr @ext4 \
+	dnat ip to iifname . meta l4proto . th dport map @hair4 comment '"igdd"'
+check "the table before lan4 has its hairpin map" gw nft list map inet igdd hair4
+log_mark
+check "igdd starts on the table before lan4" lab_start_igdd "$LAB_DIR/igdd.conf"
+UPNP_BASE=$(lab_upnp_base)
+check "it keeps the table (its sets fit)" test "$(count_log "does not match igdd's layout")" = 0
+check_not "the hairpin map is gone" gw nft list map inet igdd hair4
+check "lan4 holds the LAN" sh -c \
+	"ip netns exec $NS_GW nft list set inet igdd lan4 | grep -q '\"lan0\" . \"lan0\"'"
+check "8001 carries traffic" reach tcp 8001 tok-8001
+check "c2 reaches 8002 through the hairpin (dnat4)" sh -c \
+	"ip netns exec $NS_C2 $PROBE connect tcp $GW_WAN 8002 1500 | grep -q tok-8002"
 check "daemon, lease file and kernel agree" lab_agree
 lab_stop_igdd
 lab_finish

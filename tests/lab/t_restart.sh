@@ -8,13 +8,15 @@
 # kill -9 and a foreign change to igdd's maps, the start reads the
 # kernel's elements and reconciles them: the missing one back, the
 # foreign one gone, the others untouched.  SIGTERM still removes
-# everything.
+# everything.  With port preservation on, the SNAT map is read and
+# reconciled too.
 . "$(dirname "$0")/lib.sh"
 lab_up
-# Hairpin and port preservation off: a mapping is then its DNAT and its
-# forward element, which a start can read back and reconcile one by one
-# (with them on, a changed kernel gets everything installed again).
-printf 'secure_mode=no\nhairpin=no\npreserve_mapped_ports=no\n' | lab_conf "$LAB_DIR/igdd.conf"
+# Port preservation off (hairpin on: it has no element of its own): a
+# mapping is then its DNAT and its forward element, which a start can read
+# back and reconcile one by one (with preservation on, a changed kernel
+# gets everything installed again).
+printf 'secure_mode=no\npreserve_mapped_ports=no\n' | lab_conf "$LAB_DIR/igdd.conf"
 check "igdd starts" lab_start_igdd "$LAB_DIR/igdd.conf"
 UPNP_BASE=$(lab_upnp_base)
 
@@ -79,6 +81,41 @@ check "8002 carries traffic again" reach tcp 8002 tok-8002
 check_not "the foreign element is gone" sh -c "ip netns exec $NS_GW nft list map inet igdd dnat4 | grep -q 8050"
 n3=$(pkts 9001)
 check "8001's forward element untouched ($n2 -> $n3 packets)" test "${n3:-0}" -ge "$n2"
+check "daemon, lease file and kernel agree" lab_agree
+
+# Port preservation on (the default): the SNAT map is read back too.
+# kill -9; a start with preservation adds the SNAT elements; kill -9
+# again and someone removes one, points one at another port and adds a
+# foreign one: the start reconciles them (no install of everything).
+# snat IPORT: the SNAT element of c1:IPORT ("IPORT : EPORT")
+snat() {
+	gw nft list map inet igdd snat4 | tr ',{}' '\n\n\n' | grep "$C1 . tcp . $1 " |
+		sed 's/.*tcp \. //; s/ *$//'
+}
+kill -9 "$IGDD_PID"; wait "$IGDD_PID" 2>/dev/null; IGDD_PID=
+printf 'secure_mode=no\n' | lab_conf "$LAB_DIR/preserve.conf"
+check "igdd starts with port preservation" lab_start_igdd "$LAB_DIR/preserve.conf"
+check "the SNAT elements are added" wait_for 5 sh -c "[ \"\$(ip netns exec $NS_GW nft list map inet igdd snat4 | grep -o ' : 800[123]' | wc -l)\" = 3 ]"
+kill -9 "$IGDD_PID"; wait "$IGDD_PID" 2>/dev/null; IGDD_PID=
+gw nft delete element inet igdd snat4 "{ $C1 . tcp . 9001, $C1 . tcp . 9003 }"
+gw nft add element inet igdd snat4 "{ $C1 . tcp . 9003 : 8099, 192.168.77.99 . tcp . 7000 : 7000 }"
+# and a foreign DNAT element to 8002's internal side: it goes, 8002's SNAT
+# element stays
+gw nft add element inet igdd dnat4 "{ tcp . 8060 : $C1 . 9002 }"
+n4=$(pkts 9001)
+log_mark
+check "igdd starts after kill -9 and a change of the SNAT map" lab_start_igdd "$LAB_DIR/preserve.conf"
+UPNP_BASE=$(lab_upnp_base)
+check "the SNAT map is read and reconciled: 3 in place, 2 added, 3 stale removed" \
+	wait_for 5 sh -c "tail -n +$LOG_FROM '$LAB_DIR/igdd.log' | grep -q 'mappings in [0-9]* ms: 3 in place, 2 added, 3 stale'"
+check "the missing SNAT element is back" test "$(snat 9001)" = "9001 : 8001"
+check "the one pointed elsewhere points at its mapping again" test "$(snat 9003)" = "9003 : 8003"
+check "the untouched one is as it was" test "$(snat 9002)" = "9002 : 8002"
+check_not "the foreign one is gone" sh -c "ip netns exec $NS_GW nft list map inet igdd snat4 | grep -q 7000"
+check_not "the foreign DNAT element is gone" sh -c "ip netns exec $NS_GW nft list map inet igdd dnat4 | grep -q 8060"
+n5=$(pkts 9001)
+check "8001's forward element untouched ($n4 -> $n5 packets)" test "${n5:-0}" -ge "$n4"
+check "8001 carries traffic" reach tcp 8001 tok-8001
 check "daemon, lease file and kernel agree" lab_agree
 
 check "SIGTERM stops igdd" lab_stop_igdd TERM

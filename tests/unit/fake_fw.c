@@ -270,7 +270,7 @@ fake_elems_step(struct fw *fw, fw_elem_cb cb, void *arg)
 	memcpy(copy, f->kernel, n * sizeof(copy[0]));	/* cb may delete */
 	for (i = 0; i < n; i++) {
 		struct fw_elem e = { copy[i].rhost, copy[i].iaddr, copy[i].eport, copy[i].iport,
-				     copy[i].proto, true };
+				     copy[i].proto, true, false };
 
 		if (!addr_is_v4(&copy[i].iaddr))
 			continue;	/* the IPv4 sets only, as nftables' dump */

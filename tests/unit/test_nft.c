@@ -192,8 +192,6 @@ TEST(nft_elem_keys_padding_and_order)
 	static const uint8_t dnat4_rh[] = { 198, 51, 100, 3, 17, 0, 0, 0, 0x1f, 0x41, 0, 0 };
 	static const uint8_t fwd4_rh[] = { 198, 51, 100, 3, 192, 168, 77, 11, 17, 0, 0, 0,
 					   0x23, 0x29, 0, 0 };
-	static const uint8_t hair4[] = { 'l', 'a', 'n', '0', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-					 6, 0, 0, 0, 0x1f, 0x40, 0, 0 };
 	static const uint8_t snat_data[] = { 0x1f, 0x40 };
 	enum nft_set_id d, f;
 
@@ -206,11 +204,10 @@ TEST(nft_elem_keys_padding_and_order)
 	CHECK(memcmp(key, fwd4, sizeof(fwd4)) == 0);
 	CHECK_EQ(nft_elem_data(NFT_SET_DNAT4, &m, data), sizeof(data4));
 	CHECK(memcmp(data, data4, sizeof(data4)) == 0);
-	/* hairpin: keyed by the client's LAN interface; snat: by the
+	/* hairpin: no element of its own (dnat4 and lan4); snat: by the
 	 * internal side, the data the external port alone */
-	CHECK_EQ(nft_elem_key(&l, NFT_SET_HAIR4, &m, key), sizeof(hair4));
-	CHECK(memcmp(key, hair4, sizeof(hair4)) == 0);
-	CHECK_EQ(nft_elem_data(NFT_SET_HAIR4, &m, data), sizeof(data4));
+	CHECK_EQ(nft_elem_key(&l, NFT_SET_LAN4, &m, key), 0);
+	CHECK_EQ(nft_elem_key(&l, NFT_SET_EXT4, &m, key), 0);
 	CHECK_EQ(nft_elem_key(&l, NFT_SET_SNAT4, &m, key), sizeof(fwd4));
 	CHECK(memcmp(key, fwd4, sizeof(fwd4)) == 0);
 	CHECK_EQ(nft_elem_data(NFT_SET_SNAT4, &m, data), sizeof(snat_data));
@@ -221,13 +218,9 @@ TEST(nft_elem_keys_padding_and_order)
 	nft_mapping_sets(&m, &d, &f);
 	CHECK_EQ(d, NFT_SET_DNAT4);
 	CHECK_EQ(f, NFT_SET_FWD4);
-	/* a client on no served LAN has no hairpin element; hairpin and
-	 * preservation off, no elements in their maps */
-	mk_mapping(&m, IPPROTO_TCP, 8000, "10.1.2.3", 9000, NULL);
-	CHECK_EQ(nft_elem_key(&l, NFT_SET_HAIR4, &m, key), 0);
+	/* preservation off, no elements in its map */
 	l.hairpin = l.preserve = false;
 	mk_mapping(&m, IPPROTO_TCP, 8000, "192.168.77.10", 9000, NULL);
-	CHECK_EQ(nft_elem_key(&l, NFT_SET_HAIR4, &m, key), 0);
 	CHECK_EQ(nft_elem_key(&l, NFT_SET_SNAT4, &m, key), 0);
 	l.hairpin = l.preserve = true;
 
@@ -237,8 +230,7 @@ TEST(nft_elem_keys_padding_and_order)
 	CHECK_EQ(nft_elem_key(&l, NFT_SET_FWD4_RH, &m, key), sizeof(fwd4_rh));
 	CHECK(memcmp(key, fwd4_rh, sizeof(fwd4_rh)) == 0);
 	CHECK_EQ(nft_elem_key(&l, NFT_SET_DNAT4, &m, key), 0);
-	/* a restricted mapping admits no LAN host: no hairpin; preserved */
-	CHECK_EQ(nft_elem_key(&l, NFT_SET_HAIR4, &m, key), 0);
+	/* preserved (a restricted mapping is in dnat4_rh: no hairpin) */
 	CHECK_EQ(nft_elem_key(&l, NFT_SET_SNAT4, &m, key), 12);
 	nft_mapping_sets(&m, &d, &f);
 	CHECK_EQ(d, NFT_SET_DNAT4_RH);
@@ -313,9 +305,10 @@ TEST(nft_add_batch_framing_and_roundtrip)
 	nft_batch_free(&bt);
 }
 
-/* The hairpin and SNAT elements of a mapping: a 24-byte key naming the
- * LAN and a lease timeout; a 12-byte key and the 2-byte external port,
- * no timeout (the element serves every mapping of the internal side). */
+/* The served LANs (lan4: each name twice, iifname . oifname; none with
+ * hairpin off) and the SNAT element of a mapping: a 12-byte key and the
+ * 2-byte external port, no timeout (the element serves every mapping of
+ * the internal side). */
 TEST(nft_hairpin_and_snat_elements)
 {
 	struct nft_layout l;
@@ -331,20 +324,25 @@ TEST(nft_hairpin_and_snat_elements)
 	mk_mapping(&m, IPPROTO_UDP, 6000, "192.168.77.10", 5000, NULL);
 	m.expires = now + 30000;
 	CHECK_EQ(nft_batch_start(&bt, 1), 0);
-	CHECK_EQ(nft_msg_elems(&bt, &l, NFT_SET_HAIR4, NFT_MSG_NEWSETELEM, one, 1, now), 0);
+	CHECK_EQ(nft_msg_lans(&bt, &l), 0);		/* flush, add */
 	CHECK_EQ(nft_msg_elems(&bt, &l, NFT_SET_SNAT4, NFT_MSG_NEWSETELEM, one, 1, now), 0);
+	l.hairpin = false;
+	CHECK_EQ(nft_msg_lans(&bt, &l), 0);		/* flush only */
 	nft_batch_finish(&bt);
 	flatten(&bt, &f);
-	CHECK_EQ(parse_elems(nth_msg(&f, 1), &p), 0);
-	CHECK_STR(p.set, "hair4");
-	CHECK_EQ(p.keylen, 24);
-	CHECK(memcmp(p.key, "lan0", 5) == 0);
-	CHECK_EQ(p.key[16], IPPROTO_UDP);
-	CHECK_EQ(p.key[20], 6000 >> 8);
-	CHECK_EQ(p.datalen, 8);
-	CHECK_EQ(p.data[3], 10);
-	CHECK_EQ(p.timeout, 30000 + NFT_GRACE_MS);
+	CHECK_EQ(nth_msg(&f, 1)->nlmsg_type, MSG(NFT_MSG_DELSETELEM));
+	CHECK_EQ(nth_msg(&f, 2)->nlmsg_type, MSG(NFT_MSG_NEWSETELEM));
 	CHECK_EQ(parse_elems(nth_msg(&f, 2), &p), 0);
+	CHECK_STR(p.set, "lan4");
+	CHECK_EQ(p.nelems, 1);
+	CHECK_EQ(p.keylen, 32);
+	CHECK(memcmp(p.key, "lan0", 5) == 0);
+	CHECK(memcmp(p.key + 16, "lan0", 5) == 0);
+	CHECK(!p.has_data);
+	CHECK_EQ(p.timeout, 0);
+	CHECK_EQ(nth_msg(&f, 4)->nlmsg_type, MSG(NFT_MSG_DELSETELEM));
+	CHECK_EQ(nth_msg(&f, 5)->nlmsg_type, NFNL_MSG_BATCH_END);
+	CHECK_EQ(parse_elems(nth_msg(&f, 3), &p), 0);
 	CHECK_STR(p.set, "snat4");
 	CHECK_EQ(p.keylen, 12);
 	CHECK_EQ(p.key[3], 10);
@@ -538,9 +536,13 @@ TEST(nft_rules_tagged_and_shaped)
 	} want[NFT_RULE_COUNT] = {
 		[NFT_RULE_DNAT4_RH] = { "prerouting_miniupnpd", "igdd_ext4", "igdd_dnat4_rh", 2, 1, 0, 0 },
 		[NFT_RULE_DNAT4] = { "prerouting_miniupnpd", "igdd_ext4", "igdd_dnat4", 2, 1, 0, 0 },
-		[NFT_RULE_HAIR4] = { "prerouting_miniupnpd", "igdd_ext4", "igdd_hair4", 2, 1, 0, 0 },
+		[NFT_RULE_HAIR4] = { "prerouting_miniupnpd", "igdd_ext4", "igdd_dnat4", 2, 1, 0, 0 },
 		[NFT_RULE_FWD4_RH] = { "miniupnpd", "igdd_fwd4_rh", "igdd_fwd4_rh", 1, 0, 0, 1 },
 		[NFT_RULE_FWD4] = { "miniupnpd", "igdd_fwd4", "igdd_fwd4", 1, 0, 0, 1 },
+		/* the LAN check (a drop verdict: an immediate) and the count
+		 * (off here, below: the forward set is in another table) */
+		[NFT_RULE_HAIRLAN4] = { "miniupnpd", "igdd_ext4", "igdd_fwd4", 3, 0, 0, 1 },
+		[NFT_RULE_HAIRCTR4] = { "postrouting_miniupnpd", "igdd_ext4", "igdd_fwd4", 2, 0, 0, 0 },
 		[NFT_RULE_MASQ4] = { "postrouting_miniupnpd", "igdd_ext4", "igdd_ext4", 1, 0, 1, 0 },
 		[NFT_RULE_SNAT4_TCP] = { "postrouting_miniupnpd", "igdd_snat4", "igdd_snat4", 1, 0, 1, 0 },
 		[NFT_RULE_SNAT4_UDP] = { "postrouting_miniupnpd", "igdd_snat4", "igdd_snat4", 1, 0, 1, 0 },
@@ -584,20 +586,25 @@ TEST(nft_rules_tagged_and_shaped)
 	}
 	/* which rules a layout has, and where */
 	CHECK_EQ(nft_chain_rules(&l, NFT_CHAIN_NAT), 3);
-	/* the IPv4 forward rules and the two pinhole lookups */
-	CHECK_EQ(nft_chain_rules(&l, NFT_CHAIN_FORWARD), 4);
+	/* the IPv4 forward rules, the hairpin check, two pinhole lookups */
+	CHECK_EQ(nft_chain_rules(&l, NFT_CHAIN_FORWARD), 5);
 	CHECK_EQ(nft_chain_rules(&l, NFT_CHAIN_FORWARD6), 0);
 	CHECK(!nft_chain_used(&l, NFT_CHAIN_FORWARD6));
 	l.v6 = false;
-	CHECK_EQ(nft_chain_rules(&l, NFT_CHAIN_FORWARD), 2);
+	CHECK_EQ(nft_chain_rules(&l, NFT_CHAIN_FORWARD), 3);
 	/* families split: the pinhole rules in the ip6 table's chain */
 	l.v6 = true;
 	l.pin_family = NFPROTO_IPV6;
 	l.filter_family = NFPROTO_IPV4;
-	CHECK_EQ(nft_chain_rules(&l, NFT_CHAIN_FORWARD), 2);
+	CHECK_EQ(nft_chain_rules(&l, NFT_CHAIN_FORWARD), 3);
 	CHECK_EQ(nft_chain_rules(&l, NFT_CHAIN_FORWARD6), 2);
 	CHECK(nft_chain_used(&l, NFT_CHAIN_FORWARD6));
 	CHECK_EQ(nft_chain_rules(&l, NFT_CHAIN_POST), 3);
+	CHECK(!nft_rule_on(&l, NFT_RULE_HAIRCTR4));
+	str_copy(l.filter_table, sizeof(l.filter_table), l.nat_table);
+	l.nat_family = l.filter_family;
+	CHECK(nft_rule_on(&l, NFT_RULE_HAIRCTR4));
+	CHECK_EQ(nft_chain_rules(&l, NFT_CHAIN_POST), 4);
 	l.hairpin = false;
 	CHECK_EQ(nft_chain_rules(&l, NFT_CHAIN_NAT), 2);
 	CHECK_EQ(nft_chain_rules(&l, NFT_CHAIN_POST), 2);
