@@ -34,6 +34,8 @@ rss() {
 	kv "rss_kb_$1" "$(awk '/^VmRSS:/ { print $2 }' "/proc/$DPID/status" 2>/dev/null)"
 	kv "anon_kb_$1" "$(awk '/^RssAnon:/ { print $2 }' "/proc/$DPID/status" 2>/dev/null)"
 	kv "hwm_kb_$1" "$(awk '/^VmHWM:/ { print $2 }' "/proc/$DPID/status" 2>/dev/null)"
+	# BENCH_SMAPS=DIR: keep the mappings' Rss too (DIR/DAEMON-LABEL.smaps)
+	[ -z "${BENCH_SMAPS:-}" ] || cat "/proc/$DPID/smaps" >"$BENCH_SMAPS/$D-$1.smaps" 2>/dev/null
 }
 # nft_count LABEL: rules and set/map elements in the gateway.
 nft_count() {

@@ -1,6 +1,7 @@
 /* admin_auth.c - the admin page's password, sessions and login limiter
  * (see admin_auth.h). */
 #include <crypt.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -11,6 +12,8 @@
 
 #include "admin_auth.h"
 #include "admin_parse.h"
+#include "config.h"
+#include "log.h"
 #include "util.h"
 
 #define ADMIN_FILE_MAX	4096	/* a password or token file is one short line */
@@ -89,6 +92,28 @@ read_line_file(const char *path, char *buf, size_t size, mode_t *mode, char *err
 	return len < 0 ? -1 : 0;
 }
 
+/* crypt_r() of the C library or of libcrypt.  libcrypt (CRYPT_SONAME,
+ * found by configure) is loaded here, the first time, instead of at exec:
+ * a daemon without the admin page maps none of it (about 80 KiB of VmRSS,
+ * bench/README.md).  The first call is admin_init()'s, before the system
+ * call filter, which forbids mapping code; later ones find it loaded. */
+static char *
+auth_crypt(const char *phrase, const char *setting, struct crypt_data *cd)
+{
+#ifdef CRYPT_SONAME
+	char *(*fn)(const char *, const char *, struct crypt_data *);
+	void *h = dlopen(CRYPT_SONAME, RTLD_NOW | RTLD_LOCAL);
+
+	if (h == NULL || (*(void **)&fn = dlsym(h, "crypt_r")) == NULL) {
+		log_warnx("%s: %s", CRYPT_SONAME, dlerror());
+		return NULL;
+	}
+	return fn(phrase, setting, cd);
+#else
+	return crypt_r(phrase, setting, cd);
+#endif
+}
+
 int
 admin_auth_read_hash(const char *path, char *hash, size_t size, bool *world_readable, char *err,
 		     size_t errsize)
@@ -115,7 +140,7 @@ admin_auth_read_hash(const char *path, char *hash, size_t size, bool *world_read
 		str_printf(err, errsize, "out of memory");
 		goto bad;
 	}
-	r = crypt_r("", hash, cd);
+	r = auth_crypt("", hash, cd);
 	ok = r != NULL && r[0] == '$' && strncmp(r, hash, 3) == 0;
 	explicit_bzero(cd, sizeof(*cd));
 	free(cd);
@@ -169,7 +194,7 @@ admin_auth_password_ok(const struct admin_auth *a, const char *pw, size_t len)
 		return false;
 	memcpy(copy, pw, len);
 	copy[len] = '\0';
-	r = crypt_r(copy, a->hash, cd);
+	r = auth_crypt(copy, a->hash, cd);
 	if (r != NULL && r[0] == '$')
 		ok = admin_ct_eq(r, strlen(r), a->hash, strlen(a->hash));
 	explicit_bzero(copy, sizeof(copy));

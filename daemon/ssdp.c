@@ -242,10 +242,11 @@ struct ssdp {
 	int tx[CFG_MAX_LISTEN];		/* per LAN interface */
 	struct loop_timer notify_timer, answer_timer;
 	uint32_t interval;
-	struct pending pending[SSDP_MAX_PENDING];
 	unsigned n_pending;
 	struct rl rl;
 	uint32_t rand_state;
+	/* the first n_pending in use; last: not zeroed (alloc_zero_head) */
+	struct pending pending[SSDP_MAX_PENDING];
 };
 
 static uint32_t
@@ -860,7 +861,7 @@ int
 ssdp_init(struct igdd_ctx *ctx)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(SSDP_PORT) };
-	struct ssdp *s = calloc(1, sizeof(*s));
+	struct ssdp *s = alloc_zero_head(sizeof(*s), offsetof(struct ssdp, pending));
 	int one = 1, fd;
 	unsigned char loop = 0;
 	unsigned k;

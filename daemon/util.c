@@ -365,6 +365,16 @@ addr4_mask(int prefix)
  * anything, and every process adds the same day. */
 #define TIME_MONO_BASE_MS	86400000u
 
+void *
+alloc_zero_head(size_t size, size_t head)
+{
+	void *p = malloc(size);
+
+	if (p != NULL)
+		memset(p, 0, head < size ? head : size);
+	return p;
+}
+
 uint64_t
 time_mono_ms(void)
 {

@@ -118,6 +118,13 @@ struct in_addr addr4_mask(int prefix);
 int addr_parse(const char *s, struct in6_addr *out);
 
 /* Monotonic milliseconds, and wall-clock seconds. */
+/* calloc(1, size) for a struct whose bytes from head on are a buffer that is
+ * written before it is read: only the first head bytes are zeroed, so the
+ * buffer's pages are touched (and counted in VmRSS) as it is used, not all
+ * at once here (calloc clears a block carved from memory the heap already
+ * holds). */
+void *alloc_zero_head(size_t size, size_t head);
+
 uint64_t time_mono_ms(void);
 int64_t time_wall(void);
 

@@ -771,7 +771,8 @@ nft_generation(struct fw *fw, bool at_start, char *tok, size_t size)
 static struct fw *
 fw_open(void)
 {
-	struct fw *fw = calloc(1, sizeof(*fw));
+	/* rbuf (64 KiB, last) not zeroed: only what replies fill is touched */
+	struct fw *fw = alloc_zero_head(sizeof(*fw), offsetof(struct fw, rbuf));
 	int one = 1, rcv = RCVBUF_BYTES;
 	socklen_t sl = sizeof(fw->sndbuf);
 
