@@ -145,7 +145,7 @@ static const struct sb_rule sandbox_rules[] = {
 	ALLOW(exit_group), ALLOW(exit), ALLOW(rt_sigreturn), ALLOW(rt_sigprocmask),
 	ALLOW(restart_syscall), ALLOW(getpid), ALLOW(getppid), ALLOW(gettid), ALLOW(getuid),
 	ALLOW(geteuid), ALLOW(getgid), ALLOW(getegid), ALLOW(getrandom), ALLOW(uname),
-	ALLOW(sched_yield), ALLOW(futex),	/* since libuuid made the GENA SIDs (uuid.c now) */
+	ALLOW(sched_yield), ALLOW(futex),	/* libuuid (GENA SIDs): getrandom, getppid */
 	ALLOW_SELF(tgkill, 0),		/* abort() */
 	/* STUN's resolver: a child process (fork, never a thread), its pipe,
 	 * and its end (stun.c) */
