@@ -7,13 +7,13 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <uuid/uuid.h>
 
 #include "ctx.h"
 #include "events.h"
 #include "http.h"
 #include "log.h"
 #include "util.h"
-#include "uuid.h"
 
 #define NOTIFY_TIMEOUT_MS	5000
 #define MODERATION_MS		200	/* coalesce bursts of changes */
@@ -409,6 +409,7 @@ subscribe(struct http_conn *c, const struct http_request *req, const struct desc
 	struct events *ev = ctx->events;
 	struct in6_addr pa, cba;
 	struct sub *s;
+	uuid_t u;
 	char us[37];
 	int r;
 
@@ -450,7 +451,8 @@ subscribe(struct http_conn *c, const struct http_request *req, const struct desc
 		http_reply_error(c, 503, NULL);
 		return;
 	}
-	uuid_random_text(us);
+	uuid_generate_random(u);
+	uuid_unparse_lower(u, us);
 	str_printf(s->sid, sizeof(s->sid), "uuid:%s", us);
 	s->svc = svc->id;
 	s->expires = time_mono_ms() + (uint64_t)timeout * 1000;

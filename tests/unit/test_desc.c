@@ -10,7 +10,6 @@
 #include "desc.h"
 #include "unit.h"
 #include "util.h"
-#include "uuid.h"
 #include "xmldata.h"
 
 static void
@@ -197,40 +196,4 @@ TEST(desc_user_agents_wanting_igd1)
 	CHECK_EQ(desc_igd_version_for(&ctx, "FDSSDP", 6), 2);
 	ctx.cfg.force_igd_desc_v1 = true;
 	CHECK_EQ(desc_igd_version_for(&ctx, "MiniUPnPc", 9), 1);
-}
-
-/* The same UUIDs as libuuid's uuid_generate_sha1 gave (RFC 4122 version
- * 5; Python's uuid.uuid5 agrees): the embedded devices' UDNs and the
- * derived root UUID do not change with the code that computes them. */
-TEST(uuid_name_based_and_random)
-{
-	struct igdd_ctx *ctx = calloc(1, sizeof(*ctx));
-	char u[37], v[37], x[201];
-
-	str_copy(ctx->uuid, sizeof(ctx->uuid), "3d3cec3a-8cf0-11e0-98ee-001a6bd2d07b");
-	CHECK_EQ(uuid_embedded(ctx, 1, u, sizeof(u)), 0);
-	CHECK_STR(u, "6ef1ba21-6456-5397-bfca-bd02dc5549ee");
-	CHECK_EQ(uuid_embedded(ctx, 2, u, sizeof(u)), 0);
-	CHECK_STR(u, "96933016-a784-5760-bc5e-23f663fe1136");
-	CHECK_EQ(uuid_embedded(ctx, 0, u, sizeof(u)), 0);
-	CHECK_STR(u, ctx->uuid);
-	/* two SHA-1 blocks (uuid_init's name), four blocks; upper case */
-	CHECK_EQ(uuid_derive("6B1F4C2E-930A-4E57-8D41-2FC6057AB319",
-			     "igdd:0123456789abcdef0123456789abcdef:02:00:00:00:00:01", u, sizeof(u)), 0);
-	CHECK_STR(u, "aff17c6e-bb5e-52b6-82c4-40819acb36f8");
-	memset(x, 'x', 200);
-	x[200] = '\0';
-	CHECK_EQ(uuid_derive("6b1f4c2e-930a-4e57-8d41-2fc6057ab319", x, u, sizeof(u)), 0);
-	CHECK_STR(u, "dd13c2ac-8550-5a34-a051-d767cb96a084");
-	CHECK_EQ(uuid_derive("6b1f4c2e-930a-4e57-8d41-2fc6057ab31", "a", u, sizeof(u)), -1);
-	CHECK_EQ(uuid_derive("6b1f4c2e+930a-4e57-8d41-2fc6057ab319", "a", u, sizeof(u)), -1);
-	CHECK_EQ(uuid_derive("6b1f4c2e-930a-4e57-8d41-2fc6057ab31g", "a", u, sizeof(u)), -1);
-	CHECK_EQ(uuid_derive("6b1f4c2e-930a-4e57-8d41-2fc6057ab319", "a", u, 36), -1);
-	/* random: version 4, the variant bits, two differ */
-	uuid_random_text(u);
-	uuid_random_text(v);
-	CHECK_EQ(strlen(u), 36);
-	CHECK(u[14] == '4' && strchr("89ab", u[19]) != NULL);
-	CHECK(strcmp(u, v) != 0);
-	free(ctx);
 }
