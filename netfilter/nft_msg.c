@@ -74,8 +74,10 @@ static const struct {
 	[NFT_SET_FWD4] = { "fwd4", { DT_IPADDR, DT_INET_PROTO, DT_INET_SERVICE, 0 },
 			   DATA_NONE, false, false, true },
 	[NFT_SET_EXT4] = { "ext4", { DT_IPADDR, 0, 0, 0 }, DATA_NONE, true, false, false },
-	/* iifname . oifname of a hairpinned flow: each served LAN twice */
-	[NFT_SET_LAN4] = { "lan4", { DT_IFNAME, DT_IFNAME, 0, 0 }, DATA_NONE, false, false, false },
+	/* ip saddr . oifname of a hairpinned flow: each served LAN's
+	 * subnet (an interval) . its name (looked up in postrouting, so in
+	 * the nat table) */
+	[NFT_SET_LAN4] = { "lan4", { DT_IPADDR, DT_IFNAME, 0, 0 }, DATA_NONE, true, false, false },
 	/* no timeout: one element serves every mapping of the internal side
 	 * (the store re-points it), and outbound only */
 	[NFT_SET_SNAT4] = { "snat4", { DT_IPADDR, DT_INET_PROTO, DT_INET_SERVICE, 0 },
@@ -210,8 +212,8 @@ nft_rule_chain(const struct nft_layout *l, enum nft_rule_id id)
 		return NFT_CHAIN_NAT;
 	case NFT_RULE_FWD4_RH:
 	case NFT_RULE_FWD4:
-	case NFT_RULE_HAIRLAN4:
 		return NFT_CHAIN_FORWARD;
+	case NFT_RULE_HAIRLAN4:
 	case NFT_RULE_HAIRCTR4:
 	case NFT_RULE_MASQ4:
 	case NFT_RULE_SNAT4_TCP:
@@ -684,10 +686,11 @@ nft_msg_elem_key(struct nft_batch *bt, const struct nft_layout *l, enum nft_set_
 	return rc;
 }
 
-/* Set id emptied, then the n keys of klen bytes each at keys. */
+/* Set id emptied, then the n keys of klen bytes each at keys (and, for
+ * an interval set, their ends at ends). */
 static int
 set_put_keys(struct nft_batch *bt, const struct nft_layout *l, enum nft_set_id id,
-	     const void *keys, size_t klen, size_t n)
+	     const void *keys, const void *ends, size_t klen, size_t n)
 {
 	struct nftnl_set_elem *e;
 	struct nftnl_set *s;
@@ -708,6 +711,9 @@ set_put_keys(struct nft_batch *bt, const struct nft_layout *l, enum nft_set_id i
 		}
 		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, (const uint8_t *)keys + i * klen,
 				   (uint32_t)klen);
+		if (ends != NULL)
+			nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY_END,
+					   (const uint8_t *)ends + i * klen, (uint32_t)klen);
 		nftnl_set_elem_add(s, e);
 	}
 	rc = elems_flush_msg(bt, s, NFT_MSG_NEWSETELEM, family);
@@ -719,20 +725,30 @@ int
 nft_msg_ext_addrs(struct nft_batch *bt, const struct nft_layout *l, const struct in_addr *a,
 		  size_t n)
 {
-	return set_put_keys(bt, l, NFT_SET_EXT4, a, sizeof(*a), n);
+	return set_put_keys(bt, l, NFT_SET_EXT4, a, NULL, sizeof(*a), n);
 }
 
 int
 nft_msg_lans(struct nft_batch *bt, const struct nft_layout *l)
 {
-	uint8_t keys[FW_LAN_MAX][2 * IFNAMSIZ];
+	uint8_t keys[FW_LAN_MAX][4 + IFNAMSIZ], ends[FW_LAN_MAX][4 + IFNAMSIZ];
+	struct in_addr lo, hi;
 	size_t k, n = 0;
 
-	for (k = 0; l->hairpin && k < l->n_lan && k < FW_LAN_MAX; k++, n++) {
-		put_ifname(keys[n], l->lan[k].name);
-		put_ifname(keys[n] + IFNAMSIZ, l->lan[k].name);
+	/* the LAN's subnet, first to last address, . its name (a LAN
+	 * without an IPv4 address has no hairpin client) */
+	for (k = 0; l->hairpin && k < l->n_lan && k < FW_LAN_MAX; k++) {
+		if (l->lan[k].addr.s_addr == 0)
+			continue;
+		lo.s_addr = l->lan[k].addr.s_addr & l->lan[k].mask.s_addr;
+		hi.s_addr = l->lan[k].addr.s_addr | ~l->lan[k].mask.s_addr;
+		memcpy(keys[n], &lo, 4);
+		memcpy(ends[n], &hi, 4);
+		put_ifname(keys[n] + 4, l->lan[k].name);
+		put_ifname(ends[n] + 4, l->lan[k].name);
+		n++;
 	}
-	return set_put_keys(bt, l, NFT_SET_LAN4, keys, sizeof(keys[0]), n);
+	return set_put_keys(bt, l, NFT_SET_LAN4, keys, ends, sizeof(keys[0]), n);
 }
 
 int
@@ -879,6 +895,11 @@ nft_msg_set(struct nft_batch *bt, const struct nft_layout *l, enum nft_set_id id
 	 * interval concatenation (pin6_rh) needs them, unpadded. */
 	if (id == NFT_SET_PIN6_RH) {
 		static const uint8_t field_len[] = { 16, 2, 16, 1, 2 };
+
+		nftnl_set_set_data(s, NFTNL_SET_DESC_CONCAT, field_len, sizeof(field_len));
+		flags |= NFT_SET_INTERVAL | NFT_SET_CONCAT;
+	} else if (id == NFT_SET_LAN4) {	/* subnet . name */
+		static const uint8_t field_len[] = { 4, IFNAMSIZ };
 
 		nftnl_set_set_data(s, NFTNL_SET_DESC_CONCAT, field_len, sizeof(field_len));
 		flags |= NFT_SET_INTERVAL | NFT_SET_CONCAT;
@@ -1148,9 +1169,9 @@ e_proto_port_lookup(struct nftnl_rule *r, const struct nft_layout *l, uint32_t r
  *  forward: iifname ext . ct status dnat . nfproto ipv4 . [ip saddr .]
  *           ip daddr . l4proto . th dport -> lookup set -> accept
  *  hairlan: iifname != ext . ct status dnat . ct original ip daddr
- *           -> lookup ext4 . iifname . oifname -> not in lan4 .
- *           nfproto ipv4 . ip daddr . l4proto . th dport -> lookup fwd4
- *           -> drop  (forward chain: postrouting knows no iifname)
+ *           -> lookup ext4 . nfproto ipv4 . ip saddr . oifname
+ *           -> not in lan4 [. ip daddr . l4proto . th dport -> lookup
+ *           fwd4] -> drop  (fwd4 only when it is in the nat table)
  *  hairctr: the same up to ext4 . nfproto ipv4 . ip daddr . l4proto .
  *           th dport -> lookup fwd4 (its counter; no verdict)
  *  masq:    iifname != ext . ct status dnat . ct original ip daddr
@@ -1217,17 +1238,29 @@ e_fwd4(struct nftnl_rule *r, const struct nft_layout *l)
 	return e_proto_port_lookup(r, l, NFT_REG32_01, TH_DPORT_OFF, NFT_SET_FWD4);
 }
 
-/* A hairpinned flow to a mapping's internal side that does not go back
- * out of the served LAN it came from is dropped: a mapping's client
- * reaches it only from its own LAN (as the route to the internal host
- * says).  In the forward chain: postrouting has no input interface.  The
- * LANs first, so that only a dropped packet counts in the forward set. */
+/* A hairpinned flow that does not go back out into the served LAN its
+ * client is in is dropped: a mapping's client reaches it only from its
+ * own LAN (as the route to the internal host says).  The client is the
+ * source address (postrouting's SNAT comes after), its LAN the subnet of
+ * a served LAN: ip saddr . oifname in lan4.  Not iifname: the
+ * postrouting hook has no input device (measured: iifname matches
+ * nothing there).  In postrouting, the nat table's chain that every
+ * layout (and every integration, for the masquerade) has, before the
+ * count and the masquerade: whichever the tables, and a firewall's
+ * forward chain that accepts DNATed flows before igdd's cannot let one
+ * past.  The nat chain sees a flow's first packet only: dropped, the
+ * flow is never set up.  When the forward sets are in the nat table,
+ * only flows to a mapping's internal side (fwd4, after the LANs so that
+ * only a dropped packet counts there); else every flow DNATed from an
+ * external address is held to its client's LAN. */
 static int
 r_hairlan(struct nftnl_rule *r, const struct nft_layout *l)
 {
-	if (e_hairpinned(r, l) < 0 || e_meta(r, NFT_META_IIFNAME, NFT_REG32_00) < 0 ||
-	    e_meta(r, NFT_META_OIFNAME, NFT_REG32_00 + IFNAMSIZ / 4) < 0 ||
-	    e_lookup_flags(r, l, NFT_SET_LAN4, false, NFT_LOOKUP_F_INV) < 0 || e_fwd4(r, l) < 0)
+	if (e_hairpinned(r, l) < 0 || e_nfproto(r, NFPROTO_IPV4) < 0 ||
+	    e_ip(r, IPV4_SADDR_OFF, NFT_REG32_00) < 0 ||
+	    e_meta(r, NFT_META_OIFNAME, NFT_REG32_01) < 0 ||
+	    e_lookup_flags(r, l, NFT_SET_LAN4, false, NFT_LOOKUP_F_INV) < 0 ||
+	    (nft_fwd_in_nat(l) && e_fwd4(r, l) < 0))
 		return -1;
 	return e_verdict(r, NF_DROP);
 }

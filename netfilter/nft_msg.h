@@ -8,14 +8,15 @@
  *     set fwd4_rh   ipv4_addr . ipv4_addr . inet_proto . inet_service
  *     set fwd4      ipv4_addr . inet_proto . inet_service
  *     set ext4      ipv4_addr: the external addresses (below)
- *     set lan4      ifname . ifname: each served LAN twice (hairpin, below)
+ *     set lan4      ipv4_addr . ifname (flags interval): each served LAN's
+ *                   subnet . its name (hairpin, below)
  *     map snat4     ipv4_addr . inet_proto . inet_service : inet_service
  *     chain prerouting (nat, dstnat): two dnat lookups, restricted first,
  *         then the hairpin lookup (dnat4 again, from any other interface)
- *     chain forward (filter, policy accept): two set lookups, accept;
- *         the hairpin LAN check (drop)
+ *     chain forward (filter, policy accept): two set lookups, accept
  *     chain postrouting (nat, srcnat - 1, before a router's masquerade):
- *         the hairpin count and masquerade, then the SNAT lookups (tcp, udp)
+ *         the hairpin LAN check (drop), count and masquerade, then the
+ *         SNAT lookups (tcp, udp)
  *     set pin6      ipv6_addr . inet_proto . inet_service        (IPv6 pinholes)
  *     set pin6_rh   ipv6_addr . inet_service . ipv6_addr . inet_proto . inet_service
  *                   (flags interval: remote host prefix . remote port range)
@@ -44,11 +45,15 @@
  * another interface than the WAN is DNATed through dnat4 (the wildcard
  * mappings) as one from the WAN is.  Such a flow (not from the WAN,
  * DNATed, originally to an external address) to a mapping's internal
- * side is dropped in the forward chain unless it leaves through the
- * interface it came in on and that is a served LAN (iifname . oifname in
- * lan4: no host of another LAN, nor of an interface igdd does not serve,
- * reaches a mapping; integrated into a firewall, where its forward chain
- * jumps to igdd's for such flows); its first packet is counted in the
+ * side is dropped in postrouting unless its client (the source address)
+ * is of the served LAN it leaves into (ip saddr . oifname in lan4, a set
+ * of the nat table: no host of another LAN, nor of an interface igdd
+ * does not serve, reaches a mapping; postrouting has no input interface;
+ * integrated into a firewall, the postrouting jump the masquerade needs
+ * is all it takes, whatever the firewall's forward chain accepts and
+ * whichever the tables; with the forward sets in another table, every
+ * hairpinned flow is held to its client's LAN, not only a mapping's);
+ * its first packet is counted in the
  * mapping's forward element in postrouting (the LAN-only use of a mapping,
  * for idle cleanup; when the forward sets are in the nat table) and it is
  * masqueraded so that the reply comes back through the gateway.  A mapping has no hairpin element of its own
@@ -131,7 +136,7 @@ enum nft_rule_id {
 	NFT_RULE_HAIR4,			/* nat chain, hairpin */
 	NFT_RULE_FWD4_RH,		/* filter chain */
 	NFT_RULE_FWD4,
-	NFT_RULE_HAIRLAN4,		/* filter chain: hairpin to another LAN dropped */
+	NFT_RULE_HAIRLAN4,		/* postrouting chain: hairpin to another LAN dropped */
 	NFT_RULE_HAIRCTR4,		/* postrouting chain: hairpin counted (forward set) */
 	NFT_RULE_MASQ4,			/* postrouting chain: hairpin masquerade */
 	NFT_RULE_SNAT4_TCP,		/* postrouting chain: port preservation */
@@ -253,7 +258,8 @@ int nft_msg_elem_key(struct nft_batch *bt, const struct nft_layout *l, enum nft_
 /* The set of external addresses: a flush and these n addresses. */
 int nft_msg_ext_addrs(struct nft_batch *bt, const struct nft_layout *l,
 		      const struct in_addr *a, size_t n);
-/* lan4: a flush and, with hairpin on, l's LANs. */
+/* lan4: a flush and, with hairpin on, l's LANs (subnet . name; a LAN
+ * without an IPv4 address has none). */
 int nft_msg_lans(struct nft_batch *bt, const struct nft_layout *l);
 /* An older igdd's hairpin map (hair4) deleted (type DESTROYSET: whether
  * it is there or not). */

@@ -430,6 +430,17 @@ peer_from() {
 	ip netns exec "$_ns" "$PROBE" connect ${4:+-s "$4"} "$1" "$2" "$3" 1500 2>/dev/null
 }
 
+# Hairpin (t_hairpin*.sh): c1 listens (@peer) behind a mapping of port 8000.
+# hairpin_ok NS PROTO ADDR: from NS to ADDR:8000, c1 answers and saw the
+# gateway's LAN address (masqueraded, so its answer went back through it)
+hairpin_ok() {
+	_got=$(peer_from "$1" "$2" "$3" 8000)
+	case $_got in "$GW_LAN":*) return 0 ;; esac
+	echo "got '$_got'"
+	return 1
+}
+reaches_c1() { [ -n "$(peer_from "$1" "$2" "$3" 8000)" ]; }
+
 # --- IPv6 (t_ipv6_*.sh): lab_ipv6 after lab_up puts IPv6 on every link,
 # documentation prefixes only: the LAN 2001:db8:77::/64 (gw ::1, c1 ::10,
 # c2 ::11), the WAN 2001:db8:100::/64 (gw ::1, out ::2); the outside host

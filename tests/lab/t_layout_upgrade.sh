@@ -63,7 +63,7 @@ UPNP_BASE=$(lab_upnp_base)
 check "it keeps the table (its sets fit)" test "$(count_log "does not match igdd's layout")" = 0
 check_not "the hairpin map is gone" gw nft list map inet igdd hair4
 check "lan4 holds the LAN" sh -c \
-	"ip netns exec $NS_GW nft list set inet igdd lan4 | grep -q '\"lan0\" . \"lan0\"'"
+	"ip netns exec $NS_GW nft list set inet igdd lan4 | grep -q '$LAB_LAN.0/24 . \"lan0\"'"
 check "8001 carries traffic" reach tcp 8001 tok-8001
 check "c2 reaches 8002 through the hairpin (dnat4)" sh -c \
 	"ip netns exec $NS_C2 $PROBE connect tcp $GW_WAN 8002 1500 | grep -q tok-8002"

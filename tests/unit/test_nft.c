@@ -134,8 +134,8 @@ struct parsed {
 	char set[CFG_NAME_MAX];
 	char table[CFG_NAME_MAX];
 	int nelems;
-	uint8_t key[NFT_KEY_MAX], data[NFT_KEY_MAX];
-	uint32_t keylen, datalen;
+	uint8_t key[NFT_KEY_MAX], data[NFT_KEY_MAX], end[NFT_KEY_MAX];
+	uint32_t keylen, datalen, endlen;
 	uint64_t timeout;
 	bool has_data;
 };
@@ -163,6 +163,11 @@ parse_elems(const struct nlmsghdr *nlh, struct parsed *p)
 		if (v != NULL && len <= NFT_KEY_MAX) {
 			memcpy(p->key, v, len);
 			p->keylen = len;
+		}
+		v = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY_END, &len);
+		if (v != NULL && len <= NFT_KEY_MAX) {
+			memcpy(p->end, v, len);
+			p->endlen = len;
 		}
 		v = nftnl_set_elem_get(e, NFTNL_SET_ELEM_DATA, &len);
 		if (v != NULL && len <= NFT_KEY_MAX) {
@@ -305,8 +310,9 @@ TEST(nft_add_batch_framing_and_roundtrip)
 	nft_batch_free(&bt);
 }
 
-/* The served LANs (lan4: each name twice, iifname . oifname; none with
- * hairpin off) and the SNAT element of a mapping: a 12-byte key and the
+/* The served LANs (lan4: subnet . name, an interval from the subnet's
+ * first address to its last; none for a LAN without an IPv4 address;
+ * none with hairpin off) and the SNAT element of a mapping: a 12-byte key and the
  * 2-byte external port, no timeout (the element serves every mapping of
  * the internal side). */
 TEST(nft_hairpin_and_snat_elements)
@@ -321,6 +327,7 @@ TEST(nft_hairpin_and_snat_elements)
 
 	mk_layout(&l, false, true);
 	mk_lan(&l, "lan0", "192.168.77.1", 24);
+	mk_lan(&l, "lan9", "0.0.0.0", 24);
 	mk_mapping(&m, IPPROTO_UDP, 6000, "192.168.77.10", 5000, NULL);
 	m.expires = now + 30000;
 	CHECK_EQ(nft_batch_start(&bt, 1), 0);
@@ -335,9 +342,12 @@ TEST(nft_hairpin_and_snat_elements)
 	CHECK_EQ(parse_elems(nth_msg(&f, 2), &p), 0);
 	CHECK_STR(p.set, "lan4");
 	CHECK_EQ(p.nelems, 1);
-	CHECK_EQ(p.keylen, 32);
-	CHECK(memcmp(p.key, "lan0", 5) == 0);
-	CHECK(memcmp(p.key + 16, "lan0", 5) == 0);
+	CHECK_EQ(p.keylen, 20);
+	CHECK_EQ(p.endlen, 20);
+	CHECK(memcmp(p.key, "\xc0\xa8\x4d\x00", 4) == 0);
+	CHECK(memcmp(p.end, "\xc0\xa8\x4d\xff", 4) == 0);
+	CHECK(memcmp(p.key + 4, "lan0", 5) == 0);
+	CHECK(memcmp(p.end + 4, "lan0", 5) == 0);
 	CHECK(!p.has_data);
 	CHECK_EQ(p.timeout, 0);
 	CHECK_EQ(nth_msg(&f, 4)->nlmsg_type, MSG(NFT_MSG_DELSETELEM));
@@ -539,9 +549,10 @@ TEST(nft_rules_tagged_and_shaped)
 		[NFT_RULE_HAIR4] = { "prerouting_miniupnpd", "igdd_ext4", "igdd_dnat4", 2, 1, 0, 0 },
 		[NFT_RULE_FWD4_RH] = { "miniupnpd", "igdd_fwd4_rh", "igdd_fwd4_rh", 1, 0, 0, 1 },
 		[NFT_RULE_FWD4] = { "miniupnpd", "igdd_fwd4", "igdd_fwd4", 1, 0, 0, 1 },
-		/* the LAN check (a drop verdict: an immediate) and the count
-		 * (off here, below: the forward set is in another table) */
-		[NFT_RULE_HAIRLAN4] = { "miniupnpd", "igdd_ext4", "igdd_fwd4", 3, 0, 0, 1 },
+		/* the LAN check in postrouting, in the nat table's lan4 (a drop
+		 * verdict: an immediate; the forward set is in another table
+		 * here: not looked up) and the count (off here, below) */
+		[NFT_RULE_HAIRLAN4] = { "postrouting_miniupnpd", "igdd_ext4", "igdd_lan4", 2, 0, 0, 1 },
 		[NFT_RULE_HAIRCTR4] = { "postrouting_miniupnpd", "igdd_ext4", "igdd_fwd4", 2, 0, 0, 0 },
 		[NFT_RULE_MASQ4] = { "postrouting_miniupnpd", "igdd_ext4", "igdd_ext4", 1, 0, 1, 0 },
 		[NFT_RULE_SNAT4_TCP] = { "postrouting_miniupnpd", "igdd_snat4", "igdd_snat4", 1, 0, 1, 0 },
@@ -586,25 +597,26 @@ TEST(nft_rules_tagged_and_shaped)
 	}
 	/* which rules a layout has, and where */
 	CHECK_EQ(nft_chain_rules(&l, NFT_CHAIN_NAT), 3);
-	/* the IPv4 forward rules, the hairpin check, two pinhole lookups */
-	CHECK_EQ(nft_chain_rules(&l, NFT_CHAIN_FORWARD), 5);
+	/* the IPv4 forward rules, two pinhole lookups */
+	CHECK_EQ(nft_chain_rules(&l, NFT_CHAIN_FORWARD), 4);
 	CHECK_EQ(nft_chain_rules(&l, NFT_CHAIN_FORWARD6), 0);
 	CHECK(!nft_chain_used(&l, NFT_CHAIN_FORWARD6));
 	l.v6 = false;
-	CHECK_EQ(nft_chain_rules(&l, NFT_CHAIN_FORWARD), 3);
+	CHECK_EQ(nft_chain_rules(&l, NFT_CHAIN_FORWARD), 2);
 	/* families split: the pinhole rules in the ip6 table's chain */
 	l.v6 = true;
 	l.pin_family = NFPROTO_IPV6;
 	l.filter_family = NFPROTO_IPV4;
-	CHECK_EQ(nft_chain_rules(&l, NFT_CHAIN_FORWARD), 3);
+	CHECK_EQ(nft_chain_rules(&l, NFT_CHAIN_FORWARD), 2);
 	CHECK_EQ(nft_chain_rules(&l, NFT_CHAIN_FORWARD6), 2);
 	CHECK(nft_chain_used(&l, NFT_CHAIN_FORWARD6));
-	CHECK_EQ(nft_chain_rules(&l, NFT_CHAIN_POST), 3);
+	/* the LAN check, the masquerade, the two SNAT rules */
+	CHECK_EQ(nft_chain_rules(&l, NFT_CHAIN_POST), 4);
 	CHECK(!nft_rule_on(&l, NFT_RULE_HAIRCTR4));
 	str_copy(l.filter_table, sizeof(l.filter_table), l.nat_table);
 	l.nat_family = l.filter_family;
 	CHECK(nft_rule_on(&l, NFT_RULE_HAIRCTR4));
-	CHECK_EQ(nft_chain_rules(&l, NFT_CHAIN_POST), 4);
+	CHECK_EQ(nft_chain_rules(&l, NFT_CHAIN_POST), 5);
 	l.hairpin = false;
 	CHECK_EQ(nft_chain_rules(&l, NFT_CHAIN_NAT), 2);
 	CHECK_EQ(nft_chain_rules(&l, NFT_CHAIN_POST), 2);
@@ -613,6 +625,47 @@ TEST(nft_rules_tagged_and_shaped)
 	/* Someone else's comment is not igdd's tag. */
 	CHECK(!nft_udata_is_tagged("\x00\x05igdx", 7));
 	CHECK(!nft_udata_is_tagged(NULL, 0));
+	free(f.buf);
+	nft_batch_free(&bt);
+}
+
+/* The hairpin's LAN check lives with the nat table (postrouting, lan4
+ * there) whichever the filter table: with the forward sets in the nat
+ * table it looks up fwd4 last (a mapping's internal side only). */
+TEST(nft_hairpin_lan_check_in_nat_table)
+{
+	struct nft_layout l;
+	struct nft_batch bt;
+	struct nftnl_rule *r;
+	struct rule_seen rs;
+	struct flat f;
+	uint16_t family;
+
+	mk_layout(&l, true, false);
+	CHECK(!nft_fwd_in_nat(&l));
+	CHECK_STR(nft_set_table(&l, NFT_SET_LAN4, &family), l.nat_table);
+	CHECK_EQ(nft_rule_chain(&l, NFT_RULE_HAIRLAN4), NFT_CHAIN_POST);
+	CHECK(nft_rule_on(&l, NFT_RULE_HAIRLAN4));
+	mk_layout(&l, false, false);
+	CHECK(nft_fwd_in_nat(&l));
+	CHECK_EQ(nft_batch_start(&bt, 1), 0);
+	CHECK_EQ(nft_msg_rule(&bt, &l, NFT_RULE_HAIRLAN4), 0);
+	nft_batch_finish(&bt);
+	flatten(&bt, &f);
+	memset(&rs, 0, sizeof(rs));
+	r = nftnl_rule_alloc();
+	CHECK(r != NULL && nth_msg(&f, 1) != NULL);
+	if (r != NULL && nth_msg(&f, 1) != NULL) {
+		CHECK_EQ(nftnl_rule_nlmsg_parse(nth_msg(&f, 1), r), 0);
+		CHECK_STR(nftnl_rule_get_str(r, NFTNL_RULE_CHAIN), "postrouting");
+		nftnl_expr_foreach(r, expr_cb, &rs);
+		CHECK_EQ(rs.lookups, 3);
+		CHECK_STR(rs.first_set, "ext4");
+		CHECK_STR(rs.set, "fwd4");
+		CHECK_EQ(rs.immediates, 1);
+	}
+	if (r != NULL)
+		nftnl_rule_free(r);
 	free(f.buf);
 	nft_batch_free(&bt);
 }

@@ -1,0 +1,106 @@
+#!/bin/sh
+# also-san: run again against the ASan/UBSan daemon (tests/run.sh)
+# t_hairpin_tables.sh - hairpin integrated into a firewall whose NAT and
+# filter chains are in two tables (upnp_table_name != upnp_nat_table_name)
+# and whose forward chain accepts DNATed flows and every LAN before it
+# jumps to igdd's: igdd starts, a mapping carries traffic from outside,
+# a host of the mapping's LAN reaches it through the external address,
+# and a host of another served LAN does not (the LAN check is in the nat
+# table's postrouting chain, with lan4, whatever the forward chain does);
+# the same with both in one table.
+LAB_LAN2=${LAB_LAN2:-192.168.79}
+. "$(dirname "$0")/lib.sh"
+lab_up
+command -v natpmpc >/dev/null 2>&1 || { skip "natpmpc not installed"; exit 0; }
+
+lab_listen c1 tcp 9000 @peer
+lab_listen c1 udp 9000 @peer
+pmp() { c1 natpmpc -g "$GW_LAN" -a "$2" "$3" "$1" 3600 | grep -q "Mapped public port $2"; }
+
+# firewall FILTER NAT: a forward chain (policy drop) that accepts DNATed
+# flows and both LANs before it jumps to igdd's chain, in table FILTER;
+# the NAT chains in table NAT (the same table when the names are equal).
+firewall() {
+	gw nft -f - <<NFT
+table inet $1 {
+	chain forward {
+		type filter hook forward priority filter; policy drop;
+		ct state established,related accept
+		ct status dnat accept
+		iifname { "lan0", "lan1" } accept
+		iifname "wan0" jump miniupnpd
+	}
+	chain miniupnpd {
+	}
+}
+table inet $2 {
+	chain prerouting {
+		type nat hook prerouting priority dstnat; policy accept;
+		jump prerouting_miniupnpd
+	}
+	chain prerouting_miniupnpd {
+	}
+	chain postrouting {
+		type nat hook postrouting priority srcnat; policy accept;
+		jump postrouting_miniupnpd
+		oifname "wan0" masquerade
+	}
+	chain postrouting_miniupnpd {
+	}
+}
+NFT
+}
+# int_conf FILE FILTER NAT
+int_conf() {
+	lab_conf "$1" <<CONF
+listening_ip=lan1
+secure_mode=yes
+upnp_table_name=$2
+upnp_nat_table_name=$3
+upnp_forward_chain=miniupnpd
+upnp_nat_chain=prerouting_miniupnpd
+upnp_nat_postrouting_chain=postrouting_miniupnpd
+CONF
+}
+
+# The same firewall in one table: the forward chain still accepts
+# DNATed flows from any LAN before igdd's; the check holds (postrouting).
+gw nft delete table inet igdd 2>/dev/null
+firewall fw fw
+int_conf "$LAB_DIR/one.conf" fw fw
+check "one table: igdd starts integrated" lab_start_igdd "$LAB_DIR/one.conf"
+check "one table: natpmpc maps TCP 8000 -> c1:9000" pmp tcp 8000 9000
+check "one table: natpmpc maps UDP 8000 -> c1:9000" pmp udp 8000 9000
+check "one table: TCP hairpin from c2 reaches c1" hairpin_ok "$NS_C2" tcp "$GW_WAN"
+check_not "one table: c3 (the other served LAN) does not reach c1's mapping (TCP)" \
+	reaches_c1 "$NS_C3" tcp "$GW_WAN"
+check_not "one table: nor by UDP" reaches_c1 "$NS_C3" udp "$GW_WAN"
+lab_stop_igdd
+
+# Two tables.
+gw nft delete table inet fw
+firewall filter nat
+int_conf "$LAB_DIR/int.conf" filter nat
+check "igdd starts integrated (nat and filter tables differ, hairpin on)" \
+	lab_start_igdd "$LAB_DIR/int.conf"
+check "natpmpc maps (again) TCP 8000 -> c1:9000" pmp tcp 8000 9000
+check "natpmpc maps (again) UDP 8000 -> c1:9000" pmp udp 8000 9000
+check "from outside, c1 sees the outside host" \
+	sh -c "ip netns exec $NS_OUT $PROBE connect tcp $GW_WAN 8000 1500 | grep -q '^$OUT:'"
+check "TCP hairpin from c2 (c1's LAN) reaches c1, c1 sees the gateway" \
+	hairpin_ok "$NS_C2" tcp "$GW_WAN"
+check "UDP hairpin too" hairpin_ok "$NS_C2" udp "$GW_WAN"
+check_not "c3 (the other served LAN) does not reach c1's mapping (TCP)" \
+	reaches_c1 "$NS_C3" tcp "$GW_WAN"
+check_not "nor by UDP" reaches_c1 "$NS_C3" udp "$GW_WAN"
+lan4() { gw nft list set inet nat igdd_lan4 | tr -d ' \t\n' | sed 's/.*elements=//'; }
+check "lan4 is in the nat table, each served LAN's subnet once" \
+	test "$(lan4)" = "{$LAB_LAN.0/24.\"lan0\",$LAB_LAN2.0/24.\"lan1\"}}}"
+check "the ruleset as nft lists it loads again" \
+	sh -c "ip netns exec $NS_GW nft list ruleset | ip netns exec $NS_GW nft -c -f -"
+check "the LAN check is in the nat table's postrouting chain" sh -c \
+	"ip netns exec $NS_GW nft list chain inet nat postrouting_miniupnpd | grep -q 'igdd_lan4 drop'"
+check_not "igdd's forward chain has no hairpin rule" sh -c \
+	"ip netns exec $NS_GW nft list chain inet filter miniupnpd | grep -q lan4"
+lab_stop_igdd
+lab_finish
