@@ -2146,11 +2146,37 @@ addr_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* The LANs of a into want as lan4 holds them, each once: the subnet
+ * (the address masked) and the name; two listening addresses of one
+ * subnet on one interface are one element; a LAN without an IPv4
+ * address none (nft_msg_lans()). */
+static void
+lan_subnets(struct fw_addrs *want, const struct fw_addrs *a)
+{
+	struct fw_lan n;
+	size_t i, k;
+
+	for (i = 0; i < a->n_lan && i < FW_LAN_MAX; i++) {
+		if (a->lan[i].addr.s_addr == 0)
+			continue;
+		memset(&n, 0, sizeof(n));
+		memcpy(n.name, a->lan[i].name, strnlen(a->lan[i].name, IF_NAMESIZE - 1));
+		n.mask = a->lan[i].mask;
+		n.addr.s_addr = a->lan[i].addr.s_addr & n.mask.s_addr;
+		for (k = 0; k < want->n_lan; k++)
+			if (memcmp(&want->lan[k], &n, sizeof(n)) == 0)
+				break;
+		if (k == want->n_lan)
+			want->lan[want->n_lan++] = n;
+	}
+}
+
 static int
 nft_set_addrs(struct fw *fw, const struct fw_addrs *a)
 {
 	struct fw_addrs want;
-	size_t i, n = 0;
+	struct fw_lan old[FW_LAN_MAX];
+	size_t i, n = 0, n_old;
 	bool lans;
 
 	/* sorted and without duplicates or 0.0.0.0, so equal lists compare equal */
@@ -2162,18 +2188,21 @@ nft_set_addrs(struct fw *fw, const struct fw_addrs *a)
 	for (i = 0; i < n; i++)
 		if (want.n_ext == 0 || want.ext[want.n_ext - 1].s_addr != want.ext[i].s_addr)
 			want.ext[want.n_ext++] = want.ext[i];
-	for (i = 0; i < a->n_lan && i < FW_LAN_MAX; i++)
-		want.lan[want.n_lan++] = a->lan[i];
+	lan_subnets(&want, a);
 	lans = fw->l.n_lan != want.n_lan ||
 	       memcmp(fw->l.lan, want.lan, want.n_lan * sizeof(want.lan[0])) != 0;
-	if (lans) {
-		memcpy(fw->l.lan, want.lan, sizeof(fw->l.lan));
-		fw->l.n_lan = want.n_lan;
-	}
 	if (!lans && fw->addrs_known && fw->addrs.n_ext == want.n_ext &&
 	    memcmp(fw->addrs.ext, want.ext, want.n_ext * sizeof(want.ext[0])) == 0)
 		return 0;
+	/* lan4 is built from fw->l: the new LANs go there for the put, the
+	 * old ones come back if it fails (the next call puts them again) */
+	memcpy(old, fw->l.lan, sizeof(old));
+	n_old = fw->l.n_lan;
+	memcpy(fw->l.lan, want.lan, sizeof(fw->l.lan));
+	fw->l.n_lan = want.n_lan;
 	if (put_ext_addrs(fw, &want) < 0) {
+		memcpy(fw->l.lan, old, sizeof(fw->l.lan));
+		fw->l.n_lan = n_old;
 		log_warn("nftables: setting the external addresses");
 		return -1;
 	}
