@@ -490,11 +490,11 @@ get_table(struct fw *fw, uint16_t family, const char *table)
 	return query(fw, nlh, NULL, NULL);
 }
 
-/* A get of set id (GETSET) or of its elements (GETSETELEM) into
- * buf[REQ_BUF]; NULL when memory is short. */
+/* A get of the set named name in set id's table (GETSET) or of its
+ * elements (GETSETELEM) into buf[REQ_BUF]; NULL when memory is short. */
 static struct nlmsghdr *
-set_get_msg(struct fw *fw, enum nft_set_id id, uint16_t type, uint16_t flags, uint32_t seq,
-	    char *buf)
+set_get_msg_named(struct fw *fw, enum nft_set_id id, const char *name, uint16_t type,
+		  uint16_t flags, uint32_t seq, char *buf)
 {
 	struct nftnl_set *s = nftnl_set_alloc();
 	struct nlmsghdr *nlh;
@@ -503,7 +503,7 @@ set_get_msg(struct fw *fw, enum nft_set_id id, uint16_t type, uint16_t flags, ui
 	if (s == NULL)
 		return NULL;
 	nftnl_set_set_str(s, NFTNL_SET_TABLE, nft_set_table(&fw->l, id, &family));
-	nftnl_set_set_str(s, NFTNL_SET_NAME, fw->l.set_name[id]);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, name);
 	nlh = nftnl_nlmsg_build_hdr(buf, type, family, flags, seq);
 	if (type == NFT_MSG_GETSETELEM)
 		nftnl_set_elems_nlmsg_build_payload(nlh, s);
@@ -511,6 +511,25 @@ set_get_msg(struct fw *fw, enum nft_set_id id, uint16_t type, uint16_t flags, ui
 		nftnl_set_nlmsg_build_payload(nlh, s);
 	nftnl_set_free(s);
 	return nlh;
+}
+
+/* The same for set id itself. */
+static struct nlmsghdr *
+set_get_msg(struct fw *fw, enum nft_set_id id, uint16_t type, uint16_t flags, uint32_t seq,
+	    char *buf)
+{
+	return set_get_msg_named(fw, id, fw->l.set_name[id], type, flags, seq, buf);
+}
+
+/* Is an older igdd's hairpin map there (in the nat table, snat4's)? */
+static bool
+old_hair4_there(struct fw *fw)
+{
+	char buf[REQ_BUF];
+	struct nlmsghdr *nlh = set_get_msg_named(fw, NFT_SET_SNAT4, nft_old_hair4_name(&fw->l),
+						 NFT_MSG_GETSET, NLM_F_ACK, next_seq(fw, 1), buf);
+
+	return nlh != NULL && query(fw, nlh, NULL, NULL) == 0;
 }
 
 static int
@@ -819,8 +838,10 @@ add_sets_and_rules(struct fw *fw, struct nft_batch *bt)
 {
 	int i;
 
-	/* an older igdd's hairpin map (the rules that used it are gone) */
-	if (fw->has_destroy && nft_msg_old_hair4(bt, &fw->l, NFT_MSG_DESTROYSET_) < 0)
+	/* an older igdd's hairpin map (the rules that used it are gone);
+	 * without DESTROYSET (kernels before 6.3) a DELSET if it is there */
+	if (fw->has_destroy ? nft_msg_old_hair4(bt, &fw->l, NFT_MSG_DESTROYSET_) < 0
+			    : old_hair4_there(fw) && nft_msg_old_hair4(bt, &fw->l, NFT_MSG_DELSET) < 0)
 		return -1;
 
 	for (i = 0; i < NFT_SET_ALL; i++)

@@ -751,6 +751,12 @@ nft_msg_lans(struct nft_batch *bt, const struct nft_layout *l)
 	return set_put_keys(bt, l, NFT_SET_LAN4, keys, ends, sizeof(keys[0]), n);
 }
 
+const char *
+nft_old_hair4_name(const struct nft_layout *l)
+{
+	return l->own ? "hair4" : "igdd_hair4";
+}
+
 int
 nft_msg_old_hair4(struct nft_batch *bt, const struct nft_layout *l, uint16_t type)
 {
@@ -760,7 +766,7 @@ nft_msg_old_hair4(struct nft_batch *bt, const struct nft_layout *l, uint16_t typ
 
 	if ((s = set_ref(l, NFT_SET_SNAT4, &family)) == NULL)	/* hair4's table: the nat table */
 		return -1;
-	nftnl_set_set_str(s, NFTNL_SET_NAME, l->own ? "hair4" : "igdd_hair4");
+	nftnl_set_set_str(s, NFTNL_SET_NAME, nft_old_hair4_name(l));
 	nlh = msg_hdr(bt, type, family, 0);
 	nftnl_set_nlmsg_build_payload(nlh, s);
 	nftnl_set_free(s);

@@ -264,6 +264,8 @@ int nft_msg_lans(struct nft_batch *bt, const struct nft_layout *l);
 /* An older igdd's hairpin map (hair4) deleted (type DESTROYSET: whether
  * it is there or not). */
 int nft_msg_old_hair4(struct nft_batch *bt, const struct nft_layout *l, uint16_t type);
+/* Its name (in the nat table). */
+const char *nft_old_hair4_name(const struct nft_layout *l);
 /* Can the nat chains look up the forward sets (the same table)? */
 bool nft_fwd_in_nat(const struct nft_layout *l);
 
