@@ -1360,8 +1360,18 @@ select_set(const struct fw *fw, enum nft_set_id id, const struct mapping *const 
 	return count;
 }
 
+/* ext4 and lan4 flushed and filled with a's addresses and fw's LANs. */
+static int
+msg_addrs(struct nft_batch *bt, const struct fw *fw, const struct fw_addrs *a)
+{
+	return nft_msg_ext_addrs(bt, &fw->l, a->ext, a->n_ext) < 0 ? -1 : nft_msg_lans(bt, &fw->l);
+}
+
 /* Add every mapping (after flushing igdd's mapping sets when flush) in
- * one transaction however many messages and pages it takes. */
+ * one transaction however many messages and pages it takes.  A flush
+ * (a re-install) puts the known external addresses and the LANs back
+ * too: the contents check counts ext4 and lan4, and a re-install that
+ * left them as another process made them would never repair them. */
 static int
 install(struct fw *fw, const struct mapping *const *ms, size_t n, bool flush)
 {
@@ -1375,6 +1385,12 @@ install(struct fw *fw, const struct mapping *const *ms, size_t n, bool flush)
 		return -1;
 	if (batch_start(fw, &bt) < 0) {
 		free(sel);
+		return -1;
+	}
+	if (flush && fw->addrs_known && msg_addrs(&bt, fw, &fw->addrs) < 0) {
+		nft_batch_free(&bt);
+		free(sel);
+		errno = ENOMEM;
 		return -1;
 	}
 	for (i = 0; i < n; i++)
@@ -2150,7 +2166,7 @@ put_ext_addrs(struct fw *fw, const struct fw_addrs *a)
 
 	if (batch_start(fw, &bt) < 0)
 		return -1;
-	if (nft_msg_ext_addrs(&bt, &fw->l, a->ext, a->n_ext) < 0 || nft_msg_lans(&bt, &fw->l) < 0) {
+	if (msg_addrs(&bt, fw, a) < 0) {
 		nft_batch_free(&bt);
 		errno = ENOMEM;
 		return -1;

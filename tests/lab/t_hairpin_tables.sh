@@ -7,7 +7,8 @@
 # a host of the mapping's LAN reaches it through the external address,
 # and a host of another served LAN does not (the LAN check is in the nat
 # table's postrouting chain, with lan4, whatever the forward chain does);
-# the same with both in one table.
+# the same with both in one table; lan4 flushed by another process comes
+# back.
 LAB_LAN2=${LAB_LAN2:-192.168.79}
 . "$(dirname "$0")/lib.sh"
 lab_up
@@ -102,5 +103,13 @@ check "the LAN check is in the nat table's postrouting chain" sh -c \
 	"ip netns exec $NS_GW nft list chain inet nat postrouting_miniupnpd | grep -q 'igdd_lan4 drop'"
 check_not "igdd's forward chain has no hairpin rule" sh -c \
 	"ip netns exec $NS_GW nft list chain inet filter miniupnpd | grep -q lan4"
+# lan4 emptied behind igdd's back: the re-install puts the LANs back
+# (else the hairpin stays broken and the contents check re-installs in
+# vain every 30 s).
+gw nft flush set inet nat igdd_lan4
+check "lan4 flushed by another process is put back: c2's hairpin works again" \
+	wait_for 5 hairpin_ok "$NS_C2" tcp "$GW_WAN"
+check "lan4 holds both LANs again" \
+	test "$(lan4)" = "{$LAB_LAN.0/24.\"lan0\",$LAB_LAN2.0/24.\"lan1\"}}}"
 lab_stop_igdd
 lab_finish
