@@ -48,7 +48,7 @@ struct fake_fw {
 	 * fails as the kernel does on a second one of a side with another
 	 * port. */
 	bool dump_snat;
-	struct fake_elem snat[64];
+	struct fake_elem snat[FAKE_FW_MAX];
 	size_t n_snat;
 };
 

@@ -253,3 +253,36 @@ TEST(restart_reconcile_shares_the_snat_element)
 	CHECK_EQ(e->fw.snat[0].eport, 5000);
 	fake_env_free(e);
 }
+
+/* The same across the reconcile's transactions: the side's first mapping
+ * adds its SNAT element in the first chunk, its second one, more than a
+ * chunk later in key order, adds none. */
+TEST(restart_reconcile_shares_the_snat_element_across_chunks)
+{
+	struct fake_env *e = env_lease();
+	struct mapping a = fake_req(TCP, 5000, "192.168.1.10", 7000, "a", OWNER_UPNP);
+	struct mapping b = fake_req(TCP, 6100, "192.168.1.10", 7000, "b", OWNER_UPNP);
+	uint16_t p;
+
+	str_copy(e->fw.gen, sizeof(e->fw.gen), "41 boot ns");
+	e->fw.dump_on = e->fw.dump_snat = true;
+	CHECK_EQ(store_add(e->s, &a, 3600, 0, NULL), ST_OK);
+	CHECK_EQ(store_add(e->s, &b, 3600, 0, NULL), ST_OK);
+	for (p = 5001; p <= 6040; p++) {	/* between them: more than a chunk */
+		struct mapping f = fake_req(TCP, p, "192.168.1.11", p, "f", OWNER_UPNP);
+		CHECK_EQ(store_add(e->s, &f, 3600, 0, NULL), ST_OK);
+	}
+	e->fw.n_kernel = e->fw.n_snat = 0;
+	str_copy(e->fw.start_gen, sizeof(e->fw.start_gen), "50 boot ns");
+	fake_env_restart(e);
+	CHECK_EQ(store_restore(e->s), 1042);
+	CHECK_EQ(e->fw.n_install, 0);
+	CHECK(e->fw.n_add_many >= 2);		/* more than one transaction */
+	CHECK_EQ(e->fw.n_kernel, 1042);
+	CHECK_EQ(e->fw.n_snat, 1041);
+	CHECK(fake_fw_has(&e->fw, TCP, 6100, 7000));
+	for (p = 0; p < e->fw.n_snat; p++)
+		if (e->fw.snat[p].iport == 7000)
+			CHECK_EQ(e->fw.snat[p].eport, 5000);
+	fake_env_free(e);
+}
