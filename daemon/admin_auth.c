@@ -96,19 +96,28 @@ read_line_file(const char *path, char *buf, size_t size, mode_t *mode, char *err
  * found by configure) is loaded here, the first time, instead of at exec:
  * a daemon without the admin page maps none of it (about 80 KiB of VmRSS,
  * bench/README.md).  The first call is admin_init()'s, before the system
- * call filter, which forbids mapping code; later ones find it loaded. */
+ * call filter, which forbids mapping code; it keeps its reference, and
+ * later calls take one only while they use it (RTLD_NOLOAD finds the
+ * loaded library by its soname, with no system call). */
 static char *
 auth_crypt(const char *phrase, const char *setting, struct crypt_data *cd)
 {
 #ifdef CRYPT_SONAME
 	char *(*fn)(const char *, const char *, struct crypt_data *);
-	void *h = dlopen(CRYPT_SONAME, RTLD_NOW | RTLD_LOCAL);
+	void *h = dlopen(CRYPT_SONAME, RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD);
+	bool again = h != NULL;
+	char *r;
 
+	if (!again)
+		h = dlopen(CRYPT_SONAME, RTLD_NOW | RTLD_LOCAL);
 	if (h == NULL || (*(void **)&fn = dlsym(h, "crypt_r")) == NULL) {
 		log_warnx("%s: %s", CRYPT_SONAME, dlerror());
 		return NULL;
 	}
-	return fn(phrase, setting, cd);
+	r = fn(phrase, setting, cd);
+	if (again)
+		dlclose(h);
+	return r;
 #else
 	return crypt_r(phrase, setting, cd);
 #endif

@@ -117,7 +117,6 @@ struct in_addr addr4_mask(int prefix);
 /* Parse dotted quad or IPv6 text into the v4-mapped/IPv6 form. 0 / -1. */
 int addr_parse(const char *s, struct in6_addr *out);
 
-/* Monotonic milliseconds, and wall-clock seconds. */
 /* calloc(1, size) for a struct whose bytes from head on are a buffer that is
  * written before it is read: only the first head bytes are zeroed, so the
  * buffer's pages are touched (and counted in VmRSS) as it is used, not all
@@ -125,6 +124,7 @@ int addr_parse(const char *s, struct in6_addr *out);
  * holds). */
 void *alloc_zero_head(size_t size, size_t head);
 
+/* Monotonic milliseconds, and wall-clock seconds. */
 uint64_t time_mono_ms(void);
 int64_t time_wall(void);
 
