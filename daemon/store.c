@@ -2364,11 +2364,34 @@ sync_add_pinholes(struct store *s)
 	if ((c.ms = malloc(ost_count(&s->ptree) * sizeof(*c.ms))) == NULL)
 		return -1;
 	ost_foreach(&s->ptree, collect_one, &c);
-	if ((r = c.n > 0 ? s->ops->add_many(s->fw, c.ms, c.n) : 0) < 0)
+	if ((r = c.n > 0 ? s->ops->add_many(s->fw, c.ms, c.n, NULL) : 0) < 0)
 		s->stats.fw_errors++;
 	s->sync.added += c.n;
 	free(c.ms);
 	return r < 0 ? -1 : 0;
+}
+
+/* SYNC_ADD, nd added again: does another mapping hold its internal
+ * side's SNAT element?  Yes when the dump saw it in place (KSEEN_SNAT),
+ * or when a mapping of the side before nd in key order added it in this
+ * reconcile (the holder install_all and install_or_drop choose too): a
+ * second element of the side, with other data, would fail the
+ * transaction.  When nd adds it, the side's mappings after nd are marked
+ * (those whose own elements were seen then need nothing): one probe of
+ * the side per SNAT element added. */
+static bool
+sync_snat_shared(struct store *s, const struct st_node *nd)
+{
+	struct ih_probe p;
+	struct st_node *o;
+
+	if (!s->sync.snat || (nd->kseen & KSEEN_SNAT))
+		return s->sync.snat;
+	for (ih_probe_start(s, &p, nd->m.proto, nd->m.iaddr, nd->m.iport); (o = ih_next(s, &p)) != NULL;)
+		if (o->m.proto == nd->m.proto && o->m.iport == nd->m.iport &&
+		    o->m.iaddr == nd->m.iaddr && tree_cmp(&o->tn, &nd->tn) > 0)
+			o->kseen |= KSEEN_SNAT;
+	return false;
 }
 
 /* SYNC_ADD: the next sync.chunk enabled mappings after the cursor whose
@@ -2387,13 +2410,17 @@ sync_add_chunk(struct store *s)
 {
 	size_t want = s->sync.chunk ? s->sync.chunk : STORE_SYNC_MIN;
 	const struct mapping **ms = malloc(want * sizeof(*ms));
+	bool *shared = malloc(want * sizeof(*shared));
 	struct ost_node *tn;
 	size_t n = 0;
 	uint64_t t;
 	int r = 0;
 
-	if (ms == NULL)
+	if (ms == NULL || shared == NULL) {
+		free(ms);
+		free(shared);
 		return -1;
+	}
 	tn = s->sync.walking ? ost_bound(&s->tree, &s->sync.cursor, tree_keycmp, true, NULL)
 			     : ost_nth(&s->tree, 0);
 	for (; tn != NULL && n < want; tn = ost_bound(&s->tree, &s->sync.cursor,
@@ -2403,12 +2430,14 @@ sync_add_chunk(struct store *s)
 		s->sync.cursor = (struct st_key){ nd->m.proto, nd->m.eport, *nd->m.rhost };
 		s->sync.walking = true;
 		if (nd->m.enabled && nd->kseen != (KSEEN_DNAT | KSEEN_FWD |
-						   (s->sync.snat ? KSEEN_SNAT : 0)))
+						   (s->sync.snat ? KSEEN_SNAT : 0))) {
+			shared[n] = sync_snat_shared(s, nd);
 			ms[n++] = &nd->m;
+		}
 		nd->kseen = 0;
 	}
 	t = time_mono_ms();
-	if (n > 0 && (r = s->ops->add_many(s->fw, ms, n)) < 0)
+	if (n > 0 && (r = s->ops->add_many(s->fw, ms, n, shared)) < 0)
 		s->stats.fw_errors++;
 	t = time_mono_ms() - t;
 	if (n == want)
@@ -2417,6 +2446,7 @@ sync_add_chunk(struct store *s)
 			s->sync.chunk > STORE_SYNC_MAX ? STORE_SYNC_MAX : s->sync.chunk;
 	s->sync.added += n;
 	free(ms);
+	free(shared);
 	if (r < 0)
 		return -1;
 	if (tn == NULL && ost_count(&s->ptree) > 0)

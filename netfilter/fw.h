@@ -99,8 +99,12 @@ struct fw_ops {
 	int (*elems_start)(struct fw *fw);
 	int (*elems_step)(struct fw *fw, fw_elem_cb cb, void *arg);
 	/* Add (or renew) the elements of these mappings in one transaction,
-	 * removing nothing.  0 / -1 (nothing changed). */
-	int (*add_many)(struct fw *fw, const struct mapping *const *ms, size_t n);
+	 * removing nothing.  snat_shared (NULL: none) [i]: another mapping
+	 * holds ms[i]'s internal side's SNAT element (in the kernel, or
+	 * added before): none for ms[i] (else the first of a side in ms
+	 * adds it).  0 / -1 (nothing changed). */
+	int (*add_many)(struct fw *fw, const struct mapping *const *ms, size_t n,
+			const bool *snat_shared);
 	/* A token naming the kernel's state (the ruleset generation, which
 	 * moves with every transaction of anyone, the boot, the network
 	 * namespace) into tok[size]: now, or at_start: before this process's

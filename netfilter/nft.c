@@ -1322,13 +1322,14 @@ nft_del(struct fw *fw, const struct mapping *m, const struct fw_share *sh)
 
 /* The mappings of ms[0..n) that belong in set id; with unique, only the
  * first of those sharing a key (the SNAT map: one element per internal
- * side, which a map cannot hold twice with different data).  Written to
+ * side, which a map cannot hold twice with different data), and none
+ * whose skip[i] is set (NULL: none).  Written to
  * out (room for n) when not NULL.  How many; SIZE_MAX when out of memory.
  * The duplicates are found with an open-addressing table of 64-bit key
  * hashes. */
 static size_t
 select_set(const struct fw *fw, enum nft_set_id id, const struct mapping *const *ms, size_t n,
-	   bool unique, const struct mapping **out)
+	   bool unique, const bool *skip, const struct mapping **out)
 {
 	uint8_t key[NFT_KEY_MAX];
 	size_t cap = 16, i, j, count = 0, kl;
@@ -1339,7 +1340,7 @@ select_set(const struct fw *fw, enum nft_set_id id, const struct mapping *const 
 	if (unique && (tab = calloc(cap, sizeof(*tab))) == NULL)
 		return SIZE_MAX;
 	for (i = 0; i < n; i++) {
-		if ((kl = nft_elem_key(&fw->l, id, ms[i], key)) == 0)
+		if ((skip != NULL && skip[i]) || (kl = nft_elem_key(&fw->l, id, ms[i], key)) == 0)
 			continue;
 		if (unique) {
 			h = 1469598103934665603ull;	/* FNV-1a */
@@ -1368,12 +1369,14 @@ msg_addrs(struct nft_batch *bt, const struct fw *fw, const struct fw_addrs *a)
 }
 
 /* Add every mapping (after flushing igdd's mapping sets when flush) in
- * one transaction however many messages and pages it takes.  A flush
- * (a re-install) puts the known external addresses and the LANs back
- * too: the contents check counts ext4 and lan4, and a re-install that
- * left them as another process made them would never repair them. */
+ * one transaction however many messages and pages it takes; the SNAT
+ * element of none whose snat_shared[i] is set (add_many).  A flush (a
+ * re-install) puts the known external addresses and the LANs back too:
+ * the contents check counts ext4 and lan4, and a re-install that left
+ * them as another process made them would never repair them. */
 static int
-install(struct fw *fw, const struct mapping *const *ms, size_t n, bool flush)
+install(struct fw *fw, const struct mapping *const *ms, size_t n, bool flush,
+	const bool *snat_shared)
 {
 	const struct mapping **sel = n > 0 ? calloc(n, sizeof(*sel)) : NULL;
 	uint64_t now = time_mono_ms();
@@ -1401,7 +1404,8 @@ install(struct fw *fw, const struct mapping *const *ms, size_t n, bool flush)
 		/* one element per key where mappings share one (SNAT; two
 		 * pinholes of the same key, from UPnP and PCP) */
 		k_n = select_set(fw, (enum nft_set_id)k, ms, n,
-				 k == NFT_SET_SNAT4 || k >= NFT_SET_COUNT, sel);
+				 k == NFT_SET_SNAT4 || k >= NFT_SET_COUNT,
+				 k == NFT_SET_SNAT4 ? snat_shared : NULL, sel);
 		if (k_n == SIZE_MAX ||
 		    (flush && nft_msg_elems(&bt, &fw->l, (enum nft_set_id)k, NFT_MSG_DELSETELEM,
 					    NULL, 0, 0) < 0) ||
@@ -1443,14 +1447,15 @@ events_listen(struct fw *fw, bool on)
 
 /* A bulk install: without notifications when it is big. */
 static int
-install_bulk(struct fw *fw, const struct mapping *const *ms, size_t n, bool flush)
+install_bulk(struct fw *fw, const struct mapping *const *ms, size_t n, bool flush,
+	     const bool *snat_shared)
 {
 	bool quiet = n >= 1024;
 	int rc;
 
 	if (quiet)
 		events_listen(fw, false);
-	rc = install(fw, ms, n, flush);
+	rc = install(fw, ms, n, flush, snat_shared);
 	if (quiet)
 		events_listen(fw, true);
 	return rc;
@@ -1460,13 +1465,13 @@ install_bulk(struct fw *fw, const struct mapping *const *ms, size_t n, bool flus
 static int
 nft_install_all(struct fw *fw, const struct mapping *const *ms, size_t n)
 {
-	return install_bulk(fw, ms, n, true);
+	return install_bulk(fw, ms, n, true, NULL);
 }
 
 static int
-nft_add_many(struct fw *fw, const struct mapping *const *ms, size_t n)
+nft_add_many(struct fw *fw, const struct mapping *const *ms, size_t n, const bool *snat_shared)
 {
-	return n == 0 ? 0 : install_bulk(fw, ms, n, false);
+	return n == 0 ? 0 : install_bulk(fw, ms, n, false, snat_shared);
 }
 
 static void events_listen(struct fw *fw, bool on);
@@ -1925,7 +1930,7 @@ nft_verify_start(struct fw *fw, const struct mapping *const *ms, size_t n)
 			v->want[k] = fw->addrs_known ? fw->addrs.n_ext : SIZE_MAX;
 		else if (k == NFT_SET_LAN4)
 			v->want[k] = !fw->addrs_known ? SIZE_MAX : fw->l.hairpin ? fw->l.n_lan : 0;
-		else if ((v->want[k] = select_set(fw, (enum nft_set_id)k, ms, n, true, NULL)) ==
+		else if ((v->want[k] = select_set(fw, (enum nft_set_id)k, ms, n, true, NULL, NULL)) ==
 			 SIZE_MAX)
 			return -1;
 	}

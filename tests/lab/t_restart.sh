@@ -118,6 +118,39 @@ check "8001's forward element untouched ($n4 -> $n5 packets)" test "${n5:-0}" -g
 check "8001 carries traffic" reach tcp 8001 tok-8001
 check "daemon, lease file and kernel agree" lab_agree
 
+# Two mappings of one internal side (c1:9010 from 8010 and 8011) share its
+# one SNAT element, the first one's port.  kill -9 and someone removes
+# 8011's DNAT element: the start adds 8011 again without a second SNAT
+# element of the side (the kernel would refuse it, and the start would
+# fall back to installing everything at once).  Then the SNAT element
+# gone too, and both DNAT elements: both added again, 8010's SNAT element.
+# restarted WHAT: the start after a kill -9 and WHAT; its reconcile in slices
+restarted() {
+	log_mark
+	check "igdd starts after kill -9 and $1" lab_start_igdd "$LAB_DIR/preserve.conf"
+	UPNP_BASE=$(lab_upnp_base)
+	check "the kernel is reconciled" wait_for 5 sh -c "tail -n +$LOG_FROM '$LAB_DIR/igdd.log' | grep -q 'kernel reconciled with'"
+	check "in slices: the reconcile did not fail, nothing installed at once" \
+		test "$(count_log "reconcile failed")$(count_log "installing every mapping at once")" = 00
+	check "8010's and 8011's DNAT elements are back" test "$(gw nft list map inet igdd dnat4 |
+		tr ',{}' '\n\n\n' | grep "tcp . 801[01] " | grep -c "$C1 . 9010")" = 2
+	check "the side's one SNAT element is 8010's" test "$(snat 9010)" = "9010 : 8010"
+	check "8010 carries traffic" reach tcp 8010 tok-9010
+	check "8011 carries traffic" reach tcp 8011 tok-9010
+	check "daemon, lease file and kernel agree" lab_agree
+}
+lab_listen c1 tcp 9010 tok-9010
+check "AddPortMapping 8010 -> 9010" test "$(add 8010 9010 3600)" = "HTTP 200"
+check "AddPortMapping 8011 -> 9010 (the same internal side)" test "$(add 8011 9010 3600)" = "HTTP 200"
+check "one SNAT element for the side, 8010's" test "$(snat 9010)" = "9010 : 8010"
+kill -9 "$IGDD_PID"; wait "$IGDD_PID" 2>/dev/null; IGDD_PID=
+gw nft delete element inet igdd dnat4 "{ tcp . 8011 }"
+restarted "a change of 8011's DNAT element"
+kill -9 "$IGDD_PID"; wait "$IGDD_PID" 2>/dev/null; IGDD_PID=
+gw nft delete element inet igdd dnat4 "{ tcp . 8010, tcp . 8011 }"
+gw nft delete element inet igdd snat4 "{ $C1 . tcp . 9010 }"
+restarted "the side's SNAT and both DNAT elements removed"
+
 check "SIGTERM stops igdd" lab_stop_igdd TERM
 check_not "and removes its table (the plain stop)" gw nft list table inet igdd
 lab_finish

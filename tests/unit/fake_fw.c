@@ -51,6 +51,42 @@ find(const struct fake_fw *f, const struct mapping *m)
 	return -1;
 }
 
+/* The SNAT element of m's internal side: its index, or -1. */
+static int
+snat_find(const struct fake_fw *f, const struct mapping *m)
+{
+	size_t i;
+
+	for (i = 0; i < f->n_snat; i++)
+		if (f->snat[i].proto == m->proto && f->snat[i].iport == m->iport &&
+		    addr_eq(&f->snat[i].iaddr, m->iaddr))
+			return (int)i;
+	return -1;
+}
+
+/* m's side's SNAT element made, unless there is one. */
+static void
+snat_add(struct fake_fw *f, const struct mapping *m)
+{
+	if (f->dump_snat && addr_is_v4(m->iaddr) && snat_find(f, m) < 0 &&
+	    f->n_snat < sizeof(f->snat) / sizeof(f->snat[0]))
+		f->snat[f->n_snat++] = elem(m);
+}
+
+/* m's side's SNAT element removed, or re-pointed at the heir. */
+static void
+snat_del(struct fake_fw *f, const struct mapping *m, const struct mapping *heir)
+{
+	int i = snat_find(f, m);
+
+	if (i < 0)
+		return;
+	if (heir != NULL)
+		f->snat[i].eport = heir->eport;
+	else
+		f->snat[i] = f->snat[--f->n_snat];
+}
+
 static int
 fake_add(struct fw *fw, const struct mapping *m, const struct fw_share *sh)
 {
@@ -70,6 +106,8 @@ fake_add(struct fw *fw, const struct mapping *m, const struct fw_share *sh)
 		errno = f->refuse_eport == m->eport ? ERANGE : EPERM;
 		return -1;
 	}
+	if (sh != NULL && !sh->snat)
+		snat_add(f, m);
 	i = find(f, m);
 	if (i >= 0) {		/* a refresh, or a new target: nftables replaces */
 		f->kernel[i] = elem(m);
@@ -102,6 +140,12 @@ fake_del(struct fw *fw, const struct mapping *m, const struct fw_share *sh)
 		errno = EPERM;
 		return -1;
 	}
+	if (sh != NULL && sh->snat_only) {
+		snat_del(f, m, NULL);
+		return 0;
+	}
+	if (sh != NULL && !sh->keep_snat)
+		snat_del(f, m, sh->snat_heir);
 	i = find(f, m);
 	if (i < 0 && f->deferring)
 		return 0;	/* DESTROYSETELEM: a missing element is no error */
@@ -256,7 +300,7 @@ fake_elems_start(struct fw *fw)
 	if (!f->dump_on)
 		return -1;
 	f->n_dumps++;
-	return 0;
+	return f->dump_snat ? 1 : 0;
 }
 
 /* The whole "kernel" in one step: a DNAT and a forward element each. */
@@ -267,6 +311,13 @@ fake_elems_step(struct fw *fw, fw_elem_cb cb, void *arg)
 	struct fake_elem copy[FAKE_FW_MAX];
 	size_t i, n = f->n_kernel;
 
+	memcpy(copy, f->snat, f->n_snat * sizeof(copy[0]));	/* cb may delete */
+	for (i = f->n_snat; i-- > 0;) {
+		struct fw_elem e = { in6addr_any, copy[i].iaddr, copy[i].eport, copy[i].iport,
+				     copy[i].proto, false, true };
+
+		cb(arg, &e);
+	}
 	memcpy(copy, f->kernel, n * sizeof(copy[0]));	/* cb may delete */
 	for (i = 0; i < n; i++) {
 		struct fw_elem e = { copy[i].rhost, copy[i].iaddr, copy[i].eport, copy[i].iport,
@@ -283,15 +334,27 @@ fake_elems_step(struct fw *fw, fw_elem_cb cb, void *arg)
 }
 
 static int
-fake_add_many(struct fw *fw, const struct mapping *const *ms, size_t n)
+fake_add_many(struct fw *fw, const struct mapping *const *ms, size_t n, const bool *snat_shared)
 {
 	struct fake_fw *f = F(fw);
 	size_t i;
 
+	int j;
+
 	f->n_add_many++;
-	for (i = 0; i < n; i++)
+	for (i = 0; f->dump_snat && i < n; i++) {	/* the kernel: EEXIST, nothing done */
+		if ((snat_shared == NULL || !snat_shared[i]) && (j = snat_find(f, ms[i])) >= 0 &&
+		    f->snat[j].eport != ms[i]->eport) {
+			errno = EEXIST;
+			return -1;
+		}
+	}
+	for (i = 0; i < n; i++) {
 		if (fake_add(fw, ms[i], NULL) < 0)
 			return -1;
+		if (snat_shared == NULL || !snat_shared[i])
+			snat_add(f, ms[i]);
+	}
 	return 0;
 }
 

@@ -42,6 +42,14 @@ struct fake_fw {
 	char gen[32], start_gen[32];		/* "" = unknown */
 	bool dump_on;
 	unsigned n_dumps, n_add_many;
+	/* Port preservation's SNAT map, one element per internal side
+	 * (proto, iaddr, iport : eport), when dump_snat: add makes it unless
+	 * shared, del removes or re-points it, the dump reads it, add_many
+	 * fails as the kernel does on a second one of a side with another
+	 * port. */
+	bool dump_snat;
+	struct fake_elem snat[FAKE_FW_MAX];
+	size_t n_snat;
 };
 
 extern const struct fw_ops fake_fw_ops;

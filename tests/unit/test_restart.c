@@ -192,3 +192,97 @@ TEST(restart_keeps_pinholes)
 	CHECK(fake_fw_has(&e->fw, TCP, uid, 22));
 	fake_env_free(e);
 }
+
+/* A fake kernel element of (proto, eport) gone, as behind igdd's back. */
+static void
+kernel_drop(struct fake_fw *f, uint16_t eport)
+{
+	size_t i;
+
+	for (i = 0; i < f->n_kernel; i++)
+		if (f->kernel[i].eport == eport)
+			f->kernel[i--] = f->kernel[--f->n_kernel];
+}
+
+/* A kill -9 and a changed kernel, then the restart's reconcile. */
+static void
+restart_changed(struct fake_env *e)
+{
+	str_copy(e->fw.start_gen, sizeof(e->fw.start_gen), "50 boot ns");
+	e->fw.n_install = 0;
+	fake_env_restart(e);
+	CHECK_EQ(store_restore(e->s), 2);
+	CHECK_EQ(e->fw.n_install, 0);		/* no install of everything */
+	CHECK(fake_fw_has(&e->fw, TCP, 5000, 7000) && fake_fw_has(&e->fw, TCP, 6000, 7000));
+	CHECK_EQ(e->fw.n_snat, 1);
+}
+
+/* Port preservation: two mappings of one internal side share its one
+ * SNAT element (the first one's external port).  A mapping the
+ * reconcile adds again does not add a second one of that side (the
+ * kernel would refuse the transaction, and the restart would fall back
+ * to installing everything at once): not when the element is in place,
+ * and only the first one's when both are added again. */
+TEST(restart_reconcile_shares_the_snat_element)
+{
+	struct fake_env *e = env_lease();
+	struct mapping a = fake_req(TCP, 5000, "192.168.1.10", 7000, "a", OWNER_UPNP);
+	struct mapping b = fake_req(TCP, 6000, "192.168.1.10", 7000, "b", OWNER_UPNP);
+
+	str_copy(e->fw.gen, sizeof(e->fw.gen), "41 boot ns");
+	e->fw.dump_on = e->fw.dump_snat = true;
+	CHECK_EQ(store_add(e->s, &a, 3600, 0, NULL), ST_OK);
+	CHECK_EQ(store_add(e->s, &b, 3600, 0, NULL), ST_OK);
+	CHECK(e->fw.n_snat == 1 && e->fw.snat[0].eport == 5000);
+	/* b's elements gone: a's SNAT element stays, b adds none */
+	kernel_drop(&e->fw, 6000);
+	restart_changed(e);
+	CHECK_EQ(e->fw.snat[0].eport, 5000);
+	/* a's gone, the element is b's port: in place, kept */
+	kernel_drop(&e->fw, 5000);
+	e->fw.snat[0].eport = 6000;
+	restart_changed(e);
+	CHECK_EQ(e->fw.snat[0].eport, 6000);
+	/* everything gone: a's (the first in key order) only */
+	e->fw.n_kernel = e->fw.n_snat = 0;
+	restart_changed(e);
+	CHECK_EQ(e->fw.snat[0].eport, 5000);
+	/* a stale one (a port of neither): replaced by a's */
+	e->fw.snat[0].eport = 5999;
+	restart_changed(e);
+	CHECK_EQ(e->fw.snat[0].eport, 5000);
+	fake_env_free(e);
+}
+
+/* The same across the reconcile's transactions: the side's first mapping
+ * adds its SNAT element in the first chunk, its second one, more than a
+ * chunk later in key order, adds none. */
+TEST(restart_reconcile_shares_the_snat_element_across_chunks)
+{
+	struct fake_env *e = env_lease();
+	struct mapping a = fake_req(TCP, 5000, "192.168.1.10", 7000, "a", OWNER_UPNP);
+	struct mapping b = fake_req(TCP, 6100, "192.168.1.10", 7000, "b", OWNER_UPNP);
+	uint16_t p;
+
+	str_copy(e->fw.gen, sizeof(e->fw.gen), "41 boot ns");
+	e->fw.dump_on = e->fw.dump_snat = true;
+	CHECK_EQ(store_add(e->s, &a, 3600, 0, NULL), ST_OK);
+	CHECK_EQ(store_add(e->s, &b, 3600, 0, NULL), ST_OK);
+	for (p = 5001; p <= 6040; p++) {	/* between them: more than a chunk */
+		struct mapping f = fake_req(TCP, p, "192.168.1.11", p, "f", OWNER_UPNP);
+		CHECK_EQ(store_add(e->s, &f, 3600, 0, NULL), ST_OK);
+	}
+	e->fw.n_kernel = e->fw.n_snat = 0;
+	str_copy(e->fw.start_gen, sizeof(e->fw.start_gen), "50 boot ns");
+	fake_env_restart(e);
+	CHECK_EQ(store_restore(e->s), 1042);
+	CHECK_EQ(e->fw.n_install, 0);
+	CHECK(e->fw.n_add_many >= 2);		/* more than one transaction */
+	CHECK_EQ(e->fw.n_kernel, 1042);
+	CHECK_EQ(e->fw.n_snat, 1041);
+	CHECK(fake_fw_has(&e->fw, TCP, 6100, 7000));
+	for (p = 0; p < e->fw.n_snat; p++)
+		if (e->fw.snat[p].iport == 7000)
+			CHECK_EQ(e->fw.snat[p].eport, 5000);
+	fake_env_free(e);
+}
