@@ -1248,9 +1248,10 @@ e_fwd4(struct nftnl_rule *r, const struct nft_layout *l)
  * client is in is dropped: a mapping's client reaches it only from its
  * own LAN (as the route to the internal host says).  The client is the
  * source address (postrouting's SNAT comes after), its LAN the subnet of
- * a served LAN: ip saddr . oifname in lan4.  Not iifname: the
- * postrouting hook has no input device (measured: iifname matches
- * nothing there).  In postrouting, the nat table's chain that every
+ * a served LAN: ip saddr . oifname in lan4.  Not iifname: measured on
+ * Linux 6.18, in postrouting iifname named the WAN for a flow from
+ * outside but did not match lan0 for a hairpinned flow from lan0 back
+ * into lan0.  In postrouting, the nat table's chain that every
  * layout (and every integration, for the masquerade) has, before the
  * count and the masquerade: whichever the tables, and a firewall's
  * forward chain that accepts DNATed flows before igdd's cannot let one

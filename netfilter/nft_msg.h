@@ -48,7 +48,8 @@
  * side is dropped in postrouting unless its client (the source address)
  * is of the served LAN it leaves into (ip saddr . oifname in lan4, a set
  * of the nat table: no host of another LAN, nor of an interface igdd
- * does not serve, reaches a mapping; postrouting has no input interface;
+ * does not serve, reaches a mapping; not iifname, which in postrouting
+ * did not name the LAN of a flow going back out the way it came, below;
  * integrated into a firewall, the postrouting jump the masquerade needs
  * is all it takes, whatever the firewall's forward chain accepts and
  * whichever the tables; with the forward sets in another table, every
