@@ -159,7 +159,7 @@ lab_integrate_conf() {
 }
 
 # lab_start_igdd CONF [ARGS...]: start igdd in the gateway, wait until it
-# says it started (LAB_START_WAIT seconds at most, 5 by default).
+# logs "started: uuid" (LAB_START_WAIT seconds at most, 5 by default).
 lab_start_igdd() {
 	_conf=$1; shift
 	_from=$(($(cat "$LAB_DIR/igdd.log" 2>/dev/null | wc -l) + 1))
@@ -170,7 +170,7 @@ lab_start_igdd() {
 	for i in $(seq 1 $((${LAB_START_WAIT:-5} * 10))); do
 		# The whole line: a write that crosses a page of the file can be
 		# read half done.
-		tail -n +"$_from" "$LAB_DIR/igdd.log" 2>/dev/null | grep -q " started" &&
+		tail -n +"$_from" "$LAB_DIR/igdd.log" 2>/dev/null | grep -q " started: uuid " &&
 			[ -z "$(tail -c 1 "$LAB_DIR/igdd.log")" ] && return 0
 		kill -0 "$IGDD_PID" 2>/dev/null || { wait "$IGDD_PID"; return 1; }
 		sleep 0.1

@@ -113,7 +113,7 @@ cgn_igdd_run() {
 	CGN_PID=$!
 	CGN_KIND=igdd
 	for i in $(seq 1 50); do
-		tail -n +"$_from" "$LAB_DIR/cgn.log" | grep -q " started" && return 0
+		tail -n +"$_from" "$LAB_DIR/cgn.log" | grep -q " started: uuid " && return 0
 		kill -0 "$CGN_PID" 2>/dev/null || return 1
 		sleep 0.1
 	done

@@ -60,7 +60,7 @@ ip netns exec "$NS_OUT" "$IGDD" -d -f "$LAB_DIR/out2.conf" >"$LAB_DIR/out.log" 2
 OUTPID=$!
 LAB_PIDS="$LAB_PIDS $OUTPID"
 check "an igdd in another namespace with its own lease file runs beside it" \
-	wait_for 5 grep -q " started" "$LAB_DIR/out.log"
+	wait_for 5 grep -q " started: uuid " "$LAB_DIR/out.log"
 kill "$OUTPID"; wait "$OUTPID" 2>/dev/null
 
 # kill -9: the kernel drops the locks with the process.

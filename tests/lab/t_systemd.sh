@@ -76,7 +76,7 @@ ip netns exec "$NS_GW" setpriv --reuid=nobody --regid="$(id -gn nobody)" --clear
 	"$IGDD" -d -f "$LAB_DIR/user.conf" >>"$LAB_DIR/igdd.log" 2>&1 &
 IGDD_PID=$!
 check "igdd starts as the unit's user with its capabilities (ambient $amb, bounding set $caps)" \
-	wait_for 5 sh -c "tail -n +$LOG_FROM '$LAB_DIR/igdd.log' | grep -q ' started'"
+	wait_for 5 sh -c "tail -n +$LOG_FROM '$LAB_DIR/igdd.log' | grep -q ' started: uuid '"
 check "... as that user, with CAP_NET_ADMIN alone" sh -c \
 	"grep -q '^Uid:.65534' /proc/$IGDD_PID/status && grep -q '^CapEff:.0000000000001000' /proc/$IGDD_PID/status"
 lab_listen c1 tcp 9000 TOK
