@@ -199,6 +199,26 @@ soap_at() {
 	kv "soap_getgen_mid_med_us_$1" "$(field med_us "$l")"
 }
 
+# Sockets of any network namespace that listen to nftables' change
+# notifications (NFNLGRP_NFTABLES): with one anywhere on the host (the
+# kernel keeps one listener bitmap for all namespaces; every igdd has
+# one), every transaction builds a notification for each element it
+# changes, which on this VM more than doubled the kernel's time for a
+# restore's 300,000 elements (bench/README.md).
+nft_listeners() {
+	for p in /proc/[0-9]*; do
+		echo "$(readlink "$p/ns/net" 2>/dev/null) $p"
+	done | sort -u -k1,1 | while read -r ns p; do
+		[ -n "$p" ] && cat "$p/net/netlink" 2>/dev/null
+	done | while read -r _ eth _ grp _ _ _ _ _ ino; do
+		[ "$eth" = 12 ] && [ $((0x$grp & 0x40)) -ne 0 ] || continue
+		f=$(find /proc/[0-9]*/fd -lname "socket:\[$ino\]" 2>/dev/null | head -1)
+		f=${f#/proc/}
+		cat "/proc/${f%%/*}/comm" 2>/dev/null || echo unknown
+	done | sort | uniq -c | awk '{ n += $1; s = s (s == "" ? "" : ", ") $2 ($1 > 1 ? " x" $1 : "") }
+		END { printf "%d%s\n", n, n ? " (" s ")" : "" }'
+}
+
 # restart HOW: stop igdd (TERM, QUIT, KILL) with MAX mappings and start it
 # again: exec to NAT-PMP and HTTP answering, and to every element in the
 # kernel (a dump of the sets, again and again, until the count is right:
@@ -223,6 +243,7 @@ add element inet igdd dnat4 { $(seq 64000 64049 | sed "s/.*/tcp . & : $LAB_LAN.2
 EOF
 	fi
 	rs_from=$(($(wc -l <"$LAB_DIR/igdd.log") + 1))
+	kv "restart_${rs_n}_nft_listeners" "$(nft_listeners)"
 	kv "restart_${rs_n}_kernel_before" "$(field count "$(gw "$SL" nftcount inet igdd dnat4 fwd4 dnat4_rh fwd4_rh)")"
 	ip netns exec "$NS_C1" "$SL" waitup "$GW_LAN" "$HTTP_PORT" 15000 >"$RAW/waitup" 2>&1 &
 	rs_wp=$!

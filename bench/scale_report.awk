@@ -166,6 +166,7 @@ END {
 		sg = RSG[r]; k = sg; gsub(/[^A-Za-z0-9]/, "_", k)
 		head("Restart after SIG" sg " with " max " leases (from exec)")
 		row("Elements in the kernel before the start", "restart_" k "_kernel_before", "")
+		row("nftables change listeners on the host at the start (any: slower installs)", "restart_" k "_nft_listeners", "")
 		row("NAT-PMP answering", "restart_" k "_pmp_up_ms", "ms")
 		row("HTTP answering", "restart_" k "_http_up_ms", "ms")
 		row("Every element in the kernel (last ruleset change)", "restart_" k "_kernel_ms", "ms")
