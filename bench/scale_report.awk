@@ -176,6 +176,7 @@ END {
 		row("HTTP answering", "restart_" k "_http_up_ms", "ms")
 		row("Every element in the kernel (last ruleset change)", "restart_" k "_kernel_ms", "ms")
 		row("Longest gap of new connections through a mapping", "restart_" k "_outage_ms", "ms")
+		row("igdd's CPU from exec to the restore's end, all / system (ms)", "restart_" k "_cpu_ms", "")
 		row("VmRSS after", "rss_kb_restart_" k, "kb")
 		row("VmHWM after (peak of the restore)", "hwm_kb_restart_" k, "kb")
 		row("Mappings / elements / agree", "cnt_restart_" k, "")
