@@ -199,9 +199,31 @@ lab_listen() {
 	*) echo "lab_listen: no namespace $1" >&2; return 1 ;;
 	esac
 	shift
-	ip netns exec "$_ns" "$PROBE" listen "$@" 120 >/dev/null 2>&1 &
+	LAB_NLISTEN=$((${LAB_NLISTEN:-0} + 1))
+	_lf=$LAB_DIR/listen.$LAB_NLISTEN; : >"$_lf"
+	ip netns exec "$_ns" "$PROBE" listen "$@" 120 >"$_lf" 2>&1 &
 	LAB_PIDS="$LAB_PIDS $!"
-	sleep 0.2
+	wait_listening "$_lf" $!
+}
+
+# wait_listening FILE [PID]: a tool started in the background with its
+# output in FILE (probe listen, soapc catch, pmpq listen) has its socket
+# bound: it printed "listening" (LAB_LISTEN_WAIT seconds at most, 10 by
+# default; fails at once if PID is given and has exited).
+wait_listening() {
+	for i in $(seq 1 $((${LAB_LISTEN_WAIT:-10} * 20))); do
+		grep -q '^listening' "$1" 2>/dev/null && return 0
+		[ -z "${2:-}" ] || kill -0 "$2" 2>/dev/null || return 1
+		sleep 0.05
+	done
+	return 1
+}
+
+# wait_bound NS_FN tcp|udp PORT: a socket of namespace NS_FN (c1, gw, out...)
+# listens (tcp) or is bound (udp) on PORT, for tools that do not say so.
+wait_bound() {
+	wait_for "${LAB_LISTEN_WAIT:-10}" sh -c '[ -n "$($1 ss -Hn -l -"$2" "sport = :$3")" ]' \
+		sh "ip netns exec igdd-$LAB_ID-$1" "$(echo "$2" | cut -c1)" "$3"
 }
 
 # reach tcp|udp PORT TOKEN: from the outside host to the gateway's WAN

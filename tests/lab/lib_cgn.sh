@@ -476,7 +476,7 @@ cgn_story_restart() {
 	check "a UPnP mapping of 8004 before the CGN restarts carries traffic" reach_cgn tcp 8004 TOKTCP
 	c1 "$PMPQ" listen "$C1" 12 >"$LAB_DIR/announce.out" 2>&1 &
 	LAB_PIDS="$LAB_PIDS $!"
-	sleep 0.3
+	wait_listening "$LAB_DIR/announce.out" $!
 	log_mark
 	_t0=$(ms_now)
 	cgn_restart_empty "deny 8004-8004 0.0.0.0/0 0-65535"

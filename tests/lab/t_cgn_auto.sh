@@ -35,7 +35,7 @@ check "the mapping from before, asked for again, carries traffic" \
 UPNP_BASE=$(lab_upnp_base)
 c1 "$PMPQ" listen "$C1" 10 >"$LAB_DIR/announce.out" 2>&1 &
 LAB_PIDS="$LAB_PIDS $!"
-sleep 0.3
+wait_listening "$LAB_DIR/announce.out" $!
 NEW=5.6.7.10
 cgn sysctl -qw net.ipv4.conf.wan0.promote_secondaries=1	# the new one stays
 cgn ip addr add "$NEW/24" dev wan0

@@ -191,7 +191,7 @@ check "traffic: UDP 9201 reaches c1" reach udp 9201 tok-if-u
 
 # GENA: subscribe c1 to WANIPConnection events, take the initial event.
 c1 "$SOAPC" catch 5556 5 >"$LAB_DIR/ev0" 2>&1 &
-sleep 0.3
+wait_listening "$LAB_DIR/ev0" $!
 printf 'SUBSCRIBE /evt/IPConn HTTP/1.1\r\nHost: %s:%s\r\nCALLBACK: <http://%s:5556/e>\r\nNT: upnp:event\r\nTIMEOUT: Second-1800\r\n\r\n' \
 	"$GW_LAN" "$HTTP_PORT" "$C1" | c1 "$SOAPC" raw "$GW_LAN" "$HTTP_PORT" >/dev/null 2>&1
 wait $!
@@ -207,7 +207,8 @@ c1 "$SOAPC" catch 5556 5 >"$LAB_DIR/ev1" 2>&1 &
 EV=$!
 c1 "$PMPQ" listen "$C1" 3 >"$LAB_DIR/ann1" 2>&1 &
 ANN=$!
-sleep 0.3
+wait_listening "$LAB_DIR/ev1" $EV
+wait_listening "$LAB_DIR/ann1" $ANN
 gw sh -c "ip addr del $GW_WAN/24 dev wan0 && ip addr add $NEW/24 dev wan0"
 check "address changed: GetExternalIPAddress follows ($NEW)" wait_for 3 ext_is "$NEW"
 c1 natpmpc -g "$GW_LAN" >"$LAB_DIR/natpmpc-new" 2>&1
@@ -252,7 +253,7 @@ check "traffic to the new address reaches c1 (UDP 9201)" sh -c \
 # 3b. no address at all
 c1 "$SOAPC" catch 5556 5 >"$LAB_DIR/ev2" 2>&1 &
 EV=$!
-sleep 0.3
+wait_listening "$LAB_DIR/ev2" $EV
 gw ip addr flush dev wan0
 check "no address: GetStatusInfo Disconnected" wait_for 3 status_is Disconnected
 check "... GetExternalIPAddress is empty" ext_is ""
@@ -271,7 +272,7 @@ check "... the mappings are still in the kernel" test "$(nmapelems dnat4)" -ge 3
 check "... store, lease file and kernel agree" lab_agree
 c1 "$SOAPC" catch 5556 5 >"$LAB_DIR/ev2b" 2>&1 &
 EV=$!
-sleep 0.3
+wait_listening "$LAB_DIR/ev2b" $EV
 gw ip addr add "$GW_WAN/24" dev wan0
 check "address back: Connected" wait_for 3 status_is Connected
 wait $EV
@@ -285,7 +286,7 @@ check "... traffic: TCP 9202 reaches c1 again" reach tcp 9202 tok-if-t
 e2=$(epoch_now)
 c1 "$SOAPC" catch 5556 5 >"$LAB_DIR/ev3" 2>&1 &
 EV=$!
-sleep 0.3
+wait_listening "$LAB_DIR/ev3" $EV
 gw ip link set wan0 down
 check "link down: Disconnected" wait_for 3 status_is Disconnected
 wait $EV
@@ -293,7 +294,7 @@ check "... GENA NOTIFY: ConnectionStatus Disconnected" grep -q '<ConnectionStatu
 check "... NAT-PMP map: result 3" sh -c "[ \"\$(ip netns exec $NS_C1 '$PMPQ' send $GW_LAN 000100002330233000000e10 1000 | cut -c1-8)\" = 00810003 ]"
 c1 "$SOAPC" catch 5556 5 >"$LAB_DIR/ev4" 2>&1 &
 EV=$!
-sleep 0.3
+wait_listening "$LAB_DIR/ev4" $EV
 gw ip link set wan0 up
 check "link up: Connected" wait_for 3 status_is Connected
 wait $EV

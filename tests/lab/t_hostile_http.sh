@@ -454,7 +454,8 @@ out "$SOAPC" catch 5556 4 >"$LAB_DIR/c_out" 2>&1 &
 C_OUT=$!
 c2 "$SOAPC" catch 5556 4 >"$LAB_DIR/c_c2" 2>&1 &
 C_C2=$!
-sleep 0.3
+wait_listening "$LAB_DIR/c_out" $C_OUT
+wait_listening "$LAB_DIR/c_c2" $C_C2
 out=$(sub "http://$OUT:5556/evt")
 check "SUBSCRIBE with a CALLBACK on the WAN host ($OUT): 412" is_status "$out" 412
 out=$(sub "http://$C2:5556/evt")

@@ -100,7 +100,8 @@ c1 "$UDPSEND" listen 41900 4000 >"$LAB_DIR/c1catch" 2>&1 &
 CATCH=$!
 c1 "$UDPSEND" listen 41901 4000 >"$LAB_DIR/c1catch2" 2>&1 &
 CATCH2=$!
-sleep 0.3
+wait_bound c1 udp 41900
+wait_bound c1 udp 41901
 log_mark
 out ip route add "$LAB_LAN.0/24" via "$GW_WAN"
 W=

@@ -19,7 +19,7 @@ CONF
 # ANNOUNCE at start: listen for it on c1 before igdd starts
 c1 socat -u UDP6-RECV:5350,reuseaddr OPEN:"$LAB_DIR/announce",creat,append 2>/dev/null &
 LAB_PIDS="$LAB_PIDS $!"
-sleep 0.3
+wait_bound c1 udp 5350
 check "igdd starts with PCP and IPv6" lab_start_igdd "$LAB_DIR/igdd.conf" -v
 check "PCP listens on IPv6 on lan0" grep -q "PCP listening on IPv6 port 5351 (lan0)" "$LAB_DIR/igdd.log"
 

@@ -85,7 +85,7 @@ check "the UDP pinhole still works" reach6 udp "$C1_6" 9201 TOK6UDP
 # at c1's own IPv6 address gets the initial event there.
 c1 sh -c "timeout 10 socat -u TCP6-LISTEN:9900,reuseaddr OPEN:$LAB_DIR/ev6,creat" >/dev/null 2>&1 &
 LAB_PIDS="$LAB_PIDS $!"
-sleep 0.3
+wait_bound c1 tcp 9900
 printf 'SUBSCRIBE /evt/IP6FCtl HTTP/1.1\r\nHOST: [%s]:%s\r\nCALLBACK: <http://[%s]:9900/ev>\r\nNT: upnp:event\r\nTIMEOUT: Second-300\r\n\r\n' \
 	"$GW6_LAN" "$HP" "$C1_6" >"$LAB_DIR/sub"
 c1 timeout 3 socat -t 2 - "TCP6:[$GW6_LAN]:$HP" <"$LAB_DIR/sub" >"$LAB_DIR/sub.out" 2>/dev/null

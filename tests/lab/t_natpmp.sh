@@ -17,7 +17,7 @@ CONF
 c1 "$PMPQ" listen "$C1" 5 >"$LAB_DIR/announce.out" 2>&1 &
 ANN_PID=$!
 LAB_PIDS="$LAB_PIDS $ANN_PID"
-sleep 0.3
+wait_listening "$LAB_DIR/announce.out" $ANN_PID
 check "igdd starts with NAT-PMP enabled" lab_start_igdd "$LAB_DIR/igdd.conf" -v
 wait "$ANN_PID"
 # 198.51.100.1 = c6336401; 0080 0000 = version 0, op 128, result 0.

@@ -76,14 +76,14 @@ check "... igdd still runs" kill -0 "$IGDD_PID"
 # --- a reload that denies c2: exactly c2's mappings go ---
 c1 "$SOAPC" catch 5556 8 >"$LAB_DIR/ev0" 2>&1 &
 EV0=$!
-sleep 0.3
+wait_listening "$LAB_DIR/ev0" $EV0
 printf 'SUBSCRIBE /evt/IPConn HTTP/1.1\r\nHost: %s:%s\r\nCALLBACK: <http://%s:5556/e>\r\nNT: upnp:event\r\nTIMEOUT: Second-1800\r\n\r\n' \
 	"$GW_LAN" "$HTTP_PORT" "$C1" | c1 "$SOAPC" raw "$GW_LAN" "$HTTP_PORT" >/dev/null 2>&1
 wait $EV0
 check "GENA: c1 subscribed, initial event counts 6 mappings" grep -q "<PortMappingNumberOfEntries>6<" "$LAB_DIR/ev0"
 c1 "$SOAPC" catch 5556 8 >"$LAB_DIR/ev1" 2>&1 &
 EV1=$!
-sleep 0.3
+wait_listening "$LAB_DIR/ev1" $EV1
 conf <<CONF
 deny 1024-65535 $C2/32 1024-65535
 CONF

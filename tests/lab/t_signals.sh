@@ -25,7 +25,7 @@ w=$((4300 - $(ms_since_start)))
 [ "$w" -gt 0 ] && sleep "$(printf '%d.%03d' $((w / 1000)) $((w % 1000)))"
 c1 "$PMPQ" listen "$C1" 2 >"$LAB_DIR/ann" 2>&1 &
 ANN=$!
-sleep 0.2
+wait_listening "$LAB_DIR/ann" $ANN
 log_mark
 kill -USR1 "$IGDD_PID"
 wait $ANN

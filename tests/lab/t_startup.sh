@@ -38,9 +38,7 @@ check "... no pid file" test ! -e "$PIDF"
 
 # NAT-PMP's port taken on the LAN address: fails after the nftables state
 # was made, which must go again.
-ip netns exec "$NS_GW" "$PROBE" listen udp 5351 X 30 >/dev/null 2>&1 &
-LAB_PIDS="$LAB_PIDS $!"
-sleep 0.3
+lab_listen gw udp 5351 X
 check_not "a start with UDP 5351 taken returns non-zero" bg_start "$LAB_DIR/igdd.conf"
 check "... with the reason on stderr" grep -q "NAT-PMP/PCP: cannot listen on $GW_LAN:5351" "$LAB_DIR/bg.err"
 check "... no pid file" test ! -e "$PIDF"

@@ -130,7 +130,7 @@ check "... and left c2's mapping alone" sh -c "printf '%s' '$out' | grep -qx 'HT
 port=${UPNP_BASE##*:}
 c1 "$SOAPC" catch 5555 10 >"$LAB_DIR/ev0" 2>&1 &
 CATCH=$!
-sleep 0.3
+wait_listening "$LAB_DIR/ev0" $CATCH
 printf 'SUBSCRIBE /evt/IPConn HTTP/1.1\r\nHost: %s:%s\r\nCALLBACK: <http://%s:5555/e>\r\nNT: upnp:event\r\nTIMEOUT: Second-1800\r\n\r\n' \
 	"$GW_LAN" "$port" "$C1" | c1 "$SOAPC" raw "$GW_LAN" "$port" >"$LAB_DIR/sub" 2>&1
 wait $CATCH
@@ -139,7 +139,7 @@ check "subscribed, initial event received" grep -q "SEQ: 0" "$LAB_DIR/ev0"
 # upnpc goes straight to the description (no 2 s discovery in the window).
 c1 "$SOAPC" catch 5555 10 >"$LAB_DIR/ev1" 2>&1 &
 CATCH=$!
-sleep 0.3
+wait_listening "$LAB_DIR/ev1" $CATCH
 c1 upnpc -u "$UPNP_BASE/rootDesc.xml" -a "$C1" 9000 8100 TCP >/dev/null 2>&1
 wait $CATCH
 check "a new mapping sends an event with SEQ 1" grep -q "SEQ: 1" "$LAB_DIR/ev1"
