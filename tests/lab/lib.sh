@@ -102,8 +102,8 @@ lab_up() {
 	c2 ip route add default via "$GW_LAN"
 	# The outside host knows no route to the LAN: only mappings reach it.
 	# The bridge has no STP, so its ports forward at once; wait for the
-	# state (3 = forwarding) rather than trust it, 2 s at most.
-	for i in $(seq 1 20); do
+	# state (3 = forwarding) rather than trust it, 10 s at most.
+	for i in $(seq 1 100); do
 		[ "$(gw cat /sys/class/net/c1p/brport/state)" = 3 ] &&
 			[ "$(gw cat /sys/class/net/c2p/brport/state)" = 3 ] && break
 		sleep 0.1
@@ -123,7 +123,7 @@ lab_up_lan2() {
 	c3 ip addr add "$C3/24" dev eth0
 	c3 ip link set eth0 up
 	c3 ip route add default via "$GW_LAN2"
-	for i in $(seq 1 20); do
+	for i in $(seq 1 100); do
 		[ "$(gw cat /sys/class/net/c3p/brport/state)" = 3 ] && break
 		sleep 0.1
 	done
@@ -159,7 +159,8 @@ lab_integrate_conf() {
 }
 
 # lab_start_igdd CONF [ARGS...]: start igdd in the gateway, wait until it
-# logs "started: uuid" (LAB_START_WAIT seconds at most, 5 by default).
+# logs "started: uuid" (LAB_START_WAIT seconds at most, 20 by default: an
+# ASan build on a loaded machine; it returns as soon as the line is there).
 lab_start_igdd() {
 	_conf=$1; shift
 	_from=$(($(cat "$LAB_DIR/igdd.log" 2>/dev/null | wc -l) + 1))
@@ -167,7 +168,7 @@ lab_start_igdd() {
 	ip netns exec "$NS_GW" "$IGDD" -d -f "$_conf" -P "$LAB_DIR/igdd.pid" "$@" \
 		>>"$LAB_DIR/igdd.log" 2>&1 &
 	IGDD_PID=$!
-	for i in $(seq 1 $((${LAB_START_WAIT:-5} * 10))); do
+	for i in $(seq 1 $((${LAB_START_WAIT:-20} * 10))); do
 		# The whole line: a write that crosses a page of the file can be
 		# read half done.
 		tail -n +"$_from" "$LAB_DIR/igdd.log" 2>/dev/null | grep -q " started: uuid " &&
@@ -178,11 +179,12 @@ lab_start_igdd() {
 	return 1
 }
 
-# lab_stop_igdd [SIGNAL]: stop it and wait (5 s at most); returns its status.
+# lab_stop_igdd [SIGNAL]: stop it and wait (30 s at most: an ASan build's
+# exit checks for leaks); returns its status.
 lab_stop_igdd() {
 	[ -n "$IGDD_PID" ] || return 0
 	kill -"${1:-TERM}" "$IGDD_PID" 2>/dev/null
-	for i in $(seq 1 50); do
+	for i in $(seq 1 300); do
 		kill -0 "$IGDD_PID" 2>/dev/null || break
 		sleep 0.1
 	done
@@ -491,8 +493,8 @@ lab_ipv6() {
 	c2 ip -6 route add default via "$GW6_LAN"
 	out ip -6 route add "$LAB6_LAN::/64" via "$GW6_WAN"
 	# the link-local addresses were born before accept_dad=0: wait until
-	# none is tentative any more (about a second)
-	for i in $(seq 1 30); do
+	# none is tentative any more (about a second; 10 s at most)
+	for i in $(seq 1 100); do
 		_t=0
 		for f in gw c1 c2 out; do
 			[ -z "$($f ip -6 addr show tentative)" ] || _t=1

@@ -112,7 +112,7 @@ cgn_igdd_run() {
 		>>"$LAB_DIR/cgn.log" 2>&1 &
 	CGN_PID=$!
 	CGN_KIND=igdd
-	for i in $(seq 1 50); do
+	for i in $(seq 1 200); do
 		tail -n +"$_from" "$LAB_DIR/cgn.log" | grep -q " started: uuid " && return 0
 		kill -0 "$CGN_PID" 2>/dev/null || return 1
 		sleep 0.1
@@ -149,7 +149,7 @@ cgn_start_miniupnpd() {
 	cgn "$MINIUPNPD" -f "$LAB_DIR/miniupnpd.conf" -P "$LAB_DIR/miniupnpd.pid" \
 		>>"$LAB_DIR/miniupnpd.log" 2>&1 || return 1
 	CGN_KIND=miniupnpd
-	for i in $(seq 1 50); do
+	for i in $(seq 1 200); do
 		CGN_PID=$(cat "$LAB_DIR/miniupnpd.pid" 2>/dev/null)
 		[ -n "$CGN_PID" ] && cgn ss -lnu 2>/dev/null | grep -q ':5351 ' && return 0
 		sleep 0.1
@@ -161,7 +161,7 @@ cgn_start_miniupnpd() {
 cgn_stop() {
 	[ -n "$CGN_PID" ] || return 0
 	kill -"${1:-TERM}" "$CGN_PID" 2>/dev/null
-	for i in $(seq 1 50); do
+	for i in $(seq 1 300); do
 		kill -0 "$CGN_PID" 2>/dev/null || break
 		sleep 0.1
 	done

@@ -40,10 +40,10 @@ reach tcp 8001 tok-8001
 n0=$(pkts 9001)
 check "the forward element counts it ($n0 packets)" test "${n0:-0}" -gt 0
 
-# quit: SIGQUIT, igdd gone within 5 s with status 0 (else killed: fail)
+# quit: SIGQUIT, igdd gone within 30 s with status 0 (else killed: fail)
 quit() {
 	kill -QUIT "$IGDD_PID"
-	for i in $(seq 1 50); do kill -0 "$IGDD_PID" 2>/dev/null || break; sleep 0.1; done
+	for i in $(seq 1 300); do kill -0 "$IGDD_PID" 2>/dev/null || break; sleep 0.1; done
 	if kill -0 "$IGDD_PID" 2>/dev/null; then
 		kill -9 "$IGDD_PID"; wait "$IGDD_PID"; IGDD_PID=; return 1
 	fi

@@ -21,7 +21,7 @@ bg_start() {
 bg_stop() {
 	_p=$(cat "$PIDF" 2>/dev/null) || return 1
 	kill -TERM "$_p" || return 1
-	for i in $(seq 1 50); do
+	for i in $(seq 1 300); do
 		kill -0 "$_p" 2>/dev/null || return 0
 		sleep 0.1
 	done
