@@ -267,6 +267,7 @@ nelems() {
 			print c + 0 }'
 }
 nmapelems() { nelems "$1" map; }
+nmapelems_is() { [ "$(nmapelems "$1")" = "$2" ]; }
 
 # lease_line PROTO EPORT IADDR IPORT SECONDS [RHOST]: a lease file record
 # for a mapping that ends SECONDS from now (0 = no expiry).
@@ -280,6 +281,14 @@ lease_line() {
 # matching PATTERN written since the last log_mark.
 log_mark() { LOG_FROM=$(($(wc -l <"$LAB_DIR/igdd.log") + 1)); }
 count_log() { tail -n +"${LOG_FROM:-1}" "$LAB_DIR/igdd.log" | grep -c -- "$1"; }
+
+# count_log_is N PATTERN: exactly N lines match PATTERN since log_mark (use
+# as "wait_for S count_log_is N PATTERN": the daemon logs after it acts).
+count_log_is() { [ "$(count_log "$2")" = "$1" ]; }
+count_log_ge() { [ "$(count_log "$2")" -ge "$1" ]; }
+
+# not CMD...: succeeds when CMD fails (for wait_for: "wait_for 10 not reach ...").
+not() { ! "$@"; }
 
 # wait_for SECONDS CMD...: retry CMD every 0.2 s until it succeeds.
 wait_for() {
