@@ -386,8 +386,7 @@ check "AddPortMapping with entities and CDATA in the description: 200" \
 out=$(soap c1 /ctl/IPConn "$URN_IPC2" GetSpecificPortMappingEntry $DEL)
 check "the description is returned escaped: &lt;b&gt;x&amp;yAB&quot;&lt;c&gt;&amp;amp;&apos;" \
 	has "$out" '<NewPortMappingDescription>&lt;b&gt;x&amp;yAB&quot;&lt;c&gt;&amp;amp;&apos;</NewPortMappingDescription>'
-sleep 0.2
-check "the lease file holds it decoded: <b>x&yAB\"<c>&amp;'" grep -qF "<b>x&yAB\"<c>&amp;'" "$LAB_DIR/igdd.leases"
+check "the lease file holds it decoded: <b>x&yAB\"<c>&amp;'" wait_for 5 grep -qF "<b>x&yAB\"<c>&amp;'" "$LAB_DIR/igdd.leases"
 for v in '&bogus;' '&#0;' '&#xD800;' '&#1114112;' '&#;' '&lt' '<![CDATA[x' '<x>' '<!DOCTYPE>'; do
 	case_ 402 AddPortMapping "$ADD" NewPortMappingDescription "$v"
 done

@@ -50,9 +50,8 @@ check_not "after delete, TCP 8000 no longer reaches c1" reach tcp 8000 tok-tcp
 check_not "after delete, UDP 8001 no longer reaches c1" reach udp 8001 tok-udp
 out=$(soap c1 /ctl/IPConn "$URN_IPC2" GetSpecificPortMappingEntry NewRemoteHost= NewExternalPort=8000 NewProtocol=TCP)
 check "after delete, the store has no entry (714)" test "$(upnp_error "$out")" = 714
-sleep 0.2
 # (the lease file is a journal: the last record for the key must be a '-')
-check "after delete, the lease file's last record for 8000/TCP is a deletion" sh -c \
+check "after delete, the lease file's last record for 8000/TCP is a deletion" wait_for 5 sh -c \
 	"grep -i '^[-+] tcp 8000 ' '$LAB_DIR/igdd.leases' | tail -1 | grep -q '^-'"
 check_not "after delete, the kernel has no element for port 8000" sh -c \
 	"ip netns exec $NS_GW nft list ruleset | grep -q ' 8000 '"
