@@ -44,7 +44,7 @@ CGN_OUT=$NEW
 check "the CPE learns the CGN's new external address" cpe_log_wait 10 "external address $NEW"
 # 5.6.7.10 = 0506070a: NAT-PMP announcement, version 0, op 128, result 0
 check "... and announces it on the LAN (NAT-PMP announcement)" \
-	wait_for 5 grep -Eq "^$GW_LAN 00800000[0-9a-f]{8}0506070a$" "$LAB_DIR/announce.out"
+	wait_for 15 grep -Eq "^$GW_LAN 00800000[0-9a-f]{8}0506070a$" "$LAB_DIR/announce.out"
 check "... with a PCP ANNOUNCE (a new epoch)" grep -Eq "^$GW_LAN 0280" "$LAB_DIR/announce.out"
 c1 natpmpc -g "$GW_LAN" >"$LAB_DIR/n2.out" 2>&1
 check "NAT-PMP reports the new address" grep -q "Public IP address : $NEW" "$LAB_DIR/n2.out"

@@ -31,7 +31,7 @@ field() { pcp_field "$LAB_DIR/$1" "$2"; }
 is() { [ "$(field "$1" "$2")" = "$3" ]; }
 
 check "ANNOUNCE reached [ff02::1]:5350 (version 2, R bit, opcode 0)" \
-	wait_for 3 sh -c "od -An -tx1 -N2 '$LAB_DIR/announce' | grep -q '02 80'"
+	wait_for 10 sh -c "od -An -tx1 -N2 '$LAB_DIR/announce' | grep -q '02 80'"
 
 lab_listen c1 tcp 9100 TOK6TCP
 lab_listen c1 udp 9101 TOK6UDP

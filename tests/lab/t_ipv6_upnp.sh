@@ -91,7 +91,7 @@ printf 'SUBSCRIBE /evt/IP6FCtl HTTP/1.1\r\nHOST: [%s]:%s\r\nCALLBACK: <http://[%
 c1 timeout 3 socat -t 2 - "TCP6:[$GW6_LAN]:$HP" <"$LAB_DIR/sub" >"$LAB_DIR/sub.out" 2>/dev/null
 check "SUBSCRIBE over IPv6: 200 with a SID" sh -c "grep -q '^HTTP/1.1 200' '$LAB_DIR/sub.out' && grep -qi '^SID: uuid:' '$LAB_DIR/sub.out'"
 check "the initial event reaches c1's IPv6 callback (FirewallEnabled)" \
-	wait_for 4 grep -q "<FirewallEnabled>1</FirewallEnabled>" "$LAB_DIR/ev6"
+	wait_for 10 grep -q "<FirewallEnabled>1</FirewallEnabled>" "$LAB_DIR/ev6"
 sed 's/9900\/ev/9900\/x/; s,CALLBACK: <http://\[[^]]*\],CALLBACK: <http://['"$C2_6"'],' "$LAB_DIR/sub" >"$LAB_DIR/sub2"
 c1 timeout 3 socat -t 2 - "TCP6:[$GW6_LAN]:$HP" <"$LAB_DIR/sub2" >"$LAB_DIR/sub2.out" 2>/dev/null
 check "a callback at another host's address: 412 (CallStranger)" grep -q '^HTTP/1.1 412' "$LAB_DIR/sub2.out"
@@ -114,7 +114,7 @@ check "igdd stops cleanly" lab_stop_igdd
 C1MAC=$(c1 cat /sys/class/net/eth0/address)
 c1 sysctl -qw net.ipv6.conf.eth0.use_tempaddr=2 net.ipv6.conf.eth0.accept_dad=0
 c1 ip -6 addr add "$LAB6_LAN::12/64" dev eth0 mngtmpaddr nodad valid_lft 3600 preferred_lft 3600
-wait_for 3 sh -c "ip netns exec $NS_C1 ip -6 addr show dev eth0 temporary | grep -q 'inet6 $LAB6_LAN:'"
+wait_for 10 sh -c "ip netns exec $NS_C1 ip -6 addr show dev eth0 temporary | grep -q 'inet6 $LAB6_LAN:'"
 TMP6=$(c1 ip -6 addr show dev eth0 temporary | sed -n "s,.*inet6 \($LAB6_LAN:[0-9a-f:]*\)/64.*,\1,p" | head -1)
 check "c1 has a temporary address ($TMP6)" test -n "$TMP6"
 touch6 "$NS_C1" "$TMP6"

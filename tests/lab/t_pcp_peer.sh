@@ -58,7 +58,7 @@ check "PEER over IPv6: SUCCESS" is q1 result 0
 check "PEER over IPv6: the external side is c1's own address and port" \
 	sh -c "[ \"$(field q1 external_ip)/$(field q1 external_port)\" = $C1_6/9701 ]"
 echo after | out timeout 2 socat -t1 - "UDP6:[$C1_6]:9701,sourceport=81" >/dev/null 2>&1
-check "after: the peer's datagram reaches c1" wait_for 2 grep -q after "$LAB_DIR/got6"
+check "after: the peer's datagram reaches c1" wait_for 10 grep -q after "$LAB_DIR/got6"
 pcp q2 "$NS_C1" "$GW6_LAN" peer udp 9701 0 600 "$OUT" 81
 check "a peer of the other family: MALFORMED_REQUEST" is q2 result 3
 
