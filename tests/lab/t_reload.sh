@@ -77,6 +77,7 @@ check "... igdd still runs" kill -0 "$IGDD_PID"
 c1 "$SOAPC" catch 5556 8 >"$LAB_DIR/ev0" 2>&1 &
 EV0=$!
 wait_listening "$LAB_DIR/ev0" $EV0
+gena_quiet	# (8101 was added just before)
 printf 'SUBSCRIBE /evt/IPConn HTTP/1.1\r\nHost: %s:%s\r\nCALLBACK: <http://%s:5556/e>\r\nNT: upnp:event\r\nTIMEOUT: Second-1800\r\n\r\n' \
 	"$GW_LAN" "$HTTP_PORT" "$C1" | c1 "$SOAPC" raw "$GW_LAN" "$HTTP_PORT" >/dev/null 2>&1
 wait $EV0
