@@ -17,7 +17,7 @@ log_mark
 check "the CPE starts with upstream_protocol=auto" lab_start_igdd "$LAB_DIR/igdd.conf" -v
 check "auto: no PCP, no NAT-PMP, then the UPnP IGD is found and used" \
 	cpe_log_wait 15 "UPnP IGD answers at"
-check "... its external address is learnt" cpe_log_wait 5 "external address $CGN_OUT"
+check "... its external address is learnt" cpe_log_wait 15 "external address $CGN_OUT"
 lab_listen c1 tcp 9000 TOKTCP
 c1 natpmpc -g "$GW_LAN" -a 8010 9000 tcp 3600 >"$LAB_DIR/n1.out" 2>&1
 check "a NAT-PMP mapping relayed to the UPnP IGD carries traffic" reach_cgn tcp 8010 TOKTCP
