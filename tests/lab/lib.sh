@@ -315,10 +315,16 @@ URN_CFG=urn:schemas-upnp-org:service:WANCommonInterfaceConfig:1
 URN_L3F=urn:schemas-upnp-org:service:Layer3Forwarding:1
 
 # lab_upnp_base: "http://<gw lan>:<port>" from the LOCATION of an M-SEARCH
-# answer seen by c1 (empty if none came).
+# answer seen by c1 (empty if none came).  The answer comes up to MX (1 s)
+# late, in a window of 2.5 s: asked up to three times, for a daemon slowed
+# down by load (a lost answer costs a window, a quick one nothing more).
 lab_upnp_base() {
-	c1 "$SSDPQ" search upnp:rootdevice 1 239.255.255.250 2500 2>/dev/null |
-		tr -d '\r' | sed -n 's,^LOCATION: *\(http://[^/]*\)/.*,\1,p' | head -1
+	for _t in 1 2 3; do
+		_b=$(c1 "$SSDPQ" search upnp:rootdevice 1 239.255.255.250 2500 2>/dev/null |
+			tr -d '\r' | sed -n 's,^LOCATION: *\(http://[^/]*\)/.*,\1,p' | head -1)
+		[ -z "$_b" ] || break
+	done
+	echo "$_b"
 }
 
 # soap NS_FN PATH URN ACTION [NAME=VALUE...]: a SOAP call from a client
