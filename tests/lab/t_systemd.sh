@@ -46,7 +46,7 @@ notify_case() {
 		>>"$LAB_DIR/igdd.log" 2>&1 &
 	IGDD_PID=$!
 	check "$1: READY=1 arrives" wait_for 20 grep -q "READY=1" "$LAB_DIR/notify"
-	check "$1: ... and igdd answers NAT-PMP by then" c1 "$PMPQ" send "$GW_LAN" 0000 300
+	check "$1: ... and igdd answers NAT-PMP by then" c1 "$PMPQ" send "$GW_LAN" 0000 2000
 	check "$1: ... with a STATUS= line" grep -q "STATUS=serving 1 LAN interface" "$LAB_DIR/notify"
 	check_not "$1: no STOPPING=1 yet" grep -q "STOPPING=1" "$LAB_DIR/notify"
 	check "$1: SIGTERM: a clean stop" lab_stop_igdd TERM
