@@ -334,14 +334,6 @@ soap() {
 	$_ns "$SOAPC" "$UPNP_BASE$_path" "$@" 2>&1
 }
 
-# gena_quiet: igdd sends the changes of 200 ms as one event (MODERATION_MS,
-# daemon/events.c) to every subscriber then, also to one that subscribed
-# meanwhile, whose SEQ 1 then goes to that event instead of the test's
-# change.  Before a SUBSCRIBE whose next SEQ a test counts: let the window
-# of the last change pass (a time the daemon defines, measured from a
-# change already made: load can only make it pass sooner, relative to us).
-gena_quiet() { sleep 0.3; }
-
 # upnp_error OUTPUT: the UPnP error code in soapc output (empty if none).
 upnp_error() { printf '%s\n' "$1" | sed -n 's/^UPnPError //p' | head -1; }
 

@@ -130,7 +130,10 @@ port=${UPNP_BASE##*:}
 c1 "$SOAPC" catch 5555 10 >"$LAB_DIR/ev0" 2>&1 &
 CATCH=$!
 wait_listening "$LAB_DIR/ev0" $CATCH
-gena_quiet	# (8002 and 8005 were deleted just before)
+# 8002 and 8005 were deleted just before: the event of that change (sent
+# after 200 ms of moderation) must not reach a subscriber that came after
+# it, whose initial event already has the values; SEQ 1 below is the next
+# change's.
 printf 'SUBSCRIBE /evt/IPConn HTTP/1.1\r\nHost: %s:%s\r\nCALLBACK: <http://%s:5555/e>\r\nNT: upnp:event\r\nTIMEOUT: Second-1800\r\n\r\n' \
 	"$GW_LAN" "$port" "$C1" | c1 "$SOAPC" raw "$GW_LAN" "$port" >"$LAB_DIR/sub" 2>&1
 wait $CATCH
