@@ -128,6 +128,7 @@ cfg0=$(configid)
 log_mark
 kill -HUP "$IGDD_PID"
 check "SIGHUP: the reload is applied" wait_for 10 sh -c "tail -n +$LOG_FROM '$LAB_DIR/igdd.log' | grep -q 'reload: friendly_name: applied'"
+check "... and its last line says it is done" wait_for 10 sh -c "tail -n +$LOG_FROM '$LAB_DIR/igdd.log' | grep -q 'reload: done'"
 check "... http_port is reported as needing a restart, kept" wait_for 5 grep -q "reload: http_port: changed, needs a restart: the running value is kept" "$LAB_DIR/igdd.log"
 c1 "$SOAPC" get "$UPNP_BASE/rootDesc.xml" >"$LAB_DIR/desc1" 2>&1
 check "... the description has the new name at once" grep -q "<friendlyName>Gateway Two</friendlyName>" "$LAB_DIR/desc1"
