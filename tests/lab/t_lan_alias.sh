@@ -27,6 +27,8 @@ lab_listen c1 tcp 9001 tok-c1
 lab_listen c3 tcp 9003 tok-c3
 lab_listen c1 udp 9101 utok-c1
 lab_listen c3 udp 9103 utok-c3
+lab_listen c1 tcp 9201 ptok-c1
+lab_listen c3 tcp 9203 ptok-c3
 
 # loc NS: the LOCATION of the answer to an M-SEARCH from NS (multicast)
 loc() {
@@ -64,7 +66,13 @@ serve() {
 	check "$3: outside traffic reaches it through TCP $4" reach tcp "$4" "tok-$3"
 	check "$3: NAT-PMP maps UDP $6 -> $8:$7" pmp "$1" "$2" "$6" "$7" udp
 	check "$3: outside traffic reaches it through UDP $6" reach udp "$6" "utok-$3"
+	check "$3: PCP maps TCP $(($4 + 200)) -> $8:$(($5 + 200))" sh -c \
+		"ip netns exec $(ns_of $1) $PCPC -n 0102030405060708090a0b0c $2 map tcp $(($5 + 200)) \
+		 $(($4 + 200)) 3600 | grep -qx 'result=0'"
+	check "$3: outside traffic reaches it through TCP $(($4 + 200))" \
+		reach tcp "$(($4 + 200))" "ptok-$3"
 }
+ns_of() { case $1 in c1) echo "$NS_C1" ;; c3) echo "$NS_C3" ;; esac; }
 
 lab_conf "$LAB_DIR/alias.conf" <<CONF
 listening_ip=$GW_ALIAS/24
