@@ -109,7 +109,9 @@ fake_add(struct fw *fw, const struct mapping *m, const struct fw_share *sh)
 		errno = f->refuse_eport == m->eport ? ERANGE : EPERM;
 		return -1;
 	}
-	if (sh != NULL && !sh->snat)
+	if (sh != NULL && !sh->snat && snat_find(f, m) >= 0)	/* EEXIST: replaced */
+		f->snat[snat_find(f, m)].eport = m->eport;
+	else if (sh != NULL && !sh->snat)
 		snat_add(f, m);
 	i = find(f, m);
 	if (i >= 0) {		/* a refresh, or a new target: nftables replaces */

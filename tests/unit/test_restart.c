@@ -528,3 +528,70 @@ TEST(restart_reconcile_client_adds_during_the_walk)
 			CHECK_EQ(e->fw.snat[i].eport, 5000);
 	fake_env_free(e);
 }
+
+static void
+add_b_alone_once(struct fake_fw *f, void *arg)
+{
+	if (f->n_between == 1)	/* the side's one mapping: its own element */
+		race_add(arg, 6100, "192.168.1.10", 7000);
+}
+
+/* A client adds the one mapping of a side whose old SNAT element (of a
+ * lease that ended meanwhile) is still in the kernel: its add replaces
+ * it.  The dump's part, made before, shows the old one, stale: removed
+ * by its key, which removes the client's; the walk adds it again. */
+TEST(restart_reconcile_stale_part_removes_a_new_snat_element)
+{
+	struct fake_env *e = race_env();
+	const struct want_map w[] = { { 5500, "192.168.1.11", 5500 }, { 6100, "192.168.1.10", 7000 } };
+
+	race_add(e, 5500, "192.168.1.11", 5500);
+	e->fw.snat[e->fw.n_snat++] = (struct fake_elem){ TCP, 5999, 7000, fake_addr("192.168.1.10"),
+							  in6addr_any };
+	race_restart(e, 2, add_b_alone_once);
+	check_kernel_is(e, w, 2);
+	fake_env_free(e);
+}
+
+static void
+add_before_cursor(struct fake_fw *f, void *arg)
+{
+	if (f->n_between == 1)	/* a key the walk has passed */
+		race_add(arg, 4000, "192.168.1.10", 7000);
+}
+
+/* During the walk a client adds, at a key the walk has passed, a mapping
+ * of a side whose SNAT element was lost and whose other mapping comes
+ * later: the client's add makes the element itself (the walk counts the
+ * side's passed mappings as holding it). */
+TEST(restart_reconcile_client_adds_behind_the_walk)
+{
+	struct fake_env *e = race_env();
+	uint16_t p;
+	size_t i;
+
+	race_add(e, 6200, "192.168.1.10", 7000);
+	for (p = 4001; p <= 5040; p++)
+		race_add(e, p, "192.168.1.11", p);
+	for (p = 4001; p <= 5040; p++)		/* the fillers' elements lost */
+		kernel_drop(&e->fw, p);
+	e->fw.n_snat = 0;			/* and every SNAT element */
+	e->fw.n_add_many = 0;
+	str_copy(e->fw.start_gen, sizeof(e->fw.start_gen), "50 boot ns");
+	e->fw.n_install = e->fw.n_between = 0;
+	e->fw.between = add_before_cursor;
+	e->fw.between_arg = e;
+	fake_env_restart(e);
+	CHECK_EQ(store_restore(e->s), 1042);
+	e->fw.between = NULL;
+	CHECK(e->fw.n_add_many >= 2);
+	CHECK_EQ(e->fw.n_install, 0);
+	CHECK_EQ(e->fw.n_kernel, 1042);
+	CHECK(fake_fw_has(&e->fw, TCP, 4000, 7000) && fake_fw_has(&e->fw, TCP, 6200, 7000));
+	CHECK_EQ(e->fw.n_snat, 1041);
+	for (i = 0, p = 0; i < e->fw.n_snat; i++)
+		if (e->fw.snat[i].iport == 7000)
+			p = e->fw.snat[i].eport;
+	CHECK(p == 4000 || p == 6200);
+	fake_env_free(e);
+}
