@@ -28,6 +28,8 @@ alive() {
 # CPU ticks (utime + stime) of the daemon so far.
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$DPID/stat" 2>/dev/null || echo 0; }
 ticks_s() { awk -v t="$1" -v hz="$CLK_TCK" 'BEGIN { printf "%.2f", t / hz }'; }
+# per_k TICKS N: milliseconds of CPU per 1,000 operations
+per_k() { awk -v t="$1" -v n="$2" -v hz="$CLK_TCK" 'BEGIN { if (n > 0) printf "%.1f", t * 1e6 / hz / n }'; }
 # rss LABEL: VmRSS, VmHWM and RssAnon (the part that is the daemon's own:
 # VmRSS also counts the shared libraries' pages it touched) in kB.
 rss() {

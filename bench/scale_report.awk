@@ -139,6 +139,11 @@ END {
 	}
 	row("Delete all " max ": NAT-PMP", "delall_map_rps", "rate")
 	row("Delete all " max ": PCP", "delall_pcp_rps", "rate")
+	head("The daemon's CPU per 1,000 (utime + stime, ms)")
+	for (j = 1; j <= n; j++)
+		row("Fill to " S[j] " (both protocols)", "fill_cpu_ms_k_" S[j], "")
+	row("Delete all " max ": NAT-PMP", "delall_map_cpu_ms_k", "")
+	row("Delete all " max ": PCP", "delall_pcp_cpu_ms_k", "")
 	head("Memory")
 	row("VmRSS idle", "rss_kb_idle", "kb")
 	row("RssAnon idle", "anon_kb_idle", "kb")

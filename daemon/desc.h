@@ -81,6 +81,7 @@ struct desc_buf {
 };
 void desc_buf_put(struct desc_buf *b, const char *s, size_t n);
 void desc_buf_puts(struct desc_buf *b, const char *s);
+void desc_buf_put_u(struct desc_buf *b, unsigned v);
 void desc_buf_printf(struct desc_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void desc_buf_escape(struct desc_buf *b, const char *s, size_t n);
 /* The same, escaped times times over in one pass (2: an XML document
