@@ -556,8 +556,11 @@ add_listen(struct config *cfg, const struct cfg_listen *l, char *msg, size_t msg
 		const struct cfg_listen *o = &cfg->listen[i];
 		if (o->by_name == l->by_name &&
 		    (l->by_name ? strcmp(o->ifname, l->ifname) == 0
-				: o->addr.s_addr == l->addr.s_addr))
+				: o->addr.s_addr == l->addr.s_addr)) {
+			log_warnx("listening_ip %s is listed twice; served once",
+				  l->by_name ? l->ifname : ADDR4_STR(l->addr));
 			return 0;	/* the same LAN twice: once is enough */
+		}
 	}
 	if (cfg->n_listen >= CFG_MAX_LISTEN) {
 		str_printf(msg, msgsize, "listening_ip: too many LAN interfaces (at most %d)",

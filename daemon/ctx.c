@@ -84,6 +84,36 @@ ctx_lan_by_ifindex(const struct igdd_ctx *ctx, unsigned ifindex)
 }
 
 const struct lan_iface *
+ctx_lan_for_addr_on(const struct igdd_ctx *ctx, struct in_addr a, unsigned ifindex)
+{
+	unsigned k;
+
+	for (k = 0; k < ctx->n_lan; k++) {
+		const struct lan_iface *l = &ctx->lan[k];
+
+		if (!l->gone && l->ifindex == ifindex &&
+		    (a.s_addr & l->mask.s_addr) == (l->addr.s_addr & l->mask.s_addr))
+			return l;
+	}
+	return NULL;
+}
+
+int
+ctx_lan_sibling(const struct igdd_ctx *ctx, unsigned slot,
+		bool (*has)(const void *arg, unsigned slot), const void *arg)
+{
+	unsigned k;
+
+	if (slot >= ctx->n_lan)
+		return -1;
+	for (k = 0; k < ctx->n_lan; k++)
+		if (k != slot && !ctx->lan[k].gone &&
+		    ctx->lan[k].ifindex == ctx->lan[slot].ifindex && has(arg, k))
+			return (int)k;
+	return -1;
+}
+
+const struct lan_iface *
 ctx_lan_for_addr6(const struct igdd_ctx *ctx, const struct in6_addr *a, unsigned ifindex)
 {
 	unsigned k, i;

@@ -143,6 +143,16 @@ void ctx_lan_remove(struct igdd_ctx *ctx, unsigned slot);
  * answered to the WAN side.)  Returns the matching interface or NULL. */
 const struct lan_iface *ctx_lan_for_addr(const struct igdd_ctx *ctx, struct in_addr a);
 const struct lan_iface *ctx_lan_by_ifindex(const struct igdd_ctx *ctx, unsigned ifindex);
+/* The slot on interface ifindex whose subnet holds a (an interface may
+ * carry several listening_ip: a secondary subnet), or NULL. */
+const struct lan_iface *ctx_lan_for_addr_on(const struct igdd_ctx *ctx, struct in_addr a,
+					    unsigned ifindex);
+/* Slots that serve one interface share its per-interface parts (the
+ * multicast groups, the IPv6 sockets): one of them holds each, and hands
+ * it over on teardown.  The first slot other than slot, in use, on slot's
+ * interface, for which has(arg, it) is true; -1 when none. */
+int ctx_lan_sibling(const struct igdd_ctx *ctx, unsigned slot,
+		    bool (*has)(const void *arg, unsigned slot), const void *arg);
 /* IPv6: is a on a LAN?  On a LAN interface's (non-link-local) prefix, or
  * link-local with the scope (ifindex) of a LAN interface.  ifindex 0: the
  * scope is unknown, a link-local address is on no LAN.  The interface or

@@ -214,6 +214,28 @@ check_run_user(const struct config *cfg, FILE *err)
 	return 0;
 }
 
+/* --check: the LANs listening_ip gives here and now, one line each (a
+ * repeated one was logged, served once); an interface not there yet is
+ * not an error of the file. */
+static void
+check_lans(const struct config *cfg, FILE *out)
+{
+	struct lan_iface lan[CFG_MAX_LISTEN];
+	char msg[128];
+	int n = iface_resolve(cfg, lan, msg, sizeof(msg)), k, i;
+
+	if (n < 0 && cfg->n_listen > 0)
+		fprintf(out, "%s (not here now: start-up fails unless it is there)\n", msg);
+	for (k = 0; k < n; k++) {
+		for (i = 0; i < k && lan[i].ifindex != lan[k].ifindex; i++)
+			;
+		fprintf(out, "listening_ip: %s %s/%d%s\n", lan[k].name, ADDR4_STR(lan[k].addr),
+			__builtin_popcount(lan[k].mask.s_addr),
+			i < k ? " (the interface of a LAN above: its multicast groups and "
+				"IPv6 sockets are shared)" : "");
+	}
+}
+
 int
 daemon_configure(struct igdd_ctx *ctx, int argc, char **argv, FILE *out, FILE *err)
 {
@@ -243,6 +265,7 @@ daemon_configure(struct igdd_ctx *ctx, int argc, char **argv, FILE *out, FILE *e
 		if (check_run_user(cfg, err) < 0 || admin_check(cfg, err) < 0 ||
 		    upstream_check(cfg, err) < 0)
 			return 1;
+		check_lans(cfg, out);
 		fprintf(out, "%s: configuration OK\n",
 			cfg->config_file[0] ? cfg->config_file : "(command line)");
 		return 0;

@@ -29,6 +29,7 @@ struct sub {
 	} cb;				/* the callback, of the subscriber's family */
 	char cb_path[256];
 	uint64_t expires;		/* monotonic ms */
+	uint64_t since;			/* events.changes at its initial event */
 	uint32_t seq;
 };
 
@@ -50,6 +51,8 @@ struct events {
 	unsigned n_notifies;
 	struct loop_timer expiry, flush;
 	bool dirty[SVC_COUNT];
+	uint64_t changes;		/* events_changed() calls so far */
+	uint64_t last_change[SVC_COUNT];	/* changes at a service's latest */
 	events_render_fn render;	/* the evented variables of a service */
 };
 
@@ -369,8 +372,11 @@ flush(struct loop_timer *t)
 		if (!ev->dirty[k])
 			continue;
 		ev->dirty[k] = false;
+		/* Not to one that subscribed after the change: its
+		 * initial event already carried the values. */
 		for (s = ev->subs; s != NULL; s = s->next)
-			if (s->svc == (enum desc_svc)k && s->expires > now)
+			if (s->svc == (enum desc_svc)k && s->expires > now &&
+			    s->since < ev->last_change[k])
 				send_event(ev, s);
 	}
 }
@@ -383,6 +389,7 @@ events_changed(struct igdd_ctx *ctx, enum desc_svc svc)
 	if (ev == NULL || (unsigned)svc >= SVC_COUNT)
 		return;
 	ev->dirty[svc] = true;
+	ev->last_change[svc] = ++ev->changes;
 	if (!loop_timer_pending(&ev->flush))
 		loop_timer_set(&ctx->loop, &ev->flush, MODERATION_MS);
 }
@@ -457,6 +464,7 @@ subscribe(struct http_conn *c, const struct http_request *req, const struct desc
 	s->svc = svc->id;
 	s->expires = time_mono_ms() + (uint64_t)timeout * 1000;
 	s->seq = 0;
+	s->since = ev->changes;
 	s->next = ev->subs;
 	ev->subs = s;
 	ev->n_subs++;

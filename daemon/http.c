@@ -738,7 +738,8 @@ struct http {
 	struct http_route routes[HTTP_MAX_ROUTES];
 	unsigned n_routes;
 	struct http_listener ls[CFG_MAX_LISTEN];	/* by LAN slot (ctx->lan) */
-	struct http_listener ls6[CFG_MAX_LISTEN];	/* IPv6, by LAN slot */
+	struct http_listener ls6[CFG_MAX_LISTEN];	/* IPv6, by LAN slot: one of
+							 * the slots on an interface */
 	uint16_t port;
 	size_t header_max, body_max, in_max;
 	unsigned max_conns, share;	/* at once; of them, one client's share */
@@ -1595,8 +1596,20 @@ open_listener6(const struct igdd_ctx *ctx, const struct lan_iface *lan, uint16_t
 	return fd;
 }
 
-/* The IPv6 listener of a slot, on the port IPv4 uses; a failure is
- * logged, IPv4 goes on. */
+static bool
+open4(const void *h, unsigned slot)
+{
+	return ((const struct http *)h)->ls[slot].open;
+}
+
+static bool
+open6(const void *h, unsigned slot)
+{
+	return ((const struct http *)h)->ls6[slot].open;
+}
+
+/* The IPv6 listener of a slot's interface (one for the slots on it), on
+ * the port IPv4 uses; a failure is logged, IPv4 goes on. */
 static void
 setup6(struct http *h, unsigned slot)
 {
@@ -1605,7 +1618,7 @@ setup6(struct http *h, unsigned slot)
 	struct http_listener *ls = &h->ls6[slot];
 	int fd;
 
-	if (ctx->cfg.ipv6_disable || ls->open)
+	if (ctx->cfg.ipv6_disable || open6(h, slot) || ctx_lan_sibling(ctx, slot, open6, h) >= 0)
 		return;
 	if (ctx->cfg.has_ipv6_listening_ip && lan->n_addr6 == 0)
 		return;
@@ -1679,6 +1692,20 @@ http_iface_teardown(struct igdd_ctx *ctx, unsigned slot)
 	http_server_iface_teardown(ctx->http, slot);
 }
 
+/* slot's IPv6 listener (taken out of the loop) goes on, as it is, for a
+ * slot on the same interface that stays: true, or false (none). */
+static bool
+pass6(struct http *h, unsigned slot)
+{
+	int k = ctx_lan_sibling(h->ctx, slot, open4, h);
+
+	if (k < 0)
+		return false;
+	h->ls6[k] = h->ls6[slot];
+	h->ls6[k].open = loop_fd_add(&h->ctx->loop, &h->ls6[k].lfd, EPOLLIN) == 0;
+	return h->ls6[k].open;
+}
+
 void
 http_server_iface_teardown(struct http *h, unsigned slot)
 {
@@ -1694,8 +1721,10 @@ http_server_iface_teardown(struct http *h, unsigned slot)
 		if (!ls[k]->open)
 			continue;
 		loop_fd_del(&ctx->loop, &ls[k]->lfd);
-		close(ls[k]->lfd.fd);
 		ls[k]->open = false;
+		if (k == 1 && pass6(h, slot))
+			continue;
+		close(ls[k]->lfd.fd);
 	}
 	/* Requests under way on that address finish (or time out) on
 	 * their own connections. */

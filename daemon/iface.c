@@ -115,11 +115,38 @@ iface_refresh_lan6(struct igdd_ctx *ctx)
 	return changed;
 }
 
+/* The text of listening_ip entry l, as given. */
+static const char *
+listen_str(const struct cfg_listen *l, char *buf, size_t size)
+{
+	return l->by_name ? l->ifname : addr4_str(l->addr, buf, size);
+}
+
+/* Is lan (just resolved from cfg->listen[k]) one of out[0..n) again: the
+ * same address (an address is served once: its sockets are bound to it)?
+ * Logged: it is served once, with the first entry's netmask. */
+static bool
+lan_repeated(const struct config *cfg, unsigned k, const struct lan_iface *lan,
+	     const struct lan_iface *out, unsigned n)
+{
+	char a[INET_ADDRSTRLEN];
+	unsigned i;
+
+	for (i = 0; i < n && out[i].addr.s_addr != lan->addr.s_addr; i++)
+		;
+	if (i == n)
+		return false;
+	log_warnx("listening_ip %s: %s (%s) is listed already; served once, as %s/%d",
+		  listen_str(&cfg->listen[k], a, sizeof(a)), lan->name, ADDR4_STR(lan->addr),
+		  ADDR4_STR(out[i].addr), __builtin_popcount(out[i].mask.s_addr));
+	return true;
+}
+
 int
 iface_resolve(const struct config *cfg, struct lan_iface *out, char *msg, size_t msgsize)
 {
 	struct ifaddrs *ifs;
-	unsigned k;
+	unsigned k, n = 0;
 
 	if (getifaddrs(&ifs) < 0) {
 		str_printf(msg, msgsize, "getifaddrs: %s", strerror(errno));
@@ -129,18 +156,21 @@ iface_resolve(const struct config *cfg, struct lan_iface *out, char *msg, size_t
 		const struct cfg_listen *l = &cfg->listen[k];
 		char a[INET_ADDRSTRLEN];
 
-		if (resolve_listen(l, ifs, &out[k]) < 0) {
+		if (resolve_listen(l, ifs, &out[n]) < 0) {
 			str_printf(msg, msgsize, "listening_ip %s: no such interface or address",
-				   l->by_name ? l->ifname : addr4_str(l->addr, a, sizeof(a)));
+				   listen_str(l, a, sizeof(a)));
 			freeifaddrs(ifs);
 			return -1;
 		}
-		if (strcmp(out[k].name, cfg->ext_ifname) == 0)
-			log_warnx("listening_ip %s is the external interface", out[k].name);
-		read_lan6(cfg, ifs, &out[k]);
+		if (lan_repeated(cfg, k, &out[n], out, n))
+			continue;
+		if (strcmp(out[n].name, cfg->ext_ifname) == 0)
+			log_warnx("listening_ip %s is the external interface", out[n].name);
+		read_lan6(cfg, ifs, &out[n]);
+		n++;
 	}
 	freeifaddrs(ifs);
-	return (int)cfg->n_listen;
+	return (int)n;
 }
 
 int

@@ -82,7 +82,8 @@ struct pmp {
 	unsigned n_deferred;
 	struct pmp_io io;
 	struct pmp_sock socks[CFG_MAX_LISTEN];	/* by LAN slot (ctx->lan) */
-	struct pmp_sock socks6[CFG_MAX_LISTEN];	/* PCP over IPv6, by LAN slot */
+	struct pmp_sock socks6[CFG_MAX_LISTEN];	/* PCP over IPv6, by LAN slot: one
+						 * of the slots on an interface */
 	struct loop_timer announce;
 	unsigned announce_left;		/* steps still to send */
 	unsigned announce_what;		/* enum pmp_announce_what */
@@ -673,15 +674,27 @@ serves_v6(const struct igdd_ctx *ctx, const struct lan_iface *lan)
 	return false;
 }
 
-/* The PCP-over-IPv6 socket of a slot; a failure is logged, not fatal:
- * IPv4 goes on. */
+static bool
+open4(const void *p, unsigned slot)
+{
+	return ((const struct pmp *)p)->socks[slot].open;
+}
+
+static bool
+open6(const void *p, unsigned slot)
+{
+	return ((const struct pmp *)p)->socks6[slot].open;
+}
+
+/* The PCP-over-IPv6 socket of a slot's interface (one for the slots on
+ * it); a failure is logged, not fatal: IPv4 goes on. */
 static void
 setup6(struct igdd_ctx *ctx, struct pmp *p, unsigned slot)
 {
 	const struct lan_iface *lan = &ctx->lan[slot];
 	struct pmp_sock *ps = &p->socks6[slot];
 
-	if (ps->open || !serves_v6(ctx, lan))
+	if (open6(p, slot) || ctx_lan_sibling(ctx, slot, open6, p) >= 0 || !serves_v6(ctx, lan))
 		return;
 	ps->pmp = p;
 	ps->v6 = true;
@@ -737,6 +750,20 @@ pmp_iface_setup(struct igdd_ctx *ctx, unsigned slot)
 	return 0;
 }
 
+/* slot's IPv6 socket (taken out of the loop) goes on, as it is, for a
+ * slot on the same interface that stays: true, or false (none). */
+static bool
+pass6(struct pmp *p, unsigned slot)
+{
+	int k = ctx_lan_sibling(p->ctx, slot, open4, p);
+
+	if (k < 0)
+		return false;
+	p->socks6[k] = p->socks6[slot];
+	p->socks6[k].open = loop_fd_add(&p->ctx->loop, &p->socks6[k].lfd, EPOLLIN) == 0;
+	return p->socks6[k].open;
+}
+
 void
 pmp_iface_teardown(struct igdd_ctx *ctx, unsigned slot)
 {
@@ -752,8 +779,10 @@ pmp_iface_teardown(struct igdd_ctx *ctx, unsigned slot)
 		if (!both[k]->open)
 			continue;
 		loop_fd_del(&ctx->loop, &both[k]->lfd);
-		close(both[k]->lfd.fd);
 		both[k]->open = false;
+		if (k == 1 && pass6(p, slot))
+			continue;
+		close(both[k]->lfd.fd);
 	}
 }
 

@@ -248,6 +248,8 @@ reload_run(struct igdd_ctx *ctx, char *msg, size_t msgsize)
 	conf_free(&old);
 	if (n == 0)
 		note(msg, msgsize, "%s: no change", ctx->cfg.config_file);
+	/* The end of the reload's lines: what a supervisor or a test waits for. */
+	log_info("reload: done");
 	return 0;
 }
 

@@ -238,8 +238,11 @@ struct ssdp {
 	struct igdd_ctx *ctx;
 	struct loop_fd rx;
 	struct loop_fd rx6;		/* [::]:1900, the IPv6 groups joined per LAN */
+	/* The groups are the interface's: of the slots on one interface
+	 * (listening_ip on a secondary subnet too), one holds each. */
 	bool on6[CFG_MAX_LISTEN];	/* the slot's IPv6 groups are joined */
-	int tx[CFG_MAX_LISTEN];		/* per LAN interface */
+	bool on4[CFG_MAX_LISTEN];	/* the slot's IPv4 group is joined */
+	int tx[CFG_MAX_LISTEN];		/* per LAN address: NOTIFY from it */
 	struct loop_timer notify_timer, answer_timer;
 	uint32_t interval;
 	unsigned n_pending;
@@ -248,6 +251,20 @@ struct ssdp {
 	/* the first n_pending in use; last: not zeroed (alloc_zero_head) */
 	struct pending pending[SSDP_MAX_PENDING];
 };
+
+static bool
+flag_set(const void *on, unsigned slot)
+{
+	return ((const bool *)on)[slot];
+}
+
+/* Are slot's interface's groups (on: on4 or on6) joined, by slot or by a
+ * slot on the same interface? */
+static bool
+joined(const struct ssdp *s, unsigned slot, const bool *on)
+{
+	return on[slot] || ctx_lan_sibling(s->ctx, slot, flag_set, on) >= 0;
+}
 
 static uint32_t
 ssdp_random(struct ssdp *s)
@@ -411,7 +428,8 @@ answer_now(struct ssdp *s, const struct pending *p)
 {
 	struct answer_ctx ac = { s, &s->ctx->lan[p->lan], &p->to, p->max_answers };
 
-	if (p->to.sa.sa_family == AF_INET6 ? !s->on6[p->lan] : s->tx[p->lan] < 0)
+	if (p->to.sa.sa_family == AF_INET6 ? !joined(s, p->lan, s->on6)
+					    : s->tx[p->lan] < 0)
 		return;		/* the interface was torn down meanwhile */
 	ssdp_match(s->ctx, p->igd_version, p->st, strlen(p->st), send_answer, &ac);
 }
@@ -461,16 +479,20 @@ count_answer(const char *st, const char *usn, void *arg)
 }
 
 /* Is from a source of this LAN, on its interface?  IPv6: the interface's
- * prefix, or link-local on it. */
+ * prefix, or link-local on it.  IPv4: the slot of the interface whose
+ * subnet holds it (its address is the LOCATION), else the interface's
+ * first when it is on another served subnet. */
 static const struct lan_iface *
 source_lan(const struct igdd_ctx *ctx, const union ssdp_sa *from, unsigned ifindex)
 {
-	const struct lan_iface *lan = ctx_lan_by_ifindex(ctx, ifindex);
+	const struct lan_iface *lan = ctx_lan_by_ifindex(ctx, ifindex), *own;
 
 	if (lan == NULL)
 		return NULL;
 	if (from->sa.sa_family == AF_INET6)
 		return ctx_lan_for_addr6(ctx, &from->in6.sin6_addr, ifindex) == lan ? lan : NULL;
+	if ((own = ctx_lan_for_addr_on(ctx, from->in.sin_addr, ifindex)) != NULL)
+		return own;
 	return ctx_lan_for_addr(ctx, from->in.sin_addr) != NULL ? lan : NULL;
 }
 
@@ -778,7 +800,7 @@ membership6(struct ssdp *s, unsigned slot, int op)
 static void
 setup6(struct ssdp *s, unsigned slot)
 {
-	if (s->rx6.fd < 0 || s->on6[slot])
+	if (s->rx6.fd < 0 || joined(s, slot, s->on6))
 		return;
 	if (membership6(s, slot, IPV6_JOIN_GROUP) < 0) {
 		log_warn("ssdp: cannot join [%s] and [%s] on %s", SSDP_GROUP6_LL, SSDP_GROUP6_SL,
@@ -802,17 +824,48 @@ ssdp_iface_setup(struct igdd_ctx *ctx, unsigned slot)
 	setup6(s, slot);
 	if (s->tx[slot] >= 0)
 		return 0;
-	if (membership(s, slot, IP_ADD_MEMBERSHIP) < 0) {
-		log_warn("ssdp: cannot join %s on %s", SSDP_GROUP, lan->name);
-		return -1;
+	if (!joined(s, slot, s->on4)) {
+		if (membership(s, slot, IP_ADD_MEMBERSHIP) < 0) {
+			log_warn("ssdp: cannot join %s on %s", SSDP_GROUP, lan->name);
+			return -1;
+		}
+		s->on4[slot] = true;
 	}
 	s->tx[slot] = open_tx(lan);
 	if (s->tx[slot] < 0) {
-		log_warn("ssdp: cannot open the sending socket of %s", lan->name);
-		(void)membership(s, slot, IP_DROP_MEMBERSHIP);
+		log_warn("ssdp: cannot open the sending socket of %s (%s)", lan->name,
+			 ADDR4_STR(lan->addr));
+		if (s->on4[slot])
+			(void)membership(s, slot, IP_DROP_MEMBERSHIP);
+		s->on4[slot] = false;
 		return -1;
 	}
 	return 0;
+}
+
+static bool
+tx_open(const void *s, unsigned slot)
+{
+	return ((const struct ssdp *)s)->tx[slot] >= 0;
+}
+
+/* slot lets go of its interface's groups (on: on4 or on6): to a sibling
+ * that is set up when there is one (the membership is the interface's,
+ * it stays), else left (leave: membership or membership6). */
+static void
+release_groups(struct ssdp *s, unsigned slot, bool *on, int (*leave)(struct ssdp *, unsigned, int),
+	       int op)
+{
+	int k;
+
+	if (!on[slot])
+		return;
+	on[slot] = false;
+	k = ctx_lan_sibling(s->ctx, slot, tx_open, s);
+	if (k >= 0)
+		on[k] = true;
+	else
+		(void)leave(s, slot, op);
 }
 
 void
@@ -822,15 +875,14 @@ ssdp_iface_teardown(struct igdd_ctx *ctx, unsigned slot)
 
 	if (s == NULL || slot >= CFG_MAX_LISTEN)
 		return;
-	if (s->on6[slot]) {
-		(void)membership6(s, slot, IPV6_LEAVE_GROUP);
-		s->on6[slot] = false;
-	}
-	if (s->tx[slot] < 0)
+	if (s->tx[slot] < 0) {
+		release_groups(s, slot, s->on6, membership6, IPV6_LEAVE_GROUP);
 		return;
-	(void)membership(s, slot, IP_DROP_MEMBERSHIP);
+	}
 	close(s->tx[slot]);
 	s->tx[slot] = -1;
+	release_groups(s, slot, s->on6, membership6, IPV6_LEAVE_GROUP);
+	release_groups(s, slot, s->on4, membership, IP_DROP_MEMBERSHIP);
 }
 
 /* [::]:1900 for the IPv6 groups; without it (no IPv6 in the kernel, say)

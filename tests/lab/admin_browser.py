@@ -191,7 +191,11 @@ def add_forward(d):
            "... its description's markup shown as text, never made an element", html)
     result(has_mapping(8500), "... igddctl list has it")
     result(reach(8500, "tok-browser"), "... it carries traffic from the outside host to c2")
-    time.sleep(5.5)	# the packet counter comes with the next update
+    # the packet counter comes with a later update of the page: wait for it
+    def counted(x):
+        r = row(x, 8500)
+        return r is not None and int(r.find_elements(By.TAG_NAME, "td")[8].text or 0) > 0
+    wait(d, counted, 20.0)
     tds = row(d, 8500).find_elements(By.TAG_NAME, "td")
     result(int(tds[8].text or 0) > 0, "... and its packets are counted in the table (%s)" %
            tds[8].text)

@@ -102,8 +102,8 @@ lab_up() {
 	c2 ip route add default via "$GW_LAN"
 	# The outside host knows no route to the LAN: only mappings reach it.
 	# The bridge has no STP, so its ports forward at once; wait for the
-	# state (3 = forwarding) rather than trust it, 2 s at most.
-	for i in $(seq 1 20); do
+	# state (3 = forwarding) rather than trust it, 10 s at most.
+	for i in $(seq 1 100); do
 		[ "$(gw cat /sys/class/net/c1p/brport/state)" = 3 ] &&
 			[ "$(gw cat /sys/class/net/c2p/brport/state)" = 3 ] && break
 		sleep 0.1
@@ -123,7 +123,7 @@ lab_up_lan2() {
 	c3 ip addr add "$C3/24" dev eth0
 	c3 ip link set eth0 up
 	c3 ip route add default via "$GW_LAN2"
-	for i in $(seq 1 20); do
+	for i in $(seq 1 100); do
 		[ "$(gw cat /sys/class/net/c3p/brport/state)" = 3 ] && break
 		sleep 0.1
 	done
@@ -159,7 +159,8 @@ lab_integrate_conf() {
 }
 
 # lab_start_igdd CONF [ARGS...]: start igdd in the gateway, wait until it
-# logs "started: uuid" (LAB_START_WAIT seconds at most, 5 by default).
+# logs "started: uuid" (LAB_START_WAIT seconds at most, 20 by default: an
+# ASan build on a loaded machine; it returns as soon as the line is there).
 lab_start_igdd() {
 	_conf=$1; shift
 	_from=$(($(cat "$LAB_DIR/igdd.log" 2>/dev/null | wc -l) + 1))
@@ -167,7 +168,7 @@ lab_start_igdd() {
 	ip netns exec "$NS_GW" "$IGDD" -d -f "$_conf" -P "$LAB_DIR/igdd.pid" "$@" \
 		>>"$LAB_DIR/igdd.log" 2>&1 &
 	IGDD_PID=$!
-	for i in $(seq 1 $((${LAB_START_WAIT:-5} * 10))); do
+	for i in $(seq 1 $((${LAB_START_WAIT:-20} * 10))); do
 		# The whole line: a write that crosses a page of the file can be
 		# read half done.
 		tail -n +"$_from" "$LAB_DIR/igdd.log" 2>/dev/null | grep -q " started: uuid " &&
@@ -178,11 +179,12 @@ lab_start_igdd() {
 	return 1
 }
 
-# lab_stop_igdd [SIGNAL]: stop it and wait (5 s at most); returns its status.
+# lab_stop_igdd [SIGNAL]: stop it and wait (30 s at most: an ASan build's
+# exit checks for leaks); returns its status.
 lab_stop_igdd() {
 	[ -n "$IGDD_PID" ] || return 0
 	kill -"${1:-TERM}" "$IGDD_PID" 2>/dev/null
-	for i in $(seq 1 50); do
+	for i in $(seq 1 300); do
 		kill -0 "$IGDD_PID" 2>/dev/null || break
 		sleep 0.1
 	done
@@ -199,9 +201,31 @@ lab_listen() {
 	*) echo "lab_listen: no namespace $1" >&2; return 1 ;;
 	esac
 	shift
-	ip netns exec "$_ns" "$PROBE" listen "$@" 120 >/dev/null 2>&1 &
+	LAB_NLISTEN=$((${LAB_NLISTEN:-0} + 1))
+	_lf=$LAB_DIR/listen.$LAB_NLISTEN; : >"$_lf"
+	ip netns exec "$_ns" "$PROBE" listen "$@" 120 >"$_lf" 2>&1 &
 	LAB_PIDS="$LAB_PIDS $!"
-	sleep 0.2
+	wait_listening "$_lf" $!
+}
+
+# wait_listening FILE [PID]: a tool started in the background with its
+# output in FILE (probe listen, soapc catch, pmpq listen) has its socket
+# bound: it printed "listening" (LAB_LISTEN_WAIT seconds at most, 10 by
+# default; fails at once if PID is given and has exited).
+wait_listening() {
+	for i in $(seq 1 $((${LAB_LISTEN_WAIT:-10} * 20))); do
+		grep -q '^listening' "$1" 2>/dev/null && return 0
+		[ -z "${2:-}" ] || kill -0 "$2" 2>/dev/null || return 1
+		sleep 0.05
+	done
+	return 1
+}
+
+# wait_bound NS_FN tcp|udp PORT: a socket of namespace NS_FN (c1, gw, out...)
+# listens (tcp) or is bound (udp) on PORT, for tools that do not say so.
+wait_bound() {
+	wait_for "${LAB_LISTEN_WAIT:-10}" sh -c '[ -n "$($1 ss -Hn -l -"$2" "sport = :$3")" ]' \
+		sh "ip netns exec igdd-$LAB_ID-$1" "$(echo "$2" | cut -c1)" "$3"
 }
 
 # reach tcp|udp PORT TOKEN: from the outside host to the gateway's WAN
@@ -243,6 +267,7 @@ nelems() {
 			print c + 0 }'
 }
 nmapelems() { nelems "$1" map; }
+nmapelems_is() { [ "$(nmapelems "$1")" = "$2" ]; }
 
 # lease_line PROTO EPORT IADDR IPORT SECONDS [RHOST]: a lease file record
 # for a mapping that ends SECONDS from now (0 = no expiry).
@@ -256,6 +281,14 @@ lease_line() {
 # matching PATTERN written since the last log_mark.
 log_mark() { LOG_FROM=$(($(wc -l <"$LAB_DIR/igdd.log") + 1)); }
 count_log() { tail -n +"${LOG_FROM:-1}" "$LAB_DIR/igdd.log" | grep -c -- "$1"; }
+
+# count_log_is N PATTERN: exactly N lines match PATTERN since log_mark (use
+# as "wait_for S count_log_is N PATTERN": the daemon logs after it acts).
+count_log_is() { [ "$(count_log "$2")" = "$1" ]; }
+count_log_ge() { [ "$(count_log "$2")" -ge "$1" ]; }
+
+# not CMD...: succeeds when CMD fails (for wait_for: "wait_for 10 not reach ...").
+not() { ! "$@"; }
 
 # wait_for SECONDS CMD...: retry CMD every 0.2 s until it succeeds.
 wait_for() {
@@ -282,10 +315,16 @@ URN_CFG=urn:schemas-upnp-org:service:WANCommonInterfaceConfig:1
 URN_L3F=urn:schemas-upnp-org:service:Layer3Forwarding:1
 
 # lab_upnp_base: "http://<gw lan>:<port>" from the LOCATION of an M-SEARCH
-# answer seen by c1 (empty if none came).
+# answer seen by c1 (empty if none came).  The answer comes up to MX (1 s)
+# late, in a window of 2.5 s: asked up to three times, for a daemon slowed
+# down by load (a lost answer costs a window, a quick one nothing more).
 lab_upnp_base() {
-	c1 "$SSDPQ" search upnp:rootdevice 1 239.255.255.250 2500 2>/dev/null |
-		tr -d '\r' | sed -n 's,^LOCATION: *\(http://[^/]*\)/.*,\1,p' | head -1
+	for _t in 1 2 3; do
+		_b=$(c1 "$SSDPQ" search upnp:rootdevice 1 239.255.255.250 2500 2>/dev/null |
+			tr -d '\r' | sed -n 's,^LOCATION: *\(http://[^/]*\)/.*,\1,p' | head -1)
+		[ -z "$_b" ] || break
+	done
+	echo "$_b"
 }
 
 # soap NS_FN PATH URN ACTION [NAME=VALUE...]: a SOAP call from a client
@@ -469,8 +508,8 @@ lab_ipv6() {
 	c2 ip -6 route add default via "$GW6_LAN"
 	out ip -6 route add "$LAB6_LAN::/64" via "$GW6_WAN"
 	# the link-local addresses were born before accept_dad=0: wait until
-	# none is tentative any more (about a second)
-	for i in $(seq 1 30); do
+	# none is tentative any more (about a second; 10 s at most)
+	for i in $(seq 1 100); do
 		_t=0
 		for f in gw c1 c2 out; do
 			[ -z "$($f ip -6 addr show tentative)" ] || _t=1

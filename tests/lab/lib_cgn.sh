@@ -112,7 +112,7 @@ cgn_igdd_run() {
 		>>"$LAB_DIR/cgn.log" 2>&1 &
 	CGN_PID=$!
 	CGN_KIND=igdd
-	for i in $(seq 1 50); do
+	for i in $(seq 1 200); do
 		tail -n +"$_from" "$LAB_DIR/cgn.log" | grep -q " started: uuid " && return 0
 		kill -0 "$CGN_PID" 2>/dev/null || return 1
 		sleep 0.1
@@ -149,7 +149,7 @@ cgn_start_miniupnpd() {
 	cgn "$MINIUPNPD" -f "$LAB_DIR/miniupnpd.conf" -P "$LAB_DIR/miniupnpd.pid" \
 		>>"$LAB_DIR/miniupnpd.log" 2>&1 || return 1
 	CGN_KIND=miniupnpd
-	for i in $(seq 1 50); do
+	for i in $(seq 1 200); do
 		CGN_PID=$(cat "$LAB_DIR/miniupnpd.pid" 2>/dev/null)
 		[ -n "$CGN_PID" ] && cgn ss -lnu 2>/dev/null | grep -q ':5351 ' && return 0
 		sleep 0.1
@@ -161,7 +161,7 @@ cgn_start_miniupnpd() {
 cgn_stop() {
 	[ -n "$CGN_PID" ] || return 0
 	kill -"${1:-TERM}" "$CGN_PID" 2>/dev/null
-	for i in $(seq 1 50); do
+	for i in $(seq 1 300); do
 		kill -0 "$CGN_PID" 2>/dev/null || break
 		sleep 0.1
 	done
@@ -342,23 +342,23 @@ cgn_story_map() {
 	c1 upnpc -u "$UPNP_BASE/rootDesc.xml" -d 8001 UDP >"$LAB_DIR/u2.out" 2>&1
 	check_not "upnpc -d: UDP 8001 no longer reaches c1" reach_cgn udp 8001 TOKUDP
 	check "... and the CGN no longer maps it (the upstream delete follows the local one)" \
-		wait_for 3 cgn_maps_gone udp 8001
+		wait_for 10 cgn_maps_gone udp 8001
 	c1 upnpc -u "$UPNP_BASE/rootDesc.xml" -d 8007 TCP >/dev/null 2>&1
-	check "upnpc -d of TCP 8007: the CGN no longer maps it" wait_for 3 cgn_maps_gone tcp 8007
+	check "upnpc -d of TCP 8007: the CGN no longer maps it" wait_for 10 cgn_maps_gone tcp 8007
 	c1 natpmpc -g "$GW_LAN" -a "${P1U:-0}" 9001 udp 0 >/dev/null 2>&1
 	check "natpmpc delete of UDP $P1U: the CGN no longer maps it" \
-		wait_for 3 cgn_maps_gone udp "${P1U:-0}"
+		wait_for 10 cgn_maps_gone udp "${P1U:-0}"
 	cgn_story_pcp
 	c1 natpmpc -g "$GW_LAN" -a "${P1:-0}" 9000 tcp 0 >/dev/null 2>&1
 	check_not "natpmpc delete: TCP $P1 no longer reaches c1" reach_cgn tcp "${P1:-0}" TOKTCP
-	check "... and the CGN no longer maps it" wait_for 3 cgn_maps_gone tcp "${P1:-0}"
+	check "... and the CGN no longer maps it" wait_for 10 cgn_maps_gone tcp "${P1:-0}"
 	c1 natpmpc -g "$GW_LAN" -a 8002 9000 tcp 3 >"$LAB_DIR/n2.out" 2>&1
 	P2=$(natpmpc_port "$LAB_DIR/n2.out" TCP)
 	check "a 3 s NAT-PMP lease carries traffic at first" reach_cgn tcp "${P2:-0}" TOKTCP
 	check "... while the CGN holds it longer (it asked for at least 120 s)" cgn_maps tcp "${P2:-0}"
 	sleep 4
 	check "after the local lease ended the CGN no longer maps $P2 either" \
-		wait_for 3 cgn_maps_gone tcp "${P2:-0}"
+		wait_for 10 cgn_maps_gone tcp "${P2:-0}"
 }
 cgn_maps_gone() { ! cgn_maps "$@"; }
 
@@ -373,7 +373,7 @@ cgn_story_pcp() {
 		reach_cgn tcp "${_pp:-0}" TOKTCP
 	c1 "$PCPC" -n $_n "$GW_LAN" map tcp 9000 "${_pp:-0}" 0 >"$LAB_DIR/p2.out" 2>&1
 	check "PCP delete (lifetime 0, same nonce): the CGN no longer maps it" \
-		wait_for 3 cgn_maps_gone tcp "${_pp:-0}"
+		wait_for 10 cgn_maps_gone tcp "${_pp:-0}"
 }
 
 # The CGN refuses a port: the LAN client gets the protocol's error and no
@@ -407,7 +407,7 @@ cgn_story_refuse() {
 			test "$_p" != 7001
 		check "... which carries traffic from the outside host" reach_cgn tcp "$_p" TOKTCP
 		c1 natpmpc -g "$GW_LAN" -a "$_p" 9000 tcp 0 >/dev/null 2>&1
-		wait_for 3 cgn_maps_gone tcp "$_p"	# the port is free upstream again
+		wait_for 10 cgn_maps_gone tcp "$_p"	# the port is free upstream again
 	else
 		check "natpmpc asking for a port the CGN refuses gets NAT-PMP's error ($(sed -n 's/.*returned \(-*[0-9]*\).*/\1/p' "$LAB_DIR/n3.out" | head -1))" \
 			grep -Eqi "refused|not authori|network failure|out of resources|returned -" "$LAB_DIR/n3.out"
@@ -439,7 +439,7 @@ cgn_story_any() {
 	_r=$(soap c1 /ctl/IPConn "$URN_IPC2" DeletePortMapping NewRemoteHost= \
 		NewExternalPort="${_q:-0}" NewProtocol=TCP)
 	check "... and deletes it (DeletePortMapping)" sh -c "printf '%s' '$_r' | grep -q '^HTTP 200'"
-	check "... on the CGN too" wait_for 3 cgn_maps_gone tcp "${_q:-0}"
+	check "... on the CGN too" wait_for 10 cgn_maps_gone tcp "${_q:-0}"
 }
 
 # The time a relayed AddPortMapping takes (c1 -> CPE -> CGN and back),
@@ -476,7 +476,7 @@ cgn_story_restart() {
 	check "a UPnP mapping of 8004 before the CGN restarts carries traffic" reach_cgn tcp 8004 TOKTCP
 	c1 "$PMPQ" listen "$C1" 12 >"$LAB_DIR/announce.out" 2>&1 &
 	LAB_PIDS="$LAB_PIDS $!"
-	sleep 0.3
+	wait_listening "$LAB_DIR/announce.out" $!
 	log_mark
 	_t0=$(ms_now)
 	cgn_restart_empty "deny 8004-8004 0.0.0.0/0 0-65535"

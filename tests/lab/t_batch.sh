@@ -24,6 +24,16 @@ table inet igdd {
 	set fwd4 { type ipv4_addr . inet_proto . inet_service; size 4; counter; }
 }
 EOF
+# c1's datagrams to igdd's port, counted as the gateway receives them (a
+# table of the test's own): igdd is let go on only once a whole batch is
+# queued, however slowly the client starts on a loaded machine.
+gw nft -f - <<EOF
+table ip labcount {
+	chain in { type filter hook input priority -300; ip saddr $C1 udp dport 5351 counter; }
+}
+EOF
+pmp_in() { gw nft list chain ip labcount in | sed -n 's/.*counter packets \([0-9]*\).*/\1/p'; }
+pmp_in_ge() { [ "$(pmp_in)" -ge "$1" ]; }
 echo "secure_mode=no" | lab_conf "$LAB_DIR/igdd.conf"
 check "igdd starts on a forward set with room for 4" lab_start_igdd "$LAB_DIR/igdd.conf"
 UPNP_BASE=$(lab_upnp_base)
@@ -35,10 +45,11 @@ pmp 1 5001 3 >"$LAB_DIR/a0"
 check "three mappings, one at a time" grep -q "ok=3 " "$LAB_DIR/a0"
 
 log_mark
+_n0=$(pmp_in)
 kill -STOP "$IGDD_PID"
 pmp 5 5001 5 >"$LAB_DIR/a1" &
 ap=$!
-sleep 0.5
+wait_for 20 pmp_in_ge $((_n0 + 5)) || fail "the five requests did not all reach the gateway in 20 s"
 kill -CONT "$IGDD_PID"
 wait $ap
 res() { sed -n "s/^answer port=$1 result=//p" "$LAB_DIR/a1"; }
@@ -56,10 +67,11 @@ check "5004 carries traffic" reach tcp 5004 tok-5004
 # Room again: a batch of two new mappings goes in as one transaction.
 c1 "$SL" -t 3000 -i 1 "$GW_LAN" unmap "$C1" 1 5003 2 >/dev/null
 log_mark
+_n0=$(pmp_in)
 kill -STOP "$IGDD_PID"
 pmp 2 5005 2 >"$LAB_DIR/a2" &
 ap=$!
-sleep 0.5
+wait_for 20 pmp_in_ge $((_n0 + 2)) || fail "the two requests did not all reach the gateway in 20 s"
 kill -CONT "$IGDD_PID"
 wait $ap
 check "a batch that fits: both requests answered with success" grep -q "ok=2 " "$LAB_DIR/a2"

@@ -17,7 +17,7 @@ log_mark
 check "the CPE starts with upstream_protocol=auto" lab_start_igdd "$LAB_DIR/igdd.conf" -v
 check "auto: no PCP, no NAT-PMP, then the UPnP IGD is found and used" \
 	cpe_log_wait 15 "UPnP IGD answers at"
-check "... its external address is learnt" cpe_log_wait 5 "external address $CGN_OUT"
+check "... its external address is learnt" cpe_log_wait 15 "external address $CGN_OUT"
 lab_listen c1 tcp 9000 TOKTCP
 c1 natpmpc -g "$GW_LAN" -a 8010 9000 tcp 3600 >"$LAB_DIR/n1.out" 2>&1
 check "a NAT-PMP mapping relayed to the UPnP IGD carries traffic" reach_cgn tcp 8010 TOKTCP
@@ -35,7 +35,7 @@ check "the mapping from before, asked for again, carries traffic" \
 UPNP_BASE=$(lab_upnp_base)
 c1 "$PMPQ" listen "$C1" 10 >"$LAB_DIR/announce.out" 2>&1 &
 LAB_PIDS="$LAB_PIDS $!"
-sleep 0.3
+wait_listening "$LAB_DIR/announce.out" $!
 NEW=5.6.7.10
 cgn sysctl -qw net.ipv4.conf.wan0.promote_secondaries=1	# the new one stays
 cgn ip addr add "$NEW/24" dev wan0
@@ -44,7 +44,7 @@ CGN_OUT=$NEW
 check "the CPE learns the CGN's new external address" cpe_log_wait 10 "external address $NEW"
 # 5.6.7.10 = 0506070a: NAT-PMP announcement, version 0, op 128, result 0
 check "... and announces it on the LAN (NAT-PMP announcement)" \
-	wait_for 5 grep -Eq "^$GW_LAN 00800000[0-9a-f]{8}0506070a$" "$LAB_DIR/announce.out"
+	wait_for 15 grep -Eq "^$GW_LAN 00800000[0-9a-f]{8}0506070a$" "$LAB_DIR/announce.out"
 check "... with a PCP ANNOUNCE (a new epoch)" grep -Eq "^$GW_LAN 0280" "$LAB_DIR/announce.out"
 c1 natpmpc -g "$GW_LAN" >"$LAB_DIR/n2.out" 2>&1
 check "NAT-PMP reports the new address" grep -q "Public IP address : $NEW" "$LAB_DIR/n2.out"

@@ -24,7 +24,7 @@ sleep 9
 check "9 s later (past two upstream lifetimes) it still carries traffic" reach_cgn tcp 8020 TOKTCP
 check "... the CGN still maps it" cgn_maps tcp 8020
 c1 upnpc -u "$UPNP_BASE/rootDesc.xml" -d 8020 TCP >/dev/null 2>&1
-check "deleted: the CGN no longer maps it" wait_for 3 cgn_maps_gone tcp 8020
+check "deleted: the CGN no longer maps it" wait_for 10 cgn_maps_gone tcp 8020
 check "the CPE's igdd stops with status 0" lab_stop_igdd
 check "... having renewed upstream several times" \
 	grep -Eq '[0-9]+ without answer, ([3-9]|[1-9][0-9]+) renewed' "$LAB_DIR/igdd.log"

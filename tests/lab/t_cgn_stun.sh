@@ -62,7 +62,7 @@ c1 natpmpc -g "$GW_LAN" -a 8000 9000 tcp 3600 >"$LAB_DIR/n1.out" 2>&1
 check "allow-filtered: mappings are made anyway" grep -q "Mapped public port 8000" "$LAB_DIR/n1.out"
 log_mark
 kill -USR1 "$IGDD_PID"
-check "SIGUSR1 runs STUN again" cpe_log_wait 5 "STUN: external address $CGN_OUT"
+check "SIGUSR1 runs STUN again" cpe_log_wait 15 "STUN: external address $CGN_OUT"
 
 check "the CPE restarts with ext_perform_stun=yes" cpe_stun yes "$OUT"
 check "filtering NAT, yes: the log says mappings cannot be reached from outside" \

@@ -107,6 +107,9 @@ while [ "$cyc" -le "$CYCLES" ]; do
 	ip netns exec "$NS_C1" sh "$LAB_DIR/client.sh" "$mode" "$LAB_DIR/ops" "$LAB_DIR/log" \
 		"$GW_LAN" "$PMPQ" "$SOAPC" "$UPNP_BASE" "$C1" &
 	client=$!
+	# the kill comes 50-500 ms into the burst, however slowly the client
+	# starts on a loaded machine (its first "try" line)
+	for i in $(seq 1 500); do [ -s "$LAB_DIR/log" ] && break; sleep 0.02; done
 	ms=$(printf '0.%03d' $(($(od -An -N2 -tu2 /dev/urandom) % 451 + 50)))
 	sleep "$ms"
 	kill -9 "$IGDD_PID"

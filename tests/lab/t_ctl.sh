@@ -109,9 +109,7 @@ check "igddctl add on upnp's TCP 8000 fails (status $rc)" test $rc = 1
 check "... saying which mapping holds the port" grep -q "TCP 8000 is already mapped (source upnp) to $C2:9000" "$LAB_DIR/conflict"
 ctl add tcp 8600 "$GW_LAN" 22 >/dev/null 2>"$LAB_DIR/gwaddr"; rc=$?
 check "igddctl add to the gateway's own address is refused ($rc: $(cat "$LAB_DIR/gwaddr"))" test $rc = 1
-gw "$PROBE" listen tcp 8700 gwsvc 60 >/dev/null 2>&1 &
-LAB_PIDS="$LAB_PIDS $!"
-sleep 0.3
+lab_listen gw tcp 8700 gwsvc
 ctl add tcp 8700 "$C2" 9500 >/dev/null 2>"$LAB_DIR/inuse"; rc=$?
 check "igddctl add of a port a gateway socket uses is refused ($rc: $(cat "$LAB_DIR/inuse"))" sh -c \
 	"test $rc = 1 && grep -q 'in use' '$LAB_DIR/inuse'"

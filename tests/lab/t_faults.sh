@@ -139,7 +139,7 @@ CONF
 	nsenter -m -t "$IGDD_PID" mount -t tmpfs -o size=64k,mode=0700 igdd-lab-rw "$RO_DIR"
 	pmp_ok 1 9116 3600
 	check "writable again: the next change rewrites the file" \
-		wait_for 3 grep -q '^+ UDP 9116 ' "$(printf '/proc/%s/root%s/igdd.leases' "$IGDD_PID" "$RO_DIR")"
+		wait_for 10 grep -q '^+ UDP 9116 ' "$(printf '/proc/%s/root%s/igdd.leases' "$IGDD_PID" "$RO_DIR")"
 	nsenter -m -t "$IGDD_PID" cat "$RO_DIR/igdd.leases" >"$LAB_DIR/ro.now" 2>/dev/null
 	check "... with every live mapping, whole" sh -c "grep -q '^+ UDP 9113 ' '$LAB_DIR/ro.now' &&
 		grep -q '^+ UDP 9111 ' '$LAB_DIR/ro.now' && ! grep -q '^+ UDP 9112 ' '$LAB_DIR/ro.now'"
@@ -191,7 +191,7 @@ check "traffic: UDP 9201 reaches c1" reach udp 9201 tok-if-u
 
 # GENA: subscribe c1 to WANIPConnection events, take the initial event.
 c1 "$SOAPC" catch 5556 5 >"$LAB_DIR/ev0" 2>&1 &
-sleep 0.3
+wait_listening "$LAB_DIR/ev0" $!
 printf 'SUBSCRIBE /evt/IPConn HTTP/1.1\r\nHost: %s:%s\r\nCALLBACK: <http://%s:5556/e>\r\nNT: upnp:event\r\nTIMEOUT: Second-1800\r\n\r\n' \
 	"$GW_LAN" "$HTTP_PORT" "$C1" | c1 "$SOAPC" raw "$GW_LAN" "$HTTP_PORT" >/dev/null 2>&1
 wait $!
@@ -207,9 +207,10 @@ c1 "$SOAPC" catch 5556 5 >"$LAB_DIR/ev1" 2>&1 &
 EV=$!
 c1 "$PMPQ" listen "$C1" 3 >"$LAB_DIR/ann1" 2>&1 &
 ANN=$!
-sleep 0.3
+wait_listening "$LAB_DIR/ev1" $EV
+wait_listening "$LAB_DIR/ann1" $ANN
 gw sh -c "ip addr del $GW_WAN/24 dev wan0 && ip addr add $NEW/24 dev wan0"
-check "address changed: GetExternalIPAddress follows ($NEW)" wait_for 3 ext_is "$NEW"
+check "address changed: GetExternalIPAddress follows ($NEW)" wait_for 10 ext_is "$NEW"
 c1 natpmpc -g "$GW_LAN" >"$LAB_DIR/natpmpc-new" 2>&1
 check "... natpmpc -g sees the new address $NEW" grep -q "Public IP address : $NEW\$" "$LAB_DIR/natpmpc-new"
 e1=$(sed -n 's/^epoch = //p' "$LAB_DIR/natpmpc-new")
@@ -252,9 +253,9 @@ check "traffic to the new address reaches c1 (UDP 9201)" sh -c \
 # 3b. no address at all
 c1 "$SOAPC" catch 5556 5 >"$LAB_DIR/ev2" 2>&1 &
 EV=$!
-sleep 0.3
+wait_listening "$LAB_DIR/ev2" $EV
 gw ip addr flush dev wan0
-check "no address: GetStatusInfo Disconnected" wait_for 3 status_is Disconnected
+check "no address: GetStatusInfo Disconnected" wait_for 10 status_is Disconnected
 check "... GetExternalIPAddress is empty" ext_is ""
 wait $EV
 check "... GENA NOTIFY: ConnectionStatus Disconnected, ExternalIPAddress empty" sh -c \
@@ -271,9 +272,9 @@ check "... the mappings are still in the kernel" test "$(nmapelems dnat4)" -ge 3
 check "... store, lease file and kernel agree" lab_agree
 c1 "$SOAPC" catch 5556 5 >"$LAB_DIR/ev2b" 2>&1 &
 EV=$!
-sleep 0.3
+wait_listening "$LAB_DIR/ev2b" $EV
 gw ip addr add "$GW_WAN/24" dev wan0
-check "address back: Connected" wait_for 3 status_is Connected
+check "address back: Connected" wait_for 10 status_is Connected
 wait $EV
 check "... GENA NOTIFY: Connected, ExternalIPAddress $GW_WAN" sh -c \
 	"grep -q '<ConnectionStatus>Connected<' '$LAB_DIR/ev2b' && grep -q '<ExternalIPAddress>$GW_WAN<' '$LAB_DIR/ev2b'"
@@ -285,23 +286,23 @@ check "... traffic: TCP 9202 reaches c1 again" reach tcp 9202 tok-if-t
 e2=$(epoch_now)
 c1 "$SOAPC" catch 5556 5 >"$LAB_DIR/ev3" 2>&1 &
 EV=$!
-sleep 0.3
+wait_listening "$LAB_DIR/ev3" $EV
 gw ip link set wan0 down
-check "link down: Disconnected" wait_for 3 status_is Disconnected
+check "link down: Disconnected" wait_for 10 status_is Disconnected
 wait $EV
 check "... GENA NOTIFY: ConnectionStatus Disconnected" grep -q '<ConnectionStatus>Disconnected<' "$LAB_DIR/ev3" || cat "$LAB_DIR/ev3"
 check "... NAT-PMP map: result 3" sh -c "[ \"\$(ip netns exec $NS_C1 '$PMPQ' send $GW_LAN 000100002330233000000e10 1000 | cut -c1-8)\" = 00810003 ]"
 c1 "$SOAPC" catch 5556 5 >"$LAB_DIR/ev4" 2>&1 &
 EV=$!
-sleep 0.3
+wait_listening "$LAB_DIR/ev4" $EV
 gw ip link set wan0 up
-check "link up: Connected" wait_for 3 status_is Connected
+check "link up: Connected" wait_for 10 status_is Connected
 wait $EV
 check "... GENA NOTIFY: ConnectionStatus Connected, ExternalIPAddress $GW_WAN" sh -c \
 	"grep -q '<ConnectionStatus>Connected<' '$LAB_DIR/ev4' && grep -q '<ExternalIPAddress>$GW_WAN<' '$LAB_DIR/ev4'"
 e3=$(epoch_now)
 check "... the same address back: the epoch goes on ($e2 s, then $e3 s)" test "$e3" -ge "$e2"
-check "... the mappings survived: UDP 9201 reaches c1" wait_for 3 reach udp 9201 tok-if-u
+check "... the mappings survived: UDP 9201 reaches c1" wait_for 10 reach udp 9201 tok-if-u
 check "... TCP 9202 reaches c1" reach tcp 9202 tok-if-t
 check "... PCP's UDP 9203 is still mapped" sh -c "ip netns exec $NS_GW nft list map inet igdd dnat4 | grep -q 9203"
 check "store, lease file and kernel agree" lab_agree

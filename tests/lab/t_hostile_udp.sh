@@ -42,7 +42,7 @@ log_mark
   head -c 1400 /dev/zero | tr '\0' ':'; printf '\r\n\r\n'; } >"$LAB_DIR/colons"
 u1 -w 1500 239.255.255.250 1900 "file:$LAB_DIR/colons" >"$LAB_DIR/o" 2>&1
 check "multicast ST of 1,400 ':': no answer" test "$(answers "$LAB_DIR/o")" = 0
-check "... the drop is counted (ST of 1400 bytes)" test "$(count_log 'ST of 1400 bytes')" = 1
+check "... the drop is counted (ST of 1400 bytes)" wait_for 10 count_log_is 1 'ST of 1400 bytes'
 
 # MX: 0, -1, 99999, garbage, absent; all answered (UDA 1.1 1.3.3: MX is
 # clamped to 1..5 s; igdd answers a missing or bad MX as MX 1).
@@ -71,7 +71,7 @@ check "MX 99999: exactly one answer within 5.6 s (clamped to 5)" \
 check "MAN absent: answered (lenient, as upnpc-era clients omit it)" \
 	test "$(answers "$LAB_DIR/noman.out")" = 1
 check "MAN \"ssdp:update\": no answer" test "$(answers "$LAB_DIR/badman.out")" = 0
-check "... the drop is counted (malformed)" test "$(count_log 'ssdp: dropped a malformed datagram')" = 1
+check "... the drop is counted (malformed)" wait_for 10 count_log_is 1 'ssdp: dropped a malformed datagram'
 
 # 64 KiB: a valid ssdp:all M-SEARCH padded to 65,507 bytes, so the daemon
 # must drop it as oversized rather than answer its first 2 KiB.
@@ -85,7 +85,7 @@ u1 -w 500 "$GW_LAN" 1900 rand:65507:7 >"$LAB_DIR/o3" 2>&1
 check "65,507-byte M-SEARCH to 239.255.255.250: no answer" test "$(answers "$LAB_DIR/o1")" = 0
 check "65,507-byte M-SEARCH unicast to $GW_LAN: no answer" test "$(answers "$LAB_DIR/o2")" = 0
 check "65,507 random bytes unicast: no answer" test "$(answers "$LAB_DIR/o3")" = 0
-check "... the three drops are counted (65507 bytes)" test "$(count_log 'dropped a datagram of 65507 bytes')" = 3
+check "... the three drops are counted (65507 bytes)" wait_for 10 count_log_is 3 'dropped a datagram of 65507 bytes'
 check "igdd is alive after the SSDP datagrams" alive
 
 # The WAN side: a real M-SEARCH from out to the WAN address and to the
@@ -100,7 +100,8 @@ c1 "$UDPSEND" listen 41900 4000 >"$LAB_DIR/c1catch" 2>&1 &
 CATCH=$!
 c1 "$UDPSEND" listen 41901 4000 >"$LAB_DIR/c1catch2" 2>&1 &
 CATCH2=$!
-sleep 0.3
+wait_bound c1 udp 41900
+wait_bound c1 udp 41901
 log_mark
 out ip route add "$LAB_LAN.0/24" via "$GW_WAN"
 W=
@@ -124,9 +125,9 @@ check "spoofed NAT-PMP/PCP on wan to $GW_LAN:5351 and $GW_WAN:5351: no answer" \
 check "... and no answer reached the real $C1 either" \
 	test ! -s "$LAB_DIR/c1catch" -a ! -s "$LAB_DIR/c1catch2"
 check "... SSDP counted both unicast WAN M-SEARCHes (the group is not joined on wan0)" \
-	test "$(count_log 'ssdp: dropped a datagram from .*not from a LAN')" = 2
+	wait_for 10 count_log_is 2 'ssdp: dropped a datagram from .*not from a LAN'
 check "... NAT-PMP/PCP counted both spoofed datagrams on lan0's socket" \
-	test "$(count_log "NAT-PMP/PCP: dropped a datagram from $C1:41901 on lan0: not from this LAN")" = 2
+	wait_for 10 count_log_is 2 "NAT-PMP/PCP: dropped a datagram from $C1:41901 on lan0: not from this LAN"
 out ip addr del "$C1/32" dev eth0
 
 # ------------------------------------------------- SSDP amplification
@@ -139,6 +140,7 @@ max=$((RATE + (RATE * ms + 999) / 1000 + 2))
 check "200 unicast ssdp:all at once ($ms ms): $n answers, at least 10 and at most $max" \
 	test "$n" -ge 10 -a "$n" -le "$max"
 # (the kernel may drop some of a burst of 200 before igdd reads them)
+wait_for 10 count_log_ge 100 'over ssdp_rate_limit'
 check "... the refused M-SEARCHes are counted (over ssdp_rate_limit: $(count_log 'over ssdp_rate_limit'))" \
 	test "$(count_log 'over ssdp_rate_limit')" -ge 100
 sleep 1.1
@@ -237,7 +239,10 @@ for v in 01 03 ff; do
 	for k in zero rand big; do expect "$v.$k" "$UNSUPP"; done
 done
 silent=$(cat "$LAB_DIR"/sw.* | grep -c ' - -$')
-logged=$(($(count_log 'NAT-PMP/PCP: dropped a malformed') + $(count_log 'NAT-PMP/PCP: ignored a response')))
+sweep_logged() { echo $(($(count_log 'NAT-PMP/PCP: dropped a malformed') + $(count_log 'NAT-PMP/PCP: ignored a response'))); }
+sweep_done() { [ "$(sweep_logged)" = "$silent" ]; }
+wait_for 10 sweep_done	# the daemon logs as it reads: let it catch up
+logged=$(sweep_logged)
 check "every unanswered sweep datagram was counted ($silent silent, $logged logged)" \
 	test "$silent" = "$logged"
 

@@ -52,7 +52,7 @@ printf 'SUBSCRIBE /evt/IPConn HTTP/1.1\r\nHost: %s\r\nCALLBACK: <http://%s:5570/
 # ------------------------------------------------------------------ one connection, every kind of request
 c1 "$SOAPC" catch 5570 5 >"$LAB_DIR/notify" 2>&1 &
 CATCH=$!
-sleep 0.3
+wait_listening "$LAB_DIR/notify" $CATCH
 lab_listen c1 tcp 20500 tok-keep
 out=$(session "$LAB_DIR/desc" "$LAB_DIR/gea" "$LAB_DIR/add" "$LAB_DIR/get" "$LAB_DIR/bad" \
 	"$LAB_DIR/sub" "$LAB_DIR/scpd")

@@ -77,9 +77,11 @@ for k in 1 2; do
 	eval "RACE$k=\$!"
 done
 LAB_PIDS="$LAB_PIDS $RACE1 $RACE2"
-sleep 2
-alive=0
-for p in $RACE1 $RACE2; do kill -0 "$p" 2>/dev/null && alive=$((alive + 1)); done
+# settled: one said it started, and one of the two has exited
+n_alive() { _a=0; for p in $RACE1 $RACE2; do kill -0 "$p" 2>/dev/null && _a=$((_a + 1)); done; echo $_a; }
+settled() { cat "$LAB_DIR"/race*.log | grep -q " started: uuid " && [ "$(n_alive)" -lt 2 ]; }
+wait_for 30 settled
+alive=$(n_alive)
 check "two started at once: exactly one runs ($alive)" test "$alive" = 1
 check "... the other said why" sh -c "cat '$LAB_DIR'/race*.log | grep -q 'another igdd (pid [0-9]*) runs on nftables table inet igdd'"
 check "... and the mapping carries traffic" wait_for 3 reach tcp 8000 TOK

@@ -19,7 +19,7 @@ CONF
 # ANNOUNCE at start: listen for it on c1 before igdd starts
 c1 socat -u UDP6-RECV:5350,reuseaddr OPEN:"$LAB_DIR/announce",creat,append 2>/dev/null &
 LAB_PIDS="$LAB_PIDS $!"
-sleep 0.3
+wait_bound c1 udp 5350
 check "igdd starts with PCP and IPv6" lab_start_igdd "$LAB_DIR/igdd.conf" -v
 check "PCP listens on IPv6 on lan0" grep -q "PCP listening on IPv6 port 5351 (lan0)" "$LAB_DIR/igdd.log"
 
@@ -31,7 +31,7 @@ field() { pcp_field "$LAB_DIR/$1" "$2"; }
 is() { [ "$(field "$1" "$2")" = "$3" ]; }
 
 check "ANNOUNCE reached [ff02::1]:5350 (version 2, R bit, opcode 0)" \
-	wait_for 3 sh -c "od -An -tx1 -N2 '$LAB_DIR/announce' | grep -q '02 80'"
+	wait_for 10 sh -c "od -An -tx1 -N2 '$LAB_DIR/announce' | grep -q '02 80'"
 
 lab_listen c1 tcp 9100 TOK6TCP
 lab_listen c1 udp 9101 TOK6UDP

@@ -53,8 +53,7 @@ check_not "... and the drop: a port without a pinhole is closed again" reach6 tc
 up s1 c1 -A "" 0 "$C1_6" 9302 TCP 2
 US=$(uid_of s1)
 check "a pinhole of 2 s (UniqueID $US) works" reach6 tcp "$C1_6" 9302 TOKC
-sleep 3
-check_not "after its lease it carries nothing" reach6 tcp "$C1_6" 9302 TOKC
+check "after its lease it carries nothing" wait_for 15 not reach6 tcp "$C1_6" 9302 TOKC
 up s2 c1 -K "$US"
 check "and it is no longer known (704)" grep -q "failed with code 704" "$LAB_DIR/s2"
 

@@ -85,13 +85,13 @@ check "the UDP pinhole still works" reach6 udp "$C1_6" 9201 TOK6UDP
 # at c1's own IPv6 address gets the initial event there.
 c1 sh -c "timeout 10 socat -u TCP6-LISTEN:9900,reuseaddr OPEN:$LAB_DIR/ev6,creat" >/dev/null 2>&1 &
 LAB_PIDS="$LAB_PIDS $!"
-sleep 0.3
+wait_bound c1 tcp 9900
 printf 'SUBSCRIBE /evt/IP6FCtl HTTP/1.1\r\nHOST: [%s]:%s\r\nCALLBACK: <http://[%s]:9900/ev>\r\nNT: upnp:event\r\nTIMEOUT: Second-300\r\n\r\n' \
 	"$GW6_LAN" "$HP" "$C1_6" >"$LAB_DIR/sub"
 c1 timeout 3 socat -t 2 - "TCP6:[$GW6_LAN]:$HP" <"$LAB_DIR/sub" >"$LAB_DIR/sub.out" 2>/dev/null
 check "SUBSCRIBE over IPv6: 200 with a SID" sh -c "grep -q '^HTTP/1.1 200' '$LAB_DIR/sub.out' && grep -qi '^SID: uuid:' '$LAB_DIR/sub.out'"
 check "the initial event reaches c1's IPv6 callback (FirewallEnabled)" \
-	wait_for 4 grep -q "<FirewallEnabled>1</FirewallEnabled>" "$LAB_DIR/ev6"
+	wait_for 10 grep -q "<FirewallEnabled>1</FirewallEnabled>" "$LAB_DIR/ev6"
 sed 's/9900\/ev/9900\/x/; s,CALLBACK: <http://\[[^]]*\],CALLBACK: <http://['"$C2_6"'],' "$LAB_DIR/sub" >"$LAB_DIR/sub2"
 c1 timeout 3 socat -t 2 - "TCP6:[$GW6_LAN]:$HP" <"$LAB_DIR/sub2" >"$LAB_DIR/sub2.out" 2>/dev/null
 check "a callback at another host's address: 412 (CallStranger)" grep -q '^HTTP/1.1 412' "$LAB_DIR/sub2.out"
@@ -114,7 +114,7 @@ check "igdd stops cleanly" lab_stop_igdd
 C1MAC=$(c1 cat /sys/class/net/eth0/address)
 c1 sysctl -qw net.ipv6.conf.eth0.use_tempaddr=2 net.ipv6.conf.eth0.accept_dad=0
 c1 ip -6 addr add "$LAB6_LAN::12/64" dev eth0 mngtmpaddr nodad valid_lft 3600 preferred_lft 3600
-wait_for 3 sh -c "ip netns exec $NS_C1 ip -6 addr show dev eth0 temporary | grep -q 'inet6 $LAB6_LAN:'"
+wait_for 10 sh -c "ip netns exec $NS_C1 ip -6 addr show dev eth0 temporary | grep -q 'inet6 $LAB6_LAN:'"
 TMP6=$(c1 ip -6 addr show dev eth0 temporary | sed -n "s,.*inet6 \($LAB6_LAN:[0-9a-f:]*\)/64.*,\1,p" | head -1)
 check "c1 has a temporary address ($TMP6)" test -n "$TMP6"
 touch6 "$NS_C1" "$TMP6"

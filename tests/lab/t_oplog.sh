@@ -70,7 +70,7 @@ check "100 refusals from c2 in a burst: at most 20 + 2 lines ($n)" test "$n" -ge
 sleep 2
 c2 "$PMPQ" send "$GW_LAN" 00020000005000500000003c 300 >/dev/null 2>&1
 check "the next line says how many were left out" \
-	grep -Eq "mapping log: [0-9]+ line\(s\) about $C2 left out" "$LOG"
+	wait_for 10 grep -Eq "mapping log: [0-9]+ line\(s\) about $C2 left out" "$LOG"
 check "c1 was not silenced by c2's flood" sh -c \
 	"ip netns exec $NS_C1 upnpc -e after -a $C1 9000 8400 TCP 600 >/dev/null 2>&1; grep -q 'mapping created: UPnP TCP 1.2.3.4:8400' '$LOG'"
 check_not "no debug line at the default verbosity" grep -q "debug:" "$LOG"

@@ -25,7 +25,7 @@ printf '#!/bin/sh\necho "$SOCAT_PEERADDR $SOCAT_PEERPORT"\n' >"$LAB_DIR/seen.sh"
 chmod +x "$LAB_DIR/seen.sh"
 out timeout 30 socat UDP4-RECVFROM:80,fork "EXEC:$LAB_DIR/seen.sh" >/dev/null 2>&1 &
 LAB_PIDS="$LAB_PIDS $!"
-sleep 0.3
+wait_bound out udp 80
 pcp p1 "$NS_C1" -n 0102030405060708090a0b0c "$GW_LAN" peer udp 9700 8700 600 "$OUT" 80
 check "PEER (IPv4, UDP): SUCCESS" is p1 result 0
 check "PEER: the external address" is p1 external_ip "$GW_WAN"
@@ -49,7 +49,7 @@ check "internal port 0: MALFORMED_REQUEST" is p4 result 3
 # IPv6: no translation; the flow lets the peer's answers in.
 c1 sh -c "timeout 20 socat -u UDP6-RECVFROM:9701,reuseaddr,fork OPEN:$LAB_DIR/got6,creat,append" >/dev/null 2>&1 &
 LAB_PIDS="$LAB_PIDS $!"
-sleep 0.3
+wait_bound c1 udp 9701
 echo before | out timeout 2 socat -t1 - "UDP6:[$C1_6]:9701,sourceport=81" >/dev/null 2>&1
 sleep 0.5
 check_not "before: the peer's datagram is dropped (ipv6_block_inbound)" grep -q before "$LAB_DIR/got6"
@@ -58,7 +58,7 @@ check "PEER over IPv6: SUCCESS" is q1 result 0
 check "PEER over IPv6: the external side is c1's own address and port" \
 	sh -c "[ \"$(field q1 external_ip)/$(field q1 external_port)\" = $C1_6/9701 ]"
 echo after | out timeout 2 socat -t1 - "UDP6:[$C1_6]:9701,sourceport=81" >/dev/null 2>&1
-check "after: the peer's datagram reaches c1" wait_for 2 grep -q after "$LAB_DIR/got6"
+check "after: the peer's datagram reaches c1" wait_for 10 grep -q after "$LAB_DIR/got6"
 pcp q2 "$NS_C1" "$GW6_LAN" peer udp 9701 0 600 "$OUT" 81
 check "a peer of the other family: MALFORMED_REQUEST" is q2 result 3
 

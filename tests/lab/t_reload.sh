@@ -70,20 +70,22 @@ c1 natpmpc -g "$GW_LAN" >"$LAB_DIR/n2" 2>&1
 check "... and NAT-PMP" grep -q "Public IP address : 1.2.3.4" "$LAB_DIR/n2"
 log_mark
 kill -HUP "$IGDD_PID"
-check "SIGHUP with the broken file: refused, logged" wait_for 3 sh -c "tail -n +$LOG_FROM '$LAB_DIR/igdd.log' | grep -q 'reload refused'"
+check "SIGHUP with the broken file: refused, logged" wait_for 10 sh -c "tail -n +$LOG_FROM '$LAB_DIR/igdd.log' | grep -q 'reload refused'"
 check "... igdd still runs" kill -0 "$IGDD_PID"
 
 # --- a reload that denies c2: exactly c2's mappings go ---
 c1 "$SOAPC" catch 5556 8 >"$LAB_DIR/ev0" 2>&1 &
 EV0=$!
-sleep 0.3
+wait_listening "$LAB_DIR/ev0" $EV0
+# 8101 was added just before: its event (200 ms of moderation) must not
+# reach a subscriber that came after it (its initial event has the values).
 printf 'SUBSCRIBE /evt/IPConn HTTP/1.1\r\nHost: %s:%s\r\nCALLBACK: <http://%s:5556/e>\r\nNT: upnp:event\r\nTIMEOUT: Second-1800\r\n\r\n' \
 	"$GW_LAN" "$HTTP_PORT" "$C1" | c1 "$SOAPC" raw "$GW_LAN" "$HTTP_PORT" >/dev/null 2>&1
 wait $EV0
 check "GENA: c1 subscribed, initial event counts 6 mappings" grep -q "<PortMappingNumberOfEntries>6<" "$LAB_DIR/ev0"
 c1 "$SOAPC" catch 5556 8 >"$LAB_DIR/ev1" 2>&1 &
 EV1=$!
-sleep 0.3
+wait_listening "$LAB_DIR/ev1" $EV1
 conf <<CONF
 deny 1024-65535 $C2/32 1024-65535
 CONF
@@ -125,14 +127,15 @@ configid() { c1 "$SOAPC" get "$UPNP_BASE/rootDesc.xml" 2>/dev/null | sed -n 's/.
 cfg0=$(configid)
 log_mark
 kill -HUP "$IGDD_PID"
-check "SIGHUP: the reload is applied" wait_for 3 sh -c "tail -n +$LOG_FROM '$LAB_DIR/igdd.log' | grep -q 'reload: friendly_name: applied'"
-check "... http_port is reported as needing a restart, kept" grep -q "reload: http_port: changed, needs a restart: the running value is kept" "$LAB_DIR/igdd.log"
+check "SIGHUP: the reload is applied" wait_for 10 sh -c "tail -n +$LOG_FROM '$LAB_DIR/igdd.log' | grep -q 'reload: friendly_name: applied'"
+check "... and its last line says it is done" wait_for 10 sh -c "tail -n +$LOG_FROM '$LAB_DIR/igdd.log' | grep -q 'reload: done'"
+check "... http_port is reported as needing a restart, kept" wait_for 5 grep -q "reload: http_port: changed, needs a restart: the running value is kept" "$LAB_DIR/igdd.log"
 c1 "$SOAPC" get "$UPNP_BASE/rootDesc.xml" >"$LAB_DIR/desc1" 2>&1
 check "... the description has the new name at once" grep -q "<friendlyName>Gateway Two</friendlyName>" "$LAB_DIR/desc1"
 cfg1=$(configid)
 check "... and a new CONFIGID ($cfg0 -> $cfg1)" test -n "$cfg1" -a "$cfg1" != "$cfg0"
 check "... HTTP still on port $HTTP_PORT" upnp_add c1 8102 9100 "$C1" "still here"
-check "... listening_ip: lan9 set up" grep -q "reload: listening_ip: now serving lan9 (10.99.0.1)" "$LAB_DIR/igdd.log"
+check "... listening_ip: lan9 set up" wait_for 5 grep -q "reload: listening_ip: now serving lan9 (10.99.0.1)" "$LAB_DIR/igdd.log"
 check "... NAT-PMP listens on lan9's address" sh -c "ip netns exec $NS_GW ss -lnu | grep -q '10.99.0.1:5351'"
 check "... lan0 stays served (NAT-PMP from c1)" sh -c \
 	"ip netns exec $NS_C1 natpmpc -g $GW_LAN | grep -q 'Public IP address : 1.2.3.4'"

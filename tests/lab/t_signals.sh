@@ -25,12 +25,12 @@ w=$((4300 - $(ms_since_start)))
 [ "$w" -gt 0 ] && sleep "$(printf '%d.%03d' $((w / 1000)) $((w % 1000)))"
 c1 "$PMPQ" listen "$C1" 2 >"$LAB_DIR/ann" 2>&1 &
 ANN=$!
-sleep 0.2
+wait_listening "$LAB_DIR/ann" $ANN
 log_mark
 kill -USR1 "$IGDD_PID"
 wait $ANN
 check "SIGUSR1: igdd lives on" alive
-check "... and logs it" wait_for 2 sh -c "tail -n +$LOG_FROM '$LAB_DIR/igdd.log' | grep -q 'SIGUSR1: re-reading the external address'"
+check "... and logs it" wait_for 10 sh -c "tail -n +$LOG_FROM '$LAB_DIR/igdd.log' | grep -q 'SIGUSR1: re-reading the external address'"
 check "... the external address $GW_WAN is announced again at once (NAT-PMP, 224.0.0.1:5350)" \
 	grep -Eq "^$GW_LAN 00800000[0-9a-f]{8}c6336401$" "$LAB_DIR/ann"
 check "... the mapping still carries traffic" reach tcp 8000 TOK
@@ -45,21 +45,21 @@ n0=$(records)
 log_mark
 kill -USR2 "$IGDD_PID"
 check "SIGUSR2: the lease file is rewritten with the one live mapping (was $n0 records)" \
-	wait_for 2 sh -c "test \$(grep -c '^[-+] ' '$LAB_DIR/igdd.leases') = 1"
+	wait_for 10 sh -c "test \$(grep -c '^[-+] ' '$LAB_DIR/igdd.leases') = 1"
 check "... that mapping's record" grep -q '^+ TCP 8000 ' "$LAB_DIR/igdd.leases"
-check "... the counters are logged" sh -c "tail -n +$LOG_FROM '$LAB_DIR/igdd.log' | grep -q 'counters: NAT-PMP: [0-9]* request'"
+check "... the counters are logged" wait_for 10 sh -c "tail -n +$LOG_FROM '$LAB_DIR/igdd.log' | grep -q 'counters: NAT-PMP: [0-9]* request'"
 check "... igdd lives on" alive
 
 log_mark
 kill -HUP "$IGDD_PID"
-check "SIGHUP: the configuration is reloaded (logged), igdd lives on" wait_for 2 sh -c "kill -0 $IGDD_PID && tail -n +$LOG_FROM '$LAB_DIR/igdd.log' | grep -qi reload"
+check "SIGHUP: the configuration is reloaded (logged), igdd lives on" wait_for 10 sh -c "kill -0 $IGDD_PID && tail -n +$LOG_FROM '$LAB_DIR/igdd.log' | grep -qi reload"
 
 # 34, 39, 64: SIGRTMIN, SIGRTMIN+5, SIGRTMAX (glibc keeps 32 and 33)
 for s in ALRM VTALRM PROF XFSZ IO PWR TTIN TTOU STKFLT 34 39 64; do
 	log_mark
 	/bin/kill -s "$s" "$IGDD_PID"
 	check "signal $s: logged as ignored, igdd lives on" \
-		wait_for 2 sh -c "kill -0 $IGDD_PID && tail -n +$LOG_FROM '$LAB_DIR/igdd.log' | grep -q ': ignored'"
+		wait_for 10 sh -c "kill -0 $IGDD_PID && tail -n +$LOG_FROM '$LAB_DIR/igdd.log' | grep -q ': ignored'"
 done
 for s in WINCH URG CHLD CONT PIPE; do
 	/bin/kill -s "$s" "$IGDD_PID"

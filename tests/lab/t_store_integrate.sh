@@ -14,7 +14,7 @@ LEASES=$LAB_DIR/igdd.leases
 	lease_line TCP 8000 "$C1" 9000 3600
 	lease_line UDP 8001 "$C1" 9001 3600
 	lease_line TCP 8010 "$C1" 9010 3600
-	lease_line TCP 8011 "$C1" 9010 4	# same internal side as 8010, short lease
+	lease_line TCP 8011 "$C1" 9010 10	# same internal side as 8010, short lease
 } >"$LEASES"
 lab_integrate_conf | lab_conf "$LAB_DIR/igdd.conf"
 lab_listen c1 tcp 9000 t9000
@@ -30,7 +30,8 @@ check "TCP crosses the drop-policy forward chain" reach tcp 8000 t9000
 check "UDP crosses it too" reach udp 8001 u9001
 check "two mappings to one internal side: the first works" reach tcp 8010 t9010
 check "two mappings to one internal side: the second works" reach tcp 8011 t9010
-sleep 5
+check "the second one's lease ends (its element leaves the kernel)" \
+	wait_for 20 not sh -c "ip netns exec $NS_GW nft list ruleset | grep -qw 8011"
 check "after the second one's lease ends, the first still crosses the drop policy" reach tcp 8010 t9010
 check_not "and the expired one carries nothing" reach tcp 8011 t9010
 check "igdd stops cleanly" lab_stop_igdd TERM

@@ -40,12 +40,13 @@ notify_case() {
 	ip netns exec "$NS_GW" timeout 30 socat -u "$2" "OPEN:$LAB_DIR/notify,append" &
 	_sp=$!
 	LAB_PIDS="$LAB_PIDS $_sp"
-	sleep 0.3
+	# socat bound its socket before igdd may send to it
+	wait_for 10 sh -c "ip netns exec $NS_GW ss -Hxa | grep -qF -- '$3'"
 	NOTIFY_SOCKET=$3 ip netns exec "$NS_GW" "$IGDD" -d -f "$LAB_DIR/igdd.conf" \
 		>>"$LAB_DIR/igdd.log" 2>&1 &
 	IGDD_PID=$!
-	check "$1: READY=1 arrives" wait_for 5 grep -q "READY=1" "$LAB_DIR/notify"
-	check "$1: ... and igdd answers NAT-PMP by then" c1 "$PMPQ" send "$GW_LAN" 0000 300
+	check "$1: READY=1 arrives" wait_for 20 grep -q "READY=1" "$LAB_DIR/notify"
+	check "$1: ... and igdd answers NAT-PMP by then" c1 "$PMPQ" send "$GW_LAN" 0000 2000
 	check "$1: ... with a STATUS= line" grep -q "STATUS=serving 1 LAN interface" "$LAB_DIR/notify"
 	check_not "$1: no STOPPING=1 yet" grep -q "STOPPING=1" "$LAB_DIR/notify"
 	check "$1: SIGTERM: a clean stop" lab_stop_igdd TERM
@@ -76,7 +77,7 @@ ip netns exec "$NS_GW" setpriv --reuid=nobody --regid="$(id -gn nobody)" --clear
 	"$IGDD" -d -f "$LAB_DIR/user.conf" >>"$LAB_DIR/igdd.log" 2>&1 &
 IGDD_PID=$!
 check "igdd starts as the unit's user with its capabilities (ambient $amb, bounding set $caps)" \
-	wait_for 5 sh -c "tail -n +$LOG_FROM '$LAB_DIR/igdd.log' | grep -q ' started: uuid '"
+	wait_for 20 sh -c "tail -n +$LOG_FROM '$LAB_DIR/igdd.log' | grep -q ' started: uuid '"
 check "... as that user, with CAP_NET_ADMIN alone" sh -c \
 	"grep -q '^Uid:.65534' /proc/$IGDD_PID/status && grep -q '^CapEff:.0000000000001000' /proc/$IGDD_PID/status"
 lab_listen c1 tcp 9000 TOK

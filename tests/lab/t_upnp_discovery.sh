@@ -23,7 +23,7 @@ get_status() { get_status_from c1 "$@"; }
 # --- announcements at start ---
 c1 "$SSDPQ" listen 4 >"$LAB_DIR/alive" 2>&1 &
 LISTENER=$!
-sleep 0.5
+wait_listening "$LAB_DIR/alive" $LISTENER
 check "igdd starts with UPnP enabled" lab_start_igdd "$LAB_DIR/igdd.conf" -v
 wait $LISTENER
 check "ssdp:alive NOTIFYs reach c1 at start" grep -q "NTS: ssdp:alive" "$LAB_DIR/alive"
@@ -149,7 +149,7 @@ check "igdd survived the HTTP abuse" kill -0 "$IGDD_PID"
 # --- GENA ---
 c1 "$SOAPC" catch 5555 10 >"$LAB_DIR/notify" 2>&1 &
 CATCH=$!
-sleep 0.3
+wait_listening "$LAB_DIR/notify" $CATCH
 printf 'SUBSCRIBE /evt/IPConn HTTP/1.1\r\nHost: %s:%s\r\nCALLBACK: <http://%s:5555/evt>\r\nNT: upnp:event\r\nTIMEOUT: Second-300\r\n\r\n' \
 	"$GW_LAN" "$port" "$C1" | c1 "$SOAPC" raw "$GW_LAN" "$port" >"$LAB_DIR/sub" 2>&1
 check "SUBSCRIBE: 200 with a SID" sh -c "grep -qx 'HTTP 200' '$LAB_DIR/sub'"
@@ -180,7 +180,7 @@ check_not "HTTP from outside routed to the LAN address is refused" \
 # --- byebye at stop ---
 c1 "$SSDPQ" listen 3 >"$LAB_DIR/bye" 2>&1 &
 LISTENER=$!
-sleep 0.5
+wait_listening "$LAB_DIR/bye" $LISTENER
 check "igdd stops with status 0 on SIGTERM" lab_stop_igdd TERM
 wait $LISTENER
 n=$(grep -c "NTS: ssdp:byebye" "$LAB_DIR/bye")

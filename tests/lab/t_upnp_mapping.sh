@@ -50,9 +50,8 @@ check_not "after delete, TCP 8000 no longer reaches c1" reach tcp 8000 tok-tcp
 check_not "after delete, UDP 8001 no longer reaches c1" reach udp 8001 tok-udp
 out=$(soap c1 /ctl/IPConn "$URN_IPC2" GetSpecificPortMappingEntry NewRemoteHost= NewExternalPort=8000 NewProtocol=TCP)
 check "after delete, the store has no entry (714)" test "$(upnp_error "$out")" = 714
-sleep 0.2
 # (the lease file is a journal: the last record for the key must be a '-')
-check "after delete, the lease file's last record for 8000/TCP is a deletion" sh -c \
+check "after delete, the lease file's last record for 8000/TCP is a deletion" wait_for 5 sh -c \
 	"grep -i '^[-+] tcp 8000 ' '$LAB_DIR/igdd.leases' | tail -1 | grep -q '^-'"
 check_not "after delete, the kernel has no element for port 8000" sh -c \
 	"ip netns exec $NS_GW nft list ruleset | grep -q ' 8000 '"
@@ -130,7 +129,11 @@ check "... and left c2's mapping alone" sh -c "printf '%s' '$out' | grep -qx 'HT
 port=${UPNP_BASE##*:}
 c1 "$SOAPC" catch 5555 10 >"$LAB_DIR/ev0" 2>&1 &
 CATCH=$!
-sleep 0.3
+wait_listening "$LAB_DIR/ev0" $CATCH
+# 8002 and 8005 were deleted just before: the event of that change (sent
+# after 200 ms of moderation) must not reach a subscriber that came after
+# it, whose initial event already has the values; SEQ 1 below is the next
+# change's.
 printf 'SUBSCRIBE /evt/IPConn HTTP/1.1\r\nHost: %s:%s\r\nCALLBACK: <http://%s:5555/e>\r\nNT: upnp:event\r\nTIMEOUT: Second-1800\r\n\r\n' \
 	"$GW_LAN" "$port" "$C1" | c1 "$SOAPC" raw "$GW_LAN" "$port" >"$LAB_DIR/sub" 2>&1
 wait $CATCH
@@ -139,7 +142,7 @@ check "subscribed, initial event received" grep -q "SEQ: 0" "$LAB_DIR/ev0"
 # upnpc goes straight to the description (no 2 s discovery in the window).
 c1 "$SOAPC" catch 5555 10 >"$LAB_DIR/ev1" 2>&1 &
 CATCH=$!
-sleep 0.3
+wait_listening "$LAB_DIR/ev1" $CATCH
 c1 upnpc -u "$UPNP_BASE/rootDesc.xml" -a "$C1" 9000 8100 TCP >/dev/null 2>&1
 wait $CATCH
 check "a new mapping sends an event with SEQ 1" grep -q "SEQ: 1" "$LAB_DIR/ev1"

@@ -94,3 +94,57 @@ TEST(lan_up_down_per_slot)
 	loop_free(&ctx.loop);
 	conf_free(&ctx.cfg);
 }
+
+static bool
+any_slot(const void *arg, unsigned slot)
+{
+	(void)arg;
+	(void)slot;
+	return true;
+}
+
+static bool
+is_slot2(const void *arg, unsigned slot)
+{
+	(void)arg;
+	return slot == 2;
+}
+
+/* Two listening_ip on one interface (br-lan: 192.168.1.1/24 and
+ * 192.168.2.1/24), one on another: the slots of an interface find each
+ * other, a source finds the slot of its subnet on its interface. */
+TEST(lan_siblings_on_one_interface)
+{
+	static struct igdd_ctx ctx;
+	static const struct { const char *name, *addr; unsigned ifindex; } lans[] = {
+		{ "br-lan", "192.168.1.1", 5 }, { "guest", "10.0.0.1", 6 },
+		{ "br-lan", "192.168.2.1", 5 },
+	};
+	struct lan_iface l;
+	struct in_addr a;
+	size_t i;
+
+	memset(&ctx, 0, sizeof(ctx));
+	for (i = 0; i < ARRAY_SIZE(lans); i++) {
+		memset(&l, 0, sizeof(l));
+		str_copy(l.name, sizeof(l.name), lans[i].name);
+		l.ifindex = lans[i].ifindex;
+		inet_pton(AF_INET, lans[i].addr, &l.addr);
+		l.mask.s_addr = htonl(0xffffff00);
+		CHECK_EQ(ctx_lan_add(&ctx, &l), (int)i);
+	}
+	CHECK_EQ(ctx_lan_sibling(&ctx, 0, any_slot, NULL), 2);
+	CHECK_EQ(ctx_lan_sibling(&ctx, 2, any_slot, NULL), 0);
+	CHECK_EQ(ctx_lan_sibling(&ctx, 1, any_slot, NULL), -1);
+	CHECK_EQ(ctx_lan_sibling(&ctx, 2, is_slot2, NULL), -1);
+	inet_pton(AF_INET, "192.168.2.77", &a);
+	CHECK(ctx_lan_for_addr_on(&ctx, a, 5) == &ctx.lan[2]);
+	CHECK(ctx_lan_for_addr_on(&ctx, a, 6) == NULL);
+	inet_pton(AF_INET, "192.168.1.77", &a);
+	CHECK(ctx_lan_for_addr_on(&ctx, a, 5) == &ctx.lan[0]);
+	/* a slot torn down is no sibling */
+	ctx_lan_remove(&ctx, 2);
+	CHECK_EQ(ctx_lan_sibling(&ctx, 0, any_slot, NULL), -1);
+	inet_pton(AF_INET, "192.168.2.77", &a);
+	CHECK(ctx_lan_for_addr_on(&ctx, a, 5) == NULL);
+}
