@@ -1553,12 +1553,24 @@ share_del(const struct store *s, const struct st_node *n, const struct mapping *
 	return sh;
 }
 
+static bool sync_snat_known(const struct store *s, const struct st_node *n,
+			    const struct mapping *m);
+static void sync_client_add(struct store *s, const struct st_node *n, const struct mapping *m,
+			    bool shared);
+static void sync_client_del(struct store *s, const struct mapping *heir);
+
 static int
 fw_add(struct store *s, const struct st_node *n, const struct mapping *m)
 {
 	struct fw_share sh = share_add(s, n, m, PEER_ANY);
 
-	return s->ops->add(s->fw, m, &sh);
+	/* the reconcile's walk: a side whose SNAT element is not back yet */
+	if (sh.snat && s->sync.phase == SYNC_ADD && s->sync.snat && !sync_snat_known(s, n, m))
+		sh.snat = false;
+	if (s->ops->add(s->fw, m, &sh) < 0)
+		return -1;
+	sync_client_add(s, n, m, sh.snat);
+	return 0;
 }
 
 static int
@@ -1566,7 +1578,10 @@ fw_del(struct store *s, const struct st_node *n, const struct mapping *m)
 {
 	struct fw_share sh = share_del(s, n, m);
 
-	return s->ops->del(s->fw, m, &sh);
+	if (s->ops->del(s->fw, m, &sh) < 0)
+		return -1;
+	sync_client_del(s, sh.snat_heir);
+	return 0;
 }
 
 static void announce_added(struct store *s, struct st_node *n);
@@ -1822,6 +1837,7 @@ batch_undo(struct store *s, struct st_change *c)
 	n->m.desc = d;
 	n->m.owner = o;
 	n->idle_seen = c->old_idle_seen;
+	n->kseen = 0;	/* a reconcile's walk adds it again: the marks were the change's */
 	heap_insert(s, n);
 	if (rehash)
 		ihash_add(s, n);
@@ -2282,6 +2298,101 @@ sync_done(struct store *s)
 	}
 }
 
+/* During the reconcile: has its walk passed n (SYNC_ADD, at or before
+ * the cursor)?  Then the kernel holds n's elements (the walk added what
+ * was missing) and n's kseen is not read again. */
+static bool
+sync_passed(const struct store *s, const struct st_node *n)
+{
+	return s->sync.phase == SYNC_ADD && s->sync.walking &&
+	       tree_keycmp(&s->sync.cursor, &n->tn) >= 0;
+}
+
+/* Does the kernel hold the SNAT element of m's internal side, as far as
+ * the reconcile knows?  Yes when an enabled mapping of that side other
+ * than n was passed by the walk, or is marked KSEEN_SNAT (the dump saw
+ * the element, or an earlier mapping of the side added it in the walk,
+ * or a client's add or delete made it). */
+static bool
+sync_snat_known(const struct store *s, const struct st_node *n, const struct mapping *m)
+{
+	struct ih_probe p;
+	const struct st_node *o;
+
+	for (ih_probe_start(s, &p, m->proto, m->iaddr, m->iport); (o = ih_next(s, &p)) != NULL;)
+		if (o != n && o->m.enabled && o->m.proto == m->proto && o->m.iport == m->iport &&
+		    o->m.iaddr == m->iaddr && ((o->kseen & KSEEN_SNAT) || sync_passed(s, o)))
+			return true;
+	return false;
+}
+
+/* The kernel holds m's side's SNAT element now (a client's change made
+ * it): every mapping of the side the walk has not passed is marked, so
+ * that it adds none of another port (EEXIST). */
+static void
+sync_mark_side(struct store *s, const struct mapping *m)
+{
+	struct ih_probe p;
+	struct st_node *o;
+
+	for (ih_probe_start(s, &p, m->proto, m->iaddr, m->iport); (o = ih_next(s, &p)) != NULL;)
+		if (o->m.proto == m->proto && o->m.iport == m->iport && o->m.iaddr == m->iaddr &&
+		    !sync_passed(s, o))
+			o->kseen |= KSEEN_SNAT;
+}
+
+/* A client's add or refresh of n (as m) went to the kernel while the
+ * reconcile runs: its DNAT and forward elements are in place, and its
+ * side's SNAT element when it added it itself (not shared) or the
+ * reconcile knows it is there.  Marked so that the walk neither adds
+ * them again nor a second SNAT element of the side (EEXIST); a stale
+ * element the dump reads later and removes takes its mark back
+ * (sync_unmark). */
+static void
+sync_client_add(struct store *s, const struct st_node *n, const struct mapping *m, bool shared)
+{
+	struct st_node *w = (struct st_node *)(uintptr_t)n;
+
+	if ((s->sync.phase != SYNC_DUMP && s->sync.phase != SYNC_ADD) || mapping_is_pinhole(m))
+		return;
+	if (s->sync.snat && !shared)
+		sync_mark_side(s, m);
+	if (sync_passed(s, n))
+		return;
+	w->kseen = KSEEN_DNAT | KSEEN_FWD;
+	if (s->sync.snat && (!shared || sync_snat_known(s, n, m)))
+		w->kseen |= KSEEN_SNAT;
+}
+
+/* A client's delete re-pointed its side's SNAT element at the heir (in
+ * the kernel now, even where it was missing). */
+static void
+sync_client_del(struct store *s, const struct mapping *heir)
+{
+	if (heir != NULL && s->sync.snat && (s->sync.phase == SYNC_DUMP || s->sync.phase == SYNC_ADD))
+		sync_mark_side(s, heir);
+}
+
+/* A stale element the dump read is removed by its key: what the kernel
+ * holds there now may be a mapping's that a client made meanwhile (the
+ * dump's part was read before the change).  Its mark goes, so that the
+ * walk adds it again: the DNAT element of n (NULL: none), or the SNAT
+ * element of e's side (every mapping of the side). */
+static void
+sync_unmark(struct store *s, struct st_node *n, const struct fw_elem *e)
+{
+	struct ih_probe p;
+	struct st_node *o;
+
+	if (n != NULL)
+		n->kseen &= ~KSEEN_DNAT;
+	if (!e->snat)
+		return;
+	for (ih_probe_start(s, &p, e->proto, &e->iaddr, e->iport); (o = ih_next(s, &p)) != NULL;)
+		if (o->m.proto == e->proto && o->m.iport == e->iport && addr_eq(o->m.iaddr, &e->iaddr))
+			o->kseen &= ~KSEEN_SNAT;
+}
+
 /* An SNAT element of the dump: in place when a mapping of its internal
  * side (any remote host) has its external port (every mapping of that
  * side marked: the element is theirs), else stale. */
@@ -2312,13 +2423,14 @@ sync_elem(void *arg, const struct fw_elem *e)
 	struct store *s = arg;
 	struct mapping m = { .rhost = &e->rhost, .iaddr = &e->iaddr, .eport = e->eport,
 			     .iport = e->iport, .proto = e->proto };
+	struct st_node *n = NULL;
 	bool used = false;
 
 	if (e->snat) {
 		if (sync_snat_seen(s, e))
 			return;
 	} else if (e->dnat) {
-		struct st_node *n = find_node(s, e->proto, e->eport, &e->rhost);
+		n = find_node(s, e->proto, e->eport, &e->rhost);
 		if (n != NULL && n->m.enabled && n->m.iport == e->iport &&
 		    addr_eq(n->m.iaddr, &e->iaddr)) {
 			n->kseen |= KSEEN_DNAT;
@@ -2349,6 +2461,7 @@ sync_elem(void *arg, const struct fw_elem *e)
 		if (s->ops->del(s->fw, &m, &sh) < 0)
 			s->stats.fw_errors++;
 	}
+	sync_unmark(s, n, e);
 }
 
 /* The end of SYNC_ADD: every IPv6 pinhole added (or renewed) in one
@@ -2374,7 +2487,8 @@ sync_add_pinholes(struct store *s)
 /* SYNC_ADD, nd added again: does another mapping hold its internal
  * side's SNAT element?  Yes when the dump saw it in place (KSEEN_SNAT),
  * or when a mapping of the side before nd in key order added it in this
- * reconcile (the holder install_all and install_or_drop choose too): a
+ * reconcile (the holder install_all and install_or_drop choose too), or
+ * a client's change made it (sync_snat_known()): a
  * second element of the side, with other data, would fail the
  * transaction.  When nd adds it, the side's mappings after nd are marked
  * (those whose own elements were seen then need nothing): one probe of
@@ -2385,7 +2499,7 @@ sync_snat_shared(struct store *s, const struct st_node *nd)
 	struct ih_probe p;
 	struct st_node *o;
 
-	if (!s->sync.snat || (nd->kseen & KSEEN_SNAT))
+	if (!s->sync.snat || (nd->kseen & KSEEN_SNAT) || sync_snat_known(s, nd, &nd->m))
 		return s->sync.snat;
 	for (ih_probe_start(s, &p, nd->m.proto, nd->m.iaddr, nd->m.iport); (o = ih_next(s, &p)) != NULL;)
 		if (o->m.proto == nd->m.proto && o->m.iport == nd->m.iport &&

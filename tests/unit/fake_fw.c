@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fake_fw.h"
 #include "util.h"
@@ -79,6 +80,8 @@ snat_del(struct fake_fw *f, const struct mapping *m, const struct mapping *heir)
 {
 	int i = snat_find(f, m);
 
+	if (i < 0 && heir != NULL)	/* the kernel: DESTROY, then NEW for the heir */
+		snat_add(f, heir);
 	if (i < 0)
 		return;
 	if (heir != NULL)
@@ -106,7 +109,9 @@ fake_add(struct fw *fw, const struct mapping *m, const struct fw_share *sh)
 		errno = f->refuse_eport == m->eport ? ERANGE : EPERM;
 		return -1;
 	}
-	if (sh != NULL && !sh->snat)
+	if (sh != NULL && !sh->snat && snat_find(f, m) >= 0)	/* EEXIST: replaced */
+		f->snat[snat_find(f, m)].eport = m->eport;
+	else if (sh != NULL && !sh->snat)
 		snat_add(f, m);
 	i = find(f, m);
 	if (i >= 0) {		/* a refresh, or a new target: nftables replaces */
@@ -264,6 +269,20 @@ fake_defer(struct fw *fw)
 	str_appendf(f->log, sizeof(f->log), "[");
 }
 
+/* A client's change between two slices of the store's reconcile. */
+static void
+fake_between(struct fake_fw *f)
+{
+	void (*cb)(struct fake_fw *, void *) = f->between;
+
+	if (cb == NULL)
+		return;
+	f->between = NULL;	/* not again from inside */
+	f->n_between++;
+	cb(f, f->between_arg);
+	f->between = cb;
+}
+
 static int
 fake_flush(struct fw *fw)
 {
@@ -273,6 +292,8 @@ fake_flush(struct fw *fw)
 	f->n_flush++;
 	if (!f->batch_refused) {
 		str_appendf(f->log, sizeof(f->log), "]");
+		if (f->d_parts)		/* a dump slice's end, parts to come */
+			fake_between(f);
 		return 0;
 	}
 	f->n_flush_refused++;
@@ -300,7 +321,52 @@ fake_elems_start(struct fw *fw)
 	if (!f->dump_on)
 		return -1;
 	f->n_dumps++;
+	if (f->dump_step > 0) {
+		memcpy(f->d_snat, f->snat, f->n_snat * sizeof(f->snat[0]));
+		memcpy(f->d_kernel, f->kernel, f->n_kernel * sizeof(f->kernel[0]));
+		f->d_n_snat = f->n_snat;
+		f->d_n_kernel = f->n_kernel;
+		f->d_pos = 0;
+		f->d_parts = true;
+	}
 	return f->dump_snat ? 1 : 0;
+}
+
+/* One element of the dump: a SNAT element, or a mapping's DNAT and
+ * forward elements. */
+static void
+dump_one(const struct fake_elem *x, bool snat, fw_elem_cb cb, void *arg)
+{
+	struct fw_elem e = { x->rhost, x->iaddr, x->eport, x->iport, x->proto, !snat, snat };
+
+	if (snat) {
+		e.rhost = in6addr_any;
+		cb(arg, &e);
+		return;
+	}
+	if (!addr_is_v4(&x->iaddr))
+		return;		/* the IPv4 sets only, as nftables' dump */
+	cb(arg, &e);
+	e.dnat = false;
+	e.eport = 0;
+	cb(arg, &e);
+}
+
+/* dump_step elements of the parts made at elems_start, in 3 ms. */
+static int
+fake_elems_part(struct fake_fw *f, fw_elem_cb cb, void *arg)
+{
+	size_t k;
+
+	for (k = 0; k < f->dump_step && f->d_pos < f->d_n_snat + f->d_n_kernel; k++, f->d_pos++) {
+		if (f->d_pos < f->d_n_snat)
+			dump_one(&f->d_snat[f->d_pos], true, cb, arg);
+		else
+			dump_one(&f->d_kernel[f->d_pos - f->d_n_snat], false, cb, arg);
+	}
+	usleep(3000);
+	f->d_parts = f->d_pos < f->d_n_snat + f->d_n_kernel;
+	return f->d_parts ? 1 : 0;
 }
 
 /* The whole "kernel" in one step: a DNAT and a forward element each. */
@@ -311,6 +377,8 @@ fake_elems_step(struct fw *fw, fw_elem_cb cb, void *arg)
 	struct fake_elem copy[FAKE_FW_MAX];
 	size_t i, n = f->n_kernel;
 
+	if (f->dump_step > 0)
+		return fake_elems_part(f, cb, arg);
 	memcpy(copy, f->snat, f->n_snat * sizeof(copy[0]));	/* cb may delete */
 	for (i = f->n_snat; i-- > 0;) {
 		struct fw_elem e = { in6addr_any, copy[i].iaddr, copy[i].eport, copy[i].iport,
@@ -355,6 +423,7 @@ fake_add_many(struct fw *fw, const struct mapping *const *ms, size_t n, const bo
 		if (snat_shared == NULL || !snat_shared[i])
 			snat_add(f, ms[i]);
 	}
+	fake_between(f);
 	return 0;
 }
 

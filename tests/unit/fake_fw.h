@@ -50,6 +50,20 @@ struct fake_fw {
 	bool dump_snat;
 	struct fake_elem snat[FAKE_FW_MAX];
 	size_t n_snat;
+	/* A dump in parts (dump_step > 0): the elements as they were at
+	 * elems_start (the kernel's parts are made before they are read),
+	 * dump_step of them a step (a SNAT element, or a mapping's DNAT
+	 * and forward elements), each step 3 ms long, so that the store's
+	 * dump slice reads one.  between (NULL: none) runs after each
+	 * slice (a dump slice's flush while parts remain, an add_many): a
+	 * client's change between two turns of the loop. */
+	size_t dump_step;
+	struct fake_elem d_snat[FAKE_FW_MAX], d_kernel[FAKE_FW_MAX];
+	size_t d_n_snat, d_n_kernel, d_pos;
+	bool d_parts;
+	void (*between)(struct fake_fw *f, void *arg);
+	void *between_arg;
+	unsigned n_between;
 };
 
 extern const struct fw_ops fake_fw_ops;

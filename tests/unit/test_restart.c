@@ -286,3 +286,312 @@ TEST(restart_reconcile_shares_the_snat_element_across_chunks)
 			CHECK_EQ(e->fw.snat[p].eport, 5000);
 	fake_env_free(e);
 }
+
+/* --- clients' changes while the reconcile runs ---------------------- */
+
+/* The kernel's elements are exactly the store's: a DNAT and forward
+ * element of each (proto, eport -> iaddr:iport), and one SNAT element of
+ * each internal side, with one of its mappings' ports. */
+struct want_map {
+	uint16_t eport;
+	const char *iaddr;
+	uint16_t iport;
+};
+
+static void
+check_kernel_is(struct fake_env *e, const struct want_map *w, size_t n)
+{
+	size_t i, j, sides = 0;
+
+	CHECK_EQ(e->fw.n_kernel, n);
+	for (i = 0; i < n; i++) {
+		struct in6_addr a = fake_addr(w[i].iaddr);
+		bool ok = false, first = true;
+
+		for (j = 0; j < e->fw.n_kernel; j++)
+			if (e->fw.kernel[j].eport == w[i].eport)
+				ok = e->fw.kernel[j].iport == w[i].iport &&
+				     addr_eq(&e->fw.kernel[j].iaddr, &a);
+		CHECK(ok);
+		for (j = 0; j < i; j++)
+			if (w[j].iport == w[i].iport && strcmp(w[j].iaddr, w[i].iaddr) == 0)
+				first = false;
+		if (!first || !e->fw.dump_snat)
+			continue;
+		sides++;
+		ok = false;
+		for (j = 0; j < e->fw.n_snat; j++) {
+			size_t k;
+
+			if (e->fw.snat[j].iport != w[i].iport || !addr_eq(&e->fw.snat[j].iaddr, &a))
+				continue;
+			for (k = 0; k < n; k++)	/* one of the side's ports */
+				ok |= w[k].iport == w[i].iport && strcmp(w[k].iaddr, w[i].iaddr) == 0 &&
+				      w[k].eport == e->fw.snat[j].eport;
+		}
+		CHECK(ok);
+	}
+	if (e->fw.dump_snat)
+		CHECK_EQ(e->fw.n_snat, sides);
+}
+
+static struct fake_env *
+race_env(void)
+{
+	struct fake_env *e = env_lease();
+
+	str_copy(e->fw.gen, sizeof(e->fw.gen), "41 boot ns");
+	e->fw.dump_on = e->fw.dump_snat = true;
+	return e;
+}
+
+static void
+race_add(struct fake_env *e, uint16_t eport, const char *iaddr, uint16_t iport)
+{
+	struct mapping m = fake_req(TCP, eport, iaddr, iport, "r", OWNER_UPNP);
+
+	CHECK_EQ(store_add(e->s, &m, 3600, 0, NULL), ST_OK);
+}
+
+/* A kill -9 and a foreign change of the ruleset: the restart reconciles,
+ * its dump in parts of one element; between runs between its slices.
+ * n: the mappings after it.  Never the fallback to one install of
+ * everything. */
+static void
+race_restart(struct fake_env *e, size_t n, void (*between)(struct fake_fw *, void *))
+{
+	str_copy(e->fw.start_gen, sizeof(e->fw.start_gen), "50 boot ns");
+	e->fw.n_install = e->fw.n_between = 0;
+	e->fw.dump_step = 1;
+	e->fw.between = between;
+	e->fw.between_arg = e;
+	fake_env_restart(e);
+	CHECK_EQ(store_restore(e->s), (int)n);
+	CHECK(e->fw.n_between > 0);
+	CHECK_EQ(e->fw.n_install, 0);		/* no fallback */
+	e->fw.between = NULL;
+	e->fw.dump_step = 0;
+}
+
+static void
+add_b_once(struct fake_fw *f, void *arg)
+{
+	if (f->n_between == 1)
+		race_add(arg, 6100, "192.168.1.10", 7000);
+}
+
+/* A client adds a mapping on an internal side whose SNAT element the
+ * dump has read already: the mapping shares it (no element of its own),
+ * and the walk must not add one of its port (the kernel refuses a
+ * second element of the side: EEXIST, and the restart fell back to one
+ * install of everything). */
+TEST(restart_reconcile_client_adds_to_a_seen_snat_side)
+{
+	struct fake_env *e = race_env();
+	const struct want_map w[] = { { 5000, "192.168.1.10", 7000 }, { 5500, "192.168.1.11", 5500 },
+				      { 6100, "192.168.1.10", 7000 } };
+
+	race_add(e, 5000, "192.168.1.10", 7000);
+	race_add(e, 5500, "192.168.1.11", 5500);
+	race_restart(e, 3, add_b_once);
+	check_kernel_is(e, w, 3);
+	CHECK(store_find(e->s, TCP, 6100, NULL) != NULL);
+	fake_env_free(e);
+}
+
+static void
+move_a_once(struct fake_fw *f, void *arg)
+{
+	if (f->n_between == 1)	/* the same client: a new internal port */
+		race_add(arg, 5000, "192.168.1.10", 7100);
+}
+
+/* A client moves a mapping to another internal port (a refresh) while
+ * the dump runs: its new side's SNAT element was read (another
+ * mapping's), its old DNAT element is read afterwards, stale, and
+ * removed by its key, which removes the new one; the walk adds it again,
+ * sharing the side's SNAT element. */
+TEST(restart_reconcile_client_moves_a_mapping)
+{
+	struct fake_env *e = race_env();
+	const struct want_map w[] = { { 5000, "192.168.1.10", 7100 }, { 6000, "192.168.1.10", 7100 } };
+	size_t i;
+
+	race_add(e, 5000, "192.168.1.10", 7000);
+	race_add(e, 6000, "192.168.1.10", 7100);
+	for (i = 0; i < e->fw.n_snat; i++)	/* 7000's SNAT element lost */
+		if (e->fw.snat[i].iport == 7000)
+			e->fw.snat[i--] = e->fw.snat[--e->fw.n_snat];
+	CHECK_EQ(e->fw.n_snat, 1);
+	race_restart(e, 2, move_a_once);
+	check_kernel_is(e, w, 2);
+	fake_env_free(e);
+}
+
+static void
+del_b_once(struct fake_fw *f, void *arg)
+{
+	struct fake_env *e = arg;
+
+	if (f->n_between == 1) {
+		CHECK_EQ(store_del(e->s, TCP, 6100, NULL, NULL), ST_OK);
+		CHECK_EQ(f->last_snat_heir, 6300);	/* the first of the side in the index */
+	}
+}
+
+/* A client deletes a mapping whose side's SNAT element was lost: the
+ * delete re-points it at an heir (so the kernel holds it again, with the
+ * heir's port); the walk must not add one of another mapping's port. */
+TEST(restart_reconcile_client_delete_repoints_snat)
+{
+	struct fake_env *e = race_env();
+	const struct want_map w[] = { { 6200, "192.168.1.10", 7000 }, { 6300, "192.168.1.10", 7000 } };
+
+	race_add(e, 6300, "192.168.1.10", 7000);
+	race_add(e, 6100, "192.168.1.10", 7000);
+	race_add(e, 6200, "192.168.1.10", 7000);
+	e->fw.n_snat = 0;			/* lost */
+	race_restart(e, 2, del_b_once);
+	check_kernel_is(e, w, 2);
+	fake_env_free(e);
+}
+
+static void
+take_9003_once(struct fake_fw *f, void *arg)
+{
+	struct fake_env *e = arg;
+
+	if (f->n_between == 1)
+		race_add(e, 9003, "192.168.1.20", 9033);
+}
+
+/* A lease ended while igdd was down (its elements still in the kernel)
+ * and a client takes its external port for another host while the dump
+ * runs: the dump's part, made before, shows the old element, stale, and
+ * its removal by key removes the client's; the walk adds it again. */
+TEST(restart_reconcile_stale_part_removes_a_new_element)
+{
+	struct fake_env *e = fake_env_new(true);
+	const struct want_map w[] = { { 9001, "192.168.1.10", 9001 }, { 9002, "192.168.1.10", 9002 },
+				      { 9003, "192.168.1.20", 9033 } };
+
+	write_leases(e, "7 boot ns");
+	kernel_left(e);
+	str_copy(e->fw.gen, sizeof(e->fw.gen), "8 boot ns");
+	e->fw.dump_on = true;
+	fake_env_start(e);
+	race_restart(e, 3, take_9003_once);
+	check_kernel_is(e, w, 3);
+	fake_env_free(e);
+}
+
+static void
+add_after_chunk(struct fake_fw *f, void *arg)
+{
+	if (f->n_between == 1)	/* after the first transaction of the walk */
+		race_add(arg, 6100, "192.168.1.10", 7000);
+}
+
+/* The same between two transactions of the walk (more than a chunk of
+ * mappings to add): the new mapping, past the walk's cursor, shares the
+ * SNAT element the dump saw. */
+TEST(restart_reconcile_client_adds_during_the_walk)
+{
+	struct fake_env *e = race_env();
+	uint16_t p;
+	size_t i;
+
+	race_add(e, 5000, "192.168.1.10", 7000);
+	for (p = 5001; p <= 6040; p++)
+		race_add(e, p, "192.168.1.11", p);
+	for (p = 5001; p <= 6040; p++)		/* the fillers' elements lost */
+		kernel_drop(&e->fw, p);
+	for (i = 0; i < e->fw.n_snat; i++)
+		if (e->fw.snat[i].iport != 7000)
+			e->fw.snat[i--] = e->fw.snat[--e->fw.n_snat];
+	CHECK(e->fw.n_kernel == 1 && e->fw.n_snat == 1);
+	e->fw.n_add_many = 0;
+	str_copy(e->fw.start_gen, sizeof(e->fw.start_gen), "50 boot ns");
+	e->fw.n_install = e->fw.n_between = 0;
+	e->fw.between = add_after_chunk;
+	e->fw.between_arg = e;
+	fake_env_restart(e);
+	CHECK_EQ(store_restore(e->s), 1042);
+	e->fw.between = NULL;
+	CHECK(e->fw.n_add_many >= 2);
+	CHECK_EQ(e->fw.n_install, 0);		/* no fallback */
+	CHECK_EQ(e->fw.n_kernel, 1042);
+	CHECK(fake_fw_has(&e->fw, TCP, 6100, 7000));
+	CHECK_EQ(e->fw.n_snat, 1041);
+	for (i = 0; i < e->fw.n_snat; i++)
+		if (e->fw.snat[i].iport == 7000)
+			CHECK_EQ(e->fw.snat[i].eport, 5000);
+	fake_env_free(e);
+}
+
+static void
+add_b_alone_once(struct fake_fw *f, void *arg)
+{
+	if (f->n_between == 1)	/* the side's one mapping: its own element */
+		race_add(arg, 6100, "192.168.1.10", 7000);
+}
+
+/* A client adds the one mapping of a side whose old SNAT element (of a
+ * lease that ended meanwhile) is still in the kernel: its add replaces
+ * it.  The dump's part, made before, shows the old one, stale: removed
+ * by its key, which removes the client's; the walk adds it again. */
+TEST(restart_reconcile_stale_part_removes_a_new_snat_element)
+{
+	struct fake_env *e = race_env();
+	const struct want_map w[] = { { 5500, "192.168.1.11", 5500 }, { 6100, "192.168.1.10", 7000 } };
+
+	race_add(e, 5500, "192.168.1.11", 5500);
+	e->fw.snat[e->fw.n_snat++] = (struct fake_elem){ TCP, 5999, 7000, fake_addr("192.168.1.10"),
+							  in6addr_any };
+	race_restart(e, 2, add_b_alone_once);
+	check_kernel_is(e, w, 2);
+	fake_env_free(e);
+}
+
+static void
+add_before_cursor(struct fake_fw *f, void *arg)
+{
+	if (f->n_between == 1)	/* a key the walk has passed */
+		race_add(arg, 4000, "192.168.1.10", 7000);
+}
+
+/* During the walk a client adds, at a key the walk has passed, a mapping
+ * of a side whose SNAT element was lost and whose other mapping comes
+ * later: the client's add makes the element itself (the walk counts the
+ * side's passed mappings as holding it). */
+TEST(restart_reconcile_client_adds_behind_the_walk)
+{
+	struct fake_env *e = race_env();
+	uint16_t p;
+	size_t i;
+
+	race_add(e, 6200, "192.168.1.10", 7000);
+	for (p = 4001; p <= 5040; p++)
+		race_add(e, p, "192.168.1.11", p);
+	for (p = 4001; p <= 5040; p++)		/* the fillers' elements lost */
+		kernel_drop(&e->fw, p);
+	e->fw.n_snat = 0;			/* and every SNAT element */
+	e->fw.n_add_many = 0;
+	str_copy(e->fw.start_gen, sizeof(e->fw.start_gen), "50 boot ns");
+	e->fw.n_install = e->fw.n_between = 0;
+	e->fw.between = add_before_cursor;
+	e->fw.between_arg = e;
+	fake_env_restart(e);
+	CHECK_EQ(store_restore(e->s), 1042);
+	e->fw.between = NULL;
+	CHECK(e->fw.n_add_many >= 2);
+	CHECK_EQ(e->fw.n_install, 0);
+	CHECK_EQ(e->fw.n_kernel, 1042);
+	CHECK(fake_fw_has(&e->fw, TCP, 4000, 7000) && fake_fw_has(&e->fw, TCP, 6200, 7000));
+	CHECK_EQ(e->fw.n_snat, 1041);
+	for (i = 0, p = 0; i < e->fw.n_snat; i++)
+		if (e->fw.snat[i].iport == 7000)
+			p = e->fw.snat[i].eport;
+	CHECK(p == 4000 || p == 6200);
+	fake_env_free(e);
+}
