@@ -45,7 +45,12 @@ resolve_listen(const struct cfg_listen *l, struct ifaddrs *ifs, struct lan_iface
 		memset(lan, 0, sizeof(*lan));
 		if (str_copy(lan->name, sizeof(lan->name), i->ifa_name) < 0)
 			return -1;
-		lan->ifindex = if_nametoindex(i->ifa_name);
+		/* An address with a label ("ip addr add ... label lan0:1",
+		 * ifupdown's "iface br0:1") is listed under the label: the
+		 * LAN is the interface before the ':' (its IPv6 addresses,
+		 * its sockets' device, the hairpin's interface name). */
+		lan->name[strcspn(lan->name, ":")] = '\0';
+		lan->ifindex = if_nametoindex(lan->name);
 		lan->addr = sin->sin_addr;
 		if (l->prefix != 0)
 			lan->mask = prefix_mask(l->prefix);

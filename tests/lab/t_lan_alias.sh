@@ -1,7 +1,8 @@
 #!/bin/sh
 # also-san: run again against the ASan/UBSan daemon (tests/run.sh)
 # t_lan_alias.sh - two listening_ip on ONE interface (a bridge with a
-# secondary subnet: lan0 holds 192.168.77.1/24 and 192.168.79.1/24; c1 is
+# secondary subnet: lan0 holds 192.168.77.1/24 and 192.168.79.1/24, the
+# second with the label lan0:1; c1 is
 # in the first, c3 in the second, both on lan0).  igdd starts (the
 # multicast groups and the IPv6 listeners are the interface's, made once);
 # a client of each subnet discovers the gateway over SSDP with a LOCATION
@@ -19,7 +20,10 @@ check "IPv6 on lan0 and the WAN" lab_ipv6
 GW_ALIAS=$GW_LAN2
 gw ip link set c3p master lan0
 gw ip link del lan1
-gw ip addr add "$GW_ALIAS/24" dev lan0
+# labelled, as ifupdown's "iface lan0:1" makes it: getifaddrs lists the
+# address under "lan0:1", but the LAN is lan0 (its IPv6 addresses and
+# sockets, lan4's interface name)
+gw ip addr add "$GW_ALIAS/24" dev lan0 label lan0:1
 check "c3's port forwards on lan0" wait_for 2 \
 	sh -c "[ \"\$(ip netns exec $NS_GW cat /sys/class/net/c3p/brport/state)\" = 3 ]"
 
