@@ -56,20 +56,31 @@ ctx_lan_remove(struct igdd_ctx *ctx, unsigned slot)
 		ctx->lan[slot].gone = true;
 }
 
-const struct lan_iface *
-ctx_lan_for_addr(const struct igdd_ctx *ctx, struct in_addr a)
+/* The LAN whose subnet holds a (on that interface, or on any when
+ * ifindex is 0): the longest prefix, as routing would choose, where two
+ * subnets overlap (192.168.0.0/16 and 192.168.79.0/24 on one bridge). */
+static const struct lan_iface *
+lan_longest(const struct igdd_ctx *ctx, struct in_addr a, unsigned ifindex)
 {
+	const struct lan_iface *best = NULL;
 	unsigned k;
 
 	for (k = 0; k < ctx->n_lan; k++) {
 		const struct lan_iface *l = &ctx->lan[k];
 
-		if (l->gone)
+		if (l->gone || (ifindex != 0 && l->ifindex != ifindex) ||
+		    (a.s_addr & l->mask.s_addr) != (l->addr.s_addr & l->mask.s_addr))
 			continue;
-		if ((a.s_addr & l->mask.s_addr) == (l->addr.s_addr & l->mask.s_addr))
-			return l;
+		if (best == NULL || ntohl(l->mask.s_addr) > ntohl(best->mask.s_addr))
+			best = l;
 	}
-	return NULL;
+	return best;
+}
+
+const struct lan_iface *
+ctx_lan_for_addr(const struct igdd_ctx *ctx, struct in_addr a)
+{
+	return lan_longest(ctx, a, 0);
 }
 
 const struct lan_iface *
@@ -86,16 +97,7 @@ ctx_lan_by_ifindex(const struct igdd_ctx *ctx, unsigned ifindex)
 const struct lan_iface *
 ctx_lan_for_addr_on(const struct igdd_ctx *ctx, struct in_addr a, unsigned ifindex)
 {
-	unsigned k;
-
-	for (k = 0; k < ctx->n_lan; k++) {
-		const struct lan_iface *l = &ctx->lan[k];
-
-		if (!l->gone && l->ifindex == ifindex &&
-		    (a.s_addr & l->mask.s_addr) == (l->addr.s_addr & l->mask.s_addr))
-			return l;
-	}
-	return NULL;
+	return ifindex != 0 ? lan_longest(ctx, a, ifindex) : NULL;
 }
 
 int

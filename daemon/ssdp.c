@@ -868,6 +868,22 @@ release_groups(struct ssdp *s, unsigned slot, bool *on, int (*leave)(struct ssdp
 		(void)leave(s, slot, op);
 }
 
+/* The answers still due to searchers of slot: dropped (a reload may give
+ * the slot to another LAN before they are due; the searcher asks again). */
+static void
+drop_pending(struct ssdp *s, unsigned slot)
+{
+	unsigned i = 0;
+
+	while (i < s->n_pending) {
+		if (s->pending[i].lan == slot)
+			s->pending[i] = s->pending[--s->n_pending];
+		else
+			i++;
+	}
+	arm_answers(s);
+}
+
 void
 ssdp_iface_teardown(struct igdd_ctx *ctx, unsigned slot)
 {
@@ -875,6 +891,7 @@ ssdp_iface_teardown(struct igdd_ctx *ctx, unsigned slot)
 
 	if (s == NULL || slot >= CFG_MAX_LISTEN)
 		return;
+	drop_pending(s, slot);
 	if (s->tx[slot] < 0) {
 		release_groups(s, slot, s->on6, membership6, IPV6_LEAVE_GROUP);
 		return;
@@ -994,6 +1011,7 @@ ssdp_shutdown(struct igdd_ctx *ctx)
 	if (s->rx.registered)
 		announce(s, false);
 	loop_timer_cancel(&ctx->loop, &s->notify_timer);
+	s->n_pending = 0;	/* no answer is armed again by the teardowns */
 	loop_timer_cancel(&ctx->loop, &s->answer_timer);
 	for (k = 0; k < CFG_MAX_LISTEN; k++)
 		ssdp_iface_teardown(ctx, k);

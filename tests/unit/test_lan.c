@@ -148,3 +148,34 @@ TEST(lan_siblings_on_one_interface)
 	inet_pton(AF_INET, "192.168.2.77", &a);
 	CHECK(ctx_lan_for_addr_on(&ctx, a, 5) == NULL);
 }
+
+/* Overlapping subnets on one bridge (192.168.0.0/16, and 192.168.79.0/24
+ * listed after it): an address of the /24 is the /24's, whatever the
+ * order, as routing would have it; the rest of the /16 is the /16's. */
+TEST(lan_overlap_longest_prefix)
+{
+	static struct igdd_ctx ctx;
+	static const struct { const char *addr; uint32_t mask; } lans[] = {
+		{ "192.168.77.1", 0xffff0000 }, { "192.168.79.1", 0xffffff00 },
+	};
+	struct lan_iface l;
+	struct in_addr a;
+	size_t i;
+
+	memset(&ctx, 0, sizeof(ctx));
+	for (i = 0; i < ARRAY_SIZE(lans); i++) {
+		memset(&l, 0, sizeof(l));
+		str_copy(l.name, sizeof(l.name), "br-lan");
+		l.ifindex = 5;
+		inet_pton(AF_INET, lans[i].addr, &l.addr);
+		l.mask.s_addr = htonl(lans[i].mask);
+		CHECK_EQ(ctx_lan_add(&ctx, &l), (int)i);
+	}
+	inet_pton(AF_INET, "192.168.79.20", &a);
+	CHECK(ctx_lan_for_addr_on(&ctx, a, 5) == &ctx.lan[1]);
+	CHECK(ctx_lan_for_addr(&ctx, a) == &ctx.lan[1]);
+	inet_pton(AF_INET, "192.168.3.20", &a);
+	CHECK(ctx_lan_for_addr_on(&ctx, a, 5) == &ctx.lan[0]);
+	CHECK(ctx_lan_for_addr(&ctx, a) == &ctx.lan[0]);
+	CHECK(ctx_lan_for_addr_on(&ctx, a, 0) == NULL);
+}
