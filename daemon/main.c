@@ -23,6 +23,11 @@ main(int argc, char **argv)
 	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	mallopt(M_TRIM_THRESHOLD, 128 * 1024);
 #endif
+#ifdef M_ARENA_MAX
+	/* The restore's install thread (netfilter/nft.c) allocates from the
+	 * one heap too: no arena of its own that would keep what it freed. */
+	mallopt(M_ARENA_MAX, 1);
+#endif
 	rc = daemon_configure(&ctx, argc, argv, stdout, stderr);
 	if (rc >= 0)
 		return rc;

@@ -240,6 +240,17 @@ sandbox_install(void)
 	prog[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
 	fprog.len = (unsigned short)n;
 	fprog.filter = prog;
+	/* Every thread of the process (the restore's install thread may still
+	 * run: netfilter/nft.c); prctl() filters the calling one only, where
+	 * seccomp(2) is missing (Linux < 3.17), when no other runs. */
+#if defined(SYS_seccomp) && defined(SECCOMP_FILTER_FLAG_TSYNC)
+	long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &fprog);
+
+	if (r == 0)
+		return SANDBOX_ON;
+	if (r > 0 || errno != ENOSYS)	/* > 0: a thread that could not take it */
+		return SANDBOX_FAILED;
+#endif
 	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fprog, 0, 0) < 0)
 		return SANDBOX_FAILED;
 	return SANDBOX_ON;

@@ -105,7 +105,8 @@ struct st_batch {
 #define KSEEN_DNAT	0x01
 #define KSEEN_FWD	0x02
 #define KSEEN_SNAT	0x04	/* its internal side's SNAT element (port preservation) */
-enum sync_phase { SYNC_OFF, SYNC_DUMP, SYNC_ADD, SYNC_INSTALL };
+enum sync_phase { SYNC_OFF, SYNC_DUMP, SYNC_ADD, SYNC_INSTALL,
+		  SYNC_PIPE };		/* fw_ops.pipe_*: installed beside the replay */
 struct st_gone {			/* a lease the restore dropped (ended, refused) */
 	struct in6_addr rhost, iaddr;
 	uint16_t eport, iport;		/* eport: a pinhole's UniqueID */
@@ -163,6 +164,7 @@ struct store {
 	struct lease *lease;
 	unsigned held;			/* store_hold() depth: lease syncs wait */
 	bool replaying;			/* restore_leases(): records, not requests */
+	bool piping;			/* and their changes to fw_ops.pipe_change */
 	size_t replay_stale;		/* records the store does not hold as written */
 	size_t replay_records;		/* the journal's records after the replay */
 	int64_t replay_wall;		/* the clocks at the replay's start: one */
@@ -2111,6 +2113,24 @@ restore_lifetime(const struct store *s, const struct lease_record *r, int64_t no
 	return left;
 }
 
+/* A change of the replay to the install beside it (piping: fw_ops.pipe_*):
+ * n's add, or the delete of a mapping that a later record superseded,
+ * with what it shares with the mappings replayed so far (all of them in
+ * the install too: the same as a client's change then).  A change it
+ * cannot take fails the install (the store installs everything after the
+ * replay instead): nothing more is sent. */
+static void
+replay_pipe(struct store *s, const struct st_node *n, bool add)
+{
+	struct fw_share sh;
+
+	if (!s->piping || !n->m.enabled)
+		return;
+	sh = add ? share_add(s, n, &n->m, PEER_ANY) : share_del(s, n, &n->m);
+	if (s->ops->pipe_change(s->fw, &n->m, &sh, add) < 0)
+		s->piping = false;
+}
+
 /* A lease record the restore dropped (its lease ended, or today's policy
  * refuses it): its elements may still be in the kernel. */
 static void
@@ -2154,6 +2174,7 @@ restore_record(void *arg, const struct lease_record *r)
 	int64_t life, now = s->replay_wall;
 
 	if (old != NULL) {
+		replay_pipe(s, old, false);
 		unlink_node(s, old);
 		node_free(s, old);
 		s->replay_stale++;	/* superseded by this record */
@@ -2197,6 +2218,7 @@ restore_record(void *arg, const struct lease_record *r)
 		return;
 	}
 	link_node(s, n);
+	replay_pipe(s, n, true);
 	if (pin && r->m.uid >= s->next_uid)
 		s->next_uid = (uint16_t)(r->m.uid + 1);	/* new UniqueIDs after it */
 }
@@ -2274,6 +2296,10 @@ sync_done(struct store *s)
 	if (s->sync.phase == SYNC_INSTALL)
 		log_info("kernel reconciled with %zu restored mappings in %llu ms: every element "
 			 "installed again", ost_count(&s->tree),
+			 (unsigned long long)(time_mono_ms() - s->sync.t0));
+	else if (s->sync.phase == SYNC_PIPE)
+		log_info("kernel reconciled with %zu restored mappings in %llu ms: every element "
+			 "installed beside the replay", ost_count(&s->tree),
 			 (unsigned long long)(time_mono_ms() - s->sync.t0));
 	else if (s->sync.phase != SYNC_OFF)
 		log_info("kernel reconciled with %zu restored mappings in %llu ms: %zu in place, "
@@ -2578,6 +2604,8 @@ sync_slice(struct store *s)
 
 	if (s->sync.phase == SYNC_INSTALL)	/* no dump: everything in one go */
 		return install_or_drop(s) < 0 ? -1 : 0;
+	if (s->sync.phase == SYNC_PIPE)
+		return s->ops->pipe_done(s->fw, false);
 	if (s->sync.phase == SYNC_ADD)
 		return sync_add_chunk(s);
 	s->ops->defer(s->fw);		/* the stale elements of the slice, in one go */
@@ -2598,8 +2626,8 @@ sync_fire(struct loop_timer *t)
 	struct store *s = container_of(t, struct store, sync.timer);
 	int r = sync_slice(s);
 
-	if (r == 1) {
-		loop_timer_set(&s->ctx->loop, t, 0);
+	if (r == 1) {	/* the install beside: its end looked for every 2 ms */
+		loop_timer_set(&s->ctx->loop, t, s->sync.phase == SYNC_PIPE ? 2 : 0);
 		return;
 	}
 	if (r < 0) {
@@ -2687,12 +2715,27 @@ restore_gone_elements(struct store *s)
 static int
 restore(struct store *s, bool async)
 {
-	int n = restore_leases(s);
+	/* sets this start made: their elements go in beside the replay */
+	bool piped = async && has_fw(s) && s->lease != NULL && s->ops->pipe_start != NULL &&
+		     s->ops->pipe_start(s->fw) == 0;
+	int n;
 
+	s->piping = piped;
+	n = restore_leases(s);
+	s->piping = false;
+	if (n < 0 && piped)
+		s->ops->pipe_done(s->fw, true);
 	if (n < 0)
 		return -1;
 	arm_expiry(s);
-	if (restore_trusted(s)) {
+	if (piped) {
+		free(s->sync.gone);	/* nothing of theirs in new sets */
+		memset(&s->sync, 0, sizeof(s->sync));
+		s->sync.timer.cb = sync_fire;
+		s->sync.phase = SYNC_PIPE;
+		s->sync.t0 = s->replay_mono;
+		loop_timer_set(&s->ctx->loop, &s->sync.timer, 1);
+	} else if (restore_trusted(s)) {
 		restore_gone_elements(s);
 		log_info("kernel holds the restored mappings already (unchanged since the last "
 			 "journaled change): %zu ended or refused leases' elements removed",

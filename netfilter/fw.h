@@ -105,6 +105,20 @@ struct fw_ops {
 	 * adds it).  0 / -1 (nothing changed). */
 	int (*add_many)(struct fw *fw, const struct mapping *const *ms, size_t n,
 			const bool *snat_shared);
+	/* A restore into sets this start made (they hold nothing): pipe_start
+	 * begins installing, beside the caller (a thread), the changes that
+	 * pipe_change then copies, in order: a mapping's add (sh->snat) or
+	 * delete (sh->forward, sh->snat_heir).  pipe_start: 0, or -1 (the
+	 * sets were there before, or it cannot: nothing began); pipe_change:
+	 * 0, or -1 (it cannot take it: the install fails).  pipe_done, after
+	 * the last change: 1 while the install runs (with wait: waits), 0 when
+	 * the kernel took every change, -1 when not (the caller installs
+	 * everything).  Any other operation waits for the install to end
+	 * first.  NULL: none. */
+	int (*pipe_start)(struct fw *fw);
+	int (*pipe_change)(struct fw *fw, const struct mapping *m, const struct fw_share *sh,
+			   bool add);
+	int (*pipe_done)(struct fw *fw, bool wait);
 	/* A token naming the kernel's state (the ruleset generation, which
 	 * moves with every transaction of anyone, the boot, the network
 	 * namespace) into tok[size]: now, or at_start: before this process's

@@ -18,6 +18,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +92,7 @@ struct fw {
 	struct mnl_socket *dump;	/* a reconcile's dump (elems_start), its own socket */
 	int dump_set;			/* the set being dumped */
 	uint32_t dump_seq;
+	struct fw_pipe *pipe;		/* a restore's install beside the replay (pipe_*) */
 	struct nft_layout l;
 	_Alignas(struct nlmsghdr) char rbuf[RECV_BUF];	/* replies: acks and dumps, one at a time */
 };
@@ -133,6 +135,8 @@ kernel_at_least(unsigned maj, unsigned min)
 }
 
 /* ---- transport ---- */
+
+static void pipe_quiesce(struct fw *fw);
 
 static uint32_t
 next_seq(struct fw *fw, unsigned n)
@@ -304,6 +308,7 @@ send_batch(struct fw *fw, struct iovec *iov, size_t n, uint32_t seq_begin, uint3
 	char *flat = NULL;
 	int rc, saved;
 
+	pipe_quiesce(fw);
 	for (i = 0; i < n; i++)
 		len += iov[i].iov_len;
 	grow_sndbuf(fw, len);
@@ -432,6 +437,7 @@ query(struct fw *fw, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 	ssize_t n;
 	int ret;
 
+	pipe_quiesce(fw);
 	if (mnl_socket_sendto(fw->nl, nlh, nlh->nlmsg_len) < 0)
 		return -1;
 	for (;;) {
@@ -819,10 +825,12 @@ fw_open(void)
 }
 
 static void dump_close(struct fw *fw);
+static void pipe_free(struct fw *fw);
 
 static void
 fw_close(struct fw *fw)
 {
+	pipe_free(fw);
 	dump_close(fw);
 	nft_batch_free(&fw->q.bt);
 	if (fw->ev != NULL)
@@ -1368,6 +1376,34 @@ msg_addrs(struct nft_batch *bt, const struct fw *fw, const struct fw_addrs *a)
 	return nft_msg_ext_addrs(bt, &fw->l, a->ext, a->n_ext) < 0 ? -1 : nft_msg_lans(bt, &fw->l);
 }
 
+/* The add messages of ms[0..n) into bt, a message per set and page
+ * (after the set's flush when flush), the SNAT element of none whose
+ * snat_shared[i] is set; sel: room for n. */
+static int
+sets_msgs(struct fw *fw, struct nft_batch *bt, const struct mapping *const *ms, size_t n,
+	  bool flush, const bool *snat_shared, const struct mapping **sel, uint64_t now)
+{
+	size_t k_n;
+	int k;
+
+	for (k = 0; k < NFT_SET_ALL; k++) {
+		if (k == NFT_SET_EXT4 || k == NFT_SET_LAN4 || !nft_set_used(&fw->l, (enum nft_set_id)k))
+			continue;
+		/* one element per key where mappings share one (SNAT; two
+		 * pinholes of the same key, from UPnP and PCP) */
+		k_n = select_set(fw, (enum nft_set_id)k, ms, n,
+				 k == NFT_SET_SNAT4 || k >= NFT_SET_COUNT,
+				 k == NFT_SET_SNAT4 ? snat_shared : NULL, sel);
+		if (k_n == SIZE_MAX ||
+		    (flush && nft_msg_elems(bt, &fw->l, (enum nft_set_id)k, NFT_MSG_DELSETELEM,
+					    NULL, 0, 0) < 0) ||
+		    (k_n > 0 && nft_msg_elems(bt, &fw->l, (enum nft_set_id)k, NFT_MSG_NEWSETELEM,
+					      sel, k_n, now) < 0))
+			return -1;
+	}
+	return 0;
+}
+
 /* Add every mapping (after flushing igdd's mapping sets when flush) in
  * one transaction however many messages and pages it takes; the SNAT
  * element of none whose snat_shared[i] is set (add_many).  A flush (a
@@ -1379,10 +1415,8 @@ install(struct fw *fw, const struct mapping *const *ms, size_t n, bool flush,
 	const bool *snat_shared)
 {
 	const struct mapping **sel = n > 0 ? calloc(n, sizeof(*sel)) : NULL;
-	uint64_t now = time_mono_ms();
-	size_t k_n, i, total = 0;
+	size_t i, total = 0;
 	struct nft_batch bt;
-	int k;
 
 	if (n > 0 && sel == NULL)
 		return -1;
@@ -1398,24 +1432,11 @@ install(struct fw *fw, const struct mapping *const *ms, size_t n, bool flush,
 	}
 	for (i = 0; i < n; i++)
 		total += check_mapping(fw, ms[i]) == 0;
-	for (k = 0; k < NFT_SET_ALL; k++) {
-		if (k == NFT_SET_EXT4 || k == NFT_SET_LAN4 || !nft_set_used(&fw->l, (enum nft_set_id)k))
-			continue;
-		/* one element per key where mappings share one (SNAT; two
-		 * pinholes of the same key, from UPnP and PCP) */
-		k_n = select_set(fw, (enum nft_set_id)k, ms, n,
-				 k == NFT_SET_SNAT4 || k >= NFT_SET_COUNT,
-				 k == NFT_SET_SNAT4 ? snat_shared : NULL, sel);
-		if (k_n == SIZE_MAX ||
-		    (flush && nft_msg_elems(&bt, &fw->l, (enum nft_set_id)k, NFT_MSG_DELSETELEM,
-					    NULL, 0, 0) < 0) ||
-		    (k_n > 0 && nft_msg_elems(&bt, &fw->l, (enum nft_set_id)k, NFT_MSG_NEWSETELEM,
-					      sel, k_n, now) < 0)) {
-			nft_batch_free(&bt);
-			free(sel);
-			errno = ENOMEM;
-			return -1;
-		}
+	if (sets_msgs(fw, &bt, ms, n, flush, snat_shared, sel, time_mono_ms()) < 0) {
+		nft_batch_free(&bt);
+		free(sel);
+		errno = ENOMEM;
+		return -1;
 	}
 	free(sel);
 	if (total < n)
@@ -1551,6 +1572,334 @@ nft_flush(struct fw *fw)
 	return rc;
 }
 
+/* ---- a restore's install beside the replay ----
+ * After a plain stop the sets are new and empty, and the restore's
+ * elements can go in while the lease file is still being replayed: the
+ * store hands each change of the replay (an add, or the delete of a
+ * mapping that a later record superseded) to nft_pipe_change(), which
+ * copies it; a thread of its own encodes and sends them in order, a few
+ * thousand a transaction, on a netlink socket of its own.  The kernel's
+ * part of 100,000 mappings (~0.3 s) then runs on another core beside the
+ * replay (~0.2 s) instead of after it.  It is the only thread besides the
+ * loop's, and lives only during the restore.  It shares nothing with the
+ * loop but the queue below (under its mutex); it has its own copy of the
+ * layout, and logs only what send_batch() logs of a refusal.  Every other
+ * operation of this file waits for it to end first (pipe_quiesce()), so
+ * that the kernel has the restore's transactions before any other of
+ * igdd's. */
+
+#define PIPE_CHUNK	4096	/* records per transaction */
+
+#define PR_ADD		0x01
+#define PR_FORWARD	0x02	/* del: another mapping needs the forward element */
+#define PR_SNAT		0x04	/* add: another mapping holds the SNAT element */
+#define PR_HEIR		0x08	/* del: the next record is the SNAT element's heir */
+
+struct pipe_rec {
+	struct in6_addr iaddr, rhost;
+	uint64_t expires;
+	uint16_t eport, iport, rport;
+	uint8_t proto, flags;
+};
+
+struct pipe_chunk {
+	struct pipe_chunk *next;
+	size_t n;
+	struct pipe_rec r[PIPE_CHUNK];
+};
+
+struct fw_pipe {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct pipe_chunk *head, *tail;	/* handed to the thread, oldest first (mu) */
+	bool ended;			/* no more will come (mu) */
+	bool over;			/* the thread took the end: it is finishing (mu) */
+	bool running;			/* the thread has started (mu) */
+	struct pipe_chunk *fill;	/* the loop's, being filled */
+	struct fw *w;			/* the thread's: its socket, the layout's copy */
+	bool failed;			/* the thread's: a transaction refused */
+	int err;			/* and why (errno) */
+	bool joined;			/* the loop's: the thread is over */
+	int result;			/* 0, or -1 (refused, or a change not taken) */
+};
+
+static struct mapping
+pipe_mapping(const struct pipe_rec *r)
+{
+	return (struct mapping){ .rhost = &r->rhost, .iaddr = &r->iaddr, .expires = r->expires,
+				 .eport = r->eport, .iport = r->iport, .rport = r->rport,
+				 .proto = r->proto, .enabled = true };
+}
+
+/* One chunk, one transaction: each run of adds as install() sends them
+ * (a message per set and page), each delete as nft_del() with its heir.
+ * ms, ptrs, sel, snat: room for a chunk. */
+static int
+pipe_send(struct fw *w, const struct pipe_chunk *c, struct mapping *ms,
+	  const struct mapping **ptrs, const struct mapping **sel, bool *snat)
+{
+	uint64_t now = time_mono_ms();
+	struct nft_batch bt;
+	size_t i, j;
+
+	if (batch_start(w, &bt) < 0)
+		return -1;
+	for (i = 0; i < c->n; i++)
+		ms[i] = pipe_mapping(&c->r[i]);
+	for (i = 0; i < c->n; i = j) {
+		struct fw_share sh = { .forward = (c->r[i].flags & PR_FORWARD) != 0 };
+
+		if (!(c->r[i].flags & PR_ADD)) {
+			j = i + 1;
+			if ((c->r[i].flags & PR_HEIR) && j < c->n)
+				sh.snat_heir = &ms[j++];
+			if (del_msgs(w, &bt, del_type(w), &ms[i], &sh) < 0)
+				goto nomem;
+			continue;
+		}
+		for (j = i; j < c->n && (c->r[j].flags & PR_ADD); j++) {
+			ptrs[j - i] = &ms[j];
+			snat[j - i] = (c->r[j].flags & PR_SNAT) != 0;
+		}
+		if (sets_msgs(w, &bt, ptrs, j - i, false, snat, sel, now) < 0)
+			goto nomem;
+	}
+	if (bt.n_msg == 0) {
+		nft_batch_free(&bt);
+		return 0;
+	}
+	return commit(w, &bt);
+nomem:
+	nft_batch_free(&bt);
+	errno = ENOMEM;
+	return -1;
+}
+
+/* The next chunk handed over, waiting for it; NULL once the end came. */
+static struct pipe_chunk *
+pipe_next(struct fw_pipe *p)
+{
+	struct pipe_chunk *c;
+
+	pthread_mutex_lock(&p->mu);
+	while (p->head == NULL && !p->ended)
+		pthread_cond_wait(&p->cv, &p->mu);
+	c = p->head;
+	if (c != NULL && (p->head = c->next) == NULL)
+		p->tail = NULL;
+	p->over = c == NULL;
+	pthread_mutex_unlock(&p->mu);
+	return c;
+}
+
+/* The thread: every chunk in its own transaction, in order; after a
+ * refusal the rest is only read (the store then installs everything). */
+static void *
+pipe_main(void *arg)
+{
+	struct fw_pipe *p = arg;
+	struct mapping *ms = malloc(PIPE_CHUNK * sizeof(*ms));
+	const struct mapping **ptrs = malloc(PIPE_CHUNK * sizeof(*ptrs));
+	const struct mapping **sel = malloc(PIPE_CHUNK * sizeof(*sel));
+	bool *snat = malloc(PIPE_CHUNK * sizeof(*snat));
+	struct pipe_chunk *c;
+
+	if (ms == NULL || ptrs == NULL || sel == NULL || snat == NULL) {
+		p->failed = true;
+		p->err = ENOMEM;
+	}
+	pthread_mutex_lock(&p->mu);
+	p->running = true;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	while ((c = pipe_next(p)) != NULL) {
+		if (!p->failed && pipe_send(p->w, c, ms, ptrs, sel, snat) < 0) {
+			p->failed = true;
+			p->err = errno;
+		}
+		free(c);
+	}
+	free(ms);
+	free(ptrs);
+	free(sel);
+	free(snat);
+	return NULL;
+}
+
+/* Hand the chunk being filled to the thread (with end, the last). */
+static void
+pipe_hand(struct fw_pipe *p, bool end)
+{
+	pthread_mutex_lock(&p->mu);
+	if (p->fill != NULL && p->fill->n > 0) {
+		if (p->tail != NULL)
+			p->tail->next = p->fill;
+		else
+			p->head = p->fill;
+		p->tail = p->fill;
+		p->fill = NULL;
+	}
+	p->ended |= end;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	if (p->fill != NULL && end) {	/* an empty one */
+		free(p->fill);
+		p->fill = NULL;
+	}
+}
+
+/* The thread over: its result taken, its socket closed, change
+ * notifications on again. */
+static void
+pipe_join(struct fw *fw)
+{
+	struct fw_pipe *p = fw->pipe;
+
+	if (p->joined)
+		return;
+	pipe_hand(p, true);
+	pthread_join(p->thread, NULL);
+	p->joined = true;
+	if (p->failed) {
+		p->result = -1;
+		log_warnx("nftables: the restore's install was refused: %s", strerror(p->err));
+	}
+	/* the generation its last commit made: ours */
+	fw->commit_gen = p->w->commit_gen;
+	fw_close(p->w);
+	p->w = NULL;
+	events_listen(fw, true);
+}
+
+static void
+pipe_quiesce(struct fw *fw)
+{
+	if (fw->pipe != NULL)
+		pipe_join(fw);
+}
+
+static void
+pipe_free(struct fw *fw)
+{
+	struct fw_pipe *p = fw->pipe;
+
+	if (p == NULL)
+		return;
+	pipe_join(fw);
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->cv);
+	free(p);
+	fw->pipe = NULL;
+}
+
+/* Start the thread, when this start made the sets (they hold nothing).
+ * 0, or -1: then the store reconciles as before. */
+static int
+nft_pipe_start(struct fw *fw)
+{
+	struct fw_pipe *p;
+
+	if (!fw->fresh || fw->pipe != NULL || (p = calloc(1, sizeof(*p))) == NULL)
+		return -1;
+	if ((p->w = fw_open()) == NULL) {
+		free(p);
+		return -1;
+	}
+	p->w->has_destroy = fw->has_destroy;
+	p->w->l = fw->l;
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
+	if (pthread_create(&p->thread, NULL, pipe_main, p) != 0) {
+		pthread_mutex_destroy(&p->mu);
+		pthread_cond_destroy(&p->cv);
+		fw_close(p->w);
+		free(p);
+		return -1;
+	}
+	/* What a thread does as it starts (the C library's rseq and robust
+	 * list registrations) is over before the system call filter comes
+	 * (daemon.c), which would kill the process for it. */
+	pthread_mutex_lock(&p->mu);
+	while (!p->running)
+		pthread_cond_wait(&p->cv, &p->mu);
+	pthread_mutex_unlock(&p->mu);
+	fw->fresh = false;	/* the store's elements go in through the thread */
+	fw->pipe = p;
+	/* no notification built for each element: as a bulk install */
+	events_listen(fw, false);
+	return 0;
+}
+
+static struct pipe_rec *
+pipe_slot(struct fw_pipe *p, const struct mapping *m, uint8_t flags)
+{
+	struct pipe_rec *r = &p->fill->r[p->fill->n++];
+
+	*r = (struct pipe_rec){ .iaddr = *m->iaddr, .rhost = *m->rhost, .expires = m->expires,
+				.eport = m->eport, .iport = m->iport, .rport = m->rport,
+				.proto = m->proto, .flags = flags };
+	return r;
+}
+
+/* A change of the replay, copied for the thread: m's add (sh: snat), or
+ * its delete (sh: forward, snat_heir; the SNAT element's heir goes with
+ * it in the same chunk).  0, or -1 (the pipeline is over or out of
+ * memory: it fails, and the store installs everything). */
+static int
+nft_pipe_change(struct fw *fw, const struct mapping *m, const struct fw_share *sh, bool add)
+{
+	struct fw_pipe *p = fw->pipe;
+	uint8_t flags = add ? PR_ADD | (sh->snat ? PR_SNAT : 0)
+			    : (sh->forward ? PR_FORWARD : 0) | (sh->snat_heir ? PR_HEIR : 0);
+
+	if (p == NULL || p->joined) {
+		if (p != NULL)
+			p->result = -1;
+		return -1;
+	}
+	if (check_mapping(fw, m) < 0)
+		return 0;	/* not in the layout (IPv6 off): as install() */
+	if (p->fill != NULL && p->fill->n + 2 > PIPE_CHUNK)
+		pipe_hand(p, false);
+	if (p->fill == NULL) {
+		if ((p->fill = malloc(sizeof(*p->fill))) == NULL) {
+			p->result = -1;
+			return -1;
+		}
+		p->fill->next = NULL;
+		p->fill->n = 0;
+	}
+	pipe_slot(p, m, flags);
+	if (!add && sh->snat_heir != NULL)
+		pipe_slot(p, sh->snat_heir, 0);
+	return 0;
+}
+
+/* Is the thread over?  1 not yet (with wait: waits), 0 every change went
+ * in, -1 not (logged); then the pipeline is gone. */
+static int
+nft_pipe_done(struct fw *fw, bool wait)
+{
+	struct fw_pipe *p = fw->pipe;
+	bool over;
+	int rc;
+
+	if (p == NULL)
+		return -1;
+	if (!p->joined) {
+		pipe_hand(p, true);
+		pthread_mutex_lock(&p->mu);
+		over = p->over;
+		pthread_mutex_unlock(&p->mu);
+		if (!over && !wait)
+			return 1;
+	}
+	rc = p->result;
+	pipe_free(fw);
+	return rc;
+}
+
 /* ---- a reconcile's dump, in steps ---- */
 
 static void
@@ -1582,6 +1931,7 @@ dump_ask(struct fw *fw)
 static int
 nft_elems_start(struct fw *fw)
 {
+	pipe_quiesce(fw);
 	dump_close(fw);
 	if (fw->fresh) {		/* sets this start made: nothing to read */
 		fw->fresh = false;
@@ -1909,6 +2259,7 @@ nft_verify_start(struct fw *fw, const struct mapping *const *ms, size_t n)
 	struct nft_verify *v = &fw->verify;
 	int k;
 
+	pipe_quiesce(fw);
 	/* A dump left half-read (a check interrupted) keeps its socket busy. */
 	if (v->nl != NULL && v->set >= 0 && v->set < NFT_SET_ALL) {
 		mnl_socket_close(v->nl);
@@ -2003,8 +2354,10 @@ nft_events_fd(struct fw *fw)
 	if (fw->ev == NULL || mnl_socket_bind(fw->ev, 0, MNL_SOCKET_AUTOPID) < 0)
 		goto fail;
 	fd = mnl_socket_get_fd(fw->ev);
+	/* not while the restore's thread installs (pipe_join() adds it) */
 	if (events_filter(fd, fw->portid) < 0 ||
-	    mnl_socket_setsockopt(fw->ev, NETLINK_ADD_MEMBERSHIP, &grp, sizeof(grp)) < 0)
+	    ((fw->pipe == NULL || fw->pipe->joined) &&
+	     mnl_socket_setsockopt(fw->ev, NETLINK_ADD_MEMBERSHIP, &grp, sizeof(grp)) < 0))
 		goto fail;
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(rcv)) < 0)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
@@ -2336,6 +2689,9 @@ const struct fw_ops nft_ops = {
 	.elems_start = nft_elems_start,
 	.elems_step = nft_elems_step,
 	.add_many = nft_add_many,
+	.pipe_start = nft_pipe_start,
+	.pipe_change = nft_pipe_change,
+	.pipe_done = nft_pipe_done,
 	.generation = nft_generation,
 	.counters = nft_counters,
 	.check = nft_check,
