@@ -1,11 +1,15 @@
 /* ctx.c - what every module asks of the context: the LAN it serves, the
- * external-address hooks, the NAT-PMP/PCP epoch. */
+ * external-address hooks, the NAT-PMP/PCP epoch, the sockets that slots of
+ * one interface share. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
 
 #include "ctx.h"
 #include "log.h"
+#include "loop.h"
 #include "util.h"
 
 void
@@ -113,6 +117,68 @@ ctx_lan_sibling(const struct igdd_ctx *ctx, unsigned slot,
 		    ctx->lan[k].ifindex == ctx->lan[slot].ifindex && has(arg, k))
 			return (int)k;
 	return -1;
+}
+
+/* The open flag, or the loop handle, of slot's IPv4 or IPv6 socket. */
+static bool *
+sock_open(const struct ctx_lan_socks *s, unsigned slot, bool v6)
+{
+	return (bool *)((char *)(v6 ? s->v6 : s->v4) + slot * s->size + s->open_at);
+}
+
+static struct loop_fd *
+sock_lfd(const struct ctx_lan_socks *s, unsigned slot, bool v6)
+{
+	return (struct loop_fd *)((char *)(v6 ? s->v6 : s->v4) + slot * s->size + s->lfd_at);
+}
+
+static bool
+socks_open4(const void *s, unsigned slot)
+{
+	return *sock_open(s, slot, false);
+}
+
+static bool
+socks_open6(const void *s, unsigned slot)
+{
+	return *sock_open(s, slot, true);
+}
+
+bool
+ctx_lan_has6(const struct igdd_ctx *ctx, unsigned slot, const struct ctx_lan_socks *s)
+{
+	return socks_open6(s, slot) || ctx_lan_sibling(ctx, slot, socks_open6, s) >= 0;
+}
+
+/* slot's IPv6 socket (taken out of the loop) goes on, as it is, for a
+ * slot on the same interface that stays: true, or false (none). */
+static bool
+pass6(struct igdd_ctx *ctx, unsigned slot, const struct ctx_lan_socks *s)
+{
+	int k = ctx_lan_sibling(ctx, slot, socks_open4, s);
+
+	if (k < 0)
+		return false;
+	memcpy((char *)s->v6 + (unsigned)k * s->size, (char *)s->v6 + slot * s->size, s->size);
+	*sock_open(s, (unsigned)k, true) =
+		loop_fd_add(&ctx->loop, sock_lfd(s, (unsigned)k, true), EPOLLIN) == 0;
+	return *sock_open(s, (unsigned)k, true);
+}
+
+void
+ctx_lan_socks_close(struct igdd_ctx *ctx, unsigned slot, const struct ctx_lan_socks *s)
+{
+	unsigned v6;
+
+	for (v6 = 0; v6 < 2; v6++) {
+		if (!*sock_open(s, slot, v6 == 1))
+			continue;
+		loop_fd_del(&ctx->loop, sock_lfd(s, slot, v6 == 1));
+		*sock_open(s, slot, v6 == 1) = false;
+		if (v6 == 1 && pass6(ctx, slot, s))
+			continue;
+		close(sock_lfd(s, slot, v6 == 1)->fd);
+	}
 }
 
 const struct lan_iface *

@@ -3,6 +3,7 @@
 #define IGDD_CTX_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <netinet/in.h>
 #include "conf.h"
@@ -153,6 +154,27 @@ const struct lan_iface *ctx_lan_for_addr_on(const struct igdd_ctx *ctx, struct i
  * interface, for which has(arg, it) is true; -1 when none. */
 int ctx_lan_sibling(const struct igdd_ctx *ctx, unsigned slot,
 		    bool (*has)(const void *arg, unsigned slot), const void *arg);
+/* A front end's sockets on the LAN slots (http.c's listeners, pmp.c's
+ * sockets): one IPv4 socket per slot, one IPv6 socket per interface, held
+ * by one of its slots.  CTX_LAN_SOCKS(a4, a6, type) describes them: two
+ * arrays of type by slot (IPv4, IPv6), each element with a struct loop_fd
+ * lfd and a bool open (the macro checks those types). */
+struct ctx_lan_socks {
+	void *v4, *v6;
+	size_t size, lfd_at, open_at;
+};
+#define CTX_LAN_SOCKS(a4, a6, type) ((struct ctx_lan_socks){				\
+	.v4 = 1 ? (a4) : (type *)NULL, .v6 = 1 ? (a6) : (type *)NULL, .size = sizeof(type),	\
+	.lfd_at = offsetof(type, lfd) + 0 * sizeof(&((type *)NULL)->lfd == (struct loop_fd *)NULL), \
+	.open_at = offsetof(type, open) + 0 * sizeof(&((type *)NULL)->open == (bool *)NULL) })
+/* Has slot's interface its IPv6 socket open (slot's own or a sibling's)?
+ * Then slot opens none. */
+bool ctx_lan_has6(const struct igdd_ctx *ctx, unsigned slot, const struct ctx_lan_socks *s);
+/* slot is torn down: its open sockets leave the loop and close, but its
+ * IPv6 one, which goes on, as it is, for a slot on the same interface
+ * that stays (its IPv4 socket open), when there is one and the loop takes
+ * it back. */
+void ctx_lan_socks_close(struct igdd_ctx *ctx, unsigned slot, const struct ctx_lan_socks *s);
 /* IPv6: is a on a LAN?  On a LAN interface's (non-link-local) prefix, or
  * link-local with the scope (ifindex) of a LAN interface.  ifindex 0: the
  * scope is unknown, a link-local address is on no LAN.  The interface or

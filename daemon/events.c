@@ -54,7 +54,15 @@ struct events {
 	uint64_t changes;		/* events_changed() calls so far */
 	uint64_t last_change[SVC_COUNT];	/* changes at a service's latest */
 	events_render_fn render;	/* the evented variables of a service */
+	uint64_t (*clock)(const struct igdd_ctx *ctx);	/* NULL: time_mono_ms() */
 };
+
+/* The clock subscriptions expire by (monotonic ms). */
+static uint64_t
+ev_now(const struct events *ev)
+{
+	return ev->clock != NULL ? ev->clock(ev->ctx) : time_mono_ms();
+}
 
 static unsigned
 subs_max(const struct igdd_ctx *ctx)
@@ -349,7 +357,7 @@ static void
 expire(struct loop_timer *t)
 {
 	struct events *ev = container_of(t, struct events, expiry);
-	uint64_t now = time_mono_ms();
+	uint64_t now = ev_now(ev);
 	struct sub *s, *next;
 
 	for (s = ev->subs; s != NULL; s = next) {
@@ -364,7 +372,7 @@ static void
 flush(struct loop_timer *t)
 {
 	struct events *ev = container_of(t, struct events, flush);
-	uint64_t now = time_mono_ms();
+	uint64_t now = ev_now(ev);
 	struct sub *s;
 	int k;
 
@@ -462,7 +470,7 @@ subscribe(struct http_conn *c, const struct http_request *req, const struct desc
 	uuid_unparse_lower(u, us);
 	str_printf(s->sid, sizeof(s->sid), "uuid:%s", us);
 	s->svc = svc->id;
-	s->expires = time_mono_ms() + (uint64_t)timeout * 1000;
+	s->expires = ev_now(ev) + (uint64_t)timeout * 1000;
 	s->seq = 0;
 	s->since = ev->changes;
 	s->next = ev->subs;
@@ -504,11 +512,11 @@ events_handle(struct http_conn *c, const struct http_request *req, const void *a
 		http_reply(c, 200, NULL, NULL, NULL, 0);
 	} else if (req->sid.present) {
 		/* Renewal. */
-		if (s == NULL || s->expires <= time_mono_ms()) {
+		if (s == NULL || s->expires <= ev_now(ev)) {
 			http_reply_error(c, 412, NULL);
 			return;
 		}
-		s->expires = time_mono_ms() + (uint64_t)timeout * 1000;
+		s->expires = ev_now(ev) + (uint64_t)timeout * 1000;
 		reply_sub(c, s, timeout);
 	} else {
 		subscribe(c, req, svc, timeout);
@@ -541,6 +549,13 @@ events_set_renderer(struct igdd_ctx *ctx, events_render_fn fn)
 {
 	if (ctx->events != NULL)
 		ctx->events->render = fn;
+}
+
+void
+events_set_clock(struct igdd_ctx *ctx, uint64_t (*clock)(const struct igdd_ctx *ctx))
+{
+	if (ctx->events != NULL)
+		ctx->events->clock = clock;
 }
 
 void

@@ -24,6 +24,10 @@ void events_shutdown(struct igdd_ctx *ctx);
 struct desc_buf;
 typedef void (*events_render_fn)(struct igdd_ctx *ctx, enum desc_svc svc, struct desc_buf *b);
 void events_set_renderer(struct igdd_ctx *ctx, events_render_fn fn);
+/* The clock subscriptions expire by (monotonic ms): time_mono_ms(), or
+ * clock(ctx) once set (a test's, to let them lapse without waiting; the
+ * loop's timers keep theirs). */
+void events_set_clock(struct igdd_ctx *ctx, uint64_t (*clock)(const struct igdd_ctx *ctx));
 /* An evented variable of svc changed: notify its subscribers (moderated). */
 void events_changed(struct igdd_ctx *ctx, enum desc_svc svc);
 

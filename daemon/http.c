@@ -1596,18 +1596,6 @@ open_listener6(const struct igdd_ctx *ctx, const struct lan_iface *lan, uint16_t
 	return fd;
 }
 
-static bool
-open4(const void *h, unsigned slot)
-{
-	return ((const struct http *)h)->ls[slot].open;
-}
-
-static bool
-open6(const void *h, unsigned slot)
-{
-	return ((const struct http *)h)->ls6[slot].open;
-}
-
 /* The IPv6 listener of a slot's interface (one for the slots on it), on
  * the port IPv4 uses; a failure is logged, IPv4 goes on. */
 static void
@@ -1616,9 +1604,10 @@ setup6(struct http *h, unsigned slot)
 	struct igdd_ctx *ctx = h->ctx;
 	const struct lan_iface *lan = &ctx->lan[slot];
 	struct http_listener *ls = &h->ls6[slot];
+	struct ctx_lan_socks socks = CTX_LAN_SOCKS(h->ls, h->ls6, struct http_listener);
 	int fd;
 
-	if (ctx->cfg.ipv6_disable || open6(h, slot) || ctx_lan_sibling(ctx, slot, open6, h) >= 0)
+	if (ctx->cfg.ipv6_disable || ctx_lan_has6(ctx, slot, &socks))
 		return;
 	if (ctx->cfg.has_ipv6_listening_ip && lan->n_addr6 == 0)
 		return;
@@ -1692,40 +1681,17 @@ http_iface_teardown(struct igdd_ctx *ctx, unsigned slot)
 	http_server_iface_teardown(ctx->http, slot);
 }
 
-/* slot's IPv6 listener (taken out of the loop) goes on, as it is, for a
- * slot on the same interface that stays: true, or false (none). */
-static bool
-pass6(struct http *h, unsigned slot)
-{
-	int k = ctx_lan_sibling(h->ctx, slot, open4, h);
-
-	if (k < 0)
-		return false;
-	h->ls6[k] = h->ls6[slot];
-	h->ls6[k].open = loop_fd_add(&h->ctx->loop, &h->ls6[k].lfd, EPOLLIN) == 0;
-	return h->ls6[k].open;
-}
-
 void
 http_server_iface_teardown(struct http *h, unsigned slot)
 {
-	struct igdd_ctx *ctx = h != NULL ? h->ctx : NULL;
-	struct http_listener *ls[2];
-	unsigned k;
+	struct ctx_lan_socks socks;
 
 	if (h == NULL || slot >= CFG_MAX_LISTEN)
 		return;
-	ls[0] = &h->ls[slot];
-	ls[1] = &h->ls6[slot];
-	for (k = 0; k < 2; k++) {
-		if (!ls[k]->open)
-			continue;
-		loop_fd_del(&ctx->loop, &ls[k]->lfd);
-		ls[k]->open = false;
-		if (k == 1 && pass6(h, slot))
-			continue;
-		close(ls[k]->lfd.fd);
-	}
+	/* its IPv6 listener goes on for a slot on the same interface that
+	 * stays (reload) */
+	socks = CTX_LAN_SOCKS(h->ls, h->ls6, struct http_listener);
+	ctx_lan_socks_close(h->ctx, slot, &socks);
 	/* Requests under way on that address finish (or time out) on
 	 * their own connections. */
 }

@@ -674,18 +674,6 @@ serves_v6(const struct igdd_ctx *ctx, const struct lan_iface *lan)
 	return false;
 }
 
-static bool
-open4(const void *p, unsigned slot)
-{
-	return ((const struct pmp *)p)->socks[slot].open;
-}
-
-static bool
-open6(const void *p, unsigned slot)
-{
-	return ((const struct pmp *)p)->socks6[slot].open;
-}
-
 /* The PCP-over-IPv6 socket of a slot's interface (one for the slots on
  * it); a failure is logged, not fatal: IPv4 goes on. */
 static void
@@ -693,8 +681,9 @@ setup6(struct igdd_ctx *ctx, struct pmp *p, unsigned slot)
 {
 	const struct lan_iface *lan = &ctx->lan[slot];
 	struct pmp_sock *ps = &p->socks6[slot];
+	struct ctx_lan_socks socks = CTX_LAN_SOCKS(p->socks, p->socks6, struct pmp_sock);
 
-	if (open6(p, slot) || ctx_lan_sibling(ctx, slot, open6, p) >= 0 || !serves_v6(ctx, lan))
+	if (ctx_lan_has6(ctx, slot, &socks) || !serves_v6(ctx, lan))
 		return;
 	ps->pmp = p;
 	ps->v6 = true;
@@ -750,40 +739,18 @@ pmp_iface_setup(struct igdd_ctx *ctx, unsigned slot)
 	return 0;
 }
 
-/* slot's IPv6 socket (taken out of the loop) goes on, as it is, for a
- * slot on the same interface that stays: true, or false (none). */
-static bool
-pass6(struct pmp *p, unsigned slot)
-{
-	int k = ctx_lan_sibling(p->ctx, slot, open4, p);
-
-	if (k < 0)
-		return false;
-	p->socks6[k] = p->socks6[slot];
-	p->socks6[k].open = loop_fd_add(&p->ctx->loop, &p->socks6[k].lfd, EPOLLIN) == 0;
-	return p->socks6[k].open;
-}
-
 void
 pmp_iface_teardown(struct igdd_ctx *ctx, unsigned slot)
 {
 	struct pmp *p = ctx->pmp;
-	struct pmp_sock *both[2];
-	unsigned k;
+	struct ctx_lan_socks socks;
 
 	if (p == NULL || slot >= CFG_MAX_LISTEN)
 		return;
-	both[0] = &p->socks[slot];
-	both[1] = &p->socks6[slot];
-	for (k = 0; k < 2; k++) {
-		if (!both[k]->open)
-			continue;
-		loop_fd_del(&ctx->loop, &both[k]->lfd);
-		both[k]->open = false;
-		if (k == 1 && pass6(p, slot))
-			continue;
-		close(both[k]->lfd.fd);
-	}
+	/* its IPv6 socket goes on for a slot on the same interface that
+	 * stays (reload) */
+	socks = CTX_LAN_SOCKS(p->socks, p->socks6, struct pmp_sock);
+	ctx_lan_socks_close(ctx, slot, &socks);
 }
 
 int

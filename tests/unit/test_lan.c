@@ -3,7 +3,9 @@
  * with real sockets on the loopback address. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -178,4 +180,79 @@ TEST(lan_overlap_longest_prefix)
 	CHECK(ctx_lan_for_addr_on(&ctx, a, 5) == &ctx.lan[0]);
 	CHECK(ctx_lan_for_addr(&ctx, a) == &ctx.lan[0]);
 	CHECK(ctx_lan_for_addr_on(&ctx, a, 0) == NULL);
+}
+
+/* A front end's socket as ctx_lan_socks sees it (an id to follow it). */
+struct lan_test_sock {
+	struct loop_fd lfd;
+	int id;
+	bool open;
+};
+
+static void
+lan_test_readable(struct loop_fd *lfd, uint32_t events)
+{
+	(void)events;
+	container_of(lfd, struct lan_test_sock, lfd)->id += 100;
+}
+
+static bool
+fd_valid(int fd)
+{
+	return fcntl(fd, F_GETFD) >= 0;
+}
+
+/* Slots 0 and 2 on one interface, 1 on another: slot 0 holds the
+ * interface's IPv6 socket.  Slot 2 makes none (its interface has one);
+ * slot 0 torn down hands it, as it is and back in the loop, to slot 2;
+ * slot 2 torn down closes it (no sibling left); slot 1's stays. */
+TEST(lan_v6_socket_handed_over)
+{
+	static struct igdd_ctx ctx;
+	static struct lan_test_sock s4[CFG_MAX_LISTEN], s6[CFG_MAX_LISTEN];
+	struct ctx_lan_socks socks = CTX_LAN_SOCKS(s4, s6, struct lan_test_sock);
+	struct lan_iface l;
+	int p[2], fd4;
+	unsigned k;
+
+	memset(&ctx, 0, sizeof(ctx));
+	memset(s4, 0, sizeof(s4));
+	memset(s6, 0, sizeof(s6));
+	CHECK_EQ(loop_init(&ctx.loop), 0);
+	for (k = 0; k < 3; k++) {
+		memset(&l, 0, sizeof(l));
+		l.ifindex = k == 1 ? 6 : 5;
+		CHECK_EQ(ctx_lan_add(&ctx, &l), (int)k);
+		s4[k].lfd.fd = fd4 = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		s4[k].open = fd4 >= 0;
+	}
+	CHECK_EQ(pipe2(p, O_CLOEXEC), 0);
+	s6[0] = (struct lan_test_sock){ .lfd = { .fd = p[0], .cb = lan_test_readable }, .id = 7 };
+	CHECK_EQ(loop_fd_add(&ctx.loop, &s6[0].lfd, EPOLLIN), 0);
+	s6[0].open = true;
+	CHECK(ctx_lan_has6(&ctx, 0, &socks));
+	CHECK(ctx_lan_has6(&ctx, 2, &socks));
+	CHECK(!ctx_lan_has6(&ctx, 1, &socks));
+
+	fd4 = s4[0].lfd.fd;
+	ctx_lan_socks_close(&ctx, 0, &socks);
+	ctx_lan_remove(&ctx, 0);
+	CHECK(!s4[0].open && !fd_valid(fd4));
+	CHECK(!s6[0].open && !s6[0].lfd.registered);
+	CHECK(s6[2].open && s6[2].lfd.registered && s6[2].id == 7 && s6[2].lfd.fd == p[0]);
+	CHECK(fd_valid(p[0]));
+	/* the loop calls slot 2's handle now */
+	CHECK_EQ(write(p[1], "x", 1), 1);
+	CHECK_EQ(loop_once(&ctx.loop, 1000), 1);
+	CHECK_EQ(s6[2].id, 107);
+	CHECK_EQ(s6[0].id, 7);
+
+	ctx_lan_socks_close(&ctx, 2, &socks);
+	ctx_lan_remove(&ctx, 2);
+	CHECK(!s6[2].open && !fd_valid(p[0]));
+	CHECK(s4[1].open && fd_valid(s4[1].lfd.fd));
+	ctx_lan_socks_close(&ctx, 1, &socks);
+	CHECK(!s4[1].open);
+	close(p[1]);
+	loop_free(&ctx.loop);
 }
