@@ -121,6 +121,7 @@ struct st_sync {
 	bool snat;			/* the SNAT elements are read too (KSEEN_SNAT) */
 	size_t in_place, stale, added;
 	size_t chunk;			/* SYNC_ADD: mappings per transaction */
+	bool wait;			/* SYNC_PIPE: for its end (store_restore()) */
 	uint64_t t0;
 	struct st_gone *gone;		/* the restore's dropped leases */
 	size_t n_gone, cap_gone;
@@ -2605,7 +2606,7 @@ sync_slice(struct store *s)
 	if (s->sync.phase == SYNC_INSTALL)	/* no dump: everything in one go */
 		return install_or_drop(s) < 0 ? -1 : 0;
 	if (s->sync.phase == SYNC_PIPE)
-		return s->ops->pipe_done(s->fw, false);
+		return s->ops->pipe_done(s->fw, s->sync.wait);
 	if (s->sync.phase == SYNC_ADD)
 		return sync_add_chunk(s);
 	s->ops->defer(s->fw);		/* the stale elements of the slice, in one go */
@@ -2631,6 +2632,8 @@ sync_fire(struct loop_timer *t)
 		return;
 	}
 	if (r < 0) {
+		if (s->sync.phase == SYNC_PIPE)
+			s->sync.phase = SYNC_INSTALL;	/* for sync_done()'s line */
 		log_warnx("kernel reconcile failed; installing every mapping at once");
 		if (store_reinstall(s) < 0)
 			log_warnx("the restored mappings are not in the kernel");
@@ -2716,7 +2719,7 @@ static int
 restore(struct store *s, bool async)
 {
 	/* sets this start made: their elements go in beside the replay */
-	bool piped = async && has_fw(s) && s->lease != NULL && s->ops->pipe_start != NULL &&
+	bool piped = has_fw(s) && s->lease != NULL && s->ops->pipe_start != NULL &&
 		     s->ops->pipe_start(s->fw) == 0;
 	int n;
 
@@ -2733,6 +2736,7 @@ restore(struct store *s, bool async)
 		memset(&s->sync, 0, sizeof(s->sync));
 		s->sync.timer.cb = sync_fire;
 		s->sync.phase = SYNC_PIPE;
+		s->sync.wait = !async;
 		s->sync.t0 = s->replay_mono;
 		loop_timer_set(&s->ctx->loop, &s->sync.timer, 1);
 	} else if (restore_trusted(s)) {

@@ -428,6 +428,26 @@ fake_add_many(struct fw *fw, const struct mapping *const *ms, size_t n, const bo
 }
 
 static int
+fake_pipe_start(struct fw *fw)
+{
+	return F(fw)->pipe_on ? 0 : -1;
+}
+
+static int
+fake_pipe_change(struct fw *fw, const struct mapping *m, const struct fw_share *sh, bool add)
+{
+	F(fw)->n_pipe++;
+	return add ? fake_add(fw, m, sh) : fake_del(fw, m, sh);
+}
+
+static int
+fake_pipe_done(struct fw *fw, bool wait)
+{
+	(void)wait;
+	return F(fw)->pipe_fail ? -1 : 0;
+}
+
+static int
 fake_check(struct fw *fw)
 {
 	(void)fw;
@@ -443,6 +463,9 @@ const struct fw_ops fake_fw_ops = {
 	.elems_start = fake_elems_start,
 	.elems_step = fake_elems_step,
 	.add_many = fake_add_many,
+	.pipe_start = fake_pipe_start,
+	.pipe_change = fake_pipe_change,
+	.pipe_done = fake_pipe_done,
 	.generation = fake_generation,
 	.counters = fake_counters,
 	.check = fake_check,

@@ -48,6 +48,11 @@ struct fake_fw {
 	 * fails as the kernel does on a second one of a side with another
 	 * port. */
 	bool dump_snat;
+	/* The install beside the replay (fw_ops.pipe_*), when pipe_on: each
+	 * change applies at once as add or del would; pipe_fail: the end
+	 * says it was refused. */
+	bool pipe_on, pipe_fail;
+	unsigned n_pipe;
 	struct fake_elem snat[FAKE_FW_MAX];
 	size_t n_snat;
 	/* A dump in parts (dump_step > 0): the elements as they were at

@@ -595,3 +595,74 @@ TEST(restart_reconcile_client_adds_behind_the_walk)
 	CHECK(p == 4000 || p == 6200);
 	fake_env_free(e);
 }
+
+/* --- after a plain stop: installed beside the replay ---------------- */
+
+/* A journal with what a live gateway leaves: refreshes, a delete of the
+ * internal side's first mapping (its SNAT element goes to the heir), a
+ * mapping moved to another internal port, a lease that ended.  Sets
+ * this start made (the table was removed): every change of the replay
+ * goes to the install beside it, which then holds exactly the store's
+ * mappings, one SNAT element per side; nothing is installed after. */
+static struct fake_env *
+pipe_env(void)
+{
+	struct fake_env *e = fake_env_new(true);
+	const struct { uint16_t eport, iport; const char *iaddr; } m[] = {
+		{ 5000, 7000, "192.168.1.10" }, { 6000, 7000, "192.168.1.10" },
+		{ 6001, 7001, "192.168.1.10" }, { 6002, 7002, "192.168.1.11" },
+		{ 5000, 7000, "192.168.1.10" }, { 6002, 7003, "192.168.1.11" },
+	};
+	size_t i;
+
+	fake_env_start(e);
+	e->fw.dump_snat = true;
+	for (i = 0; i < ARRAY_SIZE(m); i++) {
+		struct mapping r = fake_req(TCP, m[i].eport, m[i].iaddr, m[i].iport, "p",
+					    OWNER_UPNP);
+		CHECK_EQ(store_add(e->s, &r, 3600, 0, NULL), ST_OK);
+	}
+	CHECK_EQ(store_del(e->s, TCP, 5000, NULL, NULL), ST_OK);
+	e->fw.n_kernel = e->fw.n_snat = 0;	/* the plain stop */
+	e->fw.pipe_on = true;
+	e->fw.n_install = e->fw.n_add = e->fw.n_del = 0;
+	return e;
+}
+
+TEST(restart_fresh_sets_installed_beside_the_replay)
+{
+	struct fake_env *e = pipe_env();
+	const struct want_map w[] = {
+		{ 6000, "192.168.1.10", 7000 }, { 6001, "192.168.1.10", 7001 },
+		{ 6002, "192.168.1.11", 7003 },
+	};
+
+	fake_env_restart(e);
+	CHECK_EQ(store_restore(e->s), 3);
+	CHECK(e->fw.n_pipe >= 3 + 3);	/* the adds, and what superseded ones */
+	CHECK(e->fw.n_del >= 2);	/* 5000 (twice added), 6002's first target */
+	CHECK_EQ(e->fw.n_install, 0);
+	CHECK_EQ(e->fw.n_add_many, 0);
+	check_kernel_is(e, w, ARRAY_SIZE(w));
+	fake_env_free(e);
+}
+
+/* The kernel refused a part of it: everything is installed after the
+ * replay instead, in one transaction. */
+TEST(restart_fresh_sets_install_refused_installs_all)
+{
+	struct fake_env *e = pipe_env();
+	const struct want_map w[] = {
+		{ 6000, "192.168.1.10", 7000 }, { 6001, "192.168.1.10", 7001 },
+		{ 6002, "192.168.1.11", 7003 },
+	};
+
+	e->fw.pipe_fail = true;
+	fake_env_restart(e);
+	CHECK_EQ(store_restore(e->s), 3);
+	CHECK_EQ(e->fw.n_install, 1);
+	CHECK_EQ(e->fw.n_kernel, 3);
+	e->fw.dump_snat = false;	/* install_all makes no SNAT elements here */
+	check_kernel_is(e, w, ARRAY_SIZE(w));
+	fake_env_free(e);
+}
