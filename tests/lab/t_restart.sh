@@ -191,20 +191,57 @@ check "the reconcile did not fail, nothing installed at once" \
 	test "$(count_log "reconcile failed")$(count_log "installing every mapping at once")" = 00
 check "it added the 29,900 leases, not the clients' mappings again" test "$(count_log " 29900 added,")" = 1
 check "UPnP's adds during it answered" test "$(cat "$LAB_DIR"/race.6200[1-8] | grep -c "HTTP 200")" = 8
-lab_lease_view >"$LAB_DIR/race.lease"
-lab_kernel_view >"$LAB_DIR/race.kernel"
-check "the kernel's DNAT elements are the journal's ($(wc -l <"$LAB_DIR/race.lease") mappings)" \
-	cmp -s "$LAB_DIR/race.lease" "$LAB_DIR/race.kernel"
-check "c1:9010's 13 mappings are there" test "$(grep -c " $C1 9010\$" "$LAB_DIR/race.kernel")" = 13
-# one SNAT element per internal side, each with one of its mappings' ports
-awk '{ print $4 " . " tolower($1) " . " $5 " : " $2 }' "$LAB_DIR/race.lease" | sort >"$LAB_DIR/race.sides"
-gw nft list map inet igdd snat4 | tr ',{}' '\n\n\n' | sed -n 's/^[[:space:]]*\([0-9.]* \. tcp \. [0-9]* : [0-9]*\)[[:space:]]*$/\1/p' |
-	sort >"$LAB_DIR/race.snat"
-check "one SNAT element per internal side ($(wc -l <"$LAB_DIR/race.snat"))" test \
-	"$(wc -l <"$LAB_DIR/race.snat")" = "$(cut -d: -f1 "$LAB_DIR/race.sides" | sort -u | wc -l)"
-check "each one with one of its side's ports" sh -c "[ -z \"\$(comm -23 '$LAB_DIR/race.snat' '$LAB_DIR/race.sides')\" ]"
+# The kernel's DNAT elements are the journal's, one SNAT element per
+# internal side with one of its mappings' ports (files race.TAG.*).
+kernel_is_journal() {
+	lab_lease_view >"$LAB_DIR/race.$1.lease"
+	lab_kernel_view >"$LAB_DIR/race.$1.kernel"
+	check "the kernel's DNAT elements are the journal's ($(wc -l <"$LAB_DIR/race.$1.lease") mappings)" \
+		cmp -s "$LAB_DIR/race.$1.lease" "$LAB_DIR/race.$1.kernel"
+	awk '{ print $4 " . " tolower($1) " . " $5 " : " $2 }' "$LAB_DIR/race.$1.lease" |
+		sort >"$LAB_DIR/race.$1.sides"
+	gw nft list map inet igdd snat4 | tr ',{}' '\n\n\n' |
+		sed -n 's/^[[:space:]]*\([0-9.]* \. tcp \. [0-9]* : [0-9]*\)[[:space:]]*$/\1/p' |
+		sort >"$LAB_DIR/race.$1.snat"
+	check "one SNAT element per internal side ($(wc -l <"$LAB_DIR/race.$1.snat"))" test \
+		"$(wc -l <"$LAB_DIR/race.$1.snat")" = \
+		"$(cut -d: -f1 "$LAB_DIR/race.$1.sides" | sort -u | wc -l)"
+	check "each one with one of its side's ports" \
+		sh -c "[ -z \"\$(comm -23 '$LAB_DIR/race.$1.snat' '$LAB_DIR/race.$1.sides')\" ]"
+}
+kernel_is_journal kill
+check "c1:9010's 13 mappings are there" test "$(grep -c " $C1 9010\$" "$LAB_DIR/race.kill.kernel")" = 13
 check "62001 (shares 9010's SNAT element) carries traffic" reach tcp 62001 tok-9010
 
 check "SIGTERM stops igdd" lab_stop_igdd TERM
 check_not "and removes its table (the plain stop)" gw nft list table inet igdd
+
+# After the plain stop igdd's sets are new: the lease file's elements go
+# in beside the replay (a thread of igdd's), while a client changes
+# mappings of a side whose SNAT element the restore makes (its changes
+# wait for that install).
+log_mark
+(
+	i=0
+	while [ $i -lt 500 ] && ! ctl add tcp 62021 "$C1" 9010 race2 >/dev/null 2>&1; do
+		sleep 0.01; i=$((i + 1))
+	done
+	ctl del tcp 62001 >/dev/null 2>&1
+	ctl del tcp 62012 >/dev/null 2>&1
+) & w1=$!
+check "igdd starts again after the plain stop, with 29,900 leases and more" \
+	lab_start_igdd "$LAB_DIR/race.conf"
+wait "$w1"
+check "the restore's elements went in beside the replay" wait_for 20 sh -c \
+	"tail -n +$LOG_FROM '$LAB_DIR/igdd.log' | grep -q 'every element installed beside the replay'"
+tail -n +"$LOG_FROM" "$LAB_DIR/igdd.log" | grep 'kernel reconciled with' | sed 's/^/  /'
+check "nothing refused, nothing installed at once" \
+	test "$(count_log "install was refused")$(count_log "installing every mapping at once")" = 00
+kernel_is_journal plain
+check "the client's changes are in it" sh -c "grep -q '^TCP 62021 ' '$LAB_DIR/race.plain.kernel' &&
+	! grep -q '^TCP 62001 ' '$LAB_DIR/race.plain.kernel' && ! grep -q '^TCP 62012 ' '$LAB_DIR/race.plain.kernel'"
+check "62021 (added while the restore installed) carries traffic" reach tcp 62021 tok-9010
+check "62002 (restored) carries traffic" reach tcp 62002 tok-9010
+
+check "SIGTERM stops igdd again" lab_stop_igdd TERM
 lab_finish
