@@ -1,5 +1,6 @@
 /* nft_msg.c - builds the nftables netlink messages of the backend (no
  * socket here: see nft.c for the transport). */
+#include <endian.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -577,148 +578,223 @@ set_ref(const struct nft_layout *l, enum nft_set_id id, uint16_t *family)
 	return s;
 }
 
-static int
-elem_add(struct nftnl_set *s, const struct nft_layout *l, enum nft_set_id id, uint16_t type,
-	 const struct mapping *m, uint64_t now_ms)
+/* Element messages are written straight into the batch page with libmnl,
+ * in the attribute order of libnftnl's nftnl_set_elems_nlmsg_build_payload
+ * (tests/unit/test_nft.c compares the bytes with it): the set's name and
+ * table, then a nest of the elements, each a nest numbered from 1 with its
+ * timeout, its key, its key's end and its data.  A libnftnl object per
+ * element (allocated, filled, copied, freed) was most of a large install's
+ * user CPU. */
+#define ELEM_DATA_MAX	(MNL_ATTR_HDRLEN + MNL_ATTR_HDRLEN + MNL_ALIGN(NFT_KEY_MAX))
+#define ELEM_MAX	(MNL_ATTR_HDRLEN + MNL_ALIGN(MNL_ATTR_HDRLEN + sizeof(uint64_t)) + \
+			 3 * ELEM_DATA_MAX)	/* timeout, key, key end, data */
+#define ELEMS_HDR_MAX	(MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct nfgenmsg)) + \
+			 2 * MNL_ALIGN(MNL_ATTR_HDRLEN + CFG_NAME_MAX) + MNL_ATTR_HDRLEN)
+/* A message is written in place with no bound checked: it must fit the
+ * page's overrun whatever its elements (set_put_keys: at most
+ * FW_EXT_MAX or FW_LAN_MAX elements, in one message). */
+_Static_assert(ELEMS_HDR_MAX + NFT_ELEMS_PER_MSG * ELEM_MAX <= PAGE_OVERRUN,
+	       "an element message must fit a batch page's overrun");
+_Static_assert(FW_EXT_MAX <= NFT_ELEMS_PER_MSG && FW_LAN_MAX <= NFT_ELEMS_PER_MSG,
+	       "ext4 and lan4 are filled in one message");
+
+/* An element message being written: its header, the nest of its elements
+ * (opened with the first one) and how many it holds. */
+struct elems_msg {
+	struct nlmsghdr *nlh;
+	struct nlattr *list;
+	uint16_t n;
+};
+
+/* One element's attributes (NULL/0: absent). */
+struct elem_attrs {
+	const uint8_t *key, *end, *data;
+	size_t klen, elen, dlen;
+	uint64_t timeout_ms;		/* 0: none */
+};
+
+/* mnl_attr_put() with its padding zeroed (libmnl 1.0.4 leaves the
+ * page's old bytes there): the same bytes on the wire for the same
+ * elements. */
+static void
+attr_put(struct nlmsghdr *nlh, uint16_t type, size_t len, const void *data)
 {
-	uint8_t key[NFT_KEY_MAX], data[NFT_KEY_MAX];
-	struct nftnl_set_elem *e;
-	size_t kl, dl;
+	uint8_t *pad = (uint8_t *)mnl_nlmsg_get_payload_tail(nlh) + MNL_ATTR_HDRLEN + len;
 
-	kl = nft_elem_key(l, id, m, key);
-	if (kl == 0) {
-		errno = EAFNOSUPPORT;
-		return -1;
-	}
-	e = nftnl_set_elem_alloc();
-	if (e == NULL)
-		return -1;
-	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, (uint32_t)kl);
-	if ((kl = nft_elem_key_end(id, m, key)) > 0)
-		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY_END, key, (uint32_t)kl);
-	if (type == NFT_MSG_NEWSETELEM) {
-		if (set_is_map(id)) {
-			dl = nft_elem_data(id, m, data);
-			nftnl_set_elem_set(e, NFTNL_SET_ELEM_DATA, data, (uint32_t)dl);
-		}
-		/* Nothing outlives its lease by more than the grace, even
-		 * when igdd is killed: the DNAT and hairpin elements are what
-		 * let a flow in.  Forward and SNAT elements carry no timeout
-		 * because several mappings may share one (same internal side);
-		 * igdd removes them when the last user goes, and a start
-		 * flushes them.  A pinhole's element is the whole pinhole. */
-		if (l->timeouts && set_desc[id].timeout && m->expires != 0) {
-			uint64_t left = m->expires > now_ms ? m->expires - now_ms : 0;
+	mnl_attr_put(nlh, type, len, data);
+	memset(pad, 0, MNL_ALIGN(len) - len);
+}
 
-			if (left > NFT_TIMEOUT_MAX_MS - NFT_GRACE_MS)
-				left = NFT_TIMEOUT_MAX_MS - NFT_GRACE_MS;
-			nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_TIMEOUT, left + NFT_GRACE_MS);
-		}
-	}
-	nftnl_set_elem_add(s, e);
-	return 0;
+static void
+elems_msg_start(struct nft_batch *bt, const struct nft_layout *l, enum nft_set_id id,
+		uint16_t type, struct elems_msg *em)
+{
+	uint16_t family;
+	const char *table = nft_set_table(l, id, &family);
+
+	em->nlh = msg_hdr(bt, type, family, type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0);
+	attr_put(em->nlh, NFTA_SET_ELEM_LIST_SET, strlen(l->set_name[id]) + 1, l->set_name[id]);
+	attr_put(em->nlh, NFTA_SET_ELEM_LIST_TABLE, strlen(table) + 1, table);
+	em->list = NULL;
+	em->n = 0;
+}
+
+/* attr { NFTA_DATA_VALUE } */
+static void
+data_put(struct nlmsghdr *nlh, uint16_t attr, const uint8_t *v, size_t len)
+{
+	struct nlattr *nest = mnl_attr_nest_start(nlh, attr);
+
+	attr_put(nlh, NFTA_DATA_VALUE, len, v);
+	mnl_attr_nest_end(nlh, nest);
+}
+
+static void
+elems_msg_put(struct elems_msg *em, const struct elem_attrs *a)
+{
+	struct nlattr *nest;
+
+	if (em->list == NULL)
+		em->list = mnl_attr_nest_start(em->nlh, NFTA_SET_ELEM_LIST_ELEMENTS);
+	nest = mnl_attr_nest_start(em->nlh, ++em->n);
+	if (a->timeout_ms != 0)
+		mnl_attr_put_u64(em->nlh, NFTA_SET_ELEM_TIMEOUT, htobe64(a->timeout_ms));
+	data_put(em->nlh, NFTA_SET_ELEM_KEY, a->key, a->klen);
+	if (a->elen > 0)
+		data_put(em->nlh, NFTA_SET_ELEM_KEY_END, a->end, a->elen);
+	if (a->dlen > 0)
+		data_put(em->nlh, NFTA_SET_ELEM_DATA, a->data, a->dlen);
+	mnl_attr_nest_end(em->nlh, nest);
 }
 
 static int
-elems_flush_msg(struct nft_batch *bt, struct nftnl_set *s, uint16_t type, uint16_t family)
+elems_msg_end(struct nft_batch *bt, struct elems_msg *em)
 {
-	struct nlmsghdr *nlh;
-
-	nlh = msg_hdr(bt, type, family, type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0);
-	nftnl_set_elems_nlmsg_build_payload(nlh, s);
+	if (em->list != NULL)
+		mnl_attr_nest_end(em->nlh, em->list);
 	return msg_done(bt);
+}
+
+/* A message begun and not ended goes: the batch's length never took it
+ * in (msg_done), its sequence number and ack are given back. */
+static void
+elems_msg_drop(struct nft_batch *bt, const struct elems_msg *em)
+{
+	if (em->nlh == NULL)
+		return;
+	bt->seq_next--;
+	bt->n_msg--;
+	if (em->nlh->nlmsg_flags & NLM_F_ACK)
+		bt->n_ack--;
+}
+
+/* m's element of set id into *a (key, end and data in the buffers):
+ * -1 (EAFNOSUPPORT) when m has none there. */
+static int
+elem_of(const struct nft_layout *l, enum nft_set_id id, uint16_t type, const struct mapping *m,
+	uint64_t now_ms, struct elem_attrs *a, uint8_t key[NFT_KEY_MAX], uint8_t end[NFT_KEY_MAX],
+	uint8_t data[NFT_KEY_MAX])
+{
+	memset(a, 0, sizeof(*a));
+	a->klen = nft_elem_key(l, id, m, key);
+	if (a->klen == 0) {
+		errno = EAFNOSUPPORT;
+		return -1;
+	}
+	a->key = key;
+	a->end = end;
+	a->elen = nft_elem_key_end(id, m, end);
+	if (type != NFT_MSG_NEWSETELEM)
+		return 0;
+	a->data = data;
+	if (set_is_map(id))
+		a->dlen = nft_elem_data(id, m, data);
+	/* Nothing outlives its lease by more than the grace, even when
+	 * igdd is killed: the DNAT and hairpin elements are what let a flow
+	 * in.  Forward and SNAT elements carry no timeout because several
+	 * mappings may share one (same internal side); igdd removes them
+	 * when the last user goes, and a start flushes them.  A pinhole's
+	 * element is the whole pinhole. */
+	if (l->timeouts && set_desc[id].timeout && m->expires != 0) {
+		uint64_t left = m->expires > now_ms ? m->expires - now_ms : 0;
+
+		if (left > NFT_TIMEOUT_MAX_MS - NFT_GRACE_MS)
+			left = NFT_TIMEOUT_MAX_MS - NFT_GRACE_MS;
+		a->timeout_ms = left + NFT_GRACE_MS;
+	}
+	return 0;
 }
 
 int
 nft_msg_elems(struct nft_batch *bt, const struct nft_layout *l, enum nft_set_id id,
 	      uint16_t type, const struct mapping *const *ms, size_t n, uint64_t now_ms)
 {
-	struct nftnl_set *s = NULL;
-	uint16_t family;
-	size_t i, in_msg = 0;
-	int rc = 0;
+	uint8_t key[NFT_KEY_MAX], end[NFT_KEY_MAX], data[NFT_KEY_MAX];
+	struct elems_msg em = { 0 };
+	struct elem_attrs a;
+	size_t i;
 
 	if (n == 0) {		/* DELSETELEM without elements flushes the set */
-		s = set_ref(l, id, &family);
-		if (s == NULL)
-			return -1;
-		rc = elems_flush_msg(bt, s, type, family);
-		nftnl_set_free(s);
-		return rc;
+		elems_msg_start(bt, l, id, type, &em);
+		return elems_msg_end(bt, &em);
 	}
-	for (i = 0; i < n && rc == 0; i++) {
-		if (s == NULL && (s = set_ref(l, id, &family)) == NULL)
+	for (i = 0; i < n; i++) {
+		/* a mapping without an element here: the messages before
+		 * stay, this one goes */
+		if (elem_of(l, id, type, ms[i], now_ms, &a, key, end, data) < 0) {
+			elems_msg_drop(bt, &em);
 			return -1;
-		rc = elem_add(s, l, id, type, ms[i], now_ms);
-		if (rc == 0 && (++in_msg == NFT_ELEMS_PER_MSG || i + 1 == n)) {
-			rc = elems_flush_msg(bt, s, type, family);
-			nftnl_set_free(s);
-			s = NULL;
-			in_msg = 0;
+		}
+		if (em.nlh == NULL)
+			elems_msg_start(bt, l, id, type, &em);
+		elems_msg_put(&em, &a);
+		if (em.n == NFT_ELEMS_PER_MSG || i + 1 == n) {
+			if (elems_msg_end(bt, &em) < 0)
+				return -1;
+			em.nlh = NULL;
 		}
 	}
-	if (s != NULL)
-		nftnl_set_free(s);
-	return rc;
+	return 0;
 }
 
 int
 nft_msg_elem_key(struct nft_batch *bt, const struct nft_layout *l, enum nft_set_id id,
 		 uint16_t type, const uint8_t *key, size_t keylen)
 {
-	struct nftnl_set_elem *e;
-	struct nftnl_set *s;
-	uint16_t family;
-	int rc;
+	struct elem_attrs a = { .key = key, .klen = keylen };
+	struct elems_msg em;
 
-	s = set_ref(l, id, &family);
-	if (s == NULL)
-		return -1;
-	e = nftnl_set_elem_alloc();
-	if (e == NULL) {
-		nftnl_set_free(s);
+	if (keylen == 0 || keylen > NFT_KEY_MAX) {	/* (no set has such a key) */
+		errno = EINVAL;
 		return -1;
 	}
-	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, (uint32_t)keylen);
-	nftnl_set_elem_add(s, e);
-	rc = elems_flush_msg(bt, s, type, family);
-	nftnl_set_free(s);
-	return rc;
+	elems_msg_start(bt, l, id, type, &em);
+	elems_msg_put(&em, &a);
+	return elems_msg_end(bt, &em);
 }
 
 /* Set id emptied, then the n keys of klen bytes each at keys (and, for
- * an interval set, their ends at ends). */
+ * an interval set, their ends at ends), in one message. */
 static int
 set_put_keys(struct nft_batch *bt, const struct nft_layout *l, enum nft_set_id id,
 	     const void *keys, const void *ends, size_t klen, size_t n)
 {
-	struct nftnl_set_elem *e;
-	struct nftnl_set *s;
-	uint16_t family;
+	struct elem_attrs a = { .klen = klen, .elen = ends != NULL ? klen : 0 };
+	struct elems_msg em;
 	size_t i;
-	int rc;
 
 	if (nft_msg_elems(bt, l, id, NFT_MSG_DELSETELEM, NULL, 0, 0) < 0)
 		return -1;
 	if (n == 0)
 		return 0;
-	if ((s = set_ref(l, id, &family)) == NULL)
-		return -1;
+	elems_msg_start(bt, l, id, NFT_MSG_NEWSETELEM, &em);
 	for (i = 0; i < n; i++) {
-		if ((e = nftnl_set_elem_alloc()) == NULL) {
-			nftnl_set_free(s);
-			return -1;
-		}
-		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, (const uint8_t *)keys + i * klen,
-				   (uint32_t)klen);
+		a.key = (const uint8_t *)keys + i * klen;
 		if (ends != NULL)
-			nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY_END,
-					   (const uint8_t *)ends + i * klen, (uint32_t)klen);
-		nftnl_set_elem_add(s, e);
+			a.end = (const uint8_t *)ends + i * klen;
+		elems_msg_put(&em, &a);
 	}
-	rc = elems_flush_msg(bt, s, NFT_MSG_NEWSETELEM, family);
-	nftnl_set_free(s);
-	return rc;
+	return elems_msg_end(bt, &em);
 }
 
 int
