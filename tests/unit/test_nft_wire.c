@@ -396,9 +396,12 @@ TEST(nft_wire_addrs_lans_key_quiet)
 		ext[i].s_addr = htonl(0xc6336400u + (uint32_t)i);
 	for (i = 0; i < FW_LAN_MAX; i++) {
 		struct fw_lan *lan = &l.lan[l.n_lan++];
-		uint32_t net = 0x0a000000u | (uint32_t)i << 16, mask = ~0u << (8 + i % 9);
+		uint32_t net = 0x0a000000u | (uint32_t)i << 16, mask = ~0u << (8 + i % 9), lo, hi;
 
-		snprintf(name, sizeof(name), i == 3 ? "lan-name-fifteen" : "br-lan%zu", i);
+		if (i == 3)	/* the longest name */
+			str_copy(name, sizeof(name), "eth-lan-15chars");
+		else
+			snprintf(name, sizeof(name), "br-lan%zu", i);
 		str_copy(lan->name, sizeof(lan->name), name);
 		lan->addr.s_addr = i == 5 ? 0 : htonl(net | 1);
 		lan->mask.s_addr = htonl(mask);
@@ -406,8 +409,10 @@ TEST(nft_wire_addrs_lans_key_quiet)
 			continue;
 		memset(keys[n_lan], 0, sizeof(keys[n_lan]));
 		memset(ends[n_lan], 0, sizeof(ends[n_lan]));
-		*(uint32_t *)(void *)keys[n_lan] = htonl(net & mask);
-		*(uint32_t *)(void *)ends[n_lan] = htonl((net & mask) | ~mask);
+		lo = htonl(net & mask);
+		hi = htonl((net & mask) | ~mask);
+		memcpy(keys[n_lan], &lo, 4);
+		memcpy(ends[n_lan], &hi, 4);
 		memcpy(keys[n_lan] + 4, lan->name, strnlen(lan->name, IFNAMSIZ - 1));
 		memcpy(ends[n_lan] + 4, lan->name, strnlen(lan->name, IFNAMSIZ - 1));
 		n_lan++;
