@@ -8,8 +8,11 @@
 # a client of each subnet discovers the gateway over SSDP with a LOCATION
 # in its own subnet, fetches the description, maps over UPnP and NAT-PMP,
 # and traffic from outside reaches it; the hairpin's lan4 set holds both
-# subnets.  Then the exact duplicates (the interface's name, its address,
-# the alias twice) are served once, with a warning.
+# subnets.  A reload that drops lan0's first subnet leaves the alias the
+# interface's groups; one that gives a dropped subnet's slot to another
+# subnet drops the SSDP answers still due to the first (none goes out from
+# the new subnet's address).  Then the exact duplicates (the interface's
+# name, its address, the alias twice) are served once, with a warning.
 LAB_LAN2=${LAB_LAN2:-192.168.79}
 . "$(dirname "$0")/lib.sh"
 HTTP_PORT=47140
@@ -132,7 +135,48 @@ check "after: c3 still maps over NAT-PMP" pmp c3 "$GW_ALIAS" 8033 9033 tcp
 check "and traffic reaches c3 through 8033" reach tcp 8033 tok33-c3
 check "no 'Address already in use' after the reload either" \
 	sh -c "! grep -i 'address already in use' $LAB_DIR/igdd.log"
+
+# SSDP answers still due to a LAN that a reload tears down are dropped:
+# they name its slot, which the same reload may give to the next LAN it
+# sets up.  c1's subnet is served again (in the free slot 0); c1 sends
+# searches, answered after a random delay of up to MX = 5 s; a reload
+# then swaps c1's subnet for a third subnet of lan0, which takes slot 0.
+# No answer may go out after it, least of all from the third subnet's
+# address (a LOCATION c1 cannot use).
+GW_LAN3=${LAB_LAN3:-192.168.78}.1
+gw ip addr add "$GW_LAN3/24" dev lan0 label lan0:2
+{ cat "$LAB_DIR/alias2.conf"; echo "listening_ip=$GW_LAN/24"; echo "ssdp_rate_limit=0"; } \
+	>"$LAB_DIR/alias.conf"
+ctl reload >"$LAB_DIR/r2.out" 2>&1
+check "reload: c1's subnet is served again" grep -qF "now serving lan0 ($GW_LAN)" "$LAB_DIR/r2.out"
+ssdp_requests() {
+	ctl stats --json | "${PY:-/usr/bin/python3}" -c \
+		'import json,sys; print(json.load(sys.stdin)["requests"]["ssdp"])'
+}
+ssdp_requests_ge() { [ "$(ssdp_requests)" -ge "$1" ]; }
+n0=$(ssdp_requests)
+late=
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	c1 "$SSDPQ" search upnp:rootdevice 5 239.255.255.250 6000 >"$LAB_DIR/late.$i" 2>&1 &
+	late="$late $!"
+done
+check "igdd has c1's 10 searches" wait_for 10 ssdp_requests_ge $((n0 + 10))
+sed "s,^listening_ip=$GW_LAN/24\$,listening_ip=$GW_LAN3/24," "$LAB_DIR/alias.conf" \
+	>"$LAB_DIR/alias3.conf"
+cp "$LAB_DIR/alias3.conf" "$LAB_DIR/alias.conf"
+ctl reload >"$LAB_DIR/r3.out" 2>&1
+check "reload: c1's subnet goes, lan0's third subnet comes (slot 0 again)" sh -c \
+	"grep -qF 'listening_ip: lan0 ($GW_LAN) is no longer served' '$LAB_DIR/r3.out' &&
+	 grep -qF 'now serving lan0 ($GW_LAN3)' '$LAB_DIR/r3.out'"
+# shellcheck disable=SC2086 # a list of pids
+wait $late
+cat "$LAB_DIR"/late.* | tr -d '\r' >"$LAB_DIR/late"
+n=$(grep -c '^--- answer' "$LAB_DIR/late")
+check "answers still due at the reload were dropped ($n of 10 came)" test "$n" -lt 10
+check "every answer c1 got names c1's subnet: none went out from $GW_LAN3" sh -c \
+	"! grep '^LOCATION:' '$LAB_DIR/late' | grep -vxF 'LOCATION: http://$GW_LAN:$HTTP_PORT/rootDesc.xml'"
 check "igdd stops cleanly" lab_stop_igdd
+gw ip addr del "$GW_LAN3/24" dev lan0
 rm -f "$LAB_DIR/igdd.leases"
 
 # Exact duplicates: the name, the address it resolves to, the alias twice.
