@@ -276,6 +276,9 @@ EOF
 	# after the counts are right: the lease file's rewrite)
 	wait_for 20 sh -c "tail -n +$rs_from '$LAB_DIR/igdd.log' |
 		grep -q 'kernel reconciled\|kernel holds the restored'"
+	# the daemon's own account of it (how the kernel got its elements, and when)
+	kv "restart_${rs_n}_log" "$(tail -n +"$rs_from" "$LAB_DIR/igdd.log" |
+		sed -n 's/.*\(kernel reconciled .*\|kernel holds the restored .*\)/\1/p' | head -1)"
 	# the daemon's CPU from exec to here, all / system (the kernel's
 	# part: its inserts run in igdd's sendmsg): less noisy than the times
 	kv "restart_${rs_n}_cpu_ms" "$(awk -v hz="$CLK_TCK" '{ printf "%d / %d", ($14 + $15) * 1000 / hz, $15 * 1000 / hz }' "/proc/$DPID/stat" 2>/dev/null)"

@@ -29,6 +29,7 @@
  * from /proc/sys) needs no call beyond these: the IPv6 lab tests run
  * with the filter on.  A new feature that needs a new call adds a line
  * here. */
+#include <dirent.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -215,6 +216,22 @@ emit_rule(struct sock_filter *prog, size_t *n, const struct sb_rule *r, uint32_t
 	*n = i;
 }
 
+/* The process's threads (/proc/self/task), or 2 when unknown. */
+static unsigned
+threads_alive(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	unsigned n = 0;
+
+	if (d == NULL)
+		return 2;
+	while ((e = readdir(d)) != NULL)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
 enum sandbox_result
 sandbox_install(void)
 {
@@ -240,17 +257,19 @@ sandbox_install(void)
 	prog[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
 	fprog.len = (unsigned short)n;
 	fprog.filter = prog;
-	/* Every thread of the process (the restore's install thread may still
-	 * run: netfilter/nft.c); prctl() filters the calling one only, where
-	 * seccomp(2) is missing (Linux < 3.17), when no other runs. */
+	/* prctl() filters the calling thread only: while another runs (the
+	 * restore's install thread, netfilter/nft.c), seccomp(2) puts the
+	 * filter on every thread (TSYNC). */
+	if (threads_alive() > 1) {
 #if defined(SYS_seccomp) && defined(SECCOMP_FILTER_FLAG_TSYNC)
-	long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &fprog);
+		long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC,
+				 &fprog);
 
-	if (r == 0)
-		return SANDBOX_ON;
-	if (r > 0 || errno != ENOSYS)	/* > 0: a thread that could not take it */
+		return r == 0 ? SANDBOX_ON : SANDBOX_FAILED;	/* > 0: a thread that could not */
+#else
 		return SANDBOX_FAILED;
 #endif
+	}
 	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fprog, 0, 0) < 0)
 		return SANDBOX_FAILED;
 	return SANDBOX_ON;

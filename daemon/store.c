@@ -2719,8 +2719,8 @@ static int
 restore(struct store *s, bool async)
 {
 	/* sets this start made: their elements go in beside the replay */
-	bool piped = has_fw(s) && s->lease != NULL && s->ops->pipe_start != NULL &&
-		     s->ops->pipe_start(s->fw) == 0;
+	bool piped = has_fw(s) && s->lease != NULL && lease_adds(s->lease) > 0 &&
+		     s->ops->pipe_start != NULL && s->ops->pipe_start(s->fw) == 0;
 	int n;
 
 	s->piping = piped;
@@ -2738,7 +2738,7 @@ restore(struct store *s, bool async)
 		s->sync.phase = SYNC_PIPE;
 		s->sync.wait = !async;
 		s->sync.t0 = s->replay_mono;
-		loop_timer_set(&s->ctx->loop, &s->sync.timer, 1);
+		sync_fire(&s->sync.timer);	/* hands the last chunk over at once */
 	} else if (restore_trusted(s)) {
 		restore_gone_elements(s);
 		log_info("kernel holds the restored mappings already (unchanged since the last "

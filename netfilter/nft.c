@@ -787,6 +787,8 @@ gen_token(struct fw *fw, uint32_t gen, char *tok, size_t size)
 static int
 nft_generation(struct fw *fw, bool at_start, char *tok, size_t size)
 {
+	if (!at_start)
+		pipe_quiesce(fw);	/* commit_gen: the restore's last, when it ran */
 	return gen_token(fw, at_start ? fw->start_gen : fw->commit_gen != 0 ? fw->commit_gen :
 			 gen_now(fw), tok, size);
 }
@@ -1474,6 +1476,7 @@ install_bulk(struct fw *fw, const struct mapping *const *ms, size_t n, bool flus
 	bool quiet = n >= 1024;
 	int rc;
 
+	pipe_quiesce(fw);	/* before the listener goes off */
 	if (quiet)
 		events_listen(fw, false);
 	rc = install(fw, ms, n, flush, snat_shared);
@@ -1530,6 +1533,26 @@ ack_last(struct nft_batch *bt)
 	return 0;
 }
 
+/* A quiet batch (its messages ask for no ack), its last message's ack
+ * asked for (ack_last()), as one transaction.  Frees the batch. */
+static int
+commit_quiet(struct fw *fw, struct nft_batch *bt)
+{
+	struct iovec *iov;
+	int rc = -1, n;
+
+	nft_batch_finish(bt);
+	fw->seq = bt->seq_next;
+	if (nft_batch_iov(bt, &iov, &n) < 0) {
+		errno = ENOMEM;
+	} else {
+		rc = send_batch(fw, iov, (size_t)n, bt->seq_begin, bt->seq_next, 1);
+		free(iov);
+	}
+	nft_batch_free(bt);
+	return rc;
+}
+
 /* The queued changes in one transaction.  0 when the kernel took them
  * all; -1 when it refused the transaction (nothing changed).  One ack, of
  * the last message: the kernel handles the whole batch within sendmsg()
@@ -1540,8 +1563,7 @@ static int
 nft_flush(struct fw *fw)
 {
 	struct fw_queue *q = &fw->q;
-	struct iovec *iov;
-	int rc = -1, n;
+	int rc;
 
 	q->on = false;
 	if (q->failed || (q->n_changes > 0 && ack_last(&q->bt) < 0)) {
@@ -1553,21 +1575,14 @@ nft_flush(struct fw *fw)
 		nft_batch_free(&q->bt);
 		return 0;
 	}
-	nft_batch_finish(&q->bt);
-	fw->seq = q->bt.seq_next;
-	if (nft_batch_iov(&q->bt, &iov, &n) < 0) {
-		errno = ENOMEM;
-	} else {
-		/* a batch of igdd's own: no notification built for each
-		 * element (events_listen()) */
-		events_listen(fw, false);
-		rc = send_batch(fw, iov, (size_t)n, q->bt.seq_begin, q->bt.seq_next, 1);
-		events_listen(fw, true);
-		free(iov);
-		if (rc < 0)
-			log_warn("nftables: a transaction of %u changes refused", q->n_changes);
-	}
-	nft_batch_free(&q->bt);
+	/* a batch of igdd's own: no notification built for each element
+	 * (events_listen()) */
+	pipe_quiesce(fw);
+	events_listen(fw, false);
+	rc = commit_quiet(fw, &q->bt);
+	events_listen(fw, true);
+	if (rc < 0)
+		log_warn("nftables: a transaction of %u changes refused", q->n_changes);
 	q->n_changes = 0;
 	return rc;
 }
@@ -1619,6 +1634,7 @@ struct fw_pipe {
 	struct pipe_chunk *fill;	/* the loop's, being filled */
 	struct fw *w;			/* the thread's: its socket, the layout's copy */
 	bool failed;			/* the thread's: a transaction refused */
+	size_t sent;			/* the thread's: transactions committed */
 	int err;			/* and why (errno) */
 	bool joined;			/* the loop's: the thread is over */
 	int result;			/* 0, or -1 (refused, or a change not taken) */
@@ -1645,6 +1661,7 @@ pipe_send(struct fw *w, const struct pipe_chunk *c, struct mapping *ms,
 
 	if (batch_start(w, &bt) < 0)
 		return -1;
+	bt.quiet = true;	/* one ack, of the last message (commit_quiet()) */
 	for (i = 0; i < c->n; i++)
 		ms[i] = pipe_mapping(&c->r[i]);
 	for (i = 0; i < c->n; i = j) {
@@ -1669,7 +1686,9 @@ pipe_send(struct fw *w, const struct pipe_chunk *c, struct mapping *ms,
 		nft_batch_free(&bt);
 		return 0;
 	}
-	return commit(w, &bt);
+	if (ack_last(&bt) < 0)
+		goto nomem;
+	return commit_quiet(w, &bt);
 nomem:
 	nft_batch_free(&bt);
 	errno = ENOMEM;
@@ -1717,6 +1736,8 @@ pipe_main(void *arg)
 		if (!p->failed && pipe_send(p->w, c, ms, ptrs, sel, snat) < 0) {
 			p->failed = true;
 			p->err = errno;
+		} else if (!p->failed) {
+			p->sent++;
 		}
 		free(c);
 	}
@@ -1765,8 +1786,9 @@ pipe_join(struct fw *fw)
 		p->result = -1;
 		log_warnx("nftables: the restore's install was refused: %s", strerror(p->err));
 	}
-	/* the generation its last commit made: ours */
-	fw->commit_gen = p->w->commit_gen;
+	/* the generation its last commit made (0: not echoed), when it made one */
+	if (p->sent > 0)
+		fw->commit_gen = p->w->commit_gen;
 	fw_close(p->w);
 	p->w = NULL;
 	events_listen(fw, true);

@@ -8,8 +8,11 @@
 # a client of each subnet discovers the gateway over SSDP with a LOCATION
 # in its own subnet, fetches the description, maps over UPnP and NAT-PMP,
 # and traffic from outside reaches it; the hairpin's lan4 set holds both
-# subnets.  Then the exact duplicates (the interface's name, its address,
-# the alias twice) are served once, with a warning.
+# subnets.  A reload that drops lan0's first subnet leaves the alias the
+# interface's groups; one that gives a dropped subnet's slot to another
+# subnet drops the SSDP answers still due to the first (none goes out from
+# the new subnet's address).  Then the exact duplicates (the interface's
+# name, its address, the alias twice) are served once, with a warning.
 LAB_LAN2=${LAB_LAN2:-192.168.79}
 . "$(dirname "$0")/lib.sh"
 HTTP_PORT=47140
@@ -34,10 +37,22 @@ lab_listen c3 udp 9103 utok-c3
 lab_listen c1 tcp 9201 ptok-c1
 lab_listen c3 tcp 9203 ptok-c3
 
-# loc NS: the LOCATION of the answer to an M-SEARCH from NS (multicast)
-loc() {
-	$1 "$SSDPQ" search upnp:rootdevice 1 239.255.255.250 2500 2>/dev/null |
-		tr -d '\r' | sed -n 's,^LOCATION: *,,p' | head -1
+# locs NS: the LOCATION of every answer to an ssdp:all M-SEARCH from NS
+# (multicast: an answer per target), one line each ("none" for an answer
+# without one)
+locs() {
+	$1 "$SSDPQ" search ssdp:all 1 239.255.255.250 2500 2>/dev/null | tr -d '\r' |
+		awk '/^--- answer/ { if (n++) print l; l = "none" }
+		     sub(/^LOCATION: */, "") { l = $0 }
+		     END { if (n) print l }'
+}
+# all_at LOCS URL: there are answers, and every one's LOCATION is URL (a
+# right one first and a wrong one after fails)
+all_at() { [ -n "$1" ] && ! printf '%s\n' "$1" | grep -qvxF "$2"; }
+# said LOCS: for a message, "N answers: URL[,URL...]"
+said() {
+	printf '%s answers: %s' "$(printf '%s\n' "$1" | grep -c .)" \
+		"$(printf '%s\n' "$1" | sort -u | paste -sd, -)"
 }
 # add NS BASE EPORT IPORT CLIENT: UPnP AddPortMapping (TCP)
 add() {
@@ -60,10 +75,10 @@ upnpc_ok() {
 # subnet discovers, fetches the description, maps over UPnP (TCP) and
 # NAT-PMP (UDP); outside traffic reaches it through both
 serve() {
-	_l=$(loc "$1")
-	check "$3: SSDP answers with the LOCATION of its own subnet ($_l)" \
-		test "$_l" = "http://$2:$HTTP_PORT/rootDesc.xml"
-	check "$3: the description is served there" desc_ok "$1" "$_l"
+	_l=$(locs "$1")
+	check "$3: every SSDP answer has the LOCATION of its own subnet ($(said "$_l"))" \
+		all_at "$_l" "http://$2:$HTTP_PORT/rootDesc.xml"
+	check "$3: the description is served there" desc_ok "$1" "http://$2:$HTTP_PORT/rootDesc.xml"
 	check "$3: upnpc -s finds the IGD at $2" upnpc_ok "$1" "$2"
 	r=$(add "$1" "http://$2:$HTTP_PORT" "$4" "$5" "$8")
 	check "$3: UPnP AddPortMapping TCP $4 -> $8:$5" ok "$r"
@@ -125,14 +140,56 @@ check "after: SSDP over IPv6 still answers on lan0" ssdp6
 check "after: the IPv6 HTTP listener still serves the description" http6
 check "after: PCP over IPv6 still answers on lan0" sh -c \
 	"ip netns exec $NS_C1 $PCPC $GW6_LAN announce | grep -qx 'result=0'"
-check "after: c3 still discovers over IPv4 ($(loc c3))" \
-	test "$(loc c3)" = "http://$GW_ALIAS:$HTTP_PORT/rootDesc.xml"
+l=$(locs c3)
+check "after: c3 still discovers over IPv4, every answer in its subnet ($(said "$l"))" \
+	all_at "$l" "http://$GW_ALIAS:$HTTP_PORT/rootDesc.xml"
 lab_listen c3 tcp 9033 tok33-c3
 check "after: c3 still maps over NAT-PMP" pmp c3 "$GW_ALIAS" 8033 9033 tcp
 check "and traffic reaches c3 through 8033" reach tcp 8033 tok33-c3
 check "no 'Address already in use' after the reload either" \
 	sh -c "! grep -i 'address already in use' $LAB_DIR/igdd.log"
+
+# SSDP answers still due to a LAN that a reload tears down are dropped:
+# they name its slot, which the same reload may give to the next LAN it
+# sets up.  c1's subnet is served again (in the free slot 0); c1 sends
+# searches, answered after a random delay of up to MX = 5 s; a reload
+# then swaps c1's subnet for a third subnet of lan0, which takes slot 0.
+# No answer may go out after it, least of all from the third subnet's
+# address (a LOCATION c1 cannot use).
+GW_LAN3=${LAB_LAN3:-192.168.78}.1
+gw ip addr add "$GW_LAN3/24" dev lan0 label lan0:2
+{ cat "$LAB_DIR/alias2.conf"; echo "listening_ip=$GW_LAN/24"; echo "ssdp_rate_limit=0"; } \
+	>"$LAB_DIR/alias.conf"
+ctl reload >"$LAB_DIR/r2.out" 2>&1
+check "reload: c1's subnet is served again" grep -qF "now serving lan0 ($GW_LAN)" "$LAB_DIR/r2.out"
+ssdp_requests() {
+	ctl stats --json | "${PY:-/usr/bin/python3}" -c \
+		'import json,sys; print(json.load(sys.stdin)["requests"]["ssdp"])'
+}
+ssdp_requests_ge() { [ "$(ssdp_requests)" -ge "$1" ]; }
+n0=$(ssdp_requests)
+late=
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	c1 "$SSDPQ" search upnp:rootdevice 5 239.255.255.250 6000 >"$LAB_DIR/late.$i" 2>&1 &
+	late="$late $!"
+done
+check "igdd has c1's 10 searches" wait_for 10 ssdp_requests_ge $((n0 + 10))
+sed "s,^listening_ip=$GW_LAN/24\$,listening_ip=$GW_LAN3/24," "$LAB_DIR/alias.conf" \
+	>"$LAB_DIR/alias3.conf"
+cp "$LAB_DIR/alias3.conf" "$LAB_DIR/alias.conf"
+ctl reload >"$LAB_DIR/r3.out" 2>&1
+check "reload: c1's subnet goes, lan0's third subnet comes (slot 0 again)" sh -c \
+	"grep -qF 'listening_ip: lan0 ($GW_LAN) is no longer served' '$LAB_DIR/r3.out' &&
+	 grep -qF 'now serving lan0 ($GW_LAN3)' '$LAB_DIR/r3.out'"
+# shellcheck disable=SC2086 # a list of pids
+wait $late
+cat "$LAB_DIR"/late.* | tr -d '\r' >"$LAB_DIR/late"
+n=$(grep -c '^--- answer' "$LAB_DIR/late")
+check "answers still due at the reload were dropped ($n of 10 came)" test "$n" -lt 10
+check "every answer c1 got names c1's subnet: none went out from $GW_LAN3" sh -c \
+	"! grep '^LOCATION:' '$LAB_DIR/late' | grep -vxF 'LOCATION: http://$GW_LAN:$HTTP_PORT/rootDesc.xml'"
 check "igdd stops cleanly" lab_stop_igdd
+gw ip addr del "$GW_LAN3/24" dev lan0
 rm -f "$LAB_DIR/igdd.leases"
 
 # Exact duplicates: the name, the address it resolves to, the alias twice.
@@ -156,7 +213,7 @@ check "c1: NAT-PMP maps TCP 8021 -> 9001" pmp c1 "$GW_LAN" 8021 9001 tcp
 check "outside traffic reaches c1 through 8021" reach tcp 8021 tok-c1
 check "c3: NAT-PMP maps TCP 8023 -> 9003" pmp c3 "$GW_ALIAS" 8023 9003 tcp
 check "outside traffic reaches c3 through 8023" reach tcp 8023 tok-c3
-l=$(loc c3)
-check "c3: SSDP still answers with its own subnet's LOCATION ($l)" \
-	test "$l" = "http://$GW_ALIAS:$HTTP_PORT/rootDesc.xml"
+l=$(locs c3)
+check "c3: every SSDP answer still has its own subnet's LOCATION ($(said "$l"))" \
+	all_at "$l" "http://$GW_ALIAS:$HTTP_PORT/rootDesc.xml"
 lab_finish

@@ -433,11 +433,21 @@ fake_pipe_start(struct fw *fw)
 	return F(fw)->pipe_on ? 0 : -1;
 }
 
+/* As the kernel takes the thread's transactions: a second SNAT element
+ * of a side (another port) or the delete of a missing element fails it
+ * (and so the install). */
 static int
 fake_pipe_change(struct fw *fw, const struct mapping *m, const struct fw_share *sh, bool add)
 {
-	F(fw)->n_pipe++;
-	return add ? fake_add(fw, m, sh) : fake_del(fw, m, sh);
+	struct fake_fw *f = F(fw);
+	int k = snat_find(f, m);
+
+	f->n_pipe++;
+	if ((add && !sh->snat && k >= 0 && f->snat[k].eport != m->eport) ||
+	    (!add && find(f, m) < 0) ||
+	    (add ? fake_add(fw, m, sh) : fake_del(fw, m, sh)) < 0)
+		f->pipe_fail = true;
+	return 0;
 }
 
 static int

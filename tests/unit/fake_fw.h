@@ -49,8 +49,10 @@ struct fake_fw {
 	 * port. */
 	bool dump_snat;
 	/* The install beside the replay (fw_ops.pipe_*), when pipe_on: each
-	 * change applies at once as add or del would; pipe_fail: the end
-	 * says it was refused. */
+	 * change applies at once as add or del would; pipe_fail (set, or set
+	 * by a change the kernel would refuse: a second SNAT element of a
+	 * side, the delete of a missing element): the end says it was
+	 * refused. */
 	bool pipe_on, pipe_fail;
 	unsigned n_pipe;
 	struct fake_elem snat[FAKE_FW_MAX];

@@ -600,7 +600,7 @@ TEST(restart_reconcile_client_adds_behind_the_walk)
 
 /* A journal with what a live gateway leaves: refreshes, a delete of the
  * internal side's first mapping (its SNAT element goes to the heir), a
- * mapping moved to another internal port, a lease that ended.  Sets
+ * mapping moved to another internal port.  Sets
  * this start made (the table was removed): every change of the replay
  * goes to the install beside it, which then holds exactly the store's
  * mappings, one SNAT element per side; nothing is installed after. */
