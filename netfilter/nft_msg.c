@@ -580,7 +580,7 @@ set_ref(const struct nft_layout *l, enum nft_set_id id, uint16_t *family)
 
 /* Element messages are written straight into the batch page with libmnl,
  * in the attribute order of libnftnl's nftnl_set_elems_nlmsg_build_payload
- * (tests/unit/test_nft.c compares the bytes with it): the set's name and
+ * (tests/unit/test_nft_wire.c compares the bytes with it): the set's name and
  * table, then a nest of the elements, each a nest numbered from 1 with its
  * timeout, its key, its key's end and its data.  A libnftnl object per
  * element (allocated, filled, copied, freed) was most of a large install's
