@@ -417,6 +417,8 @@ daemon_teardown(struct igdd_ctx *ctx)
 	 * for a restart (SIGQUIT): then the table stays, its elements ending
 	 * with their leases (element timeouts), and the next start adopts
 	 * them without an outage. */
+	if (!ctx->stop_keeps_kernel)
+		store_stop_compact(ctx->store);
 	store_free(ctx->store);
 	ctx->store = NULL;
 	maplog_shutdown(ctx);

@@ -818,6 +818,14 @@ store_compact(struct store *s)
 	return s->lease != NULL ? journal_compact(s) : 0;
 }
 
+void
+store_stop_compact(struct store *s)
+{
+	if (s != NULL && s->lease != NULL && (lease_broken(s->lease) ||
+	    lease_records(s->lease) > ost_count(&s->tree) + ost_count(&s->ptree)))
+		journal_compact(s);
+}
+
 static void
 lease_retry_fire(struct loop_timer *t)
 {

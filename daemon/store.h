@@ -130,6 +130,12 @@ bool store_batching(const struct store *s);
  * otherwise the journal is compacted when it has grown).  0 (also with
  * no lease file), or -1: the old journal stays, a rewrite is retried. */
 int store_compact(struct store *s);
+/* A plain stop (the kernel forgets the mappings): the lease file
+ * rewritten with the live mappings only when it holds more (superseded
+ * or deleted records), so that the next start, which installs every
+ * record's elements beside its replay, sends no element that a later
+ * record takes back. */
+void store_stop_compact(struct store *s);
 
 /* Add or refresh.  req carries proto, eport (wanted), rhost, iaddr, iport,
  * desc, enabled, owner; lifetime is seconds (0 = permanent where the caller

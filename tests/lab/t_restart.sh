@@ -215,6 +215,9 @@ check "62001 (shares 9010's SNAT element) carries traffic" reach tcp 62001 tok-9
 
 check "SIGTERM stops igdd" lab_stop_igdd TERM
 check_not "and removes its table (the plain stop)" gw nft list table inet igdd
+check "and leaves a lease file of the live mappings only ($(wc -l <"$LAB_DIR/race.kill.lease"), no record taken back)" \
+	sh -c "[ \$(grep -c '^+' '$LAB_DIR/igdd.leases') = $(wc -l <"$LAB_DIR/race.kill.lease") ] &&
+		! grep -q '^-' '$LAB_DIR/igdd.leases'"
 
 # After the plain stop igdd's sets are new: the lease file's elements go
 # in beside the replay (a thread of igdd's), while a client changes
