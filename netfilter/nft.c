@@ -1917,6 +1917,7 @@ nft_pipe_done(struct fw *fw, bool wait)
 		if (!over && !wait)
 			return 1;
 	}
+	pipe_join(fw);		/* its result is known once it is over */
 	rc = p->result;
 	pipe_free(fw);
 	return rc;
