@@ -1351,7 +1351,7 @@ replay_fd(int fd, const char *name, lease_replay_cb cb, void *arg, char *gen, bo
 			k = replay_line(buf + start, (size_t)(nl - buf) - start, name, lineno, cb, arg,
 					gen, now_wall);
 			good += k > 0;
-			*clean = *clean && k == 1;
+			*clean = *clean && (k == 0 || k == 1);	/* records, comments */
 		}
 		memmove(buf, buf + start, have - start);
 		have -= start;

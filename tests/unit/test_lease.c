@@ -665,6 +665,18 @@ TEST(lease_restore_rewrites_only_when_needed)
 	CHECK(strncmp(text, clean, sizeof(clean) - 1) == 0);	/* not rewritten */
 	fake_env_free(e);
 
+	/* nor one as igdd writes it: its header, and the "# gen" line that a
+	 * stop for restart or a sync appends, are comments */
+	e = fake_env_new(true);
+	str_printf(text, sizeof(text), "# igdd lease journal v1 (see igdd.8)\n%s# gen tok-1\n", clean);
+	write_file(e->ctx.cfg.lease_file, text);
+	fake_env_start(e);
+	CHECK_EQ(store_restore(e->s), 2);
+	CHECK(fake_env_read_lease(e, text, sizeof(text)) > 0);
+	CHECK(strncmp(text, "# igdd lease journal v1 (see igdd.8)\n", 37) == 0);
+	CHECK(strstr(text, "# gen tok-1\n") != NULL);	/* not rewritten */
+	fake_env_free(e);
+
 	e = fake_env_new(true);
 	str_printf(text, sizeof(text), "%s%s", clean,
 		   "+ TCP 101 :: 192.168.1.10 102 0 1 UPNP 192.168.1.10 000000000000000000000000 1 c\n");
