@@ -1444,32 +1444,82 @@ rule_exprs(struct nftnl_rule *r, const struct nft_layout *l, enum nft_rule_id id
 	}
 }
 
+/* The rule's table, chain and expressions as igdd encodes them, hashed
+ * (64-bit FNV-1a over the message built in a zeroed buffer): a rule in
+ * the kernel whose userdata carries this digest is this rule. */
+static uint64_t
+rule_digest(struct nftnl_rule *r, uint16_t family)
+{
+	uint8_t buf[8192];	/* a rule is some hundred bytes */
+	const uint8_t *p;
+	struct nlmsghdr *nlh;
+	uint64_t h = 14695981039346656037ull;
+	size_t i, n;
+
+	memset(buf, 0, sizeof(buf));
+	nlh = nftnl_nlmsg_build_hdr((char *)buf, NFT_MSG_NEWRULE, family, 0, 0);
+	nftnl_rule_nlmsg_build_payload(nlh, r);
+	p = mnl_nlmsg_get_payload(nlh);
+	n = mnl_nlmsg_get_payload_len(nlh);
+	for (i = 0; i < n; i++)
+		h = (h ^ p[i]) * 1099511628211ull;
+	return h;
+}
+
+/* The rule for id, without its userdata; NULL on failure. */
+static struct nftnl_rule *
+rule_build(const struct nft_layout *l, enum nft_rule_id id, uint16_t *family)
+{
+	const char *table, *chain;
+	struct nftnl_rule *r;
+
+	chain = nft_chain_name(l, nft_rule_chain(l, id), &table, family);
+	if ((r = nftnl_rule_alloc()) == NULL)
+		return NULL;
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
+	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, *family);
+	if (rule_exprs(r, l, id) < 0) {
+		nftnl_rule_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+int
+nft_rule_digest(const struct nft_layout *l, enum nft_rule_id id, uint64_t *digest)
+{
+	uint16_t family;
+	struct nftnl_rule *r = rule_build(l, id, &family);
+
+	if (r == NULL)
+		return -1;
+	*digest = rule_digest(r, family);
+	nftnl_rule_free(r);
+	return 0;
+}
+
 int
 nft_msg_rule(struct nft_batch *bt, const struct nft_layout *l, enum nft_rule_id id)
 {
-	const char *table, *chain;
 	uint16_t family;
-	struct nftnl_udata_buf *ud;
-	struct nftnl_rule *r;
+	struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(64);
+	struct nftnl_rule *r = rule_build(l, id, &family);
 	struct nlmsghdr *nlh;
+	uint64_t digest;
 	int rc = -1;
 
-	chain = nft_chain_name(l, nft_rule_chain(l, id), &table, &family);
-	r = nftnl_rule_alloc();
-	ud = nftnl_udata_buf_alloc(64);
 	if (r == NULL || ud == NULL)
 		goto out;
-	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
-	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
-	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, family);
+	digest = rule_digest(r, family);
 	/* nft's comment TLV, so `nft list` shows comment "igdd" and igdd can
-	 * find its own rules in a shared chain. */
-	if (!nftnl_udata_put_strz(ud, NFTNL_UDATA_RULE_COMMENT, NFT_TAG))
+	 * find its own rules in a shared chain; the digest, so that a start
+	 * can tell its own table's rules are in place (nft shows it not) */
+	if (!nftnl_udata_put_strz(ud, NFTNL_UDATA_RULE_COMMENT, NFT_TAG) ||
+	    !nftnl_udata_put(ud, NFT_UDATA_DIGEST, sizeof(digest), &digest))
 		goto out;
 	nftnl_rule_set_data(r, NFTNL_RULE_USERDATA, nftnl_udata_buf_data(ud),
 			    nftnl_udata_buf_len(ud));
-	if (rule_exprs(r, l, id) < 0)
-		goto out;
 	nlh = msg_hdr(bt, NFT_MSG_NEWRULE, family, NLM_F_CREATE | NLM_F_APPEND);
 	nftnl_rule_nlmsg_build_payload(nlh, r);
 	rc = msg_done(bt);
@@ -1481,26 +1531,34 @@ out:
 	return rc;
 }
 
+struct udata_seen {
+	bool tagged;
+	uint64_t digest;
+};
+
 static int
 udata_cb(const struct nftnl_udata *attr, void *data)
 {
-	bool *tagged = data;
+	struct udata_seen *u = data;
 	const char *v = nftnl_udata_get(attr);
 	uint8_t len = nftnl_udata_len(attr);
 
 	if (nftnl_udata_type(attr) == NFTNL_UDATA_RULE_COMMENT &&
 	    len == sizeof(NFT_TAG) && memcmp(v, NFT_TAG, sizeof(NFT_TAG)) == 0)
-		*tagged = true;
+		u->tagged = true;
+	else if (nftnl_udata_type(attr) == NFT_UDATA_DIGEST && len == sizeof(u->digest))
+		memcpy(&u->digest, v, sizeof(u->digest));
 	return 0;
 }
 
 bool
-nft_udata_is_tagged(const void *data, uint32_t len)
+nft_udata_is_tagged(const void *data, uint32_t len, uint64_t *digest)
 {
-	bool tagged = false;
+	struct udata_seen u = { false, 0 };
 
-	if (data == NULL || len == 0)
-		return false;
-	nftnl_udata_parse(data, len, udata_cb, &tagged);
-	return tagged;
+	if (data != NULL && len > 0)
+		nftnl_udata_parse(data, len, udata_cb, &u);
+	if (digest != NULL)
+		*digest = u.tagged ? u.digest : 0;
+	return u.tagged;
 }

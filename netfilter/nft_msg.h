@@ -109,6 +109,9 @@ struct nftnl_batch;
 #define NFT_MSG_DESTROYSETELEM_	30
 
 #define NFT_TAG		"igdd"		/* rule comment marking igdd's rules */
+/* The userdata TLV type of a rule's digest: far above nft's own types
+ * (comment 0, ebtables policy 1), which nft and libnftnl skip when unknown */
+#define NFT_UDATA_DIGEST 0xd1
 #define NFT_GRACE_MS	60000		/* element timeout beyond the lease */
 /* The longest element timeout given: the longest lease a protocol can ask
  * (2^32 - 1 s, ~136 years).  The kernel refuses a timeout of 2^64 ns
@@ -287,7 +290,10 @@ int nft_msg_rule_del(struct nft_batch *bt, uint16_t family, const char *table,
 struct fw;
 struct fw *nft_attach(const struct config *cfg);
 
-/* Does this rule userdata carry igdd's comment tag? */
-bool nft_udata_is_tagged(const void *data, uint32_t len);
+/* Is a rule's userdata igdd's tag?  digest (if not NULL): the rule's
+ * digest from it (nft_rule_digest()), 0 if none. */
+bool nft_udata_is_tagged(const void *data, uint32_t len, uint64_t *digest);
+/* The digest igdd's rule id carries in its userdata (nft_msg_rule()). */
+int nft_rule_digest(const struct nft_layout *l, enum nft_rule_id id, uint64_t *digest);
 
 #endif

@@ -49,6 +49,11 @@ quit() {
 	fi
 	wait "$IGDD_PID"; _rc=$?; IGDD_PID=; return $_rc
 }
+# rules: igdd's rules as the kernel lists them, each with its handle
+rules() {
+	gw nft -a list table inet igdd | sed -n 's/^\t\t\(.*\) # handle \([0-9]*\)$/\2 \1/p'
+}
+r0=$(rules)
 check "SIGQUIT stops igdd with status 0" quit
 check "its table stays in the kernel" gw nft list table inet igdd
 check "8001 carries traffic with no igdd running" reach tcp 8001 tok-8001
@@ -58,6 +63,9 @@ check "igdd starts again" lab_start_igdd "$LAB_DIR/igdd.conf"
 UPNP_BASE=$(lab_upnp_base)
 check "it adopted the kernel's elements as they were (journal and kernel unchanged)" \
 	test "$(count_log "kernel holds the restored mappings already")" = 1
+# a rule that uses a map, added again, makes the kernel walk the map
+check "and its rules as they were: same rules, same handles ($(echo "$r0" | wc -l) rules)" \
+	test "$(rules)" = "$r0"
 check "and removed the elements of the lease that ended meanwhile" \
 	test "$(count_log "1 ended or refused leases' elements removed")" = 1
 n1=$(pkts 9001)
@@ -71,6 +79,12 @@ check "8001 carries traffic" reach tcp 8001 tok-8001
 kill -9 "$IGDD_PID"; wait "$IGDD_PID" 2>/dev/null; IGDD_PID=
 gw nft delete element inet igdd dnat4 "{ tcp . 8002 }"
 gw nft add element inet igdd dnat4 "{ tcp . 8050 : 192.168.77.99 . 8050 }"
+# and takes one of igdd's rules away (the first DNAT rule), puts a rule of
+# its own in igdd's forward chain: the start puts igdd's rules back
+h=$(gw nft -a list chain inet igdd prerouting | sed -n 's/^\t\t.* # handle \([0-9]*\)$/\1/p' | head -1)
+gw nft delete rule inet igdd prerouting handle "$h"
+gw nft add rule inet igdd forward counter comment '"foreign"'
+check "(one rule less, one foreign rule)" sh -c "[ \"\$(ip netns exec $NS_GW nft -a list table inet igdd | grep -c 'comment \"igdd\"')\" = $(($(echo "$r0" | wc -l) - 1)) ]"
 n2=$(pkts 9001)
 log_mark
 check "igdd starts after kill -9" lab_start_igdd "$LAB_DIR/igdd.conf"
@@ -78,6 +92,8 @@ UPNP_BASE=$(lab_upnp_base)
 check "the kernel, changed since, is read and reconciled: 2 in place, 1 added, 1 stale removed" \
 	wait_for 15 sh -c "tail -n +$LOG_FROM '$LAB_DIR/igdd.log' | grep -q 'mappings in [0-9]* ms: 2 in place, 1 added, 1 stale'"
 check "8002 carries traffic again" reach tcp 8002 tok-8002
+check "igdd's rules are back, the foreign rule gone" \
+	test "$(rules | sed 's/^[0-9]* //')" = "$(echo "$r0" | sed 's/^[0-9]* //')"
 check_not "the foreign element is gone" sh -c "ip netns exec $NS_GW nft list map inet igdd dnat4 | grep -q 8050"
 n3=$(pkts 9001)
 check "8001's forward element untouched ($n2 -> $n3 packets)" test "${n3:-0}" -ge "$n2"

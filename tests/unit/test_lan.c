@@ -115,26 +115,40 @@ is_slot2(const void *arg, unsigned slot)
 /* Two listening_ip on one interface (br-lan: 192.168.1.1/24 and
  * 192.168.2.1/24), one on another: the slots of an interface find each
  * other, a source finds the slot of its subnet on its interface. */
-TEST(lan_siblings_on_one_interface)
+struct lan_def {
+	const char *name, *addr;
+	unsigned ifindex;
+	uint32_t mask;
+};
+
+/* ctx's LANs, slot i from lans[i] */
+static void
+add_lans(struct igdd_ctx *ctx, const struct lan_def *lans, size_t n)
 {
-	static struct igdd_ctx ctx;
-	static const struct { const char *name, *addr; unsigned ifindex; } lans[] = {
-		{ "br-lan", "192.168.1.1", 5 }, { "guest", "10.0.0.1", 6 },
-		{ "br-lan", "192.168.2.1", 5 },
-	};
 	struct lan_iface l;
-	struct in_addr a;
 	size_t i;
 
-	memset(&ctx, 0, sizeof(ctx));
-	for (i = 0; i < ARRAY_SIZE(lans); i++) {
+	memset(ctx, 0, sizeof(*ctx));
+	for (i = 0; i < n; i++) {
 		memset(&l, 0, sizeof(l));
 		str_copy(l.name, sizeof(l.name), lans[i].name);
 		l.ifindex = lans[i].ifindex;
 		inet_pton(AF_INET, lans[i].addr, &l.addr);
-		l.mask.s_addr = htonl(0xffffff00);
-		CHECK_EQ(ctx_lan_add(&ctx, &l), (int)i);
+		l.mask.s_addr = htonl(lans[i].mask);
+		CHECK_EQ(ctx_lan_add(ctx, &l), (int)i);
 	}
+}
+
+TEST(lan_siblings_on_one_interface)
+{
+	static struct igdd_ctx ctx;
+	static const struct lan_def lans[] = {
+		{ "br-lan", "192.168.1.1", 5, 0xffffff00 }, { "guest", "10.0.0.1", 6, 0xffffff00 },
+		{ "br-lan", "192.168.2.1", 5, 0xffffff00 },
+	};
+	struct in_addr a;
+
+	add_lans(&ctx, lans, ARRAY_SIZE(lans));
 	CHECK_EQ(ctx_lan_sibling(&ctx, 0, any_slot, NULL), 2);
 	CHECK_EQ(ctx_lan_sibling(&ctx, 2, any_slot, NULL), 0);
 	CHECK_EQ(ctx_lan_sibling(&ctx, 1, any_slot, NULL), -1);
@@ -157,22 +171,12 @@ TEST(lan_siblings_on_one_interface)
 TEST(lan_overlap_longest_prefix)
 {
 	static struct igdd_ctx ctx;
-	static const struct { const char *addr; uint32_t mask; } lans[] = {
-		{ "192.168.77.1", 0xffff0000 }, { "192.168.79.1", 0xffffff00 },
+	static const struct lan_def lans[] = {
+		{ "br-lan", "192.168.77.1", 5, 0xffff0000 }, { "br-lan", "192.168.79.1", 5, 0xffffff00 },
 	};
-	struct lan_iface l;
 	struct in_addr a;
-	size_t i;
 
-	memset(&ctx, 0, sizeof(ctx));
-	for (i = 0; i < ARRAY_SIZE(lans); i++) {
-		memset(&l, 0, sizeof(l));
-		str_copy(l.name, sizeof(l.name), "br-lan");
-		l.ifindex = 5;
-		inet_pton(AF_INET, lans[i].addr, &l.addr);
-		l.mask.s_addr = htonl(lans[i].mask);
-		CHECK_EQ(ctx_lan_add(&ctx, &l), (int)i);
-	}
+	add_lans(&ctx, lans, ARRAY_SIZE(lans));
 	inet_pton(AF_INET, "192.168.79.20", &a);
 	CHECK(ctx_lan_for_addr_on(&ctx, a, 5) == &ctx.lan[1]);
 	CHECK(ctx_lan_for_addr(&ctx, a) == &ctx.lan[1]);

@@ -561,7 +561,8 @@ TEST(nft_rules_tagged_and_shaped)
 	struct nft_layout l;
 	struct nft_batch bt;
 	struct flat f;
-	int i;
+	uint64_t digest[NFT_RULE_COUNT], d = 1;
+	int i, j;
 
 	mk_layout(&l, true, false);
 	CHECK_EQ(nft_batch_start(&bt, 1), 0);
@@ -583,7 +584,13 @@ TEST(nft_rules_tagged_and_shaped)
 		CHECK_EQ(nlh->nlmsg_type, MSG(NFT_MSG_NEWRULE));
 		CHECK_EQ(nftnl_rule_nlmsg_parse(nlh, r), 0);
 		ud = nftnl_rule_get_data(r, NFTNL_RULE_USERDATA, &len);
-		CHECK(nft_udata_is_tagged(ud, len));
+		/* the digest a start compares (rules_in_place()): the rule's,
+		 * another rule's differs */
+		CHECK(nft_udata_is_tagged(ud, len, &digest[i]));
+		CHECK_EQ(nft_rule_digest(&l, (enum nft_rule_id)i, &d), 0);
+		CHECK(d != 0 && d == digest[i]);
+		for (j = 0; j < i; j++)
+			CHECK(digest[j] != digest[i]);
 		CHECK_STR(nftnl_rule_get_str(r, NFTNL_RULE_CHAIN), want[i].chain);
 		nftnl_expr_foreach(r, expr_cb, &rs);
 		/* nat rules: the destination is an external address first */
@@ -623,8 +630,16 @@ TEST(nft_rules_tagged_and_shaped)
 	l.preserve = false;
 	CHECK_EQ(nft_chain_rules(&l, NFT_CHAIN_POST), 0);
 	/* Someone else's comment is not igdd's tag. */
-	CHECK(!nft_udata_is_tagged("\x00\x05igdx", 7));
-	CHECK(!nft_udata_is_tagged(NULL, 0));
+	CHECK(!nft_udata_is_tagged("\x00\x05igdx", 7, NULL));
+	CHECK(!nft_udata_is_tagged(NULL, 0, &d));
+	CHECK_EQ(d, 0);
+	/* a layout that changes a rule changes its digest */
+	mk_layout(&l, true, false);
+	CHECK_EQ(nft_rule_digest(&l, NFT_RULE_DNAT4, &d), 0);
+	CHECK(d == digest[NFT_RULE_DNAT4]);
+	str_copy(l.nat_table, sizeof(l.nat_table), "other");
+	CHECK_EQ(nft_rule_digest(&l, NFT_RULE_DNAT4, &d), 0);
+	CHECK(d != digest[NFT_RULE_DNAT4]);
 	free(f.buf);
 	nft_batch_free(&bt);
 }
