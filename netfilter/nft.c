@@ -564,10 +564,10 @@ rule_cb(const struct nlmsghdr *nlh, void *data)
 
 	if (r == NULL)
 		return MNL_CB_ERROR;
+	t->all++;		/* every rule, one libnftnl cannot parse too (not igdd's) */
 	if (nftnl_rule_nlmsg_parse(nlh, r) == 0) {
 		uint64_t digest;
 
-		t->all++;
 		ud = nftnl_rule_is_set(r, NFTNL_RULE_USERDATA) ?
 		     nftnl_rule_get_data(r, NFTNL_RULE_USERDATA, &len) : NULL;
 		if (nft_udata_is_tagged(ud, len, &digest)) {

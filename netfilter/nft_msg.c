@@ -1447,23 +1447,28 @@ rule_exprs(struct nftnl_rule *r, const struct nft_layout *l, enum nft_rule_id id
 /* The rule's table, chain and expressions as igdd encodes them, hashed
  * (64-bit FNV-1a over the message built in a zeroed buffer): a rule in
  * the kernel whose userdata carries this digest is this rule. */
-static uint64_t
-rule_digest(struct nftnl_rule *r, uint16_t family)
+static int
+rule_digest(struct nftnl_rule *r, uint16_t family, uint64_t *digest)
 {
-	uint8_t buf[8192];	/* a rule is some hundred bytes */
+	/* a netlink message's most: libnftnl writes without bounds (a rule
+	 * of igdd's is about a kilobyte at most) */
+	uint8_t *buf = calloc(1, 65536);
 	const uint8_t *p;
 	struct nlmsghdr *nlh;
 	uint64_t h = 14695981039346656037ull;
 	size_t i, n;
 
-	memset(buf, 0, sizeof(buf));
+	if (buf == NULL)
+		return -1;
 	nlh = nftnl_nlmsg_build_hdr((char *)buf, NFT_MSG_NEWRULE, family, 0, 0);
 	nftnl_rule_nlmsg_build_payload(nlh, r);
 	p = mnl_nlmsg_get_payload(nlh);
 	n = mnl_nlmsg_get_payload_len(nlh);
 	for (i = 0; i < n; i++)
 		h = (h ^ p[i]) * 1099511628211ull;
-	return h;
+	free(buf);
+	*digest = h;
+	return 0;
 }
 
 /* The rule for id, without its userdata; NULL on failure. */
@@ -1491,12 +1496,13 @@ nft_rule_digest(const struct nft_layout *l, enum nft_rule_id id, uint64_t *diges
 {
 	uint16_t family;
 	struct nftnl_rule *r = rule_build(l, id, &family);
+	int rc;
 
 	if (r == NULL)
 		return -1;
-	*digest = rule_digest(r, family);
+	rc = rule_digest(r, family, digest);
 	nftnl_rule_free(r);
-	return 0;
+	return rc;
 }
 
 int
@@ -1509,9 +1515,8 @@ nft_msg_rule(struct nft_batch *bt, const struct nft_layout *l, enum nft_rule_id 
 	uint64_t digest;
 	int rc = -1;
 
-	if (r == NULL || ud == NULL)
+	if (r == NULL || ud == NULL || rule_digest(r, family, &digest) < 0)
 		goto out;
-	digest = rule_digest(r, family);
 	/* nft's comment TLV, so `nft list` shows comment "igdd" and igdd can
 	 * find its own rules in a shared chain; the digest, so that a start
 	 * can tell its own table's rules are in place (nft shows it not) */

@@ -54,6 +54,7 @@ rules() {
 	gw nft -a list table inet igdd | sed -n 's/^\t\t\(.*\) # handle \([0-9]*\)$/\2 \1/p'
 }
 r0=$(rules)
+check "igdd's rules are listed ($(echo "$r0" | grep -c .) rules)" test "$(echo "$r0" | grep -c 'comment "igdd"')" -ge 5
 check "SIGQUIT stops igdd with status 0" quit
 check "its table stays in the kernel" gw nft list table inet igdd
 check "8001 carries traffic with no igdd running" reach tcp 8001 tok-8001
@@ -74,6 +75,15 @@ check "8001's forward element was not added again: its counter went on ($n0 -> $
 check_not "8009's DNAT element is gone" sh -c "ip netns exec $NS_GW nft list map inet igdd dnat4 | grep -q 8009"
 check "daemon, lease file and kernel agree" lab_agree
 check "8001 carries traffic" reach tcp 8001 tok-8001
+
+# a rule of someone else's in igdd's chain, nothing else changed: the
+# next start puts igdd's rules back alone
+check "SIGQUIT stops igdd" quit
+gw nft add rule inet igdd forward counter comment '"foreign"'
+check "igdd starts again after a rule was added to its chain" lab_start_igdd "$LAB_DIR/igdd.conf"
+UPNP_BASE=$(lab_upnp_base)
+check "its rules are as before, the foreign rule gone" \
+	test "$(rules | sed 's/^[0-9]* //')" = "$(echo "$r0" | sed 's/^[0-9]* //')"
 
 # kill -9, then someone changes igdd's map: the start reads and reconciles.
 kill -9 "$IGDD_PID"; wait "$IGDD_PID" 2>/dev/null; IGDD_PID=
