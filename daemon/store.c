@@ -125,6 +125,11 @@ struct st_sync {
 	uint64_t t0;
 	struct st_gone *gone;		/* the restore's dropped leases */
 	size_t n_gone, cap_gone;
+	struct fw_elem *pend;		/* SYNC_DUMP: stale elements, removed at its end */
+	size_t n_pend, cap_pend;
+	bool again;			/* the dump may have missed elements: read again */
+	unsigned reads;			/* dumps of this reconcile */
+	size_t in_place1, stale1, added1;	/* the first read's counts */
 };
 
 struct store {
@@ -2087,6 +2092,7 @@ store_free(struct store *s)
 	loop_timer_cancel(&s->ctx->loop, &s->lease_retry);
 	loop_timer_cancel(&s->ctx->loop, &s->sync.timer);
 	free(s->sync.gone);
+	free(s->sync.pend);
 	if (s->ehash != NULL)
 		drop_all(s);
 	loop_timer_cancel(&s->ctx->loop, &s->expiry_timer);
@@ -2297,6 +2303,15 @@ restore_install(struct store *s)
 	return 0;
 }
 
+/* The reconcile's state gone (its memory freed), SYNC_OFF. */
+static void
+sync_reset(struct store *s)
+{
+	free(s->sync.gone);
+	free(s->sync.pend);
+	memset(&s->sync, 0, sizeof(s->sync));
+}
+
 /* The reconcile is over (or never ran): the lease file rewritten with
  * what the store holds. */
 static void
@@ -2310,16 +2325,24 @@ sync_done(struct store *s)
 		log_info("kernel reconciled with %zu restored mappings in %llu ms: every element "
 			 "installed beside the replay", ost_count(&s->tree),
 			 (unsigned long long)(time_mono_ms() - s->sync.t0));
-	else if (s->sync.phase != SYNC_OFF)
+	else if (s->sync.phase != SYNC_OFF && s->sync.reads <= 1)
 		log_info("kernel reconciled with %zu restored mappings in %llu ms: %zu in place, "
 			 "%zu added, %zu stale elements removed", ost_count(&s->tree),
 			 (unsigned long long)(time_mono_ms() - s->sync.t0), s->sync.in_place,
 			 s->sync.added, s->sync.stale);
+	else if (s->sync.phase != SYNC_OFF)
+		log_info("kernel reconciled with %zu restored mappings in %llu ms: %zu in place, "
+			 "%zu added, %zu stale elements removed; the sets changed while read, "
+			 "read %u times: %zu more added, %zu more stale removed", ost_count(&s->tree),
+			 (unsigned long long)(time_mono_ms() - s->sync.t0), s->sync.in_place1,
+			 s->sync.added1, s->sync.stale1, s->sync.reads,
+			 s->sync.added - s->sync.added1, s->sync.stale - s->sync.stale1);
+	if (s->sync.again)
+		log_warnx("igdd's sets changed during every read of the reconcile: the contents "
+			  "check puts right what it missed");
 	s->sync.phase = SYNC_OFF;
 	loop_timer_cancel(&s->ctx->loop, &s->sync.timer);
-	free(s->sync.gone);
-	s->sync.gone = NULL;
-	s->sync.n_gone = s->sync.cap_gone = 0;
+	sync_reset(s);
 	/* Rewritten only when it holds more than the store (superseded,
 	 * dropped or changed records, miniupnpd's format): a clean journal
 	 * of 100,000 leases is not written again at every start. */
@@ -2388,6 +2411,8 @@ sync_client_add(struct store *s, const struct st_node *n, const struct mapping *
 {
 	struct st_node *w = (struct st_node *)(uintptr_t)n;
 
+	if (s->sync.phase == SYNC_DUMP)
+		s->sync.again = true;	/* it may move the dump's walk */
 	if ((s->sync.phase != SYNC_DUMP && s->sync.phase != SYNC_ADD) || mapping_is_pinhole(m))
 		return;
 	if (s->sync.snat && !shared)
@@ -2404,6 +2429,8 @@ sync_client_add(struct store *s, const struct st_node *n, const struct mapping *
 static void
 sync_client_del(struct store *s, const struct mapping *heir)
 {
+	if (s->sync.phase == SYNC_DUMP)
+		s->sync.again = true;	/* it may move the dump's walk */
 	if (heir != NULL && s->sync.snat && (s->sync.phase == SYNC_DUMP || s->sync.phase == SYNC_ADD))
 		sync_mark_side(s, heir);
 }
@@ -2449,6 +2476,57 @@ sync_snat_seen(struct store *s, const struct fw_elem *e)
 	return held;
 }
 
+/* A stale element of the dump removed: only this element (a DNAT
+ * element's forward one may be another mapping's; a forward element has
+ * no DNAT element), deferred by the caller. */
+static void
+sync_del_elem(struct store *s, const struct fw_elem *e)
+{
+	struct mapping m = { .rhost = &e->rhost, .iaddr = &e->iaddr, .eport = e->eport,
+			     .iport = e->iport, .proto = e->proto };
+	struct fw_share sh = { .forward = e->dnat, .snat_only = e->snat, .keep_snat = !e->snat };
+
+	if (s->ops->del(s->fw, &m, &sh) < 0)
+		s->stats.fw_errors++;
+}
+
+/* The stale elements the dump read, removed at its end: one removed
+ * between two parts of a set's dump would make the kernel's walk, which
+ * skips what it sent before, miss an element (a foreign one would stay).
+ * -1 when there is no more room (SYNC_PEND_MAX). */
+#define SYNC_PEND_MAX 4096
+static int
+sync_pend(struct store *s, const struct fw_elem *e)
+{
+	if (s->sync.n_pend == s->sync.cap_pend) {
+		size_t cap = s->sync.cap_pend != 0 ? s->sync.cap_pend * 2 : 64;
+		struct fw_elem *p;
+
+		if (cap > SYNC_PEND_MAX || (p = realloc(s->sync.pend, cap * sizeof(*p))) == NULL)
+			return -1;
+		s->sync.pend = p;
+		s->sync.cap_pend = cap;
+	}
+	s->sync.pend[s->sync.n_pend++] = *e;
+	return 0;
+}
+
+/* The pending stale elements removed, in one transaction. */
+static void
+sync_pend_flush(struct store *s)
+{
+	size_t i;
+
+	if (s->sync.n_pend == 0)
+		return;
+	s->ops->defer(s->fw);
+	for (i = 0; i < s->sync.n_pend; i++)
+		sync_del_elem(s, &s->sync.pend[i]);
+	if (s->ops->flush(s->fw) < 0)
+		s->stats.fw_errors++;
+	s->sync.n_pend = 0;
+}
+
 /* An element of the kernel's dump: in place (its mapping marked), or
  * stale (removed: a mapping the store does not hold, or another target).
  * For a forward or SNAT element every mapping that shares it is marked. */
@@ -2456,8 +2534,6 @@ static void
 sync_elem(void *arg, const struct fw_elem *e)
 {
 	struct store *s = arg;
-	struct mapping m = { .rhost = &e->rhost, .iaddr = &e->iaddr, .eport = e->eport,
-			     .iport = e->iport, .proto = e->proto };
 	struct st_node *n = NULL;
 	bool used = false;
 
@@ -2486,15 +2562,12 @@ sync_elem(void *arg, const struct fw_elem *e)
 		if (used)
 			return;
 	}
-	/* Stale: only this element goes (a DNAT element's forward one may
-	 * be another mapping's; a forward element has no DNAT element). */
+	/* Stale: it goes at the dump's end; when there is no more room for
+	 * it, now (with the slice's), and the sets are read again. */
 	s->sync.stale++;
-	{
-		struct fw_share sh = { .forward = e->dnat, .snat_only = e->snat,
-				       .keep_snat = !e->snat };
-
-		if (s->ops->del(s->fw, &m, &sh) < 0)
-			s->stats.fw_errors++;
+	if (sync_pend(s, e) < 0) {
+		sync_del_elem(s, e);
+		s->sync.again = true;
 	}
 	sync_unmark(s, n, e);
 }
@@ -2617,16 +2690,42 @@ sync_slice(struct store *s)
 		return s->ops->pipe_done(s->fw, s->sync.wait);
 	if (s->sync.phase == SYNC_ADD)
 		return sync_add_chunk(s);
-	s->ops->defer(s->fw);		/* the stale elements of the slice, in one go */
+	s->ops->defer(s->fw);		/* stale elements beyond SYNC_PEND_MAX */
 	while (r == 1 && time_mono_ms() < end)
 		r = s->ops->elems_step(s->fw, sync_elem, s);
 	if (s->ops->flush(s->fw) < 0)
 		s->stats.fw_errors++;
 	if (r == 0) {
+		if (s->ops->elems_moved != NULL && s->ops->elems_moved(s->fw))
+			s->sync.again = true;
+		sync_pend_flush(s);	/* before the adds: one may take a stale key */
 		s->sync.phase = SYNC_ADD;
 		return 1;
 	}
 	return r;
+}
+
+/* After SYNC_ADD: when the dump may have missed elements (a transaction
+ * came between two parts of a set's dump: a client's change, another
+ * process's; or more stale elements than SYNC_PEND_MAX), the sets are
+ * read again, SYNC_READS times at most.  0 when a new dump started. */
+#define SYNC_READS 3
+static int
+sync_again(struct store *s)
+{
+	if (!s->sync.again || s->sync.reads >= SYNC_READS || s->ops->elems_start(s->fw) < 0)
+		return -1;
+	if (s->sync.reads == 1) {
+		s->sync.in_place1 = s->sync.in_place;
+		s->sync.added1 = s->sync.added;
+		s->sync.stale1 = s->sync.stale;
+	}
+	s->sync.again = false;
+	s->sync.reads++;
+	s->sync.phase = SYNC_DUMP;
+	s->sync.walking = false;
+	s->sync.in_place = 0;
+	return 0;
 }
 
 static void
@@ -2635,6 +2734,8 @@ sync_fire(struct loop_timer *t)
 	struct store *s = container_of(t, struct store, sync.timer);
 	int r = sync_slice(s);
 
+	if (r == 0 && s->sync.phase == SYNC_ADD && sync_again(s) == 0)
+		r = 1;
 	if (r == 1) {	/* the install beside: its end looked for every 2 ms */
 		loop_timer_set(&s->ctx->loop, t, s->sync.phase == SYNC_PIPE ? 2 : 0);
 		return;
@@ -2659,11 +2760,11 @@ sync_start(struct store *s)
 	if (!has_fw(s) || s->ops->elems_start == NULL || s->ops->add_many == NULL ||
 	    s->ops->defer == NULL || (r = s->ops->elems_start(s->fw)) < 0)
 		return -1;
-	free(s->sync.gone);	/* the dump finds those elements itself */
-	memset(&s->sync, 0, sizeof(s->sync));
+	sync_reset(s);		/* the dump finds the dropped leases' elements itself */
 	s->sync.snat = r > 0;
 	s->sync.timer.cb = sync_fire;
 	s->sync.phase = SYNC_DUMP;
+	s->sync.reads = 1;
 	s->sync.t0 = time_mono_ms();
 	return 0;
 }
@@ -2740,8 +2841,7 @@ restore(struct store *s, bool async)
 		return -1;
 	arm_expiry(s);
 	if (piped) {
-		free(s->sync.gone);	/* nothing of theirs in new sets */
-		memset(&s->sync, 0, sizeof(s->sync));
+		sync_reset(s);		/* nothing of the dropped leases in new sets */
 		s->sync.timer.cb = sync_fire;
 		s->sync.phase = SYNC_PIPE;
 		s->sync.wait = !async;
@@ -2759,8 +2859,7 @@ restore(struct store *s, bool async)
 	} else if (async && has_fw(s) && s->ops->install_all != NULL) {
 		/* the kernel's elements cannot be read back (hairpin, port
 		 * preservation): one transaction replaces them, from the loop */
-		free(s->sync.gone);	/* the install replaces those elements too */
-		memset(&s->sync, 0, sizeof(s->sync));
+		sync_reset(s);		/* the install replaces those elements too */
 		s->sync.timer.cb = sync_fire;
 		s->sync.phase = SYNC_INSTALL;
 		s->sync.t0 = time_mono_ms();

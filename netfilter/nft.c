@@ -92,6 +92,9 @@ struct fw {
 	struct mnl_socket *dump;	/* a reconcile's dump (elems_start), its own socket */
 	int dump_set;			/* the set being dumped */
 	uint32_t dump_seq;
+	uint16_t dump_gen;		/* the generation its first part carried */
+	bool dump_first;		/* its first part is to come */
+	bool dump_moved;		/* a set's parts carried two generations */
 	struct fw_pipe *pipe;		/* a restore's install beside the replay (pipe_*) */
 	struct nft_layout l;
 	_Alignas(struct nlmsghdr) char rbuf[RECV_BUF];	/* replies: acks and dumps, one at a time */
@@ -1989,6 +1992,7 @@ dump_ask(struct fw *fw)
 	struct nlmsghdr *nlh;
 
 	fw->dump_seq = next_seq(fw, 1);
+	fw->dump_first = true;
 	nlh = set_get_msg(fw, (enum nft_set_id)fw->dump_set, NFT_MSG_GETSETELEM, NLM_F_DUMP,
 			  fw->dump_seq, buf);
 	return nlh == NULL || mnl_socket_sendto(fw->dump, nlh, nlh->nlmsg_len) < 0 ? -1 : 0;
@@ -2018,6 +2022,7 @@ nft_elems_start(struct fw *fw)
 		return -1;
 	}
 	fw->dump_set = 0;
+	fw->dump_moved = false;
 	if (dump_ask(fw) < 0) {
 		dump_close(fw);
 		return -1;
@@ -2026,6 +2031,7 @@ nft_elems_start(struct fw *fw)
 }
 
 struct elem_walk {
+	struct fw *fw;
 	enum nft_set_id id;
 	fw_elem_cb cb;
 	void *arg;
@@ -2074,7 +2080,22 @@ elem_attr_cb(const struct nlattr *a, void *data)
 static int
 elem_msg_cb(const struct nlmsghdr *nlh, void *data)
 {
+	struct elem_walk *w = data;
+	const struct nfgenmsg *g = mnl_nlmsg_get_payload(nlh);
 	const struct nlattr *a;
+
+	/* Each part carries the ruleset's generation (its low 16 bits).  The
+	 * kernel walks a set from its start again for each part, skipping
+	 * what it sent before: a transaction between two parts (an element
+	 * deleted or added before the walk's place, a resize) makes it miss
+	 * or repeat elements. */
+	if (mnl_nlmsg_get_payload_len(nlh) >= sizeof(*g)) {
+		if (w->fw->dump_first)
+			w->fw->dump_gen = g->res_id;
+		else if (g->res_id != w->fw->dump_gen)
+			w->fw->dump_moved = true;
+		w->fw->dump_first = false;
+	}
 
 	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg))
 		if (mnl_attr_get_type(a) == NFTA_SET_ELEM_LIST_ELEMENTS)
@@ -2087,7 +2108,7 @@ elem_msg_cb(const struct nlmsghdr *nlh, void *data)
 static int
 nft_elems_step(struct fw *fw, fw_elem_cb cb, void *arg)
 {
-	struct elem_walk w = { (enum nft_set_id)fw->dump_set, cb, arg, NULL, NULL, 0, 0 };
+	struct elem_walk w = { fw, (enum nft_set_id)fw->dump_set, cb, arg, NULL, NULL, 0, 0 };
 	ssize_t n;
 	int r;
 
@@ -2119,6 +2140,12 @@ nft_elems_step(struct fw *fw, fw_elem_cb cb, void *arg)
 		}
 	}
 	return 1;
+}
+
+static bool
+nft_elems_moved(struct fw *fw)
+{
+	return fw->dump_moved;
 }
 
 /* ---- counters ----
@@ -2759,6 +2786,7 @@ const struct fw_ops nft_ops = {
 	.flush = nft_flush,
 	.elems_start = nft_elems_start,
 	.elems_step = nft_elems_step,
+	.elems_moved = nft_elems_moved,
 	.add_many = nft_add_many,
 	.pipe_start = nft_pipe_start,
 	.pipe_change = nft_pipe_change,

@@ -272,5 +272,26 @@ check "the client's changes are in it" sh -c "grep -q '^TCP 62021 ' '$LAB_DIR/ra
 check "62021 (added while the restore installed) carries traffic" reach tcp 62021 tok-9010
 check "62002 (restored) carries traffic" reach tcp 62002 tok-9010
 
+# More stale elements than igdd keeps for the end of its read of the sets
+# (4,096): kill -9, and someone puts 5,000 foreign DNAT elements in its
+# map.  Those beyond go at once, between two parts of the kernel's dump,
+# which moves its walk: the sets are read again, and every foreign
+# element goes.
+kill -9 "$IGDD_PID"; wait "$IGDD_PID" 2>/dev/null; IGDD_PID=
+seq 50001 55000 | awk -v lan="$LAB_LAN" 'BEGIN { printf "add element inet igdd dnat4 { " }
+	{ printf "%stcp . %d : %s.250 . %d", (NR > 1 ? ", " : ""), $1, lan, $1 } END { print " }" }' |
+	gw nft -f -
+check "(5,000 foreign DNAT elements)" test "$(gw nft list map inet igdd dnat4 | grep -o "$LAB_LAN\.250 \. " | wc -l)" = 5000
+log_mark
+check "igdd starts after kill -9 and 5,000 foreign elements" lab_start_igdd "$LAB_DIR/race.conf"
+check "they are read as stale; the sets, changed while read, are read again" wait_for 20 sh -c \
+	"tail -n +$LOG_FROM '$LAB_DIR/igdd.log' | grep -q 'kernel reconciled with .* stale elements removed; the sets changed while read, read [23] times'"
+tail -n +"$LOG_FROM" "$LAB_DIR/igdd.log" | grep 'kernel reconciled with' | sed 's/^/  /'
+check "5,000 of them removed in all" test "$(tail -n +"$LOG_FROM" "$LAB_DIR/igdd.log" |
+	sed -n 's/.* \([0-9]*\) stale elements removed; .* \([0-9]*\) more stale removed.*/\1 \2/p' |
+	awk '{ print $1 + $2 }')" = 5000
+check_not "no foreign element is left" sh -c "ip netns exec $NS_GW nft list map inet igdd dnat4 | grep -q '$LAB_LAN\.250 \. '"
+kernel_is_journal many
+
 check "SIGTERM stops igdd again" lab_stop_igdd TERM
 lab_finish

@@ -97,6 +97,7 @@ fake_add(struct fw *fw, const struct mapping *m, const struct fw_share *sh)
 	int i;
 
 	f->n_add++;
+	f->changes++;
 	f->last_add_snat_shared = sh != NULL && sh->snat;
 	note(f, 'a', m);
 	if (f->fail_add > 0 || (f->refuse_eport != 0 && m->eport == f->refuse_eport)) {
@@ -133,6 +134,7 @@ fake_del(struct fw *fw, const struct mapping *m, const struct fw_share *sh)
 	int i;
 
 	f->n_del++;
+	f->changes++;
 	f->last_keep_forward = sh != NULL && sh->forward;
 	f->last_snat_heir = sh != NULL && sh->snat_heir != NULL ? sh->snat_heir->eport : 0;
 	note(f, 'd', m);
@@ -321,6 +323,9 @@ fake_elems_start(struct fw *fw)
 	if (!f->dump_on)
 		return -1;
 	f->n_dumps++;
+	f->d_changes = f->changes;
+	f->d_moved = false;
+	f->d_pos = 0;
 	if (f->dump_step > 0) {
 		memcpy(f->d_snat, f->snat, f->n_snat * sizeof(f->snat[0]));
 		memcpy(f->d_kernel, f->kernel, f->n_kernel * sizeof(f->kernel[0]));
@@ -352,12 +357,39 @@ dump_one(const struct fake_elem *x, bool snat, fw_elem_cb cb, void *arg)
 	cb(arg, &e);
 }
 
+/* dump_walk: the next dump_step elements as the kernel walks them now. */
+static int
+fake_elems_walk(struct fake_fw *f, fw_elem_cb cb, void *arg)
+{
+	struct fake_elem part[8];
+	bool snat[8];
+	size_t k, pos;
+
+	if (f->changes != f->d_changes)
+		f->d_moved = true;	/* the part's generation differs */
+	for (k = 0; k < f->dump_step && k < 8; k++) {
+		pos = f->d_pos + k;
+		if (pos >= f->n_snat + f->n_kernel)
+			break;
+		snat[k] = pos < f->n_snat;
+		part[k] = snat[k] ? f->snat[pos] : f->kernel[pos - f->n_snat];
+	}
+	f->d_pos += k;
+	f->d_parts = k > 0;
+	for (pos = 0; pos < k; pos++)
+		dump_one(&part[pos], snat[pos], cb, arg);
+	usleep(3000);
+	return f->d_parts ? 1 : 0;
+}
+
 /* dump_step elements of the parts made at elems_start, in 3 ms. */
 static int
 fake_elems_part(struct fake_fw *f, fw_elem_cb cb, void *arg)
 {
 	size_t k;
 
+	if (f->dump_walk)
+		return fake_elems_walk(f, cb, arg);
 	for (k = 0; k < f->dump_step && f->d_pos < f->d_n_snat + f->d_n_kernel; k++, f->d_pos++) {
 		if (f->d_pos < f->d_n_snat)
 			dump_one(&f->d_snat[f->d_pos], true, cb, arg);
@@ -367,6 +399,12 @@ fake_elems_part(struct fake_fw *f, fw_elem_cb cb, void *arg)
 	usleep(3000);
 	f->d_parts = f->d_pos < f->d_n_snat + f->d_n_kernel;
 	return f->d_parts ? 1 : 0;
+}
+
+static bool
+fake_elems_moved(struct fw *fw)
+{
+	return F(fw)->d_moved;
 }
 
 /* The whole "kernel" in one step: a DNAT and a forward element each. */
@@ -472,6 +510,7 @@ const struct fw_ops fake_fw_ops = {
 	.flush = fake_flush,
 	.elems_start = fake_elems_start,
 	.elems_step = fake_elems_step,
+	.elems_moved = fake_elems_moved,
 	.add_many = fake_add_many,
 	.pipe_start = fake_pipe_start,
 	.pipe_change = fake_pipe_change,

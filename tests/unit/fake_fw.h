@@ -68,6 +68,12 @@ struct fake_fw {
 	struct fake_elem d_snat[FAKE_FW_MAX], d_kernel[FAKE_FW_MAX];
 	size_t d_n_snat, d_n_kernel, d_pos;
 	bool d_parts;
+	/* dump_walk: each part made when it is read, as the kernel makes
+	 * them: the live elements from the start, the d_pos sent before
+	 * skipped (a delete before that place makes it miss one); d_moved
+	 * when a change came between two parts (elems_moved). */
+	bool dump_walk, d_moved;
+	unsigned changes, d_changes;
 	void (*between)(struct fake_fw *f, void *arg);
 	void *between_arg;
 	unsigned n_between;

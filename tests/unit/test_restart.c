@@ -113,6 +113,85 @@ TEST(restart_reconciles_a_changed_kernel)
 	fake_env_free(e);
 }
 
+/* The kernel makes each part of a dump when it is read, walking the set
+ * from its start and skipping what it sent: an element removed between
+ * two parts before the walk's place makes it miss one.  A kill -9 left
+ * six foreign elements first, then 9001-9012 without 9005: the
+ * reconcile removes the foreign ones at the dump's end, so the one read
+ * sees everything: every foreign element goes, only 9005 is added.  A
+ * client's change between two parts makes the sets read again. */
+static void
+walk_leases(struct fake_env *e)
+{
+	struct in6_addr c = fake_addr("192.168.1.10");
+	FILE *f = fopen(e->ctx.cfg.lease_file, "w");
+	uint16_t p;
+
+	if (f == NULL)
+		return;
+	e->fw.n_kernel = 0;
+	for (p = 9100; p < 9106; p++)
+		e->fw.kernel[e->fw.n_kernel++] = (struct fake_elem){ TCP, p, p, c, in6addr_any };
+	for (p = 9001; p <= 9012; p++) {
+		put_record(f, p, 3600);
+		if (p != 9005)
+			e->fw.kernel[e->fw.n_kernel++] = (struct fake_elem){ TCP, p, p, c, in6addr_any };
+	}
+	fclose(f);
+	str_copy(e->fw.start_gen, sizeof(e->fw.start_gen), "9 boot ns");
+	str_copy(e->fw.gen, sizeof(e->fw.gen), "10 boot ns");
+	e->fw.dump_on = e->fw.dump_walk = true;
+	e->fw.dump_step = 1;
+}
+
+/* the kernel holds 9001-9012 and n_more others */
+static void
+walk_kernel_is_the_journal(struct fake_env *e, size_t n_more)
+{
+	uint16_t p;
+
+	CHECK_EQ(e->fw.n_kernel, 12 + n_more);
+	for (p = 9001; p <= 9012; p++)
+		CHECK(fake_fw_has(&e->fw, TCP, p, p));
+	for (p = 9100; p < 9106; p++)
+		CHECK(!fake_fw_has(&e->fw, TCP, p, p));
+}
+
+static void race_add(struct fake_env *e, uint16_t eport, const char *iaddr, uint16_t iport);
+
+static void
+walk_client_adds(struct fake_fw *f, void *arg)
+{
+	if (f->n_between == 2)
+		race_add(arg, 9200, "192.168.1.10", 9200);
+}
+
+TEST(restart_reconcile_dump_walk_misses_nothing)
+{
+	struct fake_env *e = fake_env_new(true);
+
+	walk_leases(e);
+	fake_env_start(e);
+	CHECK_EQ(store_restore(e->s), 12);
+	walk_kernel_is_the_journal(e, 0);
+	CHECK_EQ(e->fw.n_dumps, 1);
+	CHECK_EQ(e->fw.n_install, 0);
+	CHECK_EQ(e->fw.n_add, 1);		/* 9005 only */
+	fake_env_free(e);
+
+	e = fake_env_new(true);			/* a client's add between two parts */
+	walk_leases(e);
+	e->fw.between = walk_client_adds;
+	fake_env_start(e);
+	e->fw.between_arg = e;
+	CHECK_EQ(store_restore(e->s), 13);
+	CHECK(e->fw.n_between >= 2);
+	CHECK_EQ(e->fw.n_dumps, 2);		/* read again */
+	CHECK(fake_fw_has(&e->fw, TCP, 9200, 9200));
+	walk_kernel_is_the_journal(e, 1);
+	fake_env_free(e);
+}
+
 /* No generation line last (a record after it, or none at all): read. */
 TEST(restart_without_generation_reads_the_kernel)
 {
