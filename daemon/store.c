@@ -113,6 +113,7 @@ struct st_gone {			/* a lease the restore dropped (ended, refused) */
 	uint16_t rport;			/* a pinhole's remote port */
 	uint8_t proto;
 };
+#define SYNC_READS 3
 struct st_sync {
 	struct loop_timer timer;
 	enum sync_phase phase;
@@ -128,7 +129,7 @@ struct st_sync {
 	struct fw_elem *pend;		/* SYNC_DUMP: stale elements, removed at its end */
 	size_t n_pend, cap_pend;
 	bool again;			/* the dump may have missed elements: read again */
-	unsigned reads;			/* dumps of this reconcile */
+	unsigned reads;			/* dumps of this reconcile, SYNC_READS at most */
 	size_t in_place1, stale1, added1;	/* the first read's counts */
 };
 
@@ -852,6 +853,12 @@ journal_mark_gen(struct store *s)
 {
 	char tok[FW_GEN_MAX];
 
+	/* Not while the restore's reconcile runs: the kernel does not hold
+	 * the journal's mappings yet (stale elements waiting for the read's
+	 * end, missing ones for the walk), and a start after a stop now
+	 * must not trust it; sync_done() marks it. */
+	if (s->sync.phase != SYNC_OFF)
+		return;
 	if (has_fw(s) && s->ops->generation != NULL &&
 	    s->ops->generation(s->fw, false, tok, sizeof(tok)) == 0)
 		lease_mark_gen(s->lease, tok);
@@ -1573,7 +1580,9 @@ static bool sync_snat_known(const struct store *s, const struct st_node *n,
 			    const struct mapping *m);
 static void sync_client_add(struct store *s, const struct st_node *n, const struct mapping *m,
 			    bool shared);
-static void sync_client_del(struct store *s, const struct mapping *heir);
+static void sync_pend_drop(struct store *s, const struct mapping *m, bool snat);
+static void sync_client_del(struct store *s, const struct mapping *m,
+			    const struct mapping *heir);
 
 static int
 fw_add(struct store *s, const struct st_node *n, const struct mapping *m)
@@ -1596,7 +1605,7 @@ fw_del(struct store *s, const struct st_node *n, const struct mapping *m)
 
 	if (s->ops->del(s->fw, m, &sh) < 0)
 		return -1;
-	sync_client_del(s, sh.snat_heir);
+	sync_client_del(s, m, sh.snat_heir);
 	return 0;
 }
 
@@ -2337,9 +2346,10 @@ sync_done(struct store *s)
 			 (unsigned long long)(time_mono_ms() - s->sync.t0), s->sync.in_place1,
 			 s->sync.added1, s->sync.stale1, s->sync.reads,
 			 s->sync.added - s->sync.added1, s->sync.stale - s->sync.stale1);
-	if (s->sync.again)
-		log_warnx("igdd's sets changed during every read of the reconcile: the contents "
-			  "check puts right what it missed");
+	if (s->sync.again && s->sync.reads >= SYNC_READS)
+		log_warnx("igdd's sets changed during each of %u reads of the reconcile: what the "
+			  "last one missed stays until a change notification or the contents check",
+			  s->sync.reads);
 	s->sync.phase = SYNC_OFF;
 	loop_timer_cancel(&s->ctx->loop, &s->sync.timer);
 	sync_reset(s);
@@ -2411,10 +2421,9 @@ sync_client_add(struct store *s, const struct st_node *n, const struct mapping *
 {
 	struct st_node *w = (struct st_node *)(uintptr_t)n;
 
-	if (s->sync.phase == SYNC_DUMP)
-		s->sync.again = true;	/* it may move the dump's walk */
 	if ((s->sync.phase != SYNC_DUMP && s->sync.phase != SYNC_ADD) || mapping_is_pinhole(m))
 		return;
+	sync_pend_drop(s, m, !shared);	/* the side's element written when !shared */
 	if (s->sync.snat && !shared)
 		sync_mark_side(s, m);
 	if (sync_passed(s, n))
@@ -2424,13 +2433,14 @@ sync_client_add(struct store *s, const struct st_node *n, const struct mapping *
 		w->kseen |= KSEEN_SNAT;
 }
 
-/* A client's delete re-pointed its side's SNAT element at the heir (in
+/* A client's delete of m removed its elements (no stale one of theirs is
+ * left to remove) and re-pointed its side's SNAT element at the heir (in
  * the kernel now, even where it was missing). */
 static void
-sync_client_del(struct store *s, const struct mapping *heir)
+sync_client_del(struct store *s, const struct mapping *m, const struct mapping *heir)
 {
-	if (s->sync.phase == SYNC_DUMP)
-		s->sync.again = true;	/* it may move the dump's walk */
+	if (!mapping_is_pinhole(m))
+		sync_pend_drop(s, m, true);
 	if (heir != NULL && s->sync.snat && (s->sync.phase == SYNC_DUMP || s->sync.phase == SYNC_ADD))
 		sync_mark_side(s, heir);
 }
@@ -2494,7 +2504,7 @@ sync_del_elem(struct store *s, const struct fw_elem *e)
  * between two parts of a set's dump would make the kernel's walk, which
  * skips what it sent before, miss an element (a foreign one would stay).
  * -1 when there is no more room (SYNC_PEND_MAX). */
-#define SYNC_PEND_MAX 4096
+#define SYNC_PEND_MAX 16384	/* 640 KiB at most; a client's change scans them */
 static int
 sync_pend(struct store *s, const struct fw_elem *e)
 {
@@ -2509,6 +2519,30 @@ sync_pend(struct store *s, const struct fw_elem *e)
 	}
 	s->sync.pend[s->sync.n_pend++] = *e;
 	return 0;
+}
+
+/* A client's change of m went to the kernel during the read: the elements
+ * it wrote or removed (m's DNAT and forward elements, and its side's SNAT
+ * element when snat) are no longer the stale ones the read saw, and their
+ * pending delete goes (it would remove the client's). */
+static void
+sync_pend_drop(struct store *s, const struct mapping *m, bool snat)
+{
+	size_t i = 0;
+
+	while (i < s->sync.n_pend) {
+		const struct fw_elem *e = &s->sync.pend[i];
+		bool same = e->proto == m->proto &&
+			(e->snat ? snat && e->iport == m->iport && addr_eq(&e->iaddr, m->iaddr) :
+			 e->dnat ? e->eport == m->eport && addr_eq(&e->rhost, m->rhost) :
+			 e->iport == m->iport && addr_eq(&e->iaddr, m->iaddr) &&
+			 addr_eq(&e->rhost, m->rhost));
+
+		if (same)
+			s->sync.pend[i] = s->sync.pend[--s->sync.n_pend];
+		else
+			i++;
+	}
 }
 
 /* The pending stale elements removed, in one transaction. */
@@ -2671,8 +2705,8 @@ sync_add_chunk(struct store *s)
 	free(shared);
 	if (r < 0)
 		return -1;
-	if (tn == NULL && ost_count(&s->ptree) > 0)
-		return sync_add_pinholes(s);
+	if (tn == NULL && ost_count(&s->ptree) > 0 && s->sync.reads <= 1)
+		return sync_add_pinholes(s);	/* not read back: once is enough */
 	return tn != NULL ? 1 : 0;
 }
 
@@ -2709,12 +2743,14 @@ sync_slice(struct store *s)
  * came between two parts of a set's dump: a client's change, another
  * process's; or more stale elements than SYNC_PEND_MAX), the sets are
  * read again, SYNC_READS times at most.  0 when a new dump started. */
-#define SYNC_READS 3
 static int
 sync_again(struct store *s)
 {
-	if (!s->sync.again || s->sync.reads >= SYNC_READS || s->ops->elems_start(s->fw) < 0)
+	int r;
+
+	if (!s->sync.again || s->sync.reads >= SYNC_READS || (r = s->ops->elems_start(s->fw)) < 0)
 		return -1;
+	s->sync.snat = r > 0;	/* every mapping's kseen is 0 after the walk */
 	if (s->sync.reads == 1) {
 		s->sync.in_place1 = s->sync.in_place;
 		s->sync.added1 = s->sync.added;
