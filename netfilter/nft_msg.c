@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <sys/mman.h>
 #include <sys/uio.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -1450,15 +1451,19 @@ rule_exprs(struct nftnl_rule *r, const struct nft_layout *l, enum nft_rule_id id
 static int
 rule_digest(struct nftnl_rule *r, uint16_t family, uint64_t *digest)
 {
-	/* a netlink message's most: libnftnl writes without bounds (a rule
-	 * of igdd's is about a kilobyte at most) */
-	uint8_t *buf = calloc(1, 65536);
+	/* A netlink message's most: libnftnl writes without bounds (a rule
+	 * of igdd's is about a kilobyte).  Mapped for the call, zeroed by the
+	 * kernel: only the pages written become resident, and they go back
+	 * at once (freed heap memory would stay: the trim threshold is 128
+	 * KiB). */
+	const size_t size = 65536;
+	uint8_t *buf = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	const uint8_t *p;
 	struct nlmsghdr *nlh;
 	uint64_t h = 14695981039346656037ull;
 	size_t i, n;
 
-	if (buf == NULL)
+	if (buf == MAP_FAILED)
 		return -1;
 	nlh = nftnl_nlmsg_build_hdr((char *)buf, NFT_MSG_NEWRULE, family, 0, 0);
 	nftnl_rule_nlmsg_build_payload(nlh, r);
@@ -1466,7 +1471,7 @@ rule_digest(struct nftnl_rule *r, uint16_t family, uint64_t *digest)
 	n = mnl_nlmsg_get_payload_len(nlh);
 	for (i = 0; i < n; i++)
 		h = (h ^ p[i]) * 1099511628211ull;
-	free(buf);
+	munmap(buf, size);
 	*digest = h;
 	return 0;
 }
