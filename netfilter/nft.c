@@ -1404,10 +1404,7 @@ select_set(const struct fw *fw, enum nft_set_id id, const struct mapping *const 
 		if ((skip != NULL && skip[i]) || (kl = nft_elem_key(&fw->l, id, ms[i], key)) == 0)
 			continue;
 		if (unique) {
-			h = 1469598103934665603ull;	/* FNV-1a */
-			for (j = 0; j < kl; j++)
-				h = (h ^ key[j]) * 1099511628211ull;
-			h |= 1;				/* 0 marks an empty slot */
+			h = nft_fnv1a(key, kl) | 1;	/* 0 marks an empty slot */
 			for (j = h & (cap - 1); tab[j] != 0 && tab[j] != h; j = (j + 1) & (cap - 1))
 				;
 			if (tab[j] != 0)
@@ -2173,11 +2170,8 @@ struct ctr_index {
 static size_t
 key_hash(const uint8_t *k, size_t len)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;	/* FNV-1a */
-	size_t i;
+	uint64_t h = nft_fnv1a(k, len);
 
-	for (i = 0; i < len; i++)
-		h = (h ^ k[i]) * 0x100000001b3ULL;
 	return (size_t)(h ^ h >> 29);
 }
 

@@ -1445,6 +1445,18 @@ rule_exprs(struct nftnl_rule *r, const struct nft_layout *l, enum nft_rule_id id
 	}
 }
 
+uint64_t
+nft_fnv1a(const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	uint64_t h = 14695981039346656037ull;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ p[i]) * 1099511628211ull;
+	return h;
+}
+
 /* The rule's table, chain and expressions as igdd encodes them, hashed
  * (64-bit FNV-1a over the message built in a zeroed buffer): a rule in
  * the kernel whose userdata carries this digest is this rule. */
@@ -1458,21 +1470,14 @@ rule_digest(struct nftnl_rule *r, uint16_t family, uint64_t *digest)
 	 * KiB). */
 	const size_t size = 65536;
 	uint8_t *buf = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	const uint8_t *p;
 	struct nlmsghdr *nlh;
-	uint64_t h = 14695981039346656037ull;
-	size_t i, n;
 
 	if (buf == MAP_FAILED)
 		return -1;
 	nlh = nftnl_nlmsg_build_hdr((char *)buf, NFT_MSG_NEWRULE, family, 0, 0);
 	nftnl_rule_nlmsg_build_payload(nlh, r);
-	p = mnl_nlmsg_get_payload(nlh);
-	n = mnl_nlmsg_get_payload_len(nlh);
-	for (i = 0; i < n; i++)
-		h = (h ^ p[i]) * 1099511628211ull;
+	*digest = nft_fnv1a(mnl_nlmsg_get_payload(nlh), mnl_nlmsg_get_payload_len(nlh));
 	munmap(buf, size);
-	*digest = h;
 	return 0;
 }
 

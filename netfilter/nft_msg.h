@@ -293,6 +293,8 @@ struct fw *nft_attach(const struct config *cfg);
 /* Is a rule's userdata igdd's tag?  digest (if not NULL): the rule's
  * digest from it (nft_rule_digest()), 0 if none. */
 bool nft_udata_is_tagged(const void *data, uint32_t len, uint64_t *digest);
+/* 64-bit FNV-1a of len bytes (rule digests, element keys in a hash). */
+uint64_t nft_fnv1a(const void *data, size_t len);
 /* The digest igdd's rule id carries in its userdata (nft_msg_rule()). */
 int nft_rule_digest(const struct nft_layout *l, enum nft_rule_id id, uint64_t *digest);
 
