@@ -171,7 +171,7 @@ ab_to() {
 	at_b=$(budget "$at_left" 120)
 	if [ "$AB_HAVE" -lt "$1" ]; then
 		at_n=$(($1 - AB_HAVE))
-		at_l=$(soap -b "$at_b" "$CTL" "$SVC" add $((BASE_PORT + AB_HAVE)) "$at_n")
+		at_l=$(soap -T "$WINDOW" -b "$at_b" "$CTL" "$SVC" add $((BASE_PORT + AB_HAVE)) "$at_n")
 	elif [ "$AB_HAVE" -gt "$1" ]; then
 		at_n=$((AB_HAVE - $1))
 		at_l=$(soap -b "$at_b" "$CTL" "$SVC" del $((BASE_PORT + $1)) "$at_n")
@@ -226,6 +226,7 @@ ab_rounds() {
 	kv conn_ab_conns "$AB_CONNS"
 	kv conn_ab_bursts "$AB_BURSTS"
 	kv conn_ab_warmup "$WARMUP"
+	kv add_ab_window "$WINDOW"
 	# Its own listener, for the whole of it: the port is the first
 	# mapping, there at both sizes, and no other listener's.
 	ip netns exec "$NS_C1" "$PROBE" listen tcp "$AB_PORT" benchab $((AB_BUDGET + 60)) \
@@ -236,7 +237,15 @@ ab_rounds() {
 	while [ "$ab_r" -lt "$AB_ROUNDS" ]; do
 		ab_r=$((ab_r + 1))
 		for ab_n in 10 "$1"; do
+			# on the way up, AddPortMapping's window at 100 (the adds
+			# from 10 to 100, as the fill's) and at the largest size
+			# (its last WINDOW adds): the Add goal's alternating rounds
+			if [ "$ab_n" != 10 ] && [ "$1" -gt 100 ]; then
+				ab_to 100 || break 2
+				kv "add_ab_med_us_100_r$ab_r" "$(field tail_med_us "$at_l")"
+			fi
 			ab_to "$ab_n" || break 2
+			[ "$ab_n" = 10 ] || kv "add_ab_med_us_${ab_n}_r$ab_r" "$(field tail_med_us "$at_l")"
 			ab_measure "$ab_n" "$ab_r"
 		done
 		ab_done=$ab_r
