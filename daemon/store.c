@@ -2321,6 +2321,25 @@ sync_reset(struct store *s)
 	memset(&s->sync, 0, sizeof(s->sync));
 }
 
+/* The reconcile's line: what the first read found, and what the reads
+ * after it did when the sets changed while read. */
+static void
+sync_log(const struct store *s)
+{
+	const struct st_sync *y = &s->sync;
+	bool again = y->reads > 1;
+	char more[128] = "";
+
+	if (again)
+		(void)str_printf(more, sizeof(more), "; the sets changed while read, read %u times: "
+				 "%zu more added, %zu more stale removed", y->reads,
+				 y->added - y->added1, y->stale - y->stale1);
+	log_info("kernel reconciled with %zu restored mappings in %llu ms: %zu in place, %zu "
+		 "added, %zu stale elements removed%s", ost_count(&s->tree),
+		 (unsigned long long)(time_mono_ms() - y->t0), again ? y->in_place1 : y->in_place,
+		 again ? y->added1 : y->added, again ? y->stale1 : y->stale, more);
+}
+
 /* The reconcile is over (or never ran): the lease file rewritten with
  * what the store holds. */
 static void
@@ -2334,18 +2353,8 @@ sync_done(struct store *s)
 		log_info("kernel reconciled with %zu restored mappings in %llu ms: every element "
 			 "installed beside the replay", ost_count(&s->tree),
 			 (unsigned long long)(time_mono_ms() - s->sync.t0));
-	else if (s->sync.phase != SYNC_OFF && s->sync.reads <= 1)
-		log_info("kernel reconciled with %zu restored mappings in %llu ms: %zu in place, "
-			 "%zu added, %zu stale elements removed", ost_count(&s->tree),
-			 (unsigned long long)(time_mono_ms() - s->sync.t0), s->sync.in_place,
-			 s->sync.added, s->sync.stale);
 	else if (s->sync.phase != SYNC_OFF)
-		log_info("kernel reconciled with %zu restored mappings in %llu ms: %zu in place, "
-			 "%zu added, %zu stale elements removed; the sets changed while read, "
-			 "read %u times: %zu more added, %zu more stale removed", ost_count(&s->tree),
-			 (unsigned long long)(time_mono_ms() - s->sync.t0), s->sync.in_place1,
-			 s->sync.added1, s->sync.stale1, s->sync.reads,
-			 s->sync.added - s->sync.added1, s->sync.stale - s->sync.stale1);
+		sync_log(s);
 	if (s->sync.again && s->sync.reads >= SYNC_READS)
 		log_warnx("igdd's sets changed during each of %u reads of the reconcile: what the "
 			  "last one missed stays until a change notification or the contents check",
