@@ -85,7 +85,9 @@ struct fw {
 	struct nft_verify verify;
 	struct fw_queue q;
 	char state_id[48];		/* boot and network namespace (fw_ops.generation) */
-	uint32_t start_gen;		/* the generation before init, 0 if it lost elements */
+	uint32_t start_gen;		/* the generation before init (its transaction
+					 * was taken at it: init_own()), 0 if unknown
+					 * or it lost elements */
 	uint32_t commit_gen;		/* the generation our last transaction made (its
 					 * NEWGEN echo), 0 if unknown: then a GETGEN */
 	bool fresh;			/* this start made igdd's sets: they hold nothing */
@@ -912,21 +914,58 @@ rules_in_place(struct fw *fw)
 	return true;
 }
 
+/* Are igdd's sets still to be made (no table of its own, no DNAT map
+ * integrated)?  Then they hold nothing: fw->fresh. */
+static bool
+sets_absent(struct fw *fw)
+{
+	return (fw->l.own ? get_table(fw, fw->l.filter_family, fw->l.filter_table)
+			  : get_set(fw, NFT_SET_DNAT4)) < 0 && errno == ENOENT;
+}
+
+#define OWN_LOOKS	3	/* rules checks of one init_own() (ERESTART: again) */
+
+/* init_own()'s batch carried *gen and the kernel refused it (ERESTART):
+ * another program's transaction came after *gen, and what was read at
+ * *gen (the sets' absence, the rules) may be gone.  Read it all again at
+ * the new generation, which *gen becomes (at a start, fw->start_gen: the
+ * kernel no longer holds what a journal marked with the old one says);
+ * after OWN_LOOKS looks, 0: the rules go back unchecked (no generation
+ * to carry, none to trust).  Are the rules in place? */
+static bool
+own_look_again(struct fw *fw, uint32_t *gen, int looks)
+{
+	bool keep;
+
+	*gen = looks <= OWN_LOOKS ? gen_now(fw) : 0;
+	fw->fresh = sets_absent(fw);
+	keep = *gen != 0 && rules_in_place(fw);
+	log_info("nftables: the ruleset changed while igdd's table was checked; %s",
+		 *gen == 0 ? "putting its rules back" : keep ? "its rules are in place"
+							     : "they are not in place");
+	return keep;
+}
+
 /* Own table: create what is missing, flush igdd's chains and put the
  * rules back (unless they are in place already), all in one transaction.
  * Sets keep their elements (the daemon reconciles them with install_all).
- * If an existing object does not match (an older igdd's layout), start
- * from a fresh table. */
+ * *gen: the generation the caller read before anything here (0: unknown);
+ * the first transaction carries it, so that the kernel takes it only if
+ * nothing changed since (the rules' check and the caller's reads hold
+ * then; own_look_again() otherwise).  If an existing object does not
+ * match (an older igdd's layout), start from a fresh table. */
 static int
-init_own(struct fw *fw)
+init_own(struct fw *fw, uint32_t *gen)
 {
 	struct nft_batch bt;
-	int attempt;
-	bool keep = rules_in_place(fw);
+	int attempt = 0, looks = 1;
+	bool keep = *gen != 0 && rules_in_place(fw);
 
-	for (attempt = 0; attempt < 2; attempt++) {
-		if (batch_start(fw, &bt) < 0)
+	while (attempt < 2) {
+		if (nft_batch_start_gen(&bt, fw->seq, attempt == 0 ? *gen : 0) < 0) {
+			errno = ENOMEM;
 			return -1;
+		}
 		if (attempt == 1)
 			keep = false;
 		if ((attempt == 1 && nft_msg_table(&bt, &fw->l, fw->has_destroy ?
@@ -941,12 +980,17 @@ init_own(struct fw *fw)
 		}
 		if (commit(fw, &bt) == 0)
 			return 0;
+		if (errno == ERESTART && attempt == 0 && *gen != 0) {
+			keep = own_look_again(fw, gen, ++looks);
+			continue;
+		}
 		if (errno != EEXIST && errno != EBUSY && errno != EINVAL)
 			break;
 		log_warnx("nftables: table inet %s does not match igdd's layout (%s); recreating it",
 			  fw->l.filter_table, strerror(errno));
 		fw->start_gen = 0;	/* its elements are gone */
 		fw->fresh = true;
+		attempt++;
 	}
 	log_warn("nftables: cannot create table inet %s", fw->l.filter_table);
 	return -1;
@@ -1113,12 +1157,13 @@ nft_init(const struct config *cfg)
 	if (fw == NULL)
 		return NULL;
 	/* What the kernel held before this start touched it: a journal that
-	 * ends with this generation describes its elements. */
+	 * ends with this generation describes its elements.  Own table: the
+	 * init's transaction carries it, so nothing came in between (or
+	 * init_own() reads a new one). */
 	state_id(fw);
 	fw->start_gen = gen_now(fw);
-	fw->fresh = (fw->l.own ? get_table(fw, fw->l.filter_family, fw->l.filter_table)
-			       : get_set(fw, NFT_SET_DNAT4)) < 0 && errno == ENOENT;
-	rc = fw->l.own ? init_own(fw) : init_integrate(fw);
+	fw->fresh = sets_absent(fw);
+	rc = fw->l.own ? init_own(fw, &fw->start_gen) : init_integrate(fw);
 	if (rc < 0) {
 		fw_close(fw);
 		return NULL;
@@ -2752,7 +2797,9 @@ nft_peer(struct fw *fw, struct ct_peer *p)
 static int
 nft_restore(struct fw *fw)
 {
-	if ((fw->l.own ? init_own(fw) : init_integrate(fw)) < 0)
+	uint32_t gen = fw->l.own ? gen_now(fw) : 0;
+
+	if ((fw->l.own ? init_own(fw, &gen) : init_integrate(fw)) < 0)
 		return -1;
 	if (fw->addrs_known && put_ext_addrs(fw, &fw->addrs) < 0) {
 		log_warn("nftables: restoring the external addresses");

@@ -474,16 +474,29 @@ nft_elem_decode(enum nft_set_id id, const uint8_t *key, size_t klen, const uint8
 /* ---- batch ---- */
 
 int
-nft_batch_start(struct nft_batch *bt, uint32_t seq)
+nft_batch_start_gen(struct nft_batch *bt, uint32_t seq, uint32_t genid)
 {
+	struct nlmsghdr *nlh;
+
 	memset(bt, 0, sizeof(*bt));
 	bt->b = nftnl_batch_alloc(PAGE_SZ, PAGE_OVERRUN);
 	if (bt->b == NULL)
 		return -1;
 	bt->seq_begin = seq;
-	nftnl_batch_begin(nftnl_batch_buffer(bt->b), bt->seq_begin);
+	nlh = nftnl_batch_begin(nftnl_batch_buffer(bt->b), bt->seq_begin);
+	/* nfnetlink_rcv_skb_batch() reads it, in network order; libnftnl's
+	 * begin has no room for it: appended before the page takes the
+	 * message (nftnl_batch_update() reads its length). */
+	if (genid != 0)
+		mnl_attr_put_u32(nlh, NFNL_BATCH_GENID, htonl(genid));
 	bt->seq_next = seq + 1;
 	return nftnl_batch_update(bt->b);
+}
+
+int
+nft_batch_start(struct nft_batch *bt, uint32_t seq)
+{
+	return nft_batch_start_gen(bt, seq, 0);
 }
 
 void

@@ -240,6 +240,10 @@ bool nft_mapping_rh(const struct mapping *m);
 void nft_mapping_sets(const struct mapping *m, enum nft_set_id *dnat, enum nft_set_id *fwd);
 
 int nft_batch_start(struct nft_batch *bt, uint32_t seq);
+/* A batch whose begin carries the ruleset generation genid (0: none):
+ * the kernel refuses all of it with ERESTART, under the lock its commit
+ * takes, unless the ruleset is still at that generation. */
+int nft_batch_start_gen(struct nft_batch *bt, uint32_t seq, uint32_t genid);
 void nft_batch_finish(struct nft_batch *bt);	/* appends BATCH_END */
 void nft_batch_free(struct nft_batch *bt);
 /* A copy of a message of another batch (its seq kept; a quiet batch

@@ -310,6 +310,60 @@ TEST(nft_add_batch_framing_and_roundtrip)
 	nft_batch_free(&bt);
 }
 
+/* The begin of a batch checked against a ruleset generation (init_own()):
+ * nfnetlink's NFNL_BATCH_GENID, a u32 in network order after the nfgenmsg
+ * (res_id: nf_tables, network order); the kernel takes the batch only at
+ * that generation.  Generation 0: the begin as libnftnl writes it, no
+ * attribute (every other transaction).  The messages after it keep their
+ * framing and seqs. */
+TEST(nft_batch_begin_carries_genid)
+{
+	static const uint32_t gens[] = { 0x81020304u, 0 };
+	struct nft_layout l;
+	struct nft_batch bt;
+	size_t i;
+
+	mk_layout(&l, false, true);
+	for (i = 0; i < ARRAY_SIZE(gens); i++) {
+		const struct nlmsghdr *nlh;
+		const struct nfgenmsg *g;
+		const struct nlattr *a;
+		uint32_t got = 0;
+		unsigned n_attr = 0;
+		struct flat f;
+
+		CHECK_EQ(nft_batch_start_gen(&bt, 40, gens[i]), 0);
+		CHECK_EQ(nft_msg_table(&bt, &l, NFT_MSG_NEWTABLE), 0);
+		nft_batch_finish(&bt);
+		flatten(&bt, &f);
+		CHECK_EQ(count_msgs(&f), 3);
+		nlh = nth_msg(&f, 0);
+		CHECK(nlh != NULL);
+		if (nlh == NULL)
+			break;
+		CHECK_EQ(nlh->nlmsg_type, NFNL_MSG_BATCH_BEGIN);
+		CHECK_EQ(nlh->nlmsg_seq, 40);
+		CHECK(nlh->nlmsg_flags & NLM_F_REQUEST);
+		g = mnl_nlmsg_get_payload(nlh);
+		CHECK_EQ(g->res_id, htons(NFNL_SUBSYS_NFTABLES));
+		mnl_attr_for_each(a, nlh, sizeof(*g)) {
+			n_attr++;
+			CHECK_EQ(mnl_attr_get_type(a), NFNL_BATCH_GENID);
+			CHECK_EQ(mnl_attr_validate(a, MNL_TYPE_U32), 0);
+			got = ntohl(mnl_attr_get_u32(a));
+		}
+		CHECK_EQ(n_attr, gens[i] != 0 ? 1u : 0u);
+		CHECK_EQ(got, gens[i]);
+		CHECK_EQ(nlh->nlmsg_len, mnl_nlmsg_size(sizeof(*g)) + (gens[i] != 0 ? 8u : 0u));
+		CHECK_EQ(nth_msg(&f, 1)->nlmsg_type, MSG(NFT_MSG_NEWTABLE));
+		CHECK_EQ(nth_msg(&f, 1)->nlmsg_seq, 41);
+		CHECK_EQ(nth_msg(&f, 2)->nlmsg_type, NFNL_MSG_BATCH_END);
+		CHECK_EQ(bt.seq_next, 43);
+		free(f.buf);
+		nft_batch_free(&bt);
+	}
+}
+
 /* The served LANs (lan4: subnet . name, an interval from the subnet's
  * first address to its last; none for a LAN without an IPv4 address;
  * none with hairpin off) and the SNAT element of a mapping: a 12-byte key and the
