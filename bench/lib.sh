@@ -164,7 +164,7 @@ ab_left() { echo $((AB_BUDGET - $(date +%s) + ab_t0)); }
 # ab_to N: add or delete until the mappings are BASE_PORT..BASE_PORT+N-1
 # (AB_HAVE of them now); fails, with the reason in ab_why, when a step is
 # not complete, or would not be: a change is not started when the budget
-# left is less than the last one took plus a round (ab_last).
+# left is less than the longest one so far took plus a round (ab_last).
 ab_to() {
 	at_left=$(ab_left)
 	[ "$at_left" -ge $((ab_last + 4)) ] || { ab_why=budget; return 1; }
@@ -187,7 +187,10 @@ ab_to() {
 		return 1
 	fi
 	ab_secs=$(fadd "$ab_secs" "$(field secs "$at_l")")
-	ab_last=$(awk -v s="$(field secs "$at_l")" 'BEGIN { printf "%d", s + 0.999 }')
+	# the longest change so far: a short one (10 to 100) must not let
+	# the next, long one start with less time left than it takes
+	ab_last=$(awk -v s="$(field secs "$at_l")" -v l="$ab_last" \
+		'BEGIN { s = int(s + 0.999); printf "%d", s > l ? s : l }')
 	say "$D: $AB_HAVE -> $1 mappings in $(field secs "$at_l") s"
 	AB_HAVE=$1
 }
@@ -240,12 +243,17 @@ ab_rounds() {
 			# on the way up, AddPortMapping's window at 100 (the adds
 			# from 10 to 100, as the fill's) and at the largest size
 			# (its last WINDOW adds): the Add goal's alternating rounds
+			# (both recorded, or neither: the goal pairs rounds)
+			ab_w100=
 			if [ "$ab_n" != 10 ] && [ "$1" -gt 100 ]; then
 				ab_to 100 || break 2
-				kv "add_ab_med_us_100_r$ab_r" "$(field tail_med_us "$at_l")"
+				ab_w100=$(field tail_med_us "$at_l")
 			fi
 			ab_to "$ab_n" || break 2
-			[ "$ab_n" = 10 ] || kv "add_ab_med_us_${ab_n}_r$ab_r" "$(field tail_med_us "$at_l")"
+			if [ -n "$ab_w100" ]; then
+				kv "add_ab_med_us_100_r$ab_r" "$ab_w100"
+				kv "add_ab_med_us_${ab_n}_r$ab_r" "$(field tail_med_us "$at_l")"
+			fi
 			ab_measure "$ab_n" "$ab_r"
 		done
 		ab_done=$ab_r

@@ -86,8 +86,8 @@ struct fw {
 	struct fw_queue q;
 	char state_id[48];		/* boot and network namespace (fw_ops.generation) */
 	uint32_t start_gen;		/* the generation before init (its transaction
-					 * was taken at it: init_own()), 0 if unknown
-					 * or it lost elements */
+					 * was taken at it: init_own(), init_integrate()),
+					 * 0 if unknown or it lost elements */
 	uint32_t commit_gen;		/* the generation our last transaction made (its
 					 * NEWGEN echo), 0 if unknown: then a GETGEN */
 	bool fresh;			/* this start made igdd's sets: they hold nothing */
@@ -938,7 +938,10 @@ own_look_again(struct fw *fw, uint32_t *gen, int looks)
 	bool keep;
 
 	*gen = looks <= OWN_LOOKS ? gen_now(fw) : 0;
-	fw->fresh = sets_absent(fw);
+	/* at start only (fresh: the sets this start made); from an unchecked
+	 * read, not fresh: their elements are read, whatever came */
+	if (gen == &fw->start_gen)
+		fw->fresh = *gen != 0 && sets_absent(fw);
 	keep = *gen != 0 && rules_in_place(fw);
 	log_info("nftables: the ruleset changed while igdd's table was checked; %s",
 		 *gen == 0 ? "putting its rules back" : keep ? "its rules are in place"
@@ -950,9 +953,9 @@ own_look_again(struct fw *fw, uint32_t *gen, int looks)
  * rules back (unless they are in place already), all in one transaction.
  * Sets keep their elements (the daemon reconciles them with install_all).
  * *gen: the generation the caller read before anything here (0: unknown);
- * the first transaction carries it, so that the kernel takes it only if
- * nothing changed since (the rules' check and the caller's reads hold
- * then; own_look_again() otherwise).  If an existing object does not
+ * each transaction but the layout mismatch's carries the current *gen, so
+ * that the kernel takes it only if nothing changed since (the rules'
+ * check and the caller's reads hold then; own_look_again() otherwise).  If an existing object does not
  * match (an older igdd's layout), start from a fresh table. */
 static int
 init_own(struct fw *fw, uint32_t *gen)
@@ -1074,9 +1077,12 @@ del_tagged_all(struct fw *fw, struct nft_batch *bt, bool post)
 }
 
 /* Integration: the firewall owns table and chains; igdd adds its sets and
- * its tagged rules, first removing tagged rules a crashed igdd left. */
+ * its tagged rules, first removing tagged rules a crashed igdd left.
+ * *gen: the generation the caller read before anything here (0:
+ * unknown), as init_own()'s; one ERESTART makes it 0 and the rules' handles
+ * be read again. */
 static int
-init_integrate(struct fw *fw)
+init_integrate(struct fw *fw, uint32_t *gen)
 {
 	const struct nft_layout *l = &fw->l;
 	struct nft_batch bt;
@@ -1099,8 +1105,15 @@ init_integrate(struct fw *fw)
 	post = (l->hairpin || l->preserve) ||
 	       get_chain(fw, l->nat_family, l->nat_table, l->post_chain) == 0;
 	for (attempt = 0; attempt < 2; attempt++) {
-		if (batch_start(fw, &bt) < 0)
+		/* the first carries *gen: another program's transaction since
+		 * makes the kernel refuse it (ERESTART); then the rules' handles
+		 * are taken again, and at start the journal's mark is not
+		 * trusted (start_gen 0) and the sets are read whether they were
+		 * there or not */
+		if (nft_batch_start_gen(&bt, fw->seq, attempt == 0 ? *gen : 0) < 0) {
+			errno = ENOMEM;
 			return -1;
+		}
 		if (del_tagged_all(fw, &bt, post) < 0) {
 			nft_batch_free(&bt);
 			return -1;
@@ -1114,6 +1127,15 @@ init_integrate(struct fw *fw)
 			goto nomem;
 		if (commit(fw, &bt) == 0)
 			return 0;
+		if (errno == ERESTART && attempt == 0 && *gen != 0) {
+			log_info("nftables: the ruleset changed while igdd's rules were looked up; "
+				 "again");
+			if (gen == &fw->start_gen)
+				fw->fresh = false;
+			*gen = 0;
+			attempt--;
+			continue;
+		}
 		if (errno != EEXIST && errno != EBUSY && errno != EINVAL)
 			break;
 		log_warnx("nftables: igdd's sets in %s do not match (%s); recreating them",
@@ -1157,13 +1179,13 @@ nft_init(const struct config *cfg)
 	if (fw == NULL)
 		return NULL;
 	/* What the kernel held before this start touched it: a journal that
-	 * ends with this generation describes its elements.  Own table: the
-	 * init's transaction carries it, so nothing came in between (or
-	 * init_own() reads a new one). */
+	 * ends with this generation describes its elements.  The init's first
+	 * transaction carries it, so nothing came in between (or init_own()
+	 * reads a new one, init_integrate() trusts none). */
 	state_id(fw);
 	fw->start_gen = gen_now(fw);
 	fw->fresh = sets_absent(fw);
-	rc = fw->l.own ? init_own(fw, &fw->start_gen) : init_integrate(fw);
+	rc = fw->l.own ? init_own(fw, &fw->start_gen) : init_integrate(fw, &fw->start_gen);
 	if (rc < 0) {
 		fw_close(fw);
 		return NULL;
@@ -2797,9 +2819,9 @@ nft_peer(struct fw *fw, struct ct_peer *p)
 static int
 nft_restore(struct fw *fw)
 {
-	uint32_t gen = fw->l.own ? gen_now(fw) : 0;
+	uint32_t gen = gen_now(fw);
 
-	if ((fw->l.own ? init_own(fw, &gen) : init_integrate(fw)) < 0)
+	if ((fw->l.own ? init_own(fw, &gen) : init_integrate(fw, &gen)) < 0)
 		return -1;
 	if (fw->addrs_known && put_ext_addrs(fw, &fw->addrs) < 0) {
 		log_warn("nftables: restoring the external addresses");

@@ -287,6 +287,47 @@ count_log() { tail -n +"${LOG_FROM:-1}" "$LAB_DIR/igdd.log" | grep -c -- "$1"; }
 count_log_is() { [ "$(count_log "$2")" = "$1" ]; }
 count_log_ge() { [ "$(count_log "$2")" -ge "$1" ]; }
 
+# lab_can_hold: can strace hold igdd in a system call here (delay
+# injection; ptrace allowed), and cpp name the call's number?
+lab_can_hold() {
+	command -v strace >/dev/null 2>&1 && command -v cpp >/dev/null 2>&1 &&
+		strace -D -qq -o /dev/null -e trace=sendmsg -e inject=sendmsg:delay_enter=1 \
+			true 2>/dev/null
+}
+
+# lab_start_held CONF CMD...: start igdd with CONF held 3 s at its first
+# sendmsg() (its start's transaction, after its checks: queries go with
+# sendto), while CMD runs in the background as soon as igdd is held
+# there; as lab_start_igdd, and $LAB_DIR/held.ok when CMD succeeded and
+# igdd was still held after it.
+lab_start_held() {
+	lsh_conf=$1
+	shift
+	lsh_nr=$(printf '#include <sys/syscall.h>\nSYS_sendmsg\n' | cpp -P - | tail -n 1)
+	rm -f "$LAB_DIR/held.pid" "$LAB_DIR/held.ok"
+	printf '#!/bin/sh\necho $$ >"%s"\nexec strace -D -qq -o /dev/null -e trace=sendmsg -e inject=sendmsg:delay_enter=3000000:when=1 "%s" "$@"\n' \
+		"$LAB_DIR/held.pid" "$IGDD" >"$LAB_DIR/held"
+	chmod +x "$LAB_DIR/held"
+	(
+		i=0
+		while [ $i -lt 2000 ] && { p=$(cat "$LAB_DIR/held.pid" 2>/dev/null); [ -z "$p" ] ||
+			[ "$(cut -d' ' -f1 "/proc/$p/syscall" 2>/dev/null)" != "$lsh_nr" ]; }; do
+			sleep 0.01
+			i=$((i + 1))
+		done
+		"$@" && [ "$(cut -d' ' -f1 "/proc/$p/syscall" 2>/dev/null)" = "$lsh_nr" ] &&
+			touch "$LAB_DIR/held.ok"
+	) &
+	lsh_w=$!
+	lsh_igdd=$IGDD
+	IGDD=$LAB_DIR/held
+	lab_start_igdd "$lsh_conf"
+	lsh_r=$?
+	IGDD=$lsh_igdd
+	wait "$lsh_w"
+	return $lsh_r
+}
+
 # not CMD...: succeeds when CMD fails (for wait_for: "wait_for 10 not reach ...").
 not() { ! "$@"; }
 

@@ -111,5 +111,35 @@ check "lan4 flushed by another process is put back: c2's hairpin works again" \
 	wait_for 5 hairpin_ok "$NS_C2" tcp "$GW_WAN"
 check "lan4 holds both LANs again" \
 	test "$(lan4)" = "{$LAB_LAN.0/24.\"lan0\",$LAB_LAN2.0/24.\"lan1\"}}}"
+
+# A stop for restart, and another program's element in igdd's DNAT map
+# after the next start looked up its tagged rules and before its
+# transaction (strace holds it at its first sendmsg()): the transaction
+# carries the generation read before the lookup, the kernel refuses it,
+# igdd looks its rules up again and, the kernel no longer as the
+# journal's mark says, reads its elements: the foreign one goes.  (Before:
+# the mark was trusted and the foreign element stayed.)
+if lab_can_hold; then
+	int_foreign() { gw nft add element inet nat igdd_dnat4 "{ tcp . 8070 : $LAB_LAN.99 . 8070 }"; }
+	# a restart first: after the lan4 repair above, the next start does
+	# not trust the journal's mark (it reads its elements: safe, only
+	# slower); after a restart it does
+	check "SIGQUIT stops the integrated igdd" lab_stop_igdd QUIT
+	check "it starts again" lab_start_igdd "$LAB_DIR/int.conf"
+	check "SIGQUIT stops it again" lab_stop_igdd QUIT
+	log_mark
+	check "integrated: igdd starts, held before its transaction" \
+		lab_start_held "$LAB_DIR/int.conf" int_foreign
+	check "(a foreign DNAT element came while it was held)" test -e "$LAB_DIR/held.ok"
+	check "the kernel refused its transaction; it looked its rules up again" \
+		count_log_is 1 "the ruleset changed while igdd's rules were looked up; again"
+	check "its elements were read, not trusted: the foreign one is gone" \
+		wait_for 15 not sh -c "ip netns exec $NS_GW nft list map inet nat igdd_dnat4 | grep -q 8070"
+	check "TCP 8000 still reaches c1 from outside" \
+		sh -c "ip netns exec $NS_OUT $PROBE connect tcp $GW_WAN 8000 1500 | grep -q '^$OUT:'"
+	check "TCP hairpin from c2 still reaches c1" hairpin_ok "$NS_C2" tcp "$GW_WAN"
+else
+	skip "no strace that can hold a system call here (delay injection, ptrace), or no cpp: no start held between its rules' lookup and its transaction"
+fi
 lab_stop_igdd
 lab_finish
