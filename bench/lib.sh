@@ -250,9 +250,10 @@ ab_rounds() {
 				ab_w100=$(field tail_med_us "$at_l")
 			fi
 			ab_to "$ab_n" || break 2
-			if [ -n "$ab_w100" ]; then
+			ab_wmax=$(field tail_med_us "$at_l")
+			if [ -n "$ab_w100" ] && [ -n "$ab_wmax" ]; then
 				kv "add_ab_med_us_100_r$ab_r" "$ab_w100"
-				kv "add_ab_med_us_${ab_n}_r$ab_r" "$(field tail_med_us "$at_l")"
+				kv "add_ab_med_us_${ab_n}_r$ab_r" "$ab_wmax"
 			fi
 			ab_measure "$ab_n" "$ab_r"
 		done

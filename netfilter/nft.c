@@ -991,8 +991,10 @@ init_own(struct fw *fw, uint32_t *gen)
 			break;
 		log_warnx("nftables: table inet %s does not match igdd's layout (%s); recreating it",
 			  fw->l.filter_table, strerror(errno));
-		fw->start_gen = 0;	/* its elements are gone */
-		fw->fresh = true;
+		if (gen == &fw->start_gen) {	/* at start: its elements are gone */
+			fw->start_gen = 0;
+			fw->fresh = true;
+		}
 		attempt++;
 	}
 	log_warn("nftables: cannot create table inet %s", fw->l.filter_table);
@@ -1140,8 +1142,10 @@ init_integrate(struct fw *fw, uint32_t *gen)
 			break;
 		log_warnx("nftables: igdd's sets in %s do not match (%s); recreating them",
 			  l->filter_table, strerror(errno));
-		fw->start_gen = 0;	/* their elements are gone */
-		fw->fresh = true;
+		if (gen == &fw->start_gen) {	/* at start: their elements are gone */
+			fw->start_gen = 0;
+			fw->fresh = true;
+		}
 	}
 	log_warn("nftables: cannot add igdd's sets and rules to %s %s", nft_family_name(l->filter_family),
 		 l->filter_table);

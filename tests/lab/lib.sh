@@ -292,38 +292,49 @@ count_log_ge() { [ "$(count_log "$2")" -ge "$1" ]; }
 lab_can_hold() {
 	command -v strace >/dev/null 2>&1 && command -v cpp >/dev/null 2>&1 &&
 		strace -D -qq -o /dev/null -e trace=sendmsg -e inject=sendmsg:delay_enter=1 \
-			true 2>/dev/null
+			true 2>/dev/null && [ -n "$(lab_sendmsg_nr)" ]
+}
+
+# The number of sendmsg() as /proc/PID/syscall shows it ("" if unknown;
+# some ABIs define it as an expression).
+lab_sendmsg_nr() {
+	lsn=$(printf '#include <sys/syscall.h>\nSYS_sendmsg\n' | cpp -P - 2>/dev/null | tail -n 1)
+	lsn=$(($lsn)) 2>/dev/null && echo "$lsn"
 }
 
 # lab_start_held CONF CMD...: start igdd with CONF held 3 s at its first
 # sendmsg() (its start's transaction, after its checks: queries go with
 # sendto), while CMD runs in the background as soon as igdd is held
-# there; as lab_start_igdd, and $LAB_DIR/held.ok when CMD succeeded and
-# igdd was still held after it.
+# there (not at all when it never is); as lab_start_igdd, and
+# $LAB_DIR/held.ok when CMD succeeded and igdd was still held after it.
+# strace stays attached until igdd exits: end it with kill -9 (an ASan
+# build's leak check cannot run under ptrace).
 lab_start_held() {
 	lsh_conf=$1
 	shift
-	lsh_nr=$(printf '#include <sys/syscall.h>\nSYS_sendmsg\n' | cpp -P - | tail -n 1)
-	rm -f "$LAB_DIR/held.pid" "$LAB_DIR/held.ok"
+	lsh_nr=$(lab_sendmsg_nr)
+	rm -f "$LAB_DIR/held.pid" "$LAB_DIR/held.ok" "$LAB_DIR/held.stop"
 	printf '#!/bin/sh\necho $$ >"%s"\nexec strace -D -qq -o /dev/null -e trace=sendmsg -e inject=sendmsg:delay_enter=3000000:when=1 "%s" "$@"\n' \
 		"$LAB_DIR/held.pid" "$IGDD" >"$LAB_DIR/held"
 	chmod +x "$LAB_DIR/held"
 	(
-		i=0
-		while [ $i -lt 2000 ] && { p=$(cat "$LAB_DIR/held.pid" 2>/dev/null); [ -z "$p" ] ||
-			[ "$(cut -d' ' -f1 "/proc/$p/syscall" 2>/dev/null)" != "$lsh_nr" ]; }; do
+		held() { [ "$(cut -d' ' -f1 "/proc/$p/syscall" 2>/dev/null)" = "$lsh_nr" ]; }
+		p=
+		while [ ! -e "$LAB_DIR/held.stop" ]; do
+			p=$(cat "$LAB_DIR/held.pid" 2>/dev/null)
+			[ -n "$p" ] && held && break
 			sleep 0.01
-			i=$((i + 1))
 		done
-		"$@" && [ "$(cut -d' ' -f1 "/proc/$p/syscall" 2>/dev/null)" = "$lsh_nr" ] &&
-			touch "$LAB_DIR/held.ok"
+		[ ! -e "$LAB_DIR/held.stop" ] && "$@" && held && touch "$LAB_DIR/held.ok"
 	) &
 	lsh_w=$!
+	LAB_PIDS="$LAB_PIDS $lsh_w"
 	lsh_igdd=$IGDD
 	IGDD=$LAB_DIR/held
 	lab_start_igdd "$lsh_conf"
 	lsh_r=$?
 	IGDD=$lsh_igdd
+	touch "$LAB_DIR/held.stop"	# started or given up: the hold is over or never comes
 	wait "$lsh_w"
 	return $lsh_r
 }
