@@ -955,8 +955,9 @@ own_look_again(struct fw *fw, uint32_t *gen, int looks)
  * *gen: the generation the caller read before anything here (0: unknown);
  * each transaction but the layout mismatch's carries the current *gen, so
  * that the kernel takes it only if nothing changed since (the rules'
- * check and the caller's reads hold then; own_look_again() otherwise).  If an existing object does not
- * match (an older igdd's layout), start from a fresh table. */
+ * check and the caller's reads hold then; own_look_again() otherwise).
+ * If an existing object does not match (an older igdd's layout), start
+ * from a fresh table. */
 static int
 init_own(struct fw *fw, uint32_t *gen)
 {
