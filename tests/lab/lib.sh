@@ -194,7 +194,9 @@ lab_stop_igdd() {
 	return $_rc
 }
 
-# lab_listen c1|c2|out tcp|udp PORT TOKEN: a listener in that namespace.
+# lab_listen c1|c2|out tcp|udp PORT TOKEN: a listener in that namespace,
+# for LAB_LISTEN_SECS seconds (120; longer for one a long test needs to
+# its end: the time a test takes depends on the machine).
 lab_listen() {
 	case $1 in
 	c1) _ns=$NS_C1 ;; c2) _ns=$NS_C2 ;; c3) _ns=$NS_C3 ;; out) _ns=$NS_OUT ;; gw) _ns=$NS_GW ;;
@@ -203,7 +205,7 @@ lab_listen() {
 	shift
 	LAB_NLISTEN=$((${LAB_NLISTEN:-0} + 1))
 	_lf=$LAB_DIR/listen.$LAB_NLISTEN; : >"$_lf"
-	ip netns exec "$_ns" "$PROBE" listen "$@" 120 >"$_lf" 2>&1 &
+	ip netns exec "$_ns" "$PROBE" listen "$@" "${LAB_LISTEN_SECS:-120}" >"$_lf" 2>&1 &
 	LAB_PIDS="$LAB_PIDS $!"
 	wait_listening "$_lf" $!
 }
@@ -254,17 +256,23 @@ ctl() { "$IGDDCTL" -s "$LAB_DIR/igdd.sock" "$@"; }
 FWCTL=${FWCTL:-$LAB_TOP/build/tools/fwctl}
 fwctl() { gw "$FWCTL" "$@"; }
 
+# LAB_ELEMS_AWK: an awk program's part that calls el(E) for each element
+# of the `nft list` of a set or map it reads, as the lines come (an
+# element never ends on a line of its own: what follows a line's last
+# comma waits for the next), not from one buffer of them all (appending
+# to one string is quadratic in awk: minutes for 30,000 elements).
+LAB_ELEMS_AWK='/elements = \{/ { on = 1; sub(/.*elements = \{/, "") }
+	on { l = part " " $0; last = sub(/\}.*/, "", l); n = split(l, e, ",")
+		for (i = 1; i < n; i++) el(e[i])
+		part = e[n]; if (last) { el(part); part = ""; on = 0 } }'
+
 # nelems SET / nmapelems MAP: elements in igdd's own table.  nft's JSON
 # names an element "val" only when it has a counter or a timeout (the
 # DNAT maps have no counters, a lease 0 no timeout): the text's elements,
 # separated by commas, are counted instead.
 nelems() {
-	gw nft list "${2:-set}" inet igdd "$1" 2>/dev/null | awk '
-		/elements = \{/ { on = 1; sub(/.*elements = \{/, "") }
-		on { buf = buf " " $0 } /\}/ && on { on = 0 }
-		END { sub(/\}.*/, "", buf); n = split(buf, el, ",")
-			for (i = 1; i <= n; i++) if (el[i] ~ /[^ \t]/) c++
-			print c + 0 }'
+	gw nft list "${2:-set}" inet igdd "$1" 2>/dev/null |
+		awk "function el(x) { if (x ~ /[^ \t]/) c++ } $LAB_ELEMS_AWK END { print c + 0 }"
 }
 nmapelems() { nelems "$1" map; }
 nmapelems_is() { [ "$(nmapelems "$1")" = "$2" ]; }
@@ -423,14 +431,11 @@ lab_lease_view() {
 # (LAB_KV_TABLE=filter LAB_KV_PREFIX=igdd_: integrated into table inet filter).
 lab_kernel_view() {
 	for _m in dnat4 dnat4_rh; do
-		gw nft list map inet "${LAB_KV_TABLE:-igdd}" "${LAB_KV_PREFIX:-}$_m" 2>/dev/null | awk -v rh="$_m" '
-			/elements = \{/ { on = 1; sub(/.*elements = \{/, "") }
-			on { buf = buf " " $0 } /\}/ && on { on = 0 }
-			END { sub(/\}.*/, "", buf); n = split(buf, el, ",")
-				for (i = 1; i <= n; i++) { c = split(el[i], a, " "); if (c < 3) continue
-					for (j = 1; j <= c && a[j] != ":"; j++) ;
-					if (rh == "dnat4") print toupper(a[1]), a[3], "-", a[j + 1], a[j + 3]
-					else print toupper(a[3]), a[5], a[1], a[j + 1], a[j + 3] } }'
+		gw nft list map inet "${LAB_KV_TABLE:-igdd}" "${LAB_KV_PREFIX:-}$_m" 2>/dev/null |
+			awk -v rh="$_m" 'function el(e,   a, c, j) { c = split(e, a, " "); if (c < 3) return
+				for (j = 1; j <= c && a[j] != ":"; j++) ;
+				if (rh == "dnat4") print toupper(a[1]), a[3], "-", a[j + 1], a[j + 3]
+				else print toupper(a[3]), a[5], a[1], a[j + 1], a[j + 3] }'"$LAB_ELEMS_AWK"
 	done | sort
 }
 
