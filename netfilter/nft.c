@@ -152,10 +152,12 @@ next_seq(struct fw *fw, unsigned n)
 	return s;
 }
 
+/* A batch in bt; gen != 0: the kernel takes it only at that ruleset
+ * generation (ERESTART otherwise: init_own(), init_integrate()). */
 static int
-batch_start(struct fw *fw, struct nft_batch *bt)
+batch_start(struct fw *fw, struct nft_batch *bt, uint32_t gen)
 {
-	if (nft_batch_start(bt, fw->seq) < 0) {
+	if (nft_batch_start_gen(bt, fw->seq, gen) < 0) {
 		errno = ENOMEM;
 		return -1;
 	}
@@ -358,7 +360,7 @@ queue_bt(struct fw *fw)
 	struct fw_queue *q = &fw->q;
 
 	if (q->bt.b == NULL && !q->failed) {
-		if (batch_start(fw, &q->bt) < 0)
+		if (batch_start(fw, &q->bt, 0) < 0)
 			q->failed = true;
 		q->bt.quiet = true;
 	}
@@ -923,30 +925,24 @@ sets_absent(struct fw *fw)
 			  : get_set(fw, NFT_SET_DNAT4)) < 0 && errno == ENOENT;
 }
 
-#define OWN_LOOKS	3	/* rules checks of one init_own() (ERESTART: again) */
+#define INIT_LOOKS	3	/* looks of one init_own()/init_integrate() (ERESTART: again) */
 
-/* init_own()'s batch carried *gen and the kernel refused it (ERESTART):
+/* The init's batch carried *gen and the kernel refused it (ERESTART):
  * another program's transaction came after *gen, and what was read at
- * *gen (the sets' absence, the rules) may be gone.  Read it all again at
- * the new generation, which *gen becomes (at a start, fw->start_gen: the
- * kernel no longer holds what a journal marked with the old one says);
- * after OWN_LOOKS looks, 0: the rules go back unchecked (no generation
- * to carry, none to trust).  Are the rules in place? */
+ * *gen (the sets' absence, the rules, their handles) may be gone.  The
+ * caller reads it all again at the new generation, which *gen becomes (at
+ * a start, fw->start_gen: the kernel no longer holds what a journal marked
+ * with the old one says); after INIT_LOOKS looks, 0: the batch goes
+ * unchecked (no generation to carry, none to trust).  Is there one? */
 static bool
-own_look_again(struct fw *fw, uint32_t *gen, int looks)
+init_look_again(struct fw *fw, uint32_t *gen, int looks)
 {
-	bool keep;
-
-	*gen = looks <= OWN_LOOKS ? gen_now(fw) : 0;
+	*gen = looks <= INIT_LOOKS ? gen_now(fw) : 0;
 	/* at start only (fresh: the sets this start made); from an unchecked
 	 * read, not fresh: their elements are read, whatever came */
 	if (gen == &fw->start_gen)
 		fw->fresh = *gen != 0 && sets_absent(fw);
-	keep = *gen != 0 && rules_in_place(fw);
-	log_info("nftables: the ruleset changed while igdd's table was checked; %s",
-		 *gen == 0 ? "putting its rules back" : keep ? "its rules are in place"
-							     : "they are not in place");
-	return keep;
+	return *gen != 0;
 }
 
 /* Own table: create what is missing, flush igdd's chains and put the
@@ -955,7 +951,7 @@ own_look_again(struct fw *fw, uint32_t *gen, int looks)
  * *gen: the generation the caller read before anything here (0: unknown);
  * each transaction but the layout mismatch's carries the current *gen, so
  * that the kernel takes it only if nothing changed since (the rules'
- * check and the caller's reads hold then; own_look_again() otherwise).
+ * check and the caller's reads hold then; init_look_again() otherwise).
  * If an existing object does not match (an older igdd's layout), start
  * from a fresh table. */
 static int
@@ -966,10 +962,8 @@ init_own(struct fw *fw, uint32_t *gen)
 	bool keep = *gen != 0 && rules_in_place(fw);
 
 	while (attempt < 2) {
-		if (nft_batch_start_gen(&bt, fw->seq, attempt == 0 ? *gen : 0) < 0) {
-			errno = ENOMEM;
+		if (batch_start(fw, &bt, attempt == 0 ? *gen : 0) < 0)
 			return -1;
-		}
 		if (attempt == 1)
 			keep = false;
 		if ((attempt == 1 && nft_msg_table(&bt, &fw->l, fw->has_destroy ?
@@ -985,7 +979,10 @@ init_own(struct fw *fw, uint32_t *gen)
 		if (commit(fw, &bt) == 0)
 			return 0;
 		if (errno == ERESTART && attempt == 0 && *gen != 0) {
-			keep = own_look_again(fw, gen, ++looks);
+			keep = init_look_again(fw, gen, ++looks) && rules_in_place(fw);
+			log_info("nftables: the ruleset changed while igdd's table was checked; %s",
+				 *gen == 0 ? "putting its rules back" : keep ? "its rules are in place"
+									     : "they are not in place");
 			continue;
 		}
 		if (errno != EEXIST && errno != EBUSY && errno != EINVAL)
@@ -1079,24 +1076,20 @@ del_tagged_all(struct fw *fw, struct nft_batch *bt, bool post)
 	return 0;
 }
 
-/* Integration: the firewall owns table and chains; igdd adds its sets and
- * its tagged rules, first removing tagged rules a crashed igdd left.
- * *gen: the generation the caller read before anything here (0:
- * unknown), as init_own()'s; one ERESTART makes it 0 and the rules' handles
- * be read again. */
+/* Integration: the firewall's chains igdd's rules go to are there (a
+ * refusal otherwise); *post: so is the postrouting chain, which only
+ * hairpin and port preservation need (nft_attach() turned them off if it
+ * was missing at start). */
 static int
-init_integrate(struct fw *fw, uint32_t *gen)
+integrate_chains(struct fw *fw, bool *post)
 {
 	const struct nft_layout *l = &fw->l;
-	struct nft_batch bt;
-	int attempt, i, c;
-	bool post;
+	int c;
 
 	for (c = 0; c < NFT_CHAIN_COUNT; c++) {
 		const char *table, *chain;
 		uint16_t family;
 
-		/* the postrouting chain is optional (post_chain_found()) */
 		if (c == NFT_CHAIN_POST || !nft_chain_used(l, (enum nft_chain_id)c))
 			continue;
 		chain = nft_chain_name(l, (enum nft_chain_id)c, &table, &family);
@@ -1104,19 +1097,29 @@ init_integrate(struct fw *fw, uint32_t *gen)
 									  : "upnp_forward_chain") < 0)
 			return -1;
 	}
-	/* nft_attach() turned hairpin and preservation off if it is missing */
-	post = (l->hairpin || l->preserve) ||
-	       get_chain(fw, l->nat_family, l->nat_table, l->post_chain) == 0;
-	for (attempt = 0; attempt < 2; attempt++) {
-		/* the first carries *gen: another program's transaction since
-		 * makes the kernel refuse it (ERESTART); then the rules' handles
-		 * are taken again, and at start the journal's mark is not
-		 * trusted (start_gen 0) and the sets are read whether they were
-		 * there or not */
-		if (nft_batch_start_gen(&bt, fw->seq, attempt == 0 ? *gen : 0) < 0) {
-			errno = ENOMEM;
+	*post = (l->hairpin || l->preserve) ||
+		get_chain(fw, l->nat_family, l->nat_table, l->post_chain) == 0;
+	return 0;
+}
+
+/* Integration: the firewall owns table and chains; igdd adds its sets and
+ * its tagged rules, first removing tagged rules a crashed igdd left.
+ * *gen: the generation the caller read before anything here (0:
+ * unknown), as init_own()'s: the chains and the rules' handles are read
+ * again at a new one (init_look_again()) when the kernel refuses it. */
+static int
+init_integrate(struct fw *fw, uint32_t *gen)
+{
+	const struct nft_layout *l = &fw->l;
+	struct nft_batch bt;
+	int attempt = 0, looks = 1, i;
+	bool post;
+
+	if (integrate_chains(fw, &post) < 0)
+		return -1;
+	while (attempt < 2) {
+		if (batch_start(fw, &bt, attempt == 0 ? *gen : 0) < 0)
 			return -1;
-		}
 		if (del_tagged_all(fw, &bt, post) < 0) {
 			nft_batch_free(&bt);
 			return -1;
@@ -1131,12 +1134,10 @@ init_integrate(struct fw *fw, uint32_t *gen)
 		if (commit(fw, &bt) == 0)
 			return 0;
 		if (errno == ERESTART && attempt == 0 && *gen != 0) {
-			log_info("nftables: the ruleset changed while igdd's rules were looked up; "
-				 "again");
-			if (gen == &fw->start_gen)
-				fw->fresh = false;
-			*gen = 0;
-			attempt--;
+			log_info("nftables: the ruleset changed while igdd's rules were looked up; %s",
+				 init_look_again(fw, gen, ++looks) ? "again" : "again, unchecked");
+			if (integrate_chains(fw, &post) < 0)
+				return -1;
 			continue;
 		}
 		if (errno != EEXIST && errno != EBUSY && errno != EINVAL)
@@ -1147,6 +1148,7 @@ init_integrate(struct fw *fw, uint32_t *gen)
 			fw->start_gen = 0;
 			fw->fresh = true;
 		}
+		attempt++;
 	}
 	log_warn("nftables: cannot add igdd's sets and rules to %s %s", nft_family_name(l->filter_family),
 		 l->filter_table);
@@ -1317,7 +1319,7 @@ replace_mapping(struct fw *fw, const struct mapping *m, const struct fw_share *s
 		old.iaddr = &old_iaddr;
 		old.iport = ntohs(p);
 	}
-	if (batch_start(fw, &bt) < 0)
+	if (batch_start(fw, &bt, 0) < 0)
 		return -1;
 	if (!fw->has_destroy)	/* the old way: the DNAT element alone */
 		rc = er.found ? msg_one(fw, &bt, dnat, NFT_MSG_DELSETELEM, m, now) : 0;
@@ -1372,7 +1374,7 @@ nft_add(struct fw *fw, const struct mapping *m, const struct fw_share *sh)
 		return -1;
 	if (fw->q.on)
 		return queue_change(fw, m, sh, true);
-	if (batch_start(fw, &bt) < 0)
+	if (batch_start(fw, &bt, 0) < 0)
 		return -1;
 	if (add_msgs(fw, &bt, m, sh, now) < 0) {
 		nft_batch_free(&bt);
@@ -1402,7 +1404,7 @@ del_each(struct fw *fw, const struct mapping *m, const struct fw_share *sh)
 	for (pass = 0; pass < 2; pass++) {
 		struct nft_batch bt;
 
-		if (batch_start(fw, &bt) < 0)
+		if (batch_start(fw, &bt, 0) < 0)
 			return -1;
 		/* pass 0: the mapping's elements; pass 1: the heir's SNAT one */
 		one.forward = sh != NULL && sh->forward;
@@ -1433,7 +1435,7 @@ nft_del(struct fw *fw, const struct mapping *m, const struct fw_share *sh)
 		return -1;
 	if (fw->q.on)
 		return queue_change(fw, m, sh, false);
-	if (batch_start(fw, &bt) < 0)
+	if (batch_start(fw, &bt, 0) < 0)
 		return -1;
 	if (del_msgs(fw, &bt, del_type(fw), m, sh) < 0) {
 		nft_batch_free(&bt);
@@ -1542,7 +1544,7 @@ install(struct fw *fw, const struct mapping *const *ms, size_t n, bool flush,
 
 	if (n > 0 && sel == NULL)
 		return -1;
-	if (batch_start(fw, &bt) < 0) {
+	if (batch_start(fw, &bt, 0) < 0) {
 		free(sel);
 		return -1;
 	}
@@ -1779,7 +1781,7 @@ pipe_send(struct fw *w, const struct pipe_chunk *c, struct mapping *ms,
 	struct nft_batch bt;
 	size_t i, j;
 
-	if (batch_start(w, &bt) < 0)
+	if (batch_start(w, &bt, 0) < 0)
 		return -1;
 	bt.quiet = true;	/* one ack, of the last message (commit_quiet()) */
 	for (i = 0; i < c->n; i++)
@@ -2655,7 +2657,7 @@ remove_state(struct fw *fw)
 	struct nft_batch bt;
 	int i;
 
-	if (batch_start(fw, &bt) < 0)
+	if (batch_start(fw, &bt, 0) < 0)
 		return -1;
 	if (l->own) {
 		if (nft_msg_table(&bt, l, fw->has_destroy ? NFT_MSG_DESTROYTABLE_ : NFT_MSG_DELTABLE) < 0)
@@ -2686,7 +2688,7 @@ put_ext_addrs(struct fw *fw, const struct fw_addrs *a)
 {
 	struct nft_batch bt;
 
-	if (batch_start(fw, &bt) < 0)
+	if (batch_start(fw, &bt, 0) < 0)
 		return -1;
 	if (msg_addrs(&bt, fw, a) < 0) {
 		nft_batch_free(&bt);

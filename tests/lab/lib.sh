@@ -315,25 +315,39 @@ lab_sendmsg_nr() {
 # sendto), while CMD runs in the background as soon as igdd is held
 # there (not at all when it never is); as lab_start_igdd, and
 # $LAB_DIR/held.ok when CMD succeeded and igdd was still held after it.
+# LAB_HOLDS=N: its first N sendmsg() are held, one after the other, CMD
+# run in each hold with HELD_N its number (held.ok: in every one).
 # strace stays attached until igdd exits: end it with kill -9 (an ASan
 # build's leak check cannot run under ptrace).
 lab_start_held() {
 	lsh_conf=$1
 	shift
 	lsh_nr=$(lab_sendmsg_nr)
+	lsh_n=${LAB_HOLDS:-1}
 	rm -f "$LAB_DIR/held.pid" "$LAB_DIR/held.ok" "$LAB_DIR/held.stop"
-	printf '#!/bin/sh\necho $$ >"%s"\nexec strace -D -qq -o /dev/null -e trace=sendmsg -e inject=sendmsg:delay_enter=3000000:when=1 "%s" "$@"\n' \
-		"$LAB_DIR/held.pid" "$IGDD" >"$LAB_DIR/held"
+	printf '#!/bin/sh\necho $$ >"%s"\nexec strace -D -qq -o /dev/null -e trace=sendmsg -e inject=sendmsg:delay_enter=3000000:when=1..%s "%s" "$@"\n' \
+		"$LAB_DIR/held.pid" "$lsh_n" "$IGDD" >"$LAB_DIR/held"
 	chmod +x "$LAB_DIR/held"
 	(
 		held() { [ "$(cut -d' ' -f1 "/proc/$p/syscall" 2>/dev/null)" = "$lsh_nr" ]; }
-		p=
-		while [ ! -e "$LAB_DIR/held.stop" ]; do
-			p=$(cat "$LAB_DIR/held.pid" 2>/dev/null)
-			[ -n "$p" ] && held && break
-			sleep 0.01
+		# igdd's context switches: none while a hold stops it, some
+		# between two (its queries wait for answers), however short
+		# the time between them
+		ctxsw() { sed -n 's/^.*voluntary_ctxt_switches:[[:space:]]*//p' "/proc/$p/status" 2>/dev/null |
+			tr '\n' ' '; }
+		p= k=0 last=
+		while [ $k -lt "$lsh_n" ]; do
+			while [ ! -e "$LAB_DIR/held.stop" ]; do
+				[ -n "$p" ] || p=$(cat "$LAB_DIR/held.pid" 2>/dev/null)
+				[ -n "$p" ] && held && now=$(ctxsw) && [ "$now" != "$last" ] && break
+				sleep 0.01
+			done
+			k=$((k + 1))
+			[ ! -e "$LAB_DIR/held.stop" ] && HELD_N=$k "$@" && held && [ "$(ctxsw)" = "$now" ] ||
+				exit 0
+			last=$now
 		done
-		[ ! -e "$LAB_DIR/held.stop" ] && "$@" && held && touch "$LAB_DIR/held.ok"
+		touch "$LAB_DIR/held.ok"
 	) &
 	lsh_w=$!
 	LAB_PIDS="$LAB_PIDS $lsh_w"
@@ -342,7 +356,7 @@ lab_start_held() {
 	lab_start_igdd "$lsh_conf"
 	lsh_r=$?
 	IGDD=$lsh_igdd
-	touch "$LAB_DIR/held.stop"	# started or given up: the hold is over or never comes
+	touch "$LAB_DIR/held.stop"	# started or given up: the holds are over or never come
 	wait "$lsh_w"
 	return $lsh_r
 }

@@ -141,6 +141,39 @@ if lab_can_hold; then
 	check "TCP 8000 still reaches c1 from outside" \
 		sh -c "ip netns exec $NS_OUT $PROBE connect tcp $GW_WAN 8000 1500 | grep -q '^$OUT:'"
 	check "TCP hairpin from c2 still reaches c1" hairpin_ok "$NS_C2" tcp "$GW_WAN"
+
+	# Twice (a firewall that reloads again while igdd starts): the second
+	# transaction carries the generation of its second lookup too, so a
+	# rule deleted meanwhile (its handle in that transaction) makes the
+	# kernel refuse it again, and igdd looks a third time.  (Before: the
+	# second went without one and failed on the stale handle, ENOENT:
+	# igdd did not start.)
+	int_twice() {
+		case $HELD_N in
+		1) int_foreign ;;
+		*) h=$(gw nft -a list chain inet filter miniupnpd |
+			sed -n 's/.*comment "igdd" # handle \([0-9]*\)$/\1/p' | head -1)
+		   [ -n "$h" ] && gw nft delete rule inet filter miniupnpd handle "$h" ;;
+		esac
+	}
+	nrules() { gw nft list chain inet filter miniupnpd | grep -c 'comment "igdd"'; }
+	n0=$(nrules)
+	check "SIGQUIT stops it" lab_stop_igdd QUIT
+	log_mark
+	LAB_HOLDS=2
+	check "integrated: igdd starts, held before its first two transactions" \
+		lab_start_held "$LAB_DIR/int.conf" int_twice
+	LAB_HOLDS=1
+	check "(a foreign DNAT element came in the first hold, one of igdd's rules went in the second)" \
+		test -e "$LAB_DIR/held.ok"
+	check "the kernel refused both; it looked its rules up three times" \
+		count_log_is 2 "the ruleset changed while igdd's rules were looked up; again"
+	check "its forward rules are all back ($n0)" test "$(nrules)" = "$n0"
+	check "the foreign element is gone" wait_for 15 sh -c \
+		"ip netns exec $NS_GW nft list map inet nat igdd_dnat4 >'$LAB_DIR/dnat4' &&
+		 ! grep -q ' 8070 :' '$LAB_DIR/dnat4'"
+	check "TCP 8000 reaches c1 from outside" \
+		sh -c "ip netns exec $NS_OUT $PROBE connect tcp $GW_WAN 8000 1500 | grep -q '^$OUT:'"
 else
 	skip "no strace that can hold a system call here (delay injection, ptrace), or no cpp: no start held between its rules' lookup and its transaction"
 fi
