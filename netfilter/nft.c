@@ -2227,7 +2227,10 @@ nft_elems_moved(struct fw *fw)
  * growing count while the mapping is in use, which is what idle cleanup
  * needs.  The first packet of each hairpinned flow counts there too
  * (postrouting's hairctr rule): a mapping used only from the LAN is in use
- * too.  A pinhole's counter is its one element's.
+ * too.  With the forward sets in another table than the nat chains (no
+ * hairctr), the mapping's DNAT element counts the first packet of each
+ * flow, from the WAN or through the hairpin, and adds to it
+ * (nft_set_counts()).  A pinhole's counter is its one element's.
  * Many mappings cost one dump per set: the mappings' keys go into a hash,
  * and each element of the dump is looked up in it; one mapping alone
  * (GetPinholePackets) costs a get per set it is in, not a dump. */
@@ -2314,9 +2317,10 @@ dump_set_elems(struct fw *fw, enum nft_set_id id, struct ctr_index *x)
 	return query(fw, nlh, ctr_dump_cb, x);
 }
 
-/* The sets whose elements count a mapping's traffic. */
+/* The sets whose elements may count a mapping's traffic (those that do
+ * in this layout: nft_set_counts()). */
 static const enum nft_set_id ctr_sets[] = {
-	NFT_SET_FWD4, NFT_SET_FWD4_RH, NFT_SET_PIN6, NFT_SET_PIN6_RH,
+	NFT_SET_FWD4, NFT_SET_FWD4_RH, NFT_SET_PIN6, NFT_SET_PIN6_RH, NFT_SET_DNAT4,
 };
 
 static int
@@ -2326,7 +2330,7 @@ counters_one(struct fw *fw, const struct mapping *m, struct fw_counter *out)
 	size_t k;
 
 	for (k = 0; k < ARRAY_SIZE(ctr_sets); k++) {
-		if (!in_set(fw, ctr_sets[k], m))
+		if (!nft_set_counts(&fw->l, ctr_sets[k]) || !in_set(fw, ctr_sets[k], m))
 			continue;
 		if (get_elem(fw, ctr_sets[k], m, &er) < 0)
 			return -1;
@@ -2364,7 +2368,7 @@ nft_counters(struct fw *fw, const struct mapping *const *ms, size_t n, struct fw
 		rc = -1;
 	}
 	for (k = 0; rc == 0 && k < ARRAY_SIZE(ctr_sets); k++)
-		if (ctr_index_set(fw, &x, n, ctr_sets[k]) > 0 &&
+		if (nft_set_counts(&fw->l, ctr_sets[k]) && ctr_index_set(fw, &x, n, ctr_sets[k]) > 0 &&
 		    dump_set_elems(fw, ctr_sets[k], &x) < 0)
 			rc = -1;
 	free(x.keys);

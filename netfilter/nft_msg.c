@@ -60,7 +60,8 @@ enum set_data { DATA_NONE, DATA_ADDR_PORT, DATA_PORT };
  * listings and idle cleanup; hairpinned flows count there too) and the
  * pinhole sets
  * (GetPinholePackets).  The DNAT maps see the first packet of a flow
- * only, the SNAT map outbound flows, ext4 no mapping's. */
+ * only, the SNAT map outbound flows, ext4 no mapping's; dnat4 counts
+ * where the hairpin cannot count in the forward sets (nft_set_counts()). */
 static const struct {
 	const char *name;
 	uint8_t fields[SET_FIELDS_MAX];
@@ -869,6 +870,17 @@ nft_fwd_in_nat(const struct nft_layout *l)
 	return l->nat_family == l->filter_family && strcmp(l->nat_table, l->filter_table) == 0;
 }
 
+bool
+nft_set_counts(const struct nft_layout *l, enum nft_set_id id)
+{
+	/* Hairpin with the forward sets in another table than the nat
+	 * rules: postrouting cannot count a hairpinned flow in its forward
+	 * element (hairctr), so dnat4, whose lookup sees the first packet of
+	 * every flow, WAN or LAN, counts too. */
+	return set_desc[id].counter ||
+	       (id == NFT_SET_DNAT4 && l->hairpin && !nft_fwd_in_nat(l));
+}
+
 /* ---- table, chains, sets ---- */
 
 int
@@ -1017,7 +1029,7 @@ nft_msg_set(struct nft_batch *bt, const struct nft_layout *l, enum nft_set_id id
 	nftnl_set_set_u32(s, NFTNL_SET_ID, (uint32_t)id + 1);
 	/* Per-element counters: the set's counter expression is cloned into
 	 * every element the kernel creates (set_desc: only where read). */
-	if (set_desc[id].counter) {
+	if (nft_set_counts(l, id)) {
 		ctr = nftnl_expr_alloc("counter");
 		if (ctr == NULL) {
 			nftnl_set_free(s);

@@ -56,7 +56,8 @@
  * hairpinned flow is held to its client's LAN, not only a mapping's);
  * its first packet is counted in the
  * mapping's forward element in postrouting (the LAN-only use of a mapping,
- * for idle cleanup; when the forward sets are in the nat table) and it is
+ * for idle cleanup; when the forward sets are in the nat table, else the
+ * lookup of its DNAT element counts it, below) and it is
  * masqueraded so that the reply comes back through the gateway.  A mapping has no hairpin element of its own
  * (an older igdd's map hair4 goes at start).  Port preservation
  * (preserve_mapped_ports=yes): a new outbound flow from a mapping's
@@ -81,7 +82,11 @@
  * counts the traffic of all its mappings (idle cleanup sees them as one).
  *
  * Counters.  Only the sets whose counters are read have per-element
- * counters (fw_ops.counters): the forward sets and the pinhole sets.  The DNAT maps, snat4 and ext4 have none: each counter is a
+ * counters (fw_ops.counters): the forward sets and the pinhole sets, and
+ * dnat4 when hairpin is on and the forward sets are in another table than
+ * the nat chains (its lookup sees the first packet of each flow, from the
+ * WAN or the LAN; a mapping's count adds both).  The other DNAT map,
+ * snat4 and ext4 have none: each counter is a
  * per-CPU allocation of the kernel's per element added, about a quarter of
  * an add's kernel time.  A table of an older igdd, whose every set had
  * counters, does not match (EEXIST): the start replaces it and installs
@@ -276,6 +281,8 @@ int nft_msg_old_hair4(struct nft_batch *bt, const struct nft_layout *l, uint16_t
 const char *nft_old_hair4_name(const struct nft_layout *l);
 /* Can the nat chains look up the forward sets (the same table)? */
 bool nft_fwd_in_nat(const struct nft_layout *l);
+/* Do the set's elements count packets (a counter each)? */
+bool nft_set_counts(const struct nft_layout *l, enum nft_set_id id);
 
 /* Init objects. */
 int nft_msg_table(struct nft_batch *bt, const struct nft_layout *l, uint16_t type);

@@ -91,6 +91,18 @@ check "from outside, c1 sees the outside host" \
 check "TCP hairpin from c2 (c1's LAN) reaches c1, c1 sees the gateway" \
 	hairpin_ok "$NS_C2" tcp "$GW_WAN"
 check "UDP hairpin too" hairpin_ok "$NS_C2" udp "$GW_WAN"
+# A mapping used through the hairpin only is in use (idle cleanup, the
+# packets igddctl lists): this forward chain accepts LAN flows before
+# igdd's and the nat chains cannot count in the forward sets, so its DNAT
+# element counts.  (Before: 0 packets, cleaned as idle.)
+lab_listen c1 tcp 9001 @peer
+check "natpmpc maps TCP 8001 -> c1:9001 (used from the LAN only)" pmp tcp 8001 9001
+hp=$(peer_from "$NS_C2" tcp "$GW_WAN" 8001)
+check "c2 reaches it through the hairpin (c1 sees $hp)" test "${hp%:*}" = "$GW_LAN"
+pk=$(ctl list --json | python3 -c 'import json, sys
+print(sum(m["packets"] for m in json.load(sys.stdin)
+          if m["protocol"] == "tcp" and m["external_port"] == 8001))' 2>&1)
+check "it counts as used ($pk packets)" test "${pk:-0}" -gt 0
 check_not "c3 (the other served LAN) does not reach c1's mapping (TCP)" \
 	reaches_c1 "$NS_C3" tcp "$GW_WAN"
 check_not "nor by UDP" reaches_c1 "$NS_C3" udp "$GW_WAN"

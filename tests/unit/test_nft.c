@@ -741,6 +741,67 @@ TEST(nft_hairpin_lan_check_in_nat_table)
 	nft_batch_free(&bt);
 }
 
+static int
+count_expr_cb(struct nftnl_expr *e, void *data)
+{
+	(void)e;
+	(*(int *)data)++;
+	return 0;
+}
+
+/* The set's counter expressions as its NEWSET message carries them. */
+static int
+set_counters(const struct nft_layout *l, enum nft_set_id id)
+{
+	struct nft_batch bt;
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct flat f = { NULL, 0 };
+	int n = -1;
+
+	if (s != NULL && nft_batch_start(&bt, 1) == 0) {
+		if (nft_msg_set(&bt, l, id, NFT_MSG_NEWSET) == 0) {
+			nft_batch_finish(&bt);
+			flatten(&bt, &f);
+			if (nth_msg(&f, 1) != NULL && nftnl_set_nlmsg_parse(nth_msg(&f, 1), s) == 0) {
+				n = 0;
+				nftnl_set_expr_foreach(s, count_expr_cb, &n);
+			}
+		}
+		nft_batch_free(&bt);
+	}
+	free(f.buf);
+	if (s != NULL)
+		nftnl_set_free(s);
+	return n;
+}
+
+/* Hairpin with the forward sets in another table than the nat chains:
+ * postrouting cannot count a hairpinned flow in its forward element, so
+ * dnat4's elements count (idle cleanup then sees a mapping used from the
+ * LAN only); with both in one table (hairctr), or without hairpin, dnat4
+ * has no counters (a per-CPU allocation per element). */
+TEST(nft_dnat4_counts_where_hairpin_cannot)
+{
+	struct nft_layout l;
+
+	mk_layout(&l, true, false);
+	CHECK(l.hairpin && !nft_fwd_in_nat(&l));
+	CHECK(nft_set_counts(&l, NFT_SET_DNAT4));
+	CHECK_EQ(set_counters(&l, NFT_SET_DNAT4), 1);
+	CHECK(!nft_set_counts(&l, NFT_SET_DNAT4_RH));
+	CHECK_EQ(set_counters(&l, NFT_SET_DNAT4_RH), 0);
+	CHECK_EQ(set_counters(&l, NFT_SET_FWD4), 1);
+	CHECK_EQ(set_counters(&l, NFT_SET_SNAT4), 0);
+	l.hairpin = false;
+	CHECK(!nft_set_counts(&l, NFT_SET_DNAT4));
+	CHECK_EQ(set_counters(&l, NFT_SET_DNAT4), 0);
+	mk_layout(&l, false, false);
+	CHECK(l.hairpin && nft_fwd_in_nat(&l));
+	CHECK(!nft_set_counts(&l, NFT_SET_DNAT4));
+	CHECK_EQ(set_counters(&l, NFT_SET_DNAT4), 0);
+	CHECK_EQ(set_counters(&l, NFT_SET_FWD4), 1);
+}
+
 TEST(nft_layout_needs_ext_if)
 {
 	struct nft_layout l;
