@@ -19,14 +19,17 @@ LAB_TIMEOUT=${LAB_TIMEOUT:-300}
 log=$(mktemp /tmp/igdd-tests.XXXXXX)
 trap 'rm -f "$log"' EXIT
 
-# run NAME CMD...: run a group, keep its PASS/FAIL/SKIP lines; a group that
-# dies without saying so counts as one failure.
+# run NAME CMD...: run a group, keep its PASS/FAIL/SKIP lines, say how long
+# it took; a group that dies without saying so counts as one failure.
 run() {
 	_name=$1; shift
 	echo "== $_name"
+	_t0=$(date +%s)
 	"$@" >"$log.out" 2>&1
 	_rc=$?
 	cat "$log.out"
+	# its time, to see a test near its budget (LAB_TIMEOUT) before it fails
+	echo "== $_name: $(($(date +%s) - _t0)) s"
 	grep -E '^(PASS|FAIL|SKIP) ' "$log.out" >>"$log"
 	if [ $_rc -ne 0 ] && ! grep -q '^FAIL ' "$log.out"; then
 		echo "FAIL $_name: exited with status $_rc" | tee -a "$log"
