@@ -1709,12 +1709,7 @@ http_server_new(struct igdd_ctx *ctx, uint16_t port)
 	h->header_max = ctx->cfg.http_header_max ? ctx->cfg.http_header_max : HTTP_HEADER_MAX;
 	h->body_max = ctx->cfg.http_body_max ? ctx->cfg.http_body_max : HTTP_BODY_MAX;
 	h->in_max = h->header_max + h->body_max;
-	h->max_conns = ctx->cfg.http_max_connections ? ctx->cfg.http_max_connections
-						     : HTTP_MAX_CONNECTIONS;
-	/* a quarter each (at least 4), as GENA shares max_subscribers */
-	h->share = h->max_conns / 4 > 4 ? h->max_conns / 4 : 4;
-	h->idle_ms = ctx->cfg.http_idle_timeout ? (uint64_t)ctx->cfg.http_idle_timeout * 1000
-						: HTTP_IDLE_TIMEOUT_MS;
+	http_server_reconfigure(h);
 	return h;
 }
 
@@ -1752,6 +1747,8 @@ http_server_reconfigure(struct http *h)
 	 * buffers of the old size; they need a restart. */
 	h->max_conns = ctx->cfg.http_max_connections ? ctx->cfg.http_max_connections
 						     : HTTP_MAX_CONNECTIONS;
+	/* a quarter each (at least 4), as GENA shares max_subscribers */
+	h->share = h->max_conns / 4 > 4 ? h->max_conns / 4 : 4;
 	h->idle_ms = ctx->cfg.http_idle_timeout ? (uint64_t)ctx->cfg.http_idle_timeout * 1000
 						: HTTP_IDLE_TIMEOUT_MS;
 }

@@ -158,6 +158,7 @@ static int
 batch_start(struct fw *fw, struct nft_batch *bt, uint32_t gen)
 {
 	if (nft_batch_start_gen(bt, fw->seq, gen) < 0) {
+		nft_batch_free(bt);	/* its buffer, when the begin did not fit */
 		errno = ENOMEM;
 		return -1;
 	}
@@ -945,6 +946,18 @@ init_look_again(struct fw *fw, uint32_t *gen, int looks)
 	return *gen != 0;
 }
 
+/* The layout did not match: the next attempt makes igdd's sets again,
+ * empty.  At start, their elements are gone: no journal mark holds, there
+ * is nothing to read (fresh). */
+static void
+init_recreated(struct fw *fw, const uint32_t *gen)
+{
+	if (gen == &fw->start_gen) {
+		fw->start_gen = 0;
+		fw->fresh = true;
+	}
+}
+
 /* Own table: create what is missing, flush igdd's chains and put the
  * rules back (unless they are in place already), all in one transaction.
  * Sets keep their elements (the daemon reconciles them with install_all).
@@ -989,10 +1002,7 @@ init_own(struct fw *fw, uint32_t *gen)
 			break;
 		log_warnx("nftables: table inet %s does not match igdd's layout (%s); recreating it",
 			  fw->l.filter_table, strerror(errno));
-		if (gen == &fw->start_gen) {	/* at start: its elements are gone */
-			fw->start_gen = 0;
-			fw->fresh = true;
-		}
+		init_recreated(fw, gen);
 		attempt++;
 	}
 	log_warn("nftables: cannot create table inet %s", fw->l.filter_table);
@@ -1097,8 +1107,12 @@ integrate_chains(struct fw *fw, bool *post)
 									  : "upnp_forward_chain") < 0)
 			return -1;
 	}
-	*post = (l->hairpin || l->preserve) ||
-		get_chain(fw, l->nat_family, l->nat_table, l->post_chain) == 0;
+	if (l->hairpin || l->preserve) {
+		*post = true;
+		return require_chain(fw, l->nat_family, l->nat_table, l->post_chain,
+				     "upnp_nat_postrouting_chain");
+	}
+	*post = get_chain(fw, l->nat_family, l->nat_table, l->post_chain) == 0;
 	return 0;
 }
 
@@ -1134,8 +1148,10 @@ init_integrate(struct fw *fw, uint32_t *gen)
 		if (commit(fw, &bt) == 0)
 			return 0;
 		if (errno == ERESTART && attempt == 0 && *gen != 0) {
+			bool checked = init_look_again(fw, gen, ++looks);
+
 			log_info("nftables: the ruleset changed while igdd's rules were looked up; %s",
-				 init_look_again(fw, gen, ++looks) ? "again" : "again, unchecked");
+				 checked ? "again" : "again, unchecked");
 			if (integrate_chains(fw, &post) < 0)
 				return -1;
 			continue;
@@ -1144,10 +1160,7 @@ init_integrate(struct fw *fw, uint32_t *gen)
 			break;
 		log_warnx("nftables: igdd's sets in %s do not match (%s); recreating them",
 			  l->filter_table, strerror(errno));
-		if (gen == &fw->start_gen) {	/* at start: their elements are gone */
-			fw->start_gen = 0;
-			fw->fresh = true;
-		}
+		init_recreated(fw, gen);
 		attempt++;
 	}
 	log_warn("nftables: cannot add igdd's sets and rules to %s %s", nft_family_name(l->filter_family),
@@ -1187,8 +1200,8 @@ nft_init(const struct config *cfg)
 		return NULL;
 	/* What the kernel held before this start touched it: a journal that
 	 * ends with this generation describes its elements.  The init's first
-	 * transaction carries it, so nothing came in between (or init_own()
-	 * reads a new one, init_integrate() trusts none). */
+	 * transaction carries it, so nothing came in between (or the init
+	 * reads a new one: init_look_again()). */
 	state_id(fw);
 	fw->start_gen = gen_now(fw);
 	fw->fresh = sets_absent(fw);

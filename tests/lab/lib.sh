@@ -299,7 +299,7 @@ count_log_ge() { [ "$(count_log "$2")" -ge "$1" ]; }
 # injection; ptrace allowed), and cpp name the call's number?
 lab_can_hold() {
 	command -v strace >/dev/null 2>&1 && command -v cpp >/dev/null 2>&1 &&
-		strace -D -qq -o /dev/null -e trace=sendmsg -e inject=sendmsg:delay_enter=1 \
+		strace -D -qq -o /dev/null -e trace=sendmsg -e inject=sendmsg:delay_enter=1:when=1..2 \
 			true 2>/dev/null && [ -n "$(lab_sendmsg_nr)" ]
 }
 
@@ -332,14 +332,16 @@ lab_start_held() {
 		held() { [ "$(cut -d' ' -f1 "/proc/$p/syscall" 2>/dev/null)" = "$lsh_nr" ]; }
 		# igdd's context switches: none while a hold stops it, some
 		# between two (its queries wait for answers), however short
-		# the time between them
+		# the time between them; a hold stays (0.1 s: not the stop at
+		# a sendmsg()'s return, which strace makes too)
 		ctxsw() { sed -n 's/^.*voluntary_ctxt_switches:[[:space:]]*//p' "/proc/$p/status" 2>/dev/null |
 			tr '\n' ' '; }
 		p= k=0 last=
 		while [ $k -lt "$lsh_n" ]; do
 			while [ ! -e "$LAB_DIR/held.stop" ]; do
 				[ -n "$p" ] || p=$(cat "$LAB_DIR/held.pid" 2>/dev/null)
-				[ -n "$p" ] && held && now=$(ctxsw) && [ "$now" != "$last" ] && break
+				[ -n "$p" ] && held && now=$(ctxsw) && [ "$now" != "$last" ] &&
+					sleep 0.1 && held && [ "$(ctxsw)" = "$now" ] && break
 				sleep 0.01
 			done
 			k=$((k + 1))

@@ -38,12 +38,22 @@ rss2=$(rss)
 res=$(tr '\n' ' ' <"$LAB_DIR/load.out")
 echo "    load: $res"
 echo "    VmRSS: $rss0 kB before, $rss1 kB half way, $rss2 kB at the end"
-echo "    HTTP drops: $(ctl stats --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["dropped"]["http"])' 2>&1)"
+echo "    HTTP drops: $(ctl stats --json | "${PY:-/usr/bin/python3}" -c 'import json,sys; print(json.load(sys.stdin)["dropped"]["http"])' 2>&1)"
 val() { printf '%s\n' "$res" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -1; }
 check "3000 requests were sent" test "$(val n)" = 3000
 check "every one was answered with 200 within its deadline" test "$(val ok)" = 3000
-check "memory stays flat (growth < 1 MiB from half way to the end)" \
-	test $((rss2 - rss1)) -lt 1024
+# A stall in the second half leaves a high-water mark (up to 512
+# connections' buffers at once, kept by malloc), which a leak is not: a
+# leak grows again with the next 3000 requests, the mark does not.
+grew=$((rss2 - rss1))
+if [ "$grew" -ge 1024 ]; then
+	c1 "$SOAPLOAD" -c "$C1" "$CTL" "$URN_IPC2" rate 500 6 30000 >/dev/null 2>&1
+	rss3=$(rss)
+	echo "    VmRSS grew by $grew kB; after 3000 more requests: $rss3 kB"
+	grew=$((rss3 - rss2))
+fi
+check "memory stays flat (growth < 1 MiB from half way to the end, or over 3000 more requests)" \
+	test "$grew" -lt 1024
 check "igdd is still running" kill -0 "$IGDD_PID"
 check "the 100 mappings of the load exist" test "$(lab_store_view | wc -l)" = 100
 check "daemon, lease file and kernel agree" lab_agree
