@@ -147,6 +147,31 @@ check "igddctl reload without lan9: it is torn down" grep -q "listening_ip: lan9
 check_not "... NAT-PMP no longer listens there" sh -c "ip netns exec $NS_GW ss -lnu | grep -q '10.99.0.1:5351'"
 check "mappings kept through the reloads: c1's 8100 still carries traffic" reach tcp 8100 tok-c1
 check "a reload without change says so" sh -c "'$IGDDCTL' -s '$LAB_DIR/igdd.sock' reload | grep -q 'no change'"
+# http_max_connections follows a reload, and with it one client's share of
+# the connections (a quarter, at least 4): a client past it loses its
+# oldest idle one (counted as an overload drop).
+http_overload() { ctl stats --json | "$PY" -c 'import json, sys
+print(json.load(sys.stdin)["dropped"]["http"]["overload"])'; }
+idle6() {	# six idle connections from c1 for a second
+	c1 "$PY" -c 'import socket, sys, time
+s = [socket.create_connection((sys.argv[1], int(sys.argv[2]))) for i in range(6)]
+time.sleep(1)' "$GW_LAN" "$HTTP_PORT"
+}
+NAME="Gateway Two" conf <<CONF
+deny 1024-65535 $C2/32 1024-65535
+http_max_connections=16
+CONF
+ctl reload >/dev/null 2>&1
+o0=$(http_overload); idle6; o1=$(http_overload)
+check "http_max_connections=16 by reload: 2 of c1's 6 idle connections evicted, its share is 4 ($o0 -> $o1)" \
+	test $((o1 - o0)) -ge 2
+NAME="Gateway Two" conf <<CONF
+deny 1024-65535 $C2/32 1024-65535
+CONF
+ctl reload >/dev/null 2>&1
+o0=$(http_overload); idle6; o1=$(http_overload)
+check "back to the default (128) by reload: none evicted, its share is 32 ($o0 -> $o1)" \
+	test "$o1" = "$o0"
 check "igdd still runs" kill -0 "$IGDD_PID"
 check "igdd stops with status 0" lab_stop_igdd TERM
 lab_finish
