@@ -1087,9 +1087,9 @@ del_tagged_all(struct fw *fw, struct nft_batch *bt, bool post)
 }
 
 /* Integration: the firewall's chains igdd's rules go to are there (a
- * refusal otherwise); *post: so is the postrouting chain, which only
- * hairpin and port preservation need (nft_attach() turned them off if it
- * was missing at start). */
+ * refusal otherwise), the postrouting chain too when hairpin or port
+ * preservation needs it (nft_attach() turned them off if it was missing
+ * at start; gone since, a refusal); *post: igdd's rules go there. */
 static int
 integrate_chains(struct fw *fw, bool *post)
 {

@@ -89,8 +89,9 @@
  * snat4 and ext4 have none: each counter is a
  * per-CPU allocation of the kernel's per element added, about a quarter of
  * an add's kernel time.  A table of an older igdd, whose every set had
- * counters, does not match (EEXIST): the start replaces it and installs
- * the mappings again (init_own, init_integrate). */
+ * counters, does not match (EEXIST), nor does an older igdd_dnat4 without
+ * one where it now counts: the start replaces them and installs the
+ * mappings again (init_own, init_integrate). */
 #ifndef IGDD_NFT_MSG_H
 #define IGDD_NFT_MSG_H
 

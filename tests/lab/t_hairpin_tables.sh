@@ -103,6 +103,23 @@ pk=$(ctl list --json | python3 -c 'import json, sys
 print(sum(m["packets"] for m in json.load(sys.stdin)
           if m["protocol"] == "tcp" and m["external_port"] == 8001))' 2>&1)
 check "it counts as used ($pk packets)" test "${pk:-0}" -gt 0
+# An older igdd's igdd_dnat4 (no counter) in this layout: the start
+# finds it does not match, makes igdd's sets again and installs every
+# mapping again from the lease file.
+check "SIGQUIT stops igdd (its table stays)" lab_stop_igdd QUIT
+gw nft flush chain inet nat prerouting_miniupnpd
+gw nft delete map inet nat igdd_dnat4
+gw nft add map inet nat igdd_dnat4 "{ type inet_proto . inet_service : ipv4_addr . inet_service; flags timeout; elements = { tcp . 8000 : $C1 . 9000, udp . 8000 : $C1 . 9000, tcp . 8001 : $C1 . 9001 } }"
+log_mark
+check "igdd starts with an older igdd_dnat4 (no counter)" lab_start_igdd "$LAB_DIR/int.conf"
+check "it did not match: igdd's sets were made again" count_log_is 1 "do not match"
+check "igdd_dnat4 counts now" sh -c \
+	"ip netns exec $NS_GW nft list map inet nat igdd_dnat4 | grep -q 'tcp \. 8000 .*counter'"
+kernel_is_leases() { [ "$(LAB_KV_TABLE=nat LAB_KV_PREFIX=igdd_ lab_kernel_view)" = "$(lab_lease_view)" ]; }
+check "the kernel holds the lease file's 3 mappings" wait_for 10 kernel_is_leases
+check "from outside, TCP 8000 reaches c1 again" \
+	sh -c "ip netns exec $NS_OUT $PROBE connect tcp $GW_WAN 8000 1500 | grep -q '^$OUT:'"
+check "TCP hairpin from c2 reaches c1 again" hairpin_ok "$NS_C2" tcp "$GW_WAN"
 check_not "c3 (the other served LAN) does not reach c1's mapping (TCP)" \
 	reaches_c1 "$NS_C3" tcp "$GW_WAN"
 check_not "nor by UDP" reaches_c1 "$NS_C3" udp "$GW_WAN"
@@ -149,7 +166,7 @@ if lab_can_hold; then
 		"tail -n +$LOG_FROM '$LAB_DIR/igdd.log' | grep -q 'mappings in [0-9]* ms: .* 1 stale'"
 	check "the foreign element is gone" sh -c \
 		"ip netns exec $NS_GW nft list map inet nat igdd_dnat4 >'$LAB_DIR/dnat4' &&
-		 ! grep -q ' 8070 :' '$LAB_DIR/dnat4'"
+		 ! grep -q 'tcp \. 8070 ' '$LAB_DIR/dnat4'"
 	check "TCP 8000 still reaches c1 from outside" \
 		sh -c "ip netns exec $NS_OUT $PROBE connect tcp $GW_WAN 8000 1500 | grep -q '^$OUT:'"
 	check "TCP hairpin from c2 still reaches c1" hairpin_ok "$NS_C2" tcp "$GW_WAN"
@@ -185,7 +202,7 @@ if lab_can_hold; then
 	check "its forward rules are all back ($n0)" test "$(nrules)" = "$n0"
 	check "the foreign element is gone" wait_for 15 sh -c \
 		"ip netns exec $NS_GW nft list map inet nat igdd_dnat4 >'$LAB_DIR/dnat4' &&
-		 ! grep -q ' 8070 :' '$LAB_DIR/dnat4'"
+		 ! grep -q 'tcp \. 8070 ' '$LAB_DIR/dnat4'"
 	check "TCP 8000 reaches c1 from outside" \
 		sh -c "ip netns exec $NS_OUT $PROBE connect tcp $GW_WAN 8000 1500 | grep -q '^$OUT:'"
 	kill -9 "$IGDD_PID"; wait "$IGDD_PID" 2>/dev/null; IGDD_PID=	# strace: as above
