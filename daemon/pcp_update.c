@@ -55,14 +55,8 @@ same_client(const struct client_port *c, const struct in6_addr *client, const ui
 static unsigned
 client_hash(const struct in6_addr *client, const uint8_t *nonce)
 {
-	const uint8_t *a = (const uint8_t *)client;
-	uint32_t h = 2166136261u;
-	size_t i;
+	uint32_t h = fnv1a(fnv1a(FNV1A_INIT, client, sizeof(*client)), nonce, PCP_NONCE_LEN);
 
-	for (i = 0; i < sizeof(*client); i++)
-		h = (h ^ a[i]) * 16777619u;
-	for (i = 0; i < PCP_NONCE_LEN; i++)
-		h = (h ^ nonce[i]) * 16777619u;
 	return (h ^ h >> 16) % (2 * PCP_UPDATE_CLIENTS);
 }
 

@@ -130,6 +130,16 @@ str_copy_n(char *dst, size_t size, const char *src, size_t n)
 	return 0;
 }
 
+uint32_t
+fnv1a(uint32_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	while (n-- > 0)
+		h = (h ^ *b++) * 16777619u;
+	return h;
+}
+
 int
 str_printf(char *dst, size_t size, const char *fmt, ...)
 {

@@ -91,6 +91,10 @@ bool mem_ieq(const char *s, size_t len, const char *word);
 /* The value of a hex digit (either case), or -1. */
 int hex_digit(char c);
 
+/* 32-bit FNV-1a of n bytes at p, going on from h (FNV1A_INIT to start). */
+#define FNV1A_INIT 2166136261u
+uint32_t fnv1a(uint32_t h, const void *p, size_t n);
+
 /* IPv4 helpers on the v4-mapped IPv6 form the store uses everywhere. */
 void addr_from_v4(struct in6_addr *out, struct in_addr v4);
 bool addr_is_v4(const struct in6_addr *a);

@@ -777,15 +777,29 @@ state_id(struct fw *fw)
 
 /* What a mapping's elements depend on besides the mapping: port
  * preservation (and hairpin, and the layout's version: an older igdd's
- * hairpin elements named their client's LAN), as a 32-bit FNV-1a digest.
- * A start with another of these cannot take the kernel's elements as they
+ * hairpin elements named their client's LAN), and where the mappings'
+ * sets are (each one's family, table and name: the sets of another table
+ * may hold an even older run's elements), as a 32-bit FNV-1a digest.  A
+ * start with another of these cannot take the kernel's elements as they
  * are.  The LANs are in lan4, no mapping's element. */
 static uint32_t
 layout_digest(const struct fw *fw)
 {
-	uint32_t h = 2166136261u;
+	uint32_t h = FNV1A_INIT, flags = fw->l.hairpin | fw->l.preserve << 1 | LAYOUT_VERSION << 2;
+	int id;
 
-	h = (h ^ (uint32_t)(fw->l.hairpin | fw->l.preserve << 1 | LAYOUT_VERSION << 2)) * 16777619u;
+	h = fnv1a(h, &flags, sizeof(flags));
+	for (id = 0; id < NFT_SET_ALL; id++) {
+		uint16_t fam;
+		const char *t;
+
+		if (!nft_set_used(&fw->l, (enum nft_set_id)id))
+			continue;
+		t = nft_set_table(&fw->l, (enum nft_set_id)id, &fam);
+		h = fnv1a(h, &fam, sizeof(fam));
+		h = fnv1a(h, t, strlen(t) + 1);
+		h = fnv1a(h, fw->l.set_name[id], strlen(fw->l.set_name[id]) + 1);
+	}
 	return h;
 }
 

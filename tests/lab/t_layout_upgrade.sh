@@ -7,7 +7,8 @@
 # layout, replace it, and install the leases' mappings again: traffic
 # through them, hairpin and the kernel's elements as the store holds them.
 # Then the table of an igdd before lan4 (a hairpin map of its own, an
-# element per mapping): kept, but for the hairpin map, which goes.
+# element per mapping): kept, but for the hairpin map, which goes.  Last,
+# a restart whose journal mark was written with the sets in another table.
 . "$(dirname "$0")/lib.sh"
 lab_up
 command -v natpmpc >/dev/null 2>&1 || { skip "natpmpc not installed"; exit 0; }
@@ -68,5 +69,32 @@ check "8001 carries traffic" reach tcp 8001 tok-8001
 check "c2 reaches 8002 through the hairpin (dnat4)" sh -c \
 	"ip netns exec $NS_C2 $PROBE connect tcp $GW_WAN 8002 1500 | grep -q tok-8002"
 check "daemon, lease file and kernel agree" lab_agree
+
+# The sets elsewhere than the journal's mark says.  igdd is stopped for a
+# restart in its own table, runs integrated into a firewall (other sets:
+# 8002 goes, 8003 comes) and is stopped for a restart there, then starts
+# in its own table again with nothing changed in the ruleset since: the
+# kernel's generation is the mark's, but the own table holds the first
+# run's elements, not the journal's.  The mark names where the sets are,
+# so this start reads them.
+kill -QUIT "$IGDD_PID"; wait "$IGDD_PID"; IGDD_PID=
+gw nft -f "$LAB_TOP/conf/nftables-integrate.nft"
+{ echo "secure_mode=no"; lab_integrate_conf; } | lab_conf "$LAB_DIR/igdd-int.conf"
+check "igdd starts integrated into table inet filter" lab_start_igdd "$LAB_DIR/igdd-int.conf"
+c1 natpmpc -g "$GW_LAN" -a 8002 9002 tcp 0 >/dev/null 2>&1
+c1 natpmpc -g "$GW_LAN" -a 8003 9003 tcp 3600 >/dev/null 2>&1
+lab_listen c1 tcp 9003 tok-8003
+check "8003 carries traffic (the firewall's table)" reach tcp 8003 tok-8003
+kill -QUIT "$IGDD_PID"; wait "$IGDD_PID"; IGDD_PID=
+check "the own table still holds the first run's 8002" sh -c \
+	"ip netns exec $NS_GW nft list map inet igdd dnat4 | grep -q 'tcp . 8002 '"
+log_mark
+check "igdd starts in its own table again" lab_start_igdd "$LAB_DIR/igdd.conf"
+UPNP_BASE=$(lab_upnp_base)
+check "it reads the own table's elements (the mark is another table's)" \
+	wait_for 10 count_log_is 1 "kernel reconciled"
+check_not "... and does not take them as the journal's" count_log_ge 1 "kernel holds the restored"
+check "daemon, lease file and own table agree (8002 gone, 8003 in)" lab_agree
+check "8003 carries traffic" reach tcp 8003 tok-8003
 lab_stop_igdd
 lab_finish

@@ -100,3 +100,12 @@ TEST(util_path_dir)
 	CHECK_EQ(path_dir(d, sizeof(d), "/a/very/long/path/to/a/file/x"), -1);
 	CHECK_STR(d, "");
 }
+
+TEST(util_fnv1a)
+{
+	/* the published FNV-1a test vectors; a digest goes on in parts */
+	CHECK_EQ(fnv1a(FNV1A_INIT, "", 0), 0x811c9dc5u);
+	CHECK_EQ(fnv1a(FNV1A_INIT, "a", 1), 0xe40c292cu);
+	CHECK_EQ(fnv1a(FNV1A_INIT, "foobar", 6), 0xbf9cf968u);
+	CHECK_EQ(fnv1a(fnv1a(FNV1A_INIT, "foo", 3), "bar", 3), 0xbf9cf968u);
+}
