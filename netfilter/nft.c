@@ -2254,10 +2254,12 @@ nft_elems_moved(struct fw *fw)
  * growing count while the mapping is in use, which is what idle cleanup
  * needs.  The first packet of each hairpinned flow counts there too
  * (postrouting's hairctr rule): a mapping used only from the LAN is in use
- * too.  With the forward sets in another table than the nat chains (no
- * hairctr), the mapping's DNAT element counts the first packet of each
- * flow, from the WAN or through the hairpin, and adds to it
- * (nft_set_counts()).  A pinhole's counter is its one element's.
+ * too.  Integrated, where the firewall may accept a mapping's flows before
+ * its jump (or, with the forward sets in another table than the nat
+ * chains, there is no hairctr), the mapping's DNAT element counts the
+ * first packet of each flow, from the WAN or through the hairpin, and
+ * adds to it (nft_set_counts()).  A pinhole's counter is its one
+ * element's.
  * Many mappings cost one dump per set: the mappings' keys go into a hash,
  * and each element of the dump is looked up in it; one mapping alone
  * (GetPinholePackets) costs a get per set it is in, not a dump. */
@@ -2348,6 +2350,7 @@ dump_set_elems(struct fw *fw, enum nft_set_id id, struct ctr_index *x)
  * in this layout: nft_set_counts()). */
 static const enum nft_set_id ctr_sets[] = {
 	NFT_SET_FWD4, NFT_SET_FWD4_RH, NFT_SET_PIN6, NFT_SET_PIN6_RH, NFT_SET_DNAT4,
+	NFT_SET_DNAT4_RH,
 };
 
 static int

@@ -60,8 +60,8 @@ enum set_data { DATA_NONE, DATA_ADDR_PORT, DATA_PORT };
  * listings and idle cleanup; hairpinned flows count there too) and the
  * pinhole sets
  * (GetPinholePackets).  The DNAT maps see the first packet of a flow
- * only, the SNAT map outbound flows, ext4 no mapping's; dnat4 counts
- * where the hairpin cannot count in the forward sets (nft_set_counts()). */
+ * only, the SNAT map outbound flows, ext4 no mapping's; the DNAT maps
+ * count when integrated (nft_set_counts()). */
 static const struct {
 	const char *name;
 	uint8_t fields[SET_FIELDS_MAX];
@@ -873,12 +873,16 @@ nft_fwd_in_nat(const struct nft_layout *l)
 bool
 nft_set_counts(const struct nft_layout *l, enum nft_set_id id)
 {
-	/* Hairpin with the forward sets in another table than the nat
-	 * rules: postrouting cannot count a hairpinned flow in its forward
-	 * element (hairctr), so dnat4, whose lookup sees the first packet of
-	 * every flow, WAN or LAN, counts too. */
+	/* Integrated, igdd's forward chain sees only what the firewall's
+	 * lets through to it: one that accepts DNATed flows before its jump
+	 * lets no packet of a mapping's flow reach a forward element; and
+	 * with the forward sets in another table than the nat rules,
+	 * postrouting cannot count a hairpinned flow there (hairctr).  So
+	 * the DNAT maps, whose lookups see the first packet of every flow,
+	 * from the WAN or (dnat4) through the hairpin, count too.  igdd's own
+	 * table sees every packet in its own forward chain. */
 	return set_desc[id].counter ||
-	       (id == NFT_SET_DNAT4 && l->hairpin && !nft_fwd_in_nat(l));
+	       (!l->own && (id == NFT_SET_DNAT4 || id == NFT_SET_DNAT4_RH));
 }
 
 /* ---- table, chains, sets ---- */

@@ -56,8 +56,8 @@
  * hairpinned flow is held to its client's LAN, not only a mapping's);
  * its first packet is counted in the
  * mapping's forward element in postrouting (the LAN-only use of a mapping,
- * for idle cleanup; when the forward sets are in the nat table, else the
- * lookup of its DNAT element counts it, below) and it is
+ * for idle cleanup; when the forward sets are in the nat table; integrated,
+ * the lookup of its DNAT element counts it too, below) and it is
  * masqueraded so that the reply comes back through the gateway.  A mapping has no hairpin element of its own
  * (an older igdd's map hair4 goes at start).  Port preservation
  * (preserve_mapped_ports=yes): a new outbound flow from a mapping's
@@ -83,14 +83,15 @@
  *
  * Counters.  Only the sets whose counters are read have per-element
  * counters (fw_ops.counters): the forward sets and the pinhole sets, and
- * dnat4 when hairpin is on and the forward sets are in another table than
- * the nat chains (its lookup sees the first packet of each flow, from the
- * WAN or the LAN; a mapping's count adds both).  The other DNAT map,
- * snat4 and ext4 have none: each counter is a
+ * integrated, the DNAT maps (a firewall may accept a mapping's flows
+ * before its jump to igdd's forward chain, which then sees none of their
+ * packets; their lookups see the first packet of each flow, from the WAN
+ * or the LAN; a mapping's count adds them).  In the own table the DNAT
+ * maps, snat4 and ext4 have none: each counter is a
  * per-CPU allocation of the kernel's per element added, about a quarter of
  * an add's kernel time.  A table of an older igdd, whose every set had
- * counters, does not match (EEXIST), nor does an older igdd_dnat4 without
- * one where it now counts: the start replaces them and installs the
+ * counters, does not match (EEXIST), nor does an older igdd_dnat4 or
+ * igdd_dnat4_rh without one: the start replaces them and installs the
  * mappings again (init_own, init_integrate). */
 #ifndef IGDD_NFT_MSG_H
 #define IGDD_NFT_MSG_H

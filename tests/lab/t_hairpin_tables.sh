@@ -7,7 +7,9 @@
 # a host of the mapping's LAN reaches it through the external address,
 # and a host of another served LAN does not (the LAN check is in the nat
 # table's postrouting chain, with lan4, whatever the forward chain does);
-# the same with both in one table; lan4 flushed by another process comes
+# the same with both in one table; mappings used only through the
+# hairpin, or only from the WAN (the forward chain accepts their flows
+# before igdd's), count as used; lan4 flushed by another process comes
 # back.
 LAB_LAN2=${LAB_LAN2:-192.168.79}
 . "$(dirname "$0")/lib.sh"
@@ -17,6 +19,12 @@ command -v natpmpc >/dev/null 2>&1 || { skip "natpmpc not installed"; exit 0; }
 lab_listen c1 tcp 9000 @peer
 lab_listen c1 udp 9000 @peer
 pmp() { c1 natpmpc -g "$GW_LAN" -a "$2" "$3" "$1" 3600 | grep -q "Mapped public port $2"; }
+# packets_of PORT: the packets igddctl lists for TCP mapping PORT
+packets_of() {
+	ctl list --json | python3 -c 'import json, sys
+print(sum(m["packets"] for m in json.load(sys.stdin)
+          if m["protocol"] == "tcp" and m["external_port"] == int(sys.argv[1])))' "$1" 2>&1
+}
 
 # firewall FILTER NAT: a forward chain (policy drop) that accepts DNATed
 # flows and both LANs before it jumps to igdd's chain, in table FILTER;
@@ -76,6 +84,27 @@ check "one table: TCP hairpin from c2 reaches c1" hairpin_ok "$NS_C2" tcp "$GW_W
 check_not "one table: c3 (the other served LAN) does not reach c1's mapping (TCP)" \
 	reaches_c1 "$NS_C3" tcp "$GW_WAN"
 check_not "one table: nor by UDP" reaches_c1 "$NS_C3" udp "$GW_WAN"
+# Mappings used from the WAN only are in use (idle cleanup, igddctl's
+# packets): this forward chain accepts DNATed flows before its jump, so
+# igdd's forward chain sees none of their packets; the DNAT elements
+# count, a wildcard mapping's and a remote host's.  (Before: 0 packets,
+# cleaned as idle.)
+lab_listen c1 tcp 9002 @peer
+check "one table: natpmpc maps TCP 8002 -> c1:9002 (used from the WAN only)" pmp tcp 8002 9002
+check "one table: the outside host reaches it" \
+	sh -c "ip netns exec $NS_OUT $PROBE connect tcp $GW_WAN 8002 1500 | grep -q '^$OUT:'"
+pk=$(packets_of 8002)
+check "one table: it counts as used ($pk packets)" test "${pk:-0}" -gt 0
+UPNP_BASE=$(lab_upnp_base)
+out=$(soap c1 /ctl/IPConn "$URN_IPC2" AddPortMapping NewRemoteHost="$OUT" NewExternalPort=8003 \
+	NewProtocol=TCP NewInternalPort=9002 NewInternalClient="$C1" NewEnabled=1 \
+	NewPortMappingDescription=rh NewLeaseDuration=3600)
+check "one table: UPnP maps TCP 8003 -> c1:9002 for the outside host only" \
+	test -z "$(upnp_error "$out")"
+check "one table: the outside host reaches it" \
+	sh -c "ip netns exec $NS_OUT $PROBE connect tcp $GW_WAN 8003 1500 | grep -q '^$OUT:'"
+pk=$(packets_of 8003)
+check "one table: it counts as used ($pk packets)" test "${pk:-0}" -gt 0
 lab_stop_igdd
 
 # Two tables.
@@ -99,9 +128,7 @@ lab_listen c1 tcp 9001 @peer
 check "natpmpc maps TCP 8001 -> c1:9001 (used from the LAN only)" pmp tcp 8001 9001
 hp=$(peer_from "$NS_C2" tcp "$GW_WAN" 8001)
 check "c2 reaches it through the hairpin (c1 sees $hp)" test "${hp%:*}" = "$GW_LAN"
-pk=$(ctl list --json | python3 -c 'import json, sys
-print(sum(m["packets"] for m in json.load(sys.stdin)
-          if m["protocol"] == "tcp" and m["external_port"] == 8001))' 2>&1)
+pk=$(packets_of 8001)
 check "it counts as used ($pk packets)" test "${pk:-0}" -gt 0
 # An older igdd's igdd_dnat4 (no counter) in this layout: the start
 # finds it does not match, makes igdd's sets again and installs every

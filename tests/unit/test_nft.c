@@ -780,7 +780,11 @@ set_counters(const struct nft_layout *l, enum nft_set_id id)
  * dnat4's elements count (idle cleanup then sees a mapping used from the
  * LAN only); with both in one table (hairctr), or without hairpin, dnat4
  * has no counters (a per-CPU allocation per element). */
-TEST(nft_dnat4_counts_where_hairpin_cannot)
+/* Integrated, the DNAT maps count (the firewall may accept a mapping's
+ * flows before igdd's forward chain, or the hairpin cannot count in the
+ * forward sets), in one table or two, hairpin or not; igdd's own table
+ * counts in its forward sets alone. */
+TEST(nft_dnat_maps_count_when_integrated)
 {
 	struct nft_layout l;
 
@@ -788,18 +792,26 @@ TEST(nft_dnat4_counts_where_hairpin_cannot)
 	CHECK(l.hairpin && !nft_fwd_in_nat(&l));
 	CHECK(nft_set_counts(&l, NFT_SET_DNAT4));
 	CHECK_EQ(set_counters(&l, NFT_SET_DNAT4), 1);
-	CHECK(!nft_set_counts(&l, NFT_SET_DNAT4_RH));
-	CHECK_EQ(set_counters(&l, NFT_SET_DNAT4_RH), 0);
+	CHECK(nft_set_counts(&l, NFT_SET_DNAT4_RH));
+	CHECK_EQ(set_counters(&l, NFT_SET_DNAT4_RH), 1);
 	CHECK_EQ(set_counters(&l, NFT_SET_FWD4), 1);
 	CHECK_EQ(set_counters(&l, NFT_SET_SNAT4), 0);
+	CHECK_EQ(set_counters(&l, NFT_SET_EXT4), 0);
 	l.hairpin = false;
-	CHECK(!nft_set_counts(&l, NFT_SET_DNAT4));
-	CHECK_EQ(set_counters(&l, NFT_SET_DNAT4), 0);
+	CHECK_EQ(set_counters(&l, NFT_SET_DNAT4), 1);
+	/* one table, the firewall's (fw4's layout) */
+	str_copy(l.nat_table, sizeof(l.nat_table), l.filter_table);
+	l.hairpin = true;
+	CHECK(nft_fwd_in_nat(&l));
+	CHECK_EQ(set_counters(&l, NFT_SET_DNAT4), 1);
+	CHECK_EQ(set_counters(&l, NFT_SET_DNAT4_RH), 1);
 	mk_layout(&l, false, false);
 	CHECK(l.hairpin && nft_fwd_in_nat(&l));
 	CHECK(!nft_set_counts(&l, NFT_SET_DNAT4));
 	CHECK_EQ(set_counters(&l, NFT_SET_DNAT4), 0);
+	CHECK_EQ(set_counters(&l, NFT_SET_DNAT4_RH), 0);
 	CHECK_EQ(set_counters(&l, NFT_SET_FWD4), 1);
+	CHECK_EQ(set_counters(&l, NFT_SET_FWD4_RH), 1);
 }
 
 TEST(nft_layout_needs_ext_if)
