@@ -193,6 +193,8 @@ fw_addrs_sync(struct igdd_ctx *ctx)
 	/* a backend whose elements name the LANs asks for a re-install */
 	if (r > 0 && ctx->store != NULL && store_reinstall(ctx->store) < 0)
 		log_warnx("nftables: the mappings could not follow the LAN interfaces");
+	if (r == 0)
+		store_mark_kernel(ctx->store);	/* the journal's mark follows */
 }
 
 /* --check: the user igdd would run as exists, and the lease file is one

@@ -177,6 +177,8 @@ struct store {
 	int64_t replay_wall;		/* the clocks at the replay's start: one */
 	uint64_t replay_mono;		/* reading for 100,000 records */
 	bool journaled;			/* a change journaled while held */
+	char mark[FW_GEN_MAX];		/* the last "# gen" mark written ... */
+	size_t mark_records;		/* ... as the journal's record number this */
 	struct st_batch batch;		/* store_hold_batch() */
 	struct st_sync sync;		/* store_restore_async() */
 	struct {
@@ -856,12 +858,33 @@ journal_mark_gen(struct store *s)
 	/* Not while the restore's reconcile runs: the kernel does not hold
 	 * the journal's mappings yet (stale elements waiting for the read's
 	 * end, missing ones for the walk), and a start after a stop now
-	 * must not trust it; sync_done() marks it. */
-	if (s->sync.phase != SYNC_OFF)
+	 * must not trust it; sync_done() marks it.  Nor while another
+	 * process's change of igdd's objects waits for the daemon's look
+	 * (the repair marks it). */
+	if (s->sync.phase != SYNC_OFF || s->ctx->fw_dirty != 0)
 		return;
 	if (has_fw(s) && s->ops->generation != NULL &&
-	    s->ops->generation(s->fw, false, tok, sizeof(tok)) == 0)
-		lease_mark_gen(s->lease, tok);
+	    s->ops->generation(s->fw, false, tok, sizeof(tok)) == 0 &&
+	    lease_mark_gen(s->lease, tok) == 0) {
+		memcpy(s->mark, tok, sizeof(s->mark));
+		s->mark_records = lease_records(s->lease);
+	}
+}
+
+void
+store_mark_kernel(struct store *s)
+{
+	char tok[FW_GEN_MAX];
+
+	if (s == NULL || s->lease == NULL || lease_broken(s->lease) || !has_fw(s) ||
+	    s->ops->generation == NULL || s->ops->generation(s->fw, false, tok, sizeof(tok)) < 0)
+		return;
+	/* the journal ends with this mark already (addresses unchanged) */
+	if (lease_records(s->lease) == s->mark_records && strcmp(tok, s->mark) == 0)
+		return;
+	journal_mark_gen(s);
+	if (lease_sync(s->lease) < 0)
+		s->stats.lease_errors++;
 }
 
 static void
@@ -3305,7 +3328,10 @@ store_reinstall(struct store *s)
 {
 	if (!has_fw(s) || s->ops->install_all == NULL)
 		return 0;
-	return install_or_drop(s);
+	if (install_or_drop(s) < 0)
+		return -1;
+	store_mark_kernel(s);
+	return 0;
 }
 
 int

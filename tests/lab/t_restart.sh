@@ -7,8 +7,9 @@
 # again), removing only those of a lease that ended meanwhile.  After a
 # kill -9 and a foreign change to igdd's maps, the start reads the
 # kernel's elements and reconciles them: the missing one back, the
-# foreign one gone, the others untouched.  SIGTERM still removes
-# everything.  With port preservation on, the SNAT map is read and
+# foreign one gone, the others untouched.  After an address change or a
+# repair of igdd's, and a kill -9, the start adopts them again.  SIGTERM
+# still removes everything.  With port preservation on, the SNAT map is read and
 # reconciled too.
 . "$(dirname "$0")/lib.sh"
 lab_up
@@ -138,6 +139,37 @@ check_not "the foreign element is gone" sh -c "ip netns exec $NS_GW nft list map
 n3=$(pkts 9001)
 check "8001's forward element untouched ($n2 -> $n3 packets)" test "${n3:-0}" -ge "$n2"
 check "daemon, lease file and kernel agree" lab_agree
+
+# igdd's own changes beside the mappings move the journal's mark too: an
+# external address added (ext4 follows it, a transaction of igdd's), or
+# igdd's table deleted by another program and put back whole by igdd;
+# then a kill -9: the start adopts the kernel's elements rather than read
+# them all.  (Before: the mark named the generation before the change,
+# and every element was read.)
+check "the reconcile is over" wait_for 10 sh -c "tail -n +$LOG_FROM '$LAB_DIR/igdd.log' | grep -q 'kernel reconciled'"
+ext4_has() { gw nft list set inet igdd ext4 | grep -q "$1"; }
+gw ip addr add "$LAB_WAN.77/24" dev wan0
+check "igdd puts the new external address in ext4" wait_for 10 ext4_has "$LAB_WAN.77"
+kill -9 "$IGDD_PID"; wait "$IGDD_PID" 2>/dev/null; IGDD_PID=
+log_mark
+check "igdd starts after an address change and kill -9" lab_start_igdd "$LAB_DIR/igdd.conf"
+UPNP_BASE=$(lab_upnp_base)
+check "it adopted the kernel's elements (the mark followed the address change)" \
+	count_log_is 1 "kernel holds the restored mappings already"
+check "daemon, lease file and kernel agree" lab_agree
+log_mark
+gw nft delete table inet igdd
+check "igdd puts its table back whole" wait_for 15 count_log_is 1 "nftables: restored"
+check "8001 carries traffic" reach tcp 8001 tok-8001
+kill -9 "$IGDD_PID"; wait "$IGDD_PID" 2>/dev/null; IGDD_PID=
+log_mark
+check "igdd starts after that repair and kill -9" lab_start_igdd "$LAB_DIR/igdd.conf"
+UPNP_BASE=$(lab_upnp_base)
+check "it adopted the kernel's elements (the mark followed the repair)" \
+	count_log_is 1 "kernel holds the restored mappings already"
+check "daemon, lease file and kernel agree" lab_agree
+check "8002 carries traffic" reach tcp 8002 tok-8002
+gw ip addr del "$LAB_WAN.77/24" dev wan0
 
 # Port preservation on (the default): the SNAT map is read back too.
 # kill -9; a start with preservation adds the SNAT elements; kill -9
