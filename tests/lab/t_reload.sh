@@ -133,7 +133,7 @@ check "... http_port is reported as needing a restart, kept" wait_for 5 grep -q 
 c1 "$SOAPC" get "$UPNP_BASE/rootDesc.xml" >"$LAB_DIR/desc1" 2>&1
 check "... the description has the new name at once" grep -q "<friendlyName>Gateway Two</friendlyName>" "$LAB_DIR/desc1"
 cfg1=$(configid)
-check "... and a new CONFIGID ($cfg0 -> $cfg1)" test -n "$cfg1" -a "$cfg1" != "$cfg0"
+check "... and a new CONFIGID ($cfg0 -> $cfg1)" sh -c '[ -n "$1" ] && [ "$1" != "$2" ]' - "$cfg1" "$cfg0"
 check "... HTTP still on port $HTTP_PORT" upnp_add c1 8102 9100 "$C1" "still here"
 check "... listening_ip: lan9 set up" wait_for 5 grep -q "reload: listening_ip: now serving lan9 (10.99.0.1)" "$LAB_DIR/igdd.log"
 check "... NAT-PMP listens on lan9's address" sh -c "ip netns exec $NS_GW ss -lnu | grep -q '10.99.0.1:5351'"
@@ -175,7 +175,7 @@ o0=$(http_overload)
 check "c1 opens 6 idle connections" idle6
 o1=$(http_overload)
 check "back to the default (128) by reload: none evicted, its share is 32 ($o0 -> $o1)" \
-	test -n "$o0" -a "$o1" = "$o0"
+	sh -c '[ -n "$1" ] && [ "$1" = "$2" ]' - "$o0" "$o1"
 check "igdd still runs" kill -0 "$IGDD_PID"
 check "igdd stops with status 0" lab_stop_igdd TERM
 lab_finish
