@@ -84,6 +84,10 @@ struct igdd_ctx {
 	struct loop_timer fw_check;	/* daemon.c: the firewall watchdog */
 	struct loop_fd fw_events;	/* daemon.c: its change notifications */
 	unsigned fw_dirty;		/* daemon.c: FW_EV_* seen since the last check */
+	bool fw_suspect;		/* daemon.c: a repair failed; the kernel may not
+					 * hold the store's mappings (no journal mark) */
+	void (*fw_poll)(struct igdd_ctx *ctx);	/* daemon.c: the notifications that
+					 * wait, read into fw_dirty (NULL: none) */
 	uint64_t fw_verified;		/* daemon.c: last contents check (monotonic ms) */
 	uint64_t fw_verify_gen;		/* daemon.c: store generation when it began */
 	bool fw_verifying;		/* daemon.c: a contents check under way */

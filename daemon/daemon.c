@@ -58,10 +58,12 @@ fw_reinstall(struct igdd_ctx *ctx, const char *why)
 	log_warnx("nftables: %s: re-installing %zu mappings", why, store_count(ctx->store));
 	ctx->fw_verified = time_mono_ms();
 	ctx->fw_verifying = false;
-	if (store_reinstall(ctx->store) < 0)
+	if (store_reinstall(ctx->store) < 0) {
+		ctx->fw_suspect = true;
 		log_warnx("nftables: re-installing failed; trying again in %d ms", FW_CHECK_MS);
-	else
+	} else {
 		log_info("nftables: mappings re-installed");
+	}
 }
 
 /* A step of the contents check; the next timer in ms. */
@@ -120,14 +122,20 @@ fwwatch_fire(struct loop_timer *t)
 		log_warnx("nftables: igdd's objects vanished (firewall reload?): restoring %zu mappings",
 			  store_count(ctx->store));
 		ctx->fw_verified = time_mono_ms();
-		if (ctx->fw_ops->restore(ctx->fw) < 0 || store_reinstall(ctx->store) < 0)
+		if (ctx->fw_ops->restore(ctx->fw) < 0 || store_reinstall(ctx->store) < 0) {
+			ctx->fw_suspect = true;
 			log_warnx("nftables: restore failed; trying again in %d ms", FW_CHECK_MS);
-		else
+		} else {
 			log_info("nftables: restored");
+		}
 	} else if (r < 0) {
+		ctx->fw_suspect = true;
+		ctx->fw_dirty |= dirty;		/* looked at again next time */
 		log_warn("nftables: checking igdd's objects");
 	} else if (dirty & FW_EV_ELEMS) {
 		fw_reinstall(ctx, "igdd's maps were changed by another process");
+	} else if (ctx->fw_suspect) {
+		fw_reinstall(ctx, "the last repair failed");
 	} else if (!store_restoring(ctx->store)) {	/* a restore reconciles them itself */
 		next = fw_verify(ctx, dirty);
 	}
@@ -135,14 +143,16 @@ fwwatch_fire(struct loop_timer *t)
 }
 
 /* Notifications: look soon, once a burst (a flush is one notification
- * per element) has arrived, without postponing a check already due. */
+ * per element) has arrived, without postponing a check already due.
+ * Also read before a journal mark (ctx->fw_poll): the kernel queues a
+ * transaction's notifications before it answers the next one's sender,
+ * so after igdd's own change every earlier one of another process's is
+ * there to read. */
 static void
-fwevents_readable(struct loop_fd *lfd, uint32_t events)
+fw_events_take(struct igdd_ctx *ctx)
 {
-	struct igdd_ctx *ctx = container_of(lfd, struct igdd_ctx, fw_events);
 	int k = ctx->fw_ops->events_read(ctx->fw);
 
-	(void)events;
 	if (k <= 0)
 		return;
 	log_debug("nftables: another process changed igdd's %s",
@@ -151,6 +161,13 @@ fwevents_readable(struct loop_fd *lfd, uint32_t events)
 	if (!loop_timer_pending(&ctx->fw_check) ||
 	    ctx->fw_check.deadline > time_mono_ms() + FW_EVENT_MS)
 		loop_timer_set(&ctx->loop, &ctx->fw_check, FW_EVENT_MS);
+}
+
+static void
+fwevents_readable(struct loop_fd *lfd, uint32_t events)
+{
+	(void)events;
+	fw_events_take(container_of(lfd, struct igdd_ctx, fw_events));
 }
 
 static void
@@ -164,6 +181,8 @@ fwwatch_init(struct igdd_ctx *ctx)
 	if (ctx->fw_events.fd < 0 || loop_fd_add(&ctx->loop, &ctx->fw_events, EPOLLIN) < 0)
 		log_warnx("nftables: changes to igdd's maps by other processes are seen only "
 			  "by the check every %d s", FW_VERIFY_MS / 1000);
+	else
+		ctx->fw_poll = fw_events_take;
 }
 
 /* The firewall's set of external addresses follows the interfaces (an
@@ -414,6 +433,7 @@ daemon_teardown(struct igdd_ctx *ctx)
 	loop_timer_cancel(&ctx->loop, &ctx->ready_check);
 	if (ctx->fw_events.registered)
 		loop_fd_del(&ctx->loop, &ctx->fw_events);
+	ctx->fw_poll = NULL;
 	/* The lease file keeps the mappings; the kernel forgets them, so no
 	 * port stays open without a daemon managing it, unless this is a stop
 	 * for a restart (SIGQUIT): then the table stays, its elements ending

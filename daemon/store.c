@@ -848,27 +848,47 @@ lease_retry_fire(struct loop_timer *t)
  * failed, and makes the changes durable after all). */
 static bool has_fw(const struct store *s);
 
-/* The kernel's state token after the changes journaled so far, for a
- * restart to trust (lease_mark_gen()); nothing if the backend has none. */
+/* The kernel's state token now, for a mark (lease_mark_gen()): 0, or -1
+ * when no mark may be written.  Not while the restore's reconcile or
+ * install runs: the kernel does not hold the journal's mappings yet
+ * (stale elements waiting for the read's end, missing ones for the walk
+ * or the install beside the replay, which the token would wait for), and
+ * a start after a stop now must not trust it; sync_done() marks it.  Nor
+ * after a failed repair (ctx->fw_suspect), nor while another process's
+ * change of igdd's objects waits for the daemon's look (its notification
+ * read first: ctx->fw_poll; the repair marks it).  Nothing if the backend
+ * has none. */
+static int
+mark_token(struct store *s, char *tok, size_t size)
+{
+	if (s->lease == NULL || s->sync.phase != SYNC_OFF || s->ctx->fw_suspect ||
+	    !has_fw(s) || s->ops->generation == NULL ||
+	    s->ops->generation(s->fw, false, tok, size) < 0)
+		return -1;
+	/* another process's changes before that generation: their
+	 * notifications wait to be read (the daemon looks at them soon) */
+	if (s->ctx->fw_poll != NULL)
+		s->ctx->fw_poll(s->ctx);
+	return s->ctx->fw_dirty != 0 ? -1 : 0;
+}
+
+static void
+mark_write(struct store *s, const char *tok)
+{
+	if (lease_mark_gen(s->lease, tok) == 0) {
+		(void)str_copy(s->mark, sizeof(s->mark), tok);
+		s->mark_records = lease_records(s->lease);
+	}
+}
+
+/* The kernel's state after the changes journaled so far, marked. */
 static void
 journal_mark_gen(struct store *s)
 {
 	char tok[FW_GEN_MAX];
 
-	/* Not while the restore's reconcile runs: the kernel does not hold
-	 * the journal's mappings yet (stale elements waiting for the read's
-	 * end, missing ones for the walk), and a start after a stop now
-	 * must not trust it; sync_done() marks it.  Nor while another
-	 * process's change of igdd's objects waits for the daemon's look
-	 * (the repair marks it). */
-	if (s->sync.phase != SYNC_OFF || s->ctx->fw_dirty != 0)
-		return;
-	if (has_fw(s) && s->ops->generation != NULL &&
-	    s->ops->generation(s->fw, false, tok, sizeof(tok)) == 0 &&
-	    lease_mark_gen(s->lease, tok) == 0) {
-		memcpy(s->mark, tok, sizeof(s->mark));
-		s->mark_records = lease_records(s->lease);
-	}
+	if (mark_token(s, tok, sizeof(tok)) == 0)
+		mark_write(s, tok);
 }
 
 void
@@ -876,15 +896,12 @@ store_mark_kernel(struct store *s)
 {
 	char tok[FW_GEN_MAX];
 
-	if (s == NULL || s->lease == NULL || lease_broken(s->lease) || !has_fw(s) ||
-	    s->ops->generation == NULL || s->ops->generation(s->fw, false, tok, sizeof(tok)) < 0)
+	if (s == NULL || mark_token(s, tok, sizeof(tok)) < 0 || lease_broken(s->lease))
 		return;
 	/* the journal ends with this mark already (addresses unchanged) */
 	if (lease_records(s->lease) == s->mark_records && strcmp(tok, s->mark) == 0)
 		return;
-	journal_mark_gen(s);
-	if (lease_sync(s->lease) < 0)
-		s->stats.lease_errors++;
+	mark_write(s, tok);
 }
 
 static void
@@ -3330,6 +3347,7 @@ store_reinstall(struct store *s)
 		return 0;
 	if (install_or_drop(s) < 0)
 		return -1;
+	s->ctx->fw_suspect = false;	/* the kernel holds what the store does */
 	store_mark_kernel(s);
 	return 0;
 }

@@ -229,10 +229,11 @@ bool store_permitted(const struct store *s, uint16_t eport, const struct in6_add
 int store_reinstall(struct store *s);
 /* igdd changed the kernel beside the mappings (its external addresses, a
  * repair): the kernel holds the journal's mappings at the generation its
- * change made, which the journal's mark names now, durably, so that a
- * restart after a kill -9 or SIGQUIT adopts them instead of reading them
- * all.  Nothing while a reconcile runs or another process's change of
- * igdd's objects waits for the daemon's look. */
+ * change made, which the journal's mark names now (written, not synced:
+ * a mark is of this boot only), so that a restart after a kill -9 or
+ * SIGQUIT adopts them instead of reading them all.  Nothing while a
+ * reconcile runs, after a failed repair, or while another process's
+ * change of igdd's objects waits for the daemon's look. */
 void store_mark_kernel(struct store *s);
 /* Does the kernel hold as many elements as the store's mappings make
  * (fw_ops.verify_start/verify_step)?  start: 2 under way (or 1: no

@@ -140,6 +140,16 @@ fnv1a(uint32_t h, const void *p, size_t n)
 	return h;
 }
 
+uint64_t
+fnv1a64(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	while (n-- > 0)
+		h = (h ^ *b++) * 1099511628211ull;
+	return h;
+}
+
 int
 str_printf(char *dst, size_t size, const char *fmt, ...)
 {

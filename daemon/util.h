@@ -91,9 +91,12 @@ bool mem_ieq(const char *s, size_t len, const char *word);
 /* The value of a hex digit (either case), or -1. */
 int hex_digit(char c);
 
-/* 32-bit FNV-1a of n bytes at p, going on from h (FNV1A_INIT to start). */
+/* 32- and 64-bit FNV-1a of n bytes at p, going on from h (FNV1A_INIT,
+ * FNV1A64_INIT to start). */
 #define FNV1A_INIT 2166136261u
+#define FNV1A64_INIT 14695981039346656037ull
 uint32_t fnv1a(uint32_t h, const void *p, size_t n);
+uint64_t fnv1a64(uint64_t h, const void *p, size_t n);
 
 /* IPv4 helpers on the v4-mapped IPv6 form the store uses everywhere. */
 void addr_from_v4(struct in6_addr *out, struct in_addr v4);

@@ -132,8 +132,10 @@ struct fw_ops {
 	/* The counters of ms[0..n) into out[0..n): their forward elements'
 	 * (mappings to the same internal side and remote host share one; a
 	 * pinhole's is its one element), zeros for a mapping without one.
-	 * One dump of igdd's forward and pinhole sets whatever n, never a
-	 * query per mapping (n == 1 may ask for that one element).  0 / -1. */
+	 * One dump of each of igdd's sets that count (the forward and pinhole
+	 * sets; integrated, the DNAT maps too: their counts add) whatever n,
+	 * never a query per mapping (n == 1 may ask for that one element).
+	 * 0 / -1. */
 	int (*counters)(struct fw *fw, const struct mapping *const *ms, size_t n,
 			struct fw_counter *out);
 	/* Are igdd's kernel objects still there?  1 yes, 0 gone, -1 error. */

@@ -1505,7 +1505,7 @@ select_set(const struct fw *fw, enum nft_set_id id, const struct mapping *const 
 		if ((skip != NULL && skip[i]) || (kl = nft_elem_key(&fw->l, id, ms[i], key)) == 0)
 			continue;
 		if (unique) {
-			h = nft_fnv1a(key, kl) | 1;	/* 0 marks an empty slot */
+			h = fnv1a64(FNV1A64_INIT, key, kl) | 1;	/* 0 marks an empty slot */
 			for (j = h & (cap - 1); tab[j] != 0 && tab[j] != h; j = (j + 1) & (cap - 1))
 				;
 			if (tab[j] != 0)
@@ -2276,7 +2276,7 @@ struct ctr_index {
 static size_t
 key_hash(const uint8_t *k, size_t len)
 {
-	uint64_t h = nft_fnv1a(k, len);
+	uint64_t h = fnv1a64(FNV1A64_INIT, k, len);
 
 	return (size_t)(h ^ h >> 29);
 }

@@ -188,8 +188,8 @@ nft_rule_on(const struct nft_layout *l, enum nft_rule_id id)
 	case NFT_RULE_HAIRLAN4:
 	case NFT_RULE_MASQ4:
 		return l->hairpin;
-	case NFT_RULE_HAIRCTR4:
-		return l->hairpin && nft_fwd_in_nat(l);
+	case NFT_RULE_HAIRCTR4:		/* integrated, the DNAT element counts it */
+		return l->hairpin && l->own;
 	case NFT_RULE_SNAT4_TCP:
 	case NFT_RULE_SNAT4_UDP:
 		return l->preserve;
@@ -1379,7 +1379,8 @@ r_hairlan(struct nftnl_rule *r, const struct nft_layout *l)
 }
 
 /* The hairpinned flow's first packet counted in its mapping's forward
- * element (the forward rules see only what comes from the WAN). */
+ * element (the forward rules see only what comes from the WAN): igdd's
+ * own table only, where the DNAT maps have no counters. */
 static int
 r_hairctr(struct nftnl_rule *r, const struct nft_layout *l)
 {
@@ -1474,18 +1475,6 @@ rule_exprs(struct nftnl_rule *r, const struct nft_layout *l, enum nft_rule_id id
 	}
 }
 
-uint64_t
-nft_fnv1a(const void *data, size_t len)
-{
-	const uint8_t *p = data;
-	uint64_t h = 14695981039346656037ull;
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		h = (h ^ p[i]) * 1099511628211ull;
-	return h;
-}
-
 /* The rule's table, chain and expressions as igdd encodes them, hashed
  * (64-bit FNV-1a over the message built in a zeroed buffer): a rule in
  * the kernel whose userdata carries this digest is this rule. */
@@ -1505,7 +1494,7 @@ rule_digest(struct nftnl_rule *r, uint16_t family, uint64_t *digest)
 		return -1;
 	nlh = nftnl_nlmsg_build_hdr((char *)buf, NFT_MSG_NEWRULE, family, 0, 0);
 	nftnl_rule_nlmsg_build_payload(nlh, r);
-	*digest = nft_fnv1a(mnl_nlmsg_get_payload(nlh), mnl_nlmsg_get_payload_len(nlh));
+	*digest = fnv1a64(FNV1A64_INIT, mnl_nlmsg_get_payload(nlh), mnl_nlmsg_get_payload_len(nlh));
 	munmap(buf, size);
 	return 0;
 }

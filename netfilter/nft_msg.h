@@ -54,10 +54,10 @@
  * is all it takes, whatever the firewall's forward chain accepts and
  * whichever the tables; with the forward sets in another table, every
  * hairpinned flow is held to its client's LAN, not only a mapping's);
- * its first packet is counted in the
- * mapping's forward element in postrouting (the LAN-only use of a mapping,
- * for idle cleanup; when the forward sets are in the nat table; integrated,
- * the lookup of its DNAT element counts it too, below) and it is
+ * its first packet is counted (the LAN-only use of a mapping, for idle
+ * cleanup): in igdd's own table in the mapping's forward element in
+ * postrouting, integrated by the lookup of its DNAT element (below); and
+ * it is
  * masqueraded so that the reply comes back through the gateway.  A mapping has no hairpin element of its own
  * (an older igdd's map hair4 goes at start).  Port preservation
  * (preserve_mapped_ports=yes): a new outbound flow from a mapping's
@@ -306,8 +306,6 @@ struct fw *nft_attach(const struct config *cfg);
 /* Is a rule's userdata igdd's tag?  digest (if not NULL): the rule's
  * digest from it (nft_rule_digest()), 0 if none. */
 bool nft_udata_is_tagged(const void *data, uint32_t len, uint64_t *digest);
-/* 64-bit FNV-1a of len bytes (rule digests, element keys in a hash). */
-uint64_t nft_fnv1a(const void *data, size_t len);
 /* The digest igdd's rule id carries in its userdata (nft_msg_rule()). */
 int nft_rule_digest(const struct nft_layout *l, enum nft_rule_id id, uint64_t *digest);
 

@@ -77,15 +77,17 @@ check "daemon, lease file and kernel agree" lab_agree
 # kernel's generation is the mark's, but the own table holds the first
 # run's elements, not the journal's.  The mark names where the sets are,
 # so this start reads them.
-kill -QUIT "$IGDD_PID"; wait "$IGDD_PID"; IGDD_PID=
+check "SIGQUIT stops igdd (its table stays)" lab_stop_igdd QUIT
 gw nft -f "$LAB_TOP/conf/nftables-integrate.nft"
 { echo "secure_mode=no"; lab_integrate_conf; } | lab_conf "$LAB_DIR/igdd-int.conf"
 check "igdd starts integrated into table inet filter" lab_start_igdd "$LAB_DIR/igdd-int.conf"
-c1 natpmpc -g "$GW_LAN" -a 8002 9002 tcp 0 >/dev/null 2>&1
-c1 natpmpc -g "$GW_LAN" -a 8003 9003 tcp 3600 >/dev/null 2>&1
+check "natpmpc deletes 8002" sh -c \
+	"ip netns exec $NS_C1 natpmpc -g $GW_LAN -a 8002 9002 tcp 0 | grep -qi 'lifetime 0\\|liftime 0'"
+check "natpmpc maps 8003 -> c1:9003" sh -c \
+	"ip netns exec $NS_C1 natpmpc -g $GW_LAN -a 8003 9003 tcp 3600 | grep -q 'Mapped public port 8003'"
 lab_listen c1 tcp 9003 tok-8003
 check "8003 carries traffic (the firewall's table)" reach tcp 8003 tok-8003
-kill -QUIT "$IGDD_PID"; wait "$IGDD_PID"; IGDD_PID=
+check "SIGQUIT stops igdd (the firewall's sets stay)" lab_stop_igdd QUIT
 check "the own table still holds the first run's 8002" sh -c \
 	"ip netns exec $NS_GW nft list map inet igdd dnat4 | grep -q 'tcp . 8002 '"
 log_mark

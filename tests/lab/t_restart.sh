@@ -147,9 +147,13 @@ check "daemon, lease file and kernel agree" lab_agree
 # them all.  (Before: the mark named the generation before the change,
 # and every element was read.)
 check "the reconcile is over" wait_for 10 sh -c "tail -n +$LOG_FROM '$LAB_DIR/igdd.log' | grep -q 'kernel reconciled'"
-ext4_has() { gw nft list set inet igdd ext4 | grep -q "$1"; }
+ext4_has() { gw nft list set inet igdd ext4 | grep -qF "$1"; }
+last_line() { tail -n 1 "$LAB_DIR/igdd.leases"; }
+new_mark() { _l=$(last_line); [ "$_l" != "$1" ] && [ "${_l#\# gen }" != "$_l" ]; }
+m0=$(last_line)
 gw ip addr add "$LAB_WAN.77/24" dev wan0
 check "igdd puts the new external address in ext4" wait_for 10 ext4_has "$LAB_WAN.77"
+check "and marks the lease file with the generation it made" wait_for 10 new_mark "$m0"
 kill -9 "$IGDD_PID"; wait "$IGDD_PID" 2>/dev/null; IGDD_PID=
 log_mark
 check "igdd starts after an address change and kill -9" lab_start_igdd "$LAB_DIR/igdd.conf"

@@ -676,10 +676,15 @@ TEST(nft_rules_tagged_and_shaped)
 	/* the LAN check, the masquerade, the two SNAT rules */
 	CHECK_EQ(nft_chain_rules(&l, NFT_CHAIN_POST), 4);
 	CHECK(!nft_rule_on(&l, NFT_RULE_HAIRCTR4));
+	/* one table: the DNAT element counts the hairpin there too */
 	str_copy(l.filter_table, sizeof(l.filter_table), l.nat_table);
 	l.nat_family = l.filter_family;
+	CHECK(!nft_rule_on(&l, NFT_RULE_HAIRCTR4));
+	CHECK_EQ(nft_chain_rules(&l, NFT_CHAIN_POST), 4);
+	l.own = true;
 	CHECK(nft_rule_on(&l, NFT_RULE_HAIRCTR4));
 	CHECK_EQ(nft_chain_rules(&l, NFT_CHAIN_POST), 5);
+	l.own = false;
 	l.hairpin = false;
 	CHECK_EQ(nft_chain_rules(&l, NFT_CHAIN_NAT), 2);
 	CHECK_EQ(nft_chain_rules(&l, NFT_CHAIN_POST), 2);
@@ -775,15 +780,11 @@ set_counters(const struct nft_layout *l, enum nft_set_id id)
 	return n;
 }
 
-/* Hairpin with the forward sets in another table than the nat chains:
- * postrouting cannot count a hairpinned flow in its forward element, so
- * dnat4's elements count (idle cleanup then sees a mapping used from the
- * LAN only); with both in one table (hairctr), or without hairpin, dnat4
- * has no counters (a per-CPU allocation per element). */
 /* Integrated, the DNAT maps count (the firewall may accept a mapping's
  * flows before igdd's forward chain, or the hairpin cannot count in the
  * forward sets), in one table or two, hairpin or not; igdd's own table
- * counts in its forward sets alone. */
+ * counts in its forward sets alone (a hairpinned flow's first packet in
+ * postrouting: hairctr, only there). */
 TEST(nft_dnat_maps_count_when_integrated)
 {
 	struct nft_layout l;

@@ -108,4 +108,7 @@ TEST(util_fnv1a)
 	CHECK_EQ(fnv1a(FNV1A_INIT, "a", 1), 0xe40c292cu);
 	CHECK_EQ(fnv1a(FNV1A_INIT, "foobar", 6), 0xbf9cf968u);
 	CHECK_EQ(fnv1a(fnv1a(FNV1A_INIT, "foo", 3), "bar", 3), 0xbf9cf968u);
+	CHECK(fnv1a64(FNV1A64_INIT, "", 0) == 0xcbf29ce484222325ull);
+	CHECK(fnv1a64(FNV1A64_INIT, "a", 1) == 0xaf63dc4c8601ec8cull);
+	CHECK(fnv1a64(FNV1A64_INIT, "foobar", 6) == 0x85944171f73967e8ull);
 }
