@@ -84,8 +84,10 @@ struct igdd_ctx {
 	struct loop_timer fw_check;	/* daemon.c: the firewall watchdog */
 	struct loop_fd fw_events;	/* daemon.c: its change notifications */
 	unsigned fw_dirty;		/* daemon.c: FW_EV_* seen since the last check */
-	bool fw_suspect;		/* daemon.c: a repair failed; the kernel may not
-					 * hold the store's mappings (no journal mark) */
+	/* The kernel may not hold the store's mappings (no journal mark):
+	 * a repair failed, or notifications were lost and no contents check
+	 * has agreed since.  daemon.c sets them, store_reinstall() clears. */
+	bool fw_suspect, fw_unverified;
 	void (*fw_poll)(struct igdd_ctx *ctx);	/* daemon.c: the notifications that
 					 * wait, read into fw_dirty (NULL: none) */
 	uint64_t fw_verified;		/* daemon.c: last contents check (monotonic ms) */

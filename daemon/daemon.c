@@ -60,7 +60,7 @@ fw_reinstall(struct igdd_ctx *ctx, const char *why)
 	ctx->fw_verifying = false;
 	if (store_reinstall(ctx->store) < 0) {
 		ctx->fw_suspect = true;
-		log_warnx("nftables: re-installing failed; trying again in %d ms", FW_CHECK_MS);
+		log_warnx("nftables: re-installing failed; trying again in %d s", FW_VERIFY_MS / 1000);
 	} else {
 		log_info("nftables: mappings re-installed");
 	}
@@ -81,6 +81,8 @@ fw_verify_step(struct igdd_ctx *ctx)
 		fw_reinstall(ctx, "igdd's maps do not hold its mappings");
 	else if (v < 0)
 		log_warn("nftables: checking igdd's maps");
+	else
+		ctx->fw_unverified = false;	/* the counts agree */
 	return FW_CHECK_MS;
 }
 
@@ -88,7 +90,8 @@ fw_verify_step(struct igdd_ctx *ctx)
 static uint64_t
 fw_verify(struct igdd_ctx *ctx, unsigned dirty)
 {
-	if (!(dirty & FW_EV_LOST) && time_mono_ms() - ctx->fw_verified < FW_VERIFY_MS)
+	if (!(dirty & FW_EV_LOST) && !ctx->fw_unverified &&
+	    time_mono_ms() - ctx->fw_verified < FW_VERIFY_MS)
 		return FW_CHECK_MS;
 	ctx->fw_verified = time_mono_ms();
 	ctx->fw_verify_gen = store_generation(ctx->store);
@@ -117,6 +120,8 @@ fwwatch_fire(struct loop_timer *t)
 	}
 	ctx->fw_verifying = false;	/* a notification interrupts it */
 	ctx->fw_dirty = 0;
+	if (dirty & FW_EV_LOST)
+		ctx->fw_unverified = true;	/* until a contents check agrees */
 	r = ctx->fw_ops->check(ctx->fw);
 	if (r == 0) {
 		log_warnx("nftables: igdd's objects vanished (firewall reload?): restoring %zu mappings",
@@ -129,16 +134,23 @@ fwwatch_fire(struct loop_timer *t)
 			log_info("nftables: restored");
 		}
 	} else if (r < 0) {
-		ctx->fw_suspect = true;
-		ctx->fw_dirty |= dirty;		/* looked at again next time */
+		/* looked at again next time, the contents checked then */
+		ctx->fw_dirty |= dirty | FW_EV_LOST;
 		log_warn("nftables: checking igdd's objects");
+		loop_timer_set(&ctx->loop, t, next);
+		return;
 	} else if (dirty & FW_EV_ELEMS) {
 		fw_reinstall(ctx, "igdd's maps were changed by another process");
-	} else if (ctx->fw_suspect) {
+	} else if (store_restoring(ctx->store)) {
+		;	/* a restore reconciles them itself */
+	} else if (ctx->fw_suspect && time_mono_ms() - ctx->fw_verified >= FW_VERIFY_MS) {
 		fw_reinstall(ctx, "the last repair failed");
-	} else if (!store_restoring(ctx->store)) {	/* a restore reconciles them itself */
+	} else {
 		next = fw_verify(ctx, dirty);
 	}
+	/* a notification read meanwhile (a journal mark's look) */
+	if (ctx->fw_dirty != 0 && next > FW_EVENT_MS)
+		next = FW_EVENT_MS;
 	loop_timer_set(&ctx->loop, t, next);
 }
 
@@ -210,8 +222,10 @@ fw_addrs_sync(struct igdd_ctx *ctx)
 	if (r < 0)
 		log_warnx("nftables: inbound mappings may not match the external address");
 	/* a backend whose elements name the LANs asks for a re-install */
-	if (r > 0 && ctx->store != NULL && store_reinstall(ctx->store) < 0)
+	if (r > 0 && ctx->store != NULL && store_reinstall(ctx->store) < 0) {
+		ctx->fw_suspect = true;
 		log_warnx("nftables: the mappings could not follow the LAN interfaces");
+	}
 	if (r == 0)
 		store_mark_kernel(ctx->store);	/* the journal's mark follows */
 }
@@ -496,6 +510,8 @@ start_store(struct igdd_ctx *ctx)
 	ctx->fw = ctx->fw_ops->init(cfg);
 	if (ctx->fw == NULL)
 		start_failed(ctx, "cannot set up the nftables state");
+	/* the watchdog and its notifications before the restore's marks */
+	fwwatch_init(ctx);
 	fw_addrs_sync(ctx);
 	ctx_add_addr_hook(ctx, fw_addrs_sync);
 	/* The lease file is opened and written only as the user igdd runs
@@ -513,7 +529,6 @@ start_store(struct igdd_ctx *ctx)
 	 * ends answer meanwhile (store_restore_async()). */
 	if (store_restore_async(ctx->store) < 0)
 		log_warnx("lease file %s could not be restored", cfg->lease_file);
-	fwwatch_init(ctx);
 }
 
 int

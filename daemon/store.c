@@ -843,9 +843,6 @@ lease_retry_fire(struct loop_timer *t)
 		journal_compact(s);
 }
 
-/* Make the records appended so far durable, then rewrite the file when
- * it is due (or broken: that repairs a journal whose last write or sync
- * failed, and makes the changes durable after all). */
 static bool has_fw(const struct store *s);
 
 /* The kernel's state token now, for a mark (lease_mark_gen()): 0, or -1
@@ -854,7 +851,8 @@ static bool has_fw(const struct store *s);
  * (stale elements waiting for the read's end, missing ones for the walk
  * or the install beside the replay, which the token would wait for), and
  * a start after a stop now must not trust it; sync_done() marks it.  Nor
- * after a failed repair (ctx->fw_suspect), nor while another process's
+ * after a failed repair or lost notifications not checked since
+ * (ctx->fw_suspect, fw_unverified), nor while another process's
  * change of igdd's objects waits for the daemon's look (its notification
  * read first: ctx->fw_poll; the repair marks it).  Nothing if the backend
  * has none. */
@@ -862,7 +860,7 @@ static int
 mark_token(struct store *s, char *tok, size_t size)
 {
 	if (s->lease == NULL || s->sync.phase != SYNC_OFF || s->ctx->fw_suspect ||
-	    !has_fw(s) || s->ops->generation == NULL ||
+	    s->ctx->fw_unverified || !has_fw(s) || s->ops->generation == NULL ||
 	    s->ops->generation(s->fw, false, tok, size) < 0)
 		return -1;
 	/* another process's changes before that generation: their
@@ -904,6 +902,9 @@ store_mark_kernel(struct store *s)
 	mark_write(s, tok);
 }
 
+/* Make the records appended so far durable, then rewrite the file when
+ * it is due (or broken: that repairs a journal whose last write or sync
+ * failed, and makes the changes durable after all). */
 static void
 journal_sync(struct store *s)
 {
@@ -3347,7 +3348,8 @@ store_reinstall(struct store *s)
 		return 0;
 	if (install_or_drop(s) < 0)
 		return -1;
-	s->ctx->fw_suspect = false;	/* the kernel holds what the store does */
+	/* the kernel holds what the store does */
+	s->ctx->fw_suspect = s->ctx->fw_unverified = false;
 	store_mark_kernel(s);
 	return 0;
 }

@@ -1204,6 +1204,8 @@ nft_attach(const struct config *cfg)
 	return fw;
 }
 
+static int nft_events_fd(struct fw *fw);
+
 static struct fw *
 nft_init(const struct config *cfg)
 {
@@ -1212,6 +1214,9 @@ nft_init(const struct config *cfg)
 
 	if (fw == NULL)
 		return NULL;
+	/* Another process's changes from here on are seen (the daemon reads
+	 * them before a journal mark), those after the generation below too. */
+	(void)nft_events_fd(fw);
 	/* What the kernel held before this start touched it: a journal that
 	 * ends with this generation describes its elements.  The init's first
 	 * transaction carries it, so nothing came in between (or the init

@@ -57,9 +57,9 @@
  * its first packet is counted (the LAN-only use of a mapping, for idle
  * cleanup): in igdd's own table in the mapping's forward element in
  * postrouting, integrated by the lookup of its DNAT element (below); and
- * it is
- * masqueraded so that the reply comes back through the gateway.  A mapping has no hairpin element of its own
- * (an older igdd's map hair4 goes at start).  Port preservation
+ * it is masqueraded so that the reply comes back through the gateway.  A
+ * mapping has no hairpin element of its own (an older igdd's map hair4
+ * goes at start).  Port preservation
  * (preserve_mapped_ports=yes): a new outbound flow from a mapping's
  * internal address and port leaves with the mapping's external port
  * (masquerade to that port: the address is the external interface's, as

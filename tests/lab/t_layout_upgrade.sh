@@ -82,7 +82,7 @@ gw nft -f "$LAB_TOP/conf/nftables-integrate.nft"
 { echo "secure_mode=no"; lab_integrate_conf; } | lab_conf "$LAB_DIR/igdd-int.conf"
 check "igdd starts integrated into table inet filter" lab_start_igdd "$LAB_DIR/igdd-int.conf"
 check "natpmpc deletes 8002" sh -c \
-	"ip netns exec $NS_C1 natpmpc -g $GW_LAN -a 8002 9002 tcp 0 | grep -qi 'lifetime 0\\|liftime 0'"
+	"ip netns exec $NS_C1 natpmpc -g $GW_LAN -a 8002 9002 tcp 0 | grep -qiE 'lifetime 0|liftime 0'"
 check "natpmpc maps 8003 -> c1:9003" sh -c \
 	"ip netns exec $NS_C1 natpmpc -g $GW_LAN -a 8003 9003 tcp 3600 | grep -q 'Mapped public port 8003'"
 lab_listen c1 tcp 9003 tok-8003

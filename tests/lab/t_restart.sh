@@ -149,29 +149,30 @@ check "daemon, lease file and kernel agree" lab_agree
 check "the reconcile is over" wait_for 10 sh -c "tail -n +$LOG_FROM '$LAB_DIR/igdd.log' | grep -q 'kernel reconciled'"
 ext4_has() { gw nft list set inet igdd ext4 | grep -qF "$1"; }
 last_line() { tail -n 1 "$LAB_DIR/igdd.leases"; }
-new_mark() { _l=$(last_line); [ "$_l" != "$1" ] && [ "${_l#\# gen }" != "$_l" ]; }
+is_mark() { [ "${1#\# gen }" != "$1" ]; }
+new_mark() { _l=$(last_line); [ "$_l" != "$1" ] && is_mark "$_l"; }
+check "the reconcile marked the lease file" wait_for 10 sh -c \
+	"tail -n 1 '$LAB_DIR/igdd.leases' | grep -q '^# gen '"
 m0=$(last_line)
 gw ip addr add "$LAB_WAN.77/24" dev wan0
 check "igdd puts the new external address in ext4" wait_for 10 ext4_has "$LAB_WAN.77"
 check "and marks the lease file with the generation it made" wait_for 10 new_mark "$m0"
-kill -9 "$IGDD_PID"; wait "$IGDD_PID" 2>/dev/null; IGDD_PID=
-log_mark
-check "igdd starts after an address change and kill -9" lab_start_igdd "$LAB_DIR/igdd.conf"
-UPNP_BASE=$(lab_upnp_base)
-check "it adopted the kernel's elements (the mark followed the address change)" \
-	count_log_is 1 "kernel holds the restored mappings already"
-check "daemon, lease file and kernel agree" lab_agree
+# kill9_adopts WHAT: kill -9, start: the kernel's elements adopted
+kill9_adopts() {
+	kill -9 "$IGDD_PID"; wait "$IGDD_PID" 2>/dev/null; IGDD_PID=
+	log_mark
+	check "igdd starts after $1 and kill -9" lab_start_igdd "$LAB_DIR/igdd.conf"
+	UPNP_BASE=$(lab_upnp_base)
+	check "it adopted the kernel's elements (the mark followed $1)" \
+		count_log_is 1 "kernel holds the restored mappings already"
+	check "daemon, lease file and kernel agree" lab_agree
+}
+kill9_adopts "an address change"
 log_mark
 gw nft delete table inet igdd
 check "igdd puts its table back whole" wait_for 15 count_log_is 1 "nftables: restored"
 check "8001 carries traffic" reach tcp 8001 tok-8001
-kill -9 "$IGDD_PID"; wait "$IGDD_PID" 2>/dev/null; IGDD_PID=
-log_mark
-check "igdd starts after that repair and kill -9" lab_start_igdd "$LAB_DIR/igdd.conf"
-UPNP_BASE=$(lab_upnp_base)
-check "it adopted the kernel's elements (the mark followed the repair)" \
-	count_log_is 1 "kernel holds the restored mappings already"
-check "daemon, lease file and kernel agree" lab_agree
+kill9_adopts "a repair"
 check "8002 carries traffic" reach tcp 8002 tok-8002
 gw ip addr del "$LAB_WAN.77/24" dev wan0
 

@@ -799,3 +799,85 @@ TEST(restart_fresh_sets_install_refused_installs_all)
 	check_kernel_is(e, w, ARRAY_SIZE(w));
 	fake_env_free(e);
 }
+
+static int poll_calls;
+
+static void
+poll_finds_a_change(struct igdd_ctx *ctx)
+{
+	poll_calls++;
+	ctx->fw_dirty |= FW_EV_ELEMS;
+}
+
+/* The lease file's last line, into line[size]. */
+static void
+last_line(struct fake_env *e, char *line, size_t size)
+{
+	static char buf[65536];
+	long n = fake_env_read_lease(e, buf, sizeof(buf));
+	char *p;
+
+	if (n > 0 && buf[n - 1] == '\n')
+		buf[n - 1] = '\0';
+	p = strrchr(buf, '\n');
+	str_copy(line, size, p != NULL ? p + 1 : buf);
+}
+
+/* A mark says the kernel holds the journal's mappings: none after a
+ * failed repair, after lost notifications no check has agreed with since,
+ * or when a notification of another process's change waits (read before
+ * the mark); igdd's own change beside the mappings marks, once, and a
+ * successful re-install marks and clears the doubt. */
+TEST(restart_marks_only_a_kernel_that_holds_the_journal)
+{
+	struct fake_env *e = env_lease();
+	struct mapping a = fake_req(TCP, 9100, "192.168.1.10", 9100, "a", OWNER_UPNP);
+	struct mapping b = fake_req(TCP, 9101, "192.168.1.10", 9101, "b", OWNER_UPNP);
+	static char buf[65536];
+	char line[256];
+
+	str_copy(e->fw.gen, sizeof(e->fw.gen), "41 boot ns");
+	CHECK_EQ(store_add(e->s, &a, 3600, 0, NULL), ST_OK);
+	last_line(e, line, sizeof(line));
+	CHECK_STR(line, "# gen 41 boot ns");
+	/* after a failed repair: the record, no mark */
+	e->ctx.fw_suspect = true;
+	str_copy(e->fw.gen, sizeof(e->fw.gen), "42 boot ns");
+	CHECK_EQ(store_add(e->s, &b, 3600, 0, NULL), ST_OK);
+	last_line(e, line, sizeof(line));
+	CHECK(strncmp(line, "# gen", 5) != 0);
+	store_mark_kernel(e->s);
+	last_line(e, line, sizeof(line));
+	CHECK(strncmp(line, "# gen", 5) != 0);
+	/* lost notifications, not checked since */
+	e->ctx.fw_suspect = false;
+	e->ctx.fw_unverified = true;
+	store_mark_kernel(e->s);
+	last_line(e, line, sizeof(line));
+	CHECK(strncmp(line, "# gen", 5) != 0);
+	/* a notification waits: read first, then no mark */
+	e->ctx.fw_unverified = false;
+	e->ctx.fw_poll = poll_finds_a_change;
+	poll_calls = 0;
+	store_mark_kernel(e->s);
+	CHECK_EQ(poll_calls, 1);
+	last_line(e, line, sizeof(line));
+	CHECK(strncmp(line, "# gen", 5) != 0);
+	/* nothing waits: the mark, once */
+	e->ctx.fw_poll = NULL;
+	e->ctx.fw_dirty = 0;
+	store_mark_kernel(e->s);
+	last_line(e, line, sizeof(line));
+	CHECK_STR(line, "# gen 42 boot ns");
+	store_mark_kernel(e->s);
+	CHECK(fake_env_read_lease(e, buf, sizeof(buf)) > 0);
+	CHECK(strstr(buf, "# gen 42 boot ns\n# gen 42") == NULL);
+	/* a re-install clears the doubt and marks */
+	e->ctx.fw_suspect = true;
+	str_copy(e->fw.gen, sizeof(e->fw.gen), "43 boot ns");
+	CHECK_EQ(store_reinstall(e->s), 0);
+	CHECK(!e->ctx.fw_suspect);
+	last_line(e, line, sizeof(line));
+	CHECK_STR(line, "# gen 43 boot ns");
+	fake_env_free(e);
+}
