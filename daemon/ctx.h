@@ -85,8 +85,9 @@ struct igdd_ctx {
 	struct loop_fd fw_events;	/* daemon.c: its change notifications */
 	unsigned fw_dirty;		/* daemon.c: FW_EV_* seen since the last check */
 	/* The kernel may not hold the store's mappings (no journal mark):
-	 * a repair failed, or notifications were lost and no contents check
-	 * has agreed since.  daemon.c sets them, store_reinstall() clears. */
+	 * a repair failed (store.c sets it, a successful store_reinstall()
+	 * clears it), or notifications were lost and no contents check has
+	 * agreed since (daemon.c; store_reinstall() clears it too). */
 	bool fw_suspect, fw_unverified;
 	void (*fw_poll)(struct igdd_ctx *ctx);	/* daemon.c: the notifications that
 					 * wait, read into fw_dirty (NULL: none) */

@@ -46,7 +46,10 @@
  * within FW_EVENT_MS; element counts per set are compared every
  * FW_VERIFY_MS, and at once when notifications were lost: a dump of each
  * set, O(n) in all, read in steps of about a millisecond (FW_STEP_MS
- * apart) so that requests are served meanwhile. */
+ * apart) so that requests are served meanwhile.  A re-install that
+ * fails is tried again every FW_VERIFY_MS.  Until it succeeds, or after
+ * lost notifications until a count agrees, no journal mark is written
+ * (ctx->fw_suspect, fw_unverified). */
 #define FW_CHECK_MS	2000
 #define FW_VERIFY_MS	30000
 #define FW_EVENT_MS	100
@@ -58,12 +61,10 @@ fw_reinstall(struct igdd_ctx *ctx, const char *why)
 	log_warnx("nftables: %s: re-installing %zu mappings", why, store_count(ctx->store));
 	ctx->fw_verified = time_mono_ms();
 	ctx->fw_verifying = false;
-	if (store_reinstall(ctx->store) < 0) {
-		ctx->fw_suspect = true;
+	if (store_reinstall(ctx->store) < 0)	/* ctx->fw_suspect set */
 		log_warnx("nftables: re-installing failed; trying again in %d s", FW_VERIFY_MS / 1000);
-	} else {
+	else
 		log_info("nftables: mappings re-installed");
-	}
 }
 
 /* A step of the contents check; the next timer in ms. */
@@ -77,12 +78,14 @@ fw_verify_step(struct igdd_ctx *ctx)
 	ctx->fw_verifying = false;
 	if (store_generation(ctx->store) != ctx->fw_verify_gen)
 		return FW_CHECK_MS;	/* mappings changed meanwhile: no verdict */
-	if (v == 0)
+	if (v == 0) {
 		fw_reinstall(ctx, "igdd's maps do not hold its mappings");
-	else if (v < 0)
+	} else if (v < 0) {
 		log_warn("nftables: checking igdd's maps");
-	else
-		ctx->fw_unverified = false;	/* the counts agree */
+	} else if (ctx->fw_unverified) {	/* the counts agree: the doubt goes */
+		ctx->fw_unverified = false;
+		store_mark_kernel(ctx->store);
+	}
 	return FW_CHECK_MS;
 }
 
@@ -90,8 +93,7 @@ fw_verify_step(struct igdd_ctx *ctx)
 static uint64_t
 fw_verify(struct igdd_ctx *ctx, unsigned dirty)
 {
-	if (!(dirty & FW_EV_LOST) && !ctx->fw_unverified &&
-	    time_mono_ms() - ctx->fw_verified < FW_VERIFY_MS)
+	if (!(dirty & FW_EV_LOST) && time_mono_ms() - ctx->fw_verified < FW_VERIFY_MS)
 		return FW_CHECK_MS;
 	ctx->fw_verified = time_mono_ms();
 	ctx->fw_verify_gen = store_generation(ctx->store);
@@ -115,7 +117,10 @@ fwwatch_fire(struct loop_timer *t)
 	int r;
 
 	if (ctx->fw_verifying && dirty == 0) {
-		loop_timer_set(&ctx->loop, t, fw_verify_step(ctx));
+		next = fw_verify_step(ctx);
+		/* a notification read meanwhile (a journal mark's look) */
+		loop_timer_set(&ctx->loop, t, ctx->fw_dirty != 0 && next > FW_EVENT_MS ?
+			       FW_EVENT_MS : next);
 		return;
 	}
 	ctx->fw_verifying = false;	/* a notification interrupts it */
@@ -127,9 +132,12 @@ fwwatch_fire(struct loop_timer *t)
 		log_warnx("nftables: igdd's objects vanished (firewall reload?): restoring %zu mappings",
 			  store_count(ctx->store));
 		ctx->fw_verified = time_mono_ms();
-		if (ctx->fw_ops->restore(ctx->fw) < 0 || store_reinstall(ctx->store) < 0) {
+		if (ctx->fw_ops->restore(ctx->fw) < 0) {
 			ctx->fw_suspect = true;
 			log_warnx("nftables: restore failed; trying again in %d ms", FW_CHECK_MS);
+		} else if (store_reinstall(ctx->store) < 0) {	/* ctx->fw_suspect set */
+			log_warnx("nftables: restored, but re-installing failed; trying again in %d s",
+				  FW_VERIFY_MS / 1000);
 		} else {
 			log_info("nftables: restored");
 		}
@@ -143,8 +151,9 @@ fwwatch_fire(struct loop_timer *t)
 		fw_reinstall(ctx, "igdd's maps were changed by another process");
 	} else if (store_restoring(ctx->store)) {
 		;	/* a restore reconciles them itself */
-	} else if (ctx->fw_suspect && time_mono_ms() - ctx->fw_verified >= FW_VERIFY_MS) {
-		fw_reinstall(ctx, "the last repair failed");
+	} else if (ctx->fw_suspect) {	/* a count would differ: the re-install, paced */
+		if (time_mono_ms() - ctx->fw_verified >= FW_VERIFY_MS)
+			fw_reinstall(ctx, "the last repair failed");
 	} else {
 		next = fw_verify(ctx, dirty);
 	}
@@ -222,10 +231,8 @@ fw_addrs_sync(struct igdd_ctx *ctx)
 	if (r < 0)
 		log_warnx("nftables: inbound mappings may not match the external address");
 	/* a backend whose elements name the LANs asks for a re-install */
-	if (r > 0 && ctx->store != NULL && store_reinstall(ctx->store) < 0) {
-		ctx->fw_suspect = true;
+	if (r > 0 && ctx->store != NULL && store_reinstall(ctx->store) < 0)
 		log_warnx("nftables: the mappings could not follow the LAN interfaces");
-	}
 	if (r == 0)
 		store_mark_kernel(ctx->store);	/* the journal's mark follows */
 }

@@ -2904,8 +2904,10 @@ restore_gone_elements(struct store *s)
 			s->stats.fw_errors++;
 		n++;
 	}
-	if (s->ops->flush != NULL && s->ops->flush(s->fw) < 0)
+	if (s->ops->flush != NULL && s->ops->flush(s->fw) < 0) {
 		s->stats.fw_errors++;
+		s->ctx->fw_suspect = true;	/* ended leases' elements may stay */
+	}
 	s->sync.stale = n;
 }
 
@@ -3346,8 +3348,10 @@ store_reinstall(struct store *s)
 {
 	if (!has_fw(s) || s->ops->install_all == NULL)
 		return 0;
-	if (install_or_drop(s) < 0)
+	if (install_or_drop(s) < 0) {
+		s->ctx->fw_suspect = true;	/* no mark until a repair succeeds */
 		return -1;
+	}
 	/* the kernel holds what the store does */
 	s->ctx->fw_suspect = s->ctx->fw_unverified = false;
 	store_mark_kernel(s);
