@@ -177,6 +177,7 @@ struct store {
 	int64_t replay_wall;		/* the clocks at the replay's start: one */
 	uint64_t replay_mono;		/* reading for 100,000 records */
 	bool journaled;			/* a change journaled while held */
+	size_t n_pending;		/* linked reservations (store_confirm()) */
 	char mark[FW_GEN_MAX];		/* the last "# gen" mark written ... */
 	size_t mark_records;		/* ... as the journal's record number this */
 	struct st_batch batch;		/* store_hold_batch() */
@@ -733,6 +734,7 @@ link_node(struct store *s, struct st_node *n)
 	HOST(n->m.iaddr)->icount++;
 	owner_link(s, n);
 	heap_insert(s, n);
+	s->n_pending += n->pending;
 }
 
 static void
@@ -744,6 +746,7 @@ unlink_node(struct store *s, struct st_node *n)
 	heap_remove(s, n);
 	owner_unlink(s, n);
 	HOST(n->m.iaddr)->icount--;
+	s->n_pending -= n->pending;
 }
 
 /* --- lease journal --------------------------------------------------- */
@@ -854,12 +857,14 @@ static bool has_fw(const struct store *s);
  * after a failed repair or lost notifications not checked since
  * (ctx->fw_suspect, fw_unverified), nor while another process's
  * change of igdd's objects waits for the daemon's look (its notification
- * read first: ctx->fw_poll; the repair marks it).  Nothing if the backend
- * has none. */
+ * read first: ctx->fw_poll; the repair marks it).  Nor while a
+ * reservation waits for its upstream answer (s->n_pending): its elements
+ * are in the kernel, its record is not in the journal; its confirm or roll
+ * back marks.  Nothing if the backend has none. */
 static int
 mark_token(struct store *s, char *tok, size_t size)
 {
-	if (s->lease == NULL || s->sync.phase != SYNC_OFF || s->ctx->fw_suspect ||
+	if (s->lease == NULL || s->sync.phase != SYNC_OFF || s->n_pending > 0 || s->ctx->fw_suspect ||
 	    s->ctx->fw_unverified || !has_fw(s) || s->ops->generation == NULL ||
 	    s->ops->generation(s->fw, false, tok, size) < 0)
 		return -1;
@@ -1880,6 +1885,7 @@ batch_undo(struct store *s, struct st_change *c)
 		return;
 	case CH_CONFIRM:
 		n->pending = true;
+		s->n_pending++;
 		return;
 	}
 	if (rehash)
@@ -3095,6 +3101,7 @@ store_confirm(struct store *s, struct mapping *m)
 	if (!n->pending)
 		return;
 	n->pending = false;
+	s->n_pending--;
 	/* In a batch the commit tells, or its undo makes it pending again. */
 	if (batch_reserve(s) == 0 && (c = batch_note(s, CH_CONFIRM, n, STORE_EV_ADDED)) != NULL)
 		c->quiet = false;
@@ -3110,8 +3117,15 @@ store_pending(const struct mapping *m)
 void
 store_rollback(struct store *s, struct mapping *m)
 {
-	if (NODE(m)->pending)
-		delete_node(s, NODE(m), DEL_ROLLBACK, NULL);
+	if (!NODE(m)->pending || delete_node(s, NODE(m), DEL_ROLLBACK, NULL) != ST_OK ||
+	    s->lease == NULL)
+		return;
+	/* no record: the mark it withheld (mark_token()) follows now, or at
+	 * the commit of the group it is in */
+	if (s->held == 0)
+		store_mark_kernel(s);
+	else
+		s->journaled = true;
 }
 
 enum store_result

@@ -884,3 +884,42 @@ TEST(restart_marks_only_a_kernel_that_holds_the_journal)
 	CHECK_STR(line, "# gen 43 boot ns");
 	fake_env_free(e);
 }
+
+/* A reservation waiting for its upstream answer has its elements in the
+ * kernel and no record in the journal: no mark names that kernel until
+ * its confirm or roll back, which mark it. */
+TEST(restart_marks_no_kernel_with_a_pending_reservation)
+{
+	struct fake_env *e = env_lease();
+	struct mapping r = fake_req(TCP, 9200, "192.168.1.10", 9200, "r", OWNER_UPNP);
+	struct mapping a = fake_req(TCP, 9201, "192.168.1.10", 9201, "a", OWNER_UPNP);
+	struct mapping *m = NULL;
+	char line[256];
+
+	str_copy(e->fw.gen, sizeof(e->fw.gen), "50 boot ns");
+	CHECK_EQ(store_add(e->s, &r, 3600, STORE_F_RESERVE, &m), ST_OK);
+	CHECK(m != NULL && store_pending(m));
+	/* another client's add while it waits: its record, no mark */
+	str_copy(e->fw.gen, sizeof(e->fw.gen), "51 boot ns");
+	CHECK_EQ(store_add(e->s, &a, 3600, 0, NULL), ST_OK);
+	last_line(e, line, sizeof(line));
+	CHECK(strncmp(line, "+", 1) == 0 && strstr(line, "9201") != NULL);
+	store_mark_kernel(e->s);
+	last_line(e, line, sizeof(line));
+	CHECK(strncmp(line, "# gen", 5) != 0);
+	/* the confirm: its record, then the mark */
+	store_confirm(e->s, m);
+	last_line(e, line, sizeof(line));
+	CHECK_STR(line, "# gen 51 boot ns");
+	/* a second reservation rolled back: no record, the mark follows */
+	r.eport = r.iport = 9202;
+	CHECK_EQ(store_add(e->s, &r, 3600, STORE_F_RESERVE, &m), ST_OK);
+	str_copy(e->fw.gen, sizeof(e->fw.gen), "52 boot ns");
+	store_mark_kernel(e->s);
+	last_line(e, line, sizeof(line));
+	CHECK_STR(line, "# gen 51 boot ns");
+	store_rollback(e->s, m);
+	last_line(e, line, sizeof(line));
+	CHECK_STR(line, "# gen 52 boot ns");
+	fake_env_free(e);
+}
