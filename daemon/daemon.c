@@ -112,9 +112,13 @@ static void
 fwwatch_fire(struct loop_timer *t)
 {
 	struct igdd_ctx *ctx = container_of(t, struct igdd_ctx, fw_check);
-	unsigned dirty = ctx->fw_dirty;
+	unsigned dirty;
 	uint64_t next = FW_CHECK_MS;
 	int r;
+
+	if (ctx->fw_poll != NULL)	/* a report the socket does not wake for */
+		ctx->fw_poll(ctx);	/* (a change unseen while it was off) */
+	dirty = ctx->fw_dirty;
 
 	if (ctx->fw_verifying && dirty == 0) {
 		next = fw_verify_step(ctx);

@@ -91,6 +91,10 @@ struct fw {
 	uint32_t commit_gen;		/* the generation our last transaction made (its
 					 * NEWGEN echo), 0 if unknown: then a GETGEN */
 	bool fresh;			/* this start made igdd's sets: they hold nothing */
+	unsigned commits;		/* transactions the kernel took (and the pipe's) */
+	uint32_t deaf_gen;		/* the generation as the listener went off ... */
+	unsigned deaf_commits;		/* ... and commits then (events_deaf()) */
+	bool ev_lost;			/* a change unseen while it was off */
 	struct mnl_socket *dump;	/* a reconcile's dump (elems_start), its own socket */
 	int dump_set;			/* the set being dumped */
 	uint32_t dump_seq;
@@ -346,6 +350,8 @@ send_batch(struct fw *fw, struct iovec *iov, size_t n, uint32_t seq_begin, uint3
 	}
 	rc = read_acks(fw, seq_begin, seq_end, n_ack, &bad);
 	saved = errno;
+	if (rc == 0)
+		fw->commits++;
 	if (rc < 0)
 		log_debug("nftables: transaction refused at seq %u (message %u): %s",
 			  bad, bad - seq_begin, strerror(saved));
@@ -1610,8 +1616,7 @@ install(struct fw *fw, const struct mapping *const *ms, size_t n, bool flush,
  * while anyone listens, the kernel builds a notification for every
  * element a transaction changes, which made a transaction of 400,000
  * elements (100,000 mappings with hairpin and port preservation) take 15 s
- * instead of 2.  A bulk change of igdd's own does not need them; another
- * process's change meanwhile is left to the contents check. */
+ * instead of 2.  A bulk change of igdd's own does not need them. */
 static void
 events_listen(struct fw *fw, bool on)
 {
@@ -1622,20 +1627,57 @@ events_listen(struct fw *fw, bool on)
 		log_warn("nftables: change notifications %s", on ? "on" : "off");
 }
 
+/* The listener off for a bulk change (an install, the restore's beside the
+ * replay), and on again after it: another process's transaction meanwhile
+ * sent igdd no notification, so the generation is read before and after,
+ * and one that moved by more than igdd's own commits counts as lost
+ * notifications (nft_events_read(): the contents are checked, no journal
+ * mark until they agree).  A transaction of anyone else's counts, of
+ * igdd's objects or not (the kernel does not say); an own one that changed
+ * nothing (the kernel then keeps the generation) too.  Two GETGENs a bulk
+ * change; the deferred changes' small batches (nft_flush(), microseconds
+ * without the listener) do without. */
+static void
+events_deaf(struct fw *fw)
+{
+	if (fw->ev == NULL)
+		return;
+	fw->deaf_gen = gen_now(fw);	/* before: one in between counts */
+	fw->deaf_commits = fw->commits;
+	events_listen(fw, false);
+}
+
+static void
+events_hear(struct fw *fw)
+{
+	uint32_t g;
+
+	if (fw->ev == NULL)
+		return;
+	events_listen(fw, true);
+	g = gen_now(fw);		/* after: one in between counts */
+	if (fw->deaf_gen == 0 || g == 0 || g - fw->deaf_gen != fw->commits - fw->deaf_commits) {
+		log_info("nftables: another process's transaction came during igdd's bulk "
+			 "change (generation %u to %u, %u of igdd's): its maps are checked",
+			 fw->deaf_gen, g, fw->commits - fw->deaf_commits);
+		fw->ev_lost = true;
+	}
+}
+
 /* A bulk install: without notifications when it is big. */
 static int
 install_bulk(struct fw *fw, const struct mapping *const *ms, size_t n, bool flush,
 	     const bool *snat_shared)
 {
-	bool quiet = n >= 1024;
+	bool quiet = n >= 1024 || flush;	/* a flush: one per element it removes */
 	int rc;
 
 	pipe_quiesce(fw);	/* before the listener goes off */
 	if (quiet)
-		events_listen(fw, false);
+		events_deaf(fw);
 	rc = install(fw, ms, n, flush, snat_shared);
 	if (quiet)
-		events_listen(fw, true);
+		events_hear(fw);
 	return rc;
 }
 
@@ -1943,9 +1985,10 @@ pipe_join(struct fw *fw)
 	/* the generation its last commit made (0: not echoed), when it made one */
 	if (p->sent > 0)
 		fw->commit_gen = p->w->commit_gen;
+	fw->commits += p->w->commits;
 	fw_close(p->w);
 	p->w = NULL;
-	events_listen(fw, true);
+	events_hear(fw);
 }
 
 static void
@@ -2001,9 +2044,10 @@ nft_pipe_start(struct fw *fw)
 		pthread_cond_wait(&p->cv, &p->mu);
 	pthread_mutex_unlock(&p->mu);
 	fw->fresh = false;	/* the store's elements go in through the thread */
+	/* no notification built for each element: as a bulk install (before
+	 * fw->pipe: its GETGEN would wait for the thread's end) */
+	events_deaf(fw);
 	fw->pipe = p;
-	/* no notification built for each element: as a bulk install */
-	events_listen(fw, false);
 	return 0;
 }
 
@@ -2641,6 +2685,10 @@ nft_events_read(struct fw *fw)
 
 	if (fw->ev == NULL)
 		return 0;
+	if (fw->ev_lost) {		/* events_hear() */
+		fw->ev_lost = false;
+		kinds |= FW_EV_LOST;
+	}
 	for (;;) {
 		struct nlmsghdr *nlh;
 		int left;

@@ -1,0 +1,63 @@
+#!/bin/sh
+# t_fw_deaf.sh - a change of another process's while igdd's own change
+# notifications are off: igdd turns its listener off for a bulk change of
+# its own (a re-install, the restore's install beside the replay; the
+# kernel would build a notification per element), and reads the ruleset
+# generation before and after.  A transaction of anyone else's in that
+# window counts as lost notifications: igdd checks its maps (element
+# counts) and writes no lease-file mark until they agree.  Held by strace
+# at the re-install's sendmsg(), the window is made long enough for `nft`
+# to commit in it.  igdd's own transactions alone never count.
+. "$(dirname "$0")/lib.sh"
+lab_up
+command -v natpmpc >/dev/null 2>&1 || { skip "natpmpc not installed"; exit 0; }
+lab_can_hold || { skip "strace cannot hold igdd in sendmsg() here (ptrace, cpp)"; exit 0; }
+NR=$(lab_sendmsg_nr)
+UNSEEN="came during igdd's bulk change"
+
+lab_listen c1 tcp 9000 tok-c1
+pmp() { c1 natpmpc -g "$GW_LAN" -a "$2" "$3" "$1" "$4" >/dev/null 2>&1; }
+lab_conf "$LAB_DIR/igdd.conf" <<CONF
+secure_mode=yes
+CONF
+check "igdd starts (own table)" lab_start_igdd "$LAB_DIR/igdd.conf" -v
+check "natpmpc maps TCP 8000 -> c1:9000" pmp tcp 8000 9000 3600
+check "natpmpc maps UDP 8001 -> c1:9001" pmp udp 8001 9001 3600
+check "TCP 8000 reaches c1" reach tcp 8000 tok-c1
+
+# 1. A re-install alone: igdd's own transaction is not taken for another's.
+log_mark
+gw nft delete element inet igdd dnat4 '{ tcp . 8000 }'
+check "an element deleted behind igdd's back is put back (re-install)" wait_for 5 reach tcp 8000 tok-c1
+check "the re-install's own transaction alone counts as no unseen change" \
+	test "$(count_log "$UNSEEN")" = 0
+last_is_mark() { tail -n 1 "$LAB_DIR/igdd.leases" | grep -q '^# gen '; }
+check "the re-install marked the lease file" wait_for 5 last_is_mark
+
+# 2. The same re-install held in its sendmsg() (its listener off), and
+# another process's transaction meanwhile.
+held() { [ "$(cut -d' ' -f1 "/proc/$IGDD_PID/syscall" 2>/dev/null)" = "$NR" ]; }
+MARK1=$(tail -n 1 "$LAB_DIR/igdd.leases")
+new_mark() { last_is_mark && [ "$(tail -n 1 "$LAB_DIR/igdd.leases")" != "$MARK1" ]; }
+log_mark
+strace -qq -o /dev/null -p "$IGDD_PID" -e trace=sendmsg \
+	-e inject=sendmsg:delay_enter=2000000:when=1 &
+ST=$!
+LAB_PIDS="$LAB_PIDS $ST"
+sleep 1		# attached (strace -p has no "ready" signal)
+gw nft delete element inet igdd dnat4 '{ tcp . 8000 }'
+check "the re-install is held in its sendmsg()" wait_for 5 held
+gw nft add table ip deaf_probe
+gw nft delete table ip deaf_probe
+check "(still held after the foreign transactions)" held
+check "the element is back after the hold" wait_for 10 reach tcp 8000 tok-c1
+kill "$ST" 2>/dev/null; wait "$ST" 2>/dev/null
+check "igdd logs the unseen change (2 foreign transactions, 1 of its own)" \
+	wait_for 5 count_log_is 1 "$UNSEEN"
+check "and checks its maps: the counts agree, the doubt goes, the lease file gets a new mark" \
+	wait_for 10 new_mark
+UPNP_BASE=$(lab_upnp_base)
+check "the daemon, the lease file and the kernel agree" lab_agree
+check "igdd still runs" kill -0 "$IGDD_PID"
+check "SIGTERM stops igdd" lab_stop_igdd TERM
+lab_finish
