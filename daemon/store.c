@@ -1995,7 +1995,11 @@ log_dropped(const struct mapping *m, const char *why)
  * refuses it (a full set, a kernel limit), install them one by one and
  * drop, logged, each one it refuses, so that the store, the lease file
  * and the kernel still hold the same mappings.  One transaction per
- * mapping only on that path.  0, or -1 when not even that could be done. */
+ * mapping only on that path; an add whose answer never came (ETIMEDOUT,
+ * ENOBUFS: the kernel may hold it) drops its mapping too, and sets the
+ * doubt of a failed repair (ctx->fw_suspect): no journal mark, and the
+ * paced re-install's flush removes what it may have left.  0, or -1 when
+ * not even that could be done. */
 static int
 install_or_drop(struct store *s)
 {
@@ -2019,9 +2023,13 @@ install_or_drop(struct store *s)
 		struct st_node *nd = NODE((struct mapping *)(uintptr_t)ms[i]);
 		/* in key order: the SNAT element is the first installed one's */
 		struct fw_share sh = share_add(s, nd, &nd->m, PEER_BEFORE);
+		bool unknown;
+
 		if (s->ops->add(s->fw, &nd->m, &sh) == 0)
 			continue;
-		log_dropped(&nd->m, "refused by the kernel");
+		unknown = errno == ETIMEDOUT || errno == ENOBUFS;
+		s->ctx->fw_suspect |= unknown;
+		log_dropped(&nd->m, unknown ? "no answer from the kernel" : "refused by the kernel");
 		s->stats.fw_errors++;
 		delete_node(s, nd, DEL_REFUSED, NULL);
 		dropped++;
@@ -3362,12 +3370,15 @@ store_reinstall(struct store *s)
 {
 	if (!has_fw(s) || s->ops->install_all == NULL)
 		return 0;
+	s->ctx->fw_suspect = false;	/* install_or_drop() may set it again */
 	if (install_or_drop(s) < 0) {
 		s->ctx->fw_suspect = true;	/* no mark until a repair succeeds */
 		return -1;
 	}
+	if (s->ctx->fw_suspect)		/* an add of unknown outcome: the next */
+		return 0;		/* re-install settles it */
 	/* the kernel holds what the store does */
-	s->ctx->fw_suspect = s->ctx->fw_unverified = false;
+	s->ctx->fw_unverified = false;
 	store_mark_kernel(s);
 	return 0;
 }

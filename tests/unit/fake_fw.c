@@ -107,7 +107,7 @@ fake_add(struct fw *fw, const struct mapping *m, const struct fw_share *sh)
 			f->batch_refused = true;
 			return 0;
 		}
-		errno = f->refuse_eport == m->eport ? ERANGE : EPERM;
+		errno = f->refuse_eport == m->eport ? ERANGE : f->fail_errno ? f->fail_errno : EPERM;
 		return -1;
 	}
 	if (sh != NULL && !sh->snat && snat_find(f, m) >= 0)	/* EEXIST: replaced */

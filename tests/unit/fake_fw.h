@@ -22,6 +22,7 @@ struct fake_fw {
 	size_t n_kernel;
 	unsigned n_add, n_del, n_install, n_counters;
 	unsigned fail_add, fail_del, fail_install;	/* fail the next N calls */
+	int fail_errno;				/* their errno (0: EPERM) */
 	uint16_t refuse_eport;			/* an element the kernel refuses (0: none):
 						 * add fails, install_all of it fails whole */
 	size_t last_install_n;

@@ -4,6 +4,7 @@
  * leases that ended meanwhile removed), or changed (its elements read and
  * reconciled: those in place stay, stale ones go, missing ones come). */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -921,5 +922,46 @@ TEST(restart_marks_no_kernel_with_a_pending_reservation)
 	store_rollback(e->s, m);
 	last_line(e, line, sizeof(line));
 	CHECK_STR(line, "# gen 52 boot ns");
+	fake_env_free(e);
+}
+
+/* The one-by-one install after a refused transaction: an add whose answer
+ * never came (the kernel may hold it) drops its mapping as a refused one
+ * does, and leaves the doubt of a failed repair: no mark until the next
+ * re-install, whose flush settles the kernel and clears it. */
+TEST(restart_add_of_unknown_outcome_is_doubted)
+{
+	struct fake_env *e = fake_env_new(true);
+	static const char rec[] =
+		"+ TCP 100 :: 192.168.1.10 100 0 1 UPNP 192.168.1.10 000000000000000000000000 1 ok\n"
+		"+ TCP 101 :: 192.168.1.10 101 0 1 UPNP 192.168.1.10 000000000000000000000000 1 ok\n";
+	char line[256];
+	FILE *f = fopen(e->ctx.cfg.lease_file, "w");
+
+	CHECK(f != NULL && fputs(rec, f) >= 0 && fclose(f) == 0);
+	fake_env_start(e);
+	str_copy(e->fw.gen, sizeof(e->fw.gen), "60 boot ns");
+	e->fw.fail_install = 1;
+	e->fw.fail_add = 1;
+	e->fw.fail_errno = ETIMEDOUT;
+	CHECK_EQ(store_restore(e->s), 1);
+	CHECK(e->ctx.fw_suspect);
+	last_line(e, line, sizeof(line));
+	CHECK(strncmp(line, "# gen", 5) != 0);
+	/* a refusal (EPERM) is known: no doubt */
+	e->ctx.fw_suspect = false;
+	e->fw.fail_errno = 0;
+	fake_env_restart(e);
+	e->fw.fail_install = 1;
+	e->fw.fail_add = 1;
+	CHECK_EQ(store_restore(e->s), 0);
+	CHECK(!e->ctx.fw_suspect);
+	/* the re-install clears the doubt and marks */
+	e->ctx.fw_suspect = true;
+	str_copy(e->fw.gen, sizeof(e->fw.gen), "61 boot ns");
+	CHECK_EQ(store_reinstall(e->s), 0);
+	CHECK(!e->ctx.fw_suspect);
+	last_line(e, line, sizeof(line));
+	CHECK_STR(line, "# gen 61 boot ns");
 	fake_env_free(e);
 }
