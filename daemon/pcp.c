@@ -925,7 +925,8 @@ pcp_answer(struct igdd_ctx *ctx, const struct in6_addr *from, const uint8_t *req
 /* --- unsolicited MAP responses (§14.2) --------------------------------- */
 
 size_t
-pcp_map_update(const struct igdd_ctx *ctx, const struct mapping *m, uint8_t *buf, size_t size)
+pcp_map_unsolicited(const struct igdd_ctx *ctx, const struct mapping *m, enum pcp_result r,
+		    uint8_t *buf, size_t size)
 {
 	struct in6_addr ext;
 	struct in_addr ext4;
@@ -937,7 +938,8 @@ pcp_map_update(const struct igdd_ctx *ctx, const struct mapping *m, uint8_t *buf
 	upstream_view(ctx, m, &ext4, &eport);	/* relayed: the upstream's */
 	addr_from_v4(&ext, ext4);
 	wr_init(&w, buf, size);
-	write_header(ctx, &w, PCP_OP_MAP, PCP_SUCCESS, store_lease_left(ctx->store, m));
+	write_header(ctx, &w, PCP_OP_MAP, r, r == PCP_SUCCESS ? store_lease_left(ctx->store, m) :
+		     pcp_error_lifetime(r));
 	write_map_body(&w, m->owner->nonce, m->proto, m->iport, eport, &ext);
 	/* The options the mapping was made with, as its responses carried
 	 * them: a mapping for another host names it (THIRD_PARTY), a
@@ -954,4 +956,10 @@ pcp_map_update(const struct igdd_ctx *ctx, const struct mapping *m, uint8_t *buf
 		wr_bytes(&w, m->rhost, 16);
 	}
 	return w.err ? 0 : wr_len(&w);
+}
+
+size_t
+pcp_map_update(const struct igdd_ctx *ctx, const struct mapping *m, uint8_t *buf, size_t size)
+{
+	return pcp_map_unsolicited(ctx, m, PCP_SUCCESS, buf, size);
 }

@@ -42,6 +42,12 @@ size_t pcp_announce(const struct igdd_ctx *ctx, uint8_t *buf, size_t size);
 struct mapping;
 size_t pcp_map_update(const struct igdd_ctx *ctx, const struct mapping *m,
 		      uint8_t *buf, size_t size);
+/* The same with result r: NOT_AUTHORIZED for a mapping a configuration
+ * change removed (§8.3: "a PCP server might send a SUCCESS response and,
+ * after a configuration change on the PCP server, later send a
+ * NOT_AUTHORIZED response"), with r's error lifetime. */
+size_t pcp_map_unsolicited(const struct igdd_ctx *ctx, const struct mapping *m,
+			   enum pcp_result r, uint8_t *buf, size_t size);
 
 /* The mapping nonce of a PCP MAP request (or NULL when req is not one,
  * long enough to hold it): pmp.c notes the port it came from. */

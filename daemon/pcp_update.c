@@ -12,7 +12,14 @@
  * least recently seen replaced): two PCP clients on one host each get
  * their own mappings' news.  A mapping whose client port is unknown
  * (restored from the lease file, or pushed out of the table) is told at
- * the PCP client port 5350, where clients listen for ANNOUNCE (§14.1.3). */
+ * the PCP client port 5350, where clients listen for ANNOUNCE (§14.1.3).
+ *
+ * A mapping that a configuration change removes (a reload's permission
+ * rules, a host no longer on a served LAN) is told the same way with
+ * NOT_AUTHORIZED (§8.3), three times as §14.2 asks of an update (250 ms,
+ * then 500 ms apart): the datagrams are made when the store removes it
+ * and queued (PCP_NOTICE_MAX at most, the rest counted and logged), sent
+ * PCP_UPDATE_BATCH a loop iteration. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,8 +37,20 @@ struct client_port {
 	uint64_t seen;
 };
 
+struct notice {				/* a removal's NOT_AUTHORIZED, queued */
+	uint64_t due;			/* its next sending (ms, monotonic) */
+	struct in_addr dst;
+	uint16_t port;
+	uint8_t left;			/* sendings to come */
+	uint8_t len;
+	uint8_t buf[PCP_NOTICE_LEN];
+};
+
 struct pcp_update {
 	struct igdd_ctx *ctx;
+	struct loop_timer notice_timer;
+	struct notice *notices;		/* n_notices of them, NULL when none */
+	size_t n_notices, notices_lost;
 	struct loop_timer slice;	/* the rest of the round, next iteration */
 	size_t next;			/* store position the round goes on from */
 	size_t sent;			/* this round, so far */
@@ -204,6 +223,86 @@ pcp_update_pending(const struct igdd_ctx *ctx)
 	return n > upd->next ? n - upd->next : 0;
 }
 
+/* The queued notices due now, PCP_UPDATE_BATCH at most; the timer set
+ * for the next due one. */
+static void
+notice_fire(struct loop_timer *t)
+{
+	struct pcp_update *u = container_of(t, struct pcp_update, notice_timer);
+	uint64_t now = time_mono_ms(), next = UINT64_MAX;
+	size_t i = 0, budget = PCP_UPDATE_BATCH;
+
+	while (i < u->n_notices) {
+		struct notice *nt = &u->notices[i];
+
+		if (nt->due <= now && budget > 0) {
+			budget--;
+			(void)u->send(u->ctx, nt->dst, nt->port, nt->buf, nt->len);
+			nt->due = now + (nt->left == PCP_NOTICE_SENDS ? 250 : 500);
+			if (--nt->left == 0) {
+				*nt = u->notices[--u->n_notices];
+				continue;
+			}
+		}
+		if (nt->due < next)
+			next = nt->due;
+		i++;
+	}
+	if (u->n_notices == 0) {
+		free(u->notices);
+		u->notices = NULL;
+		if (u->notices_lost > 0)
+			log_warnx("PCP: %zu clients not told of mappings removed by the "
+				  "configuration (more than %d at once)", u->notices_lost,
+				  PCP_NOTICE_MAX);
+		u->notices_lost = 0;
+		return;
+	}
+	loop_timer_set(&u->ctx->loop, t, next <= now ? 1 : next - now);
+}
+
+/* A store change: a PCP client's mapping that the configuration removed
+ * gets its NOT_AUTHORIZED queued (the mapping is valid only now). */
+static void
+notice_changed(void *arg, const struct store_change *ch)
+{
+	struct igdd_ctx *ctx = arg;
+	struct pcp_update *u = ctx->pcp_update;
+	const struct mapping *m = ch->m;
+	struct notice *nt;
+	uint16_t port;
+
+	if (u == NULL || ch->ev != STORE_EV_POLICY || m->owner->proto != OWNER_PCP ||
+	    !addr_is_v4(&m->owner->addr))
+		return;
+	if (u->notices == NULL && (u->notices = malloc(PCP_NOTICE_MAX * sizeof(*nt))) == NULL) {
+		u->notices_lost++;
+		return;
+	}
+	if (u->n_notices == PCP_NOTICE_MAX) {
+		u->notices_lost++;
+		return;
+	}
+	nt = &u->notices[u->n_notices];
+	nt->len = (uint8_t)pcp_map_unsolicited(ctx, m, PCP_NOT_AUTHORIZED, nt->buf, sizeof(nt->buf));
+	if (nt->len == 0)
+		return;
+	port = pcp_update_port(ctx, &m->owner->addr, m->owner->nonce);
+	nt->dst = addr_to_v4(&m->owner->addr);
+	nt->port = port != 0 ? port : PCP_CLIENT_PORT;
+	nt->left = PCP_NOTICE_SENDS;
+	nt->due = 0;
+	u->n_notices++;
+	if (!loop_timer_pending(&u->notice_timer))
+		loop_timer_set(&ctx->loop, &u->notice_timer, 0);
+}
+
+size_t
+pcp_update_notices(const struct igdd_ctx *ctx)
+{
+	return ctx->pcp_update != NULL ? ctx->pcp_update->n_notices : 0;
+}
+
 int
 pcp_update_init(struct igdd_ctx *ctx, pcp_update_send_fn send)
 {
@@ -217,6 +316,12 @@ pcp_update_init(struct igdd_ctx *ctx, pcp_update_send_fn send)
 	upd->ctx = ctx;
 	upd->send = send;
 	upd->slice.cb = slice_timer;
+	upd->notice_timer.cb = notice_fire;
+	/* told of removals through ctx (its pcp_update NULL after shutdown) */
+	if (ctx->store != NULL && store_add_listener(ctx->store, notice_changed, ctx) < 0) {
+		free(upd);
+		return -1;
+	}
 	ctx->pcp_update = upd;
 	return 0;
 }
@@ -229,6 +334,8 @@ pcp_update_shutdown(struct igdd_ctx *ctx)
 	if (upd == NULL)
 		return;
 	loop_timer_cancel(&ctx->loop, &upd->slice);
+	loop_timer_cancel(&ctx->loop, &upd->notice_timer);
+	free(upd->notices);
 	free(upd);
 	ctx->pcp_update = NULL;
 }

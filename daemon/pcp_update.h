@@ -1,5 +1,6 @@
 /* pcp_update.h - unsolicited PCP MAP responses when the external address
- * changes (RFC 6887 §14.2). */
+ * changes (RFC 6887 §14.2), and when the configuration removes a mapping
+ * (NOT_AUTHORIZED, §8.3). */
 #ifndef IGDD_PCP_UPDATE_H
 #define IGDD_PCP_UPDATE_H
 
@@ -33,8 +34,14 @@ uint16_t pcp_update_port(const struct igdd_ctx *ctx, const struct in6_addr *clie
 void pcp_update_round(struct igdd_ctx *ctx);
 /* Mappings the running round has still to look at (0: no round). */
 size_t pcp_update_pending(const struct igdd_ctx *ctx);
+/* Removal notices (NOT_AUTHORIZED for a mapping the configuration
+ * removed) with sendings to come. */
+size_t pcp_update_notices(const struct igdd_ctx *ctx);
 
 #define PCP_UPDATE_BATCH	256	/* mappings looked at per loop iteration */
 #define PCP_UPDATE_CLIENTS	256	/* (client, nonce) ports remembered (least recent goes) */
+#define PCP_NOTICE_MAX		4096	/* removal notices queued at once */
+#define PCP_NOTICE_SENDS	3	/* each sent 3 times (§14.2) */
+#define PCP_NOTICE_LEN		104	/* MAP response, THIRD_PARTY, FILTER */
 
 #endif

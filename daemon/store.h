@@ -249,7 +249,8 @@ uint64_t store_generation(const struct store *s);
 /* Change listeners: every one is called, in the order added, for every
  * change of a mapping and every request the store refused (GENA and
  * SystemUpdateID, the mapping log, later the control socket's watchers,
- * the admin page, the relay).  0, or -1 when STORE_MAX_LISTENERS are
+ * the admin page, the relay, PCP's removal notices).  0, or -1 when
+ * STORE_MAX_LISTENERS are
  * registered already.  Lease replay at start tells nobody. */
 #define STORE_MAX_LISTENERS	8
 enum store_event {

@@ -44,6 +44,29 @@ check "c2 maps TCP 8200 (UPnP, 'game')" upnp_add c2 8200 9200 "$C2" game
 c2 natpmpc -g "$GW_LAN" -a 8201 9201 udp 3600 >"$LAB_DIR/n1" 2>&1
 check "c2 maps UDP 8201 (NAT-PMP)" grep -q "Mapped public port 8201 protocol UDP" "$LAB_DIR/n1"
 check "c1 maps TCP 8300 for c2 (UPnP, 'game too')" upnp_add c1 8300 9200 "$C2" "game too"
+# A PCP client on c2 that keeps listening on its port (socat): MAP UDP
+# 9202 -> 8202 (header: version 2, MAP, lifetime 3600, client ::ffff:C2;
+# nonce, UDP, internal 9202 = 23f2, suggested external 8202 = 200a).
+NONCE=0a0b0c0d0e0f101112131415
+PCPCL=
+if command -v socat >/dev/null 2>&1 && command -v xxd >/dev/null 2>&1; then
+	c2hex=$(printf '%02x%02x%02x%02x' $(echo "$C2" | tr . ' '))
+	(printf '%s' "0201000000000e1000000000000000000000ffff${c2hex}${NONCE}1100000023f2200a00000000000000000000000000000000" |
+		xxd -r -p; sleep 40) |
+		c2 socat -t 1 - "UDP4-DATAGRAM:$GW_LAN:5351,bind=$C2:41000" >"$LAB_DIR/pcp2.bin" 2>/dev/null &
+	PCPCL=$!
+	LAB_PIDS="$LAB_PIDS $PCPCL"
+fi
+pcp_hex() { od -An -tx1 -v "$LAB_DIR/pcp2.bin" | tr -d ' \n' | fold -w 120; echo; }
+# pcp_count R: MAP responses with result R for UDP 9202 -> 8202
+pcp_count() { pcp_hex | grep -c "^0281000$1.\{40\}${NONCE}1100000023f2200a"; }
+pcp_ge() { [ "$(pcp_count "$1")" -ge "$2" ]; }
+if [ -n "$PCPCL" ]; then
+	check "c2 maps UDP 8202 (PCP, from port 41000)" wait_for 5 pcp_ge 0 1
+	N_MAPS=7
+else
+	N_MAPS=6
+fi
 check "igddctl add tcp 8400 $C2 9200 (manual)" ctl add tcp 8400 "$C2" 9200 manual
 for p in 8100 8200 8300 8400; do
 	check "before: TCP $p carries traffic" reach tcp $p "$([ $p = 8100 ] && echo tok-c1 || echo tok-c2)"
@@ -82,7 +105,7 @@ wait_listening "$LAB_DIR/ev0" $EV0
 printf 'SUBSCRIBE /evt/IPConn HTTP/1.1\r\nHost: %s:%s\r\nCALLBACK: <http://%s:5556/e>\r\nNT: upnp:event\r\nTIMEOUT: Second-1800\r\n\r\n' \
 	"$GW_LAN" "$HTTP_PORT" "$C1" | c1 "$SOAPC" raw "$GW_LAN" "$HTTP_PORT" >/dev/null 2>&1
 wait $EV0
-check "GENA: c1 subscribed, initial event counts 6 mappings" grep -q "<PortMappingNumberOfEntries>6<" "$LAB_DIR/ev0"
+check "GENA: c1 subscribed, initial event counts $N_MAPS mappings" grep -q "<PortMappingNumberOfEntries>$N_MAPS<" "$LAB_DIR/ev0"
 c1 "$SOAPC" catch 5556 8 >"$LAB_DIR/ev1" 2>&1 &
 EV1=$!
 wait_listening "$LAB_DIR/ev1" $EV1
@@ -93,14 +116,24 @@ log_mark
 ctl reload >"$LAB_DIR/r2.out" 2>&1; rc=$?
 check "igddctl reload with a deny rule for c2 succeeds (status $rc)" test $rc = 0
 check "... reporting the rules applied" grep -q "^allow/deny: applied" "$LAB_DIR/r2.out"
-check "... and 3 mappings removed" grep -q "^3 mapping(s) and pinhole(s) the new rules do not allow removed" "$LAB_DIR/r2.out"
+check "... and $((N_MAPS - 3)) mappings removed" grep -q "^$((N_MAPS - 3)) mapping(s) and pinhole(s) the new rules do not allow removed" "$LAB_DIR/r2.out"
 for p in 8200 8300; do
 	check_not "TCP $p (to c2) is gone from the list" has tcp $p
 	check_not "... and carries no traffic" reach tcp $p tok-c2
 done
 check_not "UDP 8201 (c2's NAT-PMP) is gone" has udp 8201
 check_not "... and carries no traffic" reach udp 8201 tok-c2u
-check "each removal is logged with its reason" test "$(count_log 'mapping removed (reload): .*: denied by permission rules')" = 3
+check "each removal is logged with its reason" test "$(count_log 'mapping removed (reload): .*: denied by permission rules')" = $((N_MAPS - 3))
+if [ -n "$PCPCL" ]; then
+	check "PCP: c2's client hears NOT_AUTHORIZED for UDP 8202 at its port, 3 times (RFC 6887 8.3, 14.2)" \
+		wait_for 5 pcp_ge 2 3
+	check_not "UDP 8202 (c2's PCP) is gone" has udp 8202
+	sleep 1
+	check "... and no more than 3" test "$(pcp_count 2)" = 3
+	kill "$PCPCL" 2>/dev/null
+else
+	skip "PCP removal notices: needs socat and xxd"
+fi
 check "c1's TCP 8100 stays in the list" has tcp 8100
 check "... with traffic" reach tcp 8100 tok-c1
 check "the manual forward to c2 stays (rules are for LAN clients): TCP 8400" has tcp 8400

@@ -137,3 +137,71 @@ TEST(iface_link_state_decides_the_external_address)
 	CHECK(iface_refresh_ext(&ctx));
 	CHECK(!ctx.ext_up && ctx.ext_addr.s_addr == 0);
 }
+
+static struct {
+	struct in_addr dst;
+	uint16_t port;
+	uint8_t buf[PCP_NOTICE_LEN];
+	size_t len;
+	uint64_t at;
+} sent[8];
+static unsigned n_sent;
+
+static int
+capture(struct igdd_ctx *ctx, struct in_addr dst, uint16_t port, const uint8_t *buf, size_t len)
+{
+	(void)ctx;
+	if (n_sent < 8 && len <= PCP_NOTICE_LEN) {
+		sent[n_sent].dst = dst;
+		sent[n_sent].port = port;
+		memcpy(sent[n_sent].buf, buf, len);
+		sent[n_sent].len = len;
+		sent[n_sent].at = time_mono_ms();
+	}
+	n_sent++;
+	return 0;
+}
+
+/* A PCP client's mapping that the configuration removes (here: its LAN
+ * no longer served) gets NOT_AUTHORIZED three times at the port its
+ * request came from (§8.3, §14.2: 250 ms, then 500 ms apart); a NAT-PMP
+ * mapping removed with it gets nothing (RFC 6886 has no such message). */
+TEST(pcp_update_removal_notices)
+{
+	struct fake_env *e = fake_env_pmp(7000);
+	struct mapping r = fake_req(IPPROTO_UDP, 9203, "192.168.1.10", 9300, "p", OWNER_PCP);
+	struct mapping n = fake_req(IPPROTO_UDP, 9204, "192.168.1.10", 9301, "n", OWNER_NATPMP);
+	struct mapping_owner ow = *r.owner;
+	uint64_t end;
+
+	memcpy(ow.nonce, "\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c", 12);
+	r.owner = &ow;
+	n_sent = 0;
+	CHECK_EQ(pcp_update_init(&e->ctx, capture), 0);
+	pcp_update_note(&e->ctx, &ow.addr, ow.nonce, 41000);
+	CHECK_EQ(store_add(e->s, &r, 600, 0, NULL), ST_OK);
+	CHECK_EQ(store_add(e->s, &n, 600, 0, NULL), ST_OK);
+	e->ctx.lan[0].gone = true;
+	CHECK_EQ(store_recheck(e->s), 2);
+	CHECK_EQ(pcp_update_notices(&e->ctx), 1);
+	CHECK_EQ(n_sent, 0);			/* from the loop, not the reload */
+	for (end = time_mono_ms() + 3000; pcp_update_notices(&e->ctx) > 0 && time_mono_ms() < end;)
+		loop_once(&e->ctx.loop, 100);
+	CHECK_EQ(pcp_update_notices(&e->ctx), 0);
+	CHECK_EQ(n_sent, 3);
+	CHECK_EQ(sent[0].port, 41000);
+	CHECK_EQ(ntohl(sent[0].dst.s_addr), 0xc0a8010au);
+	CHECK_EQ(sent[0].len, 60);
+	CHECK(sent[0].buf[0] == 2 && sent[0].buf[1] == 0x81 && sent[0].buf[3] == PCP_NOT_AUTHORIZED);
+	CHECK_EQ((uint32_t)sent[0].buf[4] << 24 | sent[0].buf[5] << 16 | sent[0].buf[6] << 8 |
+		 sent[0].buf[7], pcp_error_lifetime(PCP_NOT_AUTHORIZED));
+	CHECK(memcmp(sent[0].buf + 24, ow.nonce, 12) == 0);
+	CHECK(sent[0].buf[36] == IPPROTO_UDP);
+	CHECK(sent[0].buf[40] == (9300 >> 8) && sent[0].buf[41] == (9300 & 255));
+	CHECK(memcmp(sent[1].buf, sent[0].buf, 60) == 0 && memcmp(sent[2].buf, sent[0].buf, 60) == 0);
+	CHECK(sent[1].at - sent[0].at >= 250);
+	CHECK(sent[2].at - sent[1].at >= 500);
+	pcp_update_shutdown(&e->ctx);
+	e->ctx.lan[0].gone = false;
+	fake_env_free(e);
+}
