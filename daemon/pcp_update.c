@@ -15,7 +15,8 @@
  * the PCP client port 5350, where clients listen for ANNOUNCE (§14.1.3).
  *
  * A mapping that a configuration change removes (a reload's permission
- * rules, a host no longer on a served LAN) is told the same way with
+ * rules; a host no longer on a served LAN cannot be reached) is told the
+ * same way, over IPv4, with
  * NOT_AUTHORIZED (§8.3), three times as §14.2 asks of an update (250 ms,
  * then 500 ms apart): the datagrams are made when the store removes it
  * and queued (PCP_NOTICE_MAX at most, the rest counted and logged), sent
@@ -51,6 +52,7 @@ struct pcp_update {
 	struct loop_timer notice_timer;
 	struct notice *notices;		/* n_notices of them, NULL when none */
 	size_t n_notices, notices_lost;
+	bool nomem_logged;
 	struct loop_timer slice;	/* the rest of the round, next iteration */
 	size_t next;			/* store position the round goes on from */
 	size_t sent;			/* this round, so far */
@@ -272,17 +274,21 @@ notice_changed(void *arg, const struct store_change *ch)
 	struct notice *nt;
 	uint16_t port;
 
+	/* a client on a LAN no longer served has no socket to be told from */
 	if (u == NULL || ch->ev != STORE_EV_POLICY || m->owner->proto != OWNER_PCP ||
-	    !addr_is_v4(&m->owner->addr))
+	    !addr_is_v4(&m->owner->addr) || ctx_lan_for_addr(ctx, addr_to_v4(&m->owner->addr)) == NULL)
 		return;
 	if (u->notices == NULL && (u->notices = malloc(PCP_NOTICE_MAX * sizeof(*nt))) == NULL) {
-		u->notices_lost++;
+		if (!u->nomem_logged)
+			log_warnx("PCP: no memory for the notices of removed mappings");
+		u->nomem_logged = true;
 		return;
 	}
 	if (u->n_notices == PCP_NOTICE_MAX) {
 		u->notices_lost++;
 		return;
 	}
+	u->nomem_logged = false;
 	nt = &u->notices[u->n_notices];
 	nt->len = (uint8_t)pcp_map_unsolicited(ctx, m, PCP_NOT_AUTHORIZED, nt->buf, sizeof(nt->buf));
 	if (nt->len == 0)
@@ -293,7 +299,7 @@ notice_changed(void *arg, const struct store_change *ch)
 	nt->left = PCP_NOTICE_SENDS;
 	nt->due = 0;
 	u->n_notices++;
-	if (!loop_timer_pending(&u->notice_timer))
+	if (!loop_timer_pending(&u->notice_timer) || u->notice_timer.deadline > time_mono_ms())
 		loop_timer_set(&ctx->loop, &u->notice_timer, 0);
 }
 

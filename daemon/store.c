@@ -1834,9 +1834,12 @@ delete_node(struct store *s, struct st_node *n, enum store_del_why why,
 		s->stats.fw_errors++;
 		log_warn("firewall refused to delete %s %u", proto_name(n->m.proto), n->m.eport);
 		/* A lease that is over goes anyway: the kernel most likely
-		 * lost it already, and keeping it would retry forever. */
+		 * lost it already, and keeping it would retry forever.  Its
+		 * elements may be left: no journal mark until a re-install
+		 * (paced) flushes them (ctx->fw_suspect). */
 		if (why == DEL_ASKED || policy)
 			return ST_E_FIREWALL;
+		s->ctx->fw_suspect = true;
 	}
 	unlink_node(s, n);
 	if (why != DEL_ROLLBACK)

@@ -17,8 +17,10 @@ UNSEEN="came during igdd's bulk change"
 
 lab_listen c1 tcp 9000 tok-c1
 pmp() { c1 natpmpc -g "$GW_LAN" -a "$2" "$3" "$1" "$4" >/dev/null 2>&1; }
+# no SSDP NOTIFY (a sendmsg()) while the test waits for the re-install's
 lab_conf "$LAB_DIR/igdd.conf" <<CONF
 secure_mode=yes
+notify_interval=86400
 CONF
 check "igdd starts (own table)" lab_start_igdd "$LAB_DIR/igdd.conf" -v
 check "natpmpc maps TCP 8000 -> c1:9000" pmp tcp 8000 9000 3600
@@ -36,7 +38,12 @@ check "the re-install marked the lease file" wait_for 5 last_is_mark
 
 # 2. The same re-install held in its sendmsg() (its listener off), and
 # another process's transaction meanwhile.
-held() { [ "$(cut -d' ' -f1 "/proc/$IGDD_PID/syscall" 2>/dev/null)" = "$NR" ]; }
+# held: igdd stopped in sendmsg(), and still after 0.1 s without a context
+# switch (not strace's short stop at a call's entry or exit)
+in_sendmsg() { [ "$(cut -d' ' -f1 "/proc/$IGDD_PID/syscall" 2>/dev/null)" = "$NR" ]; }
+ctxsw() { sed -n 's/^voluntary_ctxt_switches:[[:space:]]*//p' "/proc/$IGDD_PID/status"; }
+held() { in_sendmsg && _c=$(ctxsw) && sleep 0.1 && in_sendmsg && [ "$(ctxsw)" = "$_c" ]; }
+traced() { [ "$(sed -n 's/^TracerPid:[[:space:]]*//p' "/proc/$IGDD_PID/status")" = "$ST" ]; }
 MARK1=$(tail -n 1 "$LAB_DIR/igdd.leases")
 new_mark() { last_is_mark && [ "$(tail -n 1 "$LAB_DIR/igdd.leases")" != "$MARK1" ]; }
 log_mark
@@ -44,7 +51,7 @@ strace -qq -o /dev/null -p "$IGDD_PID" -e trace=sendmsg \
 	-e inject=sendmsg:delay_enter=2000000:when=1 &
 ST=$!
 LAB_PIDS="$LAB_PIDS $ST"
-sleep 1		# attached (strace -p has no "ready" signal)
+check "strace is attached" wait_for 10 traced
 gw nft delete element inet igdd dnat4 '{ tcp . 8000 }'
 check "the re-install is held in its sendmsg()" wait_for 5 held
 gw nft add table ip deaf_probe

@@ -51,9 +51,10 @@ NONCE=0a0b0c0d0e0f101112131415
 PCPCL=
 if command -v socat >/dev/null 2>&1 && command -v xxd >/dev/null 2>&1; then
 	c2hex=$(printf '%02x%02x%02x%02x' $(echo "$C2" | tr . ' '))
-	(printf '%s' "0201000000000e1000000000000000000000ffff${c2hex}${NONCE}1100000023f2200a00000000000000000000000000000000" |
-		xxd -r -p; sleep 40) |
-		c2 socat -t 1 - "UDP4-DATAGRAM:$GW_LAN:5351,bind=$C2:41000" >"$LAB_DIR/pcp2.bin" 2>/dev/null &
+	# socat reads what comes for 300 s after its input ends (-t)
+	printf '%s' "0201000000000e1000000000000000000000ffff${c2hex}${NONCE}1100000023f2200a00000000000000000000000000000000" |
+		xxd -r -p |
+		c2 socat -t 300 - "UDP4-DATAGRAM:$GW_LAN:5351,bind=$C2:41000" >"$LAB_DIR/pcp2.bin" 2>/dev/null &
 	PCPCL=$!
 	LAB_PIDS="$LAB_PIDS $PCPCL"
 fi

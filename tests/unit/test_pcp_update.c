@@ -162,16 +162,18 @@ capture(struct igdd_ctx *ctx, struct in_addr dst, uint16_t port, const uint8_t *
 	return 0;
 }
 
-/* A PCP client's mapping that the configuration removes (here: its LAN
- * no longer served) gets NOT_AUTHORIZED three times at the port its
+/* A PCP client's mapping that the configuration removes (a permission
+ * rule of a reload) gets NOT_AUTHORIZED three times at the port its
  * request came from (§8.3, §14.2: 250 ms, then 500 ms apart); a NAT-PMP
- * mapping removed with it gets nothing (RFC 6886 has no such message). */
+ * mapping removed with it gets nothing (RFC 6886 has no such message); a
+ * client whose LAN is no longer served cannot be told (no socket). */
 TEST(pcp_update_removal_notices)
 {
 	struct fake_env *e = fake_env_pmp(7000);
 	struct mapping r = fake_req(IPPROTO_UDP, 9203, "192.168.1.10", 9300, "p", OWNER_PCP);
 	struct mapping n = fake_req(IPPROTO_UDP, 9204, "192.168.1.10", 9301, "n", OWNER_NATPMP);
 	struct mapping_owner ow = *r.owner;
+	struct perm_rule deny;
 	uint64_t end;
 
 	memcpy(ow.nonce, "\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c", 12);
@@ -181,7 +183,10 @@ TEST(pcp_update_removal_notices)
 	pcp_update_note(&e->ctx, &ow.addr, ow.nonce, 41000);
 	CHECK_EQ(store_add(e->s, &r, 600, 0, NULL), ST_OK);
 	CHECK_EQ(store_add(e->s, &n, 600, 0, NULL), ST_OK);
-	e->ctx.lan[0].gone = true;
+	memset(&deny, 0, sizeof(deny));		/* deny 0-65535 0.0.0.0/0 0-65535 */
+	deny.eport_max = deny.iport_max = 65535;
+	e->ctx.cfg.perms = &deny;
+	e->ctx.cfg.n_perms = 1;
 	CHECK_EQ(store_recheck(e->s), 2);
 	CHECK_EQ(pcp_update_notices(&e->ctx), 1);
 	CHECK_EQ(n_sent, 0);			/* from the loop, not the reload */
@@ -201,6 +206,13 @@ TEST(pcp_update_removal_notices)
 	CHECK(memcmp(sent[1].buf, sent[0].buf, 60) == 0 && memcmp(sent[2].buf, sent[0].buf, 60) == 0);
 	CHECK(sent[1].at - sent[0].at >= 250);
 	CHECK(sent[2].at - sent[1].at >= 500);
+	/* its LAN no longer served: nothing queued */
+	e->ctx.cfg.perms = NULL;
+	e->ctx.cfg.n_perms = 0;
+	CHECK_EQ(store_add(e->s, &r, 600, 0, NULL), ST_OK);
+	e->ctx.lan[0].gone = true;
+	CHECK_EQ(store_recheck(e->s), 1);
+	CHECK_EQ(pcp_update_notices(&e->ctx), 0);
 	pcp_update_shutdown(&e->ctx);
 	e->ctx.lan[0].gone = false;
 	fake_env_free(e);

@@ -922,6 +922,17 @@ TEST(restart_marks_no_kernel_with_a_pending_reservation)
 	store_rollback(e->s, m);
 	last_line(e, line, sizeof(line));
 	CHECK_STR(line, "# gen 52 boot ns");
+	/* a roll back whose delete the kernel refused: its elements may
+	 * stay, the doubt of a failed repair, no mark */
+	r.eport = r.iport = 9203;
+	CHECK_EQ(store_add(e->s, &r, 3600, STORE_F_RESERVE, &m), ST_OK);
+	str_copy(e->fw.gen, sizeof(e->fw.gen), "53 boot ns");
+	e->fw.fail_del = 1;
+	store_rollback(e->s, m);
+	CHECK(store_find(e->s, TCP, 9203, NULL) == NULL);
+	CHECK(e->ctx.fw_suspect);
+	last_line(e, line, sizeof(line));
+	CHECK_STR(line, "# gen 52 boot ns");
 	fake_env_free(e);
 }
 
