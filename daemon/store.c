@@ -3593,6 +3593,17 @@ store_pin_count_source(const struct store *s, enum owner_proto op, uint8_t proto
 	return count_source(s, true, op, proto);
 }
 
+enum store_result
+store_policy_verdict(struct store *s, const struct mapping *m)
+{
+	s->mac_valid = false;		/* mac= rules: the table as it is now */
+	if (client_verdict(s, m, false) != ST_OK)
+		return ST_E_NOT_LAN;
+	if (!permitted(s, m, mapping_is_pinhole(m) ? m->iport : m->eport))
+		return ST_E_PERMISSION;
+	return ST_OK;
+}
+
 size_t
 store_recheck(struct store *s)
 {
@@ -3606,18 +3617,13 @@ store_recheck(struct store *s)
 	store_hold(s);
 	for (i = 0; i < n; i++) {
 		struct st_node *nd = NODE((struct mapping *)(uintptr_t)ms[i]);
-		bool pin = mapping_is_pinhole(&nd->m);
-		enum store_del_why why;
+		enum store_result r = store_policy_verdict(s, &nd->m);
 
-		s->mac_valid = false;		/* mac= rules: the table as it is now */
-		if (client_verdict(s, &nd->m, false) != ST_OK)
-			why = DEL_NOT_LAN;
-		else if (!permitted(s, &nd->m, pin ? nd->m.iport : nd->m.eport))
-			why = DEL_RULES;
-		else
+		if (r == ST_OK)
 			continue;
-		/* the mapping log (a listener) says which and why */
-		if (delete_node(s, nd, why, NULL) == ST_OK)
+		/* the mapping log (a listener) says which and why; a pending
+		 * reservation is its reserver's, which asks at its confirm */
+		if (delete_node(s, nd, r == ST_E_NOT_LAN ? DEL_NOT_LAN : DEL_RULES, NULL) == ST_OK)
 			removed++;
 	}
 	store_commit(s);

@@ -306,6 +306,12 @@ size_t store_pin_count_source(const struct store *s, enum owner_proto op, uint8_
  * hear of each (GENA).  Manual forwards answer to the LAN-host check
  * only.  Returns the number removed. */
 size_t store_recheck(struct store *s);
+/* Does the policy in force still allow m (its internal client on a
+ * served LAN, the permission rules)?  ST_OK, ST_E_NOT_LAN or
+ * ST_E_PERMISSION: what store_recheck() asks of each mapping, and what a
+ * reservation's reserver asks before store_confirm() (a reload may have
+ * come while it waited: store_recheck() leaves reservations alone). */
+enum store_result store_policy_verdict(struct store *s, const struct mapping *m);
 /* The configuration changed (reload): timers follow it
  * (clean_ruleset_interval). */
 void store_reconfigure(struct store *s);

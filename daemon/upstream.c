@@ -641,6 +641,14 @@ entry_result(struct upstream *u, struct up_entry *e, const struct up_result *res
 			entry_lost(u, e, &r);
 		return;	/* a transient failure of a renewal: tried again */
 	}
+	if (e->state == UE_NEW && store_policy_verdict(u->ctx->store, e->m) != ST_OK) {
+		/* a reload while it waited denies it now: refused as the
+		 * reload would have removed it, the upstream's made undone */
+		log_info("upstream: %s %u refused: the rules changed while the upstream "
+			 "answered", proto_name(e->proto), e->lport);
+		entry_fail(u, e, UPE_AUTH, PCP_NOT_AUTHORIZED, true);
+		return;
+	}
 	if (e->state == UE_NEW) {
 		store_hold(u->ctx->store);
 		store_confirm(u->ctx->store, e->m);

@@ -101,3 +101,28 @@ TEST(reserve_outlives_its_lease_while_pending)
 	CHECK(store_find(e->s, TCP, 7003, NULL) == NULL);
 	fake_env_free(e);
 }
+
+/* A reload while a reservation waits: store_recheck() leaves it to its
+ * reserver, whose verdict before confirming is the new rules'. */
+TEST(reserve_policy_verdict_after_a_reload)
+{
+	struct fake_env *e = env(false);
+	struct mapping r = fake_req(TCP, 7101, "192.168.1.10", 7101, "game", OWNER_NATPMP);
+	struct mapping *m = NULL;
+	struct perm_rule deny;
+
+	CHECK_EQ(store_add(e->s, &r, 3600, STORE_F_RESERVE, &m), ST_OK);
+	CHECK_EQ(store_policy_verdict(e->s, m), ST_OK);
+	memset(&deny, 0, sizeof(deny));		/* deny 0-65535 0.0.0.0/0 0-65535 */
+	deny.eport_max = deny.iport_max = 65535;
+	e->ctx.cfg.perms = &deny;
+	e->ctx.cfg.n_perms = 1;
+	CHECK_EQ(store_recheck(e->s), 0);
+	CHECK(store_find(e->s, TCP, 7101, NULL) == m && store_pending(m));
+	CHECK_EQ(store_policy_verdict(e->s, m), ST_E_PERMISSION);
+	store_rollback(e->s, m);
+	CHECK(store_find(e->s, TCP, 7101, NULL) == NULL);
+	e->ctx.cfg.perms = NULL;
+	e->ctx.cfg.n_perms = 0;
+	fake_env_free(e);
+}
