@@ -1839,7 +1839,8 @@ delete_node(struct store *s, struct st_node *n, enum store_del_why why,
 		 * (paced) flushes them (ctx->fw_suspect). */
 		if (why == DEL_ASKED || policy)
 			return ST_E_FIREWALL;
-		s->ctx->fw_suspect = true;
+		if (!s->batch.on)	/* a batch's failure is undone whole */
+			s->ctx->fw_suspect = true;
 	}
 	unlink_node(s, n);
 	if (why != DEL_ROLLBACK)

@@ -646,6 +646,9 @@ entry_result(struct upstream *u, struct up_entry *e, const struct up_result *res
 		 * reload would have removed it, the upstream's made undone */
 		log_info("upstream: %s %u refused: the rules changed while the upstream "
 			 "answered", proto_name(e->proto), e->lport);
+		outside_set(u, e, r.xport);	/* what the upstream's delete names */
+		if (r.ext.s_addr != 0)
+			e->ext = r.ext;
 		entry_fail(u, e, UPE_AUTH, PCP_NOT_AUTHORIZED, true);
 		return;
 	}
@@ -1398,6 +1401,16 @@ upstream_add(struct igdd_ctx *ctx, const struct mapping *req, uint32_t lifetime,
 	if (out != NULL)
 		*out = m;
 	e = key_find(u, m->proto, m->eport);
+	if (e != NULL && e->m != m && store_pending(m)) {
+		/* one upstream mapping per local port: another local mapping of
+		 * this port (another remote host) holds it, and this one would
+		 * stay a reservation no answer confirms */
+		store_rollback(ctx->store, m);
+		if (out != NULL)
+			*out = NULL;
+		a->local = ST_E_CONFLICT;
+		return 0;
+	}
 	if (e == NULL) {
 		e = entry_new(u, m, store_pending(m) ? UE_NEW : UE_RENEW,
 			      (flags & UPSTREAM_EXACT) != 0);

@@ -32,21 +32,33 @@ check "natpmpc gets a TCP mapping through the relay (public port ${P1:-none})" t
 cgn_count() { "$IGDDCTL" -s "$LAB_DIR/cgn.sock" list --json 2>/dev/null | grep -o '"protocol":"tcp"' | wc -l; }
 cgn_none() { [ "$(cgn_count)" = 0 ]; }
 check "the CGN holds 1 mapping" test "$(cgn_count)" = 1
+# A second local mapping of the same port (UPnP, for one remote host) would
+# share the upstream's one: refused as a conflict, nothing left pending.
+_r=$(soap c1 /ctl/IPConn "$URN_IPC2" AddPortMapping NewRemoteHost="$OUT" NewExternalPort=8000 \
+	NewProtocol=TCP NewInternalPort=9001 NewInternalClient="$C1" NewEnabled=1 \
+	NewPortMappingDescription=second NewLeaseDuration=3600)
+check "UPnP AddPortMapping of TCP 8000 for one remote host, beside the relayed one: 718" \
+	test "$(upnp_error "$_r")" = 718
+check "... the CPE holds one TCP 8000" \
+	test "$(ctl list --json | grep -o '"protocol":"tcp","external_port":8000,' | wc -l)" = 1
 
 # The CGN's answers held back; c1 asks for TCP 8200 -> 9200.
 cgn nft -f - <<'NFT'
 table ip hold {
 	chain in {
 		type filter hook input priority -10;
-		udp dport 5351 counter drop
+		udp dport 5351 @th,72,8 1 counter drop
+		udp dport 5351 drop
 	}
 }
 NFT
 log_mark
-c1 natpmpc -g "$GW_LAN" -a 8200 9200 tcp 3600 >"$LAB_DIR/n2.out" 2>&1 &
+# one NAT-PMP request (no retry), TCP 9200 -> 8200, its answer awaited 8 s
+_t0=$(ms_now)
+c1 "$PMPQ" send "$GW_LAN" 0002000023f0200800000e10 8000 >"$LAB_DIR/n2.out" 2>&1 &
 N2=$!
 LAB_PIDS="$LAB_PIDS $N2"
-check "the CPE relays the request (the CGN does not answer yet)" \
+check "the CPE relays the request as a PCP MAP (the CGN does not answer yet)" \
 	wait_for 5 sh -c "ip netns exec $NS_CGN nft list table ip hold | grep -q 'packets [1-9]'"
 conf <<EOF2
 deny 0-65535 $C1/32 0-65535
@@ -55,11 +67,19 @@ ctl reload >"$LAB_DIR/r.out" 2>&1
 check "igddctl reload with a deny rule for c1 succeeds while the request waits" \
 	grep -q "^allow/deny: applied" "$LAB_DIR/r.out"
 cgn nft delete table ip hold
+_held=$(( $(ms_now) - _t0 ))
 check "the reload removed c1's relayed mapping (TCP 8000)" cpe_lacks 8000
-check "the CGN's answer comes, and the CPE refuses the waiting mapping: the rules changed" \
-	cpe_log_wait 10 "TCP 8200 refused: the rules changed while the upstream answered"
-wait "$N2"
-check "natpmpc is refused (no mapping)" sh -c "! grep -q 'Mapped public port' '$LAB_DIR/n2.out'"
+# the CPE's first retransmission comes 3 s after its request, and it
+# waits 4 s in all: a hold longer than 2.5 s could end in no answer
+if [ "$_held" -le 2500 ]; then
+	check "the CGN's answer comes, and the CPE refuses the waiting mapping: the rules changed" \
+		cpe_log_wait 10 "TCP 8200 refused: the rules changed while the upstream answered"
+	wait "$N2"
+	check "the client hears NAT-PMP result 2 (not authorized) for it" grep -q '^00820002' "$LAB_DIR/n2.out"
+else
+	skip "the CGN's answers were held $_held ms (more than 2.5 s): the relay may have given up"
+	wait "$N2"
+fi
 check "the CPE holds no TCP 8200" cpe_lacks 8200
 check "what the CGN made for it is deleted there, and 8000's too" wait_for 10 cgn_none
 check "the CPE's igdd stops with status 0" lab_stop_igdd

@@ -154,12 +154,8 @@ fake_del(struct fw *fw, const struct mapping *m, const struct fw_share *sh)
 	if (sh != NULL && !sh->keep_snat)
 		snat_del(f, m, sh->snat_heir);
 	i = find(f, m);
-	if (i < 0 && f->deferring)
+	if (i < 0)
 		return 0;	/* DESTROYSETELEM: a missing element is no error */
-	if (i < 0) {
-		errno = ENOENT;
-		return -1;
-	}
 	f->kernel[i] = f->kernel[--f->n_kernel];
 	return 0;
 }
