@@ -63,6 +63,9 @@ fw_reinstall(struct igdd_ctx *ctx, const char *why)
 	ctx->fw_verifying = false;
 	if (store_reinstall(ctx->store) < 0)	/* ctx->fw_suspect set */
 		log_warnx("nftables: re-installing failed; trying again in %d s", FW_VERIFY_MS / 1000);
+	else if (ctx->fw_suspect)		/* an add with no answer */
+		log_warnx("nftables: mappings re-installed, the kernel's answer to some missing; "
+			  "again in %d s", FW_VERIFY_MS / 1000);
 	else
 		log_info("nftables: mappings re-installed");
 }
@@ -139,9 +142,9 @@ fwwatch_fire(struct loop_timer *t)
 		if (ctx->fw_ops->restore(ctx->fw) < 0) {
 			ctx->fw_suspect = true;
 			log_warnx("nftables: restore failed; trying again in %d ms", FW_CHECK_MS);
-		} else if (store_reinstall(ctx->store) < 0) {	/* ctx->fw_suspect set */
-			log_warnx("nftables: restored, but re-installing failed; trying again in %d s",
-				  FW_VERIFY_MS / 1000);
+		} else if (store_reinstall(ctx->store) < 0 || ctx->fw_suspect) {
+			log_warnx("nftables: restored, but re-installing failed (or went unanswered); "
+				  "trying again in %d s", FW_VERIFY_MS / 1000);
 		} else {
 			log_info("nftables: restored");
 		}

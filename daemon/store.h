@@ -225,7 +225,9 @@ bool store_permitted(const struct store *s, uint16_t eport, const struct in6_add
 		     uint16_t iport, const char *desc);
 
 /* Re-install everything the store holds (firewall reload).  0 / -1.
- * The journal's mark then names the kernel's generation after it. */
+ * The journal's mark then names the kernel's generation after it, unless
+ * an add of the one-by-one fallback went unanswered: 0, ctx->fw_suspect
+ * left set (the next paced re-install settles it). */
 int store_reinstall(struct store *s);
 /* igdd changed the kernel beside the mappings (its external addresses, a
  * repair): the kernel holds the journal's mappings at the generation its
