@@ -93,7 +93,7 @@ relay_gather(const struct igdd_ctx *ctx, struct stats_snapshot *st)
 
 /* The relay's counters by name: JSON members and Prometheus labels. */
 #define UPSTREAM_COUNTERS(X) \
-	X(requested) X(made) X(refused) X(timed_out) X(renewed) X(lost) X(deleted) \
+	X(requested) X(made) X(refused) X(denied) X(timed_out) X(renewed) X(lost) X(deleted) \
 	X(rerequested) X(epoch_resets) X(dropped)
 
 /* The one place that knows where each counter lives. */

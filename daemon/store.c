@@ -185,6 +185,7 @@ struct store {
 	struct {
 		store_change_cb fn;
 		void *arg;
+		bool last;		/* store_add_listener_last() */
 	} listeners[STORE_MAX_LISTENERS];
 	unsigned n_listeners;
 	store_port_in_use_cb inuse_cb;
@@ -3104,20 +3105,30 @@ announce_added(struct store *s, struct st_node *n)
 	notify(s, STORE_EV_ADDED, &n->m, &n->m.owner->addr, store_lease_left(s, &n->m), ST_OK);
 }
 
-void
+enum store_result
 store_confirm(struct store *s, struct mapping *m)
 {
 	struct st_node *n = NODE(m);
 	struct st_change *c;
+	enum store_result r;
 
 	if (!n->pending)
-		return;
+		return ST_OK;
+	/* store_recheck() leaves reservations to this: a reload while it
+	 * waited may deny it now */
+	if ((r = store_policy_verdict(s, m)) != ST_OK) {
+		notify(s, STORE_EV_REFUSED, m, m->owner != NULL ? &m->owner->addr : NULL,
+		       store_lease_left(s, m), r);
+		store_rollback(s, m);
+		return r;
+	}
 	n->pending = false;
 	s->n_pending--;
 	/* In a batch the commit tells, or its undo makes it pending again. */
 	if (batch_reserve(s) == 0 && (c = batch_note(s, CH_CONFIRM, n, STORE_EV_ADDED)) != NULL)
 		c->quiet = false;
 	announce_added(s, n);
+	return ST_OK;
 }
 
 bool
@@ -3419,15 +3430,33 @@ store_generation(const struct store *s)
 	return st->added + st->deleted + st->expired + st->idle_removed + st->refreshed;
 }
 
+static int
+listener_put(struct store *s, store_change_cb cb, void *arg, bool last)
+{
+	unsigned k = s->n_listeners;
+
+	if (k >= STORE_MAX_LISTENERS)
+		return -1;
+	/* before the ones that asked to come last */
+	for (; !last && k > 0 && s->listeners[k - 1].last; k--)
+		s->listeners[k] = s->listeners[k - 1];
+	s->listeners[k].fn = cb;
+	s->listeners[k].arg = arg;
+	s->listeners[k].last = last;
+	s->n_listeners++;
+	return 0;
+}
+
 int
 store_add_listener(struct store *s, store_change_cb cb, void *arg)
 {
-	if (s->n_listeners >= STORE_MAX_LISTENERS)
-		return -1;
-	s->listeners[s->n_listeners].fn = cb;
-	s->listeners[s->n_listeners].arg = arg;
-	s->n_listeners++;
-	return 0;
+	return listener_put(s, cb, arg, false);
+}
+
+int
+store_add_listener_last(struct store *s, store_change_cb cb, void *arg)
+{
+	return listener_put(s, cb, arg, true);
 }
 
 const struct store_stats *

@@ -150,13 +150,17 @@ enum store_result store_add(struct store *s, const struct mapping *req,
  * STORE_F_RESERVE makes a new mapping as usual (policy, kernel element,
  * indexes: its key is taken) but pending: no lease record is written and
  * no listener is told.  A refresh of a pending mapping stays pending.
- * store_confirm() commits it (lease record, listeners, as a plain add);
+ * store_confirm() commits it (lease record, listeners, as a plain add)
+ * if the policy in force still allows it (store_policy_verdict(): a
+ * reload may have come while it waited, and store_recheck() leaves
+ * reservations alone); if not, it is refused as an add would be
+ * (STORE_EV_REFUSED with the reason, which it returns) and rolled back.
  * store_rollback() removes it as if it had never been (kernel element
  * gone, nothing journaled, nobody told).  Until then it is its reserver's:
  * no delete, expiry or idle pass touches it (a lease ending meanwhile is
  * put off by STORE_PENDING_GRACE_MS), and lease-file rewrites leave it
  * out, so a crash forgets it. */
-void store_confirm(struct store *s, struct mapping *m);
+enum store_result store_confirm(struct store *s, struct mapping *m);
 void store_rollback(struct store *s, struct mapping *m);
 bool store_pending(const struct mapping *m);
 #define STORE_PENDING_GRACE_MS	5000
@@ -282,6 +286,11 @@ struct store_change {
 };
 typedef void (*store_change_cb)(void *arg, const struct store_change *ch);
 int store_add_listener(struct store *s, store_change_cb cb, void *arg);
+/* The same, called after every listener added with store_add_listener(),
+ * whenever added: the relay's, which forgets the upstream's view of a
+ * removed mapping that the others may still ask for (upstream_view():
+ * PCP's removal notice names the upstream's address and port). */
+int store_add_listener_last(struct store *s, store_change_cb cb, void *arg);
 
 const struct store_stats *store_get_stats(const struct store *s);
 
@@ -310,9 +319,8 @@ size_t store_pin_count_source(const struct store *s, enum owner_proto op, uint8_
 size_t store_recheck(struct store *s);
 /* Does the policy in force still allow m (its internal client on a
  * served LAN, the permission rules)?  ST_OK, ST_E_NOT_LAN or
- * ST_E_PERMISSION: what store_recheck() asks of each mapping, and what a
- * reservation's reserver asks before store_confirm() (a reload may have
- * come while it waited: store_recheck() leaves reservations alone). */
+ * ST_E_PERMISSION: what store_recheck() asks of each mapping, and
+ * store_confirm() of a reservation. */
 enum store_result store_policy_verdict(struct store *s, const struct mapping *m);
 /* The configuration changed (reload): timers follow it
  * (clean_ruleset_interval). */

@@ -476,9 +476,9 @@ pump_fire(struct loop_timer *t)
 }
 
 /* Roll a NEW entry back: its waiters hear err, the upstream is asked to
- * drop whatever it may have made. */
+ * drop whatever it may have made.  Not counted (entry_fail()). */
 static void
-entry_fail(struct upstream *u, struct up_entry *e, enum upstream_err err, int pcp_result,
+entry_undo(struct upstream *u, struct up_entry *e, enum upstream_err err, int pcp_result,
 	   bool upstream_may_hold)
 {
 	struct upstream_answer a;
@@ -487,10 +487,6 @@ entry_fail(struct upstream *u, struct up_entry *e, enum upstream_err err, int pc
 	refusal_answer(e, err, pcp_result, &a);
 	log_debug("upstream: %s %u not made (%s, PCP result %d)", proto_name(e->proto), e->lport,
 		  err == UPE_NETWORK ? "no answer" : "refused", pcp_result);
-	if (err == UPE_NETWORK)
-		u->st.timed_out++;
-	else
-		u->st.refused++;
 	e->m = NULL;
 	if (m != NULL)
 		store_rollback(u->ctx->store, m);
@@ -504,6 +500,18 @@ entry_fail(struct upstream *u, struct up_entry *e, enum upstream_err err, int pc
 		answer_waiters(e, &a);
 		entry_free(u, e);
 	}
+}
+
+/* The upstream refused a NEW entry, or did not answer: rolled back. */
+static void
+entry_fail(struct upstream *u, struct up_entry *e, enum upstream_err err, int pcp_result,
+	   bool upstream_may_hold)
+{
+	if (err == UPE_NETWORK)
+		u->st.timed_out++;
+	else
+		u->st.refused++;
+	entry_undo(u, e, err, pcp_result, upstream_may_hold);
 }
 
 /* Renew, or request again from the start, a live entry. */
@@ -641,21 +649,26 @@ entry_result(struct upstream *u, struct up_entry *e, const struct up_result *res
 			entry_lost(u, e, &r);
 		return;	/* a transient failure of a renewal: tried again */
 	}
-	if (e->state == UE_NEW && store_policy_verdict(u->ctx->store, e->m) != ST_OK) {
-		/* a reload while it waited denies it now: refused as the
-		 * reload would have removed it, the upstream's made undone */
-		log_info("upstream: %s %u refused: the rules changed while the upstream "
-			 "answered", proto_name(e->proto), e->lport);
-		outside_set(u, e, r.xport);	/* what the upstream's delete names */
-		if (r.ext.s_addr != 0)
-			e->ext = r.ext;
-		entry_fail(u, e, UPE_AUTH, PCP_NOT_AUTHORIZED, true);
-		return;
-	}
 	if (e->state == UE_NEW) {
+		enum store_result sr;
+
 		store_hold(u->ctx->store);
-		store_confirm(u->ctx->store, e->m);
+		sr = store_confirm(u->ctx->store, e->m);
 		store_commit(u->ctx->store);
+		if (sr != ST_OK) {
+			/* a reload while it waited denies it now: the store
+			 * refused it (and rolled it back) as the reload would
+			 * have removed it; what the upstream made is undone */
+			log_info("upstream: %s %u refused: the rules changed while the upstream "
+				 "answered", proto_name(e->proto), e->lport);
+			e->m = NULL;
+			u->st.denied++;
+			outside_set(u, e, r.xport);	/* what the upstream's delete names */
+			if (r.ext.s_addr != 0)
+				e->ext = r.ext;
+			entry_undo(u, e, UPE_AUTH, PCP_NOT_AUTHORIZED, true);
+			return;
+		}
 		u->st.made++;
 	} else {
 		u->st.renewed++;
@@ -1603,7 +1616,7 @@ upstream_init(struct igdd_ctx *ctx)
 	ctx->upstream = u;
 	if (u->khash == NULL || u->xhash == NULL ||
 	    (u->want != UPSTREAM_UPNP && sock_open(u) < 0) ||
-	    store_add_listener(ctx->store, store_changed, u) < 0) {
+	    store_add_listener_last(ctx->store, store_changed, u) < 0) {
 		log_warn("upstream: cannot start the relay");
 		upstream_shutdown(ctx);
 		return -1;
@@ -1672,10 +1685,11 @@ upstream_shutdown(struct igdd_ctx *ctx)
 
 	if (u == NULL)
 		return;
-	log_info("upstream: %llu requested, %llu made, %llu refused, %llu without answer, "
-		 "%llu renewed, %llu lost, %llu deleted, %llu asked again",
+	log_info("upstream: %llu requested, %llu made, %llu refused, %llu denied here, "
+		 "%llu without answer, %llu renewed, %llu lost, %llu deleted, %llu asked again",
 		 (unsigned long long)u->st.requested, (unsigned long long)u->st.made,
-		 (unsigned long long)u->st.refused, (unsigned long long)u->st.timed_out,
+		 (unsigned long long)u->st.refused, (unsigned long long)u->st.denied,
+		 (unsigned long long)u->st.timed_out,
 		 (unsigned long long)u->st.renewed, (unsigned long long)u->st.lost,
 		 (unsigned long long)u->st.deleted, (unsigned long long)u->st.rerequested);
 	drop_list(u, u->live);

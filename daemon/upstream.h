@@ -136,7 +136,9 @@ bool upstream_get_info(const struct igdd_ctx *ctx, struct upstream_info *i);
 
 /* Counters for status and shutdown. */
 struct upstream_stats {
-	uint64_t requested, made, refused, timed_out, renewed, lost, deleted;
+	/* refused: by the upstream; denied: by the rules in force when the
+	 * upstream's answer came (store_confirm()) */
+	uint64_t requested, made, refused, denied, timed_out, renewed, lost, deleted;
 	uint64_t rerequested, epoch_resets, dropped;
 };
 const struct upstream_stats *upstream_get_stats(const struct igdd_ctx *ctx);

@@ -381,6 +381,24 @@ PCPC=${PCPC:-$LAB_TOP/build/tools/pcpc}
 PMPQ=${PMPQ:-$LAB_TOP/build/tools/pmpq}
 # pcp_field FILE KEY: the value of KEY=... in pcpc's output.
 pcp_field() { sed -n "s/^$2=//p" "$1" | head -1; }
+# pcp_listener HOST ADDR NONCE IPORT EPORT OUT: a PCP client on host (c1,
+# c2) that keeps listening on its port 41000 (socat, for 300 s after its
+# request) to hear what comes later: MAP UDP IPORT -> suggested EPORT
+# (4 hex digits each), lifetime 3600, client ::ffff:ADDR, NONCE (24 hex
+# digits); what it hears goes to OUT.  PCPCL is its pid; empty (and
+# nothing sent) without socat or xxd.
+pcp_listener() {
+	PCPCL=
+	command -v socat >/dev/null 2>&1 && command -v xxd >/dev/null 2>&1 || return 0
+	_hex=$(printf '%02x%02x%02x%02x' $(echo "$2" | tr . ' '))
+	printf '%s' "0201000000000e1000000000000000000000ffff${_hex}${3}11000000${4}${5}00000000000000000000000000000000" |
+		xxd -r -p | "$1" socat -t 300 - "UDP4-DATAGRAM:$GW_LAN:5351,bind=$2:41000" >"$6" 2>/dev/null &
+	PCPCL=$!
+	LAB_PIDS="$LAB_PIDS $PCPCL"
+}
+# pcp_hex FILE: what pcp_listener heard, in hex, 60 bytes (a MAP response
+# without options) a line.
+pcp_hex() { od -An -tx1 -v "$1" | tr -d ' \n' | fold -w 120; echo; }
 
 # --- UPnP helpers (t_upnp_*.sh) ---
 SSDPQ=${SSDPQ:-$LAB_TOP/build/tools/ssdpq}

@@ -48,19 +48,9 @@ check "c1 maps TCP 8300 for c2 (UPnP, 'game too')" upnp_add c1 8300 9200 "$C2" "
 # 9202 -> 8202 (header: version 2, MAP, lifetime 3600, client ::ffff:C2;
 # nonce, UDP, internal 9202 = 23f2, suggested external 8202 = 200a).
 NONCE=0a0b0c0d0e0f101112131415
-PCPCL=
-if command -v socat >/dev/null 2>&1 && command -v xxd >/dev/null 2>&1; then
-	c2hex=$(printf '%02x%02x%02x%02x' $(echo "$C2" | tr . ' '))
-	# socat reads what comes for 300 s after its input ends (-t)
-	printf '%s' "0201000000000e1000000000000000000000ffff${c2hex}${NONCE}1100000023f2200a00000000000000000000000000000000" |
-		xxd -r -p |
-		c2 socat -t 300 - "UDP4-DATAGRAM:$GW_LAN:5351,bind=$C2:41000" >"$LAB_DIR/pcp2.bin" 2>/dev/null &
-	PCPCL=$!
-	LAB_PIDS="$LAB_PIDS $PCPCL"
-fi
-pcp_hex() { od -An -tx1 -v "$LAB_DIR/pcp2.bin" | tr -d ' \n' | fold -w 120; echo; }
+pcp_listener c2 "$C2" "$NONCE" 23f2 200a "$LAB_DIR/pcp2.bin"
 # pcp_count R: MAP responses with result R for UDP 9202 -> 8202
-pcp_count() { pcp_hex | grep -c "^0281000$1.\{40\}${NONCE}1100000023f2200a"; }
+pcp_count() { pcp_hex "$LAB_DIR/pcp2.bin" | grep -c "^0281000$1.\{40\}${NONCE}1100000023f2200a"; }
 pcp_ge() { [ "$(pcp_count "$1")" -ge "$2" ]; }
 if [ -n "$PCPCL" ]; then
 	check "c2 maps UDP 8202 (PCP, from port 41000)" wait_for 5 pcp_ge 0 1

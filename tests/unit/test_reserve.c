@@ -102,15 +102,36 @@ TEST(reserve_outlives_its_lease_while_pending)
 	fake_env_free(e);
 }
 
-/* A reload while a reservation waits: store_recheck() leaves it to its
- * reserver, whose verdict before confirming is the new rules'. */
-TEST(reserve_policy_verdict_after_a_reload)
+/* What a listener heard last. */
+struct heard {
+	enum store_event ev;
+	enum store_result why;
+	unsigned n;
+};
+
+static void
+hear(void *arg, const struct store_change *ch)
 {
-	struct fake_env *e = env(false);
+	struct heard *h = arg;
+
+	h->ev = ch->ev;
+	h->why = ch->why;
+	h->n++;
+}
+
+/* A reload while a reservation waits: store_recheck() leaves it to its
+ * reserver, and the confirm asks the new rules: refused as an add would
+ * be (told with the reason), rolled back, nothing journaled. */
+TEST(reserve_confirm_refused_after_a_reload)
+{
+	struct fake_env *e = env(true);
 	struct mapping r = fake_req(TCP, 7101, "192.168.1.10", 7101, "game", OWNER_NATPMP);
 	struct mapping *m = NULL;
 	struct perm_rule deny;
+	struct heard h = { 0 };
+	char buf[4096];
 
+	CHECK_EQ(store_add_listener(e->s, hear, &h), 0);
 	CHECK_EQ(store_add(e->s, &r, 3600, STORE_F_RESERVE, &m), ST_OK);
 	CHECK_EQ(store_policy_verdict(e->s, m), ST_OK);
 	memset(&deny, 0, sizeof(deny));		/* deny 0-65535 0.0.0.0/0 0-65535 */
@@ -120,9 +141,53 @@ TEST(reserve_policy_verdict_after_a_reload)
 	CHECK_EQ(store_recheck(e->s), 0);
 	CHECK(store_find(e->s, TCP, 7101, NULL) == m && store_pending(m));
 	CHECK_EQ(store_policy_verdict(e->s, m), ST_E_PERMISSION);
-	store_rollback(e->s, m);
+	CHECK_EQ(h.n, 0);
+	store_hold(e->s);
+	CHECK_EQ(store_confirm(e->s, m), ST_E_PERMISSION);
+	store_commit(e->s);
 	CHECK(store_find(e->s, TCP, 7101, NULL) == NULL);
+	CHECK(!fake_fw_has(&e->fw, TCP, 7101, 7101));
+	CHECK_EQ(store_count(e->s), 0);
+	CHECK(h.n == 1 && h.ev == STORE_EV_REFUSED && h.why == ST_E_PERMISSION);
+	CHECK(fake_env_read_lease(e, buf, sizeof(buf)) >= 0 && strstr(buf, "7101") == NULL);
 	e->ctx.cfg.perms = NULL;
 	e->ctx.cfg.n_perms = 0;
+	fake_env_free(e);
+}
+
+static void
+order_first(void *arg, const struct store_change *ch)
+{
+	(void)ch;
+	strcat(arg, "a");
+}
+
+static void
+order_last(void *arg, const struct store_change *ch)
+{
+	(void)ch;
+	strcat(arg, "z");
+}
+
+static void
+order_next(void *arg, const struct store_change *ch)
+{
+	(void)ch;
+	strcat(arg, "b");
+}
+
+/* The relay's listener comes after every other, whenever added: the
+ * others may still ask it for a removed mapping's upstream view. */
+TEST(listener_last_stays_last)
+{
+	struct fake_env *e = env(false);
+	struct mapping r = fake_req(TCP, 7102, "192.168.1.10", 7102, "", OWNER_NATPMP);
+	char seen[16] = "";
+
+	CHECK_EQ(store_add_listener(e->s, order_first, seen), 0);
+	CHECK_EQ(store_add_listener_last(e->s, order_last, seen), 0);
+	CHECK_EQ(store_add_listener(e->s, order_next, seen), 0);
+	CHECK_EQ(store_add(e->s, &r, 3600, 0, NULL), ST_OK);
+	CHECK_STR(seen, "abz");
 	fake_env_free(e);
 }
