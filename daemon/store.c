@@ -48,6 +48,8 @@ struct st_node {
 	uint32_t heap_idx : 24;		/* position + 1 in the expiry heap; 0 = none */
 	uint32_t idle_seen : 1;		/* fw_packets holds a counter from a pass */
 	uint32_t pending : 1;		/* reserved, not yet committed (store_confirm()) */
+	uint32_t fw_lost : 1;		/* pending: its elements could not be put back
+					 * (install_or_drop()); refused at its confirm */
 	uint32_t kseen : 3;		/* a reconcile saw its elements: KSEEN_* */
 };
 
@@ -2036,7 +2038,10 @@ install_or_drop(struct store *s)
 		s->ctx->fw_suspect |= unknown;
 		log_dropped(&nd->m, unknown ? "no answer from the kernel" : "refused by the kernel");
 		s->stats.fw_errors++;
-		delete_node(s, nd, DEL_REFUSED, NULL);
+		if (nd->pending)	/* its reserver's: refused at its confirm */
+			nd->fw_lost = true;
+		else
+			delete_node(s, nd, DEL_REFUSED, NULL);
 		dropped++;
 	}
 	store_commit(s);
@@ -3114,9 +3119,10 @@ store_confirm(struct store *s, struct mapping *m)
 
 	if (!n->pending)
 		return ST_OK;
-	/* store_recheck() leaves reservations to this: a reload while it
-	 * waited may deny it now */
-	if ((r = store_policy_verdict(s, m)) != ST_OK) {
+	/* its elements lost meanwhile (install_or_drop()), or, as
+	 * store_recheck() leaves reservations to this, a reload while it
+	 * waited that denies it now */
+	if ((r = n->fw_lost ? ST_E_FIREWALL : store_policy_verdict(s, m)) != ST_OK) {
 		notify(s, STORE_EV_REFUSED, m, m->owner != NULL ? &m->owner->addr : NULL,
 		       store_lease_left(s, m), r);
 		store_rollback(s, m);

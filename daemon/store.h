@@ -153,8 +153,12 @@ enum store_result store_add(struct store *s, const struct mapping *req,
  * store_confirm() commits it (lease record, listeners, as a plain add)
  * if the policy in force still allows it (store_policy_verdict(): a
  * reload may have come while it waited, and store_recheck() leaves
- * reservations alone); if not, it is refused as an add would be
- * (STORE_EV_REFUSED with the reason, which it returns) and rolled back.
+ * reservations alone) and its elements are still in the kernel (a
+ * re-install that had to drop mappings could not put them back: a
+ * reservation is not dropped behind its reserver's back); if not, it is
+ * refused as an add would be (STORE_EV_REFUSED with the reason,
+ * ST_E_PERMISSION, ST_E_NOT_LAN or ST_E_FIREWALL, which it returns) and
+ * rolled back.
  * store_rollback() removes it as if it had never been (kernel element
  * gone, nothing journaled, nobody told).  Until then it is its reserver's:
  * no delete, expiry or idle pass touches it (a lease ending meanwhile is

@@ -479,12 +479,13 @@ pump_fire(struct loop_timer *t)
  * drop whatever it may have made.  Not counted (entry_fail()). */
 static void
 entry_undo(struct upstream *u, struct up_entry *e, enum upstream_err err, int pcp_result,
-	   bool upstream_may_hold)
+	   bool upstream_may_hold, enum store_result local)
 {
 	struct upstream_answer a;
 	struct mapping *m = e->m;
 
 	refusal_answer(e, err, pcp_result, &a);
+	a.local = local;		/* the store's refusal, answered as its own */
 	log_debug("upstream: %s %u not made (%s, PCP result %d)", proto_name(e->proto), e->lport,
 		  err == UPE_NETWORK ? "no answer" : "refused", pcp_result);
 	e->m = NULL;
@@ -511,7 +512,7 @@ entry_fail(struct upstream *u, struct up_entry *e, enum upstream_err err, int pc
 		u->st.timed_out++;
 	else
 		u->st.refused++;
-	entry_undo(u, e, err, pcp_result, upstream_may_hold);
+	entry_undo(u, e, err, pcp_result, upstream_may_hold, ST_OK);
 }
 
 /* Renew, or request again from the start, a live entry. */
@@ -656,17 +657,18 @@ entry_result(struct upstream *u, struct up_entry *e, const struct up_result *res
 		sr = store_confirm(u->ctx->store, e->m);
 		store_commit(u->ctx->store);
 		if (sr != ST_OK) {
-			/* a reload while it waited denies it now: the store
-			 * refused it (and rolled it back) as the reload would
-			 * have removed it; what the upstream made is undone */
-			log_info("upstream: %s %u refused: the rules changed while the upstream "
-				 "answered", proto_name(e->proto), e->lport);
+			/* the store refused it (and rolled it back): a reload
+			 * while it waited denies it now, or its elements were
+			 * lost meanwhile; the client hears the store's refusal,
+			 * what the upstream made is undone */
+			log_info("upstream: %s %u refused at the upstream's answer: %s",
+				 proto_name(e->proto), e->lport, store_strerror(sr));
 			e->m = NULL;
 			u->st.denied++;
 			outside_set(u, e, r.xport);	/* what the upstream's delete names */
 			if (r.ext.s_addr != 0)
 				e->ext = r.ext;
-			entry_undo(u, e, UPE_AUTH, PCP_NOT_AUTHORIZED, true);
+			entry_undo(u, e, UPE_OTHER, -1, true, sr);
 			return;
 		}
 		u->st.made++;

@@ -136,8 +136,8 @@ bool upstream_get_info(const struct igdd_ctx *ctx, struct upstream_info *i);
 
 /* Counters for status and shutdown. */
 struct upstream_stats {
-	/* refused: by the upstream; denied: by the rules in force when the
-	 * upstream's answer came (store_confirm()) */
+	/* refused: by the upstream; denied: by the store when the upstream's
+	 * answer came (store_confirm(): the rules then, elements lost) */
 	uint64_t requested, made, refused, denied, timed_out, renewed, lost, deleted;
 	uint64_t rerequested, epoch_resets, dropped;
 };

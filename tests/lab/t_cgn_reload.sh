@@ -101,7 +101,7 @@ check "the reload removed c1's relayed mapping (TCP 8000)" cpe_lacks 8000
 # waits 4 s in all: a hold longer than 2.5 s could end in no answer
 if [ "$_held" -le 2500 ]; then
 	check "the CGN's answer comes, and the CPE refuses the waiting mapping: the rules changed" \
-		cpe_log_wait 10 "TCP 8200 refused: the rules changed while the upstream answered"
+		cpe_log_wait 10 "TCP 8200 refused at the upstream.s answer: denied by permission rules"
 	wait "$N2"
 	check "the client hears NAT-PMP result 2 (not authorized) for it" grep -q '^00820002' "$LAB_DIR/n2.out"
 	check "the mapping log says the rules refused it" \

@@ -155,6 +155,49 @@ TEST(reserve_confirm_refused_after_a_reload)
 	fake_env_free(e);
 }
 
+/* A re-install that must drop mappings (one by one after the kernel
+ * refused the whole) cannot drop a reservation behind its reserver's
+ * back: it stays, and its confirm is refused (firewall error), rolled
+ * back; the other mappings are dropped or kept as before. */
+TEST(reserve_confirm_refused_after_its_elements_were_lost)
+{
+	struct fake_env *e = env(true);
+	struct mapping r = fake_req(TCP, 7201, "192.168.1.10", 7201, "game", OWNER_NATPMP);
+	struct mapping ok = fake_req(TCP, 7202, "192.168.1.10", 7202, "ok", OWNER_UPNP);
+	struct mapping bad = fake_req(TCP, 7203, "192.168.1.10", 7203, "bad", OWNER_UPNP);
+	struct mapping *m = NULL;
+	struct heard h = { 0 };
+	char buf[4096];
+
+	CHECK_EQ(store_add(e->s, &ok, 3600, 0, NULL), ST_OK);
+	CHECK_EQ(store_add(e->s, &bad, 3600, 0, NULL), ST_OK);
+	CHECK_EQ(store_add(e->s, &r, 3600, STORE_F_RESERVE, &m), ST_OK);
+	CHECK_EQ(store_add_listener(e->s, hear, &h), 0);
+	/* the kernel refuses 7203 and the reservation's 7201 */
+	e->fw.fail_install = 1;
+	e->fw.refuse_eport = 7203;
+	e->fw.fail_add = 1;	/* the first add, in key order: 7201 */
+	CHECK_EQ(store_reinstall(e->s), 0);
+	CHECK(store_find(e->s, TCP, 7203, NULL) == NULL);
+	CHECK(store_find(e->s, TCP, 7202, NULL) != NULL && fake_fw_has(&e->fw, TCP, 7202, 7202));
+	CHECK(store_find(e->s, TCP, 7201, NULL) == m && store_pending(m));
+	CHECK(!fake_fw_has(&e->fw, TCP, 7201, 7201));
+	e->fw.refuse_eport = 0;
+	h.n = 0;
+	store_hold(e->s);
+	CHECK_EQ(store_confirm(e->s, m), ST_E_FIREWALL);
+	store_commit(e->s);
+	CHECK(store_find(e->s, TCP, 7201, NULL) == NULL);
+	CHECK(h.n == 1 && h.ev == STORE_EV_REFUSED && h.why == ST_E_FIREWALL);
+	CHECK(fake_env_read_lease(e, buf, sizeof(buf)) > 0 && strstr(buf, "7201") == NULL &&
+	      strstr(buf, "7202") != NULL);
+	/* a new reservation of the port is confirmed as usual */
+	CHECK_EQ(store_add(e->s, &r, 3600, STORE_F_RESERVE, &m), ST_OK);
+	CHECK_EQ(store_confirm(e->s, m), ST_OK);
+	CHECK(fake_fw_has(&e->fw, TCP, 7201, 7201));
+	fake_env_free(e);
+}
+
 static void
 order_first(void *arg, const struct store_change *ch)
 {
