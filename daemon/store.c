@@ -1588,8 +1588,9 @@ internal_peer(const struct store *s, const struct st_node *n, const struct mappi
 
 	/* Stored mappings share address entries: equal is the same pointer. */
 	for (ih_probe_start(s, &p, m->proto, m->iaddr, m->iport); (o = ih_next(s, &p)) != NULL;) {
-		if (o == n || !o->m.enabled || o->m.proto != m->proto || o->m.iport != m->iport ||
-		    o->m.iaddr != m->iaddr)
+		/* (a reservation whose elements are lost holds none) */
+		if (o == n || !o->m.enabled || o->fw_lost || o->m.proto != m->proto ||
+		    o->m.iport != m->iport || o->m.iaddr != m->iaddr)
 			continue;
 		if ((k == PEER_SAME_RHOST && (o->m.rhost != m->rhost || o->m.rport != m->rport)) ||
 		    (k == PEER_BEFORE && tree_cmp(&o->tn, &n->tn) > 0))
@@ -1990,18 +1991,20 @@ batch_end(struct store *s)
 }
 
 static void
-log_dropped(const struct mapping *m, const char *why)
+log_dropped(const struct mapping *m, const char *why, const char *what)
 {
 	char a[INET6_ADDRSTRLEN];
 
-	log_info("lease %s %u -> %s:%u: %s, dropped", proto_name(m->proto), m->eport,
-		 addr_str(m->iaddr, a, sizeof(a)), m->iport, why);
+	log_info("lease %s %u -> %s:%u: %s, %s", proto_name(m->proto), m->eport,
+		 addr_str(m->iaddr, a, sizeof(a)), m->iport, why, what);
 }
 
 /* Install every enabled mapping in one transaction.  When the kernel
  * refuses it (a full set, a kernel limit), install them one by one and
  * drop, logged, each one it refuses, so that the store, the lease file
- * and the kernel still hold the same mappings.  One transaction per
+ * and the kernel still hold the same mappings; a reservation is its
+ * reserver's, not dropped: marked (fw_lost), it is refused at its
+ * confirm, unless a later install puts it back.  One transaction per
  * mapping only on that path; an add whose answer never came (ETIMEDOUT,
  * ENOBUFS: the kernel may hold it) drops its mapping too, and sets the
  * doubt of a failed repair (ctx->fw_suspect): no journal mark, and the
@@ -2011,11 +2014,13 @@ static int
 install_or_drop(struct store *s)
 {
 	const struct mapping **ms;
-	size_t n, i, dropped = 0;
+	size_t n, i, dropped = 0, lost = 0;
 
 	if (collect_all(s, true, &ms, &n) < 0)
 		return -1;
 	if (s->ops->install_all(s->fw, ms, n) == 0) {
+		for (i = 0; i < n; i++)	/* every element is back */
+			NODE((struct mapping *)(uintptr_t)ms[i])->fw_lost = false;
 		free(ms);
 		return 0;
 	}
@@ -2032,21 +2037,33 @@ install_or_drop(struct store *s)
 		struct fw_share sh = share_add(s, nd, &nd->m, PEER_BEFORE);
 		bool unknown;
 
-		if (s->ops->add(s->fw, &nd->m, &sh) == 0)
+		if (s->ops->add(s->fw, &nd->m, &sh) == 0) {
+			nd->fw_lost = false;
 			continue;
+		}
 		unknown = errno == ETIMEDOUT || errno == ENOBUFS;
 		s->ctx->fw_suspect |= unknown;
-		log_dropped(&nd->m, unknown ? "no answer from the kernel" : "refused by the kernel");
 		s->stats.fw_errors++;
-		if (nd->pending)	/* its reserver's: refused at its confirm */
+		if (nd->pending) {	/* its reserver's */
+			log_dropped(&nd->m, unknown ? "no answer from the kernel" :
+				    "refused by the kernel", "refused when confirmed");
 			nd->fw_lost = true;
-		else
-			delete_node(s, nd, DEL_REFUSED, NULL);
+			lost++;
+			continue;
+		}
+		log_dropped(&nd->m, unknown ? "no answer from the kernel" : "refused by the kernel",
+			    "dropped");
+		delete_node(s, nd, DEL_REFUSED, NULL);
 		dropped++;
 	}
 	store_commit(s);
 	free(ms);
-	log_warnx("firewall: %zu of %zu mappings installed, %zu dropped", n - dropped, n, dropped);
+	if (lost == 0)
+		log_warnx("firewall: %zu of %zu mappings installed, %zu dropped", n - dropped, n,
+			  dropped);
+	else
+		log_warnx("firewall: %zu of %zu mappings installed, %zu dropped, %zu waiting for "
+			  "the upstream to be refused", n - dropped - lost, n, dropped, lost);
 	return 0;
 }
 
@@ -2288,7 +2305,7 @@ restore_record(void *arg, const struct lease_record *r)
 		res = ST_E_CONFLICT;	/* the same pinhole twice in the journal */
 	if (res != ST_OK) {
 		s->replay_stale++;
-		log_dropped(&r->m, store_strerror(res));
+		log_dropped(&r->m, store_strerror(res), "dropped");
 		restore_gone(s, &r->m);
 		return;
 	}

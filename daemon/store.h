@@ -158,7 +158,10 @@ enum store_result store_add(struct store *s, const struct mapping *req,
  * reservation is not dropped behind its reserver's back); if not, it is
  * refused as an add would be (STORE_EV_REFUSED with the reason,
  * ST_E_PERMISSION, ST_E_NOT_LAN or ST_E_FIREWALL, which it returns) and
- * rolled back.
+ * rolled back.  Not inside a batch (store_hold_batch()) where it may
+ * refuse: a batch the kernel refuses would take that roll back back and
+ * leave a reservation its reserver was told is gone (the relay confirms
+ * from its socket's callback, outside any batch).
  * store_rollback() removes it as if it had never been (kernel element
  * gone, nothing journaled, nobody told).  Until then it is its reserver's:
  * no delete, expiry or idle pass touches it (a lease ending meanwhile is
@@ -256,7 +259,8 @@ int store_fw_verify_step(struct store *s);
 /* Moves on every add, refresh and delete. */
 uint64_t store_generation(const struct store *s);
 
-/* Change listeners: every one is called, in the order added, for every
+/* Change listeners: every one is called, in the order added (those added
+ * with store_add_listener_last() after the others), for every
  * change of a mapping and every request the store refused (GENA and
  * SystemUpdateID, the mapping log, later the control socket's watchers,
  * the admin page, the relay, PCP's removal notices).  0, or -1 when

@@ -655,6 +655,8 @@ entry_result(struct upstream *u, struct up_entry *e, const struct up_result *res
 
 		store_hold(u->ctx->store);
 		sr = store_confirm(u->ctx->store, e->m);
+		if (sr != ST_OK)
+			e->m = NULL;	/* rolled back: gone */
 		store_commit(u->ctx->store);
 		if (sr != ST_OK) {
 			/* the store refused it (and rolled it back): a reload
@@ -663,7 +665,6 @@ entry_result(struct upstream *u, struct up_entry *e, const struct up_result *res
 			 * what the upstream made is undone */
 			log_info("upstream: %s %u refused at the upstream's answer: %s",
 				 proto_name(e->proto), e->lport, store_strerror(sr));
-			e->m = NULL;
 			u->st.denied++;
 			outside_set(u, e, r.xport);	/* what the upstream's delete names */
 			if (r.ext.s_addr != 0)

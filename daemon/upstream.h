@@ -45,7 +45,8 @@ enum upstream_err {
 
 /* What a request came to. */
 struct upstream_answer {
-	enum store_result local;	/* the store's refusal, before any upstream */
+	enum store_result local;	/* the store's refusal: before any upstream, or
+					 * at its answer (store_confirm()) */
 	enum upstream_err err;		/* UPE_OK: made (local == ST_OK) */
 	int pcp_result;			/* the upstream's PCP result code, -1 if not PCP */
 	struct in_addr ext;		/* the external address the world sees */

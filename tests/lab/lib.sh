@@ -385,14 +385,17 @@ pcp_field() { sed -n "s/^$2=//p" "$1" | head -1; }
 # c2) that keeps listening on its port 41000 (socat, for 300 s after its
 # request) to hear what comes later: MAP UDP IPORT -> suggested EPORT
 # (4 hex digits each), lifetime 3600, client ::ffff:ADDR, NONCE (24 hex
-# digits); what it hears goes to OUT.  PCPCL is its pid; empty (and
-# nothing sent) without socat or xxd.
+# digits); what it hears goes to OUT.  PCPCL is socat's pid; empty (and
+# nothing sent) without socat or xxd (pcp_listener_can).
+pcp_listener_can() { command -v socat >/dev/null 2>&1 && command -v xxd >/dev/null 2>&1; }
 pcp_listener() {
 	PCPCL=
-	command -v socat >/dev/null 2>&1 && command -v xxd >/dev/null 2>&1 || return 0
+	pcp_listener_can || return 0
+	case $1 in c1) _ns=$NS_C1 ;; *) _ns=$NS_C2 ;; esac
 	_hex=$(printf '%02x%02x%02x%02x' $(echo "$2" | tr . ' '))
+	# the pipeline's last process is socat (ip netns exec execs it): $!
 	printf '%s' "0201000000000e1000000000000000000000ffff${_hex}${3}11000000${4}${5}00000000000000000000000000000000" |
-		xxd -r -p | "$1" socat -t 300 - "UDP4-DATAGRAM:$GW_LAN:5351,bind=$2:41000" >"$6" 2>/dev/null &
+		xxd -r -p | ip netns exec "$_ns" socat -t 300 - "UDP4-DATAGRAM:$GW_LAN:5351,bind=$2:41000" >"$6" 2>/dev/null &
 	PCPCL=$!
 	LAB_PIDS="$LAB_PIDS $PCPCL"
 }

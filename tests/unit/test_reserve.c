@@ -158,7 +158,8 @@ TEST(reserve_confirm_refused_after_a_reload)
 /* A re-install that must drop mappings (one by one after the kernel
  * refused the whole) cannot drop a reservation behind its reserver's
  * back: it stays, and its confirm is refused (firewall error), rolled
- * back; the other mappings are dropped or kept as before. */
+ * back, unless a later re-install put its elements back; the other
+ * mappings are dropped or kept as before. */
 TEST(reserve_confirm_refused_after_its_elements_were_lost)
 {
 	struct fake_env *e = env(true);
@@ -183,18 +184,32 @@ TEST(reserve_confirm_refused_after_its_elements_were_lost)
 	CHECK(store_find(e->s, TCP, 7201, NULL) == m && store_pending(m));
 	CHECK(!fake_fw_has(&e->fw, TCP, 7201, 7201));
 	e->fw.refuse_eport = 0;
+	/* a re-install that puts it back clears the mark: confirmed */
+	CHECK_EQ(store_reinstall(e->s), 0);
+	CHECK(fake_fw_has(&e->fw, TCP, 7201, 7201));
+	CHECK_EQ(store_confirm(e->s, m), ST_OK);
+	CHECK(!store_pending(m));
+	/* lost again, a new reservation: refused when confirmed */
+	r.eport = r.iport = 7204;
+	CHECK_EQ(store_add(e->s, &r, 3600, STORE_F_RESERVE, &m), ST_OK);
+	e->fw.fail_install = 1;
+	e->fw.refuse_eport = 7204;
+	CHECK_EQ(store_reinstall(e->s), 0);
+	CHECK(store_find(e->s, TCP, 7204, NULL) == m && store_pending(m));
+	CHECK(!fake_fw_has(&e->fw, TCP, 7204, 7204));
+	e->fw.refuse_eport = 0;
 	h.n = 0;
 	store_hold(e->s);
 	CHECK_EQ(store_confirm(e->s, m), ST_E_FIREWALL);
 	store_commit(e->s);
-	CHECK(store_find(e->s, TCP, 7201, NULL) == NULL);
+	CHECK(store_find(e->s, TCP, 7204, NULL) == NULL);
 	CHECK(h.n == 1 && h.ev == STORE_EV_REFUSED && h.why == ST_E_FIREWALL);
-	CHECK(fake_env_read_lease(e, buf, sizeof(buf)) > 0 && strstr(buf, "7201") == NULL &&
-	      strstr(buf, "7202") != NULL);
+	CHECK(fake_env_read_lease(e, buf, sizeof(buf)) > 0 && strstr(buf, "7204") == NULL &&
+	      strstr(buf, "7201") != NULL && strstr(buf, "7202") != NULL);
 	/* a new reservation of the port is confirmed as usual */
 	CHECK_EQ(store_add(e->s, &r, 3600, STORE_F_RESERVE, &m), ST_OK);
 	CHECK_EQ(store_confirm(e->s, m), ST_OK);
-	CHECK(fake_fw_has(&e->fw, TCP, 7201, 7201));
+	CHECK(fake_fw_has(&e->fw, TCP, 7204, 7204));
 	fake_env_free(e);
 }
 
