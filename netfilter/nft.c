@@ -94,7 +94,15 @@ struct fw {
 	unsigned commits;		/* transactions the kernel took (and the pipe's) */
 	uint32_t deaf_gen;		/* the generation as the listener went off ... */
 	unsigned deaf_commits;		/* ... and commits then (events_deaf()) */
-	bool ev_lost;			/* a change unseen while it was off */
+	/* A deferral's transaction, sent with the listener off: every
+	 * generation after sync_gen is one of igdd's commits since
+	 * sync_commits or one another process's that was heard (its NEWGEN
+	 * notification; events_account()).  sync_gen 0: not known. */
+	uint32_t sync_gen;
+	unsigned sync_commits;
+	unsigned heard;			/* others' NEWGENs heard after sync_gen */
+	unsigned ev_kinds;		/* FW_EV_* read or latched, not yet taken
+					 * (nft_events_read()) */
 	struct mnl_socket *dump;	/* a reconcile's dump (elems_start), its own socket */
 	int dump_set;			/* the set being dumped */
 	uint32_t dump_seq;
@@ -1627,6 +1635,47 @@ events_listen(struct fw *fw, bool on)
 		log_warn("nftables: change notifications %s", on ? "on" : "off");
 }
 
+/* Everything up to generation g is accounted for (0: not known). */
+static void
+events_sync(struct fw *fw, uint32_t g)
+{
+	fw->sync_gen = g;
+	fw->sync_commits = fw->commits;
+	fw->heard = 0;
+}
+
+static void events_drain(struct fw *fw, uint32_t upto, unsigned *later);
+
+/* After a deferral's transaction, sent with the listener off (nft_flush():
+ * two GETGENs a batch, as a bulk change has, would cost ~15% of a fill's
+ * CPU): the generations since sync_gen must be igdd's own commits and the
+ * others' that the listener heard, whose notifications are all queued
+ * once igdd's own commit is answered; one more came while it did not
+ * listen: lost notifications, as in events_hear().  The transaction's own
+ * generation is its echo (commit_gen); without one the accounting starts
+ * again at the next.  An own transaction that changed nothing moves no
+ * generation and can hide one of another's (the next check sees it if it
+ * came after). */
+static void
+events_account(struct fw *fw)
+{
+	uint32_t g = fw->commit_gen;
+	unsigned later = 0, own;
+
+	if (fw->ev == NULL)
+		return;
+	events_drain(fw, g, &later);
+	own = fw->commits - fw->sync_commits;
+	if (fw->sync_gen != 0 && g != 0 && g - fw->sync_gen > own + fw->heard) {
+		log_info("nftables: another process's transaction came during igdd's own change "
+			 "(generation %u to %u, %u of igdd's, %u heard): its maps are checked",
+			 fw->sync_gen, g, own, fw->heard);
+		fw->ev_kinds |= FW_EV_LOST;
+	}
+	events_sync(fw, g);
+	fw->heard = later;
+}
+
 /* The listener off for a bulk change (an install, the restore's beside the
  * replay), and on again after it: another process's transaction meanwhile
  * sent igdd no notification, so the generation is read before and after,
@@ -1660,8 +1709,9 @@ events_hear(struct fw *fw)
 		log_info("nftables: another process's transaction came during igdd's bulk "
 			 "change (generation %u to %u, %u of igdd's): its maps are checked",
 			 fw->deaf_gen, g, fw->commits - fw->deaf_commits);
-		fw->ev_lost = true;
+		fw->ev_kinds |= FW_EV_LOST;
 	}
+	events_sync(fw, g);
 }
 
 /* A bulk install: without notifications when it is big. */
@@ -1777,6 +1827,7 @@ nft_flush(struct fw *fw)
 	events_listen(fw, false);
 	rc = commit_quiet(fw, &q->bt);
 	events_listen(fw, true);
+	events_account(fw);
 	if (rc < 0)
 		log_warn("nftables: a transaction of %u changes refused", q->n_changes);
 	q->n_changes = 0;
@@ -2610,6 +2661,10 @@ nft_events_fd(struct fw *fw)
 		goto fail;
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(rcv)) < 0)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+	/* listening: from here on every generation is accounted for (while
+	 * the restore's thread runs, from its end: pipe_join()) */
+	if (fw->pipe == NULL || fw->pipe->joined)
+		events_sync(fw, gen_now(fw));
 	return fd;
 fail:
 	log_warn("nftables: change notifications");
@@ -2677,26 +2732,25 @@ event_kind(const struct nft_layout *l, const struct nlmsghdr *nlh)
 	}
 }
 
-static int
-nft_events_read(struct fw *fw)
+/* Read what the listener holds: what it says of igdd's objects into
+ * ev_kinds, and each other transaction's generation (its NEWGEN) after
+ * sync_gen counted: in heard, or, when upto is not 0, those after upto in
+ * *later (events_account()). */
+static void
+events_drain(struct fw *fw, uint32_t upto, unsigned *later)
 {
-	unsigned kinds = 0;
-	ssize_t n;
+	const uint16_t newgen = NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_NEWGEN;
 
-	if (fw->ev == NULL)
-		return 0;
-	if (fw->ev_lost) {		/* events_hear() */
-		fw->ev_lost = false;
-		kinds |= FW_EV_LOST;
-	}
 	for (;;) {
 		struct nlmsghdr *nlh;
+		uint32_t g;
+		ssize_t n;
 		int left;
 
 		n = mnl_socket_recvfrom(fw->ev, fw->rbuf, RECV_BUF);
 		if (n < 0) {
 			if (errno == ENOBUFS) {		/* some were lost: look */
-				kinds |= FW_EV_LOST;
+				fw->ev_kinds |= FW_EV_LOST;
 				continue;
 			}
 			if (errno == EINTR)
@@ -2705,10 +2759,33 @@ nft_events_read(struct fw *fw)
 		}
 		left = (int)n;
 		for (nlh = (struct nlmsghdr *)fw->rbuf; mnl_nlmsg_ok(nlh, left);
-		     nlh = mnl_nlmsg_next(nlh, &left))
-			if (nlh->nlmsg_pid != fw->portid)
-				kinds |= event_kind(&fw->l, nlh);
+		     nlh = mnl_nlmsg_next(nlh, &left)) {
+			if (nlh->nlmsg_pid == fw->portid)
+				continue;
+			if (nlh->nlmsg_type != newgen) {
+				fw->ev_kinds |= event_kind(&fw->l, nlh);
+				continue;
+			}
+			g = 0;
+			gen_cb(nlh, &g);
+			if (g != 0 && upto != 0 && (int32_t)(g - upto) > 0)
+				(*later)++;
+			else if (g != 0 && fw->sync_gen != 0 && (int32_t)(g - fw->sync_gen) > 0)
+				fw->heard++;	/* (else accounted for already) */
+		}
 	}
+}
+
+static int
+nft_events_read(struct fw *fw)
+{
+	unsigned kinds;
+
+	if (fw->ev == NULL)
+		return 0;
+	events_drain(fw, 0, NULL);
+	kinds = fw->ev_kinds;
+	fw->ev_kinds = 0;
 	return (int)kinds;
 }
 

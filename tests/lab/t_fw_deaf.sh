@@ -7,7 +7,10 @@
 # window counts as lost notifications: igdd checks its maps (element
 # counts) and writes no lease-file mark until they agree.  Held by strace
 # at the re-install's sendmsg(), the window is made long enough for `nft`
-# to commit in it.  igdd's own transactions alone never count.
+# to commit in it; so is a client's change (a NAT-PMP request's small
+# transaction, also sent with the listener off: there the generations
+# since igdd's last are its own and those it heard).  igdd's own
+# transactions alone never count.
 . "$(dirname "$0")/lib.sh"
 lab_up
 command -v natpmpc >/dev/null 2>&1 || { skip "natpmpc not installed"; exit 0; }
@@ -44,13 +47,18 @@ in_sendmsg() { [ "$(cut -d' ' -f1 "/proc/$IGDD_PID/syscall" 2>/dev/null)" = "$NR
 ctxsw() { sed -n 's/^voluntary_ctxt_switches:[[:space:]]*//p' "/proc/$IGDD_PID/status"; }
 held() { in_sendmsg && _c=$(ctxsw) && sleep 0.1 && in_sendmsg && [ "$(ctxsw)" = "$_c" ]; }
 traced() { [ "$(sed -n 's/^TracerPid:[[:space:]]*//p' "/proc/$IGDD_PID/status")" = "$ST" ]; }
-MARK1=$(tail -n 1 "$LAB_DIR/igdd.leases")
 new_mark() { last_is_mark && [ "$(tail -n 1 "$LAB_DIR/igdd.leases")" != "$MARK1" ]; }
-log_mark
-strace -qq -o /dev/null -p "$IGDD_PID" -e trace=sendmsg \
-	-e inject=sendmsg:delay_enter=2000000:when=1 &
-ST=$!
-LAB_PIDS="$LAB_PIDS $ST"
+# hold_next: the lease file's last line and the log's end noted, igdd's
+# next sendmsg() held 2 s (strace, pid ST)
+hold_next() {
+	MARK1=$(tail -n 1 "$LAB_DIR/igdd.leases")
+	log_mark
+	strace -qq -o /dev/null -p "$IGDD_PID" -e trace=sendmsg \
+		-e inject=sendmsg:delay_enter=2000000:when=1 &
+	ST=$!
+	LAB_PIDS="$LAB_PIDS $ST"
+}
+hold_next
 check "strace is attached" wait_for 10 traced
 gw nft delete element inet igdd dnat4 '{ tcp . 8000 }'
 check "the re-install is held in its sendmsg()" wait_for 5 held
@@ -65,6 +73,37 @@ check "and checks its maps: the counts agree, the doubt goes, the lease file get
 	wait_for 10 new_mark
 UPNP_BASE=$(lab_upnp_base)
 check "the daemon, the lease file and the kernel agree" lab_agree
+
+# 3. A client's change (a deferral's small transaction, sent with the
+# listener off too) held in its sendmsg(), and another process's
+# transaction meanwhile: the generations since igdd's last are its own
+# and the ones it heard, or one came unheard.
+has() { ctl list --json 2>/dev/null | grep -q "\"protocol\":\"$1\",\"external_port\":$2,"; }
+hold_next
+check "strace is attached again" wait_for 10 traced
+# one NAT-PMP request, TCP 9002 -> 8002 (no retransmission: a renewal
+# during the contents check would leave it without a verdict)
+c1 "$PMPQ" send "$GW_LAN" 00020000232a1f4200000e10 8000 >"$LAB_DIR/p3.out" 2>&1 &
+PMP=$!
+LAB_PIDS="$LAB_PIDS $PMP"
+check "the NAT-PMP request's transaction is held in its sendmsg()" wait_for 5 held
+gw nft add table ip deaf_probe
+check "(still held after the foreign transaction)" held
+wait "$PMP"
+check "the request maps TCP 8002 -> c1:9002 after the hold" \
+	sh -c "grep -q '^00820000' '$LAB_DIR/p3.out'"
+check "... and igdd lists it" has tcp 8002
+kill "$ST" 2>/dev/null; wait "$ST" 2>/dev/null
+OWN="came during igdd's own change"
+check "igdd logs the unseen change (1 foreign transaction, 1 of its own)" \
+	wait_for 5 count_log_is 1 "$OWN"
+check "and checks its maps: the lease file gets a new mark" wait_for 10 new_mark
+gw nft delete table ip deaf_probe
+log_mark
+check "natpmpc maps UDP 8003 (a transaction heard around it, none unheard)" pmp udp 8003 9003 3600
+check "... nothing reported" sh -c "sleep 0.5; ! tail -n +$LOG_FROM '$LAB_DIR/igdd.log' | grep -q \"$OWN\""
+check "no client's change before the hold was reported" \
+	test "$(grep -c "$OWN" "$LAB_DIR/igdd.log")" = 1
 check "igdd still runs" kill -0 "$IGDD_PID"
 check "SIGTERM stops igdd" lab_stop_igdd TERM
 lab_finish
