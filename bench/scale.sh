@@ -16,7 +16,8 @@
 #   BENCH_SCALE_LEASE_DIR where the lease file is (a fresh directory in /dev/shm:
 #                        tmpfs, as OpenWrt keeps it; the same work with the
 #                        file on the lab's disk is measured once at the end)
-#   BENCH_OUT            where scale.kv / scale.md go (bench/results)
+#   BENCH_OUT            where scale.kv / scale.md (and igdd's log, scale-igdd.log) go
+#                        (bench/results)
 #   MINIUPNPD            (/usr/sbin/miniupnpd) for the SSDP comparison
 set -u
 BENCH_TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -397,6 +398,7 @@ bench_miniupnpd_ssdp
 	echo "meta_secs=$(($(date +%s) - T_START))"
 } >>"$KV"
 cp "$KV" "$BENCH_OUT/scale.kv"
+cp "$LAB_DIR/igdd.log" "$BENCH_OUT/scale-igdd.log" 2>/dev/null
 awk -v max="$MAX" -f "$BENCH_TOP/bench/scale_report.awk" ${BENCH_SCALE_BEFORE:+"$BENCH_SCALE_BEFORE"} "$KV" \
 	>"$BENCH_OUT/scale.md"
 cat "$BENCH_OUT/scale.md"

@@ -1981,6 +1981,10 @@ batch_end(struct store *s)
 	} else {
 		batch_tell(s);
 	}
+	/* what the backend read of other processes' changes with it (the
+	 * socket no longer wakes the loop for that) */
+	if (s->ctx->fw_poll != NULL)
+		s->ctx->fw_poll(s->ctx);
 	b->n = 0;
 	if (b->cap > 1024) {	/* a mass change (expiry) keeps no big array */
 		free(b->ch);

@@ -101,6 +101,9 @@ struct fw {
 	uint32_t sync_gen;
 	unsigned sync_commits;
 	unsigned heard;			/* others' NEWGENs heard after sync_gen */
+	uint32_t ev_pid;		/* whose notification came last since the last
+					 * NEWGEN (ev_obj) */
+	bool ev_obj;
 	unsigned ev_kinds;		/* FW_EV_* read or latched, not yet taken
 					 * (nft_events_read()) */
 	struct mnl_socket *dump;	/* a reconcile's dump (elems_start), its own socket */
@@ -1657,13 +1660,17 @@ static void events_drain(struct fw *fw, uint32_t upto, unsigned *later);
  * generation and can hide one of another's (the next check sees it if it
  * came after). */
 static void
-events_account(struct fw *fw)
+events_account(struct fw *fw, int rc, int err)
 {
 	uint32_t g = fw->commit_gen;
 	unsigned later = 0, own;
 
 	if (fw->ev == NULL)
 		return;
+	if (rc < 0 && err != ETIMEDOUT && err != ENOBUFS) {
+		events_drain(fw, 0, NULL);	/* refused: no generation moved */
+		return;
+	}
 	events_drain(fw, g, &later);
 	own = fw->commits - fw->sync_commits;
 	if (fw->sync_gen != 0 && g != 0 && g - fw->sync_gen > own + fw->heard) {
@@ -1809,7 +1816,7 @@ static int
 nft_flush(struct fw *fw)
 {
 	struct fw_queue *q = &fw->q;
-	int rc;
+	int rc, saved;
 
 	q->on = false;
 	if (q->failed || (q->n_changes > 0 && ack_last(&q->bt) < 0)) {
@@ -1825,11 +1832,15 @@ nft_flush(struct fw *fw)
 	 * (events_listen()) */
 	pipe_quiesce(fw);
 	events_listen(fw, false);
+	fw->commit_gen = 0;	/* (send_batch() sets it, if it gets that far) */
 	rc = commit_quiet(fw, &q->bt);
+	saved = errno;
 	events_listen(fw, true);
-	events_account(fw);
-	if (rc < 0)
+	events_account(fw, rc, saved);
+	if (rc < 0) {
+		errno = saved;
 		log_warn("nftables: a transaction of %u changes refused", q->n_changes);
+	}
 	q->n_changes = 0;
 	return rc;
 }
@@ -2733,9 +2744,9 @@ event_kind(const struct nft_layout *l, const struct nlmsghdr *nlh)
 }
 
 /* Read what the listener holds: what it says of igdd's objects into
- * ev_kinds, and each other transaction's generation (its NEWGEN) after
- * sync_gen counted: in heard, or, when upto is not 0, those after upto in
- * *later (events_account()). */
+ * ev_kinds, and each other transaction heard whole (its notifications,
+ * then its NEWGEN) after sync_gen counted: in heard, or, when upto is not
+ * 0, those after upto in *later (events_account()). */
 static void
 events_drain(struct fw *fw, uint32_t upto, unsigned *later)
 {
@@ -2764,10 +2775,18 @@ events_drain(struct fw *fw, uint32_t upto, unsigned *later)
 				continue;
 			if (nlh->nlmsg_type != newgen) {
 				fw->ev_kinds |= event_kind(&fw->l, nlh);
+				fw->ev_pid = nlh->nlmsg_pid;
+				fw->ev_obj = true;
 				continue;
 			}
+			/* A transaction's notifications come before its NEWGEN,
+			 * built only if someone listened then: a NEWGEN alone
+			 * (igdd joined again in the middle of that commit) was
+			 * not heard whole, and does not count. */
 			g = 0;
-			gen_cb(nlh, &g);
+			if (fw->ev_obj && fw->ev_pid == nlh->nlmsg_pid)
+				gen_cb(nlh, &g);
+			fw->ev_obj = false;
 			if (g != 0 && upto != 0 && (int32_t)(g - upto) > 0)
 				(*later)++;
 			else if (g != 0 && fw->sync_gen != 0 && (int32_t)(g - fw->sync_gen) > 0)

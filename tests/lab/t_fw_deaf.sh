@@ -49,12 +49,12 @@ held() { in_sendmsg && _c=$(ctxsw) && sleep 0.1 && in_sendmsg && [ "$(ctxsw)" = 
 traced() { [ "$(sed -n 's/^TracerPid:[[:space:]]*//p' "/proc/$IGDD_PID/status")" = "$ST" ]; }
 new_mark() { last_is_mark && [ "$(tail -n 1 "$LAB_DIR/igdd.leases")" != "$MARK1" ]; }
 # hold_next: the lease file's last line and the log's end noted, igdd's
-# next sendmsg() held 2 s (strace, pid ST)
+# next sendmsg() held 3 s (strace, pid ST)
 hold_next() {
 	MARK1=$(tail -n 1 "$LAB_DIR/igdd.leases")
 	log_mark
 	strace -qq -o /dev/null -p "$IGDD_PID" -e trace=sendmsg \
-		-e inject=sendmsg:delay_enter=2000000:when=1 &
+		-e inject=sendmsg:delay_enter=3000000:when=1 &
 	ST=$!
 	LAB_PIDS="$LAB_PIDS $ST"
 }
