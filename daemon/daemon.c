@@ -132,8 +132,10 @@ fwwatch_fire(struct loop_timer *t)
 	}
 	ctx->fw_verifying = false;	/* a notification interrupts it */
 	ctx->fw_dirty = 0;
-	if (dirty & FW_EV_LOST)
-		ctx->fw_unverified = true;	/* until a contents check agrees */
+	/* until a contents check agrees: at once after lost notifications,
+	 * the regular one after an unseen transaction */
+	if (dirty & (FW_EV_LOST | FW_EV_UNSEEN))
+		ctx->fw_unverified = true;
 	r = ctx->fw_ops->check(ctx->fw);
 	if (r == 0) {
 		log_warnx("nftables: igdd's objects vanished (firewall reload?): restoring %zu mappings",
@@ -183,7 +185,8 @@ fw_events_take(struct igdd_ctx *ctx)
 
 	if (k <= 0)
 		return;
-	log_debug("nftables: another process changed igdd's %s",
+	log_debug("nftables: another process %s igdd's %s",
+		  k & (FW_EV_OBJECTS | FW_EV_ELEMS) ? "changed" : "may have changed",
 		  k & FW_EV_OBJECTS ? "objects" : "elements");
 	ctx->fw_dirty |= (unsigned)k;
 	if (!loop_timer_pending(&ctx->fw_check) ||

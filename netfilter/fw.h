@@ -62,6 +62,10 @@ struct fw_share {
 #define FW_EV_OBJECTS	0x01	/* a table, chain, rule or set of igdd's changed */
 #define FW_EV_ELEMS	0x02	/* elements of igdd's sets changed */
 #define FW_EV_LOST	0x04	/* notifications were lost (receive buffer full) */
+#define FW_EV_UNSEEN	0x08	/* another process's transaction came while igdd's
+				 * small change did not listen: whether it changed
+				 * igdd's objects is not known (the regular contents
+				 * check decides; no journal mark until then) */
 
 /* A kernel element's counters. */
 struct fw_counter {

@@ -1654,7 +1654,8 @@ static void events_drain(struct fw *fw, uint32_t upto, unsigned *later);
  * CPU): the generations since sync_gen must be igdd's own commits and the
  * others' that the listener heard, whose notifications are all queued
  * once igdd's own commit is answered; one more came while it did not
- * listen: lost notifications, as in events_hear().  The transaction's own
+ * listen: FW_EV_UNSEEN (no journal mark until the regular contents check
+ * agrees; a bulk change's loss, rarer, is checked at once).  The transaction's own
  * generation is its echo (commit_gen); without one the accounting starts
  * again at the next.  An own transaction that changed nothing moves no
  * generation and can hide one of another's (the next check sees it if it
@@ -1674,10 +1675,15 @@ events_account(struct fw *fw, int rc, int err)
 	events_drain(fw, g, &later);
 	own = fw->commits - fw->sync_commits;
 	if (fw->sync_gen != 0 && g != 0 && g - fw->sync_gen > own + fw->heard) {
-		log_info("nftables: another process's transaction came during igdd's own change "
-			 "(generation %u to %u, %u of igdd's, %u heard): its maps are checked",
-			 fw->sync_gen, g, own, fw->heard);
-		fw->ev_kinds |= FW_EV_LOST;
+		/* most likely of another table: left to the regular check
+		 * (a neighbour that commits often would make every loss a
+		 * dump of igdd's sets) */
+		if (!(fw->ev_kinds & FW_EV_UNSEEN))
+			log_info("nftables: another process's transaction came during igdd's own "
+				 "change (generation %u to %u, %u of igdd's, %u heard): no lease-file "
+				 "mark until the next check of its maps", fw->sync_gen, g, own,
+				 fw->heard);
+		fw->ev_kinds |= FW_EV_UNSEEN;
 	}
 	events_sync(fw, g);
 	fw->heard = later;

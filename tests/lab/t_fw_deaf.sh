@@ -97,7 +97,9 @@ kill "$ST" 2>/dev/null; wait "$ST" 2>/dev/null
 OWN="came during igdd's own change"
 check "igdd logs the unseen change (1 foreign transaction, 1 of its own)" \
 	wait_for 5 count_log_is 1 "$OWN"
-check "and checks its maps: the lease file gets a new mark" wait_for 10 new_mark
+check "no lease-file mark meanwhile" sh -c "sleep 1; ! tail -n 1 '$LAB_DIR/igdd.leases' | grep -q '^# gen '"
+check "the regular check of its maps (every 30 s) agrees: the lease file gets a new mark" \
+	wait_for 35 new_mark
 gw nft delete table ip deaf_probe
 log_mark
 check "natpmpc maps UDP 8003 (a transaction heard around it, none unheard)" pmp udp 8003 9003 3600
