@@ -86,7 +86,7 @@ struct st_change {
 	struct in6_addr by;		/* CH_DEL: who asked */
 	uint8_t kind;			/* enum ch_kind */
 	uint8_t ev;			/* enum store_event to tell */
-	bool has_by, old_idle_seen;
+	bool has_by, old_idle_seen, old_fw_lost;
 	bool quiet;			/* a reservation's add or roll back: nobody is told */
 	bool owner_moved;		/* CH_REFRESH: this change holds old.owner's reference */
 };
@@ -1775,9 +1775,11 @@ refresh(struct store *s, struct st_node *n, const struct mapping *cand, struct m
 		c->old = n->m;
 		c->old_desc = keep_desc ? n->m.desc : NULL;	/* held until the commit */
 		c->old_idle_seen = n->idle_seen;
+		c->old_fw_lost = n->fw_lost;
 		c->owner_moved = upd.owner != n->m.owner;
 		c->quiet = n->pending;	/* a reservation: confirm tells */
 	}
+	n->fw_lost = false;	/* its elements are in again (a reservation's) */
 	if (keep_desc) {
 		if (!s->batch.on)
 			desc_drop(n->m.desc);
@@ -1917,6 +1919,7 @@ batch_undo(struct store *s, struct st_change *c)
 	n->m.desc = d;
 	n->m.owner = o;
 	n->idle_seen = c->old_idle_seen;
+	n->fw_lost = c->old_fw_lost;
 	n->kseen = 0;	/* a reconcile's walk adds it again: the marks were the change's */
 	heap_insert(s, n);
 	if (rehash)
@@ -2938,8 +2941,8 @@ restore_gone_elements(struct store *s)
 		/* what it shared with live mappings of its internal side: the
 		 * forward element (same remote side), the SNAT element */
 		for (ih_probe_start(s, &p, g->proto, &g->iaddr, g->iport); (o = ih_next(s, &p)) != NULL;) {
-			if (!o->m.enabled || o->m.proto != g->proto || o->m.iport != g->iport ||
-			    !addr_eq(o->m.iaddr, &g->iaddr))
+			if (!o->m.enabled || o->fw_lost || o->m.proto != g->proto ||
+			    o->m.iport != g->iport || !addr_eq(o->m.iaddr, &g->iaddr))
 				continue;
 			sh.forward |= addr_eq(o->m.rhost, &g->rhost) && o->m.rport == g->rport;
 			if (sh.snat_heir == NULL && !pin)

@@ -106,6 +106,8 @@ struct fw {
 	bool ev_obj;
 	unsigned ev_kinds;		/* FW_EV_* read or latched, not yet taken
 					 * (nft_events_read()) */
+	uint64_t unseen_logged;		/* when an unseen one was logged last */
+	unsigned unseen;		/* ... and how many since, not logged */
 	struct mnl_socket *dump;	/* a reconcile's dump (elems_start), its own socket */
 	int dump_set;			/* the set being dumped */
 	uint32_t dump_seq;
@@ -1636,6 +1638,8 @@ events_listen(struct fw *fw, bool on)
 	if (fw->ev != NULL && mnl_socket_setsockopt(fw->ev, on ? NETLINK_ADD_MEMBERSHIP :
 						    NETLINK_DROP_MEMBERSHIP, &grp, sizeof(grp)) < 0)
 		log_warn("nftables: change notifications %s", on ? "on" : "off");
+	fw->ev_obj = false;	/* a NEWGEN after this is heard whole only with its
+				 * transaction's notifications (events_drain()) */
 }
 
 /* Everything up to generation g is accounted for (0: not known). */
@@ -1648,6 +1652,8 @@ events_sync(struct fw *fw, uint32_t g)
 }
 
 static void events_drain(struct fw *fw, uint32_t upto, unsigned *later);
+
+#define UNSEEN_LOG_MS	30000	/* one line at most this often (events_account()) */
 
 /* After a deferral's transaction, sent with the listener off (nft_flush():
  * two GETGENs a batch, as a bulk change has, would cost ~15% of a fill's
@@ -1678,11 +1684,21 @@ events_account(struct fw *fw, int rc, int err)
 		/* most likely of another table: left to the regular check
 		 * (a neighbour that commits often would make every loss a
 		 * dump of igdd's sets) */
-		if (!(fw->ev_kinds & FW_EV_UNSEEN))
+		uint64_t now = time_mono_ms();
+
+		if (fw->unseen_logged == 0 || now - fw->unseen_logged >= UNSEEN_LOG_MS) {
 			log_info("nftables: another process's transaction came during igdd's own "
-				 "change (generation %u to %u, %u of igdd's, %u heard): no lease-file "
-				 "mark until the next check of its maps", fw->sync_gen, g, own,
-				 fw->heard);
+				 "change (generation %u to %u, %u of igdd's, %u heard; %u more "
+				 "since the last such line): no lease-file mark until the next "
+				 "check of its maps", fw->sync_gen, g, own, fw->heard, fw->unseen);
+			fw->unseen_logged = now;
+			fw->unseen = 0;
+		} else {
+			fw->unseen++;
+			log_debug("nftables: another process's transaction came during igdd's own "
+				  "change (generation %u to %u, %u of igdd's, %u heard)", fw->sync_gen,
+				  g, own, fw->heard);
+		}
 		fw->ev_kinds |= FW_EV_UNSEEN;
 	}
 	events_sync(fw, g);
@@ -2788,7 +2804,10 @@ events_drain(struct fw *fw, uint32_t upto, unsigned *later)
 			/* A transaction's notifications come before its NEWGEN,
 			 * built only if someone listened then: a NEWGEN alone
 			 * (igdd joined again in the middle of that commit) was
-			 * not heard whole, and does not count. */
+			 * not heard whole, and does not count.  (One of a big
+			 * transaction whose first notifications were built
+			 * before igdd joined again and its last after passes:
+			 * the kernel does not say how many there were.) */
 			g = 0;
 			if (fw->ev_obj && fw->ev_pid == nlh->nlmsg_pid)
 				gen_cb(nlh, &g);

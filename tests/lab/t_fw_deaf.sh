@@ -104,6 +104,9 @@ gw nft delete table ip deaf_probe
 log_mark
 check "natpmpc maps UDP 8003 (a transaction heard around it, none unheard)" pmp udp 8003 9003 3600
 check "... nothing reported" sh -c "sleep 0.5; ! tail -n +$LOG_FROM '$LAB_DIR/igdd.log' | grep -q \"$OWN\""
+# (a wrong report would also withhold the mark after 8003's record)
+mark_after() { last_is_mark && tail -n 2 "$LAB_DIR/igdd.leases" | head -n 1 | grep -q '^+ UDP 8003 '; }
+check "... and the lease file marks the kernel after 8003's record" wait_for 5 mark_after
 check "no client's change before the hold was reported" \
 	test "$(grep -c "$OWN" "$LAB_DIR/igdd.log")" = 1
 check "igdd still runs" kill -0 "$IGDD_PID"

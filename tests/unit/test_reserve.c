@@ -213,6 +213,36 @@ TEST(reserve_confirm_refused_after_its_elements_were_lost)
 	fake_env_free(e);
 }
 
+/* A lost reservation's elements: a refresh (its client asking again
+ * while the upstream's answer is awaited) puts them back, and then it is
+ * confirmed; while they are lost, it holds no SNAT element for another
+ * mapping of its internal side. */
+TEST(reserve_lost_elements_refresh_and_share)
+{
+	struct fake_env *e = env(true);
+	struct mapping r = fake_req(TCP, 7301, "192.168.1.10", 7301, "r", OWNER_NATPMP);
+	struct mapping q = fake_req(TCP, 7302, "192.168.1.10", 7301, "q", OWNER_UPNP);
+	struct mapping *m = NULL;
+
+	CHECK_EQ(store_add(e->s, &r, 3600, STORE_F_RESERVE, &m), ST_OK);
+	e->fw.fail_install = 1;
+	e->fw.refuse_eport = 7301;
+	CHECK_EQ(store_reinstall(e->s), 0);
+	e->fw.refuse_eport = 0;
+	CHECK(store_pending(m) && !fake_fw_has(&e->fw, TCP, 7301, 7301));
+	/* another mapping of 192.168.1.10:7301 adds the side's SNAT element */
+	e->fw.last_add_snat_shared = true;
+	CHECK_EQ(store_add(e->s, &q, 3600, 0, NULL), ST_OK);
+	CHECK(!e->fw.last_add_snat_shared);
+	CHECK_EQ(store_del(e->s, TCP, 7302, NULL, NULL), ST_OK);
+	/* the client asks again: its elements are back, and it is confirmed */
+	CHECK_EQ(store_add(e->s, &r, 3600, STORE_F_RESERVE, &m), ST_OK);
+	CHECK(store_pending(m) && fake_fw_has(&e->fw, TCP, 7301, 7301));
+	CHECK_EQ(store_confirm(e->s, m), ST_OK);
+	CHECK(!store_pending(m));
+	fake_env_free(e);
+}
+
 static void
 order_first(void *arg, const struct store_change *ch)
 {

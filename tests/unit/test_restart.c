@@ -936,6 +936,59 @@ TEST(restart_marks_no_kernel_with_a_pending_reservation)
 	fake_env_free(e);
 }
 
+static unsigned polls;
+
+/* The backend read, with the batch's transaction, that another process's
+ * transaction came unseen (nft.c's events_account()). */
+static void
+poll_unseen(struct igdd_ctx *ctx)
+{
+	polls++;
+	ctx->fw_dirty |= FW_EV_UNSEEN;
+}
+
+/* After a batch's transaction the store asks what the backend read of
+ * other processes' changes (the listener's socket no longer wakes the
+ * loop for it): an unseen transaction withholds the mark. */
+TEST(restart_batch_polls_and_unseen_withholds_the_mark)
+{
+	struct fake_env *e = fake_env_new(true);
+	struct mapping a = fake_req(IPPROTO_TCP, 6101, "192.168.1.10", 6101, "a", OWNER_NATPMP);
+	struct mapping b = fake_req(IPPROTO_TCP, 6102, "192.168.1.10", 6102, "b", OWNER_NATPMP);
+	char line[256];
+
+	fake_env_start(e);
+	str_copy(e->fw.gen, sizeof(e->fw.gen), "70 boot ns");
+	e->ctx.fw_poll = poll_unseen;
+	polls = 0;
+	store_hold_batch(e->s);
+	CHECK_EQ(store_add(e->s, &a, 3600, 0, NULL), ST_OK);
+	CHECK_EQ(store_commit(e->s), 0);
+	CHECK(polls >= 1);
+	last_line(e, line, sizeof(line));
+	CHECK(strncmp(line, "+ TCP 6101 ", 11) == 0);
+	/* nothing reported: the batch's record is marked */
+	e->ctx.fw_poll = NULL;
+	e->ctx.fw_dirty = 0;
+	str_copy(e->fw.gen, sizeof(e->fw.gen), "71 boot ns");
+	store_hold_batch(e->s);
+	CHECK_EQ(store_add(e->s, &b, 3600, 0, NULL), ST_OK);
+	CHECK_EQ(store_commit(e->s), 0);
+	last_line(e, line, sizeof(line));
+	CHECK_STR(line, "# gen 71 boot ns");
+	fake_env_free(e);
+	/* without a lease file (no mark to write) the batch polls too */
+	e = fake_env_new(false);
+	fake_env_start(e);
+	e->ctx.fw_poll = poll_unseen;
+	polls = 0;
+	store_hold_batch(e->s);
+	CHECK_EQ(store_add(e->s, &a, 3600, 0, NULL), ST_OK);
+	CHECK_EQ(store_commit(e->s), 0);
+	CHECK_EQ(polls, 1);
+	fake_env_free(e);
+}
+
 /* The one-by-one install after a refused transaction: an add whose answer
  * never came (the kernel may hold it) drops its mapping as a refused one
  * does, and leaves the doubt of a failed repair: no mark until the next
