@@ -164,7 +164,9 @@ struct fw_ops {
 	int (*verify_step)(struct fw *fw);
 	/* Notifications of changes that other processes make to igdd's
 	 * objects: a non-blocking descriptor to wait on (-1: none), and
-	 * reading what arrived: FW_EV_* bits (0: nothing of igdd's). */
+	 * reading what arrived: FW_EV_* bits (0: nothing of igdd's), with
+	 * what igdd's own changes found meanwhile (FW_EV_LOST, FW_EV_UNSEEN)
+	 * or read off the descriptor (after a batch: the store asks then). */
 	int (*events_fd)(struct fw *fw);
 	int (*events_read)(struct fw *fw);
 	/* Does the kernel drop unsolicited inbound IPv6, so that a pinhole

@@ -251,6 +251,8 @@ reach_from() {
 # ctl ARGS...: igddctl on this lab's control socket (lab_conf's).
 IGDDCTL=${IGDDCTL:-$LAB_TOP/igddctl}
 ctl() { "$IGDDCTL" -s "$LAB_DIR/igdd.sock" "$@"; }
+# ctl_has PROTO PORT: igddctl lists a mapping of that external port.
+ctl_has() { ctl list --json 2>/dev/null | grep -q "\"protocol\":\"$1\",\"external_port\":$2,"; }
 
 # fwctl ARGS...: the firewall backend driven directly, in the gateway.
 FWCTL=${FWCTL:-$LAB_TOP/build/tools/fwctl}

@@ -68,8 +68,7 @@ if [ -n "$PCPCL" ]; then
 		[ "${SUCC#????}" = "00000000000000000000ffff$cgn_hex" ] && [ "${SUCC%"${SUCC#????}"}" != 206c ]
 	}
 	check "... its SUCCESS names the CGN's address $CGN_OUT and another port than 8300" succ_upstream
-	check "... the CPE's own mapping is UDP 8300" \
-		sh -c "'$IGDDCTL' -s '$LAB_DIR/igdd.sock' list --json | grep -q '\"protocol\":\"udp\",\"external_port\":8300,'"
+	check "... the CPE's own mapping is UDP 8300" ctl_has udp 8300
 	"$IGDDCTL" -s "$LAB_DIR/cgn.sock" del udp 8300 >/dev/null 2>&1
 fi
 

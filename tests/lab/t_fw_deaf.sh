@@ -78,7 +78,6 @@ check "the daemon, the lease file and the kernel agree" lab_agree
 # listener off too) held in its sendmsg(), and another process's
 # transaction meanwhile: the generations since igdd's last are its own
 # and the ones it heard, or one came unheard.
-has() { ctl list --json 2>/dev/null | grep -q "\"protocol\":\"$1\",\"external_port\":$2,"; }
 hold_next
 check "strace is attached again" wait_for 10 traced
 # one NAT-PMP request, TCP 9002 -> 8002 (no retransmission: a renewal
@@ -92,7 +91,7 @@ check "(still held after the foreign transaction)" held
 wait "$PMP"
 check "the request maps TCP 8002 -> c1:9002 after the hold" \
 	sh -c "grep -q '^00820000' '$LAB_DIR/p3.out'"
-check "... and igdd lists it" has tcp 8002
+check "... and igdd lists it" ctl_has tcp 8002
 kill "$ST" 2>/dev/null; wait "$ST" 2>/dev/null
 OWN="came during igdd's own change"
 check "igdd logs the unseen change (1 foreign transaction, 1 of its own)" \

@@ -29,7 +29,6 @@ CONF
 conf </dev/null
 check "igdd starts" lab_start_igdd "$LAB_DIR/igdd.conf"
 UPNP_BASE=http://$GW_LAN:$HTTP_PORT
-has() { ctl list --json | grep -q "\"protocol\":\"$1\",\"external_port\":$2,"; }
 upnp_add() {	# upnp_add NS EPORT IPORT CLIENT DESC
 	soap "$1" /ctl/IPConn "$URN_IPC2" AddPortMapping NewRemoteHost= NewExternalPort="$2" \
 		NewProtocol=TCP NewInternalPort="$3" NewInternalClient="$4" NewEnabled=1 \
@@ -109,25 +108,25 @@ check "igddctl reload with a deny rule for c2 succeeds (status $rc)" test $rc = 
 check "... reporting the rules applied" grep -q "^allow/deny: applied" "$LAB_DIR/r2.out"
 check "... and $((N_MAPS - 3)) mappings removed" grep -q "^$((N_MAPS - 3)) mapping(s) and pinhole(s) the new rules do not allow removed" "$LAB_DIR/r2.out"
 for p in 8200 8300; do
-	check_not "TCP $p (to c2) is gone from the list" has tcp $p
+	check_not "TCP $p (to c2) is gone from the list" ctl_has tcp $p
 	check_not "... and carries no traffic" reach tcp $p tok-c2
 done
-check_not "UDP 8201 (c2's NAT-PMP) is gone" has udp 8201
+check_not "UDP 8201 (c2's NAT-PMP) is gone" ctl_has udp 8201
 check_not "... and carries no traffic" reach udp 8201 tok-c2u
 check "each removal is logged with its reason" test "$(count_log 'mapping removed (reload): .*: denied by permission rules')" = $((N_MAPS - 3))
 if [ -n "$PCPCL" ]; then
 	check "PCP: c2's client hears NOT_AUTHORIZED for UDP 8202 at its port, 3 times (RFC 6887 8.3, 14.2)" \
 		wait_for 5 pcp_ge 2 3
-	check_not "UDP 8202 (c2's PCP) is gone" has udp 8202
+	check_not "UDP 8202 (c2's PCP) is gone" ctl_has udp 8202
 	sleep 1
 	check "... and no more than 3" test "$(pcp_count 2)" = 3
 	kill "$PCPCL" 2>/dev/null
 else
 	skip "PCP removal notices: needs socat and xxd"
 fi
-check "c1's TCP 8100 stays in the list" has tcp 8100
+check "c1's TCP 8100 stays in the list" ctl_has tcp 8100
 check "... with traffic" reach tcp 8100 tok-c1
-check "the manual forward to c2 stays (rules are for LAN clients): TCP 8400" has tcp 8400
+check "the manual forward to c2 stays (rules are for LAN clients): TCP 8400" ctl_has tcp 8400
 check "... with traffic" reach tcp 8400 tok-c2
 wait $EV1
 check "GENA: subscribers hear of it (PortMappingNumberOfEntries 3)" grep -q "<PortMappingNumberOfEntries>3<" "$LAB_DIR/ev1"
