@@ -2839,8 +2839,9 @@ sync_slice(struct store *s)
 
 /* After SYNC_ADD: when the dump may have missed elements (a transaction
  * came between two parts of a set's dump: a client's change, another
- * process's; or more stale elements than SYNC_PEND_MAX), the sets are
- * read again, SYNC_READS times at most.  0 when a new dump started. */
+ * process's of igdd's objects or unheard (fw_ops.elems_moved); or more
+ * stale elements than SYNC_PEND_MAX), the sets are read again,
+ * SYNC_READS times at most.  0 when a new dump started. */
 static int
 sync_again(struct store *s)
 {

@@ -102,8 +102,10 @@ struct fw_ops {
 	 * runs; deletes of missing elements must not fail (DESTROY). */
 	int (*elems_start)(struct fw *fw);
 	int (*elems_step)(struct fw *fw, fw_elem_cb cb, void *arg);
-	/* After the dump: did a transaction come between two parts of one
-	 * set's dump (then it may have missed elements)?  NULL: unknown. */
+	/* After the dump: did a transaction that may have changed the set
+	 * come between two parts of one set's dump (then it may have missed
+	 * elements)?  Another process's that the change listener heard, of
+	 * none of igdd's objects, does not count.  NULL: unknown. */
 	bool (*elems_moved)(struct fw *fw);
 	/* Add (or renew) the elements of these mappings in one transaction,
 	 * removing nothing.  snat_shared (NULL: none) [i]: another mapping

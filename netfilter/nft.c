@@ -72,6 +72,11 @@ struct fw_queue {
 	bool on, failed;	/* failed: a change could not be queued */
 };
 
+/* The generations of a set's first and last part in a reconcile's dump. */
+struct gen_span {
+	uint32_t from, to;
+};
+
 struct fw {
 	struct mnl_socket *nl;
 	struct mnl_socket *ev;	/* change notifications (NFNLGRP_NFTABLES), lazily */
@@ -101,9 +106,11 @@ struct fw {
 	uint32_t sync_gen;
 	unsigned sync_commits;
 	unsigned heard;			/* others' NEWGENs heard after sync_gen */
-	uint32_t ev_pid;		/* whose notification came last since the last
-					 * NEWGEN (ev_obj) */
-	bool ev_obj;
+	struct nft_heard hear;		/* others' transactions, as they are heard */
+	uint32_t ev_gen_last;		/* the generation of the last NEWGEN read */
+	unsigned ev_losses;		/* the listener's overflows (ENOBUFS) */
+	struct nft_gen_ring others;	/* others' transactions heard whole that
+					 * touched none of igdd's objects */
 	unsigned ev_kinds;		/* FW_EV_* read or latched, not yet taken
 					 * (nft_events_read()) */
 	uint64_t unseen_logged;		/* when an unseen one was logged last */
@@ -111,9 +118,15 @@ struct fw {
 	struct mnl_socket *dump;	/* a reconcile's dump (elems_start), its own socket */
 	int dump_set;			/* the set being dumped */
 	uint32_t dump_seq;
-	uint16_t dump_gen;		/* the generation its first part carried */
+	uint32_t dump_base;		/* the generation as it started (0: unknown) */
+	uint32_t dump_ref;		/* the last one known (the parts carry 16 bits) */
+	uint32_t dump_gen, dump_last;	/* the generations of its first and last part */
 	bool dump_first;		/* its first part is to come */
-	bool dump_moved;		/* a set's parts carried two generations */
+	bool dump_moved;		/* a set's parts carried two generations, and
+					 * which came between is not known */
+	unsigned dump_losses;		/* ev_losses as it started */
+	unsigned dump_spans;		/* sets whose parts carried two generations */
+	struct gen_span dump_span[NFT_SET_COUNT];
 	struct fw_pipe *pipe;		/* a restore's install beside the replay (pipe_*) */
 	struct nft_layout l;
 	_Alignas(struct nlmsghdr) char rbuf[RECV_BUF];	/* replies: acks and dumps, one at a time */
@@ -1625,6 +1638,8 @@ install(struct fw *fw, const struct mapping *const *ms, size_t n, bool flush,
 	return 0;
 }
 
+static void events_drain(struct fw *fw, uint32_t upto, unsigned *later);
+
 /* igdd's own notification listener (nft_events_fd()) off or on again:
  * while anyone listens, the kernel builds a notification for every
  * element a transaction changes, which made a transaction of 400,000
@@ -1635,11 +1650,16 @@ events_listen(struct fw *fw, bool on)
 {
 	int grp = NFNLGRP_NFTABLES;
 
-	if (fw->ev != NULL && mnl_socket_setsockopt(fw->ev, on ? NETLINK_ADD_MEMBERSHIP :
-						    NETLINK_DROP_MEMBERSHIP, &grp, sizeof(grp)) < 0)
+	if (fw->ev == NULL)
+		return;
+	/* What came before it went off, first: a NEWGEN read after this
+	 * must be of a transaction since (nft_heard_newgen()). */
+	if (on)
+		events_drain(fw, 0, NULL);
+	if (mnl_socket_setsockopt(fw->ev, on ? NETLINK_ADD_MEMBERSHIP : NETLINK_DROP_MEMBERSHIP,
+				  &grp, sizeof(grp)) < 0)
 		log_warn("nftables: change notifications %s", on ? "on" : "off");
-	fw->ev_obj = false;	/* a NEWGEN after this is heard whole only with its
-				 * transaction's notifications (events_drain()) */
+	nft_heard_reset(&fw->hear);	/* a transaction may have begun unheard */
 }
 
 /* Everything up to generation g is accounted for (0: not known). */
@@ -1650,8 +1670,6 @@ events_sync(struct fw *fw, uint32_t g)
 	fw->sync_commits = fw->commits;
 	fw->heard = 0;
 }
-
-static void events_drain(struct fw *fw, uint32_t upto, unsigned *later);
 
 #define UNSEEN_LOG_MS	30000	/* one line at most this often (events_account()) */
 
@@ -2239,6 +2257,8 @@ nft_elems_start(struct fw *fw)
 {
 	pipe_quiesce(fw);
 	dump_close(fw);
+	fw->dump_moved = false;
+	fw->dump_spans = 0;
 	if (fw->fresh) {		/* sets this start made: nothing to read */
 		fw->fresh = false;
 		fw->dump_set = NFT_SET_COUNT;
@@ -2253,7 +2273,8 @@ nft_elems_start(struct fw *fw)
 		return -1;
 	}
 	fw->dump_set = 0;
-	fw->dump_moved = false;
+	fw->dump_losses = fw->ev_losses;
+	fw->dump_base = fw->dump_ref = gen_now(fw);
 	if (dump_ask(fw) < 0) {
 		dump_close(fw);
 		return -1;
@@ -2321,11 +2342,15 @@ elem_msg_cb(const struct nlmsghdr *nlh, void *data)
 	 * deleted or added before the walk's place, a resize) makes it miss
 	 * or repeat elements. */
 	if (mnl_nlmsg_get_payload_len(nlh) >= sizeof(*g)) {
-		if (w->fw->dump_first)
-			w->fw->dump_gen = g->res_id;
-		else if (g->res_id != w->fw->dump_gen)
-			w->fw->dump_moved = true;
-		w->fw->dump_first = false;
+		struct fw *fw = w->fw;
+		uint32_t gen = nft_gen_from16(fw->dump_ref, ntohs(g->res_id));
+
+		if (fw->dump_first)
+			fw->dump_gen = gen;
+		else if (gen != fw->dump_last && fw->dump_base == 0)
+			fw->dump_moved = true;	/* which ones came: not known */
+		fw->dump_last = fw->dump_ref = gen;
+		fw->dump_first = false;
 	}
 
 	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg))
@@ -2358,6 +2383,13 @@ nft_elems_step(struct fw *fw, fw_elem_cb cb, void *arg)
 		return -1;
 	}
 	if (r == MNL_CB_STOP) {
+		if (!fw->dump_first && fw->dump_last != fw->dump_gen) {
+			if (fw->dump_spans < ARRAY_SIZE(fw->dump_span))
+				fw->dump_span[fw->dump_spans++] =
+					(struct gen_span){ fw->dump_gen, fw->dump_last };
+			else
+				fw->dump_moved = true;
+		}
 		/* the DNAT maps, the forward sets, with preservation snat4 */
 		if (++fw->dump_set == NFT_SET_EXT4 && fw->l.preserve)
 			fw->dump_set = NFT_SET_SNAT4;
@@ -2373,10 +2405,69 @@ nft_elems_step(struct fw *fw, fw_elem_cb cb, void *arg)
 	return 1;
 }
 
+/* Is every generation that came during a set's dump another process's
+ * clean one (nft_heard_newgen())?  -1: one is not heard yet. */
+static int
+spans_clean(struct fw *fw)
+{
+	unsigned i;
+	int r = 1;
+
+	for (i = 0; i < fw->dump_spans; i++) {
+		const struct gen_span *sp = &fw->dump_span[i];
+
+		if (nft_gen_ring_covers(&fw->others, sp->from, sp->to))
+			continue;
+		/* heard past it, or igdd's own commit in it: one was not clean */
+		if ((int32_t)(sp->to - fw->ev_gen_last) <= 0 ||
+		    (fw->commit_gen != 0 && nft_gen_in(fw->commit_gen, sp->from, sp->to)))
+			return 0;
+		r = -1;
+	}
+	return r;
+}
+
+#define SPAN_WAIT_MS	10	/* for the last part's NEWGEN (nft_elems_moved()) */
+
+/* A set's dump may have missed elements when a transaction came between
+ * two of its parts.  Those of other processes that the listener heard
+ * whole and that touched none of igdd's objects (a ban list's daemon, a
+ * firewall's dynamic sets, committing many times a second) did not
+ * change its sets: only igdd's own, those of its objects, those it did
+ * not hear, and any when notifications were lost count.  A part carries
+ * the generation as soon as a commit starts, before its notifications
+ * are sent: the last one's may come a little later. */
 static bool
 nft_elems_moved(struct fw *fw)
 {
-	return fw->dump_moved;
+	uint64_t until = time_mono_ms() + SPAN_WAIT_MS;
+	uint32_t others = 0;
+	unsigned i;
+	int r;
+
+	if (fw->dump_moved)
+		return true;
+	if (fw->dump_spans == 0)
+		return false;
+	if (fw->ev == NULL)
+		return true;
+	for (;;) {
+		struct pollfd p = { .fd = mnl_socket_get_fd(fw->ev), .events = POLLIN };
+
+		events_drain(fw, 0, NULL);
+		if (fw->ev_losses != fw->dump_losses)
+			return true;
+		if ((r = spans_clean(fw)) >= 0 || time_mono_ms() >= until)
+			break;
+		(void)poll(&p, 1, 1);
+	}
+	if (r <= 0)
+		return true;
+	for (i = 0; i < fw->dump_spans; i++)
+		others += nft_gen_span_len(fw->dump_span[i].from, fw->dump_span[i].to);
+	log_info("nftables: %u transactions of other processes came while igdd's sets were "
+		 "read, none of its objects: no need to read them again", others);
+	return false;
 }
 
 /* ---- counters ----
@@ -2726,15 +2817,20 @@ is_set(const struct nft_layout *l, const char *name)
 }
 
 /* What a notification (from another process: the filter dropped igdd's
- * own) says about igdd's objects: FW_EV_* bits. */
+ * own) says about igdd's objects: FW_EV_* bits.  *ours: it may concern
+ * the elements of igdd's sets (one of igdd's objects, or a message of a
+ * type not known here in one of igdd's tables: a reconcile does not let
+ * its transaction pass, nft_elems_moved()). */
 static unsigned
-event_kind(const struct nft_layout *l, const struct nlmsghdr *nlh)
+event_kind(const struct nft_layout *l, const struct nlmsghdr *nlh, bool *ours)
 {
 	const struct nfgenmsg *g = mnl_nlmsg_get_payload(nlh);
 	const char *attr[4] = { NULL, NULL, NULL, NULL };
 	const struct nlattr *a;
+	unsigned kind = 0;
 	uint16_t t;
 
+	*ours = false;
 	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*g)) ||
 	    (nlh->nlmsg_type >> 8) != NFNL_SUBSYS_NFTABLES)
 		return 0;
@@ -2751,24 +2847,38 @@ event_kind(const struct nft_layout *l, const struct nlmsghdr *nlh)
 		return 0;
 	switch (nlh->nlmsg_type & 0xff) {
 	case NFT_MSG_NEWSETELEM: case NFT_MSG_DELSETELEM:	/* NFTA_SET_ELEM_LIST_SET */
-		return attr[2] != NULL && is_set(l, attr[2]) ? FW_EV_ELEMS : 0;
+		kind = attr[2] != NULL && is_set(l, attr[2]) ? FW_EV_ELEMS : 0;
+		*ours = attr[2] == NULL;
+		break;
 	case NFT_MSG_NEWSET: case NFT_MSG_DELSET:		/* NFTA_SET_NAME */
-		return attr[2] != NULL && is_set(l, attr[2]) ? FW_EV_OBJECTS : 0;
+		kind = attr[2] != NULL && is_set(l, attr[2]) ? FW_EV_OBJECTS : 0;
+		*ours = attr[2] == NULL;
+		break;
 	case NFT_MSG_NEWRULE: case NFT_MSG_DELRULE:		/* NFTA_RULE_CHAIN */
-		return attr[2] != NULL && is_chain(l, attr[2]) ? FW_EV_OBJECTS : 0;
+		kind = attr[2] != NULL && is_chain(l, attr[2]) ? FW_EV_OBJECTS : 0;
+		break;
 	case NFT_MSG_NEWCHAIN: case NFT_MSG_DELCHAIN:		/* NFTA_CHAIN_NAME */
-		return attr[3] != NULL && is_chain(l, attr[3]) ? FW_EV_OBJECTS : 0;
+		kind = attr[3] != NULL && is_chain(l, attr[3]) ? FW_EV_OBJECTS : 0;
+		break;
 	case NFT_MSG_NEWTABLE: case NFT_MSG_DELTABLE:
-		return FW_EV_OBJECTS;
+		kind = FW_EV_OBJECTS;
+		break;
+	case NFT_MSG_NEWOBJ: case NFT_MSG_DELOBJ:
+	case NFT_MSG_NEWFLOWTABLE: case NFT_MSG_DELFLOWTABLE:
+		return 0;				/* another object's */
 	default:
+		*ours = true;				/* not known: may be */
 		return 0;
 	}
+	*ours |= kind != 0;
+	return kind;
 }
 
 /* Read what the listener holds: what it says of igdd's objects into
  * ev_kinds, and each other transaction heard whole (its notifications,
  * then its NEWGEN) after sync_gen counted: in heard, or, when upto is not
- * 0, those after upto in *later (events_account()). */
+ * 0, those after upto in *later (events_account()); the clean ones'
+ * generations into the ring (others). */
 static void
 events_drain(struct fw *fw, uint32_t upto, unsigned *later)
 {
@@ -2776,6 +2886,7 @@ events_drain(struct fw *fw, uint32_t upto, unsigned *later)
 
 	for (;;) {
 		struct nlmsghdr *nlh;
+		unsigned heard;
 		uint32_t g;
 		ssize_t n;
 		int left;
@@ -2784,6 +2895,8 @@ events_drain(struct fw *fw, uint32_t upto, unsigned *later)
 		if (n < 0) {
 			if (errno == ENOBUFS) {		/* some were lost: look */
 				fw->ev_kinds |= FW_EV_LOST;
+				fw->ev_losses++;
+				nft_heard_reset(&fw->hear);
 				continue;
 			}
 			if (errno == EINTR)
@@ -2796,25 +2909,30 @@ events_drain(struct fw *fw, uint32_t upto, unsigned *later)
 			if (nlh->nlmsg_pid == fw->portid)
 				continue;
 			if (nlh->nlmsg_type != newgen) {
-				fw->ev_kinds |= event_kind(&fw->l, nlh);
-				fw->ev_pid = nlh->nlmsg_pid;
-				fw->ev_obj = true;
+				bool ours;
+
+				fw->ev_kinds |= event_kind(&fw->l, nlh, &ours);
+				nft_heard_note(&fw->hear, nlh->nlmsg_pid, ours);
 				continue;
 			}
-			/* A transaction's notifications come before its NEWGEN,
-			 * built only if someone listened then: a NEWGEN alone
-			 * (igdd joined again in the middle of that commit) was
-			 * not heard whole, and does not count.  (One of a big
-			 * transaction whose first notifications were built
-			 * before igdd joined again and its last after passes:
-			 * the kernel does not say how many there were.) */
+			/* A NEWGEN alone does not count (igdd joined again in
+			 * the middle of that commit).  (One of a big transaction
+			 * whose first notifications were built before igdd
+			 * joined again and its last after counts: the kernel
+			 * does not say how many there were; not as clean.) */
 			g = 0;
-			if (fw->ev_obj && fw->ev_pid == nlh->nlmsg_pid)
-				gen_cb(nlh, &g);
-			fw->ev_obj = false;
-			if (g != 0 && upto != 0 && (int32_t)(g - upto) > 0)
+			gen_cb(nlh, &g);
+			heard = nft_heard_newgen(&fw->hear, nlh->nlmsg_pid);
+			if (g == 0)
+				continue;
+			fw->ev_gen_last = g;
+			if (heard & NFT_HEARD_CLEAN)
+				nft_gen_ring_add(&fw->others, g);
+			if (!(heard & NFT_HEARD_SOME))
+				continue;
+			if (upto != 0 && (int32_t)(g - upto) > 0)
 				(*later)++;
-			else if (g != 0 && fw->sync_gen != 0 && (int32_t)(g - fw->sync_gen) > 0)
+			else if (fw->sync_gen != 0 && (int32_t)(g - fw->sync_gen) > 0)
 				fw->heard++;	/* (else accounted for already) */
 		}
 	}

@@ -1595,3 +1595,87 @@ nft_udata_is_tagged(const void *data, uint32_t len, uint64_t *digest)
 		*digest = u.tagged ? u.digest : 0;
 	return u.tagged;
 }
+
+/* ---- other processes' transactions, as the change listener hears them ---- */
+
+void
+nft_heard_reset(struct nft_heard *h)
+{
+	h->obj = h->touch = h->whole = false;
+}
+
+void
+nft_heard_note(struct nft_heard *h, uint32_t pid, bool igdds)
+{
+	if (h->obj && h->pid != pid)
+		h->touch = true;	/* two senders: not one transaction's */
+	h->pid = pid;
+	h->obj = true;
+	h->touch |= igdds;
+}
+
+unsigned
+nft_heard_newgen(struct nft_heard *h, uint32_t pid)
+{
+	unsigned r = 0;
+
+	/* a NEWGEN alone: igdd joined again in the middle of that commit
+	 * (its notifications were built while nobody listened) */
+	if (h->obj && h->pid == pid)
+		r = NFT_HEARD_SOME | (h->whole && !h->touch ? NFT_HEARD_CLEAN : 0);
+	h->obj = h->touch = false;
+	h->whole = true;
+	return r;
+}
+
+void
+nft_gen_ring_reset(struct nft_gen_ring *r)
+{
+	r->n = r->next = 0;
+}
+
+void
+nft_gen_ring_add(struct nft_gen_ring *r, uint32_t g)
+{
+	if (r->n > 0 && (int32_t)(g - r->gen[(r->next + NFT_GEN_RING - 1) % NFT_GEN_RING]) <= 0)
+		nft_gen_ring_reset(r);	/* not after the last: start again */
+	r->gen[r->next] = g;
+	r->next = (r->next + 1) % NFT_GEN_RING;
+	if (r->n < NFT_GEN_RING)
+		r->n++;
+}
+
+uint32_t
+nft_gen_span_len(uint32_t from, uint32_t to)
+{
+	return to - from - (from > to);
+}
+
+bool
+nft_gen_in(uint32_t g, uint32_t from, uint32_t to)
+{
+	return (int32_t)(g - from) > 0 && (int32_t)(to - g) >= 0;
+}
+
+uint32_t
+nft_gen_from16(uint32_t ref, uint16_t low)
+{
+	return ref + (uint16_t)(low - (uint16_t)ref);
+}
+
+bool
+nft_gen_ring_covers(const struct nft_gen_ring *r, uint32_t from, uint32_t to)
+{
+	uint32_t want, have = 0;
+	unsigned i;
+
+	if (from == to)
+		return true;
+	if ((int32_t)(to - from) < 0 || (want = nft_gen_span_len(from, to)) > r->n)
+		return false;
+	/* the entries rise and are distinct: those in (from, to] are all of
+	 * it when there are as many as generations there */
+	for (i = 0; i < r->n; i++)
+		have += nft_gen_in(r->gen[i], from, to);
+	return have == want;
+}

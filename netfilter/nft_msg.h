@@ -297,6 +297,54 @@ int nft_msg_rule(struct nft_batch *bt, const struct nft_layout *l, enum nft_rule
 int nft_msg_rule_del(struct nft_batch *bt, uint16_t family, const char *table,
 		     const char *chain, uint64_t handle);
 
+/* What igdd's change listener (nft.c) makes of other processes'
+ * notifications: kept here, apart from the socket, to be tested alone.
+ * A transaction's notifications come together and then its NEWGEN (the
+ * commit mutex), each built only while someone listens: the listener goes
+ * off for igdd's own bulk changes and its clients' batches. */
+struct nft_heard {
+	uint32_t pid;		/* whose notification came last since the last NEWGEN */
+	bool obj;		/* one came */
+	bool touch;		/* one of them named igdd's objects */
+	bool whole;		/* listening since before the last NEWGEN read: the
+				 * next transaction is heard from its start */
+};
+#define NFT_HEARD_SOME	1u	/* its notifications came before its NEWGEN (from
+				 * where igdd joined again, if it did meanwhile) */
+#define NFT_HEARD_CLEAN	2u	/* ... all of them, and none named igdd's objects */
+
+/* The listener went off or came on (after what it held was read). */
+void nft_heard_reset(struct nft_heard *h);
+/* A notification from pid; igdds: it names igdd's objects. */
+void nft_heard_note(struct nft_heard *h, uint32_t pid, bool igdds);
+/* A NEWGEN from pid: NFT_HEARD_* bits of its transaction. */
+unsigned nft_heard_newgen(struct nft_heard *h, uint32_t pid);
+
+/* The generations of the last NFT_GEN_RING transactions of other
+ * processes heard NFT_HEARD_CLEAN, in the order heard (rising: the kernel
+ * sends them in commit order).  A reconcile's dump asks whether every
+ * generation between two of its parts is one of them: then its sets did
+ * not change meanwhile. */
+#define NFT_GEN_RING 4096	/* 16 KiB: a neighbour at ~1,000 a second, a 1 s read */
+struct nft_gen_ring {
+	uint32_t gen[NFT_GEN_RING];
+	unsigned n, next;	/* how many held (NFT_GEN_RING at most), where the next goes */
+};
+
+void nft_gen_ring_reset(struct nft_gen_ring *r);
+/* g after the last one added (else the ring starts again with g). */
+void nft_gen_ring_add(struct nft_gen_ring *r, uint32_t g);
+/* Is every generation after from, up to and with to, in the ring? */
+bool nft_gen_ring_covers(const struct nft_gen_ring *r, uint32_t from, uint32_t to);
+/* How many generations are after from, up to and with to (the kernel
+ * skips 0 when its counter wraps)? */
+uint32_t nft_gen_span_len(uint32_t from, uint32_t to);
+/* Is g after from, up to and with to? */
+bool nft_gen_in(uint32_t g, uint32_t from, uint32_t to);
+/* The generation whose low 16 bits a message carries (nfgenmsg.res_id,
+ * host order), the first from ref on. */
+uint32_t nft_gen_from16(uint32_t ref, uint16_t low);
+
 /* The backend's handle without touching the kernel: for tools (fwctl
  * check/del/shutdown of what an earlier process set up).  nft_ops.init
  * is the daemon's constructor. */

@@ -999,3 +999,109 @@ TEST(ct_peer_messages)
 	nlh->nlmsg_type = NLMSG_ERROR;
 	CHECK_EQ(ct_parse_reply(nlh, &ext, &eport), -1);
 }
+
+/* The generations of other processes' transactions that a reconcile's
+ * dump may let pass: every one between two parts, or it reads again. */
+TEST(nft_gen_ring_covers_only_every_generation)
+{
+	static struct nft_gen_ring r;
+	uint32_t g, first, last;
+
+	nft_gen_ring_reset(&r);
+	CHECK(nft_gen_ring_covers(&r, 7, 7));		/* no move */
+	CHECK(!nft_gen_ring_covers(&r, 7, 8));
+	nft_gen_ring_add(&r, 8);
+	nft_gen_ring_add(&r, 9);
+	nft_gen_ring_add(&r, 11);			/* 10: igdd's own, or unheard */
+	CHECK(nft_gen_ring_covers(&r, 7, 9));
+	CHECK(nft_gen_ring_covers(&r, 8, 9));
+	CHECK(!nft_gen_ring_covers(&r, 7, 11));
+	CHECK(!nft_gen_ring_covers(&r, 9, 11));
+	CHECK(nft_gen_ring_covers(&r, 10, 11));
+	CHECK(!nft_gen_ring_covers(&r, 11, 12));
+	CHECK(!nft_gen_ring_covers(&r, 9, 7));		/* backwards */
+	/* one not after the last (a listener started again): only it is left */
+	nft_gen_ring_add(&r, 9);
+	CHECK(!nft_gen_ring_covers(&r, 7, 8));
+	CHECK(nft_gen_ring_covers(&r, 8, 9));
+	/* across the wrap of 32 bits (the kernel skips 0); the oldest go
+	 * when it is full */
+	nft_gen_ring_reset(&r);
+	first = 0u - NFT_GEN_RING / 2;
+	for (g = first; r.n < NFT_GEN_RING; g++)
+		if (g != 0)
+			nft_gen_ring_add(&r, g);
+	last = g - 1;
+	CHECK_EQ(last, NFT_GEN_RING / 2);
+	CHECK(nft_gen_ring_covers(&r, 0xfffffff0u, 0x10u));
+	CHECK(nft_gen_ring_covers(&r, 0xfffffffeu, 1));
+	CHECK(nft_gen_ring_covers(&r, first - 1, last));
+	nft_gen_ring_add(&r, last + 1);
+	CHECK(!nft_gen_ring_covers(&r, first - 1, last));	/* the first gone */
+	CHECK(nft_gen_ring_covers(&r, first, last + 1));
+	CHECK(!nft_gen_ring_covers(&r, first - 1, last + 1));	/* more than it holds */
+	/* one missing just after the wrap */
+	nft_gen_ring_reset(&r);
+	nft_gen_ring_add(&r, 0xffffffffu);
+	nft_gen_ring_add(&r, 2);
+	CHECK(!nft_gen_ring_covers(&r, 0xfffffffeu, 2));
+}
+
+/* Generations: a span's length (no 0 across the wrap), the 32-bit one of
+ * a message's low 16 bits. */
+TEST(nft_gen_span_and_low_bits)
+{
+	CHECK_EQ(nft_gen_span_len(7, 7), 0);
+	CHECK_EQ(nft_gen_span_len(7, 10), 3);
+	CHECK_EQ(nft_gen_span_len(0xfffffffeu, 2), 3);	/* ffffffff, 1, 2 */
+	CHECK(nft_gen_in(8, 7, 10) && nft_gen_in(10, 7, 10));
+	CHECK(!nft_gen_in(7, 7, 10) && !nft_gen_in(11, 7, 10));
+	CHECK(nft_gen_in(1, 0xfffffff0u, 5));
+	CHECK_EQ(nft_gen_from16(0x1fff0u, 0xfff0), 0x1fff0u);
+	CHECK_EQ(nft_gen_from16(0x1fff0u, 0xfff5), 0x1fff5u);
+	CHECK_EQ(nft_gen_from16(0x1fff0u, 0x0005), 0x20005u);	/* 16-bit rollover */
+	CHECK_EQ(nft_gen_from16(0xfffffff0u, 0x0002), 2);	/* 32-bit: 0 skipped */
+	CHECK_EQ(nft_gen_from16(0xffffffffu, 0x0001), 1);
+}
+
+/* The listener's view of other processes' transactions: a NEWGEN counts
+ * (heard) after its sender's notifications, as clean only when igdd
+ * listened since the NEWGEN before it and none named igdd's objects. */
+TEST(nft_heard_whole_and_clean)
+{
+	struct nft_heard h;
+
+	nft_heard_reset(&h);
+	/* the listener just came on: the first transaction may have begun
+	 * unheard, so heard but not clean */
+	nft_heard_note(&h, 100, false);
+	CHECK_EQ(nft_heard_newgen(&h, 100), NFT_HEARD_SOME);
+	/* the next one: clean */
+	nft_heard_note(&h, 100, false);
+	nft_heard_note(&h, 100, false);
+	CHECK_EQ(nft_heard_newgen(&h, 100), NFT_HEARD_SOME | NFT_HEARD_CLEAN);
+	/* one naming igdd's objects: heard, not clean */
+	nft_heard_note(&h, 200, false);
+	nft_heard_note(&h, 200, true);
+	CHECK_EQ(nft_heard_newgen(&h, 200), NFT_HEARD_SOME);
+	/* the next is clean again (the mark is the transaction's) */
+	nft_heard_note(&h, 200, false);
+	CHECK_EQ(nft_heard_newgen(&h, 200), NFT_HEARD_SOME | NFT_HEARD_CLEAN);
+	/* a NEWGEN alone (its notifications built while nobody listened) */
+	CHECK_EQ(nft_heard_newgen(&h, 300), 0);
+	/* another sender's NEWGEN after one's notifications (a NEWGEN lost) */
+	nft_heard_note(&h, 100, false);
+	CHECK_EQ(nft_heard_newgen(&h, 300), 0);
+	/* two senders' notifications before one NEWGEN: not clean */
+	nft_heard_note(&h, 100, false);
+	nft_heard_note(&h, 300, false);
+	CHECK_EQ(nft_heard_newgen(&h, 300), NFT_HEARD_SOME);
+	/* the listener off and on again (igdd's own commit): the first after
+	 * it is heard from where igdd joined, not clean */
+	nft_heard_note(&h, 100, false);
+	nft_heard_reset(&h);
+	nft_heard_note(&h, 100, false);
+	CHECK_EQ(nft_heard_newgen(&h, 100), NFT_HEARD_SOME);
+	nft_heard_note(&h, 100, false);
+	CHECK_EQ(nft_heard_newgen(&h, 100), NFT_HEARD_SOME | NFT_HEARD_CLEAN);
+}
