@@ -91,7 +91,10 @@ struct igdd_ctx {
 	bool fw_suspect, fw_unverified;
 	void (*fw_poll)(struct igdd_ctx *ctx);	/* daemon.c: the notifications that
 					 * wait, read into fw_dirty (NULL: none) */
-	uint64_t fw_verified;		/* daemon.c: last contents check (monotonic ms) */
+	uint64_t fw_verified;		/* daemon.c: last contents check or repair
+					 * (monotonic ms; paces repairs) */
+	uint64_t fw_verify_due;		/* daemon.c: when the next check is due */
+	unsigned fw_verify_stops;	/* daemon.c: checks stopped since the last verdict */
 	uint64_t fw_verify_gen;		/* daemon.c: store generation when it began */
 	bool fw_verifying;		/* daemon.c: a contents check under way */
 	bool stop_keeps_kernel;		/* signals.c: SIGQUIT, a stop for a restart */

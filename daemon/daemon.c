@@ -46,7 +46,8 @@
  * within FW_EVENT_MS; element counts per set are compared every
  * FW_VERIFY_MS, and at once when notifications were lost: a dump of each
  * set, O(n) in all, read in steps of about a millisecond (FW_STEP_MS
- * apart) so that requests are served meanwhile.  A re-install that
+ * apart) so that requests are served meanwhile; one that the mappings'
+ * changes meet stops (fw_verify_stop()).  A re-install that
  * fails is tried again every FW_VERIFY_MS.  Until it succeeds, or after
  * lost notifications until a count agrees, no journal mark is written
  * (ctx->fw_suspect, fw_unverified). */
@@ -55,12 +56,49 @@
 #define FW_EVENT_MS	100
 #define FW_STEP_MS	1
 
+/* A contents check without a verdict: the mappings changed while it
+ * read (stopped: its counts can say nothing; it stops at once, where it
+ * used to read every set to its end, ~0.6 s of CPU at 100,000 mappings)
+ * or a notification interrupted it.  The next is due 2, 4, 8 and 16 s
+ * after each stop, then every 30 s while the changes go on (an interrupt
+ * takes the current delay): a verdict soon after they pause, marks
+ * withheld until one agrees (fw_unverified) resume then. */
+static void
+fw_verify_later(struct igdd_ctx *ctx, bool stopped)
+{
+	unsigned k = ctx->fw_verify_stops < 4 ? ctx->fw_verify_stops : 4;
+	uint64_t wait = (uint64_t)FW_CHECK_MS << k;
+
+	if (wait > FW_VERIFY_MS)
+		wait = FW_VERIFY_MS;
+	ctx->fw_verifying = false;
+	ctx->fw_verify_due = time_mono_ms() + wait;
+	if (!stopped)
+		return;
+	if (ctx->fw_verify_stops++ == 0 && ctx->fw_unverified)	/* marks wait for it */
+		log_info("nftables: the mappings changed while igdd checked its maps: the check "
+			 "stopped, again in %llu s (then less often while they keep changing)",
+			 (unsigned long long)(wait / 1000));
+	else
+		log_debug("nftables: the mappings changed while igdd checked its maps (%u times): "
+			  "again in %llu s", ctx->fw_verify_stops, (unsigned long long)(wait / 1000));
+}
+
+/* A verdict or a repair: the next regular check in FW_VERIFY_MS. */
+static void
+fw_verify_done(struct igdd_ctx *ctx)
+{
+	ctx->fw_verifying = false;
+	ctx->fw_verify_stops = 0;
+	ctx->fw_verify_due = time_mono_ms() + FW_VERIFY_MS;
+}
+
 static void
 fw_reinstall(struct igdd_ctx *ctx, const char *why)
 {
 	log_warnx("nftables: %s: re-installing %zu mappings", why, store_count(ctx->store));
 	ctx->fw_verified = time_mono_ms();
-	ctx->fw_verifying = false;
+	fw_verify_done(ctx);
 	if (store_reinstall(ctx->store) < 0)	/* ctx->fw_suspect set */
 		log_warnx("nftables: re-installing failed; trying again in %d s", FW_VERIFY_MS / 1000);
 	else if (ctx->fw_suspect)		/* an add with no answer */
@@ -74,13 +112,15 @@ fw_reinstall(struct igdd_ctx *ctx, const char *why)
 static uint64_t
 fw_verify_step(struct igdd_ctx *ctx)
 {
-	int v = store_fw_verify_step(ctx->store);
+	int v;
 
-	if (v == 2)
+	if (store_fw_generation(ctx->store) != ctx->fw_verify_gen) {
+		fw_verify_later(ctx, true);
+		return FW_CHECK_MS;
+	}
+	if ((v = store_fw_verify_step(ctx->store)) == 2)
 		return FW_STEP_MS;
-	ctx->fw_verifying = false;
-	if (store_generation(ctx->store) != ctx->fw_verify_gen)
-		return FW_CHECK_MS;	/* mappings changed meanwhile: no verdict */
+	fw_verify_done(ctx);
 	if (v == 0) {
 		fw_reinstall(ctx, "igdd's maps do not hold its mappings");
 	} else if (v < 0) {
@@ -96,10 +136,15 @@ fw_verify_step(struct igdd_ctx *ctx)
 static uint64_t
 fw_verify(struct igdd_ctx *ctx, unsigned dirty)
 {
-	if (!(dirty & FW_EV_LOST) && time_mono_ms() - ctx->fw_verified < FW_VERIFY_MS)
+	uint64_t now = time_mono_ms();
+
+	if (!(dirty & FW_EV_LOST) && now < ctx->fw_verify_due)
 		return FW_CHECK_MS;
-	ctx->fw_verified = time_mono_ms();
-	ctx->fw_verify_gen = store_generation(ctx->store);
+	if (dirty & FW_EV_LOST)
+		ctx->fw_verify_stops = 0;	/* a verdict is wanted soon */
+	ctx->fw_verified = now;
+	ctx->fw_verify_due = now + FW_VERIFY_MS;
+	ctx->fw_verify_gen = store_fw_generation(ctx->store);
 	switch (store_fw_verify_start(ctx->store)) {
 	case 2:
 		ctx->fw_verifying = true;
@@ -130,7 +175,8 @@ fwwatch_fire(struct loop_timer *t)
 			       FW_EVENT_MS : next);
 		return;
 	}
-	ctx->fw_verifying = false;	/* a notification interrupts it */
+	if (ctx->fw_verifying)		/* a notification interrupts it */
+		fw_verify_later(ctx, false);
 	ctx->fw_dirty = 0;
 	/* until a contents check agrees: at once after lost notifications,
 	 * the regular one after an unseen transaction */
@@ -141,6 +187,7 @@ fwwatch_fire(struct loop_timer *t)
 		log_warnx("nftables: igdd's objects vanished (firewall reload?): restoring %zu mappings",
 			  store_count(ctx->store));
 		ctx->fw_verified = time_mono_ms();
+		fw_verify_done(ctx);
 		if (ctx->fw_ops->restore(ctx->fw) < 0) {
 			ctx->fw_suspect = true;
 			log_warnx("nftables: restore failed; trying again in %d ms", FW_CHECK_MS);
@@ -206,6 +253,7 @@ fwwatch_init(struct igdd_ctx *ctx)
 {
 	ctx->fw_check.cb = fwwatch_fire;
 	ctx->fw_verified = time_mono_ms();
+	ctx->fw_verify_due = ctx->fw_verified + FW_VERIFY_MS;
 	loop_timer_set(&ctx->loop, &ctx->fw_check, FW_CHECK_MS);
 	ctx->fw_events.fd = ctx->fw_ops->events_fd != NULL ? ctx->fw_ops->events_fd(ctx->fw) : -1;
 	ctx->fw_events.cb = fwevents_readable;

@@ -145,6 +145,7 @@ struct store {
 	struct ost tree;
 	struct ost ptree;		/* IPv6 pinholes, keyed by UniqueID */
 	uint16_t next_uid;
+	uint64_t renewed;		/* refreshes that changed nothing (store_fw_generation()) */
 	/* the neighbour table (MAC of an address): mac= rules, secure mode's
 	 * "own addresses" of a pinhole client; one lookup per address and
 	 * request (mac_addr/mac_ok, reset at each decision) */
@@ -1702,6 +1703,7 @@ announce_refreshed(struct store *s, struct st_node *n, bool changed)
 		return;
 	journal(s, '+', &n->m);
 	s->stats.refreshed++;
+	s->renewed += !changed;
 	notify(s, changed ? STORE_EV_CHANGED : STORE_EV_RENEWED, &n->m, &n->m.owner->addr,
 	       store_lease_left(s, &n->m), ST_OK);
 }
@@ -3459,6 +3461,12 @@ store_generation(const struct store *s)
 	const struct store_stats *st = &s->stats;
 
 	return st->added + st->deleted + st->expired + st->idle_removed + st->refreshed;
+}
+
+uint64_t
+store_fw_generation(const struct store *s)
+{
+	return store_generation(s) - s->renewed;
 }
 
 static int
