@@ -107,6 +107,9 @@ struct fw {
 	unsigned sync_commits;
 	unsigned heard;			/* others' NEWGENs heard after sync_gen */
 	struct nft_heard hear;		/* others' transactions, as they are heard */
+	uint32_t listen_gen;		/* NEWGENs up to it were queued before the
+					 * listener went off (0: none to come) */
+	unsigned drop_commits;		/* commits as it went off */
 	uint32_t ev_gen_last;		/* the generation of the last NEWGEN read */
 	unsigned ev_losses;		/* the listener's overflows (ENOBUFS) */
 	struct nft_gen_ring others;	/* others' transactions heard whole that
@@ -1652,10 +1655,19 @@ events_listen(struct fw *fw, bool on)
 
 	if (fw->ev == NULL)
 		return;
-	/* What came before it went off, first: a NEWGEN read after this
-	 * must be of a transaction since (nft_heard_newgen()). */
-	if (on)
+	/* A NEWGEN queued before it went off and read after it came on does
+	 * not make the next transaction heard from its start
+	 * (nft_heard_newgen()): those are before igdd's own commit meanwhile
+	 * (its generation, known without a syscall: a clients' batch's), or
+	 * read now. */
+	if (!on) {
+		fw->drop_commits = fw->commits;
+	} else if (fw->commits != fw->drop_commits && fw->commit_gen != 0) {
+		fw->listen_gen = fw->commit_gen;
+	} else {
 		events_drain(fw, 0, NULL);
+		fw->listen_gen = 0;
+	}
 	if (mnl_socket_setsockopt(fw->ev, on ? NETLINK_ADD_MEMBERSHIP : NETLINK_DROP_MEMBERSHIP,
 				  &grp, sizeof(grp)) < 0)
 		log_warn("nftables: change notifications %s", on ? "on" : "off");
@@ -2887,6 +2899,7 @@ events_drain(struct fw *fw, uint32_t upto, unsigned *later)
 	for (;;) {
 		struct nlmsghdr *nlh;
 		unsigned heard;
+		bool fresh;
 		uint32_t g;
 		ssize_t n;
 		int left;
@@ -2922,7 +2935,10 @@ events_drain(struct fw *fw, uint32_t upto, unsigned *later)
 			 * does not say how many there were; not as clean.) */
 			g = 0;
 			gen_cb(nlh, &g);
-			heard = nft_heard_newgen(&fw->hear, nlh->nlmsg_pid);
+			fresh = g != 0 && (fw->listen_gen == 0 || (int32_t)(g - fw->listen_gen) > 0);
+			if (fresh)
+				fw->listen_gen = 0;	/* the rest are too */
+			heard = nft_heard_newgen(&fw->hear, nlh->nlmsg_pid, fresh);
 			if (g == 0)
 				continue;
 			fw->ev_gen_last = g;

@@ -1615,7 +1615,7 @@ nft_heard_note(struct nft_heard *h, uint32_t pid, bool igdds)
 }
 
 unsigned
-nft_heard_newgen(struct nft_heard *h, uint32_t pid)
+nft_heard_newgen(struct nft_heard *h, uint32_t pid, bool fresh)
 {
 	unsigned r = 0;
 
@@ -1624,7 +1624,7 @@ nft_heard_newgen(struct nft_heard *h, uint32_t pid)
 	if (h->obj && h->pid == pid)
 		r = NFT_HEARD_SOME | (h->whole && !h->touch ? NFT_HEARD_CLEAN : 0);
 	h->obj = h->touch = false;
-	h->whole = true;
+	h->whole |= fresh;
 	return r;
 }
 

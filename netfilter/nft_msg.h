@@ -317,8 +317,10 @@ struct nft_heard {
 void nft_heard_reset(struct nft_heard *h);
 /* A notification from pid; igdds: it names igdd's objects. */
 void nft_heard_note(struct nft_heard *h, uint32_t pid, bool igdds);
-/* A NEWGEN from pid: NFT_HEARD_* bits of its transaction. */
-unsigned nft_heard_newgen(struct nft_heard *h, uint32_t pid);
+/* A NEWGEN from pid: NFT_HEARD_* bits of its transaction.  fresh: its
+ * transaction came after the listener came on (not one queued before it
+ * went off, read only now): the next one is heard from its start. */
+unsigned nft_heard_newgen(struct nft_heard *h, uint32_t pid, bool fresh);
 
 /* The generations of the last NFT_GEN_RING transactions of other
  * processes heard NFT_HEARD_CLEAN, in the order heard (rising: the kernel

@@ -1075,33 +1075,42 @@ TEST(nft_heard_whole_and_clean)
 	/* the listener just came on: the first transaction may have begun
 	 * unheard, so heard but not clean */
 	nft_heard_note(&h, 100, false);
-	CHECK_EQ(nft_heard_newgen(&h, 100), NFT_HEARD_SOME);
+	CHECK_EQ(nft_heard_newgen(&h, 100, true), NFT_HEARD_SOME);
 	/* the next one: clean */
 	nft_heard_note(&h, 100, false);
 	nft_heard_note(&h, 100, false);
-	CHECK_EQ(nft_heard_newgen(&h, 100), NFT_HEARD_SOME | NFT_HEARD_CLEAN);
+	CHECK_EQ(nft_heard_newgen(&h, 100, true), NFT_HEARD_SOME | NFT_HEARD_CLEAN);
 	/* one naming igdd's objects: heard, not clean */
 	nft_heard_note(&h, 200, false);
 	nft_heard_note(&h, 200, true);
-	CHECK_EQ(nft_heard_newgen(&h, 200), NFT_HEARD_SOME);
+	CHECK_EQ(nft_heard_newgen(&h, 200, true), NFT_HEARD_SOME);
 	/* the next is clean again (the mark is the transaction's) */
 	nft_heard_note(&h, 200, false);
-	CHECK_EQ(nft_heard_newgen(&h, 200), NFT_HEARD_SOME | NFT_HEARD_CLEAN);
+	CHECK_EQ(nft_heard_newgen(&h, 200, true), NFT_HEARD_SOME | NFT_HEARD_CLEAN);
 	/* a NEWGEN alone (its notifications built while nobody listened) */
-	CHECK_EQ(nft_heard_newgen(&h, 300), 0);
+	CHECK_EQ(nft_heard_newgen(&h, 300, true), 0);
 	/* another sender's NEWGEN after one's notifications (a NEWGEN lost) */
 	nft_heard_note(&h, 100, false);
-	CHECK_EQ(nft_heard_newgen(&h, 300), 0);
+	CHECK_EQ(nft_heard_newgen(&h, 300, true), 0);
 	/* two senders' notifications before one NEWGEN: not clean */
 	nft_heard_note(&h, 100, false);
 	nft_heard_note(&h, 300, false);
-	CHECK_EQ(nft_heard_newgen(&h, 300), NFT_HEARD_SOME);
+	CHECK_EQ(nft_heard_newgen(&h, 300, true), NFT_HEARD_SOME);
 	/* the listener off and on again (igdd's own commit): the first after
 	 * it is heard from where igdd joined, not clean */
 	nft_heard_note(&h, 100, false);
 	nft_heard_reset(&h);
 	nft_heard_note(&h, 100, false);
-	CHECK_EQ(nft_heard_newgen(&h, 100), NFT_HEARD_SOME);
+	CHECK_EQ(nft_heard_newgen(&h, 100, true), NFT_HEARD_SOME);
 	nft_heard_note(&h, 100, false);
-	CHECK_EQ(nft_heard_newgen(&h, 100), NFT_HEARD_SOME | NFT_HEARD_CLEAN);
+	CHECK_EQ(nft_heard_newgen(&h, 100, true), NFT_HEARD_SOME | NFT_HEARD_CLEAN);
+	/* on again, and a transaction queued before it went off read now:
+	 * it does not make the next one heard from its start */
+	nft_heard_reset(&h);
+	nft_heard_note(&h, 100, false);
+	CHECK_EQ(nft_heard_newgen(&h, 100, false), NFT_HEARD_SOME);
+	nft_heard_note(&h, 100, false);
+	CHECK_EQ(nft_heard_newgen(&h, 100, true), NFT_HEARD_SOME);
+	nft_heard_note(&h, 100, false);
+	CHECK_EQ(nft_heard_newgen(&h, 100, true), NFT_HEARD_SOME | NFT_HEARD_CLEAN);
 }
