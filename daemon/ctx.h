@@ -94,7 +94,9 @@ struct igdd_ctx {
 	uint64_t fw_verified;		/* daemon.c: last contents check or repair
 					 * (monotonic ms; paces repairs) */
 	uint64_t fw_verify_due;		/* daemon.c: when the next check is due */
-	unsigned fw_verify_stops;	/* daemon.c: checks stopped since the last verdict */
+	unsigned fw_verify_stops;	/* daemon.c: checks stopped or interrupted since
+					 * the last verdict */
+	bool fw_verify_told;		/* daemon.c: a stop logged since */
 	uint64_t fw_verify_gen;		/* daemon.c: store generation when it began */
 	bool fw_verifying;		/* daemon.c: a contents check under way */
 	bool stop_keeps_kernel;		/* signals.c: SIGQUIT, a stop for a restart */

@@ -47,7 +47,7 @@
  * FW_VERIFY_MS, and at once when notifications were lost: a dump of each
  * set, O(n) in all, read in steps of about a millisecond (FW_STEP_MS
  * apart) so that requests are served meanwhile; one that the mappings'
- * changes meet stops (fw_verify_stop()).  A re-install that
+ * changes meet stops (fw_verify_later()).  A re-install that
  * fails is tried again every FW_VERIFY_MS.  Until it succeeds, or after
  * lost notifications until a count agrees, no journal mark is written
  * (ctx->fw_suspect, fw_unverified). */
@@ -60,9 +60,9 @@
  * read (stopped: its counts can say nothing; it stops at once, where it
  * used to read every set to its end, ~0.6 s of CPU at 100,000 mappings)
  * or a notification interrupted it.  The next is due 2, 4, 8 and 16 s
- * after each stop, then every 30 s while the changes go on (an interrupt
- * takes the current delay): a verdict soon after they pause, marks
- * withheld until one agrees (fw_unverified) resume then. */
+ * later, then every 30 s while that goes on: a verdict soon after the
+ * changes pause, marks withheld until one agrees (fw_unverified) resume
+ * then.  The first stop while marks wait is logged. */
 static void
 fw_verify_later(struct igdd_ctx *ctx, bool stopped)
 {
@@ -73,23 +73,34 @@ fw_verify_later(struct igdd_ctx *ctx, bool stopped)
 		wait = FW_VERIFY_MS;
 	ctx->fw_verifying = false;
 	ctx->fw_verify_due = time_mono_ms() + wait;
-	if (!stopped)
-		return;
-	if (ctx->fw_verify_stops++ == 0 && ctx->fw_unverified)	/* marks wait for it */
+	ctx->fw_verify_stops++;
+	if (stopped && ctx->fw_unverified && !ctx->fw_verify_told) {
+		ctx->fw_verify_told = true;
 		log_info("nftables: the mappings changed while igdd checked its maps: the check "
 			 "stopped, again in %llu s (then less often while they keep changing)",
 			 (unsigned long long)(wait / 1000));
-	else
-		log_debug("nftables: the mappings changed while igdd checked its maps (%u times): "
-			  "again in %llu s", ctx->fw_verify_stops, (unsigned long long)(wait / 1000));
+	} else {
+		log_debug("nftables: igdd's check of its maps %s (%u times): again in %llu s",
+			  stopped ? "met the mappings' changes" : "was interrupted",
+			  ctx->fw_verify_stops, (unsigned long long)(wait / 1000));
+	}
 }
 
-/* A verdict or a repair: the next regular check in FW_VERIFY_MS. */
+/* The delays start again: a verdict or a repair (the next regular check
+ * in FW_VERIFY_MS; fw_verify_done()), lost notifications (a verdict is
+ * wanted soon). */
+static void
+fw_verify_anew(struct igdd_ctx *ctx)
+{
+	ctx->fw_verify_stops = 0;
+	ctx->fw_verify_told = false;
+}
+
 static void
 fw_verify_done(struct igdd_ctx *ctx)
 {
 	ctx->fw_verifying = false;
-	ctx->fw_verify_stops = 0;
+	fw_verify_anew(ctx);
 	ctx->fw_verify_due = time_mono_ms() + FW_VERIFY_MS;
 }
 
@@ -141,7 +152,7 @@ fw_verify(struct igdd_ctx *ctx, unsigned dirty)
 	if (!(dirty & FW_EV_LOST) && now < ctx->fw_verify_due)
 		return FW_CHECK_MS;
 	if (dirty & FW_EV_LOST)
-		ctx->fw_verify_stops = 0;	/* a verdict is wanted soon */
+		fw_verify_anew(ctx);
 	ctx->fw_verified = now;
 	ctx->fw_verify_due = now + FW_VERIFY_MS;
 	ctx->fw_verify_gen = store_fw_generation(ctx->store);

@@ -95,6 +95,7 @@ struct st_batch {
 	struct st_change *ch;
 	size_t n, cap;
 	struct store_stats stats;	/* as at store_hold_batch() */
+	uint64_t renewed;		/* ... and store.renewed */
 	bool on;
 };
 
@@ -1978,6 +1979,7 @@ batch_end(struct store *s)
 		log_warnx("firewall refused a transaction of %zu changes: taken back, each "
 			  "made again on its own", b->n);
 		s->stats = b->stats;
+		s->renewed = b->renewed;
 		s->stats.fw_errors++;
 		for (i = b->n; i-- > 0;)
 			batch_undo(s, &b->ch[i]);
@@ -3057,6 +3059,7 @@ store_hold_batch(struct store *s)
 		s->batch.on = true;
 		s->batch.n = 0;
 		s->batch.stats = s->stats;
+		s->batch.renewed = s->renewed;
 		s->ops->defer(s->fw);
 	}
 	store_hold(s);

@@ -2453,7 +2453,7 @@ static bool
 nft_elems_moved(struct fw *fw)
 {
 	uint64_t until = time_mono_ms() + SPAN_WAIT_MS;
-	uint32_t others = 0;
+	uint32_t others = 0, now;
 	unsigned i;
 	int r;
 
@@ -2462,6 +2462,10 @@ nft_elems_moved(struct fw *fw)
 	if (fw->dump_spans == 0)
 		return false;
 	if (fw->ev == NULL)
+		return true;
+	/* the parts carry 16 bits: fewer generations than that since it began */
+	now = gen_now(fw);
+	if (fw->dump_base == 0 || now == 0 || now - fw->dump_base >= 0x10000)
 		return true;
 	for (;;) {
 		struct pollfd p = { .fd = mnl_socket_get_fd(fw->ev), .events = POLLIN };
@@ -2810,82 +2814,6 @@ fail:
 	return -1;
 }
 
-static bool
-is_chain(const struct nft_layout *l, const char *name)
-{
-	return strcmp(name, l->nat_chain) == 0 || strcmp(name, l->forward_chain) == 0 ||
-	       strcmp(name, l->post_chain) == 0;
-}
-
-static bool
-is_set(const struct nft_layout *l, const char *name)
-{
-	int k;
-
-	for (k = 0; k < NFT_SET_ALL; k++)
-		if (nft_set_used(l, (enum nft_set_id)k) && strcmp(name, l->set_name[k]) == 0)
-			return true;
-	return false;
-}
-
-/* What a notification (from another process: the filter dropped igdd's
- * own) says about igdd's objects: FW_EV_* bits.  *ours: it may concern
- * the elements of igdd's sets (one of igdd's objects, or a message of a
- * type not known here in one of igdd's tables: a reconcile does not let
- * its transaction pass, nft_elems_moved()). */
-static unsigned
-event_kind(const struct nft_layout *l, const struct nlmsghdr *nlh, bool *ours)
-{
-	const struct nfgenmsg *g = mnl_nlmsg_get_payload(nlh);
-	const char *attr[4] = { NULL, NULL, NULL, NULL };
-	const struct nlattr *a;
-	unsigned kind = 0;
-	uint16_t t;
-
-	*ours = false;
-	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*g)) ||
-	    (nlh->nlmsg_type >> 8) != NFNL_SUBSYS_NFTABLES)
-		return 0;
-	mnl_attr_for_each(a, nlh, sizeof(*g)) {
-		t = mnl_attr_get_type(a);
-		if (t < 4 && mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
-			attr[t] = mnl_attr_get_str(a);
-	}
-	/* attribute 1 is the table's name in every message of these types */
-	if (attr[1] == NULL ||
-	    !((g->nfgen_family == l->nat_family && strcmp(attr[1], l->nat_table) == 0) ||
-	      (g->nfgen_family == l->filter_family && strcmp(attr[1], l->filter_table) == 0) ||
-	      (l->v6 && g->nfgen_family == l->pin_family && strcmp(attr[1], l->filter_table) == 0)))
-		return 0;
-	switch (nlh->nlmsg_type & 0xff) {
-	case NFT_MSG_NEWSETELEM: case NFT_MSG_DELSETELEM:	/* NFTA_SET_ELEM_LIST_SET */
-		kind = attr[2] != NULL && is_set(l, attr[2]) ? FW_EV_ELEMS : 0;
-		*ours = attr[2] == NULL;
-		break;
-	case NFT_MSG_NEWSET: case NFT_MSG_DELSET:		/* NFTA_SET_NAME */
-		kind = attr[2] != NULL && is_set(l, attr[2]) ? FW_EV_OBJECTS : 0;
-		*ours = attr[2] == NULL;
-		break;
-	case NFT_MSG_NEWRULE: case NFT_MSG_DELRULE:		/* NFTA_RULE_CHAIN */
-		kind = attr[2] != NULL && is_chain(l, attr[2]) ? FW_EV_OBJECTS : 0;
-		break;
-	case NFT_MSG_NEWCHAIN: case NFT_MSG_DELCHAIN:		/* NFTA_CHAIN_NAME */
-		kind = attr[3] != NULL && is_chain(l, attr[3]) ? FW_EV_OBJECTS : 0;
-		break;
-	case NFT_MSG_NEWTABLE: case NFT_MSG_DELTABLE:
-		kind = FW_EV_OBJECTS;
-		break;
-	case NFT_MSG_NEWOBJ: case NFT_MSG_DELOBJ:
-	case NFT_MSG_NEWFLOWTABLE: case NFT_MSG_DELFLOWTABLE:
-		return 0;				/* another object's */
-	default:
-		*ours = true;				/* not known: may be */
-		return 0;
-	}
-	*ours |= kind != 0;
-	return kind;
-}
-
 /* Read what the listener holds: what it says of igdd's objects into
  * ev_kinds, and each other transaction heard whole (its notifications,
  * then its NEWGEN) after sync_gen counted: in heard, or, when upto is not
@@ -2924,7 +2852,7 @@ events_drain(struct fw *fw, uint32_t upto, unsigned *later)
 			if (nlh->nlmsg_type != newgen) {
 				bool ours;
 
-				fw->ev_kinds |= event_kind(&fw->l, nlh, &ours);
+				fw->ev_kinds |= nft_event_kind(&fw->l, nlh, &ours);
 				nft_heard_note(&fw->hear, nlh->nlmsg_pid, ours);
 				continue;
 			}

@@ -1598,6 +1598,78 @@ nft_udata_is_tagged(const void *data, uint32_t len, uint64_t *digest)
 
 /* ---- other processes' transactions, as the change listener hears them ---- */
 
+static bool
+is_chain(const struct nft_layout *l, const char *name)
+{
+	return strcmp(name, l->nat_chain) == 0 || strcmp(name, l->forward_chain) == 0 ||
+	       strcmp(name, l->post_chain) == 0;
+}
+
+static bool
+is_set(const struct nft_layout *l, const char *name)
+{
+	int k;
+
+	for (k = 0; k < NFT_SET_ALL; k++)
+		if (nft_set_used(l, (enum nft_set_id)k) && strcmp(name, l->set_name[k]) == 0)
+			return true;
+	return false;
+}
+
+unsigned
+nft_event_kind(const struct nft_layout *l, const struct nlmsghdr *nlh, bool *ours)
+{
+	const struct nfgenmsg *g = mnl_nlmsg_get_payload(nlh);
+	const char *attr[4] = { NULL, NULL, NULL, NULL };
+	const struct nlattr *a;
+	unsigned kind = 0;
+	uint16_t t;
+
+	*ours = false;
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*g)) ||
+	    (nlh->nlmsg_type >> 8) != NFNL_SUBSYS_NFTABLES)
+		return 0;
+	mnl_attr_for_each(a, nlh, sizeof(*g)) {
+		t = mnl_attr_get_type(a);
+		if (t < 4 && mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
+			attr[t] = mnl_attr_get_str(a);
+	}
+	/* attribute 1 is the table's name in every message of these types */
+	if (attr[1] == NULL ||
+	    !((g->nfgen_family == l->nat_family && strcmp(attr[1], l->nat_table) == 0) ||
+	      (g->nfgen_family == l->filter_family && strcmp(attr[1], l->filter_table) == 0) ||
+	      (l->v6 && g->nfgen_family == l->pin_family && strcmp(attr[1], l->filter_table) == 0)))
+		return 0;
+	switch (nlh->nlmsg_type & 0xff) {
+	case NFT_MSG_NEWSETELEM: case NFT_MSG_DELSETELEM:	/* NFTA_SET_ELEM_LIST_SET */
+		kind = attr[2] != NULL && is_set(l, attr[2]) ? FW_EV_ELEMS : 0;
+		*ours = attr[2] == NULL;
+		break;
+	case NFT_MSG_NEWSET: case NFT_MSG_DELSET:		/* NFTA_SET_NAME */
+		kind = attr[2] != NULL && is_set(l, attr[2]) ? FW_EV_OBJECTS : 0;
+		*ours = attr[2] == NULL;
+		break;
+	case NFT_MSG_NEWRULE: case NFT_MSG_DELRULE:		/* NFTA_RULE_CHAIN */
+		kind = attr[2] != NULL && is_chain(l, attr[2]) ? FW_EV_OBJECTS : 0;
+		break;
+	case NFT_MSG_NEWCHAIN: case NFT_MSG_DELCHAIN:		/* NFTA_CHAIN_NAME */
+		kind = attr[3] != NULL && is_chain(l, attr[3]) ? FW_EV_OBJECTS : 0;
+		break;
+	case NFT_MSG_NEWTABLE: case NFT_MSG_DELTABLE:
+		kind = FW_EV_OBJECTS;
+		break;
+	case NFT_MSG_NEWOBJ: case NFT_MSG_DELOBJ:
+	case NFT_MSG_NEWFLOWTABLE: case NFT_MSG_DELFLOWTABLE:
+		return 0;				/* another object's */
+	default:
+		*ours = true;				/* not known: may be */
+		return 0;
+	}
+	*ours |= kind != 0;
+	return kind;
+}
+
+
 void
 nft_heard_reset(struct nft_heard *h)
 {
@@ -1637,8 +1709,12 @@ nft_gen_ring_reset(struct nft_gen_ring *r)
 void
 nft_gen_ring_add(struct nft_gen_ring *r, uint32_t g)
 {
-	if (r->n > 0 && (int32_t)(g - r->gen[(r->next + NFT_GEN_RING - 1) % NFT_GEN_RING]) <= 0)
-		nft_gen_ring_reset(r);	/* not after the last: start again */
+	/* not after the last, or not within half the 32-bit circle of the
+	 * oldest (then the comparisons would no longer order them): start
+	 * again */
+	if (r->n > 0 && ((int32_t)(g - r->gen[(r->next + NFT_GEN_RING - 1) % NFT_GEN_RING]) <= 0 ||
+			 (int32_t)(g - r->gen[(r->next + NFT_GEN_RING - r->n) % NFT_GEN_RING]) <= 0))
+		nft_gen_ring_reset(r);
 	r->gen[r->next] = g;
 	r->next = (r->next + 1) % NFT_GEN_RING;
 	if (r->n < NFT_GEN_RING)

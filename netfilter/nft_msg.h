@@ -297,6 +297,14 @@ int nft_msg_rule(struct nft_batch *bt, const struct nft_layout *l, enum nft_rule
 int nft_msg_rule_del(struct nft_batch *bt, uint16_t family, const char *table,
 		     const char *chain, uint64_t handle);
 
+/* What a notification (from another process: nft.c's filter drops
+ * igdd's own) says about igdd's objects: FW_EV_* bits.  *ours: it may
+ * concern the elements of igdd's sets (one of igdd's objects, or a message
+ * of a type not known here in one of igdd's tables: a reconcile does not
+ * let its transaction pass, nft_elems_moved()). */
+struct nlmsghdr;
+unsigned nft_event_kind(const struct nft_layout *l, const struct nlmsghdr *nlh, bool *ours);
+
 /* What igdd's change listener (nft.c) makes of other processes'
  * notifications: kept here, apart from the socket, to be tested alone.
  * A transaction's notifications come together and then its NEWGEN (the
@@ -334,7 +342,8 @@ struct nft_gen_ring {
 };
 
 void nft_gen_ring_reset(struct nft_gen_ring *r);
-/* g after the last one added (else the ring starts again with g). */
+/* g after the last one added and within 2^31 of the oldest (else the
+ * ring starts again with g). */
 void nft_gen_ring_add(struct nft_gen_ring *r, uint32_t g);
 /* Is every generation after from, up to and with to, in the ring? */
 bool nft_gen_ring_covers(const struct nft_gen_ring *r, uint32_t from, uint32_t to);

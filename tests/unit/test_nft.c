@@ -1006,6 +1006,7 @@ TEST(nft_gen_ring_covers_only_every_generation)
 {
 	static struct nft_gen_ring r;
 	uint32_t g, first, last;
+	int i;
 
 	nft_gen_ring_reset(&r);
 	CHECK(nft_gen_ring_covers(&r, 7, 7));		/* no move */
@@ -1040,6 +1041,12 @@ TEST(nft_gen_ring_covers_only_every_generation)
 	CHECK(!nft_gen_ring_covers(&r, first - 1, last));	/* the first gone */
 	CHECK(nft_gen_ring_covers(&r, first, last + 1));
 	CHECK(!nft_gen_ring_covers(&r, first - 1, last + 1));	/* more than it holds */
+	/* jumps that go round the 32-bit circle: never a generation twice */
+	nft_gen_ring_reset(&r);
+	for (g = 5, i = 0; i < 5; g += 0x40000000u, i++)	/* 5 ... 5 again */
+		nft_gen_ring_add(&r, g);
+	CHECK(r.n <= 2);
+	CHECK(nft_gen_ring_covers(&r, 4, 5));
 	/* one missing just after the wrap */
 	nft_gen_ring_reset(&r);
 	nft_gen_ring_add(&r, 0xffffffffu);
@@ -1113,4 +1120,74 @@ TEST(nft_heard_whole_and_clean)
 	CHECK_EQ(nft_heard_newgen(&h, 100, true), NFT_HEARD_SOME);
 	nft_heard_note(&h, 100, false);
 	CHECK_EQ(nft_heard_newgen(&h, 100, true), NFT_HEARD_SOME | NFT_HEARD_CLEAN);
+}
+
+/* A notification in a buffer: type, family, attributes 1..3 (NULL: none). */
+static const struct nlmsghdr *
+ev_msg(char *buf, uint16_t type, uint8_t family, const char *a1, const char *a2, const char *a3)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nfgenmsg *g;
+
+	nlh->nlmsg_type = (uint16_t)(NFNL_SUBSYS_NFTABLES << 8 | type);
+	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	g->nfgen_family = family;
+	if (a1 != NULL)
+		mnl_attr_put_strz(nlh, 1, a1);
+	if (a2 != NULL)
+		mnl_attr_put_strz(nlh, 2, a2);
+	if (a3 != NULL)
+		mnl_attr_put_strz(nlh, 3, a3);
+	return nlh;
+}
+
+/* What another process's notification says of igdd's objects, in a
+ * firewall's table igdd shares (fw4): its sets' elements and its chains'
+ * rules are igdd's; the firewall's own sets, rules and objects are not; a
+ * type not known here in that table may be. */
+TEST(nft_event_kind_in_a_shared_table)
+{
+	static char buf[1024];
+	struct nft_layout l;
+	const char *dnat, *t;
+	uint8_t fam;
+	bool ours;
+
+	mk_layout(&l, true, true);
+	t = l.filter_table;
+	fam = (uint8_t)l.filter_family;
+	dnat = l.set_name[NFT_SET_DNAT4];
+	CHECK_STR(t, "fw4");
+	CHECK_EQ(nft_event_kind(&l, ev_msg(buf, NFT_MSG_NEWSETELEM, fam, t, dnat, NULL), &ours),
+		 FW_EV_ELEMS);
+	CHECK(ours);
+	CHECK_EQ(nft_event_kind(&l, ev_msg(buf, NFT_MSG_DELSETELEM, fam, t, "banip4", NULL), &ours), 0);
+	CHECK(!ours);
+	CHECK_EQ(nft_event_kind(&l, ev_msg(buf, NFT_MSG_NEWSETELEM, fam, "banip", dnat, NULL), &ours),
+		 0);
+	CHECK(!ours);
+	CHECK_EQ(nft_event_kind(&l, ev_msg(buf, NFT_MSG_NEWSETELEM, fam, t, NULL, NULL), &ours), 0);
+	CHECK(ours);				/* which set: not said */
+	CHECK_EQ(nft_event_kind(&l, ev_msg(buf, NFT_MSG_NEWRULE, fam, t, "forward_wan", NULL), &ours),
+		 0);
+	CHECK(!ours);
+	CHECK_EQ(nft_event_kind(&l, ev_msg(buf, NFT_MSG_DELRULE, fam, t, l.forward_chain, NULL), &ours),
+		 FW_EV_OBJECTS);
+	CHECK(ours);
+	CHECK_EQ(nft_event_kind(&l, ev_msg(buf, NFT_MSG_NEWCHAIN, fam, t, NULL, l.nat_chain), &ours),
+		 FW_EV_OBJECTS);
+	CHECK(ours);
+	CHECK_EQ(nft_event_kind(&l, ev_msg(buf, NFT_MSG_NEWOBJ, fam, t, "quota1", NULL), &ours), 0);
+	CHECK(!ours);
+	CHECK_EQ(nft_event_kind(&l, ev_msg(buf, NFT_MSG_NEWTABLE, fam, t, NULL, NULL), &ours),
+		 FW_EV_OBJECTS);
+	CHECK(ours);
+	CHECK_EQ(nft_event_kind(&l, ev_msg(buf, 0x3e, fam, t, "x", NULL), &ours), 0);
+	CHECK(ours);				/* a type not known here */
+	CHECK_EQ(nft_event_kind(&l, ev_msg(buf, 0x3e, fam, "other", "x", NULL), &ours), 0);
+	CHECK(!ours);
+	/* the same names in another family's table: not igdd's */
+	CHECK_EQ(nft_event_kind(&l, ev_msg(buf, NFT_MSG_NEWSETELEM, NFPROTO_BRIDGE, t, dnat, NULL),
+				&ours), 0);
+	CHECK(!ours);
 }
