@@ -43,6 +43,9 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -627,7 +630,7 @@ set_count(struct mnl_socket *nl, uint16_t family, const char *table, const char 
 static uint32_t
 gen_id(struct mnl_socket *nl, char *buf, size_t size)
 {
-	static uint32_t seq = 1 << 30;
+	static _Thread_local uint32_t seq = 1 << 30;	/* nftcount's two threads */
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct nfgenmsg *g;
 	uint32_t gen = 0;
@@ -674,20 +677,65 @@ sets_count(struct mnl_socket *nl, uint16_t family, char **names, int n, char *bu
 	return total;
 }
 
-/* With -w: the ruleset generation is read every millisecond (cheap) and
- * the sets dumped (O(n)) once it has not moved for 100 ms; the count is
- * right when such a dump says EXPECT and the generation did not move
- * during it: at_ns is then when the generation last moved (to within a
- * millisecond), not when the slow dump ended. */
+/* The generation's watcher for nftcount -w: a thread of its own reads
+ * the generation every millisecond, also while the main thread's dump
+ * runs (a GETGEN needs no lock the dump holds), and notes when it last
+ * moved.  Read from the dump's side, this was wrong by up to two dumps'
+ * length when a commit came during one: its move was seen only after. */
+struct gen_watch {
+	pthread_mutex_t mu;
+	uint32_t gen;		/* the last generation read */
+	uint64_t changed;	/* when it was first read (ns) */
+	bool stop;
+};
+
+static void *
+gen_watch_run(void *arg)
+{
+	static char buf[8192];
+	struct gen_watch *w = arg;
+	struct mnl_socket *nl = mnl_socket_open(NETLINK_NETFILTER);
+
+	if (nl == NULL || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		perror("scaleload nftcount: netlink");
+		exit(1);
+	}
+	for (;;) {
+		struct timespec ts = { 0, 1000000 };
+		uint32_t g = gen_id(nl, buf, sizeof(buf));
+		bool stop;
+
+		pthread_mutex_lock(&w->mu);
+		if (g != 0 && g != w->gen) {
+			w->gen = g;
+			w->changed = now_ns();
+		}
+		stop = w->stop;
+		pthread_mutex_unlock(&w->mu);
+		if (stop)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	mnl_socket_close(nl);
+	return NULL;
+}
+
+/* With -w: the sets are dumped (O(n)) once the generation has not moved
+ * for 100 ms (the watcher's clock); the count is right when such a dump
+ * says EXPECT and the generation did not move during it (GETGEN before
+ * and after, on the dump's socket): at_ns is then when the generation
+ * last moved, to within a millisecond, not when the slow dump ended. */
 static int
 cmd_nftcount(int argc, char **argv)
 {
 	static char buf[1 << 20];
-	uint64_t expect = 0, at = 0, dumps = 0, end, changed, t0 = 0, t1 = 0, next_dump = 0;
-	uint32_t tmo = 0, gen, g2;
+	struct gen_watch w = { .mu = PTHREAD_MUTEX_INITIALIZER };
+	uint64_t expect = 0, at = 0, dumps = 0, end, t0 = 0, t1 = 0, next_dump = 0;
+	uint32_t tmo = 0;
 	uint16_t family;
 	int64_t total = 0;
 	struct mnl_socket *nl;
+	pthread_t th;
 	int o;
 
 	optind = 1;
@@ -711,34 +759,52 @@ cmd_nftcount(int argc, char **argv)
 		perror("scaleload nftcount: netlink");
 		return 1;
 	}
+	if (expect == 0) {
+		total = sets_count(nl, family, argv + 1, argc - 1, buf, sizeof(buf));
+		printf("count=%lld dumps=1\n", (long long)total);
+		mnl_socket_close(nl);
+		return 0;
+	}
 	end = now_ns() + (uint64_t)tmo * 1000000u;
-	gen = gen_id(nl, buf, sizeof(buf));
-	changed = now_ns();
+	w.gen = gen_id(nl, buf, sizeof(buf));
+	w.changed = now_ns();
+	if (pthread_create(&th, NULL, gen_watch_run, &w) != 0) {
+		perror("scaleload nftcount: thread");
+		return 1;
+	}
 	for (;;) {
 		struct timespec ts = { 0, 1000000 };
+		uint64_t changed;
+		uint32_t g1, g2;
 
-		if (expect == 0 || (now_ns() - changed >= 100000000u && now_ns() >= next_dump)) {
+		pthread_mutex_lock(&w.mu);
+		changed = w.changed;
+		pthread_mutex_unlock(&w.mu);
+		if (now_ns() - changed >= 100000000u && now_ns() >= next_dump) {
+			g1 = gen_id(nl, buf, sizeof(buf));
 			t0 = now_ns();
 			total = sets_count(nl, family, argv + 1, argc - 1, buf, sizeof(buf));
 			t1 = now_ns();
 			dumps++;
 			g2 = gen_id(nl, buf, sizeof(buf));
 			next_dump = now_ns() + 50000000u;
-			if (expect == 0)
-				break;
-			if (g2 == gen && total == (int64_t)expect) {
-				at = changed;
+			if (g1 != 0 && g1 == g2 && total == (int64_t)expect) {
+				/* g1 not yet seen by the watcher: it came within
+				 * its last millisecond before the dump */
+				pthread_mutex_lock(&w.mu);
+				at = w.gen == g1 ? w.changed : t0;
+				pthread_mutex_unlock(&w.mu);
 				break;
 			}
 		}
 		if (now_ns() >= end)
 			break;
 		nanosleep(&ts, NULL);
-		if ((g2 = gen_id(nl, buf, sizeof(buf))) != gen) {
-			gen = g2;
-			changed = now_ns();
-		}
 	}
+	pthread_mutex_lock(&w.mu);
+	w.stop = true;
+	pthread_mutex_unlock(&w.mu);
+	pthread_join(th, NULL);
 	printf("count=%lld dumps=%llu dump_ms=%.1f at_ns=%llu\n", (long long)total,
 	       (unsigned long long)dumps, (double)(t1 - t0) / 1e6, (unsigned long long)at);
 	mnl_socket_close(nl);
