@@ -56,6 +56,15 @@
 #define FW_EVENT_MS	100
 #define FW_STEP_MS	1
 
+/* A contents check ends: what its dump left half-read goes with it. */
+static void
+fw_verify_end(struct igdd_ctx *ctx)
+{
+	if (ctx->fw_verifying)
+		store_fw_verify_cancel(ctx->store);
+	ctx->fw_verifying = false;
+}
+
 /* A contents check without a verdict: the mappings changed while it
  * read (stopped: its counts can say nothing; it stops at once, where it
  * used to read every set to its end, ~0.6 s of CPU at 100,000 mappings)
@@ -71,7 +80,7 @@ fw_verify_later(struct igdd_ctx *ctx, bool stopped)
 
 	if (wait > FW_VERIFY_MS)
 		wait = FW_VERIFY_MS;
-	ctx->fw_verifying = false;
+	fw_verify_end(ctx);
 	ctx->fw_verify_due = time_mono_ms() + wait;
 	ctx->fw_verify_stops++;
 	if (stopped && ctx->fw_unverified && !ctx->fw_verify_told) {
@@ -99,7 +108,7 @@ fw_verify_anew(struct igdd_ctx *ctx)
 static void
 fw_verify_done(struct igdd_ctx *ctx)
 {
-	ctx->fw_verifying = false;
+	fw_verify_end(ctx);
 	fw_verify_anew(ctx);
 	ctx->fw_verify_due = time_mono_ms() + FW_VERIFY_MS;
 }

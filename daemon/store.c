@@ -3458,6 +3458,13 @@ store_fw_verify_step(struct store *s)
 	return s->ops->verify_step(s->fw);
 }
 
+void
+store_fw_verify_cancel(struct store *s)
+{
+	if (has_fw(s) && s->ops->verify_cancel != NULL)
+		s->ops->verify_cancel(s->fw);
+}
+
 uint64_t
 store_generation(const struct store *s)
 {

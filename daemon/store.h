@@ -253,9 +253,12 @@ void store_mark_kernel(struct store *s);
  * backend to ask), -1 error; then each step reads a little of the answer:
  * 2 under way, 1 agree, 0 differ, -1 error.  O(n) in all, in steps of
  * about a millisecond: for a periodic check, never on a request.  The
- * answer counts only if store_fw_generation() did not move meanwhile. */
+ * answer counts only if store_fw_generation() did not move meanwhile.
+ * cancel ends one that stops before its answer (what it left half-read
+ * goes). */
 int store_fw_verify_start(struct store *s);
 int store_fw_verify_step(struct store *s);
+void store_fw_verify_cancel(struct store *s);
 /* Moves on every add, refresh and delete. */
 uint64_t store_generation(const struct store *s);
 /* Moves on every change that may change the kernel's sets' element

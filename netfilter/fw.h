@@ -161,9 +161,12 @@ struct fw_ops {
 	 * counts and asks for the first set's elements; each step reads a
 	 * little of the answer (a dump per set: O(n) in all, a periodic check
 	 * in steps of about a millisecond, never per request) and returns 2
-	 * while under way, then 1 (agree) or 0 (differ, logged); -1 error. */
+	 * while under way, then 1 (agree) or 0 (differ, logged); -1 error.
+	 * cancel ends a check that stops without a verdict: a dump left
+	 * half-read holds the kernel's dump state and a buffer until then. */
 	int (*verify_start)(struct fw *fw, const struct mapping *const *ms, size_t n);
 	int (*verify_step)(struct fw *fw);
+	void (*verify_cancel)(struct fw *fw);
 	/* Notifications of changes that other processes make to igdd's
 	 * objects: a non-blocking descriptor to wait on (-1: none), and
 	 * reading what arrived: FW_EV_* bits (0: nothing of igdd's), with

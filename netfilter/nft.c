@@ -2690,6 +2690,21 @@ verify_next(struct fw *fw)
 	return mnl_socket_sendto(v->nl, nlh, nlh->nlmsg_len) < 0 ? -1 : 1;
 }
 
+/* A dump left half-read (a check stopped or failed) keeps the kernel's
+ * dump state and a buffer of it on the check's socket: closing the
+ * socket is the one way to end it; the next check opens another. */
+static void
+nft_verify_cancel(struct fw *fw)
+{
+	struct nft_verify *v = &fw->verify;
+
+	if (v->nl != NULL && v->set >= 0 && v->set < NFT_SET_ALL) {
+		mnl_socket_close(v->nl);
+		v->nl = NULL;
+	}
+	v->set = NFT_SET_ALL;
+}
+
 /* Expected element counts: every set's from the mappings ms[0..n) (every
  * enabled one), ext4's from the known external addresses; then the first
  * dump is asked for. */
@@ -2700,11 +2715,7 @@ nft_verify_start(struct fw *fw, const struct mapping *const *ms, size_t n)
 	int k;
 
 	pipe_quiesce(fw);
-	/* A dump left half-read (a check interrupted) keeps its socket busy. */
-	if (v->nl != NULL && v->set >= 0 && v->set < NFT_SET_ALL) {
-		mnl_socket_close(v->nl);
-		v->nl = NULL;
-	}
+	nft_verify_cancel(fw);
 	if (v->nl == NULL) {
 		v->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
 		if (v->nl == NULL || mnl_socket_bind(v->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
@@ -3138,6 +3149,7 @@ const struct fw_ops nft_ops = {
 	.set_addrs = nft_set_addrs,
 	.verify_start = nft_verify_start,
 	.verify_step = nft_verify_step,
+	.verify_cancel = nft_verify_cancel,
 	.events_fd = nft_events_fd,
 	.events_read = nft_events_read,
 	.v6_guarded = nft_v6_guarded,
