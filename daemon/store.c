@@ -2708,24 +2708,31 @@ sync_elem(void *arg, const struct fw_elem *e)
 	sync_unmark(s, n, e);
 }
 
+static size_t gone_elements_del(struct store *s);
+
 /* The end of SYNC_ADD: every IPv6 pinhole added (or renewed) in one
- * transaction.  The dump reads the IPv4 sets only; pinholes are few (one
- * per IPv6 host's open port, not one per CGN subscriber's mapping) and an
- * add of an element in place only renews it.  0, or -1. */
+ * transaction, then the dropped pinhole leases' elements deleted (the
+ * restore's refusals: today's rules, quotas, an ended lease) in another.
+ * The dump reads the IPv4 sets only; pinholes are few (one per IPv6
+ * host's open port, not one per CGN subscriber's mapping) and an add of
+ * an element in place only renews it.  0, or -1. */
 static int
 sync_add_pinholes(struct store *s)
 {
 	struct collect c = { NULL, 0, true, false };
 	int r;
 
-	if ((c.ms = malloc(ost_count(&s->ptree) * sizeof(*c.ms))) == NULL)
+	if ((c.ms = malloc((ost_count(&s->ptree) + 1) * sizeof(*c.ms))) == NULL)
 		return -1;
 	ost_foreach(&s->ptree, collect_one, &c);
 	if ((r = c.n > 0 ? s->ops->add_many(s->fw, c.ms, c.n, NULL) : 0) < 0)
 		s->stats.fw_errors++;
 	s->sync.added += c.n;
 	free(c.ms);
-	return r < 0 ? -1 : 0;
+	if (r < 0)
+		return -1;
+	s->sync.stale += gone_elements_del(s);
+	return 0;
 }
 
 /* SYNC_ADD, nd added again: does another mapping hold its internal
@@ -2807,7 +2814,7 @@ sync_add_chunk(struct store *s)
 	free(shared);
 	if (r < 0)
 		return -1;
-	if (tn == NULL && ost_count(&s->ptree) > 0 && s->sync.reads <= 1)
+	if (tn == NULL && (ost_count(&s->ptree) > 0 || s->sync.n_gone > 0) && s->sync.reads <= 1)
 		return sync_add_pinholes(s);	/* not read back: once is enough */
 	return tn != NULL ? 1 : 0;
 }
@@ -2889,6 +2896,25 @@ sync_fire(struct loop_timer *t)
 	sync_done(s);
 }
 
+/* The reconcile's state from scratch, but for the dropped leases'
+ * pinholes: the dump finds the other dropped leases' elements itself; it
+ * reads the IPv4 sets only, so those go by name (sync_add_pinholes()). */
+static void
+sync_keep_gone_pinholes(struct store *s)
+{
+	struct st_gone *gone = s->sync.gone;
+	size_t n = s->sync.n_gone, cap = s->sync.cap_gone, i, k = 0;
+
+	s->sync.gone = NULL;
+	sync_reset(s);
+	for (i = 0; i < n; i++)
+		if (!addr_is_v4(&gone[i].iaddr))
+			gone[k++] = gone[i];
+	s->sync.gone = gone;
+	s->sync.n_gone = k;
+	s->sync.cap_gone = cap;
+}
+
 /* Start the reconcile: 0, or -1 when the backend cannot (then nothing
  * started). */
 static int
@@ -2899,7 +2925,7 @@ sync_start(struct store *s)
 	if (!has_fw(s) || s->ops->elems_start == NULL || s->ops->add_many == NULL ||
 	    s->ops->defer == NULL || (r = s->ops->elems_start(s->fw)) < 0)
 		return -1;
-	sync_reset(s);		/* the dump finds the dropped leases' elements itself */
+	sync_keep_gone_pinholes(s);
 	s->sync.snat = r > 0;
 	s->sync.timer.cb = sync_fire;
 	s->sync.phase = SYNC_DUMP;
@@ -2922,10 +2948,12 @@ restore_trusted(struct store *s)
 	       strcmp(tok, lease_restored_gen(s->lease)) == 0;
 }
 
-/* The kernel holds the journal's mappings: only the elements of leases
- * the restore dropped go (one transaction); nothing else is touched. */
-static void
-restore_gone_elements(struct store *s)
+/* The elements of the leases the restore dropped (sync.gone), in one
+ * transaction: those of a key a live mapping has again stay, and what a
+ * dropped one shared with live ones of its internal side.  How many
+ * were deleted. */
+static size_t
+gone_elements_del(struct store *s)
 {
 	size_t i, n = 0;
 
@@ -2961,7 +2989,7 @@ restore_gone_elements(struct store *s)
 		s->stats.fw_errors++;
 		s->ctx->fw_suspect = true;	/* ended leases' elements may stay */
 	}
-	s->sync.stale = n;
+	return n;
 }
 
 /* The restore; the kernel's part from the loop when async. */
@@ -2989,7 +3017,9 @@ restore(struct store *s, bool async)
 		s->sync.t0 = s->replay_mono;
 		sync_fire(&s->sync.timer);	/* hands the last chunk over at once */
 	} else if (restore_trusted(s)) {
-		restore_gone_elements(s);
+		/* the kernel holds the journal's mappings: only the dropped
+		 * leases' elements go; nothing else is touched */
+		s->sync.stale = gone_elements_del(s);
 		log_info("kernel holds the restored mappings already (unchanged since the last "
 			 "journaled change): %zu ended or refused leases' elements removed",
 			 s->sync.stale);

@@ -41,6 +41,31 @@ check "UDP through the restored PCP pinhole" reach6 udp "$C1_6" 9301 TOKB
 up k1 c1 -K "$UA"
 check "the UniqueID survived the restart (GetPinholePackets on $UA)" grep -q "Pinhole ID = $UA / PinholePackets" "$LAB_DIR/k1"
 
+# kill -9, another program's transaction (the kernel is no longer as the
+# journal's last mark says: the start reads igdd's sets, the reconcile),
+# and a start whose rules refuse the UPnP pinhole.  Its lease is dropped
+# and its element goes: the reconcile reads the IPv4 sets only, and
+# deletes the dropped pinholes' elements by name (they used to stay open
+# until the contents check re-installed everything, 30 s later).
+lab_stop_igdd KILL
+gw nft add table inet t_ipv6_store_other
+cp "$LAB_DIR/igdd.conf" "$LAB_DIR/deny.conf"
+printf 'deny 9300 ::/0 9300\nallow 1-65535 ::/0 1-65535\nallow 1-65535 0.0.0.0/0 1-65535\n' \
+	>>"$LAB_DIR/deny.conf"
+log_mark
+check "igdd restarts with a rule that refuses the UPnP pinhole" lab_start_igdd "$LAB_DIR/deny.conf" -v
+check "its lease is dropped at the restore" wait_for 5 count_log_ge 1 "lease TCP $UA -> .*:9300: .*dropped"
+check "the kernel is reconciled (not trusted), a stale element removed" wait_for 10 count_log_ge 1 "kernel reconciled with .* [1-9][0-9]* stale elements removed"
+check_not "the refused pinhole lets nothing in" reach6 tcp "$C1_6" 9300 TOKA
+check "the PCP pinhole still does" reach6 udp "$C1_6" 9301 TOKB
+check_not "no element of port 9300 in pin6" sh -c "ip netns exec $NS_GW nft list set inet igdd pin6 | grep -q '9300'"
+gw nft delete table inet t_ipv6_store_other
+lab_stop_igdd KILL
+check "igdd starts with the first rules" lab_start_igdd "$LAB_DIR/igdd.conf" -v
+up a2 c1 -A "" 0 "$C1_6" 9300 TCP 3600
+UA=$(uid_of a2)
+check "the UPnP pinhole again (UniqueID $UA)" reach6 tcp "$C1_6" 9300 TOKA
+
 # A firewall flush behind igdd's back is repaired by the watchdog.
 gw nft flush ruleset
 check_not "nft flush ruleset removed igdd's table (and its drop)" gw nft list table inet igdd
