@@ -2910,6 +2910,16 @@ sync_keep_gone_pinholes(struct store *s)
 	for (i = 0; i < n; i++)
 		if (!addr_is_v4(&gone[i].iaddr))
 			gone[k++] = gone[i];
+	if (k == 0) {
+		free(gone);
+		return;
+	}
+	if (k < cap) {		/* (100,000 ended IPv4 leases held for none) */
+		struct st_gone *g = realloc(gone, k * sizeof(*gone));
+
+		if (g != NULL)
+			gone = g, cap = k;
+	}
 	s->sync.gone = gone;
 	s->sync.n_gone = k;
 	s->sync.cap_gone = cap;
@@ -2948,17 +2958,13 @@ restore_trusted(struct store *s)
 	       strcmp(tok, lease_restored_gen(s->lease)) == 0;
 }
 
-/* The elements of the leases the restore dropped (sync.gone), in one
- * transaction: those of a key a live mapping has again stay, and what a
- * dropped one shared with live ones of its internal side.  How many
- * were deleted. */
+/* The deletes of gone_elements_del(); how many, and *failed those the
+ * backend refused. */
 static size_t
-gone_elements_del(struct store *s)
+gone_dels(struct store *s, size_t *failed)
 {
 	size_t i, n = 0;
 
-	if (s->ops->defer != NULL)
-		s->ops->defer(s->fw);
 	for (i = 0; i < s->sync.n_gone; i++) {
 		struct st_gone *g = &s->sync.gone[i];
 		struct mapping m = { .rhost = &g->rhost, .iaddr = &g->iaddr, .eport = g->eport,
@@ -2968,11 +2974,13 @@ gone_elements_del(struct store *s)
 		struct fw_share sh = { .forward = false };
 		bool pin = mapping_is_pinhole(&m);
 
-		if (pin ? pin_node(s, g->eport) != NULL
-			: find_node(s, g->proto, g->eport, &g->rhost) != NULL)
-			continue;	/* a later record made it again: in place */
+		if (!pin && find_node(s, g->proto, g->eport, &g->rhost) != NULL)
+			continue;	/* the DNAT element is a live mapping's */
 		/* what it shared with live mappings of its internal side: the
-		 * forward element (same remote side), the SNAT element */
+		 * forward element (same remote side), the SNAT element.  A
+		 * pinhole has its one element by that key, not by its
+		 * UniqueID (a client's new pinhole may have been given the
+		 * dropped one's while the reconcile ran). */
 		for (ih_probe_start(s, &p, g->proto, &g->iaddr, g->iport); (o = ih_next(s, &p)) != NULL;) {
 			if (!o->m.enabled || o->fw_lost || o->m.proto != g->proto ||
 			    o->m.iport != g->iport || !addr_eq(o->m.iaddr, &g->iaddr))
@@ -2981,12 +2989,39 @@ gone_elements_del(struct store *s)
 			if (sh.snat_heir == NULL && !pin)
 				sh.snat_heir = &o->m;
 		}
+		if (pin && sh.forward)
+			continue;	/* a live pinhole's element */
 		if (s->ops->del(s->fw, &m, &sh) < 0)
-			s->stats.fw_errors++;
+			(*failed)++;
 		n++;
 	}
-	if (s->ops->flush != NULL && s->ops->flush(s->fw) < 0) {
-		s->stats.fw_errors++;
+	return n;
+}
+
+/* The elements of the leases the restore dropped (sync.gone), in one
+ * transaction: those of a key a live mapping has again stay, and what a
+ * dropped one shared with live ones of its internal side.  A kernel
+ * without DESTROY refuses the whole transaction for one element that is
+ * missing (someone else deleted it; the same key dropped twice): then
+ * each goes alone.  How many were deleted. */
+static size_t
+gone_elements_del(struct store *s)
+{
+	bool queued = s->ops->defer != NULL && s->ops->flush != NULL;
+	size_t n, failed = 0;
+
+	if (queued)
+		s->ops->defer(s->fw);
+	n = gone_dels(s, &failed);
+	if (queued && s->ops->flush(s->fw) < 0) {
+		failed = 1;
+		if (errno == ENOENT) {
+			failed = 0;
+			n = gone_dels(s, &failed);
+		}
+	}
+	if (failed > 0) {
+		s->stats.fw_errors += failed;
 		s->ctx->fw_suspect = true;	/* ended leases' elements may stay */
 	}
 	return n;

@@ -2749,12 +2749,13 @@ static int
 nft_verify_step(struct fw *fw)
 {
 	struct nft_verify *v = &fw->verify;
-	struct pollfd p = { .fd = mnl_socket_get_fd(v->nl), .events = POLLIN };
+	struct pollfd p = { .fd = -1, .events = POLLIN };
 	ssize_t n;
 	int r;
 
-	if (v->set < 0 || v->set >= NFT_SET_ALL)
+	if (v->set < 0 || v->set >= NFT_SET_ALL || v->nl == NULL)
 		return v->agree ? 1 : 0;
+	p.fd = mnl_socket_get_fd(v->nl);
 	if (poll(&p, 1, ACK_TIMEOUT_MS) <= 0 ||
 	    (n = mnl_socket_recvfrom(v->nl, fw->rbuf, RECV_BUF)) < 0)
 		return -1;

@@ -298,7 +298,7 @@ fake_flush(struct fw *fw)
 	memcpy(f->kernel, f->saved, f->n_saved * sizeof(f->kernel[0]));
 	f->n_kernel = f->n_saved;
 	str_appendf(f->log, sizeof(f->log), "]!");
-	errno = ERANGE;
+	errno = f->fail_errno ? f->fail_errno : ERANGE;
 	return -1;
 }
 

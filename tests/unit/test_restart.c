@@ -91,6 +91,41 @@ TEST(restart_trusts_an_unchanged_kernel)
 	fake_env_free(e);
 }
 
+/* The same, with two leases ended: a kernel without DESTROY refuses the
+ * transaction of their deletes when one of the elements is missing
+ * (ENOENT: someone else deleted it, or the same key twice); then each
+ * goes alone, and the other one is still deleted. */
+TEST(restart_trusted_deletes_alone_after_a_missing_element)
+{
+	struct fake_env *e = fake_env_new(true);
+	struct in6_addr c = fake_addr("192.168.1.10");
+	FILE *f;
+
+	write_leases(e, NULL);
+	f = fopen(e->ctx.cfg.lease_file, "a");
+	CHECK(f != NULL);
+	if (f == NULL)
+		return;
+	put_record(f, 9005, -5);
+	fprintf(f, "# gen 7 boot ns\n");
+	fclose(f);
+	kernel_left(e);
+	e->fw.kernel[e->fw.n_kernel++] = (struct fake_elem){ TCP, 9005, 9005, c, in6addr_any };
+	str_copy(e->fw.start_gen, sizeof(e->fw.start_gen), "7 boot ns");
+	str_copy(e->fw.gen, sizeof(e->fw.gen), "8 boot ns");
+	e->fw.dump_on = true;
+	e->fw.fail_del = 1;
+	e->fw.fail_errno = ENOENT;
+	fake_env_start(e);
+	CHECK_EQ(store_restore(e->s), 2);
+	CHECK_EQ(e->fw.n_dumps, 0);
+	CHECK_EQ(e->fw.n_flush_refused, 1);
+	CHECK(fake_fw_has(&e->fw, TCP, 9001, 9001));
+	CHECK(!fake_fw_has(&e->fw, TCP, 9003, 9003) && !fake_fw_has(&e->fw, TCP, 9005, 9005));
+	CHECK(!e->ctx.fw_suspect);
+	fake_env_free(e);
+}
+
 /* Another generation (the ruleset changed since): the kernel's elements
  * are read; 9001 stays as it is, 9002 comes, 9003 and 9004 go. */
 TEST(restart_reconciles_a_changed_kernel)
