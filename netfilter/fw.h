@@ -78,7 +78,9 @@ struct fw_ops {
 	/* Each call is one netlink transaction, acknowledged by the kernel:
 	 * the mapping's DNAT, forward, hairpin and SNAT elements together.
 	 * 0 on success, -1 when the kernel refused (errno set; nothing changed).
-	 * sh (may be NULL) says what other mappings share. */
+	 * sh (may be NULL) says what other mappings share; NULL (no store:
+	 * fwctl) also lets an add that meets a stale element of its key
+	 * remove that element's old target's elements. */
 	int (*add)(struct fw *fw, const struct mapping *m, const struct fw_share *sh);
 	int (*del)(struct fw *fw, const struct mapping *m, const struct fw_share *sh);
 	/* Replace every element igdd owns in the kernel with exactly these

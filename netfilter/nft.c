@@ -1388,10 +1388,44 @@ del_msgs(struct fw *fw, struct nft_batch *bt, uint16_t type, const struct mappin
 	return heir_msg(fw, bt, sh);
 }
 
+/* One element of a change: the set, and the mapping whose key it is. */
+struct elem_ref {
+	enum nft_set_id id;
+	const struct mapping *m;
+};
+
+/* Does the kernel hold key's element in set id (*found), with the data
+ * that data's mapping gives it (*same)?  0, or -1 (the lookup failed). */
+static int
+elem_holds(struct fw *fw, enum nft_set_id id, const struct mapping *key,
+	   const struct mapping *data, struct elem_reply *er, bool *found, bool *same)
+{
+	uint8_t want[NFT_KEY_MAX];
+	size_t wl;
+
+	*found = *same = false;
+	if (!in_set(fw, id, key))
+		return 0;
+	if (get_elem(fw, id, key, er) < 0)
+		return -1;
+	wl = nft_elem_data(id, data, want);
+	*found = er->found;
+	*same = er->found && er->datalen == wl && memcmp(er->data, want, wl) == 0;
+	return 0;
+}
+
 /* An element of the mapping's keys exists with other data (the kernel
  * and the store went apart: an element left by a crash or by someone
- * else): learn the DNAT element's old target, so that its forward and
- * SNAT elements go too, and replace every element of the mapping. */
+ * else): the mapping's own elements replaced, the DNAT element of its
+ * key (unless it is as the mapping wants: its counter stays) and its
+ * internal side's SNAT element (unless the store says another mapping of
+ * the side holds it), in one transaction with the add.  The stale DNAT
+ * element's old target keeps its forward element (another mapping may
+ * use it; the contents check removes a surplus) and its SNAT element but
+ * when that one points at the mapping's port, the stale element's; with
+ * no store to say what is shared (fwctl: sh NULL) both go.  Without
+ * DESTROY (kernels before 6.3), where a missing element refuses the
+ * transaction, only the elements a lookup found are deleted. */
 static int
 replace_mapping(struct fw *fw, const struct mapping *m, const struct fw_share *sh, uint64_t now)
 {
@@ -1399,12 +1433,14 @@ replace_mapping(struct fw *fw, const struct mapping *m, const struct fw_share *s
 	struct mapping old = *m;
 	struct in6_addr old_iaddr;
 	struct nft_batch bt;
+	struct elem_ref dels[4];
 	enum nft_set_id dnat, fwd;
-	const uint16_t del = NFT_MSG_DESTROYSETELEM_;
-	int rc;
+	size_t n = 0, i;
+	bool found[4], same;
+	int rc = 0;
 
 	nft_mapping_sets(m, &dnat, &fwd);
-	if (get_elem(fw, dnat, m, &er) < 0)
+	if (elem_holds(fw, dnat, m, m, &er, &found[n], &same) < 0)
 		return -1;
 	if (er.found && er.datalen == 8) {
 		struct in_addr a;
@@ -1416,15 +1452,28 @@ replace_mapping(struct fw *fw, const struct mapping *m, const struct fw_share *s
 		old.iaddr = &old_iaddr;
 		old.iport = ntohs(p);
 	}
+	if (!same)
+		dels[n++] = (struct elem_ref){ dnat, m };
+	if (!(sh != NULL && sh->snat))
+		dels[n++] = (struct elem_ref){ NFT_SET_SNAT4, m };
+	if (old.iport != m->iport || !addr_eq(old.iaddr, m->iaddr)) {
+		if (sh == NULL)
+			dels[n++] = (struct elem_ref){ fwd, &old };
+		dels[n++] = (struct elem_ref){ NFT_SET_SNAT4, &old };
+	}
+	for (i = !same; i < n; i++) {
+		bool f, own;
+
+		if (elem_holds(fw, dels[i].id, dels[i].m, m, &er, &f, &own) < 0)
+			return -1;
+		/* the old side's SNAT element: only the stale one's (m's port) */
+		found[i] = dels[i].m == &old && dels[i].id == NFT_SET_SNAT4 && sh != NULL ? own : f;
+	}
 	if (batch_start(fw, &bt, 0) < 0)
 		return -1;
-	if (!fw->has_destroy)	/* the old way: the DNAT element alone */
-		rc = er.found ? msg_one(fw, &bt, dnat, NFT_MSG_DELSETELEM, m, now) : 0;
-	else if (msg_one(fw, &bt, dnat, del, m, now) < 0 || msg_one(fw, &bt, fwd, del, &old, now) < 0 ||
-		 msg_one(fw, &bt, NFT_SET_SNAT4, del, &old, now) < 0)
-		rc = -1;
-	else
-		rc = sh != NULL && sh->snat ? 0 : msg_one(fw, &bt, NFT_SET_SNAT4, del, m, now);
+	for (i = 0; i < n && rc == 0; i++)
+		if (found[i])
+			rc = msg_one(fw, &bt, dels[i].id, del_type(fw), dels[i].m, now);
 	if (rc < 0 || add_msgs(fw, &bt, m, sh, now) < 0) {
 		nft_batch_free(&bt);
 		errno = ENOMEM;
