@@ -297,6 +297,38 @@ count_log() { tail -n +"${LOG_FROM:-1}" "$LAB_DIR/igdd.log" | grep -c -- "$1"; }
 count_log_is() { [ "$(count_log "$2")" = "$1" ]; }
 count_log_ge() { [ "$(count_log "$2")" -ge "$1" ]; }
 
+# lab_kernel_at_least MAJOR MINOR: does igdd take the kernel for at least
+# this release (IGDD_KERNEL_RELEASE, as igdd reads it, else uname -r)?
+# The older kernels' ways: before 6.3 no DESTROY (a start after kill -9
+# installs every element again instead of reading and reconciling the
+# sets), before 6.12 no element timeouts.
+lab_kernel_at_least() {
+	_kr=${IGDD_KERNEL_RELEASE:-$(uname -r)}
+	_kmaj=${_kr%%.*} _kmin=${_kr#*.}
+	_kmin=${_kmin%%[!0-9]*}
+	# igdd takes what is not MAJOR.MINOR (each at most 1000) for an old kernel
+	case $_kr in *.*) ;; *) return 1 ;; esac
+	case $_kmaj.$_kmin in [0-9]*.[0-9]*) ;; *) return 1 ;; esac
+	case $_kmaj in *[!0-9]*) return 1 ;; esac
+	[ "$_kmaj" -le 1000 ] && [ "$_kmin" -le 1000 ] || return 1
+	[ "$_kmaj" -gt "$1" ] || { [ "$_kmaj" -eq "$1" ] && [ "$_kmin" -ge "$2" ]; }
+}
+lab_reconciles() { lab_kernel_at_least 6 3; }
+lab_timeouts() { lab_kernel_at_least 6 12; }
+
+# check_reconciled WHAT PATTERN [SECONDS]: a start that finds the kernel
+# changed since its journal's mark: the reconcile's line since log_mark
+# matches PATTERN (within SECONDS, 15); before 6.3 every element is
+# installed again instead (lab_reconciles), which is checked then.
+check_reconciled() {
+	if lab_reconciles; then
+		check "$1" wait_for "${3:-15}" count_log_ge 1 "$2"
+	else
+		check "$1: before 6.3, every element installed again" wait_for "${3:-15}" \
+			count_log_ge 1 "kernel reconciled with .* every element installed again"
+	fi
+}
+
 # lab_can_hold: can strace hold igdd in a system call here (delay
 # injection; ptrace allowed), and cpp name the call's number?
 lab_can_hold() {

@@ -1,4 +1,5 @@
 #!/bin/sh
+# also-6.1: run again as igdd runs on Linux 6.1 (tests/run.sh)
 # also-san: run again against the ASan/UBSan daemon (tests/run.sh)
 # t_batch.sh - the NAT-PMP/PCP datagrams of one receive batch go to the
 # kernel in one netlink transaction (issue 21, batched changes).  The

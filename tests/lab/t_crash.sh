@@ -1,4 +1,5 @@
 #!/bin/sh
+# also-6.1: run again as igdd runs on Linux 6.1 (tests/run.sh)
 # also-san: run again against the ASan/UBSan daemon (tests/run.sh)
 # t_crash.sh - kill -9 at random moments of a burst of adds and deletes,
 # CRASH_CYCLES times (50): after each restart the daemon, the lease file

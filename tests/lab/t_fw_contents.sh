@@ -1,4 +1,5 @@
 #!/bin/sh
+# also-6.1: run again as igdd runs on Linux 6.1 (tests/run.sh)
 # also-san: run again against the ASan/UBSan daemon (tests/run.sh)
 # t_fw_contents.sh - the firewall watchdog checks contents, not only objects
 # (issue 14, finding 11; issue 16, consistency with the kernel): an element

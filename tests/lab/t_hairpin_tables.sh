@@ -189,8 +189,8 @@ if lab_can_hold; then
 	check "(a foreign DNAT element came while it was held)" test -e "$LAB_DIR/held.ok"
 	check "the kernel refused its transaction; it looked its rules up again" \
 		count_log_is 1 "the ruleset changed while igdd's rules were looked up; again"
-	check "its elements were read and reconciled, not trusted: 1 stale" wait_for 15 sh -c \
-		"tail -n +$LOG_FROM '$LAB_DIR/igdd.log' | grep -q 'mappings in [0-9]* ms: .* 1 stale'"
+	check_reconciled "its elements were read and reconciled, not trusted: 1 stale" \
+		'mappings in [0-9]* ms: .* 1 stale'
 	check "the foreign element is gone" sh -c \
 		"ip netns exec $NS_GW nft list map inet nat igdd_dnat4 >'$LAB_DIR/dnat4' &&
 		 ! grep -q 'tcp \. 8070 ' '$LAB_DIR/dnat4'"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# also-6.1: run again as igdd runs on Linux 6.1 (tests/run.sh)
 # t_natpmp.sh - NAT-PMP (RFC 6886) on the lab gateway with the real natpmpc:
 # the external address, TCP and UDP mappings that carry traffic from the
 # outside host, deletion, expiry on time (store and kernel), announcements

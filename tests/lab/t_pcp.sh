@@ -1,4 +1,5 @@
 #!/bin/sh
+# also-6.1: run again as igdd runs on Linux 6.1 (tests/run.sh)
 # t_pcp.sh - PCP (RFC 6887) on the lab gateway with tests/tools/pcpc: MAP
 # create/refresh/delete with traffic, nonce ownership, PREFER_FAILURE,
 # FILTER (only the named peer gets through), THIRD_PARTY refused by

@@ -10,7 +10,11 @@
 # foreign one gone, the others untouched.  After an address change or a
 # repair of igdd's, and a kill -9, the start adopts them again.  SIGTERM
 # still removes everything.  With port preservation on, the SNAT map is read and
-# reconciled too.
+# reconciled too.  On a kernel before 6.3 (IGDD_KERNEL_RELEASE=6.1.0: make
+# check-full runs it so), which has no DESTROY, the start after a kill -9
+# and a change installs every element again instead of the reconcile:
+# check_reconciled checks that then, and the traffic, agreement and
+# foreign-element checks stay the same.
 . "$(dirname "$0")/lib.sh"
 lab_up
 # Port preservation off (hairpin on: it has no element of its own): a
@@ -108,8 +112,8 @@ if lab_can_hold; then
 		count_log_is 1 "the ruleset changed while igdd's table was checked; they are not in place"
 	check "its rules are as before, the foreign rule gone" \
 		test "$(rules | sed 's/^[0-9]* //')" = "$(echo "$r0" | sed 's/^[0-9]* //')"
-	check "the kernel's elements were not trusted but read: 3 in place, 1 stale" \
-		wait_for 15 sh -c "tail -n +$LOG_FROM '$LAB_DIR/igdd.log' | grep -q 'mappings in [0-9]* ms: 3 in place, 0 added, 1 stale'"
+	check_reconciled "the kernel's elements were not trusted but read: 3 in place, 1 stale" \
+		'mappings in [0-9]* ms: 3 in place, 0 added, 1 stale'
 	check_not "the foreign element is gone" sh -c "ip netns exec $NS_GW nft list map inet igdd dnat4 | grep -q 8070"
 	check "daemon, lease file and kernel agree" lab_agree
 else
@@ -130,8 +134,8 @@ n2=$(pkts 9001)
 log_mark
 check "igdd starts after kill -9" lab_start_igdd "$LAB_DIR/igdd.conf"
 UPNP_BASE=$(lab_upnp_base)
-check "the kernel, changed since, is read and reconciled: 2 in place, 1 added, 1 stale removed" \
-	wait_for 15 sh -c "tail -n +$LOG_FROM '$LAB_DIR/igdd.log' | grep -q 'mappings in [0-9]* ms: 2 in place, 1 added, 1 stale'"
+check_reconciled "the kernel, changed since, is read and reconciled: 2 in place, 1 added, 1 stale removed" \
+	'mappings in [0-9]* ms: 2 in place, 1 added, 1 stale'
 check "8002 carries traffic again" reach tcp 8002 tok-8002
 check "igdd's rules are back, the foreign rule gone" \
 	test "$(rules | sed 's/^[0-9]* //')" = "$(echo "$r0" | sed 's/^[0-9]* //')"
@@ -199,8 +203,8 @@ n4=$(pkts 9001)
 log_mark
 check "igdd starts after kill -9 and a change of the SNAT map" lab_start_igdd "$LAB_DIR/preserve.conf"
 UPNP_BASE=$(lab_upnp_base)
-check "the SNAT map is read and reconciled: 3 in place, 2 added, 3 stale removed" \
-	wait_for 15 sh -c "tail -n +$LOG_FROM '$LAB_DIR/igdd.log' | grep -q 'mappings in [0-9]* ms: 3 in place, 2 added, 3 stale'"
+check_reconciled "the SNAT map is read and reconciled: 3 in place, 2 added, 3 stale removed" \
+	'mappings in [0-9]* ms: 3 in place, 2 added, 3 stale'
 check "the missing SNAT element is back" test "$(snat 9001)" = "9001 : 8001"
 check "the one pointed elsewhere points at its mapping again" test "$(snat 9003)" = "9003 : 8003"
 check "the untouched one is as it was" test "$(snat 9002)" = "9002 : 8002"
@@ -283,7 +287,12 @@ check "the kernel is reconciled" wait_for 20 sh -c "tail -n +$LOG_FROM '$LAB_DIR
 tail -n +"$LOG_FROM" "$LAB_DIR/igdd.log" | grep 'kernel reconciled with' | sed 's/^/  /'
 check "the reconcile did not fail, nothing installed at once" \
 	test "$(count_log "reconcile failed")$(count_log "installing every mapping at once")" = 00
-check "it added the 29,900 leases, not the clients' mappings again" test "$(count_log " 29900 added,")" = 1
+if lab_reconciles; then
+	check "it added the 29,900 leases, not the clients' mappings again" test "$(count_log " 29900 added,")" = 1
+else
+	check "before 6.3: every element installed again, once" \
+		count_log_is 1 "kernel reconciled with .* every element installed again"
+fi
 check "UPnP's adds during it answered" test "$(cat "$LAB_DIR"/race.6200[1-8] | grep -c "HTTP 200")" = 8
 # The kernel's DNAT elements are the journal's, one SNAT element per
 # internal side with one of its mappings' ports (files race.TAG.*).
@@ -380,14 +389,18 @@ gw nft add set inet igdd_t_restart_other s "{ type inet_service; }"
 log_mark
 other_loop inet igdd_t_restart_other s %d
 check "igdd starts after kill -9 and 3,000 foreign elements" lab_start_igdd "$LAB_DIR/race.conf"
-check "they are read as stale, in one read" wait_for 20 sh -c \
-	"tail -n +$LOG_FROM '$LAB_DIR/igdd.log' | grep -q 'kernel reconciled with .* 3000 stale elements removed\$'"
+check_reconciled "they are read as stale, in one read" \
+	'kernel reconciled with .* 3000 stale elements removed$' 20
 touch "$LAB_DIR/other.stop"; wait "$w2"
 reconciled_lines
 check "(the other program added elements meanwhile)" sh -c \
 	"ip netns exec $NS_GW nft list set inet igdd_t_restart_other s | grep -q 'elements = '"
-check "the other program's transactions came while igdd's sets were read, and were let pass" \
-	sh -c "tail -n +$LOG_FROM '$LAB_DIR/igdd.log' | grep -q '[1-9][0-9]* transactions of other processes came while igdd.s sets were read, none of its objects: no need to read them again'"
+if lab_reconciles; then
+	check "the other program's transactions came while igdd's sets were read, and were let pass" \
+		count_log_ge 1 "[1-9][0-9]* transactions of other processes came while igdd.s sets were read, none of its objects: no need to read them again"
+else
+	skip "the other program's transactions during the sets' read: no read before 6.3"
+fi
 check_not "no foreign element is left" sh -c "ip netns exec $NS_GW nft list map inet igdd dnat4 | grep -q '$LAB_LAN\.250 \. '"
 kernel_is_journal many
 gw nft delete table inet igdd_t_restart_other
@@ -405,14 +418,18 @@ foreign_dnat 50001 53000 250
 log_mark
 other_loop inet igdd dnat4 "tcp . %d : $LAB_LAN.251 . 80"
 check "igdd starts after kill -9 and 3,000 foreign elements, more coming" lab_start_igdd "$LAB_DIR/race.conf"
-check "a transaction of igdd's map while read: its sets are read again" wait_for 20 sh -c \
-	"tail -n +$LOG_FROM '$LAB_DIR/igdd.log' | grep -q 'kernel reconciled with .* stale elements removed; the sets changed while read, read [23] times'"
+check_reconciled "a transaction of igdd's map while read: its sets are read again" \
+	'kernel reconciled with .* stale elements removed; the sets changed while read, read [23] times' 20
 touch "$LAB_DIR/other.stop"; wait "$w2"
 reconciled_lines
 # (each read may miss some of them: the walk of a set that changes)
-check "the reads removed stale elements" test "$(tail -n +"$LOG_FROM" "$LAB_DIR/igdd.log" |
-	sed -n 's/.* \([0-9]*\) stale elements removed; .* \([0-9]*\) more stale removed.*/\1 \2/p' |
-	awk '{ print $1 + $2 }')" -gt 0
+if lab_reconciles; then
+	check "the reads removed stale elements" test "$(tail -n +"$LOG_FROM" "$LAB_DIR/igdd.log" |
+		sed -n 's/.* \([0-9]*\) stale elements removed; .* \([0-9]*\) more stale removed.*/\1 \2/p' |
+		awk '{ print $1 + $2 }')" -gt 0
+else
+	skip "the reads' stale elements: no read before 6.3"
+fi
 check "no foreign element is left after the check" wait_for 40 sh -c \
 	"! ip netns exec $NS_GW nft list map inet igdd dnat4 | grep -q -e '$LAB_LAN\.250 \. ' -e '$LAB_LAN\.251 \. '"
 kernel_is_journal many2

@@ -1,4 +1,5 @@
 #!/bin/sh
+# also-6.1: run again as igdd runs on Linux 6.1 (tests/run.sh)
 # t_store.sh - the store and the nftables backend, through the daemon:
 # mappings restored from the lease file carry real TCP and UDP traffic,
 # a remote-host restriction admits only that host, a lease expires from
