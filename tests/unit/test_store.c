@@ -155,6 +155,82 @@ TEST(store_remote_host_is_part_of_the_key)
 	fake_env_free(e);
 }
 
+/* find by key takes an unrestricted TCP or UDP mapping from a table by
+ * port, not the tree: after random adds (restricted or not, TCP or UDP,
+ * refreshes to another target) and deletes, on the lowest and highest
+ * ports, with a pinhole beside them (its UniqueID is no port), every key
+ * is found as a model of them says, the changed one after each step and
+ * all of them now and then and at the end. */
+struct port_model {
+	bool held[2][64][2];	/* [TCP, UDP][port index][unrestricted, restricted] */
+	struct in6_addr rh, any4;
+};
+
+static uint16_t
+model_port(int pi)
+{
+	return (uint16_t)(pi < 32 ? pi + 1 : 65535 - (63 - pi));	/* 1..32, 65504..65535 */
+}
+
+static int
+model_agrees(struct store *s, const struct port_model *md, int k, int pi, int r)
+{
+	uint8_t proto = k ? UDP : TCP;
+	uint16_t port = model_port(pi);
+	struct mapping *m = store_find(s, proto, port, r ? &md->rh : NULL);
+
+	if ((m != NULL) != md->held[k][pi][r])
+		return 0;
+	if (m != NULL && (m->eport != port || m->proto != proto || mapping_is_pinhole(m) ||
+			  addr_is_any(m->rhost) == (r != 0)))
+		return 0;
+	/* v4-mapped 0.0.0.0 is the unrestricted key too */
+	return r || store_find(s, proto, port, &md->any4) == m;
+}
+
+TEST(store_find_by_port_follows_every_change)
+{
+	struct fake_env *e = env();
+	struct port_model md = { .rh = fake_addr("203.0.113.7"), .any4 = fake_addr("0.0.0.0") };
+	struct mapping pr = fake_req(TCP, 0, "2001:db8:1::10", 22, "pin", OWNER_UPNP), *pm;
+	uint32_t x = 12345;
+	int i, pi, r, k, n = 0;
+
+	CHECK_EQ(store_pin_add(e->s, &pr, 3600, 0, &pm), ST_OK);
+	CHECK(pm != NULL && store_find(e->s, TCP, pm->uid, NULL) == NULL);
+	for (i = 0; i < 4000; i++) {
+		x = x * 1103515245u + 12345u;
+		pi = (int)((x >> 8) % 64);
+		k = (int)((x >> 16) & 1);
+		r = (int)((x >> 17) & 1);
+		if ((x >> 18) % 3 != 0) {
+			struct mapping m = fake_req(k ? UDP : TCP, model_port(pi), "192.168.1.10",
+						    (uint16_t)(1000 + (x >> 20) % 2), "m", OWNER_UPNP);
+
+			if (r)
+				m.rhost = &md.rh;
+			CHECK_EQ(store_add(e->s, &m, 0, 0, NULL), ST_OK);
+			md.held[k][pi][r] = true;
+		} else {
+			CHECK_EQ(store_del(e->s, k ? UDP : TCP, model_port(pi), r ? &md.rh : NULL, NULL),
+				 md.held[k][pi][r] ? ST_OK : ST_E_NOT_FOUND);
+			md.held[k][pi][r] = false;
+		}
+		CHECK(model_agrees(e->s, &md, k, pi, r));
+		CHECK(model_agrees(e->s, &md, k, pi, !r));
+		for (k = 0; k < 2 && (i % 97 == 0 || i == 3999); k++)
+			for (pi = 0; pi < 64; pi++)
+				for (r = 0; r < 2; r++)
+					CHECK(model_agrees(e->s, &md, k, pi, r));
+	}
+	for (k = 0; k < 2; k++)
+		for (pi = 0; pi < 64; pi++)
+			n += md.held[k][pi][0] + md.held[k][pi][1];
+	CHECK_EQ(store_count(e->s), (size_t)n);
+	CHECK(store_pin_find(e->s, pm->uid) == pm);
+	fake_env_free(e);
+}
+
 TEST(store_expiry_order)
 {
 	struct fake_env *e = env();
