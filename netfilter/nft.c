@@ -587,6 +587,40 @@ old_hair4_there(struct fw *fw)
 }
 
 static int
+set_flags_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+
+	if (s == NULL)
+		return MNL_CB_ERROR;
+	if (nftnl_set_nlmsg_parse(nlh, s) == 0 && nftnl_set_is_set(s, NFTNL_SET_FLAGS))
+		*(uint32_t *)data = nftnl_set_get_u32(s, NFTNL_SET_FLAGS);
+	nftnl_set_free(s);
+	return MNL_CB_OK;
+}
+
+/* Is pin6_rh an older igdd's (before pin6_rhost and pin6_rport): an
+ * interval set of remote host and port ranges?  The start deletes it
+ * alone (the journal puts its pinholes back) before today's NEWSET meets
+ * it: a kernel that checks a NEWSET against the set there refuses it
+ * (EEXIST: the start would make the whole table again, every mapping's
+ * elements with it), one that does not would keep the interval set and
+ * its ranges. */
+static bool
+old_pin6_rh_there(struct fw *fw)
+{
+	char buf[REQ_BUF];
+	uint32_t flags = 0;
+	struct nlmsghdr *nlh;
+
+	if (!nft_set_used(&fw->l, NFT_SET_PIN6_RH))
+		return false;
+	nlh = set_get_msg(fw, NFT_SET_PIN6_RH, NFT_MSG_GETSET, NLM_F_ACK, next_seq(fw, 1), buf);
+	return nlh != NULL && query(fw, nlh, set_flags_cb, &flags) == 0 &&
+	       (flags & NFT_SET_INTERVAL) != 0;
+}
+
+static int
 get_set(struct fw *fw, enum nft_set_id id)
 {
 	char buf[REQ_BUF];
@@ -752,8 +786,6 @@ get_elem(struct fw *fw, enum nft_set_id id, const struct mapping *m, struct elem
 	nftnl_set_set_str(s, NFTNL_SET_TABLE, nft_set_table(&fw->l, id, &family));
 	nftnl_set_set_str(s, NFTNL_SET_NAME, fw->l.set_name[id]);
 	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, (uint32_t)kl);
-	if ((kl = nft_elem_key_end(id, m, key)) > 0)	/* an interval's element */
-		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY_END, key, (uint32_t)kl);
 	nftnl_set_elem_add(s, e);
 	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, family, NLM_F_ACK, next_seq(fw, 1));
 	nftnl_set_elems_nlmsg_build_payload(nlh, s);
@@ -921,6 +953,14 @@ add_sets_and_rules(struct fw *fw, struct nft_batch *bt, bool rules)
 	if (fw->has_destroy ? nft_msg_old_hair4(bt, &fw->l, NFT_MSG_DESTROYSET_) < 0
 			    : old_hair4_there(fw) && nft_msg_old_hair4(bt, &fw->l, NFT_MSG_DELSET) < 0)
 		return -1;
+	/* an older igdd's interval set of restricted pinholes (its rule is
+	 * gone: the rules are not in place, so the chains were flushed) */
+	if (old_pin6_rh_there(fw)) {
+		log_info("nftables: an older igdd's pinhole set %s (intervals) goes; its pinholes "
+			 "are put back from the journal", fw->l.set_name[NFT_SET_PIN6_RH]);
+		if (nft_msg_set(bt, &fw->l, NFT_SET_PIN6_RH, NFT_MSG_DELSET) < 0)
+			return -1;
+	}
 
 	for (i = 0; i < NFT_SET_ALL; i++)
 		if (nft_set_used(&fw->l, (enum nft_set_id)i) &&
@@ -2666,8 +2706,8 @@ dump_set_elems(struct fw *fw, enum nft_set_id id, struct ctr_index *x)
 /* The sets whose elements may count a mapping's traffic (those that do
  * in this layout: nft_set_counts()). */
 static const enum nft_set_id ctr_sets[] = {
-	NFT_SET_FWD4, NFT_SET_FWD4_RH, NFT_SET_PIN6, NFT_SET_PIN6_RH, NFT_SET_DNAT4,
-	NFT_SET_DNAT4_RH,
+	NFT_SET_FWD4, NFT_SET_FWD4_RH, NFT_SET_PIN6, NFT_SET_PIN6_RH, NFT_SET_PIN6_RHOST,
+	NFT_SET_PIN6_RPORT, NFT_SET_DNAT4, NFT_SET_DNAT4_RH,
 };
 
 static int

@@ -86,9 +86,14 @@ static const struct {
 	[NFT_SET_SNAT4] = { "snat4", { DT_IPADDR, DT_INET_PROTO, DT_INET_SERVICE, 0 },
 			    DATA_PORT, true, false, false },
 	/* A pinhole's element is the whole pinhole: it times out.
-	 * ip6 saddr . th sport . ip6 daddr . meta l4proto . th dport */
+	 * [ip6 saddr .] [th sport .] ip6 daddr . meta l4proto . th dport:
+	 * what it names of the remote side chooses the set */
 	[NFT_SET_PIN6_RH] = { "pin6_rh", { DT_IP6ADDR, DT_INET_SERVICE, DT_IP6ADDR, DT_INET_PROTO,
 					   DT_INET_SERVICE }, DATA_NONE, false, true, true },
+	[NFT_SET_PIN6_RHOST] = { "pin6_rhost", { DT_IP6ADDR, DT_IP6ADDR, DT_INET_PROTO,
+						 DT_INET_SERVICE }, DATA_NONE, false, true, true },
+	[NFT_SET_PIN6_RPORT] = { "pin6_rport", { DT_INET_SERVICE, DT_IP6ADDR, DT_INET_PROTO,
+						 DT_INET_SERVICE }, DATA_NONE, false, true, true },
 	[NFT_SET_PIN6] = { "pin6", { DT_IP6ADDR, DT_INET_PROTO, DT_INET_SERVICE, 0 },
 			   DATA_NONE, false, true, true },
 };
@@ -194,6 +199,8 @@ nft_rule_on(const struct nft_layout *l, enum nft_rule_id id)
 	case NFT_RULE_SNAT4_UDP:
 		return l->preserve;
 	case NFT_RULE_PIN6_RH:
+	case NFT_RULE_PIN6_RHOST:
+	case NFT_RULE_PIN6_RPORT:
 	case NFT_RULE_PIN6:
 		return l->v6;
 	case NFT_RULE_V6_EST:
@@ -265,11 +272,15 @@ nft_mapping_rh(const struct mapping *m)
 	return m->rhost != NULL && !addr_is_any(m->rhost);
 }
 
-/* A pinhole restricted to a remote host or port: the interval set. */
-static bool
-pin_rh(const struct mapping *m)
+/* A pinhole's set: by what it names of the remote side, host and port,
+ * the host, the port, neither. */
+static enum nft_set_id
+pin_set(const struct mapping *m)
 {
-	return nft_mapping_rh(m) || m->rport != 0;
+	bool host = nft_mapping_rh(m), port = m->rport != 0;
+
+	return host ? (port ? NFT_SET_PIN6_RH : NFT_SET_PIN6_RHOST)
+		    : (port ? NFT_SET_PIN6_RPORT : NFT_SET_PIN6);
 }
 
 void
@@ -278,7 +289,7 @@ nft_mapping_sets(const struct mapping *m, enum nft_set_id *dnat, enum nft_set_id
 	bool rh = nft_mapping_rh(m);
 
 	if (mapping_is_pinhole(m)) {
-		*dnat = *fwd = pin_rh(m) ? NFT_SET_PIN6_RH : NFT_SET_PIN6;
+		*dnat = *fwd = pin_set(m);
 		return;
 	}
 	*dnat = rh ? NFT_SET_DNAT4_RH : NFT_SET_DNAT4;
@@ -321,34 +332,26 @@ put_ifname(uint8_t *p, const char *name)
 	return IFNAMSIZ;
 }
 
-/* A pinhole's key, or (end) the end of its interval: [rhost or all of
- * IPv6 . rport or all ports .] iaddr . proto . iport. */
+/* A pinhole's key: [rhost .] [rport .] iaddr . proto . iport, in its set
+ * (pin_set()). */
 static size_t
-pin_key(enum nft_set_id id, const struct mapping *m, uint8_t *key, bool end)
+pin_key(enum nft_set_id id, const struct mapping *m, uint8_t *key)
 {
-	bool rh = pin_rh(m);
 	size_t n = 0;
 
-	if (!mapping_is_pinhole(m) || rh != (id == NFT_SET_PIN6_RH))
+	if (!mapping_is_pinhole(m) || pin_set(m) != id)
 		return 0;
-	if (rh) {
-		if (nft_mapping_rh(m))
-			memcpy(key, m->rhost, 16);
-		else
-			memset(key, end ? 0xff : 0, 16);
-		n = 16 + put_port(key + 16, m->rport != 0 ? m->rport : end ? 65535 : 0);
+	if (nft_mapping_rh(m)) {
+		memcpy(key, m->rhost, 16);
+		n = 16;
 	}
+	if (m->rport != 0)
+		n += put_port(key + n, m->rport);
 	memcpy(key + n, m->iaddr, 16);
 	n += 16;
 	n += put_proto(key + n, m->proto);
 	n += put_port(key + n, m->iport);
 	return n;
-}
-
-size_t
-nft_elem_key_end(enum nft_set_id id, const struct mapping *m, uint8_t key[NFT_KEY_MAX])
-{
-	return id == NFT_SET_PIN6_RH ? pin_key(id, m, key, true) : 0;
 }
 
 size_t
@@ -359,7 +362,7 @@ nft_elem_key(const struct nft_layout *l, enum nft_set_id id, const struct mappin
 	size_t n = 0;
 
 	if (id >= NFT_SET_COUNT)
-		return nft_set_used(l, id) ? pin_key(id, m, key, false) : 0;
+		return nft_set_used(l, id) ? pin_key(id, m, key) : 0;
 	if (!addr_is_v4(m->iaddr) || (rh && !addr_is_v4(m->rhost)))
 		return 0;
 	switch (id) {
@@ -703,12 +706,11 @@ elems_msg_drop(struct nft_batch *bt, const struct elems_msg *em)
 		bt->n_ack--;
 }
 
-/* m's element of set id into *a (key, end and data in the buffers):
- * -1 (EAFNOSUPPORT) when m has none there. */
+/* m's element of set id into *a (key and data in the buffers): -1
+ * (EAFNOSUPPORT) when m has none there. */
 static int
 elem_of(const struct nft_layout *l, enum nft_set_id id, uint16_t type, const struct mapping *m,
-	uint64_t now_ms, struct elem_attrs *a, uint8_t key[NFT_KEY_MAX], uint8_t end[NFT_KEY_MAX],
-	uint8_t data[NFT_KEY_MAX])
+	uint64_t now_ms, struct elem_attrs *a, uint8_t key[NFT_KEY_MAX], uint8_t data[NFT_KEY_MAX])
 {
 	memset(a, 0, sizeof(*a));
 	a->klen = nft_elem_key(l, id, m, key);
@@ -717,8 +719,6 @@ elem_of(const struct nft_layout *l, enum nft_set_id id, uint16_t type, const str
 		return -1;
 	}
 	a->key = key;
-	a->end = end;
-	a->elen = nft_elem_key_end(id, m, end);
 	if (type != NFT_MSG_NEWSETELEM)
 		return 0;
 	a->data = data;
@@ -744,7 +744,7 @@ int
 nft_msg_elems(struct nft_batch *bt, const struct nft_layout *l, enum nft_set_id id,
 	      uint16_t type, const struct mapping *const *ms, size_t n, uint64_t now_ms)
 {
-	uint8_t key[NFT_KEY_MAX], end[NFT_KEY_MAX], data[NFT_KEY_MAX];
+	uint8_t key[NFT_KEY_MAX], data[NFT_KEY_MAX];
 	struct elems_msg em = { 0 };
 	struct elem_attrs a;
 	size_t i;
@@ -756,7 +756,7 @@ nft_msg_elems(struct nft_batch *bt, const struct nft_layout *l, enum nft_set_id 
 	for (i = 0; i < n; i++) {
 		/* a mapping without an element here: the messages before
 		 * stay, this one goes */
-		if (elem_of(l, id, type, ms[i], now_ms, &a, key, end, data) < 0) {
+		if (elem_of(l, id, type, ms[i], now_ms, &a, key, data) < 0) {
 			elems_msg_drop(bt, &em);
 			return -1;
 		}
@@ -1004,13 +1004,8 @@ nft_msg_set(struct nft_batch *bt, const struct nft_layout *l, enum nft_set_id id
 		keylen += f == DT_IFNAME ? IFNAMSIZ : f == DT_IP6ADDR ? 16 : 4;
 	}
 	/* No NFTA_SET_DESC concat field lengths for a hash set: only the
-	 * interval concatenation (pin6_rh) needs them, unpadded. */
-	if (id == NFT_SET_PIN6_RH) {
-		static const uint8_t field_len[] = { 16, 2, 16, 1, 2 };
-
-		nftnl_set_set_data(s, NFTNL_SET_DESC_CONCAT, field_len, sizeof(field_len));
-		flags |= NFT_SET_INTERVAL | NFT_SET_CONCAT;
-	} else if (id == NFT_SET_LAN4) {	/* subnet . name */
+	 * interval concatenation (lan4) needs them, unpadded. */
+	if (id == NFT_SET_LAN4) {	/* subnet . name */
 		static const uint8_t field_len[] = { 4, IFNAMSIZ };
 
 		nftnl_set_set_data(s, NFTNL_SET_DESC_CONCAT, field_len, sizeof(field_len));
@@ -1408,15 +1403,19 @@ r_snat(struct nftnl_rule *r, const struct nft_layout *l, uint8_t proto)
 }
 
 /* The IPv6 rules of the forward chain, all from ext_ifname6:
- *  pin6:    [ip6 saddr . th sport .] ip6 daddr . l4proto . th dport
- *           -> lookup set -> accept
+ *  pin6:    [ip6 saddr .] [th sport .] ip6 daddr . l4proto . th dport
+ *           -> lookup set -> accept (pin6_rh, pin6_rhost, pin6_rport, pin6)
  *  v6_est:  ct state established,related accept
  *  v6_icmp: meta l4proto ipv6-icmp accept (errors, echo: RFC 4890)
  *  v6_drop: drop */
 static int
 r_v6(struct nftnl_rule *r, const struct nft_layout *l, enum nft_rule_id id)
 {
-	bool rh = id == NFT_RULE_PIN6_RH;
+	static const enum nft_set_id pin_sets[] = { NFT_SET_PIN6_RH, NFT_SET_PIN6_RHOST,
+						    NFT_SET_PIN6_RPORT, NFT_SET_PIN6 };
+	bool host = id == NFT_RULE_PIN6_RH || id == NFT_RULE_PIN6_RHOST;
+	bool port = id == NFT_RULE_PIN6_RH || id == NFT_RULE_PIN6_RPORT;
+	uint32_t reg = NFT_REG32_00;
 
 	if (e_ifname(r, NFT_META_IIFNAME, NFT_CMP_EQ, l->ext_ifname6) < 0 ||
 	    e_nfproto(r, NFPROTO_IPV6) < 0)
@@ -1431,14 +1430,16 @@ r_v6(struct nftnl_rule *r, const struct nft_layout *l, enum nft_rule_id id)
 	default:
 		break;
 	}
-	if (rh && (e_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IPV6_SADDR_OFF, 16, NFT_REG32_00) < 0 ||
-		   e_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, TH_SPORT_OFF, 2, NFT_REG32_04) < 0))
+	/* registers: [saddr: 4,] [sport: 1,] daddr: 4, l4proto, dport */
+	if (host && e_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IPV6_SADDR_OFF, 16, reg) < 0)
 		return -1;
-	/* registers: [saddr 0-3, sport 4,] daddr, l4proto, dport */
-	if (e_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IPV6_DADDR_OFF, 16,
-		      rh ? NFT_REG32_05 : NFT_REG32_00) < 0 ||
-	    e_proto_port_lookup(r, l, rh ? NFT_REG32_09 : NFT_REG32_04, TH_DPORT_OFF,
-				rh ? NFT_SET_PIN6_RH : NFT_SET_PIN6) < 0)
+	reg += host ? 4 : 0;
+	if (port && e_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, TH_SPORT_OFF, 2, reg) < 0)
+		return -1;
+	reg += port ? 1 : 0;
+	if (e_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IPV6_DADDR_OFF, 16, reg) < 0 ||
+	    e_proto_port_lookup(r, l, reg + 4, TH_DPORT_OFF,
+				pin_sets[id - NFT_RULE_PIN6_RH]) < 0)
 		return -1;
 	return e_accept(r);
 }
@@ -1465,6 +1466,8 @@ rule_exprs(struct nftnl_rule *r, const struct nft_layout *l, enum nft_rule_id id
 	case NFT_RULE_SNAT4_UDP:
 		return r_snat(r, l, IPPROTO_UDP);
 	case NFT_RULE_PIN6_RH:
+	case NFT_RULE_PIN6_RHOST:
+	case NFT_RULE_PIN6_RPORT:
 	case NFT_RULE_PIN6:
 	case NFT_RULE_V6_EST:
 	case NFT_RULE_V6_ICMP:

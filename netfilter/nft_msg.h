@@ -17,10 +17,17 @@
  *     chain postrouting (nat, srcnat - 1, before a router's masquerade):
  *         the hairpin LAN check (drop), count and masquerade, then the
  *         SNAT lookups (tcp, udp)
- *     set pin6      ipv6_addr . inet_proto . inet_service        (IPv6 pinholes)
  *     set pin6_rh   ipv6_addr . inet_service . ipv6_addr . inet_proto . inet_service
- *                   (flags interval: remote host prefix . remote port range)
- *     chain forward also: two pinhole lookups, accept; with
+ *     set pin6_rhost ipv6_addr . ipv6_addr . inet_proto . inet_service
+ *     set pin6_rport inet_service . ipv6_addr . inet_proto . inet_service
+ *     set pin6      ipv6_addr . inet_proto . inet_service        (IPv6 pinholes)
+ *                   a pinhole is in the one set of what it names: remote
+ *                   host and port, the host only, the port only, neither
+ *                   (exact keys: pinholes of one internal side that
+ *                   overlap are distinct elements, which an interval
+ *                   set's overlap check would refuse)
+ *     chain forward also: four pinhole lookups, most specific first,
+ *       accept; with
  *       ipv6_block_inbound, then established/related and ICMPv6 accepted
  *       and the rest from ext_ifname6 dropped
  * Integration: the same maps/sets (prefixed igdd_) in the configured
@@ -136,8 +143,10 @@ enum nft_set_id {
 	NFT_SET_LAN4,			/* hairpin: the served LANs, no mapping's */
 	NFT_SET_SNAT4,			/* port preservation: internal side -> eport */
 	NFT_SET_COUNT,			/* the IPv4 sets */
-	NFT_SET_PIN6_RH = NFT_SET_COUNT,	/* IPv6 pinholes (layout v6) */
-	NFT_SET_PIN6,
+	NFT_SET_PIN6_RH = NFT_SET_COUNT,	/* IPv6 pinholes (layout v6): remote */
+	NFT_SET_PIN6_RHOST,		/* host and port, host, port, */
+	NFT_SET_PIN6_RPORT,
+	NFT_SET_PIN6,			/* neither */
 	NFT_SET_ALL,
 };
 
@@ -154,6 +163,8 @@ enum nft_rule_id {
 	NFT_RULE_SNAT4_UDP,
 	NFT_RULE_COUNT,			/* the IPv4 rules */
 	NFT_RULE_PIN6_RH = NFT_RULE_COUNT,	/* filter chain, layout v6 */
+	NFT_RULE_PIN6_RHOST,
+	NFT_RULE_PIN6_RPORT,
 	NFT_RULE_PIN6,
 	NFT_RULE_V6_EST,		/* own table with v6_block only */
 	NFT_RULE_V6_ICMP,
@@ -213,12 +224,9 @@ const char *nft_set_table(const struct nft_layout *l, enum nft_set_id id, uint16
  * and address in network order, protocol one byte, an interface name its
  * 16 bytes.  Returns the length, 0 if the mapping does not belong in that
  * set (wrong family/rhost; ext4, lan4: no mapping's;
- * snat4: off; pin6/pin6_rh: not a pinhole, or not of that set). */
+ * snat4: off; the pin6 sets: not a pinhole, or not of that set). */
 size_t nft_elem_key(const struct nft_layout *l, enum nft_set_id id, const struct mapping *m,
 		    uint8_t key[NFT_KEY_MAX]);
-/* The end of an interval set's element (pin6_rh: the remote host's
- * range and the remote port's); 0 for the other sets. */
-size_t nft_elem_key_end(enum nft_set_id id, const struct mapping *m, uint8_t key[NFT_KEY_MAX]);
 /* A map element's data: internal address . port (dnat, hair), external
  * port (snat). */
 size_t nft_elem_data(enum nft_set_id id, const struct mapping *m, uint8_t data[NFT_KEY_MAX]);

@@ -8,7 +8,7 @@
 # nftables change notifications and repaired within seconds, logged; igdd's
 # own changes are not taken for someone else's; in the own table and
 # integrated into a drop-policy firewall, where a lost forward element
-# alone stops a mapping.  The IPv6 pinhole sets (pin6, pin6_rh) are
+# alone stops a mapping.  The IPv6 pinhole sets (pin6, pin6_rhost...) are
 # watched the same way: an element deleted, a set flushed (notifications),
 # an element lost while the notifications were lost too (element counts).
 . "$(dirname "$0")/lib.sh"
@@ -43,7 +43,7 @@ check "natpmpc maps UDP 8001 -> c1:9001" pmp udp 8001 9001 3600
 for p in 8100 8101 8102 8103; do pmp tcp $p $p 3600; pmp tcp $p $p 0; done
 check "TCP 8000 reaches c1" reach tcp 8000 tok-c1
 check "PCP opens a pinhole to c1's TCP 9400 (pin6)" pin6 tcp 9400
-check "... and one to TCP 9401 for the outside host only (pin6_rh)" pin6 tcp 9401 --filter "[$OUT6]"
+check "... and one to TCP 9401 for the outside host only (pin6_rhost)" pin6 tcp 9401 --filter "[$OUT6]"
 check "TCP 9400 reaches c1's IPv6 address" reach6 tcp "$C1_6" 9400 tok6-a
 check "TCP 9401 too, from the outside host" reach6 tcp "$C1_6" 9401 tok6-b
 sleep 0.5
@@ -80,9 +80,9 @@ check "a pinhole element deleted behind igdd's back lets traffic in again" \
 check "the log says so (pin6)" repaired
 log_mark
 gw nft flush set inet igdd pin6
-gw nft flush set inet igdd pin6_rh
+gw nft flush set inet igdd pin6_rhost
 check "after nft flush set pin6, TCP 9400 reaches c1 again" wait_for 5 reach6 tcp "$C1_6" 9400 tok6-a
-check "after nft flush set pin6_rh, the restricted pinhole too" reach6 tcp "$C1_6" 9401 tok6-b
+check "after nft flush set pin6_rhost, the restricted pinhole too" reach6 tcp "$C1_6" 9401 tok6-b
 check "the log says so (pin6 flushed)" repaired
 
 # Notifications lost: igdd is stopped while another process's burst of

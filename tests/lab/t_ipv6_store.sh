@@ -4,7 +4,8 @@
 # journal brings them back after kill -9 (same UniqueID, traffic again), a
 # firewall flush behind igdd's back is repaired, a short lease expires (in
 # the store and the kernel), a clean stop removes them from the kernel but
-# not from the journal; and the integration layout: igdd's pinhole rules in
+# not from the journal; an upgrade from the interval set of older
+# restricted pinholes; and the integration layout: igdd's pinhole rules in
 # the router's drop-policy forward chain let exactly the pinhole in.
 . "$(dirname "$0")/lib.sh"
 lab_up
@@ -41,6 +42,41 @@ check "TCP through the restored UPnP pinhole" reach6 tcp "$C1_6" 9300 TOKA
 check "UDP through the restored PCP pinhole" reach6 udp "$C1_6" 9301 TOKB
 up k1 c1 -K "$UA"
 check "the UniqueID survived the restart (GetPinholePackets on $UA)" grep -q "Pinhole ID = $UA / PinholePackets" "$LAB_DIR/k1"
+
+# An upgrade from an igdd whose pinholes restricted to a remote host or
+# port were in one interval set (pin6_rh, flags interval): stopped for a
+# restart (the table stays), its table made so, with such a pinhole in
+# it.  The start deletes that set alone (the table, and any IPv4
+# mapping's elements, stay) and puts the pinhole back from the journal
+# in its own set (any host, port 5000: pin6_rport), with its traffic.
+up a3 c1 -A "" 5000 "$C1_6" 9302 TCP 3600
+UP=$(uid_of a3)
+check "a pinhole for port 5000 of any host ($UP)" test -n "$UP"
+check "SIGQUIT stops igdd (its table stays)" lab_stop_igdd QUIT
+gw nft flush chain inet igdd forward
+for s in pin6_rh pin6_rhost pin6_rport; do gw nft delete set inet igdd $s; done
+gw nft add set inet igdd pin6_rh \
+	'{ type ipv6_addr . inet_service . ipv6_addr . inet_proto . inet_service; flags interval,timeout; counter; }'
+gw nft add element inet igdd pin6_rh \
+	"{ ::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff . 5000 . $C1_6 . tcp . 9302 }"
+gw nft add rule inet igdd forward ip6 saddr . th sport . ip6 daddr . meta l4proto . th dport \
+	@pin6_rh accept comment '"igdd"'
+check "the older layout's interval set is there" sh -c \
+	"ip netns exec $NS_GW nft list set inet igdd pin6_rh | grep -q 'flags interval'"
+log_mark
+check "igdd starts on the older table" lab_start_igdd "$LAB_DIR/igdd.conf" -v
+check "it deletes the older pinhole set" count_log_ge 1 "an older igdd's pinhole set pin6_rh (intervals) goes"
+check "... and keeps its table" test "$(count_log "does not match igdd's layout")" = 0
+check "pin6_rh is a set of exact keys now" sh -c \
+	"! ip netns exec $NS_GW nft list set inet igdd pin6_rh | grep -q 'flags interval'"
+check "the pinhole is in pin6_rport" sh -c \
+	"ip netns exec $NS_GW nft list set inet igdd pin6_rport | grep -q '5000 . $C1_6 . tcp . 9302'"
+check "TCP from port 5000 crosses it" sh -c \
+	"[ \"\$(ip netns exec $NS_OUT $PROBE connect -s [$OUT6]:5000 tcp $C1_6 9302 1500)\" = TOKC ]"
+check_not "TCP from another port does not" sh -c \
+	"[ \"\$(ip netns exec $NS_OUT $PROBE connect -s [$OUT6]:5001 tcp $C1_6 9302 1500)\" = TOKC ]"
+up d3 c1 -D "$UP"
+check "the pinhole is deleted" grep -q "returned : 0" "$LAB_DIR/d3"
 
 # kill -9, another program's transaction (the kernel is no longer as the
 # journal's last mark says: the start reads igdd's sets, the reconcile),

@@ -4,7 +4,9 @@
 # the LAN's IPv6 addresses), WANIPv6FirewallControl:1 pinholes through
 # which TCP and UDP from the outside host reach c1's IPv6 address (refused
 # before and after): -A, -K (packets), -C (working), -U (extends), -D;
-# another LAN host cannot update or delete it (606); a MAC rule allows one
+# another LAN host cannot update or delete it (606); overlapping pinholes
+# of one internal side, each with its own traffic, over a restart and
+# their deletes; a MAC rule allows one
 # host's temporary address and denies another host; nothing is answered
 # on the WAN side over IPv6 (SSDP, HTTP).
 # also-san: run again against igdd-san (policy over IPv6)
@@ -85,6 +87,66 @@ up d1 c1 -D "$UID_T"
 check "DeletePinhole succeeds" has d1 "returned : 0"
 check_not "after delete TCP no longer reaches c1" reach6 tcp "$C1_6" 9200 TOK6TCP
 check "the UDP pinhole still works" reach6 udp "$C1_6" 9201 TOK6UDP
+
+# Overlapping pinholes of one internal side, each taken and each letting
+# in what it names: (any host, port 5000), (OUT6, any port), then (OUT6,
+# port 5000) inside both; and (any host, port 65535) then (OUT6B, any
+# port), whose corner (OUT6B, 65535) is inside the first.  An interval
+# set refused an element inside another one (501).  Kept over a restart;
+# each delete takes only its own pinhole's traffic.
+OUT6B=$LAB6_WAN::3
+out ip -6 addr add "$OUT6B/64" dev eth0 nodad
+from6() { [ "$(ip netns exec "$NS_OUT" "$PROBE" connect -s "[$1]:$2" tcp "$C1_6" "$3" 1500 2>/dev/null)" = "$4" ]; }
+lab_listen c1 tcp 9300 TOKOV
+lab_listen c1 tcp 9301 TOKOW
+pin_id() { sed -n 's/.*Pinhole ID = \([0-9]*\).*/\1/p' "$LAB_DIR/$1"; }
+up o1 c1 -A "" 5000 "$C1_6" 9300 TCP 600
+up o2 c1 -A "$OUT6" 0 "$C1_6" 9300 TCP 600
+up o3 c1 -A "$OUT6" 5000 "$C1_6" 9300 TCP 600
+up o4 c1 -A "" 65535 "$C1_6" 9301 TCP 600
+up o5 c1 -A "$OUT6B" 0 "$C1_6" 9301 TCP 600
+ID1=$(pin_id o1) ID2=$(pin_id o2) ID3=$(pin_id o3) ID4=$(pin_id o4) ID5=$(pin_id o5)
+check "(any host, port 5000) and (OUT6, any port) are taken ($ID1, $ID2)" test -n "$ID1" -a -n "$ID2"
+check "(OUT6, port 5000), inside both, is taken too ($ID3)" test -n "$ID3"
+check "(any host, port 65535) and (OUT6B, any port) are taken ($ID4, $ID5)" test -n "$ID4" -a -n "$ID5"
+check "no refusal in the log" sh -c "! grep -q 'nftables: add [A-Z]* [0-9]*: ' '$LAB_DIR/igdd.log'"
+overlap_traffic() {
+	check "$1: OUT6B from port 5000 reaches 9300 (any host, port 5000)" from6 "$OUT6B" 5000 9300 TOKOV
+	check "$1: OUT6 from port 5001 reaches 9300 (OUT6, any port)" from6 "$OUT6" 5001 9300 TOKOV
+	check "$1: OUT6 from port 5000 reaches 9300" from6 "$OUT6" 5000 9300 TOKOV
+	check_not "$1: OUT6B from port 5001 does not reach 9300" from6 "$OUT6B" 5001 9300 TOKOV
+	check "$1: OUT6 from port 65535 reaches 9301 (any host, port 65535)" from6 "$OUT6" 65535 9301 TOKOW
+	check "$1: OUT6B from port 5002 reaches 9301 (OUT6B, any port)" from6 "$OUT6B" 5002 9301 TOKOW
+	check_not "$1: OUT6 from port 5002 does not reach 9301" from6 "$OUT6" 5002 9301 TOKOW
+}
+overlap_traffic "overlapping pinholes"
+up ok1 c1 -K "$ID1"
+check "GetPinholePackets (any host, port 5000): OUT6B's packets, which only it let in" \
+	test "$(sed -n 's/.*PinholePackets = \([0-9]*\).*/\1/p' "$LAB_DIR/ok1")" -gt 0
+up ok5 c1 -K "$ID5"
+check "GetPinholePackets (OUT6B, any port) counts too" \
+	test "$(sed -n 's/.*PinholePackets = \([0-9]*\).*/\1/p' "$LAB_DIR/ok5")" -gt 0
+gw nft list ruleset >"$LAB_DIR/saved6.nft"
+check "the four pinhole sets hold them: a saved ruleset loads again (nft -c -f)" sh -c \
+	"grep -q 'pin6_rhost' '$LAB_DIR/saved6.nft' && ip netns exec $NS_GW nft -c -f '$LAB_DIR/saved6.nft'"
+check "igdd stops (SIGTERM: its table goes)" lab_stop_igdd
+check "igdd starts again" lab_start_igdd "$LAB_DIR/igdd.conf" -v
+overlap_traffic "after a restart"
+up od1 c1 -D "$ID1"
+check "DeletePinhole (any host, port 5000)" has od1 "returned : 0"
+check_not "... OUT6B from port 5000 no longer reaches 9300" from6 "$OUT6B" 5000 9300 TOKOV
+check "... OUT6 from port 5000 still does" from6 "$OUT6" 5000 9300 TOKOV
+up od2 c1 -D "$ID2"
+check "DeletePinhole (OUT6, any port)" has od2 "returned : 0"
+check_not "... OUT6 from port 5001 no longer reaches 9300" from6 "$OUT6" 5001 9300 TOKOV
+check "... OUT6 from port 5000 still does (its own pinhole)" from6 "$OUT6" 5000 9300 TOKOV
+up od3 c1 -D "$ID3"
+check "DeletePinhole (OUT6, port 5000)" has od3 "returned : 0"
+check_not "... and then OUT6 from port 5000 does not" from6 "$OUT6" 5000 9300 TOKOV
+up od4 c1 -D "$ID4"
+check_not "DeletePinhole (any host, port 65535): OUT6 from 65535 no longer reaches 9301" \
+	from6 "$OUT6" 65535 9301 TOKOW
+check "... OUT6B still does, from any port" from6 "$OUT6B" 5003 9301 TOKOW
 
 # GENA over IPv6: a subscription to the firewall service with a callback
 # at c1's own IPv6 address gets the initial event there.

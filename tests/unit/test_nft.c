@@ -660,8 +660,8 @@ TEST(nft_rules_tagged_and_shaped)
 	}
 	/* which rules a layout has, and where */
 	CHECK_EQ(nft_chain_rules(&l, NFT_CHAIN_NAT), 3);
-	/* the IPv4 forward rules, two pinhole lookups */
-	CHECK_EQ(nft_chain_rules(&l, NFT_CHAIN_FORWARD), 4);
+	/* the IPv4 forward rules, four pinhole lookups */
+	CHECK_EQ(nft_chain_rules(&l, NFT_CHAIN_FORWARD), 6);
 	CHECK_EQ(nft_chain_rules(&l, NFT_CHAIN_FORWARD6), 0);
 	CHECK(!nft_chain_used(&l, NFT_CHAIN_FORWARD6));
 	l.v6 = false;
@@ -671,7 +671,7 @@ TEST(nft_rules_tagged_and_shaped)
 	l.pin_family = NFPROTO_IPV6;
 	l.filter_family = NFPROTO_IPV4;
 	CHECK_EQ(nft_chain_rules(&l, NFT_CHAIN_FORWARD), 2);
-	CHECK_EQ(nft_chain_rules(&l, NFT_CHAIN_FORWARD6), 2);
+	CHECK_EQ(nft_chain_rules(&l, NFT_CHAIN_FORWARD6), 4);
 	CHECK(nft_chain_used(&l, NFT_CHAIN_FORWARD6));
 	/* the LAN check, the masquerade, the two SNAT rules */
 	CHECK_EQ(nft_chain_rules(&l, NFT_CHAIN_POST), 4);
@@ -831,12 +831,25 @@ TEST(nft_layout_needs_ext_if)
 	CHECK(!l.own);
 }
 
-/* IPv6 pinholes: pin6 is daddr . proto . dport; pin6_rh an interval of
- * [saddr or all of IPv6] . [sport or all ports] . daddr . proto . dport. */
+/* IPv6 pinholes: each in the one set of what it names of the remote side,
+ * exact keys: pin6_rh rhost . rport . daddr . proto . dport, pin6_rhost
+ * rhost . daddr . proto . dport, pin6_rport rport . daddr . proto . dport,
+ * pin6 daddr . proto . dport.  Overlapping pinholes of one internal side
+ * are distinct elements (an interval set refused one inside another). */
 TEST(nft_pinhole_keys_and_sets)
 {
+	static const enum nft_set_id pins[] = { NFT_SET_PIN6_RH, NFT_SET_PIN6_RHOST,
+						NFT_SET_PIN6_RPORT, NFT_SET_PIN6 };
+	static const struct { const char *rhost; uint16_t rport; enum nft_set_id set; size_t len; }
+	v[] = {
+		{ NULL, 0, NFT_SET_PIN6, 24 },
+		{ NULL, 4000, NFT_SET_PIN6_RPORT, 28 },
+		{ "2001:db8:ff::1", 0, NFT_SET_PIN6_RHOST, 40 },
+		{ "2001:db8:ff::1", 4000, NFT_SET_PIN6_RH, 44 },
+		{ "::", 4000, NFT_SET_PIN6_RPORT, 28 },		/* :: is any host */
+	};
 	struct mapping m;
-	uint8_t key[NFT_KEY_MAX], end[NFT_KEY_MAX];
+	uint8_t key[NFT_KEY_MAX];
 	enum nft_set_id d, f;
 	struct nft_layout l;
 	struct nft_batch bt;
@@ -844,56 +857,65 @@ TEST(nft_pinhole_keys_and_sets)
 	struct parsed p;
 	struct nftnl_set *s;
 	static const uint8_t daddr[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 0x10 };
+	static const uint8_t rhost[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0xff, [15] = 1 };
 	static const uint8_t tail[8] = { 6, 0, 0, 0, 0, 22, 0, 0 };
+	static const uint8_t rport[4] = { 0x0f, 0xa0, 0, 0 };
+	size_t i, k;
 
 	mk_layout(&l, false, true);
-	mk_mapping(&m, IPPROTO_TCP, 7, "2001:db8:1::10", 22, NULL);
-	m.expires = 1000 + 30000;
-	CHECK(mapping_is_pinhole(&m));
-	nft_mapping_sets(&m, &d, &f);
-	CHECK(d == NFT_SET_PIN6 && f == NFT_SET_PIN6);
-	CHECK_EQ(nft_elem_key(&l, NFT_SET_PIN6, &m, key), 24);
-	CHECK(memcmp(key, daddr, 16) == 0 && memcmp(key + 16, tail, 8) == 0);
-	CHECK_EQ(nft_elem_key(&l, NFT_SET_PIN6_RH, &m, key), 0);
-	CHECK_EQ(nft_elem_key(&l, NFT_SET_FWD4, &m, key), 0);
-	CHECK_EQ(nft_elem_key_end(NFT_SET_PIN6, &m, key), 0);
-	/* a remote port alone: any remote host, that port */
-	m.rport = 4000;
-	nft_mapping_sets(&m, &d, &f);
-	CHECK(d == NFT_SET_PIN6_RH);
-	CHECK_EQ(nft_elem_key(&l, NFT_SET_PIN6_RH, &m, key), 44);
-	CHECK_EQ(nft_elem_key_end(NFT_SET_PIN6_RH, &m, end), 44);
-	CHECK(key[0] == 0 && end[0] == 0xff && end[15] == 0xff);
-	CHECK(key[16] == 0x0f && key[17] == 0xa0 && end[16] == 0x0f && end[17] == 0xa0);
-	CHECK(memcmp(key + 20, daddr, 16) == 0 && memcmp(end + 20, daddr, 16) == 0);
-	/* a remote host alone: that host, any port */
-	mk_mapping(&m, IPPROTO_TCP, 7, "2001:db8:1::10", 22, "2001:db8:ff::1");
-	CHECK_EQ(nft_elem_key_end(NFT_SET_PIN6_RH, &m, end), 44);
-	CHECK_EQ(nft_elem_key(&l, NFT_SET_PIN6_RH, &m, key), 44);
-	CHECK(memcmp(key, end, 16) == 0 && key[16] == 0 && end[16] == 0xff && end[17] == 0xff);
+	for (i = 0; i < ARRAY_SIZE(v); i++) {
+		size_t n = 0;
 
-	/* messages: the element carries its timeout and its key end */
+		mk_mapping(&m, IPPROTO_TCP, 7, "2001:db8:1::10", 22, v[i].rhost);
+		m.rport = v[i].rport;
+		m.expires = 1000 + 30000;
+		CHECK(mapping_is_pinhole(&m));
+		nft_mapping_sets(&m, &d, &f);
+		CHECK(d == v[i].set && f == v[i].set);
+		for (k = 0; k < ARRAY_SIZE(pins); k++)
+			CHECK_EQ(nft_elem_key(&l, pins[k], &m, key), pins[k] == v[i].set ? v[i].len : 0);
+		CHECK_EQ(nft_elem_key(&l, NFT_SET_FWD4, &m, key), 0);
+		CHECK_EQ(nft_elem_key(&l, v[i].set, &m, key), v[i].len);
+		if (v[i].set == NFT_SET_PIN6_RH || v[i].set == NFT_SET_PIN6_RHOST) {
+			CHECK(memcmp(key, rhost, 16) == 0);
+			n = 16;
+		}
+		if (v[i].rport != 0) {
+			CHECK(memcmp(key + n, rport, 4) == 0);
+			n += 4;
+		}
+		CHECK(memcmp(key + n, daddr, 16) == 0 && memcmp(key + n + 16, tail, 8) == 0);
+	}
+
+	/* messages: the element carries its timeout; the set is a hash set */
 	CHECK(l.v6 && nft_set_used(&l, NFT_SET_PIN6) && !nft_rule_on(&l, NFT_RULE_V6_DROP));
+	for (k = 0; k < ARRAY_SIZE(pins); k++)
+		CHECK(nft_set_used(&l, pins[k]));
+	mk_mapping(&m, IPPROTO_TCP, 7, "2001:db8:1::10", 22, "2001:db8:ff::1");
+	m.rport = 4000;
 	m.expires = 40000;
 	CHECK_EQ(nft_batch_start(&bt, 1), 0);
 	CHECK_EQ(nft_msg_elems(&bt, &l, NFT_SET_PIN6_RH, NFT_MSG_NEWSETELEM,
 			       (const struct mapping *const[]){ &m }, 1, 10000), 0);
 	CHECK_EQ(nft_msg_set(&bt, &l, NFT_SET_PIN6_RH, NFT_MSG_NEWSET), 0);
+	CHECK_EQ(nft_msg_set(&bt, &l, NFT_SET_PIN6_RPORT, NFT_MSG_NEWSET), 0);
 	nft_batch_finish(&bt);
 	flatten(&bt, &fl);
 	CHECK_EQ(parse_elems(nth_msg(&fl, 1), &p), 0);
 	CHECK_STR(p.set, "pin6_rh");
 	CHECK_EQ(p.keylen, 44);
 	CHECK_EQ(p.timeout, 30000 + NFT_GRACE_MS);
-	s = nftnl_set_alloc();
-	CHECK(s != NULL && nftnl_set_nlmsg_parse(nth_msg(&fl, 2), s) == 0);
-	if (s != NULL) {
-		uint32_t flags = nftnl_set_get_u32(s, NFTNL_SET_FLAGS);
-		CHECK(flags & NFT_SET_INTERVAL);
-		CHECK(flags & NFT_SET_CONCAT);
-		CHECK(flags & NFT_SET_TIMEOUT);
-		CHECK_EQ(nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN), 44);
-		nftnl_set_free(s);
+	for (k = 2; k <= 3; k++) {
+		s = nftnl_set_alloc();
+		CHECK(s != NULL && nftnl_set_nlmsg_parse(nth_msg(&fl, k), s) == 0);
+		if (s != NULL) {
+			uint32_t flags = nftnl_set_get_u32(s, NFTNL_SET_FLAGS);
+			CHECK(!(flags & NFT_SET_INTERVAL));
+			CHECK(flags & NFT_SET_TIMEOUT);
+			CHECK_EQ(nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN), k == 2 ? 44 : 28);
+			CHECK_STR(nftnl_set_get_str(s, NFTNL_SET_NAME), k == 2 ? "pin6_rh" : "pin6_rport");
+			nftnl_set_free(s);
+		}
 	}
 	free(fl.buf);
 	nft_batch_free(&bt);
@@ -917,7 +939,8 @@ TEST(nft_layout_ipv6_rules)
 	cfg.fw_integrate = true;
 	cfg.upnp_nftables_family_split = true;
 	CHECK_EQ(nft_layout_init(&l, &cfg, true), 0);
-	CHECK(!nft_rule_on(&l, NFT_RULE_V6_DROP) && nft_rule_on(&l, NFT_RULE_PIN6_RH));
+	CHECK(!nft_rule_on(&l, NFT_RULE_V6_DROP) && nft_rule_on(&l, NFT_RULE_PIN6_RH) &&
+	      nft_rule_on(&l, NFT_RULE_PIN6_RHOST) && nft_rule_on(&l, NFT_RULE_PIN6_RPORT));
 	CHECK_EQ(l.pin_family, NFPROTO_IPV6);
 	cfg.ipv6_disable = true;
 	CHECK_EQ(nft_layout_init(&l, &cfg, true), 0);

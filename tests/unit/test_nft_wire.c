@@ -35,8 +35,7 @@
 static bool
 ref_times_out(enum nft_set_id id)
 {
-	return id == NFT_SET_DNAT4_RH || id == NFT_SET_DNAT4 || id == NFT_SET_PIN6_RH ||
-	       id == NFT_SET_PIN6;
+	return id == NFT_SET_DNAT4_RH || id == NFT_SET_DNAT4 || id >= NFT_SET_COUNT;
 }
 
 static struct nftnl_set *
@@ -88,13 +87,13 @@ static int
 ref_elem_add(struct nftnl_set *s, const struct nft_layout *l, enum nft_set_id id, uint16_t type,
 	     const struct mapping *m, uint64_t now_ms)
 {
-	uint8_t key[NFT_KEY_MAX], end[NFT_KEY_MAX], data[NFT_KEY_MAX];
+	uint8_t key[NFT_KEY_MAX], data[NFT_KEY_MAX];
 	struct nftnl_set_elem *e;
 	size_t kl, dl;
 
 	if ((kl = nft_elem_key(l, id, m, key)) == 0)
 		return -1;
-	e = ref_elem(key, kl, end, nft_elem_key_end(id, m, end));
+	e = ref_elem(key, kl, NULL, 0);
 	if (type == NFT_MSG_NEWSETELEM) {
 		if ((dl = nft_elem_data(id, m, data)) > 0)
 			nftnl_set_elem_set(e, NFTNL_SET_ELEM_DATA, data, (uint32_t)dl);
@@ -266,7 +265,7 @@ mk_elem_mapping(struct mapping *m, const struct addrs *a, enum nft_set_id id, si
 {
 	static const uint64_t ahead[4] = { 0, 30000, 0, UINT64_MAX / 2 };
 	bool rh = id == NFT_SET_DNAT4_RH || id == NFT_SET_FWD4_RH;
-	bool pin = id == NFT_SET_PIN6 || id == NFT_SET_PIN6_RH;
+	bool pin = id >= NFT_SET_COUNT;
 
 	memset(m, 0, sizeof(*m));
 	m->proto = i % 2 ? IPPROTO_UDP : IPPROTO_TCP;
@@ -274,16 +273,16 @@ mk_elem_mapping(struct mapping *m, const struct addrs *a, enum nft_set_id id, si
 	m->iport = (uint16_t)(65535 - i * 13);
 	m->iaddr = pin ? &a->v6[i % 3] : &a->v4[i % 3];
 	m->rhost = rh ? &a->rh4[i % 2] : &a->any;
-	if (id == NFT_SET_PIN6_RH) {	/* a remote host, a remote port, or both */
-		m->rhost = i % 3 != 1 ? &a->rh6[i % 2] : &a->any;
-		m->rport = i % 3 != 0 ? (uint16_t)(1000 + i) : 0;
-	}
+	if (id == NFT_SET_PIN6_RH || id == NFT_SET_PIN6_RHOST)	/* a remote host */
+		m->rhost = &a->rh6[i % 2];
+	if (id == NFT_SET_PIN6_RH || id == NFT_SET_PIN6_RPORT)	/* a remote port */
+		m->rport = (uint16_t)(1000 + i);
 	m->expires = i % 4 == 0 ? 0 : i % 4 == 2 ? now - 5 - i : now + ahead[i % 4] + i;
 }
 
 static const enum nft_set_id elem_sets[] = {
 	NFT_SET_DNAT4_RH, NFT_SET_DNAT4, NFT_SET_FWD4_RH, NFT_SET_FWD4, NFT_SET_SNAT4,
-	NFT_SET_PIN6_RH, NFT_SET_PIN6,
+	NFT_SET_PIN6_RH, NFT_SET_PIN6_RHOST, NFT_SET_PIN6_RPORT, NFT_SET_PIN6,
 };
 static const uint16_t elem_types[] = {
 	NFT_MSG_NEWSETELEM, NFT_MSG_DELSETELEM, NFT_MSG_DESTROYSETELEM_,
