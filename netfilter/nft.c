@@ -1476,11 +1476,11 @@ replace_mapping(struct fw *fw, const struct mapping *m, const struct fw_share *s
 	struct elem_ref dels[4];
 	enum nft_set_id dnat, fwd;
 	size_t n = 0, i;
-	bool found[4], same;
+	bool found[4], dnat_found, same;
 	int rc = 0;
 
 	nft_mapping_sets(m, &dnat, &fwd);
-	if (elem_holds(fw, dnat, m, m, &er, &found[n], &same) < 0)
+	if (elem_holds(fw, dnat, m, m, &er, &dnat_found, &same) < 0)
 		return -1;
 	if (er.found && er.datalen == 8) {
 		struct in_addr a;
@@ -1492,8 +1492,10 @@ replace_mapping(struct fw *fw, const struct mapping *m, const struct fw_share *s
 		old.iaddr = &old_iaddr;
 		old.iport = ntohs(p);
 	}
-	if (!same)
+	if (!same) {
+		found[n] = dnat_found;
 		dels[n++] = (struct elem_ref){ dnat, m };
+	}
 	if (!(sh != NULL && sh->snat))
 		dels[n++] = (struct elem_ref){ NFT_SET_SNAT4, m };
 	if (old.iport != m->iport || !addr_eq(old.iaddr, m->iaddr)) {
@@ -1579,32 +1581,44 @@ nft_add(struct fw *fw, const struct mapping *m, const struct fw_share *sh)
 	return -1;
 }
 
-/* Kernels without DESTROY: the delete's elements one transaction each
- * (the same ones as del_msgs(): a stale SNAT element alone, a kept one
- * not), a missing one not an error; then the heir's SNAT element.  (All
- * in one transaction, one missing element refused the others: a
- * mapping's DNAT element stayed, with no error.) */
+/* Kernels without DESTROY, where one missing element refuses the whole
+ * transaction: the delete's elements (the same ones as del_msgs(): a
+ * stale SNAT element alone, a kept one not) looked up first, those found
+ * deleted and the heir's SNAT element added, in one transaction: all or
+ * nothing.  An element gone between the lookup and the commit (someone
+ * else's delete, a timeout): looked up once more; ENOENT again (a set
+ * gone: the watchdog puts it back) is not the delete's failure. */
 static int
-del_each(struct fw *fw, const struct mapping *m, const struct fw_share *sh)
+del_found(struct fw *fw, const struct mapping *m, const struct fw_share *sh)
 {
 	enum nft_set_id ids[3];
 	size_t n = del_sets(m, sh, ids), i;
+	int attempt, rc;
 
-	for (i = 0; i <= n; i++) {
+	for (attempt = 0; attempt < 2; attempt++) {
+		struct elem_reply er;
 		struct nft_batch bt;
+		bool found[3], same;
 
+		for (i = 0; i < n; i++)
+			if (elem_holds(fw, ids[i], m, m, &er, &found[i], &same) < 0)
+				return -1;
 		if (batch_start(fw, &bt, 0) < 0)
 			return -1;
-		if ((i < n ? msg_one(fw, &bt, ids[i], NFT_MSG_DELSETELEM, m, 0)
-			   : heir_msg(fw, &bt, sh)) < 0) {
+		for (rc = 0, i = 0; i < n && rc == 0; i++)
+			if (found[i])
+				rc = msg_one(fw, &bt, ids[i], NFT_MSG_DELSETELEM, m, 0);
+		if (rc < 0 || heir_msg(fw, &bt, sh) < 0) {
 			nft_batch_free(&bt);
 			errno = ENOMEM;
 			return -1;
 		}
-		if (bt.n_msg == 0)
+		if (bt.n_msg == 0) {
 			nft_batch_free(&bt);
-		else if (commit(fw, &bt) < 0 && errno != ENOENT)
-			return -1;
+			return 0;
+		}
+		if ((rc = commit(fw, &bt)) == 0 || errno != ENOENT)
+			return rc;
 	}
 	return 0;
 }
@@ -1633,7 +1647,7 @@ nft_del(struct fw *fw, const struct mapping *m, const struct fw_share *sh)
 	if (commit(fw, &bt) == 0)
 		return 0;
 	/* Kernels without DESTROY: one of them may be missing. */
-	if (!fw->has_destroy && errno == ENOENT && del_each(fw, m, sh) == 0)
+	if (!fw->has_destroy && errno == ENOENT && del_found(fw, m, sh) == 0)
 		return 0;
 	log_warn("nftables: delete %s %u", proto_name(m->proto), m->eport);
 	return -1;

@@ -8,8 +8,8 @@
 # (SIGQUIT) and a start whose rules refuse both: the kernel is as the
 # journal says, so only their elements go, in one transaction, which
 # holds the shared elements twice: the kernel refuses it (ENOENT), and
-# each lease's elements go alone then, each element in a transaction of
-# its own where one is missing.  Both DNAT elements go (the second one
+# each lease's elements go alone then, the ones a lookup finds, in one
+# transaction.  Both DNAT elements go (the second one
 # used to stay, its transaction refused for the shared element the first
 # had taken), traffic stops, and the lease file gets its mark.
 . "$(dirname "$0")/lib.sh"
