@@ -943,22 +943,29 @@ fw_close(struct fw *fw)
 	free(fw);
 }
 
+/* What an init's batch deletes before its sets and rules: nothing, igdd's
+ * sets (init_integrate()'s second attempt) or its whole table
+ * (init_own()'s): then an older set is gone already, and a delete of it
+ * would be refused (ENOENT) with the whole batch. */
+enum init_gone { GONE_NOTHING, GONE_SETS, GONE_TABLE };
+
 static int
-add_sets_and_rules(struct fw *fw, struct nft_batch *bt, bool rules)
+add_sets_and_rules(struct fw *fw, struct nft_batch *bt, bool rules, enum init_gone gone)
 {
+	uint16_t del = fw->has_destroy ? NFT_MSG_DESTROYSET_ : NFT_MSG_DELSET;
 	int i;
 
 	/* an older igdd's hairpin map (the rules that used it are gone);
 	 * without DESTROYSET (kernels before 6.3) a DELSET if it is there */
-	if (fw->has_destroy ? nft_msg_old_hair4(bt, &fw->l, NFT_MSG_DESTROYSET_) < 0
-			    : old_hair4_there(fw) && nft_msg_old_hair4(bt, &fw->l, NFT_MSG_DELSET) < 0)
+	if (gone != GONE_TABLE && (fw->has_destroy || old_hair4_there(fw)) &&
+	    nft_msg_old_hair4(bt, &fw->l, del) < 0)
 		return -1;
 	/* an older igdd's interval set of restricted pinholes (its rule is
 	 * gone: the rules are not in place, so the chains were flushed) */
-	if (old_pin6_rh_there(fw)) {
+	if (gone == GONE_NOTHING && old_pin6_rh_there(fw)) {
 		log_info("nftables: an older igdd's pinhole set %s (intervals) goes; its pinholes "
-			 "are put back from the journal", fw->l.set_name[NFT_SET_PIN6_RH]);
-		if (nft_msg_set(bt, &fw->l, NFT_SET_PIN6_RH, NFT_MSG_DELSET) < 0)
+			 "are put back", fw->l.set_name[NFT_SET_PIN6_RH]);
+		if (nft_msg_set(bt, &fw->l, NFT_SET_PIN6_RH, del) < 0)
 			return -1;
 	}
 
@@ -1078,7 +1085,7 @@ init_own(struct fw *fw, uint32_t *gen)
 		    nft_msg_table(&bt, &fw->l, NFT_MSG_NEWTABLE) < 0 ||
 		    nft_msg_chains(&bt, &fw->l) < 0 ||
 		    (!keep && nft_msg_flush_chains(&bt, &fw->l) < 0) ||
-		    add_sets_and_rules(fw, &bt, !keep) < 0) {
+		    add_sets_and_rules(fw, &bt, !keep, attempt == 1 ? GONE_TABLE : GONE_NOTHING) < 0) {
 			nft_batch_free(&bt);
 			errno = ENOMEM;
 			return -1;
@@ -1237,7 +1244,7 @@ init_integrate(struct fw *fw, uint32_t *gen)
 			if (nft_set_used(l, (enum nft_set_id)i) && get_set(fw, (enum nft_set_id)i) == 0 &&
 			    nft_msg_set(&bt, l, (enum nft_set_id)i, NFT_MSG_DELSET) < 0)
 				goto nomem;
-		if (add_sets_and_rules(fw, &bt, true) < 0)
+		if (add_sets_and_rules(fw, &bt, true, attempt == 1 ? GONE_SETS : GONE_NOTHING) < 0)
 			goto nomem;
 		if (commit(fw, &bt) == 0)
 			return 0;

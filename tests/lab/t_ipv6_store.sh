@@ -5,7 +5,8 @@
 # firewall flush behind igdd's back is repaired, a short lease expires (in
 # the store and the kernel), a clean stop removes them from the kernel but
 # not from the journal; an upgrade from the interval set of older
-# restricted pinholes; and the integration layout: igdd's pinhole rules in
+# restricted pinholes (alone, and in a table that does not match
+# otherwise either); and the integration layout: igdd's pinhole rules in
 # the router's drop-policy forward chain let exactly the pinhole in.
 . "$(dirname "$0")/lib.sh"
 lab_up
@@ -53,14 +54,17 @@ up a3 c1 -A "" 5000 "$C1_6" 9302 TCP 3600
 UP=$(uid_of a3)
 check "a pinhole for port 5000 of any host ($UP)" test -n "$UP"
 check "SIGQUIT stops igdd (its table stays)" lab_stop_igdd QUIT
-gw nft flush chain inet igdd forward
-for s in pin6_rh pin6_rhost pin6_rport; do gw nft delete set inet igdd $s; done
-gw nft add set inet igdd pin6_rh \
-	'{ type ipv6_addr . inet_service . ipv6_addr . inet_proto . inet_service; flags interval,timeout; counter; }'
-gw nft add element inet igdd pin6_rh \
-	"{ ::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff . 5000 . $C1_6 . tcp . 9302 }"
-gw nft add rule inet igdd forward ip6 saddr . th sport . ip6 daddr . meta l4proto . th dport \
-	@pin6_rh accept comment '"igdd"'
+older_pin6_rh() {
+	gw nft flush chain inet igdd forward
+	for s in pin6_rh pin6_rhost pin6_rport; do gw nft delete set inet igdd $s; done
+	gw nft add set inet igdd pin6_rh \
+		'{ type ipv6_addr . inet_service . ipv6_addr . inet_proto . inet_service; flags interval,timeout; counter; }'
+	gw nft add element inet igdd pin6_rh \
+		"{ ::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff . 5000 . $C1_6 . tcp . 9302 }"
+	gw nft add rule inet igdd forward ip6 saddr . th sport . ip6 daddr . meta l4proto . th dport \
+		@pin6_rh accept comment '"igdd"'
+}
+older_pin6_rh
 check "the older layout's interval set is there" sh -c \
 	"ip netns exec $NS_GW nft list set inet igdd pin6_rh | grep -q 'flags interval'"
 log_mark
@@ -75,6 +79,21 @@ check "TCP from port 5000 crosses it" sh -c \
 	"[ \"\$(ip netns exec $NS_OUT $PROBE connect -s [$OUT6]:5000 tcp $C1_6 9302 1500)\" = TOKC ]"
 check_not "TCP from another port does not" sh -c \
 	"[ \"\$(ip netns exec $NS_OUT $PROBE connect -s [$OUT6]:5001 tcp $C1_6 9302 1500)\" = TOKC ]"
+# The same older pinhole set in a table that does not match otherwise
+# either (ext4 with a counter, as before issue 21): the init's first
+# attempt is refused, the second makes the table again (its delete of the
+# older set would be refused there: the table it names is new).
+check "SIGQUIT stops igdd again" lab_stop_igdd QUIT
+older_pin6_rh
+gw nft flush chain inet igdd prerouting
+gw nft flush chain inet igdd postrouting
+gw nft delete set inet igdd ext4
+gw nft add set inet igdd ext4 '{ type ipv4_addr; counter; }'
+log_mark
+check "igdd starts on a table that does not match" lab_start_igdd "$LAB_DIR/igdd.conf" -v
+check "it makes the table again" test "$(count_log "does not match igdd's layout")" = 1
+check "TCP from port 5000 crosses the pinhole again" sh -c \
+	"[ \"\$(ip netns exec $NS_OUT $PROBE connect -s [$OUT6]:5000 tcp $C1_6 9302 1500)\" = TOKC ]"
 up d3 c1 -D "$UP"
 check "the pinhole is deleted" grep -q "returned : 0" "$LAB_DIR/d3"
 
