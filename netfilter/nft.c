@@ -944,9 +944,10 @@ fw_close(struct fw *fw)
 }
 
 /* What an init's batch deletes before its sets and rules: nothing, igdd's
- * sets (init_integrate()'s second attempt) or its whole table
- * (init_own()'s): then an older set is gone already, and a delete of it
- * would be refused (ENOENT) with the whole batch. */
+ * layout sets (init_integrate()'s second attempt: an older pin6_rh among
+ * them, not hair4) or its whole table (init_own()'s: both).  A DELSET of
+ * a set the batch deleted already would be refused (ENOENT) with the
+ * whole batch. */
 enum init_gone { GONE_NOTHING, GONE_SETS, GONE_TABLE };
 
 static int

@@ -1,4 +1,5 @@
 #!/bin/sh
+# also-6.1: run again as igdd runs on Linux 6.1 (tests/run.sh)
 # t_layout_upgrade.sh - an upgrade that finds the table of an older igdd.
 # igdd is stopped for a restart (SIGQUIT: the table stays) and the table
 # is then made what igdd before issue 21's counter change left: the same
@@ -7,7 +8,8 @@
 # layout, replace it, and install the leases' mappings again: traffic
 # through them, hairpin and the kernel's elements as the store holds them.
 # Then the table of an igdd before lan4 (a hairpin map of its own, an
-# element per mapping): kept, but for the hairpin map, which goes.  Last,
+# element per mapping): kept, but for the hairpin map, which goes; and in
+# a table that does not match otherwise either, made again.  Last,
 # a restart whose journal mark was written with the sets in another table.
 . "$(dirname "$0")/lib.sh"
 lab_up
@@ -68,6 +70,26 @@ check "lan4 holds the LAN" sh -c \
 check "8001 carries traffic" reach tcp 8001 tok-8001
 check "c2 reaches 8002 through the hairpin (dnat4)" sh -c \
 	"ip netns exec $NS_C2 $PROBE connect tcp $GW_WAN 8002 1500 | grep -q tok-8002"
+check "daemon, lease file and kernel agree" lab_agree
+
+# The hairpin map again, in a table that does not match otherwise either
+# (ext4 with a counter): the init's first attempt is refused, the second
+# makes the table again and must not delete the hairpin map a second time
+# (before 6.3 a DELSET, refused in the new table with the whole batch:
+# igdd did not start).
+kill -QUIT "$IGDD_PID"; wait "$IGDD_PID"; IGDD_PID=
+for c in prerouting forward postrouting; do gw nft flush chain inet igdd $c; done
+gw nft add map inet igdd hair4 \
+	'{ type ifname . inet_proto . inet_service : ipv4_addr . inet_service; flags timeout; counter; }'
+gw nft delete set inet igdd ext4
+gw nft add set inet igdd ext4 '{ type ipv4_addr; counter; }'
+log_mark
+check "igdd starts on a table with the hairpin map that does not match" \
+	lab_start_igdd "$LAB_DIR/igdd.conf"
+UPNP_BASE=$(lab_upnp_base)
+check "it makes the table again" test "$(count_log "does not match igdd's layout")" = 1
+check_not "the hairpin map is gone" gw nft list map inet igdd hair4
+check "8001 carries traffic" reach tcp 8001 tok-8001
 check "daemon, lease file and kernel agree" lab_agree
 
 # The sets elsewhere than the journal's mark says.  igdd is stopped for a
