@@ -1594,11 +1594,10 @@ nft_add(struct fw *fw, const struct mapping *m, const struct fw_share *sh)
  * stale SNAT element alone, a kept one not) looked up first, those found
  * deleted and the heir's SNAT element added, in one transaction: all or
  * nothing.  ENOENT still: an element gone between the lookup and the
- * commit (someone else's delete, a timeout), or the SNAT map gone (a
- * lookup there reads as "not found", the heir's add is refused): looked
- * up once more, and deleted without the heir (the watchdog puts the map
- * back, the contents check a missing element); ENOENT again is not the
- * delete's failure. */
+ * commit (someone else's delete), or the SNAT map gone (a lookup there
+ * reads as "not found", the heir's add is refused): looked up once more,
+ * and the heir's element left out if the map is gone (the watchdog puts
+ * it back); ENOENT again is not the delete's failure. */
 static int
 del_found(struct fw *fw, const struct mapping *m, const struct fw_share *sh)
 {
@@ -1619,7 +1618,8 @@ del_found(struct fw *fw, const struct mapping *m, const struct fw_share *sh)
 		for (rc = 0, i = 0; i < n && rc == 0; i++)
 			if (found[i])
 				rc = msg_one(fw, &bt, ids[i], NFT_MSG_DELSETELEM, m, 0);
-		if (rc < 0 || (attempt == 0 && heir_msg(fw, &bt, sh) < 0)) {
+		if (rc < 0 || ((attempt == 0 || get_set(fw, NFT_SET_SNAT4) == 0) &&
+				heir_msg(fw, &bt, sh) < 0)) {
 			nft_batch_free(&bt);
 			errno = ENOMEM;
 			return -1;
